@@ -1,0 +1,91 @@
+# Makefile -- builds RPC Workbench into bin/, runs it, tests it, fuzzes it and benchmarks it.
+# `make run` and `make test` install any missing Debian packages first (mk/deps.sh).
+
+CC      ?= gcc
+BUILD   ?= build
+BIN     ?= bin
+PKGS    := libcjson
+OPT     ?= -O2
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
+           -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson) -lm $(SAN)
+
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_A    := $(BUILD)/libwb.a
+PROGRAMS := $(BIN)/workbench $(BIN)/jsonrpc-server $(BIN)/gob-server
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+.PHONY: all deps test-deps run test unit integration fuzz fuzz-smoke bench sanitize clean
+
+all: $(PROGRAMS)
+
+deps:
+	@sh mk/deps.sh build
+test-deps:
+	@sh mk/deps.sh test
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/workbench: $(patsubst %.c,$(BUILD)/%.o,$(wildcard workbench/*.c)) $(LIB_A)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/%-server: $(BUILD)/servers/%_server.o $(LIB_A)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS) -lcriterion
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh mk/run.sh $(BIN)
+
+# The whole suite: unit tests (Criterion), then integration tests against the real peers.
+test: test-deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory unit integration fuzz-smoke
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
+
+integration: all
+	@BIN=$(abspath $(BIN)) sh tests/integration/run.sh
+
+# Fuzzing needs clang's libFuzzer. fuzz-smoke runs each target briefly; fuzz runs each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+               -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+fuzz: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+	@set -e; for f in $^; do echo "== $$f ($(FUZZ_SECONDS)s)"; mkdir -p $(BUILD)/corpus/$$(basename $$f); \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/corpus/$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) 2>&1 | tail -n 3; done
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
+bench: test-deps
+	@$(MAKE) --no-print-directory all
+	@BIN=$(abspath $(BIN)) sh bench/run.sh
+
+# The unit and integration tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize: test-deps
+	@$(MAKE) --no-print-directory BUILD=build/san BIN=build/san/bin OPT=-O1 \
+	  SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
+	  all unit integration
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJ:.o=.d)

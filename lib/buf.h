@@ -1,0 +1,40 @@
+/* buf.h -- growable byte buffer with a hard size cap, used for every socket and codec buffer. */
+#ifndef WB_BUF_H
+#define WB_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes live in p[off..len). cap is what is allocated; max is the cap nothing may exceed. */
+typedef struct buf {
+    uint8_t *p;
+    size_t off, len, cap, max;
+} buf;
+
+/* Prepares an empty buffer that may never hold more than max bytes (0 = SIZE_MAX). */
+void buf_init(buf *b, size_t max);
+/* Releases the storage; the buffer is empty and reusable afterwards. Accepts NULL. */
+void buf_done(buf *b);
+
+static inline uint8_t *buf_data(const buf *b) { return b->p + b->off; }
+static inline size_t buf_size(const buf *b) { return b->len - b->off; }
+
+/* Makes room for n more bytes at the end. Returns 0, or -1 when that would exceed max
+ * (or memory ran out); the contents are unchanged either way. */
+int buf_reserve(buf *b, size_t n);
+/* Appends. Return 0, or -1 when the cap would be exceeded (nothing is appended then). */
+int buf_append(buf *b, const void *p, size_t n);
+int buf_putc(buf *b, uint8_t c);
+int buf_puts(buf *b, const char *s);
+int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vprintf(buf *b, const char *fmt, va_list ap);
+/* Drops n bytes from the front. */
+void buf_consume(buf *b, size_t n);
+/* Empties the buffer, keeping its storage. */
+void buf_clear(buf *b);
+/* Returns the contents as a NUL-terminated heap string and leaves the buffer empty;
+ * the caller owns the result. Returns NULL when memory ran out. */
+char *buf_take(buf *b);
+
+#endif

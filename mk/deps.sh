@@ -1,0 +1,44 @@
+#!/bin/sh
+# deps.sh -- install the Debian packages RPC Workbench needs, only those missing.
+# Usage: mk/deps.sh build|test   (build: libraries and tools to compile; test: also the real peers)
+set -eu
+
+build_pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libcjson-dev
+libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libcriterion-dev"
+test_pkgs="golang-go netcat-openbsd clang libclang-rt-14-dev procps"
+
+case "${1:-build}" in
+  build) want="$build_pkgs" ;;
+  test)  want="$build_pkgs $test_pkgs" ;;
+  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "RPC Workbench needs these Debian packages, which are not installed:$missing"
+if [ "$(id -u)" = 0 ]; then
+  run=""
+elif command -v sudo >/dev/null 2>&1; then
+  run="sudo"
+else
+  echo "Cannot install them: not root and no sudo. Run this as root, then try again:" >&2
+  echo "  apt-get update && apt-get install -y$missing" >&2
+  exit 1
+fi
+echo "Installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# A stale package list makes installs fail; refresh it once if it is older than a day.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
+  $run apt-get update -q || true
+fi
+if ! $run apt-get install -y -q --no-install-recommends $missing; then
+  echo "Installing failed. The command was:" >&2
+  echo "  ${run:+$run }apt-get install -y$missing" >&2
+  exit 1
+fi
