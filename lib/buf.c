@@ -74,10 +74,21 @@ int buf_vprintf(buf *b, const char *fmt, va_list ap)
     va_copy(cp, ap);
     int n = vsnprintf(NULL, 0, fmt, cp);
     va_end(cp);
-    if (n < 0 || buf_reserve(b, (size_t)n + 1) < 0)
+    if (n <= 0 || buf_reserve(b, (size_t)n) < 0)
+        return n == 0 ? 0 : -1;
+    if (b->cap - b->len > (size_t)n) {
+        vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
+        b->len += (size_t)n;
+        return 0;
+    }
+    /* the text fills the buffer to its cap: no room for vsnprintf's NUL */
+    char *tmp = malloc((size_t)n + 1);
+    if (!tmp)
         return -1;
-    vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
+    vsnprintf(tmp, (size_t)n + 1, fmt, ap);
+    memcpy(b->p + b->len, tmp, (size_t)n);
     b->len += (size_t)n;
+    free(tmp);
     return 0;
 }
 
@@ -109,7 +120,8 @@ char *buf_take(buf *b)
     char *s = malloc(n + 1);
     if (!s)
         return NULL;
-    memcpy(s, buf_data(b), n);
+    if (n)
+        memcpy(s, buf_data(b), n);
     s[n] = '\0';
     buf_clear(b);
     return s;

@@ -17,7 +17,7 @@ void buf_init(buf *b, size_t max);
 /* Releases the storage; the buffer is empty and reusable afterwards. Accepts NULL. */
 void buf_done(buf *b);
 
-static inline uint8_t *buf_data(const buf *b) { return b->p + b->off; }
+static inline uint8_t *buf_data(const buf *b) { return b->p ? b->p + b->off : NULL; }
 static inline size_t buf_size(const buf *b) { return b->len - b->off; }
 
 /* Makes room for n more bytes at the end. Returns 0, or -1 when that would exceed max

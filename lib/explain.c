@@ -69,9 +69,14 @@ int explain_append(explain *e, const explain *src, size_t off, int depth)
     return 0;
 }
 
+/* A container is followed by a deeper span that lies inside it (spans are in pre-order). */
 static bool is_container(const explain *e, size_t i)
 {
-    return i + 1 < e->len && e->spans[i + 1].depth > e->spans[i].depth;
+    if (i + 1 >= e->len)
+        return false;
+    const span *s = &e->spans[i], *next = &e->spans[i + 1];
+    return next->depth > s->depth && next->off >= s->off && next->off - s->off <= s->len &&
+           next->len <= s->len - (next->off - s->off);
 }
 
 void explain_totals(const explain *e, size_t totals[4])
@@ -239,6 +244,9 @@ int explain_render(const explain *e, const uint8_t *bytes, size_t n, const expla
     explain_style def = {80, false};
     if (!st)
         st = &def;
+    /* Drawn in a scratch buffer and appended whole, so a full out is reported, not truncated. */
+    buf tmp;
+    buf_init(&tmp, 0);
     size_t cursor = 0;
     for (size_t i = 0; i < e->len; i++) {
         const span *s = &e->spans[i];
@@ -246,12 +254,14 @@ int explain_render(const explain *e, const uint8_t *bytes, size_t n, const expla
             continue;
         bool heading = is_container(e, i);
         if (!heading && s->off > cursor)
-            put_line(out, bytes, n, cursor, s->off - cursor, s->depth, NULL, st, false);
-        put_line(out, bytes, n, s->off, s->len, s->depth, s, st, heading);
+            put_line(&tmp, bytes, n, cursor, s->off - cursor, s->depth, NULL, st, false);
+        put_line(&tmp, bytes, n, s->off, s->len, s->depth, s, st, heading);
         if (!heading && s->off + s->len > cursor)
             cursor = s->off + s->len;
     }
     if (cursor < n)
-        put_line(out, bytes, n, cursor, n - cursor, 0, NULL, st, false);
-    return out->len >= out->max ? -1 : 0;
+        put_line(&tmp, bytes, n, cursor, n - cursor, 0, NULL, st, false);
+    int r = buf_size(&tmp) ? buf_append(out, buf_data(&tmp), buf_size(&tmp)) : 0;
+    buf_done(&tmp);
+    return r;
 }

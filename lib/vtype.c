@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const vtype vtype_bool = {.kind = T_BOOL, .name = "bool"};
 const vtype vtype_int = {.kind = T_INT, .name = "int"};
@@ -152,7 +153,7 @@ char *vtype_describe(const vtype *t, char *out, size_t n)
             used += (size_t)snprintf(out + used, n - used, "%s %s %s", i ? ";" : "",
                                      t->fields[i].name, vtype_describe(t->fields[i].type, a, sizeof a));
         if (used < n)
-            snprintf(out + used, n - used, " }");
+            snprintf(out + used, n - used, t->nfields ? " }" : "}");
         break;
     }
     default: snprintf(out, n, "?"); break;
@@ -224,41 +225,53 @@ static int b64val(int c)
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
     if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
     return -1;
 }
 
-/* Decodes standard or URL-safe base64 (padding optional), as Go's encoding/json does
- * for []byte. Returns NULL when s is not base64. */
+/* Decodes standard base64 with its '=' padding, skipping CR and LF, as Go's encoding/json
+ * does for []byte (base64.StdEncoding). Returns NULL when s is not base64. */
 static value *from_base64(const char *s, size_t n)
 {
-    while (n > 0 && s[n - 1] == '=')
-        n--;
-    if (n % 4 == 1)
-        return NULL;
-    unsigned char *out = malloc(n * 3 / 4 + 1);
+    unsigned char *out = malloc(n * 3 / 4 + 3);
     if (!out)
         return NULL;
-    size_t o = 0;
+    size_t o = 0, digits = 0, pad = 0;
     unsigned acc = 0;
-    int bits = 0;
     for (size_t i = 0; i < n; i++) {
         int d = b64val((unsigned char)s[i]);
-        if (d < 0) {
-            free(out);
-            return NULL;
+        if (s[i] == '\r' || s[i] == '\n')
+            continue;
+        if (s[i] == '=') {
+            pad++;
+            continue;
         }
+        if (d < 0 || pad)
+            goto fail;
         acc = (acc << 6) | (unsigned)d;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
+        if (++digits % 4 == 0) {
+            out[o++] = (unsigned char)(acc >> 16);
+            out[o++] = (unsigned char)(acc >> 8);
+            out[o++] = (unsigned char)acc;
+            acc = 0;
         }
+    }
+    size_t rem = digits % 4;
+    if ((rem || pad) && (rem < 2 || rem + pad != 4))
+        goto fail;
+    if (rem == 2) {
+        out[o++] = (unsigned char)(acc >> 4);
+    } else if (rem == 3) {
+        out[o++] = (unsigned char)(acc >> 10);
+        out[o++] = (unsigned char)(acc >> 2);
     }
     value *v = value_bytes(out, o);
     free(out);
     return v;
+fail:
+    free(out);
+    return NULL;
 }
 
 static value *coerce(const vtype *t, const value *v, char *path, size_t pathcap, char *err,
@@ -277,6 +290,30 @@ static value *coerce_child(const vtype *t, const value *v, char *path, size_t pa
     return r;
 }
 
+/* The field a map key sets, as Go's encoding/json decides: the field of that exact name,
+ * else the first whose name matches ignoring case; t->nfields when none. */
+static size_t key_field(const vtype *t, const value *k)
+{
+    for (size_t i = 0; i < t->nfields; i++)
+        if (strcmp(t->fields[i].name, k->u.s.p) == 0)
+            return i;
+    for (size_t i = 0; i < t->nfields; i++)
+        if (strcasecmp(t->fields[i].name, k->u.s.p) == 0)
+            return i;
+    return t->nfields;
+}
+
+/* The value that sets field i: with repeated keys the last one wins, as in Go. */
+static const value *field_value(const vtype *t, size_t i, const value *v)
+{
+    if (v->kind != V_MAP)
+        return value_get_fold(v, t->fields[i].name);
+    for (size_t j = v->u.map.len; j-- > 0;)
+        if (key_field(t, v->u.map.items[j].k) == i)
+            return v->u.map.items[j].v;
+    return NULL;
+}
+
 static value *coerce_struct(const vtype *t, const value *v, char *path, size_t pathcap,
                             char *err, size_t errlen)
 {
@@ -290,7 +327,7 @@ static value *coerce_struct(const vtype *t, const value *v, char *path, size_t p
         goto oom;
     for (size_t i = 0; i < t->nfields; i++) {
         const vtype_field *f = &t->fields[i];
-        const value *fv = value_get_fold(v, f->name);
+        const value *fv = field_value(t, i, v);
         value *c = fv ? coerce_child(f->type, fv, path, pathcap, err, errlen, "%s%s", path[0] ? "." : "field ", f->name)
                       : vtype_zero(f->type);
         if (!c) {
@@ -371,9 +408,10 @@ static value *coerce(const vtype *t, const value *v, char *path, size_t pathcap,
     case T_SLICE:
     case T_ARRAY: {
         if (v->kind == V_BYTES && t->elem->kind == T_UINT) {
+            size_t n = t->kind == T_ARRAY ? t->len : v->u.s.len;
             value *l = value_list();
-            for (size_t i = 0; l && i < v->u.s.len; i++)
-                if (value_list_push(l, value_uint((uint8_t)v->u.s.p[i])) < 0) {
+            for (size_t i = 0; l && i < n; i++)
+                if (value_list_push(l, value_uint(i < v->u.s.len ? (uint8_t)v->u.s.p[i] : 0)) < 0) {
                     value_free(l);
                     l = NULL;
                 }
@@ -381,11 +419,7 @@ static value *coerce(const vtype *t, const value *v, char *path, size_t pathcap,
         }
         if (v->kind != V_LIST)
             break;
-        if (t->kind == T_ARRAY && v->u.list.len > t->len) {
-            seterr(err, errlen, "%s%s%zu items do not fit in [%zu]", path, path[0] ? ": " : "",
-                   v->u.list.len, t->len);
-            return NULL;
-        }
+        /* As in Go's encoding/json, an array drops the items it has no room for. */
         value *l = value_list();
         if (!l)
             return NULL;
@@ -410,15 +444,23 @@ static value *coerce(const vtype *t, const value *v, char *path, size_t pathcap,
             value *ck;
             if (k->kind == V_STRING && (t->key->kind == T_INT || t->key->kind == T_UINT)) {
                 /* JSON object keys are text; Go accepts decimal text for integer keys. */
-                char *end;
+                char *end = NULL;
+                const char *ks = k->u.s.p;
+                bool neg_ok = t->key->kind == T_INT && ks[0] == '-';
+                long long x = 0;
+                unsigned long long ux = 0;
                 errno = 0;
-                long long x = strtoll(k->u.s.p, &end, 10);
-                if (errno || *end || end == k->u.s.p || (t->key->kind == T_UINT && x < 0)) {
-                    seterr(err, errlen, "%s%skey \"%s\" is not an integer", path, path[0] ? ": " : "", k->u.s.p);
+                if (t->key->kind == T_INT)
+                    x = strtoll(ks, &end, 10);
+                else
+                    ux = strtoull(ks, &end, 10);
+                /* digits only, as Go's strconv: no spaces or '+' (strtoll would take them) */
+                if (errno || *end || !(ks[neg_ok] >= '0' && ks[neg_ok] <= '9')) {
+                    seterr(err, errlen, "%s%skey \"%s\" is not an integer", path, path[0] ? ": " : "", ks);
                     value_free(m);
                     return NULL;
                 }
-                ck = t->key->kind == T_INT ? value_int(x) : value_uint((uint64_t)x);
+                ck = t->key->kind == T_INT ? value_int(x) : value_uint(ux);
             } else {
                 ck = coerce_child(t->key, k, path, pathcap, err, errlen, "%s", path[0] ? " key" : "key");
             }

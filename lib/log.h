@@ -1,0 +1,11 @@
+/* log.h -- one-line log messages to stderr, with a time stamp and the program's name. */
+#ifndef WB_LOG_H
+#define WB_LOG_H
+
+#include <stdbool.h>
+
+/* Sets the name printed on each line and whether lines are printed at all. */
+void log_setup(const char *prog, bool quiet);
+void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,32 @@
+/* net.h -- TCP socket helpers: address parsing, listening, connecting with a deadline. */
+#ifndef WB_NET_H
+#define WB_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Splits "HOST:PORT" or "[V6]:PORT" into host (NUL-terminated, hostcap bytes) and port.
+ * Returns 0, or -1 with a reason in err. */
+int net_split(const char *addr, char *host, size_t hostcap, int *port, char *err, size_t errlen);
+
+/* Listens on addr ("127.0.0.1:8080"; port 0 picks a free one), non-blocking and
+ * close-on-exec. Returns the socket, or -1 with a reason in err. */
+int net_listen(const char *addr, char *err, size_t errlen);
+/* Writes the address a socket is bound to ("127.0.0.1:41234") into out. */
+int net_local_addr(int fd, char *out, size_t n);
+/* Writes the address of the peer of a connected socket into out. */
+int net_peer_addr(int fd, char *out, size_t n);
+
+/* Connects to addr, waiting at most timeout_ms. Returns a blocking, close-on-exec socket
+ * with TCP_NODELAY set, or -1 with a reason in err. */
+int net_connect(const char *addr, int timeout_ms, char *err, size_t errlen);
+
+int net_nonblock(int fd);
+int net_nodelay(int fd);
+
+/* Writes all of p within the deadline (loop_now_ms() time). Returns 0 or -1 with err. */
+int net_write_all(int fd, const void *p, size_t n, uint64_t deadline_ms, char *err, size_t errlen);
+/* Waits until fd is readable or the deadline passes. Returns 1 readable, 0 timed out, -1 error. */
+int net_wait_readable(int fd, uint64_t deadline_ms);
+
+#endif

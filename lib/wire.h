@@ -1,0 +1,25 @@
+/* wire.h -- explains captured bytes of any protocol the workbench speaks, and prints the dump. */
+#ifndef WB_WIRE_H
+#define WB_WIRE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "explain.h"
+#include "rpcclient.h"
+
+/* Explains one direction of a connection: requests (response false) or replies.
+ * Returns 0, or -1 when part of the bytes could not be decoded (an error span says where). */
+int wire_explain(rpc_proto p, bool response, const uint8_t *b, size_t n, explain *e);
+
+/* Prints a titled, explained dump of b followed by its byte totals. */
+int wire_print(FILE *f, const char *title, rpc_proto p, bool response, const uint8_t *b, size_t n,
+               const explain_style *st);
+
+/* The style for dumps printed on f: its width (the terminal's, else $COLUMNS, else 80)
+ * and colour as `when` says: "auto" (a terminal and NO_COLOR unset), "always" or
+ * "never". Returns 0, or -1 when `when` is none of those. */
+int wire_style(FILE *f, const char *when, explain_style *st);
+
+#endif

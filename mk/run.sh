@@ -1,0 +1,62 @@
+#!/bin/sh
+# run.sh -- what `make run` starts: the sample servers, and how to call them.
+# Each server gets its default port when it is free, or a free port otherwise.
+# Ctrl-C stops them all.
+set -u
+BIN=${1:-bin}
+tmp=$(mktemp -d)
+pids=""
+
+stop_all() {
+    [ -n "$pids" ] && kill $pids 2>/dev/null
+    for p in $pids; do wait "$p" 2>/dev/null; done
+    rm -rf "$tmp"
+}
+trap 'stop_all; exit 0' INT TERM
+trap 'stop_all' EXIT
+
+# start NAME DEFAULT_ADDR: starts bin/NAME and sets $addr to where it listens.
+start() {
+    "$BIN/$1" --listen "$2" >"$tmp/$1.addr" 2>"$tmp/$1.log" &
+    pid=$!
+    i=0
+    while [ ! -s "$tmp/$1.addr" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    if [ ! -s "$tmp/$1.addr" ]; then
+        # the default port is taken: let the kernel pick one
+        "$BIN/$1" --listen 127.0.0.1:0 >"$tmp/$1.addr" 2>"$tmp/$1.log" &
+        pid=$!
+        i=0
+        while [ ! -s "$tmp/$1.addr" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    fi
+    pids="$pids $pid"
+    addr=$(head -n 1 "$tmp/$1.addr")
+}
+
+start jsonrpc-server 127.0.0.1:8080; json=$addr
+start gob-server 127.0.0.1:8081; gob=$addr
+jhost=${json%:*}; jport=${json##*:}
+
+cat <<TXT
+RPC Workbench: two sample servers are running.
+
+  JSON-RPC (Go's net/rpc/jsonrpc)   $json    pid $(echo $pids | cut -d' ' -f1)
+  gob      (Go's net/rpc)           $gob    pid $(echo $pids | cut -d' ' -f2)
+
+Call them from another terminal:
+
+  echo '{"method":"hello.HelloWorld","params":["李白"],"id":0}' | nc -q 1 $jhost $jport
+  $BIN/workbench call json://$json Arith.Multiply '{"A":7,"B":8}'
+  $BIN/workbench call gob://$gob Arith.Divide '{"A":7,"B":2}' --wire
+  $BIN/workbench call gob://$gob Arith.Divide '{"A":7,"B":0}'
+
+A Go program reaches the gob server with rpc.Dial("tcp", "$gob"),
+and the JSON one with jsonrpc.Dial("tcp", "$json").
+
+Server logs follow. Press Ctrl-C to stop both servers.
+TXT
+tail -n +1 -f "$tmp/jsonrpc-server.log" "$tmp/gob-server.log" &
+tailpid=$!
+pids="$pids $tailpid"
+wait $tailpid

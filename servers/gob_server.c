@@ -1,0 +1,125 @@
+/* gob_server.c -- serves the sample services over Go's net/rpc default codec (gob). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gob.h"
+#include "log.h"
+#include "netrpc.h"
+#include "server.h"
+#include "services.h"
+
+/* A connection's two gob streams: what the client defined, and what we have sent. */
+typedef struct gob_conn {
+    gob_dec *dec;
+    gob_enc *enc;
+    size_t max_message;
+} gob_conn;
+
+static void gob_close(void *state)
+{
+    gob_conn *c = state;
+    if (!c)
+        return;
+    gob_dec_free(c->dec);
+    gob_enc_free(c->enc);
+    free(c);
+}
+
+static void *gob_open(size_t max_message)
+{
+    gob_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->dec = gob_dec_new(max_message);
+    c->enc = gob_enc_new();
+    c->max_message = max_message;
+    if (!c->dec || !c->enc) {
+        gob_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Answers one request; a failure becomes an error reply, as with Go's server. */
+static void answer(gob_conn *c, const netrpc_msg *m, const char *decode_error, buf *out)
+{
+    char msg[512], err[256];
+    value *reply = NULL;
+    const method *mt = service_find(m->method, msg, sizeof msg);
+    int failed = !mt;
+    if (!failed && decode_error) {
+        snprintf(msg, sizeof msg, "%s", decode_error);
+        failed = 1;
+    }
+    if (!failed && service_call(mt, m->body, &reply, msg, sizeof msg) < 0)
+        failed = 1;
+    if (failed) {
+        log_msg("%s: %s", m->method, msg);
+        netrpc_write_response(c->enc, out, m->method, m->seq, msg, NULL, NULL, err, sizeof err);
+    } else if (netrpc_write_response(c->enc, out, m->method, m->seq, NULL, mt->reply, reply, err,
+                                     sizeof err) < 0) {
+        log_msg("%s: cannot encode the reply: %s", m->method, err);
+        netrpc_write_response(c->enc, out, m->method, m->seq, err, NULL, NULL, err, sizeof err);
+    }
+    value_free(reply);
+}
+
+/* Says what bytes that are not gob probably are, for the error message. */
+static const char *guess_sender(const buf *in)
+{
+    const uint8_t *p = buf_data(in);
+    size_t n = buf_size(in) < 16 ? buf_size(in) : 16;
+    size_t printable = 0;
+    for (size_t i = 0; i < n; i++)
+        printable += (p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\r' || p[i] == '\n';
+    if (n == 0 || printable < n)
+        return "";
+    if (p[0] == '{' || p[0] == '[')
+        return " (they look like JSON: is a JSON-RPC client talking to the gob server?)";
+    return " (they look like text, not gob)";
+}
+
+static feed_result gob_feed(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen)
+{
+    gob_conn *c = state;
+    for (;;) {
+        netrpc_msg m = {0};
+        long r = netrpc_read(c->dec, buf_data(in), buf_size(in), false, &m, err, errlen);
+        buf_consume(in, m.used);
+        if (r == GOB_MORE) {
+            netrpc_msg_done(&m);
+            if (eof && buf_size(in) > 0) {
+                snprintf(err, errlen, "the client closed the connection in the middle of a call: %zu bytes never completed a gob message%s",
+                         buf_size(in), guess_sender(in));
+                return FEED_CLOSE;
+            }
+            return FEED_OK;
+        }
+        if (r == GOB_BROKEN) {
+            size_t k = strlen(err);
+            snprintf(err + k, errlen - k, "%s", guess_sender(in));
+            netrpc_msg_done(&m);
+            return FEED_CLOSE;
+        }
+        answer(c, &m, r == GOB_BAD_VALUE ? err : NULL, out);
+        netrpc_msg_done(&m);
+    }
+}
+
+static const server_codec gob_codec = {
+    .name = "gob (Go net/rpc)",
+    .default_listen = "127.0.0.1:8081",
+    .open = gob_open,
+    .close = gob_close,
+    .feed = gob_feed,
+};
+
+int main(int argc, char **argv)
+{
+    return server_main(&gob_codec, "gob-server",
+                       "Serves the sample services with Go's net/rpc default codec, encoding/gob.\n"
+                       "Go programs call it with rpc.Dial(\"tcp\", \"127.0.0.1:8081\"). Try:\n"
+                       "  workbench call gob://127.0.0.1:8081 Arith.Multiply '{\"A\":7,\"B\":8}' --wire",
+                       argc, argv);
+}

@@ -1,0 +1,87 @@
+# lib.sh -- helpers for the integration tests: start servers, check results, count.
+# Sourced by tests/integration/*.sh; they set BIN and ROOT first.
+
+TMP=$(mktemp -d /tmp/wb-test.XXXXXX)
+PIDS=""
+pass=0
+fail=0
+
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    for p in $PIDS; do wait "$p" 2>/dev/null; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() { echo "ok   $1"; pass=$((pass + 1)); }
+bad() {
+    echo "FAIL $1"
+    [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/     /'
+    fail=$((fail + 1))
+}
+
+# expect_eq NAME WANT GOT
+expect_eq() {
+    if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "want: $2
+got:  $3"; fi
+}
+
+# expect_grep NAME PATTERN TEXT: TEXT contains the fixed string PATTERN
+expect_grep() {
+    if printf '%s' "$3" | grep -qF -- "$2"; then ok "$1"; else bad "$1" "want to see: $2
+in: $(printf '%s' "$3" | head -c 2000)"; fi
+}
+
+# expect_no_grep NAME PATTERN TEXT
+expect_no_grep() {
+    if printf '%s' "$3" | grep -qF -- "$2"; then bad "$1" "did not want: $2"; else ok "$1"; fi
+}
+
+# start NAME CMD...: runs CMD in the background; sets ADDR to the first line it prints
+# (every server prints its address first) and PID to its process id.
+start() {
+    name=$1
+    shift
+    "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    PID=$!
+    PIDS="$PIDS $PID"
+    i=0
+    while [ ! -s "$TMP/$name.out" ] && [ $i -lt 100 ]; do
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 0.05
+        i=$((i + 1))
+    done
+    ADDR=$(head -n 1 "$TMP/$name.out")
+    if [ -z "$ADDR" ]; then
+        echo "FAIL could not start $name: $(cat "$TMP/$name.err")"
+        fail=$((fail + 1))
+        return 1
+    fi
+}
+
+# stop PID: SIGTERM and wait (at most 5 s), then SIGKILL.
+stop() {
+    kill -TERM "$1" 2>/dev/null
+    i=0
+    while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    kill -KILL "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+}
+
+host_of() { echo "${1%:*}"; }
+port_of() { echo "${1##*:}"; }
+
+# nc_send ADDR: sends stdin to ADDR, prints what comes back within 2 s of stdin's end.
+nc_send() { timeout 5 nc -q 2 "$(host_of "$1")" "$(port_of "$1")"; }
+
+# build_go NAME: builds tests/go/NAME with Debian's Go, standard library only.
+build_go() {
+    mkdir -p "$ROOT/build/go"
+    (cd "$ROOT/tests/go/$1" && GO111MODULE=off GOPATH="$ROOT/build/gopath" \
+        GOCACHE="$ROOT/build/go-cache" go build -o "$ROOT/build/go/$1" .)
+}
+
+summary() {
+    echo "$pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+}

@@ -1,0 +1,93 @@
+# test_gob.sh -- gob-server against Go's real net/rpc client, and the workbench's gob client
+# against Go's own net/rpc server.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${BIN:-$ROOT/bin}
+. "$ROOT/tests/integration/lib.sh"
+export COLUMNS=200
+
+build_go rpcclient && build_go rpcserver || { bad "build the Go peers"; summary; exit 1; }
+
+# The Go checks themselves, against Go's own server: they must hold there first.
+start gogob "$ROOT/build/go/rpcserver" -codec gob || { summary; exit 1; }
+G=$ADDR
+out=$("$ROOT/build/go/rpcclient" -codec gob -addr "$G" 2>&1)
+expect_grep "control: the Go checks pass against Go's own server" "all checks passed" "$out"
+
+start ours "$BIN/gob-server" --listen 127.0.0.1:0 || { summary; exit 1; }
+O=$ADDR; OPID=$PID
+out=$("$ROOT/build/go/rpcclient" -codec gob -addr "$O" 2>&1)
+expect_grep "Go net/rpc client against gob-server: all checks" "all checks passed" "$out"
+[ -n "$(echo "$out" | grep FAIL)" ] && echo "$out" | grep FAIL
+
+# The workbench's gob client against Go's own server, and ours
+for who in "Go's server:$G" "gob-server:$O"; do
+    label=${who%%:*}; A=${who#*:}
+    out=$("$BIN/workbench" call "gob://$A" Arith.Multiply '{"A":7,"B":8}')
+    expect_eq "workbench call gob:// $label: Multiply" "56" "$out"
+    out=$("$BIN/workbench" call "gob://$A" Arith.Multiply '{"A":-9223372036854775808,"B":1}')
+    expect_eq "workbench call gob:// $label: smallest int" "-9223372036854775808" "$out"
+    out=$("$BIN/workbench" call "gob://$A" Arith.Divide '{"A":17,"B":5}')
+    expect_eq "workbench call gob:// $label: Divide" '{"Quo":3,"Rem":2}' "$out"
+    out=$("$BIN/workbench" call "gob://$A" Arith.Divide '{"A":10,"B":5}')
+    expect_eq "workbench call gob:// $label: a zero field left out on the wire reads as 0" '{"Quo":2,"Rem":0}' "$out"
+    out=$("$BIN/workbench" call "gob://$A" hello.HelloWorld '"李白"')
+    expect_eq "workbench call gob:// $label: HelloWorld" '"李白 你好...."' "$out"
+    out=$("$BIN/workbench" call "gob://$A" Greeter.SayHello '{"Name":"world"}')
+    expect_eq "workbench call gob:// $label: SayHello" '{"Message":"Hello world"}' "$out"
+    out=$("$BIN/workbench" call "gob://$A" Arith.Divide '{"A":1,"B":0}' 2>&1); rc=$?
+    expect_eq "workbench call gob:// $label: divide by zero exits 1" "1" "$rc"
+    expect_grep "workbench call gob:// $label: divide by zero message" "divide by zero" "$out"
+    out=$("$BIN/workbench" call "gob://$A" Arith.Nope '{"A":1,"B":0}' --repeat 2 2>&1)
+    expect_grep "workbench call gob:// $label: unknown method" "rpc: can't find method Arith.Nope" "$out"
+done
+
+# Type definitions travel once per stream, and --wire shows it
+out=$("$BIN/workbench" call "gob://$O" Arith.Multiply '{"A":7,"B":8}' --wire --repeat 2 --color never)
+first=$(echo "$out" | sed -n '/request #1/,/request #2/p')
+second=$(echo "$out" | sed -n '/request #2/,/── received/p')
+expect_grep "first call carries the type definition of Args" "type definition for id 66 (Args)" "$first"
+expect_no_grep "second call carries no type definition" "type definition" "$second"
+expect_grep "second call's argument uses the type defined earlier" "defined earlier" "$second"
+expect_grep "--wire explains the field values" "A = 7" "$out"
+expect_no_grep "--wire claims every byte" "no explainer claimed" "$out"
+sent=$(echo "$out" | grep -m1 '── sent')
+expect_grep "the dump gives its size" "(gob, 137 bytes)" "$sent"
+
+# explain gob on bytes a real Go client sent: capture them with nc -l
+# (Go's client dials; nc records what it sends and closes, so the call fails: expected)
+port=$(( 20000 + $$ % 20000 ))
+timeout 5 nc -l 127.0.0.1 "$port" >"$TMP/go-request.bin" &
+ncpid=$!
+sleep 0.3
+"$ROOT/build/go/rpcclient" -codec gob -addr "127.0.0.1:$port" >/dev/null 2>&1 &
+gopid=$!
+sleep 1
+kill "$gopid" "$ncpid" 2>/dev/null
+wait "$ncpid" "$gopid" 2>/dev/null
+out=$("$BIN/workbench" explain gob "$TMP/go-request.bin" --color never)
+expect_grep "explain gob: a real Go client's first call" 'Arith.Multiply' "$out"
+expect_grep "explain gob: Go's Request type definition" 'type definition for id 65 (Request)' "$out"
+expect_no_grep "explain gob: every byte of Go's request understood" "no explainer claimed" "$out"
+
+# Bad input: garbage closes that one connection; everyone else is served
+out=$(printf 'GET / HTTP/1.0\r\n\r\n' | nc_send "$O" | od -An -c | head -n 2)
+sleep 0.2
+expect_grep "garbage is logged as an error" "error:" "$(cat "$TMP/ours.err")"
+out=$("$ROOT/build/go/rpcclient" -codec gob -addr "$O" 2>&1)
+expect_grep "the server still serves Go clients after garbage" "all checks passed" "$out"
+
+# Over the cap
+start capped "$BIN/gob-server" --listen 127.0.0.1:0 --max-message 4096 || { summary; exit 1; }
+C=$ADDR; CPID=$PID
+out=$("$ROOT/build/go/rpcclient" -codec gob -addr "$C" -oversize 100000 2>&1)
+expect_grep "a message over --max-message is refused and the server stays up" "all checks passed" "$out"
+expect_grep "the refusal is logged" "larger than 4096" "$(cat "$TMP/capped.err")"
+
+# --help, and a clean stop
+out=$("$BIN/gob-server" --help)
+expect_grep "gob-server --help" "default 127.0.0.1:8081" "$out"
+kill -TERM "$CPID"; wait "$CPID"; rc=$?
+expect_eq "SIGTERM stops gob-server cleanly" "0" "$rc"
+
+summary

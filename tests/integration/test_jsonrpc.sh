@@ -1,0 +1,122 @@
+# test_jsonrpc.sh -- jsonrpc-server against real peers: Go's net/rpc/jsonrpc client, nc,
+# and the workbench client against Go's own JSON-RPC server.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${BIN:-$ROOT/bin}
+. "$ROOT/tests/integration/lib.sh"
+
+build_go rpcclient && build_go rpcserver && build_go loadclient || { bad "build the Go peers"; summary; exit 1; }
+
+start ours "$BIN/jsonrpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
+J=$ADDR; JPID=$PID
+expect_grep "--listen port 0 prints the bound address first" "127.0.0.1:" "$J"
+
+# Go's own client, every method, errors, concurrency and pipelining
+out=$("$ROOT/build/go/rpcclient" -codec json -addr "$J" 2>&1)
+expect_grep "Go net/rpc/jsonrpc client: all checks" "all checks passed" "$out"
+
+# The tutorial's line, verbatim but for the port
+out=$(echo -e '{"method":"hello.HelloWorld","params":["李白"],"id":0}' | nc_send "$J")
+expect_eq "tutorial: echo | nc" '{"id":0,"result":"李白 你好....","error":null}' "$out"
+
+out=$(echo -e '{"method":"hello.HelloWorld","paras":["李白"],"id":0}' | nc_send "$J")
+expect_grep "tutorial typo \"paras\": the error names params" 'missing params (found \"paras\"; the field is spelled \"params\")' "$out"
+expect_grep "typo reply keeps the id" '{"id":0,"result":null,"error":' "$out"
+
+out=$(printf '{"method":"Arith.Nope","params":[{"A":1}],"id":1}{"method":"Nope.X","params":[1],"id":2}' | nc_send "$J")
+expect_grep "unknown method is named" "rpc: can't find method Arith.Nope" "$out"
+expect_grep "unknown service is named" "rpc: can't find service Nope.X" "$out"
+
+out=$(printf '{"method":"Arith.Multiply","params":[{"A":"seven","B":8}],"id":3}' | nc_send "$J")
+expect_grep "wrong argument type explained" 'field A: want int, got string \"seven\"' "$out"
+out=$(printf '{"method":"hello.HelloWorld","params":[42],"id":4}' | nc_send "$J")
+expect_grep "a number where a string belongs" 'want string, got number 42' "$out"
+
+out=$(printf '{"method":"Arith.Divide","params":[{"A":7,"B":0}],"id":5}' | nc_send "$J")
+expect_eq "divide by zero" '{"id":5,"result":null,"error":"divide by zero"}' "$out"
+
+# Malformed JSON: a clear error, that connection closes, everyone else carries on
+exec 3<>"/dev/tcp/$(host_of "$J")/$(port_of "$J")"
+printf '{"method":"Arith.Multiply","params":[{"A":2,"B":3}],"id":1}' >&3
+out=$(printf '{"method": oops}' | nc_send "$J")
+expect_grep "malformed JSON gets a parse error" 'malformed JSON' "$out"
+printf '{"method":"Arith.Multiply","params":[{"A":4,"B":5}],"id":2}' >&3
+got=$(timeout 3 head -n 2 <&3)
+exec 3>&-
+expect_eq "another connection is not disturbed" '{"id":1,"result":6,"error":null}
+{"id":2,"result":20,"error":null}' "$got"
+
+# Over the cap: an error, that connection is closed, the server stays up
+stop "$JPID"
+start capped "$BIN/jsonrpc-server" --listen 127.0.0.1:0 --max-message 1024 || { summary; exit 1; }
+C=$ADDR; CPID=$PID
+big=$(head -c 4000 /dev/zero | tr '\0' 'x')
+out=$(printf '{"method":"hello.HelloWorld","params":["%s"],"id":9}' "$big" | nc_send "$C")
+expect_grep "a message over --max-message is refused" "request larger than 1024 bytes" "$out"
+out=$(printf '{"method":"Arith.Multiply","params":[{"A":6,"B":7}],"id":1}' | nc_send "$C")
+expect_eq "and the server still answers" '{"id":1,"result":42,"error":null}' "$out"
+expect_grep "errors are logged to stderr" "error: jsonrpc: request larger than 1024 bytes" "$(cat "$TMP/capped.err")"
+expect_grep "connections are logged to stderr" ": connected" "$(cat "$TMP/capped.err")"
+
+# JSON-RPC 2.0 clients
+out=$(printf '{"jsonrpc":"2.0","method":"Arith.Multiply","params":{"A":6,"B":7},"id":"a"}' | nc_send "$C")
+expect_eq "JSON-RPC 2.0 named params" '{"jsonrpc":"2.0","result":42,"id":"a"}' "$out"
+out=$(printf '{"jsonrpc":"2.0","method":"Arith.Divide","params":[1,0],"id":7}' | nc_send "$C")
+expect_eq "JSON-RPC 2.0 error object" '{"jsonrpc":"2.0","error":{"code":-32000,"message":"divide by zero"},"id":7}' "$out"
+out=$(printf '{"jsonrpc":"2.0","method":"No.Such","params":[1],"id":8}' | nc_send "$C")
+expect_grep "JSON-RPC 2.0 method not found code" '"code":-32601' "$out"
+
+# Hundreds of connections at once, many calls in flight on each
+out=$("$ROOT/build/go/loadclient" -codec json -addr "$C" -conns 300 -inflight 4 -duration 2s 2>&1)
+expect_grep "300 concurrent connections, no errors" "errors=0" "$out"
+
+# Quiet mode logs nothing
+start quiet "$BIN/jsonrpc-server" --listen 127.0.0.1:0 --quiet || { summary; exit 1; }
+Q=$ADDR; QPID=$PID
+printf '{"method":"Arith.Multiply","params":[{"A":1,"B":1}],"id":1}' | nc_send "$Q" >/dev/null
+stop "$QPID"
+expect_eq "--quiet logs nothing" "" "$(cat "$TMP/quiet.err")"
+
+# Graceful shutdown on SIGTERM: exit status 0 and a last log line
+kill -TERM "$CPID"
+wait "$CPID"
+expect_eq "SIGTERM stops the server cleanly" "0" "$?"
+expect_grep "shutdown is logged" "stopped" "$(cat "$TMP/capped.err")"
+
+# --help
+out=$("$BIN/jsonrpc-server" --help)
+expect_grep "jsonrpc-server --help" "--listen HOST:PORT" "$out"
+out=$("$BIN/jsonrpc-server" --bogus 2>&1); rc=$?
+expect_eq "unknown option exits 2" "2" "$rc"
+
+# The workbench client against Go's own JSON-RPC server
+start gojson "$ROOT/build/go/rpcserver" -codec json || { summary; exit 1; }
+G=$ADDR
+out=$("$BIN/workbench" call "json://$G" Arith.Multiply '{"A":7,"B":8}')
+expect_eq "workbench call json:// Go's server: Multiply" "56" "$out"
+out=$("$BIN/workbench" call "json://$G" Arith.Divide '{"A":7,"B":2}')
+expect_eq "workbench call json:// Go's server: Divide" '{"Quo":3,"Rem":1}' "$out"
+out=$("$BIN/workbench" call "json://$G" hello.HelloWorld '"李白"')
+expect_eq "workbench call json:// Go's server: HelloWorld" '"李白 你好...."' "$out"
+out=$("$BIN/workbench" call "json://$G" Greeter.SayHello '{"Name":"world"}')
+expect_eq "workbench call json:// Go's server: SayHello" '{"Message":"Hello world"}' "$out"
+out=$("$BIN/workbench" call "json://$G" Arith.Divide '{"A":7,"B":0}' 2>&1); rc=$?
+expect_eq "remote error exits 1" "1" "$rc"
+expect_grep "remote error is printed" "divide by zero" "$out"
+
+# --wire against our server: the request and reply explained
+start wired "$BIN/jsonrpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
+W=$ADDR
+out=$("$BIN/workbench" call "json://$W" hello.HelloWorld '"李白"' --wire --color never)
+expect_grep "--wire explains the method" 'method: which Service.Method to call = "hello.HelloWorld"' "$out"
+expect_grep "--wire explains the argument" 'string "李白": 6 bytes of UTF-8' "$out"
+expect_grep "--wire shows the result last" '"李白 你好...."' "$(echo "$out" | tail -n 1)"
+out=$(printf '{"method":"Arith.Multiply","params":[{"A":7,"B":8}],"id":0}\n' | "$BIN/workbench" explain json --color never)
+expect_grep "explain json from stdin" 'A = 7 (number)' "$out"
+expect_no_grep "explain json claims every byte" "no explainer claimed" "$out"
+
+out=$("$BIN/workbench" call "json://127.0.0.1:1" Arith.Multiply '{"A":1,"B":2}' 2>&1); rc=$?
+expect_eq "connection refused exits 3" "3" "$rc"
+expect_grep "connection refused is explained" "cannot connect to 127.0.0.1:1" "$out"
+
+summary

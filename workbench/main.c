@@ -1,0 +1,49 @@
+/* main.c -- the workbench command: dispatches to its subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *synopsis;
+} command;
+
+static const command commands[] = {
+    {"call", cmd_call, "call URL METHOD ARGS [--wire]   call a method, print the result"},
+    {"explain", cmd_explain, "explain gob|json [FILE]         explain captured bytes"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: workbench COMMAND [ARGS...]\n"
+               "RPC Workbench: call real RPC servers and see every byte of every call.\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %s\n", commands[i].synopsis);
+    fprintf(f, "\n"
+               "Examples:\n"
+               "  workbench call json://127.0.0.1:8080 hello.HelloWorld '\"李白\"'\n"
+               "  workbench call gob://127.0.0.1:8081 Arith.Divide '{\"A\":7,\"B\":2}' --wire\n"
+               "  workbench explain gob capture.bin\n\n"
+               "'workbench COMMAND --help' describes one command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "workbench: unknown command \"%s\"\n\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}
