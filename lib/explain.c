@@ -159,83 +159,103 @@ static const char *class_color(span_class c)
     return "";
 }
 
-/* Writes the meaning, wrapped to the columns left, continuation lines indented to col. */
-static void put_meaning(buf *out, const char *m, size_t first_cols, size_t cols, size_t col)
+/* Splits text into lines of at most cols display columns, preferring to break at a
+ * space. Returns the number of lines (at most max); starts[i] and lens[i] give each. */
+static size_t wrap(const char *m, size_t cols, const char **starts, size_t *lens, size_t max)
 {
-    size_t n = strlen(m);
-    size_t avail = first_cols;
-    for (;;) {
-        size_t take = utf8_fit(m, n, avail > 8 ? avail : 8);
+    size_t n = strlen(m), k = 0;
+    if (cols < 8)
+        cols = 8;
+    while (n > 0 && k < max) {
+        /* continuation lines are indented two more columns */
+        size_t take = utf8_fit(m, n, k == 0 ? cols : cols - 2);
         if (take < n) {
-            /* prefer to break at a space */
             size_t sp = take;
             while (sp > take / 2 && m[sp] != ' ')
                 sp--;
             if (sp > take / 2)
                 take = sp;
         }
-        if (take == 0)
-            take = 1;
-        buf_append(out, m, take);
-        buf_putc(out, '\n');
+        if (take == 0) { /* a character wider than cols */
+            unsigned cp;
+            take = utf8_next((const unsigned char *)m, n, &cp);
+        }
+        starts[k] = m;
+        lens[k++] = take;
         m += take;
         n -= take;
         while (n > 0 && *m == ' ') {
             m++;
             n--;
         }
-        if (n == 0)
-            return;
-        buf_printf(out, "%*s", (int)col, "");
-        avail = cols;
     }
+    return k;
 }
 
-static void put_line(buf *out, const uint8_t *bytes, size_t total, size_t off, size_t len,
-                     int depth, const span *s, const explain_style *st, bool heading)
+#define MAX_WRAP 64
+
+/* Draws one span: its hex rows beside its wrapped meaning, "layer meaning". A heading
+ * (a span containing others) shows its size instead of its bytes. s NULL: unclaimed bytes. */
+static void put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, size_t len,
+                     int depth, const span *s, const char *layer, const explain_style *st,
+                     bool heading)
 {
     int width = st->width > 40 ? st->width : 80;
-    size_t meaning_col = 6 + HEX_PER_LINE * 3 + 1 + HEX_PER_LINE + 2;
+    const size_t meaning_col = 6 + HEX_PER_LINE * 3 + 1 + HEX_PER_LINE + 2;
     size_t indent = (size_t)(depth > 0 ? depth : 0) * 2;
     if (indent > 16)
         indent = 16;
-    size_t cols = (size_t)width > meaning_col + indent + 8 ? (size_t)width - meaning_col - indent : 8;
+    size_t cols = (size_t)width > meaning_col + indent + 16 ? (size_t)width - meaning_col - indent : 16;
     const char *on = st->color && s ? class_color(s->cls) : "";
     const char *off_c = st->color ? "\033[0m" : "";
 
-    for (size_t row = 0;; row++) {
-        size_t start = off + row * HEX_PER_LINE;
-        size_t cnt = 0;
-        if (!heading && start < off + len)
-            cnt = off + len - start < HEX_PER_LINE ? off + len - start : HEX_PER_LINE;
-        if (row > 0 && cnt == 0)
-            break;
-        buf_printf(out, "%04zx  ", start);
-        char hex[HEX_PER_LINE * 3 + 1] = "", txt[HEX_PER_LINE + 1] = "";
-        for (size_t i = 0; i < cnt && start + i < total; i++) {
-            uint8_t c = bytes[start + i];
-            snprintf(hex + i * 3, 4, "%02x ", c);
-            txt[i] = c >= 0x20 && c < 0x7F ? (char)c : '.';
-        }
-        if (heading)
-            snprintf(hex, sizeof hex, "[%zu bytes]", len);
-        buf_printf(out, "%s%-*s%s %-*s  ", on, HEX_PER_LINE * 3, hex, off_c, HEX_PER_LINE, txt);
-        if (row == 0) {
-            buf_printf(out, "%*s", (int)indent, "");
-            if (s) {
-                const char *lay_on = st->color ? "\033[1m" : "";
-                buf_printf(out, "%s%s%s ", lay_on, s->layer, off_c);
-                size_t lw = strlen(s->layer) + 1;
-                put_meaning(out, s->meaning, cols > lw + 8 ? cols - lw : 8, cols, meaning_col + indent);
-            } else {
-                put_meaning(out, "(bytes no explainer claimed)", cols, cols, meaning_col + indent);
+    buf text;
+    buf_init(&text, 0);
+    if (layer)
+        buf_printf(&text, "%s: ", layer);
+    buf_puts(&text, s ? s->meaning : "(bytes no explainer claimed)");
+    buf_putc(&text, '\0');
+    const char *starts[MAX_WRAP];
+    size_t lens[MAX_WRAP];
+    size_t mlines = wrap((const char *)buf_data(&text), cols, starts, lens, MAX_WRAP);
+    size_t hexrows = heading ? 1 : (len + HEX_PER_LINE - 1) / HEX_PER_LINE;
+    if (hexrows == 0)
+        hexrows = 1;
+    size_t rows = hexrows > mlines ? hexrows : mlines;
+
+    for (size_t row = 0; row < rows; row++) {
+        if (row < hexrows) {
+            size_t start = off + row * HEX_PER_LINE;
+            size_t cnt = heading ? 0 : (off + len - start < HEX_PER_LINE ? off + len - start : HEX_PER_LINE);
+            char hex[HEX_PER_LINE * 3 + 1] = "", txt[HEX_PER_LINE + 1] = "";
+            for (size_t i = 0; i < cnt && start + i < total; i++) {
+                uint8_t c = bytes[start + i];
+                snprintf(hex + i * 3, 4, "%02x ", c);
+                txt[i] = c >= 0x20 && c < 0x7F ? (char)c : '.';
             }
+            if (heading)
+                snprintf(hex, sizeof hex, "[%zu bytes]", len);
+            buf_printf(out, "%04zx  %s%-*s%s %-*s  ", start, on, HEX_PER_LINE * 3, hex, off_c,
+                       HEX_PER_LINE, txt);
         } else {
-            buf_putc(out, '\n');
+            buf_printf(out, "%*s", (int)meaning_col, "");
         }
-        if (heading)
-            break;
+        if (row < mlines) {
+            buf_printf(out, "%*s", (int)(indent + (row > 0 ? 2 : 0)), "");
+            if (row == 0 && layer && st->color) {
+                size_t ll = strlen(layer) + 1;
+                buf_printf(out, "\033[1m%.*s%s", (int)ll, starts[0], off_c);
+                buf_append(out, starts[0] + ll, lens[0] - ll);
+            } else {
+                buf_append(out, starts[row], lens[row]);
+            }
+        }
+        /* no trailing blanks */
+        while (out->len > 0 && out->p[out->len - 1] == ' ')
+            out->len--;
+        buf_putc(out, '\n');
     }
+    buf_done(&text);
 }
 
 int explain_render(const explain *e, const uint8_t *bytes, size_t n, const explain_style *st,
@@ -248,19 +268,28 @@ int explain_render(const explain *e, const uint8_t *bytes, size_t n, const expla
     buf tmp;
     buf_init(&tmp, 0);
     size_t cursor = 0;
+    /* The layer of the heading at each depth: a line names its layer only where it changes. */
+    const char *layers[18] = {0};
     for (size_t i = 0; i < e->len; i++) {
         const span *s = &e->spans[i];
         if (s->off > n || s->len > n - s->off)
             continue;
         bool heading = is_container(e, i);
+        int d = s->depth < 0 ? 0 : s->depth > 16 ? 16 : s->depth;
+        const char *parent = d > 0 ? layers[d - 1] : NULL;
+        const char *layer = !parent || strcmp(parent, s->layer) != 0 ? s->layer : NULL;
+        if (heading) {
+            layers[d] = s->layer;
+            layers[d + 1] = NULL;
+        }
         if (!heading && s->off > cursor)
-            put_line(&tmp, bytes, n, cursor, s->off - cursor, s->depth, NULL, st, false);
-        put_line(&tmp, bytes, n, s->off, s->len, s->depth, s, st, heading);
+            put_span(&tmp, bytes, n, cursor, s->off - cursor, s->depth, NULL, NULL, st, false);
+        put_span(&tmp, bytes, n, s->off, s->len, s->depth, s, layer, st, heading);
         if (!heading && s->off + s->len > cursor)
             cursor = s->off + s->len;
     }
     if (cursor < n)
-        put_line(&tmp, bytes, n, cursor, n - cursor, 0, NULL, st, false);
+        put_span(&tmp, bytes, n, cursor, n - cursor, 0, NULL, NULL, st, false);
     int r = buf_size(&tmp) ? buf_append(out, buf_data(&tmp), buf_size(&tmp)) : 0;
     buf_done(&tmp);
     return r;

@@ -1110,6 +1110,7 @@ typedef struct walk {
     int depth;   /* span depth of the next leaf */
     size_t covered; /* bytes before this are explained */
     int32_t defining; /* id of the type being defined, if any */
+    unsigned *told;   /* explaining: which encodings were already spelled out in full */
     char path[192];
     char *err;
     size_t errlen;
@@ -1234,6 +1235,18 @@ static int rd_uint(walk *w, uint64_t *x, const char *what)
 
 /* Describes the bytes of the uint at p[start..end) in words:
  * "0x07" or "0xfe 0x01 0x2c: 0xfe = -2, so a 2-byte big-endian number follows". */
+enum { TOLD_MULTIBYTE = 1, TOLD_ZIGZAG = 2 };
+
+/* The first time on a stream an encoding is spelled out in full; later, briefly. */
+static bool first_time(const walk *w, unsigned what)
+{
+    if (!w->told)
+        return true;
+    bool first = !(*w->told & what);
+    *w->told |= what;
+    return first;
+}
+
 static char *uint_words(const walk *w, size_t start, char *out, size_t n)
 {
     size_t len = w->pos - start;
@@ -1241,7 +1254,7 @@ static char *uint_words(const walk *w, size_t start, char *out, size_t n)
     out[0] = '\0';
     for (size_t i = 0; i < len && o + 6 < n; i++)
         o += (size_t)snprintf(out + o, n - o, "%s0x%02x", i ? " " : "", w->p[start + i]);
-    if (len > 1 && o < n)
+    if (len > 1 && o < n && first_time(w, TOLD_MULTIBYTE))
         snprintf(out + o, n - o, ": 0x%02x = -%zu, so a%s %zu-byte big-endian number follows",
                  w->p[start], len - 1, len == 9 ? "n" : "", len - 1);
     return out;
@@ -1252,7 +1265,9 @@ static char *zigzag_words(const walk *w, size_t start, uint64_t x, char *out, si
 {
     char u[160];
     uint_words(w, start, u, sizeof u);
-    if (x & 1)
+    if (!first_time(w, TOLD_ZIGZAG))
+        snprintf(out, n, "zigzag %s", u);
+    else if (x & 1)
         snprintf(out, n, "zigzag %s = %llu, odd so negative: -(%llu+1)/2", u,
                  (unsigned long long)x, (unsigned long long)x);
     else
@@ -2119,19 +2134,21 @@ int gob_decode(gob_dec *d, const uint8_t *p, size_t n, size_t *used, value **out
     }
 }
 
-long gob_scan(const uint8_t *p, size_t n, int count, size_t max_message)
+long gob_scan(const uint8_t *p, size_t n, int count, size_t max_message, char *err, size_t errlen)
 {
     size_t max = max_message ? max_message : GOB_DEFAULT_MAX_MESSAGE;
     size_t pos = 0;
     for (int got = 0; got < count;) {
         size_t hdr, len;
-        int r = frame(p + pos, n - pos, max, &hdr, &len, NULL, 0);
+        int r = frame(p + pos, n - pos, max, &hdr, &len, err, errlen);
         if (r <= 0)
             return r;
         walk w = {.p = p + pos, .pos = hdr, .end = hdr + len};
         uint64_t x;
-        if (rd_uint(&w, &x, "the type id") < 0)
+        if (rd_uint(&w, &x, "the type id") < 0) {
+            seterr(err, errlen, "a message does not start with a valid type id");
             return -1;
+        }
         if (!(x & 1)) /* zigzag: even means a non-negative id, so a value */
             got++;
         pos += hdr + len;
@@ -2147,6 +2164,7 @@ struct gob_explainer {
     gob_dec *d;
     unsigned msgno;      /* messages explained so far */
     unsigned last_value; /* number of the last value message */
+    unsigned told;       /* encodings already spelled out in full (TOLD_*) */
 };
 
 gob_explainer *gob_explainer_new(void)
@@ -2180,10 +2198,10 @@ int gob_explain_message(gob_explainer *x, const uint8_t *p, size_t n, size_t bas
         return -1;
     }
     size_t total = hdr + len;
-    int box = explain_add(e, base, total, depth, SPAN_FRAME, "gob", "gob message, %zu bytes",
+    int box = explain_add(e, base, total, depth, SPAN_FRAME, "gob", "message, %zu bytes",
                           total);
     walk w = {.d = x->d, .p = p, .pos = hdr, .end = total, .ex = e, .base = base,
-              .depth = depth + 1, .err = err, .errlen = sizeof err};
+              .depth = depth + 1, .err = err, .errlen = sizeof err, .told = &x->told};
     leaf(&w, 0, SPAN_FRAME, "message length %zu (%s): the rest of the message", len,
          uint_words(&w, 0, u, sizeof u));
     size_t s = w.pos;
@@ -2199,7 +2217,7 @@ int gob_explain_message(gob_explainer *x, const uint8_t *p, size_t n, size_t bas
             goto fail;
         t->defined_msg = ++x->msgno;
         wname(x->d, t, tn, sizeof tn, 0);
-        retitle(e, box, "gob message, %zu bytes: type definition for id %d (%s)", total,
+        retitle(e, box, "message, %zu bytes: type definition for id %d (%s)", total,
                 (int)t->id, t->name[0] ? t->name : tn);
     } else {
         wtype *vt = id > 0 && id <= INT32_MAX ? dec_lookup(x->d, id) : NULL;
@@ -2222,7 +2240,7 @@ int gob_explain_message(gob_explainer *x, const uint8_t *p, size_t n, size_t bas
             goto fail;
         t = vt;
         x->last_value = ++x->msgno;
-        retitle(e, box, "gob message, %zu bytes: value of type %s (id %lld)", total,
+        retitle(e, box, "message, %zu bytes: value of type %s (id %lld)", total,
                 wname(x->d, t, tn, sizeof tn, 0), (long long)id);
     }
     if (info) {

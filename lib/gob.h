@@ -98,8 +98,8 @@ int gob_decode(gob_dec *d, const uint8_t *p, size_t n, size_t *used, value **out
 /* Returns how many bytes from p make up the next count value messages with any type
  * definitions before them, 0 when they have not all arrived yet, or -1 when a length
  * prefix or type id is malformed or a message is longer than max_message
- * (0 = GOB_DEFAULT_MAX_MESSAGE). */
-long gob_scan(const uint8_t *p, size_t n, int count, size_t max_message);
+ * (0 = GOB_DEFAULT_MAX_MESSAGE); then err (NULL allowed) says which. */
+long gob_scan(const uint8_t *p, size_t n, int count, size_t max_message, char *err, size_t errlen);
 
 /* ---- explaining ---- */
 

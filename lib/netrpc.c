@@ -106,17 +106,10 @@ long netrpc_read(gob_dec *d, const uint8_t *p, size_t n, bool response, netrpc_m
 {
     char why[384] = "";
     memset(m, 0, sizeof *m);
-    long total = gob_scan(p, n, 2, gob_dec_max_message(d));
+    long total = gob_scan(p, n, 2, gob_dec_max_message(d), why, sizeof why);
     if (total == 0)
         return 0;
     if (total < 0) {
-        /* let the decoder say precisely what is wrong */
-        size_t used;
-        value *v = NULL;
-        int r = gob_decode(d, p, n, &used, &v, NULL, why, sizeof why);
-        value_free(v);
-        if (r != GOB_BROKEN)
-            snprintf(why, sizeof why, "malformed gob message length");
         seterr(err, errlen, why);
         return -1;
     }
@@ -217,8 +210,8 @@ int netrpc_explain(const uint8_t *p, size_t n, bool response, explain *e)
     }
     size_t pos = 0;
     for (int call = 1; pos < n; call++) {
-        long hl = gob_scan(p + pos, n - pos, 1, 0);
-        long bl = hl > 0 ? gob_scan(p + pos + hl, n - pos - (size_t)hl, 1, 0) : 0;
+        long hl = gob_scan(p + pos, n - pos, 1, 0, NULL, 0);
+        long bl = hl > 0 ? gob_scan(p + pos + hl, n - pos - (size_t)hl, 1, 0, NULL, 0) : 0;
         if (hl <= 0 || bl <= 0) {
             rc = explain_tail(x, p, pos, n, e);
             break;
@@ -249,6 +242,14 @@ int netrpc_explain(const uint8_t *p, size_t n, bool response, explain *e)
                                "sends before every reply"
                              : "header: Request{ServiceMethod, Seq}, which the client sends "
                                "before every argument");
+        /* The header's values (method name, sequence number) are envelope, not payload. */
+        for (size_t i = 0; i < hx.len; i++)
+            if (hx.spans[i].cls == SPAN_DATA)
+                hx.spans[i].cls = SPAN_FRAME;
+        /* So is the empty body of an error reply. */
+        for (size_t i = 0; m.error && i < bx.len; i++)
+            if (bx.spans[i].cls == SPAN_DATA)
+                bx.spans[i].cls = SPAN_FRAME;
         explain_append(e, &hx, 0, 0);
         if (hr == 0) {
             if (!response)

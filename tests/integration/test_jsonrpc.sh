@@ -4,6 +4,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$ROOT/bin}
 . "$ROOT/tests/integration/lib.sh"
+export COLUMNS=1000
 
 build_go rpcclient && build_go rpcserver && build_go loadclient || { bad "build the Go peers"; summary; exit 1; }
 

@@ -628,7 +628,7 @@ Test(gob_decode, every_truncation_asks_for_more)
             int r = gob_decode(d, b.p, n, &used, &v, &t, err, sizeof err);
             cr_assert_eq(r, GOB_MORE, "vector %zu cut at %zu: %d %s", k, n, r, err);
             cr_assert_leq(used, n);
-            cr_assert_eq(gob_scan(b.p, n, 1, 0), 0);
+            cr_assert_eq(gob_scan(b.p, n, 1, 0, NULL, 0), 0);
             gob_dec_free(d);
         }
         free(b.p);
@@ -783,16 +783,16 @@ Test(gob_scan, counts_value_messages_with_their_definitions)
 {
     bytes b = unhex(MULTIPLY_0 MULTIPLY_1 MULTIPLY2_2 MULTIPLY2_3);
     size_t first = (strlen(MULTIPLY_0)) / 2, pair = first + strlen(MULTIPLY_1) / 2;
-    cr_assert_eq(gob_scan(b.p, b.n, 1, 0), (long)first);
-    cr_assert_eq(gob_scan(b.p, b.n, 2, 0), (long)pair);
-    cr_assert_eq(gob_scan(b.p, b.n, 4, 0), (long)b.n);
-    cr_assert_eq(gob_scan(b.p, b.n, 5, 0), 0); /* a fifth has not arrived */
-    cr_assert_eq(gob_scan(b.p, pair - 1, 2, 0), 0);
-    cr_assert_eq(gob_scan(b.p, 1, 1, 0), 0);
-    cr_assert_eq(gob_scan(b.p, b.n, 1, 10), -1); /* 47-byte message over a 10-byte cap */
-    cr_assert_eq(gob_scan((const uint8_t *)"\x80", 1, 1, 0), -1);
-    cr_assert_eq(gob_scan((const uint8_t *)"\x00", 1, 1, 0), -1);
-    cr_assert_eq(gob_scan((const uint8_t *)"\x01\x80", 2, 1, 0), -1); /* bad type id */
+    cr_assert_eq(gob_scan(b.p, b.n, 1, 0, NULL, 0), (long)first);
+    cr_assert_eq(gob_scan(b.p, b.n, 2, 0, NULL, 0), (long)pair);
+    cr_assert_eq(gob_scan(b.p, b.n, 4, 0, NULL, 0), (long)b.n);
+    cr_assert_eq(gob_scan(b.p, b.n, 5, 0, NULL, 0), 0); /* a fifth has not arrived */
+    cr_assert_eq(gob_scan(b.p, pair - 1, 2, 0, NULL, 0), 0);
+    cr_assert_eq(gob_scan(b.p, 1, 1, 0, NULL, 0), 0);
+    cr_assert_eq(gob_scan(b.p, b.n, 1, 10, NULL, 0), -1); /* 47-byte message over a 10-byte cap */
+    cr_assert_eq(gob_scan((const uint8_t *)"\x80", 1, 1, 0, NULL, 0), -1);
+    cr_assert_eq(gob_scan((const uint8_t *)"\x00", 1, 1, 0, NULL, 0), -1);
+    cr_assert_eq(gob_scan((const uint8_t *)"\x01\x80", 2, 1, 0, NULL, 0), -1); /* bad type id */
     free(b.p);
 }
 
@@ -819,7 +819,7 @@ Test(gob_explain, request_and_args_then_second_call)
     cr_assert_str_eq(info.type_name, "Args");
     assert_leaves_tile(&e, b.n);
 
-    cr_assert_str_eq(e.spans[0].meaning, "gob message, 48 bytes: type definition for id 65 "
+    cr_assert_str_eq(e.spans[0].meaning, "message, 48 bytes: type definition for id 65 "
                                          "(Request)");
     cr_assert_eq(e.spans[0].len, 48);
     const span *s = find_span(&e, "type id -65");
@@ -844,7 +844,7 @@ Test(gob_explain, request_and_args_then_second_call)
     s = find_span(&e, "field delta +1 → A");
     cr_assert_not_null(s);
     cr_assert_eq(s->cls, SPAN_TYPE);
-    cr_assert_not_null(find_span(&e, "gob message, 20 bytes: value of type Request (id 65)"));
+    cr_assert_not_null(find_span(&e, "message, 20 bytes: value of type Request (id 65)"));
     s = find_span(&e, "message length 47");
     cr_assert_eq(s->off, 0);
     cr_assert_eq(s->cls, SPAN_FRAME);
