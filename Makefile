@@ -70,8 +70,11 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-	@set -e; for f in $^; do echo "== $$f ($(FUZZ_SECONDS)s)"; mkdir -p $(BUILD)/corpus/$$(basename $$f); \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/corpus/$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) 2>&1 | tail -n 3; done
+	@for f in $^; do n=$$(basename $$f); echo "== $$n ($(FUZZ_SECONDS)s)"; mkdir -p $(BUILD)/corpus/$$n; \
+	  if $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=$(BUILD)/fuzz/$$n- \
+	      $(BUILD)/corpus/$$n tests/fuzz/seeds/$$n > $(BUILD)/fuzz/$$n.log 2>&1; then \
+	    tail -n 1 $(BUILD)/fuzz/$$n.log; \
+	  else tail -n 40 $(BUILD)/fuzz/$$n.log; echo "$$n found a failure; the input is in $(BUILD)/fuzz/"; exit 1; fi; done
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 

@@ -389,9 +389,8 @@ int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, char *err, si
         n -= ws;
         if (n == 0)
             return 0;
-        /* Before a request is understood, guess its version from the bytes. */
         size_t window = n > max_message ? max_message : n;
-        request none = {p, memmem(p, window < 512 ? window : 512, "\"jsonrpc\"", 9) != NULL, NULL, 0};
+        request none = {p, false, NULL, 0};
         if (p[0] != '{' && p[0] != '[') {
             bool text = p[0] >= 0x20 && p[0] < 0x7f;
             snprintf(err, errlen, "jsonrpc: a request must be a JSON object; got %s%c%s at the start of a message%s",
@@ -406,6 +405,10 @@ int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, char *err, si
         bool capped = n >= max_message;
         int r = jsonscan(p, window, eof && !capped ? JSONSCAN_FINAL : 0, &start, &end, NULL, NULL, why,
                          sizeof why);
+        /* Before a request is understood, its version is guessed from the bytes up to the
+         * fault, which are the same however the stream was split. */
+        if (r != 1)
+            none.v2 = memmem(p, r == 0 ? window : end, "\"jsonrpc\"", 9) != NULL;
         if (r == 0 && capped) {
             snprintf(err, errlen, "jsonrpc: request larger than %zu bytes", max_message);
             reply_error(out, &none, JSONRPC_INVALID_REQUEST, err);

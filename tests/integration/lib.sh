@@ -82,6 +82,15 @@ build_go() {
 }
 
 summary() {
+    # Stop every server first: sanitizers report leaks when a process exits.
+    for p in $PIDS; do stop "$p"; done
+    PIDS=""
+    for f in "$TMP"/*.err; do
+        [ -e "$f" ] || continue
+        if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$f"; then
+            bad "no sanitizer reports from $(basename "$f" .err)" "$(grep -m 5 -E "ERROR|runtime error" "$f")"
+        fi
+    done
     echo "$pass passed, $fail failed"
     [ "$fail" -eq 0 ]
 }
