@@ -18,6 +18,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
+.SECONDARY:
 .PHONY: all deps test-deps run test unit integration fuzz fuzz-smoke bench sanitize clean
 
 all: $(PROGRAMS)

@@ -7,8 +7,8 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-$ROOT/bin}
 DURATION=${BENCH_SECONDS:-5}s
-CONNS=${BENCH_CONNS:-4}
-INFLIGHT=${BENCH_INFLIGHT:-32}
+CONNS=${BENCH_CONNS:-8}
+INFLIGHT=${BENCH_INFLIGHT:-64}
 . "$ROOT/tests/integration/lib.sh"
 build_go rpcserver && build_go loadclient || { echo "cannot build the Go peers"; exit 1; }
 
@@ -35,6 +35,7 @@ measure() {
     echo "  $name: $out; server CPU $(( (t1 - t0) * 1000 / HZ )) ms = $US_PER_CALL us/call" >&2
 }
 
+echo "load: Go's net/rpc client, $CONNS connections x $INFLIGHT calls in flight, Arith.Multiply, $DURATION per server"
 printf '%-9s %-22s %12s %12s %7s %11s %11s %7s\n' capability peer "ours call/s" "peer call/s" ratio "ours us/c" "peer us/c" ratio
 for codec in gob json; do
     if [ $codec = gob ]; then server=gob-server; peer="Go net/rpc (gob)"; else server=jsonrpc-server; peer="Go net/rpc/jsonrpc"; fi

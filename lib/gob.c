@@ -1132,10 +1132,16 @@ static int wfail(walk *w, const char *fmt, ...)
     return -1;
 }
 
-/* Records a leaf span for w->p[start..w->pos). */
-static void leaf(walk *w, size_t start, span_class cls, const char *fmt, ...)
+/* Records a leaf span for w->p[start..w->pos). Called through leaf(), which skips
+ * formatting the words altogether when only decoding. */
+static void leaf_add(walk *w, size_t start, span_class cls, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static void leaf(walk *w, size_t start, span_class cls, const char *fmt, ...)
+#define leaf(w, ...)                                                                       \
+    do {                                                                                   \
+        if ((w)->ex)                                                                       \
+            leaf_add(w, __VA_ARGS__);                                                      \
+    } while (0)
+static void leaf_add(walk *w, size_t start, span_class cls, const char *fmt, ...)
 {
     if (!w->ex)
         return;
@@ -1150,9 +1156,10 @@ static void leaf(walk *w, size_t start, span_class cls, const char *fmt, ...)
 }
 
 /* Opens a container span at w->pos; its length is set by close_box. */
-static int open_box(walk *w, span_class cls, const char *fmt, ...)
+static int open_box_add(walk *w, span_class cls, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int open_box(walk *w, span_class cls, const char *fmt, ...)
+#define open_box(w, ...) ((w)->ex ? open_box_add(w, __VA_ARGS__) : -1)
+static int open_box_add(walk *w, span_class cls, const char *fmt, ...)
 {
     if (!w->ex)
         return -1;
@@ -1287,6 +1294,19 @@ static int rd_count(walk *w, uint64_t *n, const char *what)
     return 0;
 }
 
+/* Appends ".name" to the path (a struct field); returns the old length to restore. */
+static size_t wpush_field(walk *w, const char *name)
+{
+    size_t old = strlen(w->path), n = strlen(name);
+    size_t dot = old > 0;
+    if (old + dot + n < sizeof w->path) {
+        if (dot)
+            w->path[old] = '.';
+        memcpy(w->path + old + dot, name, n + 1);
+    }
+    return old;
+}
+
 static size_t wpush(walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static size_t wpush(walk *w, const char *fmt, ...)
 {
@@ -1338,8 +1358,9 @@ static int dec_top(walk *w, wtype *t, value **out, int depth)
 
 static int dec_struct(walk *w, wtype *t, value **out, int depth, bool top)
 {
-    char tn[128];
-    wname(w->d, t, tn, sizeof tn, 0);
+    char tn[128] = "";
+    if (w->ex)
+        wname(w->d, t, tn, sizeof tn, 0);
     if (depth > GOB_MAX_DEPTH)
         return wfail(w, "the value nests more than %d levels deep", GOB_MAX_DEPTH);
     if (spend(w, 1) < 0)
@@ -1360,6 +1381,7 @@ static int dec_struct(walk *w, wtype *t, value **out, int depth, bool top)
             break;
         }
         if (delta > (uint64_t)((long)t->nfields - 1 - fieldnum)) {
+            wname(w->d, t, tn, sizeof tn, 0);
             if (fieldnum < 0)
                 wfail(w, "field delta +%llu: struct %s has only %zu field%s",
                       (unsigned long long)delta, tn, t->nfields, t->nfields == 1 ? "" : "s");
@@ -1372,7 +1394,7 @@ static int dec_struct(walk *w, wtype *t, value **out, int depth, bool top)
         wfield *f = &t->fields[fieldnum];
         leaf(w, s, SPAN_TYPE, "field delta +%llu → %s (field %ld of %s)", (unsigned long long)delta,
              f->name, fieldnum, tn);
-        size_t old = wpush(w, "%s%s", w->path[0] ? "." : "", f->name);
+        size_t old = wpush_field(w, f->name);
         int rr = dec_value(w, f->t, vals ? &vals[fieldnum] : NULL, depth + 1, NULL, 0);
         w->path[old] = '\0';
         if (rr < 0)
@@ -1430,10 +1452,13 @@ static int dec_blob(walk *w, const char *tname, bool text, value **out, char *br
     if (rd_count(w, &n, text ? "string length" : "byte count") < 0 || spend(w, 1) < 0)
         return -1;
     const uint8_t *data = w->p + w->pos;
-    if (text)
-        quote(data, n, shown, sizeof shown, 60);
-    else
-        hexbytes(data, n, shown, sizeof shown, 24);
+    shown[0] = '\0';
+    if (w->ex || brief) {
+        if (text)
+            quote(data, n, shown, sizeof shown, 60);
+        else
+            hexbytes(data, n, shown, sizeof shown, 24);
+    }
     if (brief)
         snprintf(brief, blen, "%s", shown);
     if (n == 0) {
@@ -1536,7 +1561,9 @@ static int dec_value(walk *w, wtype *t, value **out, int depth, char *brief, siz
     }
     case W_SLICE:
     case W_ARRAY: {
-        wname(w->d, t, tn, sizeof tn, 0);
+        tn[0] = '\0';
+        if (w->ex)
+            wname(w->d, t, tn, sizeof tn, 0);
         int box = open_box(w, SPAN_DATA, "%s: %s", w->path, tn);
         uint64_t n;
         int r = -1;
