@@ -276,11 +276,14 @@ int explain_render(const explain *e, const uint8_t *bytes, size_t n, const expla
             continue;
         bool heading = is_container(e, i);
         int d = s->depth < 0 ? 0 : s->depth > 16 ? 16 : s->depth;
-        const char *parent = d > 0 ? layers[d - 1] : NULL;
+        const char *parent = NULL;
+        for (int k = d - 1; k >= 0 && !parent; k--)
+            parent = layers[k];
         const char *layer = !parent || strcmp(parent, s->layer) != 0 ? s->layer : NULL;
         if (heading) {
             layers[d] = s->layer;
-            layers[d + 1] = NULL;
+            for (int k = d + 1; k < 18; k++)
+                layers[k] = NULL;
         }
         if (!heading && s->off > cursor)
             put_span(&tmp, bytes, n, cursor, s->off - cursor, s->depth, NULL, NULL, st, false);

@@ -9,6 +9,7 @@
 
 #include "jsonscan.h"
 #include "jsonval.h"
+#include "log.h"
 #include "services.h"
 
 #define MAX_BATCH 1024
@@ -169,6 +170,7 @@ static const char *code_message(int code)
  * own failure (divide by zero) is the message itself. */
 static void reply_error(buf *out, const request *rq, int code, const char *msg)
 {
+    log_msg("error reply: %s", msg);
     if (rq->v2) {
         buf_printf(out, "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":%d,\"message\":", code);
         if (code == JSONRPC_SERVER_ERROR) {
@@ -663,7 +665,7 @@ static void explain_one(const char *p, size_t start, size_t end, const toks *ts,
 int jsonrpc_explain(const char *p, size_t n, bool response, explain *e)
 {
     size_t off = 0;
-    int index = 0;
+    int index = 1;
     while (off < n) {
         size_t ws = off;
         while (ws < n && strchr(" \t\r\n", p[ws]))

@@ -7,7 +7,7 @@
 #include <time.h>
 
 static const char *log_prog = "";
-static bool log_quiet;
+static bool log_quiet = true; /* until a program sets itself up */
 
 void log_setup(const char *prog, bool quiet)
 {

@@ -4,7 +4,8 @@
 
 #include <stdbool.h>
 
-/* Sets the name printed on each line and whether lines are printed at all. */
+/* Sets the name printed on each line and whether lines are printed at all; nothing
+ * is printed before this is called (so library code stays silent in tests). */
 void log_setup(const char *prog, bool quiet);
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
