@@ -55,7 +55,7 @@ run: deps
 # The whole suite: unit tests (Criterion), then integration tests against the real peers.
 test: test-deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
-	@$(MAKE) --no-print-directory unit integration fuzz-smoke
+	@sh mk/test.sh $(BUILD) $(abspath $(BIN)) $(UNIT_BIN)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
