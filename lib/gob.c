@@ -16,6 +16,7 @@
  *     when it defines that type (a wireType struct follows), positive for a value.
  * The decoder and the explainer share one walker, so what is explained is exactly what
  * is decoded. */
+#include "err.h"
 #include "gob.h"
 
 #include <limits.h>
@@ -33,18 +34,6 @@ enum { ID_BOOL = 1, ID_INT, ID_UINT, ID_FLOAT, ID_BYTES, ID_STRING, ID_COMPLEX, 
 #define MAX_ZERO_PARTS ((size_t)1 << 20)
 
 /* ======================================================================== helpers */
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static uint64_t zigzag(int64_t i)
 {
@@ -321,22 +310,22 @@ static int enc_assign(enc_ctx *c, const vtype *t, enum name_ctx ctx, int depth)
     if (b)
         return b;
     if (depth > GOB_MAX_DEPTH) {
-        seterr(c->err, c->errlen, "type nests more than %d levels deep", GOB_MAX_DEPTH);
+        err_set(c->err, c->errlen, "type nests more than %d levels deep", GOB_MAX_DEPTH);
         return -1;
     }
     long found = enc_find(e, t);
     if (found >= 0)
         return e->types[found].id;
     if (t->kind != T_SLICE && t->kind != T_ARRAY && t->kind != T_MAP && t->kind != T_STRUCT) {
-        seterr(c->err, c->errlen, "gob cannot send this kind of type");
+        err_set(c->err, c->errlen, "gob cannot send this kind of type");
         return -1;
     }
     if ((t->kind == T_SLICE || t->kind == T_ARRAY) && !t->elem) {
-        seterr(c->err, c->errlen, "slice or array type without an element type");
+        err_set(c->err, c->errlen, "slice or array type without an element type");
         return -1;
     }
     if (t->kind == T_MAP && (!t->key || !t->elem)) {
-        seterr(c->err, c->errlen, "map type without a key or element type");
+        err_set(c->err, c->errlen, "map type without a key or element type");
         return -1;
     }
     if (e->len == e->cap) {
@@ -376,7 +365,7 @@ static int enc_assign(enc_ctx *c, const vtype *t, enum name_ctx ctx, int depth)
         e->types[i].id = ++e->last_id;
         for (size_t f = 0; f < t->nfields; f++) {
             if (!t->fields[f].type || !t->fields[f].name) {
-                seterr(c->err, c->errlen, "struct field %zu has no name or type", f);
+                err_set(c->err, c->errlen, "struct field %zu has no name or type", f);
                 return -1;
             }
             if ((r = enc_assign(c, t->fields[f].type, NAME_FIELD, depth + 1)) < 0)
@@ -389,7 +378,7 @@ static int enc_assign(enc_ctx *c, const vtype *t, enum name_ctx ctx, int depth)
     }
     return e->types[i].id;
 oom:
-    seterr(c->err, c->errlen, "out of memory");
+    err_set(c->err, c->errlen, "out of memory");
     return -1;
 }
 
@@ -465,7 +454,7 @@ static int enc_send_type(enc_ctx *c, const vtype *t, buf *out, int depth)
         return 0;
     long i = enc_find(e, t);
     if (i < 0 || e->types[i].id <= 0 || depth > GOB_MAX_TYPES) {
-        seterr(c->err, c->errlen, "internal error: type has no id");
+        err_set(c->err, c->errlen, "internal error: type has no id");
         return -1;
     }
     if (e->types[i].sent)
@@ -475,14 +464,14 @@ static int enc_send_type(enc_ctx *c, const vtype *t, buf *out, int depth)
         size_t ncap = u->capsent ? u->capsent * 2 : 16;
         size_t *ns = realloc(u->sent, ncap * sizeof *ns);
         if (!ns) {
-            seterr(c->err, c->errlen, "out of memory");
+            err_set(c->err, c->errlen, "out of memory");
             return -1;
         }
         u->sent = ns;
         u->capsent = ncap;
     }
     if (enc_write_def(e, (size_t)i, out) < 0) {
-        seterr(c->err, c->errlen, "output buffer full");
+        err_set(c->err, c->errlen, "output buffer full");
         return -1;
     }
     e->types[i].sent = true;
@@ -514,9 +503,9 @@ static int enc_fail(enc_ctx *c, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (c->path[0])
-        seterr(c->err, c->errlen, "%s: %s", c->path, msg);
+        err_set(c->err, c->errlen, "%s: %s", c->path, msg);
     else
-        seterr(c->err, c->errlen, "%s", msg);
+        err_set(c->err, c->errlen, "%s", msg);
     return -1;
 }
 
@@ -715,7 +704,7 @@ int gob_encode_many(gob_enc *e, size_t count, const vtype *const *types, const v
             goto fail;
         buf_clear(&val);
         if (put_int(&val, id) < 0) {
-            seterr(err, errlen, "output buffer full");
+            err_set(err, errlen, "output buffer full");
             goto fail;
         }
         int r;
@@ -729,12 +718,12 @@ int gob_encode_many(gob_enc *e, size_t count, const vtype *const *types, const v
         if (r < 0 || enc_send_type(&c, t, &all, 0) < 0)
             goto fail;
         if (put_message(&all, &val) < 0) {
-            seterr(err, errlen, "output buffer full");
+            err_set(err, errlen, "output buffer full");
             goto fail;
         }
     }
     if (buf_append(out, buf_data(&all), buf_size(&all)) < 0) {
-        seterr(err, errlen, "output buffer full");
+        err_set(err, errlen, "output buffer full");
         goto fail;
     }
     buf_done(&all);
@@ -936,7 +925,7 @@ static int resolve_rec(gob_dec *d, wtype *t, char *err, size_t errlen)
     do {                                                                                      \
         wtype *c_ = dec_lookup(d, id);                                                        \
         if (!c_) {                                                                            \
-            seterr(err, errlen, "type %s uses type id %d as its %s, but that id was never "   \
+            err_set(err, errlen, "type %s uses type id %d as its %s, but that id was never "   \
                    "defined on this stream", wname(d, t, tn, sizeof tn, 0), (int)(id), what); \
             return -1;                                                                        \
         }                                                                                     \
@@ -985,7 +974,7 @@ static const vtype *build_vt(gob_dec *d, wtype *t, int depth, bool *back, char *
     if (t->vt)
         return t->vt;
     if (t->kind == W_COMPLEX) {
-        seterr(err, errlen, "complex numbers cannot be represented here");
+        err_set(err, errlen, "complex numbers cannot be represented here");
         return NULL;
     }
     if (t->vt_busy) {
@@ -993,7 +982,7 @@ static const vtype *build_vt(gob_dec *d, wtype *t, int depth, bool *back, char *
         return &vtype_any;
     }
     if (depth > TYPE_DEPTH) {
-        seterr(err, errlen, "type %s nests more than %d levels deep", wname(d, t, tn, sizeof tn, 0),
+        err_set(err, errlen, "type %s nests more than %d levels deep", wname(d, t, tn, sizeof tn, 0),
                TYPE_DEPTH);
         return NULL;
     }
@@ -1013,7 +1002,7 @@ static const vtype *build_vt(gob_dec *d, wtype *t, int depth, bool *back, char *
         vt->kind = t->kind == W_ARRAY ? T_ARRAY : T_SLICE;
         if (t->kind == W_ARRAY) {
             if ((uint64_t)t->len > d->max_message) {
-                seterr(err, errlen, "array type %s has %lld items, more than a message may hold",
+                err_set(err, errlen, "array type %s has %lld items, more than a message may hold",
                        wname(d, t, tn, sizeof tn, 0), (long long)t->len);
                 goto fail;
             }
@@ -1046,7 +1035,7 @@ static const vtype *build_vt(gob_dec *d, wtype *t, int depth, bool *back, char *
         qsort(names, t->nfields, sizeof *names, cmp_names);
         for (size_t i = 0; i < t->nfields; i++) {
             if (!names[i][0] || (i > 0 && strcmp(names[i], names[i - 1]) == 0)) {
-                seterr(err, errlen, "struct type %s has %s field name%s%s%s",
+                err_set(err, errlen, "struct type %s has %s field name%s%s%s",
                        wname(d, t, tn, sizeof tn, 0), names[i][0] ? "a repeated" : "an empty",
                        names[i][0] ? " \"" : "", names[i], names[i][0] ? "\"" : "");
                 free(names);
@@ -1075,12 +1064,12 @@ static const vtype *build_vt(gob_dec *d, wtype *t, int depth, bool *back, char *
     }
     if (sub + 1 > TYPE_DEPTH) {
         /* checked here too: types built earlier are reused without recursing */
-        seterr(err, errlen, "type %s nests more than %d levels deep", wname(d, t, tn, sizeof tn, 0),
+        err_set(err, errlen, "type %s nests more than %d levels deep", wname(d, t, tn, sizeof tn, 0),
                TYPE_DEPTH);
         goto fail;
     }
     if (cost > MAX_ZERO_PARTS) {
-        seterr(err, errlen, "type %s is too large to represent (its zero value alone has more "
+        err_set(err, errlen, "type %s is too large to represent (its zero value alone has more "
                "than %zu parts)", wname(d, t, tn, sizeof tn, 0), MAX_ZERO_PARTS);
         goto fail;
     }
@@ -1090,7 +1079,7 @@ static const vtype *build_vt(gob_dec *d, wtype *t, int depth, bool *back, char *
     t->vt = vt;
     return vt;
 oom:
-    seterr(err, errlen, "out of memory");
+    err_set(err, errlen, "out of memory");
 fail:
     t->vt_busy = false;
     return NULL;
@@ -1128,7 +1117,7 @@ static int wfail(walk *w, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    seterr(w->err, w->errlen, "%s", msg);
+    err_set(w->err, w->errlen, "%s", msg);
     return -1;
 }
 
@@ -2056,7 +2045,7 @@ static int frame(const uint8_t *p, size_t n, size_t max, size_t *hdr, size_t *le
     if (b > 0x7f) {
         size_t k = 256u - b;
         if (k > 8) {
-            seterr(err, errlen, "0x%02x cannot start a message length (it would announce %zu "
+            err_set(err, errlen, "0x%02x cannot start a message length (it would announce %zu "
                    "bytes; a gob number has at most 8)", b, k);
             return -1;
         }
@@ -2068,11 +2057,11 @@ static int frame(const uint8_t *p, size_t n, size_t max, size_t *hdr, size_t *le
         *hdr = 1 + k;
     }
     if (v == 0) {
-        seterr(err, errlen, "empty message (length 0)");
+        err_set(err, errlen, "empty message (length 0)");
         return -1;
     }
     if (v > max) {
-        seterr(err, errlen, "a message of %llu bytes is over the %zu-byte limit",
+        err_set(err, errlen, "a message of %llu bytes is over the %zu-byte limit",
                (unsigned long long)v, max);
         return -1;
     }
@@ -2173,7 +2162,7 @@ long gob_scan(const uint8_t *p, size_t n, int count, size_t max_message, char *e
         walk w = {.p = p + pos, .pos = hdr, .end = hdr + len};
         uint64_t x;
         if (rd_uint(&w, &x, "the type id") < 0) {
-            seterr(err, errlen, "a message does not start with a valid type id");
+            err_set(err, errlen, "a message does not start with a valid type id");
             return -1;
         }
         if (!(x & 1)) /* zigzag: even means a non-negative id, so a value */

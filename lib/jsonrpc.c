@@ -132,6 +132,15 @@ typedef struct request {
     size_t idlen;
 } request;
 
+/* The request's id exactly as it was sent, or null when it had none. */
+static void put_id(buf *out, const request *rq)
+{
+    if (rq->id)
+        buf_append(out, rq->id, rq->idlen);
+    else
+        buf_puts(out, "null");
+}
+
 static void reply_ok(buf *out, const request *rq, const value *result)
 {
     if (rq->v2) {
@@ -139,15 +148,12 @@ static void reply_ok(buf *out, const request *rq, const value *result)
         if (jsonval_write(result, out) < 0)
             buf_puts(out, "null");
         buf_puts(out, ",\"id\":");
-        buf_append(out, rq->id, rq->idlen);
+        put_id(out, rq);
         buf_puts(out, "}");
         return;
     }
     buf_puts(out, "{\"id\":");
-    if (rq->id)
-        buf_append(out, rq->id, rq->idlen);
-    else
-        buf_puts(out, "null");
+    put_id(out, rq);
     buf_puts(out, ",\"result\":");
     if (jsonval_write(result, out) < 0)
         buf_puts(out, "null");
@@ -181,18 +187,12 @@ static void reply_error(buf *out, const request *rq, int code, const char *msg)
             put_json_string(out, msg);
         }
         buf_puts(out, "},\"id\":");
-        if (rq->id)
-            buf_append(out, rq->id, rq->idlen);
-        else
-            buf_puts(out, "null");
+        put_id(out, rq);
         buf_puts(out, "}");
         return;
     }
     buf_puts(out, "{\"id\":");
-    if (rq->id)
-        buf_append(out, rq->id, rq->idlen);
-    else
-        buf_puts(out, "null");
+    put_id(out, rq);
     buf_puts(out, ",\"result\":null,\"error\":");
     put_json_string(out, msg);
     buf_puts(out, "}");

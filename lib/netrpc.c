@@ -1,4 +1,5 @@
 /* netrpc.c -- Go's net/rpc default codec: gob-encoded call headers and bodies. */
+#include "err.h"
 #include "netrpc.h"
 
 #include <stdio.h>
@@ -21,12 +22,6 @@ const vtype netrpc_response_type = {.kind = T_STRUCT, .name = "Response",
 /* What Go's server sends as the body of an error response: struct{}{}. */
 static const vtype empty_struct = {.kind = T_STRUCT};
 
-static void seterr(char *err, size_t errlen, const char *msg)
-{
-    if (err && errlen)
-        snprintf(err, errlen, "%s", msg);
-}
-
 /* Builds a header value; error NULL for a Request. */
 static value *header(const char *method, uint64_t seq, const char *error, bool response)
 {
@@ -44,12 +39,12 @@ int netrpc_write_request(gob_enc *e, buf *out, const char *method, uint64_t seq,
                          const vtype *argt, const value *arg, char *err, size_t errlen)
 {
     if (!argt) {
-        seterr(err, errlen, "no argument type");
+        err_set(err, errlen, "no argument type");
         return -1;
     }
     value *h = header(method, seq, NULL, false);
     if (!h) {
-        seterr(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return -1;
     }
     const vtype *types[2] = {&netrpc_request_type, argt};
@@ -65,13 +60,13 @@ int netrpc_write_response(gob_enc *e, buf *out, const char *method, uint64_t seq
 {
     bool failed = error && error[0];
     if (!failed && !replyt) {
-        seterr(err, errlen, "no reply type");
+        err_set(err, errlen, "no reply type");
         return -1;
     }
     /* the header copies error first: it may live in err */
     value *h = header(method, seq, failed ? error : NULL, true);
     if (!h) {
-        seterr(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return -1;
     }
     const vtype *types[2] = {&netrpc_response_type, failed ? &empty_struct : replyt};
@@ -110,7 +105,7 @@ long netrpc_read(gob_dec *d, const uint8_t *p, size_t n, bool response, netrpc_m
     if (total == 0)
         return 0;
     if (total < 0) {
-        seterr(err, errlen, why);
+        err_set(err, errlen, "%s", why);
         return -1;
     }
     const char *what = response ? "Response" : "Request";

@@ -1,4 +1,5 @@
 /* vtype.c -- Go-shaped type descriptors, inference and coercion. */
+#include "err.h"
 #include "vtype.h"
 
 #include <errno.h>
@@ -58,21 +59,11 @@ char *typeset_strdup(typeset *ts, const char *s)
     return d;
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 const vtype *vtype_infer(typeset *ts, const value *v, char *err, size_t errlen)
 {
     switch (v->kind) {
     case V_NULL:
-        seterr(err, errlen, "cannot tell the Go type of null");
+        err_set(err, errlen, "cannot tell the Go type of null");
         return NULL;
     case V_BOOL: return &vtype_bool;
     case V_INT: return &vtype_int;
@@ -108,7 +99,7 @@ const vtype *vtype_infer(typeset *ts, const value *v, char *err, size_t errlen)
             if (v->kind == V_MAP) {
                 const value *k = v->u.map.items[i].k;
                 if (k->kind != V_STRING) {
-                    seterr(err, errlen, "object keys must be strings");
+                    err_set(err, errlen, "object keys must be strings");
                     return NULL;
                 }
                 name = k->u.s.p;
@@ -126,7 +117,7 @@ const vtype *vtype_infer(typeset *ts, const value *v, char *err, size_t errlen)
     }
     }
 oom:
-    seterr(err, errlen, "out of memory");
+    err_set(err, errlen, "out of memory");
     return NULL;
 }
 
@@ -215,7 +206,7 @@ static value *mismatch(const vtype *t, const value *v, const char *path, char *e
 {
     char want[160], got[64];
     brief(v, got, sizeof got);
-    seterr(err, errlen, "%s%swant %s, got %s", path, path[0] ? ": " : "",
+    err_set(err, errlen, "%s%swant %s, got %s", path, path[0] ? ": " : "",
            vtype_describe(t, want, sizeof want), got);
     return NULL;
 }
@@ -342,7 +333,7 @@ static value *coerce_struct(const vtype *t, const value *v, char *path, size_t p
     return s;
 oom:
     value_free(s);
-    seterr(err, errlen, "out of memory");
+    err_set(err, errlen, "out of memory");
     return NULL;
 }
 
@@ -363,7 +354,7 @@ static value *coerce(const vtype *t, const value *v, char *path, size_t pathcap,
             return value_int(v->u.i);
         if (v->kind == V_UINT) {
             if (v->u.u > (uint64_t)INT64_MAX) {
-                seterr(err, errlen, "%s%s%llu overflows int", path, path[0] ? ": " : "",
+                err_set(err, errlen, "%s%s%llu overflows int", path, path[0] ? ": " : "",
                        (unsigned long long)v->u.u);
                 return NULL;
             }
@@ -375,7 +366,7 @@ static value *coerce(const vtype *t, const value *v, char *path, size_t pathcap,
             return value_uint(v->u.u);
         if (v->kind == V_INT) {
             if (v->u.i < 0) {
-                seterr(err, errlen, "%s%s%lld does not fit in uint", path, path[0] ? ": " : "",
+                err_set(err, errlen, "%s%s%lld does not fit in uint", path, path[0] ? ": " : "",
                        (long long)v->u.i);
                 return NULL;
             }
@@ -401,7 +392,7 @@ static value *coerce(const vtype *t, const value *v, char *path, size_t pathcap,
             value *b = from_base64(v->u.s.p, v->u.s.len);
             if (b)
                 return b;
-            seterr(err, errlen, "%s%sa []byte is written as base64 text", path, path[0] ? ": " : "");
+            err_set(err, errlen, "%s%sa []byte is written as base64 text", path, path[0] ? ": " : "");
             return NULL;
         }
         break;
@@ -456,7 +447,7 @@ static value *coerce(const vtype *t, const value *v, char *path, size_t pathcap,
                     ux = strtoull(ks, &end, 10);
                 /* digits only, as Go's strconv: no spaces or '+' (strtoll would take them) */
                 if (errno || *end || !(ks[neg_ok] >= '0' && ks[neg_ok] <= '9')) {
-                    seterr(err, errlen, "%s%skey \"%s\" is not an integer", path, path[0] ? ": " : "", ks);
+                    err_set(err, errlen, "%s%skey \"%s\" is not an integer", path, path[0] ? ": " : "", ks);
                     value_free(m);
                     return NULL;
                 }
