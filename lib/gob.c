@@ -1345,6 +1345,22 @@ static int dec_top(walk *w, wtype *t, value **out, int depth)
     return dec_value(w, t, out, depth, NULL, 0);
 }
 
+/* Says which fields from..to-1 the sender left out, for the explanation: gob sends no
+ * field whose value is zero. Returns false when there are none. */
+static bool skipped_fields(const wtype *t, long from, long to, char *out, size_t n)
+{
+    if (from >= to || n == 0)
+        return false;
+    size_t o = 0;
+    out[0] = '\0';
+    for (long i = from; i < to && o < n; i++)
+        o += (size_t)snprintf(out + o, n - o, "%s%s", i > from ? ", " : "", t->fields[i].name);
+    if (o < n)
+        snprintf(out + o, n - o, " not sent: %s zero, and gob leaves zero fields out",
+                 to - from == 1 ? "it is" : "they are");
+    return true;
+}
+
 static int dec_struct(walk *w, wtype *t, value **out, int depth, bool top)
 {
     char tn[128] = "";
@@ -1366,7 +1382,11 @@ static int dec_struct(walk *w, wtype *t, value **out, int depth, bool top)
         if (rd_uint(w, &delta, "a field delta") < 0)
             goto done;
         if (delta == 0) {
-            leaf(w, s, SPAN_FRAME, "0x00: end of struct %s", tn);
+            char skipped[200];
+            if (w->ex && skipped_fields(t, fieldnum + 1, (long)t->nfields, skipped, sizeof skipped))
+                leaf(w, s, SPAN_FRAME, "0x00: end of struct %s; %s", tn, skipped);
+            else
+                leaf(w, s, SPAN_FRAME, "0x00: end of struct %s", tn);
             break;
         }
         if (delta > (uint64_t)((long)t->nfields - 1 - fieldnum)) {
@@ -1379,10 +1399,16 @@ static int dec_struct(walk *w, wtype *t, value **out, int depth, bool top)
                       (unsigned long long)delta, t->fields[fieldnum].name, tn, t->nfields);
             goto done;
         }
+        long prev = fieldnum;
         fieldnum += (long)delta;
         wfield *f = &t->fields[fieldnum];
-        leaf(w, s, SPAN_TYPE, "field delta +%llu → %s (field %ld of %s)", (unsigned long long)delta,
-             f->name, fieldnum, tn);
+        char skipped[200];
+        if (w->ex && skipped_fields(t, prev + 1, fieldnum, skipped, sizeof skipped))
+            leaf(w, s, SPAN_TYPE, "field delta +%llu → %s (field %ld of %s); %s",
+                 (unsigned long long)delta, f->name, fieldnum, tn, skipped);
+        else
+            leaf(w, s, SPAN_TYPE, "field delta +%llu → %s (field %ld of %s)",
+                 (unsigned long long)delta, f->name, fieldnum, tn);
         size_t old = wpush_field(w, f->name);
         int rr = dec_value(w, f->t, vals ? &vals[fieldnum] : NULL, depth + 1, NULL, 0);
         w->path[old] = '\0';

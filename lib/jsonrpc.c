@@ -378,6 +378,31 @@ static void handle_batch(const char *text, size_t len, buf *out)
     free(items);
 }
 
+/* Explains bytes that cannot start a request, guessing where they came from. */
+static void not_json_hint(const char *p, size_t n, char *err, size_t errlen)
+{
+    size_t look = n < 8 ? n : 8;
+    bool text = true;
+    for (size_t i = 0; i < look; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f)
+            text = false;
+    }
+    const char *hint = "";
+    if (!text)
+        hint = " (binary data: is a gob client talking to the JSON-RPC server?)";
+    else if (n >= 3 && memcmp(p, "-e ", 3) == 0)
+        hint = " (the shell's echo printed its -e option: run the line in bash, or use printf)";
+    else if (n >= 4 && (memcmp(p, "GET ", 4) == 0 || memcmp(p, "POST", 4) == 0))
+        hint = " (an HTTP request: this server speaks JSON-RPC over plain TCP, not HTTP)";
+    if (text)
+        snprintf(err, errlen, "jsonrpc: a request must be a JSON object; got '%c' at the start of a message%s",
+                 p[0], hint);
+    else
+        snprintf(err, errlen, "jsonrpc: a request must be a JSON object; got byte 0x%02x at the start of a message%s",
+                 (unsigned char)p[0], hint);
+}
+
 int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, char *err, size_t errlen)
 {
     for (;;) {
@@ -394,10 +419,7 @@ int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, char *err, si
         size_t window = n > max_message ? max_message : n;
         request none = {p, false, NULL, 0};
         if (p[0] != '{' && p[0] != '[') {
-            bool text = p[0] >= 0x20 && p[0] < 0x7f;
-            snprintf(err, errlen, "jsonrpc: a request must be a JSON object; got %s%c%s at the start of a message%s",
-                     text ? "'" : "", text ? p[0] : '?', text ? "'" : "",
-                     text ? "" : " (binary data: is a gob client talking to the JSON-RPC server?)");
+            not_json_hint(p, n, err, errlen);
             reply_error(out, &none, JSONRPC_PARSE_ERROR, err);
             buf_putc(out, '\n');
             buf_clear(in);
@@ -595,9 +617,12 @@ static void explain_one(const char *p, size_t start, size_t end, const toks *ts,
                 token_text(p, v, txt, sizeof txt);
                 if (kl == 5 && strncasecmp(k, "error", 5) == 0)
                     explain_add(e, cursor, v->off + v->len - cursor, 1, SPAN_FRAME, "json", "error: null, the call succeeded");
+                else if (meaning && strchr(meaning, ':')) /* "method: which..." → method "X": which... */
+                    explain_add(e, cursor, v->off + v->len - cursor, 1, SPAN_FRAME, "json", "%.*s %s:%s",
+                                (int)(strchr(meaning, ':') - meaning), meaning, txt, strchr(meaning, ':') + 1);
                 else
-                    explain_add(e, cursor, v->off + v->len - cursor, 1, SPAN_FRAME, "json", "%s = %s",
-                                meaning ? meaning : "an extra member nobody reads", txt);
+                    explain_add(e, cursor, v->off + v->len - cursor, 1, SPAN_FRAME, "json",
+                                "\"%.*s\" %s: an extra member nobody reads", (int)kl, k, txt);
                 cursor = v->off + v->len;
                 (*ti)++;
                 continue;

@@ -2,6 +2,7 @@
 #include "net.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -19,7 +20,19 @@
 int net_split(const char *addr, char *host, size_t hostcap, int *port, char *err, size_t errlen)
 {
     const char *colon = strrchr(addr, ':');
-    if (!colon || colon[1] == '\0') {
+    if (!colon) {
+        bool digits = addr[0] != '\0';
+        for (const char *c = addr; *c; c++)
+            digits = digits && *c >= '0' && *c <= '9';
+        if (digits)
+            snprintf(err, errlen, "address \"%s\" has no host: write it as HOST:PORT, e.g. 127.0.0.1:%s",
+                     addr, addr);
+        else
+            snprintf(err, errlen, "address \"%s\" has no port: write it as HOST:PORT, e.g. %s:8080",
+                     addr, addr[0] ? addr : "127.0.0.1");
+        return -1;
+    }
+    if (colon[1] == '\0') {
         snprintf(err, errlen, "address \"%s\" has no port; write it as HOST:PORT", addr);
         return -1;
     }
@@ -29,8 +42,10 @@ int net_split(const char *addr, char *host, size_t hostcap, int *port, char *err
         h++;
         hlen -= 2;
     }
-    if (hlen == 0 || hlen >= hostcap) {
-        snprintf(err, errlen, "address \"%s\" has no usable host", addr);
+    if (hlen == 0) { /* ":8080", as Go writes it: this machine */
+        h = "";
+    } else if (hlen >= hostcap) {
+        snprintf(err, errlen, "address \"%s\" has a host name that is too long", addr);
         return -1;
     }
     char *end;
@@ -55,7 +70,8 @@ static struct addrinfo *resolve(const char *addr, int passive, char *err, size_t
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = passive ? AI_PASSIVE : 0};
     struct addrinfo *res = NULL;
-    int r = getaddrinfo(host, port, &hints, &res);
+    /* An empty host means every interface when listening, this machine when connecting. */
+    int r = getaddrinfo(host[0] ? host : passive ? NULL : "localhost", port, &hints, &res);
     if (r != 0) {
         snprintf(err, errlen, "cannot resolve \"%s\": %s", host, gai_strerror(r));
         return NULL;

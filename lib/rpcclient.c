@@ -174,6 +174,12 @@ static call_status call_json(rpcclient *c, const char *name, const value *arg, u
         bool ours = r.id && ((r.id->kind == V_INT && (uint64_t)r.id->u.i == id) ||
                              (r.id->kind == V_UINT && r.id->u.u == id));
         if (!ours) {
+            if (r.id && r.id->kind == V_NULL && r.error) {
+                /* the server could not even read the request, so could not name its id */
+                snprintf(err, errlen, "the server could not read the request: %s", r.error);
+                jsonrpc_reply_done(&r);
+                return CALL_FAILED;
+            }
             jsonrpc_reply_done(&r);
             continue; /* a late reply to an earlier call that timed out */
         }
@@ -189,6 +195,25 @@ static call_status call_json(rpcclient *c, const char *name, const value *arg, u
     }
 }
 
+/* When a gob call fails on bytes that are JSON text, says so: the learner has most likely
+ * pointed a gob client at a JSON-RPC server. */
+static call_status gob_failed(rpcclient *c, char *err, size_t errlen)
+{
+    const char *p = (const char *)buf_data(&c->in);
+    size_t n = buf_size(&c->in);
+    if (n == 0 || p[0] != '{')
+        return CALL_FAILED;
+    jsonrpc_reply r;
+    char why[64];
+    long used = jsonrpc_read_reply(p, n, true, &r, why, sizeof why);
+    snprintf(err, errlen, "the server answered in JSON, not gob%s%s%s: is it a JSON-RPC server? Try json://",
+             used > 0 && r.error ? " (\"" : "", used > 0 && r.error ? r.error : "",
+             used > 0 && r.error ? "\")" : "");
+    if (used > 0)
+        jsonrpc_reply_done(&r);
+    return CALL_FAILED;
+}
+
 static call_status call_gob(rpcclient *c, const char *name, const value *arg, uint64_t deadline,
                             value **reply, char *err, size_t errlen)
 {
@@ -199,15 +224,14 @@ static call_status call_gob(rpcclient *c, const char *name, const value *arg, ui
     const method *m = service_find(name, why, sizeof why);
     if (m) {
         t = m->arg;
-        if (!(typed = vtype_coerce(t, arg, why, sizeof why))) {
-            snprintf(err, errlen, "%s: bad argument: %s", name, why);
+        if (!(typed = service_argument(m, arg, err, errlen))) {
             typeset_free(ts);
-            return CALL_FAILED;
+            return CALL_BAD_ARGUMENT;
         }
     } else if (!ts || !(t = vtype_infer(ts, arg, why, sizeof why))) {
         snprintf(err, errlen, "cannot send this argument with gob: %s", why);
         typeset_free(ts);
-        return CALL_FAILED;
+        return CALL_BAD_ARGUMENT;
     }
     buf req;
     buf_init(&req, 0);
@@ -226,12 +250,12 @@ static call_status call_gob(rpcclient *c, const char *name, const value *arg, ui
         if (used == 0) {
             netrpc_msg_done(&msg);
             if (read_more(c, deadline, err, errlen) < 0)
-                return CALL_FAILED;
+                return gob_failed(c, err, errlen);
             continue;
         }
         if (used == -1) {
             netrpc_msg_done(&msg);
-            return CALL_FAILED;
+            return gob_failed(c, err, errlen);
         }
         buf_consume(&c->in, msg.used);
         if (msg.seq != seq) {

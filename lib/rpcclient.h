@@ -35,6 +35,7 @@ typedef enum call_status {
     CALL_OK = 0,
     CALL_REMOTE_ERROR = 1, /* the server answered with an error: err holds its message */
     CALL_FAILED = -1,      /* the call did not complete: connection, deadline or protocol */
+    CALL_BAD_ARGUMENT = -2, /* the argument cannot be sent as the method's type; nothing was sent */
 } call_status;
 
 /* Calls method with arg and waits at most timeout_ms for the reply. For the sample

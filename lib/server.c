@@ -267,12 +267,12 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
             "The first line printed on stdout is the address the server listens on.\n"
             "SIGTERM or SIGINT stops it gracefully: replies already due are sent first.\n"
             "\n"
-            "Methods served (%s):\n"
+            "Methods served:\n"
             "  Arith.Multiply    {A, B} ints -> A*B\n"
             "  Arith.Divide      {A, B} ints -> {Quo, Rem}; B = 0 -> error \"divide by zero\"\n"
             "  hello.HelloWorld  a string name -> name + \" 你好....\"\n"
             "  Greeter.SayHello  {Name} -> {Message: \"Hello \" + Name}\n",
-            prog, about, codec->default_listen, codec->name);
+            prog, about, codec->default_listen);
 }
 
 static int parse_size(const char *s, size_t *out)

@@ -123,7 +123,7 @@ const method *service_find(const char *name, char *err, size_t errlen)
     return NULL;
 }
 
-int service_call(const method *m, const value *raw, value **reply, char *err, size_t errlen)
+value *service_argument(const method *m, const value *raw, char *err, size_t errlen)
 {
     char why[256];
     value *arg = vtype_coerce(m->arg, raw, why, sizeof why);
@@ -143,8 +143,15 @@ int service_call(const method *m, const value *raw, value **reply, char *err, si
             vtype_describe(m->arg, want, sizeof want);
         }
         snprintf(err, errlen, "%s: bad argument: %s (it takes %s)", m->name, why, want);
-        return -1;
     }
+    return arg;
+}
+
+int service_call(const method *m, const value *raw, value **reply, char *err, size_t errlen)
+{
+    value *arg = service_argument(m, raw, err, errlen);
+    if (!arg)
+        return -1;
     int r = m->fn(arg, reply, err, errlen);
     value_free(arg);
     return r;

@@ -32,6 +32,11 @@ const method *service_find(const char *name, char *err, size_t errlen);
 /* Every method, in a fixed order; *n receives the count. */
 const method *service_methods(size_t *n);
 
+/* Converts raw to m's argument type (caller owns the result). Returns NULL with a
+ * message such as `Arith.Multiply: bad argument: field A: want int, got string "x"
+ * (it takes Args{A int, B int})` when it cannot. */
+value *service_argument(const method *m, const value *raw, char *err, size_t errlen);
+
 /* Coerces raw to m's argument type and runs m. Returns 0 with *reply set, or -1 with
  * err set (a bad argument or the method's own error). */
 int service_call(const method *m, const value *raw, value **reply, char *err, size_t errlen);

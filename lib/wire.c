@@ -60,3 +60,17 @@ int wire_print(FILE *f, const char *title, rpc_proto p, bool response, const uin
     explain_done(&e);
     return r;
 }
+
+void wire_legend(FILE *f, const explain_style *st)
+{
+    const char *fr = "", *ty = "", *pa = "", *off = "";
+    if (st && st->color) {
+        fr = "\033[36m";
+        ty = "\033[35m";
+        pa = "\033[32m";
+        off = "\033[0m";
+    }
+    fprintf(f, "   %sframing%s: lengths, ids, method names, punctuation; %stype information%s: type\n"
+               "   definitions, field names and numbers; %spayload%s: the argument and result values.\n",
+            fr, off, ty, off, pa, off);
+}

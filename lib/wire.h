@@ -17,6 +17,9 @@ int wire_explain(rpc_proto p, bool response, const uint8_t *b, size_t n, explain
 int wire_print(FILE *f, const char *title, rpc_proto p, bool response, const uint8_t *b, size_t n,
                const explain_style *st);
 
+/* Prints what the classes of bytes in the totals mean (and the colours, when on). */
+void wire_legend(FILE *f, const explain_style *st);
+
 /* The style for dumps printed on f: its width (the terminal's, else $COLUMNS, else 80)
  * and colour as `when` says: "auto" (a terminal and NO_COLOR unset), "always" or
  * "never". Returns 0, or -1 when `when` is none of those. */

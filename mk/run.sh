@@ -11,8 +11,9 @@ stop_all() {
     [ -n "$pids" ] && kill $pids 2>/dev/null
     for p in $pids; do wait "$p" 2>/dev/null; done
     rm -rf "$tmp"
+    pids=""
 }
-trap 'stop_all; exit 0' INT TERM
+trap 'stop_all; echo; echo "Stopped the sample servers."; exit 0' INT TERM
 trap 'stop_all' EXIT
 
 # start NAME DEFAULT_ADDR: starts bin/NAME and sets $addr to where it listens.
@@ -24,7 +25,7 @@ start() {
         sleep 0.1; i=$((i + 1))
     done
     if [ ! -s "$tmp/$1.addr" ]; then
-        # the default port is taken: let the kernel pick one
+        echo "note: $2 is taken ($(tail -n 1 "$tmp/$1.log" | sed 's/^[^:]*: //')); $1 gets a free port instead."
         "$BIN/$1" --listen 127.0.0.1:0 >"$tmp/$1.addr" 2>"$tmp/$1.log" &
         pid=$!
         i=0
@@ -56,7 +57,7 @@ and the JSON one with jsonrpc.Dial("tcp", "$json").
 
 Server logs follow. Press Ctrl-C to stop both servers.
 TXT
-tail -n +1 -f "$tmp/jsonrpc-server.log" "$tmp/gob-server.log" &
+tail -q -n +1 -f "$tmp/jsonrpc-server.log" "$tmp/gob-server.log" &
 tailpid=$!
 pids="$pids $tailpid"
 wait $tailpid

@@ -14,6 +14,7 @@ typedef struct gob_conn {
     gob_dec *dec;
     gob_enc *enc;
     size_t max_message;
+    bool started; /* a call has been read: the stream is gob */
 } gob_conn;
 
 static void gob_close(void *state)
@@ -41,6 +42,18 @@ static void *gob_open(size_t max_message)
     return c;
 }
 
+/* Go's decoder refuses a struct argument none of whose fields the method's type has. */
+static bool no_field_matches(const vtype *wire, const vtype *want)
+{
+    if (!wire || wire->kind != T_STRUCT || want->kind != T_STRUCT || !wire->nfields || !want->nfields)
+        return false;
+    for (size_t i = 0; i < wire->nfields; i++)
+        for (size_t j = 0; j < want->nfields; j++)
+            if (strcmp(wire->fields[i].name, want->fields[j].name) == 0)
+                return false;
+    return true;
+}
+
 /* Answers one request; a failure becomes an error reply, as with Go's server. */
 static void answer(gob_conn *c, const netrpc_msg *m, const char *decode_error, buf *out)
 {
@@ -52,10 +65,15 @@ static void answer(gob_conn *c, const netrpc_msg *m, const char *decode_error, b
         snprintf(msg, sizeof msg, "%s", decode_error);
         failed = 1;
     }
+    if (!failed && no_field_matches(m->body_type, mt->arg)) {
+        snprintf(msg, sizeof msg, "gob: type mismatch: no fields matched compiling decoder for %s",
+                 mt->arg->name);
+        failed = 1;
+    }
     if (!failed && service_call(mt, m->body, &reply, msg, sizeof msg) < 0)
         failed = 1;
     if (failed) {
-        log_msg("%s: %s", m->method, msg);
+        log_msg("error reply: %s", msg);
         netrpc_write_response(c->enc, out, m->method, m->seq, msg, NULL, NULL, err, sizeof err);
     } else if (netrpc_write_response(c->enc, out, m->method, m->seq, NULL, mt->reply, reply, err,
                                      sizeof err) < 0) {
@@ -80,9 +98,24 @@ static const char *guess_sender(const buf *in)
     return " (they look like text, not gob)";
 }
 
+/* A JSON-RPC request sent here by mistake; it is answered in JSON, so nc users see why. */
+static bool looks_like_json(const buf *in)
+{
+    const uint8_t *p = buf_data(in);
+    size_t n = buf_size(in);
+    return n >= 2 && (p[0] == '{' || p[0] == '[') &&
+           (p[1] == '"' || p[1] == ' ' || p[1] == '\n' || p[1] == '{' || p[1] == '}');
+}
+
 static feed_result gob_feed(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen)
 {
     gob_conn *c = state;
+    if (!c->started && looks_like_json(in)) {
+        snprintf(err, errlen, "a JSON request came to the gob server: answered in JSON and closed");
+        buf_puts(out, "{\"id\":null,\"result\":null,\"error\":\"this is a gob server (Go net/rpc); "
+                      "it cannot read JSON. Send JSON-RPC to jsonrpc-server (port 8080, json://)\"}\n");
+        return FEED_CLOSE;
+    }
     for (;;) {
         netrpc_msg m = {0};
         long r = netrpc_read(c->dec, buf_data(in), buf_size(in), false, &m, err, errlen);
@@ -102,6 +135,7 @@ static feed_result gob_feed(void *state, buf *in, buf *out, bool eof, char *err,
             netrpc_msg_done(&m);
             return FEED_CLOSE;
         }
+        c->started = true;
         answer(c, &m, r == GOB_BAD_VALUE ? err : NULL, out);
         netrpc_msg_done(&m);
     }
@@ -120,6 +154,6 @@ int main(int argc, char **argv)
     return server_main(&gob_codec, "gob-server",
                        "Serves the sample services with Go's net/rpc default codec, encoding/gob.\n"
                        "Go programs call it with rpc.Dial(\"tcp\", \"127.0.0.1:8081\"). Try:\n"
-                       "  workbench call gob://127.0.0.1:8081 Arith.Multiply '{\"A\":7,\"B\":8}' --wire",
+                       "  bin/workbench call gob://127.0.0.1:8081 Arith.Multiply '{\"A\":7,\"B\":8}' --wire",
                        argc, argv);
 }

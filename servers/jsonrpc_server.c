@@ -37,6 +37,6 @@ int main(int argc, char **argv)
     return server_main(&jsonrpc_codec, "jsonrpc-server",
                        "Serves the sample services as JSON-RPC over plain TCP: Go's net/rpc/jsonrpc\n"
                        "form ({\"method\":M,\"params\":[ARG],\"id\":N}) and JSON-RPC 2.0. Try:\n"
-                       "  echo '{\"method\":\"hello.HelloWorld\",\"params\":[\"李白\"],\"id\":0}' | nc 127.0.0.1 8080",
+                       "  echo '{\"method\":\"hello.HelloWorld\",\"params\":[\"李白\"],\"id\":0}' | nc -q 1 127.0.0.1 8080",
                        argc, argv);
 }

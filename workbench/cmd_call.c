@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "commands.h"
 #include "jsonval.h"
+#include "net.h"
 #include "rpcclient.h"
 #include "wire.h"
 
@@ -26,7 +27,8 @@ static void usage(FILE *f)
             "                    this shows that gob sends each type definition only once)\n"
             "      --color WHEN  colour the dump: auto (default), always, never\n\n"
             "Exit status: 0 result printed; 1 the server answered with an error;\n"
-            "2 bad usage; 3 the call failed (connection, deadline, garbled reply).\n");
+            "2 bad usage (including an argument the method cannot take);\n"
+            "3 the call failed (connection, deadline, garbled reply).\n");
 }
 
 int cmd_call(int argc, char **argv)
@@ -82,11 +84,21 @@ int cmd_call(int argc, char **argv)
                         "  (a string needs its quotes inside the shell quotes: '\"李白\"')\n", err);
         return EXIT_USAGE;
     }
-    rpcclient *c = rpcclient_dial(url, timeout, err, sizeof err);
-    if (!c) {
+    rpc_proto proto;
+    char addr[300], host[256];
+    int port;
+    if (rpc_parse_url(url, &proto, addr, sizeof addr, err, sizeof err) < 0 ||
+        net_split(addr, host, sizeof host, &port, err, sizeof err) < 0) {
         fprintf(stderr, "workbench call: %s\n", err);
         value_free(arg);
-        return strstr(err, "URL") ? EXIT_USAGE : EXIT_FAILED;
+        return EXIT_USAGE;
+    }
+    rpcclient *c = rpcclient_dial(url, timeout, err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "workbench call: %s%s\n", err,
+                strstr(err, "refused") ? "\n  (is the server running? `make run` starts the sample servers)" : "");
+        value_free(arg);
+        return EXIT_FAILED;
     }
     rpcclient_capture(c, wire);
     value *reply = NULL;
@@ -100,7 +112,9 @@ int cmd_call(int argc, char **argv)
         const buf *sent = rpcclient_sent(c), *recv = rpcclient_received(c);
         wire_print(stdout, "sent", rpcclient_proto(c), false, buf_data(sent), buf_size(sent), &style);
         wire_print(stdout, "received", rpcclient_proto(c), true, buf_data(recv), buf_size(recv), &style);
+        wire_legend(stdout, &style);
     }
+    fflush(stdout); /* the dump comes before any error message */
     int rc = EXIT_OK;
     if (st == CALL_OK) {
         buf out;
@@ -111,6 +125,9 @@ int cmd_call(int argc, char **argv)
     } else if (st == CALL_REMOTE_ERROR) {
         fprintf(stderr, "error from server: %s\n", err);
         rc = EXIT_REMOTE_ERROR;
+    } else if (st == CALL_BAD_ARGUMENT) {
+        fprintf(stderr, "workbench call: %s\n", err);
+        rc = EXIT_USAGE;
     } else {
         fprintf(stderr, "workbench call: %s\n", err);
         rc = EXIT_FAILED;

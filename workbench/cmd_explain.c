@@ -1,4 +1,5 @@
 /* cmd_explain.c -- `workbench explain gob|json [FILE]`: explains captured bytes. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +82,7 @@ int cmd_explain(int argc, char **argv)
     const char *path = argc - optind == 2 ? argv[optind + 1] : NULL;
     FILE *f = path && strcmp(path, "-") != 0 ? fopen(path, "rb") : stdin;
     if (!f) {
-        perror(path);
+        fprintf(stderr, "workbench explain: cannot open %s: %s\n", path, strerror(errno));
         return EXIT_FAILED;
     }
     buf in;
@@ -101,7 +102,16 @@ int cmd_explain(int argc, char **argv)
         buf_done(&in);
         return EXIT_USAGE;
     }
+    if (buf_size(&in) == 0) {
+        fprintf(stderr, "workbench explain: no bytes to explain in %s\n", path ? path : "standard input");
+        buf_done(&in);
+        return EXIT_FAILED;
+    }
     r = wire_print(stdout, reply ? "replies" : "requests", p, reply, buf_data(&in), buf_size(&in), &style);
+    wire_legend(stdout, &style);
+    const uint8_t *b = buf_data(&in);
+    if (p == PROTO_GOB && (b[0] == '{' || b[0] == '['))
+        fprintf(stderr, "workbench explain: these bytes look like JSON; try: workbench explain json\n");
     buf_done(&in);
     return r < 0 ? EXIT_FAILED : EXIT_OK;
 }

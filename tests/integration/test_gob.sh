@@ -70,6 +70,22 @@ expect_grep "explain gob: a real Go client's first call" 'Arith.Multiply' "$out"
 expect_grep "explain gob: Go's Request type definition" 'type definition for id 65 (Request)' "$out"
 expect_no_grep "explain gob: every byte of Go's request understood" "no explainer claimed" "$out"
 
+# Zero fields are not sent, and the dump says so
+out=$("$BIN/workbench" call "gob://$O" Arith.Multiply '{"A":0,"B":8}' --wire --color never)
+expect_grep "--wire says a zero field was left out" "A not sent: it is zero" "$out"
+
+# The wrong protocol for the port: both sides say what happened
+out=$(echo '{"method":"hello.HelloWorld","params":["x"],"id":0}' | nc_send "$O")
+expect_grep "JSON sent to the gob server is answered in JSON" "this is a gob server (Go net/rpc); it cannot read JSON" "$out"
+start json "$BIN/jsonrpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
+out=$("$BIN/workbench" call "gob://$ADDR" Arith.Multiply '{"A":1,"B":2}' 2>&1)
+expect_grep "a gob call to a JSON-RPC server is diagnosed" "the server answered in JSON, not gob" "$out"
+out=$("$BIN/workbench" call "json://$O" Arith.Multiply '{"A":1,"B":2}' 2>&1)
+expect_grep "a JSON call to the gob server is diagnosed" "this is a gob server" "$out"
+out=$("$BIN/workbench" call "gob://$O" Arith.Multiply '{"A":"x","B":2}' 2>&1); rc=$?
+expect_eq "an argument the method cannot take is a usage error" "2" "$rc"
+expect_grep "and the message says what the method takes" "(it takes Args{A int, B int})" "$out"
+
 # Bad input: garbage closes that one connection; everyone else is served
 out=$(printf 'GET / HTTP/1.0\r\n\r\n' | nc_send "$O" | od -An -c | head -n 2)
 sleep 0.2

@@ -109,7 +109,7 @@ expect_grep "remote error is printed" "divide by zero" "$out"
 start wired "$BIN/jsonrpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
 W=$ADDR
 out=$("$BIN/workbench" call "json://$W" hello.HelloWorld '"李白"' --wire --color never)
-expect_grep "--wire explains the method" 'method: which Service.Method to call = "hello.HelloWorld"' "$out"
+expect_grep "--wire explains the method" 'method "hello.HelloWorld": which Service.Method to call' "$out"
 expect_grep "--wire explains the argument" 'string "李白": 6 bytes of UTF-8' "$out"
 expect_grep "--wire shows the result last" '"李白 你好...."' "$(echo "$out" | tail -n 1)"
 out=$(printf '{"method":"Arith.Multiply","params":[{"A":7,"B":8}],"id":0}\n' | "$BIN/workbench" explain json --color never)

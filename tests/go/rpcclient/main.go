@@ -10,6 +10,7 @@ import (
 	"net/rpc"
 	"net/rpc/jsonrpc"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -102,6 +103,9 @@ func main() {
 	if *codec == "gob" {
 		err = c.Call("Arith.Multiply", complex(1, 2), &prod)
 		check("a complex argument is an error", err != nil, "got no error")
+		type Point struct{ X, Y int }
+		err = c.Call("Arith.Multiply", Point{3, 4}, &prod)
+		check("a struct with no matching field is an error", err != nil && strings.Contains(err.Error(), "no fields matched"), "got %v", err)
 	}
 	prod = 0
 	err = c.Call("Arith.Multiply", Args{6, 7}, &prod)
