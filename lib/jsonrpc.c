@@ -419,7 +419,12 @@ int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, char *err, si
         size_t window = n > max_message ? max_message : n;
         request none = {p, false, NULL, 0};
         if (p[0] != '{' && p[0] != '[') {
-            not_json_hint(p, n, err, errlen);
+            /* The first line, or 8 bytes, tell what this is, however the stream was split. */
+            const char *nl = memchr(p, '\n', n < 8 ? n : 8);
+            size_t look = nl ? (size_t)(nl - p) + 1 : n < 8 ? n : 8;
+            if (look < 8 && !nl && !eof)
+                return 0;
+            not_json_hint(p, look, err, errlen);
             reply_error(out, &none, JSONRPC_PARSE_ERROR, err);
             buf_putc(out, '\n');
             buf_clear(in);

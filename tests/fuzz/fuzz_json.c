@@ -61,8 +61,14 @@ static served serve(const uint8_t *data, size_t size, size_t cut, bool eof)
         /* what is left is the start of a message still to come */
         CHECK(!eof, "at end of stream nothing may be left over (%zu bytes)", s.left);
         CHECK(s.left < MAX_MESSAGE, "a kept partial message is under the cap (%zu)", s.left);
-        int r = jsonscan((const char *)buf_data(&in), buf_size(&in), 0, NULL, NULL, NULL, NULL, NULL, 0);
-        CHECK(r == 0, "the bytes left are an incomplete message, scan gave %d", r);
+        const char *l = (const char *)buf_data(&in);
+        if (l[0] == '{' || l[0] == '[') {
+            int r = jsonscan(l, s.left, 0, NULL, NULL, NULL, NULL, NULL, 0);
+            CHECK(r == 0, "the bytes left are an incomplete message, scan gave %d", r);
+        } else {
+            /* not JSON: kept only until a line or 8 bytes say what it is */
+            CHECK(s.left < 8 && !memchr(l, '\n', s.left), "%zu non-JSON bytes kept", s.left);
+        }
     }
     buf_done(&in);
     return s;
