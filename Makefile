@@ -4,14 +4,22 @@
 CC      ?= gcc
 BUILD   ?= build
 BIN     ?= bin
-PKGS    := libcjson
+PKGS    := libcjson libprotobuf-c libnghttp2
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
-           -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson) -lm $(SAN)
+           -Ilib -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lprotobuf-c -lnghttp2) -lm $(SAN)
+
+# Generated from proto/: protobuf-c message code, and every file's descriptor (for
+# server reflection and the JSON mapping), embedded as bytes.
+PROTOS   := $(wildcard proto/*.proto)
+GEN      := $(BUILD)/gen
+GEN_SRC  := $(PROTOS:proto/%.proto=$(GEN)/%.pb-c.c) $(GEN)/descriptors.c
+GEN_HDR  := $(PROTOS:proto/%.proto=$(GEN)/%.pb-c.h)
+GEN_OBJ  := $(GEN_SRC:%.c=%.o)
 
 LIB_SRC  := $(wildcard lib/*.c)
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_OBJ)
 LIB_A    := $(BUILD)/libwb.a
 PROGRAMS := $(BIN)/workbench $(BIN)/jsonrpc-server $(BIN)/gob-server
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -28,9 +36,21 @@ deps:
 test-deps:
 	@sh mk/deps.sh test
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | $(GEN_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=proto --c_out=$(GEN) $<
+
+$(GEN)/descriptors.c: $(PROTOS) mk/embed.sh
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=proto --include_imports --descriptor_set_out=$(GEN)/descriptors.pb $(PROTOS)
+	sh mk/embed.sh proto_descriptor_set $(GEN)/descriptors.pb > $@
+
+$(GEN)/%.o: $(GEN)/%.c
+	$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
@@ -67,9 +87,9 @@ integration: all
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
                -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(GEN_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -I$(GEN) -o $@ $< $(LIB_SRC) $(GEN_SRC) $(LDLIBS)
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 	@for f in $^; do n=$$(basename $$f); echo "== $$n ($(FUZZ_SECONDS)s)"; mkdir -p $(BUILD)/corpus/$$n; \
 	  if $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=$(BUILD)/fuzz/$$n- \
