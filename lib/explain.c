@@ -79,12 +79,18 @@ static bool is_container(const explain *e, size_t i)
            next->len <= s->len - (next->off - s->off);
 }
 
-void explain_totals(const explain *e, size_t totals[4])
+void explain_totals_range(const explain *e, size_t from, size_t to, size_t totals[4])
 {
     memset(totals, 0, 4 * sizeof totals[0]);
     for (size_t i = 0; i < e->len; i++)
-        if (!is_container(e, i) && (unsigned)e->spans[i].cls < 4)
+        if (!is_container(e, i) && (unsigned)e->spans[i].cls < 4 && e->spans[i].off >= from &&
+            e->spans[i].off < to)
             totals[e->spans[i].cls] += e->spans[i].len;
+}
+
+void explain_totals(const explain *e, size_t totals[4])
+{
+    explain_totals_range(e, 0, SIZE_MAX, totals);
 }
 
 /* Decodes one UTF-8 sequence at s (n bytes left); returns its length (1 for a bad byte). */

@@ -47,6 +47,8 @@ int explain_append(explain *e, const explain *src, size_t off, int depth);
 
 /* Bytes per class, counting only leaf spans (spans that contain no other span). */
 void explain_totals(const explain *e, size_t totals[4]);
+/* The same, for the leaf spans that start in [from, to). */
+void explain_totals_range(const explain *e, size_t from, size_t to, size_t totals[4]);
 
 typedef struct explain_style {
     int width;  /* terminal columns; 80 when 0 */

@@ -1,0 +1,125 @@
+/* spawn.c -- server child processes: start, learn the address, stop, reap. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "loop.h"
+
+int spawn_bindir(char *dir, size_t n)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        return -1;
+    exe[len] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    return snprintf(dir, n, "%s", exe) < (int)n ? 0 : -1;
+}
+
+int spawn_server(const char *name, const char *const *extra, int timeout_ms, child *c, char *err,
+                 size_t errlen)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 64];
+    if (spawn_bindir(dir, sizeof dir) < 0) {
+        err_set(err, errlen, "cannot find the workbench's own directory");
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (access(path, X_OK) != 0) {
+        err_set(err, errlen, "%s is missing: run make", path);
+        return -1;
+    }
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) < 0) {
+        err_set(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    const char *argv[32] = {path, "--listen", "127.0.0.1:0", "--quiet"};
+    int argc = 4;
+    for (size_t i = 0; extra && extra[i] && argc < 31; i++)
+        argv[argc++] = extra[i];
+    argv[argc] = NULL;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        err_set(err, errlen, "fork: %s", strerror(errno));
+        close(out[0]);
+        close(out[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127); /* the parent died before prctl */
+        dup2(out[1], STDOUT_FILENO);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDIN_FILENO);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(path, (char *const *)argv);
+        _exit(127);
+    }
+    close(out[1]);
+    c->pid = pid;
+    c->addr[0] = '\0';
+    size_t got = 0;
+    uint64_t deadline = loop_now_ms() + (uint64_t)timeout_ms;
+    while (got < sizeof c->addr - 1 && !memchr(c->addr, '\n', got)) {
+        uint64_t now = loop_now_ms();
+        struct pollfd p = {out[0], POLLIN, 0};
+        if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0)
+            break;
+        ssize_t n = read(out[0], c->addr + got, sizeof c->addr - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        c->addr[got] = '\0';
+    }
+    close(out[0]);
+    char *nl = strchr(c->addr, '\n');
+    if (!nl) {
+        err_set(err, errlen, "%s did not print its address within %d ms", name, timeout_ms);
+        spawn_stop(c, SIGKILL, 1000);
+        return -1;
+    }
+    *nl = '\0';
+    return 0;
+}
+
+int spawn_stop(child *c, int sig, int timeout_ms)
+{
+    if (c->pid <= 0)
+        return -1;
+    kill(c->pid, sig);
+    int status = 0;
+    uint64_t deadline = loop_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        pid_t r = waitpid(c->pid, &status, WNOHANG);
+        if (r == c->pid || (r < 0 && errno == ECHILD))
+            break;
+        if (loop_now_ms() >= deadline) {
+            kill(c->pid, SIGKILL);
+            waitpid(c->pid, &status, 0);
+            break;
+        }
+        usleep(5000);
+    }
+    c->pid = 0;
+    return status;
+}

@@ -1,0 +1,31 @@
+/* spawn.h -- starting a server as a child process and learning the address it bound.
+ *
+ * Every workbench server prints its address on the first line of stdout; spawn_server
+ * starts one with --listen 127.0.0.1:0, reads that line within a deadline, and keeps the
+ * child's pid. The child dies with its parent (PR_SET_PDEATHSIG), so no server outlives
+ * the workbench, even when the workbench is killed with SIGKILL. */
+#ifndef WB_SPAWN_H
+#define WB_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct child {
+    pid_t pid;
+    char addr[80]; /* "127.0.0.1:41234" */
+} child;
+
+/* The directory holding the running executable's siblings (bin/), into dir. */
+int spawn_bindir(char *dir, size_t n);
+
+/* Starts bin/NAME with --listen 127.0.0.1:0 --quiet and the extra arguments (NULL-
+ * terminated, may be NULL), waits at most timeout_ms for its address. Returns 0 with c
+ * filled, or -1 with a reason in err (the child, if any, is killed and reaped). */
+int spawn_server(const char *name, const char *const *extra, int timeout_ms, child *c, char *err,
+                 size_t errlen);
+
+/* Sends sig, then waits at most timeout_ms for the child to exit, then SIGKILLs and
+ * reaps it. Returns the wait status, or -1 if the child was already gone. */
+int spawn_stop(child *c, int sig, int timeout_ms);
+
+#endif

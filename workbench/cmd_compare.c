@@ -1,0 +1,258 @@
+/* cmd_compare.c -- `workbench compare METHOD ARGS`: one call in every encoding, bytes side by side. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "commands.h"
+#include "explain.h"
+#include "jsonval.h"
+#include "rpcclient.h"
+#include "spawn.h"
+#include "wire.h"
+
+#define CALLS 2
+
+typedef struct lane {
+    const char *label;
+    const char *server; /* the program to spawn when no URL is given */
+    const char *scheme;
+    rpc_proto proto;
+    char url[160];
+    child child;
+    call_status st;
+    value *result;
+    char error[512];
+    size_t sent_at[CALLS], recv_at[CALLS]; /* captured bytes after each call */
+    buf sent, recv;
+    explain esent, erecv;
+} lane;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: workbench compare METHOD ARGS [--gob URL] [--json URL] [--no-dump]\n"
+            "Makes the same call in every encoding the workbench speaks, twice on one\n"
+            "connection each, and shows where the bytes go: framing, type information and\n"
+            "payload, for the first call and for the later ones.\n\n"
+            "Without URLs it starts private servers on free ports and stops them after.\n\n"
+            "Options:\n"
+            "      --gob URL     use this gob server (gob://HOST:PORT)\n"
+            "      --json URL    use this JSON-RPC server (json://HOST:PORT)\n"
+            "      --no-dump     only the summary, not the explained bytes\n"
+            "      --color WHEN  auto (default), always, never\n\n"
+            "Example:\n"
+            "  workbench compare Arith.Multiply '{\"A\":7,\"B\":8}'\n");
+}
+
+static void lane_done(lane *l)
+{
+    value_free(l->result);
+    buf_done(&l->sent);
+    buf_done(&l->recv);
+    explain_done(&l->esent);
+    explain_done(&l->erecv);
+    if (l->child.pid > 0)
+        spawn_stop(&l->child, SIGTERM, 2000);
+}
+
+/* Makes the calls on one connection and keeps what went over the wire. */
+static void lane_run(lane *l, const char *name, const value *arg, int timeout)
+{
+    char err[512];
+    if (!l->url[0]) {
+        if (spawn_server(l->server, NULL, 3000, &l->child, err, sizeof err) < 0) {
+            snprintf(l->error, sizeof l->error, "%s", err);
+            l->st = CALL_FAILED;
+            return;
+        }
+        snprintf(l->url, sizeof l->url, "%s%s", l->scheme, l->child.addr);
+    }
+    rpcclient *c = rpcclient_dial(l->url, timeout, err, sizeof err);
+    if (!c) {
+        snprintf(l->error, sizeof l->error, "%s", err);
+        l->st = CALL_FAILED;
+        return;
+    }
+    rpcclient_capture(c, true);
+    for (int i = 0; i < CALLS; i++) {
+        value_free(l->result);
+        l->result = NULL;
+        l->st = rpcclient_call(c, name, arg, timeout, &l->result, l->error, sizeof l->error);
+        l->sent_at[i] = buf_size(rpcclient_sent(c));
+        l->recv_at[i] = buf_size(rpcclient_received(c));
+        if (l->st == CALL_FAILED || l->st == CALL_BAD_ARGUMENT)
+            break;
+    }
+    buf_append(&l->sent, buf_data(rpcclient_sent(c)), buf_size(rpcclient_sent(c)));
+    buf_append(&l->recv, buf_data(rpcclient_received(c)), buf_size(rpcclient_received(c)));
+    wire_explain(l->proto, false, buf_data(&l->sent), buf_size(&l->sent), &l->esent);
+    wire_explain(l->proto, true, buf_data(&l->recv), buf_size(&l->recv), &l->erecv);
+    rpcclient_free(c);
+}
+
+/* Bytes per class of call number `call` (0-based), both directions. */
+static void call_totals(const lane *l, int call, size_t t[4])
+{
+    size_t s0 = call ? l->sent_at[call - 1] : 0, r0 = call ? l->recv_at[call - 1] : 0;
+    size_t a[4], b[4];
+    explain_totals_range(&l->esent, s0, l->sent_at[call], a);
+    explain_totals_range(&l->erecv, r0, l->recv_at[call], b);
+    for (int k = 0; k < 4; k++)
+        t[k] = a[k] + b[k];
+}
+
+static size_t sum4(const size_t t[4]) { return t[0] + t[1] + t[2] + t[3]; }
+
+static void put_bar(buf *out, const size_t t[4], size_t max, int width, bool color)
+{
+    static const char *glyph[4] = {"█", "▒", "░", "×"};
+    static const char *colour[4] = {"\033[36m", "\033[35m", "\033[32m", "\033[31m"};
+    for (int k = 0; k < 4; k++) {
+        int cells = max ? (int)((t[k] * (size_t)width + max / 2) / max) : 0;
+        if (t[k] > 0 && cells == 0)
+            cells = 1;
+        if (color)
+            buf_puts(out, colour[k]);
+        for (int i = 0; i < cells; i++)
+            buf_puts(out, glyph[k]);
+        if (color)
+            buf_puts(out, "\033[0m");
+    }
+}
+
+static int used_cells(const size_t t[4], size_t max, int width)
+{
+    int n = 0;
+    for (int k = 0; k < 4; k++) {
+        int cells = max ? (int)((t[k] * (size_t)width + max / 2) / max) : 0;
+        n += t[k] > 0 && cells == 0 ? 1 : cells;
+    }
+    return n;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    static const struct option opts[] = {{"gob", required_argument, NULL, 'g'},
+                                         {"json", required_argument, NULL, 'j'},
+                                         {"no-dump", no_argument, NULL, 'n'},
+                                         {"color", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    lane lanes[] = {
+        {.label = "gob", .server = "gob-server", .scheme = "gob://", .proto = PROTO_GOB},
+        {.label = "JSON-RPC", .server = "jsonrpc-server", .scheme = "json://", .proto = PROTO_JSON},
+    };
+    const size_t nl = sizeof lanes / sizeof lanes[0];
+    bool dump = true;
+    const char *color = "auto";
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'g': snprintf(lanes[0].url, sizeof lanes[0].url, "%s", optarg); break;
+        case 'j': snprintf(lanes[1].url, sizeof lanes[1].url, "%s", optarg); break;
+        case 'n': dump = false; break;
+        case 'c': color = optarg; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    explain_style st;
+    if (wire_style(stdout, color, &st) < 0) {
+        fprintf(stderr, "workbench compare: --color wants auto, always or never\n");
+        return EXIT_USAGE;
+    }
+    const char *name = argv[optind], *args = argv[optind + 1];
+    char err[512];
+    value *arg = jsonval_parse(args, strlen(args), err, sizeof err);
+    if (!arg) {
+        fprintf(stderr, "workbench compare: ARGS is not JSON: %s\n", err);
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < nl; i++) {
+        buf_init(&lanes[i].sent, 0);
+        buf_init(&lanes[i].recv, 0);
+        explain_init(&lanes[i].esent);
+        explain_init(&lanes[i].erecv);
+        lane_run(&lanes[i], name, arg, 5000);
+    }
+
+    buf out;
+    buf_init(&out, 0);
+    const char *b = st.color ? "\033[1m" : "", *r = st.color ? "\033[0m" : "";
+    buf_printf(&out, "%s%s %s%s — the same call in each encoding, %d times on one connection\n\n", b,
+               name, args, r, CALLS);
+    size_t max = 0;
+    for (size_t i = 0; i < nl; i++)
+        for (int c = 0; c < CALLS; c++) {
+            size_t t[4];
+            if (lanes[i].st == CALL_FAILED || lanes[i].st == CALL_BAD_ARGUMENT)
+                continue;
+            call_totals(&lanes[i], c, t);
+            if (sum4(t) > max)
+                max = sum4(t);
+        }
+    int barw = st.width - 12 - 10;
+    if (barw < 20)
+        barw = 20;
+    int rc = EXIT_OK;
+    for (int c = 0; c < CALLS; c++) {
+        buf_printf(&out, "%s%s call%s (request + reply)\n", b, c == 0 ? "First" : "Every later", r);
+        for (size_t i = 0; i < nl; i++) {
+            lane *l = &lanes[i];
+            buf_printf(&out, "  %-9s ", l->label);
+            if (l->st == CALL_FAILED || l->st == CALL_BAD_ARGUMENT) {
+                buf_printf(&out, "failed: %s\n", l->error);
+                rc = EXIT_FAILED;
+                continue;
+            }
+            size_t t[4];
+            call_totals(l, c, t);
+            put_bar(&out, t, max, barw, st.color);
+            buf_printf(&out, "%*s %4zu B\n", barw - used_cells(t, max, barw), "", sum4(t));
+            buf_printf(&out, "  %9s framing %zu · type information %zu · payload %zu\n", "", t[0], t[1], t[2]);
+        }
+        buf_putc(&out, '\n');
+    }
+    buf_printf(&out, "  %s█%s framing   %s▒%s type information   %s░%s payload\n",
+               st.color ? "\033[36m" : "", r, st.color ? "\033[35m" : "", r, st.color ? "\033[32m" : "", r);
+    buf_puts(&out, "\nResults:\n");
+    for (size_t i = 0; i < nl; i++) {
+        lane *l = &lanes[i];
+        buf_printf(&out, "  %-9s ", l->label);
+        if (l->st == CALL_OK)
+            jsonval_write(l->result, &out);
+        else if (l->st == CALL_REMOTE_ERROR)
+            buf_printf(&out, "error: %s", l->error);
+        else
+            buf_puts(&out, "(no result)");
+        buf_putc(&out, '\n');
+    }
+    fwrite(buf_data(&out), 1, buf_size(&out), stdout);
+    buf_done(&out);
+    if (dump) {
+        for (size_t i = 0; i < nl; i++) {
+            lane *l = &lanes[i];
+            if (l->st == CALL_FAILED || l->st == CALL_BAD_ARGUMENT || !l->sent_at[0])
+                continue;
+            char title[64];
+            printf("\n");
+            snprintf(title, sizeof title, "%s: first call, sent", l->label);
+            wire_print(stdout, title, l->proto, false, buf_data(&l->sent), l->sent_at[0], &st);
+            snprintf(title, sizeof title, "%s: first call, received", l->label);
+            wire_print(stdout, title, l->proto, true, buf_data(&l->recv), l->recv_at[0], &st);
+        }
+        wire_legend(stdout, &st);
+    }
+    for (size_t i = 0; i < nl; i++)
+        lane_done(&lanes[i]);
+    value_free(arg);
+    return rc;
+}
