@@ -8,11 +8,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "gob.h"
+#include "grpcclient.h"
 #include "jsonrpc.h"
 #include "loop.h"
 #include "net.h"
 #include "netrpc.h"
+#include "pbcatalog.h"
+#include "pbvalue.h"
 #include "services.h"
 #include "vtype.h"
 
@@ -27,9 +31,13 @@ struct rpcclient {
     buf sent, received;
     gob_enc *genc;
     gob_dec *gdec;
+    grpcclient *grpc; /* PROTO_GRPC: the HTTP/2 connection, in place of fd */
 };
 
-const char *rpc_proto_name(rpc_proto p) { return p == PROTO_GOB ? "gob" : "JSON-RPC"; }
+const char *rpc_proto_name(rpc_proto p)
+{
+    return p == PROTO_GOB ? "gob" : p == PROTO_GRPC ? "gRPC" : "JSON-RPC";
+}
 
 int rpc_parse_url(const char *url, rpc_proto *proto, char *addr, size_t addrlen, char *err,
                   size_t errlen)
@@ -37,7 +45,8 @@ int rpc_parse_url(const char *url, rpc_proto *proto, char *addr, size_t addrlen,
     static const struct {
         const char *scheme;
         rpc_proto proto;
-    } schemes[] = {{"json://", PROTO_JSON}, {"jsonrpc://", PROTO_JSON}, {"gob://", PROTO_GOB}};
+    } schemes[] = {{"json://", PROTO_JSON}, {"jsonrpc://", PROTO_JSON}, {"gob://", PROTO_GOB},
+                   {"grpc://", PROTO_GRPC}};
     for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
         size_t n = strlen(schemes[i].scheme);
         if (strncmp(url, schemes[i].scheme, n) == 0) {
@@ -49,7 +58,7 @@ int rpc_parse_url(const char *url, rpc_proto *proto, char *addr, size_t addrlen,
             return 0;
         }
     }
-    snprintf(err, errlen, "URL \"%s\" should start with json:// or gob:// (e.g. json://127.0.0.1:8080)", url);
+    snprintf(err, errlen, "URL \"%s\" should start with json://, gob:// or grpc:// (e.g. json://127.0.0.1:8080)", url);
     return -1;
 }
 
@@ -76,6 +85,12 @@ rpcclient *rpcclient_dial(const char *url, int timeout_ms, char *err, size_t err
             goto fail;
         }
     }
+    if (proto == PROTO_GRPC) {
+        c->fd = -1;
+        if (!(c->grpc = grpcclient_dial(addr, timeout_ms, err, errlen)))
+            goto fail;
+        return c;
+    }
     c->fd = net_connect(addr, timeout_ms, err, errlen);
     if (c->fd < 0)
         goto fail;
@@ -97,12 +112,23 @@ void rpcclient_free(rpcclient *c)
     buf_done(&c->received);
     gob_enc_free(c->genc);
     gob_dec_free(c->gdec);
+    grpcclient_free(c->grpc);
     free(c);
 }
 
-void rpcclient_capture(rpcclient *c, bool on) { c->capture = on; }
-const buf *rpcclient_sent(const rpcclient *c) { return &c->sent; }
-const buf *rpcclient_received(const rpcclient *c) { return &c->received; }
+void rpcclient_capture(rpcclient *c, bool on)
+{
+    c->capture = on;
+    if (c->grpc)
+        grpcclient_capture(c->grpc, on);
+}
+
+const buf *rpcclient_sent(const rpcclient *c) { return c->grpc ? grpcclient_sent(c->grpc) : &c->sent; }
+
+const buf *rpcclient_received(const rpcclient *c)
+{
+    return c->grpc ? grpcclient_received(c->grpc) : &c->received;
+}
 rpc_proto rpcclient_proto(const rpcclient *c) { return c->proto; }
 
 /* Reads more bytes into c->in before the deadline. Returns 0, or -1 with err. */
@@ -278,12 +304,110 @@ static call_status call_gob(rpcclient *c, const char *name, const value *arg, ui
     }
 }
 
+/* Appends one message as grpcclient expects it: a 4-byte big-endian length, then the bytes. */
+static int put_message(buf *b, const ProtobufCMessageDescriptor *d, const value *v, char *err,
+                       size_t errlen)
+{
+    uint8_t *p = NULL;
+    size_t n = 0;
+    if (pbvalue_pack(d, v, &p, &n, err, errlen) < 0)
+        return -1;
+    uint8_t hdr[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    int r = buf_append(b, hdr, 4) < 0 || buf_append(b, p, n) < 0 ? -1 : 0;
+    free(p);
+    if (r < 0)
+        err_set(err, errlen, "out of memory");
+    return r;
+}
+
+static call_status call_grpc(rpcclient *c, const char *name, const value *arg, int timeout_ms,
+                             value **reply, char *err, size_t errlen)
+{
+    const pb_method *m = pbcatalog_find(name);
+    if (!m) {
+        size_t n;
+        const pb_method *all = pbcatalog_methods(&n);
+        buf list;
+        buf_init(&list, 0);
+        for (size_t i = 0; i < n; i++)
+            buf_printf(&list, "%s%s", i ? ", " : "", all[i].path + 1);
+        err_set(err, errlen, "the workbench has no gRPC method \"%s\"; it knows %.*s", name,
+                (int)buf_size(&list), (const char *)buf_data(&list));
+        buf_done(&list);
+        return CALL_BAD_ARGUMENT;
+    }
+    buf reqs, reps;
+    buf_init(&reqs, 0);
+    buf_init(&reps, 64u << 20);
+    char why[400];
+    call_status st = CALL_BAD_ARGUMENT;
+    if (m->client_streaming) {
+        if (arg->kind != V_LIST) {
+            err_set(err, errlen, "%s streams from the client: give a JSON list of %s messages",
+                    m->path + 1, m->input->name);
+            goto done;
+        }
+        for (size_t i = 0; i < arg->u.list.len; i++)
+            if (put_message(&reqs, m->input, arg->u.list.items[i], why, sizeof why) < 0) {
+                err_set(err, errlen, "%s message %zu: %s", m->path + 1, i + 1, why);
+                goto done;
+            }
+    } else if (put_message(&reqs, m->input, arg, why, sizeof why) < 0) {
+        err_set(err, errlen, "%s takes %s: %s", m->path + 1, m->input->name, why);
+        goto done;
+    }
+    grpc_result res = {.replies = &reps};
+    st = CALL_FAILED;
+    if (grpcclient_call(c->grpc, m->path, &reqs, timeout_ms, &res, err, errlen) < 0)
+        goto done;
+    if (res.status != GRPC_OK) {
+        err_set(err, errlen, "%s: %s", grpc_status_name(res.status), res.message);
+        st = CALL_REMOTE_ERROR;
+        goto done;
+    }
+    value *list = value_list();
+    const uint8_t *p = buf_data(&reps);
+    for (size_t i = 0, off = 0; list && i < res.nreplies; i++) {
+        size_t n = (size_t)p[off] << 24 | (size_t)p[off + 1] << 16 | (size_t)p[off + 2] << 8 | p[off + 3];
+        value *v = pbvalue_unpack(m->output, p + off + 4, n, why, sizeof why);
+        if (!v) {
+            err_set(err, errlen, "reply %zu is not a %s: %s", i + 1, m->output->name, why);
+            value_free(list);
+            goto done;
+        }
+        value_list_push(list, v);
+        off += 4 + n;
+    }
+    if (!list) {
+        err_set(err, errlen, "out of memory");
+        goto done;
+    }
+    if (m->server_streaming) {
+        *reply = list;
+    } else if (list->u.list.len != 1) {
+        err_set(err, errlen, "the server sent %zu reply messages to a unary call", list->u.list.len);
+        value_free(list);
+        goto done;
+    } else {
+        *reply = list->u.list.items[0];
+        list->u.list.items[0] = NULL;
+        value_free(list);
+    }
+    st = CALL_OK;
+done:
+    buf_done(&reqs);
+    buf_done(&reps);
+    return st;
+}
+
 call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int timeout_ms,
                            value **reply, char *err, size_t errlen)
 {
     uint64_t deadline = loop_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1);
     err[0] = '\0';
     *reply = NULL;
+    if (c->proto == PROTO_GRPC)
+        return call_grpc(c, name, arg, timeout_ms, reply, err, errlen);
     return c->proto == PROTO_GOB ? call_gob(c, name, arg, deadline, reply, err, errlen)
                                  : call_json(c, name, arg, deadline, reply, err, errlen);
 }

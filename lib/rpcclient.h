@@ -1,8 +1,9 @@
 /* rpcclient.h -- a blocking client for one server, in any of the workbench's protocols.
  *
- * URLs name the protocol and the address: json://HOST:PORT (Go's net/rpc/jsonrpc) or
- * gob://HOST:PORT (Go's net/rpc default codec). Every call has a deadline. The bytes
- * sent and received can be kept for the wire explainer. */
+ * URLs name the protocol and the address: json://HOST:PORT (Go's net/rpc/jsonrpc),
+ * gob://HOST:PORT (Go's net/rpc default codec) or grpc://HOST:PORT (gRPC over cleartext
+ * HTTP/2). Every call has a deadline. The bytes sent and received can be kept for the
+ * wire explainer. */
 #ifndef WB_RPCCLIENT_H
 #define WB_RPCCLIENT_H
 
@@ -12,7 +13,7 @@
 #include "buf.h"
 #include "value.h"
 
-typedef enum rpc_proto { PROTO_JSON, PROTO_GOB } rpc_proto;
+typedef enum rpc_proto { PROTO_JSON, PROTO_GOB, PROTO_GRPC } rpc_proto;
 
 /* Splits a URL into protocol and HOST:PORT (written to addr). Returns 0, or -1 with err. */
 int rpc_parse_url(const char *url, rpc_proto *proto, char *addr, size_t addrlen, char *err,
@@ -40,7 +41,11 @@ typedef enum call_status {
 
 /* Calls method with arg and waits at most timeout_ms for the reply. For the sample
  * methods the argument is first converted to the method's Go type; for others the
- * type is inferred from the value. On CALL_OK *reply is set (caller owns it). */
+ * type is inferred from the value. On CALL_OK *reply is set (caller owns it).
+ * gRPC: method is "/pkg.Service/Method", "pkg.Service/Method" or a net/rpc name such as
+ * Arith.Multiply (which calls arith.Arith/Multiply); a client-streaming method takes a
+ * list of messages, and a server-streaming one replies with the list it received. A
+ * non-OK status is CALL_REMOTE_ERROR with err "CODE_NAME: message". */
 call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int timeout_ms,
                            value **reply, char *err, size_t errlen);
 

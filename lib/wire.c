@@ -13,6 +13,10 @@ int wire_explain(rpc_proto p, bool response, const uint8_t *b, size_t n, explain
 {
     if (p == PROTO_GOB)
         return netrpc_explain(b, n, response, e);
+    if (p == PROTO_GRPC) {
+        explain_add(e, 0, n, 0, SPAN_ERROR, "h2", "HTTP/2 bytes, not explained yet");
+        return -1;
+    }
     return jsonrpc_explain((const char *)b, n, response, e);
 }
 
