@@ -33,7 +33,7 @@ typedef struct lane {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: workbench compare METHOD ARGS [--gob URL] [--json URL] [--no-dump]\n"
+            "Usage: workbench compare METHOD ARGS [--gob URL] [--json URL] [--grpc URL] [--no-dump]\n"
             "Makes the same call in every encoding the workbench speaks, twice on one\n"
             "connection each, and shows where the bytes go: framing, type information and\n"
             "payload, for the first call and for the later ones.\n\n"
@@ -41,6 +41,8 @@ static void usage(FILE *f)
             "Options:\n"
             "      --gob URL     use this gob server (gob://HOST:PORT)\n"
             "      --json URL    use this JSON-RPC server (json://HOST:PORT)\n"
+            "      --grpc URL    use this gRPC server (grpc://HOST:PORT); the net/rpc name\n"
+            "                    Arith.Multiply calls arith.Arith/Multiply there\n"
             "      --no-dump     only the summary, not the explained bytes\n"
             "      --color WHEN  auto (default), always, never\n\n"
             "Example:\n"
@@ -137,6 +139,7 @@ int cmd_compare(int argc, char **argv)
 {
     static const struct option opts[] = {{"gob", required_argument, NULL, 'g'},
                                          {"json", required_argument, NULL, 'j'},
+                                         {"grpc", required_argument, NULL, 'r'},
                                          {"no-dump", no_argument, NULL, 'n'},
                                          {"color", required_argument, NULL, 'c'},
                                          {"help", no_argument, NULL, 'h'},
@@ -144,6 +147,7 @@ int cmd_compare(int argc, char **argv)
     lane lanes[] = {
         {.label = "gob", .server = "gob-server", .scheme = "gob://", .proto = PROTO_GOB},
         {.label = "JSON-RPC", .server = "jsonrpc-server", .scheme = "json://", .proto = PROTO_JSON},
+        {.label = "gRPC", .server = "grpc-server", .scheme = "grpc://", .proto = PROTO_GRPC},
     };
     const size_t nl = sizeof lanes / sizeof lanes[0];
     bool dump = true;
@@ -154,6 +158,7 @@ int cmd_compare(int argc, char **argv)
         switch (ch) {
         case 'g': snprintf(lanes[0].url, sizeof lanes[0].url, "%s", optarg); break;
         case 'j': snprintf(lanes[1].url, sizeof lanes[1].url, "%s", optarg); break;
+        case 'r': snprintf(lanes[2].url, sizeof lanes[2].url, "%s", optarg); break;
         case 'n': dump = false; break;
         case 'c': color = optarg; break;
         case 'h': usage(stdout); return EXIT_OK;
