@@ -74,10 +74,11 @@ port_of() { echo "${1##*:}"; }
 # nc_send ADDR: sends stdin to ADDR, prints what comes back within 2 s of stdin's end.
 nc_send() { timeout 5 nc -q 2 "$(host_of "$1")" "$(port_of "$1")"; }
 
-# build_go NAME: builds tests/go/NAME with Debian's Go, standard library only.
+# build_go NAME: builds tests/go/NAME with Debian's Go, offline: the standard library,
+# and grpc-go from Debian's golang-google-grpc-dev (under /usr/share/gocode).
 build_go() {
     mkdir -p "$ROOT/build/go"
-    (cd "$ROOT/tests/go/$1" && GO111MODULE=off GOPATH="$ROOT/build/gopath" \
+    (cd "$ROOT/tests/go/$1" && GO111MODULE=off GOPATH="$ROOT/build/gopath:/usr/share/gocode" \
         GOCACHE="$ROOT/build/go-cache" go build -o "$ROOT/build/go/$1" .)
 }
 

@@ -8,7 +8,18 @@ export COLUMNS=1000
 
 if ! /usr/bin/python3 -c 'import grpc' 2>/dev/null; then
     echo "SKIP python3-grpcio is not installed (make test installs it)"
-    summary
+    # grpc-go, built offline from Debian's golang-google-grpc-dev
+if build_go greeter; then
+    start gogreeter "$ROOT/build/go/greeter" || { summary; exit 1; }
+    out=$("$BIN/workbench" call "grpc://$ADDR" helloworld.Greeter/SayHello '{"name":"world"}')
+    expect_eq "grpc:// to grpc-go: Greeter/SayHello" '{"message":"Hello world"}' "$out"
+    out=$("$BIN/workbench" call "grpc://$ADDR" Arith.Multiply '{"A":1,"B":2}' 2>&1)
+    expect_grep "grpc-go's UNIMPLEMENTED for a service it lacks" "UNIMPLEMENTED: unknown service arith.Arith" "$out"
+else
+    bad "build the grpc-go Greeter server (tests/go/greeter) offline"
+fi
+
+summary
     exit 0
 fi
 start pygrpc /usr/bin/python3 "$ROOT/tests/python/grpc_peer_server.py" || { summary; exit 1; }
@@ -35,5 +46,16 @@ expect_eq "a field the message lacks is a usage error" "2" "$rc"
 out=$("$BIN/workbench" call "grpc://$P" No.Such '{}' 2>&1); rc=$?
 expect_eq "an unknown method is a usage error" "2" "$rc"
 expect_grep "and the error lists the methods known" "helloworld.Greeter/SayHello" "$out"
+
+# grpc-go, built offline from Debian's golang-google-grpc-dev
+if build_go greeter; then
+    start gogreeter "$ROOT/build/go/greeter" || { summary; exit 1; }
+    out=$("$BIN/workbench" call "grpc://$ADDR" helloworld.Greeter/SayHello '{"name":"world"}')
+    expect_eq "grpc:// to grpc-go: Greeter/SayHello" '{"message":"Hello world"}' "$out"
+    out=$("$BIN/workbench" call "grpc://$ADDR" Arith.Multiply '{"A":1,"B":2}' 2>&1)
+    expect_grep "grpc-go's UNIMPLEMENTED for a service it lacks" "UNIMPLEMENTED: unknown service arith.Arith" "$out"
+else
+    bad "build the grpc-go Greeter server (tests/go/greeter) offline"
+fi
 
 summary
