@@ -46,4 +46,42 @@ for codec in gob json; do
     awk -v c="$codec" -v p="$peer" -v oc="$our_cps" -v gc="$go_cps" -v ou="$our_us" -v gu="$go_us" 'BEGIN {
         printf "%-9s %-22s %12d %12d %6.2fx %11.2f %11.2f %6.2fx\n", c, p, oc, gc, gc ? oc / gc : 0, ou, gu, gu ? ou / gu : 0 }'
 done
+
+# gRPC: h2load (several connections, many streams each) against grpc-go's Greeter and ours.
+H2_REQUESTS=${BENCH_H2_REQUESTS:-300000}
+H2_CONNS=${BENCH_H2_CONNS:-4}
+H2_STREAMS=${BENCH_H2_STREAMS:-64}
+body="$TMP/hello.bin"
+printf '\000\000\000\000\007\012\005world' >"$body"   # gRPC prefix + HelloRequest{name: "world"}
+
+# measure_h2 NAME CMD...: like measure, with h2load as the load
+measure_h2() {
+    local name=$1
+    shift
+    start "$name" "$@" || exit 1
+    local pid=$PID addr=$ADDR out t0 t1 done_n secs
+    h2() { h2load -n "$1" -c "$H2_CONNS" -m "$H2_STREAMS" -d "$body" -H 'content-type: application/grpc' \
+        -H 'te: trailers' "http://$addr/helloworld.Greeter/SayHello"; }
+    h2 20000 >/dev/null 2>&1
+    t0=$(cpu_ticks "$pid")
+    out=$(h2 "$H2_REQUESTS" 2>&1)
+    t1=$(cpu_ticks "$pid")
+    stop "$pid"
+    done_n=$(echo "$out" | sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p')
+    CALLS_PER_SEC=$(echo "$out" | sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' | cut -d. -f1)
+    US_PER_CALL=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$done_n" 'BEGIN { printf "%.2f", n ? t * 1e6 / hz / n : 0 }')
+    echo "  $name: $(echo "$out" | grep -E '^(finished|requests):' | tr '\n' ' '); server CPU $(( (t1 - t0) * 1000 / HZ )) ms = $US_PER_CALL us/call" >&2
+}
+
+if [ -x "$BIN/grpc-server" ] && build_go greeter; then
+    echo "load: h2load, $H2_CONNS connections x $H2_STREAMS streams, $H2_REQUESTS x helloworld.Greeter/SayHello per server"
+    measure_h2 go-grpc "$ROOT/build/go/greeter"
+    go_cps=$CALLS_PER_SEC go_us=$US_PER_CALL
+    measure_h2 our-grpc "$BIN/grpc-server" --listen 127.0.0.1:0 --quiet
+    our_cps=$CALLS_PER_SEC our_us=$US_PER_CALL
+    awk -v oc="$our_cps" -v gc="$go_cps" -v ou="$our_us" -v gu="$go_us" 'BEGIN {
+        printf "%-9s %-22s %12d %12d %6.2fx %11.2f %11.2f %6.2fx\n", "grpc", "grpc-go Greeter", oc, gc, gc ? oc / gc : 0, ou, gu, gu ? ou / gu : 0 }'
+else
+    echo "grpc: skipped (bin/grpc-server or the grpc-go Greeter could not be built)"
+fi
 echo "targets: calls/s ratio >= 1.50x, server CPU per call ratio <= 0.50x"
