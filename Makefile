@@ -21,7 +21,7 @@ GEN_OBJ  := $(GEN_SRC:%.c=%.o)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_OBJ)
 LIB_A    := $(BUILD)/libwb.a
-PROGRAMS := $(BIN)/workbench $(BIN)/jsonrpc-server $(BIN)/gob-server
+PROGRAMS := $(BIN)/workbench $(BIN)/jsonrpc-server $(BIN)/gob-server $(BIN)/grpc-server
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)

@@ -603,7 +603,7 @@ static int str_spans(const hpack_field *f, const hpack_str *s, const char *text,
     else
         how = s->huffman ? ": Huffman-coded" : ": plain";
     if (explain_add(e, base + s->len_off, s->len_len, depth, SPAN_FRAME, "hpack",
-                    "%s length %s = %zu bytes%s%s", what, hx, s->len, how,
+                    "%s length %s = %zu byte%s%s%s", what, hx, s->len, s->len == 1 ? "" : "s", how,
                     multi_words(s->len_len, 7, told)) < 0)
         return -1;
     if (s->len == 0)
@@ -662,7 +662,7 @@ int hpack_explain_field(const hpack_field *f, const uint8_t *block, size_t base,
                                 "value taken from a table; the other 7 bits start the index"
                               : ": indexed";
         return explain_add(e, base + f->off, f->prefix_len, depth, SPAN_FRAME, "hpack",
-                           "header %s: %s%s, %s table entry %llu%s", name, value[0] || 1 ? "" : "",
+                           "header %s: %s, sent as %s%s: %s table entry %llu%s", name, value,
                            hx, why, tname, (unsigned long long)f->index,
                            multi_words(f->prefix_len, 7, told)) < 0
                    ? -1
@@ -692,7 +692,7 @@ int hpack_explain_field(const hpack_field *f, const uint8_t *block, size_t base,
                   ? "the first bits 0000 mean a literal field that is not added to the "
                     "dynamic table; the other 4 bits"
                   : "0000 = literal, not indexed;";
-    char nm[200];
+    char nm[320];
     if (f->name_literal)
         snprintf(nm, sizeof nm, "index 0: the name is spelled out next");
     else

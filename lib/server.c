@@ -16,12 +16,13 @@
 
 #define READ_CHUNK (64 * 1024)
 #define READS_PER_TURN 4            /* then let other connections have a turn */
+#define WRITES_PER_TURN 4           /* output rounds a streaming codec may make per turn */
 #define OUT_HIGH_WATER (4u << 20)   /* stop reading from a client that does not read its replies */
 #define SHUTDOWN_GRACE_MS 5000
 
 typedef struct server server;
 
-typedef struct conn {
+typedef struct server_conn {
     server *s;
     int fd;
     char peer[64];
@@ -31,7 +32,8 @@ typedef struct conn {
     bool closing;  /* flush out, then close */
     uint32_t events;
     uint64_t last_active;
-    struct conn *prev, *next;
+    uint64_t flush_timer; /* a server_conn_flush is pending */
+    struct server_conn *prev, *next;
 } conn;
 
 struct server {
@@ -53,6 +55,7 @@ static void conn_free(server *s, conn *c, const char *why)
         log_msg("%s: closed (%s)", c->peer, why);
     loop_unwatch(s->l, c->fd);
     close(c->fd);
+    loop_timer_cancel(s->l, c->flush_timer);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -114,6 +117,31 @@ static void conn_feed(server *s, conn *c)
     if (r == FEED_CLOSE) {
         log_msg("%s: error: %s", c->peer, err);
         c->closing = true;
+    } else if (r == FEED_DONE) {
+        c->closing = true;
+    }
+}
+
+static void on_conn_flush(loop *l, void *ud);
+
+/* Writes, and for a feed_on_writable codec feeds again each time the output drained, so
+ * it can produce more (a few rounds, then the loop comes back to it). Returns false when
+ * the connection was closed. */
+static bool conn_write_more(server *s, conn *c)
+{
+    for (int i = 0;; i++) {
+        if (!conn_flush(s, c))
+            return false;
+        if (!s->codec->feed_on_writable || c->closing || buf_size(&c->out) > 0)
+            return true;
+        if (i == WRITES_PER_TURN) {
+            if (!c->flush_timer)
+                c->flush_timer = loop_timer(s->l, 0, on_conn_flush, c);
+            return true;
+        }
+        conn_feed(s, c);
+        if (buf_size(&c->out) == 0)
+            return true;
     }
 }
 
@@ -152,10 +180,42 @@ static void on_conn(loop *l, int fd, uint32_t events, void *ud)
         if (buf_size(&c->in) > 0 || c->eof)
             conn_feed(s, c);
     }
-    if (!conn_flush(s, c))
+    if (!conn_write_more(s, c))
         return;
     conn_update(s, c);
 }
+
+static void on_conn_flush(loop *l, void *ud)
+{
+    (void)l;
+    conn *c = ud;
+    server *s = c->s;
+    c->flush_timer = 0;
+    if (!c->closing)
+        conn_feed(s, c);
+    if (conn_write_more(s, c))
+        conn_update(s, c);
+}
+
+uint64_t server_conn_timer(server_conn *sc, uint64_t ms, loop_timer_fn fn, void *ud)
+{
+    return loop_timer(sc->s->l, ms, fn, ud);
+}
+
+void server_conn_timer_cancel(server_conn *sc, uint64_t id)
+{
+    if (id)
+        loop_timer_cancel(sc->s->l, id);
+}
+
+void server_conn_flush(server_conn *sc)
+{
+    sc->last_active = loop_now_ms();
+    if (!sc->flush_timer)
+        sc->flush_timer = loop_timer(sc->s->l, 0, on_conn_flush, sc);
+}
+
+const char *server_conn_peer(const server_conn *sc) { return sc->peer; }
 
 static void on_accept(loop *l, int lfd, uint32_t events, void *ud)
 {
@@ -176,7 +236,11 @@ static void on_accept(loop *l, int lfd, uint32_t events, void *ud)
             continue;
         }
         conn *c = calloc(1, sizeof *c);
-        void *st = c ? s->codec->open(s->max_message) : NULL;
+        if (c)
+            c->s = s;
+        void *st = !c                  ? NULL
+                   : s->codec->open_conn ? s->codec->open_conn(c, s->max_message)
+                                         : s->codec->open(s->max_message);
         if (!st) {
             free(c);
             close(fd);
@@ -217,7 +281,8 @@ static void on_tick(loop *l, void *ud)
     }
     for (conn *c = s->conns, *next; c; c = next) {
         next = c->next;
-        if (s->idle_ms && now - c->last_active > s->idle_ms)
+        if (s->idle_ms && now - c->last_active > s->idle_ms &&
+            !(s->codec->busy && s->codec->busy(c->state)))
             conn_free(s, c, "idle too long (--idle-timeout)");
     }
     loop_timer(l, 1000, on_tick, s);
@@ -237,10 +302,16 @@ static void on_stop_signal(loop *l, int signo, void *ud)
     loop_unwatch(l, s->lfd);
     close(s->lfd);
     s->lfd = -1;
-    /* Requests already read have been answered; stop reading and flush the replies. */
+    /* Requests already read have been answered; stop reading and flush the replies.
+     * A codec with its own shutdown (HTTP/2 GOAWAY) keeps reading until its calls end. */
     for (conn *c = s->conns, *next; c; c = next) {
         next = c->next;
-        c->closing = true;
+        if (s->codec->shutdown && !c->closing) {
+            s->codec->shutdown(c->state);
+            conn_feed(s, c);
+        } else {
+            c->closing = true;
+        }
         if (conn_flush(s, c))
             conn_update(s, c);
     }

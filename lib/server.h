@@ -11,11 +11,17 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "loop.h"
 
 typedef enum feed_result {
     FEED_OK,    /* carry on */
     FEED_CLOSE, /* a protocol error: send what is in out, then close this connection */
+    FEED_DONE,  /* the codec has finished (e.g. after GOAWAY): send out, then close quietly */
 } feed_result;
+
+/* The server's handle on one connection, for codecs that produce output outside feed
+ * (timers, streaming). Valid from open_conn until the codec's close is called. */
+typedef struct server_conn server_conn;
 
 typedef struct server_codec {
     const char *name;         /* "JSON-RPC", "gob" */
@@ -26,7 +32,33 @@ typedef struct server_codec {
     /* Consumes every complete request at the front of in and appends replies to out.
      * eof is true when the peer will send nothing more. On FEED_CLOSE, err says why. */
     feed_result (*feed)(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen);
+
+    /* Optional, for multiplexed protocols such as HTTP/2 (all may be NULL): */
+    /* Used instead of open when set; sc stays valid until close. */
+    void *(*open_conn)(server_conn *sc, size_t max_message);
+    /* Graceful shutdown began (SIGTERM/SIGINT): e.g. send GOAWAY. The connection keeps
+     * being read and fed; the codec returns FEED_DONE once its calls have finished. When
+     * NULL, the server stops reading the connection and closes it once out is flushed. */
+    void (*shutdown)(void *state);
+    /* When true, feed is also called (with whatever input there is, maybe none) after the
+     * output buffer drained, so a codec can produce more output under back-pressure. */
+    bool feed_on_writable;
+    /* True while the connection has calls in flight (e.g. an open HTTP/2 stream such as a
+     * health Watch): --idle-timeout does not close a busy connection. */
+    bool (*busy)(void *state);
 } server_codec;
+
+/* Calls fn(loop, ud) once, ms milliseconds from now, on the server's loop. Returns a timer id
+ * (> 0), or 0 when out of memory. The codec cancels its timers in close. */
+uint64_t server_conn_timer(server_conn *sc, uint64_t ms, loop_timer_fn fn, void *ud);
+/* Cancels a timer that has not fired; 0 and unknown ids are ignored. */
+void server_conn_timer_cancel(server_conn *sc, uint64_t id);
+/* Asks the server to call feed again soon (from the loop, never from inside this call),
+ * so output produced outside feed gets written. Also counts as activity for
+ * --idle-timeout. */
+void server_conn_flush(server_conn *sc);
+/* The peer's address, "127.0.0.1:50000", for log lines. */
+const char *server_conn_peer(const server_conn *sc);
 
 /* Parses the common server options (--listen, --quiet, --max-message, --idle-timeout,
  * --help), serves until SIGTERM or SIGINT, and returns the process exit code. prog

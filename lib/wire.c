@@ -6,18 +6,28 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "h2explain.h"
 #include "jsonrpc.h"
 #include "netrpc.h"
 
-int wire_explain(rpc_proto p, bool response, const uint8_t *b, size_t n, explain *e)
+int wire_explain(rpc_proto p, bool response, const char *path, const uint8_t *b, size_t n,
+                 explain *e)
 {
     if (p == PROTO_GOB)
         return netrpc_explain(b, n, response, e);
-    if (p == PROTO_GRPC) {
-        explain_add(e, 0, n, 0, SPAN_ERROR, "h2", "HTTP/2 bytes, not explained yet");
-        return -1;
-    }
+    if (p == PROTO_GRPC)
+        return h2explain_stream(b, n, response, path, e);
     return jsonrpc_explain((const char *)b, n, response, e);
+}
+
+int wire_explain_pair(rpc_proto p, const uint8_t *sent, size_t sn, const uint8_t *recv, size_t rn,
+                      explain *esent, explain *erecv)
+{
+    if (p == PROTO_GRPC)
+        return h2explain_exchange(sent, sn, recv, rn, esent, erecv);
+    int a = wire_explain(p, false, NULL, sent, sn, esent);
+    int b = wire_explain(p, true, NULL, recv, rn, erecv);
+    return a < 0 || b < 0 ? -1 : 0;
 }
 
 int wire_style(FILE *f, const char *when, explain_style *st)
@@ -41,19 +51,27 @@ int wire_style(FILE *f, const char *when, explain_style *st)
     return 0;
 }
 
-int wire_print(FILE *f, const char *title, rpc_proto p, bool response, const uint8_t *b, size_t n,
-               const explain_style *st)
+int wire_print(FILE *f, const char *title, rpc_proto p, bool response, const char *path,
+               const uint8_t *b, size_t n, const explain_style *st)
 {
     explain e;
     explain_init(&e);
-    int r = wire_explain(p, response, b, n, &e);
+    int r = wire_explain(p, response, path, b, n, &e);
+    wire_print_explained(f, title, p, b, n, &e, st);
+    explain_done(&e);
+    return r;
+}
+
+void wire_print_explained(FILE *f, const char *title, rpc_proto p, const uint8_t *b, size_t n,
+                          const explain *e, const explain_style *st)
+{
     buf out;
     buf_init(&out, 0);
     const char *bold = st && st->color ? "\033[1m" : "", *reset = st && st->color ? "\033[0m" : "";
     buf_printf(&out, "%s── %s (%s, %zu bytes) ──%s\n", bold, title, rpc_proto_name(p), n, reset);
-    explain_render(&e, b, n, st, &out);
+    explain_render(e, b, n, st, &out);
     size_t t[4];
-    explain_totals(&e, t);
+    explain_totals(e, t);
     buf_printf(&out, "   %zu bytes: framing %zu · type information %zu · payload %zu", n, t[SPAN_FRAME],
                t[SPAN_TYPE], t[SPAN_DATA]);
     if (t[SPAN_ERROR])
@@ -61,8 +79,6 @@ int wire_print(FILE *f, const char *title, rpc_proto p, bool response, const uin
     buf_puts(&out, "\n\n");
     fwrite(buf_data(&out), 1, buf_size(&out), f);
     buf_done(&out);
-    explain_done(&e);
-    return r;
 }
 
 void wire_legend(FILE *f, const explain_style *st)

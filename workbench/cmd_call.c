@@ -110,9 +110,16 @@ int cmd_call(int argc, char **argv)
     }
     if (wire) {
         const buf *sent = rpcclient_sent(c), *recv = rpcclient_received(c);
-        wire_print(stdout, "sent", rpcclient_proto(c), false, buf_data(sent), buf_size(sent), &style);
-        wire_print(stdout, "received", rpcclient_proto(c), true, buf_data(recv), buf_size(recv), &style);
+        explain es, er;
+        explain_init(&es);
+        explain_init(&er);
+        wire_explain_pair(rpcclient_proto(c), buf_data(sent), buf_size(sent), buf_data(recv),
+                          buf_size(recv), &es, &er);
+        wire_print_explained(stdout, "sent", rpcclient_proto(c), buf_data(sent), buf_size(sent), &es, &style);
+        wire_print_explained(stdout, "received", rpcclient_proto(c), buf_data(recv), buf_size(recv), &er, &style);
         wire_legend(stdout, &style);
+        explain_done(&es);
+        explain_done(&er);
     }
     fflush(stdout); /* the dump comes before any error message */
     int rc = EXIT_OK;

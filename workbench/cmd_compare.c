@@ -90,8 +90,8 @@ static void lane_run(lane *l, const char *name, const value *arg, int timeout)
     }
     buf_append(&l->sent, buf_data(rpcclient_sent(c)), buf_size(rpcclient_sent(c)));
     buf_append(&l->recv, buf_data(rpcclient_received(c)), buf_size(rpcclient_received(c)));
-    wire_explain(l->proto, false, buf_data(&l->sent), buf_size(&l->sent), &l->esent);
-    wire_explain(l->proto, true, buf_data(&l->recv), buf_size(&l->recv), &l->erecv);
+    wire_explain_pair(l->proto, buf_data(&l->sent), buf_size(&l->sent), buf_data(&l->recv),
+                      buf_size(&l->recv), &l->esent, &l->erecv);
     rpcclient_free(c);
 }
 
@@ -104,6 +104,16 @@ static void call_totals(const lane *l, int call, size_t t[4])
     explain_totals_range(&l->erecv, r0, l->recv_at[call], b);
     for (int k = 0; k < 4; k++)
         t[k] = a[k] + b[k];
+}
+
+/* Copies the spans lying within the first `end` bytes (a call's share of the capture). */
+static void first_call_spans(const explain *all, size_t end, explain *out)
+{
+    for (size_t i = 0; i < all->len; i++) {
+        const span *s = &all->spans[i];
+        if (s->off < end && s->off + s->len <= end)
+            explain_add(out, s->off, s->len, s->depth, s->cls, s->layer, "%s", s->meaning);
+    }
 }
 
 static size_t sum4(const size_t t[4]) { return t[0] + t[1] + t[2] + t[3]; }
@@ -249,10 +259,18 @@ int cmd_compare(int argc, char **argv)
                 continue;
             char title[64];
             printf("\n");
+            /* the dump of the first call: the spans that start within its bytes */
+            explain fs, fr;
+            explain_init(&fs);
+            explain_init(&fr);
+            first_call_spans(&l->esent, l->sent_at[0], &fs);
+            first_call_spans(&l->erecv, l->recv_at[0], &fr);
             snprintf(title, sizeof title, "%s: first call, sent", l->label);
-            wire_print(stdout, title, l->proto, false, buf_data(&l->sent), l->sent_at[0], &st);
+            wire_print_explained(stdout, title, l->proto, buf_data(&l->sent), l->sent_at[0], &fs, &st);
             snprintf(title, sizeof title, "%s: first call, received", l->label);
-            wire_print(stdout, title, l->proto, true, buf_data(&l->recv), l->recv_at[0], &st);
+            wire_print_explained(stdout, title, l->proto, buf_data(&l->recv), l->recv_at[0], &fr, &st);
+            explain_done(&fs);
+            explain_done(&fr);
         }
         wire_legend(stdout, &st);
     }

@@ -14,12 +14,16 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: workbench explain gob|json [--request|--reply] [FILE]\n"
-            "Explains every byte of a captured net/rpc (gob) or JSON-RPC stream, read from FILE\n"
-            "or from standard input. The direction is guessed from the bytes unless given.\n\n"
+            "Usage: workbench explain gob|json|grpc [--request|--reply] [FILE]\n"
+            "Explains every byte of a captured net/rpc (gob), JSON-RPC or gRPC (HTTP/2) stream,\n"
+            "one direction of one connection, read from FILE or from standard input. The\n"
+            "direction is guessed from the bytes unless given.\n\n"
             "Options:\n"
             "      --request     the bytes are what a client sent\n"
             "      --reply       the bytes are what a server sent\n"
+            "      --path PATH   gRPC replies: the method called, e.g.\n"
+            "                    /helloworld.Greeter/SayHello, so the messages can be decoded\n"
+            "                    with their types (requests carry their own :path)\n"
             "      --color WHEN  auto (default), always, never\n\n"
             "Example:\n"
             "  echo '{\"method\":\"hello.HelloWorld\",\"params\":[\"李白\"],\"id\":0}' | workbench explain json\n");
@@ -37,9 +41,12 @@ static int read_all(FILE *f, buf *b)
     }
 }
 
-/* Guesses the direction: replies carry "result"/"error" (JSON) or a Response header (gob). */
+/* Guesses the direction: replies carry "result"/"error" (JSON) or a Response header (gob);
+ * an HTTP/2 client starts with the connection preface. */
 static bool looks_like_reply(rpc_proto p, const buf *b)
 {
+    if (p == PROTO_GRPC)
+        return buf_size(b) < 3 || memcmp(buf_data(b), "PRI", 3) != 0;
     const char *needle = p == PROTO_GOB ? "Response" : "\"result\"";
     return memmem(buf_data(b), buf_size(b), needle, strlen(needle)) != NULL ||
            (p == PROTO_JSON && !memmem(buf_data(b), buf_size(b), "\"method\"", 8) &&
@@ -51,9 +58,11 @@ int cmd_explain(int argc, char **argv)
     static const struct option opts[] = {{"request", no_argument, NULL, 'q'},
                                          {"reply", no_argument, NULL, 'r'},
                                          {"color", required_argument, NULL, 'c'},
+                                         {"path", required_argument, NULL, 'p'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int dir = -1;
+    const char *path_hint = NULL;
     const char *color = "auto";
     int ch;
     optind = 1;
@@ -62,6 +71,7 @@ int cmd_explain(int argc, char **argv)
         case 'q': dir = 0; break;
         case 'r': dir = 1; break;
         case 'c': color = optarg; break;
+        case 'p': path_hint = optarg; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -75,8 +85,10 @@ int cmd_explain(int argc, char **argv)
         p = PROTO_GOB;
     } else if (strcmp(argv[optind], "json") == 0 || strcmp(argv[optind], "jsonrpc") == 0) {
         p = PROTO_JSON;
+    } else if (strcmp(argv[optind], "grpc") == 0 || strcmp(argv[optind], "h2") == 0) {
+        p = PROTO_GRPC;
     } else {
-        fprintf(stderr, "workbench explain: unknown format \"%s\"; use gob or json\n", argv[optind]);
+        fprintf(stderr, "workbench explain: unknown format \"%s\"; use gob, json or grpc\n", argv[optind]);
         return EXIT_USAGE;
     }
     const char *path = argc - optind == 2 ? argv[optind + 1] : NULL;
@@ -107,7 +119,8 @@ int cmd_explain(int argc, char **argv)
         buf_done(&in);
         return EXIT_FAILED;
     }
-    r = wire_print(stdout, reply ? "replies" : "requests", p, reply, buf_data(&in), buf_size(&in), &style);
+    r = wire_print(stdout, reply ? "replies" : "requests", p, reply, path_hint, buf_data(&in),
+                   buf_size(&in), &style);
     wire_legend(stdout, &style);
     const uint8_t *b = buf_data(&in);
     if (p == PROTO_GOB && (b[0] == '{' || b[0] == '['))

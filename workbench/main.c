@@ -12,7 +12,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"call", cmd_call, "call URL METHOD ARGS [--wire]   call a method, print the result"},
-    {"explain", cmd_explain, "explain gob|json [FILE]         explain captured bytes"},
+    {"explain", cmd_explain, "explain gob|json|grpc [FILE]    explain captured bytes"},
     {"compare", cmd_compare, "compare METHOD ARGS             the same call in every encoding, side by side"},
 };
 

@@ -1,0 +1,14 @@
+/* grpc_server.c -- serves the sample services, Tally, health and reflection over gRPC (HTTP/2). */
+#include "grpcserver.h"
+#include "server.h"
+
+int main(int argc, char **argv)
+{
+    return server_main(&grpcserver_codec, "grpc-server",
+                       "Serves gRPC over cleartext HTTP/2 (prior knowledge, as clients with insecure\n"
+                       "credentials speak it): helloworld.Greeter/SayHello, arith.Arith/Multiply and\n"
+                       "Divide, tally.Tally/Count|Total|RunningTotal (one of each streaming kind),\n"
+                       "grpc.health.v1.Health and server reflection (grpcurl -plaintext ... list). Try:\n"
+                       "  grpcurl -plaintext -d '{\"name\":\"world\"}' 127.0.0.1:50051 helloworld.Greeter/SayHello",
+                       argc, argv);
+}

@@ -1,0 +1,124 @@
+# test_grpc.sh -- grpc-server against real peers: python3-grpcio (gRPC's C core) for every
+# RPC kind, health, reflection, deadlines, limits and shutdown; nghttp (nghttp2-client) for
+# hand-made requests a well-behaved client will not send; grpc-go's helloworld client.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${BIN:-$ROOT/bin}
+. "$ROOT/tests/integration/lib.sh"
+
+PY=/usr/bin/python3 # Debian's, which has python3-grpcio (the python3 on PATH may not)
+DESC=$ROOT/build/gen/descriptors.pb
+
+# py_checks ADDR CHECK...: runs tests/python/grpc_checks.py and counts its ok/FAIL lines
+# (python3-grpcio is the client; a helper server must be running at ADDR).
+py_checks() {
+    out=$(timeout 180 "$PY" "$ROOT/tests/python/grpc_checks.py" "$DESC" "$@" 2>&1)
+    printf '%s\n' "$out"
+    n_ok=$(printf '%s\n' "$out" | grep -c '^ok   ')
+    n_bad=$(printf '%s\n' "$out" | grep -c '^FAIL ')
+    pass=$((pass + n_ok))
+    fail=$((fail + n_bad))
+    if [ "$n_ok" -eq 0 ] && [ "$n_bad" -eq 0 ]; then
+        bad "python grpc checks ($*) ran" "$(printf '%s\n' "$out" | tail -n 20)"
+    fi
+}
+
+# grpc_frame HEX...: a gRPC message (uncompressed) with its 5-byte prefix, into a file
+grpc_frame() {
+    f=$1
+    shift
+    n=$#
+    { printf '\000\000\000\000'; printf "\\$(printf '%03o' "$n")"; for b in "$@"; do printf "\\$(printf '%03o' "0x$b")"; done; } >"$f"
+}
+
+if ! "$PY" -c 'import grpc, google.protobuf' 2>/dev/null; then
+    bad "python3-grpcio is installed for $PY" "apt-get install python3-grpcio python3-protobuf"
+    summary
+    exit 1
+fi
+
+out=$("$BIN/grpc-server" --help)
+expect_grep "grpc-server --help names the services" "helloworld.Greeter/SayHello" "$out"
+
+start ours "$BIN/grpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
+G=$ADDR; GPID=$PID
+expect_grep "--listen port 0 prints the bound address first" "127.0.0.1:" "$G"
+
+# python3-grpcio: every RPC kind, health, reflection, errors, deadlines, concurrency
+py_checks "$G" unary streams health reflection errors concurrent
+
+# The server's own deadline: nghttp does not enforce grpc-timeout, so the status must come
+# from our timer. Count to 5 every 200 ms (CountRequest{to: 5, interval_ms: 200}).
+grpc_frame "$TMP/count.bin" 08 05 10 c8 01
+out=$(timeout 5 nghttp -nv -H ':method: POST' -H 'content-type: application/grpc' -H 'te: trailers' \
+    -H 'grpc-timeout: 300m' -d "$TMP/count.bin" "http://$G/tally.Tally/Count" 2>&1)
+expect_grep "grpc-timeout 300m: the server itself answers DEADLINE_EXCEEDED (4)" "grpc-status: 4" "$out"
+expect_grep "and the deadline's message is in the trailers" "grpc-message: deadline exceeded" "$out"
+expect_grep "the numbers sent before the deadline arrived" "recv DATA frame" "$out"
+
+# A compressed message without grpc-encoding support
+grpc_frame "$TMP/comp.bin" 08 05
+printf '\001' | dd of="$TMP/comp.bin" bs=1 count=1 conv=notrunc 2>/dev/null
+out=$(timeout 5 nghttp -nv -H ':method: POST' -H 'content-type: application/grpc' \
+    -d "$TMP/comp.bin" "http://$G/arith.Arith/Multiply" 2>&1)
+expect_grep "compressed flag set -> UNIMPLEMENTED (12)" "grpc-status: 12" "$out"
+expect_grep "with a message that says why" "message is compressed" "$out"
+
+# Not gRPC: a plain POST
+out=$(timeout 5 nghttp -nv -H ':method: POST' -H 'content-type: text/plain' -d "$TMP/comp.bin" \
+    "http://$G/arith.Arith/Multiply" 2>&1)
+expect_grep "a non-gRPC content-type gets a gRPC error" "content-type must be application/grpc" "$out"
+
+# Bad HTTP/2 closes that connection only: a slow Count on another connection carries on.
+grpc_frame "$TMP/slow.bin" 08 04 10 c8 01
+timeout 10 nghttp -nv -H ':method: POST' -H 'content-type: application/grpc' -H 'te: trailers' \
+    -d "$TMP/slow.bin" "http://$G/tally.Tally/Count" >"$TMP/slow.out" 2>&1 &
+slow=$!
+sleep 0.2
+out=$(printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | nc_send "$G")
+expect_grep "an HTTP/1.1 request is told this is an HTTP/2-only gRPC server" "HTTP/1.1 505" "$out"
+expect_grep "in words" "it speaks HTTP/2 only" "$out"
+printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\000\000\001\011\000\000\000\000\001xxxxxxxx' | nc_send "$G" >/dev/null
+wait "$slow"
+out=$(cat "$TMP/slow.out")
+expect_eq "meanwhile the slow Count on another connection sent all 4 numbers" 4 \
+    "$(grep -a -c 'recv DATA frame' "$TMP/slow.out")"
+expect_grep "and finished OK" "grpc-status: 0" "$out"
+errs=$(cat "$TMP/ours.err")
+expect_grep "the HTTP/1.1 client is told what is wrong" "did not start with the HTTP/2 preface" "$errs"
+expect_grep "bad frames are logged" "error: HTTP/2:" "$errs"
+
+# grpc-go's own helloworld client (Debian's golang-google-grpc-dev, GOPATH mode, offline)
+GOPATH_GRPC=/usr/share/gocode
+if [ -d "$GOPATH_GRPC/src/google.golang.org/grpc" ] && command -v go >/dev/null; then
+    mkdir -p "$ROOT/build/go"
+    if (cd "$ROOT/tests/go/grpcclient" && GO111MODULE=off GOPATH="$GOPATH_GRPC" \
+        GOCACHE="$ROOT/build/go-cache" GOPROXY=off go build -o "$ROOT/build/go/grpcclient" .) \
+        >"$TMP/gobuild.log" 2>&1; then
+        out=$("$ROOT/build/go/grpcclient" -addr "$G" 2>&1)
+        expect_grep "grpc-go client: all checks" "all checks passed" "$out"
+    else
+        bad "build the grpc-go client offline" "$(tail -n 15 "$TMP/gobuild.log")"
+    fi
+else
+    echo "SKIP grpc-go client: golang-google-grpc-dev or go is not installed"
+fi
+stop "$GPID"
+
+# --idle-timeout spares a connection with a call in flight, then closes it once idle
+start idle "$BIN/grpc-server" --listen 127.0.0.1:0 --idle-timeout 1 || { summary; exit 1; }
+py_checks "$ADDR" idle=1
+expect_grep "and closes it once no call is open" "idle too long" "$(cat "$TMP/idle.err")"
+stop "$PID"
+
+# Large messages and the cap, then graceful shutdown, on a server with a 4 MiB cap
+start big "$BIN/grpc-server" --listen 127.0.0.1:0 --max-message 4194304 || { summary; exit 1; }
+B=$ADDR; BPID=$PID
+py_checks "$B" large=3145728 too_big=4194304 shutdown="$BPID"
+i=0
+while kill -0 "$BPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait "$BPID" 2>/dev/null
+expect_eq "after SIGTERM the server exits 0 once the call finished" 0 "$?"
+expect_grep "shutdown is logged" "finishing replies in flight" "$(cat "$TMP/big.err")"
+
+summary
