@@ -70,7 +70,7 @@ measure_h2() {
     done_n=$(echo "$out" | sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p')
     CALLS_PER_SEC=$(echo "$out" | sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' | cut -d. -f1)
     US_PER_CALL=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$done_n" 'BEGIN { printf "%.2f", n ? t * 1e6 / hz / n : 0 }')
-    echo "  $name: $(echo "$out" | grep -E '^(finished|requests):' | tr '\n' ' '); server CPU $(( (t1 - t0) * 1000 / HZ )) ms = $US_PER_CALL us/call" >&2
+    echo "  $name: $(echo "$out" | grep -E '^(finished in|requests:)' | tr '\n' ' '); server CPU $(( (t1 - t0) * 1000 / HZ )) ms = $US_PER_CALL us/call" >&2
 }
 
 if [ -x "$BIN/grpc-server" ] && build_go greeter; then

@@ -24,6 +24,8 @@
 #define OUT_BUDGET (1u << 20)         /* bytes of frames produced per feed */
 #define COUNT_CHUNK (64u * 1024)      /* Count without interval: messages made per read */
 #define MAX_INTERVAL_MS 1000
+#define STREAM_OUT_CAP (4u << 20)     /* replies a bidi call may queue for a client not reading them */
+#define MAX_HEADER_LIST (64u * 1024)  /* SETTINGS_MAX_HEADER_LIST_SIZE */
 #define WATCH_END_DELAY_MS 200        /* on shutdown, between NOT_SERVING and the end of a Watch */
 
 typedef enum handler {
@@ -570,6 +572,17 @@ static void on_message(gstream *s, const uint8_t *p, size_t n)
         stream_finish(s, GRPC_INTERNAL, m);
         return;
     }
+    if ((s->h == H_RUNNING || s->h == H_REFLECTION) && buf_size(&s->out) > STREAM_OUT_CAP) {
+        /* the trailers could not get past the replies it does not read: reset the stream */
+        protobuf_c_message_free_unpacked(msg, NULL);
+        log_msg("%s: %s: the client sends requests but does not read the replies (over %u bytes "
+                "queued): stream reset", server_conn_peer(s->c->sc), s->path, STREAM_OUT_CAP);
+        s->finished = true;
+        stream_stop_timers(s);
+        buf_done(&s->out);
+        nghttp2_submit_rst_stream(s->c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_ENHANCE_YOUR_CALM);
+        return;
+    }
     switch (s->h) {
     case H_SERVICE: case H_COUNT: case H_HEALTH_CHECK: case H_HEALTH_WATCH:
         if (s->req) {
@@ -890,6 +903,7 @@ static void *grpc_open(server_conn *sc, size_t max_message)
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST},
     };
     if (nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) != 0 ||
         nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW) != 0)
@@ -1016,4 +1030,18 @@ const server_codec grpcserver_codec = {
     .shutdown = grpc_shutdown,
     .feed_on_writable = true,
     .busy = grpc_busy,
+    .methods_help =
+        "Methods served (gRPC paths; the first three run the same code as the gob and\n"
+        "JSON-RPC servers):\n"
+        "  /helloworld.Greeter/SayHello  {name} -> {message: \"Hello \" + name}\n"
+        "  /arith.Arith/Multiply         Args{A, B} -> Product{value: A*B}\n"
+        "  /arith.Arith/Divide           Args{A, B} -> Quotient{Quo, Rem};\n"
+        "                                B = 0 -> INVALID_ARGUMENT \"divide by zero\"\n"
+        "  /tally.Tally/Count            {to, interval_ms} -> 1, 2, ... to\n"
+        "                                (server streaming; interval_ms at most 1000)\n"
+        "  /tally.Tally/Total            Numbers -> their sum (client streaming)\n"
+        "  /tally.Tally/RunningTotal     Numbers -> the running sums (bidirectional)\n"
+        "  /grpc.health.v1.Health/Check and /Watch\n"
+        "  /grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo\n"
+        "A message over --max-message gets RESOURCE_EXHAUSTED; only its call fails.\n",
 };

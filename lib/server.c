@@ -337,13 +337,15 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
             "\n"
             "The first line printed on stdout is the address the server listens on.\n"
             "SIGTERM or SIGINT stops it gracefully: replies already due are sent first.\n"
-            "\n"
-            "Methods served:\n"
-            "  Arith.Multiply    {A, B} ints -> A*B\n"
-            "  Arith.Divide      {A, B} ints -> {Quo, Rem}; B = 0 -> error \"divide by zero\"\n"
-            "  hello.HelloWorld  a string name -> name + \" 你好....\"\n"
-            "  Greeter.SayHello  {Name} -> {Message: \"Hello \" + Name}\n",
+            "\n",
             prog, about, codec->default_listen);
+    fputs(codec->methods_help ? codec->methods_help
+                              : "Methods served:\n"
+                                "  Arith.Multiply    {A, B} ints -> A*B\n"
+                                "  Arith.Divide      {A, B} ints -> {Quo, Rem}; B = 0 -> error \"divide by zero\"\n"
+                                "  hello.HelloWorld  a string name -> name + \" 你好....\"\n"
+                                "  Greeter.SayHello  {Name} -> {Message: \"Hello \" + Name}\n",
+          f);
 }
 
 static int parse_size(const char *s, size_t *out)

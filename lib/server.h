@@ -3,7 +3,9 @@
  * A protocol plugs in as a server_codec: per-connection state and a feed function that
  * consumes whole requests from the connection's input and appends the replies to its
  * output. The server owns the sockets, the buffers and their caps, back-pressure,
- * idle deadlines, logging and graceful shutdown on SIGTERM/SIGINT. */
+ * idle deadlines, logging and graceful shutdown on SIGTERM/SIGINT. A multiplexed
+ * protocol (HTTP/2) also gets a server_conn handle: timers, output produced outside
+ * feed, and its own graceful shutdown (GOAWAY, then the calls in flight finish). */
 #ifndef WB_SERVER_H
 #define WB_SERVER_H
 
@@ -46,6 +48,8 @@ typedef struct server_codec {
     /* True while the connection has calls in flight (e.g. an open HTTP/2 stream such as a
      * health Watch): --idle-timeout does not close a busy connection. */
     bool (*busy)(void *state);
+    /* The "Methods served:" part of --help; NULL lists the net/rpc sample methods. */
+    const char *methods_help;
 } server_codec;
 
 /* Calls fn(loop, ud) once, ms milliseconds from now, on the server's loop. Returns a timer id

@@ -9,6 +9,7 @@ int main(int argc, char **argv)
                        "credentials speak it): helloworld.Greeter/SayHello, arith.Arith/Multiply and\n"
                        "Divide, tally.Tally/Count|Total|RunningTotal (one of each streaming kind),\n"
                        "grpc.health.v1.Health and server reflection (grpcurl -plaintext ... list). Try:\n"
-                       "  grpcurl -plaintext -d '{\"name\":\"world\"}' 127.0.0.1:50051 helloworld.Greeter/SayHello",
+                       "  bin/workbench call grpc://127.0.0.1:50051 helloworld.Greeter/SayHello \\\n"
+                       "      '{\"name\":\"world\"}' --wire",
                        argc, argv);
 }

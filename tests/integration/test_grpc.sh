@@ -69,6 +69,14 @@ out=$(timeout 5 nghttp -nv -H ':method: POST' -H 'content-type: text/plain' -d "
     "http://$G/arith.Arith/Multiply" 2>&1)
 expect_grep "a non-gRPC content-type gets a gRPC error" "content-type must be application/grpc" "$out"
 
+# A bidi client that sends and sends but never reads (receive window 0): the replies it
+# does not read are capped; its stream is reset and the memory freed.
+"$PY" -c 'import sys; sys.stdout.buffer.write(b"\0\0\0\0\2\x08\x01" * 700000)' >"$TMP/many.bin"
+out=$(timeout 10 nghttp -nv -w 0 -H ':method: POST' -H 'content-type: application/grpc' \
+    -d "$TMP/many.bin" "http://$G/tally.Tally/RunningTotal" 2>&1)
+expect_grep "a bidi client that never reads its replies gets RST_STREAM" "recv RST_STREAM" "$out"
+expect_grep "and the reason is logged" "does not read the replies" "$(cat "$TMP/ours.err")"
+
 # Bad HTTP/2 closes that connection only: a slow Count on another connection carries on.
 grpc_frame "$TMP/slow.bin" 08 04 10 c8 01
 timeout 10 nghttp -nv -H ':method: POST' -H 'content-type: application/grpc' -H 'te: trailers' \

@@ -156,6 +156,9 @@ def c_health(ch):
         check("health Check %r -> SERVING" % svc, r.status == 1, repr(r))
     expect_code("health Check of an unknown service -> NOT_FOUND",
                 lambda: hc(req(service="no.Such"), timeout=5), grpc.StatusCode.NOT_FOUND)
+    expect_code("grpc-message is percent-encoded: UTF-8 arrives intact",
+                lambda: hc(req(service="李白 100%"), timeout=5), grpc.StatusCode.NOT_FOUND,
+                "unknown service 李白 100%")
     watch = stub(ch, "unary_stream", "/grpc.health.v1.Health/Watch", "grpc.health.v1.HealthCheckRequest",
                  "grpc.health.v1.HealthCheckResponse")
     call = watch(req(service=""), timeout=5)
