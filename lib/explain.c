@@ -207,7 +207,8 @@ static void put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, s
                      bool heading)
 {
     int width = st->width > 40 ? st->width : 80;
-    const size_t meaning_col = 6 + HEX_PER_LINE * 3 + 1 + HEX_PER_LINE + 2;
+    const size_t bpl = st->compact ? HEX_PER_LINE / 2 : HEX_PER_LINE; /* bytes a line */
+    const size_t meaning_col = st->compact ? 6 + bpl * 3 + 1 : 6 + bpl * 3 + 1 + bpl + 2;
     size_t indent = (size_t)(depth > 0 ? depth : 0) * 2;
     if (indent > 16)
         indent = 16;
@@ -224,15 +225,15 @@ static void put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, s
     const char *starts[MAX_WRAP];
     size_t lens[MAX_WRAP];
     size_t mlines = wrap((const char *)buf_data(&text), cols, starts, lens, MAX_WRAP);
-    size_t hexrows = heading ? 1 : (len + HEX_PER_LINE - 1) / HEX_PER_LINE;
+    size_t hexrows = heading ? 1 : (len + bpl - 1) / bpl;
     if (hexrows == 0)
         hexrows = 1;
     size_t rows = hexrows > mlines ? hexrows : mlines;
 
     for (size_t row = 0; row < rows; row++) {
         if (row < hexrows) {
-            size_t start = off + row * HEX_PER_LINE;
-            size_t cnt = heading ? 0 : (off + len - start < HEX_PER_LINE ? off + len - start : HEX_PER_LINE);
+            size_t start = off + row * bpl;
+            size_t cnt = heading ? 0 : (off + len - start < bpl ? off + len - start : bpl);
             char hex[HEX_PER_LINE * 3 + 1] = "", txt[HEX_PER_LINE + 1] = "";
             for (size_t i = 0; i < cnt && start + i < total; i++) {
                 uint8_t c = bytes[start + i];
@@ -241,8 +242,11 @@ static void put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, s
             }
             if (heading)
                 snprintf(hex, sizeof hex, "[%zu bytes]", len);
-            buf_printf(out, "%04zx  %s%-*s%s %-*s  ", start, on, HEX_PER_LINE * 3, hex, off_c,
-                       HEX_PER_LINE, txt);
+            if (st->compact)
+                buf_printf(out, "%04zx  %s%-*s%s ", start, on, (int)(bpl * 3), hex, off_c);
+            else
+                buf_printf(out, "%04zx  %s%-*s%s %-*s  ", start, on, (int)(bpl * 3), hex, off_c,
+                           (int)bpl, txt);
         } else {
             buf_printf(out, "%*s", (int)meaning_col, "");
         }

@@ -51,8 +51,9 @@ void explain_totals(const explain *e, size_t totals[4]);
 void explain_totals_range(const explain *e, size_t from, size_t to, size_t totals[4]);
 
 typedef struct explain_style {
-    int width;  /* terminal columns; 80 when 0 */
-    bool color; /* ANSI colours */
+    int width;    /* terminal columns; 80 when 0 */
+    bool color;   /* ANSI colours */
+    bool compact; /* 4 bytes a line and no text column, for dumps side by side */
 } explain_style;
 
 /* Renders the dump: one line per span with offset, hex, text and meaning; a

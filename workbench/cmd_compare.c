@@ -43,7 +43,8 @@ static void usage(FILE *f)
             "      --json URL    use this JSON-RPC server (json://HOST:PORT)\n"
             "      --grpc URL    use this gRPC server (grpc://HOST:PORT); the net/rpc name\n"
             "                    Arith.Multiply calls arith.Arith/Multiply there\n"
-            "      --no-dump     only the summary, not the explained bytes\n"
+            "      --no-dump     only the summary, not the explained bytes (which are side\n"
+            "                    by side in a terminal 150 columns wide or wider)\n"
             "      --color WHEN  auto (default), always, never\n\n"
             "Example:\n"
             "  workbench compare Arith.Multiply '{\"A\":7,\"B\":8}'\n");
@@ -114,6 +115,88 @@ static void first_call_spans(const explain *all, size_t end, explain *out)
         if (s->off < end && s->off + s->len <= end)
             explain_add(out, s->off, s->len, s->depth, s->cls, s->layer, "%s", s->meaning);
     }
+}
+
+/* Display columns of a line, not counting ANSI colour sequences. */
+static size_t visible_width(const char *s, size_t n)
+{
+    size_t w = 0, i = 0;
+    while (i < n) {
+        if (s[i] == '\033') {
+            while (i < n && s[i] != 'm')
+                i++;
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && s[j] != '\033')
+            j++;
+        w += utf8_width(s + i, j - i);
+        i = j;
+    }
+    return w;
+}
+
+/* Renders lane l's first call (what was sent, then what came back) at width w. */
+static void render_first_call(const lane *l, explain_style st, int w, buf *out)
+{
+    st.width = w;
+    st.compact = true;
+    explain fs, fr;
+    explain_init(&fs);
+    explain_init(&fr);
+    first_call_spans(&l->esent, l->sent_at[0], &fs);
+    first_call_spans(&l->erecv, l->recv_at[0], &fr);
+    buf_printf(out, "── %s: sent, %zu bytes ──\n", l->label, l->sent_at[0]);
+    explain_render(&fs, buf_data(&l->sent), l->sent_at[0], &st, out);
+    buf_printf(out, "\n── %s: received, %zu bytes ──\n", l->label, l->recv_at[0]);
+    explain_render(&fr, buf_data(&l->recv), l->recv_at[0], &st, out);
+    explain_done(&fs);
+    explain_done(&fr);
+}
+
+/* Prints the lanes' dumps in columns, one per lane, as wide terminals allow. */
+static void print_side_by_side(lane *lanes, size_t nl, const explain_style *st)
+{
+    enum { GAP = 3 };
+    int colw = (st->width - GAP * (int)(nl - 1)) / (int)nl;
+    buf cols[3];
+    const char *pos[3];
+    size_t left[3];
+    for (size_t i = 0; i < nl && i < 3; i++) {
+        buf_init(&cols[i], 0);
+        if (lanes[i].st != CALL_FAILED && lanes[i].st != CALL_BAD_ARGUMENT && lanes[i].sent_at[0])
+            render_first_call(&lanes[i], *st, colw, &cols[i]);
+        pos[i] = (const char *)buf_data(&cols[i]);
+        left[i] = buf_size(&cols[i]);
+    }
+    buf out;
+    buf_init(&out, 0);
+    for (;;) {
+        bool any = false;
+        for (size_t i = 0; i < nl && i < 3; i++)
+            any = any || left[i] > 0;
+        if (!any)
+            break;
+        for (size_t i = 0; i < nl && i < 3; i++) {
+            const char *nlp = left[i] ? memchr(pos[i], '\n', left[i]) : NULL;
+            size_t len = nlp ? (size_t)(nlp - pos[i]) : left[i];
+            buf_append(&out, pos[i], len);
+            if (i + 1 < nl) {
+                size_t w = visible_width(pos[i], len);
+                buf_printf(&out, "%*s", (int)((size_t)colw > w ? (size_t)colw - w : 0) + GAP, "");
+            }
+            pos[i] += len + (nlp ? 1 : 0);
+            left[i] -= len + (nlp ? 1 : 0);
+        }
+        while (out.len > 0 && out.p[out.len - 1] == ' ')
+            out.len--;
+        buf_putc(&out, '\n');
+    }
+    fwrite(buf_data(&out), 1, buf_size(&out), stdout);
+    buf_done(&out);
+    for (size_t i = 0; i < nl && i < 3; i++)
+        buf_done(&cols[i]);
 }
 
 static size_t sum4(const size_t t[4]) { return t[0] + t[1] + t[2] + t[3]; }
@@ -252,7 +335,11 @@ int cmd_compare(int argc, char **argv)
     }
     fwrite(buf_data(&out), 1, buf_size(&out), stdout);
     buf_done(&out);
-    if (dump) {
+    if (dump && st.width >= 150) {
+        printf("\nThe first call's bytes, explained:\n\n");
+        print_side_by_side(lanes, nl, &st);
+        wire_legend(stdout, &st);
+    } else if (dump) {
         for (size_t i = 0; i < nl; i++) {
             lane *l = &lanes[i];
             if (l->st == CALL_FAILED || l->st == CALL_BAD_ARGUMENT || !l->sent_at[0])
