@@ -33,6 +33,7 @@ int wire_explain_pair(rpc_proto p, const uint8_t *sent, size_t sn, const uint8_t
 int wire_style(FILE *f, const char *when, explain_style *st)
 {
     const char *nc = getenv("NO_COLOR");
+    st->compact = false;
     if (strcmp(when, "always") == 0)
         st->color = true;
     else if (strcmp(when, "never") == 0)

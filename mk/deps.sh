@@ -6,7 +6,7 @@ set -eu
 build_pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libcjson-dev
 libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libcriterion-dev"
 test_pkgs="golang-go netcat-openbsd clang libclang-rt-14-dev procps
-python3-grpcio golang-google-grpc-dev nghttp2-client tshark"
+python3-grpcio golang-google-grpc-dev nghttp2-client tshark etcd-server etcd-client"
 
 case "${1:-build}" in
   build) want="$build_pkgs" ;;

@@ -5,10 +5,12 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 passed=0
 failed=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 for t in "$here"/test_*.sh; do
     echo "== $(basename "$t")"
-    bash "$t" | tee "${TMPDIR:-/tmp}/wb-integration.out"
-    last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "${TMPDIR:-/tmp}/wb-integration.out" | tail -n 1)
+    bash "$t" | tee "$out"
+    last=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
     if [ -z "$last" ]; then
         echo "FAIL $(basename "$t") ended without its summary line"
         failed=$((failed + 1))
@@ -17,6 +19,5 @@ for t in "$here"/test_*.sh; do
     passed=$((passed + $(echo "$last" | cut -d' ' -f1)))
     failed=$((failed + $(echo "$last" | cut -d' ' -f3)))
 done
-rm -f "${TMPDIR:-/tmp}/wb-integration.out"
 echo "integration: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -72,7 +72,7 @@ expect_grep "a non-gRPC content-type gets a gRPC error" "content-type must be ap
 # A bidi client that sends and sends but never reads (receive window 0): the replies it
 # does not read are capped; its stream is reset and the memory freed.
 "$PY" -c 'import sys; sys.stdout.buffer.write(b"\0\0\0\0\2\x08\x01" * 700000)' >"$TMP/many.bin"
-out=$(timeout 10 nghttp -nv -w 0 -H ':method: POST' -H 'content-type: application/grpc' \
+out=$(timeout 60 nghttp -nv -w 0 -H ':method: POST' -H 'content-type: application/grpc' \
     -d "$TMP/many.bin" "http://$G/tally.Tally/RunningTotal" 2>&1)
 expect_grep "a bidi client that never reads its replies gets RST_STREAM" "recv RST_STREAM" "$out"
 expect_grep "and the reason is logged" "does not read the replies" "$(cat "$TMP/ours.err")"
