@@ -37,13 +37,15 @@ start() {
 
 start jsonrpc-server 127.0.0.1:8080; json=$addr
 start gob-server 127.0.0.1:8081; gob=$addr
+start grpc-server 127.0.0.1:50051; grpc=$addr
 jhost=${json%:*}; jport=${json##*:}
 
 cat <<TXT
-RPC Workbench: two sample servers are running.
+RPC Workbench: three sample servers are running.
 
   JSON-RPC (Go's net/rpc/jsonrpc)   $json    pid $(echo $pids | cut -d' ' -f1)
   gob      (Go's net/rpc)           $gob    pid $(echo $pids | cut -d' ' -f2)
+  gRPC     (protobuf over HTTP/2)   $grpc   pid $(echo $pids | cut -d' ' -f3)
 
 Call them from another terminal:
 
@@ -51,13 +53,16 @@ Call them from another terminal:
   $BIN/workbench call json://$json Arith.Multiply '{"A":7,"B":8}'
   $BIN/workbench call gob://$gob Arith.Divide '{"A":7,"B":2}' --wire
   $BIN/workbench call gob://$gob Arith.Divide '{"A":7,"B":0}'
+  $BIN/workbench call grpc://$grpc helloworld.Greeter/SayHello '{"name":"world"}' --wire
+  $BIN/workbench compare Arith.Multiply '{"A":7,"B":8}' --gob gob://$gob --json json://$json --grpc grpc://$grpc
 
 A Go program reaches the gob server with rpc.Dial("tcp", "$gob"),
-and the JSON one with jsonrpc.Dial("tcp", "$json").
+the JSON one with jsonrpc.Dial("tcp", "$json"), and the gRPC one with
+grpc.Dial("$grpc", grpc.WithInsecure()).
 
-Server logs follow. Press Ctrl-C to stop both servers.
+Server logs follow. Press Ctrl-C to stop the servers.
 TXT
-tail -q -n +1 -f "$tmp/jsonrpc-server.log" "$tmp/gob-server.log" &
+tail -q -n +1 -f "$tmp/jsonrpc-server.log" "$tmp/gob-server.log" "$tmp/grpc-server.log" &
 tailpid=$!
 pids="$pids $tailpid"
 wait $tailpid
