@@ -1023,6 +1023,7 @@ static bool grpc_busy(void *state) { return ((const gconn *)state)->nstreams > 0
 
 const server_codec grpcserver_codec = {
     .name = "gRPC (HTTP/2, cleartext)",
+    .protocol = "grpc",
     .default_listen = "127.0.0.1:50051",
     .open_conn = grpc_open,
     .close = grpc_close,

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "loop.h"
 #include "net.h"
+#include "registry.h"
 
 #define READ_CHUNK (64 * 1024)
 #define READS_PER_TURN 4            /* then let other connections have a turn */
@@ -47,6 +48,7 @@ struct server {
     conn *conns;
     bool shutting_down;
     uint64_t shutdown_deadline;
+    registry_keeper *keeper; /* NULL when not registered anywhere */
 };
 
 static void conn_free(server *s, conn *c, const char *why)
@@ -297,6 +299,9 @@ static void on_stop_signal(loop *l, int signo, void *ud)
         return;
     }
     log_msg("%s: no new connections; finishing replies in flight", strsignal(signo));
+    /* Leave the registry first, so clients stop picking this instance. */
+    registry_keeper_stop(s->keeper, true);
+    s->keeper = NULL;
     s->shutting_down = true;
     s->shutdown_deadline = loop_now_ms() + SHUTDOWN_GRACE_MS;
     loop_unwatch(l, s->lfd);
@@ -333,6 +338,17 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
             "                           one gets an error and its connection is closed\n"
             "      --max-conns N        most connections open at once (default 10000)\n"
             "      --idle-timeout SEC   close a connection idle this long (default 300, 0 = never)\n"
+            "\n"
+            "Service registry (the server registers itself, keeps the entry alive, and removes\n"
+            "it on SIGTERM; after SIGKILL the entry expires with its lease or check):\n"
+            "      --registry URL       etcd://HOST:PORT[,HOST:PORT...], consul://HOST:PORT or\n"
+            "                           none (default)\n"
+            "      --service NAME       the service to register as (default: the program name)\n"
+            "      --ttl SECONDS        lease/check time to live (default 10)\n"
+            "      --advertise HOST:PORT  the address clients should use (default: the\n"
+            "                           address the server listens on)\n"
+            "      --registry-token T   Consul ACL token\n"
+            "      --registry-user U:P  etcd user and password\n"
             "  -h, --help               show this help\n"
             "\n"
             "The first line printed on stdout is the address the server listens on.\n"
@@ -366,7 +382,14 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         {"listen", required_argument, NULL, 'l'},  {"quiet", no_argument, NULL, 'q'},
         {"max-message", required_argument, NULL, 'm'}, {"max-conns", required_argument, NULL, 'c'},
         {"idle-timeout", required_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'},
+        {"registry", required_argument, NULL, 'R'}, {"service", required_argument, NULL, 'S'},
+        {"ttl", required_argument, NULL, 'T'}, {"advertise", required_argument, NULL, 'A'},
+        {"registry-token", required_argument, NULL, 'K'},
+        {"registry-user", required_argument, NULL, 'U'},
         {NULL, 0, NULL, 0}};
+    const char *registry_url = "none", *service = prog, *advertise = NULL;
+    registry_auth auth = {0};
+    size_t ttl = 10;
     const char *listen_addr = codec->default_listen;
     bool quiet = false;
     size_t max_message = 1u << 20, max_conns = 10000, idle = 300;
@@ -390,6 +413,17 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         case 'i':
             if (parse_size(optarg, &idle) < 0) {
                 fprintf(stderr, "%s: --idle-timeout wants a number of seconds\n", prog);
+                return 2;
+            }
+            break;
+        case 'R': registry_url = optarg; break;
+        case 'S': service = optarg; break;
+        case 'A': advertise = optarg; break;
+        case 'K': auth.token = optarg; break;
+        case 'U': auth.user = optarg; break;
+        case 'T':
+            if (parse_size(optarg, &ttl) < 0 || ttl < 1 || ttl > 3600) {
+                fprintf(stderr, "%s: --ttl wants a number of seconds from 1 to 3600\n", prog);
                 return 2;
             }
             break;
@@ -431,7 +465,19 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
     printf("%s\n", s.addr);
     fflush(stdout);
     log_msg("serving %s on %s", codec->name, s.addr);
+    if (strcmp(registry_url, "none") != 0) {
+        s.keeper = registry_keeper_start(registry_url, &auth, service, advertise ? advertise : s.addr,
+                                         codec->protocol ? codec->protocol : "json", (int)ttl,
+                                         NULL, NULL, err, sizeof err);
+        if (!s.keeper) {
+            fprintf(stderr, "%s: --registry: %s\n", prog, err);
+            loop_free(s.l);
+            close(s.lfd);
+            return 2;
+        }
+    }
     int rc = loop_run(s.l) < 0 ? 1 : 0;
+    registry_keeper_stop(s.keeper, true);
     while (s.conns)
         conn_free(&s, s.conns, NULL);
     if (s.lfd >= 0)

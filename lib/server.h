@@ -27,6 +27,7 @@ typedef struct server_conn server_conn;
 
 typedef struct server_codec {
     const char *name;         /* "JSON-RPC", "gob" */
+    const char *protocol;     /* what a registry entry says: "json", "gob", "grpc" */
     const char *default_listen;
     /* Per-connection state; NULL means out of memory. */
     void *(*open)(size_t max_message);
@@ -65,7 +66,10 @@ void server_conn_flush(server_conn *sc);
 const char *server_conn_peer(const server_conn *sc);
 
 /* Parses the common server options (--listen, --quiet, --max-message, --idle-timeout,
- * --help), serves until SIGTERM or SIGINT, and returns the process exit code. prog
+ * --registry, --service, --ttl, --advertise, --registry-token, --registry-user, --help),
+ * registers the server when asked (a background keeper keeps the entry alive and
+ * removes it on a graceful stop), serves until SIGTERM or SIGINT, and returns the
+ * process exit code. prog
  * and usage_extra appear in --help. */
 int server_main(const server_codec *codec, const char *prog, const char *about, int argc,
                 char **argv);

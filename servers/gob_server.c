@@ -143,6 +143,7 @@ static feed_result gob_feed(void *state, buf *in, buf *out, bool eof, char *err,
 
 static const server_codec gob_codec = {
     .name = "gob (Go net/rpc)",
+    .protocol = "gob",
     .default_listen = "127.0.0.1:8081",
     .open = gob_open,
     .close = gob_close,

@@ -26,6 +26,7 @@ static feed_result jsonrpc_feed(void *state, buf *in, buf *out, bool eof, char *
 
 static const server_codec jsonrpc_codec = {
     .name = "JSON-RPC",
+    .protocol = "json",
     .default_listen = "127.0.0.1:8080",
     .open = jsonrpc_open,
     .close = jsonrpc_close,
