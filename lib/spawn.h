@@ -24,6 +24,14 @@ int spawn_bindir(char *dir, size_t n);
 int spawn_server(const char *name, const char *const *extra, int timeout_ms, child *c, char *err,
                  size_t errlen);
 
+/* Starts argv[0] (a path, or a name found on PATH) with argv, output appended to log_path
+ * (NULL: /dev/null), dying with its parent like spawn_server's children. Returns 0 with
+ * c->pid set (c->addr empty), or -1 with a reason in err. */
+int spawn_exec(const char *const *argv, const char *log_path, child *c, char *err, size_t errlen);
+
+/* A free TCP port on 127.0.0.1 (the kernel's pick; free now, not reserved). 0 on failure. */
+int spawn_free_port(void);
+
 /* Sends sig, then waits at most timeout_ms for the child to exit, then SIGKILLs and
  * reaps it. Returns the wait status, or -1 if the child was already gone. */
 int spawn_stop(child *c, int sig, int timeout_ms);

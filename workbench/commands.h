@@ -13,5 +13,6 @@ enum {
 int cmd_call(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 
 #endif

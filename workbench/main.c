@@ -13,6 +13,7 @@ typedef struct command {
 static const command commands[] = {
     {"call", cmd_call, "call URL METHOD ARGS [--wire]   call a method, print the result"},
     {"explain", cmd_explain, "explain gob|json|grpc [FILE]    explain captured bytes"},
+    {"load", cmd_load, "load --service NAME --codec C --rate N --duration S   calls through the balancer"},
     {"compare", cmd_compare, "compare METHOD ARGS             the same call in every encoding, side by side"},
 };
 

@@ -1,0 +1,109 @@
+# test_failover.sh -- seed 000's experiment against a real etcd (Debian's etcd-server):
+# servers register themselves, the workbench's balancer finds them in etcd, spreads
+# calls round robin, and fails over when one is killed.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${BIN:-$ROOT/bin}
+. "$ROOT/tests/integration/lib.sh"
+
+if ! command -v etcd >/dev/null; then
+    echo "SKIP etcd is not installed (make test installs etcd-server)"
+    summary
+    exit 0
+fi
+
+# share PCT_LINE: the share column of an instance line of `workbench load`
+share_of() { echo "$1" | awk '{ sub("%", "", $3); print int($3) }'; }
+
+# 1. Round robin: two instances share the calls within ±10%
+out=$("$BIN/workbench" load --service rr --codec json --spawn 2 --rate 400 --duration 3 2>&1)
+lines=$(echo "$out" | grep -E '^  127\.0\.0\.1:[0-9]+ ')
+expect_eq "two instances found in the private etcd" "2" "$(echo "$lines" | wc -l | tr -d ' ')"
+a=$(share_of "$(echo "$lines" | sed -n 1p)")
+b=$(share_of "$(echo "$lines" | sed -n 2p)")
+if [ "$a" -ge 40 ] && [ "$a" -le 60 ] && [ "$b" -ge 40 ] && [ "$b" -le 60 ]; then
+    ok "round robin spreads calls within ±10% ($a% / $b%)"
+else
+    bad "round robin spreads calls within ±10%" "$out"
+fi
+expect_grep "no call failed" " 0 failed after retries" "$out"
+
+# 2. SIGKILL one: every call goes to the other, none fails, etcd drops it within the TTL
+out=$("$BIN/workbench" load --service fo --codec json --spawn 2 --rate 300 --duration 6 --kill-after 2 --ttl 2 2>&1)
+expect_grep "killed instance is marked" "(killed)" "$out"
+expect_grep "no call fails while retries are on" " 0 failed after retries" "$out"
+drop=$(echo "$out" | sed -n 's/.*registry dropped it: *+\([0-9.]*\) s after the signal.*/\1/p')
+if [ -n "$drop" ] && awk -v d="$drop" 'BEGIN { exit !(d <= 4.5) }'; then
+    ok "etcd dropped the SIGKILLed instance ${drop}s after the signal (TTL 2 s)"
+else
+    bad "etcd drops the SIGKILLed instance within the TTL and a little" "$out"
+fi
+survivor=$(echo "$out" | grep -E '^  127\.0\.0\.1:[0-9]+ ' | grep -v killed)
+s=$(share_of "$survivor")
+if [ "$s" -ge 60 ]; then ok "the survivor took the rest of the calls ($s%)"; else bad "the survivor takes the calls" "$out"; fi
+
+# 3. SIGTERM: the server removes its own entry at once
+out=$("$BIN/workbench" load --service gr --codec gob --spawn 2 --rate 200 --duration 4 --kill-after 1 --signal TERM --ttl 10 2>&1)
+drop=$(echo "$out" | sed -n 's/.*registry dropped it: *+\([0-9.]*\) s after the signal.*/\1/p')
+if [ -n "$drop" ] && awk -v d="$drop" 'BEGIN { exit !(d < 1.0) }'; then
+    ok "SIGTERM: the entry is gone ${drop}s after the signal, not after the 10 s TTL"
+else
+    bad "SIGTERM removes the entry at once" "$out"
+fi
+expect_grep "SIGTERM: no call fails" " 0 failed after retries" "$out"
+
+# 4. etcdctl sees exactly one key per live instance, each on a lease
+dir=$TMP/etcd
+cport=$((30000 + $$ % 10000)); pport=$((cport + 1))
+start_etcd() {
+    etcd --name t --data-dir "$dir" --listen-client-urls "http://127.0.0.1:$cport" \
+        --advertise-client-urls "http://127.0.0.1:$cport" --listen-peer-urls "http://127.0.0.1:$pport" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$pport" --initial-cluster "t=http://127.0.0.1:$pport" \
+        >>"$TMP/etcd.log" 2>&1 &
+    ETCD=$!
+    PIDS="$PIDS $ETCD"
+    i=0
+    while ! ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$cport" endpoint health >/dev/null 2>&1 && [ $i -lt 100 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+}
+start_etcd
+ectl() { ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$cport" "$@"; }
+start s1 "$BIN/jsonrpc-server" --listen 127.0.0.1:0 --registry "etcd://127.0.0.1:$cport" --service hello --ttl 3
+A1=$ADDR; P1=$PID
+start s2 "$BIN/gob-server" --listen 127.0.0.1:0 --registry "etcd://127.0.0.1:$cport" --service hello --ttl 3
+A2=$ADDR; P2=$PID
+sleep 1
+keys=$(ectl get --prefix hello --keys-only | grep -v '^$' | sort)
+expect_eq "etcdctl get --prefix hello: one key per instance" "$(printf 'hello/%s\nhello/%s' "$A1" "$A2" | sort)" "$keys"
+val=$(ectl get "hello/$A1" --print-value-only)
+expect_eq "the value is etcd's gRPC naming layout" "{\"Op\":0,\"Addr\":\"$A1\",\"Metadata\":{\"protocol\":\"json\"}}" "$val"
+lease=$(ectl get "hello/$A2" -w json | sed -n 's/.*"lease":\([0-9]*\).*/\1/p')
+if [ -n "$lease" ] && [ "$lease" != 0 ]; then ok "each key is on a lease"; else bad "each key is on a lease" "$(ectl get "hello/$A2" -w json)"; fi
+sleep 4
+expect_eq "keepalive keeps the key past its 3 s TTL" "2" "$(ectl get --prefix hello --keys-only | grep -c hello)"
+
+# etcd restarted (SIGKILL, same data): the servers register again
+kill -KILL "$ETCD"; wait "$ETCD" 2>/dev/null
+sleep 1
+start_etcd
+i=0
+while [ "$(ectl get --prefix hello --keys-only 2>/dev/null | grep -c hello)" != 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+expect_eq "after etcd restarts, both servers are registered again" "2" "$(ectl get --prefix hello --keys-only | grep -c hello)"
+
+kill -KILL "$P1"; wait "$P1" 2>/dev/null
+t0=$(date +%s%N)
+i=0
+while ectl get --prefix hello --keys-only | grep -q "$A1" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+t1=$(date +%s%N)
+gone=$(( (t1 - t0) / 1000000 ))
+if ! ectl get --prefix hello --keys-only | grep -q "$A1" && [ "$gone" -le 5000 ]; then
+    ok "SIGKILL leaves the key to expire with its lease (${gone} ms, TTL 3 s)"
+else
+    bad "SIGKILL's key expires with its lease" "still there after ${gone} ms"
+fi
+kill -TERM "$P2"; wait "$P2" 2>/dev/null
+expect_eq "SIGTERM removes the key at once" "0" "$(ectl get --prefix hello --keys-only | grep -c hello)"
+expect_grep "the server logs its registrations with times" "registry: registered hello/$A2" "$(cat "$TMP/s2.err")"
+
+summary

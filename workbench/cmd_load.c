@@ -1,0 +1,334 @@
+/* cmd_load.c -- `workbench load`: calls at a steady rate through the balancer, with
+ * instances found in a registry, and the failover timeline when one is killed. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "balancer.h"
+#include "commands.h"
+#include "etcdproc.h"
+#include "jsonval.h"
+#include "loop.h"
+#include "registry.h"
+#include "spawn.h"
+
+#define MAX_SPAWN 16
+#define MAX_EVENTS 64
+
+typedef struct timeline {
+    uint64_t t0;
+    struct {
+        uint64_t at;
+        char what[200];
+    } ev[MAX_EVENTS];
+    int n;
+} timeline;
+
+static void note(timeline *tl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(timeline *tl, const char *fmt, ...)
+{
+    if (tl->n == MAX_EVENTS)
+        return;
+    tl->ev[tl->n].at = loop_now_ms();
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tl->ev[tl->n].what, sizeof tl->ev[tl->n].what, fmt, ap);
+    va_end(ap);
+    tl->n++;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: workbench load --service NAME --codec gob|json|grpc --rate N --duration S\n"
+            "                      [--registry URL] [--spawn N] [--kill-after S [--signal KILL|TERM|STOP]]\n"
+            "                      [--method M --args JSON] [--policy round-robin|pick-first]\n"
+            "Calls METHOD at a steady rate through the client-side balancer, finding the\n"
+            "instances of NAME in the registry and following its changes, then prints each\n"
+            "instance's share of the calls, failures and latency percentiles.\n\n"
+            "Options:\n"
+            "      --registry URL  etcd://HOST:PORT, consul://HOST:PORT, or static (no registry:\n"
+            "                      the spawned instances are the list). Default: a private etcd\n"
+            "                      started for this run and removed after\n"
+            "      --spawn N       start N instances of the codec's server, registered in it\n"
+            "      --ttl S         their lease/check TTL (default 5)\n"
+            "      --kill-after S  signal the first spawned instance S seconds in, and print the\n"
+            "                      failover timeline\n"
+            "      --signal SIG    KILL (default), TERM (graceful: it deregisters) or STOP (hung)\n"
+            "      --method M      default Arith.Multiply; --args JSON default {\"A\":7,\"B\":8}\n"
+            "      --timeout MS    deadline of each call (default 1000)\n"
+            "      --no-retry      do not retry a call whose connection failed\n\n"
+            "Example: seed 000's experiment, two servers, one killed:\n"
+            "  workbench load --service hello --codec json --spawn 2 --rate 200 --duration 8 --kill-after 3\n");
+}
+
+static const char *server_for(rpc_proto p)
+{
+    return p == PROTO_GOB ? "gob-server" : p == PROTO_GRPC ? "grpc-server" : "jsonrpc-server";
+}
+
+int cmd_load(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"registry", required_argument, NULL, 'r'}, {"service", required_argument, NULL, 's'},
+        {"codec", required_argument, NULL, 'c'},    {"rate", required_argument, NULL, 'R'},
+        {"duration", required_argument, NULL, 'd'}, {"method", required_argument, NULL, 'm'},
+        {"args", required_argument, NULL, 'a'},     {"spawn", required_argument, NULL, 'n'},
+        {"kill-after", required_argument, NULL, 'k'}, {"signal", required_argument, NULL, 'S'},
+        {"policy", required_argument, NULL, 'p'},   {"timeout", required_argument, NULL, 't'},
+        {"ttl", required_argument, NULL, 'T'},      {"no-retry", no_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    const char *reg_url = NULL, *service = NULL, *codec = NULL, *method = "Arith.Multiply",
+               *args = "{\"A\":7,\"B\":8}";
+    double rate = 0, duration = 0, kill_after = -1;
+    int nspawn = 0, timeout = 1000, ttl = 5, sig = SIGKILL;
+    bool retry = true;
+    pick_policy policy = PICK_ROUND_ROBIN;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'r': reg_url = optarg; break;
+        case 's': service = optarg; break;
+        case 'c': codec = optarg; break;
+        case 'R': rate = atof(optarg); break;
+        case 'd': duration = atof(optarg); break;
+        case 'm': method = optarg; break;
+        case 'a': args = optarg; break;
+        case 'n': nspawn = atoi(optarg); break;
+        case 'k': kill_after = atof(optarg); break;
+        case 't': timeout = atoi(optarg); break;
+        case 'T': ttl = atoi(optarg); break;
+        case 'N': retry = false; break;
+        case 'S':
+            sig = strcmp(optarg, "KILL") == 0 ? SIGKILL : strcmp(optarg, "TERM") == 0 ? SIGTERM
+                  : strcmp(optarg, "STOP") == 0 ? SIGSTOP : 0;
+            if (!sig) {
+                fprintf(stderr, "workbench load: --signal wants KILL, TERM or STOP\n");
+                return EXIT_USAGE;
+            }
+            break;
+        case 'p':
+            if (strcmp(optarg, "round-robin") == 0)
+                policy = PICK_ROUND_ROBIN;
+            else if (strcmp(optarg, "pick-first") == 0)
+                policy = PICK_FIRST;
+            else {
+                fprintf(stderr, "workbench load: --policy wants round-robin or pick-first\n");
+                return EXIT_USAGE;
+            }
+            break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    rpc_proto proto;
+    if (!service || !codec || rate <= 0 || rate > 100000 || duration <= 0 || duration > 3600 ||
+        nspawn < 0 || nspawn > MAX_SPAWN || timeout <= 0 || ttl < 1) {
+        fprintf(stderr, "workbench load: --service, --codec, --rate (1..100000) and --duration (s) are needed%s\n\n",
+                nspawn > MAX_SPAWN ? "; --spawn is at most 16" : "");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(codec, "gob") == 0)
+        proto = PROTO_GOB;
+    else if (strcmp(codec, "json") == 0)
+        proto = PROTO_JSON;
+    else if (strcmp(codec, "grpc") == 0)
+        proto = PROTO_GRPC;
+    else {
+        fprintf(stderr, "workbench load: --codec wants gob, json or grpc\n");
+        return EXIT_USAGE;
+    }
+    if (kill_after >= 0 && nspawn == 0) {
+        fprintf(stderr, "workbench load: --kill-after needs --spawn (only spawned instances can be killed)\n");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    value *arg = jsonval_parse(args, strlen(args), err, sizeof err);
+    if (!arg) {
+        fprintf(stderr, "workbench load: --args is not JSON: %s\n", err);
+        return EXIT_USAGE;
+    }
+
+    int rc = EXIT_FAILED;
+    timeline tl = {.t0 = loop_now_ms()};
+    etcdproc etcd = {0};
+    bool own_etcd = false, is_static = reg_url && strcmp(reg_url, "static") == 0;
+    child kids[MAX_SPAWN] = {0};
+    registry *reg = NULL;
+    registry_watch *watch = NULL;
+    balancer *lb = balancer_new(proto, policy, timeout);
+    if (!reg_url) {
+        if (etcdproc_start(&etcd, 10000, err, sizeof err) < 0) {
+            fprintf(stderr, "workbench load: %s\n", err);
+            goto done;
+        }
+        own_etcd = true;
+        reg_url = etcd.url;
+        note(&tl, "started a private etcd at %s", etcd.client);
+    }
+    char ttls[16];
+    snprintf(ttls, sizeof ttls, "%d", ttl);
+    for (int i = 0; i < nspawn; i++) {
+        const char *extra[] = {"--registry", is_static ? "none" : reg_url, "--service", service, "--ttl", ttls, NULL};
+        if (spawn_server(server_for(proto), extra, 5000, &kids[i], err, sizeof err) < 0) {
+            fprintf(stderr, "workbench load: %s\n", err);
+            goto done;
+        }
+        note(&tl, "spawned %s #%d at %s (pid %d)", server_for(proto), i + 1, kids[i].addr, (int)kids[i].pid);
+        if (is_static)
+            balancer_add(lb, kids[i].addr);
+    }
+    if (!is_static) {
+        if (!(reg = registry_new(reg_url, NULL, err, sizeof err))) {
+            fprintf(stderr, "workbench load: %s\n", err);
+            rc = EXIT_USAGE;
+            goto done;
+        }
+        /* the spawned instances register in the background: wait until all are listed */
+        registry_instance *list = NULL;
+        size_t n = 0;
+        int64_t rev = 0;
+        uint64_t deadline = loop_now_ms() + 5000;
+        for (;;) {
+            free(list);
+            list = NULL;
+            if (registry_list(reg, service, &list, &n, &rev, err, sizeof err) < 0) {
+                fprintf(stderr, "workbench load: the registry at %s: %s\n", reg_url, err);
+                goto done;
+            }
+            if ((int)n >= nspawn || loop_now_ms() > deadline)
+                break;
+            usleep(50000);
+        }
+        for (size_t i = 0; i < n; i++)
+            balancer_add(lb, list[i].addr);
+        note(&tl, "the registry lists %zu instance(s) of %s", n, service);
+        free(list);
+        if (!(watch = registry_watch_start(reg, service, rev, err, sizeof err))) {
+            fprintf(stderr, "workbench load: cannot watch the registry: %s\n", err);
+            goto done;
+        }
+    }
+
+    const char *victim = nspawn ? kids[0].addr : NULL;
+    bool killed = false;
+    uint64_t kill_at = 0, dropped_at = 0, first_fail_at = 0;
+    uint64_t total = 0, failed_calls = 0, retried = 0, remote_errors = 0;
+    uint64_t start = loop_now_ms(), end = start + (uint64_t)(duration * 1000);
+    tl.t0 = start;
+    for (uint64_t i = 0;; i++) {
+        uint64_t due = start + (uint64_t)((double)i * 1000.0 / rate);
+        uint64_t now = loop_now_ms();
+        if (due >= end)
+            break;
+        registry_event ev;
+        while (watch && registry_watch_next(watch, &ev, due > now ? (int)(due - now) : 0) == 1) {
+            if (ev.type == REGISTRY_EV_PUT) {
+                balancer_add(lb, ev.inst.addr);
+                note(&tl, "registry: %s registered", ev.inst.addr);
+            } else if (ev.type == REGISTRY_EV_DELETE) {
+                balancer_remove(lb, ev.inst.addr);
+                note(&tl, "registry: %s removed", ev.inst.addr);
+                if (victim && killed && !dropped_at && strcmp(ev.inst.addr, victim) == 0)
+                    dropped_at = loop_now_ms();
+            } else if (ev.type == REGISTRY_EV_ERROR) {
+                note(&tl, "registry unreachable (%s); calling the instances already known", ev.msg);
+            } else if (ev.type == REGISTRY_EV_RESUMED) {
+                note(&tl, "registry reachable again");
+            }
+            now = loop_now_ms();
+        }
+        if (!watch && due > now)
+            usleep((useconds_t)((due - now) * 1000));
+        if (victim && !killed && kill_after >= 0 && loop_now_ms() >= start + (uint64_t)(kill_after * 1000)) {
+            kill(kids[0].pid, sig);
+            killed = true;
+            kill_at = loop_now_ms();
+            note(&tl, "sent SIG%s to %s", sig == SIGKILL ? "KILL" : sig == SIGTERM ? "TERM" : "STOP", victim);
+        }
+        value *reply = NULL;
+        lb_result res;
+        call_status st = balancer_call(lb, method, arg, retry, &reply, &res, err, sizeof err);
+        value_free(reply);
+        total++;
+        if (res.failed_on >= 0) {
+            retried++;
+            size_t ni;
+            const lb_instance *all = balancer_instances(lb, &ni);
+            if (!first_fail_at && killed) {
+                first_fail_at = loop_now_ms();
+                note(&tl, "a call to %s failed (%s); retried on %s", all[res.failed_on].addr,
+                     res.first_error, res.instance >= 0 ? all[res.instance].addr : "-");
+            }
+        }
+        if (st == CALL_FAILED) {
+            failed_calls++;
+            if (killed && !first_fail_at) {
+                first_fail_at = loop_now_ms();
+                note(&tl, "a call failed: %s", err);
+            }
+        } else if (st == CALL_REMOTE_ERROR) {
+            remote_errors++;
+        }
+    }
+    double secs = (double)(loop_now_ms() - start) / 1000.0;
+
+    printf("%s %s at %.0f/s for %.1f s, %s, through %s\n\n", codec, method, rate, secs,
+           policy == PICK_FIRST ? "pick-first" : "round robin", is_static ? "a static list" : reg_url);
+    printf("  %-22s %8s %6s %8s %8s %8s\n", "instance", "calls", "share", "failed", "p50 ms", "p99 ms");
+    size_t ni;
+    const lb_instance *all = balancer_instances(lb, &ni);
+    for (size_t i = 0; i < ni; i++) {
+        const lb_instance *in = &all[i];
+        printf("  %-22s %8llu %5.1f%% %8llu %8.3f %8.3f%s\n", in->addr, (unsigned long long)in->calls,
+               total ? 100.0 * (double)in->calls / (double)total : 0.0, (unsigned long long)in->failures,
+               balancer_percentile(in, 50) / 1000.0, balancer_percentile(in, 99) / 1000.0,
+               victim && strcmp(in->addr, victim) == 0 && killed ? "  (killed)" : "");
+    }
+    printf("\n  %llu calls, %llu failed after retries, %llu retried on another instance, "
+           "%llu answered with an error\n", (unsigned long long)total, (unsigned long long)failed_calls,
+           (unsigned long long)retried, (unsigned long long)remote_errors);
+    if (killed) {
+        int vi = -1;
+        for (size_t i = 0; i < ni; i++)
+            if (strcmp(all[i].addr, victim) == 0)
+                vi = (int)i;
+        uint64_t last = vi >= 0 ? all[vi].last_call_ms : 0;
+        printf("\nFailover (SIG%s to %s at +%.3f s):\n", sig == SIGKILL ? "KILL" : sig == SIGTERM ? "TERM" : "STOP",
+               victim, (double)(kill_at - start) / 1000.0);
+        if (last >= kill_at)
+            printf("  last call sent to it:        +%.3f s after the signal\n", (double)(last - kill_at) / 1000.0);
+        else
+            printf("  last call sent to it:        before the signal\n");
+        printf("  registry dropped it:         %s", dropped_at ? "" : "not within the run");
+        if (dropped_at)
+            printf("+%.3f s after the signal (TTL %d s)", (double)(dropped_at - kill_at) / 1000.0, ttl);
+        printf("\n  failed calls after retries:  %llu\n", (unsigned long long)failed_calls);
+    }
+    printf("\nTimeline:\n");
+    for (int i = 0; i < tl.n; i++) {
+        long long d = (long long)tl.ev[i].at - (long long)start;
+        printf("  %+8.3f s  %s\n", (double)d / 1000.0, tl.ev[i].what);
+    }
+    rc = EXIT_OK;
+done:
+    registry_watch_free(watch);
+    registry_free(reg);
+    balancer_free(lb);
+    for (int i = 0; i < nspawn; i++) {
+        if (kids[i].pid > 0) {
+            kill(kids[i].pid, SIGCONT);
+            spawn_stop(&kids[i], SIGTERM, 3000);
+        }
+    }
+    if (own_etcd)
+        etcdproc_stop(&etcd, true);
+    value_free(arg);
+    return rc;
+}
