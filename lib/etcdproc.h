@@ -23,7 +23,8 @@ typedef struct etcdproc {
 /* Starts etcd and waits at most timeout_ms until it answers. Returns 0, or -1 with a
  * reason in err (e.g. that etcd-server is not installed). */
 int etcdproc_start(etcdproc *e, int timeout_ms, char *err, size_t errlen);
-/* Starts it again on the same ports and data (after a stop without removal). */
+/* Starts it again on the same ports and data (after a stop without removal), waiting
+ * at most timeout_ms until it answers (0: not at all). */
 int etcdproc_restart(etcdproc *e, int timeout_ms, char *err, size_t errlen);
 /* Stops it (SIGTERM, then SIGKILL after 3 s). With remove, deletes the data directory. */
 void etcdproc_stop(etcdproc *e, bool remove);

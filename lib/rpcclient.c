@@ -187,6 +187,10 @@ static call_status call_json(rpcclient *c, const char *name, const value *arg, u
     buf_done(&req);
     for (;;) {
         jsonrpc_reply r;
+        if (c->eof && buf_size(&c->in) == 0) {
+            snprintf(err, errlen, "the server closed the connection before replying");
+            return CALL_FAILED;
+        }
         long used = jsonrpc_read_reply((const char *)buf_data(&c->in), buf_size(&c->in), c->eof, &r,
                                        err, errlen);
         if (used < 0)

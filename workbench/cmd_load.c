@@ -59,6 +59,11 @@ static void usage(FILE *f)
             "      --kill-after S  signal the first spawned instance S seconds in, and print the\n"
             "                      failover timeline\n"
             "      --signal SIG    KILL (default), TERM (graceful: it deregisters) or STOP (hung)\n"
+            "      --restart-after S  start the killed instance again, on the same port (a\n"
+            "                      STOPped one is resumed with SIGCONT)\n"
+            "      --registry-down-after S, --registry-up-after S\n"
+            "                      stop the private etcd, and start it again: calls go on to the\n"
+            "                      instances already known, and the servers register again\n"
             "      --method M      default Arith.Multiply; --args JSON default {\"A\":7,\"B\":8}\n"
             "      --timeout MS    deadline of each call (default 1000)\n"
             "      --no-retry      do not retry a call whose connection failed\n\n"
@@ -81,10 +86,13 @@ int cmd_load(int argc, char **argv)
         {"kill-after", required_argument, NULL, 'k'}, {"signal", required_argument, NULL, 'S'},
         {"policy", required_argument, NULL, 'p'},   {"timeout", required_argument, NULL, 't'},
         {"ttl", required_argument, NULL, 'T'},      {"no-retry", no_argument, NULL, 'N'},
+        {"restart-after", required_argument, NULL, 'A'},
+        {"registry-down-after", required_argument, NULL, 'D'},
+        {"registry-up-after", required_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     const char *reg_url = NULL, *service = NULL, *codec = NULL, *method = "Arith.Multiply",
                *args = "{\"A\":7,\"B\":8}";
-    double rate = 0, duration = 0, kill_after = -1;
+    double rate = 0, duration = 0, kill_after = -1, restart_after = -1, down_after = -1, up_after = -1;
     int nspawn = 0, timeout = 1000, ttl = 5, sig = SIGKILL;
     bool retry = true;
     pick_policy policy = PICK_ROUND_ROBIN;
@@ -104,6 +112,9 @@ int cmd_load(int argc, char **argv)
         case 't': timeout = atoi(optarg); break;
         case 'T': ttl = atoi(optarg); break;
         case 'N': retry = false; break;
+        case 'A': restart_after = atof(optarg); break;
+        case 'D': down_after = atof(optarg); break;
+        case 'U': up_after = atof(optarg); break;
         case 'S':
             sig = strcmp(optarg, "KILL") == 0 ? SIGKILL : strcmp(optarg, "TERM") == 0 ? SIGTERM
                   : strcmp(optarg, "STOP") == 0 ? SIGSTOP : 0;
@@ -146,6 +157,14 @@ int cmd_load(int argc, char **argv)
     }
     if (kill_after >= 0 && nspawn == 0) {
         fprintf(stderr, "workbench load: --kill-after needs --spawn (only spawned instances can be killed)\n");
+        return EXIT_USAGE;
+    }
+    if (restart_after >= 0 && (kill_after < 0 || restart_after <= kill_after)) {
+        fprintf(stderr, "workbench load: --restart-after needs a --kill-after before it\n");
+        return EXIT_USAGE;
+    }
+    if ((down_after >= 0 || up_after >= 0) && reg_url) {
+        fprintf(stderr, "workbench load: --registry-down-after/--registry-up-after work on the private etcd only\n");
         return EXIT_USAGE;
     }
     char err[512];
@@ -217,7 +236,12 @@ int cmd_load(int argc, char **argv)
     }
 
     const char *victim = nspawn ? kids[0].addr : NULL;
-    bool killed = false;
+    char victim_addr[80] = "";
+    if (victim)
+        snprintf(victim_addr, sizeof victim_addr, "%s", victim);
+    victim = nspawn ? victim_addr : NULL;
+    bool killed = false, restarted = false, reg_down = false, reg_up = false;
+    uint64_t restart_at = 0, after_restart = 0, victim_after_restart = 0, last_dead_call = 0;
     uint64_t kill_at = 0, dropped_at = 0, first_fail_at = 0;
     uint64_t total = 0, failed_calls = 0, retried = 0, remote_errors = 0;
     uint64_t start = loop_now_ms(), end = start + (uint64_t)(duration * 1000);
@@ -252,11 +276,53 @@ int cmd_load(int argc, char **argv)
             kill_at = loop_now_ms();
             note(&tl, "sent SIG%s to %s", sig == SIGKILL ? "KILL" : sig == SIGTERM ? "TERM" : "STOP", victim);
         }
+        if (killed && !restarted && restart_after >= 0 &&
+            loop_now_ms() >= start + (uint64_t)(restart_after * 1000)) {
+            restarted = true;
+            restart_at = loop_now_ms();
+            if (sig == SIGSTOP) {
+                kill(kids[0].pid, SIGCONT);
+                note(&tl, "sent SIGCONT to %s: it runs again", victim);
+            } else {
+                spawn_stop(&kids[0], SIGKILL, 1000); /* reap what is left */
+                const char *extra[] = {"--registry", is_static ? "none" : reg_url, "--service", service,
+                                       "--ttl", ttls, "--listen", victim, NULL};
+                if (spawn_server(server_for(proto), extra, 5000, &kids[0], err, sizeof err) < 0)
+                    note(&tl, "could not restart %s: %s", victim, err);
+                else
+                    note(&tl, "restarted %s (pid %d)", victim, (int)kids[0].pid);
+                if (is_static)
+                    balancer_add(lb, victim);
+            }
+        }
+        if (own_etcd && !reg_down && down_after >= 0 && loop_now_ms() >= start + (uint64_t)(down_after * 1000)) {
+            reg_down = true;
+            etcdproc_stop(&etcd, false);
+            note(&tl, "stopped the private etcd");
+        }
+        if (own_etcd && reg_down && !reg_up && up_after >= 0 && loop_now_ms() >= start + (uint64_t)(up_after * 1000)) {
+            reg_up = true;
+            if (etcdproc_restart(&etcd, 0, err, sizeof err) < 0)
+                note(&tl, "could not start etcd again: %s", err);
+            else
+                note(&tl, "started the private etcd again (same data, same port)");
+        }
         value *reply = NULL;
         lb_result res;
         call_status st = balancer_call(lb, method, arg, retry, &reply, &res, err, sizeof err);
         value_free(reply);
         total++;
+        size_t nall;
+        const lb_instance *insts = balancer_instances(lb, &nall);
+        if (killed && !restarted &&
+            ((res.instance >= 0 && strcmp(insts[res.instance].addr, victim) == 0) ||
+             (res.failed_on >= 0 && strcmp(insts[res.failed_on].addr, victim) == 0)))
+            last_dead_call = loop_now_ms();
+        if (restarted && st == CALL_OK) {
+            after_restart++;
+            if (res.instance >= 0 && strcmp(insts[res.instance].addr, victim) == 0)
+                victim_after_restart++;
+        }
         if (res.failed_on >= 0) {
             retried++;
             size_t ni;
@@ -299,17 +365,24 @@ int cmd_load(int argc, char **argv)
         for (size_t i = 0; i < ni; i++)
             if (strcmp(all[i].addr, victim) == 0)
                 vi = (int)i;
-        uint64_t last = vi >= 0 ? all[vi].last_call_ms : 0;
+        uint64_t last = restarted ? last_dead_call : vi >= 0 ? all[vi].last_call_ms : 0;
         printf("\nFailover (SIG%s to %s at +%.3f s):\n", sig == SIGKILL ? "KILL" : sig == SIGTERM ? "TERM" : "STOP",
                victim, (double)(kill_at - start) / 1000.0);
         if (last >= kill_at)
-            printf("  last call sent to it:        +%.3f s after the signal\n", (double)(last - kill_at) / 1000.0);
+            printf("  last call sent to it:        +%.3f s after the signal%s\n", (double)(last - kill_at) / 1000.0,
+                   sig == SIGKILL ? " (after the first failure it is only probed, with backoff, until\n"
+                                    "                               the registry drops it; every probe's call is retried)" : "");
         else
             printf("  last call sent to it:        before the signal\n");
         printf("  registry dropped it:         %s", dropped_at ? "" : "not within the run");
         if (dropped_at)
             printf("+%.3f s after the signal (TTL %d s)", (double)(dropped_at - kill_at) / 1000.0, ttl);
         printf("\n  failed calls after retries:  %llu\n", (unsigned long long)failed_calls);
+        if (restarted)
+            printf("  after it came back (+%.3f s): %llu of %llu calls went to it (%.1f%%)\n",
+                   (double)(restart_at - start) / 1000.0, (unsigned long long)victim_after_restart,
+                   (unsigned long long)after_restart,
+                   after_restart ? 100.0 * (double)victim_after_restart / (double)after_restart : 0.0);
     }
     printf("\nTimeline:\n");
     for (int i = 0; i < tl.n; i++) {

@@ -52,7 +52,44 @@ else
 fi
 expect_grep "SIGTERM: no call fails" " 0 failed after retries" "$out"
 
-# 4. etcdctl sees exactly one key per live instance, each on a lease
+# 4. Restart the killed one: traffic rebalances. Stop etcd: calls go on. Start it again.
+out=$("$BIN/workbench" load --service rb --codec json --spawn 2 --rate 200 --duration 10 --kill-after 2 \
+    --restart-after 4 --registry-down-after 6 --registry-up-after 8 --ttl 2 2>&1)
+back=$(echo "$out" | sed -n 's/.*after it came back.* went to it (\([0-9]*\)\..*/\1/p')
+if [ -n "$back" ] && [ "$back" -ge 35 ] && [ "$back" -le 65 ]; then
+    ok "after the restart, traffic rebalances ($back% to the restarted instance)"
+else
+    bad "after the restart, traffic rebalances" "$out"
+fi
+expect_grep "etcd stopped during the run" "stopped the private etcd" "$out"
+expect_grep "the watch notices" "registry unreachable" "$out"
+expect_grep "etcd started again and the watch resumes" "registry reachable again" "$out"
+expect_grep "no call failed through restart and registry outage" " 0 failed after retries" "$out"
+
+# 5. A hung instance (SIGSTOP): calls time out, are retried elsewhere, and it is ejected
+out=$("$BIN/workbench" load --service st --codec json --spawn 2 --rate 200 --duration 4 --kill-after 1 \
+    --signal STOP --timeout 300 --ttl 2 2>&1)
+expect_grep "SIGSTOP: no call fails while retries are on" " 0 failed after retries" "$out"
+expect_grep "SIGSTOP: calls to it time out" "no reply before the deadline" "$out"
+
+# 6. No child outlives the workbench, even a SIGKILLed one
+"$BIN/workbench" load --service orphan --codec json --spawn 2 --rate 50 --duration 30 >"$TMP/orphan.out" 2>&1 &
+wb=$!
+sleep 2
+kids=$(pgrep -P "$wb" | tr '\n' ' ')
+expect_eq "the workbench has its etcd and two servers as children" "3" "$(echo $kids | wc -w | tr -d ' ')"
+kill -KILL "$wb"; wait "$wb" 2>/dev/null
+sleep 1
+left=""
+for k in $kids; do
+    # a dead child whose new parent does not reap it stays a zombie (state Z): it is gone
+    state=$(awk '{print $3}' "/proc/$k/stat" 2>/dev/null)
+    [ -n "$state" ] && [ "$state" != Z ] && left="$left $k"
+done
+expect_eq "after SIGKILL of the workbench no child is left running" "" "$left"
+for k in $left; do kill -KILL "$k"; done
+
+# 7. etcdctl sees exactly one key per live instance, each on a lease
 dir=$TMP/etcd
 cport=$((30000 + $$ % 10000)); pport=$((cport + 1))
 start_etcd() {
