@@ -1257,6 +1257,9 @@ static void *keeper_main(void *arg)
     bool unreachable = false, lost = false;
     if (period < 200)
         period = 200;
+    /* Retries never wait longer than a keepalive period, so a lease that survived an
+     * etcd restart is renewed before it runs out. */
+    long max_backoff = period < 5000 ? period : 5000;
     while (!k->stop) {
         if (!k->registered) {
             registry_reg reg;
@@ -1288,7 +1291,7 @@ static void *keeper_main(void *arg)
             unreachable = true;
             if (keeper_sleep(k, backoff))
                 break;
-            backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+            backoff = backoff * 2 > max_backoff ? max_backoff : backoff * 2;
             continue;
         }
         int alive = registry_keepalive(k->r, &k->reg, err, sizeof err);
@@ -1302,9 +1305,11 @@ static void *keeper_main(void *arg)
             if (keeper_sleep(k, period))
                 break;
         } else if (alive == 0) {
-            if (!lost)
-                keeper_log(k, "registry: lease lost (%s/%s expired or the registry restarted); registering again",
+            if (!lost && k->r->kind == REGISTRY_ETCD)
+                keeper_log(k, "registry: lease lost (%s/%s expired, or etcd lost its data); registering again",
                            k->service, k->addr);
+            else if (!lost)
+                keeper_log(k, "registry: registration lost (the agent forgot %s); registering again", k->reg.id);
             lost = true;
             pthread_mutex_lock(&k->mu);
             k->registered = false;
@@ -1315,7 +1320,7 @@ static void *keeper_main(void *arg)
             unreachable = true;
             if (keeper_sleep(k, backoff))
                 break;
-            backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+            backoff = backoff * 2 > max_backoff ? max_backoff : backoff * 2;
         }
     }
     return NULL;

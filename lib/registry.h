@@ -111,19 +111,21 @@ typedef void (*registry_log_fn)(void *ctx, int64_t wall_ms, const char *msg);
 typedef struct registry_keeper registry_keeper;
 
 /* Starts a thread that registers addr, keeps it alive every ttl/3 seconds, registers
- * again after a loss, and retries with backoff (250 ms doubling to 5 s) while the
- * registry is unreachable. It does not wait for the first registration. log may be NULL
- * (then lines go to log_msg). For url "none" returns a keeper that does nothing.
- * Returns NULL with a reason in err for bad arguments. */
+ * again after a loss, and retries with backoff (250 ms doubling to 5 s, never more than
+ * ttl/3) while the registry is unreachable. It does not wait for the first registration.
+ * log may be NULL (then lines go to log_msg). For url "none" returns a keeper that does
+ * nothing. Returns NULL with a reason in err for a bad URL, name, address or TTL.
+ * A server calls this once it knows its address; its event loop never waits on it. */
 registry_keeper *registry_keeper_start(const char *url, const registry_auth *auth,
                                        const char *service, const char *addr,
                                        const char *protocol, int ttl, registry_log_fn log,
                                        void *log_ctx, char *err, size_t errlen);
 /* How many times the keeper has registered so far (thread-safe). */
 int registry_keeper_registrations(registry_keeper *k);
-/* Stops the thread (any request in flight is aborted; bounded by
- * REGISTRY_TIMEOUT_MS for the deregistration), deregisters when asked and the
- * instance is registered, and frees k. Accepts NULL. */
+/* Stops the thread (a request in flight is aborted within about a second), then, when
+ * deregister is true and the instance is registered, deregisters it (at most
+ * REGISTRY_TIMEOUT_MS per endpoint), and frees k. Graceful shutdown passes true; a
+ * SIGKILLed process never gets here and its entry expires. Accepts NULL. */
 void registry_keeper_stop(registry_keeper *k, bool deregister);
 
 /* ---- the watch: changes to a service's instances, for a balancer thread ---- */
@@ -145,10 +147,17 @@ typedef struct registry_event {
 
 typedef struct registry_watch registry_watch;
 
-/* Starts a thread watching service (every service when NULL or "") from after revision
- * (what registry_list returned). It opens its own registry from r's URL and credentials.
- * etcd: a /v3/watch stream, read incrementally; Consul: blocking queries on
- * /v1/health/service/NAME?passing, diffed into PUT and DELETE events.
+/* Starts a thread watching service (every service when NULL or "", etcd only) from
+ * after revision (what registry_list returned; 0: from now for etcd, the whole current
+ * set as PUTs for Consul). It opens its own registry from r's URL and credentials, so r
+ * stays the caller's. Typical balancer thread: list, start the watch at the revision,
+ * then loop on registry_watch_next with a timeout, applying PUT (upsert) and DELETE.
+ *   etcd: a /v3/watch stream from revision+1, read incrementally (jsonscan), re-opened
+ *     from the last revision seen after a failure (ERROR, then RESUMED). A compacted or
+ *     restarted etcd (history lost) is reported as an ERROR whose msg says to list again.
+ *   Consul: blocking queries on /v1/health/service/NAME?passing&index=I&wait=10s, each
+ *     answer diffed with the previous one into PUT and DELETE events.
+ * The queue holds 1024 events; a reader that falls behind holds the watch back.
  * Returns NULL with a reason in err. */
 registry_watch *registry_watch_start(registry *r, const char *service, int64_t revision,
                                      char *err, size_t errlen);
@@ -156,7 +165,7 @@ registry_watch *registry_watch_start(registry *r, const char *service, int64_t r
  * filled, 0 when none came in time, -1 once the watch has been cancelled. */
 int registry_watch_next(registry_watch *w, registry_event *ev, int timeout_ms);
 /* Makes the watch stop (from any thread, also while another is in registry_watch_next,
- * which then returns -1). */
+ * which then returns -1). Events not yet taken are dropped. */
 void registry_watch_cancel(registry_watch *w);
 /* Cancels, joins the thread (bounded: requests in flight are aborted) and frees. Accepts NULL. */
 void registry_watch_free(registry_watch *w);
