@@ -14,32 +14,9 @@
 #include "jsonval.h"
 #include "loop.h"
 #include "registry.h"
-#include "spawn.h"
+#include "supervisor.h"
 
 #define MAX_SPAWN 16
-#define MAX_EVENTS 64
-
-typedef struct timeline {
-    uint64_t t0;
-    struct {
-        uint64_t at;
-        char what[200];
-    } ev[MAX_EVENTS];
-    int n;
-} timeline;
-
-static void note(timeline *tl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(timeline *tl, const char *fmt, ...)
-{
-    if (tl->n == MAX_EVENTS)
-        return;
-    tl->ev[tl->n].at = loop_now_ms();
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tl->ev[tl->n].what, sizeof tl->ev[tl->n].what, fmt, ap);
-    va_end(ap);
-    tl->n++;
-}
 
 static void usage(FILE *f)
 {
@@ -69,11 +46,6 @@ static void usage(FILE *f)
             "      --no-retry      do not retry a call whose connection failed\n\n"
             "Example: seed 000's experiment, two servers, one killed:\n"
             "  workbench load --service hello --codec json --spawn 2 --rate 200 --duration 8 --kill-after 3\n");
-}
-
-static const char *server_for(rpc_proto p)
-{
-    return p == PROTO_GOB ? "gob-server" : p == PROTO_GRPC ? "grpc-server" : "jsonrpc-server";
 }
 
 int cmd_load(int argc, char **argv)
@@ -175,10 +147,9 @@ int cmd_load(int argc, char **argv)
     }
 
     int rc = EXIT_FAILED;
-    timeline tl = {.t0 = loop_now_ms()};
     etcdproc etcd = {0};
     bool own_etcd = false, is_static = reg_url && strcmp(reg_url, "static") == 0;
-    child kids[MAX_SPAWN] = {0};
+    supervisor *sup = NULL;
     registry *reg = NULL;
     registry_watch *watch = NULL;
     balancer *lb = balancer_new(proto, policy, timeout);
@@ -189,19 +160,18 @@ int cmd_load(int argc, char **argv)
         }
         own_etcd = true;
         reg_url = etcd.url;
-        note(&tl, "started a private etcd at %s", etcd.client);
     }
-    char ttls[16];
-    snprintf(ttls, sizeof ttls, "%d", ttl);
+    sup = supervisor_new(is_static ? "none" : reg_url, service, ttl);
+    if (own_etcd)
+        supervisor_note(sup, 0, "started a private etcd at %s", etcd.client);
     for (int i = 0; i < nspawn; i++) {
-        const char *extra[] = {"--registry", is_static ? "none" : reg_url, "--service", service, "--ttl", ttls, NULL};
-        if (spawn_server(server_for(proto), extra, 5000, &kids[i], err, sizeof err) < 0) {
+        int id = supervisor_spawn(sup, proto, err, sizeof err);
+        if (id < 0) {
             fprintf(stderr, "workbench load: %s\n", err);
             goto done;
         }
-        note(&tl, "spawned %s #%d at %s (pid %d)", server_for(proto), i + 1, kids[i].addr, (int)kids[i].pid);
         if (is_static)
-            balancer_add(lb, kids[i].addr);
+            balancer_add(lb, supervisor_find(sup, id)->addr);
     }
     if (!is_static) {
         if (!(reg = registry_new(reg_url, NULL, err, sizeof err))) {
@@ -227,7 +197,7 @@ int cmd_load(int argc, char **argv)
         }
         for (size_t i = 0; i < n; i++)
             balancer_add(lb, list[i].addr);
-        note(&tl, "the registry lists %zu instance(s) of %s", n, service);
+        supervisor_note(sup, 0, "the registry lists %zu instance(s) of %s", n, service);
         free(list);
         if (!(watch = registry_watch_start(reg, service, rev, err, sizeof err))) {
             fprintf(stderr, "workbench load: cannot watch the registry: %s\n", err);
@@ -235,7 +205,7 @@ int cmd_load(int argc, char **argv)
         }
     }
 
-    const char *victim = nspawn ? kids[0].addr : NULL;
+    const char *victim = nspawn ? supervisor_find(sup, 1)->addr : NULL;
     char victim_addr[80] = "";
     if (victim)
         snprintf(victim_addr, sizeof victim_addr, "%s", victim);
@@ -245,7 +215,6 @@ int cmd_load(int argc, char **argv)
     uint64_t kill_at = 0, dropped_at = 0, first_fail_at = 0;
     uint64_t total = 0, failed_calls = 0, retried = 0, remote_errors = 0;
     uint64_t start = loop_now_ms(), end = start + (uint64_t)(duration * 1000);
-    tl.t0 = start;
     for (uint64_t i = 0;; i++) {
         uint64_t due = start + (uint64_t)((double)i * 1000.0 / rate);
         uint64_t now = loop_now_ms();
@@ -255,42 +224,36 @@ int cmd_load(int argc, char **argv)
         while (watch && registry_watch_next(watch, &ev, due > now ? (int)(due - now) : 0) == 1) {
             if (ev.type == REGISTRY_EV_PUT) {
                 balancer_add(lb, ev.inst.addr);
-                note(&tl, "registry: %s registered", ev.inst.addr);
+                supervisor_note(sup, 0, "registry: %s registered", ev.inst.addr);
             } else if (ev.type == REGISTRY_EV_DELETE) {
                 balancer_remove(lb, ev.inst.addr);
-                note(&tl, "registry: %s removed", ev.inst.addr);
+                supervisor_note(sup, 0, "registry: %s removed", ev.inst.addr);
                 if (victim && killed && !dropped_at && strcmp(ev.inst.addr, victim) == 0)
                     dropped_at = loop_now_ms();
             } else if (ev.type == REGISTRY_EV_ERROR) {
-                note(&tl, "registry unreachable (%s); calling the instances already known", ev.msg);
+                supervisor_note(sup, 0, "registry unreachable (%s); calling the instances already known", ev.msg);
             } else if (ev.type == REGISTRY_EV_RESUMED) {
-                note(&tl, "registry reachable again");
+                supervisor_note(sup, 0, "registry reachable again");
             }
             now = loop_now_ms();
         }
         if (!watch && due > now)
             usleep((useconds_t)((due - now) * 1000));
         if (victim && !killed && kill_after >= 0 && loop_now_ms() >= start + (uint64_t)(kill_after * 1000)) {
-            kill(kids[0].pid, sig);
+            supervisor_signal(sup, 1, sig);
             killed = true;
             kill_at = loop_now_ms();
-            note(&tl, "sent SIG%s to %s", sig == SIGKILL ? "KILL" : sig == SIGTERM ? "TERM" : "STOP", victim);
         }
+        supervisor_poll(sup);
         if (killed && !restarted && restart_after >= 0 &&
             loop_now_ms() >= start + (uint64_t)(restart_after * 1000)) {
             restarted = true;
             restart_at = loop_now_ms();
             if (sig == SIGSTOP) {
-                kill(kids[0].pid, SIGCONT);
-                note(&tl, "sent SIGCONT to %s: it runs again", victim);
+                supervisor_signal(sup, 1, SIGCONT);
             } else {
-                spawn_stop(&kids[0], SIGKILL, 1000); /* reap what is left */
-                const char *extra[] = {"--registry", is_static ? "none" : reg_url, "--service", service,
-                                       "--ttl", ttls, "--listen", victim, NULL};
-                if (spawn_server(server_for(proto), extra, 5000, &kids[0], err, sizeof err) < 0)
-                    note(&tl, "could not restart %s: %s", victim, err);
-                else
-                    note(&tl, "restarted %s (pid %d)", victim, (int)kids[0].pid);
+                if (supervisor_restart(sup, 1, err, sizeof err) < 0)
+                    supervisor_note(sup, 1, "could not restart %s: %s", victim, err);
                 if (is_static)
                     balancer_add(lb, victim);
             }
@@ -298,14 +261,14 @@ int cmd_load(int argc, char **argv)
         if (own_etcd && !reg_down && down_after >= 0 && loop_now_ms() >= start + (uint64_t)(down_after * 1000)) {
             reg_down = true;
             etcdproc_stop(&etcd, false);
-            note(&tl, "stopped the private etcd");
+            supervisor_note(sup, 0, "stopped the private etcd");
         }
         if (own_etcd && reg_down && !reg_up && up_after >= 0 && loop_now_ms() >= start + (uint64_t)(up_after * 1000)) {
             reg_up = true;
             if (etcdproc_restart(&etcd, 0, err, sizeof err) < 0)
-                note(&tl, "could not start etcd again: %s", err);
+                supervisor_note(sup, 0, "could not start etcd again: %s", err);
             else
-                note(&tl, "started the private etcd again (same data, same port)");
+                supervisor_note(sup, 0, "started the private etcd again (same data, same port)");
         }
         value *reply = NULL;
         lb_result res;
@@ -329,7 +292,7 @@ int cmd_load(int argc, char **argv)
             const lb_instance *all = balancer_instances(lb, &ni);
             if (!first_fail_at && killed) {
                 first_fail_at = loop_now_ms();
-                note(&tl, "a call to %s failed (%s); retried on %s", all[res.failed_on].addr,
+                supervisor_note(sup, 0, "a call to %s failed (%s); retried on %s", all[res.failed_on].addr,
                      res.first_error, res.instance >= 0 ? all[res.instance].addr : "-");
             }
         }
@@ -337,7 +300,7 @@ int cmd_load(int argc, char **argv)
             failed_calls++;
             if (killed && !first_fail_at) {
                 first_fail_at = loop_now_ms();
-                note(&tl, "a call failed: %s", err);
+                supervisor_note(sup, 0, "a call failed: %s", err);
             }
         } else if (st == CALL_REMOTE_ERROR) {
             remote_errors++;
@@ -385,21 +348,18 @@ int cmd_load(int argc, char **argv)
                    after_restart ? 100.0 * (double)victim_after_restart / (double)after_restart : 0.0);
     }
     printf("\nTimeline:\n");
-    for (int i = 0; i < tl.n; i++) {
-        long long d = (long long)tl.ev[i].at - (long long)start;
-        printf("  %+8.3f s  %s\n", (double)d / 1000.0, tl.ev[i].what);
+    size_t nev;
+    const sup_event *ev = supervisor_timeline(sup, &nev);
+    for (size_t i = 0; i < nev; i++) {
+        long long d = (long long)ev[i].at_ms - (long long)start;
+        printf("  %+8.3f s  %s\n", (double)d / 1000.0, ev[i].what);
     }
     rc = EXIT_OK;
 done:
     registry_watch_free(watch);
     registry_free(reg);
     balancer_free(lb);
-    for (int i = 0; i < nspawn; i++) {
-        if (kids[i].pid > 0) {
-            kill(kids[i].pid, SIGCONT);
-            spawn_stop(&kids[i], SIGTERM, 3000);
-        }
-    }
+    supervisor_free(sup);
     if (own_etcd)
         etcdproc_stop(&etcd, true);
     value_free(arg);

@@ -1,0 +1,66 @@
+/* supervisor.h -- the workbench's server processes: start, signal, restart, reap, and a
+ * timeline of what happened to each.
+ *
+ * Nothing else in the workbench forks or signals servers. Instances are numbered from 1
+ * in the order they were spawned; a restarted instance keeps its number and its
+ * address. Every child dies with the workbench (see spawn.h). */
+#ifndef WB_SUPERVISOR_H
+#define WB_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rpcclient.h"
+
+typedef enum inst_state { INST_RUNNING, INST_PAUSED, INST_STOPPED, INST_KILLED, INST_EXITED } inst_state;
+
+typedef struct instance {
+    int id;
+    rpc_proto proto;
+    char addr[80];
+    pid_t pid;        /* 0 once it has been reaped */
+    inst_state state;
+    int exit_status;  /* wait status, once reaped */
+} instance;
+
+typedef struct sup_event {
+    uint64_t at_ms; /* loop_now_ms() time */
+    int id;         /* the instance, 0 for none */
+    char what[200];
+} sup_event;
+
+typedef struct supervisor supervisor;
+
+/* Servers it spawns register in registry_url ("none" or NULL: nowhere) as service,
+ * with the given TTL. */
+supervisor *supervisor_new(const char *registry_url, const char *service, int ttl);
+/* SIGTERMs every instance still alive (SIGCONT first for paused ones), reaps them within
+ * a bounded time, and frees. Accepts NULL. */
+void supervisor_free(supervisor *s);
+
+/* Starts one server of protocol proto on a free port. Returns its id, or -1 with err. */
+int supervisor_spawn(supervisor *s, rpc_proto proto, char *err, size_t errlen);
+/* Sends a signal: SIGKILL (killed), SIGTERM (stopped), SIGSTOP (paused), SIGCONT
+ * (running again). Returns 0, or -1 when the instance is unknown or gone. */
+int supervisor_signal(supervisor *s, int id, int signo);
+/* Starts a killed, stopped or exited instance again on its old address. Returns 0 or -1
+ * with err. */
+int supervisor_restart(supervisor *s, int id, char *err, size_t errlen);
+/* Reaps instances that have exited, without waiting; records each in the timeline. */
+void supervisor_poll(supervisor *s);
+
+const instance *supervisor_instances(const supervisor *s, size_t *n);
+const instance *supervisor_find(const supervisor *s, int id);
+/* The timeline so far, oldest first. */
+const sup_event *supervisor_timeline(const supervisor *s, size_t *n);
+/* Adds an event of the caller's to the timeline (e.g. what the registry or the
+ * balancer saw). */
+void supervisor_note(supervisor *s, int id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The server program for a protocol: "jsonrpc-server", "gob-server", "grpc-server". */
+const char *supervisor_program(rpc_proto proto);
+const char *supervisor_state_name(inst_state st);
+
+#endif
