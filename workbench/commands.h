@@ -14,5 +14,6 @@ int cmd_call(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_load(int argc, char **argv);
+int cmd_registry(int argc, char **argv);
 
 #endif

@@ -13,7 +13,8 @@ typedef struct command {
 static const command commands[] = {
     {"call", cmd_call, "call URL METHOD ARGS [--wire]   call a method, print the result"},
     {"explain", cmd_explain, "explain gob|json|grpc [FILE]    explain captured bytes"},
-    {"load", cmd_load, "load --service NAME --codec C --rate N --duration S   calls through the balancer"},
+    {"load", cmd_load, "load --service NAME --codec C ... calls at a rate through the balancer"},
+    {"registry", cmd_registry, "registry URL [NAME] [--watch]   list (and follow) a registry's entries"},
     {"compare", cmd_compare, "compare METHOD ARGS             the same call in every encoding, side by side"},
 };
 
@@ -28,7 +29,9 @@ static void usage(FILE *f)
                "Examples:\n"
                "  workbench call json://127.0.0.1:8080 hello.HelloWorld '\"李白\"'\n"
                "  workbench call gob://127.0.0.1:8081 Arith.Divide '{\"A\":7,\"B\":2}' --wire\n"
-               "  workbench explain gob capture.bin\n\n"
+               "  workbench explain gob capture.bin\n"
+               "  workbench compare Arith.Multiply '{\"A\":7,\"B\":8}'\n"
+               "  workbench load --service hello --codec json --spawn 2 --rate 200 --duration 8 --kill-after 3\n\n"
                "'workbench COMMAND --help' describes one command.\n");
 }
 

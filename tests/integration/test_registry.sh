@@ -1,0 +1,271 @@
+# test_registry.sh -- the registry client against a real etcd (Debian's etcd-server, started
+# here on free loopback ports with a temporary data dir): a keeper registers, keeps alive,
+# deregisters; entries expire; an etcd restart is survived; a watch sees PUT and DELETE.
+# Needs the helper tests/tools/registry_probe.c (built here). Consul: SKIP unless installed.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${BIN:-$ROOT/bin}
+. "$ROOT/tests/integration/lib.sh"
+trap 'exit 130' INT TERM
+
+export ETCDCTL_API=3
+# The helper is built against LIBWB (default build/libwb.a), with SAN's flags if set.
+PROBE=$TMP/registry_probe
+LIBWB=${LIBWB:-$ROOT/build/libwb.a}
+if ! cc -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers -I"$ROOT/lib" \
+        ${SAN:-} -o "$PROBE" "$ROOT/tests/tools/registry_probe.c" "$LIBWB" \
+        $(pkg-config --cflags --libs libcjson libcurl libprotobuf-c libnghttp2) -lpthread -lm 2>"$TMP/probe-build.log"; then
+    bad "build tests/tools/registry_probe.c" "$(head -n 20 "$TMP/probe-build.log")"
+    summary
+    exit 1
+fi
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+now_ms() { date +%s%3N; }
+
+# ---------------- etcd ----------------
+if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
+    echo "SKIP etcd is not installed (apt-get install etcd-server etcd-client)"
+    summary
+    exit $?
+fi
+
+CPORT=$(free_port)
+PPORT=$(free_port)
+EP=127.0.0.1:$CPORT
+URL=etcd://$EP
+DATA=$TMP/etcd-data
+ETCD_PID=
+
+start_etcd() { # start_etcd DATA_DIR
+    etcd --name wbtest --data-dir "$1" \
+        --listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
+        --listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
+        --initial-cluster "wbtest=http://127.0.0.1:$PPORT" >>"$TMP/etcd.log" 2>&1 &
+    ETCD_PID=$!
+    PIDS="$PIDS $ETCD_PID"
+    i=0
+    until etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health >/dev/null 2>&1; do
+        i=$((i + 1))
+        if [ $i -gt 100 ] || ! kill -0 "$ETCD_PID" 2>/dev/null; then
+            bad "start etcd on $EP" "$(tail -n 20 "$TMP/etcd.log")"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# SIGKILL, quietly (bash reports jobs killed by a signal).
+kill_etcd() { { kill -KILL "$ETCD_PID" && wait "$ETCD_PID"; } 2>/dev/null; }
+
+keys() { etcdctl --endpoints "$EP" get --prefix "$1" --keys-only | grep -v '^$'; }
+
+# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails after SECONDS.
+wait_for() {
+    local limit=$(($1 * 10)) i=0
+    shift
+    until "$@" >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -ge $limit ] && return 1
+        sleep 0.1
+    done
+}
+
+has_key() { [ "$(keys "$1")" = "$2" ]; }
+no_key() { [ -z "$(keys "$1")" ]; }
+
+start_etcd "$DATA" || { summary; exit 1; }
+ok "etcd started on $EP"
+
+# A watch from the beginning, as a balancer would run it.
+"$PROBE" watch "$URL" calc >"$TMP/watch.out" 2>"$TMP/watch.err" &
+WATCH_PID=$!
+PIDS="$PIDS $WATCH_PID"
+wait_for 5 grep -q "^listed 0" "$TMP/watch.out" || bad "the watch lists first" "$(cat "$TMP/watch.out" "$TMP/watch.err")"
+
+# The workbench command, if main.c knows it by now: its --watch runs alongside.
+HAVE_WB=
+if "$BIN/workbench" registry --help >/dev/null 2>&1; then
+    HAVE_WB=1
+    "$BIN/workbench" registry "$URL" calc --watch >"$TMP/wbwatch.out" 2>"$TMP/wbwatch.err" &
+    WBW=$!
+    PIDS="$PIDS $WBW"
+    wait_for 5 grep -q "watching calc" "$TMP/wbwatch.out" || bad "workbench registry --watch starts" "$(cat "$TMP/wbwatch.err")"
+else
+    echo "SKIP workbench registry: bin/workbench has no registry command yet"
+fi
+
+# Two keepers, TTL 3 s.
+"$PROBE" keep "$URL" calc 127.0.0.1:9001 json 3 >"$TMP/k1.out" 2>"$TMP/k1.err" &
+K1=$!
+"$PROBE" keep "$URL" calc 127.0.0.1:9002 gob 3 >"$TMP/k2.out" 2>"$TMP/k2.err" &
+K2=$!
+PIDS="$PIDS $K1 $K2"
+if wait_for 5 has_key calc "calc/127.0.0.1:9001
+calc/127.0.0.1:9002"; then ok "etcdctl get --prefix calc: exactly one key per live instance"
+else bad "etcdctl get --prefix calc: exactly one key per live instance" "$(keys calc)"; fi
+expect_grep "the keeper logs its registration with a time stamp" "registry: registered calc/127.0.0.1:9001 (json) on lease" "$(cat "$TMP/k1.out")"
+
+val=$(etcdctl --endpoints "$EP" get calc/127.0.0.1:9001 --print-value-only)
+expect_eq "the value is etcd's gRPC naming layout" '{"Op":0,"Addr":"127.0.0.1:9001","Metadata":{"protocol":"json"}}' "$val"
+lease=$(etcdctl --endpoints "$EP" get calc/127.0.0.1:9001 -w fields | sed -n 's/^"Lease" : //p')
+if [ -n "$lease" ] && [ "$lease" != 0 ]; then ok "the key is attached to a lease ($lease)"; else bad "the key is attached to a lease" "lease=$lease"; fi
+hex=$(printf '%x' "$lease")
+expect_grep "etcdctl lease list shows it" "$hex" "$(etcdctl --endpoints "$EP" lease list)"
+expect_grep "the lease was granted with the TTL" "granted with TTL(3s)" "$(etcdctl --endpoints "$EP" lease timetolive "$hex")"
+
+sleep 4.5
+if has_key calc "calc/127.0.0.1:9001
+calc/127.0.0.1:9002"; then ok "keepalive keeps both keys past the TTL"; else bad "keepalive keeps both keys past the TTL" "$(keys calc)"; fi
+expect_grep "keepalive renews the same lease" "remaining" "$(etcdctl --endpoints "$EP" lease timetolive "$hex")"
+
+if [ -n "$HAVE_WB" ]; then
+    out=$("$BIN/workbench" registry "$URL" calc 2>&1)
+    expect_grep "workbench registry lists 9001 with its protocol" "127.0.0.1:9001           protocol=json  lease=$hex ttl=" "$out"
+    expect_grep "workbench registry lists 9002" "127.0.0.1:9002           protocol=gob" "$out"
+    "$BIN/workbench" registry etcd://127.0.0.1:1 calc >/dev/null 2>&1
+    expect_eq "workbench registry: unreachable registry exits 3" 3 $?
+    "$BIN/workbench" registry >/dev/null 2>&1
+    expect_eq "workbench registry: no URL exits 2" 2 $?
+fi
+
+# Graceful stop: deregistered at once.
+t0=$(now_ms)
+kill -TERM "$K2"
+wait "$K2" 2>/dev/null
+if no_key calc/127.0.0.1:9002; then ok "SIGTERM: the key is gone at once ($(( $(now_ms) - t0 )) ms)"
+else bad "SIGTERM: the key is gone at once" "$(keys calc)"; fi
+expect_grep "the keeper stops quickly" "stopped in " "$(cat "$TMP/k2.out")"
+ms=$(sed -n 's/^stopped in \([0-9]*\) ms/\1/p' "$TMP/k2.out")
+[ -n "$ms" ] && [ "$ms" -lt 3500 ] && ok "keeper stop + deregister took ${ms} ms (< 3.5 s)" || bad "keeper stop is bounded" "$(cat "$TMP/k2.out")"
+expect_grep "deregistration is logged" "registry: deregistered calc/127.0.0.1:9002" "$(cat "$TMP/k2.out")"
+
+# Stop without deregistering (what SIGKILL leaves): the key expires with its lease.
+kill -USR1 "$K1"
+wait "$K1" 2>/dev/null
+t0=$(now_ms)
+if has_key calc/127.0.0.1:9001 calc/127.0.0.1:9001; then ok "stopped without deregister: the key is still there"
+else bad "stopped without deregister: the key is still there" "$(keys calc)"; fi
+if wait_for 6 no_key calc/127.0.0.1:9001; then ok "... and expires within the TTL + a little ($(( $(now_ms) - t0 )) ms after the last keepalive stopped, TTL 3000 ms)"
+else bad "the orphaned key expires" "$(keys calc)"; fi
+
+# The watch saw it all.
+wait_for 3 grep -q "^DELETE calc 127.0.0.1:9001" "$TMP/watch.out"
+w=$(cat "$TMP/watch.out")
+expect_grep "watch: PUT of 9001 with its protocol" "PUT calc 127.0.0.1:9001 json" "$w"
+expect_grep "watch: PUT of 9002" "PUT calc 127.0.0.1:9002 gob" "$w"
+expect_grep "watch: DELETE of 9002 (deregistered)" "DELETE calc 127.0.0.1:9002" "$w"
+expect_grep "watch: DELETE of 9001 (expired)" "DELETE calc 127.0.0.1:9001" "$w"
+if [ -n "$HAVE_WB" ]; then
+    kill -TERM "$WBW"
+    wait "$WBW"
+    expect_eq "workbench registry --watch exits 0 on SIGTERM" 0 $?
+    w=$(cat "$TMP/wbwatch.out")
+    expect_grep "workbench registry --watch: time-stamped PUT" "PUT    calc                 127.0.0.1:9002           protocol=gob" "$w"
+    expect_grep "workbench registry --watch: DELETE" "DELETE calc                 127.0.0.1:9001" "$w"
+    if printf '%s\n' "$w" | grep -E '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} DELETE' >/dev/null; then ok "workbench registry --watch: lines start with the time"
+    else bad "workbench registry --watch: lines start with the time" "$w"; fi
+fi
+
+# etcd killed and restarted on the same data dir.
+"$PROBE" keep "$URL" calc 127.0.0.1:9003 json 2 >"$TMP/k3.out" 2>"$TMP/k3.err" &
+K3=$!
+PIDS="$PIDS $K3"
+wait_for 5 has_key calc calc/127.0.0.1:9003 || bad "keeper 3 registers" "$(cat "$TMP/k3.out")"
+kill_etcd
+if wait_for 5 grep -q "registry unreachable" "$TMP/k3.out"; then ok "etcd killed: the keeper logs 'registry unreachable'"
+else bad "etcd killed: the keeper logs 'registry unreachable'" "$(cat "$TMP/k3.out")"; fi
+wait_for 5 grep -q "^ERROR" "$TMP/watch.out" && ok "etcd killed: the watch reports it" || bad "etcd killed: the watch reports it" "$(cat "$TMP/watch.out")"
+sleep 3 # longer than the TTL
+start_etcd "$DATA" || { summary; exit 1; }
+if wait_for 10 has_key calc calc/127.0.0.1:9003; then ok "etcd restarted on its data dir: the instance is registered"
+else bad "etcd restarted on its data dir: the instance is registered" "$(keys calc; cat "$TMP/k3.out")"; fi
+if wait_for 10 grep -qE "reachable again|registered again" "$TMP/k3.out"; then ok "the keeper logs that it is back: $(grep -E "reachable again|registered again" "$TMP/k3.out" | head -n 1 | cut -d' ' -f2-)"
+else bad "the keeper logs that it is back" "$(cat "$TMP/k3.out")"; fi
+wait_for 10 grep -q "^RESUMED" "$TMP/watch.out" && ok "the watch resumes" || bad "the watch resumes" "$(cat "$TMP/watch.out")"
+sleep 3
+if has_key calc calc/127.0.0.1:9003; then ok "still registered after another TTL"; else bad "still registered after another TTL" "$(keys calc)"; fi
+
+# etcd lost its data (a new etcd on the same port): the lease is gone, register again.
+kill_etcd
+start_etcd "$TMP/etcd-data2" || { summary; exit 1; }
+if wait_for 10 grep -q "registered again" "$TMP/k3.out"; then ok "a new etcd: the keeper logs 'lease lost' and registers again"
+else bad "a new etcd: the keeper registers again" "$(cat "$TMP/k3.out")"; fi
+expect_grep "the lease loss is logged" "registry: lease lost" "$(cat "$TMP/k3.out")"
+if wait_for 5 has_key calc calc/127.0.0.1:9003; then ok "the new etcd has the key"; else bad "the new etcd has the key" "$(keys calc)"; fi
+if wait_for 10 grep -q "history restarted" "$TMP/watch.out"; then ok "the watch notices the new etcd's history"
+else bad "the watch notices the new etcd's history" "$(cat "$TMP/watch.out")"; fi
+put_after_reset() { awk '/history restarted/ { f = 1 } f && /^PUT calc 127.0.0.1:9003/ { found = 1 } END { exit !found }' "$TMP/watch.out"; }
+if wait_for 5 put_after_reset; then ok "the watch reports the registration in the new etcd"
+else bad "the watch reports the registration in the new etcd" "$(cat "$TMP/watch.out")"; fi
+
+kill -TERM "$K3"
+wait "$K3" 2>/dev/null
+if no_key calc; then ok "graceful stop after re-registration deletes the key"; else bad "graceful stop deletes the key" "$(keys calc)"; fi
+
+kill -TERM "$WATCH_PID"
+wait "$WATCH_PID" 2>/dev/null
+ms=$(sed -n 's/^stopped in \([0-9]*\) ms/\1/p' "$TMP/watch.out")
+[ -n "$ms" ] && [ "$ms" -lt 2000 ] && ok "the watch is cancelled in ${ms} ms" || bad "the watch is cancelled quickly" "$(tail -n 3 "$TMP/watch.out")"
+
+# etcd with authentication: --registry-user NAME:PASSWORD.
+CTL="etcdctl --endpoints $EP"
+{ $CTL user add root:rootpw --interactive=false && $CTL role add root && $CTL user grant-role root root &&
+    $CTL auth enable; } >"$TMP/auth.log" 2>&1 ||
+    bad "enable authentication in etcd"
+"$PROBE" watch "$URL" auth root:rootpw >"$TMP/awatch.out" 2>"$TMP/awatch.err" &
+AW=$!
+wait_for 5 grep -q "^listed 0" "$TMP/awatch.out" || bad "auth: the watch lists with the user" "$(cat "$TMP/awatch.out" "$TMP/awatch.err")"
+"$PROBE" keep "$URL" auth 127.0.0.1:9004 grpc 3 root:rootpw >"$TMP/k4.out" 2>"$TMP/k4.err" &
+K4=$!
+"$PROBE" keep "$URL" auth 127.0.0.1:9005 grpc 3 >"$TMP/k5.out" 2>"$TMP/k5.err" &
+K5=$!
+PIDS="$PIDS $AW $K4 $K5"
+akeys() { $CTL --user root:rootpw get --prefix auth --keys-only | grep -v '^$'; }
+auth_only() { [ "$(akeys)" = auth/127.0.0.1:9004 ]; }
+if wait_for 5 auth_only; then ok "auth: a keeper with the user registers (and only it)"
+else bad "auth: a keeper with the user registers" "$(akeys; cat "$TMP/k4.out" "$TMP/k4.err")"; fi
+wait_for 5 grep -q "registry refused" "$TMP/k5.out"
+expect_grep "auth: without the user the refusal is logged" "registry refused the registration: etcd: etcdserver: user name is empty" "$(cat "$TMP/k5.out")"
+wait_for 5 grep -q "^PUT auth" "$TMP/awatch.out"
+expect_grep "auth: the watch with the user sees the PUT" "PUT auth 127.0.0.1:9004 grpc" "$(cat "$TMP/awatch.out")"
+sleep 4
+if test "$(akeys)" = auth/127.0.0.1:9004; then ok "auth: keepalive works with the token"; else bad "auth: keepalive works with the token" "$(akeys)"; fi
+kill -TERM "$K4" "$K5" "$AW"
+wait "$K4" "$K5" "$AW" 2>/dev/null
+if [ -z "$(akeys)" ]; then ok "auth: deregistered with the token"; else bad "auth: deregistered with the token" "$(akeys)"; fi
+expect_grep "auth: the watch saw the DELETE" "DELETE auth 127.0.0.1:9004" "$(cat "$TMP/awatch.out")"
+
+if [ -n "${VERBOSE:-}" ]; then
+    for f in k1 k2 k3 watch; do echo "--- $f"; cat "$TMP/$f.out"; done
+fi
+
+# ---------------- Consul ----------------
+if ! command -v consul >/dev/null 2>&1; then
+    echo "SKIP consul is not installed: Consul is covered by the unit tests (tests/unit/test_registry.c)"
+else
+    HP=$(free_port)
+    consul agent -dev -bind 127.0.0.1 -client 127.0.0.1 -http-port "$HP" -dns-port -1 \
+        -grpc-port "$(free_port)" -serf-lan-port "$(free_port)" -serf-wan-port "$(free_port)" \
+        -server-port "$(free_port)" >"$TMP/consul.log" 2>&1 &
+    CPID=$!
+    PIDS="$PIDS $CPID"
+    if wait_for 20 curl -sf "http://127.0.0.1:$HP/v1/status/leader"; then
+        "$PROBE" keep "consul://127.0.0.1:$HP?check=ttl" calc 127.0.0.1:9101 json 3 >"$TMP/c1.out" 2>&1 &
+        C1=$!
+        PIDS="$PIDS $C1"
+        if wait_for 10 sh -c "curl -sf 'http://127.0.0.1:$HP/v1/health/service/calc?passing' | grep -q 9101"; then
+            ok "consul: registered with a passing TTL check"
+        else bad "consul: registered with a passing TTL check" "$(cat "$TMP/c1.out")"; fi
+        kill -TERM "$C1"
+        wait "$C1" 2>/dev/null
+        out=$(curl -s "http://127.0.0.1:$HP/v1/health/service/calc")
+        expect_eq "consul: deregistered on SIGTERM" "[]" "$out"
+    else
+        bad "start consul agent -dev" "$(tail -n 20 "$TMP/consul.log")"
+    fi
+fi
+
+summary

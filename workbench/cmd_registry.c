@@ -1,0 +1,206 @@
+/* cmd_registry.c -- `workbench registry URL [NAME]`: what a service registry holds, and its changes. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "buf.h"
+#include "commands.h"
+#include "registry.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: workbench registry URL [NAME] [--watch] [--token T] [--user U:P]\n"
+            "Lists the instances registered in a service registry, one line each with its\n"
+            "address and protocol; with --watch, then prints every change as it happens.\n\n"
+            "  URL   etcd://HOST:PORT[,HOST:PORT...]   etcd v3 (keys NAME/HOST:PORT on leases)\n"
+            "        consul://HOST:PORT                 a Consul agent\n"
+            "  NAME  the service; every service when left out\n\n"
+            "Options:\n"
+            "  -w, --watch      keep printing changes, time-stamped, until interrupted\n"
+            "      --token T    Consul ACL token (X-Consul-Token)\n"
+            "      --user U:P   etcd user and password\n\n"
+            "etcd lines show the lease each key hangs on and the seconds it has left; Consul\n"
+            "lines show the health check status (critical instances are listed too).\n\n"
+            "Examples:\n"
+            "  workbench registry etcd://127.0.0.1:2379 arith --watch\n"
+            "  etcdctl get --prefix arith     (the same keys, as etcd shows them)\n\n"
+            "Exit status: 0 ok; 2 bad usage; 3 the registry could not be reached (or\n"
+            "refused the request, e.g. wrong credentials).\n");
+}
+
+static void stamp(char *out, size_t n)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    localtime_r(&tv.tv_sec, &tm);
+    snprintf(out, n, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000));
+}
+
+static void print_instance(registry *r, const registry_instance *in)
+{
+    printf("%-20s %-24s protocol=%s", in->service, in->addr, in->protocol[0] ? in->protocol : "?");
+    if (registry_get_kind(r) == REGISTRY_ETCD) {
+        int64_t ttl = -1;
+        char err[256];
+        if (in->lease == 0)
+            printf("  lease=none");
+        else if (registry_lease_ttl(r, in->lease, &ttl, err, sizeof err) == 0 && ttl >= 0)
+            printf("  lease=%" PRIx64 " ttl=%" PRId64 "s", (uint64_t)in->lease, ttl);
+        else
+            printf("  lease=%" PRIx64 " (expired)", (uint64_t)in->lease);
+    } else {
+        printf("  check=%s", in->status);
+    }
+    putchar('\n');
+}
+
+/* Lists one service (or, for etcd, all); returns 0 or -1 with err. */
+static int list(registry *r, const char *name, int64_t *revision, size_t *count, char *err, size_t errlen)
+{
+    registry_instance *in;
+    size_t n;
+    if (registry_list(r, name, &in, &n, revision, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        print_instance(r, &in[i]);
+    *count += n;
+    free(in);
+    return 0;
+}
+
+static int watch(registry *r, const char *name, int64_t revision)
+{
+    char err[512], ts[32];
+    registry_watch *w = registry_watch_start(r, name, revision, err, sizeof err);
+    if (!w) {
+        fprintf(stderr, "workbench registry: %s\n", err);
+        return EXIT_FAILED;
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    stamp(ts, sizeof ts);
+    printf("%s watching %s (Ctrl-C stops)\n", ts, name ? name : "every service");
+    fflush(stdout);
+    registry_event ev;
+    while (!interrupted) {
+        int rc = registry_watch_next(w, &ev, 200);
+        if (rc < 0)
+            break;
+        if (rc == 0)
+            continue;
+        stamp(ts, sizeof ts);
+        switch (ev.type) {
+        case REGISTRY_EV_PUT:
+            printf("%s PUT    %-20s %-24s protocol=%s\n", ts, ev.inst.service, ev.inst.addr,
+                   ev.inst.protocol[0] ? ev.inst.protocol : "?");
+            break;
+        case REGISTRY_EV_DELETE:
+            printf("%s DELETE %-20s %s\n", ts, ev.inst.service, ev.inst.addr);
+            break;
+        case REGISTRY_EV_ERROR: printf("%s registry unreachable: %s (retrying)\n", ts, ev.msg); break;
+        case REGISTRY_EV_RESUMED: printf("%s watching again\n", ts); break;
+        }
+        fflush(stdout);
+    }
+    registry_watch_free(w);
+    return EXIT_OK;
+}
+
+int cmd_registry(int argc, char **argv)
+{
+    static const struct option opts[] = {{"watch", no_argument, NULL, 'w'},
+                                         {"token", required_argument, NULL, 't'},
+                                         {"user", required_argument, NULL, 'u'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    bool want_watch = false;
+    registry_auth auth = {NULL, NULL};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "wh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'w': want_watch = true; break;
+        case 't': auth.token = optarg; break;
+        case 'u': auth.user = optarg; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    int rest = argc - optind;
+    if (rest < 1 || rest > 2) {
+        fprintf(stderr, "workbench registry: expected URL [NAME]\n\n");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *url = argv[optind], *name = rest == 2 ? argv[optind + 1] : NULL;
+    if (name && (!*name || strchr(name, '/'))) {
+        fprintf(stderr, "workbench registry: NAME must be non-empty and without '/'\n");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    registry *r = registry_new(url, &auth, err, sizeof err);
+    if (!r) {
+        fprintf(stderr, "workbench registry: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (registry_get_kind(r) == REGISTRY_NONE) {
+        fprintf(stderr, "workbench registry: URL none: there is no registry to list\n");
+        registry_free(r);
+        return EXIT_USAGE;
+    }
+    registry_set_passing_only(r, false);
+    int64_t revision = 0;
+    size_t count = 0;
+    int rc = 0;
+    if (registry_get_kind(r) == REGISTRY_CONSUL && !name) {
+        buf names;
+        buf_init(&names, REGISTRY_MAX_RESPONSE);
+        rc = registry_services(r, &names, err, sizeof err);
+        if (rc == 0 && buf_putc(&names, 0) == 0) {
+            char *save = NULL;
+            for (char *s = strtok_r((char *)buf_data(&names), "\n", &save); s && rc == 0;
+                 s = strtok_r(NULL, "\n", &save))
+                rc = list(r, s, NULL, &count, err, sizeof err);
+        }
+        buf_done(&names);
+    } else {
+        rc = list(r, name, &revision, &count, err, sizeof err);
+    }
+    if (rc < 0) {
+        bool answered = strncmp(err, "etcd:", 5) == 0 || strncmp(err, "consul:", 7) == 0;
+        fprintf(stderr, "workbench registry: %s\n%s", err,
+                answered ? "" : "  (is the registry running? check the address in the URL)\n");
+        registry_free(r);
+        return EXIT_FAILED;
+    }
+    if (count == 0)
+        fprintf(stderr, "(no instances%s%s)\n", name ? " of " : "", name ? name : "");
+    fflush(stdout);
+    int ret = EXIT_OK;
+    if (want_watch) {
+        if (registry_get_kind(r) == REGISTRY_CONSUL && !name) {
+            fprintf(stderr, "workbench registry: with Consul, --watch needs a NAME\n");
+            ret = EXIT_USAGE;
+        } else {
+            ret = watch(r, name, revision);
+        }
+    }
+    registry_free(r);
+    return ret;
+}
