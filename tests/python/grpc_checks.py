@@ -15,6 +15,7 @@ import threading
 import time
 
 import grpc
+from pbwire import fields, ld
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 RESULTS = []
@@ -176,52 +177,6 @@ def c_health(ch):
     first = next(call)
     check("health Watch of an unknown service says SERVICE_UNKNOWN", first.status == 3, repr(first))
     call.cancel()
-
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def ld(field, data):
-    if isinstance(data, str):
-        data = data.encode()
-    return varint(field << 3 | 2) + varint(len(data)) + data
-
-
-def fields(data):
-    """(number, wire type, value) for each field of an encoded message."""
-    i, out = 0, []
-    while i < len(data):
-        key, i = read_varint(data, i)
-        num, wt = key >> 3, key & 7
-        if wt == 0:
-            v, i = read_varint(data, i)
-        elif wt == 2:
-            n, i = read_varint(data, i)
-            v, i = data[i:i + n], i + n
-        else:
-            raise ValueError("wire type %d" % wt)
-        out.append((num, wt, v))
-    return out
-
-
-def read_varint(data, i):
-    n = s = 0
-    while True:
-        b = data[i]
-        i += 1
-        n |= (b & 0x7F) << s
-        s += 7
-        if not b & 0x80:
-            return n, i
 
 
 def c_reflection(ch):

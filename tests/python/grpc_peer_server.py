@@ -9,55 +9,12 @@ import sys
 from concurrent import futures
 
 import grpc
-
-
-def read_varint(b, i):
-    shift = value = 0
-    while True:
-        c = b[i]
-        i += 1
-        value |= (c & 0x7F) << shift
-        shift += 7
-        if not c & 0x80:
-            return value, i
-
-
-def fields(b):
-    """Yields (number, value) for varint and length-delimited fields."""
-    i = 0
-    while i < len(b):
-        key, i = read_varint(b, i)
-        num, wire = key >> 3, key & 7
-        if wire == 0:
-            v, i = read_varint(b, i)
-        elif wire == 2:
-            n, i = read_varint(b, i)
-            v, i = b[i:i + n], i + n
-        else:
-            raise ValueError("unexpected wire type %d" % wire)
-        yield num, v
-
-
-def varint(v):
-    v &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        c = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(c | 0x80)
-        else:
-            out.append(c)
-            return bytes(out)
-
-
-def int64(v):
-    return v - (1 << 64) if v >= 1 << 63 else v
+from pbwire import fields, int64, varint
 
 
 def say_hello(request, context):
     name = b""
-    for num, v in fields(request):
+    for num, _, v in fields(request):
         if num == 1:
             name = v
     msg = b"Hello " + name
@@ -66,7 +23,7 @@ def say_hello(request, context):
 
 def args(request):
     a = b = 0
-    for num, v in fields(request):
+    for num, _, v in fields(request):
         if num == 1:
             a = int64(v)
         elif num == 2:
