@@ -75,10 +75,11 @@ port_of() { echo "${1##*:}"; }
 nc_send() { timeout 5 nc -q 2 "$(host_of "$1")" "$(port_of "$1")"; }
 
 # build_go NAME: builds tests/go/NAME with Debian's Go, offline: the standard library,
-# and grpc-go from Debian's golang-google-grpc-dev (under /usr/share/gocode).
+# grpc-go from Debian's golang-google-grpc-dev (under /usr/share/gocode), and the
+# messages of proto/ in tests/go/gopath/src/workbench/pb.
 build_go() {
     mkdir -p "$ROOT/build/go"
-    (cd "$ROOT/tests/go/$1" && GO111MODULE=off GOPATH="$ROOT/build/gopath:/usr/share/gocode" \
+    (cd "$ROOT/tests/go/$1" && GO111MODULE=off GOPATH="$ROOT/build/gopath:$ROOT/tests/go/gopath:/usr/share/gocode" \
         GOCACHE="$ROOT/build/go-cache" go build -o "$ROOT/build/go/$1" .)
 }
 

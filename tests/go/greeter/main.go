@@ -2,8 +2,8 @@
 // examples), built offline from Debian's golang-google-grpc-dev. The tests call it with
 // the workbench's client and the benchmark compares our grpc-server with it.
 //
-// Debian ships grpc-go without its examples, so the two helloworld messages are
-// declared here by hand, with the struct tags protoc-gen-go would have written.
+// Debian ships grpc-go without its examples, so the helloworld messages come from
+// tests/go/gopath/src/workbench/pb, declared by hand.
 package main
 
 import (
@@ -13,39 +13,23 @@ import (
 	"net"
 	"os"
 
-	"github.com/golang/protobuf/proto"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/reflection"
+	"workbench/pb"
 )
 
-type HelloRequest struct {
-	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-}
-
-func (m *HelloRequest) Reset()         { *m = HelloRequest{} }
-func (m *HelloRequest) String() string { return proto.CompactTextString(m) }
-func (*HelloRequest) ProtoMessage()    {}
-
-type HelloReply struct {
-	Message string `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
-}
-
-func (m *HelloReply) Reset()         { *m = HelloReply{} }
-func (m *HelloReply) String() string { return proto.CompactTextString(m) }
-func (*HelloReply) ProtoMessage()    {}
-
 type GreeterServer interface {
-	SayHello(context.Context, *HelloRequest) (*HelloReply, error)
+	SayHello(context.Context, *pb.HelloRequest) (*pb.HelloReply, error)
 }
 
 type server struct{}
 
-func (server) SayHello(ctx context.Context, in *HelloRequest) (*HelloReply, error) {
-	return &HelloReply{Message: "Hello " + in.Name}, nil
+func (server) SayHello(ctx context.Context, in *pb.HelloRequest) (*pb.HelloReply, error) {
+	return &pb.HelloReply{Message: "Hello " + in.Name}, nil
 }
 
 func sayHelloHandler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(HelloRequest)
+	in := new(pb.HelloRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}

@@ -14,73 +14,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/golang/protobuf/proto"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+	"workbench/pb"
 )
-
-// The messages, written the way protoc-gen-go (golang/protobuf 1.3) writes them; Debian
-// ships grpc-go without the examples' generated helloworld package.
-type HelloRequest struct {
-	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-}
-
-func (m *HelloRequest) Reset()         { *m = HelloRequest{} }
-func (m *HelloRequest) String() string { return proto.CompactTextString(m) }
-func (*HelloRequest) ProtoMessage()    {}
-
-type HelloReply struct {
-	Message string `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
-}
-
-func (m *HelloReply) Reset()         { *m = HelloReply{} }
-func (m *HelloReply) String() string { return proto.CompactTextString(m) }
-func (*HelloReply) ProtoMessage()    {}
-
-type Args struct {
-	A int64 `protobuf:"varint,1,opt,name=A,proto3" json:"A,omitempty"`
-	B int64 `protobuf:"varint,2,opt,name=B,proto3" json:"B,omitempty"`
-}
-
-func (m *Args) Reset()         { *m = Args{} }
-func (m *Args) String() string { return proto.CompactTextString(m) }
-func (*Args) ProtoMessage()    {}
-
-type Product struct {
-	Value int64 `protobuf:"varint,1,opt,name=value,proto3" json:"value,omitempty"`
-}
-
-func (m *Product) Reset()         { *m = Product{} }
-func (m *Product) String() string { return proto.CompactTextString(m) }
-func (*Product) ProtoMessage()    {}
-
-type Quotient struct {
-	Quo int64 `protobuf:"varint,1,opt,name=Quo,proto3" json:"Quo,omitempty"`
-	Rem int64 `protobuf:"varint,2,opt,name=Rem,proto3" json:"Rem,omitempty"`
-}
-
-func (m *Quotient) Reset()         { *m = Quotient{} }
-func (m *Quotient) String() string { return proto.CompactTextString(m) }
-func (*Quotient) ProtoMessage()    {}
-
-type CountRequest struct {
-	To         int64 `protobuf:"varint,1,opt,name=to,proto3" json:"to,omitempty"`
-	IntervalMs int32 `protobuf:"varint,2,opt,name=interval_ms,json=intervalMs,proto3" json:"interval_ms,omitempty"`
-}
-
-func (m *CountRequest) Reset()         { *m = CountRequest{} }
-func (m *CountRequest) String() string { return proto.CompactTextString(m) }
-func (*CountRequest) ProtoMessage()    {}
-
-type Number struct {
-	Value int64 `protobuf:"varint,1,opt,name=value,proto3" json:"value,omitempty"`
-}
-
-func (m *Number) Reset()         { *m = Number{} }
-func (m *Number) String() string { return proto.CompactTextString(m) }
-func (*Number) ProtoMessage()    {}
 
 var failed int
 
@@ -105,33 +44,33 @@ func main() {
 	}
 	defer conn.Close()
 
-	var hr HelloReply
-	err = conn.Invoke(ctx, "/helloworld.Greeter/SayHello", &HelloRequest{Name: "world"}, &hr)
+	var hr pb.HelloReply
+	err = conn.Invoke(ctx, "/helloworld.Greeter/SayHello", &pb.HelloRequest{Name: "world"}, &hr)
 	check("SayHello world", err == nil && hr.Message == "Hello world", "%v %q", err, hr.Message)
 
-	var p Product
-	err = conn.Invoke(ctx, "/arith.Arith/Multiply", &Args{A: 7, B: 8}, &p)
+	var p pb.Product
+	err = conn.Invoke(ctx, "/arith.Arith/Multiply", &pb.Args{A: 7, B: 8}, &p)
 	check("Multiply 7*8", err == nil && p.Value == 56, "%v %v", err, p.Value)
-	var q Quotient
-	err = conn.Invoke(ctx, "/arith.Arith/Divide", &Args{A: 1, B: 0}, &q)
+	var q pb.Quotient
+	err = conn.Invoke(ctx, "/arith.Arith/Divide", &pb.Args{A: 1, B: 0}, &q)
 	st, _ := status.FromError(err)
 	check("Divide by zero is INVALID_ARGUMENT", st.Code() == codes.InvalidArgument && st.Message() == "divide by zero",
 		"%v", err)
 
-	err = conn.Invoke(ctx, "/helloworld.Greeter/Nope", &HelloRequest{}, &hr)
+	err = conn.Invoke(ctx, "/helloworld.Greeter/Nope", &pb.HelloRequest{}, &hr)
 	check("unknown method is UNIMPLEMENTED", status.Code(err) == codes.Unimplemented, "%v", err)
 
 	desc := &grpc.StreamDesc{StreamName: "Count", ServerStreams: true}
 	cs, err := conn.NewStream(ctx, desc, "/tally.Tally/Count")
 	var got []int64
 	if err == nil {
-		err = cs.SendMsg(&CountRequest{To: 10})
+		err = cs.SendMsg(&pb.CountRequest{To: 10})
 	}
 	if err == nil {
 		err = cs.CloseSend()
 	}
 	for err == nil {
-		var n Number
+		var n pb.Number
 		if err = cs.RecvMsg(&n); err == nil {
 			got = append(got, n.Value)
 		}
@@ -141,10 +80,10 @@ func main() {
 	short, cancel2 := context.WithTimeout(ctx, 300*time.Millisecond)
 	cs, err = conn.NewStream(short, desc, "/tally.Tally/Count")
 	if err == nil {
-		err = cs.SendMsg(&CountRequest{To: 100, IntervalMs: 100})
+		err = cs.SendMsg(&pb.CountRequest{To: 100, IntervalMs: 100})
 	}
 	for err == nil {
-		var n Number
+		var n pb.Number
 		err = cs.RecvMsg(&n)
 	}
 	cancel2()
@@ -164,9 +103,9 @@ func main() {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			var r HelloReply
+			var r pb.HelloReply
 			name := fmt.Sprintf("caller %d %s", i, strings.Repeat("x", i))
-			err := conn.Invoke(ctx, "/helloworld.Greeter/SayHello", &HelloRequest{Name: name}, &r)
+			err := conn.Invoke(ctx, "/helloworld.Greeter/SayHello", &pb.HelloRequest{Name: name}, &r)
 			if err != nil || r.Message != "Hello "+name {
 				mu.Lock()
 				bad++
