@@ -99,10 +99,7 @@ expect_grep "bad frames are logged" "error: HTTP/2:" "$errs"
 # grpc-go's own helloworld client (Debian's golang-google-grpc-dev, GOPATH mode, offline)
 GOPATH_GRPC=/usr/share/gocode
 if [ -d "$GOPATH_GRPC/src/google.golang.org/grpc" ] && command -v go >/dev/null; then
-    mkdir -p "$ROOT/build/go"
-    if (cd "$ROOT/tests/go/grpcclient" && GO111MODULE=off GOPATH="$GOPATH_GRPC" \
-        GOCACHE="$ROOT/build/go-cache" GOPROXY=off go build -o "$ROOT/build/go/grpcclient" .) \
-        >"$TMP/gobuild.log" 2>&1; then
+    if build_go grpcclient >"$TMP/gobuild.log" 2>&1; then
         out=$("$ROOT/build/go/grpcclient" -addr "$G" 2>&1)
         expect_grep "grpc-go client: all checks" "all checks passed" "$out"
     else
