@@ -10,6 +10,7 @@
 
 #include "balancer.h"
 #include "commands.h"
+#include "consulproc.h"
 #include "etcdproc.h"
 #include "jsonval.h"
 #include "loop.h"
@@ -29,8 +30,9 @@ static void usage(FILE *f)
             "instance's share of the calls, failures and latency percentiles.\n\n"
             "Options:\n"
             "      --registry URL  etcd://HOST:PORT, consul://HOST:PORT, or static (no registry:\n"
-            "                      the spawned instances are the list). Default: a private etcd\n"
-            "                      started for this run and removed after\n"
+            "                      the spawned instances are the list), or consul-dev (a private\n"
+            "                      `consul agent -dev`, when consul is installed). Default: a\n"
+            "                      private etcd started for this run and removed after\n"
             "      --spawn N       start N instances of the codec's server, registered in it\n"
             "      --ttl S         their lease/check TTL (default 5)\n"
             "      --kill-after S  signal the first spawned instance S seconds in, and print the\n"
@@ -148,7 +150,8 @@ int cmd_load(int argc, char **argv)
 
     int rc = EXIT_FAILED;
     etcdproc etcd = {0};
-    bool own_etcd = false, is_static = reg_url && strcmp(reg_url, "static") == 0;
+    consulproc consul = {0};
+    bool own_etcd = false, own_consul = false, is_static = reg_url && strcmp(reg_url, "static") == 0;
     supervisor *sup = NULL;
     registry *reg = NULL;
     registry_watch *watch = NULL;
@@ -160,10 +163,19 @@ int cmd_load(int argc, char **argv)
         }
         own_etcd = true;
         reg_url = etcd.url;
+    } else if (strcmp(reg_url, "consul-dev") == 0) {
+        if (consulproc_start(&consul, 15000, err, sizeof err) < 0) {
+            fprintf(stderr, "workbench load: %s\n", err);
+            goto done;
+        }
+        own_consul = true;
+        reg_url = consul.url;
     }
     sup = supervisor_new(is_static ? "none" : reg_url, service, ttl);
     if (own_etcd)
         supervisor_note(sup, 0, "started a private etcd at %s", etcd.client);
+    if (own_consul)
+        supervisor_note(sup, 0, "started a private consul agent -dev at %s", consul.http);
     for (int i = 0; i < nspawn; i++) {
         int id = supervisor_spawn(sup, proto, err, sizeof err);
         if (id < 0) {
@@ -362,6 +374,8 @@ done:
     supervisor_free(sup);
     if (own_etcd)
         etcdproc_stop(&etcd, true);
+    if (own_consul)
+        consulproc_stop(&consul);
     value_free(arg);
     return rc;
 }

@@ -89,6 +89,19 @@ done
 expect_eq "after SIGKILL of the workbench no child is left running" "" "$left"
 for k in $left; do kill -KILL "$k"; done
 
+# Consul, when a consul binary is installed (Debian 12 has none): the same experiment
+if command -v consul >/dev/null; then
+    out=$("$BIN/workbench" load --registry consul-dev --service cs --codec json --spawn 2 --rate 200 \
+        --duration 8 --kill-after 2 --ttl 2 2>&1)
+    expect_grep "consul: no call fails while retries are on" " 0 failed after retries" "$out"
+    expect_grep "consul: the check drops the killed instance" "registry dropped it: +" "$out"
+else
+    echo "SKIP consul is not installed (Debian 12 does not package it): the Consul failover run is skipped"
+    out=$("$BIN/workbench" load --registry consul-dev --service cs --codec json --rate 10 --duration 1 2>&1); rc=$?
+    expect_eq "load --registry consul-dev without consul fails clearly" "3" "$rc"
+    expect_grep "and says why" "consul is not installed" "$out"
+fi
+
 # 7. etcdctl sees exactly one key per live instance, each on a lease
 dir=$TMP/etcd
 cport=$((30000 + $$ % 10000)); pport=$((cport + 1))
