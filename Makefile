@@ -4,7 +4,7 @@
 CC      ?= gcc
 BUILD   ?= build
 BIN     ?= bin
-PKGS    := libcjson libprotobuf-c libnghttp2 libcurl
+PKGS    := libcjson libprotobuf-c libnghttp2 libcurl ncursesw
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
            -Ilib -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN)
@@ -27,7 +27,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 .SECONDARY:
-.PHONY: all deps test-deps run test unit integration fuzz fuzz-smoke bench sanitize clean
+.PHONY: all deps run-deps test-deps run test unit integration fuzz fuzz-smoke bench sanitize clean
 
 all: $(PROGRAMS)
 
@@ -68,7 +68,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS) -lcriterion
 
-run: deps
+run-deps:
+	@sh mk/deps.sh run
+
+run: run-deps
 	@$(MAKE) --no-print-directory all
 	@sh mk/run.sh $(BIN)
 

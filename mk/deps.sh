@@ -1,17 +1,21 @@
 #!/bin/sh
 # deps.sh -- install the Debian packages RPC Workbench needs, only those missing.
-# Usage: mk/deps.sh build|test   (build: libraries and tools to compile; test: also the real peers)
+# Usage: mk/deps.sh build|run|test
+#   build: libraries and tools to compile; run: also what the workbench runs (etcd, nc);
+#   test: also the real peers the tests talk to
 set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libcjson-dev
 libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libcriterion-dev"
+run_pkgs="etcd-server etcd-client netcat-openbsd"
 test_pkgs="golang-go netcat-openbsd clang libclang-rt-14-dev procps
 python3-grpcio golang-google-grpc-dev nghttp2-client tshark etcd-server etcd-client"
 
 case "${1:-build}" in
   build) want="$build_pkgs" ;;
-  test)  want="$build_pkgs $test_pkgs" ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  run)   want="$build_pkgs $run_pkgs" ;;
+  test)  want="$build_pkgs $run_pkgs $test_pkgs" ;;
+  *) echo "usage: $0 build|run|test" >&2; exit 2 ;;
 esac
 
 missing=""
