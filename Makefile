@@ -27,7 +27,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 .SECONDARY:
-.PHONY: all deps run-deps test-deps run test unit integration fuzz fuzz-smoke bench sanitize clean
+.PHONY: all deps run-deps test-deps run servers test unit integration fuzz fuzz-smoke bench sanitize clean
 
 all: $(PROGRAMS)
 
@@ -71,7 +71,12 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_A)
 run-deps:
 	@sh mk/deps.sh run
 
+# The workbench's full-screen UI; `make servers` starts the three sample servers instead.
 run: run-deps
+	@$(MAKE) --no-print-directory all
+	@$(BIN)/workbench
+
+servers: run-deps
 	@$(MAKE) --no-print-directory all
 	@sh mk/run.sh $(BIN)
 

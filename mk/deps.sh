@@ -9,7 +9,7 @@ build_pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libcjso
 libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libcriterion-dev"
 run_pkgs="etcd-server etcd-client netcat-openbsd"
 test_pkgs="golang-go netcat-openbsd clang libclang-rt-14-dev procps
-python3-grpcio golang-google-grpc-dev nghttp2-client tshark etcd-server etcd-client"
+python3-grpcio golang-google-grpc-dev nghttp2-client tshark tmux"
 
 case "${1:-build}" in
   build) want="$build_pkgs" ;;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh -- what `make run` starts: the sample servers, and how to call them.
+# run.sh -- what `make servers` starts: the sample servers, and how to call them.
 # Each server gets its default port when it is free, or a free port otherwise.
 # Ctrl-C stops them all.
 set -u

@@ -15,13 +15,15 @@ static const command commands[] = {
     {"explain", cmd_explain, "explain gob|json|grpc [FILE]    explain captured bytes"},
     {"load", cmd_load, "load --service NAME --codec C ... calls at a rate through the balancer"},
     {"registry", cmd_registry, "registry URL [NAME] [--watch]   list (and follow) a registry's entries"},
+    {"tui", cmd_tui, "tui                              the full-screen workbench (also: no command)"},
     {"compare", cmd_compare, "compare METHOD ARGS             the same call in every encoding, side by side"},
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: workbench COMMAND [ARGS...]\n"
+    fprintf(f, "Usage: workbench [COMMAND [ARGS...]]\n"
                "RPC Workbench: call real RPC servers and see every byte of every call.\n\n"
+               "Without a command it opens the full-screen workbench (workbench tui).\n\n"
                "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %s\n", commands[i].synopsis);
@@ -37,10 +39,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
+    if (argc < 2)
+        return cmd_tui(argc, argv);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return EXIT_OK;

@@ -1,0 +1,156 @@
+# test_tui.sh -- drives the real TUI in tmux through the failover story and reads the
+# screen: two JSON-RPC servers registered in the TUI's private etcd, load on, one killed.
+# Needs tmux and etcd (Debian's etcd-server); the TUI starts its own etcd and servers.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${BIN:-$ROOT/bin}
+. "$ROOT/tests/integration/lib.sh"
+
+if ! command -v tmux >/dev/null; then
+    echo "SKIP tmux is not installed (make test installs it)"
+    summary
+    exit 0
+fi
+if ! command -v etcd >/dev/null; then
+    echo "SKIP etcd is not installed (make test installs etcd-server)"
+    summary
+    exit 0
+fi
+
+SOCK=wb-tui-test-$$
+tm() { tmux -L "$SOCK" "$@"; }
+trap 'tmux -L wb-tui-test-$$ kill-server 2>/dev/null; tmux -L wb-tui-test-$$-2 kill-server 2>/dev/null; cleanup' EXIT
+
+# The pane runs the TUI, then says whether the terminal settings came back and how it ended.
+cat >"$TMP/run.sh" <<EOF
+s=\$(stty -g)
+"$BIN/workbench"
+r=\$?
+[ "\$(stty -g)" = "\$s" ] && echo TTY-RESTORED
+echo TUI-EXITED \$r
+exec sleep 300
+EOF
+
+screen() { tm capture-pane -p -t tui; }
+# wait_for SECONDS EXTENDED-REGEX: until the screen matches (returns 1 on timeout)
+wait_for() {
+    n=$(($1 * 10))
+    while [ "$n" -gt 0 ]; do
+        screen | grep -qE -- "$2" && return 0
+        sleep 0.1
+        n=$((n - 1))
+    done
+    return 1
+}
+# wait_gone SECONDS EXTENDED-REGEX: until the screen no longer matches
+wait_gone() {
+    n=$(($1 * 10))
+    while [ "$n" -gt 0 ]; do
+        screen | grep -qE -- "$2" || return 0
+        sleep 0.1
+        n=$((n - 1))
+    done
+    return 1
+}
+key() { tm send-keys -t tui "$@"; sleep 0.2; }
+# share_of ID ADDR: the share (integer %) of instance #ID in the Traffic pane
+share_of() { screen | grep -E "#$1 +$2 " | grep -oE '[0-9]+\.[0-9]%' | head -n 1 | cut -d. -f1; }
+# left_running PID...: those still running (a zombie, state Z, is gone)
+left_running() {
+    for k in "$@"; do
+        st=$(awk '{print $3}' "/proc/$k/stat" 2>/dev/null)
+        [ -n "$st" ] && [ "$st" != Z ] && printf ' %s' "$k"
+    done
+}
+# start_tui: a pane of its own tmux server (SOCK); sets WB to the workbench's pid
+start_tui() {
+    tm new-session -d -x 100 -y 30 -s tui "sh $TMP/run.sh"
+    WB=""
+    i=0
+    while [ -z "$WB" ] && [ $i -lt 50 ]; do
+        pane=$(tm display -p -t tui '#{pane_pid}' 2>/dev/null)
+        [ -n "$pane" ] && WB=$(pgrep -P "$pane" workbench)
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if [ -z "$WB" ]; then
+        bad "the TUI starts in tmux" "$(screen 2>&1)"
+        summary
+        exit 1
+    fi
+}
+
+# 1. The failover story
+start_tui
+if wait_for 15 'watch live'; then ok "the TUI starts its private etcd and watches it"; else
+    bad "the TUI starts its private etcd and watches it" "$(screen)"; fi
+key j
+wait_for 5 '1 +json +127\.0\.0\.1:[0-9]+ +[0-9]+ running' || true
+key j
+row_re='json +127\.0\.0\.1:[0-9]+ +[0-9]+ running +registered'
+n=0
+for i in $(seq 80); do
+    n=$(screen | grep -cE "$row_re")
+    [ "$n" = 2 ] && break
+    sleep 0.1
+done
+expect_eq "two JSON-RPC servers spawned and shown as registered" "2" "$n"
+A1=$(screen | grep -E '[ >▶]1 +json ' | grep -oE '127\.0\.0\.1:[0-9]+' | head -n 1)
+A2=$(screen | grep -E '[ >▶]2 +json ' | grep -oE '127\.0\.0\.1:[0-9]+' | head -n 1)
+expect_grep "the Registry pane lists both etcd keys" "workbench/$A2" "$(screen | grep "workbench/$A1")
+$(screen | grep "workbench/$A2")"
+KIDS=$(pgrep -P "$WB" | tr '\n' ' ')
+expect_eq "the TUI has its etcd and two servers as children" "3" "$(echo $KIDS | wc -w | tr -d ' ')"
+
+key l
+wait_for 5 'load ON' || true
+sleep 2.5
+s1=$(share_of 1 "$A1"); s2=$(share_of 2 "$A2")
+if [ -n "$s1" ] && [ -n "$s2" ] && [ "$s1" -ge 35 ] && [ "$s1" -le 65 ] && [ "$s2" -ge 35 ] && [ "$s2" -le 65 ]; then
+    ok "the load spreads calls round robin ($s1% / $s2% over the last second)"
+else
+    bad "the load spreads calls round robin" "$(screen)"
+fi
+
+key Up
+key k
+if wait_for 3 '1 +json +127\.0\.0\.1:[0-9]+ +- +killed'; then ok "the killed instance shows killed"; else
+    bad "the killed instance shows killed" "$(screen)"; fi
+t0=$(date +%s)
+if wait_gone 9 "workbench/$A1"; then
+    ok "its registry entry disappears when the lease expires ($(($(date +%s) - t0)) s, TTL 5 s)"
+else
+    bad "its registry entry disappears within the TTL and a little" "$(screen)"
+fi
+expect_grep "the Registry pane keeps the survivor" "workbench/$A2" "$(screen)"
+expect_grep "the timeline shows the removal" "registry: $A1 removed" "$(screen)"
+sleep 1.2
+s1=$(share_of 1 "$A1"); s2=$(share_of 2 "$A2")
+if [ "${s1:-x}" = 0 ] && [ -n "$s2" ] && [ "$s2" -ge 99 ]; then
+    ok "the survivor takes every call ($s2%; the killed one $s1%)"
+else
+    bad "the survivor takes every call" "$(screen)"
+fi
+expect_grep "no call failed after retries" "failed 0 (" "$(screen)"
+
+key q
+if wait_for 15 'TUI-EXITED'; then ok "q quits"; else bad "q quits" "$(screen)"; fi
+expect_grep "q: exit status 0" "TUI-EXITED 0" "$(screen)"
+expect_grep "q: the terminal settings are restored" "TTY-RESTORED" "$(screen)"
+expect_eq "q: no server or etcd left running" "" "$(left_running $KIDS $WB)"
+
+# 2. SIGTERM from outside: the terminal is restored and the children are stopped too
+tm kill-server 2>/dev/null
+SOCK=wb-tui-test-$$-2
+start_tui
+wait_for 15 'watch live' || true
+key j
+wait_for 5 '1 +json +127\.0\.0\.1:[0-9]+ +[0-9]+ running' || true
+KIDS=$(pgrep -P "$WB" | tr '\n' ' ')
+kill -TERM "$WB"
+if wait_for 15 'TUI-EXITED'; then ok "SIGTERM ends the TUI"; else bad "SIGTERM ends the TUI" "$(screen)"; fi
+expect_grep "SIGTERM: the terminal settings are restored" "TTY-RESTORED" "$(screen)"
+expect_eq "SIGTERM: no server or etcd left running" "" "$(left_running $KIDS $WB)"
+tm kill-server 2>/dev/null
+
+summary

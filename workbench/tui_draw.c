@@ -1,0 +1,350 @@
+/* tui_draw.c -- the TUI's panes: Instances, Traffic, Registry, Timeline, title, status, help. */
+#include "tui_draw.h"
+
+#include <langinfo.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "loop.h"
+
+enum { PAIR_TITLE = 1, PAIR_RUN, PAIR_PAUSE, PAIR_BAD, PAIR_STOP, PAIR_HEAD, PAIR_BAR };
+
+static attr_t attr(const tui_screen *s, int pair, attr_t mono)
+{
+    return s->color ? (attr_t)COLOR_PAIR(pair) : mono;
+}
+
+/* Writes formatted text at y,x cut to width display columns (UTF-8 aware). */
+static void put(WINDOW *w, int y, int x, int width, attr_t a, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static void put(WINDOW *w, int y, int x, int width, attr_t a, const char *fmt, ...)
+{
+    if (width <= 0)
+        return;
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    wchar_t wide[1024];
+    size_t n = mbstowcs(wide, text, sizeof wide / sizeof wide[0] - 1);
+    wattron(w, a);
+    if (n == (size_t)-1) {
+        mvwaddnstr(w, y, x, text, width);
+    } else {
+        int cols = 0;
+        size_t k = 0;
+        for (; k < n; k++) {
+            int cw = wcwidth(wide[k]);
+            if (cw < 0)
+                wide[k] = L'?', cw = 1;
+            if (cols + cw > width)
+                break;
+            cols += cw;
+        }
+        mvwaddnwstr(w, y, x, wide, (int)k);
+    }
+    wattroff(w, a);
+}
+
+static const char *short_proto(rpc_proto p)
+{
+    return p == PROTO_GOB ? "gob" : p == PROTO_GRPC ? "grpc" : "json";
+}
+
+static attr_t state_attr(const tui_screen *s, inst_state st)
+{
+    switch (st) {
+    case INST_RUNNING: return attr(s, PAIR_RUN, A_NORMAL);
+    case INST_PAUSED: return attr(s, PAIR_PAUSE, A_BOLD);
+    case INST_KILLED: return attr(s, PAIR_BAD, A_BOLD);
+    default: return attr(s, PAIR_STOP, A_DIM);
+    }
+}
+
+static void frame(tui_screen *s, WINDOW *w, const char *title)
+{
+    werase(w);
+    box(w, 0, 0);
+    put(w, 0, 2, getmaxx(w) - 4, attr(s, PAIR_HEAD, A_BOLD), " %s ", title);
+}
+
+static int id_of_addr(const supervisor *sup, const char *addr)
+{
+    size_t n;
+    const instance *in = supervisor_instances(sup, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(in[i].addr, addr) == 0)
+            return in[i].id;
+    return 0;
+}
+
+static void draw_title(tui_screen *s, const tui_view *v)
+{
+    WINDOW *w = s->title;
+    int cols = getmaxx(w);
+    werase(w);
+    wbkgd(w, attr(s, PAIR_TITLE, A_REVERSE));
+    put(w, 0, 0, cols, A_BOLD, " RPC Workbench");
+    int x = 15;
+    put(w, 0, x, cols - x, A_NORMAL, " · service %s · %s", v->service, v->registry);
+    if (v->message[0]) {
+        int len = (int)strlen(v->message);
+        int mx = cols - len - 1 > cols / 2 ? cols - len - 1 : cols / 2;
+        put(w, 0, mx, cols - mx, A_BOLD, " %s", v->message);
+    }
+    wnoutrefresh(w);
+}
+
+static void draw_instances(tui_screen *s, const tui_view *v)
+{
+    WINDOW *w = s->inst;
+    frame(s, w, "Instances");
+    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 3;
+    enum { X_STATE = 42, X_REG = 51, X_CALLS = 62 };
+    put(w, 1, 1, inner, attr(s, PAIR_HEAD, A_BOLD), " %-3s %-5s %-21s %7s %-8s %-10s %9s %6s", "#",
+        "proto", "address", "pid", "state", "registry", "calls", "errors");
+    size_t n;
+    const instance *in = supervisor_instances(v->sup, &n);
+    if (n == 0) {
+        put(w, 2, 2, inner - 1, A_DIM, "no servers yet: press j (JSON-RPC), b (gob) or c (gRPC)");
+        wnoutrefresh(w);
+        return;
+    }
+    int first = 0;
+    if (v->selected >= rows)
+        first = v->selected - rows + 1;
+    for (int r = 0; r < rows && first + r < (int)n; r++) {
+        const instance *it = &in[first + r];
+        bool sel = first + r == v->selected;
+        bool listed = tui_model_find_reg(v->m, it->addr) >= 0;
+        uint64_t ok, failed;
+        tui_model_addr_counts(v->m, it->addr, &ok, &failed);
+        char pid[16] = "-";
+        if (it->pid > 0)
+            snprintf(pid, sizeof pid, "%d", (int)it->pid);
+        attr_t base = sel ? A_REVERSE : A_NORMAL;
+        if (sel)
+            mvwchgat(w, 2 + r, 1, inner, A_REVERSE, 0, NULL);
+        put(w, 2 + r, 1, inner, base, "%s%-3d %-5s %-21s %7s ", sel ? (s->utf8 ? "▶" : ">") : " ", it->id,
+            short_proto(it->proto), it->addr, pid);
+        put(w, 2 + r, X_STATE, inner + 1 - X_STATE, base | state_attr(s, it->state), "%-8s",
+            supervisor_state_name(it->state));
+        put(w, 2 + r, X_REG, inner + 1 - X_REG, base | (listed ? attr(s, PAIR_RUN, A_NORMAL) : A_DIM),
+            "%-10s", listed ? "registered" : "-");
+        put(w, 2 + r, X_CALLS, inner + 1 - X_CALLS, base, "%9llu %6llu", (unsigned long long)ok,
+            (unsigned long long)failed);
+    }
+    wnoutrefresh(w);
+}
+
+static void draw_traffic(tui_screen *s, const tui_view *v)
+{
+    WINDOW *w = s->traffic;
+    frame(s, w, "Traffic");
+    const tui_traffic *t = &v->m->traffic;
+    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 4;
+    put(w, 1, 2, inner - 1, t->on ? attr(s, PAIR_RUN, A_BOLD) | A_BOLD : A_DIM, "load %s", t->on ? "ON " : "off");
+    put(w, 1, 11, inner - 10, A_NORMAL, "%s at %d/s   now %.1f calls/s", v->load_desc, t->rate, t->calls_s);
+    put(w, 2, 2, inner - 1, t->failed ? attr(s, PAIR_BAD, A_BOLD) : A_NORMAL,
+        "failed %llu (%.1f/s)  retried %llu  server errors %llu  p50 %.3f ms  p99 %.3f ms",
+        (unsigned long long)t->failed, t->failed_s, (unsigned long long)t->retried,
+        (unsigned long long)t->remote_errors, t->p50_us / 1000.0, t->p99_us / 1000.0);
+    int barw = inner - 48;
+    if (barw < 4)
+        barw = 4;
+    for (int r = 0; r < rows && r < (int)t->nrows; r++) {
+        const tui_traffic_row *row = &t->rows[r];
+        int id = id_of_addr(v->sup, row->addr);
+        char label[16] = "";
+        if (id)
+            snprintf(label, sizeof label, "#%d", id);
+        put(w, 3 + r, 2, inner - 1, A_NORMAL, "%-3s %-21s", label, row->addr);
+        int fill = (int)(row->share * barw / 100.0 + 0.5);
+        char bar[1024];
+        size_t p = 0;
+        for (int k = 0; k < barw && p < sizeof bar - 4; k++) {
+            const char *g = k < fill ? (s->utf8 ? "█" : "#") : (s->utf8 ? "░" : ".");
+            size_t gl = strlen(g);
+            memcpy(bar + p, g, gl);
+            p += gl;
+        }
+        bar[p] = '\0';
+        put(w, 3 + r, 28, inner - 27, attr(s, PAIR_BAR, A_BOLD), "%s", bar);
+        put(w, 3 + r, 28 + barw, inner - 27 - barw, A_NORMAL, " %5.1f%% %8.1f/s", row->share, row->rate);
+    }
+    if (t->nrows == 0)
+        put(w, 3, 2, inner - 1, A_DIM, t->on ? "no registered instance to call yet" : "press l to start the load");
+    wnoutrefresh(w);
+}
+
+static void draw_registry(tui_screen *s, const tui_view *v)
+{
+    WINDOW *w = s->reg;
+    frame(s, w, "Registry");
+    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 3;
+    const tui_model *m = v->m;
+    put(w, 1, 1, inner, m->watch_ok ? A_NORMAL : attr(s, PAIR_BAD, A_BOLD), "%s  watch %s  %zu key(s)",
+        v->registry, m->watch_ok ? "live" : "unreachable", m->nreg);
+    uint64_t now = loop_now_ms();
+    for (int r = 0; r < rows && r < (int)m->nreg; r++) {
+        const registry_instance *ri = &m->reg[r].inst;
+        put(w, 2 + r, 1, inner, A_NORMAL, "%s/%s %-4s %3llus lease %llx", ri->service, ri->addr, ri->protocol,
+            (unsigned long long)((now - m->reg[r].since_ms) / 1000), (unsigned long long)ri->lease);
+    }
+    wnoutrefresh(w);
+}
+
+static void draw_timeline(tui_screen *s, const tui_view *v)
+{
+    WINDOW *w = s->timeline;
+    frame(s, w, "Timeline");
+    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 2;
+    size_t n;
+    const sup_event *ev = supervisor_timeline(v->sup, &n);
+    size_t first = n > (size_t)rows ? n - (size_t)rows : 0;
+    for (size_t i = first; i < n; i++) {
+        double d = ((double)ev[i].at_ms - (double)v->m->start_ms) / 1000.0;
+        const char *what = ev[i].what;
+        attr_t a = strstr(what, "SIGKILL") || strstr(what, "failed") || strstr(what, "unreachable")
+                       ? attr(s, PAIR_BAD, A_BOLD)
+                   : strstr(what, "registry") ? attr(s, PAIR_HEAD, A_NORMAL) : A_NORMAL;
+        put(w, 1 + (int)(i - first), 1, inner, a, "%+6.1fs %s", d, what);
+    }
+    wnoutrefresh(w);
+}
+
+static void draw_status(tui_screen *s, const tui_view *v)
+{
+    WINDOW *w = s->status;
+    int cols = getmaxx(w);
+    werase(w);
+    wbkgd(w, attr(s, PAIR_TITLE, A_REVERSE));
+    int total = 0, nbar = 0;
+    for (size_t i = 0; i < v->nkeys; i++)
+        if (v->keys[i].bar) {
+            int wd = (int)mbstowcs(NULL, v->keys[i].bar, 0);
+            total += wd > 0 ? wd : (int)strlen(v->keys[i].bar);
+            nbar++;
+        }
+    const char *sep = total + 2 * (nbar - 1) <= cols ? "  " : " ";
+    int x = 0;
+    for (size_t i = 0; i < v->nkeys && x < cols; i++) {
+        const char *b = v->keys[i].bar;
+        if (!b)
+            continue;
+        const char *sp = strchr(b, ' ');
+        int kl = sp ? (int)(sp - b) : (int)strlen(b);
+        char key[32];
+        snprintf(key, sizeof key, "%s%.*s", x ? sep : "", kl, b);
+        put(w, 0, x, cols - x, A_BOLD, "%s", key);
+        int kw = (int)mbstowcs(NULL, key, 0);
+        x += kw > 0 ? kw : (int)strlen(key);
+        if (sp) {
+            put(w, 0, x, cols - x, A_NORMAL, "%s", sp);
+            x += (int)strlen(sp);
+        }
+    }
+    wnoutrefresh(w);
+}
+
+static void draw_help(tui_screen *s, const tui_view *v)
+{
+    WINDOW *w = s->help;
+    frame(s, w, "Help — any key closes");
+    int inner = getmaxx(w) - 2, y = 2;
+    put(w, 1, 2, inner - 1, A_BOLD, "RPC Workbench: spawn servers, put load on them, kill them, watch the failover.");
+    for (size_t i = 0; i < v->nkeys && y < getmaxy(w) - 4; i++, y++) {
+        put(w, y, 4, 10, A_BOLD, "%s", v->keys[i].label);
+        put(w, y, 14, inner - 13, A_NORMAL, "%s", v->keys[i].help);
+    }
+    y++;
+    put(w, y++, 2, inner - 1, A_DIM, "Not there yet: the ':' command line, choosing the method and its arguments,");
+    put(w, y++, 2, inner - 1, A_DIM, "the Wire pane, switching or stopping the registry, the mouse.");
+    wnoutrefresh(w);
+}
+
+void tui_draw_init(tui_screen *s)
+{
+    const char *nc = getenv("NO_COLOR");
+    s->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    s->color = !(nc && nc[0]) && has_colors() && start_color() == OK;
+    if (!s->color)
+        return;
+    short bg = use_default_colors() == OK ? -1 : COLOR_BLACK;
+    init_pair(PAIR_TITLE, COLOR_BLACK, COLOR_CYAN);
+    init_pair(PAIR_RUN, COLOR_GREEN, bg);
+    init_pair(PAIR_PAUSE, COLOR_YELLOW, bg);
+    init_pair(PAIR_BAD, COLOR_RED, bg);
+    init_pair(PAIR_STOP, COLOR_MAGENTA, bg);
+    init_pair(PAIR_HEAD, COLOR_CYAN, bg);
+    init_pair(PAIR_BAR, COLOR_GREEN, bg);
+}
+
+void tui_draw_done(tui_screen *s)
+{
+    WINDOW **all[] = {&s->title, &s->inst, &s->traffic, &s->reg, &s->timeline, &s->status, &s->help};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (*all[i]) {
+            delwin(*all[i]);
+            *all[i] = NULL;
+        }
+}
+
+void tui_draw_layout(tui_screen *s, bool help)
+{
+    tui_draw_done(s);
+    int rows = LINES, cols = COLS;
+    s->small = rows < TUI_MIN_ROWS || cols < TUI_MIN_COLS;
+    if (help || s->small) {
+        s->help = newwin(rows, cols, 0, 0);
+        return;
+    }
+    int avail = rows - 2;
+    int ih = avail * 30 / 100 > 7 ? avail * 30 / 100 : 7;
+    int th = avail * 30 / 100 > 7 ? avail * 30 / 100 : 7;
+    int bh = avail - ih - th;
+    int rw = cols * 40 / 100;
+    s->title = newwin(1, cols, 0, 0);
+    s->inst = newwin(ih, cols, 1, 0);
+    s->traffic = newwin(th, cols, 1 + ih, 0);
+    s->reg = newwin(bh, rw, 1 + ih + th, 0);
+    s->timeline = newwin(bh, cols - rw, 1 + ih + th, rw);
+    s->status = newwin(1, cols, rows - 1, 0);
+}
+
+void tui_draw(tui_screen *s, const tui_view *v, int dirty)
+{
+    if (!dirty)
+        return;
+    if (dirty & DIRTY_LAYOUT) {
+        clearok(curscr, TRUE);
+        wnoutrefresh(stdscr); /* blank behind the panes, and untouched for getch */
+        dirty = DIRTY_ALL;
+    }
+    if (s->small && s->help) {
+        werase(s->help);
+        put(s->help, 0, 0, getmaxx(s->help), A_BOLD, "RPC Workbench needs %dx%d or more", TUI_MIN_COLS,
+            TUI_MIN_ROWS);
+        put(s->help, 1, 0, getmaxx(s->help), A_NORMAL, "(now %dx%d); q quits", COLS, LINES);
+        wnoutrefresh(s->help);
+    } else if (v->help) {
+        if (s->help)
+            draw_help(s, v);
+    } else if (s->title && s->inst && s->traffic && s->reg && s->timeline && s->status) {
+        if (dirty & DIRTY_STATUS)
+            draw_title(s, v), draw_status(s, v);
+        if (dirty & DIRTY_INSTANCES)
+            draw_instances(s, v);
+        if (dirty & DIRTY_TRAFFIC)
+            draw_traffic(s, v);
+        if (dirty & DIRTY_REGISTRY)
+            draw_registry(s, v);
+        if (dirty & DIRTY_TIMELINE)
+            draw_timeline(s, v);
+    }
+    doupdate();
+}

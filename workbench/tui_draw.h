@@ -1,0 +1,53 @@
+/* tui_draw.h -- draws the TUI's panes from the model with ncurses; knows nothing of keys
+ * or threads. Each pane is a window; only dirty panes are drawn, then one doupdate. */
+#ifndef WB_TUI_DRAW_H
+#define WB_TUI_DRAW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <curses.h>
+
+#include "supervisor.h"
+#include "tui_model.h"
+
+enum { TUI_MIN_COLS = 60, TUI_MIN_ROWS = 16 };
+
+/* One line of the help screen and, when bar is set, one hint of the status bar. */
+typedef struct tui_key_help {
+    const char *label; /* "j", "↑", "+" */
+    const char *bar;   /* status bar hint, e.g. "j/b/c spawn"; NULL: not in the bar */
+    const char *help;  /* help screen line */
+} tui_key_help;
+
+/* What drawing needs; the main loop fills it. */
+typedef struct tui_view {
+    const tui_model *m;
+    const supervisor *sup;
+    int selected;            /* index into the supervisor's instances, -1: none */
+    const char *message;     /* the result of the last action, "" for none */
+    const char *service;
+    const char *registry;    /* e.g. "etcd 127.0.0.1:2379" */
+    const char *load_desc;   /* e.g. "Arith.Multiply {\"A\":7,\"B\":8}" */
+    bool help;
+    const tui_key_help *keys;
+    size_t nkeys;
+} tui_view;
+
+typedef struct tui_screen {
+    WINDOW *title, *inst, *traffic, *reg, *timeline, *status, *help;
+    bool small; /* the terminal is below TUI_MIN_COLS x TUI_MIN_ROWS: help says so */
+    bool color, utf8;
+} tui_screen;
+
+/* Sets up colours (none when NO_COLOR is set or the terminal has none; default
+ * background when it can) after initscr. */
+void tui_draw_init(tui_screen *s);
+/* (Re)makes the windows for the terminal's current size. */
+void tui_draw_layout(tui_screen *s, bool help);
+/* Draws the panes named by dirty (DIRTY_*), then updates the terminal once. */
+void tui_draw(tui_screen *s, const tui_view *v, int dirty);
+/* Deletes the windows (not endwin). Accepts a zeroed screen. */
+void tui_draw_done(tui_screen *s);
+
+#endif
