@@ -4,7 +4,7 @@
 CC      ?= gcc
 BUILD   ?= build
 BIN     ?= bin
-PKGS    := libcjson libprotobuf-c libnghttp2 libcurl ncursesw
+PKGS    := libcjson libprotobuf-c libnghttp2 libcurl ncursesw readline
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
            -Ilib -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN)

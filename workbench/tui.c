@@ -18,6 +18,9 @@
 #include "loop.h"
 #include "registry.h"
 #include "supervisor.h"
+#include "services.h"
+#include "jsonval.h"
+#include "tui_cmdline.h"
 #include "tui_draw.h"
 #include "tui_load.h"
 #include "tui_model.h"
@@ -32,18 +35,16 @@ typedef struct tui {
     tui_model m;
     supervisor *sup;
     int selected;
-    char message[160];
+    char message[300];
     uint64_t message_at;
+    bool cmd_message; /* the message is a command's result: the status line shows it */
     bool help, quit;
+    tui_cmdline cmd;
+    tui_wire wire;
+    bool show_wire;
+    char method[128], args[1024]; /* what the load calls */
 } tui;
 
-typedef int (*key_fn)(tui *t);
-
-typedef struct key_binding {
-    int key, alt;   /* alt: a second key doing the same, 0 for none */
-    key_fn fn;
-    tui_key_help h;
-} key_binding;
 
 static volatile sig_atomic_t got_signal;
 static struct termios saved_tty;
@@ -83,33 +84,91 @@ static const instance *selected(tui *t)
     return t->selected >= 0 && (size_t)t->selected < n ? &in[t->selected] : NULL;
 }
 
-static int spawn(tui *t, rpc_proto p)
+/* An action runs from a key (arg as the key table says, often NULL: the selected
+ * instance) or from the command line (arg: the rest of the line). Returns DIRTY_ flags. */
+typedef int (*action_fn)(tui *t, const char *arg);
+
+static int parse_int(const char *s, int lo, int hi, int *out)
 {
-    char err[256];
-    int id = supervisor_spawn(t->sup, p, err, sizeof err);
-    if (id < 0) {
-        say(t, "spawn failed: %s", err);
-        supervisor_note(t->sup, 0, "could not spawn %s: %s", supervisor_program(p), err);
-    } else {
-        t->selected = id - 1;
-        say(t, "spawned #%d", id);
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* The instance arg names ("3"), or the selected one when arg is NULL or empty. */
+static const instance *instance_arg(tui *t, const char *arg)
+{
+    if (!arg || !arg[0]) {
+        const instance *in = selected(t);
+        if (!in)
+            say(t, "no instance selected");
+        return in;
     }
+    int id;
+    const instance *in = parse_int(arg, 1, 1 << 20, &id) == 0 ? supervisor_find(t->sup, id) : NULL;
+    if (!in)
+        say(t, "no instance %s (the # column)", arg);
+    return in;
+}
+
+static int act_spawn(tui *t, const char *arg)
+{
+    char word[16] = "";
+    int n = 1, used = 0;
+    if (sscanf(arg ? arg : "", "%15s %n", word, &used) < 1) {
+        say(t, "spawn what? spawn json|gob|grpc [N]");
+        return DIRTY_STATUS;
+    }
+    rpc_proto p;
+    if (strcmp(word, "json") == 0)
+        p = PROTO_JSON;
+    else if (strcmp(word, "gob") == 0)
+        p = PROTO_GOB;
+    else if (strcmp(word, "grpc") == 0)
+        p = PROTO_GRPC;
+    else {
+        say(t, "no protocol '%s': json, gob or grpc", word);
+        return DIRTY_STATUS;
+    }
+    if (arg[used] && parse_int(arg + used, 1, 16, &n) < 0) {
+        say(t, "spawn %s N: N is a count from 1 to 16, not '%s'", word, arg + used);
+        return DIRTY_STATUS;
+    }
+    int first = 0, last = 0;
+    for (int i = 0; i < n; i++) {
+        char err[256];
+        int id = supervisor_spawn(t->sup, p, err, sizeof err);
+        if (id < 0) {
+            say(t, "spawn failed: %s", err);
+            supervisor_note(t->sup, 0, "could not spawn %s: %s", supervisor_program(p), err);
+            return DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
+        }
+        t->selected = id - 1;
+        if (!first)
+            first = id;
+        last = id;
+    }
+    if (first == last)
+        say(t, "spawned #%d", first);
+    else
+        say(t, "spawned #%d..#%d", first, last);
     return DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
 }
 
-static int act_json(tui *t) { return spawn(t, PROTO_JSON); }
-static int act_gob(tui *t) { return spawn(t, PROTO_GOB); }
-static int act_grpc(tui *t) { return spawn(t, PROTO_GRPC); }
-
-static int act_up(tui *t)
+static int act_up(tui *t, const char *arg)
 {
+    (void)arg;
     if (t->selected > 0)
         t->selected--;
     return DIRTY_INSTANCES;
 }
 
-static int act_down(tui *t)
+static int act_down(tui *t, const char *arg)
 {
+    (void)arg;
     size_t n;
     supervisor_instances(t->sup, &n);
     if ((size_t)t->selected + 1 < n)
@@ -117,65 +176,81 @@ static int act_down(tui *t)
     return DIRTY_INSTANCES;
 }
 
-static int send_sig(tui *t, int sig, const char *verb)
+static int send_sig(tui *t, const instance *in, int sig, const char *verb)
 {
-    const instance *in = selected(t);
     if (!in)
-        say(t, "no instance selected");
-    else if (supervisor_signal(t->sup, in->id, sig) < 0)
-        say(t, "#%d is not running", in->id);
+        return DIRTY_STATUS;
+    int id = in->id;
+    if (supervisor_signal(t->sup, id, sig) < 0)
+        say(t, "#%d is not running", id);
     else
-        say(t, "%s #%d", verb, in->id);
+        say(t, "%s #%d", verb, id);
     return DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
 }
 
-static int act_kill(tui *t) { return send_sig(t, SIGKILL, "killed"); }
-static int act_term(tui *t) { return send_sig(t, SIGTERM, "stopped"); }
+static int act_kill(tui *t, const char *arg) { return send_sig(t, instance_arg(t, arg), SIGKILL, "killed"); }
+static int act_term(tui *t, const char *arg) { return send_sig(t, instance_arg(t, arg), SIGTERM, "stopped"); }
+static int act_resume(tui *t, const char *arg) { return send_sig(t, instance_arg(t, arg), SIGCONT, "resumed"); }
 
-static int act_pause(tui *t)
+/* With no argument (the p key) it pauses or resumes the selected instance. */
+static int act_pause(tui *t, const char *arg)
 {
-    const instance *in = selected(t);
-    if (in && in->state == INST_PAUSED)
-        return send_sig(t, SIGCONT, "resumed");
-    return send_sig(t, SIGSTOP, "paused");
+    const instance *in = instance_arg(t, arg);
+    if (in && in->state == INST_PAUSED && (!arg || !arg[0]))
+        return send_sig(t, in, SIGCONT, "resumed");
+    return send_sig(t, in, SIGSTOP, "paused");
 }
 
-static int act_restart(tui *t)
+static int act_restart(tui *t, const char *arg)
 {
-    const instance *in = selected(t);
+    const instance *in = instance_arg(t, arg);
     char err[256];
     if (!in)
-        say(t, "no instance selected");
-    else if (supervisor_restart(t->sup, in->id, err, sizeof err) < 0)
+        return DIRTY_STATUS;
+    int id = in->id;
+    if (supervisor_restart(t->sup, id, err, sizeof err) < 0)
         say(t, "restart failed: %s", err);
     else
-        say(t, "restarted #%d", in->id);
+        say(t, "restarted #%d", id);
     return DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
 }
 
-static int act_load(tui *t)
+/* "on", "off", or NULL (the l key): toggle. */
+static int act_load(tui *t, const char *arg)
 {
     bool on = !t->m.traffic.on;
+    if (arg && strcmp(arg, "on") == 0)
+        on = true;
+    else if (arg && strcmp(arg, "off") == 0)
+        on = false;
+    else if (arg) {
+        say(t, "load on or load off, not '%s'", arg);
+        return DIRTY_STATUS;
+    }
     tui_model_set_load(&t->m, on);
     t->m.traffic.on = on;
-    supervisor_note(t->sup, 0, "load %s (%s at %d/s)", on ? "started" : "stopped", METHOD, t->m.traffic.rate);
+    supervisor_note(t->sup, 0, "load %s (%s at %d/s)", on ? "started" : "stopped", t->method, t->m.traffic.rate);
     say(t, "load %s", on ? "on" : "off");
     return DIRTY_TRAFFIC | DIRTY_TIMELINE | DIRTY_STATUS;
 }
 
-static int change_rate(tui *t, bool up)
+/* "+" or "-" (the keys): the next step up or down; else a number of calls/s. */
+static int act_rate(tui *t, const char *arg)
 {
-    int r = t->m.traffic.rate;
+    int r = t->m.traffic.rate, next = r;
     static const int steps[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000};
-    int n = (int)(sizeof steps / sizeof steps[0]), next = r;
-    if (up) {
+    int n = (int)(sizeof steps / sizeof steps[0]);
+    if (arg && strcmp(arg, "+") == 0) {
         for (int i = 0; i < n && next == r; i++)
             if (steps[i] > r)
                 next = steps[i];
-    } else {
+    } else if (arg && strcmp(arg, "-") == 0) {
         for (int i = n - 1; i >= 0 && next == r; i--)
             if (steps[i] < r)
                 next = steps[i];
+    } else if (!arg || parse_int(arg, 1, TUI_RATE_MAX, &next) < 0) {
+        say(t, "rate N: calls per second from 1 to %d", TUI_RATE_MAX);
+        return DIRTY_STATUS;
     }
     tui_model_set_rate(&t->m, next);
     t->m.traffic.rate = next;
@@ -183,38 +258,231 @@ static int change_rate(tui *t, bool up)
     return DIRTY_TRAFFIC | DIRTY_STATUS;
 }
 
-static int act_faster(tui *t) { return change_rate(t, true); }
-static int act_slower(tui *t) { return change_rate(t, false); }
+enum { WIRE_TIMEOUT_MS = 1000 };
 
-static int act_help(tui *t)
+/* Makes the current call once per protocol on the first running instance of each. */
+static void wire_capture(tui *t)
 {
+    static const rpc_proto order[TUI_WIRE_LANES] = {PROTO_GOB, PROTO_JSON, PROTO_GRPC};
+    char addrs[TUI_WIRE_LANES][80] = {"", "", ""};
+    const char *ap[TUI_WIRE_LANES];
+    size_t n;
+    const instance *in = supervisor_instances(t->sup, &n);
+    for (int k = 0; k < TUI_WIRE_LANES; k++) {
+        for (size_t i = 0; i < n && !addrs[k][0]; i++)
+            if (in[i].proto == order[k] && in[i].state == INST_RUNNING)
+                snprintf(addrs[k], sizeof addrs[k], "%s", in[i].addr);
+        ap[k] = addrs[k];
+    }
+    tui_wire_capture(&t->wire, t->method, t->args, ap, WIRE_TIMEOUT_MS);
+}
+
+/* Shows the Wire pane (making the call afresh) or goes back to the other panes. */
+static int act_wire(tui *t, const char *arg)
+{
+    (void)arg;
+    t->show_wire = !t->show_wire;
+    if (t->show_wire)
+        wire_capture(t);
+    return DIRTY_LAYOUT;
+}
+
+/* "-" or "+" (Left, Right): the cursor over the selected protocol's spans. */
+static int act_cursor(tui *t, const char *arg)
+{
+    if (!t->show_wire)
+        return 0;
+    tui_wire_move(&t->wire, arg && arg[0] == '-' ? -1 : 1);
+    return DIRTY_WIRE;
+}
+
+/* "next" (Tab) or "1".."3": which protocol the cursor moves in (and is shown when narrow). */
+static int act_lane(tui *t, const char *arg)
+{
+    if (!t->show_wire)
+        return 0;
+    if (arg && arg[0] >= '1' && arg[0] <= '0' + TUI_WIRE_LANES)
+        t->wire.sel = arg[0] - '1';
+    else
+        t->wire.sel = (t->wire.sel + 1) % TUI_WIRE_LANES;
+    return DIRTY_WIRE;
+}
+
+static int act_direction(tui *t, const char *arg)
+{
+    (void)arg;
+    if (!t->show_wire)
+        return 0;
+    t->wire.response = !t->wire.response;
+    return DIRTY_WIRE;
+}
+
+/* "METHOD JSON": what the load calls, once the method is known and the JSON fits it. */
+static int act_call(tui *t, const char *arg)
+{
+    char name[128] = "", err[256];
+    int used = 0;
+    if (!arg || sscanf(arg, "%127s %n", name, &used) < 1 || !arg[used]) {
+        say(t, "call METHOD JSON, e.g. call Arith.Multiply {\"A\":7,\"B\":8}");
+        return DIRTY_STATUS;
+    }
+    const char *json = arg + used;
+    const method *me = service_find(name, err, sizeof err);
+    if (!me) {
+        say(t, "call: %s", err);
+        return DIRTY_STATUS;
+    }
+    value *raw = jsonval_parse(json, strlen(json), err, sizeof err);
+    if (!raw) {
+        say(t, "call: the arguments are not JSON: %s", err);
+        return DIRTY_STATUS;
+    }
+    value *conv = service_argument(me, raw, err, sizeof err);
+    value_free(raw);
+    if (!conv) {
+        say(t, "call: %s", err);
+        return DIRTY_STATUS;
+    }
+    value_free(conv);
+    snprintf(t->method, sizeof t->method, "%s", name);
+    snprintf(t->args, sizeof t->args, "%s", json);
+    tui_model_set_call(&t->m, t->method, t->args);
+    int wd = 0;
+    if (t->show_wire) {
+        wire_capture(t);
+        wd = DIRTY_WIRE;
+    }
+    supervisor_note(t->sup, 0, "the load now calls %s %s", t->method, t->args);
+    say(t, "the load calls %s %s", t->method, t->args);
+    return DIRTY_TRAFFIC | DIRTY_TIMELINE | DIRTY_STATUS | wd;
+}
+
+static int act_help(tui *t, const char *arg)
+{
+    (void)arg;
     t->help = true;
     return DIRTY_LAYOUT;
 }
 
-static int act_quit(tui *t)
+static int act_quit(tui *t, const char *arg)
 {
+    (void)arg;
     t->quit = true;
     return 0;
 }
 
+static int act_command(tui *t, const char *arg)
+{
+    (void)arg;
+    tui_cmdline_open(&t->cmd);
+    curs_set(1);
+    return DIRTY_STATUS;
+}
+
+typedef struct action {
+    const char *name;  /* its command word */
+    bool command;      /* can be run from the command line */
+    action_fn fn;
+} action;
+
+static const action actions[] = {
+    {"spawn", true, act_spawn},   {"kill", true, act_kill},       {"stop", true, act_term},
+    {"pause", true, act_pause},   {"resume", true, act_resume},   {"restart", true, act_restart},
+    {"load", true, act_load},     {"rate", true, act_rate},       {"call", true, act_call},
+    {"help", true, act_help},     {"quit", true, act_quit},       {"up", false, act_up},
+    {"down", false, act_down},    {"command", false, act_command}, {"wire", true, act_wire},
+    {"cursor", false, act_cursor}, {"lane", false, act_lane},     {"direction", false, act_direction},
+};
+#define NACTIONS (sizeof actions / sizeof actions[0])
+
+static const action *find_action(const char *name)
+{
+    for (size_t i = 0; i < NACTIONS; i++)
+        if (strcmp(actions[i].name, name) == 0)
+            return &actions[i];
+    return NULL;
+}
+
+typedef struct key_binding {
+    int key, alt;       /* alt: a second key doing the same, 0 for none */
+    const char *action; /* a name in actions */
+    const char *arg;
+    tui_key_help h;
+} key_binding;
+
 static const key_binding keys[] = {
-    {'j', 0, act_json, {"j", "j/b/c spawn", "spawn a JSON-RPC server (registers in etcd)"}},
-    {'b', 0, act_gob, {"b", NULL, "spawn a gob server (Go net/rpc)"}},
-    {'c', 0, act_grpc, {"c", NULL, "spawn a gRPC server"}},
-    {KEY_UP, 0, act_up, {"↑", "↑↓ select", "select the instance above"}},
-    {KEY_DOWN, 0, act_down, {"↓", NULL, "select the instance below"}},
-    {'k', 0, act_kill, {"k", "k kill", "kill -9 the selected instance (its lease expires after the TTL)"}},
-    {'t', 0, act_term, {"t", "t term", "stop the selected instance with SIGTERM (it deregisters at once)"}},
-    {'p', 0, act_pause, {"p", "p pause", "pause (SIGSTOP) or resume (SIGCONT) the selected instance"}},
-    {'r', 0, act_restart, {"r", "r restart", "start the selected instance again on its old address"}},
-    {'l', 0, act_load, {"l", "l/+/- load", "start or stop the load (Arith.Multiply through the balancer)"}},
-    {'+', '=', act_faster, {"+", NULL, "raise the load's rate (up to 5000 calls/s)"}},
-    {'-', 0, act_slower, {"-", NULL, "lower the load's rate"}},
-    {'?', KEY_F(1), act_help, {"?", "? help", "this help"}},
-    {'q', 3, act_quit, {"q", "q quit", "quit: stop the load, every server and etcd (also Ctrl-C)"}},
+    {'j', 0, "spawn", "json", {"j", "j/b/c spawn", "spawn a JSON-RPC server (registers in etcd)"}},
+    {'b', 0, "spawn", "gob", {"b", NULL, "spawn a gob server (Go net/rpc)"}},
+    {'c', 0, "spawn", "grpc", {"c", NULL, "spawn a gRPC server"}},
+    {KEY_UP, 0, "up", NULL, {"↑", NULL, "select the instance above"}},
+    {KEY_DOWN, 0, "down", NULL, {"↓", NULL, "select the instance below"}},
+    {'k', 0, "kill", NULL, {"k", "k kill", "kill -9 the selected instance (its lease expires after the TTL)"}},
+    {'t', 0, "stop", NULL, {"t", "t term", "stop the selected instance with SIGTERM (it deregisters at once)"}},
+    {'p', 0, "pause", NULL, {"p", "p pause", "pause (SIGSTOP) or resume (SIGCONT) the selected instance"}},
+    {'r', 0, "restart", NULL, {"r", NULL, "start the selected instance again on its old address"}},
+    {'l', 0, "load", NULL, {"l", "l/+/- load", "start or stop the load (through the balancer)"}},
+    {'+', '=', "rate", "+", {"+", NULL, "raise the load's rate (up to 5000 calls/s)"}},
+    {'-', 0, "rate", "-", {"-", NULL, "lower the load's rate"}},
+    {':', 0, "command", NULL, {":", ": cmd", "command line: spawn json|gob|grpc [N], kill|stop|pause|resume|restart N,"}},
+    {0, 0, NULL, NULL, {"", NULL, "  load on|off, rate N, call METHOD JSON, wire, help, quit (Tab completes, ↑↓ history)"}},
+    {'w', 0, "wire", NULL, {"w", "w wire", "the Wire pane: the call's bytes in gob, JSON-RPC and gRPC, explained"}},
+    {KEY_LEFT, 0, "cursor", "-", {"←→", NULL, "Wire: move the cursor to the previous or next span"}},
+    {KEY_RIGHT, 0, "cursor", "+", {"", NULL, ""}},
+    {'\t', 0, "lane", "next", {"Tab 1 2 3", NULL, "Wire: the protocol the cursor moves in (gob, JSON-RPC, gRPC)"}},
+    {'1', 0, "lane", "1", {"", NULL, ""}},
+    {'2', 0, "lane", "2", {"", NULL, ""}},
+    {'3', 0, "lane", "3", {"", NULL, ""}},
+    {'x', 0, "direction", NULL, {"x", NULL, "Wire: show the request or the response"}},
+    {'?', KEY_F(1), "help", NULL, {"?", "? help", "this help"}},
+    {'q', 3, "quit", NULL, {"q", "q quit", "quit: stop the load, every server and etcd (also Ctrl-C)"}},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
+
+/* Runs one command line; errors go to the message. */
+static int run_command(tui *t, const char *line)
+{
+    char word[32] = "";
+    int used = 0;
+    sscanf(line, " %31s %n", word, &used);
+    const action *a = find_action(word);
+    t->cmd_message = true;
+    if (!a || !a->command) {
+        say(t, "unknown command '%s' (Tab lists them; ? for help)", word);
+        return DIRTY_STATUS;
+    }
+    char rest[512];
+    snprintf(rest, sizeof rest, "%s", line + used);
+    size_t n = strlen(rest);
+    while (n && (rest[n - 1] == ' ' || rest[n - 1] == '\t'))
+        rest[--n] = '\0';
+    return a->fn(t, n ? rest : NULL) | DIRTY_STATUS;
+}
+
+/* Completion candidates: command words, then each command's first argument. */
+static const char *complete(const char *cmd, int argi, size_t idx)
+{
+    static const char *protos[] = {"json", "gob", "grpc", NULL};
+    static const char *onoff[] = {"on", "off", NULL};
+    if (argi == 0) {
+        size_t k = 0;
+        for (size_t i = 0; i < NACTIONS; i++)
+            if (actions[i].command && k++ == idx)
+                return actions[i].name;
+        return NULL;
+    }
+    if (argi != 1)
+        return NULL;
+    if (strcmp(cmd, "spawn") == 0)
+        return idx < 3 ? protos[idx] : NULL;
+    if (strcmp(cmd, "load") == 0)
+        return idx < 2 ? onoff[idx] : NULL;
+    if (strcmp(cmd, "call") == 0) {
+        size_t n;
+        const method *ms = service_methods(&n);
+        return idx < n ? ms[idx].name : NULL;
+    }
+    return NULL;
+}
 
 static void note_cb(void *ctx, const char *note)
 {
@@ -304,6 +572,8 @@ int cmd_tui(int argc, char **argv)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!watch)
         goto done;
+    snprintf(t.method, sizeof t.method, "%s", METHOD);
+    snprintf(t.args, sizeof t.args, "%s", ARGS);
     if (!(load = tui_load_start(&t.m, METHOD, ARGS, err, sizeof err)))
         goto done;
 
@@ -319,15 +589,16 @@ int cmd_tui(int argc, char **argv)
     set_escdelay(25);
     timeout(GETCH_MS);
     tui_draw_init(&scr);
-    tui_draw_layout(&scr, false);
+    tui_draw_layout(&scr, false, false);
 
     tui_key_help helps[NKEYS];
     for (size_t i = 0; i < NKEYS; i++)
         helps[i] = keys[i].h;
     char registry_label[96];
     snprintf(registry_label, sizeof registry_label, "etcd %s", etcd.client);
-    char load_desc[96];
-    snprintf(load_desc, sizeof load_desc, "%s %s", METHOD, ARGS);
+    char load_desc[1200];
+    tui_cmdline_init(&t.cmd, complete);
+    tui_wire_init(&t.wire);
     tui_view v = {.m = &t.m, .sup = t.sup, .service = SERVICE, .registry = registry_label,
                   .load_desc = load_desc, .keys = helps, .nkeys = NKEYS};
 
@@ -365,13 +636,18 @@ int cmd_tui(int argc, char **argv)
                 dirty |= DIRTY_REGISTRY; /* ages */
             if (t.message[0] && now - t.message_at > 5000) {
                 t.message[0] = '\0';
+                t.cmd_message = false;
                 dirty |= DIRTY_STATUS;
             }
         }
         if (dirty & DIRTY_LAYOUT)
-            tui_draw_layout(&scr, t.help);
+            tui_draw_layout(&scr, t.help, t.show_wire);
         v.selected = t.selected;
         v.message = t.message;
+        v.status_message = t.cmd_message ? t.message : "";
+        v.cmd = &t.cmd;
+        v.wire = &t.wire;
+        snprintf(load_desc, sizeof load_desc, "%s %s", t.method, t.args);
         v.help = t.help;
         if (dirty) {
             tui_draw(&scr, &v, dirty);
@@ -386,14 +662,24 @@ int cmd_tui(int argc, char **argv)
             dirty |= DIRTY_LAYOUT;
             continue;
         }
+        if (t.cmd.active) {
+            char line[512];
+            if (tui_cmdline_key(&t.cmd, ch, line, sizeof line) == 1)
+                dirty |= run_command(&t, line);
+            if (!t.cmd.active)
+                curs_set(0);
+            dirty |= DIRTY_STATUS;
+            continue;
+        }
         if (t.help && ch != 'q' && ch != 3) {
             t.help = false;
             dirty |= DIRTY_LAYOUT;
             continue;
         }
         for (size_t i = 0; i < NKEYS; i++)
-            if (keys[i].key == ch || (keys[i].alt && keys[i].alt == ch)) {
-                dirty |= keys[i].fn(&t);
+            if (keys[i].action && (keys[i].key == ch || (keys[i].alt && keys[i].alt == ch))) {
+                t.cmd_message = false;
+                dirty |= find_action(keys[i].action)->fn(&t, keys[i].arg);
                 break;
             }
     }
@@ -401,6 +687,7 @@ int cmd_tui(int argc, char **argv)
     goto done;
 done:
     /* the terminal first, then everything we started */
+    tui_cmdline_done(&t.cmd);
     tui_draw_done(&scr);
     if (curses && !isendwin())
         endwin();
@@ -424,6 +711,8 @@ done:
     t.sup = NULL;
     if (own_etcd)
         etcdproc_stop(&etcd, true);
+    if (curses)
+        tui_wire_done(&t.wire);
     tui_model_done(&t.m);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "explain.h"
 #include "loop.h"
 
 enum { PAIR_TITLE = 1, PAIR_RUN, PAIR_PAUSE, PAIR_BAD, PAIR_STOP, PAIR_HEAD, PAIR_BAR };
@@ -223,6 +224,25 @@ static void draw_status(tui_screen *s, const tui_view *v)
     int cols = getmaxx(w);
     werase(w);
     wbkgd(w, attr(s, PAIR_TITLE, A_REVERSE));
+    if (v->cmd && v->cmd->active) {
+        /* keep the cursor on screen: show the end of a line longer than the bar */
+        int skip = 1 + v->cmd->point_cols >= cols ? 2 + v->cmd->point_cols - cols : 0;
+        const char *line = v->cmd->line;
+        for (int k = 0; k < skip && *line; k++)
+            line++;
+        put(w, 0, 0, cols, A_BOLD, ":%s", line);
+        if (v->cmd->matches[0]) {
+            int x = 2 + (int)utf8_width(line, strlen(line));
+            put(w, 0, x, cols - x, A_NORMAL, " %s", v->cmd->matches);
+        }
+        wnoutrefresh(w);
+        return;
+    }
+    if (v->status_message && v->status_message[0]) {
+        put(w, 0, 0, cols, A_BOLD, " %s", v->status_message);
+        wnoutrefresh(w);
+        return;
+    }
     int total = 0, nbar = 0;
     for (size_t i = 0; i < v->nkeys; i++)
         if (v->keys[i].bar) {
@@ -251,19 +271,141 @@ static void draw_status(tui_screen *s, const tui_view *v)
     wnoutrefresh(w);
 }
 
+
+/* Writes text over up to maxlines lines of width columns from y,x; returns lines used. */
+static int put_wrapped(WINDOW *w, int y, int x, int width, int maxlines, attr_t a, const char *text)
+{
+    wchar_t wide[2048];
+    size_t n = mbstowcs(wide, text, sizeof wide / sizeof wide[0] - 1);
+    if (n == (size_t)-1 || width <= 0) {
+        put(w, y, x, width, a, "%s", text);
+        return 1;
+    }
+    size_t k = 0;
+    int line = 0;
+    wattron(w, a);
+    while (k < n && line < maxlines) {
+        size_t start = k;
+        int cols = 0;
+        for (; k < n; k++) {
+            int cw = wcwidth(wide[k]);
+            if (cw < 0)
+                wide[k] = L'?', cw = 1;
+            if (cols + cw > width)
+                break;
+            cols += cw;
+        }
+        mvwaddnwstr(w, y + line, x, wide + start, (int)(k - start));
+        line++;
+    }
+    wattroff(w, a);
+    return line;
+}
+
+static attr_t class_attr(const tui_screen *s, span_class c)
+{
+    switch (c) {
+    case SPAN_FRAME: return attr(s, PAIR_HEAD, A_NORMAL);
+    case SPAN_TYPE: return attr(s, PAIR_STOP, A_NORMAL);
+    case SPAN_DATA: return attr(s, PAIR_RUN, A_BOLD);
+    default: return attr(s, PAIR_BAD, A_BOLD);
+    }
+}
+
+/* One protocol's dump in a column: header, totals, then one line per span. */
+static void draw_wire_lane(tui_screen *s, const tui_wire *wi, int lane, int x, int cw, int top, int rows)
+{
+    WINDOW *w = s->wire;
+    const tui_wire_lane *l = &wi->lanes[lane];
+    int d = wi->response;
+    bool sel = lane == wi->sel;
+    const buf *b = &l->bytes[d];
+    put(w, top, x, cw, sel ? A_BOLD | A_UNDERLINE : A_BOLD, "%s%s %s · %zu bytes%s%s", sel ? (s->utf8 ? "▶ " : "> ") : "",
+        l->label, d ? "response" : "request", buf_size(b), l->addr[0] ? " · " : "", l->addr);
+    if (!l->have) {
+        put_wrapped(w, top + 2, x, cw, 3, A_DIM, l->note);
+        return;
+    }
+    size_t t[4];
+    tui_wire_totals(wi, lane, t);
+    put(w, top + 1, x, cw, A_NORMAL, "framing %zu · type information %zu · payload %zu", t[0], t[1], t[2]);
+    const explain *e = &l->ex[d];
+    int list = rows - 2;
+    if (list <= 0)
+        return;
+    size_t cur = l->cursor[d], first = 0;
+    if (e->len > (size_t)list && cur >= (size_t)list / 2) {
+        first = cur - (size_t)list / 2;
+        if (first + (size_t)list > e->len)
+            first = e->len - (size_t)list;
+    }
+    const uint8_t *bytes = buf_data(b);
+    for (int r = 0; r < list && first + (size_t)r < e->len; r++) {
+        size_t i = first + (size_t)r;
+        const span *sp = &e->spans[i];
+        bool leaf = i + 1 >= e->len || e->spans[i + 1].depth <= sp->depth;
+        char hex[32] = "";
+        if (!leaf || sp->len > 4)
+            snprintf(hex, sizeof hex, "[%zu bytes]", sp->len);
+        else
+            for (size_t k = 0, p = 0; k < sp->len && sp->off + k < buf_size(b); k++)
+                p += (size_t)snprintf(hex + p, sizeof hex - p, "%s%02x", k ? " " : "", bytes[sp->off + k]);
+        int depth = sp->depth > 6 ? 6 : sp->depth;
+        attr_t a = i == cur ? A_REVERSE | (sel ? A_BOLD : 0) : leaf ? class_attr(s, sp->cls) : A_DIM;
+        if (i == cur)
+            mvwchgat(w, top + 2 + r, x, cw, a, 0, NULL);
+        put(w, top + 2 + r, x, cw, a, "%04zx %-11s %*s%s", sp->off, hex, depth, "", sp->meaning);
+    }
+}
+
+static void draw_wire(tui_screen *s, const tui_view *v)
+{
+    WINDOW *w = s->wire;
+    const tui_wire *wi = v->wire;
+    char title[1300];
+    snprintf(title, sizeof title, "Wire — %s %s, each protocol on a new connection — %s", wi->method, wi->args,
+             wi->response ? "response" : "request");
+    frame(s, w, title);
+    int inner = getmaxx(w) - 2, h = getmaxy(w) - 2;
+    enum { MIN_COL = 44, GAP = 2 };
+    int ncols = inner >= 3 * MIN_COL + 2 * GAP ? 3 : 1;
+    int cw = ncols == 3 ? (inner - 2 * GAP) / 3 : inner;
+    int rows = h - 4; /* the meaning and the keys below */
+    for (int c = 0; c < ncols; c++) {
+        int lane = ncols == 3 ? c : wi->sel;
+        draw_wire_lane(s, wi, lane, 1 + c * (cw + GAP), cw, 1, rows);
+    }
+    const tui_wire_lane *l = &wi->lanes[wi->sel];
+    const span *sp = tui_wire_current(wi, wi->sel);
+    int y = 1 + rows;
+    mvwhline(w, y, 1, s->utf8 ? ACS_HLINE : '-', inner);
+    if (sp) {
+        char text[1200];
+        snprintf(text, sizeof text, "%s %s at %04zx, %zu byte%s · %s: %s", l->label,
+                 wi->response ? "response" : "request", sp->off, sp->len, sp->len == 1 ? "" : "s", sp->layer,
+                 sp->meaning);
+        put_wrapped(w, y + 1, 1, inner, 2, A_BOLD, text);
+    }
+    put(w, y + 3, 1, inner, A_DIM, "←→ move over the spans  %s  x request/response  w close",
+        ncols == 3 ? "Tab/1/2/3 protocol" : "Tab/1/2/3 show gob, JSON-RPC, gRPC");
+    wnoutrefresh(w);
+}
+
 static void draw_help(tui_screen *s, const tui_view *v)
 {
     WINDOW *w = s->help;
     frame(s, w, "Help — any key closes");
     int inner = getmaxx(w) - 2, y = 2;
     put(w, 1, 2, inner - 1, A_BOLD, "RPC Workbench: spawn servers, put load on them, kill them, watch the failover.");
-    for (size_t i = 0; i < v->nkeys && y < getmaxy(w) - 4; i++, y++) {
+    for (size_t i = 0; i < v->nkeys && y < getmaxy(w) - 4; i++) {
+        if (!v->keys[i].help[0])
+            continue; /* a second key of the line before */
         put(w, y, 4, 10, A_BOLD, "%s", v->keys[i].label);
         put(w, y, 14, inner - 13, A_NORMAL, "%s", v->keys[i].help);
+        y++;
     }
     y++;
-    put(w, y++, 2, inner - 1, A_DIM, "Not there yet: the ':' command line, choosing the method and its arguments,");
-    put(w, y++, 2, inner - 1, A_DIM, "the Wire pane, switching or stopping the registry, the mouse.");
+    put(w, y++, 2, inner - 1, A_DIM, "Not there yet: switching or stopping the registry, the mouse.");
     wnoutrefresh(w);
 }
 
@@ -286,7 +428,7 @@ void tui_draw_init(tui_screen *s)
 
 void tui_draw_done(tui_screen *s)
 {
-    WINDOW **all[] = {&s->title, &s->inst, &s->traffic, &s->reg, &s->timeline, &s->status, &s->help};
+    WINDOW **all[] = {&s->title, &s->inst, &s->traffic, &s->reg, &s->timeline, &s->status, &s->help, &s->wire};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) {
             delwin(*all[i]);
@@ -294,13 +436,19 @@ void tui_draw_done(tui_screen *s)
         }
 }
 
-void tui_draw_layout(tui_screen *s, bool help)
+void tui_draw_layout(tui_screen *s, bool help, bool wire)
 {
     tui_draw_done(s);
     int rows = LINES, cols = COLS;
     s->small = rows < TUI_MIN_ROWS || cols < TUI_MIN_COLS;
     if (help || s->small) {
         s->help = newwin(rows, cols, 0, 0);
+        return;
+    }
+    if (wire) {
+        s->title = newwin(1, cols, 0, 0);
+        s->wire = newwin(rows - 2, cols, 1, 0);
+        s->status = newwin(1, cols, rows - 1, 0);
         return;
     }
     int avail = rows - 2;
@@ -334,6 +482,16 @@ void tui_draw(tui_screen *s, const tui_view *v, int dirty)
     } else if (v->help) {
         if (s->help)
             draw_help(s, v);
+    } else if (s->wire && s->title && s->status) {
+        if (dirty & DIRTY_STATUS)
+            draw_title(s, v), draw_status(s, v);
+        if (dirty & DIRTY_WIRE)
+            draw_wire(s, v);
+        if (v->cmd && v->cmd->active) {
+            int x = 1 + v->cmd->point_cols;
+            wmove(s->status, 0, x < getmaxx(s->status) ? x : getmaxx(s->status) - 1);
+            wnoutrefresh(s->status);
+        }
     } else if (s->title && s->inst && s->traffic && s->reg && s->timeline && s->status) {
         if (dirty & DIRTY_STATUS)
             draw_title(s, v), draw_status(s, v);
@@ -345,6 +503,11 @@ void tui_draw(tui_screen *s, const tui_view *v, int dirty)
             draw_registry(s, v);
         if (dirty & DIRTY_TIMELINE)
             draw_timeline(s, v);
+        if (v->cmd && v->cmd->active) { /* the terminal's cursor at the line's point */
+            int x = 1 + v->cmd->point_cols;
+            wmove(s->status, 0, x < getmaxx(s->status) ? x : getmaxx(s->status) - 1);
+            wnoutrefresh(s->status);
+        }
     }
     doupdate();
 }

@@ -9,7 +9,9 @@
 #include <curses.h>
 
 #include "supervisor.h"
+#include "tui_cmdline.h"
 #include "tui_model.h"
+#include "tui_wire.h"
 
 enum { TUI_MIN_COLS = 60, TUI_MIN_ROWS = 16 };
 
@@ -26,6 +28,9 @@ typedef struct tui_view {
     const supervisor *sup;
     int selected;            /* index into the supervisor's instances, -1: none */
     const char *message;     /* the result of the last action, "" for none */
+    const char *status_message; /* shown in the status line instead of the hints, "" for none */
+    const tui_cmdline *cmd;
+    const tui_wire *wire;    /* the Wire pane's model, drawn when the layout has the pane */  /* the ':' line, drawn on the status line while active */
     const char *service;
     const char *registry;    /* e.g. "etcd 127.0.0.1:2379" */
     const char *load_desc;   /* e.g. "Arith.Multiply {\"A\":7,\"B\":8}" */
@@ -36,6 +41,7 @@ typedef struct tui_view {
 
 typedef struct tui_screen {
     WINDOW *title, *inst, *traffic, *reg, *timeline, *status, *help;
+    WINDOW *wire; /* instead of the other panes while the Wire pane is shown */
     bool small; /* the terminal is below TUI_MIN_COLS x TUI_MIN_ROWS: help says so */
     bool color, utf8;
 } tui_screen;
@@ -43,8 +49,9 @@ typedef struct tui_screen {
 /* Sets up colours (none when NO_COLOR is set or the terminal has none; default
  * background when it can) after initscr. */
 void tui_draw_init(tui_screen *s);
-/* (Re)makes the windows for the terminal's current size. */
-void tui_draw_layout(tui_screen *s, bool help);
+/* (Re)makes the windows for the terminal's current size: the help screen, the Wire
+ * pane (title, wire, status), or the usual panes. */
+void tui_draw_layout(tui_screen *s, bool help, bool wire);
 /* Draws the panes named by dirty (DIRTY_*), then updates the terminal once. */
 void tui_draw(tui_screen *s, const tui_view *v, int dirty);
 /* Deletes the windows (not endwin). Accepts a zeroed screen. */

@@ -19,7 +19,7 @@ struct tui_load {
     char method[128];
     value *arg;
     balancer *lb[NPROTO]; /* indexed by rpc_proto */
-    unsigned gen;
+    unsigned gen, call_gen;
     size_t next_proto;
 };
 
@@ -165,7 +165,23 @@ static void *run(void *arg)
         }
         bool on = sh->on;
         int rate = sh->rate;
+        char method[sizeof l->method], args[sizeof sh->args];
+        bool new_call = sh->call_gen != l->call_gen;
+        if (new_call) {
+            l->call_gen = sh->call_gen;
+            snprintf(method, sizeof method, "%s", sh->method);
+            snprintf(args, sizeof args, "%s", sh->args);
+        }
         pthread_mutex_unlock(&sh->mu);
+        if (new_call) {
+            char perr[256];
+            value *a = jsonval_parse(args, strlen(args), perr, sizeof perr);
+            if (a) { /* checked by the caller; a text that does not parse is ignored */
+                value_free(l->arg);
+                l->arg = a;
+                snprintf(l->method, sizeof l->method, "%s", method);
+            }
+        }
         if (sync)
             sync_members(l, mb, nmb);
         if (!on) {

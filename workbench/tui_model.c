@@ -117,6 +117,16 @@ void tui_model_set_rate(tui_model *m, int rate)
     pthread_mutex_unlock(&m->sh.mu);
 }
 
+void tui_model_set_call(tui_model *m, const char *method, const char *args)
+{
+    pthread_mutex_lock(&m->sh.mu);
+    snprintf(m->sh.method, sizeof m->sh.method, "%s", method);
+    snprintf(m->sh.args, sizeof m->sh.args, "%s", args);
+    m->sh.call_gen++;
+    pthread_cond_signal(&m->sh.cv);
+    pthread_mutex_unlock(&m->sh.mu);
+}
+
 void tui_model_quit(tui_model *m)
 {
     pthread_mutex_lock(&m->sh.mu);

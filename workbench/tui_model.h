@@ -32,7 +32,8 @@ enum {
     DIRTY_TIMELINE = 1 << 3,
     DIRTY_STATUS = 1 << 4,
     DIRTY_LAYOUT = 1 << 5, /* windows must be made again (resize, help on/off) */
-    DIRTY_ALL = 0x3f,
+    DIRTY_WIRE = 1 << 6,
+    DIRTY_ALL = 0x7f,
 };
 
 typedef struct tui_member {
@@ -52,6 +53,8 @@ typedef struct tui_shared {
     pthread_cond_t cv; /* signalled when on, rate, quit or membership change */
     bool on, quit;
     int rate;
+    char method[128], args[1024]; /* what the load calls, changed by tui_model_set_call */
+    unsigned call_gen;
     tui_member members[TUI_MAX_ADDRS];
     size_t nmembers;
     unsigned member_gen;
@@ -119,6 +122,9 @@ int tui_model_find_reg(const tui_model *m, const char *addr);
 void tui_model_set_load(tui_model *m, bool on);
 void tui_model_set_rate(tui_model *m, int rate);
 void tui_model_quit(tui_model *m);
+/* Makes the load call method with the JSON text args from its next call on (the caller
+ * has checked both). */
+void tui_model_set_call(tui_model *m, const char *method, const char *args);
 
 /* Takes a counter sample when TUI_SAMPLE_MS have passed and recomputes m->traffic.
  * Returns DIRTY_TRAFFIC | DIRTY_INSTANCES when what is shown changed, else 0. */
