@@ -43,6 +43,7 @@ typedef struct tui {
     tui_wire wire;
     bool show_wire;
     char method[128], args[1024]; /* what the load calls */
+    etcdproc *etcd;               /* the private registry, which `e` stops and starts */
 } tui;
 
 
@@ -364,6 +365,37 @@ static int act_help(tui *t, const char *arg)
     return DIRTY_LAYOUT;
 }
 
+/* Stops or starts the private etcd: the servers cannot renew their leases while it is
+ * down, and the load keeps calling the instances it already knows. */
+static int act_registry(tui *t, const char *arg)
+{
+    bool running = t->etcd->proc.pid > 0;
+    bool want = arg && arg[0] ? strcmp(arg, "on") == 0 || strcmp(arg, "start") == 0 : !running;
+    if (arg && arg[0] && strcmp(arg, "on") && strcmp(arg, "off") && strcmp(arg, "start") && strcmp(arg, "stop")) {
+        say(t, "registry takes on or off");
+        return DIRTY_STATUS;
+    }
+    if (want == running) {
+        say(t, "the private etcd is already %s", running ? "running" : "stopped");
+        return DIRTY_STATUS;
+    }
+    if (!want) {
+        etcdproc_stop(t->etcd, false);
+        supervisor_note(t->sup, 0, "stopped the private etcd: leases cannot be renewed; the load "
+                        "keeps calling the instances it knows");
+        say(t, "stopped etcd");
+    } else {
+        char err[256];
+        if (etcdproc_restart(t->etcd, 0, err, sizeof err) < 0) {
+            say(t, "cannot start etcd: %s", err);
+            return DIRTY_STATUS;
+        }
+        supervisor_note(t->sup, 0, "started the private etcd again (same data, same port)");
+        say(t, "started etcd");
+    }
+    return DIRTY_TIMELINE | DIRTY_REGISTRY | DIRTY_STATUS;
+}
+
 static int act_quit(tui *t, const char *arg)
 {
     (void)arg;
@@ -392,6 +424,7 @@ static const action actions[] = {
     {"help", true, act_help},     {"quit", true, act_quit},       {"up", false, act_up},
     {"down", false, act_down},    {"command", false, act_command}, {"wire", true, act_wire},
     {"cursor", false, act_cursor}, {"lane", false, act_lane},     {"direction", false, act_direction},
+    {"registry", true, act_registry},
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
 
@@ -424,8 +457,9 @@ static const key_binding keys[] = {
     {'+', '=', "rate", "+", {"+", NULL, "raise the load's rate (up to 5000 calls/s)"}},
     {'-', 0, "rate", "-", {"-", NULL, "lower the load's rate"}},
     {':', 0, "command", NULL, {":", ": cmd", "command line: spawn json|gob|grpc [N], kill|stop|pause|resume|restart N,"}},
-    {0, 0, NULL, NULL, {"", NULL, "  load on|off, rate N, call METHOD JSON, wire, help, quit (Tab completes, ↑↓ history)"}},
+    {0, 0, NULL, NULL, {"", NULL, "  load on|off, rate N, call METHOD JSON, registry on|off, wire, help, quit (Tab, ↑↓)"}},
     {'w', 0, "wire", NULL, {"w", "w wire", "the Wire pane: the call's bytes in gob, JSON-RPC and gRPC, explained"}},
+    {'e', 0, "registry", NULL, {"e", NULL, "stop or start the private etcd (:registry on|off): calls go on without it"}},
     {KEY_LEFT, 0, "cursor", "-", {"←→", NULL, "Wire: move the cursor to the previous or next span"}},
     {KEY_RIGHT, 0, "cursor", "+", {"", NULL, ""}},
     {'\t', 0, "lane", "next", {"Tab 1 2 3", NULL, "Wire: the protocol the cursor moves in (gob, JSON-RPC, gRPC)"}},
@@ -474,7 +508,7 @@ static const char *complete(const char *cmd, int argi, size_t idx)
         return NULL;
     if (strcmp(cmd, "spawn") == 0)
         return idx < 3 ? protos[idx] : NULL;
-    if (strcmp(cmd, "load") == 0)
+    if (strcmp(cmd, "load") == 0 || strcmp(cmd, "registry") == 0)
         return idx < 2 ? onoff[idx] : NULL;
     if (strcmp(cmd, "call") == 0) {
         size_t n;
@@ -540,6 +574,7 @@ int cmd_tui(int argc, char **argv)
     if (etcdproc_start(&etcd, 10000, err, sizeof err) < 0)
         goto done;
     own_etcd = true;
+    t.etcd = &etcd;
     /* the servers share our stderr: their log lines must not land on the screen */
     saved_stderr = dup(STDERR_FILENO);
     int devnull = open("/dev/null", O_WRONLY);

@@ -133,6 +133,17 @@ else
 fi
 expect_grep "no call failed after retries" "failed 0 (" "$(screen)"
 
+# The registry itself goes away: calls go on to the instance already known
+key e
+if wait_for 5 'watch unreachabl'; then ok "e stops etcd: the Registry pane says the watch lost it"; else bad "e stops etcd" "$(screen)"; fi
+expect_grep "the timeline shows etcd stopped" "stopped the private etcd" "$(screen)"
+sleep 1.5
+s2=$(share_of 2 "$A2")
+if [ -n "$s2" ] && [ "$s2" -ge 99 ]; then ok "calls go on without etcd ($s2% to the survivor)"; else bad "calls go on without etcd" "$(screen)"; fi
+expect_grep "no call failed while etcd was down" "failed 0 (" "$(screen)"
+key ':' ; tm send-keys -t tui 'registry on' Enter; sleep 0.2
+if wait_for 15 'watch live'; then ok ":registry on starts etcd again and the watch resumes"; else bad ":registry on" "$(screen)"; fi
+
 key q
 if wait_for 15 'TUI-EXITED'; then ok "q quits"; else bad "q quits" "$(screen)"; fi
 expect_grep "q: exit status 0" "TUI-EXITED 0" "$(screen)"
