@@ -6,82 +6,12 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$ROOT/bin}
 . "$ROOT/tests/integration/lib.sh"
 
-if ! command -v tmux >/dev/null; then
-    echo "SKIP tmux is not installed (make test installs it)"
-    summary
-    exit 0
-fi
-if ! command -v etcd >/dev/null; then
-    echo "SKIP etcd is not installed (make test installs etcd-server)"
-    summary
-    exit 0
-fi
+. "$ROOT/tests/integration/tui_lib.sh"
 
-SOCK=wb-tui-test-$$
-tm() { tmux -L "$SOCK" "$@"; }
-trap 'tmux -L wb-tui-test-$$ kill-server 2>/dev/null; tmux -L wb-tui-test-$$-2 kill-server 2>/dev/null; cleanup' EXIT
-
-# The pane runs the TUI, then says whether the terminal settings came back and how it ended.
-cat >"$TMP/run.sh" <<EOF
-s=\$(stty -g)
-"$BIN/workbench"
-r=\$?
-[ "\$(stty -g)" = "\$s" ] && echo TTY-RESTORED
-echo TUI-EXITED \$r
-exec sleep 300
-EOF
-
-screen() { tm capture-pane -p -t tui; }
-# wait_for SECONDS EXTENDED-REGEX: until the screen matches (returns 1 on timeout)
-wait_for() {
-    n=$(($1 * 10))
-    while [ "$n" -gt 0 ]; do
-        screen | grep -qE -- "$2" && return 0
-        sleep 0.1
-        n=$((n - 1))
-    done
-    return 1
-}
-# wait_gone SECONDS EXTENDED-REGEX: until the screen no longer matches
-wait_gone() {
-    n=$(($1 * 10))
-    while [ "$n" -gt 0 ]; do
-        screen | grep -qE -- "$2" || return 0
-        sleep 0.1
-        n=$((n - 1))
-    done
-    return 1
-}
-key() { tm send-keys -t tui "$@"; sleep 0.2; }
 # share_of ID ADDR: the share (integer %) of instance #ID in the Traffic pane
 share_of() { screen | grep -E "#$1 +$2 " | grep -oE '[0-9]+\.[0-9]%' | head -n 1 | cut -d. -f1; }
-# left_running PID...: those still running (a zombie, state Z, is gone)
-left_running() {
-    for k in "$@"; do
-        st=$(awk '{print $3}' "/proc/$k/stat" 2>/dev/null)
-        [ -n "$st" ] && [ "$st" != Z ] && printf ' %s' "$k"
-    done
-}
-# start_tui: a pane of its own tmux server (SOCK); sets WB to the workbench's pid
-start_tui() {
-    tm new-session -d -x 100 -y 30 -s tui "sh $TMP/run.sh"
-    WB=""
-    i=0
-    while [ -z "$WB" ] && [ $i -lt 50 ]; do
-        pane=$(tm display -p -t tui '#{pane_pid}' 2>/dev/null)
-        [ -n "$pane" ] && WB=$(pgrep -P "$pane" workbench)
-        sleep 0.1
-        i=$((i + 1))
-    done
-    if [ -z "$WB" ]; then
-        bad "the TUI starts in tmux" "$(screen 2>&1)"
-        summary
-        exit 1
-    fi
-}
-
 # 1. The failover story
-start_tui
+start_tui 100 30
 if wait_for 15 'watch live'; then ok "the TUI starts its private etcd and watches it"; else
     bad "the TUI starts its private etcd and watches it" "$(screen)"; fi
 key j
@@ -152,8 +82,7 @@ expect_eq "q: no server or etcd left running" "" "$(left_running $KIDS $WB)"
 
 # 2. SIGTERM from outside: the terminal is restored and the children are stopped too
 tm kill-server 2>/dev/null
-SOCK=wb-tui-test-$$-2
-start_tui
+start_tui 100 30
 wait_for 15 'watch live' || true
 key j
 wait_for 5 '1 +json +127\.0\.0\.1:[0-9]+ +[0-9]+ running' || true

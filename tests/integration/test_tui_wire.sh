@@ -7,61 +7,10 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$ROOT/bin}
 . "$ROOT/tests/integration/lib.sh"
 
-if ! command -v tmux >/dev/null; then
-    echo "SKIP tmux is not installed (make test installs it)"
-    summary
-    exit 0
-fi
-if ! command -v etcd >/dev/null; then
-    echo "SKIP etcd is not installed (make test installs etcd-server)"
-    summary
-    exit 0
-fi
+. "$ROOT/tests/integration/tui_lib.sh"
 
-SOCK=wb-tui-wire-$$
-tm() { tmux -L "$SOCK" "$@"; }
-trap 'tmux -L wb-tui-wire-$$ kill-server 2>/dev/null; cleanup' EXIT
-
-cat >"$TMP/run.sh" <<EOF2
-s=\$(stty -g)
-"$BIN/workbench"
-r=\$?
-[ "\$(stty -g)" = "\$s" ] && echo TTY-RESTORED
-echo TUI-EXITED \$r
-exec sleep 300
-EOF2
-
-screen() { tm capture-pane -p -t tui; }
-status_line() { screen | tail -n 1; }
-wait_for() {
-    n=$(($1 * 10))
-    while [ "$n" -gt 0 ]; do
-        screen | grep -qE -- "$2" && return 0
-        sleep 0.1
-        n=$((n - 1))
-    done
-    return 1
-}
-key() { tm send-keys -t tui "$@"; sleep 0.2; }
-# cmd TEXT: types ':' TEXT Enter (TEXT sent literally)
-cmd() { key ':'; tm send-keys -t tui -l -- "$1"; sleep 0.1; key Enter; }
-left_running() {
-    for k in "$@"; do
-        st=$(awk '{print $3}' "/proc/$k/stat" 2>/dev/null)
-        [ -n "$st" ] && [ "$st" != Z ] && printf ' %s' "$k"
-    done
-}
-
-tm new-session -d -x 160 -y 40 -s tui "sh $TMP/run.sh"
-WB=""
-i=0
-while [ -z "$WB" ] && [ $i -lt 50 ]; do
-    pane=$(tm display -p -t tui '#{pane_pid}' 2>/dev/null)
-    [ -n "$pane" ] && WB=$(pgrep -P "$pane" workbench)
-    sleep 0.1
-    i=$((i + 1))
-done
-if [ -z "$WB" ] || ! wait_for 15 'watch live'; then
+start_tui 160 40
+if ! wait_for 15 'watch live'; then
     bad "the TUI starts in tmux" "$(screen 2>&1)"
     summary
     exit 1

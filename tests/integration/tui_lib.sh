@@ -1,0 +1,82 @@
+# tui_lib.sh -- drives the real TUI in tmux for the TUI tests: start it in a pane of a
+# tmux server of the test's own, send keys, read the screen. Sourced after lib.sh.
+# Skips the whole script (with a SKIP line) when tmux or etcd is missing.
+
+if ! command -v tmux >/dev/null; then
+    echo "SKIP tmux is not installed (make test installs it)"
+    summary
+    exit 0
+fi
+if ! command -v etcd >/dev/null; then
+    echo "SKIP etcd is not installed (make test installs etcd-server)"
+    summary
+    exit 0
+fi
+
+SOCK=wb-tui-$$
+SOCKS=""
+tm() { tmux -L "$SOCK" "$@"; }
+trap 'for s in $SOCKS; do tmux -L "$s" kill-server 2>/dev/null; done; cleanup' EXIT
+
+# The pane runs the TUI, then says whether the terminal settings came back and how it ended.
+cat >"$TMP/run.sh" <<EOF
+s=\$(stty -g)
+"$BIN/workbench"
+r=\$?
+[ "\$(stty -g)" = "\$s" ] && echo TTY-RESTORED
+echo TUI-EXITED \$r
+exec sleep 300
+EOF
+
+screen() { tm capture-pane -p -t tui; }
+status_line() { screen | tail -n 1; }
+# wait_for SECONDS EXTENDED-REGEX: until the screen matches (returns 1 on timeout)
+wait_for() {
+    n=$(($1 * 10))
+    while [ "$n" -gt 0 ]; do
+        screen | grep -qE -- "$2" && return 0
+        sleep 0.1
+        n=$((n - 1))
+    done
+    return 1
+}
+# wait_gone SECONDS EXTENDED-REGEX: until the screen no longer matches
+wait_gone() {
+    n=$(($1 * 10))
+    while [ "$n" -gt 0 ]; do
+        screen | grep -qE -- "$2" || return 0
+        sleep 0.1
+        n=$((n - 1))
+    done
+    return 1
+}
+key() { tm send-keys -t tui "$@"; sleep 0.2; }
+# cmd TEXT: types ':' TEXT Enter (TEXT sent literally)
+cmd() { key ':'; tm send-keys -t tui -l -- "$1"; sleep 0.1; key Enter; }
+# left_running PID...: those still running (a zombie, state Z, is gone)
+left_running() {
+    for k in "$@"; do
+        st=$(awk '{print $3}' "/proc/$k/stat" 2>/dev/null)
+        [ -n "$st" ] && [ "$st" != Z ] && printf ' %s' "$k"
+    done
+}
+# start_tui COLUMNS ROWS: the TUI in a pane of a new tmux server (SOCK, made fresh each
+# time); sets WB to the workbench's pid. Ends the script when it does not start.
+start_tui() {
+    SOCK=wb-tui-$$-$(date +%s%N)
+    SOCKS="$SOCKS $SOCK"
+    tm new-session -d -x "$1" -y "$2" -s tui "sh $TMP/run.sh"
+    WB=""
+    i=0
+    while [ -z "$WB" ] && [ $i -lt 50 ]; do
+        pane=$(tm display -p -t tui '#{pane_pid}' 2>/dev/null)
+        [ -n "$pane" ] && WB=$(pgrep -P "$pane" workbench)
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if [ -z "$WB" ]; then
+        bad "the TUI starts in tmux" "$(screen 2>&1)"
+        summary
+        exit 1
+    fi
+}
