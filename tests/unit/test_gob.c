@@ -12,6 +12,8 @@
 
 #include "gob.h"
 
+#include "testkit.h"
+
 /* ---- vectors captured from Go ---- */
 
 /* Request{"Arith.Multiply", 0}: first Encode on a new Encoder (defines Request = 65) */
@@ -105,39 +107,6 @@ static const vtype iface_t = {.kind = T_STRUCT, .name = "WithIface", .fields = i
 
 /* ---- helpers ---- */
 
-typedef struct bytes {
-    uint8_t *p;
-    size_t n;
-} bytes;
-
-static bytes unhex(const char *h)
-{
-    bytes b = {malloc(strlen(h) / 2 + 1), strlen(h) / 2};
-    for (size_t i = 0; i < b.n; i++) {
-        unsigned x;
-        cr_assert(sscanf(h + 2 * i, "%2x", &x) == 1);
-        b.p[i] = (uint8_t)x;
-    }
-    return b;
-}
-
-static char *tohex(const uint8_t *p, size_t n)
-{
-    char *s = malloc(2 * n + 1);
-    for (size_t i = 0; i < n; i++)
-        sprintf(s + 2 * i, "%02x", p[i]);
-    s[2 * n] = '\0';
-    return s;
-}
-
-/* Asserts that out holds exactly the hex string want. */
-static void assert_bytes(buf *out, const char *want)
-{
-    char *got = tohex(buf_data(out), buf_size(out));
-    cr_assert_str_eq(got, want);
-    free(got);
-}
-
 static value *args(int64_t a, int64_t b, const char *name)
 {
     value *v = value_struct(name);
@@ -210,30 +179,6 @@ static value *decode_all(const char *hex, const vtype **type)
     cr_assert_eq(used, b.n);
     free(b.p);
     return v;
-}
-
-/* Checks that the leaf spans of e tile [0, n) exactly, in order. */
-static void assert_leaves_tile(const explain *e, size_t n)
-{
-    size_t at = 0, sum = 0;
-    for (size_t i = 0; i < e->len; i++) {
-        bool container = i + 1 < e->len && e->spans[i + 1].depth > e->spans[i].depth;
-        if (container)
-            continue;
-        cr_assert_eq(e->spans[i].off, at, "leaf %zu (%s) starts at %zu, expected %zu", i,
-                     e->spans[i].meaning, e->spans[i].off, at);
-        at += e->spans[i].len;
-        sum += e->spans[i].len;
-    }
-    cr_assert_eq(sum, n);
-}
-
-static const span *find_span(const explain *e, const char *needle)
-{
-    for (size_t i = 0; i < e->len; i++)
-        if (strstr(e->spans[i].meaning, needle))
-            return &e->spans[i];
-    return NULL;
 }
 
 /* ---- encoding: byte-exact against Go ---- */

@@ -12,6 +12,8 @@
 #include "jsonval.h"
 #include "value.h"
 
+#include "testkit.h"
+
 #define TUTORIAL "{\"method\":\"hello.HelloWorld\",\"params\":[\"李白\"],\"id\":0}"
 #define TUTORIAL_REPLY "{\"id\":0,\"result\":\"李白 你好....\",\"error\":null}\n"
 
@@ -1018,14 +1020,6 @@ static void assert_tiles(const explain *e, size_t n, const char *what)
         cursor = s->off + s->len;
     }
     cr_assert_eq(cursor, n, "%s: spans end at %zu of %zu bytes", what, cursor, n);
-}
-
-static const span *find_span(const explain *e, const char *needle)
-{
-    for (size_t i = 0; i < e->len; i++)
-        if (strstr(e->spans[i].meaning, needle))
-            return &e->spans[i];
-    return NULL;
 }
 
 static void assert_span_text(const char *p, const span *s, const char *text)

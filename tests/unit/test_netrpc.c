@@ -10,6 +10,8 @@
 
 #include "netrpc.h"
 
+#include "testkit.h"
+
 /* Request{"Arith.Multiply", 0}, then Args{7, 8}: a client's first call */
 #define MULTIPLY \
     "2fff81030101075265717565737401ff82000102010d536572766963654d6574686f64010c00010353657101" \
@@ -43,66 +45,12 @@
 static const vtype_field args_f[] = {{"A", &vtype_int}, {"B", &vtype_int}};
 static const vtype args_t = {.kind = T_STRUCT, .name = "Args", .fields = args_f, .nfields = 2};
 
-typedef struct bytes {
-    uint8_t *p;
-    size_t n;
-} bytes;
-
-static bytes unhex(const char *h)
-{
-    bytes b = {malloc(strlen(h) / 2 + 1), strlen(h) / 2};
-    for (size_t i = 0; i < b.n; i++) {
-        unsigned x;
-        cr_assert(sscanf(h + 2 * i, "%2x", &x) == 1);
-        b.p[i] = (uint8_t)x;
-    }
-    return b;
-}
-
-static void assert_bytes(buf *out, const char *want)
-{
-    char *got = malloc(2 * buf_size(out) + 1);
-    for (size_t i = 0; i < buf_size(out); i++)
-        sprintf(got + 2 * i, "%02x", buf_data(out)[i]);
-    got[2 * buf_size(out)] = '\0';
-    cr_assert_str_eq(got, want);
-    free(got);
-}
-
 static value *args(int64_t a, int64_t b)
 {
     value *v = value_struct("Args");
     value_struct_set(v, "A", value_int(a));
     value_struct_set(v, "B", value_int(b));
     return v;
-}
-
-static const span *find_span(const explain *e, const char *needle)
-{
-    for (size_t i = 0; i < e->len; i++)
-        if (strstr(e->spans[i].meaning, needle))
-            return &e->spans[i];
-    return NULL;
-}
-
-static size_t count_spans(const explain *e, const char *needle)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < e->len; i++)
-        n += strstr(e->spans[i].meaning, needle) != NULL;
-    return n;
-}
-
-static void assert_leaves_tile(const explain *e, size_t n)
-{
-    size_t at = 0;
-    for (size_t i = 0; i < e->len; i++) {
-        if (i + 1 < e->len && e->spans[i + 1].depth > e->spans[i].depth)
-            continue;
-        cr_assert_eq(e->spans[i].off, at, "leaf %zu (%s)", i, e->spans[i].meaning);
-        at += e->spans[i].len;
-    }
-    cr_assert_eq(at, n);
 }
 
 /* ---- writing ---- */
