@@ -491,6 +491,15 @@ long jsonrpc_read_reply(const char *p, size_t n, bool eof, jsonrpc_reply *r, cha
     size_t start, end;
     char why[200];
     memset(r, 0, sizeof *r);
+    size_t ws = 0;
+    while (ws < n && strchr(" \t\r\n", p[ws]) && p[ws])
+        ws++;
+    if (ws == n) { /* nothing but the white space after an earlier reply */
+        if (!eof)
+            return 0;
+        snprintf(err, errlen, "the server closed the connection before replying");
+        return -1;
+    }
     int s = jsonscan(p, n, eof ? JSONSCAN_FINAL : 0, &start, &end, NULL, NULL, why, sizeof why);
     if (s == 0)
         return 0;

@@ -41,8 +41,9 @@ typedef struct jsonrpc_reply {
 } jsonrpc_reply;
 void jsonrpc_reply_done(jsonrpc_reply *r);
 
-/* Reads one reply from p[0..n). Returns bytes consumed (> 0) with r filled, 0 when more
- * bytes are needed, -1 with err when the bytes are not a JSON-RPC reply. */
+/* Reads one reply from p[0..n) (white space before it is skipped). Returns bytes consumed
+ * (> 0) with r filled, 0 when more bytes are needed, -1 with err when the bytes are not a
+ * JSON-RPC reply or the stream ended (eof) before one. */
 long jsonrpc_read_reply(const char *p, size_t n, bool eof, jsonrpc_reply *r, char *err,
                         size_t errlen);
 

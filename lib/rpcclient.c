@@ -187,13 +187,6 @@ static call_status call_json(rpcclient *c, const char *name, const value *arg, u
     buf_done(&req);
     for (;;) {
         jsonrpc_reply r;
-        /* the newline after the last reply is not the start of another */
-        while (buf_size(&c->in) > 0 && *buf_data(&c->in) && strchr(" \t\r\n", *buf_data(&c->in)))
-            buf_consume(&c->in, 1);
-        if (c->eof && buf_size(&c->in) == 0) {
-            snprintf(err, errlen, "the server closed the connection before replying");
-            return CALL_FAILED;
-        }
         long used = jsonrpc_read_reply((const char *)buf_data(&c->in), buf_size(&c->in), c->eof, &r,
                                        err, errlen);
         if (used < 0)
