@@ -58,6 +58,24 @@ void explain_set_len(explain *e, int idx, size_t len)
         e->spans[idx].len = len;
 }
 
+void explain_retitle(explain *e, int idx, const char *fmt, ...)
+{
+    if (!e || idx < 0 || (size_t)idx >= e->len)
+        return;
+    buf m;
+    buf_init(&m, 4096);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&m, fmt, ap);
+    va_end(ap);
+    char *meaning = buf_take(&m);
+    buf_done(&m);
+    if (meaning) {
+        free(e->spans[idx].meaning);
+        e->spans[idx].meaning = meaning;
+    }
+}
+
 int explain_append(explain *e, const explain *src, size_t off, int depth)
 {
     for (size_t i = 0; i < src->len; i++) {

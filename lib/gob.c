@@ -1184,24 +1184,6 @@ static void close_box(walk *w, int idx)
     explain_set_len(e, idx, end > e->spans[idx].off ? end - e->spans[idx].off : 0);
 }
 
-/* Replaces the meaning of span idx. */
-static void retitle(explain *e, int idx, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void retitle(explain *e, int idx, const char *fmt, ...)
-{
-    if (!e || idx < 0 || (size_t)idx >= e->len)
-        return;
-    char msg[640];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    char *m = strdup(msg);
-    if (m) {
-        free(e->spans[idx].meaning);
-        e->spans[idx].meaning = m;
-    }
-}
-
 /* Reads a gob uint; what names it in the error. */
 static int rd_uint(walk *w, uint64_t *x, const char *what)
 {
@@ -1945,7 +1927,7 @@ static int def_fields(walk *w, wtype *t)
         if (!f->name && !(f->name = strdup("")))
             wfail(w, "out of memory");
         if (!w->failed)
-            retitle(w->ex, box, "field #%llu: %s, of type %s", (unsigned long long)i, f->name,
+            explain_retitle(w->ex, box, "field #%llu: %s, of type %s", (unsigned long long)i, f->name,
                     id_words(w, f->id, a, sizeof a));
         close_box(w, box);
         if (w->failed)
@@ -2259,7 +2241,7 @@ int gob_explain_message(gob_explainer *x, const uint8_t *p, size_t n, size_t bas
             goto fail;
         t->defined_msg = ++x->msgno;
         wname(x->d, t, tn, sizeof tn, 0);
-        retitle(e, box, "message, %zu bytes: type definition for id %d (%s)", total,
+        explain_retitle(e, box, "message, %zu bytes: type definition for id %d (%s)", total,
                 (int)t->id, t->name[0] ? t->name : tn);
     } else {
         wtype *vt = id > 0 && id <= INT32_MAX ? dec_lookup(x->d, id) : NULL;
@@ -2282,7 +2264,7 @@ int gob_explain_message(gob_explainer *x, const uint8_t *p, size_t n, size_t bas
             goto fail;
         t = vt;
         x->last_value = ++x->msgno;
-        retitle(e, box, "message, %zu bytes: value of type %s (id %lld)", total,
+        explain_retitle(e, box, "message, %zu bytes: value of type %s (id %lld)", total,
                 wname(x->d, t, tn, sizeof tn, 0), (long long)id);
     }
     if (info) {

@@ -190,23 +190,6 @@ static void hexs(const uint8_t *p, size_t n, char *out, size_t cap)
     }
 }
 
-static void retitle(explain *e, int idx, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void retitle(explain *e, int idx, const char *fmt, ...)
-{
-    if (idx < 0 || (size_t)idx >= e->len)
-        return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    char *m = strdup(msg);
-    if (m) {
-        free(e->spans[idx].meaning);
-        e->spans[idx].meaning = m;
-    }
-}
-
 /* Reads the frame header at off; true when the whole frame is in the capture. */
 static bool frame_at(const uint8_t *p, size_t n, size_t off, fh *f)
 {
@@ -609,7 +592,7 @@ static size_t header_group(h2x *x, const fh *first)
         char note[400];
         grpc_note(&f, note, sizeof note);
         if (note[0] && idx < u.len)
-            retitle(&u, (int)idx, "%s; gRPC: %s", u.spans[idx].meaning, note);
+            explain_retitle(&u, (int)idx, "%s; gRPC: %s", u.spans[idx].meaning, note);
         if (f.name && !strcmp(f.name, ":path") && !path)
             path = strdup(f.value);
         if (f.name && !strcmp(f.name, "grpc-status"))
@@ -647,7 +630,7 @@ static size_t header_group(h2x *x, const fh *first)
         const fh *f = &hb.frames[i];
         int box = frame_open(x, f, true);
         if (i == 0 && what[0])
-            retitle(x->e, box, "%s frame, stream %" PRIu32 ", %" PRIu32 "-byte payload: %s%s",
+            explain_retitle(x->e, box, "%s frame, stream %" PRIu32 ", %" PRIu32 "-byte payload: %s%s",
                     h2explain_frame_type(f->type), f->sid, f->len, what,
                     hb.nf > 1 ? " (the block continues in CONTINUATION frames)" : "");
         size_t q = f->off + 9;
@@ -835,7 +818,7 @@ static void data_frame(h2x *x, const fh *f)
     else
         snprintf(what, sizeof what, ": %u whole gRPC message%s and %s split across frames",
                  whole, whole == 1 ? "" : "s", parts == 1 ? "a piece of one" : "pieces of two");
-    retitle(x->e, box, "DATA frame, stream %" PRIu32 ", %" PRIu32 "-byte payload%s%s", f->sid,
+    explain_retitle(x->e, box, "DATA frame, stream %" PRIu32 ", %" PRIu32 "-byte payload%s%s", f->sid,
             f->len, what, (f->flags & FL_END_STREAM) ? "; the sender is done with this stream"
                                                       : "");
 }
@@ -854,7 +837,7 @@ static void settings_frame(h2x *x, const fh *f)
             fail_rest(x, f, f->off + 9, "a SETTINGS acknowledgement must be empty");
             return;
         }
-        retitle(x->e, box, "SETTINGS frame with ACK: the peer's settings arrived and are in "
+        explain_retitle(x->e, box, "SETTINGS frame with ACK: the peer's settings arrived and are in "
                 "force");
         return;
     }
@@ -880,7 +863,7 @@ static void settings_frame(h2x *x, const fh *f)
             x->failed = true;
         }
     }
-    retitle(x->e, box, "SETTINGS frame, %" PRIu32 " setting%s: %s", f->len / 6,
+    explain_retitle(x->e, box, "SETTINGS frame, %" PRIu32 " setting%s: %s", f->len / 6,
             f->len == 6 ? "" : "s", f->len ? "the sender's parameters for this connection"
                                            : "none changed; it still must be acknowledged");
 }
@@ -911,7 +894,7 @@ static void control_frame(h2x *x, const fh *f)
         uint32_t c = be32(x->p + q);
         explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", "error code %" PRIu32 " = %s%s%s", c,
                     h2explain_error_code(c), *error_words(c) ? ": " : "", error_words(c));
-        retitle(x->e, box, "RST_STREAM frame: stream %" PRIu32 " ends now, %s", f->sid,
+        explain_retitle(x->e, box, "RST_STREAM frame: stream %" PRIu32 " ends now, %s", f->sid,
                 h2explain_error_code(c));
         break;
     }
@@ -927,7 +910,7 @@ static void control_frame(h2x *x, const fh *f)
                                       : "the peer must send these 8 bytes back in a PING with ACK",
                     first_h2(x, TOLD_PING) ? " (gRPC pings to keep connections alive and to "
                                              "measure the connection's speed)" : "");
-        retitle(x->e, box, "PING frame%s", f->flags & FL_ACK ? " with ACK: the answer to a ping"
+        explain_retitle(x->e, box, "PING frame%s", f->flags & FL_ACK ? " with ACK: the answer to a ping"
                                                              : ": a round trip check");
         break;
     case F_GOAWAY: {
@@ -955,7 +938,7 @@ static void control_frame(h2x *x, const fh *f)
             else
                 explain_add(x->e, q + 8, dl, 1, SPAN_FRAME, "h2", "%zu bytes of debug data", dl);
         }
-        retitle(x->e, box, "GOAWAY frame: the sender closes the connection, %s",
+        explain_retitle(x->e, box, "GOAWAY frame: the sender closes the connection, %s",
                 h2explain_error_code(c));
         break;
     }
@@ -974,10 +957,10 @@ static void control_frame(h2x *x, const fh *f)
                                                      : "");
         if (inc == 0 && i >= 0) {
             x->e->spans[i].cls = SPAN_ERROR;
-            retitle(x->e, i, "window increment 0: not allowed (a PROTOCOL_ERROR)");
+            explain_retitle(x->e, i, "window increment 0: not allowed (a PROTOCOL_ERROR)");
             x->failed = true;
         }
-        retitle(x->e, box, "WINDOW_UPDATE frame, %s: %" PRIu32 " more bytes",
+        explain_retitle(x->e, box, "WINDOW_UPDATE frame, %s: %" PRIu32 " more bytes",
                 f->sid ? "one stream" : "the connection", inc);
         break;
     }
