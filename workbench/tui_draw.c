@@ -18,6 +18,23 @@ static attr_t attr(const tui_screen *s, int pair, attr_t mono)
     return s->color ? (attr_t)COLOR_PAIR(pair) : mono;
 }
 
+/* How many of the n wide characters fit in width display columns; characters that have
+ * no width (unprintable) become '?'. */
+static size_t fit(wchar_t *wide, size_t n, int width)
+{
+    int cols = 0;
+    size_t k = 0;
+    for (; k < n; k++) {
+        int cw = wcwidth(wide[k]);
+        if (cw < 0)
+            wide[k] = L'?', cw = 1;
+        if (cols + cw > width)
+            break;
+        cols += cw;
+    }
+    return k;
+}
+
 /* Writes formatted text at y,x cut to width display columns (UTF-8 aware). */
 static void put(WINDOW *w, int y, int x, int width, attr_t a, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
@@ -36,17 +53,7 @@ static void put(WINDOW *w, int y, int x, int width, attr_t a, const char *fmt, .
     if (n == (size_t)-1) {
         mvwaddnstr(w, y, x, text, width);
     } else {
-        int cols = 0;
-        size_t k = 0;
-        for (; k < n; k++) {
-            int cw = wcwidth(wide[k]);
-            if (cw < 0)
-                wide[k] = L'?', cw = 1;
-            if (cols + cw > width)
-                break;
-            cols += cw;
-        }
-        mvwaddnwstr(w, y, x, wide, (int)k);
+        mvwaddnwstr(w, y, x, wide, (int)fit(wide, n, width));
     }
     wattroff(w, a);
 }
@@ -286,15 +293,7 @@ static int put_wrapped(WINDOW *w, int y, int x, int width, int maxlines, attr_t 
     wattron(w, a);
     while (k < n && line < maxlines) {
         size_t start = k;
-        int cols = 0;
-        for (; k < n; k++) {
-            int cw = wcwidth(wide[k]);
-            if (cw < 0)
-                wide[k] = L'?', cw = 1;
-            if (cols + cw > width)
-                break;
-            cols += cw;
-        }
+        k += fit(wide + start, n - start, width);
         mvwaddnwstr(w, y + line, x, wide + start, (int)(k - start));
         line++;
     }
