@@ -1,0 +1,96 @@
+#!/bin/bash
+# test_lessons.sh -- every lesson in check mode (each step's commands run against real
+# servers and its expectations are checked), plus the runner's own behaviour.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${BIN:-$ROOT/bin}
+. "$ROOT/tests/integration/lib.sh"
+
+out=$("$BIN/workbench" lesson --check all 2>&1)
+rc=$?
+printf '%s\n' "$out" | grep -E '^(ok  |FAIL|SKIP|     )'
+steps_ok=$(printf '%s\n' "$out" | grep -c '^ok  ')
+steps_bad=$(printf '%s\n' "$out" | grep -c '^FAIL')
+pass=$((pass + steps_ok))
+fail=$((fail + steps_bad))
+if [ "$steps_bad" -eq 0 ]; then expect_eq "lesson --check all exits 0 when every step passes" 0 "$rc"
+else expect_eq "lesson --check all exits 1 when a step fails" 1 "$rc"; fi
+expect_grep "the check ends with a summary" "lessons: $steps_ok steps passed, $steps_bad failed" "$out"
+
+# The runner itself: a lesson whose expectation is wrong must fail, one that needs a
+# missing program must print SKIP, and a malformed file must be reported with its line.
+mkdir -p "$TMP/lessons"
+cat > "$TMP/lessons/01-wrong.txt" <<'L'
+lesson: 1
+title: wrong on purpose
+title.zh: 故意出错
+step: one
+step.zh: 一
+say: s
+say.zh: s
+run: echo hello
+look: l
+look.zh: l
+expect: contains goodbye
+L
+out=$("$BIN/workbench" lesson --dir "$TMP/lessons" --check 1 2>&1)
+expect_eq "a lesson with an unmet expectation fails check mode" 1 "$?"
+expect_grep "the failure names the unmet expectation" '✗ output contains `goodbye`' "$out"
+expect_grep "the failure shows the output" "| hello" "$out"
+
+cat > "$TMP/lessons/02-needs.txt" <<'L'
+lesson: 2
+title: needs a program nobody has
+title.zh: 需要一个没人装的程序
+needs: no-such-program-wb
+step: one
+step.zh: 一
+say: s
+say.zh: s
+run: true
+look: l
+look.zh: l
+L
+out=$("$BIN/workbench" lesson --dir "$TMP/lessons" --check 2 2>&1)
+expect_eq "a lesson needing a missing program is not a failure" 0 "$?"
+expect_grep "it prints a SKIP line naming the program" "SKIP lesson 2 (needs a program nobody has): no-such-program-wb is not installed" "$out"
+
+cat > "$TMP/lessons/03-nozh.txt" <<'L'
+lesson: 3
+title: english only
+title.zh: 只有英文
+step: one
+say: s
+run: true
+look: l
+L
+out=$("$BIN/workbench" lesson --dir "$TMP/lessons" --check 3 2>&1)
+expect_grep "a step without its Chinese text fails the check" 'FAIL lesson 3: lesson 3 step 1 (line 4) has no "step.zh:"' "$out"
+
+cat > "$TMP/lessons/04-slow.txt" <<'L'
+lesson: 4
+title: too slow
+title.zh: 太慢
+step: one
+step.zh: 一
+say: s
+say.zh: s
+run: sleep 30
+timeout: 1
+look: l
+look.zh: l
+L
+out=$("$BIN/workbench" lesson --dir "$TMP/lessons" --check 4 2>&1)
+expect_grep "a step past its deadline is stopped and fails" "(it ran past its 1 s deadline)" "$out"
+if pgrep -f "sleep 30" >/dev/null; then bad "the stopped step leaves no process behind"
+else ok "the stopped step leaves no process behind"; fi
+
+printf 'lesson: 5\ntitle: x\nstep: one\n  indented\nbogus line\n' > "$TMP/lessons/05-bad.txt"
+out=$("$BIN/workbench" lesson --dir "$TMP/lessons" 2>&1)
+expect_grep "a malformed lesson is reported with its file and line" '05-bad.txt:5: expected "key: value"' "$out"
+
+out=$("$BIN/workbench" lesson 99 2>&1)
+expect_eq "an unknown lesson number is a usage error" 2 "$?"
+expect_grep "and says so" "there is no lesson 99" "$out"
+
+echo "$pass passed, $fail failed"
