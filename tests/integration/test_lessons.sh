@@ -93,4 +93,4 @@ out=$("$BIN/workbench" lesson 99 2>&1)
 expect_eq "an unknown lesson number is a usage error" 2 "$?"
 expect_grep "and says so" "there is no lesson 99" "$out"
 
-echo "$pass passed, $fail failed"
+summary

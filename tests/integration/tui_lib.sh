@@ -21,7 +21,7 @@ trap 'for s in $SOCKS; do tmux -L "$s" kill-server 2>/dev/null; done; cleanup' E
 # The pane runs the TUI, then says whether the terminal settings came back and how it ended.
 cat >"$TMP/run.sh" <<EOF
 s=\$(stty -g)
-"$BIN/workbench"
+"$BIN/workbench" ${WB_ARGS:-}
 r=\$?
 [ "\$(stty -g)" = "\$s" ] && echo TTY-RESTORED
 echo TUI-EXITED \$r

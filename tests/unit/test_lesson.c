@@ -1,0 +1,202 @@
+/* test_lesson.c -- unit tests for the lesson file parser and the step runner (real
+ * shell commands; no servers). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lesson.h"
+
+static char path[64];
+
+/* Writes text to a temporary lesson file and parses it; err gets the reason on failure. */
+static lesson *load_text(const char *text, char *err, size_t errlen)
+{
+    snprintf(path, sizeof path, "/tmp/wb-lesson-test.XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    lesson *l = lesson_load(path, err, errlen);
+    unlink(path);
+    return l;
+}
+
+static const char good[] = "# a comment\n"
+                           "lesson: 7\n"
+                           "title: Seven\n"
+                           "title.zh: 第七\n"
+                           "needs: sh  cat\n"
+                           "say:\n"
+                           "    First paragraph\n"
+                           "    goes on.\n"
+                           "\n"
+                           "    Second paragraph.\n"
+                           "say.zh: 介绍\n"
+                           "\n"
+                           "step: Echo\n"
+                           "step.zh: 回显\n"
+                           "pane: wire\n"
+                           "say: s\n"
+                           "say.zh: 说\n"
+                           "run: echo one\n"
+                           "run:\n"
+                           "    for i in 1 2; do\n"
+                           "      echo \"n$i\"\n"
+                           "    done\n"
+                           "look: l\n"
+                           "look.zh: 看\n"
+                           "expect: contains one\n"
+                           "expect: matches ^n[12]$\n"
+                           "expect: lacks three\n"
+                           "step: Fails\n"
+                           "step.zh: 失败\n"
+                           "say: s\n"
+                           "say.zh: 说\n"
+                           "run: echo out; exit 3\n"
+                           "timeout: 5\n"
+                           "look: l\n"
+                           "look.zh: 看\n"
+                           "expect: exit 3\n";
+
+Test(lesson, parses_header_steps_and_blocks)
+{
+    char err[256] = "";
+    lesson *l = load_text(good, err, sizeof err);
+    cr_assert(l, "%s", err);
+    cr_assert_eq(l->number, 7);
+    cr_assert_str_eq(l->title[LANG_ZH], "第七");
+    cr_assert_eq(l->nneeds, 2);
+    cr_assert_str_eq(l->needs[1], "cat");
+    cr_assert_str_eq(l->intro[LANG_EN], "First paragraph\ngoes on.\n\nSecond paragraph.");
+    cr_assert_eq(l->nstep, 2);
+    const lesson_step *s = &l->step[0];
+    cr_assert_str_eq(s->title[LANG_EN], "Echo");
+    cr_assert_str_eq(s->pane, "wire");
+    cr_assert_eq(s->nrun, 2);
+    cr_assert_str_eq(s->run[1], "for i in 1 2; do\n  echo \"n$i\"\ndone");
+    /* three given, plus the implicit "exit 0" */
+    cr_assert_eq(s->nexpect, 4);
+    cr_assert_eq(s->expect[3].kind, EXPECT_EXIT);
+    cr_assert_eq(s->expect[3].status, 0);
+    cr_assert_eq(l->step[1].nexpect, 1);
+    cr_assert_eq(l->step[1].timeout_s, 5);
+    cr_assert_eq(lesson_validate(l, err, sizeof err), 0, "%s", err);
+    lesson_free(l);
+}
+
+Test(lesson, errors_name_the_line)
+{
+    char err[256] = "";
+    cr_assert_null(load_text("lesson: 1\ntitle: t\nstep: s\nrun: x\nexpect: resembles y\n", err, sizeof err));
+    cr_assert(strstr(err, ":5: \"expect:\" takes contains, lacks, matches or exit"), "%s", err);
+    cr_assert_null(load_text("lesson: 1\n  stray\n", err, sizeof err));
+    cr_assert_null(load_text("lesson: 1\nstep: a\nrun: x\nrun.zh: y\n", err, sizeof err));
+    cr_assert(strstr(err, ":4: \"run:\" is the same in every language"), "%s", err);
+    cr_assert_null(load_text("lesson: 1\nrun: x\n", err, sizeof err));
+    cr_assert(strstr(err, "belongs in a step"), "%s", err);
+    cr_assert_null(load_text("title: t\n", err, sizeof err));
+    cr_assert(strstr(err, "no \"lesson: N\" line"), "%s", err);
+    cr_assert_null(load_text("lesson: 1\nstep: a\nexpect: matches (\n", err, sizeof err));
+    cr_assert(strstr(err, "bad regular expression"), "%s", err);
+    cr_assert_null(load_text("lesson: 1\nstep: a\nsay: x\nsay: y\n", err, sizeof err));
+    cr_assert(strstr(err, ":4: a second \"say:\""), "%s", err);
+}
+
+Test(lesson, validate_wants_both_languages)
+{
+    char err[256] = "";
+    lesson *l = load_text("lesson: 2\ntitle: t\ntitle.zh: 题\nstep: a\nstep.zh: 甲\nsay: s\nrun: true\nlook: l\nlook.zh: 看\n",
+                          err, sizeof err);
+    cr_assert(l, "%s", err);
+    cr_assert_eq(lesson_validate(l, err, sizeof err), -1);
+    cr_assert(strstr(err, "has no \"say.zh:\""), "%s", err);
+    cr_assert_str_eq(lesson_text(l->step[0].say, LANG_ZH), "s");
+    lesson_free(l);
+}
+
+Test(lesson, runs_steps_and_checks_them)
+{
+    char err[256] = "", skip[256] = "";
+    lesson *l = load_text(good, err, sizeof err);
+    cr_assert(l, "%s", err);
+    lesson_run *r = lesson_run_new(l, "/nonexistent", skip, sizeof skip, err, sizeof err);
+    cr_assert(r, "%s %s", skip, err);
+    lesson_result res;
+    cr_assert_eq(lesson_run_step(r, 0, &res, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(res.output, "one\nn1\nn2\n");
+    cr_assert(res.ok);
+    lesson_result_done(&res);
+    cr_assert_eq(lesson_run_step(r, 1, &res, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(res.status, 3);
+    cr_assert(res.met[0] && res.ok);
+    lesson_result_done(&res);
+    cr_assert_eq(lesson_run_step(r, 2, &res, err, sizeof err), -1);
+    lesson_run_free(r);
+    lesson_free(l);
+}
+
+Test(lesson, expands_variables_and_keeps_others)
+{
+    char err[256] = "", skip[256] = "";
+    lesson *l = load_text("lesson: 3\ntitle: t\nstep: a\nrun: echo $WORK ${PORT1} $HOME $PORT9 $\n", err, sizeof err);
+    cr_assert(l, "%s", err);
+    lesson_run *r = lesson_run_new(l, "/nonexistent", skip, sizeof skip, err, sizeof err);
+    cr_assert(r, "%s", err);
+    char *shown = lesson_expand(r, l->step[0].run[0]);
+    cr_assert(strncmp(shown, "echo /tmp/wb-lesson03.", 22) == 0, "%s", shown);
+    cr_assert(strstr(shown, " $HOME $PORT9 $"), "%s", shown);
+    cr_assert_null(strstr(shown, "PORT1"), "%s", shown);
+    free(shown);
+    lesson_result res;
+    cr_assert_eq(lesson_run_step(r, 0, &res, err, sizeof err), 0);
+    cr_assert(strstr(res.output, "/tmp/wb-lesson03."), "%s", res.output);
+    lesson_result_done(&res);
+    lesson_run_free(r);
+    lesson_free(l);
+}
+
+Test(lesson, deadline_and_background)
+{
+    char err[256] = "", skip[256] = "";
+    lesson *l = load_text("lesson: 4\ntitle: t\n"
+                          "step: slow\nrun: echo before; sleep 30\ntimeout: 1\n"
+                          "step: bg\nbackground: echo from-bg > $WORK/bg.txt; sleep 30\nrun: cat $WORK/bg.txt\n"
+                          "expect: contains from-bg\n",
+                          err, sizeof err);
+    cr_assert(l, "%s", err);
+    lesson_run *r = lesson_run_new(l, "/nonexistent", skip, sizeof skip, err, sizeof err);
+    cr_assert(r, "%s", err);
+    lesson_result res;
+    cr_assert_eq(lesson_run_step(r, 0, &res, err, sizeof err), 0);
+    cr_assert(res.timed_out);
+    cr_assert_not(res.ok);
+    cr_assert_str_eq(res.output, "before\n");
+    lesson_result_done(&res);
+    cr_assert_eq(lesson_run_step(r, 1, &res, err, sizeof err), 0);
+    cr_assert(res.ok, "%s", res.output);
+    lesson_result_done(&res);
+    lesson_run_free(r);
+    lesson_free(l);
+}
+
+Test(lesson, missing_program_is_a_skip)
+{
+    char err[256] = "", skip[256] = "";
+    lesson *l = load_text("lesson: 5\ntitle: t\nneeds: sh wb-no-such-tool\nstep: a\nrun: true\n", err, sizeof err);
+    cr_assert(l, "%s", err);
+    cr_assert_null(lesson_run_new(l, "/nonexistent", skip, sizeof skip, err, sizeof err));
+    cr_assert_str_eq(skip, "wb-no-such-tool is not installed");
+    lesson_free(l);
+}
+
+Test(lesson, locale_picks_the_language)
+{
+    setenv("LC_ALL", "", 1);
+    setenv("LC_MESSAGES", "", 1);
+    setenv("LANG", "zh_CN.UTF-8", 1);
+    cr_assert_eq(lesson_locale_lang(), LANG_ZH);
+    setenv("LC_ALL", "en_US.UTF-8", 1);
+    cr_assert_eq(lesson_locale_lang(), LANG_EN);
+}
