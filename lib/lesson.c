@@ -10,6 +10,7 @@
 #include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,6 +485,26 @@ int lesson_list(const char *dir, char **paths, int max, char *err, size_t errlen
     return n;
 }
 
+lesson *lesson_find(const char *dir, int number, char *err, size_t errlen)
+{
+    char *paths[99];
+    int n = lesson_list(dir, paths, 99, err, errlen);
+    lesson *found = NULL;
+    for (int i = 0; i < n; i++) {
+        if (!found) {
+            lesson *l = lesson_load(paths[i], err, errlen);
+            if (l && l->number == number)
+                found = l;
+            else
+                lesson_free(l);
+        }
+        free(paths[i]);
+    }
+    if (!found && n >= 0)
+        err_set(err, errlen, "there is no lesson %d in %s", number, dir);
+    return found;
+}
+
 int lesson_dir(char *dir, size_t n)
 {
     const char *env = getenv("WB_LESSONS");
@@ -524,6 +545,7 @@ typedef struct var {
 
 struct lesson_run {
     const lesson *l;
+    atomic_bool cancel;
     char bindir[PATH_MAX];
     char work[PATH_MAX];
     var vars[MAX_VARS];
@@ -961,7 +983,7 @@ int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size
      * after the exit: something it left running may hold the pipe open). */
     while (!eof || !reaped) {
         uint64_t now = loop_now_ms();
-        if (now >= deadline) {
+        if (now >= deadline || atomic_load(&r->cancel)) {
             res->timed_out = true;
             break;
         }
@@ -1005,6 +1027,11 @@ done:
         stop_group(bg[j], BACKGROUND_GRACE_MS);
     buf_done(&script);
     return rc;
+}
+
+void lesson_run_cancel(lesson_run *r)
+{
+    atomic_store(&r->cancel, true);
 }
 
 void lesson_result_done(lesson_result *res)

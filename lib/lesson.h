@@ -72,6 +72,9 @@ const char *lesson_text(char *const text[2], lesson_lang lang);
 /* The lesson files of dir (NN-*.txt), sorted by number. Returns how many were found
  * (at most max), each path heap-allocated into paths, or -1 with err. */
 int lesson_list(const char *dir, char **paths, int max, char *err, size_t errlen);
+/* Lesson number of dir, parsed. Returns NULL with err when there is none (or a file
+ * before it does not parse). */
+lesson *lesson_find(const char *dir, int number, char *err, size_t errlen);
 /* The lessons directory: $WB_LESSONS, else lessons/ beside the bin/ this program runs
  * from, else ./lessons. */
 int lesson_dir(char *dir, size_t n);
@@ -106,6 +109,9 @@ char *lesson_expand(const lesson_run *r, const char *text);
  * with err when the commands could not be started at all. */
 int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size_t errlen);
 void lesson_result_done(lesson_result *res);
+/* Stops the step running in another thread as if its deadline had passed; later steps
+ * of this run stop at once too. Safe from any thread. */
+void lesson_run_cancel(lesson_run *r);
 /* "contains 56", "exit status 0", ... into out. */
 void lesson_expect_describe(const lesson_expect *e, lesson_lang lang, char *out, size_t n);
 
