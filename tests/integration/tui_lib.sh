@@ -21,7 +21,7 @@ trap 'for s in $SOCKS; do tmux -L "$s" kill-server 2>/dev/null; done; cleanup' E
 # The pane runs the TUI, then says whether the terminal settings came back and how it ended.
 cat >"$TMP/run.sh" <<EOF
 s=\$(stty -g)
-"$BIN/workbench"
+"$BIN/workbench" \$TUI_ARGS
 r=\$?
 [ "\$(stty -g)" = "\$s" ] && echo TTY-RESTORED
 echo TUI-EXITED \$r
@@ -60,12 +60,13 @@ left_running() {
         [ -n "$st" ] && [ "$st" != Z ] && printf ' %s' "$k"
     done
 }
-# start_tui COLUMNS ROWS: the TUI in a pane of a new tmux server (SOCK, made fresh each
-# time); sets WB to the workbench's pid. Ends the script when it does not start.
+# start_tui COLUMNS ROWS [OPTIONS]: the TUI (with the workbench's OPTIONS) in a pane of a
+# new tmux server (SOCK, made fresh each time); sets WB to the workbench's pid. Ends the
+# script when it does not start.
 start_tui() {
     SOCK=wb-tui-$$-$(date +%s%N)
     SOCKS="$SOCKS $SOCK"
-    tm new-session -d -x "$1" -y "$2" -s tui "sh $TMP/run.sh"
+    tm new-session -d -x "$1" -y "$2" -s tui "TUI_ARGS='${3:-}' sh $TMP/run.sh"
     WB=""
     i=0
     while [ -z "$WB" ] && [ $i -lt 50 ]; do
