@@ -479,13 +479,14 @@ static int act_help(tui *t, const char *arg)
 static void set_label(tui *t)
 {
     if (t->reg.kind == REGOPT_STATIC)
-        snprintf(t->reg_label, sizeof t->reg_label, "static list (no registry)");
+        snprintf(t->reg_label, sizeof t->reg_label, "static (no registry)");
     else if (t->reg.kind == REGOPT_PRIVATE_ETCD)
         snprintf(t->reg_label, sizeof t->reg_label, "etcd %s", t->etcd->client);
     else if (t->reg.kind == REGOPT_CONSUL_DEV)
         snprintf(t->reg_label, sizeof t->reg_label, "consul -dev %s", t->consul.http);
-    else
-        snprintf(t->reg_label, sizeof t->reg_label, "%.90s", t->reg_url);
+    else /* "etcd HOST:PORT", "consul HOST:PORT" */
+        snprintf(t->reg_label, sizeof t->reg_label, "%.*s %.80s", (int)strcspn(t->reg_url, ":"), t->reg_url,
+                 strstr(t->reg_url, "://") ? strstr(t->reg_url, "://") + 3 : t->reg_url);
 }
 
 static void note_cb(void *ctx, const char *note)

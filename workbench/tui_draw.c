@@ -253,15 +253,15 @@ static void draw_registry(tui_screen *s, const tui_view *v)
     int inner = getmaxx(w) - 2, rows = getmaxy(w) - 3;
     const tui_model *m = v->m;
     if (v->is_static) {
-        put(w, 1, 1, inner, A_NORMAL, "%s: the load calls %zu server(s)", v->registry, m->nstatics);
+        put(w, 1, 1, inner, A_NORMAL, "%s: %zu server%s", v->registry, m->nstatics, m->nstatics == 1 ? "" : "s");
         for (int r = 0; r < rows && r < (int)m->nstatics; r++)
-            put(w, 2 + r, 1, inner, A_NORMAL, "%s %-4s (alive, started here)", m->statics[r].addr,
+            put(w, 2 + r, 1, inner, A_NORMAL, "%s %-4s alive, started here", m->statics[r].addr,
                 short_proto(m->statics[r].proto));
         wnoutrefresh(w);
         return;
     }
-    put(w, 1, 1, inner, m->watch_ok ? A_NORMAL : attr(s, PAIR_BAD, A_BOLD), "%s  watch %s  %zu key(s)",
-        v->registry, m->watch_ok ? "live" : "unreachable", m->nreg);
+    put(w, 1, 1, inner, m->watch_ok ? A_NORMAL : attr(s, PAIR_BAD, A_BOLD), "%s watch %s %zu key%s",
+        v->registry, m->watch_ok ? "live" : "unreachable", m->nreg, m->nreg == 1 ? "" : "s");
     uint64_t now = loop_now_ms();
     for (int r = 0; r < rows && r < (int)m->nreg; r++) {
         const registry_instance *ri = &m->reg[r].inst;
