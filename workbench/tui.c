@@ -66,6 +66,7 @@ typedef struct tui {
     int rolling[MAX_STARTING];    /* instances to restart into the new registry, one at a time */
     size_t nrolling;
     int draining;                 /* the next of them, leaving the load's list first */
+    int wire_jobs;                /* Wire captures on the side worker */
 } tui;
 
 
@@ -372,21 +373,44 @@ static int act_rate(tui *t, const char *arg)
 
 enum { WIRE_TIMEOUT_MS = 1000 };
 
-/* Makes the current call once per protocol on the first running instance of each. */
+static int finish_wire(tui_job *j, void *ctx)
+{
+    tui *t = ctx;
+    tui_wire_job *c = (tui_wire_job *)j;
+    c->w.sel = t->wire.sel;
+    c->w.response = t->wire.response;
+    if (--t->wire_jobs > 0) { /* a newer capture is coming */
+        tui_wire_done(&c->w);
+        return 0;
+    }
+    tui_wire_done(&t->wire);
+    t->wire = c->w; /* takes over its buffers */
+    t->wire.busy = false;
+    return DIRTY_WIRE;
+}
+
+/* Makes the current call once per protocol on the first running instance of each, on the
+ * side worker (a paused server makes a lane wait for its deadline); the pane says so
+ * meanwhile. */
 static void wire_capture(tui *t)
 {
     static const rpc_proto order[TUI_WIRE_LANES] = {PROTO_GOB, PROTO_JSON, PROTO_GRPC};
     char addrs[TUI_WIRE_LANES][80] = {"", "", ""};
-    const char *ap[TUI_WIRE_LANES];
     size_t n;
     const instance *in = supervisor_instances(t->sup, &n);
-    for (int k = 0; k < TUI_WIRE_LANES; k++) {
+    for (int k = 0; k < TUI_WIRE_LANES; k++)
         for (size_t i = 0; i < n && !addrs[k][0]; i++)
-            if (in[i].proto == order[k] && in[i].state == INST_RUNNING)
+            if (in[i].proto == order[k] && in[i].state == INST_RUNNING && !is_starting(t, in[i].id))
                 snprintf(addrs[k], sizeof addrs[k], "%s", in[i].addr);
-        ap[k] = addrs[k];
+    tui_wire_job *j = tui_wire_job_new(t->method, t->args, addrs, WIRE_TIMEOUT_MS);
+    if (!j) {
+        say(t, "out of memory");
+        return;
     }
-    tui_wire_capture(&t->wire, t->method, t->args, ap, WIRE_TIMEOUT_MS);
+    j->job.finish = finish_wire;
+    t->wire_jobs++;
+    t->wire.busy = true;
+    tui_work_submit(t->side, &j->job);
 }
 
 /* Shows the Wire pane (making the call afresh) or goes back to the other panes. */
@@ -686,7 +710,7 @@ static int act_recapture(tui *t, const char *arg)
     if (!t->show_wire)
         return 0;
     wire_capture(t);
-    say(t, "made the call again");
+    say(t, "making the call again");
     return DIRTY_WIRE | DIRTY_STATUS;
 }
 
@@ -948,6 +972,11 @@ int cmd_tui(int argc, char **argv)
             fprintf(stderr, "workbench tui: --registry: %s\n", err);
             return EXIT_USAGE;
         }
+    }
+    if (start_reg.kind == REGOPT_CONSUL_DEV && !consulproc_available()) {
+        fprintf(stderr, "workbench tui: --registry consul-dev: consul is not installed (Debian 12 has no "
+                        "package for it); put a consul binary on PATH, or use etcd\n");
+        return EXIT_FAILED;
     }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "workbench tui: needs a terminal (see 'workbench --help' for the commands)\n");

@@ -440,6 +440,11 @@ static void draw_wire(tui_screen *s, const tui_view *v)
              wi->response ? "response" : "request");
     frame(s, w, title);
     int inner = getmaxx(w) - 2, h = getmaxy(w) - 2;
+    if (wi->busy) {
+        put(w, 2, 2, inner - 1, A_BOLD, "making the call in gob, JSON-RPC and gRPC...");
+        wnoutrefresh(w);
+        return;
+    }
     enum { MIN_COL = 44, GAP = 2 };
     int ncols = inner >= 3 * MIN_COL + 2 * GAP ? 3 : 1;
     int cw = ncols == 3 ? (inner - 2 * GAP) / 3 : inner;

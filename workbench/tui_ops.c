@@ -148,3 +148,27 @@ tui_free_watch_job *tui_free_watch_job_new(registry_watch *w)
     f->watch = w;
     return f;
 }
+
+static void wire_run(tui_job *j)
+{
+    tui_wire_job *c = (tui_wire_job *)j;
+    const char *ap[TUI_WIRE_LANES];
+    for (int i = 0; i < TUI_WIRE_LANES; i++)
+        ap[i] = c->addrs[i];
+    tui_wire_init(&c->w);
+    tui_wire_capture(&c->w, c->method, c->args, ap, c->timeout_ms);
+}
+
+tui_wire_job *tui_wire_job_new(const char *method, const char *args,
+                               const char addrs[TUI_WIRE_LANES][80], int timeout_ms)
+{
+    tui_wire_job *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->job.run = wire_run;
+    snprintf(c->method, sizeof c->method, "%s", method);
+    snprintf(c->args, sizeof c->args, "%s", args);
+    memcpy(c->addrs, addrs, sizeof c->addrs);
+    c->timeout_ms = timeout_ms;
+    return c;
+}

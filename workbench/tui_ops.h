@@ -13,6 +13,7 @@
 #include "registry.h"
 #include "supervisor.h"
 #include "tui_model.h"
+#include "tui_wire.h"
 #include "tui_work.h"
 
 /* Starts a server (a new one when id is 0, else instance id again on addr once its old
@@ -65,10 +66,22 @@ typedef struct tui_free_watch_job {
     registry_watch *watch;
 } tui_free_watch_job;
 
+/* Makes the Wire pane's call once per protocol into a new tui_wire, whose buffers the
+ * finish takes over (tui_wire_done frees them otherwise). */
+typedef struct tui_wire_job {
+    tui_job job;
+    char method[128], args[1024];
+    char addrs[TUI_WIRE_LANES][80]; /* "" for a protocol with no running server */
+    int timeout_ms;
+    tui_wire w;
+} tui_wire_job;
+
 /* Each returns a new job with run set (finish left to the caller), or NULL. */
 tui_spawn_job *tui_spawn_job_new(supervisor *sup, int id, rpc_proto proto, pid_t old_pid, const char *addr);
 tui_registry_job *tui_registry_job_new(supervisor *sup, const regopt *to, const char *url, const char *service);
 tui_ttl_job *tui_ttl_job_new(const char *url);
 tui_free_watch_job *tui_free_watch_job_new(registry_watch *w);
+tui_wire_job *tui_wire_job_new(const char *method, const char *args,
+                               const char addrs[TUI_WIRE_LANES][80], int timeout_ms);
 
 #endif

@@ -122,7 +122,7 @@ if wait_for 3 'Instances'; then ok "w closes the Wire pane"; else bad "w closes 
 tm resize-window -t tui -x 100 -y 30 2>/dev/null || tm resize-pane -t tui -x 100 -y 30
 sleep 0.3
 key w
-wait_for 5 'Wire — ' || true
+wait_for 5 '(gob|JSON-RPC|gRPC) request · ' || true
 key 1
 key x
 S=$(screen)
