@@ -123,8 +123,11 @@ else
 fi
 expect_grep "no call failed during the switch" "failed 0 (" "$(screen)"
 
-# ---- 3. static: no registry, the load calls the servers alive ----
-cmd 'registry static'
+# ---- 3. static (from the g key): no registry, the load calls the servers alive ----
+key g
+expect_eq "g opens the command line with 'registry '" ":registry" "$(status_line | sed 's/ *$//')"
+tm send-keys -t tui -l 'static'
+key Enter
 if wait_for 10 'static \(no registry\): 2 servers'; then ok ":registry static: the load calls the two servers"; else
     bad ":registry static: the load calls the two servers" "$(screen)"; fi
 n=0
