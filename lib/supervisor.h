@@ -72,8 +72,8 @@ void supervisor_set_registry(supervisor *s, const char *registry_url);
 /* Starts a server as supervisor_spawn (listen NULL: a free port) or supervisor_restart
  * (listen: the old address) would, but records nothing: fills *out (proto, addr, pid,
  * state; id 0). It reads only s's registry, service and TTL, so another thread may call
- * it while the owner goes on, provided that thread is also the one that calls
- * supervisor_set_registry. Returns 0, or -1 with a reason in err. */
+ * it while the owner goes on, as long as supervisor_set_registry is not called at the
+ * same time (the TUI calls both on its worker). Returns 0, or -1 with a reason in err. */
 int supervisor_launch(supervisor *s, rpc_proto proto, const char *listen, instance *out, char *err,
                       size_t errlen);
 /* Records a server supervisor_launch started, on the owner's thread: id 0 adds it as a new
