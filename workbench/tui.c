@@ -593,6 +593,10 @@ static int switch_registry(tui *t, const regopt *o)
         say(t, "a registry switch is under way: wait for it");
         return DIRTY_STATUS;
     }
+    if (o->kind == t->reg.kind && (o->kind != REGOPT_URL || strcmp(o->url, t->reg.url) == 0)) {
+        say(t, "the registry is %s already", t->reg_label);
+        return DIRTY_STATUS;
+    }
     if (o->kind == REGOPT_CONSUL_DEV && !t->own_consul && !consulproc_available()) {
         supervisor_note(t->sup, 0, "consul is not installed (Debian 12 has no package for it); staying on %s",
                         t->reg_label);

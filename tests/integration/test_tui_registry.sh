@@ -88,6 +88,9 @@ else
     expect_grep ":registry consul without consul stays on the private etcd" "etcd 127.0.0.1:" "$(screen | grep -E 'watch live')"
 fi
 
+cmd 'registry etcd'
+expect_grep ":registry etcd on the private etcd changes nothing" "the registry is etcd 127.0.0.1:" "$(status_line)"
+
 # ---- 2. A second etcd, started here ----
 CPORT=$(free_port)
 PPORT=$(free_port)
