@@ -120,4 +120,4 @@ sanitize: test-deps
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(patsubst %.c,$(BUILD)/%.d,$(wildcard workbench/*.c servers/*.c))

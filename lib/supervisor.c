@@ -196,3 +196,29 @@ void supervisor_free(supervisor *s)
     }
     free(s);
 }
+
+void supervisor_set_registry(supervisor *s, const char *registry_url)
+{
+    snprintf(s->registry, sizeof s->registry, "%s", registry_url ? registry_url : "none");
+}
+
+int supervisor_launch(supervisor *s, rpc_proto proto, const char *listen, instance *out, char *err,
+                      size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->proto = proto;
+    return start(s, out, listen, err, errlen);
+}
+
+int supervisor_adopt(supervisor *s, int id, const instance *in)
+{
+    instance *old = id ? lookup(s, id) : NULL;
+    if (id ? !old || old->pid > 0 : s->n == MAX_INSTANCES)
+        return -1;
+    instance *to = old ? old : &s->in[s->n++];
+    *to = *in;
+    to->id = old ? id : (int)s->n;
+    supervisor_note(s, to->id, "%s %s #%d at %s (pid %d)", old ? "restarted" : "spawned",
+                    supervisor_program(to->proto), to->id, to->addr, (int)to->pid);
+    return to->id;
+}

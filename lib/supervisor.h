@@ -63,4 +63,23 @@ void supervisor_note(supervisor *s, int id, const char *fmt, ...) __attribute__(
 const char *supervisor_program(rpc_proto proto);
 const char *supervisor_state_name(inst_state st);
 
+/* ---- for an owner that must not wait on a child (the TUI): start it on another thread ---- */
+
+/* Makes servers started from now on register in registry_url ("none" or NULL: nowhere).
+ * Servers already running stay registered where they were: a server takes its registry
+ * when it starts. */
+void supervisor_set_registry(supervisor *s, const char *registry_url);
+/* Starts a server as supervisor_spawn (listen NULL: a free port) or supervisor_restart
+ * (listen: the old address) would, but records nothing: fills *out (proto, addr, pid,
+ * state; id 0). It reads only s's registry, service and TTL, so another thread may call
+ * it while the owner goes on, as long as supervisor_set_registry is not called at the
+ * same time (the TUI calls both on its worker). Returns 0, or -1 with a reason in err. */
+int supervisor_launch(supervisor *s, rpc_proto proto, const char *listen, instance *out, char *err,
+                      size_t errlen);
+/* Records a server supervisor_launch started, on the owner's thread: id 0 adds it as a new
+ * instance; otherwise it becomes instance id again, which must have no live process
+ * (reaped: pid 0). Notes it in the timeline. Returns the instance's id, or -1 (unknown
+ * id, one still alive, or no room), leaving the child to the caller. */
+int supervisor_adopt(supervisor *s, int id, const instance *in);
+
 #endif

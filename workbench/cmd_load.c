@@ -14,6 +14,7 @@
 #include "etcdproc.h"
 #include "jsonval.h"
 #include "loop.h"
+#include "regopt.h"
 #include "registry.h"
 #include "supervisor.h"
 
@@ -70,11 +71,18 @@ int cmd_load(int argc, char **argv)
     int nspawn = 0, timeout = 1000, ttl = 5, sig = SIGKILL;
     bool retry = true;
     pick_policy policy = PICK_ROUND_ROBIN;
+    regopt ro = {.kind = REGOPT_PRIVATE_ETCD};
+    char err[512];
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
-        case 'r': reg_url = optarg; break;
+        case 'r':
+            if (regopt_parse(optarg, &ro, err, sizeof err) < 0) {
+                fprintf(stderr, "workbench load: --registry: %s\n", err);
+                return EXIT_USAGE;
+            }
+            break;
         case 's': service = optarg; break;
         case 'c': codec = optarg; break;
         case 'R': rate = atof(optarg); break;
@@ -137,11 +145,10 @@ int cmd_load(int argc, char **argv)
         fprintf(stderr, "workbench load: --restart-after needs a --kill-after before it\n");
         return EXIT_USAGE;
     }
-    if ((down_after >= 0 || up_after >= 0) && reg_url) {
+    if ((down_after >= 0 || up_after >= 0) && ro.kind != REGOPT_PRIVATE_ETCD) {
         fprintf(stderr, "workbench load: --registry-down-after/--registry-up-after work on the private etcd only\n");
         return EXIT_USAGE;
     }
-    char err[512];
     value *arg = jsonval_parse(args, strlen(args), err, sizeof err);
     if (!arg) {
         fprintf(stderr, "workbench load: --args is not JSON: %s\n", err);
@@ -151,19 +158,21 @@ int cmd_load(int argc, char **argv)
     int rc = EXIT_FAILED;
     etcdproc etcd = {0};
     consulproc consul = {0};
-    bool own_etcd = false, own_consul = false, is_static = reg_url && strcmp(reg_url, "static") == 0;
+    bool own_etcd = false, own_consul = false, is_static = ro.kind == REGOPT_STATIC;
     supervisor *sup = NULL;
     registry *reg = NULL;
     registry_watch *watch = NULL;
     balancer *lb = balancer_new(proto, policy, timeout);
-    if (!reg_url) {
+    if (ro.kind == REGOPT_URL)
+        reg_url = ro.url;
+    if (ro.kind == REGOPT_PRIVATE_ETCD) {
         if (etcdproc_start(&etcd, 10000, err, sizeof err) < 0) {
             fprintf(stderr, "workbench load: %s\n", err);
             goto done;
         }
         own_etcd = true;
         reg_url = etcd.url;
-    } else if (strcmp(reg_url, "consul-dev") == 0) {
+    } else if (ro.kind == REGOPT_CONSUL_DEV) {
         if (consulproc_start(&consul, 15000, err, sizeof err) < 0) {
             fprintf(stderr, "workbench load: %s\n", err);
             goto done;

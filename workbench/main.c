@@ -16,7 +16,7 @@ static const command commands[] = {
     {"load", cmd_load, "load --service NAME --codec C ... calls at a rate through the balancer"},
     {"registry", cmd_registry, "registry URL [NAME] [--watch]   list (and follow) a registry's entries"},
     {"lesson", cmd_lesson, "lesson [N] [--check N|all]      the tutorials' lessons, step by step and checked"},
-    {"tui", cmd_tui, "tui                             the full-screen workbench (also: no command)"},
+    {"tui", cmd_tui, "tui [--registry R] [--no-mouse] the full-screen workbench (also: no command)"},
     {"compare", cmd_compare, "compare METHOD ARGS             the same call in every encoding, side by side"},
 };
 
@@ -40,8 +40,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return cmd_tui(argc, argv);
+    if (argc < 2 || strcmp(argv[1], "--registry") == 0 || strncmp(argv[1], "--registry=", 11) == 0 ||
+        strcmp(argv[1], "--no-mouse") == 0)
+        return cmd_tui(argc, argv); /* the TUI's options without the word tui */
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return EXIT_OK;

@@ -14,22 +14,26 @@
 #include <curses.h>
 
 #include "commands.h"
+#include "consulproc.h"
 #include "etcdproc.h"
 #include "loop.h"
 #include "registry.h"
 #include "supervisor.h"
 #include "services.h"
+#include "spawn.h"
 #include "jsonval.h"
 #include "tui_cmdline.h"
 #include "tui_draw.h"
 #include "tui_load.h"
 #include "tui_model.h"
+#include "tui_ops.h"
+#include "tui_work.h"
 
 #define SERVICE "workbench"
 #define METHOD "Arith.Multiply"
 #define ARGS "{\"A\":7,\"B\":8}"
 
-enum { TTL = 5, GETCH_MS = 50, DRAW_MIN_MS = 100 };
+enum { TTL = 5, GETCH_MS = 50, DRAW_MIN_MS = 100, TTL_POLL_MS = 1000, MAX_STARTING = 32 };
 
 typedef struct tui {
     tui_model m;
@@ -44,6 +48,25 @@ typedef struct tui {
     bool show_wire;
     char method[128], args[1024]; /* what the load calls */
     etcdproc *etcd;               /* the private registry, which `e` stops and starts */
+    /* the registry in use: the watch feeds the model (none when static) */
+    regopt reg;
+    char reg_url[256];            /* what the watch follows; "none" when static */
+    char reg_label[96];           /* "etcd 127.0.0.1:2379", "static list (no registry)" */
+    registry_watch *watch;
+    bool switching;               /* a registry job is on the worker */
+    consulproc consul;            /* the consul agent -dev of :registry consul, once started */
+    bool own_consul;
+    tui_work *ops;                /* spawns, restarts and registry switches, in order */
+    tui_work *side;               /* lease TTL queries and freeing old watches */
+    tui_starting starting[MAX_STARTING]; /* servers on their way up, for the Instances pane */
+    size_t nstarting;
+    bool mouse;
+    int tl_scroll;                /* Timeline lines scrolled back from the newest */
+    bool ttl_pending;             /* a lease TTL query is on the side worker */
+    int rolling[MAX_STARTING];    /* instances to restart into the new registry, one at a time */
+    size_t nrolling;
+    int draining;                 /* the next of them, leaving the load's list first */
+    int wire_jobs;                /* Wire captures on the side worker */
 } tui;
 
 
@@ -115,6 +138,81 @@ static const instance *instance_arg(tui *t, const char *arg)
     return in;
 }
 
+static int restart_instance(tui *t, const instance *in, int sig);
+static int sync_static(tui *t);
+
+/* Restarts the next instance waiting to move to the new registry, if none is starting:
+ * one at a time, so the load always has the others to call, and only once the load has
+ * let go of the old registry's connections, so no call is on its way to one stopping. */
+static void roll_on(tui *t)
+{
+    if (t->draining) { /* off the load's list (static) once the load has applied it */
+        if (!tui_model_members_applied(&t->m))
+            return;
+        const instance *in = supervisor_find(t->sup, t->draining);
+        t->draining = 0;
+        if (in && in->pid > 0)
+            restart_instance(t, in, SIGTERM);
+    }
+    if (t->nrolling && t->nstarting == 0 && tui_model_members_applied(&t->m)) {
+        t->draining = t->rolling[0];
+        memmove(t->rolling, t->rolling + 1, --t->nrolling * sizeof t->rolling[0]);
+        sync_static(t);
+    }
+}
+
+static int finish_start(tui_job *j, void *ctx)
+{
+    tui *t = ctx;
+    tui_spawn_job *sj = (tui_spawn_job *)j;
+    for (size_t i = 0; i < t->nstarting; i++)
+        if (t->starting[i].id == sj->id && t->starting[i].proto == sj->proto) {
+            memmove(&t->starting[i], &t->starting[i + 1], (t->nstarting - i - 1) * sizeof t->starting[0]);
+            t->nstarting--;
+            break;
+        }
+    int d = DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
+    if (sj->rc < 0) {
+        if (sj->id)
+            supervisor_note(t->sup, sj->id, "could not restart #%d: %s", sj->id, sj->err);
+        else
+            supervisor_note(t->sup, 0, "could not spawn %s: %s", supervisor_program(sj->proto), sj->err);
+        say(t, "%s failed: %s", sj->id ? "restart" : "spawn", sj->err);
+        roll_on(t);
+        return d;
+    }
+    supervisor_poll(t->sup); /* reaps the old process of a restart first */
+    int id = supervisor_adopt(t->sup, sj->id, &sj->out);
+    if (id < 0) {
+        child c = {.pid = sj->out.pid};
+        spawn_stop(&c, SIGTERM, 1000);
+        say(t, "#%d is alive again already: stopped the new one", sj->id);
+        roll_on(t);
+        return d;
+    }
+    if (!sj->id)
+        t->selected = id - 1;
+    say(t, "%s #%d", sj->id ? "restarted" : "spawned", id);
+    roll_on(t);
+    return d;
+}
+
+/* Queues a start on the worker: a new server (id 0) or instance id again on its address
+ * once old_pid (signalled already, or 0) has exited. The row shows "starting" meanwhile.
+ * Returns 0, or -1 when too many are on their way already. */
+static int start_server(tui *t, int id, rpc_proto p, pid_t old_pid, const char *addr)
+{
+    tui_spawn_job *j = t->nstarting < MAX_STARTING ? tui_spawn_job_new(t->sup, id, p, old_pid, addr) : NULL;
+    if (!j) {
+        say(t, "%d servers are starting already: wait a moment", MAX_STARTING);
+        return -1;
+    }
+    j->job.finish = finish_start;
+    t->starting[t->nstarting++] = (tui_starting){.id = id, .proto = p};
+    tui_work_submit(t->ops, &j->job);
+    return 0;
+}
+
 static int act_spawn(tui *t, const char *arg)
 {
     char word[16] = "";
@@ -138,25 +236,12 @@ static int act_spawn(tui *t, const char *arg)
         say(t, "spawn %s N: N is a count from 1 to 16, not '%s'", word, arg + used);
         return DIRTY_STATUS;
     }
-    int first = 0, last = 0;
-    for (int i = 0; i < n; i++) {
-        char err[256];
-        int id = supervisor_spawn(t->sup, p, err, sizeof err);
-        if (id < 0) {
-            say(t, "spawn failed: %s", err);
-            supervisor_note(t->sup, 0, "could not spawn %s: %s", supervisor_program(p), err);
-            return DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
-        }
-        t->selected = id - 1;
-        if (!first)
-            first = id;
-        last = id;
-    }
-    if (first == last)
-        say(t, "spawned #%d", first);
-    else
-        say(t, "spawned #%d..#%d", first, last);
-    return DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
+    int queued = 0;
+    for (int i = 0; i < n; i++)
+        queued += start_server(t, 0, p, 0, NULL) == 0;
+    if (queued)
+        say(t, "starting %d %s server%s...", queued, word, queued > 1 ? "s" : "");
+    return DIRTY_INSTANCES | DIRTY_STATUS;
 }
 
 static int act_up(tui *t, const char *arg)
@@ -202,17 +287,44 @@ static int act_pause(tui *t, const char *arg)
     return send_sig(t, in, SIGSTOP, "paused");
 }
 
+static bool is_starting(const tui *t, int id)
+{
+    if (id && id == t->draining)
+        return true;
+    for (size_t i = 0; i < t->nstarting; i++)
+        if (t->starting[i].id == id)
+            return true;
+    return false;
+}
+
+/* Restarts instance in on its address, sending sig first if it is alive (a paused one is
+ * resumed so that it can take it). */
+static int restart_instance(tui *t, const instance *in, int sig)
+{
+    int id = in->id;
+    if (is_starting(t, id)) {
+        say(t, "#%d is starting already", id);
+        return -1;
+    }
+    pid_t old = in->pid;
+    rpc_proto p = in->proto;
+    char addr[80];
+    snprintf(addr, sizeof addr, "%s", in->addr);
+    if (old > 0) {
+        if (in->state == INST_PAUSED)
+            supervisor_signal(t->sup, id, SIGCONT);
+        supervisor_signal(t->sup, id, sig);
+    }
+    return start_server(t, id, p, old, addr);
+}
+
 static int act_restart(tui *t, const char *arg)
 {
     const instance *in = instance_arg(t, arg);
-    char err[256];
     if (!in)
         return DIRTY_STATUS;
-    int id = in->id;
-    if (supervisor_restart(t->sup, id, err, sizeof err) < 0)
-        say(t, "restart failed: %s", err);
-    else
-        say(t, "restarted #%d", id);
+    if (restart_instance(t, in, SIGKILL) == 0)
+        say(t, "restarting #%d...", in->id);
     return DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
 }
 
@@ -261,21 +373,44 @@ static int act_rate(tui *t, const char *arg)
 
 enum { WIRE_TIMEOUT_MS = 1000 };
 
-/* Makes the current call once per protocol on the first running instance of each. */
+static int finish_wire(tui_job *j, void *ctx)
+{
+    tui *t = ctx;
+    tui_wire_job *c = (tui_wire_job *)j;
+    c->w.sel = t->wire.sel;
+    c->w.response = t->wire.response;
+    if (--t->wire_jobs > 0) { /* a newer capture is coming */
+        tui_wire_done(&c->w);
+        return 0;
+    }
+    tui_wire_done(&t->wire);
+    t->wire = c->w; /* takes over its buffers */
+    t->wire.busy = false;
+    return DIRTY_WIRE;
+}
+
+/* Makes the current call once per protocol on the first running instance of each, on the
+ * side worker (a paused server makes a lane wait for its deadline); the pane says so
+ * meanwhile. */
 static void wire_capture(tui *t)
 {
     static const rpc_proto order[TUI_WIRE_LANES] = {PROTO_GOB, PROTO_JSON, PROTO_GRPC};
     char addrs[TUI_WIRE_LANES][80] = {"", "", ""};
-    const char *ap[TUI_WIRE_LANES];
     size_t n;
     const instance *in = supervisor_instances(t->sup, &n);
-    for (int k = 0; k < TUI_WIRE_LANES; k++) {
+    for (int k = 0; k < TUI_WIRE_LANES; k++)
         for (size_t i = 0; i < n && !addrs[k][0]; i++)
-            if (in[i].proto == order[k] && in[i].state == INST_RUNNING)
+            if (in[i].proto == order[k] && in[i].state == INST_RUNNING && !is_starting(t, in[i].id))
                 snprintf(addrs[k], sizeof addrs[k], "%s", in[i].addr);
-        ap[k] = addrs[k];
+    tui_wire_job *j = tui_wire_job_new(t->method, t->args, addrs, WIRE_TIMEOUT_MS);
+    if (!j) {
+        say(t, "out of memory");
+        return;
     }
-    tui_wire_capture(&t->wire, t->method, t->args, ap, WIRE_TIMEOUT_MS);
+    j->job.finish = finish_wire;
+    t->wire_jobs++;
+    t->wire.busy = true;
+    tui_work_submit(t->side, &j->job);
 }
 
 /* Shows the Wire pane (making the call afresh) or goes back to the other panes. */
@@ -365,24 +500,161 @@ static int act_help(tui *t, const char *arg)
     return DIRTY_LAYOUT;
 }
 
-/* Stops or starts the private etcd: the servers cannot renew their leases while it is
- * down, and the load keeps calling the instances it already knows. */
-static int act_registry(tui *t, const char *arg)
+static void set_label(tui *t)
 {
-    bool running = t->etcd->proc.pid > 0;
-    bool want = arg && arg[0] ? strcmp(arg, "on") == 0 || strcmp(arg, "start") == 0 : !running;
-    if (arg && arg[0] && strcmp(arg, "on") && strcmp(arg, "off") && strcmp(arg, "start") && strcmp(arg, "stop")) {
-        say(t, "registry takes on or off");
+    if (t->reg.kind == REGOPT_STATIC)
+        snprintf(t->reg_label, sizeof t->reg_label, "static (no registry)");
+    else if (t->reg.kind == REGOPT_PRIVATE_ETCD)
+        snprintf(t->reg_label, sizeof t->reg_label, "etcd %s", t->etcd->client);
+    else if (t->reg.kind == REGOPT_CONSUL_DEV)
+        snprintf(t->reg_label, sizeof t->reg_label, "consul -dev %s", t->consul.http);
+    else /* "etcd HOST:PORT", "consul HOST:PORT" */
+        snprintf(t->reg_label, sizeof t->reg_label, "%.*s %.80s", (int)strcspn(t->reg_url, ":"), t->reg_url,
+                 strstr(t->reg_url, "://") ? strstr(t->reg_url, "://") + 3 : t->reg_url);
+}
+
+static void note_cb(void *ctx, const char *note)
+{
+    supervisor_note(ctx, 0, "%s", note);
+}
+
+/* The registry is open (or failed to): the model follows it from now on, and the running
+ * servers are restarted into it, since a server takes its registry when it starts. */
+static int finish_registry(tui_job *j, void *ctx)
+{
+    tui *t = ctx;
+    tui_registry_job *g = (tui_registry_job *)j;
+    t->switching = false;
+    if (g->started_consul) {
+        t->consul = g->consul;
+        t->own_consul = true;
+        supervisor_note(t->sup, 0, "started a private consul agent -dev at %s", t->consul.http);
+    }
+    if (g->rc < 0) {
+        supervisor_note(t->sup, 0, "could not switch the registry to %s: %s; staying on %s", regopt_name(&g->to),
+                        g->err, t->reg_label);
+        say(t, "registry %s: %s", regopt_name(&g->to), g->err);
+        return DIRTY_TIMELINE | DIRTY_STATUS;
+    }
+    bool first = !t->reg_url[0];
+    if (t->watch) {
+        registry_watch_cancel(t->watch);
+        tui_free_watch_job *f = tui_free_watch_job_new(t->watch);
+        if (f) {
+            f->job.finish = NULL;
+            tui_work_submit(t->side, &f->job);
+        } else {
+            registry_watch_free(t->watch);
+        }
+    }
+    t->watch = g->watch;
+    g->watch = NULL;
+    t->reg = g->to;
+    snprintf(t->reg_url, sizeof t->reg_url, "%s", g->url);
+    set_label(t);
+    tui_model_clear_registry(&t->m);
+    for (size_t i = 0; i < g->n; i++) {
+        registry_event ev = {.type = REGISTRY_EV_PUT, .inst = g->list[i]};
+        tui_model_apply(&t->m, &ev);
+    }
+    free(g->list);
+    g->list = NULL;
+    if (first) {
+        if (t->reg.kind != REGOPT_PRIVATE_ETCD)
+            supervisor_note(t->sup, 0, "registry: %s%s", t->reg_label,
+                            t->reg.kind == REGOPT_STATIC ? ": the load calls the servers started here" : "");
+        return DIRTY_ALL;
+    }
+    size_t n, moved = 0;
+    const instance *in = supervisor_instances(t->sup, &n);
+    for (size_t i = 0; i < n; i++)
+        moved += in[i].pid > 0 && !is_starting(t, in[i].id);
+    if (t->reg.kind == REGOPT_STATIC)
+        supervisor_note(t->sup, 0, "registry: none now (a static list): the load calls the servers alive here");
+    else
+        supervisor_note(t->sup, 0, "registry: now %s, %zu entr%s: the load resolves from it", t->reg_label, g->n,
+                        g->n == 1 ? "y" : "ies");
+    if (moved)
+        supervisor_note(t->sup, 0, "restarting %zu running server%s %s: a server registers when it starts", moved,
+                        moved == 1 ? "" : "s", t->reg.kind == REGOPT_STATIC ? "without a registry" : "into it");
+    t->nrolling = 0;
+    for (size_t i = 0; i < n && t->nrolling < MAX_STARTING; i++)
+        if (in[i].pid > 0 && !is_starting(t, in[i].id))
+            t->rolling[t->nrolling++] = in[i].id;
+    roll_on(t);
+    say(t, "registry: %s", t->reg_label);
+    return DIRTY_ALL;
+}
+
+/* Queues the switch to o; the current registry stays in use until it is open. */
+static int switch_registry(tui *t, const regopt *o)
+{
+    if (t->switching) {
+        say(t, "a registry switch is under way: wait for it");
         return DIRTY_STATUS;
     }
+    if (o->kind == t->reg.kind && (o->kind != REGOPT_URL || strcmp(o->url, t->reg.url) == 0)) {
+        say(t, "the registry is %s already", t->reg_label);
+        return DIRTY_STATUS;
+    }
+    if (o->kind == REGOPT_CONSUL_DEV && !t->own_consul && !consulproc_available()) {
+        supervisor_note(t->sup, 0, "consul is not installed (Debian 12 has no package for it); staying on %s",
+                        t->reg_label);
+        say(t, "consul is not installed (Debian 12 has no package): put a consul binary on PATH; "
+            "staying on %s", t->reg_label);
+        return DIRTY_TIMELINE | DIRTY_STATUS;
+    }
+    const char *url = o->kind == REGOPT_PRIVATE_ETCD ? t->etcd->url
+                      : o->kind == REGOPT_CONSUL_DEV && t->own_consul ? t->consul.url : NULL;
+    if (o->kind == REGOPT_PRIVATE_ETCD && t->etcd->proc.pid <= 0) {
+        char err[256];
+        if (etcdproc_restart(t->etcd, 0, err, sizeof err) < 0) {
+            say(t, "cannot start the private etcd: %s", err);
+            return DIRTY_STATUS;
+        }
+        supervisor_note(t->sup, 0, "started the private etcd again (same data, same port)");
+    }
+    tui_registry_job *j = tui_registry_job_new(t->sup, o, url, SERVICE);
+    if (!j) {
+        say(t, "out of memory");
+        return DIRTY_STATUS;
+    }
+    j->job.finish = finish_registry;
+    t->switching = true;
+    tui_work_submit(t->ops, &j->job);
+    supervisor_note(t->sup, 0, "switching the registry to %s...", regopt_name(o));
+    say(t, "switching the registry to %s...", regopt_name(o));
+    return DIRTY_TIMELINE | DIRTY_STATUS;
+}
+
+/* "on"/"off" (or no argument: the e key) stop and start the private etcd: the servers
+ * cannot renew their leases while it is down, and the load keeps calling the instances
+ * it already knows. Anything else names a registry to switch to (see regopt_parse). */
+static int act_registry(tui *t, const char *arg)
+{
+    bool toggle = !arg || !arg[0];
+    bool onoff = !toggle && (strcmp(arg, "on") == 0 || strcmp(arg, "off") == 0 || strcmp(arg, "start") == 0 ||
+                             strcmp(arg, "stop") == 0);
+    if (!toggle && !onoff) {
+        regopt o;
+        char err[300];
+        if (regopt_parse(arg, &o, err, sizeof err) < 0) {
+            say(t, "registry: %s", err);
+            return DIRTY_STATUS;
+        }
+        return switch_registry(t, &o);
+    }
+    bool running = t->etcd->proc.pid > 0;
+    bool want = toggle ? !running : strcmp(arg, "on") == 0 || strcmp(arg, "start") == 0;
     if (want == running) {
         say(t, "the private etcd is already %s", running ? "running" : "stopped");
         return DIRTY_STATUS;
     }
+    const char *unused = t->reg.kind == REGOPT_PRIVATE_ETCD ? "" : " (not the registry in use)";
     if (!want) {
         etcdproc_stop(t->etcd, false);
-        supervisor_note(t->sup, 0, "stopped the private etcd: leases cannot be renewed; the load "
-                        "keeps calling the instances it knows");
+        supervisor_note(t->sup, 0, "stopped the private etcd%s: leases cannot be renewed; the load "
+                        "keeps calling the instances it knows", unused);
         say(t, "stopped etcd");
     } else {
         char err[256];
@@ -390,10 +662,60 @@ static int act_registry(tui *t, const char *arg)
             say(t, "cannot start etcd: %s", err);
             return DIRTY_STATUS;
         }
-        supervisor_note(t->sup, 0, "started the private etcd again (same data, same port)");
+        supervisor_note(t->sup, 0, "started the private etcd again (same data, same port)%s", unused);
         say(t, "started etcd");
     }
     return DIRTY_TIMELINE | DIRTY_REGISTRY | DIRTY_STATUS;
+}
+
+/* "up", "down" (a page of the Timeline) or "end" (the newest events). */
+static int act_scroll(tui *t, const char *arg)
+{
+    enum { PAGE = 5 };
+    size_t n;
+    supervisor_timeline(t->sup, &n);
+    if (strcmp(arg, "end") == 0)
+        t->tl_scroll = 0;
+    else
+        t->tl_scroll += strcmp(arg, "up") == 0 ? PAGE : -PAGE;
+    if (t->tl_scroll > (int)n)
+        t->tl_scroll = (int)n;
+    if (t->tl_scroll < 0)
+        t->tl_scroll = 0;
+    return DIRTY_TIMELINE;
+}
+
+/* The g key: the command line, with "registry " typed. */
+static int act_registry_prompt(tui *t, const char *arg)
+{
+    (void)arg;
+    tui_cmdline_open(&t->cmd, "registry ");
+    curs_set(1);
+    return DIRTY_STATUS;
+}
+
+static int act_mouse(tui *t, const char *arg)
+{
+    bool on = arg && arg[0] ? strcmp(arg, "on") == 0 : !t->mouse;
+    if (arg && arg[0] && strcmp(arg, "on") && strcmp(arg, "off")) {
+        say(t, "mouse on or mouse off, not '%s'", arg);
+        return DIRTY_STATUS;
+    }
+    t->mouse = on;
+    mousemask(on ? BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED : 0, NULL);
+    say(t, "mouse %s%s", on ? "on" : "off", on ? " (Shift+drag still selects text in most terminals)" : ": the terminal selects text again");
+    return DIRTY_STATUS;
+}
+
+/* R in the Wire pane: the same call made again, on the instances running now. */
+static int act_recapture(tui *t, const char *arg)
+{
+    (void)arg;
+    if (!t->show_wire)
+        return 0;
+    wire_capture(t);
+    say(t, "making the call again");
+    return DIRTY_WIRE | DIRTY_STATUS;
 }
 
 static int act_quit(tui *t, const char *arg)
@@ -406,7 +728,7 @@ static int act_quit(tui *t, const char *arg)
 static int act_command(tui *t, const char *arg)
 {
     (void)arg;
-    tui_cmdline_open(&t->cmd);
+    tui_cmdline_open(&t->cmd, "");
     curs_set(1);
     return DIRTY_STATUS;
 }
@@ -424,7 +746,8 @@ static const action actions[] = {
     {"help", true, act_help},     {"quit", true, act_quit},       {"up", false, act_up},
     {"down", false, act_down},    {"command", false, act_command}, {"wire", true, act_wire},
     {"cursor", false, act_cursor}, {"lane", false, act_lane},     {"direction", false, act_direction},
-    {"registry", true, act_registry},
+    {"registry", true, act_registry}, {"registry-prompt", false, act_registry_prompt},
+    {"mouse", true, act_mouse},   {"recapture", false, act_recapture}, {"scroll", false, act_scroll},
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
 
@@ -444,22 +767,30 @@ typedef struct key_binding {
 } key_binding;
 
 static const key_binding keys[] = {
-    {'j', 0, "spawn", "json", {"j", "j/b/c spawn", "spawn a JSON-RPC server (registers in etcd)"}},
-    {'b', 0, "spawn", "gob", {"b", NULL, "spawn a gob server (Go net/rpc)"}},
-    {'c', 0, "spawn", "grpc", {"c", NULL, "spawn a gRPC server"}},
-    {KEY_UP, 0, "up", NULL, {"↑", NULL, "select the instance above"}},
-    {KEY_DOWN, 0, "down", NULL, {"↓", NULL, "select the instance below"}},
+    {'j', 0, "spawn", "json", {"j b c", "j/b/c spawn", "spawn a JSON-RPC, gob or gRPC server (in the registry in use)"}},
+    {'b', 0, "spawn", "gob", {"", NULL, ""}},
+    {'c', 0, "spawn", "grpc", {"", NULL, ""}},
+    {KEY_UP, 0, "up", NULL, {"↑↓", NULL, "select the instance above or below (or click it)"}},
+    {KEY_DOWN, 0, "down", NULL, {"", NULL, ""}},
     {'k', 0, "kill", NULL, {"k", "k kill", "kill -9 the selected instance (its lease expires after the TTL)"}},
-    {'t', 0, "stop", NULL, {"t", "t term", "stop the selected instance with SIGTERM (it deregisters at once)"}},
+    {'t', 0, "stop", NULL, {"t", NULL, "stop the selected instance with SIGTERM (it deregisters at once)"}},
     {'p', 0, "pause", NULL, {"p", "p pause", "pause (SIGSTOP) or resume (SIGCONT) the selected instance"}},
-    {'r', 0, "restart", NULL, {"r", NULL, "start the selected instance again on its old address"}},
+    {'r', 0, "restart", NULL, {"r", NULL, "restart the selected instance on its old address"}},
     {'l', 0, "load", NULL, {"l", "l/+/- load", "start or stop the load (through the balancer)"}},
-    {'+', '=', "rate", "+", {"+", NULL, "raise the load's rate (up to 5000 calls/s)"}},
-    {'-', 0, "rate", "-", {"-", NULL, "lower the load's rate"}},
-    {':', 0, "command", NULL, {":", ": cmd", "command line: spawn json|gob|grpc [N], kill|stop|pause|resume|restart N,"}},
-    {0, 0, NULL, NULL, {"", NULL, "  load on|off, rate N, call METHOD JSON, registry on|off, wire, help, quit (Tab, ↑↓)"}},
-    {'w', 0, "wire", NULL, {"w", "w wire", "the Wire pane: the call's bytes in gob, JSON-RPC and gRPC, explained"}},
-    {'e', 0, "registry", NULL, {"e", NULL, "stop or start the private etcd (:registry on|off): calls go on without it"}},
+    {'+', '=', "rate", "+", {"+ -", NULL, "raise or lower the load's rate (1 to 5000 calls/s)"}},
+    {'-', 0, "rate", "-", {"", NULL, ""}},
+    {':', 0, "command", NULL, {":", ": cmd", "command line (Tab completes, ↑↓ history): spawn json|gob|grpc"}},
+    {0, 0, NULL, NULL, {"", NULL, "  [N], kill|stop|pause|resume|restart N, load on|off, rate N,"}},
+    {0, 0, NULL, NULL, {"", NULL, "  call METHOD JSON, registry R, mouse on|off, wire, help, quit"}},
+    {'w', 0, "wire", NULL, {"w", "w wire", "the Wire pane: the call in gob, JSON-RPC and gRPC, every byte"}},
+    {'g', 0, "registry-prompt", NULL, {"g", "g registry", "switch the registry (:registry etcd|etcd URL|consul|static);"}},
+    {0, 0, NULL, NULL, {"", NULL, "  running servers restart into it: a server registers at start"}},
+    {'e', 0, "registry", NULL, {"e", NULL, "stop or start the private etcd: the calls go on without it"}},
+    {KEY_PPAGE, 0, "scroll", "up", {"PgUp PgDn", NULL, "scroll the Timeline back and forth (End: the newest)"}},
+    {KEY_NPAGE, 0, "scroll", "down", {"", NULL, ""}},
+    {KEY_END, 0, "scroll", "end", {"", NULL, ""}},
+    {0, 0, NULL, NULL, {"mouse", NULL, "click an instance to select it; the wheel scrolls the Timeline"}},
+    {0, 0, NULL, NULL, {"", NULL, "  (Wire: the cursor). :mouse off or --no-mouse to select text"}},
     {KEY_LEFT, 0, "cursor", "-", {"←→", NULL, "Wire: move the cursor to the previous or next span"}},
     {KEY_RIGHT, 0, "cursor", "+", {"", NULL, ""}},
     {'\t', 0, "lane", "next", {"Tab 1 2 3", NULL, "Wire: the protocol the cursor moves in (gob, JSON-RPC, gRPC)"}},
@@ -467,6 +798,7 @@ static const key_binding keys[] = {
     {'2', 0, "lane", "2", {"", NULL, ""}},
     {'3', 0, "lane", "3", {"", NULL, ""}},
     {'x', 0, "direction", NULL, {"x", NULL, "Wire: show the request or the response"}},
+    {'R', 0, "recapture", NULL, {"R", NULL, "Wire: make the call again (a :call while it is open does too)"}},
     {'?', KEY_F(1), "help", NULL, {"?", "? help", "this help"}},
     {'q', 3, "quit", NULL, {"q", "q quit", "quit: stop the load, every server and etcd (also Ctrl-C)"}},
 };
@@ -497,6 +829,7 @@ static const char *complete(const char *cmd, int argi, size_t idx)
 {
     static const char *protos[] = {"json", "gob", "grpc", NULL};
     static const char *onoff[] = {"on", "off", NULL};
+    static const char *registries[] = {"etcd", "static", "consul", "on", "off", NULL};
     if (argi == 0) {
         size_t k = 0;
         for (size_t i = 0; i < NACTIONS; i++)
@@ -508,8 +841,10 @@ static const char *complete(const char *cmd, int argi, size_t idx)
         return NULL;
     if (strcmp(cmd, "spawn") == 0)
         return idx < 3 ? protos[idx] : NULL;
-    if (strcmp(cmd, "load") == 0 || strcmp(cmd, "registry") == 0)
+    if (strcmp(cmd, "load") == 0 || strcmp(cmd, "mouse") == 0)
         return idx < 2 ? onoff[idx] : NULL;
+    if (strcmp(cmd, "registry") == 0)
+        return idx < 5 ? registries[idx] : NULL;
     if (strcmp(cmd, "call") == 0) {
         size_t n;
         const method *ms = service_methods(&n);
@@ -518,19 +853,134 @@ static const char *complete(const char *cmd, int argi, size_t idx)
     return NULL;
 }
 
-static void note_cb(void *ctx, const char *note)
+static int finish_ttl(tui_job *j, void *ctx)
 {
-    supervisor_note(ctx, 0, "%s", note);
+    tui *t = ctx;
+    tui_ttl_job *q = (tui_ttl_job *)j;
+    t->ttl_pending = false;
+    if (strcmp(q->url, t->reg_url) != 0)
+        return 0; /* asked of a registry no longer in use */
+    for (size_t i = 0; i < q->n; i++) {
+        int k = tui_model_find_reg(&t->m, q->addr[i]);
+        if (k >= 0 && t->m.reg[k].inst.lease == q->lease[i])
+            t->m.reg[k].ttl = q->ttl[i];
+    }
+    return DIRTY_INSTANCES;
+}
+
+/* Asks for the lease TTLs of the etcd entries on the side worker, one query at a time. */
+static void poll_ttls(tui *t)
+{
+    if (t->ttl_pending || !t->m.nreg || strncmp(t->reg_url, "etcd://", 7) != 0)
+        return;
+    tui_ttl_job *q = tui_ttl_job_new(t->reg_url);
+    if (!q)
+        return;
+    for (size_t i = 0; i < t->m.nreg && q->n < TUI_MAX_ADDRS; i++) {
+        snprintf(q->addr[q->n], sizeof q->addr[0], "%s", t->m.reg[i].inst.addr);
+        q->lease[q->n++] = t->m.reg[i].inst.lease;
+    }
+    q->job.finish = finish_ttl;
+    t->ttl_pending = true;
+    tui_work_submit(t->side, &q->job);
+}
+
+/* With no registry, the load calls the servers the supervisor has alive. */
+static int sync_static(tui *t)
+{
+    if (t->reg.kind != REGOPT_STATIC)
+        return 0;
+    tui_member mb[TUI_MAX_ADDRS];
+    memset(mb, 0, sizeof mb);
+    size_t n, k = 0;
+    const instance *in = supervisor_instances(t->sup, &n);
+    for (size_t i = 0; i < n && k < TUI_MAX_ADDRS; i++)
+        if (in[i].pid > 0 && !is_starting(t, in[i].id)) {
+            snprintf(mb[k].addr, sizeof mb[k].addr, "%s", in[i].addr);
+            mb[k++].proto = in[i].proto;
+        }
+    return tui_model_set_static(&t->m, mb, k);
+}
+
+/* A click on an Instances row selects it; the wheel scrolls the Timeline, or moves the
+ * cursor in the Wire pane. */
+static int on_mouse(tui *t, const tui_screen *scr, const tui_view *v)
+{
+    MEVENT me;
+    if (getmouse(&me) != OK)
+        return 0;
+    if (me.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+        bool up = me.bstate & BUTTON4_PRESSED;
+        if (t->show_wire) {
+            tui_wire_move(&t->wire, up ? -1 : 1);
+            return DIRTY_WIRE;
+        }
+        size_t n;
+        supervisor_timeline(t->sup, &n);
+        t->tl_scroll += up ? 3 : -3;
+        if (t->tl_scroll > (int)n)
+            t->tl_scroll = (int)n;
+        if (t->tl_scroll < 0)
+            t->tl_scroll = 0;
+        return DIRTY_TIMELINE;
+    }
+    if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) {
+        int row = tui_draw_instance_at(scr, v, me.y, me.x);
+        if (row >= 0) {
+            t->selected = row;
+            return DIRTY_INSTANCES;
+        }
+    }
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: workbench [tui] [--registry etcd|URL|static|consul-dev] [--no-mouse]\n"
+               "The full-screen workbench: spawns servers on keys, puts load on them through the\n"
+               "client-side balancer, and shows instances, traffic, registry entries and a\n"
+               "timeline. Press ? in it for the keys.\n\n"
+               "Options:\n"
+               "  --registry R  where servers register and the load finds them: etcd (default: a\n"
+               "                private etcd started for this run), etcd://HOST:PORT or\n"
+               "                consul://HOST:PORT (running already), consul-dev (a private\n"
+               "                `consul agent -dev`, when consul is installed: Debian 12 has no\n"
+               "                package), or static (no registry: the servers it started are the\n"
+               "                list). :registry switches while it runs. The private etcd is\n"
+               "                started in every case, for :registry etcd.\n"
+               "  --no-mouse    leave the mouse to the terminal (text selection); :mouse on|off\n");
 }
 
 int cmd_tui(int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("Usage: workbench [tui]\n"
-               "The full-screen workbench: starts a private etcd, spawns servers on keys, puts\n"
-               "load on them through the client-side balancer, and shows instances, traffic,\n"
-               "registry entries and a timeline. Press ? in it for the keys.\n");
-        return EXIT_OK;
+    regopt start_reg = {.kind = REGOPT_PRIVATE_ETCD};
+    bool mouse = true;
+    char err[512];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "--no-mouse") == 0) {
+            mouse = false;
+        } else if (strncmp(a, "--registry=", 11) == 0) {
+            val = a + 11;
+        } else if (strcmp(a, "--registry") == 0 && i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            fprintf(stderr, "workbench tui: unknown option %s\n\n", a);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+        if (val && regopt_parse(val, &start_reg, err, sizeof err) < 0) {
+            fprintf(stderr, "workbench tui: --registry: %s\n", err);
+            return EXIT_USAGE;
+        }
+    }
+    if (start_reg.kind == REGOPT_CONSUL_DEV && !consulproc_available()) {
+        fprintf(stderr, "workbench tui: --registry consul-dev: consul is not installed (Debian 12 has no "
+                        "package for it); put a consul binary on PATH, or use etcd\n");
+        return EXIT_FAILED;
     }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "workbench tui: needs a terminal (see 'workbench --help' for the commands)\n");
@@ -553,17 +1003,15 @@ int cmd_tui(int argc, char **argv)
     sigaction(SIGABRT, &sa, NULL);
 
     int rc = EXIT_FAILED;
-    char err[512];
     static tui t;
     etcdproc etcd = {0};
     bool own_etcd = false;
-    registry *reg = NULL;
-    registry_watch *watch = NULL;
     tui_load *load = NULL;
     tui_screen scr = {0};
     int saved_stderr = -1;
     bool curses = false;
     t.selected = -1;
+    t.mouse = mouse;
     if (tui_model_init(&t.m) < 0) {
         fprintf(stderr, "workbench tui: cannot set up\n");
         return EXIT_FAILED;
@@ -582,31 +1030,34 @@ int cmd_tui(int argc, char **argv)
         dup2(devnull, STDERR_FILENO);
         close(devnull);
     }
-    t.sup = supervisor_new(etcd.url, SERVICE, TTL);
+    t.sup = supervisor_new("none", SERVICE, TTL);
     if (!t.sup) {
         snprintf(err, sizeof err, "out of memory");
         goto done;
     }
     supervisor_note(t.sup, 0, "started a private etcd at %s", etcd.client);
-    if (!(reg = registry_new(etcd.url, NULL, err, sizeof err)))
+    if (!(t.ops = tui_work_start(err, sizeof err)) || !(t.side = tui_work_start(err, sizeof err)))
         goto done;
-    registry_instance *list = NULL;
-    size_t nlist = 0;
-    int64_t rev = 0;
-    if (registry_list(reg, SERVICE, &list, &nlist, &rev, err, sizeof err) < 0)
-        goto done;
-    for (size_t i = 0; i < nlist; i++) {
-        registry_event ev = {.type = REGISTRY_EV_PUT, .inst = list[i]};
-        tui_model_apply(&t.m, &ev);
+    /* the first registry is opened here, the way :registry opens the next ones */
+    if (start_reg.kind == REGOPT_CONSUL_DEV) {
+        printf("RPC Workbench: starting a private consul agent -dev...\n");
+        fflush(stdout);
     }
-    free(list);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old); /* the watch thread takes no signals */
-    watch = registry_watch_start(reg, SERVICE, rev, err, sizeof err);
+    tui_registry_job *first = tui_registry_job_new(t.sup, &start_reg,
+                                                   start_reg.kind == REGOPT_PRIVATE_ETCD ? etcd.url : NULL, SERVICE);
+    if (first)
+        first->job.run(&first->job);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (!watch)
+    if (!first || first->rc < 0) {
+        snprintf(err, sizeof err, "--registry %.60s: %.400s", regopt_name(&start_reg), first ? first->err : "out of memory");
+        free(first);
         goto done;
+    }
+    finish_registry(&first->job, &t);
+    free(first);
     snprintf(t.method, sizeof t.method, "%s", METHOD);
     snprintf(t.args, sizeof t.args, "%s", ARGS);
     if (!(load = tui_load_start(&t.m, METHOD, ARGS, err, sizeof err)))
@@ -622,6 +1073,9 @@ int cmd_tui(int argc, char **argv)
     keypad(stdscr, TRUE);
     curs_set(0);
     set_escdelay(25);
+    mouseinterval(0); /* a press is a click at once */
+    if (t.mouse)
+        mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     timeout(GETCH_MS);
     tui_draw_init(&scr);
     tui_draw_layout(&scr, false, false);
@@ -629,22 +1083,20 @@ int cmd_tui(int argc, char **argv)
     tui_key_help helps[NKEYS];
     for (size_t i = 0; i < NKEYS; i++)
         helps[i] = keys[i].h;
-    char registry_label[96];
-    snprintf(registry_label, sizeof registry_label, "etcd %s", etcd.client);
     char load_desc[1200];
     tui_cmdline_init(&t.cmd, complete);
     tui_wire_init(&t.wire);
-    tui_view v = {.m = &t.m, .sup = t.sup, .service = SERVICE, .registry = registry_label,
-                  .load_desc = load_desc, .keys = helps, .nkeys = NKEYS};
+    tui_view v = {.m = &t.m, .sup = t.sup, .service = SERVICE, .registry = t.reg_label,
+                  .load_desc = load_desc, .keys = helps, .nkeys = NKEYS, .starting = t.starting};
 
     int dirty = DIRTY_ALL;
-    uint64_t last_draw = 0, last_second = 0;
+    uint64_t last_draw = 0, last_second = 0, last_ttl = 0;
     size_t ntimeline = 0;
     while (!t.quit && !got_signal) {
         uint64_t now = loop_now_ms();
-        /* the model: registry events, the load's notes, children that exited */
+        /* the model: registry events, the load's notes, the worker's results, children that exited */
         registry_event ev;
-        while (registry_watch_next(watch, &ev, 0) == 1) {
+        while (t.watch && registry_watch_next(t.watch, &ev, 0) == 1) {
             dirty |= tui_model_apply(&t.m, &ev);
             if (ev.type == REGISTRY_EV_PUT)
                 supervisor_note(t.sup, 0, "registry: %s registered", ev.inst.addr);
@@ -656,10 +1108,19 @@ int cmd_tui(int argc, char **argv)
                 supervisor_note(t.sup, 0, "registry reachable again");
         }
         tui_model_take_notes(&t.m, note_cb, t.sup);
+        dirty |= tui_work_poll(t.ops, &t) | tui_work_poll(t.side, &t);
         supervisor_poll(t.sup);
+        dirty |= sync_static(&t);
+        roll_on(&t);
+        if (now - last_ttl >= TTL_POLL_MS) {
+            last_ttl = now;
+            poll_ttls(&t);
+        }
         size_t ntl;
         supervisor_timeline(t.sup, &ntl);
         if (ntl != ntimeline) {
+            if (t.tl_scroll) /* keep the lines read in place */
+                t.tl_scroll += (int)(ntl - ntimeline);
             ntimeline = ntl;
             dirty |= DIRTY_TIMELINE | DIRTY_INSTANCES;
         }
@@ -682,6 +1143,9 @@ int cmd_tui(int argc, char **argv)
         v.status_message = t.cmd_message ? t.message : "";
         v.cmd = &t.cmd;
         v.wire = &t.wire;
+        v.nstarting = t.nstarting;
+        v.is_static = t.reg.kind == REGOPT_STATIC;
+        v.tl_scroll = t.tl_scroll;
         snprintf(load_desc, sizeof load_desc, "%s %s", t.method, t.args);
         v.help = t.help;
         if (dirty) {
@@ -698,6 +1162,8 @@ int cmd_tui(int argc, char **argv)
             continue;
         }
         if (t.cmd.active) {
+            if (ch == KEY_MOUSE)
+                continue;
             char line[512];
             if (tui_cmdline_key(&t.cmd, ch, line, sizeof line) == 1)
                 dirty |= run_command(&t, line);
@@ -709,6 +1175,10 @@ int cmd_tui(int argc, char **argv)
         if (t.help && ch != 'q' && ch != 3) {
             t.help = false;
             dirty |= DIRTY_LAYOUT;
+            continue;
+        }
+        if (ch == KEY_MOUSE) {
+            dirty |= on_mouse(&t, &scr, &v);
             continue;
         }
         for (size_t i = 0; i < NKEYS; i++)
@@ -738,12 +1208,25 @@ done:
     if (t.sup)
         supervisor_instances(t.sup, &nin);
     if (own_etcd)
-        printf("RPC Workbench: stopping %zu server(s) and etcd...\n", nin);
+        printf("RPC Workbench: stopping %zu server(s) and %s...\n", nin, t.own_consul ? "etcd and consul" : "etcd");
+    /* the worker's last results (servers it started) go to the supervisor, which stops them */
+    if (t.ops) {
+        tui_work_stop(t.ops);
+        tui_work_poll(t.ops, &t);
+    }
+    if (t.side) {
+        tui_work_stop(t.side);
+        tui_work_poll(t.side, &t);
+    }
     tui_load_stop(load);
-    registry_watch_free(watch);
-    registry_free(reg);
+    registry_watch_free(t.watch);
+    t.watch = NULL;
     supervisor_free(t.sup);
     t.sup = NULL;
+    tui_work_free(t.ops); /* after the servers: they die with the thread that started them */
+    tui_work_free(t.side);
+    if (t.own_consul)
+        consulproc_stop(&t.consul);
     if (own_etcd)
         etcdproc_stop(&etcd, true);
     if (curses)

@@ -144,7 +144,7 @@ void tui_cmdline_init(tui_cmdline *c, tui_complete_fn complete_fn)
     using_history();
 }
 
-void tui_cmdline_open(tui_cmdline *c)
+void tui_cmdline_open(tui_cmdline *c, const char *text)
 {
     cur = c;
     c->active = true;
@@ -152,6 +152,10 @@ void tui_cmdline_open(tui_cmdline *c)
     c->point_cols = 0;
     c->matches[0] = '\0';
     rl_callback_handler_install(":", on_line);
+    if (text && text[0]) {
+        rl_insert_text(text);
+        redisplay();
+    }
 }
 
 static void close_line(tui_cmdline *c)

@@ -21,8 +21,8 @@ typedef struct tui_cmdline {
 /* Sets readline up for use inside curses (no terminal handling, no signals) with the
  * given completer. Call once after initscr. */
 void tui_cmdline_init(tui_cmdline *c, tui_complete_fn complete);
-/* Starts editing an empty line. */
-void tui_cmdline_open(tui_cmdline *c);
+/* Starts editing a line holding text (usually ""), the cursor at its end. */
+void tui_cmdline_open(tui_cmdline *c, const char *text);
 /* Feeds one key from getch. Returns 0 while editing, 1 when a non-empty line was entered
  * (copied to out; the command line is closed and the line is in the history), -1 when
  * the user left (Esc, Ctrl-C, Ctrl-D or an empty Enter). */

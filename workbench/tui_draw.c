@@ -107,6 +107,42 @@ static void draw_title(tui_screen *s, const tui_view *v)
     wnoutrefresh(w);
 }
 
+static bool starting(const tui_view *v, int id)
+{
+    for (size_t i = 0; i < v->nstarting; i++)
+        if (v->starting[i].id == id)
+            return true;
+    return false;
+}
+
+/* The first instance shown when the pane has rows lines for them. */
+static int first_row(const tui_view *v, int rows)
+{
+    return v->selected >= rows ? v->selected - rows + 1 : 0;
+}
+
+/* The registry column: "reg 4s" (etcd: the lease's TTL left), Consul's check status,
+ * "static" (on the load's list with no registry), or "-". */
+static void reg_column(const tui_view *v, const instance *it, char *out, size_t cap)
+{
+    snprintf(out, cap, "-");
+    if (v->is_static) {
+        if (it->pid > 0 && tui_model_find_static(v->m, it->addr) >= 0)
+            snprintf(out, cap, "static");
+        return;
+    }
+    int k = tui_model_find_reg(v->m, it->addr);
+    if (k < 0)
+        return;
+    const tui_reg_entry *e = &v->m->reg[k];
+    if (e->inst.status[0])
+        snprintf(out, cap, "%.10s", e->inst.status);
+    else if (e->ttl >= 0)
+        snprintf(out, cap, "reg %llds", (long long)e->ttl);
+    else
+        snprintf(out, cap, "reg");
+}
+
 static void draw_instances(tui_screen *s, const tui_view *v)
 {
     WINDOW *w = s->inst;
@@ -115,20 +151,21 @@ static void draw_instances(tui_screen *s, const tui_view *v)
     enum { X_STATE = 42, X_REG = 51, X_CALLS = 62 };
     put(w, 1, 1, inner, attr(s, PAIR_HEAD, A_BOLD), " %-3s %-5s %-21s %7s %-8s %-10s %9s %6s", "#",
         "proto", "address", "pid", "state", "registry", "calls", "errors");
-    size_t n;
+    size_t n, nnew = 0;
     const instance *in = supervisor_instances(v->sup, &n);
-    if (n == 0) {
+    for (size_t i = 0; i < v->nstarting; i++)
+        nnew += v->starting[i].id == 0;
+    if (n == 0 && nnew == 0) {
         put(w, 2, 2, inner - 1, A_DIM, "no servers yet: press j (JSON-RPC), b (gob) or c (gRPC)");
         wnoutrefresh(w);
         return;
     }
-    int first = 0;
-    if (v->selected >= rows)
-        first = v->selected - rows + 1;
-    for (int r = 0; r < rows && first + r < (int)n; r++) {
+    int first = first_row(v, rows), r = 0;
+    for (; r < rows && first + r < (int)n; r++) {
         const instance *it = &in[first + r];
-        bool sel = first + r == v->selected;
-        bool listed = tui_model_find_reg(v->m, it->addr) >= 0;
+        bool sel = first + r == v->selected, up = starting(v, it->id);
+        char reg[32];
+        reg_column(v, it, reg, sizeof reg);
         uint64_t ok, failed;
         tui_model_addr_counts(v->m, it->addr, &ok, &failed);
         char pid[16] = "-";
@@ -139,14 +176,34 @@ static void draw_instances(tui_screen *s, const tui_view *v)
             mvwchgat(w, 2 + r, 1, inner, A_REVERSE, 0, NULL);
         put(w, 2 + r, 1, inner, base, "%s%-3d %-5s %-21s %7s ", sel ? (s->utf8 ? "▶" : ">") : " ", it->id,
             short_proto(it->proto), it->addr, pid);
-        put(w, 2 + r, X_STATE, inner + 1 - X_STATE, base | state_attr(s, it->state), "%-8s",
-            supervisor_state_name(it->state));
-        put(w, 2 + r, X_REG, inner + 1 - X_REG, base | (listed ? attr(s, PAIR_RUN, A_NORMAL) : A_DIM),
-            "%-10s", listed ? "registered" : "-");
+        put(w, 2 + r, X_STATE, inner + 1 - X_STATE, base | (up ? attr(s, PAIR_PAUSE, A_BOLD) : state_attr(s, it->state)),
+            "%-8s", up ? "starting" : supervisor_state_name(it->state));
+        put(w, 2 + r, X_REG, inner + 1 - X_REG, base | (reg[0] != '-' ? attr(s, PAIR_RUN, A_NORMAL) : A_DIM),
+            "%-10s", reg);
         put(w, 2 + r, X_CALLS, inner + 1 - X_CALLS, base, "%9llu %6llu", (unsigned long long)ok,
             (unsigned long long)failed);
     }
+    /* new servers on their way up: the ids they will get, in order */
+    int next = (int)n + 1;
+    for (size_t i = 0; i < v->nstarting && r < rows; i++) {
+        if (v->starting[i].id)
+            continue;
+        put(w, 2 + r, 1, inner, A_DIM, " %-3d %-5s %-21s %7s ", next++, short_proto(v->starting[i].proto), "...", "-");
+        put(w, 2 + r, X_STATE, inner + 1 - X_STATE, attr(s, PAIR_PAUSE, A_BOLD), "%-8s", "starting");
+        r++;
+    }
     wnoutrefresh(w);
+}
+
+int tui_draw_instance_at(const tui_screen *s, const tui_view *v, int y, int x)
+{
+    if (!s->inst || v->help || !wenclose(s->inst, y, x))
+        return -1;
+    int rows = getmaxy(s->inst) - 3, r = y - getbegy(s->inst) - 2;
+    size_t n;
+    supervisor_instances(v->sup, &n);
+    int i = first_row(v, rows) + r;
+    return r >= 0 && r < rows && i < (int)n ? i : -1;
 }
 
 static void draw_traffic(tui_screen *s, const tui_view *v)
@@ -195,8 +252,16 @@ static void draw_registry(tui_screen *s, const tui_view *v)
     frame(s, w, "Registry");
     int inner = getmaxx(w) - 2, rows = getmaxy(w) - 3;
     const tui_model *m = v->m;
-    put(w, 1, 1, inner, m->watch_ok ? A_NORMAL : attr(s, PAIR_BAD, A_BOLD), "%s  watch %s  %zu key(s)",
-        v->registry, m->watch_ok ? "live" : "unreachable", m->nreg);
+    if (v->is_static) {
+        put(w, 1, 1, inner, A_NORMAL, "%s: %zu server%s", v->registry, m->nstatics, m->nstatics == 1 ? "" : "s");
+        for (int r = 0; r < rows && r < (int)m->nstatics; r++)
+            put(w, 2 + r, 1, inner, A_NORMAL, "%s %-4s alive, started here", m->statics[r].addr,
+                short_proto(m->statics[r].proto));
+        wnoutrefresh(w);
+        return;
+    }
+    put(w, 1, 1, inner, m->watch_ok ? A_NORMAL : attr(s, PAIR_BAD, A_BOLD), "%s watch %s %zu key%s",
+        v->registry, m->watch_ok ? "live" : "unreachable", m->nreg, m->nreg == 1 ? "" : "s");
     uint64_t now = loop_now_ms();
     for (int r = 0; r < rows && r < (int)m->nreg; r++) {
         const registry_instance *ri = &m->reg[r].inst;
@@ -213,6 +278,15 @@ static void draw_timeline(tui_screen *s, const tui_view *v)
     int inner = getmaxx(w) - 2, rows = getmaxy(w) - 2;
     size_t n;
     const sup_event *ev = supervisor_timeline(v->sup, &n);
+    size_t back = v->tl_scroll > 0 ? (size_t)v->tl_scroll : 0;
+    if (back + (size_t)rows > n)
+        back = n > (size_t)rows ? n - (size_t)rows : 0;
+    if (back) {
+        char title[64];
+        snprintf(title, sizeof title, "Timeline (%zu newer below: End)", back);
+        frame(s, w, title);
+    }
+    n -= back;
     size_t first = n > (size_t)rows ? n - (size_t)rows : 0;
     for (size_t i = first; i < n; i++) {
         double d = ((double)ev[i].at_ms - (double)v->m->start_ms) / 1000.0;
@@ -366,6 +440,11 @@ static void draw_wire(tui_screen *s, const tui_view *v)
              wi->response ? "response" : "request");
     frame(s, w, title);
     int inner = getmaxx(w) - 2, h = getmaxy(w) - 2;
+    if (wi->busy) {
+        put(w, 2, 2, inner - 1, A_BOLD, "making the call in gob, JSON-RPC and gRPC...");
+        wnoutrefresh(w);
+        return;
+    }
     enum { MIN_COL = 44, GAP = 2 };
     int ncols = inner >= 3 * MIN_COL + 2 * GAP ? 3 : 1;
     int cw = ncols == 3 ? (inner - 2 * GAP) / 3 : inner;
@@ -396,15 +475,13 @@ static void draw_help(tui_screen *s, const tui_view *v)
     frame(s, w, "Help — any key closes");
     int inner = getmaxx(w) - 2, y = 2;
     put(w, 1, 2, inner - 1, A_BOLD, "RPC Workbench: spawn servers, put load on them, kill them, watch the failover.");
-    for (size_t i = 0; i < v->nkeys && y < getmaxy(w) - 4; i++) {
+    for (size_t i = 0; i < v->nkeys && y < getmaxy(w) - 1; i++) {
         if (!v->keys[i].help[0])
             continue; /* a second key of the line before */
         put(w, y, 4, 10, A_BOLD, "%s", v->keys[i].label);
         put(w, y, 14, inner - 13, A_NORMAL, "%s", v->keys[i].help);
         y++;
     }
-    y++;
-    put(w, y++, 2, inner - 1, A_DIM, "Not there yet: switching or stopping the registry, the mouse.");
     wnoutrefresh(w);
 }
 

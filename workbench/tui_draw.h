@@ -22,6 +22,12 @@ typedef struct tui_key_help {
     const char *help;  /* help screen line */
 } tui_key_help;
 
+/* A server on its way up: a new one (id 0) or instance id restarting. */
+typedef struct tui_starting {
+    int id;
+    rpc_proto proto;
+} tui_starting;
+
 /* What drawing needs; the main loop fills it. */
 typedef struct tui_view {
     const tui_model *m;
@@ -29,8 +35,12 @@ typedef struct tui_view {
     int selected;            /* index into the supervisor's instances, -1: none */
     const char *message;     /* the result of the last action, "" for none */
     const char *status_message; /* shown in the status line instead of the hints, "" for none */
-    const tui_cmdline *cmd;
-    const tui_wire *wire;    /* the Wire pane's model, drawn when the layout has the pane */  /* the ':' line, drawn on the status line while active */
+    const tui_cmdline *cmd;  /* the ':' line, drawn on the status line while active */
+    const tui_wire *wire;    /* the Wire pane's model, drawn when the layout has the pane */
+    const tui_starting *starting; /* servers being started, shown as "starting" */
+    size_t nstarting;
+    bool is_static;          /* no registry: the load calls the instances alive */
+    int tl_scroll;           /* Timeline lines scrolled back from the newest */
     const char *service;
     const char *registry;    /* e.g. "etcd 127.0.0.1:2379" */
     const char *load_desc;   /* e.g. "Arith.Multiply {\"A\":7,\"B\":8}" */
@@ -54,6 +64,9 @@ void tui_draw_init(tui_screen *s);
 void tui_draw_layout(tui_screen *s, bool help, bool wire);
 /* Draws the panes named by dirty (DIRTY_*), then updates the terminal once. */
 void tui_draw(tui_screen *s, const tui_view *v, int dirty);
+/* The index (into the supervisor's instances) of the Instances row at screen
+ * position y,x, or -1 when there is none there. */
+int tui_draw_instance_at(const tui_screen *s, const tui_view *v, int y, int x);
 /* Deletes the windows (not endwin). Accepts a zeroed screen. */
 void tui_draw_done(tui_screen *s);
 

@@ -19,7 +19,7 @@ struct tui_load {
     char method[128];
     value *arg;
     balancer *lb[NPROTO]; /* indexed by rpc_proto */
-    unsigned gen, call_gen;
+    unsigned gen, call_gen, reset_gen;
     size_t next_proto;
 };
 
@@ -157,6 +157,8 @@ static void *run(void *arg)
             pthread_mutex_unlock(&sh->mu);
             break;
         }
+        bool reset = sh->reset_gen != l->reset_gen;
+        l->reset_gen = sh->reset_gen;
         if (sh->member_gen != l->gen) {
             l->gen = sh->member_gen;
             nmb = sh->nmembers;
@@ -182,8 +184,15 @@ static void *run(void *arg)
                 snprintf(l->method, sizeof l->method, "%s", method);
             }
         }
+        if (reset) /* another registry: its instances get new connections, even at old addresses */
+            sync_members(l, NULL, 0);
         if (sync)
             sync_members(l, mb, nmb);
+        if (sync) {
+            pthread_mutex_lock(&sh->mu);
+            sh->member_done = l->gen;
+            pthread_mutex_unlock(&sh->mu);
+        }
         if (!on) {
             was_on = false;
             continue;

@@ -20,18 +20,21 @@ static int proto_of(const char *name, rpc_proto *p)
     return 0;
 }
 
-/* Copies the registry entries into the shared member list (called with mu unlocked). */
+/* Copies the registry entries (but those Consul says fail their check) and the static
+ * members into the shared member list (called with mu unlocked). */
 static void publish_members(tui_model *m)
 {
     pthread_mutex_lock(&m->sh.mu);
     m->sh.nmembers = 0;
     for (size_t i = 0; i < m->nreg; i++) {
         tui_member *mb = &m->sh.members[m->sh.nmembers];
-        if (proto_of(m->reg[i].inst.protocol, &mb->proto) < 0)
+        if (proto_of(m->reg[i].inst.protocol, &mb->proto) < 0 || strcmp(m->reg[i].inst.status, "critical") == 0)
             continue;
         snprintf(mb->addr, sizeof mb->addr, "%s", m->reg[i].inst.addr);
         m->sh.nmembers++;
     }
+    for (size_t i = 0; i < m->nstatics && m->sh.nmembers < TUI_MAX_ADDRS; i++)
+        m->sh.members[m->sh.nmembers++] = m->statics[i];
     m->sh.member_gen++;
     pthread_cond_signal(&m->sh.cv);
     pthread_mutex_unlock(&m->sh.mu);
@@ -76,6 +79,7 @@ int tui_model_apply(tui_model *m, const registry_event *ev)
                 return 0;
             i = (int)m->nreg++;
             m->reg[i].since_ms = loop_now_ms();
+            m->reg[i].ttl = -1;
         }
         m->reg[i].inst = ev->inst;
         publish_members(m);
@@ -95,6 +99,45 @@ int tui_model_apply(tui_model *m, const registry_event *ev)
         return DIRTY_REGISTRY | DIRTY_TIMELINE;
     }
     return 0;
+}
+
+void tui_model_clear_registry(tui_model *m)
+{
+    m->nreg = 0;
+    m->nstatics = 0;
+    m->watch_ok = true;
+    pthread_mutex_lock(&m->sh.mu);
+    m->sh.reset_gen++;
+    pthread_mutex_unlock(&m->sh.mu);
+    publish_members(m);
+}
+
+bool tui_model_members_applied(tui_model *m)
+{
+    pthread_mutex_lock(&m->sh.mu);
+    bool done = m->sh.member_done == m->sh.member_gen;
+    pthread_mutex_unlock(&m->sh.mu);
+    return done;
+}
+
+int tui_model_set_static(tui_model *m, const tui_member *mb, size_t n)
+{
+    if (n > TUI_MAX_ADDRS)
+        n = TUI_MAX_ADDRS;
+    if (n == m->nstatics && memcmp(mb, m->statics, n * sizeof mb[0]) == 0)
+        return 0;
+    memcpy(m->statics, mb, n * sizeof mb[0]);
+    m->nstatics = n;
+    publish_members(m);
+    return DIRTY_REGISTRY | DIRTY_INSTANCES;
+}
+
+int tui_model_find_static(const tui_model *m, const char *addr)
+{
+    for (size_t i = 0; i < m->nstatics; i++)
+        if (strcmp(m->statics[i].addr, addr) == 0)
+            return (int)i;
+    return -1;
 }
 
 void tui_model_set_load(tui_model *m, bool on)

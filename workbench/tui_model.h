@@ -58,6 +58,8 @@ typedef struct tui_shared {
     tui_member members[TUI_MAX_ADDRS];
     size_t nmembers;
     unsigned member_gen;
+    unsigned reset_gen; /* bumped when the registry changed: drop every connection */
+    unsigned member_done; /* the member_gen the load thread has applied */
     tui_addr_count addrs[TUI_MAX_ADDRS];
     size_t naddrs;
     uint64_t calls, failed, remote_errors, retried;
@@ -94,6 +96,7 @@ typedef struct tui_sample {
 typedef struct tui_reg_entry {
     registry_instance inst;
     uint64_t since_ms;
+    int64_t ttl; /* etcd: seconds left on the lease at the last query; -1: not known */
 } tui_reg_entry;
 
 typedef struct tui_model {
@@ -101,6 +104,8 @@ typedef struct tui_model {
     /* main thread only */
     tui_reg_entry reg[TUI_MAX_ADDRS];
     size_t nreg;
+    tui_member statics[TUI_MAX_ADDRS]; /* with no registry: the list the load calls */
+    size_t nstatics;
     bool watch_ok;
     tui_sample hist[TUI_HIST];
     size_t nhist, histpos;
@@ -117,6 +122,17 @@ void tui_model_done(tui_model *m);
 int tui_model_apply(tui_model *m, const registry_event *ev);
 /* Index of addr among the registry entries, or -1. */
 int tui_model_find_reg(const tui_model *m, const char *addr);
+/* Forgets every registry entry and static member (another registry is coming), and
+ * publishes the empty membership. */
+void tui_model_clear_registry(tui_model *m);
+/* Whether the load thread has applied the last membership published (and dropped the
+ * connections of the last registry). */
+bool tui_model_members_applied(tui_model *m);
+/* With no registry: makes mb[0..n) the membership (published only when it changed).
+ * Returns the DIRTY_ flags to set. */
+int tui_model_set_static(tui_model *m, const tui_member *mb, size_t n);
+/* Index of addr among the static members, or -1. */
+int tui_model_find_static(const tui_model *m, const char *addr);
 
 /* Load control from the main thread. */
 void tui_model_set_load(tui_model *m, bool on);

@@ -29,6 +29,7 @@ typedef struct tui_wire {
     int sel;       /* the lane Left/Right move in */
     bool response; /* showing what came back instead of what was sent */
     char method[128], args[1024];
+    bool busy;     /* a capture is under way (on the TUI's worker) */
 } tui_wire;
 
 void tui_wire_init(tui_wire *w);

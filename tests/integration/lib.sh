@@ -68,6 +68,11 @@ stop() {
     wait "$1" 2>/dev/null
 }
 
+# free_port: a TCP port on 127.0.0.1 free now (the kernel's pick).
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
 host_of() { echo "${1%:*}"; }
 port_of() { echo "${1##*:}"; }
 

@@ -5,10 +5,9 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$ROOT/bin}
 . "$ROOT/tests/integration/lib.sh"
-WB_ARGS="lesson 4"
 . "$ROOT/tests/integration/tui_lib.sh"
 
-start_tui 100 45
+start_tui 100 45 "lesson 4"
 if wait_for 15 'Step 1/5: Listen first' && wait_for 15 'Enter: next'; then ok "lesson 4 opens on step 1 and waits for a key"
 else bad "lesson 4 opens on step 1 and waits for a key" "$(screen)"; fi
 expect_grep "step 1 shows the nc -l command with its real port" '$ nc -l 127.0.0.1 ' "$(screen)"
@@ -30,9 +29,7 @@ sleep 0.3
 left=$(left_running $kids)
 expect_eq "no server of the lesson is left running" "" "$left"
 
-WB_ARGS="lesson 4 --lang zh"
-. "$ROOT/tests/integration/tui_lib.sh"
-start_tui 100 45
+start_tui 100 45 "lesson 4 --lang zh"
 if wait_for 15 '第 4 课 · 步骤 1/5' && wait_for 15 '回车:下一步'; then ok "--lang zh shows the lesson in Chinese"
 else bad "--lang zh shows the lesson in Chinese" "$(screen)"; fi
 key q

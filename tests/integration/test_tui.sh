@@ -17,7 +17,7 @@ if wait_for 15 'watch live'; then ok "the TUI starts its private etcd and watche
 key j
 wait_for 5 '1 +json +127\.0\.0\.1:[0-9]+ +[0-9]+ running' || true
 key j
-row_re='json +127\.0\.0\.1:[0-9]+ +[0-9]+ running +registered'
+row_re='json +127\.0\.0\.1:[0-9]+ +[0-9]+ running +reg( [0-9]+s)? '
 n=0
 for i in $(seq 80); do
     n=$(screen | grep -cE "$row_re")

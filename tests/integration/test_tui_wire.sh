@@ -122,7 +122,7 @@ if wait_for 3 'Instances'; then ok "w closes the Wire pane"; else bad "w closes 
 tm resize-window -t tui -x 100 -y 30 2>/dev/null || tm resize-pane -t tui -x 100 -y 30
 sleep 0.3
 key w
-wait_for 5 'Wire — ' || true
+wait_for 5 '(gob|JSON-RPC|gRPC) request · ' || true
 key 1
 key x
 S=$(screen)
@@ -130,6 +130,20 @@ expect_grep "wire at 100 columns: gob alone" "gob request · 107 bytes" "$S"
 expect_no_grep "wire at 100 columns: not JSON-RPC beside it" "JSON-RPC request" "$S"
 key 2
 expect_grep "wire at 100 columns: 2 shows JSON-RPC" "JSON-RPC request · 60 bytes" "$(screen)"
+
+# 8. While the Wire pane is open: :call makes the new call at once, R makes it again
+cmd 'call Arith.Divide {"A":9,"B":2}'
+if wait_for 3 'Wire — Arith\.Divide \{"A":9,"B":2\}'; then ok "wire: :call while it is open shows the new call"; else
+    bad "wire: :call while it is open shows the new call" "$(screen)"; fi
+expect_grep "wire: the new call's bytes" "JSON-RPC request · 58 bytes" "$(screen)"
+key 3
+expect_grep "wire: gRPC made the call on #3" "gRPC request · " "$(screen)"
+cmd 'stop 3'
+sleep 0.5
+expect_grep "wire: the pane keeps the call it made" "gRPC request · " "$(screen)"
+key R
+if wait_for 3 'no running gRPC server: spawn one'; then ok "wire: R makes the call again (gRPC is stopped now)"; else
+    bad "wire: R makes the call again (gRPC is stopped now)" "$(screen)"; fi
 key w
 
 KIDS=$(pgrep -P "$WB" | tr '\n' ' ')

@@ -21,7 +21,7 @@ trap 'for s in $SOCKS; do tmux -L "$s" kill-server 2>/dev/null; done; cleanup' E
 # The pane runs the TUI, then says whether the terminal settings came back and how it ended.
 cat >"$TMP/run.sh" <<EOF
 s=\$(stty -g)
-"$BIN/workbench" ${WB_ARGS:-}
+"\${TUI_EXE:-$BIN/workbench}" \$TUI_ARGS
 r=\$?
 [ "\$(stty -g)" = "\$s" ] && echo TTY-RESTORED
 echo TUI-EXITED \$r
@@ -53,6 +53,18 @@ wait_gone() {
 key() { tm send-keys -t tui "$@"; sleep 0.2; }
 # cmd TEXT: types ':' TEXT Enter (TEXT sent literally)
 cmd() { key ':'; tm send-keys -t tui -l -- "$1"; sleep 0.1; key Enter; }
+# mouse BUTTON X Y: a mouse event at column X, row Y (from 0, X below 95) as the terminal
+# sends it (X10 encoding, what ncurses asks tmux's terminal for): 0 is a left click (press
+# and release), 64 wheel up, 65 wheel down.
+mouse_event() {
+    tm send-keys -t tui -l "$(printf '\033[M%b%b%b' "\\0$(printf %o $((32 + $1)))" \
+        "\\0$(printf %o $((33 + $2)))" "\\0$(printf %o $((33 + $3)))")"
+}
+mouse() {
+    mouse_event "$@"
+    [ "$1" = 0 ] && mouse_event 3 "$2" "$3"
+    sleep 0.2
+}
 # left_running PID...: those still running (a zombie, state Z, is gone)
 left_running() {
     for k in "$@"; do
@@ -60,12 +72,13 @@ left_running() {
         [ -n "$st" ] && [ "$st" != Z ] && printf ' %s' "$k"
     done
 }
-# start_tui COLUMNS ROWS: the TUI in a pane of a new tmux server (SOCK, made fresh each
-# time); sets WB to the workbench's pid. Ends the script when it does not start.
+# start_tui COLUMNS ROWS [OPTIONS]: the TUI (with the workbench's OPTIONS; TUI_EXE, when
+# set, is the workbench binary to run) in a pane of a new tmux server (SOCK, made fresh
+# each time); sets WB to the workbench's pid. Ends the script when it does not start.
 start_tui() {
     SOCK=wb-tui-$$-$(date +%s%N)
     SOCKS="$SOCKS $SOCK"
-    tm new-session -d -x "$1" -y "$2" -s tui "sh $TMP/run.sh"
+    tm new-session -d -x "$1" -y "$2" -s tui "TUI_EXE='${TUI_EXE:-}' TUI_ARGS='${3:-}' sh $TMP/run.sh"
     WB=""
     i=0
     while [ -z "$WB" ] && [ $i -lt 50 ]; do

@@ -1,0 +1,28 @@
+/* regopt.h -- the registry choice of `workbench load --registry`, `workbench tui --registry`
+ * and the TUI's :registry command: the private etcd (the default), a registry at a URL,
+ * a private Consul agent in dev mode, or no registry at all (a static list). */
+#ifndef WB_REGOPT_H
+#define WB_REGOPT_H
+
+#include <stddef.h>
+
+typedef enum regopt_kind {
+    REGOPT_PRIVATE_ETCD, /* an etcd the workbench starts for itself */
+    REGOPT_URL,          /* etcd://HOST:PORT[,...] or consul://HOST:PORT, running already */
+    REGOPT_CONSUL_DEV,   /* a `consul agent -dev` the workbench starts, when consul is installed */
+    REGOPT_STATIC,       /* none: the instances the workbench started are the list */
+} regopt_kind;
+
+typedef struct regopt {
+    regopt_kind kind;
+    char url[256]; /* REGOPT_URL only */
+} regopt;
+
+/* Parses s: NULL, "" or "etcd" (the private etcd); "static"; "consul-dev" or "consul";
+ * a URL the registry client understands, alone or after "etcd " or "consul ".
+ * Returns 0, or -1 with a reason in err. */
+int regopt_parse(const char *s, regopt *o, char *err, size_t errlen);
+/* A short name for messages: "the private etcd", "static", "consul-dev", or the URL. */
+const char *regopt_name(const regopt *o);
+
+#endif
