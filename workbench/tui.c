@@ -24,6 +24,7 @@
 #include "jsonval.h"
 #include "tui_cmdline.h"
 #include "tui_draw.h"
+#include "tui_lesson.h"
 #include "tui_load.h"
 #include "tui_model.h"
 #include "tui_ops.h"
@@ -67,6 +68,10 @@ typedef struct tui {
     size_t nrolling;
     int draining;                 /* the next of them, leaving the load's list first */
     int wire_jobs;                /* Wire captures on the side worker */
+    tui_lesson *lesson;           /* the open lesson (:lesson N), or NULL */
+    tui_lesson_view lesson_view;  /* its snapshot, taken when it changes */
+    char lesson_pane[16];         /* the pane its step is about, for the layout */
+    bool lesson_wire;             /* the lesson opened the Wire pane */
 } tui;
 
 
@@ -718,6 +723,88 @@ static int act_recapture(tui *t, const char *arg)
     return DIRTY_WIRE | DIRTY_STATUS;
 }
 
+static int close_lesson(tui *t)
+{
+    if (!t->lesson)
+        return 0;
+    tui_lesson_close(t->lesson);
+    t->lesson = NULL;
+    tui_lesson_view_done(&t->lesson_view);
+    t->lesson_pane[0] = '\0';
+    if (t->lesson_wire)
+        t->show_wire = t->lesson_wire = false;
+    return DIRTY_LAYOUT;
+}
+
+/* The snapshot of the lesson, when it changed; a step about another pane lays the
+ * screen out again (the Wire pane opens for a step about it). */
+static int sync_lesson(tui *t)
+{
+    if (!t->lesson || !tui_lesson_changed(t->lesson))
+        return 0;
+    tui_lesson_view_done(&t->lesson_view);
+    tui_lesson_view_get(t->lesson, &t->lesson_view);
+    const char *pane = tui_lesson_pane(t->lesson);
+    if (!pane)
+        pane = "";
+    if (!strcmp(pane, t->lesson_pane))
+        return DIRTY_LESSON;
+    snprintf(t->lesson_pane, sizeof t->lesson_pane, "%s", pane);
+    bool wire = !strcmp(pane, "wire");
+    if (wire && !t->show_wire) {
+        t->show_wire = t->lesson_wire = true;
+        wire_capture(t);
+    } else if (!wire && t->lesson_wire) {
+        t->show_wire = t->lesson_wire = false;
+    }
+    return DIRTY_LAYOUT;
+}
+
+/* lesson N [en|zh] opens lesson N beside the panes; lesson next|back|again|off. */
+static int act_lesson(tui *t, const char *arg)
+{
+    char word[16] = "", lang[8] = "";
+    if (sscanf(arg ? arg : "", "%15s %7s", word, lang) < 1) {
+        say(t, "lesson N [en|zh] opens a lesson (workbench lesson lists them); lesson off closes it");
+        return DIRTY_STATUS;
+    }
+    static const struct {
+        const char *word;
+        lesson_move move;
+    } moves[] = {{"next", LESSON_NEXT}, {"back", LESSON_BACK}, {"again", LESSON_AGAIN}};
+    for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
+        if (!strcmp(word, moves[i].word)) {
+            if (t->lesson)
+                tui_lesson_move(t->lesson, moves[i].move);
+            return 0;
+        }
+    if (!strcmp(word, "off") || !strcmp(word, "close"))
+        return close_lesson(t) | DIRTY_STATUS;
+    int n;
+    if (parse_int(word, 1, 99, &n) < 0 || (lang[0] && strcmp(lang, "en") && strcmp(lang, "zh"))) {
+        say(t, "lesson N [en|zh], lesson next|back|again|off: not '%s'", arg);
+        return DIRTY_STATUS;
+    }
+    lesson_lang g = lang[0] ? (lang[0] == 'z' ? LANG_ZH : LANG_EN) : lesson_locale_lang();
+    char err[300];
+    int d = close_lesson(t);
+    t->lesson = tui_lesson_open(n, g, err, sizeof err);
+    if (!t->lesson) {
+        say(t, "%s", err);
+        return d | DIRTY_STATUS;
+    }
+    say(t, "lesson %d: Enter or ] next step, [ back, a again, L close", n);
+    return DIRTY_LAYOUT | DIRTY_STATUS | sync_lesson(t);
+}
+
+/* A lesson key (Enter ] [ a L) does nothing without an open lesson. */
+static int act_lesson_key(tui *t, const char *arg)
+{
+    if (!t->lesson)
+        return 0;
+    return act_lesson(t, arg);
+}
+
 static int act_quit(tui *t, const char *arg)
 {
     (void)arg;
@@ -748,6 +835,7 @@ static const action actions[] = {
     {"cursor", false, act_cursor}, {"lane", false, act_lane},     {"direction", false, act_direction},
     {"registry", true, act_registry}, {"registry-prompt", false, act_registry_prompt},
     {"mouse", true, act_mouse},   {"recapture", false, act_recapture}, {"scroll", false, act_scroll},
+    {"lesson", true, act_lesson}, {"lesson-key", false, act_lesson_key},
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
 
@@ -781,7 +869,7 @@ static const key_binding keys[] = {
     {'-', 0, "rate", "-", {"", NULL, ""}},
     {':', 0, "command", NULL, {":", ": cmd", "command line (Tab completes, ↑↓ history): spawn json|gob|grpc"}},
     {0, 0, NULL, NULL, {"", NULL, "  [N], kill|stop|pause|resume|restart N, load on|off, rate N,"}},
-    {0, 0, NULL, NULL, {"", NULL, "  call METHOD JSON, registry R, mouse on|off, wire, help, quit"}},
+    {0, 0, NULL, NULL, {"", NULL, "  call METHOD JSON, registry R, mouse on|off, wire, lesson N, help, quit"}},
     {'w', 0, "wire", NULL, {"w", "w wire", "the Wire pane: the call in gob, JSON-RPC and gRPC, every byte"}},
     {'g', 0, "registry-prompt", NULL, {"g", "g registry", "switch the registry (:registry etcd|etcd URL|consul|static);"}},
     {0, 0, NULL, NULL, {"", NULL, "  running servers restart into it: a server registers at start"}},
@@ -799,6 +887,12 @@ static const key_binding keys[] = {
     {'3', 0, "lane", "3", {"", NULL, ""}},
     {'x', 0, "direction", NULL, {"x", NULL, "Wire: show the request or the response"}},
     {'R', 0, "recapture", NULL, {"R", NULL, "Wire: make the call again (a :call while it is open does too)"}},
+    {0, 0, NULL, NULL, {":lesson N", NULL, "a lesson beside the panes it is about (workbench lesson lists them):"}},
+    {'\n', KEY_ENTER, "lesson-key", "next", {"Enter ] [", NULL, "  next step, previous step; a runs the step again, L closes it"}},
+    {']', 0, "lesson-key", "next", {"", NULL, ""}},
+    {'[', 0, "lesson-key", "back", {"", NULL, ""}},
+    {'a', 0, "lesson-key", "again", {"", NULL, ""}},
+    {'L', 0, "lesson-key", "off", {"", NULL, ""}},
     {'?', KEY_F(1), "help", NULL, {"?", "? help", "this help"}},
     {'q', 3, "quit", NULL, {"q", "q quit", "quit: stop the load, every server and etcd (also Ctrl-C)"}},
 };
@@ -1078,7 +1172,7 @@ int cmd_tui(int argc, char **argv)
         mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     timeout(GETCH_MS);
     tui_draw_init(&scr);
-    tui_draw_layout(&scr, false, false);
+    tui_draw_layout(&scr, false, false, false, NULL);
 
     tui_key_help helps[NKEYS];
     for (size_t i = 0; i < NKEYS; i++)
@@ -1136,8 +1230,10 @@ int cmd_tui(int argc, char **argv)
                 dirty |= DIRTY_STATUS;
             }
         }
+        dirty |= sync_lesson(&t);
         if (dirty & DIRTY_LAYOUT)
-            tui_draw_layout(&scr, t.help, t.show_wire);
+            tui_draw_layout(&scr, t.help, t.show_wire, t.lesson != NULL, t.lesson_pane);
+        v.lesson = t.lesson ? &t.lesson_view : NULL;
         v.selected = t.selected;
         v.message = t.message;
         v.status_message = t.cmd_message ? t.message : "";
@@ -1191,6 +1287,7 @@ int cmd_tui(int argc, char **argv)
     rc = EXIT_OK;
     goto done;
 done:
+    close_lesson(&t);
     /* the terminal first, then everything we started */
     tui_cmdline_done(&t.cmd);
     tui_draw_done(&scr);

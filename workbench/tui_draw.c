@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <wchar.h>
 
 #include "explain.h"
@@ -77,7 +78,11 @@ static void frame(tui_screen *s, WINDOW *w, const char *title)
 {
     werase(w);
     box(w, 0, 0);
-    put(w, 0, 2, getmaxx(w) - 4, attr(s, PAIR_HEAD, A_BOLD), " %s ", title);
+    bool focus = s->focus[0] && strncasecmp(title, s->focus, strlen(s->focus)) == 0;
+    if (focus)
+        put(w, 0, 2, getmaxx(w) - 4, attr(s, PAIR_TITLE, A_REVERSE), " lesson ▸ %s ", title);
+    else
+        put(w, 0, 2, getmaxx(w) - 4, attr(s, PAIR_HEAD, A_BOLD), " %s ", title);
 }
 
 static int id_of_addr(const supervisor *sup, const char *addr)
@@ -469,6 +474,157 @@ static void draw_wire(tui_screen *s, const tui_view *v)
     wnoutrefresh(w);
 }
 
+/* Lesson text cut into screen rows: at newlines, and at spaces (or anywhere, for
+ * text without them, such as Chinese) to fit width display columns. */
+typedef struct text_rows {
+    struct {
+        attr_t a;
+        wchar_t w[160];
+        int n;
+    } row[160];
+    int n;
+} text_rows;
+
+static void add_rows(text_rows *r, attr_t a, const wchar_t *prefix, const char *text, int width)
+{
+    static wchar_t wide[8192];
+    size_t n = text ? mbstowcs(wide, text, sizeof wide / sizeof wide[0] - 1) : 0;
+    if (n == (size_t)-1)
+        n = 0;
+    int pw = (int)wcslen(prefix), avail = width - pw;
+    if (avail < 8 || avail > 150)
+        avail = avail < 8 ? 8 : 150;
+    size_t k = 0;
+    do {
+        if (r->n >= (int)(sizeof r->row / sizeof r->row[0]))
+            return;
+        /* brk: the last place the row may end; a space there is dropped */
+        size_t start = k, end = k, brk = 0, skip = 0;
+        int cols = 0;
+        while (end < n && wide[end] != L'\n') {
+            int cw = wcwidth(wide[end]);
+            if (cw < 0)
+                wide[end] = L'?', cw = 1;
+            if (cols + cw > avail)
+                break;
+            if (wide[end] == L' ')
+                brk = end, skip = 1;
+            else if (cw == 2 && end > start)
+                brk = end, skip = 0;
+            cols += cw;
+            end++;
+        }
+        size_t next = end;
+        if (end < n && wide[end] != L'\n' && brk > start)
+            end = brk, next = brk + skip;
+        else if (end < n && wide[end] == L'\n')
+            next = end + 1;
+        r->row[r->n].a = a;
+        wcscpy(r->row[r->n].w, prefix);
+        wmemcpy(r->row[r->n].w + pw, wide + start, end - start);
+        r->row[r->n].n = pw + (int)(end - start);
+        r->n++;
+        k = next;
+    } while (k < n);
+}
+
+/* Prose as paragraphs: single line breaks joined (with a space, or none between two
+ * non-ASCII characters such as Chinese), blank lines kept as one break. */
+static void add_prose(text_rows *r, attr_t a, const char *text, int width)
+{
+    static char flow[8192];
+    size_t n = 0;
+    for (const char *p = text ? text : ""; *p && n < sizeof flow - 2; p++) {
+        if (*p != '\n') {
+            flow[n++] = *p;
+            continue;
+        }
+        if (p[1] == '\n') {
+            flow[n++] = '\n';
+            while (p[1] == '\n')
+                p++;
+        } else if (!(p > text && (unsigned char)p[-1] >= 0x80 && (unsigned char)p[1] >= 0x80)) {
+            flow[n++] = ' ';
+        }
+    }
+    flow[n] = '\0';
+    add_rows(r, a, L"", flow, width);
+}
+
+static void draw_lesson(tui_screen *s, const tui_lesson_view *lv)
+{
+    static text_rows head, out, tail;
+    WINDOW *w = s->lesson;
+    const lesson *l = lv->l;
+    const lesson_step *st = &l->step[lv->step];
+    bool zh = lv->lang == LANG_ZH;
+    char title[200];
+    snprintf(title, sizeof title, zh ? "第 %d 课 · 步骤 %zu/%zu" : "Lesson %d · step %zu/%zu", l->number, lv->step + 1,
+             l->nstep);
+    werase(w);
+    box(w, 0, 0);
+    put(w, 0, 2, getmaxx(w) - 4, attr(s, PAIR_HEAD, A_BOLD), " %s ", title);
+    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 3; /* the keys take the last row */
+    head.n = out.n = tail.n = 0;
+    if (lv->phase == PHASE_SKIPPED || lv->phase == PHASE_FAILED) {
+        add_rows(&head, A_BOLD, L"", lesson_text(l->title, lv->lang), inner);
+        add_rows(&head, attr(s, PAIR_BAD, A_BOLD), L"",
+                 lv->phase == PHASE_SKIPPED ? (zh ? "这一课现在无法运行:" : "This lesson cannot run here:")
+                                            : (zh ? "这一课没能启动:" : "The lesson could not start:"),
+                 inner);
+        add_rows(&head, A_NORMAL, L"", lv->why, inner);
+    } else {
+        add_rows(&head, A_BOLD, L"", lesson_text(st->title, lv->lang), inner);
+        add_prose(&head, A_NORMAL, lesson_text(st->say, lv->lang), inner);
+        add_rows(&head, A_NORMAL, L"", "", inner);
+        if (lv->commands)
+            add_rows(&head, attr(s, PAIR_HEAD, A_BOLD), L"", lv->commands, inner);
+        if (lv->phase == PHASE_STARTING)
+            add_rows(&out, A_DIM, L"", zh ? "正在启动这一课的服务……" : "starting the lesson's servers...", inner);
+        else if (lv->phase == PHASE_RUNNING)
+            add_rows(&out, A_DIM, L"", zh ? "运行中……" : "running...", inner);
+        else if (lv->output)
+            add_rows(&out, A_DIM, L"│ ", lv->output, inner);
+        if (lv->phase == PHASE_SHOWN) {
+            add_rows(&tail, A_BOLD, L"", zh ? "看这里:" : "Look:", inner);
+            add_prose(&tail, A_NORMAL, lesson_text(st->look, lv->lang), inner);
+            for (size_t j = 0; j < st->nexpect; j++) {
+                char what[600];
+                lesson_expect_describe(&st->expect[j], lv->lang, what, sizeof what);
+                add_rows(&tail, lv->met[j] ? attr(s, PAIR_RUN, A_NORMAL) : attr(s, PAIR_BAD, A_BOLD),
+                         lv->met[j] ? L"✓ " : L"✗ ", what, inner);
+            }
+            if (lv->finished)
+                add_rows(&tail, A_BOLD, L"", zh ? "这一课结束了。L 关闭。" : "End of the lesson. L closes it.", inner);
+        }
+    }
+    /* the output gets what the rest leaves, its last lines first; then the head is cut */
+    int room = rows - head.n - tail.n;
+    int nout = out.n < room ? out.n : room > 1 ? room : (out.n ? 1 : 0);
+    int nhead = rows - tail.n - nout < head.n ? rows - tail.n - nout : head.n;
+    if (nhead < 1)
+        nhead = head.n < 1 ? head.n : 1;
+    int y = 1;
+    for (int i = 0; i < nhead && y <= rows; i++, y++) {
+        wattron(w, head.row[i].a);
+        mvwaddnwstr(w, y, 1, head.row[i].w, head.row[i].n);
+        wattroff(w, head.row[i].a);
+    }
+    for (int i = out.n - nout; i < out.n && y <= rows; i++, y++) {
+        wattron(w, out.row[i].a);
+        mvwaddnwstr(w, y, 1, out.row[i].w, out.row[i].n);
+        wattroff(w, out.row[i].a);
+    }
+    for (int i = 0; i < tail.n && y <= rows; i++, y++) {
+        wattron(w, tail.row[i].a);
+        mvwaddnwstr(w, y, 1, tail.row[i].w, tail.row[i].n);
+        wattroff(w, tail.row[i].a);
+    }
+    put(w, rows + 1, 1, inner, A_DIM, "%s",
+        zh ? "回车/] 下一步 · [ 上一步 · a 重新运行 · L 关闭" : "Enter/] next · [ back · a run again · L close");
+    wnoutrefresh(w);
+}
+
 static void draw_help(tui_screen *s, const tui_view *v)
 {
     WINDOW *w = s->help;
@@ -504,7 +660,8 @@ void tui_draw_init(tui_screen *s)
 
 void tui_draw_done(tui_screen *s)
 {
-    WINDOW **all[] = {&s->title, &s->inst, &s->traffic, &s->reg, &s->timeline, &s->status, &s->help, &s->wire};
+    WINDOW **all[] = {&s->title,  &s->inst, &s->traffic, &s->reg,   &s->timeline,
+                      &s->status, &s->help, &s->wire,    &s->lesson};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) {
             delwin(*all[i]);
@@ -512,32 +669,62 @@ void tui_draw_done(tui_screen *s)
         }
 }
 
-void tui_draw_layout(tui_screen *s, bool help, bool wire)
+/* The usual panes in the rectangle at y,x of rows x cols. */
+static void layout_panes(tui_screen *s, int y, int x, int rows, int cols)
+{
+    int ih = rows * 30 / 100 > 7 ? rows * 30 / 100 : 7;
+    int th = rows * 30 / 100 > 7 ? rows * 30 / 100 : 7;
+    int bh = rows - ih - th;
+    int rw = cols * 40 / 100;
+    s->inst = newwin(ih, cols, y, x);
+    s->traffic = newwin(th, cols, y + ih, x);
+    s->reg = newwin(bh, rw, y + ih + th, x);
+    s->timeline = newwin(bh, cols - rw, y + ih + th, x + rw);
+}
+
+void tui_draw_layout(tui_screen *s, bool help, bool wire, bool with_lesson, const char *focus)
 {
     tui_draw_done(s);
     int rows = LINES, cols = COLS;
+    snprintf(s->focus, sizeof s->focus, "%s", with_lesson && focus ? focus : "");
     s->small = rows < TUI_MIN_ROWS || cols < TUI_MIN_COLS;
     if (help || s->small) {
         s->help = newwin(rows, cols, 0, 0);
         return;
     }
-    if (wire) {
-        s->title = newwin(1, cols, 0, 0);
-        s->wire = newwin(rows - 2, cols, 1, 0);
-        s->status = newwin(1, cols, rows - 1, 0);
+    s->title = newwin(1, cols, 0, 0);
+    s->status = newwin(1, cols, rows - 1, 0);
+    int avail = rows - 2;
+    if (with_lesson && cols >= TUI_LESSON_SIDE_COLS) {
+        int lw = cols * 42 / 100 > 50 ? cols * 42 / 100 : 50;
+        s->lesson = newwin(avail, lw, 1, cols - lw);
+        if (wire)
+            s->wire = newwin(avail, cols - lw, 1, 0);
+        else
+            layout_panes(s, 1, 0, avail, cols - lw);
         return;
     }
-    int avail = rows - 2;
-    int ih = avail * 30 / 100 > 7 ? avail * 30 / 100 : 7;
-    int th = avail * 30 / 100 > 7 ? avail * 30 / 100 : 7;
-    int bh = avail - ih - th;
-    int rw = cols * 40 / 100;
-    s->title = newwin(1, cols, 0, 0);
-    s->inst = newwin(ih, cols, 1, 0);
-    s->traffic = newwin(th, cols, 1 + ih, 0);
-    s->reg = newwin(bh, rw, 1 + ih + th, 0);
-    s->timeline = newwin(bh, cols - rw, 1 + ih + th, rw);
-    s->status = newwin(1, cols, rows - 1, 0);
+    if (with_lesson) { /* narrow: the step's pane above, the lesson below */
+        int top = avail * 45 / 100 > 7 ? avail * 45 / 100 : 7;
+        WINDOW *w = newwin(top, cols, 1, 0);
+        if (wire)
+            s->wire = w;
+        else if (!strcmp(s->focus, "traffic"))
+            s->traffic = w;
+        else if (!strcmp(s->focus, "registry"))
+            s->reg = w;
+        else if (!strcmp(s->focus, "timeline"))
+            s->timeline = w;
+        else
+            s->inst = w;
+        s->lesson = newwin(avail - top, cols, 1 + top, 0);
+        return;
+    }
+    if (wire) {
+        s->wire = newwin(avail, cols, 1, 0);
+        return;
+    }
+    layout_panes(s, 1, 0, avail, cols);
 }
 
 void tui_draw(tui_screen *s, const tui_view *v, int dirty)
@@ -558,27 +745,21 @@ void tui_draw(tui_screen *s, const tui_view *v, int dirty)
     } else if (v->help) {
         if (s->help)
             draw_help(s, v);
-    } else if (s->wire && s->title && s->status) {
+    } else if (s->title && s->status) {
         if (dirty & DIRTY_STATUS)
             draw_title(s, v), draw_status(s, v);
-        if (dirty & DIRTY_WIRE)
+        if ((dirty & DIRTY_WIRE) && s->wire)
             draw_wire(s, v);
-        if (v->cmd && v->cmd->active) {
-            int x = 1 + v->cmd->point_cols;
-            wmove(s->status, 0, x < getmaxx(s->status) ? x : getmaxx(s->status) - 1);
-            wnoutrefresh(s->status);
-        }
-    } else if (s->title && s->inst && s->traffic && s->reg && s->timeline && s->status) {
-        if (dirty & DIRTY_STATUS)
-            draw_title(s, v), draw_status(s, v);
-        if (dirty & DIRTY_INSTANCES)
+        if ((dirty & DIRTY_INSTANCES) && s->inst)
             draw_instances(s, v);
-        if (dirty & DIRTY_TRAFFIC)
+        if ((dirty & DIRTY_TRAFFIC) && s->traffic)
             draw_traffic(s, v);
-        if (dirty & DIRTY_REGISTRY)
+        if ((dirty & DIRTY_REGISTRY) && s->reg)
             draw_registry(s, v);
-        if (dirty & DIRTY_TIMELINE)
+        if ((dirty & DIRTY_TIMELINE) && s->timeline)
             draw_timeline(s, v);
+        if ((dirty & DIRTY_LESSON) && s->lesson && v->lesson)
+            draw_lesson(s, v->lesson);
         if (v->cmd && v->cmd->active) { /* the terminal's cursor at the line's point */
             int x = 1 + v->cmd->point_cols;
             wmove(s->status, 0, x < getmaxx(s->status) ? x : getmaxx(s->status) - 1);

@@ -10,10 +10,11 @@
 
 #include "supervisor.h"
 #include "tui_cmdline.h"
+#include "tui_lesson.h"
 #include "tui_model.h"
 #include "tui_wire.h"
 
-enum { TUI_MIN_COLS = 60, TUI_MIN_ROWS = 16 };
+enum { TUI_MIN_COLS = 60, TUI_MIN_ROWS = 16, TUI_LESSON_SIDE_COLS = 120 };
 
 /* One line of the help screen and, when bar is set, one hint of the status bar. */
 typedef struct tui_key_help {
@@ -44,6 +45,7 @@ typedef struct tui_view {
     const char *service;
     const char *registry;    /* e.g. "etcd 127.0.0.1:2379" */
     const char *load_desc;   /* e.g. "Arith.Multiply {\"A\":7,\"B\":8}" */
+    const tui_lesson_view *lesson; /* the open lesson's step, NULL for none */
     bool help;
     const tui_key_help *keys;
     size_t nkeys;
@@ -52,6 +54,8 @@ typedef struct tui_view {
 typedef struct tui_screen {
     WINDOW *title, *inst, *traffic, *reg, *timeline, *status, *help;
     WINDOW *wire; /* instead of the other panes while the Wire pane is shown */
+    WINDOW *lesson; /* beside the others (wide) or below the step's pane (narrow) */
+    char focus[16]; /* the pane the lesson's step is about, marked in its title */
     bool small; /* the terminal is below TUI_MIN_COLS x TUI_MIN_ROWS: help says so */
     bool color, utf8;
 } tui_screen;
@@ -60,8 +64,10 @@ typedef struct tui_screen {
  * background when it can) after initscr. */
 void tui_draw_init(tui_screen *s);
 /* (Re)makes the windows for the terminal's current size: the help screen, the Wire
- * pane (title, wire, status), or the usual panes. */
-void tui_draw_layout(tui_screen *s, bool help, bool wire);
+ * pane (title, wire, status), or the usual panes. With lesson, a lesson pane too: on the
+ * right from TUI_LESSON_SIDE_COLS columns, else below only the pane named by focus
+ * (instances, traffic, registry, timeline; NULL or "" for instances). */
+void tui_draw_layout(tui_screen *s, bool help, bool wire, bool with_lesson, const char *focus);
 /* Draws the panes named by dirty (DIRTY_*), then updates the terminal once. */
 void tui_draw(tui_screen *s, const tui_view *v, int dirty);
 /* The index (into the supervisor's instances) of the Instances row at screen

@@ -33,7 +33,8 @@ enum {
     DIRTY_STATUS = 1 << 4,
     DIRTY_LAYOUT = 1 << 5, /* windows must be made again (resize, help on/off) */
     DIRTY_WIRE = 1 << 6,
-    DIRTY_ALL = 0x7f,
+    DIRTY_LESSON = 1 << 7,
+    DIRTY_ALL = 0xff,
 };
 
 typedef struct tui_member {

@@ -35,4 +35,29 @@ else bad "--lang zh shows the lesson in Chinese" "$(screen)"; fi
 key q
 if wait_for 10 'TUI-EXITED 0'; then ok "q quits the Chinese lesson"; else bad "q quits the Chinese lesson" "$(screen)"; fi
 
+# Inside the full-screen workbench: :lesson 4 beside the pane its step is about.
+start_tui 140 42
+wait_for 15 'Instances' || bad "the TUI starts" "$(screen)"
+cmd "lesson 4"
+if wait_for 15 'Lesson 4 · step 1/5' && wait_for 15 '✓ exit status 0'; then ok ":lesson 4 runs step 1 in a pane of the TUI"
+else bad ":lesson 4 runs step 1 in a pane of the TUI" "$(screen)"; fi
+expect_grep "the step's pane (Wire) is beside it, marked" "Wire — Arith.Multiply" "$(screen)"
+expect_grep "and marked as the pane the step is about" "lesson ▸ Wire" "$(screen)"
+kids=$(pgrep -P "$WB" jsonrpc-server | tr '\n' ' ')
+key Enter
+if wait_for 10 'step 2/5' && wait_for 10 '李白 你好'; then ok "Enter runs step 2 in the TUI"
+else bad "Enter runs step 2 in the TUI" "$(screen)"; fi
+key '['
+if wait_for 10 'step 1/5'; then ok "[ goes back a step"; else bad "[ goes back a step" "$(screen)"; fi
+key L
+if wait_gone 5 'Lesson 4 · step' && wait_for 5 'Instances'; then ok "L closes the lesson and the usual panes come back"
+else bad "L closes the lesson and the usual panes come back" "$(screen)"; fi
+sleep 0.5
+expect_eq "closing the lesson stops its server" "" "$(left_running $kids)"
+cmd "lesson 77"
+if wait_for 5 'there is no lesson 77'; then ok ":lesson with an unknown number says so"
+else bad ":lesson with an unknown number says so" "$(screen)"; fi
+key q
+if wait_for 15 'TUI-EXITED 0'; then ok "the TUI quits after a lesson"; else bad "the TUI quits after a lesson" "$(screen)"; fi
+
 summary
