@@ -90,7 +90,10 @@ static void *work(void *arg)
         t->phase = PHASE_SHOWN;
         t->changed = true;
     }
+    t->run = NULL;
     pthread_mutex_unlock(&t->mu);
+    /* here, not in close: the servers die with the thread that started them */
+    lesson_run_free(run);
     return NULL;
 }
 
@@ -139,7 +142,6 @@ void tui_lesson_close(tui_lesson *t)
     pthread_cond_signal(&t->cv);
     pthread_mutex_unlock(&t->mu);
     pthread_join(t->worker, NULL);
-    lesson_run_free(t->run);
     lesson_result_done(&t->res);
     free(t->commands);
     pthread_mutex_destroy(&t->mu);
