@@ -4,11 +4,11 @@
 CC      ?= gcc
 BUILD   ?= build
 BIN     ?= bin
-PKGS    := libcjson libprotobuf-c libnghttp2 libcurl ncursesw readline
+PKGS    := libcjson libprotobuf-c libnghttp2 libcurl ncursesw readline libmicrohttpd sqlite3 libcrypt
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
            -Ilib -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lprotobuf-c -lnghttp2) -lm $(SAN)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lprotobuf-c -lnghttp2 -lmicrohttpd -lsqlite3 -lcrypt) -lm $(SAN)
 
 # Generated from proto/: protobuf-c message code, and every file's descriptor (for
 # server reflection and the JSON mapping), embedded as bytes.
@@ -21,7 +21,8 @@ GEN_OBJ  := $(GEN_SRC:%.c=%.o)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_OBJ)
 LIB_A    := $(BUILD)/libwb.a
-PROGRAMS := $(BIN)/workbench $(BIN)/jsonrpc-server $(BIN)/gob-server $(BIN)/grpc-server
+PROGRAMS := $(BIN)/workbench $(BIN)/jsonrpc-server $(BIN)/gob-server $(BIN)/grpc-server \
+            $(BIN)/user-server $(BIN)/order-server
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -57,6 +58,10 @@ $(LIB_A): $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BIN)/workbench: $(patsubst %.c,$(BUILD)/%.o,$(wildcard workbench/*.c)) $(LIB_A)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/gateway: $(BUILD)/servers/gateway.o $(LIB_A)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
