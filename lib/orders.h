@@ -18,7 +18,7 @@
 enum {
     ORDERS_USER_MAX = 64,
     ORDERS_ITEM_MAX = 200,
-    ORDERS_REQUEST_ID_MAX = 128,
+    ORDERS_REQUEST_ID_MAX = 200,
     ORDERS_QUANTITY_MAX = 1000000,
     ORDERS_LIST_MAX = 1000, /* orders one list returns at most */
 };
