@@ -272,6 +272,21 @@ else
     bad "a new order-server on the same SQLite file serves the orders placed before" "$CODE $BODY"
 fi
 
+# ---- workbench load drives the order service through the balancer ----
+out=$("$BIN/workbench" load --service order --codec grpc --program order-server --spawn 2 --rate 200 \
+    --duration 4 --kill-after 1 --ttl 2 2>&1)
+placed=$(echo "$out" | sed -n 's/^Orders: \([0-9]*\) placed.*/\1/p')
+back=$(echo "$out" | sed -n 's/.*placed (answered OK), \([0-9]*\) read back.*/\1/p')
+echo "     workbench load: ${placed:-?} orders placed while an order-server was SIGKILLed, ${back:-?} read back"
+if [ -n "$placed" ] && [ "$placed" -gt 0 ] && [ "$placed" = "$back" ]; then
+    ok "workbench load --program order-server: every placed order is read back after a SIGKILL ($back of $placed)"
+else
+    bad "workbench load --program order-server: every placed order is read back after a SIGKILL" "$out"
+fi
+expect_grep "workbench load: the killed order-server is marked" "(killed)" "$out"
+expect_grep "workbench load: no Place failed after retries" " 0 failed after retries" "$out"
+expect_grep "workbench load: spawned through the supervisor, registered as order" "spawned order-server #2" "$out"
+
 # ---- the programs themselves ----
 expect_grep "gateway --help lists the routes" "GET  /orders/{id}" "$("$BIN/gateway" --help)"
 expect_grep "user-server --help documents --db" "--db PATH" "$("$BIN/user-server" --help)"
