@@ -178,6 +178,7 @@ static void *members_main(void *arg)
     }
     registry_set_cancel(reg, &gw.stop);
     uint64_t retry_at[NSVC] = {0};
+    bool failing[NSVC] = {false}; /* said so once; say again when it works */
     while (!atomic_load(&gw.stop)) {
         bool waited = false;
         for (int s = 0; s < NSVC && !atomic_load(&gw.stop); s++) {
@@ -189,8 +190,13 @@ static void *members_main(void *arg)
                 if (now < retry_at[s])
                     continue;
                 if (dir_start(reg, d, err, sizeof err) < 0) {
-                    log_msg("registry: cannot list %s (%s); trying again in %d ms", d->name, err, RELIST_MS);
+                    if (!failing[s])
+                        log_msg("registry: cannot list %s (%s); trying again every %d ms", d->name, err,
+                                RELIST_MS);
+                    failing[s] = true;
                     retry_at[s] = now + RELIST_MS;
+                } else {
+                    failing[s] = false;
                 }
                 continue;
             }

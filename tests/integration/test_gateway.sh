@@ -59,13 +59,14 @@ ORDER1_PID=$PID ORDER1=$ADDR
 start order2 "$BIN/order-server" --listen 127.0.0.1:0 --db "$TMP/orders.db" --registry "$URL" --ttl 2 || exit 1
 ORDER2_PID=$PID ORDER2=$ADDR
 start arith "$BIN/grpc-server" --listen 127.0.0.1:0 --registry "$URL" --service arith --ttl 2 || exit 1
+ARITH_PID=$PID
 registered() { [ "$(count_keys user)" = 2 ] && [ "$(count_keys order)" = 2 ]; }
 if wait_for 10 registered; then
     ok "two user-server and two order-server instances registered as user/ and order/ in etcd"
 else
     bad "the services register" "$(etcdctl --endpoints "$EP" get --prefix "" --keys-only)"
 fi
-start gateway "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --max-body 65536 || exit 1
+start gateway "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --max-body 65536 --timeout 1000 || exit 1
 GW=$ADDR GW_PID=$PID
 
 # req METHOD PATH [curl options...]: sets CODE (HTTP status) and BODY
@@ -204,6 +205,12 @@ req DELETE /orders -H "$AUTH"
 expect_status "a wrong method" 405
 allow=$(curl -s -D - -o /dev/null -X DELETE "http://$GW/orders" | tr -d '\r' | sed -n 's/^Allow: //p')
 expect_eq "405 says which methods are allowed" "POST, GET" "$allow"
+kill -STOP "$ARITH_PID"
+req GET "/arith/multiply?a=2&b=3"
+kill -CONT "$ARITH_PID"
+expect_status "a backend that does not answer within --timeout is DEADLINE_EXCEEDED" 504
+expect_grep "says how long it waited" "did not answer within 1000 ms" "$BODY"
+wait_for 10 arith_ready
 arith_ready && ok "the gateway still serves after all that" || bad "the gateway still serves after all that" "$BODY"
 
 # ---- an order-server SIGKILLed under load ----
