@@ -68,11 +68,13 @@ void supervisor_note(supervisor *s, int id, const char *fmt, ...) __attribute__(
 
 /* ---- service programs: order-server, user-server ---- */
 
-/* Starts one instance of bin/PROGRAM (a gRPC server that takes the common server options,
- * such as "order-server" or "user-server"), registered as service (NULL: the
+/* Starts one instance of bin/PROGRAM (a server that takes --listen, --quiet, --registry,
+ * --service and --ttl: "order-server", "user-server", or "gateway", which registers
+ * itself with protocol http), registered as service (NULL: the
  * supervisor's service), with its own arguments args (NULL-terminated, at most
  * SUP_MAX_ARGS, copied: e.g. {"--db", "/tmp/orders.db", NULL}). A restart gives the same
- * arguments again, so it finds the same data. Its proto is PROTO_GRPC. Returns its id,
+ * arguments again, so it finds the same data. Its proto is PROTO_GRPC (the gateway's
+ * too: it is a label here, the program is what counts). Returns its id,
  * or -1 with err. */
 int supervisor_spawn_service(supervisor *s, const char *program, const char *service,
                              const char *const *args, char *err, size_t errlen);

@@ -790,6 +790,10 @@ static void usage(FILE *f)
             "      --max-body BYTES     largest request body (default 65536)\n"
             "      --threads N          worker threads (default 8)\n"
             "      --idle-timeout SEC   close an idle HTTP connection (default 30)\n"
+            "      --service NAME       register the gateway itself in the registry as NAME\n"
+            "                           (protocol http), kept alive, removed on SIGTERM;\n"
+            "                           default: not registered\n"
+            "      --ttl SECONDS        its lease TTL (default 10)\n"
             "  -q, --quiet              do not log registry changes and errors to stderr\n"
             "  -h, --help               show this help\n"
             "SIGTERM or SIGINT stops it: requests in flight are answered first.\n");
@@ -803,9 +807,11 @@ int main(int argc, char **argv)
         {"arith-service", required_argument, NULL, 'A'}, {"timeout", required_argument, NULL, 't'},
         {"max-body", required_argument, NULL, 'b'},      {"threads", required_argument, NULL, 'n'},
         {"idle-timeout", required_argument, NULL, 'i'},  {"quiet", no_argument, NULL, 'q'},
+        {"service", required_argument, NULL, 'S'},       {"ttl", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     const char *listen_addr = "127.0.0.1:8008", *names[NSVC] = {"user", "order", "arith"};
-    int threads = 8, idle = 30, ch;
+    const char *self = NULL;
+    int threads = 8, idle = 30, ttl = 10, ch;
     snprintf(gw.registry_url, sizeof gw.registry_url, "etcd://127.0.0.1:2379");
     gw.timeout_ms = 2000;
     gw.max_body = 65536;
@@ -821,13 +827,16 @@ int main(int argc, char **argv)
         case 'n': threads = atoi(optarg); break;
         case 'i': idle = atoi(optarg); break;
         case 'q': gw.quiet = true; break;
+        case 'S': self = optarg; break;
+        case 'T': ttl = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
         default: fprintf(stderr, "Try 'gateway --help'.\n"); return 2;
         }
     }
-    if (optind < argc || gw.timeout_ms <= 0 || gw.max_body <= 0 || threads < 1 || threads > 256 || idle < 0) {
+    if (optind < argc || gw.timeout_ms <= 0 || gw.max_body <= 0 || threads < 1 || threads > 256 || idle < 0 ||
+        ttl < 1 || ttl > 3600) {
         fprintf(stderr, "gateway: %s. Try 'gateway --help'.\n",
-                optind < argc ? "unexpected argument" : "--timeout, --max-body, --threads (1..256) and --idle-timeout want positive numbers");
+                optind < argc ? "unexpected argument" : "--timeout, --max-body, --threads (1..256), --idle-timeout and --ttl (1..3600) want positive numbers");
         return 2;
     }
     if (strcmp(gw.registry_url, "none") == 0) {
@@ -882,9 +891,14 @@ int main(int argc, char **argv)
         printf("%s\n", addr);
         fflush(stdout);
         log_msg("serving REST on http://%s, services from %s", addr, gw.registry_url);
+        registry_keeper *keeper = NULL;
+        if (self && !(keeper = registry_keeper_start(gw.registry_url, NULL, self, addr, "http", ttl, NULL,
+                                                     NULL, err, sizeof err)))
+            log_msg("--service: cannot register the gateway: %s", err);
         int sig = 0;
         sigwait(&sigs, &sig);
         log_msg("%s: finishing the requests in flight", strsignal(sig));
+        registry_keeper_stop(keeper, true); /* clients stop choosing it first */
         MHD_stop_daemon(d);
         close(fd);
     }

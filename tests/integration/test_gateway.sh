@@ -264,7 +264,12 @@ expect_status "both order-servers dead, their entries not yet expired" 503
 expect_eq "is UNAVAILABLE" "UNAVAILABLE" "$(jget code)"
 gone() { [ "$(count_keys order)" = 0 ]; }
 wait_for 10 gone
-req POST /orders -H "$AUTH" -d '{"item":"book","quantity":1}'
+# the gateway hears of the removal through its watch, a moment after etcd made it
+none_left() {
+    req POST /orders -H "$AUTH" -d '{"item":"book","quantity":1}'
+    [ "$CODE" = 503 ] && printf '%s' "$BODY" | grep -q "no live instance of the order service"
+}
+wait_for 5 none_left
 expect_status "no order-server in the registry" 503
 expect_grep "says so" "no live instance of the order service" "$BODY"
 req POST /user/login -d '{"name":"li","password":"secret123"}'
@@ -293,6 +298,15 @@ fi
 expect_grep "workbench load: the killed order-server is marked" "(killed)" "$out"
 expect_grep "workbench load: no Place failed after retries" " 0 failed after retries" "$out"
 expect_grep "workbench load: spawned through the supervisor, registered as order" "spawned order-server #2" "$out"
+
+# ---- the gateway registers itself when asked ----
+start gateway2 "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --service gw --ttl 2 || exit 1
+GW2_PID=$PID GW2=$ADDR
+gw_listed() { [ "$(etcdctl --endpoints "$EP" get "gw/$GW2" --print-value-only)" = "{\"Op\":0,\"Addr\":\"$GW2\",\"Metadata\":{\"protocol\":\"http\"}}" ]; }
+if wait_for 5 gw_listed; then ok "gateway --service gw registers gw/$GW2 (protocol http)"; else bad "gateway --service registers itself" "$(etcdctl --endpoints "$EP" get --prefix gw)"; fi
+kill -TERM "$GW2_PID"
+wait "$GW2_PID"
+expect_eq "on SIGTERM its entry is removed at once" 0 "$(count_keys gw)"
 
 # ---- the programs themselves ----
 expect_grep "gateway --help lists the routes" "GET  /orders/{id}" "$("$BIN/gateway" --help)"
