@@ -36,7 +36,7 @@ until etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health >/dev/null 2>&
     sleep 0.1
 done
 start arith "$BIN/grpc-server" --listen 127.0.0.1:0 --quiet --registry "etcd://$EP" --service arith || exit 1
-ARITH=$ADDR
+ARITH=$ADDR ARITH_PID=$PID
 
 # measure NAME CMD...: starts the gateway, drives it, sets REQ_PER_SEC and US_PER_REQ
 measure() {
@@ -51,14 +51,16 @@ measure() {
         sleep 0.1
     done
     h2load --h1 -n 10000 -c "$CONNS" "$url" >/dev/null 2>&1
-    t0=$(cpu_ticks "$pid")
+    local b0 b1
+    t0=$(cpu_ticks "$pid") b0=$(cpu_ticks "$ARITH_PID")
     out=$(h2load --h1 -n "$REQUESTS" -c "$CONNS" "$url" 2>&1)
-    t1=$(cpu_ticks "$pid")
+    t1=$(cpu_ticks "$pid") b1=$(cpu_ticks "$ARITH_PID")
     stop "$pid"
     done_n=$(echo "$out" | sed -n 's/^status codes: \([0-9]*\) 2xx.*/\1/p')
     REQ_PER_SEC=$(echo "$out" | sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' | cut -d. -f1)
     US_PER_REQ=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$done_n" 'BEGIN { printf "%.2f", n ? t * 1e6 / hz / n : 0 }')
-    echo "  $name: $(echo "$out" | grep -E '^(finished in|status codes:)' | tr '\n' ' '); gateway CPU $(( (t1 - t0) * 1000 / HZ )) ms = $US_PER_REQ us/request" >&2
+    echo "  $name: $(echo "$out" | grep -E '^(finished in|status codes:)' | tr '\n' ' '); gateway CPU $(( (t1 - t0) * 1000 / HZ )) ms = $US_PER_REQ us/request;" \
+        "the grpc-server behind it $(awk -v t=$((b1 - b0)) -v hz="$HZ" -v n="${done_n:-0}" 'BEGIN { printf "%.2f", n ? t * 1e6 / hz / n : 0 }') us/request" >&2
     [ "${done_n:-0}" = "$REQUESTS" ] || echo "  $name: only ${done_n:-0} of $REQUESTS requests got a 2xx" >&2
 }
 
