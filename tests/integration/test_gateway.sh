@@ -66,6 +66,11 @@ if wait_for 10 registered; then
 else
     bad "the services register" "$(etcdctl --endpoints "$EP" get --prefix "" --keys-only)"
 fi
+USER1=$(head -n 1 "$TMP/user1.out")
+expect_eq "user-server answers gRPC health for user.User" '{"status":"SERVING"}' \
+    "$("$BIN/workbench" call "grpc://$USER1" grpc.health.v1.Health/Check '{"service":"user.User"}' 2>&1)"
+expect_grep "user-server does not serve the sample services" "UNIMPLEMENTED: unknown service arith.Arith" \
+    "$("$BIN/workbench" call "grpc://$USER1" Arith.Multiply '{"A":7,"B":8}' 2>&1)"
 start gateway "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --max-body 65536 --timeout 1000 || exit 1
 GW=$ADDR GW_PID=$PID
 
