@@ -27,6 +27,7 @@
 #define MAX_TOKEN 128
 #define WATCH_POLL_MS 30
 #define RELIST_MS 1000
+#define SHUTDOWN_GRACE_MS 5000
 
 /* ---- the services the routes call, and who serves them (from the registry) ---- */
 
@@ -752,6 +753,18 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_msg("libmicrohttpd: %s", line);
 }
 
+/* Waits until the connections have finished their requests, at most SHUTDOWN_GRACE_MS
+ * (an idle keep-alive connection counts until then). */
+static void drain(struct MHD_Daemon *d)
+{
+    for (int waited = 0; waited < SHUTDOWN_GRACE_MS; waited += 20) {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (!info || info->num_connections == 0)
+            return;
+        usleep(20 * 1000);
+    }
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -796,7 +809,8 @@ static void usage(FILE *f)
             "      --ttl SECONDS        its lease TTL (default 10)\n"
             "  -q, --quiet              do not log registry changes and errors to stderr\n"
             "  -h, --help               show this help\n"
-            "SIGTERM or SIGINT stops it: requests in flight are answered first.\n");
+            "SIGTERM or SIGINT stops it: it deregisters, accepts no new connection, and answers\n"
+            "the requests in flight (waiting at most 5 s) before it exits.\n");
 }
 
 int main(int argc, char **argv)
@@ -878,7 +892,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)idle, MHD_OPTION_CONNECTION_LIMIT, 4000u,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
@@ -899,6 +913,8 @@ int main(int argc, char **argv)
         sigwait(&sigs, &sig);
         log_msg("%s: finishing the requests in flight", strsignal(sig));
         registry_keeper_stop(keeper, true); /* clients stop choosing it first */
+        MHD_quiesce_daemon(d);                /* no new connections */
+        drain(d);
         MHD_stop_daemon(d);
         close(fd);
     }

@@ -59,7 +59,7 @@ ORDER1_PID=$PID ORDER1=$ADDR
 start order2 "$BIN/order-server" --listen 127.0.0.1:0 --db "$TMP/orders.db" --registry "$URL" --ttl 2 || exit 1
 ORDER2_PID=$PID ORDER2=$ADDR
 start arith "$BIN/grpc-server" --listen 127.0.0.1:0 --registry "$URL" --service arith --ttl 2 || exit 1
-ARITH_PID=$PID
+ARITH_PID=$PID ARITH=$ADDR
 registered() { [ "$(count_keys user)" = 2 ] && [ "$(count_keys order)" = 2 ]; }
 if wait_for 10 registered; then
     ok "two user-server and two order-server instances registered as user/ and order/ in etcd"
@@ -321,7 +321,17 @@ expect_grep "order-server --help lists its methods" "/order.Order/Place" "$("$BI
 expect_eq "gateway: an unknown option is a usage error" 2 "$?"
 "$BIN/order-server" --db >/dev/null 2>&1
 expect_eq "order-server: --db without a file is a usage error" 2 "$?"
+# SIGTERM while a request waits on a hung backend: it is answered before the gateway exits
+kill -STOP "$ARITH_PID"
+curl -s -o /dev/null -w '%{http_code}' --max-time 20 "http://$GW/arith/multiply?a=2&b=3" >"$TMP/inflight" &
+CURL_PID=$!
+# the request has reached the backend once its bytes wait in the stopped server's socket
+queued() { ss -Htn state established "( sport = :$(port_of "$ARITH") )" | awk '$1 > 0 { q = 1 } END { exit !q }'; }
+wait_for 10 queued || bad "the request reaches the stopped backend" "$(ss -tn | grep ":$(port_of "$ARITH")")"
 kill -TERM "$GW_PID"
+wait "$CURL_PID"
+kill -CONT "$ARITH_PID"
+expect_eq "a request in flight at SIGTERM is still answered (504 from the hung backend)" 504 "$(cat "$TMP/inflight")"
 if wait_for 5 sh -c "! kill -0 $GW_PID"; then ok "the gateway stops on SIGTERM"; else bad "the gateway stops on SIGTERM"; fi
 wait "$GW_PID"
 expect_eq "and exits 0" 0 "$?"
