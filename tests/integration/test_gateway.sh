@@ -71,7 +71,7 @@ expect_eq "user-server answers gRPC health for user.User" '{"status":"SERVING"}'
     "$("$BIN/workbench" call "grpc://$USER1" grpc.health.v1.Health/Check '{"service":"user.User"}' 2>&1)"
 expect_grep "user-server does not serve the sample services" "UNIMPLEMENTED: unknown service arith.Arith" \
     "$("$BIN/workbench" call "grpc://$USER1" Arith.Multiply '{"A":7,"B":8}' 2>&1)"
-start gateway "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --max-body 65536 --timeout 1000 || exit 1
+start gateway "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --max-body 65536 --timeout 2000 || exit 1
 GW=$ADDR GW_PID=$PID
 
 # req METHOD PATH [curl options...]: sets CODE (HTTP status) and BODY
@@ -214,7 +214,7 @@ kill -STOP "$ARITH_PID"
 req GET "/arith/multiply?a=2&b=3"
 kill -CONT "$ARITH_PID"
 expect_status "a backend that does not answer within --timeout is DEADLINE_EXCEEDED" 504
-expect_grep "says how long it waited" "did not answer within 1000 ms" "$BODY"
+expect_grep "says how long it waited" "did not answer within 2000 ms" "$BODY"
 wait_for 10 arith_ready
 arith_ready && ok "the gateway still serves after all that" || bad "the gateway still serves after all that" "$BODY"
 
