@@ -95,7 +95,9 @@ static void worker_sync(worker *w, int svc)
     size_t n = d->n;
     memcpy(addrs, d->addrs, n * sizeof addrs[0]);
     pthread_mutex_unlock(&d->mu);
-    if (gen == w->gen[svc] && gen != 0)
+    if (gen == w->gen[svc] && gen != 0 && w->lb[svc])
+        return;
+    if (!w->lb[svc] && !(w->lb[svc] = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, gw.timeout_ms)))
         return;
     w->gen[svc] = gen;
     size_t ni;
@@ -111,8 +113,17 @@ static void worker_sync(worker *w, int svc)
             in = balancer_instances(w->lb[svc], &ni);
         }
     }
-    for (size_t k = 0; k < n; k++)
-        balancer_add(w->lb[svc], addrs[k]);
+    bool full = false;
+    for (size_t k = 0; k < n && !full; k++)
+        full = balancer_add(w->lb[svc], addrs[k]) < 0;
+    if (full) {
+        /* a balancer keeps every address it has seen, for its counters: after many
+         * restarts on new ports it fills up, so start a new one with the members */
+        balancer_free(w->lb[svc]);
+        if ((w->lb[svc] = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, gw.timeout_ms)))
+            for (size_t k = 0; k < n; k++)
+                balancer_add(w->lb[svc], addrs[k]);
+    }
 }
 
 static bool speaks_grpc(const registry_instance *in)
@@ -333,6 +344,11 @@ static bool call(int svc, const char *method, const value *arg, bool idempotent,
         return false;
     }
     worker_sync(w, svc);
+    if (!w->lb[svc]) {
+        o->http = 500, o->code = "INTERNAL";
+        snprintf(o->msg, sizeof o->msg, "out of memory");
+        return false;
+    }
     lb_result res;
     call_status st = balancer_call(w->lb[svc], method, arg, idempotent, &o->reply, &res, err, sizeof err);
     switch (st) {

@@ -154,6 +154,8 @@ expect_eq "the order read back" "毛笔 2" "$(jget item) $(jget quantity)"
 req GET "/orders?user=li" -H "$AUTH"
 expect_status "GET /orders?user=li" 200
 expect_grep "the list holds the order" "\"id\":$ID," "$BODY"
+req GET "/orders" -H "$AUTH"
+expect_grep "GET /orders without ?user= lists the token's own orders" "\"id\":$ID," "$BODY"
 req GET "/orders?user=li" -H "Authorization: Bearer $TOKEN2"
 expect_status "listing another user's orders is PERMISSION_DENIED" 403
 req GET "/orders/$ID" -H "Authorization: Bearer $TOKEN2"
