@@ -28,7 +28,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 .SECONDARY:
-.PHONY: all deps run-deps test-deps run servers test unit integration fuzz fuzz-smoke bench sanitize clean
+.PHONY: all deps run-deps test-deps run servers gateway-demo test unit integration fuzz fuzz-smoke bench sanitize clean
 
 all: $(PROGRAMS)
 
@@ -84,6 +84,11 @@ run: run-deps
 servers: run-deps
 	@$(MAKE) --no-print-directory all
 	@sh mk/run.sh $(BIN)
+
+# The REST gateway in front of two user-servers, two order-servers and grpc-server, over a private etcd.
+gateway-demo: test-deps
+	@$(MAKE) --no-print-directory all
+	@sh mk/gateway.sh $(BIN)
 
 # The whole suite: unit tests (Criterion), then integration tests against the real peers.
 test: test-deps
