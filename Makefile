@@ -4,11 +4,11 @@
 CC      ?= gcc
 BUILD   ?= build
 BIN     ?= bin
-PKGS    := libcjson libprotobuf-c libnghttp2 libcurl ncursesw readline
+PKGS    := libcjson libprotobuf-c libnghttp2 libcurl ncursesw readline libmicrohttpd sqlite3 libcrypt
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
            -Ilib -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lprotobuf-c -lnghttp2) -lm $(SAN)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lprotobuf-c -lnghttp2 -lmicrohttpd -lsqlite3 -lcrypt) -lm $(SAN)
 
 # Generated from proto/: protobuf-c message code, and every file's descriptor (for
 # server reflection and the JSON mapping), embedded as bytes.
@@ -21,13 +21,14 @@ GEN_OBJ  := $(GEN_SRC:%.c=%.o)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_OBJ)
 LIB_A    := $(BUILD)/libwb.a
-PROGRAMS := $(BIN)/workbench $(BIN)/jsonrpc-server $(BIN)/gob-server $(BIN)/grpc-server
+PROGRAMS := $(BIN)/workbench $(BIN)/jsonrpc-server $(BIN)/gob-server $(BIN)/grpc-server \
+            $(BIN)/user-server $(BIN)/order-server $(BIN)/gateway
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 .SECONDARY:
-.PHONY: all deps run-deps test-deps run servers test unit integration fuzz fuzz-smoke bench sanitize clean
+.PHONY: all deps run-deps test-deps run servers gateway-demo test unit integration fuzz fuzz-smoke bench sanitize clean
 
 all: $(PROGRAMS)
 
@@ -60,6 +61,10 @@ $(BIN)/workbench: $(patsubst %.c,$(BUILD)/%.o,$(wildcard workbench/*.c)) $(LIB_A
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BIN)/gateway: $(BUILD)/servers/gateway.o $(LIB_A)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BIN)/%-server: $(BUILD)/servers/%_server.o $(LIB_A)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -79,6 +84,11 @@ run: run-deps
 servers: run-deps
 	@$(MAKE) --no-print-directory all
 	@sh mk/run.sh $(BIN)
+
+# The REST gateway in front of two user-servers, two order-servers and grpc-server, over a private etcd.
+gateway-demo: test-deps
+	@$(MAKE) --no-print-directory all
+	@sh mk/gateway.sh $(BIN)
 
 # The whole suite: unit tests (Criterion), then integration tests against the real peers.
 test: test-deps

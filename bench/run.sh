@@ -85,3 +85,6 @@ else
     echo "grpc: skipped (bin/grpc-server or the grpc-go Greeter could not be built)"
 fi
 echo "targets: calls/s ratio >= 1.50x, server CPU per call ratio <= 0.50x"
+
+# The REST gateway against a Go net/http + grpc-go gateway (bench/gateway.sh).
+bash "$ROOT/bench/gateway.sh"

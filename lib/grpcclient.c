@@ -229,17 +229,48 @@ void grpcclient_capture(grpcclient *c, bool on) { c->capture = on; }
 const buf *grpcclient_sent(const grpcclient *c) { return &c->sent; }
 const buf *grpcclient_received(const grpcclient *c) { return &c->received; }
 
+/* Sends every frame nghttp2 has queued, gathered into as few writes as fit in 16 KiB
+ * (a call's HEADERS and DATA go out in one segment, so the server wakes once). */
+static int flush(grpcclient *c, uint64_t deadline, char *err, size_t errlen)
+{
+    uint8_t out[16384];
+    size_t n = 0;
+    for (;;) {
+        const uint8_t *p;
+        ssize_t k = nghttp2_session_mem_send(c->h2, &p);
+        if (k < 0) {
+            err_set(err, errlen, "HTTP/2 send failed: %s", nghttp2_strerror((int)k));
+            return -1;
+        }
+        if (k == 0 || n + (size_t)k > sizeof out) {
+            if (n > 0 && net_write_all(c->fd, out, n, deadline, err, errlen) < 0)
+                return -1;
+            if (c->capture)
+                buf_append(&c->sent, out, n);
+            n = 0;
+        }
+        if (k == 0)
+            return 0;
+        if ((size_t)k > sizeof out) {
+            if (net_write_all(c->fd, p, (size_t)k, deadline, err, errlen) < 0)
+                return -1;
+            if (c->capture)
+                buf_append(&c->sent, p, (size_t)k);
+            continue;
+        }
+        memcpy(out + n, p, (size_t)k);
+        n += (size_t)k;
+    }
+}
+
 /* Sends what nghttp2 has queued, then waits for and feeds in the peer's bytes, until
  * the call is done or the deadline passes. */
 static int pump(grpcclient *c, uint64_t deadline, char *err, size_t errlen)
 {
     uint8_t in[16384];
     while (!c->done) {
-        int r = nghttp2_session_send(c->h2);
-        if (r != 0) {
-            err_set(err, errlen, "HTTP/2 send failed: %s", nghttp2_strerror(r));
+        if (flush(c, deadline, err, errlen) < 0)
             return -1;
-        }
         if (c->done)
             break;
         if (c->eof) {
@@ -274,7 +305,8 @@ static int pump(grpcclient *c, uint64_t deadline, char *err, size_t errlen)
             return -1;
         }
     }
-    nghttp2_session_send(c->h2); /* acknowledge what arrived last (window updates, settings) */
+    char ignored[128]; /* acknowledging what arrived last (window updates, settings) may fail */
+    flush(c, deadline, ignored, sizeof ignored);
     return 0;
 }
 

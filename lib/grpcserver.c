@@ -36,6 +36,7 @@ typedef enum handler {
     H_HEALTH_CHECK,
     H_HEALTH_WATCH,
     H_REFLECTION,   /* bidirectional */
+    H_EXTRA,        /* unary, a method the program added (grpcserver_set_methods) */
 } handler;
 
 typedef struct gconn gconn;
@@ -51,6 +52,7 @@ typedef struct gstream {
     /* request */
     const pb_method *m;
     handler h;
+    grpc_unary_fn extra;
     buf in;                  /* DATA not yet framed into whole messages */
     ProtobufCMessage *req;   /* unary and server-streaming: the one request */
     bool input_done;         /* END_STREAM seen */
@@ -79,6 +81,17 @@ struct gconn {
     bool shutting_down;
     char h2err[256]; /* nghttp2's reason for a connection error */
 };
+
+static const grpc_unary *extra_methods;
+static size_t nextra_methods;
+static bool serve_samples = true;
+
+void grpcserver_set_methods(const grpc_unary *table, size_t n, bool samples)
+{
+    extra_methods = table;
+    nextra_methods = n;
+    serve_samples = samples;
+}
 
 /* ---- small helpers ---- */
 
@@ -301,14 +314,17 @@ static ssize_t read_response(nghttp2_session *h2, int32_t id, uint8_t *dst, size
 /* Go's int64 addition: wraps around instead of overflowing. */
 static int64_t add_wrap(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
 
+static bool path_served(const char *path);
+
+/* True when some method of service name ("user.User") is served; "" is the server. */
 static bool service_served(const char *name)
 {
     if (!name[0])
         return true;
     size_t n;
-    const char *const *svcs = pbcatalog_services(&n);
+    const pb_method *all = pbcatalog_methods(&n);
     for (size_t i = 0; i < n; i++)
-        if (strcmp(svcs[i], name) == 0)
+        if (strcmp(all[i].service, name) == 0 && path_served(all[i].path))
             return true;
     return false;
 }
@@ -375,6 +391,30 @@ done:
     value_free(arg);
     value_free(reply);
     value_free(wrapped);
+}
+
+struct grpc_call {
+    gstream s;
+};
+
+int grpcserver_reply(grpc_call *call, const ProtobufCMessage *reply)
+{
+    return stream_send(&call->s, reply);
+}
+
+const char *grpcserver_call_local(const grpc_call *call) { return server_conn_local(call->s.c->sc); }
+
+/* A method the program added: its handler replies, or says what went wrong. */
+static void run_extra(gstream *s)
+{
+    char msg[512] = "";
+    int st = s->extra(s->req, (grpc_call *)s, msg, sizeof msg);
+    if (st != GRPC_OK)
+        stream_finish(s, st, msg[0] ? msg : "the method failed");
+    else if (!s->finished && !s->headers_sent)
+        stream_finish(s, GRPC_INTERNAL, "the method sent no reply");
+    else
+        stream_finish(s, GRPC_OK, NULL);
 }
 
 static void on_count_tick(loop *l, void *ud)
@@ -485,14 +525,16 @@ static void reflect(gstream *s, const Grpc__Reflection__V1alpha__ServerReflectio
     case GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_LIST_SERVICES: {
         size_t n;
         const char *const *names = pbcatalog_services(&n);
-        if (n > 16)
-            n = 16;
-        for (size_t i = 0; i < n; i++) {
-            grpc__reflection__v1alpha__service_response__init(&svc[i]);
-            svc[i].name = (char *)names[i];
-            svcp[i] = &svc[i];
+        size_t k = 0;
+        for (size_t i = 0; i < n && k < 16; i++) {
+            if (!service_served(names[i]))
+                continue;
+            grpc__reflection__v1alpha__service_response__init(&svc[k]);
+            svc[k].name = (char *)names[i];
+            svcp[k] = &svc[k];
+            k++;
         }
-        lsr.n_service = n;
+        lsr.n_service = k;
         lsr.service = svcp;
         r.message_response_case =
             GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_LIST_SERVICES_RESPONSE;
@@ -584,7 +626,7 @@ static void on_message(gstream *s, const uint8_t *p, size_t n)
         return;
     }
     switch (s->h) {
-    case H_SERVICE: case H_COUNT: case H_HEALTH_CHECK: case H_HEALTH_WATCH:
+    case H_SERVICE: case H_COUNT: case H_HEALTH_CHECK: case H_HEALTH_WATCH: case H_EXTRA:
         if (s->req) {
             protobuf_c_message_free_unpacked(msg, NULL);
             stream_finish(s, GRPC_INTERNAL,
@@ -626,13 +668,15 @@ static void on_input_done(gstream *s)
     s->input_done = true;
     if (s->finished || !s->m)
         return;
-    if ((s->h == H_SERVICE || s->h == H_COUNT || s->h == H_HEALTH_CHECK || s->h == H_HEALTH_WATCH) &&
+    if ((s->h == H_SERVICE || s->h == H_COUNT || s->h == H_HEALTH_CHECK || s->h == H_HEALTH_WATCH ||
+         s->h == H_EXTRA) &&
         !s->req) {
         stream_finish(s, GRPC_INTERNAL, "grpc: the client sent no request message");
         return;
     }
     switch (s->h) {
     case H_SERVICE: run_service(s); break;
+    case H_EXTRA: run_extra(s); break;
     case H_HEALTH_CHECK: {
         const char *svc = ((Grpc__Health__V1__HealthCheckRequest *)s->req)->service;
         int st = health_status(s->c, svc);
@@ -672,17 +716,29 @@ static void on_deadline(loop *l, void *ud)
 static const struct {
     const char *path;
     handler h;
+    bool sample;
 } handlers[] = {
-    {"/helloworld.Greeter/SayHello", H_SERVICE},
-    {"/arith.Arith/Multiply", H_SERVICE},
-    {"/arith.Arith/Divide", H_SERVICE},
-    {"/tally.Tally/Count", H_COUNT},
-    {"/tally.Tally/Total", H_TOTAL},
-    {"/tally.Tally/RunningTotal", H_RUNNING},
+    {"/helloworld.Greeter/SayHello", H_SERVICE, true},
+    {"/arith.Arith/Multiply", H_SERVICE, true},
+    {"/arith.Arith/Divide", H_SERVICE, true},
+    {"/tally.Tally/Count", H_COUNT, true},
+    {"/tally.Tally/Total", H_TOTAL, true},
+    {"/tally.Tally/RunningTotal", H_RUNNING, true},
     {"/grpc.health.v1.Health/Check", H_HEALTH_CHECK},
     {"/grpc.health.v1.Health/Watch", H_HEALTH_WATCH},
     {"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", H_REFLECTION},
 };
+
+static bool path_served(const char *path)
+{
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
+        if (strcmp(handlers[i].path, path) == 0 && (serve_samples || !handlers[i].sample))
+            return true;
+    for (size_t i = 0; i < nextra_methods; i++)
+        if (strcmp(extra_methods[i].path, path) == 0)
+            return true;
+    return false;
+}
 
 /* The request headers are complete: find the method, check the headers, arm the deadline. */
 static void on_request(gstream *s)
@@ -703,9 +759,14 @@ static void on_request(gstream *s)
         return;
     }
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
-        if (strcmp(handlers[i].path, s->path) == 0) {
+        if (strcmp(handlers[i].path, s->path) == 0 && (serve_samples || !handlers[i].sample)) {
             s->m = pbcatalog_find(s->path);
             s->h = handlers[i].h;
+        }
+    for (size_t i = 0; !s->m && i < nextra_methods; i++)
+        if (strcmp(extra_methods[i].path, s->path) == 0 && (s->m = pbcatalog_find(s->path))) {
+            s->h = H_EXTRA;
+            s->extra = extra_methods[i].fn;
         }
     if (!s->m) {
         /* grpc-go's wording: unknown service, or unknown method of a known service */

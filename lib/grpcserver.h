@@ -11,6 +11,8 @@
 #ifndef WB_GRPCSERVER_H
 #define WB_GRPCSERVER_H
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "server.h"
 
 /* gRPC status codes used by the server. */
@@ -21,14 +23,44 @@ enum {
     GRPC_INVALID_ARGUMENT = 3,
     GRPC_DEADLINE_EXCEEDED = 4,
     GRPC_NOT_FOUND = 5,
+    GRPC_ALREADY_EXISTS = 6,
+    GRPC_PERMISSION_DENIED = 7,
     GRPC_RESOURCE_EXHAUSTED = 8,
+    GRPC_FAILED_PRECONDITION = 9,
     GRPC_UNIMPLEMENTED = 12,
     GRPC_INTERNAL = 13,
     GRPC_UNAVAILABLE = 14,
+    GRPC_UNAUTHENTICATED = 16,
 };
 
 /* The codec grpc-server passes to server_main; default address 127.0.0.1:50051. */
 extern const server_codec grpcserver_codec;
+
+/* ---- methods a program adds: user-server and order-server ---- */
+
+/* One call in progress, as a handler sees it. */
+typedef struct grpc_call grpc_call;
+
+/* Handles one unary call; req has the method's input type. On success the handler
+ * sends its reply with grpcserver_reply and returns GRPC_OK; otherwise it returns a
+ * status and writes a readable reason into msg (which becomes grpc-message). */
+typedef int (*grpc_unary_fn)(const ProtobufCMessage *req, grpc_call *call, char *msg,
+                             size_t msglen);
+
+typedef struct grpc_unary {
+    const char *path; /* "/user.User/Login": a method compiled from proto/ (pbcatalog) */
+    grpc_unary_fn fn;
+} grpc_unary;
+
+/* Serves the methods of table (which must outlive the server) on every connection, in
+ * addition to health and reflection. With samples false, Greeter, Arith and Tally are
+ * not served, nor listed by reflection or health. Call before server_main. */
+void grpcserver_set_methods(const grpc_unary *table, size_t n, bool samples);
+/* Queues reply (of the method's output type) as the call's one reply message. Returns 0,
+ * or -1 when it could not be queued (the call then ends with INTERNAL). */
+int grpcserver_reply(grpc_call *call, const ProtobufCMessage *reply);
+/* The address the server listens on, for replies that say who served them. */
+const char *grpcserver_call_local(const grpc_call *call);
 
 /* Parses a grpc-timeout header value ("100m", "5S", "1H": at most 8 digits and a unit
  * of H, M, S, m, u or n) into milliseconds, rounded up. Returns 0, or -1 when malformed. */

@@ -7,8 +7,10 @@
 #include "arith.pb-c.h"
 #include "health.pb-c.h"
 #include "helloworld.pb-c.h"
+#include "order.pb-c.h"
 #include "reflection.pb-c.h"
 #include "tally.pb-c.h"
+#include "user.pb-c.h"
 
 extern const unsigned char proto_descriptor_set[];
 extern const size_t proto_descriptor_set_len;
@@ -19,6 +21,8 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &tally__tally__descriptor,
     &grpc__health__v1__health__descriptor,
     &grpc__reflection__v1alpha__server_reflection__descriptor,
+    &user__user__descriptor,
+    &order__order__descriptor,
 };
 #define NSERVICES (sizeof services / sizeof services[0])
 

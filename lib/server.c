@@ -218,6 +218,7 @@ void server_conn_flush(server_conn *sc)
 }
 
 const char *server_conn_peer(const server_conn *sc) { return sc->peer; }
+const char *server_conn_local(const server_conn *sc) { return sc->s->addr; }
 
 static void on_accept(loop *l, int lfd, uint32_t events, void *ud)
 {
@@ -362,6 +363,39 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
                                 "  hello.HelloWorld  a string name -> name + \" 你好....\"\n"
                                 "  Greeter.SayHello  {Name} -> {Message: \"Hello \" + Name}\n",
           f);
+}
+
+const char *server_take_option(int *argc, char **argv, const char *name, bool *missing)
+{
+    const char *val = NULL;
+    size_t n = strlen(name);
+    int out = 1;
+    *missing = false;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            while (i < *argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (a[0] == '-' && a[1] == '-' && strncmp(a + 2, name, n) == 0) {
+            if (a[2 + n] == '=') {
+                val = a + 3 + n;
+                continue;
+            }
+            if (a[2 + n] == '\0') {
+                if (i + 1 < *argc)
+                    val = argv[++i];
+                else
+                    *missing = true;
+                continue;
+            }
+        }
+        argv[out++] = argv[i];
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return val;
 }
 
 static int parse_size(const char *s, size_t *out)

@@ -64,6 +64,15 @@ void server_conn_timer_cancel(server_conn *sc, uint64_t id);
 void server_conn_flush(server_conn *sc);
 /* The peer's address, "127.0.0.1:50000", for log lines. */
 const char *server_conn_peer(const server_conn *sc);
+/* The address the server listens on, "127.0.0.1:50051" (what it registers, unless
+ * --advertise says otherwise). */
+const char *server_conn_local(const server_conn *sc);
+
+/* Removes option --NAME VALUE (or --NAME=VALUE) from argv, for a program's own options
+ * before server_main parses the common ones. Returns the last VALUE given (pointing
+ * into argv), or NULL when the option is absent; *missing is set when --NAME came last
+ * with no value. */
+const char *server_take_option(int *argc, char **argv, const char *name, bool *missing);
 
 /* Parses the common server options (--listen, --quiet, --max-message, --idle-timeout,
  * --registry, --service, --ttl, --advertise, --registry-token, --registry-user, --help),

@@ -72,10 +72,18 @@ static int start(supervisor *s, instance *in, const char *listen, char *err, siz
 {
     char ttl[16];
     snprintf(ttl, sizeof ttl, "%d", s->ttl);
-    const char *extra[] = {"--registry", s->registry, "--service", s->service, "--ttl", ttl,
-                           listen ? "--listen" : NULL, listen, NULL};
+    const char *extra[8 + SUP_MAX_ARGS + 1] = {"--registry", s->registry, "--service",
+                                               in->service[0] ? in->service : s->service, "--ttl", ttl};
+    size_t n = 6;
+    for (int i = 0; i < in->nargs; i++)
+        extra[n++] = in->args[i];
+    if (listen) {
+        extra[n++] = "--listen";
+        extra[n++] = listen;
+    }
+    extra[n] = NULL;
     child c;
-    if (spawn_server(supervisor_program(in->proto), extra, 5000, &c, err, errlen) < 0)
+    if (spawn_server(supervisor_instance_program(in), extra, 5000, &c, err, errlen) < 0)
         return -1;
     in->pid = c.pid;
     snprintf(in->addr, sizeof in->addr, "%s", c.addr);
@@ -99,6 +107,40 @@ int supervisor_spawn(supervisor *s, rpc_proto proto, char *err, size_t errlen)
     s->n++;
     supervisor_note(s, in->id, "spawned %s #%d at %s (pid %d)", supervisor_program(proto), in->id,
                     in->addr, (int)in->pid);
+    return in->id;
+}
+
+const char *supervisor_instance_program(const instance *in)
+{
+    return in->program[0] ? in->program : supervisor_program(in->proto);
+}
+
+int supervisor_spawn_service(supervisor *s, const char *program, const char *service,
+                             const char *const *args, char *err, size_t errlen)
+{
+    if (s->n == MAX_INSTANCES) {
+        err_set(err, errlen, "at most %d instances", MAX_INSTANCES);
+        return -1;
+    }
+    instance *in = &s->in[s->n];
+    memset(in, 0, sizeof *in);
+    in->id = (int)s->n + 1;
+    in->proto = PROTO_GRPC;
+    snprintf(in->program, sizeof in->program, "%s", program);
+    snprintf(in->service, sizeof in->service, "%s", service ? service : s->service);
+    for (; args && args[in->nargs]; in->nargs++) {
+        if (in->nargs == SUP_MAX_ARGS ||
+            snprintf(in->args[in->nargs], sizeof in->args[0], "%s", args[in->nargs]) >= (int)sizeof in->args[0]) {
+            err_set(err, errlen, "%s: at most %d arguments of %zu bytes", program, SUP_MAX_ARGS,
+                    sizeof in->args[0] - 1);
+            return -1;
+        }
+    }
+    if (start(s, in, NULL, err, errlen) < 0)
+        return -1;
+    s->n++;
+    supervisor_note(s, in->id, "spawned %s #%d at %s as %s (pid %d)", program, in->id, in->addr,
+                    in->service, (int)in->pid);
     return in->id;
 }
 

@@ -14,6 +14,8 @@
 
 #include "rpcclient.h"
 
+enum { SUP_MAX_ARGS = 8 };
+
 typedef enum inst_state { INST_RUNNING, INST_PAUSED, INST_STOPPED, INST_KILLED, INST_EXITED } inst_state;
 
 typedef struct instance {
@@ -23,6 +25,11 @@ typedef struct instance {
     pid_t pid;        /* 0 once it has been reaped */
     inst_state state;
     int exit_status;  /* wait status, once reaped */
+    /* Set for a service program (supervisor_spawn_service); empty for the sample servers. */
+    char program[32];          /* "order-server" */
+    char service[128];         /* the registry name it registers as: "order" */
+    char args[SUP_MAX_ARGS][256]; /* its own arguments, given again on restart */
+    int nargs;
 } instance;
 
 typedef struct sup_event {
@@ -58,6 +65,21 @@ const sup_event *supervisor_timeline(const supervisor *s, size_t *n);
 /* Adds an event of the caller's to the timeline (e.g. what the registry or the
  * balancer saw). */
 void supervisor_note(supervisor *s, int id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- service programs: order-server, user-server ---- */
+
+/* Starts one instance of bin/PROGRAM (a server that takes --listen, --quiet, --registry,
+ * --service and --ttl: "order-server", "user-server", or "gateway", which registers
+ * itself with protocol http), registered as service (NULL: the
+ * supervisor's service), with its own arguments args (NULL-terminated, at most
+ * SUP_MAX_ARGS, copied: e.g. {"--db", "/tmp/orders.db", NULL}). A restart gives the same
+ * arguments again, so it finds the same data. Its proto is PROTO_GRPC (the gateway's
+ * too: it is a label here, the program is what counts). Returns its id,
+ * or -1 with err. */
+int supervisor_spawn_service(supervisor *s, const char *program, const char *service,
+                             const char *const *args, char *err, size_t errlen);
+/* What an instance runs: its program, or the sample server of its protocol. */
+const char *supervisor_instance_program(const instance *in);
 
 /* The server program for a protocol: "jsonrpc-server", "gob-server", "grpc-server". */
 const char *supervisor_program(rpc_proto proto);

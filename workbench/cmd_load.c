@@ -1,11 +1,13 @@
 /* cmd_load.c -- `workbench load`: calls at a steady rate through the balancer, with
  * instances found in a registry, and the failover timeline when one is killed. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "balancer.h"
@@ -19,6 +21,92 @@
 #include "supervisor.h"
 
 #define MAX_SPAWN 16
+#define MAX_PLACED (1u << 22)
+
+/* The ids of the orders Place answered OK, to read back after the run. */
+typedef struct load_orders {
+    int64_t *ids;
+    size_t n, cap;
+    bool dropped; /* more than MAX_PLACED */
+} load_orders;
+
+static void orders_note(load_orders *o, const value *reply)
+{
+    const value *id = value_get(reply, "id");
+    if (!id || id->kind != V_INT)
+        return;
+    if (o->n == o->cap) {
+        size_t ncap = o->cap ? o->cap * 2 : 1024;
+        int64_t *p = ncap <= MAX_PLACED ? realloc(o->ids, ncap * sizeof *p) : NULL;
+        if (!p) {
+            o->dropped = true;
+            return;
+        }
+        o->ids = p;
+        o->cap = ncap;
+    }
+    o->ids[o->n++] = id->u.i;
+}
+
+/* A request id of this run for call i, so a retried Place does not order twice. */
+static int set_request_id(value *arg, uint64_t i)
+{
+    char rid[64];
+    static unsigned long long run;
+    if (!run)
+        run = (unsigned long long)time(NULL);
+    snprintf(rid, sizeof rid, "load-%d-%llu-%llu", (int)getpid(), run, (unsigned long long)i);
+    if (arg->kind == V_MAP) {
+        for (size_t k = 0; k < arg->u.map.len; k++)
+            if (strcmp(arg->u.map.items[k].k->u.s.p, "request_id") == 0) {
+                value_free(arg->u.map.items[k].v);
+                arg->u.map.items[k].v = value_cstring(rid);
+                return arg->u.map.items[k].v ? 0 : -1;
+            }
+        return value_map_put(arg, value_cstring("request_id"), value_cstring(rid));
+    }
+    return -1;
+}
+
+/* user-server's Login needs the account: create it once (ALREADY_EXISTS is fine). */
+static void sign_up(balancer *lb, const value *arg)
+{
+    value *reply = NULL;
+    char err[256];
+    balancer_call(lb, "/user.User/SignUp", arg, false, &reply, NULL, err, sizeof err);
+    value_free(reply);
+}
+
+/* Reads every placed order back with Get, through the balancer, and prints the counts. */
+static void orders_check(balancer *lb, const value *arg, const load_orders *o)
+{
+    const value *user = value_get(arg, "user");
+    size_t readable = 0, missing = 0, failed = 0;
+    char err[512], first[600] = "";
+    for (size_t i = 0; i < o->n; i++) {
+        value *q = value_struct(NULL), *reply = NULL;
+        if (!q || value_struct_set(q, "id", value_int(o->ids[i])) < 0 ||
+            value_struct_set(q, "user", value_cstring(user && user->kind == V_STRING ? user->u.s.p : "")) < 0) {
+            value_free(q);
+            failed++;
+            continue;
+        }
+        call_status st = balancer_call(lb, "/order.Order/Get", q, true, &reply, NULL, err, sizeof err);
+        value_free(q);
+        value_free(reply);
+        if (st == CALL_OK)
+            readable++;
+        else if (st == CALL_REMOTE_ERROR && strncmp(err, "NOT_FOUND", 9) == 0)
+            missing++;
+        else
+            failed++;
+        if (st != CALL_OK && !first[0])
+            snprintf(first, sizeof first, " (order %lld: %.500s)", (long long)o->ids[i], err);
+    }
+    printf("\nOrders: %zu placed (answered OK), %zu read back with Get after the run, %zu missing, "
+           "%zu could not be read%s%s\n", o->n, readable, missing, failed, first,
+           o->dropped ? "; only the first ids were kept" : "");
+}
 
 static void usage(FILE *f)
 {
@@ -45,10 +133,19 @@ static void usage(FILE *f)
             "                      stop the private etcd, and start it again: calls go on to the\n"
             "                      instances already known, and the servers register again\n"
             "      --method M      default Arith.Multiply; --args JSON default {\"A\":7,\"B\":8}\n"
+            "      --program P     spawn P instead of the codec's sample server: order-server\n"
+            "                      (calls /order.Order/Place, each with its own request_id, and\n"
+            "                      reads every placed order back with Get after the run) or\n"
+            "                      user-server (calls /user.User/Login); gRPC only\n"
+            "      --db PATH       their SQLite file, shared by every instance (default: a\n"
+            "                      temporary file removed after the run)\n"
             "      --timeout MS    deadline of each call (default 1000)\n"
             "      --no-retry      do not retry a call whose connection failed\n\n"
             "Example: seed 000's experiment, two servers, one killed:\n"
-            "  workbench load --service hello --codec json --spawn 2 --rate 200 --duration 8 --kill-after 3\n");
+            "  workbench load --service hello --codec json --spawn 2 --rate 200 --duration 8 --kill-after 3\n"
+            "Orders placed while one order-server is killed, each read back afterwards:\n"
+            "  workbench load --service order --codec grpc --program order-server --spawn 2 --rate 200 \\\n"
+            "      --duration 6 --kill-after 2\n");
 }
 
 int cmd_load(int argc, char **argv)
@@ -64,9 +161,10 @@ int cmd_load(int argc, char **argv)
         {"restart-after", required_argument, NULL, 'A'},
         {"registry-down-after", required_argument, NULL, 'D'},
         {"registry-up-after", required_argument, NULL, 'U'},
+        {"program", required_argument, NULL, 'P'}, {"db", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-    const char *reg_url = NULL, *service = NULL, *codec = NULL, *method = "Arith.Multiply",
-               *args = "{\"A\":7,\"B\":8}";
+    const char *reg_url = NULL, *service = NULL, *codec = NULL, *method = NULL, *args = NULL,
+               *program = NULL, *db = NULL;
     double rate = 0, duration = 0, kill_after = -1, restart_after = -1, down_after = -1, up_after = -1;
     int nspawn = 0, timeout = 1000, ttl = 5, sig = SIGKILL;
     bool retry = true;
@@ -97,6 +195,8 @@ int cmd_load(int argc, char **argv)
         case 'A': restart_after = atof(optarg); break;
         case 'D': down_after = atof(optarg); break;
         case 'U': up_after = atof(optarg); break;
+        case 'P': program = optarg; break;
+        case 'B': db = optarg; break;
         case 'S':
             sig = strcmp(optarg, "KILL") == 0 ? SIGKILL : strcmp(optarg, "TERM") == 0 ? SIGTERM
                   : strcmp(optarg, "STOP") == 0 ? SIGSTOP : 0;
@@ -149,6 +249,22 @@ int cmd_load(int argc, char **argv)
         fprintf(stderr, "workbench load: --registry-down-after/--registry-up-after work on the private etcd only\n");
         return EXIT_USAGE;
     }
+    if (program && strcmp(program, "order-server") != 0 && strcmp(program, "user-server") != 0) {
+        fprintf(stderr, "workbench load: --program wants order-server or user-server\n");
+        return EXIT_USAGE;
+    }
+    if (program && proto != PROTO_GRPC) {
+        fprintf(stderr, "workbench load: --program %s speaks gRPC: give --codec grpc\n", program);
+        return EXIT_USAGE;
+    }
+    bool orders = program && strcmp(program, "order-server") == 0;
+    if (!method)
+        method = !program ? "Arith.Multiply" : orders ? "/order.Order/Place" : "/user.User/Login";
+    if (!args)
+        args = !program ? "{\"A\":7,\"B\":8}"
+               : orders ? "{\"user\":\"load\",\"item\":\"workbench load\",\"quantity\":1}"
+                        : "{\"name\":\"load\",\"password\":\"load-password\"}";
+    bool placing = strcmp(method, "/order.Order/Place") == 0 || strcmp(method, "order.Order/Place") == 0;
     value *arg = jsonval_parse(args, strlen(args), err, sizeof err);
     if (!arg) {
         fprintf(stderr, "workbench load: --args is not JSON: %s\n", err);
@@ -161,6 +277,18 @@ int cmd_load(int argc, char **argv)
     bool own_etcd = false, own_consul = false, is_static = ro.kind == REGOPT_STATIC;
     supervisor *sup = NULL;
     registry *reg = NULL;
+    load_orders placed = {0};
+    char tmpdir[64] = "", dbpath[320] = "";
+    if (program && !db) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/wb-load.XXXXXX");
+        if (!mkdtemp(tmpdir)) {
+            fprintf(stderr, "workbench load: cannot make a temporary directory: %s\n", strerror(errno));
+            value_free(arg);
+            return EXIT_FAILED;
+        }
+        snprintf(dbpath, sizeof dbpath, "%s/%s.db", tmpdir, orders ? "orders" : "users");
+        db = dbpath;
+    }
     registry_watch *watch = NULL;
     balancer *lb = balancer_new(proto, policy, timeout);
     if (ro.kind == REGOPT_URL)
@@ -186,7 +314,9 @@ int cmd_load(int argc, char **argv)
     if (own_consul)
         supervisor_note(sup, 0, "started a private consul agent -dev at %s", consul.http);
     for (int i = 0; i < nspawn; i++) {
-        int id = supervisor_spawn(sup, proto, err, sizeof err);
+        const char *pargs[] = {"--db", db, NULL};
+        int id = program ? supervisor_spawn_service(sup, program, service, pargs, err, sizeof err)
+                         : supervisor_spawn(sup, proto, err, sizeof err);
         if (id < 0) {
             fprintf(stderr, "workbench load: %s\n", err);
             goto done;
@@ -293,7 +423,15 @@ int cmd_load(int argc, char **argv)
         }
         value *reply = NULL;
         lb_result res;
+        if (placing && set_request_id(arg, i) < 0) {
+            fprintf(stderr, "workbench load: out of memory\n");
+            goto done;
+        }
+        if (program && !orders && i == 0)
+            sign_up(lb, arg);
         call_status st = balancer_call(lb, method, arg, retry, &reply, &res, err, sizeof err);
+        if (placing && st == CALL_OK)
+            orders_note(&placed, reply);
         value_free(reply);
         total++;
         size_t nall;
@@ -368,6 +506,8 @@ int cmd_load(int argc, char **argv)
                    (unsigned long long)after_restart,
                    after_restart ? 100.0 * (double)victim_after_restart / (double)after_restart : 0.0);
     }
+    if (placing)
+        orders_check(lb, arg, &placed);
     printf("\nTimeline:\n");
     size_t nev;
     const sup_event *ev = supervisor_timeline(sup, &nev);
@@ -386,5 +526,15 @@ done:
     if (own_consul)
         consulproc_stop(&consul);
     value_free(arg);
+    free(placed.ids);
+    if (tmpdir[0]) {
+        char side[400];
+        static const char *const suffix[] = {"", "-wal", "-shm"};
+        for (size_t k = 0; k < 3; k++) {
+            snprintf(side, sizeof side, "%s%s", dbpath, suffix[k]);
+            unlink(side);
+        }
+        rmdir(tmpdir);
+    }
     return rc;
 }

@@ -1,0 +1,59 @@
+/* sqlstore.h -- the SQLite database a service owns, shared safely by its instances.
+ *
+ * Each service (users, orders) keeps its data in one SQLite file. Several instances of
+ * the service, in separate processes, open the same file: WAL journaling lets readers
+ * go on while one writes, a busy timeout makes a writer wait its turn instead of
+ * failing, and synchronous=FULL makes a commit durable before the reply is sent, so
+ * an order survives the death of the instance that took it. */
+#ifndef WB_SQLSTORE_H
+#define WB_SQLSTORE_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+/* What a store operation came to; the service maps it to a gRPC status. */
+typedef enum store_status {
+    STORE_OK = 0,
+    STORE_INVALID,   /* the request is wrong: a field is missing, empty or too long */
+    STORE_EXISTS,    /* the name is taken */
+    STORE_NOT_FOUND, /* no such record (or not the caller's) */
+    STORE_DENIED,    /* wrong password, unknown or expired token */
+    STORE_BUSY,      /* the database stayed locked past the busy timeout */
+    STORE_FAILED,    /* the database failed (disk, corruption, out of memory) */
+} store_status;
+
+/* The gRPC status a service answers with for st. */
+static inline int store_grpc_status(store_status st)
+{
+    switch (st) {
+    case STORE_OK: return 0;         /* OK */
+    case STORE_INVALID: return 3;    /* INVALID_ARGUMENT */
+    case STORE_EXISTS: return 6;     /* ALREADY_EXISTS */
+    case STORE_NOT_FOUND: return 5;  /* NOT_FOUND */
+    case STORE_DENIED: return 16;    /* UNAUTHENTICATED */
+    case STORE_BUSY: return 14;      /* UNAVAILABLE: try again */
+    default: return 13;              /* INTERNAL */
+    }
+}
+
+enum { SQLSTORE_BUSY_TIMEOUT_MS = 5000 };
+
+/* Opens (creating when needed, with its parent directories) the database at path, in
+ * WAL mode with the busy timeout, and runs schema (CREATE ... IF NOT EXISTS statements).
+ * Returns the handle (close with sqlite3_close), or NULL with a reason in err. */
+sqlite3 *sqlstore_open(const char *path, const char *schema, char *err, size_t errlen);
+
+/* The default file for a service's database: $XDG_STATE_HOME/rpc-workbench/NAME.db,
+ * else $HOME/.local/state/rpc-workbench/NAME.db, else ./var/NAME.db. Returns 0, or -1
+ * when out is too small. */
+int sqlstore_default_path(const char *name, char *out, size_t n);
+
+/* STORE_BUSY for a locked database, STORE_FAILED for anything else, with SQLite's
+ * message and what was being done in err. */
+store_status sqlstore_error(sqlite3 *db, int rc, const char *doing, char *err, size_t errlen);
+
+/* Milliseconds since the epoch (wall clock), for records' times and expiries. */
+long long sqlstore_now_ms(void);
+
+#endif

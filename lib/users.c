@@ -1,0 +1,238 @@
+/* users.c -- accounts and tokens in SQLite, passwords through crypt(3). */
+#include "users.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "err.h"
+
+#define HASH_PREFIX "$y$" /* yescrypt, Debian's default for /etc/shadow */
+
+struct users {
+    sqlite3 *db;
+    int ttl_s;
+    struct crypt_data *cd; /* crypt_r's scratch space, 32 KiB: one per handle */
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS users ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  password_hash TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tokens ("
+    "  token TEXT PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  expires_ms INTEGER NOT NULL);";
+
+users *users_open(const char *path, int ttl_s, char *err, size_t errlen)
+{
+    users *u = calloc(1, sizeof *u);
+    if (!u || !(u->cd = calloc(1, sizeof *u->cd))) {
+        err_set(err, errlen, "out of memory");
+        free(u);
+        return NULL;
+    }
+    u->ttl_s = ttl_s > 0 ? ttl_s : 3600;
+    if (!(u->db = sqlstore_open(path, schema, err, errlen))) {
+        users_close(u);
+        return NULL;
+    }
+    return u;
+}
+
+void users_close(users *u)
+{
+    if (!u)
+        return;
+    sqlite3_close(u->db);
+    if (u->cd)
+        explicit_bzero(u->cd, sizeof *u->cd);
+    free(u->cd);
+    free(u);
+}
+
+static store_status check_name(const char *name, char *err, size_t errlen)
+{
+    size_t n = strlen(name);
+    if (n == 0) {
+        err_set(err, errlen, "name is required");
+        return STORE_INVALID;
+    }
+    if (n > USERS_NAME_MAX) {
+        err_set(err, errlen, "name is %zu bytes; at most %d", n, USERS_NAME_MAX);
+        return STORE_INVALID;
+    }
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            err_set(err, errlen, "name contains a control character");
+            return STORE_INVALID;
+        }
+    return STORE_OK;
+}
+
+static store_status check_password(const char *password, char *err, size_t errlen)
+{
+    size_t n = strlen(password);
+    if (n == 0) {
+        err_set(err, errlen, "password is required");
+        return STORE_INVALID;
+    }
+    if (n < USERS_PASSWORD_MIN || n > USERS_PASSWORD_MAX) {
+        err_set(err, errlen, "password is %zu bytes; it must be %d to %d", n, USERS_PASSWORD_MIN,
+                USERS_PASSWORD_MAX);
+        return STORE_INVALID;
+    }
+    return STORE_OK;
+}
+
+store_status users_register(users *u, const char *name, const char *password, int64_t *id,
+                            char *err, size_t errlen)
+{
+    store_status st = check_name(name, err, errlen);
+    if (st == STORE_OK)
+        st = check_password(password, err, errlen);
+    if (st != STORE_OK)
+        return st;
+    char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+    if (!crypt_gensalt_rn(HASH_PREFIX, 0, NULL, 0, salt, sizeof salt)) {
+        err_set(err, errlen, "cannot make a salt: %s", strerror(errno));
+        return STORE_FAILED;
+    }
+    const char *hash = crypt_r(password, salt, u->cd);
+    if (!hash || hash[0] == '*') {
+        err_set(err, errlen, "cannot hash the password: %s", strerror(errno));
+        return STORE_FAILED;
+    }
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(u->db, "INSERT INTO users (name, password_hash, created_ms) VALUES (?, ?, ?)",
+                                -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, hash, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 3, sqlstore_now_ms());
+        rc = sqlite3_step(q);
+    }
+    if (rc == SQLITE_DONE) {
+        *id = sqlite3_last_insert_rowid(u->db);
+        st = STORE_OK;
+    } else if (rc == SQLITE_CONSTRAINT || sqlite3_extended_errcode(u->db) == SQLITE_CONSTRAINT_UNIQUE) {
+        err_set(err, errlen, "the name \"%s\" is taken", name);
+        st = STORE_EXISTS;
+    } else {
+        st = sqlstore_error(u->db, rc, "storing the account", err, errlen);
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
+/* Compares without stopping at the first difference. */
+static bool same(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    unsigned char d = na != nb;
+    for (size_t i = 0; i < na && i < nb; i++)
+        d |= (unsigned char)(a[i] ^ b[i]);
+    return d == 0;
+}
+
+store_status users_login(users *u, const char *name, const char *password, char *token,
+                         int64_t *expires_ms, char *err, size_t errlen)
+{
+    store_status st = check_name(name, err, errlen);
+    if (st != STORE_OK)
+        return st;
+    if (!password[0]) {
+        err_set(err, errlen, "password is required");
+        return STORE_INVALID;
+    }
+    sqlite3_stmt *q = NULL;
+    int64_t uid = 0;
+    char hash[256] = "";
+    int rc = sqlite3_prepare_v2(u->db, "SELECT id, password_hash FROM users WHERE name = ?", -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(q);
+    }
+    if (rc == SQLITE_ROW) {
+        uid = sqlite3_column_int64(q, 0);
+        snprintf(hash, sizeof hash, "%s", (const char *)sqlite3_column_text(q, 1));
+    } else if (rc != SQLITE_DONE) {
+        st = sqlstore_error(u->db, rc, "looking up the account", err, errlen);
+        sqlite3_finalize(q);
+        return st;
+    }
+    sqlite3_finalize(q);
+    /* an unknown name costs a hash too, so timing does not tell names apart */
+    char salt[CRYPT_GENSALT_OUTPUT_SIZE] = "";
+    if (!hash[0])
+        crypt_gensalt_rn(HASH_PREFIX, 0, NULL, 0, salt, sizeof salt);
+    const char *got = crypt_r(password, hash[0] ? hash : salt, u->cd);
+    if (!uid || !got || !same(got, hash)) {
+        err_set(err, errlen, "wrong name or password");
+        return STORE_DENIED;
+    }
+    uint8_t rnd[USERS_TOKEN_LEN / 2];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        err_set(err, errlen, "cannot make a token: %s", strerror(errno));
+        return STORE_FAILED;
+    }
+    for (size_t i = 0; i < sizeof rnd; i++)
+        snprintf(token + 2 * i, 3, "%02x", rnd[i]);
+    long long now = sqlstore_now_ms();
+    *expires_ms = now + (long long)u->ttl_s * 1000;
+    rc = sqlite3_prepare_v2(u->db, "INSERT INTO tokens (token, user_id, expires_ms) VALUES (?, ?, ?)", -1,
+                            &q, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, token, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, uid);
+        sqlite3_bind_int64(q, 3, *expires_ms);
+        rc = sqlite3_step(q);
+    }
+    st = rc == SQLITE_DONE ? STORE_OK : sqlstore_error(u->db, rc, "storing the token", err, errlen);
+    sqlite3_finalize(q);
+    if (st == STORE_OK) /* housekeeping: expired tokens go; a failure here changes nothing */
+        sqlite3_exec(u->db, "DELETE FROM tokens WHERE expires_ms < strftime('%s','now') * 1000", NULL, NULL, NULL);
+    return st;
+}
+
+store_status users_verify(users *u, const char *token, char *name, int64_t *id, char *err,
+                          size_t errlen)
+{
+    if (!token[0]) {
+        err_set(err, errlen, "token is required");
+        return STORE_DENIED;
+    }
+    sqlite3_stmt *q = NULL;
+    store_status st;
+    int rc = sqlite3_prepare_v2(u->db,
+                                "SELECT users.id, users.name, tokens.expires_ms FROM tokens "
+                                "JOIN users ON users.id = tokens.user_id WHERE tokens.token = ?",
+                                -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, token, -1, SQLITE_STATIC);
+        rc = sqlite3_step(q);
+    }
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_int64(q, 2) < sqlstore_now_ms()) {
+            err_set(err, errlen, "the token has expired: log in again");
+            st = STORE_DENIED;
+        } else {
+            *id = sqlite3_column_int64(q, 0);
+            snprintf(name, USERS_NAME_MAX + 1, "%s", (const char *)sqlite3_column_text(q, 1));
+            st = STORE_OK;
+        }
+    } else if (rc == SQLITE_DONE) {
+        err_set(err, errlen, "unknown token: log in to get one");
+        st = STORE_DENIED;
+    } else {
+        st = sqlstore_error(u->db, rc, "looking up the token", err, errlen);
+    }
+    sqlite3_finalize(q);
+    return st;
+}

@@ -1,0 +1,101 @@
+#!/bin/sh
+# gateway.sh -- what `make gateway-demo` starts: a private etcd, two user-server and two
+# order-server instances, grpc-server as the arith service, and the REST gateway on
+# 127.0.0.1:8008 (or a free port), then prints curl lines to try. Ctrl-C stops them all.
+# The databases are the services' defaults (see user-server --help), so orders stay.
+set -u
+BIN=${1:-bin}
+tmp=$(mktemp -d)
+pids=""
+
+stop_all() {
+    [ -n "$pids" ] && kill $pids 2>/dev/null
+    for p in $pids; do wait "$p" 2>/dev/null; done
+    rm -rf "$tmp"
+    pids=""
+}
+trap 'stop_all; echo; echo "Stopped the gateway, the services and etcd."; exit 0' INT TERM
+trap 'stop_all' EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+for tool in etcd etcdctl python3 curl; do
+    command -v $tool >/dev/null || { echo "gateway-demo needs $tool (make test-deps installs it)"; exit 1; }
+done
+
+cport=$(free_port)
+pport=$(free_port)
+ep=127.0.0.1:$cport
+etcd --name demo --data-dir "$tmp/etcd" \
+    --listen-client-urls "http://$ep" --advertise-client-urls "http://$ep" \
+    --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+    --initial-cluster "demo=http://127.0.0.1:$pport" >"$tmp/etcd.log" 2>&1 &
+pids="$pids $!"
+i=0
+until etcdctl --endpoints "$ep" --dial-timeout 1s endpoint health >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -gt 100 ] && { echo "etcd did not start:"; tail -n 5 "$tmp/etcd.log"; exit 1; }
+    sleep 0.1
+done
+reg=etcd://$ep
+
+# run NAME ARGS...: starts bin/NAME in the background; sets $addr to the address it prints.
+run() {
+    name=$1
+    shift
+    "$BIN/$name" "$@" >"$tmp/$name.$$.addr" 2>>"$tmp/$name.log" &
+    pid=$!
+    i=0
+    while [ ! -s "$tmp/$name.$$.addr" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    addr=$(head -n 1 "$tmp/$name.$$.addr")
+    rm -f "$tmp/$name.$$.addr"
+    pids="$pids $pid"
+    [ -n "$addr" ] || { echo "$name did not start: $(tail -n 1 "$tmp/$name.log")"; exit 1; }
+}
+
+run user-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3; users="$addr (pid $pid)"
+run user-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3; users="$users  $addr (pid $pid)"
+run order-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3; orders="$addr (pid $pid)"
+run order-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3; orders="$orders  $addr (pid $pid)"
+run grpc-server --listen 127.0.0.1:0 --registry "$reg" --service arith --ttl 3; arith="$addr (pid $pid)"
+gw=127.0.0.1:8008
+"$BIN/gateway" --listen "$gw" --registry "$reg" >"$tmp/gw.addr" 2>"$tmp/gateway.log" &
+gpid=$!
+i=0
+while [ ! -s "$tmp/gw.addr" ] && kill -0 "$gpid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if [ ! -s "$tmp/gw.addr" ]; then
+    echo "note: $gw is taken; the gateway gets a free port instead."
+    run gateway --listen 127.0.0.1:0 --registry "$reg"
+    gw=$addr
+else
+    pids="$pids $gpid"
+    gw=$(head -n 1 "$tmp/gw.addr")
+fi
+
+cat <<TXT
+RPC Workbench: the REST gateway is on http://$gw, in front of services it finds in etcd.
+
+  etcd                 $ep   (etcdctl --endpoints $ep get --prefix order)
+  user-server          $users
+  order-server         $orders
+  grpc-server (arith)  $arith
+  gateway              $gw
+
+Try, from another terminal:
+
+  curl -s -X POST $gw/user/register -d '{"name":"li","password":"secret123"}'
+  curl -s -X POST $gw/user/login -d '{"name":"li","password":"secret123"}'
+  TOKEN=...   # the "token" of the login reply
+  curl -s -X POST $gw/orders -H "Authorization: Bearer \$TOKEN" -d '{"item":"毛笔","quantity":2}'
+  curl -s $gw/orders/1 -H "Authorization: Bearer \$TOKEN"
+  curl -s "$gw/orders?user=li" -H "Authorization: Bearer \$TOKEN"
+  curl -s "$gw/arith/multiply?a=7&b=8"
+  $BIN/workbench registry $reg --watch
+
+Kill an order-server (kill -9 PID) and the orders stay readable through the other; kill
+both and the gateway answers 503. The gateway's log is in $tmp/gateway.log. Ctrl-C stops everything.
+TXT
+sleep 2147483647 &   # wait is interrupted by Ctrl-C (a foreground sleep would delay the trap)
+pids="$pids $!"
+wait $!

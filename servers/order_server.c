@@ -1,0 +1,153 @@
+/* order_server.c -- the order service over gRPC: place, get and list orders; data in SQLite. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grpcserver.h"
+#include "order.pb-c.h"
+#include "orders.h"
+#include "server.h"
+
+static orders *db;
+
+static void fill(Order__OrderInfo *o, order_rec *r)
+{
+    order__order_info__init(o);
+    o->id = r->id;
+    o->user = r->user;
+    o->item = r->item;
+    o->quantity = r->quantity;
+    o->created_at = r->created_ms;
+    o->served_by = r->served_by;
+}
+
+static int place(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t msglen)
+{
+    const Order__PlaceRequest *p = (const Order__PlaceRequest *)req;
+    order_rec r;
+    bool replayed;
+    store_status st = orders_place(db, p->user, p->item, p->quantity, p->request_id,
+                                   grpcserver_call_local(call), &r, &replayed, msg, msglen);
+    if (st != STORE_OK)
+        return store_grpc_status(st);
+    Order__OrderInfo o;
+    fill(&o, &r);
+    return grpcserver_reply(call, &o.base) == 0 ? GRPC_OK : GRPC_INTERNAL;
+}
+
+static int get(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t msglen)
+{
+    const Order__GetRequest *g = (const Order__GetRequest *)req;
+    order_rec r;
+    store_status st = orders_get(db, g->id, g->user, &r, msg, msglen);
+    if (st != STORE_OK)
+        return store_grpc_status(st);
+    Order__OrderInfo o;
+    fill(&o, &r);
+    return grpcserver_reply(call, &o.base) == 0 ? GRPC_OK : GRPC_INTERNAL;
+}
+
+static int list(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t msglen)
+{
+    const Order__ListRequest *l = (const Order__ListRequest *)req;
+    order_rec *recs = NULL;
+    size_t n = 0;
+    store_status st = orders_list(db, l->user, l->limit > 0 ? (size_t)l->limit : 0, &recs, &n, msg, msglen);
+    if (st != STORE_OK)
+        return store_grpc_status(st);
+    Order__OrderInfo *infos = calloc(n ? n : 1, sizeof *infos);
+    Order__OrderInfo **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    int rc = GRPC_INTERNAL;
+    if (infos && ptrs) {
+        for (size_t i = 0; i < n; i++) {
+            fill(&infos[i], &recs[i]);
+            ptrs[i] = &infos[i];
+        }
+        Order__OrderList out = ORDER__ORDER_LIST__INIT;
+        out.n_orders = n;
+        out.orders = ptrs;
+        rc = grpcserver_reply(call, &out.base) == 0 ? GRPC_OK : GRPC_INTERNAL;
+    } else {
+        snprintf(msg, msglen, "out of memory for %zu orders", n);
+        rc = GRPC_RESOURCE_EXHAUSTED;
+    }
+    free(infos);
+    free(ptrs);
+    free(recs);
+    return rc;
+}
+
+static const grpc_unary methods[] = {
+    {"/order.Order/Place", place},
+    {"/order.Order/Get", get},
+    {"/order.Order/List", list},
+};
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    static const char about[] =
+        "Serves the order service over gRPC (cleartext HTTP/2): place, get and list\n"
+        "orders, kept in a SQLite file that every instance shares, so an order placed\n"
+        "through one instance is read through any other, even after the first one dies.\n"
+        "The gateway (bin/gateway) checks the caller's token and fills in the user.\n"
+        "\n"
+        "Its own option:\n"
+        "      --db PATH            the SQLite file (default $XDG_STATE_HOME/rpc-workbench/\n"
+        "                           orders.db, else ~/.local/state/rpc-workbench/orders.db);\n"
+        "                           give several instances the same file\n"
+        "The registry service name defaults to \"order\".";
+    server_codec codec = grpcserver_codec;
+    codec.default_listen = "127.0.0.1:8005";
+    codec.methods_help =
+        "Methods served:\n"
+        "  /order.Order/Place  {user, item, quantity, request_id} -> the order {id, user,\n"
+        "                      item, quantity, created_at (ms), served_by}; committed\n"
+        "                      before the reply; the same request_id again returns the\n"
+        "                      same order; INVALID_ARGUMENT for an empty item or a\n"
+        "                      quantity outside 1..1000000\n"
+        "  /order.Order/Get    {id, user} -> the order; NOT_FOUND when none is user's\n"
+        "  /order.Order/List   {user, limit} -> {orders}, newest first, at most 1000\n"
+        "  /grpc.health.v1.Health/Check and /Watch, server reflection\n";
+    bool missing;
+    const char *path = server_take_option(&argc, argv, "db", &missing);
+    if (missing) {
+        fprintf(stderr, "order-server: --db wants a file name\n");
+        return 2;
+    }
+    grpcserver_set_methods(methods, sizeof methods / sizeof methods[0], false);
+    if (wants_help(argc, argv))
+        return server_main(&codec, "order-server", about, argc, argv);
+    char def[4096], err[512];
+    if (!path) {
+        if (sqlstore_default_path("orders", def, sizeof def) < 0) {
+            fprintf(stderr, "order-server: the default database path is too long; give --db\n");
+            return 2;
+        }
+        path = def;
+    }
+    if (!(db = orders_open(path, err, sizeof err))) {
+        fprintf(stderr, "order-server: %s\n", err);
+        return 1;
+    }
+    char **av = calloc((size_t)argc + 3, sizeof *av);
+    if (!av) {
+        orders_close(db);
+        return 1;
+    }
+    av[0] = argv[0];
+    av[1] = "--service";
+    av[2] = "order";
+    memcpy(av + 3, argv + 1, (size_t)(argc - 1) * sizeof *av);
+    int rc = server_main(&codec, "order-server", about, argc + 2, av);
+    free(av);
+    orders_close(db);
+    return rc;
+}

@@ -1,0 +1,129 @@
+/* user_server.c -- the user service over gRPC: sign up, log in, verify a token; data in SQLite. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grpcserver.h"
+#include "server.h"
+#include "user.pb-c.h"
+#include "users.h"
+
+static users *db;
+
+static int sign_up(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t msglen)
+{
+    const User__Credentials *c = (const User__Credentials *)req;
+    int64_t id = 0;
+    store_status st = users_register(db, c->name, c->password, &id, msg, msglen);
+    if (st != STORE_OK)
+        return store_grpc_status(st);
+    User__Account a = USER__ACCOUNT__INIT;
+    a.id = id;
+    a.name = c->name;
+    return grpcserver_reply(call, &a.base) == 0 ? GRPC_OK : GRPC_INTERNAL;
+}
+
+static int login(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t msglen)
+{
+    const User__Credentials *c = (const User__Credentials *)req;
+    char token[USERS_TOKEN_LEN + 1];
+    int64_t expires_ms = 0;
+    store_status st = users_login(db, c->name, c->password, token, &expires_ms, msg, msglen);
+    if (st != STORE_OK)
+        return store_grpc_status(st);
+    User__Session s = USER__SESSION__INIT;
+    s.token = token;
+    s.expires_at = expires_ms / 1000;
+    s.name = c->name;
+    return grpcserver_reply(call, &s.base) == 0 ? GRPC_OK : GRPC_INTERNAL;
+}
+
+static int verify(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t msglen)
+{
+    const User__Token *t = (const User__Token *)req;
+    char name[USERS_NAME_MAX + 1];
+    int64_t id = 0;
+    store_status st = users_verify(db, t->token, name, &id, msg, msglen);
+    if (st != STORE_OK)
+        return store_grpc_status(st);
+    User__Account a = USER__ACCOUNT__INIT;
+    a.id = id;
+    a.name = name;
+    return grpcserver_reply(call, &a.base) == 0 ? GRPC_OK : GRPC_INTERNAL;
+}
+
+static const grpc_unary methods[] = {
+    {"/user.User/SignUp", sign_up},
+    {"/user.User/Login", login},
+    {"/user.User/Verify", verify},
+};
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    static const char about[] =
+        "Serves the user service over gRPC (cleartext HTTP/2): accounts and login tokens,\n"
+        "kept in a SQLite file that every instance shares. The gateway (bin/gateway)\n"
+        "calls it for POST /user/register and /user/login, and to check tokens.\n"
+        "Passwords are stored only as salted yescrypt hashes (crypt(3)).\n"
+        "\n"
+        "Its own options:\n"
+        "      --db PATH            the SQLite file (default $XDG_STATE_HOME/rpc-workbench/\n"
+        "                           users.db, else ~/.local/state/rpc-workbench/users.db);\n"
+        "                           give several instances the same file\n"
+        "      --token-ttl SECONDS  how long a login token is valid (default 3600)\n"
+        "The registry service name defaults to \"user\".";
+    server_codec codec = grpcserver_codec;
+    codec.default_listen = "127.0.0.1:8006";
+    codec.methods_help =
+        "Methods served:\n"
+        "  /user.User/SignUp   {name, password} -> {id, name}; ALREADY_EXISTS when taken,\n"
+        "                      INVALID_ARGUMENT for an empty name or a password under 8 bytes\n"
+        "  /user.User/Login    {name, password} -> {token, expires_at, name};\n"
+        "                      UNAUTHENTICATED for a wrong name or password\n"
+        "  /user.User/Verify   {token} -> {id, name}; UNAUTHENTICATED when unknown or expired\n"
+        "  /grpc.health.v1.Health/Check and /Watch, server reflection\n";
+    bool missing_db, missing_ttl;
+    const char *path = server_take_option(&argc, argv, "db", &missing_db);
+    const char *ttl = server_take_option(&argc, argv, "token-ttl", &missing_ttl);
+    if (missing_db || missing_ttl || (ttl && atoi(ttl) <= 0)) {
+        fprintf(stderr, "user-server: %s\n", missing_db ? "--db wants a file name"
+                                                         : "--token-ttl wants a number of seconds");
+        return 2;
+    }
+    grpcserver_set_methods(methods, sizeof methods / sizeof methods[0], false);
+    if (wants_help(argc, argv))
+        return server_main(&codec, "user-server", about, argc, argv);
+    char def[4096], err[512];
+    if (!path) {
+        if (sqlstore_default_path("users", def, sizeof def) < 0) {
+            fprintf(stderr, "user-server: the default database path is too long; give --db\n");
+            return 2;
+        }
+        path = def;
+    }
+    if (!(db = users_open(path, ttl ? atoi(ttl) : 3600, err, sizeof err))) {
+        fprintf(stderr, "user-server: %s\n", err);
+        return 1;
+    }
+    char **av = calloc((size_t)argc + 3, sizeof *av);
+    if (!av) {
+        users_close(db);
+        return 1;
+    }
+    av[0] = argv[0];
+    av[1] = "--service";
+    av[2] = "user";
+    memcpy(av + 3, argv + 1, (size_t)(argc - 1) * sizeof *av);
+    int rc = server_main(&codec, "user-server", about, argc + 2, av);
+    free(av);
+    users_close(db);
+    return rc;
+}

@@ -1,0 +1,341 @@
+# test_gateway.sh -- bin/gateway with curl as the client, a real etcd (Debian's etcd-server) as
+# the registry, two user-server and two order-server instances sharing their SQLite files,
+# and grpc-server as the arith service: every route, every error status, salted password
+# hashes checked with the sqlite3 CLI, and an order-server SIGKILLed under load with
+# every order that got a 2xx read back afterwards.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${BIN:-$ROOT/bin}
+. "$ROOT/tests/integration/lib.sh"
+
+for tool in etcd etcdctl curl sqlite3 python3; do
+    if ! command -v $tool >/dev/null; then
+        echo "SKIP $tool is not installed (make test installs etcd-server, etcd-client, curl and sqlite3)"
+        summary
+        exit $?
+    fi
+done
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails after SECONDS.
+wait_for() {
+    local limit=$(($1 * 10)) i=0
+    shift
+    until "$@" >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -ge $limit ] && return 1
+        sleep 0.1
+    done
+}
+
+CPORT=$(free_port)
+PPORT=$(free_port)
+EP=127.0.0.1:$CPORT
+URL=etcd://$EP
+etcd --name gwtest --data-dir "$TMP/etcd" \
+    --listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
+    --listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
+    --initial-cluster "gwtest=http://127.0.0.1:$PPORT" >"$TMP/etcd.log" 2>&1 &
+ETCD_PID=$!
+PIDS="$PIDS $ETCD_PID"
+if wait_for 10 etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health; then
+    ok "etcd started on $EP"
+else
+    bad "etcd starts" "$(tail -n 20 "$TMP/etcd.log")"
+    summary
+    exit 1
+fi
+
+count_keys() { etcdctl --endpoints "$EP" get --prefix "$1/" --keys-only | grep -c .; }
+
+# The services: two instances of each data service on one database file each.
+start user1 "$BIN/user-server" --listen 127.0.0.1:0 --db "$TMP/users.db" --registry "$URL" --ttl 2 || exit 1
+start user2 "$BIN/user-server" --listen 127.0.0.1:0 --db "$TMP/users.db" --registry "$URL" --ttl 2 || exit 1
+start order1 "$BIN/order-server" --listen 127.0.0.1:0 --db "$TMP/orders.db" --registry "$URL" --ttl 2 || exit 1
+ORDER1_PID=$PID ORDER1=$ADDR
+start order2 "$BIN/order-server" --listen 127.0.0.1:0 --db "$TMP/orders.db" --registry "$URL" --ttl 2 || exit 1
+ORDER2_PID=$PID ORDER2=$ADDR
+start arith "$BIN/grpc-server" --listen 127.0.0.1:0 --registry "$URL" --service arith --ttl 2 || exit 1
+ARITH_PID=$PID ARITH=$ADDR
+registered() { [ "$(count_keys user)" = 2 ] && [ "$(count_keys order)" = 2 ]; }
+if wait_for 10 registered; then
+    ok "two user-server and two order-server instances registered as user/ and order/ in etcd"
+else
+    bad "the services register" "$(etcdctl --endpoints "$EP" get --prefix "" --keys-only)"
+fi
+USER1=$(head -n 1 "$TMP/user1.out")
+expect_eq "user-server answers gRPC health for user.User" '{"status":"SERVING"}' \
+    "$("$BIN/workbench" call "grpc://$USER1" grpc.health.v1.Health/Check '{"service":"user.User"}' 2>&1)"
+expect_grep "user-server does not serve the sample services" "UNIMPLEMENTED: unknown service arith.Arith" \
+    "$("$BIN/workbench" call "grpc://$USER1" Arith.Multiply '{"A":7,"B":8}' 2>&1)"
+start gateway "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --max-body 65536 --timeout 2000 || exit 1
+GW=$ADDR GW_PID=$PID
+
+# req METHOD PATH [curl options...]: sets CODE (HTTP status) and BODY
+req() {
+    local m=$1 p=$2
+    shift 2
+    CODE=$(curl -s -o "$TMP/resp" -w '%{http_code}' --max-time 20 -X "$m" "http://$GW$p" "$@")
+    BODY=$(cat "$TMP/resp")
+}
+# jget FIELD: a top-level field of the JSON in BODY
+jget() { printf '%s' "$BODY" | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', ''))" 2>/dev/null; }
+# expect_status NAME WANT: CODE is WANT; shows the body otherwise
+expect_status() {
+    if [ "$CODE" = "$2" ]; then ok "$1 ($2)"; else bad "$1" "want HTTP $2, got $CODE: $BODY"; fi
+}
+
+arith_ready() { req GET "/arith/multiply?a=1&b=1"; [ "$CODE" = 200 ]; }
+wait_for 10 arith_ready
+
+# ---- arith ----
+req GET "/arith/multiply?a=7&b=8"
+expect_status "GET /arith/multiply?a=7&b=8 goes to grpc-server found in etcd" 200
+expect_eq "7 x 8" '{"value":56}' "$BODY"
+req GET "/arith/multiply?a=7&b=x"
+expect_status "GET /arith/multiply with a non-integer b" 400
+expect_grep "the message says what is wrong" "a and b must be integers" "$BODY"
+
+# ---- users ----
+req POST /user/register -d '{"name":"li","password":"secret123"}'
+expect_status "POST /user/register" 201
+expect_eq "the new account" "li" "$(jget name)"
+req POST /user/register -d '{"name":"li","password":"other-pass"}'
+expect_status "registering a taken name is ALREADY_EXISTS" 409
+expect_eq "the error names the gRPC status" "ALREADY_EXISTS" "$(jget code)"
+req POST /user/register -d '{"name":"zhang","password":"secret123"}'
+expect_status "a second user with the same password" 201
+req POST /user/register -d '{"name":"wang","password":"short"}'
+expect_status "a password under 8 bytes is INVALID_ARGUMENT" 400
+expect_grep "and says the rule" "must be 8 to 256" "$BODY"
+
+h_li=$(sqlite3 "$TMP/users.db" "SELECT password_hash FROM users WHERE name = 'li'")
+h_zhang=$(sqlite3 "$TMP/users.db" "SELECT password_hash FROM users WHERE name = 'zhang'")
+case "$h_li" in
+    '$y$'*) ok "the stored password is a yescrypt hash (sqlite3 shows ${h_li%%\$*}\$y\$...)" ;;
+    *) bad "the stored password is a yescrypt hash" "got: $h_li" ;;
+esac
+expect_no_grep "the password column does not hold the password" "secret123" "$h_li"
+if [ -n "$h_li" ] && [ "$h_li" != "$h_zhang" ]; then
+    ok "two users with the same password have different hashes (salted)"
+else
+    bad "two users with the same password have different hashes" "li: $h_li
+zhang: $h_zhang"
+fi
+if cat "$TMP"/users.db* | grep -aq secret123; then
+    bad "the password appears nowhere in the database files (including the WAL)"
+else
+    ok "the password appears nowhere in the database files (including the WAL)"
+fi
+
+req POST /user/login -d '{"name":"li","password":"wrong-password"}'
+expect_status "login with a wrong password is UNAUTHENTICATED" 401
+req POST /user/login -d '{"name":"nobody","password":"secret123"}'
+expect_status "login as an unknown user is UNAUTHENTICATED" 401
+req POST /user/login -d '{"name":"li","password":"secret123"}'
+expect_status "POST /user/login" 200
+TOKEN=$(jget token)
+if printf '%s' "$TOKEN" | grep -qE '^[0-9a-f]{64}$'; then ok "login returns a token"; else bad "login returns a token" "$BODY"; fi
+req POST /user/login -d '{"name":"zhang","password":"secret123"}'
+TOKEN2=$(jget token)
+AUTH="Authorization: Bearer $TOKEN"
+
+# ---- orders ----
+req POST /orders -H "$AUTH" -d '{"item":"毛笔","quantity":2}'
+expect_status "POST /orders (下订单)" 201
+ID=$(jget id)
+expect_eq "the order belongs to the token's user" "li" "$(jget user)"
+req GET "/orders/$ID" -H "$AUTH"
+expect_status "GET /orders/{id} (查看订单)" 200
+expect_eq "the order read back" "毛笔 2" "$(jget item) $(jget quantity)"
+req GET "/orders?user=li" -H "$AUTH"
+expect_status "GET /orders?user=li" 200
+expect_grep "the list holds the order" "\"id\":$ID," "$BODY"
+req GET "/orders" -H "$AUTH"
+expect_grep "GET /orders without ?user= lists the token's own orders" "\"id\":$ID," "$BODY"
+req GET "/orders?user=li" -H "Authorization: Bearer $TOKEN2"
+expect_status "listing another user's orders is PERMISSION_DENIED" 403
+req GET "/orders/$ID" -H "Authorization: Bearer $TOKEN2"
+expect_status "another user's order is NOT_FOUND" 404
+req GET "/orders/999999" -H "$AUTH"
+expect_status "an order that does not exist is NOT_FOUND" 404
+req GET "/orders/abc" -H "$AUTH"
+expect_status "a non-numeric order id" 400
+req POST /orders -H "$AUTH" -H "Idempotency-Key: k1" -d '{"item":"墨","quantity":1}'
+first=$(jget id)
+req POST /orders -H "$AUTH" -H "Idempotency-Key: k1" -d '{"item":"墨","quantity":1}'
+expect_eq "the same Idempotency-Key twice places one order" "$first" "$(jget id)"
+
+# ---- bad input ----
+req POST /orders -H "$AUTH" -d '{"item":"book","quantity":2'
+expect_status "malformed JSON" 400
+expect_grep "the message says where it broke" "not valid JSON: unexpected end of input at byte" "$BODY"
+req POST /orders -H "$AUTH" -d '{"item":"book",}'
+expect_status "malformed JSON (a trailing comma)" 400
+req POST /orders -H "$AUTH" -d '[1,2]'
+expect_status "a JSON array instead of an object" 400
+req POST /orders -H "$AUTH" -d '{"item":"book"}'
+expect_status "a missing field" 400
+expect_grep "names the field" 'missing field \"quantity\"' "$BODY"
+req POST /user/register -d '{"name":"wang"}'
+expect_status "register without a password" 400
+req POST /orders -H "$AUTH" -d '{"item":"book","quantity":"two"}'
+expect_status "a field of the wrong type" 400
+expect_grep "says which" 'field \"quantity\" must be an integer' "$BODY"
+req POST /orders -H "$AUTH" -d '{"item":"book","quantity":1,"user":"zhang"}'
+expect_status "an unknown field (a body cannot choose the user)" 400
+req POST /orders -H "$AUTH" -d '{"item":"","quantity":1}'
+expect_status "an empty item is INVALID_ARGUMENT from the order service" 400
+req POST /orders -H "$AUTH" -d '{"item":"book","quantity":0}'
+expect_status "quantity 0 is INVALID_ARGUMENT" 400
+expect_grep "and says the range" "quantity must be 1 to 1000000" "$BODY"
+head -c 2097152 /dev/zero | tr '\0' 'a' >"$TMP/big"
+req POST /orders -H "$AUTH" --data-binary @"$TMP/big"
+expect_status "a 2 MiB body" 413
+expect_grep "says the cap" "at most 65536" "$BODY"
+req POST /user/login -H "Transfer-Encoding: chunked" --data-binary @"$TMP/big"
+expect_status "a 2 MiB chunked body (no Content-Length)" 413
+req POST /orders -H "Authorization: Bearer 0123456789abcdef" -d '{"item":"book","quantity":1}'
+expect_status "a wrong token" 401
+expect_eq "is UNAUTHENTICATED" "UNAUTHENTICATED" "$(jget code)"
+req POST /orders -d '{"item":"book","quantity":1}'
+expect_status "no token" 401
+expect_grep "says how to get one" "POST /user/login" "$BODY"
+req GET /orders/1 -H "Authorization: Basic Zm9vOmJhcg=="
+expect_status "a token of the wrong scheme" 401
+req GET /nowhere
+expect_status "an unknown route" 404
+req DELETE /orders -H "$AUTH"
+expect_status "a wrong method" 405
+allow=$(curl -s -D - -o /dev/null -X DELETE "http://$GW/orders" | tr -d '\r' | sed -n 's/^Allow: //p')
+expect_eq "405 says which methods are allowed" "POST, GET" "$allow"
+kill -STOP "$ARITH_PID"
+req GET "/arith/multiply?a=2&b=3"
+kill -CONT "$ARITH_PID"
+expect_status "a backend that does not answer within --timeout is DEADLINE_EXCEEDED" 504
+expect_grep "says how long it waited" "did not answer within 2000 ms" "$BODY"
+wait_for 10 arith_ready
+arith_ready && ok "the gateway still serves after all that" || bad "the gateway still serves after all that" "$BODY"
+
+# ---- an order-server SIGKILLed under load ----
+req POST /user/register -d '{"name":"load","password":"load-pass-1"}'
+req POST /user/login -d '{"name":"load","password":"load-pass-1"}'
+LOAD_AUTH="Authorization: Bearer $(jget token)"
+# place N: N sequential POST /orders, one "STATUS BODY" line each
+place() {
+    local i=0
+    while [ $i -lt "$1" ]; do
+        curl -s --max-time 20 -X POST "http://$GW/orders" -H "$LOAD_AUTH" -d "{\"item\":\"load-$2-$i\",\"quantity\":1}" \
+            -w ' %{http_code}\n' || echo " 000"
+        i=$((i + 1))
+    done
+}
+place 150 a >"$TMP/load-a" 2>&1 &
+LA=$!
+place 150 b >"$TMP/load-b" 2>&1 &
+LB=$!
+taken_by_order1() { [ "$(cat "$TMP/load-a" "$TMP/load-b" | grep -c "$ORDER1")" -ge 20 ]; }
+wait_for 20 taken_by_order1
+{ kill -KILL "$ORDER1_PID" && wait "$ORDER1_PID"; } 2>/dev/null
+before_kill=$(cat "$TMP/load-a" "$TMP/load-b" | wc -l)
+wait "$LA" "$LB"
+cat "$TMP/load-a" "$TMP/load-b" >"$TMP/load"
+total=$(grep -c . "$TMP/load")
+good=$(grep -cE ' 2[0-9][0-9]$' "$TMP/load")
+by_killed=$(grep -E ' 2[0-9][0-9]$' "$TMP/load" | grep -c "\"served_by\":\"$ORDER1\"")
+grep -E ' 2[0-9][0-9]$' "$TMP/load" | sed -n 's/^{"id":\([0-9]*\),.*/\1/p' >"$TMP/ids"
+readable=0
+unreadable=""
+while read -r id; do
+    req GET "/orders/$id" -H "$LOAD_AUTH"
+    if [ "$CODE" = 200 ]; then readable=$((readable + 1)); else unreadable="$unreadable $id:$CODE"; fi
+done <"$TMP/ids"
+echo "     failover: $total requests, $before_kill answered before the SIGKILL, $good got a 2xx" \
+    "($by_killed placed by the killed instance $ORDER1), $readable of them read back"
+expect_eq "every request got an answer" 300 "$total"
+if [ "$by_killed" -ge 1 ]; then ok "the killed instance had taken orders ($by_killed)"; else bad "the killed instance had taken orders" "$(head -n 5 "$TMP/load")"; fi
+expect_eq "every order that got a 2xx is readable afterwards ($readable of $good)" "$good" "$readable"
+[ -z "$unreadable" ] || bad "unreadable orders" "$unreadable"
+expect_eq "no order request failed: a broken connection is retried on the other instance" 300 "$good"
+req GET "/orders?user=load" -H "$LOAD_AUTH"
+listed=$(printf '%s' "$BODY" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["orders"]))' 2>/dev/null)
+expect_eq "the user's list holds exactly the 2xx orders (a retried Place did not order twice)" "$good" "$listed"
+
+# ---- no live instance ----
+{ kill -KILL "$ORDER2_PID" && wait "$ORDER2_PID"; } 2>/dev/null
+req GET "/orders/$ID" -H "$AUTH"
+expect_status "both order-servers dead, their entries not yet expired" 503
+expect_eq "is UNAVAILABLE" "UNAVAILABLE" "$(jget code)"
+gone() { [ "$(count_keys order)" = 0 ]; }
+wait_for 10 gone
+# the gateway hears of the removal through its watch, a moment after etcd made it
+none_left() {
+    req POST /orders -H "$AUTH" -d '{"item":"book","quantity":1}'
+    [ "$CODE" = 503 ] && printf '%s' "$BODY" | grep -q "no live instance of the order service"
+}
+wait_for 5 none_left
+expect_status "no order-server in the registry" 503
+expect_grep "says so" "no live instance of the order service" "$BODY"
+req POST /user/login -d '{"name":"li","password":"secret123"}'
+expect_status "the user service still answers meanwhile" 200
+
+# ---- a new instance on the same database serves the old orders ----
+start order3 "$BIN/order-server" --listen 127.0.0.1:0 --db "$TMP/orders.db" --registry "$URL" --ttl 2 || exit 1
+order_back() { req GET "/orders/$ID" -H "$AUTH"; [ "$CODE" = 200 ]; }
+if wait_for 10 order_back; then
+    ok "a new order-server on the same SQLite file serves the orders placed before"
+else
+    bad "a new order-server on the same SQLite file serves the orders placed before" "$CODE $BODY"
+fi
+
+# ---- workbench load drives the order service through the balancer ----
+out=$("$BIN/workbench" load --service order --codec grpc --program order-server --spawn 2 --rate 200 \
+    --duration 4 --kill-after 1 --ttl 2 2>&1)
+placed=$(echo "$out" | sed -n 's/^Orders: \([0-9]*\) placed.*/\1/p')
+back=$(echo "$out" | sed -n 's/.*placed (answered OK), \([0-9]*\) read back.*/\1/p')
+echo "     workbench load: ${placed:-?} orders placed while an order-server was SIGKILLed, ${back:-?} read back"
+if [ -n "$placed" ] && [ "$placed" -gt 0 ] && [ "$placed" = "$back" ]; then
+    ok "workbench load --program order-server: every placed order is read back after a SIGKILL ($back of $placed)"
+else
+    bad "workbench load --program order-server: every placed order is read back after a SIGKILL" "$out"
+fi
+expect_grep "workbench load: the killed order-server is marked" "(killed)" "$out"
+expect_grep "workbench load: no Place failed after retries" " 0 failed after retries" "$out"
+expect_grep "workbench load: spawned through the supervisor, registered as order" "spawned order-server #2" "$out"
+
+# ---- the gateway registers itself when asked ----
+start gateway2 "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --service gw --ttl 2 || exit 1
+GW2_PID=$PID GW2=$ADDR
+gw_listed() { [ "$(etcdctl --endpoints "$EP" get "gw/$GW2" --print-value-only)" = "{\"Op\":0,\"Addr\":\"$GW2\",\"Metadata\":{\"protocol\":\"http\"}}" ]; }
+if wait_for 5 gw_listed; then ok "gateway --service gw registers gw/$GW2 (protocol http)"; else bad "gateway --service registers itself" "$(etcdctl --endpoints "$EP" get --prefix gw)"; fi
+kill -TERM "$GW2_PID"
+wait "$GW2_PID"
+expect_eq "on SIGTERM its entry is removed at once" 0 "$(count_keys gw)"
+
+# ---- the programs themselves ----
+expect_grep "gateway --help lists the routes" "GET  /orders/{id}" "$("$BIN/gateway" --help)"
+expect_grep "user-server --help documents --db" "--db PATH" "$("$BIN/user-server" --help)"
+expect_grep "order-server --help lists its methods" "/order.Order/Place" "$("$BIN/order-server" --help)"
+"$BIN/gateway" --bogus >/dev/null 2>&1
+expect_eq "gateway: an unknown option is a usage error" 2 "$?"
+"$BIN/order-server" --db >/dev/null 2>&1
+expect_eq "order-server: --db without a file is a usage error" 2 "$?"
+# SIGTERM while a request waits on a hung backend: it is answered before the gateway exits
+kill -STOP "$ARITH_PID"
+curl -s -o /dev/null -w '%{http_code}' --max-time 20 "http://$GW/arith/multiply?a=2&b=3" >"$TMP/inflight" &
+CURL_PID=$!
+# the request has reached the backend once its bytes wait in the stopped server's socket
+queued() { ss -Htn state established "( sport = :$(port_of "$ARITH") )" | awk '$1 > 0 { q = 1 } END { exit !q }'; }
+wait_for 10 queued || bad "the request reaches the stopped backend" "$(ss -tn | grep ":$(port_of "$ARITH")")"
+kill -TERM "$GW_PID"
+wait "$CURL_PID"
+kill -CONT "$ARITH_PID"
+expect_eq "a request in flight at SIGTERM is still answered (504 from the hung backend)" 504 "$(cat "$TMP/inflight")"
+if wait_for 5 sh -c "! kill -0 $GW_PID"; then ok "the gateway stops on SIGTERM"; else bad "the gateway stops on SIGTERM"; fi
+wait "$GW_PID"
+expect_eq "and exits 0" 0 "$?"
+
+summary
