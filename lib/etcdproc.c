@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "tempdir.h"
 #include "loop.h"
 #include "registry.h"
 
@@ -59,9 +60,7 @@ static int launch(etcdproc *e, int timeout_ms, char *err, size_t errlen)
 int etcdproc_start(etcdproc *e, int timeout_ms, char *err, size_t errlen)
 {
     memset(e, 0, sizeof *e);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(e->dir, sizeof e->dir, "%s/wb-etcd.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (!mkdtemp(e->dir)) {
+    if (tempdir_make(e->dir, sizeof e->dir, "wb-etcd") < 0) {
         err_set(err, errlen, "cannot make a directory for etcd's data");
         return -1;
     }
@@ -88,20 +87,12 @@ int etcdproc_restart(etcdproc *e, int timeout_ms, char *err, size_t errlen)
     return launch(e, timeout_ms, err, errlen);
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 void etcdproc_stop(etcdproc *e, bool remove_data)
 {
     if (e->proc.pid > 0)
         spawn_stop(&e->proc, SIGTERM, 3000);
     if (remove_data && e->dir[0]) {
-        nftw(e->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+        tempdir_remove(e->dir);
         e->dir[0] = '\0';
     }
 }

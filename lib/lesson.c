@@ -28,6 +28,7 @@
 #include "etcdproc.h"
 #include "loop.h"
 #include "spawn.h"
+#include "tempdir.h"
 
 /* ---- parsing ---- */
 
@@ -734,27 +735,6 @@ out:
     return rc;
 }
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[PATH_MAX];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(path);
-        else
-            unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 bool lesson_missing(const lesson *l, char *what, size_t n)
 {
     if (what && n)
@@ -784,8 +764,9 @@ lesson_run *lesson_run_new(const lesson *l, const char *bindir, char *skip, size
     }
     r->l = l;
     snprintf(r->bindir, sizeof r->bindir, "%s", bindir);
-    snprintf(r->work, sizeof r->work, "/tmp/wb-lesson%02d.XXXXXX", l->number);
-    if (!mkdtemp(r->work)) {
+    char dirname[32];
+    snprintf(dirname, sizeof dirname, "wb-lesson%02d", l->number);
+    if (tempdir_make(r->work, sizeof r->work, dirname) < 0) {
         err_set(err, errlen, "cannot make a scratch directory: %s", strerror(errno));
         free(r);
         return NULL;
@@ -827,7 +808,7 @@ void lesson_run_free(lesson_run *r)
         etcdproc_stop(&r->etcd, true);
     if (r->consul_on)
         consulproc_stop(&r->consul);
-    remove_tree(r->work);
+    tempdir_remove(r->work);
     free(r);
 }
 

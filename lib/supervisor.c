@@ -247,8 +247,19 @@ void supervisor_set_registry(supervisor *s, const char *registry_url)
 int supervisor_launch(supervisor *s, rpc_proto proto, const char *listen, instance *out, char *err,
                       size_t errlen)
 {
+    instance like = {.proto = proto};
+    return supervisor_launch_like(s, &like, listen, out, err, errlen);
+}
+
+int supervisor_launch_like(supervisor *s, const instance *like, const char *listen, instance *out, char *err,
+                           size_t errlen)
+{
     memset(out, 0, sizeof *out);
-    out->proto = proto;
+    out->proto = like->proto;
+    memcpy(out->program, like->program, sizeof out->program);
+    memcpy(out->service, like->service, sizeof out->service);
+    memcpy(out->args, like->args, sizeof out->args);
+    out->nargs = like->nargs;
     return start(s, out, listen, err, errlen);
 }
 
@@ -261,6 +272,6 @@ int supervisor_adopt(supervisor *s, int id, const instance *in)
     *to = *in;
     to->id = old ? id : (int)s->n;
     supervisor_note(s, to->id, "%s %s #%d at %s (pid %d)", old ? "restarted" : "spawned",
-                    supervisor_program(to->proto), to->id, to->addr, (int)to->pid);
+                    supervisor_instance_program(to), to->id, to->addr, (int)to->pid);
     return to->id;
 }

@@ -98,6 +98,10 @@ void supervisor_set_registry(supervisor *s, const char *registry_url);
  * same time (the TUI calls both on its worker). Returns 0, or -1 with a reason in err. */
 int supervisor_launch(supervisor *s, rpc_proto proto, const char *listen, instance *out, char *err,
                       size_t errlen);
+/* The same for a server like another: its protocol, and for a service program its
+ * program, service name and arguments (supervisor_spawn_service's). */
+int supervisor_launch_like(supervisor *s, const instance *like, const char *listen, instance *out, char *err,
+                           size_t errlen);
 /* Records a server supervisor_launch started, on the owner's thread: id 0 adds it as a new
  * instance; otherwise it becomes instance id again, which must have no live process
  * (reaped: pid 0). Notes it in the timeline. Returns the instance's id, or -1 (unknown

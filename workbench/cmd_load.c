@@ -19,6 +19,7 @@
 #include "regopt.h"
 #include "registry.h"
 #include "supervisor.h"
+#include "tempdir.h"
 
 #define MAX_SPAWN 16
 #define MAX_PLACED (1u << 22)
@@ -280,8 +281,7 @@ int cmd_load(int argc, char **argv)
     load_orders placed = {0};
     char tmpdir[64] = "", dbpath[320] = "";
     if (program && !db) {
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/wb-load.XXXXXX");
-        if (!mkdtemp(tmpdir)) {
+        if (tempdir_make(tmpdir, sizeof tmpdir, "wb-load") < 0) {
             fprintf(stderr, "workbench load: cannot make a temporary directory: %s\n", strerror(errno));
             value_free(arg);
             return EXIT_FAILED;
@@ -527,14 +527,6 @@ done:
         consulproc_stop(&consul);
     value_free(arg);
     free(placed.ids);
-    if (tmpdir[0]) {
-        char side[400];
-        static const char *const suffix[] = {"", "-wal", "-shm"};
-        for (size_t k = 0; k < 3; k++) {
-            snprintf(side, sizeof side, "%s%s", dbpath, suffix[k]);
-            unlink(side);
-        }
-        rmdir(tmpdir);
-    }
+    tempdir_remove(tmpdir);
     return rc;
 }

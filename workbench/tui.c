@@ -29,6 +29,7 @@
 #include "tui_model.h"
 #include "tui_ops.h"
 #include "tui_work.h"
+#include "tempdir.h"
 
 #define SERVICE "workbench"
 #define METHOD "Arith.Multiply"
@@ -68,6 +69,7 @@ typedef struct tui {
     size_t nrolling;
     int draining;                 /* the next of them, leaving the load's list first */
     int wire_jobs;                /* Wire captures on the side worker */
+    char dbdir[64];               /* the order and user services' SQLite files, made on first use */
     tui_lesson *lesson;           /* the open lesson (:lesson N), or NULL */
     tui_lesson_view lesson_view;  /* its snapshot, taken when it changes */
     char lesson_pane[16];         /* the pane its step is about, for the layout */
@@ -171,7 +173,7 @@ static int finish_start(tui_job *j, void *ctx)
     tui *t = ctx;
     tui_spawn_job *sj = (tui_spawn_job *)j;
     for (size_t i = 0; i < t->nstarting; i++)
-        if (t->starting[i].id == sj->id && t->starting[i].proto == sj->proto) {
+        if (t->starting[i].id == sj->id && !strcmp(t->starting[i].kind, tui_instance_kind(&sj->like))) {
             memmove(&t->starting[i], &t->starting[i + 1], (t->nstarting - i - 1) * sizeof t->starting[0]);
             t->nstarting--;
             break;
@@ -181,7 +183,7 @@ static int finish_start(tui_job *j, void *ctx)
         if (sj->id)
             supervisor_note(t->sup, sj->id, "could not restart #%d: %s", sj->id, sj->err);
         else
-            supervisor_note(t->sup, 0, "could not spawn %s: %s", supervisor_program(sj->proto), sj->err);
+            supervisor_note(t->sup, 0, "could not spawn %s: %s", supervisor_instance_program(&sj->like), sj->err);
         say(t, "%s failed: %s", sj->id ? "restart" : "spawn", sj->err);
         roll_on(t);
         return d;
@@ -205,17 +207,64 @@ static int finish_start(tui_job *j, void *ctx)
 /* Queues a start on the worker: a new server (id 0) or instance id again on its address
  * once old_pid (signalled already, or 0) has exited. The row shows "starting" meanwhile.
  * Returns 0, or -1 when too many are on their way already. */
-static int start_server(tui *t, int id, rpc_proto p, pid_t old_pid, const char *addr)
+static int start_server(tui *t, int id, const instance *like, pid_t old_pid, const char *addr)
 {
-    tui_spawn_job *j = t->nstarting < MAX_STARTING ? tui_spawn_job_new(t->sup, id, p, old_pid, addr) : NULL;
+    tui_spawn_job *j = t->nstarting < MAX_STARTING ? tui_spawn_job_new(t->sup, id, like, old_pid, addr) : NULL;
     if (!j) {
         say(t, "%d servers are starting already: wait a moment", MAX_STARTING);
         return -1;
     }
     j->job.finish = finish_start;
-    t->starting[t->nstarting++] = (tui_starting){.id = id, .proto = p};
+    tui_starting *st = &t->starting[t->nstarting++];
+    st->id = id;
+    snprintf(st->kind, sizeof st->kind, "%s", tui_instance_kind(like));
     tui_work_submit(t->ops, &j->job);
     return 0;
+}
+
+/* What the Registry pane watches: every service in etcd (the sample servers, and order,
+ * user and the gateway beside them); Consul lists one service at a time. The load calls
+ * only SERVICE's entries. */
+static const char *watched_service(const regopt *o)
+{
+    bool consul = o->kind == REGOPT_CONSUL_DEV || (o->kind == REGOPT_URL && !strncmp(o->url, "consul", 6));
+    return consul ? SERVICE : "";
+}
+
+/* The data services and the gateway (issue's tutorials 000 and 002): each registers under
+ * its own name; order and user keep their data in SQLite files of this session, which
+ * every instance of the service shares. */
+static int service_like(tui *t, const char *word, instance *like)
+{
+    static const struct {
+        const char *word, *program, *db;
+    } kinds[] = {{"order", "order-server", "orders.db"}, {"user", "user-server", "users.db"}, {"gateway", "gateway", NULL}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (strcmp(word, kinds[i].word) != 0)
+            continue;
+        if (t->reg.kind == REGOPT_STATIC && !kinds[i].db) {
+            say(t, "the gateway finds its services in a registry: switch to one first (g)");
+            return -1;
+        }
+        if (kinds[i].db && !t->dbdir[0]) {
+            if (tempdir_make(t->dbdir, sizeof t->dbdir, "wb-tui") < 0) {
+                say(t, "cannot make a directory for the databases: %s", strerror(errno));
+                t->dbdir[0] = '\0';
+                return -1;
+            }
+        }
+        like->proto = PROTO_GRPC;
+        snprintf(like->program, sizeof like->program, "%s", kinds[i].program);
+        snprintf(like->service, sizeof like->service, "%s", kinds[i].word);
+        if (kinds[i].db) {
+            snprintf(like->args[0], sizeof like->args[0], "--db");
+            snprintf(like->args[1], sizeof like->args[1], "%s/%s", t->dbdir, kinds[i].db);
+            like->nargs = 2;
+        }
+        return 0;
+    }
+    say(t, "no server kind '%s': json, gob, grpc, order, user or gateway", word);
+    return -1;
 }
 
 static int act_spawn(tui *t, const char *arg)
@@ -223,27 +272,25 @@ static int act_spawn(tui *t, const char *arg)
     char word[16] = "";
     int n = 1, used = 0;
     if (sscanf(arg ? arg : "", "%15s %n", word, &used) < 1) {
-        say(t, "spawn what? spawn json|gob|grpc [N]");
+        say(t, "spawn what? spawn json|gob|grpc|order|user|gateway [N]");
         return DIRTY_STATUS;
     }
-    rpc_proto p;
+    instance like = {0};
     if (strcmp(word, "json") == 0)
-        p = PROTO_JSON;
+        like.proto = PROTO_JSON;
     else if (strcmp(word, "gob") == 0)
-        p = PROTO_GOB;
+        like.proto = PROTO_GOB;
     else if (strcmp(word, "grpc") == 0)
-        p = PROTO_GRPC;
-    else {
-        say(t, "no protocol '%s': json, gob or grpc", word);
+        like.proto = PROTO_GRPC;
+    else if (service_like(t, word, &like) < 0)
         return DIRTY_STATUS;
-    }
     if (arg[used] && parse_int(arg + used, 1, 16, &n) < 0) {
         say(t, "spawn %s N: N is a count from 1 to 16, not '%s'", word, arg + used);
         return DIRTY_STATUS;
     }
     int queued = 0;
     for (int i = 0; i < n; i++)
-        queued += start_server(t, 0, p, 0, NULL) == 0;
+        queued += start_server(t, 0, &like, 0, NULL) == 0;
     if (queued)
         say(t, "starting %d %s server%s...", queued, word, queued > 1 ? "s" : "");
     return DIRTY_INSTANCES | DIRTY_STATUS;
@@ -312,7 +359,7 @@ static int restart_instance(tui *t, const instance *in, int sig)
         return -1;
     }
     pid_t old = in->pid;
-    rpc_proto p = in->proto;
+    instance like = *in;
     char addr[80];
     snprintf(addr, sizeof addr, "%s", in->addr);
     if (old > 0) {
@@ -320,7 +367,7 @@ static int restart_instance(tui *t, const instance *in, int sig)
             supervisor_signal(t->sup, id, SIGCONT);
         supervisor_signal(t->sup, id, sig);
     }
-    return start_server(t, id, p, old, addr);
+    return start_server(t, id, &like, old, addr);
 }
 
 static int act_restart(tui *t, const char *arg)
@@ -405,7 +452,8 @@ static void wire_capture(tui *t)
     const instance *in = supervisor_instances(t->sup, &n);
     for (int k = 0; k < TUI_WIRE_LANES; k++)
         for (size_t i = 0; i < n && !addrs[k][0]; i++)
-            if (in[i].proto == order[k] && in[i].state == INST_RUNNING && !is_starting(t, in[i].id))
+            if (in[i].proto == order[k] && !in[i].program[0] && in[i].state == INST_RUNNING &&
+                !is_starting(t, in[i].id))
                 snprintf(addrs[k], sizeof addrs[k], "%s", in[i].addr);
     tui_wire_job *j = tui_wire_job_new(t->method, t->args, addrs, WIRE_TIMEOUT_MS);
     if (!j) {
@@ -619,7 +667,7 @@ static int switch_registry(tui *t, const regopt *o)
         }
         supervisor_note(t->sup, 0, "started the private etcd again (same data, same port)");
     }
-    tui_registry_job *j = tui_registry_job_new(t->sup, o, url, SERVICE);
+    tui_registry_job *j = tui_registry_job_new(t->sup, o, url, watched_service(o));
     if (!j) {
         say(t, "out of memory");
         return DIRTY_STATUS;
@@ -858,6 +906,8 @@ static const key_binding keys[] = {
     {'j', 0, "spawn", "json", {"j b c", "j/b/c spawn", "spawn a JSON-RPC, gob or gRPC server (in the registry in use)"}},
     {'b', 0, "spawn", "gob", {"", NULL, ""}},
     {'c', 0, "spawn", "grpc", {"", NULL, ""}},
+    {'o', 0, "spawn", "order", {"o u", NULL, "spawn an order or a user service (gRPC, SQLite; :spawn gateway for REST)"}},
+    {'u', 0, "spawn", "user", {"", NULL, ""}},
     {KEY_UP, 0, "up", NULL, {"↑↓", NULL, "select the instance above or below (or click it)"}},
     {KEY_DOWN, 0, "down", NULL, {"", NULL, ""}},
     {'k', 0, "kill", NULL, {"k", "k kill", "kill -9 the selected instance (its lease expires after the TTL)"}},
@@ -989,7 +1039,7 @@ static int sync_static(tui *t)
     size_t n, k = 0;
     const instance *in = supervisor_instances(t->sup, &n);
     for (size_t i = 0; i < n && k < TUI_MAX_ADDRS; i++)
-        if (in[i].pid > 0 && !is_starting(t, in[i].id)) {
+        if (in[i].pid > 0 && !in[i].program[0] && !is_starting(t, in[i].id)) {
             snprintf(mb[k].addr, sizeof mb[k].addr, "%s", in[i].addr);
             mb[k++].proto = in[i].proto;
         }
@@ -1110,6 +1160,7 @@ int cmd_tui(int argc, char **argv)
         fprintf(stderr, "workbench tui: cannot set up\n");
         return EXIT_FAILED;
     }
+    t.m.service = SERVICE;
 
     printf("RPC Workbench: starting a private etcd...\n");
     fflush(stdout);
@@ -1141,7 +1192,8 @@ int cmd_tui(int argc, char **argv)
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old); /* the watch thread takes no signals */
     tui_registry_job *first = tui_registry_job_new(t.sup, &start_reg,
-                                                   start_reg.kind == REGOPT_PRIVATE_ETCD ? etcd.url : NULL, SERVICE);
+                                                   start_reg.kind == REGOPT_PRIVATE_ETCD ? etcd.url : NULL,
+                                                   watched_service(&start_reg));
     if (first)
         first->job.run(&first->job);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -1320,6 +1372,7 @@ done:
     t.watch = NULL;
     supervisor_free(t.sup);
     t.sup = NULL;
+    tempdir_remove(t.dbdir);
     tui_work_free(t.ops); /* after the servers: they die with the thread that started them */
     tui_work_free(t.side);
     if (t.own_consul)

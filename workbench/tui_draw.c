@@ -64,6 +64,15 @@ static const char *short_proto(rpc_proto p)
     return p == PROTO_GOB ? "gob" : p == PROTO_GRPC ? "grpc" : "json";
 }
 
+const char *tui_instance_kind(const instance *in)
+{
+    if (!in->program[0])
+        return short_proto(in->proto);
+    if (!strcmp(in->program, "gateway"))
+        return "gw";
+    return !strncmp(in->program, "order", 5) ? "order" : !strncmp(in->program, "user", 4) ? "user" : "svc";
+}
+
 static attr_t state_attr(const tui_screen *s, inst_state st)
 {
     switch (st) {
@@ -161,7 +170,7 @@ static void draw_instances(tui_screen *s, const tui_view *v)
     for (size_t i = 0; i < v->nstarting; i++)
         nnew += v->starting[i].id == 0;
     if (n == 0 && nnew == 0) {
-        put(w, 2, 2, inner - 1, A_DIM, "no servers yet: press j (JSON-RPC), b (gob) or c (gRPC)");
+        put(w, 2, 2, inner - 1, A_DIM, "no servers yet: press j (JSON-RPC), b (gob), c (gRPC), o (orders) or u (users)");
         wnoutrefresh(w);
         return;
     }
@@ -180,7 +189,7 @@ static void draw_instances(tui_screen *s, const tui_view *v)
         if (sel)
             mvwchgat(w, 2 + r, 1, inner, A_REVERSE, 0, NULL);
         put(w, 2 + r, 1, inner, base, "%s%-3d %-5s %-21s %7s ", sel ? (s->utf8 ? "▶" : ">") : " ", it->id,
-            short_proto(it->proto), it->addr, pid);
+            tui_instance_kind(it), it->addr, pid);
         put(w, 2 + r, X_STATE, inner + 1 - X_STATE, base | (up ? attr(s, PAIR_PAUSE, A_BOLD) : state_attr(s, it->state)),
             "%-8s", up ? "starting" : supervisor_state_name(it->state));
         put(w, 2 + r, X_REG, inner + 1 - X_REG, base | (reg[0] != '-' ? attr(s, PAIR_RUN, A_NORMAL) : A_DIM),
@@ -193,7 +202,7 @@ static void draw_instances(tui_screen *s, const tui_view *v)
     for (size_t i = 0; i < v->nstarting && r < rows; i++) {
         if (v->starting[i].id)
             continue;
-        put(w, 2 + r, 1, inner, A_DIM, " %-3d %-5s %-21s %7s ", next++, short_proto(v->starting[i].proto), "...", "-");
+        put(w, 2 + r, 1, inner, A_DIM, " %-3d %-5s %-21s %7s ", next++, v->starting[i].kind, "...", "-");
         put(w, 2 + r, X_STATE, inner + 1 - X_STATE, attr(s, PAIR_PAUSE, A_BOLD), "%-8s", "starting");
         r++;
     }

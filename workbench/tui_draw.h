@@ -26,8 +26,12 @@ typedef struct tui_key_help {
 /* A server on its way up: a new one (id 0) or instance id restarting. */
 typedef struct tui_starting {
     int id;
-    rpc_proto proto;
+    char kind[8]; /* as the Instances pane's first column says it: json, gob, grpc, order... */
 } tui_starting;
+
+/* What an instance is, in at most 5 columns: its protocol, or its service program
+ * ("order", "user", "gw"). */
+const char *tui_instance_kind(const instance *in);
 
 /* What drawing needs; the main loop fills it. */
 typedef struct tui_view {

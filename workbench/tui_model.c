@@ -28,7 +28,8 @@ static void publish_members(tui_model *m)
     m->sh.nmembers = 0;
     for (size_t i = 0; i < m->nreg; i++) {
         tui_member *mb = &m->sh.members[m->sh.nmembers];
-        if (proto_of(m->reg[i].inst.protocol, &mb->proto) < 0 || strcmp(m->reg[i].inst.status, "critical") == 0)
+        if (proto_of(m->reg[i].inst.protocol, &mb->proto) < 0 || strcmp(m->reg[i].inst.status, "critical") == 0 ||
+            (m->service && strcmp(m->reg[i].inst.service, m->service) != 0))
             continue;
         snprintf(mb->addr, sizeof mb->addr, "%s", m->reg[i].inst.addr);
         m->sh.nmembers++;

@@ -112,6 +112,7 @@ typedef struct tui_model {
     size_t nhist, histpos;
     tui_traffic traffic;
     uint64_t start_ms;
+    const char *service; /* the load calls only this service's entries (NULL: every one) */
 } tui_model;
 
 /* Prepares m (rate 100/s, load off). Returns 0 or -1. */

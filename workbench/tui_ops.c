@@ -35,10 +35,10 @@ static void spawn_run(tui_job *j)
         kill(s->old_pid, SIGKILL); /* it did not stop in time: it must free the port */
         exited(s->old_pid, 1000);
     }
-    s->rc = supervisor_launch(s->sup, s->proto, s->id ? s->addr : NULL, &s->out, s->err, sizeof s->err);
+    s->rc = supervisor_launch_like(s->sup, &s->like, s->id ? s->addr : NULL, &s->out, s->err, sizeof s->err);
 }
 
-tui_spawn_job *tui_spawn_job_new(supervisor *sup, int id, rpc_proto proto, pid_t old_pid, const char *addr)
+tui_spawn_job *tui_spawn_job_new(supervisor *sup, int id, const instance *like, pid_t old_pid, const char *addr)
 {
     tui_spawn_job *s = calloc(1, sizeof *s);
     if (!s)
@@ -46,7 +46,7 @@ tui_spawn_job *tui_spawn_job_new(supervisor *sup, int id, rpc_proto proto, pid_t
     s->job.run = spawn_run;
     s->sup = sup;
     s->id = id;
-    s->proto = proto;
+    s->like = *like;
     s->old_pid = old_pid;
     snprintf(s->addr, sizeof s->addr, "%s", addr ? addr : "");
     return s;

@@ -22,7 +22,7 @@ typedef struct tui_spawn_job {
     tui_job job;
     supervisor *sup; /* only supervisor_launch is called on it, from the worker */
     int id;
-    rpc_proto proto;
+    instance like; /* its protocol, or its program, service and arguments */
     pid_t old_pid;
     char addr[80];
     instance out;
@@ -77,7 +77,7 @@ typedef struct tui_wire_job {
 } tui_wire_job;
 
 /* Each returns a new job with run set (finish left to the caller), or NULL. */
-tui_spawn_job *tui_spawn_job_new(supervisor *sup, int id, rpc_proto proto, pid_t old_pid, const char *addr);
+tui_spawn_job *tui_spawn_job_new(supervisor *sup, int id, const instance *like, pid_t old_pid, const char *addr);
 tui_registry_job *tui_registry_job_new(supervisor *sup, const regopt *to, const char *url, const char *service);
 tui_ttl_job *tui_ttl_job_new(const char *url);
 tui_free_watch_job *tui_free_watch_job_new(registry_watch *w);
