@@ -650,6 +650,9 @@ static const server_kind server_kinds[] = {
     {"json", "jsonrpc-server", "JSON", 8080},
     {"gob", "gob-server", "GOB", 8081},
     {"grpc", "grpc-server", "GRPC", 50051},
+    {"user", "user-server", "USERS", 0},
+    {"order", "order-server", "ORDERS", 0},
+    {"gateway", "gateway", "GATEWAY", 8008},
 };
 
 /* "KIND [VAR] [ARGS...]": one server of the lesson's header. */
@@ -697,7 +700,7 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
         if (!strcmp(kind, server_kinds[i].kind))
             k = &server_kinds[i];
     if (!k) {
-        err_set(err, errlen, "server \"%s\": the kinds are json, gob, grpc, etcd, consul", kind);
+        err_set(err, errlen, "server \"%s\": the kinds are json, gob, grpc, user, order, gateway, etcd, consul", kind);
         goto out;
     }
     if (r->nservers >= LESSON_MAX_LINES)
@@ -705,7 +708,7 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
     const char *extra[34];
     int ne = 0;
     char listen[32];
-    if ((!name || !strcmp(name, k->var)) && port_free(k->port)) {
+    if ((!name || !strcmp(name, k->var)) && k->port && port_free(k->port)) {
         snprintf(listen, sizeof listen, "127.0.0.1:%d", k->port);
         extra[ne++] = "--listen";
         extra[ne++] = listen;
