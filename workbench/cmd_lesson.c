@@ -130,6 +130,14 @@ static const char *const labels[2][6] = {
     {"第", "步骤", "看这里", "运行中", "回车:下一步 · b:上一步 · r:重新运行 · q:退出", "完成"},
 };
 
+/* text with the run's variables filled in, indented. */
+static void print_expanded(const lesson_run *r, const char *text, const char *indent)
+{
+    char *t = lesson_expand(r, text ? text : "");
+    print_indented(t ? t : "", indent, 0);
+    free(t);
+}
+
 static void print_step_text(const lesson_run *r, const lesson *l, size_t i, lesson_lang g)
 {
     const lesson_step *s = &l->step[i];
@@ -139,7 +147,7 @@ static void print_step_text(const lesson_run *r, const lesson *l, size_t i, less
     else
         printf("\n%s── Lesson %d · Step %zu/%zu: %s ──%s\n", style.bold, l->number, i + 1, l->nstep,
                lesson_text(s->title, g), style.off);
-    print_indented(lesson_text(s->say, g), "  ", 0);
+    print_expanded(r, lesson_text(s->say, g), "  ");
     putchar('\n');
     for (size_t j = 0; j < s->nbackground; j++) {
         char *cmd = lesson_expand(r, s->background[j]);
@@ -207,10 +215,10 @@ static int run_interactive(const lesson *l, const char *bindir, lesson_lang g)
         printf("%s第 %d 课:%s%s\n", style.bold, l->number, lesson_text(l->title, g), style.off);
     else
         printf("%sLesson %d: %s%s\n", style.bold, l->number, lesson_text(l->title, g), style.off);
-    if (l->intro[LANG_EN])
-        print_indented(lesson_text(l->intro, g), "  ", 0);
     fflush(stdout);
     lesson_run *r = lesson_run_new(l, bindir, skip, sizeof skip, err, sizeof err);
+    if (r && l->intro[LANG_EN])
+        print_expanded(r, lesson_text(l->intro, g), "  ");
     if (!r) {
         if (skip[0]) {
             printf(g == LANG_ZH ? "\n这一课需要的程序没有安装:%s\n" : "\nThis lesson needs something that is not installed: %s\n",
@@ -237,7 +245,7 @@ static int run_interactive(const lesson *l, const char *bindir, lesson_lang g)
         if (res.truncated)
             printf("  │ …\n");
         printf("\n  %s%s:%s\n", style.bold, labels[g][2], style.off);
-        print_indented(lesson_text(s->look, g), "  ", 0);
+        print_expanded(r, lesson_text(s->look, g), "  ");
         print_checks(s, &res, g, "  ");
         lesson_result_done(&res);
         printf("\n  %s[%s]%s ", style.dim, labels[g][4], style.off);

@@ -584,7 +584,7 @@ static void draw_lesson(tui_screen *s, const tui_lesson_view *lv)
         add_rows(&head, A_NORMAL, L"", lv->why, inner);
     } else {
         add_rows(&head, A_BOLD, L"", lesson_text(st->title, lv->lang), inner);
-        add_prose(&head, A_NORMAL, lesson_text(st->say, lv->lang), inner);
+        add_prose(&head, A_NORMAL, lv->say ? lv->say : lesson_text(st->say, lv->lang), inner);
         add_rows(&head, A_NORMAL, L"", "", inner);
         if (lv->commands)
             add_rows(&head, attr(s, PAIR_HEAD, A_BOLD), L"", lv->commands, inner);
@@ -596,7 +596,7 @@ static void draw_lesson(tui_screen *s, const tui_lesson_view *lv)
             add_rows(&out, A_DIM, L"│ ", lv->output, inner);
         if (lv->phase == PHASE_SHOWN) {
             add_rows(&tail, A_BOLD, L"", zh ? "看这里:" : "Look:", inner);
-            add_prose(&tail, A_NORMAL, lesson_text(st->look, lv->lang), inner);
+            add_prose(&tail, A_NORMAL, lv->look ? lv->look : lesson_text(st->look, lv->lang), inner);
             for (size_t j = 0; j < st->nexpect; j++) {
                 char what[600];
                 lesson_expect_describe(&st->expect[j], lv->lang, what, sizeof what);

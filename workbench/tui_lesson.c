@@ -24,7 +24,7 @@ struct tui_lesson {
     size_t step;
     lesson_phase phase;
     lesson_result res;
-    char *commands;
+    char *commands, *say, *look;
     char why[512];
     lesson_lang lang;
 };
@@ -74,7 +74,11 @@ static void *work(void *arg)
         t->phase = PHASE_RUNNING;
         lesson_result_done(&t->res);
         free(t->commands);
+        free(t->say);
+        free(t->look);
         t->commands = expand_commands(run, &t->l->step[i]);
+        t->say = lesson_expand(run, lesson_text(t->l->step[i].say, t->lang));
+        t->look = lesson_expand(run, lesson_text(t->l->step[i].look, t->lang));
         t->changed = true;
         pthread_mutex_unlock(&t->mu);
 
@@ -144,6 +148,8 @@ void tui_lesson_close(tui_lesson *t)
     pthread_join(t->worker, NULL);
     lesson_result_done(&t->res);
     free(t->commands);
+    free(t->say);
+    free(t->look);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     lesson_free(t->l);
@@ -188,6 +194,8 @@ void tui_lesson_view_get(tui_lesson *t, tui_lesson_view *v)
     v->step = t->step;
     v->phase = t->phase;
     v->commands = t->commands ? strdup(t->commands) : NULL;
+    v->say = t->say ? strdup(t->say) : NULL;
+    v->look = t->look ? strdup(t->look) : NULL;
     v->output = t->res.output ? strdup(t->res.output) : NULL;
     memcpy(v->met, t->res.met, sizeof v->met);
     v->ok = t->res.ok;
@@ -201,7 +209,9 @@ void tui_lesson_view_done(tui_lesson_view *v)
 {
     free(v->commands);
     free(v->output);
-    v->commands = v->output = NULL;
+    free(v->say);
+    free(v->look);
+    v->commands = v->output = v->say = v->look = NULL;
 }
 
 const char *tui_lesson_pane(tui_lesson *t)

@@ -26,6 +26,7 @@ typedef struct tui_lesson_view {
     size_t step;        /* 0-based */
     lesson_phase phase;
     char *commands;     /* the step's commands as the learner would type them */
+    char *say, *look;   /* the step's texts in lang, variables filled in */
     char *output;
     bool met[LESSON_MAX_LINES];
     bool ok;
