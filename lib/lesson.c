@@ -870,14 +870,15 @@ static int stop_group(pid_t pid, int grace_ms)
     return status;
 }
 
-static bool check(const lesson_expect *e, const lesson_result *res)
+/* text is the expectation's text with the run's variables filled in. */
+static bool check(const lesson_expect *e, const char *text, const lesson_result *res)
 {
     switch (e->kind) {
-    case EXPECT_CONTAINS: return strstr(res->output, e->text) != NULL;
-    case EXPECT_LACKS: return strstr(res->output, e->text) == NULL;
+    case EXPECT_CONTAINS: return strstr(res->output, text) != NULL;
+    case EXPECT_LACKS: return strstr(res->output, text) == NULL;
     case EXPECT_MATCHES: {
         regex_t re;
-        if (regcomp(&re, e->text, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) != 0)
+        if (regcomp(&re, text, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) != 0)
             return false;
         bool m = regexec(&re, res->output, 0, NULL, 0) == 0;
         regfree(&re);
@@ -1002,7 +1003,9 @@ int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size
     res->output = buf_take(&out);
     res->ok = res->output != NULL;
     for (size_t j = 0; res->output && j < s->nexpect; j++) {
-        res->met[j] = check(&s->expect[j], res);
+        char *text = s->expect[j].text ? lesson_expand(r, s->expect[j].text) : NULL;
+        res->met[j] = check(&s->expect[j], text ? text : "", res);
+        free(text);
         res->ok &= res->met[j];
     }
     rc = res->output ? 0 : -1;
