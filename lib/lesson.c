@@ -708,7 +708,9 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
     const char *extra[34];
     int ne = 0;
     char listen[32];
+    bool preferred = false;
     if ((!name || !strcmp(name, k->var)) && k->port && port_free(k->port)) {
+        preferred = true;
         snprintf(listen, sizeof listen, "127.0.0.1:%d", k->port);
         extra[ne++] = "--listen";
         extra[ne++] = listen;
@@ -717,7 +719,9 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
         extra[ne++] = *a;
     extra[ne] = NULL;
     child *c = &r->servers[r->nservers];
-    if (spawn_server(k->program, extra, SERVER_START_MS, c, err, errlen) < 0)
+    /* the tutorial's port may have been taken since it was found free: then any port */
+    if (spawn_server(k->program, extra, SERVER_START_MS, c, err, errlen) < 0 &&
+        (!preferred || spawn_server(k->program, extra + 2, SERVER_START_MS, c, err, errlen) < 0))
         goto out;
     r->nservers++;
     const char *v = name ? name : k->var;
