@@ -590,7 +590,7 @@ char *lesson_expand(const lesson_run *r, const char *text)
     buf b;
     buf_init(&b, LESSON_MAX_FILE);
     for (const char *p = text; *p;) {
-        if (*p == '$') {
+        if (*p == '$' && r) {
             bool braced = p[1] == '{';
             const char *name = p + 1 + braced;
             size_t len = 0;

@@ -103,7 +103,7 @@ lesson_run *lesson_run_new(const lesson *l, const char *bindir, char *skip, size
 /* Stops the servers (SIGTERM, then SIGKILL), reaps them, removes the scratch directory. */
 void lesson_run_free(lesson_run *r);
 /* text with the run's variables ($JSON, ${ETCD}, ...) replaced by their values, as the
- * learner would type it. Heap string, caller frees. */
+ * learner would type it (r NULL: text as it is). Heap string, caller frees. */
 char *lesson_expand(const lesson_run *r, const char *text);
 /* Runs step i and checks it. Fills res (free with lesson_result_done). Returns 0, or -1
  * with err when the commands could not be started at all. */

@@ -130,6 +130,15 @@ static const char *const labels[2][6] = {
     {"第", "步骤", "看这里", "运行中", "回车:下一步 · b:上一步 · r:重新运行 · q:退出", "完成"},
 };
 
+/* A command as the learner types it: "$ " before its first line only. */
+static void print_command(const char *cmd)
+{
+    const char *nl = cmd ? strchr(cmd, '\n') : NULL;
+    printf("  $ %.*s\n", nl ? (int)(nl - cmd) : (int)strlen(cmd ? cmd : ""), cmd ? cmd : "");
+    if (nl)
+        print_indented(nl + 1, "    ", 0);
+}
+
 /* text with the run's variables filled in, indented. */
 static void print_expanded(const lesson_run *r, const char *text, const char *indent)
 {
@@ -152,12 +161,12 @@ static void print_step_text(const lesson_run *r, const lesson *l, size_t i, less
     for (size_t j = 0; j < s->nbackground; j++) {
         char *cmd = lesson_expand(r, s->background[j]);
         printf("  %s(%s)%s\n", style.dim, g == LANG_ZH ? "在后台运行" : "in the background", style.off);
-        print_indented(cmd ? cmd : "", "  $ ", 0);
+        print_command(cmd);
         free(cmd);
     }
     for (size_t j = 0; j < s->nrun; j++) {
         char *cmd = lesson_expand(r, s->run[j]);
-        print_indented(cmd ? cmd : "", "  $ ", 0);
+        print_command(cmd);
         free(cmd);
     }
 }
@@ -217,37 +226,44 @@ static int run_interactive(const lesson *l, const char *bindir, lesson_lang g)
         printf("%sLesson %d: %s%s\n", style.bold, l->number, lesson_text(l->title, g), style.off);
     fflush(stdout);
     lesson_run *r = lesson_run_new(l, bindir, skip, sizeof skip, err, sizeof err);
-    if (r && l->intro[LANG_EN])
-        print_expanded(r, lesson_text(l->intro, g), "  ");
-    if (!r) {
-        if (skip[0]) {
-            printf(g == LANG_ZH ? "\n这一课需要的程序没有安装:%s\n" : "\nThis lesson needs something that is not installed: %s\n",
-                   skip);
-            return EXIT_FAILED;
-        }
+    if (!r && !skip[0]) {
         fprintf(stderr, "workbench lesson: %s\n", err);
         return EXIT_FAILED;
     }
+    if (l->intro[LANG_EN])
+        print_expanded(r, lesson_text(l->intro, g), "  ");
+    if (!r) /* still worth reading: the steps without running them */
+        printf(g == LANG_ZH ? "\n%s这一课需要的程序没有安装:%s。下面只列出步骤,命令不会运行。%s\n"
+                            : "\n%sThis lesson needs something that is not installed: %s.\n"
+                              "The steps follow for reading; their commands are not run.%s\n",
+               style.bad, skip, style.off);
     int rc = EXIT_OK;
     size_t i = 0;
     while (i < l->nstep) {
         const lesson_step *s = &l->step[i];
         print_step_text(r, l, i, g);
-        printf("  %s%s…%s\n", style.dim, labels[g][3], style.off);
-        fflush(stdout);
-        lesson_result res;
-        if (lesson_run_step(r, i, &res, err, sizeof err) < 0) {
+        lesson_result res = {0};
+        if (!r) {
+            printf("\n  %s%s:%s\n", style.bold, labels[g][2], style.off);
+            print_expanded(r, lesson_text(s->look, g), "  ");
+        } else {
+            printf("  %s%s…%s\n", style.dim, labels[g][3], style.off);
+            fflush(stdout);
+        }
+        if (r && lesson_run_step(r, i, &res, err, sizeof err) < 0) {
             fprintf(stderr, "workbench lesson: %s\n", err);
             rc = EXIT_FAILED;
             break;
         }
-        print_indented(res.output, "  │ ", SHOWN_LINES);
-        if (res.truncated)
-            printf("  │ …\n");
-        printf("\n  %s%s:%s\n", style.bold, labels[g][2], style.off);
-        print_expanded(r, lesson_text(s->look, g), "  ");
-        print_checks(s, &res, g, "  ");
-        lesson_result_done(&res);
+        if (r) {
+            print_indented(res.output, "  │ ", SHOWN_LINES);
+            if (res.truncated)
+                printf("  │ …\n");
+            printf("\n  %s%s:%s\n", style.bold, labels[g][2], style.off);
+            print_expanded(r, lesson_text(s->look, g), "  ");
+            print_checks(s, &res, g, "  ");
+            lesson_result_done(&res);
+        }
         printf("\n  %s[%s]%s ", style.dim, labels[g][4], style.off);
         fflush(stdout);
         int key = read_key();
@@ -262,7 +278,7 @@ static int run_interactive(const lesson *l, const char *bindir, lesson_lang g)
     if (i >= l->nstep)
         printf(g == LANG_ZH ? "\n第 %d 课%s。\n" : "\nLesson %d %s.\n", l->number, labels[g][5]);
     lesson_run_free(r);
-    return rc;
+    return r || rc ? rc : EXIT_FAILED;
 }
 
 /* Runs every step of l; returns the number of failures. */
