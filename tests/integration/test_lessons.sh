@@ -55,6 +55,11 @@ out=$("$BIN/workbench" lesson --dir "$TMP/lessons" --check 2 2>&1)
 expect_eq "a lesson needing a missing program is not a failure" 0 "$?"
 expect_grep "it prints a SKIP line naming the program" "SKIP lesson 2 (needs a program nobody has): no-such-program-wb is not installed" "$out"
 
+out=$(printf '\nq\n' | "$BIN/workbench" lesson --dir "$TMP/lessons" 2 2>&1)
+expect_grep "step by step, a lesson needing a missing program says what is missing" "no-such-program-wb is not installed" "$out"
+expect_grep "and its steps can still be read" "Step 1/1: one" "$out"
+expect_no_grep "without running their commands" "running…" "$out"
+
 cat > "$TMP/lessons/03-nozh.txt" <<'L'
 lesson: 3
 title: english only
