@@ -1271,8 +1271,8 @@ static void *keeper_main(void *arg)
                 int n = k->registrations;
                 pthread_mutex_unlock(&k->mu);
                 if (k->r->kind == REGISTRY_ETCD)
-                    keeper_log(k, "registry: registered%s %s/%s (%s) on lease %" PRId64 ", TTL %ds",
-                               n > 1 ? " again" : "", k->service, k->addr, k->protocol, reg.lease, k->ttl);
+                    keeper_log(k, "registry: registered%s %s/%s (%s) on lease %016" PRIx64 ", TTL %ds",
+                               n > 1 ? " again" : "", k->service, k->addr, k->protocol, (uint64_t)reg.lease, k->ttl);
                 else
                     keeper_log(k, "registry: registered%s %s %s (%s), check every %ds",
                                n > 1 ? " again" : "", k->service, reg.id, k->protocol, k->ttl / 3 > 1 ? k->ttl / 3 : 1);

@@ -492,8 +492,11 @@ int cmd_load(int argc, char **argv)
                victim, (double)(kill_at - start) / 1000.0);
         if (last >= kill_at)
             printf("  last call sent to it:        +%.3f s after the signal%s\n", (double)(last - kill_at) / 1000.0,
-                   sig == SIGKILL ? " (after the first failure it is only probed, with backoff, until\n"
-                                    "                               the registry drops it; every probe's call is retried)" : "");
+                   sig != SIGKILL ? ""
+                   : retry ? " (after the first failure it is only probed, with backoff, until\n"
+                             "                               the registry drops it; every probe's call is retried)"
+                           : " (after the first failure it is only probed, with backoff, until\n"
+                             "                               the registry drops it; --no-retry: a failed probe is a failed call)");
         else
             printf("  last call sent to it:        before the signal\n");
         printf("  registry dropped it:         %s", dropped_at ? "" : "not within the run");

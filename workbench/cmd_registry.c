@@ -60,9 +60,9 @@ static void print_instance(registry *r, const registry_instance *in)
         if (in->lease == 0)
             printf("  lease=none");
         else if (registry_lease_ttl(r, in->lease, &ttl, err, sizeof err) == 0 && ttl >= 0)
-            printf("  lease=%" PRIx64 " ttl=%" PRId64 "s", (uint64_t)in->lease, ttl);
+            printf("  lease=%016" PRIx64 " ttl=%" PRId64 "s", (uint64_t)in->lease, ttl);
         else
-            printf("  lease=%" PRIx64 " (expired)", (uint64_t)in->lease);
+            printf("  lease=%016" PRIx64 " (expired)", (uint64_t)in->lease);
     } else {
         printf("  check=%s", in->status);
     }

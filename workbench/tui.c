@@ -860,6 +860,17 @@ static int act_quit(tui *t, const char *arg)
     return 0;
 }
 
+/* m: the command line with the load's call in it, to edit (Tab completes method names). */
+static int act_edit_call(tui *t, const char *arg)
+{
+    (void)arg;
+    char line[1300];
+    snprintf(line, sizeof line, "call %s %s", t->method, t->args);
+    tui_cmdline_open(&t->cmd, line);
+    curs_set(1);
+    return DIRTY_STATUS;
+}
+
 static int act_command(tui *t, const char *arg)
 {
     (void)arg;
@@ -883,7 +894,7 @@ static const action actions[] = {
     {"cursor", false, act_cursor}, {"lane", false, act_lane},     {"direction", false, act_direction},
     {"registry", true, act_registry}, {"registry-prompt", false, act_registry_prompt},
     {"mouse", true, act_mouse},   {"recapture", false, act_recapture}, {"scroll", false, act_scroll},
-    {"lesson", true, act_lesson}, {"lesson-key", false, act_lesson_key},
+    {"lesson", true, act_lesson}, {"lesson-key", false, act_lesson_key}, {"edit-call", false, act_edit_call},
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
 
@@ -917,6 +928,7 @@ static const key_binding keys[] = {
     {'l', 0, "load", NULL, {"l", "l/+/- load", "start or stop the load (through the balancer)"}},
     {'+', '=', "rate", "+", {"+ -", NULL, "raise or lower the load's rate (1 to 5000 calls/s)"}},
     {'-', 0, "rate", "-", {"", NULL, ""}},
+    {'m', 0, "edit-call", NULL, {"m", "m method", "pick the method and edit its arguments (:call, Tab completes)"}},
     {':', 0, "command", NULL, {":", ": cmd", "command line (Tab completes, ↑↓ history): spawn json|gob|grpc"}},
     {0, 0, NULL, NULL, {"", NULL, "  [N], kill|stop|pause|resume|restart N, load on|off, rate N,"}},
     {0, 0, NULL, NULL, {"", NULL, "  call METHOD JSON, registry R, mouse on|off, wire, lesson N, help, quit"}},

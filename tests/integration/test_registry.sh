@@ -120,7 +120,7 @@ expect_grep "keepalive renews the same lease" "remaining" "$(etcdctl --endpoints
 
 if [ -n "$HAVE_WB" ]; then
     out=$("$BIN/workbench" registry "$URL" calc 2>&1)
-    expect_grep "workbench registry lists 9001 with its protocol" "127.0.0.1:9001           protocol=json  lease=$hex ttl=" "$out"
+    expect_grep "workbench registry lists 9001 with its protocol" "127.0.0.1:9001           protocol=json  lease=$(printf %016x "$lease") ttl=" "$out"
     expect_grep "workbench registry lists 9002" "127.0.0.1:9002           protocol=gob" "$out"
     "$BIN/workbench" registry etcd://127.0.0.1:1 calc >/dev/null 2>&1
     expect_eq "workbench registry: unreachable registry exits 3" 3 $?
