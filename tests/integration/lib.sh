@@ -68,10 +68,8 @@ stop() {
     wait "$1" 2>/dev/null
 }
 
-# free_port: a TCP port on 127.0.0.1 free now (the kernel's pick).
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# free_port and etcd_start (a private etcd) come from mk/lib.sh.
+. "$ROOT/mk/lib.sh"
 
 host_of() { echo "${1%:*}"; }
 port_of() { echo "${1##*:}"; }

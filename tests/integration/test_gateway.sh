@@ -16,10 +16,6 @@ for tool in etcd etcdctl curl sqlite3 python3; do
     fi
 done
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 # wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails after SECONDS.
 wait_for() {
     local limit=$(($1 * 10)) i=0
@@ -31,17 +27,11 @@ wait_for() {
     done
 }
 
-CPORT=$(free_port)
-PPORT=$(free_port)
-EP=127.0.0.1:$CPORT
-URL=etcd://$EP
-etcd --name gwtest --data-dir "$TMP/etcd" \
-    --listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
-    --listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
-    --initial-cluster "gwtest=http://127.0.0.1:$PPORT" >"$TMP/etcd.log" 2>&1 &
-ETCD_PID=$!
+etcd_start gwtest "$TMP/etcd" "$TMP/etcd.log"
+started=$?
 PIDS="$PIDS $ETCD_PID"
-if wait_for 10 etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health; then
+URL=etcd://$EP
+if [ $started -eq 0 ]; then
     ok "etcd started on $EP"
 else
     bad "etcd starts" "$(tail -n 20 "$TMP/etcd.log")"

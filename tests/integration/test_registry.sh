@@ -37,21 +37,10 @@ DATA=$TMP/etcd-data
 ETCD_PID=
 
 start_etcd() { # start_etcd DATA_DIR
-    etcd --name wbtest --data-dir "$1" \
-        --listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
-        --listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
-        --initial-cluster "wbtest=http://127.0.0.1:$PPORT" >>"$TMP/etcd.log" 2>&1 &
-    ETCD_PID=$!
+    etcd_start wbtest "$1" "$TMP/etcd.log" "$CPORT" "$PPORT"
+    started=$?
     PIDS="$PIDS $ETCD_PID"
-    i=0
-    until etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health >/dev/null 2>&1; do
-        i=$((i + 1))
-        if [ $i -gt 100 ] || ! kill -0 "$ETCD_PID" 2>/dev/null; then
-            bad "start etcd on $EP" "$(tail -n 20 "$TMP/etcd.log")"
-            return 1
-        fi
-        sleep 0.1
-    done
+    [ $started -eq 0 ] || { bad "start etcd on $EP" "$(tail -n 20 "$TMP/etcd.log")"; return 1; }
 }
 
 # SIGKILL, quietly (bash reports jobs killed by a signal).

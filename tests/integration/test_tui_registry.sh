@@ -92,19 +92,8 @@ cmd 'registry etcd'
 expect_grep ":registry etcd on the private etcd changes nothing" "the registry is etcd 127.0.0.1:" "$(status_line)"
 
 # ---- 2. A second etcd, started here ----
-CPORT=$(free_port)
-PPORT=$(free_port)
-EP=127.0.0.1:$CPORT
-etcd --name wbtui --data-dir "$TMP/etcd2" \
-    --listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
-    --listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
-    --initial-cluster "wbtui=http://127.0.0.1:$PPORT" >"$TMP/etcd2.log" 2>&1 &
-PIDS="$PIDS $!"
-i=0
-until etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health >/dev/null 2>&1 || [ $i -gt 100 ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
+etcd_start wbtui "$TMP/etcd2" "$TMP/etcd2.log"
+PIDS="$PIDS $ETCD_PID"
 key l
 cmd "registry etcd etcd://$EP"
 if wait_for 10 "etcd $EP watch live 2 keys"; then ok ":registry etcd etcd://… watches the second etcd"; else
