@@ -18,23 +18,12 @@ build_go gateway || { echo "gateway: skipped (the Go peer tests/go/gateway could
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Our gateway finds the backend in a registry, as it always does: a private etcd.
-CPORT=$(free_port)
-PPORT=$(free_port)
-EP=127.0.0.1:$CPORT
-etcd --name gwbench --data-dir "$TMP/etcd" \
-    --listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
-    --listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
-    --initial-cluster "gwbench=http://127.0.0.1:$PPORT" >"$TMP/etcd.log" 2>&1 &
-PIDS="$PIDS $!"
-i=0
-until etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health >/dev/null 2>&1; do
-    i=$((i + 1))
-    [ $i -gt 100 ] && { echo "gateway: etcd did not start: $(tail -n 5 "$TMP/etcd.log")"; exit 1; }
-    sleep 0.1
-done
+etcd_start gwbench "$TMP/etcd" "$TMP/etcd.log"
+started=$?
+PIDS="$PIDS $ETCD_PID"
+[ $started -eq 0 ] || { echo "gateway: etcd did not start: $(tail -n 5 "$TMP/etcd.log")"; exit 1; }
 start arith "$BIN/grpc-server" --listen 127.0.0.1:0 --quiet --registry "etcd://$EP" --service arith || exit 1
 ARITH=$ADDR ARITH_PID=$PID
 

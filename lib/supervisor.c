@@ -92,16 +92,26 @@ static int start(supervisor *s, instance *in, const char *listen, char *err, siz
     return 0;
 }
 
-int supervisor_spawn(supervisor *s, rpc_proto proto, char *err, size_t errlen)
+/* The next free instance, cleared, with its id and proto; it counts once s->n is raised
+ * after a successful start. NULL with a reason in err when all are taken. */
+static instance *slot(supervisor *s, rpc_proto proto, char *err, size_t errlen)
 {
     if (s->n == MAX_INSTANCES) {
         err_set(err, errlen, "at most %d instances", MAX_INSTANCES);
-        return -1;
+        return NULL;
     }
     instance *in = &s->in[s->n];
     memset(in, 0, sizeof *in);
     in->id = (int)s->n + 1;
     in->proto = proto;
+    return in;
+}
+
+int supervisor_spawn(supervisor *s, rpc_proto proto, char *err, size_t errlen)
+{
+    instance *in = slot(s, proto, err, errlen);
+    if (!in)
+        return -1;
     if (start(s, in, NULL, err, errlen) < 0)
         return -1;
     s->n++;
@@ -118,14 +128,9 @@ const char *supervisor_instance_program(const instance *in)
 int supervisor_spawn_service(supervisor *s, const char *program, const char *service,
                              const char *const *args, char *err, size_t errlen)
 {
-    if (s->n == MAX_INSTANCES) {
-        err_set(err, errlen, "at most %d instances", MAX_INSTANCES);
+    instance *in = slot(s, PROTO_GRPC, err, errlen);
+    if (!in)
         return -1;
-    }
-    instance *in = &s->in[s->n];
-    memset(in, 0, sizeof *in);
-    in->id = (int)s->n + 1;
-    in->proto = PROTO_GRPC;
     snprintf(in->program, sizeof in->program, "%s", program);
     snprintf(in->service, sizeof in->service, "%s", service ? service : s->service);
     for (; args && args[in->nargs]; in->nargs++) {

@@ -7,35 +7,19 @@ set -u
 BIN=${1:-bin}
 tmp=$(mktemp -d)
 pids=""
-
-stop_all() {
-    [ -n "$pids" ] && kill $pids 2>/dev/null
-    for p in $pids; do wait "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-    pids=""
-}
+. "$(dirname "$0")/lib.sh" # free_port, etcd_start, wait_addr, stop_all
 trap 'stop_all; echo; echo "Stopped the gateway, the services and etcd."; exit 0' INT TERM
 trap 'stop_all' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 for tool in etcd etcdctl python3 curl; do
     command -v $tool >/dev/null || { echo "gateway-demo needs $tool (make test-deps installs it)"; exit 1; }
 done
 
-cport=$(free_port)
-pport=$(free_port)
-ep=127.0.0.1:$cport
-etcd --name demo --data-dir "$tmp/etcd" \
-    --listen-client-urls "http://$ep" --advertise-client-urls "http://$ep" \
-    --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
-    --initial-cluster "demo=http://127.0.0.1:$pport" >"$tmp/etcd.log" 2>&1 &
-pids="$pids $!"
-i=0
-until etcdctl --endpoints "$ep" --dial-timeout 1s endpoint health >/dev/null 2>&1; do
-    i=$((i + 1))
-    [ $i -gt 100 ] && { echo "etcd did not start:"; tail -n 5 "$tmp/etcd.log"; exit 1; }
-    sleep 0.1
-done
+etcd_start demo "$tmp/etcd" "$tmp/etcd.log"
+started=$?
+pids="$pids $ETCD_PID"
+[ $started -eq 0 ] || { echo "etcd did not start:"; tail -n 5 "$tmp/etcd.log"; exit 1; }
+ep=$EP
 reg=etcd://$ep
 
 # run NAME ARGS...: starts bin/NAME in the background; sets $addr to the address it prints.
@@ -44,10 +28,7 @@ run() {
     shift
     "$BIN/$name" "$@" >"$tmp/$name.$$.addr" 2>>"$tmp/$name.log" &
     pid=$!
-    i=0
-    while [ ! -s "$tmp/$name.$$.addr" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
-        sleep 0.1; i=$((i + 1))
-    done
+    wait_addr "$tmp/$name.$$.addr" "$pid"
     addr=$(head -n 1 "$tmp/$name.$$.addr")
     rm -f "$tmp/$name.$$.addr"
     pids="$pids $pid"
@@ -62,9 +43,7 @@ run grpc-server --listen 127.0.0.1:0 --registry "$reg" --service arith --ttl 3; 
 gw=127.0.0.1:8008
 "$BIN/gateway" --listen "$gw" --registry "$reg" >"$tmp/gw.addr" 2>"$tmp/gateway.log" &
 gpid=$!
-i=0
-while [ ! -s "$tmp/gw.addr" ] && kill -0 "$gpid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-if [ ! -s "$tmp/gw.addr" ]; then
+if ! wait_addr "$tmp/gw.addr" "$gpid"; then
     echo "note: $gw is taken; the gateway gets a free port instead."
     run gateway --listen 127.0.0.1:0 --registry "$reg"
     gw=$addr

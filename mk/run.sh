@@ -6,13 +6,7 @@ set -u
 BIN=${1:-bin}
 tmp=$(mktemp -d)
 pids=""
-
-stop_all() {
-    [ -n "$pids" ] && kill $pids 2>/dev/null
-    for p in $pids; do wait "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-    pids=""
-}
+. "$(dirname "$0")/lib.sh" # wait_addr, stop_all
 trap 'stop_all; echo; echo "Stopped the sample servers."; exit 0' INT TERM
 trap 'stop_all' EXIT
 
@@ -20,16 +14,11 @@ trap 'stop_all' EXIT
 start() {
     "$BIN/$1" --listen "$2" >"$tmp/$1.addr" 2>"$tmp/$1.log" &
     pid=$!
-    i=0
-    while [ ! -s "$tmp/$1.addr" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
-        sleep 0.1; i=$((i + 1))
-    done
-    if [ ! -s "$tmp/$1.addr" ]; then
+    if ! wait_addr "$tmp/$1.addr" "$pid"; then
         echo "note: $2 is taken ($(tail -n 1 "$tmp/$1.log" | sed 's/^[^:]*: //')); $1 gets a free port instead."
         "$BIN/$1" --listen 127.0.0.1:0 >"$tmp/$1.addr" 2>"$tmp/$1.log" &
         pid=$!
-        i=0
-        while [ ! -s "$tmp/$1.addr" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        wait_addr "$tmp/$1.addr" "$pid"
     fi
     pids="$pids $pid"
     addr=$(head -n 1 "$tmp/$1.addr")

@@ -1,8 +1,8 @@
 /* order_server.c -- the order service over gRPC: place, get and list orders; data in SQLite. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "dataservice.h"
 #include "grpcserver.h"
 #include "order.pb-c.h"
 #include "orders.h"
@@ -83,12 +83,15 @@ static const grpc_unary methods[] = {
     {"/order.Order/List", list},
 };
 
-static bool wants_help(int argc, char **argv)
+static int open_db(const char *path, char *err, size_t errlen)
 {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return true;
-    return false;
+    db = orders_open(path, err, errlen);
+    return db ? 0 : -1;
+}
+
+static void close_db(void)
+{
+    orders_close(db);
 }
 
 int main(int argc, char **argv)
@@ -122,32 +125,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "order-server: --db wants a file name\n");
         return 2;
     }
-    grpcserver_set_methods(methods, sizeof methods / sizeof methods[0], false);
-    if (wants_help(argc, argv))
-        return server_main(&codec, "order-server", about, argc, argv);
-    char def[4096], err[512];
-    if (!path) {
-        if (sqlstore_default_path("orders", def, sizeof def) < 0) {
-            fprintf(stderr, "order-server: the default database path is too long; give --db\n");
-            return 2;
-        }
-        path = def;
-    }
-    if (!(db = orders_open(path, err, sizeof err))) {
-        fprintf(stderr, "order-server: %s\n", err);
-        return 1;
-    }
-    char **av = calloc((size_t)argc + 3, sizeof *av);
-    if (!av) {
-        orders_close(db);
-        return 1;
-    }
-    av[0] = argv[0];
-    av[1] = "--service";
-    av[2] = "order";
-    memcpy(av + 3, argv + 1, (size_t)(argc - 1) * sizeof *av);
-    int rc = server_main(&codec, "order-server", about, argc + 2, av);
-    free(av);
-    orders_close(db);
-    return rc;
+    static const dataservice ds = {"order-server", "order", "orders", open_db, close_db};
+    return dataservice_main(&ds, &codec, about, methods, sizeof methods / sizeof methods[0],
+                            path, argc, argv);
 }

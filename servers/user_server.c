@@ -1,14 +1,15 @@
 /* user_server.c -- the user service over gRPC: sign up, log in, verify a token; data in SQLite. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "dataservice.h"
 #include "grpcserver.h"
 #include "server.h"
 #include "user.pb-c.h"
 #include "users.h"
 
 static users *db;
+static int token_ttl = 3600; /* --token-ttl */
 
 static int sign_up(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t msglen)
 {
@@ -58,12 +59,15 @@ static const grpc_unary methods[] = {
     {"/user.User/Verify", verify},
 };
 
-static bool wants_help(int argc, char **argv)
+static int open_db(const char *path, char *err, size_t errlen)
 {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return true;
-    return false;
+    db = users_open(path, token_ttl, err, errlen);
+    return db ? 0 : -1;
+}
+
+static void close_db(void)
+{
+    users_close(db);
 }
 
 int main(int argc, char **argv)
@@ -98,32 +102,9 @@ int main(int argc, char **argv)
                                                          : "--token-ttl wants a number of seconds");
         return 2;
     }
-    grpcserver_set_methods(methods, sizeof methods / sizeof methods[0], false);
-    if (wants_help(argc, argv))
-        return server_main(&codec, "user-server", about, argc, argv);
-    char def[4096], err[512];
-    if (!path) {
-        if (sqlstore_default_path("users", def, sizeof def) < 0) {
-            fprintf(stderr, "user-server: the default database path is too long; give --db\n");
-            return 2;
-        }
-        path = def;
-    }
-    if (!(db = users_open(path, ttl ? atoi(ttl) : 3600, err, sizeof err))) {
-        fprintf(stderr, "user-server: %s\n", err);
-        return 1;
-    }
-    char **av = calloc((size_t)argc + 3, sizeof *av);
-    if (!av) {
-        users_close(db);
-        return 1;
-    }
-    av[0] = argv[0];
-    av[1] = "--service";
-    av[2] = "user";
-    memcpy(av + 3, argv + 1, (size_t)(argc - 1) * sizeof *av);
-    int rc = server_main(&codec, "user-server", about, argc + 2, av);
-    free(av);
-    users_close(db);
-    return rc;
+    if (ttl)
+        token_ttl = atoi(ttl);
+    static const dataservice ds = {"user-server", "user", "users", open_db, close_db};
+    return dataservice_main(&ds, &codec, about, methods, sizeof methods / sizeof methods[0],
+                            path, argc, argv);
 }

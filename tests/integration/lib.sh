@@ -68,9 +68,19 @@ stop() {
     wait "$1" 2>/dev/null
 }
 
-# free_port: a TCP port on 127.0.0.1 free now (the kernel's pick).
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# free_port and etcd_start (a private etcd) come from mk/lib.sh.
+. "$ROOT/mk/lib.sh"
+
+# wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails after SECONDS.
+# (tui_lib.sh's wait_for waits for text on the TUI's screen instead.)
+wait_until() {
+    local limit=$(($1 * 10)) i=0
+    shift
+    until "$@" >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -ge $limit ] && return 1
+        sleep 0.1
+    done
 }
 
 host_of() { echo "${1%:*}"; }

@@ -16,32 +16,11 @@ for tool in etcd etcdctl curl sqlite3 python3; do
     fi
 done
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails after SECONDS.
-wait_for() {
-    local limit=$(($1 * 10)) i=0
-    shift
-    until "$@" >/dev/null 2>&1; do
-        i=$((i + 1))
-        [ $i -ge $limit ] && return 1
-        sleep 0.1
-    done
-}
-
-CPORT=$(free_port)
-PPORT=$(free_port)
-EP=127.0.0.1:$CPORT
-URL=etcd://$EP
-etcd --name gwtest --data-dir "$TMP/etcd" \
-    --listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
-    --listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
-    --initial-cluster "gwtest=http://127.0.0.1:$PPORT" >"$TMP/etcd.log" 2>&1 &
-ETCD_PID=$!
+etcd_start gwtest "$TMP/etcd" "$TMP/etcd.log"
+started=$?
 PIDS="$PIDS $ETCD_PID"
-if wait_for 10 etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health; then
+URL=etcd://$EP
+if [ $started -eq 0 ]; then
     ok "etcd started on $EP"
 else
     bad "etcd starts" "$(tail -n 20 "$TMP/etcd.log")"
@@ -61,7 +40,7 @@ ORDER2_PID=$PID ORDER2=$ADDR
 start arith "$BIN/grpc-server" --listen 127.0.0.1:0 --registry "$URL" --service arith --ttl 2 || exit 1
 ARITH_PID=$PID ARITH=$ADDR
 registered() { [ "$(count_keys user)" = 2 ] && [ "$(count_keys order)" = 2 ]; }
-if wait_for 10 registered; then
+if wait_until 10 registered; then
     ok "two user-server and two order-server instances registered as user/ and order/ in etcd"
 else
     bad "the services register" "$(etcdctl --endpoints "$EP" get --prefix "" --keys-only)"
@@ -89,7 +68,7 @@ expect_status() {
 }
 
 arith_ready() { req GET "/arith/multiply?a=1&b=1"; [ "$CODE" = 200 ]; }
-wait_for 10 arith_ready
+wait_until 10 arith_ready
 
 # ---- arith ----
 req GET "/arith/multiply?a=7&b=8"
@@ -217,7 +196,7 @@ req GET "/arith/multiply?a=2&b=3"
 kill -CONT "$ARITH_PID"
 expect_status "a backend that does not answer within --timeout is DEADLINE_EXCEEDED" 504
 expect_grep "says how long it waited" "did not answer within 2000 ms" "$BODY"
-wait_for 10 arith_ready
+wait_until 10 arith_ready
 arith_ready && ok "the gateway still serves after all that" || bad "the gateway still serves after all that" "$BODY"
 
 # ---- an order-server SIGKILLed under load ----
@@ -238,7 +217,7 @@ LA=$!
 place 150 b >"$TMP/load-b" 2>&1 &
 LB=$!
 taken_by_order1() { [ "$(cat "$TMP/load-a" "$TMP/load-b" | grep -c "$ORDER1")" -ge 20 ]; }
-wait_for 20 taken_by_order1
+wait_until 20 taken_by_order1
 { kill -KILL "$ORDER1_PID" && wait "$ORDER1_PID"; } 2>/dev/null
 before_kill=$(cat "$TMP/load-a" "$TMP/load-b" | wc -l)
 wait "$LA" "$LB"
@@ -270,13 +249,13 @@ req GET "/orders/$ID" -H "$AUTH"
 expect_status "both order-servers dead, their entries not yet expired" 503
 expect_eq "is UNAVAILABLE" "UNAVAILABLE" "$(jget code)"
 gone() { [ "$(count_keys order)" = 0 ]; }
-wait_for 10 gone
+wait_until 10 gone
 # the gateway hears of the removal through its watch, a moment after etcd made it
 none_left() {
     req POST /orders -H "$AUTH" -d '{"item":"book","quantity":1}'
     [ "$CODE" = 503 ] && printf '%s' "$BODY" | grep -q "no live instance of the order service"
 }
-wait_for 5 none_left
+wait_until 5 none_left
 expect_status "no order-server in the registry" 503
 expect_grep "says so" "no live instance of the order service" "$BODY"
 req POST /user/login -d '{"name":"li","password":"secret123"}'
@@ -285,7 +264,7 @@ expect_status "the user service still answers meanwhile" 200
 # ---- a new instance on the same database serves the old orders ----
 start order3 "$BIN/order-server" --listen 127.0.0.1:0 --db "$TMP/orders.db" --registry "$URL" --ttl 2 || exit 1
 order_back() { req GET "/orders/$ID" -H "$AUTH"; [ "$CODE" = 200 ]; }
-if wait_for 10 order_back; then
+if wait_until 10 order_back; then
     ok "a new order-server on the same SQLite file serves the orders placed before"
 else
     bad "a new order-server on the same SQLite file serves the orders placed before" "$CODE $BODY"
@@ -310,7 +289,7 @@ expect_grep "workbench load: spawned through the supervisor, registered as order
 start gateway2 "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --service gw --ttl 2 || exit 1
 GW2_PID=$PID GW2=$ADDR
 gw_listed() { [ "$(etcdctl --endpoints "$EP" get "gw/$GW2" --print-value-only)" = "{\"Op\":0,\"Addr\":\"$GW2\",\"Metadata\":{\"protocol\":\"http\"}}" ]; }
-if wait_for 5 gw_listed; then ok "gateway --service gw registers gw/$GW2 (protocol http)"; else bad "gateway --service registers itself" "$(etcdctl --endpoints "$EP" get --prefix gw)"; fi
+if wait_until 5 gw_listed; then ok "gateway --service gw registers gw/$GW2 (protocol http)"; else bad "gateway --service registers itself" "$(etcdctl --endpoints "$EP" get --prefix gw)"; fi
 kill -TERM "$GW2_PID"
 wait "$GW2_PID"
 expect_eq "on SIGTERM its entry is removed at once" 0 "$(count_keys gw)"
@@ -329,12 +308,12 @@ curl -s -o /dev/null -w '%{http_code}' --max-time 20 "http://$GW/arith/multiply?
 CURL_PID=$!
 # the request has reached the backend once its bytes wait in the stopped server's socket
 queued() { ss -Htn state established "( sport = :$(port_of "$ARITH") )" | awk '$1 > 0 { q = 1 } END { exit !q }'; }
-wait_for 10 queued || bad "the request reaches the stopped backend" "$(ss -tn | grep ":$(port_of "$ARITH")")"
+wait_until 10 queued || bad "the request reaches the stopped backend" "$(ss -tn | grep ":$(port_of "$ARITH")")"
 kill -TERM "$GW_PID"
 wait "$CURL_PID"
 kill -CONT "$ARITH_PID"
 expect_eq "a request in flight at SIGTERM is still answered (504 from the hung backend)" 504 "$(cat "$TMP/inflight")"
-if wait_for 5 sh -c "! kill -0 $GW_PID"; then ok "the gateway stops on SIGTERM"; else bad "the gateway stops on SIGTERM"; fi
+if wait_until 5 sh -c "! kill -0 $GW_PID"; then ok "the gateway stops on SIGTERM"; else bad "the gateway stops on SIGTERM"; fi
 wait "$GW_PID"
 expect_eq "and exits 0" 0 "$?"
 

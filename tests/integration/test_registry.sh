@@ -37,38 +37,16 @@ DATA=$TMP/etcd-data
 ETCD_PID=
 
 start_etcd() { # start_etcd DATA_DIR
-    etcd --name wbtest --data-dir "$1" \
-        --listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
-        --listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
-        --initial-cluster "wbtest=http://127.0.0.1:$PPORT" >>"$TMP/etcd.log" 2>&1 &
-    ETCD_PID=$!
+    etcd_start wbtest "$1" "$TMP/etcd.log" "$CPORT" "$PPORT"
+    started=$?
     PIDS="$PIDS $ETCD_PID"
-    i=0
-    until etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health >/dev/null 2>&1; do
-        i=$((i + 1))
-        if [ $i -gt 100 ] || ! kill -0 "$ETCD_PID" 2>/dev/null; then
-            bad "start etcd on $EP" "$(tail -n 20 "$TMP/etcd.log")"
-            return 1
-        fi
-        sleep 0.1
-    done
+    [ $started -eq 0 ] || { bad "start etcd on $EP" "$(tail -n 20 "$TMP/etcd.log")"; return 1; }
 }
 
 # SIGKILL, quietly (bash reports jobs killed by a signal).
 kill_etcd() { { kill -KILL "$ETCD_PID" && wait "$ETCD_PID"; } 2>/dev/null; }
 
 keys() { etcdctl --endpoints "$EP" get --prefix "$1" --keys-only | grep -v '^$'; }
-
-# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails after SECONDS.
-wait_for() {
-    local limit=$(($1 * 10)) i=0
-    shift
-    until "$@" >/dev/null 2>&1; do
-        i=$((i + 1))
-        [ $i -ge $limit ] && return 1
-        sleep 0.1
-    done
-}
 
 has_key() { [ "$(keys "$1")" = "$2" ]; }
 no_key() { [ -z "$(keys "$1")" ]; }
@@ -80,7 +58,7 @@ ok "etcd started on $EP"
 "$PROBE" watch "$URL" calc >"$TMP/watch.out" 2>"$TMP/watch.err" &
 WATCH_PID=$!
 PIDS="$PIDS $WATCH_PID"
-wait_for 5 grep -q "^listed 0" "$TMP/watch.out" || bad "the watch lists first" "$(cat "$TMP/watch.out" "$TMP/watch.err")"
+wait_until 5 grep -q "^listed 0" "$TMP/watch.out" || bad "the watch lists first" "$(cat "$TMP/watch.out" "$TMP/watch.err")"
 
 # The workbench command, if main.c knows it by now: its --watch runs alongside.
 HAVE_WB=
@@ -89,7 +67,7 @@ if "$BIN/workbench" registry --help >/dev/null 2>&1; then
     "$BIN/workbench" registry "$URL" calc --watch >"$TMP/wbwatch.out" 2>"$TMP/wbwatch.err" &
     WBW=$!
     PIDS="$PIDS $WBW"
-    wait_for 5 grep -q "watching calc" "$TMP/wbwatch.out" || bad "workbench registry --watch starts" "$(cat "$TMP/wbwatch.err")"
+    wait_until 5 grep -q "watching calc" "$TMP/wbwatch.out" || bad "workbench registry --watch starts" "$(cat "$TMP/wbwatch.err")"
 else
     echo "SKIP workbench registry: bin/workbench has no registry command yet"
 fi
@@ -100,7 +78,7 @@ K1=$!
 "$PROBE" keep "$URL" calc 127.0.0.1:9002 gob 3 >"$TMP/k2.out" 2>"$TMP/k2.err" &
 K2=$!
 PIDS="$PIDS $K1 $K2"
-if wait_for 5 has_key calc "calc/127.0.0.1:9001
+if wait_until 5 has_key calc "calc/127.0.0.1:9001
 calc/127.0.0.1:9002"; then ok "etcdctl get --prefix calc: exactly one key per live instance"
 else bad "etcdctl get --prefix calc: exactly one key per live instance" "$(keys calc)"; fi
 expect_grep "the keeper logs its registration with a time stamp" "registry: registered calc/127.0.0.1:9001 (json) on lease" "$(cat "$TMP/k1.out")"
@@ -145,11 +123,11 @@ wait "$K1" 2>/dev/null
 t0=$(now_ms)
 if has_key calc/127.0.0.1:9001 calc/127.0.0.1:9001; then ok "stopped without deregister: the key is still there"
 else bad "stopped without deregister: the key is still there" "$(keys calc)"; fi
-if wait_for 6 no_key calc/127.0.0.1:9001; then ok "... and expires within the TTL + a little ($(( $(now_ms) - t0 )) ms after the last keepalive stopped, TTL 3000 ms)"
+if wait_until 6 no_key calc/127.0.0.1:9001; then ok "... and expires within the TTL + a little ($(( $(now_ms) - t0 )) ms after the last keepalive stopped, TTL 3000 ms)"
 else bad "the orphaned key expires" "$(keys calc)"; fi
 
 # The watch saw it all.
-wait_for 3 grep -q "^DELETE calc 127.0.0.1:9001" "$TMP/watch.out"
+wait_until 3 grep -q "^DELETE calc 127.0.0.1:9001" "$TMP/watch.out"
 w=$(cat "$TMP/watch.out")
 expect_grep "watch: PUT of 9001 with its protocol" "PUT calc 127.0.0.1:9001 json" "$w"
 expect_grep "watch: PUT of 9002" "PUT calc 127.0.0.1:9002 gob" "$w"
@@ -170,32 +148,32 @@ fi
 "$PROBE" keep "$URL" calc 127.0.0.1:9003 json 2 >"$TMP/k3.out" 2>"$TMP/k3.err" &
 K3=$!
 PIDS="$PIDS $K3"
-wait_for 5 has_key calc calc/127.0.0.1:9003 || bad "keeper 3 registers" "$(cat "$TMP/k3.out")"
+wait_until 5 has_key calc calc/127.0.0.1:9003 || bad "keeper 3 registers" "$(cat "$TMP/k3.out")"
 kill_etcd
-if wait_for 5 grep -q "registry unreachable" "$TMP/k3.out"; then ok "etcd killed: the keeper logs 'registry unreachable'"
+if wait_until 5 grep -q "registry unreachable" "$TMP/k3.out"; then ok "etcd killed: the keeper logs 'registry unreachable'"
 else bad "etcd killed: the keeper logs 'registry unreachable'" "$(cat "$TMP/k3.out")"; fi
-wait_for 5 grep -q "^ERROR" "$TMP/watch.out" && ok "etcd killed: the watch reports it" || bad "etcd killed: the watch reports it" "$(cat "$TMP/watch.out")"
+wait_until 5 grep -q "^ERROR" "$TMP/watch.out" && ok "etcd killed: the watch reports it" || bad "etcd killed: the watch reports it" "$(cat "$TMP/watch.out")"
 sleep 3 # longer than the TTL
 start_etcd "$DATA" || { summary; exit 1; }
-if wait_for 10 has_key calc calc/127.0.0.1:9003; then ok "etcd restarted on its data dir: the instance is registered"
+if wait_until 10 has_key calc calc/127.0.0.1:9003; then ok "etcd restarted on its data dir: the instance is registered"
 else bad "etcd restarted on its data dir: the instance is registered" "$(keys calc; cat "$TMP/k3.out")"; fi
-if wait_for 10 grep -qE "reachable again|registered again" "$TMP/k3.out"; then ok "the keeper logs that it is back: $(grep -E "reachable again|registered again" "$TMP/k3.out" | head -n 1 | cut -d' ' -f2-)"
+if wait_until 10 grep -qE "reachable again|registered again" "$TMP/k3.out"; then ok "the keeper logs that it is back: $(grep -E "reachable again|registered again" "$TMP/k3.out" | head -n 1 | cut -d' ' -f2-)"
 else bad "the keeper logs that it is back" "$(cat "$TMP/k3.out")"; fi
-wait_for 10 grep -q "^RESUMED" "$TMP/watch.out" && ok "the watch resumes" || bad "the watch resumes" "$(cat "$TMP/watch.out")"
+wait_until 10 grep -q "^RESUMED" "$TMP/watch.out" && ok "the watch resumes" || bad "the watch resumes" "$(cat "$TMP/watch.out")"
 sleep 3
 if has_key calc calc/127.0.0.1:9003; then ok "still registered after another TTL"; else bad "still registered after another TTL" "$(keys calc)"; fi
 
 # etcd lost its data (a new etcd on the same port): the lease is gone, register again.
 kill_etcd
 start_etcd "$TMP/etcd-data2" || { summary; exit 1; }
-if wait_for 10 grep -q "registered again" "$TMP/k3.out"; then ok "a new etcd: the keeper logs 'lease lost' and registers again"
+if wait_until 10 grep -q "registered again" "$TMP/k3.out"; then ok "a new etcd: the keeper logs 'lease lost' and registers again"
 else bad "a new etcd: the keeper registers again" "$(cat "$TMP/k3.out")"; fi
 expect_grep "the lease loss is logged" "registry: lease lost" "$(cat "$TMP/k3.out")"
-if wait_for 5 has_key calc calc/127.0.0.1:9003; then ok "the new etcd has the key"; else bad "the new etcd has the key" "$(keys calc)"; fi
-if wait_for 10 grep -q "history restarted" "$TMP/watch.out"; then ok "the watch notices the new etcd's history"
+if wait_until 5 has_key calc calc/127.0.0.1:9003; then ok "the new etcd has the key"; else bad "the new etcd has the key" "$(keys calc)"; fi
+if wait_until 10 grep -q "history restarted" "$TMP/watch.out"; then ok "the watch notices the new etcd's history"
 else bad "the watch notices the new etcd's history" "$(cat "$TMP/watch.out")"; fi
 put_after_reset() { awk '/history restarted/ { f = 1 } f && /^PUT calc 127.0.0.1:9003/ { found = 1 } END { exit !found }' "$TMP/watch.out"; }
-if wait_for 5 put_after_reset; then ok "the watch reports the registration in the new etcd"
+if wait_until 5 put_after_reset; then ok "the watch reports the registration in the new etcd"
 else bad "the watch reports the registration in the new etcd" "$(cat "$TMP/watch.out")"; fi
 
 kill -TERM "$K3"
@@ -214,7 +192,7 @@ CTL="etcdctl --endpoints $EP"
     bad "enable authentication in etcd"
 "$PROBE" watch "$URL" auth root:rootpw >"$TMP/awatch.out" 2>"$TMP/awatch.err" &
 AW=$!
-wait_for 5 grep -q "^listed 0" "$TMP/awatch.out" || bad "auth: the watch lists with the user" "$(cat "$TMP/awatch.out" "$TMP/awatch.err")"
+wait_until 5 grep -q "^listed 0" "$TMP/awatch.out" || bad "auth: the watch lists with the user" "$(cat "$TMP/awatch.out" "$TMP/awatch.err")"
 "$PROBE" keep "$URL" auth 127.0.0.1:9004 grpc 3 root:rootpw >"$TMP/k4.out" 2>"$TMP/k4.err" &
 K4=$!
 "$PROBE" keep "$URL" auth 127.0.0.1:9005 grpc 3 >"$TMP/k5.out" 2>"$TMP/k5.err" &
@@ -222,11 +200,11 @@ K5=$!
 PIDS="$PIDS $AW $K4 $K5"
 akeys() { $CTL --user root:rootpw get --prefix auth --keys-only | grep -v '^$'; }
 auth_only() { [ "$(akeys)" = auth/127.0.0.1:9004 ]; }
-if wait_for 5 auth_only; then ok "auth: a keeper with the user registers (and only it)"
+if wait_until 5 auth_only; then ok "auth: a keeper with the user registers (and only it)"
 else bad "auth: a keeper with the user registers" "$(akeys; cat "$TMP/k4.out" "$TMP/k4.err")"; fi
-wait_for 5 grep -q "registry refused" "$TMP/k5.out"
+wait_until 5 grep -q "registry refused" "$TMP/k5.out"
 expect_grep "auth: without the user the refusal is logged" "registry refused the registration: etcd: etcdserver: user name is empty" "$(cat "$TMP/k5.out")"
-wait_for 5 grep -q "^PUT auth" "$TMP/awatch.out"
+wait_until 5 grep -q "^PUT auth" "$TMP/awatch.out"
 expect_grep "auth: the watch with the user sees the PUT" "PUT auth 127.0.0.1:9004 grpc" "$(cat "$TMP/awatch.out")"
 sleep 4
 if test "$(akeys)" = auth/127.0.0.1:9004; then ok "auth: keepalive works with the token"; else bad "auth: keepalive works with the token" "$(akeys)"; fi
@@ -249,11 +227,11 @@ else
         -server-port "$(free_port)" >"$TMP/consul.log" 2>&1 &
     CPID=$!
     PIDS="$PIDS $CPID"
-    if wait_for 20 curl -sf "http://127.0.0.1:$HP/v1/status/leader"; then
+    if wait_until 20 curl -sf "http://127.0.0.1:$HP/v1/status/leader"; then
         "$PROBE" keep "consul://127.0.0.1:$HP?check=ttl" calc 127.0.0.1:9101 json 3 >"$TMP/c1.out" 2>&1 &
         C1=$!
         PIDS="$PIDS $C1"
-        if wait_for 10 sh -c "curl -sf 'http://127.0.0.1:$HP/v1/health/service/calc?passing' | grep -q 9101"; then
+        if wait_until 10 sh -c "curl -sf 'http://127.0.0.1:$HP/v1/health/service/calc?passing' | grep -q 9101"; then
             ok "consul: registered with a passing TTL check"
         else bad "consul: registered with a passing TTL check" "$(cat "$TMP/c1.out")"; fi
         kill -TERM "$C1"

@@ -8,8 +8,6 @@ BIN=${BIN:-$ROOT/bin}
 
 . "$ROOT/tests/integration/tui_lib.sh"
 
-# share_of ID ADDR: the share (integer %) of instance #ID in the Traffic pane
-share_of() { screen | grep -E "#$1 +$2 " | grep -oE '[0-9]+\.[0-9]%' | head -n 1 | cut -d. -f1; }
 # 1. The failover story
 start_tui 100 30
 if wait_for 15 'watch live'; then ok "the TUI starts its private etcd and watches it"; else
@@ -35,12 +33,7 @@ expect_eq "the TUI has its etcd and two servers as children" "3" "$(echo $KIDS |
 key l
 wait_for 5 'load ON' || true
 sleep 2.5
-s1=$(share_of 1 "$A1"); s2=$(share_of 2 "$A2")
-if [ -n "$s1" ] && [ -n "$s2" ] && [ "$s1" -ge 35 ] && [ "$s1" -le 65 ] && [ "$s2" -ge 35 ] && [ "$s2" -le 65 ]; then
-    ok "the load spreads calls round robin ($s1% / $s2% over the last second)"
-else
-    bad "the load spreads calls round robin" "$(screen)"
-fi
+expect_even_split "the load spreads calls round robin" "$A1" "$A2" " over the last second"
 
 key Up
 key k

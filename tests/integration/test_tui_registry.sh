@@ -16,7 +16,6 @@ row_of() { screen | grep -nE "^│[ >▶]$1 +(json|gob|grpc) " | head -n 1 | cut
 selected() { screen | grep -oE '^│[>▶][0-9]+' | grep -oE '[0-9]+' | head -n 1; }
 # reg_ttl ID: the seconds in instance #ID's registry column ("reg 4s"), or nothing
 reg_ttl() { screen | grep -E "^│[ >▶]$1 +json " | grep -oE ' reg [0-9]+s ' | grep -oE '[0-9]+'; }
-share_of() { screen | grep -E "#$1 +$2 " | grep -oE '[0-9]+\.[0-9]%' | head -n 1 | cut -d. -f1; }
 
 # ---- 1. The private etcd: lease TTLs, the mouse, consul missing ----
 start_tui 100 30
@@ -92,19 +91,8 @@ cmd 'registry etcd'
 expect_grep ":registry etcd on the private etcd changes nothing" "the registry is etcd 127.0.0.1:" "$(status_line)"
 
 # ---- 2. A second etcd, started here ----
-CPORT=$(free_port)
-PPORT=$(free_port)
-EP=127.0.0.1:$CPORT
-etcd --name wbtui --data-dir "$TMP/etcd2" \
-    --listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
-    --listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
-    --initial-cluster "wbtui=http://127.0.0.1:$PPORT" >"$TMP/etcd2.log" 2>&1 &
-PIDS="$PIDS $!"
-i=0
-until etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health >/dev/null 2>&1 || [ $i -gt 100 ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
+etcd_start wbtui "$TMP/etcd2" "$TMP/etcd2.log"
+PIDS="$PIDS $ETCD_PID"
 key l
 cmd "registry etcd etcd://$EP"
 if wait_for 10 "etcd $EP watch live 2 keys"; then ok ":registry etcd etcd://… watches the second etcd"; else
@@ -165,12 +153,7 @@ B2=$(screen | grep -E '^│[ >▶]2 +gob ' | grep -oE '127\.0\.0\.1:[0-9]+' | he
 key l
 wait_for 5 'load ON' || true
 sleep 2
-s1=$(share_of 1 "$B1"); s2=$(share_of 2 "$B2")
-if [ -n "$s1" ] && [ -n "$s2" ] && [ "$s1" -ge 35 ] && [ "$s1" -le 65 ] && [ "$s2" -ge 35 ] && [ "$s2" -le 65 ]; then
-    ok "static: the load splits the calls between the two ($s1% / $s2%)"
-else
-    bad "static: the load splits the calls between the two" "$(screen)"
-fi
+expect_even_split "static: the load splits the calls between the two" "$B1" "$B2"
 key j
 if wait_for 1 '3 +json +\.\.\. .*starting'; then ok "a slow spawn shows as starting"; else bad "a slow spawn shows as starting" "$(screen)"; fi
 tm send-keys -t tui '?'

@@ -40,6 +40,19 @@ wait_for() {
     done
     return 1
 }
+# share_of ID ADDR: the share (integer %) of instance #ID in the Traffic pane
+share_of() { screen | grep -E "#$1 +$2 " | grep -oE '[0-9]+\.[0-9]%' | head -n 1 | cut -d. -f1; }
+# expect_even_split NAME ADDR1 ADDR2 [NOTE]: instances #1 at ADDR1 and #2 at ADDR2 each
+# have 35 to 65 % of the calls in the Traffic pane; a pass shows the shares (and NOTE).
+# Leaves the shares in s1 and s2.
+expect_even_split() {
+    s1=$(share_of 1 "$2"); s2=$(share_of 2 "$3")
+    if [ -n "$s1" ] && [ -n "$s2" ] && [ "$s1" -ge 35 ] && [ "$s1" -le 65 ] && [ "$s2" -ge 35 ] && [ "$s2" -le 65 ]; then
+        ok "$1 ($s1% / $s2%${4:-})"
+    else
+        bad "$1" "$(screen)"
+    fi
+}
 # wait_gone SECONDS EXTENDED-REGEX: until the screen no longer matches
 wait_gone() {
     n=$(($1 * 10))
