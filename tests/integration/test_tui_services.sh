@@ -13,6 +13,7 @@ if ! command -v curl >/dev/null; then
 fi
 . "$ROOT/tests/integration/tui_lib.sh"
 
+before=$(ls -d /tmp/wb-tui.* 2>/dev/null | sort)
 start_tui 130 40
 wait_for 15 'Instances' || bad "the TUI starts" "$(screen)"
 key o; key o; key u
@@ -61,6 +62,6 @@ key q
 if wait_for 20 'TUI-EXITED 0'; then ok "q quits"; else bad "q quits" "$(screen)"; fi
 sleep 0.5
 expect_eq "no server, gateway or etcd is left running" "" "$(left_running $pids)"
-left=$(ls -d /tmp/wb-tui.* 2>/dev/null | while read -r d; do [ -e "$d" ] && echo "$d"; done)
+left=$(ls -d /tmp/wb-tui.* 2>/dev/null | sort | comm -13 <(printf '%s\n' "$before") -)
 expect_eq "the session's databases are removed" "" "$left"
 summary
