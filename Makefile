@@ -86,7 +86,7 @@ servers: run-deps
 	@sh mk/run.sh $(BIN)
 
 # The REST gateway in front of two user-servers, two order-servers and grpc-server, over a private etcd.
-gateway-demo: test-deps
+gateway-demo: run-deps
 	@$(MAKE) --no-print-directory all
 	@sh mk/gateway.sh $(BIN)
 

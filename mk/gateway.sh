@@ -2,17 +2,18 @@
 # gateway.sh -- what `make gateway-demo` starts: a private etcd, two user-server and two
 # order-server instances, grpc-server as the arith service, and the REST gateway on
 # 127.0.0.1:8008 (or a free port), then prints curl lines to try. Ctrl-C stops them all.
-# The databases are the services' defaults (see user-server --help), so orders stay.
+# The databases are new for each demo (removed when it stops), so the README's lines
+# give the README's answers.
 set -u
 BIN=${1:-bin}
 tmp=$(mktemp -d)
 pids=""
 . "$(dirname "$0")/lib.sh" # free_port, etcd_start, wait_addr, stop_all
 trap 'stop_all; echo; echo "Stopped the gateway, the services and etcd."; exit 0' INT TERM
-trap 'stop_all' EXIT
+trap 'stop_all; rm -rf "$tmp"' EXIT
 
-for tool in etcd etcdctl python3 curl; do
-    command -v $tool >/dev/null || { echo "gateway-demo needs $tool (make test-deps installs it)"; exit 1; }
+for tool in etcd etcdctl curl; do
+    command -v $tool >/dev/null || { echo "gateway-demo needs $tool (make run-deps installs it)"; exit 1; }
 done
 
 etcd_start demo "$tmp/etcd" "$tmp/etcd.log"
@@ -35,10 +36,10 @@ run() {
     [ -n "$addr" ] || { echo "$name did not start: $(tail -n 1 "$tmp/$name.log")"; exit 1; }
 }
 
-run user-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3; users="$addr (pid $pid)"
-run user-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3; users="$users  $addr (pid $pid)"
-run order-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3; orders="$addr (pid $pid)"
-run order-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3; orders="$orders  $addr (pid $pid)"
+run user-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3 --db "$tmp/users.db"; users="$addr (pid $pid)"
+run user-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3 --db "$tmp/users.db"; users="$users  $addr (pid $pid)"
+run order-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3 --db "$tmp/orders.db"; orders="$addr (pid $pid)"
+run order-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3 --db "$tmp/orders.db"; orders="$orders  $addr (pid $pid)"
 run grpc-server --listen 127.0.0.1:0 --registry "$reg" --service arith --ttl 3; arith="$addr (pid $pid)"
 gw=127.0.0.1:8008
 "$BIN/gateway" --listen "$gw" --registry "$reg" >"$tmp/gw.addr" 2>"$tmp/gateway.log" &

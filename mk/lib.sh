@@ -3,7 +3,15 @@
 
 # free_port: a TCP port on 127.0.0.1 free now (the kernel's pick).
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    if command -v python3 >/dev/null; then
+        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+        return
+    fi
+    # without Python: a random port in 20000-59999 that nothing answers on
+    while :; do
+        p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+        nc -z 127.0.0.1 "$p" 2>/dev/null || { echo "$p"; return; }
+    done
 }
 
 # etcd_start NAME DATA_DIR LOG [CLIENT_PORT PEER_PORT]: starts a one-member etcd called NAME
