@@ -15,7 +15,7 @@ static const command commands[] = {
     {"explain", cmd_explain, "explain gob|json|grpc [FILE]    explain captured bytes"},
     {"load", cmd_load, "load --service NAME --codec C ... calls at a rate through the balancer"},
     {"registry", cmd_registry, "registry URL [NAME] [--watch]   list (and follow) a registry's entries"},
-    {"lesson", cmd_lesson, "lesson [N] [--check N|all]      the tutorials' lessons, step by step and checked"},
+    {"lesson", cmd_lesson, "lesson [N] [--lang zh|en]       the tutorials' lessons (--check N|all)"},
     {"tui", cmd_tui, "tui [--registry R] [--no-mouse] the full-screen workbench (also: no command)"},
     {"compare", cmd_compare, "compare METHOD ARGS             the same call in every encoding, side by side"},
 };

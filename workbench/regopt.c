@@ -41,6 +41,11 @@ int regopt_parse(const char *s, regopt *o, char *err, size_t errlen)
         err_set(err, errlen, "registry '%s': want etcd, etcd://HOST:PORT, consul, consul://HOST:PORT or static", s);
         return -1;
     }
+    if (!strstr(url, "://") && strcmp(url, "none") != 0) {
+        err_set(err, errlen, "registry '%s': want etcd (the private one), etcd://HOST:PORT, consul (an agent -dev), "
+                             "consul://HOST:PORT or static", s);
+        return -1;
+    }
     registry *r = registry_new(url, NULL, err, errlen);
     if (!r)
         return -1;

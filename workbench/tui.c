@@ -239,6 +239,7 @@ static int service_like(tui *t, const char *word, instance *like)
     static const struct {
         const char *word, *program, *db;
     } kinds[] = {{"order", "order-server", "orders.db"}, {"user", "user-server", "users.db"}, {"gateway", "gateway", NULL}};
+    /* the gateway's /arith route calls the sample gRPC servers, which register as SERVICE */
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         if (strcmp(word, kinds[i].word) != 0)
             continue;
@@ -256,11 +257,12 @@ static int service_like(tui *t, const char *word, instance *like)
         like->proto = PROTO_GRPC;
         snprintf(like->program, sizeof like->program, "%s", kinds[i].program);
         snprintf(like->service, sizeof like->service, "%s", kinds[i].word);
-        if (kinds[i].db) {
-            snprintf(like->args[0], sizeof like->args[0], "--db");
+        snprintf(like->args[0], sizeof like->args[0], "%s", kinds[i].db ? "--db" : "--arith-service");
+        if (kinds[i].db)
             snprintf(like->args[1], sizeof like->args[1], "%s/%s", t->dbdir, kinds[i].db);
-            like->nargs = 2;
-        }
+        else
+            snprintf(like->args[1], sizeof like->args[1], "%s", SERVICE);
+        like->nargs = 2;
         return 0;
     }
     say(t, "no server kind '%s': json, gob, grpc, order, user or gateway", word);
@@ -620,8 +622,15 @@ static int finish_registry(tui_job *j, void *ctx)
     }
     size_t n, moved = 0;
     const instance *in = supervisor_instances(t->sup, &n);
-    for (size_t i = 0; i < n; i++)
-        moved += in[i].pid > 0 && !is_starting(t, in[i].id);
+    /* a gateway finds its services in a registry: with none it stays where it is */
+    bool is_static = t->reg.kind == REGOPT_STATIC;
+    for (size_t i = 0; i < n; i++) {
+        bool gateway = !strcmp(in[i].program, "gateway");
+        if (gateway && is_static && in[i].pid > 0)
+            supervisor_note(t->sup, in[i].id, "gateway #%d stays on the registry it started with: it needs one",
+                            in[i].id);
+        moved += in[i].pid > 0 && !is_starting(t, in[i].id) && !(gateway && is_static);
+    }
     if (t->reg.kind == REGOPT_STATIC)
         supervisor_note(t->sup, 0, "registry: none now (a static list): the load calls the servers alive here");
     else
@@ -632,7 +641,7 @@ static int finish_registry(tui_job *j, void *ctx)
                         moved == 1 ? "" : "s", t->reg.kind == REGOPT_STATIC ? "without a registry" : "into it");
     t->nrolling = 0;
     for (size_t i = 0; i < n && t->nrolling < MAX_STARTING; i++)
-        if (in[i].pid > 0 && !is_starting(t, in[i].id))
+        if (in[i].pid > 0 && !is_starting(t, in[i].id) && !(is_static && !strcmp(in[i].program, "gateway")))
             t->rolling[t->nrolling++] = in[i].id;
     roll_on(t);
     say(t, "registry: %s", t->reg_label);
@@ -930,7 +939,7 @@ static const key_binding keys[] = {
     {'-', 0, "rate", "-", {"", NULL, ""}},
     {'m', 0, "edit-call", NULL, {"m", "m method", "pick the method and edit its arguments (:call, Tab completes)"}},
     {':', 0, "command", NULL, {":", ": cmd", "command line (Tab completes, ↑↓ history): spawn json|gob|grpc"}},
-    {0, 0, NULL, NULL, {"", NULL, "  [N], kill|stop|pause|resume|restart N, load on|off, rate N,"}},
+    {0, 0, NULL, NULL, {"", NULL, "  |order|user|gateway [N], kill|stop|pause|resume|restart N, load on|off, rate N,"}},
     {0, 0, NULL, NULL, {"", NULL, "  call METHOD JSON, registry R, mouse on|off, wire, lesson N, help, quit"}},
     {'w', 0, "wire", NULL, {"w", "w wire", "the Wire pane: the call in gob, JSON-RPC and gRPC, every byte"}},
     {'g', 0, "registry-prompt", NULL, {"g", "g registry", "switch the registry (:registry etcd|etcd URL|consul|static);"}},
@@ -983,7 +992,8 @@ static int run_command(tui *t, const char *line)
 /* Completion candidates: command words, then each command's first argument. */
 static const char *complete(const char *cmd, int argi, size_t idx)
 {
-    static const char *protos[] = {"json", "gob", "grpc", NULL};
+    static const char *kinds[] = {"json", "gob", "grpc", "order", "user", "gateway", NULL};
+    static const char *lesson_words[] = {"next", "back", "again", "off", NULL};
     static const char *onoff[] = {"on", "off", NULL};
     static const char *registries[] = {"etcd", "static", "consul", "on", "off", NULL};
     if (argi == 0) {
@@ -996,7 +1006,9 @@ static const char *complete(const char *cmd, int argi, size_t idx)
     if (argi != 1)
         return NULL;
     if (strcmp(cmd, "spawn") == 0)
-        return idx < 3 ? protos[idx] : NULL;
+        return idx < 6 ? kinds[idx] : NULL;
+    if (strcmp(cmd, "lesson") == 0)
+        return idx < 4 ? lesson_words[idx] : NULL;
     if (strcmp(cmd, "load") == 0 || strcmp(cmd, "mouse") == 0)
         return idx < 2 ? onoff[idx] : NULL;
     if (strcmp(cmd, "registry") == 0)

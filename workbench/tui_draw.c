@@ -279,7 +279,7 @@ static void draw_registry(tui_screen *s, const tui_view *v)
     uint64_t now = loop_now_ms();
     for (int r = 0; r < rows && r < (int)m->nreg; r++) {
         const registry_instance *ri = &m->reg[r].inst;
-        put(w, 2 + r, 1, inner, A_NORMAL, "%s/%s %-4s %3llus lease %016llx", ri->service, ri->addr, ri->protocol,
+        put(w, 2 + r, 1, inner, A_NORMAL, "%s/%s %-4s age %llus lease %016llx", ri->service, ri->addr, ri->protocol,
             (unsigned long long)((now - m->reg[r].since_ms) / 1000), (unsigned long long)ri->lease);
     }
     wnoutrefresh(w);
