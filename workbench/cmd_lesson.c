@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -232,6 +233,9 @@ static int run_interactive(const lesson *l, const char *bindir, lesson_lang g)
     }
     if (l->intro[LANG_EN])
         print_expanded(r, lesson_text(l->intro, g), "  ");
+    printf(g == LANG_ZH ? "  %s(想在另一个终端里自己敲这些命令,先运行 export PATH=%s:$PATH)%s\n"
+                        : "  %s(To type the commands yourself in another terminal, first run: export PATH=%s:$PATH)%s\n",
+           style.dim, bindir, style.off);
     if (!r) /* still worth reading: the steps without running them */
         printf(g == LANG_ZH ? "\n%s这一课需要的程序没有安装:%s。下面只列出步骤,命令不会运行。%s\n"
                             : "\n%sThis lesson needs something that is not installed: %s.\n"
@@ -374,6 +378,13 @@ int cmd_lesson(int argc, char **argv)
     else if (lesson_dir(dir, sizeof dir) < 0) {
         fprintf(stderr, "workbench lesson: the lessons directory path is too long\n");
         return EXIT_FAILED;
+    }
+    /* output that fits beside the runner's gutter, for programs that read COLUMNS */
+    struct winsize ws;
+    if (!check && isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 40) {
+        char cols[16];
+        snprintf(cols, sizeof cols, "%d", ws.ws_col - 4);
+        setenv("COLUMNS", cols, 1);
     }
     if (spawn_bindir(bindir, sizeof bindir) < 0) {
         fprintf(stderr, "workbench lesson: cannot find the workbench's own directory\n");

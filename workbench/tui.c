@@ -74,6 +74,8 @@ typedef struct tui {
     tui_lesson_view lesson_view;  /* its snapshot, taken when it changes */
     char lesson_pane[16];         /* the pane its step is about, for the layout */
     bool lesson_wire;             /* the lesson opened the Wire pane */
+    int lesson_scroll;            /* rows of the lesson's pane scrolled past (PgDn) */
+    size_t lesson_step;           /* the step it shows, to scroll back to the top on a new one */
 } tui;
 
 
@@ -734,6 +736,15 @@ static int act_registry(tui *t, const char *arg)
 static int act_scroll(tui *t, const char *arg)
 {
     enum { PAGE = 5 };
+    if (t->lesson) { /* the lesson's pane scrolls instead (the drawing clamps it) */
+        if (strcmp(arg, "end") == 0)
+            t->lesson_scroll = 0;
+        else
+            t->lesson_scroll += strcmp(arg, "up") == 0 ? -PAGE : PAGE;
+        if (t->lesson_scroll < 0)
+            t->lesson_scroll = 0;
+        return DIRTY_LESSON;
+    }
     size_t n;
     supervisor_timeline(t->sup, &n);
     if (strcmp(arg, "end") == 0)
@@ -801,6 +812,9 @@ static int sync_lesson(tui *t)
         return 0;
     tui_lesson_view_done(&t->lesson_view);
     tui_lesson_view_get(t->lesson, &t->lesson_view);
+    if (t->lesson_view.step != t->lesson_step || t->lesson_view.phase == PHASE_RUNNING)
+        t->lesson_scroll = 0;
+    t->lesson_step = t->lesson_view.step;
     const char *pane = tui_lesson_pane(t->lesson);
     if (!pane)
         pane = "";
@@ -945,7 +959,7 @@ static const key_binding keys[] = {
     {'g', 0, "registry-prompt", NULL, {"g", "g registry", "switch the registry (:registry etcd|etcd URL|consul|static);"}},
     {0, 0, NULL, NULL, {"", NULL, "  running servers restart into it: a server registers at start"}},
     {'e', 0, "registry", NULL, {"e", NULL, "stop or start the private etcd: the calls go on without it"}},
-    {KEY_PPAGE, 0, "scroll", "up", {"PgUp PgDn", NULL, "scroll the Timeline back and forth (End: the newest)"}},
+    {KEY_PPAGE, 0, "scroll", "up", {"PgUp PgDn", NULL, "scroll the Timeline (End: the newest), or the lesson's pane"}},
     {KEY_NPAGE, 0, "scroll", "down", {"", NULL, ""}},
     {KEY_END, 0, "scroll", "end", {"", NULL, ""}},
     {0, 0, NULL, NULL, {"mouse", NULL, "click an instance to select it; the wheel scrolls the Timeline"}},
@@ -1310,6 +1324,7 @@ int cmd_tui(int argc, char **argv)
         if (dirty & DIRTY_LAYOUT)
             tui_draw_layout(&scr, t.help, t.show_wire, t.lesson != NULL, t.lesson_pane);
         v.lesson = t.lesson ? &t.lesson_view : NULL;
+        v.lesson_scroll = &t.lesson_scroll;
         v.selected = t.selected;
         v.message = t.message;
         v.status_message = t.cmd_message ? t.message : "";

@@ -485,12 +485,14 @@ static void draw_wire(tui_screen *s, const tui_view *v)
 
 /* Lesson text cut into screen rows: at newlines, and at spaces (or anywhere, for
  * text without them, such as Chinese) to fit width display columns. */
+typedef struct text_row {
+    attr_t a;
+    wchar_t w[160];
+    int n;
+} text_row;
+
 typedef struct text_rows {
-    struct {
-        attr_t a;
-        wchar_t w[160];
-        int n;
-    } row[160];
+    text_row row[160];
     int n;
 } text_rows;
 
@@ -560,7 +562,7 @@ static void add_prose(text_rows *r, attr_t a, const char *text, int width)
     add_rows(r, a, L"", flow, width);
 }
 
-static void draw_lesson(tui_screen *s, const tui_lesson_view *lv)
+static void draw_lesson(tui_screen *s, const tui_lesson_view *lv, int *scroll_io)
 {
     static text_rows head, out, tail;
     WINDOW *w = s->lesson;
@@ -583,6 +585,10 @@ static void draw_lesson(tui_screen *s, const tui_lesson_view *lv)
                  inner);
         add_rows(&head, A_NORMAL, L"", lv->why, inner);
     } else {
+        add_rows(&head, A_DIM, L"",
+                 zh ? "(这一课运行它自己的服务;旁边的窗格显示的是 workbench 自己的实例)"
+                    : "(the lesson runs servers of its own; the panes show the workbench's)",
+                 inner);
         add_rows(&head, A_BOLD, L"", lesson_text(st->title, lv->lang), inner);
         add_prose(&head, A_NORMAL, lv->say ? lv->say : lesson_text(st->say, lv->lang), inner);
         add_rows(&head, A_NORMAL, L"", "", inner);
@@ -607,28 +613,30 @@ static void draw_lesson(tui_screen *s, const tui_lesson_view *lv)
                 add_rows(&tail, A_BOLD, L"", zh ? "这一课结束了。L 关闭。" : "End of the lesson. L closes it.", inner);
         }
     }
-    /* the output gets what the rest leaves, its last lines first; then the head is cut */
-    int room = rows - head.n - tail.n;
-    int nout = out.n < room ? out.n : room > 1 ? room : (out.n ? 1 : 0);
-    int nhead = rows - tail.n - nout < head.n ? rows - tail.n - nout : head.n;
-    if (nhead < 1)
-        nhead = head.n < 1 ? head.n : 1;
-    int y = 1;
-    for (int i = 0; i < nhead && y <= rows; i++, y++) {
-        wattron(w, head.row[i].a);
-        mvwaddnwstr(w, y, 1, head.row[i].w, head.row[i].n);
-        wattroff(w, head.row[i].a);
+    /* head, the output's last lines (what the rest leaves, at least 3), tail; when that
+     * is more than fits, PgUp/PgDn scroll through it */
+    int nout = rows - head.n - tail.n;
+    if (nout < 3)
+        nout = 3;
+    if (nout > out.n)
+        nout = out.n;
+    int total = head.n + nout + tail.n;
+    int scroll = *scroll_io;
+    if (scroll > total - rows)
+        scroll = total - rows > 0 ? total - rows : 0;
+    *scroll_io = scroll;
+    for (int k = scroll, y = 1; k < total && y <= rows; k++, y++) {
+        const text_row *row = k < head.n          ? &head.row[k]
+                              : k < head.n + nout ? &out.row[out.n - nout + (k - head.n)]
+                                                  : &tail.row[k - head.n - nout];
+        wattron(w, row->a);
+        mvwaddnwstr(w, y, 1, row->w, row->n);
+        wattroff(w, row->a);
     }
-    for (int i = out.n - nout; i < out.n && y <= rows; i++, y++) {
-        wattron(w, out.row[i].a);
-        mvwaddnwstr(w, y, 1, out.row[i].w, out.row[i].n);
-        wattroff(w, out.row[i].a);
-    }
-    for (int i = 0; i < tail.n && y <= rows; i++, y++) {
-        wattron(w, tail.row[i].a);
-        mvwaddnwstr(w, y, 1, tail.row[i].w, tail.row[i].n);
-        wattroff(w, tail.row[i].a);
-    }
+    if (scroll > 0)
+        put(w, 0, getmaxx(w) - 12, 10, A_BOLD, " ↑ PgUp ");
+    if (scroll + rows < total)
+        put(w, rows + 2 - 1 + 1, getmaxx(w) - 12, 10, A_BOLD, " ↓ PgDn ");
     put(w, rows + 1, 1, inner, A_DIM, "%s",
         zh ? "回车/] 下一步 · [ 上一步 · a 重新运行 · L 关闭" : "Enter/] next · [ back · a run again · L close");
     wnoutrefresh(w);
@@ -714,7 +722,7 @@ void tui_draw_layout(tui_screen *s, bool help, bool wire, bool with_lesson, cons
         return;
     }
     if (with_lesson) { /* narrow: the step's pane above, the lesson below */
-        int top = avail * 45 / 100 > 7 ? avail * 45 / 100 : 7;
+        int top = avail * 35 / 100 > 6 ? avail * 35 / 100 : 6;
         WINDOW *w = newwin(top, cols, 1, 0);
         if (wire)
             s->wire = w;
@@ -768,7 +776,7 @@ void tui_draw(tui_screen *s, const tui_view *v, int dirty)
         if ((dirty & DIRTY_TIMELINE) && s->timeline)
             draw_timeline(s, v);
         if ((dirty & DIRTY_LESSON) && s->lesson && v->lesson)
-            draw_lesson(s, v->lesson);
+            draw_lesson(s, v->lesson, v->lesson_scroll);
         if (v->cmd && v->cmd->active) { /* the terminal's cursor at the line's point */
             int x = 1 + v->cmd->point_cols;
             wmove(s->status, 0, x < getmaxx(s->status) ? x : getmaxx(s->status) - 1);

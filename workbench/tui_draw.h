@@ -50,6 +50,7 @@ typedef struct tui_view {
     const char *registry;    /* e.g. "etcd 127.0.0.1:2379" */
     const char *load_desc;   /* e.g. "Arith.Multiply {\"A\":7,\"B\":8}" */
     const tui_lesson_view *lesson; /* the open lesson's step, NULL for none */
+    int *lesson_scroll;      /* rows of its pane scrolled past; drawing keeps it in range */
     bool help;
     const tui_key_help *keys;
     size_t nkeys;
