@@ -9,7 +9,9 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for t in "$here"/test_*.sh; do
     echo "== $(basename "$t")"
+    t0=$(date +%s)
     bash "$t" | tee "$out"
+    echo "== $(basename "$t"): $(($(date +%s) - t0)) s"
     last=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
     if [ -z "$last" ]; then
         echo "FAIL $(basename "$t") ended without its summary line"
