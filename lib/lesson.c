@@ -294,7 +294,9 @@ static char *read_file(const char *path, char *err, size_t errlen)
         buf_done(&b);
         return NULL;
     }
-    return buf_take(&b);
+    char *s = buf_take(&b);
+    buf_done(&b);
+    return s;
 }
 
 lesson *lesson_load(const char *path, char *err, size_t errlen)
@@ -605,8 +607,9 @@ char *lesson_expand(const lesson_run *r, const char *text)
         }
         buf_putc(&b, (uint8_t)*p++);
     }
-    buf_putc(&b, '\0');
-    return buf_take(&b);
+    char *s = buf_take(&b);
+    buf_done(&b);
+    return s;
 }
 
 static bool on_path(const char *prog)
@@ -1003,8 +1006,8 @@ int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size
     else
         kill(-pid, SIGKILL);
     res->status = !res->timed_out && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    buf_putc(&out, '\0');
     res->output = buf_take(&out);
+    buf_done(&out);
     res->ok = res->output != NULL;
     for (size_t j = 0; res->output && j < s->nexpect; j++) {
         char *text = s->expect[j].text ? lesson_expand(r, s->expect[j].text) : NULL;

@@ -43,8 +43,9 @@ static char *expand_commands(const lesson_run *r, const lesson_step *s)
         buf_printf(&b, "$ %s\n", c ? c : "");
         free(c);
     }
-    buf_putc(&b, '\0');
-    return buf_take(&b);
+    char *text = buf_take(&b);
+    buf_done(&b);
+    return text;
 }
 
 static void *work(void *arg)
