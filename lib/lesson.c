@@ -781,8 +781,10 @@ lesson_run *lesson_run_new(const lesson *l, const char *bindir, char *skip, size
         free(r);
         return NULL;
     }
+    /* absolute: the commands run in the scratch directory */
     char lessons[PATH_MAX];
-    snprintf(lessons, sizeof lessons, "%s", l->path ? l->path : ".");
+    if (!l->path || !realpath(l->path, lessons))
+        snprintf(lessons, sizeof lessons, "%s", l->path ? l->path : ".");
     char *slash = strrchr(lessons, '/');
     if (slash)
         *slash = '\0';
