@@ -30,7 +30,7 @@ for t in "$@"; do
     fi
 done
 
-if make --no-print-directory fuzz-smoke BUILD="$build"; then add_counts 1 0; else add_counts 0 1; fi
+if make --no-print-directory -j2 fuzz-smoke BUILD="$build"; then add_counts 1 0; else add_counts 0 1; fi
 
 BIN=$bin sh tests/integration/run.sh | tee "$log"
 line=$(grep -E '^integration: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
