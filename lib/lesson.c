@@ -41,18 +41,13 @@ typedef struct entry {
     bool open;
 } entry;
 
+/* The entry's text without trailing blank lines and spaces, as a heap string. */
 static char *dup_text(const buf *b)
 {
     size_t n = buf_size(b);
     while (n > 0 && (buf_data(b)[n - 1] == '\n' || buf_data(b)[n - 1] == ' '))
         n--;
-    char *s = malloc(n + 1);
-    if (!s)
-        return NULL;
-    if (n)
-        memcpy(s, buf_data(b), n);
-    s[n] = '\0';
-    return s;
+    return n ? strndup((const char *)buf_data(b), n) : strdup("");
 }
 
 static int parse_expect(lesson_expect *e, const char *v, char *err, size_t errlen)
