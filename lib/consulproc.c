@@ -13,19 +13,7 @@
 
 bool consulproc_available(void)
 {
-    const char *path = getenv("PATH");
-    if (!path)
-        return false;
-    char *copy = strdup(path), *save = NULL;
-    bool found = false;
-    for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && !found;
-         dir = strtok_r(NULL, ":", &save)) {
-        char bin[4096];
-        snprintf(bin, sizeof bin, "%s/consul", dir);
-        found = access(bin, X_OK) == 0;
-    }
-    free(copy);
-    return found;
+    return spawn_on_path("consul");
 }
 
 int consulproc_start(consulproc *c, int timeout_ms, char *err, size_t errlen)

@@ -607,24 +607,6 @@ char *lesson_expand(const lesson_run *r, const char *text)
     return s;
 }
 
-static bool on_path(const char *prog)
-{
-    if (strchr(prog, '/'))
-        return access(prog, X_OK) == 0;
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/bin:/bin";
-    char dir[PATH_MAX];
-    for (const char *p = path; *p;) {
-        size_t n = strcspn(p, ":");
-        snprintf(dir, sizeof dir, "%.*s/%s", (int)n, p, prog);
-        if (n && access(dir, X_OK) == 0)
-            return true;
-        p += n + (p[n] == ':');
-    }
-    return false;
-}
-
 static bool port_free(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -745,7 +727,7 @@ bool lesson_missing(const lesson *l, char *what, size_t n)
     if (what && n)
         what[0] = '\0';
     for (size_t i = 0; i < l->nneeds; i++)
-        if (!on_path(l->needs[i])) {
+        if (!spawn_on_path(l->needs[i])) {
             err_set(what, n, "%s is not installed", l->needs[i]);
             return true;
         }
@@ -819,38 +801,88 @@ void lesson_run_free(lesson_run *r)
     free(r);
 }
 
+extern char **environ;
+
+/* The commands' environment: ours, with the run's variables, ETCDCTL_API=3 and bindir
+ * first on PATH. Made before fork, because a child of a threaded process may only make
+ * async-signal-safe calls. The strings live in one block: free the array and *block. */
+static char **make_env(const lesson_run *r, char **block)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    buf b;
+    buf_init(&b, 1 << 20);
+    size_t *offs = calloc(n + r->nvars + 2, sizeof *offs), k = 0;
+    const char *old_path = getenv("PATH");
+    for (size_t i = 0; offs && i < n; i++) {
+        const char *e = environ[i];
+        size_t nl = strcspn(e, "=");
+        bool ours = (nl == 4 && !strncmp(e, "PATH", 4)) || (nl == 11 && !strncmp(e, "ETCDCTL_API", 11));
+        for (size_t v = 0; v < r->nvars && !ours; v++)
+            ours = strlen(r->vars[v].name) == nl && !strncmp(e, r->vars[v].name, nl);
+        if (!ours) {
+            offs[k++] = buf_size(&b);
+            buf_append(&b, e, strlen(e) + 1);
+        }
+    }
+    for (size_t v = 0; offs && v < r->nvars; v++) {
+        offs[k++] = buf_size(&b);
+        buf_printf(&b, "%s=%s%c", r->vars[v].name, r->vars[v].value, '\0');
+    }
+    if (offs) {
+        offs[k++] = buf_size(&b);
+        buf_printf(&b, "ETCDCTL_API=3%c", '\0');
+        offs[k++] = buf_size(&b);
+        buf_printf(&b, "PATH=%s:%s%c", r->bindir, old_path ? old_path : "/usr/bin:/bin", '\0');
+    }
+    *block = offs ? buf_take(&b) : NULL;
+    buf_done(&b);
+    char **env = *block ? calloc(k + 1, sizeof *env) : NULL;
+    for (size_t i = 0; env && i < k; i++)
+        env[i] = *block + offs[i];
+    free(offs);
+    if (!env) {
+        free(*block);
+        *block = NULL;
+    }
+    return env;
+}
+
 /* Starts `sh -c script` in a process group of its own, in the scratch directory, with the
- * run's variables in its environment; stdout and stderr go to out_fd. */
+ * run's environment; stdout and stderr go to out_fd. Returns the pid, or -1. */
 static pid_t start_shell(const lesson_run *r, const char *script, int out_fd)
 {
+    char *block;
+    char **env = make_env(r, &block);
+    if (!env)
+        return -1;
+    char *const argv[] = {"sh", "-c", (char *)script, NULL};
     pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
+    if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        int in = open("/dev/null", O_RDONLY);
+        if (in >= 0)
+            dup2(in, STDIN_FILENO);
+        dup2(out_fd, STDOUT_FILENO);
+        dup2(out_fd, STDERR_FILENO);
+        if (chdir(r->work) != 0)
+            _exit(126);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        struct sigaction dfl = {.sa_handler = SIG_DFL};
+        sigaction(SIGPIPE, &dfl, NULL);
+        execve("/bin/sh", argv, env);
         _exit(127);
-    int in = open("/dev/null", O_RDONLY);
-    if (in >= 0)
-        dup2(in, STDIN_FILENO);
-    dup2(out_fd, STDOUT_FILENO);
-    dup2(out_fd, STDERR_FILENO);
-    if (chdir(r->work) != 0)
-        _exit(126);
-    for (size_t i = 0; i < r->nvars; i++)
-        setenv(r->vars[i].name, r->vars[i].value, 1);
-    setenv("ETCDCTL_API", "3", 1);
-    char path[PATH_MAX * 2];
-    const char *old = getenv("PATH");
-    snprintf(path, sizeof path, "%s:%s", r->bindir, old ? old : "/usr/bin:/bin");
-    setenv("PATH", path, 1);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    execl("/bin/sh", "sh", "-c", script, (char *)NULL);
-    _exit(127);
+    }
+    free(env);
+    free(block);
+    return pid;
 }
 
 /* SIGTERMs the process group, SIGKILLs it after grace_ms, and reaps its leader. */

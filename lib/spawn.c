@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,7 +168,23 @@ int spawn_exec(const char *const *argv, const char *log_path, child *c, char *er
     return 0;
 }
 
-int spawn_free_port(void)
+bool spawn_on_path(const char *prog)
+{
+    if (strchr(prog, '/'))
+        return access(prog, X_OK) == 0;
+    const char *path = getenv("PATH");
+    char file[PATH_MAX];
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+        size_t n = strcspn(p, ":");
+        if (n && snprintf(file, sizeof file, "%.*s/%s", (int)n, p, prog) < (int)sizeof file &&
+            access(file, X_OK) == 0)
+            return true;
+        p += n + (p[n] == ':');
+    }
+    return false;
+}
+
+static int kernel_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -178,5 +195,26 @@ int spawn_free_port(void)
     if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
         port = ntohs(a.sin_port);
     close(fd);
+    return port;
+}
+
+int spawn_free_port(void)
+{
+    /* the kernel may hand out again the port it just gave, before anyone bound it:
+     * callers asking for several ports at once must get different ones */
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static int recent[32];
+    static size_t next;
+    pthread_mutex_lock(&mu);
+    int port = 0;
+    for (int tries = 0; tries < 50 && !port; tries++) {
+        port = kernel_free_port();
+        for (size_t i = 0; port && i < sizeof recent / sizeof recent[0]; i++)
+            if (recent[i] == port)
+                port = 0;
+    }
+    if (port)
+        recent[next++ % (sizeof recent / sizeof recent[0])] = port;
+    pthread_mutex_unlock(&mu);
     return port;
 }

@@ -7,6 +7,7 @@
 #ifndef WB_SPAWN_H
 #define WB_SPAWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -28,6 +29,9 @@ int spawn_server(const char *name, const char *const *extra, int timeout_ms, chi
  * (NULL: /dev/null), dying with its parent like spawn_server's children. Returns 0 with
  * c->pid set (c->addr empty), or -1 with a reason in err. */
 int spawn_exec(const char *const *argv, const char *log_path, child *c, char *err, size_t errlen);
+
+/* Whether prog (a name looked up in PATH, or a path) is an executable file. */
+bool spawn_on_path(const char *prog);
 
 /* A free TCP port on 127.0.0.1 (the kernel's pick; free now, not reserved). 0 on failure. */
 int spawn_free_port(void);

@@ -121,7 +121,7 @@ store_status users_register(users *u, const char *name, const char *password, in
     if (rc == SQLITE_DONE) {
         *id = sqlite3_last_insert_rowid(u->db);
         st = STORE_OK;
-    } else if (rc == SQLITE_CONSTRAINT || sqlite3_extended_errcode(u->db) == SQLITE_CONSTRAINT_UNIQUE) {
+    } else if (sqlite3_extended_errcode(u->db) == SQLITE_CONSTRAINT_UNIQUE) {
         err_set(err, errlen, "the name \"%s\" is taken", name);
         st = STORE_EXISTS;
     } else {

@@ -44,12 +44,12 @@ run grpc-server --listen 127.0.0.1:0 --registry "$reg" --service arith --ttl 3; 
 gw=127.0.0.1:8008
 "$BIN/gateway" --listen "$gw" --registry "$reg" >"$tmp/gw.addr" 2>"$tmp/gateway.log" &
 gpid=$!
+pids="$pids $gpid"
 if ! wait_addr "$tmp/gw.addr" "$gpid"; then
     echo "note: $gw is taken; the gateway gets a free port instead."
     run gateway --listen 127.0.0.1:0 --registry "$reg"
     gw=$addr
 else
-    pids="$pids $gpid"
     gw=$(head -n 1 "$tmp/gw.addr")
 fi
 

@@ -252,12 +252,16 @@ typedef struct request {
     bool answered; /* a reply was queued before the body was read */
 } request;
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, const char *json, size_t n)
+/* allow: the Allow header of a 405, or NULL. */
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, const char *json, size_t n,
+                                 const char *allow)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(n, (void *)json, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, "Content-Type", "application/json");
+    if (allow)
+        MHD_add_response_header(r, "Allow", allow);
     if (status == 401)
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
     enum MHD_Result ok = MHD_queue_response(c, status, r);
@@ -265,7 +269,23 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cons
     return ok;
 }
 
-/* {"error":"message","code":"GRPC_NAME"} */
+/* {"error":"message","code":"GRPC_NAME"}, with an Allow header when allow is set. */
+static enum MHD_Result send_error_body(struct MHD_Connection *c, unsigned status, const char *code,
+                                       const char *allow, const char *msg)
+{
+    static const char oom[] = "{\"error\":\"out of memory\",\"code\":\"INTERNAL\"}";
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", msg);
+    cJSON_AddStringToObject(o, "code", code);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!text)
+        return send_json(c, 500, oom, sizeof oom - 1, NULL);
+    enum MHD_Result ok = send_json(c, status, text, strlen(text), allow);
+    free(text);
+    return ok;
+}
+
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *code,
                                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *code,
@@ -276,16 +296,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "error", msg);
-    cJSON_AddStringToObject(o, "code", code);
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!text)
-        return send_json(c, 500, "{\"error\":\"out of memory\",\"code\":\"INTERNAL\"}", 45);
-    enum MHD_Result ok = send_json(c, status, text, strlen(text));
-    free(text);
-    return ok;
+    return send_error_body(c, status, code, NULL, msg);
 }
 
 static const struct {
@@ -394,7 +405,7 @@ static enum MHD_Result send_value(struct MHD_Connection *c, unsigned status, con
     buf_init(&out, 64u << 20);
     enum MHD_Result ok = jsonval_write(v, &out) < 0
                              ? send_error(c, 500, "INTERNAL", "the reply is too large")
-                             : send_json(c, status, (const char *)buf_data(&out), buf_size(&out));
+                             : send_json(c, status, (const char *)buf_data(&out), buf_size(&out), NULL);
     buf_done(&out);
     return ok;
 }
@@ -687,17 +698,9 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, const char *url, const
                  routes[i].method);
     }
     if (allow[0]) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "{\"error\":\"%s %s is not served; use %s\",\"code\":\"UNIMPLEMENTED\"}",
-                 method, url, allow);
-        struct MHD_Response *r = MHD_create_response_from_buffer(strlen(msg), msg, MHD_RESPMEM_MUST_COPY);
-        if (!r)
-            return MHD_NO;
-        MHD_add_response_header(r, "Content-Type", "application/json");
-        MHD_add_response_header(r, "Allow", allow);
-        enum MHD_Result ok = MHD_queue_response(c, 405, r);
-        MHD_destroy_response(r);
-        return ok;
+        char msg[400];
+        snprintf(msg, sizeof msg, "%.16s %.200s is not served; use %s", method, url, allow);
+        return send_error_body(c, 405, "UNIMPLEMENTED", allow, msg);
     }
     return send_error(c, 404, "NOT_FOUND",
                       "no route %s %.200s: the routes are POST /user/register, POST /user/login, POST /orders, "

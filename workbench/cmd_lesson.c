@@ -1,6 +1,7 @@
 /* cmd_lesson.c -- `workbench lesson`: list the lessons, run one step by step in the
  * terminal, or check them all without interaction. */
 #include <getopt.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,28 @@
 #include "spawn.h"
 
 enum { MAX_LESSONS = 99, SHOWN_LINES = 40 };
+
+/* Ctrl-C, SIGTERM or SIGHUP: the running step is stopped and the lesson ends the usual
+ * way, so its servers, processes and scratch directory go too. */
+static volatile sig_atomic_t interrupted;
+static lesson_run *volatile running;
+
+static void on_interrupt(int sig)
+{
+    interrupted = sig;
+    lesson_run *r = running;
+    if (r)
+        lesson_run_cancel(r);
+}
+
+static void catch_interrupts(void)
+{
+    struct sigaction sa = {.sa_handler = on_interrupt}; /* no SA_RESTART: a waiting read ends */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
 
 static void usage(FILE *f)
 {
@@ -204,7 +227,7 @@ static int read_key(void)
     raw.c_cc[VTIME] = 0;
     tcsetattr(STDIN_FILENO, TCSANOW, &raw);
     unsigned char c = 'q';
-    if (read(STDIN_FILENO, &c, 1) != 1)
+    if (interrupted || read(STDIN_FILENO, &c, 1) != 1)
         c = 'q';
     if (c == 0x1b) { /* an arrow key: ESC [ D is left */
         unsigned char seq[2] = {0, 0};
@@ -243,7 +266,8 @@ static int run_interactive(const lesson *l, const char *bindir, lesson_lang g)
                style.bad, skip, style.off);
     int rc = EXIT_OK;
     size_t i = 0;
-    while (i < l->nstep) {
+    running = r;
+    while (i < l->nstep && !interrupted) {
         const lesson_step *s = &l->step[i];
         print_step_text(r, l, i, g);
         lesson_result res = {0};
@@ -281,7 +305,12 @@ static int run_interactive(const lesson *l, const char *bindir, lesson_lang g)
     }
     if (i >= l->nstep)
         printf(g == LANG_ZH ? "\n第 %d 课%s。\n" : "\nLesson %d %s.\n", l->number, labels[g][5]);
+    running = NULL;
     lesson_run_free(r);
+    if (interrupted) {
+        printf("\n%s: %s\n", strsignal(interrupted), g == LANG_ZH ? "已停止这一课的服务" : "the lesson's servers are stopped");
+        return 128 + interrupted;
+    }
     return r || rc ? rc : EXIT_FAILED;
 }
 
@@ -304,7 +333,8 @@ static int check_lesson(const lesson *l, const char *bindir, int *passed, int *s
         return 1;
     }
     int failed = 0;
-    for (size_t i = 0; i < l->nstep; i++) {
+    running = r;
+    for (size_t i = 0; i < l->nstep && !interrupted; i++) {
         const lesson_step *s = &l->step[i];
         lesson_result res;
         if (lesson_run_step(r, i, &res, err, sizeof err) < 0) {
@@ -325,8 +355,9 @@ static int check_lesson(const lesson *l, const char *bindir, int *passed, int *s
         fflush(stdout);
         lesson_result_done(&res);
     }
+    running = NULL;
     lesson_run_free(r);
-    return failed;
+    return failed + (interrupted != 0);
 }
 
 static void list(const catalog *c, lesson_lang g)
@@ -412,7 +443,8 @@ int cmd_lesson(int argc, char **argv)
     int rc = EXIT_OK;
     if (check) {
         int passed = 0, failed = loaded < 0 ? 1 : 0, skipped = 0;
-        for (int i = 0; i < cat.n; i++)
+        catch_interrupts();
+        for (int i = 0; i < cat.n && !interrupted; i++)
             if (!want || cat.l[i]->number == want)
                 failed += check_lesson(cat.l[i], bindir, &passed, &skipped);
         printf("lessons: %d steps passed, %d failed, %d lessons skipped\n", passed, failed, skipped);
@@ -422,6 +454,7 @@ int cmd_lesson(int argc, char **argv)
             list(&cat, g);
         rc = loaded < 0 ? EXIT_FAILED : EXIT_OK;
     } else {
+        catch_interrupts();
         rc = run_interactive(catalog_find(&cat, want), bindir, g);
     }
     catalog_free(&cat);

@@ -1390,6 +1390,7 @@ done:
     }
     if (rc != EXIT_OK)
         fprintf(stderr, "workbench tui: %s\n", err);
+    tui_lesson_wait_closed(15000);
     if (got_signal)
         fprintf(stderr, "workbench tui: %s, stopping\n", strsignal(got_signal));
     size_t nin = 0;

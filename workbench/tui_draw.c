@@ -496,23 +496,48 @@ typedef struct text_rows {
     int n;
 } text_rows;
 
-static void add_rows(text_rows *r, attr_t a, const wchar_t *prefix, const char *text, int width)
+/* text as wide characters into out (at most max - 1 and a terminator); bytes that are not
+ * UTF-8 become '?', so a command's binary output still shows. */
+static size_t decode(const char *text, wchar_t *out, size_t max)
 {
+    mbstate_t st = {0};
+    size_t n = 0, len = text ? strlen(text) : 0;
+    for (size_t i = 0; i < len && n + 1 < max;) {
+        size_t used = mbrtowc(&out[n], text + i, len - i, &st);
+        if (used == (size_t)-1 || used == (size_t)-2 || used == 0) {
+            out[n] = L'?';
+            used = 1;
+            memset(&st, 0, sizeof st);
+        }
+        n++;
+        i += used;
+    }
+    out[n] = L'\0';
+    return n;
+}
+
+/* Adds text as rows of at most width columns; with keep_last, a full list drops its
+ * first rows instead of the new ones. */
+static void add_rows_ex(text_rows *r, attr_t a, const wchar_t *prefix, const char *text, int width, bool keep_last)
+{
+    enum { ROWS = sizeof r->row / sizeof r->row[0], ROW_CHARS = sizeof r->row[0].w / sizeof(wchar_t) };
     static wchar_t wide[8192];
-    size_t n = text ? mbstowcs(wide, text, sizeof wide / sizeof wide[0] - 1) : 0;
-    if (n == (size_t)-1)
-        n = 0;
+    size_t n = decode(text, wide, sizeof wide / sizeof wide[0]);
     int pw = (int)wcslen(prefix), avail = width - pw;
     if (avail < 8 || avail > 150)
         avail = avail < 8 ? 8 : 150;
     size_t k = 0;
     do {
-        if (r->n >= (int)(sizeof r->row / sizeof r->row[0]))
-            return;
+        if (r->n >= ROWS) {
+            if (!keep_last)
+                return;
+            memmove(&r->row[0], &r->row[1], (ROWS - 1) * sizeof r->row[0]);
+            r->n--;
+        }
         /* brk: the last place the row may end; a space there is dropped */
         size_t start = k, end = k, brk = 0, skip = 0;
         int cols = 0;
-        while (end < n && wide[end] != L'\n') {
+        while (end < n && wide[end] != L'\n' && (int)(end - start) + pw < ROW_CHARS - 1) {
             int cw = wcwidth(wide[end]);
             if (cw < 0)
                 wide[end] = L'?', cw = 1;
@@ -537,6 +562,21 @@ static void add_rows(text_rows *r, attr_t a, const wchar_t *prefix, const char *
         r->n++;
         k = next;
     } while (k < n);
+}
+
+static void add_rows(text_rows *r, attr_t a, const wchar_t *prefix, const char *text, int width)
+{
+    add_rows_ex(r, a, prefix, text, width, false);
+}
+
+/* The end of a long text: its last max bytes, from a line start when there is one. */
+static const char *text_tail(const char *s, size_t max)
+{
+    size_t len = strlen(s);
+    if (len <= max)
+        return s;
+    const char *p = s + len - max, *nl = strchr(p, '\n');
+    return nl && nl[1] ? nl + 1 : p;
 }
 
 /* Prose as paragraphs: single line breaks joined (with a space, or none between two
@@ -599,7 +639,9 @@ static void draw_lesson(tui_screen *s, const tui_lesson_view *lv, int *scroll_io
         else if (lv->phase == PHASE_RUNNING)
             add_rows(&out, A_DIM, L"", zh ? "运行中……" : "running...", inner);
         else if (lv->output)
-            add_rows(&out, A_DIM, L"│ ", lv->output, inner);
+            add_rows_ex(&out, A_DIM, L"│ ", text_tail(lv->output, 6000), inner, true);
+        else if (lv->why[0])
+            add_rows(&out, attr(s, PAIR_BAD, A_BOLD), L"", lv->why, inner);
         if (lv->phase == PHASE_SHOWN) {
             add_rows(&tail, A_BOLD, L"", zh ? "看这里:" : "Look:", inner);
             add_prose(&tail, A_NORMAL, lv->look ? lv->look : lesson_text(st->look, lv->lang), inner);

@@ -4,13 +4,20 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "err.h"
 #include "spawn.h"
+
+/* Lessons closed but still stopping their servers (their threads are detached). */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t live_cv = PTHREAD_COND_INITIALIZER;
+static int live;
 
 struct tui_lesson {
     lesson *l;
@@ -28,6 +35,8 @@ struct tui_lesson {
     char why[512];
     lesson_lang lang;
 };
+
+static void lesson_destroy(tui_lesson *t);
 
 static char *expand_commands(const lesson_run *r, const lesson_step *s)
 {
@@ -64,8 +73,8 @@ static void *work(void *arg)
         snprintf(t->why, sizeof t->why, "%s", skip[0] ? skip : err);
         t->changed = true;
     }
-    while (run && !t->quit) {
-        if (t->want < 0) {
+    while (!t->quit) {
+        if (!run || t->want < 0) {
             pthread_cond_wait(&t->cv, &t->mu);
             continue;
         }
@@ -73,6 +82,7 @@ static void *work(void *arg)
         t->want = -1;
         t->step = i;
         t->phase = PHASE_RUNNING;
+        t->why[0] = '\0';
         lesson_result_done(&t->res);
         free(t->commands);
         free(t->say);
@@ -97,8 +107,14 @@ static void *work(void *arg)
     }
     t->run = NULL;
     pthread_mutex_unlock(&t->mu);
-    /* here, not in close: the servers die with the thread that started them */
+    /* here, not in close: the servers die with the thread that started them, and
+     * stopping them takes time the screen should not wait for */
     lesson_run_free(run);
+    lesson_destroy(t);
+    pthread_mutex_lock(&live_mu);
+    live--;
+    pthread_cond_broadcast(&live_cv);
+    pthread_mutex_unlock(&live_mu);
     return NULL;
 }
 
@@ -125,7 +141,18 @@ tui_lesson *tui_lesson_open(int number, lesson_lang lang, char *err, size_t errl
     t->changed = true;
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
-    if (pthread_create(&t->worker, NULL, work, t) != 0) {
+    sigset_t all, old; /* signals stay with the main thread, whose poll they wake */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pthread_mutex_lock(&live_mu);
+    live++;
+    pthread_mutex_unlock(&live_mu);
+    int rc = pthread_create(&t->worker, NULL, work, t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pthread_mutex_lock(&live_mu);
+        live--;
+        pthread_mutex_unlock(&live_mu);
         err_set(err, errlen, "cannot start the lesson's thread");
         pthread_mutex_destroy(&t->mu);
         pthread_cond_destroy(&t->cv);
@@ -145,8 +172,27 @@ void tui_lesson_close(tui_lesson *t)
     if (t->run)
         lesson_run_cancel(t->run);
     pthread_cond_signal(&t->cv);
+    pthread_t worker = t->worker; /* t may be gone once the lock is let go */
     pthread_mutex_unlock(&t->mu);
-    pthread_join(t->worker, NULL);
+    pthread_detach(worker); /* it frees t once the lesson's servers are stopped */
+}
+
+void tui_lesson_wait_closed(int timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L)
+        until.tv_sec++, until.tv_nsec -= 1000000000L;
+    pthread_mutex_lock(&live_mu);
+    while (live > 0 && pthread_cond_timedwait(&live_cv, &live_mu, &until) == 0)
+        ;
+    pthread_mutex_unlock(&live_mu);
+}
+
+static void lesson_destroy(tui_lesson *t)
+{
     lesson_result_done(&t->res);
     free(t->commands);
     free(t->say);

@@ -37,8 +37,12 @@ typedef struct tui_lesson_view {
 /* Finds lesson number in the lessons directory and starts it (its servers start on the
  * worker). Returns NULL with a reason in err. */
 tui_lesson *tui_lesson_open(int number, lesson_lang lang, char *err, size_t errlen);
-/* Stops a running step, the lesson's servers and the worker. Accepts NULL. */
+/* Stops a running step and tells the worker to stop the lesson's servers and free t; it
+ * returns at once (t is gone for the caller). Accepts NULL. */
 void tui_lesson_close(tui_lesson *t);
+/* Waits at most timeout_ms for closed lessons to finish stopping their servers: before
+ * the program exits. */
+void tui_lesson_wait_closed(int timeout_ms);
 
 typedef enum lesson_move { LESSON_NEXT, LESSON_BACK, LESSON_AGAIN } lesson_move;
 /* Runs the next or previous step, or this one again; ignored while a step runs. */

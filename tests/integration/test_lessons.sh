@@ -22,6 +22,7 @@ for l in $(seq 0 $((LANES - 1))); do
     eval "set -- \${lane$l:-}"
     (for n in "$@"; do "$BIN/workbench" lesson --check "$n" >"$TMP/lesson-$n.out" 2>&1; echo $? >"$TMP/lesson-$n.rc"; done) &
     LANE_PIDS="${LANE_PIDS:-} $!"
+    PIDS="$PIDS $!"
 done
 wait $LANE_PIDS
 for n in $all; do
