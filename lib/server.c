@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "numopt.h"
 #include "loop.h"
 #include "net.h"
 #include "registry.h"
@@ -398,17 +399,6 @@ const char *server_take_option(int *argc, char **argv, const char *name, bool *m
     return val;
 }
 
-static int parse_size(const char *s, size_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || end == s || s[0] == '-')
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
 int server_main(const server_codec *codec, const char *prog, const char *about, int argc,
                 char **argv)
 {
@@ -433,19 +423,19 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         case 'l': listen_addr = optarg; break;
         case 'q': quiet = true; break;
         case 'm':
-            if (parse_size(optarg, &max_message) < 0 || max_message < 64) {
+            if (numopt_size(optarg, &max_message) < 0 || max_message < 64) {
                 fprintf(stderr, "%s: --max-message wants a number of bytes (at least 64)\n", prog);
                 return 2;
             }
             break;
         case 'c':
-            if (parse_size(optarg, &max_conns) < 0 || max_conns == 0) {
+            if (numopt_size(optarg, &max_conns) < 0 || max_conns == 0) {
                 fprintf(stderr, "%s: --max-conns wants a positive number\n", prog);
                 return 2;
             }
             break;
         case 'i':
-            if (parse_size(optarg, &idle) < 0) {
+            if (numopt_size(optarg, &idle) < 0) {
                 fprintf(stderr, "%s: --idle-timeout wants a number of seconds\n", prog);
                 return 2;
             }
@@ -456,7 +446,7 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         case 'K': auth.token = optarg; break;
         case 'U': auth.user = optarg; break;
         case 'T':
-            if (parse_size(optarg, &ttl) < 0 || ttl < 1 || ttl > 3600) {
+            if (numopt_size(optarg, &ttl) < 0 || ttl < 1 || ttl > 3600) {
                 fprintf(stderr, "%s: --ttl wants a number of seconds from 1 to 3600\n", prog);
                 return 2;
             }

@@ -20,6 +20,7 @@
 #include "grpcclient.h"
 #include "jsonval.h"
 #include "log.h"
+#include "numopt.h"
 #include "net.h"
 #include "registry.h"
 
@@ -856,13 +857,28 @@ int main(int argc, char **argv)
         case 'U': names[SVC_USER] = optarg; break;
         case 'O': names[SVC_ORDER] = optarg; break;
         case 'A': names[SVC_ARITH] = optarg; break;
-        case 't': gw.timeout_ms = atoi(optarg); break;
-        case 'b': gw.max_body = atoi(optarg); break;
-        case 'n': threads = atoi(optarg); break;
-        case 'i': idle = atoi(optarg); break;
+        case 't':
+            if (numopt_int(optarg, 1, 3600000, &gw.timeout_ms) < 0)
+                gw.timeout_ms = -1; /* refused below */
+            break;
+        case 'b':
+            if (numopt_int(optarg, 1, 1 << 30, &gw.max_body) < 0)
+                gw.max_body = -1; /* refused below */
+            break;
+        case 'n':
+            if (numopt_int(optarg, 1, 256, &threads) < 0)
+                threads = -1; /* refused below */
+            break;
+        case 'i':
+            if (numopt_int(optarg, 0, 86400, &idle) < 0)
+                idle = -1; /* refused below */
+            break;
         case 'q': gw.quiet = true; break;
         case 'S': self = optarg; break;
-        case 'T': ttl = atoi(optarg); break;
+        case 'T':
+            if (numopt_int(optarg, 1, 3600, &ttl) < 0)
+                ttl = -1; /* refused below */
+            break;
         case 'h': usage(stdout); return 0;
         default: fprintf(stderr, "Try 'gateway --help'.\n"); return 2;
         }

@@ -4,6 +4,7 @@
 
 #include "dataservice.h"
 #include "grpcserver.h"
+#include "numopt.h"
 #include "server.h"
 #include "user.pb-c.h"
 #include "users.h"
@@ -97,13 +98,11 @@ int main(int argc, char **argv)
     bool missing_db, missing_ttl;
     const char *path = server_take_option(&argc, argv, "db", &missing_db);
     const char *ttl = server_take_option(&argc, argv, "token-ttl", &missing_ttl);
-    if (missing_db || missing_ttl || (ttl && atoi(ttl) <= 0)) {
+    if (missing_db || missing_ttl || (ttl && numopt_int(ttl, 1, 366 * 86400, &token_ttl) < 0)) {
         fprintf(stderr, "user-server: %s\n", missing_db ? "--db wants a file name"
                                                          : "--token-ttl wants a number of seconds");
         return 2;
     }
-    if (ttl)
-        token_ttl = atoi(ttl);
     static const dataservice ds = {"user-server", "user", "users", open_db, close_db};
     return dataservice_main(&ds, &codec, about, methods, sizeof methods / sizeof methods[0],
                             path, argc, argv);

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "jsonval.h"
 #include "net.h"
+#include "numopt.h"
 #include "rpcclient.h"
 #include "wire.h"
 
@@ -50,15 +51,13 @@ int cmd_call(int argc, char **argv)
         switch (ch) {
         case 'w': wire = true; break;
         case 'n':
-            repeat = atoi(optarg);
-            if (repeat <= 0 || repeat > 1000) {
+            if (numopt_int(optarg, 1, 1000, &repeat) < 0) {
                 fprintf(stderr, "workbench call: --repeat wants a number from 1 to 1000\n");
                 return EXIT_USAGE;
             }
             break;
         case 't':
-            timeout = atoi(optarg);
-            if (timeout <= 0) {
+            if (numopt_int(optarg, 1, 3600000, &timeout) < 0) {
                 fprintf(stderr, "workbench call: --timeout wants a positive number of milliseconds\n");
                 return EXIT_USAGE;
             }

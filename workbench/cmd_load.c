@@ -12,6 +12,7 @@
 
 #include "balancer.h"
 #include "commands.h"
+#include "numopt.h"
 #include "consulproc.h"
 #include "etcdproc.h"
 #include "jsonval.h"
@@ -188,10 +189,19 @@ int cmd_load(int argc, char **argv)
         case 'd': duration = atof(optarg); break;
         case 'm': method = optarg; break;
         case 'a': args = optarg; break;
-        case 'n': nspawn = atoi(optarg); break;
+        case 'n':
+            if (numopt_int(optarg, 0, 64, &nspawn) < 0)
+                nspawn = -1; /* refused below */
+            break;
         case 'k': kill_after = atof(optarg); break;
-        case 't': timeout = atoi(optarg); break;
-        case 'T': ttl = atoi(optarg); break;
+        case 't':
+            if (numopt_int(optarg, 1, 3600000, &timeout) < 0)
+                timeout = -1; /* refused below */
+            break;
+        case 'T':
+            if (numopt_int(optarg, 1, 3600, &ttl) < 0)
+                ttl = -1; /* refused below */
+            break;
         case 'N': retry = false; break;
         case 'A': restart_after = atof(optarg); break;
         case 'D': down_after = atof(optarg); break;

@@ -17,6 +17,7 @@
 #include "consulproc.h"
 #include "etcdproc.h"
 #include "loop.h"
+#include "numopt.h"
 #include "registry.h"
 #include "supervisor.h"
 #include "services.h"
@@ -121,16 +122,6 @@ static const instance *selected(tui *t)
  * instance) or from the command line (arg: the rest of the line). Returns DIRTY_ flags. */
 typedef int (*action_fn)(tui *t, const char *arg);
 
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 /* The instance arg names ("3"), or the selected one when arg is NULL or empty. */
 static const instance *instance_arg(tui *t, const char *arg)
 {
@@ -141,7 +132,7 @@ static const instance *instance_arg(tui *t, const char *arg)
         return in;
     }
     int id;
-    const instance *in = parse_int(arg, 1, 1 << 20, &id) == 0 ? supervisor_find(t->sup, id) : NULL;
+    const instance *in = numopt_int(arg, 1, 1 << 20, &id) == 0 ? supervisor_find(t->sup, id) : NULL;
     if (!in)
         say(t, "no instance %s (the # column)", arg);
     return in;
@@ -288,7 +279,7 @@ static int act_spawn(tui *t, const char *arg)
         like.proto = PROTO_GRPC;
     else if (service_like(t, word, &like) < 0)
         return DIRTY_STATUS;
-    if (arg[used] && parse_int(arg + used, 1, 16, &n) < 0) {
+    if (arg[used] && numopt_int(arg + used, 1, 16, &n) < 0) {
         say(t, "spawn %s N: N is a count from 1 to 16, not '%s'", word, arg + used);
         return DIRTY_STATUS;
     }
@@ -417,7 +408,7 @@ static int act_rate(tui *t, const char *arg)
         for (int i = n - 1; i >= 0 && next == r; i--)
             if (steps[i] < r)
                 next = steps[i];
-    } else if (!arg || parse_int(arg, 1, TUI_RATE_MAX, &next) < 0) {
+    } else if (!arg || numopt_int(arg, 1, TUI_RATE_MAX, &next) < 0) {
         say(t, "rate N: calls per second from 1 to %d", TUI_RATE_MAX);
         return DIRTY_STATUS;
     }
@@ -852,7 +843,7 @@ static int act_lesson(tui *t, const char *arg)
     if (!strcmp(word, "off") || !strcmp(word, "close"))
         return close_lesson(t) | DIRTY_STATUS;
     int n;
-    if (parse_int(word, 1, 99, &n) < 0 || (lang[0] && strcmp(lang, "en") && strcmp(lang, "zh"))) {
+    if (numopt_int(word, 1, 99, &n) < 0 || (lang[0] && strcmp(lang, "en") && strcmp(lang, "zh"))) {
         say(t, "lesson N [en|zh], lesson next|back|again|off: not '%s'", arg);
         return DIRTY_STATUS;
     }
