@@ -105,7 +105,7 @@ integration: all
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
                -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(GEN_SRC)
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzzkit.h $(LIB_SRC) $(GEN_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -I$(GEN) -o $@ $< $(LIB_SRC) $(GEN_SRC) $(LDLIBS)
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)

@@ -36,17 +36,24 @@ static int push(explain *e, span s)
     return (int)e->len++;
 }
 
-int explain_add(explain *e, size_t off, size_t len, int depth, span_class cls, const char *layer,
-                const char *fmt, ...)
+/* A span's meaning as a heap string (at most 4 KiB), or NULL. */
+static char *format_meaning(const char *fmt, va_list ap)
 {
     buf m;
     buf_init(&m, 4096);
-    va_list ap;
-    va_start(ap, fmt);
     buf_vprintf(&m, fmt, ap);
-    va_end(ap);
     char *meaning = buf_take(&m);
     buf_done(&m);
+    return meaning;
+}
+
+int explain_add(explain *e, size_t off, size_t len, int depth, span_class cls, const char *layer,
+                const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *meaning = format_meaning(fmt, ap);
+    va_end(ap);
     if (!meaning)
         return -1;
     return push(e, (span){off, len, depth, cls, layer, meaning});
@@ -62,14 +69,10 @@ void explain_retitle(explain *e, int idx, const char *fmt, ...)
 {
     if (!e || idx < 0 || (size_t)idx >= e->len)
         return;
-    buf m;
-    buf_init(&m, 4096);
     va_list ap;
     va_start(ap, fmt);
-    buf_vprintf(&m, fmt, ap);
+    char *meaning = format_meaning(fmt, ap);
     va_end(ap);
-    char *meaning = buf_take(&m);
-    buf_done(&m);
     if (meaning) {
         free(e->spans[idx].meaning);
         e->spans[idx].meaning = meaning;

@@ -517,7 +517,7 @@ static void reflect(gstream *s, const Grpc__Reflection__V1alpha__ServerReflectio
     Grpc__Reflection__V1alpha__ServiceResponse svc[16];
     Grpc__Reflection__V1alpha__ServiceResponse *svcp[16];
     ProtobufCBinaryData files[17];
-    char msg[512];
+    char msg[512] = ""; /* set: the answer is a NOT_FOUND error saying this */
     r.valid_host = q->host;
     r.original_request = (Grpc__Reflection__V1alpha__ServerReflectionRequest *)q;
     const pb_file *f = NULL;
@@ -551,14 +551,7 @@ static void reflect(gstream *s, const Grpc__Reflection__V1alpha__ServerReflectio
         if (!f)
             snprintf(msg, sizeof msg, "symbol not found: %s", q->file_containing_symbol);
     file:
-        if (!f) {
-            er.error_code = GRPC_NOT_FOUND;
-            er.error_message = msg;
-            r.message_response_case =
-                GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ERROR_RESPONSE;
-            r.error_response = &er;
-            break;
-        } else {
+        if (f) {
             const pb_file *deps[16];
             size_t nd = file_imports(f, deps, 16);
             files[0] = (ProtobufCBinaryData){f->len, (uint8_t *)f->bytes};
@@ -575,11 +568,6 @@ static void reflect(gstream *s, const Grpc__Reflection__V1alpha__ServerReflectio
         if (!pbcatalog_message(q->all_extension_numbers_of_type) &&
             !pbcatalog_file_for_symbol(q->all_extension_numbers_of_type)) {
             snprintf(msg, sizeof msg, "type not found: %s", q->all_extension_numbers_of_type);
-            er.error_code = GRPC_NOT_FOUND;
-            er.error_message = msg;
-            r.message_response_case =
-                GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ERROR_RESPONSE;
-            r.error_response = &er;
             break;
         }
         enr.base_type_name = q->all_extension_numbers_of_type;
@@ -593,12 +581,14 @@ static void reflect(gstream *s, const Grpc__Reflection__V1alpha__ServerReflectio
                          GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_CONTAINING_EXTENSION
                      ? "extensions are not used by this server's files"
                      : "empty reflection request");
+        break;
+    }
+    if (msg[0]) {
         er.error_code = GRPC_NOT_FOUND;
         er.error_message = msg;
         r.message_response_case =
             GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ERROR_RESPONSE;
         r.error_response = &er;
-        break;
     }
     stream_send(s, &r.base);
 }

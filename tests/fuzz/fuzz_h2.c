@@ -7,28 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzkit.h"
 #include "h2explain.h"
-
-static void check_spans(const explain *e, size_t n)
-{
-    size_t at = 0;
-    for (size_t i = 0; i < e->len; i++) {
-        const span *s = &e->spans[i];
-        if (s->off > n || s->len > n - s->off || !s->meaning || !s->layer)
-            abort();
-        if (i + 1 < e->len && e->spans[i + 1].depth > s->depth) {
-            const span *c = &e->spans[i + 1];
-            if (c->off < s->off || c->off + c->len > s->off + s->len)
-                abort();
-            continue;
-        }
-        if (s->off != at)
-            abort();
-        at = s->off + s->len;
-    }
-    if (at != n)
-        abort();
-}
 
 static void render(const explain *e, const uint8_t *p, size_t n)
 {

@@ -62,7 +62,8 @@ def load_messages(path):
 M = None
 
 
-def stub(ch, kind, path, req, resp):
+def method(ch, kind, path, req, resp):
+    """A method of the channel, its messages encoded and decoded by the classes named."""
     ser = M[req].SerializeToString
     de = M[resp].FromString
     return getattr(ch, kind)(path, request_serializer=ser, response_deserializer=de)
@@ -85,17 +86,17 @@ def expect_code(name, fn, code, text=None):
 # ---- the checks ----
 
 def c_unary(ch):
-    say = stub(ch, "unary_unary", "/helloworld.Greeter/SayHello", "helloworld.HelloRequest", "helloworld.HelloReply")
+    say = method(ch, "unary_unary", "/helloworld.Greeter/SayHello", "helloworld.HelloRequest", "helloworld.HelloReply")
     r = say(M["helloworld.HelloRequest"](name="world"), timeout=5)
     check("SayHello world -> Hello world", r.message == "Hello world", repr(r))
     r = say(M["helloworld.HelloRequest"](name="李白"), timeout=5)
     check("SayHello with UTF-8", r.message == "Hello 李白", repr(r))
-    mul = stub(ch, "unary_unary", "/arith.Arith/Multiply", "arith.Args", "arith.Product")
+    mul = method(ch, "unary_unary", "/arith.Arith/Multiply", "arith.Args", "arith.Product")
     r = mul(M["arith.Args"](A=7, B=8), timeout=5)
     check("Multiply 7*8 = 56 (Product{value})", r.value == 56, repr(r))
     r = mul(M["arith.Args"](A=-(2**63), B=-1), timeout=5)
     check("Multiply wraps like Go's int64", r.value == -(2**63), repr(r))
-    div = stub(ch, "unary_unary", "/arith.Arith/Divide", "arith.Args", "arith.Quotient")
+    div = method(ch, "unary_unary", "/arith.Arith/Divide", "arith.Args", "arith.Quotient")
     r = div(M["arith.Args"](A=17, B=5), timeout=5)
     check("Divide 17/5 = {3, 2}", (r.Quo, r.Rem) == (3, 2), repr(r))
     expect_code("Divide by zero -> INVALID_ARGUMENT \"divide by zero\"",
@@ -105,7 +106,7 @@ def c_unary(ch):
 
 
 def c_streams(ch):
-    count = stub(ch, "unary_stream", "/tally.Tally/Count", "tally.CountRequest", "tally.Number")
+    count = method(ch, "unary_stream", "/tally.Tally/Count", "tally.CountRequest", "tally.Number")
     got = [n.value for n in count(M["tally.CountRequest"](to=5), timeout=5)]
     check("Count (server streaming) 1..5", got == [1, 2, 3, 4, 5], got)
     got = [n.value for n in count(M["tally.CountRequest"](to=20000), timeout=20)]
@@ -119,12 +120,12 @@ def c_streams(ch):
                 grpc.StatusCode.INVALID_ARGUMENT, "interval_ms")
     got = list(count(M["tally.CountRequest"](to=0), timeout=5))
     check("Count to 0: no messages, status OK", got == [], got)
-    total = stub(ch, "stream_unary", "/tally.Tally/Total", "tally.Number", "tally.Number")
+    total = method(ch, "stream_unary", "/tally.Tally/Total", "tally.Number", "tally.Number")
     r = total(iter([M["tally.Number"](value=v) for v in (1, 2, 3, 40)]), timeout=5)
     check("Total (client streaming) 1+2+3+40", r.value == 46, repr(r))
     r = total(iter([]), timeout=5)
     check("Total of nothing is 0", r.value == 0, repr(r))
-    run = stub(ch, "stream_stream", "/tally.Tally/RunningTotal", "tally.Number", "tally.Number")
+    run = method(ch, "stream_stream", "/tally.Tally/RunningTotal", "tally.Number", "tally.Number")
     got = [n.value for n in run(iter([M["tally.Number"](value=v) for v in (5, 10, -3)]), timeout=5)]
     check("RunningTotal (bidi) 5,10,-3 -> 5,15,12", got == [5, 15, 12], got)
 
@@ -149,7 +150,7 @@ def c_streams(ch):
 
 
 def c_health(ch):
-    hc = stub(ch, "unary_unary", "/grpc.health.v1.Health/Check", "grpc.health.v1.HealthCheckRequest",
+    hc = method(ch, "unary_unary", "/grpc.health.v1.Health/Check", "grpc.health.v1.HealthCheckRequest",
               "grpc.health.v1.HealthCheckResponse")
     req = M["grpc.health.v1.HealthCheckRequest"]
     for svc in ("", "helloworld.Greeter", "arith.Arith", "tally.Tally"):
@@ -160,7 +161,7 @@ def c_health(ch):
     expect_code("grpc-message is percent-encoded: UTF-8 arrives intact",
                 lambda: hc(req(service="李白 100%"), timeout=5), grpc.StatusCode.NOT_FOUND,
                 "unknown service 李白 100%")
-    watch = stub(ch, "unary_stream", "/grpc.health.v1.Health/Watch", "grpc.health.v1.HealthCheckRequest",
+    watch = method(ch, "unary_stream", "/grpc.health.v1.Health/Watch", "grpc.health.v1.HealthCheckRequest",
                  "grpc.health.v1.HealthCheckResponse")
     call = watch(req(service=""), timeout=5)
     first = next(call)
@@ -258,7 +259,7 @@ def c_errors(ch):
     expect_code("wrong wire type for a field -> INTERNAL",
                 lambda: raw(ch, "unary_unary", "/helloworld.Greeter/SayHello")(b"\x0d\x01\x02\x03\x04", timeout=5),
                 grpc.StatusCode.INTERNAL)
-    count = stub(ch, "unary_stream", "/tally.Tally/Count", "tally.CountRequest", "tally.Number")
+    count = method(ch, "unary_stream", "/tally.Tally/Count", "tally.CountRequest", "tally.Number")
     t0 = time.monotonic()
     got = []
     try:
@@ -271,23 +272,23 @@ def c_errors(ch):
               e.code() == grpc.StatusCode.DEADLINE_EXCEEDED and 1 <= len(got) <= 5 and dt < 2, (e.code(), got, dt))
     # the server's own timer: a raw grpc-timeout is honoured even if the client waits longer
     # (grpc sends grpc-timeout; the server's status must say DEADLINE_EXCEEDED, code 4)
-    mul = stub(ch, "unary_unary", "/arith.Arith/Multiply", "arith.Args", "arith.Product")
+    mul = method(ch, "unary_unary", "/arith.Arith/Multiply", "arith.Args", "arith.Product")
     r = mul(M["arith.Args"](A=2, B=3), timeout=5)
     check("the channel still works after the errors", r.value == 6, repr(r))
 
 
 def c_large(ch, size):
-    say = stub(ch, "unary_unary", "/helloworld.Greeter/SayHello", "helloworld.HelloRequest", "helloworld.HelloReply")
+    say = method(ch, "unary_unary", "/helloworld.Greeter/SayHello", "helloworld.HelloRequest", "helloworld.HelloReply")
     name = ("0123456789abcdef" * (size // 16 + 1))[:size]
     r = say(M["helloworld.HelloRequest"](name=name), timeout=20)
     check("a %d-byte message both ways (flow control)" % size, r.message == "Hello " + name, len(r.message))
-    total = stub(ch, "stream_unary", "/tally.Tally/Total", "tally.Number", "tally.Number")
+    total = method(ch, "stream_unary", "/tally.Tally/Total", "tally.Number", "tally.Number")
     r = total(iter([M["tally.Number"](value=1)] * 50000), timeout=20)
     check("Total of 50000 streamed messages", r.value == 50000, repr(r))
 
 
 def c_too_big(ch, limit):
-    say = stub(ch, "unary_unary", "/helloworld.Greeter/SayHello", "helloworld.HelloRequest", "helloworld.HelloReply")
+    say = method(ch, "unary_unary", "/helloworld.Greeter/SayHello", "helloworld.HelloRequest", "helloworld.HelloReply")
     expect_code("a message over --max-message -> RESOURCE_EXHAUSTED",
                 lambda: say(M["helloworld.HelloRequest"](name="x" * (limit + 10)), timeout=10),
                 grpc.StatusCode.RESOURCE_EXHAUSTED, "larger than max")
@@ -296,11 +297,11 @@ def c_too_big(ch, limit):
 
 
 def c_concurrent(ch):
-    mul = stub(ch, "unary_unary", "/arith.Arith/Multiply", "arith.Args", "arith.Product")
+    mul = method(ch, "unary_unary", "/arith.Arith/Multiply", "arith.Args", "arith.Product")
     futs = [mul.future(M["arith.Args"](A=i, B=i + 1), timeout=10) for i in range(100)]
     got = [f.result().value for f in futs]
     check("100 concurrent calls on one channel", got == [i * (i + 1) for i in range(100)], got[:5])
-    count = stub(ch, "unary_stream", "/tally.Tally/Count", "tally.CountRequest", "tally.Number")
+    count = method(ch, "unary_stream", "/tally.Tally/Count", "tally.CountRequest", "tally.Number")
     calls = [count(M["tally.CountRequest"](to=50, interval_ms=10), timeout=10) for _ in range(100)]
     with concurrent.futures.ThreadPoolExecutor(100) as ex:
         res = list(ex.map(lambda c: sum(n.value for n in c), calls))
@@ -308,7 +309,7 @@ def c_concurrent(ch):
 
 
 def c_idle(ch, seconds):
-    watch = stub(ch, "unary_stream", "/grpc.health.v1.Health/Watch", "grpc.health.v1.HealthCheckRequest",
+    watch = method(ch, "unary_stream", "/grpc.health.v1.Health/Watch", "grpc.health.v1.HealthCheckRequest",
                  "grpc.health.v1.HealthCheckResponse")
     w = watch(M["grpc.health.v1.HealthCheckRequest"](service=""), timeout=seconds * 4 + 10)
     next(w)
@@ -319,9 +320,9 @@ def c_idle(ch, seconds):
 
 
 def c_shutdown(ch, pid):
-    count = stub(ch, "unary_stream", "/tally.Tally/Count", "tally.CountRequest", "tally.Number")
+    count = method(ch, "unary_stream", "/tally.Tally/Count", "tally.CountRequest", "tally.Number")
     call = count(M["tally.CountRequest"](to=5, interval_ms=300), timeout=10)
-    watch = stub(ch, "unary_stream", "/grpc.health.v1.Health/Watch", "grpc.health.v1.HealthCheckRequest",
+    watch = method(ch, "unary_stream", "/grpc.health.v1.Health/Watch", "grpc.health.v1.HealthCheckRequest",
                  "grpc.health.v1.HealthCheckResponse")
     w = watch(M["grpc.health.v1.HealthCheckRequest"](service=""), timeout=10)
     first = next(w).status
@@ -341,7 +342,7 @@ def c_shutdown(ch, pid):
     except grpc.RpcError as e:
         bad("graceful shutdown: an in-flight slow Count completes after SIGTERM", (e.code(), e.details(), got))
     # new calls are refused: the server said GOAWAY and closed its listener
-    mul = stub(ch, "unary_unary", "/arith.Arith/Multiply", "arith.Args", "arith.Product")
+    mul = method(ch, "unary_unary", "/arith.Arith/Multiply", "arith.Args", "arith.Product")
     expect_code("after shutdown new calls are UNAVAILABLE",
                 lambda: mul(M["arith.Args"](A=1, B=2), timeout=3), grpc.StatusCode.UNAVAILABLE)
 
