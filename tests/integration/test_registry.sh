@@ -208,9 +208,13 @@ wait_until 5 grep -q "^PUT auth" "$TMP/awatch.out"
 expect_grep "auth: the watch with the user sees the PUT" "PUT auth 127.0.0.1:9004 grpc" "$(cat "$TMP/awatch.out")"
 sleep 4
 if test "$(akeys)" = auth/127.0.0.1:9004; then ok "auth: keepalive works with the token"; else bad "auth: keepalive works with the token" "$(akeys)"; fi
-kill -TERM "$K4" "$K5" "$AW"
-wait "$K4" "$K5" "$AW" 2>/dev/null
+# the keepers first: the watch must still be there to see the deregistration
+kill -TERM "$K4" "$K5"
+wait "$K4" "$K5" 2>/dev/null
 if [ -z "$(akeys)" ]; then ok "auth: deregistered with the token"; else bad "auth: deregistered with the token" "$(akeys)"; fi
+wait_until 5 grep -q "^DELETE auth" "$TMP/awatch.out"
+kill -TERM "$AW"
+wait "$AW" 2>/dev/null
 expect_grep "auth: the watch saw the DELETE" "DELETE auth 127.0.0.1:9004" "$(cat "$TMP/awatch.out")"
 
 if [ -n "${VERBOSE:-}" ]; then
