@@ -157,12 +157,14 @@ static void on_conn(loop *l, int fd, uint32_t events, void *ud)
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         for (int i = 0; i < READS_PER_TURN && !c->eof && !c->closing; i++) {
             if (buf_reserve(&c->in, READ_CHUNK) < 0) {
-                /* The codec would have consumed a complete message; this one is over the cap. */
+                if (i > 0)
+                    break; /* let the codec take what this turn read, then read on */
+                /* The last feed would have consumed a complete message; this one is over the cap. */
                 log_msg("%s: error: message larger than %zu bytes", c->peer, s->max_message);
                 c->closing = true;
                 break;
             }
-            ssize_t r = recv(fd, c->in.p + c->in.len, c->in.cap - c->in.len, 0);
+            ssize_t r = recv(fd, c->in.p + c->in.len, READ_CHUNK, 0);
             if (r > 0) {
                 c->in.len += (size_t)r;
                 if ((size_t)r < READ_CHUNK)

@@ -29,7 +29,16 @@ got:  $3"; fi
 # expect_grep NAME PATTERN TEXT: TEXT contains the fixed string PATTERN
 expect_grep() {
     if printf '%s' "$3" | grep -qF -- "$2"; then ok "$1"; else bad "$1" "want to see: $2
-in: $(printf '%s' "$3" | head -c 2000)"; fi
+in: $(excerpt "$3")"; fi
+}
+
+# excerpt TEXT: short text whole; long text's start and end (where the failure usually is)
+excerpt() {
+    if [ "$(printf '%s' "$1" | wc -c)" -le 2400 ]; then
+        printf '%s' "$1"
+    else
+        printf '%s\n[...]\n%s' "$(printf '%s' "$1" | head -c 800)" "$(printf '%s' "$1" | tail -c 1600)"
+    fi
 }
 
 # expect_no_grep NAME PATTERN TEXT

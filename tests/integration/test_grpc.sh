@@ -77,6 +77,19 @@ out=$(timeout 60 nghttp -nv -w 0 -H ':method: POST' -H 'content-type: applicatio
 expect_grep "a bidi client that never reads its replies gets RST_STREAM" "recv RST_STREAM" "$out"
 expect_grep "and the reason is logged" "does not read the replies" "$(cat "$TMP/ours.err")"
 
+# The same client while the server is paused: megabytes wait in the socket, and the server
+# must read them in turns, not take them for one message over its cap.
+kill -STOP "$GPID"
+timeout 60 nghttp -nv -w 0 -H ':method: POST' -H 'content-type: application/grpc' \
+    -d "$TMP/many.bin" "http://$G/tally.Tally/RunningTotal" >"$TMP/paused.out" 2>&1 &
+paused=$!
+sleep 0.5
+kill -CONT "$GPID"
+wait "$paused"
+expect_grep "a backlog of megabytes read after a pause is still one stream, reset as above" \
+    "recv RST_STREAM" "$(cat "$TMP/paused.out")"
+expect_no_grep "and not refused as a message over the cap" "message larger than" "$(cat "$TMP/ours.err")"
+
 # Bad HTTP/2 closes that connection only: a slow Count on another connection carries on.
 grpc_frame "$TMP/slow.bin" 08 04 10 c8 01
 timeout 10 nghttp -nv -H ':method: POST' -H 'content-type: application/grpc' -H 'te: trailers' \
