@@ -57,6 +57,7 @@ typedef struct tui {
     char reg_label[96];           /* "etcd 127.0.0.1:2379", "static list (no registry)" */
     registry_watch *watch;
     bool switching;               /* a registry job is on the worker */
+    bool etcd_busy;               /* a job is stopping or starting the private etcd */
     consulproc consul;            /* the consul agent -dev of :registry consul, once started */
     bool own_consul;
     tui_work *ops;                /* spawns, restarts and registry switches, in order */
@@ -573,6 +574,10 @@ static int finish_registry(tui_job *j, void *ctx)
     tui *t = ctx;
     tui_registry_job *g = (tui_registry_job *)j;
     t->switching = false;
+    if (g->start_etcd)
+        t->etcd_busy = false;
+    if (g->started_etcd)
+        supervisor_note(t->sup, 0, "started the private etcd again (same data, same port)");
     if (g->started_consul) {
         t->consul = g->consul;
         t->own_consul = true;
@@ -644,8 +649,8 @@ static int finish_registry(tui_job *j, void *ctx)
 /* Queues the switch to o; the current registry stays in use until it is open. */
 static int switch_registry(tui *t, const regopt *o)
 {
-    if (t->switching) {
-        say(t, "a registry switch is under way: wait for it");
+    if (t->switching || t->etcd_busy) {
+        say(t, "%s is under way: wait for it", t->switching ? "a registry switch" : "stopping or starting etcd");
         return DIRTY_STATUS;
     }
     if (o->kind == t->reg.kind && (o->kind != REGOPT_URL || strcmp(o->url, t->reg.url) == 0)) {
@@ -661,25 +666,42 @@ static int switch_registry(tui *t, const regopt *o)
     }
     const char *url = o->kind == REGOPT_PRIVATE_ETCD ? t->etcd->url
                       : o->kind == REGOPT_CONSUL_DEV && t->own_consul ? t->consul.url : NULL;
-    if (o->kind == REGOPT_PRIVATE_ETCD && t->etcd->proc.pid <= 0) {
-        char err[256];
-        if (etcdproc_restart(t->etcd, 0, err, sizeof err) < 0) {
-            say(t, "cannot start the private etcd: %s", err);
-            return DIRTY_STATUS;
-        }
-        supervisor_note(t->sup, 0, "started the private etcd again (same data, same port)");
-    }
     tui_registry_job *j = tui_registry_job_new(t->sup, o, url, watched_service(o));
     if (!j) {
         say(t, "out of memory");
         return DIRTY_STATUS;
     }
     j->job.finish = finish_registry;
+    if (o->kind == REGOPT_PRIVATE_ETCD && t->etcd->proc.pid <= 0) {
+        j->start_etcd = t->etcd;
+        t->etcd_busy = true;
+    }
     t->switching = true;
     tui_work_submit(t->ops, &j->job);
     supervisor_note(t->sup, 0, "switching the registry to %s...", regopt_name(o));
     say(t, "switching the registry to %s...", regopt_name(o));
     return DIRTY_TIMELINE | DIRTY_STATUS;
+}
+
+/* The private etcd stopped or started (on the worker, so the keys stay live meanwhile). */
+static int finish_etcd(tui_job *j, void *ctx)
+{
+    tui *t = ctx;
+    tui_etcd_job *e = (tui_etcd_job *)j;
+    t->etcd_busy = false;
+    const char *unused = t->reg.kind == REGOPT_PRIVATE_ETCD ? "" : " (not the registry in use)";
+    if (e->rc < 0) {
+        supervisor_note(t->sup, 0, "could not start the private etcd: %s", e->err);
+        say(t, "cannot start etcd: %s", e->err);
+    } else if (e->start) {
+        supervisor_note(t->sup, 0, "started the private etcd again (same data, same port)%s", unused);
+        say(t, "started etcd");
+    } else {
+        supervisor_note(t->sup, 0, "stopped the private etcd%s: leases cannot be renewed; the load "
+                        "keeps calling the instances it knows", unused);
+        say(t, "stopped etcd");
+    }
+    return DIRTY_TIMELINE | DIRTY_REGISTRY | DIRTY_STATUS;
 }
 
 /* "on"/"off" (or no argument: the e key) stop and start the private etcd: the servers
@@ -699,28 +721,26 @@ static int act_registry(tui *t, const char *arg)
         }
         return switch_registry(t, &o);
     }
+    if (t->etcd_busy) {
+        say(t, "etcd is stopping or starting already: wait for it");
+        return DIRTY_STATUS;
+    }
     bool running = t->etcd->proc.pid > 0;
     bool want = toggle ? !running : strcmp(arg, "on") == 0 || strcmp(arg, "start") == 0;
     if (want == running) {
         say(t, "the private etcd is already %s", running ? "running" : "stopped");
         return DIRTY_STATUS;
     }
-    const char *unused = t->reg.kind == REGOPT_PRIVATE_ETCD ? "" : " (not the registry in use)";
-    if (!want) {
-        etcdproc_stop(t->etcd, false);
-        supervisor_note(t->sup, 0, "stopped the private etcd%s: leases cannot be renewed; the load "
-                        "keeps calling the instances it knows", unused);
-        say(t, "stopped etcd");
-    } else {
-        char err[256];
-        if (etcdproc_restart(t->etcd, 0, err, sizeof err) < 0) {
-            say(t, "cannot start etcd: %s", err);
-            return DIRTY_STATUS;
-        }
-        supervisor_note(t->sup, 0, "started the private etcd again (same data, same port)%s", unused);
-        say(t, "started etcd");
+    tui_etcd_job *j = tui_etcd_job_new(t->etcd, want);
+    if (!j) {
+        say(t, "out of memory");
+        return DIRTY_STATUS;
     }
-    return DIRTY_TIMELINE | DIRTY_REGISTRY | DIRTY_STATUS;
+    j->job.finish = finish_etcd;
+    t->etcd_busy = true;
+    tui_work_submit(t->ops, &j->job);
+    say(t, "%s the private etcd...", want ? "starting" : "stopping");
+    return DIRTY_STATUS;
 }
 
 /* "up", "down" (a page of the Timeline) or "end" (the newest events). */

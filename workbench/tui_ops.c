@@ -62,6 +62,11 @@ static void registry_run(tui_job *j)
         g->rc = 0;
         return;
     }
+    if (g->start_etcd) {
+        if (etcdproc_restart(g->start_etcd, 0, g->err, sizeof g->err) < 0)
+            return;
+        g->started_etcd = true;
+    }
     if (g->to.kind == REGOPT_URL)
         snprintf(g->url, sizeof g->url, "%s", g->to.url);
     if (g->to.kind == REGOPT_CONSUL_DEV && !g->url[0]) {
@@ -99,17 +104,48 @@ fail:
     }
 }
 
+static void registry_drop(tui_job *j)
+{
+    tui_registry_job *g = (tui_registry_job *)j;
+    free(g->list);
+    registry_watch_free(g->watch);
+    if (g->started_consul)
+        consulproc_stop(&g->consul);
+}
+
 tui_registry_job *tui_registry_job_new(supervisor *sup, const regopt *to, const char *url, const char *service)
 {
     tui_registry_job *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
     g->job.run = registry_run;
+    g->job.drop = registry_drop;
     g->sup = sup;
     g->to = *to;
     snprintf(g->url, sizeof g->url, "%s", url ? url : "");
     g->service = service;
     return g;
+}
+
+static void etcd_run(tui_job *j)
+{
+    tui_etcd_job *e = (tui_etcd_job *)j;
+    e->rc = 0;
+    if (e->start)
+        e->rc = etcdproc_restart(e->etcd, 0, e->err, sizeof e->err);
+    else
+        etcdproc_stop(e->etcd, false);
+}
+
+tui_etcd_job *tui_etcd_job_new(etcdproc *etcd, bool start)
+{
+    tui_etcd_job *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->job.run = etcd_run;
+    e->etcd = etcd;
+    e->start = start;
+    return e;
 }
 
 static void ttl_run(tui_job *j)
@@ -145,6 +181,7 @@ tui_free_watch_job *tui_free_watch_job_new(registry_watch *w)
     if (!f)
         return NULL;
     f->job.run = free_watch_run;
+    f->job.drop = free_watch_run;
     f->watch = w;
     return f;
 }
@@ -159,6 +196,8 @@ static void wire_run(tui_job *j)
     tui_wire_capture(&c->w, c->method, c->args, ap, c->timeout_ms);
 }
 
+static void wire_drop(tui_job *j) { tui_wire_done(&((tui_wire_job *)j)->w); }
+
 tui_wire_job *tui_wire_job_new(const char *method, const char *args,
                                const char addrs[TUI_WIRE_LANES][80], int timeout_ms)
 {
@@ -166,6 +205,8 @@ tui_wire_job *tui_wire_job_new(const char *method, const char *args,
     if (!c)
         return NULL;
     c->job.run = wire_run;
+    c->job.drop = wire_drop;
+    tui_wire_init(&c->w);
     snprintf(c->method, sizeof c->method, "%s", method);
     snprintf(c->args, sizeof c->args, "%s", args);
     memcpy(c->addrs, addrs, sizeof c->addrs);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "consulproc.h"
+#include "etcdproc.h"
 #include "regopt.h"
 #include "registry.h"
 #include "supervisor.h"
@@ -41,6 +42,8 @@ typedef struct tui_registry_job {
     char url[256];          /* in: the URL for REGOPT_PRIVATE_ETCD (or a consul-dev already
                                running); out: the URL opened, "none" for static */
     const char *service;
+    etcdproc *start_etcd;   /* in: the private etcd, stopped, to start first (or NULL) */
+    bool started_etcd;
     consulproc consul;      /* out: the agent started for REGOPT_CONSUL_DEV */
     bool started_consul;
     registry_instance *list; /* out: the entries listed (free()) */
@@ -49,6 +52,16 @@ typedef struct tui_registry_job {
     int rc;
     char err[512];
 } tui_registry_job;
+
+/* Stops the private etcd, or starts it again (same data, same port). Nothing else
+ * touches etcd from the job's submission until its finish. */
+typedef struct tui_etcd_job {
+    tui_job job;
+    etcdproc *etcd;
+    bool start;
+    int rc;
+    char err[256];
+} tui_etcd_job;
 
 /* Asks etcd for the TTL left on each lease. */
 typedef struct tui_ttl_job {
@@ -79,6 +92,7 @@ typedef struct tui_wire_job {
 /* Each returns a new job with run set (finish left to the caller), or NULL. */
 tui_spawn_job *tui_spawn_job_new(supervisor *sup, int id, const instance *like, pid_t old_pid, const char *addr);
 tui_registry_job *tui_registry_job_new(supervisor *sup, const regopt *to, const char *url, const char *service);
+tui_etcd_job *tui_etcd_job_new(etcdproc *etcd, bool start);
 tui_ttl_job *tui_ttl_job_new(const char *url);
 tui_free_watch_job *tui_free_watch_job_new(registry_watch *w);
 tui_wire_job *tui_wire_job_new(const char *method, const char *args,

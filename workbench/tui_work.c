@@ -24,10 +24,12 @@ static void append(tui_job **list, tui_job *j)
     *list = j;
 }
 
-static void free_list(tui_job *j)
+static void drop_list(tui_job *j)
 {
     while (j) {
         tui_job *next = j->next;
+        if (j->drop)
+            j->drop(j);
         free(j);
         j = next;
     }
@@ -84,7 +86,8 @@ void tui_work_submit(tui_work *w, tui_job *j)
 {
     pthread_mutex_lock(&w->mu);
     if (w->stop) {
-        free(j);
+        j->next = NULL;
+        drop_list(j);
     } else {
         append(&w->todo, j);
         w->pending++;
@@ -131,7 +134,7 @@ void tui_work_stop(tui_work *w)
     w->stop = true;
     for (tui_job *j = w->todo; j; j = j->next)
         w->pending--;
-    free_list(w->todo);
+    drop_list(w->todo);
     w->todo = NULL;
     while (w->running)
         pthread_cond_wait(&w->cv, &w->mu);
@@ -148,7 +151,7 @@ void tui_work_free(tui_work *w)
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
-    free_list(w->done);
+    drop_list(w->done);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     free(w);

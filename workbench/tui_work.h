@@ -18,6 +18,8 @@ typedef struct tui_job tui_job;
 struct tui_job {
     void (*run)(tui_job *j);              /* on the worker thread; may block, with deadlines */
     int (*finish)(tui_job *j, void *ctx); /* on the main thread; returns DIRTY_ flags; may be NULL */
+    void (*drop)(tui_job *j);             /* frees what the job holds when it will never be
+                                             finished (dropped unrun, or never polled); may be NULL */
     tui_job *next;
 };
 
@@ -32,11 +34,11 @@ void tui_work_submit(tui_work *w, tui_job *j);
 int tui_work_poll(tui_work *w, void *ctx);
 /* Jobs submitted and not yet finished (queued, running, or waiting for tui_work_poll). */
 size_t tui_work_pending(tui_work *w);
-/* Drops the jobs that have not started (freed without running) and waits for the one
+/* Drops the jobs that have not started (drop, then freed) and waits for the one
  * running, if any (its own deadlines bound the wait). The thread stays, idle, so its
  * children live on; call tui_work_poll afterwards to take the last results. */
 void tui_work_stop(tui_work *w);
-/* Stops, ends the thread and frees (jobs never polled are freed without finish).
+/* Stops, ends the thread and frees (jobs never polled are dropped, not finished).
  * Accepts NULL. */
 void tui_work_free(tui_work *w);
 

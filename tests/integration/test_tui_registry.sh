@@ -128,6 +128,13 @@ for i in $(seq 50); do
     sleep 0.1
 done
 expect_eq ":registry static: the servers left the second etcd" "0" "$n"
+# the private etcd, stopped while not in use, is started again by switching to it
+key e
+if wait_for 10 'stopped the private etcd \(not the registry in use\)'; then ok "e stops the private etcd while static"; else
+    bad "e stops the private etcd while static" "$(screen)"; fi
+cmd 'registry etcd'
+if wait_for 15 'etcd 127\.0\.0\.1:[0-9]+ watch live 2 keys'; then ok ":registry etcd starts the stopped private etcd and switches to it"; else
+    bad ":registry etcd starts the stopped private etcd and switches to it" "$(screen)"; fi
 KIDS=$(pgrep -P "$WB" | tr '\n' ' ')
 key q
 if wait_for 15 'TUI-EXITED 0'; then ok "q quits"; else bad "q quits" "$(screen)"; fi
