@@ -37,7 +37,9 @@ static inline int store_grpc_status(store_status st)
     }
 }
 
-enum { SQLSTORE_BUSY_TIMEOUT_MS = 5000 };
+/* Under the gateway's default 2 s deadline: a database locked that long is answered
+ * UNAVAILABLE (HTTP 503, try again) while the caller still waits for the answer. */
+enum { SQLSTORE_BUSY_TIMEOUT_MS = 1500 };
 
 /* Opens (creating when needed, with its parent directories) the database at path, in
  * WAL mode with the busy timeout, and runs schema (CREATE ... IF NOT EXISTS statements).
