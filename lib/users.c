@@ -1,4 +1,5 @@
-/* users.c -- accounts and tokens in SQLite, passwords through crypt(3). */
+/* users.c -- accounts and tokens in SQLite, passwords through crypt(3), tokens kept as
+ * SHA-256 digests (OpenSSL's libcrypto). */
 #include "users.h"
 
 #include <crypt.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include <openssl/evp.h>
 
 #include "err.h"
 
@@ -25,10 +28,25 @@ static const char schema[] =
     "  name TEXT NOT NULL UNIQUE,"
     "  password_hash TEXT NOT NULL,"
     "  created_ms INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS tokens ("
-    "  token TEXT PRIMARY KEY,"
+    "CREATE TABLE IF NOT EXISTS token_digests ("
+    "  sha256 TEXT PRIMARY KEY,"
     "  user_id INTEGER NOT NULL REFERENCES users(id),"
     "  expires_ms INTEGER NOT NULL);";
+
+enum { DIGEST_HEX = 64 };
+
+/* The token as the table keeps it: its SHA-256 in lower-case hex (hex: DIGEST_HEX + 1).
+ * A token is 256 random bits, so a fast digest is enough: nothing can be guessed. */
+static int token_digest(const char *token, char *hex)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL) || n * 2 != DIGEST_HEX)
+        return -1;
+    for (unsigned int i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
 
 users *users_open(const char *path, int ttl_s, char *err, size_t errlen)
 {
@@ -184,12 +202,18 @@ store_status users_login(users *u, const char *name, const char *password, char 
     }
     for (size_t i = 0; i < sizeof rnd; i++)
         snprintf(token + 2 * i, 3, "%02x", rnd[i]);
+    explicit_bzero(rnd, sizeof rnd);
+    char digest[DIGEST_HEX + 1];
+    if (token_digest(token, digest) < 0) {
+        err_set(err, errlen, "cannot make the token's SHA-256");
+        return STORE_FAILED;
+    }
     long long now = sqlstore_now_ms();
     *expires_ms = now + (long long)u->ttl_s * 1000;
-    rc = sqlite3_prepare_v2(u->db, "INSERT INTO tokens (token, user_id, expires_ms) VALUES (?, ?, ?)", -1,
-                            &q, NULL);
+    rc = sqlite3_prepare_v2(u->db, "INSERT INTO token_digests (sha256, user_id, expires_ms) VALUES (?, ?, ?)",
+                            -1, &q, NULL);
     if (rc == SQLITE_OK) {
-        sqlite3_bind_text(q, 1, token, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 1, digest, -1, SQLITE_STATIC);
         sqlite3_bind_int64(q, 2, uid);
         sqlite3_bind_int64(q, 3, *expires_ms);
         rc = sqlite3_step(q);
@@ -197,7 +221,8 @@ store_status users_login(users *u, const char *name, const char *password, char 
     st = rc == SQLITE_DONE ? STORE_OK : sqlstore_error(u->db, rc, "storing the token", err, errlen);
     sqlite3_finalize(q);
     if (st == STORE_OK) /* housekeeping: expired tokens go; a failure here changes nothing */
-        sqlite3_exec(u->db, "DELETE FROM tokens WHERE expires_ms < strftime('%s','now') * 1000", NULL, NULL, NULL);
+        sqlite3_exec(u->db, "DELETE FROM token_digests WHERE expires_ms < strftime('%s','now') * 1000", NULL,
+                     NULL, NULL);
     return st;
 }
 
@@ -208,14 +233,19 @@ store_status users_verify(users *u, const char *token, char *name, int64_t *id, 
         err_set(err, errlen, "token is required");
         return STORE_DENIED;
     }
+    char digest[DIGEST_HEX + 1];
+    if (token_digest(token, digest) < 0) {
+        err_set(err, errlen, "cannot make the token's SHA-256");
+        return STORE_FAILED;
+    }
     sqlite3_stmt *q = NULL;
     store_status st;
     int rc = sqlite3_prepare_v2(u->db,
-                                "SELECT users.id, users.name, tokens.expires_ms FROM tokens "
-                                "JOIN users ON users.id = tokens.user_id WHERE tokens.token = ?",
+                                "SELECT users.id, users.name, t.expires_ms FROM token_digests AS t "
+                                "JOIN users ON users.id = t.user_id WHERE t.sha256 = ?",
                                 -1, &q, NULL);
     if (rc == SQLITE_OK) {
-        sqlite3_bind_text(q, 1, token, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 1, digest, -1, SQLITE_STATIC);
         rc = sqlite3_step(q);
     }
     if (rc == SQLITE_ROW) {

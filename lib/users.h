@@ -3,7 +3,8 @@
  *
  * A password is never stored: crypt(3) with a fresh random salt (yescrypt, "$y$")
  * turns it into the hash that is kept, and login compares hashes. A token is 32
- * random bytes in hex, valid for a set time. No gRPC here: user-server maps the
+ * random bytes in hex, valid for a set time; the table keeps its SHA-256, so the
+ * database file alone lets no one in. No gRPC here: user-server maps the
  * results to statuses, and the unit tests call this directly. */
 #ifndef WB_USERS_H
 #define WB_USERS_H

@@ -121,6 +121,14 @@ if printf '%s' "$TOKEN" | grep -qE '^[0-9a-f]{64}$'; then ok "login returns a to
 req POST /user/login -d '{"name":"zhang","password":"secret123"}'
 TOKEN2=$(jget token)
 AUTH="Authorization: Bearer $TOKEN"
+digest=$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
+expect_eq "the database keeps the token's SHA-256 (sqlite3 and sha256sum agree)" "1" \
+    "$(sqlite3 "$TMP/users.db" "SELECT count(*) FROM token_digests WHERE sha256 = '$digest'")"
+if cat "$TMP"/users.db* | grep -aq "$TOKEN"; then
+    bad "the token itself appears nowhere in the database files"
+else
+    ok "the token itself appears nowhere in the database files"
+fi
 
 # ---- orders ----
 req POST /orders -H "$AUTH" -d '{"item":"毛笔","quantity":2}'
