@@ -12,6 +12,7 @@
 #include "err.h"
 #include "health.pb-c.h"
 #include "log.h"
+#include "gunzip.h"
 #include "pbcatalog.h"
 #include "pbvalue.h"
 #include "reflection.pb-c.h"
@@ -49,6 +50,7 @@ typedef struct gstream {
     char *path;
     bool is_post, grpc_content_type, have_timeout, bad_timeout;
     uint64_t timeout_ms;
+    char encoding[32];       /* grpc-encoding: "" (identity), "gzip", or one not served */
     /* request */
     const pb_method *m;
     handler h;
@@ -80,6 +82,7 @@ struct gconn {
     size_t nstreams;
     bool shutting_down;
     char h2err[256]; /* nghttp2's reason for a connection error */
+    buf inflated;    /* the gzip message being handled, inflated */
 };
 
 static const grpc_unary *extra_methods;
@@ -201,7 +204,7 @@ static void stream_start_response(gstream *s)
         return;
     s->headers_sent = true;
     nghttp2_nv hdrs[] = {nv(":status", "200"), nv("content-type", "application/grpc"),
-                         nv("grpc-accept-encoding", "identity")};
+                         nv("grpc-accept-encoding", "identity,gzip")};
     nghttp2_data_provider dp = {.source.ptr = s, .read_callback = read_response};
     nghttp2_submit_response(s->c->h2, s->id, hdrs, sizeof hdrs / sizeof hdrs[0], &dp);
 }
@@ -748,6 +751,12 @@ static void on_request(gstream *s)
         stream_finish(s, GRPC_INTERNAL, "malformed grpc-timeout header");
         return;
     }
+    if (s->encoding[0] && strcmp(s->encoding, "gzip") != 0) {
+        snprintf(m, sizeof m, "grpc: Decompressor is not installed for grpc-encoding \"%s\" (this server "
+                 "takes gzip or identity)", s->encoding);
+        stream_finish(s, GRPC_UNIMPLEMENTED, m);
+        return;
+    }
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
         if (strcmp(handlers[i].path, s->path) == 0 && (serve_samples || !handlers[i].sample)) {
             s->m = pbcatalog_find(s->path);
@@ -813,6 +822,10 @@ static int cb_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
     } else if (IS("content-type")) {
         s->grpc_content_type = vlen >= 16 && memcmp(val, "application/grpc", 16) == 0 &&
                                (vlen == 16 || val[16] == '+' || val[16] == ';');
+    } else if (IS("grpc-encoding")) {
+        snprintf(s->encoding, sizeof s->encoding, "%.*s", vlen < 31 ? (int)vlen : 31, (const char *)val);
+        if (strcmp(s->encoding, "identity") == 0)
+            s->encoding[0] = '\0';
     } else if (IS("grpc-timeout")) {
         char t[16];
         snprintf(t, sizeof t, "%.*s", vlen < 15 ? (int)vlen : 15, (const char *)val);
@@ -841,6 +854,23 @@ static int cb_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *ud)
     return 0;
 }
 
+/* A message with the compressed flag, in the stream's grpc-encoding (gzip), into
+ * s->c->inflated. Returns 0, or -1 after finishing the call with a status that says why. */
+static int inflate_message(gstream *s, const uint8_t *p, size_t n)
+{
+    char why[160], m[256];
+    gunzip_result r = gunzip_message(p, n, s->c->max_message, &s->c->inflated, why, sizeof why);
+    if (r == GUNZIP_OK)
+        return 0;
+    if (r == GUNZIP_TOO_LARGE)
+        snprintf(m, sizeof m, "grpc: received message after decompression larger than max (%zu)",
+                 s->c->max_message);
+    else
+        snprintf(m, sizeof m, "grpc: failed to decompress the received message: %s", why);
+    stream_finish(s, r == GUNZIP_CORRUPT ? GRPC_INTERNAL : GRPC_RESOURCE_EXHAUSTED, m);
+    return -1;
+}
+
 static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data,
                          size_t len, void *ud)
 {
@@ -856,13 +886,12 @@ static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
     while (!s->finished && buf_size(&s->in) >= 5) {
         const uint8_t *p = buf_data(&s->in);
         uint32_t n = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
-        if (p[0] == 1) {
-            stream_finish(s, GRPC_UNIMPLEMENTED,
-                          "grpc: the message is compressed (flag 1), but this server supports "
-                          "no grpc-encoding: send it uncompressed");
+        if (p[0] == 1 && !s->encoding[0]) {
+            stream_finish(s, GRPC_INTERNAL, "grpc: compressed flag set with identity or empty encoding "
+                                            "(a compressed message needs a grpc-encoding header)");
             break;
         }
-        if (p[0] != 0) {
+        if (p[0] > 1) {
             char m[128];
             snprintf(m, sizeof m, "grpc: bad compressed-flag byte 0x%02x in the message prefix", p[0]);
             stream_finish(s, GRPC_INTERNAL, m);
@@ -877,7 +906,13 @@ static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
         }
         if (buf_size(&s->in) < 5 + (size_t)n)
             break;
-        on_message(s, p + 5, n);
+        if (p[0] == 1) {
+            if (inflate_message(s, p + 5, n) == 0)
+                on_message(s, buf_data(&c->inflated), buf_size(&c->inflated));
+            buf_clear(&c->inflated);
+        } else {
+            on_message(s, p + 5, n);
+        }
         buf_consume(&s->in, 5 + (size_t)n);
     }
     if (s->finished)
@@ -929,6 +964,7 @@ static void grpc_close(void *state)
     nghttp2_session_del(c->h2); /* closes the streams through cb_stream_close */
     while (c->streams)
         stream_free(c->streams);
+    buf_done(&c->inflated);
     free(c);
 }
 
@@ -941,6 +977,7 @@ static void *grpc_open(server_conn *sc, size_t max_message)
         goto fail;
     c->sc = sc;
     c->max_message = max_message;
+    buf_init(&c->inflated, 0);
     nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, cb_begin_headers);
     nghttp2_session_callbacks_set_on_header_callback(cbs, cb_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, cb_frame_recv);
@@ -1095,5 +1132,7 @@ const server_codec grpcserver_codec = {
         "  /tally.Tally/RunningTotal     Numbers -> the running sums (bidirectional)\n"
         "  /grpc.health.v1.Health/Check and /Watch\n"
         "  /grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo\n"
-        "A message over --max-message gets RESOURCE_EXHAUSTED; only its call fails.\n",
+        "A message over --max-message gets RESOURCE_EXHAUSTED; only its call fails.\n"
+        "Requests may be gzip-compressed (grpc-encoding: gzip; capped at --max-message\n"
+        "once inflated); replies go uncompressed.\n",
 };

@@ -45,7 +45,7 @@ G=$ADDR; GPID=$PID
 expect_grep "--listen port 0 prints the bound address first" "127.0.0.1:" "$G"
 
 # python3-grpcio: every RPC kind, health, reflection, errors, deadlines, concurrency
-py_checks "$G" unary streams health reflection errors concurrent
+py_checks "$G" unary streams health reflection errors concurrent gzip
 
 # The server's own deadline: nghttp does not enforce grpc-timeout, so the status must come
 # from our timer. Count to 5 every 200 ms (CountRequest{to: 5, interval_ms: 200}).
@@ -56,13 +56,42 @@ expect_grep "grpc-timeout 300m: the server itself answers DEADLINE_EXCEEDED (4)"
 expect_grep "and the deadline's message is in the trailers" "grpc-message: deadline exceeded" "$out"
 expect_grep "the numbers sent before the deadline arrived" "recv DATA frame" "$out"
 
-# A compressed message without grpc-encoding support
+# Compressed messages (grpc-encoding: gzip), made by Python's gzip module: one of Args{7, 8},
+# one that inflates to 64 MiB, one cut short.
+"$PY" - "$TMP" <<'PYEOF'
+import gzip, struct, sys
+d = sys.argv[1]
+def frame(name, body, flag=1):
+    open(d + "/" + name, "wb").write(struct.pack(">BI", flag, len(body)) + body)
+frame("gz.bin", gzip.compress(bytes([0x08, 0x07, 0x10, 0x08])))
+frame("bomb.bin", gzip.compress(b"\0" * (64 << 20)))
+frame("cut.bin", gzip.compress(bytes([0x08, 0x07, 0x10, 0x08]))[:-6])
+PYEOF
+gz_call() { # gz_call FILE ENCODING: Multiply with FILE as the body, grpc-encoding ENCODING
+    timeout 10 nghttp -nv -H ':method: POST' -H 'content-type: application/grpc' -H "grpc-encoding: $2" \
+        -d "$TMP/$1" "http://$G/arith.Arith/Multiply" 2>&1
+}
+out=$(gz_call gz.bin gzip)
+expect_grep "a gzip-compressed Args{7, 8} (nghttp, grpc-encoding: gzip) -> OK" "grpc-status: 0" "$out"
+body=$(timeout 10 nghttp -H ':method: POST' -H 'content-type: application/grpc' -H 'grpc-encoding: gzip' \
+    -d "$TMP/gz.bin" "http://$G/arith.Arith/Multiply" 2>&1 | od -An -tx1 | tr -s ' \n' ' ')
+expect_eq "and the reply is Product{56}, uncompressed (00 00000002 08 38)" " 00 00 00 00 02 08 38 " "$body"
+expect_grep "the server says it takes gzip (grpc-accept-encoding)" "grpc-accept-encoding: identity,gzip" "$out"
+out=$(gz_call bomb.bin gzip)
+expect_grep "a 64 KiB gzip message that inflates to 64 MiB -> RESOURCE_EXHAUSTED (8)" "grpc-status: 8" "$out"
+expect_grep "and says it is larger than the max after decompression" "after decompression larger than max" "$out"
+out=$(gz_call cut.bin gzip)
+expect_grep "gzip data cut short -> INTERNAL (13)" "grpc-status: 13" "$out"
+expect_grep "with zlib's reason" "failed to decompress" "$out"
+out=$(gz_call gz.bin snappy)
+expect_grep "grpc-encoding: snappy -> UNIMPLEMENTED (12)" "grpc-status: 12" "$out"
+expect_grep "naming the encoding" "grpc-encoding \"snappy\"" "$(printf '%s' "$out" | sed 's/%22/"/g')"
 grpc_frame "$TMP/comp.bin" 08 05
 printf '\001' | dd of="$TMP/comp.bin" bs=1 count=1 conv=notrunc 2>/dev/null
 out=$(timeout 5 nghttp -nv -H ':method: POST' -H 'content-type: application/grpc' \
     -d "$TMP/comp.bin" "http://$G/arith.Arith/Multiply" 2>&1)
-expect_grep "compressed flag set -> UNIMPLEMENTED (12)" "grpc-status: 12" "$out"
-expect_grep "with a message that says why" "message is compressed" "$out"
+expect_grep "compressed flag set without grpc-encoding -> INTERNAL (13), as grpc-go answers" "grpc-status: 13" "$out"
+expect_grep "with a message that says why" "compressed flag set with identity or empty encoding" "$out"
 
 # Not gRPC: a plain POST
 out=$(timeout 5 nghttp -nv -H ':method: POST' -H 'content-type: text/plain' -d "$TMP/comp.bin" \

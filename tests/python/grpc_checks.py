@@ -347,6 +347,21 @@ def c_shutdown(ch, pid):
                 lambda: mul(M["arith.Args"](A=1, B=2), timeout=3), grpc.StatusCode.UNAVAILABLE)
 
 
+def c_gzip(ch):
+    """Calls with grpc-encoding: gzip, on a channel of their own that compresses."""
+    target = sys.argv[2]
+    with grpc.insecure_channel(target, compression=grpc.Compression.Gzip) as gz:
+        say = method(gz, "unary_unary", "/helloworld.Greeter/SayHello", "helloworld.HelloRequest",
+                     "helloworld.HelloReply")
+        name = "李白" * 5000  # 30 000 bytes that compress well, so gzip is really used
+        r = say(M["helloworld.HelloRequest"](name=name), timeout=5)
+        check("gzip-compressed SayHello (30 000 bytes of name) is inflated and answered",
+              r.message == "Hello " + name, len(r.message))
+        run = method(gz, "stream_stream", "/tally.Tally/RunningTotal", "tally.Number", "tally.Number")
+        got = [n.value for n in run(iter([M["tally.Number"](value=v) for v in (5, 10, -3)]), timeout=5)]
+        check("gzip-compressed bidi RunningTotal 5,10,-3 -> 5,15,12", got == [5, 15, 12], got)
+
+
 def main():
     global M
     M = load_messages(sys.argv[1])

@@ -113,7 +113,7 @@ Test(users, an_expired_token_is_refused)
     cr_assert_eq(users_login(u, "li", "secret123", token, &exp, err, sizeof err), STORE_OK);
     sqlite3 *db;
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(db, "UPDATE tokens SET expires_ms = 1", NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "UPDATE token_digests SET expires_ms = 1", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     cr_assert_eq(users_verify(u, token, name, &id, err, sizeof err), STORE_DENIED);
     cr_assert_str_eq(err, "the token has expired: log in again");
