@@ -3,11 +3,15 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <nghttp2/nghttp2.h>
+#include <pthread.h>
 
 #include "err.h"
 #include "health.pb-c.h"
@@ -42,6 +46,20 @@ typedef enum handler {
 
 typedef struct gconn gconn;
 
+/* A call of an on_worker method. The worker touches only fn, req, local, status, msg
+ * and reply; s belongs to the loop. */
+typedef struct slow_call {
+    struct slow_call *next;
+    struct gstream *s; /* NULL once the stream is gone */
+    grpc_unary_fn fn;
+    ProtobufCMessage *req;
+    char local[96];
+    int status;
+    char msg[512];
+    buf reply; /* the framed reply, if the handler gave one */
+    bool replied;
+} slow_call;
+
 typedef struct gstream {
     gconn *c;
     int32_t id;
@@ -54,7 +72,8 @@ typedef struct gstream {
     /* request */
     const pb_method *m;
     handler h;
-    grpc_unary_fn extra;
+    const grpc_unary *extra;
+    struct slow_call *slow;  /* its call on a worker thread, until the loop takes the result */
     buf in;                  /* DATA not yet framed into whole messages */
     ProtobufCMessage *req;   /* unary and server-streaming: the one request */
     bool input_done;         /* END_STREAM seen */
@@ -177,6 +196,8 @@ static void stream_free(gstream *s)
     if (s->next)
         s->next->prev = s->prev;
     c->nstreams--;
+    if (s->slow)
+        s->slow->s = NULL; /* the worker's result will find no one to answer */
     buf_done(&s->in);
     buf_done(&s->out);
     if (s->req)
@@ -247,18 +268,27 @@ static void stream_finish(gstream *s, int status, const char *message)
 
 /* Queues one message, framed with gRPC's 5-byte prefix. Returns 0 or -1 (and finishes
  * the call with INTERNAL). */
+/* Appends msg to out with gRPC's 5-byte prefix (uncompressed). Returns 0 or -1. */
+static int frame_message(buf *out, const ProtobufCMessage *msg)
+{
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    uint8_t hdr[5] = {0, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    if (n > UINT32_MAX || buf_reserve(out, 5 + n) < 0)
+        return -1;
+    buf_append(out, hdr, 5);
+    protobuf_c_message_pack(msg, out->p + out->len);
+    out->len += n;
+    return 0;
+}
+
 static int stream_send(gstream *s, const ProtobufCMessage *msg)
 {
     if (s->finished)
         return -1;
-    size_t n = protobuf_c_message_get_packed_size(msg);
-    uint8_t hdr[5] = {0, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-    if (n > UINT32_MAX || buf_append(&s->out, hdr, 5) < 0 || buf_reserve(&s->out, n) < 0) {
+    if (frame_message(&s->out, msg) < 0) {
         stream_finish(s, GRPC_INTERNAL, "out of memory for the reply");
         return -1;
     }
-    protobuf_c_message_pack(msg, s->out.p + s->out.len);
-    s->out.len += n;
     stream_start_response(s);
     stream_resume(s);
     return 0;
@@ -396,28 +426,184 @@ done:
     value_free(wrapped);
 }
 
+/* ---- methods the program added; the slow ones on worker threads ---- */
+
+enum { WORKERS = 2, SLOW_QUEUE_MAX = 256 };
+
+
 struct grpc_call {
-    gstream s;
+    gstream *s;      /* a call run on the loop */
+    slow_call *slow; /* or one on a worker */
 };
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    slow_call *todo, *done;
+    size_t waiting; /* queued or running */
+    int efd;        /* a worker's "done" wakes the loop */
+    bool started;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, -1, false};
 
 int grpcserver_reply(grpc_call *call, const ProtobufCMessage *reply)
 {
-    return stream_send(&call->s, reply);
+    if (call->slow) {
+        if (call->slow->replied || frame_message(&call->slow->reply, reply) < 0)
+            return -1;
+        call->slow->replied = true;
+        return 0;
+    }
+    return stream_send(call->s, reply);
 }
 
-const char *grpcserver_call_local(const grpc_call *call) { return server_conn_local(call->s.c->sc); }
+const char *grpcserver_call_local(const grpc_call *call)
+{
+    return call->slow ? call->slow->local : server_conn_local(call->s->c->sc);
+}
+
+static void slow_list_push(slow_call **list, slow_call *c)
+{
+    c->next = NULL;
+    while (*list)
+        list = &(*list)->next;
+    *list = c;
+}
+
+static void *slow_worker(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&pool.mu);
+    for (;;) {
+        while (!pool.todo)
+            pthread_cond_wait(&pool.cv, &pool.mu);
+        slow_call *c = pool.todo;
+        pool.todo = c->next;
+        pthread_mutex_unlock(&pool.mu);
+        grpc_call call = {NULL, c};
+        c->status = c->fn(c->req, &call, c->msg, sizeof c->msg);
+        pthread_mutex_lock(&pool.mu);
+        slow_list_push(&pool.done, c);
+        uint64_t one = 1;
+        if (write(pool.efd, &one, sizeof one) < 0) { /* the counter cannot overflow here */ }
+    }
+    return NULL;
+}
+
+/* Ends a call with its handler's result: the reply and OK, or the status it returned. */
+static void finish_extra(gstream *s, int st, const char *msg, bool replied)
+{
+    if (st != GRPC_OK)
+        stream_finish(s, st, msg[0] ? msg : "the method failed");
+    else if (!s->finished && !replied)
+        stream_finish(s, GRPC_INTERNAL, "the method sent no reply");
+    else
+        stream_finish(s, GRPC_OK, NULL);
+}
+
+/* On the loop: the workers' results go to their streams, if still there. */
+static void on_slow_done(loop *l, int fd, uint32_t events, void *ud)
+{
+    (void)l, (void)events, (void)ud;
+    uint64_t n;
+    if (read(fd, &n, sizeof n) < 0) { /* EAGAIN: another wake-up took them */ }
+    pthread_mutex_lock(&pool.mu);
+    slow_call *done = pool.done;
+    pool.done = NULL;
+    pthread_mutex_unlock(&pool.mu);
+    while (done) {
+        slow_call *c = done;
+        done = c->next;
+        gstream *s = c->s;
+        if (s) {
+            s->slow = NULL;
+            if (!s->finished && c->status == GRPC_OK && c->replied) {
+                if (buf_append(&s->out, buf_data(&c->reply), buf_size(&c->reply)) < 0)
+                    c->status = GRPC_INTERNAL, snprintf(c->msg, sizeof c->msg, "out of memory for the reply");
+                else
+                    stream_start_response(s);
+            }
+            finish_extra(s, c->status, c->msg, c->replied);
+            server_conn_flush(s->c->sc);
+        }
+        pthread_mutex_lock(&pool.mu);
+        pool.waiting--;
+        pthread_mutex_unlock(&pool.mu);
+        protobuf_c_message_free_unpacked(c->req, NULL);
+        buf_done(&c->reply);
+        free(c);
+    }
+}
+
+/* Starts the workers and the loop's wake-up descriptor, once. Returns 0 or -1. */
+static int pool_start(server_conn *sc)
+{
+    if (pool.started)
+        return 0;
+    pool.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (pool.efd < 0)
+        return -1;
+    if (loop_watch(server_conn_loop(sc), pool.efd, EPOLLIN, on_slow_done, NULL) < 0) {
+        close(pool.efd);
+        pool.efd = -1;
+        return -1;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* signals stay the loop's */
+    for (int i = 0; i < WORKERS; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, slow_worker, NULL) == 0)
+            pthread_detach(t);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pool.started = true;
+    return 0;
+}
+
+/* Queues s's call for a worker. Returns 0, or -1 having finished the call. */
+static int run_on_worker(gstream *s)
+{
+    slow_call *c = calloc(1, sizeof *c);
+    if (!c || pool_start(s->c->sc) < 0) {
+        free(c);
+        stream_finish(s, GRPC_INTERNAL, "cannot start the server's worker threads");
+        return -1;
+    }
+    pthread_mutex_lock(&pool.mu);
+    bool full = pool.waiting >= SLOW_QUEUE_MAX;
+    if (!full)
+        pool.waiting++;
+    pthread_mutex_unlock(&pool.mu);
+    if (full) {
+        free(c);
+        stream_finish(s, GRPC_RESOURCE_EXHAUSTED, "too many slow calls (password hashes) waiting: try again");
+        return -1;
+    }
+    c->s = s;
+    c->fn = s->extra->fn;
+    c->req = s->req;
+    s->req = NULL;
+    snprintf(c->local, sizeof c->local, "%s", server_conn_local(s->c->sc));
+    buf_init(&c->reply, 0);
+    s->slow = c;
+    pthread_mutex_lock(&pool.mu);
+    slow_list_push(&pool.todo, c);
+    pthread_cond_signal(&pool.cv);
+    pthread_mutex_unlock(&pool.mu);
+    return 0;
+}
 
 /* A method the program added: its handler replies, or says what went wrong. */
 static void run_extra(gstream *s)
 {
+    if (s->extra->on_worker) {
+        run_on_worker(s);
+        return;
+    }
     char msg[512] = "";
-    int st = s->extra(s->req, (grpc_call *)s, msg, sizeof msg);
-    if (st != GRPC_OK)
-        stream_finish(s, st, msg[0] ? msg : "the method failed");
-    else if (!s->finished && !s->headers_sent)
-        stream_finish(s, GRPC_INTERNAL, "the method sent no reply");
-    else
-        stream_finish(s, GRPC_OK, NULL);
+    grpc_call call = {s, NULL};
+    int st = s->extra->fn(s->req, &call, msg, sizeof msg);
+    finish_extra(s, st, msg, s->headers_sent);
 }
 
 static void on_count_tick(loop *l, void *ud)
@@ -765,7 +951,7 @@ static void on_request(gstream *s)
     for (size_t i = 0; !s->m && i < nextra_methods; i++)
         if (strcmp(extra_methods[i].path, s->path) == 0 && (s->m = pbcatalog_find(s->path))) {
             s->h = H_EXTRA;
-            s->extra = extra_methods[i].fn;
+            s->extra = &extra_methods[i];
         }
     if (!s->m) {
         /* grpc-go's wording: unknown service, or unknown method of a known service */

@@ -50,6 +50,9 @@ typedef int (*grpc_unary_fn)(const ProtobufCMessage *req, grpc_call *call, char 
 typedef struct grpc_unary {
     const char *path; /* "/user.User/Login": a method compiled from proto/ (pbcatalog) */
     grpc_unary_fn fn;
+    /* A slow method (a password hash): fn runs on one of the server's worker threads, so
+     * the loop serves other calls meanwhile. fn must then be thread-safe. */
+    bool on_worker;
 } grpc_unary;
 
 /* Serves the methods of table (which must outlive the server) on every connection, in

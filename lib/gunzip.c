@@ -18,11 +18,11 @@ gunzip_result gunzip_message(const uint8_t *p, size_t n, size_t max, buf *out, c
     gunzip_result r = GUNZIP_OK;
     size_t fed = 0;
     int zr = Z_OK;
+    uint8_t probe; /* where one byte over the cap would go: zlib reads it back later */
     while (zr != Z_STREAM_END) {
         size_t room = max - buf_size(out) < STEP ? max - buf_size(out) : STEP;
         if (room == 0) {
             /* full: one more byte of output would be over the cap */
-            uint8_t probe;
             z.next_out = &probe;
             z.avail_out = 1;
         } else {

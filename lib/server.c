@@ -222,6 +222,7 @@ void server_conn_flush(server_conn *sc)
 
 const char *server_conn_peer(const server_conn *sc) { return sc->peer; }
 const char *server_conn_local(const server_conn *sc) { return sc->s->addr; }
+loop *server_conn_loop(const server_conn *sc) { return sc->s->l; }
 
 static void on_accept(loop *l, int lfd, uint32_t events, void *ud)
 {

@@ -58,6 +58,9 @@ typedef struct server_codec {
 uint64_t server_conn_timer(server_conn *sc, uint64_t ms, loop_timer_fn fn, void *ud);
 /* Cancels a timer that has not fired; 0 and unknown ids are ignored. */
 void server_conn_timer_cancel(server_conn *sc, uint64_t id);
+/* The server's loop, for a codec that watches a descriptor of its own (one that outlives
+ * the connection: it is the loop's, not the connection's). */
+loop *server_conn_loop(const server_conn *sc);
 /* Asks the server to call feed again soon (from the loop, never from inside this call),
  * so output produced outside feed gets written. Also counts as activity for
  * --idle-timeout. */

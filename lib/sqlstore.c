@@ -46,7 +46,7 @@ sqlite3 *sqlstore_open(const char *path, const char *schema, char *err, size_t e
     char *msg = NULL;
     if (make_parent(path, err, errlen) < 0)
         return NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                              NULL);
     if (rc != SQLITE_OK) {
         err_set(err, errlen, "cannot open the database %s: %s", path,

@@ -17,9 +17,8 @@
 #define HASH_PREFIX "$y$" /* yescrypt, Debian's default for /etc/shadow */
 
 struct users {
-    sqlite3 *db;
+    sqlite3 *db; /* SQLite's serialized mode: callable from several threads */
     int ttl_s;
-    struct crypt_data *cd; /* crypt_r's scratch space, 32 KiB: one per handle */
 };
 
 static const char schema[] =
@@ -51,9 +50,8 @@ static int token_digest(const char *token, char *hex)
 users *users_open(const char *path, int ttl_s, char *err, size_t errlen)
 {
     users *u = calloc(1, sizeof *u);
-    if (!u || !(u->cd = calloc(1, sizeof *u->cd))) {
+    if (!u) {
         err_set(err, errlen, "out of memory");
-        free(u);
         return NULL;
     }
     u->ttl_s = ttl_s > 0 ? ttl_s : 3600;
@@ -69,10 +67,24 @@ void users_close(users *u)
     if (!u)
         return;
     sqlite3_close(u->db);
-    if (u->cd)
-        explicit_bzero(u->cd, sizeof *u->cd);
-    free(u->cd);
     free(u);
+}
+
+/* crypt_r(password, setting) into out (CRYPT_OUTPUT_SIZE bytes), with scratch space of
+ * the call's own, so that calls on several threads do not share it. Returns out, or
+ * NULL (errno set) when it failed. */
+static const char *hash_password(const char *password, const char *setting, char *out)
+{
+    struct crypt_data *cd = calloc(1, sizeof *cd);
+    if (!cd)
+        return NULL;
+    const char *h = crypt_r(password, setting, cd);
+    bool good = h && h[0] != '*';
+    if (good)
+        snprintf(out, CRYPT_OUTPUT_SIZE, "%s", h);
+    explicit_bzero(cd, sizeof *cd);
+    free(cd);
+    return good ? out : NULL;
 }
 
 static store_status check_name(const char *name, char *err, size_t errlen)
@@ -122,12 +134,15 @@ store_status users_register(users *u, const char *name, const char *password, in
         err_set(err, errlen, "cannot make a salt: %s", strerror(errno));
         return STORE_FAILED;
     }
-    const char *hash = crypt_r(password, salt, u->cd);
-    if (!hash || hash[0] == '*') {
+    char out[CRYPT_OUTPUT_SIZE];
+    const char *hash = hash_password(password, salt, out);
+    if (!hash) {
         err_set(err, errlen, "cannot hash the password: %s", strerror(errno));
         return STORE_FAILED;
     }
     sqlite3_stmt *q = NULL;
+    /* held until the row id and any error are read: another thread's insert would change them */
+    sqlite3_mutex_enter(sqlite3_db_mutex(u->db));
     int rc = sqlite3_prepare_v2(u->db, "INSERT INTO users (name, password_hash, created_ms) VALUES (?, ?, ?)",
                                 -1, &q, NULL);
     if (rc == SQLITE_OK) {
@@ -146,6 +161,7 @@ store_status users_register(users *u, const char *name, const char *password, in
         st = sqlstore_error(u->db, rc, "storing the account", err, errlen);
     }
     sqlite3_finalize(q);
+    sqlite3_mutex_leave(sqlite3_db_mutex(u->db));
     return st;
 }
 
@@ -190,7 +206,8 @@ store_status users_login(users *u, const char *name, const char *password, char 
     char salt[CRYPT_GENSALT_OUTPUT_SIZE] = "";
     if (!hash[0])
         crypt_gensalt_rn(HASH_PREFIX, 0, NULL, 0, salt, sizeof salt);
-    const char *got = crypt_r(password, hash[0] ? hash : salt, u->cd);
+    char out[CRYPT_OUTPUT_SIZE];
+    const char *got = hash_password(password, hash[0] ? hash : salt, out);
     if (!uid || !got || !same(got, hash)) {
         err_set(err, errlen, "wrong name or password");
         return STORE_DENIED;

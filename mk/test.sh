@@ -32,7 +32,7 @@ done
 
 if make --no-print-directory -j2 fuzz-smoke BUILD="$build"; then add_counts 1 0; else add_counts 0 1; fi
 
-BIN=$bin sh tests/integration/run.sh | tee "$log"
+BIN=$bin BUILD=$(cd "$build" && pwd) sh tests/integration/run.sh | tee "$log"
 line=$(grep -E '^integration: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 if [ -n "$line" ]; then
     add_counts "$(echo "$line" | cut -d' ' -f2)" "$(echo "$line" | cut -d' ' -f4)"

@@ -7,7 +7,7 @@ BIN=${BIN:-$ROOT/bin}
 . "$ROOT/tests/integration/lib.sh"
 
 PY=/usr/bin/python3 # Debian's, which has python3-grpcio (the python3 on PATH may not)
-DESC=$ROOT/build/gen/descriptors.pb
+DESC=${BUILD:-$ROOT/build}/gen/descriptors.pb # the descriptor set of the build under test
 
 # py_checks ADDR CHECK...: runs tests/python/grpc_checks.py and counts its ok/FAIL lines
 # (python3-grpcio is the client; a helper server must be running at ADDR).
