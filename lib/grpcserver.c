@@ -534,30 +534,33 @@ static void on_slow_done(loop *l, int fd, uint32_t events, void *ud)
     }
 }
 
-/* Starts the workers and the loop's wake-up descriptor, once. Returns 0 or -1. */
+/* Starts the loop's wake-up descriptor and the workers, once. Returns 0 or -1. */
 static int pool_start(server_conn *sc)
 {
     if (pool.started)
         return 0;
-    pool.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (pool.efd < 0)
-        return -1;
-    if (loop_watch(server_conn_loop(sc), pool.efd, EPOLLIN, on_slow_done, NULL) < 0) {
-        close(pool.efd);
-        pool.efd = -1;
-        return -1;
+    if (pool.efd < 0) {
+        int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        if (loop_watch(server_conn_loop(sc), fd, EPOLLIN, on_slow_done, NULL) < 0) {
+            close(fd);
+            return -1;
+        }
+        pool.efd = fd;
     }
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old); /* signals stay the loop's */
     for (int i = 0; i < WORKERS; i++) {
         pthread_t t;
-        if (pthread_create(&t, NULL, slow_worker, NULL) == 0)
+        if (pthread_create(&t, NULL, slow_worker, NULL) == 0) {
             pthread_detach(t);
+            pool.started = true;
+        }
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pool.started = true;
-    return 0;
+    return pool.started ? 0 : -1;
 }
 
 /* Queues s's call for a worker. Returns 0, or -1 having finished the call. */
