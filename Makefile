@@ -99,7 +99,7 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
 
 integration: all
-	@BIN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) sh tests/integration/run.sh
+	@BIN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) SAN='$(SAN)' sh tests/integration/run.sh
 
 # Fuzzing needs clang's libFuzzer. fuzz-smoke runs each target briefly; fuzz runs each for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60

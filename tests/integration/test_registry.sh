@@ -9,9 +9,10 @@ BIN=${BIN:-$ROOT/bin}
 trap 'exit 130' INT TERM
 
 export ETCDCTL_API=3
-# The helper is built against LIBWB (default build/libwb.a), with SAN's flags if set.
+# The helper is built against LIBWB (default: the libwb.a of the build under test), with
+# SAN's flags if set.
 PROBE=$TMP/registry_probe
-LIBWB=${LIBWB:-$ROOT/build/libwb.a}
+LIBWB=${LIBWB:-${BUILD:-$ROOT/build}/libwb.a}
 if ! cc -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers -I"$ROOT/lib" \
         ${SAN:-} -o "$PROBE" "$ROOT/tests/tools/registry_probe.c" "$LIBWB" \
         $(pkg-config --cflags --libs libcjson libcurl libprotobuf-c libnghttp2) -lpthread -lm 2>"$TMP/probe-build.log"; then

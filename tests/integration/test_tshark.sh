@@ -53,14 +53,16 @@ expect_eq "frame types agree with tshark (client to server)" "$(frame_names dstp
 expect_eq "frame types agree with tshark (server to client)" "$(frame_names srcport)" "$(ours_frames "$ours_s")"
 
 # 2. every header field, decoded from HPACK
-tshark_headers() { tsh -Y "tcp.len>0 && tcp.$1==$P && http2.header" -T fields -E 'separator=|' -e http2.header.name -e http2.header.value |
-    awk -F'|' '{ n = split($1, a, ","); split($2, v, ","); for (i = 1; i <= n; i++) print a[i] ": " v[i] }'; }
+# (occurrences joined by ~: a value such as "identity,gzip" has commas of its own)
+tshark_headers() { tsh -Y "tcp.len>0 && tcp.$1==$P && http2.header" -T fields -E 'separator=|' -E 'aggregator=~' \
+        -e http2.header.name -e http2.header.value |
+    awk -F'|' '{ n = split($1, a, "~"); split($2, v, "~"); for (i = 1; i <= n; i++) print a[i] ": " v[i] }'; }
 ours_headers() { echo "$1" | sed -n 's/.*hpack: header \([^;]*\);.*/\1/p; s/.*hpack: header \([^;]*\)$/\1/p' | sed 's/, sent as .*//'; }
 for h in ":path: /helloworld.Greeter/SayHello" "content-type: application/grpc" "te: trailers" "grpc-timeout: 5000m"; do
     expect_grep "tshark decodes the request header $h" "$h" "$(tshark_headers dstport)"
     expect_grep "so do we: $h" "$h" "$(ours_headers "$ours_c")"
 done
-for h in ":status: 200" "grpc-status: 0"; do
+for h in ":status: 200" "grpc-accept-encoding: identity,gzip" "grpc-status: 0"; do
     expect_grep "tshark decodes the reply header $h" "$h" "$(tshark_headers srcport)"
     expect_grep "so do we: $h" "$h" "$(ours_headers "$ours_s")"
 done

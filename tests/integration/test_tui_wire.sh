@@ -111,10 +111,10 @@ key x
 S=$(screen)
 expect_grep "wire: x shows the responses" "gob response · 83 bytes" "$S"
 expect_grep "wire: the JSON-RPC response total" "JSON-RPC response · 34 bytes" "$S"
-expect_grep "wire: the gRPC response total" "gRPC response · 132 bytes" "$S"
+expect_grep "wire: the gRPC response total" "gRPC response · 136 bytes" "$S"
 expect_eq "wire: the gob result under the cursor" "gob response at 0052, 1 byte · gob: value = 56 (int, zigzag 0x70)" "$(meaning)"
 key 3
-expect_grep "wire: the gRPC result under the cursor" "gRPC response at 006e, 1 byte · pb: value = 56" "$(meaning)"
+expect_grep "wire: the gRPC result under the cursor" "gRPC response at 0072, 1 byte · pb: value = 56" "$(meaning)"
 key w
 if wait_for 3 'Instances'; then ok "w closes the Wire pane"; else bad "w closes the Wire pane" "$(screen)"; fi
 
