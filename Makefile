@@ -28,7 +28,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 .SECONDARY:
-.PHONY: all deps run-deps test-deps run servers gateway-demo test unit integration fuzz fuzz-smoke bench sanitize clean
+.PHONY: all deps run-deps test-deps run servers gateway-demo test unit integration fuzz fuzz-smoke bench sanitize tsan clean
 
 all: $(PROGRAMS)
 
@@ -126,6 +126,12 @@ sanitize: test-deps
 	@$(MAKE) --no-print-directory BUILD=build/san BIN=build/san/bin OPT=-O1 \
 	  SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
 	  all unit integration
+
+# The tests whose programs run threads, built with ThreadSanitizer; any race report fails.
+tsan: test-deps
+	@$(MAKE) --no-print-directory BUILD=build/tsan BIN=build/tsan/bin OPT=-O1 \
+	  SAN='-fsanitize=thread -fno-omit-frame-pointer' all
+	@sh mk/tsan.sh build/tsan build/tsan/bin
 
 clean:
 	rm -rf build bin
