@@ -13,7 +13,9 @@ if ! command -v curl >/dev/null; then
 fi
 . "$ROOT/tests/integration/tui_lib.sh"
 
-before=$(ls -d /tmp/wb-tui.* 2>/dev/null | sort)
+# the TUI makes its scratch directory (databases included) under a TMPDIR of this test's own
+export TMPDIR=$TMP/tui-tmp
+mkdir -p "$TMPDIR"
 start_tui 130 40
 wait_for 15 'Instances' || bad "the TUI starts" "$(screen)"
 key o; key o; key u
@@ -57,11 +59,12 @@ expect_eq "orders go on through the other order server" 6 "$placed"
 req GET "/orders/$FIRST" -H "Authorization: Bearer $TOKEN"
 expect_eq "the order placed before the kill is still there (shared SQLite)" 200 "$CODE"
 
+expect_grep "while it runs, the session's databases are in its scratch directory under TMPDIR" ".db" \
+    "$(ls "$TMPDIR"/wb-tui.* 2>/dev/null)"
 pids=$(pgrep -P "$WB" | tr '\n' ' ')
 key q
 if wait_for 20 'TUI-EXITED 0'; then ok "q quits"; else bad "q quits" "$(screen)"; fi
 sleep 0.5
 expect_eq "no server, gateway or etcd is left running" "" "$(left_running $pids)"
-left=$(ls -d /tmp/wb-tui.* 2>/dev/null | sort | comm -13 <(printf '%s\n' "$before") -)
-expect_eq "the session's databases are removed" "" "$left"
+expect_eq "the session's databases are removed" "" "$(ls -d "$TMPDIR"/wb-tui.* 2>/dev/null)"
 summary
