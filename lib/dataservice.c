@@ -47,6 +47,7 @@ int dataservice_main(const dataservice *ds, const server_codec *codec, const cha
     memcpy(av + 3, argv + 1, (size_t)(argc - 1) * sizeof *av);
     int rc = server_main(codec, ds->prog, about, argc + 2, av);
     free(av);
+    grpcserver_stop_workers(); /* a call still on a worker uses the database */
     ds->close();
     return rc;
 }

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ typedef struct slow_call {
     char msg[512];
     buf reply; /* the framed reply, if the handler gave one */
     bool replied;
+    atomic_bool cancelled; /* its stream finished or went away before a worker took it */
 } slow_call;
 
 typedef struct gstream {
@@ -196,8 +198,10 @@ static void stream_free(gstream *s)
     if (s->next)
         s->next->prev = s->prev;
     c->nstreams--;
-    if (s->slow)
-        s->slow->s = NULL; /* the worker's result will find no one to answer */
+    if (s->slow) { /* the worker's result will find no one to answer */
+        s->slow->s = NULL;
+        atomic_store(&s->slow->cancelled, true);
+    }
     buf_done(&s->in);
     buf_done(&s->out);
     if (s->req)
@@ -244,6 +248,8 @@ static void stream_finish(gstream *s, int status, const char *message)
         return;
     s->finished = true;
     s->watching = false;
+    if (s->slow) /* e.g. its deadline: a worker that has not begun it need not */
+        atomic_store(&s->slow->cancelled, true);
     stream_stop_timers(s);
     s->status = status;
     s->message = message && *message ? strdup(message) : NULL;
@@ -442,8 +448,10 @@ static struct {
     slow_call *todo, *done;
     size_t waiting; /* queued or running */
     int efd;        /* a worker's "done" wakes the loop */
-    bool started;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, -1, false};
+    bool started, quit;
+    pthread_t threads[WORKERS];
+    int nthreads;
+} pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .efd = -1};
 
 int grpcserver_reply(grpc_call *call, const ProtobufCMessage *reply)
 {
@@ -474,19 +482,61 @@ static void *slow_worker(void *arg)
     (void)arg;
     pthread_mutex_lock(&pool.mu);
     for (;;) {
-        while (!pool.todo)
+        while (!pool.todo && !pool.quit)
             pthread_cond_wait(&pool.cv, &pool.mu);
+        if (pool.quit)
+            break;
         slow_call *c = pool.todo;
         pool.todo = c->next;
         pthread_mutex_unlock(&pool.mu);
-        grpc_call call = {NULL, c};
-        c->status = c->fn(c->req, &call, c->msg, sizeof c->msg);
+        if (atomic_load(&c->cancelled)) {
+            c->status = GRPC_CANCELLED;
+        } else {
+            grpc_call call = {NULL, c};
+            c->status = c->fn(c->req, &call, c->msg, sizeof c->msg);
+        }
         pthread_mutex_lock(&pool.mu);
         slow_list_push(&pool.done, c);
         uint64_t one = 1;
         if (write(pool.efd, &one, sizeof one) < 0) { /* the counter cannot overflow here */ }
     }
+    pthread_mutex_unlock(&pool.mu);
     return NULL;
+}
+
+static void slow_call_free(slow_call *c)
+{
+    protobuf_c_message_free_unpacked(c->req, NULL);
+    buf_done(&c->reply);
+    free(c);
+}
+
+void grpcserver_stop_workers(void)
+{
+    pthread_mutex_lock(&pool.mu);
+    pool.quit = true;
+    slow_call *lists[2] = {pool.todo, pool.done};
+    pool.todo = pool.done = NULL;
+    pthread_cond_broadcast(&pool.cv);
+    pthread_mutex_unlock(&pool.mu);
+    for (int i = 0; i < pool.nthreads; i++) /* each ends after the call it is running */
+        pthread_join(pool.threads[i], NULL);
+    pool.nthreads = 0;
+    for (int l = 0; l < 2; l++)
+        while (lists[l]) {
+            slow_call *c = lists[l];
+            lists[l] = c->next;
+            slow_call_free(c);
+        }
+    for (slow_call *c = pool.done; c;) { /* finished while we waited */
+        slow_call *next = c->next;
+        slow_call_free(c);
+        c = next;
+    }
+    pool.done = NULL;
+    if (pool.efd >= 0)
+        close(pool.efd);
+    pool.efd = -1;
 }
 
 /* Ends a call with its handler's result: the reply and OK, or the status it returned. */
@@ -528,9 +578,7 @@ static void on_slow_done(loop *l, int fd, uint32_t events, void *ud)
         pthread_mutex_lock(&pool.mu);
         pool.waiting--;
         pthread_mutex_unlock(&pool.mu);
-        protobuf_c_message_free_unpacked(c->req, NULL);
-        buf_done(&c->reply);
-        free(c);
+        slow_call_free(c);
     }
 }
 
@@ -552,14 +600,10 @@ static int pool_start(server_conn *sc)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old); /* signals stay the loop's */
-    for (int i = 0; i < WORKERS; i++) {
-        pthread_t t;
-        if (pthread_create(&t, NULL, slow_worker, NULL) == 0) {
-            pthread_detach(t);
-            pool.started = true;
-        }
-    }
+    while (pool.nthreads < WORKERS && pthread_create(&pool.threads[pool.nthreads], NULL, slow_worker, NULL) == 0)
+        pool.nthreads++;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pool.started = pool.nthreads > 0;
     return pool.started ? 0 : -1;
 }
 

@@ -59,6 +59,10 @@ typedef struct grpc_unary {
  * addition to health and reflection. With samples false, Greeter, Arith and Tally are
  * not served, nor listed by reflection or health. Call before server_main. */
 void grpcserver_set_methods(const grpc_unary *table, size_t n, bool samples);
+/* Waits for the on_worker calls running to end and drops the ones queued (their
+ * clients are gone with the server). Call after server_main, before closing what the
+ * handlers use. */
+void grpcserver_stop_workers(void);
 /* Queues reply (of the method's output type) as the call's one reply message. Returns 0,
  * or -1 when it could not be queued (the call then ends with INTERNAL). */
 int grpcserver_reply(grpc_call *call, const ProtobufCMessage *reply);

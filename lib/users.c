@@ -27,6 +27,7 @@ static const char schema[] =
     "  name TEXT NOT NULL UNIQUE,"
     "  password_hash TEXT NOT NULL,"
     "  created_ms INTEGER NOT NULL);"
+    "DROP TABLE IF EXISTS tokens;" /* where earlier versions kept tokens in plain text */
     "CREATE TABLE IF NOT EXISTS token_digests ("
     "  sha256 TEXT PRIMARY KEY,"
     "  user_id INTEGER NOT NULL REFERENCES users(id),"
@@ -188,6 +189,9 @@ store_status users_login(users *u, const char *name, const char *password, char 
     sqlite3_stmt *q = NULL;
     int64_t uid = 0;
     char hash[256] = "";
+    sqlite3_mutex *mu = sqlite3_db_mutex(u->db); /* logins run on several threads: an error
+                                                    message is ours only while we hold it */
+    sqlite3_mutex_enter(mu);
     int rc = sqlite3_prepare_v2(u->db, "SELECT id, password_hash FROM users WHERE name = ?", -1, &q, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
@@ -199,9 +203,11 @@ store_status users_login(users *u, const char *name, const char *password, char 
     } else if (rc != SQLITE_DONE) {
         st = sqlstore_error(u->db, rc, "looking up the account", err, errlen);
         sqlite3_finalize(q);
+        sqlite3_mutex_leave(mu);
         return st;
     }
     sqlite3_finalize(q);
+    sqlite3_mutex_leave(mu);
     /* an unknown name costs a hash too, so timing does not tell names apart */
     char salt[CRYPT_GENSALT_OUTPUT_SIZE] = "";
     if (!hash[0])
@@ -227,6 +233,7 @@ store_status users_login(users *u, const char *name, const char *password, char 
     }
     long long now = sqlstore_now_ms();
     *expires_ms = now + (long long)u->ttl_s * 1000;
+    sqlite3_mutex_enter(mu);
     rc = sqlite3_prepare_v2(u->db, "INSERT INTO token_digests (sha256, user_id, expires_ms) VALUES (?, ?, ?)",
                             -1, &q, NULL);
     if (rc == SQLITE_OK) {
@@ -240,6 +247,7 @@ store_status users_login(users *u, const char *name, const char *password, char 
     if (st == STORE_OK) /* housekeeping: expired tokens go; a failure here changes nothing */
         sqlite3_exec(u->db, "DELETE FROM token_digests WHERE expires_ms < strftime('%s','now') * 1000", NULL,
                      NULL, NULL);
+    sqlite3_mutex_leave(mu);
     return st;
 }
 
@@ -257,6 +265,7 @@ store_status users_verify(users *u, const char *token, char *name, int64_t *id, 
     }
     sqlite3_stmt *q = NULL;
     store_status st;
+    sqlite3_mutex_enter(sqlite3_db_mutex(u->db));
     int rc = sqlite3_prepare_v2(u->db,
                                 "SELECT users.id, users.name, t.expires_ms FROM token_digests AS t "
                                 "JOIN users ON users.id = t.user_id WHERE t.sha256 = ?",
@@ -281,5 +290,6 @@ store_status users_verify(users *u, const char *token, char *name, int64_t *id, 
         st = sqlstore_error(u->db, rc, "looking up the token", err, errlen);
     }
     sqlite3_finalize(q);
+    sqlite3_mutex_leave(sqlite3_db_mutex(u->db));
     return st;
 }

@@ -1424,12 +1424,14 @@ done:
     supervisor_free(t.sup);
     t.sup = NULL;
     tempdir_remove(t.dbdir);
-    tui_work_free(t.ops); /* after the servers: they die with the thread that started them */
-    tui_work_free(t.side);
+    /* etcd or consul started again by a job is the worker thread's child, and dies with
+     * it: stop them properly first */
     if (t.own_consul)
         consulproc_stop(&t.consul);
     if (own_etcd)
         etcdproc_stop(&etcd, true);
+    tui_work_free(t.ops); /* after the servers: they die with the thread that started them */
+    tui_work_free(t.side);
     if (curses)
         tui_wire_done(&t.wire);
     tui_model_done(&t.m);

@@ -356,4 +356,44 @@ if wait_until 5 sh -c "! kill -0 $GW_PID"; then ok "the gateway stops on SIGTERM
 wait "$GW_PID"
 expect_eq "and exits 0" 0 "$?"
 
+# ---- sign-ups waiting for a worker while the database is locked ----
+# A user-server of its own. A writer holds the database (BEGIN EXCLUSIVE): the first two
+# sign-ups take the two workers and wait in SQLite's busy timeout; the other four wait in
+# the queue until their 300 ms deadline passes. Those four must never run.
+start lonely "$BIN/user-server" --listen 127.0.0.1:0 --db "$TMP/lonely.db" || exit 1
+LONELY=$ADDR LONELY_PID=$PID
+lock_db() { # lock_db SECONDS: holds the lonely database's write lock that long
+    python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE"); print("locked", flush=True); time.sleep(float(sys.argv[2]))' "$TMP/lonely.db" "$1"
+}
+signups() { # signups PREFIX: six sign-ups at once, each giving up after 300 ms
+    pids=""
+    for i in 1 2 3 4 5 6; do
+        "$BIN/workbench" call "grpc://$LONELY" user.User/SignUp "{\"name\":\"$1$i\",\"password\":\"secret123\"}" \
+            --timeout 300 >/dev/null 2>&1 &
+        pids="$pids $!"
+    done
+    wait $pids
+}
+lock_db 1 >"$TMP/lock1" &
+lock=$!
+wait_until 5 grep -q locked "$TMP/lock1"
+signups late
+wait "$lock"
+sleep 1.7 # the two running ones finish (the lock is gone), and a worker is free for the rest
+expect_eq "six sign-ups against a locked database: the two a worker had begun are stored, the four whose deadline passed in the queue are not" \
+    2 "$(sqlite3 "$TMP/lonely.db" "SELECT count(*) FROM users WHERE name LIKE 'late%'")"
+# SIGTERM with calls still on the workers: the server waits for them before it closes
+# the database (under AddressSanitizer a use after free would show here)
+lock_db 3 >"$TMP/lock2" &
+lock=$!
+wait_until 5 grep -q locked "$TMP/lock2"
+signups gone
+kill -TERM "$LONELY_PID"
+wait "$LONELY_PID"
+expect_eq "SIGTERM with sign-ups on the workers: user-server exits 0" 0 "$?"
+expect_no_grep "and with no sanitizer report" "Sanitizer" "$(cat "$TMP/lonely.err")"
+wait "$lock"
+
 summary
