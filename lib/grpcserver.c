@@ -511,29 +511,27 @@ static void slow_call_free(slow_call *c)
     free(c);
 }
 
+static void slow_list_free(slow_call *c)
+{
+    while (c) {
+        slow_call *next = c->next;
+        slow_call_free(c);
+        c = next;
+    }
+}
+
 void grpcserver_stop_workers(void)
 {
     pthread_mutex_lock(&pool.mu);
     pool.quit = true;
-    slow_call *lists[2] = {pool.todo, pool.done};
-    pool.todo = pool.done = NULL;
     pthread_cond_broadcast(&pool.cv);
     pthread_mutex_unlock(&pool.mu);
     for (int i = 0; i < pool.nthreads; i++) /* each ends after the call it is running */
         pthread_join(pool.threads[i], NULL);
     pool.nthreads = 0;
-    for (int l = 0; l < 2; l++)
-        while (lists[l]) {
-            slow_call *c = lists[l];
-            lists[l] = c->next;
-            slow_call_free(c);
-        }
-    for (slow_call *c = pool.done; c;) { /* finished while we waited */
-        slow_call *next = c->next;
-        slow_call_free(c);
-        c = next;
-    }
-    pool.done = NULL;
+    slow_list_free(pool.todo); /* nobody is left to take these */
+    slow_list_free(pool.done);
+    pool.todo = pool.done = NULL;
     if (pool.efd >= 0)
         close(pool.efd);
     pool.efd = -1;
@@ -567,10 +565,12 @@ static void on_slow_done(loop *l, int fd, uint32_t events, void *ud)
         if (s) {
             s->slow = NULL;
             if (!s->finished && c->status == GRPC_OK && c->replied) {
-                if (buf_append(&s->out, buf_data(&c->reply), buf_size(&c->reply)) < 0)
-                    c->status = GRPC_INTERNAL, snprintf(c->msg, sizeof c->msg, "out of memory for the reply");
-                else
+                if (buf_append(&s->out, buf_data(&c->reply), buf_size(&c->reply)) < 0) {
+                    c->status = GRPC_INTERNAL;
+                    snprintf(c->msg, sizeof c->msg, "out of memory for the reply");
+                } else {
                     stream_start_response(s);
+                }
             }
             finish_extra(s, c->status, c->msg, c->replied);
             server_conn_flush(s->c->sc);

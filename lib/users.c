@@ -143,7 +143,8 @@ store_status users_register(users *u, const char *name, const char *password, in
     }
     sqlite3_stmt *q = NULL;
     /* held until the row id and any error are read: another thread's insert would change them */
-    sqlite3_mutex_enter(sqlite3_db_mutex(u->db));
+    sqlite3_mutex *mu = sqlite3_db_mutex(u->db);
+    sqlite3_mutex_enter(mu);
     int rc = sqlite3_prepare_v2(u->db, "INSERT INTO users (name, password_hash, created_ms) VALUES (?, ?, ?)",
                                 -1, &q, NULL);
     if (rc == SQLITE_OK) {
@@ -162,7 +163,7 @@ store_status users_register(users *u, const char *name, const char *password, in
         st = sqlstore_error(u->db, rc, "storing the account", err, errlen);
     }
     sqlite3_finalize(q);
-    sqlite3_mutex_leave(sqlite3_db_mutex(u->db));
+    sqlite3_mutex_leave(mu);
     return st;
 }
 
@@ -265,7 +266,8 @@ store_status users_verify(users *u, const char *token, char *name, int64_t *id, 
     }
     sqlite3_stmt *q = NULL;
     store_status st;
-    sqlite3_mutex_enter(sqlite3_db_mutex(u->db));
+    sqlite3_mutex *mu = sqlite3_db_mutex(u->db); /* see users_login */
+    sqlite3_mutex_enter(mu);
     int rc = sqlite3_prepare_v2(u->db,
                                 "SELECT users.id, users.name, t.expires_ms FROM token_digests AS t "
                                 "JOIN users ON users.id = t.user_id WHERE t.sha256 = ?",
@@ -290,6 +292,6 @@ store_status users_verify(users *u, const char *token, char *name, int64_t *id, 
         st = sqlstore_error(u->db, rc, "looking up the token", err, errlen);
     }
     sqlite3_finalize(q);
-    sqlite3_mutex_leave(sqlite3_db_mutex(u->db));
+    sqlite3_mutex_leave(mu);
     return st;
 }

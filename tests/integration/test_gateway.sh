@@ -132,31 +132,29 @@ fi
 
 # Sign-ups and logins hash on the user servers' worker threads: 40 of each at once, and
 # every account id and token must still be the caller's own.
-pids=""
-for i in $(seq 1 40); do
-    curl -s --max-time 30 -X POST "http://$GW/user/register" -d "{\"name\":\"par$i\",\"password\":\"secret123\"}" \
-        >"$TMP/par$i.reg" &
-    pids="$pids $!"
-done
-wait $pids
+# post_all ROUTE EXT: POST ROUTE for par1..par40 at once, each answer into $TMP/parN.EXT
+post_all() {
+    pids=""
+    for i in $(seq 1 40); do
+        curl -s --max-time 30 -X POST "http://$GW$1" -d "{\"name\":\"par$i\",\"password\":\"secret123\"}" \
+            >"$TMP/par$i.$2" &
+        pids="$pids $!"
+    done
+    wait $pids
+}
+# jfield FILE FIELD: a top-level field of the JSON in FILE
+jfield() { python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2]))" "$1" "$2" 2>/dev/null; }
+post_all /user/register reg
 good=0
 for i in $(seq 1 40); do
     want=$(sqlite3 "$TMP/users.db" "SELECT id FROM users WHERE name = 'par$i'")
-    got=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get('id'))" "$TMP/par$i.reg" 2>/dev/null)
-    [ -n "$want" ] && [ "$want" = "$got" ] && good=$((good + 1))
+    [ -n "$want" ] && [ "$want" = "$(jfield "$TMP/par$i.reg" id)" ] && good=$((good + 1))
 done
 expect_eq "40 sign-ups at once: each answer carries the id of its own row" 40 "$good"
-pids=""
-for i in $(seq 1 40); do
-    curl -s --max-time 30 -X POST "http://$GW/user/login" -d "{\"name\":\"par$i\",\"password\":\"secret123\"}" \
-        >"$TMP/par$i.login" &
-    pids="$pids $!"
-done
-wait $pids
+post_all /user/login login
 good=0
 for i in $(seq 1 40); do
-    tok=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get('token'))" "$TMP/par$i.login" 2>/dev/null)
-    req GET "/orders?user=par$i" -H "Authorization: Bearer $tok" # another user's token gets 403
+    req GET "/orders?user=par$i" -H "Authorization: Bearer $(jfield "$TMP/par$i.login" token)" # another's: 403
     [ "$CODE" = 200 ] && good=$((good + 1))
 done
 expect_eq "40 logins at once: each token is its own user's (GET /orders?user=parN is 200)" 40 "$good"
