@@ -18,7 +18,7 @@ GEN_SRC  := $(PROTOS:proto/%.proto=$(GEN)/%.pb-c.c) $(GEN)/descriptors.c
 GEN_HDR  := $(PROTOS:proto/%.proto=$(GEN)/%.pb-c.h)
 GEN_OBJ  := $(GEN_SRC:%.c=%.o)
 
-LIB_SRC  := $(wildcard lib/*.c)
+LIB_SRC  := $(wildcard lib/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_OBJ)
 LIB_A    := $(BUILD)/libwb.a
 PROGRAMS := $(BIN)/workbench $(BIN)/jsonrpc-server $(BIN)/gob-server $(BIN)/grpc-server \
@@ -57,7 +57,11 @@ $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/workbench: $(patsubst %.c,$(BUILD)/%.o,$(wildcard workbench/*.c)) $(LIB_A)
+WB_SRC   := $(wildcard workbench/*.c workbench/tui/*.c)
+
+$(BUILD)/workbench/%.o: CFLAGS += -Iworkbench
+
+$(BIN)/workbench: $(WB_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -136,4 +140,4 @@ tsan: test-deps
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(patsubst %.c,$(BUILD)/%.d,$(wildcard workbench/*.c servers/*.c))
+-include $(LIB_OBJ:.o=.d) $(patsubst %.c,$(BUILD)/%.d,$(WB_SRC) $(wildcard servers/*.c))

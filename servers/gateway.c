@@ -15,14 +15,14 @@
 
 #include <microhttpd.h>
 
-#include "balancer.h"
-#include "err.h"
-#include "grpcclient.h"
-#include "jsonval.h"
-#include "log.h"
-#include "numopt.h"
-#include "net.h"
-#include "registry.h"
+#include "rpc/balancer.h"
+#include "base/err.h"
+#include "rpc/grpcclient.h"
+#include "wire/jsonval.h"
+#include "base/log.h"
+#include "base/numopt.h"
+#include "base/net.h"
+#include "registry/registry.h"
 
 #define MAX_MEMBERS 64
 #define MAX_TOKEN 128

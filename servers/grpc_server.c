@@ -1,6 +1,6 @@
 /* grpc_server.c -- serves the sample services, Tally, health and reflection over gRPC (HTTP/2). */
-#include "grpcserver.h"
-#include "server.h"
+#include "rpc/grpcserver.h"
+#include "rpc/server.h"
 
 int main(int argc, char **argv)
 {

@@ -2,11 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "dataservice.h"
-#include "grpcserver.h"
+#include "rpc/dataservice.h"
+#include "rpc/grpcserver.h"
 #include "order.pb-c.h"
-#include "orders.h"
-#include "server.h"
+#include "services/orders.h"
+#include "rpc/server.h"
 
 static orders *db;
 

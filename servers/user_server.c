@@ -2,12 +2,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "dataservice.h"
-#include "grpcserver.h"
-#include "numopt.h"
-#include "server.h"
+#include "rpc/dataservice.h"
+#include "rpc/grpcserver.h"
+#include "base/numopt.h"
+#include "rpc/server.h"
 #include "user.pb-c.h"
-#include "users.h"
+#include "services/users.h"
 
 static users *db;
 static int token_ttl = 3600; /* --token-ttl */

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "commands.h"
-#include "jsonval.h"
-#include "net.h"
-#include "numopt.h"
-#include "rpcclient.h"
-#include "wire.h"
+#include "wire/jsonval.h"
+#include "base/net.h"
+#include "base/numopt.h"
+#include "rpc/rpcclient.h"
+#include "wire/wire.h"
 
 static void usage(FILE *f)
 {

@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "commands.h"
-#include "explain.h"
-#include "jsonval.h"
-#include "rpcclient.h"
-#include "spawn.h"
-#include "wire.h"
+#include "wire/explain.h"
+#include "wire/jsonval.h"
+#include "rpc/rpcclient.h"
+#include "proc/spawn.h"
+#include "wire/wire.h"
 
 #define CALLS 2
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "commands.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 #define MAX_INPUT (64u << 20)
 

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "lesson.h"
-#include "spawn.h"
+#include "lesson/lesson.h"
+#include "proc/spawn.h"
 
 enum { MAX_LESSONS = 99, SHOWN_LINES = 40 };
 

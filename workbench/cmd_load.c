@@ -10,17 +10,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "balancer.h"
+#include "rpc/balancer.h"
 #include "commands.h"
-#include "numopt.h"
-#include "consulproc.h"
-#include "etcdproc.h"
-#include "jsonval.h"
-#include "loop.h"
+#include "base/numopt.h"
+#include "registry/consulproc.h"
+#include "registry/etcdproc.h"
+#include "wire/jsonval.h"
+#include "rpc/loop.h"
 #include "regopt.h"
-#include "registry.h"
-#include "supervisor.h"
-#include "tempdir.h"
+#include "registry/registry.h"
+#include "proc/supervisor.h"
+#include "base/tempdir.h"
 
 #define MAX_SPAWN 16
 #define MAX_PLACED (1u << 22)

@@ -8,9 +8,9 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "commands.h"
-#include "registry.h"
+#include "registry/registry.h"
 
 static volatile sig_atomic_t interrupted;
 

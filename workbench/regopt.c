@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
-#include "registry.h"
+#include "base/err.h"
+#include "registry/registry.h"
 
 int regopt_parse(const char *s, regopt *o, char *err, size_t errlen)
 {

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gob.h"
-#include "netrpc.h"
+#include "wire/gob.h"
+#include "wire/netrpc.h"
 
 static bool has_nan(const value *v)
 {

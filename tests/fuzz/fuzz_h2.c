@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzzkit.h"
-#include "h2explain.h"
+#include "wire/h2explain.h"
 
 static void render(const explain *e, const uint8_t *p, size_t n)
 {

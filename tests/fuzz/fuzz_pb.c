@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "fuzzkit.h"
-#include "pbcatalog.h"
-#include "pbexplain.h"
+#include "wire/pbcatalog.h"
+#include "wire/pbexplain.h"
 
 static void one(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n)
 {

@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 
-#include "explain.h"
+#include "wire/explain.h"
 
 static inline void check_spans(const explain *e, size_t n)
 {

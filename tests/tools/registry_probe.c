@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "registry.h"
+#include "registry/registry.h"
 
 static volatile sig_atomic_t got;
 

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "explain.h"
-#include "value.h"
-#include "vtype.h"
+#include "base/buf.h"
+#include "wire/explain.h"
+#include "value/value.h"
+#include "value/vtype.h"
 
 /* ---- helpers ---- */
 

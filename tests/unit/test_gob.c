@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gob.h"
+#include "wire/gob.h"
 
 #include "testkit.h"
 

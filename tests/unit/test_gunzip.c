@@ -5,7 +5,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "gunzip.h"
+#include "wire/gunzip.h"
 
 static char err[256];
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hpack.h"
+#include "wire/hpack.h"
 
 typedef struct step {
     const char *hex;

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "explain.h"
-#include "jsonrpc.h"
-#include "jsonscan.h"
-#include "jsonval.h"
-#include "value.h"
+#include "base/buf.h"
+#include "wire/explain.h"
+#include "wire/jsonrpc.h"
+#include "wire/jsonscan.h"
+#include "wire/jsonval.h"
+#include "value/value.h"
 
 #include "testkit.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lesson.h"
+#include "lesson/lesson.h"
 
 static char path[64];
 

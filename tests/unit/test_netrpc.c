@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netrpc.h"
+#include "wire/netrpc.h"
 
 #include "testkit.h"
 

@@ -9,7 +9,7 @@
 
 #include "arith.pb-c.h"
 #include "helloworld.pb-c.h"
-#include "pbexplain.h"
+#include "wire/pbexplain.h"
 
 /* ---- a descriptor made by hand: message Kinds { sint32 s = 1; Color c = 2;
  *      repeated int32 r = 3 [packed]; fixed32 f = 4; double d = 5; bytes b = 6;

@@ -9,10 +9,10 @@
 #include "arith.pb-c.h"
 #include "health.pb-c.h"
 #include "helloworld.pb-c.h"
-#include "pbvalue.h"
+#include "wire/pbvalue.h"
 #include "reflection.pb-c.h"
 #include "tally.pb-c.h"
-#include "value.h"
+#include "value/value.h"
 
 /* ---- a message with every scalar type, a repeated field and a map, described by hand
  * (proto/ has no such message): what protoc-c would generate for

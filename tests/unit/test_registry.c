@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "registry.h"
+#include "base/buf.h"
+#include "registry/registry.h"
 
 /* ---- helpers ---- */
 

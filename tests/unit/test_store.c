@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "orders.h"
-#include "users.h"
+#include "services/orders.h"
+#include "services/users.h"
 
 static char dir[64], path[128];
 static char err[512];

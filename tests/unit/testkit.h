@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "explain.h"
+#include "base/buf.h"
+#include "wire/explain.h"
 
 typedef struct bytes {
     uint8_t *p;

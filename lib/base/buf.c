@@ -1,0 +1,128 @@
+/* buf.c -- growable byte buffer with a hard size cap. */
+#include "base/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(buf *b, size_t max)
+{
+    memset(b, 0, sizeof *b);
+    b->max = max ? max : SIZE_MAX;
+}
+
+void buf_done(buf *b)
+{
+    if (!b)
+        return;
+    free(b->p);
+    b->p = NULL;
+    b->off = b->len = b->cap = 0;
+}
+
+int buf_reserve(buf *b, size_t n)
+{
+    size_t used = b->len - b->off;
+    if (n > b->max || used > b->max - n)
+        return -1;
+    if (b->cap - b->len >= n)
+        return 0;
+    if (b->off > 0) {
+        memmove(b->p, b->p + b->off, used);
+        b->off = 0;
+        b->len = used;
+        if (b->cap - b->len >= n)
+            return 0;
+    }
+    size_t want = b->cap ? b->cap : 256;
+    while (want - used < n)
+        want = want > SIZE_MAX / 2 ? SIZE_MAX : want * 2;
+    if (want > b->max && b->max >= used + n)
+        want = b->max;
+    uint8_t *np = realloc(b->p, want);
+    if (!np)
+        return -1;
+    b->p = np;
+    b->cap = want;
+    return 0;
+}
+
+int buf_append(buf *b, const void *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (buf_reserve(b, n) < 0)
+        return -1;
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+int buf_putc(buf *b, uint8_t c)
+{
+    return buf_append(b, &c, 1);
+}
+
+int buf_puts(buf *b, const char *s)
+{
+    return buf_append(b, s, strlen(s));
+}
+
+int buf_vprintf(buf *b, const char *fmt, va_list ap)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    int n = vsnprintf(NULL, 0, fmt, cp);
+    va_end(cp);
+    if (n <= 0 || buf_reserve(b, (size_t)n) < 0)
+        return n == 0 ? 0 : -1;
+    if (b->cap - b->len > (size_t)n) {
+        vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
+        b->len += (size_t)n;
+        return 0;
+    }
+    /* the text fills the buffer to its cap: no room for vsnprintf's NUL */
+    char *tmp = malloc((size_t)n + 1);
+    if (!tmp)
+        return -1;
+    vsnprintf(tmp, (size_t)n + 1, fmt, ap);
+    memcpy(b->p + b->len, tmp, (size_t)n);
+    b->len += (size_t)n;
+    free(tmp);
+    return 0;
+}
+
+int buf_printf(buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+void buf_consume(buf *b, size_t n)
+{
+    if (n >= b->len - b->off)
+        b->off = b->len = 0;
+    else
+        b->off += n;
+}
+
+void buf_clear(buf *b)
+{
+    b->off = b->len = 0;
+}
+
+char *buf_take(buf *b)
+{
+    size_t n = buf_size(b);
+    char *s = malloc(n + 1);
+    if (!s)
+        return NULL;
+    if (n)
+        memcpy(s, buf_data(b), n);
+    s[n] = '\0';
+    buf_clear(b);
+    return s;
+}

@@ -1,0 +1,220 @@
+/* spawn.c -- server child processes: start, learn the address, stop, reap. */
+#include "proc/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "base/err.h"
+#include "rpc/loop.h"
+
+int spawn_bindir(char *dir, size_t n)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        return -1;
+    exe[len] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    return snprintf(dir, n, "%s", exe) < (int)n ? 0 : -1;
+}
+
+int spawn_server(const char *name, const char *const *extra, int timeout_ms, child *c, char *err,
+                 size_t errlen)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 64];
+    if (spawn_bindir(dir, sizeof dir) < 0) {
+        err_set(err, errlen, "cannot find the workbench's own directory");
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (access(path, X_OK) != 0) {
+        err_set(err, errlen, "%s is missing: run make", path);
+        return -1;
+    }
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) < 0) {
+        err_set(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    const char *argv[32] = {path, "--listen", "127.0.0.1:0", "--quiet"};
+    int argc = 4;
+    for (size_t i = 0; extra && extra[i] && argc < 31; i++)
+        argv[argc++] = extra[i];
+    argv[argc] = NULL;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        err_set(err, errlen, "fork: %s", strerror(errno));
+        close(out[0]);
+        close(out[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127); /* the parent died before prctl */
+        dup2(out[1], STDOUT_FILENO);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDIN_FILENO);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(path, (char *const *)argv);
+        _exit(127);
+    }
+    close(out[1]);
+    c->pid = pid;
+    c->addr[0] = '\0';
+    size_t got = 0;
+    uint64_t deadline = loop_now_ms() + (uint64_t)timeout_ms;
+    while (got < sizeof c->addr - 1 && !memchr(c->addr, '\n', got)) {
+        uint64_t now = loop_now_ms();
+        struct pollfd p = {out[0], POLLIN, 0};
+        if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0)
+            break;
+        ssize_t n = read(out[0], c->addr + got, sizeof c->addr - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        c->addr[got] = '\0';
+    }
+    close(out[0]);
+    char *nl = strchr(c->addr, '\n');
+    if (!nl) {
+        err_set(err, errlen, "%s did not print its address within %d ms", name, timeout_ms);
+        spawn_stop(c, SIGKILL, 1000);
+        return -1;
+    }
+    *nl = '\0';
+    return 0;
+}
+
+int spawn_stop(child *c, int sig, int timeout_ms)
+{
+    if (c->pid <= 0)
+        return -1;
+    kill(c->pid, sig);
+    int status = 0;
+    uint64_t deadline = loop_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        pid_t r = waitpid(c->pid, &status, WNOHANG);
+        if (r == c->pid || (r < 0 && errno == ECHILD))
+            break;
+        if (loop_now_ms() >= deadline) {
+            kill(c->pid, SIGKILL);
+            waitpid(c->pid, &status, 0);
+            break;
+        }
+        usleep(5000);
+    }
+    c->pid = 0;
+    return status;
+}
+
+int spawn_exec(const char *const *argv, const char *log_path, child *c, char *err, size_t errlen)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        err_set(err, errlen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        int out = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int in = open("/dev/null", O_RDONLY);
+        if (out >= 0) {
+            dup2(out, STDOUT_FILENO);
+            dup2(out, STDERR_FILENO);
+        }
+        if (in >= 0)
+            dup2(in, STDIN_FILENO);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    c->pid = pid;
+    c->addr[0] = '\0';
+    /* an exec that failed shows as an immediate exit 127 */
+    usleep(20000);
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+        c->pid = 0;
+        err_set(err, errlen, "%s did not start (exit status %d)", argv[0],
+                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return -1;
+    }
+    return 0;
+}
+
+bool spawn_on_path(const char *prog)
+{
+    if (strchr(prog, '/'))
+        return access(prog, X_OK) == 0;
+    const char *path = getenv("PATH");
+    char file[PATH_MAX];
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+        size_t n = strcspn(p, ":");
+        if (n && snprintf(file, sizeof file, "%.*s/%s", (int)n, p, prog) < (int)sizeof file &&
+            access(file, X_OK) == 0)
+            return true;
+        p += n + (p[n] == ':');
+    }
+    return false;
+}
+
+static int kernel_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = 0;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+int spawn_free_port(void)
+{
+    /* the kernel may hand out again the port it just gave, before anyone bound it:
+     * callers asking for several ports at once must get different ones */
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static int recent[32];
+    static size_t next;
+    pthread_mutex_lock(&mu);
+    int port = 0;
+    for (int tries = 0; tries < 50 && !port; tries++) {
+        port = kernel_free_port();
+        for (size_t i = 0; port && i < sizeof recent / sizeof recent[0]; i++)
+            if (recent[i] == port)
+                port = 0;
+    }
+    if (port)
+        recent[next++ % (sizeof recent / sizeof recent[0])] = port;
+    pthread_mutex_unlock(&mu);
+    return port;
+}

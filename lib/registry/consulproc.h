@@ -1,0 +1,28 @@
+/* consulproc.h -- a private Consul agent in dev mode, when a `consul` binary is installed:
+ * `consul agent -dev` on free loopback ports, stopped when done (dev mode keeps its data
+ * in memory). Debian 12 does not package Consul; without the binary consulproc_start
+ * says so. */
+#ifndef WB_CONSULPROC_H
+#define WB_CONSULPROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proc/spawn.h"
+
+typedef struct consulproc {
+    child proc;
+    char url[64];  /* "consul://127.0.0.1:PORT", for --registry */
+    char http[64]; /* "127.0.0.1:PORT" */
+    char log[128];
+} consulproc;
+
+/* Whether a consul binary is on PATH. */
+bool consulproc_available(void);
+/* Starts the agent and waits at most timeout_ms until it has a leader. Returns 0, or -1
+ * with a reason in err. */
+int consulproc_start(consulproc *c, int timeout_ms, char *err, size_t errlen);
+/* Stops it (SIGTERM, then SIGKILL after 3 s) and removes its log. */
+void consulproc_stop(consulproc *c);
+
+#endif

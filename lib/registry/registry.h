@@ -1,0 +1,227 @@
+/* registry.h -- service registry client: etcd v3 (JSON gateway) and the Consul agent API.
+ *
+ * One interface over the backends, chosen by URL:
+ *   etcd://HOST:PORT[,HOST:PORT...]   endpoints tried in turn until one answers
+ *   consul://HOST:PORT[?check=tcp|grpc|ttl]   the check defaults to gRPC health for
+ *                                     "grpc", TCP otherwise; ttl makes keepalive pass it
+ *   none                              registering and listing do nothing
+ *
+ * etcd layout: key NAME/HOST:PORT, value {"Op":0,"Addr":"HOST:PORT","Metadata":{"protocol":P}}
+ * on a lease (etcd's own gRPC naming). Consul: service ID NAME-HOST-PORT, tag = protocol.
+ *
+ * All HTTP goes through libcurl with a connect and a total timeout, every response body
+ * has a cap, and errors are readable text in a caller buffer (which may be NULL).
+ * A registry object is used by one thread at a time; the keeper and the watch make their
+ * own, so a server's event loop and a balancer thread never block on HTTP. */
+#ifndef WB_REGISTRY_H
+#define WB_REGISTRY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+
+typedef enum registry_kind { REGISTRY_NONE, REGISTRY_ETCD, REGISTRY_CONSUL } registry_kind;
+
+/* Consul health check kinds. */
+typedef enum registry_check { CHECK_DEFAULT, CHECK_TCP, CHECK_GRPC, CHECK_TTL } registry_check;
+
+/* Credentials; either may be NULL. token: Consul ACL token (X-Consul-Token).
+ * user: etcd "name:password" (authenticated once, re-authenticated when the token expires). */
+typedef struct registry_auth {
+    const char *token;
+    const char *user;
+} registry_auth;
+
+enum {
+    REGISTRY_CONNECT_TIMEOUT_MS = 1000,
+    REGISTRY_TIMEOUT_MS = 3000,         /* total, per request (watches use their own wait) */
+    REGISTRY_MAX_RESPONSE = 4 << 20,    /* bytes of one response body */
+    REGISTRY_MAX_INSTANCES = 4096,      /* entries one list returns at most */
+};
+
+/* One registered instance as a list reports it. */
+typedef struct registry_instance {
+    char service[128];
+    char addr[128];     /* HOST:PORT */
+    char protocol[16];  /* "gob", "json", "grpc", or "" when the entry does not say */
+    int64_t lease;      /* etcd: the lease the key is attached to (0: none) */
+    char status[16];    /* Consul: aggregated check status ("passing", "critical"...) */
+} registry_instance;
+
+typedef struct registry registry;
+
+/* Parses url and prepares a client (no I/O yet). auth may be NULL; its strings are
+ * copied. Returns NULL with a reason in err for a URL that is not understood. */
+registry *registry_new(const char *url, const registry_auth *auth, char *err, size_t errlen);
+/* Accepts NULL. */
+void registry_free(registry *r);
+registry_kind registry_get_kind(const registry *r);
+/* Makes every request of r give up at once when *flag becomes true (another thread sets
+ * it); NULL turns this off. Used by the keeper and the watch for bounded stops. */
+void registry_set_cancel(registry *r, const atomic_bool *flag);
+/* Consul lists only passing instances unless this is set false (the CLI shows all,
+ * with their check status). Default true. */
+void registry_set_passing_only(registry *r, bool passing_only);
+
+/* A registration, as register fills it and keepalive/deregister use it. */
+typedef struct registry_reg {
+    char service[128], addr[128], protocol[16];
+    int ttl;
+    int64_t lease;   /* etcd */
+    char id[300];    /* Consul service ID */
+    registry_check check;
+} registry_reg;
+
+/* Registers addr (HOST:PORT) as an instance of service speaking protocol ("gob", "json",
+ * "grpc"), to expire ttl seconds (>= 1) after the last keepalive. Fills reg.
+ * Returns 0, or -1 with a reason in err. */
+int registry_register(registry *r, const char *service, const char *addr, const char *protocol,
+                      int ttl, registry_reg *reg, char *err, size_t errlen);
+/* Keeps reg alive (etcd: lease keepalive; Consul: passes a TTL check, or asks the agent
+ * whether the service is still registered). Returns 1 alive, 0 lost (register again:
+ * the registry forgot it), -1 registry unreachable or failing (reason in err). */
+int registry_keepalive(registry *r, registry_reg *reg, char *err, size_t errlen);
+/* Removes reg at once (etcd: revokes the lease). Returns 0 (also when it was already
+ * gone), or -1 with a reason in err. */
+int registry_deregister(registry *r, registry_reg *reg, char *err, size_t errlen);
+
+/* Lists the instances of service (every service when service is NULL or "") into a new
+ * array *out (caller frees with free()) of *n entries, and the revision to watch from
+ * (etcd revision or Consul index) into *revision when it is not NULL. Consul lists
+ * passing instances of one service only; for all services use registry_services.
+ * Returns 0, or -1 with a reason in err. */
+int registry_list(registry *r, const char *service, registry_instance **out, size_t *n,
+                  int64_t *revision, char *err, size_t errlen);
+/* Consul: the names of every service in the catalog (etcd: distinct key prefixes), as a
+ * newline-separated list appended to out. Returns 0 or -1 with err. */
+int registry_services(registry *r, buf *out, char *err, size_t errlen);
+/* etcd: the seconds left on lease (into *ttl; -1 when the lease is gone). Returns 0 or -1. */
+int registry_lease_ttl(registry *r, int64_t lease, int64_t *ttl, char *err, size_t errlen);
+
+/* ---- the keeper: registration kept alive by a background thread ---- */
+
+/* Called from the keeper's thread for every transition (registered, lease lost,
+ * registry unreachable, registered again, deregistered); wall_ms is the wall-clock time
+ * in milliseconds since the epoch, msg has no time stamp and no newline. */
+typedef void (*registry_log_fn)(void *ctx, int64_t wall_ms, const char *msg);
+
+typedef struct registry_keeper registry_keeper;
+
+/* Starts a thread that registers addr, keeps it alive every ttl/3 seconds, registers
+ * again after a loss, and retries with backoff (250 ms doubling to 5 s, never more than
+ * ttl/3) while the registry is unreachable. It does not wait for the first registration.
+ * log may be NULL (then lines go to log_msg). For url "none" returns a keeper that does
+ * nothing. Returns NULL with a reason in err for a bad URL, name, address or TTL.
+ * A server calls this once it knows its address; its event loop never waits on it. */
+registry_keeper *registry_keeper_start(const char *url, const registry_auth *auth,
+                                       const char *service, const char *addr,
+                                       const char *protocol, int ttl, registry_log_fn log,
+                                       void *log_ctx, char *err, size_t errlen);
+/* How many times the keeper has registered so far (thread-safe). */
+int registry_keeper_registrations(registry_keeper *k);
+/* Stops the thread (a request in flight is aborted within about a second), then, when
+ * deregister is true and the instance is registered, deregisters it (at most
+ * REGISTRY_TIMEOUT_MS per endpoint), and frees k. Graceful shutdown passes true; a
+ * SIGKILLed process never gets here and its entry expires. Accepts NULL. */
+void registry_keeper_stop(registry_keeper *k, bool deregister);
+
+/* ---- the watch: changes to a service's instances, for a balancer thread ---- */
+
+typedef enum registry_event_type {
+    REGISTRY_EV_PUT,     /* instance added or changed; inst is filled */
+    REGISTRY_EV_DELETE,  /* instance gone; inst.service and inst.addr are filled */
+    REGISTRY_EV_ERROR,   /* the watch lost the registry (msg says why) and is retrying;
+                            keep using the instances you know */
+    REGISTRY_EV_RESUMED, /* the watch is connected again */
+} registry_event_type;
+
+typedef struct registry_event {
+    registry_event_type type;
+    registry_instance inst;
+    int64_t revision; /* etcd mod revision / Consul index of the change */
+    char msg[256];
+} registry_event;
+
+typedef struct registry_watch registry_watch;
+
+/* Starts a thread watching service (every service when NULL or "", etcd only) from
+ * after revision (what registry_list returned; 0: from now for etcd, the whole current
+ * set as PUTs for Consul). It opens its own registry from r's URL and credentials, so r
+ * stays the caller's. Typical balancer thread: list, start the watch at the revision,
+ * then loop on registry_watch_next with a timeout, applying PUT (upsert) and DELETE.
+ *   etcd: a /v3/watch stream from revision+1, read incrementally (jsonscan), re-opened
+ *     from the last revision seen after a failure (ERROR, then RESUMED). A compacted or
+ *     restarted etcd (history lost) is reported as an ERROR whose msg says to list again.
+ *   Consul: blocking queries on /v1/health/service/NAME?passing&index=I&wait=10s, each
+ *     answer diffed with the previous one into PUT and DELETE events.
+ * The queue holds 1024 events; a reader that falls behind holds the watch back.
+ * Returns NULL with a reason in err. */
+registry_watch *registry_watch_start(registry *r, const char *service, int64_t revision,
+                                     char *err, size_t errlen);
+/* Waits at most timeout_ms (0: do not wait) for the next event. Returns 1 with *ev
+ * filled, 0 when none came in time, -1 once the watch has been cancelled. */
+int registry_watch_next(registry_watch *w, registry_event *ev, int timeout_ms);
+/* Makes the watch stop (from any thread, also while another is in registry_watch_next,
+ * which then returns -1). Events not yet taken are dropped. */
+void registry_watch_cancel(registry_watch *w);
+/* Cancels, joins the thread (bounded: requests in flight are aborted) and frees. Accepts NULL. */
+void registry_watch_free(registry_watch *w);
+
+/* ---- request bodies and response parsers (exposed for the unit tests) ---- */
+
+/* Appends standard base64 of p[0..n) to out. Returns 0 or -1 when out is full. */
+int registry_b64_encode(const void *p, size_t n, buf *out);
+/* Decodes base64 text s into out (NUL-terminated, at most cap-1 bytes). Returns the
+ * length or -1 for bad input or no room. */
+int registry_b64_decode(const char *s, char *out, size_t cap);
+
+/* The value etcd stores for an instance. */
+int registry_etcd_value(const char *addr, const char *protocol, buf *out);
+/* {"key":...,"value":...,"lease":"N"} for /v3/kv/put. */
+int registry_etcd_put_body(const char *service, const char *addr, const char *protocol,
+                           int64_t lease, buf *out);
+/* The key range [key, range_end) of a service prefix ("" for every key), base64. */
+int registry_etcd_range_body(const char *service, int64_t start_revision, bool watch, buf *out);
+/* Each parser returns 0 (or as said), or -1 with a reason in err, which for an error
+ * response is etcd's own message. */
+int registry_etcd_parse_grant(const char *text, size_t len, int64_t *lease, int64_t *ttl,
+                              char *err, size_t errlen);
+/* Returns 1 when the lease lives (*ttl > 0), 0 when it is gone (no TTL in the reply). */
+int registry_etcd_parse_keepalive(const char *text, size_t len, int64_t *ttl, char *err,
+                                  size_t errlen);
+int registry_etcd_parse_range(const char *text, size_t len, registry_instance **out, size_t *n,
+                              int64_t *revision, char *err, size_t errlen);
+/* Fills inst from an etcd key and value (the value may be other JSON or not JSON:
+ * the address then comes from the key). Returns 0 or -1 when the key has no '/'. */
+int registry_etcd_instance(const char *key, const char *value, registry_instance *inst);
+
+/* Incremental reader of etcd's watch stream: bytes in any pieces, events out. */
+typedef void (*registry_event_fn)(void *ctx, const registry_event *ev);
+typedef struct registry_etcd_stream {
+    buf in;
+    int64_t revision;     /* highest revision seen (header or event) */
+    int64_t compacted;    /* set when etcd cancelled the watch for compaction */
+    bool created, canceled;
+} registry_etcd_stream;
+void registry_etcd_stream_init(registry_etcd_stream *s);
+void registry_etcd_stream_done(registry_etcd_stream *s);
+/* Feeds n bytes; calls fn for each event of each complete message. Returns 0, or -1 with
+ * err for malformed JSON, an error message from etcd, or a message over the cap. */
+int registry_etcd_stream_feed(registry_etcd_stream *s, const char *p, size_t n,
+                              registry_event_fn fn, void *ctx, char *err, size_t errlen);
+
+/* The body of PUT /v1/agent/service/register. */
+int registry_consul_register_body(const char *id, const char *service, const char *addr,
+                                  const char *protocol, registry_check check, int ttl, buf *out);
+/* GET /v1/health/service/NAME: every entry with Service.Address (or Node.Address when
+ * empty), Port, the first tag as protocol, and the worst check status. */
+int registry_consul_parse_health(const char *text, size_t len, registry_instance **out,
+                                 size_t *n, char *err, size_t errlen);
+/* GET /v1/catalog/services: the names, one per line, appended to out. */
+int registry_consul_parse_services(const char *text, size_t len, buf *out, char *err,
+                                   size_t errlen);
+
+#endif

@@ -1,0 +1,219 @@
+/* balancer.c -- round robin / pick-first over a service's instances, with retry and ejection. */
+#include "rpc/balancer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/err.h"
+#include "rpc/loop.h"
+
+#define MAX_INSTANCES 256
+#define MAX_SAMPLES (1u << 20)
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 5000
+
+struct balancer {
+    rpc_proto proto;
+    pick_policy policy;
+    int timeout_ms;
+    lb_instance in[MAX_INSTANCES];
+    size_t n;
+    size_t next; /* round robin position */
+};
+
+balancer *balancer_new(rpc_proto proto, pick_policy policy, int timeout_ms)
+{
+    balancer *b = calloc(1, sizeof *b);
+    if (b) {
+        b->proto = proto;
+        b->policy = policy;
+        b->timeout_ms = timeout_ms > 0 ? timeout_ms : 1000;
+    }
+    return b;
+}
+
+void balancer_free(balancer *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        rpcclient_free(b->in[i].conn);
+        free(b->in[i].lat_us);
+    }
+    free(b);
+}
+
+static int find(const balancer *b, const char *addr)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (strcmp(b->in[i].addr, addr) == 0)
+            return (int)i;
+    return -1;
+}
+
+int balancer_add(balancer *b, const char *addr)
+{
+    int i = find(b, addr);
+    if (i < 0) {
+        if (b->n == MAX_INSTANCES)
+            return -1;
+        i = (int)b->n++;
+        memset(&b->in[i], 0, sizeof b->in[i]);
+        snprintf(b->in[i].addr, sizeof b->in[i].addr, "%s", addr);
+    }
+    lb_instance *in = &b->in[i];
+    if (!in->present) {
+        /* back in the registry: give it a fresh chance */
+        in->present = true;
+        in->ejected_until = 0;
+        in->consecutive_failures = 0;
+        in->backoff_ms = 0;
+    }
+    return i;
+}
+
+void balancer_remove(balancer *b, const char *addr)
+{
+    int i = find(b, addr);
+    if (i < 0)
+        return;
+    b->in[i].present = false;
+    rpcclient_free(b->in[i].conn);
+    b->in[i].conn = NULL;
+}
+
+const lb_instance *balancer_instances(const balancer *b, size_t *n)
+{
+    *n = b->n;
+    return b->in;
+}
+
+/* The next instance to use, skipping `avoid` and ejected ones; an ejected one whose
+ * backoff has passed may be tried again. When every present instance is ejected, the
+ * one due soonest is tried. -1 when none is present. */
+static int pick(balancer *b, int avoid)
+{
+    uint64_t now = loop_now_ms();
+    int soonest = -1;
+    for (size_t k = 0; k < b->n; k++) {
+        size_t i = b->policy == PICK_FIRST ? k : (b->next + k) % b->n;
+        lb_instance *in = &b->in[i];
+        if (!in->present || (int)i == avoid)
+            continue;
+        if (in->ejected_until <= now) {
+            if (b->policy == PICK_ROUND_ROBIN)
+                b->next = (i + 1) % b->n;
+            return (int)i;
+        }
+        if (soonest < 0 || in->ejected_until < b->in[soonest].ejected_until)
+            soonest = (int)i;
+    }
+    return soonest;
+}
+
+static void record_latency(lb_instance *in, uint64_t us)
+{
+    if (in->nlat == in->caplat) {
+        if (in->caplat >= MAX_SAMPLES)
+            return;
+        size_t ncap = in->caplat ? in->caplat * 2 : 1024;
+        uint32_t *n = realloc(in->lat_us, ncap * sizeof *n);
+        if (!n)
+            return;
+        in->lat_us = n;
+        in->caplat = ncap;
+    }
+    in->lat_us[in->nlat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+static void failed(lb_instance *in)
+{
+    in->failures++;
+    in->consecutive_failures++;
+    rpcclient_free(in->conn);
+    in->conn = NULL;
+    in->backoff_ms = in->backoff_ms ? in->backoff_ms * 2 : BACKOFF_MIN_MS;
+    if (in->backoff_ms > BACKOFF_MAX_MS)
+        in->backoff_ms = BACKOFF_MAX_MS;
+    in->ejected_until = loop_now_ms() + in->backoff_ms;
+}
+
+/* One attempt on instance i. */
+static call_status attempt(balancer *b, int i, const char *method, const value *arg, value **reply,
+                           char *err, size_t errlen)
+{
+    lb_instance *in = &b->in[i];
+    uint64_t start = loop_now_ms();
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    in->calls++;
+    in->last_call_ms = start;
+    if (!in->first_call_ms)
+        in->first_call_ms = start;
+    if (!in->conn) {
+        char url[160];
+        snprintf(url, sizeof url, "%s%s", b->proto == PROTO_GOB ? "gob://" : b->proto == PROTO_GRPC ? "grpc://" : "json://",
+                 in->addr);
+        in->conn = rpcclient_dial(url, b->timeout_ms < 1000 ? b->timeout_ms : 1000, err, errlen);
+        if (!in->conn) {
+            failed(in);
+            return CALL_FAILED;
+        }
+    }
+    call_status st = rpcclient_call(in->conn, method, arg, b->timeout_ms, reply, err, errlen);
+    if (st == CALL_FAILED) {
+        failed(in);
+        return st;
+    }
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    record_latency(in, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+    in->consecutive_failures = 0;
+    in->backoff_ms = 0;
+    in->ejected_until = 0;
+    return st;
+}
+
+call_status balancer_call(balancer *b, const char *method, const value *arg, bool idempotent,
+                          value **reply, lb_result *res, char *err, size_t errlen)
+{
+    lb_result local;
+    if (!res)
+        res = &local;
+    res->instance = res->failed_on = -1;
+    res->first_error[0] = '\0';
+    int i = pick(b, -1);
+    if (i < 0) {
+        err_set(err, errlen, "no instance of the service is known");
+        return res->st = CALL_FAILED;
+    }
+    res->instance = i;
+    call_status st = attempt(b, i, method, arg, reply, err, errlen);
+    if (st == CALL_FAILED && idempotent) {
+        int j = pick(b, i);
+        if (j >= 0) {
+            res->failed_on = i;
+            snprintf(res->first_error, sizeof res->first_error, "%s", err);
+            res->instance = j;
+            st = attempt(b, j, method, arg, reply, err, errlen);
+        }
+    }
+    return res->st = st;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+uint32_t balancer_percentile(const lb_instance *in, double p)
+{
+    if (!in->nlat)
+        return 0;
+    qsort(in->lat_us, in->nlat, sizeof *in->lat_us, cmp_u32); /* the samples' order is no one's business */
+    size_t k = (size_t)(p / 100.0 * (double)(in->nlat - 1) + 0.5);
+    return in->lat_us[k < in->nlat ? k : in->nlat - 1];
+}

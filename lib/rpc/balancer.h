@@ -1,0 +1,62 @@
+/* balancer.h -- client-side load balancing over the instances of one service.
+ *
+ * The caller feeds membership (from a registry watch, or a static list) and makes
+ * calls; the balancer picks an instance (round robin or pick-first), keeps one
+ * connection per instance, retries a call that failed because its connection failed
+ * once on another instance when the method is idempotent, and ejects an instance that
+ * fails, trying it again after a backoff (250 ms doubling to 5 s). An instance the
+ * registry drops is forgotten for picking but its counters stay for the report.
+ * Single-threaded: one caller at a time. */
+#ifndef WB_BALANCER_H
+#define WB_BALANCER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rpc/rpcclient.h"
+
+typedef enum pick_policy { PICK_ROUND_ROBIN, PICK_FIRST } pick_policy;
+
+typedef struct lb_instance {
+    char addr[128];
+    bool present;          /* listed by the registry (or the static list) now */
+    rpcclient *conn;       /* NULL until first used, or after a failure */
+    int consecutive_failures;
+    uint64_t ejected_until; /* loop_now_ms() time; 0 when not ejected */
+    uint64_t backoff_ms;
+    uint64_t calls, failures;   /* calls sent to it; of those, failed at the connection */
+    uint64_t first_call_ms, last_call_ms; /* when calls were sent to it (0: never) */
+    uint32_t *lat_us;           /* latency of each successful call */
+    size_t nlat, caplat;
+} lb_instance;
+
+typedef struct balancer balancer;
+
+/* A balancer for servers speaking proto; every call waits at most timeout_ms. */
+balancer *balancer_new(rpc_proto proto, pick_policy policy, int timeout_ms);
+/* Closes every connection and frees. Accepts NULL. */
+void balancer_free(balancer *b);
+/* Marks addr present (adding it when new). Returns its index, or -1 when full. */
+int balancer_add(balancer *b, const char *addr);
+/* Marks addr absent and closes its connection. */
+void balancer_remove(balancer *b, const char *addr);
+/* The instances known so far (present or not), in the order first seen. */
+const lb_instance *balancer_instances(const balancer *b, size_t *n);
+
+typedef struct lb_result {
+    call_status st;
+    int instance;    /* the index that answered (or failed last); -1 when none was tried */
+    int failed_on;   /* the index whose connection failed first, when retried; else -1 */
+    char first_error[256];
+} lb_result;
+
+/* Calls method on a picked instance. On CALL_OK *reply is set (caller owns it); on any
+ * other status err says why. res (may be NULL) says which instances were involved. */
+call_status balancer_call(balancer *b, const char *method, const value *arg, bool idempotent,
+                          value **reply, lb_result *res, char *err, size_t errlen);
+
+/* Latency percentile p (0..100) of an instance's successful calls, in microseconds. */
+uint32_t balancer_percentile(const lb_instance *in, double p);
+
+#endif

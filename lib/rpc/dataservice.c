@@ -1,0 +1,53 @@
+/* dataservice.c -- a gRPC data service over one SQLite file (user-server, order-server). */
+#include "rpc/dataservice.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/server.h"
+#include "services/sqlstore.h"
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+int dataservice_main(const dataservice *ds, const server_codec *codec, const char *about,
+                     const grpc_unary *methods, size_t n, const char *path, int argc,
+                     char **argv)
+{
+    grpcserver_set_methods(methods, n, false);
+    if (wants_help(argc, argv))
+        return server_main(codec, ds->prog, about, argc, argv);
+    char def[4096], err[512];
+    if (!path) {
+        if (sqlstore_default_path(ds->db_name, def, sizeof def) < 0) {
+            fprintf(stderr, "%s: the default database path is too long; give --db\n", ds->prog);
+            return 2;
+        }
+        path = def;
+    }
+    if (ds->open(path, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", ds->prog, err);
+        return 1;
+    }
+    char **av = calloc((size_t)argc + 3, sizeof *av);
+    if (!av) {
+        ds->close();
+        return 1;
+    }
+    av[0] = argv[0];
+    av[1] = "--service";
+    av[2] = (char *)ds->service;
+    memcpy(av + 3, argv + 1, (size_t)(argc - 1) * sizeof *av);
+    int rc = server_main(codec, ds->prog, about, argc + 2, av);
+    free(av);
+    grpcserver_stop_workers(); /* a call still on a worker uses the database */
+    ds->close();
+    return rc;
+}

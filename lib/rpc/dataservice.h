@@ -1,0 +1,32 @@
+/* dataservice.h -- a gRPC data service over one SQLite file: what user-server and
+ * order-server share around their methods (--help, the --db default, open, serve, close). */
+#ifndef WB_DATASERVICE_H
+#define WB_DATASERVICE_H
+
+#include <stddef.h>
+
+#include "rpc/grpcserver.h"
+
+typedef struct dataservice {
+    const char *prog;    /* "order-server": in --help and in error messages */
+    const char *service; /* the registry service name by default: "order" */
+    const char *db_name; /* the default file's name, for sqlstore_default_path: "orders" */
+    /* Opens the store at path into the program's own state. Returns 0, or -1 with a
+     * reason in err. */
+    int (*open)(const char *path, char *err, size_t errlen);
+    /* Closes what open opened. */
+    void (*close)(void);
+} dataservice;
+
+/* Serves methods (as grpcserver_set_methods, without the samples) with codec and about
+ * in --help. --help and -h are answered without opening the database; otherwise the file
+ * at path (NULL: the default file for ds->db_name) is opened, server_main runs with
+ * "--service ds->service" ahead of the caller's options (so a later --service wins), and
+ * the database is closed afterwards. Take the program's own options (--db) out of argv
+ * first with server_take_option. Returns the process exit code: 2 when the default path
+ * is too long, 1 when the database cannot be opened, else server_main's. */
+int dataservice_main(const dataservice *ds, const server_codec *codec, const char *about,
+                     const grpc_unary *methods, size_t n, const char *path, int argc,
+                     char **argv);
+
+#endif

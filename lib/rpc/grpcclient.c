@@ -1,0 +1,379 @@
+/* grpcclient.c -- a blocking gRPC client on nghttp2. */
+#include "rpc/grpcclient.h"
+
+#include <errno.h>
+#include <nghttp2/nghttp2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "rpc/loop.h"
+#include "base/net.h"
+
+#define MAX_REPLY_BYTES (64u << 20)
+
+struct grpcclient {
+    int fd;
+    char authority[300];
+    nghttp2_session *h2;
+    bool capture, eof;
+    buf sent, received;
+    /* the call in progress */
+    int32_t stream;
+    bool done;
+    const uint8_t *req;
+    size_t req_len, req_off;
+    buf data; /* reply DATA, not yet split into messages */
+    int http_status;
+    bool have_grpc_status, content_type_ok;
+    grpc_result *res;
+    char proto_err[256];
+};
+
+const char *grpc_status_name(int code)
+{
+    static const char *names[] = {
+        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+        "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+        "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+        "UNAUTHENTICATED"};
+    static char other[24];
+    if (code >= 0 && (size_t)code < sizeof names / sizeof names[0])
+        return names[code];
+    snprintf(other, sizeof other, "code %d", code);
+    return other;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* grpc-message is percent-encoded. */
+static void percent_decode(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+            out[o++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = (char)p[i];
+        }
+    }
+    out[o] = '\0';
+}
+
+static ssize_t on_send(nghttp2_session *s, const uint8_t *data, size_t len, int flags, void *ud)
+{
+    (void)s;
+    (void)flags;
+    grpcclient *c = ud;
+    ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? NGHTTP2_ERR_WOULDBLOCK : NGHTTP2_ERR_CALLBACK_FAILURE;
+    if (c->capture)
+        buf_append(&c->sent, data, (size_t)w);
+    return w;
+}
+
+static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t nlen,
+                     const uint8_t *value, size_t vlen, uint8_t flags, void *ud)
+{
+    (void)s;
+    (void)flags;
+    grpcclient *c = ud;
+    if (f->hd.stream_id != c->stream || !c->res)
+        return 0;
+    if (nlen == 7 && memcmp(name, ":status", 7) == 0) {
+        c->http_status = atoi((const char *)value);
+    } else if (nlen == 12 && memcmp(name, "content-type", 12) == 0) {
+        c->content_type_ok = vlen >= 16 && memcmp(value, "application/grpc", 16) == 0;
+    } else if (nlen == 11 && memcmp(name, "grpc-status", 11) == 0) {
+        char tmp[16];
+        snprintf(tmp, sizeof tmp, "%.*s", (int)(vlen < 15 ? vlen : 15), (const char *)value);
+        c->res->status = atoi(tmp);
+        c->have_grpc_status = true;
+    } else if (nlen == 12 && memcmp(name, "grpc-message", 12) == 0) {
+        percent_decode(value, vlen, c->res->message, sizeof c->res->message);
+    }
+    return 0;
+}
+
+static int on_data(nghttp2_session *s, uint8_t flags, int32_t stream, const uint8_t *data,
+                   size_t len, void *ud)
+{
+    (void)s;
+    (void)flags;
+    grpcclient *c = ud;
+    if (stream != c->stream)
+        return 0;
+    if (buf_append(&c->data, data, len) < 0) {
+        snprintf(c->proto_err, sizeof c->proto_err, "reply larger than %u bytes", MAX_REPLY_BYTES);
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    /* split off every complete length-prefixed message */
+    while (buf_size(&c->data) >= 5) {
+        const uint8_t *p = buf_data(&c->data);
+        uint32_t mlen = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
+        if (p[0] > 1) {
+            snprintf(c->proto_err, sizeof c->proto_err, "bad gRPC message prefix (flag 0x%02x)", p[0]);
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+        }
+        if (p[0] == 1) {
+            snprintf(c->proto_err, sizeof c->proto_err, "the server sent a compressed message; the workbench asks for none");
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+        }
+        if (buf_size(&c->data) - 5 < mlen)
+            break;
+        uint8_t hdr[4] = {p[1], p[2], p[3], p[4]};
+        if (buf_append(c->res->replies, hdr, 4) < 0 || buf_append(c->res->replies, p + 5, mlen) < 0) {
+            snprintf(c->proto_err, sizeof c->proto_err, "replies larger than %u bytes", MAX_REPLY_BYTES);
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+        }
+        c->res->nreplies++;
+        buf_consume(&c->data, 5 + mlen);
+    }
+    return 0;
+}
+
+static int on_close(nghttp2_session *s, int32_t stream, uint32_t code, void *ud)
+{
+    (void)s;
+    grpcclient *c = ud;
+    if (stream != c->stream)
+        return 0;
+    c->done = true;
+    if (code != NGHTTP2_NO_ERROR && !c->have_grpc_status && !c->proto_err[0])
+        snprintf(c->proto_err, sizeof c->proto_err, "the server reset the stream (%s)",
+                 nghttp2_http2_strerror(code));
+    return 0;
+}
+
+static ssize_t read_request(nghttp2_session *s, int32_t stream, uint8_t *out, size_t len,
+                            uint32_t *flags, nghttp2_data_source *src, void *ud)
+{
+    (void)s;
+    (void)stream;
+    (void)src;
+    grpcclient *c = ud;
+    size_t left = c->req_len - c->req_off;
+    size_t n = left < len ? left : len;
+    memcpy(out, c->req + c->req_off, n);
+    c->req_off += n;
+    if (c->req_off == c->req_len)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+grpcclient *grpcclient_dial(const char *addr, int timeout_ms, char *err, size_t errlen)
+{
+    grpcclient *c = calloc(1, sizeof *c);
+    if (!c) {
+        err_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    buf_init(&c->sent, 0);
+    buf_init(&c->received, 0);
+    buf_init(&c->data, MAX_REPLY_BYTES);
+    snprintf(c->authority, sizeof c->authority, "%s", addr);
+    c->fd = net_connect(addr, timeout_ms, err, errlen);
+    if (c->fd < 0) {
+        grpcclient_free(c);
+        return NULL;
+    }
+    nghttp2_session_callbacks *cb;
+    if (nghttp2_session_callbacks_new(&cb) != 0) {
+        err_set(err, errlen, "out of memory");
+        grpcclient_free(c);
+        return NULL;
+    }
+    nghttp2_session_callbacks_set_send_callback(cb, on_send);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_close);
+    int r = nghttp2_session_client_new(&c->h2, cb, c);
+    nghttp2_session_callbacks_del(cb);
+    if (r != 0) {
+        err_set(err, errlen, "cannot start an HTTP/2 session: %s", nghttp2_strerror(r));
+        grpcclient_free(c);
+        return NULL;
+    }
+    nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100},
+                                         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
+    nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, settings, 2);
+    nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, 8 << 20);
+    return c;
+}
+
+void grpcclient_free(grpcclient *c)
+{
+    if (!c)
+        return;
+    nghttp2_session_del(c->h2);
+    if (c->fd >= 0)
+        close(c->fd);
+    buf_done(&c->sent);
+    buf_done(&c->received);
+    buf_done(&c->data);
+    free(c);
+}
+
+void grpcclient_capture(grpcclient *c, bool on) { c->capture = on; }
+const buf *grpcclient_sent(const grpcclient *c) { return &c->sent; }
+const buf *grpcclient_received(const grpcclient *c) { return &c->received; }
+
+/* Sends every frame nghttp2 has queued, gathered into as few writes as fit in 16 KiB
+ * (a call's HEADERS and DATA go out in one segment, so the server wakes once). */
+static int flush(grpcclient *c, uint64_t deadline, char *err, size_t errlen)
+{
+    uint8_t out[16384];
+    size_t n = 0;
+    for (;;) {
+        const uint8_t *p;
+        ssize_t k = nghttp2_session_mem_send(c->h2, &p);
+        if (k < 0) {
+            err_set(err, errlen, "HTTP/2 send failed: %s", nghttp2_strerror((int)k));
+            return -1;
+        }
+        if (k == 0 || n + (size_t)k > sizeof out) {
+            if (n > 0 && net_write_all(c->fd, out, n, deadline, err, errlen) < 0)
+                return -1;
+            if (c->capture)
+                buf_append(&c->sent, out, n);
+            n = 0;
+        }
+        if (k == 0)
+            return 0;
+        if ((size_t)k > sizeof out) {
+            if (net_write_all(c->fd, p, (size_t)k, deadline, err, errlen) < 0)
+                return -1;
+            if (c->capture)
+                buf_append(&c->sent, p, (size_t)k);
+            continue;
+        }
+        memcpy(out + n, p, (size_t)k);
+        n += (size_t)k;
+    }
+}
+
+/* Sends what nghttp2 has queued, then waits for and feeds in the peer's bytes, until
+ * the call is done or the deadline passes. */
+static int pump(grpcclient *c, uint64_t deadline, char *err, size_t errlen)
+{
+    uint8_t in[16384];
+    while (!c->done) {
+        if (flush(c, deadline, err, errlen) < 0)
+            return -1;
+        if (c->done)
+            break;
+        if (c->eof) {
+            err_set(err, errlen, "the server closed the connection before the call completed");
+            return -1;
+        }
+        int w = net_wait_readable(c->fd, deadline);
+        if (w == 0) {
+            err_set(err, errlen, "no complete reply before the deadline");
+            return -1;
+        }
+        ssize_t n = recv(c->fd, in, sizeof in, 0);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            err_set(err, errlen, "receive failed: %s", strerror(errno));
+            return -1;
+        }
+        if (n == 0) {
+            c->eof = true;
+            continue;
+        }
+        if (c->capture)
+            buf_append(&c->received, in, (size_t)n);
+        ssize_t used = nghttp2_session_mem_recv(c->h2, in, (size_t)n);
+        if (used < 0) {
+            if (c->proto_err[0])
+                err_set(err, errlen, "%s", c->proto_err);
+            else
+                err_set(err, errlen, "the server's bytes are not HTTP/2: %s (is it a gRPC server?)",
+                        nghttp2_strerror((int)used));
+            return -1;
+        }
+    }
+    char ignored[128]; /* acknowledging what arrived last (window updates, settings) may fail */
+    flush(c, deadline, ignored, sizeof ignored);
+    return 0;
+}
+
+int grpcclient_call(grpcclient *c, const char *path, const buf *reqs, int timeout_ms,
+                    grpc_result *res, char *err, size_t errlen)
+{
+    /* the requests, as gRPC length-prefixed messages */
+    buf body;
+    buf_init(&body, 0);
+    for (size_t off = 0; off + 4 <= buf_size(reqs);) {
+        const uint8_t *p = buf_data(reqs) + off;
+        uint32_t n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        if (n > buf_size(reqs) - off - 4)
+            break;
+        buf_putc(&body, 0);
+        buf_append(&body, p, 4);
+        buf_append(&body, p + 4, n);
+        off += 4 + n;
+    }
+    char timeout[32];
+    snprintf(timeout, sizeof timeout, "%dm", timeout_ms > 0 ? timeout_ms : 1);
+#define HDR(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE}
+    nghttp2_nv hdrs[] = {
+        HDR(":method", "POST"),   HDR(":scheme", "http"),
+        HDR(":path", path),       HDR(":authority", c->authority),
+        HDR("content-type", "application/grpc"), HDR("te", "trailers"),
+        HDR("grpc-timeout", timeout), HDR("user-agent", "rpc-workbench/0.1"),
+    };
+#undef HDR
+    c->req = buf_data(&body);
+    c->req_len = buf_size(&body);
+    c->req_off = 0;
+    c->done = false;
+    c->res = res;
+    c->http_status = 0;
+    c->have_grpc_status = false;
+    c->content_type_ok = false;
+    c->proto_err[0] = '\0';
+    buf_clear(&c->data);
+    res->status = GRPC_UNKNOWN;
+    res->message[0] = '\0';
+    res->nreplies = 0;
+    nghttp2_data_provider dp = {.read_callback = read_request};
+    c->stream = nghttp2_submit_request(c->h2, NULL, hdrs, sizeof hdrs / sizeof hdrs[0], &dp, c);
+    int rc = -1;
+    if (c->stream < 0) {
+        err_set(err, errlen, "cannot start the call: %s", nghttp2_strerror(c->stream));
+        goto done;
+    }
+    if (pump(c, loop_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1), err, errlen) < 0)
+        goto done;
+    if (c->proto_err[0]) {
+        err_set(err, errlen, "%s", c->proto_err);
+        goto done;
+    }
+    if (c->http_status != 200 && !c->have_grpc_status) {
+        err_set(err, errlen, "the server answered HTTP status %d, not a gRPC reply", c->http_status);
+        goto done;
+    }
+    if (!c->have_grpc_status) {
+        err_set(err, errlen, "the reply ended without a grpc-status trailer");
+        goto done;
+    }
+    rc = 0;
+done:
+    c->res = NULL;
+    c->req = NULL;
+    buf_done(&body);
+    return rc;
+}

@@ -1,0 +1,55 @@
+/* grpcclient.h -- a blocking gRPC client over one HTTP/2 connection (nghttp2), with deadlines.
+ *
+ * Messages go in and come out as serialized protobuf bytes; lib/pbvalue turns them into
+ * values. Each call sends its request messages, half-closes, and collects every reply
+ * message and the status from the trailers. The bytes sent and received can be kept
+ * for the wire explainer. */
+#ifndef WB_GRPCCLIENT_H
+#define WB_GRPCCLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+
+/* gRPC status codes. */
+enum {
+    GRPC_OK = 0, GRPC_CANCELLED, GRPC_UNKNOWN, GRPC_INVALID_ARGUMENT, GRPC_DEADLINE_EXCEEDED,
+    GRPC_NOT_FOUND, GRPC_ALREADY_EXISTS, GRPC_PERMISSION_DENIED, GRPC_RESOURCE_EXHAUSTED,
+    GRPC_FAILED_PRECONDITION, GRPC_ABORTED, GRPC_OUT_OF_RANGE, GRPC_UNIMPLEMENTED,
+    GRPC_INTERNAL, GRPC_UNAVAILABLE, GRPC_DATA_LOSS, GRPC_UNAUTHENTICATED,
+};
+
+/* "INVALID_ARGUMENT" for 3; "code N" for codes outside the table (in a static buffer). */
+const char *grpc_status_name(int code);
+
+typedef struct grpcclient grpcclient;
+
+/* Connects to HOST:PORT within timeout_ms and sends the HTTP/2 preface. Returns the
+ * client (caller frees), or NULL with a reason in err. */
+grpcclient *grpcclient_dial(const char *addr, int timeout_ms, char *err, size_t errlen);
+/* Closes the connection. Accepts NULL. */
+void grpcclient_free(grpcclient *c);
+/* Keep a copy of every byte sent and received from now on. */
+void grpcclient_capture(grpcclient *c, bool on);
+const buf *grpcclient_sent(const grpcclient *c);
+const buf *grpcclient_received(const grpcclient *c);
+
+typedef struct grpc_result {
+    int status;        /* grpc-status; GRPC_OK on success */
+    char message[512]; /* grpc-message, percent-decoded */
+    buf *replies;      /* each reply message: a 4-byte big-endian length, then its bytes */
+    size_t nreplies;
+} grpc_result;
+
+/* Calls path ("/helloworld.Greeter/SayHello") with the request messages in reqs (each
+ * a 4-byte big-endian length then the bytes, as in grpc_result.replies), waiting at
+ * most timeout_ms (also sent as grpc-timeout). Reply messages are appended to
+ * *res->replies. Returns 0 when the server answered with a status (which may be an
+ * error), or -1 with err when the call did not complete (connection, deadline, a
+ * reply that is not gRPC). */
+int grpcclient_call(grpcclient *c, const char *path, const buf *reqs, int timeout_ms,
+                    grpc_result *res, char *err, size_t errlen);
+
+#endif

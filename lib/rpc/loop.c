@@ -1,0 +1,238 @@
+/* loop.c -- epoll event loop with timers and signalfd signals. */
+#include "rpc/loop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_EVENTS 256
+#define MAX_SIGNALS 8
+
+typedef struct watch {
+    int fd;
+    loop_io_fn fn;
+    void *ud;
+} watch;
+
+typedef struct timer {
+    uint64_t id, due;
+    loop_timer_fn fn;
+    void *ud;
+} timer;
+
+struct loop {
+    int ep;
+    bool stop;
+    watch **watches; /* indexed by fd */
+    size_t nwatches;
+    timer *timers; /* unsorted; a loop has few */
+    size_t ntimers, timers_cap;
+    uint64_t next_timer_id;
+    int sigfd;
+    sigset_t sigs;
+    struct {
+        int signo;
+        loop_signal_fn fn;
+        void *ud;
+    } sig[MAX_SIGNALS];
+    int nsig;
+};
+
+uint64_t loop_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+loop *loop_new(char *err, size_t errlen)
+{
+    loop *l = calloc(1, sizeof *l);
+    if (!l) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    l->sigfd = -1;
+    sigemptyset(&l->sigs);
+    l->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (l->ep < 0) {
+        snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void loop_free(loop *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->nwatches; i++)
+        free(l->watches[i]);
+    free(l->watches);
+    free(l->timers);
+    if (l->sigfd >= 0)
+        close(l->sigfd);
+    close(l->ep);
+    free(l);
+}
+
+int loop_watch(loop *l, int fd, uint32_t events, loop_io_fn fn, void *ud)
+{
+    if (fd < 0)
+        return errno = EBADF, -1;
+    if ((size_t)fd >= l->nwatches) {
+        size_t n = (size_t)fd + 64;
+        watch **nw = realloc(l->watches, n * sizeof *nw);
+        if (!nw)
+            return errno = ENOMEM, -1;
+        memset(nw + l->nwatches, 0, (n - l->nwatches) * sizeof *nw);
+        l->watches = nw;
+        l->nwatches = n;
+    }
+    watch *w = l->watches[fd];
+    if (!w && !(w = calloc(1, sizeof *w)))
+        return errno = ENOMEM, -1;
+    *w = (watch){fd, fn, ud};
+    l->watches[fd] = w;
+    struct epoll_event ev = {.events = events, .data.fd = fd};
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        int e = errno;
+        free(w);
+        l->watches[fd] = NULL;
+        return errno = e, -1;
+    }
+    return 0;
+}
+
+int loop_rewatch(loop *l, int fd, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.fd = fd};
+    return epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev);
+}
+
+void loop_unwatch(loop *l, int fd)
+{
+    if (fd < 0 || (size_t)fd >= l->nwatches || !l->watches[fd])
+        return;
+    epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+    free(l->watches[fd]);
+    l->watches[fd] = NULL;
+}
+
+uint64_t loop_timer(loop *l, uint64_t ms, loop_timer_fn fn, void *ud)
+{
+    if (l->ntimers == l->timers_cap) {
+        size_t n = l->timers_cap ? l->timers_cap * 2 : 8;
+        timer *nt = realloc(l->timers, n * sizeof *nt);
+        if (!nt)
+            return 0;
+        l->timers = nt;
+        l->timers_cap = n;
+    }
+    uint64_t id = ++l->next_timer_id;
+    l->timers[l->ntimers++] = (timer){id, loop_now_ms() + ms, fn, ud};
+    return id;
+}
+
+void loop_timer_cancel(loop *l, uint64_t id)
+{
+    for (size_t i = 0; i < l->ntimers; i++) {
+        if (l->timers[i].id == id) {
+            l->timers[i] = l->timers[--l->ntimers];
+            return;
+        }
+    }
+}
+
+static void on_signalfd(loop *l, int fd, uint32_t events, void *ud)
+{
+    (void)events;
+    (void)ud;
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        for (int i = 0; i < l->nsig; i++)
+            if (l->sig[i].signo == (int)si.ssi_signo)
+                l->sig[i].fn(l, (int)si.ssi_signo, l->sig[i].ud);
+    }
+}
+
+int loop_signal(loop *l, int signo, loop_signal_fn fn, void *ud)
+{
+    if (l->nsig == MAX_SIGNALS)
+        return -1;
+    sigaddset(&l->sigs, signo);
+    if (sigprocmask(SIG_BLOCK, &l->sigs, NULL) < 0)
+        return -1;
+    int fd = signalfd(l->sigfd, &l->sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (l->sigfd < 0 && loop_watch(l, fd, EPOLLIN, on_signalfd, NULL) < 0) {
+        close(fd);
+        return -1;
+    }
+    l->sigfd = fd;
+    l->sig[l->nsig].signo = signo;
+    l->sig[l->nsig].fn = fn;
+    l->sig[l->nsig].ud = ud;
+    l->nsig++;
+    return 0;
+}
+
+/* Fires due timers; returns the milliseconds until the next one, or -1 for none. */
+static int run_timers(loop *l)
+{
+    uint64_t now = loop_now_ms();
+    for (size_t i = 0; i < l->ntimers;) {
+        if (l->timers[i].due <= now) {
+            timer t = l->timers[i];
+            l->timers[i] = l->timers[--l->ntimers];
+            t.fn(l, t.ud);
+            i = 0; /* the callback may have changed the table */
+            now = loop_now_ms();
+            continue;
+        }
+        i++;
+    }
+    int wait = -1;
+    for (size_t i = 0; i < l->ntimers; i++) {
+        uint64_t d = l->timers[i].due - now;
+        if (wait < 0 || d < (uint64_t)wait)
+            wait = d > 60000 ? 60000 : (int)d;
+    }
+    return wait;
+}
+
+int loop_run(loop *l)
+{
+    struct epoll_event evs[MAX_EVENTS];
+    l->stop = false;
+    while (!l->stop) {
+        int wait = run_timers(l);
+        if (l->stop)
+            break;
+        int n = epoll_wait(l->ep, evs, MAX_EVENTS, wait);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            /* an earlier callback in this batch may have unwatched fd */
+            if ((size_t)fd < l->nwatches && l->watches[fd]) {
+                watch w = *l->watches[fd];
+                w.fn(l, fd, evs[i].events, w.ud);
+            }
+        }
+    }
+    return 0;
+}
+
+void loop_stop(loop *l) { l->stop = true; }

@@ -1,0 +1,413 @@
+/* rpcclient.c -- blocking JSON-RPC and net/rpc gob client with deadlines and byte capture. */
+#include "rpc/rpcclient.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "wire/gob.h"
+#include "rpc/grpcclient.h"
+#include "wire/jsonrpc.h"
+#include "rpc/loop.h"
+#include "base/net.h"
+#include "wire/netrpc.h"
+#include "wire/pbcatalog.h"
+#include "wire/pbvalue.h"
+#include "services/services.h"
+#include "value/vtype.h"
+
+#define MAX_REPLY (16u << 20)
+
+struct rpcclient {
+    rpc_proto proto;
+    int fd;
+    uint64_t seq;
+    buf in;
+    bool capture, eof;
+    buf sent, received;
+    gob_enc *genc;
+    gob_dec *gdec;
+    grpcclient *grpc; /* PROTO_GRPC: the HTTP/2 connection, in place of fd */
+};
+
+const char *rpc_proto_name(rpc_proto p)
+{
+    return p == PROTO_GOB ? "gob" : p == PROTO_GRPC ? "gRPC" : "JSON-RPC";
+}
+
+int rpc_parse_url(const char *url, rpc_proto *proto, char *addr, size_t addrlen, char *err,
+                  size_t errlen)
+{
+    static const struct {
+        const char *scheme;
+        rpc_proto proto;
+    } schemes[] = {{"json://", PROTO_JSON}, {"jsonrpc://", PROTO_JSON}, {"gob://", PROTO_GOB},
+                   {"grpc://", PROTO_GRPC}};
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        size_t n = strlen(schemes[i].scheme);
+        if (strncmp(url, schemes[i].scheme, n) == 0) {
+            if (snprintf(addr, addrlen, "%s", url + n) >= (int)addrlen || !url[n]) {
+                snprintf(err, errlen, "URL \"%s\" has no usable HOST:PORT", url);
+                return -1;
+            }
+            *proto = schemes[i].proto;
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "URL \"%s\" should start with json://, gob:// or grpc:// (e.g. json://127.0.0.1:8080)", url);
+    return -1;
+}
+
+rpcclient *rpcclient_dial(const char *url, int timeout_ms, char *err, size_t errlen)
+{
+    char addr[300];
+    rpc_proto proto;
+    if (rpc_parse_url(url, &proto, addr, sizeof addr, err, errlen) < 0)
+        return NULL;
+    rpcclient *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->proto = proto;
+    buf_init(&c->in, MAX_REPLY);
+    buf_init(&c->sent, 0);
+    buf_init(&c->received, 0);
+    if (proto == PROTO_GOB) {
+        c->genc = gob_enc_new();
+        c->gdec = gob_dec_new(MAX_REPLY);
+        if (!c->genc || !c->gdec) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+    }
+    if (proto == PROTO_GRPC) {
+        c->fd = -1;
+        if (!(c->grpc = grpcclient_dial(addr, timeout_ms, err, errlen)))
+            goto fail;
+        return c;
+    }
+    c->fd = net_connect(addr, timeout_ms, err, errlen);
+    if (c->fd < 0)
+        goto fail;
+    return c;
+fail:
+    c->fd = -1;
+    rpcclient_free(c);
+    return NULL;
+}
+
+void rpcclient_free(rpcclient *c)
+{
+    if (!c)
+        return;
+    if (c->fd >= 0)
+        close(c->fd);
+    buf_done(&c->in);
+    buf_done(&c->sent);
+    buf_done(&c->received);
+    gob_enc_free(c->genc);
+    gob_dec_free(c->gdec);
+    grpcclient_free(c->grpc);
+    free(c);
+}
+
+void rpcclient_capture(rpcclient *c, bool on)
+{
+    c->capture = on;
+    if (c->grpc)
+        grpcclient_capture(c->grpc, on);
+}
+
+const buf *rpcclient_sent(const rpcclient *c) { return c->grpc ? grpcclient_sent(c->grpc) : &c->sent; }
+
+const buf *rpcclient_received(const rpcclient *c)
+{
+    return c->grpc ? grpcclient_received(c->grpc) : &c->received;
+}
+rpc_proto rpcclient_proto(const rpcclient *c) { return c->proto; }
+
+/* Reads more bytes into c->in before the deadline. Returns 0, or -1 with err. */
+static int read_more(rpcclient *c, uint64_t deadline, char *err, size_t errlen)
+{
+    if (c->eof) {
+        snprintf(err, errlen, "the server closed the connection before replying in full");
+        return -1;
+    }
+    int r = net_wait_readable(c->fd, deadline);
+    if (r == 0) {
+        snprintf(err, errlen, "no reply before the deadline");
+        return -1;
+    }
+    if (buf_reserve(&c->in, 64 * 1024) < 0) {
+        snprintf(err, errlen, "reply larger than %u bytes", MAX_REPLY);
+        return -1;
+    }
+    ssize_t n = recv(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len, 0);
+    if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN)
+            return 0;
+        snprintf(err, errlen, "receive failed: %s", strerror(errno));
+        return -1;
+    }
+    if (n == 0) {
+        c->eof = true;
+        return 0;
+    }
+    if (c->capture)
+        buf_append(&c->received, c->in.p + c->in.len, (size_t)n);
+    c->in.len += (size_t)n;
+    return 0;
+}
+
+static int send_request(rpcclient *c, const buf *req, uint64_t deadline, char *err, size_t errlen)
+{
+    if (c->capture)
+        buf_append(&c->sent, buf_data(req), buf_size(req));
+    return net_write_all(c->fd, buf_data(req), buf_size(req), deadline, err, errlen);
+}
+
+static call_status call_json(rpcclient *c, const char *name, const value *arg, uint64_t deadline,
+                             value **reply, char *err, size_t errlen)
+{
+    buf req;
+    buf_init(&req, 0);
+    uint64_t id = c->seq++;
+    if (jsonrpc_write_request(&req, name, arg, id) < 0 ||
+        send_request(c, &req, deadline, err, errlen) < 0) {
+        if (!err[0])
+            snprintf(err, errlen, "cannot encode the request");
+        buf_done(&req);
+        return CALL_FAILED;
+    }
+    buf_done(&req);
+    for (;;) {
+        jsonrpc_reply r;
+        long used = jsonrpc_read_reply((const char *)buf_data(&c->in), buf_size(&c->in), c->eof, &r,
+                                       err, errlen);
+        if (used < 0)
+            return CALL_FAILED;
+        if (used == 0) {
+            if (read_more(c, deadline, err, errlen) < 0)
+                return CALL_FAILED;
+            continue;
+        }
+        buf_consume(&c->in, (size_t)used);
+        bool ours = r.id && ((r.id->kind == V_INT && (uint64_t)r.id->u.i == id) ||
+                             (r.id->kind == V_UINT && r.id->u.u == id));
+        if (!ours) {
+            if (r.id && r.id->kind == V_NULL && r.error) {
+                /* the server could not even read the request, so could not name its id */
+                snprintf(err, errlen, "the server could not read the request: %s", r.error);
+                jsonrpc_reply_done(&r);
+                return CALL_FAILED;
+            }
+            jsonrpc_reply_done(&r);
+            continue; /* a late reply to an earlier call that timed out */
+        }
+        if (r.error) {
+            snprintf(err, errlen, "%s", r.error);
+            jsonrpc_reply_done(&r);
+            return CALL_REMOTE_ERROR;
+        }
+        *reply = r.result;
+        r.result = NULL;
+        jsonrpc_reply_done(&r);
+        return CALL_OK;
+    }
+}
+
+/* When a gob call fails on bytes that are JSON text, says so: the learner has most likely
+ * pointed a gob client at a JSON-RPC server. */
+static call_status gob_failed(rpcclient *c, char *err, size_t errlen)
+{
+    const char *p = (const char *)buf_data(&c->in);
+    size_t n = buf_size(&c->in);
+    if (n == 0 || p[0] != '{')
+        return CALL_FAILED;
+    jsonrpc_reply r;
+    char why[64];
+    long used = jsonrpc_read_reply(p, n, true, &r, why, sizeof why);
+    snprintf(err, errlen, "the server answered in JSON, not gob%s%s%s: is it a JSON-RPC server? Try json://",
+             used > 0 && r.error ? " (\"" : "", used > 0 && r.error ? r.error : "",
+             used > 0 && r.error ? "\")" : "");
+    if (used > 0)
+        jsonrpc_reply_done(&r);
+    return CALL_FAILED;
+}
+
+static call_status call_gob(rpcclient *c, const char *name, const value *arg, uint64_t deadline,
+                            value **reply, char *err, size_t errlen)
+{
+    char why[256];
+    const vtype *t;
+    value *typed = NULL;
+    typeset *ts = typeset_new();
+    const method *m = service_find(name, why, sizeof why);
+    if (m) {
+        t = m->arg;
+        if (!(typed = service_argument(m, arg, err, errlen))) {
+            typeset_free(ts);
+            return CALL_BAD_ARGUMENT;
+        }
+    } else if (!ts || !(t = vtype_infer(ts, arg, why, sizeof why))) {
+        snprintf(err, errlen, "cannot send this argument with gob: %s", why);
+        typeset_free(ts);
+        return CALL_BAD_ARGUMENT;
+    }
+    buf req;
+    buf_init(&req, 0);
+    uint64_t seq = c->seq++;
+    int r = netrpc_write_request(c->genc, &req, name, seq, t, typed ? typed : arg, err, errlen);
+    value_free(typed);
+    typeset_free(ts);
+    if (r < 0 || send_request(c, &req, deadline, err, errlen) < 0) {
+        buf_done(&req);
+        return CALL_FAILED;
+    }
+    buf_done(&req);
+    for (;;) {
+        netrpc_msg msg = {0};
+        long used = netrpc_read(c->gdec, buf_data(&c->in), buf_size(&c->in), true, &msg, err, errlen);
+        if (used == 0) {
+            netrpc_msg_done(&msg);
+            if (read_more(c, deadline, err, errlen) < 0)
+                return gob_failed(c, err, errlen);
+            continue;
+        }
+        if (used == -1) {
+            netrpc_msg_done(&msg);
+            return gob_failed(c, err, errlen);
+        }
+        buf_consume(&c->in, msg.used);
+        if (msg.seq != seq) {
+            netrpc_msg_done(&msg);
+            continue;
+        }
+        call_status st;
+        if (msg.error && msg.error[0]) {
+            snprintf(err, errlen, "%s", msg.error);
+            st = CALL_REMOTE_ERROR;
+        } else if (used < 0 || !msg.body) {
+            st = CALL_FAILED; /* err says why the body could not be read */
+        } else {
+            *reply = msg.body;
+            msg.body = NULL;
+            st = CALL_OK;
+        }
+        netrpc_msg_done(&msg);
+        return st;
+    }
+}
+
+/* Appends one message as grpcclient expects it: a 4-byte big-endian length, then the bytes. */
+static int put_message(buf *b, const ProtobufCMessageDescriptor *d, const value *v, char *err,
+                       size_t errlen)
+{
+    uint8_t *p = NULL;
+    size_t n = 0;
+    if (pbvalue_pack(d, v, &p, &n, err, errlen) < 0)
+        return -1;
+    uint8_t hdr[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    int r = buf_append(b, hdr, 4) < 0 || buf_append(b, p, n) < 0 ? -1 : 0;
+    free(p);
+    if (r < 0)
+        err_set(err, errlen, "out of memory");
+    return r;
+}
+
+static call_status call_grpc(rpcclient *c, const char *name, const value *arg, int timeout_ms,
+                             value **reply, char *err, size_t errlen)
+{
+    const pb_method *m = pbcatalog_find(name);
+    if (!m) {
+        size_t n;
+        const pb_method *all = pbcatalog_methods(&n);
+        buf list;
+        buf_init(&list, 0);
+        for (size_t i = 0; i < n; i++)
+            buf_printf(&list, "%s%s", i ? ", " : "", all[i].path + 1);
+        err_set(err, errlen, "the workbench has no gRPC method \"%s\"; it knows %.*s", name,
+                (int)buf_size(&list), (const char *)buf_data(&list));
+        buf_done(&list);
+        return CALL_BAD_ARGUMENT;
+    }
+    buf reqs, reps;
+    buf_init(&reqs, 0);
+    buf_init(&reps, 64u << 20);
+    char why[400];
+    call_status st = CALL_BAD_ARGUMENT;
+    if (m->client_streaming) {
+        if (arg->kind != V_LIST) {
+            err_set(err, errlen, "%s streams from the client: give a JSON list of %s messages",
+                    m->path + 1, m->input->name);
+            goto done;
+        }
+        for (size_t i = 0; i < arg->u.list.len; i++)
+            if (put_message(&reqs, m->input, arg->u.list.items[i], why, sizeof why) < 0) {
+                err_set(err, errlen, "%s message %zu: %s", m->path + 1, i + 1, why);
+                goto done;
+            }
+    } else if (put_message(&reqs, m->input, arg, why, sizeof why) < 0) {
+        err_set(err, errlen, "%s takes %s: %s", m->path + 1, m->input->name, why);
+        goto done;
+    }
+    grpc_result res = {.replies = &reps};
+    st = CALL_FAILED;
+    if (grpcclient_call(c->grpc, m->path, &reqs, timeout_ms, &res, err, errlen) < 0)
+        goto done;
+    if (res.status != GRPC_OK) {
+        err_set(err, errlen, "%s: %s", grpc_status_name(res.status), res.message);
+        st = CALL_REMOTE_ERROR;
+        goto done;
+    }
+    value *list = value_list();
+    const uint8_t *p = buf_data(&reps);
+    for (size_t i = 0, off = 0; list && i < res.nreplies; i++) {
+        size_t n = (size_t)p[off] << 24 | (size_t)p[off + 1] << 16 | (size_t)p[off + 2] << 8 | p[off + 3];
+        value *v = pbvalue_unpack(m->output, p + off + 4, n, why, sizeof why);
+        if (!v) {
+            err_set(err, errlen, "reply %zu is not a %s: %s", i + 1, m->output->name, why);
+            value_free(list);
+            goto done;
+        }
+        value_list_push(list, v);
+        off += 4 + n;
+    }
+    if (!list) {
+        err_set(err, errlen, "out of memory");
+        goto done;
+    }
+    if (m->server_streaming) {
+        *reply = list;
+    } else if (list->u.list.len != 1) {
+        err_set(err, errlen, "the server sent %zu reply messages to a unary call", list->u.list.len);
+        value_free(list);
+        goto done;
+    } else {
+        *reply = list->u.list.items[0];
+        list->u.list.items[0] = NULL;
+        value_free(list);
+    }
+    st = CALL_OK;
+done:
+    buf_done(&reqs);
+    buf_done(&reps);
+    return st;
+}
+
+call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int timeout_ms,
+                           value **reply, char *err, size_t errlen)
+{
+    uint64_t deadline = loop_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1);
+    err[0] = '\0';
+    *reply = NULL;
+    if (c->proto == PROTO_GRPC)
+        return call_grpc(c, name, arg, timeout_ms, reply, err, errlen);
+    return c->proto == PROTO_GOB ? call_gob(c, name, arg, deadline, reply, err, errlen)
+                                 : call_json(c, name, arg, deadline, reply, err, errlen);
+}

@@ -1,0 +1,52 @@
+/* rpcclient.h -- a blocking client for one server, in any of the workbench's protocols.
+ *
+ * URLs name the protocol and the address: json://HOST:PORT (Go's net/rpc/jsonrpc),
+ * gob://HOST:PORT (Go's net/rpc default codec) or grpc://HOST:PORT (gRPC over cleartext
+ * HTTP/2). Every call has a deadline. The bytes sent and received can be kept for the
+ * wire explainer. */
+#ifndef WB_RPCCLIENT_H
+#define WB_RPCCLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "value/value.h"
+
+typedef enum rpc_proto { PROTO_JSON, PROTO_GOB, PROTO_GRPC } rpc_proto;
+
+/* Splits a URL into protocol and HOST:PORT (written to addr). Returns 0, or -1 with err. */
+int rpc_parse_url(const char *url, rpc_proto *proto, char *addr, size_t addrlen, char *err,
+                  size_t errlen);
+const char *rpc_proto_name(rpc_proto p);
+
+typedef struct rpcclient rpcclient;
+
+/* Connects within timeout_ms. Returns the client (caller frees it), or NULL with err. */
+rpcclient *rpcclient_dial(const char *url, int timeout_ms, char *err, size_t errlen);
+/* Closes the connection and frees the client. Accepts NULL. */
+void rpcclient_free(rpcclient *c);
+/* Keep a copy of every byte sent and received from now on. */
+void rpcclient_capture(rpcclient *c, bool on);
+const buf *rpcclient_sent(const rpcclient *c);
+const buf *rpcclient_received(const rpcclient *c);
+rpc_proto rpcclient_proto(const rpcclient *c);
+
+typedef enum call_status {
+    CALL_OK = 0,
+    CALL_REMOTE_ERROR = 1, /* the server answered with an error: err holds its message */
+    CALL_FAILED = -1,      /* the call did not complete: connection, deadline or protocol */
+    CALL_BAD_ARGUMENT = -2, /* the argument cannot be sent as the method's type; nothing was sent */
+} call_status;
+
+/* Calls method with arg and waits at most timeout_ms for the reply. For the sample
+ * methods the argument is first converted to the method's Go type; for others the
+ * type is inferred from the value. On CALL_OK *reply is set (caller owns it).
+ * gRPC: method is "/pkg.Service/Method", "pkg.Service/Method" or a net/rpc name such as
+ * Arith.Multiply (which calls arith.Arith/Multiply); a client-streaming method takes a
+ * list of messages, and a server-streaming one replies with the list it received. A
+ * non-OK status is CALL_REMOTE_ERROR with err "CODE_NAME: message". */
+call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int timeout_ms,
+                           value **reply, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,204 @@
+/* orders.c -- orders in SQLite: place (idempotent by request id), get, list. */
+#include "services/orders.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+
+struct orders {
+    sqlite3 *db;
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS orders ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  user TEXT NOT NULL,"
+    "  item TEXT NOT NULL,"
+    "  quantity INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  served_by TEXT NOT NULL,"
+    "  request_id TEXT UNIQUE);"
+    "CREATE INDEX IF NOT EXISTS orders_by_user ON orders (user, id);";
+
+#define COLUMNS "id, user, item, quantity, created_ms, served_by"
+
+orders *orders_open(const char *path, char *err, size_t errlen)
+{
+    orders *o = calloc(1, sizeof *o);
+    if (!o) {
+        err_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (!(o->db = sqlstore_open(path, schema, err, errlen))) {
+        free(o);
+        return NULL;
+    }
+    return o;
+}
+
+void orders_close(orders *o)
+{
+    if (!o)
+        return;
+    sqlite3_close(o->db);
+    free(o);
+}
+
+static void read_row(sqlite3_stmt *q, order_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(q, 0);
+    snprintf(r->user, sizeof r->user, "%s", (const char *)sqlite3_column_text(q, 1));
+    snprintf(r->item, sizeof r->item, "%s", (const char *)sqlite3_column_text(q, 2));
+    r->quantity = sqlite3_column_int64(q, 3);
+    r->created_ms = sqlite3_column_int64(q, 4);
+    snprintf(r->served_by, sizeof r->served_by, "%s", (const char *)sqlite3_column_text(q, 5));
+}
+
+static store_status check_text(const char *what, const char *s, size_t max, char *err, size_t errlen)
+{
+    size_t n = strlen(s);
+    if (n == 0) {
+        err_set(err, errlen, "%s is required", what);
+        return STORE_INVALID;
+    }
+    if (n > max) {
+        err_set(err, errlen, "%s is %zu bytes; at most %zu", what, n, max);
+        return STORE_INVALID;
+    }
+    return STORE_OK;
+}
+
+/* One row by a query with one text or integer parameter. */
+static store_status select_one(orders *o, const char *sql, const char *text, int64_t num,
+                               order_rec *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *q = NULL;
+    store_status st;
+    int rc = sqlite3_prepare_v2(o->db, sql, -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        if (text)
+            sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(q, 1, num);
+        rc = sqlite3_step(q);
+    }
+    if (rc == SQLITE_ROW) {
+        read_row(q, out);
+        st = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        st = STORE_NOT_FOUND;
+    } else {
+        st = sqlstore_error(o->db, rc, "reading the order", err, errlen);
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
+store_status orders_place(orders *o, const char *user, const char *item, int64_t quantity,
+                          const char *request_id, const char *served_by, order_rec *out,
+                          bool *replayed, char *err, size_t errlen)
+{
+    *replayed = false;
+    store_status st = check_text("user", user, ORDERS_USER_MAX, err, errlen);
+    if (st == STORE_OK)
+        st = check_text("item", item, ORDERS_ITEM_MAX, err, errlen);
+    if (st != STORE_OK)
+        return st;
+    if (quantity < 1 || quantity > ORDERS_QUANTITY_MAX) {
+        err_set(err, errlen, "quantity must be 1 to %d, not %lld", ORDERS_QUANTITY_MAX, (long long)quantity);
+        return STORE_INVALID;
+    }
+    if (strlen(request_id) > ORDERS_REQUEST_ID_MAX) {
+        err_set(err, errlen, "request_id is longer than %d bytes", ORDERS_REQUEST_ID_MAX);
+        return STORE_INVALID;
+    }
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(o->db,
+                                "INSERT INTO orders (user, item, quantity, created_ms, served_by, request_id) "
+                                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING",
+                                -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, item, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 3, quantity);
+        sqlite3_bind_int64(q, 4, sqlstore_now_ms());
+        sqlite3_bind_text(q, 5, served_by, -1, SQLITE_STATIC);
+        if (request_id[0])
+            sqlite3_bind_text(q, 6, request_id, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(q, 6);
+        rc = sqlite3_step(q);
+    }
+    if (rc != SQLITE_DONE) {
+        st = sqlstore_error(o->db, rc, "storing the order", err, errlen);
+        sqlite3_finalize(q);
+        return st;
+    }
+    sqlite3_finalize(q);
+    if (sqlite3_changes(o->db) == 1) /* autocommit: it is on disk now */
+        return select_one(o, "SELECT " COLUMNS " FROM orders WHERE id = ?", NULL,
+                          sqlite3_last_insert_rowid(o->db), out, err, errlen);
+    st = select_one(o, "SELECT " COLUMNS " FROM orders WHERE request_id = ?", request_id, 0, out, err,
+                    errlen);
+    if (st == STORE_NOT_FOUND) {
+        err_set(err, errlen, "request_id %s was seen but its order is gone", request_id);
+        return STORE_FAILED;
+    }
+    if (st == STORE_OK && (strcmp(out->user, user) != 0 || strcmp(out->item, item) != 0 ||
+                           out->quantity != quantity)) {
+        err_set(err, errlen, "request_id %s was used for a different order", request_id);
+        return STORE_EXISTS;
+    }
+    *replayed = st == STORE_OK;
+    return st;
+}
+
+store_status orders_get(orders *o, int64_t id, const char *user, order_rec *out, char *err,
+                        size_t errlen)
+{
+    store_status st = select_one(o, "SELECT " COLUMNS " FROM orders WHERE id = ?", NULL, id, out, err,
+                                 errlen);
+    if (st == STORE_OK && strcmp(out->user, user) != 0)
+        st = STORE_NOT_FOUND; /* someone else's: not even its existence is told */
+    if (st == STORE_NOT_FOUND)
+        err_set(err, errlen, "no order %lld", (long long)id);
+    return st;
+}
+
+store_status orders_list(orders *o, const char *user, size_t limit, order_rec **out, size_t *n,
+                         char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    store_status st = check_text("user", user, ORDERS_USER_MAX, err, errlen);
+    if (st != STORE_OK)
+        return st;
+    if (limit == 0 || limit > ORDERS_LIST_MAX)
+        limit = ORDERS_LIST_MAX;
+    order_rec *recs = calloc(limit, sizeof *recs);
+    if (!recs) {
+        err_set(err, errlen, "out of memory");
+        return STORE_FAILED;
+    }
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(o->db, "SELECT " COLUMNS " FROM orders WHERE user = ? ORDER BY id DESC LIMIT ?",
+                                -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)limit);
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < limit)
+            read_row(q, &recs[(*n)++]);
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        st = sqlstore_error(o->db, rc, "listing the orders", err, errlen);
+        free(recs);
+        *n = 0;
+    } else {
+        *out = recs;
+    }
+    sqlite3_finalize(q);
+    return st;
+}

@@ -1,0 +1,103 @@
+/* sqlstore.c -- opening a service's SQLite file for several processes at once. */
+#include "services/sqlstore.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "base/err.h"
+
+/* mkdir -p of path's parent directory. */
+static int make_parent(const char *path, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
+        err_set(err, errlen, "the path %s is too long", path);
+        return -1;
+    }
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+            err_set(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+            return -1;
+        }
+        *p = '/';
+    }
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        err_set(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+sqlite3 *sqlstore_open(const char *path, const char *schema, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    if (make_parent(path, err, errlen) < 0)
+        return NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        err_set(err, errlen, "cannot open the database %s: %s", path,
+                db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(db, SQLSTORE_BUSY_TIMEOUT_MS);
+    /* journal_mode=WAL itself takes a lock when another process creates the file at the
+     * same moment; the busy timeout covers it. */
+    rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                      NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, schema, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        err_set(err, errlen, "cannot prepare the database %s: %s", path, msg ? msg : sqlite3_errstr(rc));
+        goto fail;
+    }
+    return db;
+fail:
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    return NULL;
+}
+
+int sqlstore_default_path(const char *name, char *out, size_t n)
+{
+    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    int k;
+    if (xdg && xdg[0] == '/')
+        k = snprintf(out, n, "%s/rpc-workbench/%s.db", xdg, name);
+    else if (home && home[0])
+        k = snprintf(out, n, "%s/.local/state/rpc-workbench/%s.db", home, name);
+    else
+        k = snprintf(out, n, "var/%s.db", name);
+    return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+store_status sqlstore_error(sqlite3 *db, int rc, const char *doing, char *err, size_t errlen)
+{
+    int primary = rc & 0xff;
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+        err_set(err, errlen, "%s: the database stayed locked for %d ms", doing, SQLSTORE_BUSY_TIMEOUT_MS);
+        return STORE_BUSY;
+    }
+    err_set(err, errlen, "%s: %s", doing, sqlite3_errmsg(db));
+    return STORE_FAILED;
+}
+
+long long sqlstore_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,330 @@
+/* explain.c -- annotated byte spans and the explained hex dump. */
+#include "wire/explain.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEX_PER_LINE 8
+
+void explain_init(explain *e) { memset(e, 0, sizeof *e); }
+
+void explain_done(explain *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->len; i++)
+        free(e->spans[i].meaning);
+    free(e->spans);
+    memset(e, 0, sizeof *e);
+}
+
+static int push(explain *e, span s)
+{
+    if (e->len == e->cap) {
+        size_t ncap = e->cap ? e->cap * 2 : 32;
+        span *ns = realloc(e->spans, ncap * sizeof *ns);
+        if (!ns) {
+            free(s.meaning);
+            return -1;
+        }
+        e->spans = ns;
+        e->cap = ncap;
+    }
+    e->spans[e->len] = s;
+    return (int)e->len++;
+}
+
+/* A span's meaning as a heap string (at most 4 KiB), or NULL. */
+static char *format_meaning(const char *fmt, va_list ap)
+{
+    buf m;
+    buf_init(&m, 4096);
+    buf_vprintf(&m, fmt, ap);
+    char *meaning = buf_take(&m);
+    buf_done(&m);
+    return meaning;
+}
+
+int explain_add(explain *e, size_t off, size_t len, int depth, span_class cls, const char *layer,
+                const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *meaning = format_meaning(fmt, ap);
+    va_end(ap);
+    if (!meaning)
+        return -1;
+    return push(e, (span){off, len, depth, cls, layer, meaning});
+}
+
+void explain_set_len(explain *e, int idx, size_t len)
+{
+    if (idx >= 0 && (size_t)idx < e->len)
+        e->spans[idx].len = len;
+}
+
+void explain_retitle(explain *e, int idx, const char *fmt, ...)
+{
+    if (!e || idx < 0 || (size_t)idx >= e->len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *meaning = format_meaning(fmt, ap);
+    va_end(ap);
+    if (meaning) {
+        free(e->spans[idx].meaning);
+        e->spans[idx].meaning = meaning;
+    }
+}
+
+int explain_append(explain *e, const explain *src, size_t off, int depth)
+{
+    for (size_t i = 0; i < src->len; i++) {
+        const span *s = &src->spans[i];
+        char *m = strdup(s->meaning);
+        if (!m || push(e, (span){s->off + off, s->len, s->depth + depth, s->cls, s->layer, m}) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A container is followed by a deeper span that lies inside it (spans are in pre-order). */
+static bool is_container(const explain *e, size_t i)
+{
+    if (i + 1 >= e->len)
+        return false;
+    const span *s = &e->spans[i], *next = &e->spans[i + 1];
+    return next->depth > s->depth && next->off >= s->off && next->off - s->off <= s->len &&
+           next->len <= s->len - (next->off - s->off);
+}
+
+void explain_totals_range(const explain *e, size_t from, size_t to, size_t totals[4])
+{
+    memset(totals, 0, 4 * sizeof totals[0]);
+    for (size_t i = 0; i < e->len; i++)
+        if (!is_container(e, i) && (unsigned)e->spans[i].cls < 4 && e->spans[i].off >= from &&
+            e->spans[i].off < to)
+            totals[e->spans[i].cls] += e->spans[i].len;
+}
+
+void explain_totals(const explain *e, size_t totals[4])
+{
+    explain_totals_range(e, 0, SIZE_MAX, totals);
+}
+
+/* Decodes one UTF-8 sequence at s (n bytes left); returns its length (1 for a bad byte). */
+static size_t utf8_next(const unsigned char *s, size_t n, unsigned *cp)
+{
+    unsigned c = s[0];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || len > n) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    unsigned v = len == 1 ? c : c & (0x7F >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *cp = 0xFFFD;
+            return 1;
+        }
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    *cp = v;
+    return len;
+}
+
+static int cp_width(unsigned cp)
+{
+    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
+        return 0;
+    if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+        (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+        (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+        (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1FAFF) ||
+        (cp >= 0x20000 && cp <= 0x3FFFD))
+        return 2;
+    return 1;
+}
+
+size_t utf8_width(const char *s, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned cp;
+        i += utf8_next((const unsigned char *)s + i, n - i, &cp);
+        w += (size_t)cp_width(cp);
+    }
+    return w;
+}
+
+/* Length in bytes of the longest prefix of s that fits in cols columns. */
+static size_t utf8_fit(const char *s, size_t n, size_t cols)
+{
+    size_t w = 0, i = 0;
+    while (i < n) {
+        unsigned cp;
+        size_t l = utf8_next((const unsigned char *)s + i, n - i, &cp);
+        size_t cw = (size_t)cp_width(cp);
+        if (w + cw > cols)
+            break;
+        w += cw;
+        i += l;
+    }
+    return i;
+}
+
+static const char *class_color(span_class c)
+{
+    switch (c) {
+    case SPAN_FRAME: return "\033[36m"; /* cyan */
+    case SPAN_TYPE: return "\033[35m";  /* magenta */
+    case SPAN_DATA: return "\033[32m";  /* green */
+    case SPAN_ERROR: return "\033[31m"; /* red */
+    }
+    return "";
+}
+
+/* Splits text into lines of at most cols display columns, preferring to break at a
+ * space. Returns the number of lines (at most max); starts[i] and lens[i] give each. */
+static size_t wrap(const char *m, size_t cols, const char **starts, size_t *lens, size_t max)
+{
+    size_t n = strlen(m), k = 0;
+    if (cols < 8)
+        cols = 8;
+    while (n > 0 && k < max) {
+        /* continuation lines are indented two more columns */
+        size_t take = utf8_fit(m, n, k == 0 ? cols : cols - 2);
+        if (take < n) {
+            size_t sp = take;
+            while (sp > take / 2 && m[sp] != ' ')
+                sp--;
+            if (sp > take / 2)
+                take = sp;
+        }
+        if (take == 0) { /* a character wider than cols */
+            unsigned cp;
+            take = utf8_next((const unsigned char *)m, n, &cp);
+        }
+        starts[k] = m;
+        lens[k++] = take;
+        m += take;
+        n -= take;
+        while (n > 0 && *m == ' ') {
+            m++;
+            n--;
+        }
+    }
+    return k;
+}
+
+#define MAX_WRAP 64
+
+/* Draws one span: its hex rows beside its wrapped meaning, "layer meaning". A heading
+ * (a span containing others) shows its size instead of its bytes. s NULL: unclaimed bytes. */
+static void put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, size_t len,
+                     int depth, const span *s, const char *layer, const explain_style *st,
+                     bool heading)
+{
+    int width = st->width > 40 ? st->width : 80;
+    const size_t bpl = st->compact ? HEX_PER_LINE / 2 : HEX_PER_LINE; /* bytes a line */
+    const size_t meaning_col = st->compact ? 6 + bpl * 3 + 1 : 6 + bpl * 3 + 1 + bpl + 2;
+    size_t indent = (size_t)(depth > 0 ? depth : 0) * 2;
+    if (indent > 16)
+        indent = 16;
+    size_t cols = (size_t)width > meaning_col + indent + 16 ? (size_t)width - meaning_col - indent : 16;
+    const char *on = st->color && s ? class_color(s->cls) : "";
+    const char *off_c = st->color ? "\033[0m" : "";
+
+    buf text;
+    buf_init(&text, 0);
+    if (layer)
+        buf_printf(&text, "%s: ", layer);
+    buf_puts(&text, s ? s->meaning : "(bytes no explainer claimed)");
+    buf_putc(&text, '\0');
+    const char *starts[MAX_WRAP];
+    size_t lens[MAX_WRAP];
+    size_t mlines = wrap((const char *)buf_data(&text), cols, starts, lens, MAX_WRAP);
+    size_t hexrows = heading ? 1 : (len + bpl - 1) / bpl;
+    if (hexrows == 0)
+        hexrows = 1;
+    size_t rows = hexrows > mlines ? hexrows : mlines;
+
+    for (size_t row = 0; row < rows; row++) {
+        if (row < hexrows) {
+            size_t start = off + row * bpl;
+            size_t cnt = heading ? 0 : (off + len - start < bpl ? off + len - start : bpl);
+            char hex[HEX_PER_LINE * 3 + 1] = "", txt[HEX_PER_LINE + 1] = "";
+            for (size_t i = 0; i < cnt && start + i < total; i++) {
+                uint8_t c = bytes[start + i];
+                snprintf(hex + i * 3, 4, "%02x ", c);
+                txt[i] = c >= 0x20 && c < 0x7F ? (char)c : '.';
+            }
+            if (heading)
+                snprintf(hex, sizeof hex, "[%zu bytes]", len);
+            if (st->compact)
+                buf_printf(out, "%04zx  %s%-*s%s ", start, on, (int)(bpl * 3), hex, off_c);
+            else
+                buf_printf(out, "%04zx  %s%-*s%s %-*s  ", start, on, (int)(bpl * 3), hex, off_c,
+                           (int)bpl, txt);
+        } else {
+            buf_printf(out, "%*s", (int)meaning_col, "");
+        }
+        if (row < mlines) {
+            buf_printf(out, "%*s", (int)(indent + (row > 0 ? 2 : 0)), "");
+            if (row == 0 && layer && st->color) {
+                size_t ll = strlen(layer) + 1;
+                buf_printf(out, "\033[1m%.*s%s", (int)ll, starts[0], off_c);
+                buf_append(out, starts[0] + ll, lens[0] - ll);
+            } else {
+                buf_append(out, starts[row], lens[row]);
+            }
+        }
+        /* no trailing blanks */
+        while (out->len > 0 && out->p[out->len - 1] == ' ')
+            out->len--;
+        buf_putc(out, '\n');
+    }
+    buf_done(&text);
+}
+
+int explain_render(const explain *e, const uint8_t *bytes, size_t n, const explain_style *st,
+                   buf *out)
+{
+    explain_style def = {80, false};
+    if (!st)
+        st = &def;
+    /* Drawn in a scratch buffer and appended whole, so a full out is reported, not truncated. */
+    buf tmp;
+    buf_init(&tmp, 0);
+    size_t cursor = 0;
+    /* The layer of the heading at each depth: a line names its layer only where it changes. */
+    const char *layers[18] = {0};
+    for (size_t i = 0; i < e->len; i++) {
+        const span *s = &e->spans[i];
+        if (s->off > n || s->len > n - s->off)
+            continue;
+        bool heading = is_container(e, i);
+        int d = s->depth < 0 ? 0 : s->depth > 16 ? 16 : s->depth;
+        const char *parent = NULL;
+        for (int k = d - 1; k >= 0 && !parent; k--)
+            parent = layers[k];
+        const char *layer = !parent || strcmp(parent, s->layer) != 0 ? s->layer : NULL;
+        if (heading) {
+            layers[d] = s->layer;
+            for (int k = d + 1; k < 18; k++)
+                layers[k] = NULL;
+        }
+        if (!heading && s->off > cursor)
+            put_span(&tmp, bytes, n, cursor, s->off - cursor, s->depth, NULL, NULL, st, false);
+        put_span(&tmp, bytes, n, s->off, s->len, s->depth, s, layer, st, heading);
+        if (!heading && s->off + s->len > cursor)
+            cursor = s->off + s->len;
+    }
+    if (cursor < n)
+        put_span(&tmp, bytes, n, cursor, n - cursor, 0, NULL, NULL, st, false);
+    int r = buf_size(&tmp) ? buf_append(out, buf_data(&tmp), buf_size(&tmp)) : 0;
+    buf_done(&tmp);
+    return r;
+}

@@ -1,0 +1,49 @@
+/* h2explain.h -- explains captured HTTP/2 bytes carrying gRPC, frame by frame, down to
+ * every header field and every protobuf field.
+ *
+ * Layers: "h2" (the preface, frame headers and control frames), "hpack" (header fields),
+ * "grpc" (the 5-byte prefix of each message, and what gRPC headers mean) and "pb" (the
+ * message itself). HTTP/2 and gRPC envelope bytes are SPAN_FRAME; protobuf tags are
+ * SPAN_TYPE and protobuf values SPAN_DATA.
+ *
+ * A gRPC message may be split over several DATA frames and several may share one; a
+ * header block may continue in CONTINUATION frames. Both are reassembled per stream and
+ * explained once, and their spans are cut where the frames cut them, so the leaf spans
+ * always tile the capture exactly: every byte is explained once. */
+#ifndef WB_H2EXPLAIN_H
+#define WB_H2EXPLAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire/explain.h"
+
+/* Explains one direction of one connection, p[0..n) from its first byte: from the client
+ * (starting with the connection preface) or from the server. The protobuf messages are
+ * read with the input (client) or output (server) type of the method named by the
+ * stream's :path, looked up with pbcatalog_find. The server's direction carries no :path,
+ * so path_hint (may be NULL) names the method for all its streams; without one its
+ * messages are explained without a schema.
+ *
+ * Returns 0, or -1 when some bytes do not make sense: they are covered by SPAN_ERROR
+ * spans saying why (after a connection-level error, such as a malformed frame or a
+ * header block that does not decode, the rest of the capture is one such span). A
+ * capture that merely stops early ends with a span whose meaning starts "incomplete"
+ * and still returns 0. */
+int h2explain_stream(const uint8_t *p, size_t n, bool from_server, const char *path_hint,
+                     explain *e);
+
+/* Explains both directions of one connection: the client's bytes into client_e, then the
+ * server's into server_e, each server stream read with the method its request named.
+ * Returns 0, or -1 when either direction has bytes that do not make sense. */
+int h2explain_exchange(const uint8_t *c2s, size_t cn, const uint8_t *s2c, size_t sn,
+                       explain *client_e, explain *server_e);
+
+/* Names for numbers on the wire; "UNKNOWN" (or NULL for settings) when not defined. */
+const char *h2explain_frame_type(unsigned type);
+const char *h2explain_error_code(uint32_t code);
+const char *h2explain_setting(unsigned id);
+const char *h2explain_grpc_status(unsigned long code);
+
+#endif

@@ -1,0 +1,736 @@
+/* jsonrpc.c -- JSON-RPC 1.0 (Go's net/rpc/jsonrpc) and 2.0 over a TCP stream. */
+#include "wire/jsonrpc.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "wire/jsonscan.h"
+#include "wire/jsonval.h"
+#include "base/log.h"
+#include "services/services.h"
+
+#define MAX_BATCH 1024
+
+/* The direct children of a top-level object or array, as byte spans of its text. */
+typedef struct member {
+    size_t koff, klen; /* key without quotes; klen 0 for array items */
+    size_t voff, vlen;
+    jtok_type vtype;
+} member;
+
+typedef struct members {
+    member m[MAX_BATCH];
+    size_t n;
+    bool overflow;
+    jtok_type top;
+    bool open; /* a value at depth 1 has begun but not ended */
+} members;
+
+static int collect_member(const jtok *t, void *ctx)
+{
+    members *ms = ctx;
+    if (t->depth == 0) {
+        if (t->type == JT_OBJ_BEGIN || t->type == JT_ARR_BEGIN)
+            ms->top = t->type;
+        return 0;
+    }
+    if (t->depth != 1)
+        return 0;
+    size_t cap = MAX_BATCH;
+    if (t->type == JT_KEY) {
+        if (ms->n == cap) {
+            ms->overflow = true;
+            return 0;
+        }
+        ms->m[ms->n] = (member){t->off + 1, t->len - 2, 0, 0, JT_NULL};
+        ms->open = true;
+        return 0;
+    }
+    if (t->type == JT_OBJ_END || t->type == JT_ARR_END) {
+        if (ms->open && ms->n < cap) {
+            member *m = &ms->m[ms->n];
+            m->vlen = t->off + 1 - m->voff;
+            ms->n++;
+            ms->open = false;
+        }
+        return 0;
+    }
+    if (ms->top == JT_ARR_BEGIN && !ms->open) {
+        if (ms->n == cap) {
+            ms->overflow = true;
+            return 0;
+        }
+        ms->m[ms->n] = (member){0, 0, 0, 0, JT_NULL};
+        ms->open = true;
+    }
+    if (!ms->open || ms->n == cap)
+        return 0;
+    member *m = &ms->m[ms->n];
+    m->voff = t->off;
+    m->vtype = t->type;
+    if (t->type == JT_OBJ_BEGIN || t->type == JT_ARR_BEGIN)
+        return 0; /* ends at the matching END at depth 1 */
+    m->vlen = t->len;
+    ms->n++;
+    ms->open = false;
+    return 0;
+}
+
+/* Scans one complete JSON text and lists its top-level children. */
+static int scan_members(const char *p, size_t n, members *ms, char *err, size_t errlen)
+{
+    memset(ms, 0, sizeof *ms);
+    ms->top = JT_NULL; /* not a container until the scan says so */
+    return jsonscan(p, n, JSONSCAN_FINAL, NULL, NULL, collect_member, ms, err, errlen) == 1 ? 0 : -1;
+}
+
+static const member *find_member(const members *ms, const char *text, const char *key)
+{
+    const member *found = NULL;
+    size_t kl = strlen(key);
+    for (size_t i = 0; i < ms->n; i++) /* the last one wins, as in Go */
+        if (ms->m[i].klen == kl && strncasecmp(text + ms->m[i].koff, key, kl) == 0)
+            found = &ms->m[i];
+    return found;
+}
+
+/* Decodes a JSON string token into a heap string; NULL when it is not a string. */
+static char *string_token(const char *p, size_t n)
+{
+    if (n < 2 || p[0] != '"')
+        return NULL;
+    if (!memchr(p, '\\', n)) {
+        char *s = malloc(n - 1);
+        if (s) {
+            memcpy(s, p + 1, n - 2);
+            s[n - 2] = '\0';
+        }
+        return s;
+    }
+    cJSON *j = cJSON_ParseWithLength(p, n);
+    char *s = cJSON_IsString(j) ? strdup(j->valuestring) : NULL;
+    cJSON_Delete(j);
+    return s;
+}
+
+static void put_json_string(buf *out, const char *s)
+{
+    cJSON *j = cJSON_CreateString(s);
+    char *t = j ? cJSON_PrintUnformatted(j) : NULL;
+    buf_puts(out, t ? t : "\"(out of memory)\"");
+    free(t);
+    cJSON_Delete(j);
+}
+
+typedef struct request {
+    const char *text;
+    bool v2;
+    const char *id; /* raw text of the id, or NULL when absent */
+    size_t idlen;
+} request;
+
+/* The request's id exactly as it was sent, or null when it had none. */
+static void put_id(buf *out, const request *rq)
+{
+    if (rq->id)
+        buf_append(out, rq->id, rq->idlen);
+    else
+        buf_puts(out, "null");
+}
+
+static void reply_ok(buf *out, const request *rq, const value *result)
+{
+    if (rq->v2) {
+        buf_puts(out, "{\"jsonrpc\":\"2.0\",\"result\":");
+        if (jsonval_write(result, out) < 0)
+            buf_puts(out, "null");
+        buf_puts(out, ",\"id\":");
+        put_id(out, rq);
+        buf_puts(out, "}");
+        return;
+    }
+    buf_puts(out, "{\"id\":");
+    put_id(out, rq);
+    buf_puts(out, ",\"result\":");
+    if (jsonval_write(result, out) < 0)
+        buf_puts(out, "null");
+    buf_puts(out, ",\"error\":null}");
+}
+
+static const char *code_message(int code)
+{
+    switch (code) {
+    case JSONRPC_PARSE_ERROR: return "Parse error";
+    case JSONRPC_INVALID_REQUEST: return "Invalid Request";
+    case JSONRPC_METHOD_NOT_FOUND: return "Method not found";
+    case JSONRPC_INVALID_PARAMS: return "Invalid params";
+    case JSONRPC_INTERNAL_ERROR: return "Internal error";
+    default: return "Server error";
+    }
+}
+
+/* In 2.0 the standard text goes in message and our explanation in data; a method's
+ * own failure (divide by zero) is the message itself. */
+static void reply_error(buf *out, const request *rq, int code, const char *msg)
+{
+    log_msg("error reply: %s", msg);
+    if (rq->v2) {
+        buf_printf(out, "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":%d,\"message\":", code);
+        if (code == JSONRPC_SERVER_ERROR) {
+            put_json_string(out, msg);
+        } else {
+            put_json_string(out, code_message(code));
+            buf_puts(out, ",\"data\":");
+            put_json_string(out, msg);
+        }
+        buf_puts(out, "},\"id\":");
+        put_id(out, rq);
+        buf_puts(out, "}");
+        return;
+    }
+    buf_puts(out, "{\"id\":");
+    put_id(out, rq);
+    buf_puts(out, ",\"result\":null,\"error\":");
+    put_json_string(out, msg);
+    buf_puts(out, "}");
+}
+
+/* Edit distance, small strings only: to catch "paras" for "params". */
+static size_t distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    size_t d[24][24];
+    if (la > 22 || lb > 22)
+        return 99;
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = d[i - 1][j - 1] + ((a[i - 1] | 32) != (b[j - 1] | 32));
+            size_t del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+    return d[la][lb];
+}
+
+/* Builds the missing-params message, naming a misspelt key if there is one. */
+static void missing_params(const members *ms, const char *text, char *msg, size_t n)
+{
+    for (size_t i = 0; i < ms->n; i++) {
+        const member *m = &ms->m[i];
+        const char *k = text + m->koff;
+        if (distance(k, m->klen, "params", 6) <= 2 && !(m->klen == 6 && strncasecmp(k, "params", 6) == 0)) {
+            snprintf(msg, n, "jsonrpc: request body missing params (found \"%.*s\"; the field is spelled \"params\")",
+                     (int)m->klen, k);
+            return;
+        }
+    }
+    snprintf(msg, n, "jsonrpc: request body missing params (send \"params\":[ARGUMENT])");
+}
+
+/* Turns params into the method's single argument. Go's form is [ARG]; 2.0 also allows
+ * an object (the argument itself) and a list of a struct's fields in order. */
+static value *params_argument(const method *m, const char *text, const member *pm, bool v2,
+                              char *msg, size_t n)
+{
+    char why[256];
+    value *pv = jsonval_parse(text + pm->voff, pm->vlen, why, sizeof why);
+    if (!pv) {
+        snprintf(msg, n, "jsonrpc: params: %s", why);
+        return NULL;
+    }
+    if (pv->kind == V_LIST) {
+        size_t cnt = pv->u.list.len;
+        value *arg = NULL;
+        if (cnt == 0) {
+            arg = value_null();
+        } else if (cnt == 1 || !v2) { /* Go reads the first item and ignores the rest */
+            arg = pv->u.list.items[0];
+            pv->u.list.items[0] = NULL;
+        } else if (m->arg->kind == T_STRUCT && cnt <= m->arg->nfields) {
+            arg = value_map();
+            for (size_t i = 0; arg && i < cnt; i++) {
+                if (value_map_put(arg, value_cstring(m->arg->fields[i].name), pv->u.list.items[i]) < 0)
+                    arg = NULL;
+                pv->u.list.items[i] = NULL;
+            }
+        } else {
+            snprintf(msg, n, "%s takes one argument, or its fields in order", m->name);
+        }
+        value_free(pv);
+        return arg;
+    }
+    if (v2 && pv->kind == V_MAP)
+        return pv;
+    snprintf(msg, n, v2 ? "jsonrpc: params must be an array or an object"
+                        : "jsonrpc: params must be an array holding the one argument, like [ARG]");
+    value_free(pv);
+    return NULL;
+}
+
+/* Answers one request object at text[0..len). Appends nothing for a 2.0 notification.
+ * in_batch: the request is an item of a 2.0 batch, so its errors are in 2.0 form too. */
+static void handle_request(const char *text, size_t len, bool in_batch, buf *out)
+{
+    static __thread members ms;
+    request rq = {text, in_batch, NULL, 0};
+    char msg[512], err[256];
+    if (scan_members(text, len, &ms, err, sizeof err) < 0 || ms.top != JT_OBJ_BEGIN) {
+        reply_error(out, &rq, JSONRPC_INVALID_REQUEST, "jsonrpc: a request is a JSON object");
+        return;
+    }
+    if (ms.overflow) {
+        reply_error(out, &rq, JSONRPC_INVALID_REQUEST, "jsonrpc: a request has at most 1024 members");
+        return;
+    }
+    const member *ver = find_member(&ms, text, "jsonrpc");
+    const member *idm = find_member(&ms, text, "id");
+    const member *mm = find_member(&ms, text, "method");
+    const member *pm = find_member(&ms, text, "params");
+    if (idm) {
+        rq.id = text + idm->voff;
+        rq.idlen = idm->vlen;
+    }
+    if (ver) {
+        if (ver->vlen != 5 || memcmp(text + ver->voff, "\"2.0\"", 5) != 0) {
+            rq.v2 = true;
+            reply_error(out, &rq, JSONRPC_INVALID_REQUEST, "jsonrpc: \"jsonrpc\" must be \"2.0\"");
+            return;
+        }
+        rq.v2 = true;
+        if (idm && idm->vtype != JT_STRING && idm->vtype != JT_NUMBER && idm->vtype != JT_NULL) {
+            rq.id = NULL;
+            reply_error(out, &rq, JSONRPC_INVALID_REQUEST, "jsonrpc: id must be a string, a number or null");
+            return;
+        }
+    }
+    bool notification = rq.v2 && !idm;
+    char *name = mm ? string_token(text + mm->voff, mm->vlen) : NULL;
+    if (!name) { /* not a valid request, so not a notification either: always answered */
+        reply_error(out, &rq, JSONRPC_INVALID_REQUEST,
+                    mm ? "jsonrpc: method must be a string" : "jsonrpc: request has no method");
+        return;
+    }
+    const method *m = service_find(name, msg, sizeof msg);
+    value *arg = NULL, *result = NULL;
+    int code = 0;
+    if (!m) {
+        code = JSONRPC_METHOD_NOT_FOUND;
+    } else if (!pm || (pm->vtype == JT_NULL)) {
+        if (rq.v2) {
+            arg = value_null();
+        } else {
+            missing_params(&ms, text, msg, sizeof msg);
+            code = JSONRPC_INVALID_PARAMS;
+        }
+    } else if (!(arg = params_argument(m, text, pm, rq.v2, msg, sizeof msg))) {
+        code = JSONRPC_INVALID_PARAMS;
+    }
+    if (!code && service_call(m, arg, &result, msg, sizeof msg) < 0)
+        code = strstr(msg, ": bad argument: ") ? JSONRPC_INVALID_PARAMS : JSONRPC_SERVER_ERROR;
+    if (!notification) {
+        if (code)
+            reply_error(out, &rq, code, msg);
+        else
+            reply_ok(out, &rq, result);
+    }
+    value_free(arg);
+    value_free(result);
+    free(name);
+}
+
+static void handle_batch(const char *text, size_t len, buf *out)
+{
+    members *items = malloc(sizeof *items);
+    request rq = {text, true, NULL, 0};
+    char err[256];
+    if (!items || scan_members(text, len, items, err, sizeof err) < 0) {
+        reply_error(out, &rq, JSONRPC_INTERNAL_ERROR, "out of memory");
+        free(items);
+        return;
+    }
+    if (items->n == 0 || items->overflow) {
+        reply_error(out, &rq, JSONRPC_INVALID_REQUEST,
+                    items->n ? "jsonrpc: a batch holds at most 1024 requests" : "jsonrpc: empty batch");
+        free(items);
+        return;
+    }
+    size_t mark = out->len;
+    buf_putc(out, '[');
+    size_t before = out->len;
+    for (size_t i = 0; i < items->n; i++) {
+        size_t at = out->len;
+        if (out->len > before)
+            buf_putc(out, ',');
+        size_t start = out->len;
+        handle_request(text + items->m[i].voff, items->m[i].vlen, true, out);
+        if (out->len == start) /* a notification: nothing to say */
+            out->len = at;
+    }
+    if (out->len == before)
+        out->len = mark; /* all notifications: no reply at all */
+    else
+        buf_putc(out, ']');
+    free(items);
+}
+
+/* Explains bytes that cannot start a request, guessing where they came from. */
+static void not_json_hint(const char *p, size_t n, char *err, size_t errlen)
+{
+    size_t look = n < 8 ? n : 8;
+    bool text = true;
+    for (size_t i = 0; i < look; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f)
+            text = false;
+    }
+    const char *hint = "";
+    if (!text)
+        hint = " (binary data: is a gob client talking to the JSON-RPC server?)";
+    else if (n >= 3 && memcmp(p, "-e ", 3) == 0)
+        hint = " (the shell's echo printed its -e option: run the line in bash, or use printf)";
+    else if (n >= 4 && (memcmp(p, "GET ", 4) == 0 || memcmp(p, "POST", 4) == 0))
+        hint = " (an HTTP request: this server speaks JSON-RPC over plain TCP, not HTTP)";
+    if (text)
+        snprintf(err, errlen, "jsonrpc: a request must be a JSON object; got '%c' at the start of a message%s",
+                 p[0], hint);
+    else
+        snprintf(err, errlen, "jsonrpc: a request must be a JSON object; got byte 0x%02x at the start of a message%s",
+                 (unsigned char)p[0], hint);
+}
+
+int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, char *err, size_t errlen)
+{
+    for (;;) {
+        const char *p = (const char *)buf_data(in);
+        size_t n = buf_size(in), start, end;
+        size_t ws = 0;
+        while (ws < n && strchr(" \t\r\n", p[ws]))
+            ws++;
+        buf_consume(in, ws);
+        p += ws;
+        n -= ws;
+        if (n == 0)
+            return 0;
+        size_t window = n > max_message ? max_message : n;
+        request none = {p, false, NULL, 0};
+        if (p[0] != '{' && p[0] != '[') {
+            /* The first line, or 8 bytes, tell what this is, however the stream was split. */
+            const char *nl = memchr(p, '\n', n < 8 ? n : 8);
+            size_t look = nl ? (size_t)(nl - p) + 1 : n < 8 ? n : 8;
+            if (look < 8 && !nl && !eof)
+                return 0;
+            not_json_hint(p, look, err, errlen);
+            reply_error(out, &none, JSONRPC_PARSE_ERROR, err);
+            buf_putc(out, '\n');
+            buf_clear(in);
+            return -1;
+        }
+        char why[200];
+        bool capped = n >= max_message;
+        int r = jsonscan(p, window, eof && !capped ? JSONSCAN_FINAL : 0, &start, &end, NULL, NULL, why,
+                         sizeof why);
+        /* Before a request is understood, its version is guessed from the bytes up to the
+         * fault, which are the same however the stream was split. */
+        if (r != 1)
+            none.v2 = memmem(p, r == 0 ? window : end, "\"jsonrpc\"", 9) != NULL;
+        if (r == 0 && capped) {
+            snprintf(err, errlen, "jsonrpc: request larger than %zu bytes", max_message);
+            reply_error(out, &none, JSONRPC_INVALID_REQUEST, err);
+            buf_putc(out, '\n');
+            buf_clear(in);
+            return -1;
+        }
+        if (r == 0)
+            return 0;
+        if (r < 0) {
+            snprintf(err, errlen, "jsonrpc: malformed JSON: %s", why);
+            reply_error(out, &none, JSONRPC_PARSE_ERROR, err);
+            buf_putc(out, '\n');
+            buf_clear(in);
+            return -1;
+        }
+        size_t before = out->len;
+        if (p[start] == '[')
+            handle_batch(p + start, end - start, out);
+        else
+            handle_request(p + start, end - start, false, out);
+        if (out->len > before) /* one reply per line, as Go's json.Encoder writes them */
+            buf_putc(out, '\n');
+        buf_consume(in, end);
+    }
+}
+
+int jsonrpc_write_request(buf *out, const char *name, const value *arg, uint64_t id)
+{
+    buf_puts(out, "{\"method\":");
+    put_json_string(out, name);
+    buf_puts(out, ",\"params\":[");
+    if (jsonval_write(arg, out) < 0)
+        return -1;
+    return buf_printf(out, "],\"id\":%llu}\n", (unsigned long long)id);
+}
+
+void jsonrpc_reply_done(jsonrpc_reply *r)
+{
+    if (!r)
+        return;
+    value_free(r->id);
+    value_free(r->result);
+    free(r->error);
+    memset(r, 0, sizeof *r);
+}
+
+long jsonrpc_read_reply(const char *p, size_t n, bool eof, jsonrpc_reply *r, char *err,
+                        size_t errlen)
+{
+    size_t start, end;
+    char why[200];
+    memset(r, 0, sizeof *r);
+    size_t ws = 0;
+    while (ws < n && strchr(" \t\r\n", p[ws]) && p[ws])
+        ws++;
+    if (ws == n) { /* nothing but the white space after an earlier reply */
+        if (!eof)
+            return 0;
+        snprintf(err, errlen, "the server closed the connection before replying");
+        return -1;
+    }
+    int s = jsonscan(p, n, eof ? JSONSCAN_FINAL : 0, &start, &end, NULL, NULL, why, sizeof why);
+    if (s == 0)
+        return 0;
+    if (s < 0) {
+        snprintf(err, errlen, "the reply is not JSON: %s", why);
+        return -1;
+    }
+    value *v = jsonval_parse(p + start, end - start, why, sizeof why);
+    if (!v || v->kind != V_MAP) {
+        snprintf(err, errlen, "the reply is not a JSON-RPC reply object%s%s", v ? "" : ": ", v ? "" : why);
+        value_free(v);
+        return -1;
+    }
+    const value *id = value_get(v, "id"), *res = value_get(v, "result"), *e = value_get(v, "error");
+    r->id = id ? value_clone(id) : value_null();
+    if (e && e->kind != V_NULL) {
+        buf b;
+        buf_init(&b, 0);
+        if (e->kind == V_STRING) {
+            buf_append(&b, e->u.s.p, e->u.s.len);
+        } else { /* a 2.0 error object */
+            const value *code = value_get(e, "code"), *m = value_get(e, "message"),
+                        *data = value_get(e, "data");
+            if (m && m->kind == V_STRING)
+                buf_append(&b, m->u.s.p, m->u.s.len);
+            if (code && code->kind == V_INT)
+                buf_printf(&b, " (code %lld)", (long long)code->u.i);
+            if (data && data->kind == V_STRING)
+                buf_printf(&b, ": %s", data->u.s.p);
+        }
+        r->error = buf_take(&b);
+        buf_done(&b);
+    } else {
+        r->result = res ? value_clone(res) : value_null();
+    }
+    value_free(v);
+    return (long)end;
+}
+
+/* ---- explainer ---- */
+
+typedef struct toks {
+    jtok *t;
+    size_t n, cap;
+} toks;
+
+static int collect_tok(const jtok *t, void *ctx)
+{
+    toks *ts = ctx;
+    if (ts->n == ts->cap) {
+        size_t ncap = ts->cap ? ts->cap * 2 : 64;
+        jtok *nt = realloc(ts->t, ncap * sizeof *nt);
+        if (!nt)
+            return 1;
+        ts->t = nt;
+        ts->cap = ncap;
+    }
+    ts->t[ts->n++] = *t;
+    return 0;
+}
+
+static bool is_scalar(jtok_type t) { return t >= JT_STRING; }
+
+static const char *top_key_meaning(const char *k, size_t kl, bool response)
+{
+    if (kl == 6 && strncasecmp(k, "method", 6) == 0)
+        return "method: which Service.Method to call";
+    if (kl == 2 && strncasecmp(k, "id", 2) == 0)
+        return response ? "id: the id of the request this answers" : "id: the caller's number for this call; the reply carries it back";
+    if (kl == 7 && strncasecmp(k, "jsonrpc", 7) == 0)
+        return "jsonrpc: protocol version 2.0";
+    if (kl == 6 && strncasecmp(k, "params", 6) == 0)
+        return "key \"params\": the arguments follow";
+    if (kl == 6 && strncasecmp(k, "result", 6) == 0)
+        return "key \"result\": the method's reply follows";
+    if (kl == 5 && strncasecmp(k, "error", 5) == 0)
+        return "key \"error\"";
+    return NULL;
+}
+
+/* Shows a scalar token's text, shortened, for a meaning line. */
+static void token_text(const char *p, const jtok *t, char *out, size_t n)
+{
+    size_t len = t->len < 48 ? t->len : 48;
+    snprintf(out, n, "%.*s%s", (int)len, p + t->off, t->len > len ? "..." : "");
+}
+
+static const char *scalar_kind(jtok_type t)
+{
+    switch (t) {
+    case JT_STRING: return "string";
+    case JT_NUMBER: return "number";
+    case JT_TRUE:
+    case JT_FALSE: return "bool";
+    default: return "null";
+    }
+}
+
+static void explain_one(const char *p, size_t start, size_t end, const toks *ts, size_t *ti,
+                        bool response, int index, explain *e)
+{
+    int head = explain_add(e, start, end - start, 0, SPAN_FRAME, "json", "JSON-RPC %s #%d, %zu bytes",
+                           response ? "reply" : "request", index, end - start);
+    (void)head;
+    size_t cursor = start;
+    bool payload = false; /* inside params or result */
+    int payload_depth = 0;
+    const char *key = NULL;
+    size_t keylen = 0;
+    for (; *ti < ts->n && ts->t[*ti].off < end; (*ti)++) {
+        const jtok *t = &ts->t[*ti];
+        size_t tend = t->off + t->len;
+        char txt[64];
+        if (t->depth == 0) {
+            explain_add(e, cursor, tend - cursor, 1, SPAN_FRAME, "json",
+                        t->type == JT_OBJ_BEGIN ? "{ starts the %s object" : "} ends the %s",
+                        response ? "reply" : "request");
+            cursor = tend;
+            continue;
+        }
+        if (t->type == JT_KEY && t->depth == 1) {
+            const jtok *v = *ti + 1 < ts->n ? &ts->t[*ti + 1] : NULL;
+            const char *k = p + t->off + 1;
+            size_t kl = t->len - 2;
+            const char *meaning = top_key_meaning(k, kl, response);
+            bool carries = (kl == 6 && (strncasecmp(k, "params", 6) == 0 || strncasecmp(k, "result", 6) == 0)) ||
+                           (kl == 5 && strncasecmp(k, "error", 5) == 0 && v && v->type != JT_NULL);
+            if (v && !carries && is_scalar(v->type)) {
+                token_text(p, v, txt, sizeof txt);
+                if (kl == 5 && strncasecmp(k, "error", 5) == 0)
+                    explain_add(e, cursor, v->off + v->len - cursor, 1, SPAN_FRAME, "json", "error: null, the call succeeded");
+                else if (meaning && strchr(meaning, ':')) /* "method: which..." → method "X": which... */
+                    explain_add(e, cursor, v->off + v->len - cursor, 1, SPAN_FRAME, "json", "%.*s %s:%s",
+                                (int)(strchr(meaning, ':') - meaning), meaning, txt, strchr(meaning, ':') + 1);
+                else
+                    explain_add(e, cursor, v->off + v->len - cursor, 1, SPAN_FRAME, "json",
+                                "\"%.*s\" %s: an extra member nobody reads", (int)kl, k, txt);
+                cursor = v->off + v->len;
+                (*ti)++;
+                continue;
+            }
+            explain_add(e, cursor, v ? v->off - cursor : tend - cursor, 1, SPAN_FRAME, "json", "%s",
+                        meaning ? meaning : "an extra member nobody reads");
+            cursor = v ? v->off : tend;
+            payload = true;
+            payload_depth = 1;
+            continue;
+        }
+        if (!payload) {
+            explain_add(e, cursor, tend - cursor, 1, SPAN_FRAME, "json", "part of an extra member");
+            cursor = tend;
+            continue;
+        }
+        int depth = 1 + (t->depth - payload_depth);
+        if (t->type == JT_KEY) {
+            key = p + t->off + 1;
+            keylen = t->len - 2;
+            const jtok *v = *ti + 1 < ts->n ? &ts->t[*ti + 1] : NULL;
+            size_t kend = v ? v->off : tend;
+            explain_add(e, cursor, kend - cursor, depth, SPAN_TYPE, "json",
+                        "field name \"%.*s\" (JSON repeats it in every message)", (int)keylen, key);
+            cursor = kend;
+            continue;
+        }
+        if (t->type == JT_ARR_BEGIN || t->type == JT_OBJ_BEGIN) {
+            bool is_params_list = t->depth == payload_depth && t->type == JT_ARR_BEGIN && !response;
+            explain_add(e, cursor, tend - cursor, depth, is_params_list ? SPAN_FRAME : SPAN_TYPE, "json", "%s",
+                        is_params_list ? "[ the params list: net/rpc sends exactly one argument"
+                        : t->type == JT_OBJ_BEGIN ? "{ an object (a struct) starts" : "[ a list starts");
+            cursor = tend;
+            key = NULL;
+            continue;
+        }
+        if (t->type == JT_ARR_END || t->type == JT_OBJ_END) {
+            bool is_params_list = t->depth == payload_depth && t->type == JT_ARR_END && !response;
+            explain_add(e, cursor, tend - cursor, depth, is_params_list ? SPAN_FRAME : SPAN_TYPE, "json", "%s",
+                        is_params_list ? "] end of params" : t->type == JT_OBJ_END ? "} end of the object" : "] end of the list");
+            cursor = tend;
+            if (t->depth == payload_depth)
+                payload = false;
+            key = NULL;
+            continue;
+        }
+        token_text(p, t, txt, sizeof txt);
+        if (key)
+            explain_add(e, cursor, tend - cursor, depth, SPAN_DATA, "json", "%.*s = %s (%s)", (int)keylen, key, txt,
+                        scalar_kind(t->type));
+        else if (t->type == JT_STRING)
+            explain_add(e, cursor, tend - cursor, depth, SPAN_DATA, "json", "string %s: %zu bytes of UTF-8 between quotes",
+                        txt, t->len - 2);
+        else
+            explain_add(e, cursor, tend - cursor, depth, SPAN_DATA, "json", "%s %s", scalar_kind(t->type), txt);
+        cursor = tend;
+        key = NULL;
+        if (t->depth == payload_depth)
+            payload = false;
+    }
+    if (cursor < end)
+        explain_add(e, cursor, end - cursor, 1, SPAN_FRAME, "json", "punctuation");
+}
+
+int jsonrpc_explain(const char *p, size_t n, bool response, explain *e)
+{
+    size_t off = 0;
+    int index = 1;
+    while (off < n) {
+        size_t ws = off;
+        while (ws < n && strchr(" \t\r\n", p[ws]))
+            ws++;
+        if (ws > off) {
+            explain_add(e, off, ws - off, 0, SPAN_FRAME, "json",
+                        "white space between messages (Go's encoder ends each with a newline)");
+            off = ws;
+        }
+        if (off >= n)
+            break;
+        toks ts = {0};
+        size_t start, end;
+        char why[200];
+        int r = jsonscan(p + off, n - off, JSONSCAN_FINAL, &start, &end, collect_tok, &ts, why, sizeof why);
+        if (r != 1) {
+            explain_add(e, off, n - off, 0, SPAN_ERROR, "json", "not JSON: %s", why);
+            free(ts.t);
+            return -1;
+        }
+        for (size_t i = 0; i < ts.n; i++)
+            ts.t[i].off += off;
+        size_t ti = 0;
+        explain_one(p, off + start, off + end, &ts, &ti, response, index++, e);
+        free(ts.t);
+        off += end;
+    }
+    return 0;
+}

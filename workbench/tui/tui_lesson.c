@@ -1,0 +1,270 @@
+/* tui_lesson.c -- the TUI's lesson: a worker thread that starts the lesson's servers and
+ * runs the step the learner asks for, and the snapshot the lesson pane is drawn from. */
+#include "tui_lesson.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "proc/spawn.h"
+
+/* Lessons closed but still stopping their servers (their threads are detached). */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t live_cv = PTHREAD_COND_INITIALIZER;
+static int live;
+
+struct tui_lesson {
+    lesson *l;
+    lesson_run *run; /* set by the worker once the servers are up */
+    pthread_t worker;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* under mu */
+    bool quit, changed, finished;
+    long want;       /* the step the learner asked for, -1: none pending */
+    size_t step;
+    lesson_phase phase;
+    lesson_result res;
+    char *commands, *say, *look;
+    char why[512];
+    lesson_lang lang;
+};
+
+static void lesson_destroy(tui_lesson *t);
+
+static char *expand_commands(const lesson_run *r, const lesson_step *s)
+{
+    buf b;
+    buf_init(&b, LESSON_MAX_FILE);
+    for (size_t j = 0; j < s->nbackground; j++) {
+        char *c = lesson_expand(r, s->background[j]);
+        buf_printf(&b, "$ %s &\n", c ? c : "");
+        free(c);
+    }
+    for (size_t j = 0; j < s->nrun; j++) {
+        char *c = lesson_expand(r, s->run[j]);
+        buf_printf(&b, "$ %s\n", c ? c : "");
+        free(c);
+    }
+    char *text = buf_take(&b);
+    buf_done(&b);
+    return text;
+}
+
+static void *work(void *arg)
+{
+    tui_lesson *t = arg;
+    char bindir[PATH_MAX], skip[512] = "", err[512] = "";
+    lesson_run *run = NULL;
+    if (spawn_bindir(bindir, sizeof bindir) == 0)
+        run = lesson_run_new(t->l, bindir, skip, sizeof skip, err, sizeof err);
+    else
+        snprintf(err, sizeof err, "cannot find the workbench's own directory");
+    pthread_mutex_lock(&t->mu);
+    t->run = run;
+    if (!run) {
+        t->phase = skip[0] ? PHASE_SKIPPED : PHASE_FAILED;
+        snprintf(t->why, sizeof t->why, "%s", skip[0] ? skip : err);
+        t->changed = true;
+    }
+    while (!t->quit) {
+        if (!run || t->want < 0) {
+            pthread_cond_wait(&t->cv, &t->mu);
+            continue;
+        }
+        size_t i = (size_t)t->want;
+        t->want = -1;
+        t->step = i;
+        t->phase = PHASE_RUNNING;
+        t->why[0] = '\0';
+        lesson_result_done(&t->res);
+        free(t->commands);
+        free(t->say);
+        free(t->look);
+        t->commands = expand_commands(run, &t->l->step[i]);
+        t->say = lesson_expand(run, lesson_text(t->l->step[i].say, t->lang));
+        t->look = lesson_expand(run, lesson_text(t->l->step[i].look, t->lang));
+        t->changed = true;
+        pthread_mutex_unlock(&t->mu);
+
+        lesson_result res;
+        int rc = lesson_run_step(run, i, &res, err, sizeof err);
+
+        pthread_mutex_lock(&t->mu);
+        if (rc < 0) {
+            memset(&res, 0, sizeof res);
+            snprintf(t->why, sizeof t->why, "%s", err);
+        }
+        t->res = res;
+        t->phase = PHASE_SHOWN;
+        t->changed = true;
+    }
+    t->run = NULL;
+    pthread_mutex_unlock(&t->mu);
+    /* here, not in close: the servers die with the thread that started them, and
+     * stopping them takes time the screen should not wait for */
+    lesson_run_free(run);
+    lesson_destroy(t);
+    pthread_mutex_lock(&live_mu);
+    live--;
+    pthread_cond_broadcast(&live_cv);
+    pthread_mutex_unlock(&live_mu);
+    return NULL;
+}
+
+tui_lesson *tui_lesson_open(int number, lesson_lang lang, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    lesson *l = lesson_dir(dir, sizeof dir) == 0 ? lesson_find(dir, number, err, errlen) : NULL;
+    if (!l)
+        return NULL;
+    if (lesson_validate(l, err, errlen) < 0) {
+        lesson_free(l);
+        return NULL;
+    }
+    tui_lesson *t = calloc(1, sizeof *t);
+    if (!t) {
+        lesson_free(l);
+        err_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    t->l = l;
+    t->lang = lang;
+    t->want = 0;
+    t->phase = PHASE_STARTING;
+    t->changed = true;
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+    sigset_t all, old; /* signals stay with the main thread, whose poll they wake */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pthread_mutex_lock(&live_mu);
+    live++;
+    pthread_mutex_unlock(&live_mu);
+    int rc = pthread_create(&t->worker, NULL, work, t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pthread_mutex_lock(&live_mu);
+        live--;
+        pthread_mutex_unlock(&live_mu);
+        err_set(err, errlen, "cannot start the lesson's thread");
+        pthread_mutex_destroy(&t->mu);
+        pthread_cond_destroy(&t->cv);
+        lesson_free(l);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void tui_lesson_close(tui_lesson *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->quit = true;
+    if (t->run)
+        lesson_run_cancel(t->run);
+    pthread_cond_signal(&t->cv);
+    pthread_t worker = t->worker; /* t may be gone once the lock is let go */
+    pthread_mutex_unlock(&t->mu);
+    pthread_detach(worker); /* it frees t once the lesson's servers are stopped */
+}
+
+void tui_lesson_wait_closed(int timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L)
+        until.tv_sec++, until.tv_nsec -= 1000000000L;
+    pthread_mutex_lock(&live_mu);
+    while (live > 0 && pthread_cond_timedwait(&live_cv, &live_mu, &until) == 0)
+        ;
+    pthread_mutex_unlock(&live_mu);
+}
+
+static void lesson_destroy(tui_lesson *t)
+{
+    lesson_result_done(&t->res);
+    free(t->commands);
+    free(t->say);
+    free(t->look);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+    lesson_free(t->l);
+    free(t);
+}
+
+void tui_lesson_move(tui_lesson *t, lesson_move move)
+{
+    pthread_mutex_lock(&t->mu);
+    if (t->phase == PHASE_SHOWN && t->want < 0) {
+        size_t n = t->l->nstep;
+        if (move == LESSON_NEXT && t->step + 1 >= n)
+            t->finished = true;
+        else if (move == LESSON_NEXT)
+            t->want = (long)t->step + 1;
+        else if (move == LESSON_BACK)
+            t->want = t->step > 0 ? (long)t->step - 1 : 0;
+        else
+            t->want = (long)t->step;
+        if (t->want >= 0)
+            t->finished = false;
+        t->changed = true;
+        pthread_cond_signal(&t->cv);
+    }
+    pthread_mutex_unlock(&t->mu);
+}
+
+bool tui_lesson_changed(tui_lesson *t)
+{
+    pthread_mutex_lock(&t->mu);
+    bool c = t->changed;
+    pthread_mutex_unlock(&t->mu);
+    return c;
+}
+
+void tui_lesson_view_get(tui_lesson *t, tui_lesson_view *v)
+{
+    memset(v, 0, sizeof *v);
+    pthread_mutex_lock(&t->mu);
+    v->l = t->l;
+    v->lang = t->lang;
+    v->step = t->step;
+    v->phase = t->phase;
+    v->commands = t->commands ? strdup(t->commands) : NULL;
+    v->say = t->say ? strdup(t->say) : NULL;
+    v->look = t->look ? strdup(t->look) : NULL;
+    v->output = t->res.output ? strdup(t->res.output) : NULL;
+    memcpy(v->met, t->res.met, sizeof v->met);
+    v->ok = t->res.ok;
+    v->finished = t->finished;
+    snprintf(v->why, sizeof v->why, "%s", t->why);
+    t->changed = false;
+    pthread_mutex_unlock(&t->mu);
+}
+
+void tui_lesson_view_done(tui_lesson_view *v)
+{
+    free(v->commands);
+    free(v->output);
+    free(v->say);
+    free(v->look);
+    v->commands = v->output = v->say = v->look = NULL;
+}
+
+const char *tui_lesson_pane(tui_lesson *t)
+{
+    pthread_mutex_lock(&t->mu);
+    const char *p = t->l->step[t->step].pane;
+    pthread_mutex_unlock(&t->mu);
+    return p;
+}

@@ -1,0 +1,57 @@
+/* tui_lesson.h -- a lesson inside the TUI (`:lesson N`): its steps run on a worker thread,
+ * so the panes keep moving while a step's commands run; the main thread draws from a
+ * snapshot it takes when something changed. */
+#ifndef WB_TUI_LESSON_H
+#define WB_TUI_LESSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lesson/lesson.h"
+
+typedef enum lesson_phase {
+    PHASE_STARTING, /* starting the lesson's servers */
+    PHASE_RUNNING,  /* a step's commands are running */
+    PHASE_SHOWN,    /* a step's result is on screen, waiting for the learner */
+    PHASE_SKIPPED,  /* something it needs is not installed (why says what) */
+    PHASE_FAILED,   /* could not start (why says why) */
+} lesson_phase;
+
+typedef struct tui_lesson tui_lesson;
+
+/* What the lesson pane draws; strings are owned by the snapshot (tui_lesson_view_done). */
+typedef struct tui_lesson_view {
+    const lesson *l;    /* valid until tui_lesson_close */
+    lesson_lang lang;
+    size_t step;        /* 0-based */
+    lesson_phase phase;
+    char *commands;     /* the step's commands as the learner would type them */
+    char *say, *look;   /* the step's texts in lang, variables filled in */
+    char *output;
+    bool met[LESSON_MAX_LINES];
+    bool ok;
+    bool finished;      /* the learner went past the last step */
+    char why[512];
+} tui_lesson_view;
+
+/* Finds lesson number in the lessons directory and starts it (its servers start on the
+ * worker). Returns NULL with a reason in err. */
+tui_lesson *tui_lesson_open(int number, lesson_lang lang, char *err, size_t errlen);
+/* Stops a running step and tells the worker to stop the lesson's servers and free t; it
+ * returns at once (t is gone for the caller). Accepts NULL. */
+void tui_lesson_close(tui_lesson *t);
+/* Waits at most timeout_ms for closed lessons to finish stopping their servers: before
+ * the program exits. */
+void tui_lesson_wait_closed(int timeout_ms);
+
+typedef enum lesson_move { LESSON_NEXT, LESSON_BACK, LESSON_AGAIN } lesson_move;
+/* Runs the next or previous step, or this one again; ignored while a step runs. */
+void tui_lesson_move(tui_lesson *t, lesson_move move);
+/* Whether the view changed since the last snapshot. */
+bool tui_lesson_changed(tui_lesson *t);
+void tui_lesson_view_get(tui_lesson *t, tui_lesson_view *v);
+void tui_lesson_view_done(tui_lesson_view *v);
+/* The pane the current step is about ("wire", ...), or NULL. */
+const char *tui_lesson_pane(tui_lesson *t);
+
+#endif

@@ -1,0 +1,277 @@
+/* tui_load.c -- the TUI's load generator thread. Only this thread touches its balancers. */
+#include "tui_load.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rpc/balancer.h"
+#include "base/err.h"
+#include "wire/jsonval.h"
+
+enum { CALL_TIMEOUT_MS = 500, NPROTO = 3 };
+
+struct tui_load {
+    tui_model *m;
+    pthread_t thread;
+    char method[128];
+    value *arg;
+    balancer *lb[NPROTO]; /* indexed by rpc_proto */
+    unsigned gen, call_gen, reset_gen;
+    size_t next_proto;
+};
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void sleep_us(uint64_t us)
+{
+    struct timespec ts = {(time_t)(us / 1000000u), (long)(us % 1000000u) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Makes each balancer's present set equal the published members of its protocol. */
+static void sync_members(tui_load *l, const tui_member *mb, size_t n)
+{
+    for (int p = 0; p < NPROTO; p++) {
+        size_t ni;
+        const lb_instance *in = balancer_instances(l->lb[p], &ni);
+        for (size_t i = 0; i < ni; i++) {
+            bool keep = false;
+            for (size_t k = 0; k < n; k++)
+                keep |= (int)mb[k].proto == p && strcmp(mb[k].addr, in[i].addr) == 0;
+            if (in[i].present && !keep) {
+                char addr[128];
+                snprintf(addr, sizeof addr, "%s", in[i].addr);
+                balancer_remove(l->lb[p], addr);
+                in = balancer_instances(l->lb[p], &ni);
+            }
+        }
+    }
+    for (size_t k = 0; k < n; k++)
+        balancer_add(l->lb[mb[k].proto], mb[k].addr);
+}
+
+static bool has_present(const balancer *b)
+{
+    size_t n;
+    const lb_instance *in = balancer_instances(b, &n);
+    for (size_t i = 0; i < n; i++)
+        if (in[i].present)
+            return true;
+    return false;
+}
+
+/* With mu held. */
+static tui_addr_count *counter(tui_shared *sh, const char *addr)
+{
+    for (size_t i = 0; i < sh->naddrs; i++)
+        if (strcmp(sh->addrs[i].addr, addr) == 0)
+            return &sh->addrs[i];
+    if (sh->naddrs == TUI_MAX_ADDRS)
+        return NULL;
+    tui_addr_count *c = &sh->addrs[sh->naddrs++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->addr, sizeof c->addr, "%s", addr);
+    return c;
+}
+
+/* With mu held. */
+static void note(tui_shared *sh, const char *fmt, const char *a, const char *b, const char *c)
+{
+    if (sh->nnotes < TUI_MAX_NOTES &&
+        snprintf(sh->notes[sh->nnotes], sizeof sh->notes[0], fmt, a, b, c) >= 0) /* may cut */
+        sh->nnotes++;
+}
+
+static void one_call(tui_load *l, balancer *b)
+{
+    value *reply = NULL;
+    lb_result res;
+    char err[256];
+    uint64_t t0 = now_us();
+    call_status st = balancer_call(b, l->method, l->arg, true, &reply, &res, err, sizeof err);
+    uint64_t lat = now_us() - t0;
+    value_free(reply);
+    size_t ni;
+    const lb_instance *in = balancer_instances(b, &ni);
+    tui_shared *sh = &l->m->sh;
+    pthread_mutex_lock(&sh->mu);
+    sh->calls++;
+    if (res.failed_on >= 0) {
+        sh->retried++;
+        tui_addr_count *c = counter(sh, in[res.failed_on].addr);
+        if (c) {
+            c->failed++;
+            if (!c->fail_noted) {
+                c->fail_noted = true;
+                note(sh, "a call to %s failed (%.80s); retried on %s", in[res.failed_on].addr,
+                     res.first_error, res.instance >= 0 ? in[res.instance].addr : "none");
+            }
+        }
+    }
+    if (st == CALL_OK || st == CALL_REMOTE_ERROR) {
+        tui_addr_count *c = res.instance >= 0 ? counter(sh, in[res.instance].addr) : NULL;
+        if (c) {
+            c->ok += st == CALL_OK;
+            c->fail_noted = false;
+        }
+        if (st == CALL_REMOTE_ERROR)
+            sh->remote_errors++;
+        sh->lat_us[sh->latpos] = lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
+        sh->latpos = (sh->latpos + 1) % TUI_LAT_RING;
+        if (sh->nlat < TUI_LAT_RING)
+            sh->nlat++;
+    } else {
+        sh->failed++;
+        if (res.instance >= 0 && res.instance != res.failed_on) {
+            tui_addr_count *c = counter(sh, in[res.instance].addr);
+            if (c)
+                c->failed++;
+        }
+    }
+    pthread_mutex_unlock(&sh->mu);
+}
+
+static void *run(void *arg)
+{
+    tui_load *l = arg;
+    tui_shared *sh = &l->m->sh;
+    uint64_t base = 0, i = 0;
+    int last_rate = 0;
+    bool was_on = false;
+    for (;;) {
+        tui_member mb[TUI_MAX_ADDRS];
+        size_t nmb = 0;
+        bool sync = false;
+        pthread_mutex_lock(&sh->mu);
+        while (!sh->quit && !sh->on && sh->member_gen == l->gen)
+            pthread_cond_wait(&sh->cv, &sh->mu);
+        if (sh->quit) {
+            pthread_mutex_unlock(&sh->mu);
+            break;
+        }
+        bool reset = sh->reset_gen != l->reset_gen;
+        l->reset_gen = sh->reset_gen;
+        if (sh->member_gen != l->gen) {
+            l->gen = sh->member_gen;
+            nmb = sh->nmembers;
+            memcpy(mb, sh->members, nmb * sizeof mb[0]);
+            sync = true;
+        }
+        bool on = sh->on;
+        int rate = sh->rate;
+        char method[sizeof l->method], args[sizeof sh->args];
+        bool new_call = sh->call_gen != l->call_gen;
+        if (new_call) {
+            l->call_gen = sh->call_gen;
+            snprintf(method, sizeof method, "%s", sh->method);
+            snprintf(args, sizeof args, "%s", sh->args);
+        }
+        pthread_mutex_unlock(&sh->mu);
+        if (new_call) {
+            char perr[256];
+            value *a = jsonval_parse(args, strlen(args), perr, sizeof perr);
+            if (a) { /* checked by the caller; a text that does not parse is ignored */
+                value_free(l->arg);
+                l->arg = a;
+                snprintf(l->method, sizeof l->method, "%s", method);
+            }
+        }
+        if (reset) /* another registry: its instances get new connections, even at old addresses */
+            sync_members(l, NULL, 0);
+        if (sync)
+            sync_members(l, mb, nmb);
+        if (sync) {
+            pthread_mutex_lock(&sh->mu);
+            sh->member_done = l->gen;
+            pthread_mutex_unlock(&sh->mu);
+        }
+        if (!on) {
+            was_on = false;
+            continue;
+        }
+        uint64_t now = now_us();
+        if (!was_on || rate != last_rate) {
+            base = now;
+            i = 0;
+            was_on = true;
+            last_rate = rate;
+        }
+        uint64_t due = base + i * 1000000u / (uint64_t)rate;
+        if (due > now) {
+            uint64_t wait = due - now;
+            sleep_us(wait > 50000 ? 50000 : wait); /* then look at quit and rate again */
+            if (wait > 50000)
+                continue;
+        } else if (now - due > 200000) {
+            base = now; /* fell behind (calls waited on a deadline): do not burst */
+            i = 0;
+        }
+        i++;
+        balancer *b = NULL;
+        for (size_t k = 0; k < NPROTO && !b; k++) {
+            size_t p = (l->next_proto + k) % NPROTO;
+            if (has_present(l->lb[p])) {
+                b = l->lb[p];
+                l->next_proto = p + 1;
+            }
+        }
+        if (b)
+            one_call(l, b);
+    }
+    return NULL;
+}
+
+tui_load *tui_load_start(tui_model *m, const char *method, const char *args_json, char *err,
+                         size_t errlen)
+{
+    tui_load *l = calloc(1, sizeof *l);
+    if (!l) {
+        err_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    l->m = m;
+    snprintf(l->method, sizeof l->method, "%s", method);
+    if (!(l->arg = jsonval_parse(args_json, strlen(args_json), err, errlen)))
+        goto fail;
+    for (int p = 0; p < NPROTO; p++)
+        if (!(l->lb[p] = balancer_new((rpc_proto)p, PICK_ROUND_ROBIN, CALL_TIMEOUT_MS))) {
+            err_set(err, errlen, "out of memory");
+            goto fail;
+        }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&l->thread, NULL, run, l);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        err_set(err, errlen, "cannot start the load thread");
+        goto fail;
+    }
+    return l;
+fail:
+    for (int p = 0; p < NPROTO; p++)
+        balancer_free(l->lb[p]);
+    value_free(l->arg);
+    free(l);
+    return NULL;
+}
+
+void tui_load_stop(tui_load *l)
+{
+    if (!l)
+        return;
+    tui_model_quit(l->m);
+    pthread_join(l->thread, NULL);
+    for (int p = 0; p < NPROTO; p++)
+        balancer_free(l->lb[p]);
+    value_free(l->arg);
+    free(l);
+}

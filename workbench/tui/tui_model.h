@@ -1,0 +1,155 @@
+/* tui_model.h -- what the TUI shows, apart from how it is drawn: the registry entries
+ * the watch reported, the load generator's shared counters, and rates computed from them.
+ *
+ * The main thread owns everything except `tui_shared`, which the load thread also uses
+ * under its mutex. Membership reaches the load thread as a list plus a generation
+ * counter it polls. */
+#ifndef WB_TUI_MODEL_H
+#define WB_TUI_MODEL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "registry/registry.h"
+#include "rpc/rpcclient.h"
+
+enum {
+    TUI_MAX_ADDRS = 64,
+    TUI_LAT_RING = 2048, /* latency of the most recent calls, for p50/p99 */
+    TUI_HIST = 32,       /* counter samples, one per TUI_SAMPLE_MS */
+    TUI_SAMPLE_MS = 100,
+    TUI_MAX_NOTES = 32,
+    TUI_RATE_MAX = 5000,
+};
+
+/* Which panes need drawing again: handlers and model updates return these. */
+enum {
+    DIRTY_INSTANCES = 1 << 0,
+    DIRTY_TRAFFIC = 1 << 1,
+    DIRTY_REGISTRY = 1 << 2,
+    DIRTY_TIMELINE = 1 << 3,
+    DIRTY_STATUS = 1 << 4,
+    DIRTY_LAYOUT = 1 << 5, /* windows must be made again (resize, help on/off) */
+    DIRTY_WIRE = 1 << 6,
+    DIRTY_LESSON = 1 << 7,
+    DIRTY_ALL = 0xff,
+};
+
+typedef struct tui_member {
+    char addr[80];
+    rpc_proto proto;
+} tui_member;
+
+typedef struct tui_addr_count {
+    char addr[80];
+    uint64_t ok, failed; /* calls it answered; calls whose connection to it failed */
+    bool fail_noted;     /* a failure was reported to the timeline since its last success */
+} tui_addr_count;
+
+/* Shared between the main thread and the load thread; every field under mu. */
+typedef struct tui_shared {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* signalled when on, rate, quit or membership change */
+    bool on, quit;
+    int rate;
+    char method[128], args[1024]; /* what the load calls, changed by tui_model_set_call */
+    unsigned call_gen;
+    tui_member members[TUI_MAX_ADDRS];
+    size_t nmembers;
+    unsigned member_gen;
+    unsigned reset_gen; /* bumped when the registry changed: drop every connection */
+    unsigned member_done; /* the member_gen the load thread has applied */
+    tui_addr_count addrs[TUI_MAX_ADDRS];
+    size_t naddrs;
+    uint64_t calls, failed, remote_errors, retried;
+    uint32_t lat_us[TUI_LAT_RING];
+    size_t nlat, latpos;
+    char notes[TUI_MAX_NOTES][200]; /* for the timeline, taken by the main thread */
+    size_t nnotes;
+} tui_shared;
+
+/* One instance's traffic as the Traffic pane shows it. */
+typedef struct tui_traffic_row {
+    char addr[80];
+    uint64_t ok, failed;
+    double rate;  /* answered calls per second over the last second */
+    double share; /* of all answered calls over the last second, 0..100 */
+} tui_traffic_row;
+
+/* The Traffic pane's numbers; compared as a whole to decide whether to draw again. */
+typedef struct tui_traffic {
+    bool on;
+    int rate;
+    double calls_s, failed_s;
+    uint64_t calls, failed, remote_errors, retried;
+    uint32_t p50_us, p99_us;
+    tui_traffic_row rows[TUI_MAX_ADDRS];
+    size_t nrows;
+} tui_traffic;
+
+typedef struct tui_sample {
+    uint64_t at_ms, calls, failed;
+    uint64_t ok[TUI_MAX_ADDRS];
+} tui_sample;
+
+typedef struct tui_reg_entry {
+    registry_instance inst;
+    uint64_t since_ms;
+    int64_t ttl; /* etcd: seconds left on the lease at the last query; -1: not known */
+} tui_reg_entry;
+
+typedef struct tui_model {
+    tui_shared sh;
+    /* main thread only */
+    tui_reg_entry reg[TUI_MAX_ADDRS];
+    size_t nreg;
+    tui_member statics[TUI_MAX_ADDRS]; /* with no registry: the list the load calls */
+    size_t nstatics;
+    bool watch_ok;
+    tui_sample hist[TUI_HIST];
+    size_t nhist, histpos;
+    tui_traffic traffic;
+    uint64_t start_ms;
+    const char *service; /* the load calls only this service's entries (NULL: every one) */
+} tui_model;
+
+/* Prepares m (rate 100/s, load off). Returns 0 or -1. */
+int tui_model_init(tui_model *m);
+void tui_model_done(tui_model *m);
+
+/* Applies a registry watch event (PUT, DELETE, ERROR, RESUMED) and publishes the new
+ * membership to the load thread. Returns the DIRTY_ flags to set. */
+int tui_model_apply(tui_model *m, const registry_event *ev);
+/* Index of addr among the registry entries, or -1. */
+int tui_model_find_reg(const tui_model *m, const char *addr);
+/* Forgets every registry entry and static member (another registry is coming), and
+ * publishes the empty membership. */
+void tui_model_clear_registry(tui_model *m);
+/* Whether the load thread has applied the last membership published (and dropped the
+ * connections of the last registry). */
+bool tui_model_members_applied(tui_model *m);
+/* With no registry: makes mb[0..n) the membership (published only when it changed).
+ * Returns the DIRTY_ flags to set. */
+int tui_model_set_static(tui_model *m, const tui_member *mb, size_t n);
+/* Index of addr among the static members, or -1. */
+int tui_model_find_static(const tui_model *m, const char *addr);
+
+/* Load control from the main thread. */
+void tui_model_set_load(tui_model *m, bool on);
+void tui_model_set_rate(tui_model *m, int rate);
+void tui_model_quit(tui_model *m);
+/* Makes the load call method with the JSON text args from its next call on (the caller
+ * has checked both). */
+void tui_model_set_call(tui_model *m, const char *method, const char *args);
+
+/* Takes a counter sample when TUI_SAMPLE_MS have passed and recomputes m->traffic.
+ * Returns DIRTY_TRAFFIC | DIRTY_INSTANCES when what is shown changed, else 0. */
+int tui_model_sample(tui_model *m, uint64_t now_ms);
+/* Moves the load thread's notes into out (calls fn for each). Returns how many. */
+size_t tui_model_take_notes(tui_model *m, void (*fn)(void *ctx, const char *note), void *ctx);
+/* Calls served and failures by addr, as the load saw them (0 when unknown). */
+void tui_model_addr_counts(const tui_model *m, const char *addr, uint64_t *ok, uint64_t *failed);
+
+#endif
