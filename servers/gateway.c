@@ -15,14 +15,15 @@
 
 #include <microhttpd.h>
 
-#include "rpc/balancer.h"
+#include "base/clock.h"
 #include "base/err.h"
+#include "base/log.h"
+#include "base/net.h"
+#include "base/numopt.h"
+#include "registry/registry.h"
+#include "rpc/balancer.h"
 #include "rpc/grpcclient.h"
 #include "wire/jsonval.h"
-#include "base/log.h"
-#include "base/numopt.h"
-#include "base/net.h"
-#include "registry/registry.h"
 
 #define MAX_MEMBERS 64
 #define MAX_TOKEN 128
@@ -197,9 +198,7 @@ static void *members_main(void *arg)
         for (int s = 0; s < NSVC && !atomic_load(&gw.stop); s++) {
             directory *d = &gw.dir[s];
             if (!d->watch) {
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+                uint64_t now = clock_now_ms();
                 if (now < retry_at[s])
                     continue;
                 if (dir_start(reg, d, err, sizeof err) < 0) {
@@ -235,7 +234,7 @@ static void *members_main(void *arg)
                 break;
         }
         if (!waited)
-            usleep(WATCH_POLL_MS * 1000);
+            clock_sleep_us(WATCH_POLL_MS * 1000);
     }
     for (int s = 0; s < NSVC; s++) {
         registry_watch_free(gw.dir[s].watch);
@@ -781,7 +780,7 @@ static void drain(struct MHD_Daemon *d)
         const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
         if (!info || info->num_connections == 0)
             return;
-        usleep(20 * 1000);
+        clock_sleep_us(20 * 1000);
     }
 }
 

@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire/gob.h"
 #include "base/log.h"
-#include "wire/netrpc.h"
 #include "rpc/server.h"
 #include "services/services.h"
+#include "wire/gob.h"
+#include "wire/netrpc.h"
 
 /* A connection's two gob streams: what the client defined, and what we have sent. */
 typedef struct gob_conn {

@@ -1,8 +1,8 @@
 /* jsonrpc_server.c -- serves the sample services as JSON-RPC over TCP, as Go's net/rpc/jsonrpc does. */
 #include <stdlib.h>
 
-#include "wire/jsonrpc.h"
 #include "rpc/server.h"
+#include "wire/jsonrpc.h"
 
 typedef struct jsonrpc_conn {
     size_t max_message;

@@ -5,11 +5,11 @@
 #include <string.h>
 
 #include "base/buf.h"
-#include "commands.h"
-#include "wire/jsonval.h"
 #include "base/net.h"
 #include "base/numopt.h"
+#include "commands.h"
 #include "rpc/rpcclient.h"
+#include "wire/jsonval.h"
 #include "wire/wire.h"
 
 static void usage(FILE *f)
@@ -88,7 +88,7 @@ int cmd_call(int argc, char **argv)
     rpc_proto proto;
     char addr[300], host[256];
     int port;
-    if (rpc_parse_url(url, &proto, addr, sizeof addr, err, sizeof err) < 0 ||
+    if (rpc_proto_parse_url(url, &proto, addr, sizeof addr, err, sizeof err) < 0 ||
         net_split(addr, host, sizeof host, &port, err, sizeof err) < 0) {
         fprintf(stderr, "workbench call: %s\n", err);
         value_free(arg);

@@ -7,10 +7,10 @@
 
 #include "base/buf.h"
 #include "commands.h"
+#include "proc/spawn.h"
+#include "rpc/rpcclient.h"
 #include "wire/explain.h"
 #include "wire/jsonval.h"
-#include "rpc/rpcclient.h"
-#include "proc/spawn.h"
 #include "wire/wire.h"
 
 #define CALLS 2

@@ -10,17 +10,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rpc/balancer.h"
-#include "commands.h"
+#include "base/clock.h"
 #include "base/numopt.h"
+#include "base/tempdir.h"
+#include "commands.h"
+#include "proc/supervisor.h"
 #include "registry/consulproc.h"
 #include "registry/etcdproc.h"
-#include "wire/jsonval.h"
-#include "rpc/loop.h"
-#include "regopt.h"
 #include "registry/registry.h"
-#include "proc/supervisor.h"
-#include "base/tempdir.h"
+#include "regopt.h"
+#include "rpc/balancer.h"
+#include "wire/jsonval.h"
 
 #define MAX_SPAWN 16
 #define MAX_PLACED (1u << 22)
@@ -344,7 +344,7 @@ int cmd_load(int argc, char **argv)
         registry_instance *list = NULL;
         size_t n = 0;
         int64_t rev = 0;
-        uint64_t deadline = loop_now_ms() + 5000;
+        uint64_t deadline = clock_now_ms() + 5000;
         for (;;) {
             free(list);
             list = NULL;
@@ -352,9 +352,9 @@ int cmd_load(int argc, char **argv)
                 fprintf(stderr, "workbench load: the registry at %s: %s\n", reg_url, err);
                 goto done;
             }
-            if ((int)n >= nspawn || loop_now_ms() > deadline)
+            if ((int)n >= nspawn || clock_now_ms() > deadline)
                 break;
-            usleep(50000);
+            clock_sleep_us(50000);
         }
         for (size_t i = 0; i < n; i++)
             balancer_add(lb, list[i].addr);
@@ -375,10 +375,10 @@ int cmd_load(int argc, char **argv)
     uint64_t restart_at = 0, after_restart = 0, victim_after_restart = 0, last_dead_call = 0;
     uint64_t kill_at = 0, dropped_at = 0, first_fail_at = 0;
     uint64_t total = 0, failed_calls = 0, retried = 0, remote_errors = 0;
-    uint64_t start = loop_now_ms(), end = start + (uint64_t)(duration * 1000);
+    uint64_t start = clock_now_ms(), end = start + (uint64_t)(duration * 1000);
     for (uint64_t i = 0;; i++) {
         uint64_t due = start + (uint64_t)((double)i * 1000.0 / rate);
-        uint64_t now = loop_now_ms();
+        uint64_t now = clock_now_ms();
         if (due >= end)
             break;
         registry_event ev;
@@ -390,26 +390,26 @@ int cmd_load(int argc, char **argv)
                 balancer_remove(lb, ev.inst.addr);
                 supervisor_note(sup, 0, "registry: %s removed", ev.inst.addr);
                 if (victim && killed && !dropped_at && strcmp(ev.inst.addr, victim) == 0)
-                    dropped_at = loop_now_ms();
+                    dropped_at = clock_now_ms();
             } else if (ev.type == REGISTRY_EV_ERROR) {
                 supervisor_note(sup, 0, "registry unreachable (%s); calling the instances already known", ev.msg);
             } else if (ev.type == REGISTRY_EV_RESUMED) {
                 supervisor_note(sup, 0, "registry reachable again");
             }
-            now = loop_now_ms();
+            now = clock_now_ms();
         }
         if (!watch && due > now)
-            usleep((useconds_t)((due - now) * 1000));
-        if (victim && !killed && kill_after >= 0 && loop_now_ms() >= start + (uint64_t)(kill_after * 1000)) {
+            clock_sleep_us((uint64_t)((due - now) * 1000));
+        if (victim && !killed && kill_after >= 0 && clock_now_ms() >= start + (uint64_t)(kill_after * 1000)) {
             supervisor_signal(sup, 1, sig);
             killed = true;
-            kill_at = loop_now_ms();
+            kill_at = clock_now_ms();
         }
         supervisor_poll(sup);
         if (killed && !restarted && restart_after >= 0 &&
-            loop_now_ms() >= start + (uint64_t)(restart_after * 1000)) {
+            clock_now_ms() >= start + (uint64_t)(restart_after * 1000)) {
             restarted = true;
-            restart_at = loop_now_ms();
+            restart_at = clock_now_ms();
             if (sig == SIGSTOP) {
                 supervisor_signal(sup, 1, SIGCONT);
             } else {
@@ -419,12 +419,12 @@ int cmd_load(int argc, char **argv)
                     balancer_add(lb, victim);
             }
         }
-        if (own_etcd && !reg_down && down_after >= 0 && loop_now_ms() >= start + (uint64_t)(down_after * 1000)) {
+        if (own_etcd && !reg_down && down_after >= 0 && clock_now_ms() >= start + (uint64_t)(down_after * 1000)) {
             reg_down = true;
             etcdproc_stop(&etcd, false);
             supervisor_note(sup, 0, "stopped the private etcd");
         }
-        if (own_etcd && reg_down && !reg_up && up_after >= 0 && loop_now_ms() >= start + (uint64_t)(up_after * 1000)) {
+        if (own_etcd && reg_down && !reg_up && up_after >= 0 && clock_now_ms() >= start + (uint64_t)(up_after * 1000)) {
             reg_up = true;
             if (etcdproc_restart(&etcd, 0, err, sizeof err) < 0)
                 supervisor_note(sup, 0, "could not start etcd again: %s", err);
@@ -449,7 +449,7 @@ int cmd_load(int argc, char **argv)
         if (killed && !restarted &&
             ((res.instance >= 0 && strcmp(insts[res.instance].addr, victim) == 0) ||
              (res.failed_on >= 0 && strcmp(insts[res.failed_on].addr, victim) == 0)))
-            last_dead_call = loop_now_ms();
+            last_dead_call = clock_now_ms();
         if (restarted && st == CALL_OK) {
             after_restart++;
             if (res.instance >= 0 && strcmp(insts[res.instance].addr, victim) == 0)
@@ -460,7 +460,7 @@ int cmd_load(int argc, char **argv)
             size_t ni;
             const lb_instance *all = balancer_instances(lb, &ni);
             if (!first_fail_at && killed) {
-                first_fail_at = loop_now_ms();
+                first_fail_at = clock_now_ms();
                 supervisor_note(sup, 0, "a call to %s failed (%s); retried on %s", all[res.failed_on].addr,
                      res.first_error, res.instance >= 0 ? all[res.instance].addr : "-");
             }
@@ -468,14 +468,14 @@ int cmd_load(int argc, char **argv)
         if (st == CALL_FAILED) {
             failed_calls++;
             if (killed && !first_fail_at) {
-                first_fail_at = loop_now_ms();
+                first_fail_at = clock_now_ms();
                 supervisor_note(sup, 0, "a call failed: %s", err);
             }
         } else if (st == CALL_REMOTE_ERROR) {
             remote_errors++;
         }
     }
-    double secs = (double)(loop_now_ms() - start) / 1000.0;
+    double secs = (double)(clock_now_ms() - start) / 1000.0;
 
     printf("%s %s at %.0f/s for %.1f s, %s, through %s\n\n", codec, method, rate, secs,
            policy == PICK_FIRST ? "pick-first" : "round robin", is_static ? "a static list" : reg_url);

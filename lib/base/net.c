@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "rpc/loop.h"
+#include "base/clock.h"
 
 int net_split(const char *addr, char *host, size_t hostcap, int *port, char *err, size_t errlen)
 {
@@ -208,7 +208,7 @@ int net_connect(const char *addr, int timeout_ms, char *err, size_t errlen)
 int net_wait_readable(int fd, uint64_t deadline_ms)
 {
     for (;;) {
-        uint64_t now = loop_now_ms();
+        uint64_t now = clock_now_ms();
         int left = now >= deadline_ms ? 0 : (int)(deadline_ms - now);
         struct pollfd p = {fd, POLLIN, 0};
         int r = poll(&p, 1, left);
@@ -231,7 +231,7 @@ int net_write_all(int fd, const void *p, size_t n, uint64_t deadline_ms, char *e
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            uint64_t now = loop_now_ms();
+            uint64_t now = clock_now_ms();
             struct pollfd pf = {fd, POLLOUT, 0};
             if (now >= deadline_ms || poll(&pf, 1, (int)(deadline_ms - now)) == 0) {
                 snprintf(err, errlen, "timed out while sending");

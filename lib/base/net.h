@@ -24,7 +24,7 @@ int net_connect(const char *addr, int timeout_ms, char *err, size_t errlen);
 int net_nonblock(int fd);
 int net_nodelay(int fd);
 
-/* Writes all of p within the deadline (loop_now_ms() time). Returns 0 or -1 with err. */
+/* Writes all of p within the deadline (clock_now_ms() time). Returns 0 or -1 with err. */
 int net_write_all(int fd, const void *p, size_t n, uint64_t deadline_ms, char *err, size_t errlen);
 /* Waits until fd is readable or the deadline passes. Returns 1 readable, 0 timed out, -1 error. */
 int net_wait_readable(int fd, uint64_t deadline_ms);

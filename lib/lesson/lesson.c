@@ -23,12 +23,12 @@
 #include <netinet/in.h>
 
 #include "base/buf.h"
-#include "registry/consulproc.h"
+#include "base/clock.h"
 #include "base/err.h"
-#include "registry/etcdproc.h"
-#include "rpc/loop.h"
-#include "proc/spawn.h"
 #include "base/tempdir.h"
+#include "proc/spawn.h"
+#include "registry/consulproc.h"
+#include "registry/etcdproc.h"
 
 /* ---- parsing ---- */
 
@@ -890,17 +890,17 @@ static int stop_group(pid_t pid, int grace_ms)
 {
     int status = -1;
     kill(-pid, SIGTERM);
-    uint64_t deadline = loop_now_ms() + (uint64_t)grace_ms;
+    uint64_t deadline = clock_now_ms() + (uint64_t)grace_ms;
     for (;;) {
         pid_t w = waitpid(pid, &status, WNOHANG);
         if (w == pid || (w < 0 && errno == ECHILD))
             break;
-        if (loop_now_ms() >= deadline) {
+        if (clock_now_ms() >= deadline) {
             kill(-pid, SIGKILL);
             waitpid(pid, &status, 0);
             break;
         }
-        usleep(10000);
+        clock_sleep_us(10000);
     }
     kill(-pid, SIGKILL);
     return status;
@@ -969,7 +969,7 @@ int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size
             bg[nbg++] = pid;
     }
     if (nbg)
-        usleep(BACKGROUND_SETTLE_MS * 1000);
+        clock_sleep_us(BACKGROUND_SETTLE_MS * 1000);
 
     buf script;
     buf_init(&script, LESSON_MAX_FILE);
@@ -995,7 +995,7 @@ int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size
     }
     buf out;
     buf_init(&out, LESSON_MAX_OUTPUT + 1);
-    uint64_t deadline = loop_now_ms() + (uint64_t)s->timeout_s * 1000;
+    uint64_t deadline = clock_now_ms() + (uint64_t)s->timeout_s * 1000;
     uint64_t exited_at = 0;
     int status = 0;
     bool reaped = false, eof = false;
@@ -1003,7 +1003,7 @@ int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size
     /* Reads until the shell has exited and its output ended (or stayed quiet for a moment
      * after the exit: something it left running may hold the pipe open). */
     while (!eof || !reaped) {
-        uint64_t now = loop_now_ms();
+        uint64_t now = clock_now_ms();
         if (now >= deadline || atomic_load(&r->cancel)) {
             res->timed_out = true;
             break;
@@ -1022,11 +1022,11 @@ int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size
                 res->truncated |= take < (size_t)n;
             }
         } else if (eof) {
-            usleep(10000);
+            clock_sleep_us(10000);
         }
         if (!reaped && waitpid(pid, &status, WNOHANG) == pid) {
             reaped = true;
-            exited_at = loop_now_ms();
+            exited_at = clock_now_ms();
         }
     }
     close(pfd[0]);

@@ -17,8 +17,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "base/clock.h"
 #include "base/err.h"
-#include "rpc/loop.h"
 
 int spawn_bindir(char *dir, size_t n)
 {
@@ -83,9 +83,9 @@ int spawn_server(const char *name, const char *const *extra, int timeout_ms, chi
     c->pid = pid;
     c->addr[0] = '\0';
     size_t got = 0;
-    uint64_t deadline = loop_now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     while (got < sizeof c->addr - 1 && !memchr(c->addr, '\n', got)) {
-        uint64_t now = loop_now_ms();
+        uint64_t now = clock_now_ms();
         struct pollfd p = {out[0], POLLIN, 0};
         if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0)
             break;
@@ -112,17 +112,17 @@ int spawn_stop(child *c, int sig, int timeout_ms)
         return -1;
     kill(c->pid, sig);
     int status = 0;
-    uint64_t deadline = loop_now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     for (;;) {
         pid_t r = waitpid(c->pid, &status, WNOHANG);
         if (r == c->pid || (r < 0 && errno == ECHILD))
             break;
-        if (loop_now_ms() >= deadline) {
+        if (clock_now_ms() >= deadline) {
             kill(c->pid, SIGKILL);
             waitpid(c->pid, &status, 0);
             break;
         }
-        usleep(5000);
+        clock_sleep_us(5000);
     }
     c->pid = 0;
     return status;
@@ -157,7 +157,7 @@ int spawn_exec(const char *const *argv, const char *log_path, child *c, char *er
     c->pid = pid;
     c->addr[0] = '\0';
     /* an exec that failed shows as an immediate exit 127 */
-    usleep(20000);
+    clock_sleep_us(20000);
     int status;
     if (waitpid(pid, &status, WNOHANG) == pid) {
         c->pid = 0;

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "base/clock.h"
 #include "base/err.h"
-#include "rpc/loop.h"
 #include "proc/spawn.h"
 
 #define MAX_INSTANCES 64
@@ -54,7 +54,7 @@ void supervisor_note(supervisor *s, int id, const char *fmt, ...)
         s->ntl--;
     }
     sup_event *e = &s->tl[s->ntl++];
-    e->at_ms = loop_now_ms();
+    e->at_ms = clock_now_ms();
     e->id = id;
     va_list ap;
     va_start(ap, fmt);

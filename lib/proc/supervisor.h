@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "rpc/rpcclient.h"
+#include "wire/rpc_proto.h"
 
 enum { SUP_MAX_ARGS = 8 };
 
@@ -33,7 +33,7 @@ typedef struct instance {
 } instance;
 
 typedef struct sup_event {
-    uint64_t at_ms; /* loop_now_ms() time */
+    uint64_t at_ms; /* clock_now_ms() time */
     int id;         /* the instance, 0 for none */
     char what[200];
 } sup_event;

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/err.h"
-#include "rpc/loop.h"
 #include "registry/registry.h"
 
 bool consulproc_available(void)
@@ -51,17 +51,17 @@ int consulproc_start(consulproc *c, int timeout_ms, char *err, size_t errlen)
     }
     /* ready when the catalog answers */
     registry *r = registry_new(c->url, NULL, NULL, 0);
-    uint64_t deadline = loop_now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     buf names;
     buf_init(&names, 1 << 16);
     int ok = -1;
-    while (r && loop_now_ms() < deadline) {
+    while (r && clock_now_ms() < deadline) {
         buf_clear(&names);
         if (registry_services(r, &names, NULL, 0) == 0) {
             ok = 0;
             break;
         }
-        usleep(100000);
+        clock_sleep_us(100000);
     }
     buf_done(&names);
     registry_free(r);

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/tempdir.h"
-#include "rpc/loop.h"
 #include "registry/registry.h"
 
 static int launch(etcdproc *e, int timeout_ms, char *err, size_t errlen)
@@ -37,9 +37,9 @@ static int launch(etcdproc *e, int timeout_ms, char *err, size_t errlen)
         return 0; /* the caller does not wait */
     /* ready when a range read succeeds */
     registry *r = registry_new(e->url, NULL, err, errlen);
-    uint64_t deadline = loop_now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     int ok = -1;
-    while (r && loop_now_ms() < deadline) {
+    while (r && clock_now_ms() < deadline) {
         registry_instance *list = NULL;
         size_t n = 0;
         if (registry_list(r, "workbench-probe", &list, &n, NULL, NULL, 0) == 0) {
@@ -47,7 +47,7 @@ static int launch(etcdproc *e, int timeout_ms, char *err, size_t errlen)
             ok = 0;
             break;
         }
-        usleep(50000);
+        clock_sleep_us(50000);
     }
     registry_free(r);
     if (ok < 0) {

@@ -1,6 +1,8 @@
 /* registry.c -- service registry client over libcurl: etcd v3 JSON gateway and Consul agent API. */
 #include "registry/registry.h"
 
+#include "base/clock.h"
+
 #include <cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -15,9 +17,9 @@
 #include <time.h>
 
 #include "base/err.h"
-#include "wire/jsonscan.h"
 #include "base/log.h"
 #include "base/net.h"
+#include "wire/jsonscan.h"
 
 enum { MAX_ENDPOINTS = 16, WATCH_QUEUE = 1024, CONSUL_WAIT_S = 10 };
 
@@ -1233,14 +1235,7 @@ static void keeper_log(registry_keeper *k, const char *fmt, ...)
 /* Sleeps ms unless stopped first. Returns true when the keeper should stop. */
 static bool keeper_sleep(registry_keeper *k, long ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = clock_after(CLOCK_MONOTONIC, ms > 0 ? (uint64_t)ms : 0);
     pthread_mutex_lock(&k->mu);
     while (!k->stop && pthread_cond_timedwait(&k->cv, &k->mu, &ts) != ETIMEDOUT)
         ;
@@ -1646,14 +1641,7 @@ fail:
 
 int registry_watch_next(registry_watch *w, registry_event *ev, int timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = clock_after(CLOCK_MONOTONIC, timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
     pthread_mutex_lock(&w->mu);
     while (!w->count && !w->cancel && timeout_ms > 0 &&
            pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT)

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/err.h"
-#include "rpc/loop.h"
 
 #define MAX_INSTANCES 256
 #define MAX_SAMPLES (1u << 20)
@@ -95,7 +95,7 @@ const lb_instance *balancer_instances(const balancer *b, size_t *n)
  * one due soonest is tried. -1 when none is present. */
 static int pick(balancer *b, int avoid)
 {
-    uint64_t now = loop_now_ms();
+    uint64_t now = clock_now_ms();
     int soonest = -1;
     for (size_t k = 0; k < b->n; k++) {
         size_t i = b->policy == PICK_FIRST ? k : (b->next + k) % b->n;
@@ -137,7 +137,7 @@ static void failed(lb_instance *in)
     in->backoff_ms = in->backoff_ms ? in->backoff_ms * 2 : BACKOFF_MIN_MS;
     if (in->backoff_ms > BACKOFF_MAX_MS)
         in->backoff_ms = BACKOFF_MAX_MS;
-    in->ejected_until = loop_now_ms() + in->backoff_ms;
+    in->ejected_until = clock_now_ms() + in->backoff_ms;
 }
 
 /* One attempt on instance i. */
@@ -145,17 +145,15 @@ static call_status attempt(balancer *b, int i, const char *method, const value *
                            char *err, size_t errlen)
 {
     lb_instance *in = &b->in[i];
-    uint64_t start = loop_now_ms();
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t start = clock_now_ms();
+    uint64_t t0 = clock_now_us();
     in->calls++;
     in->last_call_ms = start;
     if (!in->first_call_ms)
         in->first_call_ms = start;
     if (!in->conn) {
         char url[160];
-        snprintf(url, sizeof url, "%s%s", b->proto == PROTO_GOB ? "gob://" : b->proto == PROTO_GRPC ? "grpc://" : "json://",
-                 in->addr);
+        snprintf(url, sizeof url, "%s%s", rpc_proto_scheme(b->proto), in->addr);
         in->conn = rpcclient_dial(url, b->timeout_ms < 1000 ? b->timeout_ms : 1000, err, errlen);
         if (!in->conn) {
             failed(in);
@@ -167,9 +165,7 @@ static call_status attempt(balancer *b, int i, const char *method, const value *
         failed(in);
         return st;
     }
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    record_latency(in, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+    record_latency(in, clock_now_us() - t0);
     in->consecutive_failures = 0;
     in->backoff_ms = 0;
     in->ejected_until = 0;

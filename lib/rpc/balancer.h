@@ -23,7 +23,7 @@ typedef struct lb_instance {
     bool present;          /* listed by the registry (or the static list) now */
     rpcclient *conn;       /* NULL until first used, or after a failure */
     int consecutive_failures;
-    uint64_t ejected_until; /* loop_now_ms() time; 0 when not ejected */
+    uint64_t ejected_until; /* clock_now_ms() time; 0 when not ejected */
     uint64_t backoff_ms;
     uint64_t calls, failures;   /* calls sent to it; of those, failed at the connection */
     uint64_t first_call_ms, last_call_ms; /* when calls were sent to it (0: never) */

@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/err.h"
-#include "rpc/loop.h"
 #include "base/net.h"
 
 #define MAX_REPLY_BYTES (64u << 20)
@@ -356,7 +356,7 @@ int grpcclient_call(grpcclient *c, const char *path, const buf *reqs, int timeou
         err_set(err, errlen, "cannot start the call: %s", nghttp2_strerror(c->stream));
         goto done;
     }
-    if (pump(c, loop_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1), err, errlen) < 0)
+    if (pump(c, clock_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1), err, errlen) < 0)
         goto done;
     if (c->proto_err[0]) {
         err_set(err, errlen, "%s", c->proto_err);

@@ -1,6 +1,8 @@
 /* loop.c -- epoll event loop with timers and signalfd signals. */
 #include "rpc/loop.h"
 
+#include "base/clock.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -43,13 +45,6 @@ struct loop {
     } sig[MAX_SIGNALS];
     int nsig;
 };
-
-uint64_t loop_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 loop *loop_new(char *err, size_t errlen)
 {
@@ -137,7 +132,7 @@ uint64_t loop_timer(loop *l, uint64_t ms, loop_timer_fn fn, void *ud)
         l->timers_cap = n;
     }
     uint64_t id = ++l->next_timer_id;
-    l->timers[l->ntimers++] = (timer){id, loop_now_ms() + ms, fn, ud};
+    l->timers[l->ntimers++] = (timer){id, clock_now_ms() + ms, fn, ud};
     return id;
 }
 
@@ -188,14 +183,14 @@ int loop_signal(loop *l, int signo, loop_signal_fn fn, void *ud)
 /* Fires due timers; returns the milliseconds until the next one, or -1 for none. */
 static int run_timers(loop *l)
 {
-    uint64_t now = loop_now_ms();
+    uint64_t now = clock_now_ms();
     for (size_t i = 0; i < l->ntimers;) {
         if (l->timers[i].due <= now) {
             timer t = l->timers[i];
             l->timers[i] = l->timers[--l->ntimers];
             t.fn(l, t.ud);
             i = 0; /* the callback may have changed the table */
-            now = loop_now_ms();
+            now = clock_now_ms();
             continue;
         }
         i++;

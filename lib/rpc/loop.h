@@ -39,7 +39,4 @@ int loop_signal(loop *l, int signo, loop_signal_fn fn, void *ud);
 int loop_run(loop *l);
 void loop_stop(loop *l);
 
-/* Milliseconds on the monotonic clock. */
-uint64_t loop_now_ms(void);
-
 #endif

@@ -8,17 +8,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/err.h"
-#include "wire/gob.h"
-#include "rpc/grpcclient.h"
-#include "wire/jsonrpc.h"
-#include "rpc/loop.h"
 #include "base/net.h"
+#include "rpc/grpcclient.h"
+#include "services/services.h"
+#include "value/vtype.h"
+#include "wire/gob.h"
+#include "wire/jsonrpc.h"
 #include "wire/netrpc.h"
 #include "wire/pbcatalog.h"
 #include "wire/pbvalue.h"
-#include "services/services.h"
-#include "value/vtype.h"
 
 #define MAX_REPLY (16u << 20)
 
@@ -34,39 +34,11 @@ struct rpcclient {
     grpcclient *grpc; /* PROTO_GRPC: the HTTP/2 connection, in place of fd */
 };
 
-const char *rpc_proto_name(rpc_proto p)
-{
-    return p == PROTO_GOB ? "gob" : p == PROTO_GRPC ? "gRPC" : "JSON-RPC";
-}
-
-int rpc_parse_url(const char *url, rpc_proto *proto, char *addr, size_t addrlen, char *err,
-                  size_t errlen)
-{
-    static const struct {
-        const char *scheme;
-        rpc_proto proto;
-    } schemes[] = {{"json://", PROTO_JSON}, {"jsonrpc://", PROTO_JSON}, {"gob://", PROTO_GOB},
-                   {"grpc://", PROTO_GRPC}};
-    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
-        size_t n = strlen(schemes[i].scheme);
-        if (strncmp(url, schemes[i].scheme, n) == 0) {
-            if (snprintf(addr, addrlen, "%s", url + n) >= (int)addrlen || !url[n]) {
-                snprintf(err, errlen, "URL \"%s\" has no usable HOST:PORT", url);
-                return -1;
-            }
-            *proto = schemes[i].proto;
-            return 0;
-        }
-    }
-    snprintf(err, errlen, "URL \"%s\" should start with json://, gob:// or grpc:// (e.g. json://127.0.0.1:8080)", url);
-    return -1;
-}
-
 rpcclient *rpcclient_dial(const char *url, int timeout_ms, char *err, size_t errlen)
 {
     char addr[300];
     rpc_proto proto;
-    if (rpc_parse_url(url, &proto, addr, sizeof addr, err, errlen) < 0)
+    if (rpc_proto_parse_url(url, &proto, addr, sizeof addr, err, errlen) < 0)
         return NULL;
     rpcclient *c = calloc(1, sizeof *c);
     if (!c) {
@@ -403,7 +375,7 @@ done:
 call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int timeout_ms,
                            value **reply, char *err, size_t errlen)
 {
-    uint64_t deadline = loop_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1);
+    uint64_t deadline = clock_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1);
     err[0] = '\0';
     *reply = NULL;
     if (c->proto == PROTO_GRPC)

@@ -12,13 +12,7 @@
 
 #include "base/buf.h"
 #include "value/value.h"
-
-typedef enum rpc_proto { PROTO_JSON, PROTO_GOB, PROTO_GRPC } rpc_proto;
-
-/* Splits a URL into protocol and HOST:PORT (written to addr). Returns 0, or -1 with err. */
-int rpc_parse_url(const char *url, rpc_proto *proto, char *addr, size_t addrlen, char *err,
-                  size_t errlen);
-const char *rpc_proto_name(rpc_proto p);
+#include "wire/rpc_proto.h"
 
 typedef struct rpcclient rpcclient;
 

@@ -10,11 +10,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
-#include "base/numopt.h"
-#include "rpc/loop.h"
 #include "base/net.h"
+#include "base/numopt.h"
 #include "registry/registry.h"
+#include "rpc/loop.h"
 
 #define READ_CHUNK (64 * 1024)
 #define READS_PER_TURN 4            /* then let other connections have a turn */
@@ -153,7 +154,7 @@ static void on_conn(loop *l, int fd, uint32_t events, void *ud)
     (void)l;
     conn *c = ud;
     server *s = c->s;
-    c->last_active = loop_now_ms();
+    c->last_active = clock_now_ms();
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         for (int i = 0; i < READS_PER_TURN && !c->eof && !c->closing; i++) {
             if (buf_reserve(&c->in, READ_CHUNK) < 0) {
@@ -215,7 +216,7 @@ void server_conn_timer_cancel(server_conn *sc, uint64_t id)
 
 void server_conn_flush(server_conn *sc)
 {
-    sc->last_active = loop_now_ms();
+    sc->last_active = clock_now_ms();
     if (!sc->flush_timer)
         sc->flush_timer = loop_timer(sc->s->l, 0, on_conn_flush, sc);
 }
@@ -261,7 +262,7 @@ static void on_accept(loop *l, int lfd, uint32_t events, void *ud)
         buf_init(&c->out, 0);
         net_nodelay(fd);
         net_peer_addr(fd, c->peer, sizeof c->peer);
-        c->last_active = loop_now_ms();
+        c->last_active = clock_now_ms();
         c->events = EPOLLIN;
         c->next = s->conns;
         if (s->conns)
@@ -279,7 +280,7 @@ static void on_accept(loop *l, int lfd, uint32_t events, void *ud)
 static void on_tick(loop *l, void *ud)
 {
     server *s = ud;
-    uint64_t now = loop_now_ms();
+    uint64_t now = clock_now_ms();
     if (s->shutting_down && now >= s->shutdown_deadline) {
         log_msg("shutdown: %zu connection(s) still had replies unsent after %d ms; closing them",
                 s->nconns, SHUTDOWN_GRACE_MS);
@@ -308,7 +309,7 @@ static void on_stop_signal(loop *l, int signo, void *ud)
     registry_keeper_stop(s->keeper, true);
     s->keeper = NULL;
     s->shutting_down = true;
-    s->shutdown_deadline = loop_now_ms() + SHUTDOWN_GRACE_MS;
+    s->shutdown_deadline = clock_now_ms() + SHUTDOWN_GRACE_MS;
     loop_unwatch(l, s->lfd);
     close(s->lfd);
     s->lfd = -1;

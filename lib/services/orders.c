@@ -1,6 +1,8 @@
 /* orders.c -- orders in SQLite: place (idempotent by request id), get, list. */
 #include "services/orders.h"
 
+#include "base/clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,7 +126,7 @@ store_status orders_place(orders *o, const char *user, const char *item, int64_t
         sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 2, item, -1, SQLITE_STATIC);
         sqlite3_bind_int64(q, 3, quantity);
-        sqlite3_bind_int64(q, 4, sqlstore_now_ms());
+        sqlite3_bind_int64(q, 4, clock_wall_ms());
         sqlite3_bind_text(q, 5, served_by, -1, SQLITE_STATIC);
         if (request_id[0])
             sqlite3_bind_text(q, 6, request_id, -1, SQLITE_STATIC);

@@ -94,10 +94,3 @@ store_status sqlstore_error(sqlite3 *db, int rc, const char *doing, char *err, s
     err_set(err, errlen, "%s: %s", doing, sqlite3_errmsg(db));
     return STORE_FAILED;
 }
-
-long long sqlstore_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}

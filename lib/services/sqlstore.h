@@ -55,7 +55,4 @@ int sqlstore_default_path(const char *name, char *out, size_t n);
  * message and what was being done in err. */
 store_status sqlstore_error(sqlite3 *db, int rc, const char *doing, char *err, size_t errlen);
 
-/* Milliseconds since the epoch (wall clock), for records' times and expiries. */
-long long sqlstore_now_ms(void);
-
 #endif

@@ -2,6 +2,8 @@
  * SHA-256 digests (OpenSSL's libcrypto). */
 #include "services/users.h"
 
+#include "base/clock.h"
+
 #include <crypt.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -150,7 +152,7 @@ store_status users_register(users *u, const char *name, const char *password, in
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 2, hash, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(q, 3, sqlstore_now_ms());
+        sqlite3_bind_int64(q, 3, clock_wall_ms());
         rc = sqlite3_step(q);
     }
     if (rc == SQLITE_DONE) {
@@ -232,7 +234,7 @@ store_status users_login(users *u, const char *name, const char *password, char 
         err_set(err, errlen, "cannot make the token's SHA-256");
         return STORE_FAILED;
     }
-    long long now = sqlstore_now_ms();
+    long long now = clock_wall_ms();
     *expires_ms = now + (long long)u->ttl_s * 1000;
     sqlite3_mutex_enter(mu);
     rc = sqlite3_prepare_v2(u->db, "INSERT INTO token_digests (sha256, user_id, expires_ms) VALUES (?, ?, ?)",
@@ -277,7 +279,7 @@ store_status users_verify(users *u, const char *token, char *name, int64_t *id, 
         rc = sqlite3_step(q);
     }
     if (rc == SQLITE_ROW) {
-        if (sqlite3_column_int64(q, 2) < sqlstore_now_ms()) {
+        if (sqlite3_column_int64(q, 2) < clock_wall_ms()) {
             err_set(err, errlen, "the token has expired: log in again");
             st = STORE_DENIED;
         } else {

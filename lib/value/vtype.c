@@ -1,6 +1,7 @@
 /* vtype.c -- Go-shaped type descriptors, inference and coercion. */
-#include "base/err.h"
 #include "value/vtype.h"
+
+#include "base/err.h"
 
 #include <errno.h>
 #include <stdarg.h>

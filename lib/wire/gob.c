@@ -16,7 +16,6 @@
  *     when it defines that type (a wireType struct follows), positive for a value.
  * The decoder and the explainer share one walker, so what is explained is exactly what
  * is decoded. */
-#include "base/err.h"
 #include "wire/gob.h"
 
 #include <limits.h>
@@ -24,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/err.h"
 
 /* Go's predefined type ids. */
 enum { ID_BOOL = 1, ID_INT, ID_UINT, ID_FLOAT, ID_BYTES, ID_STRING, ID_COMPLEX, ID_IFACE };

@@ -19,9 +19,9 @@
 #include <stdint.h>
 
 #include "base/buf.h"
-#include "wire/explain.h"
 #include "value/value.h"
 #include "value/vtype.h"
+#include "wire/explain.h"
 
 /* Deepest nesting of values (and of decoded types) either side accepts. */
 #define GOB_MAX_DEPTH 64

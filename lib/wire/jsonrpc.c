@@ -7,10 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "wire/jsonscan.h"
-#include "wire/jsonval.h"
 #include "base/log.h"
 #include "services/services.h"
+#include "wire/jsonscan.h"
+#include "wire/jsonval.h"
 
 #define MAX_BATCH 1024
 

@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 #include "base/buf.h"
-#include "wire/explain.h"
 #include "value/value.h"
+#include "wire/explain.h"
 
 /* JSON-RPC 2.0 error codes. */
 enum {

@@ -1,6 +1,7 @@
 /* netrpc.c -- Go's net/rpc default codec: gob-encoded call headers and bodies. */
-#include "base/err.h"
 #include "wire/netrpc.h"
+
+#include "base/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "wire/explain.h"
-#include "rpc/rpcclient.h"
+#include "wire/rpc_proto.h"
 
 /* Explains one direction of a connection: requests (response false) or replies. For
  * gRPC replies, path names the method called (NULL: the messages are decoded without a

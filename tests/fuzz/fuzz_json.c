@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "value/value.h"
 #include "wire/explain.h"
 #include "wire/jsonrpc.h"
 #include "wire/jsonscan.h"
 #include "wire/jsonval.h"
-#include "value/value.h"
 
 #define MAX_MESSAGE 512
 

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "base/buf.h"
-#include "wire/explain.h"
 #include "value/value.h"
 #include "value/vtype.h"
+#include "wire/explain.h"
 
 /* ---- helpers ---- */
 

@@ -13,16 +13,16 @@
 
 #include <curses.h>
 
+#include "base/clock.h"
+#include "base/numopt.h"
+#include "base/tempdir.h"
 #include "commands.h"
+#include "proc/spawn.h"
+#include "proc/supervisor.h"
 #include "registry/consulproc.h"
 #include "registry/etcdproc.h"
-#include "rpc/loop.h"
-#include "base/numopt.h"
 #include "registry/registry.h"
-#include "proc/supervisor.h"
 #include "services/services.h"
-#include "proc/spawn.h"
-#include "wire/jsonval.h"
 #include "tui_cmdline.h"
 #include "tui_draw.h"
 #include "tui_lesson.h"
@@ -30,7 +30,7 @@
 #include "tui_model.h"
 #include "tui_ops.h"
 #include "tui_work.h"
-#include "base/tempdir.h"
+#include "wire/jsonval.h"
 
 #define SERVICE "workbench"
 #define METHOD "Arith.Multiply"
@@ -109,7 +109,7 @@ static void say(tui *t, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(t->message, sizeof t->message, fmt, ap);
     va_end(ap);
-    t->message_at = loop_now_ms();
+    t->message_at = clock_now_ms();
 }
 
 static const instance *selected(tui *t)
@@ -1288,7 +1288,7 @@ int cmd_tui(int argc, char **argv)
     uint64_t last_draw = 0, last_second = 0, last_ttl = 0;
     size_t ntimeline = 0;
     while (!t.quit && !got_signal) {
-        uint64_t now = loop_now_ms();
+        uint64_t now = clock_now_ms();
         /* the model: registry events, the load's notes, the worker's results, children that exited */
         registry_event ev;
         while (t.watch && registry_watch_next(t.watch, &ev, 0) == 1) {

@@ -9,8 +9,8 @@
 #include <strings.h>
 #include <wchar.h>
 
+#include "base/clock.h"
 #include "wire/explain.h"
-#include "rpc/loop.h"
 
 enum { PAIR_TITLE = 1, PAIR_RUN, PAIR_PAUSE, PAIR_BAD, PAIR_STOP, PAIR_HEAD, PAIR_BAR };
 
@@ -276,7 +276,7 @@ static void draw_registry(tui_screen *s, const tui_view *v)
     }
     put(w, 1, 1, inner, m->watch_ok ? A_NORMAL : attr(s, PAIR_BAD, A_BOLD), "%s watch %s %zu key%s",
         v->registry, m->watch_ok ? "live" : "unreachable", m->nreg, m->nreg == 1 ? "" : "s");
-    uint64_t now = loop_now_ms();
+    uint64_t now = clock_now_ms();
     for (int r = 0; r < rows && r < (int)m->nreg; r++) {
         const registry_instance *ri = &m->reg[r].inst;
         put(w, 2 + r, 1, inner, A_NORMAL, "%s/%s %-4s age %llus lease %016llx", ri->service, ri->addr, ri->protocol,

@@ -7,8 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "rpc/balancer.h"
+#include "base/clock.h"
 #include "base/err.h"
+#include "rpc/balancer.h"
 #include "wire/jsonval.h"
 
 enum { CALL_TIMEOUT_MS = 500, NPROTO = 3 };
@@ -22,19 +23,6 @@ struct tui_load {
     unsigned gen, call_gen, reset_gen;
     size_t next_proto;
 };
-
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void sleep_us(uint64_t us)
-{
-    struct timespec ts = {(time_t)(us / 1000000u), (long)(us % 1000000u) * 1000};
-    nanosleep(&ts, NULL);
-}
 
 /* Makes each balancer's present set equal the published members of its protocol. */
 static void sync_members(tui_load *l, const tui_member *mb, size_t n)
@@ -95,9 +83,9 @@ static void one_call(tui_load *l, balancer *b)
     value *reply = NULL;
     lb_result res;
     char err[256];
-    uint64_t t0 = now_us();
+    uint64_t t0 = clock_now_us();
     call_status st = balancer_call(b, l->method, l->arg, true, &reply, &res, err, sizeof err);
-    uint64_t lat = now_us() - t0;
+    uint64_t lat = clock_now_us() - t0;
     value_free(reply);
     size_t ni;
     const lb_instance *in = balancer_instances(b, &ni);
@@ -197,7 +185,7 @@ static void *run(void *arg)
             was_on = false;
             continue;
         }
-        uint64_t now = now_us();
+        uint64_t now = clock_now_us();
         if (!was_on || rate != last_rate) {
             base = now;
             i = 0;
@@ -207,7 +195,7 @@ static void *run(void *arg)
         uint64_t due = base + i * 1000000u / (uint64_t)rate;
         if (due > now) {
             uint64_t wait = due - now;
-            sleep_us(wait > 50000 ? 50000 : wait); /* then look at quit and rate again */
+            clock_sleep_us(wait > 50000 ? 50000 : wait); /* then look at quit and rate again */
             if (wait > 50000)
                 continue;
         } else if (now - due > 200000) {

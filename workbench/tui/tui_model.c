@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc/loop.h"
+#include "base/clock.h"
 
 static int proto_of(const char *name, rpc_proto *p)
 {
@@ -52,7 +52,7 @@ int tui_model_init(tui_model *m)
     }
     m->sh.rate = 100;
     m->watch_ok = true;
-    m->start_ms = loop_now_ms();
+    m->start_ms = clock_now_ms();
     return 0;
 }
 
@@ -79,7 +79,7 @@ int tui_model_apply(tui_model *m, const registry_event *ev)
             if (m->nreg == TUI_MAX_ADDRS)
                 return 0;
             i = (int)m->nreg++;
-            m->reg[i].since_ms = loop_now_ms();
+            m->reg[i].since_ms = clock_now_ms();
             m->reg[i].ttl = -1;
         }
         m->reg[i].inst = ev->inst;

@@ -9,22 +9,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "rpc/loop.h"
+#include "base/clock.h"
 
 enum { OLD_EXIT_MS = 3000, LIST_MS = 5000, CONSUL_START_MS = 15000 };
 
 /* Waits at most ms for pid to exit, leaving it to be reaped by the supervisor. */
 static bool exited(pid_t pid, int ms)
 {
-    uint64_t deadline = loop_now_ms() + (uint64_t)ms;
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
     for (;;) {
         siginfo_t si = {0};
         int r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
         if ((r < 0 && errno == ECHILD) || (r == 0 && si.si_pid == pid))
             return true;
-        if (loop_now_ms() >= deadline)
+        if (clock_now_ms() >= deadline)
             return false;
-        usleep(10000);
+        clock_sleep_us(10000);
     }
 }
 
@@ -79,11 +79,11 @@ static void registry_run(tui_job *j)
     if (!r)
         goto fail;
     int64_t rev = 0;
-    uint64_t deadline = loop_now_ms() + LIST_MS;
+    uint64_t deadline = clock_now_ms() + LIST_MS;
     while (registry_list(r, g->service, &g->list, &g->n, &rev, g->err, sizeof g->err) < 0) {
-        if (loop_now_ms() >= deadline)
+        if (clock_now_ms() >= deadline)
             goto fail;
-        usleep(200000); /* e.g. the private etcd, just started again */
+        clock_sleep_us(200000); /* e.g. the private etcd, just started again */
     }
     if (registry_get_kind(r) == REGISTRY_CONSUL)
         registry_set_passing_only(r, false); /* the Instances pane shows the check status */

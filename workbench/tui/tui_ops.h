@@ -8,11 +8,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proc/supervisor.h"
 #include "registry/consulproc.h"
 #include "registry/etcdproc.h"
-#include "regopt.h"
 #include "registry/registry.h"
-#include "proc/supervisor.h"
+#include "regopt.h"
 #include "tui_model.h"
 #include "tui_wire.h"
 #include "tui_work.h"

@@ -8,8 +8,8 @@
 #include <stddef.h>
 
 #include "base/buf.h"
-#include "wire/explain.h"
 #include "rpc/rpcclient.h"
+#include "wire/explain.h"
 
 enum { TUI_WIRE_LANES = 3 }; /* gob, JSON-RPC, gRPC, in that order */
 
