@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 
 #include "base/clock.h"
+#include "base/err.h"
 
 int net_split(const char *addr, char *host, size_t hostcap, int *port, char *err, size_t errlen)
 {
@@ -25,15 +26,15 @@ int net_split(const char *addr, char *host, size_t hostcap, int *port, char *err
         for (const char *c = addr; *c; c++)
             digits = digits && *c >= '0' && *c <= '9';
         if (digits)
-            snprintf(err, errlen, "address \"%s\" has no host: write it as HOST:PORT, e.g. 127.0.0.1:%s",
+            err_set(err, errlen, "address \"%s\" has no host: write it as HOST:PORT, e.g. 127.0.0.1:%s",
                      addr, addr);
         else
-            snprintf(err, errlen, "address \"%s\" has no port: write it as HOST:PORT, e.g. %s:8080",
+            err_set(err, errlen, "address \"%s\" has no port: write it as HOST:PORT, e.g. %s:8080",
                      addr, addr[0] ? addr : "127.0.0.1");
         return -1;
     }
     if (colon[1] == '\0') {
-        snprintf(err, errlen, "address \"%s\" has no port; write it as HOST:PORT", addr);
+        err_set(err, errlen, "address \"%s\" has no port; write it as HOST:PORT", addr);
         return -1;
     }
     const char *h = addr;
@@ -45,13 +46,13 @@ int net_split(const char *addr, char *host, size_t hostcap, int *port, char *err
     if (hlen == 0) { /* ":8080", as Go writes it: this machine */
         h = "";
     } else if (hlen >= hostcap) {
-        snprintf(err, errlen, "address \"%s\" has a host name that is too long", addr);
+        err_set(err, errlen, "address \"%s\" has a host name that is too long", addr);
         return -1;
     }
     char *end;
     long p = strtol(colon + 1, &end, 10);
     if (*end || p < 0 || p > 65535) {
-        snprintf(err, errlen, "port \"%s\" is not a number from 0 to 65535", colon + 1);
+        err_set(err, errlen, "port \"%s\" is not a number from 0 to 65535", colon + 1);
         return -1;
     }
     memcpy(host, h, hlen);
@@ -73,7 +74,7 @@ static struct addrinfo *resolve(const char *addr, int passive, char *err, size_t
     /* An empty host means every interface when listening, this machine when connecting. */
     int r = getaddrinfo(host[0] ? host : passive ? NULL : "localhost", port, &hints, &res);
     if (r != 0) {
-        snprintf(err, errlen, "cannot resolve \"%s\": %s", host, gai_strerror(r));
+        err_set(err, errlen, "cannot resolve \"%s\": %s", host, gai_strerror(r));
         return NULL;
     }
     return res;
@@ -113,7 +114,7 @@ int net_listen(const char *addr, char *err, size_t errlen)
     }
     freeaddrinfo(res);
     if (fd < 0)
-        snprintf(err, errlen, "cannot listen on %s: %s", addr, strerror(saved));
+        err_set(err, errlen, "cannot listen on %s: %s", addr, strerror(saved));
     return fd;
 }
 
@@ -201,7 +202,7 @@ int net_connect(const char *addr, int timeout_ms, char *err, size_t errlen)
     }
     freeaddrinfo(res);
     if (fd < 0)
-        snprintf(err, errlen, "cannot connect to %s: %s", addr, why);
+        err_set(err, errlen, "cannot connect to %s: %s", addr, why);
     return fd;
 }
 
@@ -234,12 +235,12 @@ int net_write_all(int fd, const void *p, size_t n, uint64_t deadline_ms, char *e
             uint64_t now = clock_now_ms();
             struct pollfd pf = {fd, POLLOUT, 0};
             if (now >= deadline_ms || poll(&pf, 1, (int)(deadline_ms - now)) == 0) {
-                snprintf(err, errlen, "timed out while sending");
+                err_set(err, errlen, "timed out while sending");
                 return -1;
             }
             continue;
         }
-        snprintf(err, errlen, "send failed: %s", strerror(errno));
+        err_set(err, errlen, "send failed: %s", strerror(errno));
         return -1;
     }
     return 0;

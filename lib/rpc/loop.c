@@ -2,6 +2,7 @@
 #include "rpc/loop.h"
 
 #include "base/clock.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -50,14 +51,14 @@ loop *loop_new(char *err, size_t errlen)
 {
     loop *l = calloc(1, sizeof *l);
     if (!l) {
-        snprintf(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return NULL;
     }
     l->sigfd = -1;
     sigemptyset(&l->sigs);
     l->ep = epoll_create1(EPOLL_CLOEXEC);
     if (l->ep < 0) {
-        snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+        err_set(err, errlen, "epoll_create1: %s", strerror(errno));
         free(l);
         return NULL;
     }
