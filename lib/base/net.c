@@ -80,12 +80,6 @@ static struct addrinfo *resolve(const char *addr, int passive, char *err, size_t
     return res;
 }
 
-int net_nonblock(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
 int net_nodelay(int fd)
 {
     int one = 1;

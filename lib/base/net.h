@@ -21,7 +21,7 @@ int net_peer_addr(int fd, char *out, size_t n);
  * with TCP_NODELAY set, or -1 with a reason in err. */
 int net_connect(const char *addr, int timeout_ms, char *err, size_t errlen);
 
-int net_nonblock(int fd);
+/* Turns off Nagle's algorithm on a TCP socket. Returns 0, or -1 with errno set. */
 int net_nodelay(int fd);
 
 /* Writes all of p within the deadline (clock_now_ms() time). Returns 0 or -1 with err. */

@@ -25,7 +25,7 @@ struct supervisor {
     size_t ntl;
 };
 
-const char *supervisor_program(rpc_proto proto)
+static const char *program_for(rpc_proto proto)
 {
     return proto == PROTO_GOB ? "gob-server" : proto == PROTO_GRPC ? "grpc-server" : "jsonrpc-server";
 }
@@ -115,14 +115,14 @@ int supervisor_spawn(supervisor *s, rpc_proto proto, char *err, size_t errlen)
     if (start(s, in, NULL, err, errlen) < 0)
         return -1;
     s->n++;
-    supervisor_note(s, in->id, "spawned %s #%d at %s (pid %d)", supervisor_program(proto), in->id,
+    supervisor_note(s, in->id, "spawned %s #%d at %s (pid %d)", program_for(proto), in->id,
                     in->addr, (int)in->pid);
     return in->id;
 }
 
 const char *supervisor_instance_program(const instance *in)
 {
-    return in->program[0] ? in->program : supervisor_program(in->proto);
+    return in->program[0] ? in->program : program_for(in->proto);
 }
 
 int supervisor_spawn_service(supervisor *s, const char *program, const char *service,
@@ -247,13 +247,6 @@ void supervisor_free(supervisor *s)
 void supervisor_set_registry(supervisor *s, const char *registry_url)
 {
     snprintf(s->registry, sizeof s->registry, "%s", registry_url ? registry_url : "none");
-}
-
-int supervisor_launch(supervisor *s, rpc_proto proto, const char *listen, instance *out, char *err,
-                      size_t errlen)
-{
-    instance like = {.proto = proto};
-    return supervisor_launch_like(s, &like, listen, out, err, errlen);
 }
 
 int supervisor_launch_like(supervisor *s, const instance *like, const char *listen, instance *out, char *err,

@@ -81,8 +81,6 @@ int supervisor_spawn_service(supervisor *s, const char *program, const char *ser
 /* What an instance runs: its program, or the sample server of its protocol. */
 const char *supervisor_instance_program(const instance *in);
 
-/* The server program for a protocol: "jsonrpc-server", "gob-server", "grpc-server". */
-const char *supervisor_program(rpc_proto proto);
 const char *supervisor_state_name(inst_state st);
 
 /* ---- for an owner that must not wait on a child (the TUI): start it on another thread ---- */
@@ -91,19 +89,16 @@ const char *supervisor_state_name(inst_state st);
  * Servers already running stay registered where they were: a server takes its registry
  * when it starts. */
 void supervisor_set_registry(supervisor *s, const char *registry_url);
-/* Starts a server as supervisor_spawn (listen NULL: a free port) or supervisor_restart
- * (listen: the old address) would, but records nothing: fills *out (proto, addr, pid,
- * state; id 0). It reads only s's registry, service and TTL, so another thread may call
- * it while the owner goes on, as long as supervisor_set_registry is not called at the
- * same time (the TUI calls both on its worker). Returns 0, or -1 with a reason in err. */
-int supervisor_launch(supervisor *s, rpc_proto proto, const char *listen, instance *out, char *err,
-                      size_t errlen);
-/* The same for a server like another: its protocol, and for a service program its
- * program, service name and arguments (supervisor_spawn_service's). */
+/* Starts a server like another (its protocol; for a service program its program, service
+ * name and arguments) as the spawn functions or supervisor_restart would (listen: the old
+ * address; NULL: a free port), but records nothing: fills *out (proto, addr, pid, state;
+ * id 0). It reads only s's registry, service and TTL, so another thread may call it while
+ * the owner goes on, as long as supervisor_set_registry is not called at the same time
+ * (the TUI calls both on its worker). Returns 0, or -1 with a reason in err. */
 int supervisor_launch_like(supervisor *s, const instance *like, const char *listen, instance *out, char *err,
                            size_t errlen);
-/* Records a server supervisor_launch started, on the owner's thread: id 0 adds it as a new
- * instance; otherwise it becomes instance id again, which must have no live process
+/* Records a server supervisor_launch_like started, on the owner's thread: id 0 adds it
+ * as a new instance; otherwise it becomes instance id again, which must have no live process
  * (reaped: pid 0). Notes it in the timeline. Returns the instance's id, or -1 (unknown
  * id, one still alive, or no room), leaving the child to the caller. */
 int supervisor_adopt(supervisor *s, int id, const instance *in);

@@ -318,7 +318,9 @@ static int key_cmp(const void *a, const void *b)
                   key_text(((const value_pair *)b)->k, tb, sizeof tb));
 }
 
-cJSON *jsonval_to_cjson(const value *v)
+/* A cJSON tree for v (caller owns it), NULL when memory ran out. Structs keep field
+ * order; []byte becomes base64 as in Go; map keys are sorted as Go sorts them. */
+static cJSON *jsonval_to_cjson(const value *v)
 {
     switch (v->kind) {
     case V_NULL: return cJSON_CreateNull();

@@ -18,10 +18,6 @@ value *jsonval_parse(const char *text, size_t len, char *err, size_t errlen);
  * text[0..len), which must be the text the tree was parsed from. */
 value *jsonval_from_cjson(const cJSON *j, const char *text, size_t len, char *err, size_t errlen);
 
-/* Builds a cJSON tree for v (caller owns it, cJSON_Delete), NULL when memory ran out.
- * Structs keep field order; []byte becomes base64 as in Go; map keys are sorted as Go
- * sorts them. */
-cJSON *jsonval_to_cjson(const value *v);
 /* Appends v as compact JSON text. Returns 0, or -1 when out is full. */
 int jsonval_write(const value *v, buf *out);
 

@@ -10,7 +10,7 @@
 #include "wire/jsonrpc.h"
 #include "wire/netrpc.h"
 
-int wire_explain(rpc_proto p, bool response, const char *path, const uint8_t *b, size_t n,
+static int wire_explain(rpc_proto p, bool response, const char *path, const uint8_t *b, size_t n,
                  explain *e)
 {
     if (p == PROTO_GOB)

@@ -9,12 +9,6 @@
 #include "wire/explain.h"
 #include "wire/rpc_proto.h"
 
-/* Explains one direction of a connection: requests (response false) or replies. For
- * gRPC replies, path names the method called (NULL: the messages are decoded without a
- * schema). Returns 0, or -1 when part of the bytes could not be decoded (an error span
- * says where). */
-int wire_explain(rpc_proto p, bool response, const char *path, const uint8_t *b, size_t n,
-                 explain *e);
 /* Explains both directions of one connection, so each reply is read as the answer to
  * its request (gRPC needs the request's :path for that). */
 int wire_explain_pair(rpc_proto p, const uint8_t *sent, size_t sn, const uint8_t *recv, size_t rn,
@@ -23,7 +17,10 @@ int wire_explain_pair(rpc_proto p, const uint8_t *sent, size_t sn, const uint8_t
 /* Prints a titled dump of b explained by e, followed by its byte totals. */
 void wire_print_explained(FILE *f, const char *title, rpc_proto p, const uint8_t *b, size_t n,
                           const explain *e, const explain_style *st);
-/* Explains b (see wire_explain) and prints it. Returns what wire_explain returned. */
+/* Explains one direction of a connection, requests (response false) or replies, and
+ * prints it. For gRPC replies, path names the method called (NULL: the messages are
+ * decoded without a schema). Returns 0, or -1 when part of the bytes could not be
+ * decoded (an error span says where). */
 int wire_print(FILE *f, const char *title, rpc_proto p, bool response, const char *path,
                const uint8_t *b, size_t n, const explain_style *st);
 
