@@ -338,6 +338,81 @@ oom:
     return NULL;
 }
 
+/* A slice or array from a list (or from []byte, for a list of bytes). */
+static value *coerce_list(const vtype *t, const value *v, char *path, size_t pathcap, char *err,
+                          size_t errlen)
+{
+    if (v->kind == V_BYTES && t->elem->kind == T_UINT) {
+        size_t n = t->kind == T_ARRAY ? t->len : v->u.s.len;
+        value *l = value_list();
+        for (size_t i = 0; l && i < n; i++)
+            if (value_list_push(l, value_uint(i < v->u.s.len ? (uint8_t)v->u.s.p[i] : 0)) < 0) {
+                value_free(l);
+                l = NULL;
+            }
+        return l;
+    }
+    /* As in Go's encoding/json, an array drops the items it has no room for. */
+    value *l = value_list();
+    if (!l)
+        return NULL;
+    size_t n = t->kind == T_ARRAY ? t->len : v->u.list.len;
+    for (size_t i = 0; i < n; i++) {
+        value *c = i < v->u.list.len
+                       ? coerce_child(t->elem, v->u.list.items[i], path, pathcap, err, errlen, "[%zu]", i)
+                       : vtype_zero(t->elem);
+        if (!c || value_list_push(l, c) < 0) {
+            value_free(l);
+            return NULL;
+        }
+    }
+    return l;
+}
+
+/* A map from a map; integer keys may come as decimal text, as JSON writes them. */
+static value *coerce_map(const vtype *t, const value *v, char *path, size_t pathcap, char *err,
+                         size_t errlen)
+{
+    value *m = value_map();
+    for (size_t i = 0; m && i < v->u.map.len; i++) {
+        const value *k = v->u.map.items[i].k;
+        value *ck;
+        if (k->kind == V_STRING && (t->key->kind == T_INT || t->key->kind == T_UINT)) {
+            /* JSON object keys are text; Go accepts decimal text for integer keys. */
+            char *end = NULL;
+            const char *ks = k->u.s.p;
+            bool neg_ok = t->key->kind == T_INT && ks[0] == '-';
+            long long x = 0;
+            unsigned long long ux = 0;
+            errno = 0;
+            if (t->key->kind == T_INT)
+                x = strtoll(ks, &end, 10);
+            else
+                ux = strtoull(ks, &end, 10);
+            /* digits only, as Go's strconv: no spaces or '+' (strtoll would take them) */
+            if (errno || *end || !(ks[neg_ok] >= '0' && ks[neg_ok] <= '9')) {
+                err_set(err, errlen, "%s%skey \"%s\" is not an integer", path, path[0] ? ": " : "", ks);
+                value_free(m);
+                return NULL;
+            }
+            ck = t->key->kind == T_INT ? value_int(x) : value_uint(ux);
+        } else {
+            ck = coerce_child(t->key, k, path, pathcap, err, errlen, "%s", path[0] ? " key" : "key");
+        }
+        value *cv = ck ? coerce_child(t->elem, v->u.map.items[i].v, path, pathcap, err, errlen, "[key %zu]", i) : NULL;
+        if (!ck || !cv) {
+            value_free(ck);
+            value_free(m);
+            return NULL;
+        }
+        if (value_map_put(m, ck, cv) < 0) {
+            value_free(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
 static value *coerce(const vtype *t, const value *v, char *path, size_t pathcap, char *err,
                      size_t errlen)
 {
@@ -398,77 +473,14 @@ static value *coerce(const vtype *t, const value *v, char *path, size_t pathcap,
         }
         break;
     case T_SLICE:
-    case T_ARRAY: {
-        if (v->kind == V_BYTES && t->elem->kind == T_UINT) {
-            size_t n = t->kind == T_ARRAY ? t->len : v->u.s.len;
-            value *l = value_list();
-            for (size_t i = 0; l && i < n; i++)
-                if (value_list_push(l, value_uint(i < v->u.s.len ? (uint8_t)v->u.s.p[i] : 0)) < 0) {
-                    value_free(l);
-                    l = NULL;
-                }
-            return l;
-        }
-        if (v->kind != V_LIST)
-            break;
-        /* As in Go's encoding/json, an array drops the items it has no room for. */
-        value *l = value_list();
-        if (!l)
-            return NULL;
-        size_t n = t->kind == T_ARRAY ? t->len : v->u.list.len;
-        for (size_t i = 0; i < n; i++) {
-            value *c = i < v->u.list.len
-                           ? coerce_child(t->elem, v->u.list.items[i], path, pathcap, err, errlen, "[%zu]", i)
-                           : vtype_zero(t->elem);
-            if (!c || value_list_push(l, c) < 0) {
-                value_free(l);
-                return NULL;
-            }
-        }
-        return l;
-    }
-    case T_MAP: {
-        if (v->kind != V_MAP)
-            break;
-        value *m = value_map();
-        for (size_t i = 0; m && i < v->u.map.len; i++) {
-            const value *k = v->u.map.items[i].k;
-            value *ck;
-            if (k->kind == V_STRING && (t->key->kind == T_INT || t->key->kind == T_UINT)) {
-                /* JSON object keys are text; Go accepts decimal text for integer keys. */
-                char *end = NULL;
-                const char *ks = k->u.s.p;
-                bool neg_ok = t->key->kind == T_INT && ks[0] == '-';
-                long long x = 0;
-                unsigned long long ux = 0;
-                errno = 0;
-                if (t->key->kind == T_INT)
-                    x = strtoll(ks, &end, 10);
-                else
-                    ux = strtoull(ks, &end, 10);
-                /* digits only, as Go's strconv: no spaces or '+' (strtoll would take them) */
-                if (errno || *end || !(ks[neg_ok] >= '0' && ks[neg_ok] <= '9')) {
-                    err_set(err, errlen, "%s%skey \"%s\" is not an integer", path, path[0] ? ": " : "", ks);
-                    value_free(m);
-                    return NULL;
-                }
-                ck = t->key->kind == T_INT ? value_int(x) : value_uint(ux);
-            } else {
-                ck = coerce_child(t->key, k, path, pathcap, err, errlen, "%s", path[0] ? " key" : "key");
-            }
-            value *cv = ck ? coerce_child(t->elem, v->u.map.items[i].v, path, pathcap, err, errlen, "[key %zu]", i) : NULL;
-            if (!ck || !cv) {
-                value_free(ck);
-                value_free(m);
-                return NULL;
-            }
-            if (value_map_put(m, ck, cv) < 0) {
-                value_free(m);
-                return NULL;
-            }
-        }
-        return m;
-    }
+    case T_ARRAY:
+        if (v->kind == V_LIST || (v->kind == V_BYTES && t->elem->kind == T_UINT))
+            return coerce_list(t, v, path, pathcap, err, errlen);
+        break;
+    case T_MAP:
+        if (v->kind == V_MAP)
+            return coerce_map(t, v, path, pathcap, err, errlen);
+        break;
     case T_STRUCT:
         if (v->kind == V_STRUCT || v->kind == V_MAP)
             return coerce_struct(t, v, path, pathcap, err, errlen);
