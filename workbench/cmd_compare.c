@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/err.h"
 #include "commands.h"
 #include "proc/spawn.h"
 #include "rpc/rpcclient.h"
@@ -73,7 +74,7 @@ static void lane_run(lane *l, const char *name, const value *arg, int timeout)
     char err[512];
     if (!l->url[0]) {
         if (spawn_server(l->server, NULL, 3000, &l->child, err, sizeof err) < 0) {
-            snprintf(l->error, sizeof l->error, "%s", err);
+            err_set(l->error, sizeof l->error, "%s", err);
             l->st = CALL_FAILED;
             return;
         }
@@ -81,7 +82,7 @@ static void lane_run(lane *l, const char *name, const value *arg, int timeout)
     }
     rpcclient *c = rpcclient_dial(l->url, timeout, err, sizeof err);
     if (!c) {
-        snprintf(l->error, sizeof l->error, "%s", err);
+        err_set(l->error, sizeof l->error, "%s", err);
         l->st = CALL_FAILED;
         return;
     }
