@@ -443,15 +443,11 @@ void lesson_expect_describe(const lesson_expect *e, lesson_lang lang, char *out,
     }
 }
 
-int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size_t errlen)
+/* Starts step i's background commands, each writing to a log in the scratch directory,
+ * and gives them a moment to get going. Returns how many started; their pids in bg. */
+static size_t start_background(const lesson_run *r, size_t i, pid_t bg[LESSON_MAX_LINES])
 {
-    memset(res, 0, sizeof *res);
-    if (i >= r->l->nstep) {
-        err_set(err, errlen, "lesson %d has %zu steps", r->l->number, r->l->nstep);
-        return -1;
-    }
     const lesson_step *s = &r->l->step[i];
-    pid_t bg[LESSON_MAX_LINES];
     size_t nbg = 0;
     for (size_t j = 0; j < s->nbackground; j++) {
         char log[PATH_MAX + 64];
@@ -467,6 +463,65 @@ int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size
     }
     if (nbg)
         clock_sleep_us(BACKGROUND_SETTLE_MS * 1000);
+    return nbg;
+}
+
+/* Reads the shell pid's output from fd into out (capped) until the shell has exited and
+ * its output ended, or stayed quiet for a moment after the exit (something it left
+ * running may hold the pipe open), or the deadline passed, or the run was cancelled.
+ * Then closes fd and stops the shell's process group. Returns the shell's wait status. */
+static int collect_output(lesson_run *r, pid_t pid, int fd, int timeout_s, buf *out, lesson_result *res)
+{
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_s * 1000;
+    uint64_t exited_at = 0;
+    int status = 0;
+    bool reaped = false, eof = false;
+    char chunk[4096];
+    while (!eof || !reaped) {
+        uint64_t now = clock_now_ms();
+        if (now >= deadline || atomic_load(&r->cancel)) {
+            res->timed_out = true;
+            break;
+        }
+        if (reaped && now - exited_at > 200)
+            break;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (!eof && poll(&p, 1, 50) > 0) {
+            ssize_t n = read(fd, chunk, sizeof chunk);
+            if (n <= 0)
+                eof = true;
+            else {
+                size_t room = LESSON_MAX_OUTPUT - buf_size(out);
+                size_t take = (size_t)n < room ? (size_t)n : room;
+                buf_append(out, chunk, take);
+                res->truncated |= take < (size_t)n;
+            }
+        } else if (eof) {
+            clock_sleep_us(10000);
+        }
+        if (!reaped && waitpid(pid, &status, WNOHANG) == pid) {
+            reaped = true;
+            exited_at = clock_now_ms();
+        }
+    }
+    close(fd);
+    if (!reaped)
+        status = stop_group(pid, 500);
+    else
+        kill(-pid, SIGKILL);
+    return status;
+}
+
+int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size_t errlen)
+{
+    memset(res, 0, sizeof *res);
+    if (i >= r->l->nstep) {
+        err_set(err, errlen, "lesson %d has %zu steps", r->l->number, r->l->nstep);
+        return -1;
+    }
+    const lesson_step *s = &r->l->step[i];
+    pid_t bg[LESSON_MAX_LINES];
+    size_t nbg = start_background(r, i, bg);
 
     buf script;
     buf_init(&script, LESSON_MAX_FILE);
@@ -492,45 +547,7 @@ int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size
     }
     buf out;
     buf_init(&out, LESSON_MAX_OUTPUT + 1);
-    uint64_t deadline = clock_now_ms() + (uint64_t)s->timeout_s * 1000;
-    uint64_t exited_at = 0;
-    int status = 0;
-    bool reaped = false, eof = false;
-    char chunk[4096];
-    /* Reads until the shell has exited and its output ended (or stayed quiet for a moment
-     * after the exit: something it left running may hold the pipe open). */
-    while (!eof || !reaped) {
-        uint64_t now = clock_now_ms();
-        if (now >= deadline || atomic_load(&r->cancel)) {
-            res->timed_out = true;
-            break;
-        }
-        if (reaped && now - exited_at > 200)
-            break;
-        struct pollfd p = {pfd[0], POLLIN, 0};
-        if (!eof && poll(&p, 1, 50) > 0) {
-            ssize_t n = read(pfd[0], chunk, sizeof chunk);
-            if (n <= 0)
-                eof = true;
-            else {
-                size_t room = LESSON_MAX_OUTPUT - buf_size(&out);
-                size_t take = (size_t)n < room ? (size_t)n : room;
-                buf_append(&out, chunk, take);
-                res->truncated |= take < (size_t)n;
-            }
-        } else if (eof) {
-            clock_sleep_us(10000);
-        }
-        if (!reaped && waitpid(pid, &status, WNOHANG) == pid) {
-            reaped = true;
-            exited_at = clock_now_ms();
-        }
-    }
-    close(pfd[0]);
-    if (!reaped)
-        status = stop_group(pid, 500);
-    else
-        kill(-pid, SIGKILL);
+    int status = collect_output(r, pid, pfd[0], s->timeout_s, &out, res);
     res->status = !res->timed_out && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     res->output = buf_take(&out);
     buf_done(&out);
