@@ -7,8 +7,8 @@ BIN     ?= bin
 PKGS    := libcjson libprotobuf-c libnghttp2 libcurl ncursesw readline libmicrohttpd sqlite3 libcrypt libcrypto zlib
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
-           -Ilib -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lprotobuf-c -lnghttp2 -lmicrohttpd -lsqlite3 -lcrypt -lcrypto -lz) -lm $(SAN)
+           -Ilib -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/cjson) $(SAN)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lprotobuf-c -lnghttp2 -lcurl -lncursesw -ltinfo -lreadline -lmicrohttpd -lsqlite3 -lcrypt -lcrypto -lz) -lm $(SAN)
 
 # Generated from proto/: protobuf-c message code, and every file's descriptor (for
 # server reflection and the JSON mapping), embedded as bytes.

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/err.h"
 #include "commands.h"
 #include "proc/spawn.h"
 #include "rpc/rpcclient.h"
@@ -61,13 +62,19 @@ static void lane_done(lane *l)
         spawn_stop(&l->child, SIGTERM, 2000);
 }
 
+/* Whether the lane's calls failed before anything worth showing came back. */
+static bool lane_failed(const lane *l)
+{
+    return l->st == CALL_FAILED || l->st == CALL_BAD_ARGUMENT;
+}
+
 /* Makes the calls on one connection and keeps what went over the wire. */
 static void lane_run(lane *l, const char *name, const value *arg, int timeout)
 {
     char err[512];
     if (!l->url[0]) {
         if (spawn_server(l->server, NULL, 3000, &l->child, err, sizeof err) < 0) {
-            snprintf(l->error, sizeof l->error, "%s", err);
+            err_set(l->error, sizeof l->error, "%s", err);
             l->st = CALL_FAILED;
             return;
         }
@@ -75,7 +82,7 @@ static void lane_run(lane *l, const char *name, const value *arg, int timeout)
     }
     rpcclient *c = rpcclient_dial(l->url, timeout, err, sizeof err);
     if (!c) {
-        snprintf(l->error, sizeof l->error, "%s", err);
+        err_set(l->error, sizeof l->error, "%s", err);
         l->st = CALL_FAILED;
         return;
     }
@@ -156,7 +163,7 @@ static void render_first_call(const lane *l, explain_style st, int w, buf *out)
 }
 
 /* Prints the lanes' dumps in columns, one per lane, as wide terminals allow. */
-static void print_side_by_side(lane *lanes, size_t nl, const explain_style *st)
+static void print_side_by_side(const lane *lanes, size_t nl, const explain_style *st)
 {
     enum { GAP = 3 };
     int colw = (st->width - GAP * (int)(nl - 1)) / (int)nl;
@@ -165,7 +172,7 @@ static void print_side_by_side(lane *lanes, size_t nl, const explain_style *st)
     size_t left[3];
     for (size_t i = 0; i < nl && i < 3; i++) {
         buf_init(&cols[i], 0);
-        if (lanes[i].st != CALL_FAILED && lanes[i].st != CALL_BAD_ARGUMENT && lanes[i].sent_at[0])
+        if (!lane_failed(&lanes[i]) && lanes[i].sent_at[0])
             render_first_call(&lanes[i], *st, colw, &cols[i]);
         pos[i] = (const char *)buf_data(&cols[i]);
         left[i] = buf_size(&cols[i]);
@@ -228,6 +235,98 @@ static int used_cells(const size_t t[4], size_t max, int width)
     return n;
 }
 
+/* The byte count of the largest call of any lane, both directions: the bars' full length. */
+static size_t largest_call(const lane *lanes, size_t nl)
+{
+    size_t max = 0;
+    for (size_t i = 0; i < nl; i++)
+        for (int c = 0; c < CALLS; c++) {
+            size_t t[4];
+            if (lane_failed(&lanes[i]))
+                continue;
+            call_totals(&lanes[i], c, t);
+            if (sum4(t) > max)
+                max = sum4(t);
+        }
+    return max;
+}
+
+/* Prints the bytes of each call as bars, then each lane's result. Returns EXIT_OK, or
+ * EXIT_FAILED when a lane's call failed. */
+static int print_summary(const lane *lanes, size_t nl, const char *name, const char *args, const explain_style *st)
+{
+    buf out;
+    buf_init(&out, 0);
+    const char *b = st->color ? "\033[1m" : "", *r = st->color ? "\033[0m" : "";
+    buf_printf(&out, "%s%s %s%s — the same call in each encoding, %d times on one connection\n\n", b,
+               name, args, r, CALLS);
+    size_t max = largest_call(lanes, nl);
+    int barw = st->width - 12 - 10;
+    if (barw < 20)
+        barw = 20;
+    int rc = EXIT_OK;
+    for (int c = 0; c < CALLS; c++) {
+        buf_printf(&out, "%s%s call%s (request + reply)\n", b, c == 0 ? "First" : "Every later", r);
+        for (size_t i = 0; i < nl; i++) {
+            const lane *l = &lanes[i];
+            buf_printf(&out, "  %-9s ", l->label);
+            if (lane_failed(l)) {
+                buf_printf(&out, "failed: %s\n", l->error);
+                rc = EXIT_FAILED;
+                continue;
+            }
+            size_t t[4];
+            call_totals(l, c, t);
+            put_bar(&out, t, max, barw, st->color);
+            buf_printf(&out, "%*s %4zu B\n", barw - used_cells(t, max, barw), "", sum4(t));
+            buf_printf(&out, "  %9s framing %zu · type information %zu · payload %zu\n", "", t[0], t[1], t[2]);
+        }
+        buf_putc(&out, '\n');
+    }
+    buf_printf(&out, "  %s█%s framing   %s▒%s type information   %s░%s payload\n",
+               st->color ? "\033[36m" : "", r, st->color ? "\033[35m" : "", r, st->color ? "\033[32m" : "", r);
+    buf_puts(&out, "\nResults:\n");
+    for (size_t i = 0; i < nl; i++) {
+        const lane *l = &lanes[i];
+        buf_printf(&out, "  %-9s ", l->label);
+        if (l->st == CALL_OK)
+            jsonval_write(l->result, &out);
+        else if (l->st == CALL_REMOTE_ERROR)
+            buf_printf(&out, "error: %s", l->error);
+        else
+            buf_puts(&out, "(no result)");
+        buf_putc(&out, '\n');
+    }
+    fwrite(buf_data(&out), 1, buf_size(&out), stdout);
+    buf_done(&out);
+    return rc;
+}
+
+/* Prints each lane's first call explained, one lane after another (for narrow terminals). */
+static void print_one_after_another(const lane *lanes, size_t nl, const explain_style *st)
+{
+    for (size_t i = 0; i < nl; i++) {
+        const lane *l = &lanes[i];
+        if (lane_failed(l) || !l->sent_at[0])
+            continue;
+        char title[64];
+        printf("\n");
+        /* the dump of the first call: the spans that start within its bytes */
+        explain fs, fr;
+        explain_init(&fs);
+        explain_init(&fr);
+        first_call_spans(&l->esent, l->sent_at[0], &fs);
+        first_call_spans(&l->erecv, l->recv_at[0], &fr);
+        snprintf(title, sizeof title, "%s: first call, sent", l->label);
+        wire_print_explained(stdout, title, l->proto, buf_data(&l->sent), l->sent_at[0], &fs, st);
+        snprintf(title, sizeof title, "%s: first call, received", l->label);
+        wire_print_explained(stdout, title, l->proto, buf_data(&l->recv), l->recv_at[0], &fr, st);
+        explain_done(&fs);
+        explain_done(&fr);
+    }
+    wire_legend(stdout, st);
+}
+
 int cmd_compare(int argc, char **argv)
 {
     static const struct option opts[] = {{"gob", required_argument, NULL, 'g'},
@@ -281,85 +380,13 @@ int cmd_compare(int argc, char **argv)
         explain_init(&lanes[i].erecv);
         lane_run(&lanes[i], name, arg, 5000);
     }
-
-    buf out;
-    buf_init(&out, 0);
-    const char *b = st.color ? "\033[1m" : "", *r = st.color ? "\033[0m" : "";
-    buf_printf(&out, "%s%s %s%s — the same call in each encoding, %d times on one connection\n\n", b,
-               name, args, r, CALLS);
-    size_t max = 0;
-    for (size_t i = 0; i < nl; i++)
-        for (int c = 0; c < CALLS; c++) {
-            size_t t[4];
-            if (lanes[i].st == CALL_FAILED || lanes[i].st == CALL_BAD_ARGUMENT)
-                continue;
-            call_totals(&lanes[i], c, t);
-            if (sum4(t) > max)
-                max = sum4(t);
-        }
-    int barw = st.width - 12 - 10;
-    if (barw < 20)
-        barw = 20;
-    int rc = EXIT_OK;
-    for (int c = 0; c < CALLS; c++) {
-        buf_printf(&out, "%s%s call%s (request + reply)\n", b, c == 0 ? "First" : "Every later", r);
-        for (size_t i = 0; i < nl; i++) {
-            lane *l = &lanes[i];
-            buf_printf(&out, "  %-9s ", l->label);
-            if (l->st == CALL_FAILED || l->st == CALL_BAD_ARGUMENT) {
-                buf_printf(&out, "failed: %s\n", l->error);
-                rc = EXIT_FAILED;
-                continue;
-            }
-            size_t t[4];
-            call_totals(l, c, t);
-            put_bar(&out, t, max, barw, st.color);
-            buf_printf(&out, "%*s %4zu B\n", barw - used_cells(t, max, barw), "", sum4(t));
-            buf_printf(&out, "  %9s framing %zu · type information %zu · payload %zu\n", "", t[0], t[1], t[2]);
-        }
-        buf_putc(&out, '\n');
-    }
-    buf_printf(&out, "  %s█%s framing   %s▒%s type information   %s░%s payload\n",
-               st.color ? "\033[36m" : "", r, st.color ? "\033[35m" : "", r, st.color ? "\033[32m" : "", r);
-    buf_puts(&out, "\nResults:\n");
-    for (size_t i = 0; i < nl; i++) {
-        lane *l = &lanes[i];
-        buf_printf(&out, "  %-9s ", l->label);
-        if (l->st == CALL_OK)
-            jsonval_write(l->result, &out);
-        else if (l->st == CALL_REMOTE_ERROR)
-            buf_printf(&out, "error: %s", l->error);
-        else
-            buf_puts(&out, "(no result)");
-        buf_putc(&out, '\n');
-    }
-    fwrite(buf_data(&out), 1, buf_size(&out), stdout);
-    buf_done(&out);
+    int rc = print_summary(lanes, nl, name, args, &st);
     if (dump && st.width >= 150) {
         printf("\nThe first call's bytes, explained:\n\n");
         print_side_by_side(lanes, nl, &st);
         wire_legend(stdout, &st);
     } else if (dump) {
-        for (size_t i = 0; i < nl; i++) {
-            lane *l = &lanes[i];
-            if (l->st == CALL_FAILED || l->st == CALL_BAD_ARGUMENT || !l->sent_at[0])
-                continue;
-            char title[64];
-            printf("\n");
-            /* the dump of the first call: the spans that start within its bytes */
-            explain fs, fr;
-            explain_init(&fs);
-            explain_init(&fr);
-            first_call_spans(&l->esent, l->sent_at[0], &fs);
-            first_call_spans(&l->erecv, l->recv_at[0], &fr);
-            snprintf(title, sizeof title, "%s: first call, sent", l->label);
-            wire_print_explained(stdout, title, l->proto, buf_data(&l->sent), l->sent_at[0], &fs, &st);
-            snprintf(title, sizeof title, "%s: first call, received", l->label);
-            wire_print_explained(stdout, title, l->proto, buf_data(&l->recv), l->recv_at[0], &fr, &st);
-            explain_done(&fs);
-            explain_done(&fr);
-        }
-        wire_legend(stdout, &st);
+        print_one_after_another(lanes, nl, &st);
     }
     for (size_t i = 0; i < nl; i++)
         lane_done(&lanes[i]);

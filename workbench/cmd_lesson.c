@@ -1,8 +1,8 @@
 /* cmd_lesson.c -- `workbench lesson`: list the lessons, run one step by step in the
  * terminal, or check them all without interaction. */
 #include <getopt.h>
-#include <signal.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

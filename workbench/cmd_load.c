@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,7 +149,51 @@ static void usage(FILE *f)
             "      --duration 6 --kill-after 2\n");
 }
 
-int cmd_load(int argc, char **argv)
+/* What the command line asked for. */
+typedef struct load_opts {
+    regopt ro;
+    const char *service, *codec, *method, *args, *program, *db;
+    rpc_proto proto;
+    double rate, duration, kill_after, restart_after, down_after, up_after;
+    int nspawn, timeout, ttl, sig;
+    bool retry;
+    bool orders;  /* --program order-server */
+    bool placing; /* the method is Place: each call gets a request id, the orders are read back */
+    pick_policy policy;
+} load_opts;
+
+/* What the run set up, and tears down at the end. */
+typedef struct load_env {
+    value *arg;
+    char tmpdir[64], dbpath[320];
+    const char *db; /* --db, or dbpath in tmpdir */
+    const char *reg_url;
+    etcdproc etcd;
+    consulproc consul;
+    bool own_etcd, own_consul, is_static;
+    balancer *lb;
+    supervisor *sup;
+    registry *reg;
+    registry_watch *watch;
+    char victim_addr[80];
+    const char *victim; /* victim_addr: the first spawned instance; NULL without --spawn */
+} load_env;
+
+/* What happened during the run: the failover's moments and the calls' counts. */
+typedef struct load_stats {
+    bool killed, restarted, reg_down, reg_up;
+    uint64_t start, end;
+    uint64_t kill_at, dropped_at, first_fail_at, restart_at, last_dead_call;
+    uint64_t after_restart, victim_after_restart;
+    uint64_t total, failed_calls, retried, remote_errors;
+    load_orders placed;
+} load_stats;
+
+enum { LOAD_GO = -1 }; /* load_parse: go on and run */
+
+/* Reads the options into o. Returns LOAD_GO, or the exit code when there is nothing to
+ * run (--help, or a bad option, already reported). */
+static int load_parse(int argc, char **argv, load_opts *o)
 {
     static const struct option opts[] = {
         {"registry", required_argument, NULL, 'r'}, {"service", required_argument, NULL, 's'},
@@ -165,62 +208,58 @@ int cmd_load(int argc, char **argv)
         {"registry-up-after", required_argument, NULL, 'U'},
         {"program", required_argument, NULL, 'P'}, {"db", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-    const char *reg_url = NULL, *service = NULL, *codec = NULL, *method = NULL, *args = NULL,
-               *program = NULL, *db = NULL;
-    double rate = 0, duration = 0, kill_after = -1, restart_after = -1, down_after = -1, up_after = -1;
-    int nspawn = 0, timeout = 1000, ttl = 5, sig = SIGKILL;
-    bool retry = true;
-    pick_policy policy = PICK_ROUND_ROBIN;
-    regopt ro = {.kind = REGOPT_PRIVATE_ETCD};
+    *o = (load_opts){.kill_after = -1, .restart_after = -1, .down_after = -1, .up_after = -1,
+                     .timeout = 1000, .ttl = 5, .sig = SIGKILL, .retry = true,
+                     .policy = PICK_ROUND_ROBIN, .ro = {.kind = REGOPT_PRIVATE_ETCD}};
     char err[512];
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'r':
-            if (regopt_parse(optarg, &ro, err, sizeof err) < 0) {
+            if (regopt_parse(optarg, &o->ro, err, sizeof err) < 0) {
                 fprintf(stderr, "workbench load: --registry: %s\n", err);
                 return EXIT_USAGE;
             }
             break;
-        case 's': service = optarg; break;
-        case 'c': codec = optarg; break;
-        case 'R': rate = atof(optarg); break;
-        case 'd': duration = atof(optarg); break;
-        case 'm': method = optarg; break;
-        case 'a': args = optarg; break;
+        case 's': o->service = optarg; break;
+        case 'c': o->codec = optarg; break;
+        case 'R': o->rate = atof(optarg); break;
+        case 'd': o->duration = atof(optarg); break;
+        case 'm': o->method = optarg; break;
+        case 'a': o->args = optarg; break;
         case 'n':
-            if (numopt_int(optarg, 0, 64, &nspawn) < 0)
-                nspawn = -1; /* refused below */
+            if (numopt_int(optarg, 0, 64, &o->nspawn) < 0)
+                o->nspawn = -1; /* refused in load_check */
             break;
-        case 'k': kill_after = atof(optarg); break;
+        case 'k': o->kill_after = atof(optarg); break;
         case 't':
-            if (numopt_int(optarg, 1, 3600000, &timeout) < 0)
-                timeout = -1; /* refused below */
+            if (numopt_int(optarg, 1, 3600000, &o->timeout) < 0)
+                o->timeout = -1; /* refused in load_check */
             break;
         case 'T':
-            if (numopt_int(optarg, 1, 3600, &ttl) < 0)
-                ttl = -1; /* refused below */
+            if (numopt_int(optarg, 1, 3600, &o->ttl) < 0)
+                o->ttl = -1; /* refused in load_check */
             break;
-        case 'N': retry = false; break;
-        case 'A': restart_after = atof(optarg); break;
-        case 'D': down_after = atof(optarg); break;
-        case 'U': up_after = atof(optarg); break;
-        case 'P': program = optarg; break;
-        case 'B': db = optarg; break;
+        case 'N': o->retry = false; break;
+        case 'A': o->restart_after = atof(optarg); break;
+        case 'D': o->down_after = atof(optarg); break;
+        case 'U': o->up_after = atof(optarg); break;
+        case 'P': o->program = optarg; break;
+        case 'B': o->db = optarg; break;
         case 'S':
-            sig = strcmp(optarg, "KILL") == 0 ? SIGKILL : strcmp(optarg, "TERM") == 0 ? SIGTERM
-                  : strcmp(optarg, "STOP") == 0 ? SIGSTOP : 0;
-            if (!sig) {
+            o->sig = strcmp(optarg, "KILL") == 0 ? SIGKILL : strcmp(optarg, "TERM") == 0 ? SIGTERM
+                     : strcmp(optarg, "STOP") == 0 ? SIGSTOP : 0;
+            if (!o->sig) {
                 fprintf(stderr, "workbench load: --signal wants KILL, TERM or STOP\n");
                 return EXIT_USAGE;
             }
             break;
         case 'p':
             if (strcmp(optarg, "round-robin") == 0)
-                policy = PICK_ROUND_ROBIN;
+                o->policy = PICK_ROUND_ROBIN;
             else if (strcmp(optarg, "pick-first") == 0)
-                policy = PICK_FIRST;
+                o->policy = PICK_FIRST;
             else {
                 fprintf(stderr, "workbench load: --policy wants round-robin or pick-first\n");
                 return EXIT_USAGE;
@@ -230,316 +269,411 @@ int cmd_load(int argc, char **argv)
         default: usage(stderr); return EXIT_USAGE;
         }
     }
-    rpc_proto proto;
-    if (!service || !codec || rate <= 0 || rate > 100000 || duration <= 0 || duration > 3600 ||
-        nspawn < 0 || nspawn > MAX_SPAWN || timeout <= 0 || ttl < 1) {
+    return LOAD_GO;
+}
+
+/* Refuses options that do not go together, fills in the defaults that depend on
+ * --program, and parses --args into *arg. Returns EXIT_OK, or EXIT_USAGE (reported). */
+static int load_check(load_opts *o, value **arg)
+{
+    if (!o->service || !o->codec || o->rate <= 0 || o->rate > 100000 || o->duration <= 0 || o->duration > 3600 ||
+        o->nspawn < 0 || o->nspawn > MAX_SPAWN || o->timeout <= 0 || o->ttl < 1) {
         fprintf(stderr, "workbench load: --service, --codec, --rate (1..100000) and --duration (s) are needed%s\n\n",
-                nspawn > MAX_SPAWN ? "; --spawn is at most 16" : "");
+                o->nspawn > MAX_SPAWN ? "; --spawn is at most 16" : "");
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (strcmp(codec, "gob") == 0)
-        proto = PROTO_GOB;
-    else if (strcmp(codec, "json") == 0)
-        proto = PROTO_JSON;
-    else if (strcmp(codec, "grpc") == 0)
-        proto = PROTO_GRPC;
+    if (strcmp(o->codec, "gob") == 0)
+        o->proto = PROTO_GOB;
+    else if (strcmp(o->codec, "json") == 0)
+        o->proto = PROTO_JSON;
+    else if (strcmp(o->codec, "grpc") == 0)
+        o->proto = PROTO_GRPC;
     else {
         fprintf(stderr, "workbench load: --codec wants gob, json or grpc\n");
         return EXIT_USAGE;
     }
-    if (kill_after >= 0 && nspawn == 0) {
+    if (o->kill_after >= 0 && o->nspawn == 0) {
         fprintf(stderr, "workbench load: --kill-after needs --spawn (only spawned instances can be killed)\n");
         return EXIT_USAGE;
     }
-    if (restart_after >= 0 && (kill_after < 0 || restart_after <= kill_after)) {
+    if (o->restart_after >= 0 && (o->kill_after < 0 || o->restart_after <= o->kill_after)) {
         fprintf(stderr, "workbench load: --restart-after needs a --kill-after before it\n");
         return EXIT_USAGE;
     }
-    if ((down_after >= 0 || up_after >= 0) && ro.kind != REGOPT_PRIVATE_ETCD) {
+    if ((o->down_after >= 0 || o->up_after >= 0) && o->ro.kind != REGOPT_PRIVATE_ETCD) {
         fprintf(stderr, "workbench load: --registry-down-after/--registry-up-after work on the private etcd only\n");
         return EXIT_USAGE;
     }
-    if (program && strcmp(program, "order-server") != 0 && strcmp(program, "user-server") != 0) {
+    if (o->program && strcmp(o->program, "order-server") != 0 && strcmp(o->program, "user-server") != 0) {
         fprintf(stderr, "workbench load: --program wants order-server or user-server\n");
         return EXIT_USAGE;
     }
-    if (program && proto != PROTO_GRPC) {
-        fprintf(stderr, "workbench load: --program %s speaks gRPC: give --codec grpc\n", program);
+    if (o->program && o->proto != PROTO_GRPC) {
+        fprintf(stderr, "workbench load: --program %s speaks gRPC: give --codec grpc\n", o->program);
         return EXIT_USAGE;
     }
-    bool orders = program && strcmp(program, "order-server") == 0;
-    if (!method)
-        method = !program ? "Arith.Multiply" : orders ? "/order.Order/Place" : "/user.User/Login";
-    if (!args)
-        args = !program ? "{\"A\":7,\"B\":8}"
-               : orders ? "{\"user\":\"load\",\"item\":\"workbench load\",\"quantity\":1}"
-                        : "{\"name\":\"load\",\"password\":\"load-password\"}";
-    bool placing = strcmp(method, "/order.Order/Place") == 0 || strcmp(method, "order.Order/Place") == 0;
-    value *arg = jsonval_parse(args, strlen(args), err, sizeof err);
-    if (!arg) {
+    o->orders = o->program && strcmp(o->program, "order-server") == 0;
+    if (!o->method)
+        o->method = !o->program ? "Arith.Multiply" : o->orders ? "/order.Order/Place" : "/user.User/Login";
+    if (!o->args)
+        o->args = !o->program ? "{\"A\":7,\"B\":8}"
+                  : o->orders ? "{\"user\":\"load\",\"item\":\"workbench load\",\"quantity\":1}"
+                              : "{\"name\":\"load\",\"password\":\"load-password\"}";
+    o->placing = strcmp(o->method, "/order.Order/Place") == 0 || strcmp(o->method, "order.Order/Place") == 0;
+    char err[512];
+    if (!(*arg = jsonval_parse(o->args, strlen(o->args), err, sizeof err))) {
         fprintf(stderr, "workbench load: --args is not JSON: %s\n", err);
         return EXIT_USAGE;
     }
+    return EXIT_OK;
+}
 
-    int rc = EXIT_FAILED;
-    etcdproc etcd = {0};
-    consulproc consul = {0};
-    bool own_etcd = false, own_consul = false, is_static = ro.kind == REGOPT_STATIC;
-    supervisor *sup = NULL;
-    registry *reg = NULL;
-    load_orders placed = {0};
-    char tmpdir[64] = "", dbpath[320] = "";
-    if (program && !db) {
-        if (tempdir_make(tmpdir, sizeof tmpdir, "wb-load") < 0) {
-            fprintf(stderr, "workbench load: cannot make a temporary directory: %s\n", strerror(errno));
-            value_free(arg);
+/* Starts the private registry the options ask for (etcd or consul-dev) and sets
+ * e->reg_url. Returns 0, or -1 (reported). */
+static int load_start_registry(const load_opts *o, load_env *e)
+{
+    char err[512];
+    if (o->ro.kind == REGOPT_URL)
+        e->reg_url = o->ro.url;
+    if (o->ro.kind == REGOPT_PRIVATE_ETCD) {
+        if (etcdproc_start(&e->etcd, 10000, err, sizeof err) < 0) {
+            fprintf(stderr, "workbench load: %s\n", err);
+            return -1;
+        }
+        e->own_etcd = true;
+        e->reg_url = e->etcd.url;
+    } else if (o->ro.kind == REGOPT_CONSUL_DEV) {
+        if (consulproc_start(&e->consul, 15000, err, sizeof err) < 0) {
+            fprintf(stderr, "workbench load: %s\n", err);
+            return -1;
+        }
+        e->own_consul = true;
+        e->reg_url = e->consul.url;
+    }
+    return 0;
+}
+
+/* Gives the balancer the instances the registry lists (waiting up to 5 s for the
+ * spawned ones, which register in the background), then follows its changes.
+ * Returns EXIT_OK, or an exit code (reported). */
+static int load_follow_registry(const load_opts *o, load_env *e)
+{
+    char err[512];
+    if (!(e->reg = registry_new(e->reg_url, NULL, err, sizeof err))) {
+        fprintf(stderr, "workbench load: %s\n", err);
+        return EXIT_USAGE;
+    }
+    registry_instance *list = NULL;
+    size_t n = 0;
+    int64_t rev = 0;
+    uint64_t deadline = clock_now_ms() + 5000;
+    for (;;) {
+        free(list);
+        list = NULL;
+        if (registry_list(e->reg, o->service, &list, &n, &rev, err, sizeof err) < 0) {
+            fprintf(stderr, "workbench load: the registry at %s: %s\n", e->reg_url, err);
             return EXIT_FAILED;
         }
-        snprintf(dbpath, sizeof dbpath, "%s/%s.db", tmpdir, orders ? "orders" : "users");
-        db = dbpath;
+        if ((int)n >= o->nspawn || clock_now_ms() > deadline)
+            break;
+        clock_sleep_us(50000);
     }
-    registry_watch *watch = NULL;
-    balancer *lb = balancer_new(proto, policy, timeout);
-    if (ro.kind == REGOPT_URL)
-        reg_url = ro.url;
-    if (ro.kind == REGOPT_PRIVATE_ETCD) {
-        if (etcdproc_start(&etcd, 10000, err, sizeof err) < 0) {
-            fprintf(stderr, "workbench load: %s\n", err);
-            goto done;
-        }
-        own_etcd = true;
-        reg_url = etcd.url;
-    } else if (ro.kind == REGOPT_CONSUL_DEV) {
-        if (consulproc_start(&consul, 15000, err, sizeof err) < 0) {
-            fprintf(stderr, "workbench load: %s\n", err);
-            goto done;
-        }
-        own_consul = true;
-        reg_url = consul.url;
+    for (size_t i = 0; i < n; i++)
+        balancer_add(e->lb, list[i].addr);
+    supervisor_note(e->sup, 0, "the registry lists %zu instance(s) of %s", n, o->service);
+    free(list);
+    if (!(e->watch = registry_watch_start(e->reg, o->service, rev, err, sizeof err))) {
+        fprintf(stderr, "workbench load: cannot watch the registry: %s\n", err);
+        return EXIT_FAILED;
     }
-    sup = supervisor_new(is_static ? "none" : reg_url, service, ttl);
-    if (own_etcd)
-        supervisor_note(sup, 0, "started a private etcd at %s", etcd.client);
-    if (own_consul)
-        supervisor_note(sup, 0, "started a private consul agent -dev at %s", consul.http);
-    for (int i = 0; i < nspawn; i++) {
-        const char *pargs[] = {"--db", db, NULL};
-        int id = program ? supervisor_spawn_service(sup, program, service, pargs, err, sizeof err)
-                         : supervisor_spawn(sup, proto, err, sizeof err);
+    return EXIT_OK;
+}
+
+/* The registry, the spawned servers and the balancer. Returns EXIT_OK, or an exit
+ * code (reported); load_teardown undoes what was done either way. */
+static int load_setup(const load_opts *o, load_env *e)
+{
+    char err[512];
+    e->db = o->db;
+    if (o->program && !o->db) {
+        if (tempdir_make(e->tmpdir, sizeof e->tmpdir, "wb-load") < 0) {
+            fprintf(stderr, "workbench load: cannot make a temporary directory: %s\n", strerror(errno));
+            return EXIT_FAILED;
+        }
+        snprintf(e->dbpath, sizeof e->dbpath, "%s/%s.db", e->tmpdir, o->orders ? "orders" : "users");
+        e->db = e->dbpath;
+    }
+    e->is_static = o->ro.kind == REGOPT_STATIC;
+    e->lb = balancer_new(o->proto, o->policy, o->timeout);
+    if (load_start_registry(o, e) < 0)
+        return EXIT_FAILED;
+    e->sup = supervisor_new(e->is_static ? "none" : e->reg_url, o->service, o->ttl);
+    if (e->own_etcd)
+        supervisor_note(e->sup, 0, "started a private etcd at %s", e->etcd.client);
+    if (e->own_consul)
+        supervisor_note(e->sup, 0, "started a private consul agent -dev at %s", e->consul.http);
+    for (int i = 0; i < o->nspawn; i++) {
+        const char *pargs[] = {"--db", e->db, NULL};
+        int id = o->program ? supervisor_spawn_service(e->sup, o->program, o->service, pargs, err, sizeof err)
+                            : supervisor_spawn(e->sup, o->proto, err, sizeof err);
         if (id < 0) {
             fprintf(stderr, "workbench load: %s\n", err);
-            goto done;
+            return EXIT_FAILED;
         }
-        if (is_static)
-            balancer_add(lb, supervisor_find(sup, id)->addr);
+        if (e->is_static)
+            balancer_add(e->lb, supervisor_find(e->sup, id)->addr);
     }
-    if (!is_static) {
-        if (!(reg = registry_new(reg_url, NULL, err, sizeof err))) {
-            fprintf(stderr, "workbench load: %s\n", err);
-            rc = EXIT_USAGE;
-            goto done;
-        }
-        /* the spawned instances register in the background: wait until all are listed */
-        registry_instance *list = NULL;
-        size_t n = 0;
-        int64_t rev = 0;
-        uint64_t deadline = clock_now_ms() + 5000;
-        for (;;) {
-            free(list);
-            list = NULL;
-            if (registry_list(reg, service, &list, &n, &rev, err, sizeof err) < 0) {
-                fprintf(stderr, "workbench load: the registry at %s: %s\n", reg_url, err);
-                goto done;
-            }
-            if ((int)n >= nspawn || clock_now_ms() > deadline)
-                break;
-            clock_sleep_us(50000);
-        }
-        for (size_t i = 0; i < n; i++)
-            balancer_add(lb, list[i].addr);
-        supervisor_note(sup, 0, "the registry lists %zu instance(s) of %s", n, service);
-        free(list);
-        if (!(watch = registry_watch_start(reg, service, rev, err, sizeof err))) {
-            fprintf(stderr, "workbench load: cannot watch the registry: %s\n", err);
-            goto done;
-        }
+    if (!e->is_static) {
+        int rc = load_follow_registry(o, e);
+        if (rc != EXIT_OK)
+            return rc;
     }
+    if (o->nspawn) {
+        snprintf(e->victim_addr, sizeof e->victim_addr, "%s", supervisor_find(e->sup, 1)->addr);
+        e->victim = e->victim_addr;
+    }
+    return EXIT_OK;
+}
 
-    const char *victim = nspawn ? supervisor_find(sup, 1)->addr : NULL;
-    char victim_addr[80] = "";
-    if (victim)
-        snprintf(victim_addr, sizeof victim_addr, "%s", victim);
-    victim = nspawn ? victim_addr : NULL;
-    bool killed = false, restarted = false, reg_down = false, reg_up = false;
-    uint64_t restart_at = 0, after_restart = 0, victim_after_restart = 0, last_dead_call = 0;
-    uint64_t kill_at = 0, dropped_at = 0, first_fail_at = 0;
-    uint64_t total = 0, failed_calls = 0, retried = 0, remote_errors = 0;
-    uint64_t start = clock_now_ms(), end = start + (uint64_t)(duration * 1000);
+static void load_teardown(load_env *e)
+{
+    registry_watch_free(e->watch);
+    registry_free(e->reg);
+    balancer_free(e->lb);
+    supervisor_free(e->sup);
+    if (e->own_etcd)
+        etcdproc_stop(&e->etcd, true);
+    if (e->own_consul)
+        consulproc_stop(&e->consul);
+    value_free(e->arg);
+    tempdir_remove(e->tmpdir);
+}
+
+/* Waits until due: following the registry's changes meanwhile, or sleeping without one. */
+static void load_wait(load_env *e, load_stats *s, uint64_t due)
+{
+    uint64_t now = clock_now_ms();
+    registry_event ev;
+    while (e->watch && registry_watch_next(e->watch, &ev, due > now ? (int)(due - now) : 0) == 1) {
+        if (ev.type == REGISTRY_EV_PUT) {
+            balancer_add(e->lb, ev.inst.addr);
+            supervisor_note(e->sup, 0, "registry: %s registered", ev.inst.addr);
+        } else if (ev.type == REGISTRY_EV_DELETE) {
+            balancer_remove(e->lb, ev.inst.addr);
+            supervisor_note(e->sup, 0, "registry: %s removed", ev.inst.addr);
+            if (e->victim && s->killed && !s->dropped_at && strcmp(ev.inst.addr, e->victim) == 0)
+                s->dropped_at = clock_now_ms();
+        } else if (ev.type == REGISTRY_EV_ERROR) {
+            supervisor_note(e->sup, 0, "registry unreachable (%s); calling the instances already known", ev.msg);
+        } else if (ev.type == REGISTRY_EV_RESUMED) {
+            supervisor_note(e->sup, 0, "registry reachable again");
+        }
+        now = clock_now_ms();
+    }
+    if (!e->watch && due > now)
+        clock_sleep_us((uint64_t)((due - now) * 1000));
+}
+
+/* Whether the moment `after` seconds into the run (negative: never) has come. */
+static bool load_due(const load_stats *s, double after)
+{
+    return after >= 0 && clock_now_ms() >= s->start + (uint64_t)(after * 1000);
+}
+
+/* The scheduled events whose time has come: the kill, the restart, the registry's
+ * outage and its return. */
+static void load_schedule(const load_opts *o, load_env *e, load_stats *s)
+{
+    char err[512];
+    if (e->victim && !s->killed && load_due(s, o->kill_after)) {
+        supervisor_signal(e->sup, 1, o->sig);
+        s->killed = true;
+        s->kill_at = clock_now_ms();
+    }
+    supervisor_poll(e->sup);
+    if (s->killed && !s->restarted && load_due(s, o->restart_after)) {
+        s->restarted = true;
+        s->restart_at = clock_now_ms();
+        if (o->sig == SIGSTOP) {
+            supervisor_signal(e->sup, 1, SIGCONT);
+        } else {
+            if (supervisor_restart(e->sup, 1, err, sizeof err) < 0)
+                supervisor_note(e->sup, 1, "could not restart %s: %s", e->victim, err);
+            if (e->is_static)
+                balancer_add(e->lb, e->victim);
+        }
+    }
+    if (e->own_etcd && !s->reg_down && load_due(s, o->down_after)) {
+        s->reg_down = true;
+        etcdproc_stop(&e->etcd, false);
+        supervisor_note(e->sup, 0, "stopped the private etcd");
+    }
+    if (e->own_etcd && s->reg_down && !s->reg_up && load_due(s, o->up_after)) {
+        s->reg_up = true;
+        if (etcdproc_restart(&e->etcd, 0, err, sizeof err) < 0)
+            supervisor_note(e->sup, 0, "could not start etcd again: %s", err);
+        else
+            supervisor_note(e->sup, 0, "started the private etcd again (same data, same port)");
+    }
+}
+
+/* Whether instance index i of the balancer is the victim. */
+static bool is_victim(const load_env *e, const lb_instance *all, int i)
+{
+    return i >= 0 && strcmp(all[i].addr, e->victim) == 0;
+}
+
+/* Makes call number i and counts how it went. Returns 0, or -1 out of memory. */
+static int load_call(const load_opts *o, load_env *e, load_stats *s, uint64_t i)
+{
+    char err[512];
+    value *reply = NULL;
+    lb_result res;
+    if (o->placing && set_request_id(e->arg, i) < 0)
+        return -1;
+    if (o->program && !o->orders && i == 0)
+        sign_up(e->lb, e->arg);
+    call_status st = balancer_call(e->lb, o->method, e->arg, o->retry, &reply, &res, err, sizeof err);
+    if (o->placing && st == CALL_OK)
+        orders_note(&s->placed, reply);
+    value_free(reply);
+    s->total++;
+    size_t nall;
+    const lb_instance *all = balancer_instances(e->lb, &nall);
+    if (s->killed && !s->restarted && (is_victim(e, all, res.instance) || is_victim(e, all, res.failed_on)))
+        s->last_dead_call = clock_now_ms();
+    if (s->restarted && st == CALL_OK) {
+        s->after_restart++;
+        if (is_victim(e, all, res.instance))
+            s->victim_after_restart++;
+    }
+    if (res.failed_on >= 0) {
+        s->retried++;
+        if (!s->first_fail_at && s->killed) {
+            s->first_fail_at = clock_now_ms();
+            supervisor_note(e->sup, 0, "a call to %s failed (%s); retried on %s", all[res.failed_on].addr,
+                            res.first_error, res.instance >= 0 ? all[res.instance].addr : "-");
+        }
+    }
+    if (st == CALL_FAILED) {
+        s->failed_calls++;
+        if (s->killed && !s->first_fail_at) {
+            s->first_fail_at = clock_now_ms();
+            supervisor_note(e->sup, 0, "a call failed: %s", err);
+        }
+    } else if (st == CALL_REMOTE_ERROR) {
+        s->remote_errors++;
+    }
+    return 0;
+}
+
+/* Calls at the paced rate until the duration is over, with the scheduled events in
+ * between. Returns 0, or -1 (reported) when the run had to stop. */
+static int load_run(const load_opts *o, load_env *e, load_stats *s)
+{
+    s->start = clock_now_ms();
+    uint64_t end = s->start + (uint64_t)(o->duration * 1000);
     for (uint64_t i = 0;; i++) {
-        uint64_t due = start + (uint64_t)((double)i * 1000.0 / rate);
-        uint64_t now = clock_now_ms();
+        uint64_t due = s->start + (uint64_t)((double)i * 1000.0 / o->rate);
         if (due >= end)
             break;
-        registry_event ev;
-        while (watch && registry_watch_next(watch, &ev, due > now ? (int)(due - now) : 0) == 1) {
-            if (ev.type == REGISTRY_EV_PUT) {
-                balancer_add(lb, ev.inst.addr);
-                supervisor_note(sup, 0, "registry: %s registered", ev.inst.addr);
-            } else if (ev.type == REGISTRY_EV_DELETE) {
-                balancer_remove(lb, ev.inst.addr);
-                supervisor_note(sup, 0, "registry: %s removed", ev.inst.addr);
-                if (victim && killed && !dropped_at && strcmp(ev.inst.addr, victim) == 0)
-                    dropped_at = clock_now_ms();
-            } else if (ev.type == REGISTRY_EV_ERROR) {
-                supervisor_note(sup, 0, "registry unreachable (%s); calling the instances already known", ev.msg);
-            } else if (ev.type == REGISTRY_EV_RESUMED) {
-                supervisor_note(sup, 0, "registry reachable again");
-            }
-            now = clock_now_ms();
-        }
-        if (!watch && due > now)
-            clock_sleep_us((uint64_t)((due - now) * 1000));
-        if (victim && !killed && kill_after >= 0 && clock_now_ms() >= start + (uint64_t)(kill_after * 1000)) {
-            supervisor_signal(sup, 1, sig);
-            killed = true;
-            kill_at = clock_now_ms();
-        }
-        supervisor_poll(sup);
-        if (killed && !restarted && restart_after >= 0 &&
-            clock_now_ms() >= start + (uint64_t)(restart_after * 1000)) {
-            restarted = true;
-            restart_at = clock_now_ms();
-            if (sig == SIGSTOP) {
-                supervisor_signal(sup, 1, SIGCONT);
-            } else {
-                if (supervisor_restart(sup, 1, err, sizeof err) < 0)
-                    supervisor_note(sup, 1, "could not restart %s: %s", victim, err);
-                if (is_static)
-                    balancer_add(lb, victim);
-            }
-        }
-        if (own_etcd && !reg_down && down_after >= 0 && clock_now_ms() >= start + (uint64_t)(down_after * 1000)) {
-            reg_down = true;
-            etcdproc_stop(&etcd, false);
-            supervisor_note(sup, 0, "stopped the private etcd");
-        }
-        if (own_etcd && reg_down && !reg_up && up_after >= 0 && clock_now_ms() >= start + (uint64_t)(up_after * 1000)) {
-            reg_up = true;
-            if (etcdproc_restart(&etcd, 0, err, sizeof err) < 0)
-                supervisor_note(sup, 0, "could not start etcd again: %s", err);
-            else
-                supervisor_note(sup, 0, "started the private etcd again (same data, same port)");
-        }
-        value *reply = NULL;
-        lb_result res;
-        if (placing && set_request_id(arg, i) < 0) {
+        load_wait(e, s, due);
+        load_schedule(o, e, s);
+        if (load_call(o, e, s, i) < 0) {
             fprintf(stderr, "workbench load: out of memory\n");
-            goto done;
-        }
-        if (program && !orders && i == 0)
-            sign_up(lb, arg);
-        call_status st = balancer_call(lb, method, arg, retry, &reply, &res, err, sizeof err);
-        if (placing && st == CALL_OK)
-            orders_note(&placed, reply);
-        value_free(reply);
-        total++;
-        size_t nall;
-        const lb_instance *insts = balancer_instances(lb, &nall);
-        if (killed && !restarted &&
-            ((res.instance >= 0 && strcmp(insts[res.instance].addr, victim) == 0) ||
-             (res.failed_on >= 0 && strcmp(insts[res.failed_on].addr, victim) == 0)))
-            last_dead_call = clock_now_ms();
-        if (restarted && st == CALL_OK) {
-            after_restart++;
-            if (res.instance >= 0 && strcmp(insts[res.instance].addr, victim) == 0)
-                victim_after_restart++;
-        }
-        if (res.failed_on >= 0) {
-            retried++;
-            size_t ni;
-            const lb_instance *all = balancer_instances(lb, &ni);
-            if (!first_fail_at && killed) {
-                first_fail_at = clock_now_ms();
-                supervisor_note(sup, 0, "a call to %s failed (%s); retried on %s", all[res.failed_on].addr,
-                     res.first_error, res.instance >= 0 ? all[res.instance].addr : "-");
-            }
-        }
-        if (st == CALL_FAILED) {
-            failed_calls++;
-            if (killed && !first_fail_at) {
-                first_fail_at = clock_now_ms();
-                supervisor_note(sup, 0, "a call failed: %s", err);
-            }
-        } else if (st == CALL_REMOTE_ERROR) {
-            remote_errors++;
+            return -1;
         }
     }
-    double secs = (double)(clock_now_ms() - start) / 1000.0;
+    s->end = clock_now_ms();
+    return 0;
+}
 
-    printf("%s %s at %.0f/s for %.1f s, %s, through %s\n\n", codec, method, rate, secs,
-           policy == PICK_FIRST ? "pick-first" : "round robin", is_static ? "a static list" : reg_url);
+/* The failover's moments: the last call the victim got, when the registry dropped it,
+ * and how many calls it took again after its restart. */
+static void report_failover(const load_opts *o, const load_env *e, const load_stats *s)
+{
+    size_t ni;
+    const lb_instance *all = balancer_instances(e->lb, &ni);
+    int vi = -1;
+    for (size_t i = 0; i < ni; i++)
+        if (strcmp(all[i].addr, e->victim) == 0)
+            vi = (int)i;
+    uint64_t last = s->restarted ? s->last_dead_call : vi >= 0 ? all[vi].last_call_ms : 0;
+    int sig = o->sig;
+    printf("\nFailover (SIG%s to %s at +%.3f s):\n", sig == SIGKILL ? "KILL" : sig == SIGTERM ? "TERM" : "STOP",
+           e->victim, (double)(s->kill_at - s->start) / 1000.0);
+    if (last >= s->kill_at)
+        printf("  last call sent to it:        +%.3f s after the signal%s\n", (double)(last - s->kill_at) / 1000.0,
+               sig != SIGKILL ? ""
+               : o->retry ? " (after the first failure it is only probed, with backoff, until\n"
+                            "                               the registry drops it; every probe's call is retried)"
+                          : " (after the first failure it is only probed, with backoff, until\n"
+                            "                               the registry drops it; --no-retry: a failed probe is a failed call)");
+    else
+        printf("  last call sent to it:        before the signal\n");
+    printf("  registry dropped it:         %s", s->dropped_at ? "" : "not within the run");
+    if (s->dropped_at)
+        printf("+%.3f s after the signal (TTL %d s)", (double)(s->dropped_at - s->kill_at) / 1000.0, o->ttl);
+    printf("\n  failed calls after retries:  %llu\n", (unsigned long long)s->failed_calls);
+    if (s->restarted)
+        printf("  after it came back (+%.3f s): %llu of %llu calls went to it (%.1f%%)\n",
+               (double)(s->restart_at - s->start) / 1000.0, (unsigned long long)s->victim_after_restart,
+               (unsigned long long)s->after_restart,
+               s->after_restart ? 100.0 * (double)s->victim_after_restart / (double)s->after_restart : 0.0);
+}
+
+/* Each instance's share of the calls and latency, the totals, the failover, the
+ * orders read back, and the timeline. */
+static void load_report(const load_opts *o, const load_env *e, const load_stats *s)
+{
+    double secs = (double)(s->end - s->start) / 1000.0;
+    printf("%s %s at %.0f/s for %.1f s, %s, through %s\n\n", o->codec, o->method, o->rate, secs,
+           o->policy == PICK_FIRST ? "pick-first" : "round robin", e->is_static ? "a static list" : e->reg_url);
     printf("  %-22s %8s %6s %8s %8s %8s\n", "instance", "calls", "share", "failed", "p50 ms", "p99 ms");
     size_t ni;
-    const lb_instance *all = balancer_instances(lb, &ni);
+    const lb_instance *all = balancer_instances(e->lb, &ni);
     for (size_t i = 0; i < ni; i++) {
         const lb_instance *in = &all[i];
         printf("  %-22s %8llu %5.1f%% %8llu %8.3f %8.3f%s\n", in->addr, (unsigned long long)in->calls,
-               total ? 100.0 * (double)in->calls / (double)total : 0.0, (unsigned long long)in->failures,
+               s->total ? 100.0 * (double)in->calls / (double)s->total : 0.0, (unsigned long long)in->failures,
                balancer_percentile(in, 50) / 1000.0, balancer_percentile(in, 99) / 1000.0,
-               victim && strcmp(in->addr, victim) == 0 && killed ? "  (killed)" : "");
+               e->victim && strcmp(in->addr, e->victim) == 0 && s->killed ? "  (killed)" : "");
     }
     printf("\n  %llu calls, %llu failed after retries, %llu retried on another instance, "
-           "%llu answered with an error\n", (unsigned long long)total, (unsigned long long)failed_calls,
-           (unsigned long long)retried, (unsigned long long)remote_errors);
-    if (killed) {
-        int vi = -1;
-        for (size_t i = 0; i < ni; i++)
-            if (strcmp(all[i].addr, victim) == 0)
-                vi = (int)i;
-        uint64_t last = restarted ? last_dead_call : vi >= 0 ? all[vi].last_call_ms : 0;
-        printf("\nFailover (SIG%s to %s at +%.3f s):\n", sig == SIGKILL ? "KILL" : sig == SIGTERM ? "TERM" : "STOP",
-               victim, (double)(kill_at - start) / 1000.0);
-        if (last >= kill_at)
-            printf("  last call sent to it:        +%.3f s after the signal%s\n", (double)(last - kill_at) / 1000.0,
-                   sig != SIGKILL ? ""
-                   : retry ? " (after the first failure it is only probed, with backoff, until\n"
-                             "                               the registry drops it; every probe's call is retried)"
-                           : " (after the first failure it is only probed, with backoff, until\n"
-                             "                               the registry drops it; --no-retry: a failed probe is a failed call)");
-        else
-            printf("  last call sent to it:        before the signal\n");
-        printf("  registry dropped it:         %s", dropped_at ? "" : "not within the run");
-        if (dropped_at)
-            printf("+%.3f s after the signal (TTL %d s)", (double)(dropped_at - kill_at) / 1000.0, ttl);
-        printf("\n  failed calls after retries:  %llu\n", (unsigned long long)failed_calls);
-        if (restarted)
-            printf("  after it came back (+%.3f s): %llu of %llu calls went to it (%.1f%%)\n",
-                   (double)(restart_at - start) / 1000.0, (unsigned long long)victim_after_restart,
-                   (unsigned long long)after_restart,
-                   after_restart ? 100.0 * (double)victim_after_restart / (double)after_restart : 0.0);
-    }
-    if (placing)
-        orders_check(lb, arg, &placed);
+           "%llu answered with an error\n", (unsigned long long)s->total, (unsigned long long)s->failed_calls,
+           (unsigned long long)s->retried, (unsigned long long)s->remote_errors);
+    if (s->killed)
+        report_failover(o, e, s);
+    if (o->placing)
+        orders_check(e->lb, e->arg, &s->placed);
     printf("\nTimeline:\n");
     size_t nev;
-    const sup_event *ev = supervisor_timeline(sup, &nev);
+    const sup_event *ev = supervisor_timeline(e->sup, &nev);
     for (size_t i = 0; i < nev; i++) {
-        long long d = (long long)ev[i].at_ms - (long long)start;
+        long long d = (long long)ev[i].at_ms - (long long)s->start;
         printf("  %+8.3f s  %s\n", (double)d / 1000.0, ev[i].what);
     }
-    rc = EXIT_OK;
-done:
-    registry_watch_free(watch);
-    registry_free(reg);
-    balancer_free(lb);
-    supervisor_free(sup);
-    if (own_etcd)
-        etcdproc_stop(&etcd, true);
-    if (own_consul)
-        consulproc_stop(&consul);
-    value_free(arg);
-    free(placed.ids);
-    tempdir_remove(tmpdir);
+}
+
+int cmd_load(int argc, char **argv)
+{
+    load_opts o;
+    int rc = load_parse(argc, argv, &o);
+    if (rc != LOAD_GO)
+        return rc;
+    load_env e = {0};
+    if ((rc = load_check(&o, &e.arg)) != EXIT_OK)
+        return rc;
+    load_stats s = {0};
+    if ((rc = load_setup(&o, &e)) == EXIT_OK) {
+        rc = EXIT_FAILED;
+        if (load_run(&o, &e, &s) == 0) {
+            load_report(&o, &e, &s);
+            rc = EXIT_OK;
+        }
+    }
+    load_teardown(&e);
+    free(s.placed.ids);
     return rc;
 }
