@@ -6,8 +6,10 @@ BUILD   ?= build
 BIN     ?= bin
 PKGS    := libcjson libprotobuf-c libnghttp2 libcurl ncursesw readline libmicrohttpd sqlite3 libcrypt libcrypto zlib
 OPT     ?= -O2
+# Without pkg-config, the flags Debian's packages would give.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/cjson)
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
-           -Ilib -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/cjson) $(SAN)
+           -Ilib -I$(BUILD)/gen $(PKG_CFLAGS) $(SAN)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lprotobuf-c -lnghttp2 -lcurl -lncursesw -ltinfo -lreadline -lmicrohttpd -lsqlite3 -lcrypt -lcrypto -lz) -lm $(SAN)
 
 # Generated from proto/: protobuf-c message code, and every file's descriptor (for
@@ -107,7 +109,7 @@ integration: all
 
 # Fuzzing needs clang's libFuzzer. fuzz-smoke runs each target briefly; fuzz runs each for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Ilib $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzzkit.h $(LIB_SRC) $(GEN_SRC)
 	@mkdir -p $(dir $@)
