@@ -1,0 +1,303 @@
+/* test_catalog.c -- unit tests for the method catalog: adding, finding, coercing, calling,
+ * and reading while other threads add. Each test runs in a process of its own, so each
+ * starts with an empty catalog. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "value/value.h"
+#include "value/vtype.h"
+#include "wire/catalog.h"
+#include "wire/pbcatalog.h"
+
+static const vtype_field pair_fields[] = {{"X", &vtype_int}, {"Y", &vtype_int}};
+static const vtype pair_type = {.kind = T_STRUCT, .name = "Pair", .fields = pair_fields, .nfields = 2};
+
+static int64_t field(const value *st, const char *name)
+{
+    const value *f = value_get(st, name);
+    return f && f->kind == V_INT ? f->u.i : 0;
+}
+
+static int calc_sub(const value *arg, value **reply, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    *reply = value_int(field(arg, "X") - field(arg, "Y"));
+    return 0;
+}
+
+static int calc_fail(const value *arg, value **reply, char *err, size_t errlen)
+{
+    (void)arg;
+    *reply = value_int(1); /* a handler that fails may leave a reply behind: it is freed */
+    snprintf(err, errlen, "always fails");
+    return -1;
+}
+
+static const catalog_method calc[] = {
+    {"Calc.Sub", &pair_type, &vtype_int, NULL, NULL, true, "X-Y", calc_sub},
+    {"Calc.Fail", &pair_type, &vtype_int, NULL, NULL, false, "fails", calc_fail},
+    {"Calc.Remote", &pair_type, &vtype_int, NULL, NULL, true, "known, not served here", NULL},
+    {"Remote.Echo", &vtype_string, &vtype_string, NULL, NULL, true, "signature only", NULL},
+};
+
+static void add_calc(void)
+{
+    char err[256];
+    cr_assert_eq(catalog_add(calc, sizeof calc / sizeof calc[0], err, sizeof err), 4, "%s", err);
+}
+
+static value *pair(int64_t x, int64_t y)
+{
+    value *v = value_map();
+    value_map_put(v, value_cstring("X"), value_int(x));
+    value_map_put(v, value_cstring("Y"), value_int(y));
+    return v;
+}
+
+Test(catalog, empty_catalog_finds_nothing)
+{
+    char err[128];
+    cr_assert_null(catalog_find("Arith.Multiply", false, err, sizeof err));
+    cr_assert_str_eq(err, "rpc: can't find service Arith.Multiply");
+    cr_assert_null(catalog_find_path("/arith.Arith/Multiply"));
+    cr_assert_null(catalog_find("Arith.Multiply", true, NULL, 0), "err may be NULL");
+}
+
+Test(catalog, add_copies_the_entry_and_find_returns_it)
+{
+    catalog_method one = {"Calc.Sub", &pair_type, &vtype_int, NULL, NULL, true, "X-Y", calc_sub};
+    char err[128];
+    cr_assert_eq(catalog_add(&one, 1, err, sizeof err), 1, "%s", err);
+    one.name = "Calc.Changed"; /* the catalog kept its own copy */
+    const catalog_method *m = catalog_find("Calc.Sub", true, err, sizeof err);
+    cr_assert_not_null(m, "%s", err);
+    cr_assert_str_eq(m->name, "Calc.Sub");
+    cr_assert_eq(m->arg, &pair_type);
+    cr_assert_eq(m->reply, &vtype_int);
+    cr_assert(m->idempotent);
+    cr_assert_str_eq(m->summary, "X-Y");
+    cr_assert_null(catalog_find("Calc.Changed", false, NULL, 0));
+}
+
+Test(catalog, unknown_names_get_gos_words)
+{
+    add_calc();
+    char err[128];
+    cr_assert_null(catalog_find("Calc.Add", false, err, sizeof err));
+    cr_assert_str_eq(err, "rpc: can't find method Calc.Add");
+    cr_assert_null(catalog_find("calc.Sub", false, err, sizeof err));
+    cr_assert_str_eq(err, "rpc: can't find service calc.Sub", "names are case-sensitive, as in Go");
+    cr_assert_null(catalog_find("Calc", false, err, sizeof err));
+    cr_assert_str_eq(err, "rpc: service/method request ill-formed: Calc");
+    cr_assert_null(catalog_find("Cal.Sub", false, err, sizeof err));
+    cr_assert_str_eq(err, "rpc: can't find service Cal.Sub", "a prefix of a service is not it");
+}
+
+Test(catalog, a_server_sees_only_what_it_serves)
+{
+    add_calc();
+    char err[128];
+    cr_assert_not_null(catalog_find("Calc.Remote", false, err, sizeof err), "a client knows it");
+    cr_assert_null(catalog_find("Calc.Remote", true, err, sizeof err));
+    cr_assert_str_eq(err, "rpc: can't find method Calc.Remote", "Calc is served, Remote is not");
+    cr_assert_null(catalog_find("Remote.Echo", true, err, sizeof err));
+    cr_assert_str_eq(err, "rpc: can't find service Remote.Echo", "no method of Remote is served");
+    value *reply = NULL, *s = value_cstring("x");
+    const catalog_method *m = catalog_find("Remote.Echo", false, NULL, 0);
+    cr_assert_eq(catalog_call(m, s, &reply, err, sizeof err), CATALOG_NOT_SERVED);
+    cr_assert_null(reply);
+    cr_assert_str_eq(err, "rpc: can't find method Remote.Echo");
+    value_free(s);
+}
+
+Test(catalog, first_source_wins_and_duplicates_are_skipped)
+{
+    add_calc();
+    char err[128];
+    catalog_method again[] = {
+        {"Calc.Sub", &vtype_string, &vtype_string, NULL, NULL, false, "a second opinion", NULL},
+        {"Calc.Mul", &pair_type, &vtype_int, NULL, NULL, true, "new", NULL},
+    };
+    cr_assert_eq(catalog_add(again, 2, err, sizeof err), 1, "only Calc.Mul is new");
+    const catalog_method *m = catalog_find("Calc.Sub", false, NULL, 0);
+    cr_assert_eq(m->arg, &pair_type);
+    cr_assert_eq(m->fn, calc_sub);
+    cr_assert_not_null(catalog_find("Calc.Mul", false, NULL, 0));
+    cr_assert_eq(catalog_add(calc, 4, err, sizeof err), 0, "adding the same table twice adds nothing");
+}
+
+Test(catalog, refuses_entries_it_could_not_find_again)
+{
+    char err[128];
+    catalog_method bad[] = {
+        {"Calc.Ok", &pair_type, &vtype_int, NULL, NULL, true, "", NULL},
+        {"NoDot", &pair_type, &vtype_int, NULL, NULL, true, "", NULL},
+        {"Calc.Never", &pair_type, &vtype_int, NULL, NULL, true, "", NULL},
+    };
+    cr_assert_eq(catalog_add(bad, 3, err, sizeof err), -1);
+    cr_assert_str_eq(err, "catalog: \"NoDot\" is not a Service.Method name");
+    cr_assert_not_null(catalog_find("Calc.Ok", false, NULL, 0), "entries before the fault stay");
+    cr_assert_null(catalog_find("Calc.Never", false, NULL, 0), "entries after it are not added");
+    catalog_method nameless = {0};
+    cr_assert_eq(catalog_add(&nameless, 1, err, sizeof err), -1);
+    cr_assert_str_eq(err, "catalog: an entry needs a net/rpc name or a gRPC path");
+}
+
+Test(catalog, grpc_path_brings_the_compiled_in_shape)
+{
+    catalog_method e[] = {
+        {"Arith.Multiply", &pair_type, &vtype_int, "/arith.Arith/Multiply", NULL, true, "", NULL},
+        {NULL, NULL, NULL, "/tally.Tally/Total", NULL, false, "gRPC only", NULL},
+        {"Elsewhere.Call", NULL, NULL, "/nowhere.Else/Call", NULL, false, "not compiled in", NULL},
+    };
+    char err[128];
+    cr_assert_eq(catalog_add(e, 3, err, sizeof err), 3, "%s", err);
+    const catalog_method *m = catalog_find_path("/arith.Arith/Multiply");
+    cr_assert_not_null(m);
+    cr_assert_str_eq(m->name, "Arith.Multiply");
+    cr_assert_eq(m->pb, pbcatalog_find("/arith.Arith/Multiply"));
+    cr_assert_str_eq(m->pb->input->name, "arith.Args");
+    m = catalog_find_path("/tally.Tally/Total");
+    cr_assert_not_null(m);
+    cr_assert_null(m->name);
+    cr_assert(m->pb && m->pb->client_streaming, "the shape says Total streams from the client");
+    cr_assert_null(catalog_find_path("/nowhere.Else/Call")->pb);
+    cr_assert_null(catalog_find_path("arith.Arith/Multiply"), "paths are matched as written");
+    cr_assert_eq(catalog_add(e + 1, 1, err, sizeof err), 0, "a path already known is skipped");
+}
+
+Test(catalog, call_coerces_then_runs)
+{
+    add_calc();
+    char err[256];
+    value *reply = NULL, *arg = pair(10, 3);
+    const catalog_method *m = catalog_find("Calc.Sub", true, err, sizeof err);
+    cr_assert_eq(catalog_call(m, arg, &reply, err, sizeof err), CATALOG_OK, "%s", err);
+    cr_assert_eq(reply->kind, V_INT);
+    cr_assert_eq(reply->u.i, 7);
+    value_free(reply);
+    value_free(arg);
+    /* missing fields are zero, as Go decodes them */
+    arg = value_map();
+    value_map_put(arg, value_cstring("x"), value_int(5));
+    cr_assert_eq(catalog_call(m, arg, &reply, err, sizeof err), CATALOG_OK, "%s", err);
+    cr_assert_eq(reply->u.i, 5);
+    value_free(reply);
+    value_free(arg);
+}
+
+Test(catalog, bad_argument_says_what_the_method_takes)
+{
+    add_calc();
+    char err[256];
+    value *reply = NULL, *arg = value_map();
+    value_map_put(arg, value_cstring("X"), value_cstring("ten"));
+    const catalog_method *m = catalog_find("Calc.Sub", true, NULL, 0);
+    cr_assert_eq(catalog_call(m, arg, &reply, err, sizeof err), CATALOG_BAD_ARGUMENT);
+    cr_assert_null(reply);
+    cr_assert_str_eq(err, "Calc.Sub: bad argument: field X: want int, got string \"ten\" "
+                          "(it takes Pair{X int, Y int})");
+    value *conv = catalog_argument(m, arg, err, sizeof err);
+    cr_assert_null(conv);
+    value_free(arg);
+    arg = value_int(3);
+    m = catalog_find("Remote.Echo", false, NULL, 0);
+    cr_assert_null(catalog_argument(m, arg, err, sizeof err));
+    cr_assert_str_eq(err, "Remote.Echo: bad argument: want string, got number 3 (it takes string)");
+    value_free(arg);
+}
+
+Test(catalog, a_handlers_failure_is_its_own_words)
+{
+    add_calc();
+    char err[256];
+    value *reply = NULL, *arg = pair(1, 2);
+    const catalog_method *m = catalog_find("Calc.Fail", true, NULL, 0);
+    cr_assert_eq(catalog_call(m, arg, &reply, err, sizeof err), CATALOG_FAILED);
+    cr_assert_null(reply, "what the handler left is freed");
+    cr_assert_str_eq(err, "always fails");
+    value_free(arg);
+}
+
+Test(catalog, without_a_type_the_argument_goes_as_it_is)
+{
+    catalog_method loose = {"Loose.Any", NULL, NULL, NULL, NULL, false, "", NULL};
+    char err[128];
+    cr_assert_eq(catalog_add(&loose, 1, err, sizeof err), 1, "%s", err);
+    value *raw = pair(1, 2);
+    value *got = catalog_argument(catalog_find("Loose.Any", false, NULL, 0), raw, err, sizeof err);
+    cr_assert(value_equal(got, raw));
+    value_free(got);
+    value_free(raw);
+}
+
+/* ---- threads: readers never wait for writers, and never see half an entry ---- */
+
+#define WRITERS 4
+#define READERS 4
+#define PER_WRITER 150 /* more than two chunks each, so chunks are allocated while read */
+
+static char names[WRITERS][PER_WRITER][32];
+static pthread_barrier_t start;
+static atomic_int writers_left = WRITERS;
+
+static void *writer(void *p)
+{
+    size_t w = (size_t)p;
+    pthread_barrier_wait(&start);
+    for (size_t i = 0; i < PER_WRITER; i++) {
+        catalog_method e = {names[w][i], &pair_type, &vtype_int, NULL, NULL, true, "", calc_sub};
+        if (catalog_add(&e, 1, NULL, 0) != 1)
+            return "an add failed";
+    }
+    atomic_fetch_sub(&writers_left, 1);
+    return NULL;
+}
+
+static void *reader(void *p)
+{
+    (void)p;
+    pthread_barrier_wait(&start);
+    for (;;) {
+        bool last = atomic_load(&writers_left) == 0; /* a pass begun after every add */
+        size_t seen = 0;
+        for (size_t w = 0; w < WRITERS; w++)
+            for (size_t i = 0; i < PER_WRITER; i++) {
+                const catalog_method *m = catalog_find(names[w][i], true, NULL, 0);
+                if (!m)
+                    continue;
+                if (m->arg != &pair_type || m->fn != calc_sub || strcmp(m->name, names[w][i]) != 0)
+                    return "saw an entry half written";
+                seen++;
+            }
+        if (seen == (size_t)WRITERS * PER_WRITER)
+            return NULL;
+        if (last)
+            return "an entry added was not found";
+    }
+}
+
+Test(catalog, many_threads_add_and_find_at_once)
+{
+    for (size_t w = 0; w < WRITERS; w++)
+        for (size_t i = 0; i < PER_WRITER; i++)
+            snprintf(names[w][i], sizeof names[w][i], "W%zu.M%zu", w, i);
+    pthread_t t[WRITERS + READERS];
+    pthread_barrier_init(&start, NULL, WRITERS + READERS);
+    for (size_t i = 0; i < WRITERS + READERS; i++)
+        pthread_create(&t[i], NULL, i < WRITERS ? writer : reader, (void *)i);
+    for (size_t i = 0; i < WRITERS + READERS; i++) {
+        void *why;
+        pthread_join(t[i], &why);
+        cr_assert_null(why, "thread %zu: %s", i, (const char *)why);
+    }
+    pthread_barrier_destroy(&start);
+    char err[128];
+    cr_assert_null(catalog_find("W0.M150", false, err, sizeof err));
+    cr_assert_str_eq(err, "rpc: can't find method W0.M150");
+}
