@@ -152,6 +152,11 @@ static const server_codec gob_codec = {
 
 int main(int argc, char **argv)
 {
+    char err[256];
+    if (services_register(err, sizeof err) < 0) {
+        fprintf(stderr, "gob-server: %s\n", err);
+        return 1;
+    }
     return server_main(&gob_codec, "gob-server",
                        "Serves the sample services with Go's net/rpc default codec, encoding/gob.\n"
                        "Go programs call it with rpc.Dial(\"tcp\", \"127.0.0.1:8081\"). Try:\n"

@@ -1,14 +1,16 @@
 /* test_catalog.c -- unit tests for the method catalog: adding, finding, coercing, calling,
- * and reading while other threads add. Each test runs in a process of its own, so each
+ * reading while other threads add, and the sample services registered in it. Each test runs in a process of its own, so each
  * starts with an empty catalog. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "services/services.h"
 #include "value/value.h"
 #include "value/vtype.h"
 #include "wire/catalog.h"
@@ -300,4 +302,88 @@ Test(catalog, many_threads_add_and_find_at_once)
     char err[128];
     cr_assert_null(catalog_find("W0.M150", false, err, sizeof err));
     cr_assert_str_eq(err, "rpc: can't find method W0.M150");
+}
+
+/* ---- the sample services, as they register into the catalog ---- */
+
+static value *call_sample(const char *name, value *arg, catalog_status want, char *err, size_t n)
+{
+    char why[128];
+    cr_assert_eq(services_register(why, sizeof why), 0, "%s", why);
+    const catalog_method *m = catalog_find(name, true, why, sizeof why);
+    cr_assert_not_null(m, "%s", why);
+    value *reply = NULL;
+    catalog_status st = catalog_call(m, arg, &reply, err, n);
+    cr_assert_eq(st, want, "%s: status %d (%s)", name, st, err);
+    value_free(arg);
+    return reply;
+}
+
+static value *args(int64_t a, int64_t b)
+{
+    value *v = value_map();
+    value_map_put(v, value_cstring("A"), value_int(a));
+    value_map_put(v, value_cstring("B"), value_int(b));
+    return v;
+}
+
+Test(samples, register_once_with_signatures_handlers_and_grpc_shapes)
+{
+    char err[128];
+    cr_assert_eq(services_register(err, sizeof err), 0, "%s", err);
+    cr_assert_eq(services_register(err, sizeof err), 0, "a second call adds nothing and succeeds");
+    size_t n;
+    const method *all = service_methods(&n);
+    cr_assert_eq(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        const catalog_method *m = catalog_find(all[i].name, true, err, sizeof err);
+        cr_assert_not_null(m, "%s", err);
+        cr_assert(m->arg && m->reply && m->fn && m->summary && m->idempotent, "%s", m->name);
+        /* pbcatalog still maps net/rpc names to paths for the gRPC server: the two agree */
+        const pb_method *pb = pbcatalog_find(m->name);
+        cr_assert_eq(m->pb, pb, "%s: the catalog and pbcatalog agree on its gRPC twin", m->name);
+        if (pb) {
+            cr_assert_str_eq(m->grpc_path, pb->path);
+            cr_assert_eq(catalog_find_path(pb->path), m);
+        }
+    }
+    cr_assert_not_null(catalog_find_path("/helloworld.Greeter/SayHello"));
+    cr_assert_null(catalog_find("hello.HelloWorld", true, NULL, 0)->pb, "hello has no gRPC twin");
+}
+
+Test(samples, arithmetic_as_go_does_it)
+{
+    char err[128];
+    value *r = call_sample("Arith.Multiply", args(7, 8), CATALOG_OK, err, sizeof err);
+    cr_assert_eq(r->u.i, 56);
+    value_free(r);
+    r = call_sample("Arith.Multiply", args(INT64_MAX, 2), CATALOG_OK, err, sizeof err);
+    cr_assert_eq(r->u.i, -2, "Go's int multiplication wraps");
+    value_free(r);
+    r = call_sample("Arith.Divide", args(-7, 2), CATALOG_OK, err, sizeof err);
+    cr_assert_eq(value_get(r, "Quo")->u.i, -3);
+    cr_assert_eq(value_get(r, "Rem")->u.i, -1);
+    value_free(r);
+    r = call_sample("Arith.Divide", args(INT64_MIN, -1), CATALOG_OK, err, sizeof err);
+    cr_assert_eq(value_get(r, "Quo")->u.i, INT64_MIN);
+    cr_assert_eq(value_get(r, "Rem")->u.i, 0);
+    value_free(r);
+    cr_assert_null(call_sample("Arith.Divide", args(1, 0), CATALOG_FAILED, err, sizeof err));
+    cr_assert_str_eq(err, "divide by zero");
+}
+
+Test(samples, greetings)
+{
+    char err[128];
+    value *r = call_sample("hello.HelloWorld", value_cstring("李白"), CATALOG_OK, err, sizeof err);
+    cr_assert_str_eq(r->u.s.p, "李白 你好....");
+    value_free(r);
+    value *req = value_map();
+    value_map_put(req, value_cstring("name"), value_cstring("Bob"));
+    r = call_sample("Greeter.SayHello", req, CATALOG_OK, err, sizeof err);
+    cr_assert_str_eq(value_get(r, "Message")->u.s.p, "Hello Bob");
+    value_free(r);
+    cr_assert_null(call_sample("hello.HelloWorld", value_int(42), CATALOG_BAD_ARGUMENT, err, sizeof err));
+    cr_assert(strstr(err, "hello.HelloWorld: bad argument: ") && strstr(err, "(it takes string)"), "%s",
+              err);
 }
