@@ -3,7 +3,10 @@
  * The generated protobuf-c code knows messages and each method's input and output; the
  * embedded descriptor set (protoc's FileDescriptorSet of proto/) adds what protobuf-c
  * leaves out: which methods stream, and each file's serialized descriptor, which server
- * reflection hands to grpcurl and friends. */
+ * reflection hands to grpcurl and friends.
+ *
+ * Threads: any function may be called from any thread at any time; the first call fills
+ * the tables (once, under pthread_once), and every other caller waits for it to finish. */
 #ifndef WB_PBCATALOG_H
 #define WB_PBCATALOG_H
 

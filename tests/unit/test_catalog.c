@@ -1,7 +1,9 @@
 /* test_catalog.c -- unit tests for the method catalog: adding, finding, coercing, calling,
- * reading while other threads add, and the sample services registered in it. Each test runs in a process of its own, so each
- * starts with an empty catalog. */
+ * reading while other threads add, and the sample services registered in it; and
+ * pbcatalog's first lookup from many threads at once. Each test runs in a process of its
+ * own, so each starts with an empty catalog and a pbcatalog not yet loaded. */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -386,4 +388,55 @@ Test(samples, greetings)
     cr_assert_null(call_sample("hello.HelloWorld", value_int(42), CATALOG_BAD_ARGUMENT, err, sizeof err));
     cr_assert(strstr(err, "hello.HelloWorld: bad argument: ") && strstr(err, "(it takes string)"), "%s",
               err);
+}
+
+/* ---- pbcatalog: the first lookup, made by many threads at once ---- */
+
+#define RACERS 12
+#define ROUNDS 24 /* each round is a process of its own, so each makes the first lookup */
+
+static pthread_barrier_t gate;
+
+/* Lookups that each need a different part of the tables filled: methods, the streaming
+ * flags read from the descriptor set, files, and symbols of the last files read. */
+static void *first_lookup(void *p)
+{
+    (void)p;
+    pthread_barrier_wait(&gate);
+    const pb_method *m = pbcatalog_find("/tally.Tally/RunningTotal");
+    if (!m)
+        return "tally.Tally/RunningTotal not found";
+    if (!m->client_streaming || !m->server_streaming)
+        return "RunningTotal found without its streaming flags";
+    if (!pbcatalog_find("Arith.Multiply"))
+        return "Arith.Multiply not found";
+    if (!pbcatalog_file_for_symbol("user.User") || !pbcatalog_file_for_symbol("order.Order"))
+        return "a service's file not found";
+    if (!pbcatalog_file_by_name("user.proto"))
+        return "user.proto not found";
+    size_t n;
+    pbcatalog_services(&n);
+    return n == 7 ? NULL : "wrong number of services";
+}
+
+ParameterizedTestParameters(pbcatalog, first_lookup_from_many_threads)
+{
+    static int rounds[ROUNDS];
+    for (int i = 0; i < ROUNDS; i++)
+        rounds[i] = i;
+    return cr_make_param_array(int, rounds, ROUNDS);
+}
+
+ParameterizedTest(int *round, pbcatalog, first_lookup_from_many_threads)
+{
+    pthread_t t[RACERS];
+    pthread_barrier_init(&gate, NULL, RACERS);
+    for (size_t i = 0; i < RACERS; i++)
+        pthread_create(&t[i], NULL, first_lookup, NULL);
+    for (size_t i = 0; i < RACERS; i++) {
+        void *why;
+        pthread_join(t[i], &why);
+        cr_expect_null(why, "round %d, thread %zu: %s", *round, i, (const char *)why);
+    }
+    pthread_barrier_destroy(&gate);
 }
