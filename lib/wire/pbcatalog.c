@@ -352,13 +352,6 @@ const ProtobufCMessageDescriptor *pbcatalog_message(const char *full_name)
     return NULL;
 }
 
-const pb_file *pbcatalog_files(size_t *n)
-{
-    load();
-    *n = nfiles;
-    return files;
-}
-
 const pb_file *pbcatalog_file_by_name(const char *name)
 {
     load();
