@@ -46,6 +46,11 @@ static int check(const catalog_method *e, char *err, size_t errlen)
         err_set(err, errlen, "catalog: \"%s\" is not a Service.Method name", e->name);
         return -1;
     }
+    if (e->grpc_path && (e->grpc_path[0] != '/' || !strchr(e->grpc_path + 1, '/'))) {
+        err_set(err, errlen, "catalog: \"%s\" is not a gRPC path, /pkg.Service/Method",
+                e->grpc_path);
+        return -1;
+    }
     return 0;
 }
 

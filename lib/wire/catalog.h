@@ -50,7 +50,8 @@ typedef struct catalog_method {
  * catalog is skipped: the first source to describe a method wins. Where pb is NULL and
  * grpc_path names a method compiled into pbcatalog, pb is filled in. Returns how many
  * were added, or -1 with err when an entry has neither name nor path, a name is not
- * "Service.Method", or memory ran out (entries before the faulty one stay added). */
+ * "Service.Method", a path is not "/pkg.Service/Method", or memory ran out (entries
+ * before the faulty one stay added). */
 int catalog_add(const catalog_method *entries, size_t n, char *err, size_t errlen);
 
 /* Finds a method by its net/rpc name. served: count only entries with a handler (a

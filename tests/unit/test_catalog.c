@@ -271,6 +271,9 @@ Test(catalog, refuses_entries_it_could_not_find_again)
     catalog_method nameless = {0};
     cr_assert_eq(catalog_add(&nameless, 1, err, sizeof err), -1);
     cr_assert_str_eq(err, "catalog: an entry needs a net/rpc name or a gRPC path");
+    catalog_method slashless = {NULL, NULL, NULL, "arith.Arith/Multiply", NULL, true, "", NULL};
+    cr_assert_eq(catalog_add(&slashless, 1, err, sizeof err), -1);
+    cr_assert_str_eq(err, "catalog: \"arith.Arith/Multiply\" is not a gRPC path, /pkg.Service/Method");
 }
 
 Test(catalog, grpc_path_brings_the_compiled_in_shape)
