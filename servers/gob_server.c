@@ -1,11 +1,14 @@
-/* gob_server.c -- serves the sample services over Go's net/rpc default codec (gob). */
+/* gob_server.c -- serves the method catalog (the sample services) over Go's net/rpc default codec, gob. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "base/log.h"
 #include "rpc/server.h"
 #include "services/services.h"
+#include "value/vtype.h"
+#include "wire/catalog.h"
 #include "wire/gob.h"
 #include "wire/netrpc.h"
 
@@ -45,7 +48,8 @@ static void *gob_open(size_t max_message)
 /* Go's decoder refuses a struct argument none of whose fields the method's type has. */
 static bool no_field_matches(const vtype *wire, const vtype *want)
 {
-    if (!wire || wire->kind != T_STRUCT || want->kind != T_STRUCT || !wire->nfields || !want->nfields)
+    if (!wire || !want || wire->kind != T_STRUCT || want->kind != T_STRUCT || !wire->nfields ||
+        !want->nfields)
         return false;
     for (size_t i = 0; i < wire->nfields; i++)
         for (size_t j = 0; j < want->nfields; j++)
@@ -54,29 +58,46 @@ static bool no_field_matches(const vtype *wire, const vtype *want)
     return true;
 }
 
-/* Answers one request; a failure becomes an error reply, as with Go's server. */
+/* Encodes a successful reply in the method's declared type, or, for a method that
+ * declares none, in the type the value itself suggests. Returns 0, or -1 with err. */
+static int send_reply(gob_conn *c, const netrpc_msg *m, const catalog_method *mt, const value *reply,
+                      buf *out, char *err, size_t errlen)
+{
+    if (mt->reply)
+        return netrpc_write_response(c->enc, out, m->method, m->seq, NULL, mt->reply, reply, err,
+                                     errlen);
+    typeset *ts = typeset_new();
+    const vtype *t = ts ? vtype_infer(ts, reply, err, errlen) : NULL;
+    int r = t ? netrpc_write_response(c->enc, out, m->method, m->seq, NULL, t, reply, err, errlen) : -1;
+    if (!ts)
+        err_set(err, errlen, "out of memory");
+    typeset_free(ts);
+    return r;
+}
+
+/* Answers one request through the method catalog; a failure becomes an error reply, as
+ * with Go's server. */
 static void answer(gob_conn *c, const netrpc_msg *m, const char *decode_error, buf *out)
 {
     char msg[512], err[256];
     value *reply = NULL;
-    const method *mt = service_find(m->method, msg, sizeof msg);
+    const catalog_method *mt = catalog_find(m->method, true, msg, sizeof msg);
     int failed = !mt;
     if (!failed && decode_error) {
-        snprintf(msg, sizeof msg, "%s", decode_error);
+        err_set(msg, sizeof msg, "%s", decode_error);
         failed = 1;
     }
     if (!failed && no_field_matches(m->body_type, mt->arg)) {
-        snprintf(msg, sizeof msg, "gob: type mismatch: no fields matched compiling decoder for %s",
-                 mt->arg->name);
+        err_set(msg, sizeof msg, "gob: type mismatch: no fields matched compiling decoder for %s",
+                mt->arg->name);
         failed = 1;
     }
-    if (!failed && service_call(mt, m->body, &reply, msg, sizeof msg) < 0)
+    if (!failed && catalog_call(mt, m->body, &reply, msg, sizeof msg) != CATALOG_OK)
         failed = 1;
     if (failed) {
         log_msg("error reply: %s", msg);
         netrpc_write_response(c->enc, out, m->method, m->seq, msg, NULL, NULL, err, sizeof err);
-    } else if (netrpc_write_response(c->enc, out, m->method, m->seq, NULL, mt->reply, reply, err,
-                                     sizeof err) < 0) {
+    } else if (send_reply(c, m, mt, reply, out, err, sizeof err) < 0) {
         log_msg("%s: cannot encode the reply: %s", m->method, err);
         netrpc_write_response(c->enc, out, m->method, m->seq, err, NULL, NULL, err, sizeof err);
     }
@@ -111,7 +132,7 @@ static feed_result gob_feed(void *state, buf *in, buf *out, bool eof, char *err,
 {
     gob_conn *c = state;
     if (!c->started && looks_like_json(in)) {
-        snprintf(err, errlen, "a JSON request came to the gob server: answered in JSON and closed");
+        err_set(err, errlen, "a JSON request came to the gob server: answered in JSON and closed");
         buf_puts(out, "{\"id\":null,\"result\":null,\"error\":\"this is a gob server (Go net/rpc); "
                       "it cannot read JSON. Send JSON-RPC to jsonrpc-server (port 8080, json://)\"}\n");
         return FEED_CLOSE;
@@ -123,7 +144,7 @@ static feed_result gob_feed(void *state, buf *in, buf *out, bool eof, char *err,
         if (r == GOB_MORE) {
             netrpc_msg_done(&m);
             if (eof && buf_size(in) > 0) {
-                snprintf(err, errlen, "the client closed the connection in the middle of a call: %zu bytes never completed a gob message%s",
+                err_set(err, errlen, "the client closed the connection in the middle of a call: %zu bytes never completed a gob message%s",
                          buf_size(in), guess_sender(in));
                 return FEED_CLOSE;
             }
@@ -131,7 +152,7 @@ static feed_result gob_feed(void *state, buf *in, buf *out, bool eof, char *err,
         }
         if (r == GOB_BROKEN) {
             size_t k = strlen(err);
-            snprintf(err + k, errlen - k, "%s", guess_sender(in));
+            err_set(err + k, errlen - k, "%s", guess_sender(in));
             netrpc_msg_done(&m);
             return FEED_CLOSE;
         }
@@ -152,6 +173,11 @@ static const server_codec gob_codec = {
 
 int main(int argc, char **argv)
 {
+    char err[256];
+    if (services_register(err, sizeof err) < 0) {
+        fprintf(stderr, "gob-server: %s\n", err);
+        return 1;
+    }
     return server_main(&gob_codec, "gob-server",
                        "Serves the sample services with Go's net/rpc default codec, encoding/gob.\n"
                        "Go programs call it with rpc.Dial(\"tcp\", \"127.0.0.1:8081\"). Try:\n"

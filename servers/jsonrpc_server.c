@@ -1,7 +1,9 @@
 /* jsonrpc_server.c -- serves the sample services as JSON-RPC over TCP, as Go's net/rpc/jsonrpc does. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "rpc/server.h"
+#include "services/services.h"
 #include "wire/jsonrpc.h"
 
 typedef struct jsonrpc_conn {
@@ -35,6 +37,11 @@ static const server_codec jsonrpc_codec = {
 
 int main(int argc, char **argv)
 {
+    char err[256];
+    if (services_register(err, sizeof err) < 0) {
+        fprintf(stderr, "jsonrpc-server: %s\n", err);
+        return 1;
+    }
     return server_main(&jsonrpc_codec, "jsonrpc-server",
                        "Serves the sample services as JSON-RPC over plain TCP: Go's net/rpc/jsonrpc\n"
                        "form ({\"method\":M,\"params\":[ARG],\"id\":N}) and JSON-RPC 2.0. Try:\n"

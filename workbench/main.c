@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "services/services.h"
 
 typedef struct command {
     const char *name;
@@ -40,6 +41,11 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    char err[256];
+    if (services_register(err, sizeof err) < 0) { /* the sample methods' signatures, for calls */
+        fprintf(stderr, "workbench: %s\n", err);
+        return EXIT_FAILED;
+    }
     if (argc < 2 || strcmp(argv[1], "--registry") == 0 || strncmp(argv[1], "--registry=", 11) == 0 ||
         strcmp(argv[1], "--no-mouse") == 0)
         return cmd_tui(argc, argv); /* the TUI's options without the word tui */

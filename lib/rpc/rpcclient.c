@@ -12,8 +12,8 @@
 #include "base/err.h"
 #include "base/net.h"
 #include "rpc/grpcclient.h"
-#include "services/services.h"
 #include "value/vtype.h"
+#include "wire/catalog.h"
 #include "wire/gob.h"
 #include "wire/jsonrpc.h"
 #include "wire/netrpc.h"
@@ -219,10 +219,10 @@ static call_status call_gob(rpcclient *c, const char *name, const value *arg, ui
     const vtype *t;
     value *typed = NULL;
     typeset *ts = typeset_new();
-    const method *m = service_find(name, why, sizeof why);
-    if (m) {
+    const catalog_method *m = catalog_find(name, false, NULL, 0);
+    if (m && m->arg) {
         t = m->arg;
-        if (!(typed = service_argument(m, arg, err, errlen))) {
+        if (!(typed = catalog_argument(m, arg, err, errlen))) {
             typeset_free(ts);
             return CALL_BAD_ARGUMENT;
         }

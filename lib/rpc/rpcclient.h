@@ -33,9 +33,10 @@ typedef enum call_status {
     CALL_BAD_ARGUMENT = -2, /* the argument cannot be sent as the method's type; nothing was sent */
 } call_status;
 
-/* Calls method with arg and waits at most timeout_ms for the reply. For the sample
- * methods the argument is first converted to the method's Go type; for others the
- * type is inferred from the value. On CALL_OK *reply is set (caller owns it).
+/* Calls method with arg and waits at most timeout_ms for the reply. gob: for a method
+ * whose signature is in the catalog (wire/catalog.h) the argument is first converted
+ * to its Go type; for others the type is inferred from the value.
+ * On CALL_OK *reply is set (caller owns it).
  * gRPC: method is "/pkg.Service/Method", "pkg.Service/Method" or a net/rpc name such as
  * Arith.Multiply (which calls arith.Arith/Multiply); a client-streaming method takes a
  * list of messages, and a server-streaming one replies with the list it received. A

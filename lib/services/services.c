@@ -1,9 +1,11 @@
-/* services.c -- Arith, hello and Greeter. */
+/* services.c -- Arith, hello and Greeter, and their one registration in the method catalog. */
 #include "services/services.h"
 
-#include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/err.h"
 
 static const vtype_field args_fields[] = {{"A", &vtype_int}, {"B", &vtype_int}};
 static const vtype args_type = {.kind = T_STRUCT, .name = "Args", .fields = args_fields, .nfields = 2};
@@ -29,7 +31,7 @@ static int arith_multiply(const value *arg, value **reply, char *err, size_t err
     uint64_t p = (uint64_t)field_int(arg, "A") * (uint64_t)field_int(arg, "B");
     *reply = value_int((int64_t)p);
     if (!*reply)
-        snprintf(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
     return *reply ? 0 : -1;
 }
 
@@ -37,7 +39,7 @@ static int arith_divide(const value *arg, value **reply, char *err, size_t errle
 {
     int64_t a = field_int(arg, "A"), b = field_int(arg, "B");
     if (b == 0) {
-        snprintf(err, errlen, "divide by zero");
+        err_set(err, errlen, "divide by zero");
         return -1;
     }
     /* The one overflowing case: Go gives quotient MinInt64 and remainder 0. */
@@ -47,7 +49,7 @@ static int arith_divide(const value *arg, value **reply, char *err, size_t errle
     if (!q || value_struct_set(q, "Quo", value_int(quo)) < 0 ||
         value_struct_set(q, "Rem", value_int(rem)) < 0) {
         value_free(q);
-        snprintf(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return -1;
     }
     *reply = q;
@@ -71,7 +73,7 @@ static int hello_world(const value *arg, value **reply, char *err, size_t errlen
     static const char suffix[] = " 你好....";
     *reply = concat(arg->u.s.p, arg->u.s.len, suffix, sizeof suffix - 1);
     if (!*reply)
-        snprintf(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
     return *reply ? 0 : -1;
 }
 
@@ -82,77 +84,63 @@ static int greeter_say_hello(const value *arg, value **reply, char *err, size_t 
     value *r = value_struct("HelloReply");
     if (!r || value_struct_set(r, "Message", msg) < 0) {
         value_free(r);
-        snprintf(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return -1;
     }
     *reply = r;
     return 0;
 }
 
-static const method methods[] = {
-    {"Arith.Multiply", &args_type, &vtype_int, arith_multiply, true, "A*B"},
-    {"Arith.Divide", &args_type, &quotient_type, arith_divide, true, "{Quo: A/B, Rem: A%B}"},
-    {"hello.HelloWorld", &vtype_string, &vtype_string, hello_world, true, "name + \" 你好....\""},
-    {"Greeter.SayHello", &hello_request_type, &hello_reply_type, greeter_say_hello, true,
-     "{Message: \"Hello \" + Name}"},
+static const catalog_method methods[] = {
+    {"Arith.Multiply", &args_type, &vtype_int, "/arith.Arith/Multiply", NULL, true, "A*B",
+     arith_multiply},
+    {"Arith.Divide", &args_type, &quotient_type, "/arith.Arith/Divide", NULL, true,
+     "{Quo: A/B, Rem: A%B}", arith_divide},
+    {"hello.HelloWorld", &vtype_string, &vtype_string, NULL, NULL, true, "name + \" 你好....\"",
+     hello_world},
+    {"Greeter.SayHello", &hello_request_type, &hello_reply_type, "/helloworld.Greeter/SayHello",
+     NULL, true, "{Message: \"Hello \" + Name}", greeter_say_hello},
 };
+#define NMETHODS (sizeof methods / sizeof methods[0])
+
+static pthread_once_t registered = PTHREAD_ONCE_INIT;
+static char register_error[256]; /* written once, inside pthread_once */
+
+static void register_samples(void)
+{
+    if (catalog_add(methods, NMETHODS, register_error, sizeof register_error) < 0 &&
+        !register_error[0])
+        err_set(register_error, sizeof register_error, "the catalog refused the sample methods");
+}
+
+int services_register(char *err, size_t errlen)
+{
+    pthread_once(&registered, register_samples);
+    if (!register_error[0])
+        return 0;
+    err_set(err, errlen, "%s", register_error);
+    return -1;
+}
 
 const method *service_methods(size_t *n)
 {
-    *n = sizeof methods / sizeof methods[0];
+    *n = NMETHODS;
     return methods;
 }
 
 const method *service_find(const char *name, char *err, size_t errlen)
 {
-    const char *dot = strrchr(name, '.');
-    if (!dot) {
-        snprintf(err, errlen, "rpc: service/method request ill-formed: %s", name);
+    if (services_register(err, errlen) < 0)
         return NULL;
-    }
-    size_t slen = (size_t)(dot - name);
-    bool service_known = false;
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-        if (strcmp(methods[i].name, name) == 0)
-            return &methods[i];
-        if (strncmp(methods[i].name, name, slen) == 0 && methods[i].name[slen] == '.')
-            service_known = true;
-    }
-    snprintf(err, errlen, service_known ? "rpc: can't find method %s" : "rpc: can't find service %s",
-             name);
-    return NULL;
+    return catalog_find(name, true, err, errlen);
 }
 
 value *service_argument(const method *m, const value *raw, char *err, size_t errlen)
 {
-    char why[256];
-    value *arg = vtype_coerce(m->arg, raw, why, sizeof why);
-    if (!arg) {
-        char want[160];
-        if (m->arg->kind == T_STRUCT) {
-            size_t used = (size_t)snprintf(want, sizeof want, "%s{", m->arg->name);
-            for (size_t i = 0; i < m->arg->nfields && used < sizeof want; i++) {
-                char ft[40];
-                used += (size_t)snprintf(want + used, sizeof want - used, "%s%s %s", i ? ", " : "",
-                                         m->arg->fields[i].name,
-                                         vtype_describe(m->arg->fields[i].type, ft, sizeof ft));
-            }
-            if (used < sizeof want)
-                snprintf(want + used, sizeof want - used, "}");
-        } else {
-            vtype_describe(m->arg, want, sizeof want);
-        }
-        snprintf(err, errlen, "%s: bad argument: %s (it takes %s)", m->name, why, want);
-    }
-    return arg;
+    return catalog_argument(m, raw, err, errlen);
 }
 
 int service_call(const method *m, const value *raw, value **reply, char *err, size_t errlen)
 {
-    value *arg = service_argument(m, raw, err, errlen);
-    if (!arg)
-        return -1;
-    int r = m->fn(arg, reply, err, errlen);
-    value_free(arg);
-    return r;
+    return catalog_call(m, raw, reply, err, errlen) == CATALOG_OK ? 0 : -1;
 }

@@ -2,43 +2,37 @@
  *
  * Each method names its argument and reply types in Go's terms (see DESIGN.md), so
  * the gob server can send the reply types Go's net/rpc clients expect and the JSON
- * server can check arguments the way Go's encoding/json would. */
+ * server can check arguments the way Go's encoding/json would. The methods live in
+ * the method catalog (wire/catalog.h): services_register puts their signatures and
+ * handlers there, and every protocol's server, and the workbench's client, finds
+ * them there. */
 #ifndef WB_SERVICES_H
 #define WB_SERVICES_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "value/value.h"
-#include "value/vtype.h"
+#include "wire/catalog.h"
 
-/* Runs a method. arg conforms to the method's arg type (see vtype_coerce). On success
- * returns 0 and sets *reply (caller owns it); on failure returns -1 with the error
- * message the caller sends back, such as "divide by zero". */
-typedef int (*method_fn)(const value *arg, value **reply, char *err, size_t errlen);
+/* Adds the sample methods, signatures and handlers, to the catalog. Call it at start,
+ * before the first call is served or made; a second call (from any thread) adds nothing
+ * and returns what the first returned. Returns 0, or -1 with err when the catalog
+ * refused them (out of memory). */
+int services_register(char *err, size_t errlen);
 
-typedef struct method {
-    const char *name; /* "Service.Method", as net/rpc spells it */
-    const vtype *arg;
-    const vtype *reply;
-    method_fn fn;
-    bool idempotent; /* safe to retry on another instance */
-    const char *summary;
-} method;
+/* ---- Older entry points, kept until the gRPC server and the TUI look methods up in the
+ * catalog themselves. Each registers the samples first, then asks the catalog. ---- */
 
-/* Finds a method by its net/rpc name. On failure returns NULL and writes the error
- * Go's net/rpc server would send ("rpc: can't find service X", ...). */
+typedef catalog_method method;
+
+/* catalog_find(name, served) after services_register. */
 const method *service_find(const char *name, char *err, size_t errlen);
-/* Every method, in a fixed order; *n receives the count. */
+/* The sample methods, in a fixed order; *n receives the count. */
 const method *service_methods(size_t *n);
-
-/* Converts raw to m's argument type (caller owns the result). Returns NULL with a
- * message such as `Arith.Multiply: bad argument: field A: want int, got string "x"
- * (it takes Args{A int, B int})` when it cannot. */
+/* catalog_argument. */
 value *service_argument(const method *m, const value *raw, char *err, size_t errlen);
-
-/* Coerces raw to m's argument type and runs m. Returns 0 with *reply set, or -1 with
- * err set (a bad argument or the method's own error). */
+/* catalog_call: 0 with *reply set, or -1 with err (a bad argument or the method's own
+ * error). */
 int service_call(const method *m, const value *raw, value **reply, char *err, size_t errlen);
 
 #endif

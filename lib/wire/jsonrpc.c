@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "base/log.h"
-#include "services/services.h"
+#include "wire/catalog.h"
 #include "wire/jsonscan.h"
 #include "wire/jsonval.h"
 
@@ -234,7 +234,7 @@ static void missing_params(const members *ms, const char *text, char *msg, size_
 
 /* Turns params into the method's single argument. Go's form is [ARG]; 2.0 also allows
  * an object (the argument itself) and a list of a struct's fields in order. */
-static value *params_argument(const method *m, const char *text, const member *pm, bool v2,
+static value *params_argument(const catalog_method *m, const char *text, const member *pm, bool v2,
                               char *msg, size_t n)
 {
     char why[256];
@@ -251,7 +251,7 @@ static value *params_argument(const method *m, const char *text, const member *p
         } else if (cnt == 1 || !v2) { /* Go reads the first item and ignores the rest */
             arg = pv->u.list.items[0];
             pv->u.list.items[0] = NULL;
-        } else if (m->arg->kind == T_STRUCT && cnt <= m->arg->nfields) {
+        } else if (m->arg && m->arg->kind == T_STRUCT && cnt <= m->arg->nfields) {
             arg = value_map();
             for (size_t i = 0; arg && i < cnt; i++) {
                 if (value_map_put(arg, value_cstring(m->arg->fields[i].name), pv->u.list.items[i]) < 0)
@@ -270,6 +270,17 @@ static value *params_argument(const method *m, const char *text, const member *p
                         : "jsonrpc: params must be an array holding the one argument, like [ARG]");
     value_free(pv);
     return NULL;
+}
+
+/* The JSON-RPC 2.0 code for how a catalog call ended; 0 for success. */
+static int call_code(catalog_status st)
+{
+    switch (st) {
+    case CATALOG_OK: return 0;
+    case CATALOG_NOT_SERVED: return JSONRPC_METHOD_NOT_FOUND;
+    case CATALOG_BAD_ARGUMENT: return JSONRPC_INVALID_PARAMS;
+    default: return JSONRPC_SERVER_ERROR;
+    }
 }
 
 /* Answers one request object at text[0..len). Appends nothing for a 2.0 notification.
@@ -315,7 +326,7 @@ static void handle_request(const char *text, size_t len, bool in_batch, buf *out
                     mm ? "jsonrpc: method must be a string" : "jsonrpc: request has no method");
         return;
     }
-    const method *m = service_find(name, msg, sizeof msg);
+    const catalog_method *m = catalog_find(name, true, msg, sizeof msg);
     value *arg = NULL, *result = NULL;
     int code = 0;
     if (!m) {
@@ -330,8 +341,8 @@ static void handle_request(const char *text, size_t len, bool in_batch, buf *out
     } else if (!(arg = params_argument(m, text, pm, rq.v2, msg, sizeof msg))) {
         code = JSONRPC_INVALID_PARAMS;
     }
-    if (!code && service_call(m, arg, &result, msg, sizeof msg) < 0)
-        code = strstr(msg, ": bad argument: ") ? JSONRPC_INVALID_PARAMS : JSONRPC_SERVER_ERROR;
+    if (!code)
+        code = call_code(catalog_call(m, arg, &result, msg, sizeof msg));
     if (!notification) {
         if (code)
             reply_error(out, &rq, code, msg);

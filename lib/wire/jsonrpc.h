@@ -26,7 +26,8 @@ enum {
 };
 
 /* Server side: answers every complete request at the front of in (consuming it) by
- * appending replies to out. Returns 0, or -1 when the stream cannot go on (malformed
+ * appending replies to out. Methods are those the catalog serves (wire/catalog.h:
+ * catalog_find, then catalog_call), so unknown names get Go's net/rpc words. Returns 0, or -1 when the stream cannot go on (malformed
  * JSON, or a message over max_message): an error reply has been appended and err says
  * why; the connection should be closed after out is sent. eof: no more bytes will come. */
 int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, char *err, size_t errlen);

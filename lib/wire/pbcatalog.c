@@ -1,6 +1,7 @@
 /* pbcatalog.c -- the compiled-in protobuf services, methods, messages and files. */
 #include "wire/pbcatalog.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +50,7 @@ static struct {
     size_t file;
 } symbols[MAX_SYMBOLS];
 static size_t nsymbols;
-static bool loaded;
+static pthread_once_t loaded = PTHREAD_ONCE_INIT;
 
 /* ---- a minimal reader for the descriptor set's own protobuf encoding ---- */
 
@@ -265,11 +266,10 @@ static void read_file(const uint8_t *p, size_t n)
     }
 }
 
-static void load(void)
+/* Fills the tables; runs once, through pthread_once, which also makes every caller wait
+ * until they are full and see them whole. */
+static void fill(void)
 {
-    if (loaded)
-        return;
-    loaded = true;
     for (size_t s = 0; s < NSERVICES; s++) {
         const ProtobufCServiceDescriptor *sd = services[s];
         service_names[s] = sd->name;
@@ -295,6 +295,8 @@ static void load(void)
         if (f.num == 1 && f.wire == 2)
             read_file(f.p, f.len);
 }
+
+static void load(void) { pthread_once(&loaded, fill); }
 
 const pb_method *pbcatalog_methods(size_t *n)
 {
@@ -348,13 +350,6 @@ const ProtobufCMessageDescriptor *pbcatalog_message(const char *full_name)
         }
     }
     return NULL;
-}
-
-const pb_file *pbcatalog_files(size_t *n)
-{
-    load();
-    *n = nfiles;
-    return files;
 }
 
 const pb_file *pbcatalog_file_by_name(const char *name)

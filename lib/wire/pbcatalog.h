@@ -3,7 +3,10 @@
  * The generated protobuf-c code knows messages and each method's input and output; the
  * embedded descriptor set (protoc's FileDescriptorSet of proto/) adds what protobuf-c
  * leaves out: which methods stream, and each file's serialized descriptor, which server
- * reflection hands to grpcurl and friends. */
+ * reflection hands to grpcurl and friends.
+ *
+ * Threads: any function may be called from any thread at any time; the first call fills
+ * the tables (once, under pthread_once), and every other caller waits for it to finish. */
 #ifndef WB_PBCATALOG_H
 #define WB_PBCATALOG_H
 
@@ -17,7 +20,10 @@ typedef struct pb_method {
     const char *path;     /* "/helloworld.Greeter/SayHello", as in gRPC's :path */
     const char *service;  /* "helloworld.Greeter" */
     const char *name;     /* "SayHello" */
-    const char *rpc_name; /* the net/rpc spelling, "Greeter.SayHello"; NULL when none */
+    const char *rpc_name; /* the net/rpc spelling, "Greeter.SayHello"; NULL when none. The
+                           * method catalog (wire/catalog.h) holds the same pairing in its
+                           * entries' grpc_path; this copy goes once the gRPC server and the
+                           * h2 explainer look methods up there. */
     const ProtobufCMessageDescriptor *input, *output;
     bool client_streaming, server_streaming;
 } pb_method;
@@ -39,7 +45,7 @@ const char *const *pbcatalog_services(size_t *n);
 /* A message type by its full name, with or without the leading dot. */
 const ProtobufCMessageDescriptor *pbcatalog_message(const char *full_name);
 
-const pb_file *pbcatalog_files(size_t *n);
+/* A file by its name ("helloworld.proto"); NULL when none has it. */
 const pb_file *pbcatalog_file_by_name(const char *name);
 /* The file declaring a symbol: a package-qualified service, method, message or enum. */
 const pb_file *pbcatalog_file_for_symbol(const char *symbol);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "services/services.h"
 #include "value/value.h"
 #include "wire/explain.h"
 #include "wire/jsonrpc.h"
@@ -247,6 +248,13 @@ static void fuzz_explain(const uint8_t *data, size_t size)
         buf_done(&out);
         explain_done(&e);
     }
+}
+
+/* The server answers from the method catalog: put the sample services in it once. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    return services_register(NULL, 0) < 0 ? -1 : 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "services/services.h"
 #include "value/value.h"
+#include "wire/catalog.h"
 #include "wire/explain.h"
 #include "wire/jsonrpc.h"
 #include "wire/jsonscan.h"
@@ -511,6 +513,17 @@ Test(jsonval, from_cjson_without_text)
 
 /* ======================= jsonrpc: serving ======================= */
 
+/* The server answers from the method catalog: the sample services are in it. */
+static void register_samples(void)
+{
+    char err[128];
+    cr_assert_eq(services_register(err, sizeof err), 0, "%s", err);
+}
+
+TestSuite(jsonrpc, .init = register_samples);
+TestSuite(jsonrpc2, .init = register_samples);
+TestSuite(jsonrpc_client, .init = register_samples);
+
 /* What one jsonrpc_serve call did; kept in arrays so a failed assertion leaks nothing. */
 typedef struct served {
     int rc;
@@ -792,6 +805,33 @@ Test(jsonrpc2, error_objects_and_codes)
     cr_assert(strstr(s.out, "\"code\":-32600"), "%s", s.out);
     s = serve("{\"jsonrpc\":\"2.0\",\"params\":[1,2],\"id\":8}");
     cr_assert(strstr(s.out, "\"code\":-32600"), "no method: %s", s.out);
+}
+
+static int own_words(const value *arg, value **reply, char *err, size_t errlen)
+{
+    (void)arg, (void)reply;
+    snprintf(err, errlen, "Odd.Fail: bad argument: the handler's own words");
+    return -1;
+}
+
+Test(jsonrpc2, the_catalog_decides_what_is_served_and_how_a_call_ended)
+{
+    static const catalog_method extra[] = {
+        {"Arith.Power", NULL, &vtype_int, NULL, NULL, true, "known to clients, not served", NULL},
+        {"Remote.Call", NULL, NULL, NULL, NULL, true, "known to clients, not served", NULL},
+        {"Odd.Fail", NULL, NULL, NULL, NULL, false, "fails in words that look like ours", own_words},
+    };
+    char err[128];
+    cr_assert_eq(catalog_add(extra, 3, err, sizeof err), 3, "%s", err);
+    assert_serves("{\"jsonrpc\":\"2.0\",\"method\":\"Arith.Power\",\"params\":[1,2],\"id\":1}",
+                  "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32601,\"message\":\"Method not found\","
+                  "\"data\":\"rpc: can't find method Arith.Power\"},\"id\":1}\n");
+    assert_serves("{\"method\":\"Remote.Call\",\"params\":[1],\"id\":2}",
+                  "{\"id\":2,\"result\":null,\"error\":\"rpc: can't find service Remote.Call\"}\n");
+    /* a handler's failure is a server error, whatever its words */
+    assert_serves("{\"jsonrpc\":\"2.0\",\"method\":\"Odd.Fail\",\"params\":[1],\"id\":3}",
+                  "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32000,\"message\":"
+                  "\"Odd.Fail: bad argument: the handler's own words\"},\"id\":3}\n");
 }
 
 Test(jsonrpc2, parse_error_is_a_2_0_error_object)
