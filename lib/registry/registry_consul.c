@@ -358,17 +358,17 @@ static void consul_watch(registry_watch *w)
     int64_t index = 0;
     long backoff = 250;
     bool down = false, first = true;
-    while (!w->cancel) {
+    while (!registry_stopped(&w->stop)) {
         char err[512];
         int64_t next = 0;
         if (consul_health(w->r, w->service, index, CONSUL_WAIT_S, &now, &nnow, &next, err,
                           sizeof err) < 0) {
-            if (w->cancel)
+            if (registry_stopped(&w->stop))
                 break;
             if (!down)
                 registry_watch_status(w, REGISTRY_EV_ERROR, err);
             down = true;
-            if (registry_watch_sleep(w, backoff))
+            if (registry_stop_sleep(&w->stop, (uint64_t)backoff))
                 break;
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
             continue;
@@ -385,7 +385,7 @@ static void consul_watch(registry_watch *w)
         known = now;
         nknown = nnow;
         now = NULL;
-        if (index == 0 && registry_watch_sleep(w, 1000))
+        if (index == 0 && registry_stop_sleep(&w->stop, 1000))
             break;
     }
     free(known);

@@ -609,7 +609,7 @@ static void etcd_watch(registry_watch *w)
 {
     long backoff = 250;
     bool down = false;
-    while (!w->cancel) {
+    while (!registry_stopped(&w->stop)) {
         etcd_watch_ctx c = {.w = w, .down = &down};
         registry_etcd_stream_init(&c.s);
         buf body;
@@ -648,13 +648,13 @@ static void etcd_watch(registry_watch *w)
             backoff = 250;
         registry_etcd_stream_done(&c.s);
         buf_done(&body);
-        if (w->cancel)
+        if (registry_stopped(&w->stop))
             break;
         if (!down || compacted) {
             registry_watch_status(w, REGISTRY_EV_ERROR, err);
             down = true;
         }
-        if (registry_watch_sleep(w, backoff))
+        if (registry_stop_sleep(&w->stop, (uint64_t)backoff))
             break;
         backoff = backoff == 0 ? 250 : backoff * 2 > 5000 ? 5000 : backoff * 2;
     }

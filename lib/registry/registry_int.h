@@ -96,6 +96,28 @@ int registry_json_put(buf *out, cJSON *j);
 /* Gets a token for r->user into r->etcd_token. Returns 0, or -1 with a reason in err. */
 int registry_etcd_authenticate(registry *r, char *err, size_t errlen);
 
+/* ---- the cancellable sleep (registry_stop.c) ---- */
+
+/* A stop flag that the keeper's and the watch's threads sleep on. stopped is also what
+ * registry_set_cancel hands to libcurl, so that setting it aborts a request in flight. */
+typedef struct registry_stop {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* on the monotonic clock; broadcast on stop */
+    atomic_bool stopped;
+} registry_stop;
+
+void registry_stop_init(registry_stop *s);
+void registry_stop_done(registry_stop *s);
+/* Sets the flag and wakes every waiter (any thread). */
+void registry_stop_set(registry_stop *s);
+static inline bool registry_stopped(registry_stop *s) { return atomic_load(&s->stopped); }
+/* With s->mu held: waits once for a broadcast on s->cv until *until (NULL: no deadline).
+ * Returns true when woken before the deadline and not stopped, so that the caller, after
+ * checking its own condition, may wait again; false once stopped or past the deadline. */
+bool registry_stop_wait(registry_stop *s, const struct timespec *until);
+/* Sleeps ms milliseconds unless stopped first. Returns true when stopped. */
+bool registry_stop_sleep(registry_stop *s, uint64_t ms);
+
 /* ---- the watch (registry_watch.c), as the backends' watch loops see it ---- */
 
 struct registry_watch {
@@ -104,9 +126,7 @@ struct registry_watch {
     int64_t revision; /* last revision seen */
     pthread_t thread;
     bool started;
-    atomic_bool cancel;
-    pthread_mutex_t mu;
-    pthread_cond_t cv; /* signalled on push, pop and cancel */
+    registry_stop stop; /* its mutex guards the queue; its cv also signals push and pop */
     registry_event *q;
     size_t head, count;
 };
@@ -115,7 +135,5 @@ struct registry_watch {
 void registry_watch_push(registry_watch *w, const registry_event *ev);
 /* Queues an ERROR or RESUMED event with msg at the watch's revision. */
 void registry_watch_status(registry_watch *w, registry_event_type t, const char *msg);
-/* Sleeps ms unless cancelled first. Returns true when the watch is cancelled. */
-bool registry_watch_sleep(registry_watch *w, long ms);
 
 #endif

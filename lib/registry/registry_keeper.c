@@ -3,24 +3,15 @@
  * and deregisters on a graceful stop. */
 #include "registry/registry.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "registry/registry_int.h"
-
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 struct registry_keeper {
     registry *r;
@@ -31,11 +22,9 @@ struct registry_keeper {
     void *log_ctx;
     pthread_t thread;
     bool started;
-    atomic_bool stop;
+    registry_stop stop; /* its mutex also guards registrations */
     bool registered;
     int registrations;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
 };
 
 static void keeper_log(registry_keeper *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -47,21 +36,9 @@ static void keeper_log(registry_keeper *k, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (k->log)
-        k->log(k->log_ctx, wall_ms(), msg);
+        k->log(k->log_ctx, clock_wall_ms(), msg);
     else
         log_msg("%s", msg);
-}
-
-/* Sleeps ms unless stopped first. Returns true when the keeper should stop. */
-static bool keeper_sleep(registry_keeper *k, long ms)
-{
-    struct timespec ts = clock_after(CLOCK_MONOTONIC, ms > 0 ? (uint64_t)ms : 0);
-    pthread_mutex_lock(&k->mu);
-    while (!k->stop && pthread_cond_timedwait(&k->cv, &k->mu, &ts) != ETIMEDOUT)
-        ;
-    bool stop = k->stop;
-    pthread_mutex_unlock(&k->mu);
-    return stop;
 }
 
 static void *keeper_main(void *arg)
@@ -75,16 +52,16 @@ static void *keeper_main(void *arg)
     /* Retries never wait longer than a keepalive period, so a lease that survived an
      * etcd restart is renewed before it runs out. */
     long max_backoff = period < 5000 ? period : 5000;
-    while (!k->stop) {
+    while (!registry_stopped(&k->stop)) {
         if (!k->registered) {
             registry_reg reg;
             if (registry_register(k->r, k->service, k->addr, k->protocol, k->ttl, &reg, err, sizeof err) == 0) {
-                pthread_mutex_lock(&k->mu);
+                pthread_mutex_lock(&k->stop.mu);
                 k->reg = reg;
                 k->registered = true;
                 k->registrations++;
                 int n = k->registrations;
-                pthread_mutex_unlock(&k->mu);
+                pthread_mutex_unlock(&k->stop.mu);
                 if (k->r->kind == REGISTRY_ETCD)
                     keeper_log(k, "registry: registered%s %s/%s (%s) on lease %016" PRIx64 ", TTL %ds",
                                n > 1 ? " again" : "", k->service, k->addr, k->protocol, (uint64_t)reg.lease, k->ttl);
@@ -93,31 +70,31 @@ static void *keeper_main(void *arg)
                                n > 1 ? " again" : "", k->service, reg.id, k->protocol, k->ttl / 3 > 1 ? k->ttl / 3 : 1);
                 unreachable = lost = false;
                 backoff = 250;
-                if (keeper_sleep(k, period))
+                if (registry_stop_sleep(&k->stop, (uint64_t)period))
                     break;
                 continue;
             }
-            if (k->stop)
+            if (registry_stopped(&k->stop))
                 break;
             if (!unreachable)
                 keeper_log(k, "registry: %s: %s; retrying with backoff",
                            strncmp(err, "etcd:", 5) == 0 || strncmp(err, "consul:", 7) == 0
                                ? "registry refused the registration" : "registry unreachable", err);
             unreachable = true;
-            if (keeper_sleep(k, backoff))
+            if (registry_stop_sleep(&k->stop, (uint64_t)backoff))
                 break;
             backoff = backoff * 2 > max_backoff ? max_backoff : backoff * 2;
             continue;
         }
         int alive = registry_keepalive(k->r, &k->reg, err, sizeof err);
-        if (k->stop)
+        if (registry_stopped(&k->stop))
             break;
         if (alive == 1) {
             if (unreachable)
                 keeper_log(k, "registry: reachable again, lease still alive");
             unreachable = false;
             backoff = 250;
-            if (keeper_sleep(k, period))
+            if (registry_stop_sleep(&k->stop, (uint64_t)period))
                 break;
         } else if (alive == 0) {
             if (!lost && k->r->kind == REGISTRY_ETCD)
@@ -126,14 +103,14 @@ static void *keeper_main(void *arg)
             else if (!lost)
                 keeper_log(k, "registry: registration lost (the agent forgot %s); registering again", k->reg.id);
             lost = true;
-            pthread_mutex_lock(&k->mu);
+            pthread_mutex_lock(&k->stop.mu);
             k->registered = false;
-            pthread_mutex_unlock(&k->mu);
+            pthread_mutex_unlock(&k->stop.mu);
         } else {
             if (!unreachable)
                 keeper_log(k, "registry: registry unreachable: %s; retrying with backoff", err);
             unreachable = true;
-            if (keeper_sleep(k, backoff))
+            if (registry_stop_sleep(&k->stop, (uint64_t)backoff))
                 break;
             backoff = backoff * 2 > max_backoff ? max_backoff : backoff * 2;
         }
@@ -151,12 +128,7 @@ registry_keeper *registry_keeper_start(const char *url, const registry_auth *aut
         err_set(err, errlen, "out of memory");
         return NULL;
     }
-    pthread_mutex_init(&k->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&k->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    registry_stop_init(&k->stop);
     if (!(k->r = registry_new(url, auth, err, errlen)))
         goto fail;
     if (!service || !*service || strchr(service, '/') || strlen(service) >= sizeof k->service ||
@@ -174,7 +146,7 @@ registry_keeper *registry_keeper_start(const char *url, const registry_auth *aut
     k->ttl = ttl;
     k->log = log;
     k->log_ctx = log_ctx;
-    registry_set_cancel(k->r, &k->stop);
+    registry_set_cancel(k->r, &k->stop.stopped);
     if (k->r->kind == REGISTRY_NONE)
         return k;
     if (pthread_create(&k->thread, NULL, keeper_main, k) != 0) {
@@ -190,9 +162,9 @@ fail:
 
 int registry_keeper_registrations(registry_keeper *k)
 {
-    pthread_mutex_lock(&k->mu);
+    pthread_mutex_lock(&k->stop.mu);
     int n = k->registrations;
-    pthread_mutex_unlock(&k->mu);
+    pthread_mutex_unlock(&k->stop.mu);
     return n;
 }
 
@@ -200,10 +172,7 @@ void registry_keeper_stop(registry_keeper *k, bool deregister)
 {
     if (!k)
         return;
-    pthread_mutex_lock(&k->mu);
-    k->stop = true;
-    pthread_cond_broadcast(&k->cv);
-    pthread_mutex_unlock(&k->mu);
+    registry_stop_set(&k->stop);
     if (k->started)
         pthread_join(k->thread, NULL);
     if (deregister && k->registered && k->r) {
@@ -215,8 +184,7 @@ void registry_keeper_stop(registry_keeper *k, bool deregister)
             keeper_log(k, "registry: could not deregister %s/%s: %s", k->service, k->addr, err);
     }
     registry_free(k->r);
-    pthread_cond_destroy(&k->cv);
-    pthread_mutex_destroy(&k->mu);
+    registry_stop_done(&k->stop);
     free(k);
 }
 

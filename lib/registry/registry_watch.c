@@ -2,7 +2,6 @@
  * registry object, and the bounded queue of events between it and the reader. */
 #include "registry/registry.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,15 +12,16 @@
 
 void registry_watch_push(registry_watch *w, const registry_event *ev)
 {
-    pthread_mutex_lock(&w->mu);
-    while (w->count == REGISTRY_WATCH_QUEUE && !w->cancel) /* a slow reader holds the watch back */
-        pthread_cond_wait(&w->cv, &w->mu);
-    if (!w->cancel) {
+    pthread_mutex_lock(&w->stop.mu);
+    /* A slow reader holds the watch back. */
+    while (w->count == REGISTRY_WATCH_QUEUE && registry_stop_wait(&w->stop, NULL))
+        ;
+    if (!registry_stopped(&w->stop)) {
         w->q[(w->head + w->count) % REGISTRY_WATCH_QUEUE] = *ev;
         w->count++;
-        pthread_cond_broadcast(&w->cv);
+        pthread_cond_broadcast(&w->stop.cv);
     }
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->stop.mu);
 }
 
 void registry_watch_status(registry_watch *w, registry_event_type t, const char *msg)
@@ -32,13 +32,6 @@ void registry_watch_status(registry_watch *w, registry_event_type t, const char 
     ev.revision = w->revision;
     snprintf(ev.msg, sizeof ev.msg, "%.*s", (int)sizeof ev.msg - 1, msg);
     registry_watch_push(w, &ev);
-}
-
-bool registry_watch_sleep(registry_watch *w, long ms)
-{
-    for (long t = 0; t < ms && !w->cancel; t += 50)
-        nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
-    return w->cancel;
 }
 
 static void *watch_main(void *arg)
@@ -65,19 +58,14 @@ registry_watch *registry_watch_start(registry *r, const char *service, int64_t r
         err_set(err, errlen, "out of memory");
         return NULL;
     }
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    registry_stop_init(&w->stop);
     registry_auth auth = {r->token, r->user};
     registry_copy(w->service, sizeof w->service, service);
     w->revision = revision;
     if (!(w->r = registry_new(r->url, &auth, err, errlen)))
         goto fail;
     w->r->passing_only = r->passing_only;
-    registry_set_cancel(w->r, &w->cancel);
+    registry_set_cancel(w->r, &w->stop.stopped);
     if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
         err_set(err, errlen, "cannot start the watch thread");
         goto fail;
@@ -91,31 +79,27 @@ fail:
 
 int registry_watch_next(registry_watch *w, registry_event *ev, int timeout_ms)
 {
-    struct timespec ts = clock_after(CLOCK_MONOTONIC, timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
-    pthread_mutex_lock(&w->mu);
-    while (!w->count && !w->cancel && timeout_ms > 0 &&
-           pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT)
+    struct timespec until = clock_after(CLOCK_MONOTONIC, timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
+    pthread_mutex_lock(&w->stop.mu);
+    while (!w->count && timeout_ms > 0 && registry_stop_wait(&w->stop, &until))
         ;
     int rc = 0;
-    if (w->cancel) {
+    if (registry_stopped(&w->stop)) {
         rc = -1;
     } else if (w->count) {
         *ev = w->q[w->head];
         w->head = (w->head + 1) % REGISTRY_WATCH_QUEUE;
         w->count--;
-        pthread_cond_broadcast(&w->cv);
+        pthread_cond_broadcast(&w->stop.cv);
         rc = 1;
     }
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->stop.mu);
     return rc;
 }
 
 void registry_watch_cancel(registry_watch *w)
 {
-    pthread_mutex_lock(&w->mu);
-    w->cancel = true;
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
+    registry_stop_set(&w->stop);
 }
 
 void registry_watch_free(registry_watch *w)
@@ -126,8 +110,7 @@ void registry_watch_free(registry_watch *w)
     if (w->started)
         pthread_join(w->thread, NULL);
     registry_free(w->r);
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
+    registry_stop_done(&w->stop);
     free(w->q);
     free(w);
 }
