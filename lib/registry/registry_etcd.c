@@ -368,7 +368,8 @@ int registry_etcd_stream_feed(registry_etcd_stream *s, const char *p, size_t n,
 
 /* ---- requests ---- */
 
-int registry_etcd_authenticate(registry *r, char *err, size_t errlen)
+/* Gets a token for r->user into r->etcd_token. Returns 0, or -1 with a reason in err. */
+static int etcd_authenticate(registry *r, char *err, size_t errlen)
 {
     const char *colon = strchr(r->user, ':');
     char name[256];
@@ -398,7 +399,7 @@ int registry_etcd_authenticate(registry *r, char *err, size_t errlen)
     if (etcd_error(a, err, errlen)) {
         size_t l = strlen(err ? err : "");
         if (err && l + 40 < errlen)
-            snprintf(err + l, errlen - l, " (authenticating as %s)", name);
+            err_set(err + l, errlen - l, " (authenticating as %s)", name);
     } else if (!tok) {
         err_set(err, errlen, "etcd: authentication reply without a token");
     } else {
@@ -420,7 +421,7 @@ static int etcd_post(registry *r, const char *path, const char *body, buf *resp,
                      size_t errlen)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (r->user && !r->etcd_token && registry_etcd_authenticate(r, err, errlen) < 0)
+        if (r->user && !r->etcd_token && etcd_authenticate(r, err, errlen) < 0)
             return strstr(err ? err : "", "etcd:") ? -2 : -1;
         registry_http_req q;
         if (registry_http_call(r, "POST", path, body, resp, &q, err, errlen) < 0)
@@ -589,9 +590,9 @@ static size_t etcd_watch_write(char *p, size_t size, size_t n, void *ctx)
     }
     if (c->s.created && c->s.revision < c->w->revision && !c->reset) {
         /* A new etcd (data lost): its revisions start again below ours. */
-        snprintf(c->err, sizeof c->err, "etcd's history restarted (revision %" PRId64 " < %" PRId64
-                 "); following it from its start: list again to drop instances it forgot",
-                 c->s.revision, c->w->revision);
+        err_set(c->err, sizeof c->err, "etcd's history restarted (revision %" PRId64 " < %" PRId64
+                "); following it from its start: list again to drop instances it forgot",
+                c->s.revision, c->w->revision);
         c->reset = true;
         return 0;
     }
@@ -618,7 +619,7 @@ static void etcd_watch(registry_watch *w)
         registry_etcd_range_body(w->service, w->revision + 1, true, &body);
         buf_putc(&body, 0);
         if (w->r->user && !w->r->etcd_token)
-            registry_etcd_authenticate(w->r, err, sizeof err);
+            etcd_authenticate(w->r, err, sizeof err);
         registry_http_req q = {.method = "POST", .path = "/v3/watch",
                                .body = (const char *)buf_data(&body), .write = etcd_watch_write,
                                .write_ctx = &c, .need_auth = true};
@@ -626,23 +627,23 @@ static void etcd_watch(registry_watch *w)
         bool compacted = c.s.canceled && c.s.compacted > 0;
         if (c.reset) {
             w->revision = 0;
-            snprintf(err, sizeof err, "%s", c.err);
+            err_set(err, sizeof err, "%s", c.err);
             compacted = true; /* report it even when already down, retry at once */
             backoff = 0;
         } else if (compacted) {
             w->revision = c.s.compacted - 1;
-            snprintf(err, sizeof err, "etcd compacted its history to revision %" PRId64
-                     "; changes before it are lost: list again", c.s.compacted);
+            err_set(err, sizeof err, "etcd compacted its history to revision %" PRId64
+                    "; changes before it are lost: list again", c.s.compacted);
         } else if (c.failed) {
-            snprintf(err, sizeof err, "%s", c.err);
+            err_set(err, sizeof err, "%s", c.err);
         } else if (rc == 0 && q.status != 200) {
-            snprintf(err, sizeof err, "etcd: HTTP %ld from /v3/watch", q.status);
+            err_set(err, sizeof err, "etcd: HTTP %ld from /v3/watch", q.status);
             if (w->r->user) { /* perhaps the token expired */
                 free(w->r->etcd_token);
                 w->r->etcd_token = NULL;
             }
         } else if (rc == 0) {
-            snprintf(err, sizeof err, "etcd closed the watch stream");
+            err_set(err, sizeof err, "etcd closed the watch stream");
         }
         if (c.s.created && !c.reset)
             backoff = 250;

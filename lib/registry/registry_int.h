@@ -91,11 +91,6 @@ const char *registry_json_str(const cJSON *o, const char *name);
 /* Appends j printed without spaces to out and frees j (which may be NULL: then -1). */
 int registry_json_put(buf *out, cJSON *j);
 
-/* ---- etcd internals shared with the watch (registry_etcd.c) ---- */
-
-/* Gets a token for r->user into r->etcd_token. Returns 0, or -1 with a reason in err. */
-int registry_etcd_authenticate(registry *r, char *err, size_t errlen);
-
 /* ---- the cancellable sleep (registry_stop.c) ---- */
 
 /* A stop flag that the keeper's and the watch's threads sleep on. stopped is also what

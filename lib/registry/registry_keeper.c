@@ -14,15 +14,16 @@
 #include "registry/registry_int.h"
 
 struct registry_keeper {
-    registry *r;
-    registry_reg reg;
+    registry *r; /* the keeper's own */
     char service[128], addr[128], protocol[16];
     int ttl;
     registry_log_fn log;
     void *log_ctx;
     pthread_t thread;
     bool started;
-    registry_stop stop; /* its mutex also guards registrations */
+    registry_stop stop;
+    /* Only the keeper's thread touches these until it is joined. */
+    registry_reg reg;
     bool registered;
     int registrations;
 };
@@ -56,12 +57,9 @@ static void *keeper_main(void *arg)
         if (!k->registered) {
             registry_reg reg;
             if (registry_register(k->r, k->service, k->addr, k->protocol, k->ttl, &reg, err, sizeof err) == 0) {
-                pthread_mutex_lock(&k->stop.mu);
                 k->reg = reg;
                 k->registered = true;
-                k->registrations++;
-                int n = k->registrations;
-                pthread_mutex_unlock(&k->stop.mu);
+                int n = ++k->registrations;
                 if (k->r->kind == REGISTRY_ETCD)
                     keeper_log(k, "registry: registered%s %s/%s (%s) on lease %016" PRIx64 ", TTL %ds",
                                n > 1 ? " again" : "", k->service, k->addr, k->protocol, (uint64_t)reg.lease, k->ttl);
@@ -103,9 +101,7 @@ static void *keeper_main(void *arg)
             else if (!lost)
                 keeper_log(k, "registry: registration lost (the agent forgot %s); registering again", k->reg.id);
             lost = true;
-            pthread_mutex_lock(&k->stop.mu);
             k->registered = false;
-            pthread_mutex_unlock(&k->stop.mu);
         } else {
             if (!unreachable)
                 keeper_log(k, "registry: registry unreachable: %s; retrying with backoff", err);
@@ -158,14 +154,6 @@ registry_keeper *registry_keeper_start(const char *url, const registry_auth *aut
 fail:
     registry_keeper_stop(k, false);
     return NULL;
-}
-
-int registry_keeper_registrations(registry_keeper *k)
-{
-    pthread_mutex_lock(&k->stop.mu);
-    int n = k->registrations;
-    pthread_mutex_unlock(&k->stop.mu);
-    return n;
 }
 
 void registry_keeper_stop(registry_keeper *k, bool deregister)

@@ -30,7 +30,7 @@ void registry_watch_status(registry_watch *w, registry_event_type t, const char 
     memset(&ev, 0, sizeof ev);
     ev.type = t;
     ev.revision = w->revision;
-    snprintf(ev.msg, sizeof ev.msg, "%.*s", (int)sizeof ev.msg - 1, msg);
+    registry_copy(ev.msg, sizeof ev.msg, msg);
     registry_watch_push(w, &ev);
 }
 
