@@ -12,7 +12,7 @@
 
 /* ---- none: registering and listing do nothing ---- */
 
-static int none_add(registry *r, registry_reg *reg, char *err, size_t errlen)
+static int none_reg(registry *r, registry_reg *reg, char *err, size_t errlen)
 {
     (void)r, (void)reg, (void)err, (void)errlen;
     return 0;
@@ -38,9 +38,9 @@ static int none_services(registry *r, buf *out, char *err, size_t errlen)
 }
 
 static const registry_backend none_backend = {
-    .add = none_add,
+    .add = none_reg,
     .keepalive = none_keepalive,
-    .deregister = none_add,
+    .deregister = none_reg,
     .list = none_list,
     .services = none_services,
 };

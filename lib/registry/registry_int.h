@@ -1,11 +1,14 @@
-/* registry_int.h -- what the registry's own files share: the registry object, the backend
- * table each backend fills (registry_etcd.c, registry_consul.c), HTTP over libcurl
- * (registry_http.c), JSON helpers, and the watch's insides. Only lib/registry includes it. */
+/* registry_int.h -- what the registry's own files share; only lib/registry includes it.
+ *   registry.c          the URL, argument checks, dispatch through a backend table; none
+ *   registry_etcd.c     the etcd backend        registry_consul.c  the Consul backend
+ *   registry_http.c     libcurl and JSON        registry_stop.c    the cancellable sleep
+ *   registry_keeper.c   registration kept alive registry_watch.c   watch thread and queue */
 #ifndef WB_REGISTRY_INT_H
 #define WB_REGISTRY_INT_H
 
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "registry/registry.h"
 
