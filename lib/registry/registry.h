@@ -120,8 +120,6 @@ registry_keeper *registry_keeper_start(const char *url, const registry_auth *aut
                                        const char *service, const char *addr,
                                        const char *protocol, int ttl, registry_log_fn log,
                                        void *log_ctx, char *err, size_t errlen);
-/* How many times the keeper has registered so far (thread-safe). */
-int registry_keeper_registrations(registry_keeper *k);
 /* Stops the thread (a request in flight is aborted within about a second), then, when
  * deregister is true and the instance is registered, deregisters it (at most
  * REGISTRY_TIMEOUT_MS per endpoint), and frees k. Graceful shutdown passes true; a

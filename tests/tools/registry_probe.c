@@ -11,21 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "registry/registry.h"
 
 static volatile sig_atomic_t got;
 
 static void on_signal(int sig) { got = sig; }
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void log_line(void *ctx, int64_t wall, const char *msg)
 {
@@ -51,9 +44,9 @@ int main(int argc, char **argv)
         }
         while (!got)
             pause();
-        int64_t t0 = mono_ms();
+        uint64_t t0 = clock_now_ms();
         registry_keeper_stop(k, got != SIGUSR1);
-        printf("stopped in %" PRId64 " ms\n", mono_ms() - t0);
+        printf("stopped in %" PRIu64 " ms\n", clock_now_ms() - t0);
         return 0;
     }
     if ((argc == 4 || argc == 5) && strcmp(argv[1], "watch") == 0) {
@@ -87,10 +80,10 @@ int main(int argc, char **argv)
             printf("%s %s %s %s %s\n", names[ev.type], ev.inst.service, ev.inst.addr, ev.inst.protocol, ev.msg);
             fflush(stdout);
         }
-        int64_t t0 = mono_ms();
+        uint64_t t0 = clock_now_ms();
         registry_watch_free(w);
         registry_free(r);
-        printf("stopped in %" PRId64 " ms\n", mono_ms() - t0);
+        printf("stopped in %" PRIu64 " ms\n", clock_now_ms() - t0);
         return 0;
     }
     fprintf(stderr, "usage: registry_probe keep URL SERVICE ADDR PROTOCOL TTL [USER:PASS]\n"

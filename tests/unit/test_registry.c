@@ -1,5 +1,6 @@
-/* test_registry.c -- unit tests for the registry's request bodies and response parsers
- * (etcd v3 JSON gateway, Consul agent API), fed with the documented bodies; no sockets. */
+/* test_registry.c -- unit tests for the registry: request bodies and response parsers (etcd
+ * v3 JSON gateway, Consul agent API) fed with the documented bodies, the Consul backend
+ * against a scripted fake agent, and the keeper and watch stopping promptly. */
 #include <criterion/criterion.h>
 #include <cJSON.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "registry/registry.h"
 
 /* ---- helpers ---- */
@@ -758,4 +760,81 @@ Test(keeper, unreachable_registry_is_logged_once_and_stop_is_prompt)
     usleep(1200 * 1000); /* several retries with backoff */
     registry_keeper_stop(k, true);
     cr_assert_eq(unreachable, 1, "the transition is logged once, not every retry");
+}
+
+/* ======================= stopping: the keeper's and the watch's sleeps =======================
+ * Both threads sleep on one cancellable sleep; a stop must wake them at once, not when the
+ * backoff runs out. */
+
+Test(keeper, stop_wakes_the_backoff_at_once)
+{
+    char err[256];
+    int unreachable = 0;
+    registry_keeper *k = registry_keeper_start("etcd://127.0.0.1:1", NULL, "arith", "127.0.0.1:1", "json", 30,
+                                               count_log, &unreachable, err, sizeof err);
+    cr_assert_not_null(k, "%s", err);
+    usleep(1000 * 1000); /* tries at 0, 0.25 and 0.75 s: now in a 1 s backoff */
+    uint64_t t0 = clock_now_ms();
+    registry_keeper_stop(k, true);
+    uint64_t took = clock_now_ms() - t0;
+    cr_assert_lt(took, 500, "stop took %llu ms", (unsigned long long)took);
+    cr_assert_eq(unreachable, 1);
+}
+
+typedef struct later_cancel {
+    registry_watch *w;
+    int after_ms;
+} later_cancel;
+
+static void *cancel_later(void *arg)
+{
+    later_cancel *c = arg;
+    usleep((useconds_t)c->after_ms * 1000);
+    registry_watch_cancel(c->w);
+    return NULL;
+}
+
+Test(watch, unreachable_etcd_is_one_error_and_the_wait_keeps_its_deadline)
+{
+    char err[256];
+    registry *r = registry_new("etcd://127.0.0.1:1", NULL, err, sizeof err);
+    cr_assert_not_null(r, "%s", err);
+    registry_watch *w = registry_watch_start(r, "arith", 0, err, sizeof err);
+    cr_assert_not_null(w, "%s", err);
+    registry_event ev;
+    cr_assert_eq(registry_watch_next(w, &ev, 3000), 1);
+    cr_assert_eq(ev.type, REGISTRY_EV_ERROR);
+    cr_assert(strstr(ev.msg, "127.0.0.1:1"), "%s", ev.msg);
+    /* It retries meanwhile, but says so only once; the empty wait lasts its timeout. */
+    uint64_t t0 = clock_now_ms();
+    cr_assert_eq(registry_watch_next(w, &ev, 900), 0, "event %d: %s", ev.type, ev.msg);
+    uint64_t waited = clock_now_ms() - t0;
+    cr_assert(waited >= 890 && waited < 1500, "waited %llu ms for 900", (unsigned long long)waited);
+    cr_assert_eq(registry_watch_next(w, &ev, 0), 0, "a zero timeout does not wait");
+    registry_watch_free(w);
+    registry_free(r);
+}
+
+Test(watch, cancel_wakes_a_waiting_reader_and_free_is_prompt)
+{
+    char err[256];
+    registry *r = registry_new("etcd://127.0.0.1:1", NULL, err, sizeof err);
+    registry_watch *w = registry_watch_start(r, "arith", 0, err, sizeof err);
+    cr_assert_not_null(w, "%s", err);
+    registry_event ev;
+    cr_assert_eq(registry_watch_next(w, &ev, 3000), 1);
+    usleep(1000 * 1000); /* tries at 0, 0.25 and 0.75 s: now in a 1 s backoff */
+    later_cancel c = {w, 100};
+    pthread_t th;
+    pthread_create(&th, NULL, cancel_later, &c);
+    uint64_t t0 = clock_now_ms();
+    cr_assert_eq(registry_watch_next(w, &ev, 5000), -1);
+    uint64_t woke = clock_now_ms() - t0;
+    pthread_join(th, NULL);
+    cr_assert_lt(woke, 1000, "the reader woke after %llu ms", (unsigned long long)woke);
+    t0 = clock_now_ms();
+    registry_watch_free(w);
+    uint64_t took = clock_now_ms() - t0;
+    cr_assert_lt(took, 500, "free took %llu ms", (unsigned long long)took);
+    registry_free(r);
 }

@@ -1,0 +1,402 @@
+/* registry_consul.c -- the Consul backend over the agent's HTTP API: the registration
+ * body with its health check, the health and catalog parsers, and the watch loop made of
+ * blocking queries. */
+#include "registry/registry_int.h"
+
+#include <cJSON.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/net.h"
+
+enum { CONSUL_WAIT_S = 10 };
+
+/* ---- bodies and parsers ---- */
+
+static int split_addr(const char *addr, char *host, size_t cap, int *port)
+{
+    return net_split(addr, host, cap, port, NULL, 0);
+}
+
+int registry_consul_register_body(const char *id, const char *service, const char *addr,
+                                  const char *protocol, registry_check check, int ttl, buf *out)
+{
+    char host[256], d[32];
+    int port;
+    if (split_addr(addr, host, sizeof host, &port) < 0)
+        return -1;
+    if (check == CHECK_DEFAULT)
+        check = strcmp(protocol, "grpc") == 0 ? CHECK_GRPC : CHECK_TCP;
+    int interval = ttl / 3 > 1 ? ttl / 3 : 1;
+    cJSON *j = cJSON_CreateObject(), *tags, *meta, *c;
+    if (!j)
+        return -1;
+    cJSON_AddStringToObject(j, "ID", id);
+    cJSON_AddStringToObject(j, "Name", service);
+    if ((tags = cJSON_AddArrayToObject(j, "Tags")))
+        cJSON_AddItemToArray(tags, cJSON_CreateString(protocol));
+    cJSON_AddStringToObject(j, "Address", host);
+    cJSON_AddNumberToObject(j, "Port", port);
+    if ((meta = cJSON_AddObjectToObject(j, "Meta")))
+        cJSON_AddStringToObject(meta, "protocol", protocol);
+    if ((c = cJSON_AddObjectToObject(j, "Check"))) {
+        char name[300];
+        snprintf(name, sizeof name, "%s %s", service,
+                 check == CHECK_TTL ? "TTL" : check == CHECK_GRPC ? "gRPC health" : "TCP");
+        cJSON_AddStringToObject(c, "Name", name);
+        if (check == CHECK_TTL) {
+            snprintf(d, sizeof d, "%ds", ttl);
+            cJSON_AddStringToObject(c, "TTL", d);
+        } else {
+            if (check == CHECK_GRPC) {
+                cJSON_AddStringToObject(c, "GRPC", addr);
+                cJSON_AddBoolToObject(c, "GRPCUseTLS", 0);
+            } else {
+                cJSON_AddStringToObject(c, "TCP", addr);
+            }
+            snprintf(d, sizeof d, "%ds", interval);
+            cJSON_AddStringToObject(c, "Interval", d);
+            snprintf(d, sizeof d, "%ds", interval < 2 ? interval : 2);
+            cJSON_AddStringToObject(c, "Timeout", d);
+        }
+        /* Consul's reaper accepts no less than one minute. */
+        snprintf(d, sizeof d, "%ds", ttl * 3 > 60 ? ttl * 3 : 60);
+        cJSON_AddStringToObject(c, "DeregisterCriticalServiceAfter", d);
+    }
+    return registry_json_put(out, j);
+}
+
+static int status_rank(const char *s)
+{
+    return !s ? 0 : strcmp(s, "critical") == 0 ? 3 : strcmp(s, "warning") == 0 ? 2 : 1;
+}
+
+int registry_consul_parse_health(const char *text, size_t len, registry_instance **out,
+                                 size_t *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    cJSON *j = registry_json_parse(text, len, err, errlen), *e;
+    if (!j)
+        return -1;
+    if (!cJSON_IsArray(j)) {
+        err_set(err, errlen, "consul: health reply is not a list");
+        cJSON_Delete(j);
+        return -1;
+    }
+    int count = cJSON_GetArraySize(j);
+    if (count > REGISTRY_MAX_INSTANCES)
+        count = REGISTRY_MAX_INSTANCES;
+    if (count > 0 && !(*out = calloc((size_t)count, sizeof **out))) {
+        err_set(err, errlen, "out of memory");
+        cJSON_Delete(j);
+        return -1;
+    }
+    cJSON_ArrayForEach(e, j)
+    {
+        if (*n >= (size_t)count)
+            break;
+        const cJSON *svc = cJSON_GetObjectItemCaseSensitive(e, "Service"), *ck;
+        if (!cJSON_IsObject(svc))
+            continue;
+        registry_instance *in = &(*out)[*n];
+        const char *host = registry_json_str(svc, "Address");
+        if (!host || !*host)
+            host = registry_json_str(cJSON_GetObjectItemCaseSensitive(e, "Node"), "Address");
+        int64_t port = 0;
+        registry_json_int(svc, "Port", &port);
+        registry_copy(in->service, sizeof in->service, registry_json_str(svc, "Service"));
+        snprintf(in->addr, sizeof in->addr, strchr(host ? host : "", ':') ? "[%s]:%d" : "%s:%d",
+                 host ? host : "", (int)port);
+        const cJSON *tags = cJSON_GetObjectItemCaseSensitive(svc, "Tags");
+        const cJSON *t0 = cJSON_IsArray(tags) ? cJSON_GetArrayItem(tags, 0) : NULL;
+        const char *proto = registry_json_str(cJSON_GetObjectItemCaseSensitive(svc, "Meta"), "protocol");
+        registry_copy(in->protocol, sizeof in->protocol, proto ? proto : cJSON_IsString(t0) ? t0->valuestring : "");
+        const char *worst = NULL;
+        cJSON_ArrayForEach(ck, cJSON_GetObjectItemCaseSensitive(e, "Checks"))
+        {
+            const char *st = registry_json_str(ck, "Status");
+            if (status_rank(st) > status_rank(worst))
+                worst = st;
+        }
+        registry_copy(in->status, sizeof in->status, worst ? worst : "passing");
+        (*n)++;
+    }
+    cJSON_Delete(j);
+    return 0;
+}
+
+int registry_consul_parse_services(const char *text, size_t len, buf *out, char *err, size_t errlen)
+{
+    cJSON *j = registry_json_parse(text, len, err, errlen), *e;
+    if (!j)
+        return -1;
+    if (!cJSON_IsObject(j)) {
+        err_set(err, errlen, "consul: catalog reply is not an object");
+        cJSON_Delete(j);
+        return -1;
+    }
+    int rc = 0;
+    cJSON_ArrayForEach(e, j)
+    {
+        if (e->string && buf_printf(out, "%s\n", e->string) < 0)
+            rc = -1;
+    }
+    cJSON_Delete(j);
+    if (rc < 0)
+        err_set(err, errlen, "consul: too many services");
+    return rc;
+}
+
+/* ---- the backend ---- */
+
+static int consul_request(registry *r, const char *method, const char *path, const char *body,
+                          buf *resp, long *status, int64_t *index, char *err, size_t errlen)
+{
+    registry_http_req q;
+    if (registry_http_call(r, method, path, body, resp, &q, err, errlen) < 0)
+        return -1;
+    *status = q.status;
+    if (index)
+        *index = q.index;
+    return 0;
+}
+
+static void consul_http_error(long status, const buf *resp, const char *what, char *err, size_t errlen)
+{
+    size_t n = buf_size(resp);
+    err_set(err, errlen, "consul: %s: HTTP %ld: %.*s", what, status, (int)(n > 200 ? 200 : n),
+            n ? (const char *)buf_data(resp) : "");
+    if (err) /* one line */
+        for (char *p = err; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+}
+
+/* Agent service IDs go into URL paths: NAME-HOST-PORT with the characters a path would
+ * misread replaced by '-'. */
+static int consul_id(registry_reg *reg, char *err, size_t errlen)
+{
+    char host[sizeof reg->addr];
+    int port;
+    if (net_split(reg->addr, host, sizeof host, &port, err, errlen) < 0)
+        return -1;
+    snprintf(reg->id, sizeof reg->id, "%s-%s-%d", reg->service, host, port);
+    for (char *p = reg->id; *p; p++)
+        if (*p == '/' || *p == ':' || *p == '[' || *p == ']' || *p == '?' || *p == '#' || *p == '%')
+            *p = '-';
+    return 0;
+}
+
+/* Passes the TTL check, or (other checks) asks the agent whether it still knows the service. */
+static int consul_keepalive(registry *r, registry_reg *reg, char *err, size_t errlen)
+{
+    char path[400];
+    long status;
+    bool ttlcheck = reg->check == CHECK_TTL;
+    if (ttlcheck)
+        snprintf(path, sizeof path, "/v1/agent/check/pass/service:%s", reg->id);
+    else
+        snprintf(path, sizeof path, "/v1/agent/service/%s", reg->id);
+    buf resp;
+    buf_init(&resp, REGISTRY_MAX_RESPONSE);
+    int rc = -1;
+    if (consul_request(r, ttlcheck ? "PUT" : "GET", path, NULL, &resp, &status, NULL, err, errlen) == 0) {
+        buf_putc(&resp, 0);
+        const char *t = (const char *)buf_data(&resp);
+        if (status == 200)
+            rc = 1;
+        else if (status == 404 || (t && (strstr(t, "Unknown check") || strstr(t, "does not exist") ||
+                                         strstr(t, "unknown service"))))
+            rc = 0;
+        else
+            consul_http_error(status, &resp, ttlcheck ? "pass check" : "service", err, errlen);
+    }
+    buf_done(&resp);
+    return rc;
+}
+
+static int consul_add(registry *r, registry_reg *reg, char *err, size_t errlen)
+{
+    if (consul_id(reg, err, errlen) < 0)
+        return -1;
+    buf body, resp;
+    buf_init(&body, 65536);
+    buf_init(&resp, REGISTRY_MAX_RESPONSE);
+    long status = 0;
+    int rc = -1;
+    if (registry_consul_register_body(reg->id, reg->service, reg->addr, reg->protocol, reg->check,
+                                      reg->ttl, &body) < 0 || buf_putc(&body, 0) < 0)
+        err_set(err, errlen, "consul: cannot build the registration");
+    else if (consul_request(r, "PUT", "/v1/agent/service/register", (const char *)buf_data(&body),
+                            &resp, &status, NULL, err, errlen) < 0)
+        ;
+    else if (status != 200)
+        consul_http_error(status, &resp, "register", err, errlen);
+    else
+        rc = 0;
+    if (rc == 0 && reg->check == CHECK_TTL) /* passing from the start */
+        rc = consul_keepalive(r, reg, err, errlen) == 1 ? 0 : -1;
+    buf_done(&body);
+    buf_done(&resp);
+    return rc;
+}
+
+static int consul_deregister(registry *r, registry_reg *reg, char *err, size_t errlen)
+{
+    char path[400];
+    long status;
+    snprintf(path, sizeof path, "/v1/agent/service/deregister/%s", reg->id);
+    buf resp;
+    buf_init(&resp, REGISTRY_MAX_RESPONSE);
+    int rc = -1;
+    if (consul_request(r, "PUT", path, NULL, &resp, &status, NULL, err, errlen) == 0) {
+        if (status == 200 || status == 404)
+            rc = 0;
+        else
+            consul_http_error(status, &resp, "deregister", err, errlen);
+    }
+    buf_done(&resp);
+    return rc;
+}
+
+/* GET /v1/health/service/NAME; a blocking query when index > 0 (waiting at most wait_s
+ * for a change past it). The reply's X-Consul-Index goes into *revision. */
+static int consul_health(registry *r, const char *service, int64_t index, int wait_s,
+                         registry_instance **out, size_t *n, int64_t *revision, char *err, size_t errlen)
+{
+    char esc[600], path[600];
+    registry_http_escape(service, esc, sizeof esc);
+    int len = snprintf(path, sizeof path, "/v1/health/service/%s%s", esc,
+                       r->passing_only ? "?passing=1" : "?stale");
+    if (index > 0 && len > 0 && (size_t)len < sizeof path)
+        snprintf(path + len, sizeof path - (size_t)len, "&index=%" PRId64 "&wait=%ds", index, wait_s);
+    buf resp;
+    buf_init(&resp, REGISTRY_MAX_RESPONSE);
+    registry_http_req q = {.method = "GET", .path = path, .write = registry_http_write_buf,
+                           .write_ctx = &resp,
+                           .timeout_ms = index > 0 ? (wait_s + 5) * 1000L : REGISTRY_TIMEOUT_MS};
+    int rc = -1;
+    if (registry_http_do(r, &q, err, errlen) < 0)
+        ;
+    else if (q.status != 200)
+        consul_http_error(q.status, &resp, "health", err, errlen);
+    else if (registry_consul_parse_health((const char *)buf_data(&resp), buf_size(&resp), out, n,
+                                          err, errlen) == 0) {
+        if (revision)
+            *revision = q.index;
+        rc = 0;
+    }
+    buf_done(&resp);
+    return rc;
+}
+
+static int consul_list(registry *r, const char *service, registry_instance **out, size_t *n,
+                       int64_t *revision, char *err, size_t errlen)
+{
+    if (!service || !*service) {
+        err_set(err, errlen, "consul: name a service (registry_services lists them)");
+        return -1;
+    }
+    return consul_health(r, service, 0, 0, out, n, revision, err, errlen);
+}
+
+static int consul_services(registry *r, buf *out, char *err, size_t errlen)
+{
+    buf resp;
+    buf_init(&resp, REGISTRY_MAX_RESPONSE);
+    long status;
+    int rc = -1;
+    if (consul_request(r, "GET", "/v1/catalog/services", NULL, &resp, &status, NULL, err, errlen) < 0)
+        ;
+    else if (status != 200)
+        consul_http_error(status, &resp, "catalog", err, errlen);
+    else
+        rc = registry_consul_parse_services((const char *)buf_data(&resp), buf_size(&resp), out,
+                                            err, errlen);
+    buf_done(&resp);
+    return rc;
+}
+
+/* ---- the watch loop ---- */
+
+/* Pushes what changed from known to now: DELETE for each address gone, PUT for each new
+ * or changed one. The first answer puts everything, unless it is the state the caller
+ * listed at the watch's starting revision. */
+static void consul_diff(registry_watch *w, const registry_instance *known, size_t nknown,
+                        const registry_instance *now, size_t nnow, int64_t next, bool first)
+{
+    for (size_t i = 0; i < nknown; i++) {
+        bool still = false;
+        for (size_t j = 0; j < nnow && !still; j++)
+            still = strcmp(known[i].addr, now[j].addr) == 0;
+        if (!still) {
+            registry_event ev = {.type = REGISTRY_EV_DELETE, .inst = known[i], .revision = next};
+            registry_watch_push(w, &ev);
+        }
+    }
+    for (size_t j = 0; j < nnow; j++) {
+        bool same = false;
+        for (size_t i = 0; i < nknown && !same; i++)
+            same = strcmp(known[i].addr, now[j].addr) == 0 &&
+                   strcmp(known[i].protocol, now[j].protocol) == 0;
+        if (!same || first) {
+            registry_event ev = {.type = REGISTRY_EV_PUT, .inst = now[j], .revision = next};
+            if (!first || next > w->revision || w->revision == 0)
+                registry_watch_push(w, &ev);
+        }
+    }
+}
+
+/* Blocking queries on the service's health, each answer diffed with the one before. */
+static void consul_watch(registry_watch *w)
+{
+    registry_instance *known = NULL, *now = NULL;
+    size_t nknown = 0, nnow = 0;
+    int64_t index = 0;
+    long backoff = 250;
+    bool down = false, first = true;
+    while (!registry_stopped(&w->stop)) {
+        char err[512];
+        int64_t next = 0;
+        if (consul_health(w->r, w->service, index, CONSUL_WAIT_S, &now, &nnow, &next, err,
+                          sizeof err) < 0) {
+            if (registry_stopped(&w->stop))
+                break;
+            if (!down)
+                registry_watch_status(w, REGISTRY_EV_ERROR, err);
+            down = true;
+            if (registry_stop_sleep(&w->stop, (uint64_t)backoff))
+                break;
+            backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+            continue;
+        }
+        if (down)
+            registry_watch_status(w, REGISTRY_EV_RESUMED, "watch connected again");
+        down = false;
+        backoff = 250;
+        /* Consul: an index that goes backwards (agent restarted) starts over. */
+        index = next < index || next <= 0 ? 0 : next;
+        consul_diff(w, known, nknown, now, nnow, next, first);
+        first = false;
+        free(known);
+        known = now;
+        nknown = nnow;
+        now = NULL;
+        if (index == 0 && registry_stop_sleep(&w->stop, 1000))
+            break;
+    }
+    free(known);
+    free(now);
+}
+
+const registry_backend registry_consul_backend = {
+    .add = consul_add,
+    .keepalive = consul_keepalive,
+    .deregister = consul_deregister,
+    .list = consul_list,
+    .services = consul_services,
+    .watch = consul_watch,
+};

@@ -1,0 +1,178 @@
+/* registry_keeper.c -- a registration kept alive by a background thread: registers,
+ * renews every TTL/3, registers again after a loss, backs off while the registry is away,
+ * and deregisters on a graceful stop. */
+#include "registry/registry.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "registry/registry_int.h"
+
+struct registry_keeper {
+    registry *r; /* the keeper's own */
+    char service[128], addr[128], protocol[16];
+    int ttl;
+    registry_log_fn log;
+    void *log_ctx;
+    pthread_t thread;
+    bool started;
+    registry_stop stop;
+    /* Only the keeper's thread touches these until it is joined. */
+    registry_reg reg;
+    bool registered;
+    int registrations;
+};
+
+static void keeper_log(registry_keeper *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void keeper_log(registry_keeper *k, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (k->log)
+        k->log(k->log_ctx, clock_wall_ms(), msg);
+    else
+        log_msg("%s", msg);
+}
+
+static void *keeper_main(void *arg)
+{
+    registry_keeper *k = arg;
+    char err[512];
+    long backoff = 250, period = k->ttl * 1000L / 3;
+    bool unreachable = false, lost = false;
+    if (period < 200)
+        period = 200;
+    /* Retries never wait longer than a keepalive period, so a lease that survived an
+     * etcd restart is renewed before it runs out. */
+    long max_backoff = period < 5000 ? period : 5000;
+    while (!registry_stopped(&k->stop)) {
+        if (!k->registered) {
+            registry_reg reg;
+            if (registry_register(k->r, k->service, k->addr, k->protocol, k->ttl, &reg, err, sizeof err) == 0) {
+                k->reg = reg;
+                k->registered = true;
+                int n = ++k->registrations;
+                if (k->r->kind == REGISTRY_ETCD)
+                    keeper_log(k, "registry: registered%s %s/%s (%s) on lease %016" PRIx64 ", TTL %ds",
+                               n > 1 ? " again" : "", k->service, k->addr, k->protocol, (uint64_t)reg.lease, k->ttl);
+                else
+                    keeper_log(k, "registry: registered%s %s %s (%s), check every %ds",
+                               n > 1 ? " again" : "", k->service, reg.id, k->protocol, k->ttl / 3 > 1 ? k->ttl / 3 : 1);
+                unreachable = lost = false;
+                backoff = 250;
+                if (registry_stop_sleep(&k->stop, (uint64_t)period))
+                    break;
+                continue;
+            }
+            if (registry_stopped(&k->stop))
+                break;
+            if (!unreachable)
+                keeper_log(k, "registry: %s: %s; retrying with backoff",
+                           strncmp(err, "etcd:", 5) == 0 || strncmp(err, "consul:", 7) == 0
+                               ? "registry refused the registration" : "registry unreachable", err);
+            unreachable = true;
+            if (registry_stop_sleep(&k->stop, (uint64_t)backoff))
+                break;
+            backoff = backoff * 2 > max_backoff ? max_backoff : backoff * 2;
+            continue;
+        }
+        int alive = registry_keepalive(k->r, &k->reg, err, sizeof err);
+        if (registry_stopped(&k->stop))
+            break;
+        if (alive == 1) {
+            if (unreachable)
+                keeper_log(k, "registry: reachable again, lease still alive");
+            unreachable = false;
+            backoff = 250;
+            if (registry_stop_sleep(&k->stop, (uint64_t)period))
+                break;
+        } else if (alive == 0) {
+            if (!lost && k->r->kind == REGISTRY_ETCD)
+                keeper_log(k, "registry: lease lost (%s/%s expired, or etcd lost its data); registering again",
+                           k->service, k->addr);
+            else if (!lost)
+                keeper_log(k, "registry: registration lost (the agent forgot %s); registering again", k->reg.id);
+            lost = true;
+            k->registered = false;
+        } else {
+            if (!unreachable)
+                keeper_log(k, "registry: registry unreachable: %s; retrying with backoff", err);
+            unreachable = true;
+            if (registry_stop_sleep(&k->stop, (uint64_t)backoff))
+                break;
+            backoff = backoff * 2 > max_backoff ? max_backoff : backoff * 2;
+        }
+    }
+    return NULL;
+}
+
+registry_keeper *registry_keeper_start(const char *url, const registry_auth *auth,
+                                       const char *service, const char *addr,
+                                       const char *protocol, int ttl, registry_log_fn log,
+                                       void *log_ctx, char *err, size_t errlen)
+{
+    registry_keeper *k = calloc(1, sizeof *k);
+    if (!k) {
+        err_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    registry_stop_init(&k->stop);
+    if (!(k->r = registry_new(url, auth, err, errlen)))
+        goto fail;
+    if (!service || !*service || strchr(service, '/') || strlen(service) >= sizeof k->service ||
+        !addr || strlen(addr) >= sizeof k->addr || !protocol || strlen(protocol) >= sizeof k->protocol) {
+        err_set(err, errlen, "registry: bad service name, address or protocol");
+        goto fail;
+    }
+    if (ttl < 1) {
+        err_set(err, errlen, "registry: the TTL must be at least 1 second");
+        goto fail;
+    }
+    registry_copy(k->service, sizeof k->service, service);
+    registry_copy(k->addr, sizeof k->addr, addr);
+    registry_copy(k->protocol, sizeof k->protocol, protocol);
+    k->ttl = ttl;
+    k->log = log;
+    k->log_ctx = log_ctx;
+    registry_set_cancel(k->r, &k->stop.stopped);
+    if (k->r->kind == REGISTRY_NONE)
+        return k;
+    if (pthread_create(&k->thread, NULL, keeper_main, k) != 0) {
+        err_set(err, errlen, "cannot start the registry thread");
+        goto fail;
+    }
+    k->started = true;
+    return k;
+fail:
+    registry_keeper_stop(k, false);
+    return NULL;
+}
+
+void registry_keeper_stop(registry_keeper *k, bool deregister)
+{
+    if (!k)
+        return;
+    registry_stop_set(&k->stop);
+    if (k->started)
+        pthread_join(k->thread, NULL);
+    if (deregister && k->registered && k->r) {
+        char err[512];
+        registry_set_cancel(k->r, NULL);
+        if (registry_deregister(k->r, &k->reg, err, sizeof err) == 0)
+            keeper_log(k, "registry: deregistered %s/%s", k->service, k->addr);
+        else
+            keeper_log(k, "registry: could not deregister %s/%s: %s", k->service, k->addr, err);
+    }
+    registry_free(k->r);
+    registry_stop_done(&k->stop);
+    free(k);
+}
+
