@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/err.h"
 #include "base/log.h"
 #include "wire/catalog.h"
 #include "wire/jsonscan.h"
@@ -407,10 +408,10 @@ static void not_json_hint(const char *p, size_t n, char *err, size_t errlen)
     else if (n >= 4 && (memcmp(p, "GET ", 4) == 0 || memcmp(p, "POST", 4) == 0))
         hint = " (an HTTP request: this server speaks JSON-RPC over plain TCP, not HTTP)";
     if (text)
-        snprintf(err, errlen, "jsonrpc: a request must be a JSON object; got '%c' at the start of a message%s",
+        err_set(err, errlen, "jsonrpc: a request must be a JSON object; got '%c' at the start of a message%s",
                  p[0], hint);
     else
-        snprintf(err, errlen, "jsonrpc: a request must be a JSON object; got byte 0x%02x at the start of a message%s",
+        err_set(err, errlen, "jsonrpc: a request must be a JSON object; got byte 0x%02x at the start of a message%s",
                  (unsigned char)p[0], hint);
 }
 
@@ -450,7 +451,7 @@ int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, char *err, si
         if (r != 1)
             none.v2 = memmem(p, r == 0 ? window : end, "\"jsonrpc\"", 9) != NULL;
         if (r == 0 && capped) {
-            snprintf(err, errlen, "jsonrpc: request larger than %zu bytes", max_message);
+            err_set(err, errlen, "jsonrpc: request larger than %zu bytes", max_message);
             reply_error(out, &none, JSONRPC_INVALID_REQUEST, err);
             buf_putc(out, '\n');
             buf_clear(in);
@@ -459,7 +460,7 @@ int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, char *err, si
         if (r == 0)
             return 0;
         if (r < 0) {
-            snprintf(err, errlen, "jsonrpc: malformed JSON: %s", why);
+            err_set(err, errlen, "jsonrpc: malformed JSON: %s", why);
             reply_error(out, &none, JSONRPC_PARSE_ERROR, err);
             buf_putc(out, '\n');
             buf_clear(in);
@@ -508,19 +509,19 @@ long jsonrpc_read_reply(const char *p, size_t n, bool eof, jsonrpc_reply *r, cha
     if (ws == n) { /* nothing but the white space after an earlier reply */
         if (!eof)
             return 0;
-        snprintf(err, errlen, "the server closed the connection before replying");
+        err_set(err, errlen, "the server closed the connection before replying");
         return -1;
     }
     int s = jsonscan(p, n, eof ? JSONSCAN_FINAL : 0, &start, &end, NULL, NULL, why, sizeof why);
     if (s == 0)
         return 0;
     if (s < 0) {
-        snprintf(err, errlen, "the reply is not JSON: %s", why);
+        err_set(err, errlen, "the reply is not JSON: %s", why);
         return -1;
     }
     value *v = jsonval_parse(p + start, end - start, why, sizeof why);
     if (!v || v->kind != V_MAP) {
-        snprintf(err, errlen, "the reply is not a JSON-RPC reply object%s%s", v ? "" : ": ", v ? "" : why);
+        err_set(err, errlen, "the reply is not a JSON-RPC reply object%s%s", v ? "" : ": ", v ? "" : why);
         value_free(v);
         return -1;
     }
