@@ -152,10 +152,6 @@ char *gob_uint_words(const walk *w, size_t start, char *out, size_t n);
  * first time. Returns out. */
 char *gob_zigzag_words(const walk *w, size_t start, uint64_t x, char *out, size_t n);
 
-/* Writes s[0..n) as a quoted Go-style string into out (outlen bytes), escaping what is
- * not printable UTF-8 and cutting it at about max bytes. */
-void gob_quote(const uint8_t *s, size_t n, char *out, size_t outlen, size_t max);
-
 /* Decodes (w->build) and/or explains (w->ex) the value in the rest of w's message, of
  * type id; *out and *type (may be NULL) receive the value and its vtype when building.
  * Returns 0, or -1 with the reason in w->err. */

@@ -427,7 +427,7 @@ static int def_string(walk *w, char **out, const char *what)
         return 0;
     }
     leaf(w, s, SPAN_TYPE, "%s length %llu", what, (unsigned long long)n);
-    gob_quote(w->p + w->pos, n, q, sizeof q, 80);
+    explain_quote(q, sizeof q, w->p + w->pos, n, 80, EXPLAIN_QUOTE_UTF8);
     w->pos += n;
     leaf(w, w->pos - n, SPAN_TYPE, "%s %s", what, q);
     return 0;

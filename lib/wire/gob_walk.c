@@ -16,72 +16,11 @@
 /* Encodings spelled out in full the first time on a stream (walk.told). */
 enum { TOLD_MULTIBYTE = 1, TOLD_ZIGZAG = 2 };
 
-/* The first time on a stream an encoding is spelled out in full; later, briefly. */
-static bool first_time(const walk *w, unsigned what)
-{
-    if (!w->told)
-        return true;
-    bool first = !(*w->told & what);
-    *w->told |= what;
-    return first;
-}
-
 static double bits_float(uint64_t b)
 {
     double f;
     memcpy(&f, &b, sizeof f);
     return f;
-}
-
-void gob_quote(const uint8_t *s, size_t n, char *out, size_t outlen, size_t max)
-{
-    size_t o = 0;
-    if (outlen < 8)
-        return;
-    out[o++] = '"';
-    for (size_t i = 0; i < n; i++) {
-        if (i >= max || o + 12 >= outlen) {
-            o += (size_t)snprintf(out + o, outlen - o, "...");
-            break;
-        }
-        uint8_t c = s[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        bool ok = len > 0 && len <= n - i;
-        for (size_t k = 1; ok && k < len; k++)
-            ok = (s[i + k] & 0xc0) == 0x80;
-        if (len == 1 && (c < 0x20 || c == 0x7f))
-            ok = false;
-        if (!ok) {
-            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-        } else if (c == '"' || c == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)c;
-        } else {
-            memcpy(out + o, s + i, len);
-            o += len;
-            i += len - 1;
-        }
-    }
-    if (o + 2 <= outlen) {
-        out[o++] = '"';
-        out[o] = '\0';
-    } else {
-        out[outlen - 1] = '\0';
-    }
-}
-
-/* Hex of up to max bytes: "00 01 ff". */
-static void hexbytes(const uint8_t *p, size_t n, char *out, size_t outlen, size_t max)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n && o + 8 < outlen; i++) {
-        if (i >= max) {
-            snprintf(out + o, outlen - o, " ...");
-            return;
-        }
-        o += (size_t)snprintf(out + o, outlen - o, "%s%02x", i ? " " : "", p[i]);
-    }
 }
 
 /* A float as Go would print it: the shortest form that reads back the same. */
@@ -97,11 +36,8 @@ static void fmt_float(double f, char *out, size_t n)
 char *gob_uint_words(const walk *w, size_t start, char *out, size_t n)
 {
     size_t len = w->pos - start;
-    size_t o = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < len && o + 6 < n; i++)
-        o += (size_t)snprintf(out + o, n - o, "%s0x%02x", i ? " " : "", w->p[start + i]);
-    if (len > 1 && o < n && first_time(w, TOLD_MULTIBYTE))
+    size_t o = strlen(explain_hex(out, n, w->p + start, len, SIZE_MAX, EXPLAIN_HEX_0X));
+    if (len > 1 && o < n && explain_first_time(w->told, TOLD_MULTIBYTE))
         snprintf(out + o, n - o, ": 0x%02x = -%zu, so a%s %zu-byte big-endian number follows",
                  w->p[start], len - 1, len == 9 ? "n" : "", len - 1);
     return out;
@@ -111,7 +47,7 @@ char *gob_zigzag_words(const walk *w, size_t start, uint64_t x, char *out, size_
 {
     char u[160];
     gob_uint_words(w, start, u, sizeof u);
-    if (!first_time(w, TOLD_ZIGZAG))
+    if (!explain_first_time(w->told, TOLD_ZIGZAG))
         snprintf(out, n, "zigzag %s", u);
     else if (x & 1)
         snprintf(out, n, "zigzag %s = %llu, odd so negative: -(%llu+1)/2", u,
@@ -415,9 +351,9 @@ static int dec_blob(walk *w, const char *tname, bool text, value **out, char *br
     shown[0] = '\0';
     if (w->ex || brief) {
         if (text)
-            gob_quote(data, n, shown, sizeof shown, 60);
+            explain_quote(shown, sizeof shown, data, n, 60, EXPLAIN_QUOTE_UTF8);
         else
-            hexbytes(data, n, shown, sizeof shown, 24);
+            explain_hex(shown, sizeof shown, data, n, 24, 0);
     }
     if (brief)
         snprintf(brief, blen, "%s", shown);
@@ -661,7 +597,7 @@ static int dec_iface(walk *w, value **out, int depth)
     }
     leaf(w, s, SPAN_FRAME, "%s: concrete type name length %llu", w->path,
          (unsigned long long)nlen);
-    gob_quote(w->p + w->pos, nlen, u, sizeof u, 80);
+    explain_quote(u, sizeof u, w->p + w->pos, nlen, 80, EXPLAIN_QUOTE_UTF8);
     w->pos += nlen;
     leaf(w, w->pos - nlen, SPAN_TYPE, "concrete type name %s, as the sender registered it "
          "with gob.Register", u);

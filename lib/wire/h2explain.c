@@ -156,9 +156,9 @@ int h2x_frame_open(h2x *x, const fh *f, bool complete)
     int box = explain_add(x->e, f->off, total, 0, SPAN_FRAME, "h2", "%s frame, stream %" PRIu32
                           ", %" PRIu32 "-byte payload", h2explain_frame_type(f->type), f->sid,
                           f->len);
-    bool full = first_h2(x, TOLD_HEADER);
+    bool full = explain_first_time(&x->told, TOLD_HEADER);
     char hx[40];
-    hexs(x->p + f->off, 3, hx, sizeof hx);
+    explain_hex(hx, sizeof hx, x->p + f->off, 3, SIZE_MAX, 0);
     explain_add(x->e, f->off, 3, 1, SPAN_FRAME, "h2", "length %s = %" PRIu32 ": the payload "
                 "bytes after this 9-byte header%s", hx, f->len,
                 full ? " (every HTTP/2 frame starts with a 3-byte big-endian length, a type, "
@@ -166,14 +166,14 @@ int h2x_frame_open(h2x *x, const fh *f, bool complete)
     explain_add(x->e, f->off + 3, 1, 1, SPAN_FRAME, "h2", "type 0x%02x = %s: %s", f->type,
                 h2explain_frame_type(f->type), h2x_type_words(f->type));
     char fw[600];
-    h2x_flag_words(f, fw, sizeof fw,
-                   f->flags && first_time(&x->told_flags, 1u << (f->type < 10 ? f->type : 10)));
+    unsigned type_bit = 1u << (f->type < 10 ? f->type : 10);
+    h2x_flag_words(f, fw, sizeof fw, f->flags && explain_first_time(&x->told_flags, type_bit));
     explain_add(x->e, f->off + 4, 1, 1, SPAN_FRAME, "h2", "%s", fw);
-    hexs(x->p + f->off + 5, 4, hx, sizeof hx);
+    explain_hex(hx, sizeof hx, x->p + f->off + 5, 4, SIZE_MAX, 0);
     const char *sw;
     if (f->sid == 0)
         sw = ": the connection as a whole, not one stream";
-    else if (first_h2(x, TOLD_STREAM))
+    else if (explain_first_time(&x->told, TOLD_STREAM))
         sw = ": one stream is one call; clients number theirs 1, 3, 5... and each call gets a "
              "fresh odd number";
     else
@@ -189,7 +189,8 @@ void h2x_pad_length(h2x *x, const fh *f)
 {
     explain_add(x->e, f->off + 9, 1, 1, SPAN_FRAME, "h2", "pad length %u: that many padding "
                 "bytes end the frame%s", x->p[f->off + 9],
-                first_h2(x, TOLD_PAD) ? " (padding hides the true size of the content)" : "");
+                explain_first_time(&x->told, TOLD_PAD)
+                    ? " (padding hides the true size of the content)" : "");
 }
 
 void h2x_padding(h2x *x, const fh *f)
@@ -232,13 +233,13 @@ static void settings_frame(h2x *x, const fh *f)
                       " is not a multiple of 6", f->len);
         return;
     }
-    bool full = first_h2(x, TOLD_SETTINGS);
+    bool full = explain_first_time(&x->told, TOLD_SETTINGS);
     for (size_t q = f->off + 9; q < f->off + 9 + f->len; q += 6) {
         unsigned id = (unsigned)x->p[q] << 8 | x->p[q + 1];
         uint32_t v = be32(x->p + q + 2);
         const char *nm = h2explain_setting(id);
         char hx[40];
-        hexs(x->p + q, 6, hx, sizeof hx);
+        explain_hex(hx, sizeof hx, x->p + q, 6, SIZE_MAX, 0);
         explain_add(x->e, q, 6, 1, SPAN_FRAME, "h2", "%s: %s (0x%04x) = %" PRIu32 ": %s%s", hx,
                     nm ? nm : "setting", id, v, h2x_setting_words(id),
                     full ? " (each entry: a 2-byte id and a 4-byte value)" : "");
@@ -292,12 +293,13 @@ static void control_frame(h2x *x, const fh *f)
                                           : "a PING payload is exactly 8 bytes");
             return;
         }
-        hexs(x->p + q, 8, hx, sizeof hx);
+        explain_hex(hx, sizeof hx, x->p + q, 8, SIZE_MAX, 0);
         explain_add(x->e, q, 8, 1, SPAN_FRAME, "h2", "opaque data %s: %s%s", hx,
                     f->flags & FL_ACK ? "the same 8 bytes the peer's PING carried"
                                       : "the peer must send these 8 bytes back in a PING with ACK",
-                    first_h2(x, TOLD_PING) ? " (gRPC pings to keep connections alive and to "
-                                             "measure the connection's speed)" : "");
+                    explain_first_time(&x->told, TOLD_PING)
+                        ? " (gRPC pings to keep connections alive and to measure the "
+                          "connection's speed)" : "");
         explain_retitle(x->e, box, "PING frame%s",
                         f->flags & FL_ACK ? " with ACK: the answer to a ping"
                                           : ": a round trip check");
@@ -338,13 +340,13 @@ static void control_frame(h2x *x, const fh *f)
             return;
         }
         uint32_t inc = be32(x->p + q) & 0x7fffffff;
-        hexs(x->p + q, 4, hx, sizeof hx);
+        explain_hex(hx, sizeof hx, x->p + q, 4, SIZE_MAX, 0);
         int i = explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", "window increment %s = %" PRIu32
                             ": the peer may send %" PRIu32 " more bytes of DATA on %s%s", hx,
                             inc, inc, f->sid ? "this stream" : "the connection as a whole",
-                            first_h2(x, TOLD_WINDOW) ? " (flow control: a receiver grants "
-                            "room as it consumes data, and each side starts with 65535 bytes)"
-                                                     : "");
+                            explain_first_time(&x->told, TOLD_WINDOW)
+                                ? " (flow control: a receiver grants room as it consumes data, "
+                                  "and each side starts with 65535 bytes)" : "");
         if (inc == 0 && i >= 0) {
             x->e->spans[i].cls = SPAN_ERROR;
             explain_retitle(x->e, i, "window increment 0: not allowed (a PROTOCOL_ERROR)");

@@ -368,7 +368,7 @@ static void start_message(h2x *x, h2stream *s, const fh *f, size_t a, size_t b)
     explain_add(u, 0, got, 1, SPAN_FRAME, "grpc", "gRPC message %u on stream %" PRIu32 ", %"
                 PRIu32 " bytes after its 5-byte prefix%s%s%s", no, s->id, len,
                 d ? ": " : "", d ? d->name : "", whole ? "" : " (incomplete)");
-    bool full = first_time(&x->told_grpc, 1);
+    bool full = explain_first_time(&x->told_grpc, 1);
     if (m[0] > 1) {
         explain_add(u, 0, 1, 2, SPAN_ERROR, "grpc", "compressed flag %u: only 0 and 1 are "
                     "allowed", m[0]);
@@ -380,7 +380,7 @@ static void start_message(h2x *x, h2stream *s, const fh *f, size_t a, size_t b)
                     full ? " (gRPC puts this byte and a 4-byte length before every message, "
                            "so messages can share or span DATA frames)" : "");
     char hx[40];
-    hexs(m + 1, 4, hx, sizeof hx);
+    explain_hex(hx, sizeof hx, m + 1, 4, SIZE_MAX, 0);
     explain_add(u, 1, 4, 2, SPAN_FRAME, "grpc", "message length %s = %" PRIu32 "%s", hx, len,
                 full ? " (4 bytes, big-endian)" : "");
     if (!whole)

@@ -8,7 +8,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "wire/h2explain.h"
 #include "wire/hpack.h"
@@ -63,31 +62,9 @@ typedef struct fh {
     bool reserved;
 } fh;
 
-static inline bool first_time(unsigned *told, unsigned what)
-{
-    bool first = !(*told & what);
-    *told |= what;
-    return first;
-}
-
-static inline bool first_h2(h2x *x, unsigned what) { return first_time(&x->told, what); }
-
 static inline uint32_t be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void hexs(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n && o + 8 < cap; i++) {
-        if (i == 16 && n > 17) {
-            snprintf(out + o, cap - o, " ...");
-            break;
-        }
-        o += (size_t)snprintf(out + o, cap - o, "%s%02x", i ? " " : "", p[i]);
-    }
 }
 
 /* ---- frames (h2explain.c) ---- */
