@@ -302,7 +302,8 @@ static void put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, s
     size_t indent = (size_t)(depth > 0 ? depth : 0) * 2;
     if (indent > 16)
         indent = 16;
-    size_t cols = (size_t)width > meaning_col + indent + 16 ? (size_t)width - meaning_col - indent : 16;
+    size_t cols = (size_t)width > meaning_col + indent + 16 ? (size_t)width - meaning_col - indent
+                                                            : 16;
     const char *on = st->color && s ? class_color(s->cls) : "";
     const char *off_c = st->color ? "\033[0m" : "";
 

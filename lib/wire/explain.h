@@ -44,7 +44,8 @@ int explain_add(explain *e, size_t off, size_t len, int depth, span_class cls, c
 void explain_set_len(explain *e, int idx, size_t len);
 /* Replaces the meaning of span idx, once a container's content is known. Accepts NULL e
  * and an index out of range (then does nothing). */
-void explain_retitle(explain *e, int idx, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void explain_retitle(explain *e, int idx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Appends every span of src to e, shifted by off bytes and depth levels. */
 int explain_append(explain *e, const explain *src, size_t off, int depth);
 

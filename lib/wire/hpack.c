@@ -277,12 +277,12 @@ void hpack_dec_done(hpack_dec *d)
 
 void hpack_begin_block(hpack_dec *d) { d->block_fields = false; }
 
-const char *hpack_static_name(uint64_t i)
+static const char *static_name(uint64_t i)
 {
     return i >= 1 && i <= HPACK_STATIC_COUNT ? static_table[i - 1].name : NULL;
 }
 
-const char *hpack_static_value(uint64_t i)
+static const char *static_value(uint64_t i)
 {
     return i >= 1 && i <= HPACK_STATIC_COUNT ? static_table[i - 1].value : NULL;
 }
@@ -464,8 +464,8 @@ long hpack_decode_field(hpack_dec *d, const uint8_t *p, size_t n, size_t off, hp
     size_t snl = 0, svl = 0;
     if (x > 0) {
         if (x <= HPACK_STATIC_COUNT) {
-            sn = hpack_static_name(x);
-            sv = hpack_static_value(x);
+            sn = static_name(x);
+            sv = static_value(x);
             snl = strlen(sn);
             svl = strlen(sv);
         } else {
@@ -548,13 +548,12 @@ static const char *multi_words(size_t len, int bits, unsigned *told)
                        "bit saying whether another follows)";
 }
 
-static int str_spans(const hpack_field *f, const hpack_str *s, const char *text, size_t tlen,
-                     const char *what, const uint8_t *block, size_t base, int depth,
-                     unsigned *told, explain *e)
+/* The spans of a string literal: its length prefix, then its bytes (text, tlen decoded). */
+static int str_spans(const hpack_str *s, const char *text, size_t tlen, const char *what,
+                     const uint8_t *block, size_t base, int depth, unsigned *told, explain *e)
 {
     char hx[80], shown[260];
     explain_hex(hx, sizeof hx, block + s->len_off, s->len_len, SIZE_MAX, EXPLAIN_HEX_0X);
-    (void)f;
     const char *how;
     if (explain_first_time(told, TOLD_STRING))
         how = s->huffman ? ": the first bit (H) is 1, so the string is Huffman-coded (RFC 7541 "
@@ -667,9 +666,9 @@ int hpack_explain_field(const hpack_field *f, const uint8_t *block, size_t base,
                     "%s: %s%s %s%s", hx, rep, full ? " hold the name's index;" : "", nm,
                     multi_words(f->prefix_len, bits, told)) < 0)
         return -1;
-    if (f->name_literal && str_spans(f, &f->name_str, f->name, f->name_len, "name", block, base,
+    if (f->name_literal && str_spans(&f->name_str, f->name, f->name_len, "name", block, base,
                                      depth + 1, told, e) < 0)
         return -1;
-    return str_spans(f, &f->value_str, f->value, f->value_len, "value", block, base, depth + 1,
-                     told, e);
+    return str_spans(&f->value_str, f->value, f->value_len, "value", block, base, depth + 1, told,
+                     e);
 }

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/err.h"
+
 #define MAX_NEST 24
 /* Bytes shown in hex as "0x0a 0x0b": at most 12 (13 whole) before " ...". */
 #define HEX_MAX 12
@@ -70,24 +72,24 @@ static int parse_field(const uint8_t *p, size_t pos, size_t end, pfield *f, char
     f->start = pos;
     int k = rd_varint(p, &pos, end, &tag);
     if (k <= 0) {
-        snprintf(why, wn, k == 0 ? "the bytes end inside a tag" : "a tag longer than 10 bytes");
+        err_set(why, wn, k == 0 ? "the bytes end inside a tag" : "a tag longer than 10 bytes");
         return -1;
     }
     f->tag_end = f->len_end = pos;
     f->num = tag >> 3;
     f->wt = (int)(tag & 7);
     if (f->num == 0 || f->num > 536870911) {
-        snprintf(why, wn, "tag 0x%" PRIx64 " gives field number %" PRIu64 ", but field numbers "
-                 "run from 1 to 536870911", tag, f->num);
+        err_set(why, wn, "tag 0x%" PRIx64 " gives field number %" PRIu64 ", but field numbers "
+                "run from 1 to 536870911", tag, f->num);
         return -1;
     }
     switch (f->wt) {
     case 0:
         k = rd_varint(p, &pos, end, &f->v);
         if (k <= 0) {
-            snprintf(why, wn, k == 0 ? "the bytes end inside field %" PRIu64 "'s varint"
-                                     : "field %" PRIu64 "'s varint is longer than 10 bytes",
-                     f->num);
+            err_set(why, wn, k == 0 ? "the bytes end inside field %" PRIu64 "'s varint"
+                                    : "field %" PRIu64 "'s varint is longer than 10 bytes",
+                    f->num);
             return -1;
         }
         break;
@@ -95,8 +97,8 @@ static int parse_field(const uint8_t *p, size_t pos, size_t end, pfield *f, char
     case 5: {
         size_t w = f->wt == 1 ? 8 : 4;
         if (end - pos < w) {
-            snprintf(why, wn, "field %" PRIu64 " needs %zu bytes but only %zu are left", f->num,
-                     w, end - pos);
+            err_set(why, wn, "field %" PRIu64 " needs %zu bytes but only %zu are left", f->num,
+                    w, end - pos);
             return -1;
         }
         for (size_t i = 0; i < w; i++)
@@ -108,13 +110,13 @@ static int parse_field(const uint8_t *p, size_t pos, size_t end, pfield *f, char
         uint64_t len;
         k = rd_varint(p, &pos, end, &len);
         if (k <= 0) {
-            snprintf(why, wn, "the bytes end inside field %" PRIu64 "'s length", f->num);
+            err_set(why, wn, "the bytes end inside field %" PRIu64 "'s length", f->num);
             return -1;
         }
         f->len_end = pos;
         if (len > end - pos) {
-            snprintf(why, wn, "field %" PRIu64 " says %" PRIu64 " bytes follow but only %zu are "
-                     "left", f->num, len, end - pos);
+            err_set(why, wn, "field %" PRIu64 " says %" PRIu64 " bytes follow but only %zu are "
+                    "left", f->num, len, end - pos);
             return -1;
         }
         f->v = len;
@@ -122,16 +124,16 @@ static int parse_field(const uint8_t *p, size_t pos, size_t end, pfield *f, char
         break;
     }
     default:
-        snprintf(why, wn, "field %" PRIu64 " has wire type %d (%s), which %s", f->num, f->wt,
-                 wt_name(f->wt), f->wt == 3 || f->wt == 4 ? "is an old proto2 feature not used "
-                 "by proto3 messages" : "does not exist");
+        err_set(why, wn, "field %" PRIu64 " has wire type %d (%s), which %s", f->num, f->wt,
+                wt_name(f->wt), f->wt == 3 || f->wt == 4 ? "is an old proto2 feature not used "
+                "by proto3 messages" : "does not exist");
         return -1;
     }
     f->end = pos;
     return 0;
 }
 
-bool pbexplain_parses(const uint8_t *p, size_t n)
+static bool parses_as_message(const uint8_t *p, size_t n)
 {
     char why[160];
     if (n == 0)
@@ -392,7 +394,7 @@ static int walk_bytes(pw *w, const ProtobufCFieldDescriptor *fd, const char *lab
                     "as text%s", label, q, n, guess);
         return 0;
     }
-    if (nest < MAX_NEST && pbexplain_parses(c, n)) {
+    if (nest < MAX_NEST && parses_as_message(c, n)) {
         int box = explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb",
                               "%s: %zu bytes that parse as a nested message%s", label, n, guess);
         (void)box;
