@@ -159,6 +159,75 @@ size_t utf8_width(const char *s, size_t n)
     return w;
 }
 
+bool explain_first_time(unsigned *told, unsigned what)
+{
+    if (!told)
+        return true;
+    bool first = !(*told & what);
+    *told |= what;
+    return first;
+}
+
+char *explain_hex(char *out, size_t cap, const uint8_t *p, size_t n, size_t max,
+                  unsigned flags)
+{
+    if (cap == 0)
+        return out;
+    bool cut = n > max && !((flags & EXPLAIN_HEX_SPARE_ONE) && n - max == 1);
+    size_t shown = cut ? max : n, width = flags & EXPLAIN_HEX_0X ? 4 : 2, o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < shown; i++) {
+        if (o + (i > 0) + width >= cap)
+            return out;
+        o += (size_t)snprintf(out + o, cap - o, flags & EXPLAIN_HEX_0X ? "%s0x%02x" : "%s%02x",
+                              i > 0 ? " " : "", p[i]);
+    }
+    if (cut && o + 4 < cap)
+        memcpy(out + o, " ...", 5);
+    return out;
+}
+
+char *explain_quote(char *out, size_t cap, const uint8_t *s, size_t n, size_t max,
+                    unsigned flags)
+{
+    bool marks = !(flags & EXPLAIN_QUOTE_BARE);
+    size_t o = 0;
+    if (cap < 8) {
+        if (cap > 0)
+            out[0] = '\0';
+        return out;
+    }
+    if (marks)
+        out[o++] = '"';
+    for (size_t i = 0; i < n;) {
+        if (i >= max || o + 12 >= cap) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        uint8_t c = s[i];
+        unsigned cp = c;
+        size_t len = 1;
+        if (c >= 0x80 && (flags & EXPLAIN_QUOTE_UTF8))
+            len = utf8_next(s + i, n - i, &cp);
+        bool ok = c < 0x80 ? c >= 0x20 && c != 0x7f : !(flags & EXPLAIN_QUOTE_UTF8) || len > 1;
+        if (!ok) {
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+        } else if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        } else {
+            memcpy(out + o, s + i, len);
+            o += len;
+        }
+        i += len;
+    }
+    if (marks)
+        out[o++] = '"';
+    out[o] = '\0';
+    return out;
+}
+
 /* Length in bytes of the longest prefix of s that fits in cols columns. */
 static size_t utf8_fit(const char *s, size_t n, size_t cols)
 {
@@ -233,7 +302,8 @@ static void put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, s
     size_t indent = (size_t)(depth > 0 ? depth : 0) * 2;
     if (indent > 16)
         indent = 16;
-    size_t cols = (size_t)width > meaning_col + indent + 16 ? (size_t)width - meaning_col - indent : 16;
+    size_t cols = (size_t)width > meaning_col + indent + 16 ? (size_t)width - meaning_col - indent
+                                                            : 16;
     const char *on = st->color && s ? class_color(s->cls) : "";
     const char *off_c = st->color ? "\033[0m" : "";
 

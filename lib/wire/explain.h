@@ -44,7 +44,8 @@ int explain_add(explain *e, size_t off, size_t len, int depth, span_class cls, c
 void explain_set_len(explain *e, int idx, size_t len);
 /* Replaces the meaning of span idx, once a container's content is known. Accepts NULL e
  * and an index out of range (then does nothing). */
-void explain_retitle(explain *e, int idx, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void explain_retitle(explain *e, int idx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Appends every span of src to e, shifted by off bytes and depth levels. */
 int explain_append(explain *e, const explain *src, size_t off, int depth);
 
@@ -68,5 +69,42 @@ int explain_render(const explain *e, const uint8_t *bytes, size_t n, const expla
 
 /* Display columns a UTF-8 string takes (East Asian wide characters count 2). */
 size_t utf8_width(const char *s, size_t n);
+
+/* ---- words for explainers ---- */
+
+/* Whether an explainer tells about `what` (one bit) for the first time: returns true and
+ * sets the bit in *told when it was clear, false when it was already set. told NULL
+ * remembers nothing: every time is the first. An explainer keeps one told set per stream,
+ * spells an encoding out in full the first time it meets it, and briefly afterwards. */
+bool explain_first_time(unsigned *told, unsigned what);
+
+/* Flags of explain_hex. */
+enum {
+    EXPLAIN_HEX_0X = 1,        /* every byte as "0x0a" rather than "0a" */
+    EXPLAIN_HEX_SPARE_ONE = 2, /* " ..." never stands for a single byte */
+};
+
+/* Writes p[0..n) in hex into out (cap bytes), the bytes separated by single spaces: "0a ff"
+ * or, with EXPLAIN_HEX_0X, "0x0a 0xff". When n > max only the first max bytes are written,
+ * followed by " ..."; with EXPLAIN_HEX_SPARE_ONE, n == max + 1 bytes are written whole. A
+ * byte that would not fit in out is left out, with all after it. out is always terminated
+ * (when cap > 0). Returns out. */
+char *explain_hex(char *out, size_t cap, const uint8_t *p, size_t n, size_t max,
+                  unsigned flags);
+
+/* Flags of explain_quote. */
+enum {
+    EXPLAIN_QUOTE_BARE = 1, /* no quote marks around the text */
+    EXPLAIN_QUOTE_UTF8 = 2, /* bytes from 0x80 up that are not valid UTF-8 are escaped */
+};
+
+/* Writes s[0..n) into out (cap bytes) as text in double quotes, for a meaning: '"' and '\'
+ * get a backslash before them, control bytes (and, with EXPLAIN_QUOTE_UTF8, bytes that are
+ * not valid UTF-8) are written as \xNN, every other byte as it is. The text is cut with
+ * "..." at the first character that starts max bytes or more into s, or earlier when out
+ * runs short (it needs 8 bytes at least; then some 12 bytes are kept spare). out is always
+ * terminated (when cap > 0). Returns out. */
+char *explain_quote(char *out, size_t cap, const uint8_t *s, size_t n, size_t max,
+                    unsigned flags);
 
 #endif

@@ -277,12 +277,12 @@ void hpack_dec_done(hpack_dec *d)
 
 void hpack_begin_block(hpack_dec *d) { d->block_fields = false; }
 
-const char *hpack_static_name(uint64_t i)
+static const char *static_name(uint64_t i)
 {
     return i >= 1 && i <= HPACK_STATIC_COUNT ? static_table[i - 1].name : NULL;
 }
 
-const char *hpack_static_value(uint64_t i)
+static const char *static_value(uint64_t i)
 {
     return i >= 1 && i <= HPACK_STATIC_COUNT ? static_table[i - 1].value : NULL;
 }
@@ -464,8 +464,8 @@ long hpack_decode_field(hpack_dec *d, const uint8_t *p, size_t n, size_t off, hp
     size_t snl = 0, svl = 0;
     if (x > 0) {
         if (x <= HPACK_STATIC_COUNT) {
-            sn = hpack_static_name(x);
-            sv = hpack_static_value(x);
+            sn = static_name(x);
+            sv = static_value(x);
             snl = strlen(sn);
             svl = strlen(sv);
         } else {
@@ -535,48 +535,10 @@ void hpack_field_done(hpack_field *f)
 enum { TOLD_INDEXED = 1, TOLD_LITERAL = 2, TOLD_STRING = 4, TOLD_HUFFMAN = 8, TOLD_MULTI = 16,
        TOLD_SIZE = 32, TOLD_NEVER = 64, TOLD_PLAIN = 128 };
 
-static bool first_time(unsigned *told, unsigned what)
-{
-    if (!told)
-        return true;
-    bool first = !(*told & what);
-    *told |= what;
-    return first;
-}
-
-/* A string shown for a meaning line: printable bytes as they are, others escaped, cut
- * after 60 bytes. */
-static void show(const char *s, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 8 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (i == 60) {
-            o += (size_t)snprintf(out + o, cap - o, "...");
-            break;
-        }
-        if (c == '"' || c == '\\')
-            o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
-        else if (c >= 0x20 && c != 0x7f)
-            out[o++] = (char)c;
-        else
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-    }
-    out[o] = '\0';
-}
-
-static void hex_bytes(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n && o + 6 < cap; i++)
-        o += (size_t)snprintf(out + o, cap - o, "%s0x%02x", i ? " " : "", p[i]);
-}
-
 /* Words for a multi-byte integer, the first time. */
 static const char *multi_words(size_t len, int bits, unsigned *told)
 {
-    if (len < 2 || !first_time(told, TOLD_MULTI))
+    if (len < 2 || !explain_first_time(told, TOLD_MULTI))
         return "";
     return bits == 7 ? " (the value did not fit in the 7-bit prefix, so the prefix is all "
                        "ones and the rest follows in 7-bit groups, low group first, each "
@@ -586,15 +548,14 @@ static const char *multi_words(size_t len, int bits, unsigned *told)
                        "bit saying whether another follows)";
 }
 
-static int str_spans(const hpack_field *f, const hpack_str *s, const char *text, size_t tlen,
-                     const char *what, const uint8_t *block, size_t base, int depth,
-                     unsigned *told, explain *e)
+/* The spans of a string literal: its length prefix, then its bytes (text, tlen decoded). */
+static int str_spans(const hpack_str *s, const char *text, size_t tlen, const char *what,
+                     const uint8_t *block, size_t base, int depth, unsigned *told, explain *e)
 {
     char hx[80], shown[260];
-    hex_bytes(block + s->len_off, s->len_len, hx, sizeof hx);
-    (void)f;
+    explain_hex(hx, sizeof hx, block + s->len_off, s->len_len, SIZE_MAX, EXPLAIN_HEX_0X);
     const char *how;
-    if (first_time(told, TOLD_STRING))
+    if (explain_first_time(told, TOLD_STRING))
         how = s->huffman ? ": the first bit (H) is 1, so the string is Huffman-coded (RFC 7541 "
                            "Appendix B gives frequent characters shorter bit codes); the other "
                            "7 bits start the length in bytes"
@@ -608,9 +569,9 @@ static int str_spans(const hpack_field *f, const hpack_str *s, const char *text,
         return -1;
     if (s->len == 0)
         return 0;
-    show(text, tlen, shown, sizeof shown);
+    explain_quote(shown, sizeof shown, (const uint8_t *)text, tlen, 60, EXPLAIN_QUOTE_BARE);
     if (s->huffman) {
-        const char *more = first_time(told, TOLD_HUFFMAN)
+        const char *more = explain_first_time(told, TOLD_HUFFMAN)
                                ? ", the bit codes run across byte boundaries and the last "
                                  "byte is padded with 1 bits"
                                : "";
@@ -618,8 +579,8 @@ static int str_spans(const hpack_field *f, const hpack_str *s, const char *text,
                            "%s \"%s\": %zu Huffman-coded bytes for %zu characters%s", what,
                            shown, s->len, tlen, more) < 0 ? -1 : 0;
     }
-    return explain_add(e, base + s->off, s->len, depth, SPAN_FRAME, "hpack", "%s \"%s\" as plain text",
-                       what, shown) < 0 ? -1 : 0;
+    return explain_add(e, base + s->off, s->len, depth, SPAN_FRAME, "hpack",
+                       "%s \"%s\" as plain text", what, shown) < 0 ? -1 : 0;
 }
 
 static void table_words(const hpack_field *f, char *out, size_t cap)
@@ -640,13 +601,15 @@ int hpack_explain_field(const hpack_field *f, const uint8_t *block, size_t base,
                         unsigned *told, explain *e)
 {
     char name[260], value[260], hx[80], tw[200] = "";
-    show(f->name ? f->name : "", f->name_len, name, sizeof name);
-    show(f->value ? f->value : "", f->value_len, value, sizeof value);
-    hex_bytes(block + f->off, f->prefix_len, hx, sizeof hx);
+    explain_quote(name, sizeof name, (const uint8_t *)(f->name ? f->name : ""), f->name_len, 60,
+                  EXPLAIN_QUOTE_BARE);
+    explain_quote(value, sizeof value, (const uint8_t *)(f->value ? f->value : ""), f->value_len,
+                  60, EXPLAIN_QUOTE_BARE);
+    explain_hex(hx, sizeof hx, block + f->off, f->prefix_len, SIZE_MAX, EXPLAIN_HEX_0X);
     const char *tname = f->dynamic ? "dynamic" : "static";
 
     if (f->rep == HPACK_SIZE_UPDATE) {
-        const char *why = first_time(told, TOLD_SIZE)
+        const char *why = explain_first_time(told, TOLD_SIZE)
                               ? ": the first bits 001 mean dynamic table size update; the "
                                 "other 5 start the new maximum size in bytes"
                               : "";
@@ -657,7 +620,7 @@ int hpack_explain_field(const hpack_field *f, const uint8_t *block, size_t base,
                            multi_words(f->prefix_len, 5, told)) < 0 ? -1 : 0;
     }
     if (f->rep == HPACK_INDEXED) {
-        const char *why = first_time(told, TOLD_INDEXED)
+        const char *why = explain_first_time(told, TOLD_INDEXED)
                               ? ": the first bit 1 means an indexed field, a whole name and "
                                 "value taken from a table; the other 7 bits start the index"
                               : ": indexed";
@@ -678,17 +641,17 @@ int hpack_explain_field(const hpack_field *f, const uint8_t *block, size_t base,
     const char *rep;
     int bits = f->rep == HPACK_LITERAL_INDEXED ? 6 : 4;
     if (f->rep == HPACK_LITERAL_INDEXED)
-        rep = first_time(told, TOLD_LITERAL)
+        rep = explain_first_time(told, TOLD_LITERAL)
                   ? "the first bits 01 mean a literal field that is then added to the dynamic "
                     "table, so later blocks can send it as one index; the other 6 bits"
                   : "01 = literal, added to the dynamic table;";
     else if (f->rep == HPACK_LITERAL_NEVER)
-        rep = first_time(told, TOLD_NEVER)
+        rep = explain_first_time(told, TOLD_NEVER)
                   ? "the first bits 0001 mean a literal field that must never be indexed, "
                     "not here and not by any proxy (used for secrets); the other 4 bits"
                   : "0001 = literal, never indexed;";
     else
-        rep = first_time(told, TOLD_PLAIN)
+        rep = explain_first_time(told, TOLD_PLAIN)
                   ? "the first bits 0000 mean a literal field that is not added to the "
                     "dynamic table; the other 4 bits"
                   : "0000 = literal, not indexed;";
@@ -699,13 +662,13 @@ int hpack_explain_field(const hpack_field *f, const uint8_t *block, size_t base,
         snprintf(nm, sizeof nm, "name from %s table entry %llu (%s)", tname,
                  (unsigned long long)f->index, name);
     bool full = rep[strlen(rep) - 1] == 's';
-    if (explain_add(e, base + f->off, f->prefix_len, depth + 1, SPAN_FRAME, "hpack", "%s: %s%s %s%s",
-                    hx, rep, full ? " hold the name's index;" : "", nm,
+    if (explain_add(e, base + f->off, f->prefix_len, depth + 1, SPAN_FRAME, "hpack",
+                    "%s: %s%s %s%s", hx, rep, full ? " hold the name's index;" : "", nm,
                     multi_words(f->prefix_len, bits, told)) < 0)
         return -1;
-    if (f->name_literal && str_spans(f, &f->name_str, f->name, f->name_len, "name", block, base,
+    if (f->name_literal && str_spans(&f->name_str, f->name, f->name_len, "name", block, base,
                                      depth + 1, told, e) < 0)
         return -1;
-    return str_spans(f, &f->value_str, f->value, f->value_len, "value", block, base, depth + 1,
-                     told, e);
+    return str_spans(&f->value_str, f->value, f->value_len, "value", block, base, depth + 1, told,
+                     e);
 }

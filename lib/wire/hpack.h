@@ -88,9 +88,6 @@ long hpack_decode_field(hpack_dec *d, const uint8_t *p, size_t n, size_t off, hp
 /* Frees f's strings. Accepts NULL. */
 void hpack_field_done(hpack_field *f);
 
-/* Static table entry i (1..61); NULL when out of range. */
-const char *hpack_static_name(uint64_t i);
-const char *hpack_static_value(uint64_t i);
 /* Dynamic table entry by HPACK index (62 = newest); NULL when out of range. */
 const hpack_entry *hpack_dyn_entry(const hpack_dec *d, uint64_t index);
 

@@ -1,11 +1,11 @@
 /* netrpc.c -- Go's net/rpc default codec: gob-encoded call headers and bodies. */
 #include "wire/netrpc.h"
 
-#include "base/err.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/err.h"
 
 static const vtype_field request_fields[] = {
     {"ServiceMethod", &vtype_string},
@@ -114,9 +114,8 @@ long netrpc_read(gob_dec *d, const uint8_t *p, size_t n, bool response, netrpc_m
     value *h = NULL;
     int r = gob_decode(d, p, (size_t)total, &used, &h, NULL, why, sizeof why);
     if (r != GOB_VALUE) {
-        if (err && errlen)
-            snprintf(err, errlen, "cannot read the net/rpc %s header: %s", what,
-                     r == GOB_MORE ? "incomplete" : why);
+        err_set(err, errlen, "cannot read the net/rpc %s header: %s", what,
+                r == GOB_MORE ? "incomplete" : why);
         return -1;
     }
     const value *seq = value_get(h, "Seq");
@@ -128,9 +127,8 @@ long netrpc_read(gob_dec *d, const uint8_t *p, size_t n, bool response, netrpc_m
     value_free(h);
     if (!ok) {
         netrpc_msg_done(m);
-        if (err && errlen)
-            snprintf(err, errlen, "the header is not a net/rpc %s {ServiceMethod string; Seq "
-                     "uint64%s}", what, response ? "; Error string" : "");
+        err_set(err, errlen, "the header is not a net/rpc %s {ServiceMethod string; Seq "
+                "uint64%s}", what, response ? "; Error string" : "");
         return -1;
     }
     if (m->error && !m->error[0]) {
@@ -144,14 +142,12 @@ long netrpc_read(gob_dec *d, const uint8_t *p, size_t n, bool response, netrpc_m
     if (r == GOB_VALUE)
         return (long)m->used;
     if (r == GOB_BAD_VALUE) {
-        if (err && errlen)
-            snprintf(err, errlen, "cannot decode the %s of %s: %s",
-                     response ? "reply" : "argument", m->method, why);
+        err_set(err, errlen, "cannot decode the %s of %s: %s",
+                response ? "reply" : "argument", m->method, why);
         return -2;
     }
-    if (err && errlen)
-        snprintf(err, errlen, "cannot read the body after the %s header: %s", what,
-                 r == GOB_MORE ? "incomplete" : why);
+    err_set(err, errlen, "cannot read the body after the %s header: %s", what,
+            r == GOB_MORE ? "incomplete" : why);
     netrpc_msg_done(m);
     return -1;
 }

@@ -5,10 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_NEST 24
+#include "base/err.h"
 
-enum { TOLD_TAG = 1, TOLD_VARINT1 = 2, TOLD_VARINTN = 256, TOLD_ZIGZAG = 4, TOLD_FIXED = 8, TOLD_LEN = 16,
-       TOLD_NEG = 32, TOLD_PACKED = 64, TOLD_GUESS = 128 };
+#define MAX_NEST 24
+/* Bytes shown in hex as "0x0a 0x0b": at most 12 (13 whole) before " ...". */
+#define HEX_MAX 12
+#define HEX_FLAGS (EXPLAIN_HEX_0X | EXPLAIN_HEX_SPARE_ONE)
+
+enum { TOLD_TAG = 1, TOLD_VARINT1 = 2, TOLD_VARINTN = 256, TOLD_ZIGZAG = 4, TOLD_FIXED = 8,
+       TOLD_LEN = 16, TOLD_NEG = 32, TOLD_PACKED = 64, TOLD_GUESS = 128 };
 
 typedef struct pw {
     const uint8_t *p; /* the outermost message */
@@ -16,15 +21,6 @@ typedef struct pw {
     unsigned *told;
     explain *e;
 } pw;
-
-static bool first_time(const pw *w, unsigned what)
-{
-    if (!w->told)
-        return true;
-    bool first = !(*w->told & what);
-    *w->told |= what;
-    return first;
-}
 
 /* Reads a varint at p[*pos..end); returns its byte count, 0 when it runs past end, -1
  * when longer than 10 bytes. */
@@ -76,24 +72,24 @@ static int parse_field(const uint8_t *p, size_t pos, size_t end, pfield *f, char
     f->start = pos;
     int k = rd_varint(p, &pos, end, &tag);
     if (k <= 0) {
-        snprintf(why, wn, k == 0 ? "the bytes end inside a tag" : "a tag longer than 10 bytes");
+        err_set(why, wn, k == 0 ? "the bytes end inside a tag" : "a tag longer than 10 bytes");
         return -1;
     }
     f->tag_end = f->len_end = pos;
     f->num = tag >> 3;
     f->wt = (int)(tag & 7);
     if (f->num == 0 || f->num > 536870911) {
-        snprintf(why, wn, "tag 0x%" PRIx64 " gives field number %" PRIu64 ", but field numbers "
-                 "run from 1 to 536870911", tag, f->num);
+        err_set(why, wn, "tag 0x%" PRIx64 " gives field number %" PRIu64 ", but field numbers "
+                "run from 1 to 536870911", tag, f->num);
         return -1;
     }
     switch (f->wt) {
     case 0:
         k = rd_varint(p, &pos, end, &f->v);
         if (k <= 0) {
-            snprintf(why, wn, k == 0 ? "the bytes end inside field %" PRIu64 "'s varint"
-                                     : "field %" PRIu64 "'s varint is longer than 10 bytes",
-                     f->num);
+            err_set(why, wn, k == 0 ? "the bytes end inside field %" PRIu64 "'s varint"
+                                    : "field %" PRIu64 "'s varint is longer than 10 bytes",
+                    f->num);
             return -1;
         }
         break;
@@ -101,8 +97,8 @@ static int parse_field(const uint8_t *p, size_t pos, size_t end, pfield *f, char
     case 5: {
         size_t w = f->wt == 1 ? 8 : 4;
         if (end - pos < w) {
-            snprintf(why, wn, "field %" PRIu64 " needs %zu bytes but only %zu are left", f->num,
-                     w, end - pos);
+            err_set(why, wn, "field %" PRIu64 " needs %zu bytes but only %zu are left", f->num,
+                    w, end - pos);
             return -1;
         }
         for (size_t i = 0; i < w; i++)
@@ -114,13 +110,13 @@ static int parse_field(const uint8_t *p, size_t pos, size_t end, pfield *f, char
         uint64_t len;
         k = rd_varint(p, &pos, end, &len);
         if (k <= 0) {
-            snprintf(why, wn, "the bytes end inside field %" PRIu64 "'s length", f->num);
+            err_set(why, wn, "the bytes end inside field %" PRIu64 "'s length", f->num);
             return -1;
         }
         f->len_end = pos;
         if (len > end - pos) {
-            snprintf(why, wn, "field %" PRIu64 " says %" PRIu64 " bytes follow but only %zu are "
-                     "left", f->num, len, end - pos);
+            err_set(why, wn, "field %" PRIu64 " says %" PRIu64 " bytes follow but only %zu are "
+                    "left", f->num, len, end - pos);
             return -1;
         }
         f->v = len;
@@ -128,16 +124,16 @@ static int parse_field(const uint8_t *p, size_t pos, size_t end, pfield *f, char
         break;
     }
     default:
-        snprintf(why, wn, "field %" PRIu64 " has wire type %d (%s), which %s", f->num, f->wt,
-                 wt_name(f->wt), f->wt == 3 || f->wt == 4 ? "is an old proto2 feature not used "
-                 "by proto3 messages" : "does not exist");
+        err_set(why, wn, "field %" PRIu64 " has wire type %d (%s), which %s", f->num, f->wt,
+                wt_name(f->wt), f->wt == 3 || f->wt == 4 ? "is an old proto2 feature not used "
+                "by proto3 messages" : "does not exist");
         return -1;
     }
     f->end = pos;
     return 0;
 }
 
-bool pbexplain_parses(const uint8_t *p, size_t n)
+static bool parses_as_message(const uint8_t *p, size_t n)
 {
     char why[160];
     if (n == 0)
@@ -153,35 +149,23 @@ bool pbexplain_parses(const uint8_t *p, size_t n)
 
 /* ---- words ---- */
 
-static void hexs(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n && o + 8 < cap; i++) {
-        if (i == 12 && n > 13) {
-            snprintf(out + o, cap - o, " ...");
-            break;
-        }
-        o += (size_t)snprintf(out + o, cap - o, "%s0x%02x", i ? " " : "", p[i]);
-    }
-}
-
 /* "0x96 0x01 = 150" or, the first time, how the 7-bit groups add up. */
 static void varint_words(pw *w, size_t s, size_t end, uint64_t v, char *out, size_t cap)
 {
     char hx[120];
-    hexs(w->p + s, end - s, hx, sizeof hx);
+    explain_hex(hx, sizeof hx, w->p + s, end - s, HEX_MAX, HEX_FLAGS);
     size_t n = end - s;
     if (n == 1) {
         snprintf(out, cap, "varint %s = %" PRIu64 "%s", hx, v,
-                 first_time(w, TOLD_VARINT1) ? " (a varint byte below 0x80 is the whole number)"
-                                             : "");
+                 explain_first_time(w->told, TOLD_VARINT1)
+                     ? " (a varint byte below 0x80 is the whole number)" : "");
         return;
     }
-    if (n > 4 || !first_time(w, TOLD_VARINTN)) {
+    if (n > 4 || !explain_first_time(w->told, TOLD_VARINTN)) {
         snprintf(out, cap, "varint %s = %" PRIu64 "%s", hx, v,
-                 first_time(w, TOLD_VARINTN) ? " (7 bits per byte, low group first; a set top "
-                 "bit means another byte follows)" : "");
+                 explain_first_time(w->told, TOLD_VARINTN)
+                     ? " (7 bits per byte, low group first; a set top bit means another byte "
+                       "follows)" : "");
         return;
     }
     size_t o = (size_t)snprintf(out, cap, "varint %s: each byte carries 7 bits, low group "
@@ -196,8 +180,8 @@ static void varint_words(pw *w, size_t s, size_t end, uint64_t v, char *out, siz
 static void tag_words(pw *w, const pfield *f, const char *fname, char *out, size_t cap)
 {
     char hx[80];
-    hexs(w->p + f->start, f->tag_end - f->start, hx, sizeof hx);
-    if (first_time(w, TOLD_TAG))
+    explain_hex(hx, sizeof hx, w->p + f->start, f->tag_end - f->start, HEX_MAX, HEX_FLAGS);
+    if (explain_first_time(w->told, TOLD_TAG))
         snprintf(out, cap, "tag %s: a varint holding (field number << 3) | wire type, so field "
                  "%" PRIu64 "%s%s, wire type %d (%s)", hx, f->num, fname[0] ? " " : "", fname,
                  f->wt, wt_name(f->wt));
@@ -224,29 +208,6 @@ static bool utf8_valid(const uint8_t *p, size_t n, bool *printable)
         i += len;
     }
     return true;
-}
-
-/* A string for a meaning line: at most 60 bytes, quotes and control bytes escaped. */
-static void quoted(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    out[o++] = '"';
-    for (size_t i = 0; i < n && o + 8 < cap; i++) {
-        if (i == 60) {
-            o += (size_t)snprintf(out + o, cap - o, "...");
-            break;
-        }
-        uint8_t c = p[i];
-        if (c == '"' || c == '\\')
-            o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-        else
-            out[o++] = (char)c;
-    }
-    if (o + 1 < cap)
-        out[o++] = '"';
-    out[o] = '\0';
 }
 
 static const char *type_name(const ProtobufCFieldDescriptor *fd)
@@ -315,13 +276,13 @@ static void scalar_value(pw *w, const ProtobufCFieldDescriptor *fd, int wt, uint
     switch (fd->type) {
     case PROTOBUF_C_TYPE_INT32:
         snprintf(out, cap, "%" PRId32 "%s", (int32_t)(uint32_t)v,
-                 (int64_t)v < 0 && first_time(w, TOLD_NEG)
+                 (int64_t)v < 0 && explain_first_time(w->told, TOLD_NEG)
                      ? " (a negative int is sent as its 64-bit two's complement, so it always "
                        "takes 10 bytes)" : "");
         break;
     case PROTOBUF_C_TYPE_INT64:
         snprintf(out, cap, "%" PRId64 "%s", (int64_t)v,
-                 (int64_t)v < 0 && first_time(w, TOLD_NEG)
+                 (int64_t)v < 0 && explain_first_time(w->told, TOLD_NEG)
                      ? " (a negative int is sent as its 64-bit two's complement, so it always "
                        "takes 10 bytes)" : "");
         break;
@@ -330,7 +291,7 @@ static void scalar_value(pw *w, const ProtobufCFieldDescriptor *fd, int wt, uint
         int64_t z = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
         if (fd->type == PROTOBUF_C_TYPE_SINT32)
             z = (int32_t)(uint32_t)z;
-        if (first_time(w, TOLD_ZIGZAG))
+        if (explain_first_time(w->told, TOLD_ZIGZAG))
             snprintf(out, cap, "%" PRId64 " (zigzag: even n means n/2, odd n means -(n+1)/2, so "
                      "small negative numbers stay short; %" PRIu64 " is %s)", z, v,
                      v & 1 ? "odd" : "even");
@@ -343,8 +304,9 @@ static void scalar_value(pw *w, const ProtobufCFieldDescriptor *fd, int wt, uint
     case PROTOBUF_C_TYPE_BOOL: snprintf(out, cap, "%s", v ? "true" : "false"); break;
     case PROTOBUF_C_TYPE_ENUM: {
         const ProtobufCEnumDescriptor *ed = fd->descriptor;
-        const ProtobufCEnumValue *ev =
-            ed && (int64_t)(int32_t)v == (int64_t)v ? protobuf_c_enum_descriptor_get_value(ed, (int)v) : NULL;
+        const ProtobufCEnumValue *ev = ed && (int64_t)(int32_t)v == (int64_t)v
+                                           ? protobuf_c_enum_descriptor_get_value(ed, (int)v)
+                                           : NULL;
         if (ev)
             snprintf(out, cap, "%s (%" PRId32 ")", ev->name, (int32_t)v);
         else
@@ -376,11 +338,12 @@ static void scalar_value(pw *w, const ProtobufCFieldDescriptor *fd, int wt, uint
 static void fixed_words(pw *w, size_t s, size_t width, char *out, size_t cap)
 {
     char hx[80];
-    hexs(w->p + s, width, hx, sizeof hx);
-    snprintf(out, cap, "%s%s", hx, first_time(w, TOLD_FIXED)
-                                       ? (width == 4 ? ": 4 bytes, little-endian (lowest byte first)"
-                                                     : ": 8 bytes, little-endian (lowest byte first)")
-                                       : "");
+    explain_hex(hx, sizeof hx, w->p + s, width, HEX_MAX, HEX_FLAGS);
+    snprintf(out, cap, "%s%s", hx,
+             explain_first_time(w->told, TOLD_FIXED)
+                 ? (width == 4 ? ": 4 bytes, little-endian (lowest byte first)"
+                               : ": 8 bytes, little-endian (lowest byte first)")
+                 : "");
 }
 
 static int walk_msg(pw *w, const ProtobufCMessageDescriptor *d, size_t start, size_t end,
@@ -407,7 +370,7 @@ static int walk_bytes(pw *w, const ProtobufCFieldDescriptor *fd, const char *lab
     }
     bool printable, utf8 = utf8_valid(c, n, &printable);
     if (fd && fd->type == PROTOBUF_C_TYPE_STRING) {
-        quoted(c, n, q, sizeof q);
+        explain_quote(q, sizeof q, c, n, 60, 0);
         explain_add(w->e, base + s, n, depth, utf8 ? SPAN_DATA : SPAN_ERROR, "pb",
                     "%s = %s: %zu bytes of UTF-8 text%s", label, q, n,
                     utf8 ? "" : ", except they are not valid UTF-8, which proto3 strings must be");
@@ -415,36 +378,36 @@ static int walk_bytes(pw *w, const ProtobufCFieldDescriptor *fd, const char *lab
     }
     if (fd && fd->type == PROTOBUF_C_TYPE_BYTES) {
         char hx[120];
-        hexs(c, n, hx, sizeof hx);
+        explain_hex(hx, sizeof hx, c, n, HEX_MAX, HEX_FLAGS);
         explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb", "%s = %zu raw bytes: %s", label,
                     n, hx);
         return 0;
     }
     /* no schema: guess */
-    const char *guess = first_time(w, TOLD_GUESS)
+    const char *guess = explain_first_time(w->told, TOLD_GUESS)
                             ? " (without a schema the wire does not say whether this is text, "
                               "bytes or a message; it is shown as what it looks like)"
                             : "";
     if (utf8 && printable) {
-        quoted(c, n, q, sizeof q);
+        explain_quote(q, sizeof q, c, n, 60, 0);
         explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb", "%s = %s: %zu bytes that read "
                     "as text%s", label, q, n, guess);
         return 0;
     }
-    if (nest < MAX_NEST && pbexplain_parses(c, n)) {
+    if (nest < MAX_NEST && parses_as_message(c, n)) {
         int box = explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb",
                               "%s: %zu bytes that parse as a nested message%s", label, n, guess);
         (void)box;
         return walk_msg(w, NULL, s, end, depth + 1, nest + 1);
     }
     if (utf8) {
-        quoted(c, n, q, sizeof q);
+        explain_quote(q, sizeof q, c, n, 60, 0);
         explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb", "%s = %s: %zu bytes of UTF-8 "
                     "text%s", label, q, n, guess);
         return 0;
     }
     char hx[120];
-    hexs(c, n, hx, sizeof hx);
+    explain_hex(hx, sizeof hx, c, n, HEX_MAX, HEX_FLAGS);
     explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb", "%s = %zu bytes: %s%s", label, n, hx,
                 guess);
     return 0;
@@ -547,7 +510,7 @@ static int walk_msg(pw *w, const ProtobufCMessageDescriptor *d, size_t start, si
             snprintf(title, sizeof title, "field %" PRIu64 " %s = %s%s", f.num,
                      fd ? fname : "", val, note);
         else if (fd && fd->type == PROTOBUF_C_TYPE_STRING && utf8) {
-            quoted(c, clen, val, sizeof val);
+            explain_quote(val, sizeof val, c, clen, 60, 0);
             snprintf(title, sizeof title, "field %" PRIu64 " %s = %s", f.num, fname, val);
         } else if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE)
             snprintf(title, sizeof title, "field %" PRIu64 " %s: a nested message of %zu bytes",
@@ -572,10 +535,10 @@ static int walk_msg(pw *w, const ProtobufCMessageDescriptor *d, size_t start, si
             uint64_t len = f.v;
             varint_words(w, f.tag_end, f.len_end, len, lw, sizeof lw);
             const char *more = "";
-            if (packed && first_time(w, TOLD_PACKED))
+            if (packed && explain_first_time(w->told, TOLD_PACKED))
                 more = " (packed: a repeated number field sends all its elements in one "
                        "length-delimited value, back to back, with no tags between)";
-            else if (!packed && first_time(w, TOLD_LEN))
+            else if (!packed && explain_first_time(w->told, TOLD_LEN))
                 more = " (a length-delimited value starts with its length in bytes)";
             explain_add(w->e, w->base + f.tag_end, f.len_end - f.tag_end, depth + 1, SPAN_FRAME,
                         "pb", "length, %s: %" PRIu64 " byte%s follow%s%s", lw, len,

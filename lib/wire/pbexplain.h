@@ -30,7 +30,4 @@
 int pbexplain_message(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n,
                       size_t base, int depth, unsigned *told, explain *e);
 
-/* Whether p[0..n) parses as a sequence of well-formed protobuf fields (n > 0). */
-bool pbexplain_parses(const uint8_t *p, size_t n);
-
 #endif
