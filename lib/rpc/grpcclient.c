@@ -33,20 +33,6 @@ struct grpcclient {
     char proto_err[256];
 };
 
-const char *grpc_status_name(int code)
-{
-    static const char *names[] = {
-        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-        "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-        "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-        "UNAUTHENTICATED"};
-    static char other[24];
-    if (code >= 0 && (size_t)code < sizeof names / sizeof names[0])
-        return names[code];
-    snprintf(other, sizeof other, "code %d", code);
-    return other;
-}
-
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9') return c - '0';

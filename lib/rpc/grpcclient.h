@@ -12,17 +12,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
-
-/* gRPC status codes. */
-enum {
-    GRPC_OK = 0, GRPC_CANCELLED, GRPC_UNKNOWN, GRPC_INVALID_ARGUMENT, GRPC_DEADLINE_EXCEEDED,
-    GRPC_NOT_FOUND, GRPC_ALREADY_EXISTS, GRPC_PERMISSION_DENIED, GRPC_RESOURCE_EXHAUSTED,
-    GRPC_FAILED_PRECONDITION, GRPC_ABORTED, GRPC_OUT_OF_RANGE, GRPC_UNIMPLEMENTED,
-    GRPC_INTERNAL, GRPC_UNAVAILABLE, GRPC_DATA_LOSS, GRPC_UNAUTHENTICATED,
-};
-
-/* "INVALID_ARGUMENT" for 3; "code N" for codes outside the table (in a static buffer). */
-const char *grpc_status_name(int code);
+#include "wire/grpc_status.h"
 
 typedef struct grpcclient grpcclient;
 

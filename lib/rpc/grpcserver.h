@@ -14,24 +14,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "rpc/server.h"
-
-/* gRPC status codes used by the server. */
-enum {
-    GRPC_OK = 0,
-    GRPC_CANCELLED = 1,
-    GRPC_UNKNOWN = 2,
-    GRPC_INVALID_ARGUMENT = 3,
-    GRPC_DEADLINE_EXCEEDED = 4,
-    GRPC_NOT_FOUND = 5,
-    GRPC_ALREADY_EXISTS = 6,
-    GRPC_PERMISSION_DENIED = 7,
-    GRPC_RESOURCE_EXHAUSTED = 8,
-    GRPC_FAILED_PRECONDITION = 9,
-    GRPC_UNIMPLEMENTED = 12,
-    GRPC_INTERNAL = 13,
-    GRPC_UNAVAILABLE = 14,
-    GRPC_UNAUTHENTICATED = 16,
-};
+#include "wire/grpc_status.h"
 
 /* The codec grpc-server passes to server_main; default address 127.0.0.1:50051. */
 extern const server_codec grpcserver_codec;

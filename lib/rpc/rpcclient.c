@@ -333,7 +333,10 @@ static call_status call_grpc(rpcclient *c, const char *name, const value *arg, i
     if (grpcclient_call(c->grpc, m->path, &reqs, timeout_ms, &res, err, errlen) < 0)
         goto done;
     if (res.status != GRPC_OK) {
-        err_set(err, errlen, "%s: %s", grpc_status_name(res.status), res.message);
+        if (grpc_status_known(res.status))
+            err_set(err, errlen, "%s: %s", grpc_status_name(res.status), res.message);
+        else
+            err_set(err, errlen, "code %d: %s", res.status, res.message);
         st = CALL_REMOTE_ERROR;
         goto done;
     }
