@@ -32,6 +32,8 @@ struct rpcclient {
     gob_enc *genc;
     gob_dec *gdec;
     grpcclient *grpc; /* PROTO_GRPC: the HTTP/2 connection, in place of fd */
+    int status;               /* the last call's outcome as a gRPC status code */
+    char status_message[512]; /* after a remote error, the server's message */
 };
 
 rpcclient *rpcclient_dial(const char *url, int timeout_ms, char *err, size_t errlen)
@@ -113,6 +115,7 @@ static int read_more(rpcclient *c, uint64_t deadline, char *err, size_t errlen)
     int r = net_wait_readable(c->fd, deadline);
     if (r == 0) {
         snprintf(err, errlen, "no reply before the deadline");
+        c->status = GRPC_DEADLINE_EXCEEDED;
         return -1;
     }
     if (buf_reserve(&c->in, 64 * 1024) < 0) {
@@ -330,9 +333,14 @@ static call_status call_grpc(rpcclient *c, const char *name, const value *arg, i
     }
     grpc_result res = {.replies = &reps};
     st = CALL_FAILED;
-    if (grpcclient_call(c->grpc, m->path, &reqs, timeout_ms, &res, err, errlen) < 0)
+    if (grpcclient_call(c->grpc, m->path, &reqs, timeout_ms, &res, err, errlen) < 0) {
+        c->status = res.status;
         goto done;
+    }
+    c->status = GRPC_INTERNAL; /* unless the replies are what the method returns */
     if (res.status != GRPC_OK) {
+        c->status = res.status;
+        snprintf(c->status_message, sizeof c->status_message, "%s", res.message);
         if (grpc_status_known(res.status))
             err_set(err, errlen, "%s: %s", grpc_status_name(res.status), res.message);
         else
@@ -381,8 +389,26 @@ call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int
     uint64_t deadline = clock_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1);
     err[0] = '\0';
     *reply = NULL;
+    c->status = GRPC_UNAVAILABLE; /* what a failure is, unless a step says otherwise */
+    c->status_message[0] = '\0';
+    call_status st;
     if (c->proto == PROTO_GRPC)
-        return call_grpc(c, name, arg, timeout_ms, reply, err, errlen);
-    return c->proto == PROTO_GOB ? call_gob(c, name, arg, deadline, reply, err, errlen)
-                                 : call_json(c, name, arg, deadline, reply, err, errlen);
+        st = call_grpc(c, name, arg, timeout_ms, reply, err, errlen);
+    else if (c->proto == PROTO_GOB)
+        st = call_gob(c, name, arg, deadline, reply, err, errlen);
+    else
+        st = call_json(c, name, arg, deadline, reply, err, errlen);
+    if (st == CALL_OK) {
+        c->status = GRPC_OK;
+    } else if (st == CALL_BAD_ARGUMENT) {
+        c->status = GRPC_INVALID_ARGUMENT;
+    } else if (st == CALL_REMOTE_ERROR && c->proto != PROTO_GRPC) {
+        c->status = GRPC_UNKNOWN; /* net/rpc errors are text only */
+        snprintf(c->status_message, sizeof c->status_message, "%s", err);
+    }
+    return st;
 }
+
+int rpcclient_status(const rpcclient *c) { return c->status; }
+
+const char *rpcclient_status_message(const rpcclient *c) { return c->status_message; }
