@@ -2,7 +2,6 @@
  * sample methods (Greeter and Arith through the shared services; Tally). */
 #include "rpc/grpcserver.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,48 +26,6 @@ void grpcserver_set_methods(const grpc_unary *table, size_t n, bool samples)
     extra_methods = table;
     nextra_methods = n;
     serve_samples = samples;
-}
-
-/* ---- small helpers ---- */
-
-int grpcserver_parse_timeout(const char *s, uint64_t *ms)
-{
-    size_t n = strlen(s);
-    if (n < 2 || n > 9)
-        return -1;
-    uint64_t v = 0;
-    for (size_t i = 0; i + 1 < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return -1;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    switch (s[n - 1]) {
-    case 'H': *ms = v * 3600000; return 0;
-    case 'M': *ms = v * 60000; return 0;
-    case 'S': *ms = v * 1000; return 0;
-    case 'm': *ms = v; return 0;
-    case 'u': *ms = (v + 999) / 1000; return 0;
-    case 'n': *ms = (v + 999999) / 1000000; return 0;
-    default: return -1;
-    }
-}
-
-char *grpcserver_percent_encode(const char *msg, char *out, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)msg; *p && o + 4 <= n; p++) {
-        if (*p < 0x20 || *p > 0x7e || *p == '%') {
-            out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
-        } else {
-            out[o++] = (char)*p;
-        }
-    }
-    if (n)
-        out[o < n ? o : n - 1] = '\0';
-    return out;
 }
 
 /* ---- dispatch ---- */

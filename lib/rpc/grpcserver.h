@@ -52,12 +52,4 @@ int grpcserver_reply(grpc_call *call, const ProtobufCMessage *reply);
 /* The address the server listens on, for replies that say who served them. */
 const char *grpcserver_call_local(const grpc_call *call);
 
-/* Parses a grpc-timeout header value ("100m", "5S", "1H": at most 8 digits and a unit
- * of H, M, S, m, u or n) into milliseconds, rounded up. Returns 0, or -1 when malformed. */
-int grpcserver_parse_timeout(const char *s, uint64_t *ms);
-
-/* Percent-encodes a grpc-message as the gRPC spec asks (bytes outside 0x20..0x7e and
- * '%'), into out (always NUL-terminated, truncated to n bytes). Returns out. */
-char *grpcserver_percent_encode(const char *msg, char *out, size_t n);
-
 #endif

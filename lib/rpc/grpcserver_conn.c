@@ -2,6 +2,7 @@
  * stream lifetime, replies and trailers, deadlines and flow control. */
 #include "rpc/grpcserver_int.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,50 @@
 #define CONN_WINDOW (16u << 20)       /* the connection's receive window */
 #define OUT_BUDGET (1u << 20)         /* bytes of frames produced per feed */
 #define MAX_HEADER_LIST (64u * 1024)  /* SETTINGS_MAX_HEADER_LIST_SIZE */
+
+/* Parses a grpc-timeout value ("100m", "5S", "1H": at most 8 digits and a unit of H, M,
+ * S, m, u or n) into milliseconds, rounded up. Returns 0, or -1 when malformed. */
+static int parse_timeout(const char *s, uint64_t *ms)
+{
+    size_t n = strlen(s);
+    if (n < 2 || n > 9)
+        return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    switch (s[n - 1]) {
+    case 'H': *ms = v * 3600000; return 0;
+    case 'M': *ms = v * 60000; return 0;
+    case 'S': *ms = v * 1000; return 0;
+    case 'm': *ms = v; return 0;
+    case 'u': *ms = (v + 999) / 1000; return 0;
+    case 'n': *ms = (v + 999999) / 1000000; return 0;
+    default: return -1;
+    }
+}
+
+/* Percent-encodes a grpc-message as the gRPC spec asks (bytes outside 0x20..0x7e, and
+ * '%'), into out (NUL-terminated, truncated to n bytes). Returns out. */
+static char *percent_encode(const char *msg, char *out, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p && o + 4 <= n; p++) {
+        if (*p < 0x20 || *p > 0x7e || *p == '%') {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        } else {
+            out[o++] = (char)*p;
+        }
+    }
+    if (n)
+        out[o < n ? o : n - 1] = '\0';
+    return out;
+}
 
 static nghttp2_nv nv(const char *name, const char *val)
 {
@@ -116,7 +161,7 @@ void gstream_finish(gstream *s, int status, const char *message)
                               nv("grpc-status", code)};
         size_t n = 3;
         if (s->message)
-            hdrs[n++] = nv("grpc-message", grpcserver_percent_encode(s->message, enc, sizeof enc));
+            hdrs[n++] = nv("grpc-message", percent_encode(s->message, enc, sizeof enc));
         nghttp2_submit_response(s->c->h2, s->id, hdrs, n, NULL);
         return;
     }
@@ -175,7 +220,7 @@ static ssize_t read_response(nghttp2_session *h2, int32_t id, uint8_t *dst, size
         nghttp2_nv tr[2] = {nv("grpc-status", code)};
         size_t k = 1;
         if (s->message)
-            tr[k++] = nv("grpc-message", grpcserver_percent_encode(s->message, enc, sizeof enc));
+            tr[k++] = nv("grpc-message", percent_encode(s->message, enc, sizeof enc));
         if (nghttp2_submit_trailer(h2, id, tr, k) != 0)
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
@@ -271,7 +316,7 @@ static int cb_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
         char t[16];
         snprintf(t, sizeof t, "%.*s", vlen < 15 ? (int)vlen : 15, (const char *)val);
         s->have_timeout = true;
-        s->bad_timeout = vlen > 15 || grpcserver_parse_timeout(t, &s->timeout_ms) < 0;
+        s->bad_timeout = vlen > 15 || parse_timeout(t, &s->timeout_ms) < 0;
     }
 #undef IS
     return 0;
