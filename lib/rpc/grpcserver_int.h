@@ -1,12 +1,12 @@
 /* grpcserver_int.h -- what the gRPC server's files share: a connection, its streams,
  * and the calls each file makes into the others.
  *
- * grpcserver.c        the public face, method dispatch, Greeter/Arith and Tally
- * grpcserver_conn.c   connection and streams: nghttp2 callbacks, stream lifetime,
- *                     replies and trailers, deadlines, flow control
- * grpcserver_pool.c   methods the program added; the slow ones on worker threads
- * grpcserver_health.c grpc.health.v1.Health
- * grpcserver_reflect.c grpc.reflection.v1alpha.ServerReflection
+ *   grpcserver.c          the public face, method dispatch, Greeter/Arith and Tally
+ *   grpcserver_conn.c     connection and streams: nghttp2 callbacks, stream lifetime,
+ *                         replies and trailers, deadlines, flow control
+ *   grpcserver_pool.c     methods the program added; the slow ones on worker threads
+ *   grpcserver_health.c   grpc.health.v1.Health
+ *   grpcserver_reflect.c  grpc.reflection.v1alpha.ServerReflection
  *
  * Everything here runs on the server's loop thread unless it says otherwise. */
 #ifndef WB_GRPCSERVER_INT_H

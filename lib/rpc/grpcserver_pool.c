@@ -13,8 +13,8 @@ enum { WORKERS = 2, SLOW_QUEUE_MAX = 256 };
 /* A call of an on_worker method. The worker touches only fn, req, local, status, msg
  * and reply; s belongs to the loop. */
 struct slow_call {
-    workq_job job; /* first: the queue frees the call with free() */
-    gstream *s; /* NULL once the stream is gone */
+    workq_job job;     /* first: the queue frees the call with free() */
+    gstream *s;        /* NULL once the stream is gone */
     grpc_unary_fn fn;
     ProtobufCMessage *req;
     char local[96];
