@@ -22,7 +22,7 @@
 #include "base/numopt.h"
 #include "registry/registry.h"
 #include "rpc/balancer.h"
-#include "rpc/grpcclient.h"
+#include "wire/grpc_status.h"
 #include "wire/jsonval.h"
 
 #define MAX_MEMBERS 64
@@ -318,21 +318,6 @@ static unsigned http_status(int code)
     return 500;
 }
 
-/* rpcclient reports a gRPC error status as "CODE_NAME: message". */
-static int status_of(const char *err, const char **msg)
-{
-    for (int code = 1; code <= GRPC_UNAUTHENTICATED; code++) {
-        const char *name = grpc_status_name(code);
-        size_t n = strlen(name);
-        if (strncmp(err, name, n) == 0 && err[n] == ':') {
-            *msg = err + n + (err[n + 1] == ' ' ? 2 : 1);
-            return code;
-        }
-    }
-    *msg = err;
-    return GRPC_UNKNOWN;
-}
-
 /* ---- calling the services ---- */
 
 typedef struct outcome {
@@ -366,11 +351,11 @@ static bool call(int svc, const char *method, const value *arg, bool idempotent,
     case CALL_OK:
         return true;
     case CALL_REMOTE_ERROR: {
-        const char *msg;
-        int code = status_of(err, &msg);
+        bool known = grpc_status_known(res.status);
+        int code = known ? res.status : GRPC_UNKNOWN;
         o->http = http_status(code);
         o->code = grpc_status_name(code);
-        snprintf(o->msg, sizeof o->msg, "%s", msg);
+        snprintf(o->msg, sizeof o->msg, "%s", known ? res.message : err);
         return false;
     }
     case CALL_BAD_ARGUMENT:
@@ -382,7 +367,7 @@ static bool call(int svc, const char *method, const value *arg, bool idempotent,
             o->http = 503, o->code = "UNAVAILABLE";
             snprintf(o->msg, sizeof o->msg, "no live instance of the %s service in the registry",
                      gw.dir[svc].name);
-        } else if (strstr(err, "deadline")) {
+        } else if (res.status == GRPC_DEADLINE_EXCEEDED) {
             o->http = 504, o->code = "DEADLINE_EXCEEDED";
             snprintf(o->msg, sizeof o->msg, "the %s service did not answer within %d ms", gw.dir[svc].name,
                      gw.timeout_ms);

@@ -2,11 +2,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/err.h"
+#include "order.pb-c.h"
 #include "rpc/dataservice.h"
 #include "rpc/grpcserver.h"
-#include "order.pb-c.h"
-#include "services/orders.h"
 #include "rpc/server.h"
+#include "services/orders.h"
 
 static orders *db;
 
@@ -29,7 +30,7 @@ static int place(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t
     store_status st = orders_place(db, p->user, p->item, p->quantity, p->request_id,
                                    grpcserver_call_local(call), &r, &replayed, msg, msglen);
     if (st != STORE_OK)
-        return store_grpc_status(st);
+        return dataservice_status(st);
     Order__OrderInfo o;
     fill(&o, &r);
     return grpcserver_reply(call, &o.base) == 0 ? GRPC_OK : GRPC_INTERNAL;
@@ -41,7 +42,7 @@ static int get(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t m
     order_rec r;
     store_status st = orders_get(db, g->id, g->user, &r, msg, msglen);
     if (st != STORE_OK)
-        return store_grpc_status(st);
+        return dataservice_status(st);
     Order__OrderInfo o;
     fill(&o, &r);
     return grpcserver_reply(call, &o.base) == 0 ? GRPC_OK : GRPC_INTERNAL;
@@ -54,7 +55,7 @@ static int list(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t 
     size_t n = 0;
     store_status st = orders_list(db, l->user, l->limit > 0 ? (size_t)l->limit : 0, &recs, &n, msg, msglen);
     if (st != STORE_OK)
-        return store_grpc_status(st);
+        return dataservice_status(st);
     Order__OrderInfo *infos = calloc(n ? n : 1, sizeof *infos);
     Order__OrderInfo **ptrs = calloc(n ? n : 1, sizeof *ptrs);
     int rc = GRPC_INTERNAL;
@@ -68,7 +69,7 @@ static int list(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t 
         out.orders = ptrs;
         rc = grpcserver_reply(call, &out.base) == 0 ? GRPC_OK : GRPC_INTERNAL;
     } else {
-        snprintf(msg, msglen, "out of memory for %zu orders", n);
+        err_set(msg, msglen, "out of memory for %zu orders", n);
         rc = GRPC_RESOURCE_EXHAUSTED;
     }
     free(infos);

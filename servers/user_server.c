@@ -2,12 +2,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/numopt.h"
 #include "rpc/dataservice.h"
 #include "rpc/grpcserver.h"
-#include "base/numopt.h"
 #include "rpc/server.h"
-#include "user.pb-c.h"
 #include "services/users.h"
+#include "user.pb-c.h"
 
 static users *db;
 static int token_ttl = 3600; /* --token-ttl */
@@ -18,7 +18,7 @@ static int sign_up(const ProtobufCMessage *req, grpc_call *call, char *msg, size
     int64_t id = 0;
     store_status st = users_register(db, c->name, c->password, &id, msg, msglen);
     if (st != STORE_OK)
-        return store_grpc_status(st);
+        return dataservice_status(st);
     User__Account a = USER__ACCOUNT__INIT;
     a.id = id;
     a.name = c->name;
@@ -32,7 +32,7 @@ static int login(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t
     int64_t expires_ms = 0;
     store_status st = users_login(db, c->name, c->password, token, &expires_ms, msg, msglen);
     if (st != STORE_OK)
-        return store_grpc_status(st);
+        return dataservice_status(st);
     User__Session s = USER__SESSION__INIT;
     s.token = token;
     s.expires_at = expires_ms / 1000;
@@ -47,7 +47,7 @@ static int verify(const ProtobufCMessage *req, grpc_call *call, char *msg, size_
     int64_t id = 0;
     store_status st = users_verify(db, t->token, name, &id, msg, msglen);
     if (st != STORE_OK)
-        return store_grpc_status(st);
+        return dataservice_status(st);
     User__Account a = USER__ACCOUNT__INIT;
     a.id = id;
     a.name = name;

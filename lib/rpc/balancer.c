@@ -140,9 +140,9 @@ static void failed(lb_instance *in)
     in->ejected_until = clock_now_ms() + in->backoff_ms;
 }
 
-/* One attempt on instance i. */
+/* One attempt on instance i; its status code goes into res. */
 static call_status attempt(balancer *b, int i, const char *method, const value *arg, value **reply,
-                           char *err, size_t errlen)
+                           lb_result *res, char *err, size_t errlen)
 {
     lb_instance *in = &b->in[i];
     uint64_t start = clock_now_ms();
@@ -156,11 +156,14 @@ static call_status attempt(balancer *b, int i, const char *method, const value *
         snprintf(url, sizeof url, "%s%s", rpc_proto_scheme(b->proto), in->addr);
         in->conn = rpcclient_dial(url, b->timeout_ms < 1000 ? b->timeout_ms : 1000, err, errlen);
         if (!in->conn) {
+            res->status = GRPC_UNAVAILABLE;
             failed(in);
             return CALL_FAILED;
         }
     }
     call_status st = rpcclient_call(in->conn, method, arg, b->timeout_ms, reply, err, errlen);
+    res->status = rpcclient_status(in->conn);
+    snprintf(res->message, sizeof res->message, "%s", rpcclient_status_message(in->conn));
     if (st == CALL_FAILED) {
         failed(in);
         return st;
@@ -179,21 +182,22 @@ call_status balancer_call(balancer *b, const char *method, const value *arg, boo
     if (!res)
         res = &local;
     res->instance = res->failed_on = -1;
-    res->first_error[0] = '\0';
+    res->first_error[0] = res->message[0] = '\0';
+    res->status = GRPC_UNAVAILABLE;
     int i = pick(b, -1);
     if (i < 0) {
         err_set(err, errlen, "no instance of the service is known");
         return res->st = CALL_FAILED;
     }
     res->instance = i;
-    call_status st = attempt(b, i, method, arg, reply, err, errlen);
+    call_status st = attempt(b, i, method, arg, reply, res, err, errlen);
     if (st == CALL_FAILED && idempotent) {
         int j = pick(b, i);
         if (j >= 0) {
             res->failed_on = i;
             snprintf(res->first_error, sizeof res->first_error, "%s", err);
             res->instance = j;
-            st = attempt(b, j, method, arg, reply, err, errlen);
+            st = attempt(b, j, method, arg, reply, res, err, errlen);
         }
     }
     return res->st = st;

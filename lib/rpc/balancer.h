@@ -49,10 +49,13 @@ typedef struct lb_result {
     int instance;    /* the index that answered (or failed last); -1 when none was tried */
     int failed_on;   /* the index whose connection failed first, when retried; else -1 */
     char first_error[256];
+    int status;       /* the outcome as a gRPC status code, as rpcclient_status says it */
+    char message[512]; /* after CALL_REMOTE_ERROR, the server's own message */
 } lb_result;
 
 /* Calls method on a picked instance. On CALL_OK *reply is set (caller owns it); on any
- * other status err says why. res (may be NULL) says which instances were involved. */
+ * other status err says why. res (may be NULL) says which instances were involved and
+ * the outcome's status code. */
 call_status balancer_call(balancer *b, const char *method, const value *arg, bool idempotent,
                           value **reply, lb_result *res, char *err, size_t errlen);
 

@@ -9,6 +9,19 @@
 #include "rpc/server.h"
 #include "services/sqlstore.h"
 
+int dataservice_status(store_status st)
+{
+    switch (st) {
+    case STORE_OK: return GRPC_OK;
+    case STORE_INVALID: return GRPC_INVALID_ARGUMENT;
+    case STORE_EXISTS: return GRPC_ALREADY_EXISTS;
+    case STORE_NOT_FOUND: return GRPC_NOT_FOUND;
+    case STORE_DENIED: return GRPC_UNAUTHENTICATED;
+    case STORE_BUSY: return GRPC_UNAVAILABLE;
+    default: return GRPC_INTERNAL;
+    }
+}
+
 static bool wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "rpc/grpcserver.h"
+#include "services/sqlstore.h"
 
 typedef struct dataservice {
     const char *prog;    /* "order-server": in --help and in error messages */
@@ -28,5 +29,10 @@ typedef struct dataservice {
 int dataservice_main(const dataservice *ds, const server_codec *codec, const char *about,
                      const grpc_unary *methods, size_t n, const char *path, int argc,
                      char **argv);
+
+/* The gRPC status a data service answers with when a store operation came to st:
+ * GRPC_OK, INVALID_ARGUMENT, ALREADY_EXISTS, NOT_FOUND, UNAUTHENTICATED, UNAVAILABLE
+ * (busy: try again) or INTERNAL. */
+int dataservice_status(store_status st);
 
 #endif

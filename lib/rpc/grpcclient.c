@@ -29,23 +29,10 @@ struct grpcclient {
     buf data; /* reply DATA, not yet split into messages */
     int http_status;
     bool have_grpc_status, content_type_ok;
+    int grpc_status;
     grpc_result *res;
     char proto_err[256];
 };
-
-const char *grpc_status_name(int code)
-{
-    static const char *names[] = {
-        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-        "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-        "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-        "UNAUTHENTICATED"};
-    static char other[24];
-    if (code >= 0 && (size_t)code < sizeof names / sizeof names[0])
-        return names[code];
-    snprintf(other, sizeof other, "code %d", code);
-    return other;
-}
 
 static int hexval(int c)
 {
@@ -98,7 +85,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     } else if (nlen == 11 && memcmp(name, "grpc-status", 11) == 0) {
         char tmp[16];
         snprintf(tmp, sizeof tmp, "%.*s", (int)(vlen < 15 ? vlen : 15), (const char *)value);
-        c->res->status = atoi(tmp);
+        c->grpc_status = atoi(tmp);
         c->have_grpc_status = true;
     } else if (nlen == 12 && memcmp(name, "grpc-message", 12) == 0) {
         percent_decode(value, vlen, c->res->message, sizeof c->res->message);
@@ -264,7 +251,8 @@ static int flush(grpcclient *c, uint64_t deadline, char *err, size_t errlen)
 }
 
 /* Sends what nghttp2 has queued, then waits for and feeds in the peer's bytes, until
- * the call is done or the deadline passes. */
+ * the call is done or the deadline passes. Returns 0, or -1 with err (and
+ * c->res->status GRPC_DEADLINE_EXCEEDED when the deadline passed). */
 static int pump(grpcclient *c, uint64_t deadline, char *err, size_t errlen)
 {
     uint8_t in[16384];
@@ -280,6 +268,7 @@ static int pump(grpcclient *c, uint64_t deadline, char *err, size_t errlen)
         int w = net_wait_readable(c->fd, deadline);
         if (w == 0) {
             err_set(err, errlen, "no complete reply before the deadline");
+            c->res->status = GRPC_DEADLINE_EXCEEDED;
             return -1;
         }
         ssize_t n = recv(c->fd, in, sizeof in, 0);
@@ -354,10 +343,15 @@ int grpcclient_call(grpcclient *c, const char *path, const buf *reqs, int timeou
     int rc = -1;
     if (c->stream < 0) {
         err_set(err, errlen, "cannot start the call: %s", nghttp2_strerror(c->stream));
+        res->status = GRPC_INTERNAL;
         goto done;
     }
-    if (pump(c, clock_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1), err, errlen) < 0)
+    if (pump(c, clock_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1), err, errlen) < 0) {
+        if (res->status != GRPC_DEADLINE_EXCEEDED)
+            res->status = GRPC_UNAVAILABLE;
         goto done;
+    }
+    res->status = GRPC_INTERNAL; /* unless the reply turns out to be gRPC */
     if (c->proto_err[0]) {
         err_set(err, errlen, "%s", c->proto_err);
         goto done;
@@ -370,6 +364,7 @@ int grpcclient_call(grpcclient *c, const char *path, const buf *reqs, int timeou
         err_set(err, errlen, "the reply ended without a grpc-status trailer");
         goto done;
     }
+    res->status = c->grpc_status;
     rc = 0;
 done:
     c->res = NULL;

@@ -12,17 +12,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
-
-/* gRPC status codes. */
-enum {
-    GRPC_OK = 0, GRPC_CANCELLED, GRPC_UNKNOWN, GRPC_INVALID_ARGUMENT, GRPC_DEADLINE_EXCEEDED,
-    GRPC_NOT_FOUND, GRPC_ALREADY_EXISTS, GRPC_PERMISSION_DENIED, GRPC_RESOURCE_EXHAUSTED,
-    GRPC_FAILED_PRECONDITION, GRPC_ABORTED, GRPC_OUT_OF_RANGE, GRPC_UNIMPLEMENTED,
-    GRPC_INTERNAL, GRPC_UNAVAILABLE, GRPC_DATA_LOSS, GRPC_UNAUTHENTICATED,
-};
-
-/* "INVALID_ARGUMENT" for 3; "code N" for codes outside the table (in a static buffer). */
-const char *grpc_status_name(int code);
+#include "wire/grpc_status.h"
 
 typedef struct grpcclient grpcclient;
 
@@ -37,7 +27,7 @@ const buf *grpcclient_sent(const grpcclient *c);
 const buf *grpcclient_received(const grpcclient *c);
 
 typedef struct grpc_result {
-    int status;        /* grpc-status; GRPC_OK on success */
+    int status;        /* grpc-status (GRPC_OK on success); after a failed call, why it failed */
     char message[512]; /* grpc-message, percent-decoded */
     buf *replies;      /* each reply message: a 4-byte big-endian length, then its bytes */
     size_t nreplies;
@@ -47,8 +37,9 @@ typedef struct grpc_result {
  * a 4-byte big-endian length then the bytes, as in grpc_result.replies), waiting at
  * most timeout_ms (also sent as grpc-timeout). Reply messages are appended to
  * *res->replies. Returns 0 when the server answered with a status (which may be an
- * error), or -1 with err when the call did not complete (connection, deadline, a
- * reply that is not gRPC). */
+ * error), or -1 with err when the call did not complete; res->status then says why:
+ * GRPC_DEADLINE_EXCEEDED when no reply came before the deadline, GRPC_UNAVAILABLE when
+ * the connection failed, GRPC_INTERNAL when the reply is not gRPC. */
 int grpcclient_call(grpcclient *c, const char *path, const buf *reqs, int timeout_ms,
                     grpc_result *res, char *err, size_t errlen);
 

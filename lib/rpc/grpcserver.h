@@ -14,24 +14,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "rpc/server.h"
-
-/* gRPC status codes used by the server. */
-enum {
-    GRPC_OK = 0,
-    GRPC_CANCELLED = 1,
-    GRPC_UNKNOWN = 2,
-    GRPC_INVALID_ARGUMENT = 3,
-    GRPC_DEADLINE_EXCEEDED = 4,
-    GRPC_NOT_FOUND = 5,
-    GRPC_ALREADY_EXISTS = 6,
-    GRPC_PERMISSION_DENIED = 7,
-    GRPC_RESOURCE_EXHAUSTED = 8,
-    GRPC_FAILED_PRECONDITION = 9,
-    GRPC_UNIMPLEMENTED = 12,
-    GRPC_INTERNAL = 13,
-    GRPC_UNAVAILABLE = 14,
-    GRPC_UNAUTHENTICATED = 16,
-};
+#include "wire/grpc_status.h"
 
 /* The codec grpc-server passes to server_main; default address 127.0.0.1:50051. */
 extern const server_codec grpcserver_codec;
@@ -68,13 +51,5 @@ void grpcserver_stop_workers(void);
 int grpcserver_reply(grpc_call *call, const ProtobufCMessage *reply);
 /* The address the server listens on, for replies that say who served them. */
 const char *grpcserver_call_local(const grpc_call *call);
-
-/* Parses a grpc-timeout header value ("100m", "5S", "1H": at most 8 digits and a unit
- * of H, M, S, m, u or n) into milliseconds, rounded up. Returns 0, or -1 when malformed. */
-int grpcserver_parse_timeout(const char *s, uint64_t *ms);
-
-/* Percent-encodes a grpc-message as the gRPC spec asks (bytes outside 0x20..0x7e and
- * '%'), into out (always NUL-terminated, truncated to n bytes). Returns out. */
-char *grpcserver_percent_encode(const char *msg, char *out, size_t n);
 
 #endif

@@ -32,6 +32,8 @@ struct rpcclient {
     gob_enc *genc;
     gob_dec *gdec;
     grpcclient *grpc; /* PROTO_GRPC: the HTTP/2 connection, in place of fd */
+    int status;               /* the last call's outcome as a gRPC status code */
+    char status_message[512]; /* after a remote error, the server's message */
 };
 
 rpcclient *rpcclient_dial(const char *url, int timeout_ms, char *err, size_t errlen)
@@ -42,7 +44,7 @@ rpcclient *rpcclient_dial(const char *url, int timeout_ms, char *err, size_t err
         return NULL;
     rpcclient *c = calloc(1, sizeof *c);
     if (!c) {
-        snprintf(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return NULL;
     }
     c->proto = proto;
@@ -53,7 +55,7 @@ rpcclient *rpcclient_dial(const char *url, int timeout_ms, char *err, size_t err
         c->genc = gob_enc_new();
         c->gdec = gob_dec_new(MAX_REPLY);
         if (!c->genc || !c->gdec) {
-            snprintf(err, errlen, "out of memory");
+            err_set(err, errlen, "out of memory");
             goto fail;
         }
     }
@@ -107,23 +109,24 @@ rpc_proto rpcclient_proto(const rpcclient *c) { return c->proto; }
 static int read_more(rpcclient *c, uint64_t deadline, char *err, size_t errlen)
 {
     if (c->eof) {
-        snprintf(err, errlen, "the server closed the connection before replying in full");
+        err_set(err, errlen, "the server closed the connection before replying in full");
         return -1;
     }
     int r = net_wait_readable(c->fd, deadline);
     if (r == 0) {
-        snprintf(err, errlen, "no reply before the deadline");
+        err_set(err, errlen, "no reply before the deadline");
+        c->status = GRPC_DEADLINE_EXCEEDED;
         return -1;
     }
     if (buf_reserve(&c->in, 64 * 1024) < 0) {
-        snprintf(err, errlen, "reply larger than %u bytes", MAX_REPLY);
+        err_set(err, errlen, "reply larger than %u bytes", MAX_REPLY);
         return -1;
     }
     ssize_t n = recv(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len, 0);
     if (n < 0) {
         if (errno == EINTR || errno == EAGAIN)
             return 0;
-        snprintf(err, errlen, "receive failed: %s", strerror(errno));
+        err_set(err, errlen, "receive failed: %s", strerror(errno));
         return -1;
     }
     if (n == 0) {
@@ -152,7 +155,7 @@ static call_status call_json(rpcclient *c, const char *name, const value *arg, u
     if (jsonrpc_write_request(&req, name, arg, id) < 0 ||
         send_request(c, &req, deadline, err, errlen) < 0) {
         if (!err[0])
-            snprintf(err, errlen, "cannot encode the request");
+            err_set(err, errlen, "cannot encode the request");
         buf_done(&req);
         return CALL_FAILED;
     }
@@ -174,7 +177,7 @@ static call_status call_json(rpcclient *c, const char *name, const value *arg, u
         if (!ours) {
             if (r.id && r.id->kind == V_NULL && r.error) {
                 /* the server could not even read the request, so could not name its id */
-                snprintf(err, errlen, "the server could not read the request: %s", r.error);
+                err_set(err, errlen, "the server could not read the request: %s", r.error);
                 jsonrpc_reply_done(&r);
                 return CALL_FAILED;
             }
@@ -182,7 +185,7 @@ static call_status call_json(rpcclient *c, const char *name, const value *arg, u
             continue; /* a late reply to an earlier call that timed out */
         }
         if (r.error) {
-            snprintf(err, errlen, "%s", r.error);
+            err_set(err, errlen, "%s", r.error);
             jsonrpc_reply_done(&r);
             return CALL_REMOTE_ERROR;
         }
@@ -204,7 +207,7 @@ static call_status gob_failed(rpcclient *c, char *err, size_t errlen)
     jsonrpc_reply r;
     char why[64];
     long used = jsonrpc_read_reply(p, n, true, &r, why, sizeof why);
-    snprintf(err, errlen, "the server answered in JSON, not gob%s%s%s: is it a JSON-RPC server? Try json://",
+    err_set(err, errlen, "the server answered in JSON, not gob%s%s%s: is it a JSON-RPC server? Try json://",
              used > 0 && r.error ? " (\"" : "", used > 0 && r.error ? r.error : "",
              used > 0 && r.error ? "\")" : "");
     if (used > 0)
@@ -227,7 +230,7 @@ static call_status call_gob(rpcclient *c, const char *name, const value *arg, ui
             return CALL_BAD_ARGUMENT;
         }
     } else if (!ts || !(t = vtype_infer(ts, arg, why, sizeof why))) {
-        snprintf(err, errlen, "cannot send this argument with gob: %s", why);
+        err_set(err, errlen, "cannot send this argument with gob: %s", why);
         typeset_free(ts);
         return CALL_BAD_ARGUMENT;
     }
@@ -262,7 +265,7 @@ static call_status call_gob(rpcclient *c, const char *name, const value *arg, ui
         }
         call_status st;
         if (msg.error && msg.error[0]) {
-            snprintf(err, errlen, "%s", msg.error);
+            err_set(err, errlen, "%s", msg.error);
             st = CALL_REMOTE_ERROR;
         } else if (used < 0 || !msg.body) {
             st = CALL_FAILED; /* err says why the body could not be read */
@@ -330,10 +333,18 @@ static call_status call_grpc(rpcclient *c, const char *name, const value *arg, i
     }
     grpc_result res = {.replies = &reps};
     st = CALL_FAILED;
-    if (grpcclient_call(c->grpc, m->path, &reqs, timeout_ms, &res, err, errlen) < 0)
+    if (grpcclient_call(c->grpc, m->path, &reqs, timeout_ms, &res, err, errlen) < 0) {
+        c->status = res.status;
         goto done;
+    }
+    c->status = GRPC_INTERNAL; /* unless the replies are what the method returns */
     if (res.status != GRPC_OK) {
-        err_set(err, errlen, "%s: %s", grpc_status_name(res.status), res.message);
+        c->status = res.status;
+        snprintf(c->status_message, sizeof c->status_message, "%s", res.message);
+        if (grpc_status_known(res.status))
+            err_set(err, errlen, "%s: %s", grpc_status_name(res.status), res.message);
+        else
+            err_set(err, errlen, "code %d: %s", res.status, res.message);
         st = CALL_REMOTE_ERROR;
         goto done;
     }
@@ -378,8 +389,26 @@ call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int
     uint64_t deadline = clock_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1);
     err[0] = '\0';
     *reply = NULL;
+    c->status = GRPC_UNAVAILABLE; /* what a failure is, unless a step says otherwise */
+    c->status_message[0] = '\0';
+    call_status st;
     if (c->proto == PROTO_GRPC)
-        return call_grpc(c, name, arg, timeout_ms, reply, err, errlen);
-    return c->proto == PROTO_GOB ? call_gob(c, name, arg, deadline, reply, err, errlen)
-                                 : call_json(c, name, arg, deadline, reply, err, errlen);
+        st = call_grpc(c, name, arg, timeout_ms, reply, err, errlen);
+    else if (c->proto == PROTO_GOB)
+        st = call_gob(c, name, arg, deadline, reply, err, errlen);
+    else
+        st = call_json(c, name, arg, deadline, reply, err, errlen);
+    if (st == CALL_OK) {
+        c->status = GRPC_OK;
+    } else if (st == CALL_BAD_ARGUMENT) {
+        c->status = GRPC_INVALID_ARGUMENT;
+    } else if (st == CALL_REMOTE_ERROR && c->proto != PROTO_GRPC) {
+        c->status = GRPC_UNKNOWN; /* net/rpc errors are text only */
+        snprintf(c->status_message, sizeof c->status_message, "%s", err);
+    }
+    return st;
 }
+
+int rpcclient_status(const rpcclient *c) { return c->status; }
+
+const char *rpcclient_status_message(const rpcclient *c) { return c->status_message; }

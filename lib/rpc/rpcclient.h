@@ -12,6 +12,7 @@
 
 #include "base/buf.h"
 #include "value/value.h"
+#include "wire/grpc_status.h"
 #include "wire/rpc_proto.h"
 
 typedef struct rpcclient rpcclient;
@@ -43,5 +44,15 @@ typedef enum call_status {
  * non-OK status is CALL_REMOTE_ERROR with err "CODE_NAME: message". */
 call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int timeout_ms,
                            value **reply, char *err, size_t errlen);
+/* The last call's outcome as a gRPC status code (wire/grpc_status.h), for callers that
+ * act on it rather than on err's text: GRPC_OK after CALL_OK; GRPC_INVALID_ARGUMENT
+ * after CALL_BAD_ARGUMENT; after CALL_REMOTE_ERROR the server's grpc-status (GRPC_UNKNOWN
+ * from a gob or JSON-RPC server, whose errors carry no code); after CALL_FAILED
+ * GRPC_DEADLINE_EXCEEDED when no reply came before the deadline, GRPC_INTERNAL for a
+ * gRPC reply that breaks the protocol, GRPC_UNAVAILABLE otherwise. */
+int rpcclient_status(const rpcclient *c);
+/* After CALL_REMOTE_ERROR, the server's own message (err without the code's name);
+ * otherwise "". Valid until the next call. */
+const char *rpcclient_status_message(const rpcclient *c);
 
 #endif

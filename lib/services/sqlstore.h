@@ -23,20 +23,6 @@ typedef enum store_status {
     STORE_FAILED,    /* the database failed (disk, corruption, out of memory) */
 } store_status;
 
-/* The gRPC status a service answers with for st. */
-static inline int store_grpc_status(store_status st)
-{
-    switch (st) {
-    case STORE_OK: return 0;         /* OK */
-    case STORE_INVALID: return 3;    /* INVALID_ARGUMENT */
-    case STORE_EXISTS: return 6;     /* ALREADY_EXISTS */
-    case STORE_NOT_FOUND: return 5;  /* NOT_FOUND */
-    case STORE_DENIED: return 16;    /* UNAUTHENTICATED */
-    case STORE_BUSY: return 14;      /* UNAVAILABLE: try again */
-    default: return 13;              /* INTERNAL */
-    }
-}
-
 /* Under the gateway's default 2 s deadline: a database locked that long is answered
  * UNAVAILABLE (HTTP 503, try again) while the caller still waits for the answer. */
 enum { SQLSTORE_BUSY_TIMEOUT_MS = 1500 };

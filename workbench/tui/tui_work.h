@@ -2,6 +2,7 @@
  * or probing registries, asking etcd for lease TTLs), so the main loop never waits on a
  * child process or on HTTP. Jobs run in the order submitted; each job's finish runs on
  * the main thread, from tui_work_poll, where the results are applied to the model.
+ * A work queue (base/workq) with one worker.
  *
  * A child process forked by a job dies when the worker's thread ends (PR_SET_PDEATHSIG
  * follows the thread that forked), so the owner ends the thread after stopping the
@@ -9,19 +10,15 @@
 #ifndef WB_TUI_WORK_H
 #define WB_TUI_WORK_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
-typedef struct tui_job tui_job;
+#include "base/workq.h"
 
-/* A job is a struct of the submitter's that begins with a tui_job. */
-struct tui_job {
-    void (*run)(tui_job *j);              /* on the worker thread; may block, with deadlines */
-    int (*finish)(tui_job *j, void *ctx); /* on the main thread; returns DIRTY_ flags; may be NULL */
-    void (*drop)(tui_job *j);             /* frees what the job holds when it will never be
-                                             finished (dropped unrun, or never polled); may be NULL */
-    tui_job *next;
-};
+/* A job is a struct of the submitter's that begins with a tui_job: run on the worker
+ * thread (may block, with deadlines); finish (may be NULL) on the main thread, returning
+ * DIRTY_ flags; drop (may be NULL) frees what the job holds when it will never be
+ * finished (dropped unrun, or never polled). */
+typedef workq_job tui_job;
 
 typedef struct tui_work tui_work;
 
@@ -32,8 +29,6 @@ void tui_work_submit(tui_work *w, tui_job *j);
 /* Runs finish(j, ctx) for every job that has run, oldest first, and frees them.
  * Returns the OR of what the finishes returned. */
 int tui_work_poll(tui_work *w, void *ctx);
-/* Jobs submitted and not yet finished (queued, running, or waiting for tui_work_poll). */
-size_t tui_work_pending(tui_work *w);
 /* Drops the jobs that have not started (drop, then freed) and waits for the one
  * running, if any (its own deadlines bound the wait). The thread stays, idle, so its
  * children live on; call tui_work_poll afterwards to take the last results. */
