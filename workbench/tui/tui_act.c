@@ -171,21 +171,17 @@ int act_spawn(tui *t, const char *arg)
     return DIRTY_INSTANCES | DIRTY_STATUS;
 }
 
-int act_up(tui *t, const char *arg)
+/* "up" or "down" (the arrow keys): the instance above or below the selected one. */
+int act_select(tui *t, const char *arg)
 {
-    (void)arg;
-    if (t->selected > 0)
-        t->selected--;
-    return DIRTY_INSTANCES;
-}
-
-int act_down(tui *t, const char *arg)
-{
-    (void)arg;
     size_t n;
     supervisor_instances(t->sup, &n);
-    if ((size_t)t->selected + 1 < n)
+    if (strcmp(arg, "up") == 0) {
+        if (t->selected > 0)
+            t->selected--;
+    } else if ((size_t)t->selected + 1 < n) {
         t->selected++;
+    }
     return DIRTY_INSTANCES;
 }
 

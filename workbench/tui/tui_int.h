@@ -73,8 +73,7 @@ typedef int (*tui_action)(tui *t, const char *arg);
 
 /* tui_act.c: instances, load, selection, the view */
 int act_spawn(tui *t, const char *arg);
-int act_up(tui *t, const char *arg);
-int act_down(tui *t, const char *arg);
+int act_select(tui *t, const char *arg);
 int act_kill(tui *t, const char *arg);
 int act_term(tui *t, const char *arg);
 int act_pause(tui *t, const char *arg);

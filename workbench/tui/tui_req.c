@@ -1,103 +1,79 @@
-/* tui_req.c -- the TUI's key and command tables: which action a key or a `:` command
- * runs, completion of the command line, and the lines of the help screen. */
+/* tui_req.c -- the TUI's requests made from the list in tui_req.h, the keys bound to them,
+ * and what comes of the list: dispatch, completion and the help screen's lines. */
 #include "tui_req.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <curses.h>
 
 #include "services/services.h"
+#include "wire/explain.h"
 
-typedef struct action {
-    const char *name;  /* its command word */
-    bool command;      /* can be run from the command line */
+typedef struct request {
+    const char *name; /* the command word, or NULL */
     tui_action fn;
-} action;
+    const char *usage, *words, *label, *bar, *help;
+} request;
 
-static const action actions[] = {
-    {"spawn", true, act_spawn},   {"kill", true, act_kill},       {"stop", true, act_term},
-    {"pause", true, act_pause},   {"resume", true, act_resume},   {"restart", true, act_restart},
-    {"load", true, act_load},     {"rate", true, act_rate},       {"call", true, act_call},
-    {"help", true, act_help},     {"quit", true, act_quit},       {"up", false, act_up},
-    {"down", false, act_down},    {"command", false, act_command}, {"wire", true, act_wire},
-    {"cursor", false, act_cursor}, {"lane", false, act_lane},     {"direction", false, act_direction},
-    {"registry", true, act_registry}, {"registry-prompt", false, act_registry_prompt},
-    {"mouse", true, act_mouse},   {"recapture", false, act_recapture}, {"scroll", false, act_scroll},
-    {"lesson", true, act_lesson}, {"lesson-key", false, act_lesson_key}, {"edit-call", false, act_edit_call},
+static const request requests[REQ_COUNT] = {
+#define REQ_ROW(id, name, fn, usage, words, label, bar, help) [REQ_##id] = {name, fn, usage, words, label, bar, help},
+    TUI_REQ_INFO(REQ_ROW)
+#undef REQ_ROW
 };
-#define NACTIONS (sizeof actions / sizeof actions[0])
-
-static const action *find_action(const char *name)
-{
-    for (size_t i = 0; i < NACTIONS; i++)
-        if (strcmp(actions[i].name, name) == 0)
-            return &actions[i];
-    return NULL;
-}
 
 typedef struct key_binding {
-    int key, alt;       /* alt: a second key doing the same, 0 for none */
-    const char *action; /* a name in actions */
-    const char *arg;
-    tui_key_help h;
+    int key;
+    tui_request req;
+    const char *arg; /* what the action gets; NULL: the selected instance, or a toggle */
 } key_binding;
 
 static const key_binding keys[] = {
-    {'j', 0, "spawn", "json", {"j b c", "j/b/c spawn", "spawn a JSON-RPC, gob or gRPC server (in the registry in use)"}},
-    {'b', 0, "spawn", "gob", {"", NULL, ""}},
-    {'c', 0, "spawn", "grpc", {"", NULL, ""}},
-    {'o', 0, "spawn", "order", {"o u", NULL, "spawn an order or a user service (gRPC, SQLite; :spawn gateway for REST)"}},
-    {'u', 0, "spawn", "user", {"", NULL, ""}},
-    {KEY_UP, 0, "up", NULL, {"↑↓", NULL, "select the instance above or below (or click it)"}},
-    {KEY_DOWN, 0, "down", NULL, {"", NULL, ""}},
-    {'k', 0, "kill", NULL, {"k", "k kill", "kill -9 the selected instance (its lease expires after the TTL)"}},
-    {'t', 0, "stop", NULL, {"t", NULL, "stop the selected instance with SIGTERM (it deregisters at once)"}},
-    {'p', 0, "pause", NULL, {"p", "p pause", "pause (SIGSTOP) or resume (SIGCONT) the selected instance"}},
-    {'r', 0, "restart", NULL, {"r", NULL, "restart the selected instance on its old address"}},
-    {'l', 0, "load", NULL, {"l", "l/+/- load", "start or stop the load (through the balancer)"}},
-    {'+', '=', "rate", "+", {"+ -", NULL, "raise or lower the load's rate (1 to 5000 calls/s)"}},
-    {'-', 0, "rate", "-", {"", NULL, ""}},
-    {'m', 0, "edit-call", NULL, {"m", "m method", "pick the method and edit its arguments (:call, Tab completes)"}},
-    {':', 0, "command", NULL, {":", ": cmd", "command line (Tab completes, ↑↓ history): spawn json|gob|grpc"}},
-    {0, 0, NULL, NULL, {"", NULL, "  |order|user|gateway [N], kill|stop|pause|resume|restart N, load on|off, rate N,"}},
-    {0, 0, NULL, NULL, {"", NULL, "  call METHOD JSON, registry R, mouse on|off, wire, lesson N, help, quit"}},
-    {'w', 0, "wire", NULL, {"w", "w wire", "the Wire pane: the call in gob, JSON-RPC and gRPC, every byte"}},
-    {'g', 0, "registry-prompt", NULL, {"g", "g registry", "switch the registry (:registry etcd|etcd URL|consul|static);"}},
-    {0, 0, NULL, NULL, {"", NULL, "  running servers restart into it: a server registers at start"}},
-    {'e', 0, "registry", NULL, {"e", NULL, "stop or start the private etcd: the calls go on without it"}},
-    {KEY_PPAGE, 0, "scroll", "up", {"PgUp PgDn", NULL, "scroll the Timeline (End: the newest), or the lesson's pane"}},
-    {KEY_NPAGE, 0, "scroll", "down", {"", NULL, ""}},
-    {KEY_END, 0, "scroll", "end", {"", NULL, ""}},
-    {0, 0, NULL, NULL, {"mouse", NULL, "click an instance to select it; the wheel scrolls the Timeline"}},
-    {0, 0, NULL, NULL, {"", NULL, "  (Wire: the cursor). :mouse off or --no-mouse to select text"}},
-    {KEY_LEFT, 0, "cursor", "-", {"←→", NULL, "Wire: move the cursor to the previous or next span"}},
-    {KEY_RIGHT, 0, "cursor", "+", {"", NULL, ""}},
-    {'\t', 0, "lane", "next", {"Tab 1 2 3", NULL, "Wire: the protocol the cursor moves in (gob, JSON-RPC, gRPC)"}},
-    {'1', 0, "lane", "1", {"", NULL, ""}},
-    {'2', 0, "lane", "2", {"", NULL, ""}},
-    {'3', 0, "lane", "3", {"", NULL, ""}},
-    {'x', 0, "direction", NULL, {"x", NULL, "Wire: show the request or the response"}},
-    {'R', 0, "recapture", NULL, {"R", NULL, "Wire: make the call again (a :call while it is open does too)"}},
-    {0, 0, NULL, NULL, {":lesson N", NULL, "a lesson beside the panes it is about (workbench lesson lists them):"}},
-    {'\n', KEY_ENTER, "lesson-key", "next", {"Enter ] [", NULL, "  next step, previous step; a runs the step again, L closes it"}},
-    {']', 0, "lesson-key", "next", {"", NULL, ""}},
-    {'[', 0, "lesson-key", "back", {"", NULL, ""}},
-    {'a', 0, "lesson-key", "again", {"", NULL, ""}},
-    {'L', 0, "lesson-key", "off", {"", NULL, ""}},
-    {'?', KEY_F(1), "help", NULL, {"?", "? help", "this help"}},
-    {'q', 3, "quit", NULL, {"q", "q quit", "quit: stop the load, every server and etcd (also Ctrl-C)"}},
+    {'j', REQ_SPAWN, "json"},         {'b', REQ_SPAWN, "gob"},          {'c', REQ_SPAWN, "grpc"},
+    {'o', REQ_SPAWN_SERVICE, "order"}, {'u', REQ_SPAWN_SERVICE, "user"},
+    {KEY_UP, REQ_SELECT, "up"},       {KEY_DOWN, REQ_SELECT, "down"},
+    {'k', REQ_KILL, NULL},            {'t', REQ_STOP, NULL},            {'p', REQ_PAUSE, NULL},
+    {'r', REQ_RESTART, NULL},         {'l', REQ_LOAD, NULL},
+    {'+', REQ_RATE, "+"},             {'=', REQ_RATE, "+"},             {'-', REQ_RATE, "-"},
+    {'m', REQ_EDIT_CALL, NULL},       {':', REQ_COMMAND, NULL},         {'w', REQ_WIRE, NULL},
+    {'g', REQ_REGISTRY_PROMPT, NULL}, {'e', REQ_REGISTRY, NULL},
+    {KEY_PPAGE, REQ_SCROLL, "up"},    {KEY_NPAGE, REQ_SCROLL, "down"},  {KEY_END, REQ_SCROLL, "end"},
+    {KEY_LEFT, REQ_CURSOR, "-"},      {KEY_RIGHT, REQ_CURSOR, "+"},
+    {'\t', REQ_LANE, "next"},         {'1', REQ_LANE, "1"},             {'2', REQ_LANE, "2"},
+    {'3', REQ_LANE, "3"},             {'x', REQ_DIRECTION, NULL},       {'R', REQ_RECAPTURE, NULL},
+    {'\n', REQ_LESSON_KEY, "next"},   {KEY_ENTER, REQ_LESSON_KEY, "next"},
+    {']', REQ_LESSON_KEY, "next"},    {'[', REQ_LESSON_KEY, "back"},    {'a', REQ_LESSON_KEY, "again"},
+    {'L', REQ_LESSON_KEY, "off"},     {'?', REQ_HELP, NULL},            {KEY_F(1), REQ_HELP, NULL},
+    {'q', REQ_QUIT, NULL},            {3, REQ_QUIT, NULL}, /* Ctrl-C */
 };
-#define NKEYS (sizeof keys / sizeof keys[0])
+
+int tui_req_key(tui *t, int ch)
+{
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (keys[i].key == ch) {
+            t->cmd_message = false;
+            return requests[keys[i].req].fn(t, keys[i].arg);
+        }
+    return 0;
+}
+
+static const request *find_command(const char *word)
+{
+    for (size_t i = 0; i < REQ_COUNT; i++)
+        if (requests[i].name && strcmp(requests[i].name, word) == 0)
+            return &requests[i];
+    return NULL;
+}
 
 int tui_req_command(tui *t, const char *line)
 {
     char word[32] = "";
     int used = 0;
     sscanf(line, " %31s %n", word, &used);
-    const action *a = find_action(word);
+    const request *r = find_command(word);
     t->cmd_message = true;
-    if (!a || !a->command) {
+    if (!r) {
         tui_say(t, "unknown command '%s' (Tab lists them; ? for help)", word);
         return DIRTY_STATUS;
     }
@@ -106,55 +82,148 @@ int tui_req_command(tui *t, const char *line)
     size_t n = strlen(rest);
     while (n && (rest[n - 1] == ' ' || rest[n - 1] == '\t'))
         rest[--n] = '\0';
-    return a->fn(t, n ? rest : NULL) | DIRTY_STATUS;
+    return r->fn(t, n ? rest : NULL) | DIRTY_STATUS;
 }
 
-const char *tui_req_complete(const char *cmd, int argi, size_t idx)
+/* The idx-th word of a space-separated list, or NULL. */
+static const char *nth_word(const char *list, size_t idx)
 {
-    static const char *kinds[] = {"json", "gob", "grpc", "order", "user", "gateway", NULL};
-    static const char *lesson_words[] = {"next", "back", "again", "off", NULL};
-    static const char *onoff[] = {"on", "off", NULL};
-    static const char *registries[] = {"etcd", "static", "consul", "on", "off", NULL};
-    if (argi == 0) {
-        size_t k = 0;
-        for (size_t i = 0; i < NACTIONS; i++)
-            if (actions[i].command && k++ == idx)
-                return actions[i].name;
-        return NULL;
-    }
-    if (argi != 1)
-        return NULL;
-    if (strcmp(cmd, "spawn") == 0)
-        return idx < 6 ? kinds[idx] : NULL;
-    if (strcmp(cmd, "lesson") == 0)
-        return idx < 4 ? lesson_words[idx] : NULL;
-    if (strcmp(cmd, "load") == 0 || strcmp(cmd, "mouse") == 0)
-        return idx < 2 ? onoff[idx] : NULL;
-    if (strcmp(cmd, "registry") == 0)
-        return idx < 5 ? registries[idx] : NULL;
-    if (strcmp(cmd, "call") == 0) {
-        size_t n;
-        const method *ms = service_methods(&n);
-        return idx < n ? ms[idx].name : NULL;
+    static char word[64];
+    for (const char *p = list; p && *p; idx--) {
+        p += strspn(p, " ");
+        size_t len = strcspn(p, " ");
+        if (!len)
+            break;
+        if (idx == 0) {
+            snprintf(word, sizeof word, "%.*s", (int)len, p);
+            return word;
+        }
+        p += len;
     }
     return NULL;
 }
 
-int tui_req_key(tui *t, int ch)
+const char *tui_req_complete(const char *cmd, int argi, size_t idx)
 {
-    for (size_t i = 0; i < NKEYS; i++)
-        if (keys[i].action && (keys[i].key == ch || (keys[i].alt && keys[i].alt == ch))) {
-            t->cmd_message = false;
-            return find_action(keys[i].action)->fn(t, keys[i].arg);
+    if (argi == 0) {
+        for (size_t i = 0; i < REQ_COUNT; i++)
+            if (requests[i].name && idx-- == 0)
+                return requests[i].name;
+        return NULL;
+    }
+    const request *r = argi == 1 ? find_command(cmd) : NULL;
+    if (!r)
+        return NULL;
+    if (r->fn == act_call) {
+        size_t n;
+        const method *ms = service_methods(&n);
+        return idx < n ? ms[idx].name : NULL;
+    }
+    return nth_word(r->words, idx);
+}
+
+/* ---- the help screen ---- */
+
+enum { HELP_LINES = 48, HELP_TEXT = 4096, WRAP_COLS = 80 };
+
+typedef struct help_book {
+    tui_key_help line[HELP_LINES];
+    size_t n;
+    char text[HELP_TEXT]; /* the lines' text, each NUL-terminated */
+    size_t used;
+} help_book;
+
+/* Adds a line of text[0..len) (the first of a request's when label is set). */
+static void add_line(help_book *h, const char *label, const char *bar, const char *text, size_t len)
+{
+    if (h->n == HELP_LINES || h->used + len + 1 > sizeof h->text)
+        return;
+    char *s = h->text + h->used;
+    memcpy(s, text, len);
+    s[len] = '\0';
+    h->used += len + 1;
+    h->line[h->n++] = (tui_key_help){label ? label : "", bar, s};
+}
+
+/* Adds text as lines, a new one at each "\n". */
+static void add_text(help_book *h, const char *label, const char *bar, const char *text)
+{
+    for (;;) {
+        size_t len = strcspn(text, "\n");
+        add_line(h, label, bar, text, len);
+        if (!text[len])
+            return;
+        text += len + 1;
+        label = bar = NULL;
+    }
+}
+
+/* "spawn json|gob|grpc|order|user|gateway [N], kill|stop|pause|resume|restart N, ...":
+ * every command in the list's order, those written alike after their word together. */
+static void command_list(char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < REQ_COUNT && n < cap; i++) {
+        const request *r = &requests[i];
+        if (!r->name)
+            continue;
+        const request *next = NULL;
+        for (size_t k = i + 1; k < REQ_COUNT && !next; k++)
+            if (requests[k].name)
+                next = &requests[k];
+        bool joined = next && r->usage[0] && strcmp(next->usage, r->usage) == 0;
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", r->name, joined ? "|" : "");
+        if (!joined && n < cap)
+            n += (size_t)snprintf(out + n, cap - n, "%s%s%s", r->usage[0] ? " " : "", r->usage, next ? ", " : "");
+    }
+}
+
+/* Adds text wrapped to WRAP_COLS columns, the lines after the first indented by two.
+ * A line may end after ", " or before "|". */
+static void add_wrapped(help_book *h, const char *label, const char *bar, const char *text)
+{
+    char line[512];
+    const char *p = text;
+    bool first = true;
+    while (*p) {
+        size_t indent = first ? 0 : 2, cut = 0, k = 0;
+        for (; p[k]; k++) {
+            if (((unsigned char)p[k] & 0xc0) == 0x80)
+                continue; /* inside a character */
+            if (utf8_width(p, k) + indent > WRAP_COLS)
+                break;
+            if ((p[k] == ' ' && k && p[k - 1] == ',') || (p[k] == '|' && k))
+                cut = k;
         }
-    return 0;
+        if (!p[k] || !cut)
+            cut = k;
+        snprintf(line, sizeof line, "%*s%.*s", (int)indent, "", (int)cut, p);
+        add_line(h, first ? label : NULL, first ? bar : NULL, line, strlen(line));
+        p += cut;
+        p += *p == ' ';
+        first = false;
+    }
 }
 
 const tui_key_help *tui_req_help(size_t *n)
 {
-    static tui_key_help helps[NKEYS];
-    for (size_t i = 0; i < NKEYS; i++)
-        helps[i] = keys[i].h;
-    *n = NKEYS;
-    return helps;
+    static help_book h;
+    if (!h.n) {
+        for (size_t i = 0; i < REQ_COUNT; i++) {
+            const request *r = &requests[i];
+            if (!r->label)
+                continue;
+            if (i == REQ_COMMAND) {
+                char all[1024], list[900];
+                command_list(list, sizeof list);
+                snprintf(all, sizeof all, "%s %s", r->help, list);
+                add_wrapped(&h, r->label, r->bar, all);
+            } else {
+                add_text(&h, r->label, r->bar, r->help);
+            }
+        }
+    }
+    *n = h.n;
+    return h.line;
 }
