@@ -24,26 +24,17 @@ struct tui_load {
     size_t next_proto;
 };
 
-/* Makes each balancer's present set equal the published members of its protocol. */
+/* Makes each protocol's balancer call exactly the published members of its protocol. */
 static void sync_members(tui_load *l, const tui_member *mb, size_t n)
 {
     for (int p = 0; p < NPROTO; p++) {
-        size_t ni;
-        const lb_instance *in = balancer_instances(l->lb[p], &ni);
-        for (size_t i = 0; i < ni; i++) {
-            bool keep = false;
-            for (size_t k = 0; k < n; k++)
-                keep |= (int)mb[k].proto == p && strcmp(mb[k].addr, in[i].addr) == 0;
-            if (in[i].present && !keep) {
-                char addr[128];
-                snprintf(addr, sizeof addr, "%s", in[i].addr);
-                balancer_remove(l->lb[p], addr);
-                in = balancer_instances(l->lb[p], &ni);
-            }
-        }
+        const char *addrs[TUI_MAX_ADDRS];
+        size_t k = 0;
+        for (size_t i = 0; i < n && k < TUI_MAX_ADDRS; i++)
+            if ((int)mb[i].proto == p)
+                addrs[k++] = mb[i].addr;
+        balancer_set_members(l->lb[p], addrs, k);
     }
-    for (size_t k = 0; k < n; k++)
-        balancer_add(l->lb[mb[k].proto], mb[k].addr);
 }
 
 static bool has_present(const balancer *b)
