@@ -232,15 +232,10 @@ static int update(tui *t, turn *tn, uint64_t now)
     int dirty = 0;
     registry_event ev;
     while (t->watch && registry_watch_next(t->watch, &ev, 0) == 1) {
+        char line[400];
         dirty |= tui_model_apply(&t->m, &ev);
-        if (ev.type == REGISTRY_EV_PUT)
-            supervisor_note(t->sup, 0, "registry: %s registered", ev.inst.addr);
-        else if (ev.type == REGISTRY_EV_DELETE)
-            supervisor_note(t->sup, 0, "registry: %s removed", ev.inst.addr);
-        else if (ev.type == REGISTRY_EV_ERROR)
-            supervisor_note(t->sup, 0, "registry unreachable (%s)", ev.msg);
-        else
-            supervisor_note(t->sup, 0, "registry reachable again");
+        tui_model_event_note(&ev, line, sizeof line);
+        supervisor_note(t->sup, 0, "%s", line);
     }
     tui_model_take_notes(&t->m, note_cb, t->sup);
     dirty |= tui_work_poll(t->ops, t) | tui_work_poll(t->side, t);
