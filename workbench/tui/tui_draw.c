@@ -1,6 +1,5 @@
 /* tui_draw.c -- the TUI's panes: Instances, Traffic, Registry, Timeline, title, status, help. */
 #include "tui_draw.h"
-#include "tui_draw_int.h"
 
 #include <langinfo.h>
 #include <stdarg.h>
@@ -11,6 +10,7 @@
 #include <wchar.h>
 
 #include "base/clock.h"
+#include "tui_draw_int.h"
 #include "wire/explain.h"
 
 attr_t tui_draw_attr(const tui_screen *s, int pair, attr_t mono)

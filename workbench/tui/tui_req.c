@@ -114,7 +114,7 @@ const char *tui_req_complete(const char *cmd, int argi, size_t idx)
     const request *r = argi == 1 ? find_command(cmd) : NULL;
     if (!r)
         return NULL;
-    if (r->fn == act_call) {
+    if (r == &requests[REQ_CALL]) {
         size_t n;
         const method *ms = service_methods(&n);
         return idx < n ? ms[idx].name : NULL;
