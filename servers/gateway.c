@@ -102,30 +102,10 @@ static void worker_sync(worker *w, int svc)
     if (!w->lb[svc] && !(w->lb[svc] = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, gw.timeout_ms)))
         return;
     w->gen[svc] = gen;
-    size_t ni;
-    const lb_instance *in = balancer_instances(w->lb[svc], &ni);
-    for (size_t i = 0; i < ni; i++) {
-        bool keep = false;
-        for (size_t k = 0; k < n && !keep; k++)
-            keep = strcmp(addrs[k], in[i].addr) == 0;
-        if (in[i].present && !keep) {
-            char addr[128];
-            snprintf(addr, sizeof addr, "%s", in[i].addr);
-            balancer_remove(w->lb[svc], addr);
-            in = balancer_instances(w->lb[svc], &ni);
-        }
-    }
-    bool full = false;
-    for (size_t k = 0; k < n && !full; k++)
-        full = balancer_add(w->lb[svc], addrs[k]) < 0;
-    if (full) {
-        /* a balancer keeps every address it has seen, for its counters: after many
-         * restarts on new ports it fills up, so start a new one with the members */
-        balancer_free(w->lb[svc]);
-        if ((w->lb[svc] = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, gw.timeout_ms)))
-            for (size_t k = 0; k < n; k++)
-                balancer_add(w->lb[svc], addrs[k]);
-    }
+    const char *list[MAX_MEMBERS];
+    for (size_t k = 0; k < n; k++)
+        list[k] = addrs[k];
+    balancer_set_members(w->lb[svc], list, n);
 }
 
 static bool speaks_grpc(const registry_instance *in)

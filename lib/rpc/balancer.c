@@ -84,6 +84,47 @@ void balancer_remove(balancer *b, const char *addr)
     b->in[i].conn = NULL;
 }
 
+/* Drops the absent instances from the table, keeping the others' order. */
+static void forget_absent(balancer *b)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (!b->in[i].present) {
+            rpcclient_free(b->in[i].conn);
+            free(b->in[i].lat_us);
+            continue;
+        }
+        if (k != i)
+            b->in[k] = b->in[i];
+        k++;
+    }
+    b->n = k;
+    b->next = k ? b->next % k : 0;
+}
+
+int balancer_set_members(balancer *b, const char *const *addrs, size_t n)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        bool listed = false;
+        for (size_t k = 0; k < n && !listed; k++)
+            listed = strcmp(addrs[k], b->in[i].addr) == 0;
+        if (b->in[i].present && !listed) {
+            b->in[i].present = false;
+            rpcclient_free(b->in[i].conn);
+            b->in[i].conn = NULL;
+        }
+    }
+    int rc = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (balancer_add(b, addrs[k]) >= 0)
+            continue;
+        forget_absent(b);
+        if (balancer_add(b, addrs[k]) < 0)
+            rc = -1;
+    }
+    return rc;
+}
+
 const lb_instance *balancer_instances(const balancer *b, size_t *n)
 {
     *n = b->n;

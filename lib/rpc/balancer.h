@@ -41,6 +41,12 @@ void balancer_free(balancer *b);
 int balancer_add(balancer *b, const char *addr);
 /* Marks addr absent and closes its connection. */
 void balancer_remove(balancer *b, const char *addr);
+/* Makes the present instances exactly addrs[0..n) (n may be 0, addrs then NULL): the ones
+ * not listed are marked absent as by balancer_remove, the listed ones added or marked
+ * present as by balancer_add. Instances stay in the table for their counters; when it is
+ * full, the absent ones are forgotten (counters and all) to make room. Returns 0, or -1
+ * when more addresses are listed than the table holds (those past it are left out). */
+int balancer_set_members(balancer *b, const char *const *addrs, size_t n);
 /* The instances known so far (present or not), in the order first seen. */
 const lb_instance *balancer_instances(const balancer *b, size_t *n);
 

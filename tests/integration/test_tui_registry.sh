@@ -164,8 +164,8 @@ expect_even_split "static: the load splits the calls between the two" "$B1" "$B2
 key j
 if wait_for 1 '3 +json +\.\.\. .*starting'; then ok "a slow spawn shows as starting"; else bad "a slow spawn shows as starting" "$(screen)"; fi
 tm send-keys -t tui '?'
-if wait_for 1 'Help — any key closes'; then ok "? opens the help within a second while a server starts"; else
-    bad "? opens the help within a second while a server starts" "$(screen)"; fi
+if wait_for 1 'Help — any key closes'; then expect_snapshot "? opens the help within a second while a server starts" help-100x30.txt
+else bad "? opens the help within a second while a server starts" "$(screen)"; fi
 key Escape
 if wait_for 8 '3 +json +127\.0\.0\.1:[0-9]+ +[0-9]+ running +static'; then ok "the slow server joins the static list once up"; else
     bad "the slow server joins the static list once up" "$(screen)"; fi

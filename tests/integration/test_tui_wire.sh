@@ -85,6 +85,7 @@ if wait_for 5 'Wire — Arith\.Multiply \{"A":7,"B":8\}'; then ok "w opens the W
     bad "w opens the Wire pane for the load's call" "$(screen)"; fi
 wait_for 3 'gRPC request · ' || true
 S=$(screen)
+expect_snapshot "wire: the whole screen of the requests" wire-request-160x40.txt
 expect_grep "wire: gob request total" "gob request · 107 bytes" "$S"
 expect_grep "wire: gob request split" "framing 25 · type information 80 · payload 2" "$S"
 expect_grep "wire: JSON-RPC request total" "JSON-RPC request · 60 bytes" "$S"
@@ -109,6 +110,7 @@ expect_grep "wire: Left moves back to the field's tag" "gRPC request at 00a9, 1 
 key 1
 key x
 S=$(screen)
+expect_snapshot "wire: the whole screen of the responses" wire-response-160x40.txt
 expect_grep "wire: x shows the responses" "gob response · 83 bytes" "$S"
 expect_grep "wire: the JSON-RPC response total" "JSON-RPC response · 34 bytes" "$S"
 expect_grep "wire: the gRPC response total" "gRPC response · 136 bytes" "$S"

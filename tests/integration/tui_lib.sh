@@ -30,6 +30,35 @@ EOF
 
 screen() { tm capture-pane -p -t tui; }
 status_line() { screen | tail -n 1; }
+# masked_screen: the screen with what changes from run to run masked (tig's way of
+# comparing screens): ports (127.0.0.1:PORT, the blanks after them closed up), pids
+# beside them, Timeline times, ages, lease TTLs and ids, the title bar's passing message,
+# and blanks at line ends.
+masked_screen() {
+    screen | sed -E \
+        -e '1s/^( RPC Workbench .*[^ ]) {3,}[^ ].*$/\1/' \
+        -e 's/127\.0\.0\.1:[0-9]+ */127.0.0.1:PORT /g' \
+        -e 's/127\.0\.0\.1:PORT [0-9]+ /127.0.0.1:PORT PID /g' \
+        -e 's/[+-][0-9]+\.[0-9]s /+T.Ts /g' \
+        -e 's/(age|reg) [0-9]+s/\1 Ns/g' \
+        -e 's/lease [0-9a-f]{16}/lease L/g' \
+        -e 's/ +$//'
+}
+# expect_snapshot NAME FILE: the whole screen, masked, is tests/integration/snapshots/FILE;
+# a failure shows the difference. With SNAPSHOT_UPDATE=1 the screen is stored there instead
+# (then read the file before committing it).
+expect_snapshot() {
+    snap=$ROOT/tests/integration/snapshots/$2
+    got=$(masked_screen)
+    if [ "${SNAPSHOT_UPDATE:-}" = 1 ]; then
+        printf '%s\n' "$got" >"$snap"
+        ok "$1 (snapshot $2 stored)"
+    elif [ -f "$snap" ] && [ "$got" = "$(cat "$snap")" ]; then
+        ok "$1"
+    else
+        bad "$1" "$(printf '%s\n' "$got" | diff -u "$snap" - 2>&1)"
+    fi
+}
 # wait_for SECONDS EXTENDED-REGEX: until the screen matches (returns 1 on timeout)
 wait_for() {
     n=$(($1 * 10))

@@ -10,11 +10,10 @@
 #include <wchar.h>
 
 #include "base/clock.h"
+#include "tui_draw_int.h"
 #include "wire/explain.h"
 
-enum { PAIR_TITLE = 1, PAIR_RUN, PAIR_PAUSE, PAIR_BAD, PAIR_STOP, PAIR_HEAD, PAIR_BAR };
-
-static attr_t attr(const tui_screen *s, int pair, attr_t mono)
+attr_t tui_draw_attr(const tui_screen *s, int pair, attr_t mono)
 {
     return s->color ? (attr_t)COLOR_PAIR(pair) : mono;
 }
@@ -36,10 +35,7 @@ static size_t fit(wchar_t *wide, size_t n, int width)
     return k;
 }
 
-/* Writes formatted text at y,x cut to width display columns (UTF-8 aware). */
-static void put(WINDOW *w, int y, int x, int width, attr_t a, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-static void put(WINDOW *w, int y, int x, int width, attr_t a, const char *fmt, ...)
+void tui_draw_put(WINDOW *w, int y, int x, int width, attr_t a, const char *fmt, ...)
 {
     if (width <= 0)
         return;
@@ -76,10 +72,10 @@ const char *tui_instance_kind(const instance *in)
 static attr_t state_attr(const tui_screen *s, inst_state st)
 {
     switch (st) {
-    case INST_RUNNING: return attr(s, PAIR_RUN, A_NORMAL);
-    case INST_PAUSED: return attr(s, PAIR_PAUSE, A_BOLD);
-    case INST_KILLED: return attr(s, PAIR_BAD, A_BOLD);
-    default: return attr(s, PAIR_STOP, A_DIM);
+    case INST_RUNNING: return tui_draw_attr(s, PAIR_RUN, A_NORMAL);
+    case INST_PAUSED: return tui_draw_attr(s, PAIR_PAUSE, A_BOLD);
+    case INST_KILLED: return tui_draw_attr(s, PAIR_BAD, A_BOLD);
+    default: return tui_draw_attr(s, PAIR_STOP, A_DIM);
     }
 }
 
@@ -89,9 +85,9 @@ static void frame(tui_screen *s, WINDOW *w, const char *title)
     box(w, 0, 0);
     bool focus = s->focus[0] && strncasecmp(title, s->focus, strlen(s->focus)) == 0;
     if (focus)
-        put(w, 0, 2, getmaxx(w) - 4, attr(s, PAIR_TITLE, A_REVERSE), " lesson ▸ %s ", title);
+        tui_draw_put(w, 0, 2, getmaxx(w) - 4, tui_draw_attr(s, PAIR_TITLE, A_REVERSE), " lesson ▸ %s ", title);
     else
-        put(w, 0, 2, getmaxx(w) - 4, attr(s, PAIR_HEAD, A_BOLD), " %s ", title);
+        tui_draw_put(w, 0, 2, getmaxx(w) - 4, tui_draw_attr(s, PAIR_HEAD, A_BOLD), " %s ", title);
 }
 
 static int id_of_addr(const supervisor *sup, const char *addr)
@@ -109,14 +105,14 @@ static void draw_title(tui_screen *s, const tui_view *v)
     WINDOW *w = s->title;
     int cols = getmaxx(w);
     werase(w);
-    wbkgd(w, attr(s, PAIR_TITLE, A_REVERSE));
-    put(w, 0, 0, cols, A_BOLD, " RPC Workbench");
+    wbkgd(w, tui_draw_attr(s, PAIR_TITLE, A_REVERSE));
+    tui_draw_put(w, 0, 0, cols, A_BOLD, " RPC Workbench");
     int x = 15;
-    put(w, 0, x, cols - x, A_NORMAL, " · service %s · %s", v->service, v->registry);
+    tui_draw_put(w, 0, x, cols - x, A_NORMAL, " · service %s · %s", v->service, v->registry);
     if (v->message[0]) {
         int len = (int)strlen(v->message);
         int mx = cols - len - 1 > cols / 2 ? cols - len - 1 : cols / 2;
-        put(w, 0, mx, cols - mx, A_BOLD, " %s", v->message);
+        tui_draw_put(w, 0, mx, cols - mx, A_BOLD, " %s", v->message);
     }
     wnoutrefresh(w);
 }
@@ -163,14 +159,14 @@ static void draw_instances(tui_screen *s, const tui_view *v)
     frame(s, w, "Instances");
     int inner = getmaxx(w) - 2, rows = getmaxy(w) - 3;
     enum { X_STATE = 42, X_REG = 51, X_CALLS = 62 };
-    put(w, 1, 1, inner, attr(s, PAIR_HEAD, A_BOLD), " %-3s %-5s %-21s %7s %-8s %-10s %9s %6s", "#",
+    tui_draw_put(w, 1, 1, inner, tui_draw_attr(s, PAIR_HEAD, A_BOLD), " %-3s %-5s %-21s %7s %-8s %-10s %9s %6s", "#",
         "proto", "address", "pid", "state", "registry", "calls", "errors");
     size_t n, nnew = 0;
     const instance *in = supervisor_instances(v->sup, &n);
     for (size_t i = 0; i < v->nstarting; i++)
         nnew += v->starting[i].id == 0;
     if (n == 0 && nnew == 0) {
-        put(w, 2, 2, inner - 1, A_DIM, "no servers yet: press j (JSON-RPC), b (gob), c (gRPC), o (orders) or u (users)");
+        tui_draw_put(w, 2, 2, inner - 1, A_DIM, "no servers yet: press j (JSON-RPC), b (gob), c (gRPC), o (orders) or u (users)");
         wnoutrefresh(w);
         return;
     }
@@ -188,13 +184,13 @@ static void draw_instances(tui_screen *s, const tui_view *v)
         attr_t base = sel ? A_REVERSE : A_NORMAL;
         if (sel)
             mvwchgat(w, 2 + r, 1, inner, A_REVERSE, 0, NULL);
-        put(w, 2 + r, 1, inner, base, "%s%-3d %-5s %-21s %7s ", sel ? (s->utf8 ? "▶" : ">") : " ", it->id,
+        tui_draw_put(w, 2 + r, 1, inner, base, "%s%-3d %-5s %-21s %7s ", sel ? (s->utf8 ? "▶" : ">") : " ", it->id,
             tui_instance_kind(it), it->addr, pid);
-        put(w, 2 + r, X_STATE, inner + 1 - X_STATE, base | (up ? attr(s, PAIR_PAUSE, A_BOLD) : state_attr(s, it->state)),
+        tui_draw_put(w, 2 + r, X_STATE, inner + 1 - X_STATE, base | (up ? tui_draw_attr(s, PAIR_PAUSE, A_BOLD) : state_attr(s, it->state)),
             "%-8s", up ? "starting" : supervisor_state_name(it->state));
-        put(w, 2 + r, X_REG, inner + 1 - X_REG, base | (reg[0] != '-' ? attr(s, PAIR_RUN, A_NORMAL) : A_DIM),
+        tui_draw_put(w, 2 + r, X_REG, inner + 1 - X_REG, base | (reg[0] != '-' ? tui_draw_attr(s, PAIR_RUN, A_NORMAL) : A_DIM),
             "%-10s", reg);
-        put(w, 2 + r, X_CALLS, inner + 1 - X_CALLS, base, "%9llu %6llu", (unsigned long long)ok,
+        tui_draw_put(w, 2 + r, X_CALLS, inner + 1 - X_CALLS, base, "%9llu %6llu", (unsigned long long)ok,
             (unsigned long long)failed);
     }
     /* new servers on their way up: the ids they will get, in order */
@@ -202,8 +198,8 @@ static void draw_instances(tui_screen *s, const tui_view *v)
     for (size_t i = 0; i < v->nstarting && r < rows; i++) {
         if (v->starting[i].id)
             continue;
-        put(w, 2 + r, 1, inner, A_DIM, " %-3d %-5s %-21s %7s ", next++, v->starting[i].kind, "...", "-");
-        put(w, 2 + r, X_STATE, inner + 1 - X_STATE, attr(s, PAIR_PAUSE, A_BOLD), "%-8s", "starting");
+        tui_draw_put(w, 2 + r, 1, inner, A_DIM, " %-3d %-5s %-21s %7s ", next++, v->starting[i].kind, "...", "-");
+        tui_draw_put(w, 2 + r, X_STATE, inner + 1 - X_STATE, tui_draw_attr(s, PAIR_PAUSE, A_BOLD), "%-8s", "starting");
         r++;
     }
     wnoutrefresh(w);
@@ -226,9 +222,9 @@ static void draw_traffic(tui_screen *s, const tui_view *v)
     frame(s, w, "Traffic");
     const tui_traffic *t = &v->m->traffic;
     int inner = getmaxx(w) - 2, rows = getmaxy(w) - 4;
-    put(w, 1, 2, inner - 1, t->on ? attr(s, PAIR_RUN, A_BOLD) | A_BOLD : A_DIM, "load %s", t->on ? "ON " : "off");
-    put(w, 1, 11, inner - 10, A_NORMAL, "%s at %d/s   now %.1f calls/s", v->load_desc, t->rate, t->calls_s);
-    put(w, 2, 2, inner - 1, t->failed ? attr(s, PAIR_BAD, A_BOLD) : A_NORMAL,
+    tui_draw_put(w, 1, 2, inner - 1, t->on ? tui_draw_attr(s, PAIR_RUN, A_BOLD) | A_BOLD : A_DIM, "load %s", t->on ? "ON " : "off");
+    tui_draw_put(w, 1, 11, inner - 10, A_NORMAL, "%s at %d/s   now %.1f calls/s", v->load_desc, t->rate, t->calls_s);
+    tui_draw_put(w, 2, 2, inner - 1, t->failed ? tui_draw_attr(s, PAIR_BAD, A_BOLD) : A_NORMAL,
         "failed %llu (%.1f/s)  retried %llu  server errors %llu  p50 %.3f ms  p99 %.3f ms",
         (unsigned long long)t->failed, t->failed_s, (unsigned long long)t->retried,
         (unsigned long long)t->remote_errors, t->p50_us / 1000.0, t->p99_us / 1000.0);
@@ -241,7 +237,7 @@ static void draw_traffic(tui_screen *s, const tui_view *v)
         char label[16] = "";
         if (id)
             snprintf(label, sizeof label, "#%d", id);
-        put(w, 3 + r, 2, inner - 1, A_NORMAL, "%-3s %-21s", label, row->addr);
+        tui_draw_put(w, 3 + r, 2, inner - 1, A_NORMAL, "%-3s %-21s", label, row->addr);
         int fill = (int)(row->share * barw / 100.0 + 0.5);
         char bar[1024];
         size_t p = 0;
@@ -252,11 +248,11 @@ static void draw_traffic(tui_screen *s, const tui_view *v)
             p += gl;
         }
         bar[p] = '\0';
-        put(w, 3 + r, 28, inner - 27, attr(s, PAIR_BAR, A_BOLD), "%s", bar);
-        put(w, 3 + r, 28 + barw, inner - 27 - barw, A_NORMAL, " %5.1f%% %8.1f/s", row->share, row->rate);
+        tui_draw_put(w, 3 + r, 28, inner - 27, tui_draw_attr(s, PAIR_BAR, A_BOLD), "%s", bar);
+        tui_draw_put(w, 3 + r, 28 + barw, inner - 27 - barw, A_NORMAL, " %5.1f%% %8.1f/s", row->share, row->rate);
     }
     if (t->nrows == 0)
-        put(w, 3, 2, inner - 1, A_DIM, t->on ? "no registered instance to call yet" : "press l to start the load");
+        tui_draw_put(w, 3, 2, inner - 1, A_DIM, t->on ? "no registered instance to call yet" : "press l to start the load");
     wnoutrefresh(w);
 }
 
@@ -267,19 +263,19 @@ static void draw_registry(tui_screen *s, const tui_view *v)
     int inner = getmaxx(w) - 2, rows = getmaxy(w) - 3;
     const tui_model *m = v->m;
     if (v->is_static) {
-        put(w, 1, 1, inner, A_NORMAL, "%s: %zu server%s", v->registry, m->nstatics, m->nstatics == 1 ? "" : "s");
+        tui_draw_put(w, 1, 1, inner, A_NORMAL, "%s: %zu server%s", v->registry, m->nstatics, m->nstatics == 1 ? "" : "s");
         for (int r = 0; r < rows && r < (int)m->nstatics; r++)
-            put(w, 2 + r, 1, inner, A_NORMAL, "%s %-4s alive, started here", m->statics[r].addr,
+            tui_draw_put(w, 2 + r, 1, inner, A_NORMAL, "%s %-4s alive, started here", m->statics[r].addr,
                 short_proto(m->statics[r].proto));
         wnoutrefresh(w);
         return;
     }
-    put(w, 1, 1, inner, m->watch_ok ? A_NORMAL : attr(s, PAIR_BAD, A_BOLD), "%s watch %s %zu key%s",
+    tui_draw_put(w, 1, 1, inner, m->watch_ok ? A_NORMAL : tui_draw_attr(s, PAIR_BAD, A_BOLD), "%s watch %s %zu key%s",
         v->registry, m->watch_ok ? "live" : "unreachable", m->nreg, m->nreg == 1 ? "" : "s");
     uint64_t now = clock_now_ms();
     for (int r = 0; r < rows && r < (int)m->nreg; r++) {
         const registry_instance *ri = &m->reg[r].inst;
-        put(w, 2 + r, 1, inner, A_NORMAL, "%s/%s %-4s age %llus lease %016llx", ri->service, ri->addr, ri->protocol,
+        tui_draw_put(w, 2 + r, 1, inner, A_NORMAL, "%s/%s %-4s age %llus lease %016llx", ri->service, ri->addr, ri->protocol,
             (unsigned long long)((now - m->reg[r].since_ms) / 1000), (unsigned long long)ri->lease);
     }
     wnoutrefresh(w);
@@ -306,9 +302,9 @@ static void draw_timeline(tui_screen *s, const tui_view *v)
         double d = ((double)ev[i].at_ms - (double)v->m->start_ms) / 1000.0;
         const char *what = ev[i].what;
         attr_t a = strstr(what, "SIGKILL") || strstr(what, "failed") || strstr(what, "unreachable")
-                       ? attr(s, PAIR_BAD, A_BOLD)
-                   : strstr(what, "registry") ? attr(s, PAIR_HEAD, A_NORMAL) : A_NORMAL;
-        put(w, 1 + (int)(i - first), 1, inner, a, "%+6.1fs %s", d, what);
+                       ? tui_draw_attr(s, PAIR_BAD, A_BOLD)
+                   : strstr(what, "registry") ? tui_draw_attr(s, PAIR_HEAD, A_NORMAL) : A_NORMAL;
+        tui_draw_put(w, 1 + (int)(i - first), 1, inner, a, "%+6.1fs %s", d, what);
     }
     wnoutrefresh(w);
 }
@@ -318,23 +314,23 @@ static void draw_status(tui_screen *s, const tui_view *v)
     WINDOW *w = s->status;
     int cols = getmaxx(w);
     werase(w);
-    wbkgd(w, attr(s, PAIR_TITLE, A_REVERSE));
+    wbkgd(w, tui_draw_attr(s, PAIR_TITLE, A_REVERSE));
     if (v->cmd && v->cmd->active) {
         /* keep the cursor on screen: show the end of a line longer than the bar */
         int skip = 1 + v->cmd->point_cols >= cols ? 2 + v->cmd->point_cols - cols : 0;
         const char *line = v->cmd->line;
         for (int k = 0; k < skip && *line; k++)
             line++;
-        put(w, 0, 0, cols, A_BOLD, ":%s", line);
+        tui_draw_put(w, 0, 0, cols, A_BOLD, ":%s", line);
         if (v->cmd->matches[0]) {
             int x = 2 + (int)utf8_width(line, strlen(line));
-            put(w, 0, x, cols - x, A_NORMAL, " %s", v->cmd->matches);
+            tui_draw_put(w, 0, x, cols - x, A_NORMAL, " %s", v->cmd->matches);
         }
         wnoutrefresh(w);
         return;
     }
     if (v->status_message && v->status_message[0]) {
-        put(w, 0, 0, cols, A_BOLD, " %s", v->status_message);
+        tui_draw_put(w, 0, 0, cols, A_BOLD, " %s", v->status_message);
         wnoutrefresh(w);
         return;
     }
@@ -355,11 +351,11 @@ static void draw_status(tui_screen *s, const tui_view *v)
         int kl = sp ? (int)(sp - b) : (int)strlen(b);
         char key[32];
         snprintf(key, sizeof key, "%s%.*s", x ? sep : "", kl, b);
-        put(w, 0, x, cols - x, A_BOLD, "%s", key);
+        tui_draw_put(w, 0, x, cols - x, A_BOLD, "%s", key);
         int kw = (int)mbstowcs(NULL, key, 0);
         x += kw > 0 ? kw : (int)strlen(key);
         if (sp) {
-            put(w, 0, x, cols - x, A_NORMAL, "%s", sp);
+            tui_draw_put(w, 0, x, cols - x, A_NORMAL, "%s", sp);
             x += (int)strlen(sp);
         }
     }
@@ -373,7 +369,7 @@ static int put_wrapped(WINDOW *w, int y, int x, int width, int maxlines, attr_t 
     wchar_t wide[2048];
     size_t n = mbstowcs(wide, text, sizeof wide / sizeof wide[0] - 1);
     if (n == (size_t)-1 || width <= 0) {
-        put(w, y, x, width, a, "%s", text);
+        tui_draw_put(w, y, x, width, a, "%s", text);
         return 1;
     }
     size_t k = 0;
@@ -392,10 +388,10 @@ static int put_wrapped(WINDOW *w, int y, int x, int width, int maxlines, attr_t 
 static attr_t class_attr(const tui_screen *s, span_class c)
 {
     switch (c) {
-    case SPAN_FRAME: return attr(s, PAIR_HEAD, A_NORMAL);
-    case SPAN_TYPE: return attr(s, PAIR_STOP, A_NORMAL);
-    case SPAN_DATA: return attr(s, PAIR_RUN, A_BOLD);
-    default: return attr(s, PAIR_BAD, A_BOLD);
+    case SPAN_FRAME: return tui_draw_attr(s, PAIR_HEAD, A_NORMAL);
+    case SPAN_TYPE: return tui_draw_attr(s, PAIR_STOP, A_NORMAL);
+    case SPAN_DATA: return tui_draw_attr(s, PAIR_RUN, A_BOLD);
+    default: return tui_draw_attr(s, PAIR_BAD, A_BOLD);
     }
 }
 
@@ -407,7 +403,7 @@ static void draw_wire_lane(tui_screen *s, const tui_wire *wi, int lane, int x, i
     int d = wi->response;
     bool sel = lane == wi->sel;
     const buf *b = &l->bytes[d];
-    put(w, top, x, cw, sel ? A_BOLD | A_UNDERLINE : A_BOLD, "%s%s %s · %zu bytes%s%s", sel ? (s->utf8 ? "▶ " : "> ") : "",
+    tui_draw_put(w, top, x, cw, sel ? A_BOLD | A_UNDERLINE : A_BOLD, "%s%s %s · %zu bytes%s%s", sel ? (s->utf8 ? "▶ " : "> ") : "",
         l->label, d ? "response" : "request", buf_size(b), l->addr[0] ? " · " : "", l->addr);
     if (!l->have) {
         put_wrapped(w, top + 2, x, cw, 3, A_DIM, l->note);
@@ -415,7 +411,7 @@ static void draw_wire_lane(tui_screen *s, const tui_wire *wi, int lane, int x, i
     }
     size_t t[4];
     tui_wire_totals(wi, lane, t);
-    put(w, top + 1, x, cw, A_NORMAL, "framing %zu · type information %zu · payload %zu", t[0], t[1], t[2]);
+    tui_draw_put(w, top + 1, x, cw, A_NORMAL, "framing %zu · type information %zu · payload %zu", t[0], t[1], t[2]);
     const explain *e = &l->ex[d];
     int list = rows - 2;
     if (list <= 0)
@@ -441,7 +437,7 @@ static void draw_wire_lane(tui_screen *s, const tui_wire *wi, int lane, int x, i
         attr_t a = i == cur ? A_REVERSE | (sel ? A_BOLD : 0) : leaf ? class_attr(s, sp->cls) : A_DIM;
         if (i == cur)
             mvwchgat(w, top + 2 + r, x, cw, a, 0, NULL);
-        put(w, top + 2 + r, x, cw, a, "%04zx %-11s %*s%s", sp->off, hex, depth, "", sp->meaning);
+        tui_draw_put(w, top + 2 + r, x, cw, a, "%04zx %-11s %*s%s", sp->off, hex, depth, "", sp->meaning);
     }
 }
 
@@ -455,7 +451,7 @@ static void draw_wire(tui_screen *s, const tui_view *v)
     frame(s, w, title);
     int inner = getmaxx(w) - 2, h = getmaxy(w) - 2;
     if (wi->busy) {
-        put(w, 2, 2, inner - 1, A_BOLD, "making the call in gob, JSON-RPC and gRPC...");
+        tui_draw_put(w, 2, 2, inner - 1, A_BOLD, "making the call in gob, JSON-RPC and gRPC...");
         wnoutrefresh(w);
         return;
     }
@@ -478,223 +474,23 @@ static void draw_wire(tui_screen *s, const tui_view *v)
                  sp->meaning);
         put_wrapped(w, y + 1, 1, inner, 2, A_BOLD, text);
     }
-    put(w, y + 3, 1, inner, A_DIM, "←→ move over the spans  %s  x request/response  w close",
+    tui_draw_put(w, y + 3, 1, inner, A_DIM, "←→ move over the spans  %s  x request/response  w close",
         ncols == 3 ? "Tab/1/2/3 protocol" : "Tab/1/2/3 show gob, JSON-RPC, gRPC");
     wnoutrefresh(w);
 }
 
-/* Lesson text cut into screen rows: at newlines, and at spaces (or anywhere, for
- * text without them, such as Chinese) to fit width display columns. */
-typedef struct text_row {
-    attr_t a;
-    wchar_t w[160];
-    int n;
-} text_row;
-
-typedef struct text_rows {
-    text_row row[160];
-    int n;
-} text_rows;
-
-/* text as wide characters into out (at most max - 1 and a terminator); bytes that are not
- * UTF-8 become '?', so a command's binary output still shows. */
-static size_t decode(const char *text, wchar_t *out, size_t max)
-{
-    mbstate_t st = {0};
-    size_t n = 0, len = text ? strlen(text) : 0;
-    for (size_t i = 0; i < len && n + 1 < max;) {
-        size_t used = mbrtowc(&out[n], text + i, len - i, &st);
-        if (used == (size_t)-1 || used == (size_t)-2 || used == 0) {
-            out[n] = L'?';
-            used = 1;
-            memset(&st, 0, sizeof st);
-        }
-        n++;
-        i += used;
-    }
-    out[n] = L'\0';
-    return n;
-}
-
-/* Adds text as rows of at most width columns; with keep_last, a full list drops its
- * first rows instead of the new ones. */
-static void add_rows_ex(text_rows *r, attr_t a, const wchar_t *prefix, const char *text, int width, bool keep_last)
-{
-    enum { ROWS = sizeof r->row / sizeof r->row[0], ROW_CHARS = sizeof r->row[0].w / sizeof(wchar_t) };
-    static wchar_t wide[8192];
-    size_t n = decode(text, wide, sizeof wide / sizeof wide[0]);
-    int pw = (int)wcslen(prefix), avail = width - pw;
-    if (avail < 8 || avail > 150)
-        avail = avail < 8 ? 8 : 150;
-    size_t k = 0;
-    do {
-        if (r->n >= ROWS) {
-            if (!keep_last)
-                return;
-            memmove(&r->row[0], &r->row[1], (ROWS - 1) * sizeof r->row[0]);
-            r->n--;
-        }
-        /* brk: the last place the row may end; a space there is dropped */
-        size_t start = k, end = k, brk = 0, skip = 0;
-        int cols = 0;
-        while (end < n && wide[end] != L'\n' && (int)(end - start) + pw < ROW_CHARS - 1) {
-            int cw = wcwidth(wide[end]);
-            if (cw < 0)
-                wide[end] = L'?', cw = 1;
-            if (cols + cw > avail)
-                break;
-            if (wide[end] == L' ')
-                brk = end, skip = 1;
-            else if (cw == 2 && end > start)
-                brk = end, skip = 0;
-            cols += cw;
-            end++;
-        }
-        size_t next = end;
-        if (end < n && wide[end] != L'\n' && brk > start)
-            end = brk, next = brk + skip;
-        else if (end < n && wide[end] == L'\n')
-            next = end + 1;
-        r->row[r->n].a = a;
-        wcscpy(r->row[r->n].w, prefix);
-        wmemcpy(r->row[r->n].w + pw, wide + start, end - start);
-        r->row[r->n].n = pw + (int)(end - start);
-        r->n++;
-        k = next;
-    } while (k < n);
-}
-
-static void add_rows(text_rows *r, attr_t a, const wchar_t *prefix, const char *text, int width)
-{
-    add_rows_ex(r, a, prefix, text, width, false);
-}
-
-/* The end of a long text: its last max bytes, from a line start when there is one. */
-static const char *text_tail(const char *s, size_t max)
-{
-    size_t len = strlen(s);
-    if (len <= max)
-        return s;
-    const char *p = s + len - max, *nl = strchr(p, '\n');
-    return nl && nl[1] ? nl + 1 : p;
-}
-
-/* Prose as paragraphs: single line breaks joined (with a space, or none between two
- * non-ASCII characters such as Chinese), blank lines kept as one break. */
-static void add_prose(text_rows *r, attr_t a, const char *text, int width)
-{
-    static char flow[8192];
-    size_t n = 0;
-    for (const char *p = text ? text : ""; *p && n < sizeof flow - 2; p++) {
-        if (*p != '\n') {
-            flow[n++] = *p;
-            continue;
-        }
-        if (p[1] == '\n') {
-            flow[n++] = '\n';
-            while (p[1] == '\n')
-                p++;
-        } else if (!(p > text && (unsigned char)p[-1] >= 0x80 && (unsigned char)p[1] >= 0x80)) {
-            flow[n++] = ' ';
-        }
-    }
-    flow[n] = '\0';
-    add_rows(r, a, L"", flow, width);
-}
-
-static void draw_lesson(tui_screen *s, const tui_lesson_view *lv, int *scroll_io)
-{
-    static text_rows head, out, tail;
-    WINDOW *w = s->lesson;
-    const lesson *l = lv->l;
-    const lesson_step *st = &l->step[lv->step];
-    bool zh = lv->lang == LANG_ZH;
-    char title[200];
-    snprintf(title, sizeof title, zh ? "第 %d 课 · 步骤 %zu/%zu" : "Lesson %d · step %zu/%zu", l->number, lv->step + 1,
-             l->nstep);
-    werase(w);
-    box(w, 0, 0);
-    put(w, 0, 2, getmaxx(w) - 4, attr(s, PAIR_HEAD, A_BOLD), " %s ", title);
-    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 3; /* the keys take the last row */
-    head.n = out.n = tail.n = 0;
-    if (lv->phase == PHASE_SKIPPED || lv->phase == PHASE_FAILED) {
-        add_rows(&head, A_BOLD, L"", lesson_text(l->title, lv->lang), inner);
-        add_rows(&head, attr(s, PAIR_BAD, A_BOLD), L"",
-                 lv->phase == PHASE_SKIPPED ? (zh ? "这一课现在无法运行:" : "This lesson cannot run here:")
-                                            : (zh ? "这一课没能启动:" : "The lesson could not start:"),
-                 inner);
-        add_rows(&head, A_NORMAL, L"", lv->why, inner);
-    } else {
-        add_rows(&head, A_DIM, L"",
-                 zh ? "(这一课运行它自己的服务;旁边的窗格显示的是 workbench 自己的实例)"
-                    : "(the lesson runs servers of its own; the panes show the workbench's)",
-                 inner);
-        add_rows(&head, A_BOLD, L"", lesson_text(st->title, lv->lang), inner);
-        add_prose(&head, A_NORMAL, lv->say ? lv->say : lesson_text(st->say, lv->lang), inner);
-        add_rows(&head, A_NORMAL, L"", "", inner);
-        if (lv->commands)
-            add_rows(&head, attr(s, PAIR_HEAD, A_BOLD), L"", lv->commands, inner);
-        if (lv->phase == PHASE_STARTING)
-            add_rows(&out, A_DIM, L"", zh ? "正在启动这一课的服务……" : "starting the lesson's servers...", inner);
-        else if (lv->phase == PHASE_RUNNING)
-            add_rows(&out, A_DIM, L"", zh ? "运行中……" : "running...", inner);
-        else if (lv->output)
-            add_rows_ex(&out, A_DIM, L"│ ", text_tail(lv->output, 6000), inner, true);
-        else if (lv->why[0])
-            add_rows(&out, attr(s, PAIR_BAD, A_BOLD), L"", lv->why, inner);
-        if (lv->phase == PHASE_SHOWN) {
-            add_rows(&tail, A_BOLD, L"", zh ? "看这里:" : "Look:", inner);
-            add_prose(&tail, A_NORMAL, lv->look ? lv->look : lesson_text(st->look, lv->lang), inner);
-            for (size_t j = 0; j < st->nexpect; j++) {
-                char what[600];
-                lesson_expect_describe(&st->expect[j], lv->lang, what, sizeof what);
-                add_rows(&tail, lv->met[j] ? attr(s, PAIR_RUN, A_NORMAL) : attr(s, PAIR_BAD, A_BOLD),
-                         lv->met[j] ? L"✓ " : L"✗ ", what, inner);
-            }
-            if (lv->finished)
-                add_rows(&tail, A_BOLD, L"", zh ? "这一课结束了。L 关闭。" : "End of the lesson. L closes it.", inner);
-        }
-    }
-    /* head, the output's last lines (what the rest leaves, at least 3), tail; when that
-     * is more than fits, PgUp/PgDn scroll through it */
-    int nout = rows - head.n - tail.n;
-    if (nout < 3)
-        nout = 3;
-    if (nout > out.n)
-        nout = out.n;
-    int total = head.n + nout + tail.n;
-    int scroll = *scroll_io;
-    if (scroll > total - rows)
-        scroll = total - rows > 0 ? total - rows : 0;
-    *scroll_io = scroll;
-    for (int k = scroll, y = 1; k < total && y <= rows; k++, y++) {
-        const text_row *row = k < head.n          ? &head.row[k]
-                              : k < head.n + nout ? &out.row[out.n - nout + (k - head.n)]
-                                                  : &tail.row[k - head.n - nout];
-        wattron(w, row->a);
-        mvwaddnwstr(w, y, 1, row->w, row->n);
-        wattroff(w, row->a);
-    }
-    if (scroll > 0)
-        put(w, 0, getmaxx(w) - 12, 10, A_BOLD, " ↑ PgUp ");
-    if (scroll + rows < total)
-        put(w, rows + 2 - 1 + 1, getmaxx(w) - 12, 10, A_BOLD, " ↓ PgDn ");
-    put(w, rows + 1, 1, inner, A_DIM, "%s",
-        zh ? "回车/] 下一步 · [ 上一步 · a 重新运行 · L 关闭" : "Enter/] next · [ back · a run again · L close");
-    wnoutrefresh(w);
-}
 
 static void draw_help(tui_screen *s, const tui_view *v)
 {
     WINDOW *w = s->help;
     frame(s, w, "Help — any key closes");
     int inner = getmaxx(w) - 2, y = 2;
-    put(w, 1, 2, inner - 1, A_BOLD, "RPC Workbench: spawn servers, put load on them, kill them, watch the failover.");
+    tui_draw_put(w, 1, 2, inner - 1, A_BOLD, "RPC Workbench: spawn servers, put load on them, kill them, watch the failover.");
     for (size_t i = 0; i < v->nkeys && y < getmaxy(w) - 1; i++) {
         if (!v->keys[i].help[0])
             continue; /* a second key of the line before */
-        put(w, y, 4, 10, A_BOLD, "%s", v->keys[i].label);
-        put(w, y, 14, inner - 13, A_NORMAL, "%s", v->keys[i].help);
+        tui_draw_put(w, y, 4, 10, A_BOLD, "%s", v->keys[i].label);
+        tui_draw_put(w, y, 14, inner - 13, A_NORMAL, "%s", v->keys[i].help);
         y++;
     }
     wnoutrefresh(w);
@@ -797,9 +593,9 @@ void tui_draw(tui_screen *s, const tui_view *v, int dirty)
     }
     if (s->small && s->help) {
         werase(s->help);
-        put(s->help, 0, 0, getmaxx(s->help), A_BOLD, "RPC Workbench needs %dx%d or more", TUI_MIN_COLS,
+        tui_draw_put(s->help, 0, 0, getmaxx(s->help), A_BOLD, "RPC Workbench needs %dx%d or more", TUI_MIN_COLS,
             TUI_MIN_ROWS);
-        put(s->help, 1, 0, getmaxx(s->help), A_NORMAL, "(now %dx%d); q quits", COLS, LINES);
+        tui_draw_put(s->help, 1, 0, getmaxx(s->help), A_NORMAL, "(now %dx%d); q quits", COLS, LINES);
         wnoutrefresh(s->help);
     } else if (v->help) {
         if (s->help)
@@ -818,7 +614,7 @@ void tui_draw(tui_screen *s, const tui_view *v, int dirty)
         if ((dirty & DIRTY_TIMELINE) && s->timeline)
             draw_timeline(s, v);
         if ((dirty & DIRTY_LESSON) && s->lesson && v->lesson)
-            draw_lesson(s, v->lesson, v->lesson_scroll);
+            tui_draw_lesson(s, v->lesson, v->lesson_scroll);
         if (v->cmd && v->cmd->active) { /* the terminal's cursor at the line's point */
             int x = 1 + v->cmd->point_cols;
             wmove(s->status, 0, x < getmaxx(s->status) ? x : getmaxx(s->status) - 1);

@@ -66,7 +66,7 @@ static void *work(void *arg)
     if (spawn_bindir(bindir, sizeof bindir) == 0)
         run = lesson_run_new(t->l, bindir, skip, sizeof skip, err, sizeof err);
     else
-        snprintf(err, sizeof err, "cannot find the workbench's own directory");
+        err_set(err, sizeof err, "cannot find the workbench's own directory");
     pthread_mutex_lock(&t->mu);
     t->run = run;
     if (!run) {

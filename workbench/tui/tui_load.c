@@ -24,26 +24,17 @@ struct tui_load {
     size_t next_proto;
 };
 
-/* Makes each balancer's present set equal the published members of its protocol. */
+/* Makes each protocol's balancer call exactly the published members of its protocol. */
 static void sync_members(tui_load *l, const tui_member *mb, size_t n)
 {
     for (int p = 0; p < NPROTO; p++) {
-        size_t ni;
-        const lb_instance *in = balancer_instances(l->lb[p], &ni);
-        for (size_t i = 0; i < ni; i++) {
-            bool keep = false;
-            for (size_t k = 0; k < n; k++)
-                keep |= (int)mb[k].proto == p && strcmp(mb[k].addr, in[i].addr) == 0;
-            if (in[i].present && !keep) {
-                char addr[128];
-                snprintf(addr, sizeof addr, "%s", in[i].addr);
-                balancer_remove(l->lb[p], addr);
-                in = balancer_instances(l->lb[p], &ni);
-            }
-        }
+        const char *addrs[TUI_MAX_ADDRS];
+        size_t k = 0;
+        for (size_t i = 0; i < n && k < TUI_MAX_ADDRS; i++)
+            if ((int)mb[i].proto == p)
+                addrs[k++] = mb[i].addr;
+        balancer_set_members(l->lb[p], addrs, k);
     }
-    for (size_t k = 0; k < n; k++)
-        balancer_add(l->lb[mb[k].proto], mb[k].addr);
 }
 
 static bool has_present(const balancer *b)
@@ -56,28 +47,6 @@ static bool has_present(const balancer *b)
     return false;
 }
 
-/* With mu held. */
-static tui_addr_count *counter(tui_shared *sh, const char *addr)
-{
-    for (size_t i = 0; i < sh->naddrs; i++)
-        if (strcmp(sh->addrs[i].addr, addr) == 0)
-            return &sh->addrs[i];
-    if (sh->naddrs == TUI_MAX_ADDRS)
-        return NULL;
-    tui_addr_count *c = &sh->addrs[sh->naddrs++];
-    memset(c, 0, sizeof *c);
-    snprintf(c->addr, sizeof c->addr, "%s", addr);
-    return c;
-}
-
-/* With mu held. */
-static void note(tui_shared *sh, const char *fmt, const char *a, const char *b, const char *c)
-{
-    if (sh->nnotes < TUI_MAX_NOTES &&
-        snprintf(sh->notes[sh->nnotes], sizeof sh->notes[0], fmt, a, b, c) >= 0) /* may cut */
-        sh->nnotes++;
-}
-
 static void one_call(tui_load *l, balancer *b)
 {
     value *reply = NULL;
@@ -85,46 +54,13 @@ static void one_call(tui_load *l, balancer *b)
     char err[256];
     uint64_t t0 = clock_now_us();
     call_status st = balancer_call(b, l->method, l->arg, true, &reply, &res, err, sizeof err);
-    uint64_t lat = clock_now_us() - t0;
+    tui_call c = {.st = st, .lat_us = clock_now_us() - t0, .first_error = res.first_error};
     value_free(reply);
     size_t ni;
     const lb_instance *in = balancer_instances(b, &ni);
-    tui_shared *sh = &l->m->sh;
-    pthread_mutex_lock(&sh->mu);
-    sh->calls++;
-    if (res.failed_on >= 0) {
-        sh->retried++;
-        tui_addr_count *c = counter(sh, in[res.failed_on].addr);
-        if (c) {
-            c->failed++;
-            if (!c->fail_noted) {
-                c->fail_noted = true;
-                note(sh, "a call to %s failed (%.80s); retried on %s", in[res.failed_on].addr,
-                     res.first_error, res.instance >= 0 ? in[res.instance].addr : "none");
-            }
-        }
-    }
-    if (st == CALL_OK || st == CALL_REMOTE_ERROR) {
-        tui_addr_count *c = res.instance >= 0 ? counter(sh, in[res.instance].addr) : NULL;
-        if (c) {
-            c->ok += st == CALL_OK;
-            c->fail_noted = false;
-        }
-        if (st == CALL_REMOTE_ERROR)
-            sh->remote_errors++;
-        sh->lat_us[sh->latpos] = lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
-        sh->latpos = (sh->latpos + 1) % TUI_LAT_RING;
-        if (sh->nlat < TUI_LAT_RING)
-            sh->nlat++;
-    } else {
-        sh->failed++;
-        if (res.instance >= 0 && res.instance != res.failed_on) {
-            tui_addr_count *c = counter(sh, in[res.instance].addr);
-            if (c)
-                c->failed++;
-        }
-    }
-    pthread_mutex_unlock(&sh->mu);
+    c.addr = res.instance >= 0 ? in[res.instance].addr : NULL;
+    c.failed_addr = res.failed_on >= 0 ? in[res.failed_on].addr : NULL;
+    tui_model_count(l->m, &c);
 }
 
 static void *run(void *arg)

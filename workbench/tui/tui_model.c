@@ -1,6 +1,7 @@
 /* tui_model.c -- the TUI's model: registry entries, shared load counters, live rates. */
 #include "tui_model.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,18 @@ int tui_model_apply(tui_model *m, const registry_event *ev)
     return 0;
 }
 
+void tui_model_event_note(const registry_event *ev, char *out, size_t outlen)
+{
+    if (ev->type == REGISTRY_EV_PUT)
+        snprintf(out, outlen, "registry: %s registered", ev->inst.addr);
+    else if (ev->type == REGISTRY_EV_DELETE)
+        snprintf(out, outlen, "registry: %s removed", ev->inst.addr);
+    else if (ev->type == REGISTRY_EV_ERROR)
+        snprintf(out, outlen, "registry unreachable (%s)", ev->msg);
+    else
+        snprintf(out, outlen, "registry reachable again");
+}
+
 void tui_model_clear_registry(tui_model *m)
 {
     m->nreg = 0;
@@ -177,6 +190,72 @@ void tui_model_quit(tui_model *m)
     m->sh.quit = true;
     pthread_cond_signal(&m->sh.cv);
     pthread_mutex_unlock(&m->sh.mu);
+}
+
+/* With mu held: addr's counters, added when new; NULL when the table is full. */
+static tui_addr_count *counter(tui_shared *sh, const char *addr)
+{
+    for (size_t i = 0; i < sh->naddrs; i++)
+        if (strcmp(sh->addrs[i].addr, addr) == 0)
+            return &sh->addrs[i];
+    if (sh->naddrs == TUI_MAX_ADDRS)
+        return NULL;
+    tui_addr_count *c = &sh->addrs[sh->naddrs++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->addr, sizeof c->addr, "%s", addr);
+    return c;
+}
+
+/* With mu held: a note for the Timeline (cut to fit), unless TUI_MAX_NOTES wait already. */
+static void note(tui_shared *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(tui_shared *sh, const char *fmt, ...)
+{
+    if (sh->nnotes == TUI_MAX_NOTES)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sh->notes[sh->nnotes++], sizeof sh->notes[0], fmt, ap);
+    va_end(ap);
+}
+
+void tui_model_count(tui_model *m, const tui_call *c)
+{
+    tui_shared *sh = &m->sh;
+    pthread_mutex_lock(&sh->mu);
+    sh->calls++;
+    if (c->failed_addr) {
+        sh->retried++;
+        tui_addr_count *f = counter(sh, c->failed_addr);
+        if (f) {
+            f->failed++;
+            if (!f->fail_noted) {
+                f->fail_noted = true;
+                note(sh, "a call to %s failed (%.80s); retried on %s", c->failed_addr,
+                     c->first_error ? c->first_error : "", c->addr ? c->addr : "none");
+            }
+        }
+    }
+    if (c->st == CALL_OK || c->st == CALL_REMOTE_ERROR) {
+        tui_addr_count *a = c->addr ? counter(sh, c->addr) : NULL;
+        if (a) {
+            a->ok += c->st == CALL_OK;
+            a->fail_noted = false;
+        }
+        if (c->st == CALL_REMOTE_ERROR)
+            sh->remote_errors++;
+        sh->lat_us[sh->latpos] = c->lat_us > UINT32_MAX ? UINT32_MAX : (uint32_t)c->lat_us;
+        sh->latpos = (sh->latpos + 1) % TUI_LAT_RING;
+        if (sh->nlat < TUI_LAT_RING)
+            sh->nlat++;
+    } else {
+        sh->failed++;
+        if (c->addr && (!c->failed_addr || strcmp(c->addr, c->failed_addr) != 0)) {
+            tui_addr_count *a = counter(sh, c->addr);
+            if (a)
+                a->failed++;
+        }
+    }
+    pthread_mutex_unlock(&sh->mu);
 }
 
 static int cmp_u32(const void *a, const void *b)

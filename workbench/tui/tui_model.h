@@ -122,6 +122,8 @@ void tui_model_done(tui_model *m);
 /* Applies a registry watch event (PUT, DELETE, ERROR, RESUMED) and publishes the new
  * membership to the load thread. Returns the DIRTY_ flags to set. */
 int tui_model_apply(tui_model *m, const registry_event *ev);
+/* The Timeline's line for a watch event ("registry: 127.0.0.1:8080 registered"). */
+void tui_model_event_note(const registry_event *ev, char *out, size_t outlen);
 /* Index of addr among the registry entries, or -1. */
 int tui_model_find_reg(const tui_model *m, const char *addr);
 /* Forgets every registry entry and static member (another registry is coming), and
@@ -143,6 +145,22 @@ void tui_model_quit(tui_model *m);
 /* Makes the load call method with the JSON text args from its next call on (the caller
  * has checked both). */
 void tui_model_set_call(tui_model *m, const char *method, const char *args);
+
+/* One call the load made, as the model counts it. */
+typedef struct tui_call {
+    call_status st;
+    const char *addr;        /* the instance that answered, or failed last; NULL: none was tried */
+    const char *failed_addr; /* the instance whose connection failed first, then retried; NULL: none */
+    const char *first_error; /* why failed_addr failed */
+    uint64_t lat_us;         /* the whole call, retry included */
+} tui_call;
+
+/* Counts call c into the shared counters (from the load thread; takes the mutex): every
+ * call; a retried one; per instance, calls answered (CALL_OK) and failed; server errors;
+ * the latency of an answered call (server errors too); a call no instance answered as
+ * failed. An instance's first failure since it last answered leaves a note for the
+ * Timeline. */
+void tui_model_count(tui_model *m, const tui_call *c);
 
 /* Takes a counter sample when TUI_SAMPLE_MS have passed and recomputes m->traffic.
  * Returns DIRTY_TRAFFIC | DIRTY_INSTANCES when what is shown changed, else 0. */

@@ -21,7 +21,7 @@
  * process old_pid, already signalled, has exited). */
 typedef struct tui_spawn_job {
     tui_job job;
-    supervisor *sup; /* only supervisor_launch is called on it, from the worker */
+    supervisor *sup; /* only supervisor_launch_like is called on it, from the worker */
     int id;
     instance like; /* its protocol, or its program, service and arguments */
     pid_t old_pid;

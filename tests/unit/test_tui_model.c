@@ -1,0 +1,360 @@
+/* test_tui_model.c -- unit tests for the TUI's model (workbench/tui/tui_model.c): the load's
+ * counters, calls/s, failed and retried, shares, p50/p99, the membership it publishes and
+ * the Timeline as events arrive; and balancer_set_members, the sync the load's balancers
+ * follow that membership with. No sockets, no threads: calls are counted as the load
+ * thread counts them, and time is given to tui_model_sample. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proc/supervisor.h"
+#include "rpc/balancer.h"
+#include "tui_model.h"
+
+#define A "127.0.0.1:8080"
+#define B "127.0.0.1:8081"
+#define C "127.0.0.1:8082"
+#define T0 1000000u /* a clock_now_ms() time for tui_model_sample */
+
+static tui_model m;
+
+static void setup(void)
+{
+    cr_assert_eq(tui_model_init(&m), 0);
+}
+
+static void teardown(void)
+{
+    tui_model_done(&m);
+}
+
+/* Counts n calls with outcome st answered by addr (NULL: none tried), each taking lat_us. */
+static void calls(int n, call_status st, const char *addr, uint64_t lat_us)
+{
+    for (int i = 0; i < n; i++) {
+        tui_call c = {.st = st, .addr = addr, .first_error = "", .lat_us = lat_us};
+        tui_model_count(&m, &c);
+    }
+}
+
+/* A call whose connection to failed failed, then retried on addr with outcome st. */
+static void retried(const char *failed, const char *addr, call_status st)
+{
+    tui_call c = {.st = st, .addr = addr, .failed_addr = failed, .first_error = "connection refused", .lat_us = 700};
+    tui_model_count(&m, &c);
+}
+
+static const tui_traffic_row *row(const char *addr)
+{
+    for (size_t i = 0; i < m.traffic.nrows; i++)
+        if (strcmp(m.traffic.rows[i].addr, addr) == 0)
+            return &m.traffic.rows[i];
+    cr_assert_fail("no Traffic row for %s", addr);
+    return NULL;
+}
+
+static registry_event event(registry_event_type type, const char *service, const char *addr, const char *proto)
+{
+    registry_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    snprintf(ev.inst.service, sizeof ev.inst.service, "%s", service);
+    snprintf(ev.inst.addr, sizeof ev.inst.addr, "%s", addr);
+    snprintf(ev.inst.protocol, sizeof ev.inst.protocol, "%s", proto);
+    return ev;
+}
+
+/* ======================= counters ======================= */
+
+TestSuite(tui_model, .init = setup, .fini = teardown);
+
+Test(tui_model, counts_each_call_by_how_it_ended)
+{
+    calls(3, CALL_OK, A, 1000);
+    calls(2, CALL_OK, B, 1000);
+    calls(1, CALL_REMOTE_ERROR, A, 1000); /* answered, with an error: not failed */
+    retried(A, B, CALL_OK);               /* A's connection failed, B answered */
+    retried(A, B, CALL_FAILED);           /* and this time B failed too */
+    calls(1, CALL_FAILED, B, 0);          /* B's connection failed, nothing to retry on */
+    calls(1, CALL_FAILED, NULL, 0);       /* no instance known */
+    cr_assert_eq(tui_model_sample(&m, T0), DIRTY_TRAFFIC | DIRTY_INSTANCES);
+
+    cr_assert_eq(m.traffic.calls, 10);
+    cr_assert_eq(m.traffic.failed, 3);
+    cr_assert_eq(m.traffic.retried, 2);
+    cr_assert_eq(m.traffic.remote_errors, 1);
+    cr_assert_eq(m.traffic.nrows, 2);
+    cr_assert_eq(row(A)->ok, 3, "a server error is not a call answered");
+    cr_assert_eq(row(A)->failed, 2);
+    cr_assert_eq(row(B)->ok, 3);
+    cr_assert_eq(row(B)->failed, 2);
+    uint64_t ok, failed;
+    tui_model_addr_counts(&m, B, &ok, &failed);
+    cr_assert(ok == 3 && failed == 2);
+    tui_model_addr_counts(&m, C, &ok, &failed);
+    cr_assert(ok == 0 && failed == 0, "an instance never called counts nothing");
+    cr_assert_eq(tui_model_sample(&m, T0 + 5000), 0, "nothing changed: not drawn again");
+}
+
+Test(tui_model, calls_per_second_and_shares_over_the_last_second)
+{
+    tui_model_sample(&m, T0);
+    cr_assert(m.traffic.calls_s == 0 && m.traffic.rate == 100 && !m.traffic.on, "idle, at the first rate");
+    calls(60, CALL_OK, A, 500);
+    calls(40, CALL_OK, B, 500);
+    calls(10, CALL_FAILED, NULL, 0);
+    cr_assert_eq(tui_model_sample(&m, T0 + 1000), DIRTY_TRAFFIC | DIRTY_INSTANCES);
+    cr_assert_float_eq(m.traffic.calls_s, 110.0, 1e-9);
+    cr_assert_float_eq(m.traffic.failed_s, 10.0, 1e-9);
+    cr_assert_float_eq(row(A)->rate, 60.0, 1e-9);
+    cr_assert_float_eq(row(B)->rate, 40.0, 1e-9);
+    cr_assert_float_eq(row(A)->share, 60.0, 1e-9);
+    cr_assert_float_eq(row(B)->share, 40.0, 1e-9);
+
+    cr_assert_eq(tui_model_sample(&m, T0 + 1000 + TUI_SAMPLE_MS / 2), 0, "sampled again too soon");
+    cr_assert_eq(tui_model_sample(&m, T0 + 1000 + TUI_SAMPLE_MS), DIRTY_TRAFFIC | DIRTY_INSTANCES);
+    cr_assert_float_eq(m.traffic.calls_s, 0.0, 1e-9, "no call since the last sample about a second old");
+}
+
+Test(tui_model, shares_move_to_the_survivor_within_a_second)
+{
+    tui_model_sample(&m, T0);
+    calls(50, CALL_OK, A, 500);
+    calls(50, CALL_OK, B, 500);
+    tui_model_sample(&m, T0 + 1000);
+    cr_assert_float_eq(row(A)->share, 50.0, 1e-9);
+    /* A is killed: every call goes to B from now on */
+    for (unsigned t = 1100; t <= 2000; t += 100) {
+        calls(10, CALL_OK, B, 500);
+        tui_model_sample(&m, T0 + t);
+    }
+    cr_assert_float_eq(row(A)->share, 0.0, 1e-9);
+    cr_assert_float_eq(row(B)->share, 100.0, 1e-9);
+    cr_assert_float_eq(row(B)->rate, 100.0, 1e-9);
+    cr_assert_eq(row(A)->ok, 50, "the totals stay");
+}
+
+Test(tui_model, rates_are_shown_to_a_tenth)
+{
+    tui_model_sample(&m, T0);
+    calls(1, CALL_OK, A, 500);
+    calls(2, CALL_OK, B, 500);
+    tui_model_sample(&m, T0 + 1000);
+    cr_assert_float_eq(row(A)->share, 33.3, 1e-9);
+    cr_assert_float_eq(row(B)->share, 66.6, 1e-9, "cut, not rounded");
+}
+
+Test(tui_model, p50_and_p99_of_the_recent_calls)
+{
+    for (int i = 0; i < 100; i++) /* 1 ms to 100 ms, out of order */
+        calls(1, CALL_OK, A, (uint64_t)((i * 37) % 100 + 1) * 1000);
+    calls(5, CALL_FAILED, A, 60000000); /* failed calls have no latency to count */
+    tui_model_sample(&m, T0);
+    cr_assert_eq(m.traffic.p50_us, 50000);
+    cr_assert_eq(m.traffic.p99_us, 99000);
+
+    calls(TUI_LAT_RING, CALL_REMOTE_ERROR, B, 5); /* server errors are answers: they count */
+    tui_model_sample(&m, T0 + 1000);
+    cr_assert_eq(m.traffic.p50_us, 5, "only the last %d calls count", TUI_LAT_RING);
+    cr_assert_eq(m.traffic.p99_us, 5);
+}
+
+/* ======================= membership ======================= */
+
+Test(tui_model, publishes_the_members_the_load_calls)
+{
+    m.service = "workbench";
+    unsigned gen = m.sh.member_gen;
+    registry_event evs[] = {
+        event(REGISTRY_EV_PUT, "workbench", A, "json"),
+        event(REGISTRY_EV_PUT, "workbench", B, "grpc"),
+        event(REGISTRY_EV_PUT, "order", C, "grpc"),         /* another service: shown, not called */
+        event(REGISTRY_EV_PUT, "workbench", "127.0.0.1:9", ""), /* no protocol: JSON-RPC */
+        event(REGISTRY_EV_PUT, "workbench", "127.0.0.1:10", "http"),
+    };
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+        cr_assert_eq(tui_model_apply(&m, &evs[i]), DIRTY_REGISTRY | DIRTY_INSTANCES | DIRTY_TIMELINE);
+    cr_assert_eq(m.nreg, 5);
+    cr_assert_eq(m.sh.nmembers, 3);
+    cr_assert_str_eq(m.sh.members[0].addr, A);
+    cr_assert_eq(m.sh.members[0].proto, PROTO_JSON);
+    cr_assert_str_eq(m.sh.members[1].addr, B);
+    cr_assert_eq(m.sh.members[1].proto, PROTO_GRPC);
+    cr_assert_eq(m.sh.members[2].proto, PROTO_JSON);
+    cr_assert_eq(m.sh.member_gen, gen + 5);
+    cr_assert_not(tui_model_members_applied(&m), "the load thread has not taken them yet");
+    m.sh.member_done = m.sh.member_gen;
+    cr_assert(tui_model_members_applied(&m));
+
+    registry_event crit = event(REGISTRY_EV_PUT, "workbench", A, "json");
+    snprintf(crit.inst.status, sizeof crit.inst.status, "critical");
+    tui_model_apply(&m, &crit);
+    cr_assert_eq(m.nreg, 5, "a PUT of an entry known changes it");
+    cr_assert_eq(m.sh.nmembers, 2, "Consul's critical entries are not called");
+    registry_event del = event(REGISTRY_EV_DELETE, "workbench", B, "");
+    tui_model_apply(&m, &del);
+    cr_assert_eq(tui_model_find_reg(&m, B), -1);
+    cr_assert_eq(m.sh.nmembers, 1);
+    cr_assert_eq(tui_model_apply(&m, &del), 0, "deleting it again changes nothing");
+
+    unsigned reset = m.sh.reset_gen;
+    tui_model_clear_registry(&m);
+    cr_assert(m.nreg == 0 && m.sh.nmembers == 0 && m.sh.reset_gen == reset + 1);
+}
+
+Test(tui_model, a_static_list_is_published_when_it_changes)
+{
+    tui_member mb[2] = {{A, PROTO_GOB}, {B, PROTO_JSON}};
+    cr_assert_eq(tui_model_set_static(&m, mb, 2), DIRTY_REGISTRY | DIRTY_INSTANCES);
+    unsigned gen = m.sh.member_gen;
+    cr_assert_eq(tui_model_set_static(&m, mb, 2), 0);
+    cr_assert_eq(m.sh.member_gen, gen, "the same list is not published again");
+    cr_assert_eq(m.sh.nmembers, 2);
+    cr_assert_eq(m.sh.members[0].proto, PROTO_GOB);
+    cr_assert_eq(tui_model_find_static(&m, B), 1);
+    cr_assert_eq(tui_model_set_static(&m, mb + 1, 1), DIRTY_REGISTRY | DIRTY_INSTANCES);
+    cr_assert_eq(tui_model_find_static(&m, A), -1);
+}
+
+/* ======================= the Timeline ======================= */
+
+static void to_timeline(void *ctx, const char *note)
+{
+    supervisor_note(ctx, 0, "%s", note);
+}
+
+/* Applies ev to the model and adds its line to the timeline, as the main loop does. */
+static int arrive(supervisor *s, registry_event ev)
+{
+    char line[400];
+    int dirty = tui_model_apply(&m, &ev);
+    tui_model_event_note(&ev, line, sizeof line);
+    supervisor_note(s, 0, "%s", line);
+    return dirty;
+}
+
+Test(tui_model, the_timeline_as_events_arrive)
+{
+    supervisor *s = supervisor_new("none", "workbench", 5);
+    cr_assert_not_null(s);
+    arrive(s, event(REGISTRY_EV_PUT, "workbench", A, "json"));
+    arrive(s, event(REGISTRY_EV_PUT, "workbench", B, "json"));
+    retried(A, B, CALL_OK);
+    retried(A, B, CALL_OK); /* said once until A answers again */
+    cr_assert_eq(tui_model_take_notes(&m, to_timeline, s), 1);
+    arrive(s, event(REGISTRY_EV_DELETE, "workbench", A, ""));
+    registry_event lost = event(REGISTRY_EV_ERROR, "", "", "");
+    snprintf(lost.msg, sizeof lost.msg, "connection refused");
+    cr_assert_eq(arrive(s, lost), DIRTY_REGISTRY | DIRTY_TIMELINE);
+    cr_assert_not(m.watch_ok);
+    cr_assert_eq(arrive(s, event(REGISTRY_EV_RESUMED, "", "", "")), DIRTY_REGISTRY | DIRTY_TIMELINE);
+    cr_assert(m.watch_ok);
+    calls(1, CALL_OK, A, 500);
+    retried(A, B, CALL_OK);
+    cr_assert_eq(tui_model_take_notes(&m, to_timeline, s), 1);
+    cr_assert_eq(tui_model_take_notes(&m, to_timeline, s), 0, "taken already");
+
+    static const char *const want[] = {
+        "registry: " A " registered",
+        "registry: " B " registered",
+        "a call to " A " failed (connection refused); retried on " B,
+        "registry: " A " removed",
+        "registry unreachable (connection refused)",
+        "registry reachable again",
+        "a call to " A " failed (connection refused); retried on " B,
+    };
+    size_t n;
+    const sup_event *ev = supervisor_timeline(s, &n);
+    cr_assert_eq(n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_str_eq(ev[i].what, want[i], "line %zu", i);
+        cr_assert(i == 0 || ev[i].at_ms >= ev[i - 1].at_ms, "oldest first");
+    }
+    supervisor_free(s);
+}
+
+Test(tui_model, notes_wait_for_the_main_thread_up_to_a_cap)
+{
+    char addr[32];
+    for (int i = 0; i < TUI_MAX_NOTES + 5 && i < TUI_MAX_ADDRS; i++) {
+        snprintf(addr, sizeof addr, "127.0.0.1:%d", 9000 + i);
+        retried(addr, B, CALL_OK);
+    }
+    cr_assert_eq(m.sh.nnotes, TUI_MAX_NOTES);
+    supervisor *s = supervisor_new("none", "workbench", 5);
+    cr_assert_eq(tui_model_take_notes(&m, to_timeline, s), TUI_MAX_NOTES);
+    size_t n;
+    const sup_event *ev = supervisor_timeline(s, &n);
+    cr_assert_eq(n, TUI_MAX_NOTES);
+    cr_assert_str_eq(ev[0].what, "a call to 127.0.0.1:9000 failed (connection refused); retried on " B);
+    supervisor_free(s);
+}
+
+/* ============ balancer_set_members, as the load's balancers use it ============ */
+
+static size_t present(const balancer *b, char *list, size_t cap)
+{
+    size_t n, k = 0, used = 0;
+    const lb_instance *in = balancer_instances(b, &n);
+    list[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (in[i].present) {
+            used += (size_t)snprintf(list + used, cap - used, "%s%s", k ? " " : "", in[i].addr);
+            k++;
+        }
+    return k;
+}
+
+Test(balancer_set_members, the_present_set_is_the_list)
+{
+    balancer *b = balancer_new(PROTO_JSON, PICK_ROUND_ROBIN, 100);
+    char got[256];
+    const char *ab[] = {A, B}, *bc[] = {B, C};
+    cr_assert_eq(balancer_set_members(b, ab, 2), 0);
+    cr_assert_eq(present(b, got, sizeof got), 2);
+    cr_assert_str_eq(got, A " " B);
+    cr_assert_eq(balancer_set_members(b, bc, 2), 0);
+    cr_assert_str_eq((present(b, got, sizeof got), got), B " " C);
+    size_t n;
+    balancer_instances(b, &n);
+    cr_assert_eq(n, 3, "A is kept, absent, for its counters");
+    cr_assert_eq(balancer_set_members(b, NULL, 0), 0);
+    cr_assert_eq(present(b, got, sizeof got), 0);
+    cr_assert_eq(balancer_set_members(b, ab, 2), 0);
+    cr_assert_str_eq((present(b, got, sizeof got), got), A " " B, "back in the list: present again");
+    balancer_instances(b, &n);
+    cr_assert_eq(n, 3, "an instance seen before is not added twice");
+    balancer_free(b);
+}
+
+Test(balancer_set_members, a_full_table_forgets_the_absent)
+{
+    enum { N = 200 };
+    static char addrs[2][N][48];
+    const char *list[2][N];
+    for (int g = 0; g < 2; g++)
+        for (int i = 0; i < N; i++) {
+            snprintf(addrs[g][i], sizeof addrs[g][i], "127.0.%d.%d:%d", g + 1, i % 250, 1000 + i);
+            list[g][i] = addrs[g][i];
+        }
+    balancer *b = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, 100);
+    static char got[N * 48];
+    cr_assert_eq(balancer_set_members(b, list[0], N), 0);
+    cr_assert_eq(balancer_set_members(b, list[1], N), 0, "room is made for the new ones");
+    cr_assert_eq(present(b, got, sizeof got), N);
+    size_t n;
+    const lb_instance *in = balancer_instances(b, &n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(in[i].present, "%s: absent instances were forgotten", in[i].addr);
+    cr_assert_eq(n, N);
+
+    static char many[300][48];
+    const char *all[300];
+    for (int i = 0; i < 300; i++) {
+        snprintf(many[i], sizeof many[i], "127.0.3.%d:%d", i % 250, 2000 + i);
+        all[i] = many[i];
+    }
+    cr_assert_eq(balancer_set_members(b, all, 300), -1, "more than the table holds");
+    cr_assert_gt(present(b, got, sizeof got), 0);
+    balancer_free(b);
+}

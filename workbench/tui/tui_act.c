@@ -1,0 +1,439 @@
+/* tui_act.c -- the TUI's actions on instances and the load, and on what the view shows:
+ * spawn, kill, stop, pause, restart, the load's rate and call, selection and scrolling. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curses.h>
+
+#include "base/clock.h"
+#include "base/numopt.h"
+#include "base/tempdir.h"
+#include "proc/spawn.h"
+#include "services/services.h"
+#include "tui_int.h"
+#include "tui_ops.h"
+#include "wire/jsonval.h"
+
+void tui_say(tui *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->message, sizeof t->message, fmt, ap);
+    va_end(ap);
+    t->message_at = clock_now_ms();
+}
+
+static const instance *selected(tui *t)
+{
+    size_t n;
+    const instance *in = supervisor_instances(t->sup, &n);
+    return t->selected >= 0 && (size_t)t->selected < n ? &in[t->selected] : NULL;
+}
+
+/* The instance arg names ("3"), or the selected one when arg is NULL or empty. */
+static const instance *instance_arg(tui *t, const char *arg)
+{
+    if (!arg || !arg[0]) {
+        const instance *in = selected(t);
+        if (!in)
+            tui_say(t, "no instance selected");
+        return in;
+    }
+    int id;
+    const instance *in = numopt_int(arg, 1, 1 << 20, &id) == 0 ? supervisor_find(t->sup, id) : NULL;
+    if (!in)
+        tui_say(t, "no instance %s (the # column)", arg);
+    return in;
+}
+
+static int finish_start(tui_job *j, void *ctx)
+{
+    tui *t = ctx;
+    tui_spawn_job *sj = (tui_spawn_job *)j;
+    for (size_t i = 0; i < t->nstarting; i++)
+        if (t->starting[i].id == sj->id && !strcmp(t->starting[i].kind, tui_instance_kind(&sj->like))) {
+            memmove(&t->starting[i], &t->starting[i + 1], (t->nstarting - i - 1) * sizeof t->starting[0]);
+            t->nstarting--;
+            break;
+        }
+    int d = DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
+    if (sj->rc < 0) {
+        if (sj->id)
+            supervisor_note(t->sup, sj->id, "could not restart #%d: %s", sj->id, sj->err);
+        else
+            supervisor_note(t->sup, 0, "could not spawn %s: %s", supervisor_instance_program(&sj->like), sj->err);
+        tui_say(t, "%s failed: %s", sj->id ? "restart" : "spawn", sj->err);
+        tui_roll_on(t);
+        return d;
+    }
+    supervisor_poll(t->sup); /* reaps the old process of a restart first */
+    int id = supervisor_adopt(t->sup, sj->id, &sj->out);
+    if (id < 0) {
+        child c = {.pid = sj->out.pid};
+        spawn_stop(&c, SIGTERM, 1000);
+        tui_say(t, "#%d is alive again already: stopped the new one", sj->id);
+        tui_roll_on(t);
+        return d;
+    }
+    if (!sj->id)
+        t->selected = id - 1;
+    tui_say(t, "%s #%d", sj->id ? "restarted" : "spawned", id);
+    tui_roll_on(t);
+    return d;
+}
+
+/* Queues a start on the worker: a new server (id 0) or instance id again on its address
+ * once old_pid (signalled already, or 0) has exited. The row shows "starting" meanwhile.
+ * Returns 0, or -1 when too many are on their way already. */
+static int start_server(tui *t, int id, const instance *like, pid_t old_pid, const char *addr)
+{
+    tui_spawn_job *j = t->nstarting < TUI_MAX_STARTING ? tui_spawn_job_new(t->sup, id, like, old_pid, addr) : NULL;
+    if (!j) {
+        tui_say(t, "%d servers are starting already: wait a moment", TUI_MAX_STARTING);
+        return -1;
+    }
+    j->job.finish = finish_start;
+    tui_starting *st = &t->starting[t->nstarting++];
+    st->id = id;
+    snprintf(st->kind, sizeof st->kind, "%s", tui_instance_kind(like));
+    tui_work_submit(t->ops, &j->job);
+    return 0;
+}
+
+/* The data services and the gateway (issue's tutorials 000 and 002): each registers under
+ * its own name; order and user keep their data in SQLite files of this session, which
+ * every instance of the service shares. */
+static int service_like(tui *t, const char *word, instance *like)
+{
+    static const struct {
+        const char *word, *program, *db;
+    } kinds[] = {{"order", "order-server", "orders.db"}, {"user", "user-server", "users.db"}, {"gateway", "gateway", NULL}};
+    /* the gateway's /arith route calls the sample gRPC servers, which register as TUI_SERVICE */
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (strcmp(word, kinds[i].word) != 0)
+            continue;
+        if (t->reg.kind == REGOPT_STATIC && !kinds[i].db) {
+            tui_say(t, "the gateway finds its services in a registry: switch to one first (g)");
+            return -1;
+        }
+        if (kinds[i].db && !t->dbdir[0]) {
+            if (tempdir_make(t->dbdir, sizeof t->dbdir, "wb-tui") < 0) {
+                tui_say(t, "cannot make a directory for the databases: %s", strerror(errno));
+                t->dbdir[0] = '\0';
+                return -1;
+            }
+        }
+        like->proto = PROTO_GRPC;
+        snprintf(like->program, sizeof like->program, "%s", kinds[i].program);
+        snprintf(like->service, sizeof like->service, "%s", kinds[i].word);
+        snprintf(like->args[0], sizeof like->args[0], "%s", kinds[i].db ? "--db" : "--arith-service");
+        if (kinds[i].db)
+            snprintf(like->args[1], sizeof like->args[1], "%s/%s", t->dbdir, kinds[i].db);
+        else
+            snprintf(like->args[1], sizeof like->args[1], "%s", TUI_SERVICE);
+        like->nargs = 2;
+        return 0;
+    }
+    tui_say(t, "no server kind '%s': json, gob, grpc, order, user or gateway", word);
+    return -1;
+}
+
+int act_spawn(tui *t, const char *arg)
+{
+    char word[16] = "";
+    int n = 1, used = 0;
+    if (sscanf(arg ? arg : "", "%15s %n", word, &used) < 1) {
+        tui_say(t, "spawn what? spawn json|gob|grpc|order|user|gateway [N]");
+        return DIRTY_STATUS;
+    }
+    instance like = {0};
+    if (strcmp(word, "json") == 0)
+        like.proto = PROTO_JSON;
+    else if (strcmp(word, "gob") == 0)
+        like.proto = PROTO_GOB;
+    else if (strcmp(word, "grpc") == 0)
+        like.proto = PROTO_GRPC;
+    else if (service_like(t, word, &like) < 0)
+        return DIRTY_STATUS;
+    if (arg[used] && numopt_int(arg + used, 1, 16, &n) < 0) {
+        tui_say(t, "spawn %s N: N is a count from 1 to 16, not '%s'", word, arg + used);
+        return DIRTY_STATUS;
+    }
+    int queued = 0;
+    for (int i = 0; i < n; i++)
+        queued += start_server(t, 0, &like, 0, NULL) == 0;
+    if (queued)
+        tui_say(t, "starting %d %s server%s...", queued, word, queued > 1 ? "s" : "");
+    return DIRTY_INSTANCES | DIRTY_STATUS;
+}
+
+/* "up" or "down" (the arrow keys): the instance above or below the selected one. */
+int act_select(tui *t, const char *arg)
+{
+    size_t n;
+    supervisor_instances(t->sup, &n);
+    if (strcmp(arg, "up") == 0) {
+        if (t->selected > 0)
+            t->selected--;
+    } else if ((size_t)t->selected + 1 < n) {
+        t->selected++;
+    }
+    return DIRTY_INSTANCES;
+}
+
+static int send_sig(tui *t, const instance *in, int sig, const char *verb)
+{
+    if (!in)
+        return DIRTY_STATUS;
+    int id = in->id;
+    if (supervisor_signal(t->sup, id, sig) < 0)
+        tui_say(t, "#%d is not running", id);
+    else
+        tui_say(t, "%s #%d", verb, id);
+    return DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
+}
+
+int act_kill(tui *t, const char *arg) { return send_sig(t, instance_arg(t, arg), SIGKILL, "killed"); }
+int act_term(tui *t, const char *arg) { return send_sig(t, instance_arg(t, arg), SIGTERM, "stopped"); }
+int act_resume(tui *t, const char *arg) { return send_sig(t, instance_arg(t, arg), SIGCONT, "resumed"); }
+
+/* With no argument (the p key) it pauses or resumes the selected instance. */
+int act_pause(tui *t, const char *arg)
+{
+    const instance *in = instance_arg(t, arg);
+    if (in && in->state == INST_PAUSED && (!arg || !arg[0]))
+        return send_sig(t, in, SIGCONT, "resumed");
+    return send_sig(t, in, SIGSTOP, "paused");
+}
+
+bool tui_is_starting(const tui *t, int id)
+{
+    if (id && id == t->draining)
+        return true;
+    for (size_t i = 0; i < t->nstarting; i++)
+        if (t->starting[i].id == id)
+            return true;
+    return false;
+}
+
+/* Restarts instance in on its address, sending sig first if it is alive (a paused one is
+ * resumed so that it can take it). */
+int tui_restart_instance(tui *t, const instance *in, int sig)
+{
+    int id = in->id;
+    if (tui_is_starting(t, id)) {
+        tui_say(t, "#%d is starting already", id);
+        return -1;
+    }
+    pid_t old = in->pid;
+    instance like = *in;
+    char addr[80];
+    snprintf(addr, sizeof addr, "%s", in->addr);
+    if (old > 0) {
+        if (in->state == INST_PAUSED)
+            supervisor_signal(t->sup, id, SIGCONT);
+        supervisor_signal(t->sup, id, sig);
+    }
+    return start_server(t, id, &like, old, addr);
+}
+
+int act_restart(tui *t, const char *arg)
+{
+    const instance *in = instance_arg(t, arg);
+    if (!in)
+        return DIRTY_STATUS;
+    if (tui_restart_instance(t, in, SIGKILL) == 0)
+        tui_say(t, "restarting #%d...", in->id);
+    return DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
+}
+
+/* "on", "off", or NULL (the l key): toggle. */
+int act_load(tui *t, const char *arg)
+{
+    bool on = !t->m.traffic.on;
+    if (arg && strcmp(arg, "on") == 0)
+        on = true;
+    else if (arg && strcmp(arg, "off") == 0)
+        on = false;
+    else if (arg) {
+        tui_say(t, "load on or load off, not '%s'", arg);
+        return DIRTY_STATUS;
+    }
+    tui_model_set_load(&t->m, on);
+    t->m.traffic.on = on;
+    supervisor_note(t->sup, 0, "load %s (%s at %d/s)", on ? "started" : "stopped", t->method, t->m.traffic.rate);
+    tui_say(t, "load %s", on ? "on" : "off");
+    return DIRTY_TRAFFIC | DIRTY_TIMELINE | DIRTY_STATUS;
+}
+
+/* "+" or "-" (the keys): the next step up or down; else a number of calls/s. */
+int act_rate(tui *t, const char *arg)
+{
+    int r = t->m.traffic.rate, next = r;
+    static const int steps[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000};
+    int n = (int)(sizeof steps / sizeof steps[0]);
+    if (arg && strcmp(arg, "+") == 0) {
+        for (int i = 0; i < n && next == r; i++)
+            if (steps[i] > r)
+                next = steps[i];
+    } else if (arg && strcmp(arg, "-") == 0) {
+        for (int i = n - 1; i >= 0 && next == r; i--)
+            if (steps[i] < r)
+                next = steps[i];
+    } else if (!arg || numopt_int(arg, 1, TUI_RATE_MAX, &next) < 0) {
+        tui_say(t, "rate N: calls per second from 1 to %d", TUI_RATE_MAX);
+        return DIRTY_STATUS;
+    }
+    tui_model_set_rate(&t->m, next);
+    t->m.traffic.rate = next;
+    tui_say(t, "rate %d/s", next);
+    return DIRTY_TRAFFIC | DIRTY_STATUS;
+}
+
+/* "METHOD JSON": what the load calls, once the method is known and the JSON fits it. */
+int act_call(tui *t, const char *arg)
+{
+    char name[128] = "", err[256];
+    int used = 0;
+    if (!arg || sscanf(arg, "%127s %n", name, &used) < 1 || !arg[used]) {
+        tui_say(t, "call METHOD JSON, e.g. call Arith.Multiply {\"A\":7,\"B\":8}");
+        return DIRTY_STATUS;
+    }
+    const char *json = arg + used;
+    const method *me = service_find(name, err, sizeof err);
+    if (!me) {
+        tui_say(t, "call: %s", err);
+        return DIRTY_STATUS;
+    }
+    value *raw = jsonval_parse(json, strlen(json), err, sizeof err);
+    if (!raw) {
+        tui_say(t, "call: the arguments are not JSON: %s", err);
+        return DIRTY_STATUS;
+    }
+    value *conv = service_argument(me, raw, err, sizeof err);
+    value_free(raw);
+    if (!conv) {
+        tui_say(t, "call: %s", err);
+        return DIRTY_STATUS;
+    }
+    value_free(conv);
+    snprintf(t->method, sizeof t->method, "%s", name);
+    snprintf(t->args, sizeof t->args, "%s", json);
+    tui_model_set_call(&t->m, t->method, t->args);
+    int wd = 0;
+    if (t->show_wire) {
+        tui_capture(t);
+        wd = DIRTY_WIRE;
+    }
+    supervisor_note(t->sup, 0, "the load now calls %s %s", t->method, t->args);
+    tui_say(t, "the load calls %s %s", t->method, t->args);
+    return DIRTY_TRAFFIC | DIRTY_TIMELINE | DIRTY_STATUS | wd;
+}
+
+int act_help(tui *t, const char *arg)
+{
+    (void)arg;
+    t->help = true;
+    return DIRTY_LAYOUT;
+}
+
+/* "up", "down" (a page of the Timeline) or "end" (the newest events). */
+int act_scroll(tui *t, const char *arg)
+{
+    enum { PAGE = 5 };
+    if (t->lesson) { /* the lesson's pane scrolls instead (the drawing clamps it) */
+        if (strcmp(arg, "end") == 0)
+            t->lesson_scroll = 0;
+        else
+            t->lesson_scroll += strcmp(arg, "up") == 0 ? -PAGE : PAGE;
+        if (t->lesson_scroll < 0)
+            t->lesson_scroll = 0;
+        return DIRTY_LESSON;
+    }
+    size_t n;
+    supervisor_timeline(t->sup, &n);
+    if (strcmp(arg, "end") == 0)
+        t->tl_scroll = 0;
+    else
+        t->tl_scroll += strcmp(arg, "up") == 0 ? PAGE : -PAGE;
+    if (t->tl_scroll > (int)n)
+        t->tl_scroll = (int)n;
+    if (t->tl_scroll < 0)
+        t->tl_scroll = 0;
+    return DIRTY_TIMELINE;
+}
+
+int act_mouse(tui *t, const char *arg)
+{
+    bool on = arg && arg[0] ? strcmp(arg, "on") == 0 : !t->mouse;
+    if (arg && arg[0] && strcmp(arg, "on") && strcmp(arg, "off")) {
+        tui_say(t, "mouse on or mouse off, not '%s'", arg);
+        return DIRTY_STATUS;
+    }
+    t->mouse = on;
+    mousemask(on ? BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED : 0, NULL);
+    tui_say(t, "mouse %s%s", on ? "on" : "off", on ? " (Shift+drag still selects text in most terminals)" : ": the terminal selects text again");
+    return DIRTY_STATUS;
+}
+
+int act_quit(tui *t, const char *arg)
+{
+    (void)arg;
+    t->quit = true;
+    return 0;
+}
+
+/* m: the command line with the load's call in it, to edit (Tab completes method names). */
+int act_edit_call(tui *t, const char *arg)
+{
+    (void)arg;
+    char line[1300];
+    snprintf(line, sizeof line, "call %s %s", t->method, t->args);
+    tui_cmdline_open(&t->cmd, line);
+    curs_set(1);
+    return DIRTY_STATUS;
+}
+
+int act_command(tui *t, const char *arg)
+{
+    (void)arg;
+    tui_cmdline_open(&t->cmd, "");
+    curs_set(1);
+    return DIRTY_STATUS;
+}
+
+/* A click on an Instances row selects it; the wheel scrolls the Timeline, or moves the
+ * cursor in the Wire pane. */
+int tui_on_mouse(tui *t, const tui_screen *scr, const tui_view *v)
+{
+    MEVENT me;
+    if (getmouse(&me) != OK)
+        return 0;
+    if (me.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+        bool up = me.bstate & BUTTON4_PRESSED;
+        if (t->show_wire) {
+            tui_wire_move(&t->wire, up ? -1 : 1);
+            return DIRTY_WIRE;
+        }
+        size_t n;
+        supervisor_timeline(t->sup, &n);
+        t->tl_scroll += up ? 3 : -3;
+        if (t->tl_scroll > (int)n)
+            t->tl_scroll = (int)n;
+        if (t->tl_scroll < 0)
+            t->tl_scroll = 0;
+        return DIRTY_TIMELINE;
+    }
+    if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) {
+        int row = tui_draw_instance_at(scr, v, me.y, me.x);
+        if (row >= 0) {
+            t->selected = row;
+            return DIRTY_INSTANCES;
+        }
+    }
+    return 0;
+}

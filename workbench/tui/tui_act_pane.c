@@ -1,0 +1,187 @@
+/* tui_act_pane.c -- the TUI's actions on its two extra panes: the Wire pane (one call in
+ * each protocol, every byte) and an open lesson (:lesson N). */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/numopt.h"
+#include "tui_int.h"
+#include "tui_ops.h"
+
+enum { WIRE_TIMEOUT_MS = 1000 };
+
+static int finish_wire(tui_job *j, void *ctx)
+{
+    tui *t = ctx;
+    tui_wire_job *c = (tui_wire_job *)j;
+    c->w.sel = t->wire.sel;
+    c->w.response = t->wire.response;
+    if (--t->wire_jobs > 0) { /* a newer capture is coming */
+        tui_wire_done(&c->w);
+        return 0;
+    }
+    tui_wire_done(&t->wire);
+    t->wire = c->w; /* takes over its buffers */
+    t->wire.busy = false;
+    return DIRTY_WIRE;
+}
+
+/* Makes the current call once per protocol on the first running instance of each, on the
+ * side worker (a paused server makes a lane wait for its deadline); the pane says so
+ * meanwhile. */
+void tui_capture(tui *t)
+{
+    static const rpc_proto order[TUI_WIRE_LANES] = {PROTO_GOB, PROTO_JSON, PROTO_GRPC};
+    char addrs[TUI_WIRE_LANES][80] = {"", "", ""};
+    size_t n;
+    const instance *in = supervisor_instances(t->sup, &n);
+    for (int k = 0; k < TUI_WIRE_LANES; k++)
+        for (size_t i = 0; i < n && !addrs[k][0]; i++)
+            if (in[i].proto == order[k] && !in[i].program[0] && in[i].state == INST_RUNNING &&
+                !tui_is_starting(t, in[i].id))
+                snprintf(addrs[k], sizeof addrs[k], "%s", in[i].addr);
+    tui_wire_job *j = tui_wire_job_new(t->method, t->args, addrs, WIRE_TIMEOUT_MS);
+    if (!j) {
+        tui_say(t, "out of memory");
+        return;
+    }
+    j->job.finish = finish_wire;
+    t->wire_jobs++;
+    t->wire.busy = true;
+    tui_work_submit(t->side, &j->job);
+}
+
+/* Shows the Wire pane (making the call afresh) or goes back to the other panes. */
+int act_wire(tui *t, const char *arg)
+{
+    (void)arg;
+    t->show_wire = !t->show_wire;
+    if (t->show_wire)
+        tui_capture(t);
+    return DIRTY_LAYOUT;
+}
+
+/* "-" or "+" (Left, Right): the cursor over the selected protocol's spans. */
+int act_cursor(tui *t, const char *arg)
+{
+    if (!t->show_wire)
+        return 0;
+    tui_wire_move(&t->wire, arg && arg[0] == '-' ? -1 : 1);
+    return DIRTY_WIRE;
+}
+
+/* "next" (Tab) or "1".."3": which protocol the cursor moves in (and is shown when narrow). */
+int act_lane(tui *t, const char *arg)
+{
+    if (!t->show_wire)
+        return 0;
+    if (arg && arg[0] >= '1' && arg[0] <= '0' + TUI_WIRE_LANES)
+        t->wire.sel = arg[0] - '1';
+    else
+        t->wire.sel = (t->wire.sel + 1) % TUI_WIRE_LANES;
+    return DIRTY_WIRE;
+}
+
+int act_direction(tui *t, const char *arg)
+{
+    (void)arg;
+    if (!t->show_wire)
+        return 0;
+    t->wire.response = !t->wire.response;
+    return DIRTY_WIRE;
+}
+
+/* R in the Wire pane: the same call made again, on the instances running now. */
+int act_recapture(tui *t, const char *arg)
+{
+    (void)arg;
+    if (!t->show_wire)
+        return 0;
+    tui_capture(t);
+    tui_say(t, "making the call again");
+    return DIRTY_WIRE | DIRTY_STATUS;
+}
+
+int tui_close_lesson(tui *t)
+{
+    if (!t->lesson)
+        return 0;
+    tui_lesson_close(t->lesson);
+    t->lesson = NULL;
+    tui_lesson_view_done(&t->lesson_view);
+    t->lesson_pane[0] = '\0';
+    if (t->lesson_wire)
+        t->show_wire = t->lesson_wire = false;
+    return DIRTY_LAYOUT;
+}
+
+/* The snapshot of the lesson, when it changed; a step about another pane lays the
+ * screen out again (the Wire pane opens for a step about it). */
+int tui_sync_lesson(tui *t)
+{
+    if (!t->lesson || !tui_lesson_changed(t->lesson))
+        return 0;
+    tui_lesson_view_done(&t->lesson_view);
+    tui_lesson_view_get(t->lesson, &t->lesson_view);
+    if (t->lesson_view.step != t->lesson_step || t->lesson_view.phase == PHASE_RUNNING)
+        t->lesson_scroll = 0;
+    t->lesson_step = t->lesson_view.step;
+    const char *pane = tui_lesson_pane(t->lesson);
+    if (!pane)
+        pane = "";
+    if (!strcmp(pane, t->lesson_pane))
+        return DIRTY_LESSON;
+    snprintf(t->lesson_pane, sizeof t->lesson_pane, "%s", pane);
+    bool wire = !strcmp(pane, "wire");
+    if (wire && !t->show_wire) {
+        t->show_wire = t->lesson_wire = true;
+        tui_capture(t);
+    } else if (!wire && t->lesson_wire) {
+        t->show_wire = t->lesson_wire = false;
+    }
+    return DIRTY_LAYOUT;
+}
+
+/* lesson N [en|zh] opens lesson N beside the panes; lesson next|back|again|off. */
+int act_lesson(tui *t, const char *arg)
+{
+    char word[16] = "", lang[8] = "";
+    if (sscanf(arg ? arg : "", "%15s %7s", word, lang) < 1) {
+        tui_say(t, "lesson N [en|zh] opens a lesson (workbench lesson lists them); lesson off closes it");
+        return DIRTY_STATUS;
+    }
+    static const struct {
+        const char *word;
+        lesson_move move;
+    } moves[] = {{"next", LESSON_NEXT}, {"back", LESSON_BACK}, {"again", LESSON_AGAIN}};
+    for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
+        if (!strcmp(word, moves[i].word)) {
+            if (t->lesson)
+                tui_lesson_move(t->lesson, moves[i].move);
+            return 0;
+        }
+    if (!strcmp(word, "off") || !strcmp(word, "close"))
+        return tui_close_lesson(t) | DIRTY_STATUS;
+    int n;
+    if (numopt_int(word, 1, 99, &n) < 0 || (lang[0] && strcmp(lang, "en") && strcmp(lang, "zh"))) {
+        tui_say(t, "lesson N [en|zh], lesson next|back|again|off: not '%s'", arg);
+        return DIRTY_STATUS;
+    }
+    lesson_lang g = lang[0] ? (lang[0] == 'z' ? LANG_ZH : LANG_EN) : lesson_locale_lang();
+    char err[300];
+    int d = tui_close_lesson(t);
+    t->lesson = tui_lesson_open(n, g, err, sizeof err);
+    if (!t->lesson) {
+        tui_say(t, "%s", err);
+        return d | DIRTY_STATUS;
+    }
+    tui_say(t, "lesson %d: Enter or ] next step, [ back, a again, L close", n);
+    return DIRTY_LAYOUT | DIRTY_STATUS | tui_sync_lesson(t);
+}
+
+/* A lesson key (Enter ] [ a L) does nothing without an open lesson. */
+int act_lesson_key(tui *t, const char *arg)
+{
+    if (!t->lesson)
+        return 0;
+    return act_lesson(t, arg);
+}

@@ -1,0 +1,288 @@
+/* tui_act_reg.c -- the TUI's registry actions: switching to another registry (and moving
+ * the running servers into it), stopping and starting the private etcd, lease TTLs, and
+ * the static list the load calls when there is no registry. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curses.h>
+
+#include "tui_int.h"
+#include "tui_ops.h"
+
+/* Restarts the next instance waiting to move to the new registry, if none is starting:
+ * one at a time, so the load always has the others to call, and only once the load has
+ * let go of the old registry's connections, so no call is on its way to one stopping. */
+void tui_roll_on(tui *t)
+{
+    if (t->draining) { /* off the load's list (static) once the load has applied it */
+        if (!tui_model_members_applied(&t->m))
+            return;
+        const instance *in = supervisor_find(t->sup, t->draining);
+        t->draining = 0;
+        if (in && in->pid > 0)
+            tui_restart_instance(t, in, SIGTERM);
+    }
+    if (t->nrolling && t->nstarting == 0 && tui_model_members_applied(&t->m)) {
+        t->draining = t->rolling[0];
+        memmove(t->rolling, t->rolling + 1, --t->nrolling * sizeof t->rolling[0]);
+        tui_sync_static(t);
+    }
+}
+
+/* What the Registry pane watches: every service in etcd (the sample servers, and order,
+ * user and the gateway beside them); Consul lists one service at a time. The load calls
+ * only TUI_SERVICE's entries. */
+const char *tui_watched_service(const regopt *o)
+{
+    bool consul = o->kind == REGOPT_CONSUL_DEV || (o->kind == REGOPT_URL && !strncmp(o->url, "consul", 6));
+    return consul ? TUI_SERVICE : "";
+}
+
+static void set_label(tui *t)
+{
+    if (t->reg.kind == REGOPT_STATIC)
+        snprintf(t->reg_label, sizeof t->reg_label, "static (no registry)");
+    else if (t->reg.kind == REGOPT_PRIVATE_ETCD)
+        snprintf(t->reg_label, sizeof t->reg_label, "etcd %s", t->etcd->client);
+    else if (t->reg.kind == REGOPT_CONSUL_DEV)
+        snprintf(t->reg_label, sizeof t->reg_label, "consul -dev %s", t->consul.http);
+    else /* "etcd HOST:PORT", "consul HOST:PORT" */
+        snprintf(t->reg_label, sizeof t->reg_label, "%.*s %.80s", (int)strcspn(t->reg_url, ":"), t->reg_url,
+                 strstr(t->reg_url, "://") ? strstr(t->reg_url, "://") + 3 : t->reg_url);
+}
+
+/* The registry is open (or failed to): the model follows it from now on, and the running
+ * servers are restarted into it, since a server takes its registry when it starts. */
+int tui_finish_registry(tui_job *j, void *ctx)
+{
+    tui *t = ctx;
+    tui_registry_job *g = (tui_registry_job *)j;
+    t->switching = false;
+    if (g->start_etcd)
+        t->etcd_busy = false;
+    if (g->started_etcd)
+        supervisor_note(t->sup, 0, "started the private etcd again (same data, same port)");
+    if (g->started_consul) {
+        t->consul = g->consul;
+        t->own_consul = true;
+        supervisor_note(t->sup, 0, "started a private consul agent -dev at %s", t->consul.http);
+    }
+    if (g->rc < 0) {
+        supervisor_note(t->sup, 0, "could not switch the registry to %s: %s; staying on %s", regopt_name(&g->to),
+                        g->err, t->reg_label);
+        tui_say(t, "registry %s: %s", regopt_name(&g->to), g->err);
+        return DIRTY_TIMELINE | DIRTY_STATUS;
+    }
+    bool first = !t->reg_url[0];
+    if (t->watch) {
+        registry_watch_cancel(t->watch);
+        tui_free_watch_job *f = tui_free_watch_job_new(t->watch);
+        if (f) {
+            f->job.finish = NULL;
+            tui_work_submit(t->side, &f->job);
+        } else {
+            registry_watch_free(t->watch);
+        }
+    }
+    t->watch = g->watch;
+    g->watch = NULL;
+    t->reg = g->to;
+    snprintf(t->reg_url, sizeof t->reg_url, "%s", g->url);
+    set_label(t);
+    tui_model_clear_registry(&t->m);
+    for (size_t i = 0; i < g->n; i++) {
+        registry_event ev = {.type = REGISTRY_EV_PUT, .inst = g->list[i]};
+        tui_model_apply(&t->m, &ev);
+    }
+    free(g->list);
+    g->list = NULL;
+    if (first) {
+        if (t->reg.kind != REGOPT_PRIVATE_ETCD)
+            supervisor_note(t->sup, 0, "registry: %s%s", t->reg_label,
+                            t->reg.kind == REGOPT_STATIC ? ": the load calls the servers started here" : "");
+        return DIRTY_ALL;
+    }
+    size_t n, moved = 0;
+    const instance *in = supervisor_instances(t->sup, &n);
+    /* a gateway finds its services in a registry: with none it stays where it is */
+    bool is_static = t->reg.kind == REGOPT_STATIC;
+    for (size_t i = 0; i < n; i++) {
+        bool gateway = !strcmp(in[i].program, "gateway");
+        if (gateway && is_static && in[i].pid > 0)
+            supervisor_note(t->sup, in[i].id, "gateway #%d stays on the registry it started with: it needs one",
+                            in[i].id);
+        moved += in[i].pid > 0 && !tui_is_starting(t, in[i].id) && !(gateway && is_static);
+    }
+    if (t->reg.kind == REGOPT_STATIC)
+        supervisor_note(t->sup, 0, "registry: none now (a static list): the load calls the servers alive here");
+    else
+        supervisor_note(t->sup, 0, "registry: now %s, %zu entr%s: the load resolves from it", t->reg_label, g->n,
+                        g->n == 1 ? "y" : "ies");
+    if (moved)
+        supervisor_note(t->sup, 0, "restarting %zu running server%s %s: a server registers when it starts", moved,
+                        moved == 1 ? "" : "s", t->reg.kind == REGOPT_STATIC ? "without a registry" : "into it");
+    t->nrolling = 0;
+    for (size_t i = 0; i < n && t->nrolling < TUI_MAX_STARTING; i++)
+        if (in[i].pid > 0 && !tui_is_starting(t, in[i].id) && !(is_static && !strcmp(in[i].program, "gateway")))
+            t->rolling[t->nrolling++] = in[i].id;
+    tui_roll_on(t);
+    tui_say(t, "registry: %s", t->reg_label);
+    return DIRTY_ALL;
+}
+
+/* Queues the switch to o; the current registry stays in use until it is open. */
+static int switch_registry(tui *t, const regopt *o)
+{
+    if (t->switching || t->etcd_busy) {
+        tui_say(t, "%s is under way: wait for it", t->switching ? "a registry switch" : "stopping or starting etcd");
+        return DIRTY_STATUS;
+    }
+    if (o->kind == t->reg.kind && (o->kind != REGOPT_URL || strcmp(o->url, t->reg.url) == 0)) {
+        tui_say(t, "the registry is %s already", t->reg_label);
+        return DIRTY_STATUS;
+    }
+    if (o->kind == REGOPT_CONSUL_DEV && !t->own_consul && !consulproc_available()) {
+        supervisor_note(t->sup, 0, "consul is not installed (Debian 12 has no package for it); staying on %s",
+                        t->reg_label);
+        tui_say(t, "consul is not installed (Debian 12 has no package): put a consul binary on PATH; "
+            "staying on %s", t->reg_label);
+        return DIRTY_TIMELINE | DIRTY_STATUS;
+    }
+    const char *url = o->kind == REGOPT_PRIVATE_ETCD ? t->etcd->url
+                      : o->kind == REGOPT_CONSUL_DEV && t->own_consul ? t->consul.url : NULL;
+    tui_registry_job *j = tui_registry_job_new(t->sup, o, url, tui_watched_service(o));
+    if (!j) {
+        tui_say(t, "out of memory");
+        return DIRTY_STATUS;
+    }
+    j->job.finish = tui_finish_registry;
+    if (o->kind == REGOPT_PRIVATE_ETCD && t->etcd->proc.pid <= 0) {
+        j->start_etcd = t->etcd;
+        t->etcd_busy = true;
+    }
+    t->switching = true;
+    tui_work_submit(t->ops, &j->job);
+    supervisor_note(t->sup, 0, "switching the registry to %s...", regopt_name(o));
+    tui_say(t, "switching the registry to %s...", regopt_name(o));
+    return DIRTY_TIMELINE | DIRTY_STATUS;
+}
+
+/* The private etcd stopped or started (on the worker, so the keys stay live meanwhile). */
+static int finish_etcd(tui_job *j, void *ctx)
+{
+    tui *t = ctx;
+    tui_etcd_job *e = (tui_etcd_job *)j;
+    t->etcd_busy = false;
+    const char *unused = t->reg.kind == REGOPT_PRIVATE_ETCD ? "" : " (not the registry in use)";
+    if (e->rc < 0) {
+        supervisor_note(t->sup, 0, "could not start the private etcd: %s", e->err);
+        tui_say(t, "cannot start etcd: %s", e->err);
+    } else if (e->start) {
+        supervisor_note(t->sup, 0, "started the private etcd again (same data, same port)%s", unused);
+        tui_say(t, "started etcd");
+    } else {
+        supervisor_note(t->sup, 0, "stopped the private etcd%s: leases cannot be renewed; the load "
+                        "keeps calling the instances it knows", unused);
+        tui_say(t, "stopped etcd");
+    }
+    return DIRTY_TIMELINE | DIRTY_REGISTRY | DIRTY_STATUS;
+}
+
+/* "on"/"off" (or no argument: the e key) stop and start the private etcd: the servers
+ * cannot renew their leases while it is down, and the load keeps calling the instances
+ * it already knows. Anything else names a registry to switch to (see regopt_parse). */
+int act_registry(tui *t, const char *arg)
+{
+    bool toggle = !arg || !arg[0];
+    bool onoff = !toggle && (strcmp(arg, "on") == 0 || strcmp(arg, "off") == 0 || strcmp(arg, "start") == 0 ||
+                             strcmp(arg, "stop") == 0);
+    if (!toggle && !onoff) {
+        regopt o;
+        char err[300];
+        if (regopt_parse(arg, &o, err, sizeof err) < 0) {
+            tui_say(t, "registry: %s", err);
+            return DIRTY_STATUS;
+        }
+        return switch_registry(t, &o);
+    }
+    if (t->etcd_busy) {
+        tui_say(t, "etcd is stopping or starting already: wait for it");
+        return DIRTY_STATUS;
+    }
+    bool running = t->etcd->proc.pid > 0;
+    bool want = toggle ? !running : strcmp(arg, "on") == 0 || strcmp(arg, "start") == 0;
+    if (want == running) {
+        tui_say(t, "the private etcd is already %s", running ? "running" : "stopped");
+        return DIRTY_STATUS;
+    }
+    tui_etcd_job *j = tui_etcd_job_new(t->etcd, want);
+    if (!j) {
+        tui_say(t, "out of memory");
+        return DIRTY_STATUS;
+    }
+    j->job.finish = finish_etcd;
+    t->etcd_busy = true;
+    tui_work_submit(t->ops, &j->job);
+    tui_say(t, "%s the private etcd...", want ? "starting" : "stopping");
+    return DIRTY_STATUS;
+}
+
+/* The g key: the command line, with "registry " typed. */
+int act_registry_prompt(tui *t, const char *arg)
+{
+    (void)arg;
+    tui_cmdline_open(&t->cmd, "registry ");
+    curs_set(1);
+    return DIRTY_STATUS;
+}
+
+static int finish_ttl(tui_job *j, void *ctx)
+{
+    tui *t = ctx;
+    tui_ttl_job *q = (tui_ttl_job *)j;
+    t->ttl_pending = false;
+    if (strcmp(q->url, t->reg_url) != 0)
+        return 0; /* asked of a registry no longer in use */
+    for (size_t i = 0; i < q->n; i++) {
+        int k = tui_model_find_reg(&t->m, q->addr[i]);
+        if (k >= 0 && t->m.reg[k].inst.lease == q->lease[i])
+            t->m.reg[k].ttl = q->ttl[i];
+    }
+    return DIRTY_INSTANCES;
+}
+
+/* Asks for the lease TTLs of the etcd entries on the side worker, one query at a time. */
+void tui_poll_ttls(tui *t)
+{
+    if (t->ttl_pending || !t->m.nreg || strncmp(t->reg_url, "etcd://", 7) != 0)
+        return;
+    tui_ttl_job *q = tui_ttl_job_new(t->reg_url);
+    if (!q)
+        return;
+    for (size_t i = 0; i < t->m.nreg && q->n < TUI_MAX_ADDRS; i++) {
+        snprintf(q->addr[q->n], sizeof q->addr[0], "%s", t->m.reg[i].inst.addr);
+        q->lease[q->n++] = t->m.reg[i].inst.lease;
+    }
+    q->job.finish = finish_ttl;
+    t->ttl_pending = true;
+    tui_work_submit(t->side, &q->job);
+}
+
+/* With no registry, the load calls the servers the supervisor has alive. */
+int tui_sync_static(tui *t)
+{
+    if (t->reg.kind != REGOPT_STATIC)
+        return 0;
+    tui_member mb[TUI_MAX_ADDRS];
+    memset(mb, 0, sizeof mb);
+    size_t n, k = 0;
+    const instance *in = supervisor_instances(t->sup, &n);
+    for (size_t i = 0; i < n && k < TUI_MAX_ADDRS; i++)
+        if (in[i].pid > 0 && !in[i].program[0] && !tui_is_starting(t, in[i].id)) {
+            snprintf(mb[k].addr, sizeof mb[k].addr, "%s", in[i].addr);
+            mb[k++].proto = in[i].proto;
+        }
+    return tui_model_set_static(&t->m, mb, k);
+}

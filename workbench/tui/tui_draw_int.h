@@ -1,0 +1,20 @@
+/* tui_draw_int.h -- private to tui_draw.c and tui_draw_lesson.c: colours and the one way
+ * text reaches a window. */
+#ifndef WB_TUI_DRAW_INT_H
+#define WB_TUI_DRAW_INT_H
+
+#include "tui_draw.h"
+
+enum { PAIR_TITLE = 1, PAIR_RUN, PAIR_PAUSE, PAIR_BAD, PAIR_STOP, PAIR_HEAD, PAIR_BAR };
+
+/* The colour pair's attribute, or mono when the screen has no colours. */
+attr_t tui_draw_attr(const tui_screen *s, int pair, attr_t mono);
+/* Writes formatted text at y,x cut to width display columns (UTF-8 aware; characters
+ * that have no width become '?'). Nothing when width <= 0. */
+void tui_draw_put(WINDOW *w, int y, int x, int width, attr_t a, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* The lesson pane: the step's text, its commands' output and its checks, scrolled by
+ * *scroll_io rows (kept in range). */
+void tui_draw_lesson(tui_screen *s, const tui_lesson_view *lv, int *scroll_io);
+
+#endif

@@ -1,0 +1,131 @@
+/* tui_int.h -- private to the TUI's own files: the state the main loop and the actions
+ * share, and the functions they call across files. Everything runs on the main thread. */
+#ifndef WB_TUI_INT_H
+#define WB_TUI_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proc/supervisor.h"
+#include "registry/consulproc.h"
+#include "registry/etcdproc.h"
+#include "registry/registry.h"
+#include "regopt.h"
+#include "tui_cmdline.h"
+#include "tui_draw.h"
+#include "tui_lesson.h"
+#include "tui_model.h"
+#include "tui_wire.h"
+#include "tui_work.h"
+
+#define TUI_SERVICE "workbench" /* what the sample servers register as, and the load calls */
+
+enum { TUI_MAX_STARTING = 32 };
+
+typedef struct tui {
+    tui_model m;
+    supervisor *sup;
+    int selected;
+    char message[300];
+    uint64_t message_at;
+    bool cmd_message; /* the message is a command's result: the status line shows it */
+    bool help, quit;
+    tui_cmdline cmd;
+    tui_wire wire;
+    bool show_wire;
+    char method[128], args[1024]; /* what the load calls */
+    etcdproc *etcd;               /* the private registry, which `e` stops and starts */
+    /* the registry in use: the watch feeds the model (none when static) */
+    regopt reg;
+    char reg_url[256];            /* what the watch follows; "none" when static */
+    char reg_label[96];           /* "etcd 127.0.0.1:2379", "static list (no registry)" */
+    registry_watch *watch;
+    bool switching;               /* a registry job is on the worker */
+    bool etcd_busy;               /* a job is stopping or starting the private etcd */
+    consulproc consul;            /* the consul agent -dev of :registry consul, once started */
+    bool own_consul;
+    tui_work *ops;                /* spawns, restarts and registry switches, in order */
+    tui_work *side;               /* lease TTL queries and freeing old watches */
+    tui_starting starting[TUI_MAX_STARTING]; /* servers on their way up, for the Instances pane */
+    size_t nstarting;
+    bool mouse;
+    int tl_scroll;                /* Timeline lines scrolled back from the newest */
+    bool ttl_pending;             /* a lease TTL query is on the side worker */
+    int rolling[TUI_MAX_STARTING]; /* instances to restart into the new registry, one at a time */
+    size_t nrolling;
+    int draining;                 /* the next of them, leaving the load's list first */
+    int wire_jobs;                /* Wire captures on the side worker */
+    char dbdir[64];               /* the order and user services' SQLite files, made on first use */
+    tui_lesson *lesson;           /* the open lesson (:lesson N), or NULL */
+    tui_lesson_view lesson_view;  /* its snapshot, taken when it changes */
+    char lesson_pane[16];         /* the pane its step is about, for the layout */
+    bool lesson_wire;             /* the lesson opened the Wire pane */
+    int lesson_scroll;            /* rows of the lesson's pane scrolled past (PgDn) */
+    size_t lesson_step;           /* the step it shows, to scroll back to the top on a new one */
+} tui;
+
+/* ---- the actions: what a key or a command does ----
+ * Each runs from a key (arg as the key table gives it, often NULL: the selected
+ * instance) or from the `:` line (arg: the rest of the line, NULL when empty) and
+ * returns the DIRTY_ flags of what to draw again. */
+typedef int (*tui_action)(tui *t, const char *arg);
+
+/* tui_act.c: instances, load, selection, the view */
+int act_spawn(tui *t, const char *arg);
+int act_select(tui *t, const char *arg);
+int act_kill(tui *t, const char *arg);
+int act_term(tui *t, const char *arg);
+int act_pause(tui *t, const char *arg);
+int act_resume(tui *t, const char *arg);
+int act_restart(tui *t, const char *arg);
+int act_load(tui *t, const char *arg);
+int act_rate(tui *t, const char *arg);
+int act_call(tui *t, const char *arg);
+int act_edit_call(tui *t, const char *arg);
+int act_command(tui *t, const char *arg);
+int act_scroll(tui *t, const char *arg);
+int act_mouse(tui *t, const char *arg);
+int act_help(tui *t, const char *arg);
+int act_quit(tui *t, const char *arg);
+/* tui_act_reg.c: the registry and the private etcd */
+int act_registry(tui *t, const char *arg);
+int act_registry_prompt(tui *t, const char *arg);
+/* tui_act_pane.c: the Wire pane and lessons */
+int act_wire(tui *t, const char *arg);
+int act_cursor(tui *t, const char *arg);
+int act_lane(tui *t, const char *arg);
+int act_direction(tui *t, const char *arg);
+int act_recapture(tui *t, const char *arg);
+int act_lesson(tui *t, const char *arg);
+int act_lesson_key(tui *t, const char *arg);
+
+/* ---- shared between the main loop and the actions ---- */
+
+/* Sets the message shown in the title bar (and, after a command, the status line). */
+void tui_say(tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether instance id is on its way up (or leaving the load's list to restart). */
+bool tui_is_starting(const tui *t, int id);
+/* Restarts instance in on its address, sending sig first if it is alive (a paused one is
+ * resumed so that it can take it). Returns 0, or -1 (said why). */
+int tui_restart_instance(tui *t, const instance *in, int sig);
+/* Restarts the next instance waiting to move into a new registry, when none is starting. */
+void tui_roll_on(tui *t);
+/* With no registry: makes the load's list the servers alive here. Returns DIRTY_ flags. */
+int tui_sync_static(tui *t);
+/* Queues a lease TTL query for the etcd entries on the side worker (one at a time). */
+void tui_poll_ttls(tui *t);
+/* What the Registry pane watches in registry o: every service, or one (Consul). */
+const char *tui_watched_service(const regopt *o);
+/* The finish of a registry job: the model follows the registry it opened from now on. */
+int tui_finish_registry(tui_job *j, void *ctx);
+/* Makes the load's call once per protocol for the Wire pane, on the side worker. */
+void tui_capture(tui *t);
+/* Takes a new snapshot of the open lesson when it changed. Returns DIRTY_ flags. */
+int tui_sync_lesson(tui *t);
+/* Closes the open lesson, if any. Returns DIRTY_ flags. */
+int tui_close_lesson(tui *t);
+/* A mouse event from getch: selects a row or scrolls. Returns DIRTY_ flags. */
+int tui_on_mouse(tui *t, const tui_screen *scr, const tui_view *v);
+
+#endif
