@@ -67,7 +67,7 @@ $(BIN)/workbench: $(WB_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/gateway: $(BUILD)/servers/gateway.o $(LIB_A)
+$(BIN)/gateway: $(patsubst %.c,$(BUILD)/%.o,$(wildcard servers/gateway*.c)) $(LIB_A)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

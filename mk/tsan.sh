@@ -1,13 +1,28 @@
 #!/bin/sh
-# tsan.sh -- the integration tests whose programs run threads (the TUI's workers, the load
-# generator, the registry keeper and watch, user-server's password workers, the gateway),
-# against a ThreadSanitizer build. Fails on a failed check or on any race report.
+# tsan.sh -- the unit tests written for threads (tests/unit/threadtest.h: a plain runner
+# under ThreadSanitizer, where Criterion cannot start), then the integration tests whose
+# programs run threads (the TUI's workers, the load generator, the registry keeper and
+# watch, user-server's password workers, the gateway), against a ThreadSanitizer build.
+# Fails on a failed check or on any race report.
 # Usage: mk/tsan.sh BUILD_DIR BIN_DIR
 set -u
 build=$(cd "$1" && pwd) bin=$(cd "$2" && pwd)
 reports=$(mktemp -d)
 trap 'rm -rf "$reports"' EXIT
 failed=0
+for src in $(grep -l '"threadtest.h"' tests/unit/test_*.c); do
+    t=$(basename "$src" .c)
+    echo "== $t (ThreadSanitizer)"
+    if ! make --no-print-directory -j2 BUILD="$build" BIN="$bin" OPT=-O1 \
+            SAN='-fsanitize=thread -fno-omit-frame-pointer' "$build/tests/$t" >"$reports/out" 2>&1; then
+        cat "$reports/out"
+        failed=1
+        continue
+    fi
+    TSAN_OPTIONS="log_path=$reports/race" "$build/tests/$t" >"$reports/out" 2>&1
+    grep -aE '^\[FAIL\]|Synthesis' "$reports/out"
+    grep -aqE 'Synthesis: .*Failing: 0 \| Crashing: 0' "$reports/out" || failed=1
+done
 for t in test_gateway test_failover test_registry test_tui test_tui_registry test_tui_services; do
     echo "== $t (ThreadSanitizer)"
     TSAN_OPTIONS="log_path=$reports/race" BIN=$bin BUILD=$build SAN=-fsanitize=thread \

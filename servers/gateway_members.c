@@ -1,0 +1,212 @@
+/* gateway_members.c -- who serves each service the gateway calls: a thread that lists
+ * the registry and follows its watch, and each HTTP worker thread's own balancers. */
+#include "gateway_int.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "registry/registry.h"
+
+#define RELIST_MS 1000
+
+/* Each libmicrohttpd worker thread has its own balancers (a balancer is single-threaded):
+ * its own connections to the instances, synced with the directory when it changes. */
+typedef struct worker {
+    balancer *lb[NSVC];
+    unsigned gen[NSVC];
+} worker;
+
+static void worker_free(void *p)
+{
+    worker *w = p;
+    for (int i = 0; i < NSVC; i++)
+        balancer_free(w->lb[i]);
+    free(w);
+}
+
+static worker *worker_get(void)
+{
+    worker *w = pthread_getspecific(gw.worker_key);
+    if (w)
+        return w;
+    if (!(w = calloc(1, sizeof *w)))
+        return NULL;
+    for (int i = 0; i < NSVC; i++)
+        if (!(w->lb[i] = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, gw.timeout_ms))) {
+            worker_free(w);
+            return NULL;
+        }
+    pthread_setspecific(gw.worker_key, w);
+    return w;
+}
+
+/* Makes w's balancer for svc list exactly the directory's members. */
+static void worker_sync(worker *w, int svc)
+{
+    directory *d = &gw.dir[svc];
+    char addrs[MAX_MEMBERS][128];
+    pthread_mutex_lock(&d->mu);
+    unsigned gen = d->gen;
+    size_t n = d->n;
+    memcpy(addrs, d->addrs, n * sizeof addrs[0]);
+    pthread_mutex_unlock(&d->mu);
+    if (gen == w->gen[svc] && gen != 0 && w->lb[svc])
+        return;
+    if (!w->lb[svc] && !(w->lb[svc] = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, gw.timeout_ms)))
+        return;
+    w->gen[svc] = gen;
+    const char *list[MAX_MEMBERS];
+    for (size_t k = 0; k < n; k++)
+        list[k] = addrs[k];
+    balancer_set_members(w->lb[svc], list, n);
+}
+
+balancer *gateway_balancer(int svc)
+{
+    worker *w = worker_get();
+    if (!w)
+        return NULL;
+    worker_sync(w, svc);
+    return w->lb[svc];
+}
+
+static bool speaks_grpc(const registry_instance *in)
+{
+    return in->protocol[0] == '\0' || strcmp(in->protocol, "grpc") == 0;
+}
+
+/* With d->mu held. */
+static void dir_put(directory *d, const char *addr)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->addrs[i], addr) == 0)
+            return;
+    if (d->n == MAX_MEMBERS)
+        return;
+    snprintf(d->addrs[d->n++], sizeof d->addrs[0], "%s", addr);
+    d->gen++;
+}
+
+/* With d->mu held. */
+static void dir_delete(directory *d, const char *addr)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->addrs[i], addr) == 0) {
+            memmove(d->addrs[i], d->addrs[i + 1], (d->n - i - 1) * sizeof d->addrs[0]);
+            d->n--;
+            d->gen++;
+            return;
+        }
+}
+
+/* Lists the service and starts its watch. Returns 0, or -1 with err (try again later). */
+static int dir_start(registry *reg, directory *d, char *err, size_t errlen)
+{
+    registry_instance *list = NULL;
+    size_t n = 0;
+    int64_t rev = 0;
+    if (registry_list(reg, d->name, &list, &n, &rev, err, errlen) < 0)
+        return -1;
+    pthread_mutex_lock(&d->mu);
+    d->n = 0;
+    for (size_t i = 0; i < n; i++)
+        if (speaks_grpc(&list[i]))
+            dir_put(d, list[i].addr);
+    d->gen++;
+    size_t have = d->n;
+    pthread_mutex_unlock(&d->mu);
+    free(list);
+    if (!(d->watch = registry_watch_start(reg, d->name, rev, err, errlen)))
+        return -1;
+    log_msg("registry: %zu instance(s) of %s", have, d->name);
+    return 0;
+}
+
+/* The membership thread: list each service, then follow its changes. */
+static void *members_main(void *arg)
+{
+    (void)arg;
+    char err[512];
+    registry *reg = registry_new(gw.registry_url, NULL, err, sizeof err);
+    if (!reg) {
+        log_msg("registry: %s", err);
+        return NULL;
+    }
+    registry_set_cancel(reg, &gw.stop);
+    uint64_t retry_at[NSVC] = {0};
+    bool failing[NSVC] = {false}; /* said so once; say again when it works */
+    while (!atomic_load(&gw.stop)) {
+        bool waited = false;
+        for (int s = 0; s < NSVC && !atomic_load(&gw.stop); s++) {
+            directory *d = &gw.dir[s];
+            if (!d->watch) {
+                uint64_t now = clock_now_ms();
+                if (now < retry_at[s])
+                    continue;
+                if (dir_start(reg, d, err, sizeof err) < 0) {
+                    if (!failing[s])
+                        log_msg("registry: cannot list %s (%s); trying again every %d ms", d->name, err,
+                                RELIST_MS);
+                    failing[s] = true;
+                    retry_at[s] = now + RELIST_MS;
+                } else {
+                    failing[s] = false;
+                }
+                continue;
+            }
+            registry_event ev;
+            int r;
+            while ((r = registry_watch_next(d->watch, &ev, waited ? 0 : WATCH_POLL_MS)) == 1) {
+                waited = true;
+                pthread_mutex_lock(&d->mu);
+                if (ev.type == REGISTRY_EV_PUT && speaks_grpc(&ev.inst))
+                    dir_put(d, ev.inst.addr);
+                else if (ev.type == REGISTRY_EV_DELETE)
+                    dir_delete(d, ev.inst.addr);
+                pthread_mutex_unlock(&d->mu);
+                if (ev.type == REGISTRY_EV_PUT)
+                    log_msg("registry: %s %s registered", d->name, ev.inst.addr);
+                else if (ev.type == REGISTRY_EV_DELETE)
+                    log_msg("registry: %s %s removed", d->name, ev.inst.addr);
+                else if (ev.type == REGISTRY_EV_ERROR)
+                    log_msg("registry: watch of %s: %s (keeping the instances known)", d->name, ev.msg);
+            }
+            waited = true;
+            if (r < 0)
+                break;
+        }
+        if (!waited)
+            clock_sleep_us(WATCH_POLL_MS * 1000);
+    }
+    for (int s = 0; s < NSVC; s++) {
+        registry_watch_free(gw.dir[s].watch);
+        gw.dir[s].watch = NULL;
+    }
+    registry_free(reg);
+    return NULL;
+}
+
+int gateway_members_start(const char *const names[NSVC], char *err, size_t errlen)
+{
+    for (int i = 0; i < NSVC; i++) {
+        snprintf(gw.dir[i].name, sizeof gw.dir[i].name, "%s", names[i]);
+        pthread_mutex_init(&gw.dir[i].mu, NULL);
+    }
+    if (pthread_key_create(&gw.worker_key, worker_free) != 0 ||
+        pthread_create(&gw.members, NULL, members_main, NULL) != 0) {
+        err_set(err, errlen, "cannot start the registry thread");
+        return -1;
+    }
+    return 0;
+}
+
+void gateway_members_stop(void)
+{
+    atomic_store(&gw.stop, true); /* the thread sees it within WATCH_POLL_MS */
+    pthread_join(gw.members, NULL);
+}
