@@ -5,10 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "commands.h"
 #include "registry/registry.h"
 
@@ -40,15 +39,6 @@ static void usage(FILE *f)
             "  etcdctl get --prefix arith     (the same keys, as etcd shows them)\n\n"
             "Exit status: 0 ok; 2 bad usage; 3 the registry could not be reached (or\n"
             "refused the request, e.g. wrong credentials).\n");
-}
-
-static void stamp(char *out, size_t n)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    localtime_r(&tv.tv_sec, &tm);
-    snprintf(out, n, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000));
 }
 
 static void print_instance(registry *r, const registry_instance *in)
@@ -94,7 +84,7 @@ static int watch(registry *r, const char *name, int64_t revision)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    stamp(ts, sizeof ts);
+    clock_stamp(ts, sizeof ts);
     printf("%s watching %s (Ctrl-C stops)\n", ts, name ? name : "every service");
     fflush(stdout);
     registry_event ev;
@@ -104,7 +94,7 @@ static int watch(registry *r, const char *name, int64_t revision)
             break;
         if (rc == 0)
             continue;
-        stamp(ts, sizeof ts);
+        clock_stamp(ts, sizeof ts);
         switch (ev.type) {
         case REGISTRY_EV_PUT:
             printf("%s PUT    %-20s %-24s protocol=%s\n", ts, ev.inst.service, ev.inst.addr,

@@ -2,6 +2,7 @@
 #include "base/clock.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 static struct timespec now(clockid_t id)
 {
@@ -26,6 +27,16 @@ int64_t clock_wall_ms(void)
 {
     struct timespec ts = now(CLOCK_REALTIME);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *clock_stamp(char *out, size_t n)
+{
+    struct timespec ts = now(CLOCK_REALTIME);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    snprintf(out, n, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(ts.tv_nsec / 1000000));
+    return out;
 }
 
 void clock_sleep_us(uint64_t us)

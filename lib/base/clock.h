@@ -3,6 +3,7 @@
 #ifndef WB_CLOCK_H
 #define WB_CLOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -11,6 +12,10 @@ uint64_t clock_now_ms(void);
 uint64_t clock_now_us(void);
 /* Milliseconds since the Unix epoch, for timestamps that are stored or shown. */
 int64_t clock_wall_ms(void);
+
+/* Writes the local time of day as "HH:MM:SS.mmm" into out (n bytes, NUL-terminated):
+ * the stamp on log lines and watch events. Returns out. */
+char *clock_stamp(char *out, size_t n);
 
 /* Sleeps ms milliseconds (us microseconds), through interruptions by signals. */
 void clock_sleep_ms(uint64_t ms);

@@ -3,8 +3,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/time.h>
-#include <time.h>
+
+#include "base/clock.h"
 
 static const char *log_prog = "";
 static bool log_quiet = true; /* until a program sets itself up */
@@ -19,13 +19,8 @@ void log_msg(const char *fmt, ...)
 {
     if (log_quiet)
         return;
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    localtime_r(&tv.tv_sec, &tm);
-    char line[1024];
-    int n = snprintf(line, sizeof line, "%02d:%02d:%02d.%03d %s: ", tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, (int)(tv.tv_usec / 1000), log_prog);
+    char stamp[32], line[1024];
+    int n = snprintf(line, sizeof line, "%s %s: ", clock_stamp(stamp, sizeof stamp), log_prog);
     va_list ap;
     va_start(ap, fmt);
     if (n > 0 && (size_t)n < sizeof line)
