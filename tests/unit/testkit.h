@@ -249,10 +249,12 @@ static inline bool tk_server_logged(tk_server *ts, const char *needle, int timeo
     }
 }
 
-/* Waits at most timeout_ms for the server to exit. Returns its wait status, or -1 when it
- * is still running. */
+/* Waits at most timeout_ms for the server to exit. Returns its wait status (also when it
+ * was reaped before), or -1 when it is still running. */
 static inline int tk_server_wait(tk_server *ts, int timeout_ms)
 {
+    if (ts->pid <= 0)
+        return ts->status;
     uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     for (;;) {
         int status;
