@@ -29,11 +29,13 @@ static void usage(FILE *f)
             "  echo '{\"method\":\"hello.HelloWorld\",\"params\":[\"李白\"],\"id\":0}' | workbench explain json\n");
 }
 
+/* Returns 0, BUF_NO_MEMORY, or -1 for a read error or input over the cap (BUF_TOO_BIG). */
 static int read_all(FILE *f, buf *b)
 {
     for (;;) {
-        if (buf_reserve(b, 65536) < 0)
-            return -1;
+        int r = buf_reserve(b, 65536);
+        if (r < 0)
+            return r;
         size_t n = fread(b->p + b->len, 1, b->cap - b->len, f);
         b->len += n;
         if (n == 0)
@@ -102,6 +104,11 @@ int cmd_explain(int argc, char **argv)
     int r = read_all(f, &in);
     if (f != stdin)
         fclose(f);
+    if (r == BUF_NO_MEMORY) {
+        fprintf(stderr, "workbench explain: out of memory reading %s\n", path ? path : "stdin");
+        buf_done(&in);
+        return EXIT_FAILED;
+    }
     if (r < 0) {
         fprintf(stderr, "workbench explain: cannot read %s (over %u bytes?)\n", path ? path : "stdin", MAX_INPUT);
         buf_done(&in);

@@ -24,7 +24,7 @@ int buf_reserve(buf *b, size_t n)
 {
     size_t used = b->len - b->off;
     if (n > b->max || used > b->max - n)
-        return -1;
+        return BUF_TOO_BIG;
     if (b->cap - b->len >= n)
         return 0;
     if (b->off > 0) {
@@ -41,7 +41,7 @@ int buf_reserve(buf *b, size_t n)
         want = b->max;
     uint8_t *np = realloc(b->p, want);
     if (!np)
-        return -1;
+        return BUF_NO_MEMORY;
     b->p = np;
     b->cap = want;
     return 0;
@@ -51,8 +51,9 @@ int buf_append(buf *b, const void *p, size_t n)
 {
     if (n == 0)
         return 0;
-    if (buf_reserve(b, n) < 0)
-        return -1;
+    int r = buf_reserve(b, n);
+    if (r < 0)
+        return r;
     memcpy(b->p + b->len, p, n);
     b->len += n;
     return 0;
@@ -74,8 +75,11 @@ int buf_vprintf(buf *b, const char *fmt, va_list ap)
     va_copy(cp, ap);
     int n = vsnprintf(NULL, 0, fmt, cp);
     va_end(cp);
-    if (n <= 0 || buf_reserve(b, (size_t)n) < 0)
-        return n == 0 ? 0 : -1;
+    if (n <= 0)
+        return n == 0 ? 0 : BUF_TOO_BIG;
+    int r = buf_reserve(b, (size_t)n);
+    if (r < 0)
+        return r;
     if (b->cap - b->len > (size_t)n) {
         vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
         b->len += (size_t)n;
@@ -84,7 +88,7 @@ int buf_vprintf(buf *b, const char *fmt, va_list ap)
     /* the text fills the buffer to its cap: no room for vsnprintf's NUL */
     char *tmp = malloc((size_t)n + 1);
     if (!tmp)
-        return -1;
+        return BUF_NO_MEMORY;
     vsnprintf(tmp, (size_t)n + 1, fmt, ap);
     memcpy(b->p + b->len, tmp, (size_t)n);
     b->len += (size_t)n;

@@ -20,13 +20,21 @@ void buf_done(buf *b);
 static inline uint8_t *buf_data(const buf *b) { return b->p ? b->p + b->off : NULL; }
 static inline size_t buf_size(const buf *b) { return b->len - b->off; }
 
-/* Makes room for n more bytes at the end. Returns 0, or -1 when that would exceed max
- * (or memory ran out); the contents are unchanged either way. */
+/* Why a buffer could not grow. */
+enum {
+    BUF_TOO_BIG = -1,   /* the contents would exceed max */
+    BUF_NO_MEMORY = -2, /* within max, but the allocation failed */
+};
+
+/* Makes room for n more bytes at the end. Returns 0, or BUF_TOO_BIG / BUF_NO_MEMORY;
+ * the contents are unchanged either way. */
 int buf_reserve(buf *b, size_t n);
-/* Appends. Return 0, or -1 when the cap would be exceeded (nothing is appended then). */
+/* Appends. Returns 0, or BUF_TOO_BIG / BUF_NO_MEMORY (nothing is appended then). */
 int buf_append(buf *b, const void *p, size_t n);
 int buf_putc(buf *b, uint8_t c);
 int buf_puts(buf *b, const char *s);
+/* Appends formatted text, as buf_append. Text longer than INT_MAX, which vsnprintf
+ * cannot format, is BUF_TOO_BIG. */
 int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(buf *b, const char *fmt, va_list ap);
 /* Drops n bytes from the front. */

@@ -337,8 +337,12 @@ done:
 int registry_etcd_stream_feed(registry_etcd_stream *s, const char *p, size_t n,
                               registry_event_fn fn, void *ctx, char *err, size_t errlen)
 {
-    if (buf_append(&s->in, p, n) < 0) {
-        err_set(err, errlen, "etcd: watch message larger than %d bytes", REGISTRY_MAX_RESPONSE);
+    int put = buf_append(&s->in, p, n);
+    if (put < 0) {
+        if (put == BUF_NO_MEMORY)
+            err_set(err, errlen, "etcd: out of memory for a watch message");
+        else
+            err_set(err, errlen, "etcd: watch message larger than %d bytes", REGISTRY_MAX_RESPONSE);
         return -1;
     }
     for (;;) {

@@ -101,8 +101,12 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t stream, const uint
     grpcclient *c = ud;
     if (stream != c->stream)
         return 0;
-    if (buf_append(&c->data, data, len) < 0) {
-        snprintf(c->proto_err, sizeof c->proto_err, "reply larger than %u bytes", MAX_REPLY_BYTES);
+    int r = buf_append(&c->data, data, len);
+    if (r < 0) {
+        if (r == BUF_NO_MEMORY)
+            err_set(c->proto_err, sizeof c->proto_err, "out of memory for the reply");
+        else
+            err_set(c->proto_err, sizeof c->proto_err, "reply larger than %u bytes", MAX_REPLY_BYTES);
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
     /* split off every complete length-prefixed message */
@@ -120,8 +124,14 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t stream, const uint
         if (buf_size(&c->data) - 5 < mlen)
             break;
         uint8_t hdr[4] = {p[1], p[2], p[3], p[4]};
-        if (buf_append(c->res->replies, hdr, 4) < 0 || buf_append(c->res->replies, p + 5, mlen) < 0) {
-            snprintf(c->proto_err, sizeof c->proto_err, "replies larger than %u bytes", MAX_REPLY_BYTES);
+        int put = buf_append(c->res->replies, hdr, 4);
+        if (put == 0)
+            put = buf_append(c->res->replies, p + 5, mlen);
+        if (put < 0) {
+            if (put == BUF_NO_MEMORY)
+                err_set(c->proto_err, sizeof c->proto_err, "out of memory for the replies");
+            else
+                err_set(c->proto_err, sizeof c->proto_err, "replies larger than %u bytes", MAX_REPLY_BYTES);
             return NGHTTP2_ERR_CALLBACK_FAILURE;
         }
         c->res->nreplies++;

@@ -181,24 +181,31 @@ int loop_signal(loop *l, int signo, loop_signal_fn fn, void *ud)
     return 0;
 }
 
-/* Fires due timers; returns the milliseconds until the next one, or -1 for none. */
+/* Fires due timers, earliest first and the first set among equals; one set by a callback
+ * waits for the next turn, so descriptors are served in between. Returns the
+ * milliseconds until the next one, or -1 for none. */
 static int run_timers(loop *l)
 {
-    uint64_t now = clock_now_ms();
-    for (size_t i = 0; i < l->ntimers;) {
-        if (l->timers[i].due <= now) {
-            timer t = l->timers[i];
-            l->timers[i] = l->timers[--l->ntimers];
-            t.fn(l, t.ud);
-            i = 0; /* the callback may have changed the table */
-            now = clock_now_ms();
-            continue;
+    uint64_t now = clock_now_ms(), last_id = l->next_timer_id;
+    for (;;) {
+        size_t k = l->ntimers; /* the callbacks change the table: look again each time */
+        for (size_t i = 0; i < l->ntimers; i++) {
+            const timer *t = &l->timers[i];
+            if (t->due <= now && t->id <= last_id &&
+                (k == l->ntimers || t->due < l->timers[k].due ||
+                 (t->due == l->timers[k].due && t->id < l->timers[k].id)))
+                k = i;
         }
-        i++;
+        if (k == l->ntimers)
+            break;
+        timer t = l->timers[k];
+        l->timers[k] = l->timers[--l->ntimers];
+        t.fn(l, t.ud);
+        now = clock_now_ms();
     }
     int wait = -1;
     for (size_t i = 0; i < l->ntimers; i++) {
-        uint64_t d = l->timers[i].due - now;
+        uint64_t d = l->timers[i].due > now ? l->timers[i].due - now : 0;
         if (wait < 0 || d < (uint64_t)wait)
             wait = d > 60000 ? 60000 : (int)d;
     }

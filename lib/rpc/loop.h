@@ -27,7 +27,9 @@ int loop_rewatch(loop *l, int fd, uint32_t events);
 /* Stops watching fd; call before closing it. */
 void loop_unwatch(loop *l, int fd);
 
-/* Calls fn once, ms milliseconds from now. Returns a timer id (> 0) or 0 when out of memory. */
+/* Calls fn once, ms milliseconds from now. Timers due together fire earliest first (the
+ * first set among equals); one set from a callback fires on a later turn, after the
+ * descriptors that are ready. Returns a timer id (> 0) or 0 when out of memory. */
 uint64_t loop_timer(loop *l, uint64_t ms, loop_timer_fn fn, void *ud);
 /* Cancels a timer that has not fired; unknown ids are ignored. */
 void loop_timer_cancel(loop *l, uint64_t id);

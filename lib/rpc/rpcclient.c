@@ -118,8 +118,12 @@ static int read_more(rpcclient *c, uint64_t deadline, char *err, size_t errlen)
         c->status = GRPC_DEADLINE_EXCEEDED;
         return -1;
     }
-    if (buf_reserve(&c->in, 64 * 1024) < 0) {
-        err_set(err, errlen, "reply larger than %u bytes", MAX_REPLY);
+    int room = buf_reserve(&c->in, 64 * 1024);
+    if (room < 0) {
+        if (room == BUF_NO_MEMORY)
+            err_set(err, errlen, "out of memory for the reply");
+        else
+            err_set(err, errlen, "reply larger than %u bytes", MAX_REPLY);
         return -1;
     }
     ssize_t n = recv(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len, 0);

@@ -157,11 +157,15 @@ static void on_conn(loop *l, int fd, uint32_t events, void *ud)
     c->last_active = clock_now_ms();
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         for (int i = 0; i < READS_PER_TURN && !c->eof && !c->closing; i++) {
-            if (buf_reserve(&c->in, READ_CHUNK) < 0) {
+            int room = buf_reserve(&c->in, READ_CHUNK);
+            if (room < 0) {
                 if (i > 0)
                     break; /* let the codec take what this turn read, then read on */
                 /* The last feed would have consumed a complete message; this one is over the cap. */
-                log_msg("%s: error: message larger than %zu bytes", c->peer, s->max_message);
+                if (room == BUF_NO_MEMORY)
+                    log_msg("%s: error: out of memory for its message", c->peer);
+                else
+                    log_msg("%s: error: message larger than %zu bytes", c->peer, s->max_message);
                 c->closing = true;
                 break;
             }

@@ -13,6 +13,11 @@
 
 /* ---- helpers ---- */
 
+/* Under AddressSanitizer an allocation of half the address space must fail as it does
+ * without it (returning NULL), not abort the test. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
+
 static bool buf_is(const buf *b, const char *s)
 {
     return buf_size(b) == strlen(s) && memcmp(buf_data(b), s, strlen(s)) == 0;
@@ -127,6 +132,32 @@ Test(buf, reserve_checks_cap_against_live_bytes)
     cr_assert_eq(buf_puts(&b, "abcd"), 0);
     cr_assert(buf_is(&b, "456789abcd"));
     cr_assert_leq(b.cap, 10, "storage never grows beyond the cap");
+    buf_done(&b);
+}
+
+/* An allocation no machine grants (half the address space) is "out of memory", even on
+ * a buffer with no cap; going past a cap is "too big". Either way the contents stay. */
+Test(buf, reserve_tells_out_of_memory_from_over_the_cap)
+{
+    buf b;
+    buf_init(&b, 0);
+    cr_assert_eq(buf_puts(&b, "kept"), 0);
+    cr_assert_eq(buf_reserve(&b, SIZE_MAX / 2), BUF_NO_MEMORY);
+    cr_assert(buf_is(&b, "kept"));
+    buf_done(&b);
+
+    buf_init(&b, SIZE_MAX / 2 + 100);
+    cr_assert_eq(buf_puts(&b, "kept"), 0);
+    cr_assert_eq(buf_reserve(&b, SIZE_MAX / 2), BUF_NO_MEMORY, "within the cap, so not too big");
+    cr_assert_eq(buf_reserve(&b, SIZE_MAX / 2 + 97), BUF_TOO_BIG);
+    cr_assert(buf_is(&b, "kept"));
+    buf_done(&b);
+
+    buf_init(&b, 8);
+    cr_assert_eq(buf_puts(&b, "kept"), 0);
+    cr_assert_eq(buf_puts(&b, "12345"), BUF_TOO_BIG);
+    cr_assert_eq(buf_printf(&b, "%s", "12345"), BUF_TOO_BIG);
+    cr_assert(buf_is(&b, "kept"));
     buf_done(&b);
 }
 

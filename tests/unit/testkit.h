@@ -1,15 +1,31 @@
-/* testkit.h -- helpers the codec unit tests share: hex byte vectors, and checks on
- * explain spans. Header-only: each test is a program of its own. */
+/* testkit.h -- helpers the unit tests share: hex byte vectors and checks on explain spans
+ * (the codec tests); a line codec, servers in helper processes and loopback clients
+ * (the server, balancer and supervisor tests). Header-only: each test is a program of
+ * its own. */
 #ifndef WB_TESTKIT_H
 #define WB_TESTKIT_H
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/net.h"
+#include "rpc/server.h"
 #include "wire/explain.h"
 
 typedef struct bytes {
@@ -76,6 +92,248 @@ static inline void assert_leaves_tile(const explain *e, size_t n)
         at += e->spans[i].len;
     }
     cr_assert_eq(at, n);
+}
+
+/* ---- a line codec: each request is a line, answered with the same line ---- */
+
+/* How many request bytes the line codec has answered, counted in memory shared with the
+ * server children forked after the first call, so a test can watch a server read. */
+static inline size_t *tk_line_consumed(void)
+{
+    static size_t *n;
+    if (!n) {
+        n = mmap(NULL, sizeof *n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (n == MAP_FAILED)
+            abort();
+    }
+    return n;
+}
+
+static inline void *tk_line_open(size_t max_message)
+{
+    (void)max_message;
+    return malloc(1);
+}
+
+static inline void tk_line_close(void *state) { free(state); }
+
+/* Answers every complete line at the front of in; a partial line waits for the rest
+ * (the server's cap is what bounds it). */
+static inline feed_result tk_line_feed(void *state, buf *in, buf *out, bool eof, char *err,
+                                       size_t errlen)
+{
+    (void)state;
+    (void)eof;
+    const uint8_t *p = buf_data(in), *nl = buf_size(in) ? memrchr(p, '\n', buf_size(in)) : NULL;
+    if (!nl)
+        return FEED_OK;
+    size_t n = (size_t)(nl - p) + 1;
+    if (buf_append(out, p, n) < 0) {
+        err_set(err, errlen, "no room for the replies");
+        return FEED_CLOSE;
+    }
+    buf_consume(in, n);
+    __atomic_add_fetch(tk_line_consumed(), n, __ATOMIC_RELAXED);
+    return FEED_OK;
+}
+
+static inline const server_codec *tk_line_codec(void)
+{
+    static const server_codec c = {
+        .name = "line echo",
+        .protocol = "line",
+        .default_listen = "127.0.0.1:0",
+        .open = tk_line_open,
+        .close = tk_line_close,
+        .feed = tk_line_feed,
+    };
+    return &c;
+}
+
+/* ---- servers in helper processes ---- */
+
+typedef struct tk_server {
+    pid_t pid;     /* 0 once reaped */
+    int status;    /* its wait status, once reaped */
+    char addr[80]; /* "127.0.0.1:41234" */
+    int log_fd;    /* the read end of its stderr */
+    buf log;       /* what it has logged so far (read by tk_server_logged) */
+} tk_server;
+
+/* Reads from fd into b until want bytes are there, fd ends, or deadline (clock_now_ms
+ * time) passes. Returns the bytes in b. fd may be blocking or not. */
+static inline size_t tk_read_until(int fd, buf *b, size_t want, uint64_t deadline)
+{
+    while (buf_size(b) < want) {
+        uint64_t now = clock_now_ms();
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (now >= deadline || poll(&pf, 1, (int)(deadline - now)) <= 0)
+            break;
+        cr_assert_eq(buf_reserve(b, 65536), 0);
+        ssize_t r = read(fd, b->p + b->len, 65536);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (r <= 0)
+            break;
+        b->len += (size_t)r;
+    }
+    return buf_size(b);
+}
+
+/* Runs server_main(codec) with the options opts (NULL-terminated, may be NULL) in a child
+ * process that dies with the test, and waits at most 5 s for the address it prints. The
+ * child's stderr (its log, unless opts has --quiet) is kept for tk_server_logged. */
+static inline void tk_server_start(tk_server *ts, const server_codec *codec, const char *const *opts)
+{
+    int out[2], logp[2];
+    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+    cr_assert_eq(pipe2(logp, O_CLOEXEC), 0);
+    (void)tk_line_consumed(); /* shared from here on */
+    fflush(NULL);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        dup2(out[1], STDOUT_FILENO);
+        dup2(logp[1], STDERR_FILENO);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        char *argv[32] = {"tk-server"};
+        int argc = 1;
+        for (; opts && opts[argc - 1] && argc < 31; argc++)
+            argv[argc] = (char *)opts[argc - 1];
+        argv[argc] = NULL;
+        optind = 0; /* getopt starts afresh in this process */
+        _exit(server_main(codec, "tk-server", "a server for a unit test", argc, argv));
+    }
+    close(out[1]);
+    close(logp[1]);
+    buf line;
+    buf_init(&line, 0);
+    uint64_t deadline = clock_now_ms() + 5000;
+    for (size_t had = 0; !(had && memchr(buf_data(&line), '\n', had));) {
+        if (tk_read_until(out[0], &line, had + 1, deadline) == had)
+            break;
+        had = buf_size(&line);
+    }
+    close(out[0]);
+    char *text = buf_take(&line), *nl = strchr(text, '\n');
+    buf_done(&line);
+    if (!nl)
+        kill(pid, SIGKILL);
+    cr_assert_not_null(nl, "the server printed no address within 5 s (got \"%s\")", text);
+    *nl = '\0';
+    memset(ts, 0, sizeof *ts);
+    ts->pid = pid;
+    snprintf(ts->addr, sizeof ts->addr, "%s", text);
+    free(text);
+    ts->log_fd = logp[0];
+    fcntl(ts->log_fd, F_SETFL, O_NONBLOCK);
+    buf_init(&ts->log, 0);
+}
+
+/* Whether the server has logged a line containing needle, waiting at most timeout_ms. */
+static inline bool tk_server_logged(tk_server *ts, const char *needle, int timeout_ms)
+{
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        if (buf_size(&ts->log) && memmem(buf_data(&ts->log), buf_size(&ts->log), needle, strlen(needle)))
+            return true;
+        size_t had = buf_size(&ts->log);
+        if (tk_read_until(ts->log_fd, &ts->log, had + 1, deadline) == had)
+            return false;
+    }
+}
+
+/* Waits at most timeout_ms for the server to exit. Returns its wait status (also when it
+ * was reaped before), or -1 when it is still running. */
+static inline int tk_server_wait(tk_server *ts, int timeout_ms)
+{
+    if (ts->pid <= 0)
+        return ts->status;
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        int status;
+        pid_t r = waitpid(ts->pid, &status, WNOHANG);
+        if (r == ts->pid) {
+            ts->pid = 0;
+            return ts->status = status;
+        }
+        if (clock_now_ms() >= deadline)
+            return -1;
+        clock_sleep_ms(5);
+    }
+}
+
+/* Sends sig and waits at most 10 s for the server to exit (then kills it and fails).
+ * Returns its wait status (also when it had exited already), and releases ts. */
+static inline int tk_server_stop(tk_server *ts, int sig)
+{
+    int status = ts->status;
+    if (ts->pid > 0) {
+        kill(ts->pid, sig);
+        status = tk_server_wait(ts, 10000);
+        if (status == -1) {
+            kill(ts->pid, SIGKILL);
+            waitpid(ts->pid, NULL, 0);
+            ts->pid = 0;
+        }
+    }
+    close(ts->log_fd);
+    buf_done(&ts->log);
+    cr_assert_neq(status, -1, "the server did not exit within 10 s of signal %d", sig);
+    return status;
+}
+
+/* ---- loopback clients ---- */
+
+/* A blocking connection to addr (asserted). */
+static inline int tk_connect(const char *addr)
+{
+    char err[256] = "";
+    int fd = net_connect(addr, 5000, err, sizeof err);
+    cr_assert_geq(fd, 0, "connect %s: %s", addr, err);
+    return fd;
+}
+
+static inline void tk_send(int fd, const void *p, size_t n)
+{
+    char err[256] = "";
+    cr_assert_eq(net_write_all(fd, p, n, clock_now_ms() + 10000, err, sizeof err), 0, "%s", err);
+}
+
+/* Whether the peer closed the connection (end of stream, or reset) within timeout_ms;
+ * whatever arrives before that is read and dropped. */
+static inline bool tk_closed_within(int fd, int timeout_ms)
+{
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+    char scratch[65536];
+    for (;;) {
+        uint64_t now = clock_now_ms();
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (now >= deadline || poll(&pf, 1, (int)(deadline - now)) <= 0)
+            return false;
+        ssize_t r = recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
+        if (r == 0 || (r < 0 && errno == ECONNRESET))
+            return true;
+    }
+}
+
+/* Sends line (with its newline) and asserts that the same line comes back in 5 s. */
+static inline void tk_echo(int fd, const char *line)
+{
+    size_t n = strlen(line);
+    tk_send(fd, line, n);
+    buf got;
+    buf_init(&got, 0);
+    tk_read_until(fd, &got, n, clock_now_ms() + 5000);
+    cr_assert_eq(buf_size(&got), n, "%zu bytes of \"%s\" came back", buf_size(&got), line);
+    cr_assert(memcmp(buf_data(&got), line, n) == 0);
+    buf_done(&got);
 }
 
 #endif

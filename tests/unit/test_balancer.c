@@ -1,0 +1,394 @@
+/* test_balancer.c -- unit tests for the client-side balancer: picking, ejection, backoff,
+ * membership.
+ *
+ * A test marked "helper: JSON-RPC servers" runs the sample services as jsonrpc-server
+ * does (server_main with jsonrpc_serve) in child processes. A refusing instance is a
+ * loopback socket that is bound but not listening, so every connection is refused. */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "testkit.h"
+
+#include "base/clock.h"
+#include "rpc/balancer.h"
+#include "rpc/server.h"
+#include "value/value.h"
+#include "wire/jsonrpc.h"
+
+/* One deadline for every test of this program: Criterion's sandbox (BoxFort 0.1) leaks its
+ * record of a deadline when a test that started later is due first, and AddressSanitizer
+ * fails the run for that leak. */
+#define DEADLINE .timeout = 30
+#define HELPER .description = "helper: JSON-RPC servers", DEADLINE
+#define NOHELPER .description = "a refusing loopback socket", DEADLINE
+#define TIMEOUT_MS 5000
+
+/* ---- helpers ---- */
+
+static void *json_open(size_t max_message)
+{
+    size_t *m = malloc(sizeof *m);
+    if (m)
+        *m = max_message;
+    return m;
+}
+
+static void json_close(void *state) { free(state); }
+
+static feed_result json_feed(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen)
+{
+    return jsonrpc_serve(in, out, *(size_t *)state, eof, err, errlen) < 0 ? FEED_CLOSE : FEED_OK;
+}
+
+static const server_codec json_codec = {
+    .name = "JSON-RPC",
+    .protocol = "json",
+    .default_listen = "127.0.0.1:0",
+    .open = json_open,
+    .close = json_close,
+    .feed = json_feed,
+};
+
+static void start_json(tk_server *ts, const char *listen)
+{
+    tk_server_start(ts, &json_codec, (const char *[]){"--quiet", "--listen", listen ? listen : "127.0.0.1:0", NULL});
+}
+
+/* An address on which connections are refused, held by *fd until it is closed. */
+static void refusing(int *fd, char *addr, size_t n)
+{
+    *fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(*fd, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(*fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(net_local_addr(*fd, addr, n), 0);
+}
+
+static balancer *new_balancer(pick_policy policy)
+{
+    balancer *b = balancer_new(PROTO_JSON, policy, TIMEOUT_MS);
+    cr_assert_not_null(b);
+    return b;
+}
+
+/* Arith.Multiply 6 * 7 through the balancer; checks the answer when the call succeeds. */
+static call_status multiply(balancer *b, bool idempotent, lb_result *res)
+{
+    value *arg = value_struct(NULL), *reply = NULL;
+    cr_assert_not_null(arg);
+    cr_assert_eq(value_struct_set(arg, "A", value_int(6)), 0);
+    cr_assert_eq(value_struct_set(arg, "B", value_int(7)), 0);
+    char err[512] = "";
+    call_status st = balancer_call(b, "Arith.Multiply", arg, idempotent, &reply, res, err, sizeof err);
+    if (st == CALL_OK) {
+        cr_assert_not_null(reply);
+        cr_assert_eq(reply->kind, V_INT, "Arith.Multiply answered a %s", value_kind_name(reply->kind));
+        cr_assert_eq(reply->u.i, 42);
+    } else {
+        cr_assert(err[0], "a failed call says why");
+    }
+    value_free(arg);
+    value_free(reply);
+    return st;
+}
+
+static const lb_instance *instance(const balancer *b, int i)
+{
+    size_t n;
+    const lb_instance *in = balancer_instances(b, &n);
+    cr_assert_lt((size_t)i, n);
+    return &in[i];
+}
+
+/* ---- picking ---- */
+
+Test(balancer, round_robin_spreads_calls_evenly, HELPER)
+{
+    tk_server ts[3];
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    for (int i = 0; i < 3; i++) {
+        start_json(&ts[i], NULL);
+        cr_assert_eq(balancer_add(b, ts[i].addr), i);
+    }
+    for (int k = 0; k < 30; k++) {
+        lb_result res;
+        cr_assert_eq(multiply(b, true, &res), CALL_OK);
+        cr_assert_eq(res.instance, k % 3, "call %d went to %d", k, res.instance);
+        cr_assert_eq(res.failed_on, -1);
+    }
+    for (int i = 0; i < 3; i++) {
+        const lb_instance *in = instance(b, i);
+        cr_assert_eq(in->calls, 10);
+        cr_assert_eq(in->failures, 0);
+        cr_assert_eq(in->nlat, 10, "each successful call's latency is kept");
+        cr_assert_gt(balancer_percentile(in, 99), 0);
+        cr_assert_leq(balancer_percentile(in, 50), balancer_percentile(in, 99));
+    }
+    balancer_free(b);
+    for (int i = 0; i < 3; i++)
+        tk_server_stop(&ts[i], SIGTERM);
+}
+
+Test(balancer, pick_first_sticks_to_the_first_instance, HELPER)
+{
+    tk_server ts[2];
+    balancer *b = new_balancer(PICK_FIRST);
+    for (int i = 0; i < 2; i++) {
+        start_json(&ts[i], NULL);
+        balancer_add(b, ts[i].addr);
+    }
+    for (int k = 0; k < 10; k++) {
+        lb_result res;
+        cr_assert_eq(multiply(b, true, &res), CALL_OK);
+        cr_assert_eq(res.instance, 0);
+    }
+    cr_assert_eq(instance(b, 0)->calls, 10);
+    cr_assert_eq(instance(b, 1)->calls, 0);
+    balancer_free(b);
+    for (int i = 0; i < 2; i++)
+        tk_server_stop(&ts[i], SIGTERM);
+}
+
+Test(balancer, a_call_with_no_instance_fails_without_trying, NOHELPER)
+{
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    lb_result res;
+    cr_assert_eq(multiply(b, true, &res), CALL_FAILED);
+    cr_assert_eq(res.instance, -1);
+    cr_assert_eq(res.st, CALL_FAILED);
+    balancer_add(b, "127.0.0.1:1");
+    balancer_remove(b, "127.0.0.1:1");
+    cr_assert_eq(multiply(b, true, &res), CALL_FAILED);
+    cr_assert_eq(res.instance, -1, "an instance the registry dropped is not tried");
+    cr_assert_eq(instance(b, 0)->calls, 0);
+    balancer_free(b);
+}
+
+/* ---- ejection and backoff ---- */
+
+Test(balancer, a_failed_connection_is_retried_once_elsewhere_when_idempotent, HELPER)
+{
+    int rfd;
+    char raddr[80];
+    refusing(&rfd, raddr, sizeof raddr);
+    tk_server ts;
+    start_json(&ts, NULL);
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    balancer_add(b, raddr);
+    balancer_add(b, ts.addr);
+    lb_result res;
+    cr_assert_eq(multiply(b, true, &res), CALL_OK);
+    cr_assert_eq(res.failed_on, 0);
+    cr_assert_eq(res.instance, 1);
+    cr_assert(res.first_error[0], "the first failure is reported");
+    /* the refusing one is ejected: calls go to the other until its backoff has passed */
+    for (int k = 0; k < 5; k++) {
+        cr_assert_eq(multiply(b, true, &res), CALL_OK);
+        cr_assert_eq(res.instance, 1);
+        cr_assert_eq(res.failed_on, -1);
+    }
+    cr_assert_eq(instance(b, 0)->calls, 1);
+    cr_assert_eq(instance(b, 0)->failures, 1);
+    balancer_free(b);
+    tk_server_stop(&ts, SIGTERM);
+    close(rfd);
+}
+
+Test(balancer, a_non_idempotent_call_is_not_retried, HELPER)
+{
+    int rfd;
+    char raddr[80];
+    refusing(&rfd, raddr, sizeof raddr);
+    tk_server ts;
+    start_json(&ts, NULL);
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    balancer_add(b, raddr);
+    balancer_add(b, ts.addr);
+    lb_result res;
+    cr_assert_eq(multiply(b, false, &res), CALL_FAILED);
+    cr_assert_eq(res.instance, 0);
+    cr_assert_eq(res.failed_on, -1);
+    cr_assert_eq(instance(b, 1)->calls, 0);
+    balancer_free(b);
+    tk_server_stop(&ts, SIGTERM);
+    close(rfd);
+}
+
+Test(balancer, backoff_doubles_from_250_ms_to_5_s_and_stops_there, NOHELPER)
+{
+    int rfd;
+    char raddr[80];
+    refusing(&rfd, raddr, sizeof raddr);
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    balancer_add(b, raddr);
+    const uint64_t want[] = {250, 500, 1000, 2000, 4000, 5000, 5000, 5000};
+    for (int k = 0; k < 8; k++) {
+        /* the only instance is tried even while ejected: it is the one due soonest */
+        uint64_t before = clock_now_ms();
+        lb_result res;
+        cr_assert_eq(multiply(b, true, &res), CALL_FAILED);
+        uint64_t after = clock_now_ms();
+        const lb_instance *in = instance(b, 0);
+        cr_assert_eq(res.instance, 0);
+        cr_assert_eq(in->backoff_ms, want[k], "failure %d: backoff %llu ms", k + 1,
+                     (unsigned long long)in->backoff_ms);
+        cr_assert_geq(in->ejected_until, before + want[k]);
+        cr_assert_leq(in->ejected_until, after + want[k]);
+        cr_assert_eq(in->consecutive_failures, k + 1);
+        cr_assert_eq(in->failures, (uint64_t)k + 1);
+        cr_assert_null(in->conn);
+    }
+    balancer_free(b);
+    close(rfd);
+}
+
+Test(balancer, an_ejected_instance_is_tried_again_once_its_backoff_has_passed, HELPER)
+{
+    int rfd;
+    char raddr[80];
+    refusing(&rfd, raddr, sizeof raddr);
+    tk_server ts;
+    start_json(&ts, NULL);
+    balancer *b = new_balancer(PICK_FIRST);
+    balancer_add(b, raddr);
+    balancer_add(b, ts.addr);
+    lb_result res;
+    cr_assert_eq(multiply(b, true, &res), CALL_OK);
+    cr_assert_eq(res.failed_on, 0);
+    cr_assert_eq(multiply(b, true, &res), CALL_OK);
+    cr_assert_eq(res.failed_on, -1, "tried again before its backoff");
+    uint64_t until = instance(b, 0)->ejected_until, now = clock_now_ms();
+    clock_sleep_ms((until > now ? until - now : 0) + 50);
+    cr_assert_eq(multiply(b, true, &res), CALL_OK);
+    cr_assert_eq(res.failed_on, 0, "not tried again after its backoff");
+    cr_assert_eq(instance(b, 0)->backoff_ms, 500);
+    balancer_free(b);
+    tk_server_stop(&ts, SIGTERM);
+    close(rfd);
+}
+
+Test(balancer, when_every_instance_is_ejected_the_one_due_soonest_is_tried, NOHELPER)
+{
+    int rfd[2];
+    char raddr[2][80];
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    for (int i = 0; i < 2; i++) {
+        refusing(&rfd[i], raddr[i], sizeof raddr[i]);
+        balancer_add(b, raddr[i]);
+    }
+    const int want[] = {0, 1, 0, 1};
+    for (int k = 0; k < 4; k++) {
+        lb_result res;
+        cr_assert_eq(multiply(b, false, &res), CALL_FAILED);
+        cr_assert_eq(res.instance, want[k], "call %d went to %d", k, res.instance);
+    }
+    cr_assert_eq(instance(b, 0)->backoff_ms, 500);
+    cr_assert_eq(instance(b, 1)->backoff_ms, 500);
+    balancer_free(b);
+    close(rfd[0]);
+    close(rfd[1]);
+}
+
+/* The server goes away (its connection breaks, then connections are refused) and comes
+ * back on the same address: the first success clears the backoff, the counts stay. */
+Test(balancer, a_success_resets_the_backoff, HELPER)
+{
+    tk_server ts;
+    start_json(&ts, NULL);
+    char addr[80];
+    snprintf(addr, sizeof addr, "%s", ts.addr);
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    balancer_add(b, addr);
+    lb_result res;
+    cr_assert_eq(multiply(b, true, &res), CALL_OK);
+    tk_server_stop(&ts, SIGTERM);
+    cr_assert_eq(multiply(b, true, &res), CALL_FAILED, "the old connection is gone");
+    cr_assert_eq(multiply(b, true, &res), CALL_FAILED, "nothing listens");
+    cr_assert_eq(instance(b, 0)->backoff_ms, 500);
+
+    start_json(&ts, addr);
+    cr_assert_eq(multiply(b, true, &res), CALL_OK);
+    const lb_instance *in = instance(b, 0);
+    cr_assert_eq(in->backoff_ms, 0);
+    cr_assert_eq(in->ejected_until, 0);
+    cr_assert_eq(in->consecutive_failures, 0);
+    cr_assert_eq(in->failures, 2, "the failures are still counted");
+    cr_assert_eq(in->calls, 4);
+
+    tk_server_stop(&ts, SIGTERM);
+    cr_assert_eq(multiply(b, true, &res), CALL_FAILED);
+    cr_assert_eq(instance(b, 0)->backoff_ms, 250, "the backoff starts over");
+    balancer_free(b);
+}
+
+/* ---- membership ---- */
+
+Test(balancer, a_removed_instance_is_kept_with_its_counts_but_not_picked, HELPER)
+{
+    tk_server ts[2];
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    for (int i = 0; i < 2; i++) {
+        start_json(&ts[i], NULL);
+        balancer_add(b, ts[i].addr);
+    }
+    lb_result res;
+    for (int k = 0; k < 4; k++)
+        cr_assert_eq(multiply(b, true, &res), CALL_OK);
+    balancer_remove(b, ts[0].addr);
+    balancer_remove(b, "127.0.0.1:9"); /* unknown: ignored */
+    size_t n;
+    const lb_instance *in = balancer_instances(b, &n);
+    cr_assert_eq(n, 2);
+    cr_assert(!in[0].present);
+    cr_assert_null(in[0].conn, "its connection is closed");
+    cr_assert_eq(in[0].calls, 2);
+    for (int k = 0; k < 4; k++) {
+        cr_assert_eq(multiply(b, true, &res), CALL_OK);
+        cr_assert_eq(res.instance, 1);
+    }
+    cr_assert_eq(balancer_add(b, ts[0].addr), 0, "back under its old index");
+    cr_assert(instance(b, 0)->present);
+    int to0 = 0;
+    for (int k = 0; k < 4; k++) {
+        cr_assert_eq(multiply(b, true, &res), CALL_OK);
+        to0 += res.instance == 0;
+    }
+    cr_assert_eq(to0, 2);
+    cr_assert_eq(instance(b, 0)->calls, 4);
+    balancer_free(b);
+    for (int i = 0; i < 2; i++)
+        tk_server_stop(&ts[i], SIGTERM);
+}
+
+Test(balancer, an_instance_listed_again_gets_a_fresh_chance, NOHELPER)
+{
+    int rfd;
+    char raddr[80];
+    refusing(&rfd, raddr, sizeof raddr);
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    balancer_add(b, raddr);
+    lb_result res;
+    multiply(b, true, &res);
+    multiply(b, true, &res);
+    cr_assert_eq(instance(b, 0)->backoff_ms, 500);
+    balancer_remove(b, raddr);
+    cr_assert_eq(balancer_add(b, raddr), 0);
+    const lb_instance *in = instance(b, 0);
+    cr_assert_eq(in->backoff_ms, 0);
+    cr_assert_eq(in->ejected_until, 0);
+    cr_assert_eq(in->consecutive_failures, 0);
+    cr_assert_eq(in->failures, 2);
+    balancer_add(b, raddr); /* already present: nothing changes */
+    size_t n;
+    balancer_instances(b, &n);
+    cr_assert_eq(n, 1);
+    balancer_free(b);
+    close(rfd);
+}
+
+Test(balancer, free_accepts_null, DEADLINE) { balancer_free(NULL); }

@@ -1,0 +1,370 @@
+/* test_server.c -- unit tests for the shared server: ordering, the input cap,
+ * back-pressure, idle deadlines, connection limits and graceful stop.
+ *
+ * A test marked "helper: line server" runs server_main with testkit's line codec (each
+ * line is answered with itself) in a child process, and talks to it over loopback. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "testkit.h"
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/net.h"
+#include "rpc/server.h"
+
+/* One deadline for every test of this program: Criterion's sandbox (BoxFort 0.1) leaks its
+ * record of a deadline when a test that started later is due first, and AddressSanitizer
+ * fails the run for that leak. */
+#define DEADLINE .timeout = 60
+#define HELPER .description = "helper: line server", DEADLINE
+#define LINE 16 /* every line of a stream() is this long */
+
+/* ---- helpers ---- */
+
+/* Byte k of an endless stream of numbered lines: "000000000000000\n000000000000001\n"... */
+static void stream(size_t from, uint8_t *out, size_t n)
+{
+    char line[32];
+    size_t have = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = from + i;
+        if (k / LINE != have) {
+            have = k / LINE;
+            snprintf(line, sizeof line, "%015zu\n", have);
+        }
+        out[i] = (uint8_t)line[k % LINE];
+    }
+}
+
+/* Asserts that b holds stream bytes [0, n). */
+static void assert_stream(const buf *b, size_t n)
+{
+    cr_assert_eq(buf_size(b), n, "%zu bytes came back, expected %zu", buf_size(b), n);
+    uint8_t want[4096];
+    for (size_t at = 0; at < n; at += sizeof want) {
+        size_t k = n - at < sizeof want ? n - at : sizeof want;
+        stream(at, want, k);
+        cr_assert(memcmp(buf_data(b) + at, want, k) == 0, "the replies differ within bytes %zu..%zu", at, at + k);
+    }
+}
+
+/* Sends the stream on fd without reading anything, until the peer has taken nothing for
+ * a whole second or limit bytes are sent. Returns the bytes sent. */
+static size_t send_until_stalled(int fd, size_t limit)
+{
+    uint8_t chunk[65536];
+    size_t sent = 0;
+    while (sent < limit) {
+        size_t n = limit - sent < sizeof chunk ? limit - sent : sizeof chunk;
+        stream(sent, chunk, n);
+        ssize_t w = send(fd, chunk, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w > 0) {
+            sent += (size_t)w;
+            continue;
+        }
+        cr_assert(w < 0 && (errno == EAGAIN || errno == EINTR), "send: %s", strerror(errno));
+        struct pollfd pf = {fd, POLLOUT, 0};
+        if (errno == EAGAIN && poll(&pf, 1, 1000) == 0)
+            break;
+    }
+    return sent;
+}
+
+/* Waits at most timeout_ms until the line codec has answered n bytes. */
+static bool consumed_reaches(size_t n, int timeout_ms)
+{
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+    while (__atomic_load_n(tk_line_consumed(), __ATOMIC_RELAXED) < n) {
+        if (clock_now_ms() >= deadline)
+            return false;
+        clock_sleep_ms(5);
+    }
+    return true;
+}
+
+static void assert_exited_cleanly(int status)
+{
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the server ended with wait status 0x%x", status);
+}
+
+/* ---- requests and replies ---- */
+
+Test(server, pipelined_requests_are_answered_in_order, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), NULL);
+    int fd = tk_connect(ts.addr);
+    size_t n = 5000 * LINE; /* all sent before any reply is read */
+    uint8_t *all = malloc(n);
+    stream(0, all, n);
+    tk_send(fd, all, n);
+    free(all);
+    buf got;
+    buf_init(&got, 0);
+    tk_read_until(fd, &got, n, clock_now_ms() + 10000);
+    assert_stream(&got, n);
+    buf_done(&got);
+    close(fd);
+    assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
+}
+
+Test(server, requests_split_anywhere_are_answered_whole, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), NULL);
+    int fd = tk_connect(ts.addr);
+    const char *pieces[] = {"he", "llo\nwo", "rld", "\n", "\nlast\n"};
+    buf got;
+    buf_init(&got, 0);
+    for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
+        tk_send(fd, pieces[i], strlen(pieces[i]));
+        clock_sleep_ms(20); /* so the server reads each piece on its own */
+    }
+    tk_read_until(fd, &got, 18, clock_now_ms() + 5000);
+    cr_assert_eq(buf_size(&got), 18);
+    cr_assert(memcmp(buf_data(&got), "hello\nworld\n\nlast\n", 18) == 0);
+    buf_done(&got);
+    close(fd);
+    tk_server_stop(&ts, SIGTERM);
+}
+
+Test(server, a_client_that_half_closes_gets_its_replies_then_the_end, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), NULL);
+    int fd = tk_connect(ts.addr);
+    uint8_t req[100 * LINE];
+    stream(0, req, sizeof req);
+    tk_send(fd, req, sizeof req);
+    cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+    buf got;
+    buf_init(&got, 0);
+    tk_read_until(fd, &got, SIZE_MAX, clock_now_ms() + 5000); /* stops at the end of the stream */
+    assert_stream(&got, sizeof req);
+    cr_assert(tk_server_logged(&ts, "closed (client finished)", 5000));
+    buf_done(&got);
+    close(fd);
+    tk_server_stop(&ts, SIGTERM);
+}
+
+/* ---- caps ---- */
+
+Test(server, a_message_over_the_cap_closes_that_client_while_another_is_served, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), (const char *[]){"--max-message", "64", NULL});
+    int big = tk_connect(ts.addr), other = tk_connect(ts.addr);
+    tk_echo(other, "before\n");
+    /* a line that never ends: the server must give up on it, not buffer it all */
+    uint8_t x[4096];
+    memset(x, 'x', sizeof x);
+    size_t sent = 0;
+    while (sent < (64u << 20)) {
+        ssize_t w = send(big, x, sizeof x, MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* the server closed it */
+        sent += (size_t)w;
+    }
+    cr_assert(tk_closed_within(big, 5000), "still open after %zu bytes of one message", sent);
+    cr_assert(tk_server_logged(&ts, "error: message larger than 64 bytes", 5000));
+    char at_cap[65];
+    memset(at_cap, 'y', 63);
+    strcpy(at_cap + 63, "\n");
+    tk_echo(other, at_cap);
+    tk_echo(other, "after\n");
+    close(big);
+    close(other);
+    assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
+}
+
+Test(server, connections_beyond_max_conns_are_closed, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), (const char *[]){"--max-conns", "2", NULL});
+    int a = tk_connect(ts.addr), b = tk_connect(ts.addr);
+    tk_echo(a, "a\n");
+    tk_echo(b, "b\n");
+    int c = tk_connect(ts.addr); /* the kernel completes it; the server closes it */
+    cr_assert(tk_closed_within(c, 5000));
+    cr_assert(tk_server_logged(&ts, "refused a connection: already 2 open", 5000));
+    tk_echo(a, "a again\n");
+    close(a);
+    cr_assert(tk_server_logged(&ts, "closed (client finished)", 5000));
+    int d = tk_connect(ts.addr); /* room again */
+    tk_echo(d, "d\n");
+    close(b);
+    close(c);
+    close(d);
+    tk_server_stop(&ts, SIGTERM);
+}
+
+/* The server stops reading a client whose replies pile up, so its sends stall; other
+ * clients are still served; and once it reads, everything is answered in order. */
+Test(server, a_client_that_does_not_read_its_replies_stops_being_read, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), NULL);
+    int fd = tk_connect(ts.addr), other = tk_connect(ts.addr);
+    size_t limit = 256u << 20;
+    size_t sent = send_until_stalled(fd, limit);
+    cr_assert_lt(sent, limit, "the server read %zu bytes from a client that reads nothing", sent);
+    size_t read_by_server = __atomic_load_n(tk_line_consumed(), __ATOMIC_RELAXED);
+    cr_assert_gt(read_by_server, 0);
+    cr_assert_leq(read_by_server, sent);
+    tk_echo(other, "not held up\n");
+
+    /* Read every whole line back; the server reads the rest of the input meanwhile. */
+    buf got;
+    buf_init(&got, 0);
+    size_t whole = sent / LINE * LINE;
+    tk_read_until(fd, &got, whole, clock_now_ms() + 30000);
+    assert_stream(&got, whole);
+    /* finish the last line, and the connection carries on as before */
+    uint8_t rest[LINE];
+    size_t nrest = whole + LINE - sent;
+    stream(sent, rest, nrest);
+    tk_send(fd, rest, nrest);
+    tk_read_until(fd, &got, whole + LINE, clock_now_ms() + 5000);
+    assert_stream(&got, whole + LINE);
+    tk_echo(fd, "done\n");
+    buf_done(&got);
+    close(fd);
+    close(other);
+    assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
+}
+
+/* ---- deadlines ---- */
+
+Test(server, an_idle_client_is_closed_after_the_idle_timeout, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), (const char *[]){"--idle-timeout", "1", NULL});
+    uint64_t t0 = clock_now_ms();
+    int fd = tk_connect(ts.addr);
+    cr_assert(tk_closed_within(fd, 10000), "an idle client was still open after 10 s");
+    uint64_t after = clock_now_ms() - t0;
+    cr_assert_geq(after, 1000, "closed after %llu ms, before the timeout", (unsigned long long)after);
+    cr_assert(tk_server_logged(&ts, "idle too long (--idle-timeout)", 5000));
+    close(fd);
+    tk_server_stop(&ts, SIGTERM);
+}
+
+Test(server, a_client_that_keeps_talking_is_not_idle, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), (const char *[]){"--idle-timeout", "1", NULL});
+    int fd = tk_connect(ts.addr);
+    for (int i = 0; i < 12; i++) { /* 3 s, three idle timeouts' worth */
+        tk_echo(fd, "still here\n");
+        clock_sleep_ms(250);
+    }
+    cr_assert(!tk_server_logged(&ts, "idle too long", 0));
+    cr_assert(tk_closed_within(fd, 10000), "closed once it fell silent");
+    close(fd);
+    tk_server_stop(&ts, SIGTERM);
+}
+
+/* ---- graceful stop ---- */
+
+Test(server, sigterm_sends_the_replies_due_then_exits, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), NULL);
+    int busy = tk_connect(ts.addr), idle = tk_connect(ts.addr);
+    tk_echo(idle, "hello\n");
+    size_t n = (2u << 20) / LINE * LINE; /* under the point where the server stops reading */
+    uint8_t *req = malloc(n);
+    stream(0, req, n);
+    tk_send(busy, req, n);
+    free(req);
+    size_t before = 6; /* idle's line */
+    cr_assert(consumed_reaches(before + n, 10000), "the server did not read every request");
+
+    kill(ts.pid, SIGTERM);
+    cr_assert(tk_server_logged(&ts, "no new connections; finishing replies in flight", 5000));
+    cr_assert(tk_closed_within(idle, 5000), "an idle client stays open after SIGTERM");
+    buf got;
+    buf_init(&got, 0);
+    tk_read_until(busy, &got, n, clock_now_ms() + 10000);
+    assert_stream(&got, n);
+    cr_assert(tk_closed_within(busy, 5000));
+    char err[256];
+    int late = net_connect(ts.addr, 2000, err, sizeof err);
+    cr_assert_lt(late, 0, "a connection was accepted after SIGTERM");
+    cr_assert(tk_server_logged(&ts, "stopped", 5000));
+    assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
+    buf_done(&got);
+    close(busy);
+    close(idle);
+}
+
+Test(server, sigterm_gives_up_on_a_client_that_never_reads_after_the_grace_period, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), NULL);
+    int fd = tk_connect(ts.addr);
+    send_until_stalled(fd, 256u << 20);
+    uint64_t t0 = clock_now_ms();
+    kill(ts.pid, SIGTERM);
+    int status = tk_server_wait(&ts, 20000);
+    uint64_t took = clock_now_ms() - t0;
+    cr_assert_neq(status, -1, "still running 20 s after SIGTERM");
+    assert_exited_cleanly(status);
+    cr_assert_geq(took, 5000, "gave up after %llu ms, before the 5 s grace", (unsigned long long)took);
+    cr_assert(tk_server_logged(&ts, "still had replies unsent after 5000 ms", 5000));
+    close(fd);
+    tk_server_stop(&ts, SIGKILL); /* releases ts (the process is gone already) */
+}
+
+Test(server, a_second_sigterm_stops_at_once, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), NULL);
+    int fd = tk_connect(ts.addr);
+    send_until_stalled(fd, 256u << 20);
+    kill(ts.pid, SIGTERM);
+    cr_assert(tk_server_logged(&ts, "finishing replies in flight", 5000));
+    kill(ts.pid, SIGTERM);
+    int status = tk_server_wait(&ts, 3000); /* well before the 5 s grace */
+    cr_assert_neq(status, -1, "a second SIGTERM did not stop the server");
+    assert_exited_cleanly(status);
+    cr_assert(tk_server_logged(&ts, "stopping now", 5000));
+    close(fd);
+    tk_server_stop(&ts, SIGKILL);
+}
+
+/* ---- options ---- */
+
+Test(server, take_option_removes_the_option_and_returns_its_last_value, DEADLINE)
+{
+    char *argv[] = {"prog", "--db", "a.db", "-q", "--db=b.db", "--dbx", "1", NULL};
+    int argc = 7;
+    bool missing = true;
+    const char *v = server_take_option(&argc, argv, "db", &missing);
+    cr_assert_str_eq(v, "b.db");
+    cr_assert(!missing);
+    cr_assert_eq(argc, 4);
+    cr_assert_str_eq(argv[1], "-q");
+    cr_assert_str_eq(argv[2], "--dbx", "a longer option with the same start stays");
+    cr_assert_str_eq(argv[3], "1");
+    cr_assert_null(argv[4]);
+}
+
+Test(server, take_option_notices_a_missing_value_and_stops_at_double_dash, DEADLINE)
+{
+    char *argv[] = {"prog", "--", "--db", "x", NULL};
+    int argc = 4;
+    bool missing;
+    cr_assert_null(server_take_option(&argc, argv, "db", &missing));
+    cr_assert_eq(argc, 4, "options after -- are not options");
+
+    char *argv2[] = {"prog", "-q", "--db", NULL};
+    argc = 3;
+    cr_assert_null(server_take_option(&argc, argv2, "db", &missing));
+    cr_assert(missing);
+    cr_assert_eq(argc, 2);
+}
