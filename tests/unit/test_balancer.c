@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "rpc/balancer.h"
 #include "rpc/server.h"
+#include "services/services.h"
 #include "value/value.h"
 #include "wire/jsonrpc.h"
 
@@ -32,6 +33,8 @@
 
 static void *json_open(size_t max_message)
 {
+    if (services_register(NULL, 0) < 0)
+        return NULL;
     size_t *m = malloc(sizeof *m);
     if (m)
         *m = max_message;
@@ -71,6 +74,7 @@ static void refusing(int *fd, char *addr, size_t n)
 
 static balancer *new_balancer(pick_policy policy)
 {
+    cr_assert_geq(services_register(NULL, 0), 0);
     balancer *b = balancer_new(PROTO_JSON, policy, TIMEOUT_MS);
     cr_assert_not_null(b);
     return b;

@@ -393,9 +393,9 @@ Test(supervisor, the_timeline_keeps_the_latest_1024_events_oldest_first, DEADLIN
 
 Test(supervisor, names, DEADLINE)
 {
-    cr_assert_str_eq(supervisor_program(PROTO_JSON), "jsonrpc-server");
-    cr_assert_str_eq(supervisor_program(PROTO_GOB), "gob-server");
-    cr_assert_str_eq(supervisor_program(PROTO_GRPC), "grpc-server");
+    cr_assert_str_eq(supervisor_instance_program(&(instance){.proto = PROTO_JSON}), "jsonrpc-server");
+    cr_assert_str_eq(supervisor_instance_program(&(instance){.proto = PROTO_GOB}), "gob-server");
+    cr_assert_str_eq(supervisor_instance_program(&(instance){.proto = PROTO_GRPC}), "grpc-server");
     cr_assert_str_eq(supervisor_state_name(INST_PAUSED), "paused");
     cr_assert_str_eq(supervisor_state_name(INST_EXITED), "exited");
     cr_assert_str_eq(supervisor_state_name((inst_state)99), "?");
