@@ -225,12 +225,12 @@ static void missing_params(const members *ms, const char *text, char *msg, size_
         const member *m = &ms->m[i];
         const char *k = text + m->koff;
         if (distance(k, m->klen, "params", 6) <= 2 && !(m->klen == 6 && strncasecmp(k, "params", 6) == 0)) {
-            snprintf(msg, n, "jsonrpc: request body missing params (found \"%.*s\"; the field is spelled \"params\")",
+            err_set(msg, n, "jsonrpc: request body missing params (found \"%.*s\"; the field is spelled \"params\")",
                      (int)m->klen, k);
             return;
         }
     }
-    snprintf(msg, n, "jsonrpc: request body missing params (send \"params\":[ARGUMENT])");
+    err_set(msg, n, "jsonrpc: request body missing params (send \"params\":[ARGUMENT])");
 }
 
 /* Turns params into the method's single argument. Go's form is [ARG]; 2.0 also allows
@@ -241,7 +241,7 @@ static value *params_argument(const catalog_method *m, const char *text, const m
     char why[256];
     value *pv = jsonval_parse(text + pm->voff, pm->vlen, why, sizeof why);
     if (!pv) {
-        snprintf(msg, n, "jsonrpc: params: %s", why);
+        err_set(msg, n, "jsonrpc: params: %s", why);
         return NULL;
     }
     if (pv->kind == V_LIST) {
@@ -260,14 +260,14 @@ static value *params_argument(const catalog_method *m, const char *text, const m
                 pv->u.list.items[i] = NULL;
             }
         } else {
-            snprintf(msg, n, "%s takes one argument, or its fields in order", m->name);
+            err_set(msg, n, "%s takes one argument, or its fields in order", m->name);
         }
         value_free(pv);
         return arg;
     }
     if (v2 && pv->kind == V_MAP)
         return pv;
-    snprintf(msg, n, v2 ? "jsonrpc: params must be an array or an object"
+    err_set(msg, n, v2 ? "jsonrpc: params must be an array or an object"
                         : "jsonrpc: params must be an array holding the one argument, like [ARG]");
     value_free(pv);
     return NULL;
