@@ -396,3 +396,76 @@ Test(balancer, an_instance_listed_again_gets_a_fresh_chance, NOHELPER)
 }
 
 Test(balancer, free_accepts_null, DEADLINE) { balancer_free(NULL); }
+
+#define MA "127.0.0.1:8080"
+#define MB "127.0.0.1:8081"
+#define MC "127.0.0.1:8082"
+
+/* ---- membership: balancer_set_members, as the TUI's load and the gateway use it ---- */
+
+static size_t present(const balancer *b, char *list, size_t cap)
+{
+    size_t n, k = 0, used = 0;
+    const lb_instance *in = balancer_instances(b, &n);
+    list[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (in[i].present) {
+            used += (size_t)snprintf(list + used, cap - used, "%s%s", k ? " " : "", in[i].addr);
+            k++;
+        }
+    return k;
+}
+
+Test(balancer, set_members_makes_the_present_set_the_list, DEADLINE)
+{
+    balancer *b = balancer_new(PROTO_JSON, PICK_ROUND_ROBIN, 100);
+    char got[256];
+    const char *ab[] = {MA, MB}, *bc[] = {MB, MC};
+    cr_assert_eq(balancer_set_members(b, ab, 2), 0);
+    cr_assert_eq(present(b, got, sizeof got), 2);
+    cr_assert_str_eq(got, MA " " MB);
+    cr_assert_eq(balancer_set_members(b, bc, 2), 0);
+    cr_assert_str_eq((present(b, got, sizeof got), got), MB " " MC);
+    size_t n;
+    balancer_instances(b, &n);
+    cr_assert_eq(n, 3, "A is kept, absent, for its counters");
+    cr_assert_eq(balancer_set_members(b, NULL, 0), 0);
+    cr_assert_eq(present(b, got, sizeof got), 0);
+    cr_assert_eq(balancer_set_members(b, ab, 2), 0);
+    cr_assert_str_eq((present(b, got, sizeof got), got), MA " " MB, "back in the list: present again");
+    balancer_instances(b, &n);
+    cr_assert_eq(n, 3, "an instance seen before is not added twice");
+    balancer_free(b);
+}
+
+Test(balancer, set_members_on_a_full_table_forgets_the_absent, DEADLINE)
+{
+    enum { N = 200 };
+    static char addrs[2][N][48];
+    const char *list[2][N];
+    for (int g = 0; g < 2; g++)
+        for (int i = 0; i < N; i++) {
+            snprintf(addrs[g][i], sizeof addrs[g][i], "127.0.%d.%d:%d", g + 1, i % 250, 1000 + i);
+            list[g][i] = addrs[g][i];
+        }
+    balancer *b = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, 100);
+    static char got[N * 48];
+    cr_assert_eq(balancer_set_members(b, list[0], N), 0);
+    cr_assert_eq(balancer_set_members(b, list[1], N), 0, "room is made for the new ones");
+    cr_assert_eq(present(b, got, sizeof got), N);
+    size_t n;
+    const lb_instance *in = balancer_instances(b, &n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(in[i].present, "%s: absent instances were forgotten", in[i].addr);
+    cr_assert_eq(n, N);
+
+    static char many[300][48];
+    const char *all[300];
+    for (int i = 0; i < 300; i++) {
+        snprintf(many[i], sizeof many[i], "127.0.3.%d:%d", i % 250, 2000 + i);
+        all[i] = many[i];
+    }
+    cr_assert_eq(balancer_set_members(b, all, 300), -1, "more than the table holds");
+    cr_assert_gt(present(b, got, sizeof got), 0);
+    balancer_free(b);
+}

@@ -1,14 +1,12 @@
 /* test_tui_model.c -- unit tests for the TUI's model (workbench/tui/tui_model.c): the load's
  * counters, calls/s, failed and retried, shares, p50/p99, the membership it publishes and
- * the Timeline as events arrive; and balancer_set_members, the sync the load's balancers
- * follow that membership with. No sockets, no threads: calls are counted as the load
+ * the Timeline as events arrive. No sockets, no threads: calls are counted as the load
  * thread counts them, and time is given to tui_model_sample. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "proc/supervisor.h"
-#include "rpc/balancer.h"
 #include "tui_model.h"
 
 #define A "127.0.0.1:8080"
@@ -288,73 +286,4 @@ Test(tui_model, notes_wait_for_the_main_thread_up_to_a_cap)
     cr_assert_eq(n, TUI_MAX_NOTES);
     cr_assert_str_eq(ev[0].what, "a call to 127.0.0.1:9000 failed (connection refused); retried on " B);
     supervisor_free(s);
-}
-
-/* ============ balancer_set_members, as the load's balancers use it ============ */
-
-static size_t present(const balancer *b, char *list, size_t cap)
-{
-    size_t n, k = 0, used = 0;
-    const lb_instance *in = balancer_instances(b, &n);
-    list[0] = '\0';
-    for (size_t i = 0; i < n; i++)
-        if (in[i].present) {
-            used += (size_t)snprintf(list + used, cap - used, "%s%s", k ? " " : "", in[i].addr);
-            k++;
-        }
-    return k;
-}
-
-Test(balancer_set_members, the_present_set_is_the_list)
-{
-    balancer *b = balancer_new(PROTO_JSON, PICK_ROUND_ROBIN, 100);
-    char got[256];
-    const char *ab[] = {A, B}, *bc[] = {B, C};
-    cr_assert_eq(balancer_set_members(b, ab, 2), 0);
-    cr_assert_eq(present(b, got, sizeof got), 2);
-    cr_assert_str_eq(got, A " " B);
-    cr_assert_eq(balancer_set_members(b, bc, 2), 0);
-    cr_assert_str_eq((present(b, got, sizeof got), got), B " " C);
-    size_t n;
-    balancer_instances(b, &n);
-    cr_assert_eq(n, 3, "A is kept, absent, for its counters");
-    cr_assert_eq(balancer_set_members(b, NULL, 0), 0);
-    cr_assert_eq(present(b, got, sizeof got), 0);
-    cr_assert_eq(balancer_set_members(b, ab, 2), 0);
-    cr_assert_str_eq((present(b, got, sizeof got), got), A " " B, "back in the list: present again");
-    balancer_instances(b, &n);
-    cr_assert_eq(n, 3, "an instance seen before is not added twice");
-    balancer_free(b);
-}
-
-Test(balancer_set_members, a_full_table_forgets_the_absent)
-{
-    enum { N = 200 };
-    static char addrs[2][N][48];
-    const char *list[2][N];
-    for (int g = 0; g < 2; g++)
-        for (int i = 0; i < N; i++) {
-            snprintf(addrs[g][i], sizeof addrs[g][i], "127.0.%d.%d:%d", g + 1, i % 250, 1000 + i);
-            list[g][i] = addrs[g][i];
-        }
-    balancer *b = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, 100);
-    static char got[N * 48];
-    cr_assert_eq(balancer_set_members(b, list[0], N), 0);
-    cr_assert_eq(balancer_set_members(b, list[1], N), 0, "room is made for the new ones");
-    cr_assert_eq(present(b, got, sizeof got), N);
-    size_t n;
-    const lb_instance *in = balancer_instances(b, &n);
-    for (size_t i = 0; i < n; i++)
-        cr_assert(in[i].present, "%s: absent instances were forgotten", in[i].addr);
-    cr_assert_eq(n, N);
-
-    static char many[300][48];
-    const char *all[300];
-    for (int i = 0; i < 300; i++) {
-        snprintf(many[i], sizeof many[i], "127.0.3.%d:%d", i % 250, 2000 + i);
-        all[i] = many[i];
-    }
-    cr_assert_eq(balancer_set_members(b, all, 300), -1, "more than the table holds");
-    cr_assert_gt(present(b, got, sizeof got), 0);
-    balancer_free(b);
 }
