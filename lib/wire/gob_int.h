@@ -1,6 +1,7 @@
 /* gob_int.h -- what the pieces of the gob module share: Go's predefined type ids, the
- * per-stream table of wire types (gob_type.c) and the walker that decodes and explains
- * one message (gob_walk.c). Only gob_*.c include it. */
+ * per-stream table of wire types (gob_type.c), the walker's reading primitives
+ * (gob_read.c, below both) and the walker that decodes and explains one message
+ * (gob_walk.c). Only gob_*.c include it. */
 #ifndef WB_GOB_INT_H
 #define WB_GOB_INT_H
 
@@ -95,7 +96,7 @@ int gob_type_resolve(gob_dec *d, wtype *t, char *err, size_t errlen);
 const vtype *gob_type_build(gob_dec *d, wtype *t, int depth, bool *back, char *err,
                             size_t errlen);
 
-/* ---- the walker (gob_walk.c) ---- */
+/* ---- reading one message (gob_read.c) ---- */
 
 /* Walks one message, decoding (build) and/or explaining (ex) it. */
 typedef struct walk {
@@ -152,10 +153,14 @@ char *gob_uint_words(const walk *w, size_t start, char *out, size_t n);
  * first time. Returns out. */
 char *gob_zigzag_words(const walk *w, size_t start, uint64_t x, char *out, size_t n);
 
+/* ---- the walker (gob_walk.c) ---- */
+
 /* Decodes (w->build) and/or explains (w->ex) the value in the rest of w's message, of
  * type id; *out and *type (may be NULL) receive the value and its vtype when building.
  * Returns 0, or -1 with the reason in w->err. */
 int gob_walk_value(walk *w, int64_t id, value **out, const vtype **type);
+
+/* ---- reading a type definition (gob_type.c) ---- */
 
 /* Reads the type definition in the rest of w's message for id -neg_id into the table;
  * *out (may be NULL) receives the new type. Returns 0, or -1 with the reason in w->err. */

@@ -2,30 +2,17 @@
  * spawn, kill, stop, pause, restart, the load's rate and call, selection and scrolling. */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <curses.h>
 
-#include "base/clock.h"
 #include "base/numopt.h"
 #include "base/tempdir.h"
-#include "proc/spawn.h"
 #include "services/services.h"
 #include "tui_int.h"
-#include "tui_ops.h"
 #include "wire/jsonval.h"
-
-void tui_say(tui *t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(t->message, sizeof t->message, fmt, ap);
-    va_end(ap);
-    t->message_at = clock_now_ms();
-}
 
 static const instance *selected(tui *t)
 {
@@ -48,60 +35,6 @@ static const instance *instance_arg(tui *t, const char *arg)
     if (!in)
         tui_say(t, "no instance %s (the # column)", arg);
     return in;
-}
-
-static int finish_start(tui_job *j, void *ctx)
-{
-    tui *t = ctx;
-    tui_spawn_job *sj = (tui_spawn_job *)j;
-    for (size_t i = 0; i < t->nstarting; i++)
-        if (t->starting[i].id == sj->id && !strcmp(t->starting[i].kind, tui_instance_kind(&sj->like))) {
-            memmove(&t->starting[i], &t->starting[i + 1], (t->nstarting - i - 1) * sizeof t->starting[0]);
-            t->nstarting--;
-            break;
-        }
-    int d = DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
-    if (sj->rc < 0) {
-        if (sj->id)
-            supervisor_note(t->sup, sj->id, "could not restart #%d: %s", sj->id, sj->err);
-        else
-            supervisor_note(t->sup, 0, "could not spawn %s: %s", supervisor_instance_program(&sj->like), sj->err);
-        tui_say(t, "%s failed: %s", sj->id ? "restart" : "spawn", sj->err);
-        tui_roll_on(t);
-        return d;
-    }
-    supervisor_poll(t->sup); /* reaps the old process of a restart first */
-    int id = supervisor_adopt(t->sup, sj->id, &sj->out);
-    if (id < 0) {
-        child c = {.pid = sj->out.pid};
-        spawn_stop(&c, SIGTERM, 1000);
-        tui_say(t, "#%d is alive again already: stopped the new one", sj->id);
-        tui_roll_on(t);
-        return d;
-    }
-    if (!sj->id)
-        t->selected = id - 1;
-    tui_say(t, "%s #%d", sj->id ? "restarted" : "spawned", id);
-    tui_roll_on(t);
-    return d;
-}
-
-/* Queues a start on the worker: a new server (id 0) or instance id again on its address
- * once old_pid (signalled already, or 0) has exited. The row shows "starting" meanwhile.
- * Returns 0, or -1 when too many are on their way already. */
-static int start_server(tui *t, int id, const instance *like, pid_t old_pid, const char *addr)
-{
-    tui_spawn_job *j = t->nstarting < TUI_MAX_STARTING ? tui_spawn_job_new(t->sup, id, like, old_pid, addr) : NULL;
-    if (!j) {
-        tui_say(t, "%d servers are starting already: wait a moment", TUI_MAX_STARTING);
-        return -1;
-    }
-    j->job.finish = finish_start;
-    tui_starting *st = &t->starting[t->nstarting++];
-    st->id = id;
-    snprintf(st->kind, sizeof st->kind, "%s", tui_instance_kind(like));
-    tui_work_submit(t->ops, &j->job);
-    return 0;
 }
 
 /* The data services and the gateway (issue's tutorials 000 and 002): each registers under
@@ -165,7 +98,7 @@ int act_spawn(tui *t, const char *arg)
     }
     int queued = 0;
     for (int i = 0; i < n; i++)
-        queued += start_server(t, 0, &like, 0, NULL) == 0;
+        queued += tui_start_server(t, 0, &like, 0, NULL) == 0;
     if (queued)
         tui_say(t, "starting %d %s server%s...", queued, word, queued > 1 ? "s" : "");
     return DIRTY_INSTANCES | DIRTY_STATUS;
@@ -208,37 +141,6 @@ int act_pause(tui *t, const char *arg)
     if (in && in->state == INST_PAUSED && (!arg || !arg[0]))
         return send_sig(t, in, SIGCONT, "resumed");
     return send_sig(t, in, SIGSTOP, "paused");
-}
-
-bool tui_is_starting(const tui *t, int id)
-{
-    if (id && id == t->draining)
-        return true;
-    for (size_t i = 0; i < t->nstarting; i++)
-        if (t->starting[i].id == id)
-            return true;
-    return false;
-}
-
-/* Restarts instance in on its address, sending sig first if it is alive (a paused one is
- * resumed so that it can take it). */
-int tui_restart_instance(tui *t, const instance *in, int sig)
-{
-    int id = in->id;
-    if (tui_is_starting(t, id)) {
-        tui_say(t, "#%d is starting already", id);
-        return -1;
-    }
-    pid_t old = in->pid;
-    instance like = *in;
-    char addr[80];
-    snprintf(addr, sizeof addr, "%s", in->addr);
-    if (old > 0) {
-        if (in->state == INST_PAUSED)
-            supervisor_signal(t->sup, id, SIGCONT);
-        supervisor_signal(t->sup, id, sig);
-    }
-    return start_server(t, id, &like, old, addr);
 }
 
 int act_restart(tui *t, const char *arg)

@@ -1,7 +1,5 @@
 /* tui_act_reg.c -- the TUI's registry actions: switching to another registry (and moving
- * the running servers into it), stopping and starting the private etcd, lease TTLs, and
- * the static list the load calls when there is no registry. */
-#include <signal.h>
+ * the running servers into it), stopping and starting the private etcd, and lease TTLs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,26 +8,6 @@
 
 #include "tui_int.h"
 #include "tui_ops.h"
-
-/* Restarts the next instance waiting to move to the new registry, if none is starting:
- * one at a time, so the load always has the others to call, and only once the load has
- * let go of the old registry's connections, so no call is on its way to one stopping. */
-void tui_roll_on(tui *t)
-{
-    if (t->draining) { /* off the load's list (static) once the load has applied it */
-        if (!tui_model_members_applied(&t->m))
-            return;
-        const instance *in = supervisor_find(t->sup, t->draining);
-        t->draining = 0;
-        if (in && in->pid > 0)
-            tui_restart_instance(t, in, SIGTERM);
-    }
-    if (t->nrolling && t->nstarting == 0 && tui_model_members_applied(&t->m)) {
-        t->draining = t->rolling[0];
-        memmove(t->rolling, t->rolling + 1, --t->nrolling * sizeof t->rolling[0]);
-        tui_sync_static(t);
-    }
-}
 
 /* What the Registry pane watches: every service in etcd (the sample servers, and order,
  * user and the gateway beside them); Consul lists one service at a time. The load calls
@@ -268,21 +246,4 @@ void tui_poll_ttls(tui *t)
     q->job.finish = finish_ttl;
     t->ttl_pending = true;
     tui_work_submit(t->side, &q->job);
-}
-
-/* With no registry, the load calls the servers the supervisor has alive. */
-int tui_sync_static(tui *t)
-{
-    if (t->reg.kind != REGOPT_STATIC)
-        return 0;
-    tui_member mb[TUI_MAX_ADDRS];
-    memset(mb, 0, sizeof mb);
-    size_t n, k = 0;
-    const instance *in = supervisor_instances(t->sup, &n);
-    for (size_t i = 0; i < n && k < TUI_MAX_ADDRS; i++)
-        if (in[i].pid > 0 && !in[i].program[0] && !tui_is_starting(t, in[i].id)) {
-            snprintf(mb[k].addr, sizeof mb[k].addr, "%s", in[i].addr);
-            mb[k++].proto = in[i].proto;
-        }
-    return tui_model_set_static(&t->m, mb, k);
 }

@@ -2,58 +2,14 @@
 #include "tui_draw.h"
 
 #include <langinfo.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <wchar.h>
 
 #include "base/clock.h"
 #include "tui_draw_int.h"
 #include "wire/explain.h"
-
-attr_t tui_draw_attr(const tui_screen *s, int pair, attr_t mono)
-{
-    return s->color ? (attr_t)COLOR_PAIR(pair) : mono;
-}
-
-/* How many of the n wide characters fit in width display columns; characters that have
- * no width (unprintable) become '?'. */
-static size_t fit(wchar_t *wide, size_t n, int width)
-{
-    int cols = 0;
-    size_t k = 0;
-    for (; k < n; k++) {
-        int cw = wcwidth(wide[k]);
-        if (cw < 0)
-            wide[k] = L'?', cw = 1;
-        if (cols + cw > width)
-            break;
-        cols += cw;
-    }
-    return k;
-}
-
-void tui_draw_put(WINDOW *w, int y, int x, int width, attr_t a, const char *fmt, ...)
-{
-    if (width <= 0)
-        return;
-    char text[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    wchar_t wide[1024];
-    size_t n = mbstowcs(wide, text, sizeof wide / sizeof wide[0] - 1);
-    wattron(w, a);
-    if (n == (size_t)-1) {
-        mvwaddnstr(w, y, x, text, width);
-    } else {
-        mvwaddnwstr(w, y, x, wide, (int)fit(wide, n, width));
-    }
-    wattroff(w, a);
-}
 
 static const char *short_proto(rpc_proto p)
 {
@@ -362,29 +318,6 @@ static void draw_status(tui_screen *s, const tui_view *v)
     wnoutrefresh(w);
 }
 
-
-/* Writes text over up to maxlines lines of width columns from y,x; returns lines used. */
-static int put_wrapped(WINDOW *w, int y, int x, int width, int maxlines, attr_t a, const char *text)
-{
-    wchar_t wide[2048];
-    size_t n = mbstowcs(wide, text, sizeof wide / sizeof wide[0] - 1);
-    if (n == (size_t)-1 || width <= 0) {
-        tui_draw_put(w, y, x, width, a, "%s", text);
-        return 1;
-    }
-    size_t k = 0;
-    int line = 0;
-    wattron(w, a);
-    while (k < n && line < maxlines) {
-        size_t start = k;
-        k += fit(wide + start, n - start, width);
-        mvwaddnwstr(w, y + line, x, wide + start, (int)(k - start));
-        line++;
-    }
-    wattroff(w, a);
-    return line;
-}
-
 static attr_t class_attr(const tui_screen *s, span_class c)
 {
     switch (c) {
@@ -406,7 +339,7 @@ static void draw_wire_lane(tui_screen *s, const tui_wire *wi, int lane, int x, i
     tui_draw_put(w, top, x, cw, sel ? A_BOLD | A_UNDERLINE : A_BOLD, "%s%s %s · %zu bytes%s%s", sel ? (s->utf8 ? "▶ " : "> ") : "",
         l->label, d ? "response" : "request", buf_size(b), l->addr[0] ? " · " : "", l->addr);
     if (!l->have) {
-        put_wrapped(w, top + 2, x, cw, 3, A_DIM, l->note);
+        tui_draw_put_wrapped(w, top + 2, x, cw, 3, A_DIM, l->note);
         return;
     }
     size_t t[4];
@@ -472,13 +405,12 @@ static void draw_wire(tui_screen *s, const tui_view *v)
         snprintf(text, sizeof text, "%s %s at %04zx, %zu byte%s · %s: %s", l->label,
                  wi->response ? "response" : "request", sp->off, sp->len, sp->len == 1 ? "" : "s", sp->layer,
                  sp->meaning);
-        put_wrapped(w, y + 1, 1, inner, 2, A_BOLD, text);
+        tui_draw_put_wrapped(w, y + 1, 1, inner, 2, A_BOLD, text);
     }
     tui_draw_put(w, y + 3, 1, inner, A_DIM, "←→ move over the spans  %s  x request/response  w close",
         ncols == 3 ? "Tab/1/2/3 protocol" : "Tab/1/2/3 show gob, JSON-RPC, gRPC");
     wnoutrefresh(w);
 }
-
 
 static void draw_help(tui_screen *s, const tui_view *v)
 {

@@ -100,12 +100,16 @@ int act_recapture(tui *t, const char *arg);
 int act_lesson(tui *t, const char *arg);
 int act_lesson_key(tui *t, const char *arg);
 
-/* ---- shared between the main loop and the actions ---- */
+/* ---- servers on their way up, below every action file (tui_act_start.c) ---- */
 
 /* Sets the message shown in the title bar (and, after a command, the status line). */
 void tui_say(tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Whether instance id is on its way up (or leaving the load's list to restart). */
 bool tui_is_starting(const tui *t, int id);
+/* Queues a start on the ops worker: a new server like `like` (id 0), or instance id again
+ * on addr once old_pid (signalled already, or 0) has exited; the Instances pane shows it
+ * as starting meanwhile. Returns 0, or -1 (said why) when too many are starting. */
+int tui_start_server(tui *t, int id, const instance *like, pid_t old_pid, const char *addr);
 /* Restarts instance in on its address, sending sig first if it is alive (a paused one is
  * resumed so that it can take it). Returns 0, or -1 (said why). */
 int tui_restart_instance(tui *t, const instance *in, int sig);
@@ -113,6 +117,9 @@ int tui_restart_instance(tui *t, const instance *in, int sig);
 void tui_roll_on(tui *t);
 /* With no registry: makes the load's list the servers alive here. Returns DIRTY_ flags. */
 int tui_sync_static(tui *t);
+
+/* ---- shared between the main loop and the actions ---- */
+
 /* Queues a lease TTL query for the etcd entries on the side worker (one at a time). */
 void tui_poll_ttls(tui *t);
 /* What the Registry pane watches in registry o: every service, or one (Consul). */
