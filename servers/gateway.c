@@ -16,8 +16,6 @@
 
 #define SHUTDOWN_GRACE_MS 5000
 
-gateway gw;
-
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;

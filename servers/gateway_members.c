@@ -14,6 +14,8 @@
 
 #define RELIST_MS 1000
 
+gateway gw;
+
 /* Each libmicrohttpd worker thread has its own balancers (a balancer is single-threaded):
  * its own connections to the instances, synced with the directory when it changes. */
 typedef struct worker {

@@ -202,3 +202,61 @@ int registry_lease_ttl(registry *r, int64_t lease, int64_t *ttl, char *err, size
     }
     return r->be->lease_ttl(r, lease, ttl, err, errlen);
 }
+
+/* ---- a watch: its thread runs the backend's watch loop on a registry of its own ---- */
+
+static void *watch_main(void *arg)
+{
+    registry_watch *w = arg;
+    w->r->be->watch(w);
+    return NULL;
+}
+
+registry_watch *registry_watch_start(registry *r, const char *service, int64_t revision,
+                                     char *err, size_t errlen)
+{
+    if (r->kind == REGISTRY_NONE) {
+        err_set(err, errlen, "registry none: nothing to watch");
+        return NULL;
+    }
+    if (r->kind == REGISTRY_CONSUL && (!service || !*service)) {
+        err_set(err, errlen, "consul: name the service to watch");
+        return NULL;
+    }
+    registry_watch *w = calloc(1, sizeof *w);
+    if (!w || !(w->q = calloc(REGISTRY_WATCH_QUEUE, sizeof *w->q))) {
+        free(w);
+        err_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    registry_stop_init(&w->stop);
+    registry_auth auth = {r->token, r->user};
+    registry_copy(w->service, sizeof w->service, service);
+    w->revision = revision;
+    if (!(w->r = registry_new(r->url, &auth, err, errlen)))
+        goto fail;
+    w->r->passing_only = r->passing_only;
+    registry_set_cancel(w->r, &w->stop.stopped);
+    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+        err_set(err, errlen, "cannot start the watch thread");
+        goto fail;
+    }
+    w->started = true;
+    return w;
+fail:
+    registry_watch_free(w);
+    return NULL;
+}
+
+void registry_watch_free(registry_watch *w)
+{
+    if (!w)
+        return;
+    registry_watch_cancel(w);
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    registry_free(w->r);
+    registry_stop_done(&w->stop);
+    free(w->q);
+    free(w);
+}

@@ -537,9 +537,9 @@ static int etcd_list(registry *r, const char *service, registry_instance **out, 
 /* The distinct key prefixes of every instance. */
 static int etcd_services(registry *r, buf *out, char *err, size_t errlen)
 {
-    registry_instance *in;
-    size_t n;
-    if (registry_list(r, NULL, &in, &n, NULL, err, errlen) < 0)
+    registry_instance *in = NULL;
+    size_t n = 0;
+    if (etcd_list(r, NULL, &in, &n, NULL, err, errlen) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         bool seen = false;
