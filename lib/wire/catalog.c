@@ -119,6 +119,8 @@ const catalog_method *catalog_find_path(const char *path)
     return NULL;
 }
 
+const catalog_method *catalog_at(size_t i) { return i < published() ? entry(i) : NULL; }
+
 /* Writes the argument type as Go declares it, "Args{A int, B int}" or "string". */
 static void describe_argument(const vtype *t, char *out, size_t n)
 {
