@@ -22,7 +22,7 @@
 /* Explains one direction of one connection, p[0..n) from its first byte: from the client
  * (starting with the connection preface) or from the server. The protobuf messages are
  * read with the input (client) or output (server) type of the method named by the
- * stream's :path, looked up with pbcatalog_find. The server's direction carries no :path,
+ * stream's :path, looked up with catalog_find_grpc. The server's direction carries no :path,
  * so path_hint (may be NULL) names the method for all its streams; without one its
  * messages are explained without a schema.
  *

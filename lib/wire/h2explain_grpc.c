@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/catalog.h"
 #include "wire/h2explain_int.h"
 #include "wire/hpack.h"
-#include "wire/pbcatalog.h"
 #include "wire/pbexplain.h"
 
 /* ---- header blocks ---- */
@@ -21,7 +21,7 @@ static void grpc_note(const hpack_field *f, char *out, size_t cap)
     const char *n = f->name ? f->name : "", *v = f->value ? f->value : "";
     out[0] = '\0';
     if (!strcmp(n, ":path")) {
-        const pb_method *m = pbcatalog_find(v);
+        const pb_method *m = catalog_find_grpc(v);
         if (m)
             snprintf(out, cap, "the method to call: %s.%s, which takes a %s and returns a %s",
                      m->service, m->name, m->input->name, m->output->name);
@@ -205,7 +205,7 @@ static void name_block(h2x *x, const fh *first, h2stream *s, char **path, char *
         if (*path && !x->server && !s->path) {
             s->path = *path;
             *path = NULL;
-            s->m = pbcatalog_find(s->path);
+            s->m = catalog_find_grpc(s->path);
             if (!s->m)
                 s->m = x->hint;
         }

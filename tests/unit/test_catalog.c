@@ -129,8 +129,8 @@ static void *first_lookup(void *p)
         return "tally.Tally/RunningTotal not found";
     if (!m->client_streaming || !m->server_streaming)
         return "RunningTotal found without its streaming flags";
-    if (!pbcatalog_find("Arith.Multiply"))
-        return "Arith.Multiply not found";
+    if (!pbcatalog_find("arith.Arith.Multiply"))
+        return "arith.Arith.Multiply not found";
     if (!pbcatalog_file_for_symbol("user.User") || !pbcatalog_file_for_symbol("order.Order"))
         return "a service's file not found";
     if (!pbcatalog_file_by_name("user.proto"))
@@ -401,23 +401,44 @@ Test(samples, register_once_with_signatures_handlers_and_grpc_shapes)
     char err[128];
     cr_assert_eq(services_register(err, sizeof err), 0, "%s", err);
     cr_assert_eq(services_register(err, sizeof err), 0, "a second call adds nothing and succeeds");
-    size_t n;
-    const method *all = service_methods(&n);
-    cr_assert_eq(n, 4);
+    static const char *const samples[] = {"Arith.Multiply", "Arith.Divide", "hello.HelloWorld",
+                                          "Greeter.SayHello"};
+    size_t n = 0;
+    for (const catalog_method *m; (m = catalog_at(n)); n++)
+        ;
+    cr_assert_eq(n, 4, "the samples are the catalog's only methods");
     for (size_t i = 0; i < n; i++) {
-        const catalog_method *m = catalog_find(all[i].name, true, err, sizeof err);
+        const catalog_method *m = catalog_find(samples[i], true, err, sizeof err);
         cr_assert_not_null(m, "%s", err);
+        cr_assert_eq(catalog_at(i), m, "%s: in the order added", samples[i]);
         cr_assert(m->arg && m->reply && m->fn && m->summary && m->idempotent, "%s", m->name);
-        /* pbcatalog still maps net/rpc names to paths for the gRPC server: the two agree */
-        const pb_method *pb = pbcatalog_find(m->name);
-        cr_assert_eq(m->pb, pb, "%s: the catalog and pbcatalog agree on its gRPC twin", m->name);
+        /* the net/rpc name leads to the gRPC twin, whose shape is pbcatalog's */
+        const pb_method *pb = catalog_find_grpc(m->name);
+        cr_assert_eq(m->pb, pb, "%s: its net/rpc name finds its gRPC shape", m->name);
         if (pb) {
             cr_assert_str_eq(m->grpc_path, pb->path);
+            cr_assert_eq(pbcatalog_find(pb->path), pb);
             cr_assert_eq(catalog_find_path(pb->path), m);
         }
     }
+    cr_assert_null(catalog_at(n));
     cr_assert_not_null(catalog_find_path("/helloworld.Greeter/SayHello"));
     cr_assert_null(catalog_find("hello.HelloWorld", true, NULL, 0)->pb, "hello has no gRPC twin");
+}
+
+Test(samples, net_rpc_names_are_the_catalogs_to_pair_with_grpc_paths)
+{
+    cr_assert_null(pbcatalog_find("Arith.Multiply"), "pbcatalog knows only gRPC spellings");
+    cr_assert_null(catalog_find_grpc("Arith.Multiply"), "nothing registered yet");
+    const pb_method *pb = catalog_find_grpc("arith.Arith/Multiply");
+    cr_assert(pb && strcmp(pb->path, "/arith.Arith/Multiply") == 0, "paths need no catalog entry");
+    cr_assert_eq(catalog_find_grpc("arith.Arith.Multiply"), pb);
+    char err[128];
+    cr_assert_eq(services_register(err, sizeof err), 0, "%s", err);
+    cr_assert_eq(catalog_find_grpc("Arith.Multiply"), pb);
+    cr_assert_eq(catalog_find_grpc("Greeter.SayHello"), pbcatalog_find("/helloworld.Greeter/SayHello"));
+    cr_assert_null(catalog_find_grpc("hello.HelloWorld"), "a method without a gRPC path");
+    cr_assert_null(catalog_find_grpc("Arith.Modulo"));
 }
 
 Test(samples, arithmetic_as_go_does_it)
