@@ -40,10 +40,10 @@ int h2explain_stream(const uint8_t *p, size_t n, bool from_server, const char *p
 int h2explain_exchange(const uint8_t *c2s, size_t cn, const uint8_t *s2c, size_t sn,
                        explain *client_e, explain *server_e);
 
-/* Names for numbers on the wire; "UNKNOWN" (or NULL for settings) when not defined. */
+/* Names for numbers on the wire; "UNKNOWN" (or NULL for settings) when not defined.
+ * (gRPC status codes are named by wire/grpc_status.h.) */
 const char *h2explain_frame_type(unsigned type);
 const char *h2explain_error_code(uint32_t code);
 const char *h2explain_setting(unsigned id);
-const char *h2explain_grpc_status(unsigned long code);
 
 #endif
