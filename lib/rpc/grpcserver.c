@@ -84,7 +84,7 @@ static void add_builtins(void)
 {
     char err[256];
     if (add(builtins, sizeof builtins / sizeof builtins[0], err, sizeof err) < 0)
-        log_msg("grpc-server: %s", err);
+        log_msg("gRPC server: its own methods: %s", err);
 }
 
 int grpcserver_add_methods(const grpc_method *t, size_t n, char *err, size_t errlen)
