@@ -1,9 +1,18 @@
 /* grpc_server.c -- serves the sample services, Tally, health and reflection over gRPC (HTTP/2). */
+#include <stdio.h>
+
 #include "rpc/grpcserver.h"
 #include "rpc/server.h"
+#include "services/services.h"
 
 int main(int argc, char **argv)
 {
+    char err[256];
+    if (services_register(err, sizeof err) < 0 || grpcserver_add_catalog(err, sizeof err) < 0 ||
+        grpcserver_add_methods(grpcserver_tally, grpcserver_ntally, err, sizeof err) < 0) {
+        fprintf(stderr, "grpc-server: %s\n", err);
+        return 1;
+    }
     return server_main(&grpcserver_codec, "grpc-server",
                        "Serves gRPC over cleartext HTTP/2 (prior knowledge, as clients with insecure\n"
                        "credentials speak it): helloworld.Greeter/SayHello, arith.Arith/Multiply and\n"

@@ -78,7 +78,7 @@ static int list(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t 
     return rc;
 }
 
-static const grpc_unary methods[] = {
+static const grpc_method methods[] = {
     {"/order.Order/Place", place},
     {"/order.Order/Get", get},
     {"/order.Order/List", list},

@@ -54,7 +54,7 @@ static int verify(const ProtobufCMessage *req, grpc_call *call, char *msg, size_
     return grpcserver_reply(call, &a.base) == 0 ? GRPC_OK : GRPC_INTERNAL;
 }
 
-static const grpc_unary methods[] = {
+static const grpc_method methods[] = {
     {"/user.User/SignUp", sign_up, .on_worker = true}, /* a password hash takes ~20 ms */
     {"/user.User/Login", login, .on_worker = true},
     {"/user.User/Verify", verify},

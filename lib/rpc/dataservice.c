@@ -31,13 +31,16 @@ static bool wants_help(int argc, char **argv)
 }
 
 int dataservice_main(const dataservice *ds, const server_codec *codec, const char *about,
-                     const grpc_unary *methods, size_t n, const char *path, int argc,
+                     const grpc_method *methods, size_t n, const char *path, int argc,
                      char **argv)
 {
-    grpcserver_set_methods(methods, n, false);
+    char def[4096], err[512];
+    if (grpcserver_add_methods(methods, n, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", ds->prog, err);
+        return 1;
+    }
     if (wants_help(argc, argv))
         return server_main(codec, ds->prog, about, argc, argv);
-    char def[4096], err[512];
     if (!path) {
         if (sqlstore_default_path(ds->db_name, def, sizeof def) < 0) {
             fprintf(stderr, "%s: the default database path is too long; give --db\n", ds->prog);

@@ -1,15 +1,22 @@
 /* grpcserver.h -- gRPC over cleartext HTTP/2 (prior knowledge), as a server_codec.
  *
- * nghttp2 does the HTTP/2; each request stream is dispatched by its :path through
- * pbcatalog. Greeter and Arith go through pbvalue to the shared services (the same
- * code the gob and JSON-RPC servers run); tally.Tally (one method of each streaming
- * kind), grpc.health.v1.Health and grpc.reflection.v1alpha.ServerReflection are
- * implemented here. Status and message travel in trailers; grpc-timeout deadlines,
- * the --max-message cap (RESOURCE_EXHAUSTED), flow control for large messages, many
- * streams per connection and graceful shutdown (GOAWAY, then in-flight calls finish)
- * are handled. */
+ * nghttp2 does the HTTP/2; each request stream is one call, dispatched by its :path
+ * through one method table. An entry says how its call runs: unary, as a handler of
+ * protobuf messages (on the loop or on a worker thread), or streaming, through hooks
+ * that get each request message and may reply many times. The server adds its own
+ * grpc.health.v1.Health and grpc.reflection.v1alpha.ServerReflection to the table the
+ * same way a program adds its methods; grpc-server adds the sample services from the
+ * method catalog (Greeter and Arith, run through pbvalue by the same handlers the gob
+ * and JSON-RPC servers call) and tally.Tally (one method of each streaming kind).
+ * Health and reflection list only what the table holds. Status and message travel in
+ * trailers; grpc-timeout deadlines, the --max-message cap (RESOURCE_EXHAUSTED), flow
+ * control for large messages, many streams per connection and graceful shutdown
+ * (GOAWAY, then in-flight calls finish) are handled. */
 #ifndef WB_GRPCSERVER_H
 #define WB_GRPCSERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -19,7 +26,7 @@
 /* The codec grpc-server passes to server_main; default address 127.0.0.1:50051. */
 extern const server_codec grpcserver_codec;
 
-/* ---- methods a program adds: user-server and order-server ---- */
+/* ---- the method table ---- */
 
 /* One call in progress, as a handler sees it. */
 typedef struct grpc_call grpc_call;
@@ -29,26 +36,63 @@ typedef struct grpc_call grpc_call;
  * status and writes a readable reason into msg (which becomes grpc-message). */
 typedef int (*grpc_unary_fn)(const ProtobufCMessage *req, grpc_call *call, char *msg,
                              size_t msglen);
+/* A streaming method's hook for one request message (of the method's input type; the
+ * hook does not keep it). Runs on the server's loop. */
+typedef void (*grpc_message_fn)(grpc_call *call, const ProtobufCMessage *req);
+/* A streaming method's hook for an event of its call. Runs on the server's loop. */
+typedef void (*grpc_event_fn)(grpc_call *call);
 
-typedef struct grpc_unary {
+typedef struct grpc_method {
     const char *path; /* "/user.User/Login": a method compiled from proto/ (pbcatalog) */
-    grpc_unary_fn fn;
-    /* A slow method (a password hash): fn runs on one of the server's worker threads, so
-     * the loop serves other calls meanwhile. fn must then be thread-safe. */
+    /* A unary method: runs once the one request has come and the client half-closed. */
+    grpc_unary_fn unary;
+    /* A slow unary method (a password hash): unary runs on one of the server's worker
+     * threads, so the loop serves other calls meanwhile. unary must then be thread-safe. */
     bool on_worker;
-} grpc_unary;
+    /* A streaming method (unary NULL): gets each request message as it arrives; for a
+     * method that takes one request, that one, at once (a server stream need not wait
+     * for the client's half-close). The call goes on until a hook finishes it. */
+    grpc_message_fn message;
+    /* Optional hooks of a streaming method: */
+    grpc_event_fn input_done; /* the client half-closed */
+    grpc_event_fn more;       /* every reply queued was taken: the client can read more */
+    grpc_event_fn shutdown;   /* the server began shutting down while the call goes on */
+} grpc_method;
 
-/* Serves the methods of table (which must outlive the server) on every connection, in
- * addition to health and reflection. With samples false, Greeter, Arith and Tally are
- * not served, nor listed by reflection or health. Call before server_main. */
-void grpcserver_set_methods(const grpc_unary *table, size_t n, bool samples);
+/* Serves the n methods of table on every connection; each entry is copied, what it
+ * points to must outlive the server. Call before server_main, from one thread. Returns
+ * 0, or -1 with err when a path is not compiled in or already served, when an entry's
+ * hooks do not fit its method's kind (unary needs a unary method, message a streaming
+ * one) or the table is full; the entries before the faulty one stay served. */
+int grpcserver_add_methods(const grpc_method *table, size_t n, char *err, size_t errlen);
+/* Serves, as unary methods, the catalog's methods (wire/catalog.h) that have a gRPC path
+ * and a handler: the request message becomes a value (pbvalue), catalog_call runs the
+ * method, and its reply value becomes the reply message. Methods added to the catalog
+ * later are not served. Returns 0, or -1 with err as grpcserver_add_methods. */
+int grpcserver_add_catalog(char *err, size_t errlen);
+/* tally.Tally, one method of each streaming kind: Count (from the server), Total (from
+ * the client) and RunningTotal (both ways). grpc-server serves it. */
+extern const grpc_method grpcserver_tally[];
+extern const size_t grpcserver_ntally;
+
 /* Waits for the on_worker calls running to end and drops the ones queued (their
  * clients are gone with the server). Call after server_main, before closing what the
  * handlers use. */
 void grpcserver_stop_workers(void);
-/* Queues reply (of the method's output type) as the call's one reply message. Returns 0,
- * or -1 when it could not be queued (the call then ends with INTERNAL). */
+
+/* ---- what a handler may do with its call ---- */
+
+/* Queues reply (of the method's output type): a unary call's one reply, or one more
+ * message of a streaming call. Returns 0, or -1 when the call has finished or the reply
+ * could not be queued (the call then ends with INTERNAL). */
 int grpcserver_reply(grpc_call *call, const ProtobufCMessage *reply);
+/* Ends a streaming call with status and message (may be NULL), after the replies
+ * queued. Only the first end counts. For the hooks of a streaming method; a unary
+ * handler returns its status instead. */
+void grpcserver_finish(grpc_call *call, int status, const char *message);
+/* A streaming call's own memory of size bytes, zeroed when first asked for (every ask
+ * of a call gives the same size) and freed when the call ends; NULL when out of memory. */
+void *grpcserver_call_state(grpc_call *call, size_t size);
 /* The address the server listens on, for replies that say who served them. */
 const char *grpcserver_call_local(const grpc_call *call);
 

@@ -77,6 +77,7 @@ static gstream *stream_new(gconn *c, int32_t id)
         return NULL;
     s->c = c;
     s->id = id;
+    s->call.s = s;
     buf_init(&s->in, 0);
     buf_init(&s->out, 0);
     s->next = c->streams;
@@ -101,13 +102,14 @@ static void stream_free(gstream *s)
     if (s->next)
         s->next->prev = s->prev;
     c->nstreams--;
-    gextra_abandon(s, true);
+    gunary_abandon(s, true);
     buf_done(&s->in);
     buf_done(&s->out);
     if (s->req)
         protobuf_c_message_free_unpacked(s->req, NULL);
     free(s->path);
     free(s->message);
+    free(s->state);
     free(s);
 }
 
@@ -119,7 +121,6 @@ void gstream_stop_timers(gstream *s)
     server_conn_timer_cancel(s->c->sc, s->deadline_timer);
     server_conn_timer_cancel(s->c->sc, s->tick_timer);
     s->deadline_timer = s->tick_timer = 0;
-    s->counting = false;
 }
 
 void gstream_start_response(gstream *s)
@@ -144,8 +145,7 @@ void gstream_finish(gstream *s, int status, const char *message)
     if (s->finished)
         return;
     s->finished = true;
-    s->watching = false;
-    gextra_abandon(s, false); /* e.g. its deadline: a worker that has not begun it need not */
+    gunary_abandon(s, false); /* e.g. its deadline: a worker that has not begun it need not */
     gstream_stop_timers(s);
     s->status = status;
     s->message = message && *message ? strdup(message) : NULL;
@@ -199,7 +199,7 @@ static ssize_t read_response(nghttp2_session *h2, int32_t id, uint8_t *dst, size
     (void)ud;
     gstream *s = src->ptr;
     if (buf_size(&s->out) == 0)
-        gmethods_count_more(s);
+        gmethods_more(s);
     size_t n = buf_size(&s->out);
     if (n > 0) {
         if (n > len)
@@ -502,7 +502,7 @@ void gconn_shutdown(void *state)
     c->shutting_down = true;
     nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
                           NGHTTP2_NO_ERROR, (const uint8_t *)"server shutting down", 20);
-    ghealth_shutdown(c);
+    gmethods_shutdown(c);
 }
 
 /* Appends the frames nghttp2 has ready, up to OUT_BUDGET bytes. Returns 0 or -1. */

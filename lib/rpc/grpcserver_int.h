@@ -1,10 +1,12 @@
 /* grpcserver_int.h -- what the gRPC server's files share: a connection, its streams,
  * and the calls each file makes into the others.
  *
- *   grpcserver.c          the public face, method dispatch, Greeter/Arith and Tally
+ *   grpcserver.c          the public face, the method table and dispatch, the
+ *                         catalog's methods over gRPC
  *   grpcserver_conn.c     connection and streams: nghttp2 callbacks, stream lifetime,
  *                         replies and trailers, deadlines, flow control
- *   grpcserver_pool.c     methods the program added; the slow ones on worker threads
+ *   grpcserver_pool.c     unary calls: on the loop, or the slow ones on worker threads
+ *   grpcserver_tally.c    tally.Tally, one method of each streaming kind
  *   grpcserver_health.c   grpc.health.v1.Health
  *   grpcserver_reflect.c  grpc.reflection.v1alpha.ServerReflection
  *
@@ -20,26 +22,21 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "base/buf.h"
-#include "reflection.pb-c.h"
 #include "rpc/grpcserver.h"
 #include "rpc/server.h"
 #include "wire/pbcatalog.h"
 
-typedef enum handler {
-    H_SERVICE,      /* Greeter, Arith: unary, through the shared services */
-    H_COUNT,        /* server streaming */
-    H_TOTAL,        /* client streaming */
-    H_RUNNING,      /* bidirectional */
-    H_HEALTH_CHECK,
-    H_HEALTH_WATCH,
-    H_REFLECTION,   /* bidirectional */
-    H_EXTRA,        /* unary, a method the program added (grpcserver_set_methods) */
-} handler;
-
 typedef struct gconn gconn;
+typedef struct gstream gstream;
 typedef struct slow_call slow_call;
 
-typedef struct gstream {
+/* A handler's view of its call: a stream on the loop, or a unary call on a worker. */
+struct grpc_call {
+    gstream *s;      /* a call run on the loop */
+    slow_call *slow; /* or one on a worker */
+};
+
+struct gstream {
     gconn *c;
     int32_t id;
     struct gstream *prev, *next;
@@ -49,9 +46,9 @@ typedef struct gstream {
     uint64_t timeout_ms;
     char encoding[32];       /* grpc-encoding: "" (identity), "gzip", or one not served */
     /* request */
-    const pb_method *m;
-    handler h;
-    const grpc_unary *extra;
+    const grpc_method *method; /* its entry in the method table */
+    const pb_method *m;        /* and its protobuf shape */
+    grpc_call call;            /* what its loop-side handlers get: {this stream, NULL} */
     slow_call *slow;         /* its call on a worker thread, until the loop takes the result */
     buf in;                  /* DATA not yet framed into whole messages */
     ProtobufCMessage *req;   /* unary and server-streaming: the one request */
@@ -63,14 +60,10 @@ typedef struct gstream {
     bool trailers_sent;
     int status;
     char *message;
-    /* state of the streaming methods */
-    int64_t sum;
-    int64_t count_next, count_to;
-    int interval_ms;
-    bool counting;
-    bool watching;
-    uint64_t deadline_timer, tick_timer;
-} gstream;
+    void *state;             /* the method's own (grpcserver_call_state), freed with the stream */
+    uint64_t deadline_timer;
+    uint64_t tick_timer;     /* the method's timer, cancelled when the call finishes */
+};
 
 struct gconn {
     server_conn *sc;
@@ -100,46 +93,50 @@ void gstream_finish(gstream *s, int status, const char *message);
 /* Queues one reply message. Returns 0, or -1 when the call is finished or the message
  * could not be queued (the call then ends with INTERNAL). */
 int gstream_send(gstream *s, const ProtobufCMessage *msg);
-/* Cancels the stream's deadline and tick timers and stops a Count. */
+/* Cancels the stream's deadline and tick timers. */
 void gstream_stop_timers(gstream *s);
 /* Appends msg to out with gRPC's 5-byte prefix (uncompressed). Returns 0 or -1.
  * Safe on any thread. */
 int gstream_frame(buf *out, const ProtobufCMessage *msg);
 
-/* ---- grpcserver.c: dispatch and the sample methods ---- */
+/* ---- grpcserver.c: the method table and dispatch ---- */
 
-/* Finds the method of s->path (setting s->m and s->h). Returns true, or false having
- * finished the call with UNIMPLEMENTED. */
+/* Finds the method of s->path (setting s->method and s->m). Returns true, or false
+ * having finished the call with UNIMPLEMENTED. */
 bool gmethods_bind(gstream *s);
 /* One whole request message of n bytes arrived. */
 void gmethods_message(gstream *s, const uint8_t *p, size_t n);
 /* The client half-closed: answer what waits for the whole request. */
 void gmethods_input_done(gstream *s);
-/* nghttp2 wants more of a Count without interval: makes the next chunk of messages. */
-void gmethods_count_more(gstream *s);
+/* Every reply queued on s was taken: its method may make more. */
+void gmethods_more(gstream *s);
+/* The server is shutting down: tells the calls of c that go on. */
+void gmethods_shutdown(gconn *c);
 /* True when some method of service name ("user.User") is served; "" is the server. */
 bool gmethods_service_served(const char *name);
+/* A streaming method's input_done hook that ends the call with OK. */
+void gmethods_end_ok(grpc_call *call);
 
-/* ---- grpcserver_pool.c: methods the program added ---- */
+/* ---- grpcserver_pool.c: unary calls ---- */
 
-/* Runs s's H_EXTRA method: on the loop, or queued for a worker thread. */
-void gextra_run(gstream *s);
+/* Runs s's unary method: on the loop, or queued for a worker thread. */
+void gunary_run(gstream *s);
 /* s has finished, or (gone) is being freed: its call on a worker, if any, is not
  * begun if not begun yet, and with gone its result will find no stream. */
-void gextra_abandon(gstream *s, bool gone);
+void gunary_abandon(gstream *s, bool gone);
 
-/* ---- grpcserver_health.c ---- */
+/* ---- grpcserver_health.c: grpc.health.v1.Health's hooks ---- */
 
-/* Health/Check: answers the one request of s. */
-void ghealth_check(gstream *s);
-/* Health/Watch: sends the first status of the watched service; the call goes on. */
-void ghealth_watch(gstream *s);
-/* The server is shutting down: tells c's watches NOT_SERVING, then ends them. */
-void ghealth_shutdown(gconn *c);
+/* Check: the serving status of the service asked about, or NOT_FOUND. */
+int ghealth_check(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t msglen);
+/* Watch: sends the first status of the watched service; the call goes on. */
+void ghealth_watch(grpc_call *call, const ProtobufCMessage *req);
+/* Watch, as the server shuts down: tells NOT_SERVING, then ends the call. */
+void ghealth_watch_shutdown(grpc_call *call);
 
 /* ---- grpcserver_reflect.c ---- */
 
-/* Answers one ServerReflectionRequest on s. */
-void greflect_answer(gstream *s, const Grpc__Reflection__V1alpha__ServerReflectionRequest *q);
+/* ServerReflectionInfo's message hook: answers one ServerReflectionRequest. */
+void greflect_answer(grpc_call *call, const ProtobufCMessage *req);
 
 #endif

@@ -1,5 +1,5 @@
-/* grpcserver_pool.c -- the methods a program adds (grpcserver_set_methods); the slow ones
- * run on worker threads while the loop serves other calls. */
+/* grpcserver_pool.c -- unary calls: their handler runs on the loop, or for a slow method
+ * on a worker thread while the loop serves other calls. */
 #include "rpc/grpcserver_int.h"
 
 #include <stdatomic.h>
@@ -23,11 +23,6 @@ struct slow_call {
     buf reply; /* the framed reply, if the handler gave one */
     bool replied;
     atomic_bool cancelled; /* its stream finished or went away before a worker took it */
-};
-
-struct grpc_call {
-    gstream *s;      /* a call run on the loop */
-    slow_call *slow; /* or one on a worker */
 };
 
 static workq *pool; /* started by the first on_worker call */
@@ -74,7 +69,7 @@ void grpcserver_stop_workers(void)
 }
 
 /* Ends a call with its handler's result: the reply and OK, or the status it returned. */
-static void finish_extra(gstream *s, int st, const char *msg, bool replied)
+static void finish_unary(gstream *s, int st, const char *msg, bool replied)
 {
     if (st != GRPC_OK)
         gstream_finish(s, st, msg[0] ? msg : "the method failed");
@@ -100,7 +95,7 @@ static int slow_finish(workq_job *j, void *ctx)
                 gstream_start_response(s);
             }
         }
-        finish_extra(s, c->status, c->msg, c->replied);
+        finish_unary(s, c->status, c->msg, c->replied);
         server_conn_flush(s->c->sc);
     }
     slow_drop(j);
@@ -144,7 +139,7 @@ static int run_on_worker(gstream *s)
         return -1;
     }
     c->s = s;
-    c->fn = s->extra->fn;
+    c->fn = s->method->unary;
     c->req = s->req;
     s->req = NULL;
     snprintf(c->local, sizeof c->local, "%s", server_conn_local(s->c->sc));
@@ -157,20 +152,18 @@ static int run_on_worker(gstream *s)
     return 0;
 }
 
-/* A method the program added: its handler replies, or says what went wrong. */
-void gextra_run(gstream *s)
+void gunary_run(gstream *s)
 {
-    if (s->extra->on_worker) {
+    if (s->method->on_worker) {
         run_on_worker(s);
         return;
     }
-    char msg[512] = "";
-    grpc_call call = {s, NULL};
-    int st = s->extra->fn(s->req, &call, msg, sizeof msg);
-    finish_extra(s, st, msg, s->headers_sent);
+    char msg[600] = "";
+    int st = s->method->unary(s->req, &s->call, msg, sizeof msg);
+    finish_unary(s, st, msg, s->headers_sent);
 }
 
-void gextra_abandon(gstream *s, bool gone)
+void gunary_abandon(gstream *s, bool gone)
 {
     if (!s->slow)
         return;

@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "reflection.pb-c.h"
+
 /* The FileDescriptorProto's dependency names (field 3), for the files a file imports. */
 static size_t file_imports(const pb_file *f, const pb_file **out, size_t max)
 {
@@ -52,8 +54,10 @@ static size_t file_imports(const pb_file *f, const pb_file **out, size_t max)
     return n;
 }
 
-void greflect_answer(gstream *s, const Grpc__Reflection__V1alpha__ServerReflectionRequest *q)
+void greflect_answer(grpc_call *call, const ProtobufCMessage *req)
 {
+    const Grpc__Reflection__V1alpha__ServerReflectionRequest *q =
+        (const Grpc__Reflection__V1alpha__ServerReflectionRequest *)req;
     Grpc__Reflection__V1alpha__ServerReflectionResponse r =
         GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_RESPONSE__INIT;
     Grpc__Reflection__V1alpha__FileDescriptorResponse fdr =
@@ -139,5 +143,5 @@ void greflect_answer(gstream *s, const Grpc__Reflection__V1alpha__ServerReflecti
             GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ERROR_RESPONSE;
         r.error_response = &er;
     }
-    gstream_send(s, &r.base);
+    grpcserver_reply(call, &r.base);
 }

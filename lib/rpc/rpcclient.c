@@ -302,7 +302,7 @@ static int put_message(buf *b, const ProtobufCMessageDescriptor *d, const value 
 static call_status call_grpc(rpcclient *c, const char *name, const value *arg, int timeout_ms,
                              value **reply, char *err, size_t errlen)
 {
-    const pb_method *m = pbcatalog_find(name);
+    const pb_method *m = catalog_find_grpc(name);
     if (!m) {
         size_t n;
         const pb_method *all = pbcatalog_methods(&n);

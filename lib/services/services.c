@@ -139,8 +139,3 @@ value *service_argument(const method *m, const value *raw, char *err, size_t err
 {
     return catalog_argument(m, raw, err, errlen);
 }
-
-int service_call(const method *m, const value *raw, value **reply, char *err, size_t errlen)
-{
-    return catalog_call(m, raw, reply, err, errlen) == CATALOG_OK ? 0 : -1;
-}

@@ -20,8 +20,8 @@
  * refused them (out of memory). */
 int services_register(char *err, size_t errlen);
 
-/* ---- Older entry points, kept until the gRPC server and the TUI look methods up in the
- * catalog themselves. Each registers the samples first, then asks the catalog. ---- */
+/* ---- Older entry points, kept until the TUI looks methods up in the catalog itself.
+ * Each registers the samples first, then asks the catalog. ---- */
 
 typedef catalog_method method;
 
@@ -31,8 +31,5 @@ const method *service_find(const char *name, char *err, size_t errlen);
 const method *service_methods(size_t *n);
 /* catalog_argument. */
 value *service_argument(const method *m, const value *raw, char *err, size_t errlen);
-/* catalog_call: 0 with *reply set, or -1 with err (a bad argument or the method's own
- * error). */
-int service_call(const method *m, const value *raw, value **reply, char *err, size_t errlen);
 
 #endif

@@ -119,6 +119,17 @@ const catalog_method *catalog_find_path(const char *path)
     return NULL;
 }
 
+const pb_method *catalog_find_grpc(const char *name)
+{
+    const pb_method *pb = pbcatalog_find(name);
+    if (pb)
+        return pb;
+    const catalog_method *m = catalog_find(name, false, NULL, 0);
+    return m ? m->pb : NULL;
+}
+
+const catalog_method *catalog_at(size_t i) { return i < published() ? entry(i) : NULL; }
+
 /* Writes the argument type as Go declares it, "Args{A int, B int}" or "string". */
 static void describe_argument(const vtype *t, char *out, size_t n)
 {

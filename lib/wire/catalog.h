@@ -63,6 +63,16 @@ const catalog_method *catalog_find(const char *name, bool served, char *err, siz
 /* Finds a method by its gRPC path ("/pkg.Service/Method"); NULL when none has it. */
 const catalog_method *catalog_find_path(const char *path);
 
+/* The protobuf shape of a gRPC method, named by its path in any spelling pbcatalog_find
+ * takes ("/arith.Arith/Multiply", "arith.Arith/Multiply", "arith.Arith.Multiply") or by
+ * the net/rpc name of a catalog entry that has a gRPC path ("Arith.Multiply"). NULL when
+ * neither knows it. */
+const struct pb_method *catalog_find_grpc(const char *name);
+
+/* The i-th method, in the order added; NULL when i is past the last. Walk from 0 until
+ * NULL to see every method added so far. */
+const catalog_method *catalog_at(size_t i);
+
 /* Converts raw to m's argument type (caller owns the result); a copy of raw when m has
  * no argument type. Returns NULL with a message such as `Arith.Multiply: bad argument:
  * field A: want int, got string "x" (it takes Args{A int, B int})` when it cannot. */

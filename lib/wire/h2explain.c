@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/catalog.h"
 #include "wire/h2explain_int.h"
 #include "wire/hpack.h"
-#include "wire/pbcatalog.h"
 
 static const char PREFACE[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 #define PREFACE_LEN 24
@@ -431,7 +431,7 @@ static void h2x_init(h2x *x, const uint8_t *p, size_t n, bool server, const char
     x->p = p;
     x->n = n;
     x->server = server;
-    x->hint = hint ? pbcatalog_find(hint) : NULL;
+    x->hint = hint ? catalog_find_grpc(hint) : NULL;
     x->e = e;
     hpack_dec_init(&x->hp, 4096);
     x->hp.limit = UINT32_MAX; /* the peer's SETTINGS, not seen here, may allow more */

@@ -22,7 +22,7 @@
 /* Explains one direction of one connection, p[0..n) from its first byte: from the client
  * (starting with the connection preface) or from the server. The protobuf messages are
  * read with the input (client) or output (server) type of the method named by the
- * stream's :path, looked up with pbcatalog_find. The server's direction carries no :path,
+ * stream's :path, looked up with catalog_find_grpc. The server's direction carries no :path,
  * so path_hint (may be NULL) names the method for all its streams; without one its
  * messages are explained without a schema.
  *
@@ -40,10 +40,10 @@ int h2explain_stream(const uint8_t *p, size_t n, bool from_server, const char *p
 int h2explain_exchange(const uint8_t *c2s, size_t cn, const uint8_t *s2c, size_t sn,
                        explain *client_e, explain *server_e);
 
-/* Names for numbers on the wire; "UNKNOWN" (or NULL for settings) when not defined. */
+/* Names for numbers on the wire; "UNKNOWN" (or NULL for settings) when not defined.
+ * (gRPC status codes are named by wire/grpc_status.h.) */
 const char *h2explain_frame_type(unsigned type);
 const char *h2explain_error_code(uint32_t code);
 const char *h2explain_setting(unsigned id);
-const char *h2explain_grpc_status(unsigned long code);
 
 #endif

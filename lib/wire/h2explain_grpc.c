@@ -4,16 +4,25 @@
 #include "wire/h2explain.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/catalog.h"
+#include "wire/grpc_status.h"
 #include "wire/h2explain_int.h"
 #include "wire/hpack.h"
-#include "wire/pbcatalog.h"
 #include "wire/pbexplain.h"
 
 /* ---- header blocks ---- */
+
+/* A grpc-status value's name; a code outside gRPC's table reads as UNKNOWN, which is
+ * what a client makes of it. */
+static const char *status_name(unsigned long code)
+{
+    return code <= INT_MAX && grpc_status_known((int)code) ? grpc_status_name((int)code) : "UNKNOWN";
+}
 
 /* What a gRPC-relevant header means, or NULL. */
 static void grpc_note(const hpack_field *f, char *out, size_t cap)
@@ -21,7 +30,7 @@ static void grpc_note(const hpack_field *f, char *out, size_t cap)
     const char *n = f->name ? f->name : "", *v = f->value ? f->value : "";
     out[0] = '\0';
     if (!strcmp(n, ":path")) {
-        const pb_method *m = pbcatalog_find(v);
+        const pb_method *m = catalog_find_grpc(v);
         if (m)
             snprintf(out, cap, "the method to call: %s.%s, which takes a %s and returns a %s",
                      m->service, m->name, m->input->name, m->output->name);
@@ -64,7 +73,7 @@ static void grpc_note(const hpack_field *f, char *out, size_t cap)
         char *end;
         unsigned long c = strtoul(v, &end, 10);
         if (end != v && *end == '\0')
-            snprintf(out, cap, "the call's outcome: %lu = %s%s", c, h2explain_grpc_status(c),
+            snprintf(out, cap, "the call's outcome: %lu = %s%s", c, status_name(c),
                      c == 0 ? ", the call succeeded" : "");
         else
             snprintf(out, cap, "the call's outcome, though not a number");
@@ -183,7 +192,7 @@ static bool decode_fields(h2x *x, const hblock *hb, const uint8_t *block, size_t
         if (f.name && !strcmp(f.name, "grpc-status"))
             snprintf(what, wcap, "%s: grpc-status %s (%s)", status ? "a trailers-only "
                      "response (headers and trailers in one block)" : "trailers", f.value,
-                     h2explain_grpc_status(strtoul(f.value, NULL, 10)));
+                     status_name(strtoul(f.value, NULL, 10)));
         if (f.name && !strcmp(f.name, ":status") && !what[0]) {
             status = true;
             snprintf(what, wcap, "response headers, HTTP status %s", f.value);
@@ -205,7 +214,7 @@ static void name_block(h2x *x, const fh *first, h2stream *s, char **path, char *
         if (*path && !x->server && !s->path) {
             s->path = *path;
             *path = NULL;
-            s->m = pbcatalog_find(s->path);
+            s->m = catalog_find_grpc(s->path);
             if (!s->m)
                 s->m = x->hint;
         }

@@ -1,5 +1,5 @@
 /* h2explain_names.c -- the names of HTTP/2 frame types, flags, error codes and settings,
- * and of gRPC status codes, with words for what each means. */
+ * with words for what each means. */
 #include "wire/h2explain.h"
 
 #include <stdio.h>
@@ -76,17 +76,6 @@ const char *h2x_setting_words(unsigned id)
                         "of base64";
     default: return "a setting this explainer does not know; receivers ignore unknown ones";
     }
-}
-
-const char *h2explain_grpc_status(unsigned long code)
-{
-    static const char *const names[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
-                                        "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-                                        "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-                                        "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-                                        "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-                                        "UNAUTHENTICATED"};
-    return code < 17 ? names[code] : "UNKNOWN";
 }
 
 const char *h2x_type_words(unsigned type)

@@ -27,15 +27,6 @@ static const ProtobufCServiceDescriptor *const services[] = {
 };
 #define NSERVICES (sizeof services / sizeof services[0])
 
-/* net/rpc names for the methods the other protocols also serve. */
-static const struct {
-    const char *rpc, *path;
-} rpc_names[] = {
-    {"Greeter.SayHello", "/helloworld.Greeter/SayHello"},
-    {"Arith.Multiply", "/arith.Arith/Multiply"},
-    {"Arith.Divide", "/arith.Arith/Divide"},
-};
-
 #define MAX_METHODS 64
 #define MAX_FILES 32
 #define MAX_SYMBOLS 256
@@ -282,9 +273,6 @@ static void fill(void)
             m->name = sd->methods[i].name;
             m->input = sd->methods[i].input;
             m->output = sd->methods[i].output;
-            for (size_t k = 0; k < sizeof rpc_names / sizeof rpc_names[0]; k++)
-                if (m->path && strcmp(m->path, rpc_names[k].path) == 0)
-                    m->rpc_name = rpc_names[k].rpc;
             if (!m->path)
                 nmethods--;
         }
@@ -317,8 +305,7 @@ const pb_method *pbcatalog_find(const char *name)
     load();
     for (size_t i = 0; i < nmethods; i++) {
         const pb_method *m = &methods[i];
-        if (strcmp(name, m->path) == 0 || strcmp(name, m->path + 1) == 0 ||
-            (m->rpc_name && strcmp(name, m->rpc_name) == 0))
+        if (strcmp(name, m->path) == 0 || strcmp(name, m->path + 1) == 0)
             return m;
         /* "pkg.Service.Method" */
         size_t sl = strlen(m->service);

@@ -20,10 +20,6 @@ typedef struct pb_method {
     const char *path;     /* "/helloworld.Greeter/SayHello", as in gRPC's :path */
     const char *service;  /* "helloworld.Greeter" */
     const char *name;     /* "SayHello" */
-    const char *rpc_name; /* the net/rpc spelling, "Greeter.SayHello"; NULL when none. The
-                           * method catalog (wire/catalog.h) holds the same pairing in its
-                           * entries' grpc_path; this copy goes once the gRPC server and the
-                           * h2 explainer look methods up there. */
     const ProtobufCMessageDescriptor *input, *output;
     bool client_streaming, server_streaming;
 } pb_method;
@@ -37,8 +33,9 @@ typedef struct pb_file {
 
 /* Every method of every compiled-in service; *n receives the count. */
 const pb_method *pbcatalog_methods(size_t *n);
-/* Finds a method by "/pkg.Service/Method", "pkg.Service/Method", "pkg.Service.Method" or
- * its net/rpc name ("Arith.Multiply"). NULL when unknown. */
+/* Finds a method by "/pkg.Service/Method", "pkg.Service/Method" or "pkg.Service.Method".
+ * NULL when unknown. (Its net/rpc name, "Arith.Multiply", is the method catalog's to
+ * know: catalog_find_grpc in wire/catalog.h.) */
 const pb_method *pbcatalog_find(const char *name);
 /* Distinct service names ("helloworld.Greeter", ...); *n receives the count. */
 const char *const *pbcatalog_services(size_t *n);

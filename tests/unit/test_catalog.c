@@ -1,20 +1,14 @@
 /* test_catalog.c -- unit tests for the method catalog: adding, finding, coercing, calling,
  * reading while other threads add, and the sample services registered in it; and
- * pbcatalog's first lookup from many threads at once. Each test runs in a process of its
- * own, so each starts with an empty catalog and a pbcatalog not yet loaded.
+ * pbcatalog's first lookup from many threads at once. Under Criterion each test runs in
+ * a process of its own, so each starts with an empty catalog and a pbcatalog not yet
+ * loaded.
  *
- * The two thread scenarios are plain functions, and with -DCATALOG_RACES_ONLY this file
- * builds without Criterion as a program that runs just them: Criterion cannot start under
- * ThreadSanitizer (its process arena is refused a fixed mapping), so that program is how
- * they are checked for races:
- *   make BUILD=build/tsan OPT=-O1 SAN='-fsanitize=thread -fno-omit-frame-pointer' build/tsan/libwb.a
- *   cc -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=thread -Ilib -Ibuild/tsan/gen -DCATALOG_RACES_ONLY \
- *      tests/unit/test_catalog.c build/tsan/libwb.a $(pkg-config --libs libprotobuf-c) -lm \
- *      -o build/tsan/catalog_races && build/tsan/catalog_races */
-#ifndef CATALOG_RACES_ONLY
-#include <criterion/criterion.h>
-#include <criterion/parameterized.h>
-#endif
+ * The thread tests are written with threadtest.h, so a ThreadSanitizer build runs them
+ * from a plain main, in one process (the other tests need Criterion and are left out):
+ *   make BUILD=build/tsan BIN=build/tsan/bin OPT=-O1 \
+ *       SAN='-fsanitize=thread -fno-omit-frame-pointer' build/tsan/tests/test_catalog
+ *   build/tsan/tests/test_catalog */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -24,6 +18,7 @@
 #include <string.h>
 
 #include "services/services.h"
+#include "threadtest.h"
 #include "value/value.h"
 #include "value/vtype.h"
 #include "wire/catalog.h"
@@ -45,7 +40,7 @@ static int calc_sub(const value *arg, value **reply, char *err, size_t errlen)
     return 0;
 }
 
-/* ---- thread scenarios: each returns NULL, or what went wrong ---- */
+/* ---- the thread tests: ThreadSanitizer watches them for races ---- */
 
 static pthread_barrier_t gate;
 
@@ -129,8 +124,8 @@ static void *first_lookup(void *p)
         return "tally.Tally/RunningTotal not found";
     if (!m->client_streaming || !m->server_streaming)
         return "RunningTotal found without its streaming flags";
-    if (!pbcatalog_find("Arith.Multiply"))
-        return "Arith.Multiply not found";
+    if (!pbcatalog_find("arith.Arith.Multiply"))
+        return "arith.Arith.Multiply not found";
     if (!pbcatalog_file_for_symbol("user.User") || !pbcatalog_file_for_symbol("order.Order"))
         return "a service's file not found";
     if (!pbcatalog_file_by_name("user.proto"))
@@ -140,20 +135,35 @@ static void *first_lookup(void *p)
     return n == 7 ? NULL : "wrong number of services";
 }
 
-static const char *first_pbcatalog_lookup(void) { return race(RACERS, first_lookup); }
-
-#ifdef CATALOG_RACES_ONLY
-
-int main(void)
+static void first_lookup_round(int round)
 {
-    const char *why = first_pbcatalog_lookup(); /* first: nothing has loaded pbcatalog yet */
-    printf("pbcatalog first lookup from %d threads: %s\n", RACERS, why ? why : "ok");
-    const char *why2 = add_while_finding();
-    printf("catalog adds while %d threads find: %s\n", READERS, why2 ? why2 : "ok");
-    return why || why2;
+    const char *why = race(RACERS, first_lookup);
+    TT_CHECK(!why, "round %d: %s", round, why);
 }
 
-#else
+/* Each round is a test of its own, so under Criterion a process of its own that makes the
+ * first lookup; in the plain runner's one process, round 0 makes it (it runs first, before
+ * anything else loads pbcatalog) and the others look up from many threads at once. */
+#define FIRST_LOOKUP(n) \
+    TT_TEST(pbcatalog, first_lookup_from_many_threads_##n) { first_lookup_round(n); }
+FIRST_LOOKUP(0) FIRST_LOOKUP(1) FIRST_LOOKUP(2) FIRST_LOOKUP(3) FIRST_LOOKUP(4) FIRST_LOOKUP(5)
+FIRST_LOOKUP(6) FIRST_LOOKUP(7) FIRST_LOOKUP(8) FIRST_LOOKUP(9) FIRST_LOOKUP(10) FIRST_LOOKUP(11)
+FIRST_LOOKUP(12) FIRST_LOOKUP(13) FIRST_LOOKUP(14) FIRST_LOOKUP(15) FIRST_LOOKUP(16)
+FIRST_LOOKUP(17) FIRST_LOOKUP(18) FIRST_LOOKUP(19) FIRST_LOOKUP(20) FIRST_LOOKUP(21)
+FIRST_LOOKUP(22) FIRST_LOOKUP(23)
+
+TT_TEST(catalog, many_threads_add_and_find_at_once)
+{
+    const char *why = add_while_finding();
+    TT_CHECK(!why, "%s", why);
+    char err[128];
+    TT_CHECK(!catalog_find("W0.M150", false, err, sizeof err), "W0.M150 was never added");
+    TT_CHECK(strcmp(err, "rpc: can't find method W0.M150") == 0, "the error says: %s", err);
+}
+
+/* ---- the tests that need Criterion ---- */
+
+#ifndef TT_PLAIN
 
 static int calc_fail(const value *arg, value **reply, char *err, size_t errlen)
 {
@@ -364,15 +374,6 @@ Test(catalog, without_a_type_the_argument_goes_as_it_is)
     value_free(raw);
 }
 
-Test(catalog, many_threads_add_and_find_at_once)
-{
-    const char *why = add_while_finding();
-    cr_assert_null(why, "%s", why);
-    char err[128];
-    cr_assert_null(catalog_find("W0.M150", false, err, sizeof err));
-    cr_assert_str_eq(err, "rpc: can't find method W0.M150");
-}
-
 /* ---- the sample services, as they register into the catalog ---- */
 
 static value *call_sample(const char *name, value *arg, catalog_status want, char *err, size_t n)
@@ -401,23 +402,44 @@ Test(samples, register_once_with_signatures_handlers_and_grpc_shapes)
     char err[128];
     cr_assert_eq(services_register(err, sizeof err), 0, "%s", err);
     cr_assert_eq(services_register(err, sizeof err), 0, "a second call adds nothing and succeeds");
-    size_t n;
-    const method *all = service_methods(&n);
-    cr_assert_eq(n, 4);
+    static const char *const samples[] = {"Arith.Multiply", "Arith.Divide", "hello.HelloWorld",
+                                          "Greeter.SayHello"};
+    size_t n = 0;
+    for (const catalog_method *m; (m = catalog_at(n)); n++)
+        ;
+    cr_assert_eq(n, 4, "the samples are the catalog's only methods");
     for (size_t i = 0; i < n; i++) {
-        const catalog_method *m = catalog_find(all[i].name, true, err, sizeof err);
+        const catalog_method *m = catalog_find(samples[i], true, err, sizeof err);
         cr_assert_not_null(m, "%s", err);
+        cr_assert_eq(catalog_at(i), m, "%s: in the order added", samples[i]);
         cr_assert(m->arg && m->reply && m->fn && m->summary && m->idempotent, "%s", m->name);
-        /* pbcatalog still maps net/rpc names to paths for the gRPC server: the two agree */
-        const pb_method *pb = pbcatalog_find(m->name);
-        cr_assert_eq(m->pb, pb, "%s: the catalog and pbcatalog agree on its gRPC twin", m->name);
+        /* the net/rpc name leads to the gRPC twin, whose shape is pbcatalog's */
+        const pb_method *pb = catalog_find_grpc(m->name);
+        cr_assert_eq(m->pb, pb, "%s: its net/rpc name finds its gRPC shape", m->name);
         if (pb) {
             cr_assert_str_eq(m->grpc_path, pb->path);
+            cr_assert_eq(pbcatalog_find(pb->path), pb);
             cr_assert_eq(catalog_find_path(pb->path), m);
         }
     }
+    cr_assert_null(catalog_at(n));
     cr_assert_not_null(catalog_find_path("/helloworld.Greeter/SayHello"));
     cr_assert_null(catalog_find("hello.HelloWorld", true, NULL, 0)->pb, "hello has no gRPC twin");
+}
+
+Test(samples, net_rpc_names_are_the_catalogs_to_pair_with_grpc_paths)
+{
+    cr_assert_null(pbcatalog_find("Arith.Multiply"), "pbcatalog knows only gRPC spellings");
+    cr_assert_null(catalog_find_grpc("Arith.Multiply"), "nothing registered yet");
+    const pb_method *pb = catalog_find_grpc("arith.Arith/Multiply");
+    cr_assert(pb && strcmp(pb->path, "/arith.Arith/Multiply") == 0, "paths need no catalog entry");
+    cr_assert_eq(catalog_find_grpc("arith.Arith.Multiply"), pb);
+    char err[128];
+    cr_assert_eq(services_register(err, sizeof err), 0, "%s", err);
+    cr_assert_eq(catalog_find_grpc("Arith.Multiply"), pb);
+    cr_assert_eq(catalog_find_grpc("Greeter.SayHello"), pbcatalog_find("/helloworld.Greeter/SayHello"));
+    cr_assert_null(catalog_find_grpc("hello.HelloWorld"), "a method without a gRPC path");
+    cr_assert_null(catalog_find_grpc("Arith.Modulo"));
 }
 
 Test(samples, arithmetic_as_go_does_it)
@@ -455,22 +477,6 @@ Test(samples, greetings)
     cr_assert_null(call_sample("hello.HelloWorld", value_int(42), CATALOG_BAD_ARGUMENT, err, sizeof err));
     cr_assert(strstr(err, "hello.HelloWorld: bad argument: ") && strstr(err, "(it takes string)"), "%s",
               err);
-}
-
-#define ROUNDS 24 /* each round is a process of its own, so each makes the first lookup */
-
-ParameterizedTestParameters(pbcatalog, first_lookup_from_many_threads)
-{
-    static int rounds[ROUNDS];
-    for (int i = 0; i < ROUNDS; i++)
-        rounds[i] = i;
-    return cr_make_param_array(int, rounds, ROUNDS);
-}
-
-ParameterizedTest(int *round, pbcatalog, first_lookup_from_many_threads)
-{
-    const char *why = first_pbcatalog_lookup();
-    cr_assert_null(why, "round %d: %s", *round, why);
 }
 
 #endif
