@@ -121,21 +121,3 @@ int services_register(char *err, size_t errlen)
     err_set(err, errlen, "%s", register_error);
     return -1;
 }
-
-const method *service_methods(size_t *n)
-{
-    *n = NMETHODS;
-    return methods;
-}
-
-const method *service_find(const char *name, char *err, size_t errlen)
-{
-    if (services_register(err, errlen) < 0)
-        return NULL;
-    return catalog_find(name, true, err, errlen);
-}
-
-value *service_argument(const method *m, const value *raw, char *err, size_t errlen)
-{
-    return catalog_argument(m, raw, err, errlen);
-}

@@ -20,16 +20,4 @@
  * refused them (out of memory). */
 int services_register(char *err, size_t errlen);
 
-/* ---- Older entry points, kept until the TUI looks methods up in the catalog itself.
- * Each registers the samples first, then asks the catalog. ---- */
-
-typedef catalog_method method;
-
-/* catalog_find(name, served) after services_register. */
-const method *service_find(const char *name, char *err, size_t errlen);
-/* The sample methods, in a fixed order; *n receives the count. */
-const method *service_methods(size_t *n);
-/* catalog_argument. */
-value *service_argument(const method *m, const value *raw, char *err, size_t errlen);
-
 #endif

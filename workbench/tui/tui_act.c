@@ -10,8 +10,8 @@
 
 #include "base/numopt.h"
 #include "base/tempdir.h"
-#include "services/services.h"
 #include "tui_int.h"
+#include "wire/catalog.h"
 #include "wire/jsonval.h"
 
 static const instance *selected(tui *t)
@@ -206,7 +206,7 @@ int act_call(tui *t, const char *arg)
         return DIRTY_STATUS;
     }
     const char *json = arg + used;
-    const method *me = service_find(name, err, sizeof err);
+    const catalog_method *me = catalog_find(name, false, err, sizeof err);
     if (!me) {
         tui_say(t, "call: %s", err);
         return DIRTY_STATUS;
@@ -216,7 +216,7 @@ int act_call(tui *t, const char *arg)
         tui_say(t, "call: the arguments are not JSON: %s", err);
         return DIRTY_STATUS;
     }
-    value *conv = service_argument(me, raw, err, sizeof err);
+    value *conv = catalog_argument(me, raw, err, sizeof err);
     value_free(raw);
     if (!conv) {
         tui_say(t, "call: %s", err);

@@ -8,7 +8,7 @@
 
 #include <curses.h>
 
-#include "services/services.h"
+#include "wire/catalog.h"
 #include "wire/explain.h"
 
 typedef struct request {
@@ -115,9 +115,11 @@ const char *tui_req_complete(const char *cmd, int argi, size_t idx)
     if (!r)
         return NULL;
     if (r == &requests[REQ_CALL]) {
-        size_t n;
-        const method *ms = service_methods(&n);
-        return idx < n ? ms[idx].name : NULL;
+        const catalog_method *m;
+        for (size_t i = 0; (m = catalog_at(i)); i++)
+            if (m->name && idx-- == 0)
+                return m->name;
+        return NULL;
     }
     return nth_word(r->words, idx);
 }
