@@ -80,6 +80,30 @@ static balancer *new_balancer(pick_policy policy)
     return b;
 }
 
+/* A refusing instance first, then a live JSON-RPC server, in one balancer. */
+typedef struct pair {
+    int rfd;
+    char raddr[80];
+    tk_server ts;
+    balancer *b;
+} pair;
+
+static void pair_start(pair *p, pick_policy policy)
+{
+    refusing(&p->rfd, p->raddr, sizeof p->raddr);
+    start_json(&p->ts, NULL);
+    p->b = new_balancer(policy);
+    balancer_add(p->b, p->raddr);
+    balancer_add(p->b, p->ts.addr);
+}
+
+static void pair_stop(pair *p)
+{
+    balancer_free(p->b);
+    tk_server_stop(&p->ts, SIGTERM);
+    close(p->rfd);
+}
+
 /* Arith.Multiply 6 * 7 through the balancer; checks the answer when the call succeeds. */
 static call_status multiply(balancer *b, bool idempotent, lb_result *res)
 {
@@ -177,14 +201,9 @@ Test(balancer, a_call_with_no_instance_fails_without_trying, NOHELPER)
 
 Test(balancer, a_failed_connection_is_retried_once_elsewhere_when_idempotent, HELPER)
 {
-    int rfd;
-    char raddr[80];
-    refusing(&rfd, raddr, sizeof raddr);
-    tk_server ts;
-    start_json(&ts, NULL);
-    balancer *b = new_balancer(PICK_ROUND_ROBIN);
-    balancer_add(b, raddr);
-    balancer_add(b, ts.addr);
+    pair pr;
+    pair_start(&pr, PICK_ROUND_ROBIN);
+    balancer *b = pr.b;
     lb_result res;
     cr_assert_eq(multiply(b, true, &res), CALL_OK);
     cr_assert_eq(res.failed_on, 0);
@@ -198,29 +217,20 @@ Test(balancer, a_failed_connection_is_retried_once_elsewhere_when_idempotent, HE
     }
     cr_assert_eq(instance(b, 0)->calls, 1);
     cr_assert_eq(instance(b, 0)->failures, 1);
-    balancer_free(b);
-    tk_server_stop(&ts, SIGTERM);
-    close(rfd);
+    pair_stop(&pr);
 }
 
 Test(balancer, a_non_idempotent_call_is_not_retried, HELPER)
 {
-    int rfd;
-    char raddr[80];
-    refusing(&rfd, raddr, sizeof raddr);
-    tk_server ts;
-    start_json(&ts, NULL);
-    balancer *b = new_balancer(PICK_ROUND_ROBIN);
-    balancer_add(b, raddr);
-    balancer_add(b, ts.addr);
+    pair pr;
+    pair_start(&pr, PICK_ROUND_ROBIN);
+    balancer *b = pr.b;
     lb_result res;
     cr_assert_eq(multiply(b, false, &res), CALL_FAILED);
     cr_assert_eq(res.instance, 0);
     cr_assert_eq(res.failed_on, -1);
     cr_assert_eq(instance(b, 1)->calls, 0);
-    balancer_free(b);
-    tk_server_stop(&ts, SIGTERM);
-    close(rfd);
+    pair_stop(&pr);
 }
 
 Test(balancer, backoff_doubles_from_250_ms_to_5_s_and_stops_there, NOHELPER)
@@ -253,14 +263,9 @@ Test(balancer, backoff_doubles_from_250_ms_to_5_s_and_stops_there, NOHELPER)
 
 Test(balancer, an_ejected_instance_is_tried_again_once_its_backoff_has_passed, HELPER)
 {
-    int rfd;
-    char raddr[80];
-    refusing(&rfd, raddr, sizeof raddr);
-    tk_server ts;
-    start_json(&ts, NULL);
-    balancer *b = new_balancer(PICK_FIRST);
-    balancer_add(b, raddr);
-    balancer_add(b, ts.addr);
+    pair pr;
+    pair_start(&pr, PICK_FIRST);
+    balancer *b = pr.b;
     lb_result res;
     cr_assert_eq(multiply(b, true, &res), CALL_OK);
     cr_assert_eq(res.failed_on, 0);
@@ -271,9 +276,7 @@ Test(balancer, an_ejected_instance_is_tried_again_once_its_backoff_has_passed, H
     cr_assert_eq(multiply(b, true, &res), CALL_OK);
     cr_assert_eq(res.failed_on, 0, "not tried again after its backoff");
     cr_assert_eq(instance(b, 0)->backoff_ms, 500);
-    balancer_free(b);
-    tk_server_stop(&ts, SIGTERM);
-    close(rfd);
+    pair_stop(&pr);
 }
 
 Test(balancer, when_every_instance_is_ejected_the_one_due_soonest_is_tried, NOHELPER)
