@@ -2,7 +2,7 @@
  * membership.
  *
  * A test marked "helper: JSON-RPC servers" runs the sample services as jsonrpc-server
- * does (server_main with jsonrpc_serve) in child processes. A refusing instance is a
+ * does (server_main with jsonrpc_codec) in child processes. A refusing instance is a
  * loopback socket that is bound but not listening, so every connection is refused. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -16,10 +16,10 @@
 
 #include "base/clock.h"
 #include "rpc/balancer.h"
+#include "rpc/jsonrpc_codec.h"
 #include "rpc/server.h"
 #include "services/services.h"
 #include "value/value.h"
-#include "wire/jsonrpc.h"
 
 /* One deadline for every test of this program: Criterion's sandbox (BoxFort 0.1) leaks its
  * record of a deadline when a test that started later is due first, and AddressSanitizer
@@ -31,35 +31,11 @@
 
 /* ---- helpers ---- */
 
-static void *json_open(size_t max_message)
-{
-    if (services_register(NULL, 0) < 0)
-        return NULL;
-    size_t *m = malloc(sizeof *m);
-    if (m)
-        *m = max_message;
-    return m;
-}
-
-static void json_close(void *state) { free(state); }
-
-static feed_result json_feed(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen)
-{
-    return jsonrpc_serve(in, out, *(size_t *)state, eof, err, errlen) < 0 ? FEED_CLOSE : FEED_OK;
-}
-
-static const server_codec json_codec = {
-    .name = "JSON-RPC",
-    .protocol = "json",
-    .default_listen = "127.0.0.1:0",
-    .open = json_open,
-    .close = json_close,
-    .feed = json_feed,
-};
-
+/* A JSON-RPC sample server in a child process (the catalog it serves is filled here first). */
 static void start_json(tk_server *ts, const char *listen)
 {
-    tk_server_start(ts, &json_codec, (const char *[]){"--quiet", "--listen", listen ? listen : "127.0.0.1:0", NULL});
+    cr_assert_geq(services_register(NULL, 0), 0);
+    tk_server_start(ts, &jsonrpc_codec, (const char *[]){"--quiet", "--listen", listen ? listen : "127.0.0.1:0", NULL});
 }
 
 /* An address on which connections are refused, held by *fd until it is closed. */
