@@ -1,7 +1,11 @@
 /* h2explain_int.h -- what the pieces of the HTTP/2 explainer share: one direction's state,
- * frame headers, and the helpers that explain a frame's parts. The frame walker and the
- * control frames are in h2explain.c, header blocks and gRPC messages in
- * h2explain_grpc.c, the words for numbers on the wire in h2explain_names.c. */
+ * frame headers, and the helpers that explain a frame's parts.
+ *
+ * The pieces are layered, each calling only those below it:
+ *   h2explain.c        the frame walker and the control frames
+ *   h2explain_grpc.c   header blocks and gRPC messages
+ *   h2explain_frame.c  the parts every frame has, and per-stream state
+ *   h2explain_names.c  the words for numbers on the wire */
 #ifndef WB_H2EXPLAIN_INT_H
 #define WB_H2EXPLAIN_INT_H
 
@@ -67,7 +71,7 @@ static inline uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* ---- frames (h2explain.c) ---- */
+/* ---- frames (h2explain_frame.c) ---- */
 
 /* Reads the frame header at off into f; true when the whole frame is in the capture. */
 bool h2x_frame_at(const uint8_t *p, size_t n, size_t off, fh *f);
@@ -80,6 +84,8 @@ bool h2x_fragment_bounds(const uint8_t *p, const fh *f, size_t *a, size_t *b);
 /* Stream id's state, made on first use (inheriting the method from the peer's pass or
  * the hint); NULL when memory ran out. */
 h2stream *h2x_stream_get(h2x *x, uint32_t id);
+/* Frees every stream's state; the table is empty afterwards. */
+void h2x_streams_free(h2x *x);
 /* Emits the spans of unit u that fall in [lo, lo + len), placed at capture offset cap,
  * saying where a span continues from or into another frame. */
 void h2x_emit_unit(h2x *x, const explain *u, size_t lo, size_t len, size_t cap);
