@@ -208,10 +208,7 @@ void gmethods_message(gstream *s, const uint8_t *p, size_t n)
         protobuf_c_message_free_unpacked(msg, NULL);
         log_msg("%s: %s: the client sends requests but does not read the replies (over %u bytes "
                 "queued): stream reset", server_conn_peer(s->c->sc), s->path, STREAM_OUT_CAP);
-        s->finished = true;
-        gstream_stop_timers(s);
-        buf_done(&s->out);
-        nghttp2_submit_rst_stream(s->c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_ENHANCE_YOUR_CALM);
+        gstream_reset(s);
         return;
     }
     if (s->m->client_streaming) {
@@ -231,7 +228,6 @@ void gmethods_message(gstream *s, const uint8_t *p, size_t n)
 
 void gmethods_input_done(gstream *s)
 {
-    s->input_done = true;
     if (s->finished || !s->m)
         return;
     if (!s->m->client_streaming && !s->req) {
@@ -250,11 +246,10 @@ void gmethods_more(gstream *s)
         s->method->more(&s->call);
 }
 
-void gmethods_shutdown(gconn *c)
+void gmethods_shutdown(gstream *s)
 {
-    for (gstream *s = c->streams; s; s = s->next)
-        if (!s->finished && s->method && s->method->shutdown)
-            s->method->shutdown(&s->call);
+    if (!s->finished && s->method && s->method->shutdown)
+        s->method->shutdown(&s->call);
 }
 
 void gmethods_end_ok(grpc_call *call) { gstream_finish(call->s, GRPC_OK, NULL); }
@@ -278,11 +273,25 @@ void *grpcserver_call_state(grpc_call *call, size_t size)
 
 /* ---- the codec ---- */
 
+static const gconn_hooks hooks = {
+    .bind = gmethods_bind,
+    .message = gmethods_message,
+    .input_done = gmethods_input_done,
+    .more = gmethods_more,
+    .shutdown = gmethods_shutdown,
+    .abandon = gunary_abandon,
+};
+
+static void *open_conn(server_conn *sc, size_t max_message)
+{
+    return gconn_open(sc, max_message, &hooks);
+}
+
 const server_codec grpcserver_codec = {
     .name = "gRPC (HTTP/2, cleartext)",
     .protocol = "grpc",
     .default_listen = "127.0.0.1:50051",
-    .open_conn = gconn_open,
+    .open_conn = open_conn,
     .close = gconn_close,
     .feed = gconn_feed,
     .shutdown = gconn_shutdown,

@@ -65,8 +65,27 @@ struct gstream {
     uint64_t tick_timer;     /* the method's timer, cancelled when the call finishes */
 };
 
+/* What a connection calls above it, set when it opens: the method table and the
+ * worker pool. Each runs on the loop thread. */
+typedef struct gconn_hooks {
+    /* The request headers are good: find s's method (setting s->method and s->m).
+     * Returns true, or false having finished the call. */
+    bool (*bind)(gstream *s);
+    /* One whole request message of n bytes arrived on a bound stream. */
+    void (*message)(gstream *s, const uint8_t *p, size_t n);
+    /* The client half-closed (s->input_done is set). */
+    void (*input_done)(gstream *s);
+    /* Every reply queued on s was taken. */
+    void (*more)(gstream *s);
+    /* The server began shutting down; called for each stream of the connection. */
+    void (*shutdown)(gstream *s);
+    /* s finished, or (gone) is being freed: its call on a worker, if any, is dropped. */
+    void (*abandon)(gstream *s, bool gone);
+} gconn_hooks;
+
 struct gconn {
     server_conn *sc;
+    const gconn_hooks *hooks;
     nghttp2_session *h2;
     size_t max_message;
     gstream *streams;
@@ -78,7 +97,8 @@ struct gconn {
 
 /* ---- grpcserver_conn.c: the codec's hooks, and replies on a stream ---- */
 
-void *gconn_open(server_conn *sc, size_t max_message);
+/* The codec's open_conn, calling hooks (which must outlive the connection). */
+void *gconn_open(server_conn *sc, size_t max_message, const gconn_hooks *hooks);
 void gconn_close(void *state);
 feed_result gconn_feed(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen);
 void gconn_shutdown(void *state);
@@ -93,8 +113,8 @@ void gstream_finish(gstream *s, int status, const char *message);
 /* Queues one reply message. Returns 0, or -1 when the call is finished or the message
  * could not be queued (the call then ends with INTERNAL). */
 int gstream_send(gstream *s, const ProtobufCMessage *msg);
-/* Cancels the stream's deadline and tick timers. */
-void gstream_stop_timers(gstream *s);
+/* Ends s at once with RST_STREAM (ENHANCE_YOUR_CALM), dropping the replies queued. */
+void gstream_reset(gstream *s);
 /* Appends msg to out with gRPC's 5-byte prefix (uncompressed). Returns 0 or -1.
  * Safe on any thread. */
 int gstream_frame(buf *out, const ProtobufCMessage *msg);
@@ -106,12 +126,12 @@ int gstream_frame(buf *out, const ProtobufCMessage *msg);
 bool gmethods_bind(gstream *s);
 /* One whole request message of n bytes arrived. */
 void gmethods_message(gstream *s, const uint8_t *p, size_t n);
-/* The client half-closed: answer what waits for the whole request. */
+/* The client half-closed (s->input_done set): answer what waits for the whole request. */
 void gmethods_input_done(gstream *s);
 /* Every reply queued on s was taken: its method may make more. */
 void gmethods_more(gstream *s);
-/* The server is shutting down: tells the calls of c that go on. */
-void gmethods_shutdown(gconn *c);
+/* The server is shutting down: tells s's method, if its call goes on. */
+void gmethods_shutdown(gstream *s);
 /* True when some method of service name ("user.User") is served; "" is the server. */
 bool gmethods_service_served(const char *name);
 /* A streaming method's input_done hook that ends the call with OK. */
