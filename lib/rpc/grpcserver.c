@@ -31,7 +31,7 @@ static const grpc_method builtins[] = {
     {"/grpc.health.v1.Health/Check", ghealth_check},
     {"/grpc.health.v1.Health/Watch", .message = ghealth_watch, .shutdown = ghealth_watch_shutdown},
     {"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", .message = greflect_answer,
-     .input_done = gmethods_end_ok},
+     .input_done = gcall_end_ok},
 };
 
 static const bound *find_bound(const char *path)
@@ -250,25 +250,6 @@ void gmethods_shutdown(gstream *s)
 {
     if (!s->finished && s->method && s->method->shutdown)
         s->method->shutdown(&s->call);
-}
-
-void gmethods_end_ok(grpc_call *call) { gstream_finish(call->s, GRPC_OK, NULL); }
-
-/* ---- what a streaming method's hooks may do ---- */
-
-void grpcserver_finish(grpc_call *call, int status, const char *message)
-{
-    if (call->s)
-        gstream_finish(call->s, status, message);
-}
-
-void *grpcserver_call_state(grpc_call *call, size_t size)
-{
-    if (!call->s)
-        return NULL;
-    if (!call->s->state)
-        call->s->state = calloc(1, size);
-    return call->s->state;
 }
 
 /* ---- the codec ---- */

@@ -134,10 +134,11 @@ void gmethods_more(gstream *s);
 void gmethods_shutdown(gstream *s);
 /* True when some method of service name ("user.User") is served; "" is the server. */
 bool gmethods_service_served(const char *name);
-/* A streaming method's input_done hook that ends the call with OK. */
-void gmethods_end_ok(grpc_call *call);
 
-/* ---- grpcserver_pool.c: unary calls ---- */
+/* ---- grpcserver_call.c: the call, and unary calls ---- */
+
+/* A streaming method's input_done hook that ends the call with OK. */
+void gcall_end_ok(grpc_call *call);
 
 /* Runs s's unary method: on the loop, or queued for a worker thread. */
 void gunary_run(gstream *s);
