@@ -1,5 +1,6 @@
 /* grpcserver_conn.c -- the gRPC server's connections and streams: nghttp2 callbacks,
- * stream lifetime, replies and trailers, deadlines and flow control. */
+ * stream lifetime, replies and trailers, deadlines and flow control. What a stream's
+ * method does is reached only through the hooks a connection gets when it opens. */
 #include "rpc/grpcserver_int.h"
 
 #include <ctype.h>

@@ -1,14 +1,19 @@
 /* grpcserver_int.h -- what the gRPC server's files share: a connection, its streams,
- * and the calls each file makes into the others.
+ * and the calls each file makes into the ones below it.
  *
- *   grpcserver.c          the public face, the method table and dispatch, the
- *                         catalog's methods over gRPC
+ * The files in layers, each calling only the ones below it (a lower one reaches up only
+ * through the hooks an upper one hands it):
+ *
+ *   grpcserver.c          the codec: opens connections with the method table's hooks,
+ *                         adds the server's own methods first, serves the catalog's
+ *   grpcserver_health.c   grpc.health.v1.Health, built in     (both ask the table
+ *   grpcserver_reflect.c  the reflection service, built in     what is served)
+ *   grpcserver_tally.c    tally.Tally, one method of each streaming kind
+ *   grpcserver_methods.c  the method table: adding, binding a stream, dispatch
+ *   grpcserver_call.c     a call as its handler sees it; unary calls on the loop or on
+ *                         worker threads
  *   grpcserver_conn.c     connection and streams: nghttp2 callbacks, stream lifetime,
  *                         replies and trailers, deadlines, flow control
- *   grpcserver_pool.c     unary calls: on the loop, or the slow ones on worker threads
- *   grpcserver_tally.c    tally.Tally, one method of each streaming kind
- *   grpcserver_health.c   grpc.health.v1.Health
- *   grpcserver_reflect.c  grpc.reflection.v1alpha.ServerReflection
  *
  * Everything here runs on the server's loop thread unless it says otherwise. */
 #ifndef WB_GRPCSERVER_INT_H
@@ -95,7 +100,7 @@ struct gconn {
     buf inflated;    /* the gzip message being handled, inflated */
 };
 
-/* ---- grpcserver_conn.c: the codec's hooks, and replies on a stream ---- */
+/* ---- grpcserver_conn.c: the codec's connections, and replies on a stream ---- */
 
 /* The codec's open_conn, calling hooks (which must outlive the connection). */
 void *gconn_open(server_conn *sc, size_t max_message, const gconn_hooks *hooks);
@@ -119,7 +124,22 @@ void gstream_reset(gstream *s);
  * Safe on any thread. */
 int gstream_frame(buf *out, const ProtobufCMessage *msg);
 
-/* ---- grpcserver.c: the method table and dispatch ---- */
+/* ---- grpcserver_call.c: the call, and unary calls ---- */
+
+/* A streaming method's input_done hook that ends the call with OK. */
+void gcall_end_ok(grpc_call *call);
+
+/* Runs s's unary method: on the loop, or queued for a worker thread. */
+void gunary_run(gstream *s);
+/* s has finished, or (gone) is being freed: its call on a worker, if any, is not
+ * begun if not begun yet, and with gone its result will find no stream. */
+void gunary_abandon(gstream *s, bool gone);
+
+/* ---- grpcserver_methods.c: the method table and dispatch ---- */
+
+/* Adds the n entries of t, each checked as grpcserver_add_methods says. Returns 0, or -1
+ * with err at the first faulty entry (the ones before it stay). */
+int gmethods_add(const grpc_method *t, size_t n, char *err, size_t errlen);
 
 /* Finds the method of s->path (setting s->method and s->m). Returns true, or false
  * having finished the call with UNIMPLEMENTED. */
@@ -135,17 +155,6 @@ void gmethods_shutdown(gstream *s);
 /* True when some method of service name ("user.User") is served; "" is the server. */
 bool gmethods_service_served(const char *name);
 
-/* ---- grpcserver_call.c: the call, and unary calls ---- */
-
-/* A streaming method's input_done hook that ends the call with OK. */
-void gcall_end_ok(grpc_call *call);
-
-/* Runs s's unary method: on the loop, or queued for a worker thread. */
-void gunary_run(gstream *s);
-/* s has finished, or (gone) is being freed: its call on a worker, if any, is not
- * begun if not begun yet, and with gone its result will find no stream. */
-void gunary_abandon(gstream *s, bool gone);
-
 /* ---- grpcserver_health.c: grpc.health.v1.Health's hooks ---- */
 
 /* Check: the serving status of the service asked about, or NOT_FOUND. */
@@ -155,7 +164,7 @@ void ghealth_watch(grpc_call *call, const ProtobufCMessage *req);
 /* Watch, as the server shuts down: tells NOT_SERVING, then ends the call. */
 void ghealth_watch_shutdown(grpc_call *call);
 
-/* ---- grpcserver_reflect.c ---- */
+/* ---- grpcserver_reflect.c: grpc.reflection.v1alpha.ServerReflection's hook ---- */
 
 /* ServerReflectionInfo's message hook: answers one ServerReflectionRequest. */
 void greflect_answer(grpc_call *call, const ProtobufCMessage *req);
