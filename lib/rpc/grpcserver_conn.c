@@ -1,5 +1,6 @@
 /* grpcserver_conn.c -- the gRPC server's connections and streams: nghttp2 callbacks,
- * stream lifetime, replies and trailers, deadlines and flow control. */
+ * stream lifetime, replies and trailers, deadlines and flow control. What a stream's
+ * method does is reached only through the hooks a connection gets when it opens. */
 #include "rpc/grpcserver_int.h"
 
 #include <ctype.h>
@@ -102,7 +103,7 @@ static void stream_free(gstream *s)
     if (s->next)
         s->next->prev = s->prev;
     c->nstreams--;
-    gunary_abandon(s, true);
+    c->hooks->abandon(s, true);
     buf_done(&s->in);
     buf_done(&s->out);
     if (s->req)
@@ -116,7 +117,7 @@ static void stream_free(gstream *s)
 static ssize_t read_response(nghttp2_session *h2, int32_t id, uint8_t *dst, size_t len,
                              uint32_t *flags, nghttp2_data_source *src, void *ud);
 
-void gstream_stop_timers(gstream *s)
+static void stop_timers(gstream *s)
 {
     server_conn_timer_cancel(s->c->sc, s->deadline_timer);
     server_conn_timer_cancel(s->c->sc, s->tick_timer);
@@ -145,8 +146,8 @@ void gstream_finish(gstream *s, int status, const char *message)
     if (s->finished)
         return;
     s->finished = true;
-    gunary_abandon(s, false); /* e.g. its deadline: a worker that has not begun it need not */
-    gstream_stop_timers(s);
+    s->c->hooks->abandon(s, false); /* e.g. its deadline: a worker that has not begun it need not */
+    stop_timers(s);
     s->status = status;
     s->message = message && *message ? strdup(message) : NULL;
     if (status != GRPC_OK)
@@ -193,13 +194,21 @@ int gstream_send(gstream *s, const ProtobufCMessage *msg)
     return 0;
 }
 
+void gstream_reset(gstream *s)
+{
+    s->finished = true;
+    stop_timers(s);
+    buf_done(&s->out);
+    nghttp2_submit_rst_stream(s->c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
 static ssize_t read_response(nghttp2_session *h2, int32_t id, uint8_t *dst, size_t len,
                              uint32_t *flags, nghttp2_data_source *src, void *ud)
 {
     (void)ud;
     gstream *s = src->ptr;
     if (buf_size(&s->out) == 0)
-        gmethods_more(s);
+        s->c->hooks->more(s);
     size_t n = buf_size(&s->out);
     if (n > 0) {
         if (n > len)
@@ -264,7 +273,7 @@ static void on_request(gstream *s)
         gstream_finish(s, GRPC_UNIMPLEMENTED, m);
         return;
     }
-    if (!gmethods_bind(s))
+    if (!s->c->hooks->bind(s))
         return;
     if (s->have_timeout) {
         if (s->timeout_ms == 0) {
@@ -335,7 +344,8 @@ static int cb_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *ud)
     if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) && !s->input_done) {
         if (!s->finished && buf_size(&s->in) > 0)
             gstream_finish(s, GRPC_INTERNAL, "the request ended in the middle of a message");
-        gmethods_input_done(s);
+        s->input_done = true;
+        s->c->hooks->input_done(s);
     }
     return 0;
 }
@@ -394,10 +404,10 @@ static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
             break;
         if (p[0] == 1) {
             if (inflate_message(s, p + 5, n) == 0)
-                gmethods_message(s, buf_data(&c->inflated), buf_size(&c->inflated));
+                c->hooks->message(s, buf_data(&c->inflated), buf_size(&c->inflated));
             buf_clear(&c->inflated);
         } else {
-            gmethods_message(s, p + 5, n);
+            c->hooks->message(s, p + 5, n);
         }
         buf_consume(&s->in, 5 + (size_t)n);
     }
@@ -454,7 +464,7 @@ void gconn_close(void *state)
     free(c);
 }
 
-void *gconn_open(server_conn *sc, size_t max_message)
+void *gconn_open(server_conn *sc, size_t max_message, const gconn_hooks *hooks)
 {
     gconn *c = calloc(1, sizeof *c);
     nghttp2_session_callbacks *cbs = NULL;
@@ -462,6 +472,7 @@ void *gconn_open(server_conn *sc, size_t max_message)
     if (!c || nghttp2_session_callbacks_new(&cbs) != 0 || nghttp2_option_new(&opt) != 0)
         goto fail;
     c->sc = sc;
+    c->hooks = hooks;
     c->max_message = max_message;
     buf_init(&c->inflated, 0);
     nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, cb_begin_headers);
@@ -502,7 +513,8 @@ void gconn_shutdown(void *state)
     c->shutting_down = true;
     nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
                           NGHTTP2_NO_ERROR, (const uint8_t *)"server shutting down", 20);
-    gmethods_shutdown(c);
+    for (gstream *s = c->streams; s; s = s->next)
+        c->hooks->shutdown(s);
 }
 
 /* Appends the frames nghttp2 has ready, up to OUT_BUDGET bytes. Returns 0 or -1. */

@@ -1,14 +1,19 @@
 /* grpcserver_int.h -- what the gRPC server's files share: a connection, its streams,
- * and the calls each file makes into the others.
+ * and the calls each file makes into the ones below it.
  *
- *   grpcserver.c          the public face, the method table and dispatch, the
- *                         catalog's methods over gRPC
+ * The files in layers, each calling only the ones below it (a lower one reaches up only
+ * through the hooks an upper one hands it):
+ *
+ *   grpcserver.c          the codec: opens connections with the method table's hooks,
+ *                         adds the server's own methods first, serves the catalog's
+ *   grpcserver_health.c   grpc.health.v1.Health, built in     (both ask the table
+ *   grpcserver_reflect.c  the reflection service, built in     what is served)
+ *   grpcserver_tally.c    tally.Tally, one method of each streaming kind
+ *   grpcserver_methods.c  the method table: adding, binding a stream, dispatch
+ *   grpcserver_call.c     a call as its handler sees it; unary calls on the loop or on
+ *                         worker threads
  *   grpcserver_conn.c     connection and streams: nghttp2 callbacks, stream lifetime,
  *                         replies and trailers, deadlines, flow control
- *   grpcserver_pool.c     unary calls: on the loop, or the slow ones on worker threads
- *   grpcserver_tally.c    tally.Tally, one method of each streaming kind
- *   grpcserver_health.c   grpc.health.v1.Health
- *   grpcserver_reflect.c  grpc.reflection.v1alpha.ServerReflection
  *
  * Everything here runs on the server's loop thread unless it says otherwise. */
 #ifndef WB_GRPCSERVER_INT_H
@@ -65,8 +70,27 @@ struct gstream {
     uint64_t tick_timer;     /* the method's timer, cancelled when the call finishes */
 };
 
+/* What a connection calls above it, set when it opens: the method table and the
+ * worker pool. Each runs on the loop thread. */
+typedef struct gconn_hooks {
+    /* The request headers are good: find s's method (setting s->method and s->m).
+     * Returns true, or false having finished the call. */
+    bool (*bind)(gstream *s);
+    /* One whole request message of n bytes arrived on a bound stream. */
+    void (*message)(gstream *s, const uint8_t *p, size_t n);
+    /* The client half-closed (s->input_done is set). */
+    void (*input_done)(gstream *s);
+    /* Every reply queued on s was taken. */
+    void (*more)(gstream *s);
+    /* The server began shutting down; called for each stream of the connection. */
+    void (*shutdown)(gstream *s);
+    /* s finished, or (gone) is being freed: its call on a worker, if any, is dropped. */
+    void (*abandon)(gstream *s, bool gone);
+} gconn_hooks;
+
 struct gconn {
     server_conn *sc;
+    const gconn_hooks *hooks;
     nghttp2_session *h2;
     size_t max_message;
     gstream *streams;
@@ -76,9 +100,10 @@ struct gconn {
     buf inflated;    /* the gzip message being handled, inflated */
 };
 
-/* ---- grpcserver_conn.c: the codec's hooks, and replies on a stream ---- */
+/* ---- grpcserver_conn.c: the codec's connections, and replies on a stream ---- */
 
-void *gconn_open(server_conn *sc, size_t max_message);
+/* The codec's open_conn, calling hooks (which must outlive the connection). */
+void *gconn_open(server_conn *sc, size_t max_message, const gconn_hooks *hooks);
 void gconn_close(void *state);
 feed_result gconn_feed(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen);
 void gconn_shutdown(void *state);
@@ -93,37 +118,42 @@ void gstream_finish(gstream *s, int status, const char *message);
 /* Queues one reply message. Returns 0, or -1 when the call is finished or the message
  * could not be queued (the call then ends with INTERNAL). */
 int gstream_send(gstream *s, const ProtobufCMessage *msg);
-/* Cancels the stream's deadline and tick timers. */
-void gstream_stop_timers(gstream *s);
+/* Ends s at once with RST_STREAM (ENHANCE_YOUR_CALM), dropping the replies queued. */
+void gstream_reset(gstream *s);
 /* Appends msg to out with gRPC's 5-byte prefix (uncompressed). Returns 0 or -1.
  * Safe on any thread. */
 int gstream_frame(buf *out, const ProtobufCMessage *msg);
 
-/* ---- grpcserver.c: the method table and dispatch ---- */
+/* ---- grpcserver_call.c: the call, and unary calls ---- */
 
-/* Finds the method of s->path (setting s->method and s->m). Returns true, or false
- * having finished the call with UNIMPLEMENTED. */
-bool gmethods_bind(gstream *s);
-/* One whole request message of n bytes arrived. */
-void gmethods_message(gstream *s, const uint8_t *p, size_t n);
-/* The client half-closed: answer what waits for the whole request. */
-void gmethods_input_done(gstream *s);
-/* Every reply queued on s was taken: its method may make more. */
-void gmethods_more(gstream *s);
-/* The server is shutting down: tells the calls of c that go on. */
-void gmethods_shutdown(gconn *c);
-/* True when some method of service name ("user.User") is served; "" is the server. */
-bool gmethods_service_served(const char *name);
 /* A streaming method's input_done hook that ends the call with OK. */
-void gmethods_end_ok(grpc_call *call);
-
-/* ---- grpcserver_pool.c: unary calls ---- */
+void gcall_end_ok(grpc_call *call);
 
 /* Runs s's unary method: on the loop, or queued for a worker thread. */
 void gunary_run(gstream *s);
 /* s has finished, or (gone) is being freed: its call on a worker, if any, is not
  * begun if not begun yet, and with gone its result will find no stream. */
 void gunary_abandon(gstream *s, bool gone);
+
+/* ---- grpcserver_methods.c: the method table and dispatch ---- */
+
+/* Adds the n entries of t, each checked as grpcserver_add_methods says. Returns 0, or -1
+ * with err at the first faulty entry (the ones before it stay). */
+int gmethods_add(const grpc_method *t, size_t n, char *err, size_t errlen);
+
+/* Finds the method of s->path (setting s->method and s->m). Returns true, or false
+ * having finished the call with UNIMPLEMENTED. */
+bool gmethods_bind(gstream *s);
+/* One whole request message of n bytes arrived. */
+void gmethods_message(gstream *s, const uint8_t *p, size_t n);
+/* The client half-closed (s->input_done set): answer what waits for the whole request. */
+void gmethods_input_done(gstream *s);
+/* Every reply queued on s was taken: its method may make more. */
+void gmethods_more(gstream *s);
+/* The server is shutting down: tells s's method, if its call goes on. */
+void gmethods_shutdown(gstream *s);
+/* True when some method of service name ("user.User") is served; "" is the server. */
+bool gmethods_service_served(const char *name);
 
 /* ---- grpcserver_health.c: grpc.health.v1.Health's hooks ---- */
 
@@ -134,7 +164,7 @@ void ghealth_watch(grpc_call *call, const ProtobufCMessage *req);
 /* Watch, as the server shuts down: tells NOT_SERVING, then ends the call. */
 void ghealth_watch_shutdown(grpc_call *call);
 
-/* ---- grpcserver_reflect.c ---- */
+/* ---- grpcserver_reflect.c: grpc.reflection.v1alpha.ServerReflection's hook ---- */
 
 /* ServerReflectionInfo's message hook: answers one ServerReflectionRequest. */
 void greflect_answer(grpc_call *call, const ProtobufCMessage *req);

@@ -123,6 +123,6 @@ static void running_add(grpc_call *call, const ProtobufCMessage *req)
 const grpc_method grpcserver_tally[] = {
     {"/tally.Tally/Count", .message = count_begin, .more = count_more},
     {"/tally.Tally/Total", .message = total_add, .input_done = total_end},
-    {"/tally.Tally/RunningTotal", .message = running_add, .input_done = gmethods_end_ok},
+    {"/tally.Tally/RunningTotal", .message = running_add, .input_done = gcall_end_ok},
 };
 const size_t grpcserver_ntally = sizeof grpcserver_tally / sizeof grpcserver_tally[0];

@@ -1,5 +1,5 @@
-/* grpcserver_pool.c -- unary calls: their handler runs on the loop, or for a slow method
- * on a worker thread while the loop serves other calls. */
+/* grpcserver_call.c -- a call as its handler sees it (reply, finish, its state), and where
+ * a unary handler runs: on the loop, or for a slow method on a worker thread. */
 #include "rpc/grpcserver_int.h"
 
 #include <stdatomic.h>
@@ -42,6 +42,25 @@ const char *grpcserver_call_local(const grpc_call *call)
 {
     return call->slow ? call->slow->local : server_conn_local(call->s->c->sc);
 }
+
+void grpcserver_finish(grpc_call *call, int status, const char *message)
+{
+    if (call->s)
+        gstream_finish(call->s, status, message);
+}
+
+void *grpcserver_call_state(grpc_call *call, size_t size)
+{
+    if (!call->s)
+        return NULL;
+    if (!call->s->state)
+        call->s->state = calloc(1, size);
+    return call->s->state;
+}
+
+void gcall_end_ok(grpc_call *call) { gstream_finish(call->s, GRPC_OK, NULL); }
+
+/* ---- unary calls on workers ---- */
 
 /* On a worker: the handler runs, unless its stream finished while the call waited. */
 static void slow_run(workq_job *j)
