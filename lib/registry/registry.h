@@ -126,6 +126,11 @@ registry_keeper *registry_keeper_start(const char *url, const registry_auth *aut
  * SIGKILLed process never gets here and its entry expires. Accepts NULL. */
 void registry_keeper_stop(registry_keeper *k, bool deregister);
 
+/* While the registry is away, the keeper and the watches say so once, then every 30 s
+ * (ms here, process-wide; <= 0 restores 30 s) with how long and how many attempts, and
+ * how long it lasted when it ends. Tests shorten the interval. */
+void registry_set_outage_report_ms(int ms);
+
 /* ---- the watch: changes to a service's instances, for a balancer thread ---- */
 
 typedef enum registry_event_type {

@@ -8,10 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/net.h"
 
-enum { CONSUL_WAIT_S = 10 };
+enum {
+    CONSUL_WAIT_S = 10,          /* a blocking query's wait */
+    CONSUL_MIN_GAP_MS = 100,     /* between two queries, always */
+    CONSUL_IDLE_FIRST_MS = 250,  /* after an early answer at the same index, doubling... */
+    CONSUL_IDLE_MAX_MS = 5000,   /* ... up to this */
+};
 
 /* ---- bodies and parsers ---- */
 
@@ -73,6 +79,51 @@ static int status_rank(const char *s)
     return !s ? 0 : strcmp(s, "critical") == 0 ? 3 : strcmp(s, "warning") == 0 ? 2 : 1;
 }
 
+/* Fills in from one health entry e (index i); -1 with the reason in err when e is not
+ * the shape Consul documents: a Service object with a host and a port. */
+static int health_entry(const cJSON *e, int i, registry_instance *in, char *err, size_t errlen)
+{
+    const cJSON *svc = cJSON_GetObjectItemCaseSensitive(e, "Service"), *ck;
+    const cJSON *node = cJSON_GetObjectItemCaseSensitive(e, "Node");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(svc, "Service");
+    const cJSON *checks = cJSON_GetObjectItemCaseSensitive(e, "Checks");
+    if (!cJSON_IsObject(e) || !cJSON_IsObject(svc)) {
+        err_set(err, errlen, "consul: health reply entry %d has no Service object", i);
+        return -1;
+    }
+    if (name && !cJSON_IsString(name)) {
+        err_set(err, errlen, "consul: health reply entry %d: Service.Service is not a string", i);
+        return -1;
+    }
+    if (checks && !cJSON_IsArray(checks) && !cJSON_IsNull(checks)) {
+        err_set(err, errlen, "consul: health reply entry %d: Checks is not a list", i);
+        return -1;
+    }
+    const char *host = registry_json_str(svc, "Address");
+    if (!host || !*host)
+        host = cJSON_IsObject(node) ? registry_json_str(node, "Address") : NULL;
+    int64_t port = 0;
+    if (!host || !*host || !registry_json_int(svc, "Port", &port) || port < 1 || port > 65535) {
+        err_set(err, errlen, "consul: health reply entry %d lacks a valid Address and Port", i);
+        return -1;
+    }
+    registry_copy(in->service, sizeof in->service, cJSON_IsString(name) ? name->valuestring : "");
+    snprintf(in->addr, sizeof in->addr, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, (int)port);
+    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(svc, "Tags");
+    const cJSON *t0 = cJSON_IsArray(tags) ? cJSON_GetArrayItem(tags, 0) : NULL;
+    const char *proto = registry_json_str(cJSON_GetObjectItemCaseSensitive(svc, "Meta"), "protocol");
+    registry_copy(in->protocol, sizeof in->protocol, proto ? proto : cJSON_IsString(t0) ? t0->valuestring : "");
+    const char *worst = NULL;
+    cJSON_ArrayForEach(ck, checks)
+    {
+        const char *st = registry_json_str(ck, "Status");
+        if (status_rank(st) > status_rank(worst))
+            worst = st;
+    }
+    registry_copy(in->status, sizeof in->status, worst ? worst : "passing");
+    return 0;
+}
+
 int registry_consul_parse_health(const char *text, size_t len, registry_instance **out,
                                  size_t *n, char *err, size_t errlen)
 {
@@ -94,38 +145,22 @@ int registry_consul_parse_health(const char *text, size_t len, registry_instance
         cJSON_Delete(j);
         return -1;
     }
+    int rc = 0;
     cJSON_ArrayForEach(e, j)
     {
         if (*n >= (size_t)count)
             break;
-        const cJSON *svc = cJSON_GetObjectItemCaseSensitive(e, "Service"), *ck;
-        if (!cJSON_IsObject(svc))
-            continue;
-        registry_instance *in = &(*out)[*n];
-        const char *host = registry_json_str(svc, "Address");
-        if (!host || !*host)
-            host = registry_json_str(cJSON_GetObjectItemCaseSensitive(e, "Node"), "Address");
-        int64_t port = 0;
-        registry_json_int(svc, "Port", &port);
-        registry_copy(in->service, sizeof in->service, registry_json_str(svc, "Service"));
-        snprintf(in->addr, sizeof in->addr, strchr(host ? host : "", ':') ? "[%s]:%d" : "%s:%d",
-                 host ? host : "", (int)port);
-        const cJSON *tags = cJSON_GetObjectItemCaseSensitive(svc, "Tags");
-        const cJSON *t0 = cJSON_IsArray(tags) ? cJSON_GetArrayItem(tags, 0) : NULL;
-        const char *proto = registry_json_str(cJSON_GetObjectItemCaseSensitive(svc, "Meta"), "protocol");
-        registry_copy(in->protocol, sizeof in->protocol, proto ? proto : cJSON_IsString(t0) ? t0->valuestring : "");
-        const char *worst = NULL;
-        cJSON_ArrayForEach(ck, cJSON_GetObjectItemCaseSensitive(e, "Checks"))
-        {
-            const char *st = registry_json_str(ck, "Status");
-            if (status_rank(st) > status_rank(worst))
-                worst = st;
-        }
-        registry_copy(in->status, sizeof in->status, worst ? worst : "passing");
+        if ((rc = health_entry(e, (int)*n, &(*out)[*n], err, errlen)) < 0)
+            break;
         (*n)++;
     }
     cJSON_Delete(j);
-    return 0;
+    if (rc < 0) { /* a reply that is not what Consul sends: none of it is believed */
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
 }
 
 int registry_consul_parse_services(const char *text, size_t len, buf *out, char *err, size_t errlen)
@@ -350,42 +385,68 @@ static void consul_diff(registry_watch *w, const registry_instance *known, size_
     }
 }
 
-/* Blocking queries on the service's health, each answer diffed with the one before. */
+/* The index to send next, as Consul asks of its clients: start over (0) when it went
+ * backwards or is not positive. */
+static int64_t consul_next_index(int64_t index, int64_t next)
+{
+    return next < index || next <= 0 ? 0 : next;
+}
+
+/* How long to wait before the next blocking query. An answer with a new index is followed
+ * at once (but never more than ten queries a second); one that came back early with the same
+ * index (a misbehaving agent, or an index reset) waits *idle, which doubles each time up to
+ * CONSUL_IDLE_MAX_MS and starts again at the next change. */
+static uint64_t consul_pause(bool changed, bool early, uint64_t *idle)
+{
+    if (changed || !early) {
+        *idle = 0;
+        return CONSUL_MIN_GAP_MS;
+    }
+    *idle = *idle == 0 ? CONSUL_IDLE_FIRST_MS : *idle * 2 > CONSUL_IDLE_MAX_MS ? CONSUL_IDLE_MAX_MS : *idle * 2;
+    return *idle;
+}
+
+/* Blocking queries on the service's health, each answer diffed with the one before. A
+ * failed query (unreachable agent, an error status, a reply that is not what Consul sends)
+ * keeps the instances known. */
 static void consul_watch(registry_watch *w)
 {
     registry_instance *known = NULL, *now = NULL;
     size_t nknown = 0, nnow = 0;
     int64_t index = 0;
     long backoff = 250;
-    bool down = false, first = true;
+    uint64_t idle = 0;
+    registry_outage out = {0};
+    bool first = true;
     while (!registry_stopped(&w->stop)) {
         char err[512];
         int64_t next = 0;
+        uint64_t t0 = clock_now_ms();
         if (consul_health(w->r, w->service, index, CONSUL_WAIT_S, &now, &nnow, &next, err,
                           sizeof err) < 0) {
             if (registry_stopped(&w->stop))
                 break;
-            if (!down)
-                registry_watch_status(w, REGISTRY_EV_ERROR, err);
-            down = true;
+            registry_watch_failed(w, &out, err);
             if (registry_stop_sleep(&w->stop, (uint64_t)backoff))
                 break;
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
             continue;
         }
-        if (down)
-            registry_watch_status(w, REGISTRY_EV_RESUMED, "watch connected again");
-        down = false;
+        registry_watch_back(w, &out);
         backoff = 250;
-        /* Consul: an index that goes backwards (agent restarted) starts over. */
-        index = next < index || next <= 0 ? 0 : next;
+        /* A blocking query (index > 0) that returns well before its wait, at the same
+         * index, did not wait for anything. */
+        bool early = clock_now_ms() - t0 < CONSUL_WAIT_S * 1000 / 2;
+        bool changed = index == 0 || next != index;
+        index = consul_next_index(index, next);
         consul_diff(w, known, nknown, now, nnow, next, first);
         first = false;
         free(known);
         known = now;
         nknown = nnow;
         now = NULL;
-        if (index == 0 && registry_stop_sleep(&w->stop, 1000))
+        uint64_t pause = index == 0 ? 1000 : consul_pause(changed, early, &idle);
+        if (registry_stop_sleep(&w->stop, pause))
             break;
     }
     free(known);

@@ -218,23 +218,28 @@ int registry_etcd_instance(const char *key, const char *value, registry_instance
     return 0;
 }
 
-/* Decodes a kv object's key and value (base64) into inst, with its lease. */
+/* Decodes a kv object's key and value (base64) into inst, with its lease. Returns 0, 1 for
+ * a key that names no instance (no '/': not one of ours), or -1 for a kv that is not what
+ * etcd sends (not an object, no key, bad base64, a lease that is not a number). */
 static int etcd_kv(const cJSON *kv, registry_instance *inst, int64_t *mod_revision)
 {
-    char k[1024], *v = malloc(65536);
-    if (!v)
-        return -1;
     const char *k64 = registry_json_str(kv, "key"), *v64 = registry_json_str(kv, "value");
-    int rc = -1;
-    if (k64 && registry_b64_decode(k64, k, sizeof k) >= 0) {
-        if (!v64 || registry_b64_decode(v64, v, 65536) < 0)
-            v[0] = 0;
-        if (registry_etcd_instance(k, v[0] ? v : NULL, inst) == 0) {
-            registry_json_int(kv, "lease", &inst->lease);
-            if (mod_revision)
-                registry_json_int(kv, "mod_revision", mod_revision);
-            rc = 0;
-        }
+    const cJSON *lease = cJSON_GetObjectItemCaseSensitive(kv, "lease");
+    char k[1024], *v;
+    if (!cJSON_IsObject(kv) || !k64 || registry_b64_decode(k64, k, sizeof k) < 0 ||
+        (lease && !registry_json_int(kv, "lease", &inst->lease)))
+        return -1;
+    if (!(v = malloc(65536)))
+        return -1;
+    if (!v64 || registry_b64_decode(v64, v, 65536) < 0)
+        v[0] = 0;
+    int rc = 1;
+    if (registry_etcd_instance(k, v[0] ? v : NULL, inst) == 0) {
+        inst->lease = 0;
+        registry_json_int(kv, "lease", &inst->lease);
+        if (mod_revision)
+            registry_json_int(kv, "mod_revision", mod_revision);
+        rc = 0;
     }
     free(v);
     return rc;
@@ -252,9 +257,17 @@ int registry_etcd_parse_range(const char *text, size_t len, registry_instance **
         cJSON_Delete(j);
         return -1;
     }
-    if (revision && !registry_json_int(cJSON_GetObjectItemCaseSensitive(j, "header"), "revision", revision))
-        *revision = 0;
     const cJSON *kvs = cJSON_GetObjectItemCaseSensitive(j, "kvs"), *kv;
+    int64_t rev = 0;
+    /* etcd always sends the header; it leaves kvs out when there are none. */
+    if (!registry_json_int(cJSON_GetObjectItemCaseSensitive(j, "header"), "revision", &rev) ||
+        (kvs && !cJSON_IsArray(kvs))) {
+        err_set(err, errlen, "etcd: range reply without a header revision or with kvs not a list");
+        cJSON_Delete(j);
+        return -1;
+    }
+    if (revision)
+        *revision = rev;
     int count = cJSON_IsArray(kvs) ? cJSON_GetArraySize(kvs) : 0;
     if (count > REGISTRY_MAX_INSTANCES)
         count = REGISTRY_MAX_INSTANCES;
@@ -265,10 +278,21 @@ int registry_etcd_parse_range(const char *text, size_t len, registry_instance **
             cJSON_Delete(j);
             return -1;
         }
+        int i = 0;
         cJSON_ArrayForEach(kv, kvs)
         {
-            if (*n < (size_t)count && etcd_kv(kv, &(*out)[*n], NULL) == 0)
+            int r = *n < (size_t)count ? etcd_kv(kv, &(*out)[*n], NULL) : 1;
+            if (r < 0) { /* a reply that is not what etcd sends: none of it is believed */
+                err_set(err, errlen, "etcd: range reply entry %d is not a key-value", i);
+                free(*out);
+                *out = NULL;
+                *n = 0;
+                cJSON_Delete(j);
+                return -1;
+            }
+            if (r == 0)
                 (*n)++;
+            i++;
         }
     }
     cJSON_Delete(j);
@@ -315,13 +339,29 @@ static int stream_message(registry_etcd_stream *s, const char *p, size_t n, regi
         err_set(err, errlen, "etcd cancelled the watch%s%s", why ? ": " : "", why ? why : "");
         goto done;
     }
-    cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(res, "events"))
+    const cJSON *events = cJSON_GetObjectItemCaseSensitive(res, "events");
+    if (events && !cJSON_IsArray(events)) {
+        err_set(err, errlen, "etcd: watch message with events not a list");
+        goto done;
+    }
+    /* Checked whole before any is delivered: a malformed message changes nothing. */
+    cJSON_ArrayForEach(ev, events)
+    {
+        registry_instance scratch;
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "type");
+        if (!cJSON_IsObject(ev) || (type && !cJSON_IsString(type)) ||
+            etcd_kv(cJSON_GetObjectItemCaseSensitive(ev, "kv"), &scratch, NULL) < 0) {
+            err_set(err, errlen, "etcd: watch message with an event that is not a key-value");
+            goto done;
+        }
+    }
+    cJSON_ArrayForEach(ev, events)
     {
         registry_event e;
         memset(&e, 0, sizeof e);
         const char *type = registry_json_str(ev, "type"); /* PUT is the default, left out */
         e.type = type && strcmp(type, "DELETE") == 0 ? REGISTRY_EV_DELETE : REGISTRY_EV_PUT;
-        if (etcd_kv(cJSON_GetObjectItemCaseSensitive(ev, "kv"), &e.inst, &e.revision) < 0)
+        if (etcd_kv(cJSON_GetObjectItemCaseSensitive(ev, "kv"), &e.inst, &e.revision) != 0)
             continue;
         if (e.revision > s->revision)
             s->revision = e.revision;
@@ -576,7 +616,8 @@ typedef struct etcd_watch_ctx {
     registry_watch *w;
     registry_etcd_stream s;
     char err[256];
-    bool failed, reset, *down;
+    bool failed, reset;
+    registry_outage *out;
 } etcd_watch_ctx;
 
 static void etcd_watch_event(void *ctx, const registry_event *ev)
@@ -602,10 +643,8 @@ static size_t etcd_watch_write(char *p, size_t size, size_t n, void *ctx)
     }
     if (c->s.revision > c->w->revision)
         c->w->revision = c->s.revision;
-    if (c->s.created && *c->down) {
-        *c->down = false;
-        registry_watch_status(c->w, REGISTRY_EV_RESUMED, "watch connected again");
-    }
+    if (c->s.created)
+        registry_watch_back(c->w, c->out);
     return size * n;
 }
 
@@ -613,9 +652,9 @@ static size_t etcd_watch_write(char *p, size_t size, size_t n, void *ctx)
 static void etcd_watch(registry_watch *w)
 {
     long backoff = 250;
-    bool down = false;
+    registry_outage out = {0};
     while (!registry_stopped(&w->stop)) {
-        etcd_watch_ctx c = {.w = w, .down = &down};
+        etcd_watch_ctx c = {.w = w, .out = &out};
         registry_etcd_stream_init(&c.s);
         buf body;
         buf_init(&body, 4096);
@@ -655,9 +694,12 @@ static void etcd_watch(registry_watch *w)
         buf_done(&body);
         if (registry_stopped(&w->stop))
             break;
-        if (!down || compacted) {
+        if (compacted) { /* said every time: the caller must list again */
+            char unused[128];
             registry_watch_status(w, REGISTRY_EV_ERROR, err);
-            down = true;
+            registry_outage_fail(&out, unused, sizeof unused);
+        } else {
+            registry_watch_failed(w, &out, err);
         }
         if (registry_stop_sleep(&w->stop, (uint64_t)backoff))
             break;

@@ -2,7 +2,8 @@
  *   registry.c          the URL, argument checks, dispatch through a backend table; none
  *   registry_etcd.c     the etcd backend        registry_consul.c  the Consul backend
  *   registry_http.c     libcurl and JSON        registry_stop.c    the cancellable sleep
- *   registry_keeper.c   registration kept alive registry_watch.c   watch thread and queue */
+ *   registry_keeper.c   registration kept alive registry_watch.c   watch thread and queue
+ *   registry_outage.c   how long the registry has been away */
 #ifndef WB_REGISTRY_INT_H
 #define WB_REGISTRY_INT_H
 
@@ -116,6 +117,24 @@ bool registry_stop_wait(registry_stop *s, const struct timespec *until);
 /* Sleeps ms milliseconds unless stopped first. Returns true when stopped. */
 bool registry_stop_sleep(registry_stop *s, uint64_t ms);
 
+/* ---- an outage (registry_outage.c) ---- */
+
+enum { REGISTRY_OUTAGE_REPORT_MS = 30000 }; /* a summary line this often while it lasts */
+
+/* One thread's view of the registry being away; zeroed: reachable. */
+typedef struct registry_outage {
+    bool down;
+    unsigned attempts;                 /* failed, since the outage began */
+    uint64_t since_ms, reported_ms;    /* clock_now_ms of its start and of its last report */
+} registry_outage;
+
+/* Counts a failed attempt. Returns 1 when it begins an outage (report the error itself),
+ * 2 when a summary is due (msg gets "still unreachable for 60 s, N attempts"), else 0. */
+int registry_outage_fail(registry_outage *o, char *msg, size_t cap);
+/* Ends the outage, if one is going on: true with msg "reachable again after 12.3 s (N
+ * failed attempts)"; false (msg untouched) when the registry was not away. */
+bool registry_outage_end(registry_outage *o, char *msg, size_t cap);
+
 /* ---- the watch (registry_watch.c), as the backends' watch loops see it ---- */
 
 struct registry_watch {
@@ -133,5 +152,10 @@ struct registry_watch {
 void registry_watch_push(registry_watch *w, const registry_event *ev);
 /* Queues an ERROR or RESUMED event with msg at the watch's revision. */
 void registry_watch_status(registry_watch *w, registry_event_type t, const char *msg);
+/* A failed attempt of the watch loop: ERROR with err when it begins an outage, an ERROR
+ * with a summary when one is due, nothing otherwise. */
+void registry_watch_failed(registry_watch *w, registry_outage *o, const char *err);
+/* The watch reached the registry: RESUMED with the outage's length, if there was one. */
+void registry_watch_back(registry_watch *w, registry_outage *o);
 
 #endif

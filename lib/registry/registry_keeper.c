@@ -26,6 +26,7 @@ struct registry_keeper {
     registry_reg reg;
     bool registered;
     int registrations;
+    registry_outage out;
 };
 
 static void keeper_log(registry_keeper *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -42,12 +43,24 @@ static void keeper_log(registry_keeper *k, const char *fmt, ...)
         log_msg("%s", msg);
 }
 
+/* A failed attempt while the registry is away: the first is logged with its reason
+ * (why: what failed), then a summary every so often. */
+static void keeper_failed(registry_keeper *k, const char *why, const char *err)
+{
+    char msg[128];
+    int r = registry_outage_fail(&k->out, msg, sizeof msg);
+    if (r == 1)
+        keeper_log(k, "registry: %s: %s; retrying with backoff", why, err);
+    else if (r == 2)
+        keeper_log(k, "registry: %s: %s (last: %s)", why, msg, err);
+}
+
 static void *keeper_main(void *arg)
 {
     registry_keeper *k = arg;
     char err[512];
     long backoff = 250, period = k->ttl * 1000L / 3;
-    bool unreachable = false, lost = false;
+    bool lost = false;
     if (period < 200)
         period = 200;
     /* Retries never wait longer than a keepalive period, so a lease that survived an
@@ -57,6 +70,9 @@ static void *keeper_main(void *arg)
         if (!k->registered) {
             registry_reg reg;
             if (registry_register(k->r, k->service, k->addr, k->protocol, k->ttl, &reg, err, sizeof err) == 0) {
+                char back[128];
+                if (registry_outage_end(&k->out, back, sizeof back))
+                    keeper_log(k, "registry: %s", back);
                 k->reg = reg;
                 k->registered = true;
                 int n = ++k->registrations;
@@ -66,7 +82,7 @@ static void *keeper_main(void *arg)
                 else
                     keeper_log(k, "registry: registered%s %s %s (%s), check every %ds",
                                n > 1 ? " again" : "", k->service, reg.id, k->protocol, k->ttl / 3 > 1 ? k->ttl / 3 : 1);
-                unreachable = lost = false;
+                lost = false;
                 backoff = 250;
                 if (registry_stop_sleep(&k->stop, (uint64_t)period))
                     break;
@@ -74,11 +90,8 @@ static void *keeper_main(void *arg)
             }
             if (registry_stopped(&k->stop))
                 break;
-            if (!unreachable)
-                keeper_log(k, "registry: %s: %s; retrying with backoff",
-                           strncmp(err, "etcd:", 5) == 0 || strncmp(err, "consul:", 7) == 0
-                               ? "registry refused the registration" : "registry unreachable", err);
-            unreachable = true;
+            keeper_failed(k, strncmp(err, "etcd:", 5) == 0 || strncmp(err, "consul:", 7) == 0
+                                 ? "registry refused the registration" : "registry unreachable", err);
             if (registry_stop_sleep(&k->stop, (uint64_t)backoff))
                 break;
             backoff = backoff * 2 > max_backoff ? max_backoff : backoff * 2;
@@ -88,9 +101,9 @@ static void *keeper_main(void *arg)
         if (registry_stopped(&k->stop))
             break;
         if (alive == 1) {
-            if (unreachable)
-                keeper_log(k, "registry: reachable again, lease still alive");
-            unreachable = false;
+            char back[128];
+            if (registry_outage_end(&k->out, back, sizeof back))
+                keeper_log(k, "registry: %s, lease still alive", back);
             backoff = 250;
             if (registry_stop_sleep(&k->stop, (uint64_t)period))
                 break;
@@ -103,9 +116,7 @@ static void *keeper_main(void *arg)
             lost = true;
             k->registered = false;
         } else {
-            if (!unreachable)
-                keeper_log(k, "registry: registry unreachable: %s; retrying with backoff", err);
-            unreachable = true;
+            keeper_failed(k, "registry unreachable", err);
             if (registry_stop_sleep(&k->stop, (uint64_t)backoff))
                 break;
             backoff = backoff * 2 > max_backoff ? max_backoff : backoff * 2;

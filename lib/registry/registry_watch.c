@@ -32,6 +32,27 @@ void registry_watch_status(registry_watch *w, registry_event_type t, const char 
     registry_watch_push(w, &ev);
 }
 
+void registry_watch_failed(registry_watch *w, registry_outage *o, const char *err)
+{
+    char msg[128], line[256];
+    int r = registry_outage_fail(o, msg, sizeof msg);
+    if (r == 1) {
+        registry_watch_status(w, REGISTRY_EV_ERROR, err);
+    } else if (r == 2) {
+        snprintf(line, sizeof line, "%s (last: %.100s)", msg, err);
+        registry_watch_status(w, REGISTRY_EV_ERROR, line);
+    }
+}
+
+void registry_watch_back(registry_watch *w, registry_outage *o)
+{
+    char back[128], line[200];
+    if (registry_outage_end(o, back, sizeof back)) {
+        snprintf(line, sizeof line, "watch connected again: %s", back);
+        registry_watch_status(w, REGISTRY_EV_RESUMED, line);
+    }
+}
+
 int registry_watch_next(registry_watch *w, registry_event *ev, int timeout_ms)
 {
     struct timespec until = clock_after(CLOCK_MONOTONIC, timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
