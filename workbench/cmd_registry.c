@@ -32,7 +32,8 @@ static void usage(FILE *f)
             "  -w, --watch      keep printing changes, time-stamped, until interrupted\n"
             "      --token T    Consul ACL token (X-Consul-Token)\n"
             "      --user U:P   etcd user and password\n\n"
-            "etcd lines show the lease each key hangs on and the seconds it has left; Consul\n"
+            "etcd lines show the lease each key hangs on and the seconds it has left (each\n"
+            "lease asked once, at most 64 of them, within 5 s); Consul\n"
             "lines show the health check status (critical instances are listed too).\n\n"
             "Examples:\n"
             "  workbench registry etcd://127.0.0.1:2379 arith --watch\n"
@@ -41,15 +42,51 @@ static void usage(FILE *f)
             "refused the request, e.g. wrong credentials).\n");
 }
 
-static void print_instance(registry *r, const registry_instance *in)
+/* TTL look-ups of one listing: each distinct lease is asked once, at most LEASE_LOOKUPS of
+ * them, and none after LEASE_DEADLINE_MS (a registry of thousands of keys is listed in
+ * bounded time; the rest show their lease without its TTL). */
+enum { LEASE_LOOKUPS = 64, LEASE_DEADLINE_MS = 5000 };
+
+typedef struct lease_cache {
+    int64_t lease[LEASE_LOOKUPS], ttl[LEASE_LOOKUPS];
+    size_t n;
+    uint64_t deadline;  /* clock_now_ms; 0 until the first look-up */
+    bool capped;        /* some lease went unasked */
+} lease_cache;
+
+/* The seconds left on lease (-1: gone or not answered); false when it was not asked. */
+static bool lease_ttl(registry *r, lease_cache *c, int64_t lease, int64_t *ttl)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->lease[i] == lease) {
+            *ttl = c->ttl[i];
+            return true;
+        }
+    uint64_t now = clock_now_ms();
+    if (!c->deadline)
+        c->deadline = now + LEASE_DEADLINE_MS;
+    if (c->n == LEASE_LOOKUPS || now >= c->deadline) {
+        c->capped = true;
+        return false;
+    }
+    char err[256];
+    if (registry_lease_ttl(r, lease, ttl, err, sizeof err) < 0)
+        *ttl = -1;
+    c->lease[c->n] = lease;
+    c->ttl[c->n++] = *ttl;
+    return true;
+}
+
+static void print_instance(registry *r, lease_cache *c, const registry_instance *in)
 {
     printf("%-20s %-24s protocol=%s", in->service, in->addr, in->protocol[0] ? in->protocol : "?");
     if (registry_get_kind(r) == REGISTRY_ETCD) {
         int64_t ttl = -1;
-        char err[256];
         if (in->lease == 0)
             printf("  lease=none");
-        else if (registry_lease_ttl(r, in->lease, &ttl, err, sizeof err) == 0 && ttl >= 0)
+        else if (!lease_ttl(r, c, in->lease, &ttl))
+            printf("  lease=%016" PRIx64, (uint64_t)in->lease);
+        else if (ttl >= 0)
             printf("  lease=%016" PRIx64 " ttl=%" PRId64 "s", (uint64_t)in->lease, ttl);
         else
             printf("  lease=%016" PRIx64 " (expired)", (uint64_t)in->lease);
@@ -60,14 +97,15 @@ static void print_instance(registry *r, const registry_instance *in)
 }
 
 /* Lists one service (or, for etcd, all); returns 0 or -1 with err. */
-static int list(registry *r, const char *name, int64_t *revision, size_t *count, char *err, size_t errlen)
+static int list(registry *r, lease_cache *c, const char *name, int64_t *revision, size_t *count,
+                char *err, size_t errlen)
 {
     registry_instance *in;
     size_t n;
     if (registry_list(r, name, &in, &n, revision, err, errlen) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
-        print_instance(r, &in[i]);
+        print_instance(r, c, &in[i]);
     *count += n;
     free(in);
     return 0;
@@ -158,6 +196,7 @@ int cmd_registry(int argc, char **argv)
     int64_t revision = 0;
     size_t count = 0;
     int rc = 0;
+    lease_cache leases = {.n = 0};
     if (registry_get_kind(r) == REGISTRY_CONSUL && !name) {
         buf names;
         buf_init(&names, REGISTRY_MAX_RESPONSE);
@@ -166,11 +205,11 @@ int cmd_registry(int argc, char **argv)
             char *save = NULL;
             for (char *s = strtok_r((char *)buf_data(&names), "\n", &save); s && rc == 0;
                  s = strtok_r(NULL, "\n", &save))
-                rc = list(r, s, NULL, &count, err, sizeof err);
+                rc = list(r, &leases, s, NULL, &count, err, sizeof err);
         }
         buf_done(&names);
     } else {
-        rc = list(r, name, &revision, &count, err, sizeof err);
+        rc = list(r, &leases, name, &revision, &count, err, sizeof err);
     }
     if (rc < 0) {
         bool answered = strncmp(err, "etcd:", 5) == 0 || strncmp(err, "consul:", 7) == 0;
@@ -181,6 +220,9 @@ int cmd_registry(int argc, char **argv)
     }
     if (count == 0)
         fprintf(stderr, "(no instances%s%s)\n", name ? " of " : "", name ? name : "");
+    if (leases.capped)
+        printf("(TTL of the first %zu leases shown: at most %d are asked, within %d s)\n", leases.n,
+               LEASE_LOOKUPS, LEASE_DEADLINE_MS / 1000);
     fflush(stdout);
     int ret = EXIT_OK;
     if (want_watch) {

@@ -22,6 +22,50 @@ if ! cc -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wshadow -Wno-missing-field-
 fi
 
 now_ms() { date +%s%3N; }
+expect_re() { # expect_re NAME EXTENDED-REGEX TEXT
+    if printf '%s\n' "$3" | grep -qE -- "$2"; then ok "$1"; else bad "$1" "want to see: $2
+in: $(excerpt "$3")"; fi
+}
+
+# ---------------- a broken Consul agent (tests/tools/fake_consul.py) ----------------
+# No real agent answers like this; the fake plays one that does.
+fake_consul() { # fake_consul MODE TAG: starts it, FCPORT is its port
+    /usr/bin/python3 "$ROOT/tests/tools/fake_consul.py" "$1" --port-file "$TMP/fc-$2.port" \
+        --count-file "$TMP/fc-$2.count" --deadline 30 2>"$TMP/fc-$2.err" &
+    PIDS="$PIDS $!"
+    wait_until 5 test -s "$TMP/fc-$2.port" || bad "start tests/tools/fake_consul.py $1" "$(cat "$TMP/fc-$2.err")"
+    FCPORT=$(cat "$TMP/fc-$2.port" 2>/dev/null)
+}
+fc_count() { cat "$TMP/fc-$1.count" 2>/dev/null || echo 0; }
+fc_at_least() { [ "$(fc_count "$1")" -ge "$2" ]; }
+
+# A good list, then wrong-typed entries: an error, and the instance is kept.
+fake_consul garbage g
+"$PROBE" watch "consul://127.0.0.1:$FCPORT" calc >"$TMP/fcg.out" 2>"$TMP/fcg.err" &
+P=$!
+PIDS="$PIDS $P"
+wait_until 5 grep -q "^ERROR" "$TMP/fcg.out"
+wait_until 5 fc_at_least g 5 # a few more garbage answers
+kill -TERM "$P"
+wait "$P" 2>/dev/null
+w=$(cat "$TMP/fcg.out" "$TMP/fcg.err")
+expect_grep "broken consul: wrong-typed entries are an ERROR" "ERROR    consul: health reply entry 0 has no Service object" "$w"
+if grep -q "^DELETE" "$TMP/fcg.out"; then bad "broken consul: the known instance is kept (no DELETE)" "$w"
+else ok "broken consul: the known instance is kept (no DELETE)"; fi
+expect_eq "broken consul: the error is reported once" 1 "$(grep -c "^ERROR" "$TMP/fcg.out")"
+
+# A blocking query that returns at once at the same index: the watch backs off.
+fake_consul sameindex s
+"$PROBE" watch "consul://127.0.0.1:$FCPORT" calc >"$TMP/fcs.out" 2>"$TMP/fcs.err" &
+P=$!
+PIDS="$PIDS $P"
+wait_until 5 fc_at_least s 2
+sleep 3
+n=$(fc_count s)
+kill -TERM "$P"
+wait "$P" 2>/dev/null
+if [ "$n" -le 20 ]; then ok "broken consul: a query that does not block is not repeated in a loop ($n requests in 3 s)"
+else bad "broken consul: a query that does not block is not repeated in a loop" "$n requests in 3 s (at most 20)"; fi
 
 # ---------------- etcd ----------------
 if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
@@ -56,7 +100,7 @@ start_etcd "$DATA" || { summary; exit 1; }
 ok "etcd started on $EP"
 
 # A watch from the beginning, as a balancer would run it.
-"$PROBE" watch "$URL" calc >"$TMP/watch.out" 2>"$TMP/watch.err" &
+REGISTRY_PROBE_REPORT_MS=1000 "$PROBE" watch "$URL" calc >"$TMP/watch.out" 2>"$TMP/watch.err" &
 WATCH_PID=$!
 PIDS="$PIDS $WATCH_PID"
 wait_until 5 grep -q "^listed 0" "$TMP/watch.out" || bad "the watch lists first" "$(cat "$TMP/watch.out" "$TMP/watch.err")"
@@ -146,7 +190,7 @@ if [ -n "$HAVE_WB" ]; then
 fi
 
 # etcd killed and restarted on the same data dir.
-"$PROBE" keep "$URL" calc 127.0.0.1:9003 json 2 >"$TMP/k3.out" 2>"$TMP/k3.err" &
+REGISTRY_PROBE_REPORT_MS=1000 "$PROBE" keep "$URL" calc 127.0.0.1:9003 json 2 >"$TMP/k3.out" 2>"$TMP/k3.err" &
 K3=$!
 PIDS="$PIDS $K3"
 wait_until 5 has_key calc calc/127.0.0.1:9003 || bad "keeper 3 registers" "$(cat "$TMP/k3.out")"
@@ -161,6 +205,11 @@ else bad "etcd restarted on its data dir: the instance is registered" "$(keys ca
 if wait_until 10 grep -qE "reachable again|registered again" "$TMP/k3.out"; then ok "the keeper logs that it is back: $(grep -E "reachable again|registered again" "$TMP/k3.out" | head -n 1 | cut -d' ' -f2-)"
 else bad "the keeper logs that it is back" "$(cat "$TMP/k3.out")"; fi
 wait_until 10 grep -q "^RESUMED" "$TMP/watch.out" && ok "the watch resumes" || bad "the watch resumes" "$(cat "$TMP/watch.out")"
+# The outage (3 s and more) is summarised every second here (REGISTRY_PROBE_REPORT_MS), and its length told at its end.
+expect_re "outage: the keeper summarises it while it lasts" "registry: registry unreachable: still unreachable for [0-9]* s, [0-9]* attempts" "$(cat "$TMP/k3.out")"
+expect_re "outage: the keeper tells how long it lasted" "registry: reachable again after [0-9.]+ s \\([0-9]+ failed attempts\\)" "$(cat "$TMP/k3.out")"
+expect_re "outage: the watch summarises it while it lasts" "^ERROR .*still unreachable for [0-9]* s, [0-9]* attempts" "$(cat "$TMP/watch.out")"
+expect_re "outage: the watch tells how long it lasted" "^RESUMED .*reachable again after [0-9.]* s" "$(cat "$TMP/watch.out")"
 sleep 3
 if has_key calc calc/127.0.0.1:9003; then ok "still registered after another TTL"; else bad "still registered after another TTL" "$(keys calc)"; fi
 
@@ -185,6 +234,41 @@ kill -TERM "$WATCH_PID"
 wait "$WATCH_PID" 2>/dev/null
 ms=$(sed -n 's/^stopped in \([0-9]*\) ms/\1/p' "$TMP/watch.out")
 [ -n "$ms" ] && [ "$ms" -lt 2000 ] && ok "the watch is cancelled in ${ms} ms" || bad "the watch is cancelled quickly" "$(tail -n 3 "$TMP/watch.out")"
+
+# workbench registry over many keys: each lease is asked once, at most 64 of them. etcd's
+# own metrics count the /v3/lease/timetolive calls.
+if [ -n "$HAVE_WB" ]; then
+    /usr/bin/python3 - "$EP" <<'PY' || bad "put many keys on few leases" "python3 failed"
+import base64, json, sys, urllib.request
+ep = sys.argv[1]
+def post(path, body):
+    req = urllib.request.Request("http://%s%s" % (ep, path), json.dumps(body).encode(),
+                                 {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return json.load(r)
+def b(s):
+    return base64.b64encode(s.encode()).decode()
+few = [post("/v3/lease/grant", {"TTL": "60"})["ID"] for _ in range(3)]
+for i in range(300):
+    post("/v3/kv/put", {"key": b("many/127.0.0.1:%d" % (20000 + i)), "value": b("{}"), "lease": few[i % 3]})
+for i in range(100):
+    lease = post("/v3/lease/grant", {"TTL": "60"})["ID"]
+    post("/v3/kv/put", {"key": b("spread/127.0.0.1:%d" % (30000 + i)), "value": b("{}"), "lease": lease})
+PY
+    ttl_calls() { curl -s "http://$EP/metrics" | awk '/^grpc_server_started_total\{.*grpc_method="LeaseTimeToLive"/ { n += $2 } END { print n + 0 }'; }
+    c0=$(ttl_calls)
+    out=$("$BIN/workbench" registry "$URL" many 2>&1)
+    c1=$(ttl_calls)
+    expect_eq "workbench registry: 300 keys listed" 300 "$(printf '%s\n' "$out" | grep -c 'ttl=')"
+    expect_eq "workbench registry: 300 keys on 3 leases ask 3 TTLs" 3 "$((c1 - c0))"
+    out=$("$BIN/workbench" registry "$URL" spread 2>&1)
+    c2=$(ttl_calls)
+    expect_eq "workbench registry: 100 leases, at most 64 TTLs asked" 64 "$((c2 - c1))"
+    expect_grep "workbench registry says the TTLs were capped" "(TTL of the first 64 leases shown" "$out"
+    expect_eq "workbench registry: all 100 keys listed still" 100 "$(printf '%s\n' "$out" | grep -c '^spread ')"
+    etcdctl --endpoints "$EP" del --prefix many >/dev/null
+    etcdctl --endpoints "$EP" del --prefix spread >/dev/null
+fi
 
 # etcd with authentication: --registry-user NAME:PASSWORD.
 CTL="etcdctl --endpoints $EP"

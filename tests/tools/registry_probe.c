@@ -5,7 +5,8 @@
  *       keeps ADDR registered; SIGTERM stops and deregisters, SIGUSR1 stops without
  *       deregistering (the entry is left to expire); prints "stopped in N ms".
  *   registry_probe watch URL SERVICE [USER:PASS]
- *       lists SERVICE, then prints every event, until SIGTERM. */
+ *       lists SERVICE, then prints every event, until SIGTERM.
+ * REGISTRY_PROBE_REPORT_MS, when set, is how often an outage is summarised (30 s otherwise). */
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,6 +35,9 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
     char err[512];
+    const char *report = getenv("REGISTRY_PROBE_REPORT_MS");
+    if (report)
+        registry_set_outage_report_ms(atoi(report));
     if (argc >= 7 && strcmp(argv[1], "keep") == 0) {
         registry_auth auth = {NULL, argc > 7 ? argv[7] : NULL};
         registry_keeper *k = registry_keeper_start(argv[2], &auth, argv[3], argv[4], argv[5], atoi(argv[6]),

@@ -225,6 +225,12 @@ static void on_event(void *ctx, const registry_event *ev)
     s->n++;
 }
 
+static void count_event(void *ctx, const registry_event *ev)
+{
+    (void)ev;
+    (*(int *)ctx)++;
+}
+
 static char *watch_stream(void)
 {
     char *k = b64s("arith/127.0.0.1:8080"), *v = b64s("{\"Op\":0,\"Addr\":\"127.0.0.1:8080\",\"Metadata\":{\"protocol\":\"json\"}}");
@@ -450,6 +456,34 @@ Test(consul, error_responses)
     buf_done(&b);
 }
 
+/* Replies of the wrong shape are errors, never "no instances". */
+Test(consul, malformed_health_replies_are_errors)
+{
+    static const char *bad[] = {
+        "[{\"Service\":5}]",
+        "[5]",
+        "[{\"Node\":{\"Address\":\"10.0.0.1\"}}]",
+        "[{\"Service\":{\"Service\":\"arith\",\"Port\":8080}}]",
+        "[{\"Service\":{\"Service\":\"arith\",\"Address\":\"127.0.0.1\"}}]",
+        "[{\"Service\":{\"Service\":\"arith\",\"Address\":\"127.0.0.1\",\"Port\":\"x\"}}]",
+        "[{\"Service\":{\"Service\":\"arith\",\"Address\":\"127.0.0.1\",\"Port\":70000}}]",
+        "[{\"Service\":{\"Service\":7,\"Address\":\"127.0.0.1\",\"Port\":80}}]",
+        "[{\"Service\":{\"Service\":\"arith\",\"Address\":\"127.0.0.1\",\"Port\":80},\"Checks\":{}}]",
+        "[{\"Service\":{\"Address\":\"127.0.0.1\",\"Port\":80}},{\"Service\":[]}]",
+        "{\"x\":1}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        registry_instance *in = (registry_instance *)1;
+        size_t n = 99;
+        char err[256] = "";
+        cr_assert_eq(registry_consul_parse_health(bad[i], strlen(bad[i]), &in, &n, err, sizeof err), -1,
+                     "%s was read as %zu instances", bad[i], n);
+        cr_assert(strncmp(err, "consul: health reply", 20) == 0, "%s: %s", bad[i], err);
+        cr_assert_null(in);
+        cr_assert_eq(n, 0);
+    }
+}
+
 Test(consul, catalog_services)
 {
     const char *r = "{\"consul\":[],\"redis\":[],\"postgresql\":[\"primary\",\"secondary\"]}";
@@ -459,6 +493,59 @@ Test(consul, catalog_services)
     cr_assert_eq(registry_consul_parse_services(r, strlen(r), &b, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(text_of(&b), "consul\nredis\npostgresql\n");
     buf_done(&b);
+}
+
+Test(etcd, malformed_range_replies_are_errors)
+{
+    char *k = b64s("arith/127.0.0.1:8080");
+    char ok1[512], bad1[512], bad2[512];
+    snprintf(ok1, sizeof ok1, "{\"header\":{\"revision\":\"5\"},\"kvs\":[{\"key\":\"%s\",\"lease\":\"7\"}]}", k);
+    snprintf(bad1, sizeof bad1, "{\"header\":{\"revision\":\"5\"},\"kvs\":[{\"key\":\"%s\"},{\"key\":5}]}", k);
+    snprintf(bad2, sizeof bad2, "{\"header\":{\"revision\":\"5\"},\"kvs\":[{\"key\":\"%s\",\"lease\":[]}]}", k);
+    const char *bad[] = {bad1, bad2, "{\"header\":{\"revision\":\"5\"},\"kvs\":{\"x\":1}}",
+                         "{\"header\":{\"revision\":\"5\"},\"kvs\":[5]}",
+                         "{\"header\":{\"revision\":\"5\"},\"kvs\":[{\"key\":\"!!!\"}]}",
+                         "{\"kvs\":[]}", "{\"x\":1}", "[]"};
+    registry_instance *in;
+    size_t n;
+    int64_t rev;
+    char err[256];
+    cr_assert_eq(registry_etcd_parse_range(ok1, strlen(ok1), &in, &n, &rev, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(in[0].lease, 7);
+    free(in);
+    const char *empty = "{\"header\":{\"revision\":\"5\"}}";
+    cr_assert_eq(registry_etcd_parse_range(empty, strlen(empty), &in, &n, &rev, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(n, 0, "etcd leaves kvs out when there are none");
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        n = 99;
+        cr_assert_eq(registry_etcd_parse_range(bad[i], strlen(bad[i]), &in, &n, &rev, err, sizeof err), -1,
+                     "%s was read as %zu instances", bad[i], n);
+        cr_assert_null(in);
+        cr_assert_eq(n, 0);
+    }
+    free(k);
+}
+
+Test(etcd_watch, malformed_events_deliver_nothing)
+{
+    char *k = b64s("arith/127.0.0.1:8080");
+    char msg[512];
+    snprintf(msg, sizeof msg, "{\"result\":{\"header\":{\"revision\":\"9\"},\"events\":["
+             "{\"type\":\"DELETE\",\"kv\":{\"key\":\"%s\",\"mod_revision\":\"9\"}},{\"type\":\"DELETE\",\"kv\":5}]}}", k);
+    const char *bad[] = {msg, "{\"result\":{\"events\":{\"x\":1}}}", "{\"result\":{\"events\":[{\"kv\":{}}]}}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        registry_etcd_stream s;
+        registry_etcd_stream_init(&s);
+        int count = 0;
+        char err[256] = "";
+        cr_assert_eq(registry_etcd_stream_feed(&s, bad[i], strlen(bad[i]), count_event, &count, err, sizeof err), -1,
+                     "%s", bad[i]);
+        cr_assert_eq(count, 0, "no event of a malformed message is delivered: %s", bad[i]);
+        cr_assert(strstr(err, "etcd: watch message"), "%s", err);
+        registry_etcd_stream_done(&s);
+    }
+    free(k);
 }
 
 /* ======================= URLs ======================= */
