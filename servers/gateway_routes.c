@@ -340,8 +340,8 @@ static enum MHD_Result orders_place(struct MHD_Connection *c, request *rq, const
         value_free(body);
         return send_error(c, 400, "INVALID_ARGUMENT", "Idempotency-Key must be 1 to 100 characters");
     }
-    if (key)
-        snprintf(rid, sizeof rid, "%s:%s", user, key);
+    if (key) /* the order service scopes it to the user */
+        snprintf(rid, sizeof rid, "%s", key);
     else
         request_id(rid, sizeof rid);
     value *v = value_struct(NULL);
