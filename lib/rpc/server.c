@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/net.h"
 #include "base/numopt.h"
+#include "base/secret.h"
 #include "registry/registry.h"
 #include "rpc/loop.h"
 
@@ -359,6 +360,12 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
             "                           address the server listens on)\n"
             "      --registry-token T   Consul ACL token\n"
             "      --registry-user U:P  etcd user and password\n"
+            "      --registry-token-file PATH, --registry-user-file PATH\n"
+            "                           the same from the first line of a file that others\n"
+            "                           cannot read (chmod 600); without any of these, from\n"
+            "                           $WB_REGISTRY_TOKEN and $WB_REGISTRY_USER. A value on\n"
+            "                           the command line is visible to every local user in\n"
+            "                           /proc/PID/cmdline: prefer the file or the environment\n"
             "  -h, --help               show this help\n"
             "\n"
             "The first line printed on stdout is the address the server listens on.\n"
@@ -418,7 +425,10 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         {"ttl", required_argument, NULL, 'T'}, {"advertise", required_argument, NULL, 'A'},
         {"registry-token", required_argument, NULL, 'K'},
         {"registry-user", required_argument, NULL, 'U'},
+        {"registry-token-file", required_argument, NULL, 'k'},
+        {"registry-user-file", required_argument, NULL, 'u'},
         {NULL, 0, NULL, 0}};
+    const char *token_arg = NULL, *user_arg = NULL, *token_file = NULL, *user_file = NULL;
     const char *registry_url = "none", *service = prog, *advertise = NULL;
     registry_auth auth = {0};
     size_t ttl = 10;
@@ -451,8 +461,10 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         case 'R': registry_url = optarg; break;
         case 'S': service = optarg; break;
         case 'A': advertise = optarg; break;
-        case 'K': auth.token = optarg; break;
-        case 'U': auth.user = optarg; break;
+        case 'K': token_arg = optarg; break;
+        case 'U': user_arg = optarg; break;
+        case 'k': token_file = optarg; break;
+        case 'u': user_file = optarg; break;
         case 'T':
             if (numopt_size(optarg, &ttl) < 0 || ttl < 1 || ttl > 3600) {
                 fprintf(stderr, "%s: --ttl wants a number of seconds from 1 to 3600\n", prog);
@@ -469,10 +481,19 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         fprintf(stderr, "%s: unexpected argument \"%s\". Try '%s --help'.\n", prog, argv[optind], prog);
         return 2;
     }
+    char err[256], token[SECRET_MAX], user[SECRET_MAX];
+    int got_token = secret_pick(token_arg, token_file, "WB_REGISTRY_TOKEN", token, sizeof token, err, sizeof err);
+    int got_user = got_token < 0 ? 0 : secret_pick(user_arg, user_file, "WB_REGISTRY_USER", user, sizeof user, err,
+                                                   sizeof err);
+    if (got_token < 0 || got_user < 0) {
+        fprintf(stderr, "%s: --registry-%s: %s\n", prog, got_token < 0 ? "token" : "user", err);
+        return 2;
+    }
+    auth.token = got_token ? token : NULL;
+    auth.user = got_user ? user : NULL;
     log_setup(prog, quiet);
     signal(SIGPIPE, SIG_IGN);
 
-    char err[256];
     server s = {.codec = codec, .max_message = max_message, .max_conns = max_conns,
                 .idle_ms = (uint64_t)idle * 1000};
     s.lfd = net_listen(listen_addr, err, sizeof err);
