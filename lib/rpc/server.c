@@ -414,6 +414,20 @@ const char *server_take_option(int *argc, char **argv, const char *name, bool *m
     return val;
 }
 
+/* --registry-WHAT, its -file form or $WB_REGISTRY_WHAT into store (SECRET_MAX bytes);
+ * *out is store, or NULL when none was given. -1 after a message on stderr. */
+static int pick_secret(const char *prog, const char *what, const char *given, const char *path, char *store,
+                       const char **out)
+{
+    char env[32], err[400];
+    snprintf(env, sizeof env, "WB_REGISTRY_%s", strcmp(what, "user") == 0 ? "USER" : "TOKEN");
+    int got = secret_pick(given, path, env, store, SECRET_MAX, err, sizeof err);
+    if (got < 0)
+        fprintf(stderr, "%s: --registry-%s: %s\n", prog, what, err);
+    *out = got > 0 ? store : NULL;
+    return got < 0 ? -1 : 0;
+}
+
 int server_main(const server_codec *codec, const char *prog, const char *about, int argc,
                 char **argv)
 {
@@ -482,15 +496,9 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         return 2;
     }
     char err[256], token[SECRET_MAX], user[SECRET_MAX];
-    int got_token = secret_pick(token_arg, token_file, "WB_REGISTRY_TOKEN", token, sizeof token, err, sizeof err);
-    int got_user = got_token < 0 ? 0 : secret_pick(user_arg, user_file, "WB_REGISTRY_USER", user, sizeof user, err,
-                                                   sizeof err);
-    if (got_token < 0 || got_user < 0) {
-        fprintf(stderr, "%s: --registry-%s: %s\n", prog, got_token < 0 ? "token" : "user", err);
+    if (pick_secret(prog, "token", token_arg, token_file, token, &auth.token) < 0 ||
+        pick_secret(prog, "user", user_arg, user_file, user, &auth.user) < 0)
         return 2;
-    }
-    auth.token = got_token ? token : NULL;
-    auth.user = got_user ? user : NULL;
     log_setup(prog, quiet);
     signal(SIGPIPE, SIG_IGN);
 
