@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/err.h"
 #include "base/log.h"
 #include "base/net.h"
 #include "base/numopt.h"
+#include "base/secret.h"
 
 #define SHUTDOWN_GRACE_MS 5000
 
@@ -80,6 +82,14 @@ static void usage(FILE *f)
             "                           (protocol http), kept alive, removed on SIGTERM;\n"
             "                           default: not registered\n"
             "      --ttl SECONDS        its lease TTL (default 10)\n"
+            "      --registry-token T   Consul ACL token\n"
+            "      --registry-user U:P  etcd user and password\n"
+            "      --registry-token-file PATH, --registry-user-file PATH\n"
+            "                           the same from the first line of a file that others\n"
+            "                           cannot read (chmod 600); without any of these, from\n"
+            "                           $WB_REGISTRY_TOKEN and $WB_REGISTRY_USER. A value on\n"
+            "                           the command line is visible to every local user in\n"
+            "                           /proc/PID/cmdline: prefer the file or the environment\n"
             "  -q, --quiet              do not log registry changes and errors to stderr\n"
             "  -h, --help               show this help\n"
             "SIGTERM or SIGINT stops it: it deregisters, accepts no new connection, and answers\n"
@@ -89,8 +99,30 @@ static void usage(FILE *f)
 /* What the command line asks for besides gw's settings. */
 typedef struct options {
     const char *listen_addr, *self, *names[NSVC];
+    const char *token, *user, *token_file, *user_file; /* the registry's credentials */
     int threads, idle, ttl;
 } options;
+
+/* The registry's credentials into gw.auth: the option, its file, or the environment. */
+static int pick_auth(const options *o, char *err, size_t errlen)
+{
+    char why[400];
+    int t = secret_pick(o->token, o->token_file, "WB_REGISTRY_TOKEN", gw.auth_token, sizeof gw.auth_token, why,
+                        sizeof why);
+    if (t < 0) {
+        err_set(err, errlen, "--registry-token: %s", why);
+        return -1;
+    }
+    int u = secret_pick(o->user, o->user_file, "WB_REGISTRY_USER", gw.auth_user, sizeof gw.auth_user, why,
+                        sizeof why);
+    if (u < 0) {
+        err_set(err, errlen, "--registry-user: %s", why);
+        return -1;
+    }
+    gw.auth.token = t ? gw.auth_token : NULL;
+    gw.auth.user = u ? gw.auth_user : NULL;
+    return 0;
+}
 
 /* Reads the command line into gw and o. Returns -1 to go on, or the exit code (0 after
  * --help, 2 on a bad option). */
@@ -103,6 +135,9 @@ static int parse_options(int argc, char **argv, options *o)
         {"max-body", required_argument, NULL, 'b'},      {"threads", required_argument, NULL, 'n'},
         {"idle-timeout", required_argument, NULL, 'i'},  {"quiet", no_argument, NULL, 'q'},
         {"service", required_argument, NULL, 'S'},       {"ttl", required_argument, NULL, 'T'},
+        {"registry-token", required_argument, NULL, 'K'}, {"registry-user", required_argument, NULL, 'P'},
+        {"registry-token-file", required_argument, NULL, 'k'},
+        {"registry-user-file", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     *o = (options){.listen_addr = "127.0.0.1:8008", .names = {"user", "order", "arith"},
                    .threads = 8, .idle = 30, .ttl = 10};
@@ -135,6 +170,10 @@ static int parse_options(int argc, char **argv, options *o)
             break;
         case 'q': gw.quiet = true; break;
         case 'S': o->self = optarg; break;
+        case 'K': o->token = optarg; break;
+        case 'P': o->user = optarg; break;
+        case 'k': o->token_file = optarg; break;
+        case 'p': o->user_file = optarg; break;
         case 'T':
             if (numopt_int(optarg, 1, 3600, &o->ttl) < 0)
                 o->ttl = -1; /* refused below */
@@ -154,7 +193,11 @@ static int parse_options(int argc, char **argv, options *o)
         return 2;
     }
     char err[512];
-    registry *probe = registry_new(gw.registry_url, NULL, err, sizeof err);
+    if (pick_auth(o, err, sizeof err) < 0) {
+        fprintf(stderr, "gateway: %s\n", err);
+        return 2;
+    }
+    registry *probe = registry_new(gw.registry_url, &gw.auth, err, sizeof err);
     if (!probe) {
         fprintf(stderr, "gateway: --registry: %s\n", err);
         return 2;
@@ -182,7 +225,7 @@ static int serve(const options *o, int fd, const char *addr, sigset_t *sigs)
     log_msg("serving REST on http://%s, services from %s", addr, gw.registry_url);
     char err[512];
     registry_keeper *keeper = NULL;
-    if (o->self && !(keeper = registry_keeper_start(gw.registry_url, NULL, o->self, addr, "http", o->ttl, NULL,
+    if (o->self && !(keeper = registry_keeper_start(gw.registry_url, &gw.auth, o->self, addr, "http", o->ttl, NULL,
                                                     NULL, err, sizeof err)))
         log_msg("--service: cannot register the gateway: %s", err);
     int sig = 0;

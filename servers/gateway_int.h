@@ -30,6 +30,8 @@ typedef struct directory {
 
 typedef struct gateway {
     char registry_url[512];
+    registry_auth auth; /* its token and user point into the two buffers below, or are NULL */
+    char auth_token[1024], auth_user[1024];
     int timeout_ms, max_body;
     bool quiet;
     directory dir[NSVC];

@@ -134,7 +134,7 @@ static void *members_main(void *arg)
 {
     (void)arg;
     char err[512];
-    registry *reg = registry_new(gw.registry_url, NULL, err, sizeof err);
+    registry *reg = registry_new(gw.registry_url, &gw.auth, err, sizeof err);
     if (!reg) {
         log_msg("registry: %s", err);
         return NULL;

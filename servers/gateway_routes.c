@@ -340,8 +340,8 @@ static enum MHD_Result orders_place(struct MHD_Connection *c, request *rq, const
         value_free(body);
         return send_error(c, 400, "INVALID_ARGUMENT", "Idempotency-Key must be 1 to 100 characters");
     }
-    if (key)
-        snprintf(rid, sizeof rid, "%s:%s", user, key);
+    if (key) /* the order service scopes it to the user */
+        snprintf(rid, sizeof rid, "%s", key);
     else
         request_id(rid, sizeof rid);
     value *v = value_struct(NULL);
@@ -462,6 +462,48 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, const char *url, const
                       method, url);
 }
 
+/* What the headers say about the body's length, every copy of each header counted. */
+typedef struct framing {
+    int lengths;          /* Content-Length headers */
+    bool lengths_differ;  /* two of them disagree */
+    const char *length;   /* the first one */
+    bool transfer_coding; /* a Transfer-Encoding header */
+} framing;
+
+static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *val)
+{
+    (void)kind;
+    framing *f = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_coding = true;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (f->lengths++ == 0)
+            f->length = val ? val : "";
+        else if (strcmp(f->length, val ? val : "") != 0)
+            f->lengths_differ = true;
+    }
+    return MHD_YES;
+}
+
+/* A request whose length two parties could read two ways (RFC 9112 6.3: Content-Length
+ * with Transfer-Encoding, or Content-Length values that disagree) is how requests are
+ * smuggled past a proxy: it is refused with 400, and its connection is not reused.
+ * Returns true with the reply queued. */
+static bool refuse_ambiguous_length(struct MHD_Connection *c, enum MHD_Result *sent)
+{
+    framing f = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, note_framing, &f);
+    if (f.transfer_coding && f.lengths)
+        *sent = send_error(c, 400, "INVALID_ARGUMENT",
+                           "the request has both Content-Length and Transfer-Encoding: send one of them");
+    else if (f.lengths_differ)
+        *sent = send_error(c, 400, "INVALID_ARGUMENT",
+                           "the request has Content-Length headers that disagree: send one");
+    else
+        return false;
+    return true;
+}
+
 enum MHD_Result gateway_on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
@@ -473,6 +515,11 @@ enum MHD_Result gateway_on_request(void *cls, struct MHD_Connection *c, const ch
             return MHD_NO;
         buf_init(&rq->body, (size_t)gw.max_body);
         *ctx = rq;
+        enum MHD_Result sent;
+        if (refuse_ambiguous_length(c, &sent)) {
+            rq->answered = true; /* as for a 413: the body is not read, the connection closes */
+            return sent;
+        }
         const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int64_t n;
         if (len && parse_int(len, &n) && n > gw.max_body) {

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/net.h"
 #include "base/numopt.h"
+#include "base/secret.h"
 #include "registry/registry.h"
 #include "rpc/loop.h"
 
@@ -359,6 +360,12 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
             "                           address the server listens on)\n"
             "      --registry-token T   Consul ACL token\n"
             "      --registry-user U:P  etcd user and password\n"
+            "      --registry-token-file PATH, --registry-user-file PATH\n"
+            "                           the same from the first line of a file that others\n"
+            "                           cannot read (chmod 600); without any of these, from\n"
+            "                           $WB_REGISTRY_TOKEN and $WB_REGISTRY_USER. A value on\n"
+            "                           the command line is visible to every local user in\n"
+            "                           /proc/PID/cmdline: prefer the file or the environment\n"
             "  -h, --help               show this help\n"
             "\n"
             "The first line printed on stdout is the address the server listens on.\n"
@@ -407,6 +414,20 @@ const char *server_take_option(int *argc, char **argv, const char *name, bool *m
     return val;
 }
 
+/* --registry-WHAT, its -file form or $WB_REGISTRY_WHAT into store (SECRET_MAX bytes);
+ * *out is store, or NULL when none was given. -1 after a message on stderr. */
+static int pick_secret(const char *prog, const char *what, const char *given, const char *path, char *store,
+                       const char **out)
+{
+    char env[32], err[400];
+    snprintf(env, sizeof env, "WB_REGISTRY_%s", strcmp(what, "user") == 0 ? "USER" : "TOKEN");
+    int got = secret_pick(given, path, env, store, SECRET_MAX, err, sizeof err);
+    if (got < 0)
+        fprintf(stderr, "%s: --registry-%s: %s\n", prog, what, err);
+    *out = got > 0 ? store : NULL;
+    return got < 0 ? -1 : 0;
+}
+
 int server_main(const server_codec *codec, const char *prog, const char *about, int argc,
                 char **argv)
 {
@@ -418,7 +439,10 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         {"ttl", required_argument, NULL, 'T'}, {"advertise", required_argument, NULL, 'A'},
         {"registry-token", required_argument, NULL, 'K'},
         {"registry-user", required_argument, NULL, 'U'},
+        {"registry-token-file", required_argument, NULL, 'k'},
+        {"registry-user-file", required_argument, NULL, 'u'},
         {NULL, 0, NULL, 0}};
+    const char *token_arg = NULL, *user_arg = NULL, *token_file = NULL, *user_file = NULL;
     const char *registry_url = "none", *service = prog, *advertise = NULL;
     registry_auth auth = {0};
     size_t ttl = 10;
@@ -451,8 +475,10 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         case 'R': registry_url = optarg; break;
         case 'S': service = optarg; break;
         case 'A': advertise = optarg; break;
-        case 'K': auth.token = optarg; break;
-        case 'U': auth.user = optarg; break;
+        case 'K': token_arg = optarg; break;
+        case 'U': user_arg = optarg; break;
+        case 'k': token_file = optarg; break;
+        case 'u': user_file = optarg; break;
         case 'T':
             if (numopt_size(optarg, &ttl) < 0 || ttl < 1 || ttl > 3600) {
                 fprintf(stderr, "%s: --ttl wants a number of seconds from 1 to 3600\n", prog);
@@ -469,10 +495,13 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         fprintf(stderr, "%s: unexpected argument \"%s\". Try '%s --help'.\n", prog, argv[optind], prog);
         return 2;
     }
+    char err[256], token[SECRET_MAX], user[SECRET_MAX];
+    if (pick_secret(prog, "token", token_arg, token_file, token, &auth.token) < 0 ||
+        pick_secret(prog, "user", user_arg, user_file, user, &auth.user) < 0)
+        return 2;
     log_setup(prog, quiet);
     signal(SIGPIPE, SIG_IGN);
 
-    char err[256];
     server s = {.codec = codec, .max_message = max_message, .max_conns = max_conns,
                 .idle_ms = (uint64_t)idle * 1000};
     s.lfd = net_listen(listen_addr, err, sizeof err);

@@ -78,7 +78,8 @@ const char *server_conn_local(const server_conn *sc);
 const char *server_take_option(int *argc, char **argv, const char *name, bool *missing);
 
 /* Parses the common server options (--listen, --quiet, --max-message, --idle-timeout,
- * --registry, --service, --ttl, --advertise, --registry-token, --registry-user, --help),
+ * --registry, --service, --ttl, --advertise, --registry-token, --registry-user, their
+ * -file forms and $WB_REGISTRY_TOKEN, $WB_REGISTRY_USER (see base/secret.h), --help),
  * registers the server when asked (a background keeper keeps the entry alive and
  * removes it on a graceful stop), serves until SIGTERM or SIGINT, and returns the
  * process exit code. prog

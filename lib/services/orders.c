@@ -13,16 +13,73 @@ struct orders {
     sqlite3 *db;
 };
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS orders ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  user TEXT NOT NULL,"
-    "  item TEXT NOT NULL,"
-    "  quantity INTEGER NOT NULL,"
-    "  created_ms INTEGER NOT NULL,"
-    "  served_by TEXT NOT NULL,"
-    "  request_id TEXT UNIQUE);"
+/* A request id is the caller's: UNIQUE (user, request_id) scopes it to the user, so two
+ * users' ids never meet, whatever characters either holds. */
+#define TABLE_BODY                                                                        \
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"                                             \
+    "  user TEXT NOT NULL,"                                                               \
+    "  item TEXT NOT NULL,"                                                               \
+    "  quantity INTEGER NOT NULL,"                                                        \
+    "  created_ms INTEGER NOT NULL,"                                                      \
+    "  served_by TEXT NOT NULL,"                                                          \
+    "  request_id TEXT,"                                                                  \
+    "  UNIQUE (user, request_id))"
+
+static const char schema[] = "CREATE TABLE IF NOT EXISTS orders (" TABLE_BODY ";"
+                             "CREATE INDEX IF NOT EXISTS orders_by_user ON orders (user, id);";
+
+/* The table as the first versions made it: request_id UNIQUE across all users (the
+ * gateway wrote "USER:KEY" there). Rebuilt into the scoped table, ids kept; an id that
+ * starts with its own row's "USER:" loses that prefix, so a key sent before the upgrade
+ * still finds its order, unless that would meet another of the user's ids. */
+static const char migrate[] =
+    "CREATE TABLE orders_scoped (" TABLE_BODY ";"
+    "INSERT INTO orders_scoped SELECT id, user, item, quantity, created_ms, served_by, request_id FROM orders;"
+    "UPDATE OR IGNORE orders_scoped SET request_id = substr(request_id, length(user) + 2)"
+    "  WHERE substr(request_id, 1, length(user) + 1) = user || ':' AND length(request_id) > length(user) + 1;"
+    "DROP TABLE orders;"
+    "ALTER TABLE orders_scoped RENAME TO orders;"
     "CREATE INDEX IF NOT EXISTS orders_by_user ON orders (user, id);";
+
+/* Whether the orders table is the old one, request_id unique on its own. */
+static int is_old_table(sqlite3 *db, bool *old)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'orders'", -1,
+                                &q, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *sql = (const char *)sqlite3_column_text(q, 0);
+        *old = sql && strstr(sql, "request_id TEXT UNIQUE") != NULL;
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        *old = false;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* Rebuilds an old table in one transaction; another instance opening the file at the
+ * same moment waits for it and then finds the new table. */
+static store_status upgrade(sqlite3 *db, char *err, size_t errlen)
+{
+    bool old = false;
+    int rc = is_old_table(db, &old);
+    if (rc != SQLITE_OK || !old)
+        return rc == SQLITE_OK ? STORE_OK : sqlstore_error(db, rc, "reading the schema", err, errlen);
+    rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = is_old_table(db, &old);
+    if (rc == SQLITE_OK && old)
+        rc = sqlite3_exec(db, migrate, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return STORE_OK;
+    store_status st = sqlstore_error(db, rc, "scoping the request ids to their users", err, errlen);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
 
 #define COLUMNS "id, user, item, quantity, created_ms, served_by"
 
@@ -35,6 +92,10 @@ orders *orders_open(const char *path, char *err, size_t errlen)
     }
     if (!(o->db = sqlstore_open(path, schema, err, errlen))) {
         free(o);
+        return NULL;
+    }
+    if (upgrade(o->db, err, errlen) != STORE_OK) {
+        orders_close(o);
         return NULL;
     }
     return o;
@@ -73,18 +134,20 @@ static store_status check_text(const char *what, const char *s, size_t max, char
     return STORE_OK;
 }
 
-/* One row by a query with one text or integer parameter. */
-static store_status select_one(orders *o, const char *sql, const char *text, int64_t num,
+/* One row by a query with two text parameters, or one integer one (text NULL). */
+static store_status select_one(orders *o, const char *sql, const char *text, const char *text2, int64_t num,
                                order_rec *out, char *err, size_t errlen)
 {
     sqlite3_stmt *q = NULL;
     store_status st;
     int rc = sqlite3_prepare_v2(o->db, sql, -1, &q, NULL);
     if (rc == SQLITE_OK) {
-        if (text)
+        if (text) {
             sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
-        else
+            sqlite3_bind_text(q, 2, text2, -1, SQLITE_STATIC);
+        } else {
             sqlite3_bind_int64(q, 1, num);
+        }
         rc = sqlite3_step(q);
     }
     if (rc == SQLITE_ROW) {
@@ -120,7 +183,7 @@ store_status orders_place(orders *o, const char *user, const char *item, int64_t
     sqlite3_stmt *q = NULL;
     int rc = sqlite3_prepare_v2(o->db,
                                 "INSERT INTO orders (user, item, quantity, created_ms, served_by, request_id) "
-                                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING",
+                                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user, request_id) DO NOTHING",
                                 -1, &q, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
@@ -141,16 +204,15 @@ store_status orders_place(orders *o, const char *user, const char *item, int64_t
     }
     sqlite3_finalize(q);
     if (sqlite3_changes(o->db) == 1) /* autocommit: it is on disk now */
-        return select_one(o, "SELECT " COLUMNS " FROM orders WHERE id = ?", NULL,
+        return select_one(o, "SELECT " COLUMNS " FROM orders WHERE id = ?", NULL, NULL,
                           sqlite3_last_insert_rowid(o->db), out, err, errlen);
-    st = select_one(o, "SELECT " COLUMNS " FROM orders WHERE request_id = ?", request_id, 0, out, err,
-                    errlen);
+    st = select_one(o, "SELECT " COLUMNS " FROM orders WHERE user = ? AND request_id = ?", user, request_id, 0,
+                    out, err, errlen);
     if (st == STORE_NOT_FOUND) {
         err_set(err, errlen, "request_id %s was seen but its order is gone", request_id);
         return STORE_FAILED;
     }
-    if (st == STORE_OK && (strcmp(out->user, user) != 0 || strcmp(out->item, item) != 0 ||
-                           out->quantity != quantity)) {
+    if (st == STORE_OK && (strcmp(out->item, item) != 0 || out->quantity != quantity)) {
         err_set(err, errlen, "request_id %s was used for a different order", request_id);
         return STORE_EXISTS;
     }
@@ -161,7 +223,7 @@ store_status orders_place(orders *o, const char *user, const char *item, int64_t
 store_status orders_get(orders *o, int64_t id, const char *user, order_rec *out, char *err,
                         size_t errlen)
 {
-    store_status st = select_one(o, "SELECT " COLUMNS " FROM orders WHERE id = ?", NULL, id, out, err,
+    store_status st = select_one(o, "SELECT " COLUMNS " FROM orders WHERE id = ?", NULL, NULL, id, out, err,
                                  errlen);
     if (st == STORE_OK && strcmp(out->user, user) != 0)
         st = STORE_NOT_FOUND; /* someone else's: not even its existence is told */

@@ -34,14 +34,16 @@ typedef struct order_rec {
 
 typedef struct orders orders;
 
-/* Opens the database at path (see sqlstore_open). NULL with a reason in err. */
+/* Opens the database at path (see sqlstore_open), rebuilding a table from before request
+ * ids were scoped to their users. NULL with a reason in err. */
 orders *orders_open(const char *path, char *err, size_t errlen);
 /* Accepts NULL. */
 void orders_close(orders *o);
 
 /* Stores an order of quantity (1..1000000) item (1..200 bytes) for user, noting
- * served_by (the instance's address). request_id may be "" (no idempotency); when the
- * id was seen before, *out is the order it placed and *replayed is true. STORE_INVALID
+ * served_by (the instance's address). request_id may be "" (no idempotency); it is
+ * user's own (another user's same id is another order): when user placed with it
+ * before, *out is the order it placed and *replayed is true. STORE_INVALID
  * with a reason for a bad field. */
 store_status orders_place(orders *o, const char *user, const char *item, int64_t quantity,
                           const char *request_id, const char *served_by, order_rec *out,

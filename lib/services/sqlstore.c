@@ -2,12 +2,14 @@
 #include "services/sqlstore.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/err.h"
 
@@ -40,11 +42,36 @@ static int make_parent(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* Creates path 0600 when it is missing, so SQLite (which gives the -wal and -shm files
+ * the database's mode) never makes it readable by others; and takes group and other
+ * bits off the three files when an older version left them there (only our own files:
+ * one another user shares with us on purpose is left as it is). */
+static int make_private(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        err_set(err, errlen, "cannot open the database %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (st.st_mode & 077) && st.st_uid == geteuid())
+        fchmod(fd, st.st_mode & 0700);
+    close(fd);
+    static const char *const side[] = {"-wal", "-shm"};
+    for (size_t i = 0; i < 2; i++) {
+        char p[PATH_MAX];
+        if (snprintf(p, sizeof p, "%s%s", path, side[i]) < (int)sizeof p && stat(p, &st) == 0 &&
+            (st.st_mode & 077) && st.st_uid == geteuid())
+            chmod(p, st.st_mode & 0700); /* SQLite recreates it from the database's mode anyway */
+    }
+    return 0;
+}
+
 sqlite3 *sqlstore_open(const char *path, const char *schema, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
     char *msg = NULL;
-    if (make_parent(path, err, errlen) < 0)
+    if (make_parent(path, err, errlen) < 0 || make_private(path, err, errlen) < 0)
         return NULL;
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                              NULL);

@@ -29,6 +29,8 @@ enum { SQLSTORE_BUSY_TIMEOUT_MS = 1500 };
 
 /* Opens (creating when needed, with its parent directories) the database at path, in
  * WAL mode with the busy timeout, and runs schema (CREATE ... IF NOT EXISTS statements).
+ * The file and its -wal and -shm files are the owner's alone (0600, whatever the
+ * umask; an existing file of ours readable by others is made so).
  * Returns the handle (close with sqlite3_close), or NULL with a reason in err. */
 sqlite3 *sqlstore_open(const char *path, const char *schema, char *err, size_t errlen);
 

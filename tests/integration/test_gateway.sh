@@ -30,7 +30,9 @@ fi
 
 count_keys() { etcdctl --endpoints "$EP" get --prefix "$1/" --keys-only | grep -c .; }
 
-# The services: two instances of each data service on one database file each.
+# The services: two instances of each data service on one database file each, made
+# under the usual umask.
+umask 022
 start user1 "$BIN/user-server" --listen 127.0.0.1:0 --db "$TMP/users.db" --registry "$URL" --ttl 2 || exit 1
 start user2 "$BIN/user-server" --listen 127.0.0.1:0 --db "$TMP/users.db" --registry "$URL" --ttl 2 || exit 1
 start order1 "$BIN/order-server" --listen 127.0.0.1:0 --db "$TMP/orders.db" --registry "$URL" --ttl 2 || exit 1
@@ -45,6 +47,14 @@ if wait_until 10 registered; then
 else
     bad "the services register" "$(etcdctl --endpoints "$EP" get --prefix "" --keys-only)"
 fi
+# mode_of FILE: its permission bits, e.g. 600
+mode_of() { stat -c %a "$1" 2>/dev/null || echo missing; }
+modes=""
+for f in users.db users.db-wal users.db-shm orders.db orders.db-wal orders.db-shm; do
+    modes="$modes $f=$(mode_of "$TMP/$f")"
+done
+expect_eq "the databases and their -wal and -shm files are 0600 under umask 022 (they hold password hashes)" \
+    " users.db=600 users.db-wal=600 users.db-shm=600 orders.db=600 orders.db-wal=600 orders.db-shm=600" "$modes"
 USER1=$(head -n 1 "$TMP/user1.out")
 expect_eq "user-server answers gRPC health for user.User" '{"status":"SERVING"}' \
     "$("$BIN/workbench" call "grpc://$USER1" grpc.health.v1.Health/Check '{"service":"user.User"}' 2>&1)"
@@ -184,6 +194,68 @@ req POST /orders -H "$AUTH" -H "Idempotency-Key: k1" -d '{"item":"墨","quantity
 first=$(jget id)
 req POST /orders -H "$AUTH" -H "Idempotency-Key: k1" -d '{"item":"墨","quantity":1}'
 expect_eq "the same Idempotency-Key twice places one order" "$first" "$(jget id)"
+# An Idempotency-Key is its user's own: alice:x's key y is not alice's key x:y.
+for who in "alice:x" alice; do
+    req POST /user/register -d "{\"name\":\"$who\",\"password\":\"secret123\"}"
+done
+req POST /user/login -d '{"name":"alice:x","password":"secret123"}'
+AUTH_AX="Authorization: Bearer $(jget token)"
+req POST /user/login -d '{"name":"alice","password":"secret123"}'
+AUTH_A="Authorization: Bearer $(jget token)"
+req POST /orders -H "$AUTH_AX" -H "Idempotency-Key: y" -d '{"item":"纸","quantity":1}'
+expect_status "alice:x places with Idempotency-Key y" 201
+ax_id=$(jget id)
+req POST /orders -H "$AUTH_A" -H "Idempotency-Key: x:y" -d '{"item":"砚","quantity":2}'
+expect_status "alice places with Idempotency-Key x:y: another user's key, another order" 201
+expect_eq "alice gets her own order" "alice 砚" "$(jget user) $(jget item)"
+[ -n "$ax_id" ] && [ "$(jget id)" != "$ax_id" ] && ok "the two orders are two" || bad "the two orders are two" "$ax_id vs $BODY"
+req POST /orders -H "$AUTH_A" -H "Idempotency-Key: k1" -d '{"item":"墨","quantity":1}'
+expect_status "alice may use li's key k1 for an order of her own" 201
+[ "$(jget id)" != "$first" ] && ok "and it is not li's order" || bad "and it is not li's order" "$BODY"
+
+# ---- request smuggling's shape ----
+# raw BYTES: sends BYTES (printf escapes) on one connection and prints what comes back
+# until the gateway closes it; "<still open>" when it has not within 3 s
+raw() {
+    python3 -c '
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=3)
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+got, end = b"", time.time() + 3
+try:
+    while time.time() < end:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    else:
+        got += b"<still open>"
+except socket.timeout:
+    got += b"<still open>"
+sys.stdout.write(got.decode("utf-8", "replace"))' "$GW" "$1"
+}
+out=$(raw 'GET /arith/multiply?a=6&b=7 HTTP/1.1\r\nHost: gw\r\n\r\nGET /arith/multiply?a=6&b=7 HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n')
+expect_eq "two pipelined raw requests are both answered" 2 "$(printf '%s' "$out" | grep -c '{"value":42}')"
+smuggle='POST /user/login HTTP/1.1\r\nHost: gw\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /arith/multiply?a=6&b=7 HTTP/1.1\r\nHost: gw\r\n\r\n'
+out=$(raw "$smuggle")
+expect_grep "Content-Length with Transfer-Encoding is 400" "HTTP/1.1 400 " "$out"
+expect_grep "with a JSON error that says why" '"error":"the request has both Content-Length and Transfer-Encoding: send one of them","code":"INVALID_ARGUMENT"' "$out"
+if printf '%s' "$out" | grep -q '{"value":42}\|<still open>'; then
+    bad "the request hidden behind it is not served, and the connection closes" "$out"
+else
+    ok "the request hidden behind it is not served, and the connection closes"
+fi
+out=$(raw 'POST /user/login HTTP/1.1\r\nHost: gw\r\nContent-Length: 2\r\nContent-Length: 60\r\n\r\n{}GET /arith/multiply?a=6&b=7 HTTP/1.1\r\nHost: gw\r\n\r\n')
+expect_grep "two different Content-Length values are 400" "HTTP/1.1 400 " "$out"
+expect_grep "with a JSON error that says why" '"error":"the request has Content-Length headers that disagree: send one","code":"INVALID_ARGUMENT"' "$out"
+if printf '%s' "$out" | grep -q '{"value":42}\|<still open>'; then
+    bad "nothing after it is served, and the connection closes" "$out"
+else
+    ok "nothing after it is served, and the connection closes"
+fi
+out=$(raw 'POST /user/login HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n')
+expect_grep "a chunked body alone is still read (the route answers it)" 'missing field' "$out"
 
 # ---- bad input ----
 req POST /orders -H "$AUTH" -d '{"item":"book","quantity":2'

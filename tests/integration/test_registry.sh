@@ -302,6 +302,44 @@ kill -TERM "$AW"
 wait "$AW" 2>/dev/null
 expect_grep "auth: the watch saw the DELETE" "DELETE auth 127.0.0.1:9004" "$(cat "$TMP/awatch.out")"
 
+# The servers and the gateway take the etcd user from the environment or a private file,
+# so the password is never in /proc/PID/cmdline.
+# in_cmdline PID WORD: WORD is in PID's command line
+in_cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF -- "$2"; }
+# registered_as SERVICE ADDR: etcd holds SERVICE/ADDR
+registered_as() { [ "$(akeys | grep -cxF "$1/$2")" = 1 ]; }
+start authenv env WB_REGISTRY_USER=root:rootpw "$BIN/grpc-server" --listen 127.0.0.1:0 --registry "$URL" \
+    --service authenv --ttl 3 && ENV_PID=$PID ENV_ADDR=$ADDR
+if [ -n "${ENV_PID:-}" ] && wait_until 5 registered_as authenv "$ENV_ADDR"; then
+    ok "auth: grpc-server registers with the user from \$WB_REGISTRY_USER"
+else bad "auth: grpc-server registers with the user from \$WB_REGISTRY_USER" "$(akeys; cat "$TMP/authenv.err")"; fi
+[ -n "${ENV_PID:-}" ] && ! in_cmdline "$ENV_PID" rootpw && ok "auth: the password is not in its /proc/PID/cmdline" ||
+    bad "auth: the password is not in its /proc/PID/cmdline"
+printf 'root:rootpw\n' >"$TMP/etcd-user"
+chmod 600 "$TMP/etcd-user"
+start authfile "$BIN/order-server" --listen 127.0.0.1:0 --db "$TMP/orders.db" --registry "$URL" \
+    --service authfile --ttl 3 --registry-user-file "$TMP/etcd-user" && FILE_PID=$PID FILE_ADDR=$ADDR
+if [ -n "${FILE_PID:-}" ] && wait_until 5 registered_as authfile "$FILE_ADDR"; then
+    ok "auth: order-server registers with --registry-user-file (its newline dropped)"
+else bad "auth: order-server registers with --registry-user-file" "$(akeys; cat "$TMP/authfile.err")"; fi
+[ -n "${FILE_PID:-}" ] && ! in_cmdline "$FILE_PID" rootpw && ok "auth: nor in order-server's" ||
+    bad "auth: nor in order-server's"
+start authgw env -u WB_REGISTRY_USER "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --service authgw \
+    --ttl 3 --registry-user-file "$TMP/etcd-user" && GWA_PID=$PID GWA_ADDR=$ADDR
+if [ -n "${GWA_PID:-}" ] && wait_until 5 registered_as authgw "$GWA_ADDR"; then
+    ok "auth: the gateway registers itself with --registry-user-file"
+else bad "auth: the gateway registers itself with --registry-user-file" "$(akeys; cat "$TMP/authgw.err")"; fi
+for p in ${ENV_PID:-} ${FILE_PID:-} ${GWA_PID:-}; do stop "$p"; done
+gone_all() { [ -z "$(akeys)" ]; }
+wait_until 5 gone_all && ok "auth: all three deregistered on SIGTERM with their user" || bad "auth: all three deregistered" "$(akeys)"
+chmod 644 "$TMP/etcd-user"
+out=$("$BIN/user-server" --db "$TMP/users.db" --registry "$URL" --registry-user-file "$TMP/etcd-user" 2>&1)
+rc=$?
+expect_eq "auth: a user file others can read is refused (exit 2)" 2 "$rc"
+expect_grep "and the message says how to fix it" "is mode 644: others may read it; chmod o-rwx" "$out"
+out=$("$BIN/gateway" --registry "$URL" --registry-token-file "$TMP/etcd-user" 2>&1)
+expect_grep "the gateway refuses it too" "--registry-token: $TMP/etcd-user is mode 644" "$out"
+
 if [ -n "${VERBOSE:-}" ]; then
     for f in k1 k2 k3 watch; do echo "--- $f"; cat "$TMP/$f.out"; done
 fi

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -220,6 +221,93 @@ Test(orders, a_request_id_places_once)
     cr_assert_eq(n, 3);
     free(list);
     orders_close(o);
+}
+
+/* A request id is its user's: "alice:x" with id "y" and "alice" with id "x:y" are two
+ * orders, and so are two users who pick the same id. */
+Test(orders, request_ids_are_scoped_to_their_user)
+{
+    orders *o = orders_open(path, err, sizeof err);
+    cr_assert_not_null(o, "%s", err);
+    order_rec a, b, c, again;
+    bool replayed;
+    cr_assert_eq(orders_place(o, "alice:x", "book", 1, "y", "s", &a, &replayed, err, sizeof err), STORE_OK, "%s", err);
+    cr_assert_eq(orders_place(o, "alice", "pen", 2, "x:y", "s", &b, &replayed, err, sizeof err), STORE_OK, "%s", err);
+    cr_assert_eq(orders_place(o, "bob", "ink", 3, "y", "s", &c, &replayed, err, sizeof err), STORE_OK, "%s", err);
+    cr_assert(!replayed, "bob's id y is not alice:x's");
+    cr_assert(a.id != c.id && b.id != c.id && a.id != b.id);
+    cr_assert_str_eq(c.user, "bob");
+    cr_assert_eq(orders_place(o, "alice:x", "book", 1, "y", "s", &again, &replayed, err, sizeof err), STORE_OK);
+    cr_assert(replayed);
+    cr_assert_eq(again.id, a.id);
+    orders_close(o);
+}
+
+/* A file made before request ids were scoped (request_id UNIQUE on its own, the gateway
+ * writing "USER:KEY") opens: its orders and ids are kept, an old key still finds its
+ * order, and another user may use the same key. */
+Test(orders, an_old_table_is_scoped_when_opened)
+{
+    orders *o = orders_open(path, err, sizeof err); /* makes the parent directories */
+    cr_assert_not_null(o, "%s", err);
+    orders_close(o);
+    unlink(path);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db,
+                              "CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,"
+                              " item TEXT NOT NULL, quantity INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+                              " served_by TEXT NOT NULL, request_id TEXT UNIQUE);"
+                              "INSERT INTO orders VALUES (7, 'alice', 'book', 1, 1, 'old', 'alice:k1');"
+                              "INSERT INTO orders VALUES (9, 'bob', 'pen', 2, 1, 'old', '0123abcd');",
+                              NULL, NULL, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    o = orders_open(path, err, sizeof err);
+    cr_assert_not_null(o, "%s", err);
+    order_rec r;
+    bool replayed;
+    cr_assert_eq(orders_place(o, "alice", "book", 1, "k1", "new", &r, &replayed, err, sizeof err), STORE_OK, "%s", err);
+    cr_assert(replayed, "the key sent before the upgrade finds its order");
+    cr_assert_eq(r.id, 7);
+    cr_assert_eq(orders_place(o, "bob", "pen", 2, "0123abcd", "new", &r, &replayed, err, sizeof err), STORE_OK);
+    cr_assert(replayed);
+    cr_assert_eq(r.id, 9);
+    cr_assert_eq(orders_place(o, "bob", "book", 1, "k1", "new", &r, &replayed, err, sizeof err), STORE_OK, "%s", err);
+    cr_assert(!replayed);
+    cr_assert_gt(r.id, 9, "new ids follow the old ones");
+    orders_close(o);
+    o = orders_open(path, err, sizeof err); /* a second open leaves the new table alone */
+    cr_assert_not_null(o, "%s", err);
+    cr_assert_eq(orders_get(o, 7, "alice", &r, err, sizeof err), STORE_OK);
+    orders_close(o);
+}
+
+/* Under the usual umask 022 the database and its -wal and -shm files are the owner's
+ * alone: they hold password hashes. A file left 0644 by an older version is tightened. */
+Test(users, the_files_are_the_owners_alone)
+{
+    mode_t old = umask(022);
+    users *u = users_open(path, 60, err, sizeof err);
+    cr_assert_not_null(u, "%s", err);
+    int64_t id;
+    cr_assert_eq(users_register(u, "li", "secret123", &id, err, sizeof err), STORE_OK, "%s", err);
+    const char *suffix[] = {"", "-wal", "-shm"};
+    char p[160];
+    struct stat st;
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+        cr_assert_eq(stat(p, &st), 0, "%s is missing", p);
+        cr_assert_eq(st.st_mode & 0777, 0600, "%s is %03o", p, st.st_mode & 0777);
+    }
+    users_close(u);
+    chmod(path, 0644);
+    u = users_open(path, 60, err, sizeof err);
+    cr_assert_not_null(u, "%s", err);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600, "reopened: %03o", st.st_mode & 0777);
+    users_close(u);
+    umask(old);
 }
 
 /* Two processes, each with its own handle (as two order-server instances), place at the
