@@ -8,6 +8,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/esc.h"
 #include "commands.h"
 #include "registry/registry.h"
 
@@ -41,9 +42,25 @@ static void usage(FILE *f)
             "refused the request, e.g. wrong credentials).\n");
 }
 
+/* What a registry holds is anyone's text: each field is printed escaped (base/esc.h). */
+typedef struct shown {
+    char service[512], addr[512], protocol[256], status[256];
+} shown;
+
+static const shown *show(const registry_instance *in, shown *sh)
+{
+    esc_str(sh->service, sizeof sh->service, in->service);
+    esc_str(sh->addr, sizeof sh->addr, in->addr);
+    esc_str(sh->protocol, sizeof sh->protocol, in->protocol[0] ? in->protocol : "?");
+    esc_str(sh->status, sizeof sh->status, in->status);
+    return sh;
+}
+
 static void print_instance(registry *r, const registry_instance *in)
 {
-    printf("%-20s %-24s protocol=%s", in->service, in->addr, in->protocol[0] ? in->protocol : "?");
+    shown sh;
+    show(in, &sh);
+    printf("%-20s %-24s protocol=%s", sh.service, sh.addr, sh.protocol);
     if (registry_get_kind(r) == REGISTRY_ETCD) {
         int64_t ttl = -1;
         char err[256];
@@ -54,7 +71,7 @@ static void print_instance(registry *r, const registry_instance *in)
         else
             printf("  lease=%016" PRIx64 " (expired)", (uint64_t)in->lease);
     } else {
-        printf("  check=%s", in->status);
+        printf("  check=%s", sh.status);
     }
     putchar('\n');
 }
@@ -78,7 +95,8 @@ static int watch(registry *r, const char *name, int64_t revision)
     char err[512], ts[32];
     registry_watch *w = registry_watch_start(r, name, revision, err, sizeof err);
     if (!w) {
-        fprintf(stderr, "workbench registry: %s\n", err);
+        char shown_err[4 * sizeof err];
+        fprintf(stderr, "workbench registry: %s\n", esc_str(shown_err, sizeof shown_err, err));
         return EXIT_FAILED;
     }
     struct sigaction sa = {.sa_handler = on_signal};
@@ -88,6 +106,8 @@ static int watch(registry *r, const char *name, int64_t revision)
     printf("%s watching %s (Ctrl-C stops)\n", ts, name ? name : "every service");
     fflush(stdout);
     registry_event ev;
+    shown sh;
+    char msg[2048];
     while (!interrupted) {
         int rc = registry_watch_next(w, &ev, 200);
         if (rc < 0)
@@ -97,13 +117,16 @@ static int watch(registry *r, const char *name, int64_t revision)
         clock_stamp(ts, sizeof ts);
         switch (ev.type) {
         case REGISTRY_EV_PUT:
-            printf("%s PUT    %-20s %-24s protocol=%s\n", ts, ev.inst.service, ev.inst.addr,
-                   ev.inst.protocol[0] ? ev.inst.protocol : "?");
+            show(&ev.inst, &sh);
+            printf("%s PUT    %-20s %-24s protocol=%s\n", ts, sh.service, sh.addr, sh.protocol);
             break;
         case REGISTRY_EV_DELETE:
-            printf("%s DELETE %-20s %s\n", ts, ev.inst.service, ev.inst.addr);
+            show(&ev.inst, &sh);
+            printf("%s DELETE %-20s %s\n", ts, sh.service, sh.addr);
             break;
-        case REGISTRY_EV_ERROR: printf("%s registry unreachable: %s (retrying)\n", ts, ev.msg); break;
+        case REGISTRY_EV_ERROR:
+            printf("%s registry unreachable: %s (retrying)\n", ts, esc_str(msg, sizeof msg, ev.msg));
+            break;
         case REGISTRY_EV_RESUMED: printf("%s watching again\n", ts); break;
         }
         fflush(stdout);
@@ -174,7 +197,8 @@ int cmd_registry(int argc, char **argv)
     }
     if (rc < 0) {
         bool answered = strncmp(err, "etcd:", 5) == 0 || strncmp(err, "consul:", 7) == 0;
-        fprintf(stderr, "workbench registry: %s\n%s", err,
+        char shown_err[4 * sizeof err];
+        fprintf(stderr, "workbench registry: %s\n%s", esc_str(shown_err, sizeof shown_err, err),
                 answered ? "" : "  (is the registry running? check the address in the URL)\n");
         registry_free(r);
         return EXIT_FAILED;
