@@ -69,40 +69,48 @@ bool esc_clean(const void *s, size_t n)
     return true;
 }
 
+/* The text for the byte or character at p (n left) into piece; returns how many input
+ * bytes it stands for and sets *len to the text's length. */
+static size_t next_piece(const unsigned char *p, size_t n, char piece[8], size_t *len)
+{
+    size_t l = plain_len(p, n);
+    if (l > 0) {
+        memcpy(piece, p, l);
+        *len = l;
+        return l;
+    }
+    const char *named = p[0] == '\n' ? "\\n" : p[0] == '\r' ? "\\r" : p[0] == '\t' ? "\\t" : NULL;
+    if (named)
+        memcpy(piece, named, 3);
+    else
+        snprintf(piece, 8, "\\x%02x", p[0]);
+    *len = strlen(piece);
+    return 1;
+}
+
 char *esc_bytes(char *out, size_t cap, const void *s, size_t n)
 {
     const unsigned char *p = s;
-    size_t o = 0;
+    char piece[8];
+    size_t total = 0, tl;
     if (cap == 0)
         return out;
+    for (size_t i = 0; i < n; total += tl)
+        i += next_piece(p + i, n - i, piece, &tl);
+    /* All of it when it fits; else as much as leaves room for "...". */
+    bool cut = total >= cap;
+    size_t room = !cut ? cap - 1 : cap > 4 ? cap - 4 : 0, o = 0;
     for (size_t i = 0; i < n;) {
-        char tmp[8];
-        size_t l = plain_len(p + i, n - i), tl;
-        const char *piece = (const char *)p + i;
-        if (l > 0) {
-            tl = l;
-        } else {
-            const char *named = p[i] == '\n' ? "\\n" : p[i] == '\r' ? "\\r" : p[i] == '\t' ? "\\t" : NULL;
-            if (named)
-                memcpy(tmp, named, 3);
-            else
-                snprintf(tmp, sizeof tmp, "\\x%02x", p[i]);
-            piece = tmp;
-            tl = strlen(tmp);
-            l = 1;
-        }
-        /* Room for this piece, and for "..." if more is to come after it. */
-        size_t need = tl + (i + l < n ? 3 : 0);
-        if (o + need >= cap) {
-            if (o + 3 < cap) {
-                memcpy(out + o, "...", 3);
-                o += 3;
-            }
+        size_t used = next_piece(p + i, n - i, piece, &tl);
+        if (o + tl > room)
             break;
-        }
         memcpy(out + o, piece, tl);
         o += tl;
-        i += l;
+        i += used;
+    }
+    if (cut && cap > 4) {
+        memcpy(out + o, "...", 3);
+        o += 3;
     }
     out[o] = '\0';
     return out;
