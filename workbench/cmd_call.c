@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/esc.h"
 #include "base/net.h"
 #include "base/numopt.h"
 #include "commands.h"
@@ -124,6 +125,9 @@ int cmd_call(int argc, char **argv)
     }
     fflush(stdout); /* the dump comes before any error message */
     int rc = EXIT_OK;
+    char shown[4 * sizeof err]; /* what the server said, escaped for the terminal */
+    if (st != CALL_OK)
+        esc_str(shown, sizeof shown, err);
     if (st == CALL_OK) {
         buf out;
         buf_init(&out, 0);
@@ -131,13 +135,13 @@ int cmd_call(int argc, char **argv)
         printf("%.*s\n", (int)buf_size(&out), (const char *)buf_data(&out));
         buf_done(&out);
     } else if (st == CALL_REMOTE_ERROR) {
-        fprintf(stderr, "error from server: %s\n", err);
+        fprintf(stderr, "error from server: %s\n", shown);
         rc = EXIT_REMOTE_ERROR;
     } else if (st == CALL_BAD_ARGUMENT) {
-        fprintf(stderr, "workbench call: %s\n", err);
+        fprintf(stderr, "workbench call: %s\n", shown);
         rc = EXIT_USAGE;
     } else {
-        fprintf(stderr, "workbench call: %s\n", err);
+        fprintf(stderr, "workbench call: %s\n", shown);
         rc = EXIT_FAILED;
     }
     value_free(reply);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/esc.h"
 #include "base/numopt.h"
 #include "base/tempdir.h"
 #include "commands.h"
@@ -101,8 +102,11 @@ static void orders_check(balancer *lb, const value *arg, const load_orders *o)
             missing++;
         else
             failed++;
-        if (st != CALL_OK && !first[0])
-            snprintf(first, sizeof first, " (order %lld: %.500s)", (long long)o->ids[i], err);
+        if (st != CALL_OK && !first[0]) {
+            char shown[2048]; /* the server's words, escaped for the terminal */
+            snprintf(first, sizeof first, " (order %lld: %.500s)", (long long)o->ids[i],
+                     esc_str(shown, sizeof shown, err));
+        }
     }
     printf("\nOrders: %zu placed (answered OK), %zu read back with Get after the run, %zu missing, "
            "%zu could not be read%s%s\n", o->n, readable, missing, failed, first,
@@ -361,7 +365,8 @@ static int load_follow_registry(const load_opts *o, load_env *e)
 {
     char err[512];
     if (!(e->reg = registry_new(e->reg_url, NULL, err, sizeof err))) {
-        fprintf(stderr, "workbench load: %s\n", err);
+        char shown[4 * sizeof err];
+        fprintf(stderr, "workbench load: %s\n", esc_str(shown, sizeof shown, err));
         return EXIT_USAGE;
     }
     registry_instance *list = NULL;
@@ -372,7 +377,9 @@ static int load_follow_registry(const load_opts *o, load_env *e)
         free(list);
         list = NULL;
         if (registry_list(e->reg, o->service, &list, &n, &rev, err, sizeof err) < 0) {
-            fprintf(stderr, "workbench load: the registry at %s: %s\n", e->reg_url, err);
+            char shown[4 * sizeof err];
+            fprintf(stderr, "workbench load: the registry at %s: %s\n", e->reg_url,
+                    esc_str(shown, sizeof shown, err));
             return EXIT_FAILED;
         }
         if ((int)n >= o->nspawn || clock_now_ms() > deadline)
@@ -384,7 +391,8 @@ static int load_follow_registry(const load_opts *o, load_env *e)
     supervisor_note(e->sup, 0, "the registry lists %zu instance(s) of %s", n, o->service);
     free(list);
     if (!(e->watch = registry_watch_start(e->reg, o->service, rev, err, sizeof err))) {
-        fprintf(stderr, "workbench load: cannot watch the registry: %s\n", err);
+        char shown[4 * sizeof err];
+        fprintf(stderr, "workbench load: cannot watch the registry: %s\n", esc_str(shown, sizeof shown, err));
         return EXIT_FAILED;
     }
     return EXIT_OK;
@@ -635,7 +643,9 @@ static void load_report(const load_opts *o, const load_env *e, const load_stats 
     const lb_instance *all = balancer_instances(e->lb, &ni);
     for (size_t i = 0; i < ni; i++) {
         const lb_instance *in = &all[i];
-        printf("  %-22s %8llu %5.1f%% %8llu %8.3f %8.3f%s\n", in->addr, (unsigned long long)in->calls,
+        char addr[4 * sizeof in->addr]; /* an address the registry gave: anyone's text */
+        printf("  %-22s %8llu %5.1f%% %8llu %8.3f %8.3f%s\n", esc_str(addr, sizeof addr, in->addr),
+               (unsigned long long)in->calls,
                s->total ? 100.0 * (double)in->calls / (double)s->total : 0.0, (unsigned long long)in->failures,
                balancer_percentile(in, 50) / 1000.0, balancer_percentile(in, 99) / 1000.0,
                e->victim && strcmp(in->addr, e->victim) == 0 && s->killed ? "  (killed)" : "");
@@ -652,7 +662,8 @@ static void load_report(const load_opts *o, const load_env *e, const load_stats 
     const sup_event *ev = supervisor_timeline(e->sup, &nev);
     for (size_t i = 0; i < nev; i++) {
         long long d = (long long)ev[i].at_ms - (long long)s->start;
-        printf("  %+8.3f s  %s\n", (double)d / 1000.0, ev[i].what);
+        char what[4 * sizeof ev[i].what]; /* may quote the registry */
+        printf("  %+8.3f s  %s\n", (double)d / 1000.0, esc_str(what, sizeof what, ev[i].what));
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/esc.h"
 #include "commands.h"
 #include "registry/registry.h"
 
@@ -40,6 +41,20 @@ static void usage(FILE *f)
             "  etcdctl get --prefix arith     (the same keys, as etcd shows them)\n\n"
             "Exit status: 0 ok; 2 bad usage; 3 the registry could not be reached (or\n"
             "refused the request, e.g. wrong credentials).\n");
+}
+
+/* What a registry holds is anyone's text: each field is printed escaped (base/esc.h). */
+typedef struct shown {
+    char service[512], addr[512], protocol[256], status[256];
+} shown;
+
+static const shown *show(const registry_instance *in, shown *sh)
+{
+    esc_str(sh->service, sizeof sh->service, in->service);
+    esc_str(sh->addr, sizeof sh->addr, in->addr);
+    esc_str(sh->protocol, sizeof sh->protocol, in->protocol[0] ? in->protocol : "?");
+    esc_str(sh->status, sizeof sh->status, in->status);
+    return sh;
 }
 
 /* TTL look-ups of one listing: each distinct lease is asked once, at most LEASE_LOOKUPS of
@@ -79,7 +94,9 @@ static bool lease_ttl(registry *r, lease_cache *c, int64_t lease, int64_t *ttl)
 
 static void print_instance(registry *r, lease_cache *c, const registry_instance *in)
 {
-    printf("%-20s %-24s protocol=%s", in->service, in->addr, in->protocol[0] ? in->protocol : "?");
+    shown sh;
+    show(in, &sh);
+    printf("%-20s %-24s protocol=%s", sh.service, sh.addr, sh.protocol);
     if (registry_get_kind(r) == REGISTRY_ETCD) {
         int64_t ttl = -1;
         if (in->lease == 0)
@@ -91,7 +108,7 @@ static void print_instance(registry *r, lease_cache *c, const registry_instance 
         else
             printf("  lease=%016" PRIx64 " (expired)", (uint64_t)in->lease);
     } else {
-        printf("  check=%s", in->status);
+        printf("  check=%s", sh.status);
     }
     putchar('\n');
 }
@@ -116,7 +133,8 @@ static int watch(registry *r, const char *name, int64_t revision)
     char err[512], ts[32];
     registry_watch *w = registry_watch_start(r, name, revision, err, sizeof err);
     if (!w) {
-        fprintf(stderr, "workbench registry: %s\n", err);
+        char shown_err[4 * sizeof err];
+        fprintf(stderr, "workbench registry: %s\n", esc_str(shown_err, sizeof shown_err, err));
         return EXIT_FAILED;
     }
     struct sigaction sa = {.sa_handler = on_signal};
@@ -126,6 +144,8 @@ static int watch(registry *r, const char *name, int64_t revision)
     printf("%s watching %s (Ctrl-C stops)\n", ts, name ? name : "every service");
     fflush(stdout);
     registry_event ev;
+    shown sh;
+    char msg[2048];
     while (!interrupted) {
         int rc = registry_watch_next(w, &ev, 200);
         if (rc < 0)
@@ -135,13 +155,16 @@ static int watch(registry *r, const char *name, int64_t revision)
         clock_stamp(ts, sizeof ts);
         switch (ev.type) {
         case REGISTRY_EV_PUT:
-            printf("%s PUT    %-20s %-24s protocol=%s\n", ts, ev.inst.service, ev.inst.addr,
-                   ev.inst.protocol[0] ? ev.inst.protocol : "?");
+            show(&ev.inst, &sh);
+            printf("%s PUT    %-20s %-24s protocol=%s\n", ts, sh.service, sh.addr, sh.protocol);
             break;
         case REGISTRY_EV_DELETE:
-            printf("%s DELETE %-20s %s\n", ts, ev.inst.service, ev.inst.addr);
+            show(&ev.inst, &sh);
+            printf("%s DELETE %-20s %s\n", ts, sh.service, sh.addr);
             break;
-        case REGISTRY_EV_ERROR: printf("%s registry unreachable: %s (retrying)\n", ts, ev.msg); break;
+        case REGISTRY_EV_ERROR:
+            printf("%s registry unreachable: %s (retrying)\n", ts, esc_str(msg, sizeof msg, ev.msg));
+            break;
         case REGISTRY_EV_RESUMED: printf("%s watching again\n", ts); break;
         }
         fflush(stdout);
@@ -213,7 +236,8 @@ int cmd_registry(int argc, char **argv)
     }
     if (rc < 0) {
         bool answered = strncmp(err, "etcd:", 5) == 0 || strncmp(err, "consul:", 7) == 0;
-        fprintf(stderr, "workbench registry: %s\n%s", err,
+        char shown_err[4 * sizeof err];
+        fprintf(stderr, "workbench registry: %s\n%s", esc_str(shown_err, sizeof shown_err, err),
                 answered ? "" : "  (is the registry running? check the address in the URL)\n");
         registry_free(r);
         return EXIT_FAILED;

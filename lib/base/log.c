@@ -1,10 +1,11 @@
-/* log.c -- one-line log messages to stderr. */
+/* log.c -- one-line log messages to stderr, escaped so a peer's bytes cannot forge a line. */
 #include "base/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "base/clock.h"
+#include "base/esc.h"
 
 static const char *log_prog = "";
 static bool log_quiet = true; /* until a program sets itself up */
@@ -19,12 +20,13 @@ void log_msg(const char *fmt, ...)
 {
     if (log_quiet)
         return;
-    char stamp[32], line[1024];
+    char stamp[32], line[1024], safe[4 * sizeof line];
     int n = snprintf(line, sizeof line, "%s %s: ", clock_stamp(stamp, sizeof stamp), log_prog);
     va_list ap;
     va_start(ap, fmt);
     if (n > 0 && (size_t)n < sizeof line)
         vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s\n", line);
+    /* A message may quote a peer (a method name, a registry's reply): it stays one line. */
+    fprintf(stderr, "%s\n", esc_str(safe, sizeof safe, line));
 }

@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/esc.h"
 #include "base/net.h"
 
 enum {
@@ -202,12 +203,9 @@ static int consul_request(registry *r, const char *method, const char *path, con
 static void consul_http_error(long status, const buf *resp, const char *what, char *err, size_t errlen)
 {
     size_t n = buf_size(resp);
-    err_set(err, errlen, "consul: %s: HTTP %ld: %.*s", what, status, (int)(n > 200 ? 200 : n),
-            n ? (const char *)buf_data(resp) : "");
-    if (err) /* one line */
-        for (char *p = err; *p; p++)
-            if (*p == '\n')
-                *p = ' ';
+    char shown[4 * 200 + 4]; /* one line, escaped: it goes to logs and terminals */
+    err_set(err, errlen, "consul: %s: HTTP %ld: %s", what, status,
+            esc_bytes(shown, sizeof shown, n ? (const char *)buf_data(resp) : "", n > 200 ? 200 : n));
 }
 
 /* Agent service IDs go into URL paths: NAME-HOST-PORT with the characters a path would

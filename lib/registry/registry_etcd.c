@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/esc.h"
 #include "wire/jsonscan.h"
 
 /* etcd's error reply: {"error":"...","message":"...","code":N}. */
@@ -19,7 +20,8 @@ static bool etcd_error(const cJSON *root, char *err, size_t errlen)
         m = registry_json_str(root, "error");
     if (!m)
         return false;
-    err_set(err, errlen, "etcd: %s", m);
+    char shown[1024]; /* escaped: it goes to logs and terminals */
+    err_set(err, errlen, "etcd: %s", esc_str(shown, sizeof shown, m));
     return true;
 }
 
@@ -336,7 +338,9 @@ static int stream_message(registry_etcd_stream *s, const char *p, size_t n, regi
         s->canceled = true;
         registry_json_int(res, "compact_revision", &s->compacted);
         const char *why = registry_json_str(res, "cancel_reason");
-        err_set(err, errlen, "etcd cancelled the watch%s%s", why ? ": " : "", why ? why : "");
+        char shown[1024];
+        err_set(err, errlen, "etcd cancelled the watch%s%s", why ? ": " : "",
+                why ? esc_str(shown, sizeof shown, why) : "");
         goto done;
     }
     const cJSON *events = cJSON_GetObjectItemCaseSensitive(res, "events");

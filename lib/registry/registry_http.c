@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "base/err.h"
+#include "base/esc.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -156,9 +157,11 @@ void registry_http_escape(const char *s, char *out, size_t cap)
 cJSON *registry_json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
     cJSON *j = cJSON_ParseWithLength(text, len);
-    if (!j)
-        err_set(err, errlen, "registry answered with something that is not JSON: %.*s",
-                (int)(len > 120 ? 120 : len), text);
+    if (!j) { /* the reply is quoted escaped: it goes to logs and terminals */
+        char shown[4 * 120 + 4];
+        err_set(err, errlen, "registry answered with something that is not JSON: %s",
+                esc_bytes(shown, sizeof shown, text, len > 120 ? 120 : len));
+    }
     return j;
 }
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "base/err.h"
+#include "base/esc.h"
 #include "base/log.h"
 #include "wire/catalog.h"
 #include "wire/jsonscan.h"
@@ -98,32 +99,33 @@ static const member *find_member(const members *ms, const char *text, const char
     return found;
 }
 
-/* Decodes a JSON string token into a heap string; NULL when it is not a string. */
-static char *string_token(const char *p, size_t n)
+/* Decodes the method's JSON string token into a heap string; NULL when it is not a
+ * string. Invalid UTF-8 is replaced, as Go's decoder does. A name holding a NUL byte
+ * (sent as \u0000) is no method's, and would be cut short as a C string: it comes back
+ * with the NUL spelled \x00, so the lookup fails in Go's words, "can't find method". */
+static char *method_token(const char *p, size_t n)
 {
     if (n < 2 || p[0] != '"')
         return NULL;
-    if (!memchr(p, '\\', n)) {
-        char *s = malloc(n - 1);
-        if (s) {
-            memcpy(s, p + 1, n - 2);
-            s[n - 2] = '\0';
+    value *v = jsonval_parse(p, n, NULL, 0);
+    char *s = NULL;
+    if (v && v->kind == V_STRING) {
+        if (memchr(v->u.s.p, '\0', v->u.s.len)) {
+            size_t cap = 4 * v->u.s.len + 4;
+            s = malloc(cap);
+            if (s)
+                esc_bytes(s, cap, v->u.s.p, v->u.s.len);
+        } else {
+            s = strdup(v->u.s.p);
         }
-        return s;
     }
-    cJSON *j = cJSON_ParseWithLength(p, n);
-    char *s = cJSON_IsString(j) ? strdup(j->valuestring) : NULL;
-    cJSON_Delete(j);
+    value_free(v);
     return s;
 }
 
 static void put_json_string(buf *out, const char *s)
 {
-    cJSON *j = cJSON_CreateString(s);
-    char *t = j ? cJSON_PrintUnformatted(j) : NULL;
-    buf_puts(out, t ? t : "\"(out of memory)\"");
-    free(t);
-    cJSON_Delete(j);
+    jsonval_put_string(out, s, strlen(s));
 }
 
 typedef struct request {
@@ -136,10 +138,16 @@ typedef struct request {
 /* The request's id exactly as it was sent, or null when it had none. */
 static void put_id(buf *out, const request *rq)
 {
-    if (rq->id)
-        buf_append(out, rq->id, rq->idlen);
-    else
+    if (!rq->id) {
         buf_puts(out, "null");
+    } else if (esc_utf8_valid(rq->id, rq->idlen)) {
+        buf_append(out, rq->id, rq->idlen);
+    } else { /* echoed raw, it would make the reply invalid JSON: decoded and written again */
+        value *v = jsonval_parse(rq->id, rq->idlen, NULL, 0);
+        if (!v || jsonval_write(v, out) < 0)
+            buf_puts(out, "null");
+        value_free(v);
+    }
 }
 
 static void reply_ok(buf *out, const request *rq, const value *result)
@@ -321,7 +329,7 @@ static void handle_request(const char *text, size_t len, bool in_batch, buf *out
         }
     }
     bool notification = rq.v2 && !idm;
-    char *name = mm ? string_token(text + mm->voff, mm->vlen) : NULL;
+    char *name = mm ? method_token(text + mm->voff, mm->vlen) : NULL;
     if (!name) { /* not a valid request, so not a notification either: always answered */
         reply_error(out, &rq, JSONRPC_INVALID_REQUEST,
                     mm ? "jsonrpc: method must be a string" : "jsonrpc: request has no method");
@@ -344,6 +352,10 @@ static void handle_request(const char *text, size_t len, bool in_batch, buf *out
     }
     if (!code)
         code = call_code(catalog_call(m, arg, &result, msg, sizeof msg));
+    if (code && !esc_utf8_valid(text, len)) { /* say why the name or argument looks odd */
+        size_t l = strlen(msg);
+        err_set(msg + l, sizeof msg - l, " (invalid UTF-8 in the request was replaced by U+FFFD)");
+    }
     if (!notification) {
         if (code)
             reply_error(out, &rq, code, msg);

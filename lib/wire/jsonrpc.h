@@ -27,7 +27,10 @@ enum {
 
 /* Server side: answers every complete request at the front of in (consuming it) by
  * appending replies to out. Methods are those the catalog serves (wire/catalog.h:
- * catalog_find, then catalog_call), so unknown names get Go's net/rpc words. Returns 0, or -1 when the stream cannot go on (malformed
+ * catalog_find, then catalog_call), so unknown names get Go's net/rpc words. As Go's
+ * encoding/json does, invalid UTF-8 in a request is replaced by U+FFFD (an error reply
+ * then says so), and every reply is valid JSON; a method name holding a NUL byte matches
+ * no method ("rpc: can't find method Arith.Multiply\x00junk"). Returns 0, or -1 when the stream cannot go on (malformed
  * JSON, or a message over max_message): an error reply has been appended and err says
  * why; the connection should be closed after out is sent. eof: no more bytes will come. */
 int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, char *err, size_t errlen);

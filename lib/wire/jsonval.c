@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/esc.h"
 #include "wire/jsonscan.h"
 
 /* Literals of a document in document order, as cJSON visits them: one list for numbers,
@@ -110,16 +111,46 @@ static value *string_from_text(const char *p, size_t n)
     return v;
 }
 
+/* Appends p[0..n) to b with each byte that does not start well-formed UTF-8 replaced
+ * by U+FFFD, as Go's encoding/json does both ways. */
+static void put_utf8(buf *b, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t l = esc_utf8_len((const unsigned char *)p + i, n - i);
+        if (l == 0) {
+            buf_puts(b, "\xEF\xBF\xBD");
+            i++;
+        } else {
+            buf_append(b, p + i, l);
+            i += l;
+        }
+    }
+}
+
+/* A string value from bytes that may hold invalid UTF-8 (then replaced). */
+static value *utf8_value(value *v)
+{
+    if (!v || esc_utf8_valid(v->u.s.p, v->u.s.len))
+        return v;
+    buf b;
+    buf_init(&b, 0);
+    put_utf8(&b, v->u.s.p, v->u.s.len);
+    value *fixed = buf_size(&b) ? value_string((const char *)buf_data(&b), buf_size(&b)) : NULL;
+    buf_done(&b);
+    value_free(v);
+    return fixed;
+}
+
 /* A string or key: from cJSON's text, or from the literal when it holds an escaped NUL. */
 static value *string_value(const char *s, const char *text, numbers *strs)
 {
     if (!strs || strs->next >= strs->count)
-        return value_cstring(s);
+        return utf8_value(value_cstring(s));
     size_t k = strs->next++;
     const char *lit = text + strs->off[k];
     if (memmem(lit, strs->len[k], "\\u0000", 6))
-        return string_from_text(lit, strs->len[k]);
-    return value_cstring(s);
+        return utf8_value(string_from_text(lit, strs->len[k]));
+    return utf8_value(value_cstring(s));
 }
 
 /* Reads a number literal: an integer literal becomes V_INT (or V_UINT above INT64_MAX),
@@ -276,22 +307,34 @@ static char *base64(const unsigned char *p, size_t n)
     return out;
 }
 
-/* JSON text for a string that cJSON cannot take because it holds a NUL byte. */
-static cJSON *string_with_nul(const char *p, size_t n)
+int jsonval_put_string(buf *out, const char *p, size_t n)
+{
+    buf_putc(out, '"');
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)p[i];
+        size_t l = esc_utf8_len((const unsigned char *)p + i, n - i);
+        const char *named = c && c < 0x20 ? strchr("\bb\ff\nn\rr\tt", c) : NULL;
+        if (c == '"' || c == '\\')
+            buf_printf(out, "\\%c", c);
+        else if (named)
+            buf_printf(out, "\\%c", named[1]);
+        else if (c < 0x20)
+            buf_printf(out, "\\u%04x", c);
+        else if (l == 0)
+            buf_puts(out, "\\ufffd");
+        else
+            buf_append(out, p + i, l);
+        i += l ? l : 1;
+    }
+    return buf_putc(out, '"');
+}
+
+/* A string as JSON text cJSON takes raw: escaped, NUL bytes kept, invalid UTF-8 replaced. */
+static cJSON *string_json(const char *p, size_t n)
 {
     buf b;
     buf_init(&b, 0);
-    buf_putc(&b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '"' || c == '\\')
-            buf_printf(&b, "\\%c", c);
-        else if (c < 0x20)
-            buf_printf(&b, "\\u%04x", c);
-        else
-            buf_putc(&b, c);
-    }
-    buf_putc(&b, '"');
+    jsonval_put_string(&b, p, n);
     char *s = buf_take(&b);
     buf_done(&b);
     cJSON *j = s ? cJSON_CreateRaw(s) : NULL;
@@ -337,10 +380,7 @@ static cJSON *jsonval_to_cjson(const value *v)
                 return cJSON_CreateRaw(tmp);
         }
         return NULL;
-    case V_STRING:
-        if (memchr(v->u.s.p, '\0', v->u.s.len))
-            return string_with_nul(v->u.s.p, v->u.s.len);
-        return cJSON_CreateString(v->u.s.p);
+    case V_STRING: return string_json(v->u.s.p, v->u.s.len);
     case V_BYTES: {
         char *b = base64((const unsigned char *)v->u.s.p, v->u.s.len);
         cJSON *j = b ? cJSON_CreateString(b) : NULL;
@@ -378,7 +418,17 @@ static cJSON *jsonval_to_cjson(const value *v)
                 o = NULL;
                 break;
             }
-            cJSON_AddItemToObject(o, key_text(sorted[i].k, tmp, sizeof tmp), c);
+            const value *k = sorted[i].k;
+            if (k->kind == V_STRING && !esc_utf8_valid(k->u.s.p, k->u.s.len)) {
+                buf fixed; /* a key is a string too: its invalid UTF-8 is replaced */
+                buf_init(&fixed, 0);
+                put_utf8(&fixed, k->u.s.p, k->u.s.len);
+                buf_putc(&fixed, '\0');
+                cJSON_AddItemToObject(o, buf_size(&fixed) ? (const char *)buf_data(&fixed) : "", c);
+                buf_done(&fixed);
+            } else {
+                cJSON_AddItemToObject(o, key_text(k, tmp, sizeof tmp), c);
+            }
         }
         free(sorted);
         return o;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/esc.h"
 
 static const vtype_field request_fields[] = {
     {"ServiceMethod", &vtype_string},
@@ -87,13 +88,21 @@ void netrpc_msg_done(netrpc_msg *m)
     memset(m, 0, sizeof *m);
 }
 
-/* Copies the string field name of header h into *out; a missing field is "". */
+/* Copies the string field name of header h into *out; a missing field is "". A NUL byte
+ * inside it, which a C string would cut the name short at, is spelled \x00 (base/esc). */
 static int header_string(const value *h, const char *name, char **out)
 {
     const value *f = value_get(h, name);
     if (f && f->kind != V_STRING)
         return -1;
-    *out = strdup(f ? f->u.s.p : "");
+    if (f && memchr(f->u.s.p, '\0', f->u.s.len)) {
+        size_t cap = 4 * f->u.s.len + 4;
+        *out = malloc(cap);
+        if (*out)
+            esc_bytes(*out, cap, f->u.s.p, f->u.s.len);
+    } else {
+        *out = strdup(f ? f->u.s.p : "");
+    }
     return *out ? 0 : -1;
 }
 

@@ -35,9 +35,11 @@ int netrpc_write_response(gob_enc *e, buf *out, const char *method, uint64_t seq
                           size_t errlen);
 
 typedef struct netrpc_msg {
-    char *method;   /* ServiceMethod */
+    char *method;   /* ServiceMethod; a NUL byte in it is spelled \x00, so the name
+                     * matches no method and is not cut short */
     uint64_t seq;   /* Seq */
-    char *error;    /* responses: the server's error; NULL when there is none */
+    char *error;    /* responses: the server's error; NULL when there is none (NUL
+                     * bytes spelled \x00 too) */
     value *body;    /* the argument or reply; NULL when it could not be decoded */
     const vtype *body_type; /* its type, owned by the gob_dec */
     size_t used;    /* bytes netrpc_read consumed, whatever it returned */

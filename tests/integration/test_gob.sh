@@ -86,6 +86,42 @@ out=$("$BIN/workbench" call "gob://$O" Arith.Multiply '{"A":"x","B":2}' 2>&1); r
 expect_eq "an argument the method cannot take is a usage error" "2" "$rc"
 expect_grep "and the message says what the method takes" "(it takes Args{A int, B int})" "$out"
 
+# A ServiceMethod with a NUL byte: the workbench's own request, recorded, then sent again
+# with "\0junk" after the name (the string and its message grow by 5 bytes)
+cat >"$TMP/gobnul.py" <<'PY'
+import socket, subprocess, sys
+wb, target = sys.argv[1], sys.argv[2].rsplit(":", 1)
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(1); ls.settimeout(5)
+p = subprocess.Popen([wb, "call", "gob://127.0.0.1:%d" % ls.getsockname()[1], "Arith.Multiply",
+                      '{"A":6,"B":7}', "--timeout", "1000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+c, _ = ls.accept(); c.settimeout(2); req = b""
+try:
+    while len(req) < 4096:
+        b = c.recv(4096)
+        if not b: break
+        req += b
+except socket.timeout: pass
+c.close(); p.wait(5)
+name = b"\x0eArith.Multiply"
+at = req.index(name)
+assert req[at - 3:at] == b"\xff\x82\x01" and req[at - 4] < 0x7b
+req = req[:at - 4] + bytes([req[at - 4] + 5]) + req[at - 3:at] + b"\x13Arith.Multiply\x00junk" + req[at + len(name):]
+s = socket.create_connection((target[0], int(target[1])), timeout=5)
+s.sendall(req); s.shutdown(socket.SHUT_WR); reply = b""
+try:
+    while len(reply) < 65536:
+        b = s.recv(4096)
+        if not b: break
+        reply += b
+except socket.timeout: pass
+sys.stdout.write(repr(reply))
+PY
+out=$(timeout 20 python3 "$TMP/gobnul.py" "$BIN/workbench" "$O" 2>&1)
+expect_grep "a NUL in ServiceMethod: no method of that name, in Go's words" "rpc: can't find method Arith.Multiply\\\\x00junk" "$out"
+expect_no_grep "and Multiply is not run" "x03\\x04\\x00T" "$out"
+sleep 0.2
+expect_grep "the log shows the NUL escaped" 'error reply: rpc: can'"'"'t find method Arith.Multiply\x00junk' "$(cat "$TMP/ours.err")"
+
 # Bad input: garbage closes that one connection; everyone else is served
 out=$(printf 'GET / HTTP/1.0\r\n\r\n' | nc_send "$O" | od -An -c | head -n 2)
 sleep 0.2

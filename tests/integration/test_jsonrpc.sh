@@ -36,6 +36,36 @@ expect_grep "a number where a string belongs" 'want string, got number 42' "$out
 out=$(printf '{"method":"Arith.Divide","params":[{"A":7,"B":0}],"id":5}' | nc_send "$J")
 expect_eq "divide by zero" '{"id":5,"result":null,"error":"divide by zero"}' "$out"
 
+# A peer's bytes: a NUL does not cut the method name short, invalid UTF-8 is replaced so
+# the reply stays JSON, and nothing reaches the log or the terminal raw
+out=$(printf '{"method":"Arith.Multiply\\u0000junk","params":[{"A":6,"B":7}],"id":6}' | nc_send "$J")
+expect_eq "a NUL in the method name: no method of that name, in Go's words" \
+    '{"id":6,"result":null,"error":"rpc: can'"'"'t find method Arith.Multiply\\x00junk"}' "$out"
+printf '{"method":"hello.HelloWorld","params":["a\377"],"id":"\376"}{"method":"Arith.Mul\377","params":[{}],"id":8}' |
+    nc_send "$J" >"$TMP/utf8.reply"
+if python3 -c 'import json,sys
+for line in open(sys.argv[1], "rb").read().decode("utf-8").splitlines(): json.loads(line)' "$TMP/utf8.reply" 2>/dev/null; then
+    ok "invalid UTF-8 in a request: every reply is valid JSON"
+else
+    bad "invalid UTF-8 in a request: every reply is valid JSON" "$(od -c "$TMP/utf8.reply" | head -5)"
+fi
+expect_grep "and the error says the bytes were replaced" "replaced by U+FFFD" "$(cat "$TMP/utf8.reply")"
+printf '{"method":"Arith.X\\n12:00:00.000 jsonrpc-server: forged\\u001b[2J","params":[{}],"id":9}' | nc_send "$J" >/dev/null
+sleep 0.2
+log=$(cat "$TMP/ours.err")
+if printf '%s' "$log" | grep -q '^12:00:00.000 jsonrpc-server: forged' || printf '%s' "$log" | grep -q $'\x1b'; then
+    bad "a method name cannot forge a log line or reach the terminal" "$(printf '%s' "$log" | tail -3 | od -c | head)"
+else
+    ok "a method name cannot forge a log line or reach the terminal"
+fi
+expect_grep "the log shows it escaped" 'Arith.X\n12:00:00.000 jsonrpc-server: forged\x1b[2J' "$log"
+out=$("$BIN/workbench" call "json://$J" $'Arith.X\x1b[2J' '{}' 2>&1)
+if printf '%s' "$out" | grep -q $'\x1b'; then
+    bad "workbench call prints a server's error escaped" "$(printf '%s' "$out" | od -c | head -3)"
+else
+    expect_grep "workbench call prints a server's error escaped" 'error from server: rpc: can'"'"'t find method Arith.X\x1b[2J' "$out"
+fi
+
 # Malformed JSON: a clear error, that connection closes, everyone else carries on
 exec 3<>"/dev/tcp/$(host_of "$J")/$(port_of "$J")"
 printf '{"method":"Arith.Multiply","params":[{"A":2,"B":3}],"id":1}' >&3

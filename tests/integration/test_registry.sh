@@ -67,6 +67,45 @@ wait "$P" 2>/dev/null
 if [ "$n" -le 20 ]; then ok "broken consul: a query that does not block is not repeated in a loop ($n requests in 3 s)"
 else bad "broken consul: a query that does not block is not repeated in a loop" "$n requests in 3 s (at most 20)"; fi
 
+# ---------------- a registry that answers garbage ----------------
+# Its replies (not JSON, and an error body) carry a terminal escape and a line break:
+# whoever prints them must print them escaped.
+cat >"$TMP/garbage_registry.py" <<'PY'
+import http.server, sys, threading
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n: self.rfile.read(n)
+        body = b"\x1b[2J\nforged line \xff"
+        self.send_response(500 if "/v1/" in self.path else 200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_GET = do_POST = do_PUT = answer
+    def log_message(self, *a): pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(srv.server_address[1], flush=True)
+threading.Timer(float(sys.argv[1]), srv.shutdown).start()
+srv.serve_forever()
+PY
+start garbage python3 "$TMP/garbage_registry.py" 60
+GPORT=$ADDR
+no_raw() { # no_raw NAME TEXT: TEXT holds no ESC and no invalid byte, and shows the escape
+    if printf '%s' "$2" | grep -q $'\x1b' || ! printf '%s' "$2" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1; then
+        bad "$1" "$(printf '%s' "$2" | od -c | head -5)"
+    else
+        expect_grep "$1" '\x1b[2J\nforged line \xff' "$2"
+    fi
+}
+out=$("$BIN/workbench" registry "etcd://127.0.0.1:$GPORT" arith 2>&1)
+no_raw "workbench registry: an etcd reply that is not JSON is printed escaped" "$out"
+out=$("$BIN/workbench" registry "consul://127.0.0.1:$GPORT" arith 2>&1)
+no_raw "workbench registry: a Consul error body is printed escaped" "$out"
+start regjson "$BIN/jsonrpc-server" --listen 127.0.0.1:0 --registry "consul://127.0.0.1:$GPORT" --service arith
+sleep 1
+stop "$PID"
+no_raw "a server logs a registry's error body escaped" "$(cat "$TMP/regjson.err")"
+
 # ---------------- etcd ----------------
 if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
     echo "SKIP etcd is not installed (apt-get install etcd-server etcd-client)"

@@ -421,6 +421,38 @@ Test(jsonval, strings_with_nul_round_trip)
     value_free(v);
 }
 
+/* Go's encoding/json replaces each byte that does not start well-formed UTF-8 with
+ * U+FFFD, reading and writing; the text written is then always valid JSON. */
+Test(jsonval, invalid_utf8_is_replaced_both_ways)
+{
+    static const struct {
+        const char *raw, *written;
+    } cases[] = {
+        {"a\xff" "b", "\"a\\ufffdb\""},
+        {"\xe2\x82", "\"\\ufffd\\ufffd\""},               /* cut short */
+        {"\xc0\xaf", "\"\\ufffd\\ufffd\""},               /* overlong '/' */
+        {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},    /* a UTF-16 surrogate */
+        {"\xe2\x82\xac \xc3\xa9", "\"\xe2\x82\xac \xc3\xa9\""}, /* valid: kept */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        value *v = value_string(cases[i].raw, strlen(cases[i].raw));
+        char *s = write_json(v);
+        cr_assert_str_eq(s, cases[i].written, "case %zu", i);
+        free(s);
+        value_free(v);
+    }
+    value *v = parse("[\"a\xff" "b\",{\"k\xfe\":1}]");
+    cr_assert_str_eq(v->u.list.items[0]->u.s.p, "a\xef\xbf\xbd" "b");
+    cr_assert_str_eq(v->u.list.items[1]->u.map.items[0].k->u.s.p, "k\xef\xbf\xbd");
+    value_free(v);
+    v = value_map();
+    value_map_put(v, value_cstring("k\xfe"), value_int(1));
+    char *s = write_json(v);
+    cr_assert_str_eq(s, "{\"k\xef\xbf\xbd\":1}", "a key written is replaced too");
+    free(s);
+    value_free(v);
+}
+
 Test(jsonval, map_keys_sorted_like_go)
 {
     value *m = value_map();
@@ -763,6 +795,32 @@ Test(jsonrpc, escapes_in_the_method_name_are_decoded)
                   "{\"id\":1,\"result\":6,\"error\":null}\n");
     assert_serves("{\"method\":\"hello.HelloWorld\",\"params\":[\"a\\u0000b\"],\"id\":1}",
                   "{\"id\":1,\"result\":\"a\\u0000b 你好....\",\"error\":null}\n");
+}
+
+Test(jsonrpc, a_nul_in_the_method_name_matches_no_method)
+{
+    /* Cut at the NUL, the name would be Arith.Multiply and run; Go finds no method. */
+    assert_serves("{\"method\":\"Arith.Multiply\\u0000junk\",\"params\":[{\"A\":6,\"B\":7}],\"id\":1}",
+                  "{\"id\":1,\"result\":null,\"error\":\"rpc: can't find method Arith.Multiply\\\\x00junk\"}\n");
+    assert_serves("{\"method\":\"Arith\\u0000.Multiply\",\"params\":[{\"A\":6,\"B\":7}],\"id\":2}",
+                  "{\"id\":2,\"result\":null,\"error\":\"rpc: can't find service Arith\\\\x00.Multiply\"}\n");
+}
+
+Test(jsonrpc, invalid_utf8_in_a_request_is_replaced_and_the_reply_is_json)
+{
+    assert_serves("{\"method\":\"hello.HelloWorld\",\"params\":[\"a\xff\"],\"id\":\"\xfe\"}",
+                  "{\"id\":\"\xef\xbf\xbd\",\"result\":\"a\xef\xbf\xbd 你好....\",\"error\":null}\n");
+    served s = serve("{\"method\":\"Arith.Mul\xff\",\"params\":[{}],\"id\":1}");
+    cr_assert_str_eq(s.out, "{\"id\":1,\"result\":null,\"error\":\"rpc: can't find method Arith.Mul\xef\xbf\xbd"
+                            " (invalid UTF-8 in the request was replaced by U+FFFD)\"}\n");
+    s = serve("{\"jsonrpc\":\"2.0\",\"method\":\"Arith.Mul\xff\",\"params\":[{}],\"id\":[\"\xff\"]}");
+    cr_assert(strstr(s.out, "\"id\":null}") && !strchr(s.out, '\xff'), "%s", s.out);
+}
+
+Test(jsonrpc, control_characters_in_the_method_name_are_escaped_in_the_reply)
+{
+    assert_serves("{\"method\":\"Arith.X\\n\\u001b[2J\",\"params\":[{}],\"id\":1}",
+                  "{\"id\":1,\"result\":null,\"error\":\"rpc: can't find method Arith.X\\n\\u001b[2J\"}\n");
 }
 
 /* ---- JSON-RPC 2.0 ---- */
