@@ -177,6 +177,8 @@ static void *members_main(void *arg)
                     log_msg("registry: %s %s removed", d->name, ev.inst.addr);
                 else if (ev.type == REGISTRY_EV_ERROR)
                     log_msg("registry: watch of %s: %s (keeping the instances known)", d->name, ev.msg);
+                else if (ev.type == REGISTRY_EV_RESUMED)
+                    log_msg("registry: watch of %s: %s", d->name, ev.msg[0] ? ev.msg : "connected again");
             }
             waited = true;
             if (r < 0)
