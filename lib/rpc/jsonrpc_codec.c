@@ -8,13 +8,16 @@
 
 typedef struct jsonrpc_conn {
     size_t max_message;
+    jsonscan_state scan; /* how far the request at the front of the input has been scanned */
 } jsonrpc_conn;
 
 static void *jsonrpc_open(size_t max_message)
 {
     jsonrpc_conn *c = malloc(sizeof *c);
-    if (c)
+    if (c) {
         c->max_message = max_message;
+        jsonscan_init(&c->scan);
+    }
     return c;
 }
 
@@ -23,7 +26,7 @@ static void jsonrpc_close(void *state) { free(state); }
 static feed_result jsonrpc_feed(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen)
 {
     jsonrpc_conn *c = state;
-    return jsonrpc_serve(in, out, c->max_message, eof, err, errlen) < 0 ? FEED_CLOSE : FEED_OK;
+    return jsonrpc_serve(in, out, c->max_message, eof, &c->scan, err, errlen) < 0 ? FEED_CLOSE : FEED_OK;
 }
 
 const server_codec jsonrpc_codec = {

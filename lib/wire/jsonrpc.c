@@ -427,14 +427,30 @@ static void not_json_hint(const char *p, size_t n, char *err, size_t errlen)
                  (unsigned char)p[0], hint);
 }
 
-int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, char *err, size_t errlen)
+/* Readies the scan for the next message; what it has examined so far stays counted. */
+static void rescan(jsonscan_state *scan)
 {
+    size_t examined = scan->examined;
+    jsonscan_init(scan);
+    scan->examined = examined;
+}
+
+int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, jsonscan_state *scan,
+                  char *err, size_t errlen)
+{
+    jsonscan_state fresh;
+    if (!scan) {
+        scan = &fresh;
+        jsonscan_init(scan);
+    }
     for (;;) {
         const char *p = (const char *)buf_data(in);
         size_t n = buf_size(in), start, end;
         size_t ws = 0;
         while (ws < n && strchr(" \t\r\n", p[ws]))
             ws++;
+        if (ws > 0) /* only before a message: the scan has not begun */
+            rescan(scan);
         buf_consume(in, ws);
         p += ws;
         n -= ws;
@@ -452,16 +468,21 @@ int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, char *err, si
             reply_error(out, &none, JSONRPC_PARSE_ERROR, err);
             buf_putc(out, '\n');
             buf_clear(in);
+            rescan(scan);
             return -1;
         }
         char why[200];
         bool capped = n >= max_message;
-        int r = jsonscan(p, window, eof && !capped ? JSONSCAN_FINAL : 0, &start, &end, NULL, NULL, why,
-                         sizeof why);
+        /* the scan goes on from where the last read left it, so a request that comes in many
+         * small reads is looked at once */
+        int r = jsonscan_resume(scan, p, window, eof && !capped ? JSONSCAN_FINAL : 0, &start, &end,
+                                NULL, NULL, why, sizeof why);
         /* Before a request is understood, its version is guessed from the bytes up to the
          * fault, which are the same however the stream was split. */
-        if (r != 1)
+        if (r < 0 || (r == 0 && capped))
             none.v2 = memmem(p, r == 0 ? window : end, "\"jsonrpc\"", 9) != NULL;
+        if (r != 0)
+            rescan(scan); /* spent: the next message starts a new scan */
         if (r == 0 && capped) {
             err_set(err, errlen, "jsonrpc: request larger than %zu bytes", max_message);
             reply_error(out, &none, JSONRPC_INVALID_REQUEST, err);

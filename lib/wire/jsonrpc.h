@@ -14,6 +14,7 @@
 #include "base/buf.h"
 #include "value/value.h"
 #include "wire/explain.h"
+#include "wire/jsonscan.h"
 
 /* JSON-RPC 2.0 error codes. */
 enum {
@@ -32,8 +33,13 @@ enum {
  * then says so), and every reply is valid JSON; a method name holding a NUL byte matches
  * no method ("rpc: can't find method Arith.Multiply\x00junk"). Returns 0, or -1 when the stream cannot go on (malformed
  * JSON, or a message over max_message): an error reply has been appended and err says
- * why; the connection should be closed after out is sent. eof: no more bytes will come. */
-int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, char *err, size_t errlen);
+ * why; the connection should be closed after out is sent. eof: no more bytes will come.
+ * scan: the connection's scan state (jsonscan_init it when the connection opens), which
+ * lets a request that arrives over many calls be scanned once; in must then only be
+ * appended to between calls; its `examined` counts the bytes scanned over the connection's
+ * life. NULL scans every call's input from its start. */
+int jsonrpc_serve(buf *in, buf *out, size_t max_message, bool eof, jsonscan_state *scan,
+                  char *err, size_t errlen);
 
 /* Client side: appends a request in Go's form, {"method":M,"params":[ARG],"id":ID}\n. */
 int jsonrpc_write_request(buf *out, const char *name, const value *arg, uint64_t id);

@@ -33,17 +33,20 @@ typedef struct served {
     size_t left;
 } served;
 
-/* Feeds data in two chunks (split at cut), as a socket might deliver it. */
+/* Feeds data in two chunks (split at cut), as a socket might deliver it; the second call
+ * resumes the scan the first one left. */
 static served serve(const uint8_t *data, size_t size, size_t cut, bool eof)
 {
     served s = {0};
     buf in;
     char err[256] = "";
+    jsonscan_state scan; /* kept across the two chunks, as a connection keeps it */
+    jsonscan_init(&scan);
     buf_init(&in, 0);
     buf_init(&s.out, 0);
     if (cut > 0 && cut < size) {
         buf_append(&in, data, cut);
-        s.rc = jsonrpc_serve(&in, &s.out, MAX_MESSAGE, false, err, sizeof err);
+        s.rc = jsonrpc_serve(&in, &s.out, MAX_MESSAGE, false, &scan, err, sizeof err);
         CHECK(s.rc == 0 || s.rc == -1, "rc %d", s.rc);
         if (s.rc == 0)
             buf_append(&in, data + cut, size - cut);
@@ -52,7 +55,7 @@ static served serve(const uint8_t *data, size_t size, size_t cut, bool eof)
     }
     if (s.rc == 0 && buf_size(&in) > 0) {
         err[0] = '\0';
-        s.rc = jsonrpc_serve(&in, &s.out, MAX_MESSAGE, eof, err, sizeof err);
+        s.rc = jsonrpc_serve(&in, &s.out, MAX_MESSAGE, eof, &scan, err, sizeof err);
     }
     CHECK(s.rc == 0 || s.rc == -1, "rc %d", s.rc);
     if (s.rc < 0)
