@@ -244,6 +244,92 @@ Test(jsonscan, callback_can_stop_the_scan)
     cr_assert_eq(l.n, 3);
 }
 
+/* A scan fed in pieces of `piece` bytes, resuming each time: the tokens it saw, its result
+ * and error, as a whole scan would give them. */
+static int scan_dripped(const char *doc, size_t n, size_t piece, int flags, tlog *l, size_t *end,
+                        char *err, size_t errlen, jsonscan_state *st)
+{
+    jsonscan_init(st);
+    int r = 0;
+    for (size_t have = piece < n ? piece : n;; have = have + piece < n ? have + piece : n) {
+        r = jsonscan_resume(st, doc, have, have == n ? flags : 0, NULL, end, log_tok, l, err,
+                            errlen);
+        if (r != 0 || have == n)
+            return r;
+    }
+}
+
+Test(jsonscan, a_resumed_scan_sees_what_a_whole_scan_sees)
+{
+    const char *docs[] = {TUTORIAL, RICH, "[\"\\ud83d\\ude00\", -1.5e+300, {\"a\":{\"b\":[null]}}]",
+                          "  {\"s\":\"李白\"}", "[1, 2,, 3]", "{\"a\" 1}", "[tru]", "[\"\\q\"]",
+                          "[-]", "[1.x]", "[1e+]", "12", "-0.5E-3", "[\"\\u12G4\"]", "  "};
+    for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+        size_t n = strlen(docs[d]);
+        for (int flags = 0; flags <= JSONSCAN_FINAL; flags++) {
+            static tlog whole, dripped;
+            memset(&whole, 0, sizeof whole);
+            whole.stop_at = -1;
+            char ew[128] = "", ed[128] = "";
+            size_t endw = 0, endd = 0;
+            int rw = jsonscan(docs[d], n, flags, NULL, &endw, log_tok, &whole, ew, sizeof ew);
+            for (size_t piece = 1; piece <= 3; piece++) {
+                memset(&dripped, 0, sizeof dripped);
+                dripped.stop_at = -1;
+                jsonscan_state st;
+                int rd = scan_dripped(docs[d], n, piece, flags, &dripped, &endd, ed, sizeof ed, &st);
+                cr_assert_eq(rd, rw, "doc %zu flags %d piece %zu: %d, whole %d", d, flags, piece, rd,
+                             rw);
+                if (rw != 0)
+                    cr_assert_eq(endd, endw, "doc %zu: end %zu, whole %zu", d, endd, endw);
+                if (rw < 0)
+                    cr_assert_str_eq(ed, ew, "doc %zu flags %d piece %zu", d, flags, piece);
+                cr_assert_eq(dripped.n, whole.n, "doc %zu: %d tokens, whole %d", d, dripped.n,
+                             whole.n);
+                for (int i = 0; i < whole.n; i++)
+                    cr_assert(dripped.t[i].type == whole.t[i].type &&
+                                  dripped.t[i].off == whole.t[i].off &&
+                                  dripped.t[i].len == whole.t[i].len &&
+                                  dripped.t[i].depth == whole.t[i].depth,
+                              "doc %zu token %d", d, i);
+            }
+        }
+    }
+}
+
+/* A request of about 1 MB: Arith.Multiply with a long list after its argument. */
+static char *big_request(size_t *n)
+{
+    buf b;
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"method\":\"Arith.Multiply\",\"params\":[{\"A\":6,\"B\":7},[");
+    for (int i = 0; buf_size(&b) < (1u << 20); i++)
+        buf_printf(&b, "%s{\"k\":[%d,\"some text\",true]}", i ? "," : "", i);
+    buf_puts(&b, "]],\"id\":1}\n");
+    *n = buf_size(&b);
+    char *p = buf_take(&b);
+    buf_done(&b);
+    return p;
+}
+
+Test(jsonscan, a_value_dripped_in_small_pieces_is_examined_once)
+{
+    size_t n;
+    char *doc = big_request(&n);
+    jsonscan_state st;
+    jsonscan_init(&st);
+    int r = 0;
+    size_t calls = 0, end = 0;
+    for (size_t have = 256; r == 0 && have - 256 < n; have += 256, calls++)
+        r = jsonscan_resume(&st, doc, have < n ? have : n, 0, NULL, &end, NULL, NULL, NULL, 0);
+    cr_assert_eq(r, 1);
+    cr_assert_eq(end, n - 1);
+    /* a scan from the start on every read would look at about n * calls / 2 bytes */
+    cr_assert_leq(st.examined, n + 8 * calls, "%zu bytes examined for %zu in %zu reads",
+                  st.examined, n, calls);
+    free(doc);
+}
+
 /* ======================= jsonval ======================= */
 
 static value *parse(const char *text)
@@ -572,7 +658,7 @@ static served serve_n(const char *text, size_t n, size_t max, bool eof)
     buf_init(&in, 0);
     buf_init(&out, 0);
     buf_append(&in, text, n);
-    s.rc = jsonrpc_serve(&in, &out, max, eof, s.err, sizeof s.err);
+    s.rc = jsonrpc_serve(&in, &out, max, eof, NULL, s.err, sizeof s.err);
     s.left = buf_size(&in);
     cr_assert_lt(buf_size(&out), sizeof s.out);
     if (buf_size(&out))
@@ -645,17 +731,46 @@ Test(jsonrpc, request_split_across_feeds)
         buf_init(&in, 0);
         buf_init(&out, 0);
         buf_append(&in, TUTORIAL, cut);
-        cr_assert_eq(jsonrpc_serve(&in, &out, 4096, false, err, sizeof err), 0, "cut %zu: %s", cut, err);
+        cr_assert_eq(jsonrpc_serve(&in, &out, 4096, false, NULL, err, sizeof err), 0, "cut %zu: %s", cut, err);
         cr_assert_eq(buf_size(&out), 0, "cut %zu: nothing to answer yet", cut);
         cr_assert_eq(buf_size(&in), cut, "cut %zu: the partial request is kept", cut);
         buf_append(&in, TUTORIAL + cut, n - cut);
-        cr_assert_eq(jsonrpc_serve(&in, &out, 4096, false, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(jsonrpc_serve(&in, &out, 4096, false, NULL, err, sizeof err), 0, "%s", err);
         cr_assert_eq(buf_size(&out), strlen(TUTORIAL_REPLY));
         cr_assert_eq(memcmp(buf_data(&out), TUTORIAL_REPLY, buf_size(&out)), 0, "cut %zu", cut);
         cr_assert_eq(buf_size(&in), 0);
         buf_done(&in);
         buf_done(&out);
     }
+}
+
+Test(jsonrpc, a_large_request_dripped_in_small_reads_is_scanned_once)
+{
+    size_t n;
+    char *req = big_request(&n);
+    buf in, out;
+    char err[256] = "";
+    buf_init(&in, 0);
+    buf_init(&out, 0);
+    jsonscan_state scan;
+    jsonscan_init(&scan);
+    size_t calls = 0;
+    for (size_t at = 0; at < n; at += 256, calls++) {
+        buf_append(&in, req + at, n - at < 256 ? n - at : 256);
+        cr_assert_eq(jsonrpc_serve(&in, &out, 2u << 20, false, &scan, err, sizeof err), 0, "%s",
+                     err);
+        if (at + 256 < n)
+            cr_assert_eq(buf_size(&out), 0);
+    }
+    const char *want = "{\"id\":1,\"result\":42,\"error\":null}\n";
+    cr_assert_eq(buf_size(&out), strlen(want));
+    cr_assert_eq(memcmp(buf_data(&out), want, strlen(want)), 0);
+    cr_assert_eq(buf_size(&in), 0);
+    cr_assert_leq(scan.examined, n + 8 * calls, "%zu bytes examined for %zu in %zu reads",
+                  scan.examined, n, calls);
+    buf_done(&in);
+    buf_done(&out);
+    free(req);
 }
 
 Test(jsonrpc, complete_request_then_partial_one)
@@ -1016,7 +1131,7 @@ Test(jsonrpc_client, write_serve_read_round_trip)
     value *name = value_cstring("李白");
     jsonrpc_write_request(&req, "hello.HelloWorld", name, UINT64_MAX);
     char err[256] = "";
-    cr_assert_eq(jsonrpc_serve(&req, &rep, 4096, false, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(jsonrpc_serve(&req, &rep, 4096, false, NULL, err, sizeof err), 0, "%s", err);
 
     const char *p = (const char *)buf_data(&rep);
     size_t n = buf_size(&rep);
