@@ -90,6 +90,19 @@ static void usage(FILE *f)
             "                           $WB_REGISTRY_TOKEN and $WB_REGISTRY_USER. A value on\n"
             "                           the command line is visible to every local user in\n"
             "                           /proc/PID/cmdline: prefer the file or the environment\n"
+            "      --login-burst N      failed logins a user name may have before its logins\n"
+            "                           are answered 429 with Retry-After (default 5; 0: no limit)\n"
+            "      --login-rate N       failed logins given back per minute (default 6)\n"
+            "      --login-addr-burst N, --login-addr-rate N\n"
+            "                           the same per client address, IPv6 by /64 (defaults 20\n"
+            "                           and 30). Only failures count: a success clears the\n"
+            "                           user's count and does not add to the address's, so\n"
+            "                           many users behind one address can log in\n"
+            "      --login-concurrency N  sign-ups and logins (the calls that hash a password)\n"
+            "                           run on N threads of their own (default 4), so they\n"
+            "                           never hold the threads of the other routes\n"
+            "      --login-queue N      at most N more wait for one (default 64), each at most\n"
+            "                           --timeout; beyond that, 429 with Retry-After: 1\n"
             "  -q, --quiet              do not log registry changes and errors to stderr\n"
             "  -h, --help               show this help\n"
             "SIGTERM or SIGINT stops it: it deregisters, accepts no new connection, and answers\n"
@@ -138,12 +151,19 @@ static int parse_options(int argc, char **argv, options *o)
         {"registry-token", required_argument, NULL, 'K'}, {"registry-user", required_argument, NULL, 'P'},
         {"registry-token-file", required_argument, NULL, 'k'},
         {"registry-user-file", required_argument, NULL, 'p'},
+        {"login-burst", required_argument, NULL, 1},      {"login-rate", required_argument, NULL, 2},
+        {"login-addr-burst", required_argument, NULL, 3}, {"login-addr-rate", required_argument, NULL, 4},
+        {"login-concurrency", required_argument, NULL, 5}, {"login-queue", required_argument, NULL, 6},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     *o = (options){.listen_addr = "127.0.0.1:8008", .names = {"user", "order", "arith"},
                    .threads = 8, .idle = 30, .ttl = 10};
     snprintf(gw.registry_url, sizeof gw.registry_url, "etcd://127.0.0.1:2379");
     gw.timeout_ms = 2000;
     gw.max_body = 65536;
+    gw.login_burst = 5, gw.login_rate = 6, gw.login_addr_burst = 20, gw.login_addr_rate = 30;
+    gw.login_concurrency = 4, gw.login_queue = 64;
+    int *login_opt[] = {NULL, &gw.login_burst, &gw.login_rate, &gw.login_addr_burst, &gw.login_addr_rate,
+                        &gw.login_concurrency, &gw.login_queue};
     int ch;
     while ((ch = getopt_long(argc, argv, "l:qh", opts, NULL)) != -1) {
         switch (ch) {
@@ -178,6 +198,16 @@ static int parse_options(int argc, char **argv, options *o)
             if (numopt_int(optarg, 1, 3600, &o->ttl) < 0)
                 o->ttl = -1; /* refused below */
             break;
+        case 1: case 2: case 3: case 4: case 5: case 6:
+            if (numopt_int(optarg, ch == 5 ? 1 : 0, ch == 5 ? 64 : 100000, login_opt[ch]) < 0) {
+                const struct option *op = opts;
+                while (op->val != ch)
+                    op++;
+                fprintf(stderr, "gateway: --%s wants a number from %d to %d. Try 'gateway --help'.\n", op->name,
+                        ch == 5 ? 1 : 0, ch == 5 ? 64 : 100000);
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: fprintf(stderr, "Try 'gateway --help'.\n"); return 2;
         }
@@ -211,7 +241,8 @@ static int parse_options(int argc, char **argv, options *o)
 static int serve(const options *o, int fd, const char *addr, sigset_t *sigs)
 {
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, gateway_on_request, NULL,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        gateway_on_request, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)o->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->idle, MHD_OPTION_CONNECTION_LIMIT, 4000u,
         MHD_OPTION_NOTIFY_COMPLETED, gateway_on_completed, NULL, MHD_OPTION_END);
@@ -234,6 +265,7 @@ static int serve(const options *o, int fd, const char *addr, sigset_t *sigs)
     registry_keeper_stop(keeper, true); /* clients stop choosing it first */
     MHD_quiesce_daemon(d);                /* no new connections */
     drain(d);
+    gateway_throttle_stop(); /* before the daemon: a login thread resumes its connection */
     MHD_stop_daemon(d);
     close(fd);
     return 0;
@@ -263,7 +295,7 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-    if (gateway_members_start(o.names, err, sizeof err) < 0) {
+    if (gateway_throttle_start(err, sizeof err) < 0 || gateway_members_start(o.names, err, sizeof err) < 0) {
         fprintf(stderr, "gateway: %s\n", err);
         close(fd);
         return 1;

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <microhttpd.h>
 
@@ -33,6 +34,11 @@ typedef struct gateway {
     registry_auth auth; /* its token and user point into the two buffers below, or are NULL */
     char auth_token[1024], auth_user[1024];
     int timeout_ms, max_body;
+    /* login throttling: failures per user name and per client address (burst, and
+     * refilled per minute; burst 0 turns one off), and the threads for the calls that
+     * hash a password, with how many may wait for one */
+    int login_burst, login_rate, login_addr_burst, login_addr_rate;
+    int login_concurrency, login_queue;
     bool quiet;
     directory dir[NSVC];
     atomic_bool stop;
@@ -51,6 +57,30 @@ void gateway_members_stop(void);
 /* The calling thread's balancer for service svc, made the first time and synced with the
  * registry's members when they changed. NULL when memory ran out. */
 balancer *gateway_balancer(int svc);
+
+/* ---- login throttling (gateway_throttle.c) ---- */
+
+typedef enum { THROTTLE_OK, THROTTLE_USER, THROTTLE_ADDR } throttle_verdict;
+
+/* Seeds the hashes and starts gw.login_concurrency threads for the slow calls. Returns
+ * 0, or -1 with err. */
+int gateway_throttle_start(char *err, size_t errlen);
+/* Stops taking jobs, answers the ones waiting as cancelled, waits for the running ones
+ * (their own deadlines bound the wait) and ends the threads. */
+void gateway_throttle_stop(void);
+/* Before a login of user from addr (NULL: unknown): THROTTLE_OK, or the budget that is
+ * spent, with the seconds until it allows a try in *retry_after_s. Nothing is taken:
+ * logins in flight together may overdraw a budget, and then its debt lasts longer. */
+throttle_verdict gateway_throttle_check(const char *user, const struct sockaddr *addr, int *retry_after_s);
+/* After a login the user service judged: a failure takes one from the user's and the
+ * address's budget; a success clears the user's and leaves the address's alone. */
+void gateway_throttle_settle(const char *user, const struct sockaddr *addr, bool failed);
+/* A slow call: runs on a login thread, waited_ms after it was submitted; cancelled when
+ * the gateway is stopping and the call must not be made. It must finish the request. */
+typedef void (*gateway_slow_fn)(void *arg, uint64_t waited_ms, bool cancelled);
+/* Queues fn(arg) for a login thread. False, with nothing queued, when
+ * gw.login_queue jobs already wait for a busy thread, or the gateway is stopping. */
+bool gateway_throttle_submit(gateway_slow_fn fn, void *arg);
 
 /* libmicrohttpd's access handler and its completion callback: the routes. */
 enum MHD_Result gateway_on_request(void *cls, struct MHD_Connection *c, const char *url,

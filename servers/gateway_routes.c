@@ -3,6 +3,7 @@
 #include "gateway_int.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,15 +22,10 @@
 
 /* ---- HTTP replies ---- */
 
-typedef struct request {
-    buf body;
-    bool too_big;
-    bool answered; /* a reply was queued before the body was read */
-} request;
-
-/* allow: the Allow header of a 405, or NULL. */
+/* allow: the Allow header of a 405, or NULL; retry_after: the Retry-After of a 429 in
+ * seconds, or 0. */
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, const char *json, size_t n,
-                                 const char *allow)
+                                 const char *allow, int retry_after)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(n, (void *)json, MHD_RESPMEM_MUST_COPY);
     if (!r)
@@ -39,14 +35,20 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cons
         MHD_add_response_header(r, "Allow", allow);
     if (status == 401)
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+    if (retry_after > 0) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%d", retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    }
     enum MHD_Result ok = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ok;
 }
 
-/* {"error":"message","code":"GRPC_NAME"}, with an Allow header when allow is set. */
+/* {"error":"message","code":"GRPC_NAME"}, with an Allow header when allow is set and a
+ * Retry-After when retry_after is positive. */
 static enum MHD_Result send_error_body(struct MHD_Connection *c, unsigned status, const char *code,
-                                       const char *allow, const char *msg)
+                                       const char *allow, int retry_after, const char *msg)
 {
     static const char oom[] = "{\"error\":\"out of memory\",\"code\":\"INTERNAL\"}";
     cJSON *o = cJSON_CreateObject();
@@ -55,8 +57,8 @@ static enum MHD_Result send_error_body(struct MHD_Connection *c, unsigned status
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!text)
-        return send_json(c, 500, oom, sizeof oom - 1, NULL);
-    enum MHD_Result ok = send_json(c, status, text, strlen(text), allow);
+        return send_json(c, 500, oom, sizeof oom - 1, NULL, 0);
+    enum MHD_Result ok = send_json(c, status, text, strlen(text), allow, retry_after);
     free(text);
     return ok;
 }
@@ -71,7 +73,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return send_error_body(c, status, code, NULL, msg);
+    return send_error_body(c, status, code, NULL, 0, msg);
 }
 
 static const struct {
@@ -99,6 +101,7 @@ typedef struct outcome {
     value *reply;  /* on success */
     unsigned http; /* on failure: the status to answer with */
     const char *code;
+    int retry_after; /* seconds, for a 429; 0: no Retry-After */
     char msg[600];
 } outcome;
 
@@ -108,6 +111,7 @@ static bool call(int svc, const char *method, const value *arg, bool idempotent,
 {
     char err[600];
     o->reply = NULL;
+    o->retry_after = 0;
     balancer *lb = gateway_balancer(svc);
     if (!lb) {
         o->http = 500, o->code = "INTERNAL";
@@ -150,8 +154,29 @@ static bool call(int svc, const char *method, const value *arg, bool idempotent,
 
 static enum MHD_Result send_outcome(struct MHD_Connection *c, outcome *o)
 {
-    return send_error(c, o->http, o->code, "%s", o->msg);
+    return send_error_body(c, o->http, o->code, NULL, o->retry_after, o->msg);
 }
+
+/* One request's state across libmicrohttpd's calls of the access handler. */
+typedef struct request {
+    buf body;
+    bool too_big;
+    bool answered; /* a reply was queued before the body was read */
+    /* a call handed to a login thread while the connection is suspended */
+    bool parked;
+    atomic_bool done; /* the call has ended: the fields below are the thread's no more */
+    struct MHD_Connection *conn;
+    int svc;
+    const char *method;
+    value *arg;
+    bool idempotent;
+    unsigned ok_status;
+    char *user; /* a login's name, whose budget the call settles; NULL otherwise */
+    struct sockaddr_storage addr;
+    bool has_addr;
+    bool ok;
+    outcome out;
+} request;
 
 static enum MHD_Result send_value(struct MHD_Connection *c, unsigned status, const value *v)
 {
@@ -159,7 +184,7 @@ static enum MHD_Result send_value(struct MHD_Connection *c, unsigned status, con
     buf_init(&out, 64u << 20);
     enum MHD_Result ok = jsonval_write(v, &out) < 0
                              ? send_error(c, 500, "INTERNAL", "the reply is too large")
-                             : send_json(c, status, (const char *)buf_data(&out), buf_size(&out), NULL);
+                             : send_json(c, status, (const char *)buf_data(&out), buf_size(&out), NULL, 0);
     buf_done(&out);
     return ok;
 }
@@ -290,7 +315,77 @@ static enum MHD_Result reply_call(struct MHD_Connection *c, int svc, const char 
     return r;
 }
 
+/* ---- the calls that hash a password ----
+ * They run on the login threads (gateway_throttle.c), not on libmicrohttpd's: the
+ * connection is suspended meanwhile, so a flood of logins waits there and every other
+ * route keeps its threads. */
+
 static const field_spec credentials[] = {{"name", false}, {"password", false}};
+
+static void too_busy(outcome *o, const char *why)
+{
+    o->reply = NULL;
+    o->http = 429, o->code = "RESOURCE_EXHAUSTED", o->retry_after = 1;
+    snprintf(o->msg, sizeof o->msg, "%s: try again in a second", why);
+}
+
+/* On a login thread: makes the call, settles a login's budgets, and resumes the
+ * connection, after which rq is libmicrohttpd's again. */
+static void run_parked(void *p, uint64_t waited_ms, bool cancelled)
+{
+    request *rq = p;
+    if (cancelled) {
+        rq->ok = false;
+        rq->out = (outcome){.http = 503, .code = "UNAVAILABLE"};
+        snprintf(rq->out.msg, sizeof rq->out.msg, "the gateway is stopping");
+    } else if (waited_ms > (uint64_t)gw.timeout_ms) {
+        rq->ok = false;
+        too_busy(&rq->out, "the gateway's login threads were busy for longer than --timeout");
+    } else {
+        rq->ok = call(rq->svc, rq->method, rq->arg, rq->idempotent, &rq->out);
+    }
+    value_free(rq->arg);
+    rq->arg = NULL;
+    if (rq->user && (rq->ok || rq->out.http == 401)) /* else the password was not judged */
+        gateway_throttle_settle(rq->user, rq->has_addr ? (struct sockaddr *)&rq->addr : NULL, !rq->ok);
+    struct MHD_Connection *c = rq->conn;
+    atomic_store(&rq->done, true);
+    MHD_resume_connection(c);
+}
+
+/* Suspends the connection and queues the call of method with arg (taken) for a login
+ * thread; when the queue is full, the answer is a 429 at once. */
+static enum MHD_Result park(struct MHD_Connection *c, request *rq, const char *method, value *arg, bool idempotent,
+                            unsigned ok_status)
+{
+    rq->conn = c, rq->svc = SVC_USER, rq->method = method, rq->arg = arg;
+    rq->idempotent = idempotent, rq->ok_status = ok_status;
+    rq->parked = true;
+    MHD_suspend_connection(c);
+    if (gateway_throttle_submit(run_parked, rq))
+        return MHD_YES;
+    value_free(rq->arg);
+    rq->arg = NULL;
+    rq->ok = false;
+    too_busy(&rq->out, "too many sign-ups and logins are waiting");
+    atomic_store(&rq->done, true);
+    MHD_resume_connection(c);
+    return MHD_YES;
+}
+
+/* After the connection is resumed: the parked call's answer. */
+static enum MHD_Result answer_parked(struct MHD_Connection *c, request *rq)
+{
+    if (!atomic_load(&rq->done))
+        return MHD_YES;
+    rq->parked = false;
+    if (!rq->ok)
+        return send_outcome(c, &rq->out);
+    enum MHD_Result r = send_value(c, rq->ok_status, rq->out.reply);
+    value_free(rq->out.reply);
+    rq->out.reply = NULL;
+    return r;
+}
 
 static enum MHD_Result user_register(struct MHD_Connection *c, request *rq, const char *arg)
 {
@@ -299,7 +394,7 @@ static enum MHD_Result user_register(struct MHD_Connection *c, request *rq, cons
     value *v = read_body(c, rq, credentials, 2, &sent);
     /* not retried: a sign-up that reached an instance whose reply was lost would be
      * refused as ALREADY_EXISTS the second time */
-    return v ? reply_call(c, SVC_USER, "/user.User/SignUp", v, false, 201) : sent;
+    return v ? park(c, rq, "/user.User/SignUp", v, false, 201) : sent;
 }
 
 static enum MHD_Result user_login(struct MHD_Connection *c, request *rq, const char *arg)
@@ -307,7 +402,32 @@ static enum MHD_Result user_login(struct MHD_Connection *c, request *rq, const c
     (void)arg;
     enum MHD_Result sent;
     value *v = read_body(c, rq, credentials, 2, &sent);
-    return v ? reply_call(c, SVC_USER, "/user.User/Login", v, true, 200) : sent;
+    if (!v)
+        return sent;
+    const value *name = value_get(v, "name");
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        memcpy(&rq->addr, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+        rq->has_addr = true;
+    }
+    int wait = 0;
+    const struct sockaddr *from = rq->has_addr ? (struct sockaddr *)&rq->addr : NULL;
+    throttle_verdict tv = gateway_throttle_check(name->u.s.p, from, &wait);
+    if (tv != THROTTLE_OK) {
+        outcome o = {.http = 429, .code = "RESOURCE_EXHAUSTED", .retry_after = wait};
+        if (tv == THROTTLE_USER)
+            snprintf(o.msg, sizeof o.msg, "too many failed logins as \"%.100s\": try again in %d s", name->u.s.p, wait);
+        else
+            snprintf(o.msg, sizeof o.msg, "too many failed logins from your address: try again in %d s", wait);
+        value_free(v);
+        return send_outcome(c, &o);
+    }
+    if (!(rq->user = strdup(name->u.s.p))) {
+        value_free(v);
+        return send_error(c, 500, "INTERNAL", "out of memory");
+    }
+    return park(c, rq, "/user.User/Login", v, true, 200);
 }
 
 /* A random request id, so a Place retried on another instance does not order twice. */
@@ -454,7 +574,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, const char *url, const
     if (allow[0]) {
         char msg[400];
         snprintf(msg, sizeof msg, "%.16s %.200s is not served; use %s", method, url, allow);
-        return send_error_body(c, 405, "UNIMPLEMENTED", allow, msg);
+        return send_error_body(c, 405, "UNIMPLEMENTED", allow, 0, msg);
     }
     return send_error(c, 404, "NOT_FOUND",
                       "no route %s %.200s: the routes are POST /user/register, POST /user/login, POST /orders, "
@@ -537,6 +657,8 @@ enum MHD_Result gateway_on_request(void *cls, struct MHD_Connection *c, const ch
         *upload_size = 0;
         return MHD_YES;
     }
+    if (rq->parked)
+        return answer_parked(c, rq);
     if (rq->answered)
         return MHD_YES;
     rq->answered = true;
@@ -559,6 +681,9 @@ void gateway_on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum 
                                                   : "an error while reading or writing");
     if (rq) {
         buf_done(&rq->body);
+        value_free(rq->arg);
+        value_free(rq->out.reply);
+        free(rq->user);
         free(rq);
     }
     *ctx = NULL;

@@ -34,7 +34,9 @@ count_keys() { etcdctl --endpoints "$EP" get --prefix "$1/" --keys-only | grep -
 # under the usual umask.
 umask 022
 start user1 "$BIN/user-server" --listen 127.0.0.1:0 --db "$TMP/users.db" --registry "$URL" --ttl 2 || exit 1
+USER1_PID=$PID
 start user2 "$BIN/user-server" --listen 127.0.0.1:0 --db "$TMP/users.db" --registry "$URL" --ttl 2 || exit 1
+USER2_PID=$PID
 start order1 "$BIN/order-server" --listen 127.0.0.1:0 --db "$TMP/orders.db" --registry "$URL" --ttl 2 || exit 1
 ORDER1_PID=$PID ORDER1=$ADDR
 start order2 "$BIN/order-server" --listen 127.0.0.1:0 --db "$TMP/orders.db" --registry "$URL" --ttl 2 || exit 1
@@ -63,12 +65,15 @@ expect_grep "user-server does not serve the sample services" "UNIMPLEMENTED: unk
 start gateway "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --max-body 65536 --timeout 2000 || exit 1
 GW=$ADDR GW_PID=$PID
 
-# req METHOD PATH [curl options...]: sets CODE (HTTP status) and BODY
+# req METHOD PATH [curl options...]: sets CODE (HTTP status), BODY and RETRY (the
+# Retry-After header); from the loopback address $FROM when it is set
 req() {
     local m=$1 p=$2
     shift 2
-    CODE=$(curl -s -o "$TMP/resp" -w '%{http_code}' --max-time 20 -X "$m" "http://$GW$p" "$@")
+    CODE=$(curl -s -o "$TMP/resp" -D "$TMP/hdr" -w '%{http_code}' --max-time 20 ${FROM:+--interface "$FROM"} \
+        -X "$m" "http://$GW$p" "$@")
     BODY=$(cat "$TMP/resp")
+    RETRY=$(tr -d '\r' <"$TMP/hdr" | sed -n 's/^Retry-After: //Ip')
 }
 # jget FIELD: a top-level field of the JSON in BODY
 jget() { printf '%s' "$BODY" | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', ''))" 2>/dev/null; }
@@ -168,6 +173,55 @@ for i in $(seq 1 40); do
     [ "$CODE" = 200 ] && good=$((good + 1))
 done
 expect_eq "40 logins at once: each token is its own user's (GET /orders?user=parN is 200)" 40 "$good"
+
+# ---- password guessing ----
+# Each check comes from its own loopback address (127.0.0.N), so the budget of failures
+# that 127.0.0.1 has is left to the rest of the script.
+# guess N NAME PASSWORD: up to N logins, stopping at the first that is not 401; the
+# statuses, space-separated, in CODES
+guess() {
+    CODES=""
+    local i=0
+    while [ $i -lt "$1" ]; do
+        req POST /user/login -d "{\"name\":\"$2\",\"password\":\"$3\"}"
+        CODES="$CODES $CODE"
+        [ "$CODE" = 401 ] || break
+        i=$((i + 1))
+    done
+}
+req POST /user/register -d '{"name":"guessme","password":"secret123"}'
+FROM=127.0.0.3 guess 10 guessme wrong-guess
+expect_eq "wrong passwords for one user: five are 401, then 429 without trying the password" \
+    " 401 401 401 401 401 429" "$CODES"
+expect_eq "the 429 is RESOURCE_EXHAUSTED" "RESOURCE_EXHAUSTED" "$(jget code)"
+if [ "${RETRY:-0}" -ge 1 ] 2>/dev/null; then ok "and has Retry-After ($RETRY s)"; else bad "the 429 has Retry-After" "$(cat "$TMP/hdr")"; fi
+expect_grep "and says why" "too many failed logins as \\\"guessme\\\": try again in $RETRY s" "$BODY"
+req POST /user/login -d '{"name":"guessme","password":"secret123"}'
+expect_status "the right password for that user from another address is 429 too: the limit is the user's" 429
+FROM=127.0.0.3 req POST /user/login -d '{"name":"zhang","password":"secret123"}'
+expect_status "another user logs in meanwhile, from the same address" 200
+req POST /user/register -d '{"name":"forgetful","password":"secret123"}'
+FROM=127.0.0.4 guess 4 forgetful wrong-guess
+FROM=127.0.0.4 req POST /user/login -d '{"name":"forgetful","password":"secret123"}'
+expect_status "four wrong passwords, then the right one" 200
+FROM=127.0.0.4 guess 2 forgetful wrong-guess
+expect_eq "the success cleared the user's count: two more wrong ones are still 401" " 401 401" "$CODES"
+# many names from one address: its own budget of 20 failures
+i=0 CODES=""
+while [ $i -lt 30 ]; do
+    FROM=127.0.0.2 req POST /user/login -d "{\"name\":\"sprayed$i\",\"password\":\"wrong-guess\"}"
+    CODES="$CODES $CODE"
+    [ "$CODE" = 401 ] || break
+    i=$((i + 1))
+done
+expect_eq "wrong logins for 30 names from one address: 20 are 401, then 429" \
+    "$(printf ' 401%.0s' $(seq 1 20)) 429" "$CODES"
+expect_grep "says it is the address" "too many failed logins from your address" "$BODY"
+FROM=127.0.0.2 req POST /user/login -d '{"name":"zhang","password":"secret123"}'
+expect_status "that address cannot log in as anyone for now" 429
+if [ "${RETRY:-0}" -ge 1 ] 2>/dev/null; then ok "and is told when to retry ($RETRY s)"; else bad "the address's 429 has Retry-After" "$(cat "$TMP/hdr")"; fi
+req POST /user/login -d '{"name":"zhang","password":"secret123"}'
+expect_status "another address logs in as the same user" 200
 
 # ---- orders ----
 req POST /orders -H "$AUTH" -d '{"item":"毛笔","quantity":2}'
@@ -402,6 +456,45 @@ if wait_until 5 gw_listed; then ok "gateway --service gw registers gw/$GW2 (prot
 kill -TERM "$GW2_PID"
 wait "$GW2_PID"
 expect_eq "on SIGTERM its entry is removed at once" 0 "$(count_keys gw)"
+
+# ---- logins that hang do not take the other routes' threads ----
+# A gateway of its own, the user servers stopped: each login waits --timeout for them.
+start gateway3 "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --timeout 4000 \
+    --login-concurrency 2 --login-queue 4
+GW3=$ADDR GW3_PID=$PID
+users_known() { curl -s --max-time 5 -X POST "http://$GW3/user/login" -d '{"name":"li","password":"secret123"}' | grep -q token; }
+wait_until 10 users_known
+kill -STOP "$USER1_PID" "$USER2_PID"
+pids=""
+for i in $(seq 1 40); do
+    curl -s -o /dev/null -D "$TMP/flood$i.hdr" -w '%{http_code}\n' --max-time 15 -X POST "http://$GW3/user/login" \
+        -d "{\"name\":\"par$i\",\"password\":\"secret123\"}" >"$TMP/flood$i" &
+    pids="$pids $!"
+done
+flood_in() { [ "$(ss -Htn state established "( dport = :$(port_of "$GW3") )" | grep -c .)" -ge 40 ]; }
+wait_until 5 flood_in
+sleep 0.3
+# three arith calls while 40 logins are in (each given 1.5 s to answer)
+apids=""
+for i in 1 2 3; do
+    curl -s --max-time 1.5 "http://$GW3/arith/multiply?a=6&b=$i" >"$TMP/arith$i" &
+    apids="$apids $!"
+done
+wait $apids
+kill -CONT "$USER1_PID" "$USER2_PID"
+expect_eq "40 logins hang on stopped user servers: GET /arith/multiply is still answered (3 of 3)" \
+    '{"value":6}{"value":12}{"value":18}' "$(cat "$TMP/arith1" "$TMP/arith2" "$TMP/arith3")"
+wait $pids
+busy=$(cat "$TMP"/flood[0-9]* | grep -c '^429$')
+if [ "$busy" -ge 34 ]; then
+    ok "--login-concurrency 2 --login-queue 4: the 34 logins beyond them are 429 ($busy of 40)"
+else
+    bad "--login-concurrency 2 --login-queue 4: the 34 logins beyond them are 429" "$(cat "$TMP"/flood[0-9]* | sort | uniq -c)"
+fi
+expect_eq "each of them with Retry-After: 1" "$busy" "$(cat "$TMP"/flood*.hdr | tr -d '\r' | grep -c '^Retry-After: 1$')"
+kill -TERM "$GW3_PID"
+wait "$GW3_PID"
+expect_eq "that gateway stops on SIGTERM and exits 0" 0 "$?"
 
 # ---- the programs themselves ----
 expect_grep "gateway --help lists the routes" "GET  /orders/{id}" "$("$BIN/gateway" --help)"
