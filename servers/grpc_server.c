@@ -19,6 +19,11 @@ int main(int argc, char **argv)
                        "Divide, tally.Tally/Count|Total|RunningTotal (one of each streaming kind),\n"
                        "grpc.health.v1.Health and server reflection (grpcurl -plaintext ... list). Try:\n"
                        "  bin/workbench call grpc://127.0.0.1:50051 helloworld.Greeter/SayHello \\\n"
-                       "      '{\"name\":\"world\"}' --wire",
+                       "      '{\"name\":\"world\"}' --wire\n"
+                       "HTTP/2 limits: 128 streams per connection; a request's header list at most\n"
+                       "64 KiB as SETTINGS_MAX_HEADER_LIST_SIZE says (name + value + 32 per field): a\n"
+                       "longer one resets its stream, a second closes the connection with GOAWAY\n"
+                       "(ENHANCE_YOUR_CALM), as do headers sent faster than 512 KiB of them, decoded,\n"
+                       "are read per turn of the server's loop.",
                        argc, argv);
 }

@@ -11,7 +11,15 @@
  * Health and reflection list only what the table holds. Status and message travel in
  * trailers; grpc-timeout deadlines, the --max-message cap (RESOURCE_EXHAUSTED), flow
  * control for large messages, many streams per connection and graceful shutdown
- * (GOAWAY, then in-flight calls finish) are handled. */
+ * (GOAWAY, then in-flight calls finish) are handled.
+ *
+ * Limits a client cannot talk its way past: 128 concurrent streams per connection, and
+ * the 64 KiB header list the server advertises (SETTINGS_MAX_HEADER_LIST_SIZE, each
+ * field counted as name + value + 32, after HPACK decoding): a longer list resets its
+ * stream (ENHANCE_YOUR_CALM), a second one on the connection sends it away with GOAWAY
+ * (ENHANCE_YOUR_CALM). A connection decodes at most 512 KiB of headers per feed; input
+ * waits for the next turn, and a client that keeps more than 256 KiB waiting that way
+ * is sent away too. */
 #ifndef WB_GRPCSERVER_H
 #define WB_GRPCSERVER_H
 

@@ -17,7 +17,11 @@
 #define STREAM_WINDOW (1u << 20)      /* SETTINGS_INITIAL_WINDOW_SIZE */
 #define CONN_WINDOW (16u << 20)       /* the connection's receive window */
 #define OUT_BUDGET (1u << 20)         /* bytes of frames produced per feed */
-#define MAX_HEADER_LIST (64u * 1024)  /* SETTINGS_MAX_HEADER_LIST_SIZE */
+#define MAX_HEADER_LIST (64u * 1024)  /* SETTINGS_MAX_HEADER_LIST_SIZE, enforced in cb_header */
+#define HEADER_STRIKES 2              /* lists over it on one connection: then GOAWAY */
+#define TURN_HEADERS (8u * MAX_HEADER_LIST) /* header bytes decoded per feed, then wait a turn */
+#define FEED_SLICE 4096               /* input handed to nghttp2 between budget checks */
+#define TURN_BACKLOG (256u * 1024)    /* input left waiting on the budget: then GOAWAY */
 
 /* Parses a grpc-timeout value ("100m", "5S", "1H": at most 8 digits and a unit of H, M,
  * S, m, u or n) into milliseconds, rounded up. Returns 0, or -1 when malformed. */
@@ -286,9 +290,42 @@ static void on_request(gstream *s)
 
 /* ---- nghttp2 callbacks ---- */
 
+/* Tells the client to calm down: GOAWAY (ENHANCE_YOUR_CALM) saying why; gconn_feed
+ * reads nothing more and closes the connection once it is sent. */
+static void calm_down(gconn *c, const char *why)
+{
+    if (c->calm)
+        return;
+    c->calm = true;
+    snprintf(c->calm_why, sizeof c->calm_why, "%s", why);
+    nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
+                          NGHTTP2_ENHANCE_YOUR_CALM, (const uint8_t *)why, strlen(why));
+}
+
+/* A header block went over the advertised SETTINGS_MAX_HEADER_LIST_SIZE: its stream is
+ * reset (ENHANCE_YOUR_CALM), and the connection sent away at the HEADER_STRIKES-th.
+ * nghttp2 decodes the rest of the block without calling back, which keeps HPACK's
+ * table in step at little cost. */
+static int header_list_too_long(gconn *c, int32_t id)
+{
+    char why[160];
+    snprintf(why, sizeof why, "a header list over the %u bytes advertised in "
+             "SETTINGS_MAX_HEADER_LIST_SIZE", MAX_HEADER_LIST);
+    if (++c->hdr_strikes >= HEADER_STRIKES) {
+        calm_down(c, why);
+    } else {
+        log_msg("%s: stream %" PRId32 ": %s: stream reset", server_conn_peer(c->sc), id, why);
+        nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, id, NGHTTP2_ENHANCE_YOUR_CALM);
+    }
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+}
+
 static int cb_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *ud)
 {
     gconn *c = ud;
+    c->hdr_block = 0;
+    if (c->calm)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* skipped: the connection is going */
     if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
     gstream *s = stream_new(c, f->hd.stream_id);
@@ -302,7 +339,12 @@ static int cb_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
                      const uint8_t *val, size_t vlen, uint8_t flags, void *ud)
 {
     (void)flags;
-    (void)ud;
+    gconn *c = ud;
+    size_t size = nlen + vlen + 32;
+    c->hdr_block += size;
+    c->hdr_turn += size;
+    if (c->hdr_block > MAX_HEADER_LIST)
+        return header_list_too_long(c, f->hd.stream_id);
     if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
     gstream *s = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
@@ -549,9 +591,19 @@ static bool looks_like_http1(const uint8_t *p, size_t n)
 feed_result gconn_feed(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen)
 {
     gconn *c = state;
-    size_t n = buf_size(in);
-    if (n > 0) {
+    c->hdr_turn = 0;
+    while (buf_size(in) > 0 && !c->calm) {
+        if (c->hdr_turn >= TURN_HEADERS) {
+            /* This turn's header work is done: the rest waits for the next one, unless
+             * the client sends faster than that lets it be read. */
+            if (buf_size(in) > TURN_BACKLOG)
+                calm_down(c, "header blocks that decode to more than the server reads per turn");
+            else
+                server_conn_flush(c->sc);
+            break;
+        }
         const uint8_t *data = buf_data(in); /* stays valid after buf_consume */
+        size_t n = buf_size(in) < FEED_SLICE ? buf_size(in) : FEED_SLICE;
         ssize_t r = nghttp2_session_mem_recv(c->h2, data, n);
         buf_consume(in, n);
         if (r == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
@@ -576,6 +628,11 @@ feed_result gconn_feed(void *state, buf *in, buf *out, bool eof, char *err, size
     }
     if (pump(c, out, err, errlen) < 0)
         return FEED_CLOSE;
+    if (c->calm) {
+        buf_clear(in);
+        err_set(err, errlen, "HTTP/2: %s: GOAWAY (ENHANCE_YOUR_CALM)", c->calm_why);
+        return FEED_CLOSE;
+    }
     if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2)) {
         if (c->h2err[0] && !c->shutting_down) {
             err_set(err, errlen, "%s", c->h2err);

@@ -98,6 +98,12 @@ struct gconn {
     bool shutting_down;
     char h2err[256]; /* nghttp2's reason for a connection error */
     buf inflated;    /* the gzip message being handled, inflated */
+    /* Header work, each field counted as RFC 9113 6.5.2 does (name + value + 32): */
+    size_t hdr_block;      /* of the header block being decoded */
+    size_t hdr_turn;       /* decoded in this feed, against the per-turn budget */
+    unsigned hdr_strikes;  /* header lists over SETTINGS_MAX_HEADER_LIST_SIZE so far */
+    bool calm;             /* GOAWAY (ENHANCE_YOUR_CALM) queued: read nothing more */
+    char calm_why[160];    /* and why, for the log */
 };
 
 /* ---- grpcserver_conn.c: the codec's connections, and replies on a stream ---- */

@@ -138,6 +138,43 @@ errs=$(cat "$TMP/ours.err")
 expect_grep "the HTTP/1.1 client is told what is wrong" "did not start with the HTTP/2 preface" "$errs"
 expect_grep "bad frames are logged" "error: HTTP/2:" "$errs"
 
+# An HPACK bomb (tests/tools/hpack_bomb.c): one 4 KB header added to the dynamic table,
+# then 12,000 one-byte references to it: a 16 KB block that decodes to 48 MB.
+BOMB=$TMP/hpack_bomb
+if cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Wshadow -o "$BOMB" "$ROOT/tests/tools/hpack_bomb.c" \
+        2>"$TMP/bomb-build.log"; then
+    out=$(timeout 20 "$BOMB" "$G" once 2>&1)
+    expect_grep "the server advertises a 64 KiB header list (SETTINGS_MAX_HEADER_LIST_SIZE)" \
+        "settings max_header_list_size=65536" "$out"
+    expect_grep "a header block over it: its stream is reset with ENHANCE_YOUR_CALM (11)" \
+        "rst stream=1 code=11" "$out"
+    expect_grep "a second on the connection: GOAWAY with ENHANCE_YOUR_CALM (11), saying why" \
+        "goaway code=11 debug=a header list over the 65536 bytes" "$out"
+    expect_grep "and the connection is closed" "closed" "$out"
+    expect_grep "both are logged" "GOAWAY (ENHANCE_YOUR_CALM)" "$(cat "$TMP/ours.err")"
+    # A bounded attack (2 s, three connections at a time: two of such blocks, one of blocks
+    # under the limit); legitimate calls made meanwhile are counted, not timed.
+    attackers=""
+    for mode in flood flood small; do
+        timeout 20 "$BOMB" "$G" "$mode" 2 >"$TMP/bomb-$mode.$$.$RANDOM" 2>&1 &
+        attackers="$attackers $!"
+    done
+    served=0
+    for i in 1 2 3 4 5 6 7 8; do
+        timeout 10 "$BIN/workbench" call "grpc://$G" Arith.Multiply '{"A":7,"B":8}' 2>/dev/null |
+            grep -q '"value":56' && served=$((served + 1))
+        sleep 0.2
+    done
+    for p in $attackers; do wait "$p"; done
+    expect_eq "during the attack, every legitimate call was served" 8 "$served"
+    out=$(cat "$TMP"/bomb-flood.* "$TMP"/bomb-small.*)
+    expect_no_grep "every attacking connection was sent away (GOAWAY)" "goaways=0" "$out"
+    expect_grep "blocks under the limit, faster than the server decodes them, are sent away too" \
+        "more than the server reads per turn" "$(cat "$TMP/ours.err")"
+else
+    bad "build tests/tools/hpack_bomb.c" "$(head -n 20 "$TMP/bomb-build.log")"
+fi
+
 # grpc-go's own helloworld client (Debian's golang-google-grpc-dev, GOPATH mode, offline)
 GOPATH_GRPC=/usr/share/gocode
 if [ -d "$GOPATH_GRPC/src/google.golang.org/grpc" ] && command -v go >/dev/null; then
