@@ -104,18 +104,13 @@ fi
 
 # 7. etcdctl sees exactly one key per live instance, each on a lease
 dir=$TMP/etcd
-cport=$((30000 + $$ % 10000)); pport=$((cport + 1))
+cport=$(free_port); pport=$(free_port)
+# Started again on the same ports after a SIGKILL: the servers know it by its address.
 start_etcd() {
-    etcd --name t --data-dir "$dir" --listen-client-urls "http://127.0.0.1:$cport" \
-        --advertise-client-urls "http://127.0.0.1:$cport" --listen-peer-urls "http://127.0.0.1:$pport" \
-        --initial-advertise-peer-urls "http://127.0.0.1:$pport" --initial-cluster "t=http://127.0.0.1:$pport" \
-        >>"$TMP/etcd.log" 2>&1 &
-    ETCD=$!
+    etcd_start t "$dir" "$TMP/etcd.log" "$cport" "$pport" || bad "etcd starts on 127.0.0.1:$cport" \
+        "$(tail -n 5 "$TMP/etcd.log")"
+    ETCD=$ETCD_PID
     PIDS="$PIDS $ETCD"
-    i=0
-    while ! ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$cport" endpoint health >/dev/null 2>&1 && [ $i -lt 100 ]; do
-        sleep 0.1; i=$((i + 1))
-    done
 }
 start_etcd
 ectl() { ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$cport" "$@"; }
