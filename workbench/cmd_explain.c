@@ -17,7 +17,9 @@ static void usage(FILE *f)
             "Usage: workbench explain gob|json|grpc [--request|--reply] [FILE]\n"
             "Explains every byte of a captured net/rpc (gob), JSON-RPC or gRPC (HTTP/2) stream,\n"
             "one direction of one connection, read from FILE or from standard input. The\n"
-            "direction is guessed from the bytes unless given.\n\n"
+            "direction is guessed from the bytes unless given. At most %d spans are\n"
+            "explained in detail (a whole call has far fewer); the rest are counted in one\n"
+            "summary line, and the byte totals still cover every byte.\n\n"
             "Options:\n"
             "      --request     the bytes are what a client sent\n"
             "      --reply       the bytes are what a server sent\n"
@@ -26,7 +28,8 @@ static void usage(FILE *f)
             "                    with their types (requests carry their own :path)\n"
             "      --color WHEN  auto (default), always, never\n\n"
             "Example:\n"
-            "  echo '{\"method\":\"hello.HelloWorld\",\"params\":[\"李白\"],\"id\":0}' | workbench explain json\n");
+            "  echo '{\"method\":\"hello.HelloWorld\",\"params\":[\"李白\"],\"id\":0}' | workbench explain json\n",
+            EXPLAIN_MAX_SPANS);
 }
 
 /* Returns 0, BUF_NO_MEMORY, or -1 for a read error or input over the cap (BUF_TOO_BIG). */

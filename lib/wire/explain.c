@@ -47,9 +47,73 @@ static char *format_meaning(const char *fmt, va_list ap)
     return meaning;
 }
 
+static size_t limit(const explain *e) { return e->max ? e->max : EXPLAIN_MAX_SPANS; }
+
+bool explain_is_summary(const explain *e, size_t i)
+{
+    return e->drop.shown && e->len > 0 && i == e->len - 1;
+}
+
+#define SUMMARY_CAP 160
+
+/* Rewrites the summary's meaning and length in place, after a drop. */
+static void update_summary(explain *e)
+{
+    const explain_dropped *d = &e->drop;
+    if (!d->shown)
+        return;
+    span *s = &e->spans[e->len - 1];
+    s->len = d->end - d->first;
+    snprintf(s->meaning, SUMMARY_CAP,
+             "… %zu more span%s, %zu bytes, not explained in detail (at most %zu spans are)",
+             d->count, d->count == 1 ? "" : "s", s->len, limit(e));
+}
+
+/* Whether a dropped span (off, len, depth) follows the last dropped one as is_container
+ * would judge it, but for an empty last span: a container opened with its length unknown,
+ * to be set when it closes (which, dropped, it never is). */
+static bool inside_last(const explain_dropped *d, size_t off, size_t len, int depth)
+{
+    if (depth <= d->last_depth || off < d->last_off || off - d->last_off > d->last_len)
+        return false;
+    return d->last_len == 0 || len <= d->last_len - (off - d->last_off);
+}
+
+/* Counts a span e has no room for. The last dropped span is judged a leaf once the next
+ * arrives, unless that one lies inside it. */
+static void drop_span(explain *e, size_t off, size_t len, int depth, span_class cls,
+                      const char *layer)
+{
+    explain_dropped *d = &e->drop;
+    if (d->count == 0) {
+        d->first = d->end = off;
+        d->first_depth = depth;
+        char *m = malloc(SUMMARY_CAP);
+        d->shown = m && push(e, (span){off, 0, depth, cls, layer, m}) >= 0;
+    } else if (d->has_last && !inside_last(d, off, len, depth) &&
+               (unsigned)d->last_cls < 4) {
+        d->bytes[d->last_cls] += d->last_len;
+    }
+    d->count++;
+    d->has_last = true;
+    d->last_off = off;
+    d->last_len = len;
+    d->last_depth = depth;
+    d->last_cls = cls;
+    if (off + len > d->end)
+        d->end = off + len;
+    update_summary(e);
+}
+
+static bool full(const explain *e) { return e->drop.count > 0 || e->len >= limit(e); }
+
 int explain_add(explain *e, size_t off, size_t len, int depth, span_class cls, const char *layer,
                 const char *fmt, ...)
 {
+    if (full(e)) {
+        drop_span(e, off, len, depth, cls, layer);
+        return -1;
+    }
     va_list ap;
     va_start(ap, fmt);
     char *meaning = format_meaning(fmt, ap);
@@ -61,13 +125,13 @@ int explain_add(explain *e, size_t off, size_t len, int depth, span_class cls, c
 
 void explain_set_len(explain *e, int idx, size_t len)
 {
-    if (idx >= 0 && (size_t)idx < e->len)
+    if (idx >= 0 && (size_t)idx < e->len && !explain_is_summary(e, (size_t)idx))
         e->spans[idx].len = len;
 }
 
 void explain_retitle(explain *e, int idx, const char *fmt, ...)
 {
-    if (!e || idx < 0 || (size_t)idx >= e->len)
+    if (!e || idx < 0 || (size_t)idx >= e->len || explain_is_summary(e, (size_t)idx))
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -81,32 +145,68 @@ void explain_retitle(explain *e, int idx, const char *fmt, ...)
 
 int explain_append(explain *e, const explain *src, size_t off, int depth)
 {
-    for (size_t i = 0; i < src->len; i++) {
+    for (size_t i = 0; i < src->len && !explain_is_summary(src, i); i++) {
         const span *s = &src->spans[i];
+        if (full(e)) {
+            drop_span(e, s->off + off, s->len, s->depth + depth, s->cls, s->layer);
+            continue;
+        }
         char *m = strdup(s->meaning);
         if (!m || push(e, (span){s->off + off, s->len, s->depth + depth, s->cls, s->layer, m}) < 0)
             return -1;
     }
+    explain_merge_dropped(e, src, off, depth);
     return 0;
 }
 
-/* A container is followed by a deeper span that lies inside it (spans are in pre-order). */
+void explain_merge_dropped(explain *e, const explain *src, size_t off, int depth)
+{
+    const explain_dropped *sd = &src->drop;
+    if (sd->count == 0)
+        return;
+    const char *layer = src->drop.shown ? src->spans[src->len - 1].layer : "explain";
+    /* src's first dropped span settles e's last one; its bytes are in sd's counts */
+    drop_span(e, sd->first + off, 0, sd->first_depth + depth, SPAN_FRAME, layer);
+    explain_dropped *d = &e->drop;
+    d->count += sd->count - 1;
+    for (int c = 0; c < 4; c++)
+        d->bytes[c] += sd->bytes[c];
+    d->has_last = sd->has_last;
+    d->last_off = sd->last_off + off;
+    d->last_len = sd->last_len;
+    d->last_depth = sd->last_depth + depth;
+    d->last_cls = sd->last_cls;
+    if (sd->end + off > d->end)
+        d->end = sd->end + off;
+    update_summary(e);
+}
+
+/* A container is followed by a deeper span that lies inside it (spans are in pre-order).
+ * The summary stands for spans whose lengths are not kept: only where it starts counts. */
 static bool is_container(const explain *e, size_t i)
 {
     if (i + 1 >= e->len)
         return false;
     const span *s = &e->spans[i], *next = &e->spans[i + 1];
+    size_t nlen = explain_is_summary(e, i + 1) ? 0 : next->len;
     return next->depth > s->depth && next->off >= s->off && next->off - s->off <= s->len &&
-           next->len <= s->len - (next->off - s->off);
+           nlen <= s->len - (next->off - s->off);
 }
 
 void explain_totals_range(const explain *e, size_t from, size_t to, size_t totals[4])
 {
     memset(totals, 0, 4 * sizeof totals[0]);
     for (size_t i = 0; i < e->len; i++)
-        if (!is_container(e, i) && (unsigned)e->spans[i].cls < 4 && e->spans[i].off >= from &&
-            e->spans[i].off < to)
+        if (!is_container(e, i) && !explain_is_summary(e, i) && (unsigned)e->spans[i].cls < 4 &&
+            e->spans[i].off >= from && e->spans[i].off < to)
             totals[e->spans[i].cls] += e->spans[i].len;
+    const explain_dropped *d = &e->drop;
+    if (d->count == 0 || d->first < from || d->first >= to)
+        return;
+    for (int c = 0; c < 4; c++)
+        totals[c] += d->bytes[c];
+    if (d->has_last && (unsigned)d->last_cls < 4)
+        totals[d->last_cls] += d->last_len;
 }
 
 void explain_totals(const explain *e, size_t totals[4])
@@ -291,10 +391,11 @@ static size_t wrap(const char *m, size_t cols, const char **starts, size_t *lens
 #define MAX_WRAP 64
 
 /* Draws one span: its hex rows beside its wrapped meaning, "layer meaning". A heading
- * (a span containing others) shows its size instead of its bytes. s NULL: unclaimed bytes. */
-static void put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, size_t len,
-                     int depth, const span *s, const char *layer, const explain_style *st,
-                     bool heading)
+ * (a span containing others) shows its size instead of its bytes. s NULL: unclaimed bytes.
+ * Returns 0, or -1 when out could not take it all. */
+static int put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, size_t len,
+                    int depth, const span *s, const char *layer, const explain_style *st,
+                    bool heading)
 {
     int width = st->width > 40 ? st->width : 80;
     const size_t bpl = st->compact ? HEX_PER_LINE / 2 : HEX_PER_LINE; /* bytes a line */
@@ -306,13 +407,17 @@ static void put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, s
                                                             : 16;
     const char *on = st->color && s ? class_color(s->cls) : "";
     const char *off_c = st->color ? "\033[0m" : "";
+    int bad = 0;
 
     buf text;
     buf_init(&text, 0);
     if (layer)
         buf_printf(&text, "%s: ", layer);
     buf_puts(&text, s ? s->meaning : "(bytes no explainer claimed)");
-    buf_putc(&text, '\0');
+    if (buf_putc(&text, '\0') < 0) {
+        buf_done(&text);
+        return -1;
+    }
     const char *starts[MAX_WRAP];
     size_t lens[MAX_WRAP];
     size_t mlines = wrap((const char *)buf_data(&text), cols, starts, lens, MAX_WRAP);
@@ -321,7 +426,8 @@ static void put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, s
         hexrows = 1;
     size_t rows = hexrows > mlines ? hexrows : mlines;
 
-    for (size_t row = 0; row < rows; row++) {
+    for (size_t row = 0; row < rows && !bad; row++) {
+        size_t line = out->len;
         if (row < hexrows) {
             size_t start = off + row * bpl;
             size_t cnt = heading ? 0 : (off + len - start < bpl ? off + len - start : bpl);
@@ -334,29 +440,30 @@ static void put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, s
             if (heading)
                 snprintf(hex, sizeof hex, "[%zu bytes]", len);
             if (st->compact)
-                buf_printf(out, "%04zx  %s%-*s%s ", start, on, (int)(bpl * 3), hex, off_c);
+                bad |= buf_printf(out, "%04zx  %s%-*s%s ", start, on, (int)(bpl * 3), hex, off_c);
             else
-                buf_printf(out, "%04zx  %s%-*s%s %-*s  ", start, on, (int)(bpl * 3), hex, off_c,
-                           (int)bpl, txt);
+                bad |= buf_printf(out, "%04zx  %s%-*s%s %-*s  ", start, on, (int)(bpl * 3), hex,
+                                  off_c, (int)bpl, txt);
         } else {
-            buf_printf(out, "%*s", (int)meaning_col, "");
+            bad |= buf_printf(out, "%*s", (int)meaning_col, "");
         }
         if (row < mlines) {
-            buf_printf(out, "%*s", (int)(indent + (row > 0 ? 2 : 0)), "");
+            bad |= buf_printf(out, "%*s", (int)(indent + (row > 0 ? 2 : 0)), "");
             if (row == 0 && layer && st->color) {
                 size_t ll = strlen(layer) + 1;
-                buf_printf(out, "\033[1m%.*s%s", (int)ll, starts[0], off_c);
-                buf_append(out, starts[0] + ll, lens[0] - ll);
+                bad |= buf_printf(out, "\033[1m%.*s%s", (int)ll, starts[0], off_c);
+                bad |= buf_append(out, starts[0] + ll, lens[0] - ll);
             } else {
-                buf_append(out, starts[row], lens[row]);
+                bad |= buf_append(out, starts[row], lens[row]);
             }
         }
         /* no trailing blanks */
-        while (out->len > 0 && out->p[out->len - 1] == ' ')
+        while (out->len > line && out->p[out->len - 1] == ' ')
             out->len--;
-        buf_putc(out, '\n');
+        bad |= buf_putc(out, '\n');
     }
     buf_done(&text);
+    return bad < 0 ? -1 : 0;
 }
 
 int explain_render(const explain *e, const uint8_t *bytes, size_t n, const explain_style *st,
@@ -365,16 +472,18 @@ int explain_render(const explain *e, const uint8_t *bytes, size_t n, const expla
     explain_style def = {80, false};
     if (!st)
         st = &def;
-    /* Drawn in a scratch buffer and appended whole, so a full out is reported, not truncated. */
-    buf tmp;
-    buf_init(&tmp, 0);
+    /* Drawn straight into out; when out fills up, what was drawn is taken back, so a full
+     * out is reported, not truncated. */
+    size_t mark = out->len;
+    int bad = 0;
     size_t cursor = 0;
     /* The layer of the heading at each depth: a line names its layer only where it changes. */
     const char *layers[18] = {0};
-    for (size_t i = 0; i < e->len; i++) {
+    for (size_t i = 0; i < e->len && !bad; i++) {
         const span *s = &e->spans[i];
         if (s->off > n || s->len > n - s->off)
             continue;
+        bool summary = explain_is_summary(e, i);
         bool heading = is_container(e, i);
         int d = s->depth < 0 ? 0 : s->depth > 16 ? 16 : s->depth;
         const char *parent = NULL;
@@ -387,14 +496,18 @@ int explain_render(const explain *e, const uint8_t *bytes, size_t n, const expla
                 layers[k] = NULL;
         }
         if (!heading && s->off > cursor)
-            put_span(&tmp, bytes, n, cursor, s->off - cursor, s->depth, NULL, NULL, st, false);
-        put_span(&tmp, bytes, n, s->off, s->len, s->depth, s, layer, st, heading);
+            bad |= put_span(out, bytes, n, cursor, s->off - cursor, s->depth, NULL, NULL, st,
+                            false);
+        bad |= put_span(out, bytes, n, s->off, s->len, s->depth, s, layer, st,
+                        heading || summary);
         if (!heading && s->off + s->len > cursor)
             cursor = s->off + s->len;
     }
-    if (cursor < n)
-        put_span(&tmp, bytes, n, cursor, n - cursor, 0, NULL, NULL, st, false);
-    int r = buf_size(&tmp) ? buf_append(out, buf_data(&tmp), buf_size(&tmp)) : 0;
-    buf_done(&tmp);
-    return r;
+    if (cursor < n && !bad)
+        bad |= put_span(out, bytes, n, cursor, n - cursor, 0, NULL, NULL, st, false);
+    if (bad) {
+        out->len = mark;
+        return -1;
+    }
+    return 0;
 }

@@ -29,29 +29,63 @@ typedef struct span {
     char *meaning;     /* owned by the explain */
 } span;
 
+/* At most this many spans are explained in detail (about 10 MB of spans and meanings);
+ * every span after them is only counted, in one summary span at the end. Every real call
+ * has far fewer: a 5 MB nested JSON message has about a million. */
+#define EXPLAIN_MAX_SPANS 100000
+
+/* What is known of the spans not kept: their count, their leaf bytes per class, and
+ * the bytes from the first of them to the farthest end of any of them. */
+typedef struct explain_dropped {
+    size_t count;
+    size_t bytes[4];    /* leaf bytes per class, but for the last span (still pending) */
+    size_t first, end;  /* where the first dropped span starts; the farthest end */
+    size_t last_off, last_len; /* the last dropped span: a leaf unless a deeper one follows */
+    int first_depth, last_depth;
+    span_class last_cls;
+    bool has_last; /* last_* describe a span */
+    bool shown;    /* the summary span exists (it could not be allocated otherwise) */
+} explain_dropped;
+
 typedef struct explain {
     span *spans;
     size_t len, cap;
+    size_t max;            /* spans kept in detail; 0 means EXPLAIN_MAX_SPANS */
+    explain_dropped drop;  /* when drop.count > 0, spans[len - 1] is the summary */
 } explain;
 
 void explain_init(explain *e);
 /* Frees every span. Accepts NULL. */
 void explain_done(explain *e);
-/* Records a span; layer must outlive e. Returns the span's index, or -1 when memory ran out. */
+/* Records a span; layer must outlive e. Returns the span's index, or -1 when memory ran
+ * out or e is full. Once e holds its maximum of spans (max, or EXPLAIN_MAX_SPANS), this
+ * span and every later one is dropped: its meaning is not formatted, and it is counted in
+ * the summary span, the last of e, whose meaning says how many spans and bytes it stands
+ * for. A caller never gets the summary's index. */
 int explain_add(explain *e, size_t off, size_t len, int depth, span_class cls, const char *layer,
                 const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-/* Changes the length of span idx, once a container's end is known. */
+/* Whether span i is the summary of dropped spans. */
+bool explain_is_summary(const explain *e, size_t i);
+/* Changes the length of span idx, once a container's end is known. Does nothing to the
+ * summary. */
 void explain_set_len(explain *e, int idx, size_t len);
-/* Replaces the meaning of span idx, once a container's content is known. Accepts NULL e
- * and an index out of range (then does nothing). */
+/* Replaces the meaning of span idx, once a container's content is known. Accepts NULL e,
+ * an index out of range and the summary's (then does nothing). */
 void explain_retitle(explain *e, int idx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Appends every span of src to e, shifted by off bytes and depth levels. */
+/* Appends every span of src to e, shifted by off bytes and depth levels, as explain_add
+ * would (so e may drop some), then counts src's dropped spans into e's summary. Returns 0,
+ * or -1 when memory ran out. */
 int explain_append(explain *e, const explain *src, size_t off, int depth);
+/* Counts the spans src dropped into e's summary (creating it: e keeps no more spans),
+ * shifted by off bytes and depth levels. Does nothing when src dropped none. */
+void explain_merge_dropped(explain *e, const explain *src, size_t off, int depth);
 
-/* Bytes per class, counting only leaf spans (spans that contain no other span). */
+/* Bytes per class, counting only leaf spans (spans that contain no other span), and the
+ * dropped spans that were leaves. */
 void explain_totals(const explain *e, size_t totals[4]);
-/* The same, for the leaf spans that start in [from, to). */
+/* The same, for the leaf spans that start in [from, to); the dropped spans count as if
+ * they all started where the summary does. */
 void explain_totals_range(const explain *e, size_t from, size_t to, size_t totals[4]);
 
 typedef struct explain_style {
@@ -62,8 +96,9 @@ typedef struct explain_style {
 
 /* Renders the dump: one line per span with offset, hex, text and meaning; a
  * container span gets a heading line and its children are indented under it.
- * Bytes no leaf span covers are shown as unexplained. Returns 0, or -1 when out
- * is full. */
+ * Bytes no leaf span covers are shown as unexplained. The summary of dropped spans is
+ * one heading line for all the bytes they cover. Returns 0, or -1 when out is full (then
+ * out is as it was). */
 int explain_render(const explain *e, const uint8_t *bytes, size_t n, const explain_style *st,
                    buf *out);
 

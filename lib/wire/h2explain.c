@@ -44,13 +44,14 @@ static void settings_frame(h2x *x, const fh *f)
         const char *nm = h2explain_setting(id);
         char hx[40];
         explain_hex(hx, sizeof hx, x->p + q, 6, SIZE_MAX, 0);
-        explain_add(x->e, q, 6, 1, SPAN_FRAME, "h2", "%s: %s (0x%04x) = %" PRIu32 ": %s%s", hx,
+        int i = explain_add(x->e, q, 6, 1, SPAN_FRAME, "h2", "%s: %s (0x%04x) = %" PRIu32 ": %s%s", hx,
                     nm ? nm : "setting", id, v, h2x_setting_words(id),
                     full ? " (each entry: a 2-byte id and a 4-byte value)" : "");
         full = false;
         if ((id == 2 && v > 1) || (id == 4 && v > 0x7fffffff) ||
             (id == 5 && (v < 16384 || v > 16777215))) {
-            x->e->spans[x->e->len - 1].cls = SPAN_ERROR;
+            if (i >= 0)
+                x->e->spans[i].cls = SPAN_ERROR;
             x->failed = true;
         }
     }

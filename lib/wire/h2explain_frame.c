@@ -100,13 +100,19 @@ void h2x_streams_free(h2x *x)
     x->nst = x->cst = 0;
 }
 
-/* Emits the spans of unit u that fall in [lo, lo + len), placed at capture offset cap. */
+/* Emits the spans of unit u that fall in [lo, lo + len), placed at capture offset cap.
+ * The spans u dropped are counted once, in the piece where its summary starts. */
 void h2x_emit_unit(h2x *x, const explain *u, size_t lo, size_t len, size_t cap)
 {
     size_t hi = lo + len;
     for (size_t i = 0; i < u->len; i++) {
         const span *s = &u->spans[i];
         size_t a = s->off > lo ? s->off : lo, b = s->off + s->len < hi ? s->off + s->len : hi;
+        if (explain_is_summary(u, i)) {
+            if (s->off >= lo && s->off < hi)
+                explain_merge_dropped(x->e, u, cap - lo, 0);
+            continue;
+        }
         if (a >= b)
             continue;
         const char *more = s->off < lo && s->off + s->len > hi ? " (continued, and continues "

@@ -586,26 +586,6 @@ long jsonrpc_read_reply(const char *p, size_t n, bool eof, jsonrpc_reply *r, cha
 
 /* ---- explainer ---- */
 
-typedef struct toks {
-    jtok *t;
-    size_t n, cap;
-} toks;
-
-static int collect_tok(const jtok *t, void *ctx)
-{
-    toks *ts = ctx;
-    if (ts->n == ts->cap) {
-        size_t ncap = ts->cap ? ts->cap * 2 : 64;
-        jtok *nt = realloc(ts->t, ncap * sizeof *nt);
-        if (!nt)
-            return 1;
-        ts->t = nt;
-        ts->cap = ncap;
-    }
-    ts->t[ts->n++] = *t;
-    return 0;
-}
-
 static bool is_scalar(jtok_type t) { return t >= JT_STRING; }
 
 static const char *top_key_meaning(const char *k, size_t kl, bool response)
@@ -643,107 +623,143 @@ static const char *scalar_kind(jtok_type t)
     }
 }
 
-static void explain_one(const char *p, size_t start, size_t end, const toks *ts, size_t *ti,
+/* One message being explained, token by token, as jsonscan finds them: nothing but the
+ * token after the current one is held, so memory does not grow with the message. */
+typedef struct json_walk {
+    const char *p;
+    explain *e;
+    bool response;
+    size_t base;          /* where the scanned bytes start in p */
+    size_t cursor;        /* the first byte no span has taken yet */
+    bool payload;         /* inside params or result */
+    int payload_depth;
+    const char *key;      /* the member name a scalar value belongs to */
+    size_t keylen;
+    jtok held;            /* the token to explain once the next one is known */
+    bool have, skip;      /* held is set; held was taken as the previous key's value */
+} json_walk;
+
+/* Explains token t, v being the token after it (NULL at the end). Returns true when the
+ * span took v as well. */
+static bool explain_tok(json_walk *w, const jtok *t, const jtok *v)
+{
+    const char *p = w->p;
+    explain *e = w->e;
+    bool response = w->response;
+    size_t cursor = w->cursor;
+    size_t tend = t->off + t->len;
+    char txt[64];
+    w->cursor = tend;
+    if (t->depth == 0) {
+        explain_add(e, cursor, tend - cursor, 1, SPAN_FRAME, "json",
+                    t->type == JT_OBJ_BEGIN ? "{ starts the %s object" : "} ends the %s",
+                    response ? "reply" : "request");
+        return false;
+    }
+    if (t->type == JT_KEY && t->depth == 1) {
+        const char *k = p + t->off + 1;
+        size_t kl = t->len - 2;
+        const char *meaning = top_key_meaning(k, kl, response);
+        bool carries = (kl == 6 && (strncasecmp(k, "params", 6) == 0 || strncasecmp(k, "result", 6) == 0)) ||
+                       (kl == 5 && strncasecmp(k, "error", 5) == 0 && v && v->type != JT_NULL);
+        if (v && !carries && is_scalar(v->type)) {
+            token_text(p, v, txt, sizeof txt);
+            if (kl == 5 && strncasecmp(k, "error", 5) == 0)
+                explain_add(e, cursor, v->off + v->len - cursor, 1, SPAN_FRAME, "json", "error: null, the call succeeded");
+            else if (meaning && strchr(meaning, ':')) /* "method: which..." → method "X": which... */
+                explain_add(e, cursor, v->off + v->len - cursor, 1, SPAN_FRAME, "json", "%.*s %s:%s",
+                            (int)(strchr(meaning, ':') - meaning), meaning, txt, strchr(meaning, ':') + 1);
+            else
+                explain_add(e, cursor, v->off + v->len - cursor, 1, SPAN_FRAME, "json",
+                            "\"%.*s\" %s: an extra member nobody reads", (int)kl, k, txt);
+            w->cursor = v->off + v->len;
+            return true;
+        }
+        explain_add(e, cursor, v ? v->off - cursor : tend - cursor, 1, SPAN_FRAME, "json", "%s",
+                    meaning ? meaning : "an extra member nobody reads");
+        w->cursor = v ? v->off : tend;
+        w->payload = true;
+        w->payload_depth = 1;
+        return false;
+    }
+    if (!w->payload) {
+        explain_add(e, cursor, tend - cursor, 1, SPAN_FRAME, "json", "part of an extra member");
+        return false;
+    }
+    int depth = 1 + (t->depth - w->payload_depth);
+    if (t->type == JT_KEY) {
+        w->key = p + t->off + 1;
+        w->keylen = t->len - 2;
+        size_t kend = v ? v->off : tend;
+        explain_add(e, cursor, kend - cursor, depth, SPAN_TYPE, "json",
+                    "field name \"%.*s\" (JSON repeats it in every message)", (int)w->keylen, w->key);
+        w->cursor = kend;
+        return false;
+    }
+    if (t->type == JT_ARR_BEGIN || t->type == JT_OBJ_BEGIN) {
+        bool is_params_list = t->depth == w->payload_depth && t->type == JT_ARR_BEGIN && !response;
+        explain_add(e, cursor, tend - cursor, depth, is_params_list ? SPAN_FRAME : SPAN_TYPE, "json", "%s",
+                    is_params_list ? "[ the params list: net/rpc sends exactly one argument"
+                    : t->type == JT_OBJ_BEGIN ? "{ an object (a struct) starts" : "[ a list starts");
+        w->key = NULL;
+        return false;
+    }
+    if (t->type == JT_ARR_END || t->type == JT_OBJ_END) {
+        bool is_params_list = t->depth == w->payload_depth && t->type == JT_ARR_END && !response;
+        explain_add(e, cursor, tend - cursor, depth, is_params_list ? SPAN_FRAME : SPAN_TYPE, "json", "%s",
+                    is_params_list ? "] end of params" : t->type == JT_OBJ_END ? "} end of the object" : "] end of the list");
+        if (t->depth == w->payload_depth)
+            w->payload = false;
+        w->key = NULL;
+        return false;
+    }
+    token_text(p, t, txt, sizeof txt);
+    if (w->key)
+        explain_add(e, cursor, tend - cursor, depth, SPAN_DATA, "json", "%.*s = %s (%s)", (int)w->keylen, w->key, txt,
+                    scalar_kind(t->type));
+    else if (t->type == JT_STRING)
+        explain_add(e, cursor, tend - cursor, depth, SPAN_DATA, "json", "string %s: %zu bytes of UTF-8 between quotes",
+                    txt, t->len - 2);
+    else
+        explain_add(e, cursor, tend - cursor, depth, SPAN_DATA, "json", "%s %s", scalar_kind(t->type), txt);
+    w->key = NULL;
+    if (t->depth == w->payload_depth)
+        w->payload = false;
+    return false;
+}
+
+/* jsonscan's callback: explains the token held before this one, now that its successor
+ * is known, and holds this one. */
+static int walk_tok(const jtok *t, void *ctx)
+{
+    json_walk *w = ctx;
+    jtok next = *t;
+    next.off += w->base;
+    if (w->have) {
+        if (w->skip)
+            w->skip = false;
+        else
+            w->skip = explain_tok(w, &w->held, &next);
+    }
+    w->held = next;
+    w->have = true;
+    return 0;
+}
+
+/* Explains the message p[start..end), which jsonscan found whole in p[base..n). */
+static void explain_one(const char *p, size_t n, size_t base, size_t start, size_t end,
                         bool response, int index, explain *e)
 {
-    int head = explain_add(e, start, end - start, 0, SPAN_FRAME, "json", "JSON-RPC %s #%d, %zu bytes",
-                           response ? "reply" : "request", index, end - start);
-    (void)head;
-    size_t cursor = start;
-    bool payload = false; /* inside params or result */
-    int payload_depth = 0;
-    const char *key = NULL;
-    size_t keylen = 0;
-    for (; *ti < ts->n && ts->t[*ti].off < end; (*ti)++) {
-        const jtok *t = &ts->t[*ti];
-        size_t tend = t->off + t->len;
-        char txt[64];
-        if (t->depth == 0) {
-            explain_add(e, cursor, tend - cursor, 1, SPAN_FRAME, "json",
-                        t->type == JT_OBJ_BEGIN ? "{ starts the %s object" : "} ends the %s",
-                        response ? "reply" : "request");
-            cursor = tend;
-            continue;
-        }
-        if (t->type == JT_KEY && t->depth == 1) {
-            const jtok *v = *ti + 1 < ts->n ? &ts->t[*ti + 1] : NULL;
-            const char *k = p + t->off + 1;
-            size_t kl = t->len - 2;
-            const char *meaning = top_key_meaning(k, kl, response);
-            bool carries = (kl == 6 && (strncasecmp(k, "params", 6) == 0 || strncasecmp(k, "result", 6) == 0)) ||
-                           (kl == 5 && strncasecmp(k, "error", 5) == 0 && v && v->type != JT_NULL);
-            if (v && !carries && is_scalar(v->type)) {
-                token_text(p, v, txt, sizeof txt);
-                if (kl == 5 && strncasecmp(k, "error", 5) == 0)
-                    explain_add(e, cursor, v->off + v->len - cursor, 1, SPAN_FRAME, "json", "error: null, the call succeeded");
-                else if (meaning && strchr(meaning, ':')) /* "method: which..." → method "X": which... */
-                    explain_add(e, cursor, v->off + v->len - cursor, 1, SPAN_FRAME, "json", "%.*s %s:%s",
-                                (int)(strchr(meaning, ':') - meaning), meaning, txt, strchr(meaning, ':') + 1);
-                else
-                    explain_add(e, cursor, v->off + v->len - cursor, 1, SPAN_FRAME, "json",
-                                "\"%.*s\" %s: an extra member nobody reads", (int)kl, k, txt);
-                cursor = v->off + v->len;
-                (*ti)++;
-                continue;
-            }
-            explain_add(e, cursor, v ? v->off - cursor : tend - cursor, 1, SPAN_FRAME, "json", "%s",
-                        meaning ? meaning : "an extra member nobody reads");
-            cursor = v ? v->off : tend;
-            payload = true;
-            payload_depth = 1;
-            continue;
-        }
-        if (!payload) {
-            explain_add(e, cursor, tend - cursor, 1, SPAN_FRAME, "json", "part of an extra member");
-            cursor = tend;
-            continue;
-        }
-        int depth = 1 + (t->depth - payload_depth);
-        if (t->type == JT_KEY) {
-            key = p + t->off + 1;
-            keylen = t->len - 2;
-            const jtok *v = *ti + 1 < ts->n ? &ts->t[*ti + 1] : NULL;
-            size_t kend = v ? v->off : tend;
-            explain_add(e, cursor, kend - cursor, depth, SPAN_TYPE, "json",
-                        "field name \"%.*s\" (JSON repeats it in every message)", (int)keylen, key);
-            cursor = kend;
-            continue;
-        }
-        if (t->type == JT_ARR_BEGIN || t->type == JT_OBJ_BEGIN) {
-            bool is_params_list = t->depth == payload_depth && t->type == JT_ARR_BEGIN && !response;
-            explain_add(e, cursor, tend - cursor, depth, is_params_list ? SPAN_FRAME : SPAN_TYPE, "json", "%s",
-                        is_params_list ? "[ the params list: net/rpc sends exactly one argument"
-                        : t->type == JT_OBJ_BEGIN ? "{ an object (a struct) starts" : "[ a list starts");
-            cursor = tend;
-            key = NULL;
-            continue;
-        }
-        if (t->type == JT_ARR_END || t->type == JT_OBJ_END) {
-            bool is_params_list = t->depth == payload_depth && t->type == JT_ARR_END && !response;
-            explain_add(e, cursor, tend - cursor, depth, is_params_list ? SPAN_FRAME : SPAN_TYPE, "json", "%s",
-                        is_params_list ? "] end of params" : t->type == JT_OBJ_END ? "} end of the object" : "] end of the list");
-            cursor = tend;
-            if (t->depth == payload_depth)
-                payload = false;
-            key = NULL;
-            continue;
-        }
-        token_text(p, t, txt, sizeof txt);
-        if (key)
-            explain_add(e, cursor, tend - cursor, depth, SPAN_DATA, "json", "%.*s = %s (%s)", (int)keylen, key, txt,
-                        scalar_kind(t->type));
-        else if (t->type == JT_STRING)
-            explain_add(e, cursor, tend - cursor, depth, SPAN_DATA, "json", "string %s: %zu bytes of UTF-8 between quotes",
-                        txt, t->len - 2);
-        else
-            explain_add(e, cursor, tend - cursor, depth, SPAN_DATA, "json", "%s %s", scalar_kind(t->type), txt);
-        cursor = tend;
-        key = NULL;
-        if (t->depth == payload_depth)
-            payload = false;
-    }
-    if (cursor < end)
-        explain_add(e, cursor, end - cursor, 1, SPAN_FRAME, "json", "punctuation");
+    explain_add(e, start, end - start, 0, SPAN_FRAME, "json", "JSON-RPC %s #%d, %zu bytes",
+                response ? "reply" : "request", index, end - start);
+    json_walk w = {.p = p, .e = e, .response = response, .base = base, .cursor = start};
+    size_t s2, e2;
+    char why[8];
+    jsonscan(p + base, n - base, JSONSCAN_FINAL, &s2, &e2, walk_tok, &w, why, sizeof why);
+    if (w.have && !w.skip)
+        explain_tok(&w, &w.held, NULL);
+    if (w.cursor < end)
+        explain_add(e, w.cursor, end - w.cursor, 1, SPAN_FRAME, "json", "punctuation");
 }
 
 int jsonrpc_explain(const char *p, size_t n, bool response, explain *e)
@@ -761,20 +777,15 @@ int jsonrpc_explain(const char *p, size_t n, bool response, explain *e)
         }
         if (off >= n)
             break;
-        toks ts = {0};
         size_t start, end;
         char why[200];
-        int r = jsonscan(p + off, n - off, JSONSCAN_FINAL, &start, &end, collect_tok, &ts, why, sizeof why);
+        /* the first scan only checks the message and finds its end; the second explains it */
+        int r = jsonscan(p + off, n - off, JSONSCAN_FINAL, &start, &end, NULL, NULL, why, sizeof why);
         if (r != 1) {
             explain_add(e, off, n - off, 0, SPAN_ERROR, "json", "not JSON: %s", why);
-            free(ts.t);
             return -1;
         }
-        for (size_t i = 0; i < ts.n; i++)
-            ts.t[i].off += off;
-        size_t ti = 0;
-        explain_one(p, off + start, off + end, &ts, &ti, response, index++, e);
-        free(ts.t);
+        explain_one(p, n, off, off + start, off + end, response, index++, e);
         off += end;
     }
     return 0;

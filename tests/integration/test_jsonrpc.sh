@@ -146,6 +146,33 @@ out=$(printf '{"method":"Arith.Multiply","params":[{"A":7,"B":8}],"id":0}\n' | "
 expect_grep "explain json from stdin" 'A = 7 (number)' "$out"
 expect_no_grep "explain json claims every byte" "no explainer claimed" "$out"
 
+# A 5 MB nested message: the explainer keeps 100,000 spans in detail and counts the rest,
+# so its memory stays bounded (it took over 400 MB when every token was kept).
+python3 - "$TMP/big.json" <<'PY'
+import json, sys
+items = [{"id": i, "name": "item%d" % i, "tags": ["a", "b", {"x": [1, 2, {"y": None}]}], "ok": True}
+         for i in range(58000)]
+open(sys.argv[1], "w").write(json.dumps({"method": "Arith.Big", "params": [{"items": items}], "id": 1}) + "\n")
+PY
+out=$(python3 - "$BIN/workbench" "$TMP/big.json" <<'PY'
+import os, resource, subprocess, sys
+with open("/dev/null", "w") as null:
+    r = subprocess.run([sys.argv[1], "explain", "json", "--color", "never", sys.argv[2]],
+                       stdout=subprocess.PIPE, stderr=null, timeout=60)
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+tail = r.stdout.decode("utf-8", "replace").splitlines()
+size = os.path.getsize(sys.argv[2])
+print("rc=%d rss_mb=%d out_mb=%d" % (r.returncode, rss, len(r.stdout) >> 20))
+print("summary: %s" % any("more spans" in l for l in tail[-60:]))
+print("totals: %s" % any(l.strip().startswith("%d bytes: framing" % size) for l in tail[-4:]))
+PY
+)
+rss=$(echo "$out" | sed -n 's/.*rss_mb=\([0-9]*\).*/\1/p')
+expect_grep "explain json of 5 MB succeeds" "rc=0" "$out"
+if [ -n "$rss" ] && [ "$rss" -lt 128 ]; then ok "explain json of 5 MB peaks under 128 MB ($rss MB)"; else bad "explain json of 5 MB peaks under 128 MB: $out"; fi
+expect_grep "explain json of 5 MB ends with a summary of the spans not kept" "summary: True" "$out"
+expect_grep "explain json of 5 MB totals every byte" "totals: True" "$out"
+
 out=$("$BIN/workbench" call "json://127.0.0.1:1" Arith.Multiply '{"A":1,"B":2}' 2>&1); rc=$?
 expect_eq "connection refused exits 3" "3" "$rc"
 expect_grep "connection refused is explained" "cannot connect to 127.0.0.1:1" "$out"

@@ -3,7 +3,10 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "base/buf.h"
+#include "value/value.h"
 #include "wire/explain.h"
+#include "wire/gob.h"
 
 #define U8(s) ((const uint8_t *)(s))
 
@@ -110,4 +113,176 @@ Test(explain, quote_tight_buffer)
     out[0] = 'x';
     explain_quote(out, 0, U8("abc"), 3, 60, 0);
     cr_assert_eq(out[0], 'x', "a zero-sized buffer is not written");
+}
+
+/* ---- the span cap ---- */
+
+/* Ten leaves of 10 bytes each at depth 1 under one container of 100. */
+static void add_ten(explain *e)
+{
+    explain_add(e, 0, 100, 0, SPAN_FRAME, "t", "box");
+    for (int i = 0; i < 10; i++)
+        explain_add(e, (size_t)i * 10, 10, 1, i % 2 ? SPAN_DATA : SPAN_TYPE, "t", "leaf %d", i);
+}
+
+static size_t sum(const size_t t[4]) { return t[0] + t[1] + t[2] + t[3]; }
+
+Test(explain_cap, spans_past_the_cap_are_counted_in_one_summary)
+{
+    explain e;
+    explain_init(&e);
+    e.max = 4;
+    add_ten(&e);
+    cr_assert_eq(e.len, 5u, "4 spans and the summary");
+    cr_assert(explain_is_summary(&e, 4));
+    cr_assert_not(explain_is_summary(&e, 3));
+    cr_assert_str_eq(e.spans[4].meaning,
+                     "… 7 more spans, 70 bytes, not explained in detail (at most 4 spans are)");
+    cr_assert_eq(e.spans[4].off, 30u);
+    cr_assert_eq(explain_add(&e, 100, 1, 0, SPAN_FRAME, "t", "late"), -1);
+    size_t t[4];
+    explain_totals(&e, t);
+    cr_assert_eq(t[SPAN_TYPE], 50u);
+    cr_assert_eq(t[SPAN_DATA], 50u);
+    cr_assert_eq(t[SPAN_FRAME], 1u, "the late byte is counted, the box is not: %zu",
+                 t[SPAN_FRAME]);
+    explain_done(&e);
+}
+
+Test(explain_cap, totals_match_an_uncapped_explain)
+{
+    explain all, cut;
+    explain_init(&all);
+    explain_init(&cut);
+    cut.max = 1; /* only the box: the first leaf is dropped, so the box stays a heading */
+    add_ten(&all);
+    add_ten(&cut);
+    size_t ta[4], tc[4];
+    explain_totals(&all, ta);
+    explain_totals(&cut, tc);
+    cr_assert_eq(sum(tc), 100u);
+    cr_assert_arr_eq(ta, tc, sizeof ta);
+    explain_totals_range(&cut, 0, 1, tc);
+    cr_assert_eq(sum(tc), 100u, "the dropped bytes sit where the summary starts (0)");
+    explain_totals_range(&cut, 1, 100, tc);
+    cr_assert_eq(sum(tc), 0u);
+    explain_done(&all);
+    explain_done(&cut);
+}
+
+Test(explain_cap, a_dropped_container_with_unknown_length_is_not_a_leaf)
+{
+    explain e;
+    explain_init(&e);
+    e.max = 1;
+    explain_add(&e, 0, 0, 0, SPAN_FRAME, "t", "top");
+    explain_add(&e, 0, 0, 1, SPAN_FRAME, "t", "opened, length set on close"); /* dropped */
+    explain_add(&e, 0, 7, 2, SPAN_DATA, "t", "inside");
+    explain_add(&e, 7, 3, 2, SPAN_DATA, "t", "inside too");
+    size_t t[4];
+    explain_totals(&e, t);
+    cr_assert_eq(t[SPAN_DATA], 10u);
+    cr_assert_eq(sum(t), 10u);
+    explain_done(&e);
+}
+
+Test(explain_cap, the_summary_keeps_its_length_and_meaning)
+{
+    explain e;
+    explain_init(&e);
+    e.max = 2;
+    add_ten(&e);
+    explain_set_len(&e, (int)e.len - 1, 1);
+    explain_retitle(&e, (int)e.len - 1, "not the summary");
+    cr_assert_eq(e.spans[e.len - 1].len, 90u);
+    cr_assert_not_null(strstr(e.spans[e.len - 1].meaning, "9 more spans"));
+    explain_done(&e);
+}
+
+Test(explain_cap, append_merges_what_the_source_dropped)
+{
+    explain src, dst;
+    explain_init(&src);
+    explain_init(&dst);
+    src.max = 3;
+    add_ten(&src);
+    explain_add(&dst, 0, 5, 0, SPAN_FRAME, "t", "header");
+    cr_assert_eq(explain_append(&dst, &src, 5, 1), 0);
+    cr_assert_eq(dst.len, 5u, "header, 3 spans of src, summary");
+    cr_assert(explain_is_summary(&dst, 4));
+    cr_assert_eq(dst.drop.count, 8u);
+    cr_assert_eq(dst.spans[4].off, 25u);
+    cr_assert_eq(dst.spans[4].depth, 2);
+    size_t t[4];
+    explain_totals(&dst, t);
+    cr_assert_eq(sum(t), 105u);
+    cr_assert_eq(explain_add(&dst, 105, 1, 0, SPAN_FRAME, "t", "after"), -1,
+                 "after a merged summary, nothing more is kept");
+    explain_done(&src);
+    explain_done(&dst);
+}
+
+Test(explain_cap, the_summary_renders_as_one_heading_line)
+{
+    uint8_t bytes[100];
+    memset(bytes, 'x', sizeof bytes);
+    explain e;
+    explain_init(&e);
+    e.max = 2;
+    add_ten(&e);
+    buf out;
+    buf_init(&out, 0);
+    explain_style st = {80, false, false};
+    cr_assert_eq(explain_render(&e, bytes, sizeof bytes, &st, &out), 0);
+    buf_putc(&out, '\0');
+    const char *s = (const char *)buf_data(&out);
+    cr_assert_not_null(strstr(s, "000a  [90 bytes]"), "%s", s);
+    cr_assert_null(strstr(s, "no explainer claimed"), "%s", s);
+    size_t lines = 0;
+    for (const char *c = s; *c; c++)
+        lines += *c == '\n';
+    cr_assert_leq(lines, 6u, "%s", s);
+    buf_done(&out);
+    /* a full buffer gets nothing, not a truncated dump */
+    buf small;
+    buf_init(&small, 64);
+    buf_puts(&small, "kept");
+    cr_assert_eq(explain_render(&e, bytes, sizeof bytes, &st, &small), -1);
+    cr_assert_eq(buf_size(&small), 4u);
+    buf_done(&small);
+    explain_done(&e);
+}
+
+/* A gob []string of 150,000 elements: a span for each. */
+Test(explain_cap, a_big_gob_value_keeps_at_most_the_cap)
+{
+    static const vtype strings_t = {.kind = T_SLICE, .elem = &vtype_string};
+    value *l = value_list();
+    for (int i = 0; i < 150000; i++)
+        value_list_push(l, value_cstring("ab"));
+    gob_enc *enc = gob_enc_new();
+    buf b;
+    buf_init(&b, 0);
+    char err[200];
+    cr_assert_eq(gob_encode(enc, &strings_t, l, &b, err, sizeof err), 0, "%s", err);
+    gob_explainer *x = gob_explainer_new();
+    explain e;
+    explain_init(&e);
+    size_t pos = 0;
+    while (pos < buf_size(&b)) {
+        int r = gob_explain_message(x, buf_data(&b) + pos, buf_size(&b) - pos, pos, 0, &e, NULL);
+        cr_assert_gt(r, 0);
+        pos += (size_t)r;
+    }
+    cr_assert_leq(e.len, EXPLAIN_MAX_SPANS + 1, "%zu spans", e.len);
+    cr_assert(explain_is_summary(&e, e.len - 1));
+    size_t t[4];
+    explain_totals(&e, t);
+    cr_assert_eq(sum(t), buf_size(&b));
+    cr_assert_eq(t[SPAN_ERROR], 0u);
+    explain_done(&e);
+    gob_explainer_free(x);
+    buf_done(&b);
+    gob_enc_free(enc);
+    value_free(l);
 }

@@ -1332,3 +1332,45 @@ Test(jsonrpc_explain, bad_bytes_get_an_error_span)
     assert_tiles(&e, strlen(in), "bad stream");
     explain_done(&e);
 }
+
+/* A nested request of about 1.5 MB: some 330,000 spans if each were kept. */
+static char *big_nested_request(size_t *n)
+{
+    buf b;
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"method\":\"Arith.Big\",\"params\":[{\"items\":[");
+    for (int i = 0; i < 20000; i++)
+        buf_printf(&b, "%s{\"id\":%d,\"tags\":[\"a\",{\"x\":[1,2,{\"y\":null}]}],\"ok\":true}",
+                   i ? "," : "", i);
+    buf_puts(&b, "]}],\"id\":1}\n");
+    *n = buf_size(&b);
+    return buf_take(&b);
+}
+
+Test(jsonrpc_explain, a_big_nested_message_keeps_at_most_100000_spans)
+{
+    size_t n;
+    char *req = big_nested_request(&n);
+    cr_assert_not_null(req);
+    explain e;
+    explain_init(&e);
+    cr_assert_eq(jsonrpc_explain(req, n, false, &e), 0);
+    cr_assert_leq(e.len, 100000 + 1, "%zu spans kept", e.len);
+    cr_assert_not_null(strstr(e.spans[e.len - 1].meaning, "more spans"), "%s",
+                       e.spans[e.len - 1].meaning);
+    size_t t[4];
+    explain_totals(&e, t);
+    cr_assert_eq(t[0] + t[1] + t[2] + t[3], n, "the totals still cover every byte");
+    cr_assert_eq(t[SPAN_ERROR], 0u);
+    /* the first spans are what a whole explanation starts with */
+    char head[64];
+    snprintf(head, sizeof head, "JSON-RPC request #1, %zu bytes", n - 1);
+    cr_assert_str_eq(e.spans[0].meaning, head);
+    buf out;
+    buf_init(&out, 0);
+    cr_assert_eq(explain_render(&e, (const uint8_t *)req, n, NULL, &out), 0);
+    cr_assert_lt(buf_size(&out), (size_t)16 << 20, "%zu bytes of dump", buf_size(&out));
+    buf_done(&out);
+    explain_done(&e);
+    free(req);
+}
