@@ -268,7 +268,7 @@ lesson_run *lesson_run_new(const lesson *l, const char *bindir, char *skip, size
     set_var(r, "LESSONS", "%s", lessons);
     set_var(r, "BIN", "%s", bindir);
     for (int i = 1; i <= 3; i++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "PORT%d", i);
         set_var(r, name, "%d", spawn_free_port());
     }

@@ -505,7 +505,7 @@ static int walk_msg(pw *w, const ProtobufCMessageDescriptor *d, size_t start, si
         const uint8_t *c = w->p + f.len_end;
         size_t clen = f.end - f.len_end;
         bool printable = false, utf8 = f.wt == 2 && utf8_valid(c, clen, &printable);
-        char title[600];
+        char title[800]; /* the field, its name and value (300) and a note (200) */
         if (f.wt != 2)
             snprintf(title, sizeof title, "field %" PRIu64 " %s = %s%s", f.num,
                      fd ? fname : "", val, note);
