@@ -113,6 +113,28 @@ void buf_consume(buf *b, size_t n)
         b->off += n;
 }
 
+void buf_shrink(buf *b, size_t keep)
+{
+    size_t used = buf_size(b);
+    if (b->cap <= keep || used > b->cap / 2)
+        return;
+    if (used == 0) {
+        free(b->p);
+        b->p = NULL;
+        b->off = b->len = b->cap = 0;
+        return;
+    }
+    memmove(b->p, b->p + b->off, used);
+    b->off = 0;
+    b->len = used;
+    size_t want = used > keep ? used : keep;
+    uint8_t *np = realloc(b->p, want);
+    if (np) {
+        b->p = np;
+        b->cap = want;
+    }
+}
+
 void buf_clear(buf *b)
 {
     b->off = b->len = 0;

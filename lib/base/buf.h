@@ -39,6 +39,11 @@ int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 int buf_vprintf(buf *b, const char *fmt, va_list ap);
 /* Drops n bytes from the front. */
 void buf_consume(buf *b, size_t n);
+/* Gives storage back after a large message: when more than keep bytes are allocated and
+ * the contents use at most half of them, the storage shrinks to the larger of the
+ * contents and keep, or is released when the buffer is empty. The contents stay; a
+ * failed reallocation leaves the buffer as it was. */
+void buf_shrink(buf *b, size_t keep);
 /* Empties the buffer, keeping its storage. */
 void buf_clear(buf *b);
 /* Returns the contents as a NUL-terminated heap string and leaves the buffer empty;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +24,16 @@
 #define WRITES_PER_TURN 4           /* output rounds a streaming codec may make per turn */
 #define OUT_HIGH_WATER (4u << 20)   /* stop reading from a client that does not read its replies */
 #define SHUTDOWN_GRACE_MS 5000
+#define BUF_KEEP 4096               /* a connection's buffer over this is given back once mostly empty */
 
 typedef struct server server;
+
+/* How many connections one client address (an IPv6 /64) has open. */
+typedef struct addr_count {
+    uint8_t key[16];
+    size_t n;
+    struct addr_count *next;
+} addr_count;
 
 typedef struct server_conn {
     server *s;
@@ -34,10 +43,13 @@ typedef struct server_conn {
     void *state;
     bool eof;      /* the peer sent FIN */
     bool closing;  /* flush out, then close */
+    bool greeted;  /* the codec has taken a whole request (or answered something) */
     uint32_t events;
+    uint64_t accepted_at;
     uint64_t last_active;
     uint64_t flush_timer; /* a server_conn_flush is pending */
-    struct server_conn *prev, *next;
+    addr_count *from;
+    struct server_conn *prev, *next; /* most recently active first */
 } conn;
 
 struct server {
@@ -46,13 +58,112 @@ struct server {
     int lfd;
     char addr[80];
     size_t max_message;
-    uint64_t idle_ms;
-    size_t max_conns, nconns;
-    conn *conns;
+    uint64_t idle_ms, first_ms;
+    size_t max_conns, nconns, max_per_addr;
+    conn *conns, *idlest; /* the list's two ends */
+    addr_count **addrs;   /* a hash table of naddrs buckets (a power of two) */
+    size_t naddrs;
     bool shutting_down;
     uint64_t shutdown_deadline;
     registry_keeper *keeper; /* NULL when not registered anywhere */
+    uint8_t scratch[READ_CHUNK]; /* reads land here unless the input buffer has room already */
 };
+
+/* ---- connections per address ---- */
+
+/* The key an address is counted under: IPv4 (also mapped into IPv6) whole, IPv6 by its
+ * /64, the block one host is usually given. */
+static void addr_key(const struct sockaddr_storage *ss, uint8_t key[16])
+{
+    memset(key, 0, 16);
+    if (ss->ss_family == AF_INET) {
+        key[10] = key[11] = 0xff;
+        memcpy(key + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+        memcpy(key, a->s6_addr, IN6_IS_ADDR_V4MAPPED(a) ? 16 : 8);
+    }
+}
+
+static addr_count **addr_bucket(server *s, const uint8_t key[16])
+{
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ key[i]) * 16777619u;
+    return &s->addrs[h & (s->naddrs - 1)];
+}
+
+/* The count for key, created at zero when absent; NULL when out of memory. */
+static addr_count *addr_get(server *s, const uint8_t key[16])
+{
+    addr_count **b = addr_bucket(s, key);
+    for (addr_count *a = *b; a; a = a->next)
+        if (memcmp(a->key, key, 16) == 0)
+            return a;
+    addr_count *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    memcpy(a->key, key, 16);
+    a->next = *b;
+    *b = a;
+    return a;
+}
+
+/* Drops a count that reached zero. */
+static void addr_put(server *s, addr_count *a)
+{
+    if (!a || a->n > 0)
+        return;
+    for (addr_count **p = addr_bucket(s, a->key); *p; p = &(*p)->next)
+        if (*p == a) {
+            *p = a->next;
+            free(a);
+            return;
+        }
+}
+
+/* ---- the list of connections, most recently active first ---- */
+
+static void list_unlink(server *s, conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        s->idlest = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void list_push(server *s, conn *c)
+{
+    c->next = s->conns;
+    c->prev = NULL;
+    if (s->conns)
+        s->conns->prev = c;
+    else
+        s->idlest = c;
+    s->conns = c;
+}
+
+/* Notes activity: the connection moves to the front, away from eviction. */
+static void conn_touch(server *s, conn *c)
+{
+    c->last_active = clock_now_ms();
+    if (s->conns != c) {
+        list_unlink(s, c);
+        list_push(s, c);
+    }
+}
+
+/* Gives back buffer storage a large message left behind. */
+static void conn_trim(conn *c)
+{
+    buf_shrink(&c->in, BUF_KEEP);
+    buf_shrink(&c->out, BUF_KEEP);
+}
 
 static void conn_free(server *s, conn *c, const char *why)
 {
@@ -61,12 +172,11 @@ static void conn_free(server *s, conn *c, const char *why)
     loop_unwatch(s->l, c->fd);
     close(c->fd);
     loop_timer_cancel(s->l, c->flush_timer);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    list_unlink(s, c);
+    if (c->from) {
+        c->from->n--;
+        addr_put(s, c->from);
+    }
     s->codec->close(c->state);
     buf_done(&c->in);
     buf_done(&c->out);
@@ -84,6 +194,7 @@ static bool conn_update(server *s, conn *c)
         conn_free(s, c, c->closing ? NULL : "client finished");
         return false;
     }
+    conn_trim(c);
     uint32_t ev = 0;
     if (!c->closing && !c->eof && buf_size(&c->out) < OUT_HIGH_WATER)
         ev |= EPOLLIN;
@@ -118,7 +229,10 @@ static bool conn_flush(server *s, conn *c)
 static void conn_feed(server *s, conn *c)
 {
     char err[512] = "";
+    size_t in_before = buf_size(&c->in), out_before = buf_size(&c->out);
     feed_result r = s->codec->feed(c->state, &c->in, &c->out, c->eof, err, sizeof err);
+    if (buf_size(&c->in) < in_before || buf_size(&c->out) > out_before)
+        c->greeted = true;
     if (r == FEED_CLOSE) {
         log_msg("%s: error: %s", c->peer, err);
         c->closing = true;
@@ -150,32 +264,50 @@ static bool conn_write_more(server *s, conn *c)
     }
 }
 
+/* Reads once into the input buffer: straight in when it has a read's room already (a
+ * large message arriving), else through the scratch area, so an idle or trickling
+ * connection holds only the bytes it sent. Returns recv's result, or -2 after logging
+ * that the message is over the cap or memory ran out (c is to close). */
+static ssize_t conn_read(server *s, conn *c)
+{
+    if (buf_size(&c->in) > s->max_message) {
+        /* the last feed would have consumed a complete message; this one is over the cap */
+        log_msg("%s: error: message larger than %zu bytes", c->peer, s->max_message);
+        return -2;
+    }
+    bool direct = c->in.cap - buf_size(&c->in) >= READ_CHUNK && buf_reserve(&c->in, READ_CHUNK) == 0;
+    ssize_t r = recv(c->fd, direct ? c->in.p + c->in.len : s->scratch, READ_CHUNK, 0);
+    if (r <= 0)
+        return r;
+    if (direct)
+        c->in.len += (size_t)r;
+    else if (buf_append(&c->in, s->scratch, (size_t)r) < 0) {
+        log_msg("%s: error: out of memory for its message", c->peer);
+        return -2;
+    }
+    return r;
+}
+
 static void on_conn(loop *l, int fd, uint32_t events, void *ud)
 {
     (void)l;
+    (void)fd;
     conn *c = ud;
     server *s = c->s;
-    c->last_active = clock_now_ms();
+    conn_touch(s, c);
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         for (int i = 0; i < READS_PER_TURN && !c->eof && !c->closing; i++) {
-            int room = buf_reserve(&c->in, READ_CHUNK);
-            if (room < 0) {
-                if (i > 0)
-                    break; /* let the codec take what this turn read, then read on */
-                /* The last feed would have consumed a complete message; this one is over the cap. */
-                if (room == BUF_NO_MEMORY)
-                    log_msg("%s: error: out of memory for its message", c->peer);
-                else
-                    log_msg("%s: error: message larger than %zu bytes", c->peer, s->max_message);
-                c->closing = true;
-                break;
-            }
-            ssize_t r = recv(fd, c->in.p + c->in.len, READ_CHUNK, 0);
+            if (i > 0 && buf_size(&c->in) > s->max_message)
+                break; /* let the codec take what this turn read, then read on */
+            ssize_t r = conn_read(s, c);
             if (r > 0) {
-                c->in.len += (size_t)r;
                 if ((size_t)r < READ_CHUNK)
                     break;
                 continue;
+            }
+            if (r == -2) {
+                c->closing = true;
+                break;
             }
             if (r == 0) {
                 c->eof = true;
@@ -221,7 +353,7 @@ void server_conn_timer_cancel(server_conn *sc, uint64_t id)
 
 void server_conn_flush(server_conn *sc)
 {
-    sc->last_active = clock_now_ms();
+    conn_touch(sc->s, sc);
     if (!sc->flush_timer)
         sc->flush_timer = loop_timer(sc->s->l, 0, on_conn_flush, sc);
 }
@@ -230,12 +362,93 @@ const char *server_conn_peer(const server_conn *sc) { return sc->peer; }
 const char *server_conn_local(const server_conn *sc) { return sc->s->addr; }
 loop *server_conn_loop(const server_conn *sc) { return sc->s->l; }
 
+/* Whether c may be closed to make room: no reply waiting to be sent, no call in flight. */
+static bool conn_evictable(const server *s, const conn *c)
+{
+    return buf_size(&c->out) == 0 && !(s->codec->busy && s->codec->busy(c->state));
+}
+
+/* Closes the connection idle longest among those from one address (any when from is
+ * NULL) that may be closed. Returns false when there is none. */
+static bool evict_idlest(server *s, const addr_count *from, const char *why)
+{
+    for (conn *c = s->idlest; c; c = c->prev)
+        if ((!from || c->from == from) && conn_evictable(s, c)) {
+            conn_free(s, c, why);
+            return true;
+        }
+    return false;
+}
+
+/* Makes room for one more connection from a, evicting when a limit is reached. Returns
+ * false (after logging) when the new one must be refused. */
+static bool make_room(server *s, const addr_count *a, const char *peer)
+{
+    if (a->n >= s->max_per_addr &&
+        !evict_idlest(s, a, "idle longest of its address's, to make room (--max-conns-per-addr)")) {
+        log_msg("refused a connection from %s: already %zu open from that address, all busy "
+                "(--max-conns-per-addr)", peer, a->n);
+        return false;
+    }
+    if (s->nconns >= s->max_conns && !evict_idlest(s, NULL, "idle longest, to make room (--max-conns)")) {
+        log_msg("refused a connection from %s: already %zu open, all busy (--max-conns)", peer, s->nconns);
+        return false;
+    }
+    return true;
+}
+
+/* Sets up an accepted connection. Returns false when it was refused (fd is closed). */
+static bool conn_start(server *s, int fd, const struct sockaddr_storage *ss)
+{
+    char peer[64];
+    uint8_t key[16];
+    net_peer_addr(fd, peer, sizeof peer);
+    addr_key(ss, key);
+    addr_count *a = addr_get(s, key);
+    bool room = a && make_room(s, a, peer);
+    conn *c = room ? calloc(1, sizeof *c) : NULL;
+    if (c)
+        c->s = s;
+    void *st = !c                  ? NULL
+               : s->codec->open_conn ? s->codec->open_conn(c, s->max_message)
+                                     : s->codec->open(s->max_message);
+    if (!st) {
+        if (!a || room) /* a refusal was logged by make_room */
+            log_msg("refused a connection from %s: out of memory", peer);
+        free(c);
+        close(fd);
+        addr_put(s, a);
+        return false;
+    }
+    c->fd = fd;
+    c->state = st;
+    c->from = a;
+    a->n++;
+    buf_init(&c->in, s->max_message + READ_CHUNK);
+    buf_init(&c->out, 0);
+    net_nodelay(fd);
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    c->accepted_at = c->last_active = clock_now_ms();
+    c->events = EPOLLIN;
+    list_push(s, c);
+    s->nconns++;
+    if (loop_watch(s->l, fd, EPOLLIN, on_conn, c) < 0) {
+        conn_free(s, c, strerror(errno));
+        return false;
+    }
+    log_msg("%s: connected", c->peer);
+    return true;
+}
+
 static void on_accept(loop *l, int lfd, uint32_t events, void *ud)
 {
+    (void)l;
     (void)events;
     server *s = ud;
     for (;;) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage ss;
+        socklen_t sslen = sizeof ss;
+        int fd = accept4(lfd, (struct sockaddr *)&ss, &sslen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
@@ -243,42 +456,7 @@ static void on_accept(loop *l, int lfd, uint32_t events, void *ud)
                 log_msg("accept: %s", strerror(errno));
             return;
         }
-        if (s->nconns >= s->max_conns) {
-            log_msg("refused a connection: already %zu open (--max-conns)", s->nconns);
-            close(fd);
-            continue;
-        }
-        conn *c = calloc(1, sizeof *c);
-        if (c)
-            c->s = s;
-        void *st = !c                  ? NULL
-                   : s->codec->open_conn ? s->codec->open_conn(c, s->max_message)
-                                         : s->codec->open(s->max_message);
-        if (!st) {
-            free(c);
-            close(fd);
-            log_msg("refused a connection: out of memory");
-            continue;
-        }
-        c->s = s;
-        c->fd = fd;
-        c->state = st;
-        buf_init(&c->in, s->max_message + READ_CHUNK);
-        buf_init(&c->out, 0);
-        net_nodelay(fd);
-        net_peer_addr(fd, c->peer, sizeof c->peer);
-        c->last_active = clock_now_ms();
-        c->events = EPOLLIN;
-        c->next = s->conns;
-        if (s->conns)
-            s->conns->prev = c;
-        s->conns = c;
-        s->nconns++;
-        if (loop_watch(l, fd, EPOLLIN, on_conn, c) < 0) {
-            conn_free(s, c, strerror(errno));
-            continue;
-        }
-        log_msg("%s: connected", c->peer);
+        conn_start(s, fd, &ss);
     }
 }
 
@@ -294,8 +472,10 @@ static void on_tick(loop *l, void *ud)
     }
     for (conn *c = s->conns, *next; c; c = next) {
         next = c->next;
-        if (s->idle_ms && now - c->last_active > s->idle_ms &&
-            !(s->codec->busy && s->codec->busy(c->state)))
+        if (s->first_ms && !c->greeted && !c->closing && now - c->accepted_at >= s->first_ms)
+            conn_free(s, c, "no whole request in time (--first-message-timeout)");
+        else if (s->idle_ms && now - c->last_active > s->idle_ms &&
+                 !(s->codec->busy && s->codec->busy(c->state)))
             conn_free(s, c, "idle too long (--idle-timeout)");
     }
     loop_timer(l, 1000, on_tick, s);
@@ -347,8 +527,21 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
             "  -q, --quiet              do not log connections and errors to stderr\n"
             "      --max-message BYTES  largest request accepted (default 1048576); a larger\n"
             "                           one gets an error and its connection is closed\n"
-            "      --max-conns N        most connections open at once (default 10000)\n"
+            "      --max-conns N        most connections open at once (default 10000); when\n"
+            "                           full, the one idle longest (no call in flight, no\n"
+            "                           reply waiting) is closed to make room, and a new\n"
+            "                           one is refused only when every one is busy\n"
+            "      --max-conns-per-addr N  most connections from one client address, an IPv6\n"
+            "                           /64 counting as one (default: half of --max-conns);\n"
+            "                           beyond it, that address's idlest connection makes\n"
+            "                           room, so one client cannot take every slot. Every\n"
+            "                           local client shares 127.0.0.1: keep it high where\n"
+            "                           many of them (a load test, a gateway) connect\n"
             "      --idle-timeout SEC   close a connection idle this long (default 300, 0 = never)\n"
+            "      --first-message-timeout SEC  close a connection that has not sent one whole\n"
+            "                           request this long after connecting (default 10,\n"
+            "                           0 = never); unlike --idle-timeout, bytes trickling\n"
+            "                           in do not extend it\n"
             "\n"
             "Service registry (the server registers itself, keeps the entry alive, and removes\n"
             "it on SIGTERM; after SIGKILL the entry expires with its lease or check):\n"
@@ -428,13 +621,34 @@ static int pick_secret(const char *prog, const char *what, const char *given, co
     return got < 0 ? -1 : 0;
 }
 
-int server_main(const server_codec *codec, const char *prog, const char *about, int argc,
-                char **argv)
+/* What the command line asked for. */
+typedef struct server_opts {
+    const char *listen_addr, *registry_url, *service, *advertise;
+    const char *token_arg, *user_arg, *token_file, *user_file;
+    bool quiet;
+    size_t max_message, max_conns, idle, per_addr, first, ttl;
+} server_opts;
+
+/* optarg into *v when it is a number from lo to hi; else false after "--NAME wants WHAT". */
+static bool size_arg(const char *prog, const char *name, const char *what, size_t *v, size_t lo,
+                     size_t hi)
+{
+    if (numopt_size(optarg, v) == 0 && *v >= lo && *v <= hi)
+        return true;
+    fprintf(stderr, "%s: --%s wants %s\n", prog, name, what);
+    return false;
+}
+
+/* Parses argv into o. Returns -1 to go on serving, else the exit code (0 after --help). */
+static int parse_options(server_opts *o, const server_codec *codec, const char *prog,
+                         const char *about, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'},  {"quiet", no_argument, NULL, 'q'},
         {"max-message", required_argument, NULL, 'm'}, {"max-conns", required_argument, NULL, 'c'},
         {"idle-timeout", required_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'},
+        {"max-conns-per-addr", required_argument, NULL, 'a'},
+        {"first-message-timeout", required_argument, NULL, 'f'},
         {"registry", required_argument, NULL, 'R'}, {"service", required_argument, NULL, 'S'},
         {"ttl", required_argument, NULL, 'T'}, {"advertise", required_argument, NULL, 'A'},
         {"registry-token", required_argument, NULL, 'K'},
@@ -442,108 +656,135 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         {"registry-token-file", required_argument, NULL, 'k'},
         {"registry-user-file", required_argument, NULL, 'u'},
         {NULL, 0, NULL, 0}};
-    const char *token_arg = NULL, *user_arg = NULL, *token_file = NULL, *user_file = NULL;
-    const char *registry_url = "none", *service = prog, *advertise = NULL;
-    registry_auth auth = {0};
-    size_t ttl = 10;
-    const char *listen_addr = codec->default_listen;
-    bool quiet = false;
-    size_t max_message = 1u << 20, max_conns = 10000, idle = 300;
+    *o = (server_opts){.listen_addr = codec->default_listen, .registry_url = "none", .service = prog,
+                       .max_message = 1u << 20, .max_conns = 10000, .idle = 300, .first = 10, .ttl = 10};
+    bool ok = true;
     int ch;
-    while ((ch = getopt_long(argc, argv, "l:qh", opts, NULL)) != -1) {
+    while (ok && (ch = getopt_long(argc, argv, "l:qh", opts, NULL)) != -1) {
         switch (ch) {
-        case 'l': listen_addr = optarg; break;
-        case 'q': quiet = true; break;
+        case 'l': o->listen_addr = optarg; break;
+        case 'q': o->quiet = true; break;
         case 'm':
-            if (numopt_size(optarg, &max_message) < 0 || max_message < 64) {
-                fprintf(stderr, "%s: --max-message wants a number of bytes (at least 64)\n", prog);
-                return 2;
-            }
+            ok = size_arg(prog, "max-message", "a number of bytes (at least 64)", &o->max_message, 64, SIZE_MAX);
             break;
-        case 'c':
-            if (numopt_size(optarg, &max_conns) < 0 || max_conns == 0) {
-                fprintf(stderr, "%s: --max-conns wants a positive number\n", prog);
-                return 2;
-            }
+        case 'c': ok = size_arg(prog, "max-conns", "a positive number", &o->max_conns, 1, SIZE_MAX); break;
+        case 'a':
+            ok = size_arg(prog, "max-conns-per-addr", "a positive number", &o->per_addr, 1, SIZE_MAX);
             break;
-        case 'i':
-            if (numopt_size(optarg, &idle) < 0) {
-                fprintf(stderr, "%s: --idle-timeout wants a number of seconds\n", prog);
-                return 2;
-            }
+        case 'i': ok = size_arg(prog, "idle-timeout", "a number of seconds", &o->idle, 0, SIZE_MAX); break;
+        case 'f':
+            ok = size_arg(prog, "first-message-timeout", "a number of seconds (at most 86400)", &o->first, 0,
+                          86400);
             break;
-        case 'R': registry_url = optarg; break;
-        case 'S': service = optarg; break;
-        case 'A': advertise = optarg; break;
-        case 'K': token_arg = optarg; break;
-        case 'U': user_arg = optarg; break;
-        case 'k': token_file = optarg; break;
-        case 'u': user_file = optarg; break;
-        case 'T':
-            if (numopt_size(optarg, &ttl) < 0 || ttl < 1 || ttl > 3600) {
-                fprintf(stderr, "%s: --ttl wants a number of seconds from 1 to 3600\n", prog);
-                return 2;
-            }
-            break;
+        case 'R': o->registry_url = optarg; break;
+        case 'S': o->service = optarg; break;
+        case 'A': o->advertise = optarg; break;
+        case 'K': o->token_arg = optarg; break;
+        case 'U': o->user_arg = optarg; break;
+        case 'k': o->token_file = optarg; break;
+        case 'u': o->user_file = optarg; break;
+        case 'T': ok = size_arg(prog, "ttl", "a number of seconds from 1 to 3600", &o->ttl, 1, 3600); break;
         case 'h': usage(stdout, codec, prog, about); return 0;
         default:
             fprintf(stderr, "Try '%s --help'.\n", prog);
             return 2;
         }
     }
+    if (!ok)
+        return 2;
     if (optind < argc) {
         fprintf(stderr, "%s: unexpected argument \"%s\". Try '%s --help'.\n", prog, argv[optind], prog);
         return 2;
     }
-    char err[256], token[SECRET_MAX], user[SECRET_MAX];
-    if (pick_secret(prog, "token", token_arg, token_file, token, &auth.token) < 0 ||
-        pick_secret(prog, "user", user_arg, user_file, user, &auth.user) < 0)
-        return 2;
-    log_setup(prog, quiet);
-    signal(SIGPIPE, SIG_IGN);
+    if (!o->per_addr)
+        o->per_addr = o->max_conns / 2 ? o->max_conns / 2 : 1;
+    return -1;
+}
 
-    server s = {.codec = codec, .max_message = max_message, .max_conns = max_conns,
-                .idle_ms = (uint64_t)idle * 1000};
-    s.lfd = net_listen(listen_addr, err, sizeof err);
-    if (s.lfd < 0) {
+/* Listens, registers when asked, and serves until a stop signal. Returns the exit code. */
+static int serve(server *s, const server_opts *o, const registry_auth *auth, const char *prog)
+{
+    char err[256];
+    s->lfd = net_listen(o->listen_addr, err, sizeof err);
+    if (s->lfd < 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return 1;
     }
-    net_local_addr(s.lfd, s.addr, sizeof s.addr);
-    if (!(s.l = loop_new(err, sizeof err))) {
+    net_local_addr(s->lfd, s->addr, sizeof s->addr);
+    if (!(s->l = loop_new(err, sizeof err))) {
         fprintf(stderr, "%s: %s\n", prog, err);
-        close(s.lfd);
+        close(s->lfd);
         return 1;
     }
-    if (loop_watch(s.l, s.lfd, EPOLLIN, on_accept, &s) < 0 ||
-        loop_signal(s.l, SIGTERM, on_stop_signal, &s) < 0 ||
-        loop_signal(s.l, SIGINT, on_stop_signal, &s) < 0 || !loop_timer(s.l, 1000, on_tick, &s)) {
+    if (loop_watch(s->l, s->lfd, EPOLLIN, on_accept, s) < 0 ||
+        loop_signal(s->l, SIGTERM, on_stop_signal, s) < 0 ||
+        loop_signal(s->l, SIGINT, on_stop_signal, s) < 0 || !loop_timer(s->l, 1000, on_tick, s)) {
         fprintf(stderr, "%s: cannot set up the event loop: %s\n", prog, strerror(errno));
-        loop_free(s.l);
-        close(s.lfd);
+        loop_free(s->l);
+        close(s->lfd);
         return 1;
     }
-    printf("%s\n", s.addr);
+    printf("%s\n", s->addr);
     fflush(stdout);
-    log_msg("serving %s on %s", codec->name, s.addr);
-    if (strcmp(registry_url, "none") != 0) {
-        s.keeper = registry_keeper_start(registry_url, &auth, service, advertise ? advertise : s.addr,
-                                         codec->protocol ? codec->protocol : "json", (int)ttl,
-                                         NULL, NULL, err, sizeof err);
-        if (!s.keeper) {
+    log_msg("serving %s on %s", s->codec->name, s->addr);
+    if (strcmp(o->registry_url, "none") != 0) {
+        s->keeper = registry_keeper_start(o->registry_url, auth, o->service,
+                                          o->advertise ? o->advertise : s->addr,
+                                          s->codec->protocol ? s->codec->protocol : "json", (int)o->ttl,
+                                          NULL, NULL, err, sizeof err);
+        if (!s->keeper) {
             fprintf(stderr, "%s: --registry: %s\n", prog, err);
-            loop_free(s.l);
-            close(s.lfd);
+            loop_free(s->l);
+            close(s->lfd);
             return 2;
         }
     }
-    int rc = loop_run(s.l) < 0 ? 1 : 0;
-    registry_keeper_stop(s.keeper, true);
-    while (s.conns)
-        conn_free(&s, s.conns, NULL);
-    if (s.lfd >= 0)
-        close(s.lfd);
-    loop_free(s.l);
+    int rc = loop_run(s->l) < 0 ? 1 : 0;
+    registry_keeper_stop(s->keeper, true);
+    while (s->conns)
+        conn_free(s, s->conns, NULL);
+    if (s->lfd >= 0)
+        close(s->lfd);
+    loop_free(s->l);
     log_msg("stopped");
+    return rc;
+}
+
+int server_main(const server_codec *codec, const char *prog, const char *about, int argc,
+                char **argv)
+{
+    server_opts o;
+    int rc = parse_options(&o, codec, prog, about, argc, argv);
+    if (rc >= 0)
+        return rc;
+    registry_auth auth = {0};
+    char token[SECRET_MAX], user[SECRET_MAX];
+    if (pick_secret(prog, "token", o.token_arg, o.token_file, token, &auth.token) < 0 ||
+        pick_secret(prog, "user", o.user_arg, o.user_file, user, &auth.user) < 0)
+        return 2;
+    log_setup(prog, o.quiet);
+    signal(SIGPIPE, SIG_IGN);
+    /* on the heap: the struct holds a read's scratch area */
+    server *s = calloc(1, sizeof *s);
+    size_t nbuckets = 16;
+    while (nbuckets < o.max_conns / 4 && nbuckets < 65536)
+        nbuckets *= 2;
+    addr_count **buckets = calloc(nbuckets, sizeof *buckets);
+    if (s && buckets) {
+        s->codec = codec;
+        s->max_message = o.max_message;
+        s->max_conns = o.max_conns;
+        s->max_per_addr = o.per_addr;
+        s->idle_ms = (uint64_t)o.idle * 1000;
+        s->first_ms = (uint64_t)o.first * 1000;
+        s->addrs = buckets;
+        s->naddrs = nbuckets;
+        rc = serve(s, &o, &auth, prog);
+    } else {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        rc = 1;
+    }
+    free(s);
+    free(buckets); /* every count went with its last connection */
     return rc;
 }

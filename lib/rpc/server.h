@@ -33,7 +33,9 @@ typedef struct server_codec {
     void *(*open)(size_t max_message);
     void (*close)(void *state);
     /* Consumes every complete request at the front of in and appends replies to out.
-     * eof is true when the peer will send nothing more. On FEED_CLOSE, err says why. */
+     * eof is true when the peer will send nothing more. On FEED_CLOSE, err says why.
+     * The first feed that consumes input or appends output meets the connection's
+     * --first-message-timeout. */
     feed_result (*feed)(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen);
 
     /* Optional, for multiplexed protocols such as HTTP/2 (all may be NULL): */
@@ -77,7 +79,8 @@ const char *server_conn_local(const server_conn *sc);
  * with no value. */
 const char *server_take_option(int *argc, char **argv, const char *name, bool *missing);
 
-/* Parses the common server options (--listen, --quiet, --max-message, --idle-timeout,
+/* Parses the common server options (--listen, --quiet, --max-message, --max-conns,
+ * --max-conns-per-addr, --idle-timeout, --first-message-timeout,
  * --registry, --service, --ttl, --advertise, --registry-token, --registry-user, their
  * -file forms and $WB_REGISTRY_TOKEN, $WB_REGISTRY_USER (see base/secret.h), --help),
  * registers the server when asked (a background keeper keeps the entry alive and

@@ -101,6 +101,51 @@ expect_grep "JSON-RPC 2.0 method not found code" '"code":-32601' "$out"
 out=$("$ROOT/build/go/loadclient" -codec json -addr "$C" -conns 300 -inflight 4 -duration 2s 2>&1)
 expect_grep "300 concurrent connections, no errors" "errors=0" "$out"
 
+# Connection exhaustion: idle sockets that fill --max-conns make way for a real client
+# (the idlest goes), and a client trickling its first request is cut off
+start full "$BIN/jsonrpc-server" --listen 127.0.0.1:0 --max-conns 20 --max-conns-per-addr 100 \
+    --first-message-timeout 1 || { summary; exit 1; }
+F=$ADDR; FPID=$PID
+out=$(timeout 20 /usr/bin/python3 - "$F" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+addr = (host, int(port))
+idle = [socket.create_connection(addr, timeout=5) for _ in range(20)]
+time.sleep(0.2)
+c = socket.create_connection(addr, timeout=5)
+c.sendall(b'{"method":"Arith.Multiply","params":[{"A":6,"B":7}],"id":1}\n')
+print("reply", c.recv(200).decode().strip())
+idle[0].settimeout(5)
+try:
+    print("idlest", "closed" if idle[0].recv(1) == b"" else "open")
+except ConnectionResetError:
+    print("idlest closed")
+except socket.timeout:
+    print("idlest open")
+slow = socket.create_connection(addr, timeout=5)
+state = "open"
+req = b'{"method":"Arith.Multiply","params":[{"A":6,"B":7}],"id":1}'
+for i in range(25):  # one byte each 200 ms, 5 s at most
+    try:
+        slow.sendall(req[i:i + 1])
+        slow.settimeout(0.2)
+        if slow.recv(1) == b"":
+            state = "closed"
+            break
+    except socket.timeout:
+        continue
+    except (ConnectionResetError, BrokenPipeError):
+        state = "closed"
+        break
+print("trickler", state)
+PY
+)
+expect_grep "a full server serves a new client" 'reply {"id":1,"result":42,"error":null}' "$out"
+expect_grep "by closing the connection idle longest" "idlest closed" "$out"
+expect_grep "a client trickling its first request is closed" "trickler closed" "$out"
+stop "$FPID"
+expect_grep "and the reason is logged" "(--first-message-timeout)" "$(cat "$TMP/full.err")"
+
 # Quiet mode logs nothing
 start quiet "$BIN/jsonrpc-server" --listen 127.0.0.1:0 --quiet || { summary; exit 1; }
 Q=$ADDR; QPID=$PID

@@ -1,5 +1,6 @@
 /* test_server.c -- unit tests for the shared server: ordering, the input cap,
- * back-pressure, idle deadlines, connection limits and graceful stop.
+ * back-pressure, idle and first-message deadlines, connection limits and eviction,
+ * buffer sizes, and graceful stop.
  *
  * A test marked "helper: line server" runs server_main with testkit's line codec (each
  * line is answered with itself) in a child process, and talks to it over loopback. */
@@ -181,25 +182,147 @@ Test(server, a_message_over_the_cap_closes_that_client_while_another_is_served, 
     assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
 }
 
-Test(server, connections_beyond_max_conns_are_closed, HELPER)
+/* ---- connection limits ---- */
+
+/* Waits at most timeout_ms until the line codec has been fed n times in all. */
+static bool feeds_reach(size_t n, int timeout_ms)
+{
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+    while (__atomic_load_n(&tk_line_buffers()->feeds, __ATOMIC_RELAXED) < n) {
+        if (clock_now_ms() >= deadline)
+            return false;
+        clock_sleep_ms(5);
+    }
+    return true;
+}
+
+Test(server, a_full_server_closes_its_idlest_connection_for_a_new_client, HELPER)
 {
     tk_server ts;
-    tk_server_start(&ts, tk_line_codec(), (const char *[]){"--max-conns", "2", NULL});
-    int a = tk_connect(ts.addr), b = tk_connect(ts.addr);
-    tk_echo(a, "a\n");
-    tk_echo(b, "b\n");
+    tk_server_start(&ts, tk_line_codec(), (const char *[]){"--max-conns", "20", "--max-conns-per-addr", "100", NULL});
+    int idle[20];
+    for (int i = 0; i < 20; i++)
+        idle[i] = tk_connect(ts.addr); /* they never send a byte */
+    int talker = idle[19];
+    tk_echo(talker, "recent\n"); /* so it is the least idle */
+    int fresh = tk_connect(ts.addr);
+    tk_echo(fresh, "served\n");
+    cr_assert(tk_closed_within(idle[0], 5000), "the connection idle longest is still open");
+    cr_assert(tk_server_logged(&ts, "closed (idle longest, to make room (--max-conns))", 5000));
+    tk_echo(talker, "still served\n");
+    int another = tk_connect(ts.addr); /* evicts the next idlest */
+    tk_echo(another, "served too\n");
+    cr_assert(tk_closed_within(idle[1], 5000));
+    tk_echo(talker, "and still\n");
+    for (int i = 0; i < 20; i++)
+        close(idle[i]);
+    close(fresh);
+    close(another);
+    assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
+}
+
+/* A connection with replies waiting is not the one to go: when all are such, the new
+ * connection is refused instead. */
+Test(server, a_full_server_refuses_a_new_client_when_no_connection_may_go, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), (const char *[]){"--max-conns", "1", "--max-conns-per-addr", "10", NULL});
+    int stuck = tk_connect(ts.addr);
+    send_until_stalled(stuck, 256u << 20); /* its replies wait for it to read them */
     int c = tk_connect(ts.addr); /* the kernel completes it; the server closes it */
     cr_assert(tk_closed_within(c, 5000));
-    cr_assert(tk_server_logged(&ts, "refused a connection: already 2 open", 5000));
-    tk_echo(a, "a again\n");
-    close(a);
-    cr_assert(tk_server_logged(&ts, "closed (client finished)", 5000));
+    cr_assert(tk_server_logged(&ts, "already 1 open, all busy (--max-conns)", 5000));
+    close(stuck);
+    cr_assert(tk_server_logged(&ts, ": closed (", 5000), "the server did not notice the stuck client leave");
     int d = tk_connect(ts.addr); /* room again */
     tk_echo(d, "d\n");
-    close(b);
     close(c);
     close(d);
     tk_server_stop(&ts, SIGTERM);
+}
+
+Test(server, one_address_beyond_its_limit_gives_up_its_own_idlest_connection, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), (const char *[]){"--max-conns", "100", "--max-conns-per-addr", "3", NULL});
+    int a = tk_connect(ts.addr), b = tk_connect(ts.addr), c = tk_connect(ts.addr);
+    tk_echo(b, "b\n");
+    tk_echo(c, "c\n");
+    int d = tk_connect(ts.addr); /* a fourth from 127.0.0.1: a, idle longest, makes room */
+    tk_echo(d, "d\n");
+    cr_assert(tk_closed_within(a, 5000), "a fourth connection from one address did not displace one");
+    cr_assert(tk_server_logged(&ts, "idle longest of its address's, to make room (--max-conns-per-addr)", 5000));
+    tk_echo(b, "b again\n");
+    tk_echo(c, "c again\n");
+    close(a);
+    close(b);
+    close(c);
+    close(d);
+    assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
+}
+
+Test(server, the_default_per_address_limit_lets_hundreds_of_local_clients_in, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), NULL);
+    enum { N = 300 };
+    int fds[N];
+    for (int i = 0; i < N; i++)
+        fds[i] = tk_connect(ts.addr);
+    for (int i = 0; i < N; i++)
+        tk_echo(fds[i], "here\n");
+    cr_assert(!tk_server_logged(&ts, "to make room", 0));
+    cr_assert(!tk_server_logged(&ts, "refused", 0));
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
+}
+
+/* ---- memory per connection ---- */
+
+Test(server, a_connection_holding_a_few_bytes_holds_a_small_buffer, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), NULL);
+    enum { N = 50 };
+    int fds[N];
+    tk_line_seen *seen = tk_line_buffers();
+    memset(seen, 0, sizeof *seen);
+    for (int i = 0; i < N; i++) {
+        fds[i] = tk_connect(ts.addr);
+        tk_send(fds[i], "part of a line", 14); /* never finished */
+    }
+    cr_assert(feeds_reach(N, 10000), "the server read %zu of the %d connections", seen->feeds, N);
+    cr_assert_leq(seen->in_cap, 4096, "a connection holding 14 bytes had a %zu-byte input buffer", seen->in_cap);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    tk_server_stop(&ts, SIGTERM);
+}
+
+Test(server, buffers_shrink_back_after_a_large_message, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), NULL);
+    int fd = tk_connect(ts.addr);
+    size_t n = 32768 * LINE; /* 512 KiB of lines, then one small line */
+    uint8_t *big = malloc(n);
+    stream(0, big, n);
+    tk_send(fd, big, n);
+    free(big);
+    buf got;
+    buf_init(&got, 0);
+    tk_read_until(fd, &got, n, clock_now_ms() + 10000);
+    assert_stream(&got, n);
+    buf_done(&got);
+    clock_sleep_ms(100); /* the last of the replies leaves the server's buffer */
+    tk_line_seen *seen = tk_line_buffers();
+    memset(seen, 0, sizeof *seen);
+    tk_echo(fd, "small\n");
+    cr_assert_geq(seen->feeds, 1);
+    cr_assert_leq(seen->in_cap, 4096, "the input buffer stayed at %zu bytes", seen->in_cap);
+    cr_assert_leq(seen->out_cap, 4096, "the output buffer stayed at %zu bytes", seen->out_cap);
+    close(fd);
+    assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
 }
 
 /* The server stops reading a client whose replies pile up, so its sends stall; other
@@ -266,6 +389,40 @@ Test(server, a_client_that_keeps_talking_is_not_idle, HELPER)
     cr_assert(tk_closed_within(fd, 10000), "closed once it fell silent");
     close(fd);
     tk_server_stop(&ts, SIGTERM);
+}
+
+/* A client trickling bytes is not idle, but it must finish a whole request soon after
+ * connecting. */
+Test(server, a_client_that_trickles_its_first_request_is_closed, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), (const char *[]){"--first-message-timeout", "1", "--idle-timeout", "1", NULL});
+    int slow = tk_connect(ts.addr), quick = tk_connect(ts.addr);
+    tk_echo(quick, "a whole line at once\n");
+    bool closed = false;
+    for (int i = 0; i < 25 && !closed; i++) { /* 5 s at most, one byte each 200 ms */
+        if (send(slow, "x", 1, MSG_NOSIGNAL) != 1)
+            break;
+        closed = tk_closed_within(slow, 200);
+    }
+    cr_assert(closed || tk_closed_within(slow, 1000), "a client trickling one byte each 200 ms stayed open");
+    cr_assert(tk_server_logged(&ts, "closed (no whole request in time (--first-message-timeout))", 5000));
+    close(slow);
+    close(quick);
+    tk_server_stop(&ts, SIGTERM);
+}
+
+Test(server, a_client_that_sent_a_request_outlives_the_first_message_deadline, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), (const char *[]){"--first-message-timeout", "1", NULL});
+    int fd = tk_connect(ts.addr);
+    tk_echo(fd, "first\n");
+    clock_sleep_ms(2500); /* past the deadline and at least one check of it */
+    tk_echo(fd, "second\n");
+    cr_assert(!tk_server_logged(&ts, "first-message-timeout", 0));
+    close(fd);
+    assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
 }
 
 /* ---- graceful stop ---- */

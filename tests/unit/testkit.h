@@ -109,6 +109,31 @@ static inline size_t *tk_line_consumed(void)
     return n;
 }
 
+/* What the line codec saw of the server's buffers, in the same shared memory: the
+ * calls to feed, and the largest capacity of the input and of the output buffer at the
+ * start of a call (a test zeroes them, then looks). */
+typedef struct tk_line_seen {
+    size_t feeds, in_cap, out_cap;
+} tk_line_seen;
+
+static inline tk_line_seen *tk_line_buffers(void)
+{
+    static tk_line_seen *seen;
+    if (!seen) {
+        seen = mmap(NULL, sizeof *seen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (seen == MAP_FAILED)
+            abort();
+    }
+    return seen;
+}
+
+static inline void tk_note_max(size_t *at, size_t v)
+{
+    size_t had = __atomic_load_n(at, __ATOMIC_RELAXED);
+    while (v > had && !__atomic_compare_exchange_n(at, &had, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
 static inline void *tk_line_open(size_t max_message)
 {
     (void)max_message;
@@ -124,6 +149,10 @@ static inline feed_result tk_line_feed(void *state, buf *in, buf *out, bool eof,
 {
     (void)state;
     (void)eof;
+    tk_line_seen *seen = tk_line_buffers();
+    tk_note_max(&seen->in_cap, in->cap);
+    tk_note_max(&seen->out_cap, out->cap);
+    __atomic_add_fetch(&seen->feeds, 1, __ATOMIC_RELAXED);
     const uint8_t *p = buf_data(in), *nl = buf_size(in) ? memrchr(p, '\n', buf_size(in)) : NULL;
     if (!nl)
         return FEED_OK;
@@ -189,6 +218,7 @@ static inline void tk_server_start(tk_server *ts, const server_codec *codec, con
     cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
     cr_assert_eq(pipe2(logp, O_CLOEXEC), 0);
     (void)tk_line_consumed(); /* shared from here on */
+    (void)tk_line_buffers();
     fflush(NULL);
     pid_t parent = getpid();
     pid_t pid = fork();
