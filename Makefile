@@ -30,7 +30,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 .SECONDARY:
-.PHONY: all deps run-deps test-deps run servers gateway-demo test unit integration fuzz fuzz-smoke bench sanitize tsan clean
+.PHONY: all deps run-deps test-deps run servers gateway-demo test unit integration fuzz fuzz-smoke bench attack sanitize tsan clean
 
 all: $(PROGRAMS)
 
@@ -132,6 +132,13 @@ fuzz-smoke:
 bench: test-deps
 	@$(MAKE) --no-print-directory all
 	@BIN=$(abspath $(BIN)) sh bench/run.sh
+
+# The attacks at length, with the figures make test does not time: a legitimate call's
+# latency alone and under an HPACK bomb (ATTACK_SECONDS each, loopback only).
+ATTACK_SECONDS ?= 10
+attack: test-deps
+	@$(MAKE) --no-print-directory all
+	@BIN=$(abspath $(BIN)) bash bench/hpack_attack.sh $(ATTACK_SECONDS)
 
 # The unit and integration tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: test-deps
