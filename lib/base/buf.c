@@ -142,13 +142,14 @@ void buf_clear(buf *b)
 
 char *buf_take(buf *b)
 {
-    size_t n = buf_size(b);
-    char *s = malloc(n + 1);
-    if (!s)
+    if (buf_reserve(b, 1) < 0)
         return NULL;
-    if (n)
-        memcpy(s, buf_data(b), n);
+    size_t n = buf_size(b);
+    if (b->off)
+        memmove(b->p, b->p + b->off, n);
+    char *s = (char *)b->p;
     s[n] = '\0';
-    buf_clear(b);
+    b->p = NULL;
+    b->off = b->len = b->cap = 0;
     return s;
 }

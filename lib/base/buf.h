@@ -46,8 +46,9 @@ void buf_consume(buf *b, size_t n);
 void buf_shrink(buf *b, size_t keep);
 /* Empties the buffer, keeping its storage. */
 void buf_clear(buf *b);
-/* Returns the contents as a NUL-terminated heap string and leaves the buffer empty;
- * the caller owns the result. Returns NULL when memory ran out. */
+/* Takes the buffer's storage: returns the contents as a NUL-terminated heap string,
+ * which the caller owns, and leaves the buffer empty with no storage (buf_done is then
+ * not needed). Returns NULL, leaving the buffer as it was, when memory ran out. */
 char *buf_take(buf *b);
 
 #endif

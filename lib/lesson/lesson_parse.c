@@ -275,7 +275,6 @@ static char *read_file(const char *path, char *err, size_t errlen)
         return NULL;
     }
     char *s = buf_take(&b);
-    buf_done(&b);
     return s;
 }
 

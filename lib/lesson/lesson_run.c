@@ -100,7 +100,6 @@ char *lesson_expand(const lesson_run *r, const char *text)
         buf_putc(&b, (uint8_t)*p++);
     }
     char *s = buf_take(&b);
-    buf_done(&b);
     return s;
 }
 
@@ -550,7 +549,6 @@ int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size
     int status = collect_output(r, pid, pfd[0], s->timeout_s, &out, res);
     res->status = !res->timed_out && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     res->output = buf_take(&out);
-    buf_done(&out);
     res->ok = res->output != NULL;
     for (size_t j = 0; res->output && j < s->nexpect; j++) {
         char *text = s->expect[j].text ? lesson_expand(r, s->expect[j].text) : NULL;

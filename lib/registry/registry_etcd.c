@@ -94,7 +94,6 @@ static char *b64_of(const char *s, size_t n)
         return NULL;
     }
     char *r = buf_take(&b);
-    buf_done(&b);
     return r;
 }
 

@@ -43,7 +43,6 @@ static char *format_meaning(const char *fmt, va_list ap)
     buf_init(&m, 4096);
     buf_vprintf(&m, fmt, ap);
     char *meaning = buf_take(&m);
-    buf_done(&m);
     return meaning;
 }
 

@@ -576,7 +576,6 @@ long jsonrpc_read_reply(const char *p, size_t n, bool eof, jsonrpc_reply *r, cha
                 buf_printf(&b, ": %s", data->u.s.p);
         }
         r->error = buf_take(&b);
-        buf_done(&b);
     } else {
         r->result = res ? value_clone(res) : value_null();
     }

@@ -336,7 +336,6 @@ static cJSON *string_json(const char *p, size_t n)
     buf_init(&b, 0);
     jsonval_put_string(&b, p, n);
     char *s = buf_take(&b);
-    buf_done(&b);
     cJSON *j = s ? cJSON_CreateRaw(s) : NULL;
     free(s);
     return j;

@@ -993,7 +993,6 @@ static char *render(const explain *e, const void *bytes, size_t n, int width, si
     cr_assert_eq(explain_render(e, bytes, n, &st, &out), 0);
     *len = buf_size(&out);
     char *s = buf_take(&out);
-    buf_done(&out);
     return s;
 }
 

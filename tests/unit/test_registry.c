@@ -169,7 +169,6 @@ static char *b64s(const char *s)
     registry_b64_encode(s, strlen(s), &b);
     buf_putc(&b, 0);
     char *r = buf_take(&b);
-    buf_done(&b);
     return r;
 }
 

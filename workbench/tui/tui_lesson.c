@@ -54,7 +54,6 @@ static char *expand_commands(const lesson_run *r, const lesson_step *s)
         free(c);
     }
     char *text = buf_take(&b);
-    buf_done(&b);
     return text;
 }
 
