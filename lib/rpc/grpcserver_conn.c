@@ -90,6 +90,8 @@ static gstream *stream_new(gconn *c, int32_t id)
         c->streams->prev = s;
     c->streams = s;
     c->nstreams++;
+    gguard_progress(s);
+    gguard_arm(c);
     return s;
 }
 
@@ -198,13 +200,17 @@ int gstream_send(gstream *s, const ProtobufCMessage *msg)
     return 0;
 }
 
-void gstream_reset(gstream *s)
+void gstream_abort(gstream *s, uint32_t code)
 {
+    if (!s->finished)
+        s->c->hooks->abandon(s, false);
     s->finished = true;
     stop_timers(s);
     buf_done(&s->out);
-    nghttp2_submit_rst_stream(s->c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_ENHANCE_YOUR_CALM);
+    nghttp2_submit_rst_stream(s->c->h2, NGHTTP2_FLAG_NONE, s->id, code);
 }
+
+void gstream_reset(gstream *s) { gstream_abort(s, NGHTTP2_ENHANCE_YOUR_CALM); }
 
 static ssize_t read_response(nghttp2_session *h2, int32_t id, uint8_t *dst, size_t len,
                              uint32_t *flags, nghttp2_data_source *src, void *ud)
@@ -219,6 +225,7 @@ static ssize_t read_response(nghttp2_session *h2, int32_t id, uint8_t *dst, size
             n = len;
         memcpy(dst, buf_data(&s->out), n);
         buf_consume(&s->out, n);
+        gguard_progress(s);
         if (buf_size(&s->out) == 0)
             buf_clear(&s->out);
         return (ssize_t)n;
@@ -328,6 +335,12 @@ static int cb_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* skipped: the connection is going */
     if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
+    if (gguard_refuse()) {
+        log_msg("%s: stream %" PRId32 " refused: the server holds more than 3/4 of --server-budget",
+                server_conn_peer(c->sc), f->hd.stream_id);
+        nghttp2_submit_rst_stream(h2, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_REFUSED_STREAM);
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
     gstream *s = stream_new(c, f->hd.stream_id);
     if (!s)
         return NGHTTP2_ERR_CALLBACK_FAILURE;
@@ -417,6 +430,7 @@ static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
     gstream *s = nghttp2_session_get_stream_user_data(h2, id);
     if (!s || s->finished || !s->m)
         return 0;
+    gguard_progress(s);
     if (buf_append(&s->in, data, len) < 0) {
         gstream_finish(s, GRPC_RESOURCE_EXHAUSTED, "out of memory");
         return 0;
@@ -457,6 +471,7 @@ static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
         buf_done(&s->in);
     else if (buf_size(&s->in) == 0)
         buf_clear(&s->in);
+    gguard_check(c);
     return 0;
 }
 
@@ -502,6 +517,7 @@ void gconn_close(void *state)
     nghttp2_session_del(c->h2); /* closes the streams through cb_stream_close */
     while (c->streams)
         stream_free(c->streams);
+    gguard_close(c);
     buf_done(&c->inflated);
     free(c);
 }
@@ -628,6 +644,7 @@ feed_result gconn_feed(void *state, buf *in, buf *out, bool eof, char *err, size
     }
     if (pump(c, out, err, errlen) < 0)
         return FEED_CLOSE;
+    gguard_check(c);
     if (c->calm) {
         buf_clear(in);
         err_set(err, errlen, "HTTP/2: %s: GOAWAY (ENHANCE_YOUR_CALM)", c->calm_why);
@@ -646,4 +663,4 @@ feed_result gconn_feed(void *state, buf *in, buf *out, bool eof, char *err, size
     return FEED_OK;
 }
 
-bool gconn_busy(void *state) { return ((const gconn *)state)->nstreams > 0; }
+bool gconn_busy(void *state) { return gguard_busy(state); }
