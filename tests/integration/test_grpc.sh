@@ -195,6 +195,48 @@ py_checks "$ADDR" idle=1
 expect_grep "and closes it once no call is open" "idle too long" "$(cat "$TMP/idle.err")"
 stop "$PID"
 
+# Streams that hold memory and never finish (tests/tools/stall_streams.py). A request
+# begun and never finished: reset once --stream-timeout passes with no progress, and the
+# connection, whose one stream waits on its client, is then closed by --idle-timeout.
+STALL="$PY $ROOT/tests/tools/stall_streams.py"
+start stall "$BIN/grpc-server" --listen 127.0.0.1:0 --stream-timeout 1 --idle-timeout 1 || { summary; exit 1; }
+out=$(timeout 20 $STALL "$ADDR" halfopen 8 2>&1)
+expect_grep "a half-sent request is reset after --stream-timeout (RST_STREAM CANCEL)" "rst stream=1 code=8" "$out"
+expect_grep "and its connection is then closed" "closed" "$out"
+expect_grep "the reset is logged" "(--stream-timeout): stream reset (CANCEL)" "$(cat "$TMP/stall.err")"
+stop "$PID"
+
+# Four connections of 64 streams, each holding most of a 1 MiB request (256 MiB in all):
+# each connection keeps at most its --conn-budget (8 MiB), its biggest streams reset
+# with ENHANCE_YOUR_CALM (RESOURCE_EXHAUSTED), while another client is served.
+start hold "$BIN/grpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
+timeout 60 $STALL "$ADDR" hold 4 64 2 >"$TMP/hold.out" 2>&1 &
+HOLDER=$!
+sleep 1
+out=$(timeout 10 "$BIN/workbench" call "grpc://$ADDR" Arith.Multiply '{"A":7,"B":8}' 2>&1)
+expect_grep "during the attack another client's unary call is served" '"value":56' "$out"
+wait "$HOLDER"
+out=$(cat "$TMP/hold.out")
+expect_grep "the attacker sent its 256 MiB" "sent=26" "$out"
+expect_no_grep "its streams past the connection budget are reset (ENHANCE_YOUR_CALM)" "rst_calm=0 " "$out"
+hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$PID/status" 2>/dev/null)
+if [ -n "$hwm" ] && [ "$hwm" -lt 131072 ]; then
+    ok "the server's peak memory stayed under 128 MiB (VmHWM ${hwm} kB)"
+else
+    bad "the server's peak memory stayed under 128 MiB" "VmHWM ${hwm:-?} kB; $out"
+fi
+expect_grep "the budget resets are logged" "(--conn-budget): stream reset (RESOURCE_EXHAUSTED)" "$(cat "$TMP/hold.err")"
+stop "$PID"
+
+# The whole server's budget: past it new streams are refused (REFUSED_STREAM)
+start sbudget "$BIN/grpc-server" --listen 127.0.0.1:0 --conn-budget 4194304 --server-budget 8388608 ||
+    { summary; exit 1; }
+out=$(timeout 60 $STALL "$ADDR" hold 4 8 1 2>&1)
+expect_no_grep "past --server-budget, new streams are refused (REFUSED_STREAM)" "rst_refused=0 " "$out"
+out=$(timeout 10 "$BIN/workbench" call "grpc://$ADDR" Arith.Multiply '{"A":7,"B":8}' 2>&1)
+expect_grep "once the holders are gone, calls are served again" '"value":56' "$out"
+stop "$PID"
+
 # Large messages and the cap, then graceful shutdown, on a server with a 4 MiB cap
 start big "$BIN/grpc-server" --listen 127.0.0.1:0 --max-message 4194304 || { summary; exit 1; }
 B=$ADDR; BPID=$PID
