@@ -22,6 +22,7 @@
 #define TURN_HEADERS (8u * MAX_HEADER_LIST) /* header bytes decoded per feed, then wait a turn */
 #define FEED_SLICE 4096               /* input handed to nghttp2 between budget checks */
 #define TURN_BACKLOG (256u * 1024)    /* input left waiting on the budget: then GOAWAY */
+#define OUT_BACKLOG (256u * 1024)     /* replies queued on a stream: then its window stays shut */
 
 /* Parses a grpc-timeout value ("100m", "5S", "1H": at most 8 digits and a unit of H, M,
  * S, m, u or n) into milliseconds, rounded up. Returns 0, or -1 when malformed. */
@@ -109,6 +110,8 @@ static void stream_free(gstream *s)
     if (s->next)
         s->next->prev = s->prev;
     c->nstreams--;
+    if (s->unconsumed)
+        nghttp2_session_consume_connection(c->h2, s->unconsumed);
     c->hooks->abandon(s, true);
     buf_done(&s->in);
     buf_done(&s->out);
@@ -428,6 +431,12 @@ static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
     (void)flags;
     gconn *c = ud;
     gstream *s = nghttp2_session_get_stream_user_data(h2, id);
+    /* The window opens again for what was read, unless the client leaves the stream's
+     * replies unread: then it stays shut until they drain (release_windows). */
+    if (s && !s->finished && buf_size(&s->out) > OUT_BACKLOG)
+        s->unconsumed += len;
+    else
+        nghttp2_session_consume(h2, id, len);
     if (!s || s->finished || !s->m)
         return 0;
     gguard_progress(s);
@@ -541,6 +550,7 @@ void *gconn_open(server_conn *sc, size_t max_message, const gconn_hooks *hooks)
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, cb_stream_close);
     nghttp2_session_callbacks_set_error_callback2(cbs, cb_error);
     nghttp2_option_set_no_http_messaging(opt, 0);
+    nghttp2_option_set_no_auto_window_update(opt, 1); /* cb_data_chunk consumes */
     if (nghttp2_session_server_new2(&c->h2, cbs, c, opt) != 0)
         goto fail;
     nghttp2_settings_entry iv[] = {
@@ -575,9 +585,21 @@ void gconn_shutdown(void *state)
         c->hooks->shutdown(s);
 }
 
+/* Opens the windows of streams whose replies were taken, or that have finished. */
+static void release_windows(gconn *c)
+{
+    for (gstream *s = c->streams; s; s = s->next) {
+        if (s->unconsumed && (s->finished || buf_size(&s->out) <= OUT_BACKLOG)) {
+            nghttp2_session_consume(c->h2, s->id, s->unconsumed);
+            s->unconsumed = 0;
+        }
+    }
+}
+
 /* Appends the frames nghttp2 has ready, up to OUT_BUDGET bytes. Returns 0 or -1. */
 static int pump(gconn *c, buf *out, char *err, size_t errlen)
 {
+    release_windows(c);
     while (buf_size(out) < OUT_BUDGET) {
         const uint8_t *p;
         ssize_t k = nghttp2_session_mem_send(c->h2, &p);

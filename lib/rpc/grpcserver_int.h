@@ -70,6 +70,7 @@ struct gstream {
     uint64_t deadline_timer;
     uint64_t tick_timer;     /* the method's timer, cancelled when the call finishes */
     uint64_t progress_ms;    /* when request bytes last came or reply bytes were last taken */
+    size_t unconsumed;       /* request bytes held back from WINDOW_UPDATE: replies back up */
 };
 
 /* What a connection calls above it, set when it opens: the method table and the

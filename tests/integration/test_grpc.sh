@@ -98,26 +98,36 @@ out=$(timeout 5 nghttp -nv -H ':method: POST' -H 'content-type: text/plain' -d "
     "http://$G/arith.Arith/Multiply" 2>&1)
 expect_grep "a non-gRPC content-type gets a gRPC error" "content-type must be application/grpc" "$out"
 
-# A bidi client that sends and sends but never reads (receive window 0): the replies it
-# does not read are capped; its stream is reset and the memory freed.
+# A bidi client that sends and sends but never reads (receive window 0): once a stream's
+# unread replies back up, its flow-control window stays shut, so the client cannot push
+# more requests; the stream, making no progress, is reset after --stream-timeout.
+start throttle "$BIN/grpc-server" --listen 127.0.0.1:0 --stream-timeout 2 || { summary; exit 1; }
+T=$ADDR; TPID=$PID
 "$PY" -c 'import sys; sys.stdout.buffer.write(b"\0\0\0\0\2\x08\x01" * 700000)' >"$TMP/many.bin"
 out=$(timeout 60 nghttp -nv -w 0 -H ':method: POST' -H 'content-type: application/grpc' \
-    -d "$TMP/many.bin" "http://$G/tally.Tally/RunningTotal" 2>&1)
+    -d "$TMP/many.bin" "http://$T/tally.Tally/RunningTotal" 2>&1)
 expect_grep "a bidi client that never reads its replies gets RST_STREAM" "recv RST_STREAM" "$out"
-expect_grep "and the reason is logged" "does not read the replies" "$(cat "$TMP/ours.err")"
+expect_grep "and the reason is logged" "RunningTotal): no progress for 2 s" "$(cat "$TMP/throttle.err")"
+held=$(sed -n 's/.*RunningTotal): no progress for 2 s, \([0-9]*\) bytes held.*/\1/p' "$TMP/throttle.err" | head -n 1)
+if [ -n "$held" ] && [ "$held" -lt 2097152 ]; then
+    ok "flow control stopped its requests: under 2 MiB held ($held bytes)"
+else
+    bad "flow control stopped its requests: under 2 MiB held" "held: ${held:-?}; $(tail -n 5 "$TMP/throttle.err")"
+fi
 
 # The same client while the server is paused: megabytes wait in the socket, and the server
 # must read them in turns, not take them for one message over its cap.
-kill -STOP "$GPID"
+kill -STOP "$TPID"
 timeout 60 nghttp -nv -w 0 -H ':method: POST' -H 'content-type: application/grpc' \
-    -d "$TMP/many.bin" "http://$G/tally.Tally/RunningTotal" >"$TMP/paused.out" 2>&1 &
+    -d "$TMP/many.bin" "http://$T/tally.Tally/RunningTotal" >"$TMP/paused.out" 2>&1 &
 paused=$!
 sleep 0.5
-kill -CONT "$GPID"
+kill -CONT "$TPID"
 wait "$paused"
 expect_grep "a backlog of megabytes read after a pause is still one stream, reset as above" \
     "recv RST_STREAM" "$(cat "$TMP/paused.out")"
-expect_no_grep "and not refused as a message over the cap" "message larger than" "$(cat "$TMP/ours.err")"
+expect_no_grep "and not refused as a message over the cap" "message larger than" "$(cat "$TMP/throttle.err")"
+stop "$TPID"
 
 # Bad HTTP/2 closes that connection only: a slow Count on another connection carries on.
 grpc_frame "$TMP/slow.bin" 08 04 10 c8 01
