@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "wire/gunzip.h"
@@ -76,6 +77,8 @@ static nghttp2_nv nv(const char *name, const char *val)
 
 /* ---- streams ---- */
 
+static void sweep_arm(gconn *c);
+
 static gstream *stream_new(gconn *c, int32_t id)
 {
     gstream *s = calloc(1, sizeof *s);
@@ -92,7 +95,7 @@ static gstream *stream_new(gconn *c, int32_t id)
     c->streams = s;
     c->nstreams++;
     gguard_progress(s);
-    gguard_arm(c);
+    sweep_arm(c);
     return s;
 }
 
@@ -214,6 +217,59 @@ void gstream_abort(gstream *s, uint32_t code)
 }
 
 void gstream_reset(gstream *s) { gstream_abort(s, NGHTTP2_ENHANCE_YOUR_CALM); }
+
+/* ---- what a connection may hold (the policy is grpcserver_guard.c's) ---- */
+
+/* Ends s at once with RST_STREAM code, dropping what it holds. */
+static void stream_drop(gstream *s, uint32_t code)
+{
+    gstream_abort(s, code);
+    buf_done(&s->in);
+}
+
+/* Resets c's biggest streams while it is over a budget (ENHANCE_YOUR_CALM, which a gRPC
+ * client reads as RESOURCE_EXHAUSTED). */
+static void check_budget(gconn *c)
+{
+    gstream *s;
+    while ((s = gguard_over_budget(c)) != NULL)
+        stream_drop(s, NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
+/* Resets the streams that waited on their client past --stream-timeout (CANCEL). */
+static void sweep(loop *l, void *ud)
+{
+    (void)l;
+    gconn *c = ud;
+    c->sweep_timer = 0;
+    uint64_t now = clock_now_ms();
+    bool reset = false;
+    for (gstream *s = c->streams; s; s = s->next) {
+        size_t held;
+        if (!gguard_stalled(s, now, &held))
+            continue;
+        log_msg("%s: stream %" PRId32 " (%s): no progress for %" PRIu64 " s, %zu bytes held "
+                "(--stream-timeout): stream reset (CANCEL)", server_conn_peer(c->sc), s->id,
+                s->path ? s->path : "?", gguard_stream_timeout() / 1000, held);
+        stream_drop(s, NGHTTP2_CANCEL);
+        reset = true;
+    }
+    if (reset) {
+        gguard_recount(c);
+        server_conn_flush(c->sc);
+    }
+    if (c->nstreams > 0)
+        sweep_arm(c);
+}
+
+/* Starts c's sweep, unless it runs: every second (or --stream-timeout if shorter) while
+ * c has streams. */
+static void sweep_arm(gconn *c)
+{
+    uint64_t ms = gguard_stream_timeout() < 1000 ? gguard_stream_timeout() : 1000;
+    if (!c->sweep_timer)
+        c->sweep_timer = server_conn_timer(c->sc, ms, sweep, c);
+}
 
 static ssize_t read_response(nghttp2_session *h2, int32_t id, uint8_t *dst, size_t len,
                              uint32_t *flags, nghttp2_data_source *src, void *ud)
@@ -480,7 +536,7 @@ static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
         buf_done(&s->in);
     else if (buf_size(&s->in) == 0)
         buf_clear(&s->in);
-    gguard_check(c);
+    check_budget(c);
     return 0;
 }
 
@@ -526,6 +582,7 @@ void gconn_close(void *state)
     nghttp2_session_del(c->h2); /* closes the streams through cb_stream_close */
     while (c->streams)
         stream_free(c->streams);
+    server_conn_timer_cancel(c->sc, c->sweep_timer);
     gguard_close(c);
     buf_done(&c->inflated);
     free(c);
@@ -666,7 +723,7 @@ feed_result gconn_feed(void *state, buf *in, buf *out, bool eof, char *err, size
     }
     if (pump(c, out, err, errlen) < 0)
         return FEED_CLOSE;
-    gguard_check(c);
+    check_budget(c);
     if (c->calm) {
         buf_clear(in);
         err_set(err, errlen, "HTTP/2: %s: GOAWAY (ENHANCE_YOUR_CALM)", c->calm_why);

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/clock.h"
@@ -72,15 +71,15 @@ static bool waits_on_client(const gstream *s)
 
 void gguard_progress(gstream *s) { s->progress_ms = clock_now_ms(); }
 
-/* Ends s at once (RST_STREAM code), dropping what it holds. */
-static void drop_stream(gstream *s, uint32_t code)
+uint64_t gguard_stream_timeout(void) { return stream_timeout_ms; }
+
+bool gguard_stalled(const gstream *s, uint64_t now, size_t *held)
 {
-    gstream_abort(s, code);
-    buf_done(&s->in);
+    *held = stream_held(s);
+    return waits_on_client(s) && now - s->progress_ms >= stream_timeout_ms;
 }
 
-/* Re-counts what c holds into c->held and the server's total. */
-static size_t account(gconn *c)
+size_t gguard_recount(gconn *c)
 {
     size_t held = 0;
     for (gstream *s = c->streams; s; s = s->next)
@@ -90,67 +89,31 @@ static size_t account(gconn *c)
     return held;
 }
 
-void gguard_check(gconn *c)
+gstream *gguard_over_budget(gconn *c)
 {
     /* A connection may always hold one largest request and its reply. */
     size_t budget = conn_budget > 2 * c->max_message + 16 ? conn_budget : 2 * c->max_message + 16;
-    while (account(c) > budget || (server_held > server_budget && c->held > 0)) {
-        gstream *big = NULL;
-        for (gstream *s = c->streams; s; s = s->next)
-            if (!big || stream_held(s) > stream_held(big))
-                big = s;
-        bool mine = c->held > budget;
-        log_msg("%s: stream %" PRId32 " (%s): %zu bytes held; the %s holds %zu, over its budget of "
-                "%zu (%s): stream reset (RESOURCE_EXHAUSTED)",
-                server_conn_peer(c->sc), big->id, big->path ? big->path : "?", stream_held(big),
-                mine ? "connection" : "server", mine ? c->held : server_held,
-                mine ? budget : server_budget, mine ? "--conn-budget" : "--server-budget");
-        drop_stream(big, NGHTTP2_ENHANCE_YOUR_CALM); /* RESOURCE_EXHAUSTED to a gRPC client */
-    }
+    if (gguard_recount(c) <= budget && (server_held <= server_budget || c->held == 0))
+        return NULL;
+    gstream *big = NULL;
+    for (gstream *s = c->streams; s; s = s->next)
+        if (!big || stream_held(s) > stream_held(big))
+            big = s;
+    bool mine = c->held > budget;
+    log_msg("%s: stream %" PRId32 " (%s): %zu bytes held; the %s holds %zu, over its budget of "
+            "%zu (%s): stream reset (RESOURCE_EXHAUSTED)",
+            server_conn_peer(c->sc), big->id, big->path ? big->path : "?", stream_held(big),
+            mine ? "connection" : "server", mine ? c->held : server_held,
+            mine ? budget : server_budget, mine ? "--conn-budget" : "--server-budget");
+    return big;
 }
 
 bool gguard_refuse(void) { return server_held > server_budget / 4 * 3; }
 
 void gguard_close(gconn *c)
 {
-    server_conn_timer_cancel(c->sc, c->sweep_timer);
-    c->sweep_timer = 0;
     server_held -= c->held;
     c->held = 0;
-}
-
-static void sweep(loop *l, void *ud);
-
-void gguard_arm(gconn *c)
-{
-    if (!c->sweep_timer)
-        c->sweep_timer = server_conn_timer(c->sc, stream_timeout_ms < 1000 ? stream_timeout_ms : 1000,
-                                           sweep, c);
-}
-
-/* Resets the streams that waited on their client longer than --stream-timeout. */
-static void sweep(loop *l, void *ud)
-{
-    (void)l;
-    gconn *c = ud;
-    c->sweep_timer = 0;
-    uint64_t now = clock_now_ms();
-    bool reset = false;
-    for (gstream *s = c->streams; s; s = s->next) {
-        if (!waits_on_client(s) || now - s->progress_ms < stream_timeout_ms)
-            continue;
-        log_msg("%s: stream %" PRId32 " (%s): no progress for %" PRIu64 " s, %zu bytes held "
-                "(--stream-timeout): stream reset (CANCEL)", server_conn_peer(c->sc), s->id,
-                s->path ? s->path : "?", stream_timeout_ms / 1000, stream_held(s));
-        drop_stream(s, NGHTTP2_CANCEL);
-        reset = true;
-    }
-    if (reset) {
-        account(c);
-        server_conn_flush(c->sc);
-    }
-    if (c->nstreams > 0)
-        gguard_arm(c);
 }
 
 bool gguard_busy(const gconn *c)

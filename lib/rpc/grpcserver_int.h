@@ -137,19 +137,25 @@ void gstream_abort(gstream *s, uint32_t code);
  * Safe on any thread. */
 int gstream_frame(buf *out, const ProtobufCMessage *msg);
 
-/* ---- grpcserver_guard.c: the progress deadline and the budgets ---- */
+/* ---- grpcserver_guard.c: what a connection may hold (policy; grpcserver_conn.c acts) ---- */
 
 /* s made progress: request bytes came, or the client took reply bytes. */
 void gguard_progress(gstream *s);
-/* Starts c's sweep for streams that made no progress for --stream-timeout while they
- * wait on their client (they are reset with CANCEL); it runs while c has streams. */
-void gguard_arm(gconn *c);
-/* Counts what c's streams hold; while over --conn-budget, or over --server-budget with
- * c holding some, resets c's biggest stream (ENHANCE_YOUR_CALM: RESOURCE_EXHAUSTED). */
-void gguard_check(gconn *c);
+/* --stream-timeout, in milliseconds. */
+uint64_t gguard_stream_timeout(void);
+/* True when s waits on its client (for the rest of a request, for it to take replies,
+ * or for a unary request) and has made no progress for --stream-timeout; *held gets
+ * the bytes s holds. */
+bool gguard_stalled(const gstream *s, uint64_t now, size_t *held);
+/* Counts what c's streams hold into c->held and the server's total; returns c->held. */
+size_t gguard_recount(gconn *c);
+/* Counts, then: over --conn-budget (at least twice the connection's max_message), or
+ * over --server-budget with c holding some, the biggest stream of c, logged as reset;
+ * otherwise NULL. */
+gstream *gguard_over_budget(gconn *c);
 /* True while the server holds more than 3/4 of --server-budget: new streams are refused. */
 bool gguard_refuse(void);
-/* c is closing: its sweep stops and what it held leaves the server's total. */
+/* c is closing: what it held leaves the server's total. */
 void gguard_close(gconn *c);
 /* True when some stream of c does not wait on its client (a call being worked on, or
  * one waiting for events of its own, such as a health Watch). */
