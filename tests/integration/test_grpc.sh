@@ -238,6 +238,22 @@ fi
 expect_grep "the budget resets are logged" "(--conn-budget): stream reset (RESOURCE_EXHAUSTED)" "$(cat "$TMP/hold.err")"
 stop "$PID"
 
+# Reflection replies never read (the client gives the server no window to send them):
+# each 7-byte list_services request is answered with about thirty times its size. 16 MiB
+# of requests on four connections stay within the connections' budgets.
+start reflect "$BIN/grpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
+out=$(timeout 60 $STALL "$ADDR" reflect 4 64 1 2>&1)
+expect_no_grep "unread reflection replies past the connection budget reset their streams" "rst_calm=0 " "$out"
+hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$PID/status" 2>/dev/null)
+if [ -n "$hwm" ] && [ "$hwm" -lt 131072 ]; then
+    ok "and the server's peak memory stayed under 128 MiB (VmHWM ${hwm} kB)"
+else
+    bad "and the server's peak memory stayed under 128 MiB" "VmHWM ${hwm:-?} kB; $out"
+fi
+out=$(timeout 10 "$BIN/workbench" call "grpc://$ADDR" Arith.Multiply '{"A":7,"B":8}' 2>&1)
+expect_grep "and calls are served after it" '"value":56' "$out"
+stop "$PID"
+
 # The whole server's budget: past it new streams are refused (REFUSED_STREAM)
 start sbudget "$BIN/grpc-server" --listen 127.0.0.1:0 --conn-budget 4194304 --server-budget 8388608 ||
     { summary; exit 1; }

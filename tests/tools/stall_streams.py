@@ -13,6 +13,10 @@ every wait bounded.
       "sent=BYTES rst=N rst_calm=K rst_refused=R closed=C" (rst_calm: RST_STREAM
       ENHANCE_YOUR_CALM, which gRPC clients read as RESOURCE_EXHAUSTED; rst_refused:
       REFUSED_STREAM).
+  stall_streams.py ADDR reflect CONNS STREAMS SECONDS
+      as hold, but each stream sends 64 KiB of reflection requests (list_services, each
+      answered with about thirty times its size) on connections that leave the server
+      no window to reply in (SETTINGS_INITIAL_WINDOW_SIZE 0): replies that are never read.
 """
 import select
 import socket
@@ -50,11 +54,11 @@ def data(sid, payload):
     return out
 
 
-def connect(addr):
+def connect(addr, window=(1 << 31) - 1):
     host, port = addr.rsplit(":", 1)
     s = socket.create_connection((host, int(port)), timeout=5)
-    # a large window of our own, so the server's replies are never what stops it
-    s.sendall(PREFACE + frame(4, 0, 0, struct.pack(">HI", 4, (1 << 31) - 1)))
+    # by default a large window of our own, so the server's replies are never what stops it
+    s.sendall(PREFACE + frame(4, 0, 0, struct.pack(">HI", 4, window)))
     return s
 
 
@@ -107,17 +111,22 @@ def halfopen(addr, seconds):
     print("closed" if r.closed else "open", flush=True)
 
 
-def hold(addr, conns, streams, seconds):
-    socks = [connect(addr) for _ in range(conns)]
+def hold(addr, conns, streams, seconds, reflect=False):
+    socks = [connect(addr, 0 if reflect else (1 << 31) - 1) for _ in range(conns)]
     readers = [Reader(s) for s in socks]
-    body = b"\x00" + struct.pack(">I", MSG) + b"\x01" * (MSG - 16)
+    if reflect:
+        path = b"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+        body = b"\x00\x00\x00\x00\x02\x3a\x00" * (65536 // 7)  # list_services: ""
+    else:
+        path = b"/helloworld.Greeter/SayHello"
+        body = b"\x00" + struct.pack(">I", MSG) + b"\x01" * (MSG - 16)
     sent = 0
     for sid in range(1, 2 * streams, 2):
         for s, r in zip(socks, readers):
             if r.closed:
                 continue
             try:
-                s.sendall(headers(sid, b"/helloworld.Greeter/SayHello") + data(sid, body))
+                s.sendall(headers(sid, path) + data(sid, body))
                 sent += len(body)
             except OSError:
                 r.closed = True  # throttled or sent away: either way, it holds no more
@@ -139,6 +148,8 @@ def main():
         halfopen(sys.argv[1], float(sys.argv[3]))
     elif len(sys.argv) >= 6 and sys.argv[2] == "hold":
         hold(sys.argv[1], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
+    elif len(sys.argv) >= 6 and sys.argv[2] == "reflect":
+        hold(sys.argv[1], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), reflect=True)
     else:
         sys.exit(__doc__)
 
