@@ -85,7 +85,8 @@ extern const size_t grpcserver_ntally;
 
 /* Takes the gRPC server's own options out of argv (as server_take_option does), before
  * server_main: --stream-timeout SEC (default 30: a stream waiting on its client, for the
- * rest of a request or to take its replies, that long without progress is reset),
+ * rest of a request or to take its replies, that long without progress is reset; a
+ * connection all of whose streams are reset so is sent away with GOAWAY),
  * --conn-budget BYTES (default 8 MiB: partial requests and unread replies one connection
  * may hold; past it its biggest stream is reset, RESOURCE_EXHAUSTED) and --server-budget
  * BYTES (default 256 MiB: the same over all connections; past three quarters of it new

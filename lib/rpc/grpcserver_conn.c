@@ -236,18 +236,23 @@ static void check_budget(gconn *c)
         stream_drop(s, NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
-/* Resets the streams that waited on their client past --stream-timeout (CANCEL). */
+static void calm_down(gconn *c, const char *why);
+
+/* Resets the streams that waited on their client past --stream-timeout (CANCEL); when
+ * that was every stream of the connection, it is sent away too. */
 static void sweep(loop *l, void *ud)
 {
     (void)l;
     gconn *c = ud;
     c->sweep_timer = 0;
     uint64_t now = clock_now_ms();
-    bool reset = false;
+    bool reset = false, all = true;
     for (gstream *s = c->streams; s; s = s->next) {
         size_t held;
-        if (!gguard_stalled(s, now, &held))
+        if (!gguard_stalled(s, now, &held)) {
+            all = false;
             continue;
+        }
         log_msg("%s: stream %" PRId32 " (%s): no progress for %" PRIu64 " s, %zu bytes held "
                 "(--stream-timeout): stream reset (CANCEL)", server_conn_peer(c->sc), s->id,
                 s->path ? s->path : "?", gguard_stream_timeout() / 1000, held);
@@ -255,6 +260,8 @@ static void sweep(loop *l, void *ud)
         reset = true;
     }
     if (reset) {
+        if (all)
+            calm_down(c, "no progress on any of its streams for --stream-timeout");
         gguard_recount(c);
         server_conn_flush(c->sc);
     }

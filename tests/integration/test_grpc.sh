@@ -207,13 +207,21 @@ stop "$PID"
 
 # Streams that hold memory and never finish (tests/tools/stall_streams.py). A request
 # begun and never finished: reset once --stream-timeout passes with no progress, and the
-# connection, whose one stream waits on its client, is then closed by --idle-timeout.
+# connection, whose only stream that was, is closed with it (not after --idle-timeout).
 STALL="$PY $ROOT/tests/tools/stall_streams.py"
-start stall "$BIN/grpc-server" --listen 127.0.0.1:0 --stream-timeout 1 --idle-timeout 1 || { summary; exit 1; }
+start stall "$BIN/grpc-server" --listen 127.0.0.1:0 --stream-timeout 1 || { summary; exit 1; }
 out=$(timeout 20 $STALL "$ADDR" halfopen 8 2>&1)
 expect_grep "a half-sent request is reset after --stream-timeout (RST_STREAM CANCEL)" "rst stream=1 code=8" "$out"
 expect_grep "and its connection is then closed" "closed" "$out"
 expect_grep "the reset is logged" "(--stream-timeout): stream reset (CANCEL)" "$(cat "$TMP/stall.err")"
+expect_grep "and the close" "no progress on any of its streams for --stream-timeout" "$(cat "$TMP/stall.err")"
+stop "$PID"
+
+# A stream that waits on its client keeps no connection busy: --idle-timeout applies.
+start stall2 "$BIN/grpc-server" --listen 127.0.0.1:0 --idle-timeout 1 || { summary; exit 1; }
+out=$(timeout 20 $STALL "$ADDR" halfopen 8 2>&1)
+expect_grep "a connection whose one stream waits on its client is closed by --idle-timeout" "closed" "$out"
+expect_grep "as being idle" "idle too long (--idle-timeout)" "$(cat "$TMP/stall2.err")"
 stop "$PID"
 
 # Four connections of 64 streams, each holding most of a 1 MiB request (256 MiB in all):
