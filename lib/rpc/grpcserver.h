@@ -83,6 +83,20 @@ int grpcserver_add_catalog(char *err, size_t errlen);
 extern const grpc_method grpcserver_tally[];
 extern const size_t grpcserver_ntally;
 
+/* Takes the gRPC server's own options out of argv (as server_take_option does), before
+ * server_main: --stream-timeout SEC (default 30: a stream waiting on its client, for the
+ * rest of a request or to take its replies, that long without progress is reset; a
+ * connection all of whose streams are reset so is sent away with GOAWAY),
+ * --conn-budget BYTES (default 8 MiB: partial requests and unread replies one connection
+ * may hold; past it its biggest stream is reset, RESOURCE_EXHAUSTED) and --server-budget
+ * BYTES (default 256 MiB: the same over all connections; past three quarters of it new
+ * streams are refused with REFUSED_STREAM, past it the biggest stream of the connection
+ * adding more is reset). --conn-budget is at least twice --max-message. Returns 0, or -1
+ * with err for a bad value. */
+int grpcserver_take_options(int *argc, char **argv, char *err, size_t errlen);
+/* What grpcserver_take_options takes, for --help. */
+extern const char grpcserver_options_help[];
+
 /* Waits for the on_worker calls running to end and drops the ones queued (their
  * clients are gone with the server). Call after server_main, before closing what the
  * handlers use. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "wire/gunzip.h"
@@ -22,6 +23,7 @@
 #define TURN_HEADERS (8u * MAX_HEADER_LIST) /* header bytes decoded per feed, then wait a turn */
 #define FEED_SLICE 4096               /* input handed to nghttp2 between budget checks */
 #define TURN_BACKLOG (256u * 1024)    /* input left waiting on the budget: then GOAWAY */
+#define OUT_BACKLOG (256u * 1024)     /* replies queued on a stream: then its window stays shut */
 
 /* Parses a grpc-timeout value ("100m", "5S", "1H": at most 8 digits and a unit of H, M,
  * S, m, u or n) into milliseconds, rounded up. Returns 0, or -1 when malformed. */
@@ -75,6 +77,8 @@ static nghttp2_nv nv(const char *name, const char *val)
 
 /* ---- streams ---- */
 
+static void sweep_arm(gconn *c);
+
 static gstream *stream_new(gconn *c, int32_t id)
 {
     gstream *s = calloc(1, sizeof *s);
@@ -90,6 +94,8 @@ static gstream *stream_new(gconn *c, int32_t id)
         c->streams->prev = s;
     c->streams = s;
     c->nstreams++;
+    gguard_progress(s);
+    sweep_arm(c);
     return s;
 }
 
@@ -107,6 +113,8 @@ static void stream_free(gstream *s)
     if (s->next)
         s->next->prev = s->prev;
     c->nstreams--;
+    if (s->unconsumed)
+        nghttp2_session_consume_connection(c->h2, s->unconsumed);
     c->hooks->abandon(s, true);
     buf_done(&s->in);
     buf_done(&s->out);
@@ -198,12 +206,76 @@ int gstream_send(gstream *s, const ProtobufCMessage *msg)
     return 0;
 }
 
-void gstream_reset(gstream *s)
+void gstream_abort(gstream *s, uint32_t code)
 {
+    if (!s->finished)
+        s->c->hooks->abandon(s, false);
     s->finished = true;
     stop_timers(s);
     buf_done(&s->out);
-    nghttp2_submit_rst_stream(s->c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_ENHANCE_YOUR_CALM);
+    nghttp2_submit_rst_stream(s->c->h2, NGHTTP2_FLAG_NONE, s->id, code);
+}
+
+void gstream_reset(gstream *s) { gstream_abort(s, NGHTTP2_ENHANCE_YOUR_CALM); }
+
+/* ---- what a connection may hold (the policy is grpcserver_guard.c's) ---- */
+
+/* Ends s at once with RST_STREAM code, dropping what it holds. */
+static void stream_drop(gstream *s, uint32_t code)
+{
+    gstream_abort(s, code);
+    buf_done(&s->in);
+}
+
+/* Resets c's biggest streams while it is over a budget (ENHANCE_YOUR_CALM, which a gRPC
+ * client reads as RESOURCE_EXHAUSTED). */
+static void check_budget(gconn *c)
+{
+    gstream *s;
+    while ((s = gguard_over_budget(c)) != NULL)
+        stream_drop(s, NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
+static void calm_down(gconn *c, const char *why);
+
+/* Resets the streams that waited on their client past --stream-timeout (CANCEL); when
+ * that was every stream of the connection, it is sent away too. */
+static void sweep(loop *l, void *ud)
+{
+    (void)l;
+    gconn *c = ud;
+    c->sweep_timer = 0;
+    uint64_t now = clock_now_ms();
+    bool reset = false, all = true;
+    for (gstream *s = c->streams; s; s = s->next) {
+        size_t held;
+        if (!gguard_stalled(s, now, &held)) {
+            all = false;
+            continue;
+        }
+        log_msg("%s: stream %" PRId32 " (%s): no progress for %" PRIu64 " s, %zu bytes held "
+                "(--stream-timeout): stream reset (CANCEL)", server_conn_peer(c->sc), s->id,
+                s->path ? s->path : "?", gguard_stream_timeout() / 1000, held);
+        stream_drop(s, NGHTTP2_CANCEL);
+        reset = true;
+    }
+    if (reset) {
+        if (all)
+            calm_down(c, "no progress on any of its streams for --stream-timeout");
+        gguard_recount(c);
+        server_conn_flush(c->sc);
+    }
+    if (c->nstreams > 0)
+        sweep_arm(c);
+}
+
+/* Starts c's sweep, unless it runs: every second (or --stream-timeout if shorter) while
+ * c has streams. */
+static void sweep_arm(gconn *c)
+{
+    uint64_t ms = gguard_stream_timeout() < 1000 ? gguard_stream_timeout() : 1000;
+    if (!c->sweep_timer)
+        c->sweep_timer = server_conn_timer(c->sc, ms, sweep, c);
 }
 
 static ssize_t read_response(nghttp2_session *h2, int32_t id, uint8_t *dst, size_t len,
@@ -219,6 +291,7 @@ static ssize_t read_response(nghttp2_session *h2, int32_t id, uint8_t *dst, size
             n = len;
         memcpy(dst, buf_data(&s->out), n);
         buf_consume(&s->out, n);
+        gguard_progress(s);
         if (buf_size(&s->out) == 0)
             buf_clear(&s->out);
         return (ssize_t)n;
@@ -328,6 +401,12 @@ static int cb_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* skipped: the connection is going */
     if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
+    if (gguard_refuse()) {
+        log_msg("%s: stream %" PRId32 " refused: the server holds more than 3/4 of --server-budget",
+                server_conn_peer(c->sc), f->hd.stream_id);
+        nghttp2_submit_rst_stream(h2, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_REFUSED_STREAM);
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
     gstream *s = stream_new(c, f->hd.stream_id);
     if (!s)
         return NGHTTP2_ERR_CALLBACK_FAILURE;
@@ -415,8 +494,15 @@ static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
     (void)flags;
     gconn *c = ud;
     gstream *s = nghttp2_session_get_stream_user_data(h2, id);
+    /* The window opens again for what was read, unless the client leaves the stream's
+     * replies unread: then it stays shut until they drain (release_windows). */
+    if (s && !s->finished && buf_size(&s->out) > OUT_BACKLOG)
+        s->unconsumed += len;
+    else
+        nghttp2_session_consume(h2, id, len);
     if (!s || s->finished || !s->m)
         return 0;
+    gguard_progress(s);
     if (buf_append(&s->in, data, len) < 0) {
         gstream_finish(s, GRPC_RESOURCE_EXHAUSTED, "out of memory");
         return 0;
@@ -457,6 +543,7 @@ static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
         buf_done(&s->in);
     else if (buf_size(&s->in) == 0)
         buf_clear(&s->in);
+    check_budget(c);
     return 0;
 }
 
@@ -502,6 +589,8 @@ void gconn_close(void *state)
     nghttp2_session_del(c->h2); /* closes the streams through cb_stream_close */
     while (c->streams)
         stream_free(c->streams);
+    server_conn_timer_cancel(c->sc, c->sweep_timer);
+    gguard_close(c);
     buf_done(&c->inflated);
     free(c);
 }
@@ -525,6 +614,7 @@ void *gconn_open(server_conn *sc, size_t max_message, const gconn_hooks *hooks)
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, cb_stream_close);
     nghttp2_session_callbacks_set_error_callback2(cbs, cb_error);
     nghttp2_option_set_no_http_messaging(opt, 0);
+    nghttp2_option_set_no_auto_window_update(opt, 1); /* cb_data_chunk consumes */
     if (nghttp2_session_server_new2(&c->h2, cbs, c, opt) != 0)
         goto fail;
     nghttp2_settings_entry iv[] = {
@@ -559,9 +649,21 @@ void gconn_shutdown(void *state)
         c->hooks->shutdown(s);
 }
 
+/* Opens the windows of streams whose replies were taken, or that have finished. */
+static void release_windows(gconn *c)
+{
+    for (gstream *s = c->streams; s; s = s->next) {
+        if (s->unconsumed && (s->finished || buf_size(&s->out) <= OUT_BACKLOG)) {
+            nghttp2_session_consume(c->h2, s->id, s->unconsumed);
+            s->unconsumed = 0;
+        }
+    }
+}
+
 /* Appends the frames nghttp2 has ready, up to OUT_BUDGET bytes. Returns 0 or -1. */
 static int pump(gconn *c, buf *out, char *err, size_t errlen)
 {
+    release_windows(c);
     while (buf_size(out) < OUT_BUDGET) {
         const uint8_t *p;
         ssize_t k = nghttp2_session_mem_send(c->h2, &p);
@@ -628,6 +730,7 @@ feed_result gconn_feed(void *state, buf *in, buf *out, bool eof, char *err, size
     }
     if (pump(c, out, err, errlen) < 0)
         return FEED_CLOSE;
+    check_budget(c);
     if (c->calm) {
         buf_clear(in);
         err_set(err, errlen, "HTTP/2: %s: GOAWAY (ENHANCE_YOUR_CALM)", c->calm_why);
@@ -646,4 +749,4 @@ feed_result gconn_feed(void *state, buf *in, buf *out, bool eof, char *err, size
     return FEED_OK;
 }
 
-bool gconn_busy(void *state) { return ((const gconn *)state)->nstreams > 0; }
+bool gconn_busy(void *state) { return gguard_busy(state); }

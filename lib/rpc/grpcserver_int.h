@@ -14,6 +14,7 @@
  *                         worker threads
  *   grpcserver_conn.c     connection and streams: nghttp2 callbacks, stream lifetime,
  *                         replies and trailers, deadlines, flow control
+ *   grpcserver_guard.c    what a connection may hold: the progress deadline, the budgets
  *
  * Everything here runs on the server's loop thread unless it says otherwise. */
 #ifndef WB_GRPCSERVER_INT_H
@@ -68,6 +69,8 @@ struct gstream {
     void *state;             /* the method's own (grpcserver_call_state), freed with the stream */
     uint64_t deadline_timer;
     uint64_t tick_timer;     /* the method's timer, cancelled when the call finishes */
+    uint64_t progress_ms;    /* when request bytes last came or reply bytes were last taken */
+    size_t unconsumed;       /* request bytes held back from WINDOW_UPDATE: replies back up */
 };
 
 /* What a connection calls above it, set when it opens: the method table and the
@@ -104,6 +107,8 @@ struct gconn {
     unsigned hdr_strikes;  /* header lists over SETTINGS_MAX_HEADER_LIST_SIZE so far */
     bool calm;             /* GOAWAY (ENHANCE_YOUR_CALM) queued: read nothing more */
     char calm_why[160];    /* and why, for the log */
+    size_t held;           /* bytes its streams held when last counted (grpcserver_guard.c) */
+    uint64_t sweep_timer;  /* looks for streams past --stream-timeout while any is open */
 };
 
 /* ---- grpcserver_conn.c: the codec's connections, and replies on a stream ---- */
@@ -126,9 +131,35 @@ void gstream_finish(gstream *s, int status, const char *message);
 int gstream_send(gstream *s, const ProtobufCMessage *msg);
 /* Ends s at once with RST_STREAM (ENHANCE_YOUR_CALM), dropping the replies queued. */
 void gstream_reset(gstream *s);
+/* The same with RST_STREAM code (an nghttp2_error_code). */
+void gstream_abort(gstream *s, uint32_t code);
 /* Appends msg to out with gRPC's 5-byte prefix (uncompressed). Returns 0 or -1.
  * Safe on any thread. */
 int gstream_frame(buf *out, const ProtobufCMessage *msg);
+
+/* ---- grpcserver_guard.c: what a connection may hold (policy; grpcserver_conn.c acts) ---- */
+
+/* s made progress: request bytes came, or the client took reply bytes. */
+void gguard_progress(gstream *s);
+/* --stream-timeout, in milliseconds. */
+uint64_t gguard_stream_timeout(void);
+/* True when s waits on its client (for the rest of a request, for it to take replies,
+ * or for a unary request) and has made no progress for --stream-timeout; *held gets
+ * the bytes s holds. */
+bool gguard_stalled(const gstream *s, uint64_t now, size_t *held);
+/* Counts what c's streams hold into c->held and the server's total; returns c->held. */
+size_t gguard_recount(gconn *c);
+/* Counts, then: over --conn-budget (at least twice the connection's max_message), or
+ * over --server-budget with c holding some, the biggest stream of c, logged as reset;
+ * otherwise NULL. */
+gstream *gguard_over_budget(gconn *c);
+/* True while the server holds more than 3/4 of --server-budget: new streams are refused. */
+bool gguard_refuse(void);
+/* c is closing: what it held leaves the server's total. */
+void gguard_close(gconn *c);
+/* True when some stream of c does not wait on its client (a call being worked on, or
+ * one waiting for events of its own, such as a health Watch). */
+bool gguard_busy(const gconn *c);
 
 /* ---- grpcserver_call.c: the call, and unary calls ---- */
 

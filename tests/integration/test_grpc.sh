@@ -98,26 +98,36 @@ out=$(timeout 5 nghttp -nv -H ':method: POST' -H 'content-type: text/plain' -d "
     "http://$G/arith.Arith/Multiply" 2>&1)
 expect_grep "a non-gRPC content-type gets a gRPC error" "content-type must be application/grpc" "$out"
 
-# A bidi client that sends and sends but never reads (receive window 0): the replies it
-# does not read are capped; its stream is reset and the memory freed.
+# A bidi client that sends and sends but never reads (receive window 0): once a stream's
+# unread replies back up, its flow-control window stays shut, so the client cannot push
+# more requests; the stream, making no progress, is reset after --stream-timeout.
+start throttle "$BIN/grpc-server" --listen 127.0.0.1:0 --stream-timeout 2 || { summary; exit 1; }
+T=$ADDR; TPID=$PID
 "$PY" -c 'import sys; sys.stdout.buffer.write(b"\0\0\0\0\2\x08\x01" * 700000)' >"$TMP/many.bin"
 out=$(timeout 60 nghttp -nv -w 0 -H ':method: POST' -H 'content-type: application/grpc' \
-    -d "$TMP/many.bin" "http://$G/tally.Tally/RunningTotal" 2>&1)
+    -d "$TMP/many.bin" "http://$T/tally.Tally/RunningTotal" 2>&1)
 expect_grep "a bidi client that never reads its replies gets RST_STREAM" "recv RST_STREAM" "$out"
-expect_grep "and the reason is logged" "does not read the replies" "$(cat "$TMP/ours.err")"
+expect_grep "and the reason is logged" "RunningTotal): no progress for 2 s" "$(cat "$TMP/throttle.err")"
+held=$(sed -n 's/.*RunningTotal): no progress for 2 s, \([0-9]*\) bytes held.*/\1/p' "$TMP/throttle.err" | head -n 1)
+if [ -n "$held" ] && [ "$held" -lt 2097152 ]; then
+    ok "flow control stopped its requests: under 2 MiB held ($held bytes)"
+else
+    bad "flow control stopped its requests: under 2 MiB held" "held: ${held:-?}; $(tail -n 5 "$TMP/throttle.err")"
+fi
 
 # The same client while the server is paused: megabytes wait in the socket, and the server
 # must read them in turns, not take them for one message over its cap.
-kill -STOP "$GPID"
+kill -STOP "$TPID"
 timeout 60 nghttp -nv -w 0 -H ':method: POST' -H 'content-type: application/grpc' \
-    -d "$TMP/many.bin" "http://$G/tally.Tally/RunningTotal" >"$TMP/paused.out" 2>&1 &
+    -d "$TMP/many.bin" "http://$T/tally.Tally/RunningTotal" >"$TMP/paused.out" 2>&1 &
 paused=$!
 sleep 0.5
-kill -CONT "$GPID"
+kill -CONT "$TPID"
 wait "$paused"
 expect_grep "a backlog of megabytes read after a pause is still one stream, reset as above" \
     "recv RST_STREAM" "$(cat "$TMP/paused.out")"
-expect_no_grep "and not refused as a message over the cap" "message larger than" "$(cat "$TMP/ours.err")"
+expect_no_grep "and not refused as a message over the cap" "message larger than" "$(cat "$TMP/throttle.err")"
+stop "$TPID"
 
 # Bad HTTP/2 closes that connection only: a slow Count on another connection carries on.
 grpc_frame "$TMP/slow.bin" 08 04 10 c8 01
@@ -193,6 +203,72 @@ stop "$GPID"
 start idle "$BIN/grpc-server" --listen 127.0.0.1:0 --idle-timeout 1 || { summary; exit 1; }
 py_checks "$ADDR" idle=1
 expect_grep "and closes it once no call is open" "idle too long" "$(cat "$TMP/idle.err")"
+stop "$PID"
+
+# Streams that hold memory and never finish (tests/tools/stall_streams.py). A request
+# begun and never finished: reset once --stream-timeout passes with no progress, and the
+# connection, whose only stream that was, is closed with it (not after --idle-timeout).
+STALL="$PY $ROOT/tests/tools/stall_streams.py"
+start stall "$BIN/grpc-server" --listen 127.0.0.1:0 --stream-timeout 1 || { summary; exit 1; }
+out=$(timeout 20 $STALL "$ADDR" halfopen 8 2>&1)
+expect_grep "a half-sent request is reset after --stream-timeout (RST_STREAM CANCEL)" "rst stream=1 code=8" "$out"
+expect_grep "and its connection is then closed" "closed" "$out"
+expect_grep "the reset is logged" "(--stream-timeout): stream reset (CANCEL)" "$(cat "$TMP/stall.err")"
+expect_grep "and the close" "no progress on any of its streams for --stream-timeout" "$(cat "$TMP/stall.err")"
+stop "$PID"
+
+# A stream that waits on its client keeps no connection busy: --idle-timeout applies.
+start stall2 "$BIN/grpc-server" --listen 127.0.0.1:0 --idle-timeout 1 || { summary; exit 1; }
+out=$(timeout 20 $STALL "$ADDR" halfopen 8 2>&1)
+expect_grep "a connection whose one stream waits on its client is closed by --idle-timeout" "closed" "$out"
+expect_grep "as being idle" "idle too long (--idle-timeout)" "$(cat "$TMP/stall2.err")"
+stop "$PID"
+
+# Four connections of 64 streams, each holding most of a 1 MiB request (256 MiB in all):
+# each connection keeps at most its --conn-budget (8 MiB), its biggest streams reset
+# with ENHANCE_YOUR_CALM (RESOURCE_EXHAUSTED), while another client is served.
+start hold "$BIN/grpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
+timeout 60 $STALL "$ADDR" hold 4 64 2 >"$TMP/hold.out" 2>&1 &
+HOLDER=$!
+sleep 1
+out=$(timeout 10 "$BIN/workbench" call "grpc://$ADDR" Arith.Multiply '{"A":7,"B":8}' 2>&1)
+expect_grep "during the attack another client's unary call is served" '"value":56' "$out"
+wait "$HOLDER"
+out=$(cat "$TMP/hold.out")
+expect_grep "the attacker sent its 256 MiB" "sent=26" "$out"
+expect_no_grep "its streams past the connection budget are reset (ENHANCE_YOUR_CALM)" "rst_calm=0 " "$out"
+hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$PID/status" 2>/dev/null)
+if [ -n "$hwm" ] && [ "$hwm" -lt 131072 ]; then
+    ok "the server's peak memory stayed under 128 MiB (VmHWM ${hwm} kB)"
+else
+    bad "the server's peak memory stayed under 128 MiB" "VmHWM ${hwm:-?} kB; $out"
+fi
+expect_grep "the budget resets are logged" "(--conn-budget): stream reset (RESOURCE_EXHAUSTED)" "$(cat "$TMP/hold.err")"
+stop "$PID"
+
+# Reflection replies never read (the client gives the server no window to send them):
+# each 7-byte list_services request is answered with about thirty times its size. 16 MiB
+# of requests on four connections stay within the connections' budgets.
+start reflect "$BIN/grpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
+out=$(timeout 60 $STALL "$ADDR" reflect 4 64 1 2>&1)
+expect_no_grep "unread reflection replies past the connection budget reset their streams" "rst_calm=0 " "$out"
+hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$PID/status" 2>/dev/null)
+if [ -n "$hwm" ] && [ "$hwm" -lt 131072 ]; then
+    ok "and the server's peak memory stayed under 128 MiB (VmHWM ${hwm} kB)"
+else
+    bad "and the server's peak memory stayed under 128 MiB" "VmHWM ${hwm:-?} kB; $out"
+fi
+out=$(timeout 10 "$BIN/workbench" call "grpc://$ADDR" Arith.Multiply '{"A":7,"B":8}' 2>&1)
+expect_grep "and calls are served after it" '"value":56' "$out"
+stop "$PID"
+
+# The whole server's budget: past it new streams are refused (REFUSED_STREAM)
+start sbudget "$BIN/grpc-server" --listen 127.0.0.1:0 --conn-budget 4194304 --server-budget 8388608 ||
+    { summary; exit 1; }
+out=$(timeout 60 $STALL "$ADDR" hold 4 8 1 2>&1)
+expect_no_grep "past --server-budget, new streams are refused (REFUSED_STREAM)" "rst_refused=0 " "$out"
+out=$(timeout 10 "$BIN/workbench" call "grpc://$ADDR" Arith.Multiply '{"A":7,"B":8}' 2>&1)
+expect_grep "once the holders are gone, calls are served again" '"value":56' "$out"
 stop "$PID"
 
 # Large messages and the cap, then graceful shutdown, on a server with a 4 MiB cap

@@ -1,0 +1,141 @@
+/* grpcserver_guard.c -- what a gRPC connection may hold: the stream progress deadline
+ * (--stream-timeout), the per-connection and whole-server budgets of buffered request
+ * and reply bytes (--conn-budget, --server-budget), and which connections count as busy
+ * for --idle-timeout. */
+#include "rpc/grpcserver_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
+
+static uint64_t stream_timeout_ms = 30000;
+static size_t conn_budget = 8u << 20;
+static size_t server_budget = 256u << 20;
+static size_t server_held; /* the sum of every open connection's held bytes */
+
+/* Parses a whole decimal number in [lo, hi]. Returns 0, or -1. */
+static int parse_size(const char *v, size_t lo, size_t hi, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || *end || v[0] == '-' || n < lo || n > hi)
+        return -1;
+    *out = (size_t)n;
+    return 0;
+}
+
+int grpcserver_take_options(int *argc, char **argv, char *err, size_t errlen)
+{
+    static const struct {
+        const char *name, *what;
+        size_t lo;
+    } opts[] = {{"stream-timeout", "a number of seconds, at least 1", 1},
+                {"conn-budget", "a number of bytes, at least 65536", 65536},
+                {"server-budget", "a number of bytes, at least 65536", 65536}};
+    size_t v[3] = {(size_t)(stream_timeout_ms / 1000), conn_budget, server_budget};
+    for (size_t i = 0; i < 3; i++) {
+        bool missing = false;
+        const char *s = server_take_option(argc, argv, opts[i].name, &missing);
+        if (missing || (s && parse_size(s, opts[i].lo, SIZE_MAX / 2, &v[i]) < 0)) {
+            err_set(err, errlen, "--%s wants %s", opts[i].name, opts[i].what);
+            return -1;
+        }
+    }
+    if (v[0] > UINT32_MAX) {
+        err_set(err, errlen, "--stream-timeout is too large");
+        return -1;
+    }
+    stream_timeout_ms = (uint64_t)v[0] * 1000;
+    conn_budget = v[1];
+    server_budget = v[2];
+    return 0;
+}
+
+/* Bytes s holds: a partial request and replies not yet taken. */
+static size_t stream_held(const gstream *s) { return buf_size(&s->in) + buf_size(&s->out); }
+
+/* True when s waits on its client: for the rest of a message, for it to take the
+ * replies queued, or for a unary call's request. A call the server is working on, or
+ * one that waits for events of its own (a health Watch), does not. */
+static bool waits_on_client(const gstream *s)
+{
+    if (s->finished && buf_size(&s->out) == 0)
+        return false;
+    return stream_held(s) > 0 || (s->method && s->method->unary && !s->input_done && !s->slow);
+}
+
+void gguard_progress(gstream *s) { s->progress_ms = clock_now_ms(); }
+
+uint64_t gguard_stream_timeout(void) { return stream_timeout_ms; }
+
+bool gguard_stalled(const gstream *s, uint64_t now, size_t *held)
+{
+    *held = stream_held(s);
+    return waits_on_client(s) && now - s->progress_ms >= stream_timeout_ms;
+}
+
+size_t gguard_recount(gconn *c)
+{
+    size_t held = 0;
+    for (gstream *s = c->streams; s; s = s->next)
+        held += stream_held(s);
+    server_held = server_held - c->held + held;
+    c->held = held;
+    return held;
+}
+
+gstream *gguard_over_budget(gconn *c)
+{
+    /* A connection may always hold one largest request and its reply. */
+    size_t budget = conn_budget > 2 * c->max_message + 16 ? conn_budget : 2 * c->max_message + 16;
+    if (gguard_recount(c) <= budget && (server_held <= server_budget || c->held == 0))
+        return NULL;
+    gstream *big = NULL;
+    for (gstream *s = c->streams; s; s = s->next)
+        if (!big || stream_held(s) > stream_held(big))
+            big = s;
+    bool mine = c->held > budget;
+    log_msg("%s: stream %" PRId32 " (%s): %zu bytes held; the %s holds %zu, over its budget of "
+            "%zu (%s): stream reset (RESOURCE_EXHAUSTED)",
+            server_conn_peer(c->sc), big->id, big->path ? big->path : "?", stream_held(big),
+            mine ? "connection" : "server", mine ? c->held : server_held,
+            mine ? budget : server_budget, mine ? "--conn-budget" : "--server-budget");
+    return big;
+}
+
+bool gguard_refuse(void) { return server_held > server_budget / 4 * 3; }
+
+void gguard_close(gconn *c)
+{
+    server_held -= c->held;
+    c->held = 0;
+}
+
+bool gguard_busy(const gconn *c)
+{
+    for (const gstream *s = c->streams; s; s = s->next)
+        if (!waits_on_client(s))
+            return true;
+    return false;
+}
+
+const char grpcserver_options_help[] =
+    "Limits on what a client may hold (partial requests and replies it has not read):\n"
+    "      --stream-timeout SEC  reset a stream (RST_STREAM CANCEL) that waits this long on\n"
+    "                            its client with no progress: no request bytes, no reply\n"
+    "                            bytes taken (default 30); when that is every stream of a\n"
+    "                            connection, it is closed (GOAWAY ENHANCE_YOUR_CALM). A\n"
+    "                            connection whose streams all wait on their client is\n"
+    "                            not busy for --idle-timeout.\n"
+    "      --conn-budget BYTES   bytes one connection's streams may hold, at least twice\n"
+    "                            --max-message; past it, its biggest stream is reset:\n"
+    "                            RESOURCE_EXHAUSTED (default 8388608)\n"
+    "      --server-budget BYTES the same over every connection (default 268435456): past\n"
+    "                            three quarters of it new streams are refused\n"
+    "                            (REFUSED_STREAM), past it the biggest stream of the\n"
+    "                            connection adding more is reset\n";
