@@ -35,10 +35,20 @@ int dataservice_main(const dataservice *ds, const server_codec *codec, const cha
                      char **argv)
 {
     char def[4096], err[512];
+    if (grpcserver_take_options(&argc, argv, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", ds->prog, err);
+        return 2;
+    }
     if (grpcserver_add_methods(methods, n, err, sizeof err) < 0) {
         fprintf(stderr, "%s: %s\n", ds->prog, err);
         return 1;
     }
+    static char full[8192]; /* the program's words, then the gRPC server's limits */
+    snprintf(full, sizeof full, "%s\n\n%s", about, grpcserver_options_help);
+    size_t len = strlen(full);
+    if (len > 0 && full[len - 1] == '\n')
+        full[len - 1] = '\0'; /* usage adds its own */
+    about = full;
     if (wants_help(argc, argv))
         return server_main(codec, ds->prog, about, argc, argv);
     if (!path) {

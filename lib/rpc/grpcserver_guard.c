@@ -125,17 +125,18 @@ bool gguard_busy(const gconn *c)
 }
 
 const char grpcserver_options_help[] =
-    "Limits on what a client may hold (partial requests and replies it has not read):\n"
-    "      --stream-timeout SEC  reset a stream (RST_STREAM CANCEL) that waits this long on\n"
-    "                            its client with no progress: no request bytes, no reply\n"
-    "                            bytes taken (default 30); when that is every stream of a\n"
-    "                            connection, it is closed (GOAWAY ENHANCE_YOUR_CALM). A\n"
-    "                            connection whose streams all wait on their client is\n"
-    "                            not busy for --idle-timeout.\n"
-    "      --conn-budget BYTES   bytes one connection's streams may hold, at least twice\n"
-    "                            --max-message; past it, its biggest stream is reset:\n"
-    "                            RESOURCE_EXHAUSTED (default 8388608)\n"
-    "      --server-budget BYTES the same over every connection (default 268435456): past\n"
-    "                            three quarters of it new streams are refused\n"
-    "                            (REFUSED_STREAM), past it the biggest stream of the\n"
-    "                            connection adding more is reset\n";
+    "Limits on what a client may hold (partial requests, replies it has not read):\n"
+    "      --stream-timeout SEC  reset a stream (RST_STREAM CANCEL) that waits this\n"
+    "                           long on its client with no progress: no request\n"
+    "                           bytes, no reply bytes taken (default 30); when that\n"
+    "                           is every stream of a connection, the connection is\n"
+    "                           closed (GOAWAY ENHANCE_YOUR_CALM). A connection\n"
+    "                           whose streams all wait on their client is not busy\n"
+    "                           for --idle-timeout.\n"
+    "      --conn-budget BYTES  bytes one connection's streams may hold, at least\n"
+    "                           twice --max-message; past it, its biggest stream is\n"
+    "                           reset: RESOURCE_EXHAUSTED (default 8388608)\n"
+    "      --server-budget BYTES  the same over every connection (default 268435456):\n"
+    "                           past three quarters of it new streams are refused\n"
+    "                           (REFUSED_STREAM), past it the biggest stream of the\n"
+    "                           connection adding more is reset\n";
