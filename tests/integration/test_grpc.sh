@@ -238,11 +238,7 @@ out=$(cat "$TMP/hold.out")
 expect_grep "the attacker sent its 256 MiB" "sent=26" "$out"
 expect_no_grep "its streams past the connection budget are reset (ENHANCE_YOUR_CALM)" "rst_calm=0 " "$out"
 hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$PID/status" 2>/dev/null)
-if [ -n "$hwm" ] && [ "$hwm" -lt 131072 ]; then
-    ok "the server's peak memory stayed under 128 MiB (VmHWM ${hwm} kB)"
-else
-    bad "the server's peak memory stayed under 128 MiB" "VmHWM ${hwm:-?} kB; $out"
-fi
+expect_peak_under "the server's peak memory stayed under 128 MiB" 131072 "$hwm" "$out"
 expect_grep "the budget resets are logged" "(--conn-budget): stream reset (RESOURCE_EXHAUSTED)" "$(cat "$TMP/hold.err")"
 stop "$PID"
 
@@ -253,11 +249,7 @@ start reflect "$BIN/grpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
 out=$(timeout 60 $STALL "$ADDR" reflect 4 64 1 2>&1)
 expect_no_grep "unread reflection replies past the connection budget reset their streams" "rst_calm=0 " "$out"
 hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$PID/status" 2>/dev/null)
-if [ -n "$hwm" ] && [ "$hwm" -lt 131072 ]; then
-    ok "and the server's peak memory stayed under 128 MiB (VmHWM ${hwm} kB)"
-else
-    bad "and the server's peak memory stayed under 128 MiB" "VmHWM ${hwm:-?} kB; $out"
-fi
+expect_peak_under "and the server's peak memory stayed under 128 MiB" 131072 "$hwm" "$out"
 out=$(timeout 10 "$BIN/workbench" call "grpc://$ADDR" Arith.Multiply '{"A":7,"B":8}' 2>&1)
 expect_grep "and calls are served after it" '"value":56' "$out"
 stop "$PID"
