@@ -35,7 +35,7 @@ static void drain(struct MHD_Daemon *d)
         const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
         if (!info || info->num_connections == 0)
             return;
-        clock_sleep_us(20 * 1000);
+        clock_sleep_ms(20);
     }
 }
 

@@ -185,7 +185,7 @@ static void *members_main(void *arg)
                 break;
         }
         if (!waited)
-            clock_sleep_us(WATCH_POLL_MS * 1000);
+            clock_sleep_ms(WATCH_POLL_MS);
     }
     for (int s = 0; s < NSVC; s++) {
         registry_watch_free(gw.dir[s].watch);

@@ -1,6 +1,5 @@
 /* grpc_server.c -- serves the sample services, Tally, health and reflection over gRPC (HTTP/2). */
 #include <stdio.h>
-#include <string.h>
 
 #include "rpc/grpcserver.h"
 #include "rpc/server.h"
@@ -18,22 +17,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "grpc-server: %s\n", err);
         return 1;
     }
-    static char about[4096];
-    snprintf(about, sizeof about, "%s\n%s",
-             "Serves gRPC over cleartext HTTP/2 (prior knowledge, as clients with insecure\n"
-             "credentials speak it): helloworld.Greeter/SayHello, arith.Arith/Multiply and\n"
-             "Divide, tally.Tally/Count|Total|RunningTotal (one of each streaming kind),\n"
-             "grpc.health.v1.Health and server reflection (grpcurl -plaintext ... list). Try:\n"
-             "  bin/workbench call grpc://127.0.0.1:50051 helloworld.Greeter/SayHello \\\n"
-             "      '{\"name\":\"world\"}' --wire\n"
-             "HTTP/2 limits: 128 streams per connection; a request's header list at most\n"
-             "64 KiB as SETTINGS_MAX_HEADER_LIST_SIZE says (name + value + 32 per field): a\n"
-             "longer one resets its stream, a second closes the connection with GOAWAY\n"
-             "(ENHANCE_YOUR_CALM), as do headers sent faster than 512 KiB of them, decoded,\n"
-             "are read per turn of the server's loop.",
-             grpcserver_options_help);
-    size_t n = strlen(about);
-    if (n > 0 && about[n - 1] == '\n')
-        about[n - 1] = '\0'; /* usage adds its own */
+    const char *about = grpcserver_about(
+        "Serves gRPC over cleartext HTTP/2 (prior knowledge, as clients with insecure\n"
+        "credentials speak it): helloworld.Greeter/SayHello, arith.Arith/Multiply and\n"
+        "Divide, tally.Tally/Count|Total|RunningTotal (one of each streaming kind),\n"
+        "grpc.health.v1.Health and server reflection (grpcurl -plaintext ... list). Try:\n"
+        "  bin/workbench call grpc://127.0.0.1:50051 helloworld.Greeter/SayHello \\\n"
+        "      '{\"name\":\"world\"}' --wire\n"
+        "HTTP/2 limits: 128 streams per connection; a request's header list at most\n"
+        "64 KiB as SETTINGS_MAX_HEADER_LIST_SIZE says (name + value + 32 per field): a\n"
+        "longer one resets its stream, a second closes the connection with GOAWAY\n"
+        "(ENHANCE_YOUR_CALM), as do headers sent faster than 512 KiB of them, decoded,\n"
+        "are read per turn of the server's loop.");
     return server_main(&grpcserver_codec, "grpc-server", about, argc, argv);
 }

@@ -384,7 +384,7 @@ static int load_follow_registry(const load_opts *o, load_env *e)
         }
         if ((int)n >= o->nspawn || clock_now_ms() > deadline)
             break;
-        clock_sleep_us(50000);
+        clock_sleep_ms(50);
     }
     for (size_t i = 0; i < n; i++)
         balancer_add(e->lb, list[i].addr);

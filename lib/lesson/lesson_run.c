@@ -396,7 +396,7 @@ static int stop_group(pid_t pid, int grace_ms)
             waitpid(pid, &status, 0);
             break;
         }
-        clock_sleep_us(10000);
+        clock_sleep_ms(10);
     }
     kill(-pid, SIGKILL);
     return status;
@@ -461,7 +461,7 @@ static size_t start_background(const lesson_run *r, size_t i, pid_t bg[LESSON_MA
             bg[nbg++] = pid;
     }
     if (nbg)
-        clock_sleep_us(BACKGROUND_SETTLE_MS * 1000);
+        clock_sleep_ms(BACKGROUND_SETTLE_MS);
     return nbg;
 }
 
@@ -496,7 +496,7 @@ static int collect_output(lesson_run *r, pid_t pid, int fd, int timeout_s, buf *
                 res->truncated |= take < (size_t)n;
             }
         } else if (eof) {
-            clock_sleep_us(10000);
+            clock_sleep_ms(10);
         }
         if (!reaped && waitpid(pid, &status, WNOHANG) == pid) {
             reaped = true;

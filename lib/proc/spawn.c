@@ -122,7 +122,7 @@ int spawn_stop(child *c, int sig, int timeout_ms)
             waitpid(c->pid, &status, 0);
             break;
         }
-        clock_sleep_us(5000);
+        clock_sleep_ms(5);
     }
     c->pid = 0;
     return status;
@@ -157,7 +157,7 @@ int spawn_exec(const char *const *argv, const char *log_path, child *c, char *er
     c->pid = pid;
     c->addr[0] = '\0';
     /* an exec that failed shows as an immediate exit 127 */
-    clock_sleep_us(20000);
+    clock_sleep_ms(20);
     int status;
     if (waitpid(pid, &status, WNOHANG) == pid) {
         c->pid = 0;

@@ -61,7 +61,7 @@ int consulproc_start(consulproc *c, int timeout_ms, char *err, size_t errlen)
             ok = 0;
             break;
         }
-        clock_sleep_us(100000);
+        clock_sleep_ms(100);
     }
     buf_done(&names);
     registry_free(r);

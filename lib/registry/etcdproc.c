@@ -47,7 +47,7 @@ static int launch(etcdproc *e, int timeout_ms, char *err, size_t errlen)
             ok = 0;
             break;
         }
-        clock_sleep_us(50000);
+        clock_sleep_ms(50);
     }
     registry_free(r);
     if (ok < 0) {

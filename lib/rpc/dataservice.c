@@ -43,12 +43,7 @@ int dataservice_main(const dataservice *ds, const server_codec *codec, const cha
         fprintf(stderr, "%s: %s\n", ds->prog, err);
         return 1;
     }
-    static char full[8192]; /* the program's words, then the gRPC server's limits */
-    snprintf(full, sizeof full, "%s\n\n%s", about, grpcserver_options_help);
-    size_t len = strlen(full);
-    if (len > 0 && full[len - 1] == '\n')
-        full[len - 1] = '\0'; /* usage adds its own */
-    about = full;
+    about = grpcserver_about(about);
     if (wants_help(argc, argv))
         return server_main(codec, ds->prog, about, argc, argv);
     if (!path) {

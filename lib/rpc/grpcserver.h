@@ -94,8 +94,9 @@ extern const size_t grpcserver_ntally;
  * adding more is reset). --conn-budget is at least twice --max-message. Returns 0, or -1
  * with err for a bad value. */
 int grpcserver_take_options(int *argc, char **argv, char *err, size_t errlen);
-/* What grpcserver_take_options takes, for --help. */
-extern const char grpcserver_options_help[];
+/* A program's --help text (about) followed by what grpcserver_take_options takes, ready
+ * for server_main. The text lives in one static buffer: call once, at start. */
+const char *grpcserver_about(const char *about);
 
 /* Waits for the on_worker calls running to end and drops the ones queued (their
  * clients are gone with the server). Call after server_main, before closing what the

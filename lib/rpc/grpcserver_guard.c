@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/clock.h"
 #include "base/err.h"
@@ -124,7 +126,7 @@ bool gguard_busy(const gconn *c)
     return false;
 }
 
-const char grpcserver_options_help[] =
+static const char options_help[] =
     "Limits on what a client may hold (partial requests, replies it has not read):\n"
     "      --stream-timeout SEC  reset a stream (RST_STREAM CANCEL) that waits this\n"
     "                           long on its client with no progress: no request\n"
@@ -140,3 +142,13 @@ const char grpcserver_options_help[] =
     "                           past three quarters of it new streams are refused\n"
     "                           (REFUSED_STREAM), past it the biggest stream of the\n"
     "                           connection adding more is reset\n";
+
+const char *grpcserver_about(const char *about)
+{
+    static char text[8192];
+    snprintf(text, sizeof text, "%s\n\n%s", about, options_help);
+    size_t n = strlen(text);
+    if (n > 0 && text[n - 1] == '\n')
+        text[n - 1] = '\0'; /* usage adds its own */
+    return text;
+}

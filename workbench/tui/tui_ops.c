@@ -24,7 +24,7 @@ static bool exited(pid_t pid, int ms)
             return true;
         if (clock_now_ms() >= deadline)
             return false;
-        clock_sleep_us(10000);
+        clock_sleep_ms(10);
     }
 }
 
@@ -83,7 +83,7 @@ static void registry_run(tui_job *j)
     while (registry_list(r, g->service, &g->list, &g->n, &rev, g->err, sizeof g->err) < 0) {
         if (clock_now_ms() >= deadline)
             goto fail;
-        clock_sleep_us(200000); /* e.g. the private etcd, just started again */
+        clock_sleep_ms(200); /* e.g. the private etcd, just started again */
     }
     if (registry_get_kind(r) == REGISTRY_CONSUL)
         registry_set_passing_only(r, false); /* the Instances pane shows the check status */
