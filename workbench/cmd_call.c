@@ -97,8 +97,15 @@ int cmd_call(int argc, char **argv)
     }
     rpcclient *c = rpcclient_dial(url, timeout, err, sizeof err);
     if (!c) {
-        fprintf(stderr, "workbench call: %s%s\n", err,
-                strstr(err, "refused") ? "\n  (is the server running? `make run` starts the sample servers)" : "");
+        static const char *const program[] = {[PROTO_JSON] = "jsonrpc-server", [PROTO_GOB] = "gob-server",
+                                              [PROTO_GRPC] = "grpc-server"};
+        if (strstr(err, "refused"))
+            fprintf(stderr,
+                    "workbench call: %s\n  (is the server running? `make servers` starts the sample servers;\n"
+                    "  bin/%s --listen %s starts this one)\n",
+                    err, program[proto], addr);
+        else
+            fprintf(stderr, "workbench call: %s\n", err);
         value_free(arg);
         return EXIT_FAILED;
     }

@@ -146,7 +146,7 @@ static void usage(FILE *f)
             "                      temporary file removed after the run)\n"
             "      --timeout MS    deadline of each call (default 1000)\n"
             "      --no-retry      do not retry a call whose connection failed\n\n"
-            "Example: seed 000's experiment, two servers, one killed:\n"
+            "Example: the order-service tutorial's experiment, two servers, one killed:\n"
             "  workbench load --service hello --codec json --spawn 2 --rate 200 --duration 8 --kill-after 3\n"
             "Orders placed while one order-server is killed, each read back afterwards:\n"
             "  workbench load --service order --codec grpc --program order-server --spawn 2 --rate 200 \\\n"

@@ -47,4 +47,11 @@ else
     bad "build the grpc-go Greeter server (tests/go/greeter) offline"
 fi
 
+# no server on the port: the hint names what starts one
+. "$ROOT/mk/lib.sh"
+port=$(free_port)
+out=$("$BIN/workbench" call "grpc://127.0.0.1:$port" Arith.Multiply '{"A":7,"B":8}' 2>&1)
+expect_grep "a refused call says make servers starts the sample servers" '`make servers` starts' "$out"
+expect_grep "and names the server for this URL" "bin/grpc-server --listen 127.0.0.1:$port" "$out"
+
 summary
