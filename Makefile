@@ -28,11 +28,23 @@ PROGRAMS := $(BIN)/workbench $(BIN)/jsonrpc-server $(BIN)/gob-server $(BIN)/grpc
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+# The Chinese catalog (GNU gettext), found by the programs in locale/ beside them.
+MO       := $(BIN)/locale/zh/LC_MESSAGES/workbench.mo
 
 .SECONDARY:
-.PHONY: all deps run-deps test-deps run servers gateway-demo test unit integration fuzz fuzz-smoke bench attack sanitize tsan clean
+.PHONY: all pot deps run-deps test-deps run servers gateway-demo test unit integration fuzz fuzz-smoke bench attack sanitize tsan clean
 
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(MO)
+
+$(MO): po/zh.po
+	@mkdir -p $(dir $@)
+	msgfmt --check -o $@ $<
+
+# $(BUILD)/workbench.pot: every marked text of the sources, for a translator (see po/zh.po).
+pot:
+	@xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --add-comments=TRANSLATORS --add-location=file \
+	  --package-name=workbench --sort-by-file -o $(BUILD)/workbench.pot \
+	  $(sort $(LIB_SRC) $(wildcard lib/*/*.h workbench/*.c workbench/tui/*.c servers/*.c))
 
 deps:
 	@sh mk/deps.sh build

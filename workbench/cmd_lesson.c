@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "base/bindir.h"
 #include "lesson/lesson.h"
-#include "proc/spawn.h"
 
 enum { MAX_LESSONS = 99, SHOWN_LINES = 40 };
 
@@ -417,7 +417,7 @@ int cmd_lesson(int argc, char **argv)
         snprintf(cols, sizeof cols, "%d", ws.ws_col - 4);
         setenv("COLUMNS", cols, 1);
     }
-    if (spawn_bindir(bindir, sizeof bindir) < 0) {
+    if (bindir_get(bindir, sizeof bindir) < 0) {
         fprintf(stderr, "workbench lesson: cannot find the workbench's own directory\n");
         return EXIT_FAILED;
     }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "base/i18n.h"
 #include "services/services.h"
 
 typedef struct command {
@@ -12,36 +13,48 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"call", cmd_call, "call URL METHOD ARGS [--wire]   call a method, print the result"},
-    {"explain", cmd_explain, "explain gob|json|grpc [FILE]    explain captured bytes"},
-    {"load", cmd_load, "load --service NAME --codec C ... calls at a rate through the balancer"},
-    {"registry", cmd_registry, "registry URL [NAME] [--watch]   list (and follow) a registry's entries"},
-    {"lesson", cmd_lesson, "lesson [N] [--lang zh|en]       the tutorials' lessons (--check N|all)"},
-    {"tui", cmd_tui, "tui [--registry R] [--no-mouse] the full-screen workbench (also: no command)"},
-    {"compare", cmd_compare, "compare METHOD ARGS             the same call in every encoding, side by side"},
+    {"call", cmd_call, N_("call URL METHOD ARGS [--wire]   call a method, print the result")},
+    {"explain", cmd_explain, N_("explain gob|json|grpc [FILE]    explain captured bytes")},
+    {"load", cmd_load, N_("load --service NAME ...         calls at a rate through the balancer")},
+    {"registry", cmd_registry, N_("registry URL [NAME] [--watch]   list (and follow) a registry")},
+    {"lesson", cmd_lesson, N_("lesson [N]                      the tutorials' lessons (--check N|all)")},
+    {"tui", cmd_tui, N_("tui [--registry R] [--no-mouse] the full-screen workbench (the default)")},
+    {"compare", cmd_compare, N_("compare METHOD ARGS             one call in every encoding, side by side")},
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: workbench [COMMAND [ARGS...]]\n"
-               "RPC Workbench: call real RPC servers and see every byte of every call.\n\n"
-               "Without a command it opens the full-screen workbench (workbench tui).\n\n"
-               "Commands:\n");
+    fputs(_("Usage: workbench [--lang en|zh] [COMMAND [ARGS...]]\n"
+            "RPC Workbench: call real RPC servers and see every byte of every call.\n\n"
+            "Without a command it opens the full-screen workbench (workbench tui).\n\n"
+            "Commands:\n"),
+          f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %s\n", commands[i].synopsis);
-    fprintf(f, "\n"
-               "Examples:\n"
-               "  workbench call json://127.0.0.1:8080 hello.HelloWorld '\"李白\"'\n"
-               "  workbench call gob://127.0.0.1:8081 Arith.Divide '{\"A\":7,\"B\":2}' --wire\n"
-               "  workbench explain gob capture.bin\n"
-               "  workbench compare Arith.Multiply '{\"A\":7,\"B\":8}'\n"
-               "  workbench load --service hello --codec json --spawn 2 --rate 200 --duration 8 --kill-after 3\n\n"
-               "'workbench COMMAND --help' describes one command.\n");
+        fprintf(f, "  %s\n", _(commands[i].synopsis));
+    fputs(_("\n"
+            "  --lang en|zh  the language of all it prints, anywhere on the line (default:\n"
+            "                Chinese when the locale is, e.g. LANG=zh_CN.UTF-8; else English)\n"
+            "\n"
+            "Examples:\n"),
+          f);
+    fputs("  workbench call json://127.0.0.1:8080 hello.HelloWorld '\"李白\"'\n"
+          "  workbench call gob://127.0.0.1:8081 Arith.Divide '{\"A\":7,\"B\":2}' --wire\n"
+          "  workbench explain gob capture.bin\n"
+          "  workbench compare Arith.Multiply '{\"A\":7,\"B\":8}'\n"
+          "  workbench load --service hello --codec json --spawn 2 --rate 200 \\\n"
+          "                 --duration 8 --kill-after 3\n"
+          "  workbench --lang zh lesson 2\n\n",
+          f);
+    fputs(_("'workbench COMMAND --help' describes one command.\n"), f);
 }
 
 int main(int argc, char **argv)
 {
     char err[256];
+    if (i18n_setup(i18n_take_lang(&argc, argv), err, sizeof err) < 0) {
+        fprintf(stderr, "workbench: %s\n", err);
+        return EXIT_USAGE;
+    }
     if (services_register(err, sizeof err) < 0) { /* the sample methods' signatures, for calls */
         fprintf(stderr, "workbench: %s\n", err);
         return EXIT_FAILED;
@@ -56,7 +69,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "workbench: unknown command \"%s\"\n\n", argv[1]);
+    fprintf(stderr, _("workbench: unknown command \"%s\"\n\n"), argv[1]);
     usage(stderr);
     return EXIT_USAGE;
 }

@@ -78,7 +78,7 @@ lesson *lesson_find(const char *dir, int number, char *err, size_t errlen);
 /* The lessons directory: $WB_LESSONS, else lessons/ beside the bin/ this program runs
  * from, else ./lessons. */
 int lesson_dir(char *dir, size_t n);
-/* The language the locale asks for (LC_ALL, LC_MESSAGES, LANG starting with "zh"). */
+/* The language chosen by i18n_setup (--lang, or the locale; base/i18n.h). */
 lesson_lang lesson_locale_lang(void);
 
 /* One run of a lesson: its servers, its scratch directory, its variables. */

@@ -11,9 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/bindir.h"
 #include "base/buf.h"
 #include "base/err.h"
-#include "proc/spawn.h"
+#include "base/i18n.h"
 
 /* ---- parsing ---- */
 
@@ -494,7 +495,7 @@ int lesson_dir(char *dir, size_t n)
         return snprintf(dir, n, "%s", env) < (int)n ? 0 : -1;
     char bindir[PATH_MAX];
     struct stat st;
-    if (spawn_bindir(bindir, sizeof bindir) == 0) {
+    if (bindir_get(bindir, sizeof bindir) == 0) {
         snprintf(dir, n, "%s/../lessons", bindir);
         if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
             return 0;
@@ -504,11 +505,5 @@ int lesson_dir(char *dir, size_t n)
 
 lesson_lang lesson_locale_lang(void)
 {
-    const char *names[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
-    for (size_t i = 0; i < 3; i++) {
-        const char *v = getenv(names[i]);
-        if (v && *v)
-            return strncmp(v, "zh", 2) == 0 ? LANG_ZH : LANG_EN;
-    }
-    return LANG_EN;
+    return i18n_current() == I18N_ZH ? LANG_ZH : LANG_EN;
 }

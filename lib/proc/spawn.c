@@ -17,28 +17,15 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "base/bindir.h"
 #include "base/clock.h"
 #include "base/err.h"
-
-int spawn_bindir(char *dir, size_t n)
-{
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0)
-        return -1;
-    exe[len] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return -1;
-    *slash = '\0';
-    return snprintf(dir, n, "%s", exe) < (int)n ? 0 : -1;
-}
 
 int spawn_server(const char *name, const char *const *extra, int timeout_ms, child *c, char *err,
                  size_t errlen)
 {
     char dir[PATH_MAX], path[PATH_MAX + 64];
-    if (spawn_bindir(dir, sizeof dir) < 0) {
+    if (bindir_get(dir, sizeof dir) < 0) {
         err_set(err, errlen, "cannot find the workbench's own directory");
         return -1;
     }

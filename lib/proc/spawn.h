@@ -16,9 +16,6 @@ typedef struct child {
     char addr[80]; /* "127.0.0.1:41234" */
 } child;
 
-/* The directory holding the running executable's siblings (bin/), into dir. */
-int spawn_bindir(char *dir, size_t n);
-
 /* Starts bin/NAME with --listen 127.0.0.1:0 --quiet and the extra arguments (NULL-
  * terminated, may be NULL), waits at most timeout_ms for its address. Returns 0 with c
  * filled, or -1 with a reason in err (the child, if any, is killed and reaped). */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/i18n.h"
 #include "lesson/lesson.h"
 
 static char path[64];
@@ -191,12 +192,10 @@ Test(lesson, missing_program_is_a_skip)
     lesson_free(l);
 }
 
-Test(lesson, locale_picks_the_language)
+Test(lesson, follows_the_language_set_up)
 {
-    setenv("LC_ALL", "", 1);
-    setenv("LC_MESSAGES", "", 1);
-    setenv("LANG", "zh_CN.UTF-8", 1);
+    cr_assert_eq(i18n_setup("zh", NULL, 0), 0);
     cr_assert_eq(lesson_locale_lang(), LANG_ZH);
-    setenv("LC_ALL", "en_US.UTF-8", 1);
+    cr_assert_eq(i18n_setup("en", NULL, 0), 0);
     cr_assert_eq(lesson_locale_lang(), LANG_EN);
 }

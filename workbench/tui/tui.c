@@ -2,7 +2,6 @@
  * private etcd, the workers and the load thread, then runs the main loop: each turn takes
  * what changed into the model, draws the dirty panes once, and reads one key. */
 #include <fcntl.h>
-#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,7 +396,6 @@ int cmd_tui(int argc, char **argv)
     int rc = parse_options(argc, argv, &reg, &mouse);
     if (rc >= 0)
         return rc;
-    setlocale(LC_ALL, "");
     catch_signals();
     static tui t;
     static session s;

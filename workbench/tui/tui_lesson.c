@@ -10,10 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/bindir.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
-#include "proc/spawn.h"
 
 /* Lessons closed but still stopping their servers (their threads are detached). */
 static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -62,7 +62,7 @@ static void *work(void *arg)
     tui_lesson *t = arg;
     char bindir[PATH_MAX], skip[512] = "", err[512] = "";
     lesson_run *run = NULL;
-    if (spawn_bindir(bindir, sizeof bindir) == 0)
+    if (bindir_get(bindir, sizeof bindir) == 0)
         run = lesson_run_new(t->l, bindir, skip, sizeof skip, err, sizeof err);
     else
         err_set(err, sizeof err, "cannot find the workbench's own directory");
