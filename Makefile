@@ -50,6 +50,7 @@ deps:
 	@sh mk/deps.sh build
 test-deps:
 	@sh mk/deps.sh test
+	@sh mk/consul.sh $(BIN)
 
 $(BUILD)/%.o: %.c | $(GEN_HDR)
 	@mkdir -p $(dir $@)
@@ -99,6 +100,7 @@ $(BUILD)/tests/test_tui_model: tests/unit/test_tui_model.c $(TUI_MODEL_OBJ) $(LI
 
 run-deps:
 	@sh mk/deps.sh run
+	@sh mk/consul.sh $(BIN)
 
 # The workbench's full-screen UI; `make servers` starts the three sample servers instead.
 run: run-deps
@@ -123,6 +125,7 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
 
 integration: all
+	@sh mk/consul.sh $(BIN)
 	@BIN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) SAN='$(SAN)' sh tests/integration/run.sh
 
 # Fuzzing needs clang's libFuzzer. fuzz-smoke runs each target briefly; fuzz runs each for FUZZ_SECONDS.

@@ -1,27 +1,42 @@
 /* consulproc.c -- a private `consul agent -dev` on free loopback ports. */
 #include "registry/consulproc.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/bindir.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "registry/registry.h"
 
+/* The consul to run: the one on PATH, else the one the set-up linked beside the programs
+ * (mk/consul.sh). */
+static bool find_consul(char *path, size_t n)
+{
+    if (spawn_on_path("consul"))
+        return snprintf(path, n, "consul") < (int)n;
+    char dir[PATH_MAX];
+    return bindir_get(dir, sizeof dir) == 0 && snprintf(path, n, "%s/consul", dir) < (int)n &&
+           access(path, X_OK) == 0;
+}
+
 bool consulproc_available(void)
 {
-    return spawn_on_path("consul");
+    char path[PATH_MAX + 16];
+    return find_consul(path, sizeof path);
 }
 
 int consulproc_start(consulproc *c, int timeout_ms, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
-    if (!consulproc_available()) {
-        err_set(err, errlen, "consul is not installed (Debian 12 does not package it); use etcd, "
-                "or put a consul binary on PATH");
+    char consul[PATH_MAX + 16];
+    if (!find_consul(consul, sizeof consul)) {
+        err_set(err, errlen, "consul is not installed (Debian 12 does not package it; `make run` "
+                "fetches Debian 11's); use etcd, or put a consul binary on PATH");
         return -1;
     }
     int http = spawn_free_port(), grpc = spawn_free_port(), lan = spawn_free_port(),
@@ -40,7 +55,7 @@ int consulproc_start(consulproc *c, int timeout_ms, char *err, size_t errlen)
     snprintf(c->url, sizeof c->url, "consul://127.0.0.1:%d", http);
     const char *tmp = getenv("TMPDIR");
     snprintf(c->log, sizeof c->log, "%s/wb-consul.%d.log", tmp && tmp[0] ? tmp : "/tmp", (int)getpid());
-    const char *argv[] = {"consul", "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1",
+    const char *argv[] = {consul, "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1",
                           "-http-port", p_http, "-grpc-port", p_grpc, "-dns-port", "-1",
                           "-serf-lan-port", p_lan, "-serf-wan-port", p_wan, "-server-port", p_server,
                           NULL};

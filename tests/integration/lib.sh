@@ -2,6 +2,9 @@
 # Sourced by tests/integration/*.sh; they set BIN and ROOT first.
 
 TMP=$(mktemp -d /tmp/wb-test.XXXXXX)
+# Tools the set-up links beside the programs (bin/consul, from Debian 11) come after the
+# machine's own.
+case ":$PATH:" in *":$BIN:"*) ;; *) PATH=$PATH:$BIN; export PATH ;; esac
 PIDS=""
 pass=0
 fail=0
