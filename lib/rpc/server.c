@@ -42,10 +42,11 @@ typedef struct server_conn {
     void *state;
     bool eof;      /* the peer sent FIN */
     bool closing;  /* flush out, then close */
-    bool greeted;  /* the codec has taken a whole request (or answered something) */
+    bool greeted;  /* the codec has taken a whole request (see server_codec.progress) */
     uint32_t events;
     uint64_t accepted_at;
-    uint64_t last_active;
+    uint64_t last_active; /* the last progress: what --idle-timeout counts from */
+    uint64_t progress;    /* the codec's progress when last read */
     uint64_t flush_timer; /* a server_conn_flush is pending */
     addr_count *from;
     struct server_conn *prev, *next; /* most recently active first */
@@ -230,8 +231,16 @@ static void conn_feed(server *s, conn *c)
     char err[512] = "";
     size_t in_before = buf_size(&c->in), out_before = buf_size(&c->out);
     feed_result r = s->codec->feed(c->state, &c->in, &c->out, c->eof, err, sizeof err);
-    if (buf_size(&c->in) < in_before || buf_size(&c->out) > out_before)
+    if (s->codec->progress) {
+        uint64_t p = s->codec->progress(c->state);
+        if (p != c->progress) {
+            c->progress = p;
+            c->greeted = true;
+            conn_touch(s, c);
+        }
+    } else if (buf_size(&c->in) < in_before || buf_size(&c->out) > out_before) {
         c->greeted = true;
+    }
     if (r == FEED_CLOSE) {
         log_msg("%s: error: %s", c->peer, err);
         c->closing = true;
@@ -293,7 +302,8 @@ static void on_conn(loop *l, int fd, uint32_t events, void *ud)
     (void)fd;
     conn *c = ud;
     server *s = c->s;
-    conn_touch(s, c);
+    if (!s->codec->progress)
+        conn_touch(s, c);
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         for (int i = 0; i < READS_PER_TURN && !c->eof && !c->closing; i++) {
             if (i > 0 && buf_size(&c->in) > s->max_message)
@@ -352,7 +362,8 @@ void server_conn_timer_cancel(server_conn *sc, uint64_t id)
 
 void server_conn_flush(server_conn *sc)
 {
-    conn_touch(sc->s, sc);
+    if (!sc->s->codec->progress)
+        conn_touch(sc->s, sc);
     if (!sc->flush_timer)
         sc->flush_timer = loop_timer(sc->s->l, 0, on_conn_flush, sc);
 }
