@@ -19,6 +19,7 @@ typedef struct gob_conn {
     gob_enc *enc;
     size_t max_message;
     bool started; /* a call has been read: the stream is gob */
+    uint64_t calls; /* whole calls (header and body) read */
 } gob_conn;
 
 static void gob_close(void *state)
@@ -158,10 +159,13 @@ static feed_result gob_feed(void *state, buf *in, buf *out, bool eof, char *err,
             return FEED_CLOSE;
         }
         c->started = true;
+        c->calls++;
         answer(c, &m, r == GOB_BAD_VALUE ? err : NULL, out);
         netrpc_msg_done(&m);
     }
 }
+
+static uint64_t gob_progress(void *state) { return ((gob_conn *)state)->calls; }
 
 const server_codec gob_codec = {
     .name = "gob (Go net/rpc)",
@@ -170,4 +174,5 @@ const server_codec gob_codec = {
     .open = gob_open,
     .close = gob_close,
     .feed = gob_feed,
+    .progress = gob_progress,
 };

@@ -129,6 +129,7 @@ const server_codec grpcserver_codec = {
     .shutdown = gconn_shutdown,
     .feed_on_writable = true,
     .busy = gconn_busy,
+    .progress = gconn_progress,
     .methods_help =
         "Methods served (gRPC paths; the first three run the same code as the gob and\n"
         "JSON-RPC servers):\n"

@@ -292,6 +292,7 @@ static ssize_t read_response(nghttp2_session *h2, int32_t id, uint8_t *dst, size
         memcpy(dst, buf_data(&s->out), n);
         buf_consume(&s->out, n);
         gguard_progress(s);
+        s->c->progress++;
         if (buf_size(&s->out) == 0)
             buf_clear(&s->out);
         return (ssize_t)n;
@@ -460,8 +461,10 @@ static int cb_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *ud)
     gstream *s = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
     if (!s)
         return 0;
-    if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST)
+    if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
+        s->c->progress++; /* a call begun: its connection's first request */
         on_request(s);
+    }
     if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) && !s->input_done) {
         if (!s->finished && buf_size(&s->in) > 0)
             gstream_finish(s, GRPC_INTERNAL, "the request ended in the middle of a message");
@@ -503,6 +506,7 @@ static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
     if (!s || s->finished || !s->m)
         return 0;
     gguard_progress(s);
+    c->progress++;
     if (buf_append(&s->in, data, len) < 0) {
         gstream_finish(s, GRPC_RESOURCE_EXHAUSTED, "out of memory");
         return 0;
@@ -750,3 +754,5 @@ feed_result gconn_feed(void *state, buf *in, buf *out, bool eof, char *err, size
 }
 
 bool gconn_busy(void *state) { return gguard_busy(state); }
+
+uint64_t gconn_progress(void *state) { return ((gconn *)state)->progress; }

@@ -109,6 +109,8 @@ struct gconn {
     char calm_why[160];    /* and why, for the log */
     size_t held;           /* bytes its streams held when last counted (grpcserver_guard.c) */
     uint64_t sweep_timer;  /* looks for streams past --stream-timeout while any is open */
+    uint64_t progress;     /* calls begun, request messages' bytes, replies taken: not PING
+                            * nor SETTINGS (server_codec.progress) */
 };
 
 /* ---- grpcserver_conn.c: the codec's connections, and replies on a stream ---- */
@@ -119,6 +121,8 @@ void gconn_close(void *state);
 feed_result gconn_feed(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen);
 void gconn_shutdown(void *state);
 bool gconn_busy(void *state);
+/* server_codec.progress: calls begun, request bytes on them, replies taken (c->progress). */
+uint64_t gconn_progress(void *state);
 
 /* Submits the response headers with a data provider that sends s->out, then the
  * trailers. Does nothing the second time. */

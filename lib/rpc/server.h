@@ -33,9 +33,7 @@ typedef struct server_codec {
     void *(*open)(size_t max_message);
     void (*close)(void *state);
     /* Consumes every complete request at the front of in and appends replies to out.
-     * eof is true when the peer will send nothing more. On FEED_CLOSE, err says why.
-     * The first feed that consumes input or appends output meets the connection's
-     * --first-message-timeout. */
+     * eof is true when the peer will send nothing more. On FEED_CLOSE, err says why. */
     feed_result (*feed)(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen);
 
     /* Optional, for multiplexed protocols such as HTTP/2 (all may be NULL): */
@@ -51,6 +49,17 @@ typedef struct server_codec {
     /* True while the connection has calls in flight (e.g. an open HTTP/2 stream such as a
      * health Watch): --idle-timeout does not close a busy connection. */
     bool (*busy)(void *state);
+    /* What counts as the peer's doing, for the deadlines: a count of the real work on the
+     * connection so far, read after every feed. It grows with each whole request (a JSON
+     * value, a gob header and body, an HTTP/2 stream's request headers) and may grow with
+     * the parts of a call under way (a request message on an open stream, a reply the
+     * client took), but never before the first whole request, and never for bytes that
+     * complete nothing: whitespace, part of a request, HTTP/2 PING, SETTINGS or
+     * WINDOW_UPDATE. Its first growth meets --first-message-timeout; each growth restarts
+     * --idle-timeout and moves the connection away from eviction. NULL: every feed that
+     * consumes input or appends output counts (a codec that answers each request at once
+     * and consumes nothing else), and so does every read or write. */
+    uint64_t (*progress)(void *state);
     /* The "Methods served:" part of --help; NULL lists the net/rpc sample methods. */
     const char *methods_help;
 } server_codec;
@@ -64,8 +73,9 @@ void server_conn_timer_cancel(server_conn *sc, uint64_t id);
  * the connection: it is the loop's, not the connection's). */
 loop *server_conn_loop(const server_conn *sc);
 /* Asks the server to call feed again soon (from the loop, never from inside this call),
- * so output produced outside feed gets written. Also counts as activity for
- * --idle-timeout. */
+ * so output produced outside feed gets written. Activity for --idle-timeout is what the
+ * codec's progress says after that feed (without a progress hook, the call itself
+ * counts). */
 void server_conn_flush(server_conn *sc);
 /* The peer's address, "127.0.0.1:50000", for log lines. */
 const char *server_conn_peer(const server_conn *sc);

@@ -129,6 +129,77 @@ expect_grep "garbage is logged as an error" "error:" "$(cat "$TMP/ours.err")"
 out=$("$ROOT/build/go/rpcclient" -codec gob -addr "$O" 2>&1)
 expect_grep "the server still serves Go clients after garbage" "all checks passed" "$out"
 
+# Only whole calls count: a call trickled a byte each 200 ms is no first request, and
+# part of a second call trickled after the first does not hold off --idle-timeout; a
+# client that connects, waits 0.5 s, then calls is served. (The call's bytes are the
+# workbench client's, caught by a listening socket.)
+start trickle "$BIN/gob-server" --listen 127.0.0.1:0 --first-message-timeout 1 --idle-timeout 2 ||
+    { summary; exit 1; }
+cat >"$TMP/gobtrickle.py" <<'PY'
+import socket, subprocess, sys, threading, time
+wb, target = sys.argv[1], sys.argv[2].rsplit(":", 1)
+addr = (target[0], int(target[1]))
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(1)
+p = subprocess.Popen([wb, "call", "gob://127.0.0.1:%d" % ls.getsockname()[1], "Arith.Multiply",
+                      '{"A":6,"B":7}', "--timeout", "1000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+c, _ = ls.accept(); c.settimeout(2); req = b""
+try:
+    while len(req) < 4096:
+        b = c.recv(4096)
+        if not b: break
+        req += b
+except socket.timeout: pass
+c.close(); p.wait(5)
+
+def call(s):  # True once the reply, 42 (an int: 84 zigzagged, "T"), has come
+    s.sendall(req)
+    got = b""
+    while b"\x03\x04\x00T" not in got and len(got) < 4096:
+        b = s.recv(4096)
+        if not b: break
+        got += b
+    return b"\x03\x04\x00T" in got
+
+def trickle(name, s, data):  # one byte each 200 ms until the server closes
+    s.settimeout(0.2)
+    for b in data:
+        try:
+            s.sendall(bytes([b]))
+            if s.recv(1) == b"":
+                print(name, "closed", flush=True); return
+        except socket.timeout:
+            continue
+        except OSError:
+            print(name, "closed", flush=True); return
+    print(name, "open", flush=True)
+
+def first():
+    trickle("a call trickled:", socket.create_connection(addr, timeout=5), req[:30])
+
+def after():
+    s = socket.create_connection(addr, timeout=5)
+    print("after a call: answered", call(s), flush=True)
+    trickle("part of a second call trickled:", s, req[:30])
+
+def late():
+    s = socket.create_connection(addr, timeout=5)
+    time.sleep(0.5)
+    print("late: answered", call(s), flush=True)
+
+ts = [threading.Thread(target=f) for f in (first, after, late)]
+for t in ts: t.start()
+for t in ts: t.join()
+PY
+out=$(timeout 30 python3 "$TMP/gobtrickle.py" "$BIN/workbench" "$ADDR" 2>&1)
+expect_grep "a call trickled in is no first request (--first-message-timeout)" "a call trickled: closed" "$out"
+expect_grep "part of a call trickled after one does not hold off --idle-timeout" \
+    "part of a second call trickled: closed" "$out"
+expect_grep "a client that connects, waits 0.5 s, then calls is served" "late: answered True" "$out"
+stop "$PID"
+expect_eq "one connection closed by --first-message-timeout" "1" \
+    "$(grep -c '(--first-message-timeout)' "$TMP/trickle.err")"
+expect_eq "one by --idle-timeout" "1" "$(grep -c '(--idle-timeout)' "$TMP/trickle.err")"
+
 # Over the cap
 start capped "$BIN/gob-server" --listen 127.0.0.1:0 --max-message 4096 || { summary; exit 1; }
 C=$ADDR; CPID=$PID

@@ -224,6 +224,98 @@ expect_grep "a connection whose one stream waits on its client is closed by --id
 expect_grep "as being idle" "idle too long (--idle-timeout)" "$(cat "$TMP/stall2.err")"
 stop "$PID"
 
+# Only a call counts as the first request, and only calls and their replies as activity:
+# a connection that sends the preface and SETTINGS and nothing more, or PINGs every
+# 300 ms, is closed by --first-message-timeout; one that PINGs after its call, by
+# --idle-timeout. A client that connects, waits 0.5 s, then calls is served.
+H2PEER=$(cat <<'PY'
+import select, socket, struct, sys, threading, time
+host, port = sys.argv[1].rsplit(":", 1)
+addr = (host, int(port))
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+def frame(ftype, flags, sid, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", sid) + payload
+
+def lit(n, v):
+    return b"\x00" + bytes([len(n)]) + n + bytes([len(v)]) + v
+
+def sayhello(sid):
+    block = b"".join(lit(n, v) for n, v in [
+        (b":method", b"POST"), (b":scheme", b"http"), (b":path", b"/helloworld.Greeter/SayHello"),
+        (b":authority", b"localhost"), (b"content-type", b"application/grpc"), (b"te", b"trailers")])
+    msg = b"\x0a\x05world"
+    return frame(1, 0x4, sid, block) + frame(0, 0x1, sid, b"\x00" + struct.pack(">I", len(msg)) + msg)
+
+def closed_within(s, wait):  # reads (and drops) what the server sends; True once it closes
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        if select.select([s], [], [], max(0, end - time.monotonic()))[0]:
+            try:
+                if s.recv(65536) == b"":
+                    return True
+            except OSError:
+                return True
+    return False
+
+def pings(s, seconds):  # a PING each 300 ms until the server closes, at most seconds
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            s.sendall(frame(6, 0, 0, b"12345678"))
+        except OSError:
+            return "closed"
+        if closed_within(s, 0.3):
+            return "closed"
+    return "open"
+
+def connect():
+    s = socket.create_connection(addr, timeout=5)
+    s.sendall(PREFACE + frame(4, 0, 0))
+    return s
+
+def settings_only():
+    print("settings only:", "closed" if closed_within(connect(), 5) else "open", flush=True)
+
+def ping_only():
+    print("pings only:", pings(connect(), 5), flush=True)
+
+def ping_after_call():
+    s = connect()
+    s.sendall(sayhello(1))
+    time.sleep(0.3)
+    print("pings after a call:", pings(s, 6), flush=True)
+
+def late():
+    import grpc
+    ch = grpc.insecure_channel(sys.argv[1])
+    grpc.channel_ready_future(ch).result(timeout=5)
+    time.sleep(0.5)
+    r = ch.unary_unary("/helloworld.Greeter/SayHello")(b"\x0a\x05world", timeout=5)
+    print("late:", r.decode(errors="replace").strip("\n\x0b"), flush=True)
+
+tests = {"first": (settings_only, ping_only, late), "idle": (ping_after_call, late)}[sys.argv[2]]
+ts = [threading.Thread(target=f) for f in tests]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+PY
+)
+start greet "$BIN/grpc-server" --listen 127.0.0.1:0 --first-message-timeout 1 || { summary; exit 1; }
+out=$(timeout 20 "$PY" -c "$H2PEER" "$ADDR" first 2>&1)
+expect_grep "the preface and SETTINGS alone are no first request" "settings only: closed" "$out"
+expect_grep "nor are PINGs every 300 ms" "pings only: closed" "$out"
+expect_grep "a grpcio client that connects, waits 0.5 s, then calls is served" "late: Hello world" "$out"
+stop "$PID"
+expect_eq "both closed by --first-message-timeout" "2" "$(grep -c '(--first-message-timeout)' "$TMP/greet.err")"
+start pinged "$BIN/grpc-server" --listen 127.0.0.1:0 --idle-timeout 2 || { summary; exit 1; }
+out=$(timeout 20 "$PY" -c "$H2PEER" "$ADDR" idle 2>&1)
+expect_grep "PINGs after a call do not hold off --idle-timeout" "pings after a call: closed" "$out"
+expect_grep "while a client that calls is served" "late: Hello world" "$out"
+stop "$PID"
+expect_grep "the close is logged as idle" "idle too long (--idle-timeout)" "$(cat "$TMP/pinged.err")"
+
 # Four connections of 64 streams, each holding most of a 1 MiB request (256 MiB in all):
 # each connection keeps at most its --conn-budget (8 MiB), its biggest streams reset
 # with ENHANCE_YOUR_CALM (RESOURCE_EXHAUSTED), while another client is served.

@@ -146,6 +146,76 @@ expect_grep "a client trickling its first request is closed" "trickler closed" "
 stop "$FPID"
 expect_grep "and the reason is logged" "(--first-message-timeout)" "$(cat "$TMP/full.err")"
 
+# Bytes that complete no request neither greet the server nor keep a connection from
+# --idle-timeout: whitespace trickled before a request, or after one; a client that
+# connects, waits a little, then calls, and one calling now and then, are served.
+start trickle "$BIN/jsonrpc-server" --listen 127.0.0.1:0 --first-message-timeout 1 --idle-timeout 2 ||
+    { summary; exit 1; }
+out=$(timeout 20 /usr/bin/python3 - "$ADDR" <<'PY'
+import socket, sys, threading, time
+host, port = sys.argv[1].rsplit(":", 1)
+addr = (host, int(port))
+req = b'{"method":"Arith.Multiply","params":[{"A":6,"B":7}],"id":1}\n'
+
+def call(s):
+    s.sendall(req)
+    return s.recv(200).decode().strip()
+
+def trickle(name, s, seconds):  # a space each 200 ms until the server closes, at most seconds
+    end = time.monotonic() + seconds
+    s.settimeout(0.2)
+    while time.monotonic() < end:
+        try:
+            s.sendall(b" ")
+            if s.recv(1) == b"":
+                print(name, "closed", flush=True)
+                return
+        except socket.timeout:
+            continue
+        except OSError:
+            print(name, "closed", flush=True)
+            return
+    print(name, "open", flush=True)
+
+def spaces():
+    trickle("spaces before a request:", socket.create_connection(addr, timeout=5), 5)
+
+def after():
+    s = socket.create_connection(addr, timeout=5)
+    print("after a call:", call(s), flush=True)
+    trickle("spaces after a call:", s, 6)
+
+def late():
+    s = socket.create_connection(addr, timeout=5)
+    time.sleep(0.5)
+    print("late:", call(s), flush=True)
+
+def steady():
+    s = socket.create_connection(addr, timeout=5)
+    got = 0
+    for _ in range(5):  # one call each 0.7 s: 2.8 s in all, past --idle-timeout
+        got += call(s) == '{"id":1,"result":42,"error":null}'
+        time.sleep(0.7)
+    print("steady: %d of 5" % got, flush=True)
+
+ts = [threading.Thread(target=f) for f in (spaces, after, late, steady)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+PY
+)
+expect_grep "spaces trickled before any request do not count as one (--first-message-timeout)" \
+    "spaces before a request: closed" "$out"
+expect_grep "spaces trickled after a call do not hold off --idle-timeout" "spaces after a call: closed" "$out"
+expect_grep "a client that connects, waits 0.5 s, then calls is served" \
+    'late: {"id":1,"result":42,"error":null}' "$out"
+expect_grep "a client calling every 0.7 s outlives a 2 s --idle-timeout" "steady: 5 of 5" "$out"
+stop "$PID"
+expect_eq "one connection closed by --first-message-timeout" "1" \
+    "$(grep -c '(--first-message-timeout)' "$TMP/trickle.err")"
+expect_eq "one by --idle-timeout" "1" "$(grep -c '(--idle-timeout)' "$TMP/trickle.err")"
+
 # Quiet mode logs nothing
 start quiet "$BIN/jsonrpc-server" --listen 127.0.0.1:0 --quiet || { summary; exit 1; }
 Q=$ADDR; QPID=$PID

@@ -425,6 +425,96 @@ Test(server, a_client_that_sent_a_request_outlives_the_first_message_deadline, H
     assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
 }
 
+/* A codec that tells the server what a request is (server_codec.progress): the line
+ * codec, but with spaces before a line skipped, taken from the input as whitespace is
+ * by JSON-RPC, and counted as nothing. */
+typedef struct spaced_conn {
+    uint64_t lines;
+} spaced_conn;
+
+static void *spaced_open(size_t max_message)
+{
+    (void)max_message;
+    return calloc(1, sizeof(spaced_conn));
+}
+
+static feed_result spaced_feed(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen)
+{
+    size_t k = 0;
+    while (k < buf_size(in) && buf_data(in)[k] == ' ')
+        k++;
+    buf_consume(in, k);
+    size_t before = buf_size(in);
+    feed_result r = tk_line_feed(state, in, out, eof, err, errlen);
+    if (buf_size(in) < before)
+        ((spaced_conn *)state)->lines++;
+    return r;
+}
+
+static uint64_t spaced_progress(void *state) { return ((spaced_conn *)state)->lines; }
+
+static const server_codec spaced_codec = {
+    .name = "line echo, spaces skipped",
+    .protocol = "line",
+    .default_listen = "127.0.0.1:0",
+    .open = spaced_open,
+    .close = free,
+    .feed = spaced_feed,
+    .progress = spaced_progress,
+};
+
+/* Sends a space each 200 ms, at most 30 times (6 s). Returns whether the server closed fd. */
+static bool trickle_spaces_until_closed(int fd)
+{
+    for (int i = 0; i < 30; i++) {
+        if (send(fd, " ", 1, MSG_NOSIGNAL) != 1)
+            return true;
+        if (tk_closed_within(fd, 200))
+            return true;
+    }
+    return tk_closed_within(fd, 1000);
+}
+
+/* helper: a line server whose codec counts its requests */
+Test(server, bytes_the_codec_takes_but_counts_for_nothing_are_no_first_request, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, &spaced_codec, (const char *[]){"--first-message-timeout", "1", NULL});
+    int slow = tk_connect(ts.addr), late = tk_connect(ts.addr);
+    clock_sleep_ms(500);
+    tk_echo(late, "called half a second after connecting\n");
+    cr_assert(trickle_spaces_until_closed(slow), "a client trickling spaces stayed open");
+    cr_assert(tk_server_logged(&ts, "closed (no whole request in time (--first-message-timeout))", 5000));
+    tk_echo(late, "and is served still\n");
+    close(slow);
+    close(late);
+    assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
+}
+
+/* helper: a line server whose codec counts its requests */
+Test(server, only_progress_holds_off_the_idle_deadline, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, &spaced_codec, (const char *[]){"--idle-timeout", "2", NULL});
+    int spaces = tk_connect(ts.addr), steady = tk_connect(ts.addr);
+    tk_echo(spaces, "a request, then spaces\n");
+    tk_echo(steady, "a request each half second\n");
+    bool closed = false;
+    for (int i = 0; i < 30 && !closed; i++) { /* 6 s at most */
+        if (send(spaces, " ", 1, MSG_NOSIGNAL) != 1)
+            break;
+        closed = tk_closed_within(spaces, 200);
+        if (i % 3 == 2 && i < 18) /* past --idle-timeout, never 2 s apart */
+            tk_echo(steady, "still here\n");
+    }
+    cr_assert(closed || tk_closed_within(spaces, 1000), "spaces after a request held off --idle-timeout");
+    cr_assert(tk_server_logged(&ts, "closed (idle too long (--idle-timeout))", 5000));
+    tk_echo(steady, "served still\n");
+    close(spaces);
+    close(steady);
+    assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
+}
+
 /* ---- graceful stop ---- */
 
 Test(server, sigterm_sends_the_replies_due_then_exits, HELPER)

@@ -1,0 +1,29 @@
+/* server_int.h -- what the shared TCP server's files share: the command line, read by
+ * server_opts.c for server.c. */
+#ifndef WB_SERVER_INT_H
+#define WB_SERVER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rpc/server.h"
+
+/* What the command line asked for. */
+typedef struct server_opts {
+    const char *listen_addr, *registry_url, *service, *advertise;
+    const char *token_arg, *user_arg, *token_file, *user_file;
+    bool quiet;
+    size_t max_message, max_conns, idle, per_addr, first, ttl;
+} server_opts;
+
+/* Parses argv into o (printing --help, or what is wrong, itself). Returns -1 to go on
+ * serving, else the exit code (0 after --help). */
+int server_parse_options(server_opts *o, const server_codec *codec, const char *prog,
+                         const char *about, int argc, char **argv);
+
+/* --registry-WHAT, its -file form or $WB_REGISTRY_WHAT into store (SECRET_MAX bytes);
+ * *out is store, or NULL when none was given. -1 after a message on stderr. */
+int server_pick_secret(const char *prog, const char *what, const char *given, const char *path, char *store,
+                       const char **out);
+
+#endif

@@ -1,0 +1,190 @@
+/* server_opts.c -- the shared server's command line: its options, --help, and the
+ * registry secrets. */
+#include "rpc/server_int.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/numopt.h"
+#include "base/secret.h"
+
+static void usage(FILE *f, const server_codec *codec, const char *prog, const char *about)
+{
+    fprintf(f,
+            "Usage: %s [--listen HOST:PORT] [options]\n"
+            "%s\n"
+            "\n"
+            "Options:\n"
+            "  -l, --listen HOST:PORT   address to serve on (default %s);\n"
+            "                           port 0 picks a free port\n"
+            "  -q, --quiet              do not log connections and errors to stderr\n"
+            "      --max-message BYTES  largest request accepted (default 1048576); a larger\n"
+            "                           one gets an error and its connection is closed\n"
+            "      --max-conns N        most connections open at once (default 10000); when\n"
+            "                           full, the one idle longest (no call in flight, no\n"
+            "                           reply waiting) is closed to make room, and a new\n"
+            "                           one is refused only when every one is busy\n"
+            "      --max-conns-per-addr N  most connections from one client address, an IPv6\n"
+            "                           /64 counting as one (default: half of --max-conns);\n"
+            "                           beyond it, that address's idlest connection makes\n"
+            "                           room, so one client cannot take every slot. Every\n"
+            "                           local client shares 127.0.0.1: keep it high where\n"
+            "                           many of them (a load test, a gateway) connect\n"
+            "      --idle-timeout SEC   close a connection with no call in flight after this\n"
+            "                           long without a new request (for gRPC, also without\n"
+            "                           a call's messages or replies moving); HTTP/2 PINGs\n"
+            "                           and bytes that complete nothing do not count\n"
+            "                           (default 300, 0 = never)\n"
+            "      --first-message-timeout SEC  close a connection that has not sent one\n"
+            "                           whole request (for gRPC, a call's headers) this\n"
+            "                           long after connecting (default 10, 0 = never),\n"
+            "                           however its bytes, SETTINGS or PINGs trickle in\n"
+            "\n"
+            "Service registry (the server registers itself, keeps the entry alive, and\n"
+            "removes it on SIGTERM; after SIGKILL the entry expires with its lease or check):\n"
+            "      --registry URL       etcd://HOST:PORT[,HOST:PORT...], consul://HOST:PORT\n"
+            "                           or none (default)\n"
+            "      --service NAME       the service to register as (default: the program\n"
+            "                           name)\n"
+            "      --ttl SECONDS        lease/check time to live (default 10)\n"
+            "      --advertise HOST:PORT  the address clients should use (default: the\n"
+            "                           address the server listens on)\n"
+            "      --registry-token T   Consul ACL token\n"
+            "      --registry-user U:P  etcd user and password\n"
+            "      --registry-token-file PATH, --registry-user-file PATH\n"
+            "                           the same from the first line of a file that others\n"
+            "                           cannot read (chmod 600); without any of these, from\n"
+            "                           $WB_REGISTRY_TOKEN and $WB_REGISTRY_USER. A value on\n"
+            "                           the command line is visible to every local user in\n"
+            "                           /proc/PID/cmdline: prefer the file or the environment\n"
+            "  -h, --help               show this help\n"
+            "\n"
+            "The first line printed on stdout is the address the server listens on.\n"
+            "SIGTERM or SIGINT stops it gracefully: replies already due are sent first.\n"
+            "\n",
+            prog, about, codec->default_listen);
+    fputs(codec->methods_help ? codec->methods_help
+                              : "Methods served:\n"
+                                "  Arith.Multiply    {A, B} ints -> A*B\n"
+                                "  Arith.Divide      {A, B} ints -> {Quo, Rem}; B = 0 -> error \"divide by zero\"\n"
+                                "  hello.HelloWorld  a string name -> name + \" 你好....\"\n"
+                                "  Greeter.SayHello  {Name} -> {Message: \"Hello \" + Name}\n",
+          f);
+}
+
+const char *server_take_option(int *argc, char **argv, const char *name, bool *missing)
+{
+    const char *val = NULL;
+    size_t n = strlen(name);
+    int out = 1;
+    *missing = false;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            while (i < *argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (a[0] == '-' && a[1] == '-' && strncmp(a + 2, name, n) == 0) {
+            if (a[2 + n] == '=') {
+                val = a + 3 + n;
+                continue;
+            }
+            if (a[2 + n] == '\0') {
+                if (i + 1 < *argc)
+                    val = argv[++i];
+                else
+                    *missing = true;
+                continue;
+            }
+        }
+        argv[out++] = argv[i];
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return val;
+}
+
+int server_pick_secret(const char *prog, const char *what, const char *given, const char *path, char *store,
+                       const char **out)
+{
+    char env[32], err[400];
+    snprintf(env, sizeof env, "WB_REGISTRY_%s", strcmp(what, "user") == 0 ? "USER" : "TOKEN");
+    int got = secret_pick(given, path, env, store, SECRET_MAX, err, sizeof err);
+    if (got < 0)
+        fprintf(stderr, "%s: --registry-%s: %s\n", prog, what, err);
+    *out = got > 0 ? store : NULL;
+    return got < 0 ? -1 : 0;
+}
+
+/* optarg into *v when it is a number from lo to hi; else false after "--NAME wants WHAT". */
+static bool size_arg(const char *prog, const char *name, const char *what, size_t *v, size_t lo,
+                     size_t hi)
+{
+    if (numopt_size(optarg, v) == 0 && *v >= lo && *v <= hi)
+        return true;
+    fprintf(stderr, "%s: --%s wants %s\n", prog, name, what);
+    return false;
+}
+
+int server_parse_options(server_opts *o, const server_codec *codec, const char *prog,
+                         const char *about, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},  {"quiet", no_argument, NULL, 'q'},
+        {"max-message", required_argument, NULL, 'm'}, {"max-conns", required_argument, NULL, 'c'},
+        {"idle-timeout", required_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'},
+        {"max-conns-per-addr", required_argument, NULL, 'a'},
+        {"first-message-timeout", required_argument, NULL, 'f'},
+        {"registry", required_argument, NULL, 'R'}, {"service", required_argument, NULL, 'S'},
+        {"ttl", required_argument, NULL, 'T'}, {"advertise", required_argument, NULL, 'A'},
+        {"registry-token", required_argument, NULL, 'K'},
+        {"registry-user", required_argument, NULL, 'U'},
+        {"registry-token-file", required_argument, NULL, 'k'},
+        {"registry-user-file", required_argument, NULL, 'u'},
+        {NULL, 0, NULL, 0}};
+    *o = (server_opts){.listen_addr = codec->default_listen, .registry_url = "none", .service = prog,
+                       .max_message = 1u << 20, .max_conns = 10000, .idle = 300, .first = 10, .ttl = 10};
+    bool ok = true;
+    int ch;
+    while (ok && (ch = getopt_long(argc, argv, "l:qh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'l': o->listen_addr = optarg; break;
+        case 'q': o->quiet = true; break;
+        case 'm':
+            ok = size_arg(prog, "max-message", "a number of bytes (at least 64)", &o->max_message, 64, SIZE_MAX);
+            break;
+        case 'c': ok = size_arg(prog, "max-conns", "a positive number", &o->max_conns, 1, SIZE_MAX); break;
+        case 'a':
+            ok = size_arg(prog, "max-conns-per-addr", "a positive number", &o->per_addr, 1, SIZE_MAX);
+            break;
+        case 'i': ok = size_arg(prog, "idle-timeout", "a number of seconds", &o->idle, 0, SIZE_MAX); break;
+        case 'f':
+            ok = size_arg(prog, "first-message-timeout", "a number of seconds (at most 86400)", &o->first, 0,
+                          86400);
+            break;
+        case 'R': o->registry_url = optarg; break;
+        case 'S': o->service = optarg; break;
+        case 'A': o->advertise = optarg; break;
+        case 'K': o->token_arg = optarg; break;
+        case 'U': o->user_arg = optarg; break;
+        case 'k': o->token_file = optarg; break;
+        case 'u': o->user_file = optarg; break;
+        case 'T': ok = size_arg(prog, "ttl", "a number of seconds from 1 to 3600", &o->ttl, 1, 3600); break;
+        case 'h': usage(stdout, codec, prog, about); return 0;
+        default:
+            fprintf(stderr, "Try '%s --help'.\n", prog);
+            return 2;
+        }
+    }
+    if (!ok)
+        return 2;
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument \"%s\". Try '%s --help'.\n", prog, argv[optind], prog);
+        return 2;
+    }
+    if (!o->per_addr)
+        o->per_addr = o->max_conns / 2 ? o->max_conns / 2 : 1;
+    return -1;
+}
