@@ -199,7 +199,8 @@ static int dec_struct(walk *w, wtype *t, value **out, int depth, bool top)
     }
     r = 0;
 done:
-    gob_walk_close(w, box);
+    if (!top) /* a top-level struct opened no box */
+        gob_walk_close(w, box);
     if (vals) {
         for (size_t i = 0; i < t->nfields; i++)
             value_free(vals[i]);
