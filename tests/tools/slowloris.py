@@ -5,13 +5,14 @@ well-behaved client that measures how fast it is served meanwhile. Standard libr
 loopback addresses only (127.0.0.0/8, source and target), every loop bounded in time.
 
   slowloris.py HOST:PORT trickle CONNS INTERVAL SECONDS [--from A,B,...] [--reconnect]
-               [--count-at T]
+               [--count-at T] [--fat BYTES]
       opens CONNS connections (spread over the source addresses, default 127.0.0.1), each
       sending "GET / HTTP/1.1" and then one byte of a header every INTERVAL seconds, for
       SECONDS; with --reconnect a connection the server closes is opened again. Prints
       "opened=N alive_at=K closed=C alive_end=E life_min=S life_max=S reconnects=R":
       alive_at is how many were open T seconds (default 0.5) after the last one opened,
-      life_* how long the ones the server closed had lived (-1 when none).
+      life_* how long the ones the server closed had lived (-1 when none). --fat sends
+      BYTES of whole header lines first, so each connection fills the server's buffer.
   slowloris.py HOST:PORT probe PATH SECONDS [--from A] [--gap-ms MS]
       a request for PATH on a new connection every MS (default 50) milliseconds for
       SECONDS, each given 5 s; prints "served=N failed=F p50_ms=X p99_ms=Y max_ms=Z".
@@ -43,13 +44,14 @@ def option(args, name, default):
     return default
 
 
-def connect(dst, src, timeout):
+def connect(dst, src, timeout, fat=0):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         s.bind((src, 0))
         s.settimeout(timeout)
         s.connect(dst)
-        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        pad = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"p" * 990) for i in range(fat // 1000))
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n" + pad + b"X-Slow: ")
         s.setblocking(False)
         return s
     except OSError:
@@ -63,6 +65,7 @@ def trickle(dst, args):
         args.remove("--reconnect")
     sources = [loopback(a) for a in option(args, "--from", "127.0.0.1").split(",")]
     count_at = float(option(args, "--count-at", "0.5"))
+    fat = int(option(args, "--fat", "0"))
     conns, interval, seconds = int(args[0]), float(args[1]), float(args[2])
     end = time.monotonic() + seconds
     sel = selectors.DefaultSelector()
@@ -72,7 +75,7 @@ def trickle(dst, args):
 
     def open_one(i):
         nonlocal opened
-        s = connect(dst, sources[i % len(sources)], 1.0)
+        s = connect(dst, sources[i % len(sources)], 1.0, fat)
         if s:
             opened += 1
             born[s] = time.monotonic()
