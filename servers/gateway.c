@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -18,9 +19,31 @@
 
 #define SHUTDOWN_GRACE_MS 5000
 
+#define MHD_LINES_PER_S 10
+
+/* libmicrohttpd's messages, at most MHD_LINES_PER_S a second: it has one for each
+ * connection closed mid-request, and a flood of connections must not become a flood
+ * of log lines. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static uint64_t second;
+    static unsigned long lines, dropped;
+    uint64_t now = clock_now_ms() / 1000;
+    unsigned long untold = 0;
+    pthread_mutex_lock(&mu);
+    if (now != second) {
+        untold = dropped;
+        second = now, lines = 0, dropped = 0;
+    }
+    bool say = lines++ < MHD_LINES_PER_S;
+    dropped += !say;
+    pthread_mutex_unlock(&mu);
+    if (untold)
+        log_msg("libmicrohttpd: %lu more messages not shown (at most %d a second)", untold, MHD_LINES_PER_S);
+    if (!say)
+        return;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
@@ -77,7 +100,20 @@ static void usage(FILE *f)
             "      --timeout MS         deadline of each backend call (default 2000)\n"
             "      --max-body BYTES     largest request body (default 65536)\n"
             "      --threads N          worker threads (default 8)\n"
-            "      --idle-timeout SEC   close an idle HTTP connection (default 30)\n"
+            "      --idle-timeout SEC   close an idle HTTP connection (default 30); each byte\n"
+            "                           that arrives starts it again\n"
+            "      --max-conns N        most connections open at once (default 4000); when\n"
+            "                           full, the one that has waited longest for a request\n"
+            "                           head is closed to make room, and a new one is\n"
+            "                           refused only when every one has sent its request\n"
+            "      --max-conns-per-addr N  most connections from one client address, an IPv6\n"
+            "                           /64 counting as one (default: half of --max-conns);\n"
+            "                           beyond it, that address's connection waiting longest\n"
+            "                           makes room. Local clients all share 127.0.0.1\n"
+            "      --header-timeout SEC close a connection that has not sent a whole request\n"
+            "                           head this long after it connected or after its last\n"
+            "                           reply (default 10, 0 = never); unlike --idle-timeout,\n"
+            "                           bytes trickling in do not extend it\n"
             "      --service NAME       register the gateway itself in the registry as NAME\n"
             "                           (protocol http), kept alive, removed on SIGTERM;\n"
             "                           default: not registered\n"
@@ -114,6 +150,7 @@ typedef struct options {
     const char *listen_addr, *self, *names[NSVC];
     const char *token, *user, *token_file, *user_file; /* the registry's credentials */
     int threads, idle, ttl;
+    int max_conns, per_addr, header_s; /* the connection limits; per_addr 0: half of max_conns */
 } options;
 
 /* The registry's credentials into gw.auth: the option, its file, or the environment. */
@@ -154,9 +191,12 @@ static int parse_options(int argc, char **argv, options *o)
         {"login-burst", required_argument, NULL, 1},      {"login-rate", required_argument, NULL, 2},
         {"login-addr-burst", required_argument, NULL, 3}, {"login-addr-rate", required_argument, NULL, 4},
         {"login-concurrency", required_argument, NULL, 5}, {"login-queue", required_argument, NULL, 6},
+        /* the connection limits, named as the RPC servers name them */
+        {"max-conns", required_argument, NULL, 20}, {"max-conns-per-addr", required_argument, NULL, 21},
+        {"header-timeout", required_argument, NULL, 22},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     *o = (options){.listen_addr = "127.0.0.1:8008", .names = {"user", "order", "arith"},
-                   .threads = 8, .idle = 30, .ttl = 10};
+                   .threads = 8, .idle = 30, .ttl = 10, .max_conns = 4000, .header_s = 10};
     snprintf(gw.registry_url, sizeof gw.registry_url, "etcd://127.0.0.1:2379");
     gw.timeout_ms = 2000;
     gw.max_body = 65536;
@@ -208,6 +248,17 @@ static int parse_options(int argc, char **argv, options *o)
                 return 2;
             }
             break;
+        case 20: case 21: case 22: {
+            static const char *const names[] = {"max-conns", "max-conns-per-addr", "header-timeout"};
+            int *to[] = {&o->max_conns, &o->per_addr, &o->header_s};
+            long lo = ch == 22 ? 0 : 1, hi = ch == 22 ? 86400 : 1000000;
+            if (numopt_int(optarg, lo, hi, to[ch - 20]) < 0) {
+                fprintf(stderr, "gateway: --%s wants a number from %ld to %ld. Try 'gateway --help'.\n",
+                        names[ch - 20], lo, hi);
+                return 2;
+            }
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: fprintf(stderr, "Try 'gateway --help'.\n"); return 2;
         }
@@ -236,25 +287,77 @@ static int parse_options(int argc, char **argv, options *o)
     return -1;
 }
 
+/* The routes' handler, once the request head is noted as whole: libmicrohttpd makes the
+ * first call of each request (*ctx still NULL) when it has parsed the head. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **ctx)
+{
+    if (!*ctx)
+        gateway_conns_head_done(c);
+    return gateway_on_request(cls, c, url, method, version, upload, upload_size, ctx);
+}
+
+/* The routes' completion callback; then the deadline of the connection's next head. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTerminationCode why)
+{
+    gateway_on_completed(cls, c, ctx, why);
+    gateway_conns_request_done(c);
+}
+
+#define SPARE_FILES 256 /* the listener, the registry, the backends, logs */
+
+/* How many connections libmicrohttpd may hold: twice --max-conns, since the ones closed
+ * to make room wind down in its threads after the newcomer is in, and it splits its
+ * limit evenly between its threads. Raises the soft limit on open files to fit, as far
+ * as the hard limit allows, and lowers o->max_conns when even that is short. */
+static unsigned daemon_limit(options *o)
+{
+    rlim_t want = (rlim_t)o->max_conns * 2 + SPARE_FILES, files = want;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+        files = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            files = rl.rlim_cur;
+    }
+    rlim_t room = files > 2 * SPARE_FILES ? files - SPARE_FILES : files / 2; /* for connections */
+    if (room < (rlim_t)o->max_conns) {
+        log_msg("--max-conns %d lowered to %llu: this process may open %llu files (ulimit -n)", o->max_conns,
+                (unsigned long long)room, (unsigned long long)files);
+        o->max_conns = (int)room;
+    }
+    return (unsigned)(room < (rlim_t)o->max_conns * 2 ? room : (rlim_t)o->max_conns * 2);
+}
+
 /* Serves on the listening socket fd (bound to addr) until SIGTERM or SIGINT, which the
  * caller has blocked into sigs. Returns the exit code. */
-static int serve(const options *o, int fd, const char *addr, sigset_t *sigs)
+static int serve(options *o, int fd, const char *addr, sigset_t *sigs)
 {
+    char err[512];
+    unsigned limit = daemon_limit(o);
+    if (gateway_conns_start((size_t)o->max_conns, (size_t)(o->per_addr ? o->per_addr : (o->max_conns + 1) / 2),
+                            (unsigned)o->header_s, err, sizeof err) < 0) {
+        fprintf(stderr, "gateway: %s\n", err);
+        close(fd);
+        return 1;
+    }
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        gateway_on_request, NULL,
+        on_request, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)o->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->idle, MHD_OPTION_CONNECTION_LIMIT, 4000u,
-        MHD_OPTION_NOTIFY_COMPLETED, gateway_on_completed, NULL, MHD_OPTION_END);
+        (unsigned)o->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->idle, MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_NOTIFY_CONNECTION, gateway_conns_notify, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "gateway: libmicrohttpd could not start on %s\n", addr);
+        gateway_conns_stop();
+        gateway_conns_free();
         close(fd);
         return 1;
     }
     printf("%s\n", addr);
     fflush(stdout);
     log_msg("serving REST on http://%s, services from %s", addr, gw.registry_url);
-    char err[512];
     registry_keeper *keeper = NULL;
     if (o->self && !(keeper = registry_keeper_start(gw.registry_url, &gw.auth, o->self, addr, "http", o->ttl, NULL,
                                                     NULL, err, sizeof err)))
@@ -266,7 +369,9 @@ static int serve(const options *o, int fd, const char *addr, sigset_t *sigs)
     MHD_quiesce_daemon(d);                /* no new connections */
     drain(d);
     gateway_throttle_stop(); /* before the daemon: a login thread resumes its connection */
+    gateway_conns_stop();
     MHD_stop_daemon(d);
+    gateway_conns_free(); /* after the daemon: it tells of each connection it closes */
     close(fd);
     return 0;
 }

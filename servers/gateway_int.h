@@ -1,6 +1,6 @@
 /* gateway_int.h -- what the gateway's files share: the services it calls and who serves
  * them, its settings, and the seams between membership (gateway_members.c), the routes
- * (gateway_routes.c) and main (gateway.c). */
+ * (gateway_routes.c), the connection limits (gateway_conns.c) and main (gateway.c). */
 #ifndef WB_GATEWAY_INT_H
 #define WB_GATEWAY_INT_H
 
@@ -81,6 +81,27 @@ typedef void (*gateway_slow_fn)(void *arg, uint64_t waited_ms, bool cancelled);
 /* Queues fn(arg) for a login thread. False, with nothing queued, when
  * gw.login_queue jobs already wait for a busy thread, or the gateway is stopping. */
 bool gateway_throttle_submit(gateway_slow_fn fn, void *arg);
+
+/* ---- connection limits and the request-head deadline (gateway_conns.c) ---- */
+
+/* Starts the thread that closes connections which have not sent a whole request head
+ * header_timeout_s (0: never) after they connected or after their last reply, and sets
+ * the limits: at most max_conns connections, at most per_addr from one client address
+ * (IPv6 by /64). Returns 0, or -1 with err. */
+int gateway_conns_start(size_t max_conns, size_t per_addr, unsigned header_timeout_s, char *err, size_t errlen);
+/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback. A new connection beyond a limit
+ * makes room by closing the connection (of its own address first) that has waited
+ * longest for a request head; when every one has sent its head, the newcomer is closed. */
+void gateway_conns_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe);
+/* From the access handler: c has sent a whole request head; its deadline is off. */
+void gateway_conns_head_done(struct MHD_Connection *c);
+/* From the completion callback: c's reply is finished; its next head's deadline starts. */
+void gateway_conns_request_done(struct MHD_Connection *c);
+/* Stops the thread (connections are no longer closed for lateness). */
+void gateway_conns_stop(void);
+/* Frees the address table, once the daemon has stopped (every connection closed). */
+void gateway_conns_free(void);
 
 /* libmicrohttpd's access handler and its completion callback: the routes. */
 enum MHD_Result gateway_on_request(void *cls, struct MHD_Connection *c, const char *url,

@@ -496,6 +496,61 @@ kill -TERM "$GW3_PID"
 wait "$GW3_PID"
 expect_eq "that gateway stops on SIGTERM and exits 0" 0 "$?"
 
+# ---- request heads sent a byte at a time (slowloris) ----
+# A gateway of its own with small limits; tests/tools/slowloris.py opens connections
+# that send a request head one byte at a time and never finish it, from several
+# loopback addresses.
+slowloris() { python3 "$ROOT/tests/tools/slowloris.py" "$@"; }
+# field NAME FILE: NAME=VALUE from slowloris.py's line in FILE
+field() { tr ' ' '\n' <"$2" | sed -n "s/^$1=//p"; }
+start gateway4 "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --max-conns 100 --max-conns-per-addr 40 \
+    --header-timeout 2
+GW4=$ADDR GW4_PID=$PID
+arith4() { [ "$(curl -s --max-time 2 "http://$GW4/arith/multiply?a=1&b=1")" = '{"value":1}' ]; }
+wait_until 10 arith4
+# 200 from 127.0.0.1, and 5 from 127.0.0.8 that go on sending a byte every 0.3 s
+slowloris "$GW4" trickle 200 0.4 4 >"$TMP/slow1" &
+slow1=$!
+slowloris "$GW4" trickle 5 0.3 5 --from 127.0.0.8 >"$TMP/slow8" &
+slow8=$!
+sleep 1
+expect_eq "while 200 connections trickle from 127.0.0.1, a client from 127.0.0.2 is served" '{"value":42}' \
+    "$(curl -s --max-time 2 --interface 127.0.0.2 "http://$GW4/arith/multiply?a=6&b=7")"
+expect_eq "and one from 127.0.0.1 itself: its address's connection waiting longest makes room" '{"value":12}' \
+    "$(curl -s --max-time 2 --interface 127.0.0.1 "http://$GW4/arith/multiply?a=3&b=4")"
+wait "$slow1" "$slow8"
+alive=$(field alive_at "$TMP/slow1")
+if [ -n "$alive" ] && [ "$alive" -le 40 ] && [ "$(field opened "$TMP/slow1")" = 200 ]; then
+    ok "--max-conns-per-addr 40: of 200 trickling connections from one address, $alive stay open"
+else
+    bad "--max-conns-per-addr 40: of 200 trickling connections from one address, at most 40 stay open" \
+        "$(cat "$TMP/slow1")"
+fi
+expect_eq "--header-timeout 2: 5 connections sending a byte every 0.3 s are closed all the same" \
+    "closed=5 alive_end=0" "closed=$(field closed "$TMP/slow8") alive_end=$(field alive_end "$TMP/slow8")"
+life=$(field life_min "$TMP/slow8")
+if awk -v l="${life:--1}" 'BEGIN { exit !(l >= 1.9) }'; then
+    ok "and not before the 2 s are up (the first after $life s)"
+else
+    bad "and not before the 2 s are up" "$(cat "$TMP/slow8")"
+fi
+# 120 from four addresses, 30 each: under --max-conns-per-addr, over --max-conns 100
+slowloris "$GW4" trickle 120 0.4 3 --from 127.0.0.3,127.0.0.4,127.0.0.5,127.0.0.6 >"$TMP/slow3" &
+slow3=$!
+sleep 1
+expect_eq "--max-conns 100 reached by trickling connections: a new client (127.0.0.7) is served" '{"value":30}' \
+    "$(curl -s --max-time 2 --interface 127.0.0.7 "http://$GW4/arith/multiply?a=5&b=6")"
+wait "$slow3"
+alive=$(field alive_at "$TMP/slow3")
+if [ -n "$alive" ] && [ "$alive" -le 100 ] && [ "$(field opened "$TMP/slow3")" = 120 ]; then
+    ok "--max-conns 100: of 120 trickling connections, $alive stay open (the ones waiting longest made room)"
+else
+    bad "--max-conns 100: of 120 trickling connections, at most 100 stay open" "$(cat "$TMP/slow3")"
+fi
+expect_grep "the gateway logs what it closed and why" "without a whole request head within --header-timeout" \
+    "$(cat "$TMP/gateway4.err")"
+stop "$GW4_PID"
+
 # ---- the programs themselves ----
 expect_grep "gateway --help lists the routes" "GET  /orders/{id}" "$("$BIN/gateway" --help)"
 expect_grep "user-server --help documents --db" "--db PATH" "$("$BIN/user-server" --help)"
