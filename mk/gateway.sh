@@ -3,7 +3,8 @@
 # order-server instances, grpc-server as the arith service, and the REST gateway on
 # 127.0.0.1:8008 (or a free port), then prints curl lines to try. Ctrl-C stops them all.
 # The databases are new for each demo (removed when it stops), so the README's lines
-# give the README's answers.
+# give the README's answers. The data services take calls only from the gateway: all
+# three are given one caller secret, made afresh in a 0600 file.
 set -u
 BIN=${1:-bin}
 tmp=$(mktemp -d)
@@ -23,6 +24,9 @@ pids="$pids $ETCD_PID"
 ep=$EP
 reg=etcd://$ep
 
+secret=$tmp/caller-secret
+(umask 077 && head -c 24 /dev/urandom | base64 >"$secret") || { echo "cannot write $secret"; exit 1; }
+
 # run NAME ARGS...: starts bin/NAME in the background; sets $addr to the address it prints.
 run() {
     name=$1
@@ -36,18 +40,18 @@ run() {
     [ -n "$addr" ] || { echo "$name did not start: $(tail -n 1 "$tmp/$name.log")"; exit 1; }
 }
 
-run user-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3 --db "$tmp/users.db"; users="$addr (pid $pid)"
-run user-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3 --db "$tmp/users.db"; users="$users  $addr (pid $pid)"
-run order-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3 --db "$tmp/orders.db"; orders="$addr (pid $pid)"
-run order-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3 --db "$tmp/orders.db"; orders="$orders  $addr (pid $pid)"
+run user-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3 --db "$tmp/users.db" --caller-secret-file "$secret"; users="$addr (pid $pid)"
+run user-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3 --db "$tmp/users.db" --caller-secret-file "$secret"; users="$users  $addr (pid $pid)"
+run order-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3 --db "$tmp/orders.db" --caller-secret-file "$secret"; orders="$addr (pid $pid)"
+run order-server --listen 127.0.0.1:0 --registry "$reg" --ttl 3 --db "$tmp/orders.db" --caller-secret-file "$secret"; orders="$orders  $addr (pid $pid)"
 run grpc-server --listen 127.0.0.1:0 --registry "$reg" --service arith --ttl 3; arith="$addr (pid $pid)"
 gw=127.0.0.1:8008
-"$BIN/gateway" --listen "$gw" --registry "$reg" >"$tmp/gw.addr" 2>"$tmp/gateway.log" &
+"$BIN/gateway" --listen "$gw" --registry "$reg" --caller-secret-file "$secret" >"$tmp/gw.addr" 2>"$tmp/gateway.log" &
 gpid=$!
 pids="$pids $gpid"
 if ! wait_addr "$tmp/gw.addr" "$gpid"; then
     echo "note: $gw is taken; the gateway gets a free port instead."
-    run gateway --listen 127.0.0.1:0 --registry "$reg"
+    run gateway --listen 127.0.0.1:0 --registry "$reg" --caller-secret-file "$secret"
     gw=$addr
 else
     gw=$(head -n 1 "$tmp/gw.addr")
@@ -72,6 +76,10 @@ Try, from another terminal:
   curl -s "$gw/orders?user=li" -H "Authorization: Bearer \$TOKEN"
   curl -s "$gw/arith/multiply?a=7&b=8"
   $BIN/workbench registry $reg --watch
+
+The user and order services answer only calls carrying the caller secret in
+$secret (the gateway sends it); a direct call needs the header too:
+  grpcurl -plaintext -H "wb-caller-secret: \$(cat $secret)" -d '{"user":"li"}' ADDR order.Order/List
 
 Kill an order-server (kill -9 PID) and the orders stay readable through the other; kill
 both and the gateway answers 503. The gateway's log is in $tmp/gateway.log. Ctrl-C stops everything.

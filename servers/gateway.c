@@ -87,7 +87,8 @@ static void usage(FILE *f)
             "403, NOT_FOUND and unknown routes 404, a wrong method 405, ALREADY_EXISTS and ABORTED\n"
             "409, a body over --max-body 413, RESOURCE_EXHAUSTED 429, CANCELLED 499,\n"
             "UNIMPLEMENTED 501, no live instance and UNAVAILABLE 503, DEADLINE_EXCEEDED 504,\n"
-            "anything else 500.\n"
+            "anything else 500. A user or order service that refuses the gateway itself (no\n"
+            "or another --caller-secret-file) is 502.\n"
             "\n"
             "Options:\n"
             "  -l, --listen HOST:PORT   address to serve on (default 127.0.0.1:8008; port 0\n"
@@ -126,6 +127,11 @@ static void usage(FILE *f)
             "                           $WB_REGISTRY_TOKEN and $WB_REGISTRY_USER. A value on\n"
             "                           the command line is visible to every local user in\n"
             "                           /proc/PID/cmdline: prefer the file or the environment\n"
+            "      --caller-secret-file PATH  send the first line of PATH (chmod 600) in\n"
+            "                           the header wb-caller-secret of every call to the\n"
+            "                           user and order services, started with the same\n"
+            "                           file; without it, $WB_CALLER_SECRET; neither: none\n"
+            "                           is sent (a service that wants one: HTTP 502)\n"
             "      --login-burst N      failed logins a user name may have before its logins\n"
             "                           are answered 429 with Retry-After (default 5; 0: no limit)\n"
             "      --login-rate N       failed logins given back per minute (default 6)\n"
@@ -149,11 +155,13 @@ static void usage(FILE *f)
 typedef struct options {
     const char *listen_addr, *self, *names[NSVC];
     const char *token, *user, *token_file, *user_file; /* the registry's credentials */
+    const char *caller_file; /* the data services' caller secret */
     int threads, idle, ttl;
     int max_conns, per_addr, header_s; /* the connection limits; per_addr 0: half of max_conns */
 } options;
 
-/* The registry's credentials into gw.auth: the option, its file, or the environment. */
+/* The registry's credentials into gw.auth, and the caller secret into gw.caller_secret:
+ * the option, its file, or the environment. */
 static int pick_auth(const options *o, char *err, size_t errlen)
 {
     char why[400];
@@ -171,6 +179,14 @@ static int pick_auth(const options *o, char *err, size_t errlen)
     }
     gw.auth.token = t ? gw.auth_token : NULL;
     gw.auth.user = u ? gw.auth_user : NULL;
+    int c = secret_pick(NULL, o->caller_file, "WB_CALLER_SECRET", gw.caller_secret, sizeof gw.caller_secret, why,
+                        sizeof why);
+    if (c < 0 || (c > 0 && !secret_header_safe(gw.caller_secret))) {
+        err_set(err, errlen, "%s: %s", o->caller_file ? "--caller-secret-file" : "$WB_CALLER_SECRET",
+                c < 0 ? why : "a caller secret is visible ASCII, no spaces");
+        gw.caller_secret[0] = '\0';
+        return -1;
+    }
     return 0;
 }
 
@@ -194,6 +210,7 @@ static int parse_options(int argc, char **argv, options *o)
         /* the connection limits, named as the RPC servers name them */
         {"max-conns", required_argument, NULL, 20}, {"max-conns-per-addr", required_argument, NULL, 21},
         {"header-timeout", required_argument, NULL, 22},
+        {"caller-secret-file", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     *o = (options){.listen_addr = "127.0.0.1:8008", .names = {"user", "order", "arith"},
                    .threads = 8, .idle = 30, .ttl = 10, .max_conns = 4000, .header_s = 10};
@@ -234,6 +251,7 @@ static int parse_options(int argc, char **argv, options *o)
         case 'P': o->user = optarg; break;
         case 'k': o->token_file = optarg; break;
         case 'p': o->user_file = optarg; break;
+        case 'C': o->caller_file = optarg; break;
         case 'T':
             if (numopt_int(optarg, 1, 3600, &o->ttl) < 0)
                 o->ttl = -1; /* refused below */

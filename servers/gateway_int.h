@@ -12,6 +12,7 @@
 
 #include <microhttpd.h>
 
+#include "base/secret.h"
 #include "registry/registry.h"
 #include "rpc/balancer.h"
 
@@ -33,6 +34,7 @@ typedef struct gateway {
     char registry_url[512];
     registry_auth auth; /* its token and user point into the two buffers below, or are NULL */
     char auth_token[1024], auth_user[1024];
+    char caller_secret[SECRET_MAX]; /* sent to the user and order services; "": none */
     int timeout_ms, max_body;
     /* login throttling: failures per user name and per client address (burst, and
      * refilled per minute; burst 0 turns one off), and the threads for the calls that

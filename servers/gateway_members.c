@@ -11,6 +11,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "registry/registry.h"
+#include "rpc/grpcserver.h"
 
 #define RELIST_MS 1000
 
@@ -31,6 +32,19 @@ static void worker_free(void *p)
     free(w);
 }
 
+/* A balancer for service svc; the user and order services get the caller secret. */
+static balancer *new_balancer(int svc)
+{
+    balancer *b = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, gw.timeout_ms);
+    char err[128];
+    if (b && svc != SVC_ARITH && gw.caller_secret[0] &&
+        balancer_set_metadata(b, GRPC_CALLER_HEADER, gw.caller_secret, err, sizeof err) < 0) {
+        balancer_free(b);
+        return NULL;
+    }
+    return b;
+}
+
 static worker *worker_get(void)
 {
     worker *w = pthread_getspecific(gw.worker_key);
@@ -39,7 +53,7 @@ static worker *worker_get(void)
     if (!(w = calloc(1, sizeof *w)))
         return NULL;
     for (int i = 0; i < NSVC; i++)
-        if (!(w->lb[i] = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, gw.timeout_ms))) {
+        if (!(w->lb[i] = new_balancer(i))) {
             worker_free(w);
             return NULL;
         }
@@ -59,7 +73,7 @@ static void worker_sync(worker *w, int svc)
     pthread_mutex_unlock(&d->mu);
     if (gen == w->gen[svc] && gen != 0 && w->lb[svc])
         return;
-    if (!w->lb[svc] && !(w->lb[svc] = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, gw.timeout_ms)))
+    if (!w->lb[svc] && !(w->lb[svc] = new_balancer(svc)))
         return;
     w->gen[svc] = gen;
     const char *list[MAX_MEMBERS];

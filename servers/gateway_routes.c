@@ -15,6 +15,7 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "rpc/grpcserver.h"
 #include "wire/grpc_status.h"
 #include "wire/jsonval.h"
 
@@ -129,6 +130,11 @@ static bool call(int svc, const char *method, const value *arg, bool idempotent,
         o->http = http_status(code);
         o->code = grpc_status_name(code);
         snprintf(o->msg, sizeof o->msg, "%s", known ? res.message : err);
+        if (code == GRPC_UNAUTHENTICATED && strncmp(res.message, GRPC_CALLER_REFUSED, strlen(GRPC_CALLER_REFUSED)) == 0) {
+            o->http = 502; /* the service refused the gateway, not the user */
+            snprintf(o->msg, sizeof o->msg, "the %s service refused the gateway (%.300s); give the gateway the "
+                     "services' --caller-secret-file", gw.dir[svc].name, res.message);
+        }
         return false;
     }
     case CALL_BAD_ARGUMENT:

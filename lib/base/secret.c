@@ -80,3 +80,23 @@ int secret_pick(const char *given, const char *path, const char *env, char *out,
     }
     return secret_read_file(path, out, n, err, errlen) < 0 ? -1 : 1;
 }
+
+bool secret_equal(const char *want, const void *given, size_t n)
+{
+    const unsigned char *g = given;
+    size_t len = strlen(want);
+    volatile unsigned char diff = (unsigned char)(len != n);
+    for (size_t i = 0; i < len; i++)
+        diff |= (unsigned char)((unsigned char)want[i] ^ (i < n ? g[i] : 0));
+    return diff == 0;
+}
+
+bool secret_header_safe(const char *s)
+{
+    if (!s[0])
+        return false;
+    for (; *s; s++)
+        if (*s < 0x21 || *s > 0x7e)
+            return false;
+    return true;
+}

@@ -6,6 +6,7 @@
 #ifndef WB_SECRET_H
 #define WB_SECRET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum { SECRET_MAX = 1024 }; /* bytes of a secret, its NUL included */
@@ -21,5 +22,14 @@ int secret_read_file(const char *path, char *out, size_t n, char *err, size_t er
  * three is there, or -1 with a reason in err. */
 int secret_pick(const char *given, const char *path, const char *env, char *out, size_t n, char *err,
                 size_t errlen);
+
+/* True when the n bytes at given are exactly the secret want (NUL-terminated). The
+ * time taken depends on want's length only, not on where the bytes first differ nor on
+ * n, so a caller cannot find the secret byte by byte by timing the answers. */
+bool secret_equal(const char *want, const void *given, size_t n);
+
+/* True when s can travel as an HTTP header value as it is: at least one byte, each
+ * visible ASCII (0x21..0x7e). */
+bool secret_header_safe(const char *s);
 
 #endif

@@ -21,6 +21,7 @@ struct balancer {
     lb_instance in[MAX_INSTANCES];
     size_t n;
     size_t next; /* round robin position */
+    char *md_name, *md_value; /* balancer_set_metadata's header, or NULL */
 };
 
 balancer *balancer_new(rpc_proto proto, pick_policy policy, int timeout_ms)
@@ -42,7 +43,29 @@ void balancer_free(balancer *b)
         rpcclient_free(b->in[i].conn);
         free(b->in[i].lat_us);
     }
+    free(b->md_name);
+    free(b->md_value);
     free(b);
+}
+
+int balancer_set_metadata(balancer *b, const char *name, const char *val, char *err, size_t errlen)
+{
+    char *n = strdup(name), *v = strdup(val);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        err_set(err, errlen, "out of memory");
+        return -1;
+    }
+    free(b->md_name);
+    free(b->md_value);
+    b->md_name = n;
+    b->md_value = v;
+    for (size_t i = 0; i < b->n; i++) {
+        rpcclient_free(b->in[i].conn);
+        b->in[i].conn = NULL;
+    }
+    return 0;
 }
 
 static int find(const balancer *b, const char *addr)
@@ -199,6 +222,12 @@ static call_status attempt(balancer *b, int i, const char *method, const value *
         if (!in->conn) {
             res->status = GRPC_UNAVAILABLE;
             failed(in);
+            return CALL_FAILED;
+        }
+        if (b->md_name && rpcclient_set_metadata(in->conn, b->md_name, b->md_value, err, errlen) < 0) {
+            rpcclient_free(in->conn);
+            in->conn = NULL;
+            res->status = GRPC_INTERNAL;
             return CALL_FAILED;
         }
     }

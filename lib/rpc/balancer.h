@@ -37,6 +37,12 @@ typedef struct balancer balancer;
 balancer *balancer_new(rpc_proto proto, pick_policy policy, int timeout_ms);
 /* Closes every connection and frees. Accepts NULL. */
 void balancer_free(balancer *b);
+/* Every gRPC call from now on carries the request header name: val (a credential,
+ * say); one header per balancer, a second call replaces it. Open connections are
+ * closed, to be dialled again with it. Returns 0, or -1 with err when memory ran out
+ * (an unfit name or value, as rpcclient_set_metadata judges it, fails every call:
+ * CALL_FAILED, status INTERNAL, nothing sent). */
+int balancer_set_metadata(balancer *b, const char *name, const char *val, char *err, size_t errlen);
 /* Marks addr present (adding it when new). Returns its index, or -1 when full. */
 int balancer_add(balancer *b, const char *addr);
 /* Marks addr absent and closes its connection. */

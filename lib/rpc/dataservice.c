@@ -6,8 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
+#include "base/secret.h"
 #include "rpc/server.h"
 #include "services/sqlstore.h"
+
+static const char callers_help[] =
+    "Who may call (default: anyone who can reach the port):\n"
+    "      --caller-secret-file PATH  answer only calls that carry the first\n"
+    "                           line of PATH (chmod 600) in the request header\n"
+    "                           " GRPC_CALLER_HEADER ", as the gateway sends it when\n"
+    "                           given the same file; without the option, from\n"
+    "                           $WB_CALLER_SECRET. Other calls get UNAUTHENTICATED;\n"
+    "                           health checks and reflection stay open. Neither\n"
+    "                           set: every call is answered, so grpcurl or the\n"
+    "                           workbench can call the service directly";
 
 int dataservice_status(store_status st)
 {
@@ -30,22 +43,43 @@ static bool wants_help(int argc, char **argv)
     return false;
 }
 
+/* The caller secret of --caller-secret-file or $WB_CALLER_SECRET, for the gRPC server.
+ * Returns 0, or -1 with err. */
+static int require_caller(const char *file, char *err, size_t errlen)
+{
+    char secret[SECRET_MAX], why[400];
+    int got = secret_pick(NULL, file, "WB_CALLER_SECRET", secret, sizeof secret, why, sizeof why);
+    if (got < 0 || (got > 0 && grpcserver_require_caller(secret, why, sizeof why) < 0)) {
+        err_set(err, errlen, "%s: %s", file ? "--caller-secret-file" : "$WB_CALLER_SECRET", why);
+        got = -1;
+    }
+    memset(secret, 0, sizeof secret);
+    return got < 0 ? -1 : 0;
+}
+
 int dataservice_main(const dataservice *ds, const server_codec *codec, const char *about,
                      const grpc_method *methods, size_t n, const char *path, int argc,
                      char **argv)
 {
-    char def[4096], err[512];
-    if (grpcserver_take_options(&argc, argv, err, sizeof err) < 0) {
-        fprintf(stderr, "%s: %s\n", ds->prog, err);
+    char def[4096], err[512], text[4096];
+    bool missing;
+    const char *secret_file = server_take_option(&argc, argv, "caller-secret-file", &missing);
+    if (missing || grpcserver_take_options(&argc, argv, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", ds->prog, missing ? "--caller-secret-file wants a file name" : err);
         return 2;
     }
     if (grpcserver_add_methods(methods, n, err, sizeof err) < 0) {
         fprintf(stderr, "%s: %s\n", ds->prog, err);
         return 1;
     }
-    about = grpcserver_about(about);
+    snprintf(text, sizeof text, "%s\n\n%s", about, callers_help);
+    about = grpcserver_about(text);
     if (wants_help(argc, argv))
         return server_main(codec, ds->prog, about, argc, argv);
+    if (require_caller(secret_file, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", ds->prog, err);
+        return 2;
+    }
     if (!path) {
         if (sqlstore_default_path(ds->db_name, def, sizeof def) < 0) {
             fprintf(stderr, "%s: the default database path is too long; give --db\n", ds->prog);

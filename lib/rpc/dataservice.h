@@ -20,12 +20,16 @@ typedef struct dataservice {
 } dataservice;
 
 /* Serves methods (as grpcserver_add_methods; the samples are not served) with codec and
- * about in --help. --help and -h are answered without opening the database; otherwise the file
+ * about in --help. Takes --caller-secret-file PATH out of argv; with it, or else with
+ * $WB_CALLER_SECRET set, only calls carrying that secret are answered
+ * (grpcserver_require_caller). --help and -h are answered without opening the
+ * database or the secret's file; otherwise the file
  * at path (NULL: the default file for ds->db_name) is opened, server_main runs with
  * "--service ds->service" ahead of the caller's options (so a later --service wins), and
  * the database is closed afterwards. Take the program's own options (--db) out of argv
  * first with server_take_option. Returns the process exit code: 2 when the default path
- * is too long, 1 when the methods cannot be served or the database cannot be opened,
+ * is too long or the caller secret cannot be read, 1 when the methods cannot be served or
+ * the database cannot be opened,
  * else server_main's. */
 int dataservice_main(const dataservice *ds, const server_codec *codec, const char *about,
                      const grpc_method *methods, size_t n, const char *path, int argc,

@@ -32,6 +32,9 @@ struct grpcclient {
     int grpc_status;
     grpc_result *res;
     char proto_err[256];
+    /* grpcclient_set_metadata's headers, sent with every call */
+    char *md_name[GRPCCLIENT_MAX_METADATA], *md_value[GRPCCLIENT_MAX_METADATA];
+    size_t nmd;
 };
 
 static int hexval(int c)
@@ -219,7 +222,63 @@ void grpcclient_free(grpcclient *c)
     buf_done(&c->sent);
     buf_done(&c->received);
     buf_done(&c->data);
+    for (size_t i = 0; i < c->nmd; i++) {
+        free(c->md_name[i]);
+        free(c->md_value[i]);
+    }
     free(c);
+}
+
+/* True when name is a metadata key a caller may set. */
+static bool metadata_name_ok(const char *name)
+{
+    static const char *const taken[] = {"te", "content-type", "user-agent", "host"};
+    size_t n = strlen(name);
+    if (n == 0 || strncmp(name, "grpc-", 5) == 0 || (n > 4 && strcmp(name + n - 4, "-bin") == 0))
+        return false; /* a -bin key's value is base64 of bytes */
+    for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++)
+        if (strcmp(name, taken[i]) == 0)
+            return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    return true;
+}
+
+int grpcclient_set_metadata(grpcclient *c, const char *name, const char *val, char *err, size_t errlen)
+{
+    if (!metadata_name_ok(name)) {
+        err_set(err, errlen, "\"%s\" cannot be a metadata key: lowercase, not grpc-*, -bin or one of HTTP's own", name);
+        return -1;
+    }
+    for (const char *p = val; *p; p++)
+        if (*p < 0x20 || *p > 0x7e) {
+            err_set(err, errlen, "the value of %s must be visible ASCII", name);
+            return -1;
+        }
+    size_t i = 0;
+    while (i < c->nmd && strcmp(c->md_name[i], name) != 0)
+        i++;
+    if (i == GRPCCLIENT_MAX_METADATA) {
+        err_set(err, errlen, "at most %d metadata headers", GRPCCLIENT_MAX_METADATA);
+        return -1;
+    }
+    char *n = strdup(name), *v = strdup(val);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        err_set(err, errlen, "out of memory");
+        return -1;
+    }
+    if (i < c->nmd) {
+        free(c->md_name[i]);
+        free(c->md_value[i]);
+    } else {
+        c->nmd++;
+    }
+    c->md_name[i] = n;
+    c->md_value[i] = v;
+    return 0;
 }
 
 void grpcclient_capture(grpcclient *c, bool on) { c->capture = on; }
@@ -328,13 +387,17 @@ int grpcclient_call(grpcclient *c, const char *path, const buf *reqs, int timeou
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%dm", timeout_ms > 0 ? timeout_ms : 1);
 #define HDR(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE}
-    nghttp2_nv hdrs[] = {
+    nghttp2_nv hdrs[8 + GRPCCLIENT_MAX_METADATA] = {
         HDR(":method", "POST"),   HDR(":scheme", "http"),
         HDR(":path", path),       HDR(":authority", c->authority),
         HDR("content-type", "application/grpc"), HDR("te", "trailers"),
         HDR("grpc-timeout", timeout), HDR("user-agent", "rpc-workbench/0.1"),
     };
 #undef HDR
+    size_t nhdrs = 8;
+    for (size_t i = 0; i < c->nmd; i++)
+        hdrs[nhdrs++] = (nghttp2_nv){(uint8_t *)c->md_name[i], (uint8_t *)c->md_value[i], strlen(c->md_name[i]),
+                                     strlen(c->md_value[i]), NGHTTP2_NV_FLAG_NO_INDEX};
     c->req = buf_data(&body);
     c->req_len = buf_size(&body);
     c->req_off = 0;
@@ -349,7 +412,7 @@ int grpcclient_call(grpcclient *c, const char *path, const buf *reqs, int timeou
     res->message[0] = '\0';
     res->nreplies = 0;
     nghttp2_data_provider dp = {.read_callback = read_request};
-    c->stream = nghttp2_submit_request(c->h2, NULL, hdrs, sizeof hdrs / sizeof hdrs[0], &dp, c);
+    c->stream = nghttp2_submit_request(c->h2, NULL, hdrs, nhdrs, &dp, c);
     int rc = -1;
     if (c->stream < 0) {
         err_set(err, errlen, "cannot start the call: %s", nghttp2_strerror(c->stream));

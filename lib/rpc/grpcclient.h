@@ -26,6 +26,18 @@ void grpcclient_capture(grpcclient *c, bool on);
 const buf *grpcclient_sent(const grpcclient *c);
 const buf *grpcclient_received(const grpcclient *c);
 
+enum { GRPCCLIENT_MAX_METADATA = 4 };
+
+/* Sends the request header name: val (gRPC metadata) with every later call on c,
+ * after the protocol's own headers; a second call with the same name replaces its
+ * value. name is lowercase letters, digits, '-', '_' and '.', neither binary (*-bin)
+ * nor one that gRPC or HTTP uses itself (grpc-*, te, content-type, user-agent, host);
+ * val is visible ASCII and spaces. Both are copied. The header goes as a never-indexed
+ * literal (RFC 7541 7.1.3), kept out of HPACK's tables as a credential should be.
+ * Returns 0, or -1 with err when name or val is unfit or c has
+ * GRPCCLIENT_MAX_METADATA others already. */
+int grpcclient_set_metadata(grpcclient *c, const char *name, const char *val, char *err, size_t errlen);
+
 typedef struct grpc_result {
     int status;        /* grpc-status (GRPC_OK on success); after a failed call, why it failed */
     char message[512]; /* grpc-message, percent-decoded */

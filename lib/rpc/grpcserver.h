@@ -98,6 +98,21 @@ int grpcserver_take_options(int *argc, char **argv, char *err, size_t errlen);
  * for server_main. The text lives in one static buffer: call once, at start. */
 const char *grpcserver_about(const char *about);
 
+/* The request header a caller secret travels in, and how the grpc-message of a call
+ * refused for it begins. */
+#define GRPC_CALLER_HEADER "wb-caller-secret"
+#define GRPC_CALLER_REFUSED "caller secret "
+
+/* From now on every call must carry the request header GRPC_CALLER_HEADER with
+ * exactly secret (copied; compared in constant time), except calls of gRPC's own
+ * services (grpc.*: health checking and reflection stay open to probes and tools).
+ * Another call is answered UNAUTHENTICATED, its grpc-message beginning
+ * GRPC_CALLER_REFUSED, before its request is read; the first on each connection is
+ * logged with the peer's address (never the header's value). NULL, the default: no
+ * call needs one. Call before server_main. Returns 0, or -1 with err when secret is
+ * not visible ASCII or longer than SECRET_MAX - 1 bytes. */
+int grpcserver_require_caller(const char *secret, char *err, size_t errlen);
+
 /* Waits for the on_worker calls running to end and drops the ones queued (their
  * clients are gone with the server). Call after server_main, before closing what the
  * handlers use. */

@@ -5,7 +5,11 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "base/err.h"
+#include "base/log.h"
+#include "base/secret.h"
 #include "base/workq.h"
 
 enum { WORKERS = 2, SLOW_QUEUE_MAX = 256 };
@@ -26,6 +30,41 @@ struct slow_call {
 };
 
 static workq *pool; /* started by the first on_worker call */
+static char caller_secret[SECRET_MAX]; /* grpcserver_require_caller's; "": none asked */
+
+int grpcserver_require_caller(const char *secret, char *err, size_t errlen)
+{
+    if (!secret) {
+        caller_secret[0] = '\0';
+        return 0;
+    }
+    if (!secret_header_safe(secret) || strlen(secret) >= sizeof caller_secret) {
+        err_set(err, errlen, "a caller secret is 1 to %d visible ASCII characters (no spaces)", SECRET_MAX - 1);
+        return -1;
+    }
+    memcpy(caller_secret, secret, strlen(secret) + 1);
+    return 0;
+}
+
+bool gcall_admit(gstream *s, const char *service)
+{
+    if (!caller_secret[0] || strncmp(service, "grpc.", 5) == 0)
+        return true;
+    if (s->caller && secret_equal(caller_secret, s->caller, strlen(s->caller)))
+        return true;
+    if (!s->c->caller_logged) {
+        s->c->caller_logged = true;
+        log_msg("%s: a call with %s " GRPC_CALLER_HEADER " header refused (the caller secret is "
+                "required); later ones on this connection are logged by their status only",
+                server_conn_peer(s->c->sc), s->caller ? "a wrong" : "no");
+    }
+    gstream_finish(s, GRPC_UNAUTHENTICATED,
+                   s->caller ? GRPC_CALLER_REFUSED "wrong: the " GRPC_CALLER_HEADER " header does not match "
+                               "this server's"
+                             : GRPC_CALLER_REFUSED "missing: this server answers only callers that send the "
+                               GRPC_CALLER_HEADER " header (the gateway, given the same caller secret)");
+    return false;
+}
 
 int grpcserver_reply(grpc_call *call, const ProtobufCMessage *reply)
 {

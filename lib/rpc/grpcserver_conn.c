@@ -121,6 +121,7 @@ static void stream_free(gstream *s)
     if (s->req)
         protobuf_c_message_free_unpacked(s->req, NULL);
     free(s->path);
+    free(s->caller);
     free(s->message);
     free(s->state);
     free(s);
@@ -434,6 +435,9 @@ static int cb_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
     if (IS(":path")) {
         free(s->path);
         s->path = strndup((const char *)val, vlen);
+    } else if (IS(GRPC_CALLER_HEADER)) {
+        free(s->caller);
+        s->caller = strndup((const char *)val, vlen);
     } else if (IS(":method")) {
         s->is_post = vlen == 4 && memcmp(val, "POST", 4) == 0;
     } else if (IS("content-type")) {

@@ -48,6 +48,7 @@ struct gstream {
     struct gstream *prev, *next;
     /* request headers */
     char *path;
+    char *caller;            /* GRPC_CALLER_HEADER's value, or NULL */
     bool is_post, grpc_content_type, have_timeout, bad_timeout;
     uint64_t timeout_ms;
     char encoding[32];       /* grpc-encoding: "" (identity), "gzip", or one not served */
@@ -111,6 +112,7 @@ struct gconn {
     uint64_t sweep_timer;  /* looks for streams past --stream-timeout while any is open */
     uint64_t progress;     /* calls begun, request messages' bytes, replies taken: not PING
                             * nor SETTINGS (server_codec.progress) */
+    bool caller_logged;    /* a call without the caller secret was logged */
 };
 
 /* ---- grpcserver_conn.c: the codec's connections, and replies on a stream ---- */
@@ -167,6 +169,10 @@ bool gguard_busy(const gconn *c);
 
 /* ---- grpcserver_call.c: the call, and unary calls ---- */
 
+/* True when s may go on to its method of service ("order.Order"): no caller secret is
+ * required (grpcserver_require_caller), the service is one of gRPC's own, or s carried
+ * the secret. Otherwise finishes s with UNAUTHENTICATED and returns false. */
+bool gcall_admit(gstream *s, const char *service);
 /* A streaming method's input_done hook that ends the call with OK. */
 void gcall_end_ok(grpc_call *call);
 

@@ -82,6 +82,8 @@ bool gmethods_bind(gstream *s)
 {
     const bound *b = find_bound(s->path);
     if (b) {
+        if (!gcall_admit(s, b->pb->service))
+            return false;
         s->method = &b->method;
         s->m = b->pb;
         return true;

@@ -105,6 +105,15 @@ const buf *rpcclient_received(const rpcclient *c)
 }
 rpc_proto rpcclient_proto(const rpcclient *c) { return c->proto; }
 
+int rpcclient_set_metadata(rpcclient *c, const char *name, const char *val, char *err, size_t errlen)
+{
+    if (!c->grpc) {
+        err_set(err, errlen, "only gRPC calls carry metadata");
+        return -1;
+    }
+    return grpcclient_set_metadata(c->grpc, name, val, err, errlen);
+}
+
 /* Reads more bytes into c->in before the deadline. Returns 0, or -1 with err. */
 static int read_more(rpcclient *c, uint64_t deadline, char *err, size_t errlen)
 {

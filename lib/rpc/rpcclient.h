@@ -26,6 +26,10 @@ void rpcclient_capture(rpcclient *c, bool on);
 const buf *rpcclient_sent(const rpcclient *c);
 const buf *rpcclient_received(const rpcclient *c);
 rpc_proto rpcclient_proto(const rpcclient *c);
+/* gRPC: sends the request header name: val with every later call, as
+ * grpcclient_set_metadata says. Returns 0, or -1 with err (gob and JSON-RPC carry no
+ * metadata). */
+int rpcclient_set_metadata(rpcclient *c, const char *name, const char *val, char *err, size_t errlen);
 
 typedef enum call_status {
     CALL_OK = 0,

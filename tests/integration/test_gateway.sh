@@ -1,8 +1,9 @@
 # test_gateway.sh -- bin/gateway with curl as the client, a real etcd (Debian's etcd-server) as
 # the registry, two user-server and two order-server instances sharing their SQLite files,
 # and grpc-server as the arith service: every route, every error status, salted password
-# hashes checked with the sqlite3 CLI, and an order-server SIGKILLed under load with
-# every order that got a 2xx read back afterwards.
+# hashes checked with the sqlite3 CLI, an order-server SIGKILLed under load with every
+# order that got a 2xx read back afterwards, and services that answer only the caller
+# secret's holders (python3-grpcio calling them directly, gateways with and without it).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$ROOT/bin}
@@ -550,6 +551,88 @@ fi
 expect_grep "the gateway logs what it closed and why" "without a whole request head within --header-timeout" \
     "$(cat "$TMP/gateway4.err")"
 stop "$GW4_PID"
+
+# ---- the caller secret ----
+# A user-server and an order-server of their own (registered as suser and sorder) that
+# answer only calls carrying the secret of a 0600 file: the user server reads the file,
+# the order server $WB_CALLER_SECRET. A gateway given the same file, and one given none.
+(umask 077 && head -c 24 /dev/urandom | base64 >"$TMP/caller-secret")
+SECRET=$(cat "$TMP/caller-secret")
+start suser env -u WB_CALLER_SECRET "$BIN/user-server" --listen 127.0.0.1:0 --db "$TMP/susers.db" \
+    --registry "$URL" --service suser --ttl 2 --caller-secret-file "$TMP/caller-secret" || exit 1
+SUSER=$ADDR
+start sorder env WB_CALLER_SECRET="$SECRET" "$BIN/order-server" --listen 127.0.0.1:0 --db "$TMP/sorders.db" \
+    --registry "$URL" --service sorder --ttl 2 || exit 1
+SORDER=$ADDR
+start sgw env -u WB_CALLER_SECRET "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --user-service suser \
+    --order-service sorder --caller-secret-file "$TMP/caller-secret" || exit 1
+SGW=$ADDR
+start nogw env -u WB_CALLER_SECRET "$BIN/gateway" --listen 127.0.0.1:0 --registry "$URL" --user-service suser \
+    --order-service sorder || exit 1
+NOGW=$ADDR
+# direct CHECK...: python3-grpcio calls the secret order-server, one line per check
+direct() {
+    timeout 20 /usr/bin/python3 - "$SORDER" "$SECRET" "$@" <<'PY' 2>&1
+import grpc, sys
+addr, secret, checks = sys.argv[1], sys.argv[2], sys.argv[3:]
+ch = grpc.insecure_channel(addr)
+for check in checks:
+    md = {"none": None, "wrong": (("wb-caller-secret", secret[:-1] + "x"),),
+          "right": (("wb-caller-secret", secret),)}.get(check)
+    try:
+        if check == "reflection":
+            f = ch.stream_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")
+            r = b"".join(f(iter([b"\x3a\x00"]), timeout=5))  # list_services
+            print(check, "OK", "order.Order" in r.decode("latin-1"))
+        elif check == "health":
+            r = ch.unary_unary("/grpc.health.v1.Health/Check")(b"\x0a\x0border.Order", timeout=5)
+            print(check, "OK", r.hex())
+        else:  # order.Order/List {user: "li"}
+            r = ch.unary_unary("/order.Order/List")(b"\x0a\x02li", metadata=md, timeout=5)
+            print(check, "OK", r.hex())
+    except grpc.RpcError as e:
+        print(check, e.code().name, e.details())
+PY
+}
+out=$(direct none)
+expect_grep "caller secret: order.Order/List without the wb-caller-secret header is UNAUTHENTICATED" \
+    "none UNAUTHENTICATED caller secret missing" "$out"
+expect_grep "caller secret: with a wrong one, UNAUTHENTICATED" "wrong UNAUTHENTICATED caller secret wrong" "$(direct wrong)"
+expect_eq "caller secret: with the right one, the call is answered (no orders yet)" "right OK " "$(direct right)"
+expect_eq "caller secret: health checking stays open (SERVING)" "health OK 0801" "$(direct health)"
+expect_eq "caller secret: reflection stays open" "reflection OK True" "$(direct reflection)"
+expect_eq "caller secret: the workbench, which sends no header, still gets health" '{"status":"SERVING"}' \
+    "$("$BIN/workbench" call "grpc://$SUSER" grpc.health.v1.Health/Check '{"service":"user.User"}' 2>&1)"
+expect_grep "caller secret: the refused connection is logged with the peer's address" \
+    "127.0.0.1:" "$(grep "a call with no wb-caller-secret header refused" "$TMP/sorder.err")"
+refusals() { grep -c "a call with no wb-caller-secret header refused" "$TMP/sorder.err"; }
+before=$(refusals)
+direct none none none >/dev/null
+expect_eq "caller secret: three refused calls on one connection are logged as refused once" $((before + 1)) "$(refusals)"
+sgw_ready() { req_at "$SGW" POST /user/register -d '{"name":"mei","password":"secret123"}'; [ "$CODE" = 201 ]; }
+req_at() { local gw=$GW; GW=$1; shift; req "$@"; GW=$gw; }
+if wait_until 10 sgw_ready; then ok "caller secret: the gateway given the file signs up through the user service"
+else bad "caller secret: the gateway given the file signs up through the user service" "$CODE $BODY"; fi
+req_at "$SGW" POST /user/login -d '{"name":"mei","password":"secret123"}'
+SAUTH="Authorization: Bearer $(jget token)"
+req_at "$SGW" POST /orders -H "$SAUTH" -d '{"item":"砚台","quantity":1}'
+expect_status "caller secret: the gateway places an order through the order service" 201
+req_at "$SGW" GET /orders -H "$SAUTH"
+expect_status "caller secret: and lists it" 200
+expect_grep "caller secret: the list holds it" '"item":"砚台"' "$BODY"
+req_at "$NOGW" POST /user/login -d '{"name":"mei","password":"secret123"}'
+expect_status "caller secret: a gateway without it gets 502 from the user service, not 401" 502
+expect_grep "caller secret: and says why" "the suser service refused the gateway (caller secret missing" "$BODY"
+req_at "$NOGW" GET /orders -H "$SAUTH"
+expect_status "caller secret: its order routes are 502 too (the token check is refused)" 502
+expect_no_grep "caller secret: never in the services' or gateway's logs" "$SECRET" \
+    "$(cat "$TMP/suser.err" "$TMP/sorder.err" "$TMP/sgw.err" "$TMP/nogw.err")"
+chmod 644 "$TMP/caller-secret"
+out=$("$BIN/order-server" --listen 127.0.0.1:0 --db "$TMP/sorders.db" --caller-secret-file "$TMP/caller-secret" 2>&1)
+expect_grep "caller secret: order-server refuses a file others may read" \
+    "--caller-secret-file: $TMP/caller-secret is mode 644" "$out"
+out=$("$BIN/gateway" --registry "$URL" --caller-secret-file "$TMP/caller-secret" 2>&1)
+expect_grep "caller secret: so does the gateway" "--caller-secret-file: $TMP/caller-secret is mode 644" "$out"
 
 # ---- the programs themselves ----
 expect_grep "gateway --help lists the routes" "GET  /orders/{id}" "$("$BIN/gateway" --help)"
