@@ -577,7 +577,7 @@ import grpc, sys
 addr, secret, checks = sys.argv[1], sys.argv[2], sys.argv[3:]
 ch = grpc.insecure_channel(addr)
 for check in checks:
-    md = {"none": None, "wrong": (("wb-caller-secret", secret[:-1] + "x"),),
+    md = {"none": None, "wrong": (("wb-caller-secret", secret[:-1] + ("y" if secret[-1] == "x" else "x")),),
           "right": (("wb-caller-secret", secret),)}.get(check)
     try:
         if check == "reflection":
