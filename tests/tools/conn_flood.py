@@ -8,7 +8,7 @@ ends. Standard library only (epoll), loopback use, every wait bounded.
       127.0.0.2, 127.0.0.3, ... (at most 250), at most 512 connecting at a time, each
       given up after 5 s; on each one sends the bytes HEX once connected, if given; then
       holds them SECONDS more, reading and discarding whatever the server sends.
-      Prints "opened N in T s" once the last one is open, then at the end
+      Prints "opened N in T s, M of them still open" once the last one is open, then at the end
       "opened=O failed=F closed=C open=R", and when any were closed, after how long
       from their opening (min, median, max). The caller raises `ulimit -n` above N.
 """
@@ -60,7 +60,8 @@ def main():
             sel.register(s, selectors.EVENT_WRITE)
         if end is None and started == n and not connecting:
             end = now + hold
-            print("opened %d in %.1f s" % (len(opened_at), now - t0), flush=True)
+            print("opened %d in %.1f s, %d of them still open" % (
+                len(opened_at) + len(lifetimes), now - t0, len(opened_at)), flush=True)
         if end is not None and (now >= end or not opened_at):
             break
         for key, ev in sel.select(0.2):
