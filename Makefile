@@ -148,12 +148,13 @@ bench: test-deps
 	@$(MAKE) --no-print-directory all
 	@BIN=$(abspath $(BIN)) sh bench/run.sh
 
-# The attacks at length, with the figures make test does not time: a legitimate call's
-# latency alone and under an HPACK bomb (ATTACK_SECONDS each, loopback only).
+# The attacks at length (every bench/*_attack.sh), with the figures make test does not
+# time: a legitimate client's latency, the server's peak memory, when attackers are sent
+# away (ATTACK_SECONDS per attack, loopback only).
 ATTACK_SECONDS ?= 10
 attack: test-deps
 	@$(MAKE) --no-print-directory all
-	@BIN=$(abspath $(BIN)) bash bench/hpack_attack.sh $(ATTACK_SECONDS)
+	@BIN=$(abspath $(BIN)) bash bench/attack.sh $(ATTACK_SECONDS)
 
 # The unit and integration tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: test-deps

@@ -7,12 +7,15 @@ every wait bounded.
       one connection, one SayHello whose request message is begun and never finished;
       prints what the server sends ("rst stream=1 code=8") and "closed" when it closes
       the connection, or "open" when SECONDS pass first.
-  stall_streams.py ADDR hold CONNS STREAMS SECONDS
+  stall_streams.py ADDR hold CONNS STREAMS SECONDS [PATH]
       CONNS connections, each opening STREAMS streams that send all but the last bytes
       of a 1 MiB - 64 request message, then holds them for SECONDS; prints
       "sent=BYTES rst=N rst_calm=K rst_refused=R closed=C" (rst_calm: RST_STREAM
       ENHANCE_YOUR_CALM, which gRPC clients read as RESOURCE_EXHAUSTED; rst_refused:
-      REFUSED_STREAM).
+      REFUSED_STREAM; closed: connections the server closed), and when it closed any,
+      how long after each one's last bytes were sent (min-max). Stops early once the
+      server has closed every connection. PATH (default /helloworld.Greeter/SayHello)
+      names the method, for servers that do not serve that one.
   stall_streams.py ADDR reflect CONNS STREAMS SECONDS
       as hold, but each stream sends 64 KiB of reflection requests (list_services, each
       answered with about thirty times its size) on connections that leave the server
@@ -67,6 +70,7 @@ class Reader:
 
     def __init__(self, sock):
         self.sock, self.buf, self.rst, self.closed = sock, b"", [], False
+        self.stuck, self.last_sent, self.closed_at = False, time.monotonic(), None
 
     def poll(self, wait):
         if self.closed:
@@ -79,7 +83,7 @@ class Reader:
         except OSError:
             chunk = b""
         if not chunk:
-            self.closed = True
+            self.closed, self.closed_at = True, time.monotonic()
             return
         self.buf += chunk
         while len(self.buf) >= 9:
@@ -111,35 +115,37 @@ def halfopen(addr, seconds):
     print("closed" if r.closed else "open", flush=True)
 
 
-def hold(addr, conns, streams, seconds, reflect=False):
+def hold(addr, conns, streams, seconds, reflect=False, path=b"/helloworld.Greeter/SayHello"):
     socks = [connect(addr, 0 if reflect else (1 << 31) - 1) for _ in range(conns)]
     readers = [Reader(s) for s in socks]
     if reflect:
         path = b"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
         body = b"\x00\x00\x00\x00\x02\x3a\x00" * (65536 // 7)  # list_services: ""
     else:
-        path = b"/helloworld.Greeter/SayHello"
         body = b"\x00" + struct.pack(">I", MSG) + b"\x01" * (MSG - 16)
     sent = 0
     for sid in range(1, 2 * streams, 2):
         for s, r in zip(socks, readers):
-            if r.closed:
+            if r.closed or r.stuck:
                 continue
             try:
                 s.sendall(headers(sid, path) + data(sid, body))
                 sent += len(body)
+                r.last_sent = time.monotonic()
             except OSError:
-                r.closed = True  # throttled or sent away: either way, it holds no more
+                r.stuck = True  # throttled or sent away: either way, it holds no more
             r.poll(0)
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end and not all(r.closed for r in readers):
         for r in readers:
             r.poll(0.01)
     rst = sum(len(r.rst) for r in readers)
     calm = sum(1 for r in readers for _, code in r.rst if code == 11)
     refused = sum(1 for r in readers for _, code in r.rst if code == 7)
     closed = sum(1 for r in readers if r.closed)
-    print("sent=%d rst=%d rst_calm=%d rst_refused=%d closed=%d" % (sent, rst, calm, refused, closed),
+    after = sorted(r.closed_at - r.last_sent for r in readers if r.closed_at)
+    print("sent=%d rst=%d rst_calm=%d rst_refused=%d closed=%d" % (sent, rst, calm, refused, closed)
+          + ("; closed %.1f-%.1f s after their last bytes" % (after[0], after[-1]) if after else ""),
           flush=True)
 
 
@@ -147,7 +153,8 @@ def main():
     if len(sys.argv) >= 4 and sys.argv[2] == "halfopen":
         halfopen(sys.argv[1], float(sys.argv[3]))
     elif len(sys.argv) >= 6 and sys.argv[2] == "hold":
-        hold(sys.argv[1], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
+        path = sys.argv[6].encode() if len(sys.argv) > 6 else b"/helloworld.Greeter/SayHello"
+        hold(sys.argv[1], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), path=path)
     elif len(sys.argv) >= 6 and sys.argv[2] == "reflect":
         hold(sys.argv[1], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), reflect=True)
     else:
