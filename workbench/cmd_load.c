@@ -22,6 +22,10 @@
 #include "rpc/balancer.h"
 #include "wire/jsonval.h"
 
+/* The counting rule the report shares with the TUI's Instances and Traffic panes. */
+#define LOAD_COUNT_RULE "calls: answered by the instance, with a result or with an error (errors:\n" \
+                        "  those with an error); failed: not answered, the connection failed or timed out"
+
 #define MAX_SPAWN 16
 #define MAX_PLACED (1u << 22)
 
@@ -638,18 +642,23 @@ static void load_report(const load_opts *o, const load_env *e, const load_stats 
     double secs = (double)(s->end - s->start) / 1000.0;
     printf("%s %s at %.0f/s for %.1f s, %s, through %s\n\n", o->codec, o->method, o->rate, secs,
            o->policy == PICK_FIRST ? "pick-first" : "round robin", e->is_static ? "a static list" : e->reg_url);
-    printf("  %-22s %8s %6s %8s %8s %8s\n", "instance", "calls", "share", "failed", "p50 ms", "p99 ms");
+    printf("  %-22s %8s %6s %8s %8s %8s %8s\n", "instance", "calls", "share", "errors", "failed", "p50 ms", "p99 ms");
     size_t ni;
     const lb_instance *all = balancer_instances(e->lb, &ni);
+    uint64_t answered = 0;
+    for (size_t i = 0; i < ni; i++)
+        answered += all[i].calls - all[i].failures;
     for (size_t i = 0; i < ni; i++) {
         const lb_instance *in = &all[i];
+        uint64_t calls = in->calls - in->failures; /* the ones it answered, errors included */
         char addr[4 * sizeof in->addr]; /* an address the registry gave: anyone's text */
-        printf("  %-22s %8llu %5.1f%% %8llu %8.3f %8.3f%s\n", esc_str(addr, sizeof addr, in->addr),
-               (unsigned long long)in->calls,
-               s->total ? 100.0 * (double)in->calls / (double)s->total : 0.0, (unsigned long long)in->failures,
+        printf("  %-22s %8llu %5.1f%% %8llu %8llu %8.3f %8.3f%s\n", esc_str(addr, sizeof addr, in->addr),
+               (unsigned long long)calls, answered ? 100.0 * (double)calls / (double)answered : 0.0,
+               (unsigned long long)in->errors, (unsigned long long)in->failures,
                balancer_percentile(in, 50) / 1000.0, balancer_percentile(in, 99) / 1000.0,
                e->victim && strcmp(in->addr, e->victim) == 0 && s->killed ? "  (killed)" : "");
     }
+    printf("  %s\n", LOAD_COUNT_RULE);
     printf("\n  %llu calls, %llu failed after retries, %llu retried on another instance, "
            "%llu answered with an error\n", (unsigned long long)s->total, (unsigned long long)s->failed_calls,
            (unsigned long long)s->retried, (unsigned long long)s->remote_errors);

@@ -239,6 +239,7 @@ static call_status attempt(balancer *b, int i, const char *method, const value *
         return st;
     }
     record_latency(in, clock_now_us() - t0);
+    in->errors += st == CALL_REMOTE_ERROR;
     in->consecutive_failures = 0;
     in->backoff_ms = 0;
     in->ejected_until = 0;

@@ -26,6 +26,7 @@ typedef struct lb_instance {
     uint64_t ejected_until; /* clock_now_ms() time; 0 when not ejected */
     uint64_t backoff_ms;
     uint64_t calls, failures;   /* calls sent to it; of those, failed at the connection */
+    uint64_t errors;            /* of those, answered with an error (CALL_REMOTE_ERROR) */
     uint64_t first_call_ms, last_call_ms; /* when calls were sent to it (0: never) */
     uint32_t *lat_us;           /* latency of each successful call */
     size_t nlat, caplat;

@@ -173,6 +173,36 @@ Test(balancer, a_call_with_no_instance_fails_without_trying, NOHELPER)
     balancer_free(b);
 }
 
+Test(balancer, an_error_reply_is_a_call_and_an_error_of_the_instance_that_answered, HELPER)
+{
+    tk_server ts;
+    start_json(&ts, NULL);
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    balancer_add(b, ts.addr);
+    value *arg = value_struct(NULL);
+    cr_assert_not_null(arg);
+    cr_assert_eq(value_struct_set(arg, "A", value_int(1)), 0);
+    cr_assert_eq(value_struct_set(arg, "B", value_int(0)), 0);
+    for (int k = 0; k < 4; k++) {
+        value *reply = NULL;
+        lb_result res;
+        char err[512] = "";
+        cr_assert_eq(balancer_call(b, "Arith.Divide", arg, true, &reply, &res, err, sizeof err), CALL_REMOTE_ERROR);
+        cr_assert_eq(res.instance, 0, "the instance that answered is named");
+        cr_assert_eq(res.failed_on, -1, "an answer is not retried");
+        value_free(reply);
+    }
+    cr_assert_eq(multiply(b, true, NULL), CALL_OK);
+    const lb_instance *in = instance(b, 0);
+    cr_assert_eq(in->calls, 5);
+    cr_assert_eq(in->errors, 4, "answered with an error: counted as its errors");
+    cr_assert_eq(in->failures, 0, "an error reply is not a failed connection");
+    cr_assert_eq(in->ejected_until, 0, "nor a reason to eject it");
+    value_free(arg);
+    balancer_free(b);
+    tk_server_stop(&ts, SIGTERM);
+}
+
 /* ---- ejection and backoff ---- */
 
 Test(balancer, a_failed_connection_is_retried_once_elsewhere_when_idempotent, HELPER)

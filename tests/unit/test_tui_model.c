@@ -82,15 +82,19 @@ Test(tui_model, counts_each_call_by_how_it_ended)
     cr_assert_eq(m.traffic.retried, 2);
     cr_assert_eq(m.traffic.remote_errors, 1);
     cr_assert_eq(m.traffic.nrows, 2);
-    cr_assert_eq(row(A)->ok, 3, "a server error is not a call answered");
+    cr_assert_eq(row(A)->calls, 4, "a server error is a call the instance answered");
+    cr_assert_eq(row(A)->errors, 1, "and one of its errors");
     cr_assert_eq(row(A)->failed, 2);
-    cr_assert_eq(row(B)->ok, 3);
+    cr_assert_eq(row(B)->calls, 3);
+    cr_assert_eq(row(B)->errors, 0);
     cr_assert_eq(row(B)->failed, 2);
-    uint64_t ok, failed;
-    tui_model_addr_counts(&m, B, &ok, &failed);
-    cr_assert(ok == 3 && failed == 2);
-    tui_model_addr_counts(&m, C, &ok, &failed);
-    cr_assert(ok == 0 && failed == 0, "an instance never called counts nothing");
+    uint64_t calls, errors, failed;
+    tui_model_addr_counts(&m, B, &calls, &errors, &failed);
+    cr_assert(calls == 3 && errors == 0 && failed == 2);
+    cr_assert(tui_model_called(&m, A) && tui_model_called(&m, B));
+    tui_model_addr_counts(&m, C, &calls, &errors, &failed);
+    cr_assert(calls == 0 && errors == 0 && failed == 0, "an instance never called counts nothing");
+    cr_assert_not(tui_model_called(&m, C));
     cr_assert_eq(tui_model_sample(&m, T0 + 5000), 0, "nothing changed: not drawn again");
 }
 
@@ -129,7 +133,63 @@ Test(tui_model, shares_move_to_the_survivor_within_a_second)
     cr_assert_float_eq(row(A)->share, 0.0, 1e-9);
     cr_assert_float_eq(row(B)->share, 100.0, 1e-9);
     cr_assert_float_eq(row(B)->rate, 100.0, 1e-9);
-    cr_assert_eq(row(A)->ok, 50, "the totals stay");
+    cr_assert_eq(row(A)->calls, 50, "the totals stay");
+}
+
+Test(tui_model, error_replies_are_calls_with_their_share)
+{
+    /* Arith.Divide by zero on every instance: each answers with an error */
+    tui_model_sample(&m, T0);
+    for (unsigned t = 100; t <= 1000; t += 100) {
+        calls(5, CALL_REMOTE_ERROR, A, 500);
+        calls(5, CALL_REMOTE_ERROR, B, 500);
+        tui_model_sample(&m, T0 + t);
+    }
+    cr_assert_eq(m.traffic.remote_errors, 100);
+    cr_assert_eq(m.traffic.failed, 0, "an error reply is not a failed call");
+    cr_assert(row(A)->calls == 50 && row(A)->errors == 50 && row(A)->failed == 0);
+    cr_assert_float_eq(row(A)->share, 50.0, 1e-9, "the share counts the calls answered with an error");
+    cr_assert_float_eq(row(B)->rate, 50.0, 1e-9);
+    calls(3, CALL_REMOTE_ERROR, A, 500);
+    cr_assert_eq(tui_model_sample(&m, T0 + 1100), DIRTY_TRAFFIC | DIRTY_INSTANCES, "the calls column moves");
+    cr_assert_eq(row(A)->calls, 53);
+}
+
+/* ======================= spreading over protocols ======================= */
+
+/* k calls picked by tui_spread_next with n[] instances per protocol, counted per protocol. */
+static void spread(tui_spread *sp, const size_t n[TUI_NPROTO], int k, int got[TUI_NPROTO])
+{
+    memset(got, 0, TUI_NPROTO * sizeof got[0]);
+    for (int i = 0; i < k; i++) {
+        int p = tui_spread_next(sp, n);
+        cr_assert(p >= 0 && p < TUI_NPROTO && n[p] > 0, "call %d picked protocol %d", i, p);
+        got[p]++;
+    }
+}
+
+Test(tui_model, every_instance_gets_the_same_share_whatever_its_protocol)
+{
+    tui_spread sp = {0};
+    int got[TUI_NPROTO];
+    size_t two_json_one_gob[TUI_NPROTO] = {[PROTO_JSON] = 2, [PROTO_GOB] = 1};
+    spread(&sp, two_json_one_gob, 300, got);
+    cr_assert_eq(got[PROTO_JSON], 200, "two JSON-RPC instances: two thirds (%d)", got[PROTO_JSON]);
+    cr_assert_eq(got[PROTO_GOB], 100, "one gob instance: a third, not a half (%d)", got[PROTO_GOB]);
+    int first3[3];
+    for (int i = 0; i < 3; i++)
+        first3[i] = tui_spread_next(&sp, two_json_one_gob);
+    cr_assert(first3[0] != first3[1] || first3[1] != first3[2], "interleaved, not in bursts");
+
+    size_t mixed[TUI_NPROTO] = {[PROTO_JSON] = 1, [PROTO_GOB] = 3, [PROTO_GRPC] = 2};
+    spread(&sp, mixed, 600, got);
+    cr_assert(got[PROTO_JSON] == 100 && got[PROTO_GOB] == 300 && got[PROTO_GRPC] == 200);
+
+    size_t only_grpc[TUI_NPROTO] = {[PROTO_GRPC] = 1};
+    spread(&sp, only_grpc, 10, got);
+    cr_assert_eq(got[PROTO_GRPC], 10, "a protocol with no instance is never picked");
+    size_t none[TUI_NPROTO] = {0};
+    cr_assert_eq(tui_spread_next(&sp, none), -1);
 }
 
 Test(tui_model, rates_are_shown_to_a_tenth)

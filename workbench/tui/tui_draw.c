@@ -11,6 +11,14 @@
 #include "tui_draw_int.h"
 #include "wire/explain.h"
 
+/* What the Instances and Traffic panes say about their counts (tui_addr_count's rule). */
+#define COL_CALLS "calls"   /* answered, with a result or an error */
+#define COL_ERRORS "errors" /* answered with an error */
+#define COL_FAILED "failed" /* no answer: the connection failed */
+#define TRAFFIC_TITLE_LONG "Traffic · the calls this workbench's load sent (not the gateway's) · " \
+                           "round robin over every instance, whatever its protocol"
+#define TRAFFIC_TITLE "Traffic · this workbench's load only · equal share per instance"
+
 static const char *short_proto(rpc_proto p)
 {
     return p == PROTO_GOB ? "gob" : p == PROTO_GRPC ? "grpc" : "json";
@@ -102,7 +110,7 @@ static void reg_column(const tui_view *v, const instance *it, char *out, size_t 
         return;
     const tui_reg_entry *e = &v->m->reg[k];
     if (e->inst.status[0])
-        snprintf(out, cap, "%.10s", e->inst.status);
+        snprintf(out, cap, "%.8s", e->inst.status);
     else if (e->ttl >= 0)
         snprintf(out, cap, "reg %llds", (long long)e->ttl);
     else
@@ -114,9 +122,9 @@ static void draw_instances(tui_screen *s, const tui_view *v)
     WINDOW *w = s->inst;
     frame(s, w, "Instances");
     int inner = getmaxx(w) - 2, rows = getmaxy(w) - 3;
-    enum { X_STATE = 42, X_REG = 51, X_CALLS = 62 };
-    tui_draw_put(w, 1, 1, inner, tui_draw_attr(s, PAIR_HEAD, A_BOLD), " %-3s %-5s %-21s %7s %-8s %-10s %9s %6s", "#",
-        "proto", "address", "pid", "state", "registry", "calls", "errors");
+    enum { X_STATE = 39, X_REG = 48, X_CALLS = 57 };
+    tui_draw_put(w, 1, 1, inner, tui_draw_attr(s, PAIR_HEAD, A_BOLD), " %-3s %-5s %-18s %7s %-8s %-8s %7s %6s %6s", "#",
+        "proto", "address", "pid", "state", "registry", COL_CALLS, COL_ERRORS, COL_FAILED);
     size_t n, nnew = 0;
     const instance *in = supervisor_instances(v->sup, &n);
     for (size_t i = 0; i < v->nstarting; i++)
@@ -132,29 +140,36 @@ static void draw_instances(tui_screen *s, const tui_view *v)
         bool sel = first + r == v->selected, up = starting(v, it->id);
         char reg[32];
         reg_column(v, it, reg, sizeof reg);
-        uint64_t ok, failed;
-        tui_model_addr_counts(v->m, it->addr, &ok, &failed);
+        uint64_t calls, errors, failed;
+        tui_model_addr_counts(v->m, it->addr, &calls, &errors, &failed);
         char pid[16] = "-";
         if (it->pid > 0)
             snprintf(pid, sizeof pid, "%d", (int)it->pid);
         attr_t base = sel ? A_REVERSE : A_NORMAL;
         if (sel)
             mvwchgat(w, 2 + r, 1, inner, A_REVERSE, 0, NULL);
-        tui_draw_put(w, 2 + r, 1, inner, base, "%s%-3d %-5s %-21s %7s ", sel ? (s->utf8 ? "▶" : ">") : " ", it->id,
+        tui_draw_put(w, 2 + r, 1, inner, base, "%s%-3d %-5s %-18s %7s ", sel ? (s->utf8 ? "▶" : ">") : " ", it->id,
             tui_instance_kind(it), it->addr, pid);
         tui_draw_put(w, 2 + r, X_STATE, inner + 1 - X_STATE, base | (up ? tui_draw_attr(s, PAIR_PAUSE, A_BOLD) : state_attr(s, it->state)),
             "%-8s", up ? "starting" : supervisor_state_name(it->state));
         tui_draw_put(w, 2 + r, X_REG, inner + 1 - X_REG, base | (reg[0] != '-' ? tui_draw_attr(s, PAIR_RUN, A_NORMAL) : A_DIM),
-            "%-10s", reg);
-        tui_draw_put(w, 2 + r, X_CALLS, inner + 1 - X_CALLS, base, "%9llu %6llu", (unsigned long long)ok,
-            (unsigned long long)failed);
+            "%-8s", reg);
+        if (!tui_model_called(v->m, it->addr)) { /* the load never called it: nothing counted */
+            tui_draw_put(w, 2 + r, X_CALLS, inner + 1 - X_CALLS, base | A_DIM, "%7s %6s %6s", "-", "-", "-");
+            continue;
+        }
+        tui_draw_put(w, 2 + r, X_CALLS, inner + 1 - X_CALLS, base, "%7llu", (unsigned long long)calls);
+        tui_draw_put(w, 2 + r, X_CALLS + 8, inner - 7 - X_CALLS, base | (errors ? tui_draw_attr(s, PAIR_PAUSE, A_BOLD) : 0),
+            "%6llu", (unsigned long long)errors);
+        tui_draw_put(w, 2 + r, X_CALLS + 15, inner - 14 - X_CALLS, base | (failed ? tui_draw_attr(s, PAIR_BAD, A_BOLD) : 0),
+            "%6llu", (unsigned long long)failed);
     }
     /* new servers on their way up: the ids they will get, in order */
     int next = (int)n + 1;
     for (size_t i = 0; i < v->nstarting && r < rows; i++) {
         if (v->starting[i].id)
             continue;
-        tui_draw_put(w, 2 + r, 1, inner, A_DIM, " %-3d %-5s %-21s %7s ", next++, v->starting[i].kind, "...", "-");
+        tui_draw_put(w, 2 + r, 1, inner, A_DIM, " %-3d %-5s %-18s %7s ", next++, v->starting[i].kind, "...", "-");
         tui_draw_put(w, 2 + r, X_STATE, inner + 1 - X_STATE, tui_draw_attr(s, PAIR_PAUSE, A_BOLD), "%-8s", "starting");
         r++;
     }
@@ -175,13 +190,14 @@ int tui_draw_instance_at(const tui_screen *s, const tui_view *v, int y, int x)
 static void draw_traffic(tui_screen *s, const tui_view *v)
 {
     WINDOW *w = s->traffic;
-    frame(s, w, "Traffic");
+    frame(s, w, (int)utf8_width(TRAFFIC_TITLE_LONG, strlen(TRAFFIC_TITLE_LONG)) + 6 <= getmaxx(w) ? TRAFFIC_TITLE_LONG
+                                                                                           : TRAFFIC_TITLE);
     const tui_traffic *t = &v->m->traffic;
     int inner = getmaxx(w) - 2, rows = getmaxy(w) - 4;
     tui_draw_put(w, 1, 2, inner - 1, t->on ? tui_draw_attr(s, PAIR_RUN, A_BOLD) | A_BOLD : A_DIM, "load %s", t->on ? "ON " : "off");
     tui_draw_put(w, 1, 11, inner - 10, A_NORMAL, "%s at %d/s   now %.1f calls/s", v->load_desc, t->rate, t->calls_s);
     tui_draw_put(w, 2, 2, inner - 1, t->failed ? tui_draw_attr(s, PAIR_BAD, A_BOLD) : A_NORMAL,
-        "failed %llu (%.1f/s)  retried %llu  server errors %llu  p50 %.3f ms  p99 %.3f ms",
+        "failed %llu (%.1f/s)  retried %llu  errors %llu  p50 %.3f ms  p99 %.3f ms",
         (unsigned long long)t->failed, t->failed_s, (unsigned long long)t->retried,
         (unsigned long long)t->remote_errors, t->p50_us / 1000.0, t->p99_us / 1000.0);
     int barw = inner - 48;

@@ -12,7 +12,7 @@
 #include "rpc/balancer.h"
 #include "wire/jsonval.h"
 
-enum { CALL_TIMEOUT_MS = 500, NPROTO = 3 };
+enum { CALL_TIMEOUT_MS = 500, NPROTO = TUI_NPROTO };
 
 struct tui_load {
     tui_model *m;
@@ -21,7 +21,7 @@ struct tui_load {
     value *arg;
     balancer *lb[NPROTO]; /* indexed by rpc_proto */
     unsigned gen, call_gen, reset_gen;
-    size_t next_proto;
+    tui_spread spread; /* which protocol's balancer makes the next call */
 };
 
 /* Makes each protocol's balancer call exactly the published members of its protocol. */
@@ -37,14 +37,24 @@ static void sync_members(tui_load *l, const tui_member *mb, size_t n)
     }
 }
 
-static bool has_present(const balancer *b)
+/* The balancer of the next call, so that every instance gets the same share whatever
+ * its protocol: each protocol weighted by its instances that can be called now (present,
+ * not ejected), or, when all are ejected, by its present ones. NULL when none is present. */
+static balancer *next_balancer(tui_load *l)
 {
-    size_t n;
-    const lb_instance *in = balancer_instances(b, &n);
-    for (size_t i = 0; i < n; i++)
-        if (in[i].present)
-            return true;
-    return false;
+    size_t callable[NPROTO] = {0}, present[NPROTO] = {0}, all = 0;
+    uint64_t now = clock_now_ms();
+    for (int p = 0; p < NPROTO; p++) {
+        size_t n;
+        const lb_instance *in = balancer_instances(l->lb[p], &n);
+        for (size_t i = 0; i < n; i++) {
+            present[p] += in[i].present;
+            callable[p] += in[i].present && in[i].ejected_until <= now;
+        }
+        all += callable[p];
+    }
+    int p = tui_spread_next(&l->spread, all ? callable : present);
+    return p >= 0 ? l->lb[p] : NULL;
 }
 
 static void one_call(tui_load *l, balancer *b)
@@ -139,14 +149,7 @@ static void *run(void *arg)
             i = 0;
         }
         i++;
-        balancer *b = NULL;
-        for (size_t k = 0; k < NPROTO && !b; k++) {
-            size_t p = (l->next_proto + k) % NPROTO;
-            if (has_present(l->lb[p])) {
-                b = l->lb[p];
-                l->next_proto = p + 1;
-            }
-        }
+        balancer *b = next_balancer(l);
         if (b)
             one_call(l, b);
     }

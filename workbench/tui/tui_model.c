@@ -238,7 +238,8 @@ void tui_model_count(tui_model *m, const tui_call *c)
     if (c->st == CALL_OK || c->st == CALL_REMOTE_ERROR) {
         tui_addr_count *a = c->addr ? counter(sh, c->addr) : NULL;
         if (a) {
-            a->ok += c->st == CALL_OK;
+            a->calls++;
+            a->errors += c->st == CALL_REMOTE_ERROR;
             a->fail_noted = false;
         }
         if (c->st == CALL_REMOTE_ERROR)
@@ -256,6 +257,26 @@ void tui_model_count(tui_model *m, const tui_call *c)
         }
     }
     pthread_mutex_unlock(&sh->mu);
+}
+
+int tui_spread_next(tui_spread *s, const size_t n[TUI_NPROTO])
+{
+    if (memcmp(s->n, n, sizeof s->n) != 0) {
+        memcpy(s->n, n, sizeof s->n);
+        memset(s->credit, 0, sizeof s->credit);
+    }
+    int total = 0, best = -1;
+    for (int p = 0; p < TUI_NPROTO; p++) {
+        if (!n[p])
+            continue;
+        s->credit[p] += (int)n[p];
+        total += (int)n[p];
+        if (best < 0 || s->credit[p] > s->credit[best])
+            best = p;
+    }
+    if (best >= 0)
+        s->credit[best] -= total;
+    return best;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -285,7 +306,8 @@ int tui_model_sample(tui_model *m, uint64_t now_ms)
     t.nrows = m->sh.naddrs;
     for (size_t i = 0; i < m->sh.naddrs; i++) {
         snprintf(t.rows[i].addr, sizeof t.rows[i].addr, "%s", m->sh.addrs[i].addr);
-        t.rows[i].ok = s->ok[i] = m->sh.addrs[i].ok;
+        t.rows[i].calls = s->answered[i] = m->sh.addrs[i].calls;
+        t.rows[i].errors = m->sh.addrs[i].errors;
         t.rows[i].failed = m->sh.addrs[i].failed;
     }
     size_t nlat = m->sh.nlat;
@@ -310,7 +332,7 @@ int tui_model_sample(tui_model *m, uint64_t now_ms)
         t.calls_s = (double)(t.calls - base->calls) / dt;
         t.failed_s = (double)(t.failed - base->failed) / dt;
         for (size_t i = 0; i < t.nrows; i++) {
-            t.rows[i].rate = (double)(t.rows[i].ok - base->ok[i]) / dt;
+            t.rows[i].rate = (double)(t.rows[i].calls - base->answered[i]) / dt;
             sum += t.rows[i].rate;
         }
         for (size_t i = 0; i < t.nrows; i++)
@@ -346,12 +368,22 @@ size_t tui_model_take_notes(tui_model *m, void (*fn)(void *ctx, const char *note
     return n;
 }
 
-void tui_model_addr_counts(const tui_model *m, const char *addr, uint64_t *ok, uint64_t *failed)
+bool tui_model_called(const tui_model *m, const char *addr)
 {
-    *ok = *failed = 0;
+    for (size_t i = 0; i < m->traffic.nrows; i++)
+        if (strcmp(m->traffic.rows[i].addr, addr) == 0)
+            return true;
+    return false;
+}
+
+void tui_model_addr_counts(const tui_model *m, const char *addr, uint64_t *calls, uint64_t *errors,
+                           uint64_t *failed)
+{
+    *calls = *errors = *failed = 0;
     for (size_t i = 0; i < m->traffic.nrows; i++)
         if (strcmp(m->traffic.rows[i].addr, addr) == 0) {
-            *ok = m->traffic.rows[i].ok;
+            *calls = m->traffic.rows[i].calls;
+            *errors = m->traffic.rows[i].errors;
             *failed = m->traffic.rows[i].failed;
         }
 }

@@ -22,6 +22,7 @@ enum {
     TUI_SAMPLE_MS = 100,
     TUI_MAX_NOTES = 32,
     TUI_RATE_MAX = 5000,
+    TUI_NPROTO = 3, /* rpc_proto's values */
 };
 
 /* Which panes need drawing again: handlers and model updates return these. */
@@ -42,10 +43,15 @@ typedef struct tui_member {
     rpc_proto proto;
 } tui_member;
 
+/* One instance's counts, by the rule the Instances pane, the Traffic pane and `workbench
+ * load` share: a call the instance answered is one of its calls, whether the answer is a
+ * result or an error (then it is one of its errors too); a call whose connection to it
+ * failed (refused, reset, no reply before the deadline) is one of its failures and not
+ * one of its calls. */
 typedef struct tui_addr_count {
     char addr[80];
-    uint64_t ok, failed; /* calls it answered; calls whose connection to it failed */
-    bool fail_noted;     /* a failure was reported to the timeline since its last success */
+    uint64_t calls, errors, failed; /* answered; of those, with an error; connection failed */
+    bool fail_noted;     /* a failure was reported to the timeline since its last answer */
 } tui_addr_count;
 
 /* Shared between the main thread and the load thread; every field under mu. */
@@ -73,7 +79,7 @@ typedef struct tui_shared {
 /* One instance's traffic as the Traffic pane shows it. */
 typedef struct tui_traffic_row {
     char addr[80];
-    uint64_t ok, failed;
+    uint64_t calls, errors, failed; /* as tui_addr_count */
     double rate;  /* answered calls per second over the last second */
     double share; /* of all answered calls over the last second, 0..100 */
 } tui_traffic_row;
@@ -91,7 +97,7 @@ typedef struct tui_traffic {
 
 typedef struct tui_sample {
     uint64_t at_ms, calls, failed;
-    uint64_t ok[TUI_MAX_ADDRS];
+    uint64_t answered[TUI_MAX_ADDRS];
 } tui_sample;
 
 typedef struct tui_reg_entry {
@@ -156,18 +162,37 @@ typedef struct tui_call {
 } tui_call;
 
 /* Counts call c into the shared counters (from the load thread; takes the mutex): every
- * call; a retried one; per instance, calls answered (CALL_OK) and failed; server errors;
- * the latency of an answered call (server errors too); a call no instance answered as
- * failed. An instance's first failure since it last answered leaves a note for the
- * Timeline. */
+ * call; a retried one; per instance, by tui_addr_count's rule, calls answered (CALL_OK or
+ * CALL_REMOTE_ERROR), errors among them, and failed connections; server errors; the
+ * latency of an answered call (server errors too); a call no instance answered as failed.
+ * An instance's first failure since it last answered leaves a note for the Timeline. */
 void tui_model_count(tui_model *m, const tui_call *c);
+
+/* The load's rule for spreading its calls when the instances speak different protocols
+ * (one balancer each): every instance gets an equal share, whatever its protocol. The
+ * protocol of each call is picked by smooth weighted round robin (nginx's), each protocol
+ * weighted by the number of its instances the load can call now. */
+typedef struct tui_spread {
+    size_t n[TUI_NPROTO]; /* the weights of the last pick */
+    int credit[TUI_NPROTO];
+} tui_spread;
+
+/* The protocol of the next call, given n[p], the instances of protocol p the load can
+ * call now (s starts zeroed; new weights start a new round). With 2 JSON-RPC instances
+ * and 1 gob: json, gob, json, so each instance gets a third. Returns -1 when every n[p]
+ * is 0. */
+int tui_spread_next(tui_spread *s, const size_t n[TUI_NPROTO]);
 
 /* Takes a counter sample when TUI_SAMPLE_MS have passed and recomputes m->traffic.
  * Returns DIRTY_TRAFFIC | DIRTY_INSTANCES when what is shown changed, else 0. */
 int tui_model_sample(tui_model *m, uint64_t now_ms);
 /* Moves the load thread's notes into out (calls fn for each). Returns how many. */
 size_t tui_model_take_notes(tui_model *m, void (*fn)(void *ctx, const char *note), void *ctx);
-/* Calls served and failures by addr, as the load saw them (0 when unknown). */
-void tui_model_addr_counts(const tui_model *m, const char *addr, uint64_t *ok, uint64_t *failed);
+/* Whether the load had called addr (answered or not) as of the last sample. */
+bool tui_model_called(const tui_model *m, const char *addr);
+/* addr's counts as of the last sample, by tui_addr_count's rule (all 0 when the load
+ * never called it). */
+void tui_model_addr_counts(const tui_model *m, const char *addr, uint64_t *calls, uint64_t *errors,
+                           uint64_t *failed);
 
 #endif
