@@ -14,7 +14,6 @@
 #include "base/log.h"
 #include "base/net.h"
 #include "base/numopt.h"
-#include "base/secret.h"
 
 #define SHUTDOWN_GRACE_MS 5000
 
@@ -119,21 +118,10 @@ typedef struct options {
 /* The registry's credentials into gw.auth: the option, its file, or the environment. */
 static int pick_auth(const options *o, char *err, size_t errlen)
 {
-    char why[400];
-    int t = secret_pick(o->token, o->token_file, "WB_REGISTRY_TOKEN", gw.auth_token, sizeof gw.auth_token, why,
-                        sizeof why);
-    if (t < 0) {
-        err_set(err, errlen, "--registry-token: %s", why);
+    static registry_creds creds;
+    if (registry_creds_pick(&creds, o->token, o->token_file, o->user, o->user_file, err, errlen) < 0)
         return -1;
-    }
-    int u = secret_pick(o->user, o->user_file, "WB_REGISTRY_USER", gw.auth_user, sizeof gw.auth_user, why,
-                        sizeof why);
-    if (u < 0) {
-        err_set(err, errlen, "--registry-user: %s", why);
-        return -1;
-    }
-    gw.auth.token = t ? gw.auth_token : NULL;
-    gw.auth.user = u ? gw.auth_user : NULL;
+    gw.auth = creds.auth;
     return 0;
 }
 

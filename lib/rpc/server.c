@@ -15,7 +15,6 @@
 #include "base/log.h"
 #include "base/net.h"
 #include "base/numopt.h"
-#include "base/secret.h"
 #include "registry/registry.h"
 #include "rpc/loop.h"
 
@@ -609,20 +608,6 @@ const char *server_take_option(int *argc, char **argv, const char *name, bool *m
     return val;
 }
 
-/* --registry-WHAT, its -file form or $WB_REGISTRY_WHAT into store (SECRET_MAX bytes);
- * *out is store, or NULL when none was given. -1 after a message on stderr. */
-static int pick_secret(const char *prog, const char *what, const char *given, const char *path, char *store,
-                       const char **out)
-{
-    char env[32], err[400];
-    snprintf(env, sizeof env, "WB_REGISTRY_%s", strcmp(what, "user") == 0 ? "USER" : "TOKEN");
-    int got = secret_pick(given, path, env, store, SECRET_MAX, err, sizeof err);
-    if (got < 0)
-        fprintf(stderr, "%s: --registry-%s: %s\n", prog, what, err);
-    *out = got > 0 ? store : NULL;
-    return got < 0 ? -1 : 0;
-}
-
 /* What the command line asked for. */
 typedef struct server_opts {
     const char *listen_addr, *registry_url, *service, *advertise;
@@ -759,11 +744,12 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
     int rc = parse_options(&o, codec, prog, about, argc, argv);
     if (rc >= 0)
         return rc;
-    registry_auth auth = {0};
-    char token[SECRET_MAX], user[SECRET_MAX];
-    if (pick_secret(prog, "token", o.token_arg, o.token_file, token, &auth.token) < 0 ||
-        pick_secret(prog, "user", o.user_arg, o.user_file, user, &auth.user) < 0)
+    registry_creds creds;
+    char err[512];
+    if (registry_creds_pick(&creds, o.token_arg, o.token_file, o.user_arg, o.user_file, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
         return 2;
+    }
     log_setup(prog, o.quiet);
     signal(SIGPIPE, SIG_IGN);
     /* on the heap: the struct holds a read's scratch area */
@@ -781,7 +767,7 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         s->first_ms = (uint64_t)o.first * 1000;
         s->addrs = buckets;
         s->naddrs = nbuckets;
-        rc = serve(s, &o, &auth, prog);
+        rc = serve(s, &o, &creds.auth, prog);
     } else {
         fprintf(stderr, "%s: out of memory\n", prog);
         rc = 1;
