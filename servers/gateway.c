@@ -15,7 +15,6 @@
 #include "base/log.h"
 #include "base/net.h"
 #include "base/numopt.h"
-#include "base/secret.h"
 
 #define SHUTDOWN_GRACE_MS 5000
 
@@ -164,21 +163,11 @@ typedef struct options {
  * the option, its file, or the environment. */
 static int pick_auth(const options *o, char *err, size_t errlen)
 {
+    static registry_creds creds;
+    if (registry_creds_pick(&creds, o->token, o->token_file, o->user, o->user_file, err, errlen) < 0)
+        return -1;
+    gw.auth = creds.auth;
     char why[400];
-    int t = secret_pick(o->token, o->token_file, "WB_REGISTRY_TOKEN", gw.auth_token, sizeof gw.auth_token, why,
-                        sizeof why);
-    if (t < 0) {
-        err_set(err, errlen, "--registry-token: %s", why);
-        return -1;
-    }
-    int u = secret_pick(o->user, o->user_file, "WB_REGISTRY_USER", gw.auth_user, sizeof gw.auth_user, why,
-                        sizeof why);
-    if (u < 0) {
-        err_set(err, errlen, "--registry-user: %s", why);
-        return -1;
-    }
-    gw.auth.token = t ? gw.auth_token : NULL;
-    gw.auth.user = u ? gw.auth_user : NULL;
     int c = secret_pick(NULL, o->caller_file, "WB_CALLER_SECRET", gw.caller_secret, sizeof gw.caller_secret, why,
                         sizeof why);
     if (c < 0 || (c > 0 && !secret_header_safe(gw.caller_secret))) {

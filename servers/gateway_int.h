@@ -32,8 +32,7 @@ typedef struct directory {
 
 typedef struct gateway {
     char registry_url[512];
-    registry_auth auth; /* its token and user point into the two buffers below, or are NULL */
-    char auth_token[1024], auth_user[1024];
+    registry_auth auth; /* its token and user: the gateway's own copies, or NULL */
     char caller_secret[SECRET_MAX]; /* sent to the user and order services; "": none */
     int timeout_ms, max_body;
     /* login throttling: failures per user name and per client address (burst, and

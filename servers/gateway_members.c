@@ -128,6 +128,9 @@ static int dir_start(registry *reg, directory *d, char *err, size_t errlen)
     int64_t rev = 0;
     if (registry_list(reg, d->name, &list, &n, &rev, err, errlen) < 0)
         return -1;
+    if (registry_list_left_out(reg))
+        log_msg("registry: %s has %zu instances more than the %d a listing holds; they are not used", d->name,
+                registry_list_left_out(reg), REGISTRY_MAX_INSTANCES);
     pthread_mutex_lock(&d->mu);
     d->n = 0;
     for (size_t i = 0; i < n; i++)

@@ -131,6 +131,9 @@ static void usage(FILE *f)
             "                      the spawned instances are the list), or consul-dev (a private\n"
             "                      `consul agent -dev`, when consul is installed). Default: a\n"
             "                      private etcd started for this run and removed after\n"
+            REGISTRY_CREDS_HELP
+            "                           The spawned servers get them through their\n"
+            "                           environment, never on their command line\n"
             "      --spawn N       start N instances of the codec's server, registered in it\n"
             "      --ttl S         their lease/check TTL (default 5)\n"
             "      --kill-after S  signal the first spawned instance S seconds in, and print the\n"
@@ -160,6 +163,7 @@ static void usage(FILE *f)
 /* What the command line asked for. */
 typedef struct load_opts {
     regopt ro;
+    registry_creds creds; /* for the registry, and (exported) for the spawned servers */
     const char *service, *codec, *method, *args, *program, *db;
     rpc_proto proto;
     double rate, duration, kill_after, restart_after, down_after, up_after;
@@ -220,6 +224,14 @@ static int load_parse(int argc, char **argv, load_opts *o)
                      .timeout = 1000, .ttl = 5, .sig = SIGKILL, .retry = true,
                      .policy = PICK_ROUND_ROBIN, .ro = {.kind = REGOPT_PRIVATE_ETCD}};
     char err[512];
+    regopt_creds given = {NULL, NULL, NULL, NULL};
+    if (regopt_take_creds(&argc, argv, &given, err, sizeof err) < 0 ||
+        registry_creds_pick(&o->creds, given.token, given.token_file, given.user, given.user_file, err,
+                            sizeof err) < 0 ||
+        registry_creds_export(&o->creds) < 0) {
+        fprintf(stderr, "workbench load: %s\n", err);
+        return EXIT_USAGE;
+    }
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -368,7 +380,7 @@ static int load_start_registry(const load_opts *o, load_env *e)
 static int load_follow_registry(const load_opts *o, load_env *e)
 {
     char err[512];
-    if (!(e->reg = registry_new(e->reg_url, NULL, err, sizeof err))) {
+    if (!(e->reg = registry_new(e->reg_url, &o->creds.auth, err, sizeof err))) {
         char shown[4 * sizeof err];
         fprintf(stderr, "workbench load: %s\n", esc_str(shown, sizeof shown, err));
         return EXIT_USAGE;
@@ -393,6 +405,9 @@ static int load_follow_registry(const load_opts *o, load_env *e)
     for (size_t i = 0; i < n; i++)
         balancer_add(e->lb, list[i].addr);
     supervisor_note(e->sup, 0, "the registry lists %zu instance(s) of %s", n, o->service);
+    if (registry_list_left_out(e->reg))
+        supervisor_note(e->sup, 0, "the registry has %zu instance(s) more than the %d a listing holds; "
+                        "they get no calls", registry_list_left_out(e->reg), REGISTRY_MAX_INSTANCES);
     free(list);
     if (!(e->watch = registry_watch_start(e->reg, o->service, rev, err, sizeof err))) {
         char shown[4 * sizeof err];

@@ -11,6 +11,7 @@
 #include "base/esc.h"
 #include "commands.h"
 #include "registry/registry.h"
+#include "regopt.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -23,19 +24,22 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: workbench registry URL [NAME] [--watch] [--token T] [--user U:P]\n"
+            "Usage: workbench registry URL [NAME] [--watch] [credentials]\n"
             "Lists the instances registered in a service registry, one line each with its\n"
             "address and protocol; with --watch, then prints every change as it happens.\n\n"
             "  URL   etcd://HOST:PORT[,HOST:PORT...]   etcd v3 (keys NAME/HOST:PORT on leases)\n"
             "        consul://HOST:PORT                 a Consul agent\n"
             "  NAME  the service; every service when left out\n\n"
             "Options:\n"
-            "  -w, --watch      keep printing changes, time-stamped, until interrupted\n"
-            "      --token T    Consul ACL token (X-Consul-Token)\n"
-            "      --user U:P   etcd user and password\n\n"
+            "  -w, --watch              keep printing changes, time-stamped, until\n"
+            "                           interrupted\n"
+            REGISTRY_CREDS_HELP
+            "      --token T, --user U:P  the same as --registry-token, --registry-user\n\n"
             "etcd lines show the lease each key hangs on and the seconds it has left (each\n"
-            "lease asked once, at most 64 of them, within 5 s); Consul\n"
-            "lines show the health check status (critical instances are listed too).\n\n"
+            "lease asked once, at most 64 of them, within 5 s; a last line says when some\n"
+            "went unasked); Consul lines show the health check status (critical instances\n"
+            "are listed too). One listing holds at most 4096 entries: a last line says how\n"
+            "many more the registry has.\n\n"
             "Examples:\n"
             "  workbench registry etcd://127.0.0.1:2379 arith --watch\n"
             "  etcdctl get --prefix arith     (the same keys, as etcd shows them)\n\n"
@@ -66,7 +70,7 @@ typedef struct lease_cache {
     int64_t lease[LEASE_LOOKUPS], ttl[LEASE_LOOKUPS];
     size_t n;
     uint64_t deadline;  /* clock_now_ms; 0 until the first look-up */
-    bool capped;        /* some lease went unasked */
+    size_t unasked;     /* entries shown without their TTL: their lease went unasked */
 } lease_cache;
 
 /* The seconds left on lease (-1: gone or not answered); false when it was not asked. */
@@ -81,7 +85,7 @@ static bool lease_ttl(registry *r, lease_cache *c, int64_t lease, int64_t *ttl)
     if (!c->deadline)
         c->deadline = now + LEASE_DEADLINE_MS;
     if (c->n == LEASE_LOOKUPS || now >= c->deadline) {
-        c->capped = true;
+        c->unasked++;
         return false;
     }
     char err[256];
@@ -113,9 +117,15 @@ static void print_instance(registry *r, lease_cache *c, const registry_instance 
     putchar('\n');
 }
 
+/* What the listing showed, and what it did not. */
+typedef struct listed {
+    size_t count;    /* entries printed */
+    size_t left_out; /* entries past REGISTRY_MAX_INSTANCES, not printed */
+} listed;
+
 /* Lists one service (or, for etcd, all); returns 0 or -1 with err. */
-static int list(registry *r, lease_cache *c, const char *name, int64_t *revision, size_t *count,
-                char *err, size_t errlen)
+static int list(registry *r, lease_cache *c, const char *name, int64_t *revision, listed *l, char *err,
+                size_t errlen)
 {
     registry_instance *in;
     size_t n;
@@ -123,8 +133,43 @@ static int list(registry *r, lease_cache *c, const char *name, int64_t *revision
         return -1;
     for (size_t i = 0; i < n; i++)
         print_instance(r, c, &in[i]);
-    *count += n;
+    l->count += n;
+    l->left_out += registry_list_left_out(r);
     free(in);
+    return 0;
+}
+
+/* Lists name (every service when NULL), then says what was not shown: entries past the
+ * listing's cap, TTLs not asked. Returns 0, or -1 with err. */
+static int list_all(registry *r, const char *name, int64_t *revision, char *err, size_t errlen)
+{
+    listed l = {0, 0};
+    lease_cache leases = {.n = 0};
+    int rc = 0;
+    if (registry_get_kind(r) == REGISTRY_CONSUL && !name) {
+        buf names;
+        buf_init(&names, REGISTRY_MAX_RESPONSE);
+        rc = registry_services(r, &names, err, errlen);
+        if (rc == 0 && buf_putc(&names, 0) == 0) {
+            char *save = NULL;
+            for (char *s = strtok_r((char *)buf_data(&names), "\n", &save); s && rc == 0;
+                 s = strtok_r(NULL, "\n", &save))
+                rc = list(r, &leases, s, NULL, &l, err, errlen);
+        }
+        buf_done(&names);
+    } else {
+        rc = list(r, &leases, name, revision, &l, err, errlen);
+    }
+    if (rc < 0)
+        return -1;
+    if (l.count == 0 && l.left_out == 0)
+        fprintf(stderr, "(no instances%s%s)\n", name ? " of " : "", name ? name : "");
+    if (l.left_out)
+        printf("(showing %zu of %zu entries: one listing holds at most %d; the rest are not shown)\n", l.count,
+               l.count + l.left_out, REGISTRY_MAX_INSTANCES);
+    if (leases.unasked)
+        printf("(TTL of the first %zu leases shown: at most %d are asked, within %d s; %zu entries show "
+               "their lease without it)\n", leases.n, LEASE_LOOKUPS, LEASE_DEADLINE_MS / 1000, leases.unasked);
     return 0;
 }
 
@@ -173,25 +218,36 @@ static int watch(registry *r, const char *name, int64_t revision)
     return EXIT_OK;
 }
 
-int cmd_registry(int argc, char **argv)
+/* The options into *want_watch and creds; the credential options leave argv (*argc
+ * fewer), URL [NAME] are left at optind. Returns -1 to go on, or the exit code. */
+static int parse_options(int *pargc, char **argv, bool *want_watch, registry_creds *creds)
 {
     static const struct option opts[] = {{"watch", no_argument, NULL, 'w'},
                                          {"token", required_argument, NULL, 't'},
                                          {"user", required_argument, NULL, 'u'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    bool want_watch = false;
-    registry_auth auth = {NULL, NULL};
-    int ch;
+    regopt_creds given = {NULL, NULL, NULL, NULL};
+    char err[512];
+    if (regopt_take_creds(pargc, argv, &given, err, sizeof err) < 0) {
+        fprintf(stderr, "workbench registry: %s\n", err);
+        return EXIT_USAGE;
+    }
+    int argc = *pargc, ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "wh", opts, NULL)) != -1) {
         switch (ch) {
-        case 'w': want_watch = true; break;
-        case 't': auth.token = optarg; break;
-        case 'u': auth.user = optarg; break;
+        case 'w': *want_watch = true; break;
+        case 't': given.token = optarg; break;
+        case 'u': given.user = optarg; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
+    }
+    if (registry_creds_pick(creds, given.token, given.token_file, given.user, given.user_file, err,
+                            sizeof err) < 0) {
+        fprintf(stderr, "workbench registry: %s\n", err);
+        return EXIT_USAGE;
     }
     int rest = argc - optind;
     if (rest < 1 || rest > 2) {
@@ -199,13 +255,23 @@ int cmd_registry(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    const char *url = argv[optind], *name = rest == 2 ? argv[optind + 1] : NULL;
+    return -1;
+}
+
+int cmd_registry(int argc, char **argv)
+{
+    bool want_watch = false;
+    static registry_creds creds;
+    int ch = parse_options(&argc, argv, &want_watch, &creds);
+    if (ch >= 0)
+        return ch;
+    const char *url = argv[optind], *name = argc - optind == 2 ? argv[optind + 1] : NULL;
     if (name && (!*name || strchr(name, '/'))) {
         fprintf(stderr, "workbench registry: NAME must be non-empty and without '/'\n");
         return EXIT_USAGE;
     }
     char err[512];
-    registry *r = registry_new(url, &auth, err, sizeof err);
+    registry *r = registry_new(url, &creds.auth, err, sizeof err);
     if (!r) {
         fprintf(stderr, "workbench registry: %s\n", err);
         return EXIT_USAGE;
@@ -217,23 +283,7 @@ int cmd_registry(int argc, char **argv)
     }
     registry_set_passing_only(r, false);
     int64_t revision = 0;
-    size_t count = 0;
-    int rc = 0;
-    lease_cache leases = {.n = 0};
-    if (registry_get_kind(r) == REGISTRY_CONSUL && !name) {
-        buf names;
-        buf_init(&names, REGISTRY_MAX_RESPONSE);
-        rc = registry_services(r, &names, err, sizeof err);
-        if (rc == 0 && buf_putc(&names, 0) == 0) {
-            char *save = NULL;
-            for (char *s = strtok_r((char *)buf_data(&names), "\n", &save); s && rc == 0;
-                 s = strtok_r(NULL, "\n", &save))
-                rc = list(r, &leases, s, NULL, &count, err, sizeof err);
-        }
-        buf_done(&names);
-    } else {
-        rc = list(r, &leases, name, &revision, &count, err, sizeof err);
-    }
+    int rc = list_all(r, name, &revision, err, sizeof err);
     if (rc < 0) {
         bool answered = strncmp(err, "etcd:", 5) == 0 || strncmp(err, "consul:", 7) == 0;
         char shown_err[4 * sizeof err];
@@ -242,11 +292,6 @@ int cmd_registry(int argc, char **argv)
         registry_free(r);
         return EXIT_FAILED;
     }
-    if (count == 0)
-        fprintf(stderr, "(no instances%s%s)\n", name ? " of " : "", name ? name : "");
-    if (leases.capped)
-        printf("(TTL of the first %zu leases shown: at most %d are asked, within %d s)\n", leases.n,
-               LEASE_LOOKUPS, LEASE_DEADLINE_MS / 1000);
     fflush(stdout);
     int ret = EXIT_OK;
     if (want_watch) {

@@ -59,7 +59,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "workbench: %s\n", err);
         return EXIT_FAILED;
     }
-    if (argc < 2 || strcmp(argv[1], "--registry") == 0 || strncmp(argv[1], "--registry=", 11) == 0 ||
+    if (argc < 2 || strncmp(argv[1], "--registry", 10) == 0 || /* also --registry-user... */
         strcmp(argv[1], "--no-mouse") == 0)
         return cmd_tui(argc, argv); /* the TUI's options without the word tui */
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {

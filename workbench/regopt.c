@@ -69,3 +69,35 @@ const char *regopt_name(const regopt *o)
     default: return o->url;
     }
 }
+
+int regopt_take_creds(int *argc, char **argv, regopt_creds *a, char *err, size_t errlen)
+{
+    static const char *names[] = {"registry-token", "registry-user", "registry-token-file", "registry-user-file"};
+    const char **into[] = {&a->token, &a->user, &a->token_file, &a->user_file};
+    int out = 1, i = 1;
+    for (; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+        const char *arg = argv[i];
+        size_t k = 0, n = 0;
+        for (; k < 4; k++) {
+            n = strlen(names[k]);
+            if (strncmp(arg, "--", 2) == 0 && strncmp(arg + 2, names[k], n) == 0 &&
+                (arg[2 + n] == '\0' || arg[2 + n] == '='))
+                break;
+        }
+        if (k == 4) {
+            argv[out++] = argv[i];
+        } else if (arg[2 + n] == '=') {
+            *into[k] = arg + 3 + n;
+        } else if (i + 1 < *argc) {
+            *into[k] = argv[++i];
+        } else {
+            err_set(err, errlen, "--%s wants a value", names[k]);
+            return -1;
+        }
+    }
+    while (i < *argc)
+        argv[out++] = argv[i++];
+    argv[out] = NULL;
+    *argc = out;
+    return 0;
+}

@@ -25,4 +25,16 @@ int regopt_parse(const char *s, regopt *o, char *err, size_t errlen);
 /* A short name for messages: "the private etcd", "static", "consul-dev", or the URL. */
 const char *regopt_name(const regopt *o);
 
+/* The registry's credentials as the command line gives them (any may be NULL). */
+typedef struct regopt_creds {
+    const char *token, *user, *token_file, *user_file;
+} regopt_creds;
+
+/* Takes --registry-token T, --registry-user U:P, --registry-token-file PATH and
+ * --registry-user-file PATH (also written --NAME=VALUE) out of argv up to a "--", into a;
+ * the rest stay in order for the command's own parsing. The values then go through
+ * registry_creds_pick, as the servers' do. Returns 0, or -1 with err for an option
+ * without its value. */
+int regopt_take_creds(int *argc, char **argv, regopt_creds *a, char *err, size_t errlen);
+
 #endif

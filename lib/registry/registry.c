@@ -186,7 +186,13 @@ int registry_list(registry *r, const char *service, registry_instance **out, siz
     *n = 0;
     if (revision)
         *revision = 0;
+    r->list_left_out = 0;
     return r->be->list(r, service, out, n, revision, err, errlen);
+}
+
+size_t registry_list_left_out(const registry *r)
+{
+    return r->list_left_out;
 }
 
 int registry_services(registry *r, buf *out, char *err, size_t errlen)
@@ -259,4 +265,35 @@ void registry_watch_free(registry_watch *w)
     registry_stop_done(&w->stop);
     free(w->q);
     free(w);
+}
+
+/* ---- credentials ---- */
+
+int registry_creds_pick(registry_creds *c, const char *token, const char *token_file, const char *user,
+                        const char *user_file, char *err, size_t errlen)
+{
+    char why[400];
+    memset(c, 0, sizeof *c);
+    int t = secret_pick(token, token_file, "WB_REGISTRY_TOKEN", c->token, sizeof c->token, why, sizeof why);
+    if (t < 0) {
+        err_set(err, errlen, "--registry-token: %s", why);
+        return -1;
+    }
+    int u = secret_pick(user, user_file, "WB_REGISTRY_USER", c->user, sizeof c->user, why, sizeof why);
+    if (u < 0) {
+        err_set(err, errlen, "--registry-user: %s", why);
+        return -1;
+    }
+    c->auth.token = t ? c->token : NULL;
+    c->auth.user = u ? c->user : NULL;
+    return 0;
+}
+
+int registry_creds_export(const registry_creds *c)
+{
+    if (c->auth.token && setenv("WB_REGISTRY_TOKEN", c->auth.token, 1) < 0)
+        return -1;
+    if (c->auth.user && setenv("WB_REGISTRY_USER", c->auth.user, 1) < 0)
+        return -1;
+    return 0;
 }

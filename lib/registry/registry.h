@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/secret.h"
 
 typedef enum registry_kind { REGISTRY_NONE, REGISTRY_ETCD, REGISTRY_CONSUL } registry_kind;
 
@@ -35,11 +36,43 @@ typedef struct registry_auth {
     const char *user;
 } registry_auth;
 
+/* The credentials as every program takes them (servers, gateway, workbench): for each of
+ * the two, the option's value (--registry-token T, --registry-user U:P), else the first
+ * line of its file (--registry-token-file, --registry-user-file; a file others cannot
+ * read), else $WB_REGISTRY_TOKEN / $WB_REGISTRY_USER (base/secret.h's order). */
+typedef struct registry_creds {
+    registry_auth auth; /* points into token and user, NULL where none was given */
+    char token[SECRET_MAX], user[SECRET_MAX];
+} registry_creds;
+
+/* The --help lines of those options, as the servers print them (within 80 columns). */
+#define REGISTRY_CREDS_HELP                                                                 \
+    "      --registry-token T   Consul ACL token\n"                                          \
+    "      --registry-user U:P  etcd user and password\n"                                    \
+    "      --registry-token-file PATH, --registry-user-file PATH\n"                          \
+    "                           the same from the first line of a file that others\n"       \
+    "                           cannot read (chmod 600); without any of these, from\n"      \
+    "                           $WB_REGISTRY_TOKEN and $WB_REGISTRY_USER. A value on\n"     \
+    "                           the command line is visible to every local user in\n"       \
+    "                           /proc/PID/cmdline: prefer the file or the environment\n"
+
+/* Fills c from the options' values (token, user), their files (token_file, user_file);
+ * any may be NULL. Returns 0, or -1 with "--registry-token: why" (or -user) in err: a
+ * file that cannot be read, others may read, or a value too long. */
+int registry_creds_pick(registry_creds *c, const char *token, const char *token_file, const char *user,
+                        const char *user_file, char *err, size_t errlen);
+/* Puts c's credentials into this process's environment as $WB_REGISTRY_TOKEN and
+ * $WB_REGISTRY_USER, so the servers it starts from now on register with them without a
+ * command line that shows them (a process's environment is readable by its user only).
+ * Call it before any thread starts. Returns 0, or -1 (out of memory). */
+int registry_creds_export(const registry_creds *c);
+
 enum {
     REGISTRY_CONNECT_TIMEOUT_MS = 1000,
     REGISTRY_TIMEOUT_MS = 3000,         /* total, per request (watches use their own wait) */
     REGISTRY_MAX_RESPONSE = 4 << 20,    /* bytes of one response body */
-    REGISTRY_MAX_INSTANCES = 4096,      /* entries one list returns at most */
+    REGISTRY_MAX_INSTANCES = 4096,      /* entries one list returns at most (the rest are
+                                           counted: registry_list_left_out) */
 };
 
 /* One registered instance as a list reports it. */
@@ -92,9 +125,14 @@ int registry_deregister(registry *r, registry_reg *reg, char *err, size_t errlen
  * array *out (caller frees with free()) of *n entries, and the revision to watch from
  * (etcd revision or Consul index) into *revision when it is not NULL. Consul lists
  * passing instances of one service only; for all services use registry_services.
- * Returns 0, or -1 with a reason in err. */
+ * At most REGISTRY_MAX_INSTANCES entries come back; registry_list_left_out says how many
+ * more the registry holds. Returns 0, or -1 with a reason in err. */
 int registry_list(registry *r, const char *service, registry_instance **out, size_t *n,
                   int64_t *revision, char *err, size_t errlen);
+/* How many entries the last successful registry_list on r left out because of
+ * REGISTRY_MAX_INSTANCES: 0 when it returned every one. A listing that is cut says so
+ * with this; callers show or log it. */
+size_t registry_list_left_out(const registry *r);
 /* Consul: the names of every service in the catalog (etcd: distinct key prefixes), as a
  * newline-separated list appended to out. Returns 0 or -1 with err. */
 int registry_services(registry *r, buf *out, char *err, size_t errlen);
@@ -186,7 +224,9 @@ int registry_etcd_value(const char *addr, const char *protocol, buf *out);
 /* {"key":...,"value":...,"lease":"N"} for /v3/kv/put. */
 int registry_etcd_put_body(const char *service, const char *addr, const char *protocol,
                            int64_t lease, buf *out);
-/* The key range [key, range_end) of a service prefix ("" for every key), base64. */
+/* The key range [key, range_end) of a service prefix ("" for every key), base64; a
+ * listing (not a watch) asks for REGISTRY_MAX_INSTANCES + 1 keys at most, so etcd's reply
+ * stays small and its count says how many there are. */
 int registry_etcd_range_body(const char *service, int64_t start_revision, bool watch, buf *out);
 /* Each parser returns 0 (or as said), or -1 with a reason in err, which for an error
  * response is etcd's own message. */
@@ -195,8 +235,11 @@ int registry_etcd_parse_grant(const char *text, size_t len, int64_t *lease, int6
 /* Returns 1 when the lease lives (*ttl > 0), 0 when it is gone (no TTL in the reply). */
 int registry_etcd_parse_keepalive(const char *text, size_t len, int64_t *ttl, char *err,
                                   size_t errlen);
+/* A range reply: at most REGISTRY_MAX_INSTANCES entries into *out; the keys past them
+ * (those in the reply, or more when etcd's count says so) into *left_out when it is not
+ * NULL. */
 int registry_etcd_parse_range(const char *text, size_t len, registry_instance **out, size_t *n,
-                              int64_t *revision, char *err, size_t errlen);
+                              int64_t *revision, size_t *left_out, char *err, size_t errlen);
 /* Fills inst from an etcd key and value (the value may be other JSON or not JSON:
  * the address then comes from the key). Returns 0 or -1 when the key has no '/'. */
 int registry_etcd_instance(const char *key, const char *value, registry_instance *inst);
@@ -220,9 +263,10 @@ int registry_etcd_stream_feed(registry_etcd_stream *s, const char *p, size_t n,
 int registry_consul_register_body(const char *id, const char *service, const char *addr,
                                   const char *protocol, registry_check check, int ttl, buf *out);
 /* GET /v1/health/service/NAME: every entry with Service.Address (or Node.Address when
- * empty), Port, the first tag as protocol, and the worst check status. */
+ * empty), Port, the first tag as protocol, and the worst check status; at most
+ * REGISTRY_MAX_INSTANCES, the number of entries past them into *left_out (may be NULL). */
 int registry_consul_parse_health(const char *text, size_t len, registry_instance **out,
-                                 size_t *n, char *err, size_t errlen);
+                                 size_t *n, size_t *left_out, char *err, size_t errlen);
 /* GET /v1/catalog/services: the names, one per line, appended to out. */
 int registry_consul_parse_services(const char *text, size_t len, buf *out, char *err,
                                    size_t errlen);

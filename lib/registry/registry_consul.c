@@ -126,10 +126,12 @@ static int health_entry(const cJSON *e, int i, registry_instance *in, char *err,
 }
 
 int registry_consul_parse_health(const char *text, size_t len, registry_instance **out,
-                                 size_t *n, char *err, size_t errlen)
+                                 size_t *n, size_t *left_out, char *err, size_t errlen)
 {
     *out = NULL;
     *n = 0;
+    if (left_out)
+        *left_out = 0;
     cJSON *j = registry_json_parse(text, len, err, errlen), *e;
     if (!j)
         return -1;
@@ -139,8 +141,11 @@ int registry_consul_parse_health(const char *text, size_t len, registry_instance
         return -1;
     }
     int count = cJSON_GetArraySize(j);
-    if (count > REGISTRY_MAX_INSTANCES)
+    if (count > REGISTRY_MAX_INSTANCES) {
+        if (left_out)
+            *left_out = (size_t)(count - REGISTRY_MAX_INSTANCES);
         count = REGISTRY_MAX_INSTANCES;
+    }
     if (count > 0 && !(*out = calloc((size_t)count, sizeof **out))) {
         err_set(err, errlen, "out of memory");
         cJSON_Delete(j);
@@ -160,6 +165,8 @@ int registry_consul_parse_health(const char *text, size_t len, registry_instance
         free(*out);
         *out = NULL;
         *n = 0;
+        if (left_out)
+            *left_out = 0;
     }
     return rc;
 }
@@ -317,7 +324,7 @@ static int consul_health(registry *r, const char *service, int64_t index, int wa
     else if (q.status != 200)
         consul_http_error(q.status, &resp, "health", err, errlen);
     else if (registry_consul_parse_health((const char *)buf_data(&resp), buf_size(&resp), out, n,
-                                          err, errlen) == 0) {
+                                          &r->list_left_out, err, errlen) == 0) {
         if (revision)
             *revision = q.index;
         rc = 0;

@@ -151,6 +151,11 @@ int registry_etcd_range_body(const char *service, int64_t start_revision, bool w
                 snprintf(num, sizeof num, "%" PRId64, start_revision);
                 cJSON_AddStringToObject(req, "start_revision", num);
             }
+            if (!watch) {
+                char num[32];
+                snprintf(num, sizeof num, "%d", REGISTRY_MAX_INSTANCES + 1);
+                cJSON_AddStringToObject(req, "limit", num);
+            }
         }
         rc = registry_json_put(out, j);
         j = NULL;
@@ -247,10 +252,12 @@ static int etcd_kv(const cJSON *kv, registry_instance *inst, int64_t *mod_revisi
 }
 
 int registry_etcd_parse_range(const char *text, size_t len, registry_instance **out, size_t *n,
-                              int64_t *revision, char *err, size_t errlen)
+                              int64_t *revision, size_t *left_out, char *err, size_t errlen)
 {
     *out = NULL;
     *n = 0;
+    if (left_out)
+        *left_out = 0;
     cJSON *j = registry_json_parse(text, len, err, errlen);
     if (!j)
         return -1;
@@ -270,8 +277,12 @@ int registry_etcd_parse_range(const char *text, size_t len, registry_instance **
     if (revision)
         *revision = rev;
     int count = cJSON_IsArray(kvs) ? cJSON_GetArraySize(kvs) : 0;
+    int64_t total = count; /* etcd's count: every key in the range, also past the limit */
+    registry_json_int(j, "count", &total);
     if (count > REGISTRY_MAX_INSTANCES)
         count = REGISTRY_MAX_INSTANCES;
+    if (left_out && total > count)
+        *left_out = (size_t)(total - count);
     if (count > 0) {
         *out = calloc((size_t)count, sizeof **out);
         if (!*out) {
@@ -443,7 +454,12 @@ static int etcd_authenticate(registry *r, char *err, size_t errlen)
     if (!a)
         goto done;
     const char *tok = registry_json_str(a, "token");
-    if (etcd_error(a, err, errlen)) {
+    const char *said = registry_json_str(a, "error");
+    if (said && strstr(said, "authentication is not enabled")) {
+        free(r->user); /* as etcd's own client does: an etcd without users takes no token */
+        r->user = NULL;
+        rc = 0;
+    } else if (etcd_error(a, err, errlen)) {
         size_t l = strlen(err ? err : "");
         if (err && l + 40 < errlen)
             err_set(err + l, errlen - l, " (authenticating as %s)", name);
@@ -571,7 +587,7 @@ static int etcd_list(registry *r, const char *service, registry_instance **out, 
     if (registry_etcd_range_body(service, 0, false, &body) == 0 &&
         etcd_post_str(r, "/v3/kv/range", &body, &resp, err, errlen) == 0)
         rc = registry_etcd_parse_range((const char *)buf_data(&resp), buf_size(&resp), out, n,
-                                       revision, err, errlen);
+                                       revision, &r->list_left_out, err, errlen);
     buf_done(&body);
     buf_done(&resp);
     return rc;

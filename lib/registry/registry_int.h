@@ -46,6 +46,7 @@ struct registry {
     char *etcd_token;     /* from /v3/auth/authenticate */
     registry_check check; /* Consul */
     bool passing_only;    /* Consul */
+    size_t list_left_out; /* entries the last list did not return (REGISTRY_MAX_INSTANCES) */
     const atomic_bool *cancel;
 };
 

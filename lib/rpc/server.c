@@ -14,7 +14,6 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/net.h"
-#include "base/secret.h"
 #include "registry/registry.h"
 #include "rpc/loop.h"
 
@@ -581,11 +580,12 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
     int rc = server_parse_options(&o, codec, prog, about, argc, argv);
     if (rc >= 0)
         return rc;
-    registry_auth auth = {0};
-    char token[SECRET_MAX], user[SECRET_MAX];
-    if (server_pick_secret(prog, "token", o.token_arg, o.token_file, token, &auth.token) < 0 ||
-        server_pick_secret(prog, "user", o.user_arg, o.user_file, user, &auth.user) < 0)
+    registry_creds creds;
+    char err[512];
+    if (registry_creds_pick(&creds, o.token_arg, o.token_file, o.user_arg, o.user_file, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
         return 2;
+    }
     log_setup(prog, o.quiet);
     signal(SIGPIPE, SIG_IGN);
     /* on the heap: the struct holds a read's scratch area */
@@ -603,7 +603,7 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         s->first_ms = (uint64_t)o.first * 1000;
         s->addrs = buckets;
         s->naddrs = nbuckets;
-        rc = serve(s, &o, &auth, prog);
+        rc = serve(s, &o, &creds.auth, prog);
     } else {
         fprintf(stderr, "%s: out of memory\n", prog);
         rc = 1;

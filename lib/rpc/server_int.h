@@ -21,9 +21,4 @@ typedef struct server_opts {
 int server_parse_options(server_opts *o, const server_codec *codec, const char *prog,
                          const char *about, int argc, char **argv);
 
-/* --registry-WHAT, its -file form or $WB_REGISTRY_WHAT into store (SECRET_MAX bytes);
- * *out is store, or NULL when none was given. -1 after a message on stderr. */
-int server_pick_secret(const char *prog, const char *what, const char *given, const char *path, char *store,
-                       const char **out);
-
 #endif

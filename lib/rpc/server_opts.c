@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "base/numopt.h"
-#include "base/secret.h"
 
 static void usage(FILE *f, const server_codec *codec, const char *prog, const char *about)
 {
@@ -104,18 +103,6 @@ const char *server_take_option(int *argc, char **argv, const char *name, bool *m
     argv[out] = NULL;
     *argc = out;
     return val;
-}
-
-int server_pick_secret(const char *prog, const char *what, const char *given, const char *path, char *store,
-                       const char **out)
-{
-    char env[32], err[400];
-    snprintf(env, sizeof env, "WB_REGISTRY_%s", strcmp(what, "user") == 0 ? "USER" : "TOKEN");
-    int got = secret_pick(given, path, env, store, SECRET_MAX, err, sizeof err);
-    if (got < 0)
-        fprintf(stderr, "%s: --registry-%s: %s\n", prog, what, err);
-    *out = got > 0 ? store : NULL;
-    return got < 0 ? -1 : 0;
 }
 
 /* optarg into *v when it is a number from lo to hi; else false after "--NAME wants WHAT". */

@@ -67,6 +67,12 @@ wait "$P" 2>/dev/null
 if [ "$n" -le 20 ]; then ok "broken consul: a query that does not block is not repeated in a loop ($n requests in 3 s)"
 else bad "broken consul: a query that does not block is not repeated in a loop" "$n requests in 3 s (at most 20)"; fi
 
+# More instances than one listing holds (4096): the listing says how many it left out.
+fake_consul big b
+out=$("$BIN/workbench" registry "consul://127.0.0.1:$FCPORT" calc 2>&1)
+expect_eq "a listing of 4100 Consul entries prints the 4096 it holds" 4096 "$(printf '%s\n' "$out" | grep -c '^calc ')"
+expect_grep "and says the rest were left out" "(showing 4096 of 4100 entries: one listing holds at most 4096" "$out"
+
 # ---------------- a registry that answers garbage ----------------
 # Its replies (not JSON, and an error body) carry a terminal escape and a line break:
 # whoever prints them must print them escaped.
@@ -309,6 +315,14 @@ PY
     etcdctl --endpoints "$EP" del --prefix spread >/dev/null
 fi
 
+# A user given to an etcd without authentication is not needed, and not an error (as
+# with etcd's own client): the workbench passes its user to every server it starts,
+# those of its private etcd too.
+etcdctl --endpoints "$EP" put noauth/127.0.0.1:9998 x >/dev/null
+out=$("$BIN/workbench" registry "$URL" noauth --registry-user root:rootpw 2>&1)
+expect_re "a user given to an etcd without authentication lists all the same" '^noauth +127\.0\.0\.1:9998 ' "$out"
+etcdctl --endpoints "$EP" del noauth/127.0.0.1:9998 >/dev/null
+
 # etcd with authentication: --registry-user NAME:PASSWORD.
 CTL="etcdctl --endpoints $EP"
 { $CTL user add root:rootpw --interactive=false && $CTL role add root && $CTL user grant-role root root &&
@@ -378,6 +392,52 @@ expect_eq "auth: a user file others can read is refused (exit 2)" 2 "$rc"
 expect_grep "and the message says how to fix it" "is mode 644: others may read it; chmod o-rwx" "$out"
 out=$("$BIN/gateway" --registry "$URL" --registry-token-file "$TMP/etcd-user" 2>&1)
 expect_grep "the gateway refuses it too" "--registry-token: $TMP/etcd-user is mode 644" "$out"
+
+# The workbench's commands take the user the same three ways.
+chmod 600 "$TMP/etcd-user"
+$CTL --user root:rootpw put credwb/127.0.0.1:9999 '{"Op":0,"Addr":"127.0.0.1:9999","Metadata":{"protocol":"json"}}' >/dev/null
+LINE='^credwb +127\.0\.0\.1:9999 +protocol=json +lease=none'
+out=$(env WB_REGISTRY_USER=root:rootpw "$BIN/workbench" registry "$URL" credwb 2>&1)
+expect_re "auth: workbench registry lists with the user from \$WB_REGISTRY_USER" "$LINE" "$out"
+out=$(env -u WB_REGISTRY_USER "$BIN/workbench" registry "$URL" credwb --registry-user-file "$TMP/etcd-user" 2>&1)
+expect_re "auth: workbench registry lists with --registry-user-file" "$LINE" "$out"
+out=$(env WB_REGISTRY_USER=nobody:wrong "$BIN/workbench" registry --registry-user=root:rootpw "$URL" credwb 2>&1)
+expect_re "auth: --registry-user goes before \$WB_REGISTRY_USER" "$LINE" "$out"
+chmod 644 "$TMP/etcd-user"
+out=$("$BIN/workbench" registry "$URL" --registry-user-file "$TMP/etcd-user" 2>&1)
+expect_grep "auth: workbench registry refuses a user file others can read" \
+    "--registry-user: $TMP/etcd-user is mode 644" "$out"
+chmod 600 "$TMP/etcd-user"
+$CTL --user root:rootpw del credwb/127.0.0.1:9999 >/dev/null
+# workbench load: its own listing and the servers it spawns use the user, and no command
+# line shows the password: not the load's, not a spawned server's.
+env -u WB_REGISTRY_USER "$BIN/workbench" load --registry "$URL" --service credload --codec json --spawn 1 \
+    --rate 20 --duration 3 --registry-user-file "$TMP/etcd-user" >"$TMP/credload.out" 2>&1 &
+LP=$!
+PIDS="$PIDS $LP"
+if wait_until 8 sh -c "$CTL --user root:rootpw get --prefix credload --keys-only | grep -q credload/"; then
+    ok "auth: a server spawned by workbench load registers with the user of its --registry-user-file"
+else bad "auth: a server spawned by workbench load registers" "$(akeys; cat "$TMP/credload.out")"; fi
+shown=""
+for p in $LP $(pgrep -P "$LP"); do in_cmdline "$p" rootpw && shown="$shown $p"; done
+expect_eq "auth: the password is in no command line of workbench load and its servers" "" "$shown"
+wait "$LP"
+expect_eq "workbench load with the user exits 0" 0 "$?"
+expect_grep "auth: workbench load lists the spawned server" "the registry lists 1 instance(s) of credload" \
+    "$(cat "$TMP/credload.out")"
+expect_grep "auth: and every call is answered" " 0 failed after retries" "$(cat "$TMP/credload.out")"
+out=$(env WB_REGISTRY_USER=root:rootpw "$BIN/workbench" load --registry "$URL" --service credenv --codec json \
+    --spawn 1 --rate 20 --duration 1 2>&1)
+expect_grep "auth: workbench load takes the user from \$WB_REGISTRY_USER" \
+    "the registry lists 1 instance(s) of credenv" "$out"
+out=$("$BIN/workbench" --registry-user-file "$TMP/etcd-user" --help 2>&1)
+expect_grep "auth: workbench (the TUI) takes --registry-user-file and says so in --help" \
+    "\$WB_REGISTRY_TOKEN and \$WB_REGISTRY_USER" "$out"
+for c in registry load tui; do
+    long=$("$BIN/workbench" $c --help | awk 'length > 80')
+    expect_eq "workbench $c --help fits 80 columns where it names the credentials" "" \
+        "$(printf '%s' "$long" | grep -i 'registry-\|WB_REGISTRY\|proc/PID')"
+done
 
 if [ -n "${VERBOSE:-}" ]; then
     for f in k1 k2 k3 watch; do echo "--- $f"; cat "$TMP/$f.out"; done

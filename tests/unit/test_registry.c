@@ -106,7 +106,8 @@ Test(etcd, range_and_watch_bodies_cover_the_prefix)
 
     buf_clear(&b);
     cr_assert_eq(registry_etcd_range_body(NULL, 0, false, &b), 0);
-    cr_assert_str_eq(text_of(&b), "{\"key\":\"AA==\",\"range_end\":\"AA==\"}", "every key: \\0 to \\0");
+    cr_assert_str_eq(text_of(&b), "{\"key\":\"AA==\",\"range_end\":\"AA==\",\"limit\":\"4097\"}",
+                     "every key: \\0 to \\0, one more than a listing holds");
     buf_done(&b);
 }
 
@@ -130,7 +131,7 @@ Test(etcd, error_responses_carry_etcds_message)
     cr_assert_str_eq(err, "etcd: etcdserver: requested lease not found");
     registry_instance *in;
     size_t n;
-    cr_assert_eq(registry_etcd_parse_range(r, strlen(r), &in, &n, NULL, err, sizeof err), -1);
+    cr_assert_eq(registry_etcd_parse_range(r, strlen(r), &in, &n, NULL, NULL, err, sizeof err), -1);
     cr_assert_eq(registry_etcd_parse_keepalive(r, strlen(r), &ttl, err, sizeof err), -1);
     cr_assert_str_eq(err, "etcd: etcdserver: requested lease not found");
     const char *garbage = "<html>502 Bad Gateway</html>";
@@ -188,7 +189,7 @@ Test(etcd, range_with_kvs)
     size_t n;
     int64_t rev;
     char err[256];
-    cr_assert_eq(registry_etcd_parse_range(r, strlen(r), &in, &n, &rev, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(registry_etcd_parse_range(r, strlen(r), &in, &n, &rev, NULL, err, sizeof err), 0, "%s", err);
     cr_assert_eq(n, 3);
     cr_assert_eq(rev, 17);
     cr_assert_str_eq(in[0].service, "arith");
@@ -202,10 +203,50 @@ Test(etcd, range_with_kvs)
     cr_assert_eq(in[2].lease, 0);
     free(in);
     const char *empty = "{\"header\":{\"revision\":\"5\"}}";
-    cr_assert_eq(registry_etcd_parse_range(empty, strlen(empty), &in, &n, &rev, err, sizeof err), 0);
+    cr_assert_eq(registry_etcd_parse_range(empty, strlen(empty), &in, &n, &rev, NULL, err, sizeof err), 0);
     cr_assert_eq(n, 0);
     cr_assert_eq(rev, 5);
     free(k1), free(v1), free(k2), free(v2), free(k3), free(v3);
+}
+
+/* A range reply of nkv keys svc/127.0.0.1:PORT, with etcd's count when count >= 0. */
+static char *range_reply(int nkv, long count)
+{
+    buf b;
+    buf_init(&b, 0);
+    buf_printf(&b, "{\"header\":{\"revision\":\"9\"},\"kvs\":[");
+    for (int i = 0; i < nkv; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "svc/127.0.0.1:%d", 10000 + i);
+        char *k = b64s(key);
+        buf_printf(&b, "%s{\"key\":\"%s\",\"mod_revision\":\"2\",\"lease\":\"7\"}", i ? "," : "", k);
+        free(k);
+    }
+    buf_printf(&b, "]");
+    if (count >= 0)
+        buf_printf(&b, ",\"count\":\"%ld\",\"more\":true", count);
+    buf_printf(&b, "}");
+    return buf_take(&b);
+}
+
+Test(etcd, a_range_past_the_cap_says_how_many_it_left_out)
+{
+    struct { int nkv; long count; size_t n, left; } cases[] = {
+        {REGISTRY_MAX_INSTANCES + 1, -1, REGISTRY_MAX_INSTANCES, 1},   /* no count: the reply's own */
+        {REGISTRY_MAX_INSTANCES + 1, 20000, REGISTRY_MAX_INSTANCES, 20000 - REGISTRY_MAX_INSTANCES},
+        {REGISTRY_MAX_INSTANCES, REGISTRY_MAX_INSTANCES, REGISTRY_MAX_INSTANCES, 0},
+        {3, 3, 3, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char *r = range_reply(cases[c].nkv, cases[c].count), err[256];
+        registry_instance *in;
+        size_t n, left = 99;
+        cr_assert_eq(registry_etcd_parse_range(r, strlen(r), &in, &n, NULL, &left, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(n, cases[c].n, "case %zu: %zu listed", c, n);
+        cr_assert_eq(left, cases[c].left, "case %zu: %zu left out", c, left);
+        free(in);
+        free(r);
+    }
 }
 
 /* ---- the watch stream ---- */
@@ -425,7 +466,7 @@ Test(consul, health_service_response)
     registry_instance *in;
     size_t n;
     char err[256];
-    cr_assert_eq(registry_consul_parse_health(HEALTH, strlen(HEALTH), &in, &n, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(registry_consul_parse_health(HEALTH, strlen(HEALTH), &in, &n, NULL, err, sizeof err), 0, "%s", err);
     cr_assert_eq(n, 2);
     cr_assert_str_eq(in[0].service, "arith");
     cr_assert_str_eq(in[0].addr, "127.0.0.1:8080");
@@ -435,8 +476,30 @@ Test(consul, health_service_response)
     cr_assert_str_eq(in[1].protocol, "gob", "the first tag when Meta says nothing");
     cr_assert_str_eq(in[1].status, "critical", "the worst check wins");
     free(in);
-    cr_assert_eq(registry_consul_parse_health("[]", 2, &in, &n, err, sizeof err), 0);
+    cr_assert_eq(registry_consul_parse_health("[]", 2, &in, &n, NULL, err, sizeof err), 0);
     cr_assert_eq(n, 0);
+}
+
+Test(consul, health_past_the_cap_says_how_many_it_left_out)
+{
+    buf b;
+    buf_init(&b, 0);
+    buf_printf(&b, "[");
+    for (int i = 0; i < REGISTRY_MAX_INSTANCES + 2; i++)
+        buf_printf(&b, "%s{\"Service\":{\"Service\":\"s\",\"Address\":\"127.0.0.1\",\"Port\":%d},\"Checks\":[]}",
+                   i ? "," : "", 10000 + i);
+    buf_printf(&b, "]");
+    char *r = text_of(&b), err[256];
+    registry_instance *in;
+    size_t n, left = 99;
+    cr_assert_eq(registry_consul_parse_health(r, strlen(r), &in, &n, &left, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(n, REGISTRY_MAX_INSTANCES);
+    cr_assert_eq(left, 2);
+    free(in);
+    cr_assert_eq(registry_consul_parse_health(HEALTH, strlen(HEALTH), &in, &n, &left, err, sizeof err), 0);
+    cr_assert_eq(left, 0);
+    free(in);
+    buf_done(&b);
 }
 
 Test(consul, error_responses)
@@ -445,9 +508,9 @@ Test(consul, error_responses)
     size_t n;
     char err[256];
     const char *denied = "Permission denied: token with AccessorID '00000000-0000-0000-0000-000000000002' lacks permission";
-    cr_assert_eq(registry_consul_parse_health(denied, strlen(denied), &in, &n, err, sizeof err), -1);
+    cr_assert_eq(registry_consul_parse_health(denied, strlen(denied), &in, &n, NULL, err, sizeof err), -1);
     cr_assert(strstr(err, "not JSON") && strstr(err, "Permission denied"), "%s", err);
-    cr_assert_eq(registry_consul_parse_health("{}", 2, &in, &n, err, sizeof err), -1);
+    cr_assert_eq(registry_consul_parse_health("{}", 2, &in, &n, NULL, err, sizeof err), -1);
     cr_assert(strstr(err, "not a list"), "%s", err);
     buf b;
     buf_init(&b, 0);
@@ -475,7 +538,7 @@ Test(consul, malformed_health_replies_are_errors)
         registry_instance *in = (registry_instance *)1;
         size_t n = 99;
         char err[256] = "";
-        cr_assert_eq(registry_consul_parse_health(bad[i], strlen(bad[i]), &in, &n, err, sizeof err), -1,
+        cr_assert_eq(registry_consul_parse_health(bad[i], strlen(bad[i]), &in, &n, NULL, err, sizeof err), -1,
                      "%s was read as %zu instances", bad[i], n);
         cr_assert(strncmp(err, "consul: health reply", 20) == 0, "%s: %s", bad[i], err);
         cr_assert_null(in);
@@ -509,16 +572,16 @@ Test(etcd, malformed_range_replies_are_errors)
     size_t n;
     int64_t rev;
     char err[256];
-    cr_assert_eq(registry_etcd_parse_range(ok1, strlen(ok1), &in, &n, &rev, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(registry_etcd_parse_range(ok1, strlen(ok1), &in, &n, &rev, NULL, err, sizeof err), 0, "%s", err);
     cr_assert_eq(n, 1);
     cr_assert_eq(in[0].lease, 7);
     free(in);
     const char *empty = "{\"header\":{\"revision\":\"5\"}}";
-    cr_assert_eq(registry_etcd_parse_range(empty, strlen(empty), &in, &n, &rev, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(registry_etcd_parse_range(empty, strlen(empty), &in, &n, &rev, NULL, err, sizeof err), 0, "%s", err);
     cr_assert_eq(n, 0, "etcd leaves kvs out when there are none");
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         n = 99;
-        cr_assert_eq(registry_etcd_parse_range(bad[i], strlen(bad[i]), &in, &n, &rev, err, sizeof err), -1,
+        cr_assert_eq(registry_etcd_parse_range(bad[i], strlen(bad[i]), &in, &n, &rev, NULL, err, sizeof err), -1,
                      "%s was read as %zu instances", bad[i], n);
         cr_assert_null(in);
         cr_assert_eq(n, 0);
@@ -634,6 +697,16 @@ static void fake_answer(fake *f, int c, const fake_req *q)
     } else if (strstr(q->line, "GET /v1/health/service/secret")) {
         status = "403 Forbidden";
         body = "ACL not found";
+    } else if (strstr(q->line, "GET /v1/health/service/many")) { /* more than a listing holds */
+        static char big[1 << 20];
+        size_t len = 0;
+        big[len++] = '[';
+        for (int i = 0; i < REGISTRY_MAX_INSTANCES + 4; i++)
+            len += (size_t)snprintf(big + len, sizeof big - len, "%s{\"Service\":{\"Service\":\"many\",\"Address\":"
+                                    "\"127.0.0.1\",\"Port\":%d},\"Checks\":[]}", i ? "," : "", 10000 + i);
+        snprintf(big + len, sizeof big - len, "]");
+        body = big;
+        index = "13";
     } else if (strstr(q->line, "GET /v1/health/service/arith")) {
         static const char *A = "{\"Node\":{\"Address\":\"10.0.0.1\"},\"Service\":{\"Service\":\"arith\",\"Tags\":[\"json\"],\"Address\":\"127.0.0.1\",\"Port\":8080},\"Checks\":[{\"Status\":\"passing\"}]}";
         static const char *B = "{\"Node\":{\"Address\":\"10.0.0.1\"},\"Service\":{\"Service\":\"arith\",\"Tags\":[\"gob\"],\"Address\":\"127.0.0.1\",\"Port\":8081},\"Checks\":[{\"Status\":\"passing\"}]}";
@@ -785,6 +858,27 @@ Test(consul_http, list_services_and_errors)
     buf_done(&b);
     cr_assert_eq(registry_list(r, "secret", &in, &n, &idx, err, sizeof err), -1);
     cr_assert_str_eq(err, "consul: health: HTTP 403: ACL not found");
+    registry_free(r);
+    shutdown(f.fd, SHUT_RDWR);
+}
+
+Test(consul_http, a_listing_past_the_cap_says_how_many_it_left_out)
+{
+    fake f;
+    fake_start(&f);
+    char url[64], err[256];
+    snprintf(url, sizeof url, "consul://127.0.0.1:%d", f.port);
+    registry *r = registry_new(url, NULL, err, sizeof err);
+    registry_instance *in;
+    size_t n;
+    cr_assert_eq(registry_list(r, "many", &in, &n, NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(n, REGISTRY_MAX_INSTANCES);
+    cr_assert_str_eq(in[n - 1].addr, "127.0.0.1:14095");
+    cr_assert_eq(registry_list_left_out(r), 4, "the 4 entries past the cap are counted");
+    free(in);
+    cr_assert_eq(registry_list(r, "arith", &in, &n, NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(registry_list_left_out(r), 0, "a whole listing leaves nothing out");
+    free(in);
     registry_free(r);
     shutdown(f.fd, SHUT_RDWR);
 }

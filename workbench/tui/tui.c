@@ -102,13 +102,24 @@ static void usage(FILE *f)
                "                package), or static (no registry: the servers it started are the\n"
                "                list). :registry switches while it runs. The private etcd is\n"
                "                started in every case, for :registry etcd.\n"
-               "  --no-mouse    leave the mouse to the terminal (text selection); :mouse on|off\n");
+               "  --no-mouse    leave the mouse to the terminal (text selection); :mouse on|off\n"
+               REGISTRY_CREDS_HELP
+               "                           for every registry it opens; the servers it starts\n"
+               "                           get them through their environment\n");
 }
 
 /* Returns -1 to go on, or the exit code (after --help, or a bad option). */
-static int parse_options(int argc, char **argv, regopt *reg, bool *mouse)
+static int parse_options(int argc, char **argv, regopt *reg, bool *mouse, registry_creds *creds)
 {
     char err[512];
+    regopt_creds given = {NULL, NULL, NULL, NULL};
+    if (regopt_take_creds(&argc, argv, &given, err, sizeof err) < 0 ||
+        registry_creds_pick(creds, given.token, given.token_file, given.user, given.user_file, err,
+                            sizeof err) < 0 ||
+        registry_creds_export(creds) < 0) {
+        fprintf(stderr, "workbench tui: %s\n", err);
+        return EXIT_USAGE;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -155,8 +166,10 @@ static int open_first_registry(tui *t, session *s, const regopt *reg)
     pthread_sigmask(SIG_BLOCK, &all, &old); /* the watch thread takes no signals */
     tui_registry_job *first = tui_registry_job_new(t->sup, reg, reg->kind == REGOPT_PRIVATE_ETCD ? s->etcd.url : NULL,
                                                    tui_watched_service(reg));
-    if (first)
+    if (first) {
+        first->auth = &t->creds.auth;
         first->job.run(&first->job);
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!first || first->rc < 0) {
         err_set(s->err, sizeof s->err, "--registry %.60s: %.400s", regopt_name(reg), first ? first->err : "out of memory");
@@ -393,11 +406,11 @@ int cmd_tui(int argc, char **argv)
 {
     regopt reg = {.kind = REGOPT_PRIVATE_ETCD};
     bool mouse = true;
-    int rc = parse_options(argc, argv, &reg, &mouse);
+    static tui t;
+    int rc = parse_options(argc, argv, &reg, &mouse, &t.creds);
     if (rc >= 0)
         return rc;
     catch_signals();
-    static tui t;
     static session s;
     s.saved_stderr = -1;
     t.selected = -1;

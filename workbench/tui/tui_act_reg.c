@@ -136,6 +136,7 @@ static int switch_registry(tui *t, const regopt *o)
         return DIRTY_STATUS;
     }
     j->job.finish = tui_finish_registry;
+    j->auth = &t->creds.auth;
     if (o->kind == REGOPT_PRIVATE_ETCD && t->etcd->proc.pid <= 0) {
         j->start_etcd = t->etcd;
         t->etcd_busy = true;
@@ -239,6 +240,7 @@ void tui_poll_ttls(tui *t)
     tui_ttl_job *q = tui_ttl_job_new(t->reg_url);
     if (!q)
         return;
+    q->auth = &t->creds.auth;
     for (size_t i = 0; i < t->m.nreg && q->n < TUI_MAX_ADDRS; i++) {
         snprintf(q->addr[q->n], sizeof q->addr[0], "%s", t->m.reg[i].inst.addr);
         q->lease[q->n++] = t->m.reg[i].inst.lease;

@@ -36,6 +36,7 @@ typedef struct tui {
     bool show_wire;
     char method[128], args[1024]; /* what the load calls */
     etcdproc *etcd;               /* the private registry, which `e` stops and starts */
+    registry_creds creds;         /* for every registry it opens (--registry-user...) */
     /* the registry in use: the watch feeds the model (none when static) */
     regopt reg;
     char reg_url[256];            /* what the watch follows; "none" when static */

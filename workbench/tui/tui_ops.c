@@ -75,7 +75,7 @@ static void registry_run(tui_job *j)
         g->started_consul = true;
         snprintf(g->url, sizeof g->url, "%s", g->consul.url);
     }
-    registry *r = registry_new(g->url, NULL, g->err, sizeof g->err);
+    registry *r = registry_new(g->url, g->auth, g->err, sizeof g->err);
     if (!r)
         goto fail;
     int64_t rev = 0;
@@ -153,7 +153,7 @@ static void ttl_run(tui_job *j)
     tui_ttl_job *t = (tui_ttl_job *)j;
     for (size_t i = 0; i < t->n; i++)
         t->ttl[i] = -1;
-    registry *r = registry_new(t->url, NULL, NULL, 0);
+    registry *r = registry_new(t->url, t->auth, NULL, 0);
     for (size_t i = 0; r && i < t->n; i++)
         if (t->lease[i] && registry_lease_ttl(r, t->lease[i], &t->ttl[i], NULL, 0) < 0)
             break; /* unreachable: the rest would wait as long */

@@ -42,6 +42,7 @@ typedef struct tui_registry_job {
     char url[256];          /* in: the URL for REGOPT_PRIVATE_ETCD (or a consul-dev already
                                running); out: the URL opened, "none" for static */
     const char *service;
+    const registry_auth *auth; /* in: the credentials (or NULL), kept by the caller */
     etcdproc *start_etcd;   /* in: the private etcd, stopped, to start first (or NULL) */
     bool started_etcd;
     consulproc consul;      /* out: the agent started for REGOPT_CONSUL_DEV */
@@ -67,6 +68,7 @@ typedef struct tui_etcd_job {
 typedef struct tui_ttl_job {
     tui_job job;
     char url[256];
+    const registry_auth *auth; /* the credentials (or NULL), kept by the caller */
     size_t n;
     char addr[TUI_MAX_ADDRS][80];
     int64_t lease[TUI_MAX_ADDRS];
