@@ -3,7 +3,6 @@
  * method does is reached only through the hooks a connection gets when it opens. */
 #include "rpc/grpcserver_int.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,31 +22,6 @@
 #define TURN_HEADERS (8u * MAX_HEADER_LIST) /* header bytes decoded per feed, then wait a turn */
 #define FEED_SLICE 4096               /* input handed to nghttp2 between budget checks */
 #define TURN_BACKLOG (256u * 1024)    /* input left waiting on the budget: then GOAWAY */
-#define OUT_BACKLOG (256u * 1024)     /* replies queued on a stream: then its window stays shut */
-
-/* Parses a grpc-timeout value ("100m", "5S", "1H": at most 8 digits and a unit of H, M,
- * S, m, u or n) into milliseconds, rounded up. Returns 0, or -1 when malformed. */
-static int parse_timeout(const char *s, uint64_t *ms)
-{
-    size_t n = strlen(s);
-    if (n < 2 || n > 9)
-        return -1;
-    uint64_t v = 0;
-    for (size_t i = 0; i + 1 < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return -1;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    switch (s[n - 1]) {
-    case 'H': *ms = v * 3600000; return 0;
-    case 'M': *ms = v * 60000; return 0;
-    case 'S': *ms = v * 1000; return 0;
-    case 'm': *ms = v; return 0;
-    case 'u': *ms = (v + 999) / 1000; return 0;
-    case 'n': *ms = (v + 999999) / 1000000; return 0;
-    default: return -1;
-    }
-}
 
 /* Percent-encodes a grpc-message as the gRPC spec asks (bytes outside 0x20..0x7e, and
  * '%'), into out (NUL-terminated, truncated to n bytes). Returns out. */
@@ -182,30 +156,40 @@ void gstream_finish(gstream *s, int status, const char *message)
     stream_resume(s);
 }
 
-int gstream_frame(buf *out, const ProtobufCMessage *msg)
+/* Appends to out the message packed as msg followed by the n bytes at tail. */
+static int frame_parts(buf *out, const ProtobufCMessage *msg, const uint8_t *tail, size_t n)
 {
-    size_t n = protobuf_c_message_get_packed_size(msg);
-    uint8_t hdr[5] = {0, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-    if (n > UINT32_MAX || buf_reserve(out, 5 + n) < 0)
+    size_t m = protobuf_c_message_get_packed_size(msg);
+    uint64_t all = (uint64_t)m + n;
+    uint8_t hdr[5] = {0, (uint8_t)(all >> 24), (uint8_t)(all >> 16), (uint8_t)(all >> 8), (uint8_t)all};
+    if (all > UINT32_MAX || buf_reserve(out, 5 + m + n) < 0)
         return -1;
     buf_append(out, hdr, 5);
     protobuf_c_message_pack(msg, out->p + out->len);
-    out->len += n;
+    out->len += m;
+    if (n)
+        buf_append(out, tail, n);
     return 0;
 }
 
-int gstream_send(gstream *s, const ProtobufCMessage *msg)
+int gstream_frame(buf *out, const ProtobufCMessage *msg) { return frame_parts(out, msg, NULL, 0); }
+
+int gstream_send_parts(gstream *s, const ProtobufCMessage *head, const uint8_t *tail, size_t n)
 {
     if (s->finished)
         return -1;
-    if (gstream_frame(&s->out, msg) < 0) {
+    size_t before = buf_size(&s->out);
+    if (frame_parts(&s->out, head, tail, n) < 0) {
         gstream_finish(s, GRPC_INTERNAL, "out of memory for the reply");
         return -1;
     }
+    s->c->reply_turn += buf_size(&s->out) - before;
     gstream_start_response(s);
     stream_resume(s);
     return 0;
 }
+
+int gstream_send(gstream *s, const ProtobufCMessage *msg) { return gstream_send_parts(s, msg, NULL, 0); }
 
 void gstream_abort(gstream *s, uint32_t code)
 {
@@ -451,10 +435,19 @@ static int cb_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
         char t[16];
         snprintf(t, sizeof t, "%.*s", vlen < 15 ? (int)vlen : 15, (const char *)val);
         s->have_timeout = true;
-        s->bad_timeout = vlen > 15 || parse_timeout(t, &s->timeout_ms) < 0;
+        s->bad_timeout = vlen > 15 || gguard_parse_timeout(t, &s->timeout_ms) < 0;
     }
 #undef IS
     return 0;
+}
+
+/* The client half-closed and every whole message of s was taken. */
+static void input_end(gstream *s)
+{
+    if (!s->finished && buf_size(&s->in) > 0)
+        gstream_finish(s, GRPC_INTERNAL, "the request ended in the middle of a message");
+    s->input_done = true;
+    s->c->hooks->input_done(s);
 }
 
 static int cb_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *ud)
@@ -469,11 +462,10 @@ static int cb_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *ud)
         s->c->progress++; /* a call begun: its connection's first request */
         on_request(s);
     }
-    if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) && !s->input_done) {
-        if (!s->finished && buf_size(&s->in) > 0)
-            gstream_finish(s, GRPC_INTERNAL, "the request ended in the middle of a message");
-        s->input_done = true;
-        s->c->hooks->input_done(s);
+    if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) && !s->end_seen) {
+        s->end_seen = true;
+        if (!s->deferred)
+            input_end(s);
     }
     return 0;
 }
@@ -495,26 +487,12 @@ static int inflate_message(gstream *s, const uint8_t *p, size_t n)
     return -1;
 }
 
-static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data,
-                         size_t len, void *ud)
+/* Hands s's whole request messages to its method while gguard_may_take lets it; the rest
+ * wait in s->in (s->deferred) for a later turn, and with them the end of the input. */
+static void take_messages(gstream *s)
 {
-    (void)flags;
-    gconn *c = ud;
-    gstream *s = nghttp2_session_get_stream_user_data(h2, id);
-    /* The window opens again for what was read, unless the client leaves the stream's
-     * replies unread: then it stays shut until they drain (release_windows). */
-    if (s && !s->finished && buf_size(&s->out) > OUT_BACKLOG)
-        s->unconsumed += len;
-    else
-        nghttp2_session_consume(h2, id, len);
-    if (!s || s->finished || !s->m)
-        return 0;
-    gguard_progress(s);
-    c->progress++;
-    if (buf_append(&s->in, data, len) < 0) {
-        gstream_finish(s, GRPC_RESOURCE_EXHAUSTED, "out of memory");
-        return 0;
-    }
+    gconn *c = s->c;
+    s->deferred = false;
     while (!s->finished && buf_size(&s->in) >= 5) {
         const uint8_t *p = buf_data(&s->in);
         uint32_t n = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
@@ -538,6 +516,11 @@ static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
         }
         if (buf_size(&s->in) < 5 + (size_t)n)
             break;
+        if (!gguard_may_take(s)) {
+            s->deferred = true;
+            break;
+        }
+        c->msg_turn++;
         if (p[0] == 1) {
             if (inflate_message(s, p + 5, n) == 0)
                 c->hooks->message(s, buf_data(&c->inflated), buf_size(&c->inflated));
@@ -551,6 +534,32 @@ static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
         buf_done(&s->in);
     else if (buf_size(&s->in) == 0)
         buf_clear(&s->in);
+    if (s->end_seen && !s->deferred && !s->input_done)
+        input_end(s);
+}
+
+static int cb_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data,
+                         size_t len, void *ud)
+{
+    (void)flags;
+    gconn *c = ud;
+    gstream *s = nghttp2_session_get_stream_user_data(h2, id);
+    /* The window opens again for what was read, unless the client leaves the stream's
+     * replies unread or its messages wait: then it stays shut until they are taken and
+     * the replies drain (release_windows). */
+    if (s && !s->finished && (s->deferred || buf_size(&s->out) > GSTREAM_OUT_BACKLOG))
+        s->unconsumed += len;
+    else
+        nghttp2_session_consume(h2, id, len);
+    if (!s || s->finished || !s->m)
+        return 0;
+    gguard_progress(s);
+    c->progress++;
+    if (buf_append(&s->in, data, len) < 0) {
+        gstream_finish(s, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+        return 0;
+    }
+    take_messages(s);
     check_budget(c);
     return 0;
 }
@@ -661,7 +670,7 @@ void gconn_shutdown(void *state)
 static void release_windows(gconn *c)
 {
     for (gstream *s = c->streams; s; s = s->next) {
-        if (s->unconsumed && (s->finished || buf_size(&s->out) <= OUT_BACKLOG)) {
+        if (s->unconsumed && (s->finished || (!s->deferred && buf_size(&s->out) <= GSTREAM_OUT_BACKLOG))) {
             nghttp2_session_consume(c->h2, s->id, s->unconsumed);
             s->unconsumed = 0;
         }
@@ -701,7 +710,10 @@ static bool looks_like_http1(const uint8_t *p, size_t n)
 feed_result gconn_feed(void *state, buf *in, buf *out, bool eof, char *err, size_t errlen)
 {
     gconn *c = state;
-    c->hdr_turn = 0;
+    c->hdr_turn = c->msg_turn = c->reply_turn = 0;
+    for (gstream *s = c->streams; s; s = s->next) /* messages left waiting go first */
+        if (s->deferred)
+            take_messages(s);
     while (buf_size(in) > 0 && !c->calm) {
         if (c->hdr_turn >= TURN_HEADERS) {
             /* This turn's header work is done: the rest waits for the next one, unless
@@ -739,6 +751,8 @@ feed_result gconn_feed(void *state, buf *in, buf *out, bool eof, char *err, size
     if (pump(c, out, err, errlen) < 0)
         return FEED_CLOSE;
     check_budget(c);
+    if (gguard_turn_wanted(c))
+        server_conn_flush(c->sc);
     if (c->calm) {
         buf_clear(in);
         err_set(err, errlen, "HTTP/2: %s: GOAWAY (ENHANCE_YOUR_CALM)", c->calm_why);

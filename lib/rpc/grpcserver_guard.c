@@ -1,9 +1,11 @@
-/* grpcserver_guard.c -- what a gRPC connection may hold: the stream progress deadline
- * (--stream-timeout), the per-connection and whole-server budgets of buffered request
- * and reply bytes (--conn-budget, --server-budget), and which connections count as busy
- * for --idle-timeout. */
+/* grpcserver_guard.c -- what a gRPC connection may hold and take: a call's grpc-timeout,
+ * the stream progress deadline (--stream-timeout), the per-connection and whole-server
+ * budgets of buffered request and reply bytes (--conn-budget, --server-budget), the share
+ * of request messages a connection's methods take per turn, and which connections count
+ * as busy for --idle-timeout. */
 #include "rpc/grpcserver_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +15,10 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
+
+#define TURN_MESSAGES 128         /* request messages a connection's methods take per feed */
+#define TURN_REPLIES (256u * 1024) /* reply bytes they may queue per feed */
+#define OUT_SLACK (16u * 1024)     /* replies queued beyond what the client's windows let out */
 
 static uint64_t stream_timeout_ms = 30000;
 static size_t conn_budget = 8u << 20;
@@ -58,6 +64,28 @@ int grpcserver_take_options(int *argc, char **argv, char *err, size_t errlen)
     return 0;
 }
 
+int gguard_parse_timeout(const char *s, uint64_t *ms)
+{
+    size_t n = strlen(s);
+    if (n < 2 || n > 9)
+        return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    switch (s[n - 1]) {
+    case 'H': *ms = v * 3600000; return 0;
+    case 'M': *ms = v * 60000; return 0;
+    case 'S': *ms = v * 1000; return 0;
+    case 'm': *ms = v; return 0;
+    case 'u': *ms = (v + 999) / 1000; return 0;
+    case 'n': *ms = (v + 999999) / 1000000; return 0;
+    default: return -1;
+    }
+}
+
 /* Bytes s holds: a partial request and replies not yet taken. */
 static size_t stream_held(const gstream *s) { return buf_size(&s->in) + buf_size(&s->out); }
 
@@ -69,6 +97,34 @@ static bool waits_on_client(const gstream *s)
     if (s->finished && buf_size(&s->out) == 0)
         return false;
     return stream_held(s) > 0 || (s->method && s->method->unary && !s->input_done && !s->slow);
+}
+
+/* True when s's replies back up: more queued than the client's windows (the stream's and
+ * the connection's) let out, by OUT_SLACK, or over GSTREAM_OUT_BACKLOG whatever they say. */
+static bool backs_up(gstream *s)
+{
+    size_t out = buf_size(&s->out);
+    if (out <= OUT_SLACK)
+        return false;
+    if (out > GSTREAM_OUT_BACKLOG)
+        return true;
+    int32_t sw = nghttp2_session_get_stream_remote_window_size(s->c->h2, s->id);
+    int32_t cw = nghttp2_session_get_remote_window_size(s->c->h2);
+    size_t room = sw > 0 && cw > 0 ? (size_t)(sw < cw ? sw : cw) : 0;
+    return out > room + OUT_SLACK;
+}
+
+bool gguard_may_take(gstream *s)
+{
+    return s->c->msg_turn < TURN_MESSAGES && s->c->reply_turn < TURN_REPLIES && !backs_up(s);
+}
+
+bool gguard_turn_wanted(gconn *c)
+{
+    for (gstream *s = c->streams; s; s = s->next)
+        if (s->deferred && (s->finished || !backs_up(s)))
+            return true;
+    return false;
 }
 
 void gguard_progress(gstream *s) { s->progress_ms = clock_now_ms(); }

@@ -14,7 +14,8 @@
  *                         worker threads
  *   grpcserver_conn.c     connection and streams: nghttp2 callbacks, stream lifetime,
  *                         replies and trailers, deadlines, flow control
- *   grpcserver_guard.c    what a connection may hold: the progress deadline, the budgets
+ *   grpcserver_guard.c    what a connection may hold and take: the deadlines, the budgets,
+ *                         the request messages its methods take per turn
  *
  * Everything here runs on the server's loop thread unless it says otherwise. */
 #ifndef WB_GRPCSERVER_INT_H
@@ -72,6 +73,8 @@ struct gstream {
     uint64_t tick_timer;     /* the method's timer, cancelled when the call finishes */
     uint64_t progress_ms;    /* when request bytes last came or reply bytes were last taken */
     size_t unconsumed;       /* request bytes held back from WINDOW_UPDATE: replies back up */
+    bool deferred;           /* whole request messages wait in in (gguard_may_take said no) */
+    bool end_seen;           /* END_STREAM came; input_done is set once in holds no message */
 };
 
 /* What a connection calls above it, set when it opens: the method table and the
@@ -106,6 +109,8 @@ struct gconn {
     size_t hdr_block;      /* of the header block being decoded */
     size_t hdr_turn;       /* decoded in this feed, against the per-turn budget */
     unsigned hdr_strikes;  /* header lists over SETTINGS_MAX_HEADER_LIST_SIZE so far */
+    size_t msg_turn;       /* request messages handed to methods in this feed */
+    size_t reply_turn;     /* and reply bytes they queued */
     bool calm;             /* GOAWAY (ENHANCE_YOUR_CALM) queued: read nothing more */
     char calm_why[160];    /* and why, for the log */
     size_t held;           /* bytes its streams held when last counted (grpcserver_guard.c) */
@@ -139,12 +144,28 @@ int gstream_send(gstream *s, const ProtobufCMessage *msg);
 void gstream_reset(gstream *s);
 /* The same with RST_STREAM code (an nghttp2_error_code). */
 void gstream_abort(gstream *s, uint32_t code);
+/* Queues one reply message as gstream_send does: head's packing followed by the n bytes
+ * at tail (its later fields, packed once and kept: see grpcserver_reflect.c). */
+int gstream_send_parts(gstream *s, const ProtobufCMessage *head, const uint8_t *tail, size_t n);
 /* Appends msg to out with gRPC's 5-byte prefix (uncompressed). Returns 0 or -1.
  * Safe on any thread. */
 int gstream_frame(buf *out, const ProtobufCMessage *msg);
 
 /* ---- grpcserver_guard.c: what a connection may hold (policy; grpcserver_conn.c acts) ---- */
 
+/* Parses a grpc-timeout value ("100m", "5S", "1H": at most 8 digits and a unit of H, M,
+ * S, m, u or n) into milliseconds, rounded up. Returns 0, or -1 when malformed. */
+int gguard_parse_timeout(const char *s, uint64_t *ms);
+/* Replies queued on a stream past which its request window stays shut. */
+#define GSTREAM_OUT_BACKLOG (256u * 1024)
+
+/* True when s's method may take another request message now: the connection has not
+ * used this turn's share (messages, reply bytes), and s's replies do not back up (more
+ * queued than the client's windows let through, by a margin, or GSTREAM_OUT_BACKLOG). */
+bool gguard_may_take(gstream *s);
+/* True when some stream of c has messages waiting that gguard_may_take would let go:
+ * the connection wants another turn. */
+bool gguard_turn_wanted(gconn *c);
 /* s made progress: request bytes came, or the client took reply bytes. */
 void gguard_progress(gstream *s);
 /* --stream-timeout, in milliseconds. */
@@ -201,6 +222,8 @@ void gmethods_more(gstream *s);
 void gmethods_shutdown(gstream *s);
 /* True when some method of service name ("user.User") is served; "" is the server. */
 bool gmethods_service_served(const char *name);
+/* How many methods the table holds: it only grows, so this tells a change. */
+size_t gmethods_count(void);
 
 /* ---- grpcserver_health.c: grpc.health.v1.Health's hooks ---- */
 
@@ -213,7 +236,11 @@ void ghealth_watch_shutdown(grpc_call *call);
 
 /* ---- grpcserver_reflect.c: grpc.reflection.v1alpha.ServerReflection's hook ---- */
 
-/* ServerReflectionInfo's message hook: answers one ServerReflectionRequest. */
+/* ServerReflectionInfo's message hook: answers one ServerReflectionRequest. The answers
+ * that do not change (the services served, a compiled-in file with its imports) are
+ * packed once and kept; only the echo of the request is packed each time. */
 void greflect_answer(grpc_call *call, const ProtobufCMessage *req);
+/* For tests: how many answers were packed whole (not from what was kept). */
+unsigned long greflect_packed(void);
 
 #endif

@@ -78,6 +78,8 @@ bool gmethods_service_served(const char *name)
     return false;
 }
 
+size_t gmethods_count(void) { return ntable; }
+
 bool gmethods_bind(gstream *s)
 {
     const bound *b = find_bound(s->path);
