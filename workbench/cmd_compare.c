@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "commands.h"
 #include "proc/spawn.h"
 #include "rpc/rpcclient.h"
@@ -33,8 +34,7 @@ typedef struct lane {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: workbench compare METHOD ARGS [--gob URL] [--json URL] [--grpc URL] [--no-dump]\n"
+    fputs(_("Usage: workbench compare METHOD ARGS [--gob URL] [--json URL] [--grpc URL] [--no-dump]\n"
             "Makes the same call in every encoding the workbench speaks, twice on one\n"
             "connection each, and shows where the bytes go: framing, type information and\n"
             "payload, for the first call and for the later ones.\n\n"
@@ -48,7 +48,7 @@ static void usage(FILE *f)
             "                    by side in a terminal 150 columns wide or wider)\n"
             "      --color WHEN  auto (default), always, never\n\n"
             "Example:\n"
-            "  workbench compare Arith.Multiply '{\"A\":7,\"B\":8}'\n");
+            "  workbench compare Arith.Multiply '{\"A\":7,\"B\":8}'\n"), f);
 }
 
 static void lane_done(lane *l)
@@ -154,9 +154,9 @@ static void render_first_call(const lane *l, explain_style st, int w, buf *out)
     explain_init(&fr);
     first_call_spans(&l->esent, l->sent_at[0], &fs);
     first_call_spans(&l->erecv, l->recv_at[0], &fr);
-    buf_printf(out, "── %s: sent, %zu bytes ──\n", l->label, l->sent_at[0]);
+    buf_printf(out, _("── %s: sent, %zu bytes ──\n"), l->label, l->sent_at[0]);
     explain_render(&fs, buf_data(&l->sent), l->sent_at[0], &st, out);
-    buf_printf(out, "\n── %s: received, %zu bytes ──\n", l->label, l->recv_at[0]);
+    buf_printf(out, _("\n── %s: received, %zu bytes ──\n"), l->label, l->recv_at[0]);
     explain_render(&fr, buf_data(&l->recv), l->recv_at[0], &st, out);
     explain_done(&fs);
     explain_done(&fr);
@@ -258,20 +258,21 @@ static int print_summary(const lane *lanes, size_t nl, const char *name, const c
     buf out;
     buf_init(&out, 0);
     const char *b = st->color ? "\033[1m" : "", *r = st->color ? "\033[0m" : "";
-    buf_printf(&out, "%s%s %s%s — the same call in each encoding, %d times on one connection\n\n", b,
-               name, args, r, CALLS);
+    buf_printf(&out, "%s%s %s%s", b, name, args, r);
+    buf_printf(&out, _(" — the same call in each encoding, %d times on one connection\n\n"), CALLS);
     size_t max = largest_call(lanes, nl);
     int barw = st->width - 12 - 10;
     if (barw < 20)
         barw = 20;
     int rc = EXIT_OK;
     for (int c = 0; c < CALLS; c++) {
-        buf_printf(&out, "%s%s call%s (request + reply)\n", b, c == 0 ? "First" : "Every later", r);
+        buf_printf(&out, "%s%s%s%s\n", b, c == 0 ? _("First call") : _("Every later call"), r,
+                   _(" (request + reply)"));
         for (size_t i = 0; i < nl; i++) {
             const lane *l = &lanes[i];
             buf_printf(&out, "  %-9s ", l->label);
             if (lane_failed(l)) {
-                buf_printf(&out, "failed: %s\n", l->error);
+                buf_printf(&out, _("failed: %s\n"), l->error);
                 rc = EXIT_FAILED;
                 continue;
             }
@@ -279,22 +280,23 @@ static int print_summary(const lane *lanes, size_t nl, const char *name, const c
             call_totals(l, c, t);
             put_bar(&out, t, max, barw, st->color);
             buf_printf(&out, "%*s %4zu B\n", barw - used_cells(t, max, barw), "", sum4(t));
-            buf_printf(&out, "  %9s framing %zu · type information %zu · payload %zu\n", "", t[0], t[1], t[2]);
+            buf_printf(&out, _("  %9s framing %zu · type information %zu · payload %zu\n"), "", t[0],
+                       t[1], t[2]);
         }
         buf_putc(&out, '\n');
     }
-    buf_printf(&out, "  %s█%s framing   %s▒%s type information   %s░%s payload\n",
+    buf_printf(&out, _("  %s█%s framing   %s▒%s type information   %s░%s payload\n"),
                st->color ? "\033[36m" : "", r, st->color ? "\033[35m" : "", r, st->color ? "\033[32m" : "", r);
-    buf_puts(&out, "\nResults:\n");
+    buf_puts(&out, _("\nResults:\n"));
     for (size_t i = 0; i < nl; i++) {
         const lane *l = &lanes[i];
         buf_printf(&out, "  %-9s ", l->label);
         if (l->st == CALL_OK)
             jsonval_write(l->result, &out);
         else if (l->st == CALL_REMOTE_ERROR)
-            buf_printf(&out, "error: %s", l->error);
+            buf_printf(&out, _("error: %s"), l->error);
         else
-            buf_puts(&out, "(no result)");
+            buf_puts(&out, _("(no result)"));
         buf_putc(&out, '\n');
     }
     fwrite(buf_data(&out), 1, buf_size(&out), stdout);
@@ -309,7 +311,7 @@ static void print_one_after_another(const lane *lanes, size_t nl, const explain_
         const lane *l = &lanes[i];
         if (lane_failed(l) || !l->sent_at[0])
             continue;
-        char title[64];
+        char title[128];
         printf("\n");
         /* the dump of the first call: the spans that start within its bytes */
         explain fs, fr;
@@ -317,9 +319,9 @@ static void print_one_after_another(const lane *lanes, size_t nl, const explain_
         explain_init(&fr);
         first_call_spans(&l->esent, l->sent_at[0], &fs);
         first_call_spans(&l->erecv, l->recv_at[0], &fr);
-        snprintf(title, sizeof title, "%s: first call, sent", l->label);
+        snprintf(title, sizeof title, _("%s: first call, sent"), l->label);
         wire_print_explained(stdout, title, l->proto, buf_data(&l->sent), l->sent_at[0], &fs, st);
-        snprintf(title, sizeof title, "%s: first call, received", l->label);
+        snprintf(title, sizeof title, _("%s: first call, received"), l->label);
         wire_print_explained(stdout, title, l->proto, buf_data(&l->recv), l->recv_at[0], &fr, st);
         explain_done(&fs);
         explain_done(&fr);
@@ -363,14 +365,14 @@ int cmd_compare(int argc, char **argv)
     }
     explain_style st;
     if (wire_style(stdout, color, &st) < 0) {
-        fprintf(stderr, "workbench compare: --color wants auto, always or never\n");
+        fprintf(stderr, "%s", _("workbench compare: --color wants auto, always or never\n"));
         return EXIT_USAGE;
     }
     const char *name = argv[optind], *args = argv[optind + 1];
     char err[512];
     value *arg = jsonval_parse(args, strlen(args), err, sizeof err);
     if (!arg) {
-        fprintf(stderr, "workbench compare: ARGS is not JSON: %s\n", err);
+        fprintf(stderr, _("workbench compare: ARGS is not JSON: %s\n"), err);
         return EXIT_USAGE;
     }
     for (size_t i = 0; i < nl; i++) {
@@ -382,7 +384,7 @@ int cmd_compare(int argc, char **argv)
     }
     int rc = print_summary(lanes, nl, name, args, &st);
     if (dump && st.width >= 150) {
-        printf("\nThe first call's bytes, explained:\n\n");
+        fputs(_("\nThe first call's bytes, explained:\n\n"), stdout);
         print_side_by_side(lanes, nl, &st);
         wire_legend(stdout, &st);
     } else if (dump) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/i18n.h"
 #include "commands.h"
 #include "wire/wire.h"
 
@@ -14,7 +15,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: workbench explain gob|json|grpc [--request|--reply] [FILE]\n"
+            _("Usage: workbench explain gob|json|grpc [--request|--reply] [FILE]\n"
             "Explains every byte of a captured net/rpc (gob), JSON-RPC or gRPC (HTTP/2) stream,\n"
             "one direction of one connection, read from FILE or from standard input. The\n"
             "direction is guessed from the bytes unless given. At most %d spans are\n"
@@ -28,7 +29,7 @@ static void usage(FILE *f)
             "                    with their types (requests carry their own :path)\n"
             "      --color WHEN  auto (default), always, never\n\n"
             "Example:\n"
-            "  echo '{\"method\":\"hello.HelloWorld\",\"params\":[\"李白\"],\"id\":0}' | workbench explain json\n",
+            "  echo '{\"method\":\"hello.HelloWorld\",\"params\":[\"李白\"],\"id\":0}' | workbench explain json\n"),
             EXPLAIN_MAX_SPANS);
 }
 
@@ -93,13 +94,14 @@ int cmd_explain(int argc, char **argv)
     } else if (strcmp(argv[optind], "grpc") == 0 || strcmp(argv[optind], "h2") == 0) {
         p = PROTO_GRPC;
     } else {
-        fprintf(stderr, "workbench explain: unknown format \"%s\"; use gob, json or grpc\n", argv[optind]);
+        fprintf(stderr, _("workbench explain: unknown format \"%s\"; use gob, json or grpc\n"),
+                argv[optind]);
         return EXIT_USAGE;
     }
     const char *path = argc - optind == 2 ? argv[optind + 1] : NULL;
     FILE *f = path && strcmp(path, "-") != 0 ? fopen(path, "rb") : stdin;
     if (!f) {
-        fprintf(stderr, "workbench explain: cannot open %s: %s\n", path, strerror(errno));
+        fprintf(stderr, _("workbench explain: cannot open %s: %s\n"), path, strerror(errno));
         return EXIT_FAILED;
     }
     buf in;
@@ -108,33 +110,36 @@ int cmd_explain(int argc, char **argv)
     if (f != stdin)
         fclose(f);
     if (r == BUF_NO_MEMORY) {
-        fprintf(stderr, "workbench explain: out of memory reading %s\n", path ? path : "stdin");
+        fprintf(stderr, _("workbench explain: out of memory reading %s\n"), path ? path : "stdin");
         buf_done(&in);
         return EXIT_FAILED;
     }
     if (r < 0) {
-        fprintf(stderr, "workbench explain: cannot read %s (over %u bytes?)\n", path ? path : "stdin", MAX_INPUT);
+        fprintf(stderr, _("workbench explain: cannot read %s (over %u bytes?)\n"),
+                path ? path : "stdin", MAX_INPUT);
         buf_done(&in);
         return EXIT_FAILED;
     }
     bool reply = dir >= 0 ? dir == 1 : looks_like_reply(p, &in);
     explain_style style;
     if (wire_style(stdout, color, &style) < 0) {
-        fprintf(stderr, "workbench explain: --color wants auto, always or never\n");
+        fprintf(stderr, "%s", _("workbench explain: --color wants auto, always or never\n"));
         buf_done(&in);
         return EXIT_USAGE;
     }
     if (buf_size(&in) == 0) {
-        fprintf(stderr, "workbench explain: no bytes to explain in %s\n", path ? path : "standard input");
+        fprintf(stderr, _("workbench explain: no bytes to explain in %s\n"),
+                path ? path : _("standard input"));
         buf_done(&in);
         return EXIT_FAILED;
     }
-    r = wire_print(stdout, reply ? "replies" : "requests", p, reply, path_hint, buf_data(&in),
+    r = wire_print(stdout, reply ? _("replies") : _("requests"), p, reply, path_hint, buf_data(&in),
                    buf_size(&in), &style);
     wire_legend(stdout, &style);
     const uint8_t *b = buf_data(&in);
     if (p == PROTO_GOB && (b[0] == '{' || b[0] == '['))
-        fprintf(stderr, "workbench explain: these bytes look like JSON; try: workbench explain json\n");
+        fprintf(stderr, "%s",
+                _("workbench explain: these bytes look like JSON; try: workbench explain json\n"));
     buf_done(&in);
     return r < 0 ? EXIT_FAILED : EXIT_OK;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/i18n.h"
+
 #define HEX_PER_LINE 8
 
 void explain_init(explain *e) { memset(e, 0, sizeof *e); }
@@ -53,7 +55,7 @@ bool explain_is_summary(const explain *e, size_t i)
     return e->drop.shown && e->len > 0 && i == e->len - 1;
 }
 
-#define SUMMARY_CAP 160
+#define SUMMARY_CAP 256 /* room for a translation: a hanzi takes 3 bytes */
 
 /* Rewrites the summary's meaning and length in place, after a drop. */
 static void update_summary(explain *e)
@@ -64,8 +66,11 @@ static void update_summary(explain *e)
     span *s = &e->spans[e->len - 1];
     s->len = d->end - d->first;
     snprintf(s->meaning, SUMMARY_CAP,
-             "… %zu more span%s, %zu bytes, not explained in detail (at most %zu spans are)",
-             d->count, d->count == 1 ? "" : "s", s->len, limit(e));
+             ngettext("… %zu more span, %zu bytes, not explained in detail (at most %zu spans "
+                      "are)",
+                      "… %zu more spans, %zu bytes, not explained in detail (at most %zu spans "
+                      "are)", d->count),
+             d->count, s->len, limit(e));
 }
 
 /* Whether a dropped span (off, len, depth) follows the last dropped one as is_container
@@ -354,8 +359,58 @@ static const char *class_color(span_class c)
     return "";
 }
 
-/* Splits text into lines of at most cols display columns, preferring to break at a
- * space. Returns the number of lines (at most max); starts[i] and lens[i] give each. */
+/* Where the character before byte i of s starts (i > 0). */
+static size_t utf8_prev(const char *s, size_t i)
+{
+    size_t j = i - 1;
+    while (j > 0 && i - j < 4 && ((unsigned char)s[j] & 0xC0) == 0x80)
+        j--;
+    return j;
+}
+
+/* Marks a line may not start with (closing ones) or end with (opening ones), as Chinese
+ * typesetting has it; a straight quote counts as both, so only a space breaks beside one. */
+static bool closing_mark(unsigned cp)
+{
+    static const unsigned marks[] = {0xFF0C, 0x3002, 0x3001, 0xFF1A, 0xFF1B, 0xFF01, 0xFF1F,
+                                     0xFF09, 0x300B, 0x300D, 0x300F, 0x201D, 0x2019, 0x2026};
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (cp == marks[i])
+            return true;
+    return cp < 0x80 && strchr(",.:;!?)]}\"'", (int)cp) != NULL;
+}
+
+static bool opening_mark(unsigned cp)
+{
+    static const unsigned marks[] = {0xFF08, 0x300A, 0x300C, 0x300E, 0x201C, 0x2018};
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (cp == marks[i])
+            return true;
+    return cp < 0x80 && strchr("([{\"'", (int)cp) != NULL;
+}
+
+/* Whether a line may break before byte i of m (0 < i < n). A good break is at a space,
+ * after a full-width closing mark or before a full-width opening one (between phrases);
+ * with good false, also beside any wide character (hanzi need no spaces between them).
+ * Never before a closing mark or after an opening one. */
+static bool may_break(const char *m, size_t n, size_t i, bool good)
+{
+    if (m[i] == ' ')
+        return true;
+    unsigned prev, next;
+    size_t p = utf8_prev(m, i);
+    utf8_next((const unsigned char *)m + p, i - p, &prev);
+    utf8_next((const unsigned char *)m + i, n - i, &next);
+    if (cp_width(prev) < 2 && cp_width(next) < 2)
+        return false;
+    if (closing_mark(next) || opening_mark(prev))
+        return false;
+    return !good || (closing_mark(prev) && prev >= 0x80) || (opening_mark(next) && next >= 0x80);
+}
+
+/* Splits text into lines of at most cols display columns, preferring to break at a space
+ * or between phrases, then beside a wide character, never inside a character. Returns the
+ * number of lines (at most max); starts[i] and lens[i] give each. */
 static size_t wrap(const char *m, size_t cols, const char **starts, size_t *lens, size_t max)
 {
     size_t n = strlen(m), k = 0;
@@ -364,12 +419,24 @@ static size_t wrap(const char *m, size_t cols, const char **starts, size_t *lens
     while (n > 0 && k < max) {
         /* continuation lines are indented two more columns */
         size_t take = utf8_fit(m, n, k == 0 ? cols : cols - 2);
-        if (take < n) {
+        /* a break between phrases in the second half of the line, else beside a hanzi */
+        bool found = false;
+        for (int good = 1; take < n && good >= 0 && !found; good--) {
             size_t sp = take;
-            while (sp > take / 2 && m[sp] != ' ')
-                sp--;
-            if (sp > take / 2)
+            while (sp > take / 2 && !may_break(m, n, sp, good))
+                sp = utf8_prev(m, sp);
+            if (sp > take / 2) {
                 take = sp;
+                found = true;
+            }
+        }
+        /* a cut anywhere: still no full-width closing mark at the start of a line */
+        for (int step = 0; take < n && !found && step < 2 && take > 1; step++) {
+            unsigned next;
+            utf8_next((const unsigned char *)m + take, n - take, &next);
+            if (next < 0x80 || !closing_mark(next))
+                break;
+            take = utf8_prev(m, take);
         }
         if (take == 0) { /* a character wider than cols */
             unsigned cp;
@@ -412,7 +479,7 @@ static int put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, si
     buf_init(&text, 0);
     if (layer)
         buf_printf(&text, "%s: ", layer);
-    buf_puts(&text, s ? s->meaning : "(bytes no explainer claimed)");
+    buf_puts(&text, s ? s->meaning : _("(bytes no explainer claimed)"));
     if (buf_putc(&text, '\0') < 0) {
         buf_done(&text);
         return -1;
@@ -430,19 +497,22 @@ static int put_span(buf *out, const uint8_t *bytes, size_t total, size_t off, si
         if (row < hexrows) {
             size_t start = off + row * bpl;
             size_t cnt = heading ? 0 : (off + len - start < bpl ? off + len - start : bpl);
-            char hex[HEX_PER_LINE * 3 + 1] = "", txt[HEX_PER_LINE + 1] = "";
+            char hex[64] = "", txt[HEX_PER_LINE + 1] = "";
             for (size_t i = 0; i < cnt && start + i < total; i++) {
                 uint8_t c = bytes[start + i];
                 snprintf(hex + i * 3, 4, "%02x ", c);
                 txt[i] = c >= 0x20 && c < 0x7F ? (char)c : '.';
             }
             if (heading)
-                snprintf(hex, sizeof hex, "[%zu bytes]", len);
+                snprintf(hex, sizeof hex, _("[%zu bytes]"), len);
+            /* padded to display columns: a translated heading may hold wide characters */
+            size_t hw = utf8_width(hex, strlen(hex));
+            int pad = hw < bpl * 3 ? (int)(bpl * 3 - hw) : 0;
             if (st->compact)
-                bad |= buf_printf(out, "%04zx  %s%-*s%s ", start, on, (int)(bpl * 3), hex, off_c);
+                bad |= buf_printf(out, "%04zx  %s%s%*s%s ", start, on, hex, pad, "", off_c);
             else
-                bad |= buf_printf(out, "%04zx  %s%-*s%s %-*s  ", start, on, (int)(bpl * 3), hex,
-                                  off_c, (int)bpl, txt);
+                bad |= buf_printf(out, "%04zx  %s%s%*s%s %-*s  ", start, on, hex, pad, "", off_c,
+                                  (int)bpl, txt);
         } else {
             bad |= buf_printf(out, "%*s", (int)meaning_col, "");
         }

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "wire/gob_int.h"
 
 /* ---- messages ---- */
@@ -165,21 +166,21 @@ void gob_explainer_free(gob_explainer *x)
 int gob_explain_message(gob_explainer *x, const uint8_t *p, size_t n, size_t base, int depth,
                         explain *e, gob_msg_info *info)
 {
-    char err[320] = "", u[160], tn[128], how[320];
+    char err[320] = "", u[256], tn[128], how[480];
     size_t hdr, len;
     int r = frame(p, n, x->d->max_message, &hdr, &len, err, sizeof err);
     if (r == 0)
         return 0;
     if (r < 0) {
-        explain_add(e, base, n, depth, SPAN_ERROR, "gob", "not a valid gob message: %s", err);
+        explain_add(e, base, n, depth, SPAN_ERROR, "gob", _("not a valid gob message: %s"), err);
         return -1;
     }
     size_t total = hdr + len;
-    int box = explain_add(e, base, total, depth, SPAN_FRAME, "gob", "message, %zu bytes",
+    int box = explain_add(e, base, total, depth, SPAN_FRAME, "gob", _("message, %zu bytes"),
                           total);
     walk w = {.d = x->d, .p = p, .pos = hdr, .end = total, .ex = e, .base = base,
               .depth = depth + 1, .err = err, .errlen = sizeof err, .told = &x->told};
-    leaf(&w, 0, SPAN_FRAME, "message length %zu (%s): the rest of the message", len,
+    leaf(&w, 0, SPAN_FRAME, _("message length %zu (%s): the rest of the message"), len,
          gob_uint_words(&w, 0, u, sizeof u));
     size_t s = w.pos;
     uint64_t raw;
@@ -188,38 +189,38 @@ int gob_explain_message(gob_explainer *x, const uint8_t *p, size_t n, size_t bas
         goto fail;
     int64_t id = unzigzag(raw);
     if (id < 0) {
-        leaf(&w, s, SPAN_TYPE, "type id %lld (%s): negative, so this message defines type %lld",
+        leaf(&w, s, SPAN_TYPE, _("type id %lld (%s): negative, so this message defines type %lld"),
              (long long)id, gob_zigzag_words(&w, s, raw, how, sizeof how),
              -(long long)(id + 1) + 1);
         if (gob_type_define(&w, id, &t) < 0)
             goto fail;
         t->defined_msg = ++x->msgno;
         gob_type_name(x->d, t, tn, sizeof tn, 0);
-        explain_retitle(e, box, "message, %zu bytes: type definition for id %d (%s)", total,
+        explain_retitle(e, box, _("message, %zu bytes: type definition for id %d (%s)"), total,
                         (int)t->id, t->name[0] ? t->name : tn);
     } else {
         wtype *vt = id > 0 && id <= INT32_MAX ? gob_type_lookup(x->d, id) : NULL;
         if (!vt)
-            snprintf(how, sizeof how, "a type id that was never defined on this connection");
+            snprintf(how, sizeof how, "%s", _("a type id that was never defined on this connection"));
         else if (vt->kind < W_ARRAY)
-            snprintf(how, sizeof how, "uses type %lld (%s), one of gob's predefined types, "
-                     "which are never defined on the wire", (long long)id, vt->name);
+            snprintf(how, sizeof how, _("uses type %lld (%s), one of gob's predefined types, "
+                     "which are never defined on the wire"), (long long)id, vt->name);
         else if (vt->defined_msg > x->last_value)
-            snprintf(how, sizeof how, "uses type %lld (%s), defined by a type definition message "
-                     "just before this one", (long long)id,
+            snprintf(how, sizeof how, _("uses type %lld (%s), defined by a type definition "
+                     "message just before this one"), (long long)id,
                      gob_type_name(x->d, vt, tn, sizeof tn, 0));
         else
-            snprintf(how, sizeof how, "uses type %lld (%s), defined earlier on this connection: "
-                     "its definition is not sent again", (long long)id,
+            snprintf(how, sizeof how, _("uses type %lld (%s), defined earlier on this "
+                     "connection: its definition is not sent again"), (long long)id,
                      gob_type_name(x->d, vt, tn, sizeof tn, 0));
-        char zz[200];
-        leaf(&w, s, SPAN_FRAME, "type id %lld (%s): a value; %s", (long long)id,
+        char zz[320];
+        leaf(&w, s, SPAN_FRAME, _("type id %lld (%s): a value; %s"), (long long)id,
              gob_zigzag_words(&w, s, raw, zz, sizeof zz), how);
         if (gob_walk_value(&w, id, NULL, NULL) < 0)
             goto fail;
         t = vt;
         x->last_value = ++x->msgno;
-        explain_retitle(e, box, "message, %zu bytes: value of type %s (id %lld)", total,
+        explain_retitle(e, box, _("message, %zu bytes: value of type %s (id %lld)"), total,
                         gob_type_name(x->d, t, tn, sizeof tn, 0), (long long)id);
     }
     if (info) {
@@ -231,6 +232,6 @@ int gob_explain_message(gob_explainer *x, const uint8_t *p, size_t n, size_t bas
     return (int)total;
 fail:
     explain_add(e, base + w.covered, n - w.covered, depth + 1, SPAN_ERROR, "gob",
-                "not valid gob: %s", err[0] ? err : "malformed data");
+                _("not valid gob: %s"), err[0] ? err : _("malformed data"));
     return -1;
 }

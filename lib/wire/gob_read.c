@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "wire/gob_int.h"
 
 /* ---- words ---- */
@@ -20,23 +21,25 @@ char *gob_uint_words(const walk *w, size_t start, char *out, size_t n)
     size_t len = w->pos - start;
     size_t o = strlen(explain_hex(out, n, w->p + start, len, SIZE_MAX, EXPLAIN_HEX_0X));
     if (len > 1 && o < n && explain_first_time(w->told, TOLD_MULTIBYTE))
-        snprintf(out + o, n - o, ": 0x%02x = -%zu, so a%s %zu-byte big-endian number follows",
-                 w->p[start], len - 1, len == 9 ? "n" : "", len - 1);
+        snprintf(out + o, n - o,
+                 len == 9 ? _(": 0x%02x = -%zu, so an %zu-byte big-endian number follows")
+                          : _(": 0x%02x = -%zu, so a %zu-byte big-endian number follows"),
+                 w->p[start], len - 1, len - 1);
     return out;
 }
 
 char *gob_zigzag_words(const walk *w, size_t start, uint64_t x, char *out, size_t n)
 {
-    char u[160];
+    char u[256];
     gob_uint_words(w, start, u, sizeof u);
     if (!explain_first_time(w->told, TOLD_ZIGZAG))
         snprintf(out, n, "zigzag %s", u);
     else if (x & 1)
-        snprintf(out, n, "zigzag %s = %llu, odd so negative: -(%llu+1)/2", u,
+        snprintf(out, n, _("zigzag %s = %llu, odd so negative: -(%llu+1)/2"), u,
                  (unsigned long long)x, (unsigned long long)x);
     else
-        snprintf(out, n, "zigzag %s = %llu, even so positive: %llu/2", u, (unsigned long long)x,
-                 (unsigned long long)x);
+        snprintf(out, n, _("zigzag %s = %llu, even so positive: %llu/2"), u,
+                 (unsigned long long)x, (unsigned long long)x);
     return out;
 }
 

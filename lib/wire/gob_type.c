@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "wire/gob_int.h"
 
 /* Decoded types may nest at most this deep (other modules walk vtypes recursively). */
@@ -321,24 +322,24 @@ static const char *const wire_fields[] = {"ArrayT", "SliceT", "StructT", "MapT",
 static const enum wkind wire_kinds[] = {W_ARRAY, W_SLICE, W_STRUCT, W_MAP,
                                         W_GOBENC, W_BINARY, W_TEXT};
 static const char *const wire_notes[] = {
-    "this defines an array type",
-    "this defines a slice type",
-    "this defines a struct type",
-    "this defines a map type",
-    "this defines a type that encodes itself (GobEncoder)",
-    "this defines a type that encodes itself (encoding.BinaryMarshaler)",
-    "this defines a type that encodes itself (encoding.TextMarshaler)",
+    N_("this defines an array type"),
+    N_("this defines a slice type"),
+    N_("this defines a struct type"),
+    N_("this defines a map type"),
+    N_("this defines a type that encodes itself (GobEncoder)"),
+    N_("this defines a type that encodes itself (encoding.BinaryMarshaler)"),
+    N_("this defines a type that encodes itself (encoding.TextMarshaler)"),
 };
 static const char *const inner_names[] = {"arrayType", "sliceType", "structType", "mapType",
                                           "gobEncoderType", "gobEncoderType", "gobEncoderType"};
 static const char *const inner_words[] = {
-    "the array's name, id, element type and length",
-    "the slice's name, id and element type",
-    "the struct's name, id and fields",
-    "the map's name, id, key type and element type",
-    "the type's name and id (its values are the bytes its own method produces)",
-    "the type's name and id (its values are the bytes its own method produces)",
-    "the type's name and id (its values are the text its own method produces)",
+    N_("the array's name, id, element type and length"),
+    N_("the slice's name, id and element type"),
+    N_("the struct's name, id and fields"),
+    N_("the map's name, id, key type and element type"),
+    N_("the type's name and id (its values are the bytes its own method produces)"),
+    N_("the type's name and id (its values are the bytes its own method produces)"),
+    N_("the type's name and id (its values are the text its own method produces)"),
 };
 static const char *const array_fields[] = {"CommonType", "Elem", "Len"};
 static const char *const slice_fields[] = {"CommonType", "Elem"};
@@ -360,7 +361,7 @@ static int def_field(walk *w, long *fieldnum, int nf, const char *const *names,
     if (gob_walk_uint(w, &d, "a field delta") < 0)
         return -2;
     if (d == 0) {
-        leaf(w, s, SPAN_TYPE, "0x00: end of %s", sname);
+        leaf(w, s, SPAN_TYPE, _("0x00: end of %s"), sname);
         return -1;
     }
     if (d > (uint64_t)(nf - 1 - *fieldnum)) {
@@ -369,8 +370,12 @@ static int def_field(walk *w, long *fieldnum, int nf, const char *const *names,
         return -2;
     }
     *fieldnum += (long)d;
-    leaf(w, s, SPAN_TYPE, "field delta +%llu → %s%s%s", (unsigned long long)d, names[*fieldnum],
-         notes ? ": " : "", notes ? notes[*fieldnum] : "");
+    if (notes)
+        leaf(w, s, SPAN_TYPE, _("field delta +%llu → %s: %s"), (unsigned long long)d,
+             names[*fieldnum], _(notes[*fieldnum]));
+    else
+        leaf(w, s, SPAN_TYPE, _("field delta +%llu → %s"), (unsigned long long)d,
+             names[*fieldnum]);
     return (int)*fieldnum;
 }
 
@@ -380,15 +385,15 @@ static char *id_words(const walk *w, int64_t id, char *out, size_t n)
     char tn[128];
     wtype *t = gob_type_lookup(w->d, id);
     if (id == w->defining)
-        snprintf(out, n, "this same type (it refers to itself)");
+        snprintf(out, n, "%s", _("this same type (it refers to itself)"));
     else if (t && t->kind < W_ARRAY)
-        snprintf(out, n, "%s, one of gob's predefined types", t->name);
+        snprintf(out, n, _("%s, one of gob's predefined types"), t->name);
     else if (t)
         snprintf(out, n, "%s", gob_type_name(w->d, t, tn, sizeof tn, 0));
     else if (id <= 0)
-        snprintf(out, n, "not a valid type id");
+        snprintf(out, n, "%s", _("not a valid type id"));
     else
-        snprintf(out, n, "a type not defined yet (its definition follows)");
+        snprintf(out, n, "%s", _("a type not defined yet (its definition follows)"));
     return out;
 }
 
@@ -396,14 +401,14 @@ static int def_id(walk *w, int32_t *id, const char *what)
 {
     size_t s = w->pos;
     uint64_t x;
-    char a[160], b[320];
+    char a[200], b[320];
     if (gob_walk_uint(w, &x, what) < 0)
         return -1;
     int64_t v = unzigzag(x);
     if (v < INT32_MIN || v > INT32_MAX)
         return gob_walk_fail(w, "%s %lld is out of range", what, (long long)v);
     *id = (int32_t)v;
-    leaf(w, s, SPAN_TYPE, "%s %lld = %s (%s)", what, (long long)v, id_words(w, v, a, sizeof a),
+    leaf(w, s, SPAN_TYPE, _("%s %lld = %s (%s)"), _(what), (long long)v, id_words(w, v, a, sizeof a),
          gob_zigzag_words(w, s, x, b, sizeof b));
     return 0;
 }
@@ -423,26 +428,26 @@ static int def_string(walk *w, char **out, const char *what)
     free(*out);
     *out = str;
     if (n == 0) {
-        leaf(w, s, SPAN_TYPE, "%s \"\" (length 0)", what);
+        leaf(w, s, SPAN_TYPE, _("%s \"\" (length 0)"), _(what));
         return 0;
     }
-    leaf(w, s, SPAN_TYPE, "%s length %llu", what, (unsigned long long)n);
+    leaf(w, s, SPAN_TYPE, _("%s length %llu"), _(what), (unsigned long long)n);
     explain_quote(q, sizeof q, w->p + w->pos, n, 80, EXPLAIN_QUOTE_UTF8);
     w->pos += n;
-    leaf(w, w->pos - n, SPAN_TYPE, "%s %s", what, q);
+    leaf(w, w->pos - n, SPAN_TYPE, "%s %s", _(what), q);
     return 0;
 }
 
 static int def_common(walk *w, wtype *t)
 {
-    int box = open_box(w, SPAN_TYPE, "CommonType: the type's name and id");
+    int box = open_box(w, SPAN_TYPE, "%s", _("CommonType: the type's name and id"));
     long fn = -1;
     int f;
-    char z[160];
+    char z[320];
     while ((f = def_field(w, &fn, 2, common_fields, "CommonType", NULL)) >= 0) {
         if (f == 0) {
             char *name = (char *)t->name;
-            int r = def_string(w, &name, "type name");
+            int r = def_string(w, &name, N_("type name"));
             t->name = name;
             if (r < 0)
                 break;
@@ -452,11 +457,13 @@ static int def_common(walk *w, wtype *t)
             if (gob_walk_uint(w, &x, "the type's own id") < 0)
                 break;
             int64_t id = unzigzag(x);
-            leaf(w, s, SPAN_TYPE, "type id %lld (%s)%s", (long long)id,
-                 gob_zigzag_words(w, s, x, z, sizeof z),
-                 id == w->defining ? ""
-                                   : " -- differs from the id the message defines; "
-                                     "receivers go by the message's id");
+            if (id == w->defining)
+                leaf(w, s, SPAN_TYPE, _("type id %lld (%s)"), (long long)id,
+                     gob_zigzag_words(w, s, x, z, sizeof z));
+            else
+                leaf(w, s, SPAN_TYPE, _("type id %lld (%s) -- differs from the id the message "
+                     "defines; receivers go by the message's id"), (long long)id,
+                     gob_zigzag_words(w, s, x, z, sizeof z));
         }
     }
     gob_walk_close(w, box);
@@ -467,11 +474,12 @@ static int def_fields(walk *w, wtype *t)
 {
     size_t s = w->pos;
     uint64_t n;
-    char u[160], a[160];
+    char u[256], a[200];
     if (gob_walk_count(w, &n, "field count") < 0)
         return -1;
-    leaf(w, s, SPAN_TYPE, "%llu field%s (%s)", (unsigned long long)n,
-         n == 1 ? " follows" : "s follow", gob_uint_words(w, s, u, sizeof u));
+    leaf(w, s, SPAN_TYPE, ngettext("%llu field follows (%s)", "%llu fields follow (%s)",
+                                   (unsigned long)n),
+         (unsigned long long)n, gob_uint_words(w, s, u, sizeof u));
     if (n && !(t->fields = calloc(n, sizeof *t->fields)))
         return gob_walk_fail(w, "out of memory");
     for (uint64_t i = 0; i < n; i++) {
@@ -480,18 +488,18 @@ static int def_fields(walk *w, wtype *t)
                                  (unsigned long long)i, (unsigned long long)n);
         wfield *f = &t->fields[i];
         t->nfields = i + 1;
-        int box = open_box(w, SPAN_TYPE, "field #%llu", (unsigned long long)i);
+        int box = open_box(w, SPAN_TYPE, _("field #%llu"), (unsigned long long)i);
         long fn = -1;
         int k;
         while ((k = def_field(w, &fn, 2, fieldtype_fields, "fieldType", NULL)) >= 0) {
-            if ((k == 0 ? def_string(w, &f->name, "field name")
-                        : def_id(w, &f->id, "field type id")) < 0)
+            if ((k == 0 ? def_string(w, &f->name, N_("field name"))
+                        : def_id(w, &f->id, N_("field type id"))) < 0)
                 break;
         }
         if (!f->name && !(f->name = strdup("")))
             gob_walk_fail(w, "out of memory");
         if (!w->failed)
-            explain_retitle(w->ex, box, "field #%llu: %s, of type %s", (unsigned long long)i,
+            explain_retitle(w->ex, box, _("field #%llu: %s, of type %s"), (unsigned long long)i,
                             f->name, id_words(w, f->id, a, sizeof a));
         gob_walk_close(w, box);
         if (w->failed)
@@ -508,10 +516,10 @@ static int def_inner(walk *w, wtype *t, int which)
                                                       map_fields, common_fields, common_fields,
                                                       common_fields};
     static const int field_counts[] = {3, 2, 2, 3, 1, 1, 1};
-    int box = open_box(w, SPAN_TYPE, "%s: %s", inner_names[which], inner_words[which]);
+    int box = open_box(w, SPAN_TYPE, "%s: %s", inner_names[which], _(inner_words[which]));
     long fn = -1;
     int f;
-    char u[160];
+    char u[320];
     while ((f = def_field(w, &fn, field_counts[which], field_names[which], inner_names[which],
                           NULL)) >= 0) {
         int r = 0;
@@ -525,15 +533,15 @@ static int def_inner(walk *w, wtype *t, int which)
                 if (t->len < 0)
                     r = gob_walk_fail(w, "array length %lld is negative", (long long)t->len);
                 else
-                    leaf(w, s, SPAN_TYPE, "array length %lld (%s)", (long long)t->len,
+                    leaf(w, s, SPAN_TYPE, _("array length %lld (%s)"), (long long)t->len,
                          gob_zigzag_words(w, s, x, u, sizeof u));
             }
         } else if (t->kind == W_STRUCT) {
             r = def_fields(w, t);
         } else if (t->kind == W_MAP && f == 1) {
-            r = def_id(w, &t->key_id, "key type id");
+            r = def_id(w, &t->key_id, N_("key type id"));
         } else {
-            r = def_id(w, &t->elem_id, "element type id");
+            r = def_id(w, &t->elem_id, N_("element type id"));
         }
         if (r < 0)
             break;

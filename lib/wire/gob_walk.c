@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/i18n.h"
 #include "wire/gob_int.h"
 
 /* ---- numbers ---- */
@@ -88,8 +89,8 @@ static int dec_top(walk *w, wtype *t, value **out, int depth)
     if (z != 0)
         return gob_walk_fail(w, "a value that is not a struct must start with a 0 byte, not 0x%02x",
                              w->p[s]);
-    leaf(w, s, SPAN_FRAME, "0x00: the value is not a struct, so it is sent like field 0 of one "
-         "(delta 0), zero or not");
+    leaf(w, s, SPAN_FRAME, "%s", _("0x00: the value is not a struct, so it is sent like field 0 "
+                                   "of one (delta 0), zero or not"));
     return dec_value(w, t, out, depth, NULL, 0);
 }
 
@@ -101,11 +102,15 @@ static bool skipped_fields(const wtype *t, long from, long to, char *out, size_t
         return false;
     size_t o = 0;
     out[0] = '\0';
+    /* TRANSLATORS: between the names of fields, as in "A, B not sent: ..." */
+    const char *comma = _(", ");
     for (long i = from; i < to && o < n; i++)
-        o += (size_t)snprintf(out + o, n - o, "%s%s", i > from ? ", " : "", t->fields[i].name);
+        o += (size_t)snprintf(out + o, n - o, "%s%s", i > from ? comma : "", t->fields[i].name);
     if (o < n)
-        snprintf(out + o, n - o, " not sent: %s zero, and gob leaves zero fields out",
-                 to - from == 1 ? "it is" : "they are");
+        snprintf(out + o, n - o, "%s",
+                 ngettext(" not sent: it is zero, and gob leaves zero fields out",
+                          " not sent: they are zero, and gob leaves zero fields out",
+                          (unsigned long)(to - from)));
     return true;
 }
 
@@ -132,9 +137,9 @@ static int dec_struct(walk *w, wtype *t, value **out, int depth, bool top)
         if (delta == 0) {
             char skipped[200];
             if (w->ex && skipped_fields(t, fieldnum + 1, (long)t->nfields, skipped, sizeof skipped))
-                leaf(w, s, SPAN_FRAME, "0x00: end of struct %s; %s", tn, skipped);
+                leaf(w, s, SPAN_FRAME, _("0x00: end of struct %s; %s"), tn, skipped);
             else
-                leaf(w, s, SPAN_FRAME, "0x00: end of struct %s", tn);
+                leaf(w, s, SPAN_FRAME, _("0x00: end of struct %s"), tn);
             break;
         }
         if (delta > (uint64_t)((long)t->nfields - 1 - fieldnum)) {
@@ -154,10 +159,10 @@ static int dec_struct(walk *w, wtype *t, value **out, int depth, bool top)
         wfield *f = &t->fields[fieldnum];
         char skipped[200];
         if (w->ex && skipped_fields(t, prev + 1, fieldnum, skipped, sizeof skipped))
-            leaf(w, s, SPAN_TYPE, "field delta +%llu → %s (field %ld of %s); %s",
+            leaf(w, s, SPAN_TYPE, _("field delta +%llu → %s (field %ld of %s); %s"),
                  (unsigned long long)delta, f->name, fieldnum, tn, skipped);
         else
-            leaf(w, s, SPAN_TYPE, "field delta +%llu → %s (field %ld of %s)",
+            leaf(w, s, SPAN_TYPE, _("field delta +%llu → %s (field %ld of %s)"),
                  (unsigned long long)delta, f->name, fieldnum, tn);
         size_t old = wpush_field(w, f->name);
         int rr = dec_value(w, f->t, vals ? &vals[fieldnum] : NULL, depth + 1, NULL, 0);
@@ -214,7 +219,7 @@ static int dec_blob(walk *w, const char *tname, bool text, value **out, char *br
 {
     size_t s = w->pos;
     uint64_t n;
-    char u[160], shown[200];
+    char u[256], shown[200];
     if (gob_walk_count(w, &n, text ? "string length" : "byte count") < 0 || spend(w, 1) < 0)
         return -1;
     const uint8_t *data = w->p + w->pos;
@@ -228,14 +233,15 @@ static int dec_blob(walk *w, const char *tname, bool text, value **out, char *br
     if (brief)
         snprintf(brief, blen, "%s", shown);
     if (n == 0) {
-        leaf(w, s, SPAN_DATA, "%s = %s (%s; length 0x00: empty)", w->path, text ? "\"\"" : "[]",
-             tname);
+        leaf(w, s, SPAN_DATA, _("%s = %s (%s; length 0x00: empty)"), w->path,
+             text ? "\"\"" : "[]", tname);
     } else {
-        leaf(w, s, SPAN_FRAME, "%s: %s length %s = %llu byte%s", w->path, tname,
-             gob_uint_words(w, s, u, sizeof u), (unsigned long long)n, n == 1 ? "" : "s");
+        leaf(w, s, SPAN_FRAME, ngettext("%s: %s length %s = %llu byte", "%s: %s length %s = %llu bytes",
+                                        (unsigned long)n),
+             w->path, tname, gob_uint_words(w, s, u, sizeof u), (unsigned long long)n);
         w->pos += n;
         leaf(w, w->pos - n, SPAN_DATA, "%s = %s%s", w->path, shown,
-             text ? "" : " (raw bytes)");
+             text ? "" : _(" (raw bytes)"));
     }
     if (w->build) {
         *out = text ? value_string((const char *)data, n) : value_bytes(data, n);
@@ -254,7 +260,7 @@ static int dec_number(walk *w, wtype *t, value **out, char *brief, size_t blen)
     case W_BOOL:
         if (gob_walk_uint(w, &x, "a bool") < 0 || spend(w, 1) < 0)
             return -1;
-        leaf(w, s, SPAN_DATA, "%s = %s (bool, %s)", w->path, x ? "true" : "false",
+        leaf(w, s, SPAN_DATA, _("%s = %s (bool, %s)"), w->path, x ? "true" : "false",
              gob_uint_words(w, s, u, sizeof u));
         if (brief)
             snprintf(brief, blen, "%s", x ? "true" : "false");
@@ -265,7 +271,7 @@ static int dec_number(walk *w, wtype *t, value **out, char *brief, size_t blen)
         if (gob_walk_uint(w, &x, "an int") < 0 || spend(w, 1) < 0)
             return -1;
         int64_t i = unzigzag(x);
-        leaf(w, s, SPAN_DATA, "%s = %lld (int, %s)", w->path, (long long)i,
+        leaf(w, s, SPAN_DATA, _("%s = %lld (int, %s)"), w->path, (long long)i,
              gob_zigzag_words(w, s, x, u, sizeof u));
         if (brief)
             snprintf(brief, blen, "%lld", (long long)i);
@@ -276,7 +282,7 @@ static int dec_number(walk *w, wtype *t, value **out, char *brief, size_t blen)
     case W_UINT:
         if (gob_walk_uint(w, &x, "a uint") < 0 || spend(w, 1) < 0)
             return -1;
-        leaf(w, s, SPAN_DATA, "%s = %llu (uint, %s)", w->path, (unsigned long long)x,
+        leaf(w, s, SPAN_DATA, _("%s = %llu (uint, %s)"), w->path, (unsigned long long)x,
              gob_uint_words(w, s, u, sizeof u));
         if (brief)
             snprintf(brief, blen, "%llu", (unsigned long long)x);
@@ -288,8 +294,8 @@ static int dec_number(walk *w, wtype *t, value **out, char *brief, size_t blen)
             return -1;
         double f = bits_float(reverse_bytes(x));
         fmt_float(f, num, sizeof num);
-        leaf(w, s, SPAN_DATA, "%s = %s (float64 with bits 0x%016llx, sent byte-reversed as the "
-             "number 0x%llx: %s)", w->path, num, (unsigned long long)reverse_bytes(x),
+        leaf(w, s, SPAN_DATA, _("%s = %s (float64 with bits 0x%016llx, sent byte-reversed as "
+             "the number 0x%llx: %s)"), w->path, num, (unsigned long long)reverse_bytes(x),
              (unsigned long long)x, gob_uint_words(w, s, u, sizeof u));
         if (brief)
             snprintf(brief, blen, "%s", num);
@@ -305,8 +311,8 @@ static int dec_number(walk *w, wtype *t, value **out, char *brief, size_t blen)
         char im[64];
         fmt_float(bits_float(reverse_bytes(x)), num, sizeof num);
         fmt_float(bits_float(reverse_bytes(y)), im, sizeof im);
-        leaf(w, s, SPAN_DATA, "%s = (%s%s%si) (complex128: real then imaginary part, each a "
-             "byte-reversed float64)", w->path, num, im[0] == '-' ? "" : "+", im);
+        leaf(w, s, SPAN_DATA, _("%s = (%s%s%si) (complex128: real then imaginary part, each a "
+             "byte-reversed float64)"), w->path, num, im[0] == '-' ? "" : "+", im);
         if (w->build)
             return gob_walk_fail(w, "%s: complex numbers cannot be represented here", w->path);
         return 0;
@@ -333,12 +339,13 @@ static int dec_list(walk *w, wtype *t, value **out, int depth)
         goto done;
     }
     if (t->kind == W_ARRAY)
-        leaf(w, s, SPAN_FRAME, "%s: %llu items (%s; an array's length is sent although the "
-             "type fixes it)", w->path, (unsigned long long)n,
+        leaf(w, s, SPAN_FRAME, _("%s: %llu items (%s; an array's length is sent although the "
+             "type fixes it)"), w->path, (unsigned long long)n,
              gob_uint_words(w, s, u, sizeof u));
     else
-        leaf(w, s, SPAN_FRAME, "%s: %llu item%s (%s)", w->path, (unsigned long long)n,
-             n == 1 ? " follows" : "s follow", gob_uint_words(w, s, u, sizeof u));
+        leaf(w, s, SPAN_FRAME, ngettext("%s: %llu item follows (%s)", "%s: %llu items follow (%s)",
+                                        (unsigned long)n),
+             w->path, (unsigned long long)n, gob_uint_words(w, s, u, sizeof u));
     if (spend(w, 1) < 0)
         goto done;
     if (w->build && !(l = value_list())) {
@@ -385,8 +392,9 @@ static int dec_map(walk *w, wtype *t, value **out, int depth)
     value *m = NULL;
     if (gob_walk_count(w, &n, "map size") < 0)
         goto done;
-    leaf(w, s, SPAN_FRAME, "%s: %llu entr%s (%s)", w->path, (unsigned long long)n,
-         n == 1 ? "y follows" : "ies follow", gob_uint_words(w, s, u, sizeof u));
+    leaf(w, s, SPAN_FRAME, ngettext("%s: %llu entry follows (%s)", "%s: %llu entries follow (%s)",
+                                    (unsigned long)n),
+         w->path, (unsigned long long)n, gob_uint_words(w, s, u, sizeof u));
     if (spend(w, 1) < 0)
         goto done;
     if (w->build && !(m = value_map())) {
@@ -401,7 +409,7 @@ static int dec_map(walk *w, wtype *t, value **out, int depth)
                           (unsigned long long)i, (unsigned long long)n);
             goto done;
         }
-        size_t old = wpush(w, " key #%llu", (unsigned long long)i);
+        size_t old = wpush(w, w->ex ? _(" key #%llu") : " key #%llu", (unsigned long long)i);
         int rr = dec_value(w, t->key, m ? &k : NULL, depth + 1, kb, sizeof kb);
         w->path[old] = '\0';
         if (rr < 0)
@@ -445,14 +453,14 @@ static int dec_iface(walk *w, value **out, int depth)
     char u[320], tn[128];
     size_t s = w->pos;
     uint64_t x;
-    int box = open_box(w, SPAN_DATA, "%s: interface value", w->path);
+    int box = open_box(w, SPAN_DATA, _("%s: interface value"), w->path);
     int r = -1;
     uint64_t nlen, cnt;
     if (gob_walk_count(w, &nlen, "interface type name length") < 0)
         goto done;
     if (nlen == 0) {
-        leaf(w, s, SPAN_DATA, "%s = nil (an empty concrete type name: the interface holds "
-             "nothing)", w->path);
+        leaf(w, s, SPAN_DATA, _("%s = nil (an empty concrete type name: the interface holds "
+             "nothing)"), w->path);
         if (spend(w, 1) < 0)
             goto done;
         if (w->build && need(w, *out = value_null()) < 0)
@@ -465,12 +473,12 @@ static int dec_iface(walk *w, value **out, int depth)
                       (unsigned long long)nlen);
         goto done;
     }
-    leaf(w, s, SPAN_FRAME, "%s: concrete type name length %llu", w->path,
+    leaf(w, s, SPAN_FRAME, _("%s: concrete type name length %llu"), w->path,
          (unsigned long long)nlen);
     explain_quote(u, sizeof u, w->p + w->pos, nlen, 80, EXPLAIN_QUOTE_UTF8);
     w->pos += nlen;
-    leaf(w, w->pos - nlen, SPAN_TYPE, "concrete type name %s, as the sender registered it "
-         "with gob.Register", u);
+    leaf(w, w->pos - nlen, SPAN_TYPE, _("concrete type name %s, as the sender registered it "
+         "with gob.Register"), u);
     size_t is = w->pos;
     if (gob_walk_uint(w, &x, "the interface's type id") < 0)
         goto done;
@@ -495,12 +503,12 @@ static int dec_iface(walk *w, value **out, int depth)
         w->failed = true;
         goto done;
     }
-    leaf(w, is, SPAN_TYPE, "concrete type id %lld = %s (%s)", (long long)id,
+    leaf(w, is, SPAN_TYPE, _("concrete type id %lld = %s (%s)"), (long long)id,
          gob_type_name(w->d, ct, tn, sizeof tn, 0), gob_zigzag_words(w, is, x, u, sizeof u));
     size_t cs = w->pos;
     if (gob_walk_count(w, &cnt, "interface value length") < 0)
         goto done;
-    leaf(w, cs, SPAN_FRAME, "%s: the concrete value takes the next %llu bytes", w->path,
+    leaf(w, cs, SPAN_FRAME, _("%s: the concrete value takes the next %llu bytes"), w->path,
          (unsigned long long)cnt);
     size_t saved_end = w->end;
     w->end = w->pos + cnt;
@@ -545,7 +553,11 @@ static int dec_value(walk *w, wtype *t, value **out, int depth, char *brief, siz
         const char *how = t->kind == W_GOBENC   ? "GobEncode"
                           : t->kind == W_BINARY ? "MarshalBinary"
                                                 : "MarshalText";
-        snprintf(tn, sizeof tn, "%s's %s output", t->name[0] ? t->name : "the type", how);
+        if (w->ex)
+            snprintf(tn, sizeof tn, _("%s's %s output"), t->name[0] ? t->name : _("the type"),
+                     how);
+        else
+            snprintf(tn, sizeof tn, "%s's %s output", t->name[0] ? t->name : "the type", how);
         return dec_blob(w, tn, t->kind == W_TEXT, out, brief, blen);
     }
     case W_SLICE:
@@ -579,14 +591,17 @@ int gob_walk_value(walk *w, int64_t id, value **out, const vtype **type)
         return -1;
     }
     if (t->kind != W_STRUCT)
-        snprintf(w->path, sizeof w->path, "value");
+        snprintf(w->path, sizeof w->path, "%s", w->ex ? _("value") : "value");
     if (dec_top(w, t, out, 0) < 0)
         return -1;
     if (w->pos < w->end) {
         size_t s = w->pos;
         w->pos = w->end;
-        leaf(w, s, SPAN_ERROR, "%zu byte%s after the value that nothing reads (Go ignores them "
-             "too)", w->end - s, w->end - s == 1 ? "" : "s");
+        leaf(w, s, SPAN_ERROR, ngettext("%zu byte after the value that nothing reads (Go ignores "
+                                        "them too)",
+                                        "%zu bytes after the value that nothing reads (Go "
+                                        "ignores them too)", (unsigned long)(w->end - s)),
+             w->end - s);
     }
     if (type)
         *type = vt;

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "base/i18n.h"
 #include "wire/catalog.h"
 #include "wire/h2explain_int.h"
 #include "wire/hpack.h"
@@ -20,21 +21,21 @@ static void settings_frame(h2x *x, const fh *f)
 {
     int box = h2x_frame_open(x, f, true);
     if (f->sid != 0) {
-        h2x_fail_rest(x, f, f->off + 9, "SETTINGS must be sent on stream 0");
+        h2x_fail_rest(x, f, f->off + 9, "%s", _("SETTINGS must be sent on stream 0"));
         return;
     }
     if (f->flags & FL_ACK) {
         if (f->len) {
-            h2x_fail_rest(x, f, f->off + 9, "a SETTINGS acknowledgement must be empty");
+            h2x_fail_rest(x, f, f->off + 9, "%s", _("a SETTINGS acknowledgement must be empty"));
             return;
         }
-        explain_retitle(x->e, box, "SETTINGS frame with ACK: the peer's settings arrived and "
-                        "are in force");
+        explain_retitle(x->e, box, "%s", _("SETTINGS frame with ACK: the peer's settings "
+                                           "arrived and are in force"));
         return;
     }
     if (f->len % 6) {
-        h2x_fail_rest(x, f, f->off + 9, "a SETTINGS payload is 6-byte entries, but %" PRIu32
-                      " is not a multiple of 6", f->len);
+        h2x_fail_rest(x, f, f->off + 9, _("a SETTINGS payload is 6-byte entries, but %" PRIu32
+                      " is not a multiple of 6"), f->len);
         return;
     }
     bool full = explain_first_time(&x->told, TOLD_SETTINGS);
@@ -44,9 +45,9 @@ static void settings_frame(h2x *x, const fh *f)
         const char *nm = h2explain_setting(id);
         char hx[40];
         explain_hex(hx, sizeof hx, x->p + q, 6, SIZE_MAX, 0);
-        int i = explain_add(x->e, q, 6, 1, SPAN_FRAME, "h2", "%s: %s (0x%04x) = %" PRIu32 ": %s%s", hx,
-                    nm ? nm : "setting", id, v, h2x_setting_words(id),
-                    full ? " (each entry: a 2-byte id and a 4-byte value)" : "");
+        int i = explain_add(x->e, q, 6, 1, SPAN_FRAME, "h2", _("%s: %s (0x%04x) = %" PRIu32 ": %s%s"),
+                    hx, nm ? nm : _("setting"), id, v, h2x_setting_words(id),
+                    full ? _(" (each entry: a 2-byte id and a 4-byte value)") : "");
         full = false;
         if ((id == 2 && v > 1) || (id == 4 && v > 0x7fffffff) ||
             (id == 5 && (v < 16384 || v > 16777215))) {
@@ -55,10 +56,23 @@ static void settings_frame(h2x *x, const fh *f)
             x->failed = true;
         }
     }
-    explain_retitle(x->e, box, "SETTINGS frame, %" PRIu32 " setting%s: %s", f->len / 6,
-                    f->len == 6 ? "" : "s",
-                    f->len ? "the sender's parameters for this connection"
-                           : "none changed; it still must be acknowledged");
+    explain_retitle(x->e, box, ngettext("SETTINGS frame, %" PRIu32 " setting: %s",
+                                        "SETTINGS frame, %" PRIu32 " settings: %s", f->len / 6),
+                    f->len / 6,
+                    f->len ? _("the sender's parameters for this connection")
+                           : _("none changed; it still must be acknowledged"));
+}
+
+/* The 4-byte error code of a RST_STREAM or GOAWAY frame at q. */
+static void error_code(h2x *x, size_t q, uint32_t c)
+{
+    const char *words = h2x_error_words(c);
+    if (*words)
+        explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", _("error code %" PRIu32 " = %s: %s"), c,
+                    h2explain_error_code(c), words);
+    else
+        explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", _("error code %" PRIu32 " = %s"), c,
+                    h2explain_error_code(c));
 }
 
 static void control_frame(h2x *x, const fh *f)
@@ -69,59 +83,56 @@ static void control_frame(h2x *x, const fh *f)
     switch (f->type) {
     case F_PRIORITY:
         if (f->sid == 0 || f->len != 5) {
-            h2x_fail_rest(x, f, q, f->sid == 0 ? "PRIORITY must name a stream"
-                                               : "a PRIORITY payload is exactly 5 bytes");
+            h2x_fail_rest(x, f, q, "%s", f->sid == 0 ? _("PRIORITY must name a stream")
+                                                     : _("a PRIORITY payload is exactly 5 bytes"));
             return;
         }
-        explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", "stream dependency %" PRIu32 "%s",
-                    be32(x->p + q) & 0x7fffffff, x->p[q] & 0x80 ? ", exclusive" : "");
-        explain_add(x->e, q + 4, 1, 1, SPAN_FRAME, "h2", "weight %u (the byte + 1): old-style "
-                    "priority (RFC 7540), widely ignored", x->p[q + 4] + 1u);
+        explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", _("stream dependency %" PRIu32 "%s"),
+                    be32(x->p + q) & 0x7fffffff, x->p[q] & 0x80 ? _(", exclusive") : "");
+        explain_add(x->e, q + 4, 1, 1, SPAN_FRAME, "h2", _("weight %u (the byte + 1): old-style "
+                    "priority (RFC 7540), widely ignored"), x->p[q + 4] + 1u);
         break;
     case F_RST_STREAM: {
         if (f->sid == 0 || f->len != 4) {
-            h2x_fail_rest(x, f, q, f->sid == 0 ? "RST_STREAM must name a stream"
-                                               : "a RST_STREAM payload is exactly 4 bytes");
+            h2x_fail_rest(x, f, q, "%s", f->sid == 0 ? _("RST_STREAM must name a stream")
+                                                     : _("a RST_STREAM payload is exactly 4 bytes"));
             return;
         }
         uint32_t c = be32(x->p + q);
-        explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", "error code %" PRIu32 " = %s%s%s", c,
-                    h2explain_error_code(c), *h2x_error_words(c) ? ": " : "",
-                    h2x_error_words(c));
-        explain_retitle(x->e, box, "RST_STREAM frame: stream %" PRIu32 " ends now, %s", f->sid,
+        error_code(x, q, c);
+        explain_retitle(x->e, box, _("RST_STREAM frame: stream %" PRIu32 " ends now, %s"), f->sid,
                         h2explain_error_code(c));
         break;
     }
     case F_PING:
         if (f->sid != 0 || f->len != 8) {
-            h2x_fail_rest(x, f, q, f->sid ? "PING must be sent on stream 0"
-                                          : "a PING payload is exactly 8 bytes");
+            h2x_fail_rest(x, f, q, "%s", f->sid ? _("PING must be sent on stream 0")
+                                                : _("a PING payload is exactly 8 bytes"));
             return;
         }
         explain_hex(hx, sizeof hx, x->p + q, 8, SIZE_MAX, 0);
-        explain_add(x->e, q, 8, 1, SPAN_FRAME, "h2", "opaque data %s: %s%s", hx,
-                    f->flags & FL_ACK ? "the same 8 bytes the peer's PING carried"
-                                      : "the peer must send these 8 bytes back in a PING with ACK",
+        explain_add(x->e, q, 8, 1, SPAN_FRAME, "h2", _("opaque data %s: %s%s"), hx,
+                    f->flags & FL_ACK ? _("the same 8 bytes the peer's PING carried")
+                                      : _("the peer must send these 8 bytes back in a PING with "
+                                          "ACK"),
                     explain_first_time(&x->told, TOLD_PING)
-                        ? " (gRPC pings to keep connections alive and to measure the "
-                          "connection's speed)" : "");
-        explain_retitle(x->e, box, "PING frame%s",
-                        f->flags & FL_ACK ? " with ACK: the answer to a ping"
-                                          : ": a round trip check");
+                        ? _(" (gRPC pings to keep connections alive and to measure the "
+                            "connection's speed)") : "");
+        explain_retitle(x->e, box, "%s",
+                        f->flags & FL_ACK ? _("PING frame with ACK: the answer to a ping")
+                                          : _("PING frame: a round trip check"));
         break;
     case F_GOAWAY: {
         if (f->sid != 0 || f->len < 8) {
-            h2x_fail_rest(x, f, q, f->sid ? "GOAWAY must be sent on stream 0"
-                                          : "a GOAWAY payload is at least 8 bytes");
+            h2x_fail_rest(x, f, q, "%s", f->sid ? _("GOAWAY must be sent on stream 0")
+                                                : _("a GOAWAY payload is at least 8 bytes"));
             return;
         }
         uint32_t last = be32(x->p + q) & 0x7fffffff, c = be32(x->p + q + 4);
-        explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", "last stream id %" PRIu32 ": streams up to "
-                    "this one may still be answered; later ones were not processed and can be "
-                    "retried elsewhere", last);
-        explain_add(x->e, q + 4, 4, 1, SPAN_FRAME, "h2", "error code %" PRIu32 " = %s%s%s", c,
-                    h2explain_error_code(c), *h2x_error_words(c) ? ": " : "",
-                    h2x_error_words(c));
+        explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", _("last stream id %" PRIu32 ": streams up "
+                    "to this one may still be answered; later ones were not processed and can "
+                    "be retried elsewhere"), last);
+        error_code(x, q + 4, c);
         if (f->len > 8) {
             size_t dl = f->len - 8;
             bool text = true;
@@ -129,46 +140,51 @@ static void control_frame(h2x *x, const fh *f)
                 if (x->p[q + 8 + i] < 0x20 || x->p[q + 8 + i] > 0x7e)
                     text = false;
             if (text)
-                explain_add(x->e, q + 8, dl, 1, SPAN_FRAME, "h2", "debug data \"%.*s\"%s",
+                explain_add(x->e, q + 8, dl, 1, SPAN_FRAME, "h2", _("debug data \"%.*s\"%s"),
                             (int)(dl > 80 ? 80 : dl), (const char *)x->p + q + 8,
                             dl > 80 ? "..." : "");
             else
-                explain_add(x->e, q + 8, dl, 1, SPAN_FRAME, "h2", "%zu bytes of debug data", dl);
+                explain_add(x->e, q + 8, dl, 1, SPAN_FRAME, "h2", _("%zu bytes of debug data"), dl);
         }
-        explain_retitle(x->e, box, "GOAWAY frame: the sender closes the connection, %s",
+        explain_retitle(x->e, box, _("GOAWAY frame: the sender closes the connection, %s"),
                         h2explain_error_code(c));
         break;
     }
     case F_WINDOW_UPDATE: {
         if (f->len != 4) {
-            h2x_fail_rest(x, f, q, "a WINDOW_UPDATE payload is exactly 4 bytes");
+            h2x_fail_rest(x, f, q, "%s", _("a WINDOW_UPDATE payload is exactly 4 bytes"));
             return;
         }
         uint32_t inc = be32(x->p + q) & 0x7fffffff;
         explain_hex(hx, sizeof hx, x->p + q, 4, SIZE_MAX, 0);
-        int i = explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", "window increment %s = %" PRIu32
-                            ": the peer may send %" PRIu32 " more bytes of DATA on %s%s", hx,
-                            inc, inc, f->sid ? "this stream" : "the connection as a whole",
-                            explain_first_time(&x->told, TOLD_WINDOW)
-                                ? " (flow control: a receiver grants room as it consumes data, "
-                                  "and each side starts with 65535 bytes)" : "");
+        const char *more = explain_first_time(&x->told, TOLD_WINDOW)
+                               ? _(" (flow control: a receiver grants room as it consumes data, "
+                                   "and each side starts with 65535 bytes)") : "";
+        int i = explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2",
+                            f->sid ? _("window increment %s = %" PRIu32 ": the peer may send %"
+                                       PRIu32 " more bytes of DATA on this stream%s")
+                                   : _("window increment %s = %" PRIu32 ": the peer may send %"
+                                       PRIu32 " more bytes of DATA on the connection as a "
+                                       "whole%s"), hx, inc, inc, more);
         if (inc == 0 && i >= 0) {
             x->e->spans[i].cls = SPAN_ERROR;
-            explain_retitle(x->e, i, "window increment 0: not allowed (a PROTOCOL_ERROR)");
+            explain_retitle(x->e, i, "%s", _("window increment 0: not allowed (a PROTOCOL_ERROR)"));
             x->failed = true;
         }
-        explain_retitle(x->e, box, "WINDOW_UPDATE frame, %s: %" PRIu32 " more bytes",
-                        f->sid ? "one stream" : "the connection", inc);
+        explain_retitle(x->e, box, f->sid ? _("WINDOW_UPDATE frame, one stream: %" PRIu32
+                                              " more bytes")
+                                          : _("WINDOW_UPDATE frame, the connection: %" PRIu32
+                                              " more bytes"), inc);
         break;
     }
     case F_CONTINUATION:
-        h2x_fail_rest(x, f, q, "a CONTINUATION frame must follow a HEADERS frame without "
-                      "END_HEADERS");
+        h2x_fail_rest(x, f, q, "%s", _("a CONTINUATION frame must follow a HEADERS frame "
+                                       "without END_HEADERS"));
         return;
     default:
         if (f->len)
-            explain_add(x->e, q, f->len, 1, SPAN_FRAME, "h2", "payload of a frame type this "
-                        "explainer does not know; receivers ignore it");
+            explain_add(x->e, q, f->len, 1, SPAN_FRAME, "h2", "%s", _("payload of a frame type "
+                        "this explainer does not know; receivers ignore it"));
         break;
     }
 }
@@ -181,31 +197,31 @@ static int run(h2x *x)
     if (!x->server) {
         size_t k = x->n < PREFACE_LEN ? x->n : PREFACE_LEN;
         if (memcmp(x->p, PREFACE, k) != 0) {
-            explain_add(x->e, 0, x->n, 0, SPAN_ERROR, "h2", "not the HTTP/2 client connection "
+            explain_add(x->e, 0, x->n, 0, SPAN_ERROR, "h2", _("not the HTTP/2 client connection "
                         "preface \"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\" a client must send "
-                        "first%s", x->n && x->p[0] >= 'A' && x->p[0] <= 'Z'
-                        ? " (this looks like HTTP/1 text)" : "");
+                        "first%s"), x->n && x->p[0] >= 'A' && x->p[0] <= 'Z'
+                        ? _(" (this looks like HTTP/1 text)") : "");
             return -1;
         }
         if (k < PREFACE_LEN) {
-            h2x_incomplete(x, 0, 0, "inside the 24-byte client connection preface");
+            h2x_incomplete(x, 0, 0, _("inside the 24-byte client connection preface"));
             return 0;
         }
-        explain_add(x->e, 0, PREFACE_LEN, 0, SPAN_FRAME, "h2", "client connection preface "
-                    "\"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\": 24 fixed bytes that say the "
-                    "client speaks HTTP/2 (an HTTP/1 server would reject them as a bad "
-                    "request); the client's SETTINGS frame follows");
+        explain_add(x->e, 0, PREFACE_LEN, 0, SPAN_FRAME, "h2", "%s", _("client connection "
+                    "preface \"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\": 24 fixed bytes that say "
+                    "the client speaks HTTP/2 (an HTTP/1 server would reject them as a bad "
+                    "request); the client's SETTINGS frame follows"));
         off = PREFACE_LEN;
     }
     while (off < x->n && !x->stop) {
         fh f;
         if (x->n - off < 9) {
-            h2x_incomplete(x, off, 0, "inside a 9-byte frame header");
+            h2x_incomplete(x, off, 0, _("inside a 9-byte frame header"));
             break;
         }
         if (!h2x_frame_at(x->p, x->n, off, &f)) {
             h2x_frame_open(x, &f, false);
-            h2x_incomplete(x, off + 9, 1, "before the end of this frame's payload");
+            h2x_incomplete(x, off + 9, 1, _("before the end of this frame's payload"));
             break;
         }
         switch (f.type) {
@@ -214,7 +230,7 @@ static int run(h2x *x)
         case F_PUSH_PROMISE:
             if (f.sid == 0) {
                 h2x_frame_open(x, &f, true);
-                h2x_fail_rest(x, &f, off + 9, "%s must belong to a stream, not stream 0",
+                h2x_fail_rest(x, &f, off + 9, _("%s must belong to a stream, not stream 0"),
                           h2explain_frame_type(f.type));
                 off = x->n;
                 continue;

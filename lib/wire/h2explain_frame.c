@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/i18n.h"
 #include "wire/h2explain_int.h"
 
 /* Reads the frame header at off; true when the whole frame is in the capture. */
@@ -115,10 +116,10 @@ void h2x_emit_unit(h2x *x, const explain *u, size_t lo, size_t len, size_t cap)
         }
         if (a >= b)
             continue;
-        const char *more = s->off < lo && s->off + s->len > hi ? " (continued, and continues "
-                                                                 "in the next frame)"
-                           : s->off < lo                       ? " (continued)"
-                           : s->off + s->len > hi ? " (continues in the next frame)"
+        const char *more = s->off < lo && s->off + s->len > hi
+                               ? _(" (continued, and continues in the next frame)")
+                           : s->off < lo          ? _(" (continued)")
+                           : s->off + s->len > hi ? _(" (continues in the next frame)")
                                                   : "";
         explain_add(x->e, cap + (a - lo), b - a, s->depth, s->cls, s->layer, "%s%s", s->meaning,
                     more);
@@ -143,8 +144,8 @@ void h2x_fail_rest(h2x *x, const fh *f, size_t at, const char *fmt, ...)
         fend = at;
     if (fend < x->n)
         explain_add(x->e, fend, x->n - fend, 0, SPAN_ERROR, "h2",
-                    "%s: a peer closes the connection after such an error, so nothing after it "
-                    "is explained", at < fend ? "not read" : msg);
+                    _("%s: a peer closes the connection after such an error, so nothing after "
+                      "it is explained"), at < fend ? _("not read") : msg);
     x->failed = x->stop = true;
 }
 
@@ -152,17 +153,17 @@ void h2x_fail_rest(h2x *x, const fh *f, size_t at, const char *fmt, ...)
 int h2x_frame_open(h2x *x, const fh *f, bool complete)
 {
     size_t total = complete ? 9 + (size_t)f->len : x->n - f->off;
-    int box = explain_add(x->e, f->off, total, 0, SPAN_FRAME, "h2", "%s frame, stream %" PRIu32
-                          ", %" PRIu32 "-byte payload", h2explain_frame_type(f->type), f->sid,
+    int box = explain_add(x->e, f->off, total, 0, SPAN_FRAME, "h2", _("%s frame, stream %" PRIu32
+                          ", %" PRIu32 "-byte payload"), h2explain_frame_type(f->type), f->sid,
                           f->len);
     bool full = explain_first_time(&x->told, TOLD_HEADER);
     char hx[40];
     explain_hex(hx, sizeof hx, x->p + f->off, 3, SIZE_MAX, 0);
-    explain_add(x->e, f->off, 3, 1, SPAN_FRAME, "h2", "length %s = %" PRIu32 ": the payload "
-                "bytes after this 9-byte header%s", hx, f->len,
-                full ? " (every HTTP/2 frame starts with a 3-byte big-endian length, a type, "
-                       "flags and a stream id)" : "");
-    explain_add(x->e, f->off + 3, 1, 1, SPAN_FRAME, "h2", "type 0x%02x = %s: %s", f->type,
+    explain_add(x->e, f->off, 3, 1, SPAN_FRAME, "h2", _("length %s = %" PRIu32 ": the payload "
+                "bytes after this 9-byte header%s"), hx, f->len,
+                full ? _(" (every HTTP/2 frame starts with a 3-byte big-endian length, a type, "
+                         "flags and a stream id)") : "");
+    explain_add(x->e, f->off + 3, 1, 1, SPAN_FRAME, "h2", _("type 0x%02x = %s: %s"), f->type,
                 h2explain_frame_type(f->type), h2x_type_words(f->type));
     char fw[600];
     unsigned type_bit = 1u << (f->type < 10 ? f->type : 10);
@@ -171,25 +172,25 @@ int h2x_frame_open(h2x *x, const fh *f, bool complete)
     explain_hex(hx, sizeof hx, x->p + f->off + 5, 4, SIZE_MAX, 0);
     const char *sw;
     if (f->sid == 0)
-        sw = ": the connection as a whole, not one stream";
+        sw = _(": the connection as a whole, not one stream");
     else if (explain_first_time(&x->told, TOLD_STREAM))
-        sw = ": one stream is one call; clients number theirs 1, 3, 5... and each call gets a "
-             "fresh odd number";
+        sw = _(": one stream is one call; clients number theirs 1, 3, 5... and each call gets a "
+               "fresh odd number");
     else
         sw = "";
-    explain_add(x->e, f->off + 5, 4, 1, SPAN_FRAME, "h2", "stream id %s = %" PRIu32 "%s%s", hx,
-                f->sid, sw, f->reserved ? " (the top bit is reserved and should be 0; "
-                                          "receivers ignore it)" : "");
+    explain_add(x->e, f->off + 5, 4, 1, SPAN_FRAME, "h2", _("stream id %s = %" PRIu32 "%s%s"), hx,
+                f->sid, sw, f->reserved ? _(" (the top bit is reserved and should be 0; "
+                                            "receivers ignore it)") : "");
     return box;
 }
 
 /* The pad length byte and the padding of a PADDED frame. */
 void h2x_pad_length(h2x *x, const fh *f)
 {
-    explain_add(x->e, f->off + 9, 1, 1, SPAN_FRAME, "h2", "pad length %u: that many padding "
-                "bytes end the frame%s", x->p[f->off + 9],
+    explain_add(x->e, f->off + 9, 1, 1, SPAN_FRAME, "h2", _("pad length %u: that many padding "
+                "bytes end the frame%s"), x->p[f->off + 9],
                 explain_first_time(&x->told, TOLD_PAD)
-                    ? " (padding hides the true size of the content)" : "");
+                    ? _(" (padding hides the true size of the content)") : "");
 }
 
 void h2x_padding(h2x *x, const fh *f)
@@ -198,13 +199,13 @@ void h2x_padding(h2x *x, const fh *f)
         return;
     size_t pad = x->p[f->off + 9], end = f->off + 9 + f->len;
     if (pad)
-        explain_add(x->e, end - pad, pad, 1, SPAN_FRAME, "h2", "%zu bytes of padding, "
-                    "meaningless (they should be zero)", pad);
+        explain_add(x->e, end - pad, pad, 1, SPAN_FRAME, "h2", _("%zu bytes of padding, "
+                    "meaningless (they should be zero)"), pad);
 }
 
 void h2x_incomplete(h2x *x, size_t at, int depth, const char *what)
 {
     if (at < x->n)
         explain_add(x->e, at, x->n - at, depth, SPAN_FRAME, "h2",
-                    "incomplete: the capture ends %s", what);
+                    _("incomplete: the capture ends %s"), what);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/i18n.h"
 #include "wire/catalog.h"
 #include "wire/grpc_status.h"
 #include "wire/h2explain_int.h"
@@ -32,55 +33,56 @@ static void grpc_note(const hpack_field *f, char *out, size_t cap)
     if (!strcmp(n, ":path")) {
         const pb_method *m = catalog_find_grpc(v);
         if (m)
-            snprintf(out, cap, "the method to call: %s.%s, which takes a %s and returns a %s",
+            snprintf(out, cap, _("the method to call: %s.%s, which takes a %s and returns a %s"),
                      m->service, m->name, m->input->name, m->output->name);
         else
-            snprintf(out, cap, "the method to call, as /package.Service/Method (not one the "
-                     "workbench knows)");
+            snprintf(out, cap, "%s", _("the method to call, as /package.Service/Method (not one "
+                                       "the workbench knows)"));
     } else if (!strcmp(n, ":method"))
-        snprintf(out, cap, "gRPC calls are always POST");
+        snprintf(out, cap, "%s", _("gRPC calls are always POST"));
     else if (!strcmp(n, ":scheme"))
-        snprintf(out, cap, "%s", !strcmp(v, "https") ? "over TLS" : "plain TCP, no TLS");
+        snprintf(out, cap, "%s", !strcmp(v, "https") ? _("over TLS") : _("plain TCP, no TLS"));
     else if (!strcmp(n, ":authority"))
-        snprintf(out, cap, "the server the client meant to reach");
+        snprintf(out, cap, "%s", _("the server the client meant to reach"));
     else if (!strcmp(n, ":status"))
-        snprintf(out, cap, "%s", !strcmp(v, "200") ? "HTTP success; the call's own outcome "
-                 "comes in the trailers" : "an HTTP error: the call did not reach a gRPC "
-                 "handler");
+        snprintf(out, cap, "%s", !strcmp(v, "200") ? _("HTTP success; the call's own outcome "
+                 "comes in the trailers") : _("an HTTP error: the call did not reach a gRPC "
+                 "handler"));
     else if (!strcmp(n, "content-type"))
-        snprintf(out, cap, "the body is gRPC messages, each with a 5-byte prefix");
+        snprintf(out, cap, "%s", _("the body is gRPC messages, each with a 5-byte prefix"));
     else if (!strcmp(n, "te"))
-        snprintf(out, cap, "gRPC requires it: the client accepts trailers, where the call's "
-                 "status arrives");
+        snprintf(out, cap, "%s", _("gRPC requires it: the client accepts trailers, where the "
+                                   "call's status arrives"));
     else if (!strcmp(n, "grpc-timeout")) {
         char *end;
         unsigned long t = strtoul(v, &end, 10);
-        const char *un = *end == 'H' ? "hours" : *end == 'M' ? "minutes" : *end == 'S' ? "seconds"
-                           : *end == 'm' ? "milliseconds" : *end == 'u' ? "microseconds"
-                           : *end == 'n' ? "nanoseconds" : NULL;
+        const char *un = *end == 'H' ? _("hours") : *end == 'M' ? _("minutes")
+                           : *end == 'S' ? _("seconds") : *end == 'm' ? _("milliseconds")
+                           : *end == 'u' ? _("microseconds") : *end == 'n' ? _("nanoseconds")
+                           : NULL;
         if (un && end != v && end[1] == '\0')
-            snprintf(out, cap, "the deadline: the call fails if it takes more than %lu %s", t,
+            snprintf(out, cap, _("the deadline: the call fails if it takes more than %lu %s"), t,
                      un);
         else
-            snprintf(out, cap, "the deadline, though not in gRPC's number-and-unit form");
+            snprintf(out, cap, "%s", _("the deadline, though not in gRPC's number-and-unit form"));
     } else if (!strcmp(n, "grpc-encoding"))
-        snprintf(out, cap, "how this side's messages are compressed");
+        snprintf(out, cap, "%s", _("how this side's messages are compressed"));
     else if (!strcmp(n, "grpc-accept-encoding"))
-        snprintf(out, cap, "the compressions this side can read");
+        snprintf(out, cap, "%s", _("the compressions this side can read"));
     else if (!strcmp(n, "user-agent"))
-        snprintf(out, cap, "the client library and its version");
+        snprintf(out, cap, "%s", _("the client library and its version"));
     else if (!strcmp(n, "grpc-status")) {
         char *end;
         unsigned long c = strtoul(v, &end, 10);
         if (end != v && *end == '\0')
-            snprintf(out, cap, "the call's outcome: %lu = %s%s", c, status_name(c),
-                     c == 0 ? ", the call succeeded" : "");
+            snprintf(out, cap, _("the call's outcome: %lu = %s%s"), c, status_name(c),
+                     c == 0 ? _(", the call succeeded") : "");
         else
-            snprintf(out, cap, "the call's outcome, though not a number");
+            snprintf(out, cap, "%s", _("the call's outcome, though not a number"));
     } else if (!strcmp(n, "grpc-message"))
-        snprintf(out, cap, "the error text (percent-encoded)");
+        snprintf(out, cap, "%s", _("the error text (percent-encoded)"));
     else if (strlen(n) > 4 && !strcmp(n + strlen(n) - 4, "-bin"))
-        snprintf(out, cap, "binary metadata: a name ending in -bin carries base64");
+        snprintf(out, cap, "%s", _("binary metadata: a name ending in -bin carries base64"));
 }
 
 typedef struct hblock {
@@ -169,13 +171,13 @@ static bool decode_fields(h2x *x, const hblock *hb, const uint8_t *block, size_t
         if (r < 0) {
             hpack_field_done(&f);
             if (!hb->complete && hb->truncated)
-                explain_add(u, off, blen - off, 1, SPAN_FRAME, "hpack", "incomplete: the "
-                            "capture ends inside this header block");
+                explain_add(u, off, blen - off, 1, SPAN_FRAME, "hpack", "%s", _("incomplete: the "
+                            "capture ends inside this header block"));
             else if (!hb->complete)
-                explain_add(u, off, blen - off, 1, SPAN_ERROR, "hpack", "the start of a "
-                            "header field whose rest never came");
+                explain_add(u, off, blen - off, 1, SPAN_ERROR, "hpack", "%s", _("the start of a "
+                            "header field whose rest never came"));
             else {
-                explain_add(u, off, blen - off, 1, SPAN_ERROR, "hpack", "not valid HPACK: %s",
+                explain_add(u, off, blen - off, 1, SPAN_ERROR, "hpack", _("not valid HPACK: %s"),
                             err);
                 return false;
             }
@@ -186,16 +188,17 @@ static bool decode_fields(h2x *x, const hblock *hb, const uint8_t *block, size_t
         char note[400];
         grpc_note(&f, note, sizeof note);
         if (note[0] && idx < u->len)
-            explain_retitle(u, (int)idx, "%s; gRPC: %s", u->spans[idx].meaning, note);
+            explain_retitle(u, (int)idx, _("%s; gRPC: %s"), u->spans[idx].meaning, note);
         if (f.name && !strcmp(f.name, ":path") && !*path)
             *path = strdup(f.value);
         if (f.name && !strcmp(f.name, "grpc-status"))
-            snprintf(what, wcap, "%s: grpc-status %s (%s)", status ? "a trailers-only "
-                     "response (headers and trailers in one block)" : "trailers", f.value,
-                     status_name(strtoul(f.value, NULL, 10)));
+            snprintf(what, wcap, status ? _("a trailers-only response (headers and trailers in "
+                                            "one block): grpc-status %s (%s)")
+                                        : _("trailers: grpc-status %s (%s)"),
+                     f.value, status_name(strtoul(f.value, NULL, 10)));
         if (f.name && !strcmp(f.name, ":status") && !what[0]) {
             status = true;
-            snprintf(what, wcap, "response headers, HTTP status %s", f.value);
+            snprintf(what, wcap, _("response headers, HTTP status %s"), f.value);
         }
         hpack_field_done(&f);
         off += (size_t)r;
@@ -218,13 +221,14 @@ static void name_block(h2x *x, const fh *first, h2stream *s, char **path, char *
             if (!s->m)
                 s->m = x->hint;
         }
-        if (!what[0] && !x->server)
-            snprintf(what, wcap, s->blocks == 1 ? "request headers%s%s" : "trailers",
-                     s->path ? ", calling " : "", s->path ? s->path : "");
+        if (!what[0] && !x->server && s->blocks == 1 && s->path)
+            snprintf(what, wcap, _("request headers, calling %s"), s->path);
+        else if (!what[0] && !x->server)
+            snprintf(what, wcap, "%s", s->blocks == 1 ? _("request headers") : _("trailers"));
         else if (!what[0])
-            snprintf(what, wcap, "%s", s->blocks == 1 ? "response headers" : "trailers");
+            snprintf(what, wcap, "%s", s->blocks == 1 ? _("response headers") : _("trailers"));
     } else if (first->type == F_PUSH_PROMISE)
-        snprintf(what, wcap, "the request the server promises to answer");
+        snprintf(what, wcap, "%s", _("the request the server promises to answer"));
 }
 
 /* Emits the block's frames, each with its own fields and its part of the block's spans
@@ -236,9 +240,9 @@ static void emit_block(h2x *x, const hblock *hb, const explain *u, const char *w
         const fh *f = &hb->frames[i];
         int box = h2x_frame_open(x, f, true);
         if (i == 0 && what[0])
-            explain_retitle(x->e, box, "%s frame, stream %" PRIu32 ", %" PRIu32 "-byte payload: "
-                            "%s%s", h2explain_frame_type(f->type), f->sid, f->len, what,
-                            hb->nf > 1 ? " (the block continues in CONTINUATION frames)" : "");
+            explain_retitle(x->e, box, _("%s frame, stream %" PRIu32 ", %" PRIu32 "-byte payload: "
+                            "%s%s"), h2explain_frame_type(f->type), f->sid, f->len, what,
+                            hb->nf > 1 ? _(" (the block continues in CONTINUATION frames)") : "");
         size_t q = f->off + 9;
         if (f->type != F_CONTINUATION && (f->flags & FL_PADDED)) {
             h2x_pad_length(x, f);
@@ -246,15 +250,15 @@ static void emit_block(h2x *x, const hblock *hb, const explain *u, const char *w
         }
         if (f->type == F_HEADERS && (f->flags & FL_PRIORITY)) {
             uint32_t dep = be32(x->p + q);
-            explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", "stream dependency %" PRIu32 "%s: "
-                        "old-style priority (RFC 7540), widely ignored", dep & 0x7fffffff,
-                        dep >> 31 ? ", exclusive" : "");
-            explain_add(x->e, q + 4, 1, 1, SPAN_FRAME, "h2", "weight %u (the byte + 1)",
+            explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", _("stream dependency %" PRIu32 "%s: "
+                        "old-style priority (RFC 7540), widely ignored"), dep & 0x7fffffff,
+                        dep >> 31 ? _(", exclusive") : "");
+            explain_add(x->e, q + 4, 1, 1, SPAN_FRAME, "h2", _("weight %u (the byte + 1)"),
                         x->p[q + 4] + 1u);
             q += 5;
         }
         if (f->type == F_PUSH_PROMISE) {
-            explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", "promised stream id %" PRIu32,
+            explain_add(x->e, q, 4, 1, SPAN_FRAME, "h2", _("promised stream id %" PRIu32),
                         be32(x->p + q) & 0x7fffffff);
             q += 4;
         }
@@ -271,9 +275,10 @@ size_t h2x_header_group(h2x *x, const fh *first)
     hblock hb = {.nf = 0};
     if (!collect_block(x, first, &hb)) {
         h2x_frame_open(x, first, true);
-        h2x_fail_rest(x, first, first->off + 9, "the padding%s is longer than the payload",
+        h2x_fail_rest(x, first, first->off + 9, "%s",
                       first->type == F_HEADERS && (first->flags & FL_PRIORITY)
-                          ? " plus the priority fields" : "");
+                          ? _("the padding plus the priority fields is longer than the payload")
+                          : _("the padding is longer than the payload"));
         return x->n;
     }
     size_t blen;
@@ -297,16 +302,16 @@ size_t h2x_header_group(h2x *x, const fh *first)
     size_t end = last->off + 9 + last->len;
     if (fatal) {
         x->failed = true;
-        h2x_fail_rest(x, NULL, end, "the header compression state is lost");
+        h2x_fail_rest(x, NULL, end, "%s", _("the header compression state is lost"));
     } else if (hb.broken)
-        h2x_fail_rest(x, NULL, end, "a %s frame on stream %" PRIu32 " where the CONTINUATION of "
-                      "stream %" PRIu32 "'s header block must come",
+        h2x_fail_rest(x, NULL, end, _("a %s frame on stream %" PRIu32 " where the CONTINUATION "
+                      "of stream %" PRIu32 "'s header block must come"),
                       h2explain_frame_type(hb.breaker.type), hb.breaker.sid, first->sid);
     else if (hb.toolong)
-        h2x_fail_rest(x, NULL, end, "the header block goes on in more than 63 CONTINUATION "
-                      "frames, more than this explainer follows");
+        h2x_fail_rest(x, NULL, end, "%s", _("the header block goes on in more than 63 "
+                      "CONTINUATION frames, more than this explainer follows"));
     else if (hb.truncated) {
-        h2x_incomplete(x, end, 0, "before the header block's END_HEADERS");
+        h2x_incomplete(x, end, 0, _("before the header block's END_HEADERS"));
         x->stop = true;
     }
     return end;
@@ -356,8 +361,8 @@ static void start_message(h2x *x, h2stream *s, const fh *f, size_t a, size_t b)
         s->m ? (x->server ? s->m->output : s->m->input) : NULL;
     if (got < 5) {
         s->msg.total = got;
-        explain_add(u, 0, got, 1, SPAN_FRAME, "grpc", "incomplete: the capture ends inside "
-                    "the 5-byte prefix of gRPC message %u", no);
+        explain_add(u, 0, got, 1, SPAN_FRAME, "grpc", _("incomplete: the capture ends inside "
+                    "the 5-byte prefix of gRPC message %u"), no);
         return;
     }
     uint32_t len = be32(pre + 1);
@@ -367,36 +372,41 @@ static void start_message(h2x *x, h2stream *s, const fh *f, size_t a, size_t b)
     uint8_t *m = malloc(need);
     if (!m) {
         s->msg.total = got;
-        explain_add(u, 0, got, 1, SPAN_ERROR, "grpc", "out of memory");
+        explain_add(u, 0, got, 1, SPAN_ERROR, "grpc", "%s", _("out of memory"));
         x->failed = true;
         return;
     }
     got = gather(x, s->id, a, b, fend, need, m, es);
     s->msg.total = got;
     bool whole = got == 5 + (size_t)len;
-    explain_add(u, 0, got, 1, SPAN_FRAME, "grpc", "gRPC message %u on stream %" PRIu32 ", %"
-                PRIu32 " bytes after its 5-byte prefix%s%s%s", no, s->id, len,
-                d ? ": " : "", d ? d->name : "", whole ? "" : " (incomplete)");
+    const char *cut = whole ? "" : _(" (incomplete)");
+    if (d)
+        explain_add(u, 0, got, 1, SPAN_FRAME, "grpc", _("gRPC message %u on stream %" PRIu32
+                    ", %" PRIu32 " bytes after its 5-byte prefix: %s%s"), no, s->id, len,
+                    d->name, cut);
+    else
+        explain_add(u, 0, got, 1, SPAN_FRAME, "grpc", _("gRPC message %u on stream %" PRIu32
+                    ", %" PRIu32 " bytes after its 5-byte prefix%s"), no, s->id, len, cut);
     bool full = explain_first_time(&x->told_grpc, 1);
     if (m[0] > 1) {
-        explain_add(u, 0, 1, 2, SPAN_ERROR, "grpc", "compressed flag %u: only 0 and 1 are "
-                    "allowed", m[0]);
+        explain_add(u, 0, 1, 2, SPAN_ERROR, "grpc", _("compressed flag %u: only 0 and 1 are "
+                    "allowed"), m[0]);
         x->failed = true;
     } else
-        explain_add(u, 0, 1, 2, SPAN_FRAME, "grpc", "compressed flag %u: %s%s", m[0],
-                    m[0] ? "the message is compressed with the stream's grpc-encoding (shown "
-                           "as it is, not decompressed)" : "the message is not compressed",
-                    full ? " (gRPC puts this byte and a 4-byte length before every message, "
-                           "so messages can share or span DATA frames)" : "");
+        explain_add(u, 0, 1, 2, SPAN_FRAME, "grpc", _("compressed flag %u: %s%s"), m[0],
+                    m[0] ? _("the message is compressed with the stream's grpc-encoding (shown "
+                             "as it is, not decompressed)") : _("the message is not compressed"),
+                    full ? _(" (gRPC puts this byte and a 4-byte length before every message, "
+                             "so messages can share or span DATA frames)") : "");
     char hx[40];
     explain_hex(hx, sizeof hx, m + 1, 4, SIZE_MAX, 0);
-    explain_add(u, 1, 4, 2, SPAN_FRAME, "grpc", "message length %s = %" PRIu32 "%s", hx, len,
-                full ? " (4 bytes, big-endian)" : "");
+    explain_add(u, 1, 4, 2, SPAN_FRAME, "grpc", _("message length %s = %" PRIu32 "%s"), hx, len,
+                full ? _(" (4 bytes, big-endian)") : "");
     if (!whole)
-        explain_add(u, 5, got - 5, 2, SPAN_FRAME, "grpc", "incomplete: the capture ends %zu "
-                    "bytes into the message's %" PRIu32, got - 5, len);
+        explain_add(u, 5, got - 5, 2, SPAN_FRAME, "grpc", _("incomplete: the capture ends %zu "
+                    "bytes into the message's %" PRIu32), got - 5, len);
     else if (m[0] == 1 && len)
-        explain_add(u, 5, len, 2, SPAN_DATA, "grpc", "%" PRIu32 " compressed bytes", len);
+        explain_add(u, 5, len, 2, SPAN_DATA, "grpc", _("%" PRIu32 " compressed bytes"), len);
     else if (len && pbexplain_message(d, m + 5, len, 5, 2, &x->told_pb, u) < 0)
         x->failed = true;
     free(m);
@@ -407,18 +417,19 @@ void h2x_data_frame(h2x *x, const fh *f)
     size_t a, b;
     int box = h2x_frame_open(x, f, true);
     if (f->sid == 0) {
-        h2x_fail_rest(x, f, f->off + 9, "a DATA frame must belong to a stream, not stream 0");
+        h2x_fail_rest(x, f, f->off + 9, "%s", _("a DATA frame must belong to a stream, not "
+                                                "stream 0"));
         return;
     }
     if (!h2x_data_bounds(x->p, f, &a, &b)) {
-        h2x_fail_rest(x, f, f->off + 9, "the padding is longer than the payload");
+        h2x_fail_rest(x, f, f->off + 9, "%s", _("the padding is longer than the payload"));
         return;
     }
     if (f->flags & FL_PADDED)
         h2x_pad_length(x, f);
     h2stream *s = h2x_stream_get(x, f->sid);
     if (!s) {
-        h2x_fail_rest(x, f, a, "out of memory");
+        h2x_fail_rest(x, f, a, "%s", _("out of memory"));
         return;
     }
     unsigned whole = 0, parts = 0;
@@ -441,17 +452,27 @@ void h2x_data_frame(h2x *x, const fh *f)
     h2x_padding(x, f);
     char what[200] = "";
     if (whole + parts == 0)
-        snprintf(what, sizeof what, "%s", (f->flags & FL_END_STREAM) ? ": no data, it just "
-                 "ends the stream" : ": empty");
+        snprintf(what, sizeof what, "%s", (f->flags & FL_END_STREAM) ? _(": no data, it just "
+                 "ends the stream") : _(": empty"));
     else if (parts == 0)
-        snprintf(what, sizeof what, ": %u whole gRPC message%s", whole, whole == 1 ? "" : "s");
+        snprintf(what, sizeof what, ngettext(": %u whole gRPC message", ": %u whole gRPC messages",
+                                             whole), whole);
     else if (whole == 0)
-        snprintf(what, sizeof what, ": %s split across frames",
-                 parts == 1 ? "a piece of a gRPC message" : "pieces of gRPC messages");
+        snprintf(what, sizeof what, "%s", parts == 1 ? _(": a piece of a gRPC message split "
+                                                         "across frames")
+                                                     : _(": pieces of gRPC messages split "
+                                                         "across frames"));
+    else if (parts == 1)
+        snprintf(what, sizeof what, ngettext(": %u whole gRPC message and a piece of one split "
+                                             "across frames",
+                                             ": %u whole gRPC messages and a piece of one split "
+                                             "across frames", whole), whole);
     else
-        snprintf(what, sizeof what, ": %u whole gRPC message%s and %s split across frames",
-                 whole, whole == 1 ? "" : "s", parts == 1 ? "a piece of one" : "pieces of two");
-    explain_retitle(x->e, box, "DATA frame, stream %" PRIu32 ", %" PRIu32 "-byte payload%s%s",
+        snprintf(what, sizeof what, ngettext(": %u whole gRPC message and pieces of two split "
+                                             "across frames",
+                                             ": %u whole gRPC messages and pieces of two split "
+                                             "across frames", whole), whole);
+    explain_retitle(x->e, box, _("DATA frame, stream %" PRIu32 ", %" PRIu32 "-byte payload%s%s"),
                     f->sid, f->len, what,
-                    (f->flags & FL_END_STREAM) ? "; the sender is done with this stream" : "");
+                    (f->flags & FL_END_STREAM) ? _("; the sender is done with this stream") : "");
 }

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "base/i18n.h"
 #include "wire/h2explain_int.h"
 
 /* ---- names ---- */
@@ -29,16 +30,16 @@ const char *h2explain_error_code(uint32_t code)
 const char *h2x_error_words(uint32_t code)
 {
     switch (code) {
-    case 0: return "no error, a graceful close";
-    case 1: return "the peer broke the protocol";
-    case 2: return "the sender failed internally";
-    case 3: return "flow control was violated";
-    case 5: return "a frame arrived for a closed stream";
-    case 6: return "a frame had the wrong size";
-    case 7: return "the stream was refused before any processing, so it is safe to retry";
-    case 8: return "the stream is no longer needed (gRPC sends this when a call is cancelled)";
-    case 9: return "the header compression state broke";
-    case 11: return "the peer is generating too much load";
+    case 0: return _("no error, a graceful close");
+    case 1: return _("the peer broke the protocol");
+    case 2: return _("the sender failed internally");
+    case 3: return _("flow control was violated");
+    case 5: return _("a frame arrived for a closed stream");
+    case 6: return _("a frame had the wrong size");
+    case 7: return _("the stream was refused before any processing, so it is safe to retry");
+    case 8: return _("the stream is no longer needed (gRPC sends this when a call is cancelled)");
+    case 9: return _("the header compression state broke");
+    case 11: return _("the peer is generating too much load");
     default: return "";
     }
 }
@@ -62,36 +63,36 @@ const char *h2explain_setting(unsigned id)
 const char *h2x_setting_words(unsigned id)
 {
     switch (id) {
-    case 1: return "the most bytes the peer's header compressor may keep in the dynamic table "
-                   "this side decodes with";
-    case 2: return "whether the server may push streams the client did not ask for (0 = no)";
-    case 3: return "how many streams (calls) may be open at once";
-    case 4: return "how many bytes the peer may send on each new stream before it must wait "
-                   "for a WINDOW_UPDATE (flow control)";
-    case 5: return "the largest frame payload this side accepts";
-    case 6: return "the largest header list, uncompressed, this side accepts";
-    case 8: return "whether the extended CONNECT method may be used (RFC 8441)";
-    case 9: return "1 = this side ignores the old RFC 7540 stream priorities (RFC 9218)";
-    case 0xfe03: return "a gRPC-specific setting: binary header values may be sent raw instead "
-                        "of base64";
-    default: return "a setting this explainer does not know; receivers ignore unknown ones";
+    case 1: return _("the most bytes the peer's header compressor may keep in the dynamic table "
+                      "this side decodes with");
+    case 2: return _("whether the server may push streams the client did not ask for (0 = no)");
+    case 3: return _("how many streams (calls) may be open at once");
+    case 4: return _("how many bytes the peer may send on each new stream before it must wait "
+                      "for a WINDOW_UPDATE (flow control)");
+    case 5: return _("the largest frame payload this side accepts");
+    case 6: return _("the largest header list, uncompressed, this side accepts");
+    case 8: return _("whether the extended CONNECT method may be used (RFC 8441)");
+    case 9: return _("1 = this side ignores the old RFC 7540 stream priorities (RFC 9218)");
+    case 0xfe03: return _("a gRPC-specific setting: binary header values may be sent raw instead "
+                           "of base64");
+    default: return _("a setting this explainer does not know; receivers ignore unknown ones");
     }
 }
 
 const char *h2x_type_words(unsigned type)
 {
     switch (type) {
-    case F_DATA: return "a piece of the stream's body";
-    case F_HEADERS: return "compressed header fields that open a stream, or end it (trailers)";
-    case F_PRIORITY: return "advice on which stream matters more";
-    case F_RST_STREAM: return "ends one stream at once, with an error code";
-    case F_SETTINGS: return "connection parameters for the peer";
-    case F_PUSH_PROMISE: return "a stream the server starts on its own (gRPC never uses it)";
-    case F_PING: return "a round trip check, echoed by the peer";
-    case F_GOAWAY: return "the sender is closing the connection";
-    case F_WINDOW_UPDATE: return "flow control: the peer may send more bytes";
-    case F_CONTINUATION: return "the rest of a header block that did not fit";
-    default: return "an extension frame type; receivers ignore types they do not know";
+    case F_DATA: return _("a piece of the stream's body");
+    case F_HEADERS: return _("compressed header fields that open a stream, or end it (trailers)");
+    case F_PRIORITY: return _("advice on which stream matters more");
+    case F_RST_STREAM: return _("ends one stream at once, with an error code");
+    case F_SETTINGS: return _("connection parameters for the peer");
+    case F_PUSH_PROMISE: return _("a stream the server starts on its own (gRPC never uses it)");
+    case F_PING: return _("a round trip check, echoed by the peer");
+    case F_GOAWAY: return _("the sender is closing the connection");
+    case F_WINDOW_UPDATE: return _("flow control: the peer may send more bytes");
+    case F_CONTINUATION: return _("the rest of a header block that did not fit");
+    default: return _("an extension frame type; receivers ignore types they do not know");
     }
 }
 
@@ -103,17 +104,17 @@ typedef struct flagdef {
 void h2x_flag_words(const fh *f, char *out, size_t cap, bool full)
 {
     static const flagdef data[] = {{FL_END_STREAM, "END_STREAM",
-                                    "the sender's last frame on this stream"},
+                                    N_("the sender's last frame on this stream")},
                                    {FL_PADDED, "PADDED",
-                                    "padding follows the data, to hide its length"}},
-      headers[] = {{FL_END_STREAM, "END_STREAM", "the sender's last frame on this stream"},
-                   {FL_END_HEADERS, "END_HEADERS", "the header block is complete"},
-                   {FL_PADDED, "PADDED", "padding follows the block"},
-                   {FL_PRIORITY, "PRIORITY", "stream priority fields come first"}},
-      push[] = {{FL_END_HEADERS, "END_HEADERS", "the header block is complete"},
-                {FL_PADDED, "PADDED", "padding follows the block"}},
-      ack[] = {{FL_ACK, "ACK", "an acknowledgement of the peer's frame"}},
-      cont[] = {{FL_END_HEADERS, "END_HEADERS", "the header block is complete"}};
+                                    N_("padding follows the data, to hide its length")}},
+      headers[] = {{FL_END_STREAM, "END_STREAM", N_("the sender's last frame on this stream")},
+                   {FL_END_HEADERS, "END_HEADERS", N_("the header block is complete")},
+                   {FL_PADDED, "PADDED", N_("padding follows the block")},
+                   {FL_PRIORITY, "PRIORITY", N_("stream priority fields come first")}},
+      push[] = {{FL_END_HEADERS, "END_HEADERS", N_("the header block is complete")},
+                {FL_PADDED, "PADDED", N_("padding follows the block")}},
+      ack[] = {{FL_ACK, "ACK", N_("an acknowledgement of the peer's frame")}},
+      cont[] = {{FL_END_HEADERS, "END_HEADERS", N_("the header block is complete")}};
     const void *tab = NULL;
     size_t nt = 0;
 #define USE(t) (tab = (t), nt = sizeof(t) / sizeof(t)[0])
@@ -128,23 +129,26 @@ void h2x_flag_words(const fh *f, char *out, size_t cap, bool full)
     }
 #undef USE
     const flagdef *t = tab;
-    size_t o = (size_t)snprintf(out, cap, "flags 0x%02x", f->flags);
+    size_t o = (size_t)snprintf(out, cap, _("flags 0x%02x"), f->flags);
     if (f->flags == 0) {
-        snprintf(out + o, cap - o, ": none set");
+        snprintf(out + o, cap - o, "%s", _(": none set"));
         return;
     }
     uint8_t known = 0;
-    const char *sep = ": ";
+    /* TRANSLATORS: after "flags 0x25", before the first flag's name */
+    const char *sep = _(": ");
     for (size_t i = 0; i < nt && o < cap; i++)
         if (f->flags & t[i].bit) {
             known |= t[i].bit;
             if (full)
-                o += (size_t)snprintf(out + o, cap - o, "%s%s (%s)", sep, t[i].name, t[i].words);
+                o += (size_t)snprintf(out + o, cap - o, _("%s%s (%s)"), sep, t[i].name,
+                                      _(t[i].words));
             else
                 o += (size_t)snprintf(out + o, cap - o, "%s%s", sep, t[i].name);
-            sep = full ? "; " : " | ";
+            /* TRANSLATORS: between two flags, each with its meaning */
+            sep = full ? _("; ") : " | ";
         }
     if ((f->flags & ~known) && o < cap)
-        snprintf(out + o, cap - o, "%s0x%02x unused by this frame type, ignored", sep,
+        snprintf(out + o, cap - o, _("%s0x%02x unused by this frame type, ignored"), sep,
                  f->flags & ~known);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 
 /* RFC 7541 Appendix A. */
 static const struct {
@@ -540,12 +541,12 @@ static const char *multi_words(size_t len, int bits, unsigned *told)
 {
     if (len < 2 || !explain_first_time(told, TOLD_MULTI))
         return "";
-    return bits == 7 ? " (the value did not fit in the 7-bit prefix, so the prefix is all "
-                       "ones and the rest follows in 7-bit groups, low group first, each "
-                       "byte's top bit saying whether another follows)"
-                     : " (the value did not fit in the prefix bits, so they are all ones and "
-                       "the rest follows in 7-bit groups, low group first, each byte's top "
-                       "bit saying whether another follows)";
+    return bits == 7 ? _(" (the value did not fit in the 7-bit prefix, so the prefix is all "
+                         "ones and the rest follows in 7-bit groups, low group first, each "
+                         "byte's top bit saying whether another follows)")
+                     : _(" (the value did not fit in the prefix bits, so they are all ones and "
+                         "the rest follows in 7-bit groups, low group first, each byte's top "
+                         "bit saying whether another follows)");
 }
 
 /* The spans of a string literal: its length prefix, then its bytes (text, tlen decoded). */
@@ -556,45 +557,48 @@ static int str_spans(const hpack_str *s, const char *text, size_t tlen, const ch
     explain_hex(hx, sizeof hx, block + s->len_off, s->len_len, SIZE_MAX, EXPLAIN_HEX_0X);
     const char *how;
     if (explain_first_time(told, TOLD_STRING))
-        how = s->huffman ? ": the first bit (H) is 1, so the string is Huffman-coded (RFC 7541 "
-                           "Appendix B gives frequent characters shorter bit codes); the other "
-                           "7 bits start the length in bytes"
-                         : ": the first bit (H) is 0, so the string is sent as plain bytes; "
-                           "the other 7 bits start the length";
+        how = s->huffman ? _(": the first bit (H) is 1, so the string is Huffman-coded (RFC "
+                             "7541 Appendix B gives frequent characters shorter bit codes); the "
+                             "other 7 bits start the length in bytes")
+                         : _(": the first bit (H) is 0, so the string is sent as plain bytes; "
+                             "the other 7 bits start the length");
     else
-        how = s->huffman ? ": Huffman-coded" : ": plain";
+        how = s->huffman ? _(": Huffman-coded") : _(": plain");
     if (explain_add(e, base + s->len_off, s->len_len, depth, SPAN_FRAME, "hpack",
-                    "%s length %s = %zu byte%s%s%s", what, hx, s->len, s->len == 1 ? "" : "s", how,
-                    multi_words(s->len_len, 7, told)) < 0)
+                    ngettext("%s length %s = %zu byte%s%s", "%s length %s = %zu bytes%s%s", s->len),
+                    _(what), hx, s->len, how, multi_words(s->len_len, 7, told)) < 0)
         return -1;
     if (s->len == 0)
         return 0;
     explain_quote(shown, sizeof shown, (const uint8_t *)text, tlen, 60, EXPLAIN_QUOTE_BARE);
     if (s->huffman) {
         const char *more = explain_first_time(told, TOLD_HUFFMAN)
-                               ? ", the bit codes run across byte boundaries and the last "
-                                 "byte is padded with 1 bits"
+                               ? _(", the bit codes run across byte boundaries and the last "
+                                   "byte is padded with 1 bits")
                                : "";
         return explain_add(e, base + s->off, s->len, depth, SPAN_FRAME, "hpack",
-                           "%s \"%s\": %zu Huffman-coded bytes for %zu characters%s", what,
+                           _("%s \"%s\": %zu Huffman-coded bytes for %zu characters%s"), _(what),
                            shown, s->len, tlen, more) < 0 ? -1 : 0;
     }
     return explain_add(e, base + s->off, s->len, depth, SPAN_FRAME, "hpack",
-                       "%s \"%s\" as plain text", what, shown) < 0 ? -1 : 0;
+                       _("%s \"%s\" as plain text"), _(what), shown) < 0 ? -1 : 0;
 }
 
 static void table_words(const hpack_field *f, char *out, size_t cap)
 {
-    char ev[80] = "";
+    char ev[160] = "";
     if (f->evicted)
-        snprintf(ev, sizeof ev, "; %zu old entr%s evicted to make room", f->evicted,
-                 f->evicted == 1 ? "y was" : "ies were");
+        snprintf(ev, sizeof ev, ngettext("; %zu old entry was evicted to make room",
+                                         "; %zu old entries were evicted to make room",
+                                         f->evicted), f->evicted);
     if (f->added)
-        snprintf(out, cap, "; it becomes dynamic entry 62 (the table now holds %zu entr%s, "
-                           "%zu bytes)%s", f->table_count, f->table_count == 1 ? "y" : "ies",
-                 f->table_size, ev);
+        snprintf(out, cap, ngettext("; it becomes dynamic entry 62 (the table now holds %zu "
+                                    "entry, %zu bytes)%s",
+                                    "; it becomes dynamic entry 62 (the table now holds %zu "
+                                    "entries, %zu bytes)%s", f->table_count),
+                 f->table_count, f->table_size, ev);
     else
-        snprintf(out, cap, "; it is too large for the table, which is now empty");
+        snprintf(out, cap, "%s", _("; it is too large for the table, which is now empty"));
 }
 
 int hpack_explain_field(const hpack_field *f, const uint8_t *block, size_t base, int depth,
@@ -606,26 +610,26 @@ int hpack_explain_field(const hpack_field *f, const uint8_t *block, size_t base,
     explain_quote(value, sizeof value, (const uint8_t *)(f->value ? f->value : ""), f->value_len,
                   60, EXPLAIN_QUOTE_BARE);
     explain_hex(hx, sizeof hx, block + f->off, f->prefix_len, SIZE_MAX, EXPLAIN_HEX_0X);
-    const char *tname = f->dynamic ? "dynamic" : "static";
+    const char *tname = f->dynamic ? _("dynamic") : _("static");
 
     if (f->rep == HPACK_SIZE_UPDATE) {
         const char *why = explain_first_time(told, TOLD_SIZE)
-                              ? ": the first bits 001 mean dynamic table size update; the "
-                                "other 5 start the new maximum size in bytes"
+                              ? _(": the first bits 001 mean dynamic table size update; the "
+                                  "other 5 start the new maximum size in bytes")
                               : "";
         return explain_add(e, base + f->off, f->prefix_len, depth, SPAN_FRAME, "hpack",
-                           "%s%s: the dynamic table may now hold at most %llu bytes%s%s", hx,
+                           _("%s%s: the dynamic table may now hold at most %llu bytes%s%s"), hx,
                            why, (unsigned long long)f->new_size,
-                           f->evicted ? ", so old entries are evicted" : "",
+                           f->evicted ? _(", so old entries are evicted") : "",
                            multi_words(f->prefix_len, 5, told)) < 0 ? -1 : 0;
     }
     if (f->rep == HPACK_INDEXED) {
         const char *why = explain_first_time(told, TOLD_INDEXED)
-                              ? ": the first bit 1 means an indexed field, a whole name and "
-                                "value taken from a table; the other 7 bits start the index"
-                              : ": indexed";
+                              ? _(": the first bit 1 means an indexed field, a whole name and "
+                                  "value taken from a table; the other 7 bits start the index")
+                              : _(": indexed");
         return explain_add(e, base + f->off, f->prefix_len, depth, SPAN_FRAME, "hpack",
-                           "header %s: %s, sent as %s%s: %s table entry %llu%s", name, value,
+                           _("header %s: %s, sent as %s%s: %s table entry %llu%s"), name, value,
                            hx, why, tname, (unsigned long long)f->index,
                            multi_words(f->prefix_len, 7, told)) < 0
                    ? -1
@@ -634,41 +638,41 @@ int hpack_explain_field(const hpack_field *f, const uint8_t *block, size_t base,
     if (f->rep == HPACK_LITERAL_INDEXED)
         table_words(f, tw, sizeof tw);
     int box = explain_add(e, base + f->off, f->len, depth, SPAN_FRAME, "hpack",
-                          "header %s: %s%s%s", name, value,
-                          f->rep == HPACK_LITERAL_NEVER ? " (never indexed)" : "", tw);
+                          _("header %s: %s%s%s"), name, value,
+                          f->rep == HPACK_LITERAL_NEVER ? _(" (never indexed)") : "", tw);
     if (box < 0)
         return -1;
     const char *rep;
     int bits = f->rep == HPACK_LITERAL_INDEXED ? 6 : 4;
     if (f->rep == HPACK_LITERAL_INDEXED)
         rep = explain_first_time(told, TOLD_LITERAL)
-                  ? "the first bits 01 mean a literal field that is then added to the dynamic "
-                    "table, so later blocks can send it as one index; the other 6 bits"
-                  : "01 = literal, added to the dynamic table;";
+                  ? _("the first bits 01 mean a literal field that is then added to the dynamic "
+                      "table, so later blocks can send it as one index; the other 6 bits hold "
+                      "the name's index;")
+                  : _("01 = literal, added to the dynamic table;");
     else if (f->rep == HPACK_LITERAL_NEVER)
         rep = explain_first_time(told, TOLD_NEVER)
-                  ? "the first bits 0001 mean a literal field that must never be indexed, "
-                    "not here and not by any proxy (used for secrets); the other 4 bits"
-                  : "0001 = literal, never indexed;";
+                  ? _("the first bits 0001 mean a literal field that must never be indexed, "
+                      "not here and not by any proxy (used for secrets); the other 4 bits hold "
+                      "the name's index;")
+                  : _("0001 = literal, never indexed;");
     else
         rep = explain_first_time(told, TOLD_PLAIN)
-                  ? "the first bits 0000 mean a literal field that is not added to the "
-                    "dynamic table; the other 4 bits"
-                  : "0000 = literal, not indexed;";
+                  ? _("the first bits 0000 mean a literal field that is not added to the "
+                      "dynamic table; the other 4 bits hold the name's index;")
+                  : _("0000 = literal, not indexed;");
     char nm[320];
     if (f->name_literal)
-        snprintf(nm, sizeof nm, "index 0: the name is spelled out next");
+        snprintf(nm, sizeof nm, "%s", _("index 0: the name is spelled out next"));
     else
-        snprintf(nm, sizeof nm, "name from %s table entry %llu (%s)", tname,
+        snprintf(nm, sizeof nm, _("name from %s table entry %llu (%s)"), tname,
                  (unsigned long long)f->index, name);
-    bool full = rep[strlen(rep) - 1] == 's';
     if (explain_add(e, base + f->off, f->prefix_len, depth + 1, SPAN_FRAME, "hpack",
-                    "%s: %s%s %s%s", hx, rep, full ? " hold the name's index;" : "", nm,
-                    multi_words(f->prefix_len, bits, told)) < 0)
+                    "%s: %s %s%s", hx, rep, nm, multi_words(f->prefix_len, bits, told)) < 0)
         return -1;
-    if (f->name_literal && str_spans(&f->name_str, f->name, f->name_len, "name", block, base,
+    if (f->name_literal && str_spans(&f->name_str, f->name, f->name_len, N_("name"), block, base,
                                      depth + 1, told, e) < 0)
         return -1;
-    return str_spans(&f->value_str, f->value, f->value_len, "value", block, base, depth + 1, told,
-                     e);
+    return str_spans(&f->value_str, f->value, f->value_len, N_("value"), block, base, depth + 1,
+                     told, e);
 }

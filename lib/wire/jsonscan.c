@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/i18n.h"
+
 /* What the scanner expects next. */
 enum {
     PH_TOP,    /* white space, then the value */
@@ -37,7 +39,7 @@ typedef struct scanner {
 static int fail(scanner *s, const char *what)
 {
     if (s->err && s->errlen)
-        snprintf(s->err, s->errlen, "%s at byte %zu", what, s->st->i);
+        snprintf(s->err, s->errlen, _("%s at byte %zu"), _(what), s->st->i);
     return BAD;
 }
 
@@ -57,7 +59,7 @@ static int emit(scanner *s, jtok_type t, size_t off, int depth)
         return OK;
     jtok tok = {t, off, s->st->i - off, depth};
     if (s->fn(&tok, s->ctx))
-        return fail(s, "scan stopped");
+        return fail(s, N_("scan stopped"));
     return OK;
 }
 
@@ -73,7 +75,7 @@ static int hexval(char c)
 static int enter_value(scanner *s, int depth)
 {
     if (depth >= JSONSCAN_MAX_DEPTH)
-        return fail(s, "nested too deeply");
+        return fail(s, N_("nested too deeply"));
     s->st->phase = PH_VALUE;
     return OK;
 }
@@ -92,7 +94,7 @@ static int scan_string(scanner *s)
             return OK;
         }
         if (c < 0x20)
-            return fail(s, "control character inside a string");
+            return fail(s, N_("control character inside a string"));
         if (c == '\\') {
             if (st->i + 1 >= s->n)
                 return MORE;
@@ -102,13 +104,13 @@ static int scan_string(scanner *s)
                     if (st->i + k >= s->n)
                         return MORE;
                     if (hexval(s->p[st->i + k]) < 0)
-                        return fail(s, "bad \\u escape in a string");
+                        return fail(s, N_("bad \\u escape in a string"));
                 }
                 st->i += 6;
                 continue;
             }
             if (!strchr("\"\\/bfnrt", e) || e == '\0')
-                return fail(s, "bad escape in a string");
+                return fail(s, N_("bad escape in a string"));
             st->i += 2;
             continue;
         }
@@ -131,7 +133,7 @@ static int number_step(scanner *s, char c)
         /* fall through */
     case N_INT0:
         if (!is_digit(c))
-            return fail(s, "bad number");
+            return fail(s, N_("bad number"));
         st->sub = c == '0' ? N_AFTER0 : N_INT;
         return 1;
     case N_INT:
@@ -148,7 +150,7 @@ static int number_step(scanner *s, char c)
         return 1;
     case N_FRAC0:
         if (!is_digit(c))
-            return fail(s, "bad number: digits must follow '.'");
+            return fail(s, N_("bad number: digits must follow '.'"));
         st->sub = N_FRAC;
         return 1;
     case N_FRAC:
@@ -167,7 +169,7 @@ static int number_step(scanner *s, char c)
         /* fall through */
     case N_EXPS:
         if (!is_digit(c))
-            return fail(s, "bad number exponent");
+            return fail(s, N_("bad number exponent"));
         st->sub = N_EXP;
         return 1;
     default: /* N_EXP */
@@ -205,7 +207,7 @@ static int scan_word(scanner *s)
         }
         if (s->p[st->tok + k] != w[k]) {
             st->i = st->tok + k;
-            return fail(s, "unexpected character");
+            return fail(s, N_("unexpected character"));
         }
     }
     st->i = st->tok + len;
@@ -235,7 +237,7 @@ static int begin_value(scanner *s)
         st->phase = PH_NUMBER;
         st->sub = N_SIGN;
     } else {
-        return fail(s, "unexpected character");
+        return fail(s, N_("unexpected character"));
     }
     return OK;
 }
@@ -280,7 +282,7 @@ static int step(scanner *s)
         if (st->i >= s->n)
             return MORE;
         if (s->p[st->i] != '"')
-            return fail(s, "expected a \"key\" in an object");
+            return fail(s, N_("expected a \"key\" in an object"));
         st->tok = st->i++;
         st->phase = PH_STRING;
         st->sub = 1;
@@ -290,7 +292,7 @@ static int step(scanner *s)
         if (st->i >= s->n)
             return MORE;
         if (s->p[st->i] != ':')
-            return fail(s, "expected ':' after an object key");
+            return fail(s, N_("expected ':' after an object key"));
         st->i++;
         return enter_value(s, st->depth);
     case PH_NEXT: {
@@ -309,7 +311,7 @@ static int step(scanner *s)
         }
         if (d == (obj ? '}' : ']'))
             return end_container(s);
-        return fail(s, obj ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array");
+        return fail(s, obj ? N_("expected ',' or '}' in an object") : N_("expected ',' or ']' in an array"));
     }
     case PH_STRING:
         if ((r = scan_string(s)) != OK)
@@ -348,7 +350,7 @@ int jsonscan_resume(jsonscan_state *st, const char *p, size_t n, int flags, size
     if (r == MORE && (flags & JSONSCAN_FINAL)) {
         bool none = st->phase == PH_TOP;
         st->i = n; /* a value ran out of input, or there was none */
-        r = fail(&s, none ? "no JSON value" : "unexpected end of input");
+        r = fail(&s, none ? N_("no JSON value") : N_("unexpected end of input"));
     }
     st->examined += (r == MORE ? n : st->i) - from;
     if (start)

@@ -7,6 +7,7 @@
 
 #include "base/err.h"
 #include "base/esc.h"
+#include "base/i18n.h"
 
 static const vtype_field request_fields[] = {
     {"ServiceMethod", &vtype_string},
@@ -188,8 +189,8 @@ static int explain_tail(gob_explainer *x, const uint8_t *p, size_t pos, size_t n
             return -1;
         if (r == 0) {
             explain_add(e, pos, n - pos, 0, SPAN_FRAME, "rpc",
-                        "incomplete: the rest of this gob message has not arrived (%zu bytes "
-                        "captured)", n - pos);
+                        _("incomplete: the rest of this gob message has not arrived (%zu bytes "
+                          "captured)"), n - pos);
             return 0;
         }
         pos += (size_t)r;
@@ -229,20 +230,27 @@ int netrpc_explain(const uint8_t *p, size_t n, bool response, explain *e)
         char why[256] = "";
         long r = netrpc_read(d, p + pos, n - pos, response, &m, why, sizeof why);
         char title[512];
-        const char *dir = response ? "response" : "request";
-        if (r > 0 || r == -2)
-            snprintf(title, sizeof title, "net/rpc %s #%d: %s, seq %llu%s%s%s", dir, call,
-                     m.method, (unsigned long long)m.seq, m.error ? ", error \"" : "",
-                     m.error ? m.error : "", m.error ? "\"" : "");
+        if ((r > 0 || r == -2) && m.error)
+            snprintf(title, sizeof title,
+                     response ? _("net/rpc response #%d: %s, seq %llu, error \"%s\"")
+                              : _("net/rpc request #%d: %s, seq %llu, error \"%s\""),
+                     call, m.method, (unsigned long long)m.seq, m.error);
+        else if (r > 0 || r == -2)
+            snprintf(title, sizeof title,
+                     response ? _("net/rpc response #%d: %s, seq %llu")
+                              : _("net/rpc request #%d: %s, seq %llu"),
+                     call, m.method, (unsigned long long)m.seq);
         else
-            snprintf(title, sizeof title, "net/rpc %s #%d (the header does not decode: %s)", dir,
+            snprintf(title, sizeof title,
+                     response ? _("net/rpc response #%d (the header does not decode: %s)")
+                              : _("net/rpc request #%d (the header does not decode: %s)"),
                      call, why);
         explain_add(e, pos, bend - pos, 0, SPAN_FRAME, "rpc", "%s", title);
         explain_add(e, pos, (size_t)hl, 1, SPAN_FRAME, "rpc", "%s",
-                    response ? "header: Response{ServiceMethod, Seq, Error}, which the server "
-                               "sends before every reply"
-                             : "header: Request{ServiceMethod, Seq}, which the client sends "
-                               "before every argument");
+                    response ? _("header: Response{ServiceMethod, Seq, Error}, which the server "
+                                 "sends before every reply")
+                             : _("header: Request{ServiceMethod, Seq}, which the client sends "
+                                 "before every argument"));
         /* The header's values (method name, sequence number) are envelope, not payload. */
         for (size_t i = 0; i < hx.len; i++)
             if (hx.spans[i].cls == SPAN_DATA)
@@ -254,14 +262,15 @@ int netrpc_explain(const uint8_t *p, size_t n, bool response, explain *e)
         explain_append(e, &hx, 0, 0);
         if (hr == 0) {
             if (!response)
-                explain_add(e, hend, (size_t)bl, 1, SPAN_FRAME, "rpc", "argument: %s",
+                explain_add(e, hend, (size_t)bl, 1, SPAN_FRAME, "rpc", _("argument: %s"),
                             binfo.type_name);
             else if (m.error)
                 explain_add(e, hend, (size_t)bl, 1, SPAN_FRAME, "rpc",
-                            "error body: the empty struct{} Go's server sends in place of the "
-                            "reply when Error is set; Go's client reads it and throws it away");
+                            _("error body: the empty struct{} Go's server sends in place of "
+                              "the reply when Error is set; Go's client reads it and throws it "
+                              "away"));
             else
-                explain_add(e, hend, (size_t)bl, 1, SPAN_FRAME, "rpc", "reply: %s",
+                explain_add(e, hend, (size_t)bl, 1, SPAN_FRAME, "rpc", _("reply: %s"),
                             binfo.type_name);
             explain_append(e, &bx, 0, 0);
         }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 
 #define MAX_NEST 24
 /* Bytes shown in hex as "0x0a 0x0b": at most 12 (13 whole) before " ...". */
@@ -54,12 +55,12 @@ static const char *wt_name(int wt)
 {
     switch (wt) {
     case 0: return "varint";
-    case 1: return "64-bit";
-    case 2: return "length-delimited";
-    case 3: return "start group";
-    case 4: return "end group";
-    case 5: return "32-bit";
-    default: return "invalid";
+    case 1: return _("64-bit");
+    case 2: return _("length-delimited");
+    case 3: return _("start group");
+    case 4: return _("end group");
+    case 5: return _("32-bit");
+    default: return _("invalid");
     }
 }
 
@@ -158,18 +159,18 @@ static void varint_words(pw *w, size_t s, size_t end, uint64_t v, char *out, siz
     if (n == 1) {
         snprintf(out, cap, "varint %s = %" PRIu64 "%s", hx, v,
                  explain_first_time(w->told, TOLD_VARINT1)
-                     ? " (a varint byte below 0x80 is the whole number)" : "");
+                     ? _(" (a varint byte below 0x80 is the whole number)") : "");
         return;
     }
     if (n > 4 || !explain_first_time(w->told, TOLD_VARINTN)) {
         snprintf(out, cap, "varint %s = %" PRIu64 "%s", hx, v,
                  explain_first_time(w->told, TOLD_VARINTN)
-                     ? " (7 bits per byte, low group first; a set top bit means another byte "
-                       "follows)" : "");
+                     ? _(" (7 bits per byte, low group first; a set top bit means another "
+                         "byte follows)") : "");
         return;
     }
-    size_t o = (size_t)snprintf(out, cap, "varint %s: each byte carries 7 bits, low group "
-                                "first, and its top bit says whether another byte follows:", hx);
+    size_t o = (size_t)snprintf(out, cap, _("varint %s: each byte carries 7 bits, low group "
+                                "first, and its top bit says whether another byte follows:"), hx);
     for (size_t i = s; i < end && o < cap; i++)
         o += (size_t)snprintf(out + o, cap - o, "%s 0x%02x<<%zu", i == s ? "" : " +",
                               w->p[i] & 0x7f, 7 * (i - s));
@@ -182,11 +183,11 @@ static void tag_words(pw *w, const pfield *f, const char *fname, char *out, size
     char hx[80];
     explain_hex(hx, sizeof hx, w->p + f->start, f->tag_end - f->start, HEX_MAX, HEX_FLAGS);
     if (explain_first_time(w->told, TOLD_TAG))
-        snprintf(out, cap, "tag %s: a varint holding (field number << 3) | wire type, so field "
-                 "%" PRIu64 "%s%s, wire type %d (%s)", hx, f->num, fname[0] ? " " : "", fname,
-                 f->wt, wt_name(f->wt));
+        snprintf(out, cap, _("tag %s: a varint holding (field number << 3) | wire type, so "
+                 "field %" PRIu64 "%s%s, wire type %d (%s)"), hx, f->num, fname[0] ? " " : "",
+                 fname, f->wt, wt_name(f->wt));
     else
-        snprintf(out, cap, "tag %s: field %" PRIu64 "%s%s, wire type %d (%s)", hx, f->num,
+        snprintf(out, cap, _("tag %s: field %" PRIu64 "%s%s, wire type %d (%s)"), hx, f->num,
                  fname[0] ? " " : "", fname, f->wt, wt_name(f->wt));
 }
 
@@ -265,11 +266,11 @@ static void scalar_value(pw *w, const ProtobufCFieldDescriptor *fd, int wt, uint
             float fl;
             uint32_t u = (uint32_t)v;
             memcpy(&fl, &u, 4);
-            snprintf(out, cap, "%" PRIu32 " (as a float %g)", u, (double)fl);
+            snprintf(out, cap, _("%" PRIu32 " (as a float %g)"), u, (double)fl);
         } else {
             double d;
             memcpy(&d, &v, 8);
-            snprintf(out, cap, "%" PRIu64 " (as a double %g)", v, d);
+            snprintf(out, cap, _("%" PRIu64 " (as a double %g)"), v, d);
         }
         return;
     }
@@ -277,14 +278,14 @@ static void scalar_value(pw *w, const ProtobufCFieldDescriptor *fd, int wt, uint
     case PROTOBUF_C_TYPE_INT32:
         snprintf(out, cap, "%" PRId32 "%s", (int32_t)(uint32_t)v,
                  (int64_t)v < 0 && explain_first_time(w->told, TOLD_NEG)
-                     ? " (a negative int is sent as its 64-bit two's complement, so it always "
-                       "takes 10 bytes)" : "");
+                     ? _(" (a negative int is sent as its 64-bit two's complement, so it always "
+                         "takes 10 bytes)") : "");
         break;
     case PROTOBUF_C_TYPE_INT64:
         snprintf(out, cap, "%" PRId64 "%s", (int64_t)v,
                  (int64_t)v < 0 && explain_first_time(w->told, TOLD_NEG)
-                     ? " (a negative int is sent as its 64-bit two's complement, so it always "
-                       "takes 10 bytes)" : "");
+                     ? _(" (a negative int is sent as its 64-bit two's complement, so it always "
+                         "takes 10 bytes)") : "");
         break;
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SINT64: {
@@ -292,9 +293,12 @@ static void scalar_value(pw *w, const ProtobufCFieldDescriptor *fd, int wt, uint
         if (fd->type == PROTOBUF_C_TYPE_SINT32)
             z = (int32_t)(uint32_t)z;
         if (explain_first_time(w->told, TOLD_ZIGZAG))
-            snprintf(out, cap, "%" PRId64 " (zigzag: even n means n/2, odd n means -(n+1)/2, so "
-                     "small negative numbers stay short; %" PRIu64 " is %s)", z, v,
-                     v & 1 ? "odd" : "even");
+            snprintf(out, cap, v & 1 ? _("%" PRId64 " (zigzag: even n means n/2, odd n means "
+                                         "-(n+1)/2, so small negative numbers stay short; %"
+                                         PRIu64 " is odd)")
+                                       : _("%" PRId64 " (zigzag: even n means n/2, odd n means "
+                                         "-(n+1)/2, so small negative numbers stay short; %"
+                                         PRIu64 " is even)"), z, v);
         else
             snprintf(out, cap, "%" PRId64 " (zigzag %" PRIu64 ")", z, v);
         break;
@@ -310,7 +314,7 @@ static void scalar_value(pw *w, const ProtobufCFieldDescriptor *fd, int wt, uint
         if (ev)
             snprintf(out, cap, "%s (%" PRId32 ")", ev->name, (int32_t)v);
         else
-            snprintf(out, cap, "%" PRId32 " (a number the enum does not name)", (int32_t)v);
+            snprintf(out, cap, _("%" PRId32 " (a number the enum does not name)"), (int32_t)v);
         break;
     }
     case PROTOBUF_C_TYPE_FIXED32: snprintf(out, cap, "%" PRIu32, (uint32_t)v); break;
@@ -341,8 +345,8 @@ static void fixed_words(pw *w, size_t s, size_t width, char *out, size_t cap)
     explain_hex(hx, sizeof hx, w->p + s, width, HEX_MAX, HEX_FLAGS);
     snprintf(out, cap, "%s%s", hx,
              explain_first_time(w->told, TOLD_FIXED)
-                 ? (width == 4 ? ": 4 bytes, little-endian (lowest byte first)"
-                               : ": 8 bytes, little-endian (lowest byte first)")
+                 ? (width == 4 ? _(": 4 bytes, little-endian (lowest byte first)")
+                               : _(": 8 bytes, little-endian (lowest byte first)"))
                  : "");
 }
 
@@ -363,7 +367,7 @@ static int walk_bytes(pw *w, const ProtobufCFieldDescriptor *fd, const char *lab
     if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE) {
         if (nest >= MAX_NEST) {
             explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb",
-                        "%zu bytes of a message nested too deeply to show", n);
+                        _("%zu bytes of a message nested too deeply to show"), n);
             return 0;
         }
         return walk_msg(w, fd->descriptor, s, end, depth, nest + 1);
@@ -372,43 +376,45 @@ static int walk_bytes(pw *w, const ProtobufCFieldDescriptor *fd, const char *lab
     if (fd && fd->type == PROTOBUF_C_TYPE_STRING) {
         explain_quote(q, sizeof q, c, n, 60, 0);
         explain_add(w->e, base + s, n, depth, utf8 ? SPAN_DATA : SPAN_ERROR, "pb",
-                    "%s = %s: %zu bytes of UTF-8 text%s", label, q, n,
-                    utf8 ? "" : ", except they are not valid UTF-8, which proto3 strings must be");
+                    _("%s = %s: %zu bytes of UTF-8 text%s"), label, q, n,
+                    utf8 ? "" : _(", except they are not valid UTF-8, which proto3 strings "
+                                  "must be"));
         return utf8 ? 0 : -1;
     }
     if (fd && fd->type == PROTOBUF_C_TYPE_BYTES) {
         char hx[120];
         explain_hex(hx, sizeof hx, c, n, HEX_MAX, HEX_FLAGS);
-        explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb", "%s = %zu raw bytes: %s", label,
+        explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb", _("%s = %zu raw bytes: %s"), label,
                     n, hx);
         return 0;
     }
     /* no schema: guess */
     const char *guess = explain_first_time(w->told, TOLD_GUESS)
-                            ? " (without a schema the wire does not say whether this is text, "
-                              "bytes or a message; it is shown as what it looks like)"
+                            ? _(" (without a schema the wire does not say whether this is "
+                                "text, bytes or a message; it is shown as what it looks like)")
                             : "";
     if (utf8 && printable) {
         explain_quote(q, sizeof q, c, n, 60, 0);
-        explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb", "%s = %s: %zu bytes that read "
-                    "as text%s", label, q, n, guess);
+        explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb", _("%s = %s: %zu bytes that read "
+                    "as text%s"), label, q, n, guess);
         return 0;
     }
     if (nest < MAX_NEST && parses_as_message(c, n)) {
         int box = explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb",
-                              "%s: %zu bytes that parse as a nested message%s", label, n, guess);
+                              _("%s: %zu bytes that parse as a nested message%s"), label, n,
+                              guess);
         (void)box;
         return walk_msg(w, NULL, s, end, depth + 1, nest + 1);
     }
     if (utf8) {
         explain_quote(q, sizeof q, c, n, 60, 0);
-        explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb", "%s = %s: %zu bytes of UTF-8 "
-                    "text%s", label, q, n, guess);
+        explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb", _("%s = %s: %zu bytes of UTF-8 "
+                    "text%s"), label, q, n, guess);
         return 0;
     }
     char hx[120];
     explain_hex(hx, sizeof hx, c, n, HEX_MAX, HEX_FLAGS);
-    explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb", "%s = %zu bytes: %s%s", label, n, hx,
+    explain_add(w->e, base + s, n, depth, SPAN_DATA, "pb", _("%s = %zu bytes: %s%s"), label, n, hx,
                 guess);
     return 0;
 }
@@ -427,7 +433,7 @@ static int walk_packed(pw *w, const ProtobufCFieldDescriptor *fd, size_t s, size
             int k = rd_varint(w->p, &pos, end, &v);
             if (k <= 0) {
                 explain_add(w->e, w->base + es, end - es, depth, SPAN_ERROR, "pb",
-                            "the packed list ends inside element %d's varint", i);
+                            _("the packed list ends inside element %d's varint"), i);
                 return -1;
             }
             varint_words(w, es, pos, v, how, sizeof how);
@@ -435,7 +441,7 @@ static int walk_packed(pw *w, const ProtobufCFieldDescriptor *fd, size_t s, size
             size_t width = wt == 1 ? 8 : 4;
             if (end - pos < width) {
                 explain_add(w->e, w->base + es, end - es, depth, SPAN_ERROR, "pb",
-                            "%zu bytes left: not a whole %zu-byte element", end - pos, width);
+                            _("%zu bytes left: not a whole %zu-byte element"), end - pos, width);
                 return -1;
             }
             for (size_t k = 0; k < width; k++)
@@ -444,7 +450,7 @@ static int walk_packed(pw *w, const ProtobufCFieldDescriptor *fd, size_t s, size
             fixed_words(w, es, width, how, sizeof how);
         }
         scalar_value(w, fd, wt, v, val, sizeof val);
-        explain_add(w->e, w->base + es, pos - es, depth, SPAN_DATA, "pb", "%s[%d] = %s: %s",
+        explain_add(w->e, w->base + es, pos - es, depth, SPAN_DATA, "pb", _("%s[%d] = %s: %s"),
                     fd->name, i - 1, val, how);
     }
     return 0;
@@ -461,7 +467,7 @@ static int walk_msg(pw *w, const ProtobufCMessageDescriptor *d, size_t start, si
         char why[240];
         if (parse_field(w->p, pos, end, &f, why, sizeof why) < 0) {
             explain_add(w->e, w->base + pos, end - pos, depth, SPAN_ERROR, "pb",
-                        "not a valid protobuf field: %s", why);
+                        _("not a valid protobuf field: %s"), why);
             return -1;
         }
         const ProtobufCFieldDescriptor *fd =
@@ -474,23 +480,23 @@ static int walk_msg(pw *w, const ProtobufCMessageDescriptor *d, size_t start, si
             if (f.wt == 2 && want != 2 && fd->label == PROTOBUF_C_LABEL_REPEATED)
                 packed = true;
             else if (f.wt != want) {
-                snprintf(note, sizeof note, " (but %s is %s, which is sent as wire type %d, "
-                         "so a parser rejects this field)", fd->name, type_name(fd), want);
+                snprintf(note, sizeof note, _(" (but %s is %s, which is sent as wire type %d, "
+                         "so a parser rejects this field)"), fd->name, type_name(fd), want);
                 fd = NULL;
                 rc = -1;
             }
         } else if (d) {
-            snprintf(note, sizeof note, " (%s has no field %" PRIu64 ": an unknown field, which "
-                     "parsers skip or keep as they are)", d->name, f.num);
+            snprintf(note, sizeof note, _(" (%s has no field %" PRIu64 ": an unknown field, "
+                     "which parsers skip or keep as they are)"), d->name, f.num);
         }
         char fname[200] = "", label[240], tag[400];
         if (fd)
-            snprintf(fname, sizeof fname, "%s (%s%s)", fd->name,
+            snprintf(fname, sizeof fname, _("%s (%s%s)"), fd->name,
                      fd->label == PROTOBUF_C_LABEL_REPEATED ? "repeated " : "", type_name(fd));
         if (fd)
             snprintf(label, sizeof label, "%s", fd->name);
         else
-            snprintf(label, sizeof label, "field %" PRIu64, f.num);
+            snprintf(label, sizeof label, _("field %" PRIu64), f.num);
         tag_words(w, &f, fname, tag, sizeof tag);
 
         /* the field's container, titled with its value where it is short */
@@ -507,19 +513,19 @@ static int walk_msg(pw *w, const ProtobufCMessageDescriptor *d, size_t start, si
         bool printable = false, utf8 = f.wt == 2 && utf8_valid(c, clen, &printable);
         char title[800]; /* the field, its name and value (300) and a note (200) */
         if (f.wt != 2)
-            snprintf(title, sizeof title, "field %" PRIu64 " %s = %s%s", f.num,
+            snprintf(title, sizeof title, _("field %" PRIu64 " %s = %s%s"), f.num,
                      fd ? fname : "", val, note);
         else if (fd && fd->type == PROTOBUF_C_TYPE_STRING && utf8) {
             explain_quote(val, sizeof val, c, clen, 60, 0);
-            snprintf(title, sizeof title, "field %" PRIu64 " %s = %s", f.num, fname, val);
+            snprintf(title, sizeof title, _("field %" PRIu64 " %s = %s"), f.num, fname, val);
         } else if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE)
-            snprintf(title, sizeof title, "field %" PRIu64 " %s: a nested message of %zu bytes",
+            snprintf(title, sizeof title, _("field %" PRIu64 " %s: a nested message of %zu bytes"),
                      f.num, fname, clen);
         else if (packed)
-            snprintf(title, sizeof title, "field %" PRIu64 " %s, packed: %zu bytes of elements",
+            snprintf(title, sizeof title, _("field %" PRIu64 " %s, packed: %zu bytes of elements"),
                      f.num, fname, clen);
         else
-            snprintf(title, sizeof title, "field %" PRIu64 "%s%s: %zu bytes%s", f.num,
+            snprintf(title, sizeof title, _("field %" PRIu64 "%s%s: %zu bytes%s"), f.num,
                      fd ? " " : "", fd ? fname : "", clen, note);
         for (char *t = title; (t = strstr(t, "  ")); ) /* "field 1  = 5" when unnamed */
             memmove(t, t + 1, strlen(t));
@@ -529,20 +535,21 @@ static int walk_msg(pw *w, const ProtobufCMessageDescriptor *d, size_t start, si
                     "%s", tag);
         if (f.wt != 2) {
             explain_add(w->e, w->base + f.tag_end, f.end - f.tag_end, depth + 1, SPAN_DATA, "pb",
-                        "%s = %s: %s", label, val, how);
+                        _("%s = %s: %s"), label, val, how);
         } else {
             char lw[300];
             uint64_t len = f.v;
             varint_words(w, f.tag_end, f.len_end, len, lw, sizeof lw);
             const char *more = "";
             if (packed && explain_first_time(w->told, TOLD_PACKED))
-                more = " (packed: a repeated number field sends all its elements in one "
-                       "length-delimited value, back to back, with no tags between)";
+                more = _(" (packed: a repeated number field sends all its elements in one "
+                         "length-delimited value, back to back, with no tags between)");
             else if (!packed && explain_first_time(w->told, TOLD_LEN))
-                more = " (a length-delimited value starts with its length in bytes)";
+                more = _(" (a length-delimited value starts with its length in bytes)");
             explain_add(w->e, w->base + f.tag_end, f.len_end - f.tag_end, depth + 1, SPAN_FRAME,
-                        "pb", "length, %s: %" PRIu64 " byte%s follow%s%s", lw, len,
-                        len == 1 ? "" : "s", len == 1 ? "s" : "", more);
+                        "pb", ngettext("length, %s: %" PRIu64 " byte follows%s",
+                                       "length, %s: %" PRIu64 " bytes follow%s", len),
+                        lw, len, more);
             int r;
             if (packed)
                 r = walk_packed(w, fd, f.len_end, f.end, depth + 1);

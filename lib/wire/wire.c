@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "base/i18n.h"
 #include "wire/h2explain.h"
 #include "wire/jsonrpc.h"
 #include "wire/netrpc.h"
@@ -63,20 +64,33 @@ int wire_print(FILE *f, const char *title, rpc_proto p, bool response, const cha
     return r;
 }
 
+/* The title in the learner's language: workbench call names its dumps "sent" and
+ * "received"; other callers pass titles already translated. */
+static const char *title_words(const char *title)
+{
+    if (strcmp(title, "sent") == 0)
+        return _("sent");
+    if (strcmp(title, "received") == 0)
+        return _("received");
+    return title;
+}
+
 void wire_print_explained(FILE *f, const char *title, rpc_proto p, const uint8_t *b, size_t n,
                           const explain *e, const explain_style *st)
 {
     buf out;
     buf_init(&out, 0);
     const char *bold = st && st->color ? "\033[1m" : "", *reset = st && st->color ? "\033[0m" : "";
-    buf_printf(&out, "%s── %s (%s, %zu bytes) ──%s\n", bold, title, rpc_proto_name(p), n, reset);
+    buf_puts(&out, bold);
+    buf_printf(&out, _("── %s (%s, %zu bytes) ──"), title_words(title), rpc_proto_name(p), n);
+    buf_printf(&out, "%s\n", reset);
     explain_render(e, b, n, st, &out);
     size_t t[4];
     explain_totals(e, t);
-    buf_printf(&out, "   %zu bytes: framing %zu · type information %zu · payload %zu", n, t[SPAN_FRAME],
-               t[SPAN_TYPE], t[SPAN_DATA]);
+    buf_printf(&out, _("   %zu bytes: framing %zu · type information %zu · payload %zu"), n,
+               t[SPAN_FRAME], t[SPAN_TYPE], t[SPAN_DATA]);
     if (t[SPAN_ERROR])
-        buf_printf(&out, " · undecodable %zu", t[SPAN_ERROR]);
+        buf_printf(&out, _(" · undecodable %zu"), t[SPAN_ERROR]);
     buf_puts(&out, "\n\n");
     fwrite(buf_data(&out), 1, buf_size(&out), f);
     buf_done(&out);
@@ -91,7 +105,7 @@ void wire_legend(FILE *f, const explain_style *st)
         pa = "\033[32m";
         off = "\033[0m";
     }
-    fprintf(f, "   %sframing%s: lengths, ids, method names, punctuation; %stype information%s: type\n"
-               "   definitions, field names and numbers; %spayload%s: the argument and result values.\n",
+    fprintf(f, _("   %sframing%s: lengths, ids, method names, punctuation; %stype information%s: type\n"
+                 "   definitions, field names and numbers; %spayload%s: the argument and result values.\n"),
             fr, off, ty, off, pa, off);
 }

@@ -53,4 +53,126 @@ for line in sys.stdin.read().splitlines():
 ')
     expect_eq "workbench --help fits 80 columns ($lang)" "" "$wide"
 done
+
+# ---- the wire explanations in Chinese ----
+# wide_lines WIDTH: the lines of standard input wider than WIDTH display columns
+wide_lines() {
+    /usr/bin/python3 -c '
+import sys, unicodedata
+for line in sys.stdin.read().splitlines():
+    w = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+    if w > int(sys.argv[1]):
+        print(w, line)
+' "$1"
+}
+# meaning_cols EN ZH: the dump lines (those opening with an offset) whose meaning starts at
+# another display column in ZH than in EN; empty when every meaning lines up
+meaning_cols() {
+    /usr/bin/python3 -c '
+import re, sys, unicodedata
+def cols(path):
+    out = []
+    for line in open(path, encoding="utf-8").read().splitlines():
+        if not re.match(r"[0-9a-f]{4}  ", line):
+            continue
+        w, col = 0, None
+        for i, c in enumerate(line):
+            if w >= 40 and c != " " and line[i - 1] == " ":
+                col = w
+                break
+            w += 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        out.append(col)
+    return out
+en, zh = cols(sys.argv[1]), cols(sys.argv[2])
+if len(en) != len(zh):
+    print("%d dump lines in English, %d in Chinese" % (len(en), len(zh)))
+for k, (a, b) in enumerate(zip(en, zh)):
+    if a is not None and b is not None and a != b:
+        print("dump line %d: meaning at column %d in English, %d in Chinese" % (k + 1, a, b))
+' "$1" "$2"
+}
+
+start gob "$BIN/gob-server" --listen 127.0.0.1:0 || { summary; exit 1; }
+GOB=$ADDR
+start json "$BIN/jsonrpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
+JSON=$ADDR
+start grpc "$BIN/grpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
+GRPC=$ADDR
+for url in "gob://$GOB" "json://$JSON" "grpc://$GRPC"; do
+    proto=${url%%:*}
+    for lang in en zh; do
+        COLUMNS=80 "$BIN/workbench" --lang $lang call "$url" Arith.Multiply '{"A":7,"B":8}' --wire \
+            --repeat 2 --color never >"$TMP/call-$proto-$lang.txt" 2>&1
+    done
+    expect_eq "call $proto --wire in Chinese: every line fits 80 columns" "" \
+        "$(wide_lines 80 <"$TMP/call-$proto-zh.txt")"
+    expect_eq "call $proto --wire in Chinese: the meanings start where English ones do" "" \
+        "$(meaning_cols "$TMP/call-$proto-en.txt" "$TMP/call-$proto-zh.txt")"
+done
+# wrapped meanings: whole UTF-8 characters, and no line opening with a full-width closing
+# mark (，。：；）), also where a narrow terminal wraps almost every meaning
+COLUMNS=60 "$BIN/workbench" --lang zh call "gob://$GOB" Arith.Multiply '{"A":7,"B":8}' --wire \
+    --color never >"$TMP/call-gob-zh60.txt" 2>&1
+bad_wraps=$(/usr/bin/python3 -c '
+import re, sys
+for path in sys.argv[1:]:
+    try:
+        text = open(path, "rb").read().decode("utf-8")
+    except UnicodeDecodeError as e:
+        print(path, e)
+        continue
+    for line in text.splitlines():
+        if re.match("^ +[\uff0c\u3002\u3001\uff1a\uff1b\uff09\uff01\uff1f]", line):
+            print(path.rsplit("/", 1)[-1], line.strip())
+' "$TMP"/call-*-zh.txt "$TMP/call-gob-zh60.txt")
+expect_eq "wrapped Chinese meanings: whole characters, no line opens with a closing mark" "" "$bad_wraps"
+out=$(cat "$TMP/call-gob-zh.txt")
+expect_grep "call gob --wire: the type definition is explained in Chinese" "消息，48 字节：id 65" "$out"
+expect_grep "call gob --wire: a field delta in Chinese" "字段增量 +1 → A（Args 的第 0" "$out"
+expect_grep "call gob --wire: the byte totals in Chinese" "字节：封装" "$out"
+expect_grep "call gob --wire: the titles in Chinese" "── 发出（gob，" "$out"
+expect_no_grep "call gob --wire: no English meaning is left" "type definition" "$out"
+out=$(cat "$TMP/call-json-zh.txt")
+expect_grep "call json --wire: the JSON-RPC meanings in Chinese" '字段名 "A"（JSON' "$out"
+out=$(cat "$TMP/call-grpc-zh.txt")
+expect_grep "call grpc --wire: the HTTP/2 frames in Chinese" "SETTINGS 帧" "$out"
+expect_grep "call grpc --wire: the HPACK fields in Chinese" "hpack: 头部 :path:" "$out"
+expect_grep "call grpc --wire: the protobuf fields in Chinese" "字段 1 A（int64） = 7" "$out"
+
+seed=$ROOT/tests/fuzz/seeds/fuzz_gob/request_multiply_two_calls.bin
+for lang in en zh; do
+    COLUMNS=80 "$BIN/workbench" --lang $lang explain gob "$seed" --color never \
+        >"$TMP/explain-$lang.txt" 2>&1
+done
+out=$(cat "$TMP/explain-zh.txt")
+expect_grep "explain gob in Chinese: the type definition" "（Request）的类型定义" "$out"
+expect_grep "explain gob in Chinese: the zigzag integer spelled out" "= 129，奇数" "$out"
+expect_grep "explain gob in Chinese: the legend" "类型信息" "$out"
+expect_eq "explain gob in Chinese: every line fits 80 columns" "" "$(wide_lines 80 <"$TMP/explain-zh.txt")"
+expect_eq "explain gob in Chinese: the meanings start where English ones do" "" \
+    "$(meaning_cols "$TMP/explain-en.txt" "$TMP/explain-zh.txt")"
+out=$(COLUMNS=80 "$BIN/workbench" --lang zh explain gob --help)
+expect_grep "explain --help in Chinese" "用法：workbench explain" "$out"
+
+# compare: Chinese labels, and bars that end where the English ones do
+for lang in en zh; do
+    COLUMNS=80 "$BIN/workbench" --lang $lang compare Arith.Multiply '{"A":7,"B":8}' \
+        --gob "gob://$GOB" --json "json://$JSON" --grpc "grpc://$GRPC" --no-dump --color never \
+        >"$TMP/compare-$lang.txt" 2>&1
+done
+out=$(cat "$TMP/compare-zh.txt")
+expect_grep "compare in Chinese: the first call's label" "第一次调用（请求 + 响应）" "$out"
+expect_grep "compare in Chinese: where the bytes go" "封装 48 · 类型信息 139 · 载荷 3" "$out"
+expect_grep "compare in Chinese: the results" "结果：" "$out"
+expect_eq "compare in Chinese: every line fits 80 columns" "" "$(wide_lines 80 <"$TMP/compare-zh.txt")"
+bars() {
+    /usr/bin/python3 -c '
+import sys, unicodedata
+for line in open(sys.argv[1], encoding="utf-8").read().splitlines():
+    if line.endswith(" B"):
+        print(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line), line.split()[0])
+' "$1"
+}
+expect_eq "compare in Chinese: the bars end at the English bars' column" "$(bars "$TMP/compare-en.txt")" \
+    "$(bars "$TMP/compare-zh.txt")"
 summary
