@@ -1,5 +1,4 @@
-/* server_opts.c -- the shared server's command line: its options, --help, and the
- * registry secrets. */
+/* server_opts.c -- the shared server's command line: its options and --help. */
 #include "rpc/server_int.h"
 
 #include <getopt.h>
