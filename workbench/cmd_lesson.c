@@ -182,11 +182,14 @@ static void screen_size(screen *sc)
     }
 }
 
-/* Draws frame f of page p with its prompt at the bottom. */
-static void draw_frame(const screen *sc, const lesson_page *p, const lesson_frame *f, lesson_lang g, bool intro)
+/* Draws frame f of page p with its prompt at the bottom (none while the step runs: no
+ * key does anything then). */
+static void draw_frame(const screen *sc, const lesson_page *p, const lesson_frame *f, lesson_lang g, bool intro,
+                       bool busy)
 {
-    char prompt[400];
-    lesson_page_prompt(p, f, g, intro, prompt, sizeof prompt);
+    char prompt[400] = "";
+    if (!busy)
+        lesson_page_prompt(p, f, g, intro, prompt, sizeof prompt);
     if (sc->paged && !sc->render)
         fputs("\033[H\033[2J", stdout);
     for (int k = 0; k < p->n; k++) {
@@ -196,7 +199,8 @@ static void draw_frame(const screen *sc, const lesson_page *p, const lesson_fram
     }
     if (sc->paged && !sc->render)
         printf("\033[%d;1H", sc->rows);
-    printf("%s%s%s%s", row_on[ROW_DIM], prompt, row_off, sc->render ? "\n" : " ");
+    if (!busy)
+        printf("%s%s%s%s", row_on[ROW_DIM], prompt, row_off, sc->render ? "\n" : " ");
     fflush(stdout);
 }
 
@@ -287,7 +291,7 @@ static step_move show_page(screen *sc, lesson_page *p, const page_src *src)
     for (;;) {
         lesson_frame f;
         lesson_page_frame(p, sc->paged ? sc->rows : p->n + 1, &scroll, &f);
-        draw_frame(sc, p, &f, src->g, src->intro);
+        draw_frame(sc, p, &f, src->g, src->intro, false);
         int shown = f.to - f.from > 0 ? f.to - f.from : 1; /* a page, as --render turns them */
         int key = read_key();
         if (!sc->paged)
@@ -330,27 +334,25 @@ static void render_page(const screen *sc, const lesson_page *p, const page_src *
         frames++;
         printf("=== lesson %d %s %zu screen %d (%dx%d)\n", src->l->number, src->intro ? "intro" : "step",
                src->intro ? (size_t)0 : src->step + 1, frames, sc->cols, sc->rows);
-        draw_frame(sc, p, &f, src->g, src->intro);
+        draw_frame(sc, p, &f, src->g, src->intro, false);
         if (!f.below || frames > 10000)
             break;
         scroll += f.to - f.from;
     }
 }
 
-/* Step i's screen while its commands run ("running…"); then runs them into res. */
+/* Step i's screen while its commands run ("running…"), on a terminal; then runs them
+ * into res. */
 static int run_step(screen *sc, lesson_run *r, page_src *src, lesson_result *res, char *err, size_t errlen)
 {
     lesson_page p;
-    if (!sc->render) {
+    if (sc->paged && !sc->render) {
         lesson_page_init(&p, sc->cols);
         build_page(&p, src);
         int scroll = 0;
         lesson_frame f;
-        lesson_page_frame(&p, sc->paged ? sc->rows : p.n + 1, &scroll, &f);
-        f.below = f.above = 0;
-        draw_frame(sc, &p, &f, src->g, false);
-        if (!sc->paged)
-            putchar('\n');
+        lesson_page_frame(&p, sc->rows, &scroll, &f);
+        draw_frame(sc, &p, &f, src->g, false, true);
         lesson_page_done(&p);
     }
     return lesson_run_step(r, src->step, res, err, errlen);
