@@ -2,6 +2,7 @@
  * terminal, or check them all without interaction. */
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include "commands.h"
 #include "base/bindir.h"
 #include "lesson/lesson.h"
+#include "lesson/lesson_page.h"
+#include "lesson/lesson_wrap.h"
 
 enum { MAX_LESSONS = 99, SHOWN_LINES = 40 };
 
@@ -42,14 +45,19 @@ static void usage(FILE *f)
 {
     fprintf(f, "Usage: workbench lesson [N] [--lang en|zh]\n"
                "       workbench lesson --check N|all [--lang en|zh]\n"
+               "       workbench lesson N|all --render [--width COLS] [--height ROWS]\n"
                "Lessons that follow the tutorials step by step: each step explains, runs real\n"
                "commands against real servers, and checks what they printed.\n\n"
                "  (no N)            list the lessons\n"
-               "  N                 run lesson N step by step: Enter runs the next step,\n"
-               "                    b goes back, r runs the step again, q quits\n"
+               "  N                 run lesson N step by step, a screen per step: Enter runs\n"
+               "                    the next step, b goes back, r runs the step again, q quits;\n"
+               "                    a screen taller than the terminal scrolls under the\n"
+               "                    step's explanation: Space, PgDn, Down; PgUp, Up\n"
                "  --check N|all     run without stopping; print ok/FAIL per step and a SKIP\n"
                "                    line for a lesson whose programs are not installed;\n"
                "                    exit status 1 when any step fails\n"
+               "  --render          run the steps without stopping and print every screen the\n"
+               "                    learner would see, as plain text (default 80x24)\n"
                "  --lang en|zh      the language (default: zh when the locale is Chinese,\n"
                "                    e.g. LANG=zh_CN.UTF-8, otherwise en)\n"
                "  --dir DIR         where the lesson files are (default: lessons/ beside bin/,\n"
@@ -136,81 +144,78 @@ static void print_indented(const char *text, const char *indent, int max_lines)
         putchar('\n');
 }
 
+static void print_checks(const lesson_step *s, const lesson_result *res, lesson_lang g, const char *indent)
+{
+    for (size_t j = 0; j < s->nexpect; j++) {
+        char line[800];
+        lesson_check_text(s, res, j, g, line, sizeof line);
+        printf("%s%s\n", indent, line);
+    }
+}
+
 /* Terminal attributes, empty when stdout is not a terminal or NO_COLOR is set. */
-typedef struct text_style {
-    const char *bold, *dim, *good, *bad, *off;
-} text_style;
-static text_style style = {"", "", "", "", ""};
+static const char *row_on[5] = {"", "", "", "", ""}, *row_off = "";
 
 static void style_init(void)
 {
     const char *no = getenv("NO_COLOR");
-    if (isatty(STDOUT_FILENO) && !(no && *no))
-        style = (text_style){"\033[1m", "\033[2m", "\033[32m", "\033[31m", "\033[0m"};
-}
-
-static const char *const labels[2][6] = {
-    {"Lesson", "Step", "Look", "running", "Enter: next · b: back · r: run again · q: quit", "finished"},
-    {"第", "步骤", "看这里", "运行中", "回车:下一步 · b:上一步 · r:重新运行 · q:退出", "完成"},
-};
-
-/* A command as the learner types it: "$ " before its first line only. */
-static void print_command(const char *cmd)
-{
-    const char *nl = cmd ? strchr(cmd, '\n') : NULL;
-    printf("  $ %.*s\n", nl ? (int)(nl - cmd) : (int)strlen(cmd ? cmd : ""), cmd ? cmd : "");
-    if (nl)
-        print_indented(nl + 1, "    ", 0);
-}
-
-/* text with the run's variables filled in, indented. */
-static void print_expanded(const lesson_run *r, const char *text, const char *indent)
-{
-    char *t = lesson_expand(r, text ? text : "");
-    print_indented(t ? t : "", indent, 0);
-    free(t);
-}
-
-static void print_step_text(const lesson_run *r, const lesson *l, size_t i, lesson_lang g)
-{
-    const lesson_step *s = &l->step[i];
-    if (g == LANG_ZH)
-        printf("\n%s── 第 %d 课 · 步骤 %zu/%zu:%s ──%s\n", style.bold, l->number, i + 1, l->nstep,
-               lesson_text(s->title, g), style.off);
-    else
-        printf("\n%s── Lesson %d · Step %zu/%zu: %s ──%s\n", style.bold, l->number, i + 1, l->nstep,
-               lesson_text(s->title, g), style.off);
-    print_expanded(r, lesson_text(s->say, g), "  ");
-    putchar('\n');
-    for (size_t j = 0; j < s->nbackground; j++) {
-        char *cmd = lesson_expand(r, s->background[j]);
-        printf("  %s(%s)%s\n", style.dim, g == LANG_ZH ? "在后台运行" : "in the background", style.off);
-        print_command(cmd);
-        free(cmd);
-    }
-    for (size_t j = 0; j < s->nrun; j++) {
-        char *cmd = lesson_expand(r, s->run[j]);
-        print_command(cmd);
-        free(cmd);
+    if (isatty(STDOUT_FILENO) && !(no && *no)) {
+        static const char *const on[5] = {"", "\033[1m", "\033[2m", "\033[32m", "\033[31m"};
+        memcpy(row_on, on, sizeof row_on);
+        row_off = "\033[0m";
     }
 }
 
-static void print_checks(const lesson_step *s, const lesson_result *res, lesson_lang g, const char *indent)
+/* The screen: a terminal's size, or a size given for --render. paged: draw frames
+ * (clear, scroll); otherwise every row is printed, as into a file. */
+typedef struct screen {
+    int cols, rows;
+    bool paged, render;
+} screen;
+
+static void screen_size(screen *sc)
 {
-    for (size_t j = 0; j < s->nexpect; j++) {
-        char what[600];
-        lesson_expect_describe(&s->expect[j], g, what, sizeof what);
-        printf("%s%s%s%s %s", indent, res->met[j] ? style.good : style.bad, res->met[j] ? "✓" : "✗", style.off, what);
-        if (!res->met[j] && s->expect[j].kind == EXPECT_EXIT && res->timed_out)
-            printf(g == LANG_ZH ? "(超过了 %d 秒的时限)" : " (it ran past its %d s deadline)", s->timeout_s);
-        else if (!res->met[j] && s->expect[j].kind == EXPECT_EXIT)
-            printf(g == LANG_ZH ? "(实际是 %d)" : " (it was %d)", res->status);
-        putchar('\n');
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+        sc->cols = ws.ws_col;
+        sc->rows = ws.ws_row;
     }
 }
 
-/* One key from the terminal (raw, no echo), or a line's first character when stdin is
- * not a terminal. Returns 'q' at end of input. */
+/* Draws frame f of page p with its prompt at the bottom (none while the step runs: no
+ * key does anything then). */
+static void draw_frame(const screen *sc, const lesson_page *p, const lesson_frame *f, lesson_lang g, bool intro,
+                       bool busy)
+{
+    char prompt[400] = "";
+    if (!busy)
+        lesson_page_prompt(p, f, g, intro, prompt, sizeof prompt);
+    if (sc->paged && !sc->render)
+        fputs("\033[H\033[2J", stdout);
+    for (int k = 0; k < p->n; k++) {
+        if (sc->paged && !(k < f->pinned || (k >= f->from && k < f->to)))
+            continue;
+        printf("%s%s%s\n", row_on[p->row[k].style], p->row[k].text, row_off);
+    }
+    if (sc->paged && !sc->render)
+        printf("\033[%d;1H", sc->rows);
+    if (!busy)
+        printf("%s%s%s%s", row_on[ROW_DIM], prompt, row_off, sc->render ? "\n" : " ");
+    fflush(stdout);
+}
+
+enum { KEY_UP = 0x100, KEY_DOWN, KEY_PGUP, KEY_PGDN, KEY_LEFT, KEY_RIGHT, KEY_RESIZE };
+static volatile sig_atomic_t resized;
+
+static void on_resize(int sig)
+{
+    (void)sig;
+    resized = 1;
+}
+
+/* One key from the terminal (raw, no echo; arrows and PgUp/PgDn as KEY_*; KEY_RESIZE
+ * when the window changed size), or a line's first character when stdin is not a
+ * terminal. Returns 'q' at end of input. */
 static int read_key(void)
 {
     if (!isatty(STDIN_FILENO)) {
@@ -227,91 +232,207 @@ static int read_key(void)
     raw.c_cc[VTIME] = 0;
     tcsetattr(STDIN_FILENO, TCSANOW, &raw);
     unsigned char c = 'q';
-    if (interrupted || read(STDIN_FILENO, &c, 1) != 1)
-        c = 'q';
-    if (c == 0x1b) { /* an arrow key: ESC [ D is left */
-        unsigned char seq[2] = {0, 0};
-        if (read(STDIN_FILENO, seq, 2) == 2 && seq[0] == '[')
-            c = seq[1] == 'D' || seq[1] == 'A' ? 'b' : '\n';
+    int key;
+    ssize_t got = interrupted ? 0 : read(STDIN_FILENO, &c, 1);
+    if (got < 0 && resized)
+        key = KEY_RESIZE;
+    else if (got != 1)
+        key = 'q';
+    else if (c == 0x1b) { /* ESC [ A..D, ESC [ 5 ~, ESC [ 6 ~ (a lone ESC times out) */
+        unsigned char seq[3] = {0, 0, 0};
+        raw.c_cc[VMIN] = 0;
+        raw.c_cc[VTIME] = 1;
+        tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+        ssize_t n = read(STDIN_FILENO, seq, 1);
+        n += n == 1 ? read(STDIN_FILENO, seq + 1, 1) : 0;
+        if (n == 2 && (seq[1] == '5' || seq[1] == '6') && (read(STDIN_FILENO, seq + 2, 1) != 1 || seq[2] != '~'))
+            seq[1] = 0;
+        key = n < 2 || (seq[0] != '[' && seq[0] != 'O') ? 0x1b
+              : seq[1] == 'A' ? KEY_UP
+              : seq[1] == 'B' ? KEY_DOWN
+              : seq[1] == 'C' ? KEY_RIGHT
+              : seq[1] == 'D' ? KEY_LEFT
+              : seq[1] == '5' ? KEY_PGUP
+              : seq[1] == '6' ? KEY_PGDN
+                              : 0;
+    } else {
+        key = c == '\r' ? '\n' : c;
     }
     tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    return c == '\r' ? '\n' : c;
+    resized = 0;
+    return key;
 }
 
-static int run_interactive(const lesson *l, const char *bindir, lesson_lang g)
+/* What a key asks of a step's screen. */
+typedef enum step_move { MOVE_NEXT, MOVE_BACK, MOVE_AGAIN, MOVE_QUIT } step_move;
+
+/* What a page is built from, so that a resize can build it again. */
+typedef struct page_src {
+    const lesson_run *r;
+    const lesson *l;
+    size_t step;
+    lesson_lang g;
+    const lesson_result *res;
+    const char *why, *bindir, *missing;
+    bool intro;
+} page_src;
+
+static int build_page(lesson_page *p, const page_src *s)
+{
+    return s->intro ? lesson_page_intro(p, s->r, s->l, s->g, s->bindir, s->missing)
+                    : lesson_page_step(p, s->r, s->l, s->step, s->g, s->res, s->why);
+}
+
+/* Shows the page of src until a key leaves it: scroll keys move within it; a resize
+ * lays it out again. Without a terminal to page on, shows it all and reads one key. */
+static step_move show_page(screen *sc, lesson_page *p, const page_src *src)
+{
+    int scroll = 0;
+    for (;;) {
+        lesson_frame f;
+        lesson_page_frame(p, sc->paged ? sc->rows : p->n + 1, &scroll, &f);
+        draw_frame(sc, p, &f, src->g, src->intro, false);
+        int shown = f.to - f.from > 0 ? f.to - f.from : 1; /* a page, as --render turns them */
+        int key = read_key();
+        if (!sc->paged)
+            putchar('\n');
+        if (interrupted)
+            return MOVE_QUIT;
+        switch (key) {
+        case 'q': case 'Q': case 4: return MOVE_QUIT;
+        case 'b': case 'B': case 'p': case KEY_LEFT: return MOVE_BACK;
+        case 'r': case 'R': return MOVE_AGAIN;
+        case '\n': case 'n': case KEY_RIGHT: return MOVE_NEXT;
+        case KEY_DOWN: case 'j': scroll++; break;
+        case KEY_UP: case 'k': scroll--; break;
+        case KEY_PGDN: scroll += shown; break;
+        case KEY_PGUP: scroll -= shown; break;
+        case ' ':
+            if (!f.below)
+                return MOVE_NEXT;
+            scroll += shown;
+            break;
+        case KEY_RESIZE:
+            screen_size(sc);
+            lesson_page_done(p);
+            lesson_page_init(p, sc->cols);
+            build_page(p, src);
+            break;
+        default: break;
+        }
+    }
+}
+
+/* --render: every frame of the page, one after another, as plain text under a line that
+ * names it; a frame is what the screen shows, its prompt on its last row. */
+static void render_page(const screen *sc, const lesson_page *p, const page_src *src)
+{
+    int scroll = 0, frames = 0;
+    for (;;) {
+        lesson_frame f;
+        lesson_page_frame(p, sc->rows, &scroll, &f);
+        frames++;
+        printf("=== lesson %d %s %zu screen %d (%dx%d)\n", src->l->number, src->intro ? "intro" : "step",
+               src->intro ? (size_t)0 : src->step + 1, frames, sc->cols, sc->rows);
+        draw_frame(sc, p, &f, src->g, src->intro, false);
+        if (!f.below || frames > 10000)
+            break;
+        scroll += f.to - f.from;
+    }
+}
+
+/* Step i's screen while its commands run ("running…"), on a terminal; then runs them
+ * into res. */
+static int run_step(screen *sc, lesson_run *r, page_src *src, lesson_result *res, char *err, size_t errlen)
+{
+    lesson_page p;
+    if (sc->paged && !sc->render) {
+        lesson_page_init(&p, sc->cols);
+        build_page(&p, src);
+        int scroll = 0;
+        lesson_frame f;
+        lesson_page_frame(&p, sc->rows, &scroll, &f);
+        draw_frame(sc, &p, &f, src->g, false, true);
+        lesson_page_done(&p);
+    }
+    return lesson_run_step(r, src->step, res, err, errlen);
+}
+
+/* One lesson, step by step: on a terminal a screen per step, scrolled when it is taller
+ * than the terminal; with --render, every screen of every step printed in turn. A lesson
+ * whose programs are missing is shown for reading, its commands not run. */
+static int run_interactive(const lesson *l, const char *bindir, lesson_lang g, screen *sc)
 {
     char skip[512] = "", err[512] = "";
-    char verr[512];
-    if (lesson_validate(l, verr, sizeof verr) < 0)
-        fprintf(stderr, "workbench lesson: note: %s\n", verr);
-    if (g == LANG_ZH)
-        printf("%s第 %d 课:%s%s\n", style.bold, l->number, lesson_text(l->title, g), style.off);
-    else
-        printf("%sLesson %d: %s%s\n", style.bold, l->number, lesson_text(l->title, g), style.off);
-    fflush(stdout);
+    if (lesson_validate(l, err, sizeof err) < 0)
+        fprintf(stderr, "workbench lesson: note: %s\n", err);
+    if (sc->paged && !sc->render) {
+        printf(g == LANG_ZH ? "\033[H\033[2J第 %d 课：正在启动这一课的服务……\n"
+                            : "\033[H\033[2JLesson %d: starting the lesson's servers…\n",
+               l->number);
+        fflush(stdout);
+    }
     lesson_run *r = lesson_run_new(l, bindir, skip, sizeof skip, err, sizeof err);
     if (!r && !skip[0]) {
         fprintf(stderr, "workbench lesson: %s\n", err);
         return EXIT_FAILED;
     }
-    if (l->intro[LANG_EN])
-        print_expanded(r, lesson_text(l->intro, g), "  ");
-    printf(g == LANG_ZH ? "  %s(想在另一个终端里自己敲这些命令,先运行 export PATH=%s:$PATH)%s\n"
-                        : "  %s(To type the commands yourself in another terminal, first run: export PATH=%s:$PATH)%s\n",
-           style.dim, bindir, style.off);
-    if (!r) /* still worth reading: the steps without running them */
-        printf(g == LANG_ZH ? "\n%s这一课需要的程序没有安装:%s。下面只列出步骤,命令不会运行。%s\n"
-                            : "\n%sThis lesson needs something that is not installed: %s.\n"
-                              "The steps follow for reading; their commands are not run.%s\n",
-               style.bad, skip, style.off);
+    if (!r && !(r = lesson_run_dry(l, bindir))) {
+        fprintf(stderr, "workbench lesson: out of memory\n");
+        return EXIT_FAILED;
+    }
+    bool dry = lesson_run_is_dry(r);
+    running = dry ? NULL : r;
     int rc = EXIT_OK;
     size_t i = 0;
-    running = r;
-    while (i < l->nstep && !interrupted) {
-        const lesson_step *s = &l->step[i];
-        print_step_text(r, l, i, g);
+    step_move m = MOVE_NEXT;
+    page_src src = {.r = r, .l = l, .g = g, .bindir = bindir, .missing = skip, .intro = true};
+    lesson_page p;
+    lesson_page_init(&p, sc->cols);
+    build_page(&p, &src);
+    if (sc->render)
+        render_page(sc, &p, &src);
+    else
+        m = show_page(sc, &p, &src);
+    lesson_page_done(&p);
+    src.intro = false;
+    while (m != MOVE_QUIT && i < l->nstep && !interrupted) {
         lesson_result res = {0};
-        if (!r) {
-            printf("\n  %s%s:%s\n", style.bold, labels[g][2], style.off);
-            print_expanded(r, lesson_text(s->look, g), "  ");
-        } else {
-            printf("  %s%s…%s\n", style.dim, labels[g][3], style.off);
-            fflush(stdout);
+        src.step = i;
+        src.res = NULL;
+        src.why = dry ? skip : NULL;
+        if (!dry) {
+            if (run_step(sc, r, &src, &res, err, sizeof err) < 0) {
+                fprintf(stderr, "workbench lesson: %s\n", err);
+                rc = EXIT_FAILED;
+                break;
+            }
+            src.res = &res;
         }
-        if (r && lesson_run_step(r, i, &res, err, sizeof err) < 0) {
-            fprintf(stderr, "workbench lesson: %s\n", err);
-            rc = EXIT_FAILED;
-            break;
-        }
-        if (r) {
-            print_indented(res.output, "  │ ", SHOWN_LINES);
-            if (res.truncated)
-                printf("  │ …\n");
-            printf("\n  %s%s:%s\n", style.bold, labels[g][2], style.off);
-            print_expanded(r, lesson_text(s->look, g), "  ");
-            print_checks(s, &res, g, "  ");
-            lesson_result_done(&res);
-        }
-        printf("\n  %s[%s]%s ", style.dim, labels[g][4], style.off);
-        fflush(stdout);
-        int key = read_key();
-        putchar('\n');
-        if (key == 'q' || key == 'Q' || key == 4)
-            break;
-        if (key == 'b' || key == 'B' || key == 'p')
+        lesson_page_init(&p, sc->cols);
+        build_page(&p, &src);
+        if (sc->render)
+            render_page(sc, &p, &src);
+        else
+            m = show_page(sc, &p, &src);
+        lesson_page_done(&p);
+        lesson_result_done(&res);
+        if (m == MOVE_BACK)
             i = i > 0 ? i - 1 : 0;
-        else if (key != 'r' && key != 'R')
+        else if (m == MOVE_NEXT)
             i++;
     }
-    if (i >= l->nstep)
-        printf(g == LANG_ZH ? "\n第 %d 课%s。\n" : "\nLesson %d %s.\n", l->number, labels[g][5]);
+    if (sc->paged && !sc->render)
+        fputs("\033[H\033[2J", stdout);
+    if (i >= l->nstep && !sc->render)
+        printf(g == LANG_ZH ? "第 %d 课完成。\n" : "Lesson %d finished.\n", l->number);
     running = NULL;
     lesson_run_free(r);
     if (interrupted) {
         printf("\n%s: %s\n", strsignal(interrupted), g == LANG_ZH ? "已停止这一课的服务" : "the lesson's servers are stopped");
         return 128 + interrupted;
     }
-    return r || rc ? rc : EXIT_FAILED;
+    return rc;
 }
 
 /* Runs every step of l; returns the number of failures. */
@@ -362,25 +483,50 @@ static int check_lesson(const lesson *l, const char *bindir, int *passed, int *s
 
 static void list(const catalog *c, lesson_lang g)
 {
-    printf(g == LANG_ZH ? "课程(workbench lesson N 逐步运行):\n" : "Lessons (workbench lesson N runs one step by step):\n");
+    printf(g == LANG_ZH ? "课程（workbench lesson N 逐步运行）：\n" : "Lessons (workbench lesson N runs one step by step):\n");
     for (int i = 0; i < c->n; i++) {
         const lesson *l = c->l[i];
         printf("  %2d  %s", l->number, lesson_text(l->title, g));
         char missing[256];
         if (lesson_missing(l, missing, sizeof missing))
-            printf(g == LANG_ZH ? "  (无法运行:%s)" : "  (cannot run: %s)", missing);
+            printf(g == LANG_ZH ? "  （无法运行：%s）" : "  (cannot run: %s)", missing);
         putchar('\n');
     }
+}
+
+/* The screen lessons are shown on: --render's size, the terminal's, or (output into a
+ * file or pipe) COLUMNS or 80 columns, unpaged. Also tells the commands, through COLUMNS,
+ * how wide their output may be: what is left beside the output's gutter ("  │ ") and
+ * the last column, which stays empty. Check mode lays out as for 80 columns. */
+static void screen_init(screen *sc, bool render, int width, int height)
+{
+    *sc = (screen){.cols = 80, .rows = 24, .paged = render, .render = render};
+    const char *cols = getenv("COLUMNS");
+    if (render) {
+        sc->cols = width;
+        sc->rows = height;
+    } else if (isatty(STDOUT_FILENO)) {
+        screen_size(sc);
+        sc->paged = true;
+    } else if (cols && atoi(cols) >= 20 && atoi(cols) <= 1000) {
+        sc->cols = atoi(cols);
+    }
+    char out[16];
+    snprintf(out, sizeof out, "%d", sc->cols - 5);
+    setenv("COLUMNS", out, 1);
 }
 
 int cmd_lesson(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"check", required_argument, NULL, 'c'}, {"lang", required_argument, NULL, 'L'},
-        {"dir", required_argument, NULL, 'd'},   {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"dir", required_argument, NULL, 'd'},   {"render", no_argument, NULL, 'r'},
+        {"width", required_argument, NULL, 'W'}, {"height", required_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     const char *check = NULL, *dir_opt = NULL;
+    bool render = false;
+    int width = 80, height = 24;
     lesson_lang g = lesson_locale_lang();
     int c;
     optind = 1;
@@ -388,6 +534,19 @@ int cmd_lesson(int argc, char **argv)
         switch (c) {
         case 'c': check = optarg; break;
         case 'd': dir_opt = optarg; break;
+        case 'r': render = true; break;
+        case 'W':
+        case 'H': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v < (c == 'W' ? 40 : 10) || v > 1000) {
+                fprintf(stderr, "workbench lesson: --%s takes %s, not \"%s\"\n", c == 'W' ? "width" : "height",
+                        c == 'W' ? "40 to 1000 columns" : "10 to 1000 rows", optarg);
+                return EXIT_USAGE;
+            }
+            *(c == 'W' ? &width : &height) = (int)v;
+            break;
+        }
         case 'L':
             if (strcmp(optarg, "en") && strcmp(optarg, "zh")) {
                 fprintf(stderr, "workbench lesson: --lang takes en or zh, not \"%s\"\n", optarg);
@@ -399,7 +558,7 @@ int cmd_lesson(int argc, char **argv)
         default: usage(stderr); return EXIT_USAGE;
         }
     }
-    if (optind < argc - 1 || (check && optind < argc)) {
+    if (optind < argc - 1 || (check && optind < argc) || (check && render) || (render && optind == argc)) {
         usage(stderr);
         return EXIT_USAGE;
     }
@@ -410,18 +569,14 @@ int cmd_lesson(int argc, char **argv)
         fprintf(stderr, "workbench lesson: the lessons directory path is too long\n");
         return EXIT_FAILED;
     }
-    /* output that fits beside the runner's gutter, for programs that read COLUMNS */
-    struct winsize ws;
-    if (!check && isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 40) {
-        char cols[16];
-        snprintf(cols, sizeof cols, "%d", ws.ws_col - 4);
-        setenv("COLUMNS", cols, 1);
-    }
+    screen sc;
+    screen_init(&sc, render || check, width, height);
     if (bindir_get(bindir, sizeof bindir) < 0) {
         fprintf(stderr, "workbench lesson: cannot find the workbench's own directory\n");
         return EXIT_FAILED;
     }
-    style_init();
+    if (!render)
+        style_init();
     catalog cat = {0};
     int loaded = catalog_load(&cat, dir);
     const char *which = check ? check : optind < argc ? argv[optind] : NULL;
@@ -449,13 +604,22 @@ int cmd_lesson(int argc, char **argv)
                 failed += check_lesson(cat.l[i], bindir, &passed, &skipped);
         printf("lessons: %d steps passed, %d failed, %d lessons skipped\n", passed, failed, skipped);
         rc = failed ? EXIT_REMOTE_ERROR : EXIT_OK;
+    } else if (render) {
+        catch_interrupts();
+        for (int i = 0; i < cat.n && !interrupted && rc == EXIT_OK; i++)
+            if (!want || cat.l[i]->number == want)
+                rc = run_interactive(cat.l[i], bindir, g, &sc);
     } else if (!which || !strcmp(which, "all")) {
         if (cat.n)
             list(&cat, g);
         rc = loaded < 0 ? EXIT_FAILED : EXIT_OK;
     } else {
         catch_interrupts();
-        rc = run_interactive(catalog_find(&cat, want), bindir, g);
+        struct sigaction sa = {.sa_handler = on_resize}; /* no SA_RESTART: a waiting read ends */
+        sigemptyset(&sa.sa_mask);
+        if (sc.paged)
+            sigaction(SIGWINCH, &sa, NULL);
+        rc = run_interactive(catalog_find(&cat, want), bindir, g, &sc);
     }
     catalog_free(&cat);
     return rc;

@@ -1,6 +1,7 @@
 /* i18n.c -- choosing the language and binding the gettext catalog. */
 #include "base/i18n.h"
 
+#include <langinfo.h>
 #include <limits.h>
 #include <locale.h>
 #include <stdio.h>
@@ -34,9 +35,8 @@ static void set_locale(void)
     const char *msgs = setlocale(LC_MESSAGES, NULL);
     if (!msgs || strcmp(msgs, "C") == 0 || strcmp(msgs, "POSIX") == 0)
         setlocale(LC_MESSAGES, "C.UTF-8");
-    const char *ctype = setlocale(LC_CTYPE, NULL);
-    if (!ctype || strcmp(ctype, "C") == 0 || strcmp(ctype, "POSIX") == 0)
-        setlocale(LC_CTYPE, "C.UTF-8"); /* wide characters, for display widths */
+    if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+        setlocale(LC_CTYPE, "C.UTF-8"); /* the text is UTF-8, and wcwidth must know a hanzi */
 }
 
 static void bind_catalog(void)

@@ -20,7 +20,8 @@ typedef enum i18n_lang { I18N_EN, I18N_ZH } i18n_lang;
  * $LC_MESSAGES and $LANG that is set starts with "zh", else English. */
 i18n_lang i18n_env_lang(void);
 
-/* Sets the locale from the environment (C.UTF-8 when it names one not installed), then
+/* Sets the locale from the environment (C.UTF-8 when it names one not installed, and for
+ * LC_CTYPE when the environment's is not UTF-8, so wide characters decode), then
  * the language: lang "en" or "zh", or NULL for i18n_env_lang's choice. The catalog is
  * looked for in $WB_LOCALEDIR, else in locale/ beside the executable. Call it once, early,
  * before other threads start. Returns 0, or -1 with a reason in err when lang is not "en"

@@ -100,6 +100,12 @@ bool lesson_missing(const lesson *l, char *what, size_t n);
  * programs. Returns NULL with err on failure, or with skip set for a missing program. */
 lesson_run *lesson_run_new(const lesson *l, const char *bindir, char *skip, size_t skiplen, char *err,
                            size_t errlen);
+/* A run that starts nothing, for reading a lesson that cannot run here: its variables
+ * hold what the learner would use ($JSON the tutorial's 127.0.0.1:8080, $ETCD
+ * etcd://127.0.0.1:2379, a pid as $(pgrep -f ADDR)), so no $VARIABLE is left unfilled.
+ * lesson_run_step refuses to run its steps. Returns NULL only when out of memory. */
+lesson_run *lesson_run_dry(const lesson *l, const char *bindir);
+bool lesson_run_is_dry(const lesson_run *r);
 /* Stops the servers (SIGTERM, then SIGKILL), reaps them, removes the scratch directory. */
 void lesson_run_free(lesson_run *r);
 /* text with the run's variables ($JSON, ${ETCD}, ...) replaced by their values, as the

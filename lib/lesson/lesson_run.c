@@ -41,6 +41,7 @@ typedef struct var {
 struct lesson_run {
     const lesson *l;
     atomic_bool cancel;
+    bool dry; /* variables only: nothing started, no scratch directory */
     char bindir[PATH_MAX];
     char work[PATH_MAX];
     var vars[MAX_VARS];
@@ -131,6 +132,41 @@ static const server_kind server_kinds[] = {
     {"gateway", "gateway", "GATEWAY", 8008},
 };
 
+/* VAR, VAR_PID, VAR_HOST and VAR_PORT of a server at addr ("HOST:PORT"). */
+static void set_server_vars(lesson_run *r, const char *v, const char *addr, const char *pid)
+{
+    char name[40];
+    snprintf(name, sizeof name, "%s_PID", v);
+    set_var(r, v, "%s", addr);
+    set_var(r, name, "%s", pid);
+    const char *colon = strrchr(addr, ':');
+    if (colon) {
+        snprintf(name, sizeof name, "%s_HOST", v);
+        set_var(r, name, "%.*s", (int)(colon - addr), addr);
+        snprintf(name, sizeof name, "%s_PORT", v);
+        set_var(r, name, "%s", colon + 1);
+    }
+}
+
+/* A dry run's stand-ins for a server: the tutorial's address (or a free port) and a pid
+ * the learner would look up. */
+static void set_dry_vars(lesson_run *r, const char *kind, const char *v, int port)
+{
+    char addr[64], pid[96];
+    if (!strcmp(kind, "etcd")) {
+        set_var(r, v, "etcd://127.0.0.1:2379");
+        set_var(r, "ETCD_ADDR", "127.0.0.1:2379");
+        set_var(r, "ETCD_PID", "$(pidof etcd)");
+    } else if (!strcmp(kind, "consul")) {
+        set_var(r, v, "consul://127.0.0.1:8500");
+        set_var(r, "CONSUL_ADDR", "127.0.0.1:8500");
+    } else {
+        snprintf(addr, sizeof addr, "127.0.0.1:%d", port ? port : spawn_free_port());
+        snprintf(pid, sizeof pid, "$(pgrep -f %s)", addr);
+        set_server_vars(r, v, addr, pid);
+    }
+}
+
 /* "KIND [VAR] [ARGS...]": one server of the lesson's header. */
 static int start_server(lesson_run *r, const char *spec, char *skip, size_t skiplen, char *err, size_t errlen)
 {
@@ -146,6 +182,11 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
     const char *kind = n ? words[0] : "";
     const char *name = n > 1 && isupper((unsigned char)words[1][0]) ? words[1] : NULL;
     char **args = words + 1 + (name != NULL);
+    if (r->dry && (!strcmp(kind, "etcd") || !strcmp(kind, "consul"))) {
+        set_dry_vars(r, kind, name ? name : kind[0] == 'e' ? "ETCD" : "CONSUL", 0);
+        rc = 0;
+        goto out;
+    }
     if (!strcmp(kind, "etcd") || !strcmp(kind, "consul")) {
         bool etcd = kind[0] == 'e';
         if (!etcd && !consulproc_available()) {
@@ -179,6 +220,11 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
         err_set(err, errlen, "server \"%s\": the kinds are json, gob, grpc, user, order, gateway, etcd, consul", kind);
         goto out;
     }
+    if (r->dry) {
+        set_dry_vars(r, kind, name ? name : k->var, (!name || !strcmp(name, k->var)) ? k->port : 0);
+        rc = 0;
+        goto out;
+    }
     if (r->nservers >= LESSON_MAX_LINES)
         goto out;
     const char *extra[34];
@@ -200,18 +246,9 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
         (!preferred || spawn_server(k->program, extra + 2, SERVER_START_MS, c, err, errlen) < 0))
         goto out;
     r->nservers++;
-    const char *v = name ? name : k->var;
-    char pidname[40];
-    snprintf(pidname, sizeof pidname, "%s_PID", v);
-    set_var(r, v, "%s", c->addr);
-    set_var(r, pidname, "%d", (int)c->pid);
-    const char *colon = strrchr(c->addr, ':');
-    if (colon) {
-        snprintf(pidname, sizeof pidname, "%s_HOST", v);
-        set_var(r, pidname, "%.*s", (int)(colon - c->addr), c->addr);
-        snprintf(pidname, sizeof pidname, "%s_PORT", v);
-        set_var(r, pidname, "%s", colon + 1);
-    }
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)c->pid);
+    set_server_vars(r, name ? name : k->var, c->addr, pid);
     rc = 0;
 out:
     free(line);
@@ -235,21 +272,24 @@ bool lesson_missing(const lesson *l, char *what, size_t n)
     return false;
 }
 
-lesson_run *lesson_run_new(const lesson *l, const char *bindir, char *skip, size_t skiplen, char *err,
-                           size_t errlen)
+/* The run's variables and, unless dry, its scratch directory and servers. */
+static lesson_run *run_make(const lesson *l, const char *bindir, bool dry, char *skip, size_t skiplen, char *err,
+                            size_t errlen)
 {
-    if (lesson_missing(l, skip, skiplen))
-        return NULL;
     lesson_run *r = calloc(1, sizeof *r);
     if (!r) {
         err_set(err, errlen, "out of memory");
         return NULL;
     }
     r->l = l;
+    r->dry = dry;
     snprintf(r->bindir, sizeof r->bindir, "%s", bindir);
     char dirname[32];
     snprintf(dirname, sizeof dirname, "wb-lesson%02d", l->number);
-    if (tempdir_make(r->work, sizeof r->work, dirname) < 0) {
+    if (dry) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(r->work, sizeof r->work, "%s/%s", tmp && tmp[0] ? tmp : "/tmp", dirname);
+    } else if (tempdir_make(r->work, sizeof r->work, dirname) < 0) {
         err_set(err, errlen, "cannot make a scratch directory: %s", strerror(errno));
         free(r);
         return NULL;
@@ -279,6 +319,25 @@ lesson_run *lesson_run_new(const lesson *l, const char *bindir, char *skip, size
     return r;
 }
 
+lesson_run *lesson_run_new(const lesson *l, const char *bindir, char *skip, size_t skiplen, char *err,
+                           size_t errlen)
+{
+    if (lesson_missing(l, skip, skiplen))
+        return NULL;
+    return run_make(l, bindir, false, skip, skiplen, err, errlen);
+}
+
+lesson_run *lesson_run_dry(const lesson *l, const char *bindir)
+{
+    char err[256];
+    return run_make(l, bindir, true, NULL, 0, err, sizeof err);
+}
+
+bool lesson_run_is_dry(const lesson_run *r)
+{
+    return r && r->dry;
+}
+
 void lesson_run_free(lesson_run *r)
 {
     if (!r)
@@ -293,7 +352,8 @@ void lesson_run_free(lesson_run *r)
         etcdproc_stop(&r->etcd, true);
     if (r->consul_on)
         consulproc_stop(&r->consul);
-    tempdir_remove(r->work);
+    if (!r->dry)
+        tempdir_remove(r->work);
     free(r);
 }
 
@@ -516,6 +576,10 @@ int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size
     memset(res, 0, sizeof *res);
     if (i >= r->l->nstep) {
         err_set(err, errlen, "lesson %d has %zu steps", r->l->number, r->l->nstep);
+        return -1;
+    }
+    if (r->dry) {
+        err_set(err, errlen, "the lesson's commands are not run (a program it needs is missing)");
         return -1;
     }
     const lesson_step *s = &r->l->step[i];

@@ -8,6 +8,8 @@
 
 #include "base/i18n.h"
 #include "lesson/lesson.h"
+#include "lesson/lesson_page.h"
+#include "lesson/lesson_wrap.h"
 
 static char path[64];
 
@@ -198,4 +200,103 @@ Test(lesson, follows_the_language_set_up)
     cr_assert_eq(lesson_locale_lang(), LANG_ZH);
     cr_assert_eq(i18n_setup("en", NULL, 0), 0);
     cr_assert_eq(lesson_locale_lang(), LANG_EN);
+}
+
+/* rows of text cut to width, joined with '|' */
+static const char *wrapped(const char *text, int width)
+{
+    static char out[512];
+    char *rows[32];
+    int n = lesson_wrap_lines(text, width, rows, 32);
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        strcat(out, i ? "|" : "");
+        strcat(out, rows[i]);
+        free(rows[i]);
+    }
+    return out;
+}
+
+Test(lesson, wrap_breaks_latin_at_spaces)
+{
+    i18n_setup(NULL, NULL, 0);
+    cr_assert_str_eq(wrapped("the quick brown fox jumps", 10), "the quick|brown fox|jumps");
+    cr_assert_str_eq(wrapped("a byte and another", 6), "a byte|and|anothe|r"); /* only a word wider than the row is cut */
+    cr_assert_str_eq(wrapped("one\ntwo  three", 20), "one|two  three");
+}
+
+Test(lesson, wrap_measures_hanzi_as_two_columns)
+{
+    i18n_setup(NULL, NULL, 0);
+    cr_assert_str_eq(wrapped("一二三四五六", 6), "一二三|四五六");
+    /* never a closing mark at a row's start, nor an opening one at its end */
+    cr_assert_str_eq(wrapped("一二三四五，六", 10), "一二三四|五，六");
+    cr_assert_str_eq(wrapped("一二三四（五）", 10), "一二三四|（五）");
+    cr_assert_str_eq(wrapped("用 gob 的 net/rpc：注册、监听、调用", 20), "用 gob 的 net/rpc：|注册、监听、调用");
+}
+
+Test(lesson, flow_joins_lines_into_paragraphs)
+{
+    char *f = lesson_flow("a line\ngoes on\n\nnext\n中文\n接着");
+    cr_assert_str_eq(f, "a line goes on\nnext 中文接着");
+    free(f);
+}
+
+Test(lesson, page_pins_the_head_and_scrolls_the_rest)
+{
+    i18n_setup(NULL, NULL, 0);
+    lesson_page p;
+    lesson_page_init(&p, 40);
+    lesson_page_add(&p, ROW_BOLD, "", "", "Title", 0);
+    lesson_page_end_title(&p);
+    lesson_page_add(&p, ROW_PLAIN, "  ", "  ", "an explanation\nin three\nlines", 0);
+    lesson_page_add(&p, ROW_PLAIN, "  $ ", "      ", "a command", 0);
+    lesson_page_end_head(&p);
+    char out[600] = "";
+    for (int i = 0; i < 30; i++)
+        snprintf(out + strlen(out), sizeof out - strlen(out), "line %d\n", i);
+    lesson_page_add(&p, ROW_DIM, "  │ ", "  ┊ ", out, PAGE_VERBATIM);
+    cr_assert_eq(p.head, 5);
+    cr_assert_eq(p.n, 35);
+    int scroll = 0;
+    lesson_frame f;
+    lesson_page_frame(&p, 12, &scroll, &f); /* 11 rows and the prompt */
+    cr_assert_eq(f.pinned, 5);
+    cr_assert_eq(f.to - f.from, 6);
+    cr_assert_eq(f.below, 24);
+    scroll = 1000;
+    lesson_page_frame(&p, 12, &scroll, &f);
+    cr_assert_eq(scroll, 24);
+    cr_assert_eq(f.to, 35);
+    cr_assert_eq(f.below, 0);
+    lesson_page_frame(&p, 8, &scroll, &f); /* the head would leave too little: only the title stays */
+    cr_assert_eq(f.pinned, 1);
+    for (int i = 0; i < p.n; i++)
+        cr_assert_leq(lesson_text_width(p.row[i].text), 39, "row %d: %s", i, p.row[i].text);
+    lesson_page_done(&p);
+    lesson_page_init(&p, 21);
+    lesson_page_add(&p, ROW_DIM, "  │ ", "  ┊ ", "a line of output that is too wide", PAGE_VERBATIM);
+    cr_assert_str_eq(p.row[0].text, "  │ a line of output");
+    cr_assert_str_eq(p.row[1].text, "  ┊ that is too wide");
+    lesson_page_done(&p);
+}
+
+Test(lesson, dry_run_fills_every_variable)
+{
+    char err[256] = "";
+    lesson *l = load_text("lesson: 9\ntitle: t\nserver: json\nserver: json J1\nserver: consul\nstep: a\nrun: true\n", err,
+                          sizeof err);
+    cr_assert(l, "%s", err);
+    lesson_run *r = lesson_run_dry(l, "/nonexistent");
+    cr_assert(r);
+    cr_assert(lesson_run_is_dry(r));
+    char *t = lesson_expand(r, "$JSON $JSON_PORT $J1_HOST $CONSUL_ADDR $WORK $PORT1 $JSON_PID");
+    cr_assert(strncmp(t, "127.0.0.1:8080 8080 127.0.0.1 127.0.0.1:8500 /", 46) == 0, "%s", t);
+    cr_assert_null(strstr(t, "$J"), "%s", t);
+    cr_assert_null(strstr(t, "$P"), "%s", t);
+    free(t);
+    lesson_result res;
+    cr_assert_eq(lesson_run_step(r, 0, &res, err, sizeof err), -1);
+    lesson_run_free(r);
+    lesson_free(l);
 }

@@ -2,9 +2,11 @@
  * output, and its checks, cut into rows that fit (Chinese included) and scrolled. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
+#include "lesson/lesson_wrap.h"
 #include "tui_draw_int.h"
 
 /* Lesson text cut into screen rows: at newlines, and at spaces (or anywhere, for
@@ -20,33 +22,13 @@ typedef struct text_rows {
     int n;
 } text_rows;
 
-/* text as wide characters into out (at most max - 1 and a terminator); bytes that are not
- * UTF-8 become '?', so a command's binary output still shows. */
-static size_t decode(const char *text, wchar_t *out, size_t max)
-{
-    mbstate_t st = {0};
-    size_t n = 0, len = text ? strlen(text) : 0;
-    for (size_t i = 0; i < len && n + 1 < max;) {
-        size_t used = mbrtowc(&out[n], text + i, len - i, &st);
-        if (used == (size_t)-1 || used == (size_t)-2 || used == 0) {
-            out[n] = L'?';
-            used = 1;
-            memset(&st, 0, sizeof st);
-        }
-        n++;
-        i += used;
-    }
-    out[n] = L'\0';
-    return n;
-}
-
 /* Adds text as rows of at most width columns; with keep_last, a full list drops its
  * first rows instead of the new ones. */
 static void add_rows_ex(text_rows *r, attr_t a, const wchar_t *prefix, const char *text, int width, bool keep_last)
 {
     enum { ROWS = sizeof r->row / sizeof r->row[0], ROW_CHARS = sizeof r->row[0].w / sizeof(wchar_t) };
     static wchar_t wide[8192];
-    size_t n = decode(text, wide, sizeof wide / sizeof wide[0]);
+    size_t n = lesson_decode(text, wide, sizeof wide / sizeof wide[0]);
     int pw = (int)wcslen(prefix), avail = width - pw;
     if (avail < 8 || avail > 150)
         avail = avail < 8 ? 8 : 150;
@@ -58,27 +40,7 @@ static void add_rows_ex(text_rows *r, attr_t a, const wchar_t *prefix, const cha
             memmove(&r->row[0], &r->row[1], (ROWS - 1) * sizeof r->row[0]);
             r->n--;
         }
-        /* brk: the last place the row may end; a space there is dropped */
-        size_t start = k, end = k, brk = 0, skip = 0;
-        int cols = 0;
-        while (end < n && wide[end] != L'\n' && (int)(end - start) + pw < ROW_CHARS - 1) {
-            int cw = wcwidth(wide[end]);
-            if (cw < 0)
-                wide[end] = L'?', cw = 1;
-            if (cols + cw > avail)
-                break;
-            if (wide[end] == L' ')
-                brk = end, skip = 1;
-            else if (cw == 2 && end > start)
-                brk = end, skip = 0;
-            cols += cw;
-            end++;
-        }
-        size_t next = end;
-        if (end < n && wide[end] != L'\n' && brk > start)
-            end = brk, next = brk + skip;
-        else if (end < n && wide[end] == L'\n')
-            next = end + 1;
+        size_t start = k, next, end = lesson_wrap_row(wide, n, k, avail, (size_t)(ROW_CHARS - 1 - pw), &next);
         r->row[r->n].a = a;
         wcscpy(r->row[r->n].w, prefix);
         wmemcpy(r->row[r->n].w + pw, wide + start, end - start);
@@ -103,27 +65,12 @@ static const char *text_tail(const char *s, size_t max)
     return nl && nl[1] ? nl + 1 : p;
 }
 
-/* Prose as paragraphs: single line breaks joined (with a space, or none between two
- * non-ASCII characters such as Chinese), blank lines kept as one break. */
+/* Prose as paragraphs (lesson_flow), cut into rows. */
 static void add_prose(text_rows *r, attr_t a, const char *text, int width)
 {
-    static char flow[8192];
-    size_t n = 0;
-    for (const char *p = text ? text : ""; *p && n < sizeof flow - 2; p++) {
-        if (*p != '\n') {
-            flow[n++] = *p;
-            continue;
-        }
-        if (p[1] == '\n') {
-            flow[n++] = '\n';
-            while (p[1] == '\n')
-                p++;
-        } else if (!(p > text && (unsigned char)p[-1] >= 0x80 && (unsigned char)p[1] >= 0x80)) {
-            flow[n++] = ' ';
-        }
-    }
-    flow[n] = '\0';
-    add_rows(r, a, L"", flow, width);
+    char *flow = lesson_flow(text);
+    add_rows(r, a, L"", flow ? flow : "", width);
+    free(flow);
 }
 
 /* The pane's text as rows of at most inner columns: head (the step and its commands),
