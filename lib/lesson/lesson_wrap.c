@@ -2,6 +2,7 @@
  * Chinese between characters but not before a closing mark. */
 #include "lesson/lesson_wrap.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
