@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "base/bindir.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
@@ -29,7 +30,7 @@
 #include "registry/etcdproc.h"
 
 #define CONSUL_MISSING \
-    "consul is not installed (Debian 12 has no consul package; HashiCorp's consul binary on PATH runs this lesson)"
+    "consul is not installed (Debian 12 has no consul package; `make run` fetches Debian 11's)"
 
 enum { MAX_VARS = 64, BACKGROUND_GRACE_MS = 1000, BACKGROUND_SETTLE_MS = 300, SERVER_START_MS = 5000 };
 
@@ -255,12 +256,21 @@ out:
     return rc;
 }
 
+/* Whether a step's shell finds prog: its PATH has the programs' directory first. */
+static bool runnable(const char *prog)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 64];
+    return spawn_on_path(prog) || (!strchr(prog, '/') && bindir_get(dir, sizeof dir) == 0 &&
+                                   snprintf(path, sizeof path, "%s/%s", dir, prog) < (int)sizeof path &&
+                                   access(path, X_OK) == 0);
+}
+
 bool lesson_missing(const lesson *l, char *what, size_t n)
 {
     if (what && n)
         what[0] = '\0';
     for (size_t i = 0; i < l->nneeds; i++)
-        if (!spawn_on_path(l->needs[i])) {
+        if (!runnable(l->needs[i])) {
             err_set(what, n, "%s is not installed", l->needs[i]);
             return true;
         }
