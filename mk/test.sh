@@ -10,6 +10,7 @@ passed=0
 failed=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+start=$(date +%s)
 
 # add_counts PASSED FAILED
 add_counts() { passed=$((passed + $1)); failed=$((failed + $2)); }
@@ -40,5 +41,5 @@ else
     add_counts 0 1
 fi
 
-echo "all tests: $passed passed, $failed failed"
+echo "all tests: $passed passed, $failed failed, in $(( $(date +%s) - start )) s"
 [ "$failed" -eq 0 ]
