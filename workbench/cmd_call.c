@@ -29,7 +29,7 @@ static void usage(FILE *f)
             "\n"
             "  URL      json://HOST:PORT   Go's net/rpc/jsonrpc (jsonrpc-server, port 8080)\n"
             "           gob://HOST:PORT    Go's net/rpc with gob (gob-server, port 8081)\n"
-            "           grpc://HOST:PORT   gRPC, protobuf over HTTP/2 (grpc-server, port 50051)\n"
+            "           grpc://HOST:PORT   gRPC, protobuf on HTTP/2 (grpc-server, port 50051)\n"
             "           or a service in a registry, called through the client-side balancer\n"
             "           (the one `workbench load` uses); the entry says the protocol:\n"
             "           etcd://HOST:PORT[,HOST:PORT...]/SERVICE   keys SERVICE/HOST:PORT\n"
@@ -333,14 +333,17 @@ static void shuffle(const char **a, int n)
 static void say_found(const char *regurl, registry_kind k, const char *service, rpc_proto proto,
                       const char *const *addrs, int n)
 {
-    char u[2400], s[1200], a[600];
-    fprintf(stderr, _("(%s lists %d %s of %s, speaking %s:"), esc_str(u, sizeof u, regurl), n, kind_words(k),
-            esc_str(s, sizeof s, service), rpc_proto_name(proto));
+    char u[2400], s[1200], a[600], more[64] = "";
+    buf list;
+    buf_init(&list, 0);
     for (int i = 0; i < n && i < SHOWN_ADDRS; i++)
-        fprintf(stderr, " %s", esc_str(a, sizeof a, addrs[i]));
+        buf_printf(&list, "%s%s", i ? " " : "", esc_str(a, sizeof a, addrs[i]));
     if (n > SHOWN_ADDRS)
-        fprintf(stderr, _(" and %d more"), n - SHOWN_ADDRS);
-    fputs(")\n", stderr);
+        snprintf(more, sizeof more, _(" and %d more"), n - SHOWN_ADDRS);
+    fprintf(stderr, _("(%s lists %d %s of %s, speaking %s: %.*s%s)\n"), esc_str(u, sizeof u, regurl), n,
+            kind_words(k), esc_str(s, sizeof s, service), rpc_proto_name(proto), (int)buf_size(&list),
+            (const char *)buf_data(&list), more);
+    buf_done(&list);
 }
 
 /* Lists service in the registry and gives a new balancer (*lb) the instances. Returns -1
