@@ -7,10 +7,12 @@ set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libcjson-dev
 libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libcriterion-dev
-libmicrohttpd-dev libsqlite3-dev libcrypt-dev libssl-dev zlib1g-dev gettext"
+libmicrohttpd-dev libsqlite3-dev libcrypt-dev libssl-dev zlib1g-dev gettext
+libldns-dev"
 run_pkgs="etcd-server etcd-client netcat-openbsd curl"
 test_pkgs="golang-go netcat-openbsd clang libclang-rt-14-dev procps
-python3-grpcio golang-google-grpc-dev nghttp2-client tshark tmux curl sqlite3"
+python3-grpcio golang-google-grpc-dev nghttp2-client tshark tmux curl sqlite3
+bind9-dnsutils"
 
 case "${1:-build}" in
   build) want="$build_pkgs" ;;

@@ -29,6 +29,7 @@ static void usage(FILE *f)
             "address and protocol; with --watch, then prints every change as it happens.\n\n"
             "  URL   etcd://HOST:PORT[,HOST:PORT...]   etcd v3 (keys NAME/HOST:PORT on leases)\n"
             "        consul://HOST:PORT                 a Consul agent\n"
+            "        dns://HOST:PORT[/NAME.service.consul]   Consul's DNS interface (SRV)\n"
             "  NAME  the service; every service when left out\n\n"
             "Options:\n"
             "  -w, --watch              keep printing changes, time-stamped, until\n"
@@ -285,7 +286,8 @@ int cmd_registry(int argc, char **argv)
     int64_t revision = 0;
     int rc = list_all(r, name, &revision, err, sizeof err);
     if (rc < 0) {
-        bool answered = strncmp(err, "etcd:", 5) == 0 || strncmp(err, "consul:", 7) == 0;
+        bool answered = strncmp(err, "etcd:", 5) == 0 || strncmp(err, "consul:", 7) == 0 ||
+                        strncmp(err, "dns:", 4) == 0;
         char shown_err[4 * sizeof err];
         fprintf(stderr, "workbench registry: %s\n%s", esc_str(shown_err, sizeof shown_err, err),
                 answered ? "" : "  (is the registry running? check the address in the URL)\n");

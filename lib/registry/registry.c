@@ -1,6 +1,6 @@
 /* registry.c -- the registry's public face: reads the registry URL, checks arguments, and
- * hands each call to the backend the URL names (etcd, Consul, or none, the static case where
- * nothing is registered and the supervisor tells the balancer its instances). */
+ * hands each call to the backend the URL names (etcd, Consul, DNS, or none, the static case
+ * where nothing is registered and the supervisor tells the balancer its instances). */
 #include "registry/registry.h"
 
 #include <stdlib.h>
@@ -75,8 +75,13 @@ registry *registry_new(const char *url, const registry_auth *auth, char *err, si
         r->kind = REGISTRY_CONSUL;
         r->be = &registry_consul_backend;
         rest = url + 9;
+    } else if (strncmp(url, "dns://", 6) == 0) {
+        r->kind = REGISTRY_DNS;
+        r->be = &registry_dns_backend;
+        rest = url + 6;
     } else {
-        err_set(err, errlen, "registry URL %s: want etcd://HOST:PORT[,HOST:PORT...], consul://HOST:PORT or none", url);
+        err_set(err, errlen, "registry URL %s: want etcd://HOST:PORT[,HOST:PORT...], consul://HOST:PORT, "
+                             "dns://HOST:PORT[/NAME.service.consul] or none", url);
         goto fail;
     }
     if (r->user && !strchr(r->user, ':')) {
@@ -85,8 +90,10 @@ registry *registry_new(const char *url, const registry_auth *auth, char *err, si
     }
     char tmp[1024];
     registry_copy(tmp, sizeof tmp, rest);
-    char *q = strchr(tmp, '?');
-    if (q) {
+    char *q = r->kind == REGISTRY_DNS ? strchr(tmp, '/') : NULL;
+    if (q) /* the name to ask for, which the DNS backend reads from the URL */
+        *q = 0;
+    if ((q = strchr(tmp, '?'))) {
         *q++ = 0;
         if (r->kind != REGISTRY_CONSUL || strncmp(q, "check=", 6) != 0) {
             err_set(err, errlen, "registry URL %s: the only option is ?check=tcp|grpc|ttl (Consul)", url);
@@ -110,7 +117,7 @@ registry *registry_new(const char *url, const registry_auth *auth, char *err, si
             err_set(err, errlen, "registry URL %s: %s", url, e2);
             goto fail;
         }
-        if (r->nend == REGISTRY_MAX_ENDPOINTS || (r->kind == REGISTRY_CONSUL && r->nend == 1)) {
+        if (r->nend == REGISTRY_MAX_ENDPOINTS || (r->kind != REGISTRY_ETCD && r->nend == 1)) {
             err_set(err, errlen, "registry URL %s: too many endpoints", url);
             goto fail;
         }

@@ -1,9 +1,15 @@
-/* registry.h -- service registry client: etcd v3 (JSON gateway) and the Consul agent API.
+/* registry.h -- service registry client: etcd v3 (JSON gateway), the Consul agent API,
+ * and SRV records from a DNS server (Consul's DNS interface).
  *
  * One interface over the backends, chosen by URL:
  *   etcd://HOST:PORT[,HOST:PORT...]   endpoints tried in turn until one answers
  *   consul://HOST:PORT[?check=tcp|grpc|ttl]   the check defaults to gRPC health for
  *                                     "grpc", TCP otherwise; ttl makes keepalive pass it
+ *   dns://HOST:PORT[/NAME.service.consul]   read-only (registering is refused): service
+ *                                     S is asked as S.service.consul (a name with a dot
+ *                                     as it is), no service as the URL's name; protocol
+ *                                     from Consul's tag names (json.NAME...); the watch
+ *                                     polls at the records' TTL (1 s to 30 s)
  *   none                              registering and listing do nothing
  *
  * etcd layout: key NAME/HOST:PORT, value {"Op":0,"Addr":"HOST:PORT","Metadata":{"protocol":P}}
@@ -24,7 +30,7 @@
 #include "base/buf.h"
 #include "base/secret.h"
 
-typedef enum registry_kind { REGISTRY_NONE, REGISTRY_ETCD, REGISTRY_CONSUL } registry_kind;
+typedef enum registry_kind { REGISTRY_NONE, REGISTRY_ETCD, REGISTRY_CONSUL, REGISTRY_DNS } registry_kind;
 
 /* Consul health check kinds. */
 typedef enum registry_check { CHECK_DEFAULT, CHECK_TCP, CHECK_GRPC, CHECK_TTL } registry_check;
@@ -270,5 +276,15 @@ int registry_consul_parse_health(const char *text, size_t len, registry_instance
 /* GET /v1/catalog/services: the names, one per line, appended to out. */
 int registry_consul_parse_services(const char *text, size_t len, buf *out, char *err,
                                    size_t errlen);
+
+/* A DNS answer to an SRV question, in wire format: one instance per SRV record (at most
+ * REGISTRY_MAX_INSTANCES, the rest counted in *left_out, which may be NULL), named
+ * service, sorted by address: the target's A (else AAAA) record from the additional
+ * section, else the target's name (the backend then asks for its address). *ttl gets the
+ * smallest TTL of the records. NXDOMAIN is no instance. Returns 0, or -1 with err for a
+ * reply that is not DNS, an error code (SERVFAIL, REFUSED...) or an SRV record without
+ * a port or a target (then nothing of it is believed). */
+int registry_dns_parse_srv(const uint8_t *wire, size_t len, const char *service, registry_instance **out,
+                           size_t *n, size_t *left_out, uint32_t *ttl, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /* registry_int.h -- what the registry's own files share; only lib/registry includes it.
  *   registry.c          the URL, argument checks, dispatch through a backend table; none
  *   registry_etcd.c     the etcd backend        registry_consul.c  the Consul backend
+ *   registry_dns.c      the DNS backend (SRV records, read-only)
  *   registry_http.c     libcurl and JSON        registry_stop.c    the cancellable sleep
  *   registry_keeper.c   registration kept alive registry_watch.c   watch thread and queue
  *   registry_outage.c   how long the registry has been away */
@@ -34,7 +35,7 @@ typedef struct registry_backend {
     void (*watch)(registry_watch *w);
 } registry_backend;
 
-extern const registry_backend registry_etcd_backend, registry_consul_backend;
+extern const registry_backend registry_etcd_backend, registry_consul_backend, registry_dns_backend;
 
 struct registry {
     registry_kind kind;

@@ -154,6 +154,8 @@ registry_keeper *registry_keeper_start(const char *url, const registry_auth *aut
     k->log = log;
     k->log_ctx = log_ctx;
     registry_set_cancel(k->r, &k->stop.stopped);
+    if (k->r->kind == REGISTRY_DNS && registry_register(k->r, service, addr, protocol, ttl, &k->reg, err, errlen) < 0)
+        goto fail; /* read-only: refused now, not retried for ever */
     if (k->r->kind == REGISTRY_NONE)
         return k;
     if (pthread_create(&k->thread, NULL, keeper_main, k) != 0) {

@@ -22,6 +22,7 @@ struct balancer {
     size_t n;
     size_t next; /* round robin position */
     char *md_name, *md_value; /* balancer_set_metadata's header, or NULL */
+    bool capture;             /* balancer_capture */
 };
 
 balancer *balancer_new(rpc_proto proto, pick_policy policy, int timeout_ms)
@@ -67,6 +68,8 @@ int balancer_set_metadata(balancer *b, const char *name, const char *val, char *
     }
     return 0;
 }
+
+void balancer_capture(balancer *b, bool on) { b->capture = on; }
 
 static int find(const balancer *b, const char *addr)
 {
@@ -224,6 +227,7 @@ static call_status attempt(balancer *b, int i, const char *method, const value *
             failed(in);
             return CALL_FAILED;
         }
+        rpcclient_capture(in->conn, b->capture);
         if (b->md_name && rpcclient_set_metadata(in->conn, b->md_name, b->md_value, err, errlen) < 0) {
             rpcclient_free(in->conn);
             in->conn = NULL;

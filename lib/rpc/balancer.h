@@ -44,6 +44,9 @@ void balancer_free(balancer *b);
  * (an unfit name or value, as rpcclient_set_metadata judges it, fails every call:
  * CALL_FAILED, status INTERNAL, nothing sent). */
 int balancer_set_metadata(balancer *b, const char *name, const char *val, char *err, size_t errlen);
+/* Keeps every byte of each connection dialled from now on (rpcclient_capture), for the
+ * wire explainer: read them from balancer_instances' conn. */
+void balancer_capture(balancer *b, bool on);
 /* Marks addr present (adding it when new). Returns its index, or -1 when full. */
 int balancer_add(balancer *b, const char *addr);
 /* Marks addr absent and closes its connection. */

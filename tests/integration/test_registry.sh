@@ -15,7 +15,7 @@ PROBE=$TMP/registry_probe
 LIBWB=${LIBWB:-${BUILD:-$ROOT/build}/libwb.a}
 if ! cc -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers -I"$ROOT/lib" \
         ${SAN:-} -o "$PROBE" "$ROOT/tests/tools/registry_probe.c" "$LIBWB" \
-        $(pkg-config --cflags --libs libcjson libcurl libprotobuf-c libnghttp2) -lpthread -lm 2>"$TMP/probe-build.log"; then
+        $(pkg-config --cflags --libs libcjson libcurl libprotobuf-c libnghttp2 ldns) -lpthread -lm 2>"$TMP/probe-build.log"; then
     bad "build tests/tools/registry_probe.c" "$(head -n 20 "$TMP/probe-build.log")"
     summary
     exit 1
