@@ -583,6 +583,8 @@ static void layout_panes(tui_screen *s, int y, int x, int rows, int cols, int ni
 {
     int ih = rows * 30 / 100 > PANE_MIN ? rows * 30 / 100 : PANE_MIN;
     int th = ih, bh = rows - ih - th;
+    for (; bh < BOTTOM_MIN - 2 && th > 4; bh += 2) /* a short terminal: a line or two each */
+        ih--, th--;
     int ineed = 3 + (ninst > 1 ? ninst : 1), tneed = 4 + (ntraffic > 1 ? ntraffic : 1);
     grow(&ih, ineed, &bh, &th, tneed);
     grow(&th, tneed, &bh, &ih, ineed);
