@@ -92,8 +92,8 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS) -lcriterion
 
-# The TUI model's test links the model's own object too (it is not in libwb.a).
-TUI_MODEL_OBJ := $(BUILD)/workbench/tui/tui_model.o
+# The TUI model's test links the model's and the text measure's objects (not in libwb.a).
+TUI_MODEL_OBJ := $(BUILD)/workbench/tui/tui_model.o $(BUILD)/workbench/tui/tui_text.o
 $(BUILD)/tests/test_tui_model: tests/unit/test_tui_model.c $(TUI_MODEL_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iworkbench -Iworkbench/tui -o $@ $< $(TUI_MODEL_OBJ) $(LIB_A) $(LDLIBS) -lcriterion

@@ -11,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "proc/spawn.h"
 
 #define MAX_INSTANCES 64
@@ -115,7 +116,7 @@ int supervisor_spawn(supervisor *s, rpc_proto proto, char *err, size_t errlen)
     if (start(s, in, NULL, err, errlen) < 0)
         return -1;
     s->n++;
-    supervisor_note(s, in->id, "spawned %s #%d at %s (pid %d)", program_for(proto), in->id,
+    supervisor_note(s, in->id, _("spawned %s #%d at %s (pid %d)"), program_for(proto), in->id,
                     in->addr, (int)in->pid);
     return in->id;
 }
@@ -144,7 +145,7 @@ int supervisor_spawn_service(supervisor *s, const char *program, const char *ser
     if (start(s, in, NULL, err, errlen) < 0)
         return -1;
     s->n++;
-    supervisor_note(s, in->id, "spawned %s #%d at %s as %s (pid %d)", program, in->id, in->addr,
+    supervisor_note(s, in->id, _("spawned %s #%d at %s as %s (pid %d)"), program, in->id, in->addr,
                     in->service, (int)in->pid);
     return in->id;
 }
@@ -179,7 +180,7 @@ int supervisor_signal(supervisor *s, int id, int signo)
     case SIGCONT: in->state = INST_RUNNING; break;
     default: break;
     }
-    supervisor_note(s, id, "sent SIG%s to #%d %s", sigabbrev_np(signo) ? sigabbrev_np(signo) : "?", id,
+    supervisor_note(s, id, _("sent SIG%s to #%d %s"), sigabbrev_np(signo) ? sigabbrev_np(signo) : "?", id,
                     in->addr);
     return 0;
 }
@@ -198,10 +199,10 @@ void supervisor_poll(supervisor *s)
             if (in->state == INST_RUNNING || in->state == INST_PAUSED)
                 in->state = INST_EXITED;
             if (WIFSIGNALED(status))
-                supervisor_note(s, in->id, "#%d %s died of SIG%s", in->id, in->addr,
+                supervisor_note(s, in->id, _("#%d %s died of SIG%s"), in->id, in->addr,
                                 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
             else
-                supervisor_note(s, in->id, "#%d %s exited with status %d", in->id, in->addr,
+                supervisor_note(s, in->id, _("#%d %s exited with status %d"), in->id, in->addr,
                                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         }
     }
@@ -225,7 +226,7 @@ int supervisor_restart(supervisor *s, int id, char *err, size_t errlen)
     snprintf(addr, sizeof addr, "%s", in->addr);
     if (start(s, in, addr, err, errlen) < 0)
         return -1;
-    supervisor_note(s, id, "restarted #%d at %s (pid %d)", id, in->addr, (int)in->pid);
+    supervisor_note(s, id, _("restarted #%d at %s (pid %d)"), id, in->addr, (int)in->pid);
     return 0;
 }
 
@@ -269,7 +270,7 @@ int supervisor_adopt(supervisor *s, int id, const instance *in)
     instance *to = old ? old : &s->in[s->n++];
     *to = *in;
     to->id = old ? id : (int)s->n;
-    supervisor_note(s, to->id, "%s %s #%d at %s (pid %d)", old ? "restarted" : "spawned",
+    supervisor_note(s, to->id, old ? _("restarted %s #%d at %s (pid %d)") : _("spawned %s #%d at %s (pid %d)"),
                     supervisor_instance_program(to), to->id, to->addr, (int)to->pid);
     return to->id;
 }

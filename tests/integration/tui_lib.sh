@@ -31,18 +31,54 @@ EOF
 screen() { tm capture-pane -p -t tui; }
 status_line() { screen | tail -n 1; }
 # masked_screen: the screen with what changes from run to run masked (tig's way of
-# comparing screens): ports (127.0.0.1:PORT, the blanks after them closed up), pids
-# beside them, Timeline times, ages, lease TTLs and ids, the title bar's passing message,
-# and blanks at line ends.
+# comparing screens): ports (127.0.0.1:PORT) and pids beside them and in the Timeline
+# (the blanks after them closed up), Timeline times, ages, lease TTLs and ids (also in
+# Chinese), an instance's count of calls, latencies, and blanks at line ends.
 masked_screen() {
     screen | sed -E \
-        -e '1s/^( RPC Workbench .*[^ ]) {3,}[^ ].*$/\1/' \
         -e 's/127\.0\.0\.1:[0-9]+ */127.0.0.1:PORT /g' \
         -e 's/127\.0\.0\.1:PORT [0-9]+ /127.0.0.1:PORT PID /g' \
-        -e 's/[+-][0-9]+\.[0-9]s /+T.Ts /g' \
-        -e 's/(age|reg) [0-9]+s/\1 Ns/g' \
-        -e 's/lease [0-9a-f]{16}/lease L/g' \
+        -e '/127\.0\.0\.1:PORT PID /s/ +[0-9]+( +[0-9]+ +[0-9]+ +│)$/ N\1/' \
+        -e 's/ *[+-][0-9]+\.[0-9]s / +T.Ts /g' \
+        -e 's/pid [0-9]+([)）]?) */pid PID\1 /g' \
+        -e 's/(age|reg|已存在|租约) [0-9]+s/\1 Ns/g' \
+        -e 's/(lease|租约) [0-9a-f]{16}/\1 L/g' \
+        -e 's/p(50|99) [0-9]+\.[0-9]{3} ms/p\1 N ms/g' \
         -e 's/ +$//'
+}
+# pane_text: the Timeline's text (right of "││" in the rows the Registry and Timeline
+# share), its lines joined and blanks closed up, to look for a whole sentence in
+pane_text() { screen | grep '││' | sed -E 's/.*││//; s/│$//' | tr '\n' ' ' | tr -s ' '; }
+# wait_timeline SECONDS EXTENDED-REGEX: until the Timeline's joined text (pane_text) matches
+wait_timeline() {
+    n=$(($1 * 10))
+    while [ "$n" -gt 0 ]; do
+        pane_text | grep -qE -- "$2" && return 0
+        sleep 0.1
+        n=$((n - 1))
+    done
+    return 1
+}
+# timeline_has FIXED-STRING: the Timeline shows it now or a few pages back (PgUp, then End
+# to come back); prints the text last read when it does not
+timeline_has() {
+    found=1
+    for page in 1 2 3 4; do
+        pane_text | grep -qF -- "$1" && found=0 && break
+        key PPage
+    done
+    [ "$found" = 0 ] || pane_text
+    key End
+    return $found
+}
+# column_text FROM TO: characters FROM..TO (from 0) of rows 2 to the last but three, joined
+# and blanks closed up: what one column of the Wire pane says
+column_text() {
+    screen | /usr/bin/python3 -c '
+import sys
+a, b = int(sys.argv[1]), int(sys.argv[2])
+rows = sys.stdin.read().splitlines()
+print(" ".join(" ".join(r[a:b].split()) for r in rows[2:-3]))' "$1" "$2"
 }
 # expect_snapshot NAME FILE: the whole screen, masked, is tests/integration/snapshots/FILE;
 # a failure shows the difference. With SNAPSHOT_UPDATE=1 the screen is stored there instead

@@ -1,13 +1,15 @@
 /* test_tui_model.c -- unit tests for the TUI's model (workbench/tui/tui_model.c): the load's
  * counters, calls/s, failed and retried, shares, p50/p99, the membership it publishes and
  * the Timeline as events arrive. No sockets, no threads: calls are counted as the load
- * thread counts them, and time is given to tui_model_sample. */
+ * thread counts them, and time is given to tui_model_sample. Then the panes' text measure
+ * (tui_text.c): lines cut at words or between hanzi, cells padded by display columns. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "proc/supervisor.h"
 #include "tui_model.h"
+#include "tui_text.h"
 
 #define A "127.0.0.1:8080"
 #define B "127.0.0.1:8081"
@@ -346,4 +348,56 @@ Test(tui_model, notes_wait_for_the_main_thread_up_to_a_cap)
     cr_assert_eq(n, TUI_MAX_NOTES);
     cr_assert_str_eq(ev[0].what, "a call to 127.0.0.1:9000 failed (connection refused); retried on " B);
     supervisor_free(s);
+}
+
+/* The lines tui_text_line cuts s into at width, joined by '/'. */
+static const char *cut(const char *s, int width)
+{
+    static char out[512];
+    size_t o = 0, at = 0, len = strlen(s);
+    do {
+        size_t next, n = tui_text_line(s + at, width, &next);
+        o += (size_t)snprintf(out + o, sizeof out - o, "%s%.*s", o ? "/" : "", (int)n, s + at);
+        at += next;
+    } while (at < len && o < sizeof out);
+    return out;
+}
+
+Test(tui_text, lines_end_at_spaces_and_never_split_a_word_that_fits)
+{
+    cr_assert_str_eq(cut("the load calls every instance", 12), "the load/calls every/instance");
+    cr_assert_str_eq(cut("abc def", 7), "abc def");
+    cr_assert_str_eq(cut("abc  def", 4), "abc/def");
+    cr_assert_str_eq(cut("json|gob|grpc|order", 10), "json|gob|/grpc|order");
+    cr_assert_str_eq(cut("workbench/127.0.0.1:8080 json", 20), "workbench//127.0.0.1:8080 json");
+    cr_assert_str_eq(cut("abcdefghij", 4), "abcd/efgh/ij");
+    cr_assert_str_eq(cut("one\n  two", 40), "one/  two");
+    cr_assert_eq(tui_text_nlines("the load calls every instance", 12, 0), 3);
+    cr_assert_eq(tui_text_nlines("", 12, 0), 1);
+    cr_assert_eq(tui_text_nlines("aaaa bbbb cccc", 9, 2), 2);
+    cr_assert_eq(tui_text_nlines("aaaa bbbb cccc", 9, 6), 3);
+}
+
+Test(tui_text, chinese_takes_two_columns_and_breaks_between_characters)
+{
+    cr_assert_eq(tui_text_width("启动 gob"), 8);
+    cr_assert_str_eq(cut("负载均衡器按速率调用", 8), "负载均衡/器按速率/调用");
+    /* full-width punctuation stays with the character before it */
+    cr_assert_str_eq(cut("启动服务，然后调用", 8), "启动服/务，然后/调用");
+    cr_assert_str_eq(cut("按 j 启动一个服务器", 9), "按 j 启动/一个服务/器");
+}
+
+Test(tui_text, cells_are_padded_and_cut_by_display_columns)
+{
+    char out[64];
+    tui_text_pad(out, sizeof out, "状态", 6, false);
+    cr_assert_str_eq(out, "状态  ");
+    tui_text_pad(out, sizeof out, "调用", 7, true);
+    cr_assert_str_eq(out, "   调用");
+    tui_text_pad(out, sizeof out, "注册中心", 7, false);
+    cr_assert_str_eq(out, "注册中 ");
+    tui_text_pad(out, sizeof out, "state", 3, false);
+    cr_assert_str_eq(out, "sta");
+    tui_text_pad(out, 4, "running", 8, false);
+    cr_assert_str_eq(out, "run");
 }

@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/tempdir.h"
 #include "commands.h"
 #include "tui_int.h"
@@ -90,7 +91,7 @@ static void note_cb(void *ctx, const char *note)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: workbench [tui] [--registry etcd|URL|static|consul-dev] [--no-mouse]\n"
+    fputs(_("Usage: workbench [tui] [--registry etcd|URL|static|consul-dev] [--no-mouse]\n"
                "The full-screen workbench: spawns servers on keys, puts load on them through the\n"
                "client-side balancer, and shows instances, traffic, registry entries and a\n"
                "timeline. Press ? in it for the keys.\n\n"
@@ -98,14 +99,16 @@ static void usage(FILE *f)
                "  --registry R  where servers register and the load finds them: etcd (default: a\n"
                "                private etcd started for this run), etcd://HOST:PORT or\n"
                "                consul://HOST:PORT (running already), consul-dev (a private\n"
-               "                `consul agent -dev`, when consul is installed: Debian 12 has no\n"
-               "                package), or static (no registry: the servers it started are the\n"
+               "                `consul agent -dev`; `make run` fetches Debian 11's consul), or\n"
+               "                static (no registry: the servers it started are the\n"
                "                list). :registry switches while it runs. The private etcd is\n"
                "                started in every case, for :registry etcd.\n"
-               "  --no-mouse    leave the mouse to the terminal (text selection); :mouse on|off\n"
-               REGISTRY_CREDS_HELP
-               "                           for every registry it opens; the servers it starts\n"
-               "                           get them through their environment\n");
+               "  --no-mouse    leave the mouse to the terminal (text selection); :mouse on|off\n"),
+          f);
+    fputs(_(REGISTRY_CREDS_HELP), f);
+    fputs(_("                           for every registry it opens; the servers it starts\n"
+            "                           get them through their environment\n"),
+          f);
 }
 
 /* Returns -1 to go on, or the exit code (after --help, or a bad option). */
@@ -132,22 +135,22 @@ static int parse_options(int argc, char **argv, regopt *reg, bool *mouse, regist
         } else if (strcmp(a, "--registry") == 0 && i + 1 < argc) {
             val = argv[++i];
         } else {
-            fprintf(stderr, "workbench tui: unknown option %s\n\n", a);
+            fprintf(stderr, _("workbench tui: unknown option %s\n\n"), a);
             usage(stderr);
             return EXIT_USAGE;
         }
         if (val && regopt_parse(val, reg, err, sizeof err) < 0) {
-            fprintf(stderr, "workbench tui: --registry: %s\n", err);
+            fprintf(stderr, _("workbench tui: --registry: %s\n"), err);
             return EXIT_USAGE;
         }
     }
     if (reg->kind == REGOPT_CONSUL_DEV && !consulproc_available()) {
-        fprintf(stderr, "workbench tui: --registry consul-dev: consul is not installed (Debian 12 has no "
-                        "package for it); put a consul binary on PATH, or use etcd\n");
+        fprintf(stderr, _("workbench tui: --registry consul-dev: consul is not installed (Debian 12 has no "
+                        "package for it; `make run` fetches Debian 11's), or use etcd\n"));
         return EXIT_FAILED;
     }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "workbench tui: needs a terminal (see 'workbench --help' for the commands)\n");
+        fprintf(stderr, _("workbench tui: needs a terminal (see 'workbench --help' for the commands)\n"));
         return EXIT_USAGE;
     }
     return -1;
@@ -158,7 +161,7 @@ static int parse_options(int argc, char **argv, regopt *reg, bool *mouse, regist
 static int open_first_registry(tui *t, session *s, const regopt *reg)
 {
     if (reg->kind == REGOPT_CONSUL_DEV) {
-        printf("RPC Workbench: starting a private consul agent -dev...\n");
+        printf(_("RPC Workbench: starting a private consul agent -dev...\n"));
         fflush(stdout);
     }
     sigset_t all, old;
@@ -184,7 +187,7 @@ static int open_first_registry(tui *t, session *s, const regopt *reg)
 static int start_curses(tui *t, session *s)
 {
     if (!initscr()) {
-        err_set(s->err, sizeof s->err, "cannot start the terminal UI");
+        err_set(s->err, sizeof s->err, _("cannot start the terminal UI"));
         return -1;
     }
     s->curses = true;
@@ -198,7 +201,7 @@ static int start_curses(tui *t, session *s)
         mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     timeout(GETCH_MS);
     tui_draw_init(&s->scr);
-    tui_draw_layout(&s->scr, false, false, false, NULL);
+    tui_draw_layout(&s->scr, &(tui_layout){0});
     tui_cmdline_init(&t->cmd, tui_req_complete);
     tui_wire_init(&t->wire);
     return 0;
@@ -208,7 +211,7 @@ static int start_curses(tui *t, session *s)
  * load thread and the terminal. Returns 0, or -1 with s->err. */
 static int start(tui *t, session *s, const regopt *reg)
 {
-    printf("RPC Workbench: starting a private etcd...\n");
+    printf(_("RPC Workbench: starting a private etcd...\n"));
     fflush(stdout);
     if (etcdproc_start(&s->etcd, 10000, s->err, sizeof s->err) < 0)
         return -1;
@@ -225,7 +228,7 @@ static int start(tui *t, session *s, const regopt *reg)
         err_set(s->err, sizeof s->err, "out of memory");
         return -1;
     }
-    supervisor_note(t->sup, 0, "started a private etcd at %s", s->etcd.client);
+    supervisor_note(t->sup, 0, _("started a private etcd at %s"), s->etcd.client);
     if (!(t->ops = tui_work_start(s->err, sizeof s->err)) || !(t->side = tui_work_start(s->err, sizeof s->err)))
         return -1;
     if (open_first_registry(t, s, reg) < 0)
@@ -274,7 +277,6 @@ static int update(tui *t, turn *tn, uint64_t now)
             dirty |= DIRTY_REGISTRY; /* ages */
         if (t->message[0] && now - t->message_at > MESSAGE_MS) {
             t->message[0] = '\0';
-            t->cmd_message = false;
             dirty |= DIRTY_STATUS;
         }
     }
@@ -290,13 +292,34 @@ static void fill_view(tui *t, tui_view *v, char *load_desc, size_t desclen)
     v->lesson_scroll = &t->lesson_scroll;
     v->selected = t->selected;
     v->message = t->message;
-    v->status_message = t->cmd_message ? t->message : "";
+    v->help_scroll = &t->help_scroll;
     v->cmd = &t->cmd;
     v->wire = &t->wire;
     v->nstarting = t->nstarting;
     v->is_static = t->reg.kind == REGOPT_STATIC;
     v->tl_scroll = t->tl_scroll;
     v->help = t->help;
+}
+
+/* A key while the help is shown: the arrows, PgUp, PgDn, Space, Home and End scroll it
+ * (the drawing keeps it in range); any other key closes it. */
+static int help_key(tui *t, int ch)
+{
+    int page = LINES > 6 ? LINES - 4 : 1;
+    switch (ch) {
+    case KEY_UP: t->help_scroll--; break;
+    case KEY_DOWN: t->help_scroll++; break;
+    case KEY_PPAGE: t->help_scroll -= page; break;
+    case KEY_NPAGE:
+    case ' ': t->help_scroll += page; break;
+    case KEY_HOME: t->help_scroll = 0; break;
+    case KEY_END: t->help_scroll = 1 << 20; break;
+    case KEY_MOUSE: return 0;
+    default: t->help = false; return DIRTY_LAYOUT;
+    }
+    if (t->help_scroll < 0)
+        t->help_scroll = 0;
+    return DIRTY_STATUS;
 }
 
 /* One key from getch: the command line's while it is open, any key closes the help,
@@ -316,13 +339,26 @@ static int on_key(tui *t, int ch, const tui_screen *scr, const tui_view *v)
             curs_set(0);
         return dirty;
     }
-    if (t->help && ch != 'q' && ch != 3) {
-        t->help = false;
-        return DIRTY_LAYOUT;
-    }
+    if (t->help && ch != 'q' && ch != 3)
+        return help_key(t, ch);
     if (ch == KEY_MOUSE)
         return tui_on_mouse(t, scr, v);
     return tui_req_key(t, ch);
+}
+
+/* Fills l for this turn; true when the panes must be cut anew for it (the layout's own
+ * changes, help, Wire and lesson, come with DIRTY_LAYOUT from the actions). */
+static bool layout_changed(const tui *t, tui_layout *l)
+{
+    size_t n;
+    supervisor_instances(t->sup, &n);
+    for (size_t i = 0; i < t->nstarting; i++)
+        n += t->starting[i].id == 0;
+    int ninst = (int)n, ntraffic = (int)t->m.traffic.nrows;
+    bool changed = ninst != l->ninst || ntraffic != l->ntraffic;
+    *l = (tui_layout){.help = t->help, .wire = t->show_wire, .lesson = t->lesson != NULL, .focus = t->lesson_pane,
+                      .ninst = ninst, .ntraffic = ntraffic};
+    return changed;
 }
 
 /* Until q, :quit or a signal: the model, one draw (one doupdate) when something is
@@ -334,11 +370,14 @@ static void run(tui *t, session *s)
                   .starting = t->starting};
     v.keys = tui_req_help(&v.nkeys);
     turn tn = {.dirty = DIRTY_ALL};
+    tui_layout lay = {0};
     while (!t->quit && !got_signal) {
         uint64_t now = clock_now_ms();
         tn.dirty |= update(t, &tn, now);
+        if (layout_changed(t, &lay))
+            tn.dirty |= DIRTY_LAYOUT;
         if (tn.dirty & DIRTY_LAYOUT)
-            tui_draw_layout(&s->scr, t->help, t->show_wire, t->lesson != NULL, t->lesson_pane);
+            tui_draw_layout(&s->scr, &lay);
         fill_view(t, &v, load_desc, sizeof load_desc);
         if (tn.dirty) {
             tui_draw(&s->scr, &v, tn.dirty);
@@ -365,15 +404,19 @@ static void stop(tui *t, session *s, int rc)
         close(s->saved_stderr);
     }
     if (rc != EXIT_OK)
-        fprintf(stderr, "workbench tui: %s\n", s->err);
+        fprintf(stderr, _("workbench tui: %s\n"), s->err);
     tui_lesson_wait_closed(15000);
     if (got_signal)
-        fprintf(stderr, "workbench tui: %s, stopping\n", strsignal(got_signal));
+        fprintf(stderr, _("workbench tui: %s, stopping\n"), strsignal(got_signal));
     size_t nin = 0;
     if (t->sup)
         supervisor_instances(t->sup, &nin);
     if (s->own_etcd)
-        printf("RPC Workbench: stopping %zu server(s) and %s...\n", nin, t->own_consul ? "etcd and consul" : "etcd");
+        printf(t->own_consul ? ngettext("RPC Workbench: stopping %zu server and etcd and consul...\n",
+                                        "RPC Workbench: stopping %zu servers and etcd and consul...\n", nin)
+                             : ngettext("RPC Workbench: stopping %zu server and etcd...\n",
+                                        "RPC Workbench: stopping %zu servers and etcd...\n", nin),
+               nin);
     /* the worker's last results (servers it started) go to the supervisor, which stops them */
     if (t->ops) {
         tui_work_stop(t->ops);

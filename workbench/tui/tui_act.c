@@ -10,6 +10,7 @@
 
 #include "base/numopt.h"
 #include "base/tempdir.h"
+#include "base/i18n.h"
 #include "tui_int.h"
 #include "wire/catalog.h"
 #include "wire/jsonval.h"
@@ -27,13 +28,13 @@ static const instance *instance_arg(tui *t, const char *arg)
     if (!arg || !arg[0]) {
         const instance *in = selected(t);
         if (!in)
-            tui_say(t, "no instance selected");
+            tui_say(t, _("no instance selected"));
         return in;
     }
     int id;
     const instance *in = numopt_int(arg, 1, 1 << 20, &id) == 0 ? supervisor_find(t->sup, id) : NULL;
     if (!in)
-        tui_say(t, "no instance %s (the # column)", arg);
+        tui_say(t, _("no instance %s (the # column)"), arg);
     return in;
 }
 
@@ -50,12 +51,12 @@ static int service_like(tui *t, const char *word, instance *like)
         if (strcmp(word, kinds[i].word) != 0)
             continue;
         if (t->reg.kind == REGOPT_STATIC && !kinds[i].db) {
-            tui_say(t, "the gateway finds its services in a registry: switch to one first (g)");
+            tui_say(t, _("the gateway finds its services in a registry: switch to one first (g)"));
             return -1;
         }
         if (kinds[i].db && !t->dbdir[0]) {
             if (tempdir_make(t->dbdir, sizeof t->dbdir, "wb-tui") < 0) {
-                tui_say(t, "cannot make a directory for the databases: %s", strerror(errno));
+                tui_say(t, _("cannot make a directory for the databases: %s"), strerror(errno));
                 t->dbdir[0] = '\0';
                 return -1;
             }
@@ -71,7 +72,7 @@ static int service_like(tui *t, const char *word, instance *like)
         like->nargs = 2;
         return 0;
     }
-    tui_say(t, "no server kind '%s': json, gob, grpc, order, user or gateway", word);
+    tui_say(t, _("no server kind '%s': json, gob, grpc, order, user or gateway"), word);
     return -1;
 }
 
@@ -80,7 +81,7 @@ int act_spawn(tui *t, const char *arg)
     char word[16] = "";
     int n = 1, used = 0;
     if (sscanf(arg ? arg : "", "%15s %n", word, &used) < 1) {
-        tui_say(t, "spawn what? spawn json|gob|grpc|order|user|gateway [N]");
+        tui_say(t, _("spawn what? spawn json|gob|grpc|order|user|gateway [N]"));
         return DIRTY_STATUS;
     }
     instance like = {0};
@@ -93,14 +94,14 @@ int act_spawn(tui *t, const char *arg)
     else if (service_like(t, word, &like) < 0)
         return DIRTY_STATUS;
     if (arg[used] && numopt_int(arg + used, 1, 16, &n) < 0) {
-        tui_say(t, "spawn %s N: N is a count from 1 to 16, not '%s'", word, arg + used);
+        tui_say(t, _("spawn %s N: N is a count from 1 to 16, not '%s'"), word, arg + used);
         return DIRTY_STATUS;
     }
     int queued = 0;
     for (int i = 0; i < n; i++)
         queued += tui_start_server(t, 0, &like, 0, NULL) == 0;
     if (queued)
-        tui_say(t, "starting %d %s server%s...", queued, word, queued > 1 ? "s" : "");
+        tui_say(t, ngettext("starting %d %s server...", "starting %d %s servers...", queued), queued, word);
     return DIRTY_INSTANCES | DIRTY_STATUS;
 }
 
@@ -118,29 +119,30 @@ int act_select(tui *t, const char *arg)
     return DIRTY_INSTANCES;
 }
 
-static int send_sig(tui *t, const instance *in, int sig, const char *verb)
+/* Sends sig to in and says so with done, a format with the instance's #%d. */
+static int send_sig(tui *t, const instance *in, int sig, const char *done)
 {
     if (!in)
         return DIRTY_STATUS;
     int id = in->id;
     if (supervisor_signal(t->sup, id, sig) < 0)
-        tui_say(t, "#%d is not running", id);
+        tui_say(t, _("#%d is not running"), id);
     else
-        tui_say(t, "%s #%d", verb, id);
+        tui_say(t, done, id);
     return DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
 }
 
-int act_kill(tui *t, const char *arg) { return send_sig(t, instance_arg(t, arg), SIGKILL, "killed"); }
-int act_term(tui *t, const char *arg) { return send_sig(t, instance_arg(t, arg), SIGTERM, "stopped"); }
-int act_resume(tui *t, const char *arg) { return send_sig(t, instance_arg(t, arg), SIGCONT, "resumed"); }
+int act_kill(tui *t, const char *arg) { return send_sig(t, instance_arg(t, arg), SIGKILL, _("killed #%d")); }
+int act_term(tui *t, const char *arg) { return send_sig(t, instance_arg(t, arg), SIGTERM, _("stopped #%d")); }
+int act_resume(tui *t, const char *arg) { return send_sig(t, instance_arg(t, arg), SIGCONT, _("resumed #%d")); }
 
 /* With no argument (the p key) it pauses or resumes the selected instance. */
 int act_pause(tui *t, const char *arg)
 {
     const instance *in = instance_arg(t, arg);
     if (in && in->state == INST_PAUSED && (!arg || !arg[0]))
-        return send_sig(t, in, SIGCONT, "resumed");
-    return send_sig(t, in, SIGSTOP, "paused");
+        return send_sig(t, in, SIGCONT, _("resumed #%d"));
+    return send_sig(t, in, SIGSTOP, _("paused #%d"));
 }
 
 int act_restart(tui *t, const char *arg)
@@ -149,7 +151,7 @@ int act_restart(tui *t, const char *arg)
     if (!in)
         return DIRTY_STATUS;
     if (tui_restart_instance(t, in, SIGKILL) == 0)
-        tui_say(t, "restarting #%d...", in->id);
+        tui_say(t, _("restarting #%d..."), in->id);
     return DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
 }
 
@@ -162,13 +164,14 @@ int act_load(tui *t, const char *arg)
     else if (arg && strcmp(arg, "off") == 0)
         on = false;
     else if (arg) {
-        tui_say(t, "load on or load off, not '%s'", arg);
+        tui_say(t, _("load on or load off, not '%s'"), arg);
         return DIRTY_STATUS;
     }
     tui_model_set_load(&t->m, on);
     t->m.traffic.on = on;
-    supervisor_note(t->sup, 0, "load %s (%s at %d/s)", on ? "started" : "stopped", t->method, t->m.traffic.rate);
-    tui_say(t, "load %s", on ? "on" : "off");
+    supervisor_note(t->sup, 0, on ? _("load started (%s at %d/s)") : _("load stopped (%s at %d/s)"), t->method,
+                    t->m.traffic.rate);
+    tui_say(t, "%s", on ? _("load on") : _("load off"));
     return DIRTY_TRAFFIC | DIRTY_TIMELINE | DIRTY_STATUS;
 }
 
@@ -187,12 +190,12 @@ int act_rate(tui *t, const char *arg)
             if (steps[i] < r)
                 next = steps[i];
     } else if (!arg || numopt_int(arg, 1, TUI_RATE_MAX, &next) < 0) {
-        tui_say(t, "rate N: calls per second from 1 to %d", TUI_RATE_MAX);
+        tui_say(t, _("rate N: calls per second from 1 to %d"), TUI_RATE_MAX);
         return DIRTY_STATUS;
     }
     tui_model_set_rate(&t->m, next);
     t->m.traffic.rate = next;
-    tui_say(t, "rate %d/s", next);
+    tui_say(t, _("rate %d/s"), next);
     return DIRTY_TRAFFIC | DIRTY_STATUS;
 }
 
@@ -202,24 +205,24 @@ int act_call(tui *t, const char *arg)
     char name[128] = "", err[256];
     int used = 0;
     if (!arg || sscanf(arg, "%127s %n", name, &used) < 1 || !arg[used]) {
-        tui_say(t, "call METHOD JSON, e.g. call Arith.Multiply {\"A\":7,\"B\":8}");
+        tui_say(t, _("call METHOD JSON, e.g. call Arith.Multiply {\"A\":7,\"B\":8}"));
         return DIRTY_STATUS;
     }
     const char *json = arg + used;
     const catalog_method *me = catalog_find(name, false, err, sizeof err);
     if (!me) {
-        tui_say(t, "call: %s", err);
+        tui_say(t, _("call: %s"), err);
         return DIRTY_STATUS;
     }
     value *raw = jsonval_parse(json, strlen(json), err, sizeof err);
     if (!raw) {
-        tui_say(t, "call: the arguments are not JSON: %s", err);
+        tui_say(t, _("call: the arguments are not JSON: %s"), err);
         return DIRTY_STATUS;
     }
     value *conv = catalog_argument(me, raw, err, sizeof err);
     value_free(raw);
     if (!conv) {
-        tui_say(t, "call: %s", err);
+        tui_say(t, _("call: %s"), err);
         return DIRTY_STATUS;
     }
     value_free(conv);
@@ -231,8 +234,8 @@ int act_call(tui *t, const char *arg)
         tui_capture(t);
         wd = DIRTY_WIRE;
     }
-    supervisor_note(t->sup, 0, "the load now calls %s %s", t->method, t->args);
-    tui_say(t, "the load calls %s %s", t->method, t->args);
+    supervisor_note(t->sup, 0, _("the load now calls %s %s"), t->method, t->args);
+    tui_say(t, _("the load calls %s %s"), t->method, t->args);
     return DIRTY_TRAFFIC | DIRTY_TIMELINE | DIRTY_STATUS | wd;
 }
 
@@ -240,6 +243,7 @@ int act_help(tui *t, const char *arg)
 {
     (void)arg;
     t->help = true;
+    t->help_scroll = 0;
     return DIRTY_LAYOUT;
 }
 
@@ -273,12 +277,13 @@ int act_mouse(tui *t, const char *arg)
 {
     bool on = arg && arg[0] ? strcmp(arg, "on") == 0 : !t->mouse;
     if (arg && arg[0] && strcmp(arg, "on") && strcmp(arg, "off")) {
-        tui_say(t, "mouse on or mouse off, not '%s'", arg);
+        tui_say(t, _("mouse on or mouse off, not '%s'"), arg);
         return DIRTY_STATUS;
     }
     t->mouse = on;
     mousemask(on ? BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED : 0, NULL);
-    tui_say(t, "mouse %s%s", on ? "on" : "off", on ? " (Shift+drag still selects text in most terminals)" : ": the terminal selects text again");
+    tui_say(t, "%s", on ? _("mouse on (Shift+drag still selects text in most terminals)")
+                        : _("mouse off: the terminal selects text again"));
     return DIRTY_STATUS;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/numopt.h"
+#include "base/i18n.h"
 #include "tui_int.h"
 #include "tui_ops.h"
 
@@ -41,7 +42,7 @@ void tui_capture(tui *t)
                 snprintf(addrs[k], sizeof addrs[k], "%s", in[i].addr);
     tui_wire_job *j = tui_wire_job_new(t->method, t->args, addrs, WIRE_TIMEOUT_MS);
     if (!j) {
-        tui_say(t, "out of memory");
+        tui_say(t, _("out of memory"));
         return;
     }
     j->job.finish = finish_wire;
@@ -97,7 +98,7 @@ int act_recapture(tui *t, const char *arg)
     if (!t->show_wire)
         return 0;
     tui_capture(t);
-    tui_say(t, "making the call again");
+    tui_say(t, _("making the call again"));
     return DIRTY_WIRE | DIRTY_STATUS;
 }
 
@@ -146,7 +147,7 @@ int act_lesson(tui *t, const char *arg)
 {
     char word[16] = "", lang[8] = "";
     if (sscanf(arg ? arg : "", "%15s %7s", word, lang) < 1) {
-        tui_say(t, "lesson N [en|zh] opens a lesson (workbench lesson lists them); lesson off closes it");
+        tui_say(t, _("lesson N [en|zh] opens a lesson (workbench lesson lists them); lesson off closes it"));
         return DIRTY_STATUS;
     }
     static const struct {
@@ -163,7 +164,7 @@ int act_lesson(tui *t, const char *arg)
         return tui_close_lesson(t) | DIRTY_STATUS;
     int n;
     if (numopt_int(word, 1, 99, &n) < 0 || (lang[0] && strcmp(lang, "en") && strcmp(lang, "zh"))) {
-        tui_say(t, "lesson N [en|zh], lesson next|back|again|off: not '%s'", arg);
+        tui_say(t, _("lesson N [en|zh], lesson next|back|again|off: not '%s'"), arg);
         return DIRTY_STATUS;
     }
     lesson_lang g = lang[0] ? (lang[0] == 'z' ? LANG_ZH : LANG_EN) : lesson_locale_lang();
@@ -174,7 +175,7 @@ int act_lesson(tui *t, const char *arg)
         tui_say(t, "%s", err);
         return d | DIRTY_STATUS;
     }
-    tui_say(t, "lesson %d: Enter or ] next step, [ back, a again, L close", n);
+    tui_say(t, _("lesson %d: Enter or ] next step, [ back, a again, L close"), n);
     return DIRTY_LAYOUT | DIRTY_STATUS | tui_sync_lesson(t);
 }
 

@@ -6,6 +6,7 @@
 
 #include <curses.h>
 
+#include "base/i18n.h"
 #include "tui_int.h"
 #include "tui_ops.h"
 
@@ -21,7 +22,7 @@ const char *tui_watched_service(const regopt *o)
 static void set_label(tui *t)
 {
     if (t->reg.kind == REGOPT_STATIC)
-        snprintf(t->reg_label, sizeof t->reg_label, "static (no registry)");
+        snprintf(t->reg_label, sizeof t->reg_label, _("static (no registry)"));
     else if (t->reg.kind == REGOPT_PRIVATE_ETCD)
         snprintf(t->reg_label, sizeof t->reg_label, "etcd %s", t->etcd->client);
     else if (t->reg.kind == REGOPT_CONSUL_DEV)
@@ -41,16 +42,16 @@ int tui_finish_registry(tui_job *j, void *ctx)
     if (g->start_etcd)
         t->etcd_busy = false;
     if (g->started_etcd)
-        supervisor_note(t->sup, 0, "started the private etcd again (same data, same port)");
+        supervisor_note(t->sup, 0, _("started the private etcd again (same data, same port)"));
     if (g->started_consul) {
         t->consul = g->consul;
         t->own_consul = true;
-        supervisor_note(t->sup, 0, "started a private consul agent -dev at %s", t->consul.http);
+        supervisor_note(t->sup, 0, _("started a private consul agent -dev at %s"), t->consul.http);
     }
     if (g->rc < 0) {
-        supervisor_note(t->sup, 0, "could not switch the registry to %s: %s; staying on %s", regopt_name(&g->to),
+        supervisor_note(t->sup, 0, _("could not switch the registry to %s: %s; staying on %s"), regopt_name(&g->to),
                         g->err, t->reg_label);
-        tui_say(t, "registry %s: %s", regopt_name(&g->to), g->err);
+        tui_say(t, _("registry %s: %s"), regopt_name(&g->to), g->err);
         return DIRTY_TIMELINE | DIRTY_STATUS;
     }
     bool first = !t->reg_url[0];
@@ -78,8 +79,10 @@ int tui_finish_registry(tui_job *j, void *ctx)
     g->list = NULL;
     if (first) {
         if (t->reg.kind != REGOPT_PRIVATE_ETCD)
-            supervisor_note(t->sup, 0, "registry: %s%s", t->reg_label,
-                            t->reg.kind == REGOPT_STATIC ? ": the load calls the servers started here" : "");
+            supervisor_note(t->sup, 0,
+                            t->reg.kind == REGOPT_STATIC ? _("registry: %s: the load calls the servers started here")
+                                                         : _("registry: %s"),
+                            t->reg_label);
         return DIRTY_ALL;
     }
     size_t n, moved = 0;
@@ -89,24 +92,32 @@ int tui_finish_registry(tui_job *j, void *ctx)
     for (size_t i = 0; i < n; i++) {
         bool gateway = !strcmp(in[i].program, "gateway");
         if (gateway && is_static && in[i].pid > 0)
-            supervisor_note(t->sup, in[i].id, "gateway #%d stays on the registry it started with: it needs one",
+            supervisor_note(t->sup, in[i].id, _("gateway #%d stays on the registry it started with: it needs one"),
                             in[i].id);
         moved += in[i].pid > 0 && !tui_is_starting(t, in[i].id) && !(gateway && is_static);
     }
     if (t->reg.kind == REGOPT_STATIC)
-        supervisor_note(t->sup, 0, "registry: none now (a static list): the load calls the servers alive here");
+        supervisor_note(t->sup, 0, _("registry: none now (a static list): the load calls the servers alive here"));
     else
-        supervisor_note(t->sup, 0, "registry: now %s, %zu entr%s: the load resolves from it", t->reg_label, g->n,
-                        g->n == 1 ? "y" : "ies");
+        supervisor_note(t->sup, 0,
+                        ngettext("registry: now %s, %zu entry: the load resolves from it",
+                                 "registry: now %s, %zu entries: the load resolves from it", g->n),
+                        t->reg_label, g->n);
     if (moved)
-        supervisor_note(t->sup, 0, "restarting %zu running server%s %s: a server registers when it starts", moved,
-                        moved == 1 ? "" : "s", t->reg.kind == REGOPT_STATIC ? "without a registry" : "into it");
+        supervisor_note(t->sup, 0,
+                        t->reg.kind == REGOPT_STATIC
+                            ? ngettext("restarting %zu running server without a registry: a server registers when it starts",
+                                       "restarting %zu running servers without a registry: a server registers when it starts",
+                                       moved)
+                            : ngettext("restarting %zu running server into it: a server registers when it starts",
+                                       "restarting %zu running servers into it: a server registers when it starts", moved),
+                        moved);
     t->nrolling = 0;
     for (size_t i = 0; i < n && t->nrolling < TUI_MAX_STARTING; i++)
         if (in[i].pid > 0 && !tui_is_starting(t, in[i].id) && !(is_static && !strcmp(in[i].program, "gateway")))
             t->rolling[t->nrolling++] = in[i].id;
     tui_roll_on(t);
-    tui_say(t, "registry: %s", t->reg_label);
+    tui_say(t, _("registry: %s"), t->reg_label);
     return DIRTY_ALL;
 }
 
@@ -114,25 +125,26 @@ int tui_finish_registry(tui_job *j, void *ctx)
 static int switch_registry(tui *t, const regopt *o)
 {
     if (t->switching || t->etcd_busy) {
-        tui_say(t, "%s is under way: wait for it", t->switching ? "a registry switch" : "stopping or starting etcd");
+        tui_say(t, "%s", t->switching ? _("a registry switch is under way: wait for it")
+                                      : _("stopping or starting etcd is under way: wait for it"));
         return DIRTY_STATUS;
     }
     if (o->kind == t->reg.kind && (o->kind != REGOPT_URL || strcmp(o->url, t->reg.url) == 0)) {
-        tui_say(t, "the registry is %s already", t->reg_label);
+        tui_say(t, _("the registry is %s already"), t->reg_label);
         return DIRTY_STATUS;
     }
     if (o->kind == REGOPT_CONSUL_DEV && !t->own_consul && !consulproc_available()) {
-        supervisor_note(t->sup, 0, "consul is not installed (Debian 12 has no package for it); staying on %s",
+        supervisor_note(t->sup, 0, _("consul is not installed (Debian 12 has no package for it); staying on %s"),
                         t->reg_label);
-        tui_say(t, "consul is not installed (Debian 12 has no package): put a consul binary on PATH; "
-            "staying on %s", t->reg_label);
+        tui_say(t, _("consul is not installed (Debian 12 has no package; `make run` fetches Debian 11's); "
+            "staying on %s"), t->reg_label);
         return DIRTY_TIMELINE | DIRTY_STATUS;
     }
     const char *url = o->kind == REGOPT_PRIVATE_ETCD ? t->etcd->url
                       : o->kind == REGOPT_CONSUL_DEV && t->own_consul ? t->consul.url : NULL;
     tui_registry_job *j = tui_registry_job_new(t->sup, o, url, tui_watched_service(o));
     if (!j) {
-        tui_say(t, "out of memory");
+        tui_say(t, _("out of memory"));
         return DIRTY_STATUS;
     }
     j->job.finish = tui_finish_registry;
@@ -143,8 +155,8 @@ static int switch_registry(tui *t, const regopt *o)
     }
     t->switching = true;
     tui_work_submit(t->ops, &j->job);
-    supervisor_note(t->sup, 0, "switching the registry to %s...", regopt_name(o));
-    tui_say(t, "switching the registry to %s...", regopt_name(o));
+    supervisor_note(t->sup, 0, _("switching the registry to %s..."), regopt_name(o));
+    tui_say(t, _("switching the registry to %s..."), regopt_name(o));
     return DIRTY_TIMELINE | DIRTY_STATUS;
 }
 
@@ -154,17 +166,17 @@ static int finish_etcd(tui_job *j, void *ctx)
     tui *t = ctx;
     tui_etcd_job *e = (tui_etcd_job *)j;
     t->etcd_busy = false;
-    const char *unused = t->reg.kind == REGOPT_PRIVATE_ETCD ? "" : " (not the registry in use)";
+    const char *unused = t->reg.kind == REGOPT_PRIVATE_ETCD ? "" : _(" (not the registry in use)");
     if (e->rc < 0) {
-        supervisor_note(t->sup, 0, "could not start the private etcd: %s", e->err);
-        tui_say(t, "cannot start etcd: %s", e->err);
+        supervisor_note(t->sup, 0, _("could not start the private etcd: %s"), e->err);
+        tui_say(t, _("cannot start etcd: %s"), e->err);
     } else if (e->start) {
-        supervisor_note(t->sup, 0, "started the private etcd again (same data, same port)%s", unused);
-        tui_say(t, "started etcd");
+        supervisor_note(t->sup, 0, _("started the private etcd again (same data, same port)%s"), unused);
+        tui_say(t, _("started etcd"));
     } else {
-        supervisor_note(t->sup, 0, "stopped the private etcd%s: leases cannot be renewed; the load "
-                        "keeps calling the instances it knows", unused);
-        tui_say(t, "stopped etcd");
+        supervisor_note(t->sup, 0, _("stopped the private etcd%s: leases cannot be renewed; the load "
+                        "keeps calling the instances it knows"), unused);
+        tui_say(t, _("stopped etcd"));
     }
     return DIRTY_TIMELINE | DIRTY_REGISTRY | DIRTY_STATUS;
 }
@@ -181,30 +193,30 @@ int act_registry(tui *t, const char *arg)
         regopt o;
         char err[300];
         if (regopt_parse(arg, &o, err, sizeof err) < 0) {
-            tui_say(t, "registry: %s", err);
+            tui_say(t, _("registry: %s"), err);
             return DIRTY_STATUS;
         }
         return switch_registry(t, &o);
     }
     if (t->etcd_busy) {
-        tui_say(t, "etcd is stopping or starting already: wait for it");
+        tui_say(t, _("etcd is stopping or starting already: wait for it"));
         return DIRTY_STATUS;
     }
     bool running = t->etcd->proc.pid > 0;
     bool want = toggle ? !running : strcmp(arg, "on") == 0 || strcmp(arg, "start") == 0;
     if (want == running) {
-        tui_say(t, "the private etcd is already %s", running ? "running" : "stopped");
+        tui_say(t, "%s", running ? _("the private etcd is already running") : _("the private etcd is already stopped"));
         return DIRTY_STATUS;
     }
     tui_etcd_job *j = tui_etcd_job_new(t->etcd, want);
     if (!j) {
-        tui_say(t, "out of memory");
+        tui_say(t, _("out of memory"));
         return DIRTY_STATUS;
     }
     j->job.finish = finish_etcd;
     t->etcd_busy = true;
     tui_work_submit(t->ops, &j->job);
-    tui_say(t, "%s the private etcd...", want ? "starting" : "stopping");
+    tui_say(t, "%s", want ? _("starting the private etcd...") : _("stopping the private etcd..."));
     return DIRTY_STATUS;
 }
 

@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "proc/spawn.h"
+#include "base/i18n.h"
 #include "tui_int.h"
 #include "tui_ops.h"
 
@@ -36,7 +37,7 @@ int tui_restart_instance(tui *t, const instance *in, int sig)
 {
     int id = in->id;
     if (tui_is_starting(t, id)) {
-        tui_say(t, "#%d is starting already", id);
+        tui_say(t, _("#%d is starting already"), id);
         return -1;
     }
     pid_t old = in->pid;
@@ -81,10 +82,10 @@ static int finish_start(tui_job *j, void *ctx)
     int d = DIRTY_INSTANCES | DIRTY_TIMELINE | DIRTY_STATUS;
     if (sj->rc < 0) {
         if (sj->id)
-            supervisor_note(t->sup, sj->id, "could not restart #%d: %s", sj->id, sj->err);
+            supervisor_note(t->sup, sj->id, _("could not restart #%d: %s"), sj->id, sj->err);
         else
-            supervisor_note(t->sup, 0, "could not spawn %s: %s", supervisor_instance_program(&sj->like), sj->err);
-        tui_say(t, "%s failed: %s", sj->id ? "restart" : "spawn", sj->err);
+            supervisor_note(t->sup, 0, _("could not spawn %s: %s"), supervisor_instance_program(&sj->like), sj->err);
+        tui_say(t, sj->id ? _("restart failed: %s") : _("spawn failed: %s"), sj->err);
         tui_roll_on(t);
         return d;
     }
@@ -93,13 +94,13 @@ static int finish_start(tui_job *j, void *ctx)
     if (id < 0) {
         child c = {.pid = sj->out.pid};
         spawn_stop(&c, SIGTERM, 1000);
-        tui_say(t, "#%d is alive again already: stopped the new one", sj->id);
+        tui_say(t, _("#%d is alive again already: stopped the new one"), sj->id);
         tui_roll_on(t);
         return d;
     }
     if (!sj->id)
         t->selected = id - 1;
-    tui_say(t, "%s #%d", sj->id ? "restarted" : "spawned", id);
+    tui_say(t, sj->id ? _("restarted #%d") : _("spawned #%d"), id);
     tui_roll_on(t);
     return d;
 }
@@ -108,7 +109,7 @@ int tui_start_server(tui *t, int id, const instance *like, pid_t old_pid, const 
 {
     tui_spawn_job *j = t->nstarting < TUI_MAX_STARTING ? tui_spawn_job_new(t->sup, id, like, old_pid, addr) : NULL;
     if (!j) {
-        tui_say(t, "%d servers are starting already: wait a moment", TUI_MAX_STARTING);
+        tui_say(t, _("%d servers are starting already: wait a moment"), TUI_MAX_STARTING);
         return -1;
     }
     j->job.finish = finish_start;

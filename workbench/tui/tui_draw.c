@@ -1,23 +1,40 @@
-/* tui_draw.c -- the TUI's panes: Instances, Traffic, Registry, Timeline, title, status, help. */
+/* tui_draw.c -- the TUI's panes: Instances, Traffic, Registry, Timeline, title, status,
+ * help, and how the screen is cut into them. */
 #include "tui_draw.h"
 
 #include <langinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/clock.h"
+#include "base/i18n.h"
 #include "tui_draw_int.h"
-#include "wire/explain.h"
+#include "tui_text.h"
 
 /* What the Instances and Traffic panes say about their counts (tui_addr_count's rule). */
-#define COL_CALLS "calls"   /* answered, with a result or an error */
-#define COL_ERRORS "errors" /* answered with an error */
-#define COL_FAILED "failed" /* no answer: the connection failed */
-#define TRAFFIC_TITLE_LONG "Traffic · the calls this workbench's load sent (not the gateway's) · " \
-                           "round robin over every instance, whatever its protocol"
-#define TRAFFIC_TITLE "Traffic · this workbench's load only · equal share per instance"
+#define COL_CALLS N_("calls")   /* answered, with a result or an error */
+#define COL_ERRORS N_("errors") /* answered with an error */
+#define COL_FAILED N_("failed") /* no answer: the connection failed */
+#define TRAFFIC_TITLE_LONG N_("Traffic · the calls this workbench's load sent (not the gateway's) · " \
+                              "round robin over every instance, whatever its protocol")
+#define TRAFFIC_TITLE N_("Traffic · this workbench's load only · equal share per instance")
+
+/* The Instances pane's columns: x in the window, width in display columns. */
+enum { C_ID, C_PROTO, C_ADDR, C_PID, C_STATE, C_REG, C_CALLS, C_ERRORS, C_FAILED, NCOLS };
+static const struct {
+    const char *head;
+    int x, width;
+    bool right;
+} inst_cols[NCOLS] = {
+    {"#", 2, 3, false},          {N_("proto"), 6, 5, false},  {N_("address"), 12, 18, false},
+    {N_("pid"), 31, 7, true},    {N_("state"), 39, 8, false}, {N_("registry"), 48, 8, false},
+    {COL_CALLS, 57, 7, true},    {COL_ERRORS, 65, 6, true},   {COL_FAILED, 72, 6, true},
+};
+
+/* The Registry and Timeline panes keep at least this many rows (borders included) when the
+ * Instances and Traffic panes grow to show every server. */
+enum { BOTTOM_MIN = 6, PANE_MIN = 7, TIME_COLS = 8, HELP_LABEL_X = 4, HELP_TEXT_X = 14 };
 
 static const char *short_proto(rpc_proto p)
 {
@@ -33,6 +50,13 @@ const char *tui_instance_kind(const instance *in)
     return !strncmp(in->program, "order", 5) ? "order" : !strncmp(in->program, "user", 4) ? "user" : "svc";
 }
 
+/* An instance's state in the learner's language. */
+static const char *state_word(inst_state st)
+{
+    static const char *const words[] = {N_("running"), N_("paused"), N_("stopped"), N_("killed"), N_("exited")};
+    return (unsigned)st < sizeof words / sizeof words[0] ? _(words[st]) : "?";
+}
+
 static attr_t state_attr(const tui_screen *s, inst_state st)
 {
     switch (st) {
@@ -43,15 +67,21 @@ static attr_t state_attr(const tui_screen *s, inst_state st)
     }
 }
 
-static void frame(tui_screen *s, WINDOW *w, const char *title)
+/* "↑ 2 more" and "↓ 3 more" on the bottom border of w: rows scrolled out of sight. */
+static void more_marks(WINDOW *w, int above, int below)
 {
-    werase(w);
-    box(w, 0, 0);
-    bool focus = s->focus[0] && strncasecmp(title, s->focus, strlen(s->focus)) == 0;
-    if (focus)
-        tui_draw_put(w, 0, 2, getmaxx(w) - 4, tui_draw_attr(s, PAIR_TITLE, A_REVERSE), " lesson ▸ %s ", title);
-    else
-        tui_draw_put(w, 0, 2, getmaxx(w) - 4, tui_draw_attr(s, PAIR_HEAD, A_BOLD), " %s ", title);
+    char text[96] = "", part[48];
+    if (above > 0) {
+        snprintf(part, sizeof part, _("↑ %d more"), above);
+        snprintf(text, sizeof text, " %s ", part);
+    }
+    if (below > 0) {
+        snprintf(part, sizeof part, _("↓ %d more"), below);
+        size_t n = strlen(text);
+        snprintf(text + n, sizeof text - n, " %s ", part);
+    }
+    if (text[0])
+        tui_draw_put(w, getmaxy(w) - 1, 2, getmaxx(w) - 4, A_BOLD, "%s", text);
 }
 
 static int id_of_addr(const supervisor *sup, const char *addr)
@@ -72,12 +102,7 @@ static void draw_title(tui_screen *s, const tui_view *v)
     wbkgd(w, tui_draw_attr(s, PAIR_TITLE, A_REVERSE));
     tui_draw_put(w, 0, 0, cols, A_BOLD, " RPC Workbench");
     int x = 15;
-    tui_draw_put(w, 0, x, cols - x, A_NORMAL, " · service %s · %s", v->service, v->registry);
-    if (v->message[0]) {
-        int len = (int)strlen(v->message);
-        int mx = cols - len - 1 > cols / 2 ? cols - len - 1 : cols / 2;
-        tui_draw_put(w, 0, mx, cols - mx, A_BOLD, " %s", v->message);
-    }
+    tui_draw_put(w, 0, x, cols - x, A_NORMAL, _(" · service %s · %s"), v->service, v->registry);
     wnoutrefresh(w);
 }
 
@@ -102,7 +127,7 @@ static void reg_column(const tui_view *v, const instance *it, char *out, size_t 
     snprintf(out, cap, "-");
     if (v->is_static) {
         if (it->pid > 0 && tui_model_find_static(v->m, it->addr) >= 0)
-            snprintf(out, cap, "static");
+            snprintf(out, cap, "%s", _("static"));
         return;
     }
     int k = tui_model_find_reg(v->m, it->addr);
@@ -112,67 +137,98 @@ static void reg_column(const tui_view *v, const instance *it, char *out, size_t 
     if (e->inst.status[0])
         snprintf(out, cap, "%.8s", e->inst.status);
     else if (e->ttl >= 0)
-        snprintf(out, cap, "reg %llds", (long long)e->ttl);
+        snprintf(out, cap, _("reg %llds"), (long long)e->ttl);
     else
-        snprintf(out, cap, "reg");
+        snprintf(out, cap, "%s", _("reg"));
+}
+
+static void put_col(WINDOW *w, int y, int c, attr_t a, const char *text)
+{
+    int room = getmaxx(w) - 1 - inst_cols[c].x;
+    int width = inst_cols[c].width < room ? inst_cols[c].width : room;
+    tui_draw_cell(w, y, inst_cols[c].x, width, inst_cols[c].right, a, text);
+}
+
+static void put_num(WINDOW *w, int y, int c, attr_t a, uint64_t n)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)n);
+    put_col(w, y, c, a, text);
+}
+
+static void instance_row(tui_screen *s, const tui_view *v, int y, const instance *it, bool sel)
+{
+    WINDOW *w = s->inst;
+    bool up = starting(v, it->id);
+    char reg[32], id[16], pid[16] = "-";
+    reg_column(v, it, reg, sizeof reg);
+    snprintf(id, sizeof id, "%d", it->id);
+    if (it->pid > 0)
+        snprintf(pid, sizeof pid, "%d", (int)it->pid);
+    attr_t base = sel ? A_REVERSE : A_NORMAL;
+    if (sel)
+        mvwchgat(w, y, 1, getmaxx(w) - 2, A_REVERSE, 0, NULL);
+    tui_draw_put(w, y, 1, 1, base, "%s", sel ? (s->utf8 ? "▶" : ">") : " ");
+    put_col(w, y, C_ID, base, id);
+    put_col(w, y, C_PROTO, base, tui_instance_kind(it));
+    put_col(w, y, C_ADDR, base, it->addr);
+    put_col(w, y, C_PID, base, pid);
+    put_col(w, y, C_STATE, base | (up ? tui_draw_attr(s, PAIR_PAUSE, A_BOLD) : state_attr(s, it->state)),
+            up ? _("starting") : state_word(it->state));
+    put_col(w, y, C_REG, base | (reg[0] != '-' ? tui_draw_attr(s, PAIR_RUN, A_NORMAL) : A_DIM), reg);
+    if (!tui_model_called(v->m, it->addr)) { /* the load never called it: nothing counted */
+        for (int c = C_CALLS; c <= C_FAILED; c++)
+            put_col(w, y, c, base | A_DIM, "-");
+        return;
+    }
+    uint64_t calls, errors, failed;
+    tui_model_addr_counts(v->m, it->addr, &calls, &errors, &failed);
+    put_num(w, y, C_CALLS, base, calls);
+    put_num(w, y, C_ERRORS, base | (errors ? tui_draw_attr(s, PAIR_PAUSE, A_BOLD) : 0), errors);
+    put_num(w, y, C_FAILED, base | (failed ? tui_draw_attr(s, PAIR_BAD, A_BOLD) : 0), failed);
 }
 
 static void draw_instances(tui_screen *s, const tui_view *v)
 {
     WINDOW *w = s->inst;
-    frame(s, w, "Instances");
+    tui_draw_frame(s, w, "instances", _("Instances"));
     int inner = getmaxx(w) - 2, rows = getmaxy(w) - 3;
-    enum { X_STATE = 39, X_REG = 48, X_CALLS = 57 };
-    tui_draw_put(w, 1, 1, inner, tui_draw_attr(s, PAIR_HEAD, A_BOLD), " %-3s %-5s %-18s %7s %-8s %-8s %7s %6s %6s", "#",
-        "proto", "address", "pid", "state", "registry", COL_CALLS, COL_ERRORS, COL_FAILED);
+    attr_t head = tui_draw_attr(s, PAIR_HEAD, A_BOLD);
+    for (int c = 0; c < NCOLS; c++)
+        put_col(w, 1, c, head, _(inst_cols[c].head));
     size_t n, nnew = 0;
     const instance *in = supervisor_instances(v->sup, &n);
     for (size_t i = 0; i < v->nstarting; i++)
         nnew += v->starting[i].id == 0;
     if (n == 0 && nnew == 0) {
-        tui_draw_put(w, 2, 2, inner - 1, A_DIM, "no servers yet: press j (JSON-RPC), b (gob), c (gRPC), o (orders) or u (users)");
+        tui_draw_wrap(w, 2, 2, inner - 1, 0, 0, rows,
+                      A_DIM, _("no servers yet: press j (JSON-RPC), b (gob), c (gRPC), o (orders) or u (users)"));
         wnoutrefresh(w);
         return;
     }
     int first = first_row(v, rows), r = 0;
-    for (; r < rows && first + r < (int)n; r++) {
-        const instance *it = &in[first + r];
-        bool sel = first + r == v->selected, up = starting(v, it->id);
-        char reg[32];
-        reg_column(v, it, reg, sizeof reg);
-        uint64_t calls, errors, failed;
-        tui_model_addr_counts(v->m, it->addr, &calls, &errors, &failed);
-        char pid[16] = "-";
-        if (it->pid > 0)
-            snprintf(pid, sizeof pid, "%d", (int)it->pid);
-        attr_t base = sel ? A_REVERSE : A_NORMAL;
-        if (sel)
-            mvwchgat(w, 2 + r, 1, inner, A_REVERSE, 0, NULL);
-        tui_draw_put(w, 2 + r, 1, inner, base, "%s%-3d %-5s %-18s %7s ", sel ? (s->utf8 ? "▶" : ">") : " ", it->id,
-            tui_instance_kind(it), it->addr, pid);
-        tui_draw_put(w, 2 + r, X_STATE, inner + 1 - X_STATE, base | (up ? tui_draw_attr(s, PAIR_PAUSE, A_BOLD) : state_attr(s, it->state)),
-            "%-8s", up ? "starting" : supervisor_state_name(it->state));
-        tui_draw_put(w, 2 + r, X_REG, inner + 1 - X_REG, base | (reg[0] != '-' ? tui_draw_attr(s, PAIR_RUN, A_NORMAL) : A_DIM),
-            "%-8s", reg);
-        if (!tui_model_called(v->m, it->addr)) { /* the load never called it: nothing counted */
-            tui_draw_put(w, 2 + r, X_CALLS, inner + 1 - X_CALLS, base | A_DIM, "%7s %6s %6s", "-", "-", "-");
-            continue;
-        }
-        tui_draw_put(w, 2 + r, X_CALLS, inner + 1 - X_CALLS, base, "%7llu", (unsigned long long)calls);
-        tui_draw_put(w, 2 + r, X_CALLS + 8, inner - 7 - X_CALLS, base | (errors ? tui_draw_attr(s, PAIR_PAUSE, A_BOLD) : 0),
-            "%6llu", (unsigned long long)errors);
-        tui_draw_put(w, 2 + r, X_CALLS + 15, inner - 14 - X_CALLS, base | (failed ? tui_draw_attr(s, PAIR_BAD, A_BOLD) : 0),
-            "%6llu", (unsigned long long)failed);
-    }
+    for (; r < rows && first + r < (int)n; r++)
+        instance_row(s, v, 2 + r, &in[first + r], first + r == v->selected);
     /* new servers on their way up: the ids they will get, in order */
-    int next = (int)n + 1;
-    for (size_t i = 0; i < v->nstarting && r < rows; i++) {
+    int next = (int)n + 1, hidden = 0;
+    for (size_t i = 0; i < v->nstarting; i++) {
         if (v->starting[i].id)
             continue;
-        tui_draw_put(w, 2 + r, 1, inner, A_DIM, " %-3d %-5s %-18s %7s ", next++, v->starting[i].kind, "...", "-");
-        tui_draw_put(w, 2 + r, X_STATE, inner + 1 - X_STATE, tui_draw_attr(s, PAIR_PAUSE, A_BOLD), "%-8s", "starting");
+        if (r >= rows) {
+            hidden++;
+            continue;
+        }
+        char id[16];
+        snprintf(id, sizeof id, "%d", next++);
+        put_col(w, 2 + r, C_ID, A_DIM, id);
+        put_col(w, 2 + r, C_PROTO, A_DIM, v->starting[i].kind);
+        put_col(w, 2 + r, C_ADDR, A_DIM, "...");
+        put_col(w, 2 + r, C_PID, A_DIM, "-");
+        put_col(w, 2 + r, C_STATE, tui_draw_attr(s, PAIR_PAUSE, A_BOLD), _("starting"));
         r++;
     }
+    int below = (int)n - first - rows;
+    more_marks(w, first, (below > 0 ? below : 0) + hidden);
     wnoutrefresh(w);
 }
 
@@ -187,98 +243,210 @@ int tui_draw_instance_at(const tui_screen *s, const tui_view *v, int y, int x)
     return r >= 0 && r < rows && i < (int)n ? i : -1;
 }
 
+/* A share as a bar of width cells. */
+static void put_bar(tui_screen *s, WINDOW *w, int y, int x, int width, double share)
+{
+    int fill = (int)(share * width / 100.0 + 0.5);
+    char bar[1024];
+    size_t p = 0;
+    for (int k = 0; k < width && p < sizeof bar - 4; k++) {
+        const char *g = k < fill ? (s->utf8 ? "█" : "#") : (s->utf8 ? "░" : ".");
+        size_t gl = strlen(g);
+        memcpy(bar + p, g, gl);
+        p += gl;
+    }
+    bar[p] = '\0';
+    tui_draw_put(w, y, x, width, tui_draw_attr(s, PAIR_BAR, A_BOLD), "%s", bar);
+}
+
+/* One instance's share at y,x in width columns: "#1  ADDRESS  bar  share  rate", or, when
+ * compact, "#1 bar share rate" (the Instances pane has the address). */
+static void traffic_cell(tui_screen *s, const tui_view *v, const tui_traffic_row *row, int y, int x, int width,
+                         bool compact)
+{
+    WINDOW *w = s->traffic;
+    int id = id_of_addr(v->sup, row->addr);
+    char label[32] = "";
+    if (id)
+        snprintf(label, sizeof label, "#%d", id);
+    else if (compact && strrchr(row->addr, ':'))
+        snprintf(label, sizeof label, "%s", strrchr(row->addr, ':'));
+    int lw = compact ? (id ? 4 : 7) : 26, tail = 17, barw = width - lw - tail;
+    if (barw < 4)
+        barw = 4;
+    if (compact)
+        tui_draw_put(w, y, x, lw, A_NORMAL, "%s", label);
+    else
+        tui_draw_put(w, y, x, lw, A_NORMAL, "%-3s %-21s", label, row->addr);
+    put_bar(s, w, y, x + lw, barw, row->share);
+    tui_draw_put(w, y, x + lw + barw, width - lw - barw, A_NORMAL, " %5.1f%% %7.1f/s", row->share, row->rate);
+}
+
+/* The Traffic rows in the order of their instances' ids (those of no instance here last). */
+static void sort_by_id(const tui_view *v, size_t order[TUI_MAX_ADDRS])
+{
+    const tui_traffic *t = &v->m->traffic;
+    int key[TUI_MAX_ADDRS];
+    for (size_t i = 0; i < t->nrows; i++) {
+        int id = id_of_addr(v->sup, t->rows[i].addr);
+        key[i] = id ? id : 1 << 30;
+        size_t k = i;
+        for (; k > 0 && key[order[k - 1]] > key[i]; k--)
+            order[k] = order[k - 1];
+        order[k] = i;
+    }
+}
+
 static void draw_traffic(tui_screen *s, const tui_view *v)
 {
     WINDOW *w = s->traffic;
-    frame(s, w, (int)utf8_width(TRAFFIC_TITLE_LONG, strlen(TRAFFIC_TITLE_LONG)) + 6 <= getmaxx(w) ? TRAFFIC_TITLE_LONG
-                                                                                           : TRAFFIC_TITLE);
+    const char *title = _(TRAFFIC_TITLE_LONG);
+    if (tui_text_width(title) + 6 > getmaxx(w))
+        title = _(TRAFFIC_TITLE);
+    tui_draw_frame(s, w, "traffic", title);
     const tui_traffic *t = &v->m->traffic;
     int inner = getmaxx(w) - 2, rows = getmaxy(w) - 4;
-    tui_draw_put(w, 1, 2, inner - 1, t->on ? tui_draw_attr(s, PAIR_RUN, A_BOLD) | A_BOLD : A_DIM, "load %s", t->on ? "ON " : "off");
-    tui_draw_put(w, 1, 11, inner - 10, A_NORMAL, "%s at %d/s   now %.1f calls/s", v->load_desc, t->rate, t->calls_s);
+    const char *onoff = t->on ? _("load ON ") : _("load off");
+    int ow = tui_text_width(onoff);
+    tui_draw_put(w, 1, 2, inner - 1, t->on ? tui_draw_attr(s, PAIR_RUN, A_BOLD) | A_BOLD : A_DIM, "%s", onoff);
+    tui_draw_put(w, 1, 3 + ow, inner - 2 - ow, A_NORMAL, _("%s at %d/s   now %.1f calls/s"), v->load_desc, t->rate,
+                 t->calls_s);
     tui_draw_put(w, 2, 2, inner - 1, t->failed ? tui_draw_attr(s, PAIR_BAD, A_BOLD) : A_NORMAL,
-        "failed %llu (%.1f/s)  retried %llu  errors %llu  p50 %.3f ms  p99 %.3f ms",
-        (unsigned long long)t->failed, t->failed_s, (unsigned long long)t->retried,
-        (unsigned long long)t->remote_errors, t->p50_us / 1000.0, t->p99_us / 1000.0);
-    int barw = inner - 48;
-    if (barw < 4)
-        barw = 4;
-    for (int r = 0; r < rows && r < (int)t->nrows; r++) {
-        const tui_traffic_row *row = &t->rows[r];
-        int id = id_of_addr(v->sup, row->addr);
-        char label[16] = "";
-        if (id)
-            snprintf(label, sizeof label, "#%d", id);
-        tui_draw_put(w, 3 + r, 2, inner - 1, A_NORMAL, "%-3s %-21s", label, row->addr);
-        int fill = (int)(row->share * barw / 100.0 + 0.5);
-        char bar[1024];
-        size_t p = 0;
-        for (int k = 0; k < barw && p < sizeof bar - 4; k++) {
-            const char *g = k < fill ? (s->utf8 ? "█" : "#") : (s->utf8 ? "░" : ".");
-            size_t gl = strlen(g);
-            memcpy(bar + p, g, gl);
-            p += gl;
-        }
-        bar[p] = '\0';
-        tui_draw_put(w, 3 + r, 28, inner - 27, tui_draw_attr(s, PAIR_BAR, A_BOLD), "%s", bar);
-        tui_draw_put(w, 3 + r, 28 + barw, inner - 27 - barw, A_NORMAL, " %5.1f%% %8.1f/s", row->share, row->rate);
+                 _("failed %llu (%.1f/s)  retried %llu  errors %llu  p50 %.3f ms  p99 %.3f ms"),
+                 (unsigned long long)t->failed, t->failed_s, (unsigned long long)t->retried,
+                 (unsigned long long)t->remote_errors, t->p50_us / 1000.0, t->p99_us / 1000.0);
+    if (t->nrows == 0) {
+        tui_draw_put(w, 3, 2, inner - 1, A_DIM, "%s",
+                     t->on ? _("no registered instance to call yet") : _("press l to start the load"));
+        wnoutrefresh(w);
+        return;
     }
-    if (t->nrows == 0)
-        tui_draw_put(w, 3, 2, inner - 1, A_DIM, t->on ? "no registered instance to call yet" : "press l to start the load");
+    /* two to a line when one to a line does not fit and the pane is wide enough */
+    enum { COMPACT_MIN = 34 };
+    int per = (int)t->nrows > rows && (inner - 2) / 2 >= COMPACT_MIN ? 2 : 1;
+    int cw = per == 2 ? (inner - 2) / 2 - 1 : inner - 2, shown = 0;
+    size_t order[TUI_MAX_ADDRS];
+    sort_by_id(v, order);
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < per && shown < (int)t->nrows; c++, shown++)
+            traffic_cell(s, v, &t->rows[order[shown]], 3 + r, 2 + c * (cw + 2), cw, per == 2);
+    more_marks(w, 0, (int)t->nrows - shown);
     wnoutrefresh(w);
 }
 
 static void draw_registry(tui_screen *s, const tui_view *v)
 {
     WINDOW *w = s->reg;
-    frame(s, w, "Registry");
-    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 3;
+    tui_draw_frame(s, w, "registry", _("Registry"));
+    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 2, y = 0, k = 0;
     const tui_model *m = v->m;
+    char line[600];
     if (v->is_static) {
-        tui_draw_put(w, 1, 1, inner, A_NORMAL, "%s: %zu server%s", v->registry, m->nstatics, m->nstatics == 1 ? "" : "s");
-        for (int r = 0; r < rows && r < (int)m->nstatics; r++)
-            tui_draw_put(w, 2 + r, 1, inner, A_NORMAL, "%s %-4s alive, started here", m->statics[r].addr,
-                short_proto(m->statics[r].proto));
+        snprintf(line, sizeof line, ngettext("%s: %zu server", "%s: %zu servers", m->nstatics), v->registry,
+                 m->nstatics);
+        y += tui_draw_wrap(w, 1, 1, inner, 2, 0, rows, A_NORMAL, line);
+        for (; k < (int)m->nstatics && y < rows; k++) {
+            snprintf(line, sizeof line, _("%s %-4s alive, started here"), m->statics[k].addr,
+                     short_proto(m->statics[k].proto));
+            y += tui_draw_wrap(w, 1 + y, 1, inner, 2, 0, rows - y, A_NORMAL, line);
+        }
+        more_marks(w, 0, (int)m->nstatics - k);
         wnoutrefresh(w);
         return;
     }
-    tui_draw_put(w, 1, 1, inner, m->watch_ok ? A_NORMAL : tui_draw_attr(s, PAIR_BAD, A_BOLD), "%s watch %s %zu key%s",
-        v->registry, m->watch_ok ? "live" : "unreachable", m->nreg, m->nreg == 1 ? "" : "s");
+    const char *watch = m->watch_ok ? _("live") : _("unreachable");
+    snprintf(line, sizeof line, ngettext("%s watch %s %zu key", "%s watch %s %zu keys", m->nreg), v->registry, watch,
+             m->nreg);
+    if (tui_text_width(line) > inner) /* the title bar names the registry */
+        snprintf(line, sizeof line, ngettext("watch %s, %zu key", "watch %s, %zu keys", m->nreg), watch, m->nreg);
+    y += tui_draw_wrap(w, 1, 1, inner, 2, 0, rows, m->watch_ok ? A_NORMAL : tui_draw_attr(s, PAIR_BAD, A_BOLD), line);
     uint64_t now = clock_now_ms();
-    for (int r = 0; r < rows && r < (int)m->nreg; r++) {
-        const registry_instance *ri = &m->reg[r].inst;
-        tui_draw_put(w, 2 + r, 1, inner, A_NORMAL, "%s/%s %-4s age %llus lease %016llx", ri->service, ri->addr, ri->protocol,
-            (unsigned long long)((now - m->reg[r].since_ms) / 1000), (unsigned long long)ri->lease);
+    for (; k < (int)m->nreg && y < rows; k++) {
+        const registry_instance *ri = &m->reg[k].inst;
+        snprintf(line, sizeof line, _("%s/%s %-4s age %llus lease %016llx"), ri->service, ri->addr, ri->protocol,
+                 (unsigned long long)((now - m->reg[k].since_ms) / 1000), (unsigned long long)ri->lease);
+        if (tui_text_width(line) > inner) /* narrow: the key and its protocol */
+            snprintf(line, sizeof line, "%s/%s %s", ri->service, ri->addr, ri->protocol);
+        y += tui_draw_wrap(w, 1 + y, 1, inner, 2, 0, rows - y, A_NORMAL, line);
+    }
+    more_marks(w, 0, (int)m->nreg - k);
+    wnoutrefresh(w);
+}
+
+/* A Timeline line's colour: failures red, registry events cyan. */
+static attr_t event_attr(const tui_screen *s, const char *what)
+{
+    static const char *const bad[] = {"SIGKILL", N_("failed"), N_("unreachable")};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (strstr(what, bad[i]) || strstr(what, _(bad[i])))
+            return tui_draw_attr(s, PAIR_BAD, A_BOLD);
+    if (strstr(what, "registry") || strstr(what, _("registry")))
+        return tui_draw_attr(s, PAIR_HEAD, A_NORMAL);
+    return A_NORMAL;
+}
+
+/* The newest events that fit, each wrapped under its time, tl_scroll events back from the
+ * newest; the oldest of them is shown from its end when even the newest alone is too long. */
+static void draw_timeline(tui_screen *s, const tui_view *v)
+{
+    WINDOW *w = s->timeline;
+    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 2, tw = inner - TIME_COLS;
+    size_t n;
+    const sup_event *ev = supervisor_timeline(v->sup, &n);
+    size_t back = v->tl_scroll > 0 ? (size_t)v->tl_scroll : 0;
+    if (back + 1 > n)
+        back = n > 0 ? n - 1 : 0;
+    char title[96];
+    if (back)
+        snprintf(title, sizeof title, _("Timeline (%zu newer below: End)"), back);
+    tui_draw_frame(s, w, "timeline", back ? title : _("Timeline"));
+    size_t end = n - back, first = end;
+    int used = 0, skip = 0;
+    while (first > 0) {
+        int nl = tui_text_nlines(ev[first - 1].what, tw, 0);
+        if (used + nl > rows) {
+            if (used == 0) /* the newest alone is too long: its end */
+                first--, skip = nl - rows, used = rows;
+            break;
+        }
+        used += nl;
+        first--;
+    }
+    int y = 1;
+    for (size_t i = first; i < end; i++) {
+        const char *what = ev[i].what;
+        attr_t a = event_attr(s, what);
+        if (!skip) {
+            double d = ((double)ev[i].at_ms - (double)v->m->start_ms) / 1000.0;
+            tui_draw_put(w, y, 1, TIME_COLS, a, "%+6.1fs ", d);
+        }
+        y += tui_draw_wrap(w, y, 1 + TIME_COLS, tw, 0, skip, rows + 1 - y, a, what);
+        skip = 0;
     }
     wnoutrefresh(w);
 }
 
-static void draw_timeline(tui_screen *s, const tui_view *v)
+/* The key hints that fit in cols: from the right, those before the last two ("? help",
+ * "q quit") go first. Sets keep[i] and returns the separator. */
+static const char *fit_hints(const tui_view *v, int cols, bool *keep)
 {
-    WINDOW *w = s->timeline;
-    frame(s, w, "Timeline");
-    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 2;
-    size_t n;
-    const sup_event *ev = supervisor_timeline(v->sup, &n);
-    size_t back = v->tl_scroll > 0 ? (size_t)v->tl_scroll : 0;
-    if (back + (size_t)rows > n)
-        back = n > (size_t)rows ? n - (size_t)rows : 0;
-    if (back) {
-        char title[64];
-        snprintf(title, sizeof title, "Timeline (%zu newer below: End)", back);
-        frame(s, w, title);
+    int total = 0, nbar = 0;
+    for (size_t i = 0; i < v->nkeys; i++) {
+        keep[i] = v->keys[i].bar != NULL;
+        if (keep[i])
+            total += tui_text_width(v->keys[i].bar), nbar++;
     }
-    n -= back;
-    size_t first = n > (size_t)rows ? n - (size_t)rows : 0;
-    for (size_t i = first; i < n; i++) {
-        double d = ((double)ev[i].at_ms - (double)v->m->start_ms) / 1000.0;
-        const char *what = ev[i].what;
-        attr_t a = strstr(what, "SIGKILL") || strstr(what, "failed") || strstr(what, "unreachable")
-                       ? tui_draw_attr(s, PAIR_BAD, A_BOLD)
-                   : strstr(what, "registry") ? tui_draw_attr(s, PAIR_HEAD, A_NORMAL) : A_NORMAL;
-        tui_draw_put(w, 1 + (int)(i - first), 1, inner, a, "%+6.1fs %s", d, what);
+    if (total + 2 * (nbar - 1) <= cols)
+        return "  ";
+    int seen = 0;
+    for (size_t i = v->nkeys; i-- > 0 && total + nbar - 1 > cols;) {
+        if (!keep[i] || ++seen <= 2)
+            continue;
+        keep[i] = false;
+        total -= tui_text_width(v->keys[i].bar);
+        nbar--;
     }
-    wnoutrefresh(w);
+    return " ";
 }
 
 static void draw_status(tui_screen *s, const tui_view *v)
@@ -295,152 +463,73 @@ static void draw_status(tui_screen *s, const tui_view *v)
             line++;
         tui_draw_put(w, 0, 0, cols, A_BOLD, ":%s", line);
         if (v->cmd->matches[0]) {
-            int x = 2 + (int)utf8_width(line, strlen(line));
+            int x = 2 + tui_text_width(line);
             tui_draw_put(w, 0, x, cols - x, A_NORMAL, " %s", v->cmd->matches);
         }
         wnoutrefresh(w);
         return;
     }
-    if (v->status_message && v->status_message[0]) {
-        tui_draw_put(w, 0, 0, cols, A_BOLD, " %s", v->status_message);
+    if (v->message && v->message[0]) {
+        tui_draw_put(w, 0, 0, cols, A_BOLD, " %s", v->message);
         wnoutrefresh(w);
         return;
     }
-    int total = 0, nbar = 0;
-    for (size_t i = 0; i < v->nkeys; i++)
-        if (v->keys[i].bar) {
-            int wd = (int)mbstowcs(NULL, v->keys[i].bar, 0);
-            total += wd > 0 ? wd : (int)strlen(v->keys[i].bar);
-            nbar++;
-        }
-    const char *sep = total + 2 * (nbar - 1) <= cols ? "  " : " ";
+    bool keep[64] = {false};
+    const char *sep = fit_hints(v, cols, keep);
     int x = 0;
-    for (size_t i = 0; i < v->nkeys && x < cols; i++) {
+    for (size_t i = 0; i < v->nkeys && i < 64 && x < cols; i++) {
         const char *b = v->keys[i].bar;
-        if (!b)
+        if (!keep[i])
             continue;
         const char *sp = strchr(b, ' ');
         int kl = sp ? (int)(sp - b) : (int)strlen(b);
         char key[32];
         snprintf(key, sizeof key, "%s%.*s", x ? sep : "", kl, b);
         tui_draw_put(w, 0, x, cols - x, A_BOLD, "%s", key);
-        int kw = (int)mbstowcs(NULL, key, 0);
-        x += kw > 0 ? kw : (int)strlen(key);
+        x += tui_text_width(key);
         if (sp) {
             tui_draw_put(w, 0, x, cols - x, A_NORMAL, "%s", sp);
-            x += (int)strlen(sp);
+            x += tui_text_width(sp);
         }
     }
     wnoutrefresh(w);
 }
 
-static attr_t class_attr(const tui_screen *s, span_class c)
-{
-    switch (c) {
-    case SPAN_FRAME: return tui_draw_attr(s, PAIR_HEAD, A_NORMAL);
-    case SPAN_TYPE: return tui_draw_attr(s, PAIR_STOP, A_NORMAL);
-    case SPAN_DATA: return tui_draw_attr(s, PAIR_RUN, A_BOLD);
-    default: return tui_draw_attr(s, PAIR_BAD, A_BOLD);
-    }
-}
-
-/* One protocol's dump in a column: header, totals, then one line per span. */
-static void draw_wire_lane(tui_screen *s, const tui_wire *wi, int lane, int x, int cw, int top, int rows)
-{
-    WINDOW *w = s->wire;
-    const tui_wire_lane *l = &wi->lanes[lane];
-    int d = wi->response;
-    bool sel = lane == wi->sel;
-    const buf *b = &l->bytes[d];
-    tui_draw_put(w, top, x, cw, sel ? A_BOLD | A_UNDERLINE : A_BOLD, "%s%s %s · %zu bytes%s%s", sel ? (s->utf8 ? "▶ " : "> ") : "",
-        l->label, d ? "response" : "request", buf_size(b), l->addr[0] ? " · " : "", l->addr);
-    if (!l->have) {
-        tui_draw_put_wrapped(w, top + 2, x, cw, 3, A_DIM, l->note);
-        return;
-    }
-    size_t t[4];
-    tui_wire_totals(wi, lane, t);
-    tui_draw_put(w, top + 1, x, cw, A_NORMAL, "framing %zu · type information %zu · payload %zu", t[0], t[1], t[2]);
-    const explain *e = &l->ex[d];
-    int list = rows - 2;
-    if (list <= 0)
-        return;
-    size_t cur = l->cursor[d], first = 0;
-    if (e->len > (size_t)list && cur >= (size_t)list / 2) {
-        first = cur - (size_t)list / 2;
-        if (first + (size_t)list > e->len)
-            first = e->len - (size_t)list;
-    }
-    const uint8_t *bytes = buf_data(b);
-    for (int r = 0; r < list && first + (size_t)r < e->len; r++) {
-        size_t i = first + (size_t)r;
-        const span *sp = &e->spans[i];
-        bool leaf = i + 1 >= e->len || e->spans[i + 1].depth <= sp->depth;
-        char hex[32] = "";
-        if (!leaf || sp->len > 4)
-            snprintf(hex, sizeof hex, "[%zu bytes]", sp->len);
-        else
-            for (size_t k = 0, p = 0; k < sp->len && sp->off + k < buf_size(b); k++)
-                p += (size_t)snprintf(hex + p, sizeof hex - p, "%s%02x", k ? " " : "", bytes[sp->off + k]);
-        int depth = sp->depth > 6 ? 6 : sp->depth;
-        attr_t a = i == cur ? A_REVERSE | (sel ? A_BOLD : 0) : leaf ? class_attr(s, sp->cls) : A_DIM;
-        if (i == cur)
-            mvwchgat(w, top + 2 + r, x, cw, a, 0, NULL);
-        tui_draw_put(w, top + 2 + r, x, cw, a, "%04zx %-11s %*s%s", sp->off, hex, depth, "", sp->meaning);
-    }
-}
-
-static void draw_wire(tui_screen *s, const tui_view *v)
-{
-    WINDOW *w = s->wire;
-    const tui_wire *wi = v->wire;
-    char title[1300];
-    snprintf(title, sizeof title, "Wire — %s %s, each protocol on a new connection — %s", wi->method, wi->args,
-             wi->response ? "response" : "request");
-    frame(s, w, title);
-    int inner = getmaxx(w) - 2, h = getmaxy(w) - 2;
-    if (wi->busy) {
-        tui_draw_put(w, 2, 2, inner - 1, A_BOLD, "making the call in gob, JSON-RPC and gRPC...");
-        wnoutrefresh(w);
-        return;
-    }
-    enum { MIN_COL = 44, GAP = 2 };
-    int ncols = inner >= 3 * MIN_COL + 2 * GAP ? 3 : 1;
-    int cw = ncols == 3 ? (inner - 2 * GAP) / 3 : inner;
-    int rows = h - 4; /* the meaning and the keys below */
-    for (int c = 0; c < ncols; c++) {
-        int lane = ncols == 3 ? c : wi->sel;
-        draw_wire_lane(s, wi, lane, 1 + c * (cw + GAP), cw, 1, rows);
-    }
-    const tui_wire_lane *l = &wi->lanes[wi->sel];
-    const span *sp = tui_wire_current(wi, wi->sel);
-    int y = 1 + rows;
-    mvwhline(w, y, 1, s->utf8 ? ACS_HLINE : '-', inner);
-    if (sp) {
-        char text[1200];
-        snprintf(text, sizeof text, "%s %s at %04zx, %zu byte%s · %s: %s", l->label,
-                 wi->response ? "response" : "request", sp->off, sp->len, sp->len == 1 ? "" : "s", sp->layer,
-                 sp->meaning);
-        tui_draw_put_wrapped(w, y + 1, 1, inner, 2, A_BOLD, text);
-    }
-    tui_draw_put(w, y + 3, 1, inner, A_DIM, "←→ move over the spans  %s  x request/response  w close",
-        ncols == 3 ? "Tab/1/2/3 protocol" : "Tab/1/2/3 show gob, JSON-RPC, gRPC");
-    wnoutrefresh(w);
-}
-
+/* The help's lines, wrapped to the window: the first line, then each key's (its label in
+ * the first line's column) from *scroll on; keeps *scroll in range. */
 static void draw_help(tui_screen *s, const tui_view *v)
 {
     WINDOW *w = s->help;
-    frame(s, w, "Help — any key closes");
-    int inner = getmaxx(w) - 2, y = 2;
-    tui_draw_put(w, 1, 2, inner - 1, A_BOLD, "RPC Workbench: spawn servers, put load on them, kill them, watch the failover.");
-    for (size_t i = 0; i < v->nkeys && y < getmaxy(w) - 1; i++) {
+    tui_draw_frame(s, w, "help", _("Help — ↑↓ PgUp PgDn scroll · any other key closes"));
+    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 2, tw = inner - HELP_TEXT_X + 1;
+    const char *intro = _("RPC Workbench: spawn servers, put load on them, kill them, watch the failover.");
+    int total = tui_text_nlines(intro, inner - 2, 0);
+    for (size_t i = 0; i < v->nkeys; i++)
+        if (v->keys[i].help[0])
+            total += tui_text_nlines(v->keys[i].help, tw, 0);
+    int top = v->help_scroll ? *v->help_scroll : 0;
+    if (top > total - rows)
+        top = total - rows;
+    if (top < 0)
+        top = 0;
+    if (v->help_scroll)
+        *v->help_scroll = top;
+    int line = tui_text_nlines(intro, inner - 2, 0), y;
+    if (top < line)
+        tui_draw_wrap(w, 1, 2, inner - 2, 0, top, rows, A_BOLD, intro);
+    for (size_t i = 0; i < v->nkeys && line - top < rows; i++) {
         if (!v->keys[i].help[0])
             continue; /* a second key of the line before */
-        tui_draw_put(w, y, 4, 10, A_BOLD, "%s", v->keys[i].label);
-        tui_draw_put(w, y, 14, inner - 13, A_NORMAL, "%s", v->keys[i].help);
-        y++;
+        int nl = tui_text_nlines(v->keys[i].help, tw, 0), skip = top > line ? top - line : 0;
+        y = 1 + line + skip - top;
+        if (skip < nl) {
+            if (!skip)
+                tui_draw_put(w, y, HELP_LABEL_X, HELP_TEXT_X - HELP_LABEL_X, A_BOLD, "%s", v->keys[i].label);
+            tui_draw_wrap(w, y, HELP_TEXT_X, tw, 0, skip, rows + 1 - y, A_NORMAL, v->keys[i].help);
+        }
+        line += nl;
     }
+    more_marks(w, top, total - top - rows);
     wnoutrefresh(w);
 }
 
@@ -472,12 +561,33 @@ void tui_draw_done(tui_screen *s)
         }
 }
 
-/* The usual panes in the rectangle at y,x of rows x cols. */
-static void layout_panes(tui_screen *s, int y, int x, int rows, int cols)
+/* Rows moved to a pane that needs more than it has: from the bottom panes down to
+ * BOTTOM_MIN, then from the other pane's rows beyond its own need. */
+static void grow(int *pane, int need, int *bottom, int *other, int other_need)
 {
-    int ih = rows * 30 / 100 > 7 ? rows * 30 / 100 : 7;
-    int th = rows * 30 / 100 > 7 ? rows * 30 / 100 : 7;
-    int bh = rows - ih - th;
+    int want = need - *pane;
+    if (want <= 0)
+        return;
+    int from_bottom = *bottom - BOTTOM_MIN > 0 ? *bottom - BOTTOM_MIN : 0;
+    int g = want < from_bottom ? want : from_bottom;
+    *pane += g, *bottom -= g, want -= g;
+    int spare = *other - (other_need > PANE_MIN ? other_need : PANE_MIN);
+    g = want < spare ? want : spare;
+    if (g > 0)
+        *pane += g, *other -= g;
+}
+
+/* The usual panes in the rectangle at y,x of rows x cols: Instances and Traffic grow to
+ * show every server (ninst, ntraffic rows) before the Registry and Timeline below. */
+static void layout_panes(tui_screen *s, int y, int x, int rows, int cols, int ninst, int ntraffic)
+{
+    int ih = rows * 30 / 100 > PANE_MIN ? rows * 30 / 100 : PANE_MIN;
+    int th = ih, bh = rows - ih - th;
+    for (; bh < BOTTOM_MIN - 2 && th > 4; bh += 2) /* a short terminal: a line or two each */
+        ih--, th--;
+    int ineed = 3 + (ninst > 1 ? ninst : 1), tneed = 4 + (ntraffic > 1 ? ntraffic : 1);
+    grow(&ih, ineed, &bh, &th, tneed);
+    grow(&th, tneed, &bh, &ih, ineed);
     int rw = cols * 40 / 100;
     s->inst = newwin(ih, cols, y, x);
     s->traffic = newwin(th, cols, y + ih, x);
@@ -485,32 +595,32 @@ static void layout_panes(tui_screen *s, int y, int x, int rows, int cols)
     s->timeline = newwin(bh, cols - rw, y + ih + th, x + rw);
 }
 
-void tui_draw_layout(tui_screen *s, bool help, bool wire, bool with_lesson, const char *focus)
+void tui_draw_layout(tui_screen *s, const tui_layout *l)
 {
     tui_draw_done(s);
     int rows = LINES, cols = COLS;
-    snprintf(s->focus, sizeof s->focus, "%s", with_lesson && focus ? focus : "");
+    snprintf(s->focus, sizeof s->focus, "%s", l->lesson && l->focus ? l->focus : "");
     s->small = rows < TUI_MIN_ROWS || cols < TUI_MIN_COLS;
-    if (help || s->small) {
+    if (l->help || s->small) {
         s->help = newwin(rows, cols, 0, 0);
         return;
     }
     s->title = newwin(1, cols, 0, 0);
     s->status = newwin(1, cols, rows - 1, 0);
     int avail = rows - 2;
-    if (with_lesson && cols >= TUI_LESSON_SIDE_COLS) {
+    if (l->lesson && cols >= TUI_LESSON_SIDE_COLS) {
         int lw = cols * 42 / 100 > 50 ? cols * 42 / 100 : 50;
         s->lesson = newwin(avail, lw, 1, cols - lw);
-        if (wire)
+        if (l->wire)
             s->wire = newwin(avail, cols - lw, 1, 0);
         else
-            layout_panes(s, 1, 0, avail, cols - lw);
+            layout_panes(s, 1, 0, avail, cols - lw, l->ninst, l->ntraffic);
         return;
     }
-    if (with_lesson) { /* narrow: the step's pane above, the lesson below */
+    if (l->lesson) { /* narrow: the step's pane above, the lesson below */
         int top = avail * 35 / 100 > 6 ? avail * 35 / 100 : 6;
         WINDOW *w = newwin(top, cols, 1, 0);
-        if (wire)
+        if (l->wire)
             s->wire = w;
         else if (!strcmp(s->focus, "traffic"))
             s->traffic = w;
@@ -523,11 +633,11 @@ void tui_draw_layout(tui_screen *s, bool help, bool wire, bool with_lesson, cons
         s->lesson = newwin(avail - top, cols, 1 + top, 0);
         return;
     }
-    if (wire) {
+    if (l->wire) {
         s->wire = newwin(avail, cols, 1, 0);
         return;
     }
-    layout_panes(s, 1, 0, avail, cols);
+    layout_panes(s, 1, 0, avail, cols, l->ninst, l->ntraffic);
 }
 
 void tui_draw(tui_screen *s, const tui_view *v, int dirty)
@@ -541,9 +651,9 @@ void tui_draw(tui_screen *s, const tui_view *v, int dirty)
     }
     if (s->small && s->help) {
         werase(s->help);
-        tui_draw_put(s->help, 0, 0, getmaxx(s->help), A_BOLD, "RPC Workbench needs %dx%d or more", TUI_MIN_COLS,
-            TUI_MIN_ROWS);
-        tui_draw_put(s->help, 1, 0, getmaxx(s->help), A_NORMAL, "(now %dx%d); q quits", COLS, LINES);
+        tui_draw_put(s->help, 0, 0, getmaxx(s->help), A_BOLD, _("RPC Workbench needs %dx%d or more"), TUI_MIN_COLS,
+                     TUI_MIN_ROWS);
+        tui_draw_put(s->help, 1, 0, getmaxx(s->help), A_NORMAL, _("(now %dx%d); q quits"), COLS, LINES);
         wnoutrefresh(s->help);
     } else if (v->help) {
         if (s->help)
@@ -552,7 +662,7 @@ void tui_draw(tui_screen *s, const tui_view *v, int dirty)
         if (dirty & DIRTY_STATUS)
             draw_title(s, v), draw_status(s, v);
         if ((dirty & DIRTY_WIRE) && s->wire)
-            draw_wire(s, v);
+            tui_draw_wire(s, v);
         if ((dirty & DIRTY_INSTANCES) && s->inst)
             draw_instances(s, v);
         if ((dirty & DIRTY_TRAFFIC) && s->traffic)

@@ -38,8 +38,8 @@ typedef struct tui_view {
     const tui_model *m;
     const supervisor *sup;
     int selected;            /* index into the supervisor's instances, -1: none */
-    const char *message;     /* the result of the last action, "" for none */
-    const char *status_message; /* shown in the status line instead of the hints, "" for none */
+    const char *message;     /* the result of the last action, shown on the status line
+                              * instead of the key hints; "" for none */
     const tui_cmdline *cmd;  /* the ':' line, drawn on the status line while active */
     const tui_wire *wire;    /* the Wire pane's model, drawn when the layout has the pane */
     const tui_starting *starting; /* servers being started, shown as "starting" */
@@ -52,6 +52,7 @@ typedef struct tui_view {
     const tui_lesson_view *lesson; /* the open lesson's step, NULL for none */
     int *lesson_scroll;      /* rows of its pane scrolled past; drawing keeps it in range */
     bool help;
+    int *help_scroll;        /* lines of the help scrolled past; drawing keeps it in range */
     const tui_key_help *keys;
     size_t nkeys;
 } tui_view;
@@ -68,11 +69,19 @@ typedef struct tui_screen {
 /* Sets up colours (none when NO_COLOR is set or the terminal has none; default
  * background when it can) after initscr. */
 void tui_draw_init(tui_screen *s);
-/* (Re)makes the windows for the terminal's current size: the help screen, the Wire
- * pane (title, wire, status), or the usual panes. With lesson, a lesson pane too: on the
- * right from TUI_LESSON_SIDE_COLS columns, else below only the pane named by focus
- * (instances, traffic, registry, timeline; NULL or "" for instances). */
-void tui_draw_layout(tui_screen *s, bool help, bool wire, bool with_lesson, const char *focus);
+/* What the screen is cut into: the help screen, the Wire pane (with title and status), or
+ * the usual panes. With lesson, a lesson pane too: on the right from TUI_LESSON_SIDE_COLS
+ * columns, else below only the pane named by focus (instances, traffic, registry,
+ * timeline; NULL or "" for instances). The Instances and Traffic panes grow to show ninst
+ * and ntraffic rows, taking rows from the Registry and Timeline down to a few. */
+typedef struct tui_layout {
+    bool help, wire, lesson;
+    const char *focus;
+    int ninst, ntraffic;
+} tui_layout;
+
+/* (Re)makes the windows for the terminal's current size as l says. */
+void tui_draw_layout(tui_screen *s, const tui_layout *l);
 /* Draws the panes named by dirty (DIRTY_*), then updates the terminal once. */
 void tui_draw(tui_screen *s, const tui_view *v, int dirty);
 /* The index (into the supervisor's instances) of the Instances row at screen

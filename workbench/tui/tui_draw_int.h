@@ -1,5 +1,6 @@
 /* tui_draw_int.h -- private to the tui_draw*.c files: colours and the ways text reaches a
- * window (tui_draw_kit.c, below the others), and the lesson pane (tui_draw_lesson.c). */
+ * window (tui_draw_kit.c, below the others), the Wire pane (tui_draw_wire.c) and the
+ * lesson pane (tui_draw_lesson.c). */
 #ifndef WB_TUI_DRAW_INT_H
 #define WB_TUI_DRAW_INT_H
 
@@ -9,13 +10,22 @@ enum { PAIR_TITLE = 1, PAIR_RUN, PAIR_PAUSE, PAIR_BAD, PAIR_STOP, PAIR_HEAD, PAI
 
 /* The colour pair's attribute, or mono when the screen has no colours. */
 attr_t tui_draw_attr(const tui_screen *s, int pair, attr_t mono);
+/* Clears w and draws its box with title on top; the pane the lesson's step is about
+ * (pane: "instances", "traffic", "registry", "timeline", "wire") is marked. */
+void tui_draw_frame(tui_screen *s, WINDOW *w, const char *pane, const char *title);
 /* Writes formatted text at y,x cut to width display columns (UTF-8 aware; characters
  * that have no width become '?'). Nothing when width <= 0. */
 void tui_draw_put(WINDOW *w, int y, int x, int width, attr_t a, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
-/* Writes text from y,x wrapped at width display columns over at most maxlines lines
- * (one, cut, when it is not valid UTF-8). Returns the lines it used. */
-int tui_draw_put_wrapped(WINDOW *w, int y, int x, int width, int maxlines, attr_t a, const char *text);
+/* Writes lines [skip, skip + maxlines) of text wrapped at width display columns at words
+ * (tui_text_line), the lines after the first indent columns further in, from y,x. Returns
+ * the lines written. */
+int tui_draw_wrap(WINDOW *w, int y, int x, int width, int indent, int skip, int maxlines, attr_t a, const char *text);
+/* Writes text at y,x as a cell of exactly width display columns: cut, or padded with
+ * spaces (on the left when right is set). */
+void tui_draw_cell(WINDOW *w, int y, int x, int width, bool right, attr_t a, const char *text);
+/* The Wire pane (tui_draw_wire.c). */
+void tui_draw_wire(tui_screen *s, const tui_view *v);
 /* The lesson pane: the step's text, its commands' output and its checks, scrolled by
  * *scroll_io rows (kept in range). */
 void tui_draw_lesson(tui_screen *s, const tui_lesson_view *lv, int *scroll_io);

@@ -1,17 +1,30 @@
 /* tui_draw_kit.c -- the drawing primitives every pane uses: colour attributes, and writing
- * text into a window cut or wrapped to a width in display columns. */
+ * text into a window cut, padded or wrapped to a width in display columns. */
 #include "tui_draw.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <wchar.h>
 
+#include "base/i18n.h"
 #include "tui_draw_int.h"
+#include "tui_text.h"
 
 attr_t tui_draw_attr(const tui_screen *s, int pair, attr_t mono)
 {
     return s->color ? (attr_t)COLOR_PAIR(pair) : mono;
+}
+
+void tui_draw_frame(tui_screen *s, WINDOW *w, const char *pane, const char *title)
+{
+    werase(w);
+    box(w, 0, 0);
+    if (s->focus[0] && strcmp(pane, s->focus) == 0)
+        tui_draw_put(w, 0, 2, getmaxx(w) - 4, tui_draw_attr(s, PAIR_TITLE, A_REVERSE), " %s ▸ %s ", _("lesson"), title);
+    else
+        tui_draw_put(w, 0, 2, getmaxx(w) - 4, tui_draw_attr(s, PAIR_HEAD, A_BOLD), " %s ", title);
 }
 
 /* How many of the n wide characters fit in width display columns; characters that have
@@ -51,23 +64,28 @@ void tui_draw_put(WINDOW *w, int y, int x, int width, attr_t a, const char *fmt,
     wattroff(w, a);
 }
 
-int tui_draw_put_wrapped(WINDOW *w, int y, int x, int width, int maxlines, attr_t a, const char *text)
+int tui_draw_wrap(WINDOW *w, int y, int x, int width, int indent, int skip, int maxlines, attr_t a, const char *text)
 {
-    wchar_t wide[2048];
-    size_t n = mbstowcs(wide, text, sizeof wide / sizeof wide[0] - 1);
-    if (n == (size_t)-1 || width <= 0) {
-        tui_draw_put(w, y, x, width, a, "%s", text);
-        return 1;
-    }
-    size_t k = 0;
-    int line = 0;
-    wattron(w, a);
-    while (k < n && line < maxlines) {
-        size_t start = k;
-        k += fit(wide + start, n - start, width);
-        mvwaddnwstr(w, y + line, x, wide + start, (int)(k - start));
+    if (width <= 0 || maxlines <= 0)
+        return 0;
+    size_t at = 0, len = strlen(text);
+    int line = 0, drawn = 0;
+    do {
+        int in = line ? indent : 0;
+        size_t next, n = tui_text_line(text + at, width - in, &next);
+        if (line >= skip) {
+            tui_draw_put(w, y + drawn, x + in, width - in, a, "%.*s", (int)n, text + at);
+            drawn++;
+        }
+        at += next;
         line++;
-    }
-    wattroff(w, a);
-    return line;
+    } while (at < len && drawn < maxlines);
+    return drawn;
+}
+
+void tui_draw_cell(WINDOW *w, int y, int x, int width, bool right, attr_t a, const char *text)
+{
+    char cell[512];
+    tui_text_pad(cell, sizeof cell, text, width, right);
+    tui_draw_put(w, y, x, width, a, "%s", cell);
 }

@@ -27,10 +27,10 @@ typedef struct tui {
     tui_model m;
     supervisor *sup;
     int selected;
-    char message[300];
+    char message[300];            /* the last action's result, on the status line for a while */
     uint64_t message_at;
-    bool cmd_message; /* the message is a command's result: the status line shows it */
     bool help, quit;
+    int help_scroll;              /* lines of the help scrolled past */
     tui_cmdline cmd;
     tui_wire wire;
     bool show_wire;
@@ -103,7 +103,8 @@ int act_lesson_key(tui *t, const char *arg);
 
 /* ---- servers on their way up, below every action file (tui_act_start.c) ---- */
 
-/* Sets the message shown in the title bar (and, after a command, the status line). */
+/* Sets the message the status line shows instead of the key hints for a few seconds (or
+ * until the next key). */
 void tui_say(tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Whether instance id is on its way up (or leaving the load's list to restart). */
 bool tui_is_starting(const tui *t, int id);

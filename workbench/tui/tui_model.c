@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/i18n.h"
 
 static int proto_of(const char *name, rpc_proto *p)
 {
@@ -106,13 +107,13 @@ int tui_model_apply(tui_model *m, const registry_event *ev)
 void tui_model_event_note(const registry_event *ev, char *out, size_t outlen)
 {
     if (ev->type == REGISTRY_EV_PUT)
-        snprintf(out, outlen, "registry: %s registered", ev->inst.addr);
+        snprintf(out, outlen, _("registry: %s registered"), ev->inst.addr);
     else if (ev->type == REGISTRY_EV_DELETE)
-        snprintf(out, outlen, "registry: %s removed", ev->inst.addr);
+        snprintf(out, outlen, _("registry: %s removed"), ev->inst.addr);
     else if (ev->type == REGISTRY_EV_ERROR)
-        snprintf(out, outlen, "registry unreachable (%s)", ev->msg);
+        snprintf(out, outlen, _("registry unreachable (%s)"), ev->msg);
     else
-        snprintf(out, outlen, "registry reachable again");
+        snprintf(out, outlen, _("registry reachable again"));
 }
 
 void tui_model_clear_registry(tui_model *m)
@@ -230,7 +231,7 @@ void tui_model_count(tui_model *m, const tui_call *c)
             f->failed++;
             if (!f->fail_noted) {
                 f->fail_noted = true;
-                note(sh, "a call to %s failed (%.80s); retried on %s", c->failed_addr,
+                note(sh, _("a call to %s failed (%.80s); retried on %s"), c->failed_addr,
                      c->first_error ? c->first_error : "", c->addr ? c->addr : "none");
             }
         }

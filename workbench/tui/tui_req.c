@@ -8,8 +8,71 @@
 
 #include <curses.h>
 
+#include "base/i18n.h"
 #include "wire/catalog.h"
-#include "wire/explain.h"
+
+/* REQ_(ID, command word, action, arguments, words, key label, bar hint, help), in the
+ * order of the help screen and the status bar:
+ *   command word  what `:` runs it by; NULL: keys only
+ *   arguments     how the command is written after its word, for the help's command list
+ *   words         what Tab offers for its first argument, separated by spaces
+ *   key label     the keys, as the help screen names them; NULL: no help line
+ *   bar hint      shown in the status bar ("KEYS what"); NULL: not there
+ *   help          its help line, wrapped to the screen; "\n" starts a line more
+ * The hints and help are translated (po/zh.po). */
+#define TUI_REQ_INFO(REQ_)                                                                                       \
+    REQ_(SPAWN, "spawn", act_spawn, "json|gob|grpc|order|user|gateway [N]", "json gob grpc order user gateway",  \
+         "j b c", N_("j/b/c spawn"), N_("spawn a JSON-RPC, gob or gRPC server (in the registry in use)"))        \
+    REQ_(SPAWN_SERVICE, NULL, act_spawn, NULL, NULL, "o u", NULL,                                                \
+         N_("spawn an order or a user service (gRPC, SQLite; :spawn gateway for REST)"))                         \
+    REQ_(SELECT, NULL, act_select, NULL, NULL, "↑↓", NULL, N_("select the instance above or below (or click it)")) \
+    REQ_(KILL, "kill", act_kill, "N", NULL, "k", N_("k kill"),                                                   \
+         N_("kill -9 the selected instance (its lease expires after the TTL)"))                                  \
+    REQ_(STOP, "stop", act_term, "N", NULL, "t", NULL,                                                           \
+         N_("stop the selected instance with SIGTERM (it deregisters at once)"))                                 \
+    REQ_(PAUSE, "pause", act_pause, "N", NULL, "p", N_("p pause"),                                               \
+         N_("pause (SIGSTOP) or resume (SIGCONT) the selected instance"))                                        \
+    REQ_(RESUME, "resume", act_resume, "N", NULL, NULL, NULL, NULL)                                              \
+    REQ_(RESTART, "restart", act_restart, "N", NULL, "r", NULL, N_("restart the selected instance on its old address")) \
+    REQ_(LOAD, "load", act_load, "on|off", "on off", "l", N_("l/+/- load"),                                     \
+         N_("start or stop the load (through the balancer)"))                                                    \
+    REQ_(RATE, "rate", act_rate, "N", NULL, "+ -", NULL, N_("raise or lower the load's rate (1 to 5000 calls/s)")) \
+    REQ_(EDIT_CALL, NULL, act_edit_call, NULL, NULL, "m", N_("m method"),                                        \
+         N_("pick the method and edit its arguments (:call, Tab completes)"))                                    \
+    REQ_(CALL, "call", act_call, "METHOD JSON", NULL, NULL, NULL, NULL)                                          \
+    REQ_(COMMAND, NULL, act_command, NULL, NULL, ":", N_(": cmd"), N_("command line (Tab completes, ↑↓ history):")) \
+    REQ_(WIRE, "wire", act_wire, "", NULL, "w", N_("w wire"),                                                    \
+         N_("the Wire pane: the call in gob, JSON-RPC and gRPC, every byte"))                                    \
+    REQ_(REGISTRY_PROMPT, NULL, act_registry_prompt, NULL, NULL, "g", N_("g registry"),                          \
+         N_("switch the registry (:registry etcd|etcd URL|consul|static); running servers restart into it: "     \
+            "a server registers at start"))                                                                      \
+    REQ_(REGISTRY, "registry", act_registry, "R", "etcd static consul on off", "e", NULL,                        \
+         N_("stop or start the private etcd: the calls go on without it"))                                       \
+    REQ_(SCROLL, NULL, act_scroll, NULL, NULL, "PgUp PgDn", NULL,                                                \
+         N_("scroll the Timeline (End: the newest), or the lesson's pane"))                                      \
+    REQ_(MOUSE, "mouse", act_mouse, "on|off", "on off", N_("mouse"), NULL,                                       \
+         N_("click an instance to select it; the wheel scrolls the Timeline (Wire: the cursor). "                \
+            ":mouse off or --no-mouse to select text"))                                                          \
+    REQ_(CURSOR, NULL, act_cursor, NULL, NULL, "←→", NULL, N_("Wire: move the cursor to the previous or next span")) \
+    REQ_(LANE, NULL, act_lane, NULL, NULL, "Tab 1 2 3", NULL,                                                    \
+         N_("Wire: the protocol the cursor moves in (gob, JSON-RPC, gRPC)"))                                     \
+    REQ_(DIRECTION, NULL, act_direction, NULL, NULL, "x", NULL, N_("Wire: show the request or the response"))    \
+    REQ_(RECAPTURE, NULL, act_recapture, NULL, NULL, "R", NULL,                                                  \
+         N_("Wire: make the call again (a :call while it is open does too)"))                                    \
+    REQ_(LESSON, "lesson", act_lesson, "N", "next back again off", ":lesson N", NULL,                            \
+         N_("a lesson beside the panes it is about (workbench lesson lists them):"))                             \
+    REQ_(LESSON_KEY, NULL, act_lesson_key, NULL, NULL, "Enter ] [", NULL,                                        \
+         N_("  next step, previous step; a runs the step again, L closes it"))                                   \
+    REQ_(HELP, "help", act_help, "", NULL, "?", N_("? help"), N_("this help"))                                   \
+    REQ_(QUIT, "quit", act_quit, "", NULL, "q", N_("q quit"),                                                    \
+         N_("quit: stop the load, every server and etcd (also Ctrl-C)"))
+
+typedef enum tui_request {
+#define REQ_ENUM(id, ...) REQ_##id,
+    TUI_REQ_INFO(REQ_ENUM)
+#undef REQ_ENUM
+        REQ_COUNT
+} tui_request;
 
 typedef struct request {
     const char *name; /* the command word, or NULL */
@@ -52,8 +115,9 @@ int tui_req_key(tui *t, int ch)
 {
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (keys[i].key == ch) {
-            t->cmd_message = false;
-            return requests[keys[i].req].fn(t, keys[i].arg);
+            int said = t->message[0] ? DIRTY_STATUS : 0; /* the key hints come back */
+            t->message[0] = '\0';
+            return said | requests[keys[i].req].fn(t, keys[i].arg);
         }
     return 0;
 }
@@ -72,9 +136,9 @@ int tui_req_command(tui *t, const char *line)
     int used = 0;
     sscanf(line, " %31s %n", word, &used);
     const request *r = find_command(word);
-    t->cmd_message = true;
+    t->message[0] = '\0';
     if (!r) {
-        tui_say(t, "unknown command '%s' (Tab lists them; ? for help)", word);
+        tui_say(t, _("unknown command '%s' (Tab lists them; ? for help)"), word);
         return DIRTY_STATUS;
     }
     char rest[512];
@@ -126,40 +190,6 @@ const char *tui_req_complete(const char *cmd, int argi, size_t idx)
 
 /* ---- the help screen ---- */
 
-enum { HELP_LINES = 48, HELP_TEXT = 4096, WRAP_COLS = 80 };
-
-typedef struct help_book {
-    tui_key_help line[HELP_LINES];
-    size_t n;
-    char text[HELP_TEXT]; /* the lines' text, each NUL-terminated */
-    size_t used;
-} help_book;
-
-/* Adds a line of text[0..len) (the first of a request's when label is set). */
-static void add_line(help_book *h, const char *label, const char *bar, const char *text, size_t len)
-{
-    if (h->n == HELP_LINES || h->used + len + 1 > sizeof h->text)
-        return;
-    char *s = h->text + h->used;
-    memcpy(s, text, len);
-    s[len] = '\0';
-    h->used += len + 1;
-    h->line[h->n++] = (tui_key_help){label ? label : "", bar, s};
-}
-
-/* Adds text as lines, a new one at each "\n". */
-static void add_text(help_book *h, const char *label, const char *bar, const char *text)
-{
-    for (;;) {
-        size_t len = strcspn(text, "\n");
-        add_line(h, label, bar, text, len);
-        if (!text[len])
-            return;
-        text += len + 1;
-        label = bar = NULL;
-    }
-}
-
 /* "spawn json|gob|grpc|order|user|gateway [N], kill|stop|pause|resume|restart N, ...":
  * every command in the list's order, those written alike after their word together. */
 static void command_list(char *out, size_t cap)
@@ -181,51 +211,28 @@ static void command_list(char *out, size_t cap)
     }
 }
 
-/* Adds text wrapped to WRAP_COLS columns, the lines after the first indented by two.
- * A line may end after ", " or before "|". */
-static void add_wrapped(help_book *h, const char *label, const char *bar, const char *text)
-{
-    char line[512];
-    const char *p = text;
-    bool first = true;
-    while (*p) {
-        size_t indent = first ? 0 : 2, cut = 0, k = 0;
-        for (; p[k]; k++) {
-            if (((unsigned char)p[k] & 0xc0) == 0x80)
-                continue; /* inside a character */
-            if (utf8_width(p, k) + indent > WRAP_COLS)
-                break;
-            if ((p[k] == ' ' && k && p[k - 1] == ',') || (p[k] == '|' && k))
-                cut = k;
-        }
-        if (!p[k] || !cut)
-            cut = k;
-        snprintf(line, sizeof line, "%*s%.*s", (int)indent, "", (int)cut, p);
-        add_line(h, first ? label : NULL, first ? bar : NULL, line, strlen(line));
-        p += cut;
-        p += *p == ' ';
-        first = false;
-    }
-}
-
 const tui_key_help *tui_req_help(size_t *n)
 {
-    static help_book h;
-    if (!h.n) {
+    static tui_key_help line[REQ_COUNT];
+    static char commands[1024];
+    static size_t nline;
+    if (!nline) {
         for (size_t i = 0; i < REQ_COUNT; i++) {
             const request *r = &requests[i];
             if (!r->label)
                 continue;
-            if (i == REQ_COMMAND) {
-                char all[1024], list[900];
+            tui_key_help *h = &line[nline++];
+            *h = (tui_key_help){_(r->label), r->bar ? _(r->bar) : NULL, _(r->help)};
+            if (i == REQ_COMMAND) { /* the help, then every command */
+                char list[900];
                 command_list(list, sizeof list);
-                snprintf(all, sizeof all, "%s %s", r->help, list);
-                add_wrapped(&h, r->label, r->bar, all);
-            } else {
-                add_text(&h, r->label, r->bar, r->help);
+                size_t hl = strlen(h->help);
+                bool wide = hl >= 3 && (unsigned char)h->help[hl - 3] >= 0xe0; /* "：" needs no space */
+                snprintf(commands, sizeof commands, "%s%s%s", h->help, wide ? "" : " ", list);
+                h->help = commands;
             }
         }
     }
-    *n = h.n;
-    return h.line;
+    *n = nline;
+    return line;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/i18n.h"
 #include "wire/jsonval.h"
 #include "wire/wire.h"
 
@@ -66,7 +67,7 @@ static void lane_capture(tui_wire_lane *l, const char *method, const value *arg,
 {
     lane_clear(l);
     if (!addr || !addr[0]) {
-        snprintf(l->note, sizeof l->note, "no running %s server: spawn one", l->label);
+        snprintf(l->note, sizeof l->note, _("no running %s server: spawn one"), l->label);
         return;
     }
     snprintf(l->addr, sizeof l->addr, "%s", addr);
@@ -83,7 +84,7 @@ static void lane_capture(tui_wire_lane *l, const char *method, const value *arg,
     call_status st = rpcclient_call(c, method, arg, timeout_ms, &reply, err, sizeof err);
     value_free(reply);
     if (st == CALL_REMOTE_ERROR)
-        snprintf(l->note, sizeof l->note, "the server answered with an error: %s", err);
+        snprintf(l->note, sizeof l->note, _("the server answered with an error: %s"), err);
     else if (st != CALL_OK)
         snprintf(l->note, sizeof l->note, "%s", err);
     const buf *b[2] = {rpcclient_sent(c), rpcclient_received(c)};
@@ -107,7 +108,7 @@ void tui_wire_capture(tui_wire *w, const char *method, const char *args,
     for (int i = 0; i < TUI_WIRE_LANES; i++) {
         if (!arg) {
             lane_clear(&w->lanes[i]);
-            snprintf(w->lanes[i].note, sizeof w->lanes[i].note, "the arguments are not JSON: %s", err);
+            snprintf(w->lanes[i].note, sizeof w->lanes[i].note, _("the arguments are not JSON: %s"), err);
             continue;
         }
         lane_capture(&w->lanes[i], method, arg, addrs[i], timeout_ms);
