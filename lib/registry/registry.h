@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/i18n.h"
 #include "base/secret.h"
 
 typedef enum registry_kind { REGISTRY_NONE, REGISTRY_ETCD, REGISTRY_CONSUL } registry_kind;
@@ -45,16 +46,17 @@ typedef struct registry_creds {
     char token[SECRET_MAX], user[SECRET_MAX];
 } registry_creds;
 
-/* The --help lines of those options, as the servers print them (within 80 columns). */
+/* The --help lines of those options, as the servers print them (within 80 columns);
+ * marked for translation, so _(REGISTRY_CREDS_HELP) prints them in the learner's language. */
 #define REGISTRY_CREDS_HELP                                                                 \
-    "      --registry-token T   Consul ACL token\n"                                          \
+    N_("      --registry-token T   Consul ACL token\n"                                          \
     "      --registry-user U:P  etcd user and password\n"                                    \
     "      --registry-token-file PATH, --registry-user-file PATH\n"                          \
     "                           the same from the first line of a file that others\n"       \
     "                           cannot read (chmod 600); without any of these, from\n"      \
     "                           $WB_REGISTRY_TOKEN and $WB_REGISTRY_USER. A value on\n"     \
     "                           the command line is visible to every local user in\n"       \
-    "                           /proc/PID/cmdline: prefer the file or the environment\n"
+    "                           /proc/PID/cmdline: prefer the file or the environment\n")
 
 /* Fills c from the options' values (token, user), their files (token_file, user_file);
  * any may be NULL. Returns 0, or -1 with "--registry-token: why" (or -user) in err: a
