@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/log.h"
 #include "base/net.h"
 #include "base/numopt.h"
@@ -63,35 +64,46 @@ static void drain(struct MHD_Daemon *d)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: gateway [--listen HOST:PORT] [--registry URL] [options]\n"
-            "Serves a REST API (JSON over HTTP/1.1, libmicrohttpd) and turns each request into\n"
-            "a gRPC call to a service it finds in the registry, through the client-side\n"
+    fputs(_("Usage: gateway [--listen HOST:PORT] [--registry URL] [options]\n"
+            "Serves a REST API (JSON over HTTP/1.1, libmicrohttpd) and turns each request\n"
+            "into a gRPC call to a service it finds in the registry, through the client-side\n"
             "balancer (round robin, a failed connection retried once elsewhere, failing\n"
             "instances ejected). No backend address is configured: only service names.\n"
-            "\n"
-            "Routes:\n"
-            "  POST /user/register     {name, password} -> 201 {id, name}         user.User/SignUp\n"
-            "  POST /user/login        {name, password} -> {token, expires_at, name} user.User/Login\n"
-            "  POST /orders            {item, quantity} -> 201 the order           order.Order/Place\n"
-            "  GET  /orders/{id}       -> the order                               order.Order/Get\n"
-            "  GET  /orders?user=NAME  -> {orders: [...]}, newest first           order.Order/List\n"
-            "  GET  /arith/multiply?a=7&b=8 -> {value: 56}                        arith.Arith/Multiply\n"
-            "The order routes need Authorization: Bearer TOKEN (from /user/login); the gateway\n"
-            "checks it with user.User/Verify and passes the user on. An Idempotency-Key header\n"
-            "on POST /orders makes a repeated request return the first order.\n"
-            "\n"
-            "Errors are {\"error\": \"why\", \"code\": \"GRPC_STATUS\"}. Bad JSON, INVALID_ARGUMENT,\n"
-            "FAILED_PRECONDITION and OUT_OF_RANGE are 400, UNAUTHENTICATED 401, PERMISSION_DENIED\n"
-            "403, NOT_FOUND and unknown routes 404, a wrong method 405, ALREADY_EXISTS and ABORTED\n"
-            "409, a body over --max-body 413, RESOURCE_EXHAUSTED 429, CANCELLED 499,\n"
-            "UNIMPLEMENTED 501, no live instance and UNAVAILABLE 503, DEADLINE_EXCEEDED 504,\n"
-            "anything else 500. A user or order service that refuses the gateway itself (no\n"
-            "or another --caller-secret-file) is 502.\n"
-            "\n"
-            "Options:\n"
+            "\n"),
+          f);
+    fputs(_("Routes (the gRPC method each calls; then what it takes and answers):\n"
+            "  POST /user/register     user.User/SignUp\n"
+            "                          {name, password} -> 201 {id, name}\n"
+            "  POST /user/login        user.User/Login\n"
+            "                          {name, password} -> {token, expires_at, name}\n"
+            "  POST /orders            order.Order/Place\n"
+            "                          {item, quantity} -> 201 the order\n"
+            "  GET  /orders/{id}       order.Order/Get\n"
+            "                          -> the order\n"
+            "  GET  /orders?user=NAME  order.Order/List\n"
+            "                          -> {orders: [...]}, newest first\n"
+            "  GET  /arith/multiply?a=7&b=8\n"
+            "                          arith.Arith/Multiply -> {value: 56}\n"
+            "The order routes need Authorization: Bearer TOKEN (from /user/login); the\n"
+            "gateway checks it with user.User/Verify and passes the user on. An\n"
+            "Idempotency-Key header on POST /orders makes a repeated request return the\n"
+            "first order.\n"
+            "\n"),
+          f);
+    fputs(_("Errors are {\"error\": \"why\", \"code\": \"GRPC_STATUS\"}. Bad JSON,\n"
+            "INVALID_ARGUMENT, FAILED_PRECONDITION and OUT_OF_RANGE are 400,\n"
+            "UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND and unknown routes 404,\n"
+            "a wrong method 405, ALREADY_EXISTS and ABORTED 409, a body over --max-body\n"
+            "413, RESOURCE_EXHAUSTED 429, CANCELLED 499, UNIMPLEMENTED 501, no live\n"
+            "instance and UNAVAILABLE 503, DEADLINE_EXCEEDED 504, anything else 500. A\n"
+            "user or order service that refuses the gateway itself (no or another\n"
+            "--caller-secret-file) is 502.\n"
+            "\n"),
+          f);
+    fputs(_("Options:\n"
             "  -l, --listen HOST:PORT   address to serve on (default 127.0.0.1:8008; port 0\n"
-            "                           picks a free port); the first line printed is the address\n"
+            "                           picks a free port); the first line printed is the\n"
+            "                           address\n"
             "      --registry URL       etcd://HOST:PORT[,...] or consul://HOST:PORT (default\n"
             "                           etcd://127.0.0.1:2379)\n"
             "      --user-service NAME  registry name of the user service (default user)\n"
@@ -99,8 +111,9 @@ static void usage(FILE *f)
             "      --arith-service NAME registry name of the Arith service (default arith)\n"
             "      --timeout MS         deadline of each backend call (default 2000)\n"
             "      --max-body BYTES     largest request body (default 65536)\n"
-            "      --threads N          worker threads (default 8)\n"
-            "      --idle-timeout SEC   close an idle HTTP connection (default 30); each byte\n"
+            "      --threads N          worker threads (default 8)\n"),
+          f);
+    fputs(_("      --idle-timeout SEC   close an idle HTTP connection (default 30); each byte\n"
             "                           that arrives starts it again\n"
             "      --max-conns N        most connections open at once (default 4000); when\n"
             "                           full, the one that has waited longest for a request\n"
@@ -113,8 +126,9 @@ static void usage(FILE *f)
             "      --header-timeout SEC close a connection that has not sent a whole request\n"
             "                           head this long after it connected or after its last\n"
             "                           reply (default 10, 0 = never); unlike --idle-timeout,\n"
-            "                           bytes trickling in do not extend it\n"
-            "      --service NAME       register the gateway itself in the registry as NAME\n"
+            "                           bytes trickling in do not extend it\n"),
+          f);
+    fputs(_("      --service NAME       register the gateway itself in the registry as NAME\n"
             "                           (protocol http), kept alive, removed on SIGTERM;\n"
             "                           default: not registered\n"
             "      --ttl SECONDS        its lease TTL (default 10)\n"
@@ -130,24 +144,31 @@ static void usage(FILE *f)
             "                           the header wb-caller-secret of every call to the\n"
             "                           user and order services, started with the same\n"
             "                           file; without it, $WB_CALLER_SECRET; neither: none\n"
-            "                           is sent (a service that wants one: HTTP 502)\n"
-            "      --login-burst N      failed logins a user name may have before its logins\n"
-            "                           are answered 429 with Retry-After (default 5; 0: no limit)\n"
+            "                           is sent (a service that wants one: HTTP 502)\n"),
+          f);
+    fputs(_("      --login-burst N      failed logins a user name may have before its\n"
+            "                           logins are answered 429 with Retry-After (default\n"
+            "                           5; 0: no limit)\n"
             "      --login-rate N       failed logins given back per minute (default 6)\n"
             "      --login-addr-burst N, --login-addr-rate N\n"
             "                           the same per client address, IPv6 by /64 (defaults 20\n"
             "                           and 30). Only failures count: a success clears the\n"
             "                           user's count and does not add to the address's, so\n"
             "                           many users behind one address can log in\n"
-            "      --login-concurrency N  sign-ups and logins (the calls that hash a password)\n"
+            "      --login-concurrency N\n"
+            "                           sign-ups and logins (the calls that hash a password)\n"
             "                           run on N threads of their own (default 4), so they\n"
             "                           never hold the threads of the other routes\n"
-            "      --login-queue N      at most N more wait for one (default 64), each at most\n"
-            "                           --timeout; beyond that, 429 with Retry-After: 1\n"
-            "  -q, --quiet              do not log registry changes and errors to stderr\n"
+            "      --login-queue N      at most N more wait for one (default 64), each at\n"
+            "                           most --timeout; beyond that, 429 with Retry-After: 1\n"),
+          f);
+    fputs(_("  -q, --quiet              do not log registry changes and errors to stderr\n"
+            "      --lang en|zh         the language of this help and of errors (default:\n"
+            "                           Chinese when the locale is, else English)\n"
             "  -h, --help               show this help\n"
-            "SIGTERM or SIGINT stops it: it deregisters, accepts no new connection, and answers\n"
-            "the requests in flight (waiting at most 5 s) before it exits.\n");
+            "SIGTERM or SIGINT stops it: it deregisters, accepts no new connection, and\n"
+            "answers the requests in flight (waiting at most 5 s) before it exits.\n"),
+          f);
 }
 
 /* What the command line asks for besides gw's settings. */
@@ -172,7 +193,7 @@ static int pick_auth(const options *o, char *err, size_t errlen)
                         sizeof why);
     if (c < 0 || (c > 0 && !secret_header_safe(gw.caller_secret))) {
         err_set(err, errlen, "%s: %s", o->caller_file ? "--caller-secret-file" : "$WB_CALLER_SECRET",
-                c < 0 ? why : "a caller secret is visible ASCII, no spaces");
+                c < 0 ? why : _("a caller secret is visible ASCII, no spaces"));
         gw.caller_secret[0] = '\0';
         return -1;
     }
@@ -250,7 +271,7 @@ static int parse_options(int argc, char **argv, options *o)
                 const struct option *op = opts;
                 while (op->val != ch)
                     op++;
-                fprintf(stderr, "gateway: --%s wants a number from %d to %d. Try 'gateway --help'.\n", op->name,
+                fprintf(stderr, _("gateway: --%s wants a number from %d to %d. Try 'gateway --help'.\n"), op->name,
                         ch == 5 ? 1 : 0, ch == 5 ? 64 : 100000);
                 return 2;
             }
@@ -260,24 +281,26 @@ static int parse_options(int argc, char **argv, options *o)
             int *to[] = {&o->max_conns, &o->per_addr, &o->header_s};
             long lo = ch == 22 ? 0 : 1, hi = ch == 22 ? 86400 : 1000000;
             if (numopt_int(optarg, lo, hi, to[ch - 20]) < 0) {
-                fprintf(stderr, "gateway: --%s wants a number from %ld to %ld. Try 'gateway --help'.\n",
+                fprintf(stderr, _("gateway: --%s wants a number from %ld to %ld. Try 'gateway --help'.\n"),
                         names[ch - 20], lo, hi);
                 return 2;
             }
             break;
         }
         case 'h': usage(stdout); return 0;
-        default: fprintf(stderr, "Try 'gateway --help'.\n"); return 2;
+        default: fprintf(stderr, _("Try 'gateway --help'.\n")); return 2;
         }
     }
     if (optind < argc || gw.timeout_ms <= 0 || gw.max_body <= 0 || o->threads < 1 || o->threads > 256 ||
         o->idle < 0 || o->ttl < 1 || o->ttl > 3600) {
-        fprintf(stderr, "gateway: %s. Try 'gateway --help'.\n",
-                optind < argc ? "unexpected argument" : "--timeout, --max-body, --threads (1..256), --idle-timeout and --ttl (1..3600) want positive numbers");
+        fprintf(stderr, _("gateway: %s. Try 'gateway --help'.\n"),
+                optind < argc ? _("unexpected argument")
+                              : _("--timeout, --max-body, --threads (1..256), --idle-timeout and --ttl "
+                                  "(1..3600) want positive numbers"));
         return 2;
     }
     if (strcmp(gw.registry_url, "none") == 0) {
-        fprintf(stderr, "gateway: --registry is needed: the gateway finds every service there\n");
+        fprintf(stderr, _("gateway: --registry is needed: the gateway finds every service there\n"));
         return 2;
     }
     char err[512];
@@ -356,7 +379,7 @@ static int serve(options *o, int fd, const char *addr, sigset_t *sigs)
         MHD_OPTION_NOTIFY_CONNECTION, gateway_conns_notify, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_END);
     if (!d) {
-        fprintf(stderr, "gateway: libmicrohttpd could not start on %s\n", addr);
+        fprintf(stderr, _("gateway: libmicrohttpd could not start on %s\n"), addr);
         gateway_conns_stop();
         gateway_conns_free();
         close(fd);
@@ -386,6 +409,11 @@ static int serve(options *o, int fd, const char *addr, sigset_t *sigs)
 int main(int argc, char **argv)
 {
     options o;
+    char why[128];
+    if (i18n_setup(i18n_take_lang(&argc, argv), why, sizeof why) < 0) {
+        fprintf(stderr, "gateway: %s\n", why);
+        return 2;
+    }
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0)
         return rc;

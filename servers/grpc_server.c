@@ -1,6 +1,7 @@
 /* grpc_server.c -- serves the sample services, Tally, health and reflection over gRPC (HTTP/2). */
 #include <stdio.h>
 
+#include "base/i18n.h"
 #include "rpc/grpcserver.h"
 #include "rpc/server.h"
 #include "services/services.h"
@@ -8,6 +9,8 @@
 int main(int argc, char **argv)
 {
     char err[256];
+    if (server_lang(&argc, argv, "grpc-server") != 0)
+        return 2;
     if (grpcserver_take_options(&argc, argv, err, sizeof err) < 0) {
         fprintf(stderr, "grpc-server: %s\n", err);
         return 2;
@@ -17,7 +20,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "grpc-server: %s\n", err);
         return 1;
     }
-    const char *about = grpcserver_about(
+    const char *about = grpcserver_about(_(
         "Serves gRPC over cleartext HTTP/2 (prior knowledge, as clients with insecure\n"
         "credentials speak it): helloworld.Greeter/SayHello, arith.Arith/Multiply and\n"
         "Divide, tally.Tally/Count|Total|RunningTotal (one of each streaming kind),\n"
@@ -28,6 +31,6 @@ int main(int argc, char **argv)
         "64 KiB as SETTINGS_MAX_HEADER_LIST_SIZE says (name + value + 32 per field): a\n"
         "longer one resets its stream, a second closes the connection with GOAWAY\n"
         "(ENHANCE_YOUR_CALM), as do headers sent faster than 512 KiB of them, decoded,\n"
-        "are read per turn of the server's loop.");
+        "are read per turn of the server's loop."));
     return server_main(&grpcserver_codec, "grpc-server", about, argc, argv);
 }

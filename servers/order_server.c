@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "order.pb-c.h"
 #include "rpc/dataservice.h"
 #include "rpc/grpcserver.h"
@@ -97,20 +98,21 @@ static void close_db(void)
 
 int main(int argc, char **argv)
 {
-    static const char about[] =
+    static const char about[] = N_(
         "Serves the order service over gRPC (cleartext HTTP/2): place, get and list\n"
         "orders, kept in a SQLite file that every instance shares, so an order placed\n"
         "through one instance is read through any other, even after the first one dies.\n"
         "The gateway (bin/gateway) checks the caller's token and fills in the user.\n"
         "\n"
         "Its own option:\n"
-        "      --db PATH            the SQLite file (default $XDG_STATE_HOME/rpc-workbench/\n"
-        "                           orders.db, else ~/.local/state/rpc-workbench/orders.db);\n"
-        "                           give several instances the same file\n"
-        "The registry service name defaults to \"order\".";
+        "      --db PATH            the SQLite file (default: orders.db in\n"
+        "                           $XDG_STATE_HOME/rpc-workbench, else in\n"
+        "                           ~/.local/state/rpc-workbench); give several\n"
+        "                           instances the same file\n"
+        "The registry service name defaults to \"order\".");
     server_codec codec = grpcserver_codec;
     codec.default_listen = "127.0.0.1:8005";
-    codec.methods_help =
+    codec.methods_help = N_(
         "Methods served:\n"
         "  /order.Order/Place  {user, item, quantity, request_id} -> the order {id, user,\n"
         "                      item, quantity, created_at (ms), served_by}; committed\n"
@@ -120,11 +122,13 @@ int main(int argc, char **argv)
         "                      quantity outside 1..1000000\n"
         "  /order.Order/Get    {id, user} -> the order; NOT_FOUND when none is user's\n"
         "  /order.Order/List   {user, limit} -> {orders}, newest first, at most 1000\n"
-        "  /grpc.health.v1.Health/Check and /Watch, server reflection\n";
+        "  /grpc.health.v1.Health/Check and /Watch, server reflection\n");
     bool missing;
+    if (server_lang(&argc, argv, "order-server") != 0)
+        return 2;
     const char *path = server_take_option(&argc, argv, "db", &missing);
     if (missing) {
-        fprintf(stderr, "order-server: --db wants a file name\n");
+        fprintf(stderr, "order-server: %s\n", _("--db wants a file name"));
         return 2;
     }
     static const dataservice ds = {"order-server", "order", "orders", open_db, close_db};

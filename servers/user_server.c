@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/i18n.h"
 #include "base/numopt.h"
 #include "rpc/dataservice.h"
 #include "rpc/grpcserver.h"
@@ -73,7 +74,7 @@ static void close_db(void)
 
 int main(int argc, char **argv)
 {
-    static const char about[] =
+    static const char about[] = N_(
         "Serves the user service over gRPC (cleartext HTTP/2): accounts and login tokens,\n"
         "kept in a SQLite file that every instance shares. The gateway (bin/gateway)\n"
         "calls it for POST /user/register and /user/login, and to check tokens.\n"
@@ -81,27 +82,32 @@ int main(int argc, char **argv)
         "worker threads so other calls go on; login tokens only as their SHA-256.\n"
         "\n"
         "Its own options:\n"
-        "      --db PATH            the SQLite file (default $XDG_STATE_HOME/rpc-workbench/\n"
-        "                           users.db, else ~/.local/state/rpc-workbench/users.db);\n"
-        "                           give several instances the same file\n"
+        "      --db PATH            the SQLite file (default: users.db in\n"
+        "                           $XDG_STATE_HOME/rpc-workbench, else in\n"
+        "                           ~/.local/state/rpc-workbench); give several\n"
+        "                           instances the same file\n"
         "      --token-ttl SECONDS  how long a login token is valid (default 3600)\n"
-        "The registry service name defaults to \"user\".";
+        "The registry service name defaults to \"user\".");
     server_codec codec = grpcserver_codec;
     codec.default_listen = "127.0.0.1:8006";
-    codec.methods_help =
+    codec.methods_help = N_(
         "Methods served:\n"
         "  /user.User/SignUp   {name, password} -> {id, name}; ALREADY_EXISTS when taken,\n"
-        "                      INVALID_ARGUMENT for an empty name or a password under 8 bytes\n"
+        "                      INVALID_ARGUMENT for an empty name or a password under\n"
+        "                      8 bytes\n"
         "  /user.User/Login    {name, password} -> {token, expires_at, name};\n"
         "                      UNAUTHENTICATED for a wrong name or password\n"
-        "  /user.User/Verify   {token} -> {id, name}; UNAUTHENTICATED when unknown or expired\n"
-        "  /grpc.health.v1.Health/Check and /Watch, server reflection\n";
+        "  /user.User/Verify   {token} -> {id, name}; UNAUTHENTICATED when unknown or\n"
+        "                      expired\n"
+        "  /grpc.health.v1.Health/Check and /Watch, server reflection\n");
+    if (server_lang(&argc, argv, "user-server") != 0)
+        return 2;
     bool missing_db, missing_ttl;
     const char *path = server_take_option(&argc, argv, "db", &missing_db);
     const char *ttl = server_take_option(&argc, argv, "token-ttl", &missing_ttl);
     if (missing_db || missing_ttl || (ttl && numopt_int(ttl, 1, 366 * 86400, &token_ttl) < 0)) {
-        fprintf(stderr, "user-server: %s\n", missing_db ? "--db wants a file name"
-                                                         : "--token-ttl wants a number of seconds");
+        fprintf(stderr, "user-server: %s\n", missing_db ? _("--db wants a file name")
+                                                         : _("--token-ttl wants a number of seconds"));
         return 2;
     }
     static const dataservice ds = {"user-server", "user", "users", open_db, close_db};

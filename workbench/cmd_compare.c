@@ -34,7 +34,7 @@ typedef struct lane {
 
 static void usage(FILE *f)
 {
-    fputs(_("Usage: workbench compare METHOD ARGS [--gob URL] [--json URL] [--grpc URL] [--no-dump]\n"
+    fputs(_("Usage: workbench compare METHOD ARGS [--gob URL] [--json URL] [--grpc URL]\n                         [--no-dump]\n"
             "Makes the same call in every encoding the workbench speaks, twice on one\n"
             "connection each, and shows where the bytes go: framing, type information and\n"
             "payload, for the first call and for the later ones.\n\n"

@@ -16,7 +16,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             _("Usage: workbench explain gob|json|grpc [--request|--reply] [FILE]\n"
-            "Explains every byte of a captured net/rpc (gob), JSON-RPC or gRPC (HTTP/2) stream,\n"
+            "Explains every byte of a captured net/rpc (gob), JSON-RPC or gRPC stream,\n"
             "one direction of one connection, read from FILE or from standard input. The\n"
             "direction is guessed from the bytes unless given. At most %d spans are\n"
             "explained in detail (a whole call has far fewer); the rest are counted in one\n"
@@ -29,7 +29,7 @@ static void usage(FILE *f)
             "                    with their types (requests carry their own :path)\n"
             "      --color WHEN  auto (default), always, never\n\n"
             "Example:\n"
-            "  echo '{\"method\":\"hello.HelloWorld\",\"params\":[\"李白\"],\"id\":0}' | workbench explain json\n"),
+            "  echo '{\"method\":\"hello.HelloWorld\",\"params\":[\"李白\"],\"id\":0}' |\n      workbench explain json\n"),
             EXPLAIN_MAX_SPANS);
 }
 

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "base/bindir.h"
+#include "base/i18n.h"
 #include "lesson/lesson.h"
 #include "lesson/lesson_page.h"
 #include "lesson/lesson_wrap.h"
@@ -43,27 +44,28 @@ static void catch_interrupts(void)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: workbench lesson [N] [--lang en|zh]\n"
-               "       workbench lesson --check N|all [--lang en|zh]\n"
-               "       workbench lesson N|all --render [--width COLS] [--height ROWS]\n"
-               "Lessons that follow the tutorials step by step: each step explains, runs real\n"
-               "commands against real servers, and checks what they printed.\n\n"
-               "  (no N)            list the lessons\n"
-               "  N                 run lesson N step by step, a screen per step: Enter runs\n"
-               "                    the next step, b goes back, r runs the step again, q quits;\n"
-               "                    a screen taller than the terminal scrolls under the\n"
-               "                    step's explanation: Space, PgDn, Down; PgUp, Up\n"
-               "  --check N|all     run without stopping; print ok/FAIL per step and a SKIP\n"
-               "                    line for a lesson whose programs are not installed;\n"
-               "                    exit status 1 when any step fails\n"
-               "  --render          run the steps without stopping and print every screen the\n"
-               "                    learner would see, as plain text (default 80x24)\n"
-               "  --lang en|zh      the language (default: zh when the locale is Chinese,\n"
-               "                    e.g. LANG=zh_CN.UTF-8, otherwise en)\n"
-               "  --dir DIR         where the lesson files are (default: lessons/ beside bin/,\n"
-               "                    or $WB_LESSONS)\n\n"
-               "Inside the full-screen workbench, `:lesson N` shows the steps beside the panes.\n"
-               "The file format is described in lessons/README.md.\n");
+    fputs(_("Usage: workbench lesson [N] [--lang en|zh]\n"
+            "       workbench lesson --check N|all [--lang en|zh]\n"
+            "       workbench lesson N|all --render [--width COLS] [--height ROWS]\n"
+            "Lessons that follow the tutorials step by step: each step explains, runs real\n"
+            "commands against real servers, and checks what they printed.\n\n"
+            "  (no N)            list the lessons\n"
+            "  N                 run lesson N step by step, a screen per step: Enter runs\n"
+            "                    the next step, b goes back, r runs the step again, q quits;\n"
+            "                    a screen taller than the terminal scrolls under the\n"
+            "                    step's explanation: Space, PgDn, Down; PgUp, Up\n"
+            "  --check N|all     run without stopping; print ok/FAIL per step and a SKIP\n"
+            "                    line for a lesson whose programs are not installed;\n"
+            "                    exit status 1 when any step fails\n"
+            "  --render          run the steps without stopping and print every screen the\n"
+            "                    learner would see, as plain text (default 80x24)\n"
+            "  --lang en|zh      the language (default: zh when the locale is Chinese,\n"
+            "                    e.g. LANG=zh_CN.UTF-8, otherwise en)\n"
+            "  --dir DIR         where the lesson files are (default: lessons/ beside bin/,\n"
+            "                    or $WB_LESSONS)\n\n"
+            "Inside the full-screen workbench, `:lesson N` shows the steps beside the panes.\n"
+            "The file format is described in lessons/README.md.\n"),
+          f);
 }
 
 typedef struct catalog {
@@ -84,7 +86,7 @@ static int catalog_load(catalog *c, const char *dir)
     char err[512];
     int n = lesson_list(dir, paths, MAX_LESSONS, err, sizeof err);
     if (n < 0) {
-        fprintf(stderr, "workbench lesson: %s\n", err);
+        fprintf(stderr, _("workbench lesson: %s\n"), err);
         return -1;
     }
     int rc = 0;
@@ -92,7 +94,7 @@ static int catalog_load(catalog *c, const char *dir)
     for (int i = 0; i < n; i++) {
         lesson *l = lesson_load(paths[i], err, sizeof err);
         if (!l) {
-            fprintf(stderr, "workbench lesson: %s\n", err);
+            fprintf(stderr, _("workbench lesson: %s\n"), err);
             rc = -1;
         } else {
             c->l[c->n++] = l;
@@ -100,7 +102,7 @@ static int catalog_load(catalog *c, const char *dir)
         free(paths[i]);
     }
     if (n == 0) {
-        fprintf(stderr, "workbench lesson: no lesson files (NN-name.txt) in %s\n", dir);
+        fprintf(stderr, _("workbench lesson: no lesson files (NN-name.txt) in %s\n"), dir);
         rc = -1;
     }
     return rc;
@@ -365,20 +367,19 @@ static int run_interactive(const lesson *l, const char *bindir, lesson_lang g, s
 {
     char skip[512] = "", err[512] = "";
     if (lesson_validate(l, err, sizeof err) < 0)
-        fprintf(stderr, "workbench lesson: note: %s\n", err);
+        fprintf(stderr, _("workbench lesson: note: %s\n"), err);
     if (sc->paged && !sc->render) {
-        printf(g == LANG_ZH ? "\033[H\033[2J第 %d 课：正在启动这一课的服务……\n"
-                            : "\033[H\033[2JLesson %d: starting the lesson's servers…\n",
-               l->number);
+        fputs("\033[H\033[2J", stdout);
+        printf(_("Lesson %d: starting the lesson's servers…\n"), l->number);
         fflush(stdout);
     }
     lesson_run *r = lesson_run_new(l, bindir, skip, sizeof skip, err, sizeof err);
     if (!r && !skip[0]) {
-        fprintf(stderr, "workbench lesson: %s\n", err);
+        fprintf(stderr, _("workbench lesson: %s\n"), err);
         return EXIT_FAILED;
     }
     if (!r && !(r = lesson_run_dry(l, bindir))) {
-        fprintf(stderr, "workbench lesson: out of memory\n");
+        fprintf(stderr, _("workbench lesson: out of memory\n"));
         return EXIT_FAILED;
     }
     bool dry = lesson_run_is_dry(r);
@@ -403,7 +404,7 @@ static int run_interactive(const lesson *l, const char *bindir, lesson_lang g, s
         src.why = dry ? skip : NULL;
         if (!dry) {
             if (run_step(sc, r, &src, &res, err, sizeof err) < 0) {
-                fprintf(stderr, "workbench lesson: %s\n", err);
+                fprintf(stderr, _("workbench lesson: %s\n"), err);
                 rc = EXIT_FAILED;
                 break;
             }
@@ -425,11 +426,11 @@ static int run_interactive(const lesson *l, const char *bindir, lesson_lang g, s
     if (sc->paged && !sc->render)
         fputs("\033[H\033[2J", stdout);
     if (i >= l->nstep && !sc->render)
-        printf(g == LANG_ZH ? "第 %d 课完成。\n" : "Lesson %d finished.\n", l->number);
+        printf(_("Lesson %d finished.\n"), l->number);
     running = NULL;
     lesson_run_free(r);
     if (interrupted) {
-        printf("\n%s: %s\n", strsignal(interrupted), g == LANG_ZH ? "已停止这一课的服务" : "the lesson's servers are stopped");
+        printf("\n%s: %s\n", strsignal(interrupted), _("the lesson's servers are stopped"));
         return 128 + interrupted;
     }
     return rc;
@@ -483,13 +484,13 @@ static int check_lesson(const lesson *l, const char *bindir, int *passed, int *s
 
 static void list(const catalog *c, lesson_lang g)
 {
-    printf(g == LANG_ZH ? "课程（workbench lesson N 逐步运行）：\n" : "Lessons (workbench lesson N runs one step by step):\n");
+    printf(_("Lessons (workbench lesson N runs one step by step):\n"));
     for (int i = 0; i < c->n; i++) {
         const lesson *l = c->l[i];
         printf("  %2d  %s", l->number, lesson_text(l->title, g));
         char missing[256];
         if (lesson_missing(l, missing, sizeof missing))
-            printf(g == LANG_ZH ? "  （无法运行：%s）" : "  (cannot run: %s)", missing);
+            printf(_("  (cannot run: %s)"), missing);
         putchar('\n');
     }
 }
@@ -540,8 +541,8 @@ int cmd_lesson(int argc, char **argv)
             char *end;
             long v = strtol(optarg, &end, 10);
             if (end == optarg || *end || v < (c == 'W' ? 40 : 10) || v > 1000) {
-                fprintf(stderr, "workbench lesson: --%s takes %s, not \"%s\"\n", c == 'W' ? "width" : "height",
-                        c == 'W' ? "40 to 1000 columns" : "10 to 1000 rows", optarg);
+                fprintf(stderr, _("workbench lesson: --%s takes %s, not \"%s\"\n"), c == 'W' ? "width" : "height",
+                        c == 'W' ? _("40 to 1000 columns") : _("10 to 1000 rows"), optarg);
                 return EXIT_USAGE;
             }
             *(c == 'W' ? &width : &height) = (int)v;
@@ -549,7 +550,7 @@ int cmd_lesson(int argc, char **argv)
         }
         case 'L':
             if (strcmp(optarg, "en") && strcmp(optarg, "zh")) {
-                fprintf(stderr, "workbench lesson: --lang takes en or zh, not \"%s\"\n", optarg);
+                fprintf(stderr, _("workbench lesson: --lang takes en or zh, not \"%s\"\n"), optarg);
                 return EXIT_USAGE;
             }
             g = optarg[0] == 'z' ? LANG_ZH : LANG_EN;
@@ -566,13 +567,13 @@ int cmd_lesson(int argc, char **argv)
     if (dir_opt)
         snprintf(dir, sizeof dir, "%s", dir_opt);
     else if (lesson_dir(dir, sizeof dir) < 0) {
-        fprintf(stderr, "workbench lesson: the lessons directory path is too long\n");
+        fprintf(stderr, _("workbench lesson: the lessons directory path is too long\n"));
         return EXIT_FAILED;
     }
     screen sc;
     screen_init(&sc, render || check, width, height);
     if (bindir_get(bindir, sizeof bindir) < 0) {
-        fprintf(stderr, "workbench lesson: cannot find the workbench's own directory\n");
+        fprintf(stderr, _("workbench lesson: cannot find the workbench's own directory\n"));
         return EXIT_FAILED;
     }
     if (!render)
@@ -585,12 +586,12 @@ int cmd_lesson(int argc, char **argv)
         char *end;
         want = (int)strtol(which, &end, 10);
         if (end == which || *end || want <= 0) {
-            fprintf(stderr, "workbench lesson: \"%s\" is not a lesson number\n", which);
+            fprintf(stderr, _("workbench lesson: \"%s\" is not a lesson number\n"), which);
             catalog_free(&cat);
             return EXIT_USAGE;
         }
         if (!catalog_find(&cat, want)) {
-            fprintf(stderr, "workbench lesson: there is no lesson %d (workbench lesson lists them)\n", want);
+            fprintf(stderr, _("workbench lesson: there is no lesson %d (workbench lesson lists them)\n"), want);
             catalog_free(&cat);
             return EXIT_USAGE;
         }

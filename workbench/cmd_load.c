@@ -8,9 +8,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "base/clock.h"
 #include "base/esc.h"
+#include "base/i18n.h"
 #include "base/numopt.h"
 #include "base/tempdir.h"
 #include "commands.h"
@@ -23,8 +25,8 @@
 #include "wire/jsonval.h"
 
 /* The counting rule the report shares with the TUI's Instances and Traffic panes. */
-#define LOAD_COUNT_RULE "calls: answered by the instance, with a result or with an error (errors:\n" \
-                        "  those with an error); failed: not answered, the connection failed or timed out"
+#define LOAD_COUNT_RULE N_("calls: answered by the instance, with a result or with an error (errors:\n" \
+                        "  those with an error); failed: not answered, the connection failed or timed out")
 
 #define MAX_SPAWN 16
 #define MAX_PLACED (1u << 22)
@@ -108,56 +110,63 @@ static void orders_check(balancer *lb, const value *arg, const load_orders *o)
             failed++;
         if (st != CALL_OK && !first[0]) {
             char shown[2048]; /* the server's words, escaped for the terminal */
-            snprintf(first, sizeof first, " (order %lld: %.500s)", (long long)o->ids[i],
+            snprintf(first, sizeof first, _(" (order %lld: %.500s)"), (long long)o->ids[i],
                      esc_str(shown, sizeof shown, err));
         }
     }
-    printf("\nOrders: %zu placed (answered OK), %zu read back with Get after the run, %zu missing, "
-           "%zu could not be read%s%s\n", o->n, readable, missing, failed, first,
-           o->dropped ? "; only the first ids were kept" : "");
+    printf(_("\nOrders: %zu placed (answered OK), %zu read back with Get after the run, %zu missing, "
+             "%zu could not be read%s%s\n"),
+           o->n, readable, missing, failed, first, o->dropped ? _("; only the first ids were kept") : "");
 }
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: workbench load --service NAME --codec gob|json|grpc --rate N --duration S\n"
-            "                      [--registry URL] [--spawn N] [--kill-after S [--signal KILL|TERM|STOP]]\n"
-            "                      [--method M --args JSON] [--policy round-robin|pick-first]\n"
+    fputs(_("Usage: workbench load --service NAME --codec gob|json|grpc --rate N --duration S\n"
+            "       [--registry URL] [--spawn N] [--kill-after S [--signal KILL|TERM|STOP]]\n"
+            "       [--method M --args JSON] [--policy round-robin|pick-first]\n"
             "Calls METHOD at a steady rate through the client-side balancer, finding the\n"
             "instances of NAME in the registry and following its changes, then prints each\n"
             "instance's share of the calls, failures and latency percentiles.\n\n"
             "Options:\n"
-            "      --registry URL  etcd://HOST:PORT, consul://HOST:PORT, or static (no registry:\n"
-            "                      the spawned instances are the list), or consul-dev (a private\n"
-            "                      `consul agent -dev`, when consul is installed). Default: a\n"
-            "                      private etcd started for this run and removed after\n"
-            REGISTRY_CREDS_HELP
-            "                           The spawned servers get them through their\n"
+            "      --registry URL  etcd://HOST:PORT, consul://HOST:PORT, or static (no\n"
+            "                      registry: the spawned instances are the list), or\n"
+            "                      consul-dev (a private `consul agent -dev`, when consul is\n"
+            "                      installed). Default: a private etcd started for this run\n"
+            "                      and removed after\n"),
+          f);
+    fputs(_(REGISTRY_CREDS_HELP), f);
+    fputs(_("                           The spawned servers get them through their\n"
             "                           environment, never on their command line\n"
             "      --spawn N       start N instances of the codec's server, registered in it\n"
             "      --ttl S         their lease/check TTL (default 5)\n"
-            "      --kill-after S  signal the first spawned instance S seconds in, and print the\n"
-            "                      failover timeline\n"
-            "      --signal SIG    KILL (default), TERM (graceful: it deregisters) or STOP (hung)\n"
+            "      --kill-after S  signal the first spawned instance S seconds in, and print\n"
+            "                      the failover timeline\n"
+            "      --signal SIG    KILL (default), TERM (graceful: it deregisters) or STOP\n"
+            "                      (hung)\n"
             "      --restart-after S  start the killed instance again, on the same port (a\n"
             "                      STOPped one is resumed with SIGCONT)\n"
             "      --registry-down-after S, --registry-up-after S\n"
-            "                      stop the private etcd, and start it again: calls go on to the\n"
-            "                      instances already known, and the servers register again\n"
+            "                      stop the private etcd, and start it again: calls go on to\n"
+            "                      the instances already known, and the servers register\n"
+            "                      again\n"
             "      --method M      default Arith.Multiply; --args JSON default {\"A\":7,\"B\":8}\n"
             "      --program P     spawn P instead of the codec's sample server: order-server\n"
-            "                      (calls /order.Order/Place, each with its own request_id, and\n"
-            "                      reads every placed order back with Get after the run) or\n"
-            "                      user-server (calls /user.User/Login); gRPC only\n"
+            "                      (calls /order.Order/Place, each with its own request_id,\n"
+            "                      and reads every placed order back with Get after the run)\n"
+            "                      or user-server (calls /user.User/Login); gRPC only\n"
             "      --db PATH       their SQLite file, shared by every instance (default: a\n"
             "                      temporary file removed after the run)\n"
             "      --timeout MS    deadline of each call (default 1000)\n"
             "      --no-retry      do not retry a call whose connection failed\n\n"
-            "Example: the order-service tutorial's experiment, two servers, one killed:\n"
-            "  workbench load --service hello --codec json --spawn 2 --rate 200 --duration 8 --kill-after 3\n"
-            "Orders placed while one order-server is killed, each read back afterwards:\n"
-            "  workbench load --service order --codec grpc --program order-server --spawn 2 --rate 200 \\\n"
-            "      --duration 6 --kill-after 2\n");
+            "Example: the order-service tutorial's experiment, two servers, one killed:\n"),
+          f);
+    fputs("  workbench load --service hello --codec json --spawn 2 --rate 200 \\\n"
+          "      --duration 8 --kill-after 3\n",
+          f);
+    fputs(_("Orders placed while one order-server is killed, each read back afterwards:\n"), f);
+    fputs("  workbench load --service order --codec grpc --program order-server \\\n"
+          "      --spawn 2 --rate 200 --duration 6 --kill-after 2\n",
+          f);
 }
 
 /* What the command line asked for. */
@@ -229,7 +238,7 @@ static int load_parse(int argc, char **argv, load_opts *o)
         registry_creds_pick(&o->creds, given.token, given.token_file, given.user, given.user_file, err,
                             sizeof err) < 0 ||
         registry_creds_export(&o->creds) < 0) {
-        fprintf(stderr, "workbench load: %s\n", err);
+        fprintf(stderr, _("workbench load: %s\n"), err);
         return EXIT_USAGE;
     }
     int ch;
@@ -238,7 +247,7 @@ static int load_parse(int argc, char **argv, load_opts *o)
         switch (ch) {
         case 'r':
             if (regopt_parse(optarg, &o->ro, err, sizeof err) < 0) {
-                fprintf(stderr, "workbench load: --registry: %s\n", err);
+                fprintf(stderr, _("workbench load: --registry: %s\n"), err);
                 return EXIT_USAGE;
             }
             break;
@@ -271,7 +280,7 @@ static int load_parse(int argc, char **argv, load_opts *o)
             o->sig = strcmp(optarg, "KILL") == 0 ? SIGKILL : strcmp(optarg, "TERM") == 0 ? SIGTERM
                      : strcmp(optarg, "STOP") == 0 ? SIGSTOP : 0;
             if (!o->sig) {
-                fprintf(stderr, "workbench load: --signal wants KILL, TERM or STOP\n");
+                fprintf(stderr, _("workbench load: --signal wants KILL, TERM or STOP\n"));
                 return EXIT_USAGE;
             }
             break;
@@ -281,7 +290,7 @@ static int load_parse(int argc, char **argv, load_opts *o)
             else if (strcmp(optarg, "pick-first") == 0)
                 o->policy = PICK_FIRST;
             else {
-                fprintf(stderr, "workbench load: --policy wants round-robin or pick-first\n");
+                fprintf(stderr, _("workbench load: --policy wants round-robin or pick-first\n"));
                 return EXIT_USAGE;
             }
             break;
@@ -298,8 +307,8 @@ static int load_check(load_opts *o, value **arg)
 {
     if (!o->service || !o->codec || o->rate <= 0 || o->rate > 100000 || o->duration <= 0 || o->duration > 3600 ||
         o->nspawn < 0 || o->nspawn > MAX_SPAWN || o->timeout <= 0 || o->ttl < 1) {
-        fprintf(stderr, "workbench load: --service, --codec, --rate (1..100000) and --duration (s) are needed%s\n\n",
-                o->nspawn > MAX_SPAWN ? "; --spawn is at most 16" : "");
+        fprintf(stderr, _("workbench load: --service, --codec, --rate (1..100000) and --duration (s) are needed%s\n\n"),
+                o->nspawn > MAX_SPAWN ? _("; --spawn is at most 16") : "");
         usage(stderr);
         return EXIT_USAGE;
     }
@@ -310,27 +319,27 @@ static int load_check(load_opts *o, value **arg)
     else if (strcmp(o->codec, "grpc") == 0)
         o->proto = PROTO_GRPC;
     else {
-        fprintf(stderr, "workbench load: --codec wants gob, json or grpc\n");
+        fprintf(stderr, _("workbench load: --codec wants gob, json or grpc\n"));
         return EXIT_USAGE;
     }
     if (o->kill_after >= 0 && o->nspawn == 0) {
-        fprintf(stderr, "workbench load: --kill-after needs --spawn (only spawned instances can be killed)\n");
+        fprintf(stderr, _("workbench load: --kill-after needs --spawn (only spawned instances can be killed)\n"));
         return EXIT_USAGE;
     }
     if (o->restart_after >= 0 && (o->kill_after < 0 || o->restart_after <= o->kill_after)) {
-        fprintf(stderr, "workbench load: --restart-after needs a --kill-after before it\n");
+        fprintf(stderr, _("workbench load: --restart-after needs a --kill-after before it\n"));
         return EXIT_USAGE;
     }
     if ((o->down_after >= 0 || o->up_after >= 0) && o->ro.kind != REGOPT_PRIVATE_ETCD) {
-        fprintf(stderr, "workbench load: --registry-down-after/--registry-up-after work on the private etcd only\n");
+        fprintf(stderr, _("workbench load: --registry-down-after/--registry-up-after work on the private etcd only\n"));
         return EXIT_USAGE;
     }
     if (o->program && strcmp(o->program, "order-server") != 0 && strcmp(o->program, "user-server") != 0) {
-        fprintf(stderr, "workbench load: --program wants order-server or user-server\n");
+        fprintf(stderr, _("workbench load: --program wants order-server or user-server\n"));
         return EXIT_USAGE;
     }
     if (o->program && o->proto != PROTO_GRPC) {
-        fprintf(stderr, "workbench load: --program %s speaks gRPC: give --codec grpc\n", o->program);
+        fprintf(stderr, _("workbench load: --program %s speaks gRPC: give --codec grpc\n"), o->program);
         return EXIT_USAGE;
     }
     o->orders = o->program && strcmp(o->program, "order-server") == 0;
@@ -343,7 +352,7 @@ static int load_check(load_opts *o, value **arg)
     o->placing = strcmp(o->method, "/order.Order/Place") == 0 || strcmp(o->method, "order.Order/Place") == 0;
     char err[512];
     if (!(*arg = jsonval_parse(o->args, strlen(o->args), err, sizeof err))) {
-        fprintf(stderr, "workbench load: --args is not JSON: %s\n", err);
+        fprintf(stderr, _("workbench load: --args is not JSON: %s\n"), err);
         return EXIT_USAGE;
     }
     return EXIT_OK;
@@ -358,14 +367,14 @@ static int load_start_registry(const load_opts *o, load_env *e)
         e->reg_url = o->ro.url;
     if (o->ro.kind == REGOPT_PRIVATE_ETCD) {
         if (etcdproc_start(&e->etcd, 10000, err, sizeof err) < 0) {
-            fprintf(stderr, "workbench load: %s\n", err);
+            fprintf(stderr, _("workbench load: %s\n"), err);
             return -1;
         }
         e->own_etcd = true;
         e->reg_url = e->etcd.url;
     } else if (o->ro.kind == REGOPT_CONSUL_DEV) {
         if (consulproc_start(&e->consul, 15000, err, sizeof err) < 0) {
-            fprintf(stderr, "workbench load: %s\n", err);
+            fprintf(stderr, _("workbench load: %s\n"), err);
             return -1;
         }
         e->own_consul = true;
@@ -382,7 +391,7 @@ static int load_follow_registry(const load_opts *o, load_env *e)
     char err[512];
     if (!(e->reg = registry_new(e->reg_url, &o->creds.auth, err, sizeof err))) {
         char shown[4 * sizeof err];
-        fprintf(stderr, "workbench load: %s\n", esc_str(shown, sizeof shown, err));
+        fprintf(stderr, _("workbench load: %s\n"), esc_str(shown, sizeof shown, err));
         return EXIT_USAGE;
     }
     registry_instance *list = NULL;
@@ -394,7 +403,7 @@ static int load_follow_registry(const load_opts *o, load_env *e)
         list = NULL;
         if (registry_list(e->reg, o->service, &list, &n, &rev, err, sizeof err) < 0) {
             char shown[4 * sizeof err];
-            fprintf(stderr, "workbench load: the registry at %s: %s\n", e->reg_url,
+            fprintf(stderr, _("workbench load: the registry at %s: %s\n"), e->reg_url,
                     esc_str(shown, sizeof shown, err));
             return EXIT_FAILED;
         }
@@ -404,14 +413,14 @@ static int load_follow_registry(const load_opts *o, load_env *e)
     }
     for (size_t i = 0; i < n; i++)
         balancer_add(e->lb, list[i].addr);
-    supervisor_note(e->sup, 0, "the registry lists %zu instance(s) of %s", n, o->service);
+    supervisor_note(e->sup, 0, _("the registry lists %zu instance(s) of %s"), n, o->service);
     if (registry_list_left_out(e->reg))
-        supervisor_note(e->sup, 0, "the registry has %zu instance(s) more than the %d a listing holds; "
-                        "they get no calls", registry_list_left_out(e->reg), REGISTRY_MAX_INSTANCES);
+        supervisor_note(e->sup, 0, _("the registry has %zu instance(s) more than the %d a listing holds; "
+                        "they get no calls"), registry_list_left_out(e->reg), REGISTRY_MAX_INSTANCES);
     free(list);
     if (!(e->watch = registry_watch_start(e->reg, o->service, rev, err, sizeof err))) {
         char shown[4 * sizeof err];
-        fprintf(stderr, "workbench load: cannot watch the registry: %s\n", esc_str(shown, sizeof shown, err));
+        fprintf(stderr, _("workbench load: cannot watch the registry: %s\n"), esc_str(shown, sizeof shown, err));
         return EXIT_FAILED;
     }
     return EXIT_OK;
@@ -425,7 +434,7 @@ static int load_setup(const load_opts *o, load_env *e)
     e->db = o->db;
     if (o->program && !o->db) {
         if (tempdir_make(e->tmpdir, sizeof e->tmpdir, "wb-load") < 0) {
-            fprintf(stderr, "workbench load: cannot make a temporary directory: %s\n", strerror(errno));
+            fprintf(stderr, _("workbench load: cannot make a temporary directory: %s\n"), strerror(errno));
             return EXIT_FAILED;
         }
         snprintf(e->dbpath, sizeof e->dbpath, "%s/%s.db", e->tmpdir, o->orders ? "orders" : "users");
@@ -437,15 +446,15 @@ static int load_setup(const load_opts *o, load_env *e)
         return EXIT_FAILED;
     e->sup = supervisor_new(e->is_static ? "none" : e->reg_url, o->service, o->ttl);
     if (e->own_etcd)
-        supervisor_note(e->sup, 0, "started a private etcd at %s", e->etcd.client);
+        supervisor_note(e->sup, 0, _("started a private etcd at %s"), e->etcd.client);
     if (e->own_consul)
-        supervisor_note(e->sup, 0, "started a private consul agent -dev at %s", e->consul.http);
+        supervisor_note(e->sup, 0, _("started a private consul agent -dev at %s"), e->consul.http);
     for (int i = 0; i < o->nspawn; i++) {
         const char *pargs[] = {"--db", e->db, NULL};
         int id = o->program ? supervisor_spawn_service(e->sup, o->program, o->service, pargs, err, sizeof err)
                             : supervisor_spawn(e->sup, o->proto, err, sizeof err);
         if (id < 0) {
-            fprintf(stderr, "workbench load: %s\n", err);
+            fprintf(stderr, _("workbench load: %s\n"), err);
             return EXIT_FAILED;
         }
         if (e->is_static)
@@ -485,16 +494,16 @@ static void load_wait(load_env *e, load_stats *s, uint64_t due)
     while (e->watch && registry_watch_next(e->watch, &ev, due > now ? (int)(due - now) : 0) == 1) {
         if (ev.type == REGISTRY_EV_PUT) {
             balancer_add(e->lb, ev.inst.addr);
-            supervisor_note(e->sup, 0, "registry: %s registered", ev.inst.addr);
+            supervisor_note(e->sup, 0, _("registry: %s registered"), ev.inst.addr);
         } else if (ev.type == REGISTRY_EV_DELETE) {
             balancer_remove(e->lb, ev.inst.addr);
-            supervisor_note(e->sup, 0, "registry: %s removed", ev.inst.addr);
+            supervisor_note(e->sup, 0, _("registry: %s removed"), ev.inst.addr);
             if (e->victim && s->killed && !s->dropped_at && strcmp(ev.inst.addr, e->victim) == 0)
                 s->dropped_at = clock_now_ms();
         } else if (ev.type == REGISTRY_EV_ERROR) {
-            supervisor_note(e->sup, 0, "registry unreachable (%s); calling the instances already known", ev.msg);
+            supervisor_note(e->sup, 0, _("registry unreachable (%s); calling the instances already known"), ev.msg);
         } else if (ev.type == REGISTRY_EV_RESUMED) {
-            supervisor_note(e->sup, 0, "registry reachable again");
+            supervisor_note(e->sup, 0, _("registry reachable again"));
         }
         now = clock_now_ms();
     }
@@ -526,7 +535,7 @@ static void load_schedule(const load_opts *o, load_env *e, load_stats *s)
             supervisor_signal(e->sup, 1, SIGCONT);
         } else {
             if (supervisor_restart(e->sup, 1, err, sizeof err) < 0)
-                supervisor_note(e->sup, 1, "could not restart %s: %s", e->victim, err);
+                supervisor_note(e->sup, 1, _("could not restart %s: %s"), e->victim, err);
             if (e->is_static)
                 balancer_add(e->lb, e->victim);
         }
@@ -534,14 +543,14 @@ static void load_schedule(const load_opts *o, load_env *e, load_stats *s)
     if (e->own_etcd && !s->reg_down && load_due(s, o->down_after)) {
         s->reg_down = true;
         etcdproc_stop(&e->etcd, false);
-        supervisor_note(e->sup, 0, "stopped the private etcd");
+        supervisor_note(e->sup, 0, _("stopped the private etcd"));
     }
     if (e->own_etcd && s->reg_down && !s->reg_up && load_due(s, o->up_after)) {
         s->reg_up = true;
         if (etcdproc_restart(&e->etcd, 0, err, sizeof err) < 0)
-            supervisor_note(e->sup, 0, "could not start etcd again: %s", err);
+            supervisor_note(e->sup, 0, _("could not start etcd again: %s"), err);
         else
-            supervisor_note(e->sup, 0, "started the private etcd again (same data, same port)");
+            supervisor_note(e->sup, 0, _("started the private etcd again (same data, same port)"));
     }
 }
 
@@ -579,7 +588,7 @@ static int load_call(const load_opts *o, load_env *e, load_stats *s, uint64_t i)
         s->retried++;
         if (!s->first_fail_at && s->killed) {
             s->first_fail_at = clock_now_ms();
-            supervisor_note(e->sup, 0, "a call to %s failed (%s); retried on %s", all[res.failed_on].addr,
+            supervisor_note(e->sup, 0, _("a call to %s failed (%s); retried on %s"), all[res.failed_on].addr,
                             res.first_error, res.instance >= 0 ? all[res.instance].addr : "-");
         }
     }
@@ -587,7 +596,7 @@ static int load_call(const load_opts *o, load_env *e, load_stats *s, uint64_t i)
         s->failed_calls++;
         if (s->killed && !s->first_fail_at) {
             s->first_fail_at = clock_now_ms();
-            supervisor_note(e->sup, 0, "a call failed: %s", err);
+            supervisor_note(e->sup, 0, _("a call failed: %s"), err);
         }
     } else if (st == CALL_REMOTE_ERROR) {
         s->remote_errors++;
@@ -608,7 +617,7 @@ static int load_run(const load_opts *o, load_env *e, load_stats *s)
         load_wait(e, s, due);
         load_schedule(o, e, s);
         if (load_call(o, e, s, i) < 0) {
-            fprintf(stderr, "workbench load: out of memory\n");
+            fprintf(stderr, _("workbench load: out of memory\n"));
             return -1;
         }
     }
@@ -628,26 +637,43 @@ static void report_failover(const load_opts *o, const load_env *e, const load_st
             vi = (int)i;
     uint64_t last = s->restarted ? s->last_dead_call : vi >= 0 ? all[vi].last_call_ms : 0;
     int sig = o->sig;
-    printf("\nFailover (SIG%s to %s at +%.3f s):\n", sig == SIGKILL ? "KILL" : sig == SIGTERM ? "TERM" : "STOP",
+    printf(_("\nFailover (SIG%s to %s at +%.3f s):\n"), sig == SIGKILL ? "KILL" : sig == SIGTERM ? "TERM" : "STOP",
            e->victim, (double)(s->kill_at - s->start) / 1000.0);
     if (last >= s->kill_at)
-        printf("  last call sent to it:        +%.3f s after the signal%s\n", (double)(last - s->kill_at) / 1000.0,
+        printf(_("  last call sent to it:        +%.3f s after the signal%s\n"), (double)(last - s->kill_at) / 1000.0,
                sig != SIGKILL ? ""
-               : o->retry ? " (after the first failure it is only probed, with backoff, until\n"
-                            "                               the registry drops it; every probe's call is retried)"
-                          : " (after the first failure it is only probed, with backoff, until\n"
-                            "                               the registry drops it; --no-retry: a failed probe is a failed call)");
+               : o->retry ? _(" (after the first failure it is only probed, with backoff, until\n"
+                              "                               the registry drops it; every probe's call is retried)")
+                          : _(" (after the first failure it is only probed, with backoff, until\n"
+                              "                               the registry drops it; --no-retry: a failed probe is a failed call)"));
     else
-        printf("  last call sent to it:        before the signal\n");
-    printf("  registry dropped it:         %s", s->dropped_at ? "" : "not within the run");
+        printf(_("  last call sent to it:        before the signal\n"));
+    printf(_("  registry dropped it:         %s"), s->dropped_at ? "" : _("not within the run"));
     if (s->dropped_at)
-        printf("+%.3f s after the signal (TTL %d s)", (double)(s->dropped_at - s->kill_at) / 1000.0, o->ttl);
-    printf("\n  failed calls after retries:  %llu\n", (unsigned long long)s->failed_calls);
+        printf(_("+%.3f s after the signal (TTL %d s)"), (double)(s->dropped_at - s->kill_at) / 1000.0, o->ttl);
+    printf(_("\n  failed calls after retries:  %llu\n"), (unsigned long long)s->failed_calls);
     if (s->restarted)
-        printf("  after it came back (+%.3f s): %llu of %llu calls went to it (%.1f%%)\n",
+        printf(_("  after it came back (+%.3f s): %llu of %llu calls went to it (%.1f%%)\n"),
                (double)(s->restart_at - s->start) / 1000.0, (unsigned long long)s->victim_after_restart,
                (unsigned long long)s->after_restart,
                s->after_restart ? 100.0 * (double)s->victim_after_restart / (double)s->after_restart : 0.0);
+}
+
+/* " " and s padded to |width| display columns (a hanzi takes two): on the left when width
+ * is negative, else on the right, as printf's %-22s and %8s do for ASCII. */
+static void put_col(const char *s, int width)
+{
+    wchar_t w[64];
+    size_t n = mbstowcs(w, s, sizeof w / sizeof w[0]);
+    int cols = n == (size_t)-1 ? -1 : wcswidth(w, n);
+    if (cols < 0)
+        cols = (int)strlen(s);
+    int room = abs(width) - cols;
+    room = room > 0 ? room : 0;
+    if (width < 0)
+        printf(" %s%*s", s, room, "");
+    else
+        printf(" %*s%s", room, "", s);
 }
 
 /* Each instance's share of the calls and latency, the totals, the failover, the
@@ -655,9 +681,15 @@ static void report_failover(const load_opts *o, const load_env *e, const load_st
 static void load_report(const load_opts *o, const load_env *e, const load_stats *s)
 {
     double secs = (double)(s->end - s->start) / 1000.0;
-    printf("%s %s at %.0f/s for %.1f s, %s, through %s\n\n", o->codec, o->method, o->rate, secs,
-           o->policy == PICK_FIRST ? "pick-first" : "round robin", e->is_static ? "a static list" : e->reg_url);
-    printf("  %-22s %8s %6s %8s %8s %8s %8s\n", "instance", "calls", "share", "errors", "failed", "p50 ms", "p99 ms");
+    printf(_("%s %s at %.0f/s for %.1f s, %s, through %s\n\n"), o->codec, o->method, o->rate, secs,
+           o->policy == PICK_FIRST ? "pick-first" : _("round robin"), e->is_static ? _("a static list") : e->reg_url);
+    static const char *const heads[] = {N_("instance"), N_("calls"), N_("share"), N_("errors"),
+                                        N_("failed"), N_("p50 ms"), N_("p99 ms")};
+    static const int widths[] = {-22, 8, 6, 8, 8, 8, 8};
+    printf(" ");
+    for (size_t k = 0; k < sizeof heads / sizeof heads[0]; k++)
+        put_col(_(heads[k]), widths[k]);
+    printf("\n");
     size_t ni;
     const lb_instance *all = balancer_instances(e->lb, &ni);
     uint64_t answered = 0;
@@ -671,17 +703,17 @@ static void load_report(const load_opts *o, const load_env *e, const load_stats 
                (unsigned long long)calls, answered ? 100.0 * (double)calls / (double)answered : 0.0,
                (unsigned long long)in->errors, (unsigned long long)in->failures,
                balancer_percentile(in, 50) / 1000.0, balancer_percentile(in, 99) / 1000.0,
-               e->victim && strcmp(in->addr, e->victim) == 0 && s->killed ? "  (killed)" : "");
+               e->victim && strcmp(in->addr, e->victim) == 0 && s->killed ? _("  (killed)") : "");
     }
-    printf("  %s\n", LOAD_COUNT_RULE);
-    printf("\n  %llu calls, %llu failed after retries, %llu retried on another instance, "
-           "%llu answered with an error\n", (unsigned long long)s->total, (unsigned long long)s->failed_calls,
+    printf("  %s\n", _(LOAD_COUNT_RULE));
+    printf(_("\n  %llu calls, %llu failed after retries, %llu retried on another instance, "
+             "%llu answered with an error\n"), (unsigned long long)s->total, (unsigned long long)s->failed_calls,
            (unsigned long long)s->retried, (unsigned long long)s->remote_errors);
     if (s->killed)
         report_failover(o, e, s);
     if (o->placing)
         orders_check(e->lb, e->arg, &s->placed);
-    printf("\nTimeline:\n");
+    printf(_("\nTimeline:\n"));
     size_t nev;
     const sup_event *ev = supervisor_timeline(e->sup, &nev);
     for (size_t i = 0; i < nev; i++) {

@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/esc.h"
+#include "base/i18n.h"
 #include "commands.h"
 #include "registry/registry.h"
 #include "regopt.h"
@@ -23,19 +24,19 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: workbench registry URL [NAME] [--watch] [credentials]\n"
+    fputs(_("Usage: workbench registry URL [NAME] [--watch] [credentials]\n"
             "Lists the instances registered in a service registry, one line each with its\n"
             "address and protocol; with --watch, then prints every change as it happens.\n\n"
-            "  URL   etcd://HOST:PORT[,HOST:PORT...]   etcd v3 (keys NAME/HOST:PORT on leases)\n"
-            "        consul://HOST:PORT                 a Consul agent\n"
-            "        dns://HOST:PORT[/NAME.service.consul]   Consul's DNS interface (SRV)\n"
+            "  URL   etcd://HOST:PORT[,HOST:PORT...]  etcd v3 (keys NAME/HOST:PORT on leases)\n"
+            "        consul://HOST:PORT                a Consul agent\n"
+            "        dns://HOST:PORT[/NAME.service.consul]  Consul's DNS interface (SRV)\n"
             "  NAME  the service; every service when left out\n\n"
             "Options:\n"
             "  -w, --watch              keep printing changes, time-stamped, until\n"
-            "                           interrupted\n"
-            REGISTRY_CREDS_HELP
-            "      --token T, --user U:P  the same as --registry-token, --registry-user\n\n"
+            "                           interrupted\n"),
+          f);
+    fputs(_(REGISTRY_CREDS_HELP), f);
+    fputs(_("      --token T, --user U:P  the same as --registry-token, --registry-user\n\n"
             "etcd lines show the lease each key hangs on and the seconds it has left (each\n"
             "lease asked once, at most 64 of them, within 5 s; a last line says when some\n"
             "went unasked); Consul lines show the health check status (critical instances\n"
@@ -45,7 +46,8 @@ static void usage(FILE *f)
             "  workbench registry etcd://127.0.0.1:2379 arith --watch\n"
             "  etcdctl get --prefix arith     (the same keys, as etcd shows them)\n\n"
             "Exit status: 0 ok; 2 bad usage; 3 the registry could not be reached (or\n"
-            "refused the request, e.g. wrong credentials).\n");
+            "refused the request, e.g. wrong credentials).\n"),
+          f);
 }
 
 /* What a registry holds is anyone's text: each field is printed escaped (base/esc.h). */
@@ -164,13 +166,14 @@ static int list_all(registry *r, const char *name, int64_t *revision, char *err,
     if (rc < 0)
         return -1;
     if (l.count == 0 && l.left_out == 0)
-        fprintf(stderr, "(no instances%s%s)\n", name ? " of " : "", name ? name : "");
+        fprintf(stderr, name ? _("(no instances of %s)\n") : _("(no instances)\n"), name);
     if (l.left_out)
-        printf("(showing %zu of %zu entries: one listing holds at most %d; the rest are not shown)\n", l.count,
+        printf(_("(showing %zu of %zu entries: one listing holds at most %d; the rest are not shown)\n"), l.count,
                l.count + l.left_out, REGISTRY_MAX_INSTANCES);
     if (leases.unasked)
-        printf("(TTL of the first %zu leases shown: at most %d are asked, within %d s; %zu entries show "
-               "their lease without it)\n", leases.n, LEASE_LOOKUPS, LEASE_DEADLINE_MS / 1000, leases.unasked);
+        printf(_("(TTL of the first %zu leases shown: at most %d are asked, within %d s; %zu entries show "
+                 "their lease without it)\n"),
+               leases.n, LEASE_LOOKUPS, LEASE_DEADLINE_MS / 1000, leases.unasked);
     return 0;
 }
 
@@ -180,14 +183,14 @@ static int watch(registry *r, const char *name, int64_t revision)
     registry_watch *w = registry_watch_start(r, name, revision, err, sizeof err);
     if (!w) {
         char shown_err[4 * sizeof err];
-        fprintf(stderr, "workbench registry: %s\n", esc_str(shown_err, sizeof shown_err, err));
+        fprintf(stderr, _("workbench registry: %s\n"), esc_str(shown_err, sizeof shown_err, err));
         return EXIT_FAILED;
     }
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     clock_stamp(ts, sizeof ts);
-    printf("%s watching %s (Ctrl-C stops)\n", ts, name ? name : "every service");
+    printf(_("%s watching %s (Ctrl-C stops)\n"), ts, name ? name : _("every service"));
     fflush(stdout);
     registry_event ev;
     shown sh;
@@ -209,9 +212,9 @@ static int watch(registry *r, const char *name, int64_t revision)
             printf("%s DELETE %-20s %s\n", ts, sh.service, sh.addr);
             break;
         case REGISTRY_EV_ERROR:
-            printf("%s registry unreachable: %s (retrying)\n", ts, esc_str(msg, sizeof msg, ev.msg));
+            printf(_("%s registry unreachable: %s (retrying)\n"), ts, esc_str(msg, sizeof msg, ev.msg));
             break;
-        case REGISTRY_EV_RESUMED: printf("%s watching again\n", ts); break;
+        case REGISTRY_EV_RESUMED: printf(_("%s watching again\n"), ts); break;
         }
         fflush(stdout);
     }
@@ -231,7 +234,7 @@ static int parse_options(int *pargc, char **argv, bool *want_watch, registry_cre
     regopt_creds given = {NULL, NULL, NULL, NULL};
     char err[512];
     if (regopt_take_creds(pargc, argv, &given, err, sizeof err) < 0) {
-        fprintf(stderr, "workbench registry: %s\n", err);
+        fprintf(stderr, _("workbench registry: %s\n"), err);
         return EXIT_USAGE;
     }
     int argc = *pargc, ch;
@@ -247,12 +250,12 @@ static int parse_options(int *pargc, char **argv, bool *want_watch, registry_cre
     }
     if (registry_creds_pick(creds, given.token, given.token_file, given.user, given.user_file, err,
                             sizeof err) < 0) {
-        fprintf(stderr, "workbench registry: %s\n", err);
+        fprintf(stderr, _("workbench registry: %s\n"), err);
         return EXIT_USAGE;
     }
     int rest = argc - optind;
     if (rest < 1 || rest > 2) {
-        fprintf(stderr, "workbench registry: expected URL [NAME]\n\n");
+        fprintf(stderr, _("workbench registry: expected URL [NAME]\n\n"));
         usage(stderr);
         return EXIT_USAGE;
     }
@@ -268,17 +271,17 @@ int cmd_registry(int argc, char **argv)
         return ch;
     const char *url = argv[optind], *name = argc - optind == 2 ? argv[optind + 1] : NULL;
     if (name && (!*name || strchr(name, '/'))) {
-        fprintf(stderr, "workbench registry: NAME must be non-empty and without '/'\n");
+        fprintf(stderr, _("workbench registry: NAME must be non-empty and without '/'\n"));
         return EXIT_USAGE;
     }
     char err[512];
     registry *r = registry_new(url, &creds.auth, err, sizeof err);
     if (!r) {
-        fprintf(stderr, "workbench registry: %s\n", err);
+        fprintf(stderr, _("workbench registry: %s\n"), err);
         return EXIT_USAGE;
     }
     if (registry_get_kind(r) == REGISTRY_NONE) {
-        fprintf(stderr, "workbench registry: URL none: there is no registry to list\n");
+        fprintf(stderr, _("workbench registry: URL none: there is no registry to list\n"));
         registry_free(r);
         return EXIT_USAGE;
     }
@@ -289,8 +292,8 @@ int cmd_registry(int argc, char **argv)
         bool answered = strncmp(err, "etcd:", 5) == 0 || strncmp(err, "consul:", 7) == 0 ||
                         strncmp(err, "dns:", 4) == 0;
         char shown_err[4 * sizeof err];
-        fprintf(stderr, "workbench registry: %s\n%s", esc_str(shown_err, sizeof shown_err, err),
-                answered ? "" : "  (is the registry running? check the address in the URL)\n");
+        fprintf(stderr, _("workbench registry: %s\n%s"), esc_str(shown_err, sizeof shown_err, err),
+                answered ? "" : _("  (is the registry running? check the address in the URL)\n"));
         registry_free(r);
         return EXIT_FAILED;
     }
@@ -298,7 +301,7 @@ int cmd_registry(int argc, char **argv)
     int ret = EXIT_OK;
     if (want_watch) {
         if (registry_get_kind(r) == REGISTRY_CONSUL && !name) {
-            fprintf(stderr, "workbench registry: with Consul, --watch needs a NAME\n");
+            fprintf(stderr, _("workbench registry: with Consul, --watch needs a NAME\n"));
             ret = EXIT_USAGE;
         } else {
             ret = watch(r, name, revision);

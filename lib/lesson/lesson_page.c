@@ -7,50 +7,45 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/i18n.h"
 #include "lesson/lesson_wrap.h"
 
-/* What the runner says, in English and Chinese. */
+/* What the runner says: English, or its translation in po/zh.po. */
 enum {
     L_STEP_TITLE, L_LESSON_TITLE, L_LOOK, L_RUNNING, L_BACKGROUND, L_NOT_RUN, L_PATH_HINT, L_MISSING,
     L_KEYS, L_KEYS_SHORT, L_START, L_MORE, L_UP, L_PAST_DEADLINE, L_WAS, L_COUNT
 };
-static const char *const say_text[2][L_COUNT] = {
-    {
-        "── Lesson %d · Step %zu/%zu: %s ──",
-        "Lesson %d: %s",
-        "Look:",
-        "running…",
-        "(in the background)",
-        "(not run here: %s)",
-        "(To type the commands yourself in another terminal, first run: export PATH=%s:$PATH)",
-        "This lesson cannot run here: %s. The steps follow for reading; their commands are "
-        "not run.",
-        "Enter: next · b: back · r: run again · q: quit",
-        "Enter: next · b: back · r: again · q: quit",
-        "Enter: start · q: quit",
-        "↓ Space: %d more lines",
-        "↑ PgUp: back up",
-        " (it ran past its %d s deadline)",
-        " (it was %d)",
-    },
-    {
-        "── 第 %d 课 · 步骤 %zu/%zu：%s ──",
-        "第 %d 课：%s",
-        "看这里：",
-        "运行中……",
-        "（在后台运行）",
-        "（这里没有运行：%s）",
-        "（想在另一个终端里自己敲这些命令，先运行 export PATH=%s:$PATH）",
-        "这一课在这里无法运行：%s。下面的步骤只供阅读，命令不会运行。",
-        "回车：下一步 · b：上一步 · r：重新运行 · q：退出",
-        "回车：下一步 · b：上一步 · r：重跑 · q：退出",
-        "回车：开始 · q：退出",
-        "↓ 空格：还有 %d 行",
-        "↑ PgUp：往回翻",
-        "（超过了 %d 秒的时限）",
-        "（实际是 %d）",
-    },
+static const char *const say_en[L_COUNT] = {
+    N_("── Lesson %d · Step %zu/%zu: %s ──"),
+    N_("Lesson %d: %s"),
+    N_("Look:"),
+    N_("running…"),
+    N_("(in the background)"),
+    N_("(not run here: %s)"),
+    N_("(To type the commands yourself in another terminal, first run: export PATH=%s:$PATH)"),
+    N_("This lesson cannot run here: %s. The steps follow for reading; their commands are "
+       "not run."),
+    N_("Enter: next · b: back · r: run again · q: quit"),
+    N_("Enter: next · b: back · r: again · q: quit"),
+    N_("Enter: start · q: quit"),
+    N_("↓ Space: %d more lines"),
+    N_("↑ PgUp: back up"),
+    N_(" (it ran past its %d s deadline)"),
+    N_(" (it was %d)"),
 };
+
+/* Text k of the runner in language g: the catalog's Chinese, which i18n_setup has chosen
+ * whenever a lesson is shown in Chinese, or the English itself. */
+static const char *say(lesson_lang g, int k)
+{
+    return g == LANG_ZH ? _(say_en[k]) : say_en[k];
+}
+
+static void say_all(lesson_lang g, const char *t[L_COUNT])
+{
+    for (int k = 0; k < L_COUNT; k++)
+        t[k] = say(g, k);
+}
 
 void lesson_page_init(lesson_page *p, int width)
 {
@@ -227,7 +222,8 @@ static int add_command(lesson_page *p, lesson_row_style style, const lesson_run 
 int lesson_page_intro(lesson_page *p, const lesson_run *r, const lesson *l, lesson_lang g, const char *bindir,
                       const char *missing)
 {
-    const char *const *t = say_text[g];
+    const char *t[L_COUNT];
+    say_all(g, t);
     char line[1024];
     snprintf(line, sizeof line, t[L_LESSON_TITLE], l->number, lesson_text(l->title, g));
     int rc = lesson_page_add(p, ROW_BOLD, "", "", line, PAGE_PROSE);
@@ -252,16 +248,17 @@ void lesson_check_text(const lesson_step *s, const lesson_result *res, size_t j,
     char what[600], why[96] = "";
     lesson_expect_describe(&s->expect[j], g, what, sizeof what);
     if (!res->met[j] && s->expect[j].kind == EXPECT_EXIT && res->timed_out)
-        snprintf(why, sizeof why, say_text[g][L_PAST_DEADLINE], s->timeout_s);
+        snprintf(why, sizeof why, say(g, L_PAST_DEADLINE), s->timeout_s);
     else if (!res->met[j] && s->expect[j].kind == EXPECT_EXIT)
-        snprintf(why, sizeof why, say_text[g][L_WAS], res->status);
+        snprintf(why, sizeof why, say(g, L_WAS), res->status);
     snprintf(out, n, "%s %s%s", res->met[j] ? "✓" : "✗", what, why);
 }
 
 int lesson_page_step(lesson_page *p, const lesson_run *r, const lesson *l, size_t i, lesson_lang g,
                      const lesson_result *res, const char *why)
 {
-    const char *const *t = say_text[g];
+    const char *t[L_COUNT];
+    say_all(g, t);
     const lesson_step *s = &l->step[i];
     char line[1024];
     snprintf(line, sizeof line, t[L_STEP_TITLE], l->number, i + 1, l->nstep, lesson_text(s->title, g));
@@ -299,7 +296,8 @@ int lesson_page_step(lesson_page *p, const lesson_run *r, const lesson *l, size_
 void lesson_page_prompt(const lesson_page *p, const lesson_frame *f, lesson_lang g, bool intro, char *out,
                         size_t n)
 {
-    const char *const *t = say_text[g];
+    const char *t[L_COUNT];
+    say_all(g, t);
     char scroll[96] = "";
     if (f->below)
         snprintf(scroll, sizeof scroll, t[L_MORE], f->below);

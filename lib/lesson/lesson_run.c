@@ -24,13 +24,14 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/tempdir.h"
 #include "proc/spawn.h"
 #include "registry/consulproc.h"
 #include "registry/etcdproc.h"
 
 #define CONSUL_MISSING \
-    "consul is not installed (Debian 12 has no consul package; `make run` fetches Debian 11's)"
+    N_("consul is not installed (Debian 12 has no consul package; `make run` fetches Debian 11's)")
 
 enum { MAX_VARS = 64, BACKGROUND_GRACE_MS = 1000, BACKGROUND_SETTLE_MS = 300, SERVER_START_MS = 5000 };
 
@@ -191,7 +192,7 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
     if (!strcmp(kind, "etcd") || !strcmp(kind, "consul")) {
         bool etcd = kind[0] == 'e';
         if (!etcd && !consulproc_available()) {
-            err_set(skip, skiplen, CONSUL_MISSING);
+            err_set(skip, skiplen, "%s", _(CONSUL_MISSING));
             goto out;
         }
         if (etcd ? r->etcd_on : r->consul_on) {
@@ -271,12 +272,12 @@ bool lesson_missing(const lesson *l, char *what, size_t n)
         what[0] = '\0';
     for (size_t i = 0; i < l->nneeds; i++)
         if (!runnable(l->needs[i])) {
-            err_set(what, n, "%s is not installed", l->needs[i]);
+            err_set(what, n, _("%s is not installed"), l->needs[i]);
             return true;
         }
     for (size_t i = 0; i < l->nserver; i++)
         if (!strncmp(l->server[i], "consul", 6) && !consulproc_available()) {
-            err_set(what, n, CONSUL_MISSING);
+            err_set(what, n, "%s", _(CONSUL_MISSING));
             return true;
         }
     return false;
@@ -300,7 +301,7 @@ static lesson_run *run_make(const lesson *l, const char *bindir, bool dry, char 
         const char *tmp = getenv("TMPDIR");
         snprintf(r->work, sizeof r->work, "%s/%s", tmp && tmp[0] ? tmp : "/tmp", dirname);
     } else if (tempdir_make(r->work, sizeof r->work, dirname) < 0) {
-        err_set(err, errlen, "cannot make a scratch directory: %s", strerror(errno));
+        err_set(err, errlen, _("cannot make a scratch directory: %s"), strerror(errno));
         free(r);
         return NULL;
     }
@@ -589,7 +590,7 @@ int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size
         return -1;
     }
     if (r->dry) {
-        err_set(err, errlen, "the lesson's commands are not run (a program it needs is missing)");
+        err_set(err, errlen, _("the lesson's commands are not run (a program it needs is missing)"));
         return -1;
     }
     const lesson_step *s = &r->l->step[i];

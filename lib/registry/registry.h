@@ -52,7 +52,8 @@ typedef struct registry_creds {
     char token[SECRET_MAX], user[SECRET_MAX];
 } registry_creds;
 
-/* The --help lines of those options, as the servers print them (within 80 columns). */
+/* The --help lines of those options, as the servers print them (within 80 columns);
+ * marked for translation, so _(REGISTRY_CREDS_HELP) prints them in the learner's language. */
 #define REGISTRY_CREDS_HELP                                                                 \
     N_("      --registry-token T   Consul ACL token\n"                                       \
     "      --registry-user U:P  etcd user and password\n"                                    \

@@ -7,20 +7,21 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/secret.h"
 #include "rpc/server.h"
 #include "services/sqlstore.h"
 
-static const char callers_help[] =
+static const char callers_help[] = N_(
     "Who may call (default: anyone who can reach the port):\n"
     "      --caller-secret-file PATH  answer only calls that carry the first\n"
     "                           line of PATH (chmod 600) in the request header\n"
-    "                           " GRPC_CALLER_HEADER ", as the gateway sends it when\n"
+    "                           wb-caller-secret, as the gateway sends it when\n"
     "                           given the same file; without the option, from\n"
     "                           $WB_CALLER_SECRET. Other calls get UNAUTHENTICATED;\n"
     "                           health checks and reflection stay open. Neither\n"
     "                           set: every call is answered, so grpcurl or the\n"
-    "                           workbench can call the service directly";
+    "                           workbench can call the service directly");
 
 int dataservice_status(store_status st)
 {
@@ -63,16 +64,18 @@ int dataservice_main(const dataservice *ds, const server_codec *codec, const cha
 {
     char def[4096], err[512], text[4096];
     bool missing;
+    if (server_lang(&argc, argv, ds->prog) != 0)
+        return 2;
     const char *secret_file = server_take_option(&argc, argv, "caller-secret-file", &missing);
     if (missing || grpcserver_take_options(&argc, argv, err, sizeof err) < 0) {
-        fprintf(stderr, "%s: %s\n", ds->prog, missing ? "--caller-secret-file wants a file name" : err);
+        fprintf(stderr, "%s: %s\n", ds->prog, missing ? _("--caller-secret-file wants a file name") : err);
         return 2;
     }
     if (grpcserver_add_methods(methods, n, err, sizeof err) < 0) {
         fprintf(stderr, "%s: %s\n", ds->prog, err);
         return 1;
     }
-    snprintf(text, sizeof text, "%s\n\n%s", about, callers_help);
+    snprintf(text, sizeof text, "%s\n\n%s", _(about), _(callers_help));
     about = grpcserver_about(text);
     if (wants_help(argc, argv))
         return server_main(codec, ds->prog, about, argc, argv);
@@ -82,7 +85,7 @@ int dataservice_main(const dataservice *ds, const server_codec *codec, const cha
     }
     if (!path) {
         if (sqlstore_default_path(ds->db_name, def, sizeof def) < 0) {
-            fprintf(stderr, "%s: the default database path is too long; give --db\n", ds->prog);
+            fprintf(stderr, _("%s: the default database path is too long; give --db\n"), ds->prog);
             return 2;
         }
         path = def;

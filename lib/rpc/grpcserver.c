@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/log.h"
 #include "rpc/grpcserver_int.h"
 #include "wire/catalog.h"
@@ -130,7 +131,7 @@ const server_codec grpcserver_codec = {
     .feed_on_writable = true,
     .busy = gconn_busy,
     .progress = gconn_progress,
-    .methods_help =
+    .methods_help = N_(
         "Methods served (gRPC paths; the first three run the same code as the gob and\n"
         "JSON-RPC servers):\n"
         "  /helloworld.Greeter/SayHello  {name} -> {message: \"Hello \" + name}\n"
@@ -145,5 +146,5 @@ const server_codec grpcserver_codec = {
         "  /grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo\n"
         "A message over --max-message gets RESOURCE_EXHAUSTED; only its call fails.\n"
         "Requests may be gzip-compressed (grpc-encoding: gzip; capped at --max-message\n"
-        "once inflated); replies go uncompressed.\n",
+        "once inflated); replies go uncompressed.\n"),
 };

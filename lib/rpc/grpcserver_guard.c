@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/log.h"
 
 #define TURN_MESSAGES 128         /* request messages a connection's methods take per feed */
@@ -42,20 +43,20 @@ int grpcserver_take_options(int *argc, char **argv, char *err, size_t errlen)
     static const struct {
         const char *name, *what;
         size_t lo;
-    } opts[] = {{"stream-timeout", "a number of seconds, at least 1", 1},
-                {"conn-budget", "a number of bytes, at least 65536", 65536},
-                {"server-budget", "a number of bytes, at least 65536", 65536}};
+    } opts[] = {{"stream-timeout", N_("a number of seconds, at least 1"), 1},
+                {"conn-budget", N_("a number of bytes, at least 65536"), 65536},
+                {"server-budget", N_("a number of bytes, at least 65536"), 65536}};
     size_t v[3] = {(size_t)(stream_timeout_ms / 1000), conn_budget, server_budget};
     for (size_t i = 0; i < 3; i++) {
         bool missing = false;
         const char *s = server_take_option(argc, argv, opts[i].name, &missing);
         if (missing || (s && parse_size(s, opts[i].lo, SIZE_MAX / 2, &v[i]) < 0)) {
-            err_set(err, errlen, "--%s wants %s", opts[i].name, opts[i].what);
+            err_set(err, errlen, _("--%s wants %s"), opts[i].name, _(opts[i].what));
             return -1;
         }
     }
     if (v[0] > UINT32_MAX) {
-        err_set(err, errlen, "--stream-timeout is too large");
+        err_set(err, errlen, _("--stream-timeout is too large"));
         return -1;
     }
     stream_timeout_ms = (uint64_t)v[0] * 1000;
@@ -182,7 +183,7 @@ bool gguard_busy(const gconn *c)
     return false;
 }
 
-static const char options_help[] =
+static const char options_help[] = N_(
     "Limits on what a client may hold (partial requests, replies it has not read):\n"
     "      --stream-timeout SEC  reset a stream (RST_STREAM CANCEL) that waits this\n"
     "                           long on its client with no progress: no request\n"
@@ -197,12 +198,12 @@ static const char options_help[] =
     "      --server-budget BYTES  the same over every connection (default 268435456):\n"
     "                           past three quarters of it new streams are refused\n"
     "                           (REFUSED_STREAM), past it the biggest stream of the\n"
-    "                           connection adding more is reset\n";
+    "                           connection adding more is reset\n");
 
 const char *grpcserver_about(const char *about)
 {
     static char text[8192];
-    snprintf(text, sizeof text, "%s\n\n%s", about, options_help);
+    snprintf(text, sizeof text, "%s\n\n%s", about, _(options_help));
     size_t n = strlen(text);
     if (n > 0 && text[n - 1] == '\n')
         text[n - 1] = '\0'; /* usage adds its own */

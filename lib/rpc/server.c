@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/i18n.h"
 #include "base/log.h"
 #include "base/net.h"
 #include "registry/registry.h"
@@ -542,7 +543,7 @@ static int serve(server *s, const server_opts *o, const registry_auth *auth, con
     if (loop_watch(s->l, s->lfd, EPOLLIN, on_accept, s) < 0 ||
         loop_signal(s->l, SIGTERM, on_stop_signal, s) < 0 ||
         loop_signal(s->l, SIGINT, on_stop_signal, s) < 0 || !loop_timer(s->l, 1000, on_tick, s)) {
-        fprintf(stderr, "%s: cannot set up the event loop: %s\n", prog, strerror(errno));
+        fprintf(stderr, _("%s: cannot set up the event loop: %s\n"), prog, strerror(errno));
         loop_free(s->l);
         close(s->lfd);
         return 1;
@@ -577,6 +578,8 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
                 char **argv)
 {
     server_opts o;
+    if (server_lang(&argc, argv, prog) != 0)
+        return 2;
     int rc = server_parse_options(&o, codec, prog, about, argc, argv);
     if (rc >= 0)
         return rc;
@@ -605,7 +608,7 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         s->naddrs = nbuckets;
         rc = serve(s, &o, &creds.auth, prog);
     } else {
-        fprintf(stderr, "%s: out of memory\n", prog);
+        fprintf(stderr, _("%s: out of memory\n"), prog);
         rc = 1;
     }
     free(s);

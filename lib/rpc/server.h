@@ -89,6 +89,12 @@ const char *server_conn_local(const server_conn *sc);
  * with no value. */
 const char *server_take_option(int *argc, char **argv, const char *name, bool *missing);
 
+/* Sets up the language of --help and of errors: removes --lang from argv (see
+ * base/i18n.h) and calls i18n_setup, once per process; a later call does nothing, so a
+ * program calls it first, before its own options and texts, and server_main again.
+ * Returns 0, or 2 (the exit code) after saying on stderr that --lang is wrong. */
+int server_lang(int *argc, char **argv, const char *prog);
+
 /* Parses the common server options (--listen, --quiet, --max-message, --max-conns,
  * --max-conns-per-addr, --idle-timeout, --first-message-timeout,
  * --registry, --service, --ttl, --advertise, --registry-token, --registry-user, their

@@ -5,18 +5,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/i18n.h"
 #include "base/numopt.h"
 
 static void usage(FILE *f, const server_codec *codec, const char *prog, const char *about)
 {
+    fprintf(f, _("Usage: %s [--listen HOST:PORT] [options]\n"), prog);
+    fprintf(f, "%s\n\n", about);
     fprintf(f,
-            "Usage: %s [--listen HOST:PORT] [options]\n"
-            "%s\n"
-            "\n"
-            "Options:\n"
-            "  -l, --listen HOST:PORT   address to serve on (default %s);\n"
-            "                           port 0 picks a free port\n"
-            "  -q, --quiet              do not log connections and errors to stderr\n"
+            _("Options:\n"
+              "  -l, --listen HOST:PORT   address to serve on (default %s);\n"
+              "                           port 0 picks a free port\n"),
+            codec->default_listen);
+    fputs(_("  -q, --quiet              do not log connections and errors to stderr\n"
             "      --max-message BYTES  largest request accepted (default 1048576); a larger\n"
             "                           one gets an error and its connection is closed\n"
             "      --max-conns N        most connections open at once (default 10000); when\n"
@@ -28,8 +29,9 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
             "                           beyond it, that address's idlest connection makes\n"
             "                           room, so one client cannot take every slot. Every\n"
             "                           local client shares 127.0.0.1: keep it high where\n"
-            "                           many of them (a load test, a gateway) connect\n"
-            "      --idle-timeout SEC   close a connection with no call in flight after this\n"
+            "                           many of them (a load test, a gateway) connect\n"),
+          f);
+    fputs(_("      --idle-timeout SEC   close a connection with no call in flight after this\n"
             "                           long without a new request (for gRPC, also without\n"
             "                           a call's messages or replies moving); HTTP/2 PINGs\n"
             "                           and bytes that complete nothing do not count\n"
@@ -38,8 +40,9 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
             "                           whole request (for gRPC, a call's headers) this\n"
             "                           long after connecting (default 10, 0 = never),\n"
             "                           however its bytes, SETTINGS or PINGs trickle in\n"
-            "\n"
-            "Service registry (the server registers itself, keeps the entry alive, and\n"
+            "\n"),
+          f);
+    fputs(_("Service registry (the server registers itself, keeps the entry alive, and\n"
             "removes it on SIGTERM; after SIGKILL the entry expires with its lease or check):\n"
             "      --registry URL       etcd://HOST:PORT[,HOST:PORT...], consul://HOST:PORT\n"
             "                           or none (default)\n"
@@ -55,20 +58,37 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
             "                           cannot read (chmod 600); without any of these, from\n"
             "                           $WB_REGISTRY_TOKEN and $WB_REGISTRY_USER. A value on\n"
             "                           the command line is visible to every local user in\n"
-            "                           /proc/PID/cmdline: prefer the file or the environment\n"
+            "                           /proc/PID/cmdline: prefer the file or the environment\n"),
+          f);
+    fputs(_("      --lang en|zh         the language of this help and of errors (default:\n"
+            "                           Chinese when the locale is, else English)\n"
             "  -h, --help               show this help\n"
             "\n"
             "The first line printed on stdout is the address the server listens on.\n"
             "SIGTERM or SIGINT stops it gracefully: replies already due are sent first.\n"
-            "\n",
-            prog, about, codec->default_listen);
-    fputs(codec->methods_help ? codec->methods_help
-                              : "Methods served:\n"
-                                "  Arith.Multiply    {A, B} ints -> A*B\n"
-                                "  Arith.Divide      {A, B} ints -> {Quo, Rem}; B = 0 -> error \"divide by zero\"\n"
-                                "  hello.HelloWorld  a string name -> name + \" 你好....\"\n"
-                                "  Greeter.SayHello  {Name} -> {Message: \"Hello \" + Name}\n",
+            "\n"),
           f);
+    fputs(codec->methods_help ? _(codec->methods_help)
+                              : _("Methods served:\n"
+                                  "  Arith.Multiply    {A, B} ints -> A*B\n"
+                                  "  Arith.Divide      {A, B} ints -> {Quo, Rem}; B = 0 -> error \"divide by zero\"\n"
+                                  "  hello.HelloWorld  a string name -> name + \" 你好....\"\n"
+                                  "  Greeter.SayHello  {Name} -> {Message: \"Hello \" + Name}\n"),
+          f);
+}
+
+int server_lang(int *argc, char **argv, const char *prog)
+{
+    static bool done;
+    if (done)
+        return 0;
+    done = true;
+    char err[128];
+    if (i18n_setup(i18n_take_lang(argc, argv), err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return 2;
+    }
+    return 0;
 }
 
 const char *server_take_option(int *argc, char **argv, const char *name, bool *missing)
@@ -110,7 +130,7 @@ static bool size_arg(const char *prog, const char *name, const char *what, size_
 {
     if (numopt_size(optarg, v) == 0 && *v >= lo && *v <= hi)
         return true;
-    fprintf(stderr, "%s: --%s wants %s\n", prog, name, what);
+    fprintf(stderr, _("%s: --%s wants %s\n"), prog, name, _(what));
     return false;
 }
 
@@ -139,15 +159,15 @@ int server_parse_options(server_opts *o, const server_codec *codec, const char *
         case 'l': o->listen_addr = optarg; break;
         case 'q': o->quiet = true; break;
         case 'm':
-            ok = size_arg(prog, "max-message", "a number of bytes (at least 64)", &o->max_message, 64, SIZE_MAX);
+            ok = size_arg(prog, "max-message", N_("a number of bytes (at least 64)"), &o->max_message, 64, SIZE_MAX);
             break;
-        case 'c': ok = size_arg(prog, "max-conns", "a positive number", &o->max_conns, 1, SIZE_MAX); break;
+        case 'c': ok = size_arg(prog, "max-conns", N_("a positive number"), &o->max_conns, 1, SIZE_MAX); break;
         case 'a':
-            ok = size_arg(prog, "max-conns-per-addr", "a positive number", &o->per_addr, 1, SIZE_MAX);
+            ok = size_arg(prog, "max-conns-per-addr", N_("a positive number"), &o->per_addr, 1, SIZE_MAX);
             break;
-        case 'i': ok = size_arg(prog, "idle-timeout", "a number of seconds", &o->idle, 0, SIZE_MAX); break;
+        case 'i': ok = size_arg(prog, "idle-timeout", N_("a number of seconds"), &o->idle, 0, SIZE_MAX); break;
         case 'f':
-            ok = size_arg(prog, "first-message-timeout", "a number of seconds (at most 86400)", &o->first, 0,
+            ok = size_arg(prog, "first-message-timeout", N_("a number of seconds (at most 86400)"), &o->first, 0,
                           86400);
             break;
         case 'R': o->registry_url = optarg; break;
@@ -157,17 +177,17 @@ int server_parse_options(server_opts *o, const server_codec *codec, const char *
         case 'U': o->user_arg = optarg; break;
         case 'k': o->token_file = optarg; break;
         case 'u': o->user_file = optarg; break;
-        case 'T': ok = size_arg(prog, "ttl", "a number of seconds from 1 to 3600", &o->ttl, 1, 3600); break;
+        case 'T': ok = size_arg(prog, "ttl", N_("a number of seconds from 1 to 3600"), &o->ttl, 1, 3600); break;
         case 'h': usage(stdout, codec, prog, about); return 0;
         default:
-            fprintf(stderr, "Try '%s --help'.\n", prog);
+            fprintf(stderr, _("Try '%s --help'.\n"), prog);
             return 2;
         }
     }
     if (!ok)
         return 2;
     if (optind < argc) {
-        fprintf(stderr, "%s: unexpected argument \"%s\". Try '%s --help'.\n", prog, argv[optind], prog);
+        fprintf(stderr, _("%s: unexpected argument \"%s\". Try '%s --help'.\n"), prog, argv[optind], prog);
         return 2;
     }
     if (!o->per_addr)

@@ -42,16 +42,49 @@ out=$("$BIN/workbench" --lang fr 2>&1); rc=$?
 expect_eq "--lang fr is refused (exit 2)" 2 "$rc"
 expect_grep "and says which languages there are" "takes en or zh" "$out"
 
-# every line of the help fits 80 columns, in both languages (display width)
-for lang in en zh; do
-    wide=$("$BIN/workbench" --lang $lang --help | /usr/bin/python3 -c '
+# every --help fits 80 columns, in both languages (display width): the workbench, each of
+# its commands, every server and the gateway
+help_wide() {
+    /usr/bin/python3 -c '
 import sys, unicodedata
 for line in sys.stdin.read().splitlines():
     w = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
     if w > 80:
         print(w, line)
-')
-    expect_eq "workbench --help fits 80 columns ($lang)" "" "$wide"
+'
+}
+# (workbench call's --help is checked where that command is worked on)
+for prog in "workbench" "workbench explain" "workbench load" "workbench registry" \
+    "workbench lesson" "workbench tui" "workbench compare" gob-server jsonrpc-server \
+    grpc-server user-server order-server gateway; do
+    set -- $prog
+    for lang in en zh; do
+        wide=$(COLUMNS=80 "$BIN/$1" ${2:+"$2"} --lang $lang --help 2>&1 | help_wide)
+        expect_eq "$prog --help fits 80 columns ($lang)" "" "$wide"
+    done
+done
+
+# the servers and the commands speak Chinese in --help and in their errors
+for prog in gob-server jsonrpc-server grpc-server user-server order-server gateway; do
+    out=$(LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= "$BIN/$prog" --help 2>&1)
+    expect_grep "LANG=zh_CN.UTF-8 $prog --help is Chinese" "用法：$prog" "$out"
+    out=$("$BIN/$prog" --lang zh --help 2>&1)
+    expect_grep "$prog --lang zh --help is Chinese" "用法：$prog" "$out"
+    expect_grep "$prog --help documents --lang" "--lang en|zh" "$out"
+    out=$("$BIN/$prog" --help --lang en 2>&1)
+    expect_grep "$prog --lang en --help stays English" "Usage: $prog" "$out"
+done
+out=$("$BIN/gob-server" --lang zh --max-conns x 2>&1)
+expect_grep "a server's option error in Chinese" "gob-server：--max-conns 的值应为正整数" "$out"
+out=$("$BIN/order-server" --lang zh --db 2>&1)
+expect_grep "order-server's own option error in Chinese" "--db 需要一个文件名" "$out"
+out=$("$BIN/gateway" --lang zh --registry none 2>&1)
+expect_grep "the gateway's errors in Chinese" "gateway：需要 --registry" "$out"
+out=$("$BIN/gob-server" --lang fr 2>&1); rc=$?
+expect_eq "a server refuses --lang fr (exit 2)" 2 "$rc"
+for cmd in load registry lesson; do
+    out=$("$BIN/workbench" --lang zh $cmd --help 2>&1)
+    expect_grep "workbench $cmd --help in Chinese" "用法：workbench $cmd" "$out"
 done
 
 # ---- the wire explanations in Chinese ----
