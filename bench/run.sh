@@ -88,3 +88,4 @@ echo "targets: calls/s ratio >= 1.50x, server CPU per call ratio <= 0.50x"
 
 # The REST gateway against a Go net/http + grpc-go gateway (bench/gateway.sh).
 bash "$ROOT/bench/gateway.sh"
+bash "$ROOT/bench/consul_checks.sh"

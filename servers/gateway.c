@@ -365,9 +365,17 @@ static int serve(options *o, int fd, const char *addr, sigset_t *sigs)
 {
     char err[512];
     unsigned limit = daemon_limit(o);
+    registry_keeper *keeper = NULL; /* refused before serving: a check kind that cannot pass */
+    if (o->self && !(keeper = registry_keeper_start(gw.registry_url, &gw.auth, o->self, addr, "http", o->ttl, NULL,
+                                                    NULL, err, sizeof err))) {
+        fprintf(stderr, "gateway: --service: cannot register the gateway: %s\n", err);
+        close(fd);
+        return 2;
+    }
     if (gateway_conns_start((size_t)o->max_conns, (size_t)(o->per_addr ? o->per_addr : (o->max_conns + 1) / 2),
                             (unsigned)o->header_s, err, sizeof err) < 0) {
         fprintf(stderr, "gateway: %s\n", err);
+        registry_keeper_stop(keeper, true);
         close(fd);
         return 1;
     }
@@ -382,16 +390,13 @@ static int serve(options *o, int fd, const char *addr, sigset_t *sigs)
         fprintf(stderr, _("gateway: libmicrohttpd could not start on %s\n"), addr);
         gateway_conns_stop();
         gateway_conns_free();
+        registry_keeper_stop(keeper, true);
         close(fd);
         return 1;
     }
     printf("%s\n", addr);
     fflush(stdout);
     log_msg("serving REST on http://%s, services from %s", addr, gw.registry_url);
-    registry_keeper *keeper = NULL;
-    if (o->self && !(keeper = registry_keeper_start(gw.registry_url, &gw.auth, o->self, addr, "http", o->ttl, NULL,
-                                                    NULL, err, sizeof err)))
-        log_msg("--service: cannot register the gateway: %s", err);
     int sig = 0;
     sigwait(sigs, &sig);
     log_msg("%s: finishing the requests in flight", strsignal(sig));

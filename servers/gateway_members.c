@@ -134,7 +134,7 @@ static int dir_start(registry *reg, directory *d, char *err, size_t errlen)
     pthread_mutex_lock(&d->mu);
     d->n = 0;
     for (size_t i = 0; i < n; i++)
-        if (speaks_grpc(&list[i]))
+        if (speaks_grpc(&list[i]) && registry_instance_usable(&list[i]))
             dir_put(d, list[i].addr);
     d->gen++;
     size_t have = d->n;
@@ -183,12 +183,16 @@ static void *members_main(void *arg)
             while ((r = registry_watch_next(d->watch, &ev, waited ? 0 : WATCH_POLL_MS)) == 1) {
                 waited = true;
                 pthread_mutex_lock(&d->mu);
-                if (ev.type == REGISTRY_EV_PUT && speaks_grpc(&ev.inst))
+                bool unfit = ev.type == REGISTRY_EV_PUT && !registry_instance_usable(&ev.inst);
+                if (ev.type == REGISTRY_EV_PUT && speaks_grpc(&ev.inst) && !unfit)
                     dir_put(d, ev.inst.addr);
-                else if (ev.type == REGISTRY_EV_DELETE)
+                else if (ev.type == REGISTRY_EV_DELETE || unfit)
                     dir_delete(d, ev.inst.addr);
                 pthread_mutex_unlock(&d->mu);
-                if (ev.type == REGISTRY_EV_PUT)
+                if (unfit)
+                    log_msg("registry: %s %s check %s (no calls until it passes)", d->name, ev.inst.addr,
+                            ev.inst.status);
+                else if (ev.type == REGISTRY_EV_PUT)
                     log_msg("registry: %s %s registered", d->name, ev.inst.addr);
                 else if (ev.type == REGISTRY_EV_DELETE)
                     log_msg("registry: %s %s removed", d->name, ev.inst.addr);

@@ -412,7 +412,8 @@ static int load_follow_registry(const load_opts *o, load_env *e)
         clock_sleep_ms(50);
     }
     for (size_t i = 0; i < n; i++)
-        balancer_add(e->lb, list[i].addr);
+        if (registry_instance_usable(&list[i]))
+            balancer_add(e->lb, list[i].addr);
     supervisor_note(e->sup, 0, _("the registry lists %zu instance(s) of %s"), n, o->service);
     if (registry_list_left_out(e->reg))
         supervisor_note(e->sup, 0, _("the registry has %zu instance(s) more than the %d a listing holds; "
@@ -492,9 +493,16 @@ static void load_wait(load_env *e, load_stats *s, uint64_t due)
     uint64_t now = clock_now_ms();
     registry_event ev;
     while (e->watch && registry_watch_next(e->watch, &ev, due > now ? (int)(due - now) : 0) == 1) {
-        if (ev.type == REGISTRY_EV_PUT) {
+        if (ev.type == REGISTRY_EV_PUT && registry_instance_usable(&ev.inst)) {
             balancer_add(e->lb, ev.inst.addr);
-            supervisor_note(e->sup, 0, _("registry: %s registered"), ev.inst.addr);
+            supervisor_note(e->sup, 0, ev.was[0] ? _("registry: %s passes its check again") : _("registry: %s registered"),
+                            ev.inst.addr);
+        } else if (ev.type == REGISTRY_EV_PUT) { /* its check fails: no calls until it passes */
+            balancer_remove(e->lb, ev.inst.addr);
+            char st[4 * sizeof ev.inst.status];
+            supervisor_note(e->sup, 0, _("registry: %s check %s"), ev.inst.addr, esc_str(st, sizeof st, ev.inst.status));
+            if (e->victim && s->killed && !s->dropped_at && strcmp(ev.inst.addr, e->victim) == 0)
+                s->dropped_at = clock_now_ms();
         } else if (ev.type == REGISTRY_EV_DELETE) {
             balancer_remove(e->lb, ev.inst.addr);
             supervisor_note(e->sup, 0, _("registry: %s removed"), ev.inst.addr);

@@ -40,8 +40,9 @@ static void usage(FILE *f)
             "etcd lines show the lease each key hangs on and the seconds it has left (each\n"
             "lease asked once, at most 64 of them, within 5 s; a last line says when some\n"
             "went unasked); Consul lines show the health check status (critical instances\n"
-            "are listed too). One listing holds at most 4096 entries: a last line says how\n"
-            "many more the registry has.\n\n"
+            "are listed too), and --watch prints a CHECK line when a status changes, with\n"
+            "the check's kind and output (the agent runs it every TTL/3). One listing\n"
+            "holds at most 4096 entries: a last line says how many more the registry has.\n\n"
             "Examples:\n"
             "  workbench registry etcd://127.0.0.1:2379 arith --watch\n"
             "  etcdctl get --prefix arith     (the same keys, as etcd shows them)\n\n"
@@ -52,7 +53,7 @@ static void usage(FILE *f)
 
 /* What a registry holds is anyone's text: each field is printed escaped (base/esc.h). */
 typedef struct shown {
-    char service[512], addr[512], protocol[256], status[256];
+    char service[512], addr[512], protocol[256], status[256], check[256], output[4 * 200];
 } shown;
 
 static const shown *show(const registry_instance *in, shown *sh)
@@ -61,6 +62,8 @@ static const shown *show(const registry_instance *in, shown *sh)
     esc_str(sh->addr, sizeof sh->addr, in->addr);
     esc_str(sh->protocol, sizeof sh->protocol, in->protocol[0] ? in->protocol : "?");
     esc_str(sh->status, sizeof sh->status, in->status);
+    esc_str(sh->check, sizeof sh->check, in->check[0] ? in->check : "?");
+    esc_str(sh->output, sizeof sh->output, in->output);
     return sh;
 }
 
@@ -205,7 +208,14 @@ static int watch(registry *r, const char *name, int64_t revision)
         switch (ev.type) {
         case REGISTRY_EV_PUT:
             show(&ev.inst, &sh);
-            printf("%s PUT    %-20s %-24s protocol=%s\n", ts, sh.service, sh.addr, sh.protocol);
+            if (ev.was[0])
+                printf("%s CHECK  %-20s %-24s %s -> %s  %s: %s\n", ts, sh.service, sh.addr,
+                       esc_str(msg, sizeof msg, ev.was), sh.status, sh.check, sh.output);
+            else if (ev.inst.status[0])
+                printf("%s PUT    %-20s %-24s protocol=%s  check=%s\n", ts, sh.service, sh.addr, sh.protocol,
+                       sh.status);
+            else
+                printf("%s PUT    %-20s %-24s protocol=%s\n", ts, sh.service, sh.addr, sh.protocol);
             break;
         case REGISTRY_EV_DELETE:
             show(&ev.inst, &sh);

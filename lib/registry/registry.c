@@ -155,6 +155,20 @@ void registry_set_cancel(registry *r, const atomic_bool *flag) { r->cancel = fla
 
 void registry_set_passing_only(registry *r, bool passing_only) { r->passing_only = passing_only; }
 
+bool registry_instance_usable(const registry_instance *in)
+{
+    return !in->status[0] || strcmp(in->status, "passing") == 0;
+}
+
+int registry_check_fits(const registry *r, const char *protocol, char *err, size_t errlen)
+{
+    if (r->kind != REGISTRY_CONSUL || r->check != CHECK_GRPC || (protocol && strcmp(protocol, "grpc") == 0))
+        return 0;
+    err_set(err, errlen, "registry URL %s: check=grpc asks the gRPC health service, which a %s server does not "
+            "serve (its check would never pass); use check=tcp or check=ttl", r->url, protocol ? protocol : "?");
+    return -1;
+}
+
 int registry_register(registry *r, const char *service, const char *addr, const char *protocol,
                       int ttl, registry_reg *reg, char *err, size_t errlen)
 {
@@ -168,6 +182,8 @@ int registry_register(registry *r, const char *service, const char *addr, const 
         err_set(err, errlen, "registry: the TTL must be at least 1 second");
         return -1;
     }
+    if (registry_check_fits(r, protocol, err, errlen) < 0)
+        return -1;
     registry_copy(reg->service, sizeof reg->service, service);
     registry_copy(reg->addr, sizeof reg->addr, addr);
     registry_copy(reg->protocol, sizeof reg->protocol, protocol);

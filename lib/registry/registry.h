@@ -4,7 +4,8 @@
  * One interface over the backends, chosen by URL:
  *   etcd://HOST:PORT[,HOST:PORT...]   endpoints tried in turn until one answers
  *   consul://HOST:PORT[?check=tcp|grpc|ttl]   the check defaults to gRPC health for
- *                                     "grpc", TCP otherwise; ttl makes keepalive pass it
+ *                                     "grpc", TCP otherwise; ttl makes keepalive pass it;
+ *                                     grpc is refused for a server that is not gRPC
  *   dns://HOST:PORT[/NAME.service.consul]   read-only (registering is refused): service
  *                                     S is asked as S.service.consul (a name with a dot
  *                                     as it is), no service as the URL's name; protocol
@@ -90,7 +91,15 @@ typedef struct registry_instance {
     char protocol[16];  /* "gob", "json", "grpc", or "" when the entry does not say */
     int64_t lease;      /* etcd: the lease the key is attached to (0: none) */
     char status[16];    /* Consul: aggregated check status ("passing", "critical"...) */
+    char check[16];     /* Consul: the kind of the service's own check, as Consul names it
+                           ("grpc", "tcp", "ttl"...), "" when it has none */
+    char output[200];   /* Consul: the last output of the check that decided status (the
+                           service's own among equals); Consul's text, show it escaped */
 } registry_instance;
+
+/* Whether calls may go to in: its check status is passing, or it has none (etcd). This is
+ * what Consul's ?passing filter keeps; a warning or critical instance gets no calls. */
+bool registry_instance_usable(const registry_instance *in);
 
 typedef struct registry registry;
 
@@ -118,7 +127,8 @@ typedef struct registry_reg {
 
 /* Registers addr (HOST:PORT) as an instance of service speaking protocol ("gob", "json",
  * "grpc"), to expire ttl seconds (>= 1) after the last keepalive. Fills reg.
- * Returns 0, or -1 with a reason in err. */
+ * Returns 0, or -1 with a reason in err (also for a Consul check kind that protocol
+ * cannot pass: ?check=grpc on a server that is not "grpc"). */
 int registry_register(registry *r, const char *service, const char *addr, const char *protocol,
                       int ttl, registry_reg *reg, char *err, size_t errlen);
 /* Keeps reg alive (etcd: lease keepalive; Consul: passes a TTL check, or asks the agent
@@ -160,7 +170,8 @@ typedef struct registry_keeper registry_keeper;
  * again after a loss, and retries with backoff (250 ms doubling to 5 s, never more than
  * ttl/3) while the registry is unreachable. It does not wait for the first registration.
  * log may be NULL (then lines go to log_msg). For url "none" returns a keeper that does
- * nothing. Returns NULL with a reason in err for a bad URL, name, address or TTL.
+ * nothing. Returns NULL with a reason in err for a bad URL, name, address or TTL, or a
+ * Consul check kind that does not fit protocol (as registry_register).
  * A server calls this once it knows its address; its event loop never waits on it. */
 registry_keeper *registry_keeper_start(const char *url, const registry_auth *auth,
                                        const char *service, const char *addr,
@@ -180,7 +191,9 @@ void registry_set_outage_report_ms(int ms);
 /* ---- the watch: changes to a service's instances, for a balancer thread ---- */
 
 typedef enum registry_event_type {
-    REGISTRY_EV_PUT,     /* instance added or changed; inst is filled */
+    REGISTRY_EV_PUT,     /* instance added or changed (also its check status: was); inst
+                            is filled; a PUT of an instance that is not usable
+                            (registry_instance_usable) means: send it no calls */
     REGISTRY_EV_DELETE,  /* instance gone; inst.service and inst.addr are filled */
     REGISTRY_EV_ERROR,   /* the watch lost the registry (msg says why) and is retrying;
                             keep using the instances you know */
@@ -190,6 +203,8 @@ typedef enum registry_event_type {
 typedef struct registry_event {
     registry_event_type type;
     registry_instance inst;
+    char was[16]; /* a PUT that only changes a known instance's check status: the status
+                     before (inst.status is the new one); "" for an addition or other change */
     int64_t revision; /* etcd mod revision / Consul index of the change */
     char msg[256];
 } registry_event;
@@ -205,7 +220,10 @@ typedef struct registry_watch registry_watch;
  *     from the last revision seen after a failure (ERROR, then RESUMED). A compacted or
  *     restarted etcd (history lost) is reported as an ERROR whose msg says to list again.
  *   Consul: blocking queries on /v1/health/service/NAME?passing&index=I&wait=10s, each
- *     answer diffed with the previous one into PUT and DELETE events.
+ *     answer diffed with the previous one into PUT and DELETE events. With passing_only
+ *     (the default) an instance whose check fails leaves the answer (DELETE) and comes
+ *     back when it passes (PUT); without it, a check status change is a PUT with was set.
+ *     A change shows as soon as the agent runs the check (its interval: TTL/3, >= 1 s).
  * The queue holds 1024 events; a reader that falls behind holds the watch back.
  * Returns NULL with a reason in err. */
 registry_watch *registry_watch_start(registry *r, const char *service, int64_t revision,
@@ -271,7 +289,8 @@ int registry_etcd_stream_feed(registry_etcd_stream *s, const char *p, size_t n,
 int registry_consul_register_body(const char *id, const char *service, const char *addr,
                                   const char *protocol, registry_check check, int ttl, buf *out);
 /* GET /v1/health/service/NAME: every entry with Service.Address (or Node.Address when
- * empty), Port, the first tag as protocol, and the worst check status; at most
+ * empty), Port, the first tag as protocol, the worst check status with that check's
+ * output, and the kind (Type) of the service's own check; at most
  * REGISTRY_MAX_INSTANCES, the number of entries past them into *left_out (may be NULL). */
 int registry_consul_parse_health(const char *text, size_t len, registry_instance **out,
                                  size_t *n, size_t *left_out, char *err, size_t errlen);

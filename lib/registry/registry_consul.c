@@ -114,14 +114,19 @@ static int health_entry(const cJSON *e, int i, registry_instance *in, char *err,
     const cJSON *t0 = cJSON_IsArray(tags) ? cJSON_GetArrayItem(tags, 0) : NULL;
     const char *proto = registry_json_str(cJSON_GetObjectItemCaseSensitive(svc, "Meta"), "protocol");
     registry_copy(in->protocol, sizeof in->protocol, proto ? proto : cJSON_IsString(t0) ? t0->valuestring : "");
-    const char *worst = NULL;
+    const cJSON *shown = NULL; /* the worst check; the service's own among equals */
     cJSON_ArrayForEach(ck, checks)
     {
-        const char *st = registry_json_str(ck, "Status");
-        if (status_rank(st) > status_rank(worst))
-            worst = st;
+        const char *st = registry_json_str(ck, "Status"), *sid = registry_json_str(ck, "ServiceID");
+        int rank = status_rank(st), best = shown ? status_rank(registry_json_str(shown, "Status")) : 0;
+        if (rank > best || (rank == best && sid && *sid))
+            shown = ck;
+        if (sid && *sid && !in->check[0])
+            registry_copy(in->check, sizeof in->check, registry_json_str(ck, "Type"));
     }
+    const char *worst = shown ? registry_json_str(shown, "Status") : NULL;
     registry_copy(in->status, sizeof in->status, worst ? worst : "passing");
+    registry_copy(in->output, sizeof in->output, shown ? registry_json_str(shown, "Output") : NULL);
     return 0;
 }
 
@@ -363,8 +368,9 @@ static int consul_services(registry *r, buf *out, char *err, size_t errlen)
 /* ---- the watch loop ---- */
 
 /* Pushes what changed from known to now: DELETE for each address gone, PUT for each new
- * or changed one. The first answer puts everything, unless it is the state the caller
- * listed at the watch's starting revision. */
+ * or changed one (protocol, check kind or check status; a status change alone carries the
+ * status before in was). The first answer puts everything, unless it is the state the
+ * caller listed at the watch's starting revision. */
 static void consul_diff(registry_watch *w, const registry_instance *known, size_t nknown,
                         const registry_instance *now, size_t nnow, int64_t next, bool first)
 {
@@ -378,12 +384,15 @@ static void consul_diff(registry_watch *w, const registry_instance *known, size_
         }
     }
     for (size_t j = 0; j < nnow; j++) {
-        bool same = false;
-        for (size_t i = 0; i < nknown && !same; i++)
-            same = strcmp(known[i].addr, now[j].addr) == 0 &&
-                   strcmp(known[i].protocol, now[j].protocol) == 0;
-        if (!same || first) {
+        const registry_instance *old = NULL;
+        for (size_t i = 0; i < nknown && !old; i++)
+            if (strcmp(known[i].addr, now[j].addr) == 0)
+                old = &known[i];
+        bool same = old && strcmp(old->protocol, now[j].protocol) == 0 && strcmp(old->check, now[j].check) == 0;
+        if (!same || first || strcmp(old->status, now[j].status) != 0) {
             registry_event ev = {.type = REGISTRY_EV_PUT, .inst = now[j], .revision = next};
+            if (same && !first)
+                registry_copy(ev.was, sizeof ev.was, old->status);
             if (!first || next > w->revision || w->revision == 0)
                 registry_watch_push(w, &ev);
         }

@@ -51,6 +51,10 @@ struct registry {
     const atomic_bool *cancel;
 };
 
+/* 0 when r's Consul check kind can pass for a server speaking protocol; -1 with a reason
+ * in err for one that never could (check=grpc on a server without gRPC health). */
+int registry_check_fits(const registry *r, const char *protocol, char *err, size_t errlen);
+
 static inline void registry_copy(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");

@@ -147,6 +147,8 @@ registry_keeper *registry_keeper_start(const char *url, const registry_auth *aut
         err_set(err, errlen, "registry: the TTL must be at least 1 second");
         goto fail;
     }
+    if (registry_check_fits(k->r, protocol, err, errlen) < 0)
+        goto fail;
     registry_copy(k->service, sizeof k->service, service);
     registry_copy(k->addr, sizeof k->addr, addr);
     registry_copy(k->protocol, sizeof k->protocol, protocol);

@@ -548,9 +548,8 @@ static int serve(server *s, const server_opts *o, const registry_auth *auth, con
         close(s->lfd);
         return 1;
     }
-    printf("%s\n", s->addr);
-    fflush(stdout);
-    log_msg("serving %s on %s", s->codec->name, s->addr);
+    /* Before the address is printed: a registration refused (a check kind that does not
+     * fit) ends the server before anyone takes it for started. */
     if (strcmp(o->registry_url, "none") != 0) {
         s->keeper = registry_keeper_start(o->registry_url, auth, o->service,
                                           o->advertise ? o->advertise : s->addr,
@@ -563,6 +562,9 @@ static int serve(server *s, const server_opts *o, const registry_auth *auth, con
             return 2;
         }
     }
+    printf("%s\n", s->addr);
+    fflush(stdout);
+    log_msg("serving %s on %s", s->codec->name, s->addr);
     int rc = loop_run(s->l) < 0 ? 1 : 0;
     registry_keeper_stop(s->keeper, true);
     while (s->conns)

@@ -99,6 +99,17 @@ if command -v consul >/dev/null; then
     else
         bad "consul: the check drops the killed instance" "$(excerpt "$out")"
     fi
+    # gRPC health checks: a spawned server, whose check starts critical, gets calls once it
+    # passes; killed and started again on its address, it passes again and gets calls again.
+    out=$("$BIN/workbench" load --registry consul-dev --service csg --codec grpc --spawn 2 --rate 100 \
+        --duration 6 --kill-after 1.5 --restart-after 3 --ttl 3 2>&1)
+    expect_grep "consul grpc: both spawned servers are listed once they pass" "the registry lists 2 instance(s) of csg" "$out"
+    expect_grep "consul grpc: no call fails" " 0 failed after retries" "$out"
+    if printf '%s\n' "$out" | grep -qE 'after it came back .*: [1-9][0-9]* of [0-9]+ calls went to it'; then
+        ok "consul grpc: the restarted server gets calls again"
+    else
+        bad "consul grpc: the restarted server gets calls again" "$(excerpt "$out")"
+    fi
 else
     echo "SKIP consul is not installed and could not be fetched (mk/consul.sh): the Consul failover run is skipped"
 fi

@@ -1,7 +1,8 @@
 # test_registry.sh -- the registry client against a real etcd (Debian's etcd-server, started
 # here on free loopback ports with a temporary data dir): a keeper registers, keeps alive,
 # deregisters; entries expire; an etcd restart is survived; a watch sees PUT and DELETE.
-# Needs the helper tests/tools/registry_probe.c (built here). Consul: SKIP unless installed.
+# Needs the helper tests/tools/registry_probe.c (built here). Consul (a private agent -dev):
+# the watch reports check status changes; a check kind a server cannot pass is refused.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$ROOT/bin}
@@ -464,6 +465,42 @@ else
         wait "$C1" 2>/dev/null
         out=$(curl -s "http://127.0.0.1:$HP/v1/health/service/calc")
         expect_eq "consul: deregistered on SIGTERM" "[]" "$out"
+
+        # A gRPC-checked server killed: the watch prints its check going critical (the check
+        # runs every TTL/3 = 1 s), and passing again once a server is back on that address.
+        cpassing() { curl -sf "http://127.0.0.1:$HP/v1/health/service/cgrpc?passing" | grep -qE "\"Port\": ?$1\b"; }
+        start cgrpc "$BIN/grpc-server" --listen 127.0.0.1:0 --registry "consul://127.0.0.1:$HP" --service cgrpc \
+            --ttl 3 && CG_PID=$PID CG_ADDR=$ADDR
+        if [ -n "${CG_PID:-}" ] && wait_until 10 cpassing "${CG_ADDR##*:}"; then
+            "$BIN/workbench" registry "consul://127.0.0.1:$HP" cgrpc --watch >"$TMP/cwatch.out" 2>&1 &
+            PIDS="$PIDS $!"
+            wait_until 5 grep -q "watching cgrpc" "$TMP/cwatch.out"
+            kill -KILL "$CG_PID"
+            wait "$CG_PID" 2>/dev/null
+            if wait_until 5 grep -qE "CHECK +cgrpc +$CG_ADDR +passing -> critical +grpc: " "$TMP/cwatch.out"; then
+                ok "consul: the watch prints the check going critical within seconds of SIGKILL"
+            else bad "consul: the watch prints the check going critical" "$(cat "$TMP/cwatch.out")"; fi
+            start cgrpc2 "$BIN/grpc-server" --listen "$CG_ADDR" --registry "consul://127.0.0.1:$HP" --service cgrpc --ttl 3
+            if wait_until 8 grep -qE "CHECK +cgrpc +$CG_ADDR +critical -> passing +grpc: gRPC check .*success" \
+                "$TMP/cwatch.out"; then
+                ok "consul: and passing again after a restart on the same address"
+            else bad "consul: and passing again after a restart" "$(cat "$TMP/cwatch.out")"; fi
+            expect_no_grep "consul: the instance was never reported gone" "DELETE" "$(cat "$TMP/cwatch.out")"
+        else bad "consul: a gRPC-checked server passes its check" "$(cat "$TMP/cgrpc.err")"; fi
+
+        # A check the server could never pass is refused before it starts serving.
+        out=$(timeout 10 "$BIN/jsonrpc-server" --listen 127.0.0.1:0 --registry "consul://127.0.0.1:$HP?check=grpc" \
+            --service cbad 2>&1)
+        expect_eq "consul: a JSON-RPC server given check=grpc is refused (exit 2)" 2 "$?"
+        expect_grep "consul: and says why" "check=grpc asks the gRPC health service, which a json server does not serve" "$out"
+        if printf '%s\n' "$out" | grep -qE '^127\.0\.0\.1:[0-9]+$'; then bad "consul: and never printed an address" "$out"
+        else ok "consul: and never printed an address"; fi
+        out=$(timeout 10 "$BIN/gateway" --listen 127.0.0.1:0 --registry "consul://127.0.0.1:$HP?check=grpc" \
+            --service cbadgw 2>&1)
+        expect_eq "consul: the gateway given check=grpc for itself is refused (exit 2)" 2 "$?"
+        expect_grep "consul: and says why" "which a http server does not serve" "$out"
+        expect_eq "consul: neither was registered" "[]" "$(curl -s "http://127.0.0.1:$HP/v1/catalog/service/cbad")"
+        expect_eq "consul: nor the gateway" "[]" "$(curl -s "http://127.0.0.1:$HP/v1/catalog/service/cbadgw")"
     else
         bad "start consul agent -dev" "$(tail -n 20 "$TMP/consul.log")"
     fi

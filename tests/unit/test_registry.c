@@ -480,6 +480,50 @@ Test(consul, health_service_response)
     cr_assert_eq(n, 0);
 }
 
+/* Two entries as agent 1.8.7 sends them: serfHealth and the service's own gRPC health
+ * check; the second server was killed, so its check is critical with Consul's reason. */
+static const char HEALTH_CHECKS[] =
+    "[{\"Node\":{\"Node\":\"vm\",\"Address\":\"127.0.0.1\"},\"Service\":{\"ID\":\"arith-127.0.0.1-37583\","
+    "\"Service\":\"arith\",\"Tags\":[\"grpc\"],\"Address\":\"127.0.0.1\",\"Meta\":{\"protocol\":\"grpc\"},\"Port\":37583},"
+    "\"Checks\":[{\"Node\":\"vm\",\"CheckID\":\"serfHealth\",\"Name\":\"Serf Health Status\",\"Status\":\"passing\","
+    "\"Output\":\"Agent alive and reachable\",\"ServiceID\":\"\",\"Type\":\"\",\"Definition\":{}},"
+    "{\"Node\":\"vm\",\"CheckID\":\"service:arith-127.0.0.1-37583\",\"Name\":\"arith gRPC health\",\"Status\":\"passing\","
+    "\"Output\":\"gRPC check 127.0.0.1:37583: success\",\"ServiceID\":\"arith-127.0.0.1-37583\",\"Type\":\"grpc\","
+    "\"Definition\":{}}]},"
+    "{\"Node\":{\"Node\":\"vm\",\"Address\":\"127.0.0.1\"},\"Service\":{\"ID\":\"arith-127.0.0.1-37584\","
+    "\"Service\":\"arith\",\"Tags\":[\"json\"],\"Address\":\"127.0.0.1\",\"Port\":37584},"
+    "\"Checks\":[{\"CheckID\":\"service:arith-127.0.0.1-37584\",\"Status\":\"critical\",\"Type\":\"tcp\","
+    "\"ServiceID\":\"arith-127.0.0.1-37584\",\"Output\":\"dial tcp 127.0.0.1:37584: connect: connection refused\"},"
+    "{\"CheckID\":\"serfHealth\",\"Status\":\"passing\",\"ServiceID\":\"\",\"Type\":\"\",\"Output\":\"Agent alive\"}]}]";
+
+Test(consul, health_reports_the_check_kind_status_and_output)
+{
+    registry_instance *in;
+    size_t n;
+    char err[256];
+    cr_assert_eq(registry_consul_parse_health(HEALTH_CHECKS, strlen(HEALTH_CHECKS), &in, &n, NULL, err, sizeof err), 0,
+                 "%s", err);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(in[0].status, "passing");
+    cr_assert_str_eq(in[0].check, "grpc", "the kind of the service's own check, not serfHealth's");
+    cr_assert_str_eq(in[0].output, "gRPC check 127.0.0.1:37583: success", "the service's own among equals");
+    cr_assert(registry_instance_usable(&in[0]));
+    cr_assert_str_eq(in[1].status, "critical");
+    cr_assert_str_eq(in[1].check, "tcp");
+    cr_assert_str_eq(in[1].output, "dial tcp 127.0.0.1:37584: connect: connection refused", "the failing check's");
+    cr_assert_not(registry_instance_usable(&in[1]), "a critical instance gets no calls");
+    free(in);
+    cr_assert_eq(registry_consul_parse_health(HEALTH, strlen(HEALTH), &in, &n, NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(in[0].check, "", "no Type: no kind");
+    cr_assert_str_eq(in[0].output, "TCP connect 127.0.0.1:8080: Success");
+    cr_assert_str_eq(in[1].output, "", "no Output");
+    free(in);
+    registry_instance etcd = {.addr = "127.0.0.1:1"};
+    cr_assert(registry_instance_usable(&etcd), "no check status (etcd): usable");
+    registry_instance warn = {.status = "warning"};
+    cr_assert_not(registry_instance_usable(&warn), "warning: not what ?passing keeps");
+}
+
 Test(consul, health_past_the_cap_says_how_many_it_left_out)
 {
     buf b;
@@ -672,6 +716,7 @@ typedef struct fake {
     fake_req reqs[32];
     int nreq;
     int health_step; /* which health answer comes next */
+    int flip_step;   /* the same for the service "flip", whose check fails and passes again */
 } fake;
 
 static void fake_answer(fake *f, int c, const fake_req *q)
@@ -707,6 +752,16 @@ static void fake_answer(fake *f, int c, const fake_req *q)
         snprintf(big + len, sizeof big - len, "]");
         body = big;
         index = "13";
+    } else if (strstr(q->line, "GET /v1/health/service/flip")) {
+        static const char *st[] = {"passing", "critical", "passing"};
+        int step = f->flip_step++;
+        if (step > 2)
+            usleep(200 * 1000);
+        snprintf(hb, sizeof hb, "[{\"Service\":{\"Service\":\"flip\",\"Tags\":[\"grpc\"],\"Address\":\"127.0.0.1\","
+                 "\"Port\":8080},\"Checks\":[{\"Status\":\"%s\",\"ServiceID\":\"flip-1\",\"Type\":\"grpc\","
+                 "\"Output\":\"step %d\"}]}]", st[step > 2 ? 2 : step], step > 2 ? 2 : step);
+        body = hb;
+        index = step == 0 ? "20" : step == 1 ? "21" : "22";
     } else if (strstr(q->line, "GET /v1/health/service/arith")) {
         static const char *A = "{\"Node\":{\"Address\":\"10.0.0.1\"},\"Service\":{\"Service\":\"arith\",\"Tags\":[\"json\"],\"Address\":\"127.0.0.1\",\"Port\":8080},\"Checks\":[{\"Status\":\"passing\"}]}";
         static const char *B = "{\"Node\":{\"Address\":\"10.0.0.1\"},\"Service\":{\"Service\":\"arith\",\"Tags\":[\"gob\"],\"Address\":\"127.0.0.1\",\"Port\":8081},\"Checks\":[{\"Status\":\"passing\"}]}";
@@ -907,6 +962,58 @@ Test(consul_http, watch_with_blocking_queries)
     cr_assert_eq(registry_watch_next(w, &ev, 300), 0, "no change, no event");
     registry_watch_cancel(w);
     cr_assert_eq(registry_watch_next(w, &ev, 1000), -1);
+    registry_watch_free(w);
+    registry_free(r);
+    shutdown(f.fd, SHUT_RDWR);
+}
+
+Test(consul, a_check_kind_the_server_cannot_pass_is_refused)
+{
+    char err[512];
+    registry_reg reg;
+    registry *r = registry_new("consul://127.0.0.1:1?check=grpc", NULL, err, sizeof err);
+    cr_assert_not_null(r, "%s", err);
+    cr_assert_eq(registry_register(r, "arith", "127.0.0.1:8080", "json", 5, &reg, err, sizeof err), -1);
+    cr_assert(strstr(err, "check=grpc asks the gRPC health service, which a json server does not serve"), "%s", err);
+    cr_assert(strstr(err, "use check=tcp or check=ttl"), "%s", err);
+    registry_free(r);
+    cr_assert_null(registry_keeper_start("consul://127.0.0.1:1?check=grpc", NULL, "arith", "127.0.0.1:8080", "gob", 5,
+                                         NULL, NULL, err, sizeof err));
+    cr_assert(strstr(err, "which a gob server does not serve"), "%s", err);
+    cr_assert_null(registry_keeper_start("consul://127.0.0.1:1?check=grpc", NULL, "gw", "127.0.0.1:8080", "http", 5,
+                                         NULL, NULL, err, sizeof err), "the gateway's http neither");
+    const char *fit[][2] = {{"consul://127.0.0.1:1?check=grpc", "grpc"}, {"consul://127.0.0.1:1?check=tcp", "json"},
+                            {"consul://127.0.0.1:1?check=ttl", "gob"}, {"consul://127.0.0.1:1", "http"},
+                            {"etcd://127.0.0.1:1", "json"}};
+    for (size_t i = 0; i < sizeof fit / sizeof fit[0]; i++) {
+        registry_keeper *k = registry_keeper_start(fit[i][0], NULL, "arith", "127.0.0.1:8080", fit[i][1], 5, NULL,
+                                                   NULL, err, sizeof err);
+        cr_assert_not_null(k, "%s for %s: %s", fit[i][0], fit[i][1], err);
+        registry_keeper_stop(k, false);
+    }
+}
+
+Test(consul_http, watch_reports_a_check_status_change)
+{
+    fake f;
+    fake_start(&f);
+    char url[64], err[256];
+    snprintf(url, sizeof url, "consul://127.0.0.1:%d", f.port);
+    registry *r = registry_new(url, NULL, err, sizeof err);
+    registry_set_passing_only(r, false); /* as the CLI and the TUI watch: every instance */
+    registry_watch *w = registry_watch_start(r, "flip", 20, err, sizeof err);
+    cr_assert_not_null(w, "%s", err);
+    char log[1024] = "";
+    registry_event ev;
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(registry_watch_next(w, &ev, 3000), 1, "event %d (%s)", i, log);
+        size_t l = strlen(log);
+        snprintf(log + l, sizeof log - l, "%s %s %s %s was=%s %s %lld;", ev.type == REGISTRY_EV_PUT ? "PUT" : "?",
+                 ev.inst.addr, ev.inst.check, ev.inst.status, ev.was, ev.inst.output, (long long)ev.revision);
+    }
+    cr_assert_str_eq(log, "PUT 127.0.0.1:8080 grpc critical was=passing step 1 21;"
+                          "PUT 127.0.0.1:8080 grpc passing was=critical step 2 22;");
+    cr_assert_eq(registry_watch_next(w, &ev, 300), 0, "the same status again: no event");
     registry_watch_free(w);
     registry_free(r);
     shutdown(f.fd, SHUT_RDWR);

@@ -30,7 +30,7 @@ static void publish_members(tui_model *m)
     m->sh.nmembers = 0;
     for (size_t i = 0; i < m->nreg; i++) {
         tui_member *mb = &m->sh.members[m->sh.nmembers];
-        if (proto_of(m->reg[i].inst.protocol, &mb->proto) < 0 || strcmp(m->reg[i].inst.status, "critical") == 0 ||
+        if (proto_of(m->reg[i].inst.protocol, &mb->proto) < 0 || !registry_instance_usable(&m->reg[i].inst) ||
             (m->service && strcmp(m->reg[i].inst.service, m->service) != 0))
             continue;
         snprintf(mb->addr, sizeof mb->addr, "%s", m->reg[i].inst.addr);
@@ -106,7 +106,9 @@ int tui_model_apply(tui_model *m, const registry_event *ev)
 
 void tui_model_event_note(const registry_event *ev, char *out, size_t outlen)
 {
-    if (ev->type == REGISTRY_EV_PUT)
+    if (ev->type == REGISTRY_EV_PUT && ev->was[0])
+        snprintf(out, outlen, _("registry: %s check %s -> %s"), ev->inst.addr, ev->was, ev->inst.status);
+    else if (ev->type == REGISTRY_EV_PUT)
         snprintf(out, outlen, _("registry: %s registered"), ev->inst.addr);
     else if (ev->type == REGISTRY_EV_DELETE)
         snprintf(out, outlen, _("registry: %s removed"), ev->inst.addr);
