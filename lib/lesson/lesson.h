@@ -3,7 +3,9 @@
  * A lesson file (lessons/NN-name.txt, format in lessons/README.md) has a header (number,
  * title, programs it needs, servers to start) and steps. Each step says something, runs
  * shell commands, tells the learner what to look at, and states what the output must
- * show. Every text exists in English and Chinese ("say:" and "say.zh:").
+ * show. Every text exists in English and Chinese ("say:" and "say.zh:"). Commands and
+ * checks that depend on the language the programs print in have Chinese twins too
+ * ("run.zh:", "expect.zh:"), put in effect when the commands print Chinese.
  *
  * lesson_load parses; a lesson_run starts the lesson's servers, runs steps one at a time
  * (each under a deadline, output capped, background helpers stopped and reaped at the end
@@ -32,17 +34,30 @@ typedef struct lesson_expect {
     int status;     /* EXIT: the wanted exit status, -1 for any */
 } lesson_expect;
 
+/* A step's commands and checks as written for one language. */
+typedef struct lesson_lines {
+    char *run[LESSON_MAX_LINES];
+    size_t nrun;
+    lesson_expect expect[LESSON_MAX_LINES];
+    size_t nexpect;
+} lesson_lines;
+
 typedef struct lesson_step {
     char *title[2];
     char *say[2];
     char *look[2];
     char *pane;             /* the TUI pane the step is about, or NULL */
+    /* The commands and checks in effect (see lesson_use_lang): views of written[], which
+     * owns them. */
     char *run[LESSON_MAX_LINES];
     size_t nrun;
-    char *background[LESSON_MAX_LINES];
-    size_t nbackground;
     lesson_expect expect[LESSON_MAX_LINES];
     size_t nexpect;
+    /* [LANG_EN] the "run:" and "expect:" lines, [LANG_ZH] their ".zh" twins (none when the
+     * step's commands and checks are the same in every language) */
+    lesson_lines written[2];
+    char *background[LESSON_MAX_LINES];
+    size_t nbackground;
     int timeout_s;
     int line; /* where the step starts in its file */
 } lesson_step;
@@ -60,9 +75,15 @@ typedef struct lesson {
     size_t nstep;
 } lesson;
 
-/* Parses a lesson file. Returns NULL with "FILE:LINE: reason" in err. */
+/* Parses a lesson file, with the commands and checks in effect for the language the
+ * commands will print in: this program's (lesson_locale_lang), which they inherit through
+ * $LANGUAGE. Returns NULL with "FILE:LINE: reason" in err. */
 lesson *lesson_load(const char *path, char *err, size_t errlen);
 void lesson_free(lesson *l);
+/* Puts in effect the commands and checks for output in lang: in Chinese a step's
+ * "run.zh:" lines instead of all its "run:" lines, and its "expect.zh:" lines instead of
+ * all its "expect:" lines, where it has them; the English ones otherwise. */
+void lesson_use_lang(lesson *l, lesson_lang lang);
 /* Checks that every title, say and look exists in both languages and that every step
  * has commands and an expectation. Returns 0, or -1 with the first gap in err. */
 int lesson_validate(const lesson *l, char *err, size_t errlen);

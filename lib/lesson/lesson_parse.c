@@ -107,14 +107,21 @@ static int add_line(char **list, size_t *n, const entry *en, char *err, size_t e
     return 0;
 }
 
+/* Without an "exit" check a step must exit 0: in English always, in Chinese when the
+ * step has checks of its own there. */
 static int finish_step(lesson_step *s)
 {
-    for (size_t i = 0; i < s->nexpect; i++)
-        if (s->expect[i].kind == EXPECT_EXIT)
-            return 0;
-    if (s->nexpect >= LESSON_MAX_LINES)
-        return -1;
-    s->expect[s->nexpect++] = (lesson_expect){EXPECT_EXIT, NULL, 0};
+    for (int g = LANG_EN; g <= LANG_ZH; g++) {
+        lesson_lines *w = &s->written[g];
+        bool exit_given = g == LANG_ZH && w->nexpect == 0;
+        for (size_t i = 0; i < w->nexpect; i++)
+            exit_given |= w->expect[i].kind == EXPECT_EXIT;
+        if (exit_given)
+            continue;
+        if (w->nexpect >= LESSON_MAX_LINES)
+            return -1;
+        w->expect[w->nexpect++] = (lesson_expect){EXPECT_EXIT, NULL, 0};
+    }
     return 0;
 }
 
@@ -123,7 +130,8 @@ static int apply(lesson *l, const entry *en, char *err, size_t errlen)
     const char *k = en->key;
     int lang = en->lang < 0 ? LANG_EN : en->lang;
     bool texty = !strcmp(k, "title") || !strcmp(k, "step") || !strcmp(k, "say") || !strcmp(k, "look");
-    if (en->lang >= 0 && !texty) {
+    bool twinned = !strcmp(k, "run") || !strcmp(k, "expect"); /* they see the output's language */
+    if (en->lang >= 0 && !texty && !twinned) {
         err_set(err, errlen, "\"%s:\" is the same in every language; drop the language suffix", k);
         return -1;
     }
@@ -186,7 +194,7 @@ static int apply(lesson *l, const entry *en, char *err, size_t errlen)
     if (!strcmp(k, "pane"))
         return set_once(&s->pane, en, err, errlen);
     if (!strcmp(k, "run"))
-        return add_line(s->run, &s->nrun, en, err, errlen);
+        return add_line(s->written[lang].run, &s->written[lang].nrun, en, err, errlen);
     if (!strcmp(k, "background"))
         return add_line(s->background, &s->nbackground, en, err, errlen);
     if (!strcmp(k, "timeout")) {
@@ -201,17 +209,18 @@ static int apply(lesson *l, const entry *en, char *err, size_t errlen)
         return 0;
     }
     if (!strcmp(k, "expect")) {
-        if (s->nexpect >= LESSON_MAX_LINES - 1) {
+        lesson_lines *w = &s->written[lang];
+        if (w->nexpect >= LESSON_MAX_LINES - 1) {
             err_set(err, errlen, "too many \"expect:\" lines");
             return -1;
         }
         char *v = dup_text(&en->text);
         if (!v)
             return -1;
-        int rc = parse_expect(&s->expect[s->nexpect], v, err, errlen);
+        int rc = parse_expect(&w->expect[w->nexpect], v, err, errlen);
         free(v);
         if (rc == 0)
-            s->nexpect++;
+            w->nexpect++;
         return rc;
     }
     err_set(err, errlen, "unknown key \"%s:\" (a step takes say, run, background, look, expect, pane, timeout)", k);
@@ -357,7 +366,21 @@ lesson *lesson_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     l->path = strdup(path);
+    lesson_use_lang(l, lesson_locale_lang());
     return l;
+}
+
+void lesson_use_lang(lesson *l, lesson_lang lang)
+{
+    for (size_t i = 0; i < l->nstep; i++) {
+        lesson_step *s = &l->step[i];
+        const lesson_lines *run = s->written[lang].nrun ? &s->written[lang] : &s->written[LANG_EN];
+        const lesson_lines *expect = s->written[lang].nexpect ? &s->written[lang] : &s->written[LANG_EN];
+        s->nrun = run->nrun;
+        memcpy(s->run, run->run, sizeof s->run);
+        s->nexpect = expect->nexpect;
+        memcpy(s->expect, expect->expect, sizeof s->expect);
+    }
 }
 
 void lesson_free(lesson *l)
@@ -380,12 +403,14 @@ void lesson_free(lesson *l)
             free(s->look[g]);
         }
         free(s->pane);
-        for (size_t j = 0; j < s->nrun; j++)
-            free(s->run[j]);
+        for (int g = 0; g < 2; g++) {
+            for (size_t j = 0; j < s->written[g].nrun; j++)
+                free(s->written[g].run[j]);
+            for (size_t j = 0; j < s->written[g].nexpect; j++)
+                free(s->written[g].expect[j].text);
+        }
         for (size_t j = 0; j < s->nbackground; j++)
             free(s->background[j]);
-        for (size_t j = 0; j < s->nexpect; j++)
-            free(s->expect[j].text);
     }
     free(l->path);
     free(l);
@@ -420,7 +445,7 @@ int lesson_validate(const lesson *l, char *err, size_t errlen)
                 return -1;
             }
         }
-        if (!s->nrun) {
+        if (!s->written[LANG_EN].nrun) {
             err_set(err, errlen, "lesson %d step %zu (line %d) has no \"run:\"", l->number, i + 1, s->line);
             return -1;
         }

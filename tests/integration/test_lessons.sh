@@ -7,9 +7,11 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$ROOT/bin}
 . "$ROOT/tests/integration/lib.sh"
 
-# Every lesson in check mode, three at a time: most of a lesson's time is spent waiting
-# (leases expiring, load running), so lanes share the two cores well. The slow ones go
-# first, one to a lane; each lesson's lines are printed in lesson order afterwards.
+# Every lesson in check mode, in English and then in Chinese (the explainers speak the
+# learner's language, and steps whose commands pick their words have Chinese twins),
+# three at a time: most of a lesson's time is spent waiting (leases expiring, load
+# running), so lanes share the two cores well. The slow ones go first, one to a lane;
+# each lesson's lines are printed in lesson order afterwards.
 LANES=${LESSON_LANES:-3}
 all=$("$BIN/workbench" lesson | sed -n 's/^ *\([0-9][0-9]*\)  .*/\1/p')
 order=""
@@ -18,23 +20,29 @@ for n in 11 12 10 8 14 5 $all; do
 done
 i=0
 for n in $order; do eval "lane$((i % LANES))=\"\${lane$((i % LANES)):-} $n\""; i=$((i + 1)); done
-for l in $(seq 0 $((LANES - 1))); do
-    eval "set -- \${lane$l:-}"
-    (for n in "$@"; do "$BIN/workbench" lesson --check "$n" >"$TMP/lesson-$n.out" 2>&1; echo $? >"$TMP/lesson-$n.rc"; done) &
-    LANE_PIDS="${LANE_PIDS:-} $!"
-    PIDS="$PIDS $!"
-done
-wait $LANE_PIDS
-for n in $all; do
-    out=$(cat "$TMP/lesson-$n.out")
-    rc=$(cat "$TMP/lesson-$n.rc")
-    printf '%s\n' "$out" | grep -E '^(ok  |FAIL|SKIP|     )'
-    steps_ok=$(printf '%s\n' "$out" | grep -c '^ok  ')
-    steps_bad=$(printf '%s\n' "$out" | grep -c '^FAIL')
-    pass=$((pass + steps_ok))
-    fail=$((fail + steps_bad))
-    if [ "$steps_bad" -ne 0 ] && [ "$rc" != 1 ]; then bad "lesson --check $n exits 1 when a step fails (it was $rc)"; fi
-    if [ "$steps_bad" -eq 0 ] && [ "$rc" != 0 ]; then bad "lesson --check $n exits 0 when every step passes (it was $rc)" "$out"; fi
+for lang in en zh; do
+    LANE_PIDS=""
+    for l in $(seq 0 $((LANES - 1))); do
+        eval "set -- \${lane$l:-}"
+        (for n in "$@"; do
+            "$BIN/workbench" lesson --check "$n" --lang $lang >"$TMP/lesson-$lang-$n.out" 2>&1
+            echo $? >"$TMP/lesson-$lang-$n.rc"
+         done) &
+        LANE_PIDS="$LANE_PIDS $!"
+        PIDS="$PIDS $!"
+    done
+    wait $LANE_PIDS
+    for n in $all; do
+        out=$(cat "$TMP/lesson-$lang-$n.out")
+        rc=$(cat "$TMP/lesson-$lang-$n.rc")
+        printf '%s\n' "$out" | grep -E '^(ok  |FAIL|SKIP|     )' | sed "s/^/$lang /"
+        steps_ok=$(printf '%s\n' "$out" | grep -c '^ok  ')
+        steps_bad=$(printf '%s\n' "$out" | grep -c '^FAIL')
+        pass=$((pass + steps_ok))
+        fail=$((fail + steps_bad))
+        if [ "$steps_bad" -ne 0 ] && [ "$rc" != 1 ]; then bad "lesson --check $n --lang $lang exits 1 when a step fails (it was $rc)"; fi
+        if [ "$steps_bad" -eq 0 ] && [ "$rc" != 0 ]; then bad "lesson --check $n --lang $lang exits 0 when every step passes (it was $rc)" "$out"; fi
+    done
 done
 [ -n "$all" ] && ok "workbench lesson lists $(echo $all | wc -w) lessons, all checked above" || bad "workbench lesson lists the lessons"
 out=$("$BIN/workbench" lesson --check 4 2>&1)
@@ -112,6 +120,32 @@ out=$("$BIN/workbench" lesson --dir "$TMP/lessons" --check 4 2>&1)
 expect_grep "a step past its deadline is stopped and fails" "(it ran past its 1 s deadline)" "$out"
 if pgrep -f "sleep 30" >/dev/null; then bad "the stopped step leaves no process behind"
 else ok "the stopped step leaves no process behind"; fi
+
+# A step's Chinese twins replace its commands and checks when the lesson runs in Chinese.
+cat > "$TMP/lessons/06-twins.txt" <<'L'
+lesson: 6
+title: twins
+title.zh: 双语
+step: one
+step.zh: 一
+say: s
+say.zh: s
+run: echo hello
+run: echo again
+run.zh: echo 你好
+look: l
+look.zh: l
+expect: contains again
+expect.zh: contains 你好
+expect.zh: lacks hello
+L
+out=$("$BIN/workbench" lesson --dir "$TMP/lessons" --check 6 --lang en 2>&1)
+expect_grep "in English a step runs its run: lines and checks its expect: lines" "ok   lesson 6 step 1" "$out"
+out=$("$BIN/workbench" lesson --dir "$TMP/lessons" --check 6 --lang zh 2>&1)
+expect_grep "in Chinese it runs its run.zh: lines and checks its expect.zh: lines" "ok   lesson 6 step 1" "$out"
+out=$("$BIN/workbench" lesson --dir "$TMP/lessons" 6 --render --lang zh 2>&1)
+expect_grep "and shows the learner the Chinese command" "$ echo 你好" "$out"
+expect_no_grep "not the English ones" "echo again" "$out"
 
 printf 'lesson: 5\ntitle: x\nstep: one\n  indented\nbogus line\n' > "$TMP/lessons/05-bad.txt"
 out=$("$BIN/workbench" lesson --dir "$TMP/lessons" 2>&1)

@@ -95,8 +95,8 @@ Test(lesson, errors_name_the_line)
     cr_assert_null(load_text("lesson: 1\ntitle: t\nstep: s\nrun: x\nexpect: resembles y\n", err, sizeof err));
     cr_assert(strstr(err, ":5: \"expect:\" takes contains, lacks, matches or exit"), "%s", err);
     cr_assert_null(load_text("lesson: 1\n  stray\n", err, sizeof err));
-    cr_assert_null(load_text("lesson: 1\nstep: a\nrun: x\nrun.zh: y\n", err, sizeof err));
-    cr_assert(strstr(err, ":4: \"run:\" is the same in every language"), "%s", err);
+    cr_assert_null(load_text("lesson: 1\nstep: a\nrun: x\npane.zh: wire\n", err, sizeof err));
+    cr_assert(strstr(err, ":4: \"pane:\" is the same in every language"), "%s", err);
     cr_assert_null(load_text("lesson: 1\nrun: x\n", err, sizeof err));
     cr_assert(strstr(err, "belongs in a step"), "%s", err);
     cr_assert_null(load_text("title: t\n", err, sizeof err));
@@ -105,6 +105,87 @@ Test(lesson, errors_name_the_line)
     cr_assert(strstr(err, "bad regular expression"), "%s", err);
     cr_assert_null(load_text("lesson: 1\nstep: a\nsay: x\nsay: y\n", err, sizeof err));
     cr_assert(strstr(err, ":4: a second \"say:\""), "%s", err);
+}
+
+static const char twins[] = "lesson: 8\ntitle: t\ntitle.zh: 题\n"
+                            "step: a\nstep.zh: 甲\nsay: s\nsay.zh: 说\nlook: l\nlook.zh: 看\n"
+                            "run: echo hello | grep -o hello\n"
+                            "run: echo bytes\n"
+                            "run.zh:\n"
+                            "    echo 你好 | grep -o 你好\n"
+                            "expect: contains hello\n"
+                            "expect: exit any\n"
+                            "expect.zh: contains 你好\n"
+                            "step: b\nstep.zh: 乙\nsay: s\nsay.zh: 说\nlook: l\nlook.zh: 看\n"
+                            "run: echo 56\n"
+                            "expect: matches ^56$\n";
+
+Test(lesson, run_and_expect_take_chinese_twins)
+{
+    char err[256] = "", skip[256] = "";
+    lesson *l = load_text(twins, err, sizeof err);
+    cr_assert(l, "%s", err);
+    cr_assert_eq(lesson_validate(l, err, sizeof err), 0, "%s", err);
+    lesson_use_lang(l, LANG_EN);
+    const lesson_step *s = &l->step[0];
+    cr_assert_eq(s->nrun, 2);
+    cr_assert_str_eq(s->run[0], "echo hello | grep -o hello");
+    cr_assert_eq(s->nexpect, 2);
+    cr_assert_str_eq(s->expect[0].text, "hello");
+    cr_assert_eq(s->expect[1].status, -1);
+    lesson_use_lang(l, LANG_ZH);
+    /* the .zh lines replace all of the English ones; the implicit "exit 0" is theirs too */
+    cr_assert_eq(s->nrun, 1);
+    cr_assert_str_eq(s->run[0], "echo 你好 | grep -o 你好");
+    cr_assert_eq(s->nexpect, 2);
+    cr_assert_str_eq(s->expect[0].text, "你好");
+    cr_assert(s->expect[1].kind == EXPECT_EXIT && s->expect[1].status == 0);
+    /* a step without twins is the same in both languages */
+    cr_assert_eq(l->step[1].nrun, 1);
+    cr_assert_str_eq(l->step[1].run[0], "echo 56");
+    cr_assert_eq(l->step[1].nexpect, 2);
+
+    lesson_run *r = lesson_run_new(l, "/nonexistent", skip, sizeof skip, err, sizeof err);
+    cr_assert(r, "%s %s", skip, err);
+    lesson_result res;
+    cr_assert_eq(lesson_run_step(r, 0, &res, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(res.output, "你好\n");
+    cr_assert(res.ok);
+    lesson_result_done(&res);
+    lesson_run_free(r);
+    lesson_use_lang(l, LANG_EN);
+    r = lesson_run_new(l, "/nonexistent", skip, sizeof skip, err, sizeof err);
+    cr_assert(r, "%s %s", skip, err);
+    cr_assert_eq(lesson_run_step(r, 0, &res, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(res.output, "hello\nbytes\n");
+    cr_assert(res.ok);
+    lesson_result_done(&res);
+    lesson_run_free(r);
+    lesson_free(l);
+}
+
+Test(lesson, only_run_and_expect_take_a_language)
+{
+    char err[256] = "";
+    static const char *const refused[] = {"background.zh: nc -l 1\n", "timeout.zh: 5\n", "pane.zh: wire\n"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "lesson: 1\nstep: a\nrun: true\n%s", refused[i]);
+        cr_assert_null(load_text(text, err, sizeof err), "%s", refused[i]);
+        cr_assert(strstr(err, ":4: ") && strstr(err, "is the same in every language"), "%s", err);
+    }
+    cr_assert_null(load_text("lesson: 1\nneeds.zh: nc\n", err, sizeof err));
+    cr_assert(strstr(err, "\"needs:\" is the same in every language"), "%s", err);
+    cr_assert_null(load_text("lesson: 1\nstep: a\nrun: true\nexpect.zh: resembles y\n", err, sizeof err));
+    cr_assert(strstr(err, ":4: \"expect:\" takes contains"), "%s", err);
+    /* Chinese lines alone are not a step's commands */
+    lesson *l = load_text("lesson: 1\ntitle: t\ntitle.zh: 题\nstep: a\nstep.zh: 甲\nsay: s\nsay.zh: 说\nlook: l\n"
+                          "look.zh: 看\nrun.zh: true\n",
+                          err, sizeof err);
+    cr_assert(l, "%s", err);
+    cr_assert_eq(lesson_validate(l, err, sizeof err), -1);
+    cr_assert(strstr(err, "has no \"run:\""), "%s", err);
+    lesson_free(l);
 }
 
 Test(lesson, validate_wants_both_languages)
