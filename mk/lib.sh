@@ -1,15 +1,28 @@
 # lib.sh -- shell helpers shared by mk/*.sh, bench/*.sh and tests/integration/lib.sh:
 # a free port, a private etcd, waiting for a server's address. POSIX sh; functions only.
 
-# free_port: a TCP port on 127.0.0.1 free now (the kernel's pick).
+# free_port: a TCP port on 127.0.0.1 free now, from 20000-32767 at random: below the
+# kernel's ephemeral ports, so no program's bind(0) or connect() can take it before it is
+# used, even with test scripts running side by side (the kernel's pick if none is free).
 free_port() {
     if command -v python3 >/dev/null; then
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+        python3 -c '
+import random, socket
+for port in [random.randint(20000, 32767) for _ in range(50)] + [0]:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        print(s.getsockname()[1])
+        break
+    except OSError:
+        pass
+    finally:
+        s.close()'
         return
     fi
-    # without Python: a random port in 20000-59999 that nothing answers on
+    # without Python: a random port in 20000-32767 that nothing answers on
     while :; do
-        p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+        p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12768))
         nc -z 127.0.0.1 "$p" 2>/dev/null || { echo "$p"; return; }
     done
 }

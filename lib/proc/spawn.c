@@ -171,18 +171,39 @@ bool spawn_on_path(const char *prog)
     return false;
 }
 
-static int kernel_free_port(void)
+enum { PICK_LOW = 20000, PICK_HIGH = 32767 }; /* where spawn_free_port looks first */
+
+/* Binds port on 127.0.0.1 (0: the kernel picks) and lets it go; returns the port bound,
+ * or 0 when it is taken. */
+static int try_port(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return 0;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
-    int port = 0;
+    int got = 0;
     if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
+        got = ntohs(a.sin_port);
     close(fd);
-    return port;
+    return got;
+}
+
+/* A port below Linux's ephemeral range (32768 and up), which the kernel never hands out
+ * for bind(0) or connect(): another program asking the kernel cannot take it before the
+ * caller binds it. Only another picker choosing the same one at random can. */
+static int unclaimed_port(void)
+{
+    static unsigned seed;
+    if (!seed)
+        seed = (unsigned)clock_now_us() ^ ((unsigned)getpid() << 16);
+    for (int tries = 0; tries < 50; tries++) {
+        int port = try_port(PICK_LOW + (int)(rand_r(&seed) % (PICK_HIGH - PICK_LOW + 1)));
+        if (port)
+            return port;
+    }
+    return try_port(0);
 }
 
 int spawn_free_port(void)
@@ -195,7 +216,7 @@ int spawn_free_port(void)
     pthread_mutex_lock(&mu);
     int port = 0;
     for (int tries = 0; tries < 50 && !port; tries++) {
-        port = kernel_free_port();
+        port = unclaimed_port();
         for (size_t i = 0; port && i < sizeof recent / sizeof recent[0]; i++)
             if (recent[i] == port)
                 port = 0;

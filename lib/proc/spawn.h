@@ -30,7 +30,9 @@ int spawn_exec(const char *const *argv, const char *log_path, child *c, char *er
 /* Whether prog (a name looked up in PATH, or a path) is an executable file. */
 bool spawn_on_path(const char *prog);
 
-/* A free TCP port on 127.0.0.1 (the kernel's pick; free now, not reserved). 0 on failure. */
+/* A free TCP port on 127.0.0.1, free now but not reserved: one from 20000-32767 at random,
+ * below the kernel's ephemeral ports, so no other program's bind(0) or connect() takes it
+ * meanwhile (the kernel's pick when none is free). 0 on failure. */
 int spawn_free_port(void);
 
 /* Sends sig, then waits at most timeout_ms for the child to exit, then SIGKILLs and
