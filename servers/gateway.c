@@ -131,16 +131,10 @@ static void usage(FILE *f)
     fputs(_("      --service NAME       register the gateway itself in the registry as NAME\n"
             "                           (protocol http), kept alive, removed on SIGTERM;\n"
             "                           default: not registered\n"
-            "      --ttl SECONDS        its lease TTL (default 10)\n"
-            "      --registry-token T   Consul ACL token\n"
-            "      --registry-user U:P  etcd user and password\n"
-            "      --registry-token-file PATH, --registry-user-file PATH\n"
-            "                           the same from the first line of a file that others\n"
-            "                           cannot read (chmod 600); without any of these, from\n"
-            "                           $WB_REGISTRY_TOKEN and $WB_REGISTRY_USER. A value on\n"
-            "                           the command line is visible to every local user in\n"
-            "                           /proc/PID/cmdline: prefer the file or the environment\n"
-            "      --caller-secret-file PATH  send the first line of PATH (chmod 600) in\n"
+            "      --ttl SECONDS        its lease TTL (default 10)\n"),
+          f);
+    fputs(_(REGISTRY_CREDS_HELP), f);
+    fputs(_("      --caller-secret-file PATH  send the first line of PATH (chmod 600) in\n"
             "                           the header wb-caller-secret of every call to the\n"
             "                           user and order services, started with the same\n"
             "                           file; without it, $WB_CALLER_SECRET; neither: none\n"

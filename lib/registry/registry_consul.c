@@ -438,12 +438,8 @@ static void consul_watch(registry_watch *w)
         uint64_t t0 = clock_now_ms();
         if (consul_health(w->r, w->service, index, CONSUL_WAIT_S, &now, &nnow, &next, err,
                           sizeof err) < 0) {
-            if (registry_stopped(&w->stop))
+            if (registry_watch_retry(w, &out, err, &backoff))
                 break;
-            registry_watch_failed(w, &out, err);
-            if (registry_stop_sleep(&w->stop, (uint64_t)backoff))
-                break;
-            backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
             continue;
         }
         registry_watch_back(w, &out);

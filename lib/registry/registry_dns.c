@@ -420,12 +420,8 @@ static void dns_watch(registry_watch *w)
         uint32_t ttl = 0;
         char err[512];
         if (dns_lookup(w->r, w->service, &now, &nnow, &ttl, err, sizeof err) < 0) {
-            if (registry_stopped(&w->stop))
+            if (registry_watch_retry(w, &out, err, &backoff))
                 break;
-            registry_watch_failed(w, &out, err);
-            if (registry_stop_sleep(&w->stop, (uint64_t)backoff))
-                break;
-            backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
             continue;
         }
         registry_watch_back(w, &out);

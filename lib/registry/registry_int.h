@@ -161,6 +161,10 @@ void registry_watch_status(registry_watch *w, registry_event_type t, const char 
 /* A failed attempt of the watch loop: ERROR with err when it begins an outage, an ERROR
  * with a summary when one is due, nothing otherwise. */
 void registry_watch_failed(registry_watch *w, registry_outage *o, const char *err);
+/* A failed attempt of a watch loop that polls: unless the watch was stopped, reports it
+ * as registry_watch_failed does, then sleeps *backoff_ms and doubles it (at most 5 s).
+ * Returns true when the watch was stopped, before or during the sleep. */
+bool registry_watch_retry(registry_watch *w, registry_outage *o, const char *err, long *backoff_ms);
 /* The watch reached the registry: RESUMED with the outage's length, if there was one. */
 void registry_watch_back(registry_watch *w, registry_outage *o);
 

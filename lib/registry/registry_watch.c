@@ -44,6 +44,17 @@ void registry_watch_failed(registry_watch *w, registry_outage *o, const char *er
     }
 }
 
+bool registry_watch_retry(registry_watch *w, registry_outage *o, const char *err, long *backoff_ms)
+{
+    if (registry_stopped(&w->stop))
+        return true;
+    registry_watch_failed(w, o, err);
+    if (registry_stop_sleep(&w->stop, (uint64_t)*backoff_ms))
+        return true;
+    *backoff_ms = *backoff_ms * 2 > 5000 ? 5000 : *backoff_ms * 2;
+    return false;
+}
+
 void registry_watch_back(registry_watch *w, registry_outage *o)
 {
     char back[128], line[200];

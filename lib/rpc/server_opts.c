@@ -7,6 +7,7 @@
 
 #include "base/i18n.h"
 #include "base/numopt.h"
+#include "registry/registry.h"
 
 static void usage(FILE *f, const server_codec *codec, const char *prog, const char *about)
 {
@@ -50,16 +51,9 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
             "                           name)\n"
             "      --ttl SECONDS        lease/check time to live (default 10)\n"
             "      --advertise HOST:PORT  the address clients should use (default: the\n"
-            "                           address the server listens on)\n"
-            "      --registry-token T   Consul ACL token\n"
-            "      --registry-user U:P  etcd user and password\n"
-            "      --registry-token-file PATH, --registry-user-file PATH\n"
-            "                           the same from the first line of a file that others\n"
-            "                           cannot read (chmod 600); without any of these, from\n"
-            "                           $WB_REGISTRY_TOKEN and $WB_REGISTRY_USER. A value on\n"
-            "                           the command line is visible to every local user in\n"
-            "                           /proc/PID/cmdline: prefer the file or the environment\n"),
+            "                           address the server listens on)\n"),
           f);
+    fputs(_(REGISTRY_CREDS_HELP), f);
     fputs(_("      --lang en|zh         the language of this help and of errors (default:\n"
             "                           Chinese when the locale is, else English)\n"
             "  -h, --help               show this help\n"
