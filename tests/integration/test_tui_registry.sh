@@ -1,8 +1,9 @@
 # test_tui_registry.sh -- the TUI switching registries (a second etcd, static, consul
-# missing), the lease TTL in the Instances pane, the mouse, and keys that keep working
+# missing), the lease TTL in the Instances pane, Consul's checks and reaping (80x24), the mouse, and keys that keep working
 # while a slow server starts; driven in tmux, reading the screen.
 # Needs tmux and etcd (Debian's etcd-server, etcdctl): the test starts a second etcd of
-# its own (a helper) besides the TUI's private one.
+# its own (a helper) besides the TUI's private one. Needs consul (bin/consul, mk/consul.sh)
+# for part 5: the TUI starts a private `consul agent -dev`.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$ROOT/bin}
@@ -176,5 +177,73 @@ if wait_for 15 'TUI-EXITED 0'; then ok "q quits"; else bad "q quits" "$(screen)"
 expect_grep "q: the terminal settings are restored" "TTY-RESTORED" "$(screen)"
 expect_eq "q: nothing left running" "" "$(left_running $KIDS $WB)"
 tm kill-server 2>/dev/null
+
+
+# ---- 5. Consul at 80x24: checks, the load, a kill and the reaper's countdown ----
+# calls_of ID: instance #ID's calls in the Instances pane
+calls_of() { screen | grep -E "^│[ >▶]$1 +json " | awk '{print $(NF-3)}'; }
+# reap_of ID: the seconds in instance #ID's registry column ("reap 57s")
+reap_of() { screen | grep -E "^│[ >▶]$1 +json " | grep -oE 'reap [0-9]+s' | grep -oE '[0-9]+'; }
+# expect_screen NAME EXTENDED-REGEX: the screen matches now
+expect_screen() { if screen | grep -qE -- "$2"; then ok "$1"; else bad "$1" "want to see: $2
+$(screen)"; fi; }
+if ! command -v consul >/dev/null; then
+    echo "SKIP consul is not installed (sh mk/consul.sh bin fetches Debian 11's)"
+else
+    start_tui 80 24 "--registry consul-dev"
+    if wait_for 20 'watch live'; then ok "--registry consul-dev starts a private agent and watches it"; else
+        bad "--registry consul-dev starts a private agent and watches it" "$(screen)"; fi
+    key j
+    key j
+    if wait_for 10 '1 +json +127\.0\.0\.1:[0-9]+ +[0-9]+ running +passing' &&
+        wait_for 10 '2 +json +127\.0\.0\.1:[0-9]+ +[0-9]+ running +passing'; then
+        ok "consul: both spawned servers pass their check (Instances)"
+    else
+        bad "consul: both spawned servers pass their check (Instances)" "$(screen)"
+    fi
+    C1=$(screen | grep -E '^│[ >▶]1 +json ' | grep -oE '127\.0\.0\.1:[0-9]+' | head -n 1)
+    C2=$(screen | grep -E '^│[ >▶]2 +json ' | grep -oE '127\.0\.0\.1:[0-9]+' | head -n 1)
+    expect_eq "consul: the Registry pane shows each one's check, kind and status" "2" \
+        "$(screen | grep -cE '^│  tcp passing · TCP connect 12')"
+    expect_grep "consul: the selected instance's check with its output (Instances)" \
+        "#2 check tcp passing · TCP connect $C2: Success" "$(screen)"
+    key l
+    wait_for 5 'load ON' || true
+    sleep 2
+    expect_even_split "consul: the load spreads over both servers" "$C1" "$C2"
+    key k
+    if wait_for 8 "2 +json +$C2 +- killed +reap [0-9]+s"; then
+        ok "consul: the killed one goes critical with the reaper's countdown (Instances)"
+    else
+        bad "consul: the killed one goes critical with the reaper's countdown (Instances)" "$(screen)"
+    fi
+    expect_screen "consul: the Registry pane shows it critical and when it is reaped" \
+        '^│  tcp critical, reaped in [0-9]+s'
+    expect_screen "consul: the selected instance's check output says why" \
+        "#2 check tcp critical, reaped in [0-9]+s · dial tcp $C2"
+    if timeline_has "registry: $C2 check passing -> critical" >"$TMP/tl"; then
+        ok "consul: the Timeline shows the check turning critical"
+    else
+        bad "consul: the Timeline shows the check turning critical" "$(cat "$TMP/tl")"
+    fi
+    r1=$(reap_of 2); n1=$(calls_of 2)
+    sleep 2.5
+    r2=$(reap_of 2); n2=$(calls_of 2)
+    if [ -n "$r1" ] && [ -n "$r2" ] && [ "$r1" -le 60 ] && [ "$r2" -lt "$r1" ]; then
+        ok "consul: the countdown runs down from Consul's 60 s ($r1 s, then $r2 s)"
+    else
+        bad "consul: the countdown runs down from Consul's 60 s" "$r1 then $r2
+$(screen)"
+    fi
+    expect_eq "consul: the critical instance gets no more calls" "$n1" "$n2"
+    expect_screen "consul: the other one takes every call" "#1 +$C1 .* 100\.0%"
+    if screen | grep -qE 'lease [0-9a-f]{16}'; then bad "consul: no etcd lease on screen" "$(screen)"; else
+        ok "consul: no etcd lease on screen"; fi
+    KIDS=$(pgrep -P "$WB" | tr '\n' ' ')
+    key q
+    if wait_for 15 'TUI-EXITED 0'; then ok "consul: q quits"; else bad "consul: q quits" "$(screen)"; fi
+    expect_eq "consul: nothing left running (the agent neither)" "" "$(left_running $KIDS $WB)"
+    tm kill-server 2>/dev/null
+fi
 
 summary

@@ -262,6 +262,44 @@ Test(tui_model, publishes_the_members_the_load_calls)
     cr_assert(m.nreg == 0 && m.sh.nmembers == 0 && m.sh.reset_gen == reset + 1);
 }
 
+/* Consul: the reaper's countdown starts when the check turns critical and stops when it
+ * passes again; the time to reap is what the servers register with. */
+Test(tui_model, a_critical_consul_entry_counts_down_to_its_reaping)
+{
+    cr_assert_eq(tui_model_reap_after(5), 60, "Consul's reaper takes no less than a minute");
+    cr_assert_eq(tui_model_reap_after(30), 90);
+    cr_assert_eq(m.reap_after_s, tui_model_reap_after(TUI_SERVER_TTL));
+    registry_event ev = event(REGISTRY_EV_PUT, "workbench", A, "json");
+    snprintf(ev.inst.status, sizeof ev.inst.status, "passing");
+    snprintf(ev.inst.check, sizeof ev.inst.check, "tcp");
+    tui_model_apply(&m, &ev);
+    const tui_reg_entry *e = &m.reg[tui_model_find_reg(&m, A)];
+    cr_assert_eq(tui_model_reap_left(&m, e, T0), -1, "a passing entry is not reaped");
+
+    snprintf(ev.was, sizeof ev.was, "passing");
+    snprintf(ev.inst.status, sizeof ev.inst.status, "critical");
+    tui_model_apply(&m, &ev);
+    uint64_t t = e->critical_ms;
+    cr_assert_neq(t, 0, "the time it turned critical is kept");
+    cr_assert_eq(tui_model_reap_left(&m, e, t), 60);
+    cr_assert_eq(tui_model_reap_left(&m, e, t + 12500), 48, "whole seconds, rounded up");
+    cr_assert_eq(tui_model_reap_left(&m, e, t + 60000), 0, "due: the reaper's next round");
+    cr_assert_eq(tui_model_reap_left(&m, e, t + 90000), 0);
+    snprintf(ev.inst.output, sizeof ev.inst.output, "connection refused");
+    ev.was[0] = '\0';
+    tui_model_apply(&m, &ev);
+    cr_assert_eq(e->critical_ms, t, "another PUT while critical keeps the countdown");
+
+    snprintf(ev.was, sizeof ev.was, "critical");
+    snprintf(ev.inst.status, sizeof ev.inst.status, "passing");
+    tui_model_apply(&m, &ev);
+    cr_assert_eq(tui_model_reap_left(&m, e, t), -1, "passing again: no reaping");
+
+    registry_event etcd = event(REGISTRY_EV_PUT, "workbench", B, "json");
+    tui_model_apply(&m, &etcd);
+    cr_assert_eq(tui_model_reap_left(&m, &m.reg[tui_model_find_reg(&m, B)], T0), -1, "etcd has no check");
+}
+
 Test(tui_model, a_static_list_is_published_when_it_changes)
 {
     tui_member mb[2] = {{A, PROTO_GOB}, {B, PROTO_JSON}};

@@ -24,7 +24,7 @@
 #define METHOD "Arith.Multiply"
 #define ARGS "{\"A\":7,\"B\":8}"
 
-enum { TTL = 5, GETCH_MS = 50, DRAW_MIN_MS = 100, TTL_POLL_MS = 1000, MESSAGE_MS = 5000 };
+enum { TTL = TUI_SERVER_TTL, GETCH_MS = 50, DRAW_MIN_MS = 100, TTL_POLL_MS = 1000, MESSAGE_MS = 5000 };
 
 /* What the TUI starts besides its model, for cmd_tui to stop in order. */
 typedef struct session {
@@ -274,7 +274,7 @@ static int update(tui *t, turn *tn, uint64_t now)
     if (now - tn->last_second >= 1000) {
         tn->last_second = now;
         if (t->m.nreg)
-            dirty |= DIRTY_REGISTRY; /* ages */
+            dirty |= DIRTY_REGISTRY | DIRTY_INSTANCES; /* ages, Consul reap countdowns */
         if (t->message[0] && now - t->message_at > MESSAGE_MS) {
             t->message[0] = '\0';
             dirty |= DIRTY_STATUS;

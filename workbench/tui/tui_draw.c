@@ -120,8 +120,8 @@ static int first_row(const tui_view *v, int rows)
     return v->selected >= rows ? v->selected - rows + 1 : 0;
 }
 
-/* The registry column: "reg 4s" (etcd: the lease's TTL left), Consul's check status,
- * "static" (on the load's list with no registry), or "-". */
+/* The registry column: "reg 4s" (etcd: the lease's TTL left), Consul's check status
+ * ("reap 48s" when critical: the seconds until Consul removes it), "static" (on the load's list with no registry), or "-". */
 static void reg_column(const tui_view *v, const instance *it, char *out, size_t cap)
 {
     snprintf(out, cap, "-");
@@ -134,7 +134,10 @@ static void reg_column(const tui_view *v, const instance *it, char *out, size_t 
     if (k < 0)
         return;
     const tui_reg_entry *e = &v->m->reg[k];
-    if (e->inst.status[0])
+    int64_t left = tui_model_reap_left(v->m, e, clock_now_ms());
+    if (e->inst.status[0] && left >= 0) /* Consul: critical, reaped in so many seconds */
+        snprintf(out, cap, _("reap %llds"), (long long)left);
+    else if (e->inst.status[0])
         snprintf(out, cap, "%.8s", e->inst.status);
     else if (e->ttl >= 0)
         snprintf(out, cap, _("reg %llds"), (long long)e->ttl);
@@ -175,7 +178,11 @@ static void instance_row(tui_screen *s, const tui_view *v, int y, const instance
     put_col(w, y, C_PID, base, pid);
     put_col(w, y, C_STATE, base | (up ? tui_draw_attr(s, PAIR_PAUSE, A_BOLD) : state_attr(s, it->state)),
             up ? _("starting") : state_word(it->state));
-    put_col(w, y, C_REG, base | (reg[0] != '-' ? tui_draw_attr(s, PAIR_RUN, A_NORMAL) : A_DIM), reg);
+    attr_t ra = reg[0] != '-' ? tui_draw_attr(s, PAIR_RUN, A_NORMAL) : A_DIM;
+    int k = v->is_static ? -1 : tui_model_find_reg(v->m, it->addr);
+    if (k >= 0 && v->m->reg[k].inst.status[0] && strcmp(v->m->reg[k].inst.status, "passing") != 0)
+        ra = tui_draw_attr(s, PAIR_BAD, A_BOLD); /* Consul: failing its check */
+    put_col(w, y, C_REG, base | ra, reg);
     if (!tui_model_called(v->m, it->addr)) { /* the load never called it: nothing counted */
         for (int c = C_CALLS; c <= C_FAILED; c++)
             put_col(w, y, c, base | A_DIM, "-");
@@ -186,6 +193,23 @@ static void instance_row(tui_screen *s, const tui_view *v, int y, const instance
     put_num(w, y, C_CALLS, base, calls);
     put_num(w, y, C_ERRORS, base | (errors ? tui_draw_attr(s, PAIR_PAUSE, A_BOLD) : 0), errors);
     put_num(w, y, C_FAILED, base | (failed ? tui_draw_attr(s, PAIR_BAD, A_BOLD) : 0), failed);
+}
+
+/* Consul: the selected instance's check on the pane's last row, when that row is free. */
+static void check_line(tui_screen *s, const tui_view *v, const instance *it)
+{
+    int k = v->is_static ? -1 : tui_model_find_reg(v->m, it->addr);
+    if (k < 0 || !v->m->reg[k].inst.status[0])
+        return;
+    char text[600];
+    int pair = tui_draw_check(v->m, &v->m->reg[k], clock_now_ms(), text, sizeof text);
+    WINDOW *w = s->inst;
+    int y = getmaxy(w) - 2, x = inst_cols[C_ID].x;
+    char id[64];
+    snprintf(id, sizeof id, _("#%d check "), it->id);
+    tui_draw_put(w, y, x, getmaxx(w) - 1 - x, A_DIM, "%s", id);
+    x += tui_text_width(id);
+    tui_draw_put(w, y, x, getmaxx(w) - 1 - x, tui_draw_attr(s, pair, A_NORMAL), "%s", text);
 }
 
 static void draw_instances(tui_screen *s, const tui_view *v)
@@ -227,6 +251,8 @@ static void draw_instances(tui_screen *s, const tui_view *v)
         put_col(w, 2 + r, C_STATE, tui_draw_attr(s, PAIR_PAUSE, A_BOLD), _("starting"));
         r++;
     }
+    if (r < rows && v->selected >= 0 && v->selected < (int)n)
+        check_line(s, v, &in[v->selected]);
     int below = (int)n - first - rows;
     more_marks(w, first, (below > 0 ? below : 0) + hidden);
     wnoutrefresh(w);
@@ -334,6 +360,25 @@ static void draw_traffic(tui_screen *s, const tui_view *v)
     wnoutrefresh(w);
 }
 
+/* A Consul entry in the Registry pane at y (maxlines rows left): its key, protocol and
+ * age, then its check indented, cut to the pane. Returns the rows used. */
+static int consul_entry(tui_screen *s, WINDOW *w, int y, int inner, int maxlines, const tui_model *m,
+                        const tui_reg_entry *e, uint64_t now)
+{
+    const registry_instance *ri = &e->inst;
+    char line[600];
+    snprintf(line, sizeof line, _("%s/%s %-4s age %llus"), ri->service, ri->addr, ri->protocol,
+             (unsigned long long)((now - e->since_ms) / 1000));
+    if (tui_text_width(line) > inner) /* narrow: the key and its protocol */
+        snprintf(line, sizeof line, "%s/%s %s", ri->service, ri->addr, ri->protocol);
+    int used = tui_draw_wrap(w, y, 1, inner, 2, 0, maxlines, A_NORMAL, line);
+    if (used >= maxlines)
+        return used;
+    int pair = tui_draw_check(m, e, now, line, sizeof line);
+    tui_draw_put(w, y + used, 3, inner - 2, tui_draw_attr(s, pair, A_NORMAL), "%s", line);
+    return used + 1;
+}
+
 static void draw_registry(tui_screen *s, const tui_view *v)
 {
     WINDOW *w = s->reg;
@@ -363,6 +408,10 @@ static void draw_registry(tui_screen *s, const tui_view *v)
     uint64_t now = clock_now_ms();
     for (; k < (int)m->nreg && y < rows; k++) {
         const registry_instance *ri = &m->reg[k].inst;
+        if (ri->status[0]) { /* Consul: no lease, the check instead */
+            y += consul_entry(s, w, 1 + y, inner, rows - y, m, &m->reg[k], now);
+            continue;
+        }
         snprintf(line, sizeof line, _("%s/%s %-4s age %llus lease %016llx"), ri->service, ri->addr, ri->protocol,
                  (unsigned long long)((now - m->reg[k].since_ms) / 1000), (unsigned long long)ri->lease);
         if (tui_text_width(line) > inner) /* narrow: the key and its protocol */

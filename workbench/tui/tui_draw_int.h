@@ -24,6 +24,10 @@ int tui_draw_wrap(WINDOW *w, int y, int x, int width, int indent, int skip, int 
 /* Writes text at y,x as a cell of exactly width display columns: cut, or padded with
  * spaces (on the left when right is set). */
 void tui_draw_cell(WINDOW *w, int y, int x, int width, bool right, attr_t a, const char *text);
+/* Consul: entry e's check as one line, "tcp critical, reaped in 48s · OUTPUT" (the
+ * kind, the status, when critical the seconds until Consul reaps it, and the check's last
+ * output escaped), into out; returns the colour pair of its status. */
+int tui_draw_check(const tui_model *m, const tui_reg_entry *e, uint64_t now_ms, char *out, size_t cap);
 /* The Wire pane (tui_draw_wire.c). */
 void tui_draw_wire(tui_screen *s, const tui_view *v);
 /* The lesson pane: the step's text, its commands' output and its checks, scrolled by

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "base/esc.h"
 #include "base/i18n.h"
 #include "tui_draw_int.h"
 #include "tui_text.h"
@@ -88,4 +89,22 @@ void tui_draw_cell(WINDOW *w, int y, int x, int width, bool right, attr_t a, con
     char cell[512];
     tui_text_pad(cell, sizeof cell, text, width, right);
     tui_draw_put(w, y, x, width, a, "%s", cell);
+}
+
+int tui_draw_check(const tui_model *m, const tui_reg_entry *e, uint64_t now_ms, char *out, size_t cap)
+{
+    const registry_instance *ri = &e->inst;
+    char reap[64] = "", output[sizeof ri->output * 4];
+    int64_t left = tui_model_reap_left(m, e, now_ms);
+    if (left > 0)
+        snprintf(reap, sizeof reap, _(", reaped in %llds"), (long long)left);
+    else if (left == 0)
+        snprintf(reap, sizeof reap, "%s", _(", reap due"));
+    esc_str(output, sizeof output, ri->output);
+    snprintf(out, cap, "%s %s%s", ri->check[0] ? ri->check : "-", ri->status, reap);
+    if (output[0]) {
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, " · %s", output);
+    }
+    return !strcmp(ri->status, "passing") ? PAIR_RUN : !strcmp(ri->status, "critical") ? PAIR_BAD : PAIR_PAUSE;
 }

@@ -55,6 +55,7 @@ int tui_model_init(tui_model *m)
     m->sh.rate = 100;
     m->watch_ok = true;
     m->start_ms = clock_now_ms();
+    m->reap_after_s = tui_model_reap_after(TUI_SERVER_TTL);
     return 0;
 }
 
@@ -72,6 +73,19 @@ int tui_model_find_reg(const tui_model *m, const char *addr)
     return -1;
 }
 
+int tui_model_reap_after(int ttl)
+{
+    return ttl * 3 > 60 ? ttl * 3 : 60;
+}
+
+int64_t tui_model_reap_left(const tui_model *m, const tui_reg_entry *e, uint64_t now_ms)
+{
+    if (!e->critical_ms)
+        return -1;
+    uint64_t due = e->critical_ms + (uint64_t)m->reap_after_s * 1000;
+    return now_ms >= due ? 0 : (int64_t)((due - now_ms + 999) / 1000);
+}
+
 int tui_model_apply(tui_model *m, const registry_event *ev)
 {
     int i = tui_model_find_reg(m, ev->inst.addr);
@@ -83,7 +97,12 @@ int tui_model_apply(tui_model *m, const registry_event *ev)
             i = (int)m->nreg++;
             m->reg[i].since_ms = clock_now_ms();
             m->reg[i].ttl = -1;
+            m->reg[i].critical_ms = 0;
         }
+        if (strcmp(ev->inst.status, "critical") != 0) /* Consul's reaper counts from the turn */
+            m->reg[i].critical_ms = 0;
+        else if (!m->reg[i].critical_ms)
+            m->reg[i].critical_ms = clock_now_ms();
         m->reg[i].inst = ev->inst;
         publish_members(m);
         return DIRTY_REGISTRY | DIRTY_INSTANCES | DIRTY_TIMELINE;

@@ -23,6 +23,7 @@ enum {
     TUI_MAX_NOTES = 32,
     TUI_RATE_MAX = 5000,
     TUI_NPROTO = 3, /* rpc_proto's values */
+    TUI_SERVER_TTL = 5, /* seconds: the lease or check TTL of the servers the TUI spawns */
 };
 
 /* Which panes need drawing again: handlers and model updates return these. */
@@ -104,6 +105,8 @@ typedef struct tui_reg_entry {
     registry_instance inst;
     uint64_t since_ms;
     int64_t ttl; /* etcd: seconds left on the lease at the last query; -1: not known */
+    uint64_t critical_ms; /* Consul: when its check was seen turn critical (an entry first
+                             seen critical: when it was seen); 0 while it is not critical */
 } tui_reg_entry;
 
 typedef struct tui_model {
@@ -119,11 +122,21 @@ typedef struct tui_model {
     tui_traffic traffic;
     uint64_t start_ms;
     const char *service; /* the load calls only this service's entries (NULL: every one) */
+    int reap_after_s; /* Consul: the DeregisterCriticalServiceAfter the servers register
+                         with (tui_model_reap_after of their TTL) */
 } tui_model;
 
 /* Prepares m (rate 100/s, load off). Returns 0 or -1. */
 int tui_model_init(tui_model *m);
 void tui_model_done(tui_model *m);
+
+/* The DeregisterCriticalServiceAfter, in seconds, that a server registering on Consul with
+ * check TTL ttl asks for: 3 x ttl, and no less than the minute Consul's reaper accepts
+ * (registry_consul.c's rule). Consul 1.8 does not report it in its health answers. */
+int tui_model_reap_after(int ttl);
+/* Seconds until Consul reaps entry e at now_ms (0 once it is due: the agent's reaper
+ * removes it on its next round), or -1 when e is not critical. */
+int64_t tui_model_reap_left(const tui_model *m, const tui_reg_entry *e, uint64_t now_ms);
 
 /* Applies a registry watch event (PUT, DELETE, ERROR, RESUMED) and publishes the new
  * membership to the load thread. Returns the DIRTY_ flags to set. */
