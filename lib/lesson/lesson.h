@@ -129,6 +129,9 @@ lesson_run *lesson_run_dry(const lesson *l, const char *bindir);
 bool lesson_run_is_dry(const lesson_run *r);
 /* Stops the servers (SIGTERM, then SIGKILL), reaps them, removes the scratch directory. */
 void lesson_run_free(lesson_run *r);
+/* The variable a header's "server: KIND" line sets when it names none ("json": "JSON",
+ * "etcd": "ETCD"), or NULL for a kind there is not. */
+const char *lesson_server_var(const char *kind);
 /* text with the run's variables ($JSON, ${ETCD}, ...) replaced by their values, as the
  * learner would type it (r NULL: text as it is). Heap string, caller frees. */
 char *lesson_expand(const lesson_run *r, const char *text);

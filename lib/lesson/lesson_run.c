@@ -134,6 +134,16 @@ static const server_kind server_kinds[] = {
     {"gateway", "gateway", "GATEWAY", 8008},
 };
 
+const char *lesson_server_var(const char *kind)
+{
+    if (!strcmp(kind, "etcd") || !strcmp(kind, "consul"))
+        return kind[0] == 'e' ? "ETCD" : "CONSUL";
+    for (size_t i = 0; i < sizeof server_kinds / sizeof server_kinds[0]; i++)
+        if (!strcmp(kind, server_kinds[i].kind))
+            return server_kinds[i].var;
+    return NULL;
+}
+
 /* VAR, VAR_PID, VAR_HOST and VAR_PORT of a server at addr ("HOST:PORT"). */
 static void set_server_vars(lesson_run *r, const char *v, const char *addr, const char *pid)
 {
@@ -210,6 +220,7 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
             r->consul_on = true;
             set_var(r, name ? name : "CONSUL", "%s", r->consul.url);
             set_var(r, "CONSUL_ADDR", "%s", r->consul.http);
+            set_var(r, "CONSUL_PID", "%d", (int)r->consul.proc.pid);
         }
         rc = 0;
         goto out;

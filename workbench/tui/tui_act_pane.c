@@ -129,8 +129,8 @@ int tui_sync_lesson(tui *t)
     const char *pane = tui_lesson_pane(t->lesson);
     if (!pane)
         pane = "";
-    if (!strcmp(pane, t->lesson_pane))
-        return DIRTY_LESSON;
+    if (!strcmp(pane, t->lesson_pane)) /* the lesson's servers and registry too */
+        return DIRTY_LESSON | DIRTY_INSTANCES | DIRTY_REGISTRY;
     snprintf(t->lesson_pane, sizeof t->lesson_pane, "%s", pane);
     bool wire = !strcmp(pane, "wire");
     if (wire && !t->show_wire) {

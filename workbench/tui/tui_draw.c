@@ -260,7 +260,7 @@ static void draw_instances(tui_screen *s, const tui_view *v)
 
 int tui_draw_instance_at(const tui_screen *s, const tui_view *v, int y, int x)
 {
-    if (!s->inst || v->help || !wenclose(s->inst, y, x))
+    if (!s->inst || v->help || (v->lesson && v->lesson->mine) || !wenclose(s->inst, y, x))
         return -1;
     int rows = getmaxy(s->inst) - 3, r = y - getbegy(s->inst) - 2;
     size_t n;
@@ -712,11 +712,11 @@ void tui_draw(tui_screen *s, const tui_view *v, int dirty)
             draw_title(s, v), draw_status(s, v);
         if ((dirty & DIRTY_WIRE) && s->wire)
             tui_draw_wire(s, v);
-        if ((dirty & DIRTY_INSTANCES) && s->inst)
+        if ((dirty & DIRTY_INSTANCES) && s->inst && !tui_draw_lesson_instances(s, v->lesson))
             draw_instances(s, v);
         if ((dirty & DIRTY_TRAFFIC) && s->traffic)
             draw_traffic(s, v);
-        if ((dirty & DIRTY_REGISTRY) && s->reg)
+        if ((dirty & DIRTY_REGISTRY) && s->reg && !tui_draw_lesson_registry(s, v->lesson))
             draw_registry(s, v);
         if ((dirty & DIRTY_TIMELINE) && s->timeline)
             draw_timeline(s, v);

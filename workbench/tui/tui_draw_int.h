@@ -33,5 +33,10 @@ void tui_draw_wire(tui_screen *s, const tui_view *v);
 /* The lesson pane: the step's text, its commands' output and its checks, scrolled by
  * *scroll_io rows (kept in range). */
 void tui_draw_lesson(tui_screen *s, const tui_lesson_view *lv, int *scroll_io);
+/* While a lesson runs (lv not NULL, lv->mine), the Instances and the Registry pane show
+ * its own servers and registry instead of the workbench's: these draw them and return
+ * true; false when the workbench's are to be drawn. */
+bool tui_draw_lesson_instances(tui_screen *s, const tui_lesson_view *lv);
+bool tui_draw_lesson_registry(tui_screen *s, const tui_lesson_view *lv);
 
 #endif

@@ -1,11 +1,13 @@
 /* tui_draw_lesson.c -- the TUI's lesson pane: a step's text, its commands and their
- * output, and its checks, cut into rows that fit (Chinese included) and scrolled. */
+ * output, and its checks, cut into rows that fit (Chinese included) and scrolled; and the
+ * lesson's own servers and registry in the Instances and Registry panes. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
+#include "base/i18n.h"
 #include "lesson/lesson_wrap.h"
 #include "tui_draw_int.h"
 
@@ -80,19 +82,17 @@ static void lesson_rows(const tui_screen *s, const tui_lesson_view *lv, int inne
 {
     const lesson *l = lv->l;
     const lesson_step *st = &l->step[lv->step];
-    bool zh = lv->lang == LANG_ZH;
     head->n = out->n = tail->n = 0;
     if (lv->phase == PHASE_SKIPPED || lv->phase == PHASE_FAILED) {
         add_rows(head, A_BOLD, L"", lesson_text(l->title, lv->lang), inner);
         add_rows(head, tui_draw_attr(s, PAIR_BAD, A_BOLD), L"",
-                 lv->phase == PHASE_SKIPPED ? (zh ? "这一课现在无法运行:" : "This lesson cannot run here:")
-                                            : (zh ? "这一课没能启动:" : "The lesson could not start:"),
+                 lv->phase == PHASE_SKIPPED ? _("This lesson cannot run here:") : _("The lesson could not start:"),
                  inner);
         add_rows(head, A_NORMAL, L"", lv->why, inner);
     } else {
         add_rows(head, A_DIM, L"",
-                 zh ? "(这一课运行它自己的服务;旁边的窗格显示的是 workbench 自己的实例)"
-                    : "(the lesson runs servers of its own; the panes show the workbench's)",
+                 _("(Instances and Registry show this lesson's own servers and registry; Traffic and Timeline "
+                   "stay the workbench's)"),
                  inner);
         add_rows(head, A_BOLD, L"", lesson_text(st->title, lv->lang), inner);
         add_prose(head, A_NORMAL, lv->say ? lv->say : lesson_text(st->say, lv->lang), inner);
@@ -100,15 +100,15 @@ static void lesson_rows(const tui_screen *s, const tui_lesson_view *lv, int inne
         if (lv->commands)
             add_rows(head, tui_draw_attr(s, PAIR_HEAD, A_BOLD), L"", lv->commands, inner);
         if (lv->phase == PHASE_STARTING)
-            add_rows(out, A_DIM, L"", zh ? "正在启动这一课的服务……" : "starting the lesson's servers...", inner);
+            add_rows(out, A_DIM, L"", _("starting the lesson's servers..."), inner);
         else if (lv->phase == PHASE_RUNNING)
-            add_rows(out, A_DIM, L"", zh ? "运行中……" : "running...", inner);
+            add_rows(out, A_DIM, L"", _("running..."), inner);
         else if (lv->output)
             add_rows_ex(out, A_DIM, L"│ ", text_tail(lv->output, 6000), inner, true);
         else if (lv->why[0])
             add_rows(out, tui_draw_attr(s, PAIR_BAD, A_BOLD), L"", lv->why, inner);
         if (lv->phase == PHASE_SHOWN) {
-            add_rows(tail, A_BOLD, L"", zh ? "看这里:" : "Look:", inner);
+            add_rows(tail, A_BOLD, L"", _("Look:"), inner);
             add_prose(tail, A_NORMAL, lv->look ? lv->look : lesson_text(st->look, lv->lang), inner);
             for (size_t j = 0; j < st->nexpect; j++) {
                 char what[600];
@@ -117,7 +117,7 @@ static void lesson_rows(const tui_screen *s, const tui_lesson_view *lv, int inne
                          lv->met[j] ? L"✓ " : L"✗ ", what, inner);
             }
             if (lv->finished)
-                add_rows(tail, A_BOLD, L"", zh ? "这一课结束了。L 关闭。" : "End of the lesson. L closes it.", inner);
+                add_rows(tail, A_BOLD, L"", _("End of the lesson. L closes it."), inner);
         }
     }
 }
@@ -127,9 +127,8 @@ void tui_draw_lesson(tui_screen *s, const tui_lesson_view *lv, int *scroll_io)
     static text_rows head, out, tail;
     WINDOW *w = s->lesson;
     const lesson *l = lv->l;
-    bool zh = lv->lang == LANG_ZH;
     char title[200];
-    snprintf(title, sizeof title, zh ? "第 %d 课 · 步骤 %zu/%zu" : "Lesson %d · step %zu/%zu", l->number, lv->step + 1,
+    snprintf(title, sizeof title, _("Lesson %d · step %zu/%zu"), l->number, lv->step + 1,
              l->nstep);
     werase(w);
     box(w, 0, 0);
@@ -161,6 +160,80 @@ void tui_draw_lesson(tui_screen *s, const tui_lesson_view *lv, int *scroll_io)
     if (scroll + rows < total)
         tui_draw_put(w, rows + 2 - 1 + 1, getmaxx(w) - 12, 10, A_BOLD, " ↓ PgDn ");
     tui_draw_put(w, rows + 1, 1, inner, A_DIM, "%s",
-        zh ? "回车/] 下一步 · [ 上一步 · a 重新运行 · L 关闭" : "Enter/] next · [ back · a run again · L close");
+        _("Enter/] next · [ back · a run again · L close"));
     wnoutrefresh(w);
+}
+static const char *proc_word(lesson_proc_state st)
+{
+    return st == PROC_GONE ? _("gone") : st == PROC_STOPPED ? _("stopped") : _("running");
+}
+
+bool tui_draw_lesson_instances(tui_screen *s, const tui_lesson_view *lv)
+{
+    if (!lv || !lv->mine)
+        return false;
+    WINDOW *w = s->inst;
+    char title[120];
+    snprintf(title, sizeof title, _("Instances · lesson %d's servers"), lv->l->number);
+    tui_draw_frame(s, w, "instances", title);
+    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 3;
+    if (lv->nserver == 0) {
+        tui_draw_wrap(w, 1, 2, inner - 1, 0, 0, rows + 1, A_DIM, _("starting the lesson's servers..."));
+        wnoutrefresh(w);
+        return true;
+    }
+    tui_draw_put(w, 1, 2, inner - 1, tui_draw_attr(s, PAIR_HEAD, A_BOLD), "%-7s %-10s %-21s %7s  %s", _("kind"),
+                 _("name"), _("address"), _("pid"), _("state"));
+    size_t k = 0;
+    for (; k < lv->nserver && (int)k < rows; k++) {
+        const tui_lesson_server *sv = &lv->server[k];
+        char pid[16] = "-";
+        if (sv->pid > 0)
+            snprintf(pid, sizeof pid, "%d", sv->pid);
+        int y = 2 + (int)k;
+        tui_draw_put(w, y, 2, inner - 1, A_NORMAL, "%-7s %-10s %-21s %7s", sv->kind, sv->name, sv->addr, pid);
+        attr_t a = sv->state == PROC_RUNNING   ? tui_draw_attr(s, PAIR_RUN, A_NORMAL)
+                   : sv->state == PROC_STOPPED ? tui_draw_attr(s, PAIR_PAUSE, A_BOLD)
+                                               : tui_draw_attr(s, PAIR_BAD, A_BOLD);
+        tui_draw_put(w, y, 51, inner - 50, a, "%s", proc_word(sv->state));
+    }
+    if (k < lv->nserver)
+        tui_draw_put(w, getmaxy(w) - 1, 2, inner - 2, A_BOLD, _(" %zu more "), lv->nserver - k);
+    wnoutrefresh(w);
+    return true;
+}
+
+bool tui_draw_lesson_registry(tui_screen *s, const tui_lesson_view *lv)
+{
+    if (!lv || !lv->mine)
+        return false;
+    WINDOW *w = s->reg;
+    char line[400];
+    snprintf(line, sizeof line, _("Registry · lesson %d's"), lv->l->number);
+    tui_draw_frame(s, w, "registry", line);
+    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 2, y = 0;
+    if (!lv->registry[0]) {
+        tui_draw_wrap(w, 1, 1, inner, 2, 0, rows, A_DIM,
+                      lv->nserver ? _("this lesson has no registry") : _("starting the lesson's servers..."));
+        wnoutrefresh(w);
+        return true;
+    }
+    snprintf(line, sizeof line, ngettext("%s: %zu key", "%s: %zu keys", lv->reg_total), lv->registry, lv->reg_total);
+    if (!lv->reg_ok)
+        snprintf(line, sizeof line, _("%s: unreachable"), lv->registry);
+    y += tui_draw_wrap(w, 1, 1, inner, 2, 0, rows, lv->reg_ok ? A_NORMAL : tui_draw_attr(s, PAIR_BAD, A_BOLD), line);
+    size_t k = 0;
+    for (; k < lv->nreg && y < rows; k++) {
+        const registry_instance *ri = &lv->reg[k];
+        if (ri->status[0])
+            snprintf(line, sizeof line, "%s/%s %s %s", ri->service, ri->addr, ri->protocol, ri->status);
+        else
+            snprintf(line, sizeof line, _("%s/%s %s lease %llx"), ri->service, ri->addr, ri->protocol,
+                     (unsigned long long)ri->lease);
+        y += tui_draw_wrap(w, 1 + y, 1, inner, 2, 0, rows - y, A_NORMAL, line);
+    }
+    if (k < lv->reg_total)
+        tui_draw_put(w, getmaxy(w) - 1, 2, inner - 2, A_BOLD, _(" %zu more "), lv->reg_total - k);
+    wnoutrefresh(w);
+    return true;
 }

@@ -1,10 +1,13 @@
 /* tui_lesson.c -- the TUI's lesson: a worker thread that starts the lesson's servers and
- * runs the step the learner asks for, and the snapshot the lesson pane is drawn from. */
+ * runs the step the learner asks for, a poller that follows those servers and the
+ * lesson's registry, and the snapshot the panes are drawn from. */
 #include "tui_lesson.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,9 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/i18n.h"
+
+enum { POLL_MS = 1000 };
 
 /* Lessons closed but still stopping their servers (their threads are detached). */
 static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -35,6 +41,18 @@ struct tui_lesson {
     char *commands, *say, *look;
     char why[512];
     lesson_lang lang;
+    /* the lesson's servers, set once by the worker; their states and the registry's
+     * entries, by the poller */
+    tui_lesson_server server[LESSON_MAX_LINES];
+    size_t nserver;
+    char reg_url[256], registry[128];
+    bool reg_ok;
+    registry_instance reg[TUI_LESSON_MAX_REG];
+    size_t nreg, reg_total;
+    /* not under mu */
+    atomic_bool stop; /* the poller ends, its registry requests give up */
+    pthread_t poller;
+    bool polling;
 };
 
 static void lesson_destroy(tui_lesson *t);
@@ -57,6 +75,136 @@ static char *expand_commands(const lesson_run *r, const lesson_step *s)
     return text;
 }
 
+/* "KIND [VAR] ...": the lesson's servers, their addresses and pids from the variables the
+ * run set while starting them; the registry from $ETCD or $CONSUL (or the line's VAR). */
+static void list_servers(tui_lesson *t, const lesson_run *r)
+{
+    for (size_t i = 0; i < t->l->nserver && t->nserver < LESSON_MAX_LINES; i++) {
+        char kind[16] = "", name[24] = "";
+        sscanf(t->l->server[i], "%15s %23s", kind, name);
+        const char *var = lesson_server_var(kind);
+        if (!var)
+            continue;
+        bool named = isupper((unsigned char)name[0]);
+        bool reg = !strcmp(kind, "etcd") || !strcmp(kind, "consul");
+        char ref[40], pidref[40];
+        snprintf(ref, sizeof ref, "$%s%s", reg ? var : named ? name : var, reg ? "_ADDR" : "");
+        snprintf(pidref, sizeof pidref, "$%s_PID", reg ? var : named ? name : var);
+        char *addr = lesson_expand(r, ref), *pid = lesson_expand(r, pidref);
+        tui_lesson_server *s = &t->server[t->nserver];
+        if (addr && addr[0] != '$') {
+            snprintf(s->kind, sizeof s->kind, "%s", kind);
+            snprintf(s->name, sizeof s->name, "%s", named ? name : var);
+            snprintf(s->addr, sizeof s->addr, "%s", addr);
+            s->pid = pid && isdigit((unsigned char)pid[0]) ? atoi(pid) : 0;
+            t->nserver++;
+        }
+        free(addr);
+        free(pid);
+        if (reg && !t->reg_url[0]) {
+            snprintf(ref, sizeof ref, "$%s", named ? name : var);
+            char *url = lesson_expand(r, ref);
+            if (url && url[0] != '$' && strstr(url, "://")) {
+                snprintf(t->reg_url, sizeof t->reg_url, "%s", url);
+                snprintf(t->registry, sizeof t->registry, "%s %s", kind, s->addr);
+            }
+            free(url);
+        }
+    }
+}
+
+/* Running, stopped (SIGSTOP) or gone (exited, or a zombie not yet reaped). */
+static lesson_proc_state proc_state(int pid)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = pid > 0 ? fopen(path, "r") : NULL;
+    if (!f)
+        return pid > 0 ? PROC_GONE : PROC_RUNNING;
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    const char *paren = got ? strrchr(line, ')') : NULL;
+    char st = paren && paren[1] == ' ' ? paren[2] : 'Z';
+    return st == 'Z' || st == 'X' ? PROC_GONE : st == 'T' || st == 't' ? PROC_STOPPED : PROC_RUNNING;
+}
+
+/* The entries of service (every one: NULL) added to out; *total counts them all. */
+static int add_listing(registry *rg, const char *service, registry_instance *out, size_t *n, size_t *total)
+{
+    char err[256];
+    registry_instance *got = NULL;
+    size_t k = 0;
+    if (registry_list(rg, service, &got, &k, NULL, err, sizeof err) < 0)
+        return -1;
+    for (size_t j = 0; j < k; j++, (*total)++)
+        if (*n < TUI_LESSON_MAX_REG)
+            out[(*n)++] = got[j];
+    free(got);
+    return 0;
+}
+
+/* Every entry of the registry (Consul: of every service, whatever its check says) into
+ * out. Returns 0 or -1. */
+static int list_registry(registry *rg, registry_instance *out, size_t *n, size_t *total)
+{
+    *n = *total = 0;
+    if (registry_get_kind(rg) != REGISTRY_CONSUL)
+        return add_listing(rg, NULL, out, n, total);
+    char err[256];
+    buf names;
+    buf_init(&names, 64 << 10);
+    int rc = registry_services(rg, &names, err, sizeof err);
+    char *list = buf_take(&names), *save = NULL;
+    for (char *svc = rc == 0 && list ? strtok_r(list, "\n", &save) : NULL; svc && rc == 0;
+         svc = strtok_r(NULL, "\n", &save))
+        if (strcmp(svc, "consul") != 0)
+            rc = add_listing(rg, svc, out, n, total);
+    free(list);
+    return rc;
+}
+
+/* The poller: every POLL_MS, the states of the lesson's servers and its registry's
+ * entries; the view changes when they do. Ends when the lesson is closed. */
+static void *poll_lesson(void *arg)
+{
+    tui_lesson *t = arg;
+    char err[256];
+    registry *rg = t->reg_url[0] ? registry_new(t->reg_url, NULL, err, sizeof err) : NULL;
+    registry_instance *reg = calloc(TUI_LESSON_MAX_REG, sizeof *reg);
+    if (rg) {
+        registry_set_cancel(rg, &t->stop);
+        registry_set_passing_only(rg, false);
+    }
+    pthread_mutex_lock(&t->mu);
+    while (!t->quit && reg) {
+        pthread_mutex_unlock(&t->mu);
+        size_t n = 0, total = 0;
+        memset(reg, 0, TUI_LESSON_MAX_REG * sizeof *reg);
+        bool ok = rg && list_registry(rg, reg, &n, &total) == 0;
+        pthread_mutex_lock(&t->mu);
+        bool change = ok != t->reg_ok || n != t->nreg || total != t->reg_total || memcmp(reg, t->reg, n * sizeof *reg);
+        for (size_t i = 0; i < t->nserver; i++) {
+            lesson_proc_state st = proc_state(t->server[i].pid);
+            change |= st != t->server[i].state;
+            t->server[i].state = st;
+        }
+        if (change) {
+            t->reg_ok = ok;
+            t->nreg = n;
+            t->reg_total = total;
+            memcpy(t->reg, reg, n * sizeof *reg);
+            t->changed = true;
+        }
+        struct timespec until = clock_after(CLOCK_REALTIME, POLL_MS);
+        while (!t->quit && pthread_cond_timedwait(&t->cv, &t->mu, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&t->mu);
+    free(reg);
+    registry_free(rg);
+    return NULL;
+}
+
 static void *work(void *arg)
 {
     tui_lesson *t = arg;
@@ -68,6 +216,10 @@ static void *work(void *arg)
         err_set(err, sizeof err, "cannot find the workbench's own directory");
     pthread_mutex_lock(&t->mu);
     t->run = run;
+    if (run) {
+        list_servers(t, run);
+        t->polling = pthread_create(&t->poller, NULL, poll_lesson, t) == 0;
+    }
     if (!run) {
         t->phase = skip[0] ? PHASE_SKIPPED : PHASE_FAILED;
         snprintf(t->why, sizeof t->why, "%s", skip[0] ? skip : err);
@@ -107,6 +259,9 @@ static void *work(void *arg)
     }
     t->run = NULL;
     pthread_mutex_unlock(&t->mu);
+    atomic_store(&t->stop, true);
+    if (t->polling)
+        pthread_join(t->poller, NULL);
     /* here, not in close: the servers die with the thread that started them, and
      * stopping them takes time the screen should not wait for */
     lesson_run_free(run);
@@ -171,7 +326,7 @@ void tui_lesson_close(tui_lesson *t)
     t->quit = true;
     if (t->run)
         lesson_run_cancel(t->run);
-    pthread_cond_signal(&t->cv);
+    pthread_cond_broadcast(&t->cv);
     pthread_t worker = t->worker; /* t may be gone once the lock is let go */
     pthread_mutex_unlock(&t->mu);
     pthread_detach(worker); /* it frees t once the lesson's servers are stopped */
@@ -214,7 +369,7 @@ void tui_lesson_move(tui_lesson *t, lesson_move move)
         if (t->want >= 0)
             t->finished = false;
         t->changed = true;
-        pthread_cond_signal(&t->cv);
+        pthread_cond_broadcast(&t->cv);
     }
     pthread_mutex_unlock(&t->mu);
 }
@@ -243,6 +398,14 @@ void tui_lesson_view_get(tui_lesson *t, tui_lesson_view *v)
     v->ok = t->res.ok;
     v->finished = t->finished;
     snprintf(v->why, sizeof v->why, "%s", t->why);
+    v->mine = t->phase != PHASE_SKIPPED && t->phase != PHASE_FAILED;
+    memcpy(v->server, t->server, sizeof v->server);
+    v->nserver = t->nserver;
+    snprintf(v->registry, sizeof v->registry, "%s", t->registry);
+    v->reg_ok = t->reg_ok;
+    memcpy(v->reg, t->reg, t->nreg * sizeof *v->reg);
+    v->nreg = t->nreg;
+    v->reg_total = t->reg_total;
     t->changed = false;
     pthread_mutex_unlock(&t->mu);
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "lesson/lesson.h"
+#include "registry/registry.h"
 
 typedef enum lesson_phase {
     PHASE_STARTING, /* starting the lesson's servers */
@@ -18,6 +19,19 @@ typedef enum lesson_phase {
 } lesson_phase;
 
 typedef struct tui_lesson tui_lesson;
+
+enum { TUI_LESSON_MAX_REG = 32 }; /* registry entries a view keeps */
+
+typedef enum lesson_proc_state { PROC_RUNNING, PROC_STOPPED, PROC_GONE } lesson_proc_state;
+
+/* One server of the lesson's header, as the lesson started it. */
+typedef struct tui_lesson_server {
+    char kind[8];  /* json, gob, grpc, user, order, gateway, etcd, consul */
+    char name[24]; /* the variable that holds its address: J1, JSON, ETCD_ADDR */
+    char addr[64];
+    int pid;       /* 0: not known */
+    lesson_proc_state state;
+} tui_lesson_server;
 
 /* What the lesson pane draws; strings are owned by the snapshot (tui_lesson_view_done). */
 typedef struct tui_lesson_view {
@@ -32,6 +46,14 @@ typedef struct tui_lesson_view {
     bool ok;
     bool finished;      /* the learner went past the last step */
     char why[512];
+    /* the lesson's own servers and registry, once they are up (mine: the panes show them) */
+    bool mine;
+    tui_lesson_server server[LESSON_MAX_LINES];
+    size_t nserver;
+    char registry[128];  /* its etcd's or Consul's address ("etcd 127.0.0.1:PORT"), "" for none */
+    bool reg_ok;         /* the last listing worked */
+    registry_instance reg[TUI_LESSON_MAX_REG];
+    size_t nreg, reg_total;
 } tui_lesson_view;
 
 /* Finds lesson number in the lessons directory and starts it (its servers start on the
