@@ -1,7 +1,8 @@
 #!/bin/sh
 # deps.sh -- install the Debian packages RPC Workbench needs, only those missing.
 # Usage: mk/deps.sh build|run|test
-#   build: libraries and tools to compile; run: also what the workbench runs (etcd, nc);
+#   build: libraries and tools to compile; run: also what the workbench and the lessons
+#   run (etcd, nc, curl, dig for Consul's DNS);
 #   test: also the real peers the tests talk to
 set -eu
 
@@ -9,10 +10,9 @@ build_pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libcjso
 libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libcriterion-dev
 libmicrohttpd-dev libsqlite3-dev libcrypt-dev libssl-dev zlib1g-dev gettext
 libldns-dev"
-run_pkgs="etcd-server etcd-client netcat-openbsd curl"
+run_pkgs="etcd-server etcd-client netcat-openbsd curl bind9-dnsutils"
 test_pkgs="golang-go netcat-openbsd clang libclang-rt-14-dev procps
-python3-grpcio golang-google-grpc-dev nghttp2-client tshark tmux curl sqlite3
-bind9-dnsutils"
+python3-grpcio golang-google-grpc-dev nghttp2-client tshark tmux curl sqlite3 bind9-dnsutils"
 
 case "${1:-build}" in
   build) want="$build_pkgs" ;;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -172,6 +173,8 @@ static void set_dry_vars(lesson_run *r, const char *kind, const char *v, int por
     } else if (!strcmp(kind, "consul")) {
         set_var(r, v, "consul://127.0.0.1:8500");
         set_var(r, "CONSUL_ADDR", "127.0.0.1:8500");
+        set_var(r, "CONSUL_DNS", "8600");
+        set_var(r, "CONSUL_PID", "$(pidof consul)");
     } else {
         snprintf(addr, sizeof addr, "127.0.0.1:%d", port ? port : spawn_free_port());
         snprintf(pid, sizeof pid, "$(pgrep -f %s)", addr);
@@ -209,7 +212,15 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
             err_set(err, errlen, "one %s per lesson", kind);
             goto out;
         }
-        if (etcd ? etcdproc_start(&r->etcd, 10000, err, errlen) : consulproc_start(&r->consul, 20000, err, errlen))
+        /* the agent reads service definitions from the lesson's $WORK/consul.d */
+        char config[PATH_MAX + 16];
+        snprintf(config, sizeof config, "%s/consul.d", r->work);
+        if (!etcd && mkdir(config, 0700) < 0 && errno != EEXIST) {
+            err_set(err, errlen, "cannot make %s: %s", config, strerror(errno));
+            goto out;
+        }
+        if (etcd ? etcdproc_start(&r->etcd, 10000, err, errlen)
+                 : consulproc_start_config(&r->consul, config, 20000, err, errlen))
             goto out;
         if (etcd) {
             r->etcd_on = true;
@@ -220,6 +231,7 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
             r->consul_on = true;
             set_var(r, name ? name : "CONSUL", "%s", r->consul.url);
             set_var(r, "CONSUL_ADDR", "%s", r->consul.http);
+            set_var(r, "CONSUL_DNS", "%d", r->consul.dns_port);
             set_var(r, "CONSUL_PID", "%d", (int)r->consul.proc.pid);
         }
         rc = 0;
@@ -328,7 +340,7 @@ static lesson_run *run_make(const lesson *l, const char *bindir, bool dry, char 
     set_var(r, "WORK", "%s", r->work);
     set_var(r, "LESSONS", "%s", lessons);
     set_var(r, "BIN", "%s", bindir);
-    for (int i = 1; i <= 3; i++) {
+    for (int i = 1; i <= 6; i++) {
         char name[16];
         snprintf(name, sizeof name, "PORT%d", i);
         set_var(r, name, "%d", spawn_free_port());

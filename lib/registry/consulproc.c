@@ -32,6 +32,11 @@ bool consulproc_available(void)
 
 int consulproc_start(consulproc *c, int timeout_ms, char *err, size_t errlen)
 {
+    return consulproc_start_config(c, NULL, timeout_ms, err, errlen);
+}
+
+int consulproc_start_config(consulproc *c, const char *config_dir, int timeout_ms, char *err, size_t errlen)
+{
     memset(c, 0, sizeof *c);
     char consul[PATH_MAX + 16];
     if (!find_consul(consul, sizeof consul)) {
@@ -40,25 +45,28 @@ int consulproc_start(consulproc *c, int timeout_ms, char *err, size_t errlen)
         return -1;
     }
     int http = spawn_free_port(), grpc = spawn_free_port(), lan = spawn_free_port(),
-        wan = spawn_free_port(), server = spawn_free_port();
-    if (!http || !grpc || !lan || !wan || !server) {
+        wan = spawn_free_port(), server = spawn_free_port(), dns = spawn_free_port();
+    if (!http || !grpc || !lan || !wan || !server || !dns) {
         err_set(err, errlen, "no free ports for consul");
         return -1;
     }
-    char p_http[16], p_grpc[16], p_lan[16], p_wan[16], p_server[16];
+    char p_http[16], p_grpc[16], p_lan[16], p_wan[16], p_server[16], p_dns[16];
     snprintf(p_http, sizeof p_http, "%d", http);
     snprintf(p_grpc, sizeof p_grpc, "%d", grpc);
     snprintf(p_lan, sizeof p_lan, "%d", lan);
     snprintf(p_wan, sizeof p_wan, "%d", wan);
     snprintf(p_server, sizeof p_server, "%d", server);
+    snprintf(p_dns, sizeof p_dns, "%d", dns);
     snprintf(c->http, sizeof c->http, "127.0.0.1:%d", http);
     snprintf(c->url, sizeof c->url, "consul://127.0.0.1:%d", http);
+    snprintf(c->dns, sizeof c->dns, "127.0.0.1:%d", dns);
+    c->dns_port = dns;
     const char *tmp = getenv("TMPDIR");
     snprintf(c->log, sizeof c->log, "%s/wb-consul.%d.log", tmp && tmp[0] ? tmp : "/tmp", (int)getpid());
     const char *argv[] = {consul, "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1",
-                          "-http-port", p_http, "-grpc-port", p_grpc, "-dns-port", "-1",
+                          "-http-port", p_http, "-grpc-port", p_grpc, "-dns-port", p_dns,
                           "-serf-lan-port", p_lan, "-serf-wan-port", p_wan, "-server-port", p_server,
-                          NULL};
+                          config_dir ? "-config-dir" : NULL, config_dir, NULL};
     char why[256];
     if (spawn_exec(argv, c->log, &c->proc, why, sizeof why) < 0) {
         err_set(err, errlen, "cannot start consul: %s", why);
