@@ -18,7 +18,7 @@ selected() { screen | grep -oE '^│[>▶][0-9]+' | grep -oE '[0-9]+' | head -n 
 # reg_ttl ID: the seconds in instance #ID's registry column ("reg 4s"), or nothing
 reg_ttl() { screen | grep -E "^│[ >▶]$1 +json " | grep -oE ' reg [0-9]+s ' | grep -oE '[0-9]+'; }
 
-# ---- 1. The private etcd: lease TTLs, the mouse, consul missing ----
+# ---- 1. The private etcd: lease TTLs, the mouse ----
 start_tui 100 30
 if ! wait_for 15 'watch live'; then
     bad "the TUI starts in tmux" "$(screen 2>&1)"
@@ -78,15 +78,6 @@ if wait_gone 8 "workbench/$A1"; then ok "then its entry expires"; else bad "then
 key r
 if wait_for 8 '1 +json +127\.0\.0\.1:[0-9]+ +[0-9]+ running +reg'; then ok "r restarts it into the registry"; else
     bad "r restarts it into the registry" "$(screen)"; fi
-
-# Consul: not installed on Debian 12
-if command -v consul >/dev/null; then
-    echo "SKIP consul is installed: the not-installed message is not shown"
-else
-    cmd 'registry consul'
-    expect_grep ":registry consul without consul says it is not installed" "consul is not installed (Debian 12 has no package" "$(status_line)"
-    expect_grep ":registry consul without consul stays on the private etcd" "etcd 127.0.0.1:" "$(screen | grep -E 'watch live')"
-fi
 
 cmd 'registry etcd'
 expect_grep ":registry etcd on the private etcd changes nothing" "the registry is etcd 127.0.0.1:" "$(status_line)"
@@ -247,5 +238,25 @@ $(screen)"
     expect_eq "consul: nothing left running (the agent neither)" "" "$(left_running $KIDS $WB)"
     tm kill-server 2>/dev/null
 fi
+
+# ---- 6. No consul at all: a copy of the workbench with no bin/consul beside it, and a
+# PATH without one (the set-up provides consul, so its absence is made here) ----
+mkdir -p "$TMP/nocon"
+cp "$BIN/workbench" "$TMP/nocon/"
+nocon=$(printf '%s' "$PATH" | tr ':' '\n' | while read -r d; do [ -x "$d/consul" ] || printf '%s:' "$d"; done)
+with_consul=$PATH
+PATH=${nocon%:}
+TUI_EXE=$TMP/nocon/workbench start_tui 100 30
+PATH=$with_consul
+if wait_for 15 'watch live'; then
+    cmd 'registry consul'
+    expect_grep ":registry consul without consul says it is not installed" "consul is not installed (Debian 12 has no package" "$(status_line)"
+    expect_grep ":registry consul without consul stays on the private etcd" "etcd 127.0.0.1:" "$(screen | grep -E 'watch live')"
+    key q
+    wait_for 15 'TUI-EXITED 0' || bad "no consul: q quits" "$(screen)"
+else
+    bad "no consul: the TUI starts" "$(screen)"
+fi
+tm kill-server 2>/dev/null
 
 summary
