@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/net.h"
 #include "registry/registry_int.h"
 
@@ -53,7 +54,7 @@ registry *registry_new(const char *url, const registry_auth *auth, char *err, si
 {
     registry *r = calloc(1, sizeof *r);
     if (!r) {
-        err_set(err, errlen, "out of memory");
+        err_set(err, errlen, _("out of memory"));
         return NULL;
     }
     r->passing_only = true;
@@ -80,12 +81,12 @@ registry *registry_new(const char *url, const registry_auth *auth, char *err, si
         r->be = &registry_dns_backend;
         rest = url + 6;
     } else {
-        err_set(err, errlen, "registry URL %s: want etcd://HOST:PORT[,HOST:PORT...], consul://HOST:PORT, "
-                             "dns://HOST:PORT[/NAME.service.consul] or none", url);
+        err_set(err, errlen, _("registry URL %s: want etcd://HOST:PORT[,HOST:PORT...], consul://HOST:PORT, "
+                             "dns://HOST:PORT[/NAME.service.consul] or none"), url);
         goto fail;
     }
     if (r->user && !strchr(r->user, ':')) {
-        err_set(err, errlen, "etcd user %s: want NAME:PASSWORD", r->user);
+        err_set(err, errlen, _("etcd user %s: want NAME:PASSWORD"), r->user);
         goto fail;
     }
     char tmp[1024];
@@ -96,14 +97,14 @@ registry *registry_new(const char *url, const registry_auth *auth, char *err, si
     if ((q = strchr(tmp, '?'))) {
         *q++ = 0;
         if (r->kind != REGISTRY_CONSUL || strncmp(q, "check=", 6) != 0) {
-            err_set(err, errlen, "registry URL %s: the only option is ?check=tcp|grpc|ttl (Consul)", url);
+            err_set(err, errlen, _("registry URL %s: the only option is ?check=tcp|grpc|ttl (Consul)"), url);
             goto fail;
         }
         q += 6;
         r->check = strcmp(q, "tcp") == 0 ? CHECK_TCP : strcmp(q, "grpc") == 0 ? CHECK_GRPC
                  : strcmp(q, "ttl") == 0 ? CHECK_TTL : (registry_check)-1;
         if ((int)r->check < 0) {
-            err_set(err, errlen, "registry URL %s: check must be tcp, grpc or ttl", url);
+            err_set(err, errlen, _("registry URL %s: check must be tcp, grpc or ttl"), url);
             goto fail;
         }
     }
@@ -114,20 +115,20 @@ registry *registry_new(const char *url, const registry_auth *auth, char *err, si
         char host[256], e2[200];
         int port;
         if (net_split(e, host, sizeof host, &port, e2, sizeof e2) < 0) {
-            err_set(err, errlen, "registry URL %s: %s", url, e2);
+            err_set(err, errlen, _("registry URL %s: %s"), url, e2);
             goto fail;
         }
         if (r->nend == REGISTRY_MAX_ENDPOINTS || (r->kind != REGISTRY_ETCD && r->nend == 1)) {
-            err_set(err, errlen, "registry URL %s: too many endpoints", url);
+            err_set(err, errlen, _("registry URL %s: too many endpoints"), url);
             goto fail;
         }
         if (!(r->endpoints[r->nend++] = strdup(e))) {
-            err_set(err, errlen, "out of memory");
+            err_set(err, errlen, _("out of memory"));
             goto fail;
         }
     }
     if (r->nend == 0) {
-        err_set(err, errlen, "registry URL %s: no HOST:PORT", url);
+        err_set(err, errlen, _("registry URL %s: no HOST:PORT"), url);
         goto fail;
     }
     return r;
@@ -164,8 +165,8 @@ int registry_check_fits(const registry *r, const char *protocol, char *err, size
 {
     if (r->kind != REGISTRY_CONSUL || r->check != CHECK_GRPC || (protocol && strcmp(protocol, "grpc") == 0))
         return 0;
-    err_set(err, errlen, "registry URL %s: check=grpc asks the gRPC health service, which a %s server does not "
-            "serve (its check would never pass); use check=tcp or check=ttl", r->url, protocol ? protocol : "?");
+    err_set(err, errlen, _("registry URL %s: check=grpc asks the gRPC health service, which a %s server does not "
+            "serve (its check would never pass); use check=tcp or check=ttl"), r->url, protocol ? protocol : "?");
     return -1;
 }
 
@@ -226,7 +227,7 @@ int registry_services(registry *r, buf *out, char *err, size_t errlen)
 int registry_lease_ttl(registry *r, int64_t lease, int64_t *ttl, char *err, size_t errlen)
 {
     if (!r->be->lease_ttl) {
-        err_set(err, errlen, "only etcd has leases");
+        err_set(err, errlen, _("only etcd has leases"));
         return -1;
     }
     return r->be->lease_ttl(r, lease, ttl, err, errlen);
@@ -245,17 +246,17 @@ registry_watch *registry_watch_start(registry *r, const char *service, int64_t r
                                      char *err, size_t errlen)
 {
     if (r->kind == REGISTRY_NONE) {
-        err_set(err, errlen, "registry none: nothing to watch");
+        err_set(err, errlen, _("registry none: nothing to watch"));
         return NULL;
     }
     if (r->kind == REGISTRY_CONSUL && (!service || !*service)) {
-        err_set(err, errlen, "consul: name the service to watch");
+        err_set(err, errlen, _("consul: name the service to watch"));
         return NULL;
     }
     registry_watch *w = calloc(1, sizeof *w);
     if (!w || !(w->q = calloc(REGISTRY_WATCH_QUEUE, sizeof *w->q))) {
         free(w);
-        err_set(err, errlen, "out of memory");
+        err_set(err, errlen, _("out of memory"));
         return NULL;
     }
     registry_stop_init(&w->stop);
@@ -267,7 +268,7 @@ registry_watch *registry_watch_start(registry *r, const char *service, int64_t r
     w->r->passing_only = r->passing_only;
     registry_set_cancel(w->r, &w->stop.stopped);
     if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
-        err_set(err, errlen, "cannot start the watch thread");
+        err_set(err, errlen, _("cannot start the watch thread"));
         goto fail;
     }
     w->started = true;

@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/esc.h"
+#include "base/i18n.h"
 #include "base/net.h"
 
 enum {
@@ -89,15 +90,15 @@ static int health_entry(const cJSON *e, int i, registry_instance *in, char *err,
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(svc, "Service");
     const cJSON *checks = cJSON_GetObjectItemCaseSensitive(e, "Checks");
     if (!cJSON_IsObject(e) || !cJSON_IsObject(svc)) {
-        err_set(err, errlen, "consul: health reply entry %d has no Service object", i);
+        err_set(err, errlen, _("consul: health reply entry %d has no Service object"), i);
         return -1;
     }
     if (name && !cJSON_IsString(name)) {
-        err_set(err, errlen, "consul: health reply entry %d: Service.Service is not a string", i);
+        err_set(err, errlen, _("consul: health reply entry %d: Service.Service is not a string"), i);
         return -1;
     }
     if (checks && !cJSON_IsArray(checks) && !cJSON_IsNull(checks)) {
-        err_set(err, errlen, "consul: health reply entry %d: Checks is not a list", i);
+        err_set(err, errlen, _("consul: health reply entry %d: Checks is not a list"), i);
         return -1;
     }
     const char *host = registry_json_str(svc, "Address");
@@ -105,7 +106,7 @@ static int health_entry(const cJSON *e, int i, registry_instance *in, char *err,
         host = cJSON_IsObject(node) ? registry_json_str(node, "Address") : NULL;
     int64_t port = 0;
     if (!host || !*host || !registry_json_int(svc, "Port", &port) || port < 1 || port > 65535) {
-        err_set(err, errlen, "consul: health reply entry %d lacks a valid Address and Port", i);
+        err_set(err, errlen, _("consul: health reply entry %d lacks a valid Address and Port"), i);
         return -1;
     }
     registry_copy(in->service, sizeof in->service, cJSON_IsString(name) ? name->valuestring : "");
@@ -141,7 +142,7 @@ int registry_consul_parse_health(const char *text, size_t len, registry_instance
     if (!j)
         return -1;
     if (!cJSON_IsArray(j)) {
-        err_set(err, errlen, "consul: health reply is not a list");
+        err_set(err, errlen, _("consul: health reply is not a list"));
         cJSON_Delete(j);
         return -1;
     }
@@ -152,7 +153,7 @@ int registry_consul_parse_health(const char *text, size_t len, registry_instance
         count = REGISTRY_MAX_INSTANCES;
     }
     if (count > 0 && !(*out = calloc((size_t)count, sizeof **out))) {
-        err_set(err, errlen, "out of memory");
+        err_set(err, errlen, _("out of memory"));
         cJSON_Delete(j);
         return -1;
     }
@@ -182,7 +183,7 @@ int registry_consul_parse_services(const char *text, size_t len, buf *out, char 
     if (!j)
         return -1;
     if (!cJSON_IsObject(j)) {
-        err_set(err, errlen, "consul: catalog reply is not an object");
+        err_set(err, errlen, _("consul: catalog reply is not an object"));
         cJSON_Delete(j);
         return -1;
     }
@@ -194,7 +195,7 @@ int registry_consul_parse_services(const char *text, size_t len, buf *out, char 
     }
     cJSON_Delete(j);
     if (rc < 0)
-        err_set(err, errlen, "consul: too many services");
+        err_set(err, errlen, _("consul: too many services"));
     return rc;
 }
 
@@ -216,7 +217,7 @@ static void consul_http_error(long status, const buf *resp, const char *what, ch
 {
     size_t n = buf_size(resp);
     char shown[4 * 200 + 4]; /* one line, escaped: it goes to logs and terminals */
-    err_set(err, errlen, "consul: %s: HTTP %ld: %s", what, status,
+    err_set(err, errlen, _("consul: %s: HTTP %ld: %s"), what, status,
             esc_bytes(shown, sizeof shown, n ? (const char *)buf_data(resp) : "", n > 200 ? 200 : n));
 }
 
@@ -274,7 +275,7 @@ static int consul_add(registry *r, registry_reg *reg, char *err, size_t errlen)
     int rc = -1;
     if (registry_consul_register_body(reg->id, reg->service, reg->addr, reg->protocol, reg->check,
                                       reg->ttl, &body) < 0 || buf_putc(&body, 0) < 0)
-        err_set(err, errlen, "consul: cannot build the registration");
+        err_set(err, errlen, _("consul: cannot build the registration"));
     else if (consul_request(r, "PUT", "/v1/agent/service/register", (const char *)buf_data(&body),
                             &resp, &status, NULL, err, errlen) < 0)
         ;
@@ -342,7 +343,7 @@ static int consul_list(registry *r, const char *service, registry_instance **out
                        int64_t *revision, char *err, size_t errlen)
 {
     if (!service || !*service) {
-        err_set(err, errlen, "consul: name a service (registry_services lists them)");
+        err_set(err, errlen, _("consul: name a service (registry_services lists them)"));
         return -1;
     }
     return consul_health(r, service, 0, 0, out, n, revision, err, errlen);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/net.h"
 
 enum {
@@ -79,7 +80,7 @@ static int srv_records(const ldns_pkt *p, const char *service, registry_instance
     if (left_out)
         *left_out = total - count;
     if (count && !(*out = calloc(count, sizeof **out))) {
-        err_set(err, errlen, "out of memory");
+        err_set(err, errlen, _("out of memory"));
         return -1;
     }
     for (size_t i = 0; i < ldns_rr_list_rr_count(ans) && *n < count; i++) {
@@ -89,7 +90,7 @@ static int srv_records(const ldns_pkt *p, const char *service, registry_instance
         const ldns_rdf *port = ldns_rr_rdf(rr, 2), *target = ldns_rr_rdf(rr, 3);
         if (!port || !target || ldns_rdf_get_type(port) != LDNS_RDF_TYPE_INT16 ||
             ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME || ldns_rdf2native_int16(port) == 0) {
-            err_set(err, errlen, "dns: SRV record %zu for %s lacks a port or a target", *n, service);
+            err_set(err, errlen, _("dns: SRV record %zu for %s lacks a port or a target"), *n, service);
             return -1;
         }
         registry_instance *in = &(*out)[(*n)++];
@@ -123,7 +124,7 @@ static int parse_pkt(const ldns_pkt *p, const char *service, registry_instance *
     }
     if (rc != LDNS_RCODE_NOERROR) {
         char *code = ldns_pkt_rcode2str(rc);
-        err_set(err, errlen, "dns: the server answered %s for %s", code ? code : "an error", service);
+        err_set(err, errlen, _("dns: the server answered %s for %s"), code ? code : "an error", service);
         free(code);
         return -1;
     }
@@ -145,7 +146,7 @@ int registry_dns_parse_srv(const uint8_t *wire, size_t len, const char *service,
     *out = NULL;
     *n = 0;
     if (ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK) {
-        err_set(err, errlen, "dns: the answer for %s is not a DNS message", service);
+        err_set(err, errlen, _("dns: the answer for %s is not a DNS message"), service);
         return -1;
     }
     int rc = parse_pkt(p, service, out, n, left_out, ttl, err, errlen);
@@ -173,11 +174,11 @@ static int dns_qname(const registry *r, const char *service, char *qname, size_t
             s[len - 1] = 0;
     }
     if (!given[0] && !in_url[0]) {
-        err_set(err, errlen, "dns: name the service: dns://HOST:PORT/NAME.service.consul, or NAME");
+        err_set(err, errlen, _("dns: name the service: dns://HOST:PORT/NAME.service.consul, or NAME"));
         return -1;
     }
     if (given[0] && in_url[0] && strcasecmp(given, in_url) != 0) {
-        err_set(err, errlen, "dns: the URL names %s, and the service asked for is %s", in_url, given);
+        err_set(err, errlen, _("dns: the URL names %s, and the service asked for is %s"), in_url, given);
         return -1;
     }
     registry_copy(qname, cap, given[0] ? given : in_url);
@@ -201,7 +202,7 @@ static ldns_resolver *dns_resolver(const registry *r, char *err, size_t errlen)
         return NULL;
     struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai = NULL;
     if (getaddrinfo(host, NULL, &hints, &ai) != 0 || !ai) {
-        err_set(err, errlen, "DNS server %s: no address for %s", r->endpoints[0], host);
+        err_set(err, errlen, _("DNS server %s: no address for %s"), r->endpoints[0], host);
         return NULL;
     }
     bool v6 = ai->ai_family == AF_INET6;
@@ -214,7 +215,7 @@ static ldns_resolver *dns_resolver(const registry *r, char *err, size_t errlen)
     if (!res || ldns_resolver_push_nameserver(res, ns) != LDNS_STATUS_OK) {
         ldns_rdf_deep_free(ns);
         ldns_resolver_deep_free(res);
-        err_set(err, errlen, "out of memory");
+        err_set(err, errlen, _("out of memory"));
         return NULL;
     }
     ldns_rdf_deep_free(ns);
@@ -235,12 +236,12 @@ static int dns_ask(const registry *r, ldns_resolver *res, const char *name, ldns
 {
     *p = NULL;
     if (r->cancel && atomic_load(r->cancel)) {
-        err_set(err, errlen, "cancelled");
+        err_set(err, errlen, _("cancelled"));
         return -1;
     }
     ldns_rdf *q = ldns_dname_new_frm_str(name);
     if (!q) {
-        err_set(err, errlen, "dns: %s is not a domain name", name);
+        err_set(err, errlen, _("dns: %s is not a domain name"), name);
         return -1;
     }
     ldns_status st = ldns_resolver_send(p, res, q, t, LDNS_RR_CLASS_IN, 0);
@@ -248,7 +249,7 @@ static int dns_ask(const registry *r, ldns_resolver *res, const char *name, ldns
     if (st != LDNS_STATUS_OK || !*p) {
         ldns_pkt_free(*p);
         *p = NULL;
-        err_set(err, errlen, "DNS server %s: no answer for %s (%s)", r->endpoints[0], name,
+        err_set(err, errlen, _("DNS server %s: no answer for %s (%s)"), r->endpoints[0], name,
                 ldns_get_errorstr_by_id(st));
         return -1;
     }
@@ -345,9 +346,9 @@ static int dns_lookup(registry *r, const char *service, registry_instance **out,
 static int dns_refuse(registry *r, registry_reg *reg, char *err, size_t errlen)
 {
     (void)r, (void)reg;
-    err_set(err, errlen, "dns: a DNS server only answers questions, so nothing registers through it: "
+    err_set(err, errlen, _("dns: a DNS server only answers questions, so nothing registers through it: "
                          "register with the Consul agent's HTTP API (consul://HOST:8500), and its DNS "
-                         "interface lists the instance once its check passes");
+                         "interface lists the instance once its check passes"));
     return -1;
 }
 
@@ -380,7 +381,7 @@ static int dns_list(registry *r, const char *service, registry_instance **out, s
 static int dns_services(registry *r, buf *out, char *err, size_t errlen)
 {
     (void)r, (void)out;
-    err_set(err, errlen, "dns: DNS has no list of every service: name one (dns://HOST:PORT/NAME.service.consul)");
+    err_set(err, errlen, _("dns: DNS has no list of every service: name one (dns://HOST:PORT/NAME.service.consul)"));
     return -1;
 }
 

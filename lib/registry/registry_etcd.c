@@ -10,6 +10,7 @@
 
 #include "base/err.h"
 #include "base/esc.h"
+#include "base/i18n.h"
 #include "wire/jsonscan.h"
 
 /* etcd's error reply: {"error":"...","message":"...","code":N}. */
@@ -270,7 +271,7 @@ int registry_etcd_parse_range(const char *text, size_t len, registry_instance **
     /* etcd always sends the header; it leaves kvs out when there are none. */
     if (!registry_json_int(cJSON_GetObjectItemCaseSensitive(j, "header"), "revision", &rev) ||
         (kvs && !cJSON_IsArray(kvs))) {
-        err_set(err, errlen, "etcd: range reply without a header revision or with kvs not a list");
+        err_set(err, errlen, _("etcd: range reply without a header revision or with kvs not a list"));
         cJSON_Delete(j);
         return -1;
     }
@@ -286,7 +287,7 @@ int registry_etcd_parse_range(const char *text, size_t len, registry_instance **
     if (count > 0) {
         *out = calloc((size_t)count, sizeof **out);
         if (!*out) {
-            err_set(err, errlen, "out of memory");
+            err_set(err, errlen, _("out of memory"));
             cJSON_Delete(j);
             return -1;
         }
@@ -295,7 +296,7 @@ int registry_etcd_parse_range(const char *text, size_t len, registry_instance **
         {
             int r = *n < (size_t)count ? etcd_kv(kv, &(*out)[*n], NULL) : 1;
             if (r < 0) { /* a reply that is not what etcd sends: none of it is believed */
-                err_set(err, errlen, "etcd: range reply entry %d is not a key-value", i);
+                err_set(err, errlen, _("etcd: range reply entry %d is not a key-value"), i);
                 free(*out);
                 *out = NULL;
                 *n = 0;
@@ -336,7 +337,7 @@ static int stream_message(registry_etcd_stream *s, const char *p, size_t n, regi
     if (!cJSON_IsObject(res)) {
         if (!etcd_error(j, err, errlen) &&
             !etcd_error(cJSON_GetObjectItemCaseSensitive(j, "error"), err, errlen))
-            err_set(err, errlen, "etcd: watch message without a result");
+            err_set(err, errlen, _("etcd: watch message without a result"));
         goto done;
     }
     int64_t rev = 0;
@@ -349,13 +350,15 @@ static int stream_message(registry_etcd_stream *s, const char *p, size_t n, regi
         registry_json_int(res, "compact_revision", &s->compacted);
         const char *why = registry_json_str(res, "cancel_reason");
         char shown[1024];
-        err_set(err, errlen, "etcd cancelled the watch%s%s", why ? ": " : "",
-                why ? esc_str(shown, sizeof shown, why) : "");
+        if (why)
+            err_set(err, errlen, _("etcd cancelled the watch: %s"), esc_str(shown, sizeof shown, why));
+        else
+            err_set(err, errlen, _("etcd cancelled the watch"));
         goto done;
     }
     const cJSON *events = cJSON_GetObjectItemCaseSensitive(res, "events");
     if (events && !cJSON_IsArray(events)) {
-        err_set(err, errlen, "etcd: watch message with events not a list");
+        err_set(err, errlen, _("etcd: watch message with events not a list"));
         goto done;
     }
     /* Checked whole before any is delivered: a malformed message changes nothing. */
@@ -365,7 +368,7 @@ static int stream_message(registry_etcd_stream *s, const char *p, size_t n, regi
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "type");
         if (!cJSON_IsObject(ev) || (type && !cJSON_IsString(type)) ||
             etcd_kv(cJSON_GetObjectItemCaseSensitive(ev, "kv"), &scratch, NULL) < 0) {
-            err_set(err, errlen, "etcd: watch message with an event that is not a key-value");
+            err_set(err, errlen, _("etcd: watch message with an event that is not a key-value"));
             goto done;
         }
     }
@@ -394,9 +397,9 @@ int registry_etcd_stream_feed(registry_etcd_stream *s, const char *p, size_t n,
     int put = buf_append(&s->in, p, n);
     if (put < 0) {
         if (put == BUF_NO_MEMORY)
-            err_set(err, errlen, "etcd: out of memory for a watch message");
+            err_set(err, errlen, _("etcd: out of memory for a watch message"));
         else
-            err_set(err, errlen, "etcd: watch message larger than %d bytes", REGISTRY_MAX_RESPONSE);
+            err_set(err, errlen, _("etcd: watch message larger than %d bytes"), REGISTRY_MAX_RESPONSE);
         return -1;
     }
     for (;;) {
@@ -414,7 +417,7 @@ int registry_etcd_stream_feed(registry_etcd_stream *s, const char *p, size_t n,
             return 0;
         }
         if (r < 0) {
-            err_set(err, errlen, "etcd: malformed watch stream: %s", e2);
+            err_set(err, errlen, _("etcd: malformed watch stream: %s"), e2);
             return -1;
         }
         int rc = stream_message(s, d + start, end - start, fn, ctx, err, errlen);
@@ -442,7 +445,7 @@ static int etcd_authenticate(registry *r, char *err, size_t errlen)
         cJSON_AddStringToObject(j, "password", colon ? colon + 1 : "");
     }
     if (registry_json_put(&body, j) < 0 || buf_putc(&body, 0) < 0) {
-        err_set(err, errlen, "out of memory");
+        err_set(err, errlen, _("out of memory"));
         goto done;
     }
     registry_http_req q = {.method = "POST", .path = "/v3/auth/authenticate",
@@ -462,9 +465,9 @@ static int etcd_authenticate(registry *r, char *err, size_t errlen)
     } else if (etcd_error(a, err, errlen)) {
         size_t l = strlen(err ? err : "");
         if (err && l + 40 < errlen)
-            err_set(err + l, errlen - l, " (authenticating as %s)", name);
+            err_set(err + l, errlen - l, _(" (authenticating as %s)"), name);
     } else if (!tok) {
-        err_set(err, errlen, "etcd: authentication reply without a token");
+        err_set(err, errlen, _("etcd: authentication reply without a token"));
     } else {
         free(r->etcd_token);
         r->etcd_token = strdup(tok);
@@ -495,7 +498,7 @@ static int etcd_post(registry *r, const char *path, const char *body, buf *resp,
         bool known = j && etcd_error(j, err, errlen);
         cJSON_Delete(j);
         if (!known)
-            err_set(err, errlen, "etcd: HTTP %ld from %s", q.status, path);
+            err_set(err, errlen, _("etcd: HTTP %ld from %s"), q.status, path);
         if (r->user && err && strstr(err, "auth token") && attempt == 0) {
             free(r->etcd_token);
             r->etcd_token = NULL;
@@ -509,7 +512,7 @@ static int etcd_post(registry *r, const char *path, const char *body, buf *resp,
 static int etcd_post_str(registry *r, const char *path, buf *body, buf *resp, char *err, size_t errlen)
 {
     if (buf_putc(body, 0) < 0) {
-        err_set(err, errlen, "out of memory");
+        err_set(err, errlen, _("out of memory"));
         return -2;
     }
     return etcd_post(r, path, (const char *)buf_data(body), resp, err, errlen);
@@ -530,7 +533,7 @@ static int etcd_add(registry *r, registry_reg *reg, char *err, size_t errlen)
         goto done;
     buf_clear(&body);
     if (registry_etcd_put_body(reg->service, reg->addr, reg->protocol, lease, &body) < 0) {
-        err_set(err, errlen, "out of memory");
+        err_set(err, errlen, _("out of memory"));
         goto done;
     }
     if (etcd_post_str(r, "/v3/kv/put", &body, &resp, err, errlen) < 0)
@@ -654,8 +657,8 @@ static size_t etcd_watch_write(char *p, size_t size, size_t n, void *ctx)
     }
     if (c->s.created && c->s.revision < c->w->revision && !c->reset) {
         /* A new etcd (data lost): its revisions start again below ours. */
-        err_set(c->err, sizeof c->err, "etcd's history restarted (revision %" PRId64 " < %" PRId64
-                "); following it from its start: list again to drop instances it forgot",
+        err_set(c->err, sizeof c->err, _("etcd's history restarted (revision %" PRId64 " < %" PRId64
+                  "); following it from its start: list again to drop instances it forgot"),
                 c->s.revision, c->w->revision);
         c->reset = true;
         return 0;
@@ -694,18 +697,18 @@ static void etcd_watch(registry_watch *w)
             backoff = 0;
         } else if (compacted) {
             w->revision = c.s.compacted - 1;
-            err_set(err, sizeof err, "etcd compacted its history to revision %" PRId64
-                    "; changes before it are lost: list again", c.s.compacted);
+            err_set(err, sizeof err, _("etcd compacted its history to revision %" PRId64
+                    "; changes before it are lost: list again"), c.s.compacted);
         } else if (c.failed) {
             err_set(err, sizeof err, "%s", c.err);
         } else if (rc == 0 && q.status != 200) {
-            err_set(err, sizeof err, "etcd: HTTP %ld from /v3/watch", q.status);
+            err_set(err, sizeof err, _("etcd: HTTP %ld from /v3/watch"), q.status);
             if (w->r->user) { /* perhaps the token expired */
                 free(w->r->etcd_token);
                 w->r->etcd_token = NULL;
             }
         } else if (rc == 0) {
-            err_set(err, sizeof err, "etcd closed the watch stream");
+            err_set(err, sizeof err, _("etcd closed the watch stream"));
         }
         if (c.s.created && !c.reset)
             backoff = 250;

@@ -11,6 +11,7 @@
 
 #include "base/err.h"
 #include "base/esc.h"
+#include "base/i18n.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -55,6 +56,21 @@ static struct curl_slist *headers(const registry *r, const registry_http_req *q)
     return curl_slist_append(h, "Expect:");
 }
 
+/* The common ways a request fails, in words a translation can carry (libcurl's are
+ * English only). */
+static const char *curl_words(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT: return N_("nothing answers at this address");
+    case CURLE_COULDNT_RESOLVE_HOST: return N_("the host name does not resolve");
+    case CURLE_OPERATION_TIMEDOUT: return N_("no answer in time");
+    case CURLE_GOT_NOTHING: return N_("the connection closed without a reply");
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR: return N_("the connection broke");
+    default: return NULL;
+    }
+}
+
 /* One request to one endpoint. Returns 0 with q->status set, -1 when the endpoint could
  * not be reached or the transfer failed, -2 when the reply was refused by the writer or
  * the request cancelled (no other endpoint should be tried); reason in err. */
@@ -64,7 +80,7 @@ static int http_once(registry *r, const char *endpoint, registry_http_req *q, ch
     pthread_once(&curl_once, curl_init_once);
     CURL *c = curl_easy_init();
     if (!c) {
-        err_set(err, errlen, "cannot start libcurl");
+        err_set(err, errlen, _("cannot start libcurl"));
         return -1;
     }
     char url[1200], errbuf[CURL_ERROR_SIZE] = "";
@@ -99,14 +115,20 @@ static int http_once(registry *r, const char *endpoint, registry_http_req *q, ch
     CURLcode rc = curl_easy_perform(c);
     int ret = 0;
     if (rc == CURLE_WRITE_ERROR) {
-        err_set(err, errlen, "%s: reply larger than %d bytes or not understood", endpoint,
+        err_set(err, errlen, _("%s: reply larger than %d bytes or not understood"), endpoint,
                 REGISTRY_MAX_RESPONSE);
         ret = -2;
     } else if (rc == CURLE_ABORTED_BY_CALLBACK) {
-        err_set(err, errlen, "cancelled");
+        err_set(err, errlen, _("cancelled"));
         ret = -2;
     } else if (rc != CURLE_OK) {
-        err_set(err, errlen, "%s: %s", endpoint, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        const char *said = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+        const char *ours = curl_words(rc);
+        /* English keeps libcurl's own words; another language puts its own first */
+        if (ours && i18n_current() != I18N_EN)
+            err_set(err, errlen, _("%s: %s (%s)"), endpoint, _(ours), said);
+        else
+            err_set(err, errlen, "%s: %s", endpoint, said);
         ret = -1;
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &q->status);
@@ -159,7 +181,7 @@ cJSON *registry_json_parse(const char *text, size_t len, char *err, size_t errle
     cJSON *j = cJSON_ParseWithLength(text, len);
     if (!j) { /* the reply is quoted escaped: it goes to logs and terminals */
         char shown[4 * 120 + 4];
-        err_set(err, errlen, "registry answered with something that is not JSON: %s",
+        err_set(err, errlen, _("registry answered with something that is not JSON: %s"),
                 esc_bytes(shown, sizeof shown, text, len > 120 ? 120 : len));
     }
     return j;

@@ -42,8 +42,8 @@ static int frame(const uint8_t *p, size_t n, size_t max, size_t *hdr, size_t *le
     if (b > 0x7f) {
         size_t k = 256u - b;
         if (k > 8) {
-            err_set(err, errlen, "0x%02x cannot start a message length (it would announce %zu "
-                   "bytes; a gob number has at most 8)", b, k);
+            err_set(err, errlen, _("0x%02x cannot start a message length (it would announce %zu "
+                   "bytes; a gob number has at most 8)"), b, k);
             return -1;
         }
         if (n - 1 < k)
@@ -54,11 +54,11 @@ static int frame(const uint8_t *p, size_t n, size_t max, size_t *hdr, size_t *le
         *hdr = 1 + k;
     }
     if (v == 0) {
-        err_set(err, errlen, "empty message (length 0)");
+        err_set(err, errlen, _("empty message (length 0)"));
         return -1;
     }
     if (v > max) {
-        err_set(err, errlen, "a message of %llu bytes is over the %zu-byte limit",
+        err_set(err, errlen, _("a message of %llu bytes is over the %zu-byte limit"),
                (unsigned long long)v, max);
         return -1;
     }
@@ -84,7 +84,7 @@ int gob_decode(gob_dec *d, const uint8_t *p, size_t n, size_t *used, value **out
         walk w = {.d = d, .p = p + pos, .pos = hdr, .end = hdr + len, .build = true,
                   .budget = sat_add(sat_mul(len, 4), 65536), .err = err, .errlen = errlen};
         uint64_t x;
-        if (gob_walk_uint(&w, &x, "the type id") < 0) {
+        if (gob_walk_uint(&w, &x, N_("the type id")) < 0) {
             *used = pos;
             return GOB_BROKEN;
         }
@@ -123,8 +123,8 @@ long gob_scan(const uint8_t *p, size_t n, int count, size_t max_message, char *e
             return r;
         walk w = {.p = p + pos, .pos = hdr, .end = hdr + len};
         uint64_t x;
-        if (gob_walk_uint(&w, &x, "the type id") < 0) {
-            err_set(err, errlen, "a message does not start with a valid type id");
+        if (gob_walk_uint(&w, &x, N_("the type id")) < 0) {
+            err_set(err, errlen, _("a message does not start with a valid type id"));
             return -1;
         }
         if (!(x & 1)) /* zigzag: even means a non-negative id, so a value */
@@ -185,7 +185,7 @@ int gob_explain_message(gob_explainer *x, const uint8_t *p, size_t n, size_t bas
     size_t s = w.pos;
     uint64_t raw;
     wtype *t = NULL;
-    if (gob_walk_uint(&w, &raw, "the type id") < 0)
+    if (gob_walk_uint(&w, &raw, N_("the type id")) < 0)
         goto fail;
     int64_t id = unzigzag(raw);
     if (id < 0) {

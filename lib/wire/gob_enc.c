@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "wire/gob_int.h"
 
 /* ---- numbers and messages ---- */
@@ -204,22 +205,22 @@ static int enc_assign(enc_ctx *c, const vtype *t, enum name_ctx ctx, int depth)
     if (b)
         return b;
     if (depth > GOB_MAX_DEPTH) {
-        err_set(c->err, c->errlen, "type nests more than %d levels deep", GOB_MAX_DEPTH);
+        err_set(c->err, c->errlen, _("type nests more than %d levels deep"), GOB_MAX_DEPTH);
         return -1;
     }
     long found = enc_find(e, t);
     if (found >= 0)
         return e->types[found].id;
     if (t->kind != T_SLICE && t->kind != T_ARRAY && t->kind != T_MAP && t->kind != T_STRUCT) {
-        err_set(c->err, c->errlen, "gob cannot send this kind of type");
+        err_set(c->err, c->errlen, _("gob cannot send this kind of type"));
         return -1;
     }
     if ((t->kind == T_SLICE || t->kind == T_ARRAY) && !t->elem) {
-        err_set(c->err, c->errlen, "slice or array type without an element type");
+        err_set(c->err, c->errlen, _("slice or array type without an element type"));
         return -1;
     }
     if (t->kind == T_MAP && (!t->key || !t->elem)) {
-        err_set(c->err, c->errlen, "map type without a key or element type");
+        err_set(c->err, c->errlen, _("map type without a key or element type"));
         return -1;
     }
     if (e->len == e->cap) {
@@ -259,7 +260,7 @@ static int enc_assign(enc_ctx *c, const vtype *t, enum name_ctx ctx, int depth)
         e->types[i].id = ++e->last_id;
         for (size_t f = 0; f < t->nfields; f++) {
             if (!t->fields[f].type || !t->fields[f].name) {
-                err_set(c->err, c->errlen, "struct field %zu has no name or type", f);
+                err_set(c->err, c->errlen, _("struct field %zu has no name or type"), f);
                 return -1;
             }
             if ((r = enc_assign(c, t->fields[f].type, NAME_FIELD, depth + 1)) < 0)
@@ -272,7 +273,7 @@ static int enc_assign(enc_ctx *c, const vtype *t, enum name_ctx ctx, int depth)
     }
     return e->types[i].id;
 oom:
-    err_set(c->err, c->errlen, "out of memory");
+    err_set(c->err, c->errlen, _("out of memory"));
     return -1;
 }
 
@@ -348,7 +349,7 @@ static int enc_send_type(enc_ctx *c, const vtype *t, buf *out, int depth)
         return 0;
     long i = enc_find(e, t);
     if (i < 0 || e->types[i].id <= 0 || depth > GOB_MAX_TYPES) {
-        err_set(c->err, c->errlen, "internal error: type has no id");
+        err_set(c->err, c->errlen, _("internal error: type has no id"));
         return -1;
     }
     if (e->types[i].sent)
@@ -358,14 +359,14 @@ static int enc_send_type(enc_ctx *c, const vtype *t, buf *out, int depth)
         size_t ncap = u->capsent ? u->capsent * 2 : 16;
         size_t *ns = realloc(u->sent, ncap * sizeof *ns);
         if (!ns) {
-            err_set(c->err, c->errlen, "out of memory");
+            err_set(c->err, c->errlen, _("out of memory"));
             return -1;
         }
         u->sent = ns;
         u->capsent = ncap;
     }
     if (enc_write_def(e, (size_t)i, out) < 0) {
-        err_set(c->err, c->errlen, "output buffer full");
+        err_set(c->err, c->errlen, _("output buffer full"));
         return -1;
     }
     e->types[i].sent = true;
@@ -444,16 +445,16 @@ static bool enc_omit(const vtype *t, const value *v)
 static int enc_struct(enc_ctx *c, const vtype *t, const value *v, buf *b, int depth)
 {
     if (depth > GOB_MAX_DEPTH)
-        return enc_fail(c, "value nests more than %d levels deep", GOB_MAX_DEPTH);
+        return enc_fail(c, _("value nests more than %d levels deep"), GOB_MAX_DEPTH);
     if (v && v->kind != V_STRUCT && v->kind != V_MAP && v->kind != V_NULL)
-        return enc_fail(c, "want a struct, got %s", value_kind_name(v->kind));
+        return enc_fail(c, _("want a struct, got %s"), value_kind_name(v->kind));
     int last = -1;
     for (size_t i = 0; i < t->nfields; i++) {
         const value *fv = v && v->kind != V_NULL ? value_get(v, t->fields[i].name) : NULL;
         if (enc_omit(t->fields[i].type, fv))
             continue;
         if (put_uint(b, (uint64_t)((long)i - last)) < 0)
-            return enc_fail(c, "output buffer full");
+            return enc_fail(c, _("output buffer full"));
         last = (int)i;
         size_t old = path_push(c->path, sizeof c->path, "%s%s", c->path[0] ? "." : "",
                                t->fields[i].name);
@@ -462,7 +463,7 @@ static int enc_struct(enc_ctx *c, const vtype *t, const value *v, buf *b, int de
         if (r < 0)
             return -1;
     }
-    return put_uint(b, 0) < 0 ? enc_fail(c, "output buffer full") : 0;
+    return put_uint(b, 0) < 0 ? enc_fail(c, _("output buffer full")) : 0;
 }
 
 /* Encodes v as an item of type t with no field delta, zero or not (array and map items,
@@ -471,7 +472,7 @@ static int enc_elem(enc_ctx *c, const vtype *t, const value *v, buf *b, int dept
 {
     char want[128];
     if (depth > GOB_MAX_DEPTH)
-        return enc_fail(c, "value nests more than %d levels deep", GOB_MAX_DEPTH);
+        return enc_fail(c, _("value nests more than %d levels deep"), GOB_MAX_DEPTH);
     bool zero = !v || v->kind == V_NULL;
     int r = 0;
     switch (t->kind) {
@@ -530,11 +531,11 @@ static int enc_elem(enc_ctx *c, const vtype *t, const value *v, buf *b, int dept
         if (n == SIZE_MAX)
             goto mismatch;
         if (t->kind == T_ARRAY && !zero && n != t->len)
-            return enc_fail(c, "an array [%zu] needs %zu items, got %zu", t->len, t->len, n);
+            return enc_fail(c, _("an array [%zu] needs %zu items, got %zu"), t->len, t->len, n);
         if (t->kind == T_ARRAY)
             n = t->len;
         if (put_uint(b, n) < 0)
-            return enc_fail(c, "output buffer full");
+            return enc_fail(c, _("output buffer full"));
         for (size_t i = 0; i < n; i++) {
             size_t old = path_push(c->path, sizeof c->path, "[%zu]", i);
             r = enc_elem(c, t->elem, zero ? NULL : v->u.list.items[i], b, depth + 1);
@@ -549,7 +550,7 @@ static int enc_elem(enc_ctx *c, const vtype *t, const value *v, buf *b, int dept
             goto mismatch;
         size_t n = zero ? 0 : v->u.map.len;
         if (put_uint(b, n) < 0)
-            return enc_fail(c, "output buffer full");
+            return enc_fail(c, _("output buffer full"));
         for (size_t i = 0; i < n; i++) {
             size_t old = path_push(c->path, sizeof c->path, "[key %zu]", i);
             r = enc_elem(c, t->key, v->u.map.items[i].k, b, depth + 1);
@@ -564,13 +565,13 @@ static int enc_elem(enc_ctx *c, const vtype *t, const value *v, buf *b, int dept
     case T_STRUCT: return enc_struct(c, t, v, b, depth);
     case T_ANY:
         if (!zero)
-            return enc_fail(c, "interface values cannot be sent with gob (only nil ones)");
+            return enc_fail(c, _("interface values cannot be sent with gob (only nil ones)"));
         r = put_uint(b, 0); /* a nil interface: an empty type name */
         break;
     }
-    return r < 0 ? enc_fail(c, "output buffer full") : 0;
+    return r < 0 ? enc_fail(c, _("output buffer full")) : 0;
 mismatch:
-    return enc_fail(c, "want %s, got %s", vtype_describe(t, want, sizeof want),
+    return enc_fail(c, _("want %s, got %s"), vtype_describe(t, want, sizeof want),
                     value_kind_name(v->kind));
 }
 
@@ -602,7 +603,7 @@ int gob_encode_many(gob_enc *e, size_t count, const vtype *const *types, const v
             goto fail;
         buf_clear(&val);
         if (put_int(&val, id) < 0) {
-            err_set(err, errlen, "output buffer full");
+            err_set(err, errlen, _("output buffer full"));
             goto fail;
         }
         int r;
@@ -610,18 +611,18 @@ int gob_encode_many(gob_enc *e, size_t count, const vtype *const *types, const v
             r = enc_struct(&c, t, vals[k], &val, 0);
         } else {
             /* a top-level non-struct is sent like field 0 of a struct: delta 0, value */
-            r = put_uint(&val, 0) < 0 ? enc_fail(&c, "output buffer full")
+            r = put_uint(&val, 0) < 0 ? enc_fail(&c, _("output buffer full"))
                                       : enc_elem(&c, t, vals[k], &val, 0);
         }
         if (r < 0 || enc_send_type(&c, t, &all, 0) < 0)
             goto fail;
         if (put_message(&all, &val) < 0) {
-            err_set(err, errlen, "output buffer full");
+            err_set(err, errlen, _("output buffer full"));
             goto fail;
         }
     }
     if (buf_append(out, buf_data(&all), buf_size(&all)) < 0) {
-        err_set(err, errlen, "output buffer full");
+        err_set(err, errlen, _("output buffer full"));
         goto fail;
     }
     buf_done(&all);

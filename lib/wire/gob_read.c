@@ -113,7 +113,7 @@ int gob_walk_uint(walk *w, uint64_t *x, const char *what)
 {
     size_t s = w->pos;
     if (s >= w->end)
-        return gob_walk_fail(w, "the data ends where %s should be", what);
+        return gob_walk_fail(w, _("the data ends where %s should be"), _(what));
     uint8_t b = w->p[s];
     if (b <= 0x7f) {
         *x = b;
@@ -122,10 +122,10 @@ int gob_walk_uint(walk *w, uint64_t *x, const char *what)
     }
     size_t k = 256u - b;
     if (k > 8)
-        return gob_walk_fail(w, "bad %s: 0x%02x would announce %zu bytes, but a gob number has "
-                             "at most 8", what, b, k);
+        return gob_walk_fail(w, _("bad %s: 0x%02x would announce %zu bytes, but a gob number has "
+                             "at most 8"), _(what), b, k);
     if (w->end - s - 1 < k)
-        return gob_walk_fail(w, "bad %s: 0x%02x announces %zu bytes but only %zu are left", what,
+        return gob_walk_fail(w, _("bad %s: 0x%02x announces %zu bytes but only %zu are left"), _(what),
                              b, k, w->end - s - 1);
     uint64_t v = 0;
     for (size_t i = 0; i < k; i++)
@@ -140,7 +140,7 @@ int gob_walk_count(walk *w, uint64_t *n, const char *what)
     if (gob_walk_uint(w, n, what) < 0)
         return -1;
     if (*n > w->end - w->pos)
-        return gob_walk_fail(w, "%s of %llu is more than the %zu bytes left", what,
+        return gob_walk_fail(w, _("%s of %llu is more than the %zu bytes left"), _(what),
                              (unsigned long long)*n, w->end - w->pos);
     return 0;
 }

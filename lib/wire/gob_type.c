@@ -156,9 +156,9 @@ static int resolve_rec(gob_dec *d, wtype *t, char *err, size_t errlen)
     do {                                                                                      \
         wtype *c_ = gob_type_lookup(d, id);                                                   \
         if (!c_) {                                                                            \
-            err_set(err, errlen, "type %s uses type id %d as its %s, but that id was never "   \
-                    "defined on this stream", gob_type_name(d, t, tn, sizeof tn, 0),          \
-                    (int)(id), what);                                                         \
+            err_set(err, errlen, _("type %s uses type id %d as its %s, but that id was never " \
+                                   "defined on this stream"),                                 \
+                    gob_type_name(d, t, tn, sizeof tn, 0), (int)(id), _(what));               \
             return -1;                                                                        \
         }                                                                                     \
         dst = c_;                                                                             \
@@ -167,14 +167,14 @@ static int resolve_rec(gob_dec *d, wtype *t, char *err, size_t errlen)
     } while (0)
     switch (t->kind) {
     case W_ARRAY:
-    case W_SLICE: LINK(t->elem_id, t->elem, "element type"); break;
+    case W_SLICE: LINK(t->elem_id, t->elem, N_("element type")); break;
     case W_MAP:
-        LINK(t->key_id, t->key, "key type");
-        LINK(t->elem_id, t->elem, "element type");
+        LINK(t->key_id, t->key, N_("key type"));
+        LINK(t->elem_id, t->elem, N_("element type"));
         break;
     case W_STRUCT:
         for (size_t i = 0; i < t->nfields; i++)
-            LINK(t->fields[i].id, t->fields[i].t, "field type");
+            LINK(t->fields[i].id, t->fields[i].t, N_("field type"));
         break;
     default: break;
     }
@@ -203,7 +203,7 @@ const vtype *gob_type_build(gob_dec *d, wtype *t, int depth, bool *back, char *e
     if (t->vt)
         return t->vt;
     if (t->kind == W_COMPLEX) {
-        err_set(err, errlen, "complex numbers cannot be represented here");
+        err_set(err, errlen, _("complex numbers cannot be represented here"));
         return NULL;
     }
     if (t->vt_busy) {
@@ -211,7 +211,7 @@ const vtype *gob_type_build(gob_dec *d, wtype *t, int depth, bool *back, char *e
         return &vtype_any;
     }
     if (depth > TYPE_DEPTH) {
-        err_set(err, errlen, "type %s nests more than %d levels deep",
+        err_set(err, errlen, _("type %s nests more than %d levels deep"),
                 gob_type_name(d, t, tn, sizeof tn, 0), TYPE_DEPTH);
         return NULL;
     }
@@ -231,7 +231,7 @@ const vtype *gob_type_build(gob_dec *d, wtype *t, int depth, bool *back, char *e
         vt->kind = t->kind == W_ARRAY ? T_ARRAY : T_SLICE;
         if (t->kind == W_ARRAY) {
             if ((uint64_t)t->len > d->max_message) {
-                err_set(err, errlen, "array type %s has %lld items, more than a message may hold",
+                err_set(err, errlen, _("array type %s has %lld items, more than a message may hold"),
                         gob_type_name(d, t, tn, sizeof tn, 0), (long long)t->len);
                 goto fail;
             }
@@ -264,10 +264,12 @@ const vtype *gob_type_build(gob_dec *d, wtype *t, int depth, bool *back, char *e
         qsort(names, t->nfields, sizeof *names, cmp_names);
         for (size_t i = 0; i < t->nfields; i++) {
             if (!names[i][0] || (i > 0 && strcmp(names[i], names[i - 1]) == 0)) {
-                err_set(err, errlen, "struct type %s has %s field name%s%s%s",
-                        gob_type_name(d, t, tn, sizeof tn, 0),
-                        names[i][0] ? "a repeated" : "an empty", names[i][0] ? " \"" : "", names[i],
-                        names[i][0] ? "\"" : "");
+                gob_type_name(d, t, tn, sizeof tn, 0);
+                if (names[i][0])
+                    err_set(err, errlen, _("struct type %s has a repeated field name \"%s\""), tn,
+                            names[i]);
+                else
+                    err_set(err, errlen, _("struct type %s has an empty field name"), tn);
                 free(names);
                 goto fail;
             }
@@ -294,13 +296,13 @@ const vtype *gob_type_build(gob_dec *d, wtype *t, int depth, bool *back, char *e
     }
     if (sub + 1 > TYPE_DEPTH) {
         /* checked here too: types built earlier are reused without recursing */
-        err_set(err, errlen, "type %s nests more than %d levels deep",
+        err_set(err, errlen, _("type %s nests more than %d levels deep"),
                 gob_type_name(d, t, tn, sizeof tn, 0), TYPE_DEPTH);
         goto fail;
     }
     if (cost > MAX_ZERO_PARTS) {
-        err_set(err, errlen, "type %s is too large to represent (its zero value alone has more "
-                "than %zu parts)", gob_type_name(d, t, tn, sizeof tn, 0), MAX_ZERO_PARTS);
+        err_set(err, errlen, _("type %s is too large to represent (its zero value alone has more "
+                "than %zu parts)"), gob_type_name(d, t, tn, sizeof tn, 0), MAX_ZERO_PARTS);
         goto fail;
     }
     t->vt_busy = false;
@@ -309,7 +311,7 @@ const vtype *gob_type_build(gob_dec *d, wtype *t, int depth, bool *back, char *e
     t->vt = vt;
     return vt;
 oom:
-    err_set(err, errlen, "out of memory");
+    err_set(err, errlen, _("out of memory"));
 fail:
     t->vt_busy = false;
     return NULL;
@@ -358,15 +360,16 @@ static int def_field(walk *w, long *fieldnum, int nf, const char *const *names,
         return -1;
     size_t s = w->pos;
     uint64_t d;
-    if (gob_walk_uint(w, &d, "a field delta") < 0)
+    if (gob_walk_uint(w, &d, N_("a field delta")) < 0)
         return -2;
     if (d == 0) {
         leaf(w, s, SPAN_TYPE, _("0x00: end of %s"), sname);
         return -1;
     }
     if (d > (uint64_t)(nf - 1 - *fieldnum)) {
-        gob_walk_fail(w, "field delta +%llu goes past the %d field%s of gob's %s",
-                      (unsigned long long)d, nf, nf == 1 ? "" : "s", sname);
+        gob_walk_fail(w, ngettext("field delta +%llu goes past the %d field of gob's %s",
+                                  "field delta +%llu goes past the %d fields of gob's %s", nf),
+                      (unsigned long long)d, nf, sname);
         return -2;
     }
     *fieldnum += (long)d;
@@ -406,7 +409,7 @@ static int def_id(walk *w, int32_t *id, const char *what)
         return -1;
     int64_t v = unzigzag(x);
     if (v < INT32_MIN || v > INT32_MAX)
-        return gob_walk_fail(w, "%s %lld is out of range", what, (long long)v);
+        return gob_walk_fail(w, _("%s %lld is out of range"), _(what), (long long)v);
     *id = (int32_t)v;
     leaf(w, s, SPAN_TYPE, _("%s %lld = %s (%s)"), _(what), (long long)v, id_words(w, v, a, sizeof a),
          gob_zigzag_words(w, s, x, b, sizeof b));
@@ -422,7 +425,7 @@ static int def_string(walk *w, char **out, const char *what)
         return -1;
     char *str = malloc(n + 1);
     if (!str)
-        return gob_walk_fail(w, "out of memory");
+        return gob_walk_fail(w, _("out of memory"));
     memcpy(str, w->p + w->pos, n);
     str[n] = '\0';
     free(*out);
@@ -454,7 +457,7 @@ static int def_common(walk *w, wtype *t)
         } else {
             size_t s = w->pos;
             uint64_t x;
-            if (gob_walk_uint(w, &x, "the type's own id") < 0)
+            if (gob_walk_uint(w, &x, N_("the type's own id")) < 0)
                 break;
             int64_t id = unzigzag(x);
             if (id == w->defining)
@@ -475,16 +478,16 @@ static int def_fields(walk *w, wtype *t)
     size_t s = w->pos;
     uint64_t n;
     char u[256], a[200];
-    if (gob_walk_count(w, &n, "field count") < 0)
+    if (gob_walk_count(w, &n, N_("field count")) < 0)
         return -1;
     leaf(w, s, SPAN_TYPE, ngettext("%llu field follows (%s)", "%llu fields follow (%s)",
                                    (unsigned long)n),
          (unsigned long long)n, gob_uint_words(w, s, u, sizeof u));
     if (n && !(t->fields = calloc(n, sizeof *t->fields)))
-        return gob_walk_fail(w, "out of memory");
+        return gob_walk_fail(w, _("out of memory"));
     for (uint64_t i = 0; i < n; i++) {
         if (w->pos >= w->end)
-            return gob_walk_fail(w, "the definition ends after %llu of its %llu fields",
+            return gob_walk_fail(w, _("the definition ends after %llu of its %llu fields"),
                                  (unsigned long long)i, (unsigned long long)n);
         wfield *f = &t->fields[i];
         t->nfields = i + 1;
@@ -497,7 +500,7 @@ static int def_fields(walk *w, wtype *t)
                 break;
         }
         if (!f->name && !(f->name = strdup("")))
-            gob_walk_fail(w, "out of memory");
+            gob_walk_fail(w, _("out of memory"));
         if (!w->failed)
             explain_retitle(w->ex, box, _("field #%llu: %s, of type %s"), (unsigned long long)i,
                             f->name, id_words(w, f->id, a, sizeof a));
@@ -528,10 +531,10 @@ static int def_inner(walk *w, wtype *t, int which)
         } else if (t->kind == W_ARRAY && f == 2) {
             size_t s = w->pos;
             uint64_t x;
-            if ((r = gob_walk_uint(w, &x, "the array length")) == 0) {
+            if ((r = gob_walk_uint(w, &x, N_("the array length"))) == 0) {
                 t->len = unzigzag(x);
                 if (t->len < 0)
-                    r = gob_walk_fail(w, "array length %lld is negative", (long long)t->len);
+                    r = gob_walk_fail(w, _("array length %lld is negative"), (long long)t->len);
                 else
                     leaf(w, s, SPAN_TYPE, _("array length %lld (%s)"), (long long)t->len,
                          gob_zigzag_words(w, s, x, u, sizeof u));
@@ -556,7 +559,7 @@ static int def_wiretype(walk *w, wtype *t)
     int f;
     while ((f = def_field(w, &fn, 7, wire_fields, "wireType", wire_notes)) >= 0) {
         if (t->kind)
-            return gob_walk_fail(w, "the definition describes more than one type");
+            return gob_walk_fail(w, _("the definition describes more than one type"));
         t->kind = wire_kinds[f];
         if (def_inner(w, t, f) < 0)
             return -1;
@@ -564,7 +567,7 @@ static int def_wiretype(walk *w, wtype *t)
     if (f == -2)
         return -1;
     if (!t->kind)
-        return gob_walk_fail(w, "the type definition describes no type (no wireType field is set)");
+        return gob_walk_fail(w, _("the type definition describes no type (no wireType field is set)"));
     return 0;
 }
 
@@ -573,33 +576,33 @@ int gob_type_define(walk *w, int64_t neg_id, wtype **out)
 {
     gob_dec *d = w->d;
     if (neg_id < -(int64_t)INT32_MAX)
-        return gob_walk_fail(w, "type id %lld is out of range", -(long long)(neg_id + 1) + 1);
+        return gob_walk_fail(w, _("type id %lld is out of range"), -(long long)(neg_id + 1) + 1);
     int64_t id = -neg_id;
     if (id < FIRST_USER_ID)
-        return gob_walk_fail(w, "type id %lld belongs to gob itself; a stream may only define "
-                             "ids from %d up", (long long)id, FIRST_USER_ID);
+        return gob_walk_fail(w, _("type id %lld belongs to gob itself; a stream may only define "
+                             "ids from %d up"), (long long)id, FIRST_USER_ID);
     if (gob_type_lookup(d, id))
-        return gob_walk_fail(w, "type id %lld is defined a second time", (long long)id);
+        return gob_walk_fail(w, _("type id %lld is defined a second time"), (long long)id);
     if (d->ntypes >= GOB_MAX_TYPES)
-        return gob_walk_fail(w, "more than %d type definitions on one stream", GOB_MAX_TYPES);
+        return gob_walk_fail(w, _("more than %d type definitions on one stream"), GOB_MAX_TYPES);
     if (d->type_bytes + w->end > GOB_MAX_TYPE_BYTES)
-        return gob_walk_fail(w, "type definitions on this stream exceed %u bytes",
+        return gob_walk_fail(w, _("type definitions on this stream exceed %u bytes"),
                              GOB_MAX_TYPE_BYTES);
     wtype *t = calloc(1, sizeof *t);
     if (!t || !(t->name = strdup(""))) {
         free(t);
-        return gob_walk_fail(w, "out of memory");
+        return gob_walk_fail(w, _("out of memory"));
     }
     t->id = (int32_t)id;
     w->defining = t->id;
     if (def_wiretype(w, t) < 0)
         goto fail;
     if (w->pos != w->end) {
-        gob_walk_fail(w, "%zu bytes of extra data after the type definition", w->end - w->pos);
+        gob_walk_fail(w, _("%zu bytes of extra data after the type definition"), w->end - w->pos);
         goto fail;
     }
     if (dec_insert(d, t) < 0) {
-        gob_walk_fail(w, "out of memory");
+        gob_walk_fail(w, _("out of memory"));
         goto fail;
     }
     d->type_bytes += w->end;

@@ -62,15 +62,15 @@ static int spend(walk *w, size_t n)
     if (!w->build)
         return 0;
     if (n > w->budget)
-        return gob_walk_fail(w, "the value is too large to represent (too many parts for a "
-                             "%zu-byte message)", w->end);
+        return gob_walk_fail(w, _("the value is too large to represent (too many parts for a "
+                             "%zu-byte message)"), w->end);
     w->budget -= n;
     return 0;
 }
 
 static int need(walk *w, value *v)
 {
-    return !w->build || v ? 0 : gob_walk_fail(w, "out of memory");
+    return !w->build || v ? 0 : gob_walk_fail(w, _("out of memory"));
 }
 
 static int dec_value(walk *w, wtype *t, value **out, int depth, char *brief, size_t blen);
@@ -84,10 +84,10 @@ static int dec_top(walk *w, wtype *t, value **out, int depth)
         return dec_struct(w, t, out, depth, true);
     size_t s = w->pos;
     uint64_t z;
-    if (gob_walk_uint(w, &z, "the singleton marker") < 0)
+    if (gob_walk_uint(w, &z, N_("the singleton marker")) < 0)
         return -1;
     if (z != 0)
-        return gob_walk_fail(w, "a value that is not a struct must start with a 0 byte, not 0x%02x",
+        return gob_walk_fail(w, _("a value that is not a struct must start with a 0 byte, not 0x%02x"),
                              w->p[s]);
     leaf(w, s, SPAN_FRAME, "%s", _("0x00: the value is not a struct, so it is sent like field 0 "
                                    "of one (delta 0), zero or not"));
@@ -120,19 +120,19 @@ static int dec_struct(walk *w, wtype *t, value **out, int depth, bool top)
     if (w->ex)
         gob_type_name(w->d, t, tn, sizeof tn, 0);
     if (depth > GOB_MAX_DEPTH)
-        return gob_walk_fail(w, "the value nests more than %d levels deep", GOB_MAX_DEPTH);
+        return gob_walk_fail(w, _("the value nests more than %d levels deep"), GOB_MAX_DEPTH);
     if (spend(w, 1) < 0)
         return -1;
     value **vals = NULL;
     if (w->build && t->nfields && !(vals = calloc(t->nfields, sizeof *vals)))
-        return gob_walk_fail(w, "out of memory");
+        return gob_walk_fail(w, _("out of memory"));
     int box = top ? -1 : open_box(w, SPAN_DATA, "%s: struct %s", w->path, tn);
     long fieldnum = -1;
     int r = -1;
     while (w->pos < w->end) {
         size_t s = w->pos;
         uint64_t delta;
-        if (gob_walk_uint(w, &delta, "a field delta") < 0)
+        if (gob_walk_uint(w, &delta, N_("a field delta")) < 0)
             goto done;
         if (delta == 0) {
             char skipped[200];
@@ -145,12 +145,13 @@ static int dec_struct(walk *w, wtype *t, value **out, int depth, bool top)
         if (delta > (uint64_t)((long)t->nfields - 1 - fieldnum)) {
             gob_type_name(w->d, t, tn, sizeof tn, 0);
             if (fieldnum < 0)
-                gob_walk_fail(w, "field delta +%llu: struct %s has only %zu field%s",
-                              (unsigned long long)delta, tn, t->nfields,
-                              t->nfields == 1 ? "" : "s");
+                gob_walk_fail(w, ngettext("field delta +%llu: struct %s has only %zu field",
+                                          "field delta +%llu: struct %s has only %zu fields",
+                                          t->nfields),
+                              (unsigned long long)delta, tn, t->nfields);
             else
-                gob_walk_fail(w, "field delta +%llu after field %s: struct %s has only %zu "
-                              "fields", (unsigned long long)delta, t->fields[fieldnum].name, tn,
+                gob_walk_fail(w, _("field delta +%llu after field %s: struct %s has only %zu "
+                              "fields"), (unsigned long long)delta, t->fields[fieldnum].name, tn,
                               t->nfields);
             goto done;
         }
@@ -176,7 +177,7 @@ static int dec_struct(walk *w, wtype *t, value **out, int depth, bool top)
         if (!sv || (t->nfields && !fs)) {
             value_free(sv);
             free(fs);
-            gob_walk_fail(w, "out of memory");
+            gob_walk_fail(w, _("out of memory"));
             goto done;
         }
         sv->u.st.fields = fs;
@@ -194,7 +195,7 @@ static int dec_struct(walk *w, wtype *t, value **out, int depth, bool top)
             if (!(fs[i].name = strdup(t->fields[i].name))) {
                 value_free(fv);
                 value_free(sv);
-                gob_walk_fail(w, "out of memory");
+                gob_walk_fail(w, _("out of memory"));
                 goto done;
             }
             fs[i].v = fv;
@@ -220,7 +221,7 @@ static int dec_blob(walk *w, const char *tname, bool text, value **out, char *br
     size_t s = w->pos;
     uint64_t n;
     char u[256], shown[200];
-    if (gob_walk_count(w, &n, text ? "string length" : "byte count") < 0 || spend(w, 1) < 0)
+    if (gob_walk_count(w, &n, text ? N_("string length") : N_("byte count")) < 0 || spend(w, 1) < 0)
         return -1;
     const uint8_t *data = w->p + w->pos;
     shown[0] = '\0';
@@ -258,7 +259,7 @@ static int dec_number(walk *w, wtype *t, value **out, char *brief, size_t blen)
     uint64_t x;
     switch (t->kind) {
     case W_BOOL:
-        if (gob_walk_uint(w, &x, "a bool") < 0 || spend(w, 1) < 0)
+        if (gob_walk_uint(w, &x, N_("a bool")) < 0 || spend(w, 1) < 0)
             return -1;
         leaf(w, s, SPAN_DATA, _("%s = %s (bool, %s)"), w->path, x ? "true" : "false",
              gob_uint_words(w, s, u, sizeof u));
@@ -268,7 +269,7 @@ static int dec_number(walk *w, wtype *t, value **out, char *brief, size_t blen)
             return need(w, *out = value_bool(x != 0));
         return 0;
     case W_INT: {
-        if (gob_walk_uint(w, &x, "an int") < 0 || spend(w, 1) < 0)
+        if (gob_walk_uint(w, &x, N_("an int")) < 0 || spend(w, 1) < 0)
             return -1;
         int64_t i = unzigzag(x);
         leaf(w, s, SPAN_DATA, _("%s = %lld (int, %s)"), w->path, (long long)i,
@@ -280,7 +281,7 @@ static int dec_number(walk *w, wtype *t, value **out, char *brief, size_t blen)
         return 0;
     }
     case W_UINT:
-        if (gob_walk_uint(w, &x, "a uint") < 0 || spend(w, 1) < 0)
+        if (gob_walk_uint(w, &x, N_("a uint")) < 0 || spend(w, 1) < 0)
             return -1;
         leaf(w, s, SPAN_DATA, _("%s = %llu (uint, %s)"), w->path, (unsigned long long)x,
              gob_uint_words(w, s, u, sizeof u));
@@ -290,7 +291,7 @@ static int dec_number(walk *w, wtype *t, value **out, char *brief, size_t blen)
             return need(w, *out = value_uint(x));
         return 0;
     case W_FLOAT: {
-        if (gob_walk_uint(w, &x, "a float") < 0 || spend(w, 1) < 0)
+        if (gob_walk_uint(w, &x, N_("a float")) < 0 || spend(w, 1) < 0)
             return -1;
         double f = bits_float(reverse_bytes(x));
         fmt_float(f, num, sizeof num);
@@ -305,8 +306,8 @@ static int dec_number(walk *w, wtype *t, value **out, char *brief, size_t blen)
     }
     default: { /* W_COMPLEX */
         uint64_t y;
-        if (gob_walk_uint(w, &x, "a complex number's real part") < 0 ||
-            gob_walk_uint(w, &y, "a complex number's imaginary part") < 0)
+        if (gob_walk_uint(w, &x, N_("a complex number's real part")) < 0 ||
+            gob_walk_uint(w, &y, N_("a complex number's imaginary part")) < 0)
             return -1;
         char im[64];
         fmt_float(bits_float(reverse_bytes(x)), num, sizeof num);
@@ -314,7 +315,7 @@ static int dec_number(walk *w, wtype *t, value **out, char *brief, size_t blen)
         leaf(w, s, SPAN_DATA, _("%s = (%s%s%si) (complex128: real then imaginary part, each a "
              "byte-reversed float64)"), w->path, num, im[0] == '-' ? "" : "+", im);
         if (w->build)
-            return gob_walk_fail(w, "%s: complex numbers cannot be represented here", w->path);
+            return gob_walk_fail(w, _("%s: complex numbers cannot be represented here"), w->path);
         return 0;
     }
     }
@@ -331,10 +332,10 @@ static int dec_list(walk *w, wtype *t, value **out, int depth)
     uint64_t n;
     int r = -1;
     value *l = NULL;
-    if (gob_walk_count(w, &n, t->kind == W_ARRAY ? "array length" : "slice length") < 0)
+    if (gob_walk_count(w, &n, t->kind == W_ARRAY ? N_("array length") : N_("slice length")) < 0)
         goto done;
     if (t->kind == W_ARRAY && n != (uint64_t)t->len) {
-        gob_walk_fail(w, "%s: array %s sent with %llu items", w->path, tn,
+        gob_walk_fail(w, _("%s: array %s sent with %llu items"), w->path, tn,
                       (unsigned long long)n);
         goto done;
     }
@@ -349,12 +350,12 @@ static int dec_list(walk *w, wtype *t, value **out, int depth)
     if (spend(w, 1) < 0)
         goto done;
     if (w->build && !(l = value_list())) {
-        gob_walk_fail(w, "out of memory");
+        gob_walk_fail(w, _("out of memory"));
         goto done;
     }
     for (uint64_t i = 0; i < n; i++) {
         if (w->pos >= w->end) {
-            gob_walk_fail(w, "%s: the data ends after %llu of %llu items", w->path,
+            gob_walk_fail(w, _("%s: the data ends after %llu of %llu items"), w->path,
                           (unsigned long long)i, (unsigned long long)n);
             goto done;
         }
@@ -365,7 +366,7 @@ static int dec_list(walk *w, wtype *t, value **out, int depth)
         if (rr < 0)
             goto done;
         if (l && value_list_push(l, item) < 0) {
-            gob_walk_fail(w, "out of memory");
+            gob_walk_fail(w, _("out of memory"));
             goto done;
         }
     }
@@ -390,7 +391,7 @@ static int dec_map(walk *w, wtype *t, value **out, int depth)
     uint64_t n;
     int r = -1;
     value *m = NULL;
-    if (gob_walk_count(w, &n, "map size") < 0)
+    if (gob_walk_count(w, &n, N_("map size")) < 0)
         goto done;
     leaf(w, s, SPAN_FRAME, ngettext("%s: %llu entry follows (%s)", "%s: %llu entries follow (%s)",
                                     (unsigned long)n),
@@ -398,14 +399,14 @@ static int dec_map(walk *w, wtype *t, value **out, int depth)
     if (spend(w, 1) < 0)
         goto done;
     if (w->build && !(m = value_map())) {
-        gob_walk_fail(w, "out of memory");
+        gob_walk_fail(w, _("out of memory"));
         goto done;
     }
     for (uint64_t i = 0; i < n; i++) {
         value *k = NULL, *v = NULL;
         char kb[96];
         if (w->pos >= w->end) {
-            gob_walk_fail(w, "%s: the data ends after %llu of %llu entries", w->path,
+            gob_walk_fail(w, _("%s: the data ends after %llu of %llu entries"), w->path,
                           (unsigned long long)i, (unsigned long long)n);
             goto done;
         }
@@ -416,7 +417,7 @@ static int dec_map(walk *w, wtype *t, value **out, int depth)
             goto done;
         if (w->pos >= w->end) {
             value_free(k);
-            gob_walk_fail(w, "%s: the data ends before the value of entry %llu", w->path,
+            gob_walk_fail(w, _("%s: the data ends before the value of entry %llu"), w->path,
                           (unsigned long long)i);
             goto done;
         }
@@ -431,7 +432,7 @@ static int dec_map(walk *w, wtype *t, value **out, int depth)
             goto done;
         }
         if (m && value_map_put(m, k, v) < 0) {
-            gob_walk_fail(w, "out of memory");
+            gob_walk_fail(w, _("out of memory"));
             goto done;
         }
     }
@@ -456,7 +457,7 @@ static int dec_iface(walk *w, value **out, int depth)
     int box = open_box(w, SPAN_DATA, _("%s: interface value"), w->path);
     int r = -1;
     uint64_t nlen, cnt;
-    if (gob_walk_count(w, &nlen, "interface type name length") < 0)
+    if (gob_walk_count(w, &nlen, N_("interface type name length")) < 0)
         goto done;
     if (nlen == 0) {
         leaf(w, s, SPAN_DATA, _("%s = nil (an empty concrete type name: the interface holds "
@@ -469,7 +470,7 @@ static int dec_iface(walk *w, value **out, int depth)
         goto done;
     }
     if (nlen > 1024) {
-        gob_walk_fail(w, "%s: interface type name of %llu bytes is too long", w->path,
+        gob_walk_fail(w, _("%s: interface type name of %llu bytes is too long"), w->path,
                       (unsigned long long)nlen);
         goto done;
     }
@@ -480,18 +481,18 @@ static int dec_iface(walk *w, value **out, int depth)
     leaf(w, w->pos - nlen, SPAN_TYPE, _("concrete type name %s, as the sender registered it "
          "with gob.Register"), u);
     size_t is = w->pos;
-    if (gob_walk_uint(w, &x, "the interface's type id") < 0)
+    if (gob_walk_uint(w, &x, N_("the interface's type id")) < 0)
         goto done;
     int64_t id = unzigzag(x);
     if (id < 0) {
-        gob_walk_fail(w, "%s: type definitions inside an interface value are not supported",
+        gob_walk_fail(w, _("%s: type definitions inside an interface value are not supported"),
                       w->path);
         goto done;
     }
     wtype *ct = gob_type_lookup(w->d, id);
     if (!ct) {
-        gob_walk_fail(w, "%s: the interface holds type id %lld, which was never defined on "
-                      "this stream", w->path, (long long)id);
+        gob_walk_fail(w, _("%s: the interface holds type id %lld, which was never defined on "
+                      "this stream"), w->path, (long long)id);
         goto done;
     }
     if (gob_type_resolve(w->d, ct, w->err, w->errlen) < 0) {
@@ -506,7 +507,7 @@ static int dec_iface(walk *w, value **out, int depth)
     leaf(w, is, SPAN_TYPE, _("concrete type id %lld = %s (%s)"), (long long)id,
          gob_type_name(w->d, ct, tn, sizeof tn, 0), gob_zigzag_words(w, is, x, u, sizeof u));
     size_t cs = w->pos;
-    if (gob_walk_count(w, &cnt, "interface value length") < 0)
+    if (gob_walk_count(w, &cnt, N_("interface value length")) < 0)
         goto done;
     leaf(w, cs, SPAN_FRAME, _("%s: the concrete value takes the next %llu bytes"), w->path,
          (unsigned long long)cnt);
@@ -514,7 +515,7 @@ static int dec_iface(walk *w, value **out, int depth)
     w->end = w->pos + cnt;
     int rr = dec_top(w, ct, out, depth + 1);
     if (rr == 0 && w->pos != w->end)
-        rr = gob_walk_fail(w, "%s: the interface value leaves %zu of its %llu bytes unused",
+        rr = gob_walk_fail(w, _("%s: the interface value leaves %zu of its %llu bytes unused"),
                            w->path, w->end - w->pos, (unsigned long long)cnt);
     w->end = saved_end;
     if (rr < 0) {
@@ -536,7 +537,7 @@ static int dec_value(walk *w, wtype *t, value **out, int depth, char *brief, siz
 {
     char tn[128];
     if (depth > GOB_MAX_DEPTH)
-        return gob_walk_fail(w, "the value nests more than %d levels deep", GOB_MAX_DEPTH);
+        return gob_walk_fail(w, _("the value nests more than %d levels deep"), GOB_MAX_DEPTH);
     if (brief && blen)
         brief[0] = '\0';
     switch (t->kind) {
@@ -566,7 +567,7 @@ static int dec_value(walk *w, wtype *t, value **out, int depth, char *brief, siz
     case W_STRUCT: return dec_struct(w, t, out, depth, false);
     case W_IFACE: return dec_iface(w, out, depth);
     }
-    return gob_walk_fail(w, "unknown type kind");
+    return gob_walk_fail(w, _("unknown type kind"));
 }
 
 /* ---- a value message ---- */
@@ -575,11 +576,11 @@ int gob_walk_value(walk *w, int64_t id, value **out, const vtype **type)
 {
     gob_dec *d = w->d;
     if (id == 0 || id > INT32_MAX)
-        return gob_walk_fail(w, "type id %lld is not a valid type id", (long long)id);
+        return gob_walk_fail(w, _("type id %lld is not a valid type id"), (long long)id);
     wtype *t = gob_type_lookup(d, id);
     if (!t)
-        return gob_walk_fail(w, "a value of type id %lld, but that id was never defined on this "
-                             "stream (a type id used before its definition)", (long long)id);
+        return gob_walk_fail(w, _("a value of type id %lld, but that id was never defined on this "
+                             "stream (a type id used before its definition)"), (long long)id);
     if (gob_type_resolve(d, t, w->err, w->errlen) < 0) {
         w->failed = true;
         return -1;

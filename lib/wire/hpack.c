@@ -193,30 +193,30 @@ long hpack_huffman_decode(const uint8_t *src, size_t n, char *out, size_t outcap
             if (hd.count[len] && code >= hd.first[len] && code - hd.first[len] < hd.count[len]) {
                 uint16_t sym = hd.sorted[hd.start[len] + (code - hd.first[len])];
                 if (sym == 256) {
-                    err_set(err, errlen, "the Huffman data contains the EOS code, which must "
-                                         "never be sent");
+                    err_set(err, errlen, _("the Huffman data contains the EOS code, which must "
+                                         "never be sent"));
                     return -1;
                 }
                 if (o >= outcap) {
-                    err_set(err, errlen, "the Huffman-decoded string is too long");
+                    err_set(err, errlen, _("the Huffman-decoded string is too long"));
                     return -1;
                 }
                 out[o++] = (char)sym;
                 code = 0;
                 len = 0;
             } else if (len >= 30) {
-                err_set(err, errlen, "invalid Huffman code");
+                err_set(err, errlen, _("invalid Huffman code"));
                 return -1;
             }
         }
     }
     if (len > 7) {
-        err_set(err, errlen, "the Huffman data ends with %d bits of padding; at most 7 are "
-                             "allowed", len);
+        err_set(err, errlen, _("the Huffman data ends with %d bits of padding; at most 7 are "
+                             "allowed"), len);
         return -1;
     }
     if (code != (1u << len) - 1) {
-        err_set(err, errlen, "the Huffman padding is not all 1 bits (the start of EOS)");
+        err_set(err, errlen, _("the Huffman padding is not all 1 bits (the start of EOS)"));
         return -1;
     }
     return (long)o;
@@ -360,23 +360,23 @@ static int read_str(const uint8_t *p, size_t n, size_t *pos, hpack_str *s, char 
 {
     uint64_t len;
     if (*pos >= n) {
-        err_set(err, errlen, "the header block ends where the %s's length should be", what);
+        err_set(err, errlen, _("the header block ends where the %s's length should be"), _(what));
         return -1;
     }
     s->len_off = *pos;
     s->huffman = p[*pos] & 0x80;
     int k = hpack_int(p + *pos, n - *pos, 7, &len);
     if (k <= 0) {
-        err_set(err, errlen, k == 0 ? "the header block ends inside the %s's length"
-                                    : "the %s's length is too large", what);
+        err_set(err, errlen, k == 0 ? _("the header block ends inside the %s's length")
+                                    : _("the %s's length is too large"), _(what));
         return -1;
     }
     s->len_len = (size_t)k;
     *pos += (size_t)k;
     s->off = *pos;
     if (len > n - *pos) {
-        err_set(err, errlen, "the %s is %llu bytes long but the header block has only %zu left",
-                what, (unsigned long long)len, n - *pos);
+        err_set(err, errlen, _("the %s is %llu bytes long but the header block has only %zu left"),
+                _(what), (unsigned long long)len, n - *pos);
         return -1;
     }
     s->len = (size_t)len;
@@ -391,7 +391,7 @@ static int read_str(const uint8_t *p, size_t n, size_t *pos, hpack_str *s, char 
         long r = d ? hpack_huffman_decode(p + s->off, s->len, d, cap, e2, sizeof e2) : -1;
         if (r < 0) {
             free(d);
-            err_set(err, errlen, "the %s: %s", what, d ? e2 : "out of memory");
+            err_set(err, errlen, _("the %s: %s"), _(what), d ? e2 : _("out of memory"));
             return -1;
         }
         d[r] = '\0';
@@ -399,7 +399,7 @@ static int read_str(const uint8_t *p, size_t n, size_t *pos, hpack_str *s, char 
         *outlen = (size_t)r;
     }
     if (!*out) {
-        err_set(err, errlen, "out of memory");
+        err_set(err, errlen, _("out of memory"));
         return -1;
     }
     return 0;
@@ -411,7 +411,7 @@ long hpack_decode_field(hpack_dec *d, const uint8_t *p, size_t n, size_t off, hp
     memset(f, 0, sizeof *f);
     f->off = off;
     if (off >= n) {
-        err_set(err, errlen, "the header block is empty here");
+        err_set(err, errlen, _("the header block is empty here"));
         return -1;
     }
     uint8_t b = p[off];
@@ -435,8 +435,8 @@ long hpack_decode_field(hpack_dec *d, const uint8_t *p, size_t n, size_t off, hp
     uint64_t x;
     int k = hpack_int(p + off, n - off, bits, &x);
     if (k <= 0) {
-        err_set(err, errlen, k == 0 ? "the header block ends inside an integer"
-                                    : "an integer is too large");
+        err_set(err, errlen, "%s", k == 0 ? _("the header block ends inside an integer")
+                                          : _("an integer is too large"));
         return -1;
     }
     f->prefix_len = (size_t)k;
@@ -445,13 +445,13 @@ long hpack_decode_field(hpack_dec *d, const uint8_t *p, size_t n, size_t off, hp
     if (f->rep == HPACK_SIZE_UPDATE) {
         f->new_size = x;
         if (d->block_fields) {
-            err_set(err, errlen, "a dynamic table size update must come before the first "
-                                 "header field of a block");
+            err_set(err, errlen, _("a dynamic table size update must come before the first "
+                                 "header field of a block"));
             return -1;
         }
         if (x > d->limit) {
-            err_set(err, errlen, "the size update asks for %llu bytes, more than the %zu the "
-                                 "decoder allowed", (unsigned long long)x, d->limit);
+            err_set(err, errlen, _("the size update asks for %llu bytes, more than the %zu the "
+                                 "decoder allowed"), (unsigned long long)x, d->limit);
             return -1;
         }
         d->max_size = (size_t)x;
@@ -472,8 +472,8 @@ long hpack_decode_field(hpack_dec *d, const uint8_t *p, size_t n, size_t off, hp
         } else {
             const hpack_entry *en = hpack_dyn_entry(d, x);
             if (!en) {
-                err_set(err, errlen, "index %llu is beyond the tables: 61 static entries and "
-                                     "%zu dynamic ones", (unsigned long long)x, d->count);
+                err_set(err, errlen, _("index %llu is beyond the tables: 61 static entries and "
+                                     "%zu dynamic ones"), (unsigned long long)x, d->count);
                 return -1;
             }
             sn = en->name;
@@ -482,7 +482,7 @@ long hpack_decode_field(hpack_dec *d, const uint8_t *p, size_t n, size_t off, hp
             svl = en->value_len;
         }
     } else if (f->rep == HPACK_INDEXED) {
-        err_set(err, errlen, "index 0 is not allowed for an indexed field");
+        err_set(err, errlen, _("index 0 is not allowed for an indexed field"));
         return -1;
     }
 
@@ -492,27 +492,27 @@ long hpack_decode_field(hpack_dec *d, const uint8_t *p, size_t n, size_t off, hp
         f->name_len = snl;
         f->value_len = svl;
         if (!f->name || !f->value) {
-            err_set(err, errlen, "out of memory");
+            err_set(err, errlen, _("out of memory"));
             return -1;
         }
         goto done;
     }
     if (x == 0) {
         f->name_literal = true;
-        if (read_str(p, n, &pos, &f->name_str, &f->name, &f->name_len, "name", err, errlen) < 0)
+        if (read_str(p, n, &pos, &f->name_str, &f->name, &f->name_len, N_("name"), err, errlen) < 0)
             return -1;
     } else {
         f->name = dup_n(sn, snl);
         f->name_len = snl;
         if (!f->name) {
-            err_set(err, errlen, "out of memory");
+            err_set(err, errlen, _("out of memory"));
             return -1;
         }
     }
-    if (read_str(p, n, &pos, &f->value_str, &f->value, &f->value_len, "value", err, errlen) < 0)
+    if (read_str(p, n, &pos, &f->value_str, &f->value, &f->value_len, N_("value"), err, errlen) < 0)
         return -1;
     if (f->rep == HPACK_LITERAL_INDEXED && table_add(d, f) < 0) {
-        err_set(err, errlen, "out of memory");
+        err_set(err, errlen, _("out of memory"));
         return -1;
     }
 done:

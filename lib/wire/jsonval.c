@@ -10,6 +10,7 @@
 
 #include "base/err.h"
 #include "base/esc.h"
+#include "base/i18n.h"
 #include "wire/jsonscan.h"
 
 /* Literals of a document in document order, as cJSON visits them: one list for numbers,
@@ -245,7 +246,7 @@ value *jsonval_from_cjson(const cJSON *j, const char *text, size_t len, char *er
     }
     v = convert(j, text, text ? &ls : NULL, 0);
     if (!v && err && errlen)
-        err_set(err, errlen, "out of memory or nested too deeply");
+        err_set(err, errlen, _("out of memory or nested too deeply"));
 done:
     free(ls.num.off);
     free(ls.num.len);
@@ -262,14 +263,14 @@ value *jsonval_parse(const char *text, size_t len, char *err, size_t errlen)
     for (size_t i = end; i < len; i++) {
         if (!strchr(" \t\r\n", text[i])) {
             if (err && errlen)
-                err_set(err, errlen, "unexpected text after the JSON value at byte %zu", i);
+                err_set(err, errlen, _("unexpected text after the JSON value at byte %zu"), i);
             return NULL;
         }
     }
     cJSON *j = cJSON_ParseWithLength(text + start, end - start);
     if (!j) {
         if (err && errlen)
-            err_set(err, errlen, "not valid JSON");
+            err_set(err, errlen, _("not valid JSON"));
         return NULL;
     }
     value *v = jsonval_from_cjson(j, text + start, end - start, err, errlen);

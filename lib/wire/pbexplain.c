@@ -73,23 +73,23 @@ static int parse_field(const uint8_t *p, size_t pos, size_t end, pfield *f, char
     f->start = pos;
     int k = rd_varint(p, &pos, end, &tag);
     if (k <= 0) {
-        err_set(why, wn, k == 0 ? "the bytes end inside a tag" : "a tag longer than 10 bytes");
+        err_set(why, wn, "%s", k == 0 ? _("the bytes end inside a tag") : _("a tag longer than 10 bytes"));
         return -1;
     }
     f->tag_end = f->len_end = pos;
     f->num = tag >> 3;
     f->wt = (int)(tag & 7);
     if (f->num == 0 || f->num > 536870911) {
-        err_set(why, wn, "tag 0x%" PRIx64 " gives field number %" PRIu64 ", but field numbers "
-                "run from 1 to 536870911", tag, f->num);
+        err_set(why, wn, _("tag 0x%" PRIx64 " gives field number %" PRIu64 ", but field numbers "
+                           "run from 1 to 536870911"), tag, f->num);
         return -1;
     }
     switch (f->wt) {
     case 0:
         k = rd_varint(p, &pos, end, &f->v);
         if (k <= 0) {
-            err_set(why, wn, k == 0 ? "the bytes end inside field %" PRIu64 "'s varint"
-                                    : "field %" PRIu64 "'s varint is longer than 10 bytes",
+            err_set(why, wn, k == 0 ? _("the bytes end inside field %" PRIu64 "'s varint")
+                                    : _("field %" PRIu64 "'s varint is longer than 10 bytes"),
                     f->num);
             return -1;
         }
@@ -98,7 +98,7 @@ static int parse_field(const uint8_t *p, size_t pos, size_t end, pfield *f, char
     case 5: {
         size_t w = f->wt == 1 ? 8 : 4;
         if (end - pos < w) {
-            err_set(why, wn, "field %" PRIu64 " needs %zu bytes but only %zu are left", f->num,
+            err_set(why, wn, _("field %" PRIu64 " needs %zu bytes but only %zu are left"), f->num,
                     w, end - pos);
             return -1;
         }
@@ -111,13 +111,13 @@ static int parse_field(const uint8_t *p, size_t pos, size_t end, pfield *f, char
         uint64_t len;
         k = rd_varint(p, &pos, end, &len);
         if (k <= 0) {
-            err_set(why, wn, "the bytes end inside field %" PRIu64 "'s length", f->num);
+            err_set(why, wn, _("the bytes end inside field %" PRIu64 "'s length"), f->num);
             return -1;
         }
         f->len_end = pos;
         if (len > end - pos) {
-            err_set(why, wn, "field %" PRIu64 " says %" PRIu64 " bytes follow but only %zu are "
-                    "left", f->num, len, end - pos);
+            err_set(why, wn, _("field %" PRIu64 " says %" PRIu64 " bytes follow but only %zu are "
+                               "left"), f->num, len, end - pos);
             return -1;
         }
         f->v = len;
@@ -125,9 +125,12 @@ static int parse_field(const uint8_t *p, size_t pos, size_t end, pfield *f, char
         break;
     }
     default:
-        err_set(why, wn, "field %" PRIu64 " has wire type %d (%s), which %s", f->num, f->wt,
-                wt_name(f->wt), f->wt == 3 || f->wt == 4 ? "is an old proto2 feature not used "
-                "by proto3 messages" : "does not exist");
+        if (f->wt == 3 || f->wt == 4)
+            err_set(why, wn, _("field %" PRIu64 " has wire type %d (%s), which is an old proto2 "
+                               "feature not used by proto3 messages"), f->num, f->wt, wt_name(f->wt));
+        else
+            err_set(why, wn, _("field %" PRIu64 " has wire type %d (%s), which does not exist"),
+                    f->num, f->wt, wt_name(f->wt));
         return -1;
     }
     f->end = pos;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 
 #define MAX_DEPTH 64
 
@@ -216,7 +217,7 @@ static int fail_want(tctx *t, const char *want, const value *v)
 {
     char got[80];
     describe(v, got, sizeof got);
-    err_set(t->err, t->errlen, "field \"%s\": want %s, got %s", t->path, want, got);
+    err_set(t->err, t->errlen, _("field \"%s\": want %s, got %s"), t->path, want, got);
     return -1;
 }
 
@@ -253,7 +254,7 @@ static int get_i64(tctx *t, const value *v, const char *want, int64_t lo, int64_
     *out = x;
     return 0;
 range:
-    err_set(t->err, t->errlen, "field \"%s\": %s out of range for %s", t->path,
+    err_set(t->err, t->errlen, _("field \"%s\": %s out of range for %s"), t->path,
             v->kind == V_UINT ? "value" : "value", want);
     return -1;
 }
@@ -291,7 +292,7 @@ static int get_u64(tctx *t, const value *v, const char *want, uint64_t hi, uint6
     *out = x;
     return 0;
 range:
-    err_set(t->err, t->errlen, "field \"%s\": value out of range for %s", t->path, want);
+    err_set(t->err, t->errlen, _("field \"%s\": value out of range for %s"), t->path, want);
     return -1;
 }
 
@@ -400,7 +401,7 @@ static int to_scalar(tctx *t, const ProtobufCFieldDescriptor *fd, void *p, const
         if (v->kind == V_STRING) {
             const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value_by_name(ed, v->u.s.p);
             if (!ev) {
-                err_set(t->err, t->errlen, "field \"%s\": \"%s\" is not a value of enum %s", t->path,
+                err_set(t->err, t->errlen, _("field \"%s\": \"%s\" is not a value of enum %s"), t->path,
                         v->u.s.p, ed->name);
                 return -1;
             }
@@ -468,7 +469,7 @@ static int to_scalar(tctx *t, const ProtobufCFieldDescriptor *fd, void *p, const
     }
     return fail_want(t, want, v);
 oom:
-    err_set(t->err, t->errlen, "out of memory");
+    err_set(t->err, t->errlen, _("out of memory"));
     return -1;
 }
 
@@ -556,7 +557,7 @@ static int to_repeated(tctx *t, const ProtobufCFieldDescriptor *fd, ProtobufCMes
         size_t saved;
         path_push(t, "[", NULL, i, &saved);
         if (fd->type == PROTOBUF_C_TYPE_STRING && v->u.list.items[i]->kind == V_NULL) {
-            err_set(t->err, t->errlen, "field \"%s\": want string, got null", t->path);
+            err_set(t->err, t->errlen, _("field \"%s\": want string, got null"), t->path);
             return -1;
         }
         int r = to_scalar(t, fd, slot, v->u.list.items[i], depth);
@@ -571,7 +572,7 @@ static int to_repeated(tctx *t, const ProtobufCFieldDescriptor *fd, ProtobufCMes
     }
     return 0;
 oom:
-    err_set(t->err, t->errlen, "out of memory");
+    err_set(t->err, t->errlen, _("out of memory"));
     return -1;
 }
 
@@ -586,7 +587,7 @@ static int to_field(tctx *t, const ProtobufCFieldDescriptor *fd, ProtobufCMessag
     if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
         uint32_t *which = field_ptr(msg, fd->quantifier_offset);
         if (*which != 0) {
-            err_set(t->err, t->errlen, "field \"%s\": another member of its oneof is already set",
+            err_set(t->err, t->errlen, _("field \"%s\": another member of its oneof is already set"),
                     t->path);
             return -1;
         }
@@ -645,7 +646,7 @@ static int to_fields(tctx *t, const ProtobufCMessageDescriptor *d, ProtobufCMess
                      const value *v, int depth)
 {
     if (depth > MAX_DEPTH) {
-        err_set(t->err, t->errlen, "field \"%s\": nested too deeply", t->path);
+        err_set(t->err, t->errlen, _("field \"%s\": nested too deeply"), t->path);
         return -1;
     }
     if (v->kind == V_NULL)
@@ -656,7 +657,7 @@ static int to_fields(tctx *t, const ProtobufCMessageDescriptor *d, ProtobufCMess
         if (!t->path[0]) {
             char got[80];
             describe(v, got, sizeof got);
-            err_set(t->err, t->errlen, "want %s, got %s", w, got);
+            err_set(t->err, t->errlen, _("want %s, got %s"), w, got);
             return -1;
         }
         return fail_want(t, w, v);
@@ -675,7 +676,7 @@ static int to_fields(tctx *t, const ProtobufCMessageDescriptor *d, ProtobufCMess
             if (k->kind != V_STRING) {
                 char got[80];
                 describe(k, got, sizeof got);
-                err_set(t->err, t->errlen, "field names of %s must be strings, got %s", d->name, got);
+                err_set(t->err, t->errlen, _("field names of %s must be strings, got %s"), d->name, got);
                 return -1;
             }
             name = k->u.s.p;
@@ -684,7 +685,7 @@ static int to_fields(tctx *t, const ProtobufCMessageDescriptor *d, ProtobufCMess
         }
         const ProtobufCFieldDescriptor *fd = find_field(d, name, nlen);
         if (!fd) {
-            err_set(t->err, t->errlen, "unknown field \"%.*s\" for %s", (int)nlen, name, d->name);
+            err_set(t->err, t->errlen, _("unknown field \"%.*s\" for %s"), (int)nlen, name, d->name);
             return -1;
         }
         size_t saved;
@@ -701,7 +702,7 @@ ProtobufCMessage *pbvalue_to_message(const ProtobufCMessageDescriptor *d, const 
 {
     ProtobufCMessage *msg = malloc(d->sizeof_message);
     if (!msg) {
-        err_set(err, errlen, "out of memory");
+        err_set(err, errlen, _("out of memory"));
         return NULL;
     }
     d->message_init(msg);
@@ -723,7 +724,7 @@ int pbvalue_pack(const ProtobufCMessageDescriptor *d, const value *v, uint8_t **
     uint8_t *p = malloc(n ? n : 1);
     if (!p) {
         protobuf_c_message_free_unpacked(msg, NULL);
-        err_set(err, errlen, "out of memory");
+        err_set(err, errlen, _("out of memory"));
         return -1;
     }
     protobuf_c_message_pack(msg, p);
@@ -738,12 +739,12 @@ value *pbvalue_unpack(const ProtobufCMessageDescriptor *d, const uint8_t *p, siz
 {
     ProtobufCMessage *msg = protobuf_c_message_unpack(d, NULL, n, p);
     if (!msg) {
-        err_set(err, errlen, "%zu bytes are not a valid %s message", n, d->name);
+        err_set(err, errlen, _("%zu bytes are not a valid %s message"), n, d->name);
         return NULL;
     }
     value *v = pbvalue_from_message(msg);
     protobuf_c_message_free_unpacked(msg, NULL);
     if (!v)
-        err_set(err, errlen, "out of memory");
+        err_set(err, errlen, _("out of memory"));
     return v;
 }

@@ -208,4 +208,25 @@ for line in open(sys.argv[1], encoding="utf-8").read().splitlines():
 }
 expect_eq "compare in Chinese: the bars end at the English bars' column" "$(bars "$TMP/compare-en.txt")" \
     "$(bars "$TMP/compare-zh.txt")"
+
+# ---- the reasons inside errors, in Chinese ----
+# a gob capture cut inside a type definition (the type name's length is missing)
+printf '\x05\xff\x81\x03\x01\x01' >"$TMP/cut.gob"
+out=$(COLUMNS=200 "$BIN/workbench" --lang zh explain gob --color never "$TMP/cut.gob" 2>&1)
+expect_grep "explain gob on a cut capture: the reason is Chinese" "不是有效的 gob：数据在应是类型名的地" "$out"
+out=$(COLUMNS=200 "$BIN/workbench" --lang en explain gob --color never "$TMP/cut.gob" 2>&1)
+expect_grep "... and English with --lang en" "not valid gob: the data ends where type name" "$out"
+# a gRPC request whose protobuf field announces more bytes than the message holds
+cp "$ROOT/tests/fuzz/seeds/fuzz_h2/grpcio_request.bin" "$TMP/badpb.bin"
+printf '\x09' | dd of="$TMP/badpb.bin" bs=1 seek=$((0x16a)) conv=notrunc 2>/dev/null
+out=$(COLUMNS=200 "$BIN/workbench" --lang zh explain grpc --color never "$TMP/badpb.bin" 2>&1)
+expect_grep "explain grpc on a malformed protobuf: the reason is Chinese" "字段 1 说后面有 9 字节，但只剩 5 字节" "$out"
+# a registry where nothing listens
+port=$(free_port)
+out=$("$BIN/workbench" --lang zh registry "etcd://127.0.0.1:$port" 2>&1)
+expect_grep "registry with nothing listening: the reason is Chinese" "127.0.0.1:$port：这个地址上没有程序应答" "$out"
+out=$("$BIN/workbench" --lang en registry "etcd://127.0.0.1:$port" 2>&1)
+expect_no_grep "... and libcurl's own words in English" "没有" "$out"
+out=$("$BIN/workbench" --lang zh registry "etcd://127.0.0.1:$port/x?check=ttl" 2>&1)
+expect_grep "a registry URL's error is Chinese" "注册中心 URL" "$out"
 summary
