@@ -390,6 +390,7 @@ static int serve(options *o, int fd, const char *addr, sigset_t *sigs)
     }
     printf("%s\n", addr);
     fflush(stdout);
+    i18n_serve_english();
     log_msg("serving REST on http://%s, services from %s", addr, gw.registry_url);
     int sig = 0;
     sigwait(sigs, &sig);

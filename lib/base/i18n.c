@@ -13,7 +13,7 @@
 
 #define I18N_DOMAIN "workbench"
 
-static i18n_lang current = I18N_EN;
+static _Atomic i18n_lang current = I18N_EN;
 
 i18n_lang i18n_env_lang(void)
 {
@@ -78,6 +78,12 @@ int i18n_setup(const char *lang, char *err, size_t errlen)
 i18n_lang i18n_current(void)
 {
     return current;
+}
+
+void i18n_serve_english(void)
+{
+    textdomain(I18N_DOMAIN "-untranslated");
+    current = I18N_EN;
 }
 
 const char *i18n_take_lang(int *argc, char **argv)

@@ -28,8 +28,13 @@ i18n_lang i18n_env_lang(void);
  * or "zh" (English is set up then). */
 int i18n_setup(const char *lang, char *err, size_t errlen);
 
-/* The language set up (English before i18n_setup). */
+/* The language set up (English before i18n_setup, and after i18n_serve_english). */
 i18n_lang i18n_current(void);
+
+/* From now on every text is English: for a server once it serves, whose log is the
+ * operator's and whose replies are the protocol's. Safe while other threads run: it only
+ * moves gettext to a domain with no catalog (glibc locks the domain's state). */
+void i18n_serve_english(void);
 
 /* Removes every "--lang VALUE" and "--lang=VALUE" from argv (shifting the rest down, and
  * *argc with them) and returns the last VALUE, or NULL when there is none. A "--lang" with

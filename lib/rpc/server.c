@@ -564,6 +564,7 @@ static int serve(server *s, const server_opts *o, const registry_auth *auth, con
     }
     printf("%s\n", s->addr);
     fflush(stdout);
+    i18n_serve_english();
     log_msg("serving %s on %s", s->codec->name, s->addr);
     int rc = loop_run(s->l) < 0 ? 1 : 0;
     registry_keeper_stop(s->keeper, true);
