@@ -111,14 +111,14 @@ step: one
 step.zh: 一
 say: s
 say.zh: s
-run: sleep 30
+run: sleep 37.25
 timeout: 1
 look: l
 look.zh: l
 L
 out=$("$BIN/workbench" lesson --dir "$TMP/lessons" --check 4 2>&1)
 expect_grep "a step past its deadline is stopped and fails" "(it ran past its 1 s deadline)" "$out"
-if pgrep -f "sleep 30" >/dev/null; then bad "the stopped step leaves no process behind"
+if pgrep -fx "sleep 37.25" >/dev/null; then bad "the stopped step leaves no process behind"
 else ok "the stopped step leaves no process behind"; fi
 
 # A step's Chinese twins replace its commands and checks when the lesson runs in Chinese.
