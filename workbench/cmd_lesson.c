@@ -343,6 +343,22 @@ static void render_page(const screen *sc, const lesson_page *p, const page_src *
     }
 }
 
+/* Builds src's page and renders it (--render) or shows it for the learner's keys; the
+ * move the learner chose (MOVE_NEXT when rendering). */
+static step_move present(screen *sc, const page_src *src)
+{
+    step_move m = MOVE_NEXT;
+    lesson_page p;
+    lesson_page_init(&p, sc->cols);
+    build_page(&p, src);
+    if (sc->render)
+        render_page(sc, &p, src);
+    else
+        m = show_page(sc, &p, src);
+    lesson_page_done(&p);
+    return m;
+}
+
 /* Step i's screen while its commands run ("running…"), on a terminal; then runs them
  * into res. */
 static int run_step(screen *sc, lesson_run *r, page_src *src, lesson_result *res, char *err, size_t errlen)
@@ -388,14 +404,7 @@ static int run_interactive(const lesson *l, const char *bindir, lesson_lang g, s
     size_t i = 0;
     step_move m = MOVE_NEXT;
     page_src src = {.r = r, .l = l, .g = g, .bindir = bindir, .missing = skip, .intro = true};
-    lesson_page p;
-    lesson_page_init(&p, sc->cols);
-    build_page(&p, &src);
-    if (sc->render)
-        render_page(sc, &p, &src);
-    else
-        m = show_page(sc, &p, &src);
-    lesson_page_done(&p);
+    m = present(sc, &src);
     src.intro = false;
     while (m != MOVE_QUIT && i < l->nstep && !interrupted) {
         lesson_result res = {0};
@@ -410,13 +419,7 @@ static int run_interactive(const lesson *l, const char *bindir, lesson_lang g, s
             }
             src.res = &res;
         }
-        lesson_page_init(&p, sc->cols);
-        build_page(&p, &src);
-        if (sc->render)
-            render_page(sc, &p, &src);
-        else
-            m = show_page(sc, &p, &src);
-        lesson_page_done(&p);
+        m = present(sc, &src);
         lesson_result_done(&res);
         if (m == MOVE_BACK)
             i = i > 0 ? i - 1 : 0;
