@@ -166,6 +166,7 @@ sanitize: test-deps
 tsan: test-deps
 	@$(MAKE) --no-print-directory BUILD=build/tsan BIN=build/tsan/bin OPT=-O1 \
 	  SAN='-fsanitize=thread -fno-omit-frame-pointer' all
+	@sh mk/consul.sh build/tsan/bin
 	@sh mk/tsan.sh build/tsan build/tsan/bin
 
 clean:
