@@ -106,7 +106,7 @@ PY
 # all at once, since a lesson mostly waits (leases, load, timeouts). The slow lessons go
 # first, one to a lane; each lesson's screens land in a file of their own, joined in
 # lesson order afterwards.
-LANES=${RENDER_LANES:-2}
+LANES=${RENDER_LANES:-1}
 all=$("$BIN/workbench" lesson | sed -n 's/^ *\([0-9][0-9]*\)  .*/\1/p')
 order=""
 for n in 11 12 10 8 14 5 $all; do
