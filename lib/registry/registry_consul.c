@@ -368,38 +368,6 @@ static int consul_services(registry *r, buf *out, char *err, size_t errlen)
 
 /* ---- the watch loop ---- */
 
-/* Pushes what changed from known to now: DELETE for each address gone, PUT for each new
- * or changed one (protocol, check kind or check status; a status change alone carries the
- * status before in was). The first answer puts everything, unless it is the state the
- * caller listed at the watch's starting revision. */
-static void consul_diff(registry_watch *w, const registry_instance *known, size_t nknown,
-                        const registry_instance *now, size_t nnow, int64_t next, bool first)
-{
-    for (size_t i = 0; i < nknown; i++) {
-        bool still = false;
-        for (size_t j = 0; j < nnow && !still; j++)
-            still = strcmp(known[i].addr, now[j].addr) == 0;
-        if (!still) {
-            registry_event ev = {.type = REGISTRY_EV_DELETE, .inst = known[i], .revision = next};
-            registry_watch_push(w, &ev);
-        }
-    }
-    for (size_t j = 0; j < nnow; j++) {
-        const registry_instance *old = NULL;
-        for (size_t i = 0; i < nknown && !old; i++)
-            if (strcmp(known[i].addr, now[j].addr) == 0)
-                old = &known[i];
-        bool same = old && strcmp(old->protocol, now[j].protocol) == 0 && strcmp(old->check, now[j].check) == 0;
-        if (!same || first || strcmp(old->status, now[j].status) != 0) {
-            registry_event ev = {.type = REGISTRY_EV_PUT, .inst = now[j], .revision = next};
-            if (same && !first)
-                registry_copy(ev.was, sizeof ev.was, old->status);
-            if (!first || next > w->revision || w->revision == 0)
-                registry_watch_push(w, &ev);
-        }
-    }
-}
-
 /* The index to send next, as Consul asks of its clients: start over (0) when it went
  * backwards or is not positive. */
 static int64_t consul_next_index(int64_t index, int64_t next)
@@ -450,7 +418,9 @@ static void consul_watch(registry_watch *w)
         bool early = clock_now_ms() - t0 < CONSUL_WAIT_S * 1000 / 2;
         bool changed = index == 0 || next != index;
         index = consul_next_index(index, next);
-        consul_diff(w, known, nknown, now, nnow, next, first);
+        /* the first answer is news unless it is what the caller listed at the watch's start */
+        if (!first || next > w->revision || w->revision == 0)
+            registry_watch_diff(w, known, nknown, now, nnow, next);
         first = false;
         free(known);
         known = now;

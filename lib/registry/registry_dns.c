@@ -385,26 +385,6 @@ static int dns_services(registry *r, buf *out, char *err, size_t errlen)
     return -1;
 }
 
-/* Pushes DELETE for each instance gone from known, PUT for each new or changed one. */
-static void dns_diff(registry_watch *w, const registry_instance *known, size_t nknown,
-                     const registry_instance *now, size_t nnow, int64_t rev)
-{
-    for (size_t i = 0; i < nknown; i++) {
-        bool still = false;
-        for (size_t j = 0; j < nnow && !still; j++)
-            still = strcmp(known[i].addr, now[j].addr) == 0;
-        if (!still)
-            registry_watch_push(w, &(registry_event){.type = REGISTRY_EV_DELETE, .inst = known[i], .revision = rev});
-    }
-    for (size_t j = 0; j < nnow; j++) {
-        bool same = false;
-        for (size_t i = 0; i < nknown && !same; i++)
-            same = strcmp(known[i].addr, now[j].addr) == 0 && strcmp(known[i].protocol, now[j].protocol) == 0;
-        if (!same)
-            registry_watch_push(w, &(registry_event){.type = REGISTRY_EV_PUT, .inst = now[j], .revision = rev});
-    }
-}
-
 /* Polls at the records' TTL (DNS_POLL_MIN_MS to DNS_POLL_MAX_MS). The first answer is
  * the caller's listing when its digest is the watch's revision; otherwise every instance
  * in it is a PUT. A failed poll keeps the instances known. */
@@ -429,7 +409,7 @@ static void dns_watch(registry_watch *w)
         backoff = 250;
         int64_t rev = listing_digest(now, nnow);
         if (!first || rev != w->revision)
-            dns_diff(w, known, nknown, now, nnow, rev);
+            registry_watch_diff(w, known, nknown, now, nnow, rev);
         first = false;
         w->revision = rev;
         free(known);

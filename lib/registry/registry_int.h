@@ -161,6 +161,11 @@ void registry_watch_status(registry_watch *w, registry_event_type t, const char 
 /* A failed attempt of the watch loop: ERROR with err when it begins an outage, an ERROR
  * with a summary when one is due, nothing otherwise. */
 void registry_watch_failed(registry_watch *w, registry_outage *o, const char *err);
+/* For a watch that polls whole listings: pushes what changed from known to now, by
+ * address: DELETE for each one gone, PUT for each new or changed one (protocol, check
+ * kind or check status; a status change alone carries the status before in was). */
+void registry_watch_diff(registry_watch *w, const registry_instance *known, size_t nknown,
+                         const registry_instance *now, size_t nnow, int64_t rev);
 /* A failed attempt of a watch loop that polls: unless the watch was stopped, reports it
  * as registry_watch_failed does, then sleeps *backoff_ms and doubles it (at most 5 s).
  * Returns true when the watch was stopped, before or during the sleep. */

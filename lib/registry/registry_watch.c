@@ -44,6 +44,31 @@ void registry_watch_failed(registry_watch *w, registry_outage *o, const char *er
     }
 }
 
+void registry_watch_diff(registry_watch *w, const registry_instance *known, size_t nknown,
+                         const registry_instance *now, size_t nnow, int64_t rev)
+{
+    for (size_t i = 0; i < nknown; i++) {
+        bool still = false;
+        for (size_t j = 0; j < nnow && !still; j++)
+            still = strcmp(known[i].addr, now[j].addr) == 0;
+        if (!still)
+            registry_watch_push(w, &(registry_event){.type = REGISTRY_EV_DELETE, .inst = known[i], .revision = rev});
+    }
+    for (size_t j = 0; j < nnow; j++) {
+        const registry_instance *old = NULL;
+        for (size_t i = 0; i < nknown && !old; i++)
+            if (strcmp(known[i].addr, now[j].addr) == 0)
+                old = &known[i];
+        bool same = old && strcmp(old->protocol, now[j].protocol) == 0 && strcmp(old->check, now[j].check) == 0;
+        if (same && strcmp(old->status, now[j].status) == 0)
+            continue;
+        registry_event ev = {.type = REGISTRY_EV_PUT, .inst = now[j], .revision = rev};
+        if (same)
+            registry_copy(ev.was, sizeof ev.was, old->status);
+        registry_watch_push(w, &ev);
+    }
+}
+
 bool registry_watch_retry(registry_watch *w, registry_outage *o, const char *err, long *backoff_ms)
 {
     if (registry_stopped(&w->stop))
