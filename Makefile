@@ -16,8 +16,13 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lproto
 # server reflection and the JSON mapping), embedded as bytes.
 PROTOS   := $(wildcard proto/*.proto)
 GEN      := $(BUILD)/gen
-GEN_SRC  := $(PROTOS:proto/%.proto=$(GEN)/%.pb-c.c) $(GEN)/descriptors.c
-GEN_HDR  := $(PROTOS:proto/%.proto=$(GEN)/%.pb-c.h)
+# protobuf's own files, from Debian's libprotobuf-dev: descriptor.proto (how the types
+# learned at run time are read) and the well-known types of the JSON mapping.
+PB_INC   ?= /usr/include
+PB_OWN   := descriptor any duration empty field_mask struct timestamp wrappers
+GEN_SRC  := $(PROTOS:proto/%.proto=$(GEN)/%.pb-c.c) $(GEN)/descriptors.c \
+            $(PB_OWN:%=$(GEN)/google/protobuf/%.pb-c.c)
+GEN_HDR  := $(PROTOS:proto/%.proto=$(GEN)/%.pb-c.h) $(PB_OWN:%=$(GEN)/google/protobuf/%.pb-c.h)
 GEN_OBJ  := $(GEN_SRC:%.c=%.o)
 
 LIB_SRC  := $(wildcard lib/*/*.c)
@@ -59,6 +64,10 @@ $(BUILD)/%.o: %.c | $(GEN_HDR)
 $(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
 	@mkdir -p $(GEN)
 	protoc-c --proto_path=proto --c_out=$(GEN) $<
+
+$(GEN)/google/protobuf/%.pb-c.c $(GEN)/google/protobuf/%.pb-c.h: $(PB_INC)/google/protobuf/%.proto
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=$(PB_INC) --c_out=$(GEN) $<
 
 $(GEN)/descriptors.c: $(PROTOS) mk/embed.sh
 	@mkdir -p $(GEN)

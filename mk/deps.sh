@@ -7,10 +7,10 @@
 set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libcjson-dev
-libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libcriterion-dev
+libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev libnghttp2-dev libcriterion-dev
 libmicrohttpd-dev libsqlite3-dev libcrypt-dev libssl-dev zlib1g-dev gettext
 libldns-dev"
-run_pkgs="etcd-server etcd-client netcat-openbsd curl bind9-dnsutils"
+run_pkgs="etcd-server etcd-client netcat-openbsd curl bind9-dnsutils protobuf-compiler"
 test_pkgs="golang-go netcat-openbsd clang libclang-rt-14-dev procps
 python3-grpcio golang-google-grpc-dev nghttp2-client tshark tmux curl sqlite3 bind9-dnsutils"
 
