@@ -115,6 +115,28 @@ int spawn_stop(child *c, int sig, int timeout_ms)
     return status;
 }
 
+/* In the child: dies with the parent, output to log_path, stdin from /dev/null, no
+ * signal blocked, then argv. */
+static _Noreturn void exec_child(pid_t parent, const char *const *argv, const char *log_path)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
+    int out = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int in = open("/dev/null", O_RDONLY);
+    if (out >= 0) {
+        dup2(out, STDOUT_FILENO);
+        dup2(out, STDERR_FILENO);
+    }
+    if (in >= 0)
+        dup2(in, STDIN_FILENO);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execvp(argv[0], (char *const *)argv);
+    _exit(127);
+}
+
 int spawn_exec(const char *const *argv, const char *log_path, child *c, char *err, size_t errlen)
 {
     pid_t parent = getpid();
@@ -123,24 +145,8 @@ int spawn_exec(const char *const *argv, const char *log_path, child *c, char *er
         err_set(err, errlen, "fork: %s", strerror(errno));
         return -1;
     }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        int out = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
-        int in = open("/dev/null", O_RDONLY);
-        if (out >= 0) {
-            dup2(out, STDOUT_FILENO);
-            dup2(out, STDERR_FILENO);
-        }
-        if (in >= 0)
-            dup2(in, STDIN_FILENO);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
+    if (pid == 0)
+        exec_child(parent, argv, log_path);
     c->pid = pid;
     c->addr[0] = '\0';
     /* an exec that failed shows as an immediate exit 127 */
@@ -153,6 +159,45 @@ int spawn_exec(const char *const *argv, const char *log_path, child *c, char *er
         return -1;
     }
     return 0;
+}
+
+int spawn_command(const char *const *argv, const char *log_path, int timeout_ms, char *err, size_t errlen)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        err_set(err, errlen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0)
+        exec_child(parent, argv, log_path);
+    child c = {.pid = pid};
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR) {
+            err_set(err, errlen, "%s: %s", argv[0], strerror(errno));
+            return -1;
+        }
+        if (clock_now_ms() >= deadline) {
+            spawn_stop(&c, SIGKILL, 1000);
+            err_set(err, errlen, "%s did not finish within %d ms", argv[0], timeout_ms);
+            return -1;
+        }
+        clock_sleep_ms(2);
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+        err_set(err, errlen, "%s could not be run", argv[0]);
+        return -1;
+    }
+    if (!WIFEXITED(status)) {
+        err_set(err, errlen, "%s was killed by signal %d", argv[0], WTERMSIG(status));
+        return -1;
+    }
+    return WEXITSTATUS(status);
 }
 
 bool spawn_on_path(const char *prog)

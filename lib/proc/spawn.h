@@ -27,6 +27,11 @@ int spawn_server(const char *name, const char *const *extra, int timeout_ms, chi
  * c->pid set (c->addr empty), or -1 with a reason in err. */
 int spawn_exec(const char *const *argv, const char *log_path, child *c, char *err, size_t errlen);
 
+/* Runs argv to its end like spawn_exec (output appended to log_path, NULL: /dev/null),
+ * waiting at most timeout_ms; a child still running then is killed. Returns its exit
+ * status (0-255), or -1 with err when it could not start, was killed by a signal or
+ * ran out of time. */
+int spawn_command(const char *const *argv, const char *log_path, int timeout_ms, char *err, size_t errlen);
 /* Whether prog (a name looked up in PATH, or a path) is an executable file. */
 bool spawn_on_path(const char *prog);
 
