@@ -33,20 +33,6 @@ static void usage(FILE *f)
             EXPLAIN_MAX_SPANS);
 }
 
-/* Returns 0, BUF_NO_MEMORY, or -1 for a read error or input over the cap (BUF_TOO_BIG). */
-static int read_all(FILE *f, buf *b)
-{
-    for (;;) {
-        int r = buf_reserve(b, 65536);
-        if (r < 0)
-            return r;
-        size_t n = fread(b->p + b->len, 1, b->cap - b->len, f);
-        b->len += n;
-        if (n == 0)
-            return ferror(f) ? -1 : 0;
-    }
-}
-
 /* Guesses the direction: replies carry "result"/"error" (JSON) or a Response header (gob);
  * an HTTP/2 client starts with the connection preface. */
 static bool looks_like_reply(rpc_proto p, const buf *b)
@@ -106,7 +92,7 @@ int cmd_explain(int argc, char **argv)
     }
     buf in;
     buf_init(&in, MAX_INPUT);
-    int r = read_all(f, &in);
+    int r = buf_read_stream(&in, f);
     if (f != stdin)
         fclose(f);
     if (r == BUF_NO_MEMORY) {

@@ -1,9 +1,12 @@
 /* buf.c -- growable byte buffer with a hard size cap. */
 #include "base/buf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/err.h"
 
 void buf_init(buf *b, size_t max)
 {
@@ -152,4 +155,41 @@ char *buf_take(buf *b)
     b->p = NULL;
     b->off = b->len = b->cap = 0;
     return s;
+}
+
+int buf_read_stream(buf *b, FILE *f)
+{
+    for (;;) {
+        size_t room = b->max - buf_size(b) < 65536 ? b->max - buf_size(b) : 65536;
+        if (room == 0) {
+            char probe;
+            return fread(&probe, 1, 1, f) == 1 ? BUF_TOO_BIG : ferror(f) ? -1 : 0;
+        }
+        int r = buf_reserve(b, room);
+        if (r < 0)
+            return r;
+        size_t n = fread(b->p + b->len, 1, room, f);
+        b->len += n;
+        if (n == 0)
+            return ferror(f) ? -1 : 0;
+    }
+}
+
+int buf_read_file(buf *b, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    int r = buf_read_stream(b, f);
+    int e = errno;
+    fclose(f);
+    if (r == BUF_TOO_BIG)
+        err_set(err, errlen, "%s: larger than %zu bytes", path, b->max);
+    else if (r == BUF_NO_MEMORY)
+        err_set(err, errlen, "%s: out of memory", path);
+    else if (r < 0)
+        err_set(err, errlen, "%s: %s", path, strerror(e));
+    return r < 0 ? -1 : 0;
 }

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Bytes live in p[off..len). cap is what is allocated; max is the cap nothing may exceed. */
 typedef struct buf {
@@ -50,5 +51,12 @@ void buf_clear(buf *b);
  * which the caller owns, and leaves the buffer empty with no storage (buf_done is then
  * not needed). Returns NULL, leaving the buffer as it was, when memory ran out. */
 char *buf_take(buf *b);
+
+/* Appends everything f gives until its end. Returns 0, BUF_TOO_BIG (more than the
+ * cap; what fitted is kept), BUF_NO_MEMORY, or -1 for a read error. */
+int buf_read_stream(buf *b, FILE *f);
+/* Appends the whole file at path. Returns 0, or -1 with err ("PATH: reason", "PATH:
+ * larger than N bytes"). */
+int buf_read_file(buf *b, const char *path, char *err, size_t errlen);
 
 #endif

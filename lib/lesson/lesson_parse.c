@@ -265,27 +265,15 @@ static int flush(lesson *l, entry *en, char *err, size_t errlen)
 
 static char *read_file(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        err_set(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
     buf b;
     buf_init(&b, LESSON_MAX_FILE + 1);
-    char chunk[4096];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if ((rc = buf_append(&b, chunk, n)) < 0)
-            break;
-    fclose(f);
-    if (rc < 0 || buf_putc(&b, '\0') < 0) {
-        err_set(err, errlen, "%s: larger than %d bytes", path, LESSON_MAX_FILE);
+    if (buf_read_file(&b, path, err, errlen) < 0 || buf_putc(&b, '\0') < 0) {
+        if (buf_size(&b) >= LESSON_MAX_FILE)
+            err_set(err, errlen, "%s: larger than %d bytes", path, LESSON_MAX_FILE);
         buf_done(&b);
         return NULL;
     }
-    char *s = buf_take(&b);
-    return s;
+    return buf_take(&b);
 }
 
 lesson *lesson_load(const char *path, char *err, size_t errlen)
