@@ -41,6 +41,8 @@ typedef struct var {
     char value[256];
 } var;
 
+enum { LESSON_PORTS = 6 }; /* $PORT1 ... $PORT6 */
+
 struct lesson_run {
     const lesson *l;
     atomic_bool cancel;
@@ -55,6 +57,7 @@ struct lesson_run {
     bool etcd_on;
     consulproc consul;
     bool consul_on;
+    int port_hold[LESSON_PORTS + 1]; /* [n]: the socket keeping $PORTn free for the lesson, or -1 */
 };
 
 static void set_var(lesson_run *r, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -317,6 +320,8 @@ static lesson_run *run_make(const lesson *l, const char *bindir, bool dry, char 
     }
     r->l = l;
     r->dry = dry;
+    for (int i = 0; i <= LESSON_PORTS; i++)
+        r->port_hold[i] = -1;
     snprintf(r->bindir, sizeof r->bindir, "%s", bindir);
     char dirname[32];
     snprintf(dirname, sizeof dirname, "wb-lesson%02d", l->number);
@@ -340,10 +345,10 @@ static lesson_run *run_make(const lesson *l, const char *bindir, bool dry, char 
     set_var(r, "WORK", "%s", r->work);
     set_var(r, "LESSONS", "%s", lessons);
     set_var(r, "BIN", "%s", bindir);
-    for (int i = 1; i <= 6; i++) {
+    for (int i = 1; i <= LESSON_PORTS; i++) {
         char name[16];
         snprintf(name, sizeof name, "PORT%d", i);
-        set_var(r, name, "%d", spawn_free_port());
+        set_var(r, name, "%d", dry ? spawn_free_port() : spawn_hold_port(&r->port_hold[i]));
     }
     for (size_t i = 0; i < l->nserver; i++)
         if (start_server(r, l->server[i], skip, skiplen, err, errlen) < 0) {
@@ -386,6 +391,9 @@ void lesson_run_free(lesson_run *r)
         etcdproc_stop(&r->etcd, true);
     if (r->consul_on)
         consulproc_stop(&r->consul);
+    for (int i = 1; i <= LESSON_PORTS; i++)
+        if (r->port_hold[i] >= 0)
+            close(r->port_hold[i]);
     if (!r->dry)
         tempdir_remove(r->work);
     free(r);
@@ -605,6 +613,36 @@ static int collect_output(lesson_run *r, pid_t pid, int fd, int timeout_s, buf *
     return status;
 }
 
+/* Whether text names $PORTn (or ${PORTn}), n not followed by another digit. */
+static bool names_port(const char *text, int n)
+{
+    char name[16];
+    int len = snprintf(name, sizeof name, "PORT%d", n);
+    for (const char *p = text; (p = strstr(p, name)); p += len)
+        if (p > text && (p[-1] == '$' || p[-1] == '{') && !isdigit((unsigned char)p[len]))
+            return true;
+    return false;
+}
+
+/* Lets go of the ports a step's commands use, just before they run: until then nobody
+ * else on the machine can take them. */
+static void release_ports(lesson_run *r, const lesson_step *s)
+{
+    for (int n = 1; n <= LESSON_PORTS; n++) {
+        if (r->port_hold[n] < 0)
+            continue;
+        bool used = false;
+        for (size_t j = 0; j < s->nrun && !used; j++)
+            used = names_port(s->run[j], n);
+        for (size_t j = 0; j < s->nbackground && !used; j++)
+            used = names_port(s->background[j], n);
+        if (used) {
+            close(r->port_hold[n]);
+            r->port_hold[n] = -1;
+        }
+    }
+}
+
 int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
@@ -617,6 +655,7 @@ int lesson_run_step(lesson_run *r, size_t i, lesson_result *res, char *err, size
         return -1;
     }
     const lesson_step *s = &r->l->step[i];
+    release_ports(r, s);
     pid_t bg[LESSON_MAX_LINES];
     size_t nbg = start_background(r, i, bg);
 

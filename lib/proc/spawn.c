@@ -220,7 +220,10 @@ enum { PICK_LOW = 20000, PICK_HIGH = 32767 }; /* where spawn_free_port looks fir
 
 /* Binds port on 127.0.0.1 (0: the kernel picks) and lets it go; returns the port bound,
  * or 0 when it is taken. */
-static int try_port(int port)
+/* Binds a TCP socket to 127.0.0.1:port (0: the kernel's pick) and returns the port
+ * bound, or 0. With hold, *hold keeps the socket open (bound, not listening, without
+ * SO_REUSEADDR, so nobody else can bind the port); else it is closed. */
+static int try_port(int port, int *hold)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -231,27 +234,30 @@ static int try_port(int port)
     int got = 0;
     if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
         got = ntohs(a.sin_port);
-    close(fd);
+    if (hold && got)
+        *hold = fd;
+    else
+        close(fd);
     return got;
 }
 
 /* A port below Linux's ephemeral range (32768 and up), which the kernel never hands out
  * for bind(0) or connect(): another program asking the kernel cannot take it before the
  * caller binds it. Only another picker choosing the same one at random can. */
-static int unclaimed_port(void)
+static int unclaimed_port(int *hold)
 {
     static unsigned seed;
     if (!seed)
         seed = (unsigned)clock_now_us() ^ ((unsigned)getpid() << 16);
     for (int tries = 0; tries < 50; tries++) {
-        int port = try_port(PICK_LOW + (int)(rand_r(&seed) % (PICK_HIGH - PICK_LOW + 1)));
+        int port = try_port(PICK_LOW + (int)(rand_r(&seed) % (PICK_HIGH - PICK_LOW + 1)), hold);
         if (port)
             return port;
     }
-    return try_port(0);
+    return try_port(0, hold);
 }
 
-int spawn_free_port(void)
+int spawn_hold_port(int *hold)
 {
     /* the kernel may hand out again the port it just gave, before anyone bound it:
      * callers asking for several ports at once must get different ones */
@@ -260,14 +266,23 @@ int spawn_free_port(void)
     static size_t next;
     pthread_mutex_lock(&mu);
     int port = 0;
+    if (hold)
+        *hold = -1;
     for (int tries = 0; tries < 50 && !port; tries++) {
-        port = unclaimed_port();
+        int fd = -1;
+        port = unclaimed_port(hold ? &fd : NULL);
         for (size_t i = 0; port && i < sizeof recent / sizeof recent[0]; i++)
             if (recent[i] == port)
                 port = 0;
+        if (port && hold)
+            *hold = fd;
+        else if (fd >= 0)
+            close(fd);
     }
     if (port)
         recent[next++ % (sizeof recent / sizeof recent[0])] = port;
     pthread_mutex_unlock(&mu);
     return port;
 }
+
+int spawn_free_port(void) { return spawn_hold_port(NULL); }

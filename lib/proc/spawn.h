@@ -40,6 +40,10 @@ bool spawn_on_path(const char *prog);
  * meanwhile (the kernel's pick when none is free). 0 on failure. */
 int spawn_free_port(void);
 
+/* spawn_free_port's pick, held: *hold gets a socket bound to it (not listening, and
+ * without SO_REUSEADDR, so no other program can bind the port) until the caller closes
+ * it just before starting the program that will listen there. *hold is -1 with 0. */
+int spawn_hold_port(int *hold);
 /* Sends sig, then waits at most timeout_ms for the child to exit, then SIGKILLs and
  * reaps it. Returns the wait status, or -1 if the child was already gone. */
 int spawn_stop(child *c, int sig, int timeout_ms);
