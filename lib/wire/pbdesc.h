@@ -58,6 +58,9 @@ const pb_method *pbdesc_method(const char *name);
 
 /* The services the built files declare, in the order they were built; *n gets the count. */
 const char *const *pbdesc_services(size_t *n);
+/* The i-th method of service (a built file's or a compiled-in one), in declaration
+ * order; NULL past the last. */
+const pb_method *pbdesc_service_method(const char *service, size_t i);
 /* Whether symbol is a service, method, message, enum or field (Message.field) of a built
  * file or a compiled-in one. */
 bool pbdesc_knows(const char *symbol);
