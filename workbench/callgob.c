@@ -82,8 +82,8 @@ void callgob_hint(const callgob_opts *o, const rpcclient *c, call_status st, con
     if (rpcclient_proto(c) != PROTO_GOB || o->t)
         return;
     if (st == CALL_BAD_ARGUMENT && !strstr(err, "(it takes "))
-        fputs(_("  (--type gives the argument's Go type, e.g. --type 'Student{Name string, "
-                "Score []float64}')\n"), stderr);
+        fputs(_("  (--type gives the argument's Go type, e.g.\n"
+                "  --type 'Student{Name string, Score []float64}')\n"), stderr);
     else if (st == CALL_REMOTE_ERROR && strncmp(err, "gob: ", 5) == 0)
         fputs(_("  (the server's Go type is not the one the JSON suggests: --type gives it,\n"
                 "  and --types shows the type sent)\n"), stderr);

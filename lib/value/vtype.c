@@ -161,10 +161,14 @@ static const vtype *infer_child(jinfer *c, const value *v, int depth, const char
     return t;
 }
 
-static const vtype *infer_fail(jinfer *c, const char *fmt, const char *a, const char *b)
+static const vtype *infer_fail(jinfer *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const vtype *infer_fail(jinfer *c, const char *fmt, ...)
 {
     char msg[400];
-    snprintf(msg, sizeof msg, fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     err_set(c->err, c->errlen, "%s%s%s", c->path, c->path[0] ? ": " : "", msg);
     return NULL;
 }
@@ -188,7 +192,7 @@ static const vtype *infer_list(jinfer *c, const value *v, int depth)
     }
     vtype *t = typeset_alloc(c->ts, sizeof *t);
     if (!t)
-        return infer_fail(c, "out of memory", "", "");
+        return infer_fail(c, "out of memory");
     t->kind = T_SLICE;
     t->elem = elem;
     return t;
@@ -201,12 +205,12 @@ static const char *exported_name(jinfer *c, const char *key)
         return typeset_strdup(c->ts, key);
     if (!(key[0] >= 'a' && key[0] <= 'z')) {
         infer_fail(c, _("field \"%s\" cannot be sent: gob carries only exported fields, whose names "
-                        "start with a capital letter A-Z%s"), key, "");
+                        "start with a capital letter A-Z"), key);
         return NULL;
     }
     char *name = typeset_strdup(c->ts, key);
     if (!name) {
-        infer_fail(c, "out of memory", "", "");
+        infer_fail(c, "out of memory");
         return NULL;
     }
     name[0] = (char)(name[0] - 'a' + 'A');
@@ -228,13 +232,13 @@ static const vtype *infer_object(jinfer *c, const value *v, int depth)
     vtype *t = typeset_alloc(c->ts, sizeof *t);
     vtype_field *f = typeset_alloc(c->ts, n * sizeof *f);
     if (!t || !f)
-        return infer_fail(c, "out of memory", "", "");
+        return infer_fail(c, "out of memory");
     t->kind = T_STRUCT;
     t->fields = f;
     for (size_t i = 0; i < n; i++) {
         const value *k = v->u.map.items[i].k, *fv = v->u.map.items[i].v;
         if (k->kind != V_STRING)
-            return infer_fail(c, "object keys must be strings", "", "");
+            return infer_fail(c, "object keys must be strings");
         if (fv->kind == V_LIST && fv->u.list.len == 0)
             continue;
         const char *name = exported_name(c, k->u.s.p);
@@ -242,7 +246,7 @@ static const vtype *infer_object(jinfer *c, const value *v, int depth)
             return NULL;
         for (size_t j = 0; j < kept; j++)
             if (strcmp(f[j].name, name) == 0)
-                return infer_fail(c, _("two keys are both sent as field \"%s\"%s"), name, "");
+                return infer_fail(c, _("two keys are both sent as field \"%s\""), name);
         f[kept].name = name;
         if (!(f[kept].type = infer_child(c, fv, depth, k->u.s.p)))
             return NULL;
@@ -255,11 +259,11 @@ static const vtype *infer_object(jinfer *c, const value *v, int depth)
 static const vtype *infer_json(jinfer *c, const value *v, int depth)
 {
     if (depth > 64)
-        return infer_fail(c, "nested too deeply", "", "");
+        return infer_fail(c, "nested too deeply");
     switch (v->kind) {
     case V_NULL:
-        return infer_fail(c, _("cannot tell the Go type of null: leave the field out for its zero "
-                               "value%s%s"), "", "");
+        return infer_fail(c, "%s",
+                          _("cannot tell the Go type of null: leave the field out for its zero value"));
     case V_LIST: return infer_list(c, v, depth);
     case V_MAP: return infer_object(c, v, depth);
     default: return vtype_infer(c->ts, v, c->err, c->errlen);

@@ -31,6 +31,12 @@ typedef struct parser {
     bool failed;
 } parser;
 
+static void skip_ws(parser *ps)
+{
+    while (isspace((unsigned char)*ps->p))
+        ps->p++;
+}
+
 static const vtype *fail(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static const vtype *fail(parser *ps, const char *fmt, ...)
 {
@@ -42,14 +48,12 @@ static const vtype *fail(parser *ps, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    err_set(ps->err, ps->errlen, _("%s, at column %d of the type"), msg, (int)(ps->p - ps->text) + 1);
+    skip_ws(ps);
+    if (!*ps->p)
+        err_set(ps->err, ps->errlen, _("the type ends too soon: %s"), msg);
+    else
+        err_set(ps->err, ps->errlen, _("%s, at column %d of the type"), msg, (int)(ps->p - ps->text) + 1);
     return NULL;
-}
-
-static void skip_ws(parser *ps)
-{
-    while (isspace((unsigned char)*ps->p))
-        ps->p++;
 }
 
 static bool eat(parser *ps, char c)
@@ -274,7 +278,7 @@ static const vtype *p_type(parser *ps, bool indirect, int depth)
     if (*ps->p == '{')
         return p_struct(ps, NULL, depth);
     if (!ident(ps, name, sizeof name))
-        return fail(ps, *ps->p ? _("want a type") : _("the type ends too soon"));
+        return fail(ps, "%s", _("want a type"));
     return p_named(ps, name, indirect, depth);
 }
 
