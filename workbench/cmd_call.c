@@ -12,6 +12,7 @@
 #include "base/i18n.h"
 #include "base/net.h"
 #include "base/numopt.h"
+#include "callgob.h"
 #include "commands.h"
 #include "registry/registry.h"
 #include "regopt.h"
@@ -55,6 +56,7 @@ static void usage(FILE *f)
             "      --no-retry    with a registry: do not try another instance when the\n"
             "                    connection fails (only for a method unsafe to repeat)\n"),
           f);
+    fputs(callgob_help(), f);
     fputs(REGISTRY_CREDS_HELP, f);
     fputs(_("\n"
             "With a registry, stderr says which instances it lists and which one answered.\n"
@@ -80,6 +82,7 @@ typedef struct call_opts {
     const char *color, *proto; /* proto: --proto, or NULL */
     const char *url, *method, *args;
     registry_creds creds;
+    callgob_opts gob; /* --type, --types */
 } call_opts;
 
 /* Fills o from argv. Returns -1 to go on, or the exit code. */
@@ -91,6 +94,8 @@ static int parse_options(int argc, char **argv, call_opts *o)
                                          {"repeat", required_argument, NULL, 'n'},
                                          {"proto", required_argument, NULL, 'p'},
                                          {"no-retry", no_argument, NULL, 'N'},
+                                         {"type", required_argument, NULL, 'T'},
+                                         {"types", no_argument, NULL, 'Y'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     *o = (call_opts){.retry = true, .timeout = 5000, .repeat = 1, .color = "auto"};
@@ -122,6 +127,8 @@ static int parse_options(int argc, char **argv, call_opts *o)
         case 'c': o->color = optarg; break;
         case 'p': o->proto = optarg; break;
         case 'N': o->retry = false; break;
+        case 'T': o->gob.type_line = optarg; break;
+        case 'Y': o->gob.types = true; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -198,7 +205,8 @@ static int call_direct(const call_opts *o, const value *arg, const explain_style
             fprintf(stderr, "workbench call: %s\n", err);
         return EXIT_FAILED;
     }
-    rpcclient_capture(c, o->wire);
+    rpcclient_capture(c, o->wire || o->gob.types);
+    rpcclient_set_gob_type(c, o->gob.t);
     value *reply = NULL;
     call_status st = CALL_OK;
     for (int i = 0; i < o->repeat && st == CALL_OK; i++) {
@@ -208,7 +216,9 @@ static int call_direct(const call_opts *o, const value *arg, const explain_style
     }
     if (o->wire)
         print_wire(rpcclient_proto(c), rpcclient_sent(c), rpcclient_received(c), style);
+    callgob_report(&o->gob, c);
     int rc = print_outcome(st, reply, err);
+    callgob_hint(&o->gob, c, st, err);
     value_free(reply);
     rpcclient_free(c);
     return rc;
@@ -462,6 +472,8 @@ int cmd_call(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    if (callgob_check(&o.gob, o.url) < 0)
+        return EXIT_USAGE;
     char err[1024];
     explain_style style;
     if (wire_style(stdout, o.color, &style) < 0) {
@@ -480,5 +492,6 @@ int cmd_call(int argc, char **argv)
     else
         rc = call_direct(&o, arg, &style);
     value_free(arg);
+    callgob_done(&o.gob);
     return rc;
 }

@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/net.h"
 #include "rpc/grpcclient.h"
 #include "value/vtype.h"
@@ -32,6 +33,8 @@ struct rpcclient {
     gob_enc *genc;
     gob_dec *gdec;
     grpcclient *grpc; /* PROTO_GRPC: the HTTP/2 connection, in place of fd */
+    const vtype *gob_type;    /* gob: the argument's type as given; NULL: catalog or inferred */
+    buf gob_notes;            /* gob: what the last inference renamed, one line each */
     int status;               /* the last call's outcome as a gRPC status code */
     char status_message[512]; /* after a remote error, the server's message */
 };
@@ -51,6 +54,7 @@ rpcclient *rpcclient_dial(const char *url, int timeout_ms, char *err, size_t err
     buf_init(&c->in, MAX_REPLY);
     buf_init(&c->sent, 0);
     buf_init(&c->received, 0);
+    buf_init(&c->gob_notes, 64 * 1024);
     if (proto == PROTO_GOB) {
         c->genc = gob_enc_new();
         c->gdec = gob_dec_new(MAX_REPLY);
@@ -84,6 +88,7 @@ void rpcclient_free(rpcclient *c)
     buf_done(&c->in);
     buf_done(&c->sent);
     buf_done(&c->received);
+    buf_done(&c->gob_notes);
     gob_enc_free(c->genc);
     gob_dec_free(c->gdec);
     grpcclient_free(c->grpc);
@@ -104,6 +109,16 @@ const buf *rpcclient_received(const rpcclient *c)
     return c->grpc ? grpcclient_received(c->grpc) : &c->received;
 }
 rpc_proto rpcclient_proto(const rpcclient *c) { return c->proto; }
+
+void rpcclient_set_gob_type(rpcclient *c, const vtype *t) { c->gob_type = t; }
+
+const char *rpcclient_gob_notes(rpcclient *c)
+{
+    if (buf_size(&c->gob_notes) == 0 || buf_putc(&c->gob_notes, 0) < 0)
+        return "";
+    c->gob_notes.len--; /* the terminator stays past the end */
+    return (const char *)buf_data(&c->gob_notes);
+}
 
 int rpcclient_set_metadata(rpcclient *c, const char *name, const char *val, char *err, size_t errlen)
 {
@@ -228,29 +243,47 @@ static call_status gob_failed(rpcclient *c, char *err, size_t errlen)
     return CALL_FAILED;
 }
 
+/* The argument as gob sends it: converted to the type given, the catalog's, or the one
+ * inferred from the JSON (*t is set). NULL with err when it cannot be. */
+static value *gob_argument(rpcclient *c, const catalog_method *m, const value *arg, typeset *ts,
+                           const vtype **t, char *err, size_t errlen)
+{
+    char why[512], want[512];
+    value *typed;
+    buf_clear(&c->gob_notes);
+    if (c->gob_type) {
+        *t = c->gob_type;
+        if (!(typed = vtype_coerce(*t, arg, why, sizeof why)))
+            err_set(err, errlen, _("the argument is not a %s: %s"), vtype_spell(*t, want, sizeof want), why);
+        return typed;
+    }
+    if (m && m->arg) {
+        *t = m->arg;
+        return catalog_argument(m, arg, err, errlen);
+    }
+    if (!ts || !(*t = vtype_infer_json(ts, arg, &c->gob_notes, why, sizeof why)) ||
+        !(typed = vtype_coerce(*t, arg, why, sizeof why))) {
+        err_set(err, errlen, _("cannot send this argument with gob: %s"), ts ? why : "out of memory");
+        return NULL;
+    }
+    return typed;
+}
+
 static call_status call_gob(rpcclient *c, const char *name, const value *arg, uint64_t deadline,
                             value **reply, char *err, size_t errlen)
 {
-    char why[256];
-    const vtype *t;
-    value *typed = NULL;
+    const vtype *t = NULL;
     typeset *ts = typeset_new();
     const catalog_method *m = catalog_find(name, false, NULL, 0);
-    if (m && m->arg) {
-        t = m->arg;
-        if (!(typed = catalog_argument(m, arg, err, errlen))) {
-            typeset_free(ts);
-            return CALL_BAD_ARGUMENT;
-        }
-    } else if (!ts || !(t = vtype_infer(ts, arg, why, sizeof why))) {
-        err_set(err, errlen, "cannot send this argument with gob: %s", why);
+    value *typed = gob_argument(c, m, arg, ts, &t, err, errlen);
+    if (!typed) {
         typeset_free(ts);
         return CALL_BAD_ARGUMENT;
     }
     buf req;
     buf_init(&req, 0);
     uint64_t seq = c->seq++;
-    int r = netrpc_write_request(c->genc, &req, name, seq, t, typed ? typed : arg, err, errlen);
+    int r = netrpc_write_request(c->genc, &req, name, seq, t, typed, err, errlen);
     value_free(typed);
     typeset_free(ts);
     if (r < 0 || send_request(c, &req, deadline, err, errlen) < 0) {
@@ -285,6 +318,8 @@ static call_status call_gob(rpcclient *c, const char *name, const value *arg, ui
         } else {
             *reply = msg.body;
             msg.body = NULL;
+            if (!(m && m->reply))
+                *reply = gob_nil_empty(*reply); /* printed as Go's encoding/json prints what Go decodes */
             st = CALL_OK;
         }
         netrpc_msg_done(&msg);

@@ -12,6 +12,7 @@
 
 #include "base/buf.h"
 #include "value/value.h"
+#include "value/vtype.h"
 #include "wire/grpc_status.h"
 #include "wire/rpc_proto.h"
 
@@ -30,6 +31,16 @@ rpc_proto rpcclient_proto(const rpcclient *c);
  * grpcclient_set_metadata says. Returns 0, or -1 with err (gob and JSON-RPC carry no
  * metadata). */
 int rpcclient_set_metadata(rpcclient *c, const char *name, const char *val, char *err, size_t errlen);
+
+/* gob: sends the argument of every later call as a value of type t (borrowed: it must
+ * outlive the calls), converted from the JSON value with Go's rules (vtype_coerce);
+ * NULL: the catalog's type for a method it knows, else the type inferred from the
+ * value (vtype_infer_json). */
+void rpcclient_set_gob_type(rpcclient *c, const vtype *t);
+/* gob: what the last call's inference changed, for the learner: one line per renamed
+ * field ("(field \"name\" sent as \"Name\": ...)"); "" when nothing. Valid until the next
+ * call. */
+const char *rpcclient_gob_notes(rpcclient *c);
 
 typedef enum call_status {
     CALL_OK = 0,

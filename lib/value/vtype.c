@@ -2,6 +2,7 @@
 #include "value/vtype.h"
 
 #include "base/err.h"
+#include "base/i18n.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -122,11 +123,171 @@ oom:
     return NULL;
 }
 
+bool vtype_same(const vtype *a, const vtype *b)
+{
+    if (a == b)
+        return true;
+    if (!a || !b || a->kind != b->kind || a->len != b->len || a->nfields != b->nfields ||
+        a->ptr != b->ptr || strcmp(a->name ? a->name : "", b->name ? b->name : "") != 0)
+        return false;
+    if ((a->elem || b->elem) && !vtype_same(a->elem, b->elem))
+        return false;
+    if ((a->key || b->key) && !vtype_same(a->key, b->key))
+        return false;
+    for (size_t i = 0; i < a->nfields; i++)
+        if (strcmp(a->fields[i].name, b->fields[i].name) != 0 ||
+            !vtype_same(a->fields[i].type, b->fields[i].type))
+            return false;
+    return true;
+}
+
+typedef struct jinfer {
+    typeset *ts;
+    buf *notes;
+    char path[256];
+    char *err;
+    size_t errlen;
+} jinfer;
+
+static const vtype *infer_json(jinfer *c, const value *v, int depth);
+
+/* Appends ".name" or "[i]" (step) to the path for the duration of one inference. */
+static const vtype *infer_child(jinfer *c, const value *v, int depth, const char *step)
+{
+    size_t old = strlen(c->path);
+    snprintf(c->path + old, sizeof c->path - old, "%s%s", old && step[0] != '[' ? "." : "", step);
+    const vtype *t = infer_json(c, v, depth + 1);
+    c->path[old] = '\0';
+    return t;
+}
+
+static const vtype *infer_fail(jinfer *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const vtype *infer_fail(jinfer *c, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    err_set(c->err, c->errlen, "%s%s%s", c->path, c->path[0] ? ": " : "", msg);
+    return NULL;
+}
+
+static const vtype *infer_list(jinfer *c, const value *v, int depth)
+{
+    const vtype *elem = &vtype_any;
+    for (size_t i = 0; i < v->u.list.len; i++) {
+        char step[32];
+        snprintf(step, sizeof step, "[%zu]", i);
+        const vtype *e = infer_child(c, v->u.list.items[i], depth, step);
+        if (!e)
+            return NULL;
+        if (i > 0 && !vtype_same(elem, e)) {
+            char a[200], b[200], first[240], other[240];
+            snprintf(first, sizeof first, "[0] is %s", vtype_describe(elem, a, sizeof a));
+            snprintf(other, sizeof other, "[%zu] is %s", i, vtype_describe(e, b, sizeof b));
+            return infer_fail(c, _("the items of a list must have one Go type: %s, %s"), first, other);
+        }
+        elem = e;
+    }
+    vtype *t = typeset_alloc(c->ts, sizeof *t);
+    if (!t)
+        return infer_fail(c, "out of memory");
+    t->kind = T_SLICE;
+    t->elem = elem;
+    return t;
+}
+
+/* The exported name Go matches for an object key: "name" is sent as "Name" (noted). */
+static const char *exported_name(jinfer *c, const char *key)
+{
+    if (key[0] >= 'A' && key[0] <= 'Z')
+        return typeset_strdup(c->ts, key);
+    if (!(key[0] >= 'a' && key[0] <= 'z')) {
+        infer_fail(c, _("field \"%s\" cannot be sent: gob carries only exported fields, whose names "
+                        "start with a capital letter A-Z"), key);
+        return NULL;
+    }
+    char *name = typeset_strdup(c->ts, key);
+    if (!name) {
+        infer_fail(c, "out of memory");
+        return NULL;
+    }
+    name[0] = (char)(name[0] - 'a' + 'A');
+    char note[300];
+    snprintf(note, sizeof note, _("(field \"%s\" sent as \"%s\": gob carries only exported fields)"), key,
+             name);
+    if (c->notes && buf_putc(c->notes, 0) == 0) { /* a terminator to search in, dropped again */
+        bool said = strstr((const char *)buf_data(c->notes), note) != NULL;
+        c->notes->len--;
+        if (!said)
+            buf_printf(c->notes, "%s\n", note);
+    }
+    return name;
+}
+
+static const vtype *infer_object(jinfer *c, const value *v, int depth)
+{
+    size_t n = v->u.map.len, kept = 0;
+    vtype *t = typeset_alloc(c->ts, sizeof *t);
+    vtype_field *f = typeset_alloc(c->ts, n * sizeof *f);
+    if (!t || !f)
+        return infer_fail(c, "out of memory");
+    t->kind = T_STRUCT;
+    t->fields = f;
+    for (size_t i = 0; i < n; i++) {
+        const value *k = v->u.map.items[i].k, *fv = v->u.map.items[i].v;
+        if (k->kind != V_STRING)
+            return infer_fail(c, "object keys must be strings");
+        if (fv->kind == V_LIST && fv->u.list.len == 0)
+            continue;
+        const char *name = exported_name(c, k->u.s.p);
+        if (!name)
+            return NULL;
+        for (size_t j = 0; j < kept; j++)
+            if (strcmp(f[j].name, name) == 0)
+                return infer_fail(c, _("two keys are both sent as field \"%s\""), name);
+        f[kept].name = name;
+        if (!(f[kept].type = infer_child(c, fv, depth, k->u.s.p)))
+            return NULL;
+        kept++;
+    }
+    t->nfields = kept;
+    return t;
+}
+
+static const vtype *infer_json(jinfer *c, const value *v, int depth)
+{
+    if (depth > 64)
+        return infer_fail(c, "nested too deeply");
+    switch (v->kind) {
+    case V_NULL:
+        return infer_fail(c, "%s",
+                          _("cannot tell the Go type of null: leave the field out for its zero value"));
+    case V_LIST: return infer_list(c, v, depth);
+    case V_MAP: return infer_object(c, v, depth);
+    default: return vtype_infer(c->ts, v, c->err, c->errlen);
+    }
+}
+
+const vtype *vtype_infer_json(typeset *ts, const value *v, buf *notes, char *err, size_t errlen)
+{
+    jinfer c = {.ts = ts, .notes = notes, .err = err, .errlen = errlen};
+    return infer_json(&c, v, 0);
+}
+
 char *vtype_describe(const vtype *t, char *out, size_t n)
 {
     if (n == 0)
         return out;
     out[0] = '\0';
+    if (t->ptr) {
+        vtype plain = *t;
+        plain.ptr = false;
+        char a[160];
+        snprintf(out, n, "*%s", vtype_describe(&plain, a, sizeof a));
+        return out;
+    }
     if (t->name && t->name[0]) {
         snprintf(out, n, "%s", t->name);
         return out;
@@ -413,13 +574,36 @@ static value *coerce_map(const vtype *t, const value *v, char *path, size_t path
     return m;
 }
 
+/* An int8..int32 or uint8..uint32: in range, or an error as Go's encoding/json gives. */
+static value *coerce_narrow(const vtype *t, const value *v, const char *path, char *err,
+                            size_t errlen)
+{
+    int64_t lo = t->kind == T_INT ? -((int64_t)1 << (t->bits - 1)) : 0;
+    int64_t hi = t->kind == T_INT ? ((int64_t)1 << (t->bits - 1)) - 1 : ((int64_t)1 << t->bits) - 1;
+    bool fits = (v->kind == V_INT && v->u.i >= lo && v->u.i <= hi) ||
+                (v->kind == V_UINT && v->u.u <= (uint64_t)hi);
+    if (v->kind != V_INT && v->kind != V_UINT)
+        return mismatch(t, v, path, err, errlen);
+    if (!fits) {
+        char got[64];
+        brief(v, got, sizeof got);
+        err_set(err, errlen, "%s%s%s overflows %s", path, path[0] ? ": " : "", got,
+                t->name ? t->name : "its type");
+        return NULL;
+    }
+    int64_t x = v->kind == V_INT ? v->u.i : (int64_t)v->u.u;
+    return t->kind == T_INT ? value_int(x) : value_uint((uint64_t)x);
+}
+
 static value *coerce(const vtype *t, const value *v, char *path, size_t pathcap, char *err,
                      size_t errlen)
 {
     if (t->kind == T_ANY)
         return value_clone(v);
     if (v->kind == V_NULL)
-        return vtype_zero(t);
+        return t->ptr ? value_null() : vtype_zero(t);
+    if (t->bits && t->bits < 64 && (t->kind == T_INT || t->kind == T_UINT))
+        return coerce_narrow(t, v, path, err, errlen);
     switch (t->kind) {
     case T_BOOL:
         if (v->kind == V_BOOL)
@@ -451,7 +635,7 @@ static value *coerce(const vtype *t, const value *v, char *path, size_t pathcap,
         break;
     case T_FLOAT:
         if (v->kind == V_FLOAT)
-            return value_float(v->u.f);
+            return value_float(t->bits == 32 ? (double)(float)v->u.f : v->u.f);
         if (v->kind == V_INT)
             return value_float((double)v->u.i);
         if (v->kind == V_UINT)

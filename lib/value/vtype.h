@@ -7,7 +7,10 @@
 #ifndef WB_VTYPE_H
 #define WB_VTYPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "base/buf.h"
 
 #include "value/value.h"
 
@@ -40,6 +43,8 @@ struct vtype {
     size_t len;        /* ARRAY */
     const vtype_field *fields; /* STRUCT */
     size_t nfields;
+    bool ptr;           /* Go's *T: gob sends T itself, and a nil one (V_NULL) not at all */
+    unsigned char bits; /* INT, UINT, FLOAT: 8, 16 or 32 for Go's narrower types; 0 is 64 */
 };
 
 extern const vtype vtype_bool, vtype_int, vtype_uint, vtype_float, vtype_string, vtype_bytes,
@@ -58,6 +63,27 @@ char *typeset_strdup(typeset *ts, const char *s);
  * are structs with the same fields, lists are slices of their first item's type.
  * Returns a type owned by ts, or NULL with a reason in err (e.g. for null). */
 const vtype *vtype_infer(typeset *ts, const value *v, char *err, size_t errlen);
+
+/* Like vtype_infer, for an argument a learner wrote as JSON for a Go program's gob:
+ * object keys Go would not export ("name") become the exported field names Go matches
+ * ("Name"), each renaming noted once in notes (may be NULL) as a line of text; a
+ * field whose value is an empty list is left out of the struct (the receiver keeps its
+ * zero value, as it would for an empty list); the items of a list must all have one
+ * type. Errors name the field: `Score: the items of a list must have one Go type...`. */
+const vtype *vtype_infer_json(typeset *ts, const value *v, buf *notes, char *err, size_t errlen);
+/* Whether a and b are the same Go type (same kinds, names, fields, element types). */
+bool vtype_same(const vtype *a, const vtype *b);
+
+/* Reads a short Go-like type line, the one vtype_spell writes: "int32", "[]string",
+ * "map[string]int", "*People", "Student{Name string, P People{Weight int}, Score []int}"
+ * (a struct type is named where it is first spelled out and then used by name; fields
+ * may be separated by ',' or ';'; "struct { A int }" and "{A int}" are unnamed).
+ * Returns a type owned by ts, or NULL with a reason in err naming where the line goes
+ * wrong. */
+const vtype *vtype_parse(typeset *ts, const char *text, char *err, size_t errlen);
+/* Writes t as vtype_parse reads it into out (n bytes): struct types spelled out in full
+ * the first time, by name afterwards. Returns out. */
+char *vtype_spell(const vtype *t, char *out, size_t n);
 
 /* Returns a new value of type t made from v (caller owns it), or NULL with a reason
  * in err such as `field "B": want int, got string`. */

@@ -130,23 +130,6 @@ const pb_method *catalog_find_grpc(const char *name)
 
 const catalog_method *catalog_at(size_t i) { return i < published() ? entry(i) : NULL; }
 
-/* Writes the argument type as Go declares it, "Args{A int, B int}" or "string". */
-static void describe_argument(const vtype *t, char *out, size_t n)
-{
-    if (t->kind != T_STRUCT) {
-        vtype_describe(t, out, n);
-        return;
-    }
-    size_t used = (size_t)snprintf(out, n, "%s{", t->name ? t->name : "struct");
-    for (size_t i = 0; i < t->nfields && used < n; i++) {
-        char ft[40];
-        used += (size_t)snprintf(out + used, n - used, "%s%s %s", i ? ", " : "", t->fields[i].name,
-                                 vtype_describe(t->fields[i].type, ft, sizeof ft));
-    }
-    if (used < n)
-        snprintf(out + used, n - used, "}");
-}
-
 value *catalog_argument(const catalog_method *m, const value *raw, char *err, size_t errlen)
 {
     if (!m->arg) {
@@ -159,7 +142,7 @@ value *catalog_argument(const catalog_method *m, const value *raw, char *err, si
     value *arg = vtype_coerce(m->arg, raw, why, sizeof why);
     if (!arg) {
         char want[160];
-        describe_argument(m->arg, want, sizeof want);
+        vtype_spell(m->arg, want, sizeof want);
         err_set(err, errlen, "%s: bad argument: %s (it takes %s)", m->name ? m->name : m->grpc_path,
                 why, want);
     }

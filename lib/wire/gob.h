@@ -95,6 +95,22 @@ size_t gob_dec_max_message(const gob_dec *d);
 int gob_decode(gob_dec *d, const uint8_t *p, size_t n, size_t *used, value **out,
                const vtype **type, char *err, size_t errlen);
 
+/* The highest type id the peer has defined so far on this stream; 0 when none. */
+int32_t gob_dec_last_id(const gob_dec *d);
+/* Writes, one a line, the types the peer defined with an id above after, as Go declares
+ * them: "type Student struct { Name string; P People }". Slice, array and map types
+ * without a name of their own ("[]int") are left out, as they are spelled where they are
+ * used; a struct without a name is written as "struct { ... }". Returns the lines
+ * written. */
+int gob_dec_declare(const gob_dec *d, int32_t after, buf *out);
+
+/* Go's decoder leaves nil what it decodes into a fresh variable as an empty slice or
+ * []byte, and a map field the sender left out (senders leave out empty ones); Go's
+ * encoding/json writes nil as null. Replaces those parts of v (empty V_LIST and V_BYTES
+ * anywhere, empty V_MAP struct fields) by V_NULL, so a decoded value prints as Go's
+ * would. Takes v and returns the result (v itself, or V_NULL in its place). */
+value *gob_nil_empty(value *v);
+
 /* Returns how many bytes from p make up the next count value messages with any type
  * definitions before them, 0 when they have not all arrived yet, or -1 when a length
  * prefix or type id is malformed or a message is longer than max_message

@@ -288,3 +288,59 @@ done:
     gob_dec_free(d);
     return rc;
 }
+
+/* Whether a vtype is one of gob's own types, which no definition introduces. */
+static bool predefined(const vtype *t)
+{
+    return t && (t->kind == T_BOOL || t->kind == T_INT || t->kind == T_UINT || t->kind == T_FLOAT ||
+                 t->kind == T_STRING || t->kind == T_BYTES || t->kind == T_ANY);
+}
+
+int netrpc_declare(const uint8_t *p, size_t n, bool response, buf *out, char *err, size_t errlen)
+{
+    gob_dec *d = gob_dec_new(0);
+    if (!d) {
+        err_set(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    size_t pos = 0;
+    for (int call = 0; pos < n; call++) {
+        size_t used;
+        value *h = NULL, *body = NULL;
+        const vtype *bt = NULL;
+        int r = gob_decode(d, p + pos, n - pos, &used, &h, NULL, err, errlen);
+        pos += used;
+        if (r != GOB_VALUE) {
+            value_free(h);
+            rc = r == GOB_MORE ? 0 : -1;
+            break;
+        }
+        const value *e = response ? value_get(h, "Error") : NULL;
+        bool failed = e && e->kind == V_STRING && e->u.s.len > 0;
+        value_free(h);
+        int32_t last = gob_dec_last_id(d);
+        r = gob_decode(d, p + pos, n - pos, &used, &body, &bt, err, errlen);
+        pos += used;
+        value_free(body);
+        if (r == GOB_MORE)
+            break;
+        if (r == GOB_BROKEN) {
+            rc = -1;
+            break;
+        }
+        if (failed || r != GOB_VALUE)
+            continue;
+        bool defined = gob_dec_last_id(d) > last;
+        if (gob_dec_declare(d, last, out) > 0 || (!defined && call > 0))
+            continue;
+        char spelled[512];
+        vtype_describe(bt, spelled, sizeof spelled);
+        if (predefined(bt))
+            buf_printf(out, _("%s (gob's own type: no definition travels)\n"), spelled);
+        else
+            buf_printf(out, "%s\n", spelled);
+    }
+    gob_dec_free(d);
+    return rc;
+}

@@ -70,4 +70,13 @@ long netrpc_read(gob_dec *d, const uint8_t *p, size_t n, bool response, netrpc_m
  * (a SPAN_ERROR span says where and why). */
 int netrpc_explain(const uint8_t *p, size_t n, bool response, explain *e);
 
+/* Writes the type definitions a captured net/rpc stream (one direction, from its first
+ * byte) carries for its arguments (response false) or replies, one a line in Go's
+ * syntax, as a decoder reads them (gob_dec_declare): "type Student struct { Name string;
+ * Age int }". A call whose body needs no new definition writes its type's spelling
+ * instead ("[]string"), with a note when it is one of gob's own ("int"), unless it is
+ * not the first call. Error replies and the net/rpc headers are left out. Returns 0, or
+ * -1 with err when the bytes are not a valid stream (lines written so far stay). */
+int netrpc_declare(const uint8_t *p, size_t n, bool response, buf *out, char *err, size_t errlen);
+
 #endif
