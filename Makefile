@@ -63,7 +63,7 @@ $(BUILD)/%.o: %.c | $(GEN_HDR)
 
 $(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
 	@mkdir -p $(GEN)
-	protoc-c --proto_path=proto --c_out=$(GEN) $<
+	protoc-c --proto_path=proto --proto_path=$(PB_INC) --c_out=$(GEN) $<
 
 $(GEN)/google/protobuf/%.pb-c.c $(GEN)/google/protobuf/%.pb-c.h: $(PB_INC)/google/protobuf/%.proto
 	@mkdir -p $(GEN)
@@ -71,10 +71,10 @@ $(GEN)/google/protobuf/%.pb-c.c $(GEN)/google/protobuf/%.pb-c.h: $(PB_INC)/googl
 
 $(GEN)/descriptors.c: $(PROTOS) mk/embed.sh
 	@mkdir -p $(GEN)
-	protoc-c --proto_path=proto --include_imports --descriptor_set_out=$(GEN)/descriptors.pb $(PROTOS)
+	protoc-c --proto_path=proto --proto_path=$(PB_INC) --include_imports --descriptor_set_out=$(GEN)/descriptors.pb $(PROTOS)
 	sh mk/embed.sh proto_descriptor_set $(GEN)/descriptors.pb > $@
 
-$(GEN)/%.o: $(GEN)/%.c
+$(GEN)/%.o: $(GEN)/%.c | $(GEN_HDR)
 	$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 
 $(LIB_A): $(LIB_OBJ)

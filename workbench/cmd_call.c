@@ -1,5 +1,6 @@
 /* cmd_call.c -- `workbench call URL METHOD ARGS`: one call to a server at an address or found
  * in a registry (through the balancer), its result, and optionally its bytes. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,13 @@
 #include "base/net.h"
 #include "base/numopt.h"
 #include "callgob.h"
+#include "callgrpc.h"
 #include "commands.h"
 #include "registry/registry.h"
 #include "regopt.h"
 #include "rpc/balancer.h"
 #include "rpc/rpcclient.h"
+#include "wire/jsonlines.h"
 #include "wire/jsonval.h"
 #include "wire/wire.h"
 
@@ -41,7 +44,10 @@ static void usage(FILE *f)
             "                                        means SERVICE.service.consul\n"
             "  METHOD   Service.Method, e.g. Arith.Multiply, hello.HelloWorld; over gRPC also\n"
             "           package.Service/Method, e.g. helloworld.Greeter/SayHello\n"
-            "  ARGS     the argument as JSON: '{\"A\":7,\"B\":8}' or '\"李白\"'\n"
+            "  ARGS     the argument as JSON: '{\"A\":7,\"B\":8}' or '\"李白\"'; @ reads it\n"
+            "           from stdin. A method that streams from the client takes a JSON list,\n"
+            "           or from stdin one message a line; a streamed reply prints one\n"
+            "           message a line, as each arrives\n"
             "\n"
             "Options:\n"
             "  -w, --wire        print every byte sent and received, explained (with a\n"
@@ -54,7 +60,13 @@ static void usage(FILE *f)
             "  -p, --proto P     with a registry: json, gob or grpc, for entries that do not\n"
             "                    say (the others must say P)\n"
             "      --no-retry    with a registry: do not try another instance when the\n"
-            "                    connection fails (only for a method unsafe to repeat)\n"),
+            "                    connection fails (only for a method unsafe to repeat)\n"
+            "  -d, --data ARGS   ARGS as an option, as grpcurl takes it (-d @: stdin)\n"
+            "  -H, --header 'NAME: VALUE'\n"
+            "                    gRPC: send this request metadata (repeatable; a NAME\n"
+            "                    ending in -bin takes its VALUE as base64)\n"
+            "  -v, --verbose     gRPC: also print the metadata sent, the response\n"
+            "                    headers, the trailers and the status\n"),
           f);
     fputs(callgob_help(), f);
     fputs(REGISTRY_CREDS_HELP, f);
@@ -78,6 +90,9 @@ static void usage(FILE *f)
 
 typedef struct call_opts {
     bool wire, retry;
+    bool verbose;                                /* -v */
+    const char *headers[CALLGRPC_MAX_HEADERS];   /* -H */
+    int nheaders;
     int timeout, repeat;
     const char *color, *proto; /* proto: --proto, or NULL */
     const char *url, *method, *args;
@@ -96,6 +111,9 @@ static int parse_options(int argc, char **argv, call_opts *o)
                                          {"no-retry", no_argument, NULL, 'N'},
                                          {"type", required_argument, NULL, 'T'},
                                          {"types", no_argument, NULL, 'Y'},
+                                         {"data", required_argument, NULL, 'd'},
+                                         {"header", required_argument, NULL, 'H'},
+                                         {"verbose", no_argument, NULL, 'v'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     *o = (call_opts){.retry = true, .timeout = 5000, .repeat = 1, .color = "auto"};
@@ -109,7 +127,7 @@ static int parse_options(int argc, char **argv, call_opts *o)
     }
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "wt:n:p:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "wt:n:p:hd:H:v", opts, NULL)) != -1) {
         switch (ch) {
         case 'w': o->wire = true; break;
         case 'n':
@@ -129,18 +147,29 @@ static int parse_options(int argc, char **argv, call_opts *o)
         case 'N': o->retry = false; break;
         case 'T': o->gob.type_line = optarg; break;
         case 'Y': o->gob.types = true; break;
+        case 'd': o->args = optarg; break;
+        case 'v': o->verbose = true; break;
+        case 'H':
+            if (o->nheaders == CALLGRPC_MAX_HEADERS) {
+                fprintf(stderr, _("workbench call: at most %d -H headers\n"), CALLGRPC_MAX_HEADERS);
+                return EXIT_USAGE;
+            }
+            o->headers[o->nheaders++] = optarg;
+            break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
     }
-    if (argc - optind != 3) {
-        fputs(_("workbench call: expected URL METHOD ARGS\n\n"), stderr);
+    if (argc - optind != (o->args ? 2 : 3)) {
+        fputs(o->args ? _("workbench call: expected URL METHOD with -d ARGS\n\n")
+                      : _("workbench call: expected URL METHOD ARGS\n\n"), stderr);
         usage(stderr);
         return EXIT_USAGE;
     }
     o->url = argv[optind];
     o->method = argv[optind + 1];
-    o->args = argv[optind + 2];
+    if (!o->args)
+        o->args = argv[optind + 2];
     return -1;
 }
 
@@ -166,11 +195,8 @@ static int print_outcome(call_status st, const value *reply, const char *err)
     if (st != CALL_OK)
         esc_str(shown, sizeof shown, err);
     if (st == CALL_OK) {
-        buf out;
-        buf_init(&out, 0);
-        jsonval_write(reply, &out);
-        printf("%.*s\n", (int)buf_size(&out), (const char *)buf_data(&out));
-        buf_done(&out);
+        if (reply)
+            callgrpc_print_reply(reply);
         return EXIT_OK;
     }
     if (st == CALL_REMOTE_ERROR) {
@@ -182,7 +208,7 @@ static int print_outcome(call_status st, const value *reply, const char *err)
 }
 
 /* The call to a server at an address (json://, gob://, grpc://). */
-static int call_direct(const call_opts *o, const value *arg, const explain_style *style)
+static int call_direct(const call_opts *o, const value *arg, bool as_list, const explain_style *style)
 {
     rpc_proto proto;
     char err[1024], addr[300], host[256];
@@ -190,6 +216,11 @@ static int call_direct(const call_opts *o, const value *arg, const explain_style
     if (rpc_proto_parse_url(o->url, &proto, addr, sizeof addr, err, sizeof err) < 0 ||
         net_split(addr, host, sizeof host, &port, err, sizeof err) < 0) {
         fprintf(stderr, "workbench call: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (proto != PROTO_GRPC && (o->nheaders || o->verbose)) {
+        fprintf(stderr, _("workbench call: %s is for grpc:// only: %s carries no metadata\n"),
+                o->nheaders ? "-H" : "-v", proto == PROTO_GOB ? "Go's net/rpc (gob)" : "JSON-RPC");
         return EXIT_USAGE;
     }
     rpcclient *c = rpcclient_dial(o->url, o->timeout, err, sizeof err);
@@ -207,18 +238,31 @@ static int call_direct(const call_opts *o, const value *arg, const explain_style
     }
     rpcclient_capture(c, o->wire || o->gob.types);
     rpcclient_set_gob_type(c, o->gob.t);
+    callgrpc g = {.verbose = o->verbose, .headers = o->headers, .nheaders = o->nheaders};
+    if (callgrpc_set_headers(c, o->headers, o->nheaders, err, sizeof err) < 0) {
+        fprintf(stderr, "workbench call: %s\n", err);
+        rpcclient_free(c);
+        return EXIT_USAGE;
+    }
+    if (proto == PROTO_GRPC)
+        callgrpc_begin(&g, c, o->wire);
     value *reply = NULL;
     call_status st = CALL_OK;
     for (int i = 0; i < o->repeat && st == CALL_OK; i++) {
         value_free(reply);
         reply = NULL;
-        st = rpcclient_call(c, o->method, arg, o->timeout, &reply, err, sizeof err);
+        st = as_list ? rpcclient_call_messages(c, o->method, arg, o->timeout, &reply, err, sizeof err)
+                     : rpcclient_call(c, o->method, arg, o->timeout, &reply, err, sizeof err);
     }
     if (o->wire)
         print_wire(rpcclient_proto(c), rpcclient_sent(c), rpcclient_received(c), style);
     callgob_report(&o->gob, c);
-    int rc = print_outcome(st, reply, err);
+    if (proto == PROTO_GRPC)
+        callgrpc_after(&g, c, st, reply, err, sizeof err);
+    int rc = print_outcome(st, proto == PROTO_GRPC ? NULL : reply, err);
     callgob_hint(&o->gob, c, st, err);
+    if (proto == PROTO_GRPC)
+        callgrpc_details(c);
     value_free(reply);
     rpcclient_free(c);
     return rc;
@@ -433,6 +477,11 @@ static int call_registry(const call_opts *o, const char *regurl, const char *ser
         fprintf(stderr, _("workbench call: name the service after the registry: %s/SERVICE\n"), regurl);
         return EXIT_USAGE;
     }
+    if (o->nheaders || o->verbose) {
+        fprintf(stderr, _("workbench call: %s works with grpc://HOST:PORT, not through a registry\n"),
+                o->nheaders ? "-H" : "-v");
+        return EXIT_USAGE;
+    }
     balancer *lb = NULL;
     int rc = discover(o, regurl, service, &lb);
     if (rc >= 0) {
@@ -466,6 +515,43 @@ static int call_registry(const call_opts *o, const char *regurl, const char *ser
     return rc;
 }
 
+/* ARGS @: the messages on stdin (wire/jsonlines.h), read within --timeout. Returns the
+ * list, or NULL after saying why. */
+static value *read_stdin(const call_opts *o)
+{
+    enum { MAX_STDIN = 16 << 20 };
+    char err[512];
+    buf in;
+    buf_init(&in, MAX_STDIN);
+    uint64_t deadline = clock_now_ms() + (uint64_t)o->timeout;
+    value *list = NULL;
+    for (;;) {
+        if (net_wait_readable(0, deadline) == 0) {
+            fprintf(stderr, _("workbench call: stdin did not end within --timeout (%d ms)\n"), o->timeout);
+            goto done;
+        }
+        if (buf_reserve(&in, 64 * 1024) < 0) {
+            fprintf(stderr, _("workbench call: stdin holds more than %d MiB\n"), MAX_STDIN >> 20);
+            goto done;
+        }
+        ssize_t n = read(0, in.p + in.len, in.cap - in.len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            fprintf(stderr, "workbench call: stdin: %s\n", strerror(errno));
+            goto done;
+        }
+        if (n == 0)
+            break;
+        in.len += (size_t)n;
+    }
+    if (!(list = jsonlines_parse((const char *)buf_data(&in), buf_size(&in), err, sizeof err)))
+        fprintf(stderr, _("workbench call: stdin: %s\n"), err);
+done:
+    buf_done(&in);
+    return list;
+}
+
 int cmd_call(int argc, char **argv)
 {
     static call_opts o; /* its credentials are large */
@@ -474,23 +560,40 @@ int cmd_call(int argc, char **argv)
         return rc;
     if (callgob_check(&o.gob, o.url) < 0)
         return EXIT_USAGE;
-    char err[1024];
+    char err[1024], regurl[600], service[300];
     explain_style style;
     if (wire_style(stdout, o.color, &style) < 0) {
         fputs(_("workbench call: --color wants auto, always or never\n"), stderr);
         return EXIT_USAGE;
     }
-    value *arg = jsonval_parse(o.args, strlen(o.args), err, sizeof err);
+    bool from_stdin = strcmp(o.args, "@") == 0;
+    value *arg = from_stdin ? read_stdin(&o) : jsonval_parse(o.args, strlen(o.args), err, sizeof err);
+    if (from_stdin && !arg)
+        return EXIT_USAGE;
+    if (from_stdin && arg->u.list.len == 1 && split_registry_url(o.url, regurl, sizeof regurl, service,
+                                                                 sizeof service)) {
+        value *one = arg->u.list.items[0]; /* the balancer takes one argument */
+        arg->u.list.items[0] = NULL;
+        arg->u.list.len = 0;
+        value_free(arg);
+        arg = one;
+        from_stdin = false;
+    }
     if (!arg) {
         fprintf(stderr, _("workbench call: ARGS is not JSON: %s\n"
                           "  (a string needs its quotes inside the shell quotes: '\"李白\"')\n"), err);
         return EXIT_USAGE;
     }
-    char regurl[600], service[300];
-    if (split_registry_url(o.url, regurl, sizeof regurl, service, sizeof service))
+    if (split_registry_url(o.url, regurl, sizeof regurl, service, sizeof service)) {
+        if (from_stdin) {
+            fputs(_("workbench call: through a registry a call takes one message from stdin\n"), stderr);
+            value_free(arg);
+            return EXIT_USAGE;
+        }
         rc = call_registry(&o, regurl, service, arg, &style);
-    else
-        rc = call_direct(&o, arg, &style);
+    } else {
+        rc = call_direct(&o, arg, from_stdin, &style);
+    }
     value_free(arg);
     callgob_done(&o.gob);
     return rc;

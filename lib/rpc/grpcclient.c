@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <nghttp2/nghttp2.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,9 @@ struct grpcclient {
     int grpc_status;
     grpc_result *res;
     char proto_err[256];
-    /* grpcclient_set_metadata's headers, sent with every call */
+    bool cancelled;        /* res->on_reply asked to stop */
+    char cancel_err[256];  /* and why */
+    /* grpcclient_set_metadata's and _add_metadata's headers, sent with every call */
     char *md_name[GRPCCLIENT_MAX_METADATA], *md_value[GRPCCLIENT_MAX_METADATA];
     size_t nmd;
 };
@@ -60,6 +63,58 @@ static void percent_decode(const uint8_t *p, size_t n, char *out, size_t cap)
     out[o] = '\0';
 }
 
+/* Appends one header to m, or counts it as dropped when m is full. */
+static void md_keep(grpc_md *m, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen)
+{
+    if (m->n == GRPC_MD_MAX || nlen + vlen + 2 > GRPC_MD_BYTES - m->used) {
+        m->dropped++;
+        return;
+    }
+    m->off[m->n++] = (uint16_t)m->used;
+    memcpy(m->bytes + m->used, name, nlen);
+    m->bytes[m->used + nlen] = '\0';
+    memcpy(m->bytes + m->used + nlen + 1, value, vlen);
+    m->bytes[m->used + nlen + 1 + vlen] = '\0';
+    m->used += nlen + vlen + 2;
+}
+
+const char *grpc_md_name(const grpc_md *m, size_t i) { return i < m->n ? m->bytes + m->off[i] : NULL; }
+
+const char *grpc_md_value(const grpc_md *m, size_t i)
+{
+    const char *name = grpc_md_name(m, i);
+    return name ? name + strlen(name) + 1 : NULL;
+}
+
+const char *grpc_md_find(const grpc_md *m, const char *name)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(grpc_md_name(m, i), name) == 0)
+            return grpc_md_value(m, i);
+    return NULL;
+}
+
+/* A -bin header's value: base64, padded or not (gRPC senders may leave the '=' out).
+ * Returns the length decoded into out, or 0 when it is not base64 or does not fit. */
+static size_t base64_decode(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+    while (n > 0 && p[n - 1] == '=')
+        n--;
+    size_t padded = (n + 3) / 4 * 4;
+    if (n % 4 == 1 || padded / 4 * 3 > cap)
+        return 0;
+    unsigned char *in = malloc(padded + 1);
+    if (!in)
+        return 0;
+    memcpy(in, p, n);
+    memset(in + n, '=', padded - n);
+    int got = EVP_DecodeBlock(out, in, (int)padded);
+    free(in);
+    if (got < 0)
+        return 0;
+    return (size_t)got - (padded - n); /* EVP_DecodeBlock counts the padding as zero bytes */
+}
+
 static ssize_t on_send(nghttp2_session *s, const uint8_t *data, size_t len, int flags, void *ud)
 {
     (void)s;
@@ -81,7 +136,14 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     grpcclient *c = ud;
     if (f->hd.stream_id != c->stream || !c->res)
         return 0;
-    if (nlen == 7 && memcmp(name, ":status", 7) == 0) {
+    if (nlen > 0 && name[0] != ':') {
+        bool trailer = f->hd.type == NGHTTP2_HEADERS &&
+                       ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) || f->headers.cat == NGHTTP2_HCAT_HEADERS);
+        md_keep(trailer ? &c->res->trailers : &c->res->headers, name, nlen, value, vlen);
+    }
+    if (nlen == 23 && memcmp(name, "grpc-status-details-bin", 23) == 0) {
+        c->res->details_len = base64_decode(value, vlen, c->res->details, sizeof c->res->details);
+    } else if (nlen == 7 && memcmp(name, ":status", 7) == 0) {
         c->http_status = atoi((const char *)value);
     } else if (nlen == 12 && memcmp(name, "content-type", 12) == 0) {
         c->content_type_ok = vlen >= 16 && memcmp(value, "application/grpc", 16) == 0;
@@ -99,10 +161,9 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
 static int on_data(nghttp2_session *s, uint8_t flags, int32_t stream, const uint8_t *data,
                    size_t len, void *ud)
 {
-    (void)s;
     (void)flags;
     grpcclient *c = ud;
-    if (stream != c->stream)
+    if (stream != c->stream || c->cancelled)
         return 0;
     int r = buf_append(&c->data, data, len);
     if (r < 0) {
@@ -126,6 +187,16 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t stream, const uint
         }
         if (buf_size(&c->data) - 5 < mlen)
             break;
+        if (c->res->on_reply) {
+            c->res->nreplies++;
+            if (!c->cancelled &&
+                c->res->on_reply(p + 5, mlen, c->res->reply_ud, c->cancel_err, sizeof c->cancel_err) < 0) {
+                c->cancelled = true;
+                nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, stream, NGHTTP2_CANCEL);
+            }
+            buf_consume(&c->data, 5 + mlen);
+            continue;
+        }
         uint8_t hdr[4] = {p[1], p[2], p[3], p[4]};
         int put = buf_append(c->res->replies, hdr, 4);
         if (put == 0)
@@ -150,7 +221,7 @@ static int on_close(nghttp2_session *s, int32_t stream, uint32_t code, void *ud)
     if (stream != c->stream)
         return 0;
     c->done = true;
-    if (code != NGHTTP2_NO_ERROR && !c->have_grpc_status && !c->proto_err[0])
+    if (code != NGHTTP2_NO_ERROR && !c->have_grpc_status && !c->proto_err[0] && !c->cancelled)
         snprintf(c->proto_err, sizeof c->proto_err, "the server reset the stream (%s)",
                  nghttp2_http2_strerror(code));
     return 0;
@@ -229,36 +300,90 @@ void grpcclient_free(grpcclient *c)
     free(c);
 }
 
-/* True when name is a metadata key a caller may set. */
-static bool metadata_name_ok(const char *name)
+/* Why a caller may not set the header name, or NULL when it may. */
+static const char *metadata_name_refused(const char *name)
 {
-    static const char *const taken[] = {"te", "content-type", "user-agent", "host"};
-    size_t n = strlen(name);
-    if (n == 0 || strncmp(name, "grpc-", 5) == 0 || (n > 4 && strcmp(name + n - 4, "-bin") == 0))
-        return false; /* a -bin key's value is base64 of bytes */
-    for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++)
-        if (strcmp(name, taken[i]) == 0)
-            return false;
+    static const char *const http1[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
+                                        "upgrade"};
+    static const char *const own[] = {"te", "content-type", "user-agent"};
+    if (!name[0])
+        return "the name is empty";
+    if (name[0] == ':')
+        return "pseudo-headers (:path, :authority, ...) are HTTP/2's own";
+    if (strcmp(name, "grpc-timeout") == 0)
+        return "gRPC's own header: --timeout sets the deadline it carries";
+    if (strncmp(name, "grpc-", 5) == 0)
+        return "names starting with grpc- are reserved for gRPC itself";
+    if (strcmp(name, "host") == 0)
+        return "HTTP/2 names the host in :authority";
+    for (size_t i = 0; i < sizeof http1 / sizeof http1[0]; i++)
+        if (strcmp(name, http1[i]) == 0)
+            return "HTTP/2 forbids HTTP/1's connection headers";
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (strcmp(name, own[i]) == 0)
+            return "the client sends it itself, as gRPC requires";
     for (const char *p = name; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
-            return false;
-    return true;
+            return "a name has only lowercase letters, digits, '-', '_' and '.'";
+    return NULL;
 }
 
-int grpcclient_set_metadata(grpcclient *c, const char *name, const char *val, char *err, size_t errlen)
+int grpcclient_metadata_check(const char *name, const char *val, char *err, size_t errlen)
 {
-    if (!metadata_name_ok(name)) {
-        err_set(err, errlen, "\"%s\" cannot be a metadata key: lowercase, not grpc-*, -bin or one of HTTP's own", name);
+    const char *why = metadata_name_refused(name);
+    if (why) {
+        err_set(err, errlen, "\"%s\" cannot be a metadata key: %s", name, why);
         return -1;
     }
-    for (const char *p = val; *p; p++)
+    size_t n = strlen(name);
+    bool binary = n > 4 && strcmp(name + n - 4, "-bin") == 0;
+    for (const char *p = val; *p; p++) {
         if (*p < 0x20 || *p > 0x7e) {
             err_set(err, errlen, "the value of %s must be visible ASCII", name);
             return -1;
         }
-    size_t i = 0;
-    while (i < c->nmd && strcmp(c->md_name[i], name) != 0)
-        i++;
+        bool b64 = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                   *p == '+' || *p == '/' || *p == '=';
+        if (binary && !b64) {
+            err_set(err, errlen, "%s is binary (its name ends in -bin): give its value as base64 text", name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int grpcclient_metadata_parse(const char *text, char *name, size_t ncap, const char **val, char *err,
+                              size_t errlen)
+{
+    const char *colon = strchr(text, ':');
+    if (colon == text) /* ":authority: x" names a pseudo-header: keep its colon */
+        colon = strchr(text + 1, ':');
+    if (!colon) {
+        err_set(err, errlen, "a header is written \"name: value\"");
+        return -1;
+    }
+    size_t n = (size_t)(colon - text);
+    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+        n--;
+    if (n == 0 || n >= ncap) {
+        err_set(err, errlen, n ? "the header name is too long" : "the header name is empty");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        name[i] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] - 'A' + 'a' : text[i]);
+    name[n] = '\0';
+    const char *v = colon + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    *val = v;
+    return 0;
+}
+
+/* Stores name: val in slot i (c->nmd for a new one). */
+static int metadata_put(grpcclient *c, size_t i, const char *name, const char *val, char *err, size_t errlen)
+{
+    if (grpcclient_metadata_check(name, val, err, errlen) < 0)
+        return -1;
     if (i == GRPCCLIENT_MAX_METADATA) {
         err_set(err, errlen, "at most %d metadata headers", GRPCCLIENT_MAX_METADATA);
         return -1;
@@ -279,6 +404,19 @@ int grpcclient_set_metadata(grpcclient *c, const char *name, const char *val, ch
     c->md_name[i] = n;
     c->md_value[i] = v;
     return 0;
+}
+
+int grpcclient_set_metadata(grpcclient *c, const char *name, const char *val, char *err, size_t errlen)
+{
+    size_t i = 0;
+    while (i < c->nmd && strcmp(c->md_name[i], name) != 0)
+        i++;
+    return metadata_put(c, i, name, val, err, errlen);
+}
+
+int grpcclient_add_metadata(grpcclient *c, const char *name, const char *val, char *err, size_t errlen)
+{
+    return metadata_put(c, c->nmd, name, val, err, errlen);
 }
 
 void grpcclient_capture(grpcclient *c, bool on) { c->capture = on; }
@@ -407,10 +545,15 @@ int grpcclient_call(grpcclient *c, const char *path, const buf *reqs, int timeou
     c->have_grpc_status = false;
     c->content_type_ok = false;
     c->proto_err[0] = '\0';
+    c->cancelled = false;
+    c->cancel_err[0] = '\0';
     buf_clear(&c->data);
     res->status = GRPC_UNKNOWN;
     res->message[0] = '\0';
     res->nreplies = 0;
+    res->headers.n = res->headers.dropped = res->headers.used = 0;
+    res->trailers.n = res->trailers.dropped = res->trailers.used = 0;
+    res->details_len = 0;
     nghttp2_data_provider dp = {.read_callback = read_request};
     c->stream = nghttp2_submit_request(c->h2, NULL, hdrs, nhdrs, &dp, c);
     int rc = -1;
@@ -422,6 +565,11 @@ int grpcclient_call(grpcclient *c, const char *path, const buf *reqs, int timeou
     if (pump(c, clock_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1), err, errlen) < 0) {
         if (res->status != GRPC_DEADLINE_EXCEEDED)
             res->status = GRPC_UNAVAILABLE;
+        goto done;
+    }
+    if (c->cancelled) {
+        err_set(err, errlen, "%s", c->cancel_err[0] ? c->cancel_err : "the call was cancelled");
+        res->status = GRPC_CANCELLED;
         goto done;
     }
     res->status = GRPC_INTERNAL; /* unless the reply turns out to be gRPC */

@@ -26,23 +26,68 @@ void grpcclient_capture(grpcclient *c, bool on);
 const buf *grpcclient_sent(const grpcclient *c);
 const buf *grpcclient_received(const grpcclient *c);
 
-enum { GRPCCLIENT_MAX_METADATA = 4 };
+enum { GRPCCLIENT_MAX_METADATA = 32 };
 
 /* Sends the request header name: val (gRPC metadata) with every later call on c,
  * after the protocol's own headers; a second call with the same name replaces its
- * value. name is lowercase letters, digits, '-', '_' and '.', neither binary (*-bin)
- * nor one that gRPC or HTTP uses itself (grpc-*, te, content-type, user-agent, host);
- * val is visible ASCII and spaces. Both are copied. The header goes as a never-indexed
- * literal (RFC 7541 7.1.3), kept out of HPACK's tables as a credential should be.
+ * value. name is lowercase letters, digits, '-', '_' and '.', not one that gRPC or HTTP
+ * uses itself (grpc-*, te, content-type, user-agent, host, :pseudo-headers, HTTP/1's
+ * connection headers); val is visible ASCII and spaces. A binary key (name ending in
+ * -bin) takes its value as base64 text, sent as it is (HTTP/2 carries -bin values in
+ * base64). Both are copied. The header goes as a never-indexed literal (RFC 7541
+ * 7.1.3), kept out of HPACK's tables as a credential should be.
  * Returns 0, or -1 with err when name or val is unfit or c has
  * GRPCCLIENT_MAX_METADATA others already. */
 int grpcclient_set_metadata(grpcclient *c, const char *name, const char *val, char *err, size_t errlen);
+/* As grpcclient_set_metadata, but adds another header even when name is set already:
+ * a key may carry several values, each in its own header. */
+int grpcclient_add_metadata(grpcclient *c, const char *name, const char *val, char *err, size_t errlen);
+/* Checks name and val as grpcclient_set_metadata does, without a client. Returns 0, or
+ * -1 with the reason in err. */
+int grpcclient_metadata_check(const char *name, const char *val, char *err, size_t errlen);
+/* Splits "Name: value" (curl's and grpcurl's -H) into a lowercased name (at most ncap-1
+ * bytes) and *val, which points into text after the colon and the blanks that follow
+ * it. Returns 0, or -1 with err when there is no colon or the name is empty or long. */
+int grpcclient_metadata_parse(const char *text, char *name, size_t ncap, const char **val, char *err,
+                              size_t errlen);
+
+enum { GRPC_MD_MAX = 64, GRPC_MD_BYTES = 16384, GRPC_DETAILS_MAX = 16384 };
+
+/* The headers or trailers of a reply, as received (pseudo-headers left out), each name
+ * and value NUL-terminated in bytes. Pairs past GRPC_MD_MAX, or past GRPC_MD_BYTES in
+ * all, are counted in dropped and not kept. Values are the peer's bytes: escape them
+ * (base/esc.h) before printing. */
+typedef struct grpc_md {
+    size_t n, dropped;
+    uint16_t off[GRPC_MD_MAX]; /* where pair i's name starts; its value follows its NUL */
+    size_t used;
+    char bytes[GRPC_MD_BYTES];
+} grpc_md;
+
+const char *grpc_md_name(const grpc_md *m, size_t i);
+const char *grpc_md_value(const grpc_md *m, size_t i);
+/* The value of the first pair named name, or NULL. */
+const char *grpc_md_find(const grpc_md *m, const char *name);
+
+/* Takes one reply message as it arrives (its bytes, without gRPC's 5-byte prefix).
+ * Returns 0 to go on, or -1 with a reason in err to cancel the call. */
+typedef int (*grpc_reply_fn)(const uint8_t *msg, size_t len, void *ud, char *err, size_t errlen);
 
 typedef struct grpc_result {
     int status;        /* grpc-status (GRPC_OK on success); after a failed call, why it failed */
     char message[512]; /* grpc-message, percent-decoded */
     buf *replies;      /* each reply message: a 4-byte big-endian length, then its bytes */
     size_t nreplies;
+    /* set by the caller: when on_reply is set, each reply message goes to it, as it
+     * arrives, and not into replies (nreplies still counts them) */
+    grpc_reply_fn on_reply;
+    void *reply_ud;
+    /* filled by the call: the response headers (those of a trailers-only reply count
+     * as trailers), the trailers, and grpc-status-details-bin decoded from base64
+     * (a serialized google.rpc.Status; details_len 0 when none came or it did not fit) */
+    grpc_md headers, trailers;
+    uint8_t details[GRPC_DETAILS_MAX];
+    size_t details_len;
 } grpc_result;
 
 /* Calls path ("/helloworld.Greeter/SayHello") with the request messages in reqs (each
@@ -51,7 +96,8 @@ typedef struct grpc_result {
  * *res->replies. Returns 0 when the server answered with a status (which may be an
  * error), or -1 with err when the call did not complete; res->status then says why:
  * GRPC_DEADLINE_EXCEEDED when no reply came before the deadline, GRPC_UNAVAILABLE when
- * the connection failed, GRPC_INTERNAL when the reply is not gRPC. */
+ * the connection failed, GRPC_INTERNAL when the reply is not gRPC, GRPC_CANCELLED when
+ * res->on_reply cancelled it (err then holds its reason). */
 int grpcclient_call(grpcclient *c, const char *path, const buf *reqs, int timeout_ms,
                     grpc_result *res, char *err, size_t errlen);
 

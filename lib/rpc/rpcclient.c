@@ -37,6 +37,10 @@ struct rpcclient {
     buf gob_notes;            /* gob: what the last inference renamed, one line each */
     int status;               /* the last call's outcome as a gRPC status code */
     char status_message[512]; /* after a remote error, the server's message */
+    grpc_result *gres;        /* PROTO_GRPC: the call in progress or the last one */
+    rpc_reply_hook hook;      /* rpcclient_on_reply's */
+    void *hook_ud;
+    const pb_method *cur;     /* the gRPC method being called */
 };
 
 rpcclient *rpcclient_dial(const char *url, int timeout_ms, char *err, size_t errlen)
@@ -65,6 +69,10 @@ rpcclient *rpcclient_dial(const char *url, int timeout_ms, char *err, size_t err
     }
     if (proto == PROTO_GRPC) {
         c->fd = -1;
+        if (!(c->gres = calloc(1, sizeof *c->gres))) {
+            err_set(err, errlen, "out of memory");
+            goto fail;
+        }
         if (!(c->grpc = grpcclient_dial(addr, timeout_ms, err, errlen)))
             goto fail;
         return c;
@@ -92,6 +100,7 @@ void rpcclient_free(rpcclient *c)
     gob_enc_free(c->genc);
     gob_dec_free(c->gdec);
     grpcclient_free(c->grpc);
+    free(c->gres);
     free(c);
 }
 
@@ -127,6 +136,32 @@ int rpcclient_set_metadata(rpcclient *c, const char *name, const char *val, char
         return -1;
     }
     return grpcclient_set_metadata(c->grpc, name, val, err, errlen);
+}
+
+int rpcclient_add_metadata(rpcclient *c, const char *name, const char *val, char *err, size_t errlen)
+{
+    if (!c->grpc) {
+        err_set(err, errlen, "%s has no request headers: metadata is gRPC's (grpc://)",
+                c->proto == PROTO_GOB ? "Go's net/rpc with gob" : "JSON-RPC");
+        return -1;
+    }
+    return grpcclient_add_metadata(c->grpc, name, val, err, errlen);
+}
+
+void rpcclient_on_reply(rpcclient *c, rpc_reply_hook fn, void *ud)
+{
+    c->hook = fn;
+    c->hook_ud = ud;
+}
+
+const grpc_md *rpcclient_grpc_headers(const rpcclient *c) { return c->gres ? &c->gres->headers : NULL; }
+
+const grpc_md *rpcclient_grpc_trailers(const rpcclient *c) { return c->gres ? &c->gres->trailers : NULL; }
+
+const uint8_t *rpcclient_grpc_details(const rpcclient *c, size_t *n)
+{
+    *n = c->gres ? c->gres->details_len : 0;
+    return c->gres ? c->gres->details : NULL;
 }
 
 /* Reads more bytes into c->in before the deadline. Returns 0, or -1 with err. */
@@ -343,7 +378,53 @@ static int put_message(buf *b, const ProtobufCMessageDescriptor *d, const value 
     return r;
 }
 
-static call_status call_grpc(rpcclient *c, const char *name, const value *arg, int timeout_ms,
+/* grpcclient's reply callback: decodes the message and hands it to the caller's hook. */
+static int reply_to_hook(const uint8_t *msg, size_t len, void *ud, char *err, size_t errlen)
+{
+    rpcclient *c = ud;
+    char why[400];
+    value *v = pbvalue_unpack(c->cur->output, msg, len, why, sizeof why);
+    if (!v) {
+        err_set(err, errlen, "reply %zu is not a %s: %s", c->gres->nreplies, c->cur->output->name, why);
+        return -1;
+    }
+    int r = c->hook(v, c->hook_ud, err, errlen);
+    value_free(v);
+    return r;
+}
+
+/* The request messages of method m into reqs: arg itself, or each item of arg when
+ * as_list (a client-streaming method's JSON list, or rpcclient_call_messages' list). */
+static int put_requests(buf *reqs, const pb_method *m, const value *arg, bool as_list, char *err,
+                        size_t errlen)
+{
+    char why[400];
+    if (!as_list) {
+        if (put_message(reqs, m->input, arg, why, sizeof why) < 0) {
+            err_set(err, errlen, "%s takes %s: %s", m->path + 1, m->input->name, why);
+            return -1;
+        }
+        return 0;
+    }
+    if (arg->kind != V_LIST) {
+        err_set(err, errlen, "%s streams from the client: give a JSON list of %s messages",
+                m->path + 1, m->input->name);
+        return -1;
+    }
+    if (!m->client_streaming && arg->u.list.len != 1) {
+        err_set(err, errlen, "%s takes one %s message, not %zu", m->path + 1, m->input->name,
+                arg->u.list.len);
+        return -1;
+    }
+    for (size_t i = 0; i < arg->u.list.len; i++)
+        if (put_message(reqs, m->input, arg->u.list.items[i], why, sizeof why) < 0) {
+            err_set(err, errlen, "%s message %zu: %s", m->path + 1, i + 1, why);
+            return -1;
+        }
+    return 0;
+}
+
+static call_status call_grpc(rpcclient *c, const char *name, const value *arg, bool as_list, int timeout_ms,
                              value **reply, char *err, size_t errlen)
 {
     const pb_method *m = catalog_find_grpc(name);
@@ -364,41 +445,36 @@ static call_status call_grpc(rpcclient *c, const char *name, const value *arg, i
     buf_init(&reps, 64u << 20);
     char why[400];
     call_status st = CALL_BAD_ARGUMENT;
-    if (m->client_streaming) {
-        if (arg->kind != V_LIST) {
-            err_set(err, errlen, "%s streams from the client: give a JSON list of %s messages",
-                    m->path + 1, m->input->name);
-            goto done;
-        }
-        for (size_t i = 0; i < arg->u.list.len; i++)
-            if (put_message(&reqs, m->input, arg->u.list.items[i], why, sizeof why) < 0) {
-                err_set(err, errlen, "%s message %zu: %s", m->path + 1, i + 1, why);
-                goto done;
-            }
-    } else if (put_message(&reqs, m->input, arg, why, sizeof why) < 0) {
-        err_set(err, errlen, "%s takes %s: %s", m->path + 1, m->input->name, why);
+    if (put_requests(&reqs, m, arg, as_list || m->client_streaming, err, errlen) < 0)
         goto done;
-    }
-    grpc_result res = {.replies = &reps};
+    grpc_result *res = c->gres;
+    res->replies = &reps;
+    res->on_reply = c->hook && m->server_streaming ? reply_to_hook : NULL;
+    res->reply_ud = c;
+    c->cur = m;
     st = CALL_FAILED;
-    if (grpcclient_call(c->grpc, m->path, &reqs, timeout_ms, &res, err, errlen) < 0) {
-        c->status = res.status;
+    if (grpcclient_call(c->grpc, m->path, &reqs, timeout_ms, res, err, errlen) < 0) {
+        c->status = res->status;
         goto done;
     }
     c->status = GRPC_INTERNAL; /* unless the replies are what the method returns */
-    if (res.status != GRPC_OK) {
-        c->status = res.status;
-        snprintf(c->status_message, sizeof c->status_message, "%s", res.message);
-        if (grpc_status_known(res.status))
-            err_set(err, errlen, "%s: %s", grpc_status_name(res.status), res.message);
+    if (res->status != GRPC_OK) {
+        c->status = res->status;
+        snprintf(c->status_message, sizeof c->status_message, "%s", res->message);
+        if (grpc_status_known(res->status))
+            err_set(err, errlen, "%s: %s", grpc_status_name(res->status), res->message);
         else
-            err_set(err, errlen, "code %d: %s", res.status, res.message);
+            err_set(err, errlen, "code %d: %s", res->status, res->message);
         st = CALL_REMOTE_ERROR;
+        goto done;
+    }
+    if (res->on_reply) {
+        st = CALL_OK; /* the hook had every reply */
         goto done;
     }
     value *list = value_list();
     const uint8_t *p = buf_data(&reps);
-    for (size_t i = 0, off = 0; list && i < res.nreplies; i++) {
+    for (size_t i = 0, off = 0; list && i < res->nreplies; i++) {
         size_t n = (size_t)p[off] << 24 | (size_t)p[off + 1] << 16 | (size_t)p[off + 2] << 8 | p[off + 3];
         value *v = pbvalue_unpack(m->output, p + off + 4, n, why, sizeof why);
         if (!v) {
@@ -426,13 +502,16 @@ static call_status call_grpc(rpcclient *c, const char *name, const value *arg, i
     }
     st = CALL_OK;
 done:
+    c->gres->replies = NULL;
+    c->gres->on_reply = NULL;
     buf_done(&reqs);
     buf_done(&reps);
     return st;
 }
 
-call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int timeout_ms,
-                           value **reply, char *err, size_t errlen)
+/* rpcclient_call and rpcclient_call_messages: as_list says arg is a list of messages. */
+static call_status call_any(rpcclient *c, const char *name, const value *arg, bool as_list, int timeout_ms,
+                            value **reply, char *err, size_t errlen)
 {
     uint64_t deadline = clock_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1);
     err[0] = '\0';
@@ -440,12 +519,19 @@ call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int
     c->status = GRPC_UNAVAILABLE; /* what a failure is, unless a step says otherwise */
     c->status_message[0] = '\0';
     call_status st;
-    if (c->proto == PROTO_GRPC)
-        st = call_grpc(c, name, arg, timeout_ms, reply, err, errlen);
-    else if (c->proto == PROTO_GOB)
-        st = call_gob(c, name, arg, deadline, reply, err, errlen);
-    else
-        st = call_json(c, name, arg, deadline, reply, err, errlen);
+    if (as_list && c->proto != PROTO_GRPC && (arg->kind != V_LIST || arg->u.list.len != 1)) {
+        err_set(err, errlen, "%s takes one argument, not a stream of %zu",
+                c->proto == PROTO_GOB ? "Go's net/rpc" : "JSON-RPC", arg->kind == V_LIST ? arg->u.list.len : 0);
+        st = CALL_BAD_ARGUMENT;
+    } else if (c->proto == PROTO_GRPC) {
+        st = call_grpc(c, name, arg, as_list, timeout_ms, reply, err, errlen);
+    } else {
+        const value *one = as_list ? arg->u.list.items[0] : arg;
+        if (c->proto == PROTO_GOB)
+            st = call_gob(c, name, one, deadline, reply, err, errlen);
+        else
+            st = call_json(c, name, one, deadline, reply, err, errlen);
+    }
     if (st == CALL_OK) {
         c->status = GRPC_OK;
     } else if (st == CALL_BAD_ARGUMENT) {
@@ -455,6 +541,18 @@ call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int
         snprintf(c->status_message, sizeof c->status_message, "%s", err);
     }
     return st;
+}
+
+call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int timeout_ms,
+                           value **reply, char *err, size_t errlen)
+{
+    return call_any(c, name, arg, false, timeout_ms, reply, err, errlen);
+}
+
+call_status rpcclient_call_messages(rpcclient *c, const char *name, const value *msgs, int timeout_ms,
+                                    value **reply, char *err, size_t errlen)
+{
+    return call_any(c, name, msgs, true, timeout_ms, reply, err, errlen);
 }
 
 int rpcclient_status(const rpcclient *c) { return c->status; }

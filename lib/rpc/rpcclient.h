@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "rpc/grpcclient.h"
 #include "value/value.h"
 #include "value/vtype.h"
 #include "wire/grpc_status.h"
@@ -31,6 +32,23 @@ rpc_proto rpcclient_proto(const rpcclient *c);
  * grpcclient_set_metadata says. Returns 0, or -1 with err (gob and JSON-RPC carry no
  * metadata). */
 int rpcclient_set_metadata(rpcclient *c, const char *name, const char *val, char *err, size_t errlen);
+/* The same, adding another header even when name is set already (grpcclient_add_metadata). */
+int rpcclient_add_metadata(rpcclient *c, const char *name, const char *val, char *err, size_t errlen);
+
+/* Takes one reply as it arrives. Returns 0 to go on, or -1 with err to cancel the call. */
+typedef int (*rpc_reply_hook)(const value *reply, void *ud, char *err, size_t errlen);
+/* gRPC: from now on, each reply message of a server-streaming method is decoded and
+ * handed to fn (with ud) as it arrives, and not kept: such a call's CALL_OK leaves
+ * *reply NULL. A hook that cancels makes the call CALL_FAILED (status GRPC_CANCELLED)
+ * with its err. fn NULL goes back to collecting the replies into a list. */
+void rpcclient_on_reply(rpcclient *c, rpc_reply_hook fn, void *ud);
+/* gRPC: the response headers, trailers, and grpc-status-details-bin (a serialized
+ * google.rpc.Status, base64-decoded; *n 0 when none came) of the call in progress
+ * (from a reply hook) or the last one. Valid until the next call. NULL (and *n 0)
+ * for gob and JSON-RPC. */
+const grpc_md *rpcclient_grpc_headers(const rpcclient *c);
+const grpc_md *rpcclient_grpc_trailers(const rpcclient *c);
+const uint8_t *rpcclient_grpc_details(const rpcclient *c, size_t *n);
 
 /* gob: sends the argument of every later call as a value of type t (borrowed: it must
  * outlive the calls), converted from the JSON value with Go's rules (vtype_coerce);
@@ -59,6 +77,11 @@ typedef enum call_status {
  * non-OK status is CALL_REMOTE_ERROR with err "CODE_NAME: message". */
 call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int timeout_ms,
                            value **reply, char *err, size_t errlen);
+/* As rpcclient_call, with the request messages given one by one: msgs is a V_LIST, each
+ * item one message (a method that does not stream from the client takes exactly one;
+ * gob and JSON-RPC likewise take one, the argument). */
+call_status rpcclient_call_messages(rpcclient *c, const char *name, const value *msgs, int timeout_ms,
+                                    value **reply, char *err, size_t errlen);
 /* The last call's outcome as a gRPC status code (wire/grpc_status.h), for callers that
  * act on it rather than on err's text: GRPC_OK after CALL_OK; GRPC_INVALID_ARGUMENT
  * after CALL_BAD_ARGUMENT; after CALL_REMOTE_ERROR the server's grpc-status (GRPC_UNKNOWN

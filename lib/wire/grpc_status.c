@@ -1,5 +1,14 @@
-/* grpc_status.c -- the names of gRPC's status codes. */
+/* grpc_status.c -- the names of gRPC's status codes, and google.rpc.Status decoded. */
 #include "wire/grpc_status.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "status.pb-c.h"
+#include "wire/pbcatalog.h"
+#include "wire/pbvalue.h"
 
 static const char *const names[] = {
     [GRPC_OK] = "OK",
@@ -29,4 +38,74 @@ bool grpc_status_known(int code)
 const char *grpc_status_name(int code)
 {
     return grpc_status_known(code) ? names[code] : "UNKNOWN_CODE";
+}
+
+/* Standard base64 of p[0..n), NUL-terminated, or NULL when memory ran out. */
+static char *base64_of(const uint8_t *p, size_t n)
+{
+    char *s = malloc((n + 2) / 3 * 4 + 1);
+    if (s)
+        EVP_EncodeBlock((unsigned char *)s, p, (int)n);
+    return s;
+}
+
+/* The message type a type URL names: what follows its last '/'. */
+static const ProtobufCMessageDescriptor *type_of(const char *url)
+{
+    const char *slash = strrchr(url, '/');
+    return pbcatalog_message(slash ? slash + 1 : url);
+}
+
+int grpc_status_details_decode(const uint8_t *p, size_t n, grpc_status_details *out, char *err,
+                               size_t errlen)
+{
+    *out = (grpc_status_details){0};
+    if (n > INT32_MAX) {
+        err_set(err, errlen, "the status details are too large");
+        return -1;
+    }
+    Google__Rpc__Status *st = google__rpc__status__unpack(NULL, n, p);
+    if (!st) {
+        err_set(err, errlen, "the status details are not a google.rpc.Status");
+        return -1;
+    }
+    out->code = st->code;
+    out->message = strdup(st->message ? st->message : "");
+    out->items = st->n_details ? calloc(st->n_details, sizeof *out->items) : NULL;
+    if (!out->message || (st->n_details && !out->items)) {
+        google__rpc__status__free_unpacked(st, NULL);
+        grpc_status_details_done(out);
+        err_set(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < st->n_details; i++) {
+        const Google__Protobuf__Any *any = st->details[i];
+        grpc_status_detail *d = &out->items[out->n++];
+        d->type_url = strdup(any->type_url ? any->type_url : "");
+        d->base64 = base64_of(any->value.data, any->value.len);
+        if (!d->type_url || !d->base64) {
+            google__rpc__status__free_unpacked(st, NULL);
+            grpc_status_details_done(out);
+            err_set(err, errlen, "out of memory");
+            return -1;
+        }
+        const ProtobufCMessageDescriptor *t = type_of(d->type_url);
+        char why[128];
+        if (t)
+            d->decoded = pbvalue_unpack(t, any->value.data, any->value.len, why, sizeof why);
+    }
+    google__rpc__status__free_unpacked(st, NULL);
+    return 0;
+}
+
+void grpc_status_details_done(grpc_status_details *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->items[i].type_url);
+        value_free(d->items[i].decoded);
+        free(d->items[i].base64);
+    }
+    free(d->items);
+    free(d->message);
+    *d = (grpc_status_details){0};
 }

@@ -10,6 +10,7 @@
 #include "helloworld.pb-c.h"
 #include "order.pb-c.h"
 #include "reflection.pb-c.h"
+#include "status.pb-c.h"
 #include "tally.pb-c.h"
 #include "user.pb-c.h"
 
@@ -26,6 +27,12 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &order__order__descriptor,
 };
 #define NSERVICES (sizeof services / sizeof services[0])
+
+/* Messages no method takes or returns, which a reply may still carry: google.rpc.Status
+ * in an error's grpc-status-details-bin. */
+static const ProtobufCMessageDescriptor *const other_messages[] = {
+    &google__rpc__status__descriptor,
+};
 
 #define MAX_METHODS 64
 #define MAX_FILES 32
@@ -320,6 +327,9 @@ const ProtobufCMessageDescriptor *pbcatalog_message(const char *full_name)
     load();
     if (full_name[0] == '.')
         full_name++;
+    for (size_t i = 0; i < sizeof other_messages / sizeof other_messages[0]; i++)
+        if (strcmp(other_messages[i]->name, full_name) == 0)
+            return other_messages[i];
     for (size_t i = 0; i < nmethods; i++) {
         const ProtobufCMessageDescriptor *d[2] = {methods[i].input, methods[i].output};
         for (int k = 0; k < 2; k++) {

@@ -1,5 +1,5 @@
 # test_grpc_client.sh -- the workbench's gRPC client against servers nobody here wrote:
-# Debian's python3-grpcio (gRPC's C core) and grpc-go.
+# Debian's python3-grpcio (gRPC's C core) and grpc-go; its streaming against grpc-server.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$ROOT/bin}
@@ -32,6 +32,43 @@ if /usr/bin/python3 -c 'import grpc' 2>/dev/null; then
     out=$("$BIN/workbench" call "grpc://$P" No.Such '{}' 2>&1); rc=$?
     expect_eq "an unknown method is a usage error" "2" "$rc"
     expect_grep "and the error lists the methods known" "helloworld.Greeter/SayHello" "$out"
+
+    # metadata both ways: -H headers reach grpcio, which echoes each x- header as a trailer
+    out=$("$BIN/workbench" call "grpc://$P" helloworld.Greeter/SayHello '{"name":"world"}' -v \
+        -H 'X-User: ann' -H 'x-user: bob' -H 'x-id-bin: AAEC/w' 2>&1); rc=$?
+    expect_eq "-H and -v to grpcio exit 0" "0" "$rc"
+    expect_grep "-v lists the metadata sent, lowercased" "  x-user: ann" "$out"
+    expect_grep "-v prints the response headers grpcio sent" "  x-greeting: hello" "$out"
+    expect_grep "a -H header arrived (echoed in a trailer)" "  echo-x-user: ann" "$out"
+    expect_grep "a repeated -H key sends both values" "  echo-x-user: bob" "$out"
+    expect_grep "a -bin header arrived as the same bytes" "  echo-x-id-bin: AAEC/w" "$out"
+    expect_grep "-v ends with the status" "Status: 0 OK" "$out"
+    order=$(printf '%s\n' "$out" | grep -nE '^(Request metadata|Response headers|\{"message"|Response trailers|Status:)' | sed 's/^[0-9]*://' | cut -c1-12 | tr '\n' '|')
+    expect_eq "-v order: metadata sent, headers, message, trailers, status" \
+        'Request meta|Response hea|{"message":"|Response tra|Status: 0 OK|' "$order"
+    out=$("$BIN/workbench" call "grpc://$P" helloworld.Greeter/SayHello '{"name":"x"}' -H 'grpc-timeout: 1S' 2>&1); rc=$?
+    expect_eq "a reserved -H name is a usage error" "2" "$rc"
+    expect_grep "with the reason" "--timeout sets the deadline" "$out"
+    out=$("$BIN/workbench" call "grpc://$P" helloworld.Greeter/SayHello '{"name":"x"}' -H 'x-id-bin: not base64!' 2>&1); rc=$?
+    expect_eq "a -bin value that is not base64 is a usage error" "2" "$rc"
+    out=$(echo '{"name":"stdin"}' | "$BIN/workbench" call "grpc://$P" helloworld.Greeter/SayHello -d @)
+    expect_eq "-d @ reads the request from stdin" '{"message":"Hello stdin"}' "$out"
+    out=$(printf '{\n  "name": "lines"\n}\n' | "$BIN/workbench" call "grpc://$P" helloworld.Greeter/SayHello @)
+    expect_eq "ARGS @ takes one JSON value over several lines" '{"message":"Hello lines"}' "$out"
+
+    # an error with a google.rpc.Status in grpc-status-details-bin
+    out=$("$BIN/workbench" call "grpc://$P" helloworld.Greeter/SayHello '{"name":"details"}' 2>&1); rc=$?
+    expect_eq "an error with details exits 1" "1" "$rc"
+    expect_grep "its status is printed" "INVALID_ARGUMENT: no details for you" "$out"
+    expect_grep "the Status's code is decoded" "    code: 3 INVALID_ARGUMENT" "$out"
+    expect_grep "a detail of a known type is decoded" '      {"message":"try another name"}' "$out"
+    expect_grep "and named by its type URL" "detail 1: type.googleapis.com/helloworld.HelloReply" "$out"
+    expect_grep "a detail of an unknown type is shown in base64" "      CgpOQU1FX1RBS0VOEgtleGFtcGxlLm9yZw==" "$out"
+
+    # the deadline: grpcio or the workbench gives up first, either way DEADLINE_EXCEEDED
+    out=$("$BIN/workbench" call "grpc://$P" helloworld.Greeter/SayHello '{"name":"slow"}' --timeout 300 2>&1); rc=$?
+    expect_grep "a passed deadline is DEADLINE_EXCEEDED" "DEADLINE_EXCEEDED" "$out"
+    [ "$rc" = 1 ] || [ "$rc" = 3 ] && ok "and exits 1 or 3 ($rc)" || bad "a passed deadline exits 1 or 3, not $rc"
 else
     echo "SKIP python3-grpcio is not installed (make test installs it)"
 fi
@@ -46,6 +83,41 @@ if build_go greeter; then
 else
     bad "build the grpc-go Greeter server (tests/go/greeter) offline"
 fi
+
+# streaming both ways against the workbench's own grpc-server (tally.proto)
+start ours "$BIN/grpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
+G=$ADDR
+# the first message is printed before the last one is sent: watch the file while it runs
+"$BIN/workbench" call "grpc://$G" tally.Tally/Count '{"to":3,"interval_ms":600}' >"$TMP/count.out" 2>&1 &
+cpid=$!
+PIDS="$PIDS $cpid"
+wait_until 2 grep -q '{"value":1}' "$TMP/count.out"
+expect_no_grep "a streamed reply prints each message as it arrives" '{"value":3}' "$(cat "$TMP/count.out")"
+wait "$cpid"
+expect_eq "server streaming: one message a line" '{"value":1}
+{"value":2}
+{"value":3}' "$(cat "$TMP/count.out")"
+out=$(printf '{"value":1}\n{"value":2}\n\n{"value":3}\n' | "$BIN/workbench" call "grpc://$G" tally.Tally/Total -d @)
+expect_eq "client streaming: one message a line from stdin" '{"value":6}' "$out"
+out=$(printf '{"value":1}\n{"value":2}\n{"value":3}\n' | "$BIN/workbench" call "grpc://$G" tally.Tally/RunningTotal @)
+expect_eq "bidi: messages a line in, a line out" '{"value":1}
+{"value":3}
+{"value":6}' "$out"
+out=$("$BIN/workbench" call "grpc://$G" tally.Tally/RunningTotal '[{"value":2},{"value":5}]')
+expect_eq "bidi: a JSON list in ARGS" '{"value":2}
+{"value":7}' "$out"
+out=$(printf '{"value":1}\nnot json\n' | "$BIN/workbench" call "grpc://$G" tally.Tally/Total @ 2>&1); rc=$?
+expect_eq "a line of stdin that is not JSON is a usage error" "2" "$rc"
+expect_grep "naming the line" "line 2 is not JSON" "$out"
+out=$("$BIN/workbench" call "grpc://$G" tally.Tally/Count '{"to":5,"interval_ms":300}' --timeout 700 2>&1); rc=$?
+expect_grep "a stream cut by the deadline printed what came" '{"value":2}' "$out"
+expect_grep "then DEADLINE_EXCEEDED" "DEADLINE_EXCEEDED" "$out"
+out=$("$BIN/workbench" call "grpc://$G" tally.Tally/Count '{"to":2}' --wire 2>&1)
+expect_eq "with --wire the messages come after the dump, a line each" '{"value":1}
+{"value":2}' "$(printf '%s\n' "$out" | tail -n 2)"
+out=$("$BIN/workbench" call "json://$G" Arith.Multiply '{"A":1,"B":2}' -H 'x-a: b' 2>&1); rc=$?
+expect_eq "-H with JSON-RPC is a usage error" "2" "$rc"
+expect_grep "with the reason" "JSON-RPC carries no metadata" "$out"
 
 # no server on the port: the hint names what starts one
 . "$ROOT/mk/lib.sh"

@@ -3,13 +3,32 @@
 serving helloworld.Greeter/SayHello and arith.Arith/Multiply|Divide, so the tests can
 point the workbench's client at a server nobody here wrote.
 
+SayHello also shows metadata both ways: it sends the response header x-greeting, and
+echoes each request header whose name starts with x- back as the trailer echo-NAME.
+The name "details" makes it fail with INVALID_ARGUMENT and a google.rpc.Status in
+grpc-status-details-bin (one detail it encodes as a helloworld.HelloReply, one of a type
+the workbench lacks); the name "slow" makes it answer after 2 s.
+
 No generated code: the messages are tiny, so they are encoded by hand below.
 Prints the address it listens on, then serves until killed."""
 import sys
+import time
 from concurrent import futures
 
 import grpc
-from pbwire import fields, int64, varint
+from pbwire import fields, int64, ld, varint
+
+
+def any_of(type_url, value):
+    """A google.protobuf.Any: type_url = 1, value = 2."""
+    return ld(1, type_url) + ld(2, value)
+
+
+def status_details():
+    """A google.rpc.Status (code = 1, message = 2, details = 3) with two details."""
+    known = any_of("type.googleapis.com/helloworld.HelloReply", ld(1, "try another name"))
+    unknown = any_of("type.googleapis.com/google.rpc.ErrorInfo", ld(1, "NAME_TAKEN") + ld(2, "example.org"))
+    return b"\x08\x03" + ld(2, "no details for you") + ld(3, known) + ld(3, unknown)
 
 
 def say_hello(request, context):
@@ -17,6 +36,14 @@ def say_hello(request, context):
     for num, _, v in fields(request):
         if num == 1:
             name = v
+    context.send_initial_metadata((("x-greeting", "hello"),))
+    echo = [("echo-" + k, v) for k, v in context.invocation_metadata() if k.startswith("x-")]
+    if name == b"details":
+        context.set_trailing_metadata(echo + [("grpc-status-details-bin", status_details())])
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "no details for you")
+    if name == b"slow":
+        time.sleep(2)
+    context.set_trailing_metadata(echo)
     msg = b"Hello " + name
     return b"\x0a" + varint(len(msg)) + msg
 
