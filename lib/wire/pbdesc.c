@@ -299,9 +299,9 @@ static int publish(uint32_t idx, pb_method **methods, size_t n, char *err, size_
     return 0;
 }
 
-/* Builds file idx after its imports. Returns 1 when built, 0 when it waits for an
- * import, -1 with err. */
-static int link_file(uint32_t idx, char *err, size_t errlen)
+/* Builds file idx after its imports, counting each file built in *built. Returns 1
+ * when built, 0 when it waits for an import, -1 with err. */
+static int link_file(uint32_t idx, int *built, char *err, size_t errlen)
 {
     pd_file *f = &pd_files[idx];
     if (f->state == PD_BUILT)
@@ -317,7 +317,7 @@ static int link_file(uint32_t idx, char *err, size_t errlen)
     f->state = PD_VISITING;
     for (size_t k = 0; k < f->fp->n_dependency; k++) {
         long d = import_index(f->fp->dependency[k]);
-        int r = d < 0 ? 0 : link_file((uint32_t)d, err, errlen);
+        int r = d < 0 ? 0 : link_file((uint32_t)d, built, err, errlen);
         f = &pd_files[idx];
         if (r <= 0) {
             f->state = r < 0 ? PD_FAILED : PD_WAITING;
@@ -339,6 +339,7 @@ static int link_file(uint32_t idx, char *err, size_t errlen)
         return -1;
     }
     pd_files[idx].state = PD_BUILT;
+    (*built)++;
     return publish(idx, methods, nm, err, errlen) < 0 ? -1 : 1;
 }
 
@@ -349,12 +350,10 @@ int pbdesc_link(char *err, size_t errlen)
     for (size_t i = 0; i < pd_nfiles; i++) {
         if (pd_files[i].state != PD_WAITING)
             continue;
-        int r = link_file((uint32_t)i, err, errlen);
-        if (r < 0) {
+        if (link_file((uint32_t)i, &built, err, errlen) < 0) {
             built = -1;
             break;
         }
-        built += r;
     }
     pthread_mutex_unlock(&lock);
     return built;

@@ -715,9 +715,10 @@ static int build_services(bctx *b, pb_method ***methods, size_t *nmethods)
                 return -1;
             }
             pb_method *pm = pd_alloc(b->a, sizeof *pm);
-            char *slash = pm ? pd_join(b->a, full, "/", mp->name) : NULL;
             char *dotted = pm ? pd_join(b->a, full, ".", mp->name) : NULL;
-            char *path = slash ? pd_join(b->a, "", "/", slash) : NULL;
+            char *path = pm ? pd_alloc(b->a, strlen(full) + strlen(mp->name) + 3) : NULL;
+            if (path)
+                sprintf(path, "/%s/%s", full, mp->name);
             if (!path || !dotted)
                 return oom(b);
             *pm = (pb_method){path, full, mp->name, in->built, outp->built,
