@@ -1,6 +1,5 @@
 /* test_pbdesc.c -- unit tests for pbdesc: .proto files compiled by protoc, learned at run time. */
 #include <criterion/criterion.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -638,45 +637,5 @@ Test(pbdesc, redefinition_is_an_error)
     cr_assert_eq(pbdesc_link(err, sizeof err), -1);
     cr_assert(strstr(err, "twice.A") && strstr(err, "one.proto"), "%s", err);
     cr_assert_str_eq(pbdesc_message("twice.A")->fields[0].name, "x");
-    free(p);
-}
-
-/* ---- lookups while another thread links ---- */
-
-static int reader_faults;
-
-static void *reader(void *arg)
-{
-    (void)arg;
-    int faults = 0;
-    for (int i = 0; i < 2000; i++) {
-        const ProtobufCMessageDescriptor *d = pbdesc_message("req");
-        faults += d && strcmp(d->name, "req") != 0;
-        const pb_method *m = pbdesc_method("/sum/add");
-        faults += m && m->input != pbdesc_message("req");
-        size_t n;
-        const char *const *s = pbdesc_services(&n);
-        for (size_t k = 0; k < n; k++)
-            faults += strcmp(s[k], "sum") != 0;
-    }
-    __atomic_add_fetch(&reader_faults, faults, __ATOMIC_SEQ_CST);
-    return NULL;
-}
-
-Test(pbdesc, threads)
-{
-    write_proto("sum.proto", sum_proto);
-    size_t n;
-    uint8_t *p = compile("sum.proto", true, &n);
-    pthread_t t[3];
-    for (int i = 0; i < 3; i++)
-        pthread_create(&t[i], NULL, reader, NULL);
-    char err[256] = "";
-    cr_assert_eq(pbdesc_add_set(p, n, err, sizeof err), 1, "%s", err);
-    cr_assert_eq(pbdesc_link(err, sizeof err), 1, "%s", err);
-    for (int i = 0; i < 3; i++)
-        pthread_join(t[i], NULL);
-    cr_assert_eq(reader_faults, 0);
-    cr_assert_not_null(pbdesc_message("req"));
     free(p);
 }
