@@ -707,11 +707,14 @@ static int build_services(bctx *b, pb_method ***methods, size_t *nmethods)
             }
             const pd_sym *in = mp->input_type ? resolve(mp->input_type, b->pkg) : NULL;
             const pd_sym *outp = mp->output_type ? resolve(mp->output_type, b->pkg) : NULL;
-            if (!in || !outp || in->kind != PD_MESSAGE || outp->kind != PD_MESSAGE) {
-                err_set(b->err, b->errlen, _("%s: method %s.%s: no file defines its %s type %s"),
-                        b->fname, full, mp->name, !in || in->kind != PD_MESSAGE ? "input" : "output",
-                        !in || in->kind != PD_MESSAGE ? (mp->input_type ? mp->input_type : "?")
-                                                      : (mp->output_type ? mp->output_type : "?"));
+            if (!in || in->kind != PD_MESSAGE) {
+                err_set(b->err, b->errlen, _("%s: method %s.%s: no file defines its input type %s"),
+                        b->fname, full, mp->name, mp->input_type ? mp->input_type : "?");
+                return -1;
+            }
+            if (!outp || outp->kind != PD_MESSAGE) {
+                err_set(b->err, b->errlen, _("%s: method %s.%s: no file defines its output type %s"),
+                        b->fname, full, mp->name, mp->output_type ? mp->output_type : "?");
                 return -1;
             }
             pb_method *pm = pd_alloc(b->a, sizeof *pm);
