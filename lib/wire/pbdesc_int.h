@@ -56,14 +56,17 @@ typedef struct pd_arena {
     size_t total;
 } pd_arena;
 
-/* ---- pbdesc.c: the pool; every function here expects the pool's lock held ---- */
+/* ---- pbdesc_pool.c: every function here expects the pool's lock (pbdesc.c) held ---- */
 
 extern pd_file pd_files[PD_MAX_FILES];
+extern size_t pd_bytes_total; /* serialized bytes added plus arena memory, against PD_MAX_BYTES */
 extern size_t pd_nfiles;
 extern pd_table pd_syms;
 extern size_t pd_nmessages;
 
+/* n zeroed bytes, 16-aligned; NULL when memory or PD_MAX_BYTES ran out. */
 void *pd_alloc(pd_arena *a, size_t n);
+void pd_arena_free(pd_arena *a);
 char *pd_strdup(pd_arena *a, const char *s);
 /* "a.b", or b when a is NULL or empty. */
 char *pd_join(pd_arena *a, const char *x, const char *sep, const char *y);
