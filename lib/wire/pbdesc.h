@@ -15,8 +15,22 @@
  * built under the same name is skipped (the first to describe it wins); so is a method
  * path the catalog already knows.
  *
- * Threads: adding and linking are serialized inside. What the lookups return lives for
- * the life of the process and never changes once returned. */
+ * The descriptors are laid out as protoc-c would generate them (struct offsets, labels,
+ * flags, defaults, number ranges), except that message_init is NULL: protobuf-c's
+ * protobuf_c_message_init cannot be used on them. A fresh message of such a type comes
+ * from protobuf_c_message_unpack(d, NULL, 0, NULL), which initializes it generically
+ * (it fails for a type with required fields; wire/pbvalue builds those itself), and is
+ * freed with protobuf_c_message_free_unpacked as usual. proto3 `optional` (which
+ * protoc-c does not generate) is held like proto2's optional: has_x for scalars and
+ * bytes, NULL for an unset string or message.
+ *
+ * An import that no added file provides but the workbench has compiled in (pbcatalog)
+ * is taken from there and built like any other file; its services are not among
+ * pbdesc_services. A file that fails to build stays failed, and so do the files that
+ * import it. Caps: 4096 files, 65536 messages, 64 MiB of descriptors, nesting 64 deep.
+ *
+ * Threads: every function takes the pool's lock. What the lookups return lives for the
+ * life of the process and never changes once returned. */
 #ifndef WB_PBDESC_H
 #define WB_PBDESC_H
 

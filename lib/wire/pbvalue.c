@@ -91,6 +91,34 @@ static size_t elem_size(ProtobufCType t)
     return 0;
 }
 
+/* A fresh message of type d, or NULL when memory ran out. Generated types bring their
+ * init; types learned at run time (wire/pbdesc) have none, and get what protobuf-c's
+ * unpacking does for them: zeroes, then each singular field's default. (Unpacking no
+ * bytes would do the same, but refuses a type with required fields.) */
+static ProtobufCMessage *new_message(const ProtobufCMessageDescriptor *d)
+{
+    ProtobufCMessage *m = malloc(d->sizeof_message);
+    if (!m)
+        return NULL;
+    if (d->message_init) {
+        d->message_init(m);
+        return m;
+    }
+    memset(m, 0, d->sizeof_message);
+    m->descriptor = d;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = &d->fields[i];
+        if (!fd->default_value || fd->label == PROTOBUF_C_LABEL_REPEATED)
+            continue;
+        void *p = field_ptr(m, fd->offset);
+        if (fd->type == PROTOBUF_C_TYPE_STRING || fd->type == PROTOBUF_C_TYPE_MESSAGE)
+            *(const void **)p = fd->default_value;
+        else
+            memcpy(p, fd->default_value, elem_size(fd->type));
+    }
+    return m;
+}
+
 /* ---- message -> value ---- */
 
 static value *from_message(const ProtobufCMessage *msg, int depth);
@@ -459,10 +487,9 @@ static int to_scalar(tctx *t, const ProtobufCFieldDescriptor *fd, void *p, const
             snprintf(w, sizeof w, "message %s", sd->name);
             return fail_want(t, w, v);
         }
-        ProtobufCMessage *sub = malloc(sd->sizeof_message);
+        ProtobufCMessage *sub = new_message(sd);
         if (!sub)
             goto oom;
-        sd->message_init(sub);
         *(ProtobufCMessage **)p = sub;
         return to_fields(t, sd, sub, v, depth + 1);
     }
@@ -513,10 +540,9 @@ static int to_repeated(tctx *t, const ProtobufCFieldDescriptor *fd, ProtobufCMes
             goto oom;
         ProtobufCMessage **ents = *arr;
         for (size_t i = 0; i < n; i++) {
-            ProtobufCMessage *ent = malloc(e->sizeof_message);
+            ProtobufCMessage *ent = new_message(e);
             if (!ent)
                 goto oom;
-            e->message_init(ent);
             ents[i] = ent;
             *np = i + 1;
             value *tmpk = NULL;
@@ -700,12 +726,11 @@ static int to_fields(tctx *t, const ProtobufCMessageDescriptor *d, ProtobufCMess
 ProtobufCMessage *pbvalue_to_message(const ProtobufCMessageDescriptor *d, const value *v,
                                      char *err, size_t errlen)
 {
-    ProtobufCMessage *msg = malloc(d->sizeof_message);
+    ProtobufCMessage *msg = new_message(d);
     if (!msg) {
         err_set(err, errlen, _("out of memory"));
         return NULL;
     }
-    d->message_init(msg);
     tctx t = {.err = err, .errlen = errlen};
     if (to_fields(&t, d, msg, v, 0) < 0) {
         protobuf_c_message_free_unpacked(msg, NULL);
