@@ -1,0 +1,54 @@
+/* pbjson_int.h -- what pbjson.c (messages, fields) and pbjson_wkt.c (the well-known types) share. */
+#ifndef WB_PBJSON_INT_H
+#define WB_PBJSON_INT_H
+
+#include "wire/pbjson.h"
+
+#define PJ_MAX_DEPTH 64
+
+typedef struct pj_ctx {
+    pbjson_opts opts;
+    char *err;
+    size_t errlen;
+    bool failed;    /* err holds the reason; otherwise a NULL result means no memory */
+    char path[256]; /* the field being read or written, "p.weight", "score[2]" */
+} pj_ctx;
+
+/* The well-known types with a JSON form of their own, by the message's full name. */
+typedef enum pj_wkt {
+    PJ_PLAIN, PJ_ANY, PJ_TIMESTAMP, PJ_DURATION, PJ_WRAPPER, PJ_STRUCT, PJ_VALUE, PJ_LIST,
+    PJ_FIELDMASK, PJ_EMPTY,
+} pj_wkt;
+pj_wkt pj_wkt_of(const ProtobufCMessageDescriptor *d);
+
+/* Sets err: `field "path": ` and then fmt; returns -1. */
+int pj_fail(pj_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int pj_fail_want(pj_ctx *c, const char *want, const value *v);
+/* The field's descriptor by its proto name; a well-known type with a field missing fails. */
+const ProtobufCFieldDescriptor *pj_field(pj_ctx *c, const ProtobufCMessageDescriptor *d, const char *name);
+/* A fresh message of type d with every field at its default, or NULL. */
+ProtobufCMessage *pj_new(const ProtobufCMessageDescriptor *d);
+/* The message type a type URL or full name names ("type.googleapis.com/pkg.Msg"). */
+const ProtobufCMessageDescriptor *pj_resolve(const char *type_url);
+
+/* message -> value. pj_from_message dispatches on the well-known types; pj_from_fields
+ * appends msg's fields to the struct st; pj_from_field is one field's JSON whether it is
+ * set or not (a list for a repeated field, an object for a map). NULL on failure. */
+value *pj_from_message(pj_ctx *c, const ProtobufCMessage *msg, int depth);
+int pj_from_fields(pj_ctx *c, const ProtobufCMessage *msg, value *st, int depth);
+value *pj_from_field(pj_ctx *c, const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd,
+                     int depth);
+value *pj_wkt_from(pj_ctx *c, pj_wkt k, const ProtobufCMessage *msg, int depth);
+
+/* value -> message, filling msg (fresh from pj_new). pj_to_fields skips the key named
+ * skip (Any's "@type"). Return 0, or -1 with err. */
+int pj_to_message(pj_ctx *c, const ProtobufCMessageDescriptor *d, ProtobufCMessage *msg, const value *v,
+                  int depth);
+int pj_to_fields(pj_ctx *c, const ProtobufCMessageDescriptor *d, ProtobufCMessage *msg, const value *v,
+                 int depth, const char *skip);
+int pj_to_field(pj_ctx *c, const ProtobufCFieldDescriptor *fd, ProtobufCMessage *msg, const value *v,
+                int depth);
+int pj_wkt_to(pj_ctx *c, pj_wkt k, const ProtobufCMessageDescriptor *d, ProtobufCMessage *msg,
+              const value *v, int depth);
+
+#endif
