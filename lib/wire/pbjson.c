@@ -1,326 +1,499 @@
-/* pbjson.c -- protobuf messages to values shaped as proto3's JSON mapping, and back: messages, fields, scalars. */
+/* pbjson.c -- protobuf messages to values shaped as proto3's JSON mapping, and back; the well-known types' own forms. */
 #include "wire/pbjson.h"
 
-#include <float.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/b64.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/i18n.h"
+#include "google/protobuf/any.pb-c.h"
+#include "google/protobuf/duration.pb-c.h"
+#include "google/protobuf/empty.pb-c.h"
+#include "google/protobuf/field_mask.pb-c.h"
+#include "google/protobuf/struct.pb-c.h"
+#include "google/protobuf/timestamp.pb-c.h"
+#include "google/protobuf/wrappers.pb-c.h"
+#include "wire/pbcatalog.h"
 #include "wire/pbfield.h"
 #include "wire/pbjson_int.h"
 
-/* ---- shared with pbjson_wkt.c ---- */
+#define TS_MIN (-62135596800LL)  /* 0001-01-01T00:00:00Z */
+#define TS_MAX 253402300799LL    /* 9999-12-31T23:59:59Z */
+#define DUR_MAX 315576000000LL   /* 10000 years */
+#define MASK_MAX 4096            /* bytes of one FieldMask path */
 
-int pj_fail(pj_ctx *c, const char *fmt, ...)
+pj_wkt pj_wkt_of(const ProtobufCMessageDescriptor *d)
 {
-    char what[320];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    if (c->path[0])
-        err_set(c->err, c->errlen, _("field \"%s\": %s"), c->path, what);
+    static const struct {
+        const char *name;
+        pj_wkt k;
+    } tab[] = {
+        {"Any", PJ_ANY}, {"Timestamp", PJ_TIMESTAMP}, {"Duration", PJ_DURATION}, {"Struct", PJ_STRUCT},
+        {"Value", PJ_VALUE}, {"ListValue", PJ_LIST}, {"FieldMask", PJ_FIELDMASK}, {"Empty", PJ_EMPTY},
+        {"DoubleValue", PJ_WRAPPER}, {"FloatValue", PJ_WRAPPER}, {"Int64Value", PJ_WRAPPER},
+        {"UInt64Value", PJ_WRAPPER}, {"Int32Value", PJ_WRAPPER}, {"UInt32Value", PJ_WRAPPER},
+        {"BoolValue", PJ_WRAPPER}, {"StringValue", PJ_WRAPPER}, {"BytesValue", PJ_WRAPPER},
+    };
+    if (strncmp(d->name, "google.protobuf.", 16) != 0)
+        return PJ_PLAIN;
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (strcmp(d->name + 16, tab[i].name) == 0)
+            return tab[i].k;
+    return PJ_PLAIN;
+}
+
+/* Any's type by its URL. TEMPORARY until wire/pbdesc is merged: the integrator replaces
+ * the body with `return pbdesc_message(name)` (which knows the types learned at run time
+ * and falls back to the compiled-in ones). */
+static const ProtobufCMessageDescriptor *pj_resolve(const char *type_url)
+{
+    static const ProtobufCMessageDescriptor *const own[] = {
+        &google__protobuf__any__descriptor,        &google__protobuf__timestamp__descriptor,
+        &google__protobuf__duration__descriptor,   &google__protobuf__struct__descriptor,
+        &google__protobuf__value__descriptor,      &google__protobuf__list_value__descriptor,
+        &google__protobuf__field_mask__descriptor, &google__protobuf__empty__descriptor,
+        &google__protobuf__double_value__descriptor, &google__protobuf__float_value__descriptor,
+        &google__protobuf__int64_value__descriptor,  &google__protobuf__uint64_value__descriptor,
+        &google__protobuf__int32_value__descriptor,  &google__protobuf__uint32_value__descriptor,
+        &google__protobuf__bool_value__descriptor,   &google__protobuf__string_value__descriptor,
+        &google__protobuf__bytes_value__descriptor,
+    };
+    const char *slash = strrchr(type_url, '/');
+    const char *name = slash ? slash + 1 : type_url;
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (strcmp(own[i]->name, name) == 0)
+            return own[i];
+    return pbcatalog_message(name);
+}
+
+/* ---- Timestamp and Duration ---- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's algorithms). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* ".021", ".000021", ".000000021" or nothing: 0, 3, 6 or 9 digits as protobuf prints them. */
+static void frac_text(int32_t nanos, char *out, size_t n)
+{
+    if (nanos == 0)
+        out[0] = '\0';
+    else if (nanos % 1000000 == 0)
+        snprintf(out, n, ".%03" PRId32, nanos / 1000000);
+    else if (nanos % 1000 == 0)
+        snprintf(out, n, ".%06" PRId32, nanos / 1000);
     else
-        err_set(c->err, c->errlen, "%s", what);
-    c->failed = true;
-    return -1;
+        snprintf(out, n, ".%09" PRId32, nanos);
 }
 
-int pj_fail_want(pj_ctx *c, const char *want, const value *v)
+/* Reads ".ddd" (1 to 9 digits) at *s as nanoseconds; none is 0. -1 when malformed. */
+static int64_t frac_read(const char **s)
 {
-    char got[80];
-    pbfield_describe(v, got, sizeof got);
-    return pj_fail(c, _("want %s, got %s"), want, got);
+    if (**s != '.')
+        return 0;
+    (*s)++;
+    int64_t ns = 0;
+    int k = 0;
+    for (; **s >= '0' && **s <= '9'; (*s)++, k++) {
+        if (k == 9)
+            return -1;
+        ns = ns * 10 + (**s - '0');
+    }
+    if (k == 0)
+        return -1;
+    for (; k < 9; k++)
+        ns *= 10;
+    return ns;
 }
 
-const ProtobufCFieldDescriptor *pj_field(pj_ctx *c, const ProtobufCMessageDescriptor *d, const char *name)
+static int digits(const char *s, int n)
 {
-    const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field_by_name(d, name);
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+static bool secs_nanos(pj_ctx *c, const ProtobufCMessage *msg, int64_t *secs, int32_t *nanos)
+{
+    const ProtobufCFieldDescriptor *fs = pj_field(c, msg->descriptor, "seconds");
+    const ProtobufCFieldDescriptor *fn = pj_field(c, msg->descriptor, "nanos");
+    if (!fs || !fn)
+        return false;
+    *secs = *(const int64_t *)pbfield_cat(msg, fs->offset);
+    *nanos = *(const int32_t *)pbfield_cat(msg, fn->offset);
+    return true;
+}
+
+static int set_secs_nanos(pj_ctx *c, ProtobufCMessage *msg, int64_t secs, int32_t nanos)
+{
+    const ProtobufCFieldDescriptor *fs = pj_field(c, msg->descriptor, "seconds");
+    const ProtobufCFieldDescriptor *fn = pj_field(c, msg->descriptor, "nanos");
+    if (!fs || !fn)
+        return -1;
+    *(int64_t *)pbfield_at(msg, fs->offset) = secs;
+    *(int32_t *)pbfield_at(msg, fn->offset) = nanos;
+    return 0;
+}
+
+static value *timestamp_from(pj_ctx *c, const ProtobufCMessage *msg)
+{
+    int64_t secs, y;
+    int32_t nanos;
+    int m, d;
+    if (!secs_nanos(c, msg, &secs, &nanos))
+        return NULL;
+    if (secs < TS_MIN || secs > TS_MAX || nanos < 0 || nanos > 999999999) {
+        pj_fail(c, _("Timestamp %" PRId64 "s %" PRId32 "ns is outside 0001-01-01 to 9999-12-31"), secs, nanos);
+        return NULL;
+    }
+    int64_t days = (secs >= 0 ? secs : secs - 86399) / 86400, rest = secs - days * 86400;
+    civil_from_days(days, &y, &m, &d);
+    char frac[16], out[64];
+    frac_text(nanos, frac, sizeof frac);
+    snprintf(out, sizeof out, "%04" PRId64 "-%02d-%02dT%02d:%02d:%02d%sZ", y, m, d, (int)(rest / 3600),
+             (int)(rest / 60 % 60), (int)(rest % 60), frac);
+    return value_cstring(out);
+}
+
+static int timestamp_to(pj_ctx *c, ProtobufCMessage *msg, const value *v)
+{
+    if (v->kind != V_STRING || v->u.s.len < 20)
+        goto bad;
+    const char *s = v->u.s.p;
+    int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2), h = digits(s + 11, 2),
+        mi = digits(s + 14, 2), se = digits(s + 17, 2);
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59 ||
+        s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
+        goto bad;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[mo - 1] + (mo == 2 && leap))
+        goto bad;
+    const char *p = s + 19;
+    int64_t ns = frac_read(&p);
+    if (ns < 0)
+        goto bad;
+    int64_t off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if ((*p == '+' || *p == '-') && digits(p + 1, 2) >= 0 && p[3] == ':' && digits(p + 4, 2) >= 0) {
+        int oh = digits(p + 1, 2), om = digits(p + 4, 2);
+        if (oh > 23 || om > 59)
+            goto bad;
+        off = (*p == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+        p += 6;
+    } else {
+        goto bad;
+    }
+    if ((size_t)(p - s) != v->u.s.len)
+        goto bad;
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+    if (secs < TS_MIN || secs > TS_MAX)
+        return pj_fail(c, _("Timestamp \"%s\" is outside 0001-01-01 to 9999-12-31"), s);
+    return set_secs_nanos(c, msg, secs, (int32_t)ns);
+bad:
+    return pj_fail_want(c, _("Timestamp as RFC 3339 text (\"1972-01-01T10:00:20.021Z\")"), v);
+}
+
+static value *duration_from(pj_ctx *c, const ProtobufCMessage *msg)
+{
+    int64_t secs;
+    int32_t nanos;
+    if (!secs_nanos(c, msg, &secs, &nanos))
+        return NULL;
+    if (secs < -DUR_MAX || secs > DUR_MAX || nanos <= -1000000000 || nanos >= 1000000000 ||
+        (secs > 0 && nanos < 0) || (secs < 0 && nanos > 0)) {
+        pj_fail(c, _("Duration %" PRId64 "s %" PRId32 "ns is not valid"), secs, nanos);
+        return NULL;
+    }
+    char frac[16], out[64];
+    frac_text(nanos < 0 ? -nanos : nanos, frac, sizeof frac);
+    snprintf(out, sizeof out, "%s%" PRId64 "%ss", secs < 0 || nanos < 0 ? "-" : "", secs < 0 ? -secs : secs, frac);
+    return value_cstring(out);
+}
+
+static int duration_to(pj_ctx *c, ProtobufCMessage *msg, const value *v)
+{
+    if (v->kind != V_STRING)
+        goto bad;
+    const char *p = v->u.s.p;
+    bool neg = *p == '-';
+    p += neg;
+    int64_t secs = 0;
+    int k = 0;
+    for (; *p >= '0' && *p <= '9'; p++, k++) {
+        if (k == 12)
+            goto range;
+        secs = secs * 10 + (*p - '0');
+    }
+    int64_t ns = frac_read(&p);
+    if (k == 0 || ns < 0 || p[0] != 's' || (size_t)(p + 1 - v->u.s.p) != v->u.s.len)
+        goto bad;
+    if (secs > DUR_MAX)
+        goto range;
+    return set_secs_nanos(c, msg, neg ? -secs : secs, (int32_t)(neg ? -ns : ns));
+range:
+    return pj_fail(c, _("Duration \"%s\" is beyond %lld seconds"), v->u.s.p, (long long)DUR_MAX);
+bad:
+    return pj_fail_want(c, _("Duration as text (\"1.5s\")"), v);
+}
+
+/* ---- FieldMask: paths "foo_bar.baz" print as "fooBar.baz", joined by commas ---- */
+
+static value *fieldmask_from(pj_ctx *c, const ProtobufCMessage *msg)
+{
+    const ProtobufCFieldDescriptor *fd = pj_field(c, msg->descriptor, "paths");
     if (!fd)
-        pj_fail(c, _("%s has no field \"%s\""), d->name, name);
-    return fd;
-}
-
-ProtobufCMessage *pj_new(const ProtobufCMessageDescriptor *d)
-{
-    /* protobuf-c initializes any descriptor's message, compiled or built at run time */
-    ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, 0, NULL);
-    if (!m && d->message_init) { /* proto2 required fields make an empty message invalid */
-        m = malloc(d->sizeof_message);
-        if (m)
-            protobuf_c_message_init(d, m);
-    }
-    return m;
-}
-
-static size_t path_push(pj_ctx *c, const char *fmt, const char *s, size_t i)
-{
-    size_t saved = strlen(c->path);
-    size_t room = sizeof c->path - saved;
-    if (fmt[0] == '.')
-        snprintf(c->path + saved, room, "%s%s", saved ? "." : "", s);
-    else if (s)
-        snprintf(c->path + saved, room, "[%s]", s);
-    else
-        snprintf(c->path + saved, room, "[%zu]", i);
-    return saved;
-}
-
-static bool is_null_enum(const ProtobufCFieldDescriptor *fd)
-{
-    return fd->type == PROTOBUF_C_TYPE_ENUM &&
-           strcmp(((const ProtobufCEnumDescriptor *)fd->descriptor)->name, "google.protobuf.NullValue") == 0;
-}
-
-static bool is_value_msg(const ProtobufCFieldDescriptor *fd)
-{
-    return fd->type == PROTOBUF_C_TYPE_MESSAGE && pj_wkt_of(fd->descriptor) == PJ_VALUE;
-}
-
-/* protoc's JSON name: underscores dropped, the letter after one upper-cased. */
-static char *json_name(const char *name)
-{
-    char *out = malloc(strlen(name) + 1), *o = out;
-    bool up = false;
-    for (; out && *name; name++) {
-        if (*name == '_') {
-            up = true;
-            continue;
-        }
-        *o++ = up && *name >= 'a' && *name <= 'z' ? (char)(*name - 'a' + 'A') : *name;
-        up = false;
-    }
-    if (out)
-        *o = '\0';
-    return out;
-}
-
-static bool json_name_is(const char *s, size_t n, const char *name)
-{
-    size_t i = 0;
-    bool up = false;
-    for (; *name; name++) {
-        if (*name == '_') {
-            up = true;
-            continue;
-        }
-        char ch = up && *name >= 'a' && *name <= 'z' ? (char)(*name - 'a' + 'A') : *name;
-        if (i == n || s[i++] != ch)
-            return false;
-        up = false;
-    }
-    return i == n;
-}
-
-/* ---- message -> value ---- */
-
-static value *num_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static value *num_text(const char *fmt, ...)
-{
-    char tmp[32];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    return value_cstring(tmp);
-}
-
-/* NaN and the infinities as text; a float by the shortest text that reads back as it. */
-static value *float_value(double d, bool single)
-{
-    if (isnan(d))
-        return value_cstring("NaN");
-    if (isinf(d))
-        return value_cstring(d > 0 ? "Infinity" : "-Infinity");
-    if (single) {
-        float f = (float)d;
-        char tmp[40];
-        for (int prec = 6; prec <= 9; prec++) {
-            snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
-            if (strtof(tmp, NULL) == f)
-                break;
-        }
-        d = strtod(tmp, NULL);
-    }
-    return value_float(d);
-}
-
-static value *from_scalar(pj_ctx *c, const ProtobufCFieldDescriptor *fd, const void *p, int depth)
-{
-    switch (fd->type) {
-    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
-        return value_int(*(const int32_t *)p);
-    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
-        return value_uint(*(const uint32_t *)p);
-    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-        return num_text("%" PRId64, *(const int64_t *)p);
-    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
-        return num_text("%" PRIu64, *(const uint64_t *)p);
-    case PROTOBUF_C_TYPE_FLOAT: return float_value(*(const float *)p, true);
-    case PROTOBUF_C_TYPE_DOUBLE: return float_value(*(const double *)p, false);
-    case PROTOBUF_C_TYPE_BOOL: return value_bool(*(const protobuf_c_boolean *)p != 0);
-    case PROTOBUF_C_TYPE_ENUM: {
-        if (is_null_enum(fd))
-            return value_null();
-        int n = *(const int *)p;
-        const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(fd->descriptor, n);
-        return ev ? value_cstring(ev->name) : value_int(n);
-    }
-    case PROTOBUF_C_TYPE_STRING: {
-        const char *s = *(char *const *)p;
-        return value_cstring(s ? s : "");
-    }
-    case PROTOBUF_C_TYPE_BYTES: {
-        const ProtobufCBinaryData *b = p;
-        buf out;
-        buf_init(&out, 0);
-        value *v = NULL;
-        if (b64_encode(b->data, b->len, &out) == 0)
-            v = value_string(buf_size(&out) ? (const char *)buf_data(&out) : "", buf_size(&out));
-        buf_done(&out);
-        return v;
-    }
-    case PROTOBUF_C_TYPE_MESSAGE: {
-        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)p;
-        return sub ? pj_from_message(c, sub, depth + 1) : value_null();
-    }
-    }
-    return NULL;
-}
-
-/* A map key's text: JSON object keys are strings. */
-static value *key_text(const ProtobufCFieldDescriptor *kd, const void *p)
-{
-    switch (kd->type) {
-    case PROTOBUF_C_TYPE_BOOL: return value_cstring(*(const protobuf_c_boolean *)p ? "true" : "false");
-    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
-        return num_text("%" PRId32, *(const int32_t *)p);
-    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
-        return num_text("%" PRIu32, *(const uint32_t *)p);
-    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-        return num_text("%" PRId64, *(const int64_t *)p);
-    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
-        return num_text("%" PRIu64, *(const uint64_t *)p);
-    default: {
-        const char *s = *(char *const *)p;
-        return value_cstring(s ? s : "");
-    }
-    }
-}
-
-static value *from_map(pj_ctx *c, const ProtobufCFieldDescriptor *fd, const ProtobufCMessage *const *ents,
-                       size_t n, int depth)
-{
-    const ProtobufCMessageDescriptor *e = fd->descriptor;
-    const ProtobufCFieldDescriptor *kd = &e->fields[0], *vd = &e->fields[1];
-    value *m = value_map();
-    for (size_t i = 0; m && i < n; i++) {
-        value *k = key_text(kd, pbfield_cat(ents[i], kd->offset));
-        size_t saved = path_push(c, "[", k ? k->u.s.p : "", 0);
-        value *v = from_scalar(c, vd, pbfield_cat(ents[i], vd->offset), depth);
-        c->path[saved] = '\0';
-        if (!k || !v) {
-            value_free(k);
-            value_free(v);
-            value_free(m);
-            return NULL;
-        }
-        if (value_map_put(m, k, v) < 0) {
-            value_free(m);
-            return NULL;
-        }
-    }
-    return m;
-}
-
-value *pj_from_field(pj_ctx *c, const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd, int depth)
-{
-    if (fd->label != PROTOBUF_C_LABEL_REPEATED)
-        return from_scalar(c, fd, pbfield_cat(msg, fd->offset), depth);
+        return NULL;
     size_t n = *(const size_t *)pbfield_cat(msg, fd->quantifier_offset);
-    const void *arr = *(void *const *)pbfield_cat(msg, fd->offset);
-    if (pbfield_is_map(fd))
-        return from_map(c, fd, arr, n, depth);
-    value *list = value_list();
-    size_t es = pbfield_elem_size(fd->type);
-    for (size_t k = 0; list && k < n; k++) {
-        size_t saved = path_push(c, "[", NULL, k);
-        value *item = from_scalar(c, fd, (const char *)arr + k * es, depth);
-        c->path[saved] = '\0';
-        if (!item || value_list_push(list, item) < 0) {
-            value_free(list);
-            list = NULL;
+    char *const *paths = *(char *const *const *)pbfield_cat(msg, fd->offset);
+    buf out;
+    buf_init(&out, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_putc(&out, ',');
+        for (const char *s = paths[i]; *s; s++) {
+            if ((*s >= 'A' && *s <= 'Z') || (*s == '_' && !(s[1] >= 'a' && s[1] <= 'z'))) {
+                buf_done(&out);
+                pj_fail(c, _("FieldMask path \"%s\" has no JSON form"), paths[i]);
+                return NULL;
+            }
+            if (*s == '_')
+                buf_putc(&out, (uint8_t)(*++s - 'a' + 'A'));
+            else
+                buf_putc(&out, (uint8_t)*s);
         }
     }
-    return list;
+    value *v = value_string(buf_size(&out) ? (const char *)buf_data(&out) : "", buf_size(&out));
+    buf_done(&out);
+    return v;
 }
 
-/* A proto3 field without presence at its zero value. */
-static bool at_default(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd)
+static int fieldmask_to(pj_ctx *c, ProtobufCMessage *msg, const value *v, int depth)
 {
-    const void *p = pbfield_cat(msg, fd->offset);
-    switch (fd->type) {
-    case PROTOBUF_C_TYPE_STRING: {
-        const char *s = *(char *const *)p;
-        return !s || !*s;
+    const ProtobufCFieldDescriptor *fd = pj_field(c, msg->descriptor, "paths");
+    if (!fd)
+        return -1;
+    if (v->kind != V_STRING)
+        return pj_fail_want(c, _("FieldMask as text (\"a.b,c\")"), v);
+    value *list = value_list();
+    const char *s = v->u.s.p, *end = s + v->u.s.len;
+    while (list && s < end) {
+        const char *comma = memchr(s, ',', (size_t)(end - s));
+        const char *stop = comma ? comma : end;
+        char path[MASK_MAX];
+        size_t o = 0;
+        for (const char *q = s; q < stop; q++) {
+            bool up = *q >= 'A' && *q <= 'Z';
+            if (*q == '_' || o + 2 >= sizeof path) {
+                value_free(list);
+                return pj_fail_want(c, _("FieldMask paths in lowerCamelCase"), v);
+            }
+            if (up)
+                path[o++] = '_';
+            path[o++] = up ? (char)(*q - 'A' + 'a') : *q;
+        }
+        if (value_list_push(list, value_string(path, o)) < 0)
+            list = NULL;
+        s = stop + 1;
     }
-    case PROTOBUF_C_TYPE_BYTES: return ((const ProtobufCBinaryData *)p)->len == 0;
-    case PROTOBUF_C_TYPE_MESSAGE: return *(void *const *)p == NULL;
-    case PROTOBUF_C_TYPE_BOOL: return *(const protobuf_c_boolean *)p == 0;
-    default: {
-        static const uint8_t zero[8];
-        return memcmp(p, zero, pbfield_elem_size(fd->type)) == 0; /* -0.0 is not the default */
-    }
-    }
+    if (!list)
+        return -1;
+    int r = pj_to_field(c, fd, msg, list, depth);
+    value_free(list);
+    return r;
 }
 
-/* Whether the field is written: lists and maps when not empty, fields with presence when
- * set, the others when not at their zero value; with emit_defaults all but unset
- * optionals and oneof members. */
-static bool written(pj_ctx *c, const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd)
-{
-    if (fd->label == PROTOBUF_C_LABEL_REPEATED)
-        return c->opts.emit_defaults || *(const size_t *)pbfield_cat(msg, fd->quantifier_offset) > 0;
-    if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-        return pbfield_present(msg, fd);
-    if (fd->type == PROTOBUF_C_TYPE_MESSAGE)
-        return c->opts.emit_defaults || pbfield_present(msg, fd);
-    if (fd->label == PROTOBUF_C_LABEL_OPTIONAL)
-        return pbfield_present(msg, fd);
-    return c->opts.emit_defaults || fd->label == PROTOBUF_C_LABEL_REQUIRED || !at_default(msg, fd);
-}
+/* ---- Value: the member of its oneof that is set ---- */
 
-int pj_from_fields(pj_ctx *c, const ProtobufCMessage *msg, value *st, int depth)
+static value *value_from(pj_ctx *c, const ProtobufCMessage *msg, int depth)
 {
     const ProtobufCMessageDescriptor *d = msg->descriptor;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *fd = &d->fields[i];
-        if (!written(c, msg, fd))
+        if (!(fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) || !pbfield_present(msg, fd))
             continue;
-        size_t saved = path_push(c, ".", fd->name, 0);
-        value *fv = pj_from_field(c, msg, fd, depth);
-        c->path[saved] = '\0';
-        if (!fv)
-            return -1;
-        char *jn = c->opts.proto_names ? NULL : json_name(fd->name);
-        if (!c->opts.proto_names && !jn) {
-            value_free(fv);
-            return -1;
+        if (fd->type == PROTOBUF_C_TYPE_DOUBLE && !isfinite(*(const double *)pbfield_cat(msg, fd->offset))) {
+            pj_fail(c, _("google.protobuf.Value cannot hold NaN or Infinity"));
+            return NULL;
         }
-        int r = value_struct_set(st, jn ? jn : fd->name, fv);
-        free(jn);
-        if (r < 0)
-            return -1;
+        return pj_from_field(c, msg, fd, depth);
     }
-    return 0;
+    pj_fail(c, _("google.protobuf.Value has no kind set"));
+    return NULL;
 }
+
+static int value_to(pj_ctx *c, const ProtobufCMessageDescriptor *d, ProtobufCMessage *msg, const value *v,
+                    int depth)
+{
+    const char *member;
+    switch (v->kind) {
+    case V_NULL: member = "null_value"; break;
+    case V_BOOL: member = "bool_value"; break;
+    case V_INT: case V_UINT: case V_FLOAT: member = "number_value"; break;
+    case V_STRING: member = "string_value"; break;
+    case V_MAP: case V_STRUCT: member = "struct_value"; break;
+    case V_LIST: member = "list_value"; break;
+    default: return pj_fail_want(c, _("any JSON value"), v);
+    }
+    const ProtobufCFieldDescriptor *fd = pj_field(c, d, member);
+    return fd ? pj_to_field(c, fd, msg, v, depth) : -1;
+}
+
+/* ---- Any: {"@type": URL, fields...}, or {"@type": URL, "value": form} for a well-known type ---- */
+
+static value *any_from(pj_ctx *c, const ProtobufCMessage *msg, int depth)
+{
+    const ProtobufCFieldDescriptor *fu = pj_field(c, msg->descriptor, "type_url");
+    const ProtobufCFieldDescriptor *fv = pj_field(c, msg->descriptor, "value");
+    if (!fu || !fv)
+        return NULL;
+    const char *url = *(char *const *)pbfield_cat(msg, fu->offset);
+    const ProtobufCBinaryData *b = pbfield_cat(msg, fv->offset);
+    if (!url || !*url)
+        return value_struct(msg->descriptor->name);
+    const ProtobufCMessageDescriptor *d = pj_resolve(url);
+    if (!d) {
+        pj_fail(c, _("no file describes the type of Any \"%s\""), url);
+        return NULL;
+    }
+    ProtobufCMessage *sub = protobuf_c_message_unpack(d, NULL, b->len, b->data);
+    if (!sub) {
+        pj_fail(c, _("Any's %zu bytes are not a valid %s"), b->len, d->name);
+        return NULL;
+    }
+    value *st = value_struct(msg->descriptor->name);
+    int r = st && value_struct_set(st, "@type", value_cstring(url)) == 0 ? 0 : -1;
+    if (r == 0 && pj_wkt_of(d) != PJ_PLAIN) {
+        value *inner = pj_from_message(c, sub, depth + 1);
+        r = inner ? value_struct_set(st, "value", inner) : -1;
+    } else if (r == 0) {
+        r = pj_from_fields(c, sub, st, depth + 1);
+    }
+    protobuf_c_message_free_unpacked(sub, NULL);
+    if (r < 0) {
+        value_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static int any_to(pj_ctx *c, ProtobufCMessage *msg, const value *v, int depth)
+{
+    if (v->kind != V_MAP && v->kind != V_STRUCT)
+        return pj_fail_want(c, _("Any (an object with \"@type\")"), v);
+    const value *url = value_get(v, "@type");
+    if (!url) {
+        if ((v->kind == V_MAP ? v->u.map.len : v->u.st.len) == 0)
+            return 0;
+        return pj_fail(c, _("Any needs \"@type\""));
+    }
+    if (url->kind != V_STRING)
+        return pj_fail_want(c, _("\"@type\" as text"), url);
+    const ProtobufCMessageDescriptor *d = pj_resolve(url->u.s.p);
+    if (!d)
+        return pj_fail(c, _("no file describes the type of Any \"%s\""), url->u.s.p);
+    const ProtobufCFieldDescriptor *fu = pj_field(c, msg->descriptor, "type_url");
+    const ProtobufCFieldDescriptor *fv = pj_field(c, msg->descriptor, "value");
+    ProtobufCMessage *sub = pj_new(d);
+    if (!fu || !fv || !sub) {
+        if (sub)
+            protobuf_c_message_free_unpacked(sub, NULL);
+        return -1;
+    }
+    int r;
+    if (pj_wkt_of(d) != PJ_PLAIN) {
+        const value *inner = value_get(v, "value");
+        size_t n = v->kind == V_MAP ? v->u.map.len : v->u.st.len;
+        if (n > 1u + (inner != NULL))
+            r = pj_fail(c, _("Any holding %s takes only \"@type\" and \"value\""), d->name);
+        else
+            r = inner ? pj_to_message(c, d, sub, inner, depth + 1) : 0;
+    } else {
+        r = pj_to_fields(c, d, sub, v, depth + 1, "@type");
+    }
+    uint8_t *bytes = NULL;
+    size_t len = r == 0 ? protobuf_c_message_get_packed_size(sub) : 0;
+    if (r == 0 && !(bytes = malloc(len ? len : 1)))
+        r = -1;
+    if (r == 0)
+        protobuf_c_message_pack(sub, bytes);
+    protobuf_c_message_free_unpacked(sub, NULL);
+    if (r < 0)
+        return -1;
+    *(ProtobufCBinaryData *)pbfield_at(msg, fv->offset) = (ProtobufCBinaryData){len, bytes};
+    return pj_to_field(c, fu, msg, url, depth);
+}
+
+/* ---- dispatch ---- */
+
+static value *pj_wkt_from(pj_ctx *c, pj_wkt k, const ProtobufCMessage *msg, int depth)
+{
+    const char *only = k == PJ_WRAPPER ? "value" : k == PJ_STRUCT ? "fields" : k == PJ_LIST ? "values" : NULL;
+    if (only) {
+        const ProtobufCFieldDescriptor *fd = pj_field(c, msg->descriptor, only);
+        return fd ? pj_from_field(c, msg, fd, depth) : NULL;
+    }
+    switch (k) {
+    case PJ_ANY: return any_from(c, msg, depth);
+    case PJ_TIMESTAMP: return timestamp_from(c, msg);
+    case PJ_DURATION: return duration_from(c, msg);
+    case PJ_FIELDMASK: return fieldmask_from(c, msg);
+    case PJ_VALUE: return value_from(c, msg, depth);
+    default: return value_struct(msg->descriptor->name);
+    }
+}
+
+static int pj_wkt_to(pj_ctx *c, pj_wkt k, const ProtobufCMessageDescriptor *d, ProtobufCMessage *msg,
+                     const value *v, int depth)
+{
+    if (k == PJ_VALUE)
+        return value_to(c, d, msg, v, depth);
+    if (v->kind == V_NULL)
+        return 0;
+    const char *only = k == PJ_WRAPPER ? "value" : k == PJ_STRUCT ? "fields" : k == PJ_LIST ? "values" : NULL;
+    if (only) {
+        if (k == PJ_STRUCT && v->kind != V_MAP && v->kind != V_STRUCT)
+            return pj_fail_want(c, _("Struct (an object)"), v);
+        const ProtobufCFieldDescriptor *fd = pj_field(c, d, only);
+        return fd ? pj_to_field(c, fd, msg, v, depth) : -1;
+    }
+    switch (k) {
+    case PJ_ANY: return any_to(c, msg, v, depth);
+    case PJ_TIMESTAMP: return timestamp_to(c, msg, v);
+    case PJ_DURATION: return duration_to(c, msg, v);
+    case PJ_FIELDMASK: return fieldmask_to(c, msg, v, depth);
+    default: return pj_to_fields(c, d, msg, v, depth, NULL);
+    }
+}
+
+/* ---- messages ---- */
 
 value *pj_from_message(pj_ctx *c, const ProtobufCMessage *msg, int depth)
 {
@@ -337,302 +510,6 @@ value *pj_from_message(pj_ctx *c, const ProtobufCMessage *msg, int depth)
         return NULL;
     }
     return st;
-}
-
-value *pbjson_from_message(const ProtobufCMessage *msg, const pbjson_opts *opts, char *err, size_t errlen)
-{
-    pj_ctx c = {.err = err, .errlen = errlen};
-    if (opts)
-        c.opts = *opts;
-    value *v = msg ? pj_from_message(&c, msg, 0) : value_null();
-    if (!v && !c.failed)
-        err_set(err, errlen, _("out of memory"));
-    return v;
-}
-
-/* ---- value -> message ---- */
-
-static int oom(pj_ctx *c)
-{
-    err_set(c->err, c->errlen, _("out of memory"));
-    c->failed = true;
-    return -1;
-}
-
-static int get_int(pj_ctx *c, const ProtobufCFieldDescriptor *fd, const value *v, bool is_unsigned,
-                   uint64_t uhi, int64_t lo, int64_t hi, void *out)
-{
-    const char *want = fd->type == PROTOBUF_C_TYPE_ENUM ? _("enum name or number") : pbfield_type_name(fd->type);
-    int r = is_unsigned ? pbfield_get_u64(v, uhi, out) : pbfield_get_i64(v, lo, hi, out);
-    if (r == PBFIELD_RANGE) {
-        char got[80];
-        pbfield_describe(v, got, sizeof got);
-        return pj_fail(c, _("%s is out of range for %s"), got, want);
-    }
-    return r < 0 ? pj_fail_want(c, want, v) : 0;
-}
-
-static int to_enum(pj_ctx *c, const ProtobufCFieldDescriptor *fd, int *p, const value *v)
-{
-    const ProtobufCEnumDescriptor *ed = fd->descriptor;
-    if (v->kind == V_NULL && is_null_enum(fd)) {
-        *p = 0;
-        return 0;
-    }
-    if (v->kind == V_STRING) {
-        const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value_by_name(ed, v->u.s.p);
-        if (!ev)
-            return pj_fail(c, _("no value \"%s\" in enum %s"), v->u.s.p, ed->name);
-        *p = ev->value;
-        return 0;
-    }
-    int64_t i;
-    if (get_int(c, fd, v, false, 0, INT32_MIN, INT32_MAX, &i) < 0)
-        return -1;
-    *p = (int)i;
-    return 0;
-}
-
-static int to_scalar(pj_ctx *c, const ProtobufCFieldDescriptor *fd, void *p, const value *v, int depth)
-{
-    const char *want = pbfield_type_name(fd->type);
-    int64_t i;
-    uint64_t u;
-    double d;
-    if (v->kind == V_NULL && !is_null_enum(fd) && !is_value_msg(fd))
-        return pj_fail_want(c, want, v);
-    switch (fd->type) {
-    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
-        if (get_int(c, fd, v, false, 0, INT32_MIN, INT32_MAX, &i) < 0)
-            return -1;
-        *(int32_t *)p = (int32_t)i;
-        return 0;
-    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-        return get_int(c, fd, v, false, 0, INT64_MIN, INT64_MAX, p);
-    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
-        if (get_int(c, fd, v, true, UINT32_MAX, 0, 0, &u) < 0)
-            return -1;
-        *(uint32_t *)p = (uint32_t)u;
-        return 0;
-    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
-        return get_int(c, fd, v, true, UINT64_MAX, 0, 0, p);
-    case PROTOBUF_C_TYPE_FLOAT: case PROTOBUF_C_TYPE_DOUBLE:
-        if (pbfield_get_double(v, &d) < 0)
-            return pj_fail_want(c, want, v);
-        if (fd->type == PROTOBUF_C_TYPE_DOUBLE) {
-            *(double *)p = d;
-            return 0;
-        }
-        if (isfinite(d) && fabs(d) > FLT_MAX) {
-            char got[80];
-            pbfield_describe(v, got, sizeof got);
-            return pj_fail(c, _("%s is out of range for %s"), got, want);
-        }
-        *(float *)p = (float)d;
-        return 0;
-    case PROTOBUF_C_TYPE_BOOL:
-        if (v->kind != V_BOOL)
-            return pj_fail_want(c, want, v);
-        *(protobuf_c_boolean *)p = v->u.b;
-        return 0;
-    case PROTOBUF_C_TYPE_ENUM: return to_enum(c, fd, p, v);
-    case PROTOBUF_C_TYPE_STRING: {
-        if (v->kind != V_STRING)
-            return pj_fail_want(c, want, v);
-        char *s = malloc(v->u.s.len + 1);
-        if (!s)
-            return oom(c);
-        memcpy(s, v->u.s.p, v->u.s.len + 1);
-        *(char **)p = s;
-        return 0;
-    }
-    case PROTOBUF_C_TYPE_BYTES: {
-        if (v->kind != V_STRING && v->kind != V_BYTES)
-            return pj_fail_want(c, _("bytes (base64 text)"), v);
-        uint8_t *data = malloc(v->u.s.len + 1);
-        if (!data)
-            return oom(c);
-        long n = (long)v->u.s.len;
-        if (v->kind == V_BYTES)
-            memcpy(data, v->u.s.p, v->u.s.len);
-        else
-            n = b64_decode(v->u.s.p, v->u.s.len, data);
-        if (n < 0) {
-            free(data);
-            return pj_fail_want(c, _("bytes (base64 text)"), v);
-        }
-        *(ProtobufCBinaryData *)p = (ProtobufCBinaryData){(size_t)n, data};
-        return 0;
-    }
-    case PROTOBUF_C_TYPE_MESSAGE: {
-        const ProtobufCMessageDescriptor *sd = fd->descriptor;
-        ProtobufCMessage *sub = pj_new(sd);
-        if (!sub)
-            return oom(c);
-        *(ProtobufCMessage **)p = sub; /* the parent owns it from here, filled or not */
-        return pj_to_message(c, sd, sub, v, depth + 1);
-    }
-    }
-    return pj_fail_want(c, want, v);
-}
-
-/* A map key arrives as an object's key: text, also for bool and integer keys. */
-static int to_map_key(pj_ctx *c, const ProtobufCFieldDescriptor *kd, void *p, const value *k)
-{
-    if (kd->type == PROTOBUF_C_TYPE_BOOL) {
-        if (k->kind != V_STRING || (strcmp(k->u.s.p, "true") && strcmp(k->u.s.p, "false")))
-            return pj_fail_want(c, _("map key \"true\" or \"false\""), k);
-        *(protobuf_c_boolean *)p = strcmp(k->u.s.p, "true") == 0;
-        return 0;
-    }
-    return to_scalar(c, kd, p, k, 0);
-}
-
-static int to_map(pj_ctx *c, const ProtobufCFieldDescriptor *fd, ProtobufCMessage *msg, const value *v,
-                  int depth)
-{
-    const ProtobufCMessageDescriptor *e = fd->descriptor;
-    size_t *np = pbfield_at(msg, fd->quantifier_offset);
-    ProtobufCMessage ***arr = pbfield_at(msg, fd->offset);
-    if (v->kind != V_MAP && v->kind != V_STRUCT)
-        return pj_fail_want(c, _("map (an object)"), v);
-    size_t n = v->kind == V_MAP ? v->u.map.len : v->u.st.len;
-    *arr = calloc(n ? n : 1, sizeof(ProtobufCMessage *));
-    if (!*arr)
-        return oom(c);
-    for (size_t i = 0; i < n; i++) {
-        ProtobufCMessage *ent = pj_new(e);
-        if (!ent)
-            return oom(c);
-        (*arr)[i] = ent;
-        *np = i + 1;
-        value *tmpk = NULL;
-        const value *k = v->kind == V_MAP ? v->u.map.items[i].k : (tmpk = value_cstring(v->u.st.fields[i].name));
-        const value *val = v->kind == V_MAP ? v->u.map.items[i].v : v->u.st.fields[i].v;
-        if (!k)
-            return oom(c);
-        size_t saved = path_push(c, "[", k->kind == V_STRING ? k->u.s.p : "?", 0);
-        int r = to_map_key(c, &e->fields[0], pbfield_at(ent, e->fields[0].offset), k);
-        if (r == 0)
-            r = to_scalar(c, &e->fields[1], pbfield_at(ent, e->fields[1].offset), val, depth);
-        value_free(tmpk);
-        if (r < 0)
-            return -1;
-        c->path[saved] = '\0';
-    }
-    return 0;
-}
-
-static int to_repeated(pj_ctx *c, const ProtobufCFieldDescriptor *fd, ProtobufCMessage *msg, const value *v,
-                       int depth)
-{
-    if (v->kind == V_NULL)
-        return 0;
-    if (pbfield_is_map(fd))
-        return to_map(c, fd, msg, v, depth);
-    if (v->kind != V_LIST) {
-        char w[64];
-        snprintf(w, sizeof w, _("a list of %s"), pbfield_type_name(fd->type));
-        return pj_fail_want(c, w, v);
-    }
-    size_t *np = pbfield_at(msg, fd->quantifier_offset);
-    void **arr = pbfield_at(msg, fd->offset);
-    size_t n = v->u.list.len, es = pbfield_elem_size(fd->type);
-    *arr = calloc(n ? n : 1, es);
-    if (!*arr)
-        return oom(c);
-    for (size_t i = 0; i < n; i++) {
-        void *slot = (char *)*arr + i * es;
-        size_t saved = path_push(c, "[", NULL, i);
-        int r = to_scalar(c, fd, slot, v->u.list.items[i], depth);
-        /* an element counts for free_unpacked once it owns its memory (a message even half filled) */
-        if (r == 0 || (fd->type == PROTOBUF_C_TYPE_MESSAGE && *(void **)slot))
-            *np = i + 1;
-        if (r < 0)
-            return -1;
-        c->path[saved] = '\0';
-    }
-    return 0;
-}
-
-int pj_to_field(pj_ctx *c, const ProtobufCFieldDescriptor *fd, ProtobufCMessage *msg, const value *v, int depth)
-{
-    if (fd->label == PROTOBUF_C_LABEL_REPEATED)
-        return to_repeated(c, fd, msg, v, depth);
-    if (v->kind == V_NULL && !is_null_enum(fd) && !is_value_msg(fd))
-        return 0; /* null means the default */
-    void *p = pbfield_at(msg, fd->offset);
-    if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-        uint32_t *which = pbfield_at(msg, fd->quantifier_offset);
-        if (*which != 0 && *which != fd->id) {
-            const ProtobufCFieldDescriptor *other = protobuf_c_message_descriptor_get_field(msg->descriptor, *which);
-            return pj_fail(c, _("\"%s\" is in the same oneof as \"%s\", which is set already"), fd->name,
-                           other ? other->name : "?");
-        }
-        /* protobuf-c frees a member by the case: set it once the member owns memory */
-        if (fd->type == PROTOBUF_C_TYPE_STRING || fd->type == PROTOBUF_C_TYPE_MESSAGE)
-            *(void **)p = NULL;
-        else if (fd->type == PROTOBUF_C_TYPE_BYTES)
-            *(ProtobufCBinaryData *)p = (ProtobufCBinaryData){0, NULL};
-        int r = to_scalar(c, fd, p, v, depth);
-        bool owns = fd->type == PROTOBUF_C_TYPE_STRING || fd->type == PROTOBUF_C_TYPE_MESSAGE ? *(void **)p != NULL
-                    : fd->type == PROTOBUF_C_TYPE_BYTES ? ((ProtobufCBinaryData *)p)->data != NULL
-                                                        : r == 0;
-        if (owns)
-            *which = fd->id;
-        return r;
-    }
-    int r = to_scalar(c, fd, p, v, depth);
-    if (r == 0 && fd->label == PROTOBUF_C_LABEL_OPTIONAL && fd->type != PROTOBUF_C_TYPE_STRING &&
-        fd->type != PROTOBUF_C_TYPE_MESSAGE)
-        *(protobuf_c_boolean *)pbfield_at(msg, fd->quantifier_offset) = 1;
-    return r;
-}
-
-/* A field by its JSON name or its proto name. */
-static const ProtobufCFieldDescriptor *find_field(const ProtobufCMessageDescriptor *d, const char *s, size_t n)
-{
-    for (unsigned i = 0; i < d->n_fields; i++)
-        if (json_name_is(s, n, d->fields[i].name) ||
-            (strlen(d->fields[i].name) == n && memcmp(d->fields[i].name, s, n) == 0))
-            return &d->fields[i];
-    return NULL;
-}
-
-int pj_to_fields(pj_ctx *c, const ProtobufCMessageDescriptor *d, ProtobufCMessage *msg, const value *v, int depth,
-                 const char *skip)
-{
-    size_t n = v->kind == V_STRUCT ? v->u.st.len : v->u.map.len;
-    bool *seen = calloc(d->n_fields + 1, sizeof *seen);
-    if (!seen)
-        return oom(c);
-    int r = 0;
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        const char *name = v->kind == V_STRUCT ? v->u.st.fields[i].name : v->u.map.items[i].k->u.s.p;
-        size_t nlen = v->kind == V_STRUCT ? strlen(name) : v->u.map.items[i].k->u.s.len;
-        const value *fv = v->kind == V_STRUCT ? v->u.st.fields[i].v : v->u.map.items[i].v;
-        if (v->kind == V_MAP && v->u.map.items[i].k->kind != V_STRING) {
-            r = pj_fail_want(c, _("a field name"), v->u.map.items[i].k);
-            break;
-        }
-        if (skip && strcmp(name, skip) == 0)
-            continue;
-        const ProtobufCFieldDescriptor *fd = find_field(d, name, nlen);
-        if (!fd) {
-            r = pj_fail(c, _("unknown field \"%.*s\" in %s"), (int)(nlen > 80 ? 80 : nlen), name, d->name);
-            break;
-        }
-        size_t saved = path_push(c, ".", fd->name, 0);
-        if (seen[fd - d->fields])
-            r = pj_fail(c, _("given twice"));
-        else
-            r = pj_to_field(c, fd, msg, fv, depth);
-        seen[fd - d->fields] = true;
-        if (r == 0)
-            c->path[saved] = '\0';
-    }
-    free(seen);
-    return r;
 }
 
 int pj_to_message(pj_ctx *c, const ProtobufCMessageDescriptor *d, ProtobufCMessage *msg, const value *v, int depth)
@@ -652,9 +529,20 @@ int pj_to_message(pj_ctx *c, const ProtobufCMessageDescriptor *d, ProtobufCMessa
     return pj_to_fields(c, d, msg, v, depth, NULL);
 }
 
+value *pbjson_from_message(const ProtobufCMessage *msg, const pbjson_opts *opts, char *err, size_t errlen)
+{
+    pj_ctx c = {.err = err, .errlen = errlen, .from_message = pj_from_message, .to_message = pj_to_message};
+    if (opts)
+        c.opts = *opts;
+    value *v = msg ? pj_from_message(&c, msg, 0) : value_null();
+    if (!v && !c.failed)
+        err_set(err, errlen, _("out of memory"));
+    return v;
+}
+
 ProtobufCMessage *pbjson_to_message(const ProtobufCMessageDescriptor *d, const value *v, char *err, size_t errlen)
 {
-    pj_ctx c = {.err = err, .errlen = errlen};
+    pj_ctx c = {.err = err, .errlen = errlen, .from_message = pj_from_message, .to_message = pj_to_message};
     ProtobufCMessage *msg = pj_new(d);
     if (!msg) {
         err_set(err, errlen, _("out of memory"));
