@@ -101,6 +101,15 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS) -lcriterion
 
+# test_pbjson's own proto (every kind of field), compiled with it and nothing else.
+TEST_GEN := $(BUILD)/testgen
+$(TEST_GEN)/%.pb-c.c $(TEST_GEN)/%.pb-c.h: tests/unit/proto/%.proto
+	@mkdir -p $(TEST_GEN)
+	protoc-c --proto_path=tests/unit/proto --proto_path=$(PB_INC) --c_out=$(TEST_GEN) $<
+$(BUILD)/tests/test_pbjson: tests/unit/test_pbjson.c $(TEST_GEN)/kinds.pb-c.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-unused-parameter -I$(TEST_GEN) -o $@ $< $(TEST_GEN)/kinds.pb-c.c $(LIB_A) $(LDLIBS) -lcriterion
+
 # The TUI model's test links the model's and the text measure's objects (not in libwb.a).
 TUI_MODEL_OBJ := $(BUILD)/workbench/tui/tui_model.o $(BUILD)/workbench/tui/tui_text.o
 $(BUILD)/tests/test_tui_model: tests/unit/test_tui_model.c $(TUI_MODEL_OBJ) $(LIB_A)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/b64.h"
 #include "base/err.h"
 #include "base/esc.h"
 #include "base/i18n.h"
@@ -289,25 +290,6 @@ static cJSON *raw_printf(const char *fmt, ...)
     return cJSON_CreateRaw(tmp);
 }
 
-static char *base64(const unsigned char *p, size_t n)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = malloc((n + 2) / 3 * 4 + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-                     (i + 2 < n ? p[i + 2] : 0);
-        out[o++] = tab[v >> 18 & 63];
-        out[o++] = tab[v >> 12 & 63];
-        out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? tab[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
-}
-
 int jsonval_put_string(buf *out, const char *p, size_t n)
 {
     buf_putc(out, '"');
@@ -382,9 +364,12 @@ static cJSON *jsonval_to_cjson(const value *v)
         return NULL;
     case V_STRING: return string_json(v->u.s.p, v->u.s.len);
     case V_BYTES: {
-        char *b = base64((const unsigned char *)v->u.s.p, v->u.s.len);
-        cJSON *j = b ? cJSON_CreateString(b) : NULL;
-        free(b);
+        buf b;
+        buf_init(&b, 0);
+        cJSON *j = b64_encode(v->u.s.p, v->u.s.len, &b) == 0 && buf_putc(&b, '\0') == 0
+                       ? cJSON_CreateString((const char *)buf_data(&b))
+                       : NULL;
+        buf_done(&b);
         return j;
     }
     case V_LIST: {

@@ -23,18 +23,23 @@
 #include "value/value.h"
 
 typedef struct pbjson_opts {
-    bool emit_defaults; /* print fields at their zero value too (grpcurl's -emit-defaults) */
+    /* print fields at their zero value too, as grpcurl's -emit-defaults (protojson's
+     * EmitUnpopulated): 0, "", false, [], {}, the first enum value, and null for an
+     * unset message; unset oneof members and optionals stay out */
+    bool emit_defaults;
     bool proto_names;   /* print fields by their proto name, not the JSON name */
 } pbjson_opts;
 
-/* The JSON form of msg as a value (caller owns it): a V_MAP with string keys in field
- * number order, or for a well-known type its own form. NULL with err when memory ran
- * out or a value cannot be written (a Timestamp out of range, an Any whose type no
- * file describes). */
+/* The JSON form of msg as a value (caller owns it): a V_STRUCT named after the message
+ * with its fields in field-number order (jsonval_write keeps that order), or for a
+ * well-known type its own form; proto maps and Struct are V_MAP. NULL with err when
+ * memory ran out or a value cannot be written (a Timestamp out of range, an Any whose
+ * type no file describes). */
 value *pbjson_from_message(const ProtobufCMessage *msg, const pbjson_opts *opts, char *err, size_t errlen);
 
-/* Builds a message of type d from the JSON form v (as jsonval_parse gives it; V_NULL
- * gives an empty message). The caller frees the result with
+/* Builds a message of type d from the JSON form v (as jsonval_parse gives it, or a
+ * V_STRUCT; V_NULL gives an empty message). A field named twice, or two members of one
+ * oneof, is an error. The caller frees the result with
  * protobuf_c_message_free_unpacked(msg, NULL). Returns NULL with err naming the field
  * path and what is wrong, such as `field "p.weight": want int32, got string "x"`,
  * `unknown field "foo" in pb.Student`, `field "w": no value "Sunday" in enum pb.Week`. */

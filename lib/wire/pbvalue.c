@@ -9,32 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/b64.h"
 #include "base/err.h"
 #include "base/i18n.h"
+#include "wire/pbfield.h"
 
 #define MAX_DEPTH 64
 
 /* ---- helpers ---- */
-
-/* A map field is a repeated message whose type protoc generated as FooEntry{key=1, value=2}. */
-static bool is_map_field(const ProtobufCFieldDescriptor *fd)
-{
-    if (fd->label != PROTOBUF_C_LABEL_REPEATED || fd->type != PROTOBUF_C_TYPE_MESSAGE)
-        return false;
-    const ProtobufCMessageDescriptor *e = fd->descriptor;
-    size_t n = strlen(e->short_name);
-    return e->n_fields == 2 && n > 5 && strcmp(e->short_name + n - 5, "Entry") == 0 &&
-           e->fields[0].id == 1 && strcmp(e->fields[0].name, "key") == 0 && e->fields[1].id == 2 &&
-           strcmp(e->fields[1].name, "value") == 0;
-}
-
-static const char *type_name(ProtobufCType t)
-{
-    static const char *names[] = {"int32",  "sint32", "sfixed32", "int64", "sint64", "sfixed64",
-                                  "uint32", "fixed32", "uint64",  "fixed64", "float", "double",
-                                  "bool",   "enum",   "string",   "bytes", "message"};
-    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
-}
 
 /* Names match ignoring ASCII case and underscores: `file_by_filename` = `fileByFilename`. */
 static bool name_match(const char *a, size_t alen, const char *b)
@@ -52,71 +34,6 @@ static bool name_match(const char *a, size_t alen, const char *b)
         i++;
         b++;
     }
-}
-
-/* "string \"x\"", "int 5": what a value is, for error messages. */
-static void describe(const value *v, char *out, size_t n)
-{
-    switch (v->kind) {
-    case V_BOOL: snprintf(out, n, "bool %s", v->u.b ? "true" : "false"); break;
-    case V_INT: snprintf(out, n, "int %" PRId64, v->u.i); break;
-    case V_UINT: snprintf(out, n, "uint %" PRIu64, v->u.u); break;
-    case V_FLOAT: snprintf(out, n, "float %g", v->u.f); break;
-    case V_STRING:
-        snprintf(out, n, "string \"%.*s%s\"", v->u.s.len > 40 ? 40 : (int)v->u.s.len, v->u.s.p,
-                 v->u.s.len > 40 ? "..." : "");
-        break;
-    default: snprintf(out, n, "%s", value_kind_name(v->kind)); break;
-    }
-}
-
-static void *field_ptr(void *msg, unsigned off) { return (char *)msg + off; }
-static const void *cfield_ptr(const void *msg, unsigned off) { return (const char *)msg + off; }
-
-static size_t elem_size(ProtobufCType t)
-{
-    switch (t) {
-    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32: case PROTOBUF_C_TYPE_FLOAT:
-    case PROTOBUF_C_TYPE_ENUM:
-        return 4;
-    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64: case PROTOBUF_C_TYPE_DOUBLE:
-        return 8;
-    case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING: return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE: return sizeof(ProtobufCMessage *);
-    }
-    return 0;
-}
-
-/* A fresh message of type d, or NULL when memory ran out. Generated types bring their
- * init; types learned at run time (wire/pbdesc) have none, and get what protobuf-c's
- * unpacking does for them: zeroes, then each singular field's default. (Unpacking no
- * bytes would do the same, but refuses a type with required fields.) */
-static ProtobufCMessage *new_message(const ProtobufCMessageDescriptor *d)
-{
-    ProtobufCMessage *m = malloc(d->sizeof_message);
-    if (!m)
-        return NULL;
-    if (d->message_init) {
-        d->message_init(m);
-        return m;
-    }
-    memset(m, 0, d->sizeof_message);
-    m->descriptor = d;
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *fd = &d->fields[i];
-        if (!fd->default_value || fd->label == PROTOBUF_C_LABEL_REPEATED)
-            continue;
-        void *p = field_ptr(m, fd->offset);
-        if (fd->type == PROTOBUF_C_TYPE_STRING || fd->type == PROTOBUF_C_TYPE_MESSAGE)
-            *(const void **)p = fd->default_value;
-        else
-            memcpy(p, fd->default_value, elem_size(fd->type));
-    }
-    return m;
 }
 
 /* ---- message -> value ---- */
@@ -166,8 +83,8 @@ static value *from_map(const ProtobufCFieldDescriptor *fd, const ProtobufCMessag
     const ProtobufCMessageDescriptor *e = fd->descriptor;
     value *m = value_map();
     for (size_t i = 0; m && i < n; i++) {
-        value *k = from_scalar(&e->fields[0], cfield_ptr(entries[i], e->fields[0].offset), depth);
-        value *v = from_scalar(&e->fields[1], cfield_ptr(entries[i], e->fields[1].offset), depth);
+        value *k = from_scalar(&e->fields[0], pbfield_cat(entries[i], e->fields[0].offset), depth);
+        value *v = from_scalar(&e->fields[1], pbfield_cat(entries[i], e->fields[1].offset), depth);
         if (!k || !v) {
             value_free(k);
             value_free(v);
@@ -194,13 +111,13 @@ static value *from_message(const ProtobufCMessage *msg, int depth)
         const ProtobufCFieldDescriptor *fd = &d->fields[i];
         value *fv = NULL;
         if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)cfield_ptr(msg, fd->quantifier_offset);
-            const void *arr = *(void *const *)cfield_ptr(msg, fd->offset);
-            if (is_map_field(fd)) {
+            size_t n = *(const size_t *)pbfield_cat(msg, fd->quantifier_offset);
+            const void *arr = *(void *const *)pbfield_cat(msg, fd->offset);
+            if (pbfield_is_map(fd)) {
                 fv = from_map(fd, arr, n, depth);
             } else {
                 fv = value_list();
-                size_t es = elem_size(fd->type);
+                size_t es = pbfield_elem_size(fd->type);
                 for (size_t k = 0; fv && k < n; k++) {
                     value *item = from_scalar(fd, (const char *)arr + k * es, depth);
                     if (!item || value_list_push(fv, item) < 0) {
@@ -211,11 +128,11 @@ static value *from_message(const ProtobufCMessage *msg, int depth)
             }
         } else {
             if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-                uint32_t which = *(const uint32_t *)cfield_ptr(msg, fd->quantifier_offset);
+                uint32_t which = *(const uint32_t *)pbfield_cat(msg, fd->quantifier_offset);
                 if (which != fd->id)
                     continue;
             }
-            fv = from_scalar(fd, cfield_ptr(msg, fd->offset), depth);
+            fv = from_scalar(fd, pbfield_cat(msg, fd->offset), depth);
         }
         if (!fv || value_struct_set(st, fd->name, fv) < 0) {
             value_free(st);
@@ -244,147 +161,42 @@ static int to_fields(tctx *t, const ProtobufCMessageDescriptor *d, ProtobufCMess
 static int fail_want(tctx *t, const char *want, const value *v)
 {
     char got[80];
-    describe(v, got, sizeof got);
+    pbfield_describe(v, got, sizeof got);
     err_set(t->err, t->errlen, _("field \"%s\": want %s, got %s"), t->path, want, got);
     return -1;
 }
 
-/* Integers from int, uint, an integral float or decimal text (proto3 JSON writes 64-bit
- * integers as strings). */
+/* Numbers through pbfield, with the error said for the field being filled. */
+static int num_fail(tctx *t, int r, const char *want, const value *v)
+{
+    if (r == PBFIELD_RANGE) {
+        err_set(t->err, t->errlen, _("field \"%s\": value out of range for %s"), t->path, want);
+        return -1;
+    }
+    return fail_want(t, want, v);
+}
+
 static int get_i64(tctx *t, const value *v, const char *want, int64_t lo, int64_t hi, int64_t *out)
 {
-    int64_t x;
-    switch (v->kind) {
-    case V_INT: x = v->u.i; break;
-    case V_UINT:
-        if (v->u.u > (uint64_t)INT64_MAX)
-            goto range;
-        x = (int64_t)v->u.u;
-        break;
-    case V_FLOAT:
-        if (v->u.f != floor(v->u.f) || v->u.f < -9.2233720368547758e18 || v->u.f >= 9.2233720368547758e18)
-            return fail_want(t, want, v);
-        x = (int64_t)v->u.f;
-        break;
-    case V_STRING: {
-        char *end;
-        errno = 0;
-        long long ll = strtoll(v->u.s.p, &end, 10);
-        if (errno || end == v->u.s.p || *end || v->u.s.len != strlen(v->u.s.p))
-            return fail_want(t, want, v);
-        x = ll;
-        break;
-    }
-    default: return fail_want(t, want, v);
-    }
-    if (x < lo || x > hi)
-        goto range;
-    *out = x;
-    return 0;
-range:
-    err_set(t->err, t->errlen, _("field \"%s\": %s out of range for %s"), t->path,
-            v->kind == V_UINT ? "value" : "value", want);
-    return -1;
+    int r = pbfield_get_i64(v, lo, hi, out);
+    return r < 0 ? num_fail(t, r, want, v) : 0;
 }
 
 static int get_u64(tctx *t, const value *v, const char *want, uint64_t hi, uint64_t *out)
 {
-    uint64_t x;
-    switch (v->kind) {
-    case V_UINT: x = v->u.u; break;
-    case V_INT:
-        if (v->u.i < 0)
-            goto range;
-        x = (uint64_t)v->u.i;
-        break;
-    case V_FLOAT:
-        if (v->u.f != floor(v->u.f) || v->u.f < 0 || v->u.f >= 1.8446744073709552e19)
-            return fail_want(t, want, v);
-        x = (uint64_t)v->u.f;
-        break;
-    case V_STRING: {
-        char *end;
-        errno = 0;
-        if (v->u.s.p[0] == '-')
-            return fail_want(t, want, v);
-        unsigned long long ull = strtoull(v->u.s.p, &end, 10);
-        if (errno || end == v->u.s.p || *end || v->u.s.len != strlen(v->u.s.p))
-            return fail_want(t, want, v);
-        x = ull;
-        break;
-    }
-    default: return fail_want(t, want, v);
-    }
-    if (x > hi)
-        goto range;
-    *out = x;
-    return 0;
-range:
-    err_set(t->err, t->errlen, _("field \"%s\": value out of range for %s"), t->path, want);
-    return -1;
+    int r = pbfield_get_u64(v, hi, out);
+    return r < 0 ? num_fail(t, r, want, v) : 0;
 }
 
 static int get_double(tctx *t, const value *v, const char *want, double *out)
 {
-    switch (v->kind) {
-    case V_FLOAT: *out = v->u.f; return 0;
-    case V_INT: *out = (double)v->u.i; return 0;
-    case V_UINT: *out = (double)v->u.u; return 0;
-    case V_STRING:
-        if (strcmp(v->u.s.p, "NaN") == 0) { *out = NAN; return 0; }
-        if (strcmp(v->u.s.p, "Infinity") == 0) { *out = INFINITY; return 0; }
-        if (strcmp(v->u.s.p, "-Infinity") == 0) { *out = -INFINITY; return 0; }
-        {
-            char *end;
-            double d = strtod(v->u.s.p, &end);
-            if (end != v->u.s.p && !*end) {
-                *out = d;
-                return 0;
-            }
-        }
-        return fail_want(t, want, v);
-    default: return fail_want(t, want, v);
-    }
-}
-
-static int b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-}
-
-/* Standard or URL-safe base64, padding optional. Returns the length, or -1. */
-static long base64_decode(const char *s, size_t n, uint8_t *out)
-{
-    while (n > 0 && s[n - 1] == '=')
-        n--;
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int d = b64val((unsigned char)s[i]);
-        if (d < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)d;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (uint8_t)(acc >> bits);
-        }
-    }
-    if (bits >= 6)
-        return -1;
-    return (long)o;
+    return pbfield_get_double(v, out) < 0 ? fail_want(t, want, v) : 0;
 }
 
 /* Fills the element at p (of fd's type) from v. */
 static int to_scalar(tctx *t, const ProtobufCFieldDescriptor *fd, void *p, const value *v, int depth)
 {
-    const char *want = type_name(fd->type);
+    const char *want = pbfield_type_name(fd->type);
     int64_t i;
     uint64_t u;
     double d;
@@ -468,7 +280,7 @@ static int to_scalar(tctx *t, const ProtobufCFieldDescriptor *fd, void *p, const
             b->data = malloc(v->u.s.len + 1);
             if (!b->data)
                 goto oom;
-            long n = base64_decode(v->u.s.p, v->u.s.len, b->data);
+            long n = b64_decode(v->u.s.p, v->u.s.len, b->data);
             if (n < 0) {
                 free(b->data);
                 b->data = NULL;
@@ -487,7 +299,7 @@ static int to_scalar(tctx *t, const ProtobufCFieldDescriptor *fd, void *p, const
             snprintf(w, sizeof w, "message %s", sd->name);
             return fail_want(t, w, v);
         }
-        ProtobufCMessage *sub = new_message(sd);
+        ProtobufCMessage *sub = pbfield_new_message(sd);
         if (!sub)
             goto oom;
         *(ProtobufCMessage **)p = sub;
@@ -526,11 +338,11 @@ static int path_push(tctx *t, const char *fmt, const char *name, size_t idx, siz
 static int to_repeated(tctx *t, const ProtobufCFieldDescriptor *fd, ProtobufCMessage *msg,
                        const value *v, int depth)
 {
-    size_t *np = field_ptr(msg, fd->quantifier_offset);
-    void **arr = field_ptr(msg, fd->offset);
+    size_t *np = pbfield_at(msg, fd->quantifier_offset);
+    void **arr = pbfield_at(msg, fd->offset);
     if (v->kind == V_NULL)
         return 0;
-    if (is_map_field(fd)) {
+    if (pbfield_is_map(fd)) {
         const ProtobufCMessageDescriptor *e = fd->descriptor;
         size_t n = v->kind == V_MAP ? v->u.map.len : v->kind == V_STRUCT ? v->u.st.len : 0;
         if (v->kind != V_MAP && v->kind != V_STRUCT)
@@ -540,7 +352,7 @@ static int to_repeated(tctx *t, const ProtobufCFieldDescriptor *fd, ProtobufCMes
             goto oom;
         ProtobufCMessage **ents = *arr;
         for (size_t i = 0; i < n; i++) {
-            ProtobufCMessage *ent = new_message(e);
+            ProtobufCMessage *ent = pbfield_new_message(e);
             if (!ent)
                 goto oom;
             ents[i] = ent;
@@ -558,9 +370,9 @@ static int to_repeated(tctx *t, const ProtobufCFieldDescriptor *fd, ProtobufCMes
             }
             size_t saved;
             path_push(t, "[", NULL, i, &saved);
-            int r = to_map_key(t, &e->fields[0], field_ptr(ent, e->fields[0].offset), k);
+            int r = to_map_key(t, &e->fields[0], pbfield_at(ent, e->fields[0].offset), k);
             if (r == 0 && val->kind != V_NULL)
-                r = to_scalar(t, &e->fields[1], field_ptr(ent, e->fields[1].offset), val, depth);
+                r = to_scalar(t, &e->fields[1], pbfield_at(ent, e->fields[1].offset), val, depth);
             value_free(tmpk);
             if (r < 0)
                 return -1;
@@ -570,10 +382,10 @@ static int to_repeated(tctx *t, const ProtobufCFieldDescriptor *fd, ProtobufCMes
     }
     if (v->kind != V_LIST) {
         char w[64];
-        snprintf(w, sizeof w, "a list of %s", type_name(fd->type));
+        snprintf(w, sizeof w, "a list of %s", pbfield_type_name(fd->type));
         return fail_want(t, w, v);
     }
-    size_t n = v->u.list.len, es = elem_size(fd->type);
+    size_t n = v->u.list.len, es = pbfield_elem_size(fd->type);
     *arr = calloc(n ? n : 1, es);
     if (!*arr)
         goto oom;
@@ -609,9 +421,9 @@ static int to_field(tctx *t, const ProtobufCFieldDescriptor *fd, ProtobufCMessag
         return to_repeated(t, fd, msg, v, depth);
     if (v->kind == V_NULL) /* proto3 JSON: null means the default */
         return 0;
-    void *p = field_ptr(msg, fd->offset);
+    void *p = pbfield_at(msg, fd->offset);
     if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-        uint32_t *which = field_ptr(msg, fd->quantifier_offset);
+        uint32_t *which = pbfield_at(msg, fd->quantifier_offset);
         if (*which != 0) {
             err_set(t->err, t->errlen, _("field \"%s\": another member of its oneof is already set"),
                     t->path);
@@ -654,7 +466,7 @@ static int to_field(tctx *t, const ProtobufCFieldDescriptor *fd, ProtobufCMessag
     int r = to_scalar(t, fd, p, v, depth);
     if (r == 0 && fd->label == PROTOBUF_C_LABEL_OPTIONAL && fd->quantifier_offset &&
         fd->type != PROTOBUF_C_TYPE_STRING && fd->type != PROTOBUF_C_TYPE_MESSAGE)
-        *(protobuf_c_boolean *)field_ptr(msg, fd->quantifier_offset) = 1;
+        *(protobuf_c_boolean *)pbfield_at(msg, fd->quantifier_offset) = 1;
     return r;
 }
 
@@ -682,7 +494,7 @@ static int to_fields(tctx *t, const ProtobufCMessageDescriptor *d, ProtobufCMess
         snprintf(w, sizeof w, "message %s (an object)", d->name);
         if (!t->path[0]) {
             char got[80];
-            describe(v, got, sizeof got);
+            pbfield_describe(v, got, sizeof got);
             err_set(t->err, t->errlen, _("want %s, got %s"), w, got);
             return -1;
         }
@@ -701,7 +513,7 @@ static int to_fields(tctx *t, const ProtobufCMessageDescriptor *d, ProtobufCMess
             const value *k = v->u.map.items[i].k;
             if (k->kind != V_STRING) {
                 char got[80];
-                describe(k, got, sizeof got);
+                pbfield_describe(k, got, sizeof got);
                 err_set(t->err, t->errlen, _("field names of %s must be strings, got %s"), d->name, got);
                 return -1;
             }
@@ -726,7 +538,7 @@ static int to_fields(tctx *t, const ProtobufCMessageDescriptor *d, ProtobufCMess
 ProtobufCMessage *pbvalue_to_message(const ProtobufCMessageDescriptor *d, const value *v,
                                      char *err, size_t errlen)
 {
-    ProtobufCMessage *msg = new_message(d);
+    ProtobufCMessage *msg = pbfield_new_message(d);
     if (!msg) {
         err_set(err, errlen, _("out of memory"));
         return NULL;
