@@ -10,6 +10,7 @@
 #include "helloworld.pb-c.h"
 #include "order.pb-c.h"
 #include "reflection.pb-c.h"
+#include "reflection_v1.pb-c.h"
 #include "tally.pb-c.h"
 #include "user.pb-c.h"
 
@@ -21,6 +22,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &arith__arith__descriptor,
     &tally__tally__descriptor,
     &grpc__health__v1__health__descriptor,
+    &grpc__reflection__v1__server_reflection__descriptor,
     &grpc__reflection__v1alpha__server_reflection__descriptor,
     &user__user__descriptor,
     &order__order__descriptor,
