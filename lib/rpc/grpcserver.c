@@ -19,6 +19,8 @@
 static const grpc_method builtins[] = {
     {"/grpc.health.v1.Health/Check", ghealth_check},
     {"/grpc.health.v1.Health/Watch", .message = ghealth_watch, .shutdown = ghealth_watch_shutdown},
+    {"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", .message = greflect_answer,
+     .input_done = gcall_end_ok},
     {"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", .message = greflect_answer,
      .input_done = gcall_end_ok},
 };
@@ -143,7 +145,7 @@ const server_codec grpcserver_codec = {
         "  /tally.Tally/Total            Numbers -> their sum (client streaming)\n"
         "  /tally.Tally/RunningTotal     Numbers -> the running sums (bidirectional)\n"
         "  /grpc.health.v1.Health/Check and /Watch\n"
-        "  /grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo\n"
+        "  /grpc.reflection.v1.ServerReflection/ServerReflectionInfo, and v1alpha's\n"
         "A message over --max-message gets RESOURCE_EXHAUSTED; only its call fails.\n"
         "Requests may be gzip-compressed (grpc-encoding: gzip; capped at --max-message\n"
         "once inflated); replies go uncompressed.\n"),

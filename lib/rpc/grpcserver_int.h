@@ -234,7 +234,7 @@ void ghealth_watch(grpc_call *call, const ProtobufCMessage *req);
 /* Watch, as the server shuts down: tells NOT_SERVING, then ends the call. */
 void ghealth_watch_shutdown(grpc_call *call);
 
-/* ---- grpcserver_reflect.c: grpc.reflection.v1alpha.ServerReflection's hook ---- */
+/* ---- grpcserver_reflect.c: grpc.reflection.v1 and v1alpha ServerReflection's hook ---- */
 
 /* ServerReflectionInfo's message hook: answers one ServerReflectionRequest. The answers
  * that do not change (the services served, a compiled-in file with its imports) are

@@ -1,11 +1,13 @@
-/* grpcserver_reflect.c -- grpc.reflection.v1alpha.ServerReflection over the files in
- * pbcatalog, with the answers that do not change packed once and kept. */
+/* grpcserver_reflect.c -- gRPC server reflection (grpc.reflection.v1 and v1alpha, whose
+ * messages are the same on the wire) over the files in pbcatalog, with the answers that do
+ * not change packed once and kept. */
 #include "rpc/grpcserver_int.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "google/protobuf/descriptor.pb-c.h"
 #include "reflection.pb-c.h"
 
 typedef Grpc__Reflection__V1alpha__ServerReflectionRequest reflect_req;
@@ -27,52 +29,20 @@ static kept *files;                     /* each file asked for so far, with its 
 static size_t nfiles;
 static unsigned long npacked;
 
-/* The FileDescriptorProto's dependency names (field 3), for the files a file imports. */
+/* The compiled-in files that file f imports (its FileDescriptorProto's dependencies). */
 static size_t file_imports(const pb_file *f, const pb_file **out, size_t max)
 {
+    Google__Protobuf__FileDescriptorProto *fd =
+        google__protobuf__file_descriptor_proto__unpack(NULL, f->len, f->bytes);
+    if (!fd)
+        return 0;
     size_t n = 0;
-    const uint8_t *p = f->bytes, *end = f->bytes + f->len;
-    while (p < end && n < max) {
-        uint64_t key = 0, len = 0;
-        int sh = 0;
-        while (p < end && sh < 64) {
-            uint8_t b = *p++;
-            key |= (uint64_t)(b & 0x7f) << sh;
-            sh += 7;
-            if (!(b & 0x80))
-                break;
-        }
-        int wire = (int)(key & 7);
-        if (wire == 0) {
-            while (p < end && (*p++ & 0x80))
-                ;
-            continue;
-        }
-        if (wire == 1 || wire == 5) {
-            p += wire == 1 ? 8 : 4;
-            continue;
-        }
-        if (wire != 2)
-            break;
-        sh = 0;
-        while (p < end && sh < 64) {
-            uint8_t b = *p++;
-            len |= (uint64_t)(b & 0x7f) << sh;
-            sh += 7;
-            if (!(b & 0x80))
-                break;
-        }
-        if (len > (uint64_t)(end - p))
-            break;
-        if ((key >> 3) == 3) {
-            char name[256];
-            snprintf(name, sizeof name, "%.*s", (int)len, (const char *)p);
-            const pb_file *dep = pbcatalog_file_by_name(name);
-            if (dep)
-                out[n++] = dep;
-        }
-        p += len;
+    for (size_t i = 0; i < fd->n_dependency && n < max; i++) {
+        const pb_file *dep = pbcatalog_file_by_name(fd->dependency[i]);
+        if (dep)
+            out[n++] = dep;
     }
+    google__protobuf__file_descriptor_proto__free_unpacked(fd, NULL);
     return n;
 }
 
@@ -172,9 +142,9 @@ unsigned long greflect_packed(void)
     return n;
 }
 
-void greflect_answer(grpc_call *call, const ProtobufCMessage *req)
+/* Answers one request q. */
+static void answer(grpc_call *call, const reflect_req *q)
 {
-    const reflect_req *q = (const reflect_req *)req;
     reflect_resp r = GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_RESPONSE__INIT;
     Grpc__Reflection__V1alpha__ExtensionNumberResponse enr =
         GRPC__REFLECTION__V1ALPHA__EXTENSION_NUMBER_RESPONSE__INIT;
@@ -230,4 +200,40 @@ void greflect_answer(grpc_call *call, const ProtobufCMessage *req)
         r.error_response = &er;
     }
     grpcserver_reply(call, &r.base);
+}
+
+/* A request of another version (v1) as the v1alpha message it is on the wire; NULL when
+ * out of memory. */
+static reflect_req *as_v1alpha(const ProtobufCMessage *req)
+{
+    size_t n = protobuf_c_message_get_packed_size(req);
+    uint8_t *p = malloc(n ? n : 1);
+    if (!p)
+        return NULL;
+    protobuf_c_message_pack(req, p);
+    reflect_req *q = grpc__reflection__v1alpha__server_reflection_request__unpack(NULL, n, p);
+    free(p);
+    return q;
+}
+
+void greflect_answer(grpc_call *call, const ProtobufCMessage *req)
+{
+    if (req->descriptor == &grpc__reflection__v1alpha__server_reflection_request__descriptor) {
+        answer(call, (const reflect_req *)req);
+        return;
+    }
+    reflect_req *q = as_v1alpha(req);
+    if (!q) {
+        reflect_resp r = GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_RESPONSE__INIT;
+        Grpc__Reflection__V1alpha__ErrorResponse er = GRPC__REFLECTION__V1ALPHA__ERROR_RESPONSE__INIT;
+        er.error_code = GRPC_RESOURCE_EXHAUSTED;
+        er.error_message = (char *)"out of memory";
+        r.message_response_case =
+            GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ERROR_RESPONSE;
+        r.error_response = &er;
+        grpcserver_reply(call, &r.base);
+        return;
+    }
+    answer(call, q);
+    grpc__reflection__v1alpha__server_reflection_request__free_unpacked(q, NULL);
 }

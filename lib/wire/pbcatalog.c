@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "arith.pb-c.h"
+#include "google/protobuf/descriptor.pb-c.h"
 #include "health.pb-c.h"
 #include "helloworld.pb-c.h"
 #include "order.pb-c.h"
 #include "reflection.pb-c.h"
+#include "reflection_v1.pb-c.h"
 #include "status.pb-c.h"
 #include "tally.pb-c.h"
 #include "user.pb-c.h"
@@ -22,6 +24,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &arith__arith__descriptor,
     &tally__tally__descriptor,
     &grpc__health__v1__health__descriptor,
+    &grpc__reflection__v1__server_reflection__descriptor,
     &grpc__reflection__v1alpha__server_reflection__descriptor,
     &user__user__descriptor,
     &order__order__descriptor,
@@ -49,82 +52,7 @@ static struct {
 } symbols[MAX_SYMBOLS];
 static size_t nsymbols;
 static pthread_once_t loaded = PTHREAD_ONCE_INIT;
-
-/* ---- a minimal reader for the descriptor set's own protobuf encoding ---- */
-
-typedef struct field {
-    uint32_t num;
-    int wire;
-    uint64_t v;         /* varint */
-    const uint8_t *p;   /* length-delimited */
-    size_t len;
-} field;
-
-static bool next_field(const uint8_t **p, const uint8_t *end, field *f)
-{
-    uint64_t key = 0;
-    for (int s = 0; *p < end && s < 64; s += 7) {
-        uint8_t b = *(*p)++;
-        key |= (uint64_t)(b & 0x7f) << s;
-        if (!(b & 0x80))
-            goto have_key;
-    }
-    return false;
-have_key:
-    f->num = (uint32_t)(key >> 3);
-    f->wire = (int)(key & 7);
-    f->p = NULL;
-    f->len = 0;
-    f->v = 0;
-    switch (f->wire) {
-    case 0:
-        for (int s = 0; *p < end && s < 64; s += 7) {
-            uint8_t b = *(*p)++;
-            f->v |= (uint64_t)(b & 0x7f) << s;
-            if (!(b & 0x80))
-                return true;
-        }
-        return false;
-    case 1:
-        if (end - *p < 8)
-            return false;
-        *p += 8;
-        return true;
-    case 5:
-        if (end - *p < 4)
-            return false;
-        *p += 4;
-        return true;
-    case 2: {
-        uint64_t n = 0;
-        for (int s = 0; *p < end && s < 64; s += 7) {
-            uint8_t b = *(*p)++;
-            n |= (uint64_t)(b & 0x7f) << s;
-            if (!(b & 0x80)) {
-                if (n > (uint64_t)(end - *p))
-                    return false;
-                f->p = *p;
-                f->len = (size_t)n;
-                *p += n;
-                return true;
-            }
-        }
-        return false;
-    }
-    default:
-        return false;
-    }
-}
-
-static char *dup_n(const uint8_t *p, size_t n)
-{
-    char *s = malloc(n + 1);
-    if (s) {
-        memcpy(s, p, n);
-        s[n] = '\0';
-    }
-    return s;
-}
+static Google__Protobuf__FileDescriptorSet *set; /* the embedded descriptor set, unpacked */
 
 static char *join(const char *a, const char *sep, const char *b)
 {
@@ -159,109 +87,71 @@ static pb_method *method_by_path(const char *path)
     return NULL;
 }
 
-/* Reads one ServiceDescriptorProto: streaming flags of its methods, and its symbols. */
-static void read_service(const uint8_t *p, size_t n, const char *pkg, size_t file)
+/* Records a service's symbols and its methods' streaming flags. */
+static void read_service(const Google__Protobuf__ServiceDescriptorProto *sd, const char *pkg, size_t file)
 {
-    const uint8_t *end = p + n;
-    field f;
-    char *svc = NULL;
-    /* the name comes first in protoc's output, but do not rely on it: two passes */
-    for (const uint8_t *q = p; next_field(&q, end, &f);)
-        if (f.num == 1 && f.wire == 2 && !svc)
-            svc = dup_n(f.p, f.len);
-    if (!svc)
+    if (!sd->name)
         return;
-    char *full = pkg[0] ? join(pkg, ".", svc) : strdup(svc);
-    free(svc);
+    char *full = pkg[0] ? join(pkg, ".", sd->name) : strdup(sd->name);
     if (!full)
         return;
-    for (const uint8_t *q = p; next_field(&q, end, &f);) {
-        if (f.num != 2 || f.wire != 2)
+    for (size_t i = 0; i < sd->n_method; i++) {
+        const Google__Protobuf__MethodDescriptorProto *md = sd->method[i];
+        if (!md->name)
             continue;
-        const uint8_t *mp = f.p, *mend = f.p + f.len;
-        field g;
-        char *mname = NULL;
-        bool cs = false, ss = false;
-        while (next_field(&mp, mend, &g)) {
-            if (g.num == 1 && g.wire == 2 && !mname)
-                mname = dup_n(g.p, g.len);
-            else if (g.num == 5 && g.wire == 0)
-                cs = g.v != 0;
-            else if (g.num == 6 && g.wire == 0)
-                ss = g.v != 0;
-        }
-        if (!mname)
-            continue;
-        char *slash = join(full, "/", mname);
+        char *slash = join(full, "/", md->name);
         char *path = slash ? join("", "/", slash) : NULL;
         pb_method *m = path ? method_by_path(path) : NULL;
         if (m) {
-            m->client_streaming = cs;
-            m->server_streaming = ss;
+            m->client_streaming = md->client_streaming;
+            m->server_streaming = md->server_streaming;
         }
-        add_symbol(join(full, ".", mname), file);
+        add_symbol(join(full, ".", md->name), file);
         free(slash);
         free(path);
-        free(mname);
     }
     add_symbol(full, file);
 }
 
-/* Records the names of messages (and their nested messages and enums) declared in a file. */
-static void read_messages(const uint8_t *p, size_t n, const char *scope, size_t file, int depth)
+/* Records the names of a message, its nested messages and its enums. */
+static void read_message(const Google__Protobuf__DescriptorProto *d, const char *scope, size_t file, int depth)
 {
-    const uint8_t *end = p + n;
-    field f;
-    char *name = NULL;
-    for (const uint8_t *q = p; next_field(&q, end, &f);)
-        if (f.num == 1 && f.wire == 2 && !name)
-            name = dup_n(f.p, f.len);
-    if (!name)
+    if (!d->name)
         return;
-    char *full = scope[0] ? join(scope, ".", name) : strdup(name);
-    free(name);
+    char *full = scope[0] ? join(scope, ".", d->name) : strdup(d->name);
     if (!full)
         return;
     if (depth < 8) {
-        for (const uint8_t *q = p; next_field(&q, end, &f);) {
-            if (f.num == 3 && f.wire == 2) /* nested_type */
-                read_messages(f.p, f.len, full, file, depth + 1);
-            else if (f.num == 4 && f.wire == 2) /* enum_type */
-                read_messages(f.p, f.len, full, file, depth + 1);
-        }
+        for (size_t i = 0; i < d->n_nested_type; i++)
+            read_message(d->nested_type[i], full, file, depth + 1);
+        for (size_t i = 0; i < d->n_enum_type; i++)
+            if (d->enum_type[i]->name)
+                add_symbol(join(full, ".", d->enum_type[i]->name), file);
     }
     add_symbol(full, file);
 }
 
-static void read_file(const uint8_t *p, size_t n)
+/* Records file fd, its serialized form packed afresh (protoc and protobuf-c both write
+ * fields in number order, so these are the bytes protoc wrote). */
+static void read_file(const Google__Protobuf__FileDescriptorProto *fd)
 {
-    if (nfiles == MAX_FILES)
+    if (nfiles == MAX_FILES || !fd->name)
         return;
-    const uint8_t *end = p + n;
-    field f;
-    char *fname = NULL, *pkg = NULL;
-    for (const uint8_t *q = p; next_field(&q, end, &f);) {
-        if (f.num == 1 && f.wire == 2 && !fname)
-            fname = dup_n(f.p, f.len);
-        else if (f.num == 2 && f.wire == 2 && !pkg)
-            pkg = dup_n(f.p, f.len);
-    }
-    if (!fname) {
-        free(pkg);
+    size_t n = protobuf_c_message_get_packed_size(&fd->base);
+    uint8_t *bytes = malloc(n ? n : 1);
+    if (!bytes)
         return;
-    }
-    if (!pkg)
-        pkg = strdup("");
+    protobuf_c_message_pack(&fd->base, bytes);
+    const char *pkg = fd->package ? fd->package : "";
     size_t idx = nfiles++;
-    files[idx] = (pb_file){fname, pkg ? pkg : "", p, n};
-    for (const uint8_t *q = p; next_field(&q, end, &f);) {
-        if (f.wire != 2)
-            continue;
-        if (f.num == 4 || f.num == 5) /* message_type, enum_type */
-            read_messages(f.p, f.len, files[idx].package, idx, 0);
-        else if (f.num == 6) /* service */
-            read_service(f.p, f.len, files[idx].package, idx);
-    }
+    files[idx] = (pb_file){fd->name, pkg, bytes, n};
+    for (size_t i = 0; i < fd->n_message_type; i++)
+        read_message(fd->message_type[i], pkg, idx, 0);
+    for (size_t i = 0; i < fd->n_enum_type; i++)
+        if (fd->enum_type[i]->name)
+            add_symbol(pkg[0] ? join(pkg, ".", fd->enum_type[i]->name) : strdup(fd->enum_type[i]->name), idx);
+    for (size_t i = 0; i < fd->n_service; i++)
+        read_service(fd->service[i], pkg, idx);
 }
 
 /* Fills the tables; runs once, through pthread_once, which also makes every caller wait
@@ -284,11 +174,10 @@ static void fill(void)
                 nmethods--;
         }
     }
-    const uint8_t *p = proto_descriptor_set, *end = p + proto_descriptor_set_len;
-    field f;
-    while (next_field(&p, end, &f))
-        if (f.num == 1 && f.wire == 2)
-            read_file(f.p, f.len);
+    /* kept for good: the files' names and packages point into it */
+    set = google__protobuf__file_descriptor_set__unpack(NULL, proto_descriptor_set_len, proto_descriptor_set);
+    for (size_t i = 0; set && i < set->n_file; i++)
+        read_file(set->file[i]);
 }
 
 static void load(void) { pthread_once(&loaded, fill); }

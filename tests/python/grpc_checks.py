@@ -180,8 +180,10 @@ def c_health(ch):
     call.cancel()
 
 
-def c_reflection(ch):
-    info = raw(ch, "stream_stream", "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")
+def c_reflection(ch, version="v1alpha"):
+    """Server reflection, either version (their messages are the same on the wire)."""
+    info = raw(ch, "stream_stream", "/grpc.reflection.%s.ServerReflection/ServerReflectionInfo" % version)
+    label = "reflection" if version == "v1alpha" else "reflection " + version
     reqs = [ld(7, "*"),                               # list_services
             ld(3, "helloworld.proto"),                # file_by_filename
             ld(4, "arith.Arith"),                     # file_containing_symbol: a service
@@ -190,17 +192,17 @@ def c_reflection(ch):
             ld(3, "nope.proto"),
             ld(6, "arith.Args")]                      # all_extension_numbers_of_type
     resps = list(info(iter(reqs), timeout=5))
-    check("reflection answers each request in order", len(resps) == len(reqs), len(resps))
+    check(label + " answers each request in order", len(resps) == len(reqs), len(resps))
     if len(resps) != len(reqs):
         return
     f = fields(resps[0])
     ls = [v for n, _, v in f if n == 6]
     names = sorted(dict((n, v) for n, _, v in fields(s))[1].decode() for _, _, s in fields(ls[0])) if ls else []
     want = sorted(["helloworld.Greeter", "arith.Arith", "tally.Tally", "grpc.health.v1.Health",
-                   "grpc.reflection.v1alpha.ServerReflection"])
-    check("reflection list_services names every service", names == want, names)
+                   "grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection"])
+    check(label + " list_services names every service", names == want, names)
     orig = [v for n, _, v in f if n == 2]
-    check("reflection echoes original_request", orig and orig[0] == reqs[0], f)
+    check(label + " echoes original_request", orig and orig[0] == reqs[0], f)
 
     def file_of(resp):
         fdr = [v for n, _, v in fields(resp) if n == 4]
@@ -215,26 +217,30 @@ def c_reflection(ch):
         return out
 
     fs = file_of(resps[1])
-    check("reflection file_by_filename helloworld.proto",
+    check(label + " file_by_filename helloworld.proto",
           fs and fs[0].name == "helloworld.proto" and fs[0].service[0].name == "Greeter"
           and [m.name for m in fs[0].message_type] == ["HelloRequest", "HelloReply"], fs)
     fs = file_of(resps[2])
-    check("reflection file_containing_symbol arith.Arith -> arith.proto",
+    check(label + " file_containing_symbol arith.Arith -> arith.proto",
           fs and fs[0].name == "arith.proto" and fs[0].service[0].method[0].name == "Multiply", fs)
     fs = file_of(resps[3])
     ok_ = fs and fs[0].name == "tally.proto"
     if ok_:
         meths = {m.name: (m.client_streaming, m.server_streaming) for m in fs[0].service[0].method}
         ok_ = meths == {"Count": (False, True), "Total": (True, False), "RunningTotal": (True, True)}
-    check("reflection tally.Number -> tally.proto, with streaming kinds", ok_, fs)
+    check(label + " tally.Number -> tally.proto, with streaming kinds", ok_, fs)
     for i, what in ((4, "symbol"), (5, "file")):
         er = [v for n, _, v in fields(resps[i]) if n == 7]
         d = {n: v for n, _, v in fields(er[0])} if er else {}
-        check("reflection unknown %s -> error_response NOT_FOUND" % what, d.get(1) == 5, fields(resps[i]))
+        check(label + " unknown %s -> error_response NOT_FOUND" % what, d.get(1) == 5, fields(resps[i]))
     en = [v for n, _, v in fields(resps[6]) if n == 5]
     d = {n: v for n, _, v in fields(en[0])} if en else None
-    check("reflection all_extension_numbers_of_type -> an empty list",
+    check(label + " all_extension_numbers_of_type -> an empty list",
           d is not None and d.get(1) == b"arith.Args" and 2 not in d, fields(resps[6]))
+
+
+def c_reflection_v1(ch):
+    c_reflection(ch, "v1")
 
 
 def c_errors(ch):
