@@ -49,7 +49,7 @@ $(MO): po/zh.po
 pot:
 	@xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --add-comments=TRANSLATORS --add-location=file \
 	  --package-name=workbench --sort-by-file -o $(BUILD)/workbench.pot \
-	  $(sort $(LIB_SRC) $(wildcard lib/*/*.h workbench/*.c workbench/tui/*.c servers/*.c))
+	  $(sort $(LIB_SRC) $(wildcard lib/*/*.h workbench/*.c workbench/*.h workbench/tui/*.c servers/*.c))
 
 deps:
 	@sh mk/deps.sh build

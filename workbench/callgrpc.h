@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "protosrc.h"
 #include "rpc/rpcclient.h"
 
 enum { CALLGRPC_MAX_HEADERS = GRPCCLIENT_MAX_METADATA };
@@ -19,6 +20,11 @@ typedef struct callgrpc {
     rpcclient *client;           /* callgrpc_begin's */
 } callgrpc;
 
+/* Before a call to the server at addr: makes sure method's types are known (compiled
+ * in, from the --proto/--protoset files, or else from the server's reflection), saying
+ * on stderr where they came from, or that nobody describes the method (rpcclient then
+ * sends it anyway when its argument is {}). Returns -1 to go on, or the exit code. */
+int callgrpc_learn(const protosrc *src, const char *addr, const char *method, int timeout_ms);
 /* Sends every -H header with the later calls on c. Returns 0, or -1 with err naming
  * the header at fault. */
 int callgrpc_set_headers(rpcclient *c, const char *const *headers, int n, char *err, size_t errlen);

@@ -15,6 +15,7 @@
 #include "base/numopt.h"
 #include "callgob.h"
 #include "callgrpc.h"
+#include "protosrc.h"
 #include "commands.h"
 #include "registry/registry.h"
 #include "regopt.h"
@@ -58,7 +59,7 @@ static void usage(FILE *f)
             "                    with a registry, round robin over the instances\n"
             "      --color WHEN  colour the dump: auto (default), always, never\n"
             "  -p, --proto P     with a registry: json, gob or grpc, for entries that do not\n"
-            "                    say (the others must say P)\n"
+            "                    say (the others must say P); any other P is a .proto file\n"
             "      --no-retry    with a registry: do not try another instance when the\n"
             "                    connection fails (only for a method unsafe to repeat)\n"
             "  -d, --data ARGS   ARGS as an option, as grpcurl takes it (-d @: stdin)\n"
@@ -66,10 +67,15 @@ static void usage(FILE *f)
             "                    gRPC: send this request metadata (repeatable; a NAME\n"
             "                    ending in -bin takes its VALUE as base64)\n"
             "  -v, --verbose     gRPC: also print the metadata sent, the response\n"
-            "                    headers, the trailers and the status\n"),
+            "                    headers, the trailers and the status\n"
+            "      --emit-defaults  gRPC: print fields at their zero value too (services\n"
+            "                    the workbench learns print as proto3's JSON mapping)\n"),
           f);
     fputs(callgob_help(), f);
-    fputs(REGISTRY_CREDS_HELP, f);
+    fputs(_("A gRPC service the workbench was not built with is described by the server's\n"
+            "reflection (v1, else v1alpha), or by files:\n"), f);
+    fputs(_(PROTOSRC_HELP), f);
+    fputs(_(REGISTRY_CREDS_HELP), f);
     fputs(_("\n"
             "With a registry, stderr says which instances it lists and which one answered.\n"
             "\n"
@@ -98,6 +104,8 @@ typedef struct call_opts {
     const char *url, *method, *args;
     registry_creds creds;
     callgob_opts gob; /* --type, --types */
+    protosrc src;     /* --proto FILE, -I, --protoset */
+    bool emit_defaults;
 } call_opts;
 
 /* Fills o from argv. Returns -1 to go on, or the exit code. */
@@ -114,12 +122,14 @@ static int parse_options(int argc, char **argv, call_opts *o)
                                          {"data", required_argument, NULL, 'd'},
                                          {"header", required_argument, NULL, 'H'},
                                          {"verbose", no_argument, NULL, 'v'},
+                                         {"emit-defaults", no_argument, NULL, 'E'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     *o = (call_opts){.retry = true, .timeout = 5000, .repeat = 1, .color = "auto"};
     regopt_creds given = {NULL, NULL, NULL, NULL};
     char err[512];
-    if (regopt_take_creds(&argc, argv, &given, err, sizeof err) < 0 ||
+    if (protosrc_take(&argc, argv, &o->src, err, sizeof err) < 0 ||
+        regopt_take_creds(&argc, argv, &given, err, sizeof err) < 0 ||
         registry_creds_pick(&o->creds, given.token, given.token_file, given.user, given.user_file, err,
                             sizeof err) < 0) {
         fprintf(stderr, "workbench call: %s\n", err);
@@ -149,6 +159,7 @@ static int parse_options(int argc, char **argv, call_opts *o)
         case 'Y': o->gob.types = true; break;
         case 'd': o->args = optarg; break;
         case 'v': o->verbose = true; break;
+        case 'E': o->emit_defaults = true; break;
         case 'H':
             if (o->nheaders == CALLGRPC_MAX_HEADERS) {
                 fprintf(stderr, _("workbench call: at most %d -H headers\n"), CALLGRPC_MAX_HEADERS);
@@ -244,8 +255,15 @@ static int call_direct(const call_opts *o, const value *arg, bool as_list, const
         rpcclient_free(c);
         return EXIT_USAGE;
     }
-    if (proto == PROTO_GRPC)
+    if (proto == PROTO_GRPC) {
+        int learnt = callgrpc_learn(&o->src, addr, o->method, o->timeout);
+        if (learnt >= 0) {
+            rpcclient_free(c);
+            return learnt;
+        }
+        rpcclient_set_json_opts(c, &(pbjson_opts){.emit_defaults = o->emit_defaults});
         callgrpc_begin(&g, c, o->wire);
+    }
     value *reply = NULL;
     call_status st = CALL_OK;
     for (int i = 0; i < o->repeat && st == CALL_OK; i++) {
@@ -582,6 +600,11 @@ int cmd_call(int argc, char **argv)
     if (!arg) {
         fprintf(stderr, _("workbench call: ARGS is not JSON: %s\n"
                           "  (a string needs its quotes inside the shell quotes: '\"李白\"')\n"), err);
+        return EXIT_USAGE;
+    }
+    if (protosrc_load(&o.src, err, sizeof err) < 0) {
+        fprintf(stderr, "workbench call: %s\n", err);
+        value_free(arg);
         return EXIT_USAGE;
     }
     if (split_registry_url(o.url, regurl, sizeof regurl, service, sizeof service)) {

@@ -7,6 +7,7 @@
 #include "base/err.h"
 #include "base/esc.h"
 #include "base/i18n.h"
+#include "commands.h"
 #include "callgrpc.h"
 #include "wire/grpc_status.h"
 #include "wire/jsonval.h"
@@ -23,6 +24,26 @@ int callgrpc_set_headers(rpcclient *c, const char *const *headers, int n, char *
         }
     }
     return 0;
+}
+
+int callgrpc_learn(const protosrc *src, const char *addr, const char *method, int timeout_ms)
+{
+    char err[1024] = "", why[1100], shown[600];
+    const char *how;
+    learn_status st = protosrc_learn(src, addr, method, timeout_ms, &how, err, sizeof err);
+    esc_str(shown, sizeof shown, method);
+    esc_str(why, sizeof why, err);
+    if (st == LEARN_FAILED) {
+        fprintf(stderr, _("workbench call: asking the server's reflection about %s: %s\n"), shown, why);
+        return EXIT_FAILED;
+    }
+    if (st == LEARN_KNOWN && how[0])
+        fprintf(stderr, _("(%s: types from the server's reflection %s)\n"), shown, how);
+    else if (st == LEARN_UNKNOWN && protosrc_given(src))
+        fprintf(stderr, _("(%s is in none of the given files)\n"), shown);
+    else if (st == LEARN_UNKNOWN)
+        fprintf(stderr, _("(%s: the server's reflection does not describe it:\n  %s)\n"), shown, why);
+    return -1;
 }
 
 static void print_value(const value *v)

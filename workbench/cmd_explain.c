@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/i18n.h"
 #include "commands.h"
+#include "protosrc.h"
 #include "wire/wire.h"
 
 #define MAX_INPUT (64u << 20)
@@ -31,6 +32,9 @@ static void usage(FILE *f)
             "Example:\n"
             "  echo '{\"method\":\"hello.HelloWorld\",\"params\":[\"李白\"],\"id\":0}' |\n      workbench explain json\n"),
             EXPLAIN_MAX_SPANS);
+    fputs(_("\ngRPC messages of a service the workbench was not built with are decoded\n"
+            "with their field names given its .proto files:\n"), f);
+    fputs(_(PROTOSRC_HELP), f);
 }
 
 /* Guesses the direction: replies carry "result"/"error" (JSON) or a Response header (gob);
@@ -56,6 +60,12 @@ int cmd_explain(int argc, char **argv)
     int dir = -1;
     const char *path_hint = NULL;
     const char *color = "auto";
+    protosrc src;
+    char err[1024];
+    if (protosrc_take(&argc, argv, &src, err, sizeof err) < 0) {
+        fprintf(stderr, "workbench explain: %s\n", err);
+        return EXIT_USAGE;
+    }
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -82,6 +92,10 @@ int cmd_explain(int argc, char **argv)
     } else {
         fprintf(stderr, _("workbench explain: unknown format \"%s\"; use gob, json or grpc\n"),
                 argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (protosrc_load(&src, err, sizeof err) < 0) {
+        fprintf(stderr, "workbench explain: %s\n", err);
         return EXIT_USAGE;
     }
     const char *path = argc - optind == 2 ? argv[optind + 1] : NULL;

@@ -11,6 +11,8 @@ enum {
 };
 
 int cmd_call(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_describe(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_load(int argc, char **argv);

@@ -19,6 +19,7 @@
 #include "wire/jsonrpc.h"
 #include "wire/netrpc.h"
 #include "wire/pbcatalog.h"
+#include "wire/pbjson.h"
 #include "wire/pbvalue.h"
 
 #define MAX_REPLY (16u << 20)
@@ -40,7 +41,8 @@ struct rpcclient {
     grpc_result *gres;        /* PROTO_GRPC: the call in progress or the last one */
     rpc_reply_hook hook;      /* rpcclient_on_reply's */
     void *hook_ud;
-    const pb_method *cur;     /* the gRPC method being called */
+    const pb_method *cur;     /* the gRPC method being called; NULL: one nobody describes */
+    pbjson_opts json_opts;    /* how methods outside the workbench's own print (proto3 JSON) */
 };
 
 rpcclient *rpcclient_dial(const char *url, int timeout_ms, char *err, size_t errlen)
@@ -362,13 +364,55 @@ static call_status call_gob(rpcclient *c, const char *name, const value *arg, ui
     }
 }
 
+/* Whether m's messages take proto3's JSON mapping (wire/pbjson): every method but the
+ * workbench's own, whose Go-shaped values (wire/pbvalue) are what the lessons show. */
+static bool json_mapped(const pb_method *m) { return pbcatalog_find(m->path) != m; }
+
+/* v as message type d of the method being called, serialized into *out (caller frees). */
+static int pack_message(const rpcclient *c, const ProtobufCMessageDescriptor *d, const value *v, uint8_t **out,
+                        size_t *n, char *err, size_t errlen)
+{
+    if (!json_mapped(c->cur))
+        return pbvalue_pack(d, v, out, n, err, errlen);
+    ProtobufCMessage *msg = pbjson_to_message(d, v, err, errlen);
+    if (!msg)
+        return -1;
+    *n = protobuf_c_message_get_packed_size(msg);
+    if (!(*out = malloc(*n ? *n : 1))) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        err_set(err, errlen, "out of memory");
+        return -1;
+    }
+    protobuf_c_message_pack(msg, *out);
+    protobuf_c_message_free_unpacked(msg, NULL);
+    return 0;
+}
+
+/* A reply message of the method being called as a value (caller owns it); the raw bytes
+ * when nobody describes the method. */
+static value *unpack_message(const rpcclient *c, const uint8_t *p, size_t n, char *err, size_t errlen)
+{
+    if (!c->cur)
+        return value_bytes(p, n);
+    if (!json_mapped(c->cur))
+        return pbvalue_unpack(c->cur->output, p, n, err, errlen);
+    ProtobufCMessage *msg = protobuf_c_message_unpack(c->cur->output, NULL, n, p);
+    if (!msg) {
+        err_set(err, errlen, "not valid protobuf for this type");
+        return NULL;
+    }
+    value *v = pbjson_from_message(msg, &c->json_opts, err, errlen);
+    protobuf_c_message_free_unpacked(msg, NULL);
+    return v;
+}
+
 /* Appends one message as grpcclient expects it: a 4-byte big-endian length, then the bytes. */
-static int put_message(buf *b, const ProtobufCMessageDescriptor *d, const value *v, char *err,
+static int put_message(const rpcclient *c, buf *b, const ProtobufCMessageDescriptor *d, const value *v, char *err,
                        size_t errlen)
 {
     uint8_t *p = NULL;
     size_t n = 0;
-    if (pbvalue_pack(d, v, &p, &n, err, errlen) < 0)
+    if (pack_message(c, d, v, &p, &n, err, errlen) < 0)
         return -1;
     uint8_t hdr[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
     int r = buf_append(b, hdr, 4) < 0 || buf_append(b, p, n) < 0 ? -1 : 0;
@@ -383,7 +427,7 @@ static int reply_to_hook(const uint8_t *msg, size_t len, void *ud, char *err, si
 {
     rpcclient *c = ud;
     char why[400];
-    value *v = pbvalue_unpack(c->cur->output, msg, len, why, sizeof why);
+    value *v = unpack_message(c, msg, len, why, sizeof why);
     if (!v) {
         err_set(err, errlen, "reply %zu is not a %s: %s", c->gres->nreplies, c->cur->output->name, why);
         return -1;
@@ -395,12 +439,12 @@ static int reply_to_hook(const uint8_t *msg, size_t len, void *ud, char *err, si
 
 /* The request messages of method m into reqs: arg itself, or each item of arg when
  * as_list (a client-streaming method's JSON list, or rpcclient_call_messages' list). */
-static int put_requests(buf *reqs, const pb_method *m, const value *arg, bool as_list, char *err,
-                        size_t errlen)
+static int put_requests(const rpcclient *c, buf *reqs, const pb_method *m, const value *arg, bool as_list,
+                        char *err, size_t errlen)
 {
     char why[400];
     if (!as_list) {
-        if (put_message(reqs, m->input, arg, why, sizeof why) < 0) {
+        if (put_message(c, reqs, m->input, arg, why, sizeof why) < 0) {
             err_set(err, errlen, "%s takes %s: %s", m->path + 1, m->input->name, why);
             return -1;
         }
@@ -417,10 +461,38 @@ static int put_requests(buf *reqs, const pb_method *m, const value *arg, bool as
         return -1;
     }
     for (size_t i = 0; i < arg->u.list.len; i++)
-        if (put_message(reqs, m->input, arg->u.list.items[i], why, sizeof why) < 0) {
+        if (put_message(c, reqs, m->input, arg->u.list.items[i], why, sizeof why) < 0) {
             err_set(err, errlen, "%s message %zu: %s", m->path + 1, i + 1, why);
             return -1;
         }
+    return 0;
+}
+
+/* Whether v says nothing: null, {} or an empty list, which any message type can be. */
+static bool says_nothing(const value *v)
+{
+    return v->kind == V_NULL || (v->kind == V_MAP && v->u.map.len == 0) ||
+           (v->kind == V_STRUCT && v->u.st.len == 0) || (v->kind == V_LIST && v->u.list.len == 0);
+}
+
+/* The :path of a method nobody describes ("pkg.Svc/M", "/pkg.Svc/M" or "pkg.Svc.M"), when
+ * arg can be sent without its type; else -1 with why not. */
+static int unknown_path(const char *name, const value *arg, char *path, size_t cap, char *err, size_t errlen)
+{
+    const char *start = name[0] == '/' ? name + 1 : name;
+    const char *cut = strrchr(start, '/');
+    if (!cut)
+        cut = strrchr(start, '.');
+    if (!cut || cut == start || !cut[1]) {
+        err_set(err, errlen, "\"%s\" is not a gRPC method: want package.Service/Method", name);
+        return -1;
+    }
+    if (!says_nothing(arg)) {
+        err_set(err, errlen, "no file and no reflection describe the gRPC method \"%s\", so the argument cannot "
+                             "be encoded: give --proto FILE.proto, or {} to send an empty message anyway", name);
+        return -1;
+    }
+    snprintf(path, cap, "/%.*s/%s", (int)(cut - start), start, cut + 1);
     return 0;
 }
 
@@ -428,32 +500,25 @@ static call_status call_grpc(rpcclient *c, const char *name, const value *arg, b
                              value **reply, char *err, size_t errlen)
 {
     const pb_method *m = catalog_find_grpc(name);
-    if (!m) {
-        size_t n;
-        const pb_method *all = pbcatalog_methods(&n);
-        buf list;
-        buf_init(&list, 0);
-        for (size_t i = 0; i < n; i++)
-            buf_printf(&list, "%s%s", i ? ", " : "", all[i].path + 1);
-        err_set(err, errlen, "the workbench has no gRPC method \"%s\"; it knows %.*s", name,
-                (int)buf_size(&list), (const char *)buf_data(&list));
-        buf_done(&list);
+    char path[512];
+    if (!m && unknown_path(name, arg, path, sizeof path, err, errlen) < 0)
         return CALL_BAD_ARGUMENT;
-    }
     buf reqs, reps;
     buf_init(&reqs, 0);
     buf_init(&reps, 64u << 20);
     char why[400];
     call_status st = CALL_BAD_ARGUMENT;
-    if (put_requests(&reqs, m, arg, as_list || m->client_streaming, err, errlen) < 0)
+    c->cur = m;
+    if (!m)
+        buf_append(&reqs, "\0\0\0\0", 4); /* the empty message, which any type can read */
+    else if (put_requests(c, &reqs, m, arg, as_list || m->client_streaming, err, errlen) < 0)
         goto done;
     grpc_result *res = c->gres;
     res->replies = &reps;
-    res->on_reply = c->hook && m->server_streaming ? reply_to_hook : NULL;
+    res->on_reply = c->hook && m && m->server_streaming ? reply_to_hook : NULL;
     res->reply_ud = c;
-    c->cur = m;
     st = CALL_FAILED;
-    if (grpcclient_call(c->grpc, m->path, &reqs, timeout_ms, res, err, errlen) < 0) {
+    if (grpcclient_call(c->grpc, m ? m->path : path, &reqs, timeout_ms, res, err, errlen) < 0) {
         c->status = res->status;
         goto done;
     }
@@ -476,7 +541,7 @@ static call_status call_grpc(rpcclient *c, const char *name, const value *arg, b
     const uint8_t *p = buf_data(&reps);
     for (size_t i = 0, off = 0; list && i < res->nreplies; i++) {
         size_t n = (size_t)p[off] << 24 | (size_t)p[off + 1] << 16 | (size_t)p[off + 2] << 8 | p[off + 3];
-        value *v = pbvalue_unpack(m->output, p + off + 4, n, why, sizeof why);
+        value *v = unpack_message(c, p + off + 4, n, why, sizeof why);
         if (!v) {
             err_set(err, errlen, "reply %zu is not a %s: %s", i + 1, m->output->name, why);
             value_free(list);
@@ -489,7 +554,7 @@ static call_status call_grpc(rpcclient *c, const char *name, const value *arg, b
         err_set(err, errlen, "out of memory");
         goto done;
     }
-    if (m->server_streaming) {
+    if (m ? m->server_streaming : list->u.list.len != 1) {
         *reply = list;
     } else if (list->u.list.len != 1) {
         err_set(err, errlen, "the server sent %zu reply messages to a unary call", list->u.list.len);
@@ -554,6 +619,8 @@ call_status rpcclient_call_messages(rpcclient *c, const char *name, const value 
 {
     return call_any(c, name, msgs, true, timeout_ms, reply, err, errlen);
 }
+
+void rpcclient_set_json_opts(rpcclient *c, const pbjson_opts *opts) { c->json_opts = *opts; }
 
 int rpcclient_status(const rpcclient *c) { return c->status; }
 

@@ -15,6 +15,7 @@
 #include "value/value.h"
 #include "value/vtype.h"
 #include "wire/grpc_status.h"
+#include "wire/pbjson.h"
 #include "wire/rpc_proto.h"
 
 typedef struct rpcclient rpcclient;
@@ -82,6 +83,9 @@ call_status rpcclient_call(rpcclient *c, const char *name, const value *arg, int
  * gob and JSON-RPC likewise take one, the argument). */
 call_status rpcclient_call_messages(rpcclient *c, const char *name, const value *msgs, int timeout_ms,
                                     value **reply, char *err, size_t errlen);
+/* gRPC: how the replies of methods outside the workbench's own (those that take
+ * proto3's JSON mapping) are written; the default leaves out fields at their zero value. */
+void rpcclient_set_json_opts(rpcclient *c, const pbjson_opts *opts);
 /* The last call's outcome as a gRPC status code (wire/grpc_status.h), for callers that
  * act on it rather than on err's text: GRPC_OK after CALL_OK; GRPC_INVALID_ARGUMENT
  * after CALL_BAD_ARGUMENT; after CALL_REMOTE_ERROR the server's grpc-status (GRPC_UNKNOWN

@@ -124,6 +124,16 @@ const pb_method *catalog_find_grpc(const char *name)
     const pb_method *pb = pbcatalog_find(name);
     if (pb)
         return pb;
+    /* a method added at run time (wire/pbdesc), in any spelling of its path */
+    char path[512];
+    const char *s = name[0] == '/' ? name + 1 : name;
+    const char *cut = strchr(s, '/') ? strrchr(s, '/') : strrchr(s, '.');
+    if (cut && cut > s && cut[1]) {
+        snprintf(path, sizeof path, "/%.*s/%s", (int)(cut - s), s, cut + 1);
+        const catalog_method *m = catalog_find_path(path);
+        if (m && m->pb)
+            return m->pb;
+    }
     const catalog_method *m = catalog_find(name, false, NULL, 0);
     return m ? m->pb : NULL;
 }

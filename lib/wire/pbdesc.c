@@ -367,3 +367,23 @@ int pbdesc_describe(const char *symbol, buf *out, char *err, size_t errlen)
         err_set(err, errlen, _("no file describes %s"), symbol);
     return r;
 }
+
+const pb_method *pbdesc_service_method(const char *service, size_t i)
+{
+    service = undot(service);
+    char path[1024] = "";
+    pthread_mutex_lock(&lock);
+    const pd_fileproto *fp = file_of(service);
+    const char *pkg = fp && fp->package ? fp->package : "";
+    size_t plen = strlen(pkg);
+    for (size_t k = 0; fp && k < fp->n_service && !path[0]; k++) {
+        const Google__Protobuf__ServiceDescriptorProto *sd = fp->service[k];
+        bool same = plen ? strncmp(service, pkg, plen) == 0 && service[plen] == '.' &&
+                               strcmp(service + plen + 1, sd->name) == 0
+                         : strcmp(service, sd->name) == 0;
+        if (same && i < sd->n_method)
+            snprintf(path, sizeof path, "/%s/%s", service, sd->method[i]->name);
+    }
+    pthread_mutex_unlock(&lock);
+    return path[0] ? pbdesc_method(path) : NULL;
+}

@@ -134,29 +134,6 @@ static int collect_msg(bctx *b, const pd_msgproto *mp, const char *scope, int de
     return 0;
 }
 
-/* A type name as a field or method writes it: ".pkg.Msg", or relative to scope. */
-static pd_sym *resolve(const char *name, const char *scope)
-{
-    if (name[0] == '.')
-        return pd_find(&pd_syms, name + 1);
-    char tmp[1024];
-    size_t sl = scope ? strlen(scope) : 0;
-    for (;;) {
-        int n = snprintf(tmp, sizeof tmp, "%.*s%s%s", (int)sl, scope ? scope : "", sl ? "." : "", name);
-        if (n < 0 || (size_t)n >= sizeof tmp)
-            return NULL;
-        pd_sym *s = pd_find(&pd_syms, tmp);
-        if (s && (s->kind == PD_MESSAGE || s->kind == PD_ENUM))
-            return s;
-        if (sl == 0)
-            return NULL;
-        while (sl > 0 && scope[sl - 1] != '.')
-            sl--;
-        if (sl > 0)
-            sl--;
-    }
-}
-
 /* protoc-c's number ranges over sorted values: runs of consecutive numbers, then {0, n}. */
 static ProtobufCIntRange *make_ranges(pd_arena *a, const int *v, unsigned n, unsigned *nranges)
 {
@@ -477,7 +454,7 @@ static int fill_field(bctx *b, const bmsg *m, const pd_fieldproto *f, ProtobufCF
     int t = f->has_type ? (int)f->type : 0;
     pd_sym *ref = NULL;
     if (f->type_name) {
-        ref = resolve(f->type_name, msg);
+        ref = pd_resolve(f->type_name, msg);
         if (!ref || (ref->kind != PD_MESSAGE && ref->kind != PD_ENUM)) {
             char why[600];
             snprintf(why, sizeof why, _("no file defines its type %s"), f->type_name);
@@ -528,6 +505,10 @@ static int fill_field(bctx *b, const bmsg *m, const pd_fieldproto *f, ProtobufCF
         fd->flags |= PROTOBUF_C_FIELD_FLAG_PACKED;
     if (o && o->has_deprecated && o->deprecated)
         fd->flags |= PROTOBUF_C_FIELD_FLAG_DEPRECATED;
+    if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        return 0; /* no default: the members share one place, where protobuf-c's generic init
+                   * (types without an init function) would write it, and a later member
+                   * would be taken for a message to merge into */
     if (b->proto3 && !p3opt && fd->type == PROTOBUF_C_TYPE_STRING)
         fd->default_value = &protobuf_c_empty_string; /* repeated ones too, as protoc-c does */
     if (repeated)
@@ -537,7 +518,7 @@ static int fill_field(bctx *b, const bmsg *m, const pd_fieldproto *f, ProtobufCF
     if (!b->proto3 && fd->type == PROTOBUF_C_TYPE_ENUM) {
         /* proto2's default enum value is the first one declared, as generated inits set */
         const ProtobufCEnumDescriptor *ed = fd->descriptor;
-        const pd_sym *es = resolve(f->type_name, msg);
+        const pd_sym *es = pd_resolve(f->type_name, msg);
         const pd_enumproto *ep = es->proto;
         if (ep->n_value > 0) {
             const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(ed, ep->value[0]->number);
@@ -705,8 +686,8 @@ static int build_services(bctx *b, pb_method ***methods, size_t *nmethods)
                         b->fname, full);
                 return -1;
             }
-            const pd_sym *in = mp->input_type ? resolve(mp->input_type, b->pkg) : NULL;
-            const pd_sym *outp = mp->output_type ? resolve(mp->output_type, b->pkg) : NULL;
+            const pd_sym *in = mp->input_type ? pd_resolve(mp->input_type, b->pkg) : NULL;
+            const pd_sym *outp = mp->output_type ? pd_resolve(mp->output_type, b->pkg) : NULL;
             if (!in || in->kind != PD_MESSAGE) {
                 err_set(b->err, b->errlen, _("%s: method %s.%s: no file defines its input type %s"),
                         b->fname, full, mp->name, mp->input_type ? mp->input_type : "?");

@@ -72,6 +72,9 @@ char *pd_strdup(pd_arena *a, const char *s);
 char *pd_join(pd_arena *a, const char *x, const char *sep, const char *y);
 
 pd_sym *pd_find(pd_table *t, const char *name);
+/* A type name as a field or method writes it: ".pkg.Msg", or relative to scope (C++
+ * scoping: the innermost scope first); a message or enum, else NULL. */
+pd_sym *pd_resolve(const char *name, const char *scope);
 /* Adds a live entry. Returns 0, 1 when the name is taken (*clash gets the holder), or -1
  * when memory or the cap ran out. */
 int pd_put(pd_table *t, const char *name, int kind, uint32_t file, const void *proto,

@@ -143,3 +143,26 @@ int pd_put(pd_table *t, const char *name, int kind, uint32_t file, const void *p
     s->built = built;
     return 0;
 }
+
+/* A type name as a field or method writes it: ".pkg.Msg", or relative to scope. */
+pd_sym *pd_resolve(const char *name, const char *scope)
+{
+    if (name[0] == '.')
+        return pd_find(&pd_syms, name + 1);
+    char tmp[1024];
+    size_t sl = scope ? strlen(scope) : 0;
+    for (;;) {
+        int n = snprintf(tmp, sizeof tmp, "%.*s%s%s", (int)sl, scope ? scope : "", sl ? "." : "", name);
+        if (n < 0 || (size_t)n >= sizeof tmp)
+            return NULL;
+        pd_sym *s = pd_find(&pd_syms, tmp);
+        if (s && (s->kind == PD_MESSAGE || s->kind == PD_ENUM))
+            return s;
+        if (sl == 0)
+            return NULL;
+        while (sl > 0 && scope[sl - 1] != '.')
+            sl--;
+        if (sl > 0)
+            sl--;
+    }
+}

@@ -26,14 +26,25 @@ static const char *scalar_name(int t)
     return t > 0 && (size_t)t < sizeof names / sizeof names[0] ? names[t] : NULL;
 }
 
+/* A message or enum type named in a file: fully qualified, as grpcurl writes it, also when
+ * the file names it relative to scope (as protobuf.js writes descriptors). */
+static void put_type_name(pctx *c, const char *scope, const char *name)
+{
+    const pd_sym *s = name[0] == '.' ? NULL : pd_resolve(name, scope);
+    if (s)
+        buf_printf(c->out, ".%s", s->name);
+    else
+        buf_printf(c->out, "%s%s", name[0] == '.' ? "" : ".", name);
+}
+
 /* A field's type as grpcurl writes it: a scalar's name or the fully-qualified ".pkg.Type". */
-static void put_type(pctx *c, const pd_fieldproto *f)
+static void put_type(pctx *c, const char *scope, const pd_fieldproto *f)
 {
     const char *s = f->type_name ? NULL : scalar_name(f->has_type ? (int)f->type : 0);
     if (s)
         buf_puts(c->out, s);
     else if (f->type_name)
-        buf_printf(c->out, "%s%s", f->type_name[0] == '.' ? "" : ".", f->type_name);
+        put_type_name(c, scope, f->type_name);
     else
         buf_puts(c->out, "?");
 }
@@ -86,9 +97,9 @@ static void put_field(pctx *c, const pd_msgproto *msg, const char *msgfull, cons
             v = entry->field[0];
         }
         buf_puts(c->out, "map<");
-        put_type(c, k);
+        put_type(c, msgfull, k);
         buf_puts(c->out, ", ");
-        put_type(c, v);
+        put_type(c, msgfull, v);
         buf_puts(c->out, "> ");
     } else {
         int label = f->has_label ? (int)f->label : 0;
@@ -98,7 +109,7 @@ static void put_field(pctx *c, const pd_msgproto *msg, const char *msgfull, cons
             buf_puts(c->out, "required ");
         else if ((f->has_proto3_optional && f->proto3_optional) || (!c->proto3 && !in_oneof))
             buf_puts(c->out, "optional ");
-        put_type(c, f);
+        put_type(c, msgfull, f);
         buf_putc(c->out, ' ');
     }
     buf_printf(c->out, "%s = %d", f->name ? f->name : "?", f->number);
@@ -207,10 +218,12 @@ static void put_message(pctx *c, const pd_msgproto *m, const char *full, int lev
 
 static void put_rpc(pctx *c, const pd_methproto *m)
 {
-    const char *in = m->input_type ? m->input_type : "?", *out = m->output_type ? m->output_type : "?";
-    buf_printf(c->out, "rpc %s ( %s%s%s ) returns ( %s%s%s );\n", m->name,
-               m->client_streaming ? "stream " : "", in[0] == '.' ? "" : ".", in,
-               m->server_streaming ? "stream " : "", out[0] == '.' ? "" : ".", out);
+    const char *scope = c->fp->package ? c->fp->package : "";
+    buf_printf(c->out, "rpc %s ( %s", m->name, m->client_streaming ? "stream " : "");
+    put_type_name(c, scope, m->input_type ? m->input_type : "?");
+    buf_printf(c->out, " ) returns ( %s", m->server_streaming ? "stream " : "");
+    put_type_name(c, scope, m->output_type ? m->output_type : "?");
+    buf_puts(c->out, " );\n");
 }
 
 /* Whether symbol is scope.name (scope may be empty). */

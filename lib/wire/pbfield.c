@@ -195,7 +195,7 @@ ProtobufCMessage *pbfield_new_message(const ProtobufCMessageDescriptor *d)
     m->descriptor = d;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *fd = &d->fields[i];
-        if (!fd->default_value || fd->label == PROTOBUF_C_LABEL_REPEATED)
+        if (!fd->default_value || fd->label == PROTOBUF_C_LABEL_REPEATED || (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
             continue;
         void *p = pbfield_at(m, fd->offset);
         if (fd->type == PROTOBUF_C_TYPE_STRING || fd->type == PROTOBUF_C_TYPE_MESSAGE)

@@ -30,8 +30,12 @@ if /usr/bin/python3 -c 'import grpc' 2>/dev/null; then
     out=$("$BIN/workbench" call "grpc://$P" helloworld.Greeter/SayHello '{"nom":"x"}' 2>&1); rc=$?
     expect_eq "a field the message lacks is a usage error" "2" "$rc"
     out=$("$BIN/workbench" call "grpc://$P" No.Such '{}' 2>&1); rc=$?
-    expect_eq "an unknown method is a usage error" "2" "$rc"
-    expect_grep "and the error lists the methods known" "helloworld.Greeter/SayHello" "$out"
+    expect_eq "a method nobody describes, with {}, is sent anyway: the server's answer exits 1" "1" "$rc"
+    expect_grep "it says why it is unknown" "(No.Such: the server's reflection does not describe it" "$out"
+    expect_grep "and shows the server's own UNIMPLEMENTED" "UNIMPLEMENTED" "$out"
+    out=$("$BIN/workbench" call "grpc://$P" No.Such '{"a":1}' 2>&1); rc=$?
+    expect_eq "with an argument that needs its type, it is a usage error" "2" "$rc"
+    expect_grep "which says how to give the type" "give --proto FILE.proto" "$out"
 
     # metadata both ways: -H headers reach grpcio, which echoes each x- header as a trailer
     out=$("$BIN/workbench" call "grpc://$P" helloworld.Greeter/SayHello '{"name":"world"}' -v \
