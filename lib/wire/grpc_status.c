@@ -1,14 +1,14 @@
 /* grpc_status.c -- the names of gRPC's status codes, and google.rpc.Status decoded. */
 #include "wire/grpc_status.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/b64.h"
 #include "base/err.h"
 #include "status.pb-c.h"
-#include "wire/pbcatalog.h"
-#include "wire/pbvalue.h"
+#include "wire/pbdesc.h"
+#include "wire/pbjson.h"
 
 static const char *const names[] = {
     [GRPC_OK] = "OK",
@@ -43,17 +43,20 @@ const char *grpc_status_name(int code)
 /* Standard base64 of p[0..n), NUL-terminated, or NULL when memory ran out. */
 static char *base64_of(const uint8_t *p, size_t n)
 {
-    char *s = malloc((n + 2) / 3 * 4 + 1);
-    if (s)
-        EVP_EncodeBlock((unsigned char *)s, p, (int)n);
-    return s;
+    buf b;
+    buf_init(&b, 0);
+    if (b64_encode(p, n, &b) < 0 || buf_putc(&b, '\0') < 0) {
+        buf_done(&b);
+        return NULL;
+    }
+    return buf_take(&b);
 }
 
 /* The message type a type URL names: what follows its last '/'. */
 static const ProtobufCMessageDescriptor *type_of(const char *url)
 {
     const char *slash = strrchr(url, '/');
-    return pbcatalog_message(slash ? slash + 1 : url);
+    return pbdesc_message(slash ? slash + 1 : url);
 }
 
 int grpc_status_details_decode(const uint8_t *p, size_t n, grpc_status_details *out, char *err,
@@ -90,9 +93,11 @@ int grpc_status_details_decode(const uint8_t *p, size_t n, grpc_status_details *
             return -1;
         }
         const ProtobufCMessageDescriptor *t = type_of(d->type_url);
+        ProtobufCMessage *m = t ? protobuf_c_message_unpack(t, NULL, any->value.len, any->value.data) : NULL;
         char why[128];
-        if (t)
-            d->decoded = pbvalue_unpack(t, any->value.data, any->value.len, why, sizeof why);
+        if (m)
+            d->decoded = pbjson_from_message(m, &(pbjson_opts){0}, why, sizeof why);
+        protobuf_c_message_free_unpacked(m, NULL);
     }
     google__rpc__status__free_unpacked(st, NULL);
     return 0;

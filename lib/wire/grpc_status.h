@@ -39,8 +39,9 @@ const char *grpc_status_name(int code);
 /* One detail of a google.rpc.Status: a google.protobuf.Any. */
 typedef struct grpc_status_detail {
     char *type_url; /* as sent, "type.googleapis.com/pkg.Message" */
-    struct value *decoded; /* the message, when its type is compiled in (wire/pbcatalog.h) and
-                              its bytes parse as that type; NULL otherwise */
+    struct value *decoded; /* the message in proto3's JSON mapping, when its type is known
+                              (compiled in or learned: wire/pbdesc.h) and its bytes parse as
+                              that type; NULL otherwise */
     char *base64;   /* the message's bytes as base64 text (always set) */
 } grpc_status_detail;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "arith.pb-c.h"
+#include "error_details.pb-c.h"
 #include "google/protobuf/descriptor.pb-c.h"
 #include "health.pb-c.h"
 #include "helloworld.pb-c.h"
@@ -32,9 +33,14 @@ static const ProtobufCServiceDescriptor *const services[] = {
 #define NSERVICES (sizeof services / sizeof services[0])
 
 /* Messages no method takes or returns, which a reply may still carry: google.rpc.Status
- * in an error's grpc-status-details-bin. */
+ * in an error's grpc-status-details-bin, and the standard details inside it. */
 static const ProtobufCMessageDescriptor *const other_messages[] = {
-    &google__rpc__status__descriptor,
+    &google__rpc__status__descriptor,       &google__rpc__retry_info__descriptor,
+    &google__rpc__debug_info__descriptor,   &google__rpc__quota_failure__descriptor,
+    &google__rpc__error_info__descriptor,   &google__rpc__precondition_failure__descriptor,
+    &google__rpc__bad_request__descriptor,  &google__rpc__request_info__descriptor,
+    &google__rpc__resource_info__descriptor, &google__rpc__help__descriptor,
+    &google__rpc__localized_message__descriptor,
 };
 
 #define MAX_METHODS 64

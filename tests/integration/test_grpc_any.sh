@@ -67,6 +67,22 @@ elif [ $r = 0 ]; then
     expect_eq "grpc-go: Timestamp, Duration, wrappers, Struct, a map and int64 round-trip" "$STAMP" "$out"
     out=$("$WB" call "grpc://$G" stream.Counter/Stamp '{"at":"2020-01-02T11:04:05+08:00","took":"2s"}')
     expect_eq "grpc-go: an offset timestamp comes back in UTC" '{"at":"2020-01-02T03:04:05Z","took":"2s"}' "$out"
+    out=$("$WB" call "grpc://$G" stream.Counter/Count '{"n":3}')
+    expect_eq "grpc-go: a server stream of a learned service, a message a line" "$(printf '{"n":1}\n{"n":2}\n{"n":3}')" "$out"
+    out=$(printf '{"n":1}\n{"n":2}\n{"n":4}\n' | "$WB" call "grpc://$G" stream.Counter/Total @)
+    expect_eq "grpc-go: a client stream from stdin, a message a line" '{"n":7}' "$out"
+    out=$(printf '{"n":5}\n{"n":6}\n' | "$WB" call "grpc://$G" stream.Counter/Echo -d @)
+    expect_eq "grpc-go: a bidi stream" "$(printf '{"n":5}\n{"n":6}')" "$out"
+    out=$("$WB" call "grpc://$G" stream.Counter/Fail '{"n":1}' 2>&1); rc=$?
+    expect_eq "grpc-go: an error status exits 1" "1" "$rc"
+    expect_grep "grpc-go: its google.rpc.BadRequest detail, decoded in proto3's JSON" \
+        '{"fieldViolations":[{"field":"n","description":"must be negative"}]}' "$out"
+    out=$("$WB" call "grpc://$G" stream.Counter/Count '{"n":1}' -v -H 'x-who: libai' 2>&1)
+    expect_grep "grpc-go: -v shows the peer's response header" "x-peer: go" "$out"
+    expect_grep "grpc-go: and its trailer" "x-trailer: done" "$out"
+    out=$("$WB" call "grpc://$G" pb.AddName/AddFunc '{"name":"x"}' --emit-defaults)
+    expect_eq "grpc-go: --emit-defaults prints the zero values too" \
+        '{"age":1,"name":"x 你好","p":null,"score":[],"w":"Monday"}' "$out"
     out=$("$WB" call "grpc://$G" pb.AddName/AddFunc "$STUDENT" --wire --color never)
     expect_grep "--wire names the fields of a service learned by reflection" 'name (string) = "李白"' "$out"
     expect_grep "--wire names the message type" "pb.Student" "$out"

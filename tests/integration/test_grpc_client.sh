@@ -68,6 +68,9 @@ if /usr/bin/python3 -c 'import grpc' 2>/dev/null; then
     expect_grep "a detail of a known type is decoded" '      {"message":"try another name"}' "$out"
     expect_grep "and named by its type URL" "detail 1: type.googleapis.com/helloworld.HelloReply" "$out"
     expect_grep "a detail of an unknown type is shown in base64" "      CgpOQU1FX1RBS0VOEgtleGFtcGxlLm9yZw==" "$out"
+    out=$("$BIN/workbench" call "grpc://$P" helloworld.Greeter/SayHello '{"name":"error-info"}' 2>&1)
+    expect_grep "a standard detail (google.rpc.ErrorInfo) is decoded, in proto3's JSON" \
+        '{"reason":"NAME_TAKEN","domain":"example.org","metadata":{"field":"name"}}' "$out"
 
     # the deadline: grpcio or the workbench gives up first, either way DEADLINE_EXCEEDED
     out=$("$BIN/workbench" call "grpc://$P" helloworld.Greeter/SayHello '{"name":"slow"}' --timeout 300 2>&1); rc=$?

@@ -7,7 +7,8 @@ SayHello also shows metadata both ways: it sends the response header x-greeting,
 echoes each request header whose name starts with x- back as the trailer echo-NAME.
 The name "details" makes it fail with INVALID_ARGUMENT and a google.rpc.Status in
 grpc-status-details-bin (one detail it encodes as a helloworld.HelloReply, one of a type
-the workbench lacks); the name "slow" makes it answer after 2 s.
+the workbench lacks); "error-info" fails the same way with one standard google.rpc.ErrorInfo
+detail; the name "slow" makes it answer after 2 s.
 
 No generated code: the messages are tiny, so they are encoded by hand below.
 Prints the address it listens on, then serves until killed."""
@@ -27,8 +28,15 @@ def any_of(type_url, value):
 def status_details():
     """A google.rpc.Status (code = 1, message = 2, details = 3) with two details."""
     known = any_of("type.googleapis.com/helloworld.HelloReply", ld(1, "try another name"))
-    unknown = any_of("type.googleapis.com/google.rpc.ErrorInfo", ld(1, "NAME_TAKEN") + ld(2, "example.org"))
+    unknown = any_of("type.googleapis.com/example.NotKnown", ld(1, "NAME_TAKEN") + ld(2, "example.org"))
     return b"\x08\x03" + ld(2, "no details for you") + ld(3, known) + ld(3, unknown)
+
+
+def error_info():
+    """A google.rpc.Status whose one detail is a google.rpc.ErrorInfo (reason = 1, domain = 2,
+    metadata = 3: map entries key = 1, value = 2)."""
+    info = ld(1, "NAME_TAKEN") + ld(2, "example.org") + ld(3, ld(1, "field") + ld(2, "name"))
+    return b"\x08\x06" + ld(2, "taken") + ld(3, any_of("type.googleapis.com/google.rpc.ErrorInfo", info))
 
 
 def say_hello(request, context):
@@ -41,6 +49,9 @@ def say_hello(request, context):
     if name == b"details":
         context.set_trailing_metadata(echo + [("grpc-status-details-bin", status_details())])
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, "no details for you")
+    if name == b"error-info":
+        context.set_trailing_metadata(echo + [("grpc-status-details-bin", error_info())])
+        context.abort(grpc.StatusCode.ALREADY_EXISTS, "taken")
     if name == b"slow":
         time.sleep(2)
     context.set_trailing_metadata(echo)
