@@ -488,8 +488,8 @@ static int unknown_path(const char *name, const value *arg, char *path, size_t c
         return -1;
     }
     if (!says_nothing(arg)) {
-        err_set(err, errlen, "no file and no reflection describe the gRPC method \"%s\", so the argument cannot "
-                             "be encoded: give --proto FILE.proto, or {} to send an empty message anyway", name);
+        err_set(err, errlen, "no types known for \"%s\": give --proto FILE.proto, or {} to send it empty anyway",
+                name);
         return -1;
     }
     snprintf(path, cap, "/%.*s/%s", (int)(cut - start), start, cut + 1);
