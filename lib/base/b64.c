@@ -1,6 +1,8 @@
 /* b64.c -- base64 text (RFC 4648) to bytes and back. */
 #include "base/b64.h"
 
+#include <string.h>
+
 static const char TAB[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int b64_encode(const void *p, size_t n, buf *out)
@@ -56,4 +58,26 @@ long b64_decode(const char *s, size_t n, uint8_t *out)
     if (bits >= 6)
         return -1;
     return (long)o;
+}
+
+char *b64_encode_str(const void *p, size_t n)
+{
+    buf b;
+    buf_init(&b, 0);
+    if (b64_encode(p, n, &b) < 0 || buf_putc(&b, '\0') < 0) {
+        buf_done(&b);
+        return NULL;
+    }
+    return buf_take(&b);
+}
+
+long b64_decode_str(const char *s, char *out, size_t cap)
+{
+    size_t n = strlen(s);
+    if (cap == 0 || n / 4 * 3 + 3 > cap) /* room for what n characters can hold, and the NUL */
+        return -1;
+    long got = b64_decode(s, n, (uint8_t *)out);
+    if (got >= 0)
+        out[got] = '\0';
+    return got;
 }

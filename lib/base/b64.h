@@ -15,4 +15,11 @@ int b64_encode(const void *p, size_t n, buf *out);
  * hold n * 3 / 4 + 1 bytes. Returns the length, or -1 when s is not base64. */
 long b64_decode(const char *s, size_t n, uint8_t *out);
 
+/* The standard base64 of p[0..n) as a NUL-terminated heap string (caller frees), or NULL
+ * when memory ran out. */
+char *b64_encode_str(const void *p, size_t n);
+/* Decodes the NUL-terminated base64 text s into out as a NUL-terminated string of at most
+ * cap - 1 bytes. Returns the length, or -1 when s is not base64 or out has no room. */
+long b64_decode_str(const char *s, char *out, size_t cap);
+
 #endif

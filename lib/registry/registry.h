@@ -239,12 +239,6 @@ void registry_watch_free(registry_watch *w);
 
 /* ---- request bodies and response parsers (exposed for the unit tests) ---- */
 
-/* Appends standard base64 of p[0..n) to out. Returns 0 or -1 when out is full. */
-int registry_b64_encode(const void *p, size_t n, buf *out);
-/* Decodes base64 text s into out (NUL-terminated, at most cap-1 bytes). Returns the
- * length or -1 for bad input or no room. */
-int registry_b64_decode(const char *s, char *out, size_t cap);
-
 /* The value etcd stores for an instance. */
 int registry_etcd_value(const char *addr, const char *protocol, buf *out);
 /* {"key":...,"value":...,"lease":"N"} for /v3/kv/put. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/b64.h"
 #include "base/err.h"
 #include "base/esc.h"
 #include "base/i18n.h"
@@ -26,51 +27,6 @@ static bool etcd_error(const cJSON *root, char *err, size_t errlen)
     return true;
 }
 
-/* ---- base64 ---- */
-
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int registry_b64_encode(const void *p, size_t n, buf *out)
-{
-    const uint8_t *s = p;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)s[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)s[i + 1] << 8;
-        if (i + 2 < n)
-            v |= s[i + 2];
-        char q[4] = {B64[v >> 18], B64[(v >> 12) & 63], i + 1 < n ? B64[(v >> 6) & 63] : '=',
-                     i + 2 < n ? B64[v & 63] : '='};
-        if (buf_append(out, q, 4) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-int registry_b64_decode(const char *s, char *out, size_t cap)
-{
-    size_t n = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (; *s && *s != '='; s++) {
-        const char *c = strchr(B64, *s);
-        if (!c || !*s)
-            return -1;
-        acc = (acc << 6) | (uint32_t)(c - B64);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (n + 1 >= cap)
-                return -1;
-            out[n++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    if (cap == 0)
-        return -1;
-    out[n] = 0;
-    return (int)n;
-}
-
 /* ---- bodies and parsers ---- */
 
 int registry_etcd_value(const char *addr, const char *protocol, buf *out)
@@ -86,18 +42,6 @@ int registry_etcd_value(const char *addr, const char *protocol, buf *out)
     return registry_json_put(out, j);
 }
 
-static char *b64_of(const char *s, size_t n)
-{
-    buf b;
-    buf_init(&b, 0);
-    if (registry_b64_encode(s, n, &b) < 0 || buf_putc(&b, 0) < 0) {
-        buf_done(&b);
-        return NULL;
-    }
-    char *r = buf_take(&b);
-    return r;
-}
-
 int registry_etcd_put_body(const char *service, const char *addr, const char *protocol,
                            int64_t lease, buf *out)
 {
@@ -105,9 +49,9 @@ int registry_etcd_put_body(const char *service, const char *addr, const char *pr
     snprintf(key, sizeof key, "%s/%s", service, addr);
     buf v;
     buf_init(&v, 4096);
-    char *k64 = b64_of(key, strlen(key)), *v64 = NULL;
+    char *k64 = b64_encode_str(key, strlen(key)), *v64 = NULL;
     if (registry_etcd_value(addr, protocol, &v) == 0)
-        v64 = b64_of((const char *)buf_data(&v), buf_size(&v));
+        v64 = b64_encode_str((const char *)buf_data(&v), buf_size(&v));
     buf_done(&v);
     int rc = -1;
     cJSON *j = cJSON_CreateObject();
@@ -138,7 +82,7 @@ int registry_etcd_range_body(const char *service, int64_t start_revision, bool w
         key[0] = end[0] = 0; /* "\0" to "\0": every key */
         kn = 1;
     }
-    char *k64 = b64_of(key, kn), *e64 = b64_of(end, kn);
+    char *k64 = b64_encode_str(key, kn), *e64 = b64_encode_str(end, kn);
     cJSON *j = cJSON_CreateObject(), *req = j;
     int rc = -1;
     if (k64 && e64 && j) {
@@ -233,12 +177,12 @@ static int etcd_kv(const cJSON *kv, registry_instance *inst, int64_t *mod_revisi
     const char *k64 = registry_json_str(kv, "key"), *v64 = registry_json_str(kv, "value");
     const cJSON *lease = cJSON_GetObjectItemCaseSensitive(kv, "lease");
     char k[1024], *v;
-    if (!cJSON_IsObject(kv) || !k64 || registry_b64_decode(k64, k, sizeof k) < 0 ||
+    if (!cJSON_IsObject(kv) || !k64 || b64_decode_str(k64, k, sizeof k) < 0 ||
         (lease && !registry_json_int(kv, "lease", &inst->lease)))
         return -1;
     if (!(v = malloc(65536)))
         return -1;
-    if (!v64 || registry_b64_decode(v64, v, 65536) < 0)
+    if (!v64 || b64_decode_str(v64, v, 65536) < 0)
         v[0] = 0;
     int rc = 1;
     if (registry_etcd_instance(k, v[0] ? v : NULL, inst) == 0) {

@@ -40,18 +40,6 @@ const char *grpc_status_name(int code)
     return grpc_status_known(code) ? names[code] : "UNKNOWN_CODE";
 }
 
-/* Standard base64 of p[0..n), NUL-terminated, or NULL when memory ran out. */
-static char *base64_of(const uint8_t *p, size_t n)
-{
-    buf b;
-    buf_init(&b, 0);
-    if (b64_encode(p, n, &b) < 0 || buf_putc(&b, '\0') < 0) {
-        buf_done(&b);
-        return NULL;
-    }
-    return buf_take(&b);
-}
-
 /* The message type a type URL names: what follows its last '/'. */
 static const ProtobufCMessageDescriptor *type_of(const char *url)
 {
@@ -85,7 +73,7 @@ int grpc_status_details_decode(const uint8_t *p, size_t n, grpc_status_details *
         const Google__Protobuf__Any *any = st->details[i];
         grpc_status_detail *d = &out->items[out->n++];
         d->type_url = strdup(any->type_url ? any->type_url : "");
-        d->base64 = base64_of(any->value.data, any->value.len);
+        d->base64 = b64_encode_str(any->value.data, any->value.len);
         if (!d->type_url || !d->base64) {
             google__rpc__status__free_unpacked(st, NULL);
             grpc_status_details_done(out);

@@ -361,7 +361,7 @@ Test(grpcserver, a_flood_of_requests_is_taken_a_share_per_turn_and_waits_for_unr
     seen = mmap(NULL, sizeof *seen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     cr_assert_neq(seen, MAP_FAILED);
     tk_server ts;
-    const char *opts[] = {"--quiet", NULL};
+    const char *opts[] = {"--listen", "127.0.0.1:0", "--quiet", NULL};
     tk_server_start(&ts, counted_codec(), opts);
     int fd = tk_connect(ts.addr);
 

@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/b64.h"
 #include "registry/registry.h"
 
 /* ---- helpers ---- */
@@ -23,7 +24,7 @@ static char *text_of(buf *b)
 static char *unb64(const char *s)
 {
     static char out[4096];
-    cr_assert_geq(registry_b64_decode(s, out, sizeof out), 0, "bad base64 %s", s);
+    cr_assert_geq(b64_decode_str(s, out, sizeof out), 0, "bad base64 %s", s);
     return out;
 }
 
@@ -50,14 +51,14 @@ Test(base64, round_trips_every_padding)
     for (int i = 0; i < 7; i++) {
         buf b;
         buf_init(&b, 0);
-        cr_assert_eq(registry_b64_encode(in[i], strlen(in[i]), &b), 0);
+        cr_assert_eq(b64_encode(in[i], strlen(in[i]), &b), 0);
         cr_assert_str_eq(text_of(&b), want[i]);
         cr_assert_str_eq(unb64(want[i]), in[i]);
         buf_done(&b);
     }
     char small[3];
-    cr_assert_eq(registry_b64_decode("Zm9v", small, sizeof small), -1, "no room is an error");
-    cr_assert_eq(registry_b64_decode("Zm*v", small, sizeof small), -1, "bad character");
+    cr_assert_eq(b64_decode_str("Zm9v", small, sizeof small), -1, "no room is an error");
+    cr_assert_eq(b64_decode_str("Zm*v", small, sizeof small), -1, "bad character");
 }
 
 /* ======================= etcd ======================= */
@@ -167,7 +168,7 @@ static char *b64s(const char *s)
 {
     buf b;
     buf_init(&b, 0);
-    registry_b64_encode(s, strlen(s), &b);
+    b64_encode(s, strlen(s), &b);
     buf_putc(&b, 0);
     char *r = buf_take(&b);
     return r;
