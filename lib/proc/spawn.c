@@ -137,16 +137,23 @@ static _Noreturn void exec_child(pid_t parent, const char *const *argv, const ch
     _exit(127);
 }
 
-int spawn_exec(const char *const *argv, const char *log_path, child *c, char *err, size_t errlen)
+/* Forks a child that runs argv (exec_child). Returns its pid, or -1 with err. */
+static pid_t fork_exec(const char *const *argv, const char *log_path, char *err, size_t errlen)
 {
     pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid < 0) {
+    if (pid < 0)
         err_set(err, errlen, "fork: %s", strerror(errno));
-        return -1;
-    }
-    if (pid == 0)
+    else if (pid == 0)
         exec_child(parent, argv, log_path);
+    return pid;
+}
+
+int spawn_exec(const char *const *argv, const char *log_path, child *c, char *err, size_t errlen)
+{
+    pid_t pid = fork_exec(argv, log_path, err, errlen);
+    if (pid < 0)
+        return -1;
     c->pid = pid;
     c->addr[0] = '\0';
     /* an exec that failed shows as an immediate exit 127 */
@@ -163,14 +170,9 @@ int spawn_exec(const char *const *argv, const char *log_path, child *c, char *er
 
 int spawn_command(const char *const *argv, const char *log_path, int timeout_ms, char *err, size_t errlen)
 {
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        err_set(err, errlen, "fork: %s", strerror(errno));
+    pid_t pid = fork_exec(argv, log_path, err, errlen);
+    if (pid < 0)
         return -1;
-    }
-    if (pid == 0)
-        exec_child(parent, argv, log_path);
     child c = {.pid = pid};
     uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     int status = 0;
