@@ -200,6 +200,7 @@ static int link_file(uint32_t idx, int *built, char *err, size_t errlen)
         return -1;
     }
     pd_files[idx].state = PD_BUILT;
+    pd_files[idx].arena = a;
     (*built)++;
     return publish(idx, methods, nm, err, errlen) < 0 ? -1 : 1;
 }

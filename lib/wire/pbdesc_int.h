@@ -43,18 +43,19 @@ typedef struct pd_table {
 
 enum pd_state { PD_WAITING, PD_VISITING, PD_BUILT, PD_FAILED };
 
-typedef struct pd_file {
-    pd_fileproto *fp; /* owned: the unpacked descriptor, kept for describe */
-    int state;
-    bool compiled;    /* taken from pbcatalog to satisfy an import */
-} pd_file;
-
 /* Bump allocation that lives for the process, or is released whole when a file fails. */
 typedef struct pd_chunk pd_chunk;
 typedef struct pd_arena {
     pd_chunk *head;
     size_t total;
 } pd_arena;
+
+typedef struct pd_file {
+    pd_fileproto *fp; /* owned: the unpacked descriptor, kept for describe */
+    int state;
+    bool compiled;    /* taken from pbcatalog to satisfy an import */
+    pd_arena arena;   /* what its build made, once built: kept for the process */
+} pd_file;
 
 /* ---- pbdesc_pool.c: every function here expects the pool's lock (pbdesc.c) held ---- */
 
