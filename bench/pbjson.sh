@@ -41,7 +41,6 @@ field() { printf '%s\n' "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
 run() { "$@" --json "$STUDENT" --iterations "$ITERATIONS" --seconds "$SECONDS_PER_LOOP"; }
 # Each program runs REPEATS times, the three taking turns; a loop's figure is its best run
 # (what else the machine does only ever slows a run down).
-: >"$TMP/rt" >"$TMP/cc" >"$TMP/go"
 i=0
 while [ $i -lt "$REPEATS" ]; do
     run "$OURS" --descriptors "$ANY_DESC" --type pb.Student >>"$TMP/rt" || { echo "json mapping: $OURS failed"; exit 1; }

@@ -190,7 +190,7 @@ part2() {
     expect_eq "so do we" "res = 7" "$(printf '%s\n' "$sum_s" | our_fields)"
 
     # the message types and the gRPC prefix's lengths
-    local dir st x t_type t_len o_type o_len
+    local x t_type t_len o_type o_len
     for x in "dstport $s_stu ours_c pb.Student" "srcport $s_stu ours_s pb.Student" \
         "dstport $s_sum sum_c req" "srcport $s_sum sum_s reply"; do
         set -- $x
