@@ -86,6 +86,9 @@ else
 fi
 echo "targets: calls/s ratio >= 1.50x, server CPU per call ratio <= 0.50x"
 
+# Services the workbench is not built with: proto3's JSON mapping against Go's protojson,
+# and what a whole call costs through reflection (bench/pbjson.sh).
+bash "$ROOT/bench/pbjson.sh"
 # The REST gateway against a Go net/http + grpc-go gateway (bench/gateway.sh).
 bash "$ROOT/bench/gateway.sh"
 bash "$ROOT/bench/consul_checks.sh"
