@@ -386,7 +386,8 @@ static void start_message(h2x *x, h2stream *s, const fh *f, size_t a, size_t b)
                     d->name, cut);
     else
         explain_add(u, 0, got, 1, SPAN_FRAME, "grpc", _("gRPC message %u on stream %" PRIu32
-                    ", %" PRIu32 " bytes after its 5-byte prefix%s"), no, s->id, len, cut);
+                    ", %" PRIu32 " bytes after its 5-byte prefix, of a type the workbench does not "
+                    "know (--proto FILE or --protoset FILE describes it)%s"), no, s->id, len, cut);
     bool full = explain_first_time(&x->told_grpc, 1);
     if (m[0] > 1) {
         explain_add(u, 0, 1, 2, SPAN_ERROR, "grpc", _("compressed flag %u: only 0 and 1 are "

@@ -172,7 +172,8 @@ part2() {
         expect_grep "without --proto the strings are guessed, and said to be" "without a schema the wire does not say" "$x"
     done
     expect_grep "without --proto the method is unknown" ":path: /pb.AddName/AddFunc; gRPC: the method to call, as /package.Service/Method (not one the workbench knows)" "$bare_c"
-    expect_eq "without --proto the gRPC message has no type" "grpc: gRPC message 1 on stream 1, 29 bytes after its 5-byte prefix" \
+    expect_eq "without --proto the gRPC message has no type, and says what would give it" \
+        "grpc: gRPC message 1 on stream 1, 29 bytes after its 5-byte prefix, of a type the workbench does not know (--proto FILE or --protoset FILE describes it)" \
         "$(printf '%s\n' "$bare_c" | sed -n 's/.*\(grpc: gRPC message .*\)$/\1/p')"
 
     # 2b. tshark and we, field by field: each decoder's fields as sorted "path = value"
