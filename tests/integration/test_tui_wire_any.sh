@@ -83,7 +83,7 @@ call_any "a server without reflection: its note" "grpc://$PLAIN" sum/add '{"num1
     "reflection does not describe"
 call_any "a refused connection: its note" "grpc://$DEAD" pb.AddName/AddFunc '{}' "refused"
 cmd 'wire json://127.0.0.1:1 Arith.Multiply {}'
-expect_grep ":wire json:// says gRPC only" "gRPC only" "$(status_line)"
+expect_grep ":wire json:// says gRPC only" "only a gRPC server" "$(status_line)"
 cmd "wire grpc://$REFL pb.AddName/AddFunc {\"age\":"
 expect_grep ":wire with broken JSON says so" "not JSON" "$(status_line)"
 

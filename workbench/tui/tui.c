@@ -109,7 +109,7 @@ static void usage(FILE *f)
     fputs(_("                           for every registry it opens; the servers it starts\n"
             "                           get them through their environment\n"),
           f);
-    fputs(_("The types of `:wire grpc://HOST:PORT METHOD JSON` come from the server's\n"
+    fputs(_("\nThe types of `:wire grpc://HOST:PORT METHOD JSON` come from the server's\n"
             "reflection (v1, else v1alpha), or from files:\n"),
           f);
     fputs(_(PROTOSRC_HELP), f);

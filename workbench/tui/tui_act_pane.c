@@ -89,7 +89,7 @@ static int wire_any(tui *t, const char *arg)
         return DIRTY_STATUS;
     }
     if (proto != PROTO_GRPC) {
-        tui_say(t, _("wire: a server of its own is called in gRPC only (grpc://HOST:PORT), not %s"), url);
+        tui_say(t, _("wire: only a gRPC server is called this way (grpc://HOST:PORT), not %s"), url);
         return DIRTY_STATUS;
     }
     const char *json = arg + used;

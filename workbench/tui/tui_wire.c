@@ -131,9 +131,10 @@ static bool learn_types(tui_wire_lane *l, const char *addr, const char *method, 
         snprintf(l->note, sizeof l->note, _("asking the server's reflection about %s: %s"), method, err);
     else if (protosrc_given(src))
         snprintf(l->note, sizeof l->note, _("%s is in none of the files given with --proto or --protoset"), method);
+    else if (err[0])
+        snprintf(l->note, sizeof l->note, _("the server's reflection does not describe %s: %s"), method, err);
     else
-        snprintf(l->note, sizeof l->note, _("the server's reflection does not describe %s%s%s"), method,
-                 err[0] ? ": " : "", err);
+        snprintf(l->note, sizeof l->note, _("the server's reflection does not describe %s"), method);
     return false;
 }
 
