@@ -70,6 +70,9 @@ void tui_capture(tui *t)
             if (in[i].proto == order[k] && !in[i].program[0] && in[i].state == INST_RUNNING &&
                 !tui_is_starting(t, in[i].id))
                 snprintf(addrs[k], sizeof addrs[k], "%s", in[i].addr);
+    t->wire.server[0] = '\0'; /* the title and the note say what is on its way */
+    snprintf(t->wire.method, sizeof t->wire.method, "%s", t->method);
+    snprintf(t->wire.args, sizeof t->wire.args, "%s", t->args);
     submit_wire(t, tui_wire_job_new(t->method, t->args, addrs, WIRE_TIMEOUT_MS));
 }
 
