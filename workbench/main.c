@@ -62,7 +62,8 @@ int main(int argc, char **argv)
         return EXIT_FAILED;
     }
     if (argc < 2 || strncmp(argv[1], "--registry", 10) == 0 || /* also --registry-user... */
-        strcmp(argv[1], "--no-mouse") == 0)
+        strcmp(argv[1], "--no-mouse") == 0 || strncmp(argv[1], "--proto", 7) == 0 || /* also --protoset */
+        strncmp(argv[1], "-I", 2) == 0 || strncmp(argv[1], "--import-path", 13) == 0)
         return cmd_tui(argc, argv); /* the TUI's options without the word tui */
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);

@@ -12,7 +12,7 @@ trap 'rm -rf "$state"' EXIT
 
 # The scripts, longest first (seconds on two cores, roughly); a new one goes last.
 order="test_lesson_screen test_lessons test_gateway test_failover test_grpc test_grpc_reflect test_grpc_any test_registry
-test_jsonrpc test_tui_registry test_tui_wire test_tui test_tui_services test_rooms test_gob
+test_jsonrpc test_tui_registry test_tui_wire test_tui_wire_any test_tui test_tui_services test_rooms test_gob
 test_gob_own test_call_registry test_tui_screens test_tui_lesson test_lesson_steps test_tui_counts test_build test_tshark"
 scripts=""
 for n in $order; do [ -f "$here/$n.sh" ] && scripts="$scripts $here/$n.sh"; done

@@ -408,6 +408,7 @@ Test(tui_text, lines_end_at_spaces_and_never_split_a_word_that_fits)
     cr_assert_str_eq(cut("abc  def", 4), "abc/def");
     cr_assert_str_eq(cut("json|gob|grpc|order", 10), "json|gob|/grpc|order");
     cr_assert_str_eq(cut("workbench/127.0.0.1:8080 json", 20), "workbench//127.0.0.1:8080 json");
+    cr_assert_str_eq(cut("ab grpc://x", 9), "ab/grpc://x"); /* never between the slashes of :// */
     cr_assert_str_eq(cut("abcdefghij", 4), "abcd/efgh/ij");
     cr_assert_str_eq(cut("one\n  two", 40), "one/  two");
     cr_assert_eq(tui_text_nlines("the load calls every instance", 12, 0), 3);

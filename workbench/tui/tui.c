@@ -109,14 +109,20 @@ static void usage(FILE *f)
     fputs(_("                           for every registry it opens; the servers it starts\n"
             "                           get them through their environment\n"),
           f);
+    fputs(_("\nThe types of `:wire grpc://HOST:PORT METHOD JSON` come from the server's\n"
+            "reflection (v1, else v1alpha), or from files:\n"),
+          f);
+    fputs(_(PROTOSRC_HELP), f);
 }
 
 /* Returns -1 to go on, or the exit code (after --help, or a bad option). */
-static int parse_options(int argc, char **argv, regopt *reg, bool *mouse, registry_creds *creds)
+static int parse_options(int argc, char **argv, regopt *reg, bool *mouse, tui *t)
 {
     char err[512];
     regopt_creds given = {NULL, NULL, NULL, NULL};
-    if (regopt_take_creds(&argc, argv, &given, err, sizeof err) < 0 ||
+    registry_creds *creds = &t->creds;
+    if (protosrc_take(&argc, argv, &t->src, err, sizeof err) < 0 ||
+        regopt_take_creds(&argc, argv, &given, err, sizeof err) < 0 ||
         registry_creds_pick(creds, given.token, given.token_file, given.user, given.user_file, err,
                             sizeof err) < 0 ||
         registry_creds_export(creds) < 0) {
@@ -211,6 +217,12 @@ static int start_curses(tui *t, session *s)
  * load thread and the terminal. Returns 0, or -1 with s->err. */
 static int start(tui *t, session *s, const regopt *reg)
 {
+    if (protosrc_given(&t->src)) {
+        printf(_("RPC Workbench: reading the types of --proto and --protoset...\n"));
+        fflush(stdout);
+        if (protosrc_load(&t->src, s->err, sizeof s->err) < 0)
+            return -1;
+    }
     printf(_("RPC Workbench: starting a private etcd...\n"));
     fflush(stdout);
     if (etcdproc_start(&s->etcd, 10000, s->err, sizeof s->err) < 0)
@@ -450,7 +462,7 @@ int cmd_tui(int argc, char **argv)
     regopt reg = {.kind = REGOPT_PRIVATE_ETCD};
     bool mouse = true;
     static tui t;
-    int rc = parse_options(argc, argv, &reg, &mouse, &t.creds);
+    int rc = parse_options(argc, argv, &reg, &mouse, &t);
     if (rc >= 0)
         return rc;
     catch_signals();

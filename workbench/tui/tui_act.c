@@ -231,6 +231,7 @@ int act_call(tui *t, const char *arg)
     tui_model_set_call(&t->m, t->method, t->args);
     int wd = 0;
     if (t->show_wire) {
+        t->wire_server[0] = '\0'; /* the pane shows the load's call again */
         tui_capture(t);
         wd = DIRTY_WIRE;
     }

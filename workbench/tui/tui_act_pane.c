@@ -1,14 +1,16 @@
 /* tui_act_pane.c -- the TUI's actions on its two extra panes: the Wire pane (one call in
- * each protocol, every byte) and an open lesson (:lesson N). */
+ * each protocol, or to any gRPC server, every byte) and an open lesson (:lesson N). */
 #include <stdio.h>
 #include <string.h>
 
-#include "base/numopt.h"
 #include "base/i18n.h"
+#include "base/numopt.h"
 #include "tui_int.h"
 #include "tui_ops.h"
+#include "wire/jsonval.h"
+#include "wire/rpc_proto.h"
 
-enum { WIRE_TIMEOUT_MS = 1000 };
+enum { WIRE_TIMEOUT_MS = 1000, ANY_TIMEOUT_MS = 3000 };
 
 static int finish_wire(tui_job *j, void *ctx)
 {
@@ -26,21 +28,8 @@ static int finish_wire(tui_job *j, void *ctx)
     return DIRTY_WIRE;
 }
 
-/* Makes the current call once per protocol on the first running instance of each, on the
- * side worker (a paused server makes a lane wait for its deadline); the pane says so
- * meanwhile. */
-void tui_capture(tui *t)
+static void submit_wire(tui *t, tui_wire_job *j)
 {
-    static const rpc_proto order[TUI_WIRE_LANES] = {PROTO_GOB, PROTO_JSON, PROTO_GRPC};
-    char addrs[TUI_WIRE_LANES][80] = {"", "", ""};
-    size_t n;
-    const instance *in = supervisor_instances(t->sup, &n);
-    for (int k = 0; k < TUI_WIRE_LANES; k++)
-        for (size_t i = 0; i < n && !addrs[k][0]; i++)
-            if (in[i].proto == order[k] && !in[i].program[0] && in[i].state == INST_RUNNING &&
-                !tui_is_starting(t, in[i].id))
-                snprintf(addrs[k], sizeof addrs[k], "%s", in[i].addr);
-    tui_wire_job *j = tui_wire_job_new(t->method, t->args, addrs, WIRE_TIMEOUT_MS);
     if (!j) {
         tui_say(t, _("out of memory"));
         return;
@@ -51,11 +40,86 @@ void tui_capture(tui *t)
     tui_work_submit(t->side, &j->job);
 }
 
-/* Shows the Wire pane (making the call afresh) or goes back to the other panes. */
+/* The call to any gRPC server, its types learned first, on the side worker; the pane's
+ * title names it meanwhile. */
+static void capture_any(tui *t)
+{
+    if (!t->wire.server[0]) /* from the load's call: the lane with the bytes */
+        t->wire.sel = TUI_WIRE_GRPC;
+    snprintf(t->wire.method, sizeof t->wire.method, "%s", t->wire_method);
+    snprintf(t->wire.args, sizeof t->wire.args, "%s", t->wire_args);
+    snprintf(t->wire.server, sizeof t->wire.server, "%s", t->wire_server);
+    submit_wire(t, tui_wire_any_job_new(t->wire_server, t->wire_method, t->wire_args, &t->src, ANY_TIMEOUT_MS));
+}
+
+/* Makes the current call once per protocol on the first running instance of each, on the
+ * side worker (a paused server makes a lane wait for its deadline); the pane says so
+ * meanwhile. */
+void tui_capture(tui *t)
+{
+    if (t->wire_server[0]) {
+        capture_any(t);
+        return;
+    }
+    static const rpc_proto order[TUI_WIRE_LANES] = {PROTO_GOB, PROTO_JSON, PROTO_GRPC};
+    char addrs[TUI_WIRE_LANES][80] = {"", "", ""};
+    size_t n;
+    const instance *in = supervisor_instances(t->sup, &n);
+    for (int k = 0; k < TUI_WIRE_LANES; k++)
+        for (size_t i = 0; i < n && !addrs[k][0]; i++)
+            if (in[i].proto == order[k] && !in[i].program[0] && in[i].state == INST_RUNNING &&
+                !tui_is_starting(t, in[i].id))
+                snprintf(addrs[k], sizeof addrs[k], "%s", in[i].addr);
+    t->wire.server[0] = '\0'; /* the title and the note say what is on its way */
+    snprintf(t->wire.method, sizeof t->wire.method, "%s", t->method);
+    snprintf(t->wire.args, sizeof t->wire.args, "%s", t->args);
+    submit_wire(t, tui_wire_job_new(t->method, t->args, addrs, WIRE_TIMEOUT_MS));
+}
+
+/* "grpc://HOST:PORT METHOD JSON": the Wire pane shows that one call to any gRPC server.
+ * Returns DIRTY_ flags. */
+static int wire_any(tui *t, const char *arg)
+{
+    char url[128] = "", method[128] = "", addr[80], err[256];
+    int used = 0;
+    rpc_proto proto;
+    if (sscanf(arg, "%127s %127s %n", url, method, &used) < 2 || !arg[used]) {
+        tui_say(t, _("wire grpc://HOST:PORT METHOD JSON, e.g. wire grpc://127.0.0.1:50051 pb.Svc/Method {}"));
+        return DIRTY_STATUS;
+    }
+    if (rpc_proto_parse_url(url, &proto, addr, sizeof addr, err, sizeof err) < 0) {
+        tui_say(t, _("wire: %s"), err);
+        return DIRTY_STATUS;
+    }
+    if (proto != PROTO_GRPC) {
+        tui_say(t, _("wire: only a gRPC server is called this way (grpc://HOST:PORT), not %s"), url);
+        return DIRTY_STATUS;
+    }
+    const char *json = arg + used;
+    value *v = jsonval_parse(json, strlen(json), err, sizeof err);
+    if (!v) {
+        tui_say(t, _("wire: the arguments are not JSON: %s"), err);
+        return DIRTY_STATUS;
+    }
+    value_free(v);
+    snprintf(t->wire_server, sizeof t->wire_server, "%s", addr);
+    snprintf(t->wire_method, sizeof t->wire_method, "%s", method);
+    snprintf(t->wire_args, sizeof t->wire_args, "%s", json);
+    int d = t->show_wire ? DIRTY_WIRE : DIRTY_LAYOUT;
+    t->show_wire = true;
+    tui_capture(t);
+    tui_say(t, _("calling %s on %s"), method, addr);
+    return d | DIRTY_STATUS;
+}
+
+/* Shows the Wire pane (making the load's call afresh) or goes back to the other panes;
+ * with "grpc://HOST:PORT METHOD JSON", shows that call instead. */
 int act_wire(tui *t, const char *arg)
 {
-    (void)arg;
+    if (arg)
+        return wire_any(t, arg);
     t->show_wire = !t->show_wire;
+    t->wire_server[0] = '\0';
     if (t->show_wire)
         tui_capture(t);
     return DIRTY_LAYOUT;
@@ -135,6 +199,7 @@ int tui_sync_lesson(tui *t)
     bool wire = !strcmp(pane, "wire");
     if (wire && !t->show_wire) {
         t->show_wire = t->lesson_wire = true;
+        t->wire_server[0] = '\0';
         tui_capture(t);
     } else if (!wire && t->lesson_wire) {
         t->show_wire = t->lesson_wire = false;

@@ -82,7 +82,7 @@ static void draw_wire_lane(tui_screen *s, const tui_wire *wi, int lane, int x, i
                  sel ? (s->utf8 ? "▶ " : "> ") : "", l->label, d ? _("response") : _("request"), buf_size(b),
                  l->addr[0] ? " · " : "", l->addr);
     if (!l->have) {
-        tui_draw_wrap(w, top + 2, x, cw, 0, 0, 3, A_DIM, l->note);
+        tui_draw_wrap(w, top + 2, x, cw, 0, 0, rows > 5 ? rows - 2 : 3, A_DIM, l->note);
         return;
     }
     size_t t[4];
@@ -121,13 +121,23 @@ void tui_draw_wire(tui_screen *s, const tui_view *v)
     const tui_wire *wi = v->wire;
     int inner = getmaxx(w) - 2, h = getmaxy(w) - 2;
     const char *dir = wi->response ? _("response") : _("request");
-    char title[1300];
-    snprintf(title, sizeof title, _("Wire — %s %s, each protocol on a new connection — %s"), wi->method, wi->args, dir);
+    char title[1400];
+    if (wi->server[0])
+        snprintf(title, sizeof title, _("Wire — %s %s on %s — %s"), wi->method, wi->args, wi->server, dir);
+    else
+        snprintf(title, sizeof title, _("Wire — %s %s, each protocol on a new connection — %s"), wi->method, wi->args,
+                 dir);
     if (tui_text_width(title) + 6 > getmaxx(w))
         snprintf(title, sizeof title, _("Wire — %s %s — %s"), wi->method, wi->args, dir);
     tui_draw_frame(s, w, "wire", title);
     if (wi->busy) {
-        tui_draw_wrap(w, 2, 2, inner - 1, 0, 0, h - 1, A_BOLD, _("making the call in gob, JSON-RPC and gRPC..."));
+        char busy[300];
+        if (wi->server[0])
+            snprintf(busy, sizeof busy, _("learning the types of %s and making the call on %s..."), wi->method,
+                     wi->server);
+        else
+            snprintf(busy, sizeof busy, "%s", _("making the call in gob, JSON-RPC and gRPC..."));
+        tui_draw_wrap(w, 2, 2, inner - 1, 0, 0, h - 1, A_BOLD, busy);
         wnoutrefresh(w);
         return;
     }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "proc/supervisor.h"
+#include "protosrc.h"
 #include "registry/consulproc.h"
 #include "registry/etcdproc.h"
 #include "registry/registry.h"
@@ -34,6 +35,10 @@ typedef struct tui {
     tui_cmdline cmd;
     tui_wire wire;
     bool show_wire;
+    /* the Wire pane's call to any gRPC server (:wire grpc://HOST:PORT METHOD JSON), made
+     * instead of the load's while server is set */
+    char wire_server[80], wire_method[128], wire_args[1024];
+    protosrc src;                 /* --proto, -I, --protoset: types for that call */
     char method[128], args[1024]; /* what the load calls */
     etcdproc *etcd;               /* the private registry, which `e` stops and starts */
     registry_creds creds;         /* for every registry it opens (--registry-user...) */
@@ -128,7 +133,8 @@ void tui_poll_ttls(tui *t);
 const char *tui_watched_service(const regopt *o);
 /* The finish of a registry job: the model follows the registry it opened from now on. */
 int tui_finish_registry(tui_job *j, void *ctx);
-/* Makes the load's call once per protocol for the Wire pane, on the side worker. */
+/* Makes the Wire pane's call on the side worker: the load's, once per protocol, or the
+ * one to any gRPC server (wire_server). */
 void tui_capture(tui *t);
 /* Takes a new snapshot of the open lesson when it changed. Returns DIRTY_ flags. */
 int tui_sync_lesson(tui *t);

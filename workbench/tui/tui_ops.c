@@ -1,4 +1,5 @@
-/* tui_ops.c -- what the TUI's worker runs: server starts, registry switches, lease TTLs. */
+/* tui_ops.c -- what the TUI's worker runs: server starts, registry switches, lease TTLs,
+ * the Wire pane's calls. */
 #include "tui_ops.h"
 
 #include <errno.h>
@@ -193,7 +194,10 @@ static void wire_run(tui_job *j)
     for (int i = 0; i < TUI_WIRE_LANES; i++)
         ap[i] = c->addrs[i];
     tui_wire_init(&c->w);
-    tui_wire_capture(&c->w, c->method, c->args, ap, c->timeout_ms);
+    if (c->server[0])
+        tui_wire_capture_any(&c->w, c->server, c->method, c->args, c->src, c->timeout_ms);
+    else
+        tui_wire_capture(&c->w, c->method, c->args, ap, c->timeout_ms);
 }
 
 static void wire_drop(tui_job *j) { tui_wire_done(&((tui_wire_job *)j)->w); }
@@ -211,5 +215,17 @@ tui_wire_job *tui_wire_job_new(const char *method, const char *args,
     snprintf(c->args, sizeof c->args, "%s", args);
     memcpy(c->addrs, addrs, sizeof c->addrs);
     c->timeout_ms = timeout_ms;
+    return c;
+}
+
+tui_wire_job *tui_wire_any_job_new(const char *server, const char *method, const char *args, const protosrc *src,
+                                   int timeout_ms)
+{
+    static const char none[TUI_WIRE_LANES][80];
+    tui_wire_job *c = tui_wire_job_new(method, args, none, timeout_ms);
+    if (!c)
+        return NULL;
+    snprintf(c->server, sizeof c->server, "%s", server);
+    c->src = src;
     return c;
 }

@@ -82,11 +82,14 @@ typedef struct tui_free_watch_job {
 } tui_free_watch_job;
 
 /* Makes the Wire pane's call once per protocol into a new tui_wire, whose buffers the
- * finish takes over (tui_wire_done frees them otherwise). */
+ * finish takes over (tui_wire_done frees them otherwise); or, with server set, learns
+ * the method's types and makes the one gRPC call to that server (tui_wire_capture_any). */
 typedef struct tui_wire_job {
     tui_job job;
     char method[128], args[1024];
     char addrs[TUI_WIRE_LANES][80]; /* "" for a protocol with no running server */
+    char server[80];                /* HOST:PORT of any gRPC server, or "" */
+    const protosrc *src;            /* the types given to the TUI; read only, kept by the caller */
     int timeout_ms;
     tui_wire w;
 } tui_wire_job;
@@ -99,5 +102,7 @@ tui_ttl_job *tui_ttl_job_new(const char *url);
 tui_free_watch_job *tui_free_watch_job_new(registry_watch *w);
 tui_wire_job *tui_wire_job_new(const char *method, const char *args,
                                const char addrs[TUI_WIRE_LANES][80], int timeout_ms);
+tui_wire_job *tui_wire_any_job_new(const char *server, const char *method, const char *args, const protosrc *src,
+                                   int timeout_ms);
 
 #endif

@@ -41,7 +41,7 @@
          N_("pick the method and edit its arguments (:call, Tab completes)"))                                    \
     REQ_(CALL, "call", act_call, "METHOD JSON", NULL, NULL, NULL, NULL)                                          \
     REQ_(COMMAND, NULL, act_command, NULL, NULL, ":", N_(": cmd"), N_("command line (Tab completes, ↑↓ history):")) \
-    REQ_(WIRE, "wire", act_wire, "", NULL, "w", N_("w wire"),                                                    \
+    REQ_(WIRE, "wire", act_wire, "[grpc://HOST:PORT METHOD JSON]", NULL, "w", N_("w wire"),                      \
          N_("the Wire pane: the call in gob, JSON-RPC and gRPC, every byte"))                                    \
     REQ_(REGISTRY_PROMPT, NULL, act_registry_prompt, NULL, NULL, "g", N_("g registry"),                          \
          N_("switch the registry (:registry etcd|etcd URL|consul|static); running servers restart into it: "     \
@@ -59,6 +59,9 @@
     REQ_(DIRECTION, NULL, act_direction, NULL, NULL, "x", NULL, N_("Wire: show the request or the response"))    \
     REQ_(RECAPTURE, NULL, act_recapture, NULL, NULL, "R", NULL,                                                  \
          N_("Wire: make the call again (a :call while it is open does too)"))                                    \
+    REQ_(WIRE_ANY, NULL, act_wire, NULL, NULL, ":wire URL", NULL,                                                \
+         N_("Wire: :wire grpc://HOST:PORT METHOD JSON calls any gRPC server once; the types come from its "      \
+            "reflection, or from workbench --proto FILE (-I DIR, --protoset FILE)"))                             \
     REQ_(LESSON, "lesson", act_lesson, "N", "next back again off", ":lesson N", NULL,                            \
          N_("a lesson beside the panes it is about (workbench lesson lists them):"))                             \
     REQ_(LESSON_KEY, NULL, act_lesson_key, NULL, NULL, "Enter ] [", NULL,                                        \

@@ -49,7 +49,7 @@ size_t tui_text_line(const char *s, int width, size_t *next)
             char p = s[prev];
             if (s[i] == ' ' && p != ' ')
                 brk = i, brk_next = i;
-            else if (s[i] != ' ' && (p == '|' || p == ',' || p == '/'))
+            else if (s[i] != ' ' && (p == '|' || p == ',' || (p == '/' && s[i] != '/'))) /* "grpc://" whole */
                 brk = i, brk_next = i;
             else if ((cw == 2 || prev_w == 2) && s[i] != ' ' && p != ' ' && !no_line_start(s + i, len) &&
                      !no_line_end(s + prev, prev_len))

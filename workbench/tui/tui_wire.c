@@ -1,4 +1,5 @@
-/* tui_wire.c -- the Wire pane's model: capture one call per protocol and explain it. */
+/* tui_wire.c -- the Wire pane's model: capture one call per protocol (or one gRPC call to
+ * any server, its types learned first) and explain it. */
 #include "tui_wire.h"
 
 #include <stdio.h>
@@ -103,6 +104,7 @@ void tui_wire_capture(tui_wire *w, const char *method, const char *args,
 {
     snprintf(w->method, sizeof w->method, "%s", method);
     snprintf(w->args, sizeof w->args, "%s", args);
+    w->server[0] = '\0';
     char err[256];
     value *arg = jsonval_parse(args, strlen(args), err, sizeof err);
     for (int i = 0; i < TUI_WIRE_LANES; i++) {
@@ -114,6 +116,51 @@ void tui_wire_capture(tui_wire *w, const char *method, const char *args,
         lane_capture(&w->lanes[i], method, arg, addrs[i], timeout_ms);
     }
     value_free(arg);
+}
+
+/* Whether method's types are known now; else a note in l says why not. */
+static bool learn_types(tui_wire_lane *l, const char *addr, const char *method, const protosrc *src,
+                        int timeout_ms)
+{
+    char err[512] = "";
+    const char *how;
+    learn_status st = protosrc_learn(src, addr, method, timeout_ms, &how, err, sizeof err);
+    if (st == LEARN_KNOWN)
+        return true;
+    if (st == LEARN_FAILED)
+        snprintf(l->note, sizeof l->note, _("asking the server's reflection about %s: %s"), method, err);
+    else if (protosrc_given(src))
+        snprintf(l->note, sizeof l->note, _("%s is in none of the files given with --proto or --protoset"), method);
+    else if (err[0])
+        snprintf(l->note, sizeof l->note, _("the server's reflection does not describe %s: %s"), method, err);
+    else
+        snprintf(l->note, sizeof l->note, _("the server's reflection does not describe %s"), method);
+    return false;
+}
+
+void tui_wire_capture_any(tui_wire *w, const char *addr, const char *method, const char *args,
+                          const protosrc *src, int timeout_ms)
+{
+    snprintf(w->method, sizeof w->method, "%s", method);
+    snprintf(w->args, sizeof w->args, "%s", args);
+    snprintf(w->server, sizeof w->server, "%s", addr);
+    w->sel = TUI_WIRE_GRPC;
+    for (int i = 0; i < TUI_WIRE_LANES; i++) {
+        lane_clear(&w->lanes[i]);
+        if (i != TUI_WIRE_GRPC)
+            snprintf(w->lanes[i].note, sizeof w->lanes[i].note,
+                     _("%s is a gRPC server: this call is gRPC only (3 shows it)"), addr);
+    }
+    tui_wire_lane *l = &w->lanes[TUI_WIRE_GRPC];
+    char err[256];
+    value *arg = jsonval_parse(args, strlen(args), err, sizeof err);
+    if (!arg)
+        snprintf(l->note, sizeof l->note, _("the arguments are not JSON: %s"), err);
+    else if (learn_types(l, addr, method, src, timeout_ms))
+        lane_capture(l, method, arg, addr, timeout_ms);
+    value_free(arg);
+    if (!l->have)
+        snprintf(l->addr, sizeof l->addr, "%s", addr);
 }
 
 void tui_wire_move(tui_wire *w, int delta)

@@ -1,6 +1,7 @@
 /* tui_wire.h -- the Wire pane's model: one call made in each protocol on a fresh
- * connection, the bytes captured both ways, their explain spans, and a cursor over the
- * spans of each protocol and direction. Nothing here draws. */
+ * connection (or one gRPC call to any server), the bytes captured both ways, their
+ * explain spans, and a cursor over the spans of each protocol and direction. Nothing
+ * here draws. */
 #ifndef WB_TUI_WIRE_H
 #define WB_TUI_WIRE_H
 
@@ -8,10 +9,11 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "protosrc.h"
 #include "rpc/rpcclient.h"
 #include "wire/explain.h"
 
-enum { TUI_WIRE_LANES = 3 }; /* gob, JSON-RPC, gRPC, in that order */
+enum { TUI_WIRE_LANES = 3, TUI_WIRE_GRPC = 2 }; /* gob, JSON-RPC, gRPC, in that order */
 
 typedef struct tui_wire_lane {
     rpc_proto proto;
@@ -29,6 +31,7 @@ typedef struct tui_wire {
     int sel;       /* the lane Left/Right move in */
     bool response; /* showing what came back instead of what was sent */
     char method[128], args[1024];
+    char server[80]; /* HOST:PORT of the gRPC server called alone (tui_wire_capture_any), or "" */
     bool busy;     /* a capture is under way (on the TUI's worker) */
 } tui_wire;
 
@@ -41,6 +44,14 @@ void tui_wire_done(tui_wire *w);
  * cursors start on each dump's first payload byte. */
 void tui_wire_capture(tui_wire *w, const char *method, const char *args,
                       const char *const addrs[TUI_WIRE_LANES], int timeout_ms);
+
+/* Learns method's types (protosrc_learn: the files in src, else the server's reflection),
+ * then calls it with the JSON args once on a new connection to the gRPC server at addr
+ * (HOST:PORT), capturing and explaining the gRPC lane; the other lanes get a note that
+ * the call is gRPC only, and the gRPC lane's note says what went wrong, if anything.
+ * Selects the gRPC lane. Blocks up to timeout_ms for the types and as long for the call. */
+void tui_wire_capture_any(tui_wire *w, const char *addr, const char *method, const char *args,
+                          const protosrc *src, int timeout_ms);
 
 /* Moves the selected lane's cursor delta spans (clamped). */
 void tui_wire_move(tui_wire *w, int delta);
