@@ -141,7 +141,7 @@ gateway-demo: run-deps
 
 # The whole suite: unit tests (Criterion), then integration tests against the real peers.
 test: test-deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory -j2 all $(UNIT_BIN)
 	@sh mk/test.sh $(BUILD) $(abspath $(BIN)) $(UNIT_BIN)
 
 unit: $(UNIT_BIN)
@@ -153,11 +153,19 @@ integration: all
 
 # Fuzzing needs clang's libFuzzer. fuzz-smoke runs each target briefly; fuzz runs each for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Ilib $(PKG_CFLAGS) \
-               -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzzkit.h $(LIB_SRC) $(GEN_SRC)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Ilib -I$(GEN) $(PKG_CFLAGS) -fsanitize=address,undefined
+# The library is compiled for fuzzing once (instrumented, no fuzzer main), and each target
+# links against it.
+FUZZ_LIB := $(BUILD)/fuzzobj/libwb-fuzz.a
+FUZZ_OBJ := $(addprefix $(BUILD)/fuzzobj/,$(LIB_SRC:.c=.o) $(GEN_SRC:.c=.o))
+$(BUILD)/fuzzobj/%.o: %.c | $(GEN_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -I$(GEN) -o $@ $< $(LIB_SRC) $(GEN_SRC) $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Wno-unused-parameter -c $< -o $@
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	ar rcs $@ $^
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzzkit.h $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LDLIBS)
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 	@for f in $^; do n=$$(basename $$f); echo "== $$n ($(FUZZ_SECONDS)s)"; mkdir -p $(BUILD)/corpus/$$n; \
 	  if $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=$(BUILD)/fuzz/$$n- \
