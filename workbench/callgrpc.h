@@ -37,7 +37,8 @@ void callgrpc_begin(callgrpc *g, rpcclient *c, bool wire);
 void callgrpc_after(callgrpc *g, rpcclient *c, call_status st, const value *reply, char *err, size_t errlen);
 /* After a failed call: the google.rpc.Status of grpc-status-details-bin, on stderr. */
 void callgrpc_details(const rpcclient *c);
-/* Prints a reply: a list (a streamed reply) a message a line, anything else as one line. */
-void callgrpc_print_reply(const value *reply);
+/* Prints a reply as one line of JSON; with streamed (a gRPC method's streamed reply),
+ * a list a message a line. */
+void callgrpc_print_reply(const value *reply, bool streamed);
 
 #endif

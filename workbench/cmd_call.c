@@ -199,7 +199,7 @@ static void print_wire(rpc_proto proto, const buf *sent, const buf *recv, const 
 }
 
 /* Prints the result (stdout) or why there is none (stderr); returns the exit code. */
-static int print_outcome(call_status st, const value *reply, const char *err)
+static int print_outcome(call_status st, const value *reply, rpc_proto proto, const char *err)
 {
     fflush(stdout); /* the dump comes before any error message */
     char shown[4 * 1024]; /* what the server said, escaped for the terminal */
@@ -207,7 +207,7 @@ static int print_outcome(call_status st, const value *reply, const char *err)
         esc_str(shown, sizeof shown, err);
     if (st == CALL_OK) {
         if (reply)
-            callgrpc_print_reply(reply);
+            callgrpc_print_reply(reply, proto == PROTO_GRPC);
         return EXIT_OK;
     }
     if (st == CALL_REMOTE_ERROR) {
@@ -277,7 +277,7 @@ static int call_direct(const call_opts *o, const value *arg, bool as_list, const
     callgob_report(&o->gob, c);
     if (proto == PROTO_GRPC)
         callgrpc_after(&g, c, st, reply, err, sizeof err);
-    int rc = print_outcome(st, proto == PROTO_GRPC ? NULL : reply, err);
+    int rc = print_outcome(st, proto == PROTO_GRPC ? NULL : reply, proto, err);
     callgob_hint(&o->gob, c, st, err);
     if (proto == PROTO_GRPC)
         callgrpc_details(c);
@@ -527,7 +527,7 @@ static int call_registry(const call_opts *o, const char *regurl, const char *ser
         print_wire(rpcclient_proto(all[i].conn), rpcclient_sent(all[i].conn), rpcclient_received(all[i].conn),
                    style);
     }
-    rc = print_outcome(st, reply, err);
+    rc = print_outcome(st, reply, balancer_proto(lb), err);
     value_free(reply);
     balancer_free(lb);
     return rc;

@@ -55,9 +55,9 @@ static void print_value(const value *v)
     buf_done(&out);
 }
 
-void callgrpc_print_reply(const value *reply)
+void callgrpc_print_reply(const value *reply, bool streamed)
 {
-    if (reply->kind != V_LIST) {
+    if (!streamed || reply->kind != V_LIST) {
         print_value(reply);
         return;
     }
@@ -136,7 +136,7 @@ void callgrpc_after(callgrpc *g, rpcclient *c, call_status st, const value *repl
     if (st == CALL_OK || st == CALL_REMOTE_ERROR || g->said_headers)
         print_headers(g, c);
     if (st == CALL_OK && reply)
-        callgrpc_print_reply(reply);
+        callgrpc_print_reply(reply, true);
     if (!g->verbose || (st != CALL_OK && st != CALL_REMOTE_ERROR))
         return;
     static const char *const own[] = {"grpc-status", "grpc-message", "grpc-status-details-bin"};

@@ -25,6 +25,8 @@ struct balancer {
     bool capture;             /* balancer_capture */
 };
 
+rpc_proto balancer_proto(const balancer *b) { return b->proto; }
+
 balancer *balancer_new(rpc_proto proto, pick_policy policy, int timeout_ms)
 {
     balancer *b = calloc(1, sizeof *b);

@@ -36,6 +36,8 @@ typedef struct balancer balancer;
 
 /* A balancer for servers speaking proto; every call waits at most timeout_ms. */
 balancer *balancer_new(rpc_proto proto, pick_policy policy, int timeout_ms);
+/* The protocol its instances speak, as given to balancer_new. */
+rpc_proto balancer_proto(const balancer *b);
 /* Closes every connection and frees. Accepts NULL. */
 void balancer_free(balancer *b);
 /* Every gRPC call from now on carries the request header name: val (a credential,
