@@ -189,7 +189,7 @@ attack: test-deps
 
 # The unit and integration tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: test-deps
-	@$(MAKE) --no-print-directory BUILD=build/san BIN=build/san/bin OPT=-O1 \
+	@WB_TEST_LANES=1 $(MAKE) --no-print-directory BUILD=build/san BIN=build/san/bin OPT=-O1 \
 	  SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
 	  all unit integration
 
