@@ -502,6 +502,10 @@ static int call_registry(const call_opts *o, const char *regurl, const char *ser
     }
     balancer *lb = NULL;
     int rc = discover(o, regurl, service, &lb);
+    size_t n;
+    const lb_instance *all = rc < 0 ? balancer_instances(lb, &n) : NULL;
+    if (rc < 0 && balancer_proto(lb) == PROTO_GRPC && n > 0) /* the types: from the first instance */
+        rc = callgrpc_learn(&o->src, all[0].addr, o->method, o->timeout);
     if (rc >= 0) {
         balancer_free(lb);
         return rc;
@@ -516,8 +520,7 @@ static int call_registry(const call_opts *o, const char *regurl, const char *ser
         st = balancer_call(lb, o->method, arg, o->retry, &reply, &res, err, sizeof err);
         say_who(o, lb, &res, i);
     }
-    size_t n;
-    const lb_instance *all = balancer_instances(lb, &n);
+    all = balancer_instances(lb, &n);
     for (size_t i = 0; o->wire && i < n; i++) {
         if (!all[i].conn)
             continue;

@@ -83,6 +83,17 @@ elif [ $r = 0 ]; then
     out=$("$WB" call "grpc://$G" pb.AddName/AddFunc '{"name":"x"}' --emit-defaults)
     expect_eq "grpc-go: --emit-defaults prints the zero values too" \
         '{"age":1,"name":"x 你好","p":null,"score":[],"w":"Monday"}' "$out"
+    # found through a registry: the types from the first instance's reflection
+    if etcd_start wbany "$TMP/etcd" "$TMP/etcd.log"; then
+        PIDS="$PIDS $ETCD_PID"
+        ETCDCTL_API=3 etcdctl --endpoints "$EP" put "students/$G" \
+            "{\"Op\":0,\"Addr\":\"$G\",\"Metadata\":{\"protocol\":\"grpc\"}}" >/dev/null
+        out=$("$WB" call "etcd://$EP/students" pb.AddName/AddFunc "$STUDENT" 2>"$TMP/err")
+        expect_eq "grpc-go found in etcd: types from the instance's reflection" "$STUDENT_BACK" "$out"
+        expect_grep "and it says so" "reflection v1alpha)" "$(cat "$TMP/err")"
+    else
+        bad "start etcd" "$(tail -n 5 "$TMP/etcd.log")"
+    fi
     out=$("$WB" call "grpc://$G" pb.AddName/AddFunc "$STUDENT" --wire --color never)
     expect_grep "--wire names the fields of a service learned by reflection" 'name (string) = "李白"' "$out"
     expect_grep "--wire names the message type" "pb.Student" "$out"
