@@ -69,7 +69,7 @@ if wait_for 15 'watch live'; then ok ":registry on starts etcd again and the wat
 
 # m: the load's call on the command line, to edit; the load then calls what was typed
 key m
-expect_grep "m opens the command line with the load's call" ':call Arith.Multiply {"A":7,"B":8}' "$(status_line)"
+expect_status "m opens the command line with the load's call" ':call Arith.Multiply {"A":7,"B":8}'
 tm send-keys -t tui C-u; tm send-keys -t tui -l 'call Arith.Divide {"A":9,"B":2}'; key Enter
 if wait_for 5 'load ON  Arith.Divide \{"A":9,"B":2\}'; then ok "the edited call is what the load makes"
 else bad "the edited call is what the load makes" "$(screen)"; fi

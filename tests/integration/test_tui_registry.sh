@@ -80,7 +80,7 @@ if wait_for 8 '1 +json +127\.0\.0\.1:[0-9]+ +[0-9]+ running +reg'; then ok "r re
     bad "r restarts it into the registry" "$(screen)"; fi
 
 cmd 'registry etcd'
-expect_grep ":registry etcd on the private etcd changes nothing" "the registry is etcd 127.0.0.1:" "$(status_line)"
+expect_status ":registry etcd on the private etcd changes nothing" "the registry is etcd 127.0.0.1:"
 
 # ---- 2. A second etcd, started here ----
 etcd_start wbtui "$TMP/etcd2" "$TMP/etcd2.log"
@@ -250,7 +250,7 @@ TUI_EXE=$TMP/nocon/workbench start_tui 100 30
 PATH=$with_consul
 if wait_for 15 'watch live'; then
     cmd 'registry consul'
-    expect_grep ":registry consul without consul says it is not installed" "consul is not installed (Debian 12 has no package" "$(status_line)"
+    expect_status ":registry consul without consul says it is not installed" "consul is not installed (Debian 12 has no package"
     expect_grep ":registry consul without consul stays on the private etcd" "etcd 127.0.0.1:" "$(screen | grep -E 'watch live')"
     key q
     wait_for 15 'TUI-EXITED 0' || bad "no consul: q quits" "$(screen)"

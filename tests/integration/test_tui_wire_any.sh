@@ -30,6 +30,18 @@ DEAD=127.0.0.1:$(free_port)
 
 # the Wire pane's text (inside its frame), its lines joined and blanks closed up
 wire_text() { screen | sed -n '3,$p' | sed -E 's/^│//; s/│$//' | tr '\n' ' ' | tr -s ' '; }
+# expect_wire NAME TEXT: TEXT (a fixed string) is in the pane's text within 3 s (a key's
+# effect is drawn on the TUI's next turn, later on a loaded machine)
+expect_wire() {
+    ew_n=30
+    while [ "$ew_n" -gt 0 ]; do
+        wire_text | grep -qF -- "$2" && { ok "$1"; return; }
+        sleep 0.1
+        ew_n=$((ew_n - 1))
+    done
+    bad "$1" "want to see: $2
+in: $(wire_text)"
+}
 # the line under the rule: the span under the cursor
 meaning() { screen | grep -E '^│gRPC (request|response) at ' | sed 's/^│//; s/ *│$//'; }
 # call_any NAME URL METHOD JSON REGEX: :wire URL METHOD JSON, then wait for REGEX on screen
@@ -58,34 +70,34 @@ if printf '%s\n' "$S" | tail -n 2 | head -n 1 | grep -qE '^└─+┘$'; then ok
 expect_grep "the keys are on the pane's last line" "←→ move over the spans" "$S"
 if key_to Right 'pb: age = 20'; then ok "the cursor reaches age, named from reflection"; else
     bad "the cursor reaches age, named from reflection" "$(screen)"; fi
-expect_grep "the explanation names the field and its type" "field 1 age (int32)" "$(wire_text)"
+expect_wire "the explanation names the field and its type" "field 1 age (int32)"
 if key_to Right 'name = "李白"'; then ok "the cursor reaches name = \"李白\""; else
     bad "the cursor reaches name = \"李白\"" "$(screen)"; fi
-expect_grep "the name field is named with its type" 'field 2 name (string)' "$(wire_text)"
+expect_wire "the name field is named with its type" 'field 2 name (string)'
 if key_to Left 'gRPC message 1 on stream'; then ok "the message's span names its type"; else
     bad "the message's span names its type" "$(screen)"; fi
-expect_grep "the message is a pb.Student" "5-byte prefix: pb.Student" "$(wire_text)"
+expect_wire "the message is a pb.Student" "5-byte prefix: pb.Student"
 key x
 if key_to Right 'name = "李白 你好"'; then ok "x: the response's name field, as AddFunc answered"; else
     bad "x: the response's name field, as AddFunc answered" "$(screen)"; fi
 if key_to Left 'age = 21'; then ok "x: the response's age field"; else bad "x: the response's age field" "$(screen)"; fi
 key x
 key 1
-expect_grep "gob's lane says the call is gRPC only" "is a gRPC server: this call is gRPC only" "$(wire_text)"
+expect_wire "gob's lane says the call is gRPC only" "is a gRPC server: this call is gRPC only"
 key 3
 
 # ---- 2. the notes of what went wrong ----
 call_any "an unknown method's note" "grpc://$REFL" pb.AddName/Nope '{}' \
     "reflection does not describe"
-expect_grep "it names the method" "pb.AddName/Nope" "$(wire_text)"
+expect_wire "it names the method" "pb.AddName/Nope"
 # (pb.AddName's types are known now: sum's are not)
 call_any "a server without reflection: its note" "grpc://$PLAIN" sum/add '{"num1":1}' \
     "reflection does not describe"
 call_any "a refused connection: its note" "grpc://$DEAD" pb.AddName/AddFunc '{}' "refused"
 cmd 'wire json://127.0.0.1:1 Arith.Multiply {}'
-expect_grep ":wire json:// says gRPC only" "only a gRPC server" "$(status_line)"
+expect_status ":wire json:// says gRPC only" "only a gRPC server"
 cmd "wire grpc://$REFL pb.AddName/AddFunc {\"age\":"
-expect_grep ":wire with broken JSON says so" "not JSON" "$(status_line)"
+expect_status ":wire with broken JSON says so" "not JSON"
 
 # ---- 3. :call and R bring back the load's call; w closes ----
 key R
@@ -106,7 +118,7 @@ call_any "--proto: :wire on a server without reflection shows the gRPC request" 
     "grpc://$PLAIN" pb.AddName/AddFunc '{"name":"李白","age":20}' 'gRPC request · [0-9]+ bytes'
 if key_to Right 'name = "李白"'; then ok "--proto: the cursor reaches name = \"李白\""; else
     bad "--proto: the cursor reaches name = \"李白\"" "$(screen)"; fi
-expect_grep "--proto: the name field is named with its type" 'field 2 name (string)' "$(wire_text)"
+expect_wire "--proto: the name field is named with its type" 'field 2 name (string)'
 call_any "--proto: a method in none of the files" "grpc://$PLAIN" sum/add '{}' "in none of the files"
 cmd quit
 if wait_for 15 'TUI-EXITED 0'; then ok "--proto: :quit quits"; else bad "--proto: :quit quits" "$(screen)"; fi
