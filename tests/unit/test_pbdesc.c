@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/tempdir.h"
+#include "proc/spawn.h"
 #include "google/protobuf/descriptor.pb-c.h"
 #include "wire/catalog.h"
 #include "wire/jsonval.h"
@@ -17,35 +19,25 @@
 
 static const char *protoc(void)
 {
-    if (system("command -v protoc >/dev/null 2>&1") == 0)
+    if (spawn_on_path("protoc"))
         return "protoc";
-    if (system("command -v protoc-c >/dev/null 2>&1") == 0)
+    if (spawn_on_path("protoc-c"))
         return "protoc-c"; /* knows everything here but proto3 `optional` */
     cr_assert_fail("neither protoc nor protoc-c is installed (Debian: protobuf-compiler)");
     return NULL;
 }
 
-static char dir[64];
+static char dir[128];
 
-static void cleanup(void)
-{
-    if (dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
-            cr_log_warn("could not remove %s", dir);
-    }
-}
+static void cleanup(void) { tempdir_remove(dir); }
 
 TestSuite(pbdesc, .fini = cleanup);
 
 static void write_proto(const char *name, const char *src)
 {
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/test_pbdesc.XXXXXX");
-        cr_assert_not_null(mkdtemp(dir));
-    }
-    char path[256];
+    if (!dir[0])
+        cr_assert_eq(tempdir_make(dir, sizeof dir, "test_pbdesc"), 0);
+    char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
@@ -55,18 +47,18 @@ static void write_proto(const char *name, const char *src)
 
 static uint8_t *read_all(const char *path, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    uint8_t *p = malloc(1 << 20);
-    *n = fread(p, 1, 1 << 20, f);
-    fclose(f);
-    return p;
+    buf b;
+    buf_init(&b, 1 << 20);
+    char err[300];
+    cr_assert_eq(buf_read_file(&b, path, err, sizeof err), 0, "%s", err);
+    *n = buf_size(&b);
+    return (uint8_t *)buf_take(&b);
 }
 
 /* The descriptor set of name (with its imports when imports). */
 static uint8_t *compile(const char *name, bool imports, size_t *n)
 {
-    char cmd[1024], out[256];
+    char cmd[2048], out[512];
     snprintf(out, sizeof out, "%s/%s.pb", dir, name);
     snprintf(cmd, sizeof cmd, "%s -I%s -I/usr/include %s --descriptor_set_out=%s %s/%s", protoc(), dir,
              imports ? "--include_imports" : "", out, dir, name);
@@ -89,11 +81,11 @@ static void load(const char *name, const char *src)
 /* What protoc --encode makes of a text-format message. */
 static char *protoc_encode(const char *file, const char *type, const char *text)
 {
-    char cmd[1024], out[256];
+    char cmd[2048], out[512];
     snprintf(out, sizeof out, "%s/encoded.bin", dir);
     snprintf(cmd, sizeof cmd, "printf '%%s' '%s' | protoc -I%s -I/usr/include --encode=%s %s > %s", text,
              dir, type, file, out);
-    if (system("command -v protoc >/dev/null 2>&1") != 0)
+    if (!spawn_on_path("protoc"))
         return NULL;
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     size_t n;
