@@ -506,21 +506,38 @@ static int pump(grpcclient *c, uint64_t deadline, char *err, size_t errlen)
     return 0;
 }
 
+int grpcclient_put_message(buf *b, const void *p, size_t n)
+{
+    uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    return buf_append(b, len, 4) < 0 || buf_append(b, p, n) < 0 ? -1 : 0;
+}
+
+bool grpcclient_next_message(const buf *b, size_t *off, const uint8_t **msg, size_t *len)
+{
+    size_t left = buf_size(b) - *off;
+    if (*off > buf_size(b) || left < 4)
+        return false;
+    const uint8_t *p = buf_data(b) + *off;
+    size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+    if (n > left - 4)
+        return false;
+    *msg = p + 4;
+    *len = n;
+    *off += 4 + n;
+    return true;
+}
+
 int grpcclient_call(grpcclient *c, const char *path, const buf *reqs, int timeout_ms,
                     grpc_result *res, char *err, size_t errlen)
 {
     /* the requests, as gRPC length-prefixed messages */
     buf body;
     buf_init(&body, 0);
-    for (size_t off = 0; off + 4 <= buf_size(reqs);) {
-        const uint8_t *p = buf_data(reqs) + off;
-        uint32_t n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-        if (n > buf_size(reqs) - off - 4)
-            break;
-        buf_putc(&body, 0);
-        buf_append(&body, p, 4);
-        buf_append(&body, p + 4, n);
-        off += 4 + n;
+    const uint8_t *msg;
+    size_t len;
+    for (size_t off = 0; grpcclient_next_message(reqs, &off, &msg, &len);) {
+        buf_putc(&body, 0); /* not compressed */
+        grpcclient_put_message(&body, msg, len);
     }
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%dm", timeout_ms > 0 ? timeout_ms : 1);

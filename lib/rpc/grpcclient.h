@@ -90,6 +90,14 @@ typedef struct grpc_result {
     size_t details_len;
 } grpc_result;
 
+/* Appends p[0..n) as one message in the form grpcclient_call takes its requests and
+ * gives its replies: a 4-byte big-endian length, then the bytes. Returns 0, or -1 when b
+ * is full. */
+int grpcclient_put_message(buf *b, const void *p, size_t n);
+/* The message at *off of a buffer in that form: its bytes into *msg and *len, and *off
+ * past it. False at the end, or where a length runs past the end. */
+bool grpcclient_next_message(const buf *b, size_t *off, const uint8_t **msg, size_t *len);
+
 /* Calls path ("/helloworld.Greeter/SayHello") with the request messages in reqs (each
  * a 4-byte big-endian length then the bytes, as in grpc_result.replies), waiting at
  * most timeout_ms (also sent as grpc-timeout). Reply messages are appended to

@@ -55,15 +55,17 @@ void grpcreflect_free(grpcreflect *r)
 
 const char *grpcreflect_service(const grpcreflect *r) { return r->version < 0 ? NULL : versions[r->version]; }
 
-/* Packs one request as grpcclient takes it: a 4-byte big-endian length, then the bytes. */
+/* Packs one request as grpcclient takes it. */
 static int put_request(buf *reqs, const reflect_req *q)
 {
     size_t n = protobuf_c_message_get_packed_size(&q->base);
-    uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-    if (buf_append(reqs, len, 4) < 0 || buf_reserve(reqs, n) < 0)
+    uint8_t *p = malloc(n ? n : 1);
+    if (!p)
         return -1;
-    reqs->len += protobuf_c_message_pack(&q->base, reqs->p + reqs->len);
-    return 0;
+    protobuf_c_message_pack(&q->base, p);
+    int r = grpcclient_put_message(reqs, p, n);
+    free(p);
+    return r;
 }
 
 /* One exchange: the request q, then every response handed to take. */
@@ -103,13 +105,10 @@ static reflect_status ask(grpcreflect *r, const reflect_req *q, take_fn take, vo
         goto done;
     }
     st = REFLECT_OK;
-    const uint8_t *p = buf_data(&replies);
-    size_t left = buf_size(&replies);
-    while (st == REFLECT_OK && left >= 4) {
-        size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
-        if (n > left - 4)
-            break;
-        reflect_resp *a = grpc__reflection__v1alpha__server_reflection_response__unpack(NULL, n, p + 4);
+    const uint8_t *msg;
+    size_t n, off = 0;
+    while (st == REFLECT_OK && grpcclient_next_message(&replies, &off, &msg, &n)) {
+        reflect_resp *a = grpc__reflection__v1alpha__server_reflection_response__unpack(NULL, n, msg);
         if (!a) {
             err_set(err, errlen, "%s: a reply that is not a ServerReflectionResponse", versions[r->version]);
             st = REFLECT_FAILED;
@@ -117,8 +116,6 @@ static reflect_status ask(grpcreflect *r, const reflect_req *q, take_fn take, vo
         }
         st = take(a, ctx, err, errlen);
         grpc__reflection__v1alpha__server_reflection_response__free_unpacked(a, NULL);
-        p += 4 + n;
-        left -= 4 + n;
     }
 done:
     buf_done(&reqs);

@@ -414,8 +414,7 @@ static int put_message(const rpcclient *c, buf *b, const ProtobufCMessageDescrip
     size_t n = 0;
     if (pack_message(c, d, v, &p, &n, err, errlen) < 0)
         return -1;
-    uint8_t hdr[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-    int r = buf_append(b, hdr, 4) < 0 || buf_append(b, p, n) < 0 ? -1 : 0;
+    int r = grpcclient_put_message(b, p, n);
     free(p);
     if (r < 0)
         err_set(err, errlen, "out of memory");
@@ -510,7 +509,7 @@ static call_status call_grpc(rpcclient *c, const char *name, const value *arg, b
     call_status st = CALL_BAD_ARGUMENT;
     c->cur = m;
     if (!m)
-        buf_append(&reqs, "\0\0\0\0", 4); /* the empty message, which any type can read */
+        grpcclient_put_message(&reqs, "", 0); /* the empty message, which any type can read */
     else if (put_requests(c, &reqs, m, arg, as_list || m->client_streaming, err, errlen) < 0)
         goto done;
     grpc_result *res = c->gres;
@@ -538,17 +537,16 @@ static call_status call_grpc(rpcclient *c, const char *name, const value *arg, b
         goto done;
     }
     value *list = value_list();
-    const uint8_t *p = buf_data(&reps);
-    for (size_t i = 0, off = 0; list && i < res->nreplies; i++) {
-        size_t n = (size_t)p[off] << 24 | (size_t)p[off + 1] << 16 | (size_t)p[off + 2] << 8 | p[off + 3];
-        value *v = unpack_message(c, p + off + 4, n, why, sizeof why);
+    const uint8_t *msg;
+    size_t n, off = 0;
+    for (size_t i = 0; list && i < res->nreplies && grpcclient_next_message(&reps, &off, &msg, &n); i++) {
+        value *v = unpack_message(c, msg, n, why, sizeof why);
         if (!v) {
             err_set(err, errlen, "reply %zu is not a %s: %s", i + 1, m->output->name, why);
             value_free(list);
             goto done;
         }
         value_list_push(list, v);
-        off += 4 + n;
     }
     if (!list) {
         err_set(err, errlen, "out of memory");
