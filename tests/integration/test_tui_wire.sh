@@ -22,7 +22,7 @@ if wait_for 8 '3 +grpc +127\.0\.0\.1:[0-9]+ +[0-9]+ running'; then ok "keys j, b
     bad "keys j, b, c spawn one server of each protocol" "$(screen)"; fi
 cmd 'spawn json'
 # the result shows on the status line for a few seconds: look for it while it is there
-if wait_for 5 'spawned #4'; then ok ":spawn json: its result is on the status line"; else
+if wait_for 15 'spawned #4'; then ok ":spawn json: its result is on the status line"; else
     bad ":spawn json: its result is on the status line" "$(status_line)"; fi
 if wait_for 8 '4 +json +127\.0\.0\.1:[0-9]+ +[0-9]+ running'; then ok ":spawn json starts instance #4"; else
     bad ":spawn json starts instance #4" "$(screen)"; fi
