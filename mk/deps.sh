@@ -12,7 +12,8 @@ libmicrohttpd-dev libsqlite3-dev libcrypt-dev libssl-dev zlib1g-dev gettext
 libldns-dev"
 run_pkgs="etcd-server etcd-client netcat-openbsd curl bind9-dnsutils protobuf-compiler"
 test_pkgs="golang-go netcat-openbsd clang libclang-rt-14-dev procps
-python3-grpcio golang-google-grpc-dev golang-google-protobuf-dev nghttp2-client tshark tmux curl sqlite3 bind9-dnsutils"
+python3-grpcio golang-google-grpc-dev golang-google-protobuf-dev golang-goprotobuf-dev
+golang-etcd-server-dev nghttp2-client tshark tmux curl sqlite3 bind9-dnsutils"
 
 case "${1:-build}" in
   build) want="$build_pkgs" ;;

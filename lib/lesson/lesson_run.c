@@ -133,7 +133,9 @@ static const server_kind server_kinds[] = {
     {"json", "jsonrpc-server", "JSON", 8080},
     {"gob", "gob-server", "GOB", 8081},
     {"grpc", "grpc-server", "GRPC", 50051},
-    {"user", "user-server", "USERS", 0},
+    {"hub", "hub-server", "HUB", 8004},
+    {"post", "post-server", "POSTS", 8005},
+    {"user", "user-server", "USERS", 8006},
     {"order", "order-server", "ORDERS", 0},
     {"gateway", "gateway", "GATEWAY", 8008},
 };
@@ -245,7 +247,7 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
         if (!strcmp(kind, server_kinds[i].kind))
             k = &server_kinds[i];
     if (!k) {
-        err_set(err, errlen, "server \"%s\": the kinds are json, gob, grpc, user, order, gateway, etcd, consul", kind);
+        err_set(err, errlen, "server \"%s\": the kinds are json, gob, grpc, hub, post, user, order, gateway, etcd, consul", kind);
         goto out;
     }
     if (r->dry) {
