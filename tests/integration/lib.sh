@@ -5,6 +5,9 @@ TMP=$(mktemp -d /tmp/wb-test.XXXXXX)
 # Tools the set-up links beside the programs (bin/consul, from Debian 11) come after the
 # machine's own.
 case ":$PATH:" in *":$BIN:"*) ;; *) PATH=$PATH:$BIN; export PATH ;; esac
+# Go programs built by the tests and by the lessons they check share one build cache, so
+# grpc-go and etcd's client are compiled once per checkout.
+export GOCACHE="${GOCACHE:-$ROOT/build/go-cache}"
 PIDS=""
 pass=0
 fail=0
