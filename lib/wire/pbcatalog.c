@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "arith.pb-c.h"
+#include "discovery.pb-c.h"
 #include "error_details.pb-c.h"
 #include "google/protobuf/descriptor.pb-c.h"
 #include "health.pb-c.h"
@@ -29,6 +30,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &grpc__reflection__v1alpha__server_reflection__descriptor,
     &user__user__descriptor,
     &order__order__descriptor,
+    &discovery__discovery__descriptor,
 };
 #define NSERVICES (sizeof services / sizeof services[0])
 
