@@ -106,6 +106,9 @@ static void usage(FILE *f)
             "                           address\n"
             "      --registry URL       etcd://HOST:PORT[,...] or consul://HOST:PORT (default\n"
             "                           etcd://127.0.0.1:2379)\n"
+            "      --hub HOST:PORT      ask the service hub (hub-server) who serves each\n"
+            "                           service, every 500 ms, instead of watching the\n"
+            "                           registry itself (not with --registry)\n"
             "      --user-service NAME  registry name of the user service (default user)\n"
             "      --order-service NAME registry name of the order service (default order)\n"
             "      --arith-service NAME registry name of the Arith service (default arith)\n"
@@ -172,6 +175,7 @@ typedef struct options {
     const char *caller_file; /* the data services' caller secret */
     int threads, idle, ttl;
     int max_conns, per_addr, header_s; /* the connection limits; per_addr 0: half of max_conns */
+    bool registry_given;
 } options;
 
 /* The registry's credentials into gw.auth, and the caller secret into gw.caller_secret:
@@ -191,6 +195,22 @@ static int pick_auth(const options *o, char *err, size_t errlen)
         gw.caller_secret[0] = '\0';
         return -1;
     }
+    return 0;
+}
+
+/* With --hub: no registry options, and an address. Returns 0, or -1 with err. */
+static int check_hub(const options *o, char *err, size_t errlen)
+{
+    char host[128];
+    int port;
+    if (o->registry_given || o->self) {
+        err_set(err, errlen, "%s", o->self ? _("--service registers the gateway in a registry; with --hub it uses none")
+                                           : _("--hub and --registry exclude each other: the gateway asks the hub, or "
+                                               "it watches the registry itself"));
+        return -1;
+    }
+    if (net_split(gw.hub_addr, host, sizeof host, &port, err, errlen) < 0)
+        return -1;
     return 0;
 }
 
@@ -214,7 +234,7 @@ static int parse_options(int argc, char **argv, options *o)
         /* the connection limits, named as the RPC servers name them */
         {"max-conns", required_argument, NULL, 20}, {"max-conns-per-addr", required_argument, NULL, 21},
         {"header-timeout", required_argument, NULL, 22},
-        {"caller-secret-file", required_argument, NULL, 'C'},
+        {"caller-secret-file", required_argument, NULL, 'C'}, {"hub", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     *o = (options){.listen_addr = "127.0.0.1:8008", .names = {"user", "order", "arith"},
                    .threads = 8, .idle = 30, .ttl = 10, .max_conns = 4000, .header_s = 10};
@@ -229,7 +249,11 @@ static int parse_options(int argc, char **argv, options *o)
     while ((ch = getopt_long(argc, argv, "l:qh", opts, NULL)) != -1) {
         switch (ch) {
         case 'l': o->listen_addr = optarg; break;
-        case 'r': snprintf(gw.registry_url, sizeof gw.registry_url, "%s", optarg); break;
+        case 'r':
+            snprintf(gw.registry_url, sizeof gw.registry_url, "%s", optarg);
+            o->registry_given = true;
+            break;
+        case 'H': snprintf(gw.hub_addr, sizeof gw.hub_addr, "%s", optarg); break;
         case 'U': o->names[SVC_USER] = optarg; break;
         case 'O': o->names[SVC_ORDER] = optarg; break;
         case 'A': o->names[SVC_ARITH] = optarg; break;
@@ -293,15 +317,21 @@ static int parse_options(int argc, char **argv, options *o)
                                   "(1..3600) want positive numbers"));
         return 2;
     }
-    if (strcmp(gw.registry_url, "none") == 0) {
+    char err[512];
+    if (gw.hub_addr[0] && check_hub(o, err, sizeof err) < 0) {
+        fprintf(stderr, "gateway: %s\n", err);
+        return 2;
+    }
+    if (!gw.hub_addr[0] && strcmp(gw.registry_url, "none") == 0) {
         fprintf(stderr, _("gateway: --registry is needed: the gateway finds every service there\n"));
         return 2;
     }
-    char err[512];
     if (pick_auth(o, err, sizeof err) < 0) {
         fprintf(stderr, "gateway: %s\n", err);
         return 2;
     }
+    if (gw.hub_addr[0])
+        return -1;
     registry *probe = registry_new(gw.registry_url, &gw.auth, err, sizeof err);
     if (!probe) {
         fprintf(stderr, "gateway: --registry: %s\n", err);
@@ -391,7 +421,8 @@ static int serve(options *o, int fd, const char *addr, sigset_t *sigs)
     printf("%s\n", addr);
     fflush(stdout);
     i18n_serve_english();
-    log_msg("serving REST on http://%s, services from %s", addr, gw.registry_url);
+    log_msg("serving REST on http://%s, services from %s%s", addr, gw.hub_addr[0] ? "the hub at " : "",
+            gw.hub_addr[0] ? gw.hub_addr : gw.registry_url);
     int sig = 0;
     sigwait(sigs, &sig);
     log_msg("%s: finishing the requests in flight", strsignal(sig));

@@ -32,6 +32,7 @@ typedef struct directory {
 
 typedef struct gateway {
     char registry_url[512];
+    char hub_addr[128]; /* --hub: ask the service hub, not the registry; "": none */
     registry_auth auth; /* its token and user: the gateway's own copies, or NULL */
     char caller_secret[SECRET_MAX]; /* sent to the user and order services; "": none */
     int timeout_ms, max_body;
@@ -53,11 +54,21 @@ extern gateway gw;
 /* Names the services (names[SVC_USER]...), then starts the membership thread, which lists
  * each service in gw.registry_url and follows its watch. Returns 0, or -1 with err. */
 int gateway_members_start(const char *const names[NSVC], char *err, size_t errlen);
-/* Stops the membership thread and waits for it (at most about WATCH_POLL_MS). */
+/* Stops the membership thread and waits for it (at most about WATCH_POLL_MS, or one call
+ * to the hub). */
 void gateway_members_stop(void);
 /* The calling thread's balancer for service svc, made the first time and synced with the
  * registry's members when they changed. NULL when memory ran out. */
 balancer *gateway_balancer(int svc);
+
+/* ---- the service hub (gateway_hub.c) ---- */
+
+/* Keeps the n directories' members as the hub at addr says, until *stop: every 500 ms it
+ * asks for the names under the services' common prefix (WatchService, which also makes
+ * the hub follow them), then for the instances of each service the hub names
+ * (GetServices); a service it does not name has none. While the hub does not answer, the
+ * members known are kept; the outage is logged once. Every call has a 1 s deadline. */
+void gateway_hub_follow(const char *addr, directory *dirs, size_t n, const atomic_bool *stop);
 
 /* ---- login throttling (gateway_throttle.c) ---- */
 

@@ -1,5 +1,6 @@
 /* gateway_members.c -- who serves each service the gateway calls: a thread that lists
- * the registry and follows its watch, and each HTTP worker thread's own balancers. */
+ * the registry and follows its watch (or asks the hub), and each HTTP worker thread's own
+ * balancers. */
 #include "gateway_int.h"
 
 #include <pthread.h>
@@ -150,6 +151,10 @@ static int dir_start(registry *reg, directory *d, char *err, size_t errlen)
 static void *members_main(void *arg)
 {
     (void)arg;
+    if (gw.hub_addr[0]) {
+        gateway_hub_follow(gw.hub_addr, gw.dir, NSVC, &gw.stop);
+        return NULL;
+    }
     char err[512];
     registry *reg = registry_new(gw.registry_url, &gw.auth, err, sizeof err);
     if (!reg) {

@@ -74,7 +74,7 @@ static svc *svc_get(hub_cache *c, const char *name)
         return s;
     if (c->nsvc == HUB_MAX_SERVICES) {
         if (!c->full_said)
-            log_msg("registry: the cache holds %d services; %s and later ones are left out", HUB_MAX_SERVICES, name);
+            log_msg("cache: full at %d services; %s and later ones are left out", HUB_MAX_SERVICES, name);
         c->full_said = true;
         return NULL;
     }
@@ -153,7 +153,7 @@ static int follow_start(hub_cache *c, follow *f, char *err, size_t errlen)
     if (registry_list(c->reg, f->name[0] ? f->name : NULL, &list, &n, &rev, err, errlen) < 0)
         return -1;
     if (registry_list_left_out(c->reg))
-        log_msg("registry: the registry holds %zu instances more than the %d a listing holds; they are left out",
+        log_msg("registry: %zu instances past the %d a listing holds are left out",
                 registry_list_left_out(c->reg), REGISTRY_MAX_INSTANCES);
     pthread_mutex_lock(&c->mu);
     for (size_t i = 0; i < c->nsvc; i++)
