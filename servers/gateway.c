@@ -106,15 +106,16 @@ static void usage(FILE *f)
             "                           address\n"
             "      --registry URL       etcd://HOST:PORT[,...] or consul://HOST:PORT (default\n"
             "                           etcd://127.0.0.1:2379)\n"
-            "      --hub HOST:PORT      ask the service hub (hub-server) who serves each\n"
-            "                           service, every 500 ms, instead of watching the\n"
-            "                           registry itself (not with --registry)\n"
             "      --user-service NAME  registry name of the user service (default user)\n"
             "      --order-service NAME registry name of the order service (default order)\n"
             "      --arith-service NAME registry name of the Arith service (default arith)\n"
             "      --timeout MS         deadline of each backend call (default 2000)\n"
             "      --max-body BYTES     largest request body (default 65536)\n"
             "      --threads N          worker threads (default 8)\n"),
+          f);
+    fputs(_("      --hub HOST:PORT      ask the service hub (hub-server) who serves each\n"
+            "                           service, every 500 ms, instead of watching the\n"
+            "                           registry itself (not with --registry)\n"),
           f);
     fputs(_("      --idle-timeout SEC   close an idle HTTP connection (default 30); each byte\n"
             "                           that arrives starts it again\n"

@@ -56,7 +56,7 @@ for line in sys.stdin.read().splitlines():
 # (workbench call's --help is checked where that command is worked on)
 for prog in "workbench" "workbench explain" "workbench load" "workbench registry" \
     "workbench lesson" "workbench tui" "workbench compare" gob-server jsonrpc-server \
-    grpc-server user-server order-server gateway; do
+    grpc-server user-server order-server hub-server gateway; do
     set -- $prog
     for lang in en zh; do
         wide=$(COLUMNS=80 "$BIN/$1" ${2:+"$2"} --lang $lang --help 2>&1 | help_wide)
@@ -65,7 +65,7 @@ for prog in "workbench" "workbench explain" "workbench load" "workbench registry
 done
 
 # the servers and the commands speak Chinese in --help and in their errors
-for prog in gob-server jsonrpc-server grpc-server user-server order-server gateway; do
+for prog in gob-server jsonrpc-server grpc-server user-server order-server hub-server gateway; do
     out=$(LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= "$BIN/$prog" --help 2>&1)
     expect_grep "LANG=zh_CN.UTF-8 $prog --help is Chinese" "用法：$prog" "$out"
     out=$("$BIN/$prog" --lang zh --help 2>&1)
@@ -80,6 +80,10 @@ out=$("$BIN/order-server" --lang zh --db 2>&1)
 expect_grep "order-server's own option error in Chinese" "--db 需要一个文件名" "$out"
 out=$("$BIN/gateway" --lang zh --registry none 2>&1)
 expect_grep "the gateway's errors in Chinese" "gateway：需要 --registry" "$out"
+out=$("$BIN/gateway" --lang zh --hub 127.0.0.1:8004 --registry etcd://127.0.0.1:2379 2>&1)
+expect_grep "the gateway's --hub error in Chinese" "--hub 和 --registry 只能选一个" "$out"
+out=$("$BIN/hub-server" --lang zh --registry none 2>&1)
+expect_grep "hub-server's errors in Chinese" "服务中心的回答来自注册中心" "$out"
 out=$("$BIN/gob-server" --lang fr 2>&1); rc=$?
 expect_eq "a server refuses --lang fr (exit 2)" 2 "$rc"
 for cmd in load registry lesson; do
