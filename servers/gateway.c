@@ -176,7 +176,7 @@ typedef struct options {
     const char *caller_file; /* the data services' caller secret */
     int threads, idle, ttl;
     int max_conns, per_addr, header_s; /* the connection limits; per_addr 0: half of max_conns */
-    bool registry_given;
+    const char *registry; /* --registry, NULL when not given */
 } options;
 
 /* The registry's credentials into gw.auth, and the caller secret into gw.caller_secret:
@@ -204,7 +204,7 @@ static int check_hub(const options *o, char *err, size_t errlen)
 {
     char host[128];
     int port;
-    if (o->registry_given || o->self) {
+    if (o->registry || o->self) {
         err_set(err, errlen, "%s", o->self ? _("--service registers the gateway in a registry; with --hub it uses none")
                                            : _("--hub and --registry exclude each other: the gateway asks the hub, or "
                                                "it watches the registry itself"));
@@ -239,7 +239,6 @@ static int parse_options(int argc, char **argv, options *o)
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     *o = (options){.listen_addr = "127.0.0.1:8008", .names = {"user", "order", "arith"},
                    .threads = 8, .idle = 30, .ttl = 10, .max_conns = 4000, .header_s = 10};
-    snprintf(gw.registry_url, sizeof gw.registry_url, "etcd://127.0.0.1:2379");
     gw.timeout_ms = 2000;
     gw.max_body = 65536;
     gw.login_burst = 5, gw.login_rate = 6, gw.login_addr_burst = 20, gw.login_addr_rate = 30;
@@ -250,10 +249,7 @@ static int parse_options(int argc, char **argv, options *o)
     while ((ch = getopt_long(argc, argv, "l:qh", opts, NULL)) != -1) {
         switch (ch) {
         case 'l': o->listen_addr = optarg; break;
-        case 'r':
-            snprintf(gw.registry_url, sizeof gw.registry_url, "%s", optarg);
-            o->registry_given = true;
-            break;
+        case 'r': o->registry = optarg; break;
         case 'H': snprintf(gw.hub_addr, sizeof gw.hub_addr, "%s", optarg); break;
         case 'U': o->names[SVC_USER] = optarg; break;
         case 'O': o->names[SVC_ORDER] = optarg; break;
@@ -318,21 +314,18 @@ static int parse_options(int argc, char **argv, options *o)
                                   "(1..3600) want positive numbers"));
         return 2;
     }
+    snprintf(gw.registry_url, sizeof gw.registry_url, "%s", o->registry ? o->registry : "etcd://127.0.0.1:2379");
     char err[512];
-    if (gw.hub_addr[0] && check_hub(o, err, sizeof err) < 0) {
-        fprintf(stderr, "gateway: %s\n", err);
-        return 2;
-    }
-    if (!gw.hub_addr[0] && strcmp(gw.registry_url, "none") == 0) {
-        fprintf(stderr, _("gateway: --registry is needed: the gateway finds every service there\n"));
-        return 2;
-    }
-    if (pick_auth(o, err, sizeof err) < 0) {
+    if ((gw.hub_addr[0] && check_hub(o, err, sizeof err) < 0) || pick_auth(o, err, sizeof err) < 0) {
         fprintf(stderr, "gateway: %s\n", err);
         return 2;
     }
     if (gw.hub_addr[0])
         return -1;
+    if (strcmp(gw.registry_url, "none") == 0) {
+        fprintf(stderr, _("gateway: --registry is needed: the gateway finds every service there\n"));
+        return 2;
+    }
     registry *probe = registry_new(gw.registry_url, &gw.auth, err, sizeof err);
     if (!probe) {
         fprintf(stderr, "gateway: --registry: %s\n", err);
