@@ -52,6 +52,7 @@ struct hub_cache {
     /* the thread's own: */
     follow *follows;
     size_t nfollow;
+    bool follows_said;
     uint64_t rescan_at;
     atomic_bool stop;
     pthread_t thread;
@@ -211,8 +212,13 @@ static void follow_add(hub_cache *c, const char *name)
     for (size_t i = 0; i < c->nfollow; i++)
         if (strcmp(c->follows[i].name, name) == 0)
             return;
-    if (c->nfollow == HUB_MAX_SERVICES)
+    if (c->nfollow == HUB_MAX_FOLLOWS) {
+        if (!c->follows_said)
+            log_msg("registry: already %d services followed, each with its own watch; %s is not", HUB_MAX_FOLLOWS,
+                    name);
+        c->follows_said = true;
         return;
+    }
     follow *f = &c->follows[c->nfollow++];
     *f = (follow){0};
     snprintf(f->name, sizeof f->name, "%s", name);
@@ -316,7 +322,7 @@ hub_cache *hub_cache_start(const char *url, const registry_auth *auth, char *err
     }
     hub_cache *c = calloc(1, sizeof *c);
     if (!c || !(c->svcs = calloc(HUB_MAX_SERVICES, sizeof *c->svcs)) ||
-        !(c->follows = calloc(HUB_MAX_SERVICES, sizeof *c->follows))) {
+        !(c->follows = calloc(HUB_MAX_FOLLOWS, sizeof *c->follows))) {
         err_set(err, errlen, "out of memory");
         goto fail;
     }

@@ -19,6 +19,7 @@ enum {
     HUB_MAX_SERVICES = 1024, /* services the cache holds; more are logged and left out */
     HUB_MAX_ADDRS = 256,    /* instances of one service */
     HUB_MAX_PREFIXES = 32,  /* prefixes followed (Consul, DNS) */
+    HUB_MAX_FOLLOWS = 128,  /* services listed and watched one by one (Consul, DNS) */
 };
 
 typedef struct hub_cache hub_cache;
