@@ -270,7 +270,8 @@ enum MHD_Result gateway_reply_call(struct MHD_Connection *c, int svc, const char
     return r;
 }
 
-void gateway_request_id(char *out, size_t n)
+/* A random request id: 32 hex digits. */
+static void random_id(char *out, size_t n)
 {
     uint8_t rnd[16];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
@@ -281,4 +282,18 @@ void gateway_request_id(char *out, size_t n)
     }
     for (size_t i = 0; i < sizeof rnd && 2 * i + 2 < n; i++)
         snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+}
+
+bool gateway_request_key(struct MHD_Connection *c, char *out, size_t n, enum MHD_Result *sent)
+{
+    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
+    if (key && (strlen(key) == 0 || strlen(key) > 100)) {
+        *sent = gateway_send_error(c, 400, "INVALID_ARGUMENT", "Idempotency-Key must be 1 to 100 characters");
+        return false;
+    }
+    if (key) /* the service scopes it to the user */
+        snprintf(out, n, "%s", key);
+    else
+        random_id(out, n);
+    return true;
 }

@@ -1,7 +1,7 @@
-/* gateway_http.h -- what the gateway's route files (gateway_routes.c, gateway_posts.c)
- * share, from gateway_http.c: a request's state, JSON replies and errors, the gRPC call
- * with its status mapped to HTTP, the JSON body read against a route's fields, and the
- * bearer token checked with the user service. */
+/* gateway_http.h -- what the gateway's route files share: from gateway_http.c, a
+ * request's state, JSON replies and errors, the gRPC call with its status mapped to
+ * HTTP, the JSON body read against a route's fields, and the bearer token checked with
+ * the user service; from gateway_posts.c, the post routes for gateway_routes.c's table. */
 #ifndef WB_GATEWAY_HTTP_H
 #define WB_GATEWAY_HTTP_H
 
@@ -79,7 +79,19 @@ value *gateway_read_body(struct MHD_Connection *c, request *rq, const field_spec
 bool gateway_authenticate(struct MHD_Connection *c, char *user, size_t n, enum MHD_Result *sent);
 /* A strictly decimal int64 (optional minus sign); false for NULL. */
 bool gateway_parse_int(const char *s, int64_t *out);
-/* A random request id (hex), so a call retried on another instance acts once. */
-void gateway_request_id(char *out, size_t n);
+/* The request id of a call that creates something, so that the balancer's retry on
+ * another instance creates it once: the client's Idempotency-Key header (1..100
+ * characters; the service scopes it to the user), else a random one. False with a 400
+ * queued (*sent) for a key out of bounds. */
+bool gateway_request_key(struct MHD_Connection *c, char *out, size_t n, enum MHD_Result *sent);
+
+/* ---- the post routes (gateway_posts.c) ---- */
+
+/* POST /post: {title, body} with a token -> 201 the post. */
+enum MHD_Result gateway_post_create(struct MHD_Connection *c, request *rq, const char *arg);
+/* GET /post/{id} -> the post. */
+enum MHD_Result gateway_post_get(struct MHD_Connection *c, request *rq, const char *arg);
+/* GET /post?user=NAME&limit=N -> {posts: [...]}, newest first. */
+enum MHD_Result gateway_post_list(struct MHD_Connection *c, request *rq, const char *arg);
 
 #endif

@@ -138,15 +138,10 @@ static enum MHD_Result orders_place(struct MHD_Connection *c, request *rq, const
     value *body = gateway_read_body(c, rq, fields, 2, &sent);
     if (!body)
         return sent;
-    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
-    if (key && (strlen(key) == 0 || strlen(key) > 100)) {
+    if (!gateway_request_key(c, rid, sizeof rid, &sent)) {
         value_free(body);
-        return gateway_send_error(c, 400, "INVALID_ARGUMENT", "Idempotency-Key must be 1 to 100 characters");
+        return sent;
     }
-    if (key) /* the order service scopes it to the user */
-        snprintf(rid, sizeof rid, "%s", key);
-    else
-        gateway_request_id(rid, sizeof rid);
     value *v = value_struct(NULL);
     if (!v || value_struct_set(v, "user", value_cstring(user)) < 0 ||
         value_struct_set(v, "item", value_clone(value_get(body, "item"))) < 0 ||
@@ -227,6 +222,9 @@ static const struct route {
     {"GET", "/orders", orders_list},
     {"GET", "/orders/*", orders_get},
     {"GET", "/arith/multiply", arith_multiply},
+    {"POST", "/post", gateway_post_create},
+    {"GET", "/post", gateway_post_list},
+    {"GET", "/post/*", gateway_post_get},
 };
 
 /* Whether path matches the route's pattern; *arg is the '*' segment. */
@@ -263,7 +261,8 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, const char *url, const
     }
     return gateway_send_error(c, 404, "NOT_FOUND",
                               "no route %s %.200s: the routes are POST /user/register, POST /user/login, POST /orders, "
-                              "GET /orders/{id}, GET /orders?user=NAME and GET /arith/multiply?a=..&b=..",
+                              "GET /orders/{id}, GET /orders?user=NAME, GET /arith/multiply?a=..&b=.., POST /post, "
+                              "GET /post/{id} and GET /post?user=NAME",
                               method, url);
 }
 
