@@ -307,6 +307,15 @@ static int parse_options(int argc, char **argv, options *o)
         fprintf(stderr, "gateway: --registry: %s\n", err);
         return 2;
     }
+    static const char *const optname[NSVC + 1] = {"user-service", "order-service", "arith-service", "service"};
+    for (int i = 0; i <= NSVC; i++) {
+        const char *name = i < NSVC ? o->names[i] : o->self;
+        if (name && registry_check_service(probe, name, err, sizeof err) < 0) {
+            fprintf(stderr, "gateway: --%s: %s\n", optname[i], err);
+            registry_free(probe);
+            return 2;
+        }
+    }
     registry_free(probe);
     return -1;
 }

@@ -312,6 +312,12 @@ static int load_check(load_opts *o, value **arg)
         usage(stderr);
         return EXIT_USAGE;
     }
+    char why[512];
+    if (registry_check_names(o->service, NULL, NULL, why, sizeof why) < 0) {
+        char shown[4 * sizeof why];
+        fprintf(stderr, _("workbench load: --service: %s\n"), esc_str(shown, sizeof shown, why));
+        return EXIT_USAGE;
+    }
     if (strcmp(o->codec, "gob") == 0)
         o->proto = PROTO_GOB;
     else if (strcmp(o->codec, "json") == 0)
