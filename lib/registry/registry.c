@@ -179,8 +179,8 @@ static int check_slashes(const char *service, const char *shown, char *err, size
 {
     size_t len = strlen(service);
     if (service[len - 1] == '/') {
-        err_set(err, errlen, _("service name \"%s\" ends with '/': etcd's key NAME/HOST:PORT would have "
-                "'//' in it, and the name could not be told from the address; drop the last '/'"), shown);
+        err_set(err, errlen, _("service name \"%s\" ends with '/': its etcd key would read %s/HOST:PORT, "
+                "where the empty part makes the key ambiguous; drop the last '/'"), shown, shown);
         return -1;
     }
     if (strstr(service, "//")) {

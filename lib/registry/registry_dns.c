@@ -156,15 +156,15 @@ int registry_dns_parse_srv(const uint8_t *wire, size_t len, const char *service,
 
 /* ---- asking ---- */
 
-/* A DNS name is labels of letters, digits and '-' between dots: Consul's DNS interface
- * cannot serve a name with '/'. */
+/* A DNS name is labels of letters, digits and '-' between dots; Consul says a service
+ * name with '/' "will not be discoverable via DNS". */
 static int dns_check_name(const char *service, char *err, size_t errlen)
 {
     if (!strchr(service, '/'))
         return 0;
-    err_set(err, errlen, _("dns: service name \"%s\" has '/', which a DNS name cannot hold (its labels are "
-            "letters, digits and '-'), so Consul's DNS interface does not serve it: ask the agent's HTTP "
-            "API (consul://HOST:8500) or etcd"), service);
+    err_set(err, errlen, _("dns: service name \"%s\" has '/', which is not a DNS label's (letters, digits and "
+            "'-'): Consul warns that such a service \"will not be discoverable via DNS\"; ask the agent's HTTP "
+            "API (consul://HOST:8500) or etcd instead"), service);
     return -1;
 }
 
