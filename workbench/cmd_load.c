@@ -400,6 +400,11 @@ static int load_follow_registry(const load_opts *o, load_env *e)
         fprintf(stderr, _("workbench load: %s\n"), esc_str(shown, sizeof shown, err));
         return EXIT_USAGE;
     }
+    if (registry_check_service(e->reg, o->service, err, sizeof err) < 0) { /* what this backend refuses */
+        char shown[4 * sizeof err];
+        fprintf(stderr, _("workbench load: --service: %s\n"), esc_str(shown, sizeof shown, err));
+        return EXIT_USAGE;
+    }
     registry_instance *list = NULL;
     size_t n = 0;
     int64_t rev = 0;

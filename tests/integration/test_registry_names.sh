@@ -119,6 +119,8 @@ M=etcd3_naming/hello_service # Consul takes no '/' first
 refused "consul: a name beginning with '/'" "begins with '/': Consul's HTTP API cleans the path" \
     "$BIN/grpc-server" --listen 127.0.0.1:0 --registry "$C" --service "$N"
 refused "consul: workbench registry too" "with Consul name it $M" "$BIN/workbench" registry "$C" "$N"
+refused "consul: workbench load too" "workbench load: --service: consul: service name \"$N\" begins with '/'" \
+    "$BIN/workbench" load --registry "$C" --service "$N" --codec json --rate 1 --duration 1
 "$BIN/workbench" registry "$C" "$M" --watch >"$TMP/cwatch.out" 2>&1 &
 PIDS="$PIDS $!"
 wait_until 5 grep -q watching "$TMP/cwatch.out"
