@@ -203,6 +203,22 @@ static int pick_auth(const options *o, char *err, size_t errlen)
     return 0;
 }
 
+/* The services' names and the gateway's own, as the registry r checks every name: 0, or
+ * -1 with "--user-service: why" (or the option that gave the name) in err. */
+static int check_names(const options *o, const registry *r, char *err, size_t errlen)
+{
+    static const char *const optname[NSVC + 1] = {"user-service", "order-service", "arith-service", "service"};
+    char why[512];
+    for (int i = 0; i <= NSVC; i++) {
+        const char *name = i < NSVC ? o->names[i] : o->self;
+        if (name && registry_check_service(r, name, why, sizeof why) < 0) {
+            err_set(err, errlen, "--%s: %s", optname[i], why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Reads the command line into gw and o. Returns -1 to go on, or the exit code (0 after
  * --help, 2 on a bad option). */
 static int parse_options(int argc, char **argv, options *o)
@@ -318,7 +334,12 @@ static int parse_options(int argc, char **argv, options *o)
         fprintf(stderr, "gateway: --registry: %s\n", err);
         return 2;
     }
+    int names_ok = check_names(o, probe, err, sizeof err);
     registry_free(probe);
+    if (names_ok < 0) {
+        fprintf(stderr, "gateway: %s\n", err);
+        return 2;
+    }
     return -1;
 }
 
