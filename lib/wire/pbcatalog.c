@@ -12,6 +12,7 @@
 #include "health.pb-c.h"
 #include "helloworld.pb-c.h"
 #include "order.pb-c.h"
+#include "post.pb-c.h"
 #include "reflection.pb-c.h"
 #include "reflection_v1.pb-c.h"
 #include "status.pb-c.h"
@@ -31,6 +32,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &user__user__descriptor,
     &order__order__descriptor,
     &discovery__discovery__descriptor,
+    &post__post__descriptor,
 };
 #define NSERVICES (sizeof services / sizeof services[0])
 

@@ -4,8 +4,8 @@
 # does and dials the address it gets; the workbench lists, describes and calls the hub by
 # reflection; bin/gateway --hub serves /user/register and /user/login through it, follows an
 # instance killed (after its lease) and keeps serving with the members it knew while the
-# hub is down. Error cases: NOT_FOUND, INVALID_ARGUMENT, a registry not reached yet, and
-# --hub with --registry.
+# hub is down; with tutorial 002's names (/user, /post) too. Error cases: NOT_FOUND,
+# INVALID_ARGUMENT, a registry not reached yet, and --hub with --registry.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$ROOT/bin}
@@ -168,6 +168,35 @@ if wait_until 10 gw_back; then ok "the hub restarted: the gateway says it answer
 NEW=$(printf '%s\n%s\n' "$USER2" "$USER3" | sort | paste -sd, -)
 HUB=127.0.0.1:$HUB_PORT
 expect_eq "and the hub lists the new instance" "$NEW" "$(addresses "$SVC")"
+
+# Tutorial 002's names: /user and /post, under the prefix "/", asked as its gateway asks.
+start suser "$BIN/user-server" --listen 127.0.0.1:0 --db "$TMP/users.db" --registry "$URL" --service /user --ttl 2 || exit 1
+SUSER=$ADDR
+start spost "$BIN/post-server" --listen 127.0.0.1:0 --db "$TMP/posts.db" --registry "$URL" --service /post --ttl 2 || exit 1
+SPOST=$ADDR
+slash_known() { [ "$(addresses /user)" = "$SUSER" ] && [ "$(addresses /post)" = "$SPOST" ]; }
+if wait_until 10 slash_known; then ok "the hub lists /user and /post"; else
+    bad "the hub lists /user and /post" "$(get /user; get /post)"; fi
+out=$(hubclient -hub "$HUB")
+expect_eq "grpc-go as the tutorial: WatchService(Prefix: \"/\"), GetServices(Name: \"/user\"), dial .Address" \
+    "watch /post,/user
+get $SUSER $SUSER
+health SERVING" "$out"
+start gateway2 "$BIN/gateway" --listen 127.0.0.1:0 --hub "$HUB" --user-service /user --post-service /post \
+    --order-service /order --arith-service /arith || exit 1
+GW=$ADDR
+gw2_knows() { grep -q "hub: 1 instance(s) of /post" "$TMP/gateway2.err" && grep -q "hub: 1 instance(s) of /user" "$TMP/gateway2.err"; }
+wait_until 5 gw2_knows
+expect_grep "the gateway's names all begin with /: it asks WatchService for \"/\", as the tutorial" \
+    'follows the services under "/"' "$(cat "$TMP/gateway2.err")"
+req /user/register '{"name":"du","password":"secret123"}'
+expect_eq "POST /user/register through the hub to /user: 201" 201 "$CODE"
+req /user/login '{"name":"du","password":"secret123"}'
+expect_eq "POST /user/login through the hub to /user: 200" 200 "$CODE"
+TOKEN=$(printf '%s' "$BODY" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' 2>/dev/null)
+CODE=$(curl -s -o "$TMP/resp" -w '%{http_code}' --max-time 10 -X POST "http://$GW/post" \
+    -H "Authorization: Bearer $TOKEN" -d '{"title":"静夜思","body":"床前明月光"}')
+expect_eq "POST /post through the hub to /post: 201" 201 "$CODE"
 
 # A hub whose registry does not answer: UNAVAILABLE, saying why.
 DEAD=$(free_port)
