@@ -146,11 +146,12 @@ static void print_indented(const char *text, const char *indent, int max_lines)
         putchar('\n');
 }
 
-static void print_checks(const lesson_step *s, const lesson_result *res, lesson_lang g, const char *indent)
+static void print_checks(const lesson_run *r, const lesson_step *s, const lesson_result *res, lesson_lang g,
+                         const char *indent)
 {
     for (size_t j = 0; j < s->nexpect; j++) {
         char line[800];
-        lesson_check_text(s, res, j, g, line, sizeof line);
+        lesson_check_text(r, s, res, j, g, line, sizeof line);
         printf("%s%s\n", indent, line);
     }
 }
@@ -472,7 +473,7 @@ static int check_lesson(const lesson *l, const char *bindir, int *passed, int *s
             (*passed)++;
         } else {
             printf("FAIL lesson %d step %zu: %s (%s:%d)\n", l->number, i + 1, s->title[LANG_EN], l->path, s->line);
-            print_checks(s, &res, LANG_EN, "     ");
+            print_checks(r, s, &res, LANG_EN, "     ");
             printf("     output:\n");
             print_indented(res.output, "     | ", SHOWN_LINES);
             failed++;

@@ -243,10 +243,15 @@ int lesson_page_intro(lesson_page *p, const lesson_run *r, const lesson *l, less
     return rc ? -1 : 0;
 }
 
-void lesson_check_text(const lesson_step *s, const lesson_result *res, size_t j, lesson_lang g, char *out, size_t n)
+void lesson_check_text(const lesson_run *r, const lesson_step *s, const lesson_result *res, size_t j,
+                       lesson_lang g, char *out, size_t n)
 {
     char what[600], why[96] = "";
     lesson_expect_describe(&s->expect[j], g, what, sizeof what);
+    char *filled = lesson_expand(r, what);
+    if (filled)
+        snprintf(what, sizeof what, "%s", filled);
+    free(filled);
     if (!res->met[j] && s->expect[j].kind == EXPECT_EXIT && res->timed_out)
         snprintf(why, sizeof why, say(g, L_PAST_DEADLINE), s->timeout_s);
     else if (!res->met[j] && s->expect[j].kind == EXPECT_EXIT)
@@ -287,7 +292,7 @@ int lesson_page_step(lesson_page *p, const lesson_run *r, const lesson *l, size_
     rc |= lesson_page_add(p, ROW_BOLD, "  ", "  ", t[L_LOOK], 0);
     rc |= add_expanded(p, ROW_PLAIN, r, lesson_text(s->look, g));
     for (size_t j = 0; res && j < s->nexpect; j++) {
-        lesson_check_text(s, res, j, g, line, sizeof line);
+        lesson_check_text(r, s, res, j, g, line, sizeof line);
         rc |= lesson_page_add(p, res->met[j] ? ROW_GOOD : ROW_BAD, "  ", "    ", line, 0);
     }
     return rc ? -1 : 0;

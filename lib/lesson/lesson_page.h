@@ -74,9 +74,9 @@ int lesson_page_step(lesson_page *p, const lesson_run *r, const lesson *l, size_
 void lesson_page_prompt(const lesson_page *p, const lesson_frame *f, lesson_lang g, bool intro, char *out,
                         size_t n);
 /* Expectation j of step s, met or not, as "✓ output contains `56`" (with why it was not
- * met, for an exit status). */
-void lesson_check_text(const lesson_step *s, const lesson_result *res, size_t j, lesson_lang g, char *out,
-                       size_t n);
+ * met, for an exit status), its variables filled in from r as in the commands. */
+void lesson_check_text(const lesson_run *r, const lesson_step *s, const lesson_result *res, size_t j,
+                       lesson_lang g, char *out, size_t n);
 /* The display width of a UTF-8 string in columns. */
 int lesson_text_width(const char *s);
 
