@@ -57,7 +57,7 @@ func main() {
 		fmt.Println("register:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("serving on %s, registered %s/%s (TTL %d s)\n", addr, *service, addr, *ttl)
+	fmt.Printf("serving on %s\nregistered %s/%s (TTL %d s)\n", addr, *service, addr, *ttl)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
