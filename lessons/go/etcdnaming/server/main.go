@@ -23,7 +23,7 @@ import (
 type server struct{ addr string }
 
 func (s *server) SayHello(ctx context.Context, in *pb.HelloRequest) (*pb.HelloReply, error) {
-	return &pb.HelloReply{Message: "Hello " + in.Name + " from Go at " + s.addr}, nil
+	return &pb.HelloReply{Message: "Hello " + in.Name + " from Go"}, nil
 }
 
 func main() {
