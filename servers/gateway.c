@@ -90,6 +90,14 @@ static void usage(FILE *f)
             "first order.\n"
             "\n"),
           f);
+    fputs(_("Posts (tutorial 002's post service):\n"
+            "  POST /post              post.Post/Create (token and Idempotency-Key as above)\n"
+            "                          {title, body} -> 201 the post\n"
+            "  GET  /post/{id}         post.Post/Get -> the post (anyone's, no token)\n"
+            "  GET  /post?user=NAME    post.Post/List -> {posts: [...]}, newest first;\n"
+            "                          &limit=N (at most 100); without user, everyone's\n"
+            "\n"),
+          f);
     fputs(_("Errors are {\"error\": \"why\", \"code\": \"GRPC_STATUS\"}. Bad JSON,\n"
             "INVALID_ARGUMENT, FAILED_PRECONDITION and OUT_OF_RANGE are 400,\n"
             "UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND and unknown routes 404,\n"
@@ -109,6 +117,7 @@ static void usage(FILE *f)
             "      --user-service NAME  registry name of the user service (default user)\n"
             "      --order-service NAME registry name of the order service (default order)\n"
             "      --arith-service NAME registry name of the Arith service (default arith)\n"
+            "      --post-service NAME  registry name of the post service (default post)\n"
             "      --timeout MS         deadline of each backend call (default 2000)\n"
             "      --max-body BYTES     largest request body (default 65536)\n"
             "      --threads N          worker threads (default 8)\n"),
@@ -136,7 +145,7 @@ static void usage(FILE *f)
     fputs(_(REGISTRY_CREDS_HELP), f);
     fputs(_("      --caller-secret-file PATH  send the first line of PATH (chmod 600) in\n"
             "                           the header wb-caller-secret of every call to the\n"
-            "                           user and order services, started with the same\n"
+            "                           user, order and post services, started with the same\n"
             "                           file; without it, $WB_CALLER_SECRET; neither: none\n"
             "                           is sent (a service that wants one: HTTP 502)\n"),
           f);
@@ -194,6 +203,22 @@ static int pick_auth(const options *o, char *err, size_t errlen)
     return 0;
 }
 
+/* The services' names and the gateway's own, as the registry r checks every name: 0, or
+ * -1 with "--user-service: why" (or the option that gave the name) in err. */
+static int check_names(const options *o, const registry *r, char *err, size_t errlen)
+{
+    static const char *const optname[NSVC + 1] = {"user-service", "order-service", "arith-service", "service"};
+    char why[512];
+    for (int i = 0; i <= NSVC; i++) {
+        const char *name = i < NSVC ? o->names[i] : o->self;
+        if (name && registry_check_service(r, name, why, sizeof why) < 0) {
+            err_set(err, errlen, "--%s: %s", optname[i], why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Reads the command line into gw and o. Returns -1 to go on, or the exit code (0 after
  * --help, 2 on a bad option). */
 static int parse_options(int argc, char **argv, options *o)
@@ -202,6 +227,7 @@ static int parse_options(int argc, char **argv, options *o)
         {"listen", required_argument, NULL, 'l'},        {"registry", required_argument, NULL, 'r'},
         {"user-service", required_argument, NULL, 'U'},  {"order-service", required_argument, NULL, 'O'},
         {"arith-service", required_argument, NULL, 'A'}, {"timeout", required_argument, NULL, 't'},
+        {"post-service", required_argument, NULL, 'W'},
         {"max-body", required_argument, NULL, 'b'},      {"threads", required_argument, NULL, 'n'},
         {"idle-timeout", required_argument, NULL, 'i'},  {"quiet", no_argument, NULL, 'q'},
         {"service", required_argument, NULL, 'S'},       {"ttl", required_argument, NULL, 'T'},
@@ -216,7 +242,7 @@ static int parse_options(int argc, char **argv, options *o)
         {"header-timeout", required_argument, NULL, 22},
         {"caller-secret-file", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
-    *o = (options){.listen_addr = "127.0.0.1:8008", .names = {"user", "order", "arith"},
+    *o = (options){.listen_addr = "127.0.0.1:8008", .names = {"user", "order", "arith", "post"},
                    .threads = 8, .idle = 30, .ttl = 10, .max_conns = 4000, .header_s = 10};
     snprintf(gw.registry_url, sizeof gw.registry_url, "etcd://127.0.0.1:2379");
     gw.timeout_ms = 2000;
@@ -233,6 +259,7 @@ static int parse_options(int argc, char **argv, options *o)
         case 'U': o->names[SVC_USER] = optarg; break;
         case 'O': o->names[SVC_ORDER] = optarg; break;
         case 'A': o->names[SVC_ARITH] = optarg; break;
+        case 'W': o->names[SVC_POST] = optarg; break;
         case 't':
             if (numopt_int(optarg, 1, 3600000, &gw.timeout_ms) < 0)
                 gw.timeout_ms = -1; /* refused below */
@@ -307,7 +334,12 @@ static int parse_options(int argc, char **argv, options *o)
         fprintf(stderr, "gateway: --registry: %s\n", err);
         return 2;
     }
+    int names_ok = check_names(o, probe, err, sizeof err);
     registry_free(probe);
+    if (names_ok < 0) {
+        fprintf(stderr, "gateway: %s\n", err);
+        return 2;
+    }
     return -1;
 }
 

@@ -19,7 +19,7 @@
 #define MAX_MEMBERS 64
 #define WATCH_POLL_MS 30
 
-enum { SVC_USER, SVC_ORDER, SVC_ARITH, NSVC };
+enum { SVC_USER, SVC_ORDER, SVC_ARITH, SVC_POST, NSVC };
 
 typedef struct directory {
     char name[128];         /* the registry service name */

@@ -43,6 +43,8 @@ static void usage(FILE *f)
             "           dns://HOST:PORT/NAME.service.consul   SRV records from Consul's DNS\n"
             "                                        interface (port 8600); /SERVICE alone\n"
             "                                        means SERVICE.service.consul\n"
+            "           SERVICE is all after the first '/' and may hold more '/':\n"
+            "           etcd://127.0.0.1:2379//etcd3_naming/hello is /etcd3_naming/hello\n"
             "  METHOD   Service.Method, e.g. Arith.Multiply, hello.HelloWorld; over gRPC also\n"
             "           package.Service/Method, e.g. helloworld.Greeter/SayHello\n"
             "  ARGS     the argument as JSON: '{\"A\":7,\"B\":8}' or '\"李白\"'; @ reads it\n"
@@ -432,6 +434,11 @@ static int discover(const call_opts *o, const char *regurl, const char *service,
     const char **addrs = NULL;
     size_t n = 0;
     int rc = EXIT_FAILED;
+    if (registry_check_service(r, service, err, sizeof err) < 0) {
+        fprintf(stderr, _("workbench call: %s\n"), esc_str(shown, sizeof shown, err));
+        rc = EXIT_USAGE;
+        goto done;
+    }
     if (registry_list(r, service, &in, &n, NULL, err, sizeof err) < 0) {
         bool answered = strncmp(err, "etcd:", 5) == 0 || strncmp(err, "consul:", 7) == 0 ||
                         strncmp(err, "dns:", 4) == 0;
@@ -491,7 +498,7 @@ static void say_who(const call_opts *o, const balancer *lb, const lb_result *res
 static int call_registry(const call_opts *o, const char *regurl, const char *service, const value *arg,
                          const explain_style *style)
 {
-    if (!*service || strchr(service, '/')) {
+    if (!*service) {
         fprintf(stderr, _("workbench call: name the service after the registry: %s/SERVICE\n"), regurl);
         return EXIT_USAGE;
     }

@@ -312,6 +312,12 @@ static int load_check(load_opts *o, value **arg)
         usage(stderr);
         return EXIT_USAGE;
     }
+    char why[512];
+    if (registry_check_names(o->service, NULL, NULL, why, sizeof why) < 0) {
+        char shown[4 * sizeof why];
+        fprintf(stderr, _("workbench load: --service: %s\n"), esc_str(shown, sizeof shown, why));
+        return EXIT_USAGE;
+    }
     if (strcmp(o->codec, "gob") == 0)
         o->proto = PROTO_GOB;
     else if (strcmp(o->codec, "json") == 0)
@@ -392,6 +398,11 @@ static int load_follow_registry(const load_opts *o, load_env *e)
     if (!(e->reg = registry_new(e->reg_url, &o->creds.auth, err, sizeof err))) {
         char shown[4 * sizeof err];
         fprintf(stderr, _("workbench load: %s\n"), esc_str(shown, sizeof shown, err));
+        return EXIT_USAGE;
+    }
+    if (registry_check_service(e->reg, o->service, err, sizeof err) < 0) { /* what this backend refuses */
+        char shown[4 * sizeof err];
+        fprintf(stderr, _("workbench load: --service: %s\n"), esc_str(shown, sizeof shown, err));
         return EXIT_USAGE;
     }
     registry_instance *list = NULL;

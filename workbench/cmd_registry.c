@@ -30,7 +30,10 @@ static void usage(FILE *f)
             "  URL   etcd://HOST:PORT[,HOST:PORT...]  etcd v3 (keys NAME/HOST:PORT on leases)\n"
             "        consul://HOST:PORT                a Consul agent\n"
             "        dns://HOST:PORT[/NAME.service.consul]  Consul's DNS interface (SRV)\n"
-            "  NAME  the service; every service when left out\n\n"
+            "  NAME  the service; every service when left out. A name is text without\n"
+            "        spaces; it may hold '/' (/etcd3_naming/hello, user/v2), but not at its\n"
+            "        end nor two in a row (etcd splits a key NAME/HOST:PORT at its last\n"
+            "        '/'); Consul takes no '/' first, and Consul's DNS none at all\n\n"
             "Options:\n"
             "  -w, --watch              keep printing changes, time-stamped, until\n"
             "                           interrupted\n"),
@@ -159,8 +162,13 @@ static int list_all(registry *r, const char *name, int64_t *revision, char *err,
         if (rc == 0 && buf_putc(&names, 0) == 0) {
             char *save = NULL;
             for (char *s = strtok_r((char *)buf_data(&names), "\n", &save); s && rc == 0;
-                 s = strtok_r(NULL, "\n", &save))
-                rc = list(r, &leases, s, NULL, &l, err, errlen);
+                 s = strtok_r(NULL, "\n", &save)) {
+                char why[512], shown_why[4 * sizeof why];
+                if (registry_check_service(r, s, why, sizeof why) < 0) /* registered by another client */
+                    fprintf(stderr, _("(not listed: %s)\n"), esc_str(shown_why, sizeof shown_why, why));
+                else
+                    rc = list(r, &leases, s, NULL, &l, err, errlen);
+            }
         }
         buf_done(&names);
     } else {
@@ -280,14 +288,16 @@ int cmd_registry(int argc, char **argv)
     if (ch >= 0)
         return ch;
     const char *url = argv[optind], *name = argc - optind == 2 ? argv[optind + 1] : NULL;
-    if (name && (!*name || strchr(name, '/'))) {
-        fprintf(stderr, _("workbench registry: NAME must be non-empty and without '/'\n"));
-        return EXIT_USAGE;
-    }
     char err[512];
     registry *r = registry_new(url, &creds.auth, err, sizeof err);
     if (!r) {
         fprintf(stderr, _("workbench registry: %s\n"), err);
+        return EXIT_USAGE;
+    }
+    if (name && registry_check_service(r, name, err, sizeof err) < 0) {
+        char shown_err[4 * sizeof err];
+        fprintf(stderr, _("workbench registry: NAME: %s\n"), esc_str(shown_err, sizeof shown_err, err));
+        registry_free(r);
         return EXIT_USAGE;
     }
     if (registry_get_kind(r) == REGISTRY_NONE) {

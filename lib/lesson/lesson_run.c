@@ -31,6 +31,9 @@
 #include "registry/consulproc.h"
 #include "registry/etcdproc.h"
 
+/* etcd's own client port, which the tutorials use: the lesson's etcd takes it when free */
+#define ETCD_PORT 2379
+
 #define CONSUL_MISSING \
     N_("consul is not installed (Debian 12 has no consul package; `make run` fetches Debian 11's)")
 
@@ -110,20 +113,6 @@ char *lesson_expand(const lesson_run *r, const char *text)
     return s;
 }
 
-static bool port_free(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
 typedef struct server_kind {
     const char *kind, *program, *var;
     int port; /* the tutorials' port, used when free */
@@ -172,8 +161,8 @@ static void set_dry_vars(lesson_run *r, const char *kind, const char *v, int por
 {
     char addr[64], pid[96];
     if (!strcmp(kind, "etcd")) {
-        set_var(r, v, "etcd://127.0.0.1:2379");
-        set_var(r, "ETCD_ADDR", "127.0.0.1:2379");
+        set_var(r, v, "etcd://127.0.0.1:%d", ETCD_PORT);
+        set_var(r, "ETCD_ADDR", "127.0.0.1:%d", ETCD_PORT);
         set_var(r, "ETCD_PID", "$(pidof etcd)");
     } else if (!strcmp(kind, "consul")) {
         set_var(r, v, "consul://127.0.0.1:8500");
@@ -224,7 +213,7 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
             err_set(err, errlen, "cannot make %s: %s", config, strerror(errno));
             goto out;
         }
-        if (etcd ? etcdproc_start(&r->etcd, 10000, err, errlen)
+        if (etcd ? etcdproc_start_at(&r->etcd, ETCD_PORT, 10000, err, errlen)
                  : consulproc_start_config(&r->consul, config, 20000, err, errlen))
             goto out;
         if (etcd) {
@@ -261,7 +250,7 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
     int ne = 0;
     char listen[32];
     bool preferred = false;
-    if ((!name || !strcmp(name, k->var)) && k->port && port_free(k->port)) {
+    if ((!name || !strcmp(name, k->var)) && k->port && spawn_port_free(k->port)) {
         preferred = true;
         snprintf(listen, sizeof listen, "127.0.0.1:%d", k->port);
         extra[ne++] = "--listen";

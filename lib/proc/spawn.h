@@ -39,6 +39,9 @@ bool spawn_on_path(const char *prog);
  * below the kernel's ephemeral ports, so no other program's bind(0) or connect() takes it
  * meanwhile (the kernel's pick when none is free). 0 on failure. */
 int spawn_free_port(void);
+/* Whether a program could listen on port of 127.0.0.1 now (a port in TIME_WAIT counts
+ * as free). Nothing is reserved. */
+bool spawn_port_free(int port);
 
 /* spawn_free_port's pick, held: *hold gets a socket bound to it (not listening, and
  * without SO_REUSEADDR, so no other program can bind the port) until the caller closes

@@ -57,14 +57,17 @@ static int launch(etcdproc *e, int timeout_ms, char *err, size_t errlen)
     return ok;
 }
 
-int etcdproc_start(etcdproc *e, int timeout_ms, char *err, size_t errlen)
+/* Starts etcd with its clients on port cp (0: a free one). */
+static int start_on(etcdproc *e, int cp, int timeout_ms, char *err, size_t errlen)
 {
     memset(e, 0, sizeof *e);
     if (tempdir_make(e->dir, sizeof e->dir, "wb-etcd") < 0) {
         err_set(err, errlen, "cannot make a directory for etcd's data");
         return -1;
     }
-    int cp = spawn_free_port(), pp = spawn_free_port();
+    if (!cp)
+        cp = spawn_free_port();
+    int pp = spawn_free_port();
     if (!cp || !pp || cp == pp) {
         err_set(err, errlen, "no free ports for etcd");
         etcdproc_stop(e, true);
@@ -78,6 +81,18 @@ int etcdproc_start(etcdproc *e, int timeout_ms, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+int etcdproc_start(etcdproc *e, int timeout_ms, char *err, size_t errlen)
+{
+    return start_on(e, 0, timeout_ms, err, errlen);
+}
+
+int etcdproc_start_at(etcdproc *e, int client_port, int timeout_ms, char *err, size_t errlen)
+{
+    if (client_port > 0 && spawn_port_free(client_port) && start_on(e, client_port, timeout_ms, err, errlen) == 0)
+        return 0;
+    return start_on(e, 0, timeout_ms, err, errlen);
 }
 
 int etcdproc_restart(etcdproc *e, int timeout_ms, char *err, size_t errlen)

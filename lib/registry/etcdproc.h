@@ -23,6 +23,9 @@ typedef struct etcdproc {
 /* Starts etcd and waits at most timeout_ms until it answers. Returns 0, or -1 with a
  * reason in err (e.g. that etcd-server is not installed). */
 int etcdproc_start(etcdproc *e, int timeout_ms, char *err, size_t errlen);
+/* The same, with its clients on client_port (etcd's own 2379, as the tutorials have it)
+ * when that port is free and etcd starts there; on a free port otherwise. */
+int etcdproc_start_at(etcdproc *e, int client_port, int timeout_ms, char *err, size_t errlen);
 /* Starts it again on the same ports and data (after a stop without removal), waiting
  * at most timeout_ms until it answers (0: not at all). */
 int etcdproc_restart(etcdproc *e, int timeout_ms, char *err, size_t errlen);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/esc.h"
 #include "base/i18n.h"
 #include "base/net.h"
 #include "registry/registry_int.h"
@@ -170,17 +171,117 @@ int registry_check_fits(const registry *r, const char *protocol, char *err, size
     return -1;
 }
 
+/* ---- names: the one check of what a registration names ---- */
+
+/* -1 with the reason in err when service breaks the rules about '/': it may begin with
+ * '/', but not end with one, and no part between two '/' may be empty, "." or "..". */
+static int check_slashes(const char *service, const char *shown, char *err, size_t errlen)
+{
+    size_t len = strlen(service);
+    if (service[len - 1] == '/') {
+        err_set(err, errlen, _("service name \"%s\" ends with '/': its etcd key would read %s/HOST:PORT, "
+                "where the empty part makes the key ambiguous; drop the last '/'"), shown, shown);
+        return -1;
+    }
+    if (strstr(service, "//")) {
+        err_set(err, errlen, _("service name \"%s\" has '//': an empty part between two '/' makes etcd's "
+                "keys ambiguous, and HTTP paths (Consul's) fold it into one '/'; write a single '/'"), shown);
+        return -1;
+    }
+    for (const char *p = service; *p;) {
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+            err_set(err, errlen, _("service name \"%s\" has the part \"%.*s\" between '/': HTTP paths drop "
+                    "\".\" and fold \"..\" (Consul would be asked about another name); use other words"),
+                    shown, (int)n, p);
+            return -1;
+        }
+        p += n + (end != NULL);
+    }
+    return 0;
+}
+
+int registry_check_names(const char *service, const char *addr, const char *protocol, char *err, size_t errlen)
+{
+    char shown[4 * REGISTRY_NAME_MAX + 8];
+    if (service) {
+        size_t len = strlen(service);
+        esc_str(shown, sizeof shown, service);
+        if (!len) {
+            err_set(err, errlen, _("the service name is empty: give one, e.g. hello or /etcd3_naming/hello"));
+            return -1;
+        }
+        if (len > REGISTRY_NAME_MAX) {
+            err_set(err, errlen, _("the service name is %zu bytes long; at most %d fit"), len, REGISTRY_NAME_MAX);
+            return -1;
+        }
+        for (size_t i = 0; i < len;) {
+            const unsigned char *u = (const unsigned char *)service + i;
+            size_t n = esc_utf8_len(u, len - i);
+            if (!n) {
+                err_set(err, errlen, _("service name \"%s\" is not valid UTF-8 text (byte %zu)"), shown, i + 1);
+                return -1;
+            }
+            if (u[0] < 0x20 || u[0] == 0x7f || (n == 2 && u[0] == 0xc2 && u[1] < 0xa0)) {
+                err_set(err, errlen, _("service name \"%s\" has a control character at byte %zu; a name is "
+                        "text that can be printed"), shown, i + 1);
+                return -1;
+            }
+            if (u[0] == ' ') {
+                err_set(err, errlen, _("service name \"%s\" has a space at byte %zu; join words with '-' "
+                        "or '_'"), shown, i + 1);
+                return -1;
+            }
+            i += n;
+        }
+        if (check_slashes(service, shown, err, errlen) < 0)
+            return -1;
+    }
+    if (addr) {
+        char host[REGISTRY_NAME_MAX + 1], why[300], a[4 * 128 + 8];
+        int port;
+        esc_str(a, sizeof a, addr);
+        if (strlen(addr) >= sizeof ((registry_instance *)0)->addr) {
+            err_set(err, errlen, _("address \"%s\" is too long for HOST:PORT"), a);
+            return -1;
+        }
+        if (net_split(addr, host, sizeof host, &port, why, sizeof why) < 0 || port < 1 ||
+            strpbrk(addr, "/ ") || !esc_clean(addr, strlen(addr))) {
+            err_set(err, errlen, _("address \"%s\" is not HOST:PORT (a host, ':' and a port from 1 to 65535, "
+                    "e.g. 127.0.0.1:50051)"), a);
+            return -1;
+        }
+    }
+    if (protocol) {
+        static const char *const known[] = {"gob", "json", "grpc", "http"};
+        for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+            if (strcmp(protocol, known[i]) == 0)
+                return 0;
+        char p[4 * 16 + 8];
+        err_set(err, errlen, _("protocol \"%s\" is unknown: want gob, json, grpc or http"),
+                esc_bytes(p, sizeof p, protocol, strnlen(protocol, 16)));
+        return -1;
+    }
+    return 0;
+}
+
+int registry_check_service(const registry *r, const char *service, char *err, size_t errlen)
+{
+    if (registry_check_names(service, NULL, NULL, err, errlen) < 0)
+        return -1;
+    return r->be->check_name ? r->be->check_name(service, err, errlen) : 0;
+}
+
 int registry_register(registry *r, const char *service, const char *addr, const char *protocol,
                       int ttl, registry_reg *reg, char *err, size_t errlen)
 {
     memset(reg, 0, sizeof *reg);
-    if (!service || !*service || strchr(service, '/') || strlen(service) >= sizeof reg->service ||
-        !addr || strlen(addr) >= sizeof reg->addr || !protocol || strlen(protocol) >= sizeof reg->protocol) {
-        err_set(err, errlen, "registry: bad service name, address or protocol");
-        return -1;
-    }
+    if (registry_check_names(service, addr, protocol, err, errlen) < 0 ||
+        (r->kind != REGISTRY_DNS && registry_check_service(r, service, err, errlen) < 0))
+        return -1; /* DNS refuses every registration, for a reason that comes first */
     if (ttl < 1) {
-        err_set(err, errlen, "registry: the TTL must be at least 1 second");
+        err_set(err, errlen, _("registry: the TTL must be at least 1 second"));
         return -1;
     }
     if (registry_check_fits(r, protocol, err, errlen) < 0)
@@ -211,6 +312,8 @@ int registry_list(registry *r, const char *service, registry_instance **out, siz
     if (revision)
         *revision = 0;
     r->list_left_out = 0;
+    if (service && *service && registry_check_service(r, service, err, errlen) < 0)
+        return -1;
     return r->be->list(r, service, out, n, revision, err, errlen);
 }
 
@@ -253,6 +356,8 @@ registry_watch *registry_watch_start(registry *r, const char *service, int64_t r
         err_set(err, errlen, _("consul: name the service to watch"));
         return NULL;
     }
+    if (service && *service && registry_check_service(r, service, err, errlen) < 0)
+        return NULL;
     registry_watch *w = calloc(1, sizeof *w);
     if (!w || !(w->q = calloc(REGISTRY_WATCH_QUEUE, sizeof *w->q))) {
         free(w);

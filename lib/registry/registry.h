@@ -14,7 +14,9 @@
  *   none                              registering and listing do nothing
  *
  * etcd layout: key NAME/HOST:PORT, value {"Op":0,"Addr":"HOST:PORT","Metadata":{"protocol":P}}
- * on a lease (etcd's own gRPC naming). Consul: service ID NAME-HOST-PORT, tag = protocol.
+ * on a lease (etcd's own gRPC naming). A name may hold '/' (/etcd3_naming/hello): a key is
+ * split at its last '/', and service "a" does not list "a/b"'s keys (a/b/HOST:PORT).
+ * Consul: service ID NAME-HOST-PORT, tag = protocol; names and IDs are escaped in paths.
  *
  * All HTTP goes through libcurl with a connect and a total timeout, every response body
  * has a cap, and errors are readable text in a caller buffer (which may be NULL).
@@ -115,6 +117,26 @@ void registry_set_cancel(registry *r, const atomic_bool *flag);
 /* Consul lists only passing instances unless this is set false (the CLI shows all,
  * with their check status). Default true. */
 void registry_set_passing_only(registry *r, bool passing_only);
+
+/* ---- names ---- */
+
+enum { REGISTRY_NAME_MAX = 127 }; /* bytes of a service name */
+
+/* The one check of what a registration names; every program and command that takes a
+ * service name, an address or a protocol checks them here. NULL skips a part.
+ *   service  1 to REGISTRY_NAME_MAX bytes of UTF-8 text without spaces or control
+ *            characters; '/' may be anywhere (/etcd3_naming/hello, user/v2) but at the
+ *            end, never two in a row, and no part between them is "." or "..": etcd's
+ *            key is NAME/HOST:PORT, so the name ends at its last '/'
+ *   addr     HOST:PORT (or [V6]:PORT), a port from 1 to 65535, no '/' nor space
+ *   protocol gob, json, grpc or http
+ * Returns 0, or -1 with a reason a learner understands (which part, and why) in err. */
+int registry_check_names(const char *service, const char *addr, const char *protocol, char *err,
+                         size_t errlen);
+/* registry_check_names of service, then what r's backend cannot hold: Consul's HTTP API
+ * cleans its paths, so it refuses a name that begins with '/'; DNS refuses any '/' (it is
+ * not a DNS label). Returns 0, or -1 with the reason in err. */
+int registry_check_service(const registry *r, const char *service, char *err, size_t errlen);
 
 /* A registration, as register fills it and keepalive/deregister use it. */
 typedef struct registry_reg {
@@ -261,8 +283,14 @@ int registry_etcd_parse_keepalive(const char *text, size_t len, int64_t *ttl, ch
 int registry_etcd_parse_range(const char *text, size_t len, registry_instance **out, size_t *n,
                               int64_t *revision, size_t *left_out, char *err, size_t errlen);
 /* Fills inst from an etcd key and value (the value may be other JSON or not JSON:
- * the address then comes from the key). Returns 0 or -1 when the key has no '/'. */
+ * the address then comes from the key). The key NAME/HOST:PORT is split at its last '/'
+ * (a name may hold '/', an address never). Returns 0, or -1 when the key has no '/' or
+ * nothing before or after the last one. */
 int registry_etcd_instance(const char *key, const char *value, registry_instance *inst);
+/* Whether in (read from a key under the prefix service + "/") is an instance of service
+ * itself: the prefix a/ holds a/HOST:PORT but also a/b/HOST:PORT, an instance of a/b.
+ * Every instance is, when service is NULL or "". */
+bool registry_etcd_of_service(const registry_instance *in, const char *service);
 
 /* Incremental reader of etcd's watch stream: bytes in any pieces, events out. */
 typedef void (*registry_event_fn)(void *ctx, const registry_event *ev);

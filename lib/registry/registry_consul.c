@@ -221,31 +221,49 @@ static void consul_http_error(long status, const buf *resp, const char *what, ch
             esc_bytes(shown, sizeof shown, n ? (const char *)buf_data(resp) : "", n > 200 ? 200 : n));
 }
 
-/* Agent service IDs go into URL paths: NAME-HOST-PORT with the characters a path would
- * misread replaced by '-'. */
+/* The agent's service ID: NAME-HOST-PORT, an IPv6 host's ':' as '-'. It goes into URL
+ * paths escaped (consul_id_path), so the name keeps its '/'. */
 static int consul_id(registry_reg *reg, char *err, size_t errlen)
 {
     char host[sizeof reg->addr];
     int port;
     if (net_split(reg->addr, host, sizeof host, &port, err, errlen) < 0)
         return -1;
-    snprintf(reg->id, sizeof reg->id, "%s-%s-%d", reg->service, host, port);
-    for (char *p = reg->id; *p; p++)
-        if (*p == '/' || *p == ':' || *p == '[' || *p == ']' || *p == '?' || *p == '#' || *p == '%')
+    for (char *p = host; *p; p++)
+        if (*p == ':')
             *p = '-';
+    snprintf(reg->id, sizeof reg->id, "%s-%s-%d", reg->service, host, port);
     return 0;
+}
+
+/* path = prefix + the ID escaped for a URL path ('/' as %2F, which Consul decodes back). */
+static void consul_id_path(char *path, size_t cap, const char *prefix, const char *id)
+{
+    char esc[3 * sizeof ((registry_reg *)0)->id + 1];
+    registry_http_escape(id, esc, sizeof esc);
+    snprintf(path, cap, "%s%s", prefix, esc);
+}
+
+/* Consul's HTTP server cleans a request's path after decoding it (Go's ServeMux), so
+ * /v1/health/service/%2Fa is answered with a redirect to the service "a": a name that
+ * begins with '/' could be registered but never looked up, nor its ID deregistered. */
+static int consul_check_name(const char *service, char *err, size_t errlen)
+{
+    if (service[0] != '/')
+        return 0;
+    err_set(err, errlen, _("consul: service name \"%s\" begins with '/': Consul's HTTP API cleans the path "
+            "/v1/health/service//NAME into another name, so it could never be looked up; with Consul "
+            "name it %s"), service, service + 1);
+    return -1;
 }
 
 /* Passes the TTL check, or (other checks) asks the agent whether it still knows the service. */
 static int consul_keepalive(registry *r, registry_reg *reg, char *err, size_t errlen)
 {
-    char path[400];
+    char path[1200];
     long status;
     bool ttlcheck = reg->check == CHECK_TTL;
-    if (ttlcheck)
-        snprintf(path, sizeof path, "/v1/agent/check/pass/service:%s", reg->id);
-    else
-        snprintf(path, sizeof path, "/v1/agent/service/%s", reg->id);
+    consul_id_path(path, sizeof path, ttlcheck ? "/v1/agent/check/pass/service:" : "/v1/agent/service/", reg->id);
     buf resp;
     buf_init(&resp, REGISTRY_MAX_RESPONSE);
     int rc = -1;
@@ -292,9 +310,9 @@ static int consul_add(registry *r, registry_reg *reg, char *err, size_t errlen)
 
 static int consul_deregister(registry *r, registry_reg *reg, char *err, size_t errlen)
 {
-    char path[400];
+    char path[1200];
     long status;
-    snprintf(path, sizeof path, "/v1/agent/service/deregister/%s", reg->id);
+    consul_id_path(path, sizeof path, "/v1/agent/service/deregister/", reg->id);
     buf resp;
     buf_init(&resp, REGISTRY_MAX_RESPONSE);
     int rc = -1;
@@ -440,5 +458,6 @@ const registry_backend registry_consul_backend = {
     .deregister = consul_deregister,
     .list = consul_list,
     .services = consul_services,
+    .check_name = consul_check_name,
     .watch = consul_watch,
 };

@@ -156,6 +156,18 @@ int registry_dns_parse_srv(const uint8_t *wire, size_t len, const char *service,
 
 /* ---- asking ---- */
 
+/* A DNS name is labels of letters, digits and '-' between dots; Consul says a service
+ * name with '/' "will not be discoverable via DNS". */
+static int dns_check_name(const char *service, char *err, size_t errlen)
+{
+    if (!strchr(service, '/'))
+        return 0;
+    err_set(err, errlen, _("dns: service name \"%s\" has '/', which is not a DNS label's (letters, digits and "
+            "'-'): Consul warns that such a service \"will not be discoverable via DNS\"; ask the agent's HTTP "
+            "API (consul://HOST:8500) or etcd instead"), service);
+    return -1;
+}
+
 /* The name to ask for service into qname: service itself when it has a dot, else
  * SERVICE.service.consul; the URL's name (read the same way) when service is empty. The
  * URL's name and another service at once are refused. */
@@ -173,6 +185,8 @@ static int dns_qname(const registry *r, const char *service, char *qname, size_t
         if (len && s[len - 1] == '.')
             s[len - 1] = 0;
     }
+    if (path && path[1] && dns_check_name(path + 1, err, errlen) < 0)
+        return -1;
     if (!given[0] && !in_url[0]) {
         err_set(err, errlen, _("dns: name the service: dns://HOST:PORT/NAME.service.consul, or NAME"));
         return -1;
@@ -429,5 +443,6 @@ const registry_backend registry_dns_backend = {
     .deregister = dns_refuse,
     .list = dns_list,
     .services = dns_services,
+    .check_name = dns_check_name,
     .watch = dns_watch,
 };

@@ -151,8 +151,8 @@ int registry_etcd_parse_keepalive(const char *text, size_t len, int64_t *ttl, ch
 int registry_etcd_instance(const char *key, const char *value, registry_instance *inst)
 {
     memset(inst, 0, sizeof *inst);
-    const char *slash = strrchr(key, '/');
-    if (!slash)
+    const char *slash = strrchr(key, '/'); /* a name may hold '/', an address never */
+    if (!slash || slash == key || !slash[1])
         return -1;
     snprintf(inst->service, sizeof inst->service, "%.*s", (int)(slash - key), key);
     registry_copy(inst->addr, sizeof inst->addr, slash + 1);
@@ -167,6 +167,11 @@ int registry_etcd_instance(const char *key, const char *value, registry_instance
         cJSON_Delete(j);
     }
     return 0;
+}
+
+bool registry_etcd_of_service(const registry_instance *in, const char *service)
+{
+    return !service || !*service || strcmp(in->service, service) == 0;
 }
 
 /* Decodes a kv object's key and value (base64) into inst, with its lease. Returns 0, 1 for
@@ -535,6 +540,13 @@ static int etcd_list(registry *r, const char *service, registry_instance **out, 
         etcd_post_str(r, "/v3/kv/range", &body, &resp, err, errlen) == 0)
         rc = registry_etcd_parse_range((const char *)buf_data(&resp), buf_size(&resp), out, n,
                                        revision, &r->list_left_out, err, errlen);
+    if (rc == 0) { /* the prefix NAME/ also holds NAME/more/HOST:PORT: another service's */
+        size_t kept = 0;
+        for (size_t i = 0; i < *n; i++)
+            if (registry_etcd_of_service(&(*out)[i], service))
+                (*out)[kept++] = (*out)[i];
+        *n = kept;
+    }
     buf_done(&body);
     buf_done(&resp);
     return rc;
@@ -589,7 +601,8 @@ typedef struct etcd_watch_ctx {
 static void etcd_watch_event(void *ctx, const registry_event *ev)
 {
     etcd_watch_ctx *c = ctx;
-    registry_watch_push(c->w, ev);
+    if (registry_etcd_of_service(&ev->inst, c->w->service))
+        registry_watch_push(c->w, ev);
 }
 
 static size_t etcd_watch_write(char *p, size_t size, size_t n, void *ctx)

@@ -31,6 +31,9 @@ typedef struct registry_backend {
     int (*services)(registry *r, buf *out, char *err, size_t errlen);
     /* As registry_lease_ttl; NULL for a backend without leases. */
     int (*lease_ttl)(registry *r, int64_t lease, int64_t *ttl, char *err, size_t errlen);
+    /* -1 with the reason in err for a service name (already past registry_check_names)
+     * that the backend cannot hold; NULL: every such name is fine. */
+    int (*check_name)(const char *service, char *err, size_t errlen);
     /* The watch thread's loop: pushes events until the watch is cancelled. NULL: no watch. */
     void (*watch)(registry_watch *w);
 } registry_backend;

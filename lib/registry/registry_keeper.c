@@ -138,13 +138,11 @@ registry_keeper *registry_keeper_start(const char *url, const registry_auth *aut
     registry_stop_init(&k->stop);
     if (!(k->r = registry_new(url, auth, err, errlen)))
         goto fail;
-    if (!service || !*service || strchr(service, '/') || strlen(service) >= sizeof k->service ||
-        !addr || strlen(addr) >= sizeof k->addr || !protocol || strlen(protocol) >= sizeof k->protocol) {
-        err_set(err, errlen, "registry: bad service name, address or protocol");
+    if (registry_check_names(service, addr, protocol, err, errlen) < 0 ||
+        (k->r->kind != REGISTRY_DNS && registry_check_service(k->r, service, err, errlen) < 0))
         goto fail;
-    }
     if (ttl < 1) {
-        err_set(err, errlen, "registry: the TTL must be at least 1 second");
+        err_set(err, errlen, _("registry: the TTL must be at least 1 second"));
         goto fail;
     }
     if (registry_check_fits(k->r, protocol, err, errlen) < 0)

@@ -48,7 +48,9 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
             "      --registry URL       etcd://HOST:PORT[,HOST:PORT...], consul://HOST:PORT\n"
             "                           or none (default)\n"
             "      --service NAME       the service to register as (default: the program\n"
-            "                           name)\n"
+            "                           name); it may hold '/', as etcd users write\n"
+            "                           /etcd3_naming/hello (key NAME/HOST:PORT), but not\n"
+            "                           at its end nor two in a row, and no spaces\n"
             "      --ttl SECONDS        lease/check time to live (default 10)\n"
             "      --advertise HOST:PORT  the address clients should use (default: the\n"
             "                           address the server listens on)\n"),
@@ -182,6 +184,11 @@ int server_parse_options(server_opts *o, const server_codec *codec, const char *
         return 2;
     if (optind < argc) {
         fprintf(stderr, _("%s: unexpected argument \"%s\". Try '%s --help'.\n"), prog, argv[optind], prog);
+        return 2;
+    }
+    char why[512];
+    if (strcmp(o->registry_url, "none") != 0 && registry_check_names(o->service, NULL, NULL, why, sizeof why) < 0) {
+        fprintf(stderr, _("%s: --service: %s\n"), prog, why);
         return 2;
     }
     if (!o->per_addr)

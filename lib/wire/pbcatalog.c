@@ -11,6 +11,7 @@
 #include "health.pb-c.h"
 #include "helloworld.pb-c.h"
 #include "order.pb-c.h"
+#include "post.pb-c.h"
 #include "reflection.pb-c.h"
 #include "reflection_v1.pb-c.h"
 #include "status.pb-c.h"
@@ -29,6 +30,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &grpc__reflection__v1alpha__server_reflection__descriptor,
     &user__user__descriptor,
     &order__order__descriptor,
+    &post__post__descriptor,
 };
 #define NSERVICES (sizeof services / sizeof services[0])
 

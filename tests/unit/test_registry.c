@@ -1026,7 +1026,8 @@ Test(keeper, none_does_nothing_and_bad_arguments_are_refused)
     registry_keeper *k = registry_keeper_start("none", NULL, "arith", "127.0.0.1:1", "json", 5, NULL, NULL, err, sizeof err);
     cr_assert_not_null(k, "%s", err);
     registry_keeper_stop(k, true);
-    cr_assert_null(registry_keeper_start("etcd://127.0.0.1:1", NULL, "a/b", "127.0.0.1:1", "json", 5, NULL, NULL, err, sizeof err));
+    cr_assert_null(registry_keeper_start("etcd://127.0.0.1:1", NULL, "a b", "127.0.0.1:1", "json", 5, NULL, NULL, err, sizeof err));
+    cr_assert(strstr(err, "has a space"), "%s", err);
     cr_assert_null(registry_keeper_start("etcd://127.0.0.1:1", NULL, "arith", "127.0.0.1:1", "json", 0, NULL, NULL, err, sizeof err));
     cr_assert(strstr(err, "TTL"), "%s", err);
 }

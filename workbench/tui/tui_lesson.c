@@ -157,8 +157,8 @@ static int list_registry(registry *rg, registry_instance *out, size_t *n, size_t
     char *list = buf_take(&names), *save = NULL;
     for (char *svc = rc == 0 && list ? strtok_r(list, "\n", &save) : NULL; svc && rc == 0;
          svc = strtok_r(NULL, "\n", &save))
-        if (strcmp(svc, "consul") != 0)
-            rc = add_listing(rg, svc, out, n, total);
+        if (strcmp(svc, "consul") != 0 && registry_check_service(rg, svc, err, sizeof err) == 0)
+            rc = add_listing(rg, svc, out, n, total); /* a name Consul cannot be asked about is left out */
     free(list);
     return rc;
 }
