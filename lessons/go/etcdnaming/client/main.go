@@ -8,6 +8,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"time"
 
@@ -41,7 +42,11 @@ func main() {
 	}
 	target := "etcd:///" + *service
 	logf("dial %s", target)
+	// grpc-go 1.33 sends the name as the :authority header, and a '/' has no place
+	// there: servers that check (nghttp2's do) refuse the call. Newer grpc-go
+	// escapes it, as url.PathEscape does: %2Fetcd3_naming%2Fhello_service.
 	conn, err := grpc.Dial(target, grpc.WithInsecure(),
+		grpc.WithAuthority(url.PathEscape(*service)),
 		grpc.WithResolvers(&etcdnaming.Builder{Client: cli, Logf: logf}),
 		grpc.WithDefaultServiceConfig(`{"loadBalancingPolicy":"round_robin"}`))
 	if err != nil {

@@ -20,10 +20,11 @@ import (
 	pb "helloworld"
 )
 
-type server struct{ addr string }
+// server implements helloworld.GreeterServer.
+type server struct{}
 
 func (s *server) SayHello(ctx context.Context, in *pb.HelloRequest) (*pb.HelloReply, error) {
-	return &pb.HelloReply{Message: "Hello " + in.Name + " from Go"}, nil
+	return &pb.HelloReply{Message: "Hello " + in.Name}, nil
 }
 
 func main() {
@@ -40,7 +41,7 @@ func main() {
 	}
 	addr := lis.Addr().String()
 	s := grpc.NewServer()
-	pb.RegisterGreeterServer(s, &server{addr: addr})
+	pb.RegisterGreeterServer(s, &server{})
 	go s.Serve(lis)
 
 	cli, err := clientv3.New(clientv3.Config{
