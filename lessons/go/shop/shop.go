@@ -1,6 +1,7 @@
 // shop.go -- the shop's two features, users and orders, written once. The same code
 // runs in one process (the monolith: Orders calls Users as a plain function) or as two
 // services (Orders calls the user service over net/rpc).
+
 package main
 
 import (
