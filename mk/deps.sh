@@ -2,7 +2,8 @@
 # deps.sh -- install the Debian packages RPC Workbench needs, only those missing.
 # Usage: mk/deps.sh build|run|test
 #   build: libraries and tools to compile; run: also what the workbench and the lessons
-#   run (etcd, nc, curl, dig for Consul's DNS);
+#   run (etcd, nc, curl, dig for Consul's DNS, ss; Go with protoc-gen-go, grpc-go and
+#   etcd's client for the tutorials' own Go code);
 #   test: also the real peers the tests talk to
 set -eu
 
@@ -10,10 +11,10 @@ build_pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libcjso
 libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev libnghttp2-dev libcriterion-dev
 libmicrohttpd-dev libsqlite3-dev libcrypt-dev libssl-dev zlib1g-dev gettext
 libldns-dev"
-run_pkgs="etcd-server etcd-client netcat-openbsd curl bind9-dnsutils protobuf-compiler"
-test_pkgs="golang-go netcat-openbsd clang libclang-rt-14-dev procps
-python3-grpcio golang-google-grpc-dev golang-google-protobuf-dev golang-goprotobuf-dev
-golang-etcd-server-dev nghttp2-client tshark tmux curl sqlite3 bind9-dnsutils"
+run_pkgs="etcd-server etcd-client netcat-openbsd curl bind9-dnsutils protobuf-compiler iproute2
+golang-go golang-goprotobuf-dev golang-google-grpc-dev golang-etcd-server-dev"
+test_pkgs="netcat-openbsd clang libclang-rt-14-dev procps
+python3-grpcio golang-google-protobuf-dev nghttp2-client tshark tmux curl sqlite3 bind9-dnsutils"
 
 case "${1:-build}" in
   build) want="$build_pkgs" ;;
