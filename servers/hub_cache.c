@@ -329,7 +329,7 @@ hub_cache *hub_cache_start(const char *url, const registry_auth *auth, char *err
     if (!(c->reg = registry_new(url, auth, err, errlen)))
         goto fail;
     snprintf(c->url, sizeof c->url, "%s", url);
-    snprintf(c->why, sizeof c->why, "not listed yet");
+    snprintf(c->why, sizeof c->why, "its first listing is under way");
     registry_set_cancel(c->reg, &c->stop);
     c->all = registry_get_kind(c->reg) == REGISTRY_ETCD;
     if (c->all)
