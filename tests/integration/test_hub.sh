@@ -34,9 +34,7 @@ fi
 
 # The Go client: discovery.proto's messages and client stub generated into build/, never
 # into the source tree.
-gen="$ROOT/build/gopath/src/workbench/discovery"
-mkdir -p "$gen"
-if protoc --proto_path="$ROOT/proto" --go_out=plugins=grpc:"$gen" "$ROOT/proto/discovery.proto" 2>"$TMP/protoc.err" &&
+if gen_go_discovery 2>"$TMP/protoc.err" &&
     build_go hubclient 2>"$TMP/go.err"; then
     ok "protoc-gen-go generates discovery.pb.go and grpc-go's hubclient builds"
 else
