@@ -42,7 +42,7 @@ struct hub_cache {
     bool all; /* etcd: one watch of every key */
     pthread_mutex_t mu;
     /* under mu: */
-    svc *svcs;
+    svc *svcs; /* sorted by name */
     size_t nsvc;
     bool ready, full_said;
     char why[300]; /* why not ready */
@@ -60,26 +60,49 @@ struct hub_cache {
 
 /* ---- the cache, with mu held ---- */
 
+/* The index where name is in c->svcs (sorted by name), or where it would go. */
+static size_t svc_index(const hub_cache *c, const char *name, bool *found)
+{
+    size_t lo = 0, hi = c->nsvc;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(c->svcs[mid].name, name);
+        if (d == 0) {
+            *found = true;
+            return mid;
+        }
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+/* The pointer is good until the next svc_get (which may move the services). */
 static svc *svc_find(hub_cache *c, const char *name)
 {
-    for (size_t i = 0; i < c->nsvc; i++)
-        if (strcmp(c->svcs[i].name, name) == 0)
-            return &c->svcs[i];
-    return NULL;
+    bool found;
+    size_t i = svc_index(c, name, &found);
+    return found ? &c->svcs[i] : NULL;
 }
 
 static svc *svc_get(hub_cache *c, const char *name)
 {
-    svc *s = svc_find(c, name);
-    if (s)
-        return s;
+    bool found;
+    size_t i = svc_index(c, name, &found);
+    if (found)
+        return &c->svcs[i];
     if (c->nsvc == HUB_MAX_SERVICES) {
         if (!c->full_said)
             log_msg("cache: full at %d services; %s and later ones are left out", HUB_MAX_SERVICES, name);
         c->full_said = true;
         return NULL;
     }
-    s = &c->svcs[c->nsvc++];
+    memmove(&c->svcs[i + 1], &c->svcs[i], (c->nsvc - i) * sizeof c->svcs[0]);
+    c->nsvc++;
+    svc *s = &c->svcs[i];
     *s = (svc){0};
     snprintf(s->name, sizeof s->name, "%s", name);
     return s;
@@ -410,11 +433,6 @@ int hub_cache_get(hub_cache *c, const char *name, hub_found *out, char *msg, siz
     return st;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
 int hub_cache_names(hub_cache *c, const char *prefix, char (**names)[HUB_NAME_MAX], size_t *n, char *msg,
                     size_t msglen)
 {
@@ -442,7 +460,5 @@ int hub_cache_names(hub_cache *c, const char *prefix, char (**names)[HUB_NAME_MA
         if (c->svcs[i].n > 0 && strncmp(c->svcs[i].name, prefix, plen) == 0)
             memcpy((*names)[(*n)++], c->svcs[i].name, HUB_NAME_MAX);
     pthread_mutex_unlock(&c->mu);
-    if (*n > 1)
-        qsort(*names, *n, sizeof **names, by_name);
     return st;
 }
