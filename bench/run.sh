@@ -92,3 +92,5 @@ bash "$ROOT/bench/pbjson.sh"
 # The REST gateway against a Go net/http + grpc-go gateway (bench/gateway.sh).
 bash "$ROOT/bench/gateway.sh"
 bash "$ROOT/bench/consul_checks.sh"
+# The service hub against a grpc-go + etcd clientv3 serviceHub (bench/hub.sh).
+bash "$ROOT/bench/hub.sh"

@@ -4,7 +4,8 @@
 # does and dials the address it gets; the workbench lists, describes and calls the hub by
 # reflection; bin/gateway --hub serves /user/register and /user/login through it, follows an
 # instance killed (after its lease) and keeps serving with the members it knew while the
-# hub is down; with tutorial 002's names (/user, /post) too. Error cases: NOT_FOUND,
+# hub is down; with tutorial 002's names (/user, /post) too, and in front of the Go
+# serviceHub (tests/go/hubserver: grpc-go + etcd's clientv3) as well. Error cases: NOT_FOUND,
 # INVALID_ARGUMENT, a registry not reached yet, and --hub with --registry.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,8 +36,8 @@ fi
 # The Go client: discovery.proto's messages and client stub generated into build/, never
 # into the source tree.
 if gen_go_discovery 2>"$TMP/protoc.err" &&
-    build_go hubclient 2>"$TMP/go.err"; then
-    ok "protoc-gen-go generates discovery.pb.go and grpc-go's hubclient builds"
+    build_go hubclient 2>"$TMP/go.err" && build_go hubserver 2>>"$TMP/go.err"; then
+    ok "protoc-gen-go generates discovery.pb.go and grpc-go's hubclient and hubserver build"
 else
     bad "the Go client builds" "$(cat "$TMP/protoc.err" "$TMP/go.err")"
     summary
@@ -195,6 +196,26 @@ TOKEN=$(printf '%s' "$BODY" | python3 -c 'import json,sys; print(json.load(sys.s
 CODE=$(curl -s -o "$TMP/resp" -w '%{http_code}' --max-time 10 -X POST "http://$GW/post" \
     -H "Authorization: Bearer $TOKEN" -d '{"title":"静夜思","body":"床前明月光"}')
 expect_eq "POST /post through the hub to /post: 201" 201 "$CODE"
+
+# The contract is the tutorial's, not only ours: the same gateway in front of the
+# serviceHub a Go user writes (grpc-go + etcd's clientv3, tests/go/hubserver).
+start gohub "$ROOT/build/go/hubserver" -listen 127.0.0.1:0 -etcd "$EP" || exit 1
+GOHUB=$ADDR
+out=$(hubclient -hub "$GOHUB")
+expect_eq "the Go hub answers grpc-go as ours does" "watch /post,/user
+get $SUSER $SUSER
+health SERVING" "$out"
+start gateway3 "$BIN/gateway" --listen 127.0.0.1:0 --hub "$GOHUB" --user-service /user --post-service /post \
+    --order-service /order --arith-service /arith || exit 1
+GW=$ADDR
+gw3_knows() { grep -q "hub: 1 instance(s) of /user" "$TMP/gateway3.err"; }
+if wait_until 5 gw3_knows; then ok "the gateway with --hub finds /user through the Go hub (WatchService, GetServices)"; else
+    bad "the gateway asks the Go hub" "$(tail -n 5 "$TMP/gateway3.err"; tail -n 5 "$TMP/gohub.err")"; fi
+req /user/register '{"name":"wang","password":"secret123"}'
+expect_eq "POST /user/register through the Go hub: 201" 201 "$CODE"
+req /user/login '{"name":"wang","password":"secret123"}'
+expect_eq "POST /user/login through the Go hub: 200" 200 "$CODE"
+expect_grep "and a token comes back" '"token"' "$BODY"
 
 # A hub whose registry does not answer: UNAVAILABLE, saying why.
 DEAD=$(free_port)
