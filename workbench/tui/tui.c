@@ -287,7 +287,7 @@ static int update(tui *t, turn *tn, uint64_t now)
         tn->last_second = now;
         if (t->m.nreg)
             dirty |= DIRTY_REGISTRY | DIRTY_INSTANCES; /* ages, Consul reap countdowns */
-        if (t->message[0] && now - t->message_at > MESSAGE_MS) {
+        if (t->message[0] && t->message_at && now - t->message_at > MESSAGE_MS) {
             t->message[0] = '\0';
             dirty |= DIRTY_STATUS;
         }
@@ -394,6 +394,8 @@ static void run(tui *t, session *s)
         if (tn.dirty) {
             tui_draw(&s->scr, &v, tn.dirty);
             tn.last_draw = now;
+            if (t->message[0] && !t->message_at)
+                t->message_at = now; /* shown from now on, even after a slow turn */
             tn.dirty = 0;
         }
         int ch = getch();

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/clock.h"
 #include "proc/spawn.h"
 #include "base/i18n.h"
 #include "tui_int.h"
@@ -18,7 +17,7 @@ void tui_say(tui *t, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(t->message, sizeof t->message, fmt, ap);
     va_end(ap);
-    t->message_at = clock_now_ms();
+    t->message_at = 0; /* its time starts when it is first drawn */
 }
 
 bool tui_is_starting(const tui *t, int id)

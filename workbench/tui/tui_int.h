@@ -29,7 +29,7 @@ typedef struct tui {
     supervisor *sup;
     int selected;
     char message[300];            /* the last action's result, on the status line for a while */
-    uint64_t message_at;
+    uint64_t message_at;          /* when it was first drawn; 0: not yet */
     bool help, quit;
     int help_scroll;              /* lines of the help scrolled past */
     tui_cmdline cmd;
