@@ -26,13 +26,11 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/i18n.h"
+#include "base/numopt.h"
 #include "base/tempdir.h"
 #include "proc/spawn.h"
 #include "registry/consulproc.h"
 #include "registry/etcdproc.h"
-
-/* etcd's own client port, which the tutorials use: the lesson's etcd takes it when free */
-#define ETCD_PORT 2379
 
 #define CONSUL_MISSING \
     N_("consul is not installed (Debian 12 has no consul package; `make run` fetches Debian 11's)")
@@ -161,8 +159,8 @@ static void set_dry_vars(lesson_run *r, const char *kind, const char *v, int por
 {
     char addr[64], pid[96];
     if (!strcmp(kind, "etcd")) {
-        set_var(r, v, "etcd://127.0.0.1:%d", ETCD_PORT);
-        set_var(r, "ETCD_ADDR", "127.0.0.1:%d", ETCD_PORT);
+        set_var(r, v, "etcd://127.0.0.1:2379");
+        set_var(r, "ETCD_ADDR", "127.0.0.1:2379");
         set_var(r, "ETCD_PID", "$(pidof etcd)");
     } else if (!strcmp(kind, "consul")) {
         set_var(r, v, "consul://127.0.0.1:8500");
@@ -206,6 +204,13 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
             err_set(err, errlen, "one %s per lesson", kind);
             goto out;
         }
+        /* "etcd PORT": on that port when it is free (a lesson that never stops its etcd;
+         * one that restarts it keeps a free port, which no other lesson takes meanwhile) */
+        int port = 0;
+        if (etcd && args[0] && (numopt_int(args[0], 1, 65535, &port) < 0 || args[1])) {
+            err_set(err, errlen, "server \"etcd\" takes at most a port number, not \"%s\"", args[0]);
+            goto out;
+        }
         /* the agent reads service definitions from the lesson's $WORK/consul.d */
         char config[PATH_MAX + 16];
         snprintf(config, sizeof config, "%s/consul.d", r->work);
@@ -213,7 +218,7 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
             err_set(err, errlen, "cannot make %s: %s", config, strerror(errno));
             goto out;
         }
-        if (etcd ? etcdproc_start_at(&r->etcd, ETCD_PORT, 10000, err, errlen)
+        if (etcd ? etcdproc_start_at(&r->etcd, port, 10000, err, errlen)
                  : consulproc_start_config(&r->consul, config, 20000, err, errlen))
             goto out;
         if (etcd) {
