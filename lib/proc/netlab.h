@@ -74,6 +74,10 @@ int netlab_wait(netlab *lab, child *c, int timeout_ms, int *status);
  * or -1 when it was not running. */
 int netlab_stop(netlab *lab, child *c, int sig, int timeout_ms);
 
+/* Waits at most timeout_ms until a TCP connection from host to addr:port (IPv4) is
+ * accepted, trying every 50 ms. Returns 0, or -1 with err. */
+int netlab_connect(netlab *lab, int host, const char *addr, int port, int timeout_ms, char *err, size_t errlen);
+
 /* Cuts host off the network (its link's switch end goes down): its processes live on and
  * keep their addresses, but no packet reaches or leaves it. netlab_heal undoes it. */
 int netlab_cut(netlab *lab, int host, char *err, size_t errlen);

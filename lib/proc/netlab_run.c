@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,9 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "base/clock.h"
 #include "base/err.h"
@@ -253,4 +257,63 @@ void netlab_run_reap_all(netlab *lab, int timeout_ms)
         if (!netlab_wait(lab, &c, now < deadline ? (int)(deadline - now) : 0, &status))
             netlab_stop(lab, &c, SIGKILL, 1000);
     }
+}
+
+/* The prober, in the host's network namespace: connects until it can or the deadline
+ * passes. Only async-signal-safe calls. */
+static _Noreturn void prober(pid_t parent, int netfd, struct sockaddr_in to, uint64_t deadline)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent || setns(netfd, CLONE_NEWNET) < 0)
+        _exit(2);
+    for (;;) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+            _exit(2);
+        int rc = connect(fd, (struct sockaddr *)&to, sizeof to);
+        if (rc < 0 && errno == EINPROGRESS) {
+            struct pollfd p = {fd, POLLOUT, 0};
+            int soerr = 1;
+            socklen_t len = sizeof soerr;
+            if (poll(&p, 1, 250) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0)
+                rc = soerr == 0 ? 0 : -1;
+        }
+        close(fd);
+        if (rc == 0)
+            _exit(0);
+        if (clock_now_ms() >= deadline)
+            _exit(1);
+        struct timespec pause = {0, 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
+int netlab_connect(netlab *lab, int host, const char *addr, int port, int timeout_ms, char *err, size_t errlen)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (host < 0 || host > lab->n)
+        return err_set(err, errlen, "no host %d in this lab", host), -1;
+    if (inet_pton(AF_INET, addr, &to.sin_addr) != 1 || port < 1 || port > 65535)
+        return err_set(err, errlen, "not an IPv4 address and port: %s:%d", addr, port), -1;
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        return err_set(err, errlen, "fork: %s", strerror(errno)), -1;
+    if (pid == 0)
+        prober(parent, lab->host[host].netfd, to, deadline);
+    int status = 0;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (clock_now_ms() >= deadline + 1000) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        clock_sleep_ms(5);
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    err_set(err, errlen, _("nothing answered at %s:%d from %s within %d ms"), addr, port, lab->host[host].name,
+            timeout_ms);
+    return -1;
 }
