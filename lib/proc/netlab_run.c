@@ -55,6 +55,7 @@ static _Noreturn void program(int out_fd, const char *const *argv)
 static _Noreturn void go_between(pid_t parent, const netlab_host *h, int out_fd, const char *const *argv)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    prctl(PR_SET_NAME, "lab-run");
     if (getppid() != parent || setns(h->netfd, CLONE_NEWNET) < 0 || setns(h->pidfd, CLONE_NEWPID) < 0)
         _exit(127);
     sigset_t set;
