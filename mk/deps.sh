@@ -2,8 +2,8 @@
 # deps.sh -- install the Debian packages RPC Workbench needs, only those missing.
 # Usage: mk/deps.sh build|run|test
 #   build: libraries and tools to compile; run: also what the workbench and the lessons
-#   run (etcd, nc, curl, dig for Consul's DNS, ss, nft for the lab's packet loss; Go with protoc-gen-go, grpc-go and
-#   etcd's client for the tutorials' own Go code);
+#   run (etcd, nc, curl, dig for Consul's DNS, ss, nft for the lab's packet loss; Go with
+#   protoc-gen-go, grpc-go and etcd's client for the tutorials' own Go code);
 #   test: also the real peers the tests talk to
 set -eu
 
