@@ -61,7 +61,8 @@ static void usage(FILE *f)
             "workbench's programs (grpc-server, workbench...) on PATH.\n\n"
             "Example:\n"),
           f);
-    fputs("  workbench lab --hosts 2 --run 'host1: grpc-server --listen 10.77.0.11:50051 &' \\\n"
+    fputs("  workbench lab --hosts 2 \\\n"
+          "    --run 'host1: grpc-server --listen 10.77.0.11:50051 &' \\\n"
           "    --run 'wait host1:50051' --run 'cut host1' --run 'client: workbench call \\\n"
           "    --timeout 500 grpc://10.77.0.11:50051 helloworld.Greeter/SayHello {}'\n\n",
           f);
@@ -154,7 +155,7 @@ static int run_step(netlab *lab, const labstep *st, int timeout)
     int out[2];
     char err[256];
     if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0) {
-        printf(_("        pipe: %s\n"), strerror(errno));
+        printf("        pipe: %s\n", strerror(errno));
         return -1;
     }
     const char *argv[] = {"/bin/sh", "-c", st->text, NULL};

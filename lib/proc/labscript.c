@@ -114,7 +114,7 @@ int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_
     char w[MAX_WORDS][WORD];
     int n = words(line, w);
     if (n < 0)
-        return err_set(err, errlen, _("\"%.60s\": %s"), line, _(usage_steps)), -1;
+        return err_set(err, errlen, "\"%.60s\": %s", line, _(usage_steps)), -1;
     bool one_host = strcmp(w[0], "cut") == 0 || strcmp(w[0], "heal") == 0 || strcmp(w[0], "kill") == 0;
     if (one_host && n == 2) {
         st->kind = w[0][0] == 'c' ? LAB_CUT : w[0][0] == 'h' ? LAB_HEAL : LAB_KILL;
@@ -137,5 +137,5 @@ int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_
     }
     if (strcmp(w[0], "wait") == 0 && (n == 2 || n == 3))
         return parse_wait(w, n, n_hosts, st, err, errlen);
-    return err_set(err, errlen, _("\"%.60s\": %s"), line, _(usage_steps)), -1;
+    return err_set(err, errlen, "\"%.60s\": %s", line, _(usage_steps)), -1;
 }
