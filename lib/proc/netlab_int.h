@@ -1,5 +1,8 @@
-/* netlab_int.h -- the lab's insides, shared by netlab.c (making it, faults),
- * netlab_run.c (programs on a host) and netlab_ns.c (holders, commands in a namespace). */
+/* netlab_int.h -- the lab's insides, shared by its files, from the top down:
+ *   netlab_make.c  making and removing a lab, what it tells; cut, heal, loss
+ *   netlab_run.c   programs on a host, kill, connect
+ *   netlab_ns.c    the holders, commands run in a namespace
+ *   netlab.c       the address plan (pure, apart from the rest) */
 #ifndef WB_NETLAB_INT_H
 #define WB_NETLAB_INT_H
 
@@ -34,6 +37,9 @@ struct netlab {
     netlab_runrec runs[NETLAB_MAX_RUNS];
     const char *loss_how; /* "netem" or "nftables" once a loss worked; NULL before */
 };
+
+/* Whether host is a host of lab (0..n). */
+static inline bool netlab_valid(const netlab *lab, int host) { return host >= 0 && host <= lab->n; }
 
 /* Starts a holder: a child in new network (and with pidns, PID) namespaces that waits,
  * reaping orphans, until it is killed or the workbench dies. Fills h->holder, h->netfd,

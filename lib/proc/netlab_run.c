@@ -117,7 +117,7 @@ int netlab_run_fd(netlab *lab, int host, const char *const *argv, int out_fd, ch
 {
     c->pid = 0;
     c->addr[0] = '\0';
-    if (host < 0 || host > lab->n)
+    if (!netlab_valid(lab, host))
         return err_set(err, errlen, "no host %d in this lab", host), -1;
     reap_ended(lab);
     netlab_runrec *slot = NULL;
@@ -215,7 +215,7 @@ static int kill_pidns(const netlab_host *h, const char *want)
 
 int netlab_kill_host(netlab *lab, int host, char *err, size_t errlen)
 {
-    if (host < 0 || host > lab->n)
+    if (!netlab_valid(lab, host))
         return err_set(err, errlen, "no host %d in this lab", host), -1;
     netlab_host *h = &lab->host[host];
     char path[64], want[64];
@@ -292,7 +292,7 @@ static _Noreturn void prober(pid_t parent, int netfd, struct sockaddr_in to, uin
 int netlab_connect(netlab *lab, int host, const char *addr, int port, int timeout_ms, char *err, size_t errlen)
 {
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (host < 0 || host > lab->n)
+    if (!netlab_valid(lab, host))
         return err_set(err, errlen, "no host %d in this lab", host), -1;
     if (inet_pton(AF_INET, addr, &to.sin_addr) != 1 || port < 1 || port > 65535)
         return err_set(err, errlen, "not an IPv4 address and port: %s:%d", addr, port), -1;
