@@ -221,6 +221,17 @@ int netlab_ns_exec(const netlab_host *h, const char *const *argv, const char *in
         close(in[1]);
         return err_set(err, errlen, "pipe: %s", strerror(errno)), -1;
     }
+    /* the input (ip -batch, nft -f: a few KiB) goes into the pipe before the command
+     * starts, so a command that ends without reading it cannot raise SIGPIPE here */
+    size_t len = input ? strlen(input) : 0;
+    bool fed = len < 60000 && (len == 0 || write(in[1], input, len) == (ssize_t)len);
+    close(in[1]);
+    if (!fed) {
+        close(in[0]);
+        close(out[0]);
+        close(out[1]);
+        return err_set(err, errlen, "%s: its input could not be written", argv[0]), -1;
+    }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0)
@@ -228,14 +239,9 @@ int netlab_ns_exec(const netlab_host *h, const char *const *argv, const char *in
     close(in[0]);
     close(out[1]);
     if (pid < 0) {
-        close(in[1]);
         close(out[0]);
         return err_set(err, errlen, "fork: %s", strerror(errno)), -1;
     }
-    /* what the lab feeds a command (ip -batch, nft -f) is far below a pipe's 64 KiB */
-    if (input && write(in[1], input, strlen(input)) < 0)
-        input = NULL;
-    close(in[1]);
     uint64_t deadline = clock_now_ms() + NETLAB_CMD_MS;
     char said[400];
     read_output(out[0], said, sizeof said, deadline);
