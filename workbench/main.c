@@ -20,6 +20,7 @@ static const command commands[] = {
     {"load", cmd_load, N_("load --service NAME ...         calls at a rate through the balancer")},
     {"registry", cmd_registry, N_("registry URL [NAME] [--watch]   list (and follow) a registry")},
     {"lesson", cmd_lesson, N_("lesson [N]                      the tutorials' lessons (--check N|all)")},
+    {"lab", cmd_lab, N_("lab --hosts N --run STEP...      hosts in namespaces, programs, faults")},
     {"tui", cmd_tui, N_("tui [--registry R] [--no-mouse] the full-screen workbench (the default)")},
     {"compare", cmd_compare, N_("compare METHOD ARGS             one call in every encoding, side by side")},
 };

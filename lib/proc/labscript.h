@@ -1,0 +1,40 @@
+/* labscript.h -- the steps of a lab script, one a line: programs on hosts and faults.
+ *
+ *   HOST: COMMAND        run COMMAND (sh -c) on HOST and wait for it to end
+ *   HOST: COMMAND &      start it on HOST in the background
+ *   cut HOST | heal HOST cut HOST off the network, or join it again
+ *   kill HOST            kill every process on HOST
+ *   loss HOST PERCENT    drop PERCENT of the packets on HOST's link (0: none)
+ *   sleep MS             wait MS milliseconds
+ *   wait HOST:PORT [MS]  wait until the client host can connect there (default 5000)
+ *   # ...                a comment; blank lines are skipped
+ *
+ * HOST is client, host1, host2...; in wait it may also be an address (10.77.0.11). */
+#ifndef WB_LABSCRIPT_H
+#define WB_LABSCRIPT_H
+
+#include <stddef.h>
+
+enum {
+    LABSCRIPT_MAX_LINE = 1024,
+    LABSCRIPT_MAX_SLEEP_MS = 600000,
+    LABSCRIPT_MAX_WAIT_MS = 60000,
+    LABSCRIPT_WAIT_MS = 5000,
+};
+
+typedef enum labstep_kind {
+    LAB_RUN, LAB_START, LAB_CUT, LAB_HEAL, LAB_KILL, LAB_LOSS, LAB_SLEEP, LAB_WAIT,
+} labstep_kind;
+
+typedef struct labstep {
+    labstep_kind kind;
+    int host;                      /* RUN, START, CUT, HEAL, KILL, LOSS */
+    int number;                    /* LOSS: percent; SLEEP, WAIT: milliseconds */
+    char text[LABSCRIPT_MAX_LINE]; /* RUN, START: the command; WAIT: "10.77.0.11:50051" */
+} labstep;
+
+/* Reads one line of a script for a lab of n_hosts hosts. Returns 1 with *st, 0 for a
+ * blank line or a comment, -1 with the reason in err. */
+int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_t errlen);
+
+#endif

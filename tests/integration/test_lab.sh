@@ -1,0 +1,164 @@
+# test_lab.sh -- workbench lab: hosts in network namespaces, our grpc-server on host1 called
+# from the client host, cut, heal, kill, packet loss; nothing of the lab in the machine's
+# own namespace, and nothing left once it ends, even after kill -9 of the workbench.
+# Needs root; prints SKIP with the reason when namespaces cannot be made here.
+#
+# Nothing here sends a packet to the lab's addresses from the machine's own namespace:
+# with no route of the lab there, such a packet would leave by the real default route.
+# That the lab is unreachable is shown instead by what the namespace holds (no address,
+# route or link of the lab) and by `ip route get`, which names the real interface.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${BIN:-$ROOT/bin}
+. "$ROOT/tests/integration/lib.sh"
+
+WB="$BIN/workbench"
+CALL="workbench call grpc://10.77.0.11:50051 helloworld.Greeter/SayHello"
+
+if [ "$(id -u)" != 0 ]; then
+    echo "SKIP workbench lab: not root (the lab needs CAP_SYS_ADMIN and CAP_NET_ADMIN)"
+    exit 0
+fi
+probe=$(timeout 20 "$WB" lab --hosts 1 2>&1)
+if [ $? -ne 0 ]; then
+    echo "SKIP workbench lab: $probe"
+    exit 0
+fi
+
+root_links() { ip -o link show | awk -F': ' '{print $2}' | sort; }
+root_addrs() { ip -o addr show | awk '{print $2, $3, $4}' | sort; }
+root_routes() { ip route show table all | sort; }
+LINKS0=$(root_links); ADDRS0=$(root_addrs); ROUTES0=$(root_routes); NETNS0=$(ip netns list 2>/dev/null)
+
+# ns_of PID: the network namespace of a process ("net:[4026...]"), empty when it is gone
+ns_of() { readlink "/proc/$1/ns/net" 2>/dev/null; }
+# in_ns NSLINK...: the processes in those network namespaces
+in_ns() {
+    for p in /proc/[0-9]*; do
+        n=$(readlink "$p/ns/net" 2>/dev/null) || continue
+        for want in "$@"; do [ "$n" = "$want" ] && echo "${p#/proc/}"; done
+    done
+}
+# holders FILE: the pids of the lab's hosts from its opening lines
+holders() { grep -E '^ +(client|host[0-9]+) +10\.77\.0\.[0-9]+ +pid [0-9]+$' "$1" | awk '{print $4}'; }
+# gone PID...: none of them is running
+gone() { for p in "$@"; do [ -d "/proc/$p" ] && return 1; done; return 0; }
+# ns_empty NSLINK...: no process is in those network namespaces
+ns_empty() { [ -z "$(in_ns "$@")" ]; }
+
+# ---- --help, usage, a script's errors, what the lab needs -------------------------------
+out=$("$WB" lab --help)
+expect_grep "lab --help names the steps" "loss HOST PERCENT" "$out"
+out=$("$WB" lab --hosts 2 --run 'host9: true' 2>&1); rc=$?
+expect_eq "a step naming a host the lab has not: exit 2" 2 "$rc"
+expect_grep "and says which hosts there are" 'no host "host9" in this lab' "$out"
+printf 'sleep 10\nwiggle host1\n' >"$TMP/bad.lab"
+out=$("$WB" lab --script "$TMP/bad.lab" 2>&1); rc=$?
+expect_eq "an unknown step in a script: exit 2" 2 "$rc"
+expect_grep "with its file and line" "bad.lab:2:" "$out"
+out=$(setpriv --bounding-set=-sys_admin "$WB" lab --hosts 1 2>&1); rc=$?
+expect_eq "without CAP_SYS_ADMIN the lab is not made: exit 3" 3 "$rc"
+expect_grep "and it says what it needs" "the lab needs root, or the capabilities CAP_SYS_ADMIN" "$out"
+out=$(setpriv --bounding-set=-sys_admin "$WB" call json://127.0.0.1:1 x 1 2>&1)
+expect_no_grep "the rest of the workbench works as before" "namespace" "$out"
+
+# ---- a lab run from a script ----------------------------------------------------------
+cat >"$TMP/main.lab" <<EOF
+# our grpc-server on host1, called from the client host
+host1: grpc-server --listen 10.77.0.11:50051 &
+wait host1:50051
+client: $CALL '{"name":"first"}'
+host1: ip -o -4 addr show dev eth0
+cut host1
+client: $CALL --timeout 1000 '{"name":"cut"}'
+host1: ss -Hltn
+heal host1
+client: $CALL --timeout 3000 '{"name":"healed"}'
+loss host1 100
+client: $CALL --timeout 1000 '{"name":"lost"}'
+loss host1 0
+client: $CALL --timeout 3000 '{"name":"found"}'
+kill host1
+host1: ss -Hltn; echo listening-done
+client: $CALL --timeout 1000 '{"name":"killed"}'
+EOF
+timeout 60 "$WB" lab --hosts 3 --script "$TMP/main.lab" >"$TMP/main.out" 2>&1
+rc=$?
+out=$(cat "$TMP/main.out")
+expect_eq "the script ran to its end (exit 0)" 0 "$rc"
+expect_grep "the plan: host1 at 10.77.0.11" "host1    10.77.0.11" "$out"
+expect_grep "the plan: the client host at 10.77.0.2" "client   10.77.0.2" "$out"
+expect_grep "the server answered on host1" "connected after" "$out"
+expect_grep "a call from the client host succeeds" '{"message":"Hello first"}' "$out"
+expect_grep "host1's eth0 holds 10.77.0.11/24" "inet 10.77.0.11/24" "$out"
+cut_part=$(sed -n '/^ *[0-9.]* cut host1$/,/^ *[0-9.]* heal host1$/p' "$TMP/main.out")
+expect_grep "cut host1: the call runs out of time" "timed out after 1000 ms" "$cut_part"
+expect_grep "while the server on host1 still listens" "10.77.0.11:50051" "$cut_part"
+expect_grep "heal host1: the same server answers again" '{"message":"Hello healed"}' "$out"
+if printf '%s' "$out" | grep -q "packet loss is not supported here"; then
+    echo "SKIP loss: $(printf '%s' "$out" | grep -m 1 'not supported here' | sed 's/^ *//')"
+else
+    loss_part=$(sed -n '/loss host1 100%$/,/loss host1 0%$/p' "$TMP/main.out")
+    expect_grep "loss 100%: the call fails" "timed out after 1000 ms" "$loss_part"
+    expect_grep "loss 0%: it works again" '{"message":"Hello found"}' "$out"
+fi
+kill_part=$(sed -n '/kill host1$/,$p' "$TMP/main.out")
+expect_grep "kill host1 kills its processes" "processes killed" "$kill_part"
+ss_part=$(printf '%s\n' "$kill_part" | sed -n '/host1: ss -Hltn; echo listening-done$/,/| listening-done$/p')
+expect_grep "after the kill, host1's listeners were listed" "| listening-done" "$ss_part"
+expect_no_grep "and nothing listens on host1 any more" "10.77.0.11:50051" "$ss_part"
+expect_no_grep "and the call fails" '{"message":"Hello killed"}' "$kill_part"
+expect_grep "the lab is removed at the end" "lab removed" "$out"
+H=$(holders "$TMP/main.out")
+expect_eq "its holders were listed" 4 "$(echo $H | wc -w)"
+wait_until 5 gone $H && ok "no holder of the lab is left" || bad "no holder of the lab is left" "$(ps -o pid,comm -p "$(echo $H | tr ' ' ,)")"
+
+# ---- during a lab: nothing of it in the machine's own namespace --------------------------
+# start_lab NAME STEP...: a lab of 2 hosts held after its steps, in the background; waits
+# for its "holding" line. Sets LABPID.
+start_lab() {
+    name=$1
+    shift
+    "$WB" lab --hosts 2 --hold "$@" >"$TMP/$name.out" 2>&1 &
+    LABPID=$!
+    PIDS="$PIDS $LABPID"
+    wait_until 20 grep -q "holding the lab" "$TMP/$name.out"
+}
+start_lab held --run 'host1: grpc-server --listen 10.77.0.11:50051 &' --run 'host2: sleep 600 & sleep 600 &' \
+    --run 'wait host1:50051'
+H=$(holders "$TMP/held.out")
+NS=""
+for p in $H; do NS="$NS $(ns_of "$p")"; done
+expect_eq "a held lab: 3 namespaces, one per host" 3 "$(echo $NS | wc -w)"
+expect_eq "no new link in the machine's own namespace" "$LINKS0" "$(root_links)"
+expect_eq "no new address there" "$ADDRS0" "$(root_addrs)"
+expect_eq "no new route there" "$ROUTES0" "$(root_routes)"
+expect_eq "no name in /run/netns" "$NETNS0" "$(ip netns list 2>/dev/null)"
+route=$(ip route get 10.77.0.11 2>&1)
+expect_no_grep "10.77.0.11 is not on a link of the machine's namespace" "dev h1" "$route"
+procs=$(in_ns $NS | wc -l)
+# each program of a step: the workbench's go-between, sh -c, and what sh starts
+expect_eq "the processes in the lab: 3 holders, grpc-server's 3, the 2 sleeps' 4" 10 "$procs"
+
+# ---- kill -9 of the workbench: the kernel removes everything ------------------------------
+kill -9 "$LABPID"
+wait "$LABPID" 2>/dev/null
+wait_until 5 gone $H && ok "kill -9: the holders die with the workbench" || bad "kill -9: the holders die with the workbench"
+wait_until 5 ns_empty $NS &&
+    ok "kill -9: no process is left in the lab's namespaces" ||
+    bad "kill -9: no process is left in the lab's namespaces" "$(in_ns $NS | xargs -r ps -o pid,comm -p)"
+expect_eq "kill -9: the machine's links are as before" "$LINKS0" "$(root_links)"
+
+# ---- SIGTERM: the lab is removed in order ---------------------------------------------------
+start_lab term --run 'host2: sleep 600 &'
+H=$(holders "$TMP/term.out")
+kill -TERM "$LABPID"
+wait_until 10 sh -c "! kill -0 $LABPID"
+wait "$LABPID"; rc=$?
+expect_eq "SIGTERM: the lab exits 0" 0 "$rc"
+expect_grep "SIGTERM: and says the lab is removed" "lab removed" "$(cat "$TMP/term.out")"
+wait_until 5 gone $H && ok "SIGTERM: no holder is left" || bad "SIGTERM: no holder is left"
+expect_eq "at the end the machine's links are as before" "$LINKS0" "$(root_links)"
+expect_eq "and its routes" "$ROUTES0" "$(root_routes)"
+
+summary
