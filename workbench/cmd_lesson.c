@@ -18,7 +18,7 @@
 #include "lesson/lesson_page.h"
 #include "lesson/lesson_wrap.h"
 
-enum { MAX_LESSONS = 99, SHOWN_LINES = 40 };
+enum { SHOWN_LINES = 40 };
 
 /* Ctrl-C, SIGTERM or SIGHUP: the running step is stopped and the lesson ends the usual
  * way, so its servers, processes and scratch directory go too. */
@@ -68,52 +68,19 @@ static void usage(FILE *f)
           f);
 }
 
-typedef struct catalog {
-    lesson *l[MAX_LESSONS];
-    int n;
-} catalog;
-
-static void catalog_free(catalog *c)
+/* Loads the lessons of dir into c; says what could not be read, a line each. */
+static int load_lessons(lesson_catalog *c, const char *dir)
 {
-    for (int i = 0; i < c->n; i++)
-        lesson_free(c->l[i]);
-    c->n = 0;
-}
-
-static int catalog_load(catalog *c, const char *dir)
-{
-    char *paths[MAX_LESSONS];
-    char err[512];
-    int n = lesson_list(dir, paths, MAX_LESSONS, err, sizeof err);
-    if (n < 0) {
-        fprintf(stderr, _("workbench lesson: %s\n"), err);
-        return -1;
-    }
-    int rc = 0;
-    c->n = 0;
-    for (int i = 0; i < n; i++) {
-        lesson *l = lesson_load(paths[i], err, sizeof err);
-        if (!l) {
-            fprintf(stderr, _("workbench lesson: %s\n"), err);
-            rc = -1;
-        } else {
-            c->l[c->n++] = l;
-        }
-        free(paths[i]);
-    }
-    if (n == 0) {
-        fprintf(stderr, _("workbench lesson: no lesson files (NN-name.txt) in %s\n"), dir);
-        rc = -1;
+    char err[2048];
+    int rc = lesson_catalog_load(c, dir, err, sizeof err);
+    for (char *line = err; rc < 0 && line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl++ = '\0';
+        fprintf(stderr, _("workbench lesson: %s\n"), line);
+        line = nl;
     }
     return rc;
-}
-
-static lesson *catalog_find(const catalog *c, int number)
-{
-    for (int i = 0; i < c->n; i++)
-        if (c->l[i]->number == number)
-            return c->l[i];
-    return NULL;
 }
 
 /* Prints text with every line indented; control bytes other than newline and tab print
@@ -486,7 +453,7 @@ static int check_lesson(const lesson *l, const char *bindir, int *passed, int *s
     return failed + (interrupted != 0);
 }
 
-static void list(const catalog *c, lesson_lang g)
+static void list(const lesson_catalog *c, lesson_lang g)
 {
     printf(_("Lessons (workbench lesson N runs one step by step):\n"));
     for (int i = 0; i < c->n; i++) {
@@ -582,8 +549,8 @@ int cmd_lesson(int argc, char **argv)
     }
     if (!render)
         style_init();
-    catalog cat = {0};
-    int loaded = catalog_load(&cat, dir);
+    lesson_catalog cat = {0};
+    int loaded = load_lessons(&cat, dir);
     const char *which = check ? check : optind < argc ? argv[optind] : NULL;
     int want = 0;
     if (which && strcmp(which, "all") != 0) {
@@ -591,12 +558,12 @@ int cmd_lesson(int argc, char **argv)
         want = (int)strtol(which, &end, 10);
         if (end == which || *end || want <= 0) {
             fprintf(stderr, _("workbench lesson: \"%s\" is not a lesson number\n"), which);
-            catalog_free(&cat);
+            lesson_catalog_free(&cat);
             return EXIT_USAGE;
         }
-        if (!catalog_find(&cat, want)) {
+        if (!lesson_catalog_find(&cat, want)) {
             fprintf(stderr, _("workbench lesson: there is no lesson %d (workbench lesson lists them)\n"), want);
-            catalog_free(&cat);
+            lesson_catalog_free(&cat);
             return EXIT_USAGE;
         }
     }
@@ -624,8 +591,8 @@ int cmd_lesson(int argc, char **argv)
         sigemptyset(&sa.sa_mask);
         if (sc.paged)
             sigaction(SIGWINCH, &sa, NULL);
-        rc = run_interactive(catalog_find(&cat, want), bindir, g, &sc);
+        rc = run_interactive(lesson_catalog_find(&cat, want), bindir, g, &sc);
     }
-    catalog_free(&cat);
+    lesson_catalog_free(&cat);
     return rc;
 }

@@ -93,8 +93,23 @@ const char *lesson_text(char *const text[2], lesson_lang lang);
 /* The lesson files of dir (NN-*.txt), sorted by number. Returns how many were found
  * (at most max), each path heap-allocated into paths, or -1 with err. */
 int lesson_list(const char *dir, char **paths, int max, char *err, size_t errlen);
-/* Lesson number of dir, parsed. Returns NULL with err when there is none (or a file
- * before it does not parse). */
+
+/* Every lesson of a directory, parsed, sorted by number (lesson_catalog.c). */
+enum { LESSON_CATALOG_MAX = 99 };
+typedef struct lesson_catalog {
+    lesson *l[LESSON_CATALOG_MAX];
+    int n;
+} lesson_catalog;
+
+/* Loads every lesson file of dir into c (which it empties first). Returns 0, or -1 when
+ * the directory cannot be read, holds no lesson file, or a file does not parse: err then
+ * says so, one line per file that does not parse, and c holds the lessons that do. */
+int lesson_catalog_load(lesson_catalog *c, const char *dir, char *err, size_t errlen);
+void lesson_catalog_free(lesson_catalog *c);
+/* Lesson number of c, or NULL; c keeps it. */
+lesson *lesson_catalog_find(const lesson_catalog *c, int number);
+/* Lesson number of dir, parsed (the caller frees it). Returns NULL with err when there is
+ * none, or it does not parse. */
 lesson *lesson_find(const char *dir, int number, char *err, size_t errlen);
 /* The lessons directory: $WB_LESSONS, else lessons/ beside the bin/ this program runs
  * from, else ./lessons. */

@@ -481,26 +481,6 @@ int lesson_list(const char *dir, char **paths, int max, char *err, size_t errlen
     return n;
 }
 
-lesson *lesson_find(const char *dir, int number, char *err, size_t errlen)
-{
-    char *paths[99];
-    int n = lesson_list(dir, paths, 99, err, errlen);
-    lesson *found = NULL;
-    for (int i = 0; i < n; i++) {
-        if (!found) {
-            lesson *l = lesson_load(paths[i], err, errlen);
-            if (l && l->number == number)
-                found = l;
-            else
-                lesson_free(l);
-        }
-        free(paths[i]);
-    }
-    if (!found && n >= 0)
-        err_set(err, errlen, "there is no lesson %d in %s", number, dir);
-    return found;
-}
-
 int lesson_dir(char *dir, size_t n)
 {
     const char *env = getenv("WB_LESSONS");

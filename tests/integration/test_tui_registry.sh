@@ -10,6 +10,7 @@ BIN=${BIN:-$ROOT/bin}
 . "$ROOT/tests/integration/lib.sh"
 
 . "$ROOT/tests/integration/tui_lib.sh"
+fixed_lessons # the help lists them
 
 # row_of ID: the screen line (from 0) of instance #ID in the Instances pane
 row_of() { screen | grep -nE "^│[ >▶]$1 +(json|gob|grpc) " | head -n 1 | cut -d: -f1 | awk '{print $1 - 1}'; }

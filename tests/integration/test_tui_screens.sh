@@ -10,6 +10,7 @@ BIN=${BIN:-$ROOT/bin}
 . "$ROOT/tests/integration/lib.sh"
 
 . "$ROOT/tests/integration/tui_lib.sh"
+fixed_lessons # the help lists them
 
 # spawn_five WORD: json, json, gob, grpc, json, each up (its row says WORD in the registry
 # column: reg, static, 租约...) before the next

@@ -107,6 +107,15 @@ expect_snapshot() {
         bad "$1" "$(printf '%s\n' "$got" | diff -u "$snap" - 2>&1)"
     fi
 }
+# fixed_lessons: the lessons the help lists (WB_LESSONS, exported), the same on every
+# machine for screens compared with snapshots: lesson 13, which needs no program, and
+# lesson 19 made to need one no machine has
+fixed_lessons() {
+    mkdir -p "$TMP/lessons"
+    cp "$ROOT/lessons/13-three-encodings.txt" "$TMP/lessons/"
+    sed 's/^needs: .*/needs: no-such-program/' "$ROOT/lessons/19-service-hub.txt" >"$TMP/lessons/19-service-hub.txt"
+    export WB_LESSONS=$TMP/lessons
+}
 # wait_for SECONDS EXTENDED-REGEX: until the screen matches (returns 1 on timeout)
 wait_for() {
     n=$(($1 * 10))

@@ -381,3 +381,54 @@ Test(lesson, dry_run_fills_every_variable)
     lesson_run_free(r);
     lesson_free(l);
 }
+
+/* Writes text as file name in dir. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char p[128];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+Test(lesson, catalog_loads_a_directory_by_number)
+{
+    char dir[] = "/tmp/wb-lesson-cat.XXXXXX", err[512];
+    cr_assert_not_null(mkdtemp(dir));
+    lesson_catalog c;
+    cr_assert_eq(lesson_catalog_load(&c, dir, err, sizeof err), -1);
+    cr_assert(strstr(err, "no lesson files"), "%s", err);
+    put_file(dir, "07-seven.txt", good);
+    char two[sizeof good];
+    snprintf(two, sizeof two, "%s", good);
+    memcpy(strstr(two, "lesson: 7"), "lesson: 2", 9);
+    put_file(dir, "02-two.txt", two);
+    put_file(dir, "README.md", "not a lesson\n");
+    cr_assert_eq(lesson_catalog_load(&c, dir, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(c.n, 2);
+    cr_assert_eq(c.l[0]->number, 2);
+    cr_assert_eq(c.l[1]->number, 7);
+    cr_assert_eq(lesson_catalog_find(&c, 7), c.l[1]);
+    cr_assert_null(lesson_catalog_find(&c, 3));
+    lesson_catalog_free(&c);
+    put_file(dir, "05-broken.txt", "lesson: 5\nnot a key\n");
+    cr_assert_eq(lesson_catalog_load(&c, dir, err, sizeof err), -1);
+    cr_assert_eq(c.n, 2, "the lessons that parse are kept");
+    cr_assert(strstr(err, "05-broken.txt:2:"), "%s", err);
+    lesson_catalog_free(&c);
+    lesson *l = lesson_find(dir, 7, err, sizeof err);
+    cr_assert_not_null(l, "%s", err);
+    cr_assert_eq(l->number, 7);
+    lesson_free(l);
+    cr_assert_null(lesson_find(dir, 5, err, sizeof err));
+    cr_assert(strstr(err, "there is no lesson 5") && strstr(err, "05-broken.txt:2:"), "%s", err);
+    const char *names[] = {"07-seven.txt", "02-two.txt", "README.md", "05-broken.txt"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}

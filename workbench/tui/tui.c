@@ -311,6 +311,9 @@ static void fill_view(tui *t, tui_view *v, char *load_desc, size_t desclen)
     v->is_static = t->reg.kind == REGOPT_STATIC;
     v->tl_scroll = t->tl_scroll;
     v->help = t->help;
+    v->lessons = t->lessons;
+    v->nlessons = t->nlessons;
+    v->lessons_err = t->lessons_err;
 }
 
 /* A key while the help is shown: the arrows, PgUp, PgDn, Space, Home and End scroll it

@@ -243,9 +243,7 @@ int act_call(tui *t, const char *arg)
 int act_help(tui *t, const char *arg)
 {
     (void)arg;
-    t->help = true;
-    t->help_scroll = 0;
-    return DIRTY_LAYOUT;
+    return tui_open_help(t, lesson_locale_lang(), false);
 }
 
 /* "up", "down" (a page of the Timeline) or "end" (the newest events). */

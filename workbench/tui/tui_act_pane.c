@@ -207,13 +207,29 @@ int tui_sync_lesson(tui *t)
     return DIRTY_LAYOUT;
 }
 
-/* lesson N [en|zh] opens lesson N beside the panes; lesson next|back|again|off. */
+int tui_open_help(tui *t, lesson_lang lang, bool at_list)
+{
+    t->nlessons = tui_lesson_list(t->lessons, sizeof t->lessons / sizeof t->lessons[0], lang, t->lessons_err,
+                                  sizeof t->lessons_err);
+    t->help = true;
+    t->help_scroll = at_list ? TUI_HELP_LESSONS : 0;
+    return DIRTY_LAYOUT;
+}
+
+static bool is_lang(const char *word)
+{
+    return !strcmp(word, "en") || !strcmp(word, "zh");
+}
+
+/* lesson N [en|zh] opens lesson N beside the panes; lesson next|back|again|off; lesson
+ * alone, or lesson list [en|zh], shows the help at the list of lessons. */
 int act_lesson(tui *t, const char *arg)
 {
     char word[16] = "", lang[8] = "";
-    if (sscanf(arg ? arg : "", "%15s %7s", word, lang) < 1) {
-        tui_say(t, _("lesson N [en|zh] opens a lesson (workbench lesson lists them); lesson off closes it"));
-        return DIRTY_STATUS;
+    sscanf(arg ? arg : "", "%15s %7s", word, lang);
+    if (!word[0] || is_lang(word) || (!strcmp(word, "list") && (!lang[0] || is_lang(lang)))) {
+        const char *g = is_lang(word) ? word : lang;
+        return tui_open_help(t, g[0] ? (g[0] == 'z' ? LANG_ZH : LANG_EN) : lesson_locale_lang(), true);
     }
     static const struct {
         const char *word;
@@ -229,7 +245,7 @@ int act_lesson(tui *t, const char *arg)
         return tui_close_lesson(t) | DIRTY_STATUS;
     int n;
     if (numopt_int(word, 1, 99, &n) < 0 || (lang[0] && strcmp(lang, "en") && strcmp(lang, "zh"))) {
-        tui_say(t, _("lesson N [en|zh], lesson next|back|again|off: not '%s'"), arg);
+        tui_say(t, _("lesson N [en|zh], lesson list, lesson next|back|again|off: not '%s'"), arg);
         return DIRTY_STATUS;
     }
     lesson_lang g = lang[0] ? (lang[0] == 'z' ? LANG_ZH : LANG_EN) : lesson_locale_lang();

@@ -1,5 +1,5 @@
 /* tui_draw.c -- the TUI's panes: Instances, Traffic, Registry, Timeline, title, status,
- * help, and how the screen is cut into them. */
+ * and how the screen is cut into them (the help: tui_draw_help.c). */
 #include "tui_draw.h"
 
 #include <langinfo.h>
@@ -34,7 +34,7 @@ static const struct {
 
 /* The Registry and Timeline panes keep at least this many rows (borders included) when the
  * Instances and Traffic panes grow to show every server. */
-enum { BOTTOM_MIN = 6, PANE_MIN = 7, TIME_COLS = 8, HELP_LABEL_X = 4, HELP_TEXT_X = 14 };
+enum { BOTTOM_MIN = 6, PANE_MIN = 7, TIME_COLS = 8 };
 
 static const char *short_proto(rpc_proto p)
 {
@@ -65,23 +65,6 @@ static attr_t state_attr(const tui_screen *s, inst_state st)
     case INST_KILLED: return tui_draw_attr(s, PAIR_BAD, A_BOLD);
     default: return tui_draw_attr(s, PAIR_STOP, A_DIM);
     }
-}
-
-/* "↑ 2 more" and "↓ 3 more" on the bottom border of w: rows scrolled out of sight. */
-static void more_marks(WINDOW *w, int above, int below)
-{
-    char text[96] = "", part[48];
-    if (above > 0) {
-        snprintf(part, sizeof part, _("↑ %d more"), above);
-        snprintf(text, sizeof text, " %s ", part);
-    }
-    if (below > 0) {
-        snprintf(part, sizeof part, _("↓ %d more"), below);
-        size_t n = strlen(text);
-        snprintf(text + n, sizeof text - n, " %s ", part);
-    }
-    if (text[0])
-        tui_draw_put(w, getmaxy(w) - 1, 2, getmaxx(w) - 4, A_BOLD, "%s", text);
 }
 
 static int id_of_addr(const supervisor *sup, const char *addr)
@@ -254,7 +237,7 @@ static void draw_instances(tui_screen *s, const tui_view *v)
     if (r < rows && v->selected >= 0 && v->selected < (int)n)
         check_line(s, v, &in[v->selected]);
     int below = (int)n - first - rows;
-    more_marks(w, first, (below > 0 ? below : 0) + hidden);
+    tui_draw_more(w, first, (below > 0 ? below : 0) + hidden);
     wnoutrefresh(w);
 }
 
@@ -356,7 +339,7 @@ static void draw_traffic(tui_screen *s, const tui_view *v)
     for (int r = 0; r < rows; r++)
         for (int c = 0; c < per && shown < (int)t->nrows; c++, shown++)
             traffic_cell(s, v, &t->rows[order[shown]], 3 + r, 2 + c * (cw + 2), cw, per == 2);
-    more_marks(w, 0, (int)t->nrows - shown);
+    tui_draw_more(w, 0, (int)t->nrows - shown);
     wnoutrefresh(w);
 }
 
@@ -395,7 +378,7 @@ static void draw_registry(tui_screen *s, const tui_view *v)
                      short_proto(m->statics[k].proto));
             y += tui_draw_wrap(w, 1 + y, 1, inner, 2, 0, rows - y, A_NORMAL, line);
         }
-        more_marks(w, 0, (int)m->nstatics - k);
+        tui_draw_more(w, 0, (int)m->nstatics - k);
         wnoutrefresh(w);
         return;
     }
@@ -418,7 +401,7 @@ static void draw_registry(tui_screen *s, const tui_view *v)
             snprintf(line, sizeof line, "%s/%s %s", ri->service, ri->addr, ri->protocol);
         y += tui_draw_wrap(w, 1 + y, 1, inner, 2, 0, rows - y, A_NORMAL, line);
     }
-    more_marks(w, 0, (int)m->nreg - k);
+    tui_draw_more(w, 0, (int)m->nreg - k);
     wnoutrefresh(w);
 }
 
@@ -541,44 +524,6 @@ static void draw_status(tui_screen *s, const tui_view *v)
             x += tui_text_width(sp);
         }
     }
-    wnoutrefresh(w);
-}
-
-/* The help's lines, wrapped to the window: the first line, then each key's (its label in
- * the first line's column) from *scroll on; keeps *scroll in range. */
-static void draw_help(tui_screen *s, const tui_view *v)
-{
-    WINDOW *w = s->help;
-    tui_draw_frame(s, w, "help", _("Help — ↑↓ PgUp PgDn scroll · any other key closes"));
-    int inner = getmaxx(w) - 2, rows = getmaxy(w) - 2, tw = inner - HELP_TEXT_X + 1;
-    const char *intro = _("RPC Workbench: spawn servers, put load on them, kill them, watch the failover.");
-    int total = tui_text_nlines(intro, inner - 2, 0);
-    for (size_t i = 0; i < v->nkeys; i++)
-        if (v->keys[i].help[0])
-            total += tui_text_nlines(v->keys[i].help, tw, 0);
-    int top = v->help_scroll ? *v->help_scroll : 0;
-    if (top > total - rows)
-        top = total - rows;
-    if (top < 0)
-        top = 0;
-    if (v->help_scroll)
-        *v->help_scroll = top;
-    int line = tui_text_nlines(intro, inner - 2, 0), y;
-    if (top < line)
-        tui_draw_wrap(w, 1, 2, inner - 2, 0, top, rows, A_BOLD, intro);
-    for (size_t i = 0; i < v->nkeys && line - top < rows; i++) {
-        if (!v->keys[i].help[0])
-            continue; /* a second key of the line before */
-        int nl = tui_text_nlines(v->keys[i].help, tw, 0), skip = top > line ? top - line : 0;
-        y = 1 + line + skip - top;
-        if (skip < nl) {
-            if (!skip)
-                tui_draw_put(w, y, HELP_LABEL_X, HELP_TEXT_X - HELP_LABEL_X, A_BOLD, "%s", v->keys[i].label);
-            tui_draw_wrap(w, y, HELP_TEXT_X, tw, 0, skip, rows + 1 - y, A_NORMAL, v->keys[i].help);
-        }
-        line += nl;
-    }
-    more_marks(w, top, total - top - rows);
     wnoutrefresh(w);
 }
 
@@ -706,7 +651,7 @@ void tui_draw(tui_screen *s, const tui_view *v, int dirty)
         wnoutrefresh(s->help);
     } else if (v->help) {
         if (s->help)
-            draw_help(s, v);
+            tui_draw_help(s, v);
     } else if (s->title && s->status) {
         if (dirty & DIRTY_STATUS)
             draw_title(s, v), draw_status(s, v);

@@ -15,6 +15,7 @@
 #include "tui_wire.h"
 
 enum { TUI_MIN_COLS = 60, TUI_MIN_ROWS = 16, TUI_LESSON_SIDE_COLS = 120 };
+enum { TUI_HELP_LESSONS = -1 }; /* a help_scroll: the help scrolled to its lessons */
 
 /* One line of the help screen and, when bar is set, one hint of the status bar. */
 typedef struct tui_key_help {
@@ -52,7 +53,11 @@ typedef struct tui_view {
     const tui_lesson_view *lesson; /* the open lesson's step, NULL for none */
     int *lesson_scroll;      /* rows of its pane scrolled past; drawing keeps it in range */
     bool help;
-    int *help_scroll;        /* lines of the help scrolled past; drawing keeps it in range */
+    int *help_scroll;        /* lines of the help scrolled past; drawing keeps it in range,
+                              * and turns TUI_HELP_LESSONS into the lessons' first line */
+    const tui_lesson_item *lessons; /* the help's list of lessons (:lesson) */
+    size_t nlessons;
+    const char *lessons_err; /* what of the lessons could not be read, "" for nothing */
     const tui_key_help *keys;
     size_t nkeys;
 } tui_view;

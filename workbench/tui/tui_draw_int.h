@@ -1,6 +1,6 @@
 /* tui_draw_int.h -- private to the tui_draw*.c files: colours and the ways text reaches a
- * window (tui_draw_kit.c, below the others), the Wire pane (tui_draw_wire.c) and the
- * lesson pane (tui_draw_lesson.c). */
+ * window (tui_draw_kit.c, below the others), the Wire pane (tui_draw_wire.c), the
+ * lesson pane (tui_draw_lesson.c) and the help (tui_draw_help.c). */
 #ifndef WB_TUI_DRAW_INT_H
 #define WB_TUI_DRAW_INT_H
 
@@ -24,12 +24,17 @@ int tui_draw_wrap(WINDOW *w, int y, int x, int width, int indent, int skip, int 
 /* Writes text at y,x as a cell of exactly width display columns: cut, or padded with
  * spaces (on the left when right is set). */
 void tui_draw_cell(WINDOW *w, int y, int x, int width, bool right, attr_t a, const char *text);
+/* "↑ 2 more" and "↓ 3 more" on the bottom border of w: rows scrolled out of sight. */
+void tui_draw_more(WINDOW *w, int above, int below);
 /* Consul: entry e's check as one line, "tcp critical, reaped in 48s · OUTPUT" (the
  * kind, the status, when critical the seconds until Consul reaps it, and the check's last
  * output escaped), into out; returns the colour pair of its status. */
 int tui_draw_check(const tui_model *m, const tui_reg_entry *e, uint64_t now_ms, char *out, size_t cap);
 /* The Wire pane (tui_draw_wire.c). */
 void tui_draw_wire(tui_screen *s, const tui_view *v);
+/* The help (tui_draw_help.c): what the workbench is, a line per key, then the lessons;
+ * scrolled by *v->help_scroll lines (kept in range; TUI_HELP_LESSONS: to the lessons). */
+void tui_draw_help(tui_screen *s, const tui_view *v);
 /* The lesson pane: the step's text, its commands' output and its checks, scrolled by
  * *scroll_io rows (kept in range). */
 void tui_draw_lesson(tui_screen *s, const tui_lesson_view *lv, int *scroll_io);

@@ -91,6 +91,22 @@ void tui_draw_cell(WINDOW *w, int y, int x, int width, bool right, attr_t a, con
     tui_draw_put(w, y, x, width, a, "%s", cell);
 }
 
+void tui_draw_more(WINDOW *w, int above, int below)
+{
+    char text[96] = "", part[48];
+    if (above > 0) {
+        snprintf(part, sizeof part, _("↑ %d more"), above);
+        snprintf(text, sizeof text, " %s ", part);
+    }
+    if (below > 0) {
+        snprintf(part, sizeof part, _("↓ %d more"), below);
+        size_t n = strlen(text);
+        snprintf(text + n, sizeof text - n, " %s ", part);
+    }
+    if (text[0])
+        tui_draw_put(w, getmaxy(w) - 1, 2, getmaxx(w) - 4, A_BOLD, "%s", text);
+}
+
 int tui_draw_check(const tui_model *m, const tui_reg_entry *e, uint64_t now_ms, char *out, size_t cap)
 {
     const registry_instance *ri = &e->inst;

@@ -69,6 +69,9 @@ typedef struct tui {
     bool lesson_wire;             /* the lesson opened the Wire pane */
     int lesson_scroll;            /* rows of the lesson's pane scrolled past (PgDn) */
     size_t lesson_step;           /* the step it shows, to scroll back to the top on a new one */
+    tui_lesson_item lessons[LESSON_CATALOG_MAX]; /* the help's list, read when the help opens */
+    size_t nlessons;
+    char lessons_err[600];        /* what of them could not be read */
 } tui;
 
 /* ---- the actions: what a key or a command does ----
@@ -138,6 +141,9 @@ int tui_finish_registry(tui_job *j, void *ctx);
 void tui_capture(tui *t);
 /* Takes a new snapshot of the open lesson when it changed. Returns DIRTY_ flags. */
 int tui_sync_lesson(tui *t);
+/* Opens the help with the list of lessons, titles in lang; scrolled to the list when
+ * at_list is set, else at the top. Returns DIRTY_ flags. */
+int tui_open_help(tui *t, lesson_lang lang, bool at_list);
 /* Closes the open lesson, if any. Returns DIRTY_ flags. */
 int tui_close_lesson(tui *t);
 /* A mouse event from getch: selects a row or scrolls. Returns DIRTY_ flags. */

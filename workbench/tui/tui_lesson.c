@@ -273,6 +273,29 @@ static void *work(void *arg)
     return NULL;
 }
 
+size_t tui_lesson_list(tui_lesson_item *items, size_t max, lesson_lang lang, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    if (lesson_dir(dir, sizeof dir) < 0) {
+        err_set(err, errlen, "%s", _("the lessons directory path is too long"));
+        return 0;
+    }
+    lesson_catalog c;
+    lesson_catalog_load(&c, dir, err, errlen);
+    size_t n = 0;
+    for (int i = 0; i < c.n && n < max; i++, n++) {
+        const lesson *l = c.l[i];
+        char missing[256];
+        items[n].number = l->number;
+        snprintf(items[n].title, sizeof items[n].title, "%s", lesson_text(l->title, lang));
+        items[n].why[0] = '\0';
+        if (lesson_missing(l, missing, sizeof missing))
+            snprintf(items[n].why, sizeof items[n].why, _("(cannot run: %s)"), missing);
+    }
+    lesson_catalog_free(&c);
+    return n;
+}
+
 tui_lesson *tui_lesson_open(int number, lesson_lang lang, char *err, size_t errlen)
 {
     char dir[PATH_MAX];

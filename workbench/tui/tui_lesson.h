@@ -56,6 +56,17 @@ typedef struct tui_lesson_view {
     size_t nreg, reg_total;
 } tui_lesson_view;
 
+/* One lesson of the list the help shows (:lesson), as text. */
+typedef struct tui_lesson_item {
+    int number;
+    char title[200]; /* in the list's language */
+    char why[300];   /* "(cannot run: curl is not installed)", "" when it can run here */
+} tui_lesson_item;
+
+/* The lessons of the lessons directory, by number, into items (at most max), titles in
+ * lang. Returns how many; err says what could not be read, "" when everything could. */
+size_t tui_lesson_list(tui_lesson_item *items, size_t max, lesson_lang lang, char *err, size_t errlen);
+
 /* Finds lesson number in the lessons directory and starts it (its servers start on the
  * worker). Returns NULL with a reason in err. */
 tui_lesson *tui_lesson_open(int number, lesson_lang lang, char *err, size_t errlen);

@@ -62,8 +62,8 @@
     REQ_(WIRE_ANY, NULL, act_wire, NULL, NULL, ":wire URL", NULL,                                                \
          N_("Wire: :wire grpc://HOST:PORT METHOD JSON calls any gRPC server once; the types come from its "      \
             "reflection, or from workbench --proto FILE (-I DIR, --protoset FILE)"))                             \
-    REQ_(LESSON, "lesson", act_lesson, "N", "next back again off", ":lesson N", NULL,                            \
-         N_("a lesson beside the panes it is about (workbench lesson lists them):"))                             \
+    REQ_(LESSON, "lesson", act_lesson, "[N]", "list next back again off", ":lesson N", NULL,                     \
+         N_("a lesson beside the panes it is about (:lesson lists them):"))                                \
     REQ_(LESSON_KEY, NULL, act_lesson_key, NULL, NULL, "Enter ] [", NULL,                                        \
          N_("  next step, previous step; a runs the step again, L closes it"))                                   \
     REQ_(HELP, "help", act_help, "", NULL, "?", N_("? help"), N_("this help"))                                   \
