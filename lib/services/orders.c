@@ -109,8 +109,9 @@ void orders_close(orders *o)
     free(o);
 }
 
-static void read_row(sqlite3_stmt *q, order_rec *r)
+static void read_row(sqlite3_stmt *q, void *rec)
 {
+    order_rec *r = rec;
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(q, 0);
     snprintf(r->user, sizeof r->user, "%s", (const char *)sqlite3_column_text(q, 1));
@@ -120,56 +121,14 @@ static void read_row(sqlite3_stmt *q, order_rec *r)
     snprintf(r->served_by, sizeof r->served_by, "%s", (const char *)sqlite3_column_text(q, 5));
 }
 
-static store_status check_text(const char *what, const char *s, size_t max, char *err, size_t errlen)
-{
-    size_t n = strlen(s);
-    if (n == 0) {
-        err_set(err, errlen, "%s is required", what);
-        return STORE_INVALID;
-    }
-    if (n > max) {
-        err_set(err, errlen, "%s is %zu bytes; at most %zu", what, n, max);
-        return STORE_INVALID;
-    }
-    return STORE_OK;
-}
-
-/* One row by a query with two text parameters, or one integer one (text NULL). */
-static store_status select_one(orders *o, const char *sql, const char *text, const char *text2, int64_t num,
-                               order_rec *out, char *err, size_t errlen)
-{
-    sqlite3_stmt *q = NULL;
-    store_status st;
-    int rc = sqlite3_prepare_v2(o->db, sql, -1, &q, NULL);
-    if (rc == SQLITE_OK) {
-        if (text) {
-            sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
-            sqlite3_bind_text(q, 2, text2, -1, SQLITE_STATIC);
-        } else {
-            sqlite3_bind_int64(q, 1, num);
-        }
-        rc = sqlite3_step(q);
-    }
-    if (rc == SQLITE_ROW) {
-        read_row(q, out);
-        st = STORE_OK;
-    } else if (rc == SQLITE_DONE) {
-        st = STORE_NOT_FOUND;
-    } else {
-        st = sqlstore_error(o->db, rc, "reading the order", err, errlen);
-    }
-    sqlite3_finalize(q);
-    return st;
-}
-
 store_status orders_place(orders *o, const char *user, const char *item, int64_t quantity,
                           const char *request_id, const char *served_by, order_rec *out,
                           bool *replayed, char *err, size_t errlen)
 {
     *replayed = false;
-    store_status st = check_text("user", user, ORDERS_USER_MAX, err, errlen);
+    store_status st = sqlstore_check_text("user", user, ORDERS_USER_MAX, false, err, errlen);
     if (st == STORE_OK)
-        st = check_text("item", item, ORDERS_ITEM_MAX, err, errlen);
+        st = sqlstore_check_text("item", item, ORDERS_ITEM_MAX, false, err, errlen);
     if (st != STORE_OK)
         return st;
     if (quantity < 1 || quantity > ORDERS_QUANTITY_MAX) {
@@ -204,10 +163,11 @@ store_status orders_place(orders *o, const char *user, const char *item, int64_t
     }
     sqlite3_finalize(q);
     if (sqlite3_changes(o->db) == 1) /* autocommit: it is on disk now */
-        return select_one(o, "SELECT " COLUMNS " FROM orders WHERE id = ?", NULL, NULL,
-                          sqlite3_last_insert_rowid(o->db), out, err, errlen);
-    st = select_one(o, "SELECT " COLUMNS " FROM orders WHERE user = ? AND request_id = ?", user, request_id, 0,
-                    out, err, errlen);
+        return sqlstore_select_one(o->db, "SELECT " COLUMNS " FROM orders WHERE id = ?",
+                                   sqlite3_last_insert_rowid(o->db), NULL, NULL, read_row, out, "reading the order",
+                                   err, errlen);
+    st = sqlstore_select_one(o->db, "SELECT " COLUMNS " FROM orders WHERE user = ? AND request_id = ?", 0, user,
+                             request_id, read_row, out, "reading the order", err, errlen);
     if (st == STORE_NOT_FOUND) {
         err_set(err, errlen, "request_id %s was seen but its order is gone", request_id);
         return STORE_FAILED;
@@ -223,8 +183,8 @@ store_status orders_place(orders *o, const char *user, const char *item, int64_t
 store_status orders_get(orders *o, int64_t id, const char *user, order_rec *out, char *err,
                         size_t errlen)
 {
-    store_status st = select_one(o, "SELECT " COLUMNS " FROM orders WHERE id = ?", NULL, NULL, id, out, err,
-                                 errlen);
+    store_status st = sqlstore_select_one(o->db, "SELECT " COLUMNS " FROM orders WHERE id = ?", id, NULL, NULL,
+                                          read_row, out, "reading the order", err, errlen);
     if (st == STORE_OK && strcmp(out->user, user) != 0)
         st = STORE_NOT_FOUND; /* someone else's: not even its existence is told */
     if (st == STORE_NOT_FOUND)
@@ -237,7 +197,7 @@ store_status orders_list(orders *o, const char *user, size_t limit, order_rec **
 {
     *out = NULL;
     *n = 0;
-    store_status st = check_text("user", user, ORDERS_USER_MAX, err, errlen);
+    store_status st = sqlstore_check_text("user", user, ORDERS_USER_MAX, false, err, errlen);
     if (st != STORE_OK)
         return st;
     if (limit == 0 || limit > ORDERS_LIST_MAX)

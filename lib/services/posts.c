@@ -48,8 +48,9 @@ void posts_close(posts *p)
     free(p);
 }
 
-static void read_row(sqlite3_stmt *q, post_rec *r)
+static void read_row(sqlite3_stmt *q, void *rec)
 {
+    post_rec *r = rec;
     r->id = sqlite3_column_int64(q, 0);
     snprintf(r->user, sizeof r->user, "%s", (const char *)sqlite3_column_text(q, 1));
     snprintf(r->title, sizeof r->title, "%s", (const char *)sqlite3_column_text(q, 2));
@@ -58,65 +59,14 @@ static void read_row(sqlite3_stmt *q, post_rec *r)
     snprintf(r->served_by, sizeof r->served_by, "%s", (const char *)sqlite3_column_text(q, 5));
 }
 
-/* what (1..max bytes); control characters refused, but for newlines and tabs when
- * lines is set. */
-static store_status check_text(const char *what, const char *s, size_t max, bool lines, char *err,
-                               size_t errlen)
-{
-    size_t n = strlen(s);
-    if (n == 0) {
-        err_set(err, errlen, "%s is required", what);
-        return STORE_INVALID;
-    }
-    if (n > max) {
-        err_set(err, errlen, "%s is %zu bytes; at most %zu", what, n, max);
-        return STORE_INVALID;
-    }
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-        if ((*c < 0x20 || *c == 0x7f) && !(lines && (*c == '\n' || *c == '\r' || *c == '\t'))) {
-            err_set(err, errlen, "%s contains a control character (byte %zu)%s", what,
-                    (size_t)(c - (const unsigned char *)s), lines ? "" : "; it is one line");
-            return STORE_INVALID;
-        }
-    return STORE_OK;
-}
-
-/* The one row of sql, which takes either an integer (text NULL) or two texts. */
-static store_status select_one(posts *p, const char *sql, int64_t num, const char *text, const char *text2,
-                               post_rec *out, char *err, size_t errlen)
-{
-    sqlite3_stmt *q = NULL;
-    store_status st;
-    int rc = sqlite3_prepare_v2(p->db, sql, -1, &q, NULL);
-    if (rc == SQLITE_OK) {
-        if (text) {
-            sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
-            sqlite3_bind_text(q, 2, text2, -1, SQLITE_STATIC);
-        } else {
-            sqlite3_bind_int64(q, 1, num);
-        }
-        rc = sqlite3_step(q);
-    }
-    if (rc == SQLITE_ROW) {
-        read_row(q, out);
-        st = STORE_OK;
-    } else if (rc == SQLITE_DONE) {
-        st = STORE_NOT_FOUND;
-    } else {
-        st = sqlstore_error(p->db, rc, "reading the post", err, errlen);
-    }
-    sqlite3_finalize(q);
-    return st;
-}
-
 static store_status check_post(const char *user, const char *title, const char *body, const char *request_id,
                                char *err, size_t errlen)
 {
-    store_status st = check_text("user", user, POSTS_USER_MAX, false, err, errlen);
+    store_status st = sqlstore_check_text("user", user, POSTS_USER_MAX, false, err, errlen);
     if (st == STORE_OK)
-        st = check_text("title", title, POSTS_TITLE_MAX, false, err, errlen);
+        st = sqlstore_check_text("title", title, POSTS_TITLE_MAX, false, err, errlen);
     if (st == STORE_OK)
-        st = check_text("body", body, POSTS_BODY_MAX, true, err, errlen);
+        st = sqlstore_check_text("body", body, POSTS_BODY_MAX, true, err, errlen);
     if (st == STORE_OK && strlen(request_id) > POSTS_REQUEST_ID_MAX) {
         err_set(err, errlen, "request_id is longer than %d bytes", POSTS_REQUEST_ID_MAX);
         st = STORE_INVALID;
@@ -156,10 +106,11 @@ store_status posts_create(posts *p, const char *user, const char *title, const c
     }
     sqlite3_finalize(q);
     if (sqlite3_changes(p->db) == 1) /* autocommit: it is on disk now */
-        return select_one(p, "SELECT " COLUMNS " FROM posts WHERE id = ?", sqlite3_last_insert_rowid(p->db), NULL,
-                          NULL, out, err, errlen);
-    st = select_one(p, "SELECT " COLUMNS " FROM posts WHERE user = ? AND request_id = ?", 0, user, request_id, out,
-                    err, errlen);
+        return sqlstore_select_one(p->db, "SELECT " COLUMNS " FROM posts WHERE id = ?",
+                                   sqlite3_last_insert_rowid(p->db), NULL, NULL, read_row, out, "reading the post",
+                                   err, errlen);
+    st = sqlstore_select_one(p->db, "SELECT " COLUMNS " FROM posts WHERE user = ? AND request_id = ?", 0, user,
+                             request_id, read_row, out, "reading the post", err, errlen);
     if (st == STORE_NOT_FOUND) {
         err_set(err, errlen, "request_id %s was seen but its post is gone", request_id);
         return STORE_FAILED;
@@ -174,7 +125,8 @@ store_status posts_create(posts *p, const char *user, const char *title, const c
 
 store_status posts_get(posts *p, int64_t id, post_rec *out, char *err, size_t errlen)
 {
-    store_status st = select_one(p, "SELECT " COLUMNS " FROM posts WHERE id = ?", id, NULL, NULL, out, err, errlen);
+    store_status st = sqlstore_select_one(p->db, "SELECT " COLUMNS " FROM posts WHERE id = ?", id, NULL, NULL,
+                                          read_row, out, "reading the post", err, errlen);
     if (st == STORE_NOT_FOUND)
         err_set(err, errlen, "no post %lld", (long long)id);
     return st;

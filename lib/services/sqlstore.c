@@ -121,3 +121,50 @@ store_status sqlstore_error(sqlite3 *db, int rc, const char *doing, char *err, s
     err_set(err, errlen, "%s: %s", doing, sqlite3_errmsg(db));
     return STORE_FAILED;
 }
+
+store_status sqlstore_check_text(const char *what, const char *s, size_t max, bool lines, char *err, size_t errlen)
+{
+    size_t n = strlen(s);
+    if (n == 0) {
+        err_set(err, errlen, "%s is required", what);
+        return STORE_INVALID;
+    }
+    if (n > max) {
+        err_set(err, errlen, "%s is %zu bytes; at most %zu", what, n, max);
+        return STORE_INVALID;
+    }
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+        if ((*c < 0x20 || *c == 0x7f) && !(lines && (*c == '\n' || *c == '\r' || *c == '\t'))) {
+            err_set(err, errlen, "%s contains a control character (byte %zu)%s", what,
+                    (size_t)(c - (const unsigned char *)s), lines ? "" : "; it is one line");
+            return STORE_INVALID;
+        }
+    return STORE_OK;
+}
+
+store_status sqlstore_select_one(sqlite3 *db, const char *sql, int64_t num, const char *text, const char *text2,
+                                 sqlstore_read_fn read, void *rec, const char *doing, char *err, size_t errlen)
+{
+    sqlite3_stmt *q = NULL;
+    store_status st;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        if (text) {
+            sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, 2, text2, -1, SQLITE_STATIC);
+        } else {
+            sqlite3_bind_int64(q, 1, num);
+        }
+        rc = sqlite3_step(q);
+    }
+    if (rc == SQLITE_ROW) {
+        read(q, rec);
+        st = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        st = STORE_NOT_FOUND;
+    } else {
+        st = sqlstore_error(db, rc, doing, err, errlen);
+    }
+    sqlite3_finalize(q);
+    return st;
+}

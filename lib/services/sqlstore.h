@@ -8,7 +8,9 @@
 #ifndef WB_SQLSTORE_H
 #define WB_SQLSTORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
@@ -42,5 +44,16 @@ int sqlstore_default_path(const char *name, char *out, size_t n);
 /* STORE_BUSY for a locked database, STORE_FAILED for anything else, with SQLite's
  * message and what was being done in err. */
 store_status sqlstore_error(sqlite3 *db, int rc, const char *doing, char *err, size_t errlen);
+
+/* A text field what of a record: 1 to max bytes, without control characters (newlines
+ * and tabs are allowed when lines is set). STORE_INVALID with the reason otherwise. */
+store_status sqlstore_check_text(const char *what, const char *s, size_t max, bool lines, char *err, size_t errlen);
+
+/* Copies the current row of q into a record. */
+typedef void (*sqlstore_read_fn)(sqlite3_stmt *q, void *rec);
+/* The one row sql selects, read into rec by read: sql takes one integer (text NULL) or
+ * two texts. STORE_NOT_FOUND when there is none; doing names the work in an error. */
+store_status sqlstore_select_one(sqlite3 *db, const char *sql, int64_t num, const char *text, const char *text2,
+                                 sqlstore_read_fn read, void *rec, const char *doing, char *err, size_t errlen);
 
 #endif
