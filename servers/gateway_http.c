@@ -297,3 +297,30 @@ bool gateway_request_key(struct MHD_Connection *c, char *out, size_t n, enum MHD
         random_id(out, n);
     return true;
 }
+
+enum MHD_Result gateway_create(struct MHD_Connection *c, request *rq, int svc, const char *method,
+                               const field_spec *fields, size_t n)
+{
+    enum MHD_Result sent;
+    char user[128], rid[240];
+    if (!gateway_authenticate(c, user, sizeof user, &sent))
+        return sent;
+    value *body = gateway_read_body(c, rq, fields, n, &sent);
+    if (!body)
+        return sent;
+    if (!gateway_request_key(c, rid, sizeof rid, &sent)) {
+        value_free(body);
+        return sent;
+    }
+    value *v = value_struct(NULL);
+    bool ok = v && value_struct_set(v, "user", value_cstring(user)) == 0;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = value_struct_set(v, fields[i].name, value_clone(value_get(body, fields[i].name))) == 0;
+    ok = ok && value_struct_set(v, "request_id", value_cstring(rid)) == 0;
+    value_free(body);
+    if (!ok) {
+        value_free(v);
+        return gateway_send_error(c, 500, "INTERNAL", "out of memory");
+    }
+    return gateway_reply_call(c, svc, method, v, true, 201);
+}

@@ -84,6 +84,11 @@ bool gateway_parse_int(const char *s, int64_t *out);
  * characters; the service scopes it to the user), else a random one. False with a 400
  * queued (*sent) for a key out of bounds. */
 bool gateway_request_key(struct MHD_Connection *c, char *out, size_t n, enum MHD_Result *sent);
+/* A route that creates a record for the caller: checks the token, reads the body's n
+ * fields, and calls method of svc with them, the caller as "user" and the request key
+ * as "request_id" (so a retry on another instance creates it once). 201 the record. */
+enum MHD_Result gateway_create(struct MHD_Connection *c, request *rq, int svc, const char *method,
+                               const field_spec *fields, size_t n);
 
 /* ---- the post routes (gateway_posts.c) ---- */
 

@@ -11,29 +11,7 @@ enum MHD_Result gateway_post_create(struct MHD_Connection *c, request *rq, const
 {
     (void)arg;
     static const field_spec fields[] = {{"title", false}, {"body", false}};
-    enum MHD_Result sent;
-    char user[128], rid[240];
-    if (!gateway_authenticate(c, user, sizeof user, &sent))
-        return sent;
-    value *body = gateway_read_body(c, rq, fields, 2, &sent);
-    if (!body)
-        return sent;
-    if (!gateway_request_key(c, rid, sizeof rid, &sent)) {
-        value_free(body);
-        return sent;
-    }
-    value *v = value_struct(NULL);
-    if (!v || value_struct_set(v, "user", value_cstring(user)) < 0 ||
-        value_struct_set(v, "title", value_clone(value_get(body, "title"))) < 0 ||
-        value_struct_set(v, "body", value_clone(value_get(body, "body"))) < 0 ||
-        value_struct_set(v, "request_id", value_cstring(rid)) < 0) {
-        value_free(v);
-        value_free(body);
-        return gateway_send_error(c, 500, "INTERNAL", "out of memory");
-    }
-    value_free(body);
-    /* retried elsewhere when its connection breaks: the request id makes it one post */
-    return gateway_reply_call(c, SVC_POST, "/post.Post/Create", v, true, 201);
+    return gateway_create(c, rq, SVC_POST, "/post.Post/Create", fields, 2);
 }
 
 enum MHD_Result gateway_post_get(struct MHD_Connection *c, request *rq, const char *arg)

@@ -131,28 +131,7 @@ static enum MHD_Result orders_place(struct MHD_Connection *c, request *rq, const
 {
     (void)arg;
     static const field_spec fields[] = {{"item", false}, {"quantity", true}};
-    enum MHD_Result sent;
-    char user[128], rid[240];
-    if (!gateway_authenticate(c, user, sizeof user, &sent))
-        return sent;
-    value *body = gateway_read_body(c, rq, fields, 2, &sent);
-    if (!body)
-        return sent;
-    if (!gateway_request_key(c, rid, sizeof rid, &sent)) {
-        value_free(body);
-        return sent;
-    }
-    value *v = value_struct(NULL);
-    if (!v || value_struct_set(v, "user", value_cstring(user)) < 0 ||
-        value_struct_set(v, "item", value_clone(value_get(body, "item"))) < 0 ||
-        value_struct_set(v, "quantity", value_clone(value_get(body, "quantity"))) < 0 ||
-        value_struct_set(v, "request_id", value_cstring(rid)) < 0) {
-        value_free(v);
-        value_free(body);
-        return gateway_send_error(c, 500, "INTERNAL", "out of memory");
-    }
-    value_free(body);
-    return gateway_reply_call(c, SVC_ORDER, "/order.Order/Place", v, true, 201);
+    return gateway_create(c, rq, SVC_ORDER, "/order.Order/Place", fields, 2);
 }
 
 static enum MHD_Result orders_get(struct MHD_Connection *c, request *rq, const char *arg)
