@@ -145,3 +145,19 @@ summary() {
     echo "$pass passed, $fail failed"
     [ "$fail" -eq 0 ]
 }
+
+# etcd_or_exit NAME: a private etcd for the whole script (its pid among PIDS, URL set to
+# etcd://HOST:PORT), or, when it does not start, the reason and the summary, and exit 1.
+etcd_or_exit() {
+    etcd_start "$1" "$TMP/etcd" "$TMP/etcd.log"
+    local started=$?
+    PIDS="$PIDS $ETCD_PID"
+    URL=etcd://$EP
+    if [ $started -eq 0 ]; then
+        ok "etcd started on $EP"
+    else
+        bad "etcd starts" "$(tail -n 20 "$TMP/etcd.log")"
+        summary
+        exit 1
+    fi
+}

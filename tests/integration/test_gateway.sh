@@ -17,17 +17,7 @@ for tool in etcd etcdctl curl sqlite3 python3; do
     fi
 done
 
-etcd_start gwtest "$TMP/etcd" "$TMP/etcd.log"
-started=$?
-PIDS="$PIDS $ETCD_PID"
-URL=etcd://$EP
-if [ $started -eq 0 ]; then
-    ok "etcd started on $EP"
-else
-    bad "etcd starts" "$(tail -n 20 "$TMP/etcd.log")"
-    summary
-    exit 1
-fi
+etcd_or_exit gwtest
 
 count_keys() { etcdctl --endpoints "$EP" get --prefix "$1/" --keys-only | grep -c .; }
 

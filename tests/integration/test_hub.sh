@@ -21,17 +21,7 @@ for tool in etcd etcdctl curl go protoc protoc-gen-go python3; do
     fi
 done
 
-etcd_start hubtest "$TMP/etcd" "$TMP/etcd.log"
-started=$?
-PIDS="$PIDS $ETCD_PID"
-URL=etcd://$EP
-if [ $started -eq 0 ]; then
-    ok "etcd started on $EP"
-else
-    bad "etcd starts" "$(tail -n 20 "$TMP/etcd.log")"
-    summary
-    exit 1
-fi
+etcd_or_exit hubtest
 
 # The Go client: discovery.proto's messages and client stub generated into build/, never
 # into the source tree.

@@ -23,17 +23,7 @@ if ! "$PY" -c 'import grpc, google.protobuf' 2>/dev/null; then
     exit $?
 fi
 
-etcd_start posttest "$TMP/etcd" "$TMP/etcd.log"
-started=$?
-PIDS="$PIDS $ETCD_PID"
-URL=etcd://$EP
-if [ $started -eq 0 ]; then
-    ok "etcd started on $EP"
-else
-    bad "etcd starts" "$(tail -n 20 "$TMP/etcd.log")"
-    summary
-    exit 1
-fi
+etcd_or_exit posttest
 
 count_keys() { etcdctl --endpoints "$EP" get --prefix "$1/" --keys-only | grep -c .; }
 
