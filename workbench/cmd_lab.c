@@ -15,14 +15,16 @@
 
 #include "base/bindir.h"
 #include "base/clock.h"
+#include "base/err.h"
 #include "base/i18n.h"
 #include "base/numopt.h"
 #include "base/tempdir.h"
 #include "commands.h"
 #include "proc/labscript.h"
 #include "proc/netlab.h"
+#include "registry/etcdcluster.h"
 
-enum { MAX_STEPS = 1000, MAX_RUNS = 64, OUT_LINE = 4096 };
+enum { MAX_STEPS = 1000, MAX_RUNS = 64, OUT_LINE = 4096, ETCD_START_MS = 20000 };
 
 static volatile sig_atomic_t interrupted;
 
@@ -207,6 +209,70 @@ static int start_step(netlab *lab, const labstep *st, const char *logs)
     return 0;
 }
 
+/* The lab's etcd cluster, once an etcd step started it (cluster.n > 0). */
+static etcdcluster cluster;
+
+/* "m2 on host2 leads, raft term 3; 2 of 3 members answer", or that none leads. */
+static void print_leader(const etcdcluster_view *v)
+{
+    if (v->leader < 0) {
+        printf(_("        no member leads; %d of %d members answer\n"), v->answered, cluster.n);
+        return;
+    }
+    const etcdmember *m = &cluster.m[v->leader];
+    printf(_("        %s on %s leads, raft term %lld (members answering: %d of %d, following it: %d)\n"), m->name,
+           netlab_name(cluster.lab, m->host), (long long)v->term, v->answered, cluster.n, v->agree - 1);
+}
+
+/* etcd HOST..., leader [MS], kill-leader. Returns 0, or -1 with err. */
+static int etcd_step(netlab *lab, const labstep *st, const char *logs, char *err, size_t errlen)
+{
+    etcdcluster_view v;
+    uint64_t t0 = clock_now_ms();
+    if (st->kind == LAB_ETCD) {
+        printf("etcd");
+        for (int i = 0; i < st->number; i++)
+            printf(" %s", netlab_name(lab, st->hosts[i]));
+        printf("\n");
+        fflush(stdout);
+        if (cluster.n > 0)
+            return err_set(err, errlen, _("this lab runs an etcd cluster already")), -1;
+        if (etcdcluster_start(&cluster, lab, st->hosts, st->number, logs, ETCD_START_MS, err, errlen) < 0 ||
+            etcdcluster_leader(&cluster, &v, 0, err, errlen) < 0)
+            return -1;
+        for (int i = 0; i < cluster.n; i++)
+            printf(_("        %s on %s: clients at %s:%d, its output in %s/%s.log\n"), cluster.m[i].name,
+                   netlab_name(lab, cluster.m[i].host), cluster.m[i].addr, ETCDCLUSTER_CLIENT_PORT, logs,
+                   netlab_name(lab, cluster.m[i].host));
+        print_leader(&v);
+        printf(_("        ready after %u ms; commands on the hosts find it in $ETCD:\n"),
+               (unsigned)(clock_now_ms() - t0));
+        printf("        ETCD=%s\n", cluster.url);
+        setenv("ETCD", cluster.url, 1);
+        return 0;
+    }
+    printf(st->kind == LAB_LEADER ? "leader\n" : "kill-leader\n");
+    fflush(stdout);
+    if (cluster.n == 0)
+        return err_set(err, errlen, _("no etcd cluster in this lab (an etcd step starts one)")), -1;
+    if (etcdcluster_leader(&cluster, &v, st->number, err, errlen) < 0)
+        return -1;
+    print_leader(&v);
+    if (v.leader < 0)
+        return err_set(err, errlen, _("no member led within %d ms"), st->number), -1;
+    if (st->kind == LAB_LEADER) {
+        printf(_("        found in %u ms\n"), (unsigned)(clock_now_ms() - t0));
+        return 0;
+    }
+    int host = cluster.m[v.leader].host;
+    printf("        kill %s\n", netlab_name(lab, host));
+    int killed = netlab_kill_host(lab, host, err, errlen);
+    if (killed < 0)
+        return -1;
+    printf(_("        %d processes killed\n"), killed);
+    return 0;
+}
+
 /* One step; prints it and its outcome. Returns 0, or -1 when it could not be done. */
 static int do_step(netlab *lab, const labstep *st, const lab_opts *o, const char *logs)
 {
@@ -250,6 +316,9 @@ static int do_step(netlab *lab, const labstep *st, const lab_opts *o, const char
             printf(_("        connected after %u ms\n"), (unsigned)(clock_now_ms() - t0));
         break;
     }
+    case LAB_ETCD:
+    case LAB_LEADER:
+    case LAB_KILL_LEADER: rc = etcd_step(lab, st, logs, err, sizeof err); break;
     }
     if (rc < 0)
         printf("        %s\n", err);
@@ -415,6 +484,8 @@ int cmd_lab(int argc, char **argv)
         while (!interrupted)
             clock_sleep_ms(100);
     }
+    if (cluster.n > 0)
+        etcdcluster_stop(&cluster);
     netlab_free(lab);
     stamp();
     printf(_("lab removed\n"));

@@ -12,7 +12,7 @@
 #include "base/numopt.h"
 #include "proc/netlab.h"
 
-enum { MAX_WORDS = 4, WORD = 64 };
+enum { MAX_WORDS = LABSCRIPT_MAX_MEMBERS + 1, WORD = 64 };
 
 /* Splits s into at most MAX_WORDS words of WORD bytes; returns how many, -1 when more or longer. */
 static int words(const char *s, char w[MAX_WORDS][WORD])
@@ -96,9 +96,24 @@ static int parse_wait(char w[MAX_WORDS][WORD], int n, int n_hosts, labstep *st, 
     return 1;
 }
 
+/* etcd HOST... */
+static int parse_etcd(char w[MAX_WORDS][WORD], int n, int n_hosts, labstep *st, char *err, size_t errlen)
+{
+    st->kind = LAB_ETCD;
+    st->number = n - 1;
+    for (int i = 1; i < n; i++) {
+        if ((st->hosts[i - 1] = host_of(w[i], n_hosts, err, errlen)) < 0)
+            return -1;
+        for (int j = 1; j < i; j++)
+            if (st->hosts[j - 1] == st->hosts[i - 1])
+                return err_set(err, errlen, _("etcd: %s is named twice (one member a host)"), w[i]), -1;
+    }
+    return 1;
+}
+
 static const char usage_steps[] =
-    N_("a step is HOST: COMMAND [&], cut HOST, heal HOST, kill HOST, loss HOST PERCENT, sleep MS or "
-       "wait HOST:PORT [MS]");
+    N_("a step is HOST: COMMAND [&], cut HOST, heal HOST, kill HOST, loss HOST PERCENT, sleep MS, "
+       "wait HOST:PORT [MS], etcd HOST..., leader [MS] or kill-leader");
 
 int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_t errlen)
 {
@@ -113,6 +128,8 @@ int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_
         return parse_run(line, colon, n_hosts, st, err, errlen);
     char w[MAX_WORDS][WORD];
     int n = words(line, w);
+    if (n < 0 && strncmp(line, "etcd", 4) == 0 && isspace((unsigned char)line[4]))
+        return err_set(err, errlen, _("etcd: at most %d members"), LABSCRIPT_MAX_MEMBERS), -1;
     if (n < 0)
         return err_set(err, errlen, "\"%.60s\": %s", line, _(usage_steps)), -1;
     bool one_host = strcmp(w[0], "cut") == 0 || strcmp(w[0], "heal") == 0 || strcmp(w[0], "kill") == 0;
@@ -137,5 +154,19 @@ int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_
     }
     if (strcmp(w[0], "wait") == 0 && (n == 2 || n == 3))
         return parse_wait(w, n, n_hosts, st, err, errlen);
+    if (strcmp(w[0], "etcd") == 0 && n >= 2)
+        return parse_etcd(w, n, n_hosts, st, err, errlen);
+    if (strcmp(w[0], "leader") == 0 && n <= 2) {
+        st->kind = LAB_LEADER;
+        st->number = LABSCRIPT_WAIT_MS;
+        if (n == 2 && numopt_int(w[1], 0, LABSCRIPT_MAX_WAIT_MS, &st->number) < 0)
+            return err_set(err, errlen, _("leader's MS is 0 to %d"), LABSCRIPT_MAX_WAIT_MS), -1;
+        return 1;
+    }
+    if (strcmp(w[0], "kill-leader") == 0 && n == 1) {
+        st->kind = LAB_KILL_LEADER;
+        st->number = LABSCRIPT_WAIT_MS;
+        return 1;
+    }
     return err_set(err, errlen, "\"%.60s\": %s", line, _(usage_steps)), -1;
 }

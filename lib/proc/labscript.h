@@ -7,6 +7,10 @@
  *   loss HOST PERCENT    drop PERCENT of the packets on HOST's link (0: none)
  *   sleep MS             wait MS milliseconds
  *   wait HOST:PORT [MS]  wait until the client host can connect there (default 5000)
+ *   etcd HOST...         start an etcd cluster, a member on each HOST (at most
+ *                        LABSCRIPT_MAX_MEMBERS); later commands find its registry URL in $ETCD
+ *   leader [MS]          wait until a member leads (default 5000), say which, and its term
+ *   kill-leader          kill the host whose member leads
  *   # ...                a comment; blank lines are skipped
  *
  * HOST is client, host1, host2...; in wait it may also be an address (10.77.0.11). */
@@ -20,16 +24,19 @@ enum {
     LABSCRIPT_MAX_SLEEP_MS = 600000,
     LABSCRIPT_MAX_WAIT_MS = 60000,
     LABSCRIPT_WAIT_MS = 5000,
+    LABSCRIPT_MAX_MEMBERS = 7,
 };
 
 typedef enum labstep_kind {
     LAB_RUN, LAB_START, LAB_CUT, LAB_HEAL, LAB_KILL, LAB_LOSS, LAB_SLEEP, LAB_WAIT,
+    LAB_ETCD, LAB_LEADER, LAB_KILL_LEADER,
 } labstep_kind;
 
 typedef struct labstep {
     labstep_kind kind;
     int host;                      /* RUN, START, CUT, HEAL, KILL, LOSS */
-    int number;                    /* LOSS: percent; SLEEP, WAIT: milliseconds */
+    int number;                    /* LOSS: percent; SLEEP, WAIT, LEADER: milliseconds; ETCD: members */
+    int hosts[LABSCRIPT_MAX_MEMBERS]; /* ETCD: the members' hosts */
     char text[LABSCRIPT_MAX_LINE]; /* RUN, START: the command; WAIT: "10.77.0.11:50051" */
 } labstep;
 

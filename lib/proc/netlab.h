@@ -78,6 +78,17 @@ int netlab_stop(netlab *lab, child *c, int sig, int timeout_ms);
  * accepted, trying every 50 ms. Returns 0, or -1 with err. */
 int netlab_connect(netlab *lab, int host, const char *addr, int port, int timeout_ms, char *err, size_t errlen);
 
+/* What netlab_call runs: writes its answer to fd; returns 0 to 127 (its exit status). */
+typedef int (*netlab_fn)(void *ctx, int fd);
+/* Runs fn(ctx, fd) in a forked child of the workbench that has entered host's network
+ * namespace, for a request made from that host without a program on it: what fn writes
+ * to fd comes back in out (at most cap - 1 bytes, NUL-terminated). The child dies with
+ * the workbench and is killed at timeout_ms. Call it only from a single-threaded process
+ * (fork). Returns fn's status, or -1 with err when it could not run, was killed or ran
+ * out of time. */
+int netlab_call(netlab *lab, int host, netlab_fn fn, void *ctx, char *out, size_t cap, int timeout_ms,
+                char *err, size_t errlen);
+
 /* Cuts host off the network (its link's switch end goes down): its processes live on and
  * keep their addresses, but no packet reaches or leaves it. netlab_heal undoes it. */
 int netlab_cut(netlab *lab, int host, char *err, size_t errlen);

@@ -261,3 +261,61 @@ int netlab_ns_exec(const netlab_host *h, const char *const *argv, const char *in
     }
     return rc;
 }
+
+/* The child of netlab_call: enters the namespace, runs fn, exits with its status. */
+static _Noreturn void call_in(pid_t parent, int netfd, int fd, netlab_fn fn, void *ctx)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent || setns(netfd, CLONE_NEWNET) < 0)
+        _exit(127);
+    int rc = fn(ctx, fd);
+    close(fd);
+    _exit(rc < 0 || rc > 127 ? 127 : rc);
+}
+
+int netlab_call(netlab *lab, int host, netlab_fn fn, void *ctx, char *out, size_t cap, int timeout_ms,
+                char *err, size_t errlen)
+{
+    if (!netlab_valid(lab, host) || cap == 0)
+        return err_set(err, errlen, "no host %d in this lab", host), -1;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return err_set(err, errlen, "pipe: %s", strerror(errno)), -1;
+    fflush(NULL); /* the child leaves by _exit, but stdio must not be copied half-written */
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        call_in(parent, lab->host[host].netfd, p[1], fn, ctx);
+    }
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        return err_set(err, errlen, "fork: %s", strerror(errno)), -1;
+    }
+    uint64_t deadline = clock_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    size_t got = 0;
+    for (;;) {
+        uint64_t now = clock_now_ms();
+        struct pollfd pf = {p[0], POLLIN, 0};
+        if (now >= deadline || poll(&pf, 1, (int)(deadline - now)) <= 0)
+            break;
+        char scratch[512];
+        ssize_t r = read(p[0], scratch, sizeof scratch);
+        if (r <= 0)
+            break;
+        size_t take = (size_t)r < cap - 1 - got ? (size_t)r : cap - 1 - got;
+        memcpy(out + got, scratch, take);
+        got += take;
+    }
+    out[got] = '\0';
+    close(p[0]);
+    int status = reap_by(pid, deadline);
+    if (status < 0)
+        return err_set(err, errlen, "a request from %s did not finish within %d ms", lab->host[host].name,
+                       timeout_ms), -1;
+    if (!WIFEXITED(status))
+        return err_set(err, errlen, "a request from %s was killed by signal %d", lab->host[host].name,
+                       WTERMSIG(status)), -1;
+    return WEXITSTATUS(status);
+}
