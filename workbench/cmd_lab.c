@@ -59,6 +59,12 @@ static void usage(FILE *f)
             "  loss HOST PERCENT    drop PERCENT of the packets on HOST's link (0: none)\n"
             "  sleep MS             wait MS milliseconds\n"
             "  wait HOST:PORT [MS]  wait until the client host can connect (default 5000)\n"
+            "  heal                 join every host that is cut\n"
+            "  etcd HOST...         start an etcd cluster, a member on each HOST (up to\n"
+            "                       7); later commands find its registry URL in $ETCD\n"
+            "  leader [MS]          wait until a member leads (default 5000), say which\n"
+            "  kill-leader          kill the host whose etcd member leads\n"
+            "  cut-follower         cut the host of a member that follows the leader\n"
             "HOST is client, host1, host2...; # starts a comment. Commands find the\n"
             "workbench's programs (grpc-server, workbench...) on PATH.\n\n"
             "Example:\n"),
@@ -222,54 +228,95 @@ static void print_leader(const etcdcluster_view *v)
     const etcdmember *m = &cluster.m[v->leader];
     printf(_("        %s on %s leads, raft term %lld (members answering: %d of %d, following it: %d)\n"), m->name,
            netlab_name(cluster.lab, m->host), (long long)v->term, v->answered, cluster.n, v->agree - 1);
+    if (!v->quorum)
+        printf(_("        but no majority of the members names it: it is not confirmed\n"));
 }
 
-/* etcd HOST..., leader [MS], kill-leader. Returns 0, or -1 with err. */
+/* etcd HOST...: starts the cluster and puts its URL in $ETCD. Returns 0, or -1 with err. */
 static int etcd_step(netlab *lab, const labstep *st, const char *logs, char *err, size_t errlen)
 {
     etcdcluster_view v;
     uint64_t t0 = clock_now_ms();
-    if (st->kind == LAB_ETCD) {
-        printf("etcd");
-        for (int i = 0; i < st->number; i++)
-            printf(" %s", netlab_name(lab, st->hosts[i]));
-        printf("\n");
-        fflush(stdout);
-        if (cluster.n > 0)
-            return err_set(err, errlen, _("this lab runs an etcd cluster already")), -1;
-        if (etcdcluster_start(&cluster, lab, st->hosts, st->number, logs, ETCD_START_MS, err, errlen) < 0 ||
-            etcdcluster_leader(&cluster, &v, 0, err, errlen) < 0)
-            return -1;
-        for (int i = 0; i < cluster.n; i++)
-            printf(_("        %s on %s: clients at %s:%d, its output in %s/%s.log\n"), cluster.m[i].name,
-                   netlab_name(lab, cluster.m[i].host), cluster.m[i].addr, ETCDCLUSTER_CLIENT_PORT, logs,
-                   netlab_name(lab, cluster.m[i].host));
-        print_leader(&v);
-        printf(_("        ready after %u ms; commands on the hosts find it in $ETCD:\n"),
-               (unsigned)(clock_now_ms() - t0));
-        printf("        ETCD=%s\n", cluster.url);
-        setenv("ETCD", cluster.url, 1);
-        return 0;
-    }
-    printf(st->kind == LAB_LEADER ? "leader\n" : "kill-leader\n");
+    printf("etcd");
+    for (int i = 0; i < st->number; i++)
+        printf(" %s", netlab_name(lab, st->hosts[i]));
+    printf("\n");
+    fflush(stdout);
+    if (cluster.n > 0)
+        return err_set(err, errlen, _("this lab runs an etcd cluster already")), -1;
+    if (etcdcluster_start(&cluster, lab, st->hosts, st->number, logs, ETCD_START_MS, err, errlen) < 0 ||
+        etcdcluster_leader(&cluster, &v, 0, err, errlen) < 0)
+        return -1;
+    for (int i = 0; i < cluster.n; i++)
+        printf(_("        %s on %s: clients at %s:%d, member id %s\n"), cluster.m[i].name,
+               netlab_name(lab, cluster.m[i].host), cluster.m[i].addr, ETCDCLUSTER_CLIENT_PORT, cluster.m[i].hex);
+    printf(_("        their output goes to %s/HOST.log\n"), logs);
+    print_leader(&v);
+    printf(_("        ready after %u ms; commands on the hosts find it in $ETCD:\n"), (unsigned)(clock_now_ms() - t0));
+    printf("        ETCD=%s\n", cluster.url);
+    setenv("ETCD", cluster.url, 1);
+    return 0;
+}
+
+static uint64_t leader_killed_ms; /* when kill-leader last killed a leader; 0: never */
+
+/* leader [MS], kill-leader, cut-follower. Returns 0, or -1 with err. */
+static int leader_step(netlab *lab, const labstep *st, char *err, size_t errlen)
+{
+    etcdcluster_view v;
+    uint64_t t0 = clock_now_ms();
+    printf(st->kind == LAB_LEADER ? "leader\n" : st->kind == LAB_KILL_LEADER ? "kill-leader\n" : "cut-follower\n");
     fflush(stdout);
     if (cluster.n == 0)
         return err_set(err, errlen, _("no etcd cluster in this lab (an etcd step starts one)")), -1;
     if (etcdcluster_leader(&cluster, &v, st->number, err, errlen) < 0)
         return -1;
     print_leader(&v);
-    if (v.leader < 0)
-        return err_set(err, errlen, _("no member led within %d ms"), st->number), -1;
+    if (!v.quorum)
+        return err_set(err, errlen, _("no leader confirmed by a majority within %d ms"), st->number), -1;
     if (st->kind == LAB_LEADER) {
-        printf(_("        found in %u ms\n"), (unsigned)(clock_now_ms() - t0));
+        if (leader_killed_ms)
+            printf(_("        found in %u ms, %u ms after kill-leader\n"), (unsigned)(clock_now_ms() - t0),
+                   (unsigned)(clock_now_ms() - leader_killed_ms));
+        else
+            printf(_("        found in %u ms\n"), (unsigned)(clock_now_ms() - t0));
         return 0;
     }
     int host = cluster.m[v.leader].host;
+    if (st->kind == LAB_CUT_FOLLOWER) {
+        int f = -1;
+        for (int i = 0; i < cluster.n && f < 0; i++)
+            if (i != v.leader && v.up[i])
+                f = i;
+        if (f < 0)
+            return err_set(err, errlen, _("no member follows the leader")), -1;
+        printf("        cut %s\n", netlab_name(lab, cluster.m[f].host));
+        return netlab_cut(lab, cluster.m[f].host, err, errlen);
+    }
     printf("        kill %s\n", netlab_name(lab, host));
     int killed = netlab_kill_host(lab, host, err, errlen);
     if (killed < 0)
         return -1;
+    leader_killed_ms = clock_now_ms();
     printf(_("        %d processes killed\n"), killed);
+    return 0;
+}
+
+/* heal with no host: joins every host that is cut. */
+static int heal_all(netlab *lab, char *err, size_t errlen)
+{
+    printf("heal\n");
+    int healed = 0;
+    for (int h = 0; h <= netlab_hosts(lab); h++) {
+        if (!netlab_is_cut(lab, h))
+            continue;
+        if (netlab_heal(lab, h, err, errlen) < 0)
+            return -1;
+        printf(_("        %s joined again\n"), netlab_name(lab, h));
+        healed++;
+    }
+    if (!healed)
+        printf(_("        no host was cut\n"));
     return 0;
 }
 
@@ -277,7 +324,7 @@ static int etcd_step(netlab *lab, const labstep *st, const char *logs, char *err
 static int do_step(netlab *lab, const labstep *st, const lab_opts *o, const char *logs)
 {
     char err[512];
-    const char *name = st->kind <= LAB_LOSS ? netlab_name(lab, st->host) : "";
+    const char *name = st->kind <= LAB_LOSS && st->host >= 0 ? netlab_name(lab, st->host) : "";
     const char *how = NULL;
     int rc = 0;
     stamp();
@@ -285,7 +332,14 @@ static int do_step(netlab *lab, const labstep *st, const lab_opts *o, const char
     case LAB_RUN: printf("%s: %s\n", name, st->text); fflush(stdout); return run_step(lab, st, o->timeout);
     case LAB_START: printf("%s: %s &\n", name, st->text); return start_step(lab, st, logs);
     case LAB_CUT: printf("cut %s\n", name); rc = netlab_cut(lab, st->host, err, sizeof err); break;
-    case LAB_HEAL: printf("heal %s\n", name); rc = netlab_heal(lab, st->host, err, sizeof err); break;
+    case LAB_HEAL:
+        if (st->host < 0) {
+            rc = heal_all(lab, err, sizeof err);
+            break;
+        }
+        printf("heal %s\n", name);
+        rc = netlab_heal(lab, st->host, err, sizeof err);
+        break;
     case LAB_KILL:
         printf("kill %s\n", name);
         rc = netlab_kill_host(lab, st->host, err, sizeof err);
@@ -316,9 +370,10 @@ static int do_step(netlab *lab, const labstep *st, const lab_opts *o, const char
             printf(_("        connected after %u ms\n"), (unsigned)(clock_now_ms() - t0));
         break;
     }
-    case LAB_ETCD:
+    case LAB_ETCD: rc = etcd_step(lab, st, logs, err, sizeof err); break;
     case LAB_LEADER:
-    case LAB_KILL_LEADER: rc = etcd_step(lab, st, logs, err, sizeof err); break;
+    case LAB_KILL_LEADER:
+    case LAB_CUT_FOLLOWER: rc = leader_step(lab, st, err, sizeof err); break;
     }
     if (rc < 0)
         printf("        %s\n", err);

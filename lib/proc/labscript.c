@@ -113,7 +113,7 @@ static int parse_etcd(char w[MAX_WORDS][WORD], int n, int n_hosts, labstep *st, 
 
 static const char usage_steps[] =
     N_("a step is HOST: COMMAND [&], cut HOST, heal HOST, kill HOST, loss HOST PERCENT, sleep MS, "
-       "wait HOST:PORT [MS], etcd HOST..., leader [MS] or kill-leader");
+       "wait HOST:PORT [MS], heal, etcd HOST..., leader [MS], kill-leader or cut-follower");
 
 int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_t errlen)
 {
@@ -133,6 +133,11 @@ int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_
     if (n < 0)
         return err_set(err, errlen, "\"%.60s\": %s", line, _(usage_steps)), -1;
     bool one_host = strcmp(w[0], "cut") == 0 || strcmp(w[0], "heal") == 0 || strcmp(w[0], "kill") == 0;
+    if (strcmp(w[0], "heal") == 0 && n == 1) {
+        st->kind = LAB_HEAL;
+        st->host = -1;
+        return 1;
+    }
     if (one_host && n == 2) {
         st->kind = w[0][0] == 'c' ? LAB_CUT : w[0][0] == 'h' ? LAB_HEAL : LAB_KILL;
         return (st->host = host_of(w[1], n_hosts, err, errlen)) < 0 ? -1 : 1;
@@ -163,8 +168,8 @@ int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_
             return err_set(err, errlen, _("leader's MS is 0 to %d"), LABSCRIPT_MAX_WAIT_MS), -1;
         return 1;
     }
-    if (strcmp(w[0], "kill-leader") == 0 && n == 1) {
-        st->kind = LAB_KILL_LEADER;
+    if ((strcmp(w[0], "kill-leader") == 0 || strcmp(w[0], "cut-follower") == 0) && n == 1) {
+        st->kind = w[0][0] == 'k' ? LAB_KILL_LEADER : LAB_CUT_FOLLOWER;
         st->number = LABSCRIPT_WAIT_MS;
         return 1;
     }

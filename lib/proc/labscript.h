@@ -3,6 +3,7 @@
  *   HOST: COMMAND        run COMMAND (sh -c) on HOST and wait for it to end
  *   HOST: COMMAND &      start it on HOST in the background
  *   cut HOST | heal HOST cut HOST off the network, or join it again
+ *   heal                 join every host that is cut (host -1)
  *   kill HOST            kill every process on HOST
  *   loss HOST PERCENT    drop PERCENT of the packets on HOST's link (0: none)
  *   sleep MS             wait MS milliseconds
@@ -11,6 +12,7 @@
  *                        LABSCRIPT_MAX_MEMBERS); later commands find its registry URL in $ETCD
  *   leader [MS]          wait until a member leads (default 5000), say which, and its term
  *   kill-leader          kill the host whose member leads
+ *   cut-follower         cut the host of a member that follows the leader
  *   # ...                a comment; blank lines are skipped
  *
  * HOST is client, host1, host2...; in wait it may also be an address (10.77.0.11). */
@@ -29,12 +31,12 @@ enum {
 
 typedef enum labstep_kind {
     LAB_RUN, LAB_START, LAB_CUT, LAB_HEAL, LAB_KILL, LAB_LOSS, LAB_SLEEP, LAB_WAIT,
-    LAB_ETCD, LAB_LEADER, LAB_KILL_LEADER,
+    LAB_ETCD, LAB_LEADER, LAB_KILL_LEADER, LAB_CUT_FOLLOWER,
 } labstep_kind;
 
 typedef struct labstep {
     labstep_kind kind;
-    int host;                      /* RUN, START, CUT, HEAL, KILL, LOSS */
+    int host;                      /* RUN, START, CUT, HEAL (-1: every cut host), KILL, LOSS */
     int number;                    /* LOSS: percent; SLEEP, WAIT, LEADER: milliseconds; ETCD: members */
     int hosts[LABSCRIPT_MAX_MEMBERS]; /* ETCD: the members' hosts */
     char text[LABSCRIPT_MAX_LINE]; /* RUN, START: the command; WAIT: "10.77.0.11:50051" */

@@ -88,16 +88,28 @@ static int ask_round(etcdcluster *c, etcdcluster_view *v, char *err, size_t errl
         v->up[i] = true;
         v->answered++;
         snprintf(c->m[i].id, sizeof c->m[i].id, "%s", id);
+        snprintf(c->m[i].hex, sizeof c->m[i].hex, "%llx", strtoull(id, NULL, 10));
         snprintf(leader_of[i], sizeof leader_of[i], "%s", leader);
         term_of[i] = term;
-        if (strcmp(id, leader) == 0 && (v->leader < 0 || term > v->term)) {
+    }
+    /* the member that the most of those answering name, if it names itself */
+    for (int i = 0; i < c->n; i++) {
+        if (!v->up[i] || strcmp(leader_of[i], c->m[i].id) != 0)
+            continue;
+        int agree = 0;
+        int64_t term = 0;
+        for (int k = 0; k < c->n; k++)
+            if (v->up[k] && strcmp(leader_of[k], c->m[i].id) == 0) {
+                agree++;
+                term = term_of[k] > term ? term_of[k] : term;
+            }
+        if (agree > v->agree) {
             v->leader = i;
+            v->agree = agree;
             v->term = term;
         }
     }
-    for (int i = 0; v->leader >= 0 && i < c->n; i++)
-        if (v->up[i] && strcmp(leader_of[i], c->m[v->leader].id) == 0 && term_of[i] == v->term)
-            v->agree++;
+    v->quorum = v->agree > c->n / 2;
     return 0;
 }
 
@@ -107,7 +119,7 @@ int etcdcluster_leader(etcdcluster *c, etcdcluster_view *v, int timeout_ms, char
     for (;;) {
         if (ask_round(c, v, err, errlen) < 0)
             return -1;
-        if (v->leader >= 0 || clock_now_ms() + ROUND_PAUSE_MS >= deadline)
+        if (v->quorum || clock_now_ms() + ROUND_PAUSE_MS >= deadline)
             return 0;
         clock_sleep_ms(ROUND_PAUSE_MS);
     }
@@ -126,7 +138,7 @@ static int start_member(etcdcluster *c, int i, const char *cluster, char *err, s
                           "--listen-client-urls", client, "--advertise-client-urls", client,
                           "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                           "--initial-cluster", cluster, "--initial-cluster-token", "workbench-lab",
-                          "--initial-cluster-state", "new", "--logger", "zap", "--log-outputs", "stderr",
+                          "--initial-cluster-state", "new", "--pre-vote", "--logger", "zap", "--log-outputs", "stderr",
                           NULL};
     char why[256];
     if (netlab_run(c->lab, m->host, argv, log, &m->proc, why, sizeof why) < 0)
@@ -169,7 +181,7 @@ static int await_leader(etcdcluster *c, int timeout_ms, char *err, size_t errlen
                                netlab_name(c->lab, c->m[i].host)), -1;
             known += c->m[i].id[0] != '\0';
         }
-        if (known == c->n && v.leader >= 0)
+        if (known == c->n && v.quorum)
             return 0;
         if (clock_now_ms() >= deadline)
             return err_set(err, errlen, "the etcd cluster had no leader within %d ms (%d of %d members answered;"

@@ -37,6 +37,7 @@ typedef struct etcdmember {
     char name[8];  /* "m1" */
     char addr[16]; /* "10.77.0.11" */
     char id[24];   /* its member id: a uint64 in decimal, as the JSON gateway writes it; "" until known */
+    char hex[20];  /* the same in hex, as etcd's log writes it */
     child proc;
 } etcdmember;
 
@@ -53,7 +54,8 @@ typedef struct etcdcluster_view {
     int leader;             /* the index of the member that answers and says it leads; -1: none */
     int64_t term;           /* its raft term */
     int answered;           /* members that answered */
-    int agree;              /* of them, those that name the leader as theirs */
+    int agree;              /* of them, those that name the leader (itself included) */
+    bool quorum;            /* agree is a majority of all members: the leader is confirmed */
     bool up[ETCDCLUSTER_MAX];
 } etcdcluster_view;
 
@@ -62,9 +64,11 @@ typedef struct etcdcluster_view {
  * or -1 with the reason in err (the cluster is then stopped). */
 int etcdcluster_start(etcdcluster *c, netlab *lab, const int *hosts, int n, const char *dir, int timeout_ms,
                       char *err, size_t errlen);
-/* Asks the members until one that answers leads, at most timeout_ms (0: one round).
- * Returns 0 with *v (v->leader -1 when none leads by then), or -1 with err when the
- * members could not be asked at all. */
+/* Asks the members until one that answers leads and a majority of all members name it,
+ * at most timeout_ms (0: one round). A member's term is etcd's raftTerm, the term of the
+ * last entry it applied (a new leader's shows once its first entry is applied). Returns
+ * 0 with *v (v->leader -1 when none leads by then; v->quorum false when it is not
+ * confirmed), or -1 with err when the members could not be asked at all. */
 int etcdcluster_leader(etcdcluster *c, etcdcluster_view *v, int timeout_ms, char *err, size_t errlen);
 /* The index of the member on host, or -1. */
 int etcdcluster_on(const etcdcluster *c, int host);
