@@ -113,6 +113,79 @@ H=$(holders "$TMP/main.out")
 expect_eq "its holders were listed" 4 "$(echo $H | wc -w)"
 wait_until 5 gone $H && ok "no holder of the lab is left" || bad "no holder of the lab is left" "$(ps -o pid,comm -p "$(echo $H | tr ' ' ,)")"
 
+# ---- a 3-member etcd cluster: a follower cut, the leader killed under load ---------------
+# etcd on host1..3, our grpc-server on host4 and host5 registered through all three members
+# with a 2 s TTL, and the client calling them through the registry at 100/s for 8 s while
+# the leader's host is killed: a new leader, no call lost, both servers still listed.
+if ! command -v etcd >/dev/null; then
+    echo "SKIP etcd cluster in the lab: etcd is not installed (Debian's etcd-server)"
+else
+    EL="$TMP/etcdlogs"
+    REG='workbench registry $ETCD hello'
+    cat >"$TMP/etcd.lab" <<LAB
+etcd host1 host2 host3
+client: echo "url \$ETCD"
+host4: grpc-server --listen 10.77.0.14:50051 --registry \$ETCD --service hello --ttl 2 &
+host5: grpc-server --listen 10.77.0.15:50051 --registry \$ETCD --service hello --ttl 2 &
+wait host4:50051
+wait host5:50051
+client: for i in \$(seq 50); do [ "\$($REG | wc -l)" = 2 ] && break; sleep 0.1; done; $REG
+cut-follower
+leader
+sleep 3000
+client: echo after-cut; $REG
+heal
+leader 10000
+client: workbench load --registry \$ETCD --service hello --codec grpc --method helloworld.Greeter/SayHello --args '{"name":"lab"}' --rate 100 --duration 8 &
+sleep 3000
+kill-leader
+leader 10000
+client: for i in \$(seq 150); do grep -q 'calls,' $EL/client.log && break; sleep 0.1; done; cat $EL/client.log
+client: echo after-kill; $REG
+LAB
+    timeout 120 "$WB" lab --hosts 5 --timeout 20000 --logs "$EL" --script "$TMP/etcd.lab" >"$TMP/etcd.out" 2>&1
+    rc=$?
+    out=$(cat "$TMP/etcd.out")
+    expect_eq "the etcd script ran to its end (exit 0)" 0 "$rc"
+    expect_grep "the cluster has a leader" "leads, raft term" "$out"
+    expect_grep "commands see its URL in \$ETCD" "| url etcd://10.77.0.11:2379,10.77.0.12:2379,10.77.0.13:2379" "$out"
+    first=$(sed -n '/for i in/,/cut-follower$/p' "$TMP/etcd.out")
+    expect_grep "host4's server is registered through the cluster" "10.77.0.14:50051         protocol=grpc" "$first"
+    expect_grep "and host5's" "10.77.0.15:50051         protocol=grpc" "$first"
+    cut_part=$(sed -n '/cut-follower$/,/ heal$/p' "$TMP/etcd.out")
+    lead0=$(printf '%s\n' "$cut_part" | grep -m 1 -oE 'm[0-9] on host[0-9] leads')
+    expect_grep "cut a follower: the same member leads, 2 of 3 answer" \
+        "${lead0:-none}, raft term" "$(printf '%s\n' "$cut_part" | grep 'answering: 2 of 3')"
+    after_cut=$(sed -n '/| after-cut$/,/ heal$/p' "$TMP/etcd.out")
+    expect_grep "and both servers' leases live on past their TTL" "10.77.0.14:50051" "$after_cut"
+    expect_grep "(host5's too)" "10.77.0.15:50051" "$after_cut"
+    kill_part=$(sed -n '/kill-leader$/,$p' "$TMP/etcd.out")
+    old=$(printf '%s\n' "$kill_part" | grep -m 1 -oE 'm[0-9] on host[0-9] leads')
+    new=$(printf '%s\n' "$kill_part" | grep -oE 'm[0-9] on host[0-9] leads' | sed -n 2p)
+    old_host=${old#* on }
+    expect_grep "kill-leader kills the leader's host" "        kill ${old_host%% *}" "${old:+$kill_part}"
+    if [ -n "$new" ] && [ "${new%% *}" != "${old%% *}" ]; then
+        ok "a new leader is elected: ${old%% leads} before, ${new%% leads} after"
+    else
+        bad "a new leader is elected" "$kill_part"
+    fi
+    took=$(printf '%s\n' "$kill_part" | grep -oE '[0-9]+ ms after kill-leader')
+    expect_grep "and the time it took is printed ($took)" "ms after kill-leader" "$took"
+    expect_grep "the load made its 800 calls, none failed" "800 calls, 0 failed after retries" "$kill_part"
+    for a in 10.77.0.14:50051 10.77.0.15:50051; do
+        row=$(printf '%s\n' "$kill_part" | grep -E "^ +\| +$a +[0-9]+ ")
+        expect_eq "$a answered its share of the calls, none failed" "0 0" "$(echo "$row" | awk '{print $5, $6}')"
+    done
+    after_kill=$(sed -n '/| after-kill$/,$p' "$TMP/etcd.out")
+    expect_grep "both servers are still listed (leases kept through the survivors)" "10.77.0.14:50051" "$after_kill"
+    expect_grep "(host5's too)" "10.77.0.15:50051" "$after_kill"
+    expect_grep "the lab is removed" "lab removed" "$out"
+    H=$(holders "$TMP/etcd.out")
+    wait_until 5 gone $H && ok "no holder of the etcd lab is left" || bad "no holder of the etcd lab is left"
+    expect_eq "the members' data directories are removed" "" "$(ls -d "$EL"/*.etcd 2>/dev/null)"
+    expect_eq "no etcd of the lab runs" "" "$(pgrep -f "initial-cluster-token workbench-lab" || true)"
+fi
+
 # ---- during a lab: nothing of it in the machine's own namespace --------------------------
 # start_lab NAME STEP...: a lab of 2 hosts held after its steps, in the background; waits
 # for its "holding" line. Sets LABPID.

@@ -110,3 +110,30 @@ Test(script, each_refusal_says_why)
     longer[7 + LABSCRIPT_MAX_LINE] = '\0';
     refused(longer, 3, "a command is at most");
 }
+
+Test(script, etcd_cluster_steps)
+{
+    cr_assert_eq(parse("etcd host1 host2 host3", 5), 1, "%s", err);
+    cr_assert_eq(st.kind, LAB_ETCD);
+    cr_assert_eq(st.number, 3);
+    cr_assert_eq(st.hosts[0], 1);
+    cr_assert_eq(st.hosts[2], 3);
+    cr_assert_eq(parse("leader", 3), 1, "%s", err);
+    cr_assert_eq(st.kind, LAB_LEADER);
+    cr_assert_eq(st.number, LABSCRIPT_WAIT_MS);
+    cr_assert_eq(parse("leader 8000", 3), 1, "%s", err);
+    cr_assert_eq(st.number, 8000);
+    cr_assert_eq(parse("kill-leader", 3), 1, "%s", err);
+    cr_assert_eq(st.kind, LAB_KILL_LEADER);
+    cr_assert_eq(parse("cut-follower", 3), 1, "%s", err);
+    cr_assert_eq(st.kind, LAB_CUT_FOLLOWER);
+    cr_assert_eq(parse("heal", 3), 1, "%s", err);
+    cr_assert_eq(st.kind, LAB_HEAL);
+    cr_assert_eq(st.host, -1);
+    refused("etcd host1 host1", 3, "named twice");
+    refused("etcd host1 host9", 3, "no host \"host9\"");
+    refused("etcd h1 h2 h3 h4 h5 h6 h7 h8", 9, "at most 7 members");
+    refused("etcd", 3, "etcd HOST...");
+    refused("kill-leader now", 3, "kill-leader");
+    refused("leader soon", 3, "leader's MS");
+}
