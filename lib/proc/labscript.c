@@ -147,7 +147,7 @@ int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_
     int n = words(line, w);
     if (n < 0 && (strncmp(line, "etcd", 4) == 0 || strncmp(line, "consul", 6) == 0 ||
                   strncmp(line, "partition", 9) == 0))
-        return err_set(err, errlen, _("%.9s: at most %d hosts"), line, LABSCRIPT_MAX_MEMBERS), -1;
+        return err_set(err, errlen, _("%.*s: at most %d hosts"), (int)first, line, LABSCRIPT_MAX_MEMBERS), -1;
     if (n < 0)
         return err_set(err, errlen, "\"%.60s\": %s", line, _(usage_steps)), -1;
     bool one_host = strcmp(w[0], "cut") == 0 || strcmp(w[0], "heal") == 0 || strcmp(w[0], "kill") == 0;
