@@ -20,11 +20,11 @@
 #include "base/numopt.h"
 #include "base/tempdir.h"
 #include "commands.h"
+#include "labcluster.h"
 #include "proc/labscript.h"
 #include "proc/netlab.h"
-#include "registry/etcdcluster.h"
 
-enum { MAX_STEPS = 1000, MAX_RUNS = 64, OUT_LINE = 4096, ETCD_START_MS = 20000 };
+enum { MAX_STEPS = 1000, MAX_RUNS = 64, OUT_LINE = 4096 };
 
 static volatile sig_atomic_t interrupted;
 
@@ -59,12 +59,18 @@ static void usage(FILE *f)
             "  loss HOST PERCENT    drop PERCENT of the packets on HOST's link (0: none)\n"
             "  sleep MS             wait MS milliseconds\n"
             "  wait HOST:PORT [MS]  wait until the client host can connect (default 5000)\n"
-            "  heal                 join every host that is cut\n"
+            "  heal                 join every host that is cut, and a partition\n"
             "  etcd HOST...         start an etcd cluster, a member on each HOST (up to\n"
             "                       7); later commands find its registry URL in $ETCD\n"
-            "  leader [MS]          wait until a member leads (default 5000), say which\n"
-            "  kill-leader          kill the host whose etcd member leads\n"
-            "  cut-follower         cut the host of a member that follows the leader\n"
+            "  consul HOST...       start a Consul cluster, a server on each HOST (up to\n"
+            "                       7), a client agent on every other host; commands\n"
+            "                       find their host's agent in $CONSUL\n"
+            "  leader [C] [MS]      wait until a member leads (default 5000), say which\n"
+            "  kill-leader [C]      kill the host whose member leads\n"
+            "  cut-follower [C]     cut the host of a member that follows the leader\n"
+            "                       (C: etcd or consul, when the lab runs both)\n"
+            "  partition HOST...    split the lab: the HOSTs reach each other, not the\n"
+            "                       rest; heal joins the two sides again\n"
             "HOST is client, host1, host2...; # starts a comment. Commands find the\n"
             "workbench's programs (grpc-server, workbench...) on PATH.\n\n"
             "Example:\n"),
@@ -215,98 +221,17 @@ static int start_step(netlab *lab, const labstep *st, const char *logs)
     return 0;
 }
 
-/* The lab's etcd cluster, once an etcd step started it (cluster.n > 0). */
-static etcdcluster cluster;
-
-/* "m2 on host2 leads, raft term 3; 2 of 3 members answer", or that none leads. */
-static void print_leader(const etcdcluster_view *v)
-{
-    if (v->leader < 0) {
-        printf(_("        no member leads; %d of %d members answer\n"), v->answered, cluster.n);
-        return;
-    }
-    const etcdmember *m = &cluster.m[v->leader];
-    printf(_("        %s on %s leads, raft term %lld (members answering: %d of %d, following it: %d)\n"), m->name,
-           netlab_name(cluster.lab, m->host), (long long)v->term, v->answered, cluster.n, v->agree - 1);
-    if (!v->quorum)
-        printf(_("        but no majority of the members names it: it is not confirmed\n"));
-}
-
-/* etcd HOST...: starts the cluster and puts its URL in $ETCD. Returns 0, or -1 with err. */
-static int etcd_step(netlab *lab, const labstep *st, const char *logs, char *err, size_t errlen)
-{
-    etcdcluster_view v;
-    uint64_t t0 = clock_now_ms();
-    printf("etcd");
-    for (int i = 0; i < st->number; i++)
-        printf(" %s", netlab_name(lab, st->hosts[i]));
-    printf("\n");
-    fflush(stdout);
-    if (cluster.n > 0)
-        return err_set(err, errlen, _("this lab runs an etcd cluster already")), -1;
-    if (etcdcluster_start(&cluster, lab, st->hosts, st->number, logs, ETCD_START_MS, err, errlen) < 0 ||
-        etcdcluster_leader(&cluster, &v, 0, err, errlen) < 0)
-        return -1;
-    for (int i = 0; i < cluster.n; i++)
-        printf(_("        %s on %s: clients at %s:%d, member id %s\n"), cluster.m[i].name,
-               netlab_name(lab, cluster.m[i].host), cluster.m[i].addr, ETCDCLUSTER_CLIENT_PORT, cluster.m[i].hex);
-    printf(_("        their output goes to %s/HOST.log\n"), logs);
-    print_leader(&v);
-    printf(_("        ready after %u ms; commands on the hosts find it in $ETCD:\n"), (unsigned)(clock_now_ms() - t0));
-    printf("        ETCD=%s\n", cluster.url);
-    setenv("ETCD", cluster.url, 1);
-    return 0;
-}
-
-static uint64_t leader_killed_ms; /* when kill-leader last killed a leader; 0: never */
-
-/* leader [MS], kill-leader, cut-follower. Returns 0, or -1 with err. */
-static int leader_step(netlab *lab, const labstep *st, char *err, size_t errlen)
-{
-    etcdcluster_view v;
-    uint64_t t0 = clock_now_ms();
-    printf(st->kind == LAB_LEADER ? "leader\n" : st->kind == LAB_KILL_LEADER ? "kill-leader\n" : "cut-follower\n");
-    fflush(stdout);
-    if (cluster.n == 0)
-        return err_set(err, errlen, _("no etcd cluster in this lab (an etcd step starts one)")), -1;
-    if (etcdcluster_leader(&cluster, &v, st->number, err, errlen) < 0)
-        return -1;
-    print_leader(&v);
-    if (!v.quorum)
-        return err_set(err, errlen, _("no leader confirmed by a majority within %d ms"), st->number), -1;
-    if (st->kind == LAB_LEADER) {
-        if (leader_killed_ms)
-            printf(_("        found in %u ms, %u ms after kill-leader\n"), (unsigned)(clock_now_ms() - t0),
-                   (unsigned)(clock_now_ms() - leader_killed_ms));
-        else
-            printf(_("        found in %u ms\n"), (unsigned)(clock_now_ms() - t0));
-        return 0;
-    }
-    int host = cluster.m[v.leader].host;
-    if (st->kind == LAB_CUT_FOLLOWER) {
-        int f = -1;
-        for (int i = 0; i < cluster.n && f < 0; i++)
-            if (i != v.leader && v.up[i])
-                f = i;
-        if (f < 0)
-            return err_set(err, errlen, _("no member follows the leader")), -1;
-        printf("        cut %s\n", netlab_name(lab, cluster.m[f].host));
-        return netlab_cut(lab, cluster.m[f].host, err, errlen);
-    }
-    printf("        kill %s\n", netlab_name(lab, host));
-    int killed = netlab_kill_host(lab, host, err, errlen);
-    if (killed < 0)
-        return -1;
-    leader_killed_ms = clock_now_ms();
-    printf(_("        %d processes killed\n"), killed);
-    return 0;
-}
-
-/* heal with no host: joins every host that is cut. */
+/* heal with no host: joins every host that is cut, and the sides of a partition. */
 static int heal_all(netlab *lab, char *err, size_t errlen)
 {
     printf("heal\n");
     int healed = 0;
+    if (netlab_is_split(lab)) {
+        if (netlab_partition(lab, NULL, 0, err, errlen) < 0)
+            return -1;
+        printf(_("        the partition is gone\n"));
+        healed++;
+    }
     for (int h = 0; h <= netlab_hosts(lab); h++) {
         if (!netlab_is_cut(lab, h))
             continue;
@@ -370,10 +295,12 @@ static int do_step(netlab *lab, const labstep *st, const lab_opts *o, const char
             printf(_("        connected after %u ms\n"), (unsigned)(clock_now_ms() - t0));
         break;
     }
-    case LAB_ETCD: rc = etcd_step(lab, st, logs, err, sizeof err); break;
+    case LAB_ETCD:
+    case LAB_CONSUL:
+    case LAB_PARTITION:
     case LAB_LEADER:
     case LAB_KILL_LEADER:
-    case LAB_CUT_FOLLOWER: rc = leader_step(lab, st, err, sizeof err); break;
+    case LAB_CUT_FOLLOWER: rc = labcluster_step(lab, st, logs, err, sizeof err); break;
     }
     if (rc < 0)
         printf("        %s\n", err);
@@ -539,8 +466,7 @@ int cmd_lab(int argc, char **argv)
         while (!interrupted)
             clock_sleep_ms(100);
     }
-    if (cluster.n > 0)
-        etcdcluster_stop(&cluster);
+    labcluster_stop_all();
     netlab_free(lab);
     stamp();
     printf(_("lab removed\n"));

@@ -413,6 +413,10 @@ static int load_follow_registry(const load_opts *o, load_env *e)
         free(list);
         list = NULL;
         if (registry_list(e->reg, o->service, &list, &n, &rev, err, sizeof err) < 0) {
+            if (clock_now_ms() + 100 < deadline) { /* a passing error: an election, a member away */
+                clock_sleep_ms(100);
+                continue;
+            }
             char shown[4 * sizeof err];
             fprintf(stderr, _("workbench load: the registry at %s: %s\n"), e->reg_url,
                     esc_str(shown, sizeof shown, err));

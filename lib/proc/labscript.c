@@ -96,24 +96,41 @@ static int parse_wait(char w[MAX_WORDS][WORD], int n, int n_hosts, labstep *st, 
     return 1;
 }
 
-/* etcd HOST... */
-static int parse_etcd(char w[MAX_WORDS][WORD], int n, int n_hosts, labstep *st, char *err, size_t errlen)
+/* etcd HOST..., consul HOST..., partition HOST... */
+static int parse_hosts(char w[MAX_WORDS][WORD], int n, int n_hosts, labstep *st, char *err, size_t errlen)
 {
-    st->kind = LAB_ETCD;
+    st->kind = w[0][0] == 'e' ? LAB_ETCD : w[0][0] == 'c' ? LAB_CONSUL : LAB_PARTITION;
     st->number = n - 1;
     for (int i = 1; i < n; i++) {
         if ((st->hosts[i - 1] = host_of(w[i], n_hosts, err, errlen)) < 0)
             return -1;
         for (int j = 1; j < i; j++)
             if (st->hosts[j - 1] == st->hosts[i - 1])
-                return err_set(err, errlen, _("etcd: %s is named twice (one member a host)"), w[i]), -1;
+                return err_set(err, errlen, _("%s: %s is named twice"), w[0], w[i]), -1;
     }
+    return 1;
+}
+
+/* leader [C] [MS], kill-leader [C], cut-follower [C] */
+static int parse_leader(char w[MAX_WORDS][WORD], int n, labstep *st, char *err, size_t errlen)
+{
+    st->kind = w[0][0] == 'l' ? LAB_LEADER : w[0][0] == 'k' ? LAB_KILL_LEADER : LAB_CUT_FOLLOWER;
+    st->number = LABSCRIPT_WAIT_MS;
+    int k = 1;
+    if (k < n && (strcmp(w[k], "etcd") == 0 || strcmp(w[k], "consul") == 0))
+        st->cluster = w[k++][0] == 'e' ? LAB_ETCD_CLUSTER : LAB_CONSUL_CLUSTER;
+    if (st->kind == LAB_LEADER && k < n && numopt_int(w[k++], 0, LABSCRIPT_MAX_WAIT_MS, &st->number) < 0)
+        return err_set(err, errlen, _("leader's MS is 0 to %d"), LABSCRIPT_MAX_WAIT_MS), -1;
+    if (k < n)
+        return err_set(err, errlen, _("%s: unexpected \"%s\" (etcd or consul, then for leader MS)"), w[0],
+                       w[k]), -1;
     return 1;
 }
 
 static const char usage_steps[] =
     N_("a step is HOST: COMMAND [&], cut HOST, heal HOST, kill HOST, loss HOST PERCENT, sleep MS, "
-       "wait HOST:PORT [MS], heal, etcd HOST..., leader [MS], kill-leader or cut-follower");
+       "wait HOST:PORT [MS], heal, etcd HOST..., consul HOST..., leader [C] [MS], kill-leader [C], "
+       "cut-follower [C] or partition HOST...");
 
 int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_t errlen)
 {
@@ -128,8 +145,9 @@ int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_
         return parse_run(line, colon, n_hosts, st, err, errlen);
     char w[MAX_WORDS][WORD];
     int n = words(line, w);
-    if (n < 0 && strncmp(line, "etcd", 4) == 0 && isspace((unsigned char)line[4]))
-        return err_set(err, errlen, _("etcd: at most %d members"), LABSCRIPT_MAX_MEMBERS), -1;
+    if (n < 0 && (strncmp(line, "etcd", 4) == 0 || strncmp(line, "consul", 6) == 0 ||
+                  strncmp(line, "partition", 9) == 0))
+        return err_set(err, errlen, _("%.*s: at most %d hosts"), (int)first, line, LABSCRIPT_MAX_MEMBERS), -1;
     if (n < 0)
         return err_set(err, errlen, "\"%.60s\": %s", line, _(usage_steps)), -1;
     bool one_host = strcmp(w[0], "cut") == 0 || strcmp(w[0], "heal") == 0 || strcmp(w[0], "kill") == 0;
@@ -159,19 +177,9 @@ int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_
     }
     if (strcmp(w[0], "wait") == 0 && (n == 2 || n == 3))
         return parse_wait(w, n, n_hosts, st, err, errlen);
-    if (strcmp(w[0], "etcd") == 0 && n >= 2)
-        return parse_etcd(w, n, n_hosts, st, err, errlen);
-    if (strcmp(w[0], "leader") == 0 && n <= 2) {
-        st->kind = LAB_LEADER;
-        st->number = LABSCRIPT_WAIT_MS;
-        if (n == 2 && numopt_int(w[1], 0, LABSCRIPT_MAX_WAIT_MS, &st->number) < 0)
-            return err_set(err, errlen, _("leader's MS is 0 to %d"), LABSCRIPT_MAX_WAIT_MS), -1;
-        return 1;
-    }
-    if ((strcmp(w[0], "kill-leader") == 0 || strcmp(w[0], "cut-follower") == 0) && n == 1) {
-        st->kind = w[0][0] == 'k' ? LAB_KILL_LEADER : LAB_CUT_FOLLOWER;
-        st->number = LABSCRIPT_WAIT_MS;
-        return 1;
-    }
+    if ((strcmp(w[0], "etcd") == 0 || strcmp(w[0], "consul") == 0 || strcmp(w[0], "partition") == 0) && n >= 2)
+        return parse_hosts(w, n, n_hosts, st, err, errlen);
+    if (strcmp(w[0], "leader") == 0 || strcmp(w[0], "kill-leader") == 0 || strcmp(w[0], "cut-follower") == 0)
+        return parse_leader(w, n, st, err, errlen);
     return err_set(err, errlen, "\"%.60s\": %s", line, _(usage_steps)), -1;
 }

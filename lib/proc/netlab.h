@@ -94,6 +94,15 @@ int netlab_call(netlab *lab, int host, netlab_fn fn, void *ctx, char *out, size_
 int netlab_cut(netlab *lab, int host, char *err, size_t errlen);
 int netlab_heal(netlab *lab, int host, char *err, size_t errlen);
 bool netlab_is_cut(const netlab *lab, int host);
+/* Splits the lab in two: the n hosts given on one side, every other host (the client
+ * included) on the other. Each side reaches itself but nothing of the other side: an
+ * nftables table in the switch's namespace drops every frame (ARP too) the bridge would
+ * forward across. The hosts keep their links, addresses and processes. A new partition
+ * replaces the old one; n 0 joins the sides again. Needs nft. Returns 0, or -1 with err. */
+int netlab_partition(netlab *lab, const int *hosts, int n, char *err, size_t errlen);
+/* Whether a partition is in place, and whether host is on its named side. */
+bool netlab_is_split(const netlab *lab);
+bool netlab_in_split(const netlab *lab, int host);
 /* SIGKILLs every process on host (all of its PID namespace but the holder) and reaps the
  * ones the lab started, within a deadline. Returns how many were killed, or -1 with err. */
 int netlab_kill_host(netlab *lab, int host, char *err, size_t errlen);

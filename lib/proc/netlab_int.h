@@ -22,6 +22,7 @@ typedef struct netlab_host {
     int netfd;     /* /proc/HOLDER/ns/net and ns/pid, kept open (-1: none) */
     int pidfd;
     bool cut;
+    bool aside; /* on the named side of a partition */
     int loss;
 } netlab_host;
 
@@ -36,6 +37,7 @@ struct netlab {
     netlab_host host[NETLAB_MAX_HOSTS + 1];
     netlab_runrec runs[NETLAB_MAX_RUNS];
     const char *loss_how; /* "netem" or "nftables" once a loss worked; NULL before */
+    bool split;           /* a partition is in place */
 };
 
 /* Whether host is a host of lab (0..n). */

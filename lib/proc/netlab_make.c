@@ -124,6 +124,52 @@ static int set_link(netlab *lab, int host, bool up, char *err, size_t errlen)
 int netlab_cut(netlab *lab, int host, char *err, size_t errlen) { return set_link(lab, host, false, err, errlen); }
 int netlab_heal(netlab *lab, int host, char *err, size_t errlen) { return set_link(lab, host, true, err, errlen); }
 
+/* Appends "{ "h1", "h2" }", the switch ends of the hosts on side (aside), to out. */
+static size_t side_links(const netlab *lab, bool aside, char *out, size_t cap)
+{
+    size_t used = (size_t)snprintf(out, cap, "{ ");
+    for (int i = 0, first = 1; i <= lab->n && used < cap; i++)
+        if (lab->host[i].aside == aside) {
+            used += (size_t)snprintf(out + used, cap - used, "%s\"%s\"", first ? "" : ", ", lab->host[i].link);
+            first = 0;
+        }
+    return used < cap ? used + (size_t)snprintf(out + used, cap - used, " }") : cap;
+}
+
+int netlab_partition(netlab *lab, const int *hosts, int n, char *err, size_t errlen)
+{
+    static const char *const nft[] = {"nft", "-f", "-", NULL};
+    enum { SIDE = (NETLAB_MAX_HOSTS + 1) * 12 + 8 };
+    char a[SIDE], b[SIDE], rules[4 * SIDE + 256];
+    for (int i = 0; i < n; i++)
+        if (!netlab_valid(lab, hosts[i]))
+            return err_set(err, errlen, "no host %d in this lab", hosts[i]), -1;
+    if (n > 0 && !spawn_on_path("nft"))
+        return err_set(err, errlen, _("a partition needs nft (apt-get install nftables)")), -1;
+    for (int i = 0; i <= lab->n; i++)
+        lab->host[i].aside = false;
+    for (int i = 0; i < n; i++)
+        lab->host[hosts[i]].aside = true;
+    int used = snprintf(rules, sizeof rules, "table bridge wbsplit\ndelete table bridge wbsplit\n");
+    if (n > 0 && n <= lab->n) { /* with every host on one side, nothing is split */
+        side_links(lab, true, a, sizeof a);
+        side_links(lab, false, b, sizeof b);
+        snprintf(rules + used, sizeof rules - (size_t)used,
+                 "table bridge wbsplit {\n  chain split {\n    type filter hook forward priority 0;\n"
+                 "    iifname %s oifname %s drop\n    iifname %s oifname %s drop\n  }\n}\n", a, b, b, a);
+    }
+    if (netlab_ns_exec(&lab->sw, nft, rules, err, errlen) != 0)
+        return -1;
+    lab->split = n > 0;
+    if (!lab->split)
+        for (int i = 0; i <= lab->n; i++)
+            lab->host[i].aside = false;
+    return 0;
+}
+
+bool netlab_is_split(const netlab *lab) { return lab->split; }
+bool netlab_in_split(const netlab *lab, int host) { return netlab_valid(lab, host) && lab->split && lab->host[host].aside; }
+
 /* netem on both ends of host's link (percent 0: removed). Returns 0, or -1 with err. */
 static int loss_netem(netlab *lab, netlab_host *h, int percent, char *err, size_t errlen)
 {

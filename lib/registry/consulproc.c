@@ -13,9 +13,7 @@
 #include "base/err.h"
 #include "registry/registry.h"
 
-/* The consul to run: the one on PATH, else the one the set-up linked beside the programs
- * (mk/consul.sh). */
-static bool find_consul(char *path, size_t n)
+bool consulproc_path(char *path, size_t n)
 {
     if (spawn_on_path("consul"))
         return snprintf(path, n, "consul") < (int)n;
@@ -27,7 +25,7 @@ static bool find_consul(char *path, size_t n)
 bool consulproc_available(void)
 {
     char path[PATH_MAX + 16];
-    return find_consul(path, sizeof path);
+    return consulproc_path(path, sizeof path);
 }
 
 int consulproc_start(consulproc *c, int timeout_ms, char *err, size_t errlen)
@@ -39,7 +37,7 @@ int consulproc_start_config(consulproc *c, const char *config_dir, int timeout_m
 {
     memset(c, 0, sizeof *c);
     char consul[PATH_MAX + 16];
-    if (!find_consul(consul, sizeof consul)) {
+    if (!consulproc_path(consul, sizeof consul)) {
         err_set(err, errlen, "consul is not installed (Debian 12 does not package it; `make run` "
                 "fetches Debian 11's); use etcd, or put a consul binary on PATH");
         return -1;

@@ -21,6 +21,9 @@ typedef struct consulproc {
 
 /* Whether a consul binary is on PATH. */
 bool consulproc_available(void);
+/* The consul to run into path: "consul" when one is on PATH, else the one beside the
+ * workbench's programs (mk/consul.sh links it there). false when there is none. */
+bool consulproc_path(char *path, size_t n);
 /* Starts the agent and waits at most timeout_ms until it has a leader. Returns 0, or -1
  * with a reason in err. */
 int consulproc_start(consulproc *c, int timeout_ms, char *err, size_t errlen);

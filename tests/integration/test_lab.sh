@@ -136,8 +136,13 @@ sleep 3000
 client: echo after-cut; $REG
 heal
 leader 10000
-client: workbench load --registry \$ETCD --service hello --codec grpc --method helloworld.Greeter/SayHello --args '{"name":"lab"}' --rate 100 --duration 8 &
-sleep 3000
+client: workbench load --registry \$ETCD --service hello --codec grpc --method helloworld.Greeter/SayHello --args '{"name":"lab"}' --rate 100 --duration 10 &
+sleep 1500
+partition host1
+leader 10000
+sleep 1000
+heal
+leader 10000
 kill-leader
 leader 10000
 client: for i in \$(seq 150); do grep -q 'calls,' $EL/client.log && break; sleep 0.1; done; cat $EL/client.log
@@ -159,7 +164,7 @@ LAB
     after_cut=$(sed -n '/| after-cut$/,/ heal$/p' "$TMP/etcd.out")
     expect_grep "and both servers' leases live on past their TTL" "10.77.0.14:50051" "$after_cut"
     expect_grep "(host5's too)" "10.77.0.15:50051" "$after_cut"
-    kill_part=$(sed -n '/kill-leader$/,$p' "$TMP/etcd.out")
+    kill_part=$(sed -n '/ kill-leader$/,$p' "$TMP/etcd.out")
     old=$(printf '%s\n' "$kill_part" | grep -m 1 -oE 'm[0-9] on host[0-9] leads')
     new=$(printf '%s\n' "$kill_part" | grep -oE 'm[0-9] on host[0-9] leads' | sed -n 2p)
     old_host=${old#* on }
@@ -171,7 +176,10 @@ LAB
     fi
     took=$(printf '%s\n' "$kill_part" | grep -oE '[0-9]+ ms after kill-leader')
     expect_grep "and the time it took is printed ($took)" "ms after kill-leader" "$took"
-    expect_grep "the load made its 800 calls, none failed" "800 calls, 0 failed after retries" "$kill_part"
+    part_part=$(sed -n '/ partition host1$/,/ heal$/p' "$TMP/etcd.out")
+    expect_grep "partition host1: the majority side keeps a confirmed leader" "answering: 2 of 3, following it: 1" "$part_part"
+    expect_grep "the load made its 1000 calls through the partition and the kill, none failed" \
+        "1000 calls, 0 failed after retries" "$kill_part"
     for a in 10.77.0.14:50051 10.77.0.15:50051; do
         row=$(printf '%s\n' "$kill_part" | grep -E "^ +\| +$a +[0-9]+ ")
         expect_eq "$a answered its share of the calls, none failed" "0 0" "$(echo "$row" | awk '{print $5, $6}')"
@@ -184,6 +192,63 @@ LAB
     wait_until 5 gone $H && ok "no holder of the etcd lab is left" || bad "no holder of the etcd lab is left"
     expect_eq "the members' data directories are removed" "" "$(ls -d "$EL"/*.etcd 2>/dev/null)"
     expect_eq "no etcd of the lab runs" "" "$(pgrep -f "initial-cluster-token workbench-lab" || true)"
+fi
+
+# ---- a 3-server Consul cluster: the minority cut off by a partition, the leader killed ----
+# servers on host1..3, client agents on the client host and host4; our jsonrpc-server on
+# host4 registered with its local agent (TTL check); host1 split from the rest: the other
+# two keep a leader, host1's own agent knows none; healed; the leader's host killed.
+if ! CONSUL_BIN=$(command -v consul || ls "$BIN/consul" 2>/dev/null) || [ -z "$CONSUL_BIN" ]; then
+    echo "SKIP Consul cluster in the lab: consul is not installed (mk/consul.sh fetches Debian 11's)"
+elif ! command -v curl >/dev/null; then
+    echo "SKIP Consul cluster in the lab: curl is not installed (it asks host1's own agent)"
+else
+    CREG='workbench registry $CONSUL hello'
+    cat >"$TMP/consul.lab" <<LAB
+consul host1 host2 host3
+client: echo "url \$CONSUL"
+host4: jsonrpc-server --listen 10.77.0.14:8080 --registry "\$CONSUL?check=ttl" --service hello &
+wait host4:8080
+client: for i in \$(seq 50); do $CREG | grep -q passing && break; sleep 0.1; done; $CREG
+partition host1
+leader consul 10000
+sleep 1500
+host1: echo "host1 sees leader [\$(curl -s -m 2 http://127.0.0.1:8500/v1/status/leader)]"
+client: echo in-partition; $CREG
+heal
+sleep 3000
+leader 10000
+kill-leader
+leader 10000
+client: echo after-kill; for i in \$(seq 30); do $CREG | grep -q passing && break; sleep 0.1; done; $CREG
+LAB
+    timeout 90 "$WB" lab --hosts 4 --timeout 10000 --script "$TMP/consul.lab" >"$TMP/consul.out" 2>&1
+    rc=$?
+    out=$(cat "$TMP/consul.out")
+    expect_eq "the Consul script ran to its end (exit 0)" 0 "$rc"
+    expect_grep "three servers elect a leader" "leads, 3 raft peers (servers answering: 3 of 3" "$out"
+    expect_grep "commands see their local agent in \$CONSUL" "| url consul://127.0.0.1:8500" "$out"
+    first=$(sed -n '/for i in/,/ partition host1$/p' "$TMP/consul.out")
+    expect_grep "host4's server is listed from the client host" "10.77.0.14:8080          protocol=json  check=passing" "$first"
+    part=$(sed -n '/ partition host1$/,/ heal$/p' "$TMP/consul.out")
+    expect_grep "partition host1: host2 and host3 keep a leader" "answering: 2 of 3, following it: 1" "$part"
+    expect_grep "host1's own agent knows no leader (an empty answer)" '| host1 sees leader [""]' "$part"
+    expect_grep "the majority side still lists the service" "check=passing" "$(printf '%s\n' "$part" | sed -n '/in-partition/,$p')"
+    healed=$(sed -n '/ heal$/,/ kill-leader$/p' "$TMP/consul.out")
+    expect_grep "heal: one leader for all three" "answering: 3 of 3, following it: 2" "$healed"
+    kill_part=$(sed -n '/ kill-leader$/,$p' "$TMP/consul.out")
+    old=$(printf '%s\n' "$kill_part" | grep -m 1 -oE 's[0-9] on host[0-9] leads')
+    new=$(printf '%s\n' "$kill_part" | grep -oE 's[0-9] on host[0-9] leads' | sed -n 2p)
+    if [ -n "$new" ] && [ "${new%% *}" != "${old%% *}" ]; then
+        ok "kill-leader: a new Consul leader: ${old%% leads} before, ${new%% leads} after ($(printf '%s\n' "$kill_part" | grep -oE '[0-9]+ ms after kill-leader'))"
+    else
+        bad "kill-leader: a new Consul leader" "$kill_part"
+    fi
+    expect_grep "the service is still listed after the kill" "check=passing" "$(printf '%s\n' "$kill_part" | sed -n '/after-kill/,$p')"
+    expect_grep "the lab is removed" "lab removed" "$out"
+    H=$(holders "$TMP/consul.out")
+    wait_until 5 gone $H && ok "no holder of the Consul lab is left" || bad "no holder of the Consul lab is left"
+    expect_eq "no consul of the lab runs" "" "$(pgrep -f 'retry-join=10.77.0.1' || true)"
 fi
 
 # ---- during a lab: nothing of it in the machine's own namespace --------------------------

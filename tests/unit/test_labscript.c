@@ -132,8 +132,36 @@ Test(script, etcd_cluster_steps)
     cr_assert_eq(st.host, -1);
     refused("etcd host1 host1", 3, "named twice");
     refused("etcd host1 host9", 3, "no host \"host9\"");
-    refused("etcd h1 h2 h3 h4 h5 h6 h7 h8", 9, "at most 7 members");
+    refused("etcd h1 h2 h3 h4 h5 h6 h7 h8", 9, "etcd: at most 7 hosts");
     refused("etcd", 3, "etcd HOST...");
     refused("kill-leader now", 3, "kill-leader");
     refused("leader soon", 3, "leader's MS");
+}
+
+Test(script, consul_and_partition_steps)
+{
+    cr_assert_eq(parse("consul host1 host2 host3", 4), 1, "%s", err);
+    cr_assert_eq(st.kind, LAB_CONSUL);
+    cr_assert_eq(st.number, 3);
+    cr_assert_eq(st.hosts[1], 2);
+    cr_assert_eq(parse("leader", 3), 1, "%s", err);
+    cr_assert_eq(st.cluster, LAB_ANY_CLUSTER);
+    cr_assert_eq(parse("leader consul 9000", 3), 1, "%s", err);
+    cr_assert_eq(st.kind, LAB_LEADER);
+    cr_assert_eq(st.cluster, LAB_CONSUL_CLUSTER);
+    cr_assert_eq(st.number, 9000);
+    cr_assert_eq(parse("kill-leader etcd", 3), 1, "%s", err);
+    cr_assert_eq(st.kind, LAB_KILL_LEADER);
+    cr_assert_eq(st.cluster, LAB_ETCD_CLUSTER);
+    cr_assert_eq(parse("cut-follower consul", 3), 1, "%s", err);
+    cr_assert_eq(st.cluster, LAB_CONSUL_CLUSTER);
+    cr_assert_eq(parse("partition host1 client", 3), 1, "%s", err);
+    cr_assert_eq(st.kind, LAB_PARTITION);
+    cr_assert_eq(st.number, 2);
+    cr_assert_eq(st.hosts[1], NETLAB_CLIENT);
+    refused("partition host1 host1", 3, "partition: host1 is named twice");
+    refused("consul host1 host9", 3, "no host \"host9\"");
+    refused("kill-leader zookeeper", 3, "etcd or consul");
+    refused("cut-follower consul 100", 3, "unexpected \"100\"");
+    refused("partition", 3, "partition HOST...");
 }
