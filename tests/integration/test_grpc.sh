@@ -233,6 +233,12 @@ import select, socket, struct, sys, threading, time
 host, port = sys.argv[1].rsplit(":", 1)
 addr = (host, int(port))
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+said = threading.Lock()
+
+def say(line):  # one write a line: the tests run in threads, and print() writes in pieces
+    with said:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 def frame(ftype, flags, sid, payload=b""):
     return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", sid) + payload
@@ -275,16 +281,16 @@ def connect():
     return s
 
 def settings_only():
-    print("settings only:", "closed" if closed_within(connect(), 5) else "open", flush=True)
+    say("settings only: " + ("closed" if closed_within(connect(), 5) else "open"))
 
 def ping_only():
-    print("pings only:", pings(connect(), 5), flush=True)
+    say("pings only: %s" % pings(connect(), 5))
 
 def ping_after_call():
     s = connect()
     s.sendall(sayhello(1))
     time.sleep(0.3)
-    print("pings after a call:", pings(s, 6), flush=True)
+    say("pings after a call: %s" % pings(s, 6))
 
 def late():
     import grpc
@@ -292,7 +298,7 @@ def late():
     grpc.channel_ready_future(ch).result(timeout=5)
     time.sleep(0.5)
     r = ch.unary_unary("/helloworld.Greeter/SayHello")(b"\x0a\x05world", timeout=5)
-    print("late:", r.decode(errors="replace").strip("\n\x0b"), flush=True)
+    say("late: " + r.decode(errors="replace").strip("\n\x0b"))
 
 tests = {"first": (settings_only, ping_only, late), "idle": (ping_after_call, late)}[sys.argv[2]]
 ts = [threading.Thread(target=f) for f in tests]
