@@ -151,6 +151,13 @@ try:
 except socket.timeout: pass
 c.close(); p.wait(5)
 
+_said = threading.Lock()
+
+def say(*parts):  # one write a line: the checks run in threads, and print() writes in pieces
+    with _said:
+        sys.stdout.write(" ".join(str(p) for p in parts) + "\n")
+        sys.stdout.flush()
+
 def call(s):  # True once the reply, 42 (an int: 84 zigzagged, "T"), has come
     s.sendall(req)
     got = b""
@@ -166,25 +173,25 @@ def trickle(name, s, data):  # one byte each 200 ms until the server closes
         try:
             s.sendall(bytes([b]))
             if s.recv(1) == b"":
-                print(name, "closed", flush=True); return
+                say(name, "closed"); return
         except socket.timeout:
             continue
         except OSError:
-            print(name, "closed", flush=True); return
-    print(name, "open", flush=True)
+            say(name, "closed"); return
+    say(name, "open")
 
 def first():
     trickle("a call trickled:", socket.create_connection(addr, timeout=5), req[:30])
 
 def after():
     s = socket.create_connection(addr, timeout=5)
-    print("after a call: answered", call(s), flush=True)
+    say("after a call: answered", call(s))
     trickle("part of a second call trickled:", s, req[:30])
 
 def late():
     s = socket.create_connection(addr, timeout=5)
     time.sleep(0.5)
-    print("late: answered", call(s), flush=True)
+    say("late: answered", call(s))
 
 ts = [threading.Thread(target=f) for f in (first, after, late)]
 for t in ts: t.start()

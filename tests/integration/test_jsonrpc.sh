@@ -161,6 +161,13 @@ def call(s):
     s.sendall(req)
     return s.recv(200).decode().strip()
 
+_said = threading.Lock()
+
+def say(*parts):  # one write a line: the checks run in threads, and print() writes in pieces
+    with _said:
+        sys.stdout.write(" ".join(str(p) for p in parts) + "\n")
+        sys.stdout.flush()
+
 def trickle(name, s, seconds):  # a space each 200 ms until the server closes, at most seconds
     end = time.monotonic() + seconds
     s.settimeout(0.2)
@@ -168,27 +175,27 @@ def trickle(name, s, seconds):  # a space each 200 ms until the server closes, a
         try:
             s.sendall(b" ")
             if s.recv(1) == b"":
-                print(name, "closed", flush=True)
+                say(name, "closed")
                 return
         except socket.timeout:
             continue
         except OSError:
-            print(name, "closed", flush=True)
+            say(name, "closed")
             return
-    print(name, "open", flush=True)
+    say(name, "open")
 
 def spaces():
     trickle("spaces before a request:", socket.create_connection(addr, timeout=5), 5)
 
 def after():
     s = socket.create_connection(addr, timeout=5)
-    print("after a call:", call(s), flush=True)
+    say("after a call:", call(s))
     trickle("spaces after a call:", s, 6)
 
 def late():
     s = socket.create_connection(addr, timeout=5)
     time.sleep(0.5)
-    print("late:", call(s), flush=True)
+    say("late:", call(s))
 
 def steady():
     s = socket.create_connection(addr, timeout=5)
@@ -196,7 +203,7 @@ def steady():
     for _ in range(5):  # one call each 0.7 s: 2.8 s in all, past --idle-timeout
         got += call(s) == '{"id":1,"result":42,"error":null}'
         time.sleep(0.7)
-    print("steady: %d of 5" % got, flush=True)
+    say("steady: %d of 5" % got)
 
 ts = [threading.Thread(target=f) for f in (spaces, after, late, steady)]
 for t in ts:
