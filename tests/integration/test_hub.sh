@@ -23,7 +23,7 @@ done
 
 etcd_or_exit hubtest
 
-# The Go client: discovery.proto's messages and client stub generated into build/, never
+# The Go client: discovery.proto's messages and client code generated into build/, never
 # into the source tree.
 if gen_go_discovery 2>"$TMP/protoc.err" &&
     build_go hubclient 2>"$TMP/go.err" && build_go hubserver 2>>"$TMP/go.err"; then

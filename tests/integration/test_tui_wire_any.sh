@@ -30,18 +30,8 @@ DEAD=127.0.0.1:$(free_port)
 
 # the Wire pane's text (inside its frame), its lines joined and blanks closed up
 wire_text() { screen | sed -n '3,$p' | sed -E 's/^│//; s/│$//' | tr '\n' ' ' | tr -s ' '; }
-# expect_wire NAME TEXT: TEXT (a fixed string) is in the pane's text within 3 s (a key's
-# effect is drawn on the TUI's next turn, later on a loaded machine)
-expect_wire() {
-    ew_n=30
-    while [ "$ew_n" -gt 0 ]; do
-        wire_text | grep -qF -- "$2" && { ok "$1"; return; }
-        sleep 0.1
-        ew_n=$((ew_n - 1))
-    done
-    bad "$1" "want to see: $2
-in: $(wire_text)"
-}
+# expect_wire NAME TEXT: TEXT is in the Wire pane's text within 3 s
+expect_wire() { expect_shown "$1" "$2" wire_text; }
 # the line under the rule: the span under the cursor
 meaning() { screen | grep -E '^│gRPC (request|response) at ' | sed 's/^│//; s/ *│$//'; }
 # call_any NAME URL METHOD JSON REGEX: :wire URL METHOD JSON, then wait for REGEX on screen

@@ -32,15 +32,18 @@ screen() { tm capture-pane -p -t tui; }
 status_line() { screen | tail -n 1; }
 # expect_status NAME TEXT: TEXT (a fixed string) shows on the status line within 3 s: what
 # a command says is drawn on the next turn of the TUI's loop, later on a loaded machine
-expect_status() {
+expect_status() { expect_shown "$1" "$2" status_line; }
+# expect_shown NAME TEXT FN: TEXT (a fixed string) is in what FN prints within 3 s (a key's
+# effect is drawn on the TUI's next turn, later on a loaded machine)
+expect_shown() {
     es_n=30
     while [ "$es_n" -gt 0 ]; do
-        status_line | grep -qF -- "$2" && { ok "$1"; return; }
+        "$3" | grep -qF -- "$2" && { ok "$1"; return; }
         sleep 0.1
         es_n=$((es_n - 1))
     done
     bad "$1" "want to see: $2
-in: $(status_line)"
+in: $("$3")"
 }
 # masked_screen: the screen with what changes from run to run masked (tig's way of
 # comparing screens): ports (127.0.0.1:PORT) and pids beside them and in the Timeline

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/i18n.h"
+#include "base/tempdir.h"
 #include "lesson/lesson.h"
 #include "lesson/lesson_page.h"
 #include "lesson/lesson_wrap.h"
@@ -395,8 +396,8 @@ static void put_file(const char *dir, const char *name, const char *text)
 
 Test(lesson, catalog_loads_a_directory_by_number)
 {
-    char dir[] = "/tmp/wb-lesson-cat.XXXXXX", err[512];
-    cr_assert_not_null(mkdtemp(dir));
+    char dir[256], err[512];
+    cr_assert_eq(tempdir_make(dir, sizeof dir, "wb-lesson-cat"), 0);
     lesson_catalog c;
     cr_assert_eq(lesson_catalog_load(&c, dir, err, sizeof err), -1);
     cr_assert(strstr(err, "no lesson files"), "%s", err);
@@ -424,11 +425,5 @@ Test(lesson, catalog_loads_a_directory_by_number)
     lesson_free(l);
     cr_assert_null(lesson_find(dir, 5, err, sizeof err));
     cr_assert(strstr(err, "there is no lesson 5") && strstr(err, "05-broken.txt:2:"), "%s", err);
-    const char *names[] = {"07-seven.txt", "02-two.txt", "README.md", "05-broken.txt"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        char p[128];
-        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-        unlink(p);
-    }
-    rmdir(dir);
+    tempdir_remove(dir);
 }
