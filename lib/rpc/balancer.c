@@ -11,8 +11,6 @@
 
 #define MAX_INSTANCES 256
 #define MAX_SAMPLES (1u << 20)
-#define BACKOFF_MIN_MS 250
-#define BACKOFF_MAX_MS 5000
 
 struct balancer {
     rpc_proto proto;
@@ -23,6 +21,10 @@ struct balancer {
     size_t next; /* round robin position */
     char *md_name, *md_value; /* balancer_set_metadata's header, or NULL */
     bool capture;             /* balancer_capture */
+    int eject_after;          /* consecutive failures that eject (balancer_set_ejection) */
+    uint64_t backoff_min_ms, backoff_max_ms;
+    balancer_event_fn on_event;
+    void *event_ctx;
 };
 
 rpc_proto balancer_proto(const balancer *b) { return b->proto; }
@@ -34,8 +36,26 @@ balancer *balancer_new(rpc_proto proto, pick_policy policy, int timeout_ms)
         b->proto = proto;
         b->policy = policy;
         b->timeout_ms = timeout_ms > 0 ? timeout_ms : 1000;
+        b->eject_after = LB_EJECT_AFTER;
+        b->backoff_min_ms = LB_BACKOFF_MIN_MS;
+        b->backoff_max_ms = LB_BACKOFF_MAX_MS;
     }
     return b;
+}
+
+void balancer_set_timeout(balancer *b, int timeout_ms) { b->timeout_ms = timeout_ms > 0 ? timeout_ms : 1000; }
+
+void balancer_set_ejection(balancer *b, int after, int min_ms, int max_ms)
+{
+    b->eject_after = after >= 1 ? after : LB_EJECT_AFTER;
+    b->backoff_min_ms = min_ms >= 1 ? (uint64_t)min_ms : LB_BACKOFF_MIN_MS;
+    b->backoff_max_ms = max_ms >= min_ms && max_ms >= 1 ? (uint64_t)max_ms : b->backoff_min_ms;
+}
+
+void balancer_on_event(balancer *b, balancer_event_fn fn, void *ctx)
+{
+    b->on_event = fn;
+    b->event_ctx = ctx;
 }
 
 void balancer_free(balancer *b)
@@ -197,16 +217,33 @@ static void record_latency(lb_instance *in, uint64_t us)
     in->lat_us[in->nlat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
-static void failed(lb_instance *in)
+/* A failed attempt on in (why: its error); ejects it once eject_after attempts in a row
+ * have failed. */
+static void failed(balancer *b, lb_instance *in, const char *why)
 {
     in->failures++;
     in->consecutive_failures++;
     rpcclient_free(in->conn);
     in->conn = NULL;
-    in->backoff_ms = in->backoff_ms ? in->backoff_ms * 2 : BACKOFF_MIN_MS;
-    if (in->backoff_ms > BACKOFF_MAX_MS)
-        in->backoff_ms = BACKOFF_MAX_MS;
+    if (in->consecutive_failures < b->eject_after)
+        return;
+    in->backoff_ms = in->backoff_ms ? in->backoff_ms * 2 : b->backoff_min_ms;
+    if (in->backoff_ms > b->backoff_max_ms)
+        in->backoff_ms = b->backoff_max_ms;
     in->ejected_until = clock_now_ms() + in->backoff_ms;
+    if (b->on_event)
+        b->on_event(b->event_ctx, in->addr, LB_EJECTED, in->backoff_ms, why);
+}
+
+/* A successful attempt on in: an ejected instance is back. */
+static void answered(balancer *b, lb_instance *in)
+{
+    bool was_out = in->backoff_ms != 0;
+    in->consecutive_failures = 0;
+    in->backoff_ms = 0;
+    in->ejected_until = 0;
+    if (was_out && b->on_event)
+        b->on_event(b->event_ctx, in->addr, LB_BACK, 0, "");
 }
 
 /* One attempt on instance i; its status code goes into res. */
@@ -226,7 +263,7 @@ static call_status attempt(balancer *b, int i, const char *method, const value *
         in->conn = rpcclient_dial(url, b->timeout_ms < 1000 ? b->timeout_ms : 1000, err, errlen);
         if (!in->conn) {
             res->status = GRPC_UNAVAILABLE;
-            failed(in);
+            failed(b, in, err);
             return CALL_FAILED;
         }
         rpcclient_capture(in->conn, b->capture);
@@ -241,14 +278,12 @@ static call_status attempt(balancer *b, int i, const char *method, const value *
     res->status = rpcclient_status(in->conn);
     snprintf(res->message, sizeof res->message, "%s", rpcclient_status_message(in->conn));
     if (st == CALL_FAILED) {
-        failed(in);
+        failed(b, in, err);
         return st;
     }
     record_latency(in, clock_now_us() - t0);
     in->errors += st == CALL_REMOTE_ERROR;
-    in->consecutive_failures = 0;
-    in->backoff_ms = 0;
-    in->ejected_until = 0;
+    answered(b, in);
     return st;
 }
 

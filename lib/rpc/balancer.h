@@ -4,7 +4,8 @@
  * calls; the balancer picks an instance (round robin or pick-first), keeps one
  * connection per instance, retries a call that failed because its connection failed
  * once on another instance when the method is idempotent, and ejects an instance that
- * fails, trying it again after a backoff (250 ms doubling to 5 s). An instance the
+ * fails, trying it again after a backoff (by default after one failure, for 250 ms
+ * doubling to 5 s: balancer_set_ejection). An instance the
  * registry drops is forgotten for picking but its counters stay for the report.
  * Single-threaded: one caller at a time. */
 #ifndef WB_BALANCER_H
@@ -36,6 +37,25 @@ typedef struct balancer balancer;
 
 /* A balancer for servers speaking proto; every call waits at most timeout_ms. */
 balancer *balancer_new(rpc_proto proto, pick_policy policy, int timeout_ms);
+enum { LB_EJECT_AFTER = 1, LB_BACKOFF_MIN_MS = 250, LB_BACKOFF_MAX_MS = 5000 };
+
+/* The deadline of every later call (<= 0: 1000 ms). */
+void balancer_set_timeout(balancer *b, int timeout_ms);
+/* An instance is ejected after `after` (>= 1) attempts in a row fail at the connection,
+ * for min_ms, doubling at each ejection in a row up to max_ms. A value out of range takes
+ * the default (LB_EJECT_AFTER, LB_BACKOFF_MIN_MS, LB_BACKOFF_MAX_MS; max below min: min). */
+void balancer_set_ejection(balancer *b, int after, int min_ms, int max_ms);
+
+typedef enum lb_event_kind {
+    LB_EJECTED, /* taken out for backoff_ms after failing (why: the last error) */
+    LB_BACK,    /* answered again after an ejection */
+} lb_event_kind;
+/* Called from balancer_call, on the caller's thread, for each ejection and return. */
+typedef void (*balancer_event_fn)(void *ctx, const char *addr, lb_event_kind kind, uint64_t backoff_ms,
+                                  const char *why);
+/* Sets the function told of ejections and returns (NULL: none). */
+void balancer_on_event(balancer *b, balancer_event_fn fn, void *ctx);
+
 /* The protocol its instances speak, as given to balancer_new. */
 rpc_proto balancer_proto(const balancer *b);
 /* Closes every connection and frees. Accepts NULL. */
