@@ -111,6 +111,9 @@ registry *registry_new(const char *url, const registry_auth *auth, char *err, si
 /* Accepts NULL. */
 void registry_free(registry *r);
 registry_kind registry_get_kind(const registry *r);
+/* The endpoint (HOST:PORT) that answered r's last request: after a failover, the one
+ * that took over; the first of the URL before any answer, "" for none. */
+const char *registry_endpoint(const registry *r);
 /* Makes every request of r give up at once when *flag becomes true (another thread sets
  * it); NULL turns this off. Used by the keeper and the watch for bounded stops. */
 void registry_set_cancel(registry *r, const atomic_bool *flag);
