@@ -109,7 +109,8 @@ static void *keeper_main(void *arg)
                                n > 1 ? " again" : "", k->service, k->addr, k->protocol, (uint64_t)reg.lease, k->ttl);
                 else
                     keeper_log(k, "registry: registered%s %s %s (%s), check every %ds",
-                               n > 1 ? " again" : "", k->service, reg.id, k->protocol, k->ttl / 3 > 1 ? k->ttl / 3 : 1);
+                               n > 1 ? " again" : "", k->service, reg.id, k->protocol,
+                               reg.interval ? reg.interval : k->ttl / 3 > 1 ? k->ttl / 3 : 1);
                 lost = false;
                 backoff = 250;
                 if (registry_stop_sleep(&k->stop, (uint64_t)period))
