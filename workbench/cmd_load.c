@@ -20,6 +20,7 @@
 #include "registry/consulproc.h"
 #include "registry/etcdproc.h"
 #include "registry/registry.h"
+#include "loadorders.h"
 #include "regopt.h"
 #include "rpc/balancer.h"
 #include "wire/jsonval.h"
@@ -29,96 +30,6 @@
                         "  those with an error); failed: not answered, the connection failed or timed out")
 
 #define MAX_SPAWN 16
-#define MAX_PLACED (1u << 22)
-
-/* The ids of the orders Place answered OK, to read back after the run. */
-typedef struct load_orders {
-    int64_t *ids;
-    size_t n, cap;
-    bool dropped; /* more than MAX_PLACED */
-} load_orders;
-
-static void orders_note(load_orders *o, const value *reply)
-{
-    const value *id = value_get(reply, "id");
-    if (!id || id->kind != V_INT)
-        return;
-    if (o->n == o->cap) {
-        size_t ncap = o->cap ? o->cap * 2 : 1024;
-        int64_t *p = ncap <= MAX_PLACED ? realloc(o->ids, ncap * sizeof *p) : NULL;
-        if (!p) {
-            o->dropped = true;
-            return;
-        }
-        o->ids = p;
-        o->cap = ncap;
-    }
-    o->ids[o->n++] = id->u.i;
-}
-
-/* A request id of this run for call i, so a retried Place does not order twice. */
-static int set_request_id(value *arg, uint64_t i)
-{
-    char rid[64];
-    static unsigned long long run;
-    if (!run)
-        run = (unsigned long long)time(NULL);
-    snprintf(rid, sizeof rid, "load-%d-%llu-%llu", (int)getpid(), run, (unsigned long long)i);
-    if (arg->kind == V_MAP) {
-        for (size_t k = 0; k < arg->u.map.len; k++)
-            if (strcmp(arg->u.map.items[k].k->u.s.p, "request_id") == 0) {
-                value_free(arg->u.map.items[k].v);
-                arg->u.map.items[k].v = value_cstring(rid);
-                return arg->u.map.items[k].v ? 0 : -1;
-            }
-        return value_map_put(arg, value_cstring("request_id"), value_cstring(rid));
-    }
-    return -1;
-}
-
-/* user-server's Login needs the account: create it once (ALREADY_EXISTS is fine). */
-static void sign_up(balancer *lb, const value *arg)
-{
-    value *reply = NULL;
-    char err[256];
-    balancer_call(lb, "/user.User/SignUp", arg, false, &reply, NULL, err, sizeof err);
-    value_free(reply);
-}
-
-/* Reads every placed order back with Get, through the balancer, and prints the counts. */
-static void orders_check(balancer *lb, const value *arg, const load_orders *o)
-{
-    const value *user = value_get(arg, "user");
-    size_t readable = 0, missing = 0, failed = 0;
-    char err[512], first[600] = "";
-    for (size_t i = 0; i < o->n; i++) {
-        value *q = value_struct(NULL), *reply = NULL;
-        if (!q || value_struct_set(q, "id", value_int(o->ids[i])) < 0 ||
-            value_struct_set(q, "user", value_cstring(user && user->kind == V_STRING ? user->u.s.p : "")) < 0) {
-            value_free(q);
-            failed++;
-            continue;
-        }
-        call_status st = balancer_call(lb, "/order.Order/Get", q, true, &reply, NULL, err, sizeof err);
-        value_free(q);
-        value_free(reply);
-        if (st == CALL_OK)
-            readable++;
-        else if (st == CALL_REMOTE_ERROR && strncmp(err, "NOT_FOUND", 9) == 0)
-            missing++;
-        else
-            failed++;
-        if (st != CALL_OK && !first[0]) {
-            char shown[2048]; /* the server's words, escaped for the terminal */
-            snprintf(first, sizeof first, _(" (order %lld: %.500s)"), (long long)o->ids[i],
-                     esc_str(shown, sizeof shown, err));
-        }
-    }
-    printf(_("\nOrders: %zu placed (answered OK), %zu read back with Get after the run, %zu missing, "
-             "%zu could not be read%s%s\n"),
-           o->n, readable, missing, failed, first, o->dropped ? _("; only the first ids were kept") : "");
-}
-
 static void usage(FILE *f)
 {
     fputs(_("Usage: workbench load --service NAME --codec gob|json|grpc --rate N --duration S\n"
@@ -207,7 +118,7 @@ typedef struct load_stats {
     uint64_t kill_at, dropped_at, first_fail_at, restart_at, last_dead_call;
     uint64_t after_restart, victim_after_restart;
     uint64_t total, failed_calls, retried, remote_errors;
-    load_orders placed;
+    loadorders placed;
 } load_stats;
 
 enum { LOAD_GO = -1 }; /* load_parse: go on and run */
@@ -589,13 +500,13 @@ static int load_call(const load_opts *o, load_env *e, load_stats *s, uint64_t i)
     char err[512];
     value *reply = NULL;
     lb_result res;
-    if (o->placing && set_request_id(e->arg, i) < 0)
+    if (o->placing && loadorders_request_id(e->arg, i) < 0)
         return -1;
     if (o->program && !o->orders && i == 0)
-        sign_up(e->lb, e->arg);
+        loadorders_sign_up(e->lb, e->arg);
     call_status st = balancer_call(e->lb, o->method, e->arg, o->retry, &reply, &res, err, sizeof err);
     if (o->placing && st == CALL_OK)
-        orders_note(&s->placed, reply);
+        loadorders_note(&s->placed, reply);
     value_free(reply);
     s->total++;
     size_t nall;
@@ -735,7 +646,7 @@ static void load_report(const load_opts *o, const load_env *e, const load_stats 
     if (s->killed)
         report_failover(o, e, s);
     if (o->placing)
-        orders_check(e->lb, e->arg, &s->placed);
+        loadorders_check(e->lb, e->arg, &s->placed);
     printf(_("\nTimeline:\n"));
     size_t nev;
     const sup_event *ev = supervisor_timeline(e->sup, &nev);
