@@ -321,8 +321,7 @@ static void summarize(FILE *f, const eventlog_line *ev, const labtl_fault *x, in
         say(f, margin, width, "%s", x->outcome == LABTL_NO_INSTANCE ? _("no detection: no instance there")
                                                                        : _("no detection: traffic never moved"));
     }
-    say(f, margin, width, _("calls failed: %lld (up to %+.3f s)"), x->failed,
-        (double)ev[x->end - 1].ms / 1000.0);
+    say(f, margin, width, _("calls failed: %lld"), x->failed);
     if (x->cluster[0] && x->leader_ms >= 0)
         say(f, margin, width, _("new %s leader seen after %.3f s: %s"), x->cluster, (double)x->leader_ms / 1000.0,
             esc_str(safe, sizeof safe, ev[x->leader_at].text));
