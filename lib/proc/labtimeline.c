@@ -247,17 +247,17 @@ static size_t line_bytes(const char *s, int avail, bool last, bool *dots)
 }
 
 /* Copies body into out after prefix, in lines of at most width columns, the later ones
- * indented as far as the prefix is long; cut with "..." after MAX_LINES lines. */
-static char *wrap(const char *prefix, const char *body, int width, char *out, size_t cap)
+ * indented by indent; cut with "..." after MAX_LINES lines. */
+static char *wrap(const char *prefix, size_t indent, const char *body, int width, char *out, size_t cap)
 {
-    size_t indent = strlen(prefix);
     int avail = width - (int)indent < 20 ? 20 : width - (int)indent;
     int w = snprintf(out, cap, "%s", prefix);
     size_t used = w < 0 || (size_t)w >= cap ? cap - 1 : (size_t)w;
     const char *s = body;
     for (int line = 0; line < MAX_LINES && *s; line++) {
         bool dots;
-        size_t take = line_bytes(s, avail, line == MAX_LINES - 1, &dots);
+        int room = line ? avail : (width - (int)strlen(prefix) < 20 ? 20 : width - (int)strlen(prefix));
+        size_t take = line_bytes(s, room, line == MAX_LINES - 1, &dots);
         w = snprintf(out + used, cap - used, "%s%*s%.*s%s", line ? "\n" : "", line ? (int)indent : 0, "",
                      (int)take, s, dots ? "..." : "");
         if (w < 0 || (size_t)w >= cap - used)
@@ -276,7 +276,7 @@ char *labtimeline_format(const eventlog_line *e, int width, char *out, size_t ca
     snprintf(prefix, sizeof prefix, "%+8.3f s  %-6s  ", (double)e->ms / 1000.0, e->host);
     snprintf(raw, sizeof raw, "%s %s", e->who, e->text);
     esc_str(safe, sizeof safe, raw);
-    return wrap(prefix, safe, width, out, cap);
+    return wrap(prefix, strlen(prefix), safe, width, out, cap);
 }
 
 /* Prints text, each of its lines after margin spaces. */
@@ -300,7 +300,7 @@ static void say(FILE *f, int margin, int width, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    put(f, margin, wrap("  ", text, width - margin, out, sizeof out));
+    put(f, margin, wrap("  ", 4, text, width - margin, out, sizeof out));
 }
 
 static void summarize(FILE *f, const eventlog_line *ev, const labtl_fault *x, int margin, int width)
@@ -310,7 +310,7 @@ static void summarize(FILE *f, const eventlog_line *ev, const labtl_fault *x, in
     char head[EVENTLOG_LINE * 2 + 64];
     snprintf(head, sizeof head, _("fault at %+.3f s: %s"), (double)at->ms / 1000.0,
              esc_str(safe, sizeof safe, at->text));
-    put(f, margin, wrap("", head, width - margin, out, sizeof out));
+    put(f, margin, wrap("", 4, head, width - margin, out, sizeof out));
     if (x->outcome == LABTL_MOVED) {
         const eventlog_line *d = &ev[x->detect_at];
         char line[EVENTLOG_LINE + 80];

@@ -191,7 +191,7 @@ LAB
     H=$(holders "$TMP/etcd.out")
     wait_until 5 gone $H && ok "no holder of the etcd lab is left" || bad "no holder of the etcd lab is left"
     expect_eq "the members' data directories are removed" "" "$(ls -d "$EL"/*.etcd 2>/dev/null)"
-    expect_eq "no etcd of the lab runs" "" "$(pgrep -f "initial-cluster-token workbench-lab" || true)"
+    expect_eq "no etcd of the lab runs" "" "$(pgrep -f -- "--data-dir $EL/" || true)"
 fi
 
 # ---- the timeline: faults and what the programs saw, detection time, failed calls --------
@@ -254,7 +254,7 @@ LAB
     expect_grep "the lab is removed" "lab removed" "$out"
     H=$(holders "$TMP/tl.out")
     wait_until 5 gone $H && ok "no holder of the timeline lab is left" || bad "no holder of the timeline lab is left"
-    expect_eq "no etcd of the lab runs" "" "$(pgrep -f "initial-cluster-token workbench-lab" || true)"
+    expect_eq "no etcd of the lab runs" "" "$(pgrep -f -- "--data-dir $TL/" || true)"
 fi
 
 # ---- a 3-server Consul cluster: the minority cut off by a partition, the leader killed ----
