@@ -94,14 +94,16 @@ typedef struct tui_lab_fault_job {
     char err[300];
 } tui_lab_fault_job;
 
-/* On the side worker: the lines of the timeline file not taken yet, and who leads. */
+/* On the side worker: the lines of the timeline file not taken yet, the detection time
+ * of the last fault whose traffic moved (proc/labtimeline), and who leads. */
 typedef struct tui_lab_read_job {
     tui_job job;
     char events[320];
-    int64_t since_ms;  /* in/out: the newest line's time taken */
-    size_t seen;       /* in/out: lines at since_ms taken already */
+    size_t seen;       /* in/out: lines taken already */
     eventlog_line *lines; /* out (free()) */
     size_t n;
+    int64_t detect_ms;     /* out: the last fault's detection time (labtimeline); -1: none yet */
+    char detect_fault[96]; /* out: that fault's text */
     bool ask_leader;
     char member_addr[TUI_LAB_ETCD][16];
     int member_host[TUI_LAB_ETCD];
@@ -120,7 +122,7 @@ typedef struct tui_netns_job {
 tui_lab_up_job *tui_lab_up_job_new(int n, supervisor *sup, int orig_netfd);
 tui_lab_down_job *tui_lab_down_job_new(tui_lab *lab, supervisor *sup, int orig_netfd);
 tui_lab_fault_job *tui_lab_fault_job_new(tui_lab *lab, tui_fault kind);
-tui_lab_read_job *tui_lab_read_job_new(const tui_lab_info *info, int64_t since_ms, size_t seen, bool ask_leader);
+tui_lab_read_job *tui_lab_read_job_new(const tui_lab_info *info, size_t seen, bool ask_leader);
 tui_netns_job *tui_netns_job_new(int netfd);
 
 /* Asks each member at addr[i] (host[i]) of an etcd cluster of n for its status, from

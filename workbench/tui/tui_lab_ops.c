@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/i18n.h"
+#include "proc/labtimeline.h"
 
 enum { STATUS_CAP = 16 * 1024, READ_MAX = 4 << 20 };
 
@@ -223,24 +224,22 @@ static void read_run(tui_job *j)
 {
     tui_lab_read_job *r = (tui_lab_read_job *)j;
     eventlog_line *all = NULL;
-    size_t n = 0, skip = 0;
-    if (eventlog_read(r->events, r->since_ms, READ_MAX, &all, &n, r->err, sizeof r->err) == 0 && n) {
-        while (skip < n && skip < r->seen && all[skip].ms == r->since_ms)
-            skip++;
-        size_t take = n - skip < TUI_LAB_MAX_EVENTS ? n - skip : TUI_LAB_MAX_EVENTS;
-        if (take) {
-            r->lines = malloc(take * sizeof *r->lines);
-            if (r->lines) {
-                memcpy(r->lines, all + skip, take * sizeof *r->lines);
-                r->n = take;
-                int64_t last = all[skip + take - 1].ms;
-                size_t at = 0;
-                for (size_t i = 0; i < skip + take; i++)
-                    at += all[i].ms == last;
-                r->seen = at;
-                r->since_ms = last;
-            }
+    size_t n = 0;
+    if (eventlog_read(r->events, 0, READ_MAX, &all, &n, r->err, sizeof r->err) == 0 && n > r->seen) {
+        size_t take = n - r->seen < TUI_LAB_MAX_EVENTS ? n - r->seen : TUI_LAB_MAX_EVENTS;
+        if ((r->lines = malloc(take * sizeof *r->lines))) {
+            memcpy(r->lines, all + r->seen, take * sizeof *r->lines);
+            r->n = take;
+            r->seen += take;
         }
+        static labtl_fault f[64];
+        size_t nf = labtimeline_faults(all, n, 0, f, sizeof f / sizeof f[0]);
+        for (size_t i = nf; i-- > 0;) /* the newest fault whose traffic moved */
+            if (f[i].outcome == LABTL_MOVED) {
+                r->detect_ms = f[i].detect_ms;
+                snprintf(r->detect_fault, sizeof r->detect_fault, "%s", all[f[i].at].text);
+                break;
+            }
     }
     free(all);
     if (r->ask_leader)
@@ -249,7 +248,7 @@ static void read_run(tui_job *j)
 
 static void read_drop(tui_job *j) { free(((tui_lab_read_job *)j)->lines); }
 
-tui_lab_read_job *tui_lab_read_job_new(const tui_lab_info *info, int64_t since_ms, size_t seen, bool ask_leader)
+tui_lab_read_job *tui_lab_read_job_new(const tui_lab_info *info, size_t seen, bool ask_leader)
 {
     tui_lab_read_job *r = calloc(1, sizeof *r);
     if (!r)
@@ -257,8 +256,8 @@ tui_lab_read_job *tui_lab_read_job_new(const tui_lab_info *info, int64_t since_m
     r->job.run = read_run;
     r->job.drop = read_drop;
     snprintf(r->events, sizeof r->events, "%s", info->events);
-    r->since_ms = since_ms;
     r->seen = seen;
+    r->detect_ms = -1;
     r->ask_leader = ask_leader;
     r->nmembers = info->nmembers;
     for (int i = 0; i < info->nmembers && i < TUI_LAB_ETCD; i++) {
