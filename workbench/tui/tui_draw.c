@@ -649,6 +649,9 @@ void tui_draw(tui_screen *s, const tui_view *v, int dirty)
                      TUI_MIN_ROWS);
         tui_draw_put(s->help, 1, 0, getmaxx(s->help), A_NORMAL, _("(now %dx%d); q quits"), COLS, LINES);
         wnoutrefresh(s->help);
+    } else if (v->hosts) {
+        if (s->help)
+            tui_draw_hosts(s, v);
     } else if (v->help) {
         if (s->help)
             tui_draw_help(s, v);

@@ -258,7 +258,8 @@ tui_lab_up_job *tui_lab_up_job_new(int n, supervisor *sup, int orig_netfd)
 static void down_run(tui_job *j)
 {
     tui_lab_down_job *d = (tui_lab_down_job *)j;
-    supervisor_set_launcher(d->sup, NULL, NULL);
+    if (d->sup)
+        supervisor_set_launcher(d->sup, NULL, NULL);
     eventlog_use(NULL, 0, NULL);
     if (d->orig_netfd >= 0)
         setns(d->orig_netfd, CLONE_NEWNET);

@@ -237,7 +237,7 @@ static void read_run(tui_job *j)
         for (size_t i = nf; i-- > 0;) /* the newest fault whose traffic moved */
             if (f[i].outcome == LABTL_MOVED) {
                 r->detect_ms = f[i].detect_ms;
-                snprintf(r->detect_fault, sizeof r->detect_fault, "%s", all[f[i].at].text);
+                snprintf(r->detect_fault, sizeof r->detect_fault, "%.90s", all[f[i].at].text);
                 break;
             }
     }
