@@ -208,13 +208,13 @@ int act_set(tui *t, const char *arg)
 {
     char what[16] = "", val[64] = "";
     if (!arg || sscanf(arg, "%15s %63s", what, val) < 2) {
-        char detect[160];
+        char detect[64];
         if (t->detect_ms >= 0)
-            snprintf(detect, sizeof detect, _("detected in %lld ms (%s)"), (long long)t->detect_ms, t->detect_fault);
+            snprintf(detect, sizeof detect, _("detected in %lld ms"), (long long)t->detect_ms);
         else
-            snprintf(detect, sizeof detect, "%s", _("no detection measured yet"));
-        tui_say(t, _("ttl %d s · deadline %d ms · eject after %d · backoff %d:%d ms · last fault: %s"), t->ttl,
-                t->lb_deadline_ms, t->lb_eject_after, t->lb_backoff_min, t->lb_backoff_max, detect);
+            snprintf(detect, sizeof detect, "%s", _("no detection yet"));
+        tui_say(t, _("ttl %ds · deadline %dms · eject %d · backoff %d:%dms · %s"), t->ttl, t->lb_deadline_ms,
+                t->lb_eject_after, t->lb_backoff_min, t->lb_backoff_max, detect);
         return DIRTY_STATUS;
     }
     int a = 0, b = 0;
