@@ -36,19 +36,8 @@ static const struct {
  * Instances and Traffic panes grow to show every server. */
 enum { BOTTOM_MIN = 6, PANE_MIN = 7, TIME_COLS = 8 };
 
-static const char *short_proto(rpc_proto p)
-{
-    return p == PROTO_GOB ? "gob" : p == PROTO_GRPC ? "grpc" : "json";
-}
+static const char *short_proto(rpc_proto p) { return tui_short_proto(p); }
 
-const char *tui_instance_kind(const instance *in)
-{
-    if (!in->program[0])
-        return short_proto(in->proto);
-    if (!strcmp(in->program, "gateway"))
-        return "gw";
-    return !strncmp(in->program, "order", 5) ? "order" : !strncmp(in->program, "user", 4) ? "user" : "svc";
-}
 
 /* An instance's state in the learner's language. */
 static const char *state_word(inst_state st)

@@ -20,26 +20,6 @@
 
 enum { ETCD_START_MS = 20000, ADDR_MS = 5000, PAUSE_MS = 200 };
 
-void tui_lab_fill_info(const tui_lab *L, tui_lab_info *out)
-{
-    *out = (tui_lab_info){.n = netlab_hosts(L->lab), .split = netlab_is_split(L->lab), .t0 = L->t0,
-                          .netfd = netlab_netns_fd(L->lab, NETLAB_CLIENT), .nmembers = L->etcd.n};
-    for (int h = 0; h <= out->n && h <= TUI_LAB_MAX_HOSTS; h++) {
-        tui_lab_host *o = &out->host[h];
-        snprintf(o->name, sizeof o->name, "%s", netlab_name(L->lab, h));
-        snprintf(o->addr, sizeof o->addr, "%s", netlab_addr(L->lab, h));
-        o->cut = netlab_is_cut(L->lab, h);
-        o->aside = netlab_in_split(L->lab, h);
-        o->loss = L->loss[h];
-        o->member = etcdcluster_on(&L->etcd, h) + 1;
-    }
-    for (int i = 0; i < L->etcd.n; i++)
-        snprintf(out->member_addr[i], sizeof out->member_addr[i], "%s", L->etcd.m[i].addr);
-    snprintf(out->url, sizeof out->url, "%s", L->etcd.url);
-    snprintf(out->events, sizeof out->events, "%s", L->events);
-    snprintf(out->dir, sizeof out->dir, "%s", L->dir);
-}
-
 /* The host whose address addr ("10.77.0.12:PORT") is on; 0 when none is. */
 static int host_of(const tui_lab *L, const char *addr)
 {
