@@ -42,14 +42,19 @@ static void open_log(void)
 bool eventlog_on(void)
 {
     pthread_once(&once, open_log);
-    return log_fd >= 0;
+    pthread_mutex_lock(&lock);
+    bool on = log_fd >= 0;
+    pthread_mutex_unlock(&lock);
+    return on;
 }
 
 int64_t eventlog_now_ms(void)
 {
-    if (!eventlog_on())
-        return -1;
-    return (int64_t)clock_now_ms() - t0;
+    pthread_once(&once, open_log);
+    pthread_mutex_lock(&lock);
+    int64_t ms = log_fd >= 0 ? (int64_t)clock_now_ms() - t0 : -1;
+    pthread_mutex_unlock(&lock);
+    return ms;
 }
 
 /* The line for one event into out; its length. */
@@ -74,11 +79,15 @@ void eventlog_say(const char *who, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    size_t len = format_line(line, sizeof line, eventlog_now_ms(), host, who, text);
     pthread_mutex_lock(&lock);
+    if (log_fd < 0) { /* eventlog_use ended it meanwhile */
+        pthread_mutex_unlock(&lock);
+        return;
+    }
+    size_t len = format_line(line, sizeof line, (int64_t)clock_now_ms() - t0, host, who, text);
     if (!full && written + len > EVENTLOG_CAP) {
         full = true;
-        len = format_line(line, sizeof line, eventlog_now_ms(), host, "eventlog",
+        len = format_line(line, sizeof line, (int64_t)clock_now_ms() - t0, host, "eventlog",
                           "this process wrote its share of the timeline; later events are left out");
     } else if (full) {
         len = 0;
@@ -86,6 +95,24 @@ void eventlog_say(const char *who, const char *fmt, ...)
     if (len && write(log_fd, line, len) == (ssize_t)len)
         written += len;
     pthread_mutex_unlock(&lock);
+}
+
+int eventlog_use(const char *path, int64_t t0_ms, const char *h)
+{
+    pthread_once(&once, open_log);
+    int fd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+    if (path && fd < 0)
+        return -1;
+    pthread_mutex_lock(&lock);
+    if (log_fd >= 0)
+        close(log_fd);
+    log_fd = fd;
+    t0 = fd >= 0 ? t0_ms : -1;
+    snprintf(host, sizeof host, "%s", fd >= 0 && h && *h && !strpbrk(h, " \t\n") ? h : "-");
+    written = 0;
+    full = false;
+    pthread_mutex_unlock(&lock);
+    return 0;
 }
 
 int eventlog_append(const char *path, int64_t ms, const char *h, const char *who, const char *text)

@@ -28,6 +28,12 @@ int64_t eventlog_now_ms(void);
  * characters in the text become spaces; a text too long for a line is cut. */
 void eventlog_say(const char *who, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Makes this process write its events to the file at path from now on, as host, with
+ * the lab's start t0_ms (monotonic ms), whatever its WB_LAB_* variables say; path NULL:
+ * no more events. For a process that joins and leaves labs while it runs (the TUI).
+ * Returns 0, or -1 with errno (nothing changed). */
+int eventlog_use(const char *path, int64_t t0_ms, const char *host);
+
 /* What the lab itself writes: the same line with host given, into the file at path
  * (the lab's own process has no WB_LAB_* variables). Returns 0, or -1 with errno. */
 int eventlog_append(const char *path, int64_t ms, const char *host, const char *who, const char *text);

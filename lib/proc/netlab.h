@@ -67,6 +67,9 @@ int netlab_run(netlab *lab, int host, const char *const *argv, const char *log_p
 /* The same with stdout and stderr on out_fd. */
 int netlab_run_fd(netlab *lab, int host, const char *const *argv, int out_fd, child *c, char *err,
                   size_t errlen);
+/* The same with stdout on out_fd and stderr on err_fd. */
+int netlab_run_fds(netlab *lab, int host, const char *const *argv, int out_fd, int err_fd, child *c, char *err,
+                   size_t errlen);
 /* Waits at most timeout_ms for a program of netlab_run to end. Returns 1 with its wait
  * status in *status (c->pid is then 0), 0 while it is still running. */
 int netlab_wait(netlab *lab, child *c, int timeout_ms, int *status);
@@ -88,6 +91,15 @@ typedef int (*netlab_fn)(void *ctx, int fd);
  * out of time. */
 int netlab_call(netlab *lab, int host, netlab_fn fn, void *ctx, char *out, size_t cap, int timeout_ms,
                 char *err, size_t errlen);
+
+/* Moves the calling thread into host's network namespace (setns): the sockets it makes
+ * from now on, and those of the threads it creates afterwards, are the host's. Safe in a
+ * threaded process (the way for one to be the client without netlab_call's fork). Returns
+ * 0, or -1 with err. */
+int netlab_enter(netlab *lab, int host, char *err, size_t errlen);
+/* The descriptor of host's network namespace (kept open by the lab until netlab_free),
+ * for another thread's setns(fd, CLONE_NEWNET); -1 when there is no such host. */
+int netlab_netns_fd(const netlab *lab, int host);
 
 /* Cuts host off the network (its link's switch end goes down): its processes live on and
  * keep their addresses, but no packet reaches or leaves it. netlab_heal undoes it. */

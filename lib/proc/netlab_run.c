@@ -27,7 +27,7 @@ static const int passed[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
 
 /* The program, in the host's PID namespace: its parent (the go-between) is outside it, so
  * getppid() is 0 while the go-between lives. */
-static _Noreturn void program(int out_fd, const char *const *argv)
+static _Noreturn void program(int out_fd, int err_fd, const char *const *argv)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != 0)
@@ -36,7 +36,7 @@ static _Noreturn void program(int out_fd, const char *const *argv)
     if (in >= 0)
         dup2(in, 0);
     dup2(out_fd, 1);
-    dup2(out_fd, 2);
+    dup2(err_fd, 2);
     for (int fd = 3; fd < 1024; fd++)
         close(fd);
     for (size_t i = 0; i < sizeof passed / sizeof passed[0]; i++)
@@ -52,7 +52,8 @@ static _Noreturn void program(int out_fd, const char *const *argv)
 /* The go-between, a child of the workbench: enters the host's namespaces, forks the
  * program into them, passes signals on, and ends as the program ends. Only
  * async-signal-safe calls. */
-static _Noreturn void go_between(pid_t parent, const netlab_host *h, int out_fd, const char *const *argv)
+static _Noreturn void go_between(pid_t parent, const netlab_host *h, int out_fd, int err_fd,
+                                 const char *const *argv)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NAME, "lab-run");
@@ -69,7 +70,7 @@ static _Noreturn void go_between(pid_t parent, const netlab_host *h, int out_fd,
     if (pid < 0)
         _exit(127);
     if (pid == 0)
-        program(out_fd, argv);
+        program(out_fd, err_fd, argv);
     for (;;) {
         siginfo_t si;
         int sig = sigwaitinfo(&set, &si);
@@ -107,13 +108,23 @@ static netlab_runrec *find_run(netlab *lab, pid_t pid)
 /* Reaps the programs that have ended, freeing their slots. */
 static void reap_ended(netlab *lab)
 {
-    for (size_t i = 0; i < NETLAB_MAX_RUNS; i++)
-        if (lab->runs[i].pid > 0 && waitpid(lab->runs[i].pid, NULL, WNOHANG) == lab->runs[i].pid)
+    for (size_t i = 0; i < NETLAB_MAX_RUNS; i++) {
+        if (lab->runs[i].pid <= 0)
+            continue;
+        pid_t got = waitpid(lab->runs[i].pid, NULL, WNOHANG);
+        if (got == lab->runs[i].pid || (got < 0 && errno == ECHILD)) /* or its owner reaped it */
             lab->runs[i].pid = 0;
+    }
 }
 
 int netlab_run_fd(netlab *lab, int host, const char *const *argv, int out_fd, child *c, char *err,
                   size_t errlen)
+{
+    return netlab_run_fds(lab, host, argv, out_fd, out_fd, c, err, errlen);
+}
+
+int netlab_run_fds(netlab *lab, int host, const char *const *argv, int out_fd, int err_fd, child *c, char *err,
+                   size_t errlen)
 {
     c->pid = 0;
     c->addr[0] = '\0';
@@ -131,7 +142,7 @@ int netlab_run_fd(netlab *lab, int host, const char *const *argv, int out_fd, ch
     if (pid < 0)
         return err_set(err, errlen, "fork: %s", strerror(errno)), -1;
     if (pid == 0)
-        go_between(parent, &lab->host[host], out_fd, argv);
+        go_between(parent, &lab->host[host], out_fd, err_fd, argv);
     *slot = (netlab_runrec){pid, host};
     c->pid = pid;
     snprintf(c->addr, sizeof c->addr, "%s", lab->host[host].addr);
@@ -317,4 +328,18 @@ int netlab_connect(netlab *lab, int host, const char *addr, int port, int timeou
     err_set(err, errlen, _("nothing answered at %s:%d from %s within %d ms"), addr, port, lab->host[host].name,
             timeout_ms);
     return -1;
+}
+
+int netlab_enter(netlab *lab, int host, char *err, size_t errlen)
+{
+    if (!netlab_valid(lab, host) || lab->host[host].netfd < 0)
+        return err_set(err, errlen, "no host %d in this lab", host), -1;
+    if (setns(lab->host[host].netfd, CLONE_NEWNET) < 0)
+        return err_set(err, errlen, "setns into %s: %s", lab->host[host].name, strerror(errno)), -1;
+    return 0;
+}
+
+int netlab_netns_fd(const netlab *lab, int host)
+{
+    return netlab_valid(lab, host) ? lab->host[host].netfd : -1;
 }

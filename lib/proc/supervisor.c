@@ -2,6 +2,7 @@
 #include "proc/supervisor.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "base/clock.h"
+#include "base/bindir.h"
 #include "base/err.h"
 #include "base/i18n.h"
 #include "proc/spawn.h"
@@ -20,6 +22,8 @@
 struct supervisor {
     char registry[256], service[128];
     int ttl;
+    sup_launcher launch; /* NULL: spawn_server */
+    void *launch_ctx;
     instance in[MAX_INSTANCES];
     size_t n;
     sup_event tl[MAX_TIMELINE];
@@ -78,14 +82,24 @@ static int start(supervisor *s, instance *in, const char *listen, char *err, siz
     size_t n = 6;
     for (int i = 0; i < in->nargs; i++)
         extra[n++] = in->args[i];
-    if (listen) {
-        extra[n++] = "--listen";
-        extra[n++] = listen;
-    }
     extra[n] = NULL;
     child c;
-    if (spawn_server(supervisor_instance_program(in), extra, 5000, &c, err, errlen) < 0)
-        return -1;
+    if (s->launch) {
+        char dir[PATH_MAX], path[PATH_MAX + 64];
+        if (bindir_get(dir, sizeof dir) < 0)
+            return err_set(err, errlen, "cannot find the workbench's own directory"), -1;
+        snprintf(path, sizeof path, "%s/%s", dir, supervisor_instance_program(in));
+        if (s->launch(s->launch_ctx, path, extra, listen, &c, err, errlen) < 0)
+            return -1;
+    } else {
+        if (listen) {
+            extra[n++] = "--listen";
+            extra[n++] = listen;
+        }
+        extra[n] = NULL;
+        if (spawn_server(supervisor_instance_program(in), extra, 5000, &c, err, errlen) < 0)
+            return -1;
+    }
     in->pid = c.pid;
     snprintf(in->addr, sizeof in->addr, "%s", c.addr);
     in->state = INST_RUNNING;
@@ -274,3 +288,17 @@ int supervisor_adopt(supervisor *s, int id, const instance *in)
                     supervisor_instance_program(to), to->id, to->addr, (int)to->pid);
     return to->id;
 }
+
+void supervisor_set_launcher(supervisor *s, sup_launcher fn, void *ctx)
+{
+    s->launch = fn;
+    s->launch_ctx = ctx;
+}
+
+void supervisor_set_ttl(supervisor *s, int ttl)
+{
+    if (ttl >= 1)
+        s->ttl = ttl;
+}
+
+int supervisor_ttl(const supervisor *s) { return s->ttl; }

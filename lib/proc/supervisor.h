@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proc/spawn.h"
 #include "wire/rpc_proto.h"
 
 enum { SUP_MAX_ARGS = 8 };
@@ -102,5 +103,19 @@ int supervisor_launch_like(supervisor *s, const instance *like, const char *list
  * (reaped: pid 0). Notes it in the timeline. Returns the instance's id, or -1 (unknown
  * id, one still alive, or no room), leaving the child to the caller. */
 int supervisor_adopt(supervisor *s, int id, const instance *in);
+
+/* How a server is started instead of spawn_server (a lab places it on one of its hosts):
+ * program is the path of the server's executable, extra its arguments (NULL-terminated,
+ * without --listen), listen the address to listen on again (NULL: any free port). Fills
+ * c (pid, the address the server printed). Returns 0, or -1 with a reason in err. */
+typedef int (*sup_launcher)(void *ctx, const char *program, const char *const *extra, const char *listen,
+                            child *c, char *err, size_t errlen);
+/* Starts servers through fn from now on (NULL: spawn_server again). Like
+ * supervisor_set_registry, only on the thread that launches. */
+void supervisor_set_launcher(supervisor *s, sup_launcher fn, void *ctx);
+/* The lease or check TTL of servers started from now on (seconds, >= 1); the same
+ * thread rule. */
+void supervisor_set_ttl(supervisor *s, int ttl);
+int supervisor_ttl(const supervisor *s);
 
 #endif

@@ -13,9 +13,11 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/eventlog.h"
 #include "base/i18n.h"
 #include "base/tempdir.h"
 #include "commands.h"
+#include "rpc/balancer.h"
 #include "tui_int.h"
 #include "tui_load.h"
 #include "tui_ops.h"
@@ -241,6 +243,13 @@ static int start(tui *t, session *s, const regopt *reg)
         return -1;
     }
     supervisor_note(t->sup, 0, _("started a private etcd at %s"), s->etcd.client);
+    t->orig_netfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    t->ttl = TTL;
+    t->lb_deadline_ms = 500; /* tui_load's CALL_TIMEOUT_MS */
+    t->lb_eject_after = LB_EJECT_AFTER;
+    t->lb_backoff_min = LB_BACKOFF_MIN_MS;
+    t->lb_backoff_max = LB_BACKOFF_MAX_MS;
+    t->detect_ms = -1;
     if (!(t->ops = tui_work_start(s->err, sizeof s->err)) || !(t->side = tui_work_start(s->err, sizeof s->err)))
         return -1;
     if (open_first_registry(t, s, reg) < 0)
@@ -260,6 +269,11 @@ static int update(tui *t, turn *tn, uint64_t now)
     registry_event ev;
     while (t->watch && registry_watch_next(t->watch, &ev, 0) == 1) {
         char line[400];
+        bool known = tui_model_find_reg(&t->m, ev.inst.addr) >= 0;
+        if (ev.type == REGISTRY_EV_PUT && !known)
+            eventlog_say("registry", "added %s", ev.inst.addr);
+        else if (ev.type == REGISTRY_EV_DELETE && known)
+            eventlog_say("registry", "dropped %s", ev.inst.addr);
         dirty |= tui_model_apply(&t->m, &ev);
         tui_model_event_note(&ev, line, sizeof line);
         supervisor_note(t->sup, 0, "%s", line);
@@ -267,6 +281,7 @@ static int update(tui *t, turn *tn, uint64_t now)
     tui_model_take_notes(&t->m, note_cb, t->sup);
     dirty |= tui_work_poll(t->ops, t) | tui_work_poll(t->side, t);
     supervisor_poll(t->sup);
+    dirty |= tui_lab_poll(t, now);
     dirty |= tui_sync_static(t);
     tui_roll_on(t);
     if (now - tn->last_ttl >= TTL_POLL_MS) {
@@ -314,6 +329,11 @@ static void fill_view(tui *t, tui_view *v, char *load_desc, size_t desclen)
     v->lessons = t->lessons;
     v->nlessons = t->nlessons;
     v->lessons_err = t->lessons_err;
+    v->hosts = t->show_hosts;
+    v->lab = &t->lab_info;
+    v->lab_leader = &t->lab_leader;
+    v->detect_ms = t->detect_ms;
+    v->detect_fault = t->detect_fault;
 }
 
 /* A key while the help is shown: the arrows, PgUp, PgDn, Space, Home and End scroll it
@@ -356,6 +376,10 @@ static int on_key(tui *t, int ch, const tui_screen *scr, const tui_view *v)
     }
     if (t->help && ch != 'q' && ch != 3)
         return help_key(t, ch);
+    if (t->show_hosts && ch != KEY_MOUSE) {
+        t->show_hosts = false;
+        return DIRTY_LAYOUT;
+    }
     if (ch == KEY_MOUSE)
         return tui_on_mouse(t, scr, v);
     return tui_req_key(t, ch);
@@ -371,7 +395,7 @@ static bool layout_changed(const tui *t, tui_layout *l)
         n += t->starting[i].id == 0;
     int ninst = (int)n, ntraffic = (int)t->m.traffic.nrows;
     bool changed = ninst != l->ninst || ntraffic != l->ntraffic;
-    *l = (tui_layout){.help = t->help, .wire = t->show_wire, .lesson = t->lesson != NULL, .focus = t->lesson_pane,
+    *l = (tui_layout){.help = t->help || t->show_hosts, .wire = t->show_wire, .lesson = t->lesson != NULL, .focus = t->lesson_pane,
                       .ninst = ninst, .ntraffic = ntraffic};
     return changed;
 }
@@ -446,6 +470,7 @@ static void stop(tui *t, session *s, int rc)
     tui_load_stop(s->load);
     registry_watch_free(t->watch);
     t->watch = NULL;
+    tui_lab_end(t); /* its servers die with its hosts */
     supervisor_free(t->sup);
     t->sup = NULL;
     tempdir_remove(t->dbdir);
@@ -460,6 +485,8 @@ static void stop(tui *t, session *s, int rc)
     if (s->curses)
         tui_wire_done(&t->wire);
     tui_model_done(&t->m);
+    if (t->orig_netfd >= 0)
+        close(t->orig_netfd);
 }
 
 int cmd_tui(int argc, char **argv)

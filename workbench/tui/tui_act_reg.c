@@ -122,7 +122,7 @@ int tui_finish_registry(tui_job *j, void *ctx)
 }
 
 /* Queues the switch to o; the current registry stays in use until it is open. */
-static int switch_registry(tui *t, const regopt *o)
+int tui_switch_registry(tui *t, const regopt *o)
 {
     if (t->switching || t->etcd_busy) {
         tui_say(t, "%s", t->switching ? _("a registry switch is under way: wait for it")
@@ -196,7 +196,7 @@ int act_registry(tui *t, const char *arg)
             tui_say(t, _("registry: %s"), err);
             return DIRTY_STATUS;
         }
-        return switch_registry(t, &o);
+        return tui_switch_registry(t, &o);
     }
     if (t->etcd_busy) {
         tui_say(t, _("etcd is stopping or starting already: wait for it"));

@@ -36,19 +36,8 @@ static const struct {
  * Instances and Traffic panes grow to show every server. */
 enum { BOTTOM_MIN = 6, PANE_MIN = 7, TIME_COLS = 8 };
 
-static const char *short_proto(rpc_proto p)
-{
-    return p == PROTO_GOB ? "gob" : p == PROTO_GRPC ? "grpc" : "json";
-}
+static const char *short_proto(rpc_proto p) { return tui_short_proto(p); }
 
-const char *tui_instance_kind(const instance *in)
-{
-    if (!in->program[0])
-        return short_proto(in->proto);
-    if (!strcmp(in->program, "gateway"))
-        return "gw";
-    return !strncmp(in->program, "order", 5) ? "order" : !strncmp(in->program, "user", 4) ? "user" : "svc";
-}
 
 /* An instance's state in the learner's language. */
 static const char *state_word(inst_state st)
@@ -649,6 +638,9 @@ void tui_draw(tui_screen *s, const tui_view *v, int dirty)
                      TUI_MIN_ROWS);
         tui_draw_put(s->help, 1, 0, getmaxx(s->help), A_NORMAL, _("(now %dx%d); q quits"), COLS, LINES);
         wnoutrefresh(s->help);
+    } else if (v->hosts) {
+        if (s->help)
+            tui_draw_hosts(s, v);
     } else if (v->help) {
         if (s->help)
             tui_draw_help(s, v);

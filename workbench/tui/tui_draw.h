@@ -10,6 +10,7 @@
 
 #include "proc/supervisor.h"
 #include "tui_cmdline.h"
+#include "tui_lab.h"
 #include "tui_lesson.h"
 #include "tui_model.h"
 #include "tui_wire.h"
@@ -60,6 +61,11 @@ typedef struct tui_view {
     const char *lessons_err; /* what of the lessons could not be read, "" for nothing */
     const tui_key_help *keys;
     size_t nkeys;
+    bool hosts;                     /* the :hosts view instead of the panes */
+    const tui_lab_info *lab;        /* lab->n 0: no lab */
+    const tui_lab_leader *lab_leader;
+    int64_t detect_ms;              /* the last fault's detection time; -1: none */
+    const char *detect_fault;
 } tui_view;
 
 typedef struct tui_screen {

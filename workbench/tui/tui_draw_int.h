@@ -35,6 +35,10 @@ void tui_draw_wire(tui_screen *s, const tui_view *v);
 /* The help (tui_draw_help.c): what the workbench is, a line per key, then the lessons;
  * scrolled by *v->help_scroll lines (kept in range; TUI_HELP_LESSONS: to the lessons). */
 void tui_draw_help(tui_screen *s, const tui_view *v);
+/* "json", "gob" or "grpc". */
+const char *tui_short_proto(rpc_proto p);
+/* The :hosts view (tui_draw_lab.c): the lab's hosts, their faults, servers and etcd. */
+void tui_draw_hosts(tui_screen *s, const tui_view *v);
 /* The lesson pane: the step's text, its commands' output and its checks, scrolled by
  * *scroll_io rows (kept in range). */
 void tui_draw_lesson(tui_screen *s, const tui_lesson_view *lv, int *scroll_io);

@@ -124,3 +124,17 @@ int tui_draw_check(const tui_model *m, const tui_reg_entry *e, uint64_t now_ms, 
     }
     return !strcmp(ri->status, "passing") ? PAIR_RUN : !strcmp(ri->status, "critical") ? PAIR_BAD : PAIR_PAUSE;
 }
+
+const char *tui_short_proto(rpc_proto p)
+{
+    return p == PROTO_GOB ? "gob" : p == PROTO_GRPC ? "grpc" : "json";
+}
+
+const char *tui_instance_kind(const instance *in)
+{
+    if (!in->program[0])
+        return tui_short_proto(in->proto);
+    if (!strcmp(in->program, "gateway"))
+        return "gw";
+    return !strncmp(in->program, "order", 5) ? "order" : !strncmp(in->program, "user", 4) ? "user" : "svc";
+}

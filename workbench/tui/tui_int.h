@@ -15,6 +15,7 @@
 #include "regopt.h"
 #include "tui_cmdline.h"
 #include "tui_draw.h"
+#include "tui_lab.h"
 #include "tui_lesson.h"
 #include "tui_model.h"
 #include "tui_wire.h"
@@ -72,6 +73,20 @@ typedef struct tui {
     tui_lesson_item lessons[LESSON_CATALOG_MAX]; /* the help's list, read when the help opens */
     size_t nlessons;
     char lessons_err[600];        /* what of them could not be read */
+    /* the lab of :hosts N; the worker owns lab, the main thread its snapshot */
+    tui_lab *lab;
+    tui_lab_info lab_info;        /* n 0: no lab */
+    tui_lab_leader lab_leader;
+    bool lab_busy;                /* a lab job is on the ops worker */
+    bool lab_reading;             /* a read of its timeline is on the side worker */
+    uint64_t lab_read_at, lab_leader_at;
+    size_t lab_seen;              /* lines of its timeline shown */
+    int64_t detect_ms;            /* the last fault's detection time; -1: none measured */
+    char detect_fault[96];
+    int orig_netfd;               /* the TUI's own network namespace */
+    regopt lab_prev;              /* the registry before the lab, to go back to */
+    bool show_hosts;              /* the :hosts view is open */
+    int ttl, lb_deadline_ms, lb_eject_after, lb_backoff_min, lb_backoff_max; /* :set */
 } tui;
 
 /* ---- the actions: what a key or a command does ----
@@ -108,6 +123,15 @@ int act_direction(tui *t, const char *arg);
 int act_recapture(tui *t, const char *arg);
 int act_lesson(tui *t, const char *arg);
 int act_lesson_key(tui *t, const char *arg);
+/* tui_act_lab.c: the lab, its faults and the knobs */
+int act_hosts(tui *t, const char *arg);
+int act_cut(tui *t, const char *arg);
+int act_heal(tui *t, const char *arg);
+int act_kill_host(tui *t, const char *arg);
+int act_loss(tui *t, const char *arg);
+int act_partition(tui *t, const char *arg);
+int act_kill_leader(tui *t, const char *arg);
+int act_set(tui *t, const char *arg);
 
 /* ---- servers on their way up, below every action file (tui_act_start.c) ---- */
 
@@ -144,6 +168,12 @@ int tui_sync_lesson(tui *t);
 /* Opens the help with the list of lessons, titles in lang; scrolled to the list when
  * at_list is set, else at the top. Returns DIRTY_ flags. */
 int tui_open_help(tui *t, lesson_lang lang, bool at_list);
+/* Switches to registry o (its servers restart into it). Returns DIRTY_ flags. */
+int tui_switch_registry(tui *t, const regopt *o);
+/* The lab's part of a loop turn: reads its timeline, asks who leads. Returns DIRTY_ flags. */
+int tui_lab_poll(tui *t, uint64_t now);
+/* At quit: the lab ends (on the ops worker, stopped already: on this thread). */
+void tui_lab_end(tui *t);
 /* Closes the open lesson, if any. Returns DIRTY_ flags. */
 int tui_close_lesson(tui *t);
 /* A mouse event from getch: selects a row or scrolls. Returns DIRTY_ flags. */

@@ -1,6 +1,8 @@
 /* tui_load.c -- the TUI's load generator thread. Only this thread touches its balancers. */
 #include "tui_load.h"
 
+#include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/eventlog.h"
 #include "rpc/balancer.h"
 #include "wire/jsonval.h"
 
@@ -20,7 +23,10 @@ struct tui_load {
     char method[128];
     value *arg;
     balancer *lb[NPROTO]; /* indexed by rpc_proto */
-    unsigned gen, call_gen, reset_gen;
+    unsigned gen, call_gen, reset_gen, knob_gen, netns_gen;
+    /* failed calls not yet written to the lab's timeline (at most every 100 ms) */
+    uint64_t failed_n, failed_said_ms;
+    char failed_addr[80], failed_why[256];
     tui_spread spread; /* which protocol's balancer makes the next call */
 };
 
@@ -71,6 +77,27 @@ static void one_call(tui_load *l, balancer *b)
     c.addr = res.instance >= 0 ? in[res.instance].addr : NULL;
     c.failed_addr = res.failed_on >= 0 ? in[res.failed_on].addr : NULL;
     tui_model_count(l->m, &c);
+    if (st != CALL_OK && st != CALL_REMOTE_ERROR) {
+        l->failed_n++;
+        snprintf(l->failed_addr, sizeof l->failed_addr, "%s", c.addr ? c.addr : c.failed_addr ? c.failed_addr : "-");
+        snprintf(l->failed_why, sizeof l->failed_why, "%s", err);
+    }
+    uint64_t now = clock_now_ms();
+    if (l->failed_n && now - l->failed_said_ms >= 100) {
+        eventlog_say("calls", "failed %" PRIu64 " calls (%s: %s)", l->failed_n, l->failed_addr, l->failed_why);
+        l->failed_n = 0;
+        l->failed_said_ms = now;
+    }
+}
+
+/* balancer_on_event: ejections and returns, to the lab's timeline (a no-op outside one). */
+static void on_lb_event(void *ctx, const char *addr, lb_event_kind kind, uint64_t backoff_ms, const char *why)
+{
+    (void)ctx;
+    if (kind == LB_EJECTED)
+        eventlog_say("balancer", "ejected %s for %" PRIu64 " ms: %s", addr, backoff_ms, why ? why : "");
+    else
+        eventlog_say("balancer", "back %s", addr);
 }
 
 static void *run(void *arg)
@@ -85,7 +112,8 @@ static void *run(void *arg)
         size_t nmb = 0;
         bool sync = false;
         pthread_mutex_lock(&sh->mu);
-        while (!sh->quit && !sh->on && sh->member_gen == l->gen)
+        while (!sh->quit && !sh->on && sh->member_gen == l->gen && sh->knob_gen == l->knob_gen &&
+               sh->netns_gen == l->netns_gen)
             pthread_cond_wait(&sh->cv, &sh->mu);
         if (sh->quit) {
             pthread_mutex_unlock(&sh->mu);
@@ -99,6 +127,13 @@ static void *run(void *arg)
             memcpy(mb, sh->members, nmb * sizeof mb[0]);
             sync = true;
         }
+        bool knobs = sh->knob_gen != l->knob_gen;
+        int knob[4] = {sh->lb_timeout_ms, sh->lb_eject_after, sh->lb_backoff_min_ms, sh->lb_backoff_max_ms};
+        l->knob_gen = sh->knob_gen;
+        int netns = sh->netns_gen != l->netns_gen ? sh->netns_fd : -1;
+        l->netns_gen = sh->netns_gen;
+        if (netns >= 0) /* joined under the lock: the owner closes the descriptor only after */
+            setns(netns, CLONE_NEWNET);
         bool on = sh->on;
         int rate = sh->rate;
         char method[sizeof l->method], args[sizeof sh->args];
@@ -117,6 +152,10 @@ static void *run(void *arg)
                 l->arg = a;
                 snprintf(l->method, sizeof l->method, "%s", method);
             }
+        }
+        for (int p = 0; knobs && p < NPROTO; p++) {
+            balancer_set_timeout(l->lb[p], knob[0]);
+            balancer_set_ejection(l->lb[p], knob[1], knob[2], knob[3]);
         }
         if (reset) /* another registry: its instances get new connections, even at old addresses */
             sync_members(l, NULL, 0);
@@ -173,6 +212,8 @@ tui_load *tui_load_start(tui_model *m, const char *method, const char *args_json
             err_set(err, errlen, "out of memory");
             goto fail;
         }
+    for (int p = 0; p < NPROTO; p++)
+        balancer_on_event(l->lb[p], on_lb_event, l);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);

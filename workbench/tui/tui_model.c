@@ -184,6 +184,27 @@ void tui_model_set_load(tui_model *m, bool on)
     pthread_mutex_unlock(&m->sh.mu);
 }
 
+void tui_model_set_knobs(tui_model *m, int timeout_ms, int eject_after, int backoff_min_ms, int backoff_max_ms)
+{
+    pthread_mutex_lock(&m->sh.mu);
+    m->sh.lb_timeout_ms = timeout_ms;
+    m->sh.lb_eject_after = eject_after;
+    m->sh.lb_backoff_min_ms = backoff_min_ms;
+    m->sh.lb_backoff_max_ms = backoff_max_ms;
+    m->sh.knob_gen++;
+    pthread_cond_signal(&m->sh.cv);
+    pthread_mutex_unlock(&m->sh.mu);
+}
+
+void tui_model_set_netns(tui_model *m, int fd)
+{
+    pthread_mutex_lock(&m->sh.mu);
+    m->sh.netns_fd = fd;
+    m->sh.netns_gen++;
+    pthread_cond_signal(&m->sh.cv);
+    pthread_mutex_unlock(&m->sh.mu);
+}
+
 void tui_model_set_rate(tui_model *m, int rate)
 {
     if (rate < 1)

@@ -75,6 +75,11 @@ typedef struct tui_shared {
     size_t nlat, latpos;
     char notes[TUI_MAX_NOTES][200]; /* for the timeline, taken by the main thread */
     size_t nnotes;
+    /* the balancers' knobs (:set), applied by the load thread when knob_gen moves */
+    int lb_timeout_ms, lb_eject_after, lb_backoff_min_ms, lb_backoff_max_ms;
+    unsigned knob_gen;
+    int netns_fd;       /* the network namespace the load thread joins when netns_gen moves */
+    unsigned netns_gen;
 } tui_shared;
 
 /* One instance's traffic as the Traffic pane shows it. */
@@ -161,6 +166,12 @@ int tui_model_find_static(const tui_model *m, const char *addr);
 void tui_model_set_load(tui_model *m, bool on);
 void tui_model_set_rate(tui_model *m, int rate);
 void tui_model_quit(tui_model *m);
+/* The balancers' deadline and ejection (balancer_set_timeout, balancer_set_ejection) from
+ * the load's next call on. */
+void tui_model_set_knobs(tui_model *m, int timeout_ms, int eject_after, int backoff_min_ms, int backoff_max_ms);
+/* Makes the load thread join the network namespace fd (setns; the caller keeps fd open
+ * until the thread has) before its next call. */
+void tui_model_set_netns(tui_model *m, int fd);
 /* Makes the load call method with the JSON text args from its next call on (the caller
  * has checked both). */
 void tui_model_set_call(tui_model *m, const char *method, const char *args);

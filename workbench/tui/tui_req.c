@@ -48,6 +48,20 @@
             "a server registers at start"))                                                                      \
     REQ_(REGISTRY, "registry", act_registry, "R", "etcd static consul on off", "e", NULL,                        \
          N_("stop or start the private etcd: the calls go on without it"))                                       \
+    REQ_(HOSTS, "hosts", act_hosts, "N", "0 1 2 3 4 5 6 7", "H", NULL,                                           \
+         N_("the lab's hosts; :hosts N (1-7) makes a lab of N hosts with etcd on 3, new servers on the hosts "   \
+            "in turn; :hosts 0 ends it (needs root)"))                                                           \
+    REQ_(CUT, "cut", act_cut, "HOST", NULL, ":cut", NULL,                                                        \
+         N_("faults, each on the Timeline: :cut HOST, :heal [HOST], :kill-host HOST, :loss HOST PCT, "           \
+            ":partition HOST..., :kill-leader (etcd's)"))                                                        \
+    REQ_(HEAL, "heal", act_heal, "[HOST]", NULL, NULL, NULL, NULL)                                               \
+    REQ_(KILL_HOST, "kill-host", act_kill_host, "HOST", NULL, NULL, NULL, NULL)                                  \
+    REQ_(LOSS, "loss", act_loss, "HOST PCT", NULL, NULL, NULL, NULL)                                             \
+    REQ_(PARTITION, "partition", act_partition, "HOST...", NULL, NULL, NULL, NULL)                               \
+    REQ_(KILL_LEADER, "kill-leader", act_kill_leader, "", NULL, NULL, NULL, NULL)                                \
+    REQ_(SET, "set", act_set, "[ttl S|deadline MS|eject N|backoff MIN[:MAX]]", "ttl deadline eject backoff",     \
+         ":set", NULL, N_("the knobs and the last fault's detection time; :set ttl S (new servers), deadline MS, " \
+                          "eject N, backoff MIN[:MAX] (the balancer, at once)"))                                 \
     REQ_(SCROLL, NULL, act_scroll, NULL, NULL, "PgUp PgDn", NULL,                                                \
          N_("scroll the Timeline (End: the newest), or the lesson's pane"))                                      \
     REQ_(MOUSE, "mouse", act_mouse, "on|off", "on off", N_("mouse"), NULL,                                       \
@@ -111,7 +125,7 @@ static const key_binding keys[] = {
     {'\n', REQ_LESSON_KEY, "next"},   {KEY_ENTER, REQ_LESSON_KEY, "next"},
     {']', REQ_LESSON_KEY, "next"},    {'[', REQ_LESSON_KEY, "back"},    {'a', REQ_LESSON_KEY, "again"},
     {'L', REQ_LESSON_KEY, "off"},     {'?', REQ_HELP, NULL},            {KEY_F(1), REQ_HELP, NULL},
-    {'q', REQ_QUIT, NULL},            {3, REQ_QUIT, NULL}, /* Ctrl-C */
+    {'H', REQ_HOSTS, NULL},           {'q', REQ_QUIT, NULL},            {3, REQ_QUIT, NULL}, /* Ctrl-C */
 };
 
 int tui_req_key(tui *t, int ch)

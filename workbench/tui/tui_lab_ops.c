@@ -1,0 +1,290 @@
+/* tui_lab_ops.c -- what the TUI does to and asks of its lab: faults (on the ops worker),
+ * who leads etcd, and the new lines of the timeline file (on the side worker). */
+#include "tui_lab_int.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/i18n.h"
+#include "proc/labtimeline.h"
+
+enum { STATUS_CAP = 16 * 1024, READ_MAX = 4 << 20 };
+
+typedef struct reply {
+    char text[STATUS_CAP];
+    size_t len;
+} reply;
+
+static size_t take(char *p, size_t size, size_t n, void *ctx)
+{
+    reply *r = ctx;
+    size_t k = size * n;
+    if (r->len + k >= sizeof r->text)
+        return 0; /* too long for a status: curl stops */
+    memcpy(r->text + r->len, p, k);
+    r->len += k;
+    r->text[r->len] = '\0';
+    return k;
+}
+
+static const char *str_of(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* One member's POST /v3/maintenance/status (etcd's JSON gateway: ids and the term are
+ * strings): its id, the leader it names, its raft term. */
+static int ask_one(const char *addr, int ms, char *id, char *leader, long long *term)
+{
+    reply *r = malloc(sizeof *r);
+    char url[64];
+    if (!r)
+        return -1;
+    snprintf(url, sizeof url, "http://%s:%d/v3/maintenance/status", addr, ETCDCLUSTER_CLIENT_PORT);
+    CURL *h = curl_easy_init();
+    r->len = 0;
+    r->text[0] = '\0';
+    if (!h) {
+        free(r);
+        return -1;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, "{}");
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)ms);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, take);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+    long code = 0;
+    int rc = -1;
+    if (curl_easy_perform(h) == CURLE_OK && curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
+        code == 200) {
+        cJSON *j = cJSON_Parse(r->text);
+        const char *i = str_of(cJSON_GetObjectItemCaseSensitive(j, "header"), "member_id");
+        const char *l = str_of(j, "leader"), *t = str_of(j, "raftTerm");
+        if (i && l && strlen(i) < 24 && strlen(l) < 24) {
+            snprintf(id, 24, "%s", i);
+            snprintf(leader, 24, "%s", l);
+            *term = t ? strtoll(t, NULL, 10) : 0;
+            rc = 0;
+        }
+        cJSON_Delete(j);
+    }
+    curl_easy_cleanup(h);
+    free(r);
+    return rc;
+}
+
+void tui_lab_ask_leader(const char addr[][16], const int *host, int n, int ms, tui_lab_leader *out)
+{
+    char id[TUI_LAB_ETCD][24] = {{0}}, named[TUI_LAB_ETCD][24] = {{0}};
+    long long term[TUI_LAB_ETCD] = {0};
+    bool up[TUI_LAB_ETCD] = {0};
+    *out = (tui_lab_leader){0};
+    for (int i = 0; i < n && i < TUI_LAB_ETCD; i++)
+        if (ask_one(addr[i], ms, id[i], named[i], &term[i]) == 0)
+            up[i] = true, out->answered++;
+    int best = 0;
+    for (int i = 0; i < n && i < TUI_LAB_ETCD; i++) {
+        if (!up[i] || strcmp(named[i], id[i]) != 0)
+            continue;
+        int agree = 0;
+        for (int k = 0; k < n && k < TUI_LAB_ETCD; k++)
+            agree += up[k] && strcmp(named[k], id[i]) == 0;
+        if (agree > best && agree > n / 2) {
+            best = agree;
+            out->leader = host[i];
+            out->term = term[i];
+        }
+    }
+}
+
+int tui_lab_find(const tui_lab_info *info, const char *name)
+{
+    return info->n > 0 ? netlab_plan_find(name, info->n) : -1;
+}
+
+void tui_lab_fill_info(const tui_lab *L, tui_lab_info *out)
+{
+    *out = (tui_lab_info){.n = netlab_hosts(L->lab), .split = netlab_is_split(L->lab), .t0 = L->t0,
+                          .netfd = netlab_netns_fd(L->lab, NETLAB_CLIENT), .nmembers = L->etcd.n};
+    for (int h = 0; h <= out->n && h <= TUI_LAB_MAX_HOSTS; h++) {
+        tui_lab_host *o = &out->host[h];
+        snprintf(o->name, sizeof o->name, "%s", netlab_name(L->lab, h));
+        snprintf(o->addr, sizeof o->addr, "%s", netlab_addr(L->lab, h));
+        o->cut = netlab_is_cut(L->lab, h);
+        o->aside = netlab_in_split(L->lab, h);
+        o->loss = L->loss[h];
+        o->member = etcdcluster_on(&L->etcd, h) + 1;
+    }
+    for (int i = 0; i < L->etcd.n; i++)
+        snprintf(out->member_addr[i], sizeof out->member_addr[i], "%s", L->etcd.m[i].addr);
+    snprintf(out->url, sizeof out->url, "%s", L->etcd.url);
+    snprintf(out->events, sizeof out->events, "%s", L->events);
+    snprintf(out->dir, sizeof out->dir, "%s", L->dir);
+}
+
+/* ---- faults ---- */
+
+/* "host1 host2" of the hosts given into out. */
+static void host_list(const tui_lab *L, const int *hosts, int n, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && used < cap; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? " " : "", netlab_name(L->lab, hosts[i]));
+}
+
+static int heal(tui_lab *L, tui_lab_fault_job *f)
+{
+    if (f->nhosts == 1) {
+        int h = f->hosts[0];
+        snprintf(f->text, sizeof f->text, "heal %s", netlab_name(L->lab, h));
+        if (L->loss[h] && netlab_loss(L->lab, h, 0, NULL, f->err, sizeof f->err) == 0)
+            L->loss[h] = 0;
+        return netlab_heal(L->lab, h, f->err, sizeof f->err);
+    }
+    snprintf(f->text, sizeof f->text, "heal all");
+    int rc = 0;
+    for (int h = 1; h <= netlab_hosts(L->lab); h++) {
+        if (netlab_is_cut(L->lab, h))
+            rc |= netlab_heal(L->lab, h, f->err, sizeof f->err);
+        if (L->loss[h] && netlab_loss(L->lab, h, 0, NULL, f->err, sizeof f->err) == 0)
+            L->loss[h] = 0;
+    }
+    if (netlab_is_split(L->lab))
+        rc |= netlab_partition(L->lab, NULL, 0, f->err, sizeof f->err);
+    return rc ? -1 : 0;
+}
+
+static int partition(tui_lab *L, tui_lab_fault_job *f)
+{
+    if (netlab_partition(L->lab, f->hosts, f->nhosts, f->err, sizeof f->err) < 0)
+        return -1;
+    char one[120], other[160];
+    host_list(L, f->hosts, f->nhosts, one, sizeof one);
+    int rest[NETLAB_MAX_HOSTS + 1], nr = 0;
+    for (int h = 0; h <= netlab_hosts(L->lab); h++)
+        if (!netlab_in_split(L->lab, h))
+            rest[nr++] = h;
+    host_list(L, rest, nr, other, sizeof other);
+    snprintf(f->text, sizeof f->text, "partition %s | %s", one, other);
+    return 0;
+}
+
+static int kill_leader(tui_lab *L, tui_lab_fault_job *f)
+{
+    char addr[TUI_LAB_ETCD][16];
+    int host[TUI_LAB_ETCD];
+    for (int i = 0; i < L->etcd.n; i++) {
+        snprintf(addr[i], sizeof addr[i], "%s", L->etcd.m[i].addr);
+        host[i] = L->etcd.m[i].host;
+    }
+    tui_lab_leader v;
+    tui_lab_ask_leader(addr, host, L->etcd.n, 800, &v);
+    if (v.leader <= 0)
+        return err_set(f->err, sizeof f->err, _("no etcd member leads now (%d of %d answer)"), v.answered,
+                       L->etcd.n), -1;
+    snprintf(f->text, sizeof f->text, "kill-leader etcd %s", netlab_name(L->lab, v.leader));
+    return netlab_kill_host(L->lab, v.leader, f->err, sizeof f->err) < 0 ? -1 : 0;
+}
+
+static void fault_run(tui_job *j)
+{
+    tui_lab_fault_job *f = (tui_lab_fault_job *)j;
+    tui_lab *L = f->lab;
+    int64_t ms = (int64_t)clock_now_ms() - L->t0;
+    int h = f->nhosts ? f->hosts[0] : 0, killed = 0;
+    const char *name = netlab_name(L->lab, h), *how = NULL;
+    switch (f->kind) {
+    case FAULT_CUT:
+        snprintf(f->text, sizeof f->text, "cut %s", name);
+        f->rc = netlab_cut(L->lab, h, f->err, sizeof f->err);
+        break;
+    case FAULT_HEAL: f->rc = heal(L, f); break;
+    case FAULT_KILL_HOST:
+        killed = netlab_kill_host(L->lab, h, f->err, sizeof f->err);
+        snprintf(f->text, sizeof f->text, "kill %s (%d processes)", name, killed);
+        f->rc = killed < 0 ? -1 : 0;
+        break;
+    case FAULT_LOSS:
+        f->rc = netlab_loss(L->lab, h, f->percent, &how, f->err, sizeof f->err);
+        if (f->rc == 0)
+            L->loss[h] = f->percent;
+        snprintf(f->text, sizeof f->text, "loss %s %d%% (%s)", name, f->percent, how ? how : "-");
+        break;
+    case FAULT_PARTITION: f->rc = partition(L, f); break;
+    case FAULT_KILL_LEADER: f->rc = kill_leader(L, f); break;
+    }
+    if (f->rc == 0)
+        eventlog_append(L->events, ms, "lab", "fault", f->text);
+    tui_lab_fill_info(L, &f->info);
+}
+
+tui_lab_fault_job *tui_lab_fault_job_new(tui_lab *lab, tui_fault kind)
+{
+    tui_lab_fault_job *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->job.run = fault_run;
+    f->lab = lab;
+    f->kind = kind;
+    return f;
+}
+
+/* ---- the timeline file, read on the side worker ---- */
+
+static void read_run(tui_job *j)
+{
+    tui_lab_read_job *r = (tui_lab_read_job *)j;
+    eventlog_line *all = NULL;
+    size_t n = 0;
+    if (eventlog_read(r->events, 0, READ_MAX, &all, &n, r->err, sizeof r->err) == 0 && n > r->seen) {
+        size_t take = n - r->seen < TUI_LAB_MAX_EVENTS ? n - r->seen : TUI_LAB_MAX_EVENTS;
+        if ((r->lines = malloc(take * sizeof *r->lines))) {
+            memcpy(r->lines, all + r->seen, take * sizeof *r->lines);
+            r->n = take;
+            r->seen += take;
+        }
+        static labtl_fault f[64];
+        size_t nf = labtimeline_faults(all, n, 0, f, sizeof f / sizeof f[0]);
+        for (size_t i = nf; i-- > 0;) /* the newest fault whose traffic moved */
+            if (f[i].outcome == LABTL_MOVED) {
+                r->detect_ms = f[i].detect_ms;
+                snprintf(r->detect_fault, sizeof r->detect_fault, "%.90s", all[f[i].at].text);
+                break;
+            }
+    }
+    free(all);
+    if (r->ask_leader)
+        tui_lab_ask_leader(r->member_addr, r->member_host, r->nmembers, 500, &r->leader);
+}
+
+static void read_drop(tui_job *j) { free(((tui_lab_read_job *)j)->lines); }
+
+tui_lab_read_job *tui_lab_read_job_new(const tui_lab_info *info, size_t seen, bool ask_leader)
+{
+    tui_lab_read_job *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->job.run = read_run;
+    r->job.drop = read_drop;
+    snprintf(r->events, sizeof r->events, "%s", info->events);
+    r->seen = seen;
+    r->detect_ms = -1;
+    r->ask_leader = ask_leader;
+    r->nmembers = info->nmembers;
+    for (int i = 0; i < info->nmembers && i < TUI_LAB_ETCD; i++) {
+        snprintf(r->member_addr[i], sizeof r->member_addr[i], "%s", info->member_addr[i]);
+        for (int h = 1; h <= info->n; h++)
+            if (!strcmp(info->host[h].addr, info->member_addr[i]))
+                r->member_host[i] = h;
+    }
+    return r;
+}
