@@ -2,14 +2,17 @@
 #include "registry/etcdcluster.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/tempdir.h"
 #include "proc/spawn.h"
 #include "registry/registry_int.h"
@@ -69,13 +72,33 @@ static int ask_all(void *ctx, int fd)
     return 0;
 }
 
+/* ask_all from this thread, through a pipe (the answer is far below a pipe's capacity). */
+static int ask_all_here(etcdcluster *c, char *answer, size_t cap, char *err, size_t errlen)
+{
+    int p[2];
+    if (pipe(p) < 0)
+        return err_set(err, errlen, "pipe: %s", strerror(errno)), -1;
+    ask_all(c, p[1]);
+    close(p[1]);
+    size_t len = 0;
+    ssize_t k;
+    while (len < cap - 1 && (k = read(p[0], answer + len, cap - 1 - len)) > 0)
+        len += (size_t)k;
+    answer[len] = '\0';
+    close(p[0]);
+    return 0;
+}
+
+void etcdcluster_ask_here(etcdcluster *c, bool here) { c->ask_here = here; }
+
 /* One round: fills *v and the ids of the members that answered. */
 static int ask_round(etcdcluster *c, etcdcluster_view *v, char *err, size_t errlen)
 {
     char answer[ANSWER_MAX];
     *v = (etcdcluster_view){.leader = -1};
     int budget = c->n * (ETCDCLUSTER_ASK_MS + 200) + 2000;
-    if (netlab_call(c->lab, NETLAB_CLIENT, ask_all, c, answer, sizeof answer, budget, err, errlen) != 0)
+    if (c->ask_here ? ask_all_here(c, answer, sizeof answer, err, errlen) != 0
+                    : netlab_call(c->lab, NETLAB_CLIENT, ask_all, c, answer, sizeof answer, budget, err, errlen) != 0)
         return -1;
     char leader_of[ETCDCLUSTER_MAX][24] = {{0}};
     int64_t term_of[ETCDCLUSTER_MAX] = {0};
@@ -166,8 +189,7 @@ static int plan(etcdcluster *c, const int *hosts, int n, char *cluster, size_t c
     return 0;
 }
 
-/* Waits until every member answered once and one leads; -1 with err otherwise. */
-static int await_leader(etcdcluster *c, int timeout_ms, char *err, size_t errlen)
+int etcdcluster_await(etcdcluster *c, int timeout_ms, char *err, size_t errlen)
 {
     uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     etcdcluster_view v = {.leader = -1};
@@ -176,7 +198,7 @@ static int await_leader(etcdcluster *c, int timeout_ms, char *err, size_t errlen
         for (int i = 0; i < c->n; i++) {
             int status;
             if (netlab_wait(c->lab, &c->m[i].proc, 0, &status))
-                return err_set(err, errlen, "etcd member %s on %s ended at its start (its log: %s/%s.log)",
+                return err_set(err, errlen, _("etcd member %s on %s ended at its start (its log: %s/%s.log)"),
                                c->m[i].name, netlab_name(c->lab, c->m[i].host), c->dir,
                                netlab_name(c->lab, c->m[i].host)), -1;
             known += c->m[i].id[0] != '\0';
@@ -184,23 +206,23 @@ static int await_leader(etcdcluster *c, int timeout_ms, char *err, size_t errlen
         if (known == c->n && v.quorum)
             return 0;
         if (clock_now_ms() >= deadline)
-            return err_set(err, errlen, "the etcd cluster had no leader within %d ms (%d of %d members answered;"
-                           " their logs: %s)", timeout_ms, known, c->n, c->dir), -1;
+            return err_set(err, errlen, _("the etcd cluster had no leader within %d ms (%d of %d members answered;"
+                                          " their logs: %s)"), timeout_ms, known, c->n, c->dir), -1;
         clock_sleep_ms(ROUND_PAUSE_MS);
         if (ask_round(c, &v, err, errlen) < 0)
             return -1;
     }
 }
 
-int etcdcluster_start(etcdcluster *c, netlab *lab, const int *hosts, int n, const char *dir, int timeout_ms,
-                      char *err, size_t errlen)
+int etcdcluster_launch(etcdcluster *c, netlab *lab, const int *hosts, int n, const char *dir, char *err,
+                       size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->lab = lab;
     if (n < 1 || n > ETCDCLUSTER_MAX)
         return err_set(err, errlen, "etcd: 1 to %d members", ETCDCLUSTER_MAX), -1;
     if (!spawn_on_path("etcd"))
-        return err_set(err, errlen, "etcd is not installed (Debian's etcd-server)"), -1;
+        return err_set(err, errlen, _("etcd is not installed (Debian's etcd-server)")), -1;
     snprintf(c->dir, sizeof c->dir, "%s", dir);
     char cluster[ETCDCLUSTER_MAX * 40];
     if (plan(c, hosts, n, cluster, sizeof cluster, err, errlen) < 0) {
@@ -212,7 +234,15 @@ int etcdcluster_start(etcdcluster *c, netlab *lab, const int *hosts, int n, cons
             etcdcluster_stop(c);
             return -1;
         }
-    if (await_leader(c, timeout_ms, err, errlen) < 0) {
+    return 0;
+}
+
+int etcdcluster_start(etcdcluster *c, netlab *lab, const int *hosts, int n, const char *dir, int timeout_ms,
+                      char *err, size_t errlen)
+{
+    if (etcdcluster_launch(c, lab, hosts, n, dir, err, errlen) < 0)
+        return -1;
+    if (etcdcluster_await(c, timeout_ms, err, errlen) < 0) {
         etcdcluster_stop(c);
         return -1;
     }

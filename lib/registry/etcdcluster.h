@@ -14,7 +14,9 @@
  * child of the workbench enters the client host's network namespace (netlab_call), asks
  * each member through the registry's own HTTP client, and passes one line per member
  * back through a pipe. No program (curl, etcdctl) is needed on the host, and nothing is
- * started there that the lab's kill or cut could catch. */
+ * started there that the lab's kill or cut could catch. A caller with threads, which must
+ * not fork, puts its own thread in the client host's namespace (netlab_enter) and asks
+ * from there (etcdcluster_ask_here). */
 #ifndef WB_ETCDCLUSTER_H
 #define WB_ETCDCLUSTER_H
 
@@ -47,6 +49,7 @@ typedef struct etcdcluster {
     etcdmember m[ETCDCLUSTER_MAX];
     char dir[PATH_MAX];
     char url[ETCDCLUSTER_MAX * 24 + 8]; /* "etcd://10.77.0.11:2379,10.77.0.12:2379,..." */
+    bool ask_here; /* etcdcluster_ask_here */
 } etcdcluster;
 
 /* One round of status requests. */
@@ -64,6 +67,20 @@ typedef struct etcdcluster_view {
  * or -1 with the reason in err (the cluster is then stopped). */
 int etcdcluster_start(etcdcluster *c, netlab *lab, const int *hosts, int n, const char *dir, int timeout_ms,
                       char *err, size_t errlen);
+/* The first half of etcdcluster_start: starts the members and returns at once. Returns 0,
+ * or -1 with the reason in err (the cluster is then stopped). */
+int etcdcluster_launch(etcdcluster *c, netlab *lab, const int *hosts, int n, const char *dir, char *err,
+                       size_t errlen);
+/* The second half: waits at most timeout_ms until every member answered once and one
+ * leads. Returns 0, or -1 with the reason in err (a member that ended at its start, or the
+ * time ran out); the cluster is left as it is. */
+int etcdcluster_await(etcdcluster *c, int timeout_ms, char *err, size_t errlen);
+/* With here true, etcdcluster_leader and etcdcluster_await ask the members from the
+ * calling thread, which the caller has put in the client host's network namespace
+ * (netlab_enter), instead of from a forked child (netlab_call). For a caller with
+ * threads. A copy of c made after etcdcluster_launch may ask too (another thread's), as
+ * long as only the original is stopped. */
+void etcdcluster_ask_here(etcdcluster *c, bool here);
 /* Asks the members until one that answers leads and a majority of all members name it,
  * at most timeout_ms (0: one round). A member's term is etcd's raftTerm, the term of the
  * last entry it applied (a new leader's shows once its first entry is applied). Returns

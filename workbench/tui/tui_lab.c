@@ -18,7 +18,7 @@
 #include "base/i18n.h"
 #include "base/tempdir.h"
 
-enum { ETCD_START_MS = 20000, ADDR_MS = 5000, PAUSE_MS = 200 };
+enum { ETCD_START_MS = 20000, ADDR_MS = 5000 };
 
 /* The host whose address addr ("10.77.0.12:PORT") is on; 0 when none is. */
 static int host_of(const tui_lab *L, const char *addr)
@@ -97,80 +97,18 @@ static int launch(void *ctx, const char *program, const char *const *extra, cons
     return rc;
 }
 
-/* The members' plan on hosts 1..n, as registry/etcdcluster lays it out. */
-static void plan(tui_lab *L, int n, char *cluster, size_t cap)
-{
-    etcdcluster *c = &L->etcd;
-    size_t used = 0, uused = (size_t)snprintf(c->url, sizeof c->url, "etcd://");
-    c->lab = L->lab;
-    snprintf(c->dir, sizeof c->dir, "%s", L->dir);
-    for (int i = 0; i < n; i++) {
-        etcdmember *m = &c->m[i];
-        m->host = i + 1;
-        snprintf(m->name, sizeof m->name, "m%d", i + 1);
-        snprintf(m->addr, sizeof m->addr, "%s", netlab_addr(L->lab, m->host));
-        used += (size_t)snprintf(cluster + used, cap - used, "%s%s=http://%s:%d", i ? "," : "", m->name, m->addr,
-                                 ETCDCLUSTER_PEER_PORT);
-        uused += (size_t)snprintf(c->url + uused, sizeof c->url - uused, "%s%s:%d", i ? "," : "", m->addr,
-                                  ETCDCLUSTER_CLIENT_PORT);
-    }
-    c->n = n;
-}
-
-static int start_member(tui_lab *L, etcdmember *m, const char *cluster, char *err, size_t errlen)
-{
-    char data[PATH_MAX + 16], log[PATH_MAX + 32], client[48], peer[48];
-    snprintf(data, sizeof data, "%s/%s.etcd", L->dir, m->name);
-    snprintf(log, sizeof log, "%s/%s.log", L->dir, netlab_name(L->lab, m->host));
-    snprintf(client, sizeof client, "http://%s:%d", m->addr, ETCDCLUSTER_CLIENT_PORT);
-    snprintf(peer, sizeof peer, "http://%s:%d", m->addr, ETCDCLUSTER_PEER_PORT);
-    const char *argv[] = {"etcd", "--name", m->name, "--data-dir", data,
-                          "--listen-client-urls", client, "--advertise-client-urls", client,
-                          "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                          "--initial-cluster", cluster, "--initial-cluster-token", "workbench-lab",
-                          "--initial-cluster-state", "new", "--pre-vote", "--logger", "zap", "--log-outputs", "stderr",
-                          NULL};
-    char why[256];
-    if (netlab_run(L->lab, m->host, argv, log, &m->proc, why, sizeof why) < 0)
-        return err_set(err, errlen, "%s on %s: %s", m->name, netlab_name(L->lab, m->host), why), -1;
-    return 0;
-}
-
-/* Starts etcd on the first hosts and waits until a majority names one leader (asked
- * from this thread, which is in the client host's namespace). */
+/* Starts etcd on the first hosts and waits until a majority names one leader, asked
+ * from this thread, which is in the client host's namespace. */
 static int start_etcd(tui_lab *L, char *err, size_t errlen)
 {
-    if (!spawn_on_path("etcd"))
-        return err_set(err, errlen, _("etcd is not installed (Debian's etcd-server)")), -1;
     int n = netlab_hosts(L->lab) < TUI_LAB_ETCD ? netlab_hosts(L->lab) : TUI_LAB_ETCD;
-    char cluster[ETCDCLUSTER_MAX * 40];
-    plan(L, n, cluster, sizeof cluster);
+    int hosts[TUI_LAB_ETCD];
     for (int i = 0; i < n; i++)
-        if (start_member(L, &L->etcd.m[i], cluster, err, errlen) < 0)
-            return -1;
-    char addr[TUI_LAB_ETCD][16];
-    int host[TUI_LAB_ETCD];
-    for (int i = 0; i < n; i++) {
-        snprintf(addr[i], sizeof addr[i], "%s", L->etcd.m[i].addr);
-        host[i] = L->etcd.m[i].host;
-    }
-    uint64_t deadline = clock_now_ms() + ETCD_START_MS;
-    for (;;) {
-        for (int i = 0; i < n; i++) {
-            int status;
-            if (netlab_wait(L->lab, &L->etcd.m[i].proc, 0, &status))
-                return err_set(err, errlen, _("etcd member %s ended at its start (its log: %s/%s.log)"),
-                               L->etcd.m[i].name, L->dir, netlab_name(L->lab, host[i])), -1;
-        }
-        tui_lab_leader v;
-        tui_lab_ask_leader(addr, host, n, 800, &v);
-        if (v.leader > 0 && v.answered == n)
-            return 0;
-        if (clock_now_ms() >= deadline)
-            return err_set(err, errlen, _("the etcd cluster had no leader within %d ms (%d of %d members answered;"
-                                          " their logs: %s)"), ETCD_START_MS, v.answered, n, L->dir), -1;
-        clock_sleep_ms(PAUSE_MS);
-    }
+        hosts[i] = i + 1;
+    if (etcdcluster_launch(&L->etcd, L->lab, hosts, n, L->dir, err, errlen) < 0)
+        return -1;
+    etcdcluster_ask_here(&L->etcd, true);
+    return etcdcluster_await(&L->etcd, ETCD_START_MS, err, errlen);
 }
 
 void tui_lab_free(tui_lab *L)

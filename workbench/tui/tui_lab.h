@@ -17,6 +17,7 @@
 
 #include "base/eventlog.h"
 #include "proc/supervisor.h"
+#include "registry/etcdcluster.h"
 #include "tui_work.h"
 
 enum {
@@ -45,8 +46,8 @@ typedef struct tui_lab_info {
     char dir[288];    /* the lab's directory (logs, etcd data, events) */
     int64_t t0;       /* the lab's start, clock_now_ms() */
     int netfd;        /* the client host's network namespace (the lab's; valid while it lives) */
-    char member_addr[TUI_LAB_ETCD][16];
     int nmembers;
+    etcdcluster etcd; /* a copy, for asking who leads from the side worker */
 } tui_lab_info;
 
 /* Who leads the etcd cluster, asked of each member from the client host. */
@@ -105,9 +106,7 @@ typedef struct tui_lab_read_job {
     int64_t detect_ms;     /* out: the last fault's detection time (labtimeline); -1: none yet */
     char detect_fault[96]; /* out: that fault's text */
     bool ask_leader;
-    char member_addr[TUI_LAB_ETCD][16];
-    int member_host[TUI_LAB_ETCD];
-    int nmembers;
+    etcdcluster etcd;      /* a copy of the lab's, asked from the side worker's namespace */
     tui_lab_leader leader; /* out, when asked */
     char err[200];
 } tui_lab_read_job;
@@ -125,9 +124,9 @@ tui_lab_fault_job *tui_lab_fault_job_new(tui_lab *lab, tui_fault kind);
 tui_lab_read_job *tui_lab_read_job_new(const tui_lab_info *info, size_t seen, bool ask_leader);
 tui_netns_job *tui_netns_job_new(int netfd);
 
-/* Asks each member at addr[i] (host[i]) of an etcd cluster of n for its status, from
- * the calling thread's network namespace, each within ms. */
-void tui_lab_ask_leader(const char addr[][16], const int *host, int n, int ms, tui_lab_leader *out);
+/* Asks each member of c for its status, once, from the calling thread's network namespace
+ * (c asks here: etcdcluster_ask_here). */
+void tui_lab_ask_leader(etcdcluster *c, tui_lab_leader *out);
 /* The number of the host called name in info ("host1"; "client" is 0); -1: none. */
 int tui_lab_find(const tui_lab_info *info, const char *name);
 

@@ -2,8 +2,6 @@
  * who leads etcd, and the new lines of the timeline file (on the side worker). */
 #include "tui_lab_int.h"
 
-#include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,95 +11,19 @@
 #include "base/i18n.h"
 #include "proc/labtimeline.h"
 
-enum { STATUS_CAP = 16 * 1024, READ_MAX = 4 << 20 };
+enum { READ_MAX = 4 << 20 };
 
-typedef struct reply {
-    char text[STATUS_CAP];
-    size_t len;
-} reply;
-
-static size_t take(char *p, size_t size, size_t n, void *ctx)
+void tui_lab_ask_leader(etcdcluster *c, tui_lab_leader *out)
 {
-    reply *r = ctx;
-    size_t k = size * n;
-    if (r->len + k >= sizeof r->text)
-        return 0; /* too long for a status: curl stops */
-    memcpy(r->text + r->len, p, k);
-    r->len += k;
-    r->text[r->len] = '\0';
-    return k;
-}
-
-static const char *str_of(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* One member's POST /v3/maintenance/status (etcd's JSON gateway: ids and the term are
- * strings): its id, the leader it names, its raft term. */
-static int ask_one(const char *addr, int ms, char *id, char *leader, long long *term)
-{
-    reply *r = malloc(sizeof *r);
-    char url[64];
-    if (!r)
-        return -1;
-    snprintf(url, sizeof url, "http://%s:%d/v3/maintenance/status", addr, ETCDCLUSTER_CLIENT_PORT);
-    CURL *h = curl_easy_init();
-    r->len = 0;
-    r->text[0] = '\0';
-    if (!h) {
-        free(r);
-        return -1;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, "{}");
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)ms);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, take);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-    long code = 0;
-    int rc = -1;
-    if (curl_easy_perform(h) == CURLE_OK && curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
-        code == 200) {
-        cJSON *j = cJSON_Parse(r->text);
-        const char *i = str_of(cJSON_GetObjectItemCaseSensitive(j, "header"), "member_id");
-        const char *l = str_of(j, "leader"), *t = str_of(j, "raftTerm");
-        if (i && l && strlen(i) < 24 && strlen(l) < 24) {
-            snprintf(id, 24, "%s", i);
-            snprintf(leader, 24, "%s", l);
-            *term = t ? strtoll(t, NULL, 10) : 0;
-            rc = 0;
-        }
-        cJSON_Delete(j);
-    }
-    curl_easy_cleanup(h);
-    free(r);
-    return rc;
-}
-
-void tui_lab_ask_leader(const char addr[][16], const int *host, int n, int ms, tui_lab_leader *out)
-{
-    char id[TUI_LAB_ETCD][24] = {{0}}, named[TUI_LAB_ETCD][24] = {{0}};
-    long long term[TUI_LAB_ETCD] = {0};
-    bool up[TUI_LAB_ETCD] = {0};
+    etcdcluster_view v;
+    char err[256];
     *out = (tui_lab_leader){0};
-    for (int i = 0; i < n && i < TUI_LAB_ETCD; i++)
-        if (ask_one(addr[i], ms, id[i], named[i], &term[i]) == 0)
-            up[i] = true, out->answered++;
-    int best = 0;
-    for (int i = 0; i < n && i < TUI_LAB_ETCD; i++) {
-        if (!up[i] || strcmp(named[i], id[i]) != 0)
-            continue;
-        int agree = 0;
-        for (int k = 0; k < n && k < TUI_LAB_ETCD; k++)
-            agree += up[k] && strcmp(named[k], id[i]) == 0;
-        if (agree > best && agree > n / 2) {
-            best = agree;
-            out->leader = host[i];
-            out->term = term[i];
-        }
+    if (etcdcluster_leader(c, &v, 0, err, sizeof err) < 0)
+        return;
+    out->answered = v.answered;
+    if (v.quorum && v.leader >= 0) {
+        out->leader = c->m[v.leader].host;
+        out->term = v.term;
     }
 }
 
@@ -123,8 +45,7 @@ void tui_lab_fill_info(const tui_lab *L, tui_lab_info *out)
         o->loss = L->loss[h];
         o->member = etcdcluster_on(&L->etcd, h) + 1;
     }
-    for (int i = 0; i < L->etcd.n; i++)
-        snprintf(out->member_addr[i], sizeof out->member_addr[i], "%s", L->etcd.m[i].addr);
+    out->etcd = L->etcd;
     snprintf(out->url, sizeof out->url, "%s", L->etcd.url);
     snprintf(out->events, sizeof out->events, "%s", L->events);
     snprintf(out->dir, sizeof out->dir, "%s", L->dir);
@@ -180,14 +101,8 @@ static int partition(tui_lab *L, tui_lab_fault_job *f)
 
 static int kill_leader(tui_lab *L, tui_lab_fault_job *f)
 {
-    char addr[TUI_LAB_ETCD][16];
-    int host[TUI_LAB_ETCD];
-    for (int i = 0; i < L->etcd.n; i++) {
-        snprintf(addr[i], sizeof addr[i], "%s", L->etcd.m[i].addr);
-        host[i] = L->etcd.m[i].host;
-    }
     tui_lab_leader v;
-    tui_lab_ask_leader(addr, host, L->etcd.n, 800, &v);
+    tui_lab_ask_leader(&L->etcd, &v);
     if (v.leader <= 0)
         return err_set(f->err, sizeof f->err, _("no etcd member leads now (%d of %d answer)"), v.answered,
                        L->etcd.n), -1;
@@ -263,7 +178,7 @@ static void read_run(tui_job *j)
     }
     free(all);
     if (r->ask_leader)
-        tui_lab_ask_leader(r->member_addr, r->member_host, r->nmembers, 500, &r->leader);
+        tui_lab_ask_leader(&r->etcd, &r->leader);
 }
 
 static void read_drop(tui_job *j) { free(((tui_lab_read_job *)j)->lines); }
@@ -279,12 +194,6 @@ tui_lab_read_job *tui_lab_read_job_new(const tui_lab_info *info, size_t seen, bo
     r->seen = seen;
     r->detect_ms = -1;
     r->ask_leader = ask_leader;
-    r->nmembers = info->nmembers;
-    for (int i = 0; i < info->nmembers && i < TUI_LAB_ETCD; i++) {
-        snprintf(r->member_addr[i], sizeof r->member_addr[i], "%s", info->member_addr[i]);
-        for (int h = 1; h <= info->n; h++)
-            if (!strcmp(info->host[h].addr, info->member_addr[i]))
-                r->member_host[i] = h;
-    }
+    r->etcd = info->etcd;
     return r;
 }
