@@ -285,7 +285,7 @@ kill-leader
 leader 10000
 client: echo after-kill; for i in \$(seq 30); do $CREG | grep -q passing && break; sleep 0.1; done; $CREG
 LAB
-    timeout 90 "$WB" lab --hosts 4 --timeout 10000 --script "$TMP/consul.lab" >"$TMP/consul.out" 2>&1
+    timeout 90 "$WB" lab --hosts 4 --timeout 10000 --logs "$TMP/consullogs" --script "$TMP/consul.lab" >"$TMP/consul.out" 2>&1
     rc=$?
     out=$(cat "$TMP/consul.out")
     expect_eq "the Consul script ran to its end (exit 0)" 0 "$rc"
@@ -311,7 +311,7 @@ LAB
     expect_grep "the lab is removed" "lab removed" "$out"
     H=$(holders "$TMP/consul.out")
     wait_until 5 gone $H && ok "no holder of the Consul lab is left" || bad "no holder of the Consul lab is left"
-    expect_eq "no consul of the lab runs" "" "$(pgrep -f 'retry-join=10.77.0.1' || true)"
+    expect_eq "no consul of the lab runs" "" "$(pgrep -f -- "-data-dir=$TMP/consullogs/" || true)"
 fi
 
 # ---- during a lab: nothing of it in the machine's own namespace --------------------------
