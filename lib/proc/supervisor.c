@@ -209,10 +209,12 @@ void supervisor_poll(supervisor *s)
         pid_t r = waitpid(in->pid, &status, WNOHANG);
         if (r == in->pid || (r < 0 && errno == ECHILD)) {
             in->pid = 0;
-            in->exit_status = status;
+            in->exit_status = r == in->pid ? status : -1;
             if (in->state == INST_RUNNING || in->state == INST_PAUSED)
                 in->state = INST_EXITED;
-            if (WIFSIGNALED(status))
+            if (r < 0) /* reaped by the lab that ran it (its host killed, the lab ended) */
+                supervisor_note(s, in->id, _("#%d %s has ended with its host"), in->id, in->addr);
+            else if (WIFSIGNALED(status))
                 supervisor_note(s, in->id, _("#%d %s died of SIG%s"), in->id, in->addr,
                                 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
             else

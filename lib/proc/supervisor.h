@@ -25,7 +25,7 @@ typedef struct instance {
     char addr[80];
     pid_t pid;        /* 0 once it has been reaped */
     inst_state state;
-    int exit_status;  /* wait status, once reaped */
+    int exit_status;  /* wait status, once reaped; -1 when the lab that ran it reaped it */
     /* Set for a service program (supervisor_spawn_service); empty for the sample servers. */
     char program[32];          /* "order-server" */
     char service[128];         /* the registry name it registers as: "order" */
