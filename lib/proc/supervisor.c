@@ -208,8 +208,8 @@ void supervisor_poll(supervisor *s)
         int status;
         pid_t r = waitpid(in->pid, &status, WNOHANG);
         if (r == in->pid || (r < 0 && errno == ECHILD)) {
-            in->pid = 0;
             in->exit_status = r == in->pid ? status : -1;
+            in->pid = 0;
             if (in->state == INST_RUNNING || in->state == INST_PAUSED)
                 in->state = INST_EXITED;
             if (r < 0) /* reaped by the lab that ran it (its host killed, the lab ended) */
