@@ -101,7 +101,7 @@ if timeline_has "lab: ended"; then ok ":hosts 0 ends the lab"; else bad ":hosts 
 n=0
 while [ -n "$(left_running $LAB)" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
 expect_eq "no holder of the lab is left after :hosts 0" "" "$(left_running $LAB)"
-wait_for 20 'registry: now etcd 127\.0\.0\.1' && ok "the private etcd is the registry again" || bad "the private etcd is the registry again" "$(screen)"
+wait_for 20 '· etcd 127\.0\.0\.1:' && ok "the private etcd is the registry again" || bad "the private etcd is the registry again" "$(screen)"
 
 # a second lab, ended by quitting
 cmd "hosts 1"
