@@ -56,6 +56,19 @@ static int finish_up(tui_job *j, void *ctx)
     return DIRTY_ALL;
 }
 
+/* Once the lab is gone, and its servers with it: the registry before it comes back, with
+ * none of them to restart into it. */
+static int finish_down(tui_job *j, void *ctx)
+{
+    (void)j;
+    tui *t = ctx;
+    t->lab_busy = false;
+    supervisor_poll(t->sup);
+    if (t->lab_prev.kind != REGOPT_URL || strncmp(t->lab_prev.url, "etcd://10.77.", 13) != 0)
+        return tui_switch_registry(t, &t->lab_prev) | DIRTY_ALL;
+    return DIRTY_ALL;
+}
+
 /* Ends the lab: the servers on its hosts die with it; the registry before it comes back. */
 static int lab_down(tui *t)
 {
@@ -64,6 +77,8 @@ static int lab_down(tui *t)
         tui_say(t, _("out of memory"));
         return DIRTY_STATUS;
     }
+    d->job.finish = finish_down;
+    t->lab_busy = true;
     tui_model_set_netns(&t->m, t->orig_netfd);
     tui_netns_job *s = tui_netns_job_new(t->orig_netfd);
     if (s)
@@ -73,11 +88,8 @@ static int lab_down(tui *t)
     t->lab_info.n = 0;
     t->show_hosts = false;
     supervisor_note(t->sup, 0, _("lab: ended; its hosts and everything on them are gone"));
-    int dirty = DIRTY_ALL;
-    if (t->lab_prev.kind != REGOPT_URL || strncmp(t->lab_prev.url, "etcd://10.77.", 13) != 0)
-        dirty |= tui_switch_registry(t, &t->lab_prev);
     tui_say(t, _("lab ended"));
-    return dirty;
+    return DIRTY_ALL;
 }
 
 /* :hosts N (1..7) makes a lab, :hosts 0 ends it, :hosts alone (and H) shows it. */
