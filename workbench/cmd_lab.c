@@ -258,6 +258,7 @@ static int start_step(netlab *lab, const labstep *st, const char *logs)
 static int heal_all(netlab *lab, char *err, size_t errlen)
 {
     printf("heal\n");
+    labtimeline_mark();
     int healed = 0;
     if (netlab_is_split(lab)) {
         if (netlab_partition(lab, NULL, 0, err, errlen) < 0)
@@ -300,6 +301,7 @@ static int do_step(netlab *lab, const labstep *st, const lab_opts *o, const char
         return start_step(lab, st, logs);
     case LAB_CUT:
         printf("cut %s\n", name);
+        labtimeline_mark();
         if ((rc = netlab_cut(lab, st->host, err, sizeof err)) == 0)
             labtimeline_fault("cut %s", name);
         break;
@@ -309,11 +311,13 @@ static int do_step(netlab *lab, const labstep *st, const lab_opts *o, const char
             break;
         }
         printf("heal %s\n", name);
+        labtimeline_mark();
         if ((rc = netlab_heal(lab, st->host, err, sizeof err)) == 0)
             labtimeline_fault("heal %s", name);
         break;
     case LAB_KILL:
         printf("kill %s\n", name);
+        labtimeline_mark();
         rc = netlab_kill_host(lab, st->host, err, sizeof err);
         if (rc >= 0) {
             labtimeline_fault("kill %s (%d processes)", name, rc);
@@ -322,6 +326,7 @@ static int do_step(netlab *lab, const labstep *st, const lab_opts *o, const char
         break;
     case LAB_LOSS:
         printf("loss %s %d%%\n", name, st->number);
+        labtimeline_mark();
         if ((rc = netlab_loss(lab, st->host, st->number, &how, err, sizeof err)) == 0) {
             labtimeline_fault("loss %s %d%% (%s)", name, st->number, how);
             printf(_("        done with %s\n"), how);

@@ -167,6 +167,7 @@ static int leader_step(netlab *lab, const labstep *st, char *err, size_t errlen)
         return err_set(err, errlen, _("no leader confirmed by a majority within %d ms"), st->number), -1;
     const char *cluster = is_consul ? "consul" : "etcd";
     if (st->kind == LAB_LEADER) {
+        labtimeline_mark(); /* seen now */
         if (is_consul)
             labtimeline_fault("leader consul %s (%lld peers)", netlab_name(lab, member_host(&v, v.leader)), v.term);
         else
@@ -187,6 +188,7 @@ static int leader_step(netlab *lab, const labstep *st, char *err, size_t errlen)
             return err_set(err, errlen, _("no member follows the leader")), -1;
         const char *name = netlab_name(lab, member_host(&v, f));
         printf("        cut %s\n", name);
+        labtimeline_mark();
         if (netlab_cut(lab, member_host(&v, f), err, errlen) < 0)
             return -1;
         labtimeline_fault("cut-follower %s %s", cluster, name);
@@ -194,6 +196,7 @@ static int leader_step(netlab *lab, const labstep *st, char *err, size_t errlen)
     }
     int host = member_host(&v, v.leader);
     printf("        kill %s\n", netlab_name(lab, host));
+    labtimeline_mark();
     int killed = netlab_kill_host(lab, host, err, errlen);
     if (killed < 0)
         return -1;
@@ -206,6 +209,7 @@ static int leader_step(netlab *lab, const labstep *st, char *err, size_t errlen)
 /* partition HOST...: the HOSTs on one side, the rest on the other. */
 static int partition_step(netlab *lab, const labstep *st, char *err, size_t errlen)
 {
+    labtimeline_mark();
     if (netlab_partition(lab, st->hosts, st->number, err, errlen) < 0)
         return -1;
     char sides[2][NETLAB_MAX_HOSTS * 8] = {"", ""};

@@ -33,6 +33,10 @@ int labtimeline_open(const char *path, uint64_t t0_ms, char *err, size_t errlen)
 
 const char *labtimeline_path(void) { return events_path[0] ? events_path : NULL; }
 
+static uint64_t marked_ms; /* labtimeline_mark's moment; 0: none */
+
+void labtimeline_mark(void) { marked_ms = clock_now_ms(); }
+
 void labtimeline_fault(const char *fmt, ...)
 {
     if (!events_path[0])
@@ -42,7 +46,9 @@ void labtimeline_fault(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    eventlog_append(events_path, (int64_t)(clock_now_ms() - events_t0), "lab", "fault", text);
+    uint64_t at = marked_ms ? marked_ms : clock_now_ms();
+    marked_ms = 0;
+    eventlog_append(events_path, (int64_t)(at - events_t0), "lab", "fault", text);
 }
 
 /* Splits s into at most MAX_WORDS words (longer ones cut); returns how many. */

@@ -51,8 +51,13 @@ typedef struct labtl_fault {
 int labtimeline_open(const char *path, uint64_t t0_ms, char *err, size_t errlen);
 /* The path given to labtimeline_open, or NULL before it. */
 const char *labtimeline_path(void);
-/* Appends a fault line (host "lab", who "fault") stamped now; nothing before
- * labtimeline_open. The text is one of the shapes above. */
+/* The fault about to be caused begins now: the next labtimeline_fault is stamped with
+ * this moment, not with the moment the fault was done (a host's processes reaped, say),
+ * so that a client that notices at once is not seen noticing before the fault. */
+void labtimeline_mark(void);
+/* Appends a fault line (host "lab", who "fault") stamped at the last labtimeline_mark, or
+ * now when there was none since the last line; nothing before labtimeline_open. The text
+ * is one of the shapes above. */
 void labtimeline_fault(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The faults among ev[0..n) at index from or later, with what followed each (instances
