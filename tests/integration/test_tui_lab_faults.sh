@@ -40,6 +40,14 @@ expect_timeline() {
 in the lab's events: $(tail -n 12 "$LABDIR/events" 2>&1)"
     return 1
 }
+# wide_rows COLUMNS: the rows of stdin wider than COLUMNS (a CJK character is two)
+wide_rows() {
+    /usr/bin/python3 -c '
+import sys, unicodedata
+for r in sys.stdin.read().splitlines():
+    if sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in r) > int(sys.argv[1]):
+        print(r)' "$1"
+}
 # calls: the calls the instances answered, summed from the Instances pane
 calls() { screen | grep -E '^│[ >▶][0-9]+ +json ' | awk '{s += $(NF-3)} END {print s + 0}'; }
 
@@ -248,10 +256,84 @@ wait_until 10 gone $ETCDS && [ -n "$ETCDS" ] && ok "no etcd of the lab is left a
 [ -n "$LABDIR" ] && [ ! -e "$LABDIR" ] && ok "the lab's directory is removed after quit" ||
     bad "the lab's directory is removed after quit" "$LABDIR"
 
+# ---- once in Chinese (LANG=zh_CN.UTF-8): what bad input says, a partition in the H view,
+# a host killed, the knobs with the detection time, no lab left after quit
+printf '#!/bin/sh\nLANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= exec "%s/workbench" "$@"\n' "$BIN" >"$TMP/workbench-zh"
+chmod +x "$TMP/workbench-zh"
+TUI_EXE=$TMP/workbench-zh start_tui 80 24
+wait_for 15 '注册中心' || bad "the TUI starts in Chinese" "$(screen 2>&1)"
+cmd "hosts 99"
+expect_status "zh: :hosts 99 says what it takes" "hosts：主机数 1 到 7，或 0 结束实验环境"
+cmd "hosts 3"
+wait_for 40 '注册中心：现在是 etcd 10\.77\.0\.11' && ok "zh: :hosts 3 makes the lab" || bad "zh: :hosts 3 makes the lab" "$(screen)"
+LAB=$(lab_pids)
+ETCDS=$(lab_etcds)
+LABDIR=$(lab_dir ${ETCDS%% *})
+cmd "cut host9"
+expect_status "zh: :cut host9 names the hosts there are" "实验环境中没有主机 host9（client、host1..host3）"
+cmd "loss host1 300"
+expect_status "zh: :loss host1 300 says the range" "loss 主机 百分比（0 到 100）"
+cmd "partition"
+expect_status "zh: :partition alone asks for a host" "请指明主机：host1、host2……"
+cmd "set eject 3"
+expect_status "zh: :set eject 3 is said" "失败 3 次剔除"
+cmd "set ttl 2"
+expect_status "zh: :set ttl 2 is said" "此后启动的服务器 ttl 为 2 秒"
+key j
+key j
+key j
+wait_for 20 '3 +json +10\.77\.0\.13:[0-9]+' && ok "zh: three servers on the hosts" || bad "zh: three servers on the hosts" "$(screen)"
+A2=$(screen | grep -E '^│[ >▶]2 +json ' | grep -oE '10\.77\.0\.12:[0-9]+' | head -n 1)
+key l
+sleep 1
+cmd "partition host1"
+expect_timeline "zh: :partition host1 is on the Timeline" 10 "lab fault: partition host1 \| client host2 host3"
+key H
+if wait_for 5 'host1 +10\.77\.0\.11 +A 侧' && wait_for 5 'client +10\.77\.0\.2 +B 侧'; then
+    ok "zh: the H view shows the sides"
+else
+    bad "zh: the H view shows the sides" "$(screen)"
+fi
+wait_for 6 '上的 m[23] 是领导者' || true
+screen >"$TMP/partition-zh.txt"
+key Escape
+cmd "heal"
+expect_timeline "zh: :heal joins the sides" 10 "lab fault: heal all"
+cmd "kill-host host2"
+expect_timeline "zh: :kill-host host2 is on the Timeline" 10 "lab fault: kill host2 \([0-9]+ processes\)"
+expect_timeline "zh: the instance's end is said in Chinese" 10 "#2 $A2 随它"
+n=0
+while [ $n -lt 20 ]; do
+    cmd "set"
+    status_line | grep -q "ms 后察觉" && break
+    sleep 0.5
+    n=$((n + 1))
+done
+expect_status "zh: :set shows the knobs with the detection time" "剔除 3 · 退避"
+expect_status "zh: and the detection time" "ms 后察觉"
+key H
+wait_for 5 'host2 +10\.77\.0\.12 +已杀死 +m2 已宕机' && ok "zh: the H view shows host2 killed, its member down" ||
+    bad "zh: the H view shows host2 killed, its member down" "$(screen)"
+wait_for 5 '上次故障：kill host2' && ok "zh: the H view shows the last fault" || bad "zh: the H view shows the last fault" "$(screen)"
+wide=$(screen | wide_rows 80)
+expect_eq "zh: no row of the H view is wider than the screen" "" "$wide"
+key Escape
+key l
+key q
+wait_for 20 'TUI-EXITED 0' && ok "zh: the TUI quits with a lab" || bad "zh: the TUI quits with a lab" "$(screen)"
+wait_until 10 gone $LAB && ok "zh: no holder of the lab is left after quit" ||
+    bad "zh: no holder of the lab is left after quit" "$(left_running $LAB)"
+wait_until 10 gone $ETCDS && [ -n "$ETCDS" ] && ok "zh: no etcd of the lab is left after quit" ||
+    bad "zh: no etcd of the lab is left after quit" "${ETCDS:-(none was found)} $(left_running $ETCDS)"
+[ -n "$LABDIR" ] && [ ! -e "$LABDIR" ] && ok "zh: the lab's directory is removed after quit" ||
+    bad "zh: the lab's directory is removed after quit" "$LABDIR"
+
 echo "--- the H view after :kill-host host1, at 80x24:"
 cat "$TMP/hosts.txt"
 echo "--- the H view after :partition host1:"
 cat "$TMP/partition.txt"
 echo "--- the H view after :kill-leader:"
 cat "$TMP/leader.txt"
+echo "--- the H view after :partition host1, in Chinese:"
+cat "$TMP/partition-zh.txt"
 summary
