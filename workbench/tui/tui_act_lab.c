@@ -56,6 +56,22 @@ static int finish_up(tui_job *j, void *ctx)
     return DIRTY_ALL;
 }
 
+/* The lab has ended: the servers that were on its hosts are seen gone first, so that the
+ * registry before the lab comes back without them (none is restarted into it). */
+static int finish_down(tui_job *j, void *ctx)
+{
+    (void)j;
+    tui *t = ctx;
+    t->lab_busy = false;
+    supervisor_poll(t->sup);
+    supervisor_note(t->sup, 0, _("lab: ended; its hosts and everything on them are gone"));
+    int dirty = DIRTY_ALL;
+    if (t->lab_prev.kind != REGOPT_URL || strncmp(t->lab_prev.url, "etcd://10.77.", 13) != 0)
+        dirty |= tui_switch_registry(t, &t->lab_prev);
+    tui_say(t, _("lab ended"));
+    return dirty;
+}
+
 /* Ends the lab: the servers on its hosts die with it; the registry before it comes back. */
 static int lab_down(tui *t)
 {
@@ -68,16 +84,14 @@ static int lab_down(tui *t)
     tui_netns_job *s = tui_netns_job_new(t->orig_netfd);
     if (s)
         tui_work_submit(t->side, &s->job);
+    d->job.finish = finish_down;
+    t->lab_busy = true;
     tui_work_submit(t->ops, &d->job);
     t->lab = NULL;
     t->lab_info.n = 0;
     t->show_hosts = false;
-    supervisor_note(t->sup, 0, _("lab: ended; its hosts and everything on them are gone"));
-    int dirty = DIRTY_ALL;
-    if (t->lab_prev.kind != REGOPT_URL || strncmp(t->lab_prev.url, "etcd://10.77.", 13) != 0)
-        dirty |= tui_switch_registry(t, &t->lab_prev);
-    tui_say(t, _("lab ended"));
-    return dirty;
+    tui_say(t, _("ending the lab..."));
+    return DIRTY_ALL;
 }
 
 /* :hosts N (1..7) makes a lab, :hosts 0 ends it, :hosts alone (and H) shows it. */
