@@ -26,16 +26,20 @@ lab_dir() { tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | sed -n '/^--data-dir$
 # gone PID...: none of them is running (a zombie is gone)
 gone() { [ -z "$(left_running "$@")" ]; }
 # expect_timeline NAME SECONDS EXTENDED-REGEX: the Timeline shows a line matching within
-# SECONDS, or shows it some lines back then (busy lines push it out of the few rows shown;
-# it is looked for two lines at a time: PgUp goes 5 back, the wheel 3 forward)
+# SECONDS, now or some lines back (busy lines push it out of the few rows shown): the rows
+# shown are watched for 3 s, then looked back through two lines at a time (PgUp goes 5
+# back, the wheel 3 forward), and again after the rest of SECONDS
 expect_timeline() {
-    wait_timeline "$2" "$3" && { ok "$1"; return 0; }
-    for step in $(seq 20); do
-        key PPage
-        mouse 65 50 19
-        pane_text | grep -qE -- "$3" && { key End; ok "$1 (some lines back)"; return 0; }
+    first=$(($2 < 3 ? $2 : 3))
+    for wait in $first $(($2 - first)); do
+        wait_timeline "$wait" "$3" && { ok "$1"; return 0; }
+        for step in $(seq 12); do
+            key PPage
+            mouse 65 50 19
+            pane_text | grep -qE -- "$3" && { key End; ok "$1 (some lines back)"; return 0; }
+        done
+        key End
     done
-    key End
     bad "$1" "want: $3
 in the lab's events: $(tail -n 12 "$LABDIR/events" 2>&1)"
     return 1
