@@ -1,10 +1,14 @@
-# test_tui_lab_faults.sh -- the TUI's lab at 80x24 in English: :hosts 3, the knobs set
-# (:set eject, backoff, ttl), three servers on the hosts and the load on; what bad input
-# says (:cut host9, :loss host1 300, :partition alone, :hosts 99) with the TUI working on;
-# :loss host2 30; :kill-host host1 (the fault, the instance's end, the traffic moving, the
-# load going on, the detection time beside the knobs); :hosts 0 and quit leave no holder
-# and no etcd of the lab. (test_tui_lab_quorum.sh: the leader killed, a partition, Chinese.)
-# Needs root (network namespaces), tmux and etcd; prints SKIP with the reason otherwise.
+# test_tui_lab_faults.sh -- every fault of the TUI's lab at 80x24. In English: :hosts 3,
+# the knobs (:set eject 3, backoff 100:400, ttl 2), three servers on the hosts and the
+# load on; what bad input says (:hosts 99, :cut host9, :loss host1 300, :loss host1,
+# :partition and :kill-host alone), the TUI working on; :loss host2 30; :kill-host host1
+# (the fault, the instance's end, the traffic moving, the load going on, the detection
+# time beside the knobs and in the H view); :hosts 0. A second lab: :partition host1 (the
+# sides in the H view, a leader on the majority side), :heal, :kill-leader (the new leader
+# named, the load going on, a keepalive refreshed via another member); quit. Then once in
+# Chinese (LANG=zh_CN.UTF-8). After :hosts 0 and after quit: no holder, no etcd and no
+# directory of the lab left. Needs root (network namespaces), tmux and etcd; prints SKIP
+# with the reason otherwise.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$ROOT/bin}
