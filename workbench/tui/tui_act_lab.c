@@ -56,17 +56,20 @@ static int finish_up(tui_job *j, void *ctx)
     return DIRTY_ALL;
 }
 
-/* Once the lab is gone, and its servers with it: the registry before it comes back, with
- * none of them to restart into it. */
+/* The lab has ended: the servers that were on its hosts are seen gone first, so that the
+ * registry before the lab comes back without them (none is restarted into it). */
 static int finish_down(tui_job *j, void *ctx)
 {
     (void)j;
     tui *t = ctx;
     t->lab_busy = false;
     supervisor_poll(t->sup);
+    supervisor_note(t->sup, 0, _("lab: ended; its hosts and everything on them are gone"));
+    int dirty = DIRTY_ALL;
     if (t->lab_prev.kind != REGOPT_URL || strncmp(t->lab_prev.url, "etcd://10.77.", 13) != 0)
-        return tui_switch_registry(t, &t->lab_prev) | DIRTY_ALL;
-    return DIRTY_ALL;
+        dirty |= tui_switch_registry(t, &t->lab_prev);
+    tui_say(t, _("lab ended"));
+    return dirty;
 }
 
 /* Ends the lab: the servers on its hosts die with it; the registry before it comes back. */
@@ -77,18 +80,17 @@ static int lab_down(tui *t)
         tui_say(t, _("out of memory"));
         return DIRTY_STATUS;
     }
-    d->job.finish = finish_down;
-    t->lab_busy = true;
     tui_model_set_netns(&t->m, t->orig_netfd);
     tui_netns_job *s = tui_netns_job_new(t->orig_netfd);
     if (s)
         tui_work_submit(t->side, &s->job);
+    d->job.finish = finish_down;
+    t->lab_busy = true;
     tui_work_submit(t->ops, &d->job);
     t->lab = NULL;
     t->lab_info.n = 0;
     t->show_hosts = false;
-    supervisor_note(t->sup, 0, _("lab: ended; its hosts and everything on them are gone"));
-    tui_say(t, _("lab ended"));
+    tui_say(t, _("ending the lab..."));
     return DIRTY_ALL;
 }
 
@@ -148,6 +150,9 @@ static int finish_fault(tui_job *j, void *ctx)
         return DIRTY_STATUS;
     }
     supervisor_note(t->sup, 0, "lab fault: %s", f->text);
+    if (t->lab_leader.leader > 0 && f->info.host[t->lab_leader.leader].killed)
+        t->lab_leader = (tui_lab_leader){0}; /* it led: no leader known until asked again */
+    t->lab_leader_at = 0;                     /* who leads now: asked on the next read */
     tui_say(t, "%s", f->text);
     return DIRTY_TIMELINE | DIRTY_STATUS | DIRTY_LAYOUT;
 }
@@ -165,9 +170,13 @@ static int fault(tui *t, tui_fault kind, const char *arg, int want)
     }
     char words[256];
     snprintf(words, sizeof words, "%s", arg ? arg : "");
+    bool pct_ok = kind != FAULT_LOSS; /* loss takes one percent after its host */
     for (char *w = strtok(words, " "); w; w = strtok(NULL, " ")) {
         if (kind == FAULT_LOSS && f->nhosts == 1) {
-            f->percent = atoi(w);
+            char *end;
+            long pct = strtol(w, &end, 10);
+            pct_ok = !pct_ok && end != w && !*end && pct >= 0 && pct <= 100;
+            f->percent = (int)(pct_ok ? pct : 0);
             continue;
         }
         int h = tui_lab_find(&t->lab_info, w);
@@ -178,8 +187,7 @@ static int fault(tui *t, tui_fault kind, const char *arg, int want)
         }
         f->hosts[f->nhosts++] = h;
     }
-    if ((want > 0 && f->nhosts != want) || (want < 0 && f->nhosts < 1) || (want == 0 && f->nhosts > 1) ||
-        (kind == FAULT_LOSS && (f->percent < 0 || f->percent > 100))) {
+    if ((want > 0 && f->nhosts != want) || (want < 0 && f->nhosts < 1) || (want == 0 && f->nhosts > 1) || !pct_ok) {
         tui_say(t, "%s", kind == FAULT_LOSS ? _("loss HOST PERCENT (0 to 100)") : _("name the host: host1, host2..."));
         free(f);
         return DIRTY_STATUS;
@@ -277,8 +285,9 @@ static int finish_read(tui_job *j, void *ctx)
         return 0;
     }
     t->lab_seen = r->seen;
-    if (r->ask_leader)
-        t->lab_leader = r->leader;
+    int led = r->leader.leader;
+    if (r->ask_leader && !(led > 0 && led <= t->lab_info.n && t->lab_info.host[led].killed))
+        t->lab_leader = r->leader; /* a member killed since it was asked leads no more */
     if (r->detect_ms >= 0) {
         t->detect_ms = r->detect_ms;
         snprintf(t->detect_fault, sizeof t->detect_fault, "%s", r->detect_fault);

@@ -15,8 +15,10 @@ static void host_state(const tui_view *v, const tui_lab_host *h, char *out, size
 {
     size_t n = 0;
     out[0] = '\0';
-    if (h->cut)
-        n += (size_t)snprintf(out + n, cap - n, "%s", _("cut"));
+    if (h->killed)
+        n += (size_t)snprintf(out + n, cap - n, "%s", _("killed"));
+    if (h->cut && n < cap)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "", _("cut"));
     if (v->lab->split && n < cap)
         n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "", h->aside ? _("side A") : _("side B"));
     if (h->loss && n < cap)
@@ -68,7 +70,8 @@ void tui_draw_hosts(tui_screen *s, const tui_view *v)
         host_state(v, o, state, sizeof state);
         snprintf(etcd, sizeof etcd, "%s", "");
         if (o->member)
-            snprintf(etcd, sizeof etcd, "m%d%s", o->member, ld && ld->leader == h ? _(" leads") : "");
+            snprintf(etcd, sizeof etcd, "m%d%s", o->member,
+                     o->killed ? _(" down") : ld && ld->leader == h ? _(" leads") : "");
         if (h == 0)
             snprintf(servers, sizeof servers, "%s", _("the TUI's client"));
         else

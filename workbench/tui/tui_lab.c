@@ -56,14 +56,34 @@ static int read_addr(int fd, char *out, size_t cap)
     return 0;
 }
 
+/* The lab's registry URL with the member that leads now first. A server's keeper tries
+ * the endpoints in turn, so its keepalives go through the leader; when the leader's host
+ * is killed, those of the servers on the other hosts move to another member, and the
+ * Timeline says so (`keepalive refreshed via`). No leader known: the URL as it is. */
+static void leader_first(tui_lab *L, char *out, size_t cap)
+{
+    tui_lab_leader v;
+    tui_lab_ask_leader(&L->etcd, &v);
+    int first = v.leader > 0 ? etcdcluster_on(&L->etcd, v.leader) : -1;
+    if (first < 0) {
+        snprintf(out, cap, "%s", L->etcd.url);
+        return;
+    }
+    size_t n = (size_t)snprintf(out, cap, "etcd://%s:%d", L->etcd.m[first].addr, ETCDCLUSTER_CLIENT_PORT);
+    for (int i = 0; i < L->etcd.n && n < cap; i++)
+        if (i != first)
+            n += (size_t)snprintf(out + n, cap - n, ",%s:%d", L->etcd.m[i].addr, ETCDCLUSTER_CLIENT_PORT);
+}
+
 /* The supervisor's launcher: the server on the next host (or the host of listen), with
- * the lab's timeline in its environment, its log in DIR/HOST.log. */
+ * the lab's timeline in its environment, its log in DIR/HOST.log, and the lab's etcd as
+ * its registry with the leader first (leader_first). */
 static int launch(void *ctx, const char *program, const char *const *extra, const char *listen, child *c, char *err,
                   size_t errlen)
 {
     tui_lab *L = ctx;
     int host = listen ? host_of(L, listen) : 0;
-    char addr[80], ev[400], t0[48], hn[40], log[400];
+    char addr[80], ev[400], t0[48], hn[40], log[400], url[sizeof L->etcd.url];
     if (host > 0) {
         snprintf(addr, sizeof addr, "%s", listen);
     } else {
@@ -76,8 +96,13 @@ static int launch(void *ctx, const char *program, const char *const *extra, cons
     snprintf(log, sizeof log, "%s/%s.log", L->dir, netlab_name(L->lab, host));
     const char *argv[40] = {"env", ev, t0, hn, program, "--listen", addr, "--quiet"};
     size_t n = 8;
-    for (size_t i = 0; extra && extra[i] && n < 39; i++)
+    for (size_t i = 0; extra && extra[i] && n < 39; i++) {
         argv[n++] = extra[i];
+        if (i > 0 && !strcmp(extra[i - 1], "--registry") && !strcmp(extra[i], L->etcd.url)) {
+            leader_first(L, url, sizeof url);
+            argv[n - 1] = url;
+        }
+    }
     argv[n] = NULL;
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)

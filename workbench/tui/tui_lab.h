@@ -32,6 +32,7 @@ typedef struct tui_lab tui_lab; /* the ops worker's */
 typedef struct tui_lab_host {
     char name[16], addr[16];
     bool cut, aside; /* cut off; on the named side of a partition */
+    bool killed;     /* its processes were killed (:kill-host, :kill-leader) */
     int loss;        /* percent */
     int member;      /* its etcd member's number (1..), 0: none */
 } tui_lab_host;

@@ -17,6 +17,7 @@ struct tui_lab {
     int64_t t0;        /* clock_now_ms() at its start */
     unsigned next;     /* the round robin of new servers */
     int loss[NETLAB_MAX_HOSTS + 1];
+    bool killed[NETLAB_MAX_HOSTS + 1];
 };
 
 /* The snapshot of L for the main thread. */

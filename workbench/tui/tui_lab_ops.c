@@ -2,6 +2,7 @@
  * who leads etcd, and the new lines of the timeline file (on the side worker). */
 #include "tui_lab_int.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ void tui_lab_fill_info(const tui_lab *L, tui_lab_info *out)
         o->cut = netlab_is_cut(L->lab, h);
         o->aside = netlab_in_split(L->lab, h);
         o->loss = L->loss[h];
+        o->killed = L->killed[h];
         o->member = etcdcluster_on(&L->etcd, h) + 1;
     }
     out->etcd = L->etcd;
@@ -107,7 +109,10 @@ static int kill_leader(tui_lab *L, tui_lab_fault_job *f)
         return err_set(f->err, sizeof f->err, _("no etcd member leads now (%d of %d answer)"), v.answered,
                        L->etcd.n), -1;
     snprintf(f->text, sizeof f->text, "kill-leader etcd %s", netlab_name(L->lab, v.leader));
-    return netlab_kill_host(L->lab, v.leader, f->err, sizeof f->err) < 0 ? -1 : 0;
+    if (netlab_kill_host(L->lab, v.leader, f->err, sizeof f->err) < 0)
+        return -1;
+    L->killed[v.leader] = true;
+    return 0;
 }
 
 static void fault_run(tui_job *j)
@@ -127,6 +132,7 @@ static void fault_run(tui_job *j)
         killed = netlab_kill_host(L->lab, h, f->err, sizeof f->err);
         snprintf(f->text, sizeof f->text, "kill %s (%d processes)", name, killed);
         f->rc = killed < 0 ? -1 : 0;
+        L->killed[h] |= killed >= 0;
         break;
     case FAULT_LOSS:
         f->rc = netlab_loss(L->lab, h, f->percent, &how, f->err, sizeof f->err);
@@ -155,6 +161,41 @@ tui_lab_fault_job *tui_lab_fault_job_new(tui_lab *lab, tui_fault kind)
 
 /* ---- the timeline file, read on the side worker ---- */
 
+/* The address a balancer or registry line of e is about ("ejected ADDR for..", "back
+ * ADDR", "added ADDR", "dropped ADDR") into out; false for other lines. */
+static bool line_addr(const eventlog_line *e, char *out, size_t cap)
+{
+    if (strcmp(e->who, "balancer") != 0 && strcmp(e->who, "registry") != 0)
+        return false;
+    const char *sp = strchr(e->text, ' ');
+    if (!sp)
+        return false;
+    size_t len = strcspn(sp + 1, " ");
+    if (!len || len >= cap)
+        return false;
+    memcpy(out, sp + 1, len);
+    out[len] = '\0';
+    return true;
+}
+
+/* Whether all[i] repeats the ejection that is the last word of its host about the same
+ * address ("ejected ADDR for MS ms", the same MS): a balancer at its longest backoff
+ * ejects a dead server again every MS until the registry drops it, and those lines would
+ * push everything else off the Timeline's few rows. */
+static bool repeated_ejection(const eventlog_line *all, size_t i)
+{
+    const eventlog_line *e = &all[i];
+    char addr[64], other[64];
+    if (strcmp(e->who, "balancer") != 0 || strncmp(e->text, "ejected ", 8) != 0 || !line_addr(e, addr, sizeof addr))
+        return false;
+    const char *reason = strstr(e->text, " ms: "); /* "ejected ADDR for MS ms" is the head */
+    size_t head = reason ? (size_t)(reason - e->text) + 3 : strlen(e->text);
+    while (i-- > 0)
+        if (!strcmp(all[i].host, e->host) && line_addr(&all[i], other, sizeof other) && !strcmp(other, addr))
+            return !strcmp(all[i].who, "balancer") && !strncmp(all[i].text, e->text, head);
+    return false;
+}
+
 static void read_run(tui_job *j)
 {
     tui_lab_read_job *r = (tui_lab_read_job *)j;
@@ -163,8 +204,9 @@ static void read_run(tui_job *j)
     if (eventlog_read(r->events, 0, READ_MAX, &all, &n, r->err, sizeof r->err) == 0 && n > r->seen) {
         size_t take = n - r->seen < TUI_LAB_MAX_EVENTS ? n - r->seen : TUI_LAB_MAX_EVENTS;
         if ((r->lines = malloc(take * sizeof *r->lines))) {
-            memcpy(r->lines, all + r->seen, take * sizeof *r->lines);
-            r->n = take;
+            for (size_t i = r->seen; i < r->seen + take; i++)
+                if (!repeated_ejection(all, i))
+                    r->lines[r->n++] = all[i];
             r->seen += take;
         }
         static labtl_fault f[64];
