@@ -31,15 +31,14 @@ lab_dir() { tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | sed -n '/^--data-dir$
 gone() { [ -z "$(left_running "$@")" ]; }
 # expect_timeline NAME SECONDS EXTENDED-REGEX: the Timeline shows a line matching within
 # SECONDS, now or some lines back (busy lines push it out of the few rows shown): the rows
-# shown are watched for 3 s, then looked back through two lines at a time (PgUp goes 5
-# back, the wheel 3 forward), and again after the rest of SECONDS
+# shown are watched for 3 s, then looked back a page at a time (PgUp: as many lines as
+# the pane shows), and again after the rest of SECONDS
 expect_timeline() {
     first=$(($2 < 3 ? $2 : 3))
     for wait in $first $(($2 - first)); do
         wait_timeline "$wait" "$3" && { ok "$1"; return 0; }
         for step in $(seq 12); do
             key PPage
-            mouse 65 50 19
             pane_text | grep -qE -- "$3" && { key End; ok "$1 (some lines back)"; return 0; }
         done
         key End

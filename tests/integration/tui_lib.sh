@@ -78,7 +78,7 @@ wait_timeline() {
 # to come back); prints the text last read when it does not
 timeline_has() {
     found=1
-    for page in 1 2 3 4; do
+    for page in 1 2 3 4 5 6; do
         pane_text | grep -qF -- "$1" && found=0 && break
         key PPage
     done

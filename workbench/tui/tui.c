@@ -420,6 +420,7 @@ static void run(tui *t, session *s)
         fill_view(t, &v, load_desc, sizeof load_desc);
         if (tn.dirty) {
             tui_draw(&s->scr, &v, tn.dirty);
+            t->tl_page = s->scr.timeline_shown;
             tn.last_draw = now;
             if (t->message[0] && !t->message_at)
                 t->message_at = now; /* shown from now on, even after a slow turn */

@@ -264,7 +264,7 @@ int act_scroll(tui *t, const char *arg)
     if (strcmp(arg, "end") == 0)
         t->tl_scroll = 0;
     else
-        t->tl_scroll += strcmp(arg, "up") == 0 ? PAGE : -PAGE;
+        t->tl_scroll += (strcmp(arg, "up") == 0 ? 1 : -1) * (t->tl_page > 0 ? t->tl_page : 1);
     if (t->tl_scroll > (int)n)
         t->tl_scroll = (int)n;
     if (t->tl_scroll < 0)

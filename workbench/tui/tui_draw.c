@@ -433,6 +433,7 @@ static void draw_timeline(tui_screen *s, const tui_view *v)
         used += nl;
         first--;
     }
+    s->timeline_shown = (int)(end - first);
     int y = 1;
     for (size_t i = first; i < end; i++) {
         const char *what = ev[i].what;

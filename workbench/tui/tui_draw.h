@@ -75,6 +75,7 @@ typedef struct tui_screen {
     char focus[16]; /* the pane the lesson's step is about, marked in its title */
     bool small; /* the terminal is below TUI_MIN_COLS x TUI_MIN_ROWS: help says so */
     bool color, utf8;
+    int timeline_shown; /* events the Timeline showed at its last drawing: a page of it */
 } tui_screen;
 
 /* Sets up colours (none when NO_COLOR is set or the terminal has none; default

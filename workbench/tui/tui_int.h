@@ -58,6 +58,7 @@ typedef struct tui {
     size_t nstarting;
     bool mouse;
     int tl_scroll;                /* Timeline lines scrolled back from the newest */
+    int tl_page;                  /* Timeline events shown at once (PgUp/PgDn move so many) */
     bool ttl_pending;             /* a lease TTL query is on the side worker */
     int rolling[TUI_MAX_STARTING]; /* instances to restart into the new registry, one at a time */
     size_t nrolling;
