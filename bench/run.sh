@@ -94,3 +94,6 @@ bash "$ROOT/bench/gateway.sh"
 bash "$ROOT/bench/consul_checks.sh"
 # The service hub against a grpc-go + etcd clientv3 serviceHub (bench/hub.sh).
 bash "$ROOT/bench/hub.sh"
+# Faults in a lab of hosts: detection time and failed calls, etcd and Consul, default and
+# tight knobs (bench/lab.sh; needs root).
+bash "$ROOT/bench/lab.sh"

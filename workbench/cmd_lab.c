@@ -15,6 +15,7 @@
 
 #include "base/bindir.h"
 #include "base/clock.h"
+#include "base/eventlog.h"
 #include "base/err.h"
 #include "base/i18n.h"
 #include "base/numopt.h"
@@ -22,9 +23,10 @@
 #include "commands.h"
 #include "labcluster.h"
 #include "proc/labscript.h"
+#include "proc/labtimeline.h"
 #include "proc/netlab.h"
 
-enum { MAX_STEPS = 1000, MAX_RUNS = 64, OUT_LINE = 4096 };
+enum { MAX_STEPS = 1000, MAX_RUNS = 64, OUT_LINE = 4096, EVENTS_MAX = 64 << 20 };
 
 static volatile sig_atomic_t interrupted;
 
@@ -37,6 +39,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fputs(_("Usage: workbench lab [--hosts N] [--script FILE] [--run STEP]... [--hold]\n"
+            "       [--timeline]\n"
             "Makes a lab of hosts on this machine: network namespaces on a private bridge,\n"
             "the client host at 10.77.0.2 and host1, host2... at 10.77.0.11, .12...; runs\n"
             "the steps in order, each printed with the seconds since the lab began; then\n"
@@ -49,7 +52,8 @@ static void usage(FILE *f)
             "  -t, --timeout MS   how long HOST: COMMAND may run (default 10000)\n"
             "      --logs DIR     keep what background programs print in DIR/HOST.log\n"
             "                     (default: a temporary directory, removed at the end)\n"
-            "      --hold         after the steps, keep the lab until Ctrl-C\n\n"
+            "      --hold         after the steps, keep the lab until Ctrl-C\n"
+            "      --timeline     at the end, print the whole timeline (see timeline)\n\n"
             "Steps:\n"
             "  HOST: COMMAND        run COMMAND (sh -c) on HOST, print what it prints\n"
             "  HOST: COMMAND &      start COMMAND on HOST in the background\n"
@@ -71,8 +75,15 @@ static void usage(FILE *f)
             "                       (C: etcd or consul, when the lab runs both)\n"
             "  partition HOST...    split the lab: the HOSTs reach each other, not the\n"
             "                       rest; heal joins the two sides again\n"
+            "  timeline             print the events since the last timeline: what the\n"
+            "                       lab and its programs wrote to $WB_LAB_EVENTS; then\n"
+            "                       for each fault, the time until traffic left the\n"
+            "                       host (detection), the calls that failed, and after\n"
+            "                       kill-leader, the time until a leader step saw one\n"
             "HOST is client, host1, host2...; # starts a comment. Commands find the\n"
-            "workbench's programs (grpc-server, workbench...) on PATH.\n\n"
+            "workbench's programs (grpc-server, workbench...) on PATH, and in\n"
+            "$WB_LAB_EVENTS, $WB_LAB_T0 and $WB_LAB_HOST the lab's timeline file, its\n"
+            "start (monotonic ms) and their host's name.\n\n"
             "Example:\n"),
           f);
     fputs("  workbench lab --hosts 2 \\\n"
@@ -88,7 +99,7 @@ static void usage(FILE *f)
 
 typedef struct lab_opts {
     int hosts, timeout;
-    bool hold;
+    bool hold, timeline;
     const char *script, *logs;
     const char *runs[MAX_RUNS];
     int n_runs;
@@ -98,6 +109,28 @@ static uint64_t started_ms;
 
 /* The time stamp of a step line: seconds since the lab began. */
 static void stamp(void) { printf("%7.3f ", (double)(clock_now_ms() - started_ms) / 1000.0); }
+
+/* timeline: the events from since_ms on (all: every one), and what followed each fault.
+ * Returns the time to start from the next time, or -1 when the file cannot be read. */
+static int64_t print_timeline(int64_t since_ms)
+{
+    char err[512];
+    eventlog_line *ev;
+    size_t n;
+    if (eventlog_read(labtimeline_path(), 0, EVENTS_MAX, &ev, &n, err, sizeof err) < 0) {
+        printf("        %s\n", err);
+        return -1;
+    }
+    size_t from = 0;
+    while (from < n && ev[from].ms < since_ms)
+        from++;
+    if (from == n)
+        printf(_("        no event since the last timeline\n"));
+    labtimeline_print(stdout, ev, n, from, 8, LABTL_WIDTH);
+    int64_t next = n ? ev[n - 1].ms + 1 : since_ms;
+    free(ev);
+    return next;
+}
 
 /* Reads the steps of the script, then the --run ones. Returns the count, or -1. */
 static int read_steps(const lab_opts *o, labstep *steps)
@@ -242,6 +275,8 @@ static int heal_all(netlab *lab, char *err, size_t errlen)
     }
     if (!healed)
         printf(_("        no host was cut\n"));
+    else
+        labtimeline_fault("heal all");
     return 0;
 }
 
@@ -254,27 +289,43 @@ static int do_step(netlab *lab, const labstep *st, const lab_opts *o, const char
     int rc = 0;
     stamp();
     switch (st->kind) {
-    case LAB_RUN: printf("%s: %s\n", name, st->text); fflush(stdout); return run_step(lab, st, o->timeout);
-    case LAB_START: printf("%s: %s &\n", name, st->text); return start_step(lab, st, logs);
-    case LAB_CUT: printf("cut %s\n", name); rc = netlab_cut(lab, st->host, err, sizeof err); break;
+    case LAB_RUN:
+        printf("%s: %s\n", name, st->text);
+        fflush(stdout);
+        setenv("WB_LAB_HOST", name, 1);
+        return run_step(lab, st, o->timeout);
+    case LAB_START:
+        printf("%s: %s &\n", name, st->text);
+        setenv("WB_LAB_HOST", name, 1);
+        return start_step(lab, st, logs);
+    case LAB_CUT:
+        printf("cut %s\n", name);
+        if ((rc = netlab_cut(lab, st->host, err, sizeof err)) == 0)
+            labtimeline_fault("cut %s", name);
+        break;
     case LAB_HEAL:
         if (st->host < 0) {
             rc = heal_all(lab, err, sizeof err);
             break;
         }
         printf("heal %s\n", name);
-        rc = netlab_heal(lab, st->host, err, sizeof err);
+        if ((rc = netlab_heal(lab, st->host, err, sizeof err)) == 0)
+            labtimeline_fault("heal %s", name);
         break;
     case LAB_KILL:
         printf("kill %s\n", name);
         rc = netlab_kill_host(lab, st->host, err, sizeof err);
-        if (rc >= 0)
+        if (rc >= 0) {
+            labtimeline_fault("kill %s (%d processes)", name, rc);
             printf(_("        %d processes killed\n"), rc);
+        }
         break;
     case LAB_LOSS:
         printf("loss %s %d%%\n", name, st->number);
-        if ((rc = netlab_loss(lab, st->host, st->number, &how, err, sizeof err)) == 0)
+        if ((rc = netlab_loss(lab, st->host, st->number, &how, err, sizeof err)) == 0) {
+            labtimeline_fault("loss %s %d%% (%s)", name, st->number, how);
             printf(_("        done with %s\n"), how);
+        }
         break;
     case LAB_SLEEP:
         printf("sleep %d\n", st->number);
@@ -301,6 +352,13 @@ static int do_step(netlab *lab, const labstep *st, const lab_opts *o, const char
     case LAB_LEADER:
     case LAB_KILL_LEADER:
     case LAB_CUT_FOLLOWER: rc = labcluster_step(lab, st, logs, err, sizeof err); break;
+    case LAB_TIMELINE: {
+        static int64_t since;
+        printf("timeline\n");
+        int64_t next = print_timeline(since);
+        since = next < 0 ? since : next;
+        return next < 0 ? -1 : 0;
+    }
     }
     if (rc < 0)
         printf("        %s\n", err);
@@ -362,6 +420,23 @@ static int log_dir(const lab_opts *o, char *dir, size_t n, bool *temp)
     return 0;
 }
 
+/* Makes the lab's timeline file, DIR/events, and tells the commands where it is and
+ * when the lab began. Returns 0, or -1 after saying why. */
+static int open_events(const char *logs)
+{
+    char path[PATH_MAX + 8], t0[32], err[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/events", logs);
+    if (labtimeline_open(path, started_ms, err, sizeof err) < 0) {
+        fprintf(stderr, _("workbench lab: cannot make the timeline file: %s\n"), err);
+        return -1;
+    }
+    snprintf(t0, sizeof t0, "%llu", (unsigned long long)started_ms);
+    setenv("WB_LAB_EVENTS", path, 1);
+    setenv("WB_LAB_T0", t0, 1);
+    setenv("WB_LAB_HOST", "client", 1);
+    return 0;
+}
+
 /* Puts the workbench's own directory first on PATH, for the commands on the hosts. */
 static void path_first_bindir(void)
 {
@@ -380,7 +455,8 @@ static int parse_options(int argc, char **argv, lab_opts *o)
         {"hosts", required_argument, NULL, 'n'}, {"script", required_argument, NULL, 'f'},
         {"run", required_argument, NULL, 'r'},   {"timeout", required_argument, NULL, 't'},
         {"logs", required_argument, NULL, 'L'},  {"hold", no_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+        {"timeline", no_argument, NULL, 'T'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     *o = (lab_opts){.hosts = 3, .timeout = 10000};
     int ch;
     optind = 1;
@@ -408,6 +484,7 @@ static int parse_options(int argc, char **argv, lab_opts *o)
             break;
         case 'L': o->logs = optarg; break;
         case 'H': o->hold = true; break;
+        case 'T': o->timeline = true; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -448,9 +525,10 @@ int cmd_lab(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     path_first_bindir();
     started_ms = clock_now_ms();
-    netlab *lab = netlab_new(o.hosts, err, sizeof err);
-    if (!lab) {
+    netlab *lab = NULL;
+    if (open_events(logs) == 0 && !(lab = netlab_new(o.hosts, err, sizeof err)))
         fprintf(stderr, _("workbench lab: %s\n"), err);
+    if (!lab) {
         if (temp)
             tempdir_remove(logs);
         return EXIT_FAILED;
@@ -465,6 +543,11 @@ int cmd_lab(int argc, char **argv)
         fflush(stdout);
         while (!interrupted)
             clock_sleep_ms(100);
+    }
+    if (o.timeline) {
+        stamp();
+        printf(_("the whole timeline\n"));
+        failed |= print_timeline(0) < 0;
     }
     labcluster_stop_all();
     netlab_free(lab);

@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "base/esc.h"
+#include "base/eventlog.h"
 #include "base/i18n.h"
 #include "base/numopt.h"
 #include "base/tempdir.h"
@@ -20,6 +21,8 @@
 #include "registry/consulproc.h"
 #include "registry/etcdproc.h"
 #include "registry/registry.h"
+#include "loadevents.h"
+#include "loadorders.h"
 #include "regopt.h"
 #include "rpc/balancer.h"
 #include "wire/jsonval.h"
@@ -29,96 +32,6 @@
                         "  those with an error); failed: not answered, the connection failed or timed out")
 
 #define MAX_SPAWN 16
-#define MAX_PLACED (1u << 22)
-
-/* The ids of the orders Place answered OK, to read back after the run. */
-typedef struct load_orders {
-    int64_t *ids;
-    size_t n, cap;
-    bool dropped; /* more than MAX_PLACED */
-} load_orders;
-
-static void orders_note(load_orders *o, const value *reply)
-{
-    const value *id = value_get(reply, "id");
-    if (!id || id->kind != V_INT)
-        return;
-    if (o->n == o->cap) {
-        size_t ncap = o->cap ? o->cap * 2 : 1024;
-        int64_t *p = ncap <= MAX_PLACED ? realloc(o->ids, ncap * sizeof *p) : NULL;
-        if (!p) {
-            o->dropped = true;
-            return;
-        }
-        o->ids = p;
-        o->cap = ncap;
-    }
-    o->ids[o->n++] = id->u.i;
-}
-
-/* A request id of this run for call i, so a retried Place does not order twice. */
-static int set_request_id(value *arg, uint64_t i)
-{
-    char rid[64];
-    static unsigned long long run;
-    if (!run)
-        run = (unsigned long long)time(NULL);
-    snprintf(rid, sizeof rid, "load-%d-%llu-%llu", (int)getpid(), run, (unsigned long long)i);
-    if (arg->kind == V_MAP) {
-        for (size_t k = 0; k < arg->u.map.len; k++)
-            if (strcmp(arg->u.map.items[k].k->u.s.p, "request_id") == 0) {
-                value_free(arg->u.map.items[k].v);
-                arg->u.map.items[k].v = value_cstring(rid);
-                return arg->u.map.items[k].v ? 0 : -1;
-            }
-        return value_map_put(arg, value_cstring("request_id"), value_cstring(rid));
-    }
-    return -1;
-}
-
-/* user-server's Login needs the account: create it once (ALREADY_EXISTS is fine). */
-static void sign_up(balancer *lb, const value *arg)
-{
-    value *reply = NULL;
-    char err[256];
-    balancer_call(lb, "/user.User/SignUp", arg, false, &reply, NULL, err, sizeof err);
-    value_free(reply);
-}
-
-/* Reads every placed order back with Get, through the balancer, and prints the counts. */
-static void orders_check(balancer *lb, const value *arg, const load_orders *o)
-{
-    const value *user = value_get(arg, "user");
-    size_t readable = 0, missing = 0, failed = 0;
-    char err[512], first[600] = "";
-    for (size_t i = 0; i < o->n; i++) {
-        value *q = value_struct(NULL), *reply = NULL;
-        if (!q || value_struct_set(q, "id", value_int(o->ids[i])) < 0 ||
-            value_struct_set(q, "user", value_cstring(user && user->kind == V_STRING ? user->u.s.p : "")) < 0) {
-            value_free(q);
-            failed++;
-            continue;
-        }
-        call_status st = balancer_call(lb, "/order.Order/Get", q, true, &reply, NULL, err, sizeof err);
-        value_free(q);
-        value_free(reply);
-        if (st == CALL_OK)
-            readable++;
-        else if (st == CALL_REMOTE_ERROR && strncmp(err, "NOT_FOUND", 9) == 0)
-            missing++;
-        else
-            failed++;
-        if (st != CALL_OK && !first[0]) {
-            char shown[2048]; /* the server's words, escaped for the terminal */
-            snprintf(first, sizeof first, _(" (order %lld: %.500s)"), (long long)o->ids[i],
-                     esc_str(shown, sizeof shown, err));
-        }
-    }
-    printf(_("\nOrders: %zu placed (answered OK), %zu read back with Get after the run, %zu missing, "
-             "%zu could not be read%s%s\n"),
-           o->n, readable, missing, failed, first, o->dropped ? _("; only the first ids were kept") : "");
-}
-
 static void usage(FILE *f)
 {
     fputs(_("Usage: workbench load --service NAME --codec gob|json|grpc --rate N --duration S\n"
@@ -133,6 +46,11 @@ static void usage(FILE *f)
             "                      consul-dev (a private `consul agent -dev`, when consul is\n"
             "                      installed). Default: a private etcd started for this run\n"
             "                      and removed after\n"),
+          f);
+    fputs(_("                      consul://HOST:PORT?check=tcp&interval=S&deregister=S:\n"
+            "                      the spawned servers' Consul check, a check every S s,\n"
+            "                      removed after S s critical (at least 60; see\n"
+            "                      grpc-server --help); etcd's knob is --ttl\n"),
           f);
     fputs(_(REGISTRY_CREDS_HELP), f);
     fputs(_("                           The spawned servers get them through their\n"
@@ -155,8 +73,13 @@ static void usage(FILE *f)
             "                      and reads every placed order back with Get after the run)\n"
             "                      or user-server (calls /user.User/Login); gRPC only\n"
             "      --db PATH       their SQLite file, shared by every instance (default: a\n"
-            "                      temporary file removed after the run)\n"
-            "      --timeout MS    deadline of each call (default 1000)\n"
+            "                      temporary file removed after the run)\n"),
+          f);
+    fputs(_("      --timeout MS    deadline of each call (default 1000)\n"
+            "      --eject-after N  take an instance out of the picks after N attempts in\n"
+            "                      a row failed at the connection (default 1)...\n"
+            "      --backoff MS[:MAX_MS]  ...for MS, then try it again; doubled at each\n"
+            "                      ejection in a row, up to MAX_MS (default 250:5000)\n"
             "      --no-retry      do not retry a call whose connection failed\n\n"
             "Example: the order-service tutorial's experiment, two servers, one killed:\n"),
           f);
@@ -177,6 +100,7 @@ typedef struct load_opts {
     rpc_proto proto;
     double rate, duration, kill_after, restart_after, down_after, up_after;
     int nspawn, timeout, ttl, sig;
+    int eject_after, backoff_min, backoff_max; /* the balancer's ejection (ms) */
     bool retry;
     bool orders;  /* --program order-server */
     bool placing; /* the method is Place: each call gets a request id, the orders are read back */
@@ -207,10 +131,31 @@ typedef struct load_stats {
     uint64_t kill_at, dropped_at, first_fail_at, restart_at, last_dead_call;
     uint64_t after_restart, victim_after_restart;
     uint64_t total, failed_calls, retried, remote_errors;
-    load_orders placed;
+    loadorders placed;
+    loadevents events; /* the failed calls not yet on the lab's timeline */
 } load_stats;
 
 enum { LOAD_GO = -1 }; /* load_parse: go on and run */
+
+/* --backoff MS[:MAX_MS] into *min and *max; without MAX_MS the default maximum stays (or
+ * MS, when larger). Returns 0, or -1 for anything else. */
+static int parse_backoff(const char *s, int *min, int *max)
+{
+    char first[32];
+    const char *colon = strchr(s, ':');
+    size_t n = colon ? (size_t)(colon - s) : strlen(s);
+    if (n >= sizeof first)
+        return -1;
+    memcpy(first, s, n);
+    first[n] = 0;
+    if (numopt_int(first, 1, 3600000, min) < 0)
+        return -1;
+    if (!colon) {
+        *max = *min > LB_BACKOFF_MAX_MS ? *min : LB_BACKOFF_MAX_MS;
+        return 0;
+    }
+    return numopt_int(colon + 1, *min, 3600000, max);
+}
 
 /* Reads the options into o. Returns LOAD_GO, or the exit code when there is nothing to
  * run (--help, or a bad option, already reported). */
@@ -228,9 +173,11 @@ static int load_parse(int argc, char **argv, load_opts *o)
         {"registry-down-after", required_argument, NULL, 'D'},
         {"registry-up-after", required_argument, NULL, 'U'},
         {"program", required_argument, NULL, 'P'}, {"db", required_argument, NULL, 'B'},
+        {"eject-after", required_argument, NULL, 'e'}, {"backoff", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     *o = (load_opts){.kill_after = -1, .restart_after = -1, .down_after = -1, .up_after = -1,
-                     .timeout = 1000, .ttl = 5, .sig = SIGKILL, .retry = true,
+                     .timeout = 1000, .ttl = 5, .sig = SIGKILL, .retry = true, .eject_after = LB_EJECT_AFTER,
+                     .backoff_min = LB_BACKOFF_MIN_MS, .backoff_max = LB_BACKOFF_MAX_MS,
                      .policy = PICK_ROUND_ROBIN, .ro = {.kind = REGOPT_PRIVATE_ETCD}};
     char err[512];
     regopt_creds given = {NULL, NULL, NULL, NULL};
@@ -271,6 +218,19 @@ static int load_parse(int argc, char **argv, load_opts *o)
                 o->ttl = -1; /* refused in load_check */
             break;
         case 'N': o->retry = false; break;
+        case 'e':
+            if (numopt_int(optarg, 1, 1000, &o->eject_after) < 0) {
+                fprintf(stderr, _("workbench load: --eject-after wants a number of failures in a row from 1 to 1000\n"));
+                return EXIT_USAGE;
+            }
+            break;
+        case 'b':
+            if (parse_backoff(optarg, &o->backoff_min, &o->backoff_max) < 0) {
+                fprintf(stderr, _("workbench load: --backoff wants MS or MS:MAX_MS, milliseconds from 1 to 3600000 "
+                                  "with MAX_MS not below MS (e.g. 250:5000)\n"));
+                return EXIT_USAGE;
+            }
+            break;
         case 'A': o->restart_after = atof(optarg); break;
         case 'D': o->down_after = atof(optarg); break;
         case 'U': o->up_after = atof(optarg); break;
@@ -427,8 +387,10 @@ static int load_follow_registry(const load_opts *o, load_env *e)
         clock_sleep_ms(50);
     }
     for (size_t i = 0; i < n; i++)
-        if (registry_instance_usable(&list[i]))
+        if (registry_instance_usable(&list[i])) {
             balancer_add(e->lb, list[i].addr);
+            eventlog_say("registry", "added %s", list[i].addr);
+        }
     supervisor_note(e->sup, 0, _("the registry lists %zu instance(s) of %s"), n, o->service);
     if (registry_list_left_out(e->reg))
         supervisor_note(e->sup, 0, _("the registry has %zu instance(s) more than the %d a listing holds; "
@@ -458,6 +420,8 @@ static int load_setup(const load_opts *o, load_env *e)
     }
     e->is_static = o->ro.kind == REGOPT_STATIC;
     e->lb = balancer_new(o->proto, o->policy, o->timeout);
+    balancer_set_ejection(e->lb, o->eject_after, o->backoff_min, o->backoff_max);
+    loadevents_watch_balancer(e->lb);
     if (load_start_registry(o, e) < 0)
         return EXIT_FAILED;
     e->sup = supervisor_new(e->is_static ? "none" : e->reg_url, o->service, o->ttl);
@@ -502,6 +466,25 @@ static void load_teardown(load_env *e)
     tempdir_remove(e->tmpdir);
 }
 
+/* Whether addr is one of the instances the balancer picks from now. */
+static bool lb_present(const balancer *lb, const char *addr)
+{
+    size_t n;
+    const lb_instance *all = balancer_instances(lb, &n);
+    for (size_t i = 0; i < n; i++)
+        if (all[i].present && strcmp(all[i].addr, addr) == 0)
+            return true;
+    return false;
+}
+
+/* Takes addr out of the balancer's picks ("registry dropped ADDR" on the lab's timeline). */
+static void load_drop(load_env *e, const char *addr)
+{
+    if (lb_present(e->lb, addr))
+        eventlog_say("registry", "dropped %s", addr);
+    balancer_remove(e->lb, addr);
+}
+
 /* Waits until due: following the registry's changes meanwhile, or sleeping without one. */
 static void load_wait(load_env *e, load_stats *s, uint64_t due)
 {
@@ -509,17 +492,19 @@ static void load_wait(load_env *e, load_stats *s, uint64_t due)
     registry_event ev;
     while (e->watch && registry_watch_next(e->watch, &ev, due > now ? (int)(due - now) : 0) == 1) {
         if (ev.type == REGISTRY_EV_PUT && registry_instance_usable(&ev.inst)) {
+            if (!lb_present(e->lb, ev.inst.addr))
+                eventlog_say("registry", "added %s", ev.inst.addr);
             balancer_add(e->lb, ev.inst.addr);
             supervisor_note(e->sup, 0, ev.was[0] ? _("registry: %s passes its check again") : _("registry: %s registered"),
                             ev.inst.addr);
         } else if (ev.type == REGISTRY_EV_PUT) { /* its check fails: no calls until it passes */
-            balancer_remove(e->lb, ev.inst.addr);
+            load_drop(e, ev.inst.addr);
             char st[4 * sizeof ev.inst.status];
             supervisor_note(e->sup, 0, _("registry: %s check %s"), ev.inst.addr, esc_str(st, sizeof st, ev.inst.status));
             if (e->victim && s->killed && !s->dropped_at && strcmp(ev.inst.addr, e->victim) == 0)
                 s->dropped_at = clock_now_ms();
         } else if (ev.type == REGISTRY_EV_DELETE) {
-            balancer_remove(e->lb, ev.inst.addr);
+            load_drop(e, ev.inst.addr);
             supervisor_note(e->sup, 0, _("registry: %s removed"), ev.inst.addr);
             if (e->victim && s->killed && !s->dropped_at && strcmp(ev.inst.addr, e->victim) == 0)
                 s->dropped_at = clock_now_ms();
@@ -589,13 +574,13 @@ static int load_call(const load_opts *o, load_env *e, load_stats *s, uint64_t i)
     char err[512];
     value *reply = NULL;
     lb_result res;
-    if (o->placing && set_request_id(e->arg, i) < 0)
+    if (o->placing && loadorders_request_id(e->arg, i) < 0)
         return -1;
     if (o->program && !o->orders && i == 0)
-        sign_up(e->lb, e->arg);
+        loadorders_sign_up(e->lb, e->arg);
     call_status st = balancer_call(e->lb, o->method, e->arg, o->retry, &reply, &res, err, sizeof err);
     if (o->placing && st == CALL_OK)
-        orders_note(&s->placed, reply);
+        loadorders_note(&s->placed, reply);
     value_free(reply);
     s->total++;
     size_t nall;
@@ -617,6 +602,7 @@ static int load_call(const load_opts *o, load_env *e, load_stats *s, uint64_t i)
     }
     if (st == CALL_FAILED) {
         s->failed_calls++;
+        loadevents_failed(&s->events, res.instance >= 0 ? all[res.instance].addr : NULL, err);
         if (s->killed && !s->first_fail_at) {
             s->first_fail_at = clock_now_ms();
             supervisor_note(e->sup, 0, _("a call failed: %s"), err);
@@ -633,6 +619,7 @@ static int load_run(const load_opts *o, load_env *e, load_stats *s)
 {
     s->start = clock_now_ms();
     uint64_t end = s->start + (uint64_t)(o->duration * 1000);
+    eventlog_say("load", "start %s at %g/s", o->service, o->rate);
     for (uint64_t i = 0;; i++) {
         uint64_t due = s->start + (uint64_t)((double)i * 1000.0 / o->rate);
         if (due >= end)
@@ -643,8 +630,12 @@ static int load_run(const load_opts *o, load_env *e, load_stats *s)
             fprintf(stderr, _("workbench load: out of memory\n"));
             return -1;
         }
+        loadevents_flush(&s->events, false);
     }
     s->end = clock_now_ms();
+    loadevents_flush(&s->events, true);
+    eventlog_say("load", "end: %llu calls, %llu failed", (unsigned long long)s->total,
+                 (unsigned long long)s->failed_calls);
     return 0;
 }
 
@@ -704,8 +695,10 @@ static void put_col(const char *s, int width)
 static void load_report(const load_opts *o, const load_env *e, const load_stats *s)
 {
     double secs = (double)(s->end - s->start) / 1000.0;
-    printf(_("%s %s at %.0f/s for %.1f s, %s, through %s\n\n"), o->codec, o->method, o->rate, secs,
+    printf(_("%s %s at %.0f/s for %.1f s, %s, through %s\n"), o->codec, o->method, o->rate, secs,
            o->policy == PICK_FIRST ? "pick-first" : _("round robin"), e->is_static ? _("a static list") : e->reg_url);
+    printf(_("knobs: --timeout %d ms, --eject-after %d, --backoff %d:%d ms, --ttl %d s\n\n"), o->timeout,
+           o->eject_after, o->backoff_min, o->backoff_max, o->ttl);
     static const char *const heads[] = {N_("instance"), N_("calls"), N_("share"), N_("errors"),
                                         N_("failed"), N_("p50 ms"), N_("p99 ms")};
     static const int widths[] = {-22, 8, 6, 8, 8, 8, 8};
@@ -735,7 +728,7 @@ static void load_report(const load_opts *o, const load_env *e, const load_stats 
     if (s->killed)
         report_failover(o, e, s);
     if (o->placing)
-        orders_check(e->lb, e->arg, &s->placed);
+        loadorders_check(e->lb, e->arg, &s->placed);
     printf(_("\nTimeline:\n"));
     size_t nev;
     const sup_event *ev = supervisor_timeline(e->sup, &nev);

@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/i18n.h"
+#include "proc/labtimeline.h"
 #include "registry/consulcluster.h"
 #include "registry/etcdcluster.h"
 
@@ -164,7 +165,12 @@ static int leader_step(netlab *lab, const labstep *st, char *err, size_t errlen)
     print_leader(lab, &v);
     if (!v.quorum)
         return err_set(err, errlen, _("no leader confirmed by a majority within %d ms"), st->number), -1;
+    const char *cluster = is_consul ? "consul" : "etcd";
     if (st->kind == LAB_LEADER) {
+        if (is_consul)
+            labtimeline_fault("leader consul %s (%lld peers)", netlab_name(lab, member_host(&v, v.leader)), v.term);
+        else
+            labtimeline_fault("leader etcd %s (term %lld)", netlab_name(lab, member_host(&v, v.leader)), v.term);
         if (leader_killed_ms)
             printf(_("        found in %u ms, %u ms after kill-leader\n"), (unsigned)(clock_now_ms() - t0),
                    (unsigned)(clock_now_ms() - leader_killed_ms));
@@ -179,8 +185,12 @@ static int leader_step(netlab *lab, const labstep *st, char *err, size_t errlen)
                 f = i;
         if (f < 0)
             return err_set(err, errlen, _("no member follows the leader")), -1;
-        printf("        cut %s\n", netlab_name(lab, member_host(&v, f)));
-        return netlab_cut(lab, member_host(&v, f), err, errlen);
+        const char *name = netlab_name(lab, member_host(&v, f));
+        printf("        cut %s\n", name);
+        if (netlab_cut(lab, member_host(&v, f), err, errlen) < 0)
+            return -1;
+        labtimeline_fault("cut-follower %s %s", cluster, name);
+        return 0;
     }
     int host = member_host(&v, v.leader);
     printf("        kill %s\n", netlab_name(lab, host));
@@ -188,6 +198,7 @@ static int leader_step(netlab *lab, const labstep *st, char *err, size_t errlen)
     if (killed < 0)
         return -1;
     leader_killed_ms = clock_now_ms();
+    labtimeline_fault("kill-leader %s %s", cluster, netlab_name(lab, host));
     printf(_("        %d processes killed\n"), killed);
     return 0;
 }
@@ -197,6 +208,13 @@ static int partition_step(netlab *lab, const labstep *st, char *err, size_t errl
 {
     if (netlab_partition(lab, st->hosts, st->number, err, errlen) < 0)
         return -1;
+    char sides[2][NETLAB_MAX_HOSTS * 8] = {"", ""};
+    for (int h = 0; h <= netlab_hosts(lab); h++) {
+        char *side = sides[!netlab_in_split(lab, h)];
+        size_t len = strlen(side);
+        snprintf(side + len, sizeof sides[0] - len, " %s", netlab_name(lab, h));
+    }
+    labtimeline_fault("partition%s |%s", sides[0], sides[1]);
     printf(_("        one side:"));
     for (int h = 0; h <= netlab_hosts(lab); h++)
         if (netlab_in_split(lab, h))

@@ -130,7 +130,7 @@ static int parse_leader(char w[MAX_WORDS][WORD], int n, labstep *st, char *err, 
 static const char usage_steps[] =
     N_("a step is HOST: COMMAND [&], cut HOST, heal HOST, kill HOST, loss HOST PERCENT, sleep MS, "
        "wait HOST:PORT [MS], heal, etcd HOST..., consul HOST..., leader [C] [MS], kill-leader [C], "
-       "cut-follower [C] or partition HOST...");
+       "cut-follower [C], partition HOST... or timeline");
 
 int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_t errlen)
 {
@@ -168,6 +168,10 @@ int labscript_parse(const char *line, int n_hosts, labstep *st, char *err, size_
         if (numopt_int(w[2], 0, 100, &st->number) < 0)
             return err_set(err, errlen, _("loss wants a PERCENT from 0 to 100")), -1;
         return (st->host = host_of(w[1], n_hosts, err, errlen)) < 0 ? -1 : 1;
+    }
+    if (strcmp(w[0], "timeline") == 0 && n == 1) {
+        st->kind = LAB_TIMELINE;
+        return 1;
     }
     if (strcmp(w[0], "sleep") == 0 && n == 2) {
         st->kind = LAB_SLEEP;

@@ -17,6 +17,8 @@
  *                        (C: etcd or consul, needed when the lab runs both)
  *   partition HOST...    split the lab: the HOSTs reach each other but not the rest
  *   heal                 join every host that is cut, and the sides of a partition
+ *   timeline             print the lab's events since the last timeline step, and what
+ *                        followed each fault among them
  *   # ...                a comment; blank lines are skipped
  *
  * HOST is client, host1, host2...; in wait it may also be an address (10.77.0.11). */
@@ -36,6 +38,7 @@ enum {
 typedef enum labstep_kind {
     LAB_RUN, LAB_START, LAB_CUT, LAB_HEAL, LAB_KILL, LAB_LOSS, LAB_SLEEP, LAB_WAIT,
     LAB_ETCD, LAB_LEADER, LAB_KILL_LEADER, LAB_CUT_FOLLOWER, LAB_CONSUL, LAB_PARTITION,
+    LAB_TIMELINE,
 } labstep_kind;
 
 typedef enum labcluster { LAB_ANY_CLUSTER, LAB_ETCD_CLUSTER, LAB_CONSUL_CLUSTER } labcluster;

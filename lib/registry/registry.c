@@ -3,6 +3,7 @@
  * where nothing is registered and the supervisor tells the balancer its instances). */
 #include "registry/registry.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,65 @@ static const registry_backend none_backend = {
 
 static char *dup(const char *s) { return s ? strdup(s) : NULL; }
 
+/* A whole number of seconds from lo to hi in s, into *v. */
+static bool seconds(const char *s, int lo, int hi, int *v)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    if (errno || end == s || *end || n < lo || n > hi)
+        return false;
+    *v = (int)n;
+    return true;
+}
+
+/* The URL's options after '?' (Consul's check: check=, interval=, deregister=, joined by
+ * '&') into r; q is a copy the parsing may cut. Returns 0, or -1 with a reason in err. */
+static int parse_options(registry *r, const char *url, char *q, char *err, size_t errlen)
+{
+    if (r->kind != REGISTRY_CONSUL) {
+        err_set(err, errlen, _("registry URL %s: the options check=, interval= and deregister= are Consul's; "
+                "etcd's knob is the lease TTL (--ttl)"), url);
+        return -1;
+    }
+    char *save = NULL;
+    for (char *o = strtok_r(q, "&", &save); o; o = strtok_r(NULL, "&", &save)) {
+        if (strncmp(o, "check=", 6) == 0) {
+            const char *v = o + 6;
+            r->check = strcmp(v, "tcp") == 0 ? CHECK_TCP : strcmp(v, "grpc") == 0 ? CHECK_GRPC
+                     : strcmp(v, "ttl") == 0 ? CHECK_TTL : (registry_check)-1;
+            if ((int)r->check < 0) {
+                err_set(err, errlen, _("registry URL %s: check must be tcp, grpc or ttl"), url);
+                return -1;
+            }
+        } else if (strncmp(o, "interval=", 9) == 0) {
+            if (!seconds(o + 9, 1, REGISTRY_CONSUL_MAX_S, &r->interval)) {
+                err_set(err, errlen, _("registry URL %s: interval=%s: want the seconds between two checks, "
+                        "a whole number from 1 to %d"), url, o + 9, REGISTRY_CONSUL_MAX_S);
+                return -1;
+            }
+        } else if (strncmp(o, "deregister=", 11) == 0) {
+            if (!seconds(o + 11, REGISTRY_CONSUL_MIN_DEREGISTER_S, REGISTRY_CONSUL_MAX_S, &r->deregister)) {
+                err_set(err, errlen, _("registry URL %s: deregister=%s: want whole seconds from %d to %d; "
+                        "Consul raises a shorter DeregisterCriticalServiceAfter to its minimum of one "
+                        "minute, and its reaper looks every 30 s"), url, o + 11,
+                        REGISTRY_CONSUL_MIN_DEREGISTER_S, REGISTRY_CONSUL_MAX_S);
+                return -1;
+            }
+        } else {
+            err_set(err, errlen, _("registry URL %s: unknown option \"%s\"; Consul's are check=tcp|grpc|ttl, "
+                    "interval=S and deregister=S"), url, o);
+            return -1;
+        }
+    }
+    if (r->interval && r->check == CHECK_TTL) {
+        err_set(err, errlen, _("registry URL %s: interval= is for the tcp and grpc checks; a ttl check "
+                "is passed every TTL/3 (--ttl)"), url);
+        return -1;
+    }
+    return 0;
+}
+
 registry *registry_new(const char *url, const registry_auth *auth, char *err, size_t errlen)
 {
     registry *r = calloc(1, sizeof *r);
@@ -97,17 +157,8 @@ registry *registry_new(const char *url, const registry_auth *auth, char *err, si
         *q = 0;
     if ((q = strchr(tmp, '?'))) {
         *q++ = 0;
-        if (r->kind != REGISTRY_CONSUL || strncmp(q, "check=", 6) != 0) {
-            err_set(err, errlen, _("registry URL %s: the only option is ?check=tcp|grpc|ttl (Consul)"), url);
+        if (parse_options(r, url, q, err, errlen) < 0)
             goto fail;
-        }
-        q += 6;
-        r->check = strcmp(q, "tcp") == 0 ? CHECK_TCP : strcmp(q, "grpc") == 0 ? CHECK_GRPC
-                 : strcmp(q, "ttl") == 0 ? CHECK_TTL : (registry_check)-1;
-        if ((int)r->check < 0) {
-            err_set(err, errlen, _("registry URL %s: check must be tcp, grpc or ttl"), url);
-            goto fail;
-        }
     }
     char *save = NULL;
     while (*tmp && tmp[strlen(tmp) - 1] == '/')
@@ -291,6 +342,8 @@ int registry_register(registry *r, const char *service, const char *addr, const 
     registry_copy(reg->protocol, sizeof reg->protocol, protocol);
     reg->ttl = ttl;
     reg->check = r->check;
+    reg->interval = r->interval;
+    reg->deregister = r->deregister;
     return r->be->add(r, reg, err, errlen);
 }
 

@@ -3,9 +3,14 @@
  *
  * One interface over the backends, chosen by URL:
  *   etcd://HOST:PORT[,HOST:PORT...]   endpoints tried in turn until one answers
- *   consul://HOST:PORT[?check=tcp|grpc|ttl]   the check defaults to gRPC health for
- *                                     "grpc", TCP otherwise; ttl makes keepalive pass it;
- *                                     grpc is refused for a server that is not gRPC
+ *   consul://HOST:PORT[?check=tcp|grpc|ttl][&interval=S][&deregister=S]
+ *                                     the check defaults to gRPC health for "grpc", TCP
+ *                                     otherwise; ttl makes keepalive pass it; grpc is
+ *                                     refused for a server that is not gRPC. interval:
+ *                                     seconds between checks (default TTL/3, at least 1;
+ *                                     not for ttl); deregister: Consul removes an instance
+ *                                     critical this long (default max(3 TTL, 60), at
+ *                                     least 60: Consul's own minimum)
  *   dns://HOST:PORT[/NAME.service.consul]   read-only (registering is refused): service
  *                                     S is asked as S.service.consul (a name with a dot
  *                                     as it is), no service as the URL's name; protocol
@@ -111,6 +116,9 @@ registry *registry_new(const char *url, const registry_auth *auth, char *err, si
 /* Accepts NULL. */
 void registry_free(registry *r);
 registry_kind registry_get_kind(const registry *r);
+/* The endpoint (HOST:PORT) that answered r's last request: after a failover, the one
+ * that took over; the first of the URL before any answer, "" for none. */
+const char *registry_endpoint(const registry *r);
 /* Makes every request of r give up at once when *flag becomes true (another thread sets
  * it); NULL turns this off. Used by the keeper and the watch for bounded stops. */
 void registry_set_cancel(registry *r, const atomic_bool *flag);
@@ -145,6 +153,7 @@ typedef struct registry_reg {
     int64_t lease;   /* etcd */
     char id[300];    /* Consul service ID */
     registry_check check;
+    int interval, deregister; /* Consul: the check's interval and DeregisterCriticalServiceAfter (s); 0: default */
 } registry_reg;
 
 /* Registers addr (HOST:PORT) as an instance of service speaking protocol ("gob", "json",
@@ -307,9 +316,20 @@ void registry_etcd_stream_done(registry_etcd_stream *s);
 int registry_etcd_stream_feed(registry_etcd_stream *s, const char *p, size_t n,
                               registry_event_fn fn, void *ctx, char *err, size_t errlen);
 
-/* The body of PUT /v1/agent/service/register. */
+enum {
+    REGISTRY_CONSUL_MIN_DEREGISTER_S = 60, /* Consul raises DeregisterCriticalServiceAfter to 1 min */
+    REGISTRY_CONSUL_MAX_S = 86400,         /* the most interval= and deregister= take */
+};
+
+/* The body of PUT /v1/agent/service/register, with the default timing (interval TTL/3,
+ * deregister after max(3 TTL, 60 s)). */
 int registry_consul_register_body(const char *id, const char *service, const char *addr,
                                   const char *protocol, registry_check check, int ttl, buf *out);
+/* The same with the check's interval and DeregisterCriticalServiceAfter in seconds (0:
+ * the default). */
+int registry_consul_register_body_timed(const char *id, const char *service, const char *addr,
+                                        const char *protocol, registry_check check, int ttl, int interval,
+                                        int deregister, buf *out);
 /* GET /v1/health/service/NAME: every entry with Service.Address (or Node.Address when
  * empty), Port, the first tag as protocol, the worst check status with that check's
  * output, and the kind (Type) of the service's own check; at most

@@ -31,13 +31,23 @@ static int split_addr(const char *addr, char *host, size_t cap, int *port)
 int registry_consul_register_body(const char *id, const char *service, const char *addr,
                                   const char *protocol, registry_check check, int ttl, buf *out)
 {
+    return registry_consul_register_body_timed(id, service, addr, protocol, check, ttl, 0, 0, out);
+}
+
+int registry_consul_register_body_timed(const char *id, const char *service, const char *addr,
+                                        const char *protocol, registry_check check, int ttl, int interval,
+                                        int deregister, buf *out)
+{
     char host[256], d[32];
     int port;
     if (split_addr(addr, host, sizeof host, &port) < 0)
         return -1;
     if (check == CHECK_DEFAULT)
         check = strcmp(protocol, "grpc") == 0 ? CHECK_GRPC : CHECK_TCP;
-    int interval = ttl / 3 > 1 ? ttl / 3 : 1;
+    if (interval < 1)
+        interval = ttl / 3 > 1 ? ttl / 3 : 1;
+    if (deregister < 1)
+        deregister = ttl * 3 > REGISTRY_CONSUL_MIN_DEREGISTER_S ? ttl * 3 : REGISTRY_CONSUL_MIN_DEREGISTER_S;
     cJSON *j = cJSON_CreateObject(), *tags, *meta, *c;
     if (!j)
         return -1;
@@ -69,8 +79,8 @@ int registry_consul_register_body(const char *id, const char *service, const cha
             snprintf(d, sizeof d, "%ds", interval < 2 ? interval : 2);
             cJSON_AddStringToObject(c, "Timeout", d);
         }
-        /* Consul's reaper accepts no less than one minute. */
-        snprintf(d, sizeof d, "%ds", ttl * 3 > 60 ? ttl * 3 : 60);
+        /* Consul raises less than a minute to one minute; its reaper looks every 30 s. */
+        snprintf(d, sizeof d, "%ds", deregister);
         cJSON_AddStringToObject(c, "DeregisterCriticalServiceAfter", d);
     }
     return registry_json_put(out, j);
@@ -291,8 +301,9 @@ static int consul_add(registry *r, registry_reg *reg, char *err, size_t errlen)
     buf_init(&resp, REGISTRY_MAX_RESPONSE);
     long status = 0;
     int rc = -1;
-    if (registry_consul_register_body(reg->id, reg->service, reg->addr, reg->protocol, reg->check,
-                                      reg->ttl, &body) < 0 || buf_putc(&body, 0) < 0)
+    if (registry_consul_register_body_timed(reg->id, reg->service, reg->addr, reg->protocol, reg->check,
+                                            reg->ttl, reg->interval, reg->deregister, &body) < 0 ||
+        buf_putc(&body, 0) < 0)
         err_set(err, errlen, _("consul: cannot build the registration"));
     else if (consul_request(r, "PUT", "/v1/agent/service/register", (const char *)buf_data(&body),
                             &resp, &status, NULL, err, errlen) < 0)

@@ -153,6 +153,11 @@ int registry_http_do(registry *r, registry_http_req *q, char *err, size_t errlen
     return -1;
 }
 
+const char *registry_endpoint(const registry *r)
+{
+    return r->nend ? r->endpoints[r->cur] : "";
+}
+
 int registry_http_call(registry *r, const char *method, const char *path, const char *body,
                        buf *resp, registry_http_req *out, char *err, size_t errlen)
 {

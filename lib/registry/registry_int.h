@@ -49,6 +49,7 @@ struct registry {
     char *token, *user;   /* Consul ACL token; etcd NAME:PASSWORD */
     char *etcd_token;     /* from /v3/auth/authenticate */
     registry_check check; /* Consul */
+    int interval, deregister; /* Consul: the URL's interval= and deregister= (s), 0: default */
     bool passing_only;    /* Consul */
     size_t list_left_out; /* entries the last list did not return (REGISTRY_MAX_INSTANCES) */
     const atomic_bool *cancel;

@@ -1,6 +1,6 @@
 /* registry_keeper.c -- a registration kept alive by a background thread: registers,
  * renews every TTL/3, registers again after a loss, backs off while the registry is away,
- * and deregisters on a graceful stop. */
+ * and deregisters on a graceful stop; in a lab, each of these goes to the timeline. */
 #include "registry/registry.h"
 
 #include <inttypes.h>
@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/eventlog.h"
 #include "base/log.h"
 #include "registry/registry_int.h"
 
@@ -27,6 +28,7 @@ struct registry_keeper {
     bool registered;
     int registrations;
     registry_outage out;
+    char via[128]; /* the endpoint that answered the keeper last */
 };
 
 static void keeper_log(registry_keeper *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -49,10 +51,36 @@ static void keeper_failed(registry_keeper *k, const char *why, const char *err)
 {
     char msg[128];
     int r = registry_outage_fail(&k->out, msg, sizeof msg);
-    if (r == 1)
+    if (r == 1) {
         keeper_log(k, "registry: %s: %s; retrying with backoff", why, err);
+        eventlog_say("keepalive", "failed: %s", err);
+    }
     else if (r == 2)
         keeper_log(k, "registry: %s: %s (last: %s)", why, msg, err);
+}
+
+/* Ends the outage going on, if any: its log line (what ends it in suffix) and "back via E
+ * after N s" on the timeline. Returns whether one ended. */
+static bool keeper_back(registry_keeper *k, const char *suffix)
+{
+    char back[128];
+    uint64_t since = k->out.since_ms;
+    if (!registry_outage_end(&k->out, back, sizeof back))
+        return false;
+    keeper_log(k, "registry: %s%s", back, suffix);
+    eventlog_say("keepalive", "back via %s after %.1f s", registry_endpoint(k->r),
+                 (double)(clock_now_ms() - since) / 1000.0);
+    return true;
+}
+
+/* A keepalive was answered: when another endpoint than last time answered it (and no
+ * outage ended with it), the timeline says which one took over. */
+static void keeper_answered(registry_keeper *k, bool back)
+{
+    const char *ep = registry_endpoint(k->r);
+    if (!back && k->via[0] && strcmp(ep, k->via) != 0)
+        eventlog_say("keepalive", "refreshed via %s (%s did not answer)", ep, k->via);
+    registry_copy(k->via, sizeof k->via, ep);
 }
 
 static void *keeper_main(void *arg)
@@ -70,9 +98,9 @@ static void *keeper_main(void *arg)
         if (!k->registered) {
             registry_reg reg;
             if (registry_register(k->r, k->service, k->addr, k->protocol, k->ttl, &reg, err, sizeof err) == 0) {
-                char back[128];
-                if (registry_outage_end(&k->out, back, sizeof back))
-                    keeper_log(k, "registry: %s", back);
+                keeper_back(k, "");
+                registry_copy(k->via, sizeof k->via, registry_endpoint(k->r));
+                eventlog_say("keepalive", "registered %s %s via %s", k->service, k->addr, k->via);
                 k->reg = reg;
                 k->registered = true;
                 int n = ++k->registrations;
@@ -81,7 +109,8 @@ static void *keeper_main(void *arg)
                                n > 1 ? " again" : "", k->service, k->addr, k->protocol, (uint64_t)reg.lease, k->ttl);
                 else
                     keeper_log(k, "registry: registered%s %s %s (%s), check every %ds",
-                               n > 1 ? " again" : "", k->service, reg.id, k->protocol, k->ttl / 3 > 1 ? k->ttl / 3 : 1);
+                               n > 1 ? " again" : "", k->service, reg.id, k->protocol,
+                               reg.interval ? reg.interval : k->ttl / 3 > 1 ? k->ttl / 3 : 1);
                 lost = false;
                 backoff = 250;
                 if (registry_stop_sleep(&k->stop, (uint64_t)period))
@@ -101,13 +130,13 @@ static void *keeper_main(void *arg)
         if (registry_stopped(&k->stop))
             break;
         if (alive == 1) {
-            char back[128];
-            if (registry_outage_end(&k->out, back, sizeof back))
-                keeper_log(k, "registry: %s, lease still alive", back);
+            keeper_answered(k, keeper_back(k, ", lease still alive"));
             backoff = 250;
             if (registry_stop_sleep(&k->stop, (uint64_t)period))
                 break;
         } else if (alive == 0) {
+            if (!lost)
+                eventlog_say("keepalive", "lease lost; registering again");
             if (!lost && k->r->kind == REGISTRY_ETCD)
                 keeper_log(k, "registry: lease lost (%s/%s expired, or etcd lost its data); registering again",
                            k->service, k->addr);
@@ -179,9 +208,10 @@ void registry_keeper_stop(registry_keeper *k, bool deregister)
     if (deregister && k->registered && k->r) {
         char err[512];
         registry_set_cancel(k->r, NULL);
-        if (registry_deregister(k->r, &k->reg, err, sizeof err) == 0)
+        if (registry_deregister(k->r, &k->reg, err, sizeof err) == 0) {
             keeper_log(k, "registry: deregistered %s/%s", k->service, k->addr);
-        else
+            eventlog_say("keepalive", "deregistered");
+        } else
             keeper_log(k, "registry: could not deregister %s/%s: %s", k->service, k->addr, err);
     }
     registry_free(k->r);

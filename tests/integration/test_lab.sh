@@ -191,7 +191,70 @@ LAB
     H=$(holders "$TMP/etcd.out")
     wait_until 5 gone $H && ok "no holder of the etcd lab is left" || bad "no holder of the etcd lab is left"
     expect_eq "the members' data directories are removed" "" "$(ls -d "$EL"/*.etcd 2>/dev/null)"
-    expect_eq "no etcd of the lab runs" "" "$(pgrep -f "initial-cluster-token workbench-lab" || true)"
+    expect_eq "no etcd of the lab runs" "" "$(pgrep -f -- "--data-dir $EL/" || true)"
+fi
+
+# ---- the timeline: faults and what the programs saw, detection time, failed calls --------
+# etcd on host3..5; our grpc-server on host1 and host2 registered with a 2 s TTL, each
+# through the leader's member first (so that killing the leader's host moves its
+# keepalive to another member); workbench load calling them from the client host. host1
+# is cut: the timeline shows the fault, when the traffic left host1 and how many calls
+# failed; then the leader's host is killed and the keepalive is refreshed via another member.
+if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
+    echo "SKIP the lab's timeline: etcd or etcdctl is not installed (Debian's etcd-server, etcd-client)"
+else
+    # expect_match NAME REGEX TEXT: a line of TEXT matches the extended REGEX
+    expect_match() {
+        if printf '%s' "$3" | grep -qE -- "$2"; then ok "$1"; else bad "$1" "want to match: $2
+in: $(excerpt "$3")"; fi
+    }
+    TL="$TMP/tllogs"
+    # the leader's endpoint first, then the others
+    EPS='E=${ETCD#etcd://}; L=$(etcdctl --endpoints "$E" --dial-timeout 2s endpoint status | awk -F", " "\$5 == \"true\" {print \$1}"); R=$(echo "$E" | tr , "\n" | grep -v "^$L$" | paste -sd,)'
+    SRV='grpc-server --registry "etcd://$L,$R" --service hello --ttl 2 --quiet'
+    REG='workbench registry $ETCD hello'
+    cat >"$TMP/tl.lab" <<LAB
+etcd host3 host4 host5
+leader etcd
+host1: $EPS; exec $SRV --listen 10.77.0.11:50051 &
+host2: $EPS; exec $SRV --listen 10.77.0.12:50051 &
+wait host1:50051
+wait host2:50051
+client: for i in \$(seq 50); do [ "\$($REG | wc -l)" = 2 ] && break; sleep 0.1; done; $REG | wc -l
+client: workbench load --registry \$ETCD --service hello --codec grpc --method helloworld.Greeter/SayHello --args '{"name":"lab"}' --rate 100 --duration 14 &
+sleep 2000
+cut host1
+sleep 5000
+heal
+timeline
+kill-leader etcd
+leader etcd 10000
+sleep 3000
+timeline
+LAB
+    timeout 90 "$WB" lab --hosts 5 --timeout 20000 --logs "$TL" --script "$TMP/tl.lab" >"$TMP/tl.out" 2>&1
+    rc=$?
+    out=$(cat "$TMP/tl.out")
+    expect_eq "the timeline script ran to its end (exit 0)" 0 "$rc"
+    first=$(sed -n '/ timeline$/,/ kill-leader etcd$/p' "$TMP/tl.out")
+    expect_grep "the timeline holds the fault line" "lab     fault cut host1" "$first"
+    expect_grep "and the servers' registration" "host1   keepalive registered hello 10.77.0.11:50051 via" "$first"
+    expect_match "the summary of the cut" "fault at \\+[0-9.]+ s: cut host1" "$first"
+    det=$(printf '%s\n' "$first" | grep -m 1 -E '^ +detected in [0-9]+\.[0-9]{3} s: client (balancer ejected|registry dropped) 10\.77\.0\.11:50051')
+    expect_grep "a detection time for host1 ($(echo $det | cut -c1-60))" "detected in" "$det"
+    expect_match "calls failed is a number" "^ *calls failed: [0-9][0-9]*$" "$first"
+    wide=$(printf '%s\n' "$first" | awk 'length($0) > 80')
+    expect_eq "every timeline line fits 80 columns" "" "$wide"
+    second=$(sed -n '/ kill-leader etcd$/,$p' "$TMP/tl.out" | sed -n '/ timeline$/,$p')
+    expect_no_grep "the second timeline starts after the first" "fault cut host1" "$second"
+    expect_match "kill-leader is on the timeline" "fault kill-leader etcd host[345]" "$second"
+    expect_match "a keepalive was refreshed via another member" "keepalive refreshed via 10\\.77\\.0\\.1[345]:2379" "$second"
+    expect_match "the new leader is timed" "new etcd leader seen after [0-9.]+ s: leader etcd host[345]" "$second"
+    expect_eq "the timeline file is in the logs directory" 1 "$(grep -c ' lab fault cut host1$' "$TL/events")"
+    expect_grep "the lab is removed" "lab removed" "$out"
+    H=$(holders "$TMP/tl.out")
+    wait_until 5 gone $H && ok "no holder of the timeline lab is left" || bad "no holder of the timeline lab is left"
+    expect_eq "no etcd of the lab runs" "" "$(pgrep -f -- "--data-dir $TL/" || true)"
 fi
 
 # ---- a 3-server Consul cluster: the minority cut off by a partition, the leader killed ----
@@ -222,7 +285,7 @@ kill-leader
 leader 10000
 client: echo after-kill; for i in \$(seq 30); do $CREG | grep -q passing && break; sleep 0.1; done; $CREG
 LAB
-    timeout 90 "$WB" lab --hosts 4 --timeout 10000 --script "$TMP/consul.lab" >"$TMP/consul.out" 2>&1
+    timeout 90 "$WB" lab --hosts 4 --timeout 10000 --logs "$TMP/consullogs" --script "$TMP/consul.lab" >"$TMP/consul.out" 2>&1
     rc=$?
     out=$(cat "$TMP/consul.out")
     expect_eq "the Consul script ran to its end (exit 0)" 0 "$rc"
@@ -248,7 +311,7 @@ LAB
     expect_grep "the lab is removed" "lab removed" "$out"
     H=$(holders "$TMP/consul.out")
     wait_until 5 gone $H && ok "no holder of the Consul lab is left" || bad "no holder of the Consul lab is left"
-    expect_eq "no consul of the lab runs" "" "$(pgrep -f 'retry-join=10.77.0.1' || true)"
+    expect_eq "no consul of the lab runs" "" "$(pgrep -f -- "-data-dir=$TMP/consullogs/" || true)"
 fi
 
 # ---- during a lab: nothing of it in the machine's own namespace --------------------------

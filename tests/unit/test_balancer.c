@@ -339,6 +339,130 @@ Test(balancer, a_success_resets_the_backoff, HELPER)
     balancer_free(b);
 }
 
+/* ---- the ejection's knobs (balancer_set_ejection) and its events (balancer_on_event) ---- */
+
+typedef struct seen_events {
+    int ejected, back;
+    uint64_t backoff[16];
+    char why[256], addr[128];
+} seen_events;
+
+static void note_event(void *ctx, const char *addr, lb_event_kind kind, uint64_t backoff_ms, const char *why)
+{
+    seen_events *s = ctx;
+    snprintf(s->addr, sizeof s->addr, "%s", addr);
+    if (kind == LB_BACK) {
+        s->back++;
+        return;
+    }
+    if (s->ejected < 16)
+        s->backoff[s->ejected] = backoff_ms;
+    s->ejected++;
+    snprintf(s->why, sizeof s->why, "%s", why);
+}
+
+Test(balancer, eject_after_3_leaves_an_instance_in_for_two_failures_in_a_row, NOHELPER)
+{
+    int rfd;
+    char raddr[80];
+    refusing(&rfd, raddr, sizeof raddr);
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    seen_events ev = {0};
+    balancer_on_event(b, note_event, &ev);
+    balancer_set_ejection(b, 3, 100, 400);
+    balancer_add(b, raddr);
+    lb_result res;
+    for (int k = 1; k <= 2; k++) {
+        cr_assert_eq(multiply(b, true, &res), CALL_FAILED);
+        cr_assert_eq(instance(b, 0)->consecutive_failures, k);
+        cr_assert_eq(instance(b, 0)->ejected_until, 0, "failure %d ejected it", k);
+        cr_assert_eq(ev.ejected, 0);
+    }
+    uint64_t before = clock_now_ms();
+    cr_assert_eq(multiply(b, true, &res), CALL_FAILED);
+    cr_assert_eq(instance(b, 0)->backoff_ms, 100, "the third failure ejects, for --backoff's first 100 ms");
+    cr_assert_geq(instance(b, 0)->ejected_until, before + 100);
+    cr_assert_eq(ev.ejected, 1);
+    cr_assert_eq(ev.backoff[0], 100);
+    cr_assert_str_eq(ev.addr, raddr);
+    cr_assert(strstr(ev.why, "refused"), "the event says why: %s", ev.why);
+    balancer_free(b);
+    close(rfd);
+}
+
+Test(balancer, the_backoff_doubles_from_its_minimum_to_its_maximum, NOHELPER)
+{
+    int rfd;
+    char raddr[80];
+    refusing(&rfd, raddr, sizeof raddr);
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    seen_events ev = {0};
+    balancer_on_event(b, note_event, &ev);
+    balancer_set_ejection(b, 1, 40, 300);
+    balancer_add(b, raddr);
+    const uint64_t want[] = {40, 80, 160, 300, 300};
+    lb_result res;
+    for (int k = 0; k < 5; k++) {
+        cr_assert_eq(multiply(b, true, &res), CALL_FAILED);
+        cr_assert_eq(instance(b, 0)->backoff_ms, want[k], "ejection %d: %llu ms", k + 1,
+                     (unsigned long long)instance(b, 0)->backoff_ms);
+        cr_assert_eq(ev.backoff[k], want[k]);
+    }
+    cr_assert_eq(ev.ejected, 5);
+    balancer_free(b);
+    close(rfd);
+}
+
+Test(balancer, ejection_values_out_of_range_take_the_defaults, NOHELPER)
+{
+    int rfd;
+    char raddr[80];
+    refusing(&rfd, raddr, sizeof raddr);
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    balancer_set_ejection(b, 0, 0, 0);
+    balancer_add(b, raddr);
+    lb_result res;
+    cr_assert_eq(multiply(b, true, &res), CALL_FAILED);
+    cr_assert_eq(instance(b, 0)->backoff_ms, LB_BACKOFF_MIN_MS, "after 0: one failure ejects");
+    balancer_set_ejection(b, 1, 600, 100); /* a maximum below the minimum: the minimum */
+    cr_assert_eq(multiply(b, true, &res), CALL_FAILED);
+    cr_assert_eq(instance(b, 0)->backoff_ms, 500, "doubled");
+    cr_assert_eq(multiply(b, true, &res), CALL_FAILED);
+    cr_assert_eq(instance(b, 0)->backoff_ms, 600, "capped at the maximum, which is the minimum here");
+    balancer_free(b);
+    close(rfd);
+}
+
+/* The server is killed and comes back on its address: one ejection, then one return. */
+Test(balancer, an_ejected_instance_that_answers_again_is_reported_back, HELPER)
+{
+    tk_server ts;
+    start_json(&ts, NULL);
+    char addr[80];
+    snprintf(addr, sizeof addr, "%s", ts.addr);
+    balancer *b = new_balancer(PICK_ROUND_ROBIN);
+    seen_events ev = {0};
+    balancer_on_event(b, note_event, &ev);
+    balancer_set_ejection(b, 1, 50, 50);
+    balancer_add(b, addr);
+    lb_result res;
+    cr_assert_eq(multiply(b, true, &res), CALL_OK);
+    tk_server_stop(&ts, SIGKILL);
+    cr_assert_eq(multiply(b, true, &res), CALL_FAILED);
+    cr_assert_eq(ev.ejected, 1);
+    cr_assert_eq(ev.backoff[0], 50);
+    cr_assert_eq(ev.back, 0);
+    start_json(&ts, addr);
+    clock_sleep_ms(60);
+    cr_assert_eq(multiply(b, true, &res), CALL_OK);
+    cr_assert_eq(ev.back, 1);
+    cr_assert_str_eq(ev.addr, addr);
+    cr_assert_eq(multiply(b, true, &res), CALL_OK);
+    cr_assert_eq(ev.back, 1, "a call to an instance that was not out is no return");
+    balancer_free(b);
+    tk_server_stop(&ts, SIGTERM);
+}
+
 /* ---- membership ---- */
 
 Test(balancer, a_removed_instance_is_kept_with_its_counts_but_not_picked, HELPER)

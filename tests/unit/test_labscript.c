@@ -165,3 +165,12 @@ Test(script, consul_and_partition_steps)
     refused("cut-follower consul 100", 3, "unexpected \"100\"");
     refused("partition", 3, "partition HOST...");
 }
+
+Test(script, timeline_step)
+{
+    cr_assert_eq(parse("timeline", 3), 1, "%s", err);
+    cr_assert_eq(st.kind, LAB_TIMELINE);
+    cr_assert_eq(parse("  timeline  ", 3), 1, "%s", err);
+    cr_assert_eq(st.kind, LAB_TIMELINE);
+    refused("timeline host1", 3, "or timeline");
+}
