@@ -15,7 +15,7 @@ BIN=${BIN:-$ROOT/bin}
 LANES=${LESSON_LANES:-3}
 all=$("$BIN/workbench" lesson | sed -n 's/^ *\([0-9][0-9]*\)  .*/\1/p')
 order=""
-for n in 15 11 12 10 8 14 9 5 $all; do
+for n in 15 21 11 20 12 10 8 14 9 5 $all; do
     case " $order " in *" $n "*) ;; *) printf '%s\n' "$all" | grep -qx "$n" && order="$order $n" ;; esac
 done
 i=0
