@@ -67,7 +67,7 @@ typedef struct lesson {
     int number;
     char *title[2];
     char *intro[2];
-    char *needs[LESSON_MAX_LINES]; /* programs that must be on PATH */
+    char *needs[LESSON_MAX_LINES]; /* programs that must be on PATH, or "root" */
     size_t nneeds;
     char *server[LESSON_MAX_LINES]; /* "KIND [VAR] [ARGS...]" */
     size_t nserver;
@@ -129,7 +129,11 @@ typedef struct lesson_result {
     bool ok;            /* every expectation met */
 } lesson_result;
 
-/* Whether a program the lesson needs is missing; what says which, for a SKIP line. */
+/* The word of "needs:" that asks for root rather than a program: the lab's network
+ * namespaces, tried by making one in a child process. */
+#define LESSON_NEEDS_ROOT "root"
+/* Whether a program the lesson needs is missing, or root when it needs root; what says
+ * which, for a SKIP line. */
 bool lesson_missing(const lesson *l, char *what, size_t n);
 /* Prepares a run: checks needs (a missing program fills skip with the reason and returns
  * NULL), makes the scratch directory, starts the servers. bindir holds the workbench's

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <regex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -288,12 +289,30 @@ static bool runnable(const char *prog)
                                    access(path, X_OK) == 0);
 }
 
+/* Whether this process may make a network namespace, as a lab does: a child tries. */
+static bool may_unshare_net(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(unshare(CLONE_NEWNET) == 0 ? 0 : 1);
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        return false;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 bool lesson_missing(const lesson *l, char *what, size_t n)
 {
     if (what && n)
         what[0] = '\0';
     for (size_t i = 0; i < l->nneeds; i++)
-        if (!runnable(l->needs[i])) {
+        if (!strcmp(l->needs[i], LESSON_NEEDS_ROOT)) {
+            if (!may_unshare_net()) {
+                err_set(what, n, "%s", _("it needs root (the lab's network namespaces need CAP_SYS_ADMIN "
+                                         "and CAP_NET_ADMIN)"));
+                return true;
+            }
+        } else if (!runnable(l->needs[i])) {
             err_set(what, n, _("%s is not installed"), l->needs[i]);
             return true;
         }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/i18n.h"
@@ -273,6 +274,34 @@ Test(lesson, missing_program_is_a_skip)
     cr_assert(l, "%s", err);
     cr_assert_null(lesson_run_new(l, "/nonexistent", skip, sizeof skip, err, sizeof err));
     cr_assert_str_eq(skip, "wb-no-such-tool is not installed");
+    lesson_free(l);
+}
+
+/* needs: root is met when this process may make a network namespace; a child that has
+ * become an ordinary user (when the test runs as root) may not, and skips with the reason. */
+Test(lesson, needs_root)
+{
+    char err[256] = "", skip[256] = "";
+    lesson *l = load_text("lesson: 5\ntitle: t\nneeds: root sh\nstep: a\nrun: true\n", err, sizeof err);
+    cr_assert(l, "%s", err);
+    cr_assert_eq(l->nneeds, 2);
+    if (geteuid() == 0) {
+        cr_assert_not(lesson_missing(l, skip, sizeof skip), "%s", skip);
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+            if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+                _exit(2);
+            _exit(lesson_missing(l, skip, sizeof skip) && strstr(skip, "it needs root") &&
+                          strstr(skip, "CAP_SYS_ADMIN") ? 0 : 1);
+        }
+        int status;
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    } else {
+        cr_assert(lesson_missing(l, skip, sizeof skip));
+        cr_assert(strstr(skip, "it needs root"), "%s", skip);
+    }
     lesson_free(l);
 }
 
