@@ -233,6 +233,13 @@ $(screen)"
     else bad "consul: the other one takes every call" "$(screen)"; fi
     if screen | grep -qE 'lease [0-9a-f]{16}'; then bad "consul: no etcd lease on screen" "$(screen)"; else
         ok "consul: no etcd lease on screen"; fi
+    # Consul's check timing, live: the servers register again with it in the URL
+    cmd 'set deregister 30'
+    expect_status "consul: :set deregister under Consul's minute says why" "deregister=30"
+    cmd 'set deregister 90'
+    if wait_for 30 'consul [0-9.]+:[0-9]+\?deregister=90'; then
+        ok "consul: :set deregister 90 moves the servers into Consul with the new timing"
+    else bad "consul: :set deregister 90 moves the servers into Consul with the new timing" "$(screen)"; fi
     KIDS=$(pgrep -P "$WB" | tr '\n' ' ')
     key q
     if wait_for 15 'TUI-EXITED 0'; then ok "consul: q quits"; else bad "consul: q quits" "$(screen)"; fi

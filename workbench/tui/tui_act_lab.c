@@ -222,8 +222,42 @@ static void ttl_set_run(tui_job *j)
     supervisor_set_ttl(s->sup, s->ttl);
 }
 
+/* :set interval S and :set deregister S: Consul's check timing belongs to each
+ * registration, so the servers go into the same Consul again, its URL carrying the new
+ * option (a registry switch, which restarts them one at a time). */
+static int set_consul_timing(tui *t, const char *what, int secs)
+{
+    if (strncmp(t->reg_url, "consul://", 9) != 0) {
+        tui_say(t, _("%s is Consul's check timing: switch to Consul first (:registry consul)"), what);
+        return DIRTY_STATUS;
+    }
+    regopt o = {.kind = REGOPT_URL};
+    size_t keylen = strlen(what), used = 0;
+    const char *q = strchr(t->reg_url, '?');
+    used = (size_t)snprintf(o.url, sizeof o.url, "%.*s", (int)(q ? q - t->reg_url : (long)strlen(t->reg_url)),
+                            t->reg_url);
+    char sep = '?';
+    for (const char *opt = q; opt && used < sizeof o.url; opt = strchr(opt + 1, '&')) {
+        size_t len = strcspn(opt + 1, "&");
+        if (len > keylen && !strncmp(opt + 1, what, keylen) && opt[1 + keylen] == '=')
+            continue; /* replaced below */
+        used += (size_t)snprintf(o.url + used, sizeof o.url - used, "%c%.*s", sep, (int)len, opt + 1);
+        sep = '&';
+    }
+    if (used < sizeof o.url)
+        used += (size_t)snprintf(o.url + used, sizeof o.url - used, "%c%s=%d", sep, what, secs);
+    char err[300];
+    registry *r = used < sizeof o.url ? registry_new(o.url, NULL, err, sizeof err) : NULL;
+    if (!r) {
+        tui_say(t, "%s", used < sizeof o.url ? err : _("the registry URL is too long"));
+        return DIRTY_STATUS;
+    }
+    registry_free(r);
+    return tui_switch_registry(t, &o);
+}
+
 /* :set lists the knobs with the last detection time; :set ttl S, deadline MS, eject N,
- * backoff MIN[:MAX] change one. */
+ * backoff MIN[:MAX] change one; interval S and deregister S, Consul's check timing. */
 int act_set(tui *t, const char *arg)
 {
     char what[16] = "", val[64] = "";
@@ -255,6 +289,8 @@ int act_set(tui *t, const char *arg)
         tui_say(t, _("ttl %d s for the servers started from now on"), a);
         return DIRTY_STATUS | DIRTY_TIMELINE;
     }
+    if (!strcmp(what, "interval") || !strcmp(what, "deregister"))
+        return set_consul_timing(t, what, a);
     if (!strcmp(what, "deadline"))
         t->lb_deadline_ms = a;
     else if (!strcmp(what, "eject"))
@@ -263,7 +299,7 @@ int act_set(tui *t, const char *arg)
         t->lb_backoff_min = a;
         t->lb_backoff_max = got == 2 && b >= a ? b : a > t->lb_backoff_max ? a : t->lb_backoff_max;
     } else {
-        tui_say(t, _("set: ttl, deadline, eject or backoff"));
+        tui_say(t, _("set: ttl, deadline, eject, backoff, interval or deregister"));
         return DIRTY_STATUS;
     }
     tui_model_set_knobs(&t->m, t->lb_deadline_ms, t->lb_eject_after, t->lb_backoff_min, t->lb_backoff_max);

@@ -59,9 +59,11 @@
     REQ_(LOSS, "loss", act_loss, "HOST PCT", NULL, NULL, NULL, NULL)                                             \
     REQ_(PARTITION, "partition", act_partition, "HOST...", NULL, NULL, NULL, NULL)                               \
     REQ_(KILL_LEADER, "kill-leader", act_kill_leader, "", NULL, NULL, NULL, NULL)                                \
-    REQ_(SET, "set", act_set, "[ttl S|deadline MS|eject N|backoff MIN[:MAX]]", "ttl deadline eject backoff",     \
-         ":set", NULL, N_("the knobs and the last fault's detection time; :set ttl S (new servers), deadline MS, " \
-                          "eject N, backoff MIN[:MAX] (the balancer, at once)"))                                 \
+    REQ_(SET, "set", act_set, "[ttl S|deadline MS|eject N|backoff MIN[:MAX]|interval S|deregister S]",          \
+         "ttl deadline eject backoff interval deregister", ":set", NULL,                                         \
+         N_("the knobs and the last fault's detection time; :set ttl S (new servers), deadline MS, "             \
+            "eject N, backoff MIN[:MAX] (the balancer, at once), interval S, deregister S (Consul's "             \
+            "check: the servers register again)"))                                                              \
     REQ_(SCROLL, NULL, act_scroll, NULL, NULL, "PgUp PgDn", NULL,                                                \
          N_("scroll the Timeline (End: the newest), or the lesson's pane"))                                      \
     REQ_(MOUSE, "mouse", act_mouse, "on|off", "on off", N_("mouse"), NULL,                                       \
