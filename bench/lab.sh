@@ -79,8 +79,8 @@ script() {
 # dropped" of an instance there by HOST (seconds, "none" when traffic never moved, "-"
 # when no instance was there), the calls failed after the fault and the calls made, and
 # after kill-leader the seconds to the next leader line ("-" otherwise). The lab stamps
-# its fault line when the fault is done (a kill: its processes reaped), so a client can
-# react a few ms before it: such a line, at most 100 ms before, is a detection in 0 s.
+# its fault line when the fault begins; a line at most 100 ms before it (written by an
+# older workbench, which stamped a kill once its processes were reaped) counts as 0 s.
 figures() {
     sort -s -n -k1,1 "$1" | awk -v me="$2" '
         function ip(h) { return h ~ /^host[0-9]+$/ ? "10.77.0." (10 + substr(h, 5)) : h }
