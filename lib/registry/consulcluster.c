@@ -265,9 +265,18 @@ int consulcluster_start(consulcluster *c, netlab *lab, const int *hosts, int n, 
 
 void consulcluster_stop(consulcluster *c)
 {
-    for (int i = c->agents - 1; i >= 0; i--) /* clients first: they leave; then the servers */
+    /* Every agent is told at once and all share one grace period: a client agent leaving a
+     * cluster whose servers are gone waits out its whole grace, one after another was
+     * seconds each. */
+    for (int i = 0; i < c->agents; i++)
         if (c->a[i].proc.pid > 0)
-            netlab_stop(c->lab, &c->a[i].proc, SIGTERM, 3000);
+            kill(c->a[i].proc.pid, SIGTERM);
+    uint64_t deadline = clock_now_ms() + 3000;
+    for (int i = c->agents - 1; i >= 0; i--)
+        if (c->a[i].proc.pid > 0) {
+            uint64_t now = clock_now_ms();
+            netlab_stop(c->lab, &c->a[i].proc, SIGTERM, now < deadline ? (int)(deadline - now) : 0);
+        }
     for (int i = 0; i < c->agents; i++) {
         char data[PATH_MAX + 24];
         snprintf(data, sizeof data, "%s/%s.consul", c->dir, c->a[i].name);
