@@ -19,8 +19,9 @@ typedef struct netlab_host {
     char addr[16]; /* "10.77.0.11" */
     char link[16]; /* its link's end on the switch: "client", "h1" */
     pid_t holder;  /* 0 once reaped */
-    int netfd;     /* /proc/HOLDER/ns/net and ns/pid, kept open (-1: none) */
+    int netfd;     /* /proc/HOLDER/ns/net, ns/pid and ns/mnt, kept open (-1: none) */
     int pidfd;
+    int mntfd;     /* a host's own mounts: /proc of its PID namespace */
     bool cut;
     bool aside; /* on the named side of a partition */
     int loss;
@@ -43,9 +44,12 @@ struct netlab {
 /* Whether host is a host of lab (0..n). */
 static inline bool netlab_valid(const netlab *lab, int host) { return host >= 0 && host <= lab->n; }
 
-/* Starts a holder: a child in new network (and with pidns, PID) namespaces that waits,
- * reaping orphans, until it is killed or the workbench dies. Fills h->holder, h->netfd,
- * h->pidfd. Returns 0, or -1 with err naming what is needed. */
+/* Starts a holder: a child in new network (and with pidns, PID and mount) namespaces that
+ * waits, reaping orphans, until it is killed or the workbench dies. With pidns it mounts
+ * a /proc of its own PID namespace (private to its mount namespace), so a program on the
+ * host sees its own processes under its own pids there (ps; LeakSanitizer reads
+ * /proc/self/task). Fills h->holder, h->netfd, h->pidfd, h->mntfd. Returns 0, or -1 with
+ * err naming what is needed. */
 int netlab_ns_hold(netlab_host *h, bool pidns, char *err, size_t errlen);
 /* SIGKILLs the holder (and so every process of its PID namespace), reaps it within a
  * deadline and closes the descriptors. */

@@ -38,7 +38,7 @@ static int wire_host(const netlab_host *h, char *err, size_t errlen)
 static void name_host(netlab_host *h, int i)
 {
     memset(h, 0, sizeof *h);
-    h->netfd = h->pidfd = -1;
+    h->netfd = h->pidfd = h->mntfd = -1;
     netlab_plan_addr(i, h->addr, sizeof h->addr);
     if (i == NETLAB_CLIENT) {
         snprintf(h->name, sizeof h->name, "client");

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@ typedef struct hold_arg {
     int ready_w, go_r; /* the child's ends of the two handshake pipes */
     int ready_r, go_w; /* the parent's, closed in the child */
     char comm[16];     /* its name in ps: "lab-host1" */
+    bool own_proc;     /* in a PID and mount namespace of its own: mount its /proc */
 } hold_arg;
 
 static void on_chld(int sig) { (void)sig; }
@@ -35,6 +37,8 @@ static int holder_main(void *p)
     hold_arg *a = p;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NAME, a->comm);
+    if (a->own_proc && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL); /* else the machine's */
     close(a->ready_r);
     close(a->go_w);
     if (write(a->ready_w, "r", 1) != 1)
@@ -92,19 +96,20 @@ static bool holder_ready(int fd)
 int netlab_ns_hold(netlab_host *h, bool pidns, char *err, size_t errlen)
 {
     h->holder = 0;
-    h->netfd = h->pidfd = -1;
+    h->netfd = h->pidfd = h->mntfd = -1;
     int ready[2], go[2];
     if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
         err_set(err, errlen, "pipe: %s", strerror(errno));
         return -1;
     }
-    hold_arg a = {ready[1], go[0], ready[0], go[1], ""};
+    hold_arg a = {ready[1], go[0], ready[0], go[1], "", pidns};
     snprintf(a.comm, sizeof a.comm, "lab-%.11s", h->name);
     char *stack = malloc(HOLD_STACK);
     pid_t pid = -1;
     int e = ENOMEM;
     if (stack) {
-        pid = clone(holder_main, stack + HOLD_STACK, CLONE_NEWNET | (pidns ? CLONE_NEWPID : 0) | SIGCHLD, &a);
+        pid = clone(holder_main, stack + HOLD_STACK,
+                    CLONE_NEWNET | (pidns ? CLONE_NEWPID | CLONE_NEWNS : 0) | SIGCHLD, &a);
         e = errno;
     }
     free(stack); /* the child has its own copy */
@@ -121,7 +126,8 @@ int netlab_ns_hold(netlab_host *h, bool pidns, char *err, size_t errlen)
     if (ok) {
         h->netfd = open_ns(pid, "net");
         h->pidfd = pidns ? open_ns(pid, "pid") : -1;
-        ok = h->netfd >= 0 && (!pidns || h->pidfd >= 0) && write(go[1], "g", 1) == 1;
+        h->mntfd = pidns ? open_ns(pid, "mnt") : -1;
+        ok = h->netfd >= 0 && (!pidns || (h->pidfd >= 0 && h->mntfd >= 0)) && write(go[1], "g", 1) == 1;
     }
     close(ready[0]);
     close(go[1]);
@@ -146,7 +152,9 @@ void netlab_ns_release(netlab_host *h)
         close(h->netfd);
     if (h->pidfd >= 0)
         close(h->pidfd);
-    h->netfd = h->pidfd = -1;
+    if (h->mntfd >= 0)
+        close(h->mntfd);
+    h->netfd = h->pidfd = h->mntfd = -1;
 }
 
 /* In the child: dies with the parent, enters the namespace, stdin from in_fd, output to

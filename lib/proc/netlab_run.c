@@ -57,7 +57,10 @@ static _Noreturn void go_between(pid_t parent, const netlab_host *h, int out_fd,
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NAME, "lab-run");
-    if (getppid() != parent || setns(h->netfd, CLONE_NEWNET) < 0 || setns(h->pidfd, CLONE_NEWPID) < 0)
+    /* Entering a mount namespace moves the working directory to its root: come back. */
+    int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (getppid() != parent || setns(h->netfd, CLONE_NEWNET) < 0 || setns(h->pidfd, CLONE_NEWPID) < 0 ||
+        (h->mntfd >= 0 && setns(h->mntfd, CLONE_NEWNS) < 0) || (cwd >= 0 && fchdir(cwd) < 0))
         _exit(127);
     sigset_t set;
     sigemptyset(&set);
