@@ -505,7 +505,7 @@ static int parse_options(int argc, char **argv, lab_opts *o)
 static void print_plan(const netlab *lab)
 {
     stamp();
-    printf(_("a lab of %d hosts on 10.77.0.0/24 (enter one: nsenter -t PID -n -p)\n"), netlab_hosts(lab));
+    printf(_("a lab of %d hosts on 10.77.0.0/24 (enter one: nsenter -t PID -n -p -m)\n"), netlab_hosts(lab));
     for (int i = 0; i <= netlab_hosts(lab); i++)
         printf("        %-8s %-12s pid %d\n", netlab_name(lab, i), netlab_addr(lab, i), (int)netlab_holder(lab, i));
     fflush(stdout);

@@ -54,7 +54,7 @@ int netlab_hosts(const netlab *lab);
 const char *netlab_name(const netlab *lab, int host);
 const char *netlab_addr(const netlab *lab, int host);
 /* The process holding host's namespaces (host -1: the switch's), for
- * `nsenter -t PID -n -p`. */
+ * `nsenter -t PID -n -p -m`. */
 pid_t netlab_holder(const netlab *lab, int host);
 
 /* Starts argv (argv[0] a path or a name found on PATH) on host: in its network and PID
