@@ -88,7 +88,7 @@ static bool addr_host(const char *addr, char *out, size_t cap)
         }
     if (netlab_plan_find(a, NETLAB_MAX_HOSTS) < 0)
         return false;
-    snprintf(out, cap, "%s", a);
+    snprintf(out, cap, "%.*s", (int)(cap - 1), a);
     return true;
 }
 

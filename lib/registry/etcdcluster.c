@@ -178,7 +178,7 @@ static int plan(etcdcluster *c, const int *hosts, int n, char *cluster, size_t c
             return err_set(err, errlen, "etcd: host %d twice or not in the lab", hosts[i]), -1;
         etcdmember *m = &c->m[i];
         m->host = hosts[i];
-        snprintf(m->name, sizeof m->name, "m%d", i + 1);
+        snprintf(m->name, sizeof m->name, "m%u", (unsigned)(i + 1) % 100u);
         snprintf(m->addr, sizeof m->addr, "%s", netlab_addr(c->lab, hosts[i]));
         used += (size_t)snprintf(cluster + used, cap - used, "%s%s=http://%s:%d", i ? "," : "", m->name, m->addr,
                                  ETCDCLUSTER_PEER_PORT);

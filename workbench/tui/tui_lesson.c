@@ -93,7 +93,7 @@ static void list_servers(tui_lesson *t, const lesson_run *r)
         char *addr = lesson_expand(r, ref), *pid = lesson_expand(r, pidref);
         tui_lesson_server *s = &t->server[t->nserver];
         if (addr && addr[0] != '$') {
-            snprintf(s->kind, sizeof s->kind, "%s", kind);
+            snprintf(s->kind, sizeof s->kind, "%.*s", (int)sizeof s->kind - 1, kind);
             snprintf(s->name, sizeof s->name, "%s", named ? name : var);
             snprintf(s->addr, sizeof s->addr, "%s", addr);
             s->pid = pid && isdigit((unsigned char)pid[0]) ? atoi(pid) : 0;
