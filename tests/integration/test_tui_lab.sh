@@ -21,8 +21,6 @@ if [ $? -ne 0 ]; then
 fi
 . "$ROOT/tests/integration/tui_lib.sh"
 
-# lab_pids: the lab's holders the TUI started (lab-switch, lab-client, lab-hostN)
-lab_pids() { for p in $(pgrep -P "$WB"); do grep -qE '^lab-(switch|client|host[0-9]+)$' "/proc/$p/comm" 2>/dev/null && printf '%s ' "$p"; done; }
 # calls: the calls the instances answered, summed from the Instances pane
 calls() { screen | grep -E '^│[ >▶][0-9]+ +json ' | awk '{s += $(NF-3)} END {print s + 0}'; }
 

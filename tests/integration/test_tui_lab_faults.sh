@@ -21,12 +21,6 @@ if [ "$(id -u)" != 0 ]; then
 fi
 . "$ROOT/tests/integration/tui_lib.sh"
 
-# lab_pids: the lab's holders the TUI started (lab-switch, lab-client, lab-hostN)
-lab_pids() { for p in $(pgrep -P "$WB"); do grep -qE '^lab-(switch|client|host[0-9]+)$' "/proc/$p/comm" 2>/dev/null && printf '%s ' "$p"; done; }
-# lab_etcds: the etcd members of the TUI's lab (each a child of a lab-run the TUI started)
-lab_etcds() { for r in $(pgrep -P "$WB" -x lab-run); do pgrep -P "$r" -x etcd; done | tr '\n' ' '; }
-# lab_dir PID: the lab's directory, from the --data-dir of its etcd member PID
-lab_dir() { tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | sed -n '/^--data-dir$/{n;s|/m[0-9]*\.etcd$||;p;q}'; }
 # gone PID...: none of them is running (a zombie is gone)
 gone() { [ -z "$(left_running "$@")" ]; }
 # expect_timeline NAME SECONDS EXTENDED-REGEX: the Timeline shows a line matching within
