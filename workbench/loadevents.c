@@ -16,11 +16,7 @@ static void on_balancer(void *ctx, const char *addr, lb_event_kind kind, uint64_
         eventlog_say("balancer", "back %s", addr);
 }
 
-void loadevents_watch_balancer(balancer *b)
-{
-    if (eventlog_on())
-        balancer_on_event(b, on_balancer, NULL);
-}
+void loadevents_watch_balancer(balancer *b) { balancer_on_event(b, on_balancer, NULL); }
 
 void loadevents_flush(loadevents *le, bool now)
 {

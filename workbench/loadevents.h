@@ -1,5 +1,6 @@
-/* loadevents.h -- what `workbench load` writes to the lab's timeline (base/eventlog.h):
- * the balancer's ejections and returns, and its failed calls summed at most every 100 ms.
+/* loadevents.h -- what a load (`workbench load`, the TUI's) writes to the lab's timeline
+ * (base/eventlog.h): the balancer's ejections and returns, and its failed calls summed at
+ * most every 100 ms.
  * Outside a lab every function here does nothing. */
 #ifndef WB_LOADEVENTS_H
 #define WB_LOADEVENTS_H
@@ -19,7 +20,8 @@ typedef struct loadevents {
     char why[200];      /* and its error */
 } loadevents;
 
-/* Makes b write "balancer ejected ADDR for MS ms: REASON" and "balancer back ADDR". */
+/* Makes b write "balancer ejected ADDR for MS ms: REASON" and "balancer back ADDR" while
+ * this process is in a lab (eventlog_use may put it in one later). */
 void loadevents_watch_balancer(balancer *b);
 /* Counts one call that failed after retries, on addr (NULL: no instance) with why; writes
  * "calls failed N calls (ADDR: REASON)" when the last such line is LOADEVENTS_EVERY_MS old. */

@@ -1,7 +1,6 @@
 /* tui_load.c -- the TUI's load generator thread. Only this thread touches its balancers. */
 #include "tui_load.h"
 
-#include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,7 +10,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
-#include "base/eventlog.h"
+#include "loadevents.h"
 #include "rpc/balancer.h"
 #include "wire/jsonval.h"
 
@@ -24,9 +23,7 @@ struct tui_load {
     value *arg;
     balancer *lb[NPROTO]; /* indexed by rpc_proto */
     unsigned gen, call_gen, reset_gen, knob_gen, netns_gen;
-    /* failed calls not yet written to the lab's timeline (at most every 100 ms) */
-    uint64_t failed_n, failed_said_ms;
-    char failed_addr[80], failed_why[256];
+    loadevents events; /* failed calls not yet written to the lab's timeline */
     tui_spread spread; /* which protocol's balancer makes the next call */
 };
 
@@ -77,27 +74,10 @@ static void one_call(tui_load *l, balancer *b)
     c.addr = res.instance >= 0 ? in[res.instance].addr : NULL;
     c.failed_addr = res.failed_on >= 0 ? in[res.failed_on].addr : NULL;
     tui_model_count(l->m, &c);
-    if (st != CALL_OK && st != CALL_REMOTE_ERROR) {
-        l->failed_n++;
-        snprintf(l->failed_addr, sizeof l->failed_addr, "%s", c.addr ? c.addr : c.failed_addr ? c.failed_addr : "-");
-        snprintf(l->failed_why, sizeof l->failed_why, "%s", err);
-    }
-    uint64_t now = clock_now_ms();
-    if (l->failed_n && now - l->failed_said_ms >= 100) {
-        eventlog_say("calls", "failed %" PRIu64 " calls (%s: %s)", l->failed_n, l->failed_addr, l->failed_why);
-        l->failed_n = 0;
-        l->failed_said_ms = now;
-    }
-}
-
-/* balancer_on_event: ejections and returns, to the lab's timeline (a no-op outside one). */
-static void on_lb_event(void *ctx, const char *addr, lb_event_kind kind, uint64_t backoff_ms, const char *why)
-{
-    (void)ctx;
-    if (kind == LB_EJECTED)
-        eventlog_say("balancer", "ejected %s for %" PRIu64 " ms: %s", addr, backoff_ms, why ? why : "");
+    if (st != CALL_OK && st != CALL_REMOTE_ERROR)
+        loadevents_failed(&l->events, c.addr ? c.addr : c.failed_addr, err);
     else
-        eventlog_say("balancer", "back %s", addr);
+        loadevents_flush(&l->events, false);
 }
 
 static void *run(void *arg)
@@ -213,7 +193,7 @@ tui_load *tui_load_start(tui_model *m, const char *method, const char *args_json
             goto fail;
         }
     for (int p = 0; p < NPROTO; p++)
-        balancer_on_event(l->lb[p], on_lb_event, l);
+        loadevents_watch_balancer(l->lb[p]);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
