@@ -1,4 +1,4 @@
-/* cmd_explain.c -- `workbench explain gob|json [FILE]`: explains captured bytes. */
+/* cmd_explain.c -- `workbench explain gob|json|grpc|dns [FILE]`: explains captured bytes. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -16,9 +16,10 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            _("Usage: workbench explain gob|json|grpc [--request|--reply] [FILE]\n"
+            _("Usage: workbench explain gob|json|grpc|dns [--request|--reply] [FILE]\n"
             "Explains every byte of a captured net/rpc (gob), JSON-RPC or gRPC stream,\n"
-            "one direction of one connection, read from FILE or from standard input. The\n"
+            "one direction of one connection, or of one DNS or mDNS message (a UDP\n"
+            "payload), read from FILE or from standard input. The\n"
             "direction is guessed from the bytes unless given. At most %d spans are\n"
             "explained in detail (a whole call has far fewer); the rest are counted in one\n"
             "summary line, and the byte totals still cover every byte.\n\n"
@@ -82,15 +83,18 @@ int cmd_explain(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    rpc_proto p;
-    if (strcmp(argv[optind], "gob") == 0) {
+    rpc_proto p = PROTO_JSON;
+    bool dns = false;
+    if (strcmp(argv[optind], "dns") == 0 || strcmp(argv[optind], "mdns") == 0) {
+        dns = true;
+    } else if (strcmp(argv[optind], "gob") == 0) {
         p = PROTO_GOB;
     } else if (strcmp(argv[optind], "json") == 0 || strcmp(argv[optind], "jsonrpc") == 0) {
         p = PROTO_JSON;
     } else if (strcmp(argv[optind], "grpc") == 0 || strcmp(argv[optind], "h2") == 0) {
         p = PROTO_GRPC;
     } else {
-        fprintf(stderr, _("workbench explain: unknown format \"%s\"; use gob, json or grpc\n"),
+        fprintf(stderr, _("workbench explain: unknown format \"%s\"; use gob, json, grpc or dns\n"),
                 argv[optind]);
         return EXIT_USAGE;
     }
@@ -132,6 +136,13 @@ int cmd_explain(int argc, char **argv)
                 path ? path : _("standard input"));
         buf_done(&in);
         return EXIT_FAILED;
+    }
+    if (dns) {
+        r = wire_print_dns(stdout, _("message"), buf_data(&in), buf_size(&in), &style);
+        fputs(_("   framing: the header, counts, lengths and pointers; type information: record\n"
+                "   types and classes; payload: names, TTLs and record data.\n"), stdout);
+        buf_done(&in);
+        return r < 0 ? EXIT_FAILED : EXIT_OK;
     }
     r = wire_print(stdout, reply ? _("replies") : _("requests"), p, reply, path_hint, buf_data(&in),
                    buf_size(&in), &style);

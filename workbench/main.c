@@ -16,7 +16,7 @@ static const command commands[] = {
     {"call", cmd_call, N_("call URL METHOD ARGS [--wire]   call a method, print the result")},
     {"list", cmd_list, N_("list grpc://HOST:PORT [SERVICE] a gRPC server's services or methods")},
     {"describe", cmd_describe, N_("describe grpc://HOST:PORT SYM   a service or message as .proto source")},
-    {"explain", cmd_explain, N_("explain gob|json|grpc [FILE]    explain captured bytes")},
+    {"explain", cmd_explain, N_("explain gob|json|grpc|dns [FILE] explain captured bytes")},
     {"load", cmd_load, N_("load --service NAME ...         calls at a rate through the balancer")},
     {"registry", cmd_registry, N_("registry URL [NAME] [--watch]   list (and follow) a registry")},
     {"lesson", cmd_lesson, N_("lesson [N]                      the tutorials' lessons (--check N|all)")},

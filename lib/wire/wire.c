@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/i18n.h"
+#include "wire/dnsexplain.h"
 #include "wire/h2explain.h"
 #include "wire/jsonrpc.h"
 #include "wire/netrpc.h"
@@ -75,14 +76,14 @@ static const char *title_words(const char *title)
     return title;
 }
 
-void wire_print_explained(FILE *f, const char *title, rpc_proto p, const uint8_t *b, size_t n,
-                          const explain *e, const explain_style *st)
+static void print_titled(FILE *f, const char *title, const char *proto, const uint8_t *b, size_t n,
+                         const explain *e, const explain_style *st)
 {
     buf out;
     buf_init(&out, 0);
     const char *bold = st && st->color ? "\033[1m" : "", *reset = st && st->color ? "\033[0m" : "";
     buf_puts(&out, bold);
-    buf_printf(&out, _("── %s (%s, %zu bytes) ──"), title_words(title), rpc_proto_name(p), n);
+    buf_printf(&out, _("── %s (%s, %zu bytes) ──"), title_words(title), proto, n);
     buf_printf(&out, "%s\n", reset);
     explain_render(e, b, n, st, &out);
     size_t t[4];
@@ -108,4 +109,21 @@ void wire_legend(FILE *f, const explain_style *st)
     fprintf(f, _("   %sframing%s: lengths, ids, method names, punctuation; %stype information%s: type\n"
                  "   definitions, field names and numbers; %spayload%s: the argument and result values.\n"),
             fr, off, ty, off, pa, off);
+}
+
+void wire_print_explained(FILE *f, const char *title, rpc_proto p, const uint8_t *b, size_t n,
+                          const explain *e, const explain_style *st)
+{
+    print_titled(f, title, rpc_proto_name(p), b, n, e, st);
+}
+
+int wire_print_dns(FILE *f, const char *title, const uint8_t *b, size_t n,
+                   const explain_style *st)
+{
+    explain e;
+    explain_init(&e);
+    int r = dnsexplain_message(b, n, &e);
+    print_titled(f, title, "DNS", b, n, &e, st);
+    explain_done(&e);
+    return r;
 }

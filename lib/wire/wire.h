@@ -24,6 +24,11 @@ void wire_print_explained(FILE *f, const char *title, rpc_proto p, const uint8_t
 int wire_print(FILE *f, const char *title, rpc_proto p, bool response, const char *path,
                const uint8_t *b, size_t n, const explain_style *st);
 
+/* Explains the DNS message b[0..n) (wire/dnsexplain) and prints it as wire_print does.
+ * Returns 0, or -1 when part of it could not be decoded. */
+int wire_print_dns(FILE *f, const char *title, const uint8_t *b, size_t n,
+                   const explain_style *st);
+
 /* Prints what the classes of bytes in the totals mean (and the colours, when on). */
 void wire_legend(FILE *f, const explain_style *st);
 
