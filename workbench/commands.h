@@ -19,6 +19,7 @@ int cmd_load(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_lesson(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
+int cmd_mdns(int argc, char **argv);
 /* The full-screen workbench; also what `workbench` with no command runs. */
 int cmd_tui(int argc, char **argv);
 
