@@ -3,7 +3,8 @@
  *
  *   dnsexplain.c          the header, questions, records and names
  *   dnsexplain_rdata.c    the data of each record type
- *   dnsexplain_summary.c  the one-line summary and the names of types and classes */
+ *   dnsexplain_summary.c  the one-line summary
+ *   dnsexplain_names.c    spans, names and the words for numbers, which all the others use */
 #ifndef WB_DNSEXPLAIN_INT_H
 #define WB_DNSEXPLAIN_INT_H
 

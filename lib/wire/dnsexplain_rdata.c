@@ -1,17 +1,10 @@
 /* dnsexplain_rdata.c -- the data of DNS records explained: PTR, SRV, TXT, A, AAAA, NSEC
  * and OPT field by field, other types as opaque bytes. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/i18n.h"
 #include "wire/dnsexplain_int.h"
-
-void dns_addr_text(const uint8_t *a, size_t len, char *out, size_t cap)
-{
-    if (!inet_ntop(len == 4 ? AF_INET : AF_INET6, a, out, (socklen_t)cap) && cap)
-        out[0] = '\0';
-}
 
 static int txt(dnsx *w, size_t off, size_t end)
 {

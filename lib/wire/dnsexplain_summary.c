@@ -1,33 +1,11 @@
 /* dnsexplain_summary.c -- a DNS message in one line (what a list of mDNS packets shows),
- * and the names of record types (from ldns's table) and classes. */
-#include <ldns/ldns.h>
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/i18n.h"
 #include "wire/dnsexplain_int.h"
-
-const char *dns_type_name(unsigned type, char *tmp, size_t cap)
-{
-    const ldns_rr_descriptor *d = ldns_rr_descript((uint16_t)type);
-    if (d && d->_name && d->_type == type)
-        return d->_name;
-    snprintf(tmp, cap, "TYPE%u", type);
-    return tmp;
-}
-
-const char *dns_class_name(unsigned cls, char *tmp, size_t cap)
-{
-    switch (cls) {
-    case 1: return "IN";
-    case 3: return "CH";
-    case 4: return "HS";
-    case 254: return "NONE";
-    case 255: return "ANY";
-    default: snprintf(tmp, cap, "CLASS%u", cls); return tmp;
-    }
-}
 
 /* The line being written: it keeps what fits and ends in "..." when cut. */
 typedef struct line {
