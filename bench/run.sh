@@ -97,3 +97,6 @@ bash "$ROOT/bench/hub.sh"
 # Faults in a lab of hosts: detection time and failed calls, etcd and Consul, default and
 # tight knobs (bench/lab.sh; needs root).
 bash "$ROOT/bench/lab.sh"
+# mDNS: a server's arrival and departure as a watcher sees them, etcd, Consul, the mDNS
+# reference peers and our own mDNS registry (bench/mdns.sh; needs root).
+bash "$ROOT/bench/mdns.sh"
