@@ -39,7 +39,7 @@
 #include "base/i18n.h"
 #include "base/secret.h"
 
-typedef enum registry_kind { REGISTRY_NONE, REGISTRY_ETCD, REGISTRY_CONSUL, REGISTRY_DNS } registry_kind;
+typedef enum registry_kind { REGISTRY_NONE, REGISTRY_ETCD, REGISTRY_CONSUL, REGISTRY_DNS, REGISTRY_MDNS } registry_kind;
 
 /* Consul health check kinds. */
 typedef enum registry_check { CHECK_DEFAULT, CHECK_TCP, CHECK_GRPC, CHECK_TTL } registry_check;
