@@ -62,7 +62,9 @@ ldns_rr *mdns_rr(const mdns_rrset *s, mdns_kind k, uint32_t ttl, bool flush);
 /* A probe (RFC 6762 §8.1): ANY question for the instance (QU bit when qu), SRV and TXT in
  * the authority section. */
 ldns_pkt *mdns_probe(const mdns_rrset *s, bool qu);
-/* An unsolicited response with every record at ttl (0: the goodbye). */
+/* An unsolicited response with every record at ttl; with ttl 0 the goodbye: PTR, SRV and
+ * TXT only, since the host's A record and the enumeration PTR are also every other
+ * responder's of that address or service. */
 ldns_pkt *mdns_announce(const mdns_rrset *s, uint32_t ttl);
 /* A query with one question per (names[i], types[i]); QM. */
 ldns_pkt *mdns_query(const char *const *names, const ldns_rr_type *types, size_t n);

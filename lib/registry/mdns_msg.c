@@ -231,7 +231,8 @@ ldns_pkt *mdns_announce(const mdns_rrset *s, uint32_t ttl)
         return NULL;
     bool ok = true;
     for (int k = 0; k < MDNS_NKINDS && ok; k++)
-        ok = push(p, LDNS_SECTION_ANSWER, mdns_rr(s, (mdns_kind)k, ttl, k == MDNS_SRV || k == MDNS_TXT || k == MDNS_A));
+        if (ttl || k == MDNS_PTR || k == MDNS_SRV || k == MDNS_TXT) /* the host and the type stay others' too */
+            ok = push(p, LDNS_SECTION_ANSWER, mdns_rr(s, (mdns_kind)k, ttl, k == MDNS_SRV || k == MDNS_TXT || k == MDNS_A));
     if (!ok) {
         ldns_pkt_free(p);
         return NULL;
