@@ -147,9 +147,11 @@ ldns_pkt *mdns_cache_query(const mdns_cache *c, const mdns_ask *asks, size_t n, 
 
 typedef struct mdns_resp mdns_resp;
 
-/* Starts the responder of s on ifc and waits until its name is probed (at most
- * MDNS_PROBE_WAIT_MS). Returns it with the name chosen in s->instance, or NULL with err. */
-mdns_resp *mdns_resp_start(const mdns_if *ifc, mdns_rrset *s, char *err, size_t errlen);
+/* Starts the responder of s on ifc and waits until its name is probed (at most 2.5 s,
+ * less when *cancel is set). Returns it with the name chosen in s->instance, or NULL
+ * with err. cancel may be NULL. */
+mdns_resp *mdns_resp_start(const mdns_if *ifc, mdns_rrset *s, const atomic_bool *cancel, char *err,
+                           size_t errlen);
 /* Whether its thread runs and holds the name. */
 bool mdns_resp_alive(mdns_resp *m);
 /* Stops it (after a goodbye when goodbye is true), joins its thread and frees it. NULL ok. */

@@ -230,7 +230,7 @@ static void *resp_main(void *arg)
     return NULL;
 }
 
-mdns_resp *mdns_resp_start(const mdns_if *ifc, mdns_rrset *s, char *err, size_t errlen)
+mdns_resp *mdns_resp_start(const mdns_if *ifc, mdns_rrset *s, const atomic_bool *cancel, char *err, size_t errlen)
 {
     mdns_resp *m = calloc(1, sizeof *m);
     if (!m) {
@@ -248,10 +248,12 @@ mdns_resp *mdns_resp_start(const mdns_if *ifc, mdns_rrset *s, char *err, size_t 
         goto fail;
     }
     m->started = true;
-    struct timespec until = clock_after(CLOCK_MONOTONIC, MDNS_PROBE_WAIT_MS);
+    uint64_t deadline = clock_now_ms() + MDNS_PROBE_WAIT_MS;
     pthread_mutex_lock(&m->stop.mu);
-    while (m->state == ST_PROBING && registry_stop_wait(&m->stop, &until))
-        ;
+    while (m->state == ST_PROBING && clock_now_ms() < deadline && !(cancel && atomic_load(cancel))) {
+        struct timespec until = clock_after(CLOCK_MONOTONIC, TICK_MS); /* cancel is a flag: look often */
+        registry_stop_wait(&m->stop, &until);
+    }
     resp_state st = m->state;
     registry_copy(s->instance, sizeof s->instance, m->name);
     if (st == ST_FAILED)
@@ -259,7 +261,9 @@ mdns_resp *mdns_resp_start(const mdns_if *ifc, mdns_rrset *s, char *err, size_t 
     pthread_mutex_unlock(&m->stop.mu);
     if (st == ST_HOLDING)
         return m;
-    if (st == ST_PROBING)
+    if (st == ST_PROBING && cancel && atomic_load(cancel))
+        err_set(err, errlen, _("cancelled"));
+    else if (st == ST_PROBING)
         err_set(err, errlen, _("mdns: probing for %s's name on %s did not finish within %d ms"), s->service,
                 ifc->name, MDNS_PROBE_WAIT_MS);
 fail:

@@ -17,7 +17,7 @@ static int mdns_add(registry *r, registry_reg *reg, char *err, size_t errlen)
     if (mdns_if_pick(r->mdns_iface, &ifc, err, errlen) < 0 ||
         mdns_rrset_init(&set, reg->service, reg->addr, reg->protocol, reg->ttl, &ifc, err, errlen) < 0)
         return -1;
-    if (!(r->mdns = mdns_resp_start(&ifc, &set, err, errlen)))
+    if (!(r->mdns = mdns_resp_start(&ifc, &set, r->cancel, err, errlen)))
         return -1;
     registry_copy(reg->id, sizeof reg->id, set.instance);
     return 0;
