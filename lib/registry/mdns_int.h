@@ -3,7 +3,7 @@
  *   mdns_cache.c   the browser's record cache: TTLs, refresh points, instances
  *   mdns_resp.c    the responder thread: probe, announce, answer, goodbye
  *   mdns_browse.c  one-shot browsing (list) and continuous querying (watch)
- *   registry_mdns.c the backend table */
+ *   mdns_backend.c the backend table (outside registry_*: registry.c only names it) */
 #ifndef WB_MDNS_INT_H
 #define WB_MDNS_INT_H
 

@@ -5,7 +5,7 @@
  *   registry_http.c     libcurl and JSON        registry_stop.c    the cancellable sleep
  *   registry_keeper.c   registration kept alive registry_watch.c   watch thread and queue
  *   registry_outage.c   how long the registry has been away
- *   registry_mdns.c     the mDNS backend (mdns_*.c, mdns_int.h: responder and browser) */
+ *   mdns_backend.c      the mDNS backend (mdns_*.c, mdns_int.h: responder and browser) */
 #ifndef WB_REGISTRY_INT_H
 #define WB_REGISTRY_INT_H
 

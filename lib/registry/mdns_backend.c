@@ -1,4 +1,4 @@
-/* registry_mdns.c -- the mDNS backend (mdns, mdns://IFACE): no registry daemon; a
+/* mdns_backend.c -- the mDNS backend (mdns, mdns://IFACE): no registry daemon; a
  * registration is a responder thread of the server's own process, a listing or a watch
  * asks the network (RFC 6762 multicast DNS, RFC 6763 DNS-SD). */
 #include "registry/mdns_int.h"
