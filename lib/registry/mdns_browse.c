@@ -22,7 +22,8 @@ enum {
 };
 
 typedef struct browser {
-    int fd;
+    int fd;                     /* on port 5353: multicast answers, announcements */
+    int ufd;                    /* on a port of its own: unicast answers to legacy queries; -1: none */
     char type[128];             /* "_NAME._tcp.local.", or "" for every service */
     mdns_cache cache;
     uint8_t buf[MDNS_MAX_PACKET];
@@ -42,6 +43,7 @@ static browser *browser_open(const mdns_if *ifc, const char *service, char *err,
         free(b);
         return NULL;
     }
+    b->ufd = mdns_sock_open_unicast(ifc, NULL, 0); /* without it, only responders that multicast */
     return b;
 }
 
@@ -49,19 +51,26 @@ static void browser_close(browser *b)
 {
     if (b) {
         close(b->fd);
+        if (b->ufd >= 0)
+            close(b->ufd);
         free(b);
     }
 }
 
-static void send_asks(browser *b, const mdns_ask *asks, size_t n, uint64_t now)
+/* Sends a query for asks from port 5353 and, when legacy_too, the same from the browser's
+ * own port (for responders that answer by unicast to the query's source). */
+static void send_asks(browser *b, const mdns_ask *asks, size_t n, bool legacy_too, uint64_t now)
 {
     if (!n)
         return;
     ldns_pkt *p = mdns_cache_query(&b->cache, asks, n, now);
     uint8_t *wire;
     size_t len;
-    if (mdns_wire(p, &wire, &len) == 0)
+    if (mdns_wire(p, &wire, &len) == 0) {
         mdns_sock_send(b->fd, wire, len, NULL, 0);
+        if (legacy_too && b->ufd >= 0)
+            mdns_sock_send(b->ufd, wire, len, NULL, 0);
+    }
     free(wire);
     ldns_pkt_free(p);
 }
@@ -84,13 +93,13 @@ static void send_browse(browser *b, uint64_t now)
             asks[n++].type = LDNS_RR_TYPE_PTR;
         }
     }
-    send_asks(b, asks, n, now);
+    send_asks(b, asks, n, true, now);
 }
 
 static void send_missing(browser *b, uint64_t now)
 {
     mdns_ask asks[MAX_ASKS];
-    send_asks(b, asks, mdns_cache_missing(&b->cache, b->type, asks, MAX_ASKS), now);
+    send_asks(b, asks, mdns_cache_missing(&b->cache, b->type, asks, MAX_ASKS), true, now);
 }
 
 /* Waits for packets until `until` (at most TICK_MS at a time, so that cancel is seen);
@@ -99,19 +108,20 @@ static bool receive(browser *b, uint64_t until)
 {
     uint64_t now = clock_now_ms();
     int wait = until > now ? (int)(until - now < TICK_MS ? until - now : TICK_MS) : 0;
-    struct pollfd pfd = {.fd = b->fd, .events = POLLIN};
+    struct pollfd pfd[2] = {{.fd = b->fd, .events = POLLIN}, {.fd = b->ufd, .events = POLLIN}};
     bool changed = false;
-    if (poll(&pfd, 1, wait) <= 0)
+    if (poll(pfd, b->ufd >= 0 ? 2 : 1, wait) <= 0)
         return false;
-    for (int i = 0; i < 64; i++) {
-        ssize_t got = recv(b->fd, b->buf, sizeof b->buf, 0);
-        if (got < 0)
-            break;
-        ldns_pkt *p = NULL;
-        if (ldns_wire2pkt(&p, b->buf, (size_t)got) == LDNS_STATUS_OK)
-            changed |= mdns_cache_packet(&b->cache, p, b->type, clock_now_ms());
-        ldns_pkt_free(p);
-    }
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 64 && (pfd[k].revents & POLLIN); i++) {
+            ssize_t got = recv(pfd[k].fd, b->buf, sizeof b->buf, 0);
+            if (got < 0)
+                break;
+            ldns_pkt *p = NULL;
+            if (ldns_wire2pkt(&p, b->buf, (size_t)got) == LDNS_STATUS_OK)
+                changed |= mdns_cache_packet(&b->cache, p, b->type, k == 1, clock_now_ms());
+            ldns_pkt_free(p);
+        }
     return changed;
 }
 
@@ -203,7 +213,7 @@ static uint64_t watch_round(registry_watch *w, browser *b, uint64_t next_query, 
         next_query = now + *interval;
         *interval = *interval * 2 > MAX_QUERY_MS ? MAX_QUERY_MS : *interval * 2;
     }
-    send_asks(b, asks, mdns_cache_refresh(&b->cache, now, asks, MAX_ASKS), now);
+    send_asks(b, asks, mdns_cache_refresh(&b->cache, now, asks, MAX_ASKS), false, now);
     if (now >= *next_follow) {
         send_missing(b, now);
         *next_follow = now + FOLLOW_UP_MS;

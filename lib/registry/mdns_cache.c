@@ -89,7 +89,7 @@ static mdns_rec *find(mdns_cache *c, const mdns_rec *e)
     return NULL;
 }
 
-bool mdns_cache_put(mdns_cache *c, const ldns_rr *rr, uint64_t now)
+bool mdns_cache_put(mdns_cache *c, const ldns_rr *rr, bool legacy, uint64_t now)
 {
     mdns_rec e;
     if (!rec_of(rr, &e))
@@ -104,7 +104,9 @@ bool mdns_cache_put(mdns_cache *c, const ldns_rr *rr, uint64_t now)
         return true;
     }
     bool changed = !r || r->gone || (e.type == LDNS_RR_TYPE_TXT && strcmp(r->data, e.data) != 0);
-    if ((unsigned)ldns_rr_get_class(rr) & MDNS_FLUSH) /* older records of this name and type go */
+    if (legacy && !changed && r->expire_ms >= now + (uint64_t)ttl * 1000)
+        return false;
+    if (!legacy && ((unsigned)ldns_rr_get_class(rr) & MDNS_FLUSH)) /* older ones of this name and type go */
         for (size_t i = 0; i < c->n; i++) {
             mdns_rec *o = &c->rec[i];
             if (o != r && !o->gone && o->type == e.type && strcmp(o->name, e.name) == 0 &&
@@ -136,7 +138,7 @@ static bool of_type(const char *name, const char *type)
     return n >= t && strcmp(name + n - t, type) == 0 && (n == t || name[n - t - 1] == '.');
 }
 
-bool mdns_cache_packet(mdns_cache *c, const ldns_pkt *p, const char *type, uint64_t now)
+bool mdns_cache_packet(mdns_cache *c, const ldns_pkt *p, const char *type, bool legacy, uint64_t now)
 {
     if (!ldns_pkt_qr(p))
         return false;
@@ -154,7 +156,7 @@ bool mdns_cache_packet(mdns_cache *c, const ldns_pkt *p, const char *type, uint6
             ldns_rr_type t = ldns_rr_get_type(rr);
             bool keep = t == LDNS_RR_TYPE_A || (t == LDNS_RR_TYPE_PTR && strcmp(owner, MDNS_SERVICES) == 0) ||
                         of_type(owner, lower);
-            if (keep && mdns_cache_put(c, rr, now))
+            if (keep && mdns_cache_put(c, rr, legacy, now))
                 changed = true;
         }
     return changed;

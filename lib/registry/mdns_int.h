@@ -119,11 +119,14 @@ typedef struct mdns_ask {
 void mdns_cache_init(mdns_cache *c, unsigned seed);
 /* Takes one record heard at now: new, refreshed, a goodbye (TTL 0: gone at once, dropped
  * after 1 s), or a unique record with the flush bit (older ones of its name and type
- * gone). Returns true when what instances show may have changed. */
-bool mdns_cache_put(mdns_cache *c, const ldns_rr *rr, uint64_t now);
+ * gone). legacy: the record came in a unicast answer to a legacy query, whose TTL is cut
+ * to 10 s by the responders that follow §6.7: it adds a record, or extends one, never
+ * shortens one, and flushes nothing. Returns true when what instances show may have
+ * changed. */
+bool mdns_cache_put(mdns_cache *c, const ldns_rr *rr, bool legacy, uint64_t now);
 /* Every record of a response (answers and additional) of interest to type ("": every
  * service); queries are ignored. Returns as mdns_cache_put. */
-bool mdns_cache_packet(mdns_cache *c, const ldns_pkt *p, const char *type, uint64_t now);
+bool mdns_cache_packet(mdns_cache *c, const ldns_pkt *p, const char *type, bool legacy, uint64_t now);
 /* Drops the records past expiry. Returns true when one that counted was dropped. */
 bool mdns_cache_expire(mdns_cache *c, uint64_t now);
 /* The refresh queries due at now (80, 85, 90, 95 % of the TTL plus up to 2 %), at most

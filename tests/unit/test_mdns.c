@@ -340,7 +340,7 @@ Test(mdns, legacy_query_answered_by_unicast_with_its_id)
 static bool cache_packet(mdns_cache *c, ldns_pkt *p, uint64_t now)
 {
     ldns_pkt *q = roundtrip(p);
-    bool changed = mdns_cache_packet(c, q, "_shipping._tcp.local.", now);
+    bool changed = mdns_cache_packet(c, q, "_shipping._tcp.local.", false, now);
     ldns_pkt_free(q);
     return changed;
 }
@@ -496,4 +496,31 @@ Test(mdns, browse_query_carries_known_answers)
     cr_assert_not_null(r.pkt);
     ldns_pkt_free(r.pkt);
     ldns_pkt_free(q);
+}
+
+Test(mdns, cache_legacy_answers_never_shorten_a_record)
+{
+    static mdns_cache c;
+    registry_instance in[8];
+    mdns_cache_init(&c, 1);
+    mdns_rrset s = shipping("127.0.0.1:50051", "grpc", 120);
+    ldns_pkt *p = roundtrip(mdns_announce(&s, 120));
+    cr_assert(mdns_cache_packet(&c, p, "_shipping._tcp.local.", false, 0));
+    ldns_pkt_free(p);
+    p = roundtrip(mdns_announce(&s, MDNS_LEGACY_TTL)); /* a legacy answer: TTL cut to 10 s */
+    cr_assert_not(mdns_cache_packet(&c, p, "_shipping._tcp.local.", true, 1000));
+    ldns_pkt_free(p);
+    cr_assert_not(mdns_cache_expire(&c, 60000), "still the announcement's 120 s");
+    cr_assert_eq(count(&c, in), 1);
+    /* Late in its life, a legacy answer extends it; and one adds what was unknown. */
+    p = roundtrip(mdns_announce(&s, 110));
+    mdns_cache_packet(&c, p, "_shipping._tcp.local.", true, 115000);
+    ldns_pkt_free(p);
+    cr_assert_not(mdns_cache_expire(&c, 200000));
+    cr_assert_eq(count(&c, in), 1);
+    mdns_cache_init(&c, 1);
+    p = roundtrip(mdns_announce(&s, MDNS_LEGACY_TTL));
+    cr_assert(mdns_cache_packet(&c, p, "_shipping._tcp.local.", true, 0));
+    ldns_pkt_free(p);
+    cr_assert_eq(count(&c, in), 1);
 }
