@@ -167,10 +167,10 @@ ldns_rr *mdns_rr(const mdns_rrset *s, mdns_kind k, uint32_t ttl, bool flush)
     ldns_rr_set_owner(rr, owner);
     ldns_rr_set_class(rr, (ldns_rr_class)(LDNS_RR_CLASS_IN | (flush ? MDNS_FLUSH : 0)));
     ldns_rr_set_ttl(rr, ttl);
+    bool whole = owner != NULL; /* every part made (none is NULL: out of memory) */
     for (size_t i = 0; i < ldns_rr_rd_count(rr); i++)
-        if (!ldns_rr_rdf(rr, i))
-            owner = NULL;
-    if (!owner) {
+        whole &= ldns_rr_rdf(rr, i) != NULL;
+    if (!whole) {
         ldns_rr_free(rr);
         return NULL;
     }
