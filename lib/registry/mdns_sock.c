@@ -83,6 +83,25 @@ int mdns_sock_open(const mdns_if *ifc, bool any, char *err, size_t errlen)
     return s;
 }
 
+int mdns_sock_open_unicast(const mdns_if *ifc, char *err, size_t errlen)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s < 0) {
+        err_set(err, errlen, _("multicast DNS: socket: %s"), strerror(errno));
+        return -1;
+    }
+    unsigned char loop = 1, mttl = 255;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = ifc->addr};
+    struct ip_mreqn out = {.imr_address = ifc->addr, .imr_ifindex = (int)ifc->index};
+    if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0)
+        return sock_fail(s, "bind", ifc, err, errlen);
+    if (setsockopt(s, IPPROTO_IP, IP_MULTICAST_IF, &out, sizeof out) < 0 ||
+        setsockopt(s, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop) < 0 ||
+        setsockopt(s, IPPROTO_IP, IP_MULTICAST_TTL, &mttl, sizeof mttl) < 0)
+        return sock_fail(s, "IP_MULTICAST_IF", ifc, err, errlen);
+    return s;
+}
+
 int mdns_sock_send(int s, const void *p, size_t n, char *err, size_t errlen)
 {
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(MDNS_PORT)};

@@ -33,6 +33,14 @@ int mdns_if_pick(const char *iface, mdns_if *out, char *err, size_t errlen);
  * receives multicast only (a responder). Returns the socket, or -1 with a reason in err. */
 int mdns_sock_open(const mdns_if *ifc, bool any, char *err, size_t errlen);
 
+/* A non-blocking, close-on-exec UDP socket on an ephemeral port of ifc's address that
+ * sends to the group on ifc. A query from it is a legacy one (RFC 6762 §6.7): responders
+ * answer it by unicast to that port alone. It is how a browser hears responders that
+ * answer every query by unicast to its source (hashicorp/mdns): sent to port 5353, which
+ * every mDNS socket of the host shares, such an answer reaches only one of them.
+ * Returns the socket, or -1 with a reason in err. */
+int mdns_sock_open_unicast(const mdns_if *ifc, char *err, size_t errlen);
+
 /* Sends one packet to 224.0.0.251:5353 on s. Returns 0, or -1 with a reason in err. */
 int mdns_sock_send(int s, const void *p, size_t n, char *err, size_t errlen);
 

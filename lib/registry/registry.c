@@ -1,5 +1,5 @@
 /* registry.c -- the registry's public face: reads the registry URL, checks arguments, and
- * hands each call to the backend the URL names (etcd, Consul, DNS, or none, the static case
+ * hands each call to the backend the URL names (etcd, Consul, DNS, mDNS, or none, the static case
  * where nothing is registered and the supervisor tells the balancer its instances). */
 #include "registry/registry.h"
 
@@ -111,6 +111,35 @@ static int parse_options(registry *r, const char *url, char *q, char *err, size_
     return 0;
 }
 
+/* mdns, mdns://, mdns://IFACE, each with an optional ?wait=MS (what a list waits for
+ * answers), into r. Returns 0, or -1 with a reason in err. */
+static int parse_mdns(registry *r, const char *url, char *err, size_t errlen)
+{
+    char tmp[256];
+    registry_copy(tmp, sizeof tmp, strncmp(url, "mdns://", 7) == 0 ? url + 7 : url + 4);
+    char *q = strchr(tmp, '?');
+    if (q)
+        *q++ = 0;
+    while (*tmp && tmp[strlen(tmp) - 1] == '/')
+        tmp[strlen(tmp) - 1] = 0;
+    if (strlen(tmp) >= sizeof r->mdns_iface || strlen(tmp) >= 16 || strpbrk(tmp, "/:@ ")) {
+        err_set(err, errlen, _("registry URL %s: want mdns or mdns://IFACE, an interface name such as lo or "
+                "eth0"), url);
+        return -1;
+    }
+    registry_copy(r->mdns_iface, sizeof r->mdns_iface, tmp);
+    r->mdns_wait_ms = 1000;
+    char *save = NULL;
+    for (char *o = q ? strtok_r(q, "&", &save) : NULL; o; o = strtok_r(NULL, "&", &save)) {
+        if (strncmp(o, "wait=", 5) != 0 || !seconds(o + 5, 100, 10000, &r->mdns_wait_ms)) {
+            err_set(err, errlen, _("registry URL %s: \"%s\": mDNS takes one option, wait=MS, how long a listing "
+                    "collects answers (100 to 10000 ms)"), url, o);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 registry *registry_new(const char *url, const registry_auth *auth, char *err, size_t errlen)
 {
     registry *r = calloc(1, sizeof *r);
@@ -129,6 +158,12 @@ registry *registry_new(const char *url, const registry_auth *auth, char *err, si
         r->kind = REGISTRY_NONE;
         r->be = &none_backend;
         return r;
+    } else if (strcmp(url, "mdns") == 0 || strncmp(url, "mdns://", 7) == 0 || strncmp(url, "mdns?", 5) == 0) {
+        r->kind = REGISTRY_MDNS;
+        r->be = &registry_mdns_backend;
+        if (parse_mdns(r, url, err, errlen) < 0)
+            goto fail;
+        return r;
     } else if (strncmp(url, "etcd://", 7) == 0) {
         r->kind = REGISTRY_ETCD;
         r->be = &registry_etcd_backend;
@@ -143,7 +178,7 @@ registry *registry_new(const char *url, const registry_auth *auth, char *err, si
         rest = url + 6;
     } else {
         err_set(err, errlen, _("registry URL %s: want etcd://HOST:PORT[,HOST:PORT...], consul://HOST:PORT, "
-                             "dns://HOST:PORT[/NAME.service.consul] or none"), url);
+                             "dns://HOST:PORT[/NAME.service.consul], mdns[://IFACE] or none"), url);
         goto fail;
     }
     if (r->user && !strchr(r->user, ':')) {
@@ -193,6 +228,7 @@ void registry_free(registry *r)
 {
     if (!r)
         return;
+    registry_mdns_free(r);
     for (size_t i = 0; i < r->nend; i++)
         free(r->endpoints[i]);
     free(r->url);

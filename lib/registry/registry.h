@@ -1,5 +1,5 @@
 /* registry.h -- service registry client: etcd v3 (JSON gateway), the Consul agent API,
- * and SRV records from a DNS server (Consul's DNS interface).
+ * SRV records from a DNS server (Consul's DNS interface), and multicast DNS (no server).
  *
  * One interface over the backends, chosen by URL:
  *   etcd://HOST:PORT[,HOST:PORT...]   endpoints tried in turn until one answers
@@ -16,12 +16,25 @@
  *                                     as it is), no service as the URL's name; protocol
  *                                     from Consul's tag names (json.NAME...); the watch
  *                                     polls at the records' TTL (1 s to 30 s)
+ *   mdns, mdns://IFACE[?wait=MS]      multicast DNS (RFC 6762) with DNS-SD (RFC 6763) on
+ *                                     IFACE (default lo; eth0 in a lab host): no daemon,
+ *                                     the server's own process answers for it (a
+ *                                     responder thread), and a list or watch asks on the
+ *                                     network. Service NAME (1 to 15 letters, digits, '-')
+ *                                     is the type _NAME._tcp.local., an instance
+ *                                     NAME-PORT._NAME._tcp.local. (renamed "NAME-PORT (2)"
+ *                                     on a conflict), TXT protocol=P; records live --ttl
+ *                                     seconds in others' caches, deregistering sends a
+ *                                     goodbye. wait: how long a list collects answers
+ *                                     (100 to 10000 ms, default 1000)
  *   none                              registering and listing do nothing
  *
  * etcd layout: key NAME/HOST:PORT, value {"Op":0,"Addr":"HOST:PORT","Metadata":{"protocol":P}}
  * on a lease (etcd's own gRPC naming). A name may hold '/' (/etcd3_naming/hello): a key is
  * split at its last '/', and service "a" does not list "a/b"'s keys (a/b/HOST:PORT).
  * Consul: service ID NAME-HOST-PORT, tag = protocol; names and IDs are escaped in paths.
+ * mDNS: reg.id is the instance name chosen; keepalive says whether the responder still
+ * holds it; the watch queries continuously and follows each record's TTL.
  *
  * All HTTP goes through libcurl with a connect and a total timeout, every response body
  * has a cap, and errors are readable text in a caller buffer (which may be NULL).
@@ -39,7 +52,7 @@
 #include "base/i18n.h"
 #include "base/secret.h"
 
-typedef enum registry_kind { REGISTRY_NONE, REGISTRY_ETCD, REGISTRY_CONSUL, REGISTRY_DNS } registry_kind;
+typedef enum registry_kind { REGISTRY_NONE, REGISTRY_ETCD, REGISTRY_CONSUL, REGISTRY_DNS, REGISTRY_MDNS } registry_kind;
 
 /* Consul health check kinds. */
 typedef enum registry_check { CHECK_DEFAULT, CHECK_TCP, CHECK_GRPC, CHECK_TTL } registry_check;

@@ -4,7 +4,8 @@
  *   registry_dns.c      the DNS backend (SRV records, read-only)
  *   registry_http.c     libcurl and JSON        registry_stop.c    the cancellable sleep
  *   registry_keeper.c   registration kept alive registry_watch.c   watch thread and queue
- *   registry_outage.c   how long the registry has been away */
+ *   registry_outage.c   how long the registry has been away
+ *   mdns_backend.c      the mDNS backend (mdns_*.c, mdns_int.h: responder and browser) */
 #ifndef WB_REGISTRY_INT_H
 #define WB_REGISTRY_INT_H
 
@@ -38,7 +39,8 @@ typedef struct registry_backend {
     void (*watch)(registry_watch *w);
 } registry_backend;
 
-extern const registry_backend registry_etcd_backend, registry_consul_backend, registry_dns_backend;
+extern const registry_backend registry_etcd_backend, registry_consul_backend, registry_dns_backend,
+    registry_mdns_backend;
 
 struct registry {
     registry_kind kind;
@@ -53,7 +55,13 @@ struct registry {
     bool passing_only;    /* Consul */
     size_t list_left_out; /* entries the last list did not return (REGISTRY_MAX_INSTANCES) */
     const atomic_bool *cancel;
+    char mdns_iface[32];      /* mDNS: the URL's interface ("": the default) */
+    int mdns_wait_ms;         /* mDNS: how long a list collects answers (?wait=MS) */
+    struct mdns_resp *mdns;   /* mDNS: the responder of the registration, NULL: none */
 };
+
+/* Stops r's mDNS responder, if any, without a goodbye (registry_free). */
+void registry_mdns_free(registry *r);
 
 /* 0 when r's Consul check kind can pass for a server speaking protocol; -1 with a reason
  * in err for one that never could (check=grpc on a server without gRPC health). */

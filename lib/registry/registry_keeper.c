@@ -107,6 +107,9 @@ static void *keeper_main(void *arg)
                 if (k->r->kind == REGISTRY_ETCD)
                     keeper_log(k, "registry: registered%s %s/%s (%s) on lease %016" PRIx64 ", TTL %ds",
                                n > 1 ? " again" : "", k->service, k->addr, k->protocol, (uint64_t)reg.lease, k->ttl);
+                else if (k->r->kind == REGISTRY_MDNS)
+                    keeper_log(k, "registry: registered%s %s as %s on mDNS (%s), answering with TTL %ds",
+                               n > 1 ? " again" : "", k->service, reg.id, k->protocol, k->ttl);
                 else
                     keeper_log(k, "registry: registered%s %s %s (%s), check every %ds",
                                n > 1 ? " again" : "", k->service, reg.id, k->protocol,

@@ -45,7 +45,9 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
           f);
     fputs(_("Service registry (the server registers itself, keeps the entry alive, and\n"
             "removes it on SIGTERM; after SIGKILL the entry expires with its lease or check):\n"
-            "      --registry URL       etcd://HOST:PORT[,HOST:PORT...], consul://HOST:PORT\n"
+            "      --registry URL       etcd://HOST:PORT[,HOST:PORT...], consul://HOST:PORT,\n"
+            "                           mdns[://IFACE] (multicast DNS on lo, or IFACE: no\n"
+            "                           registry to run, the server answers for itself)\n"
             "                           or none (default). Consul's check, all optional:\n"
             "                           consul://HOST:PORT?check=tcp|grpc|ttl&interval=S\n"
             "                           &deregister=S: a check every S s (default TTL/3;\n"
