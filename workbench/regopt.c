@@ -38,12 +38,12 @@ int regopt_parse(const char *s, regopt *o, char *err, size_t errlen)
         }
     }
     if (strlen(url) >= sizeof o->url || strcspn(url, " \t") != strlen(url)) {
-        err_set(err, errlen, "registry '%s': want etcd, etcd://HOST:PORT, consul, consul://HOST:PORT or static", s);
+        err_set(err, errlen, "registry '%s': want etcd, etcd://HOST:PORT, consul, consul://HOST:PORT, mdns or static", s);
         return -1;
     }
-    if (!strstr(url, "://") && strcmp(url, "none") != 0) {
+    if (!strstr(url, "://") && strcmp(url, "none") != 0 && strcmp(url, "mdns") != 0) {
         err_set(err, errlen, "registry '%s': want etcd (the private one), etcd://HOST:PORT, consul (an agent -dev), "
-                             "consul://HOST:PORT or static", s);
+                             "consul://HOST:PORT, mdns[://IFACE] or static", s);
         return -1;
     }
     registry *r = registry_new(url, NULL, err, errlen);

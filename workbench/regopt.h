@@ -8,7 +8,8 @@
 
 typedef enum regopt_kind {
     REGOPT_PRIVATE_ETCD, /* an etcd the workbench starts for itself */
-    REGOPT_URL,          /* etcd://HOST:PORT[,...] or consul://HOST:PORT, running already */
+    REGOPT_URL,          /* etcd://HOST:PORT[,...] or consul://HOST:PORT, running already; or
+                            mdns[://IFACE], where every server answers for itself */
     REGOPT_CONSUL_DEV,   /* a `consul agent -dev` the workbench starts, when consul is installed */
     REGOPT_STATIC,       /* none: the instances the workbench started are the list */
 } regopt_kind;
@@ -19,7 +20,7 @@ typedef struct regopt {
 } regopt;
 
 /* Parses s: NULL, "" or "etcd" (the private etcd); "static"; "consul-dev" or "consul";
- * a URL the registry client understands, alone or after "etcd " or "consul ".
+ * "mdns" or a URL the registry client understands, alone or after "etcd " or "consul ".
  * Returns 0, or -1 with a reason in err. */
 int regopt_parse(const char *s, regopt *o, char *err, size_t errlen);
 /* A short name for messages: "the private etcd", "static", "consul-dev", or the URL. */
