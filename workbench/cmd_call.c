@@ -43,6 +43,8 @@ static void usage(FILE *f)
             "           dns://HOST:PORT/NAME.service.consul   SRV records from Consul's DNS\n"
             "                                        interface (port 8600); /SERVICE alone\n"
             "                                        means SERVICE.service.consul\n"
+            "           mdns://IFACE/SERVICE   multicast DNS on IFACE (mdns:///SERVICE: lo);\n"
+            "                                        every server answers for itself\n"
             "           SERVICE is all after the first '/' and may hold more '/':\n"
             "           etcd://127.0.0.1:2379//etcd3_naming/hello is /etcd3_naming/hello\n"
             "  METHOD   Service.Method, e.g. Arith.Multiply, hello.HelloWorld; over gRPC also\n"
@@ -290,11 +292,11 @@ static int call_direct(const call_opts *o, const value *arg, bool as_list, const
 
 /* ---- through a registry ---- */
 
-/* Splits SCHEME://ENDPOINTS/SERVICE of a registry (etcd, consul, dns) into the registry's
+/* Splits SCHEME://ENDPOINTS/SERVICE of a registry (etcd, consul, dns, mdns) into the registry's
  * URL and the service. Returns false for any other URL. */
 static bool split_registry_url(const char *url, char *reg, size_t cap, char *service, size_t scap)
 {
-    static const char *const schemes[] = {"etcd://", "consul://", "dns://"};
+    static const char *const schemes[] = {"etcd://", "consul://", "dns://", "mdns://"};
     for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++) {
         size_t n = strlen(schemes[i]);
         if (strncmp(url, schemes[i], n) != 0)

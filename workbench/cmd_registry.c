@@ -30,10 +30,14 @@ static void usage(FILE *f)
             "  URL   etcd://HOST:PORT[,HOST:PORT...]  etcd v3 (keys NAME/HOST:PORT on leases)\n"
             "        consul://HOST:PORT                a Consul agent\n"
             "        dns://HOST:PORT[/NAME.service.consul]  Consul's DNS interface (SRV)\n"
+            "        mdns[://IFACE]                    multicast DNS on lo (or IFACE): no\n"
+            "                                          registry server, each server answers\n"
+            "                                          for itself\n"
             "  NAME  the service; every service when left out. A name is text without\n"
             "        spaces; it may hold '/' (/etcd3_naming/hello, user/v2), but not at its\n"
             "        end nor two in a row (etcd splits a key NAME/HOST:PORT at its last\n"
-            "        '/'); Consul takes no '/' first, and Consul's DNS none at all\n\n"
+            "        '/'); Consul takes no '/' first, and Consul's DNS none at all;\n"
+            "        mDNS wants 1 to 15 letters, digits or '-' (a DNS-SD service type)\n\n"
             "Options:\n"
             "  -w, --watch              keep printing changes, time-stamped, until\n"
             "                           interrupted\n"),
@@ -45,10 +49,13 @@ static void usage(FILE *f)
             "went unasked); Consul lines show the health check status (critical instances\n"
             "are listed too), and --watch prints a CHECK line when a status changes, with\n"
             "the check's kind and output (the agent runs it every TTL/3). One listing\n"
-            "holds at most 4096 entries: a last line says how many more the registry has.\n\n"
+            "holds at most 4096 entries: a last line says how many more the registry has.\n"
+            "mDNS lines show the instance's name, its TTL and what is left of it in the\n"
+            "cache; a listing asks once and waits 1 s for answers (mdns://lo?wait=MS).\n\n"
             "Examples:\n"
             "  workbench registry etcd://127.0.0.1:2379 arith --watch\n"
-            "  etcdctl get --prefix arith     (the same keys, as etcd shows them)\n\n"
+            "  etcdctl get --prefix arith     (the same keys, as etcd shows them)\n"
+            "  workbench registry mdns shipping --watch\n\n"
             "Exit status: 0 ok; 2 bad usage; 3 the registry could not be reached (or\n"
             "refused the request, e.g. wrong credentials).\n"),
           f);
@@ -120,6 +127,11 @@ static void print_instance(registry *r, lease_cache *c, const registry_instance 
             printf("  lease=%016" PRIx64 " ttl=%" PRId64 "s", (uint64_t)in->lease, ttl);
         else
             printf("  lease=%016" PRIx64 " (expired)", (uint64_t)in->lease);
+    } else if (registry_get_kind(r) == REGISTRY_MDNS) {
+        char inst[4 * 128];
+        int64_t left = in->expire_ms - (int64_t)clock_now_ms();
+        printf(_("\n    instance %s, TTL %u s, %.1f s left in the cache"), esc_str(inst, sizeof inst, in->instance),
+               (unsigned)in->ttl, left > 0 ? (double)left / 1000 : 0.0);
     } else {
         printf("  check=%s", sh.status);
     }

@@ -251,6 +251,11 @@ size_t mdns_cache_instances(const mdns_cache *c, const char *type, registry_inst
             continue;
         snprintf(in->addr, sizeof in->addr, "%.15s:%u", a->data, srv->port);
         snprintf(in->protocol, sizeof in->protocol, "%.15s", txt ? txt->data : "");
+        size_t tl = strlen(p->name), dl = strlen(p->data);
+        if (dl > tl + 1 && strcasecmp(p->data + dl - tl, p->name) == 0 && p->data[dl - tl - 1] == '.')
+            snprintf(in->instance, sizeof in->instance, "%.*s", (int)(dl - tl - 1), p->data);
+        in->ttl = srv->ttl;
+        in->expire_ms = (int64_t)srv->expire_ms;
         bool dup = false;
         for (size_t j = 0; j < n && !dup; j++)
             dup = strcmp(out[j].addr, in->addr) == 0 && strcmp(out[j].service, in->service) == 0;

@@ -115,6 +115,9 @@ typedef struct registry_instance {
                            ("grpc", "tcp", "ttl"...), "" when it has none */
     char output[200];   /* Consul: the last output of the check that decided status (the
                            service's own among equals); Consul's text, show it escaped */
+    char instance[128]; /* mDNS: the instance's name without its type ("shipping-50051") */
+    uint32_t ttl;       /* mDNS: the TTL its SRV record came with (s) */
+    int64_t expire_ms;  /* mDNS: when that record runs out, on clock_now_ms()'s clock */
 } registry_instance;
 
 /* Whether calls may go to in: its check status is passing, or it has none (etcd). This is
