@@ -29,7 +29,7 @@ LIB_SRC  := $(wildcard lib/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_OBJ)
 LIB_A    := $(BUILD)/libwb.a
 PROGRAMS := $(BIN)/workbench $(BIN)/jsonrpc-server $(BIN)/gob-server $(BIN)/grpc-server \
-            $(BIN)/user-server $(BIN)/order-server $(BIN)/post-server $(BIN)/hub-server $(BIN)/gateway
+            $(BIN)/user-server $(BIN)/order-server $(BIN)/post-server $(BIN)/shipping-server $(BIN)/hub-server $(BIN)/gateway
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)

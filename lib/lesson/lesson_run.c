@@ -125,6 +125,7 @@ static const server_kind server_kinds[] = {
     {"post", "post-server", "POSTS", 8005},
     {"user", "user-server", "USERS", 8006},
     {"order", "order-server", "ORDERS", 0},
+    {"shipping", "shipping-server", "SHIPPING", 50051},
     {"gateway", "gateway", "GATEWAY", 8008},
 };
 
@@ -242,7 +243,7 @@ static int start_server(lesson_run *r, const char *spec, char *skip, size_t skip
         if (!strcmp(kind, server_kinds[i].kind))
             k = &server_kinds[i];
     if (!k) {
-        err_set(err, errlen, "server \"%s\": the kinds are json, gob, grpc, hub, post, user, order, gateway, etcd, consul", kind);
+        err_set(err, errlen, "server \"%s\": the kinds are json, gob, grpc, hub, post, user, order, shipping, gateway, etcd, consul", kind);
         goto out;
     }
     if (r->dry) {

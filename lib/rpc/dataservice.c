@@ -94,17 +94,9 @@ int dataservice_main(const dataservice *ds, const server_codec *codec, const cha
         fprintf(stderr, "%s: %s\n", ds->prog, err);
         return 1;
     }
-    char **av = calloc((size_t)argc + 3, sizeof *av);
-    if (!av) {
-        ds->close();
-        return 1;
-    }
-    av[0] = argv[0];
-    av[1] = "--service";
-    av[2] = (char *)ds->service;
-    memcpy(av + 3, argv + 1, (size_t)(argc - 1) * sizeof *av);
-    int rc = server_main(codec, ds->prog, about, argc + 2, av);
-    free(av);
+    server_codec named = *codec;
+    named.default_service = ds->service;
+    int rc = server_main(&named, ds->prog, about, argc, argv);
     grpcserver_stop_workers(); /* a call still on a worker uses the database */
     ds->close();
     return rc;

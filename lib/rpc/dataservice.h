@@ -25,8 +25,8 @@ typedef struct dataservice {
  * (grpcserver_require_caller). --help and -h are answered without opening the
  * database or the secret's file; otherwise the file
  * at path (NULL: the default file for ds->db_name) is opened, server_main runs with
- * "--service ds->service" ahead of the caller's options (so a later --service wins), and
- * the database is closed afterwards. Take the program's own options (--db) out of argv
+ * ds->service as the codec's default_service (so --service or $MICRO_SERVER_NAME
+ * wins), and the database is closed afterwards. Take the program's own options (--db) out of argv
  * first with server_take_option. Returns the process exit code: 2 when the default path
  * is too long or the caller secret cannot be read, 1 when the methods cannot be served or
  * the database cannot be opened,

@@ -525,11 +525,33 @@ static void on_stop_signal(loop *l, int signo, void *ud)
         loop_stop(l);
 }
 
+/* The address to register: --advertise, else the one listened on. Every address
+ * (0.0.0.0, [::]) is none a client can dial, so etcd and Consul get the loopback one with
+ * its port; mDNS gets it as it is, and its responder answers with the interface's own
+ * address. */
+static const char *registered_addr(const server_opts *o, const char *addr, char *out, size_t n)
+{
+    if (o->advertise || strncmp(o->registry_url, "mdns", 4) == 0)
+        return o->advertise ? o->advertise : addr;
+    const char *port = strrchr(addr, ':');
+    bool v4 = strncmp(addr, "0.0.0.0:", 8) == 0, v6 = strncmp(addr, "[::]:", 5) == 0;
+    if (!port || (!v4 && !v6))
+        return addr;
+    snprintf(out, n, "%s%s", v4 ? "127.0.0.1" : "[::1]", port);
+    log_msg("listening on every address: registering %s (--advertise names another)", out);
+    return out;
+}
+
 /* Listens, registers when asked, and serves until a stop signal. Returns the exit code. */
 static int serve(server *s, const server_opts *o, const registry_auth *auth, const char *prog)
 {
-    char err[256];
-    s->lfd = net_listen(o->listen_addr, err, sizeof err);
+    char err[256], every[300], reg[96];
+    const char *listen_addr = o->listen_addr;
+    if (listen_addr[0] == ':') { /* ":50051", as Go writes it: every address (0.0.0.0) */
+        snprintf(every, sizeof every, "0.0.0.0%s", listen_addr);
+        listen_addr = every;
+    }
+    s->lfd = net_listen(listen_addr, err, sizeof err);
     if (s->lfd < 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return 1;
@@ -552,7 +574,7 @@ static int serve(server *s, const server_opts *o, const registry_auth *auth, con
      * fit) ends the server before anyone takes it for started. */
     if (strcmp(o->registry_url, "none") != 0) {
         s->keeper = registry_keeper_start(o->registry_url, auth, o->service,
-                                          o->advertise ? o->advertise : s->addr,
+                                          registered_addr(o, s->addr, reg, sizeof reg),
                                           s->codec->protocol ? s->codec->protocol : "json", (int)o->ttl,
                                           NULL, NULL, err, sizeof err);
         if (!s->keeper) {

@@ -62,6 +62,9 @@ typedef struct server_codec {
     uint64_t (*progress)(void *state);
     /* The "Methods served:" part of --help; NULL lists the net/rpc sample methods. */
     const char *methods_help;
+    /* The registry service name when neither --service nor $MICRO_SERVER_NAME gives
+     * one; NULL: the program's name. */
+    const char *default_service;
 } server_codec;
 
 /* Calls fn(loop, ud) once, ms milliseconds from now, on the server's loop. Returns a timer id
@@ -99,6 +102,9 @@ int server_lang(int *argc, char **argv, const char *prog);
  * --max-conns-per-addr, --idle-timeout, --first-message-timeout,
  * --registry, --service, --ttl, --advertise, --registry-token, --registry-user, their
  * -file forms and $WB_REGISTRY_TOKEN, $WB_REGISTRY_USER (see base/secret.h), --help),
+ * and go-micro's $MICRO_SERVER_ADDRESS, $MICRO_REGISTRY, $MICRO_REGISTRY_ADDRESS and
+ * $MICRO_SERVER_NAME for the options not given; an address with no host (":50051")
+ * listens on every IPv4 address and registers in etcd or Consul as 127.0.0.1:PORT,
  * registers the server when asked (a background keeper keeps the entry alive and
  * removes it on a graceful stop), serves until SIGTERM or SIGINT, and returns the
  * process exit code. prog

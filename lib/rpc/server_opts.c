@@ -3,9 +3,11 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/i18n.h"
+#include "base/net.h"
 #include "base/numopt.h"
 #include "registry/registry.h"
 
@@ -72,6 +74,18 @@ static void usage(FILE *f, const server_codec *codec, const char *prog, const ch
             "SIGTERM or SIGINT stops it gracefully: replies already due are sent first.\n"
             "\n"),
           f);
+    fputs(_("go-micro's environment variables, read when the option is not given:\n"
+            "  MICRO_SERVER_ADDRESS=HOST:PORT  as --listen; \":50051\" (no host, as Go\n"
+            "                           writes it) listens on every address and registers\n"
+            "                           in etcd or Consul as 127.0.0.1:50051 (unless\n"
+            "                           --advertise says otherwise)\n"
+            "  MICRO_REGISTRY=mdns|etcd|consul|none  as --registry\n"
+            "  MICRO_REGISTRY_ADDRESS=HOST:PORT[,HOST:PORT...]  where etcd or Consul\n"
+            "                           listens (default 127.0.0.1:2379 for etcd,\n"
+            "                           127.0.0.1:8500 for Consul, which takes one)\n"
+            "  MICRO_SERVER_NAME=NAME   as --service\n"
+            "\n"),
+          f);
     fputs(codec->methods_help ? _(codec->methods_help)
                               : _("Methods served:\n"
                                   "  Arith.Multiply    {A, B} ints -> A*B\n"
@@ -128,6 +142,89 @@ const char *server_take_option(int *argc, char **argv, const char *name, bool *m
     return val;
 }
 
+/* Whether every part of the comma-separated list is HOST:PORT with a host and a port
+ * from 1 to 65535. */
+static bool host_ports(const char *list, size_t *parts)
+{
+    char one[300];
+    *parts = 0;
+    for (const char *p = list;; p++) {
+        size_t n = strcspn(p, ",");
+        char host[256];
+        int port;
+        if (n == 0 || n >= sizeof one)
+            return false;
+        memcpy(one, p, n);
+        one[n] = '\0';
+        if (net_split(one, host, sizeof host, &port, NULL, 0) < 0 || !host[0] || port < 1)
+            return false;
+        (*parts)++;
+        p += n;
+        if (!*p)
+            return true;
+    }
+}
+
+/* $MICRO_REGISTRY and $MICRO_REGISTRY_ADDRESS as a --registry URL into url. Returns 0,
+ * or 2 after saying which variable is wrong. */
+static int micro_registry(const char *kind, const char *prog, char *url, size_t n)
+{
+    const char *addr = getenv("MICRO_REGISTRY_ADDRESS");
+    size_t parts = 0;
+    bool etcd = strcmp(kind, "etcd") == 0, consul = strcmp(kind, "consul") == 0;
+    if (strcmp(kind, "mdns") == 0 || strcmp(kind, "none") == 0) {
+        snprintf(url, n, "%s", kind);
+        return 0;
+    }
+    if (!etcd && !consul) {
+        fprintf(stderr, _("%s: $MICRO_REGISTRY is \"%s\"; it may be mdns, etcd, consul or none\n"), prog, kind);
+        return 2;
+    }
+    if (!addr || !addr[0])
+        addr = etcd ? "127.0.0.1:2379" : "127.0.0.1:8500";
+    if (!host_ports(addr, &parts)) {
+        fprintf(stderr, _("%s: $MICRO_REGISTRY_ADDRESS is \"%s\"; write it as HOST:PORT[,HOST:PORT...]\n"), prog,
+                addr);
+        return 2;
+    }
+    if (consul && parts > 1) {
+        fprintf(stderr, _("%s: $MICRO_REGISTRY_ADDRESS: Consul takes one address, not \"%s\"\n"), prog, addr);
+        return 2;
+    }
+    if (snprintf(url, n, "%s://%s", kind, addr) >= (int)n) {
+        fprintf(stderr, _("%s: $MICRO_REGISTRY_ADDRESS is too long\n"), prog);
+        return 2;
+    }
+    return 0;
+}
+
+/* go-micro's environment for the options the command line left out (given[]: listen,
+ * registry, service). Returns -1 to go on, or 2 after saying which variable is wrong. */
+static int micro_env(server_opts *o, const bool given[3], const char *prog)
+{
+    static char url[600];
+    const char *v = getenv("MICRO_SERVER_ADDRESS");
+    if (!given[0] && v && v[0]) {
+        char host[256], why[256];
+        int port;
+        if (net_split(v, host, sizeof host, &port, why, sizeof why) < 0) {
+            fprintf(stderr, "%s: $MICRO_SERVER_ADDRESS: %s\n", prog, why);
+            return 2;
+        }
+        o->listen_addr = v;
+    }
+    v = getenv("MICRO_REGISTRY");
+    if (!given[1] && v && v[0]) {
+        if (micro_registry(v, prog, url, sizeof url) != 0)
+            return 2;
+        o->registry_url = url;
+    }
+    v = getenv("MICRO_SERVER_NAME");
+    if (!given[2] && v && v[0])
+        o->service = v;
+    return -1;
+}
+
 /* optarg into *v when it is a number from lo to hi; else false after "--NAME wants WHAT". */
 static bool size_arg(const char *prog, const char *name, const char *what, size_t *v, size_t lo,
                      size_t hi)
@@ -154,13 +251,13 @@ int server_parse_options(server_opts *o, const server_codec *codec, const char *
         {"registry-token-file", required_argument, NULL, 'k'},
         {"registry-user-file", required_argument, NULL, 'u'},
         {NULL, 0, NULL, 0}};
-    *o = (server_opts){.listen_addr = codec->default_listen, .registry_url = "none", .service = prog,
-                       .max_message = 1u << 20, .max_conns = 10000, .idle = 300, .first = 10, .ttl = 10};
-    bool ok = true;
+    *o = (server_opts){.listen_addr = codec->default_listen, .registry_url = "none",
+                       .service = codec->default_service ? codec->default_service : prog, .max_message = 1u << 20, .max_conns = 10000, .idle = 300, .first = 10, .ttl = 10};
+    bool ok = true, given[3] = {false, false, false}; /* listen, registry, service */
     int ch;
     while (ok && (ch = getopt_long(argc, argv, "l:qh", opts, NULL)) != -1) {
         switch (ch) {
-        case 'l': o->listen_addr = optarg; break;
+        case 'l': o->listen_addr = optarg, given[0] = true; break;
         case 'q': o->quiet = true; break;
         case 'm':
             ok = size_arg(prog, "max-message", N_("a number of bytes (at least 64)"), &o->max_message, 64, SIZE_MAX);
@@ -174,8 +271,8 @@ int server_parse_options(server_opts *o, const server_codec *codec, const char *
             ok = size_arg(prog, "first-message-timeout", N_("a number of seconds (at most 86400)"), &o->first, 0,
                           86400);
             break;
-        case 'R': o->registry_url = optarg; break;
-        case 'S': o->service = optarg; break;
+        case 'R': o->registry_url = optarg, given[1] = true; break;
+        case 'S': o->service = optarg, given[2] = true; break;
         case 'A': o->advertise = optarg; break;
         case 'K': o->token_arg = optarg; break;
         case 'U': o->user_arg = optarg; break;
@@ -194,9 +291,14 @@ int server_parse_options(server_opts *o, const server_codec *codec, const char *
         fprintf(stderr, _("%s: unexpected argument \"%s\". Try '%s --help'.\n"), prog, argv[optind], prog);
         return 2;
     }
+    if (micro_env(o, given, prog) >= 0)
+        return 2;
     char why[512];
     if (strcmp(o->registry_url, "none") != 0 && registry_check_names(o->service, NULL, NULL, why, sizeof why) < 0) {
-        fprintf(stderr, _("%s: --service: %s\n"), prog, why);
+        if (!given[2] && o->service == getenv("MICRO_SERVER_NAME"))
+            fprintf(stderr, _("%s: $MICRO_SERVER_NAME: %s\n"), prog, why);
+        else
+            fprintf(stderr, _("%s: --service: %s\n"), prog, why);
         return 2;
     }
     if (!o->per_addr)

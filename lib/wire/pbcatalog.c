@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "arith.pb-c.h"
+#include "consignment.pb-c.h"
 #include "discovery.pb-c.h"
 #include "error_details.pb-c.h"
 #include "google/protobuf/descriptor.pb-c.h"
@@ -33,6 +34,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &order__order__descriptor,
     &discovery__discovery__descriptor,
     &post__post__descriptor,
+    &go__micro__srv__consignment__shipping_service__descriptor,
 };
 #define NSERVICES (sizeof services / sizeof services[0])
 

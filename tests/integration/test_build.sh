@@ -7,7 +7,7 @@ BIN=${BIN:-$ROOT/bin}
 . "$ROOT/tests/integration/lib.sh"
 
 DEADLINE=300 # seconds for the whole build; it takes well under a minute on two cores
-PROGRAMS="workbench jsonrpc-server gob-server grpc-server user-server order-server post-server gateway"
+PROGRAMS="workbench jsonrpc-server gob-server grpc-server user-server order-server post-server shipping-server gateway"
 
 mkdir -p "$TMP/nopkg"
 printf '#!/bin/sh\necho "pkg-config: not installed here" >&2\nexit 1\n' >"$TMP/nopkg/pkg-config"

@@ -56,7 +56,7 @@ for line in sys.stdin.read().splitlines():
 # (workbench call's --help is checked where that command is worked on)
 for prog in "workbench" "workbench explain" "workbench load" "workbench registry" \
     "workbench lesson" "workbench tui" "workbench compare" gob-server jsonrpc-server \
-    grpc-server user-server order-server post-server hub-server gateway; do
+    grpc-server user-server order-server post-server shipping-server hub-server gateway; do
     set -- $prog
     for lang in en zh; do
         wide=$(COLUMNS=80 "$BIN/$1" ${2:+"$2"} --lang $lang --help 2>&1 | help_wide)
@@ -65,7 +65,8 @@ for prog in "workbench" "workbench explain" "workbench load" "workbench registry
 done
 
 # the servers and the commands speak Chinese in --help and in their errors
-for prog in gob-server jsonrpc-server grpc-server user-server order-server post-server hub-server gateway; do
+for prog in gob-server jsonrpc-server grpc-server user-server order-server post-server shipping-server hub-server \
+    gateway; do
     out=$(LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= "$BIN/$prog" --help 2>&1)
     expect_grep "LANG=zh_CN.UTF-8 $prog --help is Chinese" "用法：$prog" "$out"
     out=$("$BIN/$prog" --lang zh --help 2>&1)

@@ -132,7 +132,7 @@ static void *first_lookup(void *p)
         return "user.proto not found";
     size_t n;
     pbcatalog_services(&n);
-    return n == 10 ? NULL : "wrong number of services";
+    return n == 11 ? NULL : "wrong number of services";
 }
 
 static void first_lookup_round(int round)
