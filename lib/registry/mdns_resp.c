@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -37,6 +38,7 @@ struct mdns_resp {
     mdns_if ifc;
     mdns_rrset set;     /* the thread's; the name is copied out under stop.mu */
     int fd;
+    int wake;           /* an eventfd written on stop, so the thread leaves its poll at once */
     pthread_t thread;
     bool started;
     registry_stop stop; /* its mutex guards state, name and err */
@@ -166,8 +168,8 @@ static int listen_until(mdns_resp *m, uint64_t until, bool probing)
         if (now >= until)
             return 0;
         uint64_t wait = next - now < TICK_MS ? next - now : TICK_MS;
-        struct pollfd pfd = {.fd = m->fd, .events = POLLIN};
-        if (poll(&pfd, 1, (int)wait) <= 0)
+        struct pollfd pfd[2] = {{.fd = m->fd, .events = POLLIN}, {.fd = m->wake, .events = POLLIN}};
+        if (poll(pfd, 2, (int)wait) <= 0 || !(pfd[0].revents & POLLIN))
             continue;
         for (int i = 0; i < 64; i++) {
             struct sockaddr_in from;
@@ -241,6 +243,11 @@ mdns_resp *mdns_resp_start(const mdns_if *ifc, mdns_rrset *s, const atomic_bool 
     m->ifc = *ifc;
     m->set = *s;
     m->seed = (unsigned)clock_now_us() ^ (unsigned)getpid();
+    m->fd = -1;
+    if ((m->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        err_set(err, errlen, _("mdns: eventfd: %s"), strerror(errno));
+        goto fail;
+    }
     if ((m->fd = mdns_sock_open(ifc, false, err, errlen)) < 0)
         goto fail;
     if (pthread_create(&m->thread, NULL, resp_main, m) != 0) {
@@ -284,6 +291,8 @@ void mdns_resp_free(mdns_resp *m, bool goodbye)
     if (!m)
         return;
     registry_stop_set(&m->stop);
+    if (m->wake >= 0)
+        (void)eventfd_write(m->wake, 1);
     if (m->started)
         pthread_join(m->thread, NULL);
     if (goodbye && m->fd >= 0 && m->state == ST_HOLDING)
@@ -291,6 +300,8 @@ void mdns_resp_free(mdns_resp *m, bool goodbye)
             send_pkt(m, mdns_announce(&m->set, 0), NULL);
     if (m->fd >= 0)
         close(m->fd);
+    if (m->wake >= 0)
+        close(m->wake);
     for (size_t i = 0; i < PENDING; i++)
         free(m->pend[i].wire);
     registry_stop_done(&m->stop);
