@@ -10,6 +10,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-$ROOT/bin}
+PATH=$BIN:$PATH                 # bin/consul, which mk/consul.sh unpacks there
 RUNS=${BENCH_MDNS_RUNS:-3}
 TTL=${BENCH_MDNS_TTL:-3}       # the registrations' TTL, s (zeroconf's and ours on mDNS too)
 LIMIT=$((TTL * 3 + 15))         # at most this long for one wait, s
@@ -31,8 +32,10 @@ measure() {
     eval "mdns_start $name-watch $watch"
     w=$PID
     sleep 1  # the watcher has made its first query or watch
-    for sig in TERM KILL; do
-        n=$(grep -cF -- "$up" "$out")
+    local sigs="TERM KILL"
+    [ -n "${NOKILL:-}" ] && sigs=TERM
+    for sig in $sigs; do
+        n=$(grep -cE -- "$up" "$out")
         eval "mdns_start $name-serve-$sig $serve"
         if wait_more "$out" "$up" "$n" "$LIMIT"; then
             [ "$sig" = TERM ] && res="$MDNS_WAITED"
@@ -40,21 +43,22 @@ measure() {
             [ "$sig" = TERM ] && res="-"
         fi
         sleep 0.5
-        n=$(grep -cF -- "$gone" "$out")
+        n=$(grep -cE -- "$gone" "$out")
         kill -"$sig" "$PID"
         if wait_more "$out" "$gone" "$n" "$LIMIT"; then res="$res $MDNS_WAITED"; else res="$res -"; fi
         mdns_stop "$PID" 1
     done
     mdns_stop "$w"
+    [ -n "${NOKILL:-}" ] && res="$res n/a"
     echo "$res"
 }
 
-# wait_more FILE TEXT COUNT SECONDS: until FILE has more than COUNT lines with the fixed
-# TEXT, at most SECONDS; MDNS_WAITED is the milliseconds it took.
+# wait_more FILE REGEX COUNT SECONDS: until FILE has more than COUNT lines matching REGEX
+# (extended), at most SECONDS; MDNS_WAITED is the milliseconds it took.
 wait_more() {
     local t0 i=0 limit=$(($4 * 20))
     t0=$(date +%s%N)
-    while [ "$(grep -cF -- "$2" "$1" 2>/dev/null)" -le "$3" ]; do
+    while [ "$(grep -cE -- "$2" "$1" 2>/dev/null)" -le "$3" ]; do
         i=$((i + 1))
         [ $i -ge $limit ] && return 1
         sleep 0.05
@@ -74,15 +78,18 @@ row() {
         ups="$ups ${u:--}" terms="$terms ${t:--}" kills="$kills ${k:--}"
     done
     # shellcheck disable=SC2086
-    printf '%-30s %10s %10s %10s\n' "$label" "$(median $ups)" "$(median $terms)" "$(median $kills)"
+    ROW_UP=$(median $ups) ROW_TERM=$(median $terms) ROW_KILL=$(median $kills)
+    [ -n "${NOKILL:-}" ] && ROW_KILL=n/a
+    printf '%-30s %10s %10s %10s\n' "$label" "$ROW_UP" "$ROW_TERM" "$ROW_KILL"
 }
 
-# our grpc-server in REGISTRY_URL, watched by workbench registry
+# our grpc-server in REGISTRY_URL, watched by workbench registry; GONE: what the watch
+# prints when it is gone (Consul: its check turns critical, since the CLI lists those too)
 ours() {
-    local label=$1 url=$2 port
+    local label=$1 url=$2 gone=${3:- DELETE hello} port
     port=$(free_port)
     row "$label" "'$BIN/grpc-server' --listen 127.0.0.1:$port --registry '$url' --service hello --ttl $TTL --quiet" \
-        "'$BIN/workbench' registry '$url' hello --watch" "PUT    hello" " DELETE hello"
+        "'$BIN/workbench' registry '$url' hello --watch" "PUT    hello" "$gone"
 }
 
 echo "mdns: in a private network namespace, on lo; TTL $TTL s; median of $RUNS runs, ms"
@@ -111,7 +118,7 @@ if [ -n "$have_ours" ] && command -v consul >/dev/null; then
         -server-port "$(free_port)" >"$TMP/consul.log" 2>&1 &
     PIDS="$PIDS $!"
     if wait_until 20 curl -sf "http://127.0.0.1:$HP/v1/status/leader"; then
-        ours "Consul (grpc-server)" "consul://127.0.0.1:$HP"
+        ours "Consul (grpc-server)" "consul://127.0.0.1:$HP" "( DELETE hello|-> critical)"
     else
         echo "Consul: skipped (the agent did not start)"
     fi
@@ -128,20 +135,40 @@ if [ -n "$have_ours" ]; then
         echo "mdns (grpc-server): skipped (this workbench has no mDNS registry yet: $(printf '%s' "$probe" | head -n 1 | cut -c1-60))"
     else
         ours "mdns (grpc-server)" "mdns"
+        OURS_UP=$ROW_UP OURS_TERM=$ROW_TERM OURS_KILL=$ROW_KILL
     fi
 fi
 
 # ---- the reference peers ----------------------------------------------------------------
 if mdns_have_py; then
     ZW="mdns_py browse hello"
-    row "mdns (zeroconf peer)" "mdns_py register hello $(free_port) --ttl $TTL" "$ZW" " add hello-" " remove hello-"
+    NOKILL=1 row "mdns (zeroconf peer)" "mdns_py register hello $(free_port) --ttl $TTL" "$ZW" " add hello-" " remove hello-"
     if mdns_go_build 2>/dev/null; then
-        row "mdns (hashicorp/mdns peer)" "mdns_go register hello $(free_port) --ttl $TTL" "$ZW" " add hello-" " remove hello-"
+        NOKILL=1 row "mdns (hashicorp/mdns peer)" "mdns_go register hello $(free_port) --ttl $TTL" "$ZW" " add hello-" " remove hello-"
+        if [ -n "$have_ours" ]; then
+            row "  the same, workbench watching" "mdns_go register hello $(free_port) --ttl $TTL" \
+                "'$BIN/workbench' registry mdns hello --watch" "PUT    hello" " DELETE hello"
+            HC_UP=$ROW_UP HC_TERM=$ROW_TERM HC_KILL=$ROW_KILL
+        fi
+        [ -n "$have_ours" ] && NOKILL=1 row "  ours, zeroconf watching" \
+            "'$BIN/grpc-server' --listen 127.0.0.1:$(free_port) --registry mdns --service hello --ttl $TTL --quiet" \
+            "$ZW" " add hello-" " remove hello-"
     else
         echo "mdns (hashicorp/mdns peer): skipped (tests/go/mdnspeer could not be built)"
     fi
-    echo "     (zeroconf's browser keeps a PTR at least 1125 s whatever its TTL: after SIGKILL,"
-    echo "     with no goodbye, it drops the instance only then, so KILL is - for its rows)"
+    echo "     n/a: zeroconf's browser keeps a PTR at least 1125 s whatever its TTL, so after"
+    echo "     SIGKILL (no goodbye) it drops the instance only then; not measured"
 else
     echo "mdns peers: skipped (python3-zeroconf is not installed)"
+fi
+
+# ---- ours against go-micro's library, the same watcher ----------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/ && b > 0) printf "%.2fx", a / b; else print "-" }'; }
+if [ -n "${OURS_UP:-}" ] && [ -n "${HC_UP:-}" ]; then
+    echo "ours / hashicorp/mdns (go-micro's library), both watched by workbench registry mdns:"
+    printf '%-30s %10s %10s %10s\n' "  ratio" "$(ratio "$OURS_UP" "$HC_UP")" "$(ratio "$OURS_TERM" "$HC_TERM")" \
+        "$(ratio "$OURS_KILL" "$HC_KILL")"
+    echo "     up: ours probes its name first (RFC 6762 §8.1: three probes 250 ms apart, then"
+    echo "     announces); hashicorp/mdns announces nothing and never probes. KILL: both"
+    echo "     records live $TTL s; a cache drops them at the TTL after the last answer heard"
 fi
