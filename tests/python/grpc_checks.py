@@ -15,33 +15,13 @@ import threading
 import time
 
 import grpc
+from checks import bad, check, message_class, ok
 from pbwire import fields, ld
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pb2, descriptor_pool
 
 RESULTS = []
 
 
-def ok(name):
-    print("ok   " + name, flush=True)
-
-
-def bad(name, detail):
-    print("FAIL " + name, flush=True)
-    for line in str(detail).splitlines()[:20]:
-        print("     " + line, flush=True)
-
-
-def check(name, cond, detail=""):
-    if cond:
-        ok(name)
-    else:
-        bad(name, detail)
-
-
-def message_class(desc):
-    if hasattr(message_factory, "GetMessageClass"):
-        return message_factory.GetMessageClass(desc)
-    return message_factory.MessageFactory(desc.file.pool).GetPrototype(desc)
 
 
 def load_messages(path):

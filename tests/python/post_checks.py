@@ -11,31 +11,11 @@ indented details, one line per check; tests/integration/test_posts.sh counts the
 import sys
 
 import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pb2, descriptor_pool
+from checks import bad, check, message_class
 from pbwire import fields, ld
 
 
-def ok(name):
-    print("ok   " + name, flush=True)
-
-
-def bad(name, detail):
-    print("FAIL " + name, flush=True)
-    for line in str(detail).splitlines()[:20]:
-        print("     " + line, flush=True)
-
-
-def check(name, cond, detail=""):
-    if cond:
-        ok(name)
-    else:
-        bad(name, detail)
-
-
-def message_class(desc):
-    if hasattr(message_factory, "GetMessageClass"):
-        return message_factory.GetMessageClass(desc)
-    return message_factory.MessageFactory(desc.file.pool).GetPrototype(desc)
 
 
 def learn(ch):

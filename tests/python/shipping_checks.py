@@ -15,34 +15,14 @@ import sys
 import tempfile
 
 import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pb2, descriptor_pool
+from checks import bad, check, message_class
 from pbwire import fields, ld
 
 SERVICE = "go.micro.srv.consignment.ShippingService"
 PROTO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto", "consignment.proto")
 
 
-def ok(name):
-    print("ok   " + name, flush=True)
-
-
-def bad(name, detail):
-    print("FAIL " + name, flush=True)
-    for line in str(detail).splitlines()[:20]:
-        print("     " + line, flush=True)
-
-
-def check(name, cond, detail=""):
-    if cond:
-        ok(name)
-    else:
-        bad(name, detail)
-
-
-def message_class(desc):
-    if hasattr(message_factory, "GetMessageClass"):
-        return message_factory.GetMessageClass(desc)
-    return message_factory.MessageFactory(desc.file.pool).GetPrototype(desc)
 
 
 def from_protoc():
