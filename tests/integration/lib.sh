@@ -26,6 +26,19 @@ bad() {
     fail=$((fail + 1))
 }
 
+# count_checks NAME OUTPUT: adds the ok/FAIL lines of a peer's OUTPUT (tests/python's
+# checks.py prints them) to the totals, printing them; no line at all is a failure
+count_checks() {
+    printf '%s\n' "$2"
+    n_ok=$(printf '%s\n' "$2" | grep -c '^ok   ')
+    n_bad=$(printf '%s\n' "$2" | grep -c '^FAIL ')
+    pass=$((pass + n_ok))
+    fail=$((fail + n_bad))
+    if [ "$n_ok" -eq 0 ] && [ "$n_bad" -eq 0 ]; then
+        bad "$1 ran" "$(printf '%s\n' "$2" | tail -n 20)"
+    fi
+}
+
 # expect_eq NAME WANT GOT
 expect_eq() {
     if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "want: $2

@@ -12,15 +12,7 @@ DESC=${BUILD:-$ROOT/build}/gen/descriptors.pb # the descriptor set of the build 
 # py_checks ADDR CHECK...: runs tests/python/grpc_checks.py and counts its ok/FAIL lines
 # (python3-grpcio is the client; a helper server must be running at ADDR).
 py_checks() {
-    out=$(timeout 180 "$PY" "$ROOT/tests/python/grpc_checks.py" "$DESC" "$@" 2>&1)
-    printf '%s\n' "$out"
-    n_ok=$(printf '%s\n' "$out" | grep -c '^ok   ')
-    n_bad=$(printf '%s\n' "$out" | grep -c '^FAIL ')
-    pass=$((pass + n_ok))
-    fail=$((fail + n_bad))
-    if [ "$n_ok" -eq 0 ] && [ "$n_bad" -eq 0 ]; then
-        bad "python grpc checks ($*) ran" "$(printf '%s\n' "$out" | tail -n 20)"
-    fi
+    count_checks "python grpc checks ($*)" "$(timeout 180 "$PY" "$ROOT/tests/python/grpc_checks.py" "$DESC" "$@" 2>&1)"
 }
 
 # grpc_frame HEX...: a gRPC message (uncompressed) with its 5-byte prefix, into a file

@@ -15,18 +15,6 @@ PY=/usr/bin/python3 # Debian's, which has python3-grpcio
 DESC=${BUILD:-$ROOT/build}/gen/descriptors.pb
 NODE_MODULES=${BUILD:-$ROOT/build}/node_modules
 
-# count_checks NAME OUTPUT: adds OUTPUT's ok/FAIL lines to the totals (printing them)
-count_checks() {
-    printf '%s\n' "$2"
-    n_ok=$(printf '%s\n' "$2" | grep -c '^ok   ')
-    n_bad=$(printf '%s\n' "$2" | grep -c '^FAIL ')
-    pass=$((pass + n_ok))
-    fail=$((fail + n_bad))
-    if [ "$n_ok" -eq 0 ] && [ "$n_bad" -eq 0 ]; then
-        bad "$1 ran" "$(printf '%s\n' "$2" | tail -n 20)"
-    fi
-}
-
 have_py=true
 "$PY" -c 'import grpc, google.protobuf' 2>/dev/null || have_py=false
 have_go=true

@@ -51,14 +51,7 @@ fi
 
 # run_py ARGS...: shipping_checks.py's lines, counted with ours
 run_py() {
-    local out n_ok n_bad
-    out=$(cd "$ROOT/tests/python" && timeout 60 "$PY" shipping_checks.py "$@" 2>&1)
-    printf '%s\n' "$out"
-    n_ok=$(printf '%s\n' "$out" | grep -c '^ok   ')
-    n_bad=$(printf '%s\n' "$out" | grep -c '^FAIL ')
-    pass=$((pass + n_ok))
-    fail=$((fail + n_bad))
-    [ "$n_ok" -gt 0 ] || bad "python3-grpcio's checks ran" "$(printf '%s\n' "$out" | tail -n 20)"
+    count_checks "python3-grpcio's checks" "$(cd "$ROOT/tests/python" && timeout 60 "$PY" shipping_checks.py "$@" 2>&1)"
 }
 
 # ---- two instances on one file, python3-grpcio as the client ----
