@@ -58,7 +58,10 @@ static void browser_close(browser *b)
 }
 
 /* Sends a query for asks from port 5353 and, when legacy_too, the same from the browser's
- * own port (for responders that answer by unicast to the query's source). */
+ * own port (for responders that answer by unicast to the query's source). The legacy copy
+ * has an id of its own, not 0 (§6.7: its answer echoes it): a responder that drops a
+ * packet equal to the one it just had (python-zeroconf, within 1 s) would take it for the
+ * first one again, and answer only the multicast query, as late as its rate limit says. */
 static void send_asks(browser *b, const mdns_ask *asks, size_t n, bool legacy_too, uint64_t now)
 {
     if (!n)
@@ -66,12 +69,15 @@ static void send_asks(browser *b, const mdns_ask *asks, size_t n, bool legacy_to
     ldns_pkt *p = mdns_cache_query(&b->cache, asks, n, now);
     uint8_t *wire;
     size_t len;
-    if (mdns_wire(p, &wire, &len) == 0) {
+    if (mdns_wire(p, &wire, &len) == 0)
         mdns_sock_send(b->fd, wire, len, NULL, 0);
-        if (legacy_too && b->ufd >= 0)
-            mdns_sock_send(b->ufd, wire, len, NULL, 0);
-    }
     free(wire);
+    if (legacy_too && b->ufd >= 0) {
+        ldns_pkt_set_id(p, (uint16_t)(1 + rand_r(&b->cache.seed) % 65535));
+        if (mdns_wire(p, &wire, &len) == 0)
+            mdns_sock_send(b->ufd, wire, len, NULL, 0);
+        free(wire);
+    }
     ldns_pkt_free(p);
 }
 

@@ -253,7 +253,7 @@ size_t mdns_cache_instances(const mdns_cache *c, const char *type, registry_inst
         snprintf(in->protocol, sizeof in->protocol, "%.15s", txt ? txt->data : "");
         size_t tl = strlen(p->name), dl = strlen(p->data);
         if (dl > tl + 1 && strcasecmp(p->data + dl - tl, p->name) == 0 && p->data[dl - tl - 1] == '.')
-            snprintf(in->instance, sizeof in->instance, "%.*s", (int)(dl - tl - 1), p->data);
+            mdns_label_text(p->data, dl - tl - 1, in->instance, sizeof in->instance);
         in->ttl = srv->ttl;
         in->expire_ms = (int64_t)srv->expire_ms;
         bool dup = false;

@@ -89,6 +89,10 @@ int mdns_wire(const ldns_pkt *p, uint8_t **wire, size_t *len);
 static inline unsigned mdns_class(const ldns_rr *rr) { return (unsigned)ldns_rr_get_class(rr) & 0x7fff; }
 /* A name as text, lower case, with its final dot. */
 void mdns_name_text(const ldns_rdf *d, char *out, size_t cap);
+/* The first len bytes of a label in presentation form (as mdns_name_text gives it: \DDD
+ * and \X escapes) as the text it stands for, into out (cap); a byte that is not
+ * printable ASCII becomes '?'. "arith-50051\032\(2\)" is "arith-50051 (2)". */
+void mdns_label_text(const char *label, size_t len, char *out, size_t cap);
 
 /* ---- the browser's cache (mdns_cache.c), on an injected clock ---- */
 

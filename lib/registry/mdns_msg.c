@@ -66,6 +66,27 @@ void mdns_name_text(const ldns_rdf *d, char *out, size_t cap)
         *c = (char)tolower((unsigned char)*c);
 }
 
+void mdns_label_text(const char *label, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < cap; i++) {
+        const char *c = label + i;
+        if (*c == '\\' && i + 3 < len && isdigit((unsigned char)c[1]) && isdigit((unsigned char)c[2]) &&
+            isdigit((unsigned char)c[3])) {
+            int v = (c[1] - '0') * 100 + (c[2] - '0') * 10 + (c[3] - '0');
+            out[o++] = v >= 32 && v < 127 ? (char)v : '?';
+            i += 3;
+        } else if (*c == '\\' && i + 1 < len) {
+            out[o++] = c[1];
+            i++;
+        } else {
+            out[o++] = *c;
+        }
+    }
+    if (cap)
+        out[o] = '\0';
+}
+
 int mdns_rrset_init(mdns_rrset *s, const char *service, const char *addr, const char *protocol, int ttl,
                     const mdns_if *ifc, char *err, size_t errlen)
 {

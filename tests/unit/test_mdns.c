@@ -524,3 +524,28 @@ Test(mdns, cache_legacy_answers_never_shorten_a_record)
     ldns_pkt_free(p);
     cr_assert_eq(count(&c, in), 1);
 }
+
+Test(mdns, instance_labels_shown_as_their_text)
+{
+    char out[64];
+    mdns_label_text("arith-50051\\032\\(2\\)", strlen("arith-50051\\032\\(2\\)"), out, sizeof out);
+    cr_assert_str_eq(out, "arith-50051 (2)");
+    mdns_label_text("a\\.b\\\\c\\009d\\2", 14, out, sizeof out);
+    cr_assert_str_eq(out, "a.b\\c?d2", "an escaped dot and backslash, a tab made '?', a \\X");
+    mdns_label_text("shipping-50051", 8, out, sizeof out);
+    cr_assert_str_eq(out, "shipping", "only len bytes");
+    mdns_label_text("arith-50051\\032\\(2\\)", 20, out, 8);
+    cr_assert_str_eq(out, "arith-5", "cut to the buffer");
+}
+
+Test(mdns, cache_shows_a_renamed_instance_as_its_text)
+{
+    static mdns_cache c;
+    registry_instance in[8];
+    mdns_cache_init(&c, 1);
+    mdns_rrset s = shipping("127.0.0.1:50051", "grpc", 10);
+    mdns_rename(&s);
+    cr_assert(cache_packet(&c, mdns_announce(&s, 10), 0));
+    cr_assert_eq(count(&c, in), 1);
+    cr_assert_str_eq(in[0].instance, "shipping-50051 (2)");
+}
