@@ -45,6 +45,25 @@ static void usage(FILE *f)
           f);
 }
 
+/* Prints s, cut after a ", " wherever a row would pass width columns; the rows after the
+ * first are indented by indent columns. */
+static void print_rows(const char *s, size_t width, size_t indent)
+{
+    size_t used = 0;
+    while (*s) {
+        const char *cut = strstr(s, ", ");
+        size_t len = cut ? (size_t)(cut - s) + 2 : strlen(s), w = utf8_width(s, len);
+        if (used > indent && used + w > width) {
+            printf("\n%*s", (int)indent, "");
+            used = indent;
+        }
+        fwrite(s, 1, len, stdout);
+        used += w;
+        s += len;
+    }
+    putchar('\n');
+}
+
 /* Prints one packet: its line, and with wire its explained bytes. */
 static void show(const uint8_t *p, size_t n, const struct sockaddr_in *from, bool wire,
                  const explain_style *st)
@@ -52,8 +71,10 @@ static void show(const uint8_t *p, size_t n, const struct sockaddr_in *from, boo
     char stamp[32], addr[INET_ADDRSTRLEN], line[1024];
     clock_stamp(stamp, sizeof stamp);
     inet_ntop(AF_INET, &from->sin_addr, addr, sizeof addr);
+    char row[1200];
     dnsexplain_summary(p, n, line, sizeof line);
-    printf("%s %s:%u %s\n", stamp, addr, ntohs(from->sin_port), line);
+    snprintf(row, sizeof row, "%s %s:%u %s", stamp, addr, ntohs(from->sin_port), line);
+    print_rows(row, (size_t)st->width, 13);
     if (wire)
         wire_print_dns(stdout, _("packet"), p, n, st);
     fflush(stdout);
@@ -115,7 +136,6 @@ int cmd_mdns(int argc, char **argv)
         fprintf(stderr, "%s", _("workbench mdns: --color wants auto, always or never\n"));
         return EXIT_USAGE;
     }
-    st.width = 80;
     char err[256];
     mdns_if ifc;
     int s = mdns_if_pick(iface, &ifc, err, sizeof err) < 0 ? -1 : mdns_sock_open(&ifc, true, err, sizeof err);

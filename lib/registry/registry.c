@@ -4,6 +4,7 @@
 #include "registry/registry.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +126,10 @@ static int parse_mdns(registry *r, const char *url, char *err, size_t errlen)
     if (strlen(tmp) >= sizeof r->mdns_iface || strlen(tmp) >= 16 || strpbrk(tmp, "/:@ ")) {
         err_set(err, errlen, _("registry URL %s: want mdns or mdns://IFACE, an interface name such as lo or "
                 "eth0"), url);
+        return -1;
+    }
+    if (*tmp && !if_nametoindex(tmp)) { /* a server would otherwise retry it for ever */
+        err_set(err, errlen, _("registry URL %s: interface %s: %s (see `ip link`)"), url, tmp, strerror(errno));
         return -1;
     }
     registry_copy(r->mdns_iface, sizeof r->mdns_iface, tmp);

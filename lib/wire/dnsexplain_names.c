@@ -217,6 +217,8 @@ int dnsx_name(dnsx *w, size_t off, size_t limit, const char *title, size_t *next
 
 const char *dns_type_name(unsigned type, char *tmp, size_t cap)
 {
+    if (type == 255) /* a question's type only, so ldns has no descriptor for it */
+        return "ANY";
     const ldns_rr_descriptor *d = ldns_rr_descript((uint16_t)type);
     if (d && d->_name && d->_type == type)
         return d->_name;

@@ -175,16 +175,17 @@ int dnsexplain_summary(const uint8_t *p, size_t n, char *out, size_t cap)
         put(&l, "%-6s ", count[1] && qd ? _("probe") : _("query"));
         if (questions(p, n, &off, qd, &l, &qu, why, sizeof why) < 0)
             goto bad;
-        put(&l, " (%s", qu ? "QU" : "QM");
+        char known[64] = "", proposed[64] = "";
         if (count[0] == 1)
-            put(&l, "%s", _(", 1 known answer"));
+            snprintf(known, sizeof known, "%s", _(", 1 known answer"));
         else if (count[0])
-            put(&l, _(", %u known answers"), count[0]);
+            snprintf(known, sizeof known, _(", %u known answers"), count[0]);
         if (count[1] == 1)
-            put(&l, "%s", _(", 1 proposed record"));
+            snprintf(proposed, sizeof proposed, "%s", _(", 1 proposed record"));
         else if (count[1])
-            put(&l, _(", %u proposed records"), count[1]);
-        put(&l, ")");
+            snprintf(proposed, sizeof proposed, _(", %u proposed records"), count[1]);
+        /* TRANSLATORS: QU or QM, then the known answers and proposed records, if any */
+        put(&l, _(" (%s%s%s)"), qu ? "QU" : "QM", known, proposed);
         size_t save = l.at;
         char tail[8];
         line scratch = {tail, sizeof tail, 0};

@@ -255,6 +255,10 @@ for cmd in "registry mdns://nosuchif arith" "call mdns://nosuchif/arith Arith.Mu
         bad "workbench ${cmd%% *} on nosuchif is refused, naming the interface" "exit $rc: $out"
     fi
 done
+out=$(timeout 10 "$BIN/grpc-server" --lang en --listen 127.0.0.1:0 --registry mdns://nosuchif 2>&1)
+rc=$?
+expect_eq "a server given mdns://nosuchif exits at once (2), not retrying for ever" 2 "$rc"
+expect_grep "... naming the interface" "interface nosuchif: No such device" "$out"
 P9=$(free_port)
 mdns_start g9 "$BIN/grpc-server" --listen 127.0.0.1:$P9 --registry mdns --service arith --ttl 10
 G9=$PID

@@ -384,8 +384,13 @@ static void draw_registry(tui_screen *s, const tui_view *v)
             y += consul_entry(s, w, 1 + y, inner, rows - y, m, &m->reg[k], now);
             continue;
         }
-        snprintf(line, sizeof line, _("%s/%s %-4s age %llus lease %016llx"), ri->service, ri->addr, ri->protocol,
-                 (unsigned long long)((now - m->reg[k].since_ms) / 1000), (unsigned long long)ri->lease);
+        unsigned long long age = (now - m->reg[k].since_ms) / 1000;
+        if (ri->instance[0]) /* mDNS: an instance name and its records' TTL, no key */
+            snprintf(line, sizeof line, _("%s %s %-4s age %llus TTL %us"), ri->instance, ri->addr, ri->protocol, age,
+                     (unsigned)ri->ttl);
+        else
+            snprintf(line, sizeof line, _("%s/%s %-4s age %llus lease %016llx"), ri->service, ri->addr, ri->protocol,
+                     age, (unsigned long long)ri->lease);
         if (tui_text_width(line) > inner) /* narrow: the key and its protocol */
             snprintf(line, sizeof line, "%s/%s %s", ri->service, ri->addr, ri->protocol);
         y += tui_draw_wrap(w, 1 + y, 1, inner, 2, 0, rows - y, A_NORMAL, line);
