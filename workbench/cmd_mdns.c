@@ -45,6 +45,8 @@ static void usage(FILE *f)
           f);
 }
 
+static size_t rows_width; /* the terminal's columns, for the summary lines */
+
 /* Prints s, cut after a ", " wherever a row would pass width columns; the rows after the
  * first are indented by indent columns. */
 static void print_rows(const char *s, size_t width, size_t indent)
@@ -74,7 +76,10 @@ static void show(const uint8_t *p, size_t n, const struct sockaddr_in *from, boo
     char row[1200];
     dnsexplain_summary(p, n, line, sizeof line);
     snprintf(row, sizeof row, "%s %s:%u %s", stamp, addr, ntohs(from->sin_port), line);
-    print_rows(row, (size_t)st->width, 13);
+    if (isatty(STDOUT_FILENO))
+        print_rows(row, rows_width, 13);
+    else /* one line a packet, for grep and awk */
+        printf("%s\n", row);
     if (wire)
         wire_print_dns(stdout, _("packet"), p, n, st);
     fflush(stdout);
@@ -136,6 +141,8 @@ int cmd_mdns(int argc, char **argv)
         fprintf(stderr, "%s", _("workbench mdns: --color wants auto, always or never\n"));
         return EXIT_USAGE;
     }
+    rows_width = st.width > 40 ? (size_t)st.width : 80;
+    st.width = 80; /* the dump's names stay whole: a narrower one cuts them */
     char err[256];
     mdns_if ifc;
     int s = mdns_if_pick(iface, &ifc, err, sizeof err) < 0 ? -1 : mdns_sock_open(&ifc, true, err, sizeof err);
