@@ -2,8 +2,8 @@
 # tsan.sh -- the unit tests written for threads (tests/unit/threadtest.h: a plain runner
 # under ThreadSanitizer, where Criterion cannot start), then the integration tests whose
 # programs run threads (the TUI's workers, the load generator, the registry keeper and
-# watch, user-server's password workers, the gateway, the TUI's lab), against a
-# ThreadSanitizer build.
+# watch, user-server's password workers, the gateway, the TUI's lab, the mDNS responder
+# and browser), against a ThreadSanitizer build.
 # Fails on a failed check or on any race report.
 # Usage: mk/tsan.sh BUILD_DIR BIN_DIR
 set -u
@@ -24,7 +24,8 @@ for src in $(grep -l '"threadtest.h"' tests/unit/test_*.c); do
     grep -aE '^\[FAIL\]|Synthesis' "$reports/out"
     grep -aqE 'Synthesis: .*Failing: 0 \| Crashing: 0' "$reports/out" || failed=1
 done
-for t in test_gateway test_failover test_registry test_timeline test_tui test_tui_registry test_tui_services test_tui_lab; do
+for t in test_gateway test_failover test_registry test_timeline test_tui test_tui_registry test_tui_services test_tui_lab \
+        test_mdns; do
     echo "== $t (ThreadSanitizer)"
     TSAN_OPTIONS="log_path=$reports/race" BIN=$bin BUILD=$build SAN=-fsanitize=thread \
         bash "tests/integration/$t.sh" >"$reports/out" 2>&1
