@@ -22,7 +22,8 @@ enum {
     MDNS_PROBE_WAIT_MS = 2500,          /* what add waits for the probing, at most */
     ANNOUNCES = 2, ANNOUNCE_GAP_MS = 1000,
     PENDING = 16,                       /* delayed shared answers held at once */
-    RECENT = 32, RECENT_MS = 500,       /* packets seen twice (lo delivers a looped copy too) */
+    RECENT = 32, RECENT_MS = 20,        /* the same packet twice at once: one answer (a longer
+                                           window would drop another process's same question) */
     TICK_MS = 100,
 };
 
@@ -77,8 +78,9 @@ static void send_pkt(mdns_resp *m, ldns_pkt *p, const struct sockaddr_in *to)
     ldns_pkt_free(p);
 }
 
-/* Whether the packet (bytes and source) came in already within RECENT_MS: on lo a
- * multicast packet arrives twice, looped back and through the interface. */
+/* Whether the packet (bytes and source) came in already within RECENT_MS, so that a
+ * copy delivered twice is answered once. Two browsers of one host ask from the same
+ * address and port with the same bytes, so the window is short. */
 static bool seen(mdns_resp *m, const uint8_t *b, size_t n, const struct sockaddr_in *from, uint64_t now)
 {
     uint64_t h = 1469598103934665603ULL;

@@ -101,7 +101,7 @@ mdns_list_until() {
     local end=$(($(date +%s) + $1)) text=$2
     shift 2
     while :; do
-        MDNS_LISTED=$("$@" --wait 1000 2>/dev/null)
+        MDNS_LISTED=$("$@" --wait "${MDNS_LIST_WAIT:-1000}" 2>/dev/null)
         printf '%s' "$MDNS_LISTED" | grep -qF -- "$text" && return 0
         [ "$(date +%s)" -ge "$end" ] && return 1
     done
