@@ -113,6 +113,30 @@ H=$(holders "$TMP/main.out")
 expect_eq "its holders were listed" 4 "$(echo $H | wc -w)"
 wait_until 5 gone $H && ok "no holder of the lab is left" || bad "no holder of the lab is left" "$(ps -o pid,comm -p "$(echo $H | tr ' ' ,)")"
 
+# ---- mDNS between hosts: each answers for itself on its eth0, names probed across them ---
+cat >"$TMP/mdns.lab" <<'EOF'
+host1: grpc-server --listen 10.77.0.11:50051 --registry mdns --service hello --ttl 3 &
+wait host1:50051
+host2: grpc-server --listen 10.77.0.12:50051 --registry mdns --service hello --ttl 3 &
+wait host2:50051
+client: end=$(($(date +%s) + 10)); until [ "$(workbench registry mdns hello | grep -c protocol=grpc)" = 2 ] || [ $(date +%s) -ge $end ]; do :; done; workbench registry mdns hello
+client: workbench call mdns:///hello Arith.Multiply '{"A":6,"B":7}' -n 2
+kill host1
+client: end=$(($(date +%s) + 10)); while workbench registry mdns hello | grep -q 10.77.0.11 && [ $(date +%s) -lt $end ]; do :; done; echo listed:; workbench registry mdns hello
+EOF
+timeout 90 "$WB" lab --hosts 2 --script "$TMP/mdns.lab" >"$TMP/mdns.out" 2>&1
+rc=$?
+out=$(cat "$TMP/mdns.out")
+expect_eq "mDNS in the lab: the script ran to its end (exit 0)" 0 "$rc"
+expect_grep "the client host finds host1's server by multicast on eth0" "10.77.0.11:50051         protocol=grpc" "$out"
+expect_grep "... and host2's" "10.77.0.12:50051         protocol=grpc" "$out"
+expect_grep "host2 probed, found hello-50051 taken by host1, and took hello-50051 (2)" \
+    "instance hello-50051 (2)" "$out"
+expect_grep "a call through mDNS reaches them" '{"value":42}' "$out"
+after=$(printf '%s\n' "$out" | sed -n '/| listed:$/,$p')
+expect_no_grep "host1 killed: its records expire from the client's cache (TTL 3 s)" "10.77.0.11" "$after"
+expect_grep "... while host2 stays" "10.77.0.12:50051" "$after"
+
 # ---- a 3-member etcd cluster: a follower cut, the leader killed under load ---------------
 # etcd on host1..3, our grpc-server on host4 and host5 registered through all three members
 # with a 2 s TTL, and the client calling them through the registry at 100/s for 8 s while
