@@ -4,7 +4,7 @@
 #   build: libraries and tools to compile; run: also what the workbench and the lessons
 #   run (etcd, nc, curl, dig for Consul's DNS, ss, nft for the lab's packet loss; Go with
 #   protoc-gen-go, grpc-go and etcd's client for the tutorials' own Go code);
-#   test: also the real peers the tests talk to (mDNS: python3-zeroconf, hashicorp/mdns)
+#   test: also the real peers the tests talk to (mDNS: python3-zeroconf, hashicorp/mdns, Avahi)
 set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libcjson-dev
@@ -15,7 +15,7 @@ run_pkgs="etcd-server etcd-client netcat-openbsd curl bind9-dnsutils protobuf-co
 golang-go golang-goprotobuf-dev golang-google-grpc-dev golang-etcd-server-dev nftables"
 test_pkgs="netcat-openbsd clang libclang-rt-14-dev procps
 python3-grpcio golang-google-protobuf-dev nghttp2-client tshark tmux curl sqlite3 bind9-dnsutils
-python3-zeroconf golang-github-hashicorp-mdns-dev"
+python3-zeroconf golang-github-hashicorp-mdns-dev avahi-daemon avahi-utils dbus"
 
 case "${1:-build}" in
   build) want="$build_pkgs" ;;
