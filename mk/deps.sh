@@ -3,7 +3,8 @@
 # Usage: mk/deps.sh build|run|test
 #   build: libraries and tools to compile; run: also what the workbench and the lessons
 #   run (etcd, nc, curl, dig for Consul's DNS, ss, nft for the lab's packet loss; Go with
-#   protoc-gen-go, grpc-go and etcd's client for the tutorials' own Go code);
+#   protoc-gen-go, grpc-go and etcd's client for the tutorials' own Go code; python3-zeroconf
+#   for lesson 22's mdnsfind.py);
 #   test: also the real peers the tests talk to (mDNS: python3-zeroconf, hashicorp/mdns, Avahi)
 set -eu
 
@@ -12,7 +13,7 @@ libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev libng
 libmicrohttpd-dev libsqlite3-dev libcrypt-dev libssl-dev zlib1g-dev gettext
 libldns-dev"
 run_pkgs="etcd-server etcd-client netcat-openbsd curl bind9-dnsutils protobuf-compiler iproute2
-golang-go golang-goprotobuf-dev golang-google-grpc-dev golang-etcd-server-dev nftables"
+golang-go golang-goprotobuf-dev golang-google-grpc-dev golang-etcd-server-dev nftables python3-zeroconf"
 test_pkgs="netcat-openbsd clang libclang-rt-14-dev procps
 python3-grpcio golang-google-protobuf-dev nghttp2-client tshark tmux curl sqlite3 bind9-dnsutils
 python3-zeroconf golang-github-hashicorp-mdns-dev avahi-daemon avahi-utils dbus"
