@@ -11,25 +11,15 @@ indented details, one line per check; tests/integration/test_posts.sh counts the
 import sys
 
 import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool
-from checks import bad, check, message_class
-from pbwire import fields, ld
+from google.protobuf import descriptor_pool
+from checks import bad, check, message_class, reflected_files
 
 
 
 
 def learn(ch):
     """The message classes of the file defining post.Post, from the server's reflection."""
-    info = ch.stream_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                            request_serializer=lambda b: b, response_deserializer=lambda b: b)
-    resps = list(info(iter([ld(4, "post.Post")]), timeout=5))  # file_containing_symbol
-    fdr = [v for n, _, v in fields(resps[0]) if n == 4] if resps else []
-    files = []
-    for n, _, b in fields(fdr[0]) if fdr else []:
-        if n == 1:
-            fdp = descriptor_pb2.FileDescriptorProto()
-            fdp.ParseFromString(b)
-            files.append(fdp)
+    files = reflected_files(ch, "post.Post")
     pool = descriptor_pool.DescriptorPool()
     for fdp in files:
         pool.Add(fdp)

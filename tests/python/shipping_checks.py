@@ -16,8 +16,7 @@ import tempfile
 
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool
-from checks import bad, check, message_class
-from pbwire import fields, ld
+from checks import bad, check, message_class, reflected_files
 
 SERVICE = "go.micro.srv.consignment.ShippingService"
 PROTO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto", "consignment.proto")
@@ -43,17 +42,7 @@ def from_protoc():
 
 
 def from_reflection(ch):
-    info = ch.stream_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                            request_serializer=lambda b: b, response_deserializer=lambda b: b)
-    resps = list(info(iter([ld(4, SERVICE)]), timeout=5))  # file_containing_symbol
-    fdr = [v for n, _, v in fields(resps[0]) if n == 4] if resps else []
-    files = []
-    for n, _, b in fields(fdr[0]) if fdr else []:
-        if n == 1:
-            fdp = descriptor_pb2.FileDescriptorProto()
-            fdp.ParseFromString(b)
-            files.append(fdp)
-    return files
+    return reflected_files(ch, SERVICE)
 
 
 def learn(ch):
