@@ -11,12 +11,12 @@ set -eu
 build_pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libcjson-dev
 libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev libnghttp2-dev libcriterion-dev
 libmicrohttpd-dev libsqlite3-dev libcrypt-dev libssl-dev zlib1g-dev gettext
-libldns-dev"
+libldns-dev libpcap-dev libhttp-parser-dev"
 run_pkgs="etcd-server etcd-client netcat-openbsd curl bind9-dnsutils protobuf-compiler iproute2
 golang-go golang-goprotobuf-dev golang-google-grpc-dev golang-etcd-server-dev nftables python3-zeroconf"
 test_pkgs="netcat-openbsd clang libclang-rt-14-dev procps
 python3-grpcio golang-google-protobuf-dev nghttp2-client tshark tmux curl sqlite3 bind9-dnsutils
-python3-zeroconf golang-github-hashicorp-mdns-dev avahi-daemon avahi-utils dbus"
+python3-zeroconf golang-github-hashicorp-mdns-dev avahi-daemon avahi-utils dbus tcpdump"
 
 case "${1:-build}" in
   build) want="$build_pkgs" ;;

@@ -9,7 +9,7 @@ BIN=${BIN:-$ROOT/bin}
 cd "$ROOT"
 
 # The rooms of lib/, lowest first: a file may include its own room and the rooms before it.
-ROOMS="base value wire services proc registry rpc lesson"
+ROOMS="base value wire capture services proc registry rpc lesson"
 MAX_FILE_LINES=800
 MAX_FUNCTION_LINES=120
 
