@@ -311,9 +311,7 @@ pcapin *pcapin_open_live(const char *iface, const uint16_t *ports, size_t nports
         pcap_close(p);
         return NULL;
     }
-    char what[64];
-    snprintf(what, sizeof what, "%s", iface);
-    pcapin *in = wrap(p, true, err, errlen, what);
+    pcapin *in = wrap(p, true, err, errlen, iface);
     if (!in)
         return NULL;
     char filter[64 + 16 * 64];
