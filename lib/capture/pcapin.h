@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum { TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_PSH = 0x08, TCP_ACK = 0x10 };
 
@@ -41,6 +42,10 @@ typedef struct pcapin pcapin;
 /* Opens a capture file, pcap or pcapng (as tcpdump -w or tshark -w write them). Returns
  * the reader (pcapin_free it), or NULL with a reason in err. */
 pcapin *pcapin_open_file(const char *path, char *err, size_t errlen);
+
+/* The same for a capture file already open for reading; takes f (closed by pcapin_free, or
+ * here when it is not a capture file). */
+pcapin *pcapin_open_fp(FILE *f, char *err, size_t errlen);
 
 /* Starts capturing on iface ("lo" when NULL) in immediate mode, only TCP, and when nports
  * > 0 only the given ports (either end). Returns the reader, or NULL with a reason in err.
