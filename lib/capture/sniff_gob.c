@@ -59,7 +59,8 @@ static int gframe(const uint8_t *p, size_t n, size_t max, size_t *hdr, size_t *l
 }
 
 /* Whether message body m[0..len) looks like one a mid-way boundary may start at: a type
- * id from the user range, and a value that ends a struct or starts a singleton. Sets *id. */
+ * id from the user range, and a value that ends a struct or starts a singleton, or a
+ * singleton of one of gob's basic types (bool to interface). Sets *id. */
 static bool plausible(const uint8_t *m, size_t len, int64_t *id)
 {
     uint64_t x;
@@ -67,6 +68,8 @@ static bool plausible(const uint8_t *m, size_t len, int64_t *id)
     if (k <= 0 || (size_t)k >= len)
         return false;
     *id = unzig(x);
+    if (*id > 0 && *id <= 8) /* a value of one of gob's own types: a singleton */
+        return m[k] == 0;
     int64_t a = *id < 0 ? -*id : *id;
     if (a < GOB_USER_ID || a >= GOB_USER_ID + GOB_ID_SPAN)
         return false;
