@@ -234,7 +234,10 @@ static void call_done(sniff_conn *c, h2call *k, int64_t end_us)
     } else if (k->http_status[0] && strcmp(k->http_status, "200")) {
         snprintf(st, sizeof st, "HTTP %s", k->http_status);
         err = st;
-    } else
+    } else if (k->nunread[SNIFF_S2C])
+        snprintf(st, sizeof st, "%s", _("unknown: the header fields that carry it could not be "
+                                        "read"));
+    else
         snprintf(st, sizeof st, "%s", _("ended without grpc-status"));
     call_end(c, k, st, err, true, end_us);
 }
