@@ -347,7 +347,7 @@ static void field(h2call *k, int dir, const hpack_field *f)
             return;
     }
     const char *n = f->name, *v = f->value;
-    if (f->value_unknown)
+    if (f->value_unknown || !n || !v) /* unknown, or a table size update */
         return;
     if (dir == SNIFF_C2S && !strcmp(n, ":path") && !k->path) {
         k->path = strndup(v, f->value_len);
