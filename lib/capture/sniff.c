@@ -63,8 +63,10 @@ static void give_up(sniff_conn *c)
     const sniff_dir *d = &c->d[dir];
     char q[160];
     explain_quote(q, sizeof q, buf_data(&d->in), buf_size(&d->in), 32, EXPLAIN_QUOTE_UTF8);
-    char *t = sniff_strf(_("not an RPC protocol the workbench knows: the %s's first %zu bytes "
-                           "begin %s"), dir == SNIFF_C2S ? _("client") : _("server"),
+    char *t = sniff_strf(dir == SNIFF_C2S ? _("not an RPC protocol the workbench knows: the "
+                                              "client's first %zu bytes begin %s")
+                                          : _("not an RPC protocol the workbench knows: the "
+                                              "server's first %zu bytes begin %s"),
                          buf_size(&d->in), q);
     conn_event(c, false, t ? t : "");
     free(t);

@@ -54,13 +54,18 @@ static void gob_unknown(const uint8_t *p, size_t n, size_t hdr, size_t base, boo
     char m[256], er[256];
     uint64_t seq;
     bool has;
-    if (sniff_gob_header_shape(p + a, n - a, response, m, sizeof m, &seq, er, sizeof er, &has))
-        explain_add(e, base + a, n - a, 1, SPAN_FRAME, "rpc",
-                    _("a net/rpc %s, read from its shape (its type %lld was defined before the "
-                      "capture began): method \"%s\", seq %" PRIu64 "%s%s%s"),
-                    response ? "Response" : "Request", id, m, seq, has ? _(", error \"") : "",
-                    has ? er : "", has ? "\"" : "");
-    else
+    if (sniff_gob_header_shape(p + a, n - a, response, m, sizeof m, &seq, er, sizeof er, &has)) {
+        if (has)
+            explain_add(e, base + a, n - a, 1, SPAN_FRAME, "rpc",
+                        _("a net/rpc Response, read from its shape (its type %lld was defined "
+                          "before the capture began): method \"%s\", seq %" PRIu64 ", error "
+                          "\"%s\""), id, m, seq, er);
+        else
+            explain_add(e, base + a, n - a, 1, SPAN_FRAME, "rpc",
+                        _("a net/rpc %s, read from its shape (its type %lld was defined before "
+                          "the capture began): method \"%s\", seq %" PRIu64),
+                        response ? "Response" : "Request", id, m, seq);
+    } else
         explain_add(e, base + a, n - a, 1, SPAN_ERROR, "gob",
                     _("type %lld's definition was sent before the capture began: its fields "
                       "cannot be named"), id);
