@@ -24,11 +24,19 @@ char *sniff_strf(const char *fmt, ...)
 
 char *sniff_join(const char *a, const char *b)
 {
-    if (a && b)
-        return sniff_strf("%s; %s", a, b);
-    if (a || b)
-        return strdup(a ? a : b);
-    return NULL;
+    if (!a || !b)
+        return a || b ? strdup(a ? a : b) : NULL;
+    buf o;
+    buf_init(&o, 0);
+    buf_puts(&o, a);
+    while (*b) { /* each of b's "; "-separated parts that a does not already say */
+        const char *e = strstr(b, "; ");
+        size_t k = e ? (size_t)(e - b) : strlen(b);
+        if (!memmem(a, strlen(a), b, k))
+            buf_printf(&o, "; %.*s", (int)k, b);
+        b += k + (e ? 2 : 0);
+    }
+    return buf_take(&o);
 }
 
 char *sniff_cut(char *s)

@@ -310,13 +310,18 @@ static bool read_header(sniff_conn *c, int dir, gdir *g, const uint8_t *msg, siz
 }
 
 /* The body at msg[0..n): its text (caller frees) and what could not be read in *note. */
-static char *read_body(gdir *g, const uint8_t *msg, size_t n, int64_t id, const uint8_t *m,
-                       size_t mlen, char **note)
+static char *read_body(gdir *g, bool reply, const uint8_t *msg, size_t n, int64_t id,
+                       const uint8_t *m, size_t mlen, char **note)
 {
     if (!is_known(g, id)) {
-        *note = sniff_strf(_("type %" PRId64 "'s definition was sent before the capture "
-                             "began: its fields cannot be named, and what is shown is a guess "
-                             "from the bytes alone (#field: number or text)"), id);
+        *note = sniff_strf(reply ? _("the reply is of type %" PRId64 ", whose definition was "
+                                     "sent before the capture began: its fields cannot be named, "
+                                     "and what is shown is a guess from the bytes alone (#field: "
+                                     "number or text)")
+                                 : _("the argument is of type %" PRId64 ", whose definition was "
+                                     "sent before the capture began: its fields cannot be named, "
+                                     "and what is shown is a guess from the bytes alone (#field: "
+                                     "number or text)"), id);
         return guess_value(m, mlen);
     }
     size_t used;
@@ -335,8 +340,9 @@ static char *read_body(gdir *g, const uint8_t *msg, size_t n, int64_t id, const 
 
 static void finish_call(sniff_conn *c, int dir, gdir *g, char *body, char *note, uint64_t end)
 {
-    char *hnote = g->hdr_guessed ? strdup(_("the header's type was defined before the capture "
-                                            "began: its method and seq were read from its shape"))
+    char *hnote = g->hdr_guessed ? strdup(_("the net/rpc headers' types were defined before "
+                                            "the capture began: the method and seq were read "
+                                            "from their shape"))
                                  : NULL;
     char key[32];
     snprintf(key, sizeof key, "%" PRIu64, g->seq);
@@ -352,13 +358,16 @@ static void finish_call(sniff_conn *c, int dir, gdir *g, char *body, char *note,
         if (!found) {
             memset(&q, 0, sizeof q);
             q.method = strdup(g->method);
+            q.start_us = sniff_dir_time(c, dir, g->call_off);
+            q.note = strdup(c->mid_stream ? _("the request went by before the capture began")
+                                          : _("no request with this seq was seen"));
         }
         char *rn = sniff_join(hnote, g->has_error ? NULL : note);
         sniff_rep rep = {.result = g->has_error ? NULL : body,
                          .error = g->has_error ? g->error : NULL,
                          .status = g->has_error ? "error" : "ok", .note = rn,
                          .end_us = sniff_dir_time(c, dir, end - 1), .off = g->call_off, .end = end};
-        sniff_emit(c, found ? &q : NULL, &rep);
+        sniff_emit(c, &q, &rep);
         sniff_req_done(&q);
         free(rn);
         free(body);
@@ -396,7 +405,7 @@ static void message(sniff_conn *c, int dir, gdir *g, const uint8_t *m, size_t hd
         return;
     }
     char *note = NULL;
-    char *body = read_body(g, m, hdr + len, id, m + hdr, len, &note);
+    char *body = read_body(g, dir == SNIFF_S2C, m, hdr + len, id, m + hdr, len, &note);
     finish_call(c, dir, g, body, note, off + hdr + len);
 }
 

@@ -161,11 +161,12 @@ static const http_parser_settings SETTINGS = {
     .on_message_begin = on_begin, .on_url = on_url, .on_status = on_status,
     .on_headers_complete = on_headers, .on_body = on_body, .on_message_complete = on_complete};
 
-/* A body in one line: JSON compacted, other text with its control bytes escaped; NULL
- * when empty. */
-static char *body_text(const hdir *h)
+/* A body in one line: JSON compacted, other text with its runs of white space made one
+ * space and its other control bytes escaped; NULL when empty. *json says which. */
+static char *body_text(const hdir *h, bool *json)
 {
     size_t n = buf_size(&h->body);
+    *json = false;
     if (n == 0)
         return NULL;
     const char *p = (const char *)buf_data(&h->body);
@@ -174,14 +175,29 @@ static char *body_text(const hdir *h)
         if (v) {
             char *t = sniff_json_text(v);
             value_free(v);
+            *json = true;
             return t;
         }
     }
-    char *q = malloc(SNIFF_TEXT_MAX + 16);
-    if (!q)
+    char *flat = malloc(n + 1), *q = malloc(SNIFF_TEXT_MAX + 16);
+    if (!flat || !q) {
+        free(flat);
+        free(q);
         return NULL;
-    explain_quote(q, SNIFF_TEXT_MAX + 16, (const uint8_t *)p, n, SNIFF_TEXT_MAX - 8,
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool ws = p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n';
+        if (!ws)
+            flat[k++] = p[i];
+        else if (k && flat[k - 1] != ' ')
+            flat[k++] = ' ';
+    }
+    while (k && flat[k - 1] == ' ')
+        k--;
+    explain_quote(q, SNIFF_TEXT_MAX + 16, (const uint8_t *)flat, k, SNIFF_TEXT_MAX - 8,
                   EXPLAIN_QUOTE_BARE | EXPLAIN_QUOTE_UTF8);
+    free(flat);
     if (h->body_cut && strlen(q) < SNIFF_TEXT_MAX - 3)
         strcat(q, "...");
     return q;
@@ -189,10 +205,11 @@ static char *body_text(const hdir *h)
 
 static void request_done(sniff_conn *c, hdir *h, uint64_t end)
 {
+    bool json;
     sniff_req r = {.method = sniff_strf("%s %.*s", http_method_str(h->hp.method),
                                         (int)buf_size(&h->url), (const char *)buf_data(&h->url)),
-                   .args = body_text(h), .off = h->msg_off, .end = end, .have_bytes = true,
-                   .start_us = sniff_dir_time(c, SNIFF_C2S, h->msg_off)};
+                   .args = body_text(h, &json), .off = h->msg_off, .end = end,
+                   .have_bytes = true, .start_us = sniff_dir_time(c, SNIFF_C2S, h->msg_off)};
     sniff_wait_add(c, &r);
 }
 
@@ -202,13 +219,18 @@ static void response_done(sniff_conn *c, hdir *h, uint64_t end)
     const char *why = buf_size(&h->reason) ? (const char *)buf_data(&h->reason) : NULL;
     char *status = sniff_strf("%u %.*s", code, why ? (int)buf_size(&h->reason) : 64,
                               why ? why : http_status_str((enum http_status)code));
-    char *text = body_text(h);
+    bool json;
+    char *text = body_text(h, &json);
+    /* an error's text: the body when it says something short (JSON, or plain text), else
+     * the status line's words (an HTML error page is no one-line message) */
+    const char *etext = text && (json || (strlen(text) <= 200 && text[0] != '<'))
+                            ? text : why ? status + 4 : status;
     int64_t first = sniff_dir_time(c, SNIFF_S2C, h->msg_off);
     sniff_req q;
     const sniff_req *w = sniff_wait_find(c, NULL);
     bool found = w && !(c->mid_stream && w->start_us > first) && sniff_wait_take(c, NULL, &q);
     sniff_rep rep = {.result = code < 400 ? text : NULL,
-                     .error = code >= 400 ? (text ? text : status) : NULL, .status = status,
+                     .error = code >= 400 ? etext : NULL, .status = status,
                      .end_us = sniff_dir_time(c, SNIFF_S2C, end - 1), .off = h->msg_off,
                      .end = end};
     if (!found)

@@ -198,7 +198,8 @@ char *sniff_json_text(const struct value *v);
 char *sniff_cut(char *s);
 /* A heap copy of the formatted text; NULL when memory ran out. */
 char *sniff_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Joins two notes with "; " into a heap string (either may be NULL); NULL when both are. */
+/* Joins two notes with "; " into a heap string (either may be NULL; b is left out when a
+ * already says it); NULL when both are. */
 char *sniff_join(const char *a, const char *b);
 
 #endif

@@ -153,7 +153,7 @@ static void gob_midway(size_t back)
     cr_assert(strstr(m->args, "#0: 6 (int 3?)") && strstr(m->args, "#1: 8 (int 4?)"), "%s",
               m->args);
     cr_assert(strstr(m->note, "definition was sent before the capture began"), "%s", m->note);
-    cr_assert(strstr(m->note, "read from its shape"), "%s", m->note);
+    cr_assert(strstr(m->note, "read from their shape"), "%s", m->note);
     cr_assert(m->req_errors > 0);
     cr_assert(strstr(m->req_x, "before the capture began"), "%s", m->req_x);
     cr_assert(strstr(m->req_x, "method \"Arith.Multiply\", seq 1"), "%s", m->req_x);
