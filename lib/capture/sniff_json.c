@@ -11,6 +11,7 @@
 #include "wire/jsonval.h"
 
 #define SCAN_MAX (64u << 10) /* where a mid-way boundary is looked for */
+#define SYNC_TRIES 64        /* candidates tried per look */
 
 typedef struct jroles {
     const char *s;
@@ -48,12 +49,14 @@ long sniff_json_sync(const uint8_t *p, size_t n)
 {
     bool more = false;
     size_t scan = n < SCAN_MAX ? n : SCAN_MAX;
+    int tries = 0; /* each candidate is scanned up to SCAN_MAX bytes: the work is capped */
     for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < scan; i++) {
+        for (size_t i = 0; i < scan && tries < SYNC_TRIES; i++) {
             if (p[i] != '{' || (pass == 0 && i > 0 && p[i - 1] != '\n'))
                 continue;
-            size_t a, b;
-            int r = jsonscan((const char *)p + i, n - i, 0, &a, &b, NULL, NULL, NULL, 0);
+            size_t a, b, m = n - i < SCAN_MAX ? n - i : SCAN_MAX;
+            tries++;
+            int r = jsonscan((const char *)p + i, m, 0, &a, &b, NULL, NULL, NULL, 0);
             if (r == 0 && pass == 0)
                 more = true;
             if (r == 1 && sniff_json_role(p + i, b) != SNIFF_FOUND_NONE)
@@ -142,7 +145,15 @@ static void message(sniff_conn *c, int dir, const char *text, size_t len, uint64
 
 typedef struct jconn {
     bool synced[2];
+    jsonscan_state st[2]; /* the scan of the value at the front of each input */
 } jconn;
+
+/* Drops n bytes of dir's input; the value at the front is scanned afresh. */
+static void consume(sniff_conn *c, int dir, size_t n)
+{
+    jsonscan_init(&((jconn *)c->dec)->st[dir]);
+    sniff_dir_consume(c, dir, n);
+}
 
 static void json_feed(sniff_conn *c, int dir)
 {
@@ -154,7 +165,7 @@ static void json_feed(sniff_conn *c, int dir)
         while (ws < n && (p[ws] == ' ' || p[ws] == '\t' || p[ws] == '\r' || p[ws] == '\n'))
             ws++;
         if (ws) {
-            sniff_dir_consume(c, dir, ws);
+            consume(c, dir, ws);
             continue;
         }
         if (n == 0)
@@ -163,25 +174,27 @@ static void json_feed(sniff_conn *c, int dir)
             long at = sniff_json_sync(p, n);
             if (at < 0) {
                 if (at == -2 || n > sniff_max_message(c))
-                    sniff_dir_consume(c, dir, n > 1 ? n - 1 : 0);
+                    consume(c, dir, n > 1 ? n - 1 : 0);
                 return;
             }
-            sniff_dir_consume(c, dir, (size_t)at);
+            consume(c, dir, (size_t)at);
             j->synced[dir] = true;
             continue;
         }
         size_t a, b;
         int r = p[0] == '{' || p[0] == '['
-                    ? jsonscan((const char *)p, n, 0, &a, &b, NULL, NULL, NULL, 0) : -1;
+                    ? jsonscan_resume(&j->st[dir], (const char *)p, n, 0, &a, &b, NULL, NULL, NULL,
+                                      0)
+                    : -1;
         if (r == 0 && n <= sniff_max_message(c))
             return;
         if (r != 1) {
             j->synced[dir] = false;
-            sniff_dir_consume(c, dir, 1);
+            consume(c, dir, 1);
             continue;
         }
         message(c, dir, (const char *)p + a, b - a, d->at + a);
-        sniff_dir_consume(c, dir, b);
+        consume(c, dir, b);
     }
 }
 
@@ -191,6 +204,8 @@ static int json_open(sniff_conn *c)
     if (!j)
         return -1;
     j->synced[0] = j->synced[1] = !c->mid_stream;
+    jsonscan_init(&j->st[0]);
+    jsonscan_init(&j->st[1]);
     c->dec = j;
     return 0;
 }
@@ -198,6 +213,7 @@ static int json_open(sniff_conn *c)
 static void json_gap(sniff_conn *c, int dir)
 {
     ((jconn *)c->dec)->synced[dir] = false;
+    jsonscan_init(&((jconn *)c->dec)->st[dir]);
 }
 
 static void json_finish(sniff_conn *c, int64_t now_us)
