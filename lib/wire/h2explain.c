@@ -194,7 +194,13 @@ static void control_frame(h2x *x, const fh *f)
 static int run(h2x *x)
 {
     size_t off = 0;
-    if (!x->server) {
+    if (x->midway) {
+        off = x->start < x->n ? x->start : x->n;
+        if (off)
+            explain_add(x->e, 0, off, 0, SPAN_ERROR, "h2", "%s", _("the rest of a frame that "
+                        "began before the capture did: its header was not captured, so these "
+                        "bytes cannot be read"));
+    } else if (!x->server) {
         size_t k = x->n < PREFACE_LEN ? x->n : PREFACE_LEN;
         if (memcmp(x->p, PREFACE, k) != 0) {
             explain_add(x->e, 0, x->n, 0, SPAN_ERROR, "h2", _("not the HTTP/2 client connection "
@@ -274,16 +280,32 @@ int h2explain_stream(const uint8_t *p, size_t n, bool from_server, const char *p
     return r;
 }
 
-int h2explain_exchange(const uint8_t *c2s, size_t cn, const uint8_t *s2c, size_t sn,
-                       explain *client_e, explain *server_e)
+static int exchange(const uint8_t *c2s, size_t cn, size_t c_at, const uint8_t *s2c, size_t sn,
+                    size_t s_at, bool midway, explain *client_e, explain *server_e)
 {
     h2x c, s;
     h2x_init(&c, c2s, cn, false, NULL, client_e);
+    c.midway = c.hp.midway = midway;
+    c.start = c_at;
     int r1 = run(&c);
     h2x_init(&s, s2c, sn, true, NULL, server_e);
+    s.midway = s.hp.midway = midway;
+    s.start = s_at;
     s.peer = &c;
     int r2 = run(&s);
     h2x_done(&s);
     h2x_done(&c);
     return r1 < 0 || r2 < 0 ? -1 : 0;
+}
+
+int h2explain_exchange(const uint8_t *c2s, size_t cn, const uint8_t *s2c, size_t sn,
+                       explain *client_e, explain *server_e)
+{
+    return exchange(c2s, cn, 0, s2c, sn, 0, false, client_e, server_e);
+}
+
+int h2explain_exchange_midway(const uint8_t *c2s, size_t cn, size_t c_at, const uint8_t *s2c,
+                              size_t sn, size_t s_at, explain *client_e, explain *server_e)
+{
+    return exchange(c2s, cn, c_at, s2c, sn, s_at, true, client_e, server_e);
 }

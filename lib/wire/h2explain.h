@@ -40,6 +40,14 @@ int h2explain_stream(const uint8_t *p, size_t n, bool from_server, const char *p
 int h2explain_exchange(const uint8_t *c2s, size_t cn, const uint8_t *s2c, size_t sn,
                        explain *client_e, explain *server_e);
 
+/* As h2explain_exchange, for a connection caught mid-way: each direction is read from
+ * offset c_at (s_at), where a frame begins; the bytes before it, the rest of a frame whose
+ * header was not captured, are one SPAN_ERROR span. No preface is expected, and HPACK's
+ * dynamic table was built before the capture began: a header field that points into that
+ * part of it is a SPAN_ERROR span saying so, and the rest is read as usual. */
+int h2explain_exchange_midway(const uint8_t *c2s, size_t cn, size_t c_at, const uint8_t *s2c,
+                              size_t sn, size_t s_at, explain *client_e, explain *server_e);
+
 /* Names for numbers on the wire; "UNKNOWN" (or NULL for settings) when not defined.
  * (gRPC status codes are named by wire/grpc_status.h.) */
 const char *h2explain_frame_type(unsigned type);

@@ -55,6 +55,8 @@ typedef struct h2x {
     unsigned told, told_hpack, told_pb, told_grpc, told_flags;
     bool failed; /* some bytes made no sense */
     bool stop;   /* a connection error: nothing after it is read */
+    bool midway; /* caught mid-way: no preface, frames from start, HPACK's table unknown */
+    size_t start;
 } h2x;
 
 /* A frame header. */

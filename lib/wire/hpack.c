@@ -332,6 +332,7 @@ static int table_add(hpack_dec *d, hpack_field *f)
         entry_free(&en);
         return -1;
     }
+    en.name_unknown = f->name_unknown;
     memcpy(en.name, f->name, f->name_len + 1);
     memcpy(en.value, f->value, f->value_len + 1);
     memmove(d->dyn + 1, d->dyn, d->count * sizeof *d->dyn);
@@ -471,15 +472,20 @@ long hpack_decode_field(hpack_dec *d, const uint8_t *p, size_t n, size_t off, hp
             svl = strlen(sv);
         } else {
             const hpack_entry *en = hpack_dyn_entry(d, x);
-            if (!en) {
+            if (!en && d->midway) {
+                f->name_unknown = f->value_unknown = true;
+                sn = sv = "";
+            } else if (!en) {
                 err_set(err, errlen, _("index %llu is beyond the tables: 61 static entries and "
                                      "%zu dynamic ones"), (unsigned long long)x, d->count);
                 return -1;
+            } else {
+                sn = en->name;
+                sv = en->value;
+                snl = en->name_len;
+                svl = en->value_len;
+                f->name_unknown = en->name_unknown;
             }
-            sn = en->name;
-            sv = en->value;
-            snl = en->name_len;
-            svl = en->value_len;
         }
     } else if (f->rep == HPACK_INDEXED) {
         err_set(err, errlen, _("index 0 is not allowed for an indexed field"));
@@ -611,6 +617,16 @@ int hpack_explain_field(const hpack_field *f, const uint8_t *block, size_t base,
                   60, EXPLAIN_QUOTE_BARE);
     explain_hex(hx, sizeof hx, block + f->off, f->prefix_len, SIZE_MAX, EXPLAIN_HEX_0X);
     const char *tname = f->dynamic ? _("dynamic") : _("static");
+    if (f->name_unknown || f->value_unknown) {
+        bool all = f->value_unknown;
+        return explain_add(e, base + f->off, f->len, depth, SPAN_ERROR, "hpack",
+                           all ? _("header field from dynamic table entry %llu, which was added "
+                                   "before the capture began: its name and value cannot be read")
+                               : _("header field whose name comes from dynamic table entry %llu, "
+                                   "which was added before the capture began: the name cannot be "
+                                   "read; the value is \"%s\""),
+                           (unsigned long long)f->index, value) < 0 ? -1 : 0;
+    }
 
     if (f->rep == HPACK_SIZE_UPDATE) {
         const char *why = explain_first_time(told, TOLD_SIZE)

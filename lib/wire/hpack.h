@@ -47,6 +47,9 @@ typedef struct hpack_field {
     /* decoded (owned, NUL-terminated; may also contain NULs): */
     char *name, *value;
     size_t name_len, value_len;
+    /* a decoder caught mid-way (hpack_dec.midway): the name, or the name and the value,
+     * came from dynamic table entries made before the capture began; they read "" */
+    bool name_unknown, value_unknown;
     /* what the field did to the dynamic table */
     bool added;         /* became dynamic entry 62 */
     size_t evicted;     /* entries dropped to make room (or by a size update) */
@@ -57,6 +60,7 @@ typedef struct hpack_field {
 typedef struct hpack_entry {
     char *name, *value;
     size_t name_len, value_len;
+    bool name_unknown; /* midway: added by a field whose name could not be read */
 } hpack_entry;
 
 /* One direction's decoding state. */
@@ -67,6 +71,10 @@ typedef struct hpack_dec {
     size_t max_size;   /* current maximum, set by size updates */
     size_t limit;      /* the most a size update may ask for (SETTINGS_HEADER_TABLE_SIZE) */
     bool block_fields; /* a field was seen in the current block (size updates must come first) */
+    bool midway;       /* the connection was caught mid-way: the table was built before the
+                        * capture began, so an index past what this decoder holds is an
+                        * entry it never saw (the field decodes with name_unknown and
+                        * value_unknown) rather than an error */
 } hpack_dec;
 
 #define HPACK_STATIC_COUNT 61
@@ -101,7 +109,8 @@ long hpack_huffman_decode(const uint8_t *src, size_t n, char *out, size_t outcap
                           size_t errlen);
 
 /* Appends spans for f (decoded from a block that starts at capture offset base) at depth,
- * layer "hpack": a container for the field and a leaf per part. *told remembers which
+ * layer "hpack": a container for the field and a leaf per part. A field whose name or value
+ * is unknown (midway) is a SPAN_ERROR saying why. *told remembers which
  * encodings were already spelled out in full (start it at 0 per connection; NULL = always
  * in full). Returns 0, or -1 when memory ran out. */
 int hpack_explain_field(const hpack_field *f, const uint8_t *block, size_t base, int depth,
