@@ -23,8 +23,12 @@ typedef struct pcapout_conn pcapout_conn;
 pcapout *pcapout_new(const char *path, char *err, size_t errlen);
 /* Flushes and closes the file and frees the writer; free its connections first. Returns
  * 0, or -1 with a reason in err when a write failed at any time (the first failure is
- * kept). Accepts NULL (returns 0). */
+ * kept) or the file reached its cap of 256 MiB, after which nothing more was written
+ * ("capture stopped at 256 MiB"). Accepts NULL (returns 0). */
 int pcapout_free(pcapout *o, char *err, size_t errlen);
+
+/* How many connections were started (pcapout_conn_new) before the file reached its cap. */
+size_t pcapout_conns(pcapout *o);
 
 /* Starts a connection from client to server (AF_INET or AF_INET6 addresses of the same
  * family) at ts_us (microseconds since the epoch; 0: now): writes SYN, SYN-ACK, ACK.
