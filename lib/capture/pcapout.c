@@ -271,6 +271,16 @@ pcapout_conn *pcapout_conn_new(pcapout *o, const struct sockaddr *client, const 
     return c;
 }
 
+pcapout_conn *pcapout_conn_socket(pcapout *o, int fd)
+{
+    struct sockaddr_storage me, peer;
+    socklen_t n1 = sizeof me, n2 = sizeof peer;
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&me, &n1) < 0 ||
+        getpeername(fd, (struct sockaddr *)&peer, &n2) < 0)
+        return NULL;
+    return pcapout_conn_new(o, (struct sockaddr *)&me, (struct sockaddr *)&peer, 0);
+}
+
 void pcapout_conn_data(pcapout_conn *c, bool from_server, const uint8_t *p, size_t n, int64_t ts_us)
 {
     if (!c || n == 0)

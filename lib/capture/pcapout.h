@@ -35,6 +35,10 @@ size_t pcapout_conns(pcapout *o);
  * Returns it, or NULL when memory ran out or the family is not IP. */
 pcapout_conn *pcapout_conn_new(pcapout *o, const struct sockaddr *client,
                                const struct sockaddr *server, int64_t ts_us);
+/* As pcapout_conn_new, for the connected socket fd: our end (getsockname) is the
+ * client, its peer (getpeername) the server; the time is now. NULL when fd is not a
+ * connected TCP socket over IP. */
+pcapout_conn *pcapout_conn_socket(pcapout *o, int fd);
 /* Writes n bytes sent by the client (from_server false) or the server, at ts_us (0: now). */
 void pcapout_conn_data(pcapout_conn *c, bool from_server, const uint8_t *p, size_t n,
                        int64_t ts_us);
