@@ -62,8 +62,11 @@ pcapout *pcapout_new(const char *path, char *err, size_t errlen)
         free(o);
         return NULL;
     }
-    if (!(o->dump = pcap_dump_open(o->dead, path))) {
-        err_set(err, errlen, "%s", pcap_geterr(o->dead));
+    FILE *f = fopen(path, "wb");
+    if (!f || !(o->dump = pcap_dump_fopen(o->dead, f))) {
+        err_set(err, errlen, "%s", f ? pcap_geterr(o->dead) : strerror(errno));
+        if (f)
+            fclose(f);
         pcap_close(o->dead);
         free(o);
         return NULL;
