@@ -430,3 +430,35 @@ Test(pcapout, stops_at_256_mib)
     pcap_close(r);
     free(p);
 }
+
+Test(pcapout, conn_from_a_connected_socket)
+{
+    int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = v4("127.0.0.1", 0), me;
+    socklen_t n = sizeof a;
+    cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(l, 1), 0);
+    cr_assert_eq(getsockname(l, (struct sockaddr *)&a, &n), 0);
+    cr_assert_eq(connect(c, (struct sockaddr *)&a, sizeof a), 0);
+    n = sizeof me;
+    cr_assert_eq(getsockname(c, (struct sockaddr *)&me, &n), 0);
+    pcapout *o = pcapout_new(path, err, sizeof err);
+    cr_assert_null(pcapout_conn_socket(o, l), "a listening socket has no peer");
+    cr_assert_null(pcapout_conn_socket(o, -1));
+    pcapout_conn *pc = pcapout_conn_socket(o, c);
+    cr_assert(pc);
+    pcapout_conn_free(pc, 0);
+    cr_assert_eq(pcapout_free(o, err, sizeof err), 0, "%s", err);
+    close(c);
+    close(l);
+    capture cap = read_back();
+    cr_assert_eq(cap.p[0].sport, ntohs(me.sin_port), "our end is the client");
+    cr_assert_eq(cap.p[0].dport, ntohs(a.sin_port), "the peer is the server");
+    buf x, y;
+    buf_init(&x, 0);
+    buf_init(&y, 0);
+    cr_assert_eq(check_conn(&cap, ntohs(me.sin_port), &x, &y), cap.n);
+    buf_done(&x);
+    buf_done(&y);
+    capture_free(&cap);
+}
