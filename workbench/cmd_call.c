@@ -17,6 +17,7 @@
 #include "callgrpc.h"
 #include "protosrc.h"
 #include "commands.h"
+#include "pcapopt.h"
 #include "registry/registry.h"
 #include "regopt.h"
 #include "rpc/balancer.h"
@@ -75,6 +76,9 @@ static void usage(FILE *f)
             "      --emit-defaults  gRPC: print fields at their zero value too (services\n"
             "                    the workbench learns print as proto3's JSON mapping)\n"),
           f);
+    fputs(_("      --pcap FILE   write every connection made to FILE, a capture file that\n"
+            "                    Wireshark and tshark open with their dissectors\n"),
+          f);
     fputs(callgob_help(), f);
     fputs(_("A gRPC service the workbench was not built with is described by the server's\n"
             "reflection (v1, else v1alpha), or by files:\n"), f);
@@ -110,6 +114,8 @@ typedef struct call_opts {
     callgob_opts gob; /* --type, --types */
     protosrc src;     /* --proto FILE, -I, --protoset */
     bool emit_defaults;
+    const char *pcap; /* --pcap FILE */
+    pcapout *rec;     /* its writer, open during the calls */
 } call_opts;
 
 /* Fills o from argv. Returns -1 to go on, or the exit code. */
@@ -127,6 +133,7 @@ static int parse_options(int argc, char **argv, call_opts *o)
                                          {"header", required_argument, NULL, 'H'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {"emit-defaults", no_argument, NULL, 'E'},
+                                         {"pcap", required_argument, NULL, 'P'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     *o = (call_opts){.retry = true, .timeout = 5000, .repeat = 1, .color = "auto"};
@@ -164,6 +171,7 @@ static int parse_options(int argc, char **argv, call_opts *o)
         case 'd': o->args = optarg; break;
         case 'v': o->verbose = true; break;
         case 'E': o->emit_defaults = true; break;
+        case 'P': o->pcap = optarg; break;
         case 'H':
             if (o->nheaders == CALLGRPC_MAX_HEADERS) {
                 fprintf(stderr, _("workbench call: at most %d -H headers\n"), CALLGRPC_MAX_HEADERS);
@@ -252,6 +260,7 @@ static int call_direct(const call_opts *o, const value *arg, bool as_list, const
         return EXIT_FAILED;
     }
     rpcclient_capture(c, o->wire || o->gob.types);
+    rpcclient_record(c, o->rec);
     rpcclient_set_gob_type(c, o->gob.t);
     callgrpc g = {.verbose = o->verbose, .headers = o->headers, .nheaders = o->nheaders};
     if (callgrpc_set_headers(c, o->headers, o->nheaders, err, sizeof err) < 0) {
@@ -470,6 +479,7 @@ static int discover(const call_opts *o, const char *regurl, const char *service,
         goto done;
     }
     balancer_capture(*lb, o->wire);
+    balancer_record(*lb, o->rec);
     rc = -1;
 done:
     free(addrs);
@@ -619,16 +629,21 @@ int cmd_call(int argc, char **argv)
         value_free(arg);
         return EXIT_USAGE;
     }
-    if (split_registry_url(o.url, regurl, sizeof regurl, service, sizeof service)) {
-        if (from_stdin) {
-            fputs(_("workbench call: through a registry a call takes one message from stdin\n"), stderr);
-            value_free(arg);
-            return EXIT_USAGE;
-        }
-        rc = call_registry(&o, regurl, service, arg, &style);
-    } else {
-        rc = call_direct(&o, arg, from_stdin, &style);
+    bool through_registry = split_registry_url(o.url, regurl, sizeof regurl, service, sizeof service);
+    if (through_registry && from_stdin) {
+        fputs(_("workbench call: through a registry a call takes one message from stdin\n"), stderr);
+        value_free(arg);
+        return EXIT_USAGE;
     }
+    if (o.pcap && !(o.rec = pcapopt_open("call", o.pcap))) {
+        value_free(arg);
+        return EXIT_USAGE;
+    }
+    if (through_registry)
+        rc = call_registry(&o, regurl, service, arg, &style);
+    else
+        rc = call_direct(&o, arg, from_stdin, &style);
+    pcapopt_close("call", o.rec, o.pcap);
     value_free(arg);
     callgob_done(&o.gob);
     return rc;

@@ -9,6 +9,7 @@
 #include "base/err.h"
 #include "base/i18n.h"
 #include "commands.h"
+#include "pcapopt.h"
 #include "proc/spawn.h"
 #include "rpc/rpcclient.h"
 #include "wire/explain.h"
@@ -34,7 +35,7 @@ typedef struct lane {
 
 static void usage(FILE *f)
 {
-    fputs(_("Usage: workbench compare METHOD ARGS [--gob URL] [--json URL] [--grpc URL]\n                         [--no-dump]\n"
+    fputs(_("Usage: workbench compare METHOD ARGS [--gob URL] [--json URL] [--grpc URL]\n                         [--no-dump] [--pcap FILE]\n"
             "Makes the same call in every encoding the workbench speaks, twice on one\n"
             "connection each, and shows where the bytes go: framing, type information and\n"
             "payload, for the first call and for the later ones.\n\n"
@@ -46,7 +47,9 @@ static void usage(FILE *f)
             "                    Arith.Multiply calls arith.Arith/Multiply there\n"
             "      --no-dump     only the summary, not the explained bytes (which are side\n"
             "                    by side in a terminal 150 columns wide or wider)\n"
-            "      --color WHEN  auto (default), always, never\n\n"
+            "      --color WHEN  auto (default), always, never\n"
+            "      --pcap FILE   write the three connections to FILE, a capture file that\n"
+            "                    Wireshark and tshark open with their dissectors\n\n"
             "Example:\n"
             "  workbench compare Arith.Multiply '{\"A\":7,\"B\":8}'\n"), f);
 }
@@ -69,7 +72,7 @@ static bool lane_failed(const lane *l)
 }
 
 /* Makes the calls on one connection and keeps what went over the wire. */
-static void lane_run(lane *l, const char *name, const value *arg, int timeout)
+static void lane_run(lane *l, const char *name, const value *arg, int timeout, pcapout *rec)
 {
     char err[512];
     if (!l->url[0]) {
@@ -87,6 +90,7 @@ static void lane_run(lane *l, const char *name, const value *arg, int timeout)
         return;
     }
     rpcclient_capture(c, true);
+    rpcclient_record(c, rec);
     for (int i = 0; i < CALLS; i++) {
         value_free(l->result);
         l->result = NULL;
@@ -336,6 +340,7 @@ int cmd_compare(int argc, char **argv)
                                          {"grpc", required_argument, NULL, 'r'},
                                          {"no-dump", no_argument, NULL, 'n'},
                                          {"color", required_argument, NULL, 'c'},
+                                         {"pcap", required_argument, NULL, 'p'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     lane lanes[] = {
@@ -345,7 +350,7 @@ int cmd_compare(int argc, char **argv)
     };
     const size_t nl = sizeof lanes / sizeof lanes[0];
     bool dump = true;
-    const char *color = "auto";
+    const char *color = "auto", *pcap = NULL;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -355,6 +360,7 @@ int cmd_compare(int argc, char **argv)
         case 'r': snprintf(lanes[2].url, sizeof lanes[2].url, "%s", optarg); break;
         case 'n': dump = false; break;
         case 'c': color = optarg; break;
+        case 'p': pcap = optarg; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -375,13 +381,19 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, _("workbench compare: ARGS is not JSON: %s\n"), err);
         return EXIT_USAGE;
     }
+    pcapout *rec = NULL;
+    if (pcap && !(rec = pcapopt_open("compare", pcap))) {
+        value_free(arg);
+        return EXIT_USAGE;
+    }
     for (size_t i = 0; i < nl; i++) {
         buf_init(&lanes[i].sent, 0);
         buf_init(&lanes[i].recv, 0);
         explain_init(&lanes[i].esent);
         explain_init(&lanes[i].erecv);
-        lane_run(&lanes[i], name, arg, 5000);
+        lane_run(&lanes[i], name, arg, 5000, rec);
     }
+    pcapopt_close("compare", rec, pcap);
     int rc = print_summary(lanes, nl, name, args, &st);
     if (dump && st.width >= 150) {
         fputs(_("\nThe first call's bytes, explained:\n\n"), stdout);

@@ -23,6 +23,7 @@
 #include "registry/registry.h"
 #include "loadevents.h"
 #include "loadorders.h"
+#include "pcapopt.h"
 #include "regopt.h"
 #include "rpc/balancer.h"
 #include "wire/jsonval.h"
@@ -75,6 +76,9 @@ static void usage(FILE *f)
             "      --db PATH       their SQLite file, shared by every instance (default: a\n"
             "                      temporary file removed after the run)\n"),
           f);
+    fputs(_("      --pcap FILE     write every connection to the instances to FILE, a\n"
+            "                      capture file that Wireshark and tshark open\n"),
+          f);
     fputs(_("      --timeout MS    deadline of each call (default 1000)\n"
             "      --eject-after N  take an instance out of the picks after N attempts in\n"
             "                      a row failed at the connection (default 1)...\n"
@@ -97,6 +101,7 @@ typedef struct load_opts {
     regopt ro;
     registry_creds creds; /* for the registry, and (exported) for the spawned servers */
     const char *service, *codec, *method, *args, *program, *db;
+    const char *pcap; /* --pcap FILE */
     rpc_proto proto;
     double rate, duration, kill_after, restart_after, down_after, up_after;
     int nspawn, timeout, ttl, sig;
@@ -117,6 +122,7 @@ typedef struct load_env {
     consulproc consul;
     bool own_etcd, own_consul, is_static;
     balancer *lb;
+    pcapout *rec; /* --pcap's writer */
     supervisor *sup;
     registry *reg;
     registry_watch *watch;
@@ -174,6 +180,7 @@ static int load_parse(int argc, char **argv, load_opts *o)
         {"registry-up-after", required_argument, NULL, 'U'},
         {"program", required_argument, NULL, 'P'}, {"db", required_argument, NULL, 'B'},
         {"eject-after", required_argument, NULL, 'e'}, {"backoff", required_argument, NULL, 'b'},
+        {"pcap", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     *o = (load_opts){.kill_after = -1, .restart_after = -1, .down_after = -1, .up_after = -1,
                      .timeout = 1000, .ttl = 5, .sig = SIGKILL, .retry = true, .eject_after = LB_EJECT_AFTER,
@@ -236,6 +243,7 @@ static int load_parse(int argc, char **argv, load_opts *o)
         case 'U': o->up_after = atof(optarg); break;
         case 'P': o->program = optarg; break;
         case 'B': o->db = optarg; break;
+        case 'C': o->pcap = optarg; break;
         case 'S':
             o->sig = strcmp(optarg, "KILL") == 0 ? SIGKILL : strcmp(optarg, "TERM") == 0 ? SIGTERM
                      : strcmp(optarg, "STOP") == 0 ? SIGSTOP : 0;
@@ -421,6 +429,7 @@ static int load_setup(const load_opts *o, load_env *e)
     e->is_static = o->ro.kind == REGOPT_STATIC;
     e->lb = balancer_new(o->proto, o->policy, o->timeout);
     balancer_set_ejection(e->lb, o->eject_after, o->backoff_min, o->backoff_max);
+    balancer_record(e->lb, e->rec);
     loadevents_watch_balancer(e->lb);
     if (load_start_registry(o, e) < 0)
         return EXIT_FAILED;
@@ -748,6 +757,10 @@ int cmd_load(int argc, char **argv)
     load_env e = {0};
     if ((rc = load_check(&o, &e.arg)) != EXIT_OK)
         return rc;
+    if (o.pcap && !(e.rec = pcapopt_open("load", o.pcap))) {
+        value_free(e.arg);
+        return EXIT_USAGE;
+    }
     load_stats s = {0};
     if ((rc = load_setup(&o, &e)) == EXIT_OK) {
         rc = EXIT_FAILED;
@@ -757,6 +770,7 @@ int cmd_load(int argc, char **argv)
         }
     }
     load_teardown(&e);
+    pcapopt_close("load", e.rec, o.pcap);
     free(s.placed.ids);
     return rc;
 }

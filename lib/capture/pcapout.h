@@ -23,14 +23,22 @@ typedef struct pcapout_conn pcapout_conn;
 pcapout *pcapout_new(const char *path, char *err, size_t errlen);
 /* Flushes and closes the file and frees the writer; free its connections first. Returns
  * 0, or -1 with a reason in err when a write failed at any time (the first failure is
- * kept). Accepts NULL (returns 0). */
+ * kept) or the file reached its cap of 256 MiB, after which nothing more was written
+ * ("capture stopped at 256 MiB"). Accepts NULL (returns 0). */
 int pcapout_free(pcapout *o, char *err, size_t errlen);
+
+/* How many connections were started (pcapout_conn_new) before the file reached its cap. */
+size_t pcapout_conns(pcapout *o);
 
 /* Starts a connection from client to server (AF_INET or AF_INET6 addresses of the same
  * family) at ts_us (microseconds since the epoch; 0: now): writes SYN, SYN-ACK, ACK.
  * Returns it, or NULL when memory ran out or the family is not IP. */
 pcapout_conn *pcapout_conn_new(pcapout *o, const struct sockaddr *client,
                                const struct sockaddr *server, int64_t ts_us);
+/* As pcapout_conn_new, for the connected socket fd: our end (getsockname) is the
+ * client, its peer (getpeername) the server; the time is now. NULL when fd is not a
+ * connected TCP socket over IP. */
+pcapout_conn *pcapout_conn_socket(pcapout *o, int fd);
 /* Writes n bytes sent by the client (from_server false) or the server, at ts_us (0: now). */
 void pcapout_conn_data(pcapout_conn *c, bool from_server, const uint8_t *p, size_t n,
                        int64_t ts_us);

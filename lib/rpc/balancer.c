@@ -21,6 +21,7 @@ struct balancer {
     size_t next; /* round robin position */
     char *md_name, *md_value; /* balancer_set_metadata's header, or NULL */
     bool capture;             /* balancer_capture */
+    pcapout *record;          /* balancer_record */
     int eject_after;          /* consecutive failures that eject (balancer_set_ejection) */
     uint64_t backoff_min_ms, backoff_max_ms;
     balancer_event_fn on_event;
@@ -92,6 +93,8 @@ int balancer_set_metadata(balancer *b, const char *name, const char *val, char *
 }
 
 void balancer_capture(balancer *b, bool on) { b->capture = on; }
+
+void balancer_record(balancer *b, pcapout *o) { b->record = o; }
 
 static int find(const balancer *b, const char *addr)
 {
@@ -267,6 +270,7 @@ static call_status attempt(balancer *b, int i, const char *method, const value *
             return CALL_FAILED;
         }
         rpcclient_capture(in->conn, b->capture);
+        rpcclient_record(in->conn, b->record);
         if (b->md_name && rpcclient_set_metadata(in->conn, b->md_name, b->md_value, err, errlen) < 0) {
             rpcclient_free(in->conn);
             in->conn = NULL;

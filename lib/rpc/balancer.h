@@ -69,6 +69,9 @@ int balancer_set_metadata(balancer *b, const char *name, const char *val, char *
 /* Keeps every byte of each connection dialled from now on (rpcclient_capture), for the
  * wire explainer: read them from balancer_instances' conn. */
 void balancer_capture(balancer *b, bool on);
+/* Writes every connection dialled from now on to o (rpcclient_record), for Wireshark or
+ * tshark; NULL: no more. o must outlive b. */
+void balancer_record(balancer *b, pcapout *o);
 /* Marks addr present (adding it when new). Returns its index, or -1 when full. */
 int balancer_add(balancer *b, const char *addr);
 /* Marks addr absent and closes its connection. */

@@ -22,6 +22,7 @@ struct grpcclient {
     nghttp2_session *h2;
     bool capture, eof;
     buf sent, received;
+    pcapout_conn *rec; /* grpcclient_record's */
     /* the call in progress */
     int32_t stream;
     bool done;
@@ -125,6 +126,7 @@ static ssize_t on_send(nghttp2_session *s, const uint8_t *data, size_t len, int 
         return errno == EAGAIN || errno == EWOULDBLOCK ? NGHTTP2_ERR_WOULDBLOCK : NGHTTP2_ERR_CALLBACK_FAILURE;
     if (c->capture)
         buf_append(&c->sent, data, (size_t)w);
+    pcapout_conn_data(c->rec, false, data, (size_t)w, 0);
     return w;
 }
 
@@ -288,6 +290,7 @@ void grpcclient_free(grpcclient *c)
     if (!c)
         return;
     nghttp2_session_del(c->h2);
+    pcapout_conn_free(c->rec, 0);
     if (c->fd >= 0)
         close(c->fd);
     buf_done(&c->sent);
@@ -420,6 +423,12 @@ int grpcclient_add_metadata(grpcclient *c, const char *name, const char *val, ch
 }
 
 void grpcclient_capture(grpcclient *c, bool on) { c->capture = on; }
+
+void grpcclient_record(grpcclient *c, pcapout *o)
+{
+    if (o && !c->rec)
+        c->rec = pcapout_conn_socket(o, c->fd);
+}
 const buf *grpcclient_sent(const grpcclient *c) { return &c->sent; }
 const buf *grpcclient_received(const grpcclient *c) { return &c->received; }
 
@@ -441,6 +450,7 @@ static int flush(grpcclient *c, uint64_t deadline, char *err, size_t errlen)
                 return -1;
             if (c->capture)
                 buf_append(&c->sent, out, n);
+            pcapout_conn_data(c->rec, false, out, n, 0);
             n = 0;
         }
         if (k == 0)
@@ -450,6 +460,7 @@ static int flush(grpcclient *c, uint64_t deadline, char *err, size_t errlen)
                 return -1;
             if (c->capture)
                 buf_append(&c->sent, p, (size_t)k);
+            pcapout_conn_data(c->rec, false, p, (size_t)k, 0);
             continue;
         }
         memcpy(out + n, p, (size_t)k);
@@ -491,6 +502,7 @@ static int pump(grpcclient *c, uint64_t deadline, char *err, size_t errlen)
         }
         if (c->capture)
             buf_append(&c->received, in, (size_t)n);
+        pcapout_conn_data(c->rec, true, in, (size_t)n, 0);
         ssize_t used = nghttp2_session_mem_recv(c->h2, in, (size_t)n);
         if (used < 0) {
             if (c->proto_err[0])

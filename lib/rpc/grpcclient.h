@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "capture/pcapout.h"
 #include "wire/grpc_status.h"
 
 typedef struct grpcclient grpcclient;
@@ -25,6 +26,10 @@ void grpcclient_free(grpcclient *c);
 void grpcclient_capture(grpcclient *c, bool on);
 const buf *grpcclient_sent(const grpcclient *c);
 const buf *grpcclient_received(const grpcclient *c);
+/* From now on the connection is written to o as packets (capture/pcapout.h): its
+ * handshake at once, each chunk sent or received as it happens, the close when c is
+ * freed. o must outlive c. Call it once, right after dialling; o NULL does nothing. */
+void grpcclient_record(grpcclient *c, pcapout *o);
 
 enum { GRPCCLIENT_MAX_METADATA = 32 };
 

@@ -31,6 +31,7 @@ struct rpcclient {
     buf in;
     bool capture, eof;
     buf sent, received;
+    pcapout_conn *rec;        /* rpcclient_record's (gob, JSON-RPC; gRPC's is grpcclient's) */
     gob_enc *genc;
     gob_dec *gdec;
     grpcclient *grpc; /* PROTO_GRPC: the HTTP/2 connection, in place of fd */
@@ -93,6 +94,7 @@ void rpcclient_free(rpcclient *c)
 {
     if (!c)
         return;
+    pcapout_conn_free(c->rec, 0);
     if (c->fd >= 0)
         close(c->fd);
     buf_done(&c->in);
@@ -111,6 +113,14 @@ void rpcclient_capture(rpcclient *c, bool on)
     c->capture = on;
     if (c->grpc)
         grpcclient_capture(c->grpc, on);
+}
+
+void rpcclient_record(rpcclient *c, pcapout *o)
+{
+    if (c->grpc)
+        grpcclient_record(c->grpc, o);
+    else if (o && !c->rec)
+        c->rec = pcapout_conn_socket(o, c->fd);
 }
 
 const buf *rpcclient_sent(const rpcclient *c) { return c->grpc ? grpcclient_sent(c->grpc) : &c->sent; }
@@ -200,6 +210,7 @@ static int read_more(rpcclient *c, uint64_t deadline, char *err, size_t errlen)
     }
     if (c->capture)
         buf_append(&c->received, c->in.p + c->in.len, (size_t)n);
+    pcapout_conn_data(c->rec, true, c->in.p + c->in.len, (size_t)n, 0);
     c->in.len += (size_t)n;
     return 0;
 }
@@ -208,7 +219,10 @@ static int send_request(rpcclient *c, const buf *req, uint64_t deadline, char *e
 {
     if (c->capture)
         buf_append(&c->sent, buf_data(req), buf_size(req));
-    return net_write_all(c->fd, buf_data(req), buf_size(req), deadline, err, errlen);
+    int r = net_write_all(c->fd, buf_data(req), buf_size(req), deadline, err, errlen);
+    if (r == 0)
+        pcapout_conn_data(c->rec, false, buf_data(req), buf_size(req), 0);
+    return r;
 }
 
 static call_status call_json(rpcclient *c, const char *name, const value *arg, uint64_t deadline,

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "capture/pcapout.h"
 #include "rpc/grpcclient.h"
 #include "value/value.h"
 #include "value/vtype.h"
@@ -28,6 +29,12 @@ void rpcclient_free(rpcclient *c);
 void rpcclient_capture(rpcclient *c, bool on);
 const buf *rpcclient_sent(const rpcclient *c);
 const buf *rpcclient_received(const rpcclient *c);
+/* From now on the connection is written to o as packets a capture would hold
+ * (capture/pcapout.h), for Wireshark or tshark: its handshake at once (from the
+ * socket's own addresses), each chunk sent or received as it happens with its time,
+ * and its close when c is freed. o must outlive c, and may be shared by clients on
+ * other threads. Call it once, right after dialling; o NULL does nothing. */
+void rpcclient_record(rpcclient *c, pcapout *o);
 rpc_proto rpcclient_proto(const rpcclient *c);
 /* gRPC: sends the request header name: val with every later call, as
  * grpcclient_set_metadata says. Returns 0, or -1 with err (gob and JSON-RPC carry no
