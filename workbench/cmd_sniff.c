@@ -390,7 +390,8 @@ static int live_loop(pcapin *in, sniff *s, view *v, uint64_t end_ms, char *err, 
         }
         if (clock_now_ms() - last_tick >= 1000) {
             last_tick = clock_now_ms();
-            sniff_tick(s, clock_wall_ms() * 1000);
+            v->now_us = clock_wall_ms() * 1000;
+            sniff_tick(s, v->now_us);
         }
     }
     return 0;
@@ -492,8 +493,10 @@ int cmd_sniff(int argc, char **argv)
     }
     uint64_t end_ms = seconds > 0 ? clock_now_ms() + (uint64_t)seconds * 1000 : 0;
     r = live_loop(in, s, &v, end_ms, err, sizeof err);
-    if (!v.done)
-        sniff_finish(s, clock_wall_ms() * 1000);
+    if (!v.done) {
+        v.now_us = clock_wall_ms() * 1000;
+        sniff_finish(s, v.now_us);
+    }
     live_in = NULL;
     sniff_stats ss;
     sniff_get_stats(s, &ss);
