@@ -34,6 +34,7 @@ typedef struct view {
     bool wrap;           /* a terminal: rows wrapped to width */
     size_t width;
     size_t used;         /* columns used on the current row */
+    size_t pend;         /* spaces not yet printed: a word must follow on the row */
     bool wire;
     explain_style st;
     sniff_proto only;    /* SNIFF_UNKNOWN: every protocol */
@@ -88,6 +89,7 @@ static void newrow(view *v, size_t indent)
 {
     fprintf(v->out, "\n%*s", (int)indent, "");
     v->used = indent;
+    v->pend = 0;
 }
 
 /* Prints one character (n bytes, w columns), starting a new row indented by indent when
@@ -100,26 +102,29 @@ static void put_char(view *v, const char *s, size_t n, size_t w, size_t indent)
     v->used += w;
 }
 
-/* Prints s in colour sgr (an SGR code such as "1", or NULL); on a terminal, rows are cut
- * after a space or a comma where one would pass the width, or anywhere in a word longer
- * than a row. The rows after the first are indented by indent columns. */
+/* Prints s in colour sgr (an SGR code such as "1", or NULL). On a terminal, rows are cut
+ * at a space (which is not printed) or after a comma where the next word would pass the
+ * width, or anywhere in a word longer than a row; the rows after the first are indented
+ * by indent columns. Spaces wait until a word follows them on the same row. */
 static void emit(view *v, const char *s, const char *sgr, size_t indent)
 {
     if (sgr && v->st.color)
         fprintf(v->out, "\033[%sm", sgr);
     while (*s) {
-        size_t len = strcspn(s, " ,");
-        if (s[len])
-            len++; /* the space or comma stays on the row it ends */
-        size_t w = utf8_width(s, len);
-        if (v->wrap && v->used > indent && v->used + w > v->width) {
-            newrow(v, indent);
-            if (*s == ' ' && len > 1) { /* a row does not start with the space */
-                s++;
-                len--;
-                w--;
-            }
+        if (*s == ' ') {
+            v->pend++;
+            s++;
+            continue;
         }
+        size_t len = strcspn(s, " ,");
+        if (s[len] == ',')
+            len++; /* the comma stays on the row it ends */
+        size_t w = utf8_width(s, len);
+        if (v->wrap && v->used > indent && v->used + v->pend + w > v->width)
+            newrow(v, indent);
+        fprintf(v->out, "%*s", (int)v->pend, "");
+        v->used += v->pend;
+        v->pend = 0;
         if (!v->wrap || v->used + w <= v->width) {
             fwrite(s, 1, len, v->out);
             v->used += w;
@@ -142,6 +147,7 @@ static void endrow(view *v)
 {
     fputc('\n', v->out);
     v->used = 0;
+    v->pend = 0;
 }
 
 /* A peer's text made safe to print, at most SHOW_MAX bytes of it. */
@@ -224,8 +230,11 @@ static void on_call(void *ud, const sniff_call *c)
         newrow(v, INDENT);
     else
         emit(v, "  ", NULL, INDENT);
-    emit(v, c->args ? safe(text, sizeof text, c->args) : "?", NULL, INDENT);
-    emit(v, " -> ", NULL, INDENT);
+    if (c->args) { /* none: a request without a body, or one sent before the capture */
+        emit(v, safe(text, sizeof text, c->args), NULL, INDENT);
+        emit(v, " ", NULL, INDENT);
+    }
+    emit(v, "-> ", NULL, INDENT);
     bool err_shown = false;
     if (c->result) {
         emit(v, safe(text, sizeof text, c->result), NULL, INDENT);
