@@ -107,6 +107,63 @@ static const char *capture_arg(int argc, char **argv)
     return pcapin_is_capture(head, n) ? path : NULL;
 }
 
+/* Explains the bytes of path (NULL or "-": standard input) as format p (or DNS), one
+ * direction: dir 0 requests, 1 replies, -1 guessed. Returns the exit code. */
+static int explain_bytes(rpc_proto p, bool dns, int dir, const char *path_hint, const char *path,
+                         const char *color)
+{
+    FILE *f = path && strcmp(path, "-") != 0 ? fopen(path, "rb") : stdin;
+    if (!f) {
+        fprintf(stderr, _("workbench explain: cannot open %s: %s\n"), path, strerror(errno));
+        return EXIT_FAILED;
+    }
+    buf in;
+    buf_init(&in, MAX_INPUT);
+    int r = buf_read_stream(&in, f);
+    if (f != stdin)
+        fclose(f);
+    if (r == BUF_NO_MEMORY) {
+        fprintf(stderr, _("workbench explain: out of memory reading %s\n"), path ? path : "stdin");
+        buf_done(&in);
+        return EXIT_FAILED;
+    }
+    if (r < 0) {
+        fprintf(stderr, _("workbench explain: cannot read %s (over %u bytes?)\n"),
+                path ? path : "stdin", MAX_INPUT);
+        buf_done(&in);
+        return EXIT_FAILED;
+    }
+    bool reply = dir >= 0 ? dir == 1 : looks_like_reply(p, &in);
+    explain_style style;
+    if (wire_style(stdout, color, &style) < 0) {
+        fprintf(stderr, "%s", _("workbench explain: --color wants auto, always or never\n"));
+        buf_done(&in);
+        return EXIT_USAGE;
+    }
+    if (buf_size(&in) == 0) {
+        fprintf(stderr, _("workbench explain: no bytes to explain in %s\n"),
+                path ? path : _("standard input"));
+        buf_done(&in);
+        return EXIT_FAILED;
+    }
+    if (dns) {
+        r = wire_print_dns(stdout, _("message"), buf_data(&in), buf_size(&in), &style);
+        fputs(_("   framing: the header, counts, lengths and pointers; type information: record\n"
+                "   types and classes; payload: names, TTLs and record data.\n"), stdout);
+        buf_done(&in);
+        return r < 0 ? EXIT_FAILED : EXIT_OK;
+    }
+    r = wire_print(stdout, reply ? _("replies") : _("requests"), p, reply, path_hint, buf_data(&in),
+                   buf_size(&in), &style);
+    wire_legend(stdout, &style);
+    const uint8_t *b = buf_data(&in);
+    if (p == PROTO_GOB && (b[0] == '{' || b[0] == '['))
+        fprintf(stderr, "%s",
+                _("workbench explain: these bytes look like JSON; try: workbench explain json\n"));
+    buf_done(&in);
+    return r < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
 int cmd_explain(int argc, char **argv)
 {
     static const struct option opts[] = {{"request", no_argument, NULL, 'q'},
@@ -193,55 +250,6 @@ int cmd_explain(int argc, char **argv)
         fprintf(stderr, "workbench explain: %s\n", err);
         return EXIT_USAGE;
     }
-    const char *path = argc - optind == 2 ? argv[optind + 1] : NULL;
-    FILE *f = path && strcmp(path, "-") != 0 ? fopen(path, "rb") : stdin;
-    if (!f) {
-        fprintf(stderr, _("workbench explain: cannot open %s: %s\n"), path, strerror(errno));
-        return EXIT_FAILED;
-    }
-    buf in;
-    buf_init(&in, MAX_INPUT);
-    int r = buf_read_stream(&in, f);
-    if (f != stdin)
-        fclose(f);
-    if (r == BUF_NO_MEMORY) {
-        fprintf(stderr, _("workbench explain: out of memory reading %s\n"), path ? path : "stdin");
-        buf_done(&in);
-        return EXIT_FAILED;
-    }
-    if (r < 0) {
-        fprintf(stderr, _("workbench explain: cannot read %s (over %u bytes?)\n"),
-                path ? path : "stdin", MAX_INPUT);
-        buf_done(&in);
-        return EXIT_FAILED;
-    }
-    bool reply = dir >= 0 ? dir == 1 : looks_like_reply(p, &in);
-    explain_style style;
-    if (wire_style(stdout, color, &style) < 0) {
-        fprintf(stderr, "%s", _("workbench explain: --color wants auto, always or never\n"));
-        buf_done(&in);
-        return EXIT_USAGE;
-    }
-    if (buf_size(&in) == 0) {
-        fprintf(stderr, _("workbench explain: no bytes to explain in %s\n"),
-                path ? path : _("standard input"));
-        buf_done(&in);
-        return EXIT_FAILED;
-    }
-    if (dns) {
-        r = wire_print_dns(stdout, _("message"), buf_data(&in), buf_size(&in), &style);
-        fputs(_("   framing: the header, counts, lengths and pointers; type information: record\n"
-                "   types and classes; payload: names, TTLs and record data.\n"), stdout);
-        buf_done(&in);
-        return r < 0 ? EXIT_FAILED : EXIT_OK;
-    }
-    r = wire_print(stdout, reply ? _("replies") : _("requests"), p, reply, path_hint, buf_data(&in),
-                   buf_size(&in), &style);
-    wire_legend(stdout, &style);
-    const uint8_t *b = buf_data(&in);
-    if (p == PROTO_GOB && (b[0] == '{' || b[0] == '['))
-        fprintf(stderr, "%s",
-                _("workbench explain: these bytes look like JSON; try: workbench explain json\n"));
-    buf_done(&in);
-    return r < 0 ? EXIT_FAILED : EXIT_OK;
+    return explain_bytes(p, dns, dir, path_hint, argc - optind == 2 ? argv[optind + 1] : NULL,
+                         color);
 }
