@@ -102,6 +102,41 @@ static void put_char(view *v, const char *s, size_t n, size_t w, size_t indent)
     v->used += w;
 }
 
+/* The bytes of the full-width punctuation mark at s that must not start a row, or 0. */
+static size_t nostart_len(const char *s)
+{
+    static const char *const marks[] = {"，", "。", "：", "；", "、", "）", "！", "？"};
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (strncmp(s, marks[i], strlen(marks[i])) == 0)
+            return strlen(marks[i]);
+    return 0;
+}
+
+/* The bytes of the word at s (not a space): up to a space, or through a comma; a wide
+ * character (Chinese) is a word of its own, with the full-width punctuation after it, so
+ * rows of Chinese are cut between any two characters, never before a comma. */
+static size_t word_len(const char *s)
+{
+    size_t n = 0, len = strlen(s), pl;
+    while (n < len && s[n] != ' ') {
+        size_t cl = esc_utf8_len((const unsigned char *)s + n, len - n);
+        if (cl == 0)
+            cl = 1;
+        bool wide = utf8_width(s + n, cl) == 2;
+        if (wide && n > 0)
+            return n; /* a word of narrow characters ends before a wide one */
+        n += cl;
+        if (s[n - 1] == ',')
+            return n; /* the comma stays on the row it ends */
+        if (wide) {
+            while ((pl = nostart_len(s + n)) > 0)
+                n += pl;
+            return n;
+        }
+    }
+    return n;
+}
+
 /* Prints s in colour sgr (an SGR code such as "1", or NULL). On a terminal, rows are cut
  * at a space (which is not printed) or after a comma where the next word would pass the
  * width, or anywhere in a word longer than a row; the rows after the first are indented
@@ -116,9 +151,7 @@ static void emit(view *v, const char *s, const char *sgr, size_t indent)
             s++;
             continue;
         }
-        size_t len = strcspn(s, " ,");
-        if (s[len] == ',')
-            len++; /* the comma stays on the row it ends */
+        size_t len = word_len(s);
         size_t w = utf8_width(s, len);
         if (v->wrap && v->used > indent && v->used + v->pend + w > v->width)
             newrow(v, indent);
