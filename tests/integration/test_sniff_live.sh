@@ -7,6 +7,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$ROOT/bin}
 . "$ROOT/tests/integration/lib.sh"
 WB="$BIN/workbench"
+export COLUMNS=1000 # --wire's dumps: one row a span, for grep
 
 if ! command -v go >/dev/null; then
     echo "SKIP go is not installed (make test installs golang-go)"
@@ -78,10 +79,10 @@ expect_eq "four call lines" 4 "$(printf '%s\n' "$out" | grep -c 'Arith.Multiply 
 expect_grep "the summary line" "calls: 4, bytes lost in gaps: 0, packets the kernel dropped: 0" "$out"
 expect_grep "each line has a latency" " ms" "$(printf '%s\n' "$out" | grep 'Arith.Multiply')"
 
-# SIGINT ends it cleanly, with the summary; grpc-go's calls seen live
+# SIGINT ends it cleanly, with the summary; grpc-go's calls seen live, with --wire
 start grpc "$BIN/grpc-server" --listen 127.0.0.1:0 || { summary; exit 1; }
 G=$ADDR
-if sniff grpc --port "$(port_of "$G")" --seconds 30; then
+if sniff grpc --port "$(port_of "$G")" --seconds 30 --wire; then
     count_checks "grpc-go against grpc-server" "$(timeout 60 "$GO/grpcclient" -addr "$G" 2>&1)"
     wait_until 10 grep -q "Arith/Divide" "$TMP/grpc.out"
     kill -INT "$SNIFF_PID"
@@ -90,7 +91,9 @@ if sniff grpc --port "$(port_of "$G")" --seconds 30; then
     out=$(cat "$TMP/grpc.out")
     expect_grep "grpc-go's SayHello live" '/helloworld.Greeter/SayHello  {"name":"world"} -> {"message":"Hello world"}  OK' "$out"
     expect_grep "grpc-go's Divide by zero live" "INVALID_ARGUMENT (3)" "$out"
-    expect_grep "the summary after SIGINT" "packets the kernel dropped:" "$(printf '%s\n' "$out" | tail -n 1)"
+    expect_grep "--wire live: each call's request explained" "call 1: request" "$out"
+    expect_grep "--wire live: HPACK's :path" ":path: /helloworld.Greeter/SayHello" "$out"
+    expect_grep "the summary after SIGINT" "packets the kernel dropped:" "$out"
 else
     bad "workbench sniff captures the gRPC port" "$(cat "$TMP/grpc.err")"
 fi
