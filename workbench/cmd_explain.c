@@ -1,17 +1,22 @@
-/* cmd_explain.c -- `workbench explain gob|json|grpc|dns [FILE]`: explains captured bytes. */
+/* cmd_explain.c -- `workbench explain gob|json|grpc|dns [FILE]`: explains captured bytes;
+ * `workbench explain FILE.pcap`: every RPC call in a capture file. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/i18n.h"
+#include "base/numopt.h"
+#include "capture/pcapin.h"
 #include "commands.h"
 #include "protosrc.h"
 #include "wire/wire.h"
 
 #define MAX_INPUT (64u << 20)
+#define MAX_PORTS 16
 
 static void usage(FILE *f)
 {
@@ -33,6 +38,13 @@ static void usage(FILE *f)
             "Example:\n"
             "  echo '{\"method\":\"hello.HelloWorld\",\"params\":[\"李白\"],\"id\":0}' |\n      workbench explain json\n"),
             EXPLAIN_MAX_SPANS);
+    fputs(_("\nUsage: workbench explain [gob|json|grpc] FILE.pcap [--port P]... [--wire]\n"
+            "A capture file (pcap or pcapng, as tcpdump -w and tshark -w write them):\n"
+            "every RPC call in it, one line each as `workbench sniff` shows them, then\n"
+            "a summary. A format keeps only that protocol's connections.\n"
+            "      --port P      only connections to or from port P (repeatable)\n"
+            "      --wire        also every byte of each request and reply, explained\n"
+            "  workbench explain calls.pcap --port 8080 --wire\n"), f);
     fputs(_("\ngRPC messages of a service the workbench was not built with are decoded\n"
             "with their field names given its .proto files:\n"), f);
     fputs(_(PROTOSRC_HELP), f);
@@ -50,59 +62,56 @@ static bool looks_like_reply(rpc_proto p, const buf *b)
             memmem(buf_data(b), buf_size(b), "\"error\"", 7));
 }
 
-int cmd_explain(int argc, char **argv)
+static int add_port(const char *s, uint16_t *ports, size_t *n)
 {
-    static const struct option opts[] = {{"request", no_argument, NULL, 'q'},
-                                         {"reply", no_argument, NULL, 'r'},
-                                         {"color", required_argument, NULL, 'c'},
-                                         {"path", required_argument, NULL, 'p'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int dir = -1;
-    const char *path_hint = NULL;
-    const char *color = "auto";
-    protosrc src;
-    char err[1024];
-    if (protosrc_take(&argc, argv, &src, err, sizeof err) < 0) {
-        fprintf(stderr, "workbench explain: %s\n", err);
-        return EXIT_USAGE;
+    int port;
+    if (numopt_int(s, 1, 65535, &port) < 0) {
+        fprintf(stderr, _("workbench explain: --port wants a port from 1 to 65535, not \"%s\"\n"), s);
+        return -1;
     }
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'q': dir = 0; break;
-        case 'r': dir = 1; break;
-        case 'c': color = optarg; break;
-        case 'p': path_hint = optarg; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
-        }
+    if (*n == MAX_PORTS) {
+        fprintf(stderr, _("workbench explain: at most %d ports\n"), MAX_PORTS);
+        return -1;
     }
-    if (argc - optind < 1 || argc - optind > 2) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    rpc_proto p = PROTO_JSON;
-    bool dns = false;
-    if (strcmp(argv[optind], "dns") == 0 || strcmp(argv[optind], "mdns") == 0) {
-        dns = true;
-    } else if (strcmp(argv[optind], "gob") == 0) {
-        p = PROTO_GOB;
-    } else if (strcmp(argv[optind], "json") == 0 || strcmp(argv[optind], "jsonrpc") == 0) {
-        p = PROTO_JSON;
-    } else if (strcmp(argv[optind], "grpc") == 0 || strcmp(argv[optind], "h2") == 0) {
-        p = PROTO_GRPC;
-    } else {
-        fprintf(stderr, _("workbench explain: unknown format \"%s\"; use gob, json, grpc or dns\n"),
-                argv[optind]);
-        return EXIT_USAGE;
-    }
-    if (protosrc_load(&src, err, sizeof err) < 0) {
-        fprintf(stderr, "workbench explain: %s\n", err);
-        return EXIT_USAGE;
-    }
-    const char *path = argc - optind == 2 ? argv[optind + 1] : NULL;
+    ports[(*n)++] = (uint16_t)port;
+    return 0;
+}
+
+static bool is_format(const char *s)
+{
+    static const char *const names[] = {"gob", "json", "jsonrpc", "grpc", "h2", "dns", "mdns"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The capture file named by the arguments left after the options: FILE alone, or FORMAT
+ * FILE with a format of a TCP protocol. NULL when the file is not a capture. */
+static const char *capture_arg(int argc, char **argv)
+{
+    const char *path = NULL;
+    if (argc - optind == 1 && !is_format(argv[optind]))
+        path = argv[optind];
+    else if (argc - optind == 2 && is_format(argv[optind]) && strcmp(argv[optind], "dns") != 0 &&
+             strcmp(argv[optind], "mdns") != 0)
+        path = argv[optind + 1];
+    if (!path || strcmp(path, "-") == 0)
+        return NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    uint8_t head[16];
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return pcapin_is_capture(head, n) ? path : NULL;
+}
+
+/* Explains the bytes of path (NULL or "-": standard input) as format p (or DNS), one
+ * direction: dir 0 requests, 1 replies, -1 guessed. Returns the exit code. */
+static int explain_bytes(rpc_proto p, bool dns, int dir, const char *path_hint, const char *path,
+                         const char *color)
+{
     FILE *f = path && strcmp(path, "-") != 0 ? fopen(path, "rb") : stdin;
     if (!f) {
         fprintf(stderr, _("workbench explain: cannot open %s: %s\n"), path, strerror(errno));
@@ -153,4 +162,94 @@ int cmd_explain(int argc, char **argv)
                 _("workbench explain: these bytes look like JSON; try: workbench explain json\n"));
     buf_done(&in);
     return r < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    static const struct option opts[] = {{"request", no_argument, NULL, 'q'},
+                                         {"reply", no_argument, NULL, 'r'},
+                                         {"color", required_argument, NULL, 'c'},
+                                         {"path", required_argument, NULL, 'p'},
+                                         {"port", required_argument, NULL, 'P'},
+                                         {"wire", no_argument, NULL, 'w'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int dir = -1;
+    const char *path_hint = NULL;
+    const char *color = "auto";
+    uint16_t ports[MAX_PORTS];
+    size_t nports = 0;
+    bool wire = false;
+    protosrc src;
+    char err[1024];
+    if (protosrc_take(&argc, argv, &src, err, sizeof err) < 0) {
+        fprintf(stderr, "workbench explain: %s\n", err);
+        return EXIT_USAGE;
+    }
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'q': dir = 0; break;
+        case 'r': dir = 1; break;
+        case 'c': color = optarg; break;
+        case 'p': path_hint = optarg; break;
+        case 'w': wire = true; break;
+        case 'P':
+            if (add_port(optarg, ports, &nports) < 0)
+                return EXIT_USAGE;
+            break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (argc - optind < 1 || argc - optind > 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *capture = capture_arg(argc, argv);
+    if (capture) {
+        if (dir >= 0 || path_hint) {
+            fprintf(stderr, "%s", _("workbench explain: --request, --reply and --path are for one "
+                                    "direction's bytes; a capture file has both\n"));
+            return EXIT_USAGE;
+        }
+        if (protosrc_load(&src, err, sizeof err) < 0) {
+            fprintf(stderr, "workbench explain: %s\n", err);
+            return EXIT_USAGE;
+        }
+        return sniff_capture_file(capture, ports, nports, wire, color,
+                                  argc - optind == 2 ? argv[optind] : NULL);
+    }
+    if (nports || wire) {
+        fprintf(stderr, "%s", _("workbench explain: --port and --wire are for a capture file "
+                                "(pcap or pcapng)\n"));
+        return EXIT_USAGE;
+    }
+    rpc_proto p = PROTO_JSON;
+    bool dns = false;
+    if (strcmp(argv[optind], "dns") == 0 || strcmp(argv[optind], "mdns") == 0) {
+        dns = true;
+    } else if (strcmp(argv[optind], "gob") == 0) {
+        p = PROTO_GOB;
+    } else if (strcmp(argv[optind], "json") == 0 || strcmp(argv[optind], "jsonrpc") == 0) {
+        p = PROTO_JSON;
+    } else if (strcmp(argv[optind], "grpc") == 0 || strcmp(argv[optind], "h2") == 0) {
+        p = PROTO_GRPC;
+    } else if (argc - optind == 1 && access(argv[optind], R_OK) == 0) {
+        fprintf(stderr, _("workbench explain: %s is not a capture file (pcap or pcapng); for other "
+                          "bytes give their format first: gob, json, grpc or dns\n"),
+                argv[optind]);
+        return EXIT_USAGE;
+    } else {
+        fprintf(stderr, _("workbench explain: unknown format \"%s\"; use gob, json, grpc or dns\n"),
+                argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (protosrc_load(&src, err, sizeof err) < 0) {
+        fprintf(stderr, "workbench explain: %s\n", err);
+        return EXIT_USAGE;
+    }
+    return explain_bytes(p, dns, dir, path_hint, argc - optind == 2 ? argv[optind + 1] : NULL,
+                         color);
 }

@@ -16,11 +16,12 @@ static const command commands[] = {
     {"call", cmd_call, N_("call URL METHOD ARGS [--wire]   call a method, print the result")},
     {"list", cmd_list, N_("list grpc://HOST:PORT [SERVICE] a gRPC server's services or methods")},
     {"describe", cmd_describe, N_("describe grpc://HOST:PORT SYM   a service or message as .proto source")},
-    {"explain", cmd_explain, N_("explain FORMAT [FILE]           explain bytes (gob, json, grpc, dns)")},
+    {"explain", cmd_explain, N_("explain FORMAT [FILE]|FILE.pcap explain bytes (gob, json, grpc, dns)")},
     {"load", cmd_load, N_("load --service NAME ...         calls at a rate through the balancer")},
     {"registry", cmd_registry, N_("registry URL [NAME] [--watch]   list (and follow) a registry")},
     {"lesson", cmd_lesson, N_("lesson [N]                      the tutorials' lessons (--check N|all)")},
     {"mdns", cmd_mdns, N_("mdns [--interface IF] [--wire]  the multicast DNS packets on a link")},
+    {"sniff", cmd_sniff, N_("sniff [--port P] [--wire]       the RPC calls other programs make, live")},
     {"lab", cmd_lab, N_("lab --hosts N --run STEP...      hosts in namespaces, programs, faults")},
     {"tui", cmd_tui, N_("tui [--registry R] [--no-mouse] the full-screen workbench (the default)")},
     {"compare", cmd_compare, N_("compare METHOD ARGS             one call in every encoding, side by side")},
@@ -44,6 +45,7 @@ static void usage(FILE *f)
     fputs("  workbench call json://127.0.0.1:8080 hello.HelloWorld '\"李白\"'\n"
           "  workbench call gob://127.0.0.1:8081 Arith.Divide '{\"A\":7,\"B\":2}' --wire\n"
           "  workbench explain gob capture.bin\n"
+          "  workbench sniff --port 8080\n"
           "  workbench compare Arith.Multiply '{\"A\":7,\"B\":8}'\n"
           "  workbench load --service hello --codec json --spawn 2 --rate 200 \\\n"
           "                 --duration 8 --kill-after 3\n"
