@@ -26,7 +26,7 @@ static cols columns(int inner)
     c.wlat = 8;
     c.time = 2;
     c.proto = c.time + c.wtime + 1;
-    c.conn = c.proto + 5;
+    c.conn = c.proto + 6;
     c.method = c.conn + c.wconn + 1;
     c.wmethod = inner - (c.method - 1) - 1 - c.wstatus - 1 - c.wlat;
     if (c.wmethod < 8)
@@ -90,7 +90,7 @@ static void call_row(tui_screen *s, WINDOW *w, int y, const cols *c, const tui_s
     tui_draw_put(w, y, 1, 1, base, "%s", sel ? (s->utf8 ? "▶" : ">") : " ");
     when(r->start_us, c->wide, text, sizeof text);
     tui_draw_cell(w, y, c->time, c->wtime, false, base, text);
-    tui_draw_cell(w, y, c->proto, 4, false, base | tui_draw_attr(s, PAIR_HEAD, A_NORMAL), sniff_proto_name(r->proto));
+    tui_draw_cell(w, y, c->proto, 5, false, base | tui_draw_attr(s, PAIR_HEAD, A_NORMAL), sniff_proto_name(r->proto));
     conn_text(r, c->wide, text, sizeof text);
     tui_draw_cell(w, y, c->conn, c->wconn, false, base, text);
     tui_sniff_short_method(r->method[0] ? r->method : "?", c->wmethod, text, sizeof text);
@@ -163,19 +163,19 @@ static void detail(tui_screen *s, WINDOW *w, int y, int inner, int rows, const t
     snprintf(line, sizeof line, _("#%llu %s · %s · %s · %s → %s · call %llu on its connection"),
              (unsigned long long)r->id, sniff_proto_name(r->proto), r->status, lat, r->client, r->server,
              (unsigned long long)c->n);
-    tui_draw_put(w, y++, 2, inner - 1, A_BOLD, "%s", line);
+    int used = tui_draw_wrap(w, y, 2, inner - 1, 2, 0, rows > 3 ? 2 : 1, A_BOLD, line);
     const char *res = c->error[0] ? c->error : c->had_result ? c->result : "";
     snprintf(line, sizeof line, "%s(%s)%s%s%s", r->method[0] ? r->method : "?", c->had_args ? c->args : "…",
              res[0] ? " → " : "", c->error[0] ? _("error: ") : "", res);
-    int used = tui_draw_wrap(w, y, 2, inner - 1, 2, 0, rows > 3 ? 2 : 1, A_NORMAL, line);
+    used += tui_draw_wrap(w, y + used, 2, inner - 1, 2, 0, rows - used > 2 ? 2 : 1, A_NORMAL, line);
     y += used;
     const char *note = c->note;
     if (!r->has_bytes)
         note = c->bytes_past ? _("its bytes came after the part of its connection that is kept")
              : c->bytes_dropped ? _("its bytes were dropped to make room for newer calls")
                                 : _("its bytes were not kept");
-    if (note[0] && used + 1 < rows)
-        tui_draw_wrap(w, y, 2, inner - 1, 2, 0, rows - 1 - used, tui_draw_attr(s, PAIR_PAUSE, A_NORMAL), note);
+    if (note[0] && used < rows)
+        tui_draw_wrap(w, y, 2, inner - 1, 2, 0, rows - used, tui_draw_attr(s, PAIR_PAUSE, A_NORMAL), note);
 }
 
 /* Nothing to list: how to start, why it did not, the last connection seen. */
@@ -220,7 +220,7 @@ void tui_draw_sniff(tui_screen *s, const tui_view *v)
     cols c = columns(inner);
     attr_t head = tui_draw_attr(s, PAIR_HEAD, A_BOLD);
     tui_draw_cell(w, 2, c.time, c.wtime, false, head, _("time"));
-    tui_draw_cell(w, 2, c.proto, 4, false, head, _("proto"));
+    tui_draw_cell(w, 2, c.proto, 5, false, head, _("proto"));
     tui_draw_cell(w, 2, c.conn, c.wconn, false, head, _("client → server"));
     tui_draw_cell(w, 2, c.method, c.wmethod, false, head, _("method"));
     tui_draw_cell(w, 2, c.status, c.wstatus, false, head, _("status"));

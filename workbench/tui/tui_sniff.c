@@ -441,5 +441,10 @@ void tui_sniff_short_method(const char *method, int width, char *out, size_t cap
         keep_start(method, width, out, cap);
         return;
     }
+    for (const char *dot = strchr(method, '.'); dot; dot = strchr(dot + 1, '.'))
+        if (tui_text_width(dot + 1) + 1 <= width) { /* Service.Method: from a dot on */
+            snprintf(out, cap, "…%s", dot + 1);
+            return;
+        }
     keep_end(method, width, out, cap);
 }

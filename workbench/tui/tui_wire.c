@@ -207,8 +207,9 @@ void tui_wire_show_sniffed(tui_wire *w, tui_sniff_bytes *b)
     w->server[0] = '\0';
     snprintf(w->method, sizeof w->method, "%.127s", c->row.method);
     snprintf(w->args, sizeof w->args, "%s", c->args);
-    snprintf(w->sniffed, sizeof w->sniffed, "#%llu %s %s → %s", (unsigned long long)c->row.id,
-             c->row.method[0] ? c->row.method : "?", c->row.client, c->row.server);
+    snprintf(w->sniffed, sizeof w->sniffed, "#%llu %.160s", (unsigned long long)c->row.id,
+             c->row.method[0] ? c->row.method : "?");
+    snprintf(w->sniffed_conn, sizeof w->sniffed_conn, "%s → %s", c->row.client, c->row.server);
 }
 
 /* addr ("127.0.0.1:50051", "[::1]:50051") into *ss; a host that is no IP address is

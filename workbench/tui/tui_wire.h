@@ -36,8 +36,9 @@ typedef struct tui_wire {
     bool response; /* showing what came back instead of what was sent */
     char method[128], args[1024];
     char server[80]; /* HOST:PORT of the gRPC server called alone (tui_wire_capture_any), or "" */
-    char sniffed[300]; /* "#12 Arith.Multiply 127.0.0.1:4321 → 127.0.0.1:1234": the call
-                        * sniffed on the wire shown (tui_wire_show_sniffed), or "" */
+    char sniffed[200]; /* "#12 Arith.Multiply": the call sniffed on the wire shown
+                        * (tui_wire_show_sniffed), or "" */
+    char sniffed_conn[120]; /* its "127.0.0.1:4321 → 127.0.0.1:1234" */
     bool busy;     /* a capture is under way (on the TUI's worker) */
 } tui_wire;
 
