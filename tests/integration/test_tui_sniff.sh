@@ -153,7 +153,28 @@ if wait_for 3 'Sniff — replay calls\.pcap'; then ok "w goes back from the Wire
 key s
 if wait_for 3 'Instances'; then ok "s closes the Sniff pane"; else bad "s closes the Sniff pane" "$(screen)"; fi
 
-# 4. :sniff PORT, live, while calls are made
+# 4. The Wire pane's own call, once per protocol: :pcap writes a connection for each, as
+#    tshark's HTTP/2 and gRPC dissectors read them
+key j
+key c
+if wait_for 10 '2 +grpc +127\.0\.0\.1:[0-9]+ +[0-9]+ running'; then ok "j and c spawn a JSON-RPC and a gRPC server"; else
+    bad "j and c spawn a JSON-RPC and a gRPC server" "$(screen)"; fi
+GRPC=$(screen | grep -E '^│[ >▶]2 +grpc ' | grep -oE '127\.0\.0\.1:[0-9]+' | head -n 1)
+key w
+wait_for 5 'Wire — Arith\.Multiply' || true
+wait_gone 5 'making the call in' || true
+cmd "pcap $TMP/load.pcap"
+if wait_for 3 "wrote 2 connections to $TMP/load.pcap"; then ok ":pcap: one connection per protocol the Wire pane called"; else
+    bad ":pcap: one connection per protocol the Wire pane called" "$(status_line)"; fi
+if command -v tshark >/dev/null && [ -n "$GRPC" ]; then
+    T=$(tshark -r "$TMP/load.pcap" -d "tcp.port==$(port_of "$GRPC"),http2" -Y grpc -T fields -e http2.header.value 2>&1)
+    expect_grep "tshark's gRPC dissector reads the gRPC connection: the method's path" "/arith.Arith/Multiply" "$T"
+    T=$(tshark -r "$TMP/load.pcap" -q -z conv,tcp 2>&1)
+    expect_grep "tshark: the gRPC connection goes to the server's port" "127.0.0.1:$(port_of "$GRPC")" "$T"
+fi
+key w
+
+# 5. :sniff PORT, live, while calls are made
 if [ "$CAN_CAPTURE" = 1 ]; then
     cmd "sniff $(port_of "$GOB")"
     if wait_for 5 "Sniff — live on lo, ports $(port_of "$GOB")"; then ok ":sniff PORT captures live on lo, the port in the title"; else
@@ -178,7 +199,7 @@ expect_grep ":quit: exit status 0" "TUI-EXITED 0" "$(screen)"
 expect_eq ":quit: no server, etcd or capture left running" "" "$(left_running $KIDS $WB)"
 tm kill-server 2>/dev/null
 
-# 5. Without the capture capability: pcapin's message, and nothing else breaks
+# 6. Without the capture capability: pcapin's message, and nothing else breaks
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
     cat >"$TMP/nocap.sh" <<EOF
 #!/bin/sh

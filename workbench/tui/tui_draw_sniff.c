@@ -185,9 +185,6 @@ static void empty(tui_screen *s, WINDOW *w, int y, int inner, int rows, const tu
     int used = 0;
     if (v->sniff_err && v->sniff_err[0])
         used += tui_draw_wrap(w, y, 2, inner - 1, 2, 0, rows, tui_draw_attr(s, PAIR_BAD, A_BOLD), v->sniff_err) + 1;
-    if (in->error[0] && used < rows)
-        used += tui_draw_wrap(w, y + used, 2, inner - 1, 2, 0, rows - used, tui_draw_attr(s, PAIR_BAD, A_BOLD),
-                              in->error) + 1;
     if (in->last_conn[0] && used < rows)
         used += tui_draw_wrap(w, y + used, 2, inner - 1, 2, 0, rows - used, A_NORMAL, in->last_conn) + 1;
     if (used < rows)
@@ -207,7 +204,11 @@ void tui_draw_sniff(tui_screen *s, const tui_view *v)
     title(&sv->info, text, sizeof text);
     tui_draw_frame(s, w, "sniff", text);
     progress(&sv->info, text, sizeof text);
-    tui_draw_put(w, 1, 2, inner - 1, sv->info.running ? tui_draw_attr(s, PAIR_RUN, A_NORMAL) : A_DIM, "%s", text);
+    if (sv->info.error[0] && !sv->info.running) /* why it stopped on its own */
+        tui_draw_put(w, 1, 2, inner - 1, tui_draw_attr(s, PAIR_BAD, A_BOLD), "%s", sv->info.error);
+    else
+        tui_draw_put(w, 1, 2, inner - 1, sv->info.running ? tui_draw_attr(s, PAIR_RUN, A_NORMAL) : A_DIM, "%s",
+                     text);
     const char *keys = _("↑↓ select  Enter its bytes in the Wire pane  End the newest  s close");
     int nkeys = tui_text_nlines(keys, inner - 1, 2);
     int list = h - 3 - DETAIL_ROWS - nkeys; /* the progress, the head, the rule; detail and keys below */

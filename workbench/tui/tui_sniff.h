@@ -20,7 +20,7 @@ enum {
     TUI_SNIFF_CALLS = 1000,            /* calls kept; older ones are dropped and counted */
     TUI_SNIFF_BYTES = 8 << 20,         /* bytes kept in all to explain calls; the calls
                                         * seen longest ago lose theirs first */
-    TUI_SNIFF_KEEP = 2 << 20,          /* bytes the sniffer keeps of each direction of a
+    TUI_SNIFF_KEEP = 1 << 20,          /* bytes the sniffer keeps of each direction of a
                                         * connection */
     TUI_SNIFF_SILENCE_US = 5000000,    /* replay: the longest wait between two packets */
     TUI_SNIFF_PORTS = 16,              /* ports a live capture may be limited to */
