@@ -125,6 +125,12 @@ $(BUILD)/tests/test_tui_model: tests/unit/test_tui_model.c $(TUI_MODEL_OBJ) $(LI
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iworkbench -Iworkbench/tui -o $@ $< $(TUI_MODEL_OBJ) $(LIB_A) $(LDLIBS) -lcriterion
 
+# The Sniff pane's model's test links its objects and the text measure's.
+TUI_SNIFF_OBJ := $(BUILD)/workbench/tui/tui_sniff.o $(BUILD)/workbench/tui/tui_sniff_run.o $(BUILD)/workbench/tui/tui_text.o
+$(BUILD)/tests/test_tui_sniff: tests/unit/test_tui_sniff.c $(TUI_SNIFF_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iworkbench -Iworkbench/tui -o $@ $< $(TUI_SNIFF_OBJ) $(LIB_A) $(LDLIBS) -lcriterion
+
 run-deps:
 	@sh mk/deps.sh run
 	@sh mk/consul.sh $(BIN)

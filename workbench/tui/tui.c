@@ -282,6 +282,7 @@ static int update(tui *t, turn *tn, uint64_t now)
     dirty |= tui_work_poll(t->ops, t) | tui_work_poll(t->side, t);
     supervisor_poll(t->sup);
     dirty |= tui_lab_poll(t, now);
+    dirty |= tui_sniff_poll(t);
     dirty |= tui_sync_static(t);
     tui_roll_on(t);
     if (now - tn->last_ttl >= TTL_POLL_MS) {
@@ -322,6 +323,8 @@ static void fill_view(tui *t, tui_view *v, char *load_desc, size_t desclen)
     v->help_scroll = &t->help_scroll;
     v->cmd = &t->cmd;
     v->wire = &t->wire;
+    v->sniff = &t->sniff_view;
+    v->sniff_err = t->sniff_err;
     v->nstarting = t->nstarting;
     v->is_static = t->reg.kind == REGOPT_STATIC;
     v->tl_scroll = t->tl_scroll;
@@ -395,7 +398,8 @@ static bool layout_changed(const tui *t, tui_layout *l)
         n += t->starting[i].id == 0;
     int ninst = (int)n, ntraffic = (int)t->m.traffic.nrows;
     bool changed = ninst != l->ninst || ntraffic != l->ntraffic;
-    *l = (tui_layout){.help = t->help || t->show_hosts, .wire = t->show_wire, .lesson = t->lesson != NULL, .focus = t->lesson_pane,
+    *l = (tui_layout){.help = t->help || t->show_hosts, .wire = t->show_wire,
+                      .sniff = t->show_sniff, .lesson = t->lesson != NULL, .focus = t->lesson_pane,
                       .ninst = ninst, .ntraffic = ntraffic};
     return changed;
 }
@@ -437,6 +441,8 @@ static void run(tui *t, session *s)
 static void stop(tui *t, session *s, int rc)
 {
     tui_close_lesson(t);
+    tui_sniff_free(t->sniff); /* its capture thread first */
+    t->sniff = NULL;
     tui_cmdline_done(&t->cmd);
     tui_draw_done(&s->scr);
     if (s->curses && !isendwin())

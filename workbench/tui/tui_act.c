@@ -108,6 +108,8 @@ int act_spawn(tui *t, const char *arg)
 /* "up" or "down" (the arrow keys): the instance above or below the selected one. */
 int act_select(tui *t, const char *arg)
 {
+    if (t->show_sniff && !t->show_wire)
+        return tui_sniff_select(t, strcmp(arg, "up") == 0 ? -1 : 1);
     size_t n;
     supervisor_instances(t->sup, &n);
     if (strcmp(arg, "up") == 0) {
@@ -249,7 +251,9 @@ int act_help(tui *t, const char *arg)
 /* "up", "down" (a page of the Timeline) or "end" (the newest events). */
 int act_scroll(tui *t, const char *arg)
 {
-    enum { PAGE = 5 };
+    enum { PAGE = 5, SNIFF_PAGE = 10 };
+    if (t->show_sniff && !t->show_wire && !t->lesson) /* End: follow the newest call */
+        return tui_sniff_select(t, strcmp(arg, "end") == 0 ? 0 : strcmp(arg, "up") == 0 ? -SNIFF_PAGE : SNIFF_PAGE);
     if (t->lesson) { /* the lesson's pane scrolls instead (the drawing clamps it) */
         if (strcmp(arg, "end") == 0)
             t->lesson_scroll = 0;
@@ -313,7 +317,7 @@ int act_command(tui *t, const char *arg)
 }
 
 /* A click on an Instances row selects it; the wheel scrolls the Timeline, or moves the
- * cursor in the Wire pane. */
+ * cursor in the Wire pane, or the selection in the Sniff pane. */
 int tui_on_mouse(tui *t, const tui_screen *scr, const tui_view *v)
 {
     MEVENT me;
@@ -325,6 +329,8 @@ int tui_on_mouse(tui *t, const tui_screen *scr, const tui_view *v)
             tui_wire_move(&t->wire, up ? -1 : 1);
             return DIRTY_WIRE;
         }
+        if (t->show_sniff)
+            return tui_sniff_select(t, up ? -3 : 3);
         size_t n;
         supervisor_timeline(t->sup, &n);
         t->tl_scroll += up ? 3 : -3;

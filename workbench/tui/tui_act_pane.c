@@ -18,7 +18,7 @@ static int finish_wire(tui_job *j, void *ctx)
     tui_wire_job *c = (tui_wire_job *)j;
     c->w.sel = t->wire.sel;
     c->w.response = t->wire.response;
-    if (--t->wire_jobs > 0) { /* a newer capture is coming */
+    if (--t->wire_jobs > 0 || t->wire_sniffed) { /* a newer capture is coming, or a sniffed call shows */
         tui_wire_done(&c->w);
         return 0;
     }
@@ -35,6 +35,7 @@ static void submit_wire(tui *t, tui_wire_job *j)
         return;
     }
     j->job.finish = finish_wire;
+    t->wire_sniffed = false;
     t->wire_jobs++;
     t->wire.busy = true;
     tui_work_submit(t->side, &j->job);
@@ -161,6 +162,10 @@ int act_recapture(tui *t, const char *arg)
     (void)arg;
     if (!t->show_wire)
         return 0;
+    if (t->wire_sniffed) {
+        tui_say(t, "%s", _("a call sniffed on the wire is not made again: w goes back to the Sniff pane"));
+        return DIRTY_STATUS;
+    }
     tui_capture(t);
     tui_say(t, _("making the call again"));
     return DIRTY_WIRE | DIRTY_STATUS;
@@ -260,9 +265,12 @@ int act_lesson(tui *t, const char *arg)
     return DIRTY_LAYOUT | DIRTY_STATUS | tui_sync_lesson(t);
 }
 
-/* A lesson key (Enter ] [ a L) does nothing without an open lesson. */
+/* A lesson key (Enter ] [ a L) does nothing without an open lesson; Enter in the Sniff
+ * pane opens the selected call. */
 int act_lesson_key(tui *t, const char *arg)
 {
+    if (t->show_sniff && !t->show_wire && !strcmp(arg, "next") && t->sniff_view.total)
+        return act_sniff_open(t, NULL);
     if (!t->lesson)
         return 0;
     return act_lesson(t, arg);

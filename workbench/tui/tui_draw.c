@@ -542,7 +542,7 @@ void tui_draw_init(tui_screen *s)
 void tui_draw_done(tui_screen *s)
 {
     WINDOW **all[] = {&s->title,  &s->inst, &s->traffic, &s->reg,   &s->timeline,
-                      &s->status, &s->help, &s->wire,    &s->lesson};
+                      &s->status, &s->help, &s->wire,    &s->lesson,   &s->sniff};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) {
             delwin(*all[i]);
@@ -602,6 +602,8 @@ void tui_draw_layout(tui_screen *s, const tui_layout *l)
         s->lesson = newwin(avail, lw, 1, cols - lw);
         if (l->wire)
             s->wire = newwin(avail, cols - lw, 1, 0);
+        else if (l->sniff)
+            s->sniff = newwin(avail, cols - lw, 1, 0);
         else
             layout_panes(s, 1, 0, avail, cols - lw, l->ninst, l->ntraffic);
         return;
@@ -611,6 +613,8 @@ void tui_draw_layout(tui_screen *s, const tui_layout *l)
         WINDOW *w = newwin(top, cols, 1, 0);
         if (l->wire)
             s->wire = w;
+        else if (l->sniff)
+            s->sniff = w;
         else if (!strcmp(s->focus, "traffic"))
             s->traffic = w;
         else if (!strcmp(s->focus, "registry"))
@@ -624,6 +628,10 @@ void tui_draw_layout(tui_screen *s, const tui_layout *l)
     }
     if (l->wire) {
         s->wire = newwin(avail, cols, 1, 0);
+        return;
+    }
+    if (l->sniff) {
+        s->sniff = newwin(avail, cols, 1, 0);
         return;
     }
     layout_panes(s, 1, 0, avail, cols, l->ninst, l->ntraffic);
@@ -655,6 +663,8 @@ void tui_draw(tui_screen *s, const tui_view *v, int dirty)
             draw_title(s, v), draw_status(s, v);
         if ((dirty & DIRTY_WIRE) && s->wire)
             tui_draw_wire(s, v);
+        if ((dirty & DIRTY_SNIFF) && s->sniff)
+            tui_draw_sniff(s, v);
         if ((dirty & DIRTY_INSTANCES) && s->inst && !tui_draw_lesson_instances(s, v->lesson))
             draw_instances(s, v);
         if ((dirty & DIRTY_TRAFFIC) && s->traffic)

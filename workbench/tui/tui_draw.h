@@ -13,6 +13,7 @@
 #include "tui_lab.h"
 #include "tui_lesson.h"
 #include "tui_model.h"
+#include "tui_sniff.h"
 #include "tui_wire.h"
 
 enum { TUI_MIN_COLS = 60, TUI_MIN_ROWS = 16, TUI_LESSON_SIDE_COLS = 120 };
@@ -44,6 +45,8 @@ typedef struct tui_view {
                               * instead of the key hints; "" for none */
     const tui_cmdline *cmd;  /* the ':' line, drawn on the status line while active */
     const tui_wire *wire;    /* the Wire pane's model, drawn when the layout has the pane */
+    const tui_sniff_view *sniff; /* the Sniff pane's snapshot, drawn when the layout has it */
+    const char *sniff_err;   /* why the last :sniff or :replay could not start, or "" */
     const tui_starting *starting; /* servers being started, shown as "starting" */
     size_t nstarting;
     bool is_static;          /* no registry: the load calls the instances alive */
@@ -71,6 +74,7 @@ typedef struct tui_view {
 typedef struct tui_screen {
     WINDOW *title, *inst, *traffic, *reg, *timeline, *status, *help;
     WINDOW *wire; /* instead of the other panes while the Wire pane is shown */
+    WINDOW *sniff; /* instead of them while the Sniff pane is (and the Wire pane is not) */
     WINDOW *lesson; /* beside the others (wide) or below the step's pane (narrow) */
     char focus[16]; /* the pane the lesson's step is about, marked in its title */
     bool small; /* the terminal is below TUI_MIN_COLS x TUI_MIN_ROWS: help says so */
@@ -81,13 +85,13 @@ typedef struct tui_screen {
 /* Sets up colours (none when NO_COLOR is set or the terminal has none; default
  * background when it can) after initscr. */
 void tui_draw_init(tui_screen *s);
-/* What the screen is cut into: the help screen, the Wire pane (with title and status), or
- * the usual panes. With lesson, a lesson pane too: on the right from TUI_LESSON_SIDE_COLS
+/* What the screen is cut into: the help screen, the Wire pane (with title and status), the
+ * Sniff pane, or the usual panes. With lesson, a lesson pane too: on the right from TUI_LESSON_SIDE_COLS
  * columns, else below only the pane named by focus (instances, traffic, registry,
  * timeline; NULL or "" for instances). The Instances and Traffic panes grow to show ninst
  * and ntraffic rows, taking rows from the Registry and Timeline down to a few. */
 typedef struct tui_layout {
-    bool help, wire, lesson;
+    bool help, wire, sniff, lesson;
     const char *focus;
     int ninst, ntraffic;
 } tui_layout;

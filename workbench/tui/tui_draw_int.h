@@ -1,6 +1,7 @@
 /* tui_draw_int.h -- private to the tui_draw*.c files: colours and the ways text reaches a
- * window (tui_draw_kit.c, below the others), the Wire pane (tui_draw_wire.c), the
- * lesson pane (tui_draw_lesson.c) and the help (tui_draw_help.c). */
+ * window (tui_draw_kit.c, below the others), the Wire pane (tui_draw_wire.c), the Sniff
+ * pane (tui_draw_sniff.c), the lesson pane (tui_draw_lesson.c) and the help
+ * (tui_draw_help.c). */
 #ifndef WB_TUI_DRAW_INT_H
 #define WB_TUI_DRAW_INT_H
 
@@ -32,6 +33,8 @@ void tui_draw_more(WINDOW *w, int above, int below);
 int tui_draw_check(const tui_model *m, const tui_reg_entry *e, uint64_t now_ms, char *out, size_t cap);
 /* The Wire pane (tui_draw_wire.c). */
 void tui_draw_wire(tui_screen *s, const tui_view *v);
+/* The Sniff pane (tui_draw_sniff.c). */
+void tui_draw_sniff(tui_screen *s, const tui_view *v);
 /* The help (tui_draw_help.c): what the workbench is, a line per key, then the lessons;
  * scrolled by *v->help_scroll lines (kept in range; TUI_HELP_LESSONS: to the lessons). */
 void tui_draw_help(tui_screen *s, const tui_view *v);

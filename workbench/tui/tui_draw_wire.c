@@ -122,12 +122,16 @@ void tui_draw_wire(tui_screen *s, const tui_view *v)
     int inner = getmaxx(w) - 2, h = getmaxy(w) - 2;
     const char *dir = wi->response ? _("response") : _("request");
     char title[1400];
-    if (wi->server[0])
+    if (wi->sniffed[0])
+        snprintf(title, sizeof title, _("Wire — sniffed %s %s — %s"), wi->sniffed, wi->sniffed_conn, dir);
+    else if (wi->server[0])
         snprintf(title, sizeof title, _("Wire — %s %s on %s — %s"), wi->method, wi->args, wi->server, dir);
     else
         snprintf(title, sizeof title, _("Wire — %s %s, each protocol on a new connection — %s"), wi->method, wi->args,
                  dir);
-    if (tui_text_width(title) + 6 > getmaxx(w))
+    if (tui_text_width(title) + 6 > getmaxx(w) && wi->sniffed[0])
+        snprintf(title, sizeof title, _("Wire — sniffed %s — %s"), wi->sniffed, dir);
+    else if (tui_text_width(title) + 6 > getmaxx(w))
         snprintf(title, sizeof title, _("Wire — %s %s — %s"), wi->method, wi->args, dir);
     tui_draw_frame(s, w, "wire", title);
     if (wi->busy) {
@@ -143,10 +147,12 @@ void tui_draw_wire(tui_screen *s, const tui_view *v)
     }
     int ncols = inner >= 3 * MIN_COL + 2 * GAP ? 3 : 1;
     int cw = ncols == 3 ? (inner - 2 * GAP) / 3 : inner;
-    const char *keys = ncols == 3 ? _("←→ move over the spans  Tab/1/2/3 protocol  x request/response  w close")
-                                  : _("←→ move over the spans  Tab/1/2/3 show gob, JSON-RPC, gRPC  x request/response  w close");
+    const char *keys = ncols == 3 ? _("←→ move over the spans  Tab/1/2/3 protocol  x request/response  P pcap  w close")
+                                  : _("←→ move over the spans  Tab/1/2/3 show gob, JSON-RPC, gRPC  x request/response  P pcap  w close");
     if (tui_text_width(keys) > inner)
-        keys = _("←→ move over the spans  Tab/1/2/3 protocol  x request/response  w close");
+        keys = _("←→ move over the spans  Tab/1/2/3 protocol  x request/response  P pcap  w close");
+    if (tui_text_width(keys) > inner)
+        keys = _("←→ move over the spans  Tab/1/2/3  x request/response  P pcap  w close");
     const tui_wire_lane *l = &wi->lanes[wi->sel];
     const span *sp = tui_wire_current(wi, wi->sel);
     char text[1200] = "";

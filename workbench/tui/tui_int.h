@@ -18,6 +18,7 @@
 #include "tui_lab.h"
 #include "tui_lesson.h"
 #include "tui_model.h"
+#include "tui_sniff.h"
 #include "tui_wire.h"
 #include "tui_work.h"
 
@@ -88,6 +89,15 @@ typedef struct tui {
     regopt lab_prev;              /* the registry before the lab, to go back to */
     bool show_hosts;              /* the :hosts view is open */
     int ttl, lb_deadline_ms, lb_eject_after, lb_backoff_min, lb_backoff_max; /* :set */
+    /* the Sniff pane: calls between other programs, live (:sniff) or replayed (:replay) */
+    tui_sniff *sniff;             /* made on first use */
+    bool show_sniff;              /* shown instead of the other panes (the Wire pane over it) */
+    uint64_t sniff_sel;           /* the selected call's id; 0: the newest, followed */
+    unsigned sniff_gen;           /* the model's generation the snapshot was taken at */
+    tui_sniff_view sniff_view;    /* the snapshot the pane draws */
+    char sniff_err[600];          /* why the last :sniff or :replay could not start, or "" */
+    bool wire_sniffed;            /* the Wire pane shows a sniffed call: older captures
+                                     coming back from the worker are not shown */
 } tui;
 
 /* ---- the actions: what a key or a command does ----
@@ -124,6 +134,12 @@ int act_direction(tui *t, const char *arg);
 int act_recapture(tui *t, const char *arg);
 int act_lesson(tui *t, const char *arg);
 int act_lesson_key(tui *t, const char *arg);
+/* tui_act_sniff.c: the Sniff pane, replay, and the Wire pane's pcap */
+int act_sniff_pane(tui *t, const char *arg);
+int act_sniff(tui *t, const char *arg);
+int act_replay(tui *t, const char *arg);
+int act_sniff_open(tui *t, const char *arg);
+int act_pcap(tui *t, const char *arg);
 /* tui_act_lab.c: the lab, its faults and the knobs */
 int act_hosts(tui *t, const char *arg);
 int act_cut(tui *t, const char *arg);
@@ -177,6 +193,12 @@ int tui_lab_poll(tui *t, uint64_t now);
 void tui_lab_end(tui *t);
 /* Closes the open lesson, if any. Returns DIRTY_ flags. */
 int tui_close_lesson(tui *t);
+/* The Sniff pane's part of a loop turn: a new snapshot when the model changed. Returns
+ * DIRTY_ flags. */
+int tui_sniff_poll(tui *t);
+/* Moves the Sniff pane's selection delta calls (0: to the newest, followed). Returns
+ * DIRTY_ flags. */
+int tui_sniff_select(tui *t, int delta);
 /* A mouse event from getch: selects a row or scrolls. Returns DIRTY_ flags. */
 int tui_on_mouse(tui *t, const tui_screen *scr, const tui_view *v);
 

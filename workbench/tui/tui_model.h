@@ -36,7 +36,8 @@ enum {
     DIRTY_LAYOUT = 1 << 5, /* windows must be made again (resize, help on/off) */
     DIRTY_WIRE = 1 << 6,
     DIRTY_LESSON = 1 << 7,
-    DIRTY_ALL = 0xff,
+    DIRTY_SNIFF = 1 << 8,
+    DIRTY_ALL = 0x1ff,
 };
 
 typedef struct tui_member {

@@ -78,6 +78,17 @@
     REQ_(WIRE_ANY, NULL, act_wire, NULL, NULL, ":wire URL", NULL,                                                \
          N_("Wire: :wire grpc://HOST:PORT METHOD JSON calls any gRPC server once; the types come from its "      \
             "reflection, or from workbench --proto FILE (-I DIR, --protoset FILE)"))                             \
+    REQ_(PCAP, "pcap", act_pcap, "[FILE]", NULL, "P", NULL,                                                      \
+         N_("Wire: write what it shows as a pcap file for Wireshark (wb-wire-HHMMSS.pcap here, or :pcap FILE)")) \
+    REQ_(SNIFF_PANE, NULL, act_sniff_pane, NULL, NULL, "s", NULL,                                                \
+         N_("the Sniff pane: calls seen on the wire between other programs, newest at the bottom; ↑↓ select, "  \
+            "Enter opens one in the Wire pane"))                                                                 \
+    REQ_(SNIFF, "sniff", act_sniff, "[PORT...] [--interface IF]|stop", "stop --interface", ":sniff", NULL,       \
+         N_("Sniff: :sniff [PORT...] [--interface IF] captures live (on lo by default; needs root or the "       \
+            "capture capability); :sniff stop"))                                                                 \
+    REQ_(REPLAY, "replay", act_replay, "FILE [SPEED]|stop", "stop", ":replay", NULL,                             \
+         N_("Sniff: :replay FILE [SPEED] plays a capture file (tcpdump -w, tshark -w) at its recorded pace, "    \
+            "silences cut to 5 s; :replay stop"))                                                                \
     REQ_(LESSON, "lesson", act_lesson, "[N]", "list next back again off", ":lesson N", NULL,                     \
          N_("a lesson beside the panes it is about (:lesson lists them):"))                                \
     REQ_(LESSON_KEY, NULL, act_lesson_key, NULL, NULL, "Enter ] [", NULL,                                        \
@@ -124,6 +135,7 @@ static const key_binding keys[] = {
     {KEY_LEFT, REQ_CURSOR, "-"},      {KEY_RIGHT, REQ_CURSOR, "+"},
     {'\t', REQ_LANE, "next"},         {'1', REQ_LANE, "1"},             {'2', REQ_LANE, "2"},
     {'3', REQ_LANE, "3"},             {'x', REQ_DIRECTION, NULL},       {'R', REQ_RECAPTURE, NULL},
+    {'P', REQ_PCAP, NULL},            {'s', REQ_SNIFF_PANE, NULL},
     {'\n', REQ_LESSON_KEY, "next"},   {KEY_ENTER, REQ_LESSON_KEY, "next"},
     {']', REQ_LESSON_KEY, "next"},    {'[', REQ_LESSON_KEY, "back"},    {'a', REQ_LESSON_KEY, "again"},
     {'L', REQ_LESSON_KEY, "off"},     {'?', REQ_HELP, NULL},            {KEY_F(1), REQ_HELP, NULL},

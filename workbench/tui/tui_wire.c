@@ -1,11 +1,16 @@
 /* tui_wire.c -- the Wire pane's model: capture one call per protocol (or one gRPC call to
- * any server, its types learned first) and explain it. */
+ * any server, its types learned first) and explain it; show a sniffed call; write a pcap. */
 #include "tui_wire.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "base/i18n.h"
+#include "base/net.h"
+#include "capture/pcapout.h"
 #include "wire/jsonval.h"
 #include "wire/wire.h"
 
@@ -20,6 +25,7 @@ void tui_wire_init(tui_wire *w)
         l->label = order[i].label;
         for (int d = 0; d < 2; d++) {
             buf_init(&l->bytes[d], 0);
+            buf_init(&l->conn[d], 0);
             explain_init(&l->ex[d]);
         }
     }
@@ -30,12 +36,15 @@ static void lane_clear(tui_wire_lane *l)
     for (int d = 0; d < 2; d++) {
         buf_done(&l->bytes[d]);
         buf_init(&l->bytes[d], 0);
+        buf_done(&l->conn[d]);
+        buf_init(&l->conn[d], 0);
         explain_done(&l->ex[d]);
         explain_init(&l->ex[d]);
         l->cursor[d] = 0;
     }
     l->have = false;
-    l->note[0] = l->addr[0] = '\0';
+    l->note[0] = l->addr[0] = l->client[0] = '\0';
+    l->start_us = l->end_us = 0;
 }
 
 void tui_wire_done(tui_wire *w)
@@ -44,6 +53,7 @@ void tui_wire_done(tui_wire *w)
         lane_clear(&w->lanes[i]);
         for (int d = 0; d < 2; d++) {
             buf_done(&w->lanes[i].bytes[d]);
+            buf_done(&w->lanes[i].conn[d]);
             explain_done(&w->lanes[i].ex[d]);
         }
     }
@@ -104,7 +114,7 @@ void tui_wire_capture(tui_wire *w, const char *method, const char *args,
 {
     snprintf(w->method, sizeof w->method, "%s", method);
     snprintf(w->args, sizeof w->args, "%s", args);
-    w->server[0] = '\0';
+    w->server[0] = w->sniffed[0] = '\0';
     char err[256];
     value *arg = jsonval_parse(args, strlen(args), err, sizeof err);
     for (int i = 0; i < TUI_WIRE_LANES; i++) {
@@ -144,6 +154,7 @@ void tui_wire_capture_any(tui_wire *w, const char *addr, const char *method, con
     snprintf(w->method, sizeof w->method, "%s", method);
     snprintf(w->args, sizeof w->args, "%s", args);
     snprintf(w->server, sizeof w->server, "%s", addr);
+    w->sniffed[0] = '\0';
     w->sel = TUI_WIRE_GRPC;
     for (int i = 0; i < TUI_WIRE_LANES; i++) {
         lane_clear(&w->lanes[i]);
@@ -161,6 +172,119 @@ void tui_wire_capture_any(tui_wire *w, const char *addr, const char *method, con
     value_free(arg);
     if (!l->have)
         snprintf(l->addr, sizeof l->addr, "%s", addr);
+}
+
+void tui_wire_show_sniffed(tui_wire *w, tui_sniff_bytes *b)
+{
+    const tui_sniff_call *c = &b->call;
+    int lane = c->row.proto == SNIFF_GOB ? 0 : c->row.proto == SNIFF_GRPC ? TUI_WIRE_GRPC : 1;
+    const char *label = c->row.proto == SNIFF_HTTP ? "HTTP" : w->lanes[lane].label;
+    for (int i = 0; i < TUI_WIRE_LANES; i++) {
+        lane_clear(&w->lanes[i]);
+        if (i != lane)
+            snprintf(w->lanes[i].note, sizeof w->lanes[i].note,
+                     _("a call sniffed on the wire: it is in %s only (%d shows it)"), label, lane + 1);
+    }
+    tui_wire_lane *l = &w->lanes[lane];
+    l->label = label;
+    snprintf(l->addr, sizeof l->addr, "%s", c->row.server);
+    snprintf(l->client, sizeof l->client, "%s", c->row.client);
+    l->start_us = c->row.start_us;
+    l->end_us = c->row.end_us;
+    for (int d = 0; d < 2; d++) { /* taken over */
+        l->bytes[d] = b->share[d];
+        l->conn[d] = b->conn[d];
+        l->ex[d] = b->ex[d];
+        buf_init(&b->share[d], 0);
+        buf_init(&b->conn[d], 0);
+        explain_init(&b->ex[d]);
+        l->cursor[d] = first_payload(&l->ex[d]);
+    }
+    l->have = true;
+    if (c->row.status[0] && !c->row.end_us)
+        snprintf(l->note, sizeof l->note, "%s", c->row.status);
+    w->sel = lane;
+    w->server[0] = '\0';
+    snprintf(w->method, sizeof w->method, "%.127s", c->row.method);
+    snprintf(w->args, sizeof w->args, "%s", c->args);
+    snprintf(w->sniffed, sizeof w->sniffed, "#%llu %.160s", (unsigned long long)c->row.id,
+             c->row.method[0] ? c->row.method : "?");
+    snprintf(w->sniffed_conn, sizeof w->sniffed_conn, "%s → %s", c->row.client, c->row.server);
+}
+
+/* addr ("127.0.0.1:50051", "[::1]:50051") into *ss; a host that is no IP address is
+ * 127.0.0.1. Returns 0, or -1 when it has no port. */
+static int to_sockaddr(const char *addr, struct sockaddr_storage *ss)
+{
+    char host[64], err[128];
+    int port;
+    if (net_split(addr, host, sizeof host, &port, err, sizeof err) < 0)
+        return -1;
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        return 0;
+    }
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &v4->sin_addr) != 1)
+        v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return 0;
+}
+
+/* Lane i's client: the sniffed call's, else 127.0.0.1 (::1 for an IPv6 server) on a port
+ * of the dynamic range. */
+static void client_of(const tui_wire_lane *l, int i, const struct sockaddr_storage *server,
+                      struct sockaddr_storage *client)
+{
+    if (l->client[0] && to_sockaddr(l->client, client) == 0 && client->ss_family == server->ss_family)
+        return;
+    char addr[64];
+    snprintf(addr, sizeof addr, server->ss_family == AF_INET6 ? "[::1]:%d" : "127.0.0.1:%d", 49152 + i);
+    to_sockaddr(addr, client);
+}
+
+int tui_wire_write_pcap(const tui_wire *w, const char *path, char *err, size_t errlen)
+{
+    int n = 0;
+    for (int i = 0; i < TUI_WIRE_LANES; i++)
+        n += w->lanes[i].have;
+    if (!n) {
+        err_set(err, errlen, "%s", _("the Wire pane has no bytes to write"));
+        return -1;
+    }
+    pcapout *o = pcapout_new(path, err, errlen);
+    if (!o)
+        return -1;
+    n = 0;
+    for (int i = 0; i < TUI_WIRE_LANES; i++) {
+        const tui_wire_lane *l = &w->lanes[i];
+        struct sockaddr_storage server, client;
+        if (!l->have || to_sockaddr(l->addr, &server) < 0)
+            continue;
+        client_of(l, i, &server, &client);
+        int64_t t0 = l->start_us, t1 = l->end_us ? l->end_us : l->start_us;
+        pcapout_conn *c = pcapout_conn_new(o, (struct sockaddr *)&client, (struct sockaddr *)&server, t0);
+        if (!c)
+            continue;
+        for (int d = 0; d < 2; d++) {
+            const buf *b = buf_size(&l->conn[d]) ? &l->conn[d] : &l->bytes[d];
+            if (buf_size(b))
+                pcapout_conn_data(c, d == 1, buf_data(b), buf_size(b), d ? t1 : t0);
+        }
+        pcapout_conn_free(c, t1);
+        n++;
+    }
+    if (pcapout_free(o, err, errlen) < 0)
+        return -1;
+    if (!n) {
+        err_set(err, errlen, "%s", _("no call in the Wire pane has an address to write"));
+        return -1;
+    }
+    return n;
 }
 
 void tui_wire_move(tui_wire *w, int delta)
