@@ -103,7 +103,8 @@ static void recognised(sniff_conn *c, sniff_proto p, bool swap)
         give_up(c);
         return;
     }
-    char *t = sniff_strf("%s, %s%s", sniff_proto_title(p),
+    /* TRANSLATORS: the protocol, how much of the connection was seen, and a note */
+    char *t = sniff_strf(_("%s, %s%s"), sniff_proto_title(p),
                          c->mid_stream ? _("caught mid-way") : _("from its start"),
                          swap ? _("; the bytes show which end is the client, the other way "
                                   "round from the guess") : "");
