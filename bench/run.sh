@@ -100,3 +100,6 @@ bash "$ROOT/bench/lab.sh"
 # mDNS: a server's arrival and departure as a watcher sees them, etcd, Consul, the mDNS
 # reference peers and our own mDNS registry (bench/mdns.sh; needs root).
 bash "$ROOT/bench/mdns.sh"
+# Reading the calls of a capture file, against tshark on the same file, and whether
+# workbench sniff keeps up live with a steady load (bench/sniff.sh; live needs root).
+bash "$ROOT/bench/sniff.sh"

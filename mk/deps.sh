@@ -16,7 +16,7 @@ run_pkgs="etcd-server etcd-client netcat-openbsd curl bind9-dnsutils protobuf-co
 golang-go golang-goprotobuf-dev golang-google-grpc-dev golang-etcd-server-dev nftables python3-zeroconf"
 test_pkgs="netcat-openbsd clang libclang-rt-14-dev procps
 python3-grpcio golang-google-protobuf-dev nghttp2-client tshark tmux curl sqlite3 bind9-dnsutils
-python3-zeroconf golang-github-hashicorp-mdns-dev avahi-daemon avahi-utils dbus tcpdump"
+python3-zeroconf golang-github-hashicorp-mdns-dev avahi-daemon avahi-utils dbus tcpdump time"
 
 case "${1:-build}" in
   build) want="$build_pkgs" ;;

@@ -16,7 +16,7 @@
 #include "base/err.h"
 #include "base/i18n.h"
 
-enum { SNAPLEN = 262144, BREAK_CHECK_MS = 100 };
+enum { SNAPLEN = 262144, BREAK_CHECK_MS = 100, LIVE_BUFFER = 32 << 20 };
 enum { LINKTYPE_RAW = 101 }; /* raw IP as some files name it */
 
 struct pcapin {
@@ -305,6 +305,8 @@ pcapin *pcapin_open_live(const char *iface, const uint16_t *ports, size_t nports
     }
     pcap_set_snaplen(p, SNAPLEN);
     pcap_set_immediate_mode(p, 1);
+    /* room for bursts while the reader prints: the kernel drops what does not fit */
+    pcap_set_buffer_size(p, LIVE_BUFFER);
     int rc = pcap_activate(p);
     if (rc < 0) {
         activate_error(p, rc, iface, err, errlen);
