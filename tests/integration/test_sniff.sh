@@ -19,13 +19,7 @@ for tool in tcpdump tshark nc curl go etcd etcdctl; do
         exit $?
     fi
 done
-for prog in rpcserver rpcclient grpcclient pauseclient; do
-    if ! build_go $prog >"$TMP/go-$prog.log" 2>&1; then
-        bad "go build tests/go/$prog" "$(tail -n 20 "$TMP/go-$prog.log")"
-        summary
-        exit 1
-    fi
-done
+build_go_peers rpcserver rpcclient grpcclient pauseclient
 GO="$ROOT/build/go"
 
 # cap_start TOOL FILE PORT...: TOOL (tcpdump: pcap, tshark: pcapng) records the loopback's

@@ -14,13 +14,7 @@ if ! command -v go >/dev/null; then
     summary
     exit $?
 fi
-for prog in rpcserver pauseclient grpcclient; do
-    if ! build_go $prog >"$TMP/go-$prog.log" 2>&1; then
-        bad "go build tests/go/$prog" "$(tail -n 20 "$TMP/go-$prog.log")"
-        summary
-        exit 1
-    fi
-done
+build_go_peers rpcserver pauseclient grpcclient
 GO="$ROOT/build/go"
 
 # sniff NAME ARGS...: workbench sniff in the background (output in $TMP/NAME.out and .err),
