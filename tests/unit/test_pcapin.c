@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/tempdir.h"
 #include "capture/pcapin.h"
 #include "capture/tcpflow.h"
 
@@ -485,17 +486,18 @@ static void closed_fin(void *ud, flow_conn *c, flow_end why, int64_t ts)
 
 Test(pcapin, pcapng_from_tshark)
 {
-    char path[] = "/tmp/test_pcapin.XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
+    char dir[256], path[300];
+    cr_assert_eq(tempdir_make(dir, sizeof dir, "wb-pcapin"), 0);
+    snprintf(path, sizeof path, "%s/curl.pcapng", dir);
     bytes b = unhex(CURL_PCAPNG);
     cr_assert(pcapin_is_capture(b.p, b.n));
-    cr_assert(write(fd, b.p, b.n) == (ssize_t)b.n);
-    close(fd);
+    FILE *out = fopen(path, "wb");
+    cr_assert(out && fwrite(b.p, 1, b.n, out) == b.n);
+    fclose(out);
     free(b.p);
     char err[256] = "";
     pcapin *in = pcapin_open_file(path, err, sizeof err);
-    unlink(path);
+    tempdir_remove(dir);
     cr_assert(in, "%s", err);
     cr_assert_str_eq(pcapin_linktype(in), "EN10MB");
     static const struct {

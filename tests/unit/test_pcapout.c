@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/tempdir.h"
 #include "capture/pcapout.h"
 
 enum { F_FIN = 0x01, F_SYN = 0x02, F_PSH = 0x08, F_ACK = 0x10, SEG_MAX = 32768 };
@@ -36,18 +37,16 @@ typedef struct capture {
     size_t n;
 } capture;
 
-static char path[64];
+static char dir[256], path[300];
 static char err[256];
 
 static void setup(void)
 {
-    snprintf(path, sizeof path, "/tmp/test_pcapout.XXXXXX");
-    int fd = mkstemp(path);
-    cr_assert_geq(fd, 0);
-    close(fd);
+    cr_assert_eq(tempdir_make(dir, sizeof dir, "wb-pcapout"), 0);
+    snprintf(path, sizeof path, "%s/out.pcap", dir);
 }
 
-static void teardown(void) { unlink(path); }
+static void teardown(void) { tempdir_remove(dir); }
 
 TestSuite(pcapout, .init = setup, .fini = teardown);
 

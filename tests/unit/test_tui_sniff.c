@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/tempdir.h"
 #include "capture/pcapout.h"
 #include "threadtest.h"
 #include "tui_sniff.h"
@@ -195,9 +196,12 @@ TT_TEST(tui_sniff, methods_are_cut_where_it_matters_least)
 }
 
 /* A capture file of two JSON-RPC calls on one connection, the second 300 ms after the
- * first, then 20 s of silence before a third. */
-static void write_capture(const char *path, int64_t t0)
+ * first, then 20 s of silence before a third; written as path, in a new scratch dir. */
+static void scratch_capture(char *dir, size_t dircap, char *path, size_t pathcap)
 {
+    const int64_t t0 = 1700000000000000;
+    CHECK(tempdir_make(dir, dircap, "wb-tui-sniff") == 0);
+    snprintf(path, pathcap, "%s/calls.pcap", dir);
     char err[300];
     pcapout *o = pcapout_new(path, err, sizeof err);
     TT_CHECK(o != NULL, "%s", err);
@@ -228,11 +232,8 @@ static bool wait_calls(tui_sniff *s, uint64_t n, int ms)
 
 TT_TEST(tui_sniff, a_capture_file_replays_at_its_recorded_pace)
 {
-    char path[] = "/tmp/test_tui_sniff_XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    close(fd);
-    write_capture(path, 1700000000000000);
+    char dir[256], path[300];
+    scratch_capture(dir, sizeof dir, path, sizeof path);
     tui_sniff *s = tui_sniff_new();
     char err[300];
     uint64_t t0 = clock_now_ms();
@@ -274,16 +275,13 @@ TT_TEST(tui_sniff, a_capture_file_replays_at_its_recorded_pace)
     TT_CHECK(v->rows[1].start_us - v->rows[0].start_us == 300000, "capture times, not replay times");
     free(v);
     tui_sniff_free(s);
-    unlink(path);
+    tempdir_remove(dir);
 }
 
 TT_TEST(tui_sniff, a_replay_stops_at_once_in_a_long_wait)
 {
-    char path[] = "/tmp/test_tui_sniff_XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    close(fd);
-    write_capture(path, 1700000000000000);
+    char dir[256], path[300];
+    scratch_capture(dir, sizeof dir, path, sizeof path);
     tui_sniff *s = tui_sniff_new();
     char err[300];
     TT_CHECK(tui_sniff_replay(s, path, 0.01, err, sizeof err) == 0, "%s", err);
@@ -299,5 +297,5 @@ TT_TEST(tui_sniff, a_replay_stops_at_once_in_a_long_wait)
     CHECK(tui_sniff_replay(s, path, 0, err, sizeof err) == -1);
     TT_CHECK(strstr(err, "speed"), "%s", err);
     tui_sniff_free(s);
-    unlink(path);
+    tempdir_remove(dir);
 }
