@@ -319,6 +319,37 @@ call_status balancer_call(balancer *b, const char *method, const value *arg, boo
     return res->st = st;
 }
 
+int balancer_pick(balancer *b, int avoid)
+{
+    int i = pick(b, avoid);
+    if (i >= 0) {
+        lb_instance *in = &b->in[i];
+        in->calls++;
+        in->last_call_ms = clock_now_ms();
+        if (!in->first_call_ms)
+            in->first_call_ms = in->last_call_ms;
+    }
+    return i;
+}
+
+void balancer_settle(balancer *b, int i, const char *addr, call_status st, uint64_t latency_us, const char *why)
+{
+    if (i < 0 || (size_t)i >= b->n || strcmp(b->in[i].addr, addr) != 0) {
+        for (i = 0; (size_t)i < b->n && strcmp(b->in[i].addr, addr) != 0; i++)
+            ;
+        if ((size_t)i == b->n)
+            return;
+    }
+    lb_instance *in = &b->in[i];
+    if (st == CALL_FAILED) {
+        failed(b, in, why);
+        return;
+    }
+    record_latency(in, latency_us);
+    in->errors += st == CALL_REMOTE_ERROR;
+    answered(b, in);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

@@ -100,6 +100,19 @@ typedef struct lb_result {
 call_status balancer_call(balancer *b, const char *method, const value *arg, bool idempotent,
                           value **reply, lb_result *res, char *err, size_t errlen);
 
+/* For a caller that makes its calls itself (an asynchronous client): the instance for
+ * the next call, picked as balancer_call picks, never avoid (-1: no such wish); -1 when
+ * none is present. The call is counted as sent to it; say how it ended with
+ * balancer_settle. */
+int balancer_pick(balancer *b, int avoid);
+/* How a call that balancer_pick sent to instance i (whose address was addr: the
+ * instance is found again by it should the table have changed meanwhile, and forgotten
+ * when gone) ended: CALL_OK or CALL_REMOTE_ERROR (answered, its latency recorded; an
+ * ejected instance is back), CALL_FAILED (at the connection or the deadline: counted,
+ * and ejected as balancer_call ejects, why saying what went wrong). */
+void balancer_settle(balancer *b, int i, const char *addr, call_status st, uint64_t latency_us,
+                     const char *why);
+
 /* Latency percentile p (0..100) of an instance's successful calls, in microseconds. */
 uint32_t balancer_percentile(const lb_instance *in, double p);
 

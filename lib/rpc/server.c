@@ -38,6 +38,7 @@ typedef struct server_conn {
     server *s;
     int fd;
     char peer[64];
+    struct sockaddr_storage addr;
     buf in, out;
     void *state;
     bool eof;      /* the peer sent FIN */
@@ -369,6 +370,7 @@ void server_conn_flush(server_conn *sc)
 }
 
 const char *server_conn_peer(const server_conn *sc) { return sc->peer; }
+const struct sockaddr_storage *server_conn_addr(const server_conn *sc) { return &sc->addr; }
 const char *server_conn_local(const server_conn *sc) { return sc->s->addr; }
 loop *server_conn_loop(const server_conn *sc) { return sc->s->l; }
 
@@ -417,8 +419,10 @@ static bool conn_start(server *s, int fd, const struct sockaddr_storage *ss)
     addr_count *a = addr_get(s, key);
     bool room = a && make_room(s, a, peer);
     conn *c = room ? calloc(1, sizeof *c) : NULL;
-    if (c)
+    if (c) {
         c->s = s;
+        c->addr = *ss;
+    }
     void *st = !c                  ? NULL
                : s->codec->open_conn ? s->codec->open_conn(c, s->max_message)
                                      : s->codec->open(s->max_message);
@@ -570,6 +574,12 @@ static int serve(server *s, const server_opts *o, const registry_auth *auth, con
         close(s->lfd);
         return 1;
     }
+    if (o->loop_started && o->loop_started(s->l, o->loop_ud, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        loop_free(s->l);
+        close(s->lfd);
+        return 1;
+    }
     /* Before the address is printed: a registration refused (a check kind that does not
      * fit) ends the server before anyone takes it for started. */
     if (strcmp(o->registry_url, "none") != 0) {
@@ -579,6 +589,8 @@ static int serve(server *s, const server_opts *o, const registry_auth *auth, con
                                           NULL, NULL, err, sizeof err);
         if (!s->keeper) {
             fprintf(stderr, "%s: --registry: %s\n", prog, err);
+            if (o->loop_ended)
+                o->loop_ended(s->l, o->loop_ud);
             loop_free(s->l);
             close(s->lfd);
             return 2;
@@ -594,8 +606,39 @@ static int serve(server *s, const server_opts *o, const registry_auth *auth, con
         conn_free(s, s->conns, NULL);
     if (s->lfd >= 0)
         close(s->lfd);
+    if (o->loop_ended)
+        o->loop_ended(s->l, o->loop_ud);
     loop_free(s->l);
     log_msg("stopped");
+    return rc;
+}
+
+int server_run(const server_codec *codec, const server_opts *o, const registry_auth *auth, const char *prog)
+{
+    signal(SIGPIPE, SIG_IGN);
+    /* on the heap: the struct holds a read's scratch area */
+    server *s = calloc(1, sizeof *s);
+    size_t nbuckets = 16;
+    while (nbuckets < o->max_conns / 4 && nbuckets < 65536)
+        nbuckets *= 2;
+    addr_count **buckets = calloc(nbuckets, sizeof *buckets);
+    int rc;
+    if (s && buckets) {
+        s->codec = codec;
+        s->max_message = o->max_message;
+        s->max_conns = o->max_conns;
+        s->max_per_addr = o->per_addr ? o->per_addr : (o->max_conns / 2 ? o->max_conns / 2 : 1);
+        s->idle_ms = (uint64_t)o->idle * 1000;
+        s->first_ms = (uint64_t)o->first * 1000;
+        s->addrs = buckets;
+        s->naddrs = nbuckets;
+        rc = serve(s, o, auth, prog);
+    } else {
+        fprintf(stderr, _("%s: out of memory\n"), prog);
+        rc = 1;
+    }
+    free(s);
+    free(buckets); /* every count went with its last connection */
     return rc;
 }
 
@@ -615,28 +658,5 @@ int server_main(const server_codec *codec, const char *prog, const char *about, 
         return 2;
     }
     log_setup(prog, o.quiet);
-    signal(SIGPIPE, SIG_IGN);
-    /* on the heap: the struct holds a read's scratch area */
-    server *s = calloc(1, sizeof *s);
-    size_t nbuckets = 16;
-    while (nbuckets < o.max_conns / 4 && nbuckets < 65536)
-        nbuckets *= 2;
-    addr_count **buckets = calloc(nbuckets, sizeof *buckets);
-    if (s && buckets) {
-        s->codec = codec;
-        s->max_message = o.max_message;
-        s->max_conns = o.max_conns;
-        s->max_per_addr = o.per_addr;
-        s->idle_ms = (uint64_t)o.idle * 1000;
-        s->first_ms = (uint64_t)o.first * 1000;
-        s->addrs = buckets;
-        s->naddrs = nbuckets;
-        rc = serve(s, &o, &creds.auth, prog);
-    } else {
-        fprintf(stderr, _("%s: out of memory\n"), prog);
-        rc = 1;
-    }
-    free(s);
-    free(buckets); /* every count went with its last connection */
-    return rc;
+    return server_run(codec, &o, &creds.auth, prog);
 }

@@ -11,8 +11,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "base/buf.h"
+#include "registry/registry.h"
 #include "rpc/loop.h"
 
 typedef enum feed_result {
@@ -85,6 +87,31 @@ const char *server_conn_peer(const server_conn *sc);
 /* The address the server listens on, "127.0.0.1:50051" (what it registers, unless
  * --advertise says otherwise). */
 const char *server_conn_local(const server_conn *sc);
+
+/* The peer's address as accept gave it, for a codec that counts per client. */
+const struct sockaddr_storage *server_conn_addr(const server_conn *sc);
+
+/* What a server serves with: server_main reads it from the command line; a program
+ * with options of its own (the gateway) fills it and calls server_run. */
+typedef struct server_opts {
+    const char *listen_addr;  /* ":PORT" listens on every IPv4 address */
+    const char *registry_url; /* where to register; "none": nowhere */
+    const char *service, *advertise;
+    const char *token_arg, *user_arg, *token_file, *user_file; /* server_main's */
+    bool quiet;
+    size_t max_message, max_conns, per_addr; /* per_addr 0: half of max_conns */
+    size_t idle, first, ttl;                 /* seconds; idle and first 0: never */
+    /* Optional: called on the server's thread once its loop exists, before the address
+     * is printed (returning -1 with err ends the server, exit code 1), and once the loop
+     * has ended, after every connection was closed and before the loop is freed. */
+    int (*loop_started)(loop *l, void *ud, char *err, size_t errlen);
+    void (*loop_ended)(loop *l, void *ud);
+    void *loop_ud;
+} server_opts;
+
+/* Serves codec as o says until SIGTERM or SIGINT (log_setup is the caller's), with auth
+ * for the registry (NULL: none). Returns the process exit code. */
+int server_run(const server_codec *codec, const server_opts *o, const registry_auth *auth, const char *prog);
 
 /* Removes option --NAME VALUE (or --NAME=VALUE) from argv, for a program's own options
  * before server_main parses the common ones. Returns the last VALUE given (pointing

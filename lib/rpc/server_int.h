@@ -8,14 +8,6 @@
 
 #include "rpc/server.h"
 
-/* What the command line asked for. */
-typedef struct server_opts {
-    const char *listen_addr, *registry_url, *service, *advertise;
-    const char *token_arg, *user_arg, *token_file, *user_file;
-    bool quiet;
-    size_t max_message, max_conns, idle, per_addr, first, ttl;
-} server_opts;
-
 /* Parses argv into o (printing --help, or what is wrong, itself). Returns -1 to go on
  * serving, else the exit code (0 after --help). */
 int server_parse_options(server_opts *o, const server_codec *codec, const char *prog,
