@@ -1,74 +1,32 @@
-/* gateway.c -- REST over HTTP/1.1 (libmicrohttpd) in front of the gRPC services found in
- * the registry: options, the daemon, and a graceful stop. */
-#include "gateway_int.h"
+/* gateway.c -- REST over HTTP/1.1 in front of the gRPC services found in the registry, on
+ * one event loop (rpc/http1 on the shared server): options, and the loop's start and
+ * end. */
+#include "gateway_http.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
-#include "base/clock.h"
 #include "base/err.h"
 #include "base/i18n.h"
 #include "base/log.h"
 #include "base/net.h"
 #include "base/numopt.h"
+#include "rpc/server.h"
 
-#define SHUTDOWN_GRACE_MS 5000
-
-#define MHD_LINES_PER_S 10
-
-/* libmicrohttpd's messages, at most MHD_LINES_PER_S a second: it has one for each
- * connection closed mid-request, and a flood of connections must not become a flood
- * of log lines. */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-    static uint64_t second;
-    static unsigned long lines, dropped;
-    uint64_t now = clock_now_ms() / 1000;
-    unsigned long untold = 0;
-    pthread_mutex_lock(&mu);
-    if (now != second) {
-        untold = dropped;
-        second = now, lines = 0, dropped = 0;
-    }
-    bool say = lines++ < MHD_LINES_PER_S;
-    dropped += !say;
-    pthread_mutex_unlock(&mu);
-    if (untold)
-        log_msg("libmicrohttpd: %lu more messages not shown (at most %d a second)", untold, MHD_LINES_PER_S);
-    if (!say)
-        return;
-    char line[512];
-    vsnprintf(line, sizeof line, fmt, ap);
-    line[strcspn(line, "\n")] = '\0';
-    log_msg("libmicrohttpd: %s", line);
-}
-
-/* Waits until the connections have finished their requests, at most SHUTDOWN_GRACE_MS
- * (an idle keep-alive connection counts until then). */
-static void drain(struct MHD_Daemon *d)
-{
-    for (int waited = 0; waited < SHUTDOWN_GRACE_MS; waited += 20) {
-        const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-        if (!info || info->num_connections == 0)
-            return;
-        clock_sleep_ms(20);
-    }
-}
+#define MAX_HEAD 16384
 
 static void usage(FILE *f)
 {
     fputs(_("Usage: gateway [--listen HOST:PORT] [--registry URL] [options]\n"
-            "Serves a REST API (JSON over HTTP/1.1, libmicrohttpd) and turns each request\n"
-            "into a gRPC call to a service it finds in the registry, through the client-side\n"
-            "balancer (round robin, a failed connection retried once elsewhere, failing\n"
-            "instances ejected). No backend address is configured: only service names.\n"
+            "Serves a REST API (JSON over HTTP/1.1) on one event loop and turns each request\n"
+            "into gRPC calls to a service it finds in the registry, many at once on one\n"
+            "connection per instance, through the client-side balancer (round robin, a\n"
+            "failed connection retried once elsewhere, failing instances ejected). No\n"
+            "backend address is configured: only service names.\n"
             "\n"),
           f);
     fputs(_("Routes (the gRPC method each calls; then what it takes and answers):\n"
@@ -120,21 +78,22 @@ static void usage(FILE *f)
             "      --post-service NAME  registry name of the post service (default post)\n"
             "      --timeout MS         deadline of each backend call (default 2000)\n"
             "      --max-body BYTES     largest request body (default 65536)\n"
-            "      --threads N          worker threads (default 8)\n"),
+            "      --threads N          accepted and ignored: one event loop serves every\n"
+            "                           connection\n"),
           f);
     fputs(_("      --hub HOST:PORT      ask the service hub (hub-server) who serves each\n"
             "                           service, every 500 ms, instead of watching the\n"
             "                           registry itself (not with --registry)\n"),
           f);
-    fputs(_("      --idle-timeout SEC   close an idle HTTP connection (default 30); each byte\n"
-            "                           that arrives starts it again\n"
+    fputs(_("      --idle-timeout SEC   close an HTTP connection with no request this long\n"
+            "                           (default 30; 0 = never)\n"
             "      --max-conns N        most connections open at once (default 4000); when\n"
-            "                           full, the one that has waited longest for a request\n"
-            "                           head is closed to make room, and a new one is\n"
-            "                           refused only when every one has sent its request\n"
+            "                           full, the one idle longest is closed to make room,\n"
+            "                           and a new one is refused only when every one is\n"
+            "                           waiting for its reply\n"
             "      --max-conns-per-addr N  most connections from one client address, an IPv6\n"
             "                           /64 counting as one (default: half of --max-conns);\n"
-            "                           beyond it, that address's connection waiting longest\n"
+            "                           beyond it, that address's connection idle longest\n"
             "                           makes room. Local clients all share 127.0.0.1\n"
             "      --header-timeout SEC close a connection that has not sent a whole request\n"
             "                           head this long after it connected or after its last\n"
@@ -164,9 +123,9 @@ static void usage(FILE *f)
             "                           many users behind one address can log in\n"
             "      --login-concurrency N\n"
             "                           sign-ups and logins (the calls that hash a password)\n"
-            "                           run on N threads of their own (default 4), so they\n"
-            "                           never hold the threads of the other routes\n"
-            "      --login-queue N      at most N more wait for one (default 64), each at\n"
+            "                           in flight at once (default 4); the other routes never\n"
+            "                           wait for them\n"
+            "      --login-queue N      at most N more wait for a turn (default 64), each at\n"
             "                           most --timeout; beyond that, 429 with Retry-After: 1\n"),
           f);
     fputs(_("  -q, --quiet              do not log registry changes and errors to stderr\n"
@@ -374,32 +333,13 @@ static int parse_options(int argc, char **argv, options *o)
     return check_sources(o);
 }
 
-/* The routes' handler, once the request head is noted as whole: libmicrohttpd makes the
- * first call of each request (*ctx still NULL) when it has parsed the head. */
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload, size_t *upload_size, void **ctx)
-{
-    if (!*ctx)
-        gateway_conns_head_done(c);
-    return gateway_on_request(cls, c, url, method, version, upload, upload_size, ctx);
-}
-
-/* The routes' completion callback; then the deadline of the connection's next head. */
-static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTerminationCode why)
-{
-    gateway_on_completed(cls, c, ctx, why);
-    gateway_conns_request_done(c);
-}
-
 #define SPARE_FILES 256 /* the listener, the registry, the backends, logs */
 
-/* How many connections libmicrohttpd may hold: twice --max-conns, since the ones closed
- * to make room wind down in its threads after the newcomer is in, and it splits its
- * limit evenly between its threads. Raises the soft limit on open files to fit, as far
- * as the hard limit allows, and lowers o->max_conns when even that is short. */
-static unsigned daemon_limit(options *o)
+/* Raises the soft limit on open files to fit --max-conns, as far as the hard limit
+ * allows, and lowers o->max_conns when even that is short. */
+static void fit_files(options *o)
 {
-    rlim_t want = (rlim_t)o->max_conns * 2 + SPARE_FILES, files = want;
+    rlim_t want = (rlim_t)o->max_conns + SPARE_FILES, files = want;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
         files = rl.rlim_cur;
@@ -413,61 +353,53 @@ static unsigned daemon_limit(options *o)
                 (unsigned long long)room, (unsigned long long)files);
         o->max_conns = (int)room;
     }
-    return (unsigned)(room < (rlim_t)o->max_conns * 2 ? room : (rlim_t)o->max_conns * 2);
 }
 
-/* Serves on the listening socket fd (bound to addr) until SIGTERM or SIGINT, which the
- * caller has blocked into sigs. Returns the exit code. */
-static int serve(options *o, int fd, const char *addr, sigset_t *sigs)
+/* server_run's hooks: the loop's calls, made when it starts and ended when it ends. */
+static int loop_started(loop *l, void *ud, char *err, size_t errlen)
 {
-    char err[512];
-    unsigned limit = daemon_limit(o);
-    registry_keeper *keeper = NULL; /* refused before serving: a check kind that cannot pass */
-    if (o->self && !(keeper = registry_keeper_start(gw.registry_url, &gw.auth, o->self, addr, "http", o->ttl, NULL,
-                                                    NULL, err, sizeof err))) {
-        fprintf(stderr, "gateway: --service: cannot register the gateway: %s\n", err);
-        close(fd);
-        return 2;
-    }
-    if (gateway_conns_start((size_t)o->max_conns, (size_t)(o->per_addr ? o->per_addr : (o->max_conns + 1) / 2),
-                            (unsigned)o->header_s, err, sizeof err) < 0) {
-        fprintf(stderr, "gateway: %s\n", err);
-        registry_keeper_stop(keeper, true);
-        close(fd);
-        return 1;
-    }
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        on_request, NULL,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)o->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->idle, MHD_OPTION_CONNECTION_LIMIT, limit,
-        MHD_OPTION_NOTIFY_CONNECTION, gateway_conns_notify, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_END);
-    if (!d) {
-        fprintf(stderr, _("gateway: libmicrohttpd could not start on %s\n"), addr);
-        gateway_conns_stop();
-        gateway_conns_free();
-        registry_keeper_stop(keeper, true);
-        close(fd);
-        return 1;
-    }
-    printf("%s\n", addr);
-    fflush(stdout);
-    i18n_serve_english();
-    log_msg("serving REST on http://%s, services from %s%s", addr, gw.hub_addr[0] ? "the hub at " : "",
+    (void)ud;
+    if (gateway_calls_start(l, err, errlen) < 0)
+        return -1;
+    log_msg("REST to gRPC, services from %s%s", gw.hub_addr[0] ? "the hub at " : "",
             gw.hub_addr[0] ? gw.hub_addr : gw.registry_url);
-    int sig = 0;
-    sigwait(sigs, &sig);
-    log_msg("%s: finishing the requests in flight", strsignal(sig));
-    registry_keeper_stop(keeper, true); /* clients stop choosing it first */
-    MHD_quiesce_daemon(d);                /* no new connections */
-    drain(d);
-    gateway_throttle_stop(); /* before the daemon: a login thread resumes its connection */
-    gateway_conns_stop();
-    MHD_stop_daemon(d);
-    gateway_conns_free(); /* after the daemon: it tells of each connection it closes */
-    close(fd);
     return 0;
+}
+
+static void loop_ended(loop *l, void *ud)
+{
+    (void)l;
+    (void)ud;
+    gateway_turns_stop();
+    gateway_calls_stop();
+    gateway_balancers_free();
+}
+
+/* Serves until SIGTERM or SIGINT. Returns the exit code. */
+static int serve(options *o)
+{
+    fit_files(o);
+    static http1_config cfg;
+    cfg = (http1_config){.name = "REST gateway (HTTP/1.1)", .protocol = "http", .default_listen = "127.0.0.1:8008",
+                         .max_head = MAX_HEAD, .max_body = (size_t)gw.max_body,
+                         .head_timeout_s = (unsigned)o->header_s, .on_request = gateway_on_request,
+                         .on_refused = gateway_on_refused};
+    server_opts so = {
+        .listen_addr = o->listen_addr,
+        .registry_url = o->self ? gw.registry_url : "none",
+        .service = o->self,
+        .quiet = gw.quiet,
+        /* a head, and room for a pipelined request's body that waits unread */
+        .max_message = MAX_HEAD + 65536,
+        .max_conns = (size_t)o->max_conns,
+        .per_addr = (size_t)o->per_addr,
+        .idle = (size_t)o->idle,
+        .first = 0, /* http1's head timeout is --header-timeout */
+        .ttl = (size_t)o->ttl,
+        .loop_started = loop_started,
+        .loop_ended = loop_ended,
+    };
+    return server_run(http1_codec(&cfg), &so, &gw.auth, "gateway");
 }
 
 int main(int argc, char **argv)
@@ -483,29 +415,19 @@ int main(int argc, char **argv)
         return rc;
     log_setup("gateway", gw.quiet);
     signal(SIGPIPE, SIG_IGN);
-    char err[512];
-    int fd = net_listen(o.listen_addr, err, sizeof err);
-    if (fd < 0) {
-        fprintf(stderr, "gateway: %s\n", err);
-        return 1;
-    }
-    char addr[80];
-    net_local_addr(fd, addr, sizeof addr);
-
-    /* Signals go to sigwait in serve, not to the threads about to start. */
+    /* the membership thread takes no stop signal: the loop's signalfd does */
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-
-    if (gateway_throttle_start(err, sizeof err) < 0 || gateway_members_start(o.names, err, sizeof err) < 0) {
+    gateway_throttle_init();
+    char err[512];
+    if (gateway_members_start(o.names, err, sizeof err) < 0) {
         fprintf(stderr, "gateway: %s\n", err);
-        close(fd);
         return 1;
     }
-    rc = serve(&o, fd, addr, &sigs);
+    rc = serve(&o);
     gateway_members_stop();
-    log_msg("stopped");
     return rc;
 }

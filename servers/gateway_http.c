@@ -1,6 +1,7 @@
-/* gateway_http.c -- what the gateway's routes share: JSON replies and errors, the gRPC
- * call through this thread's balancer with its status mapped to HTTP, the JSON body
- * read against the fields a route takes, and the bearer token checked. */
+/* gateway_http.c -- what the gateway's routes share: a request's state, JSON replies
+ * and errors, a call answered as JSON, the JSON body read against the fields a route
+ * takes, and the bearer token checked -- each step that waits for a service continuing
+ * in a callback on the loop. */
 #include "gateway_http.h"
 
 #include <errno.h>
@@ -12,39 +13,59 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "rpc/grpcserver.h"
-#include "wire/grpc_status.h"
+#include <cJSON.h>
+
+#include "base/buf.h"
 #include "wire/jsonval.h"
 
 #define MAX_TOKEN 128
+#define MAX_REPLY (64u << 20)
+
+/* ---- a request's state ---- */
+
+gwreq *gwreq_new(http1_req *rq)
+{
+    gwreq *g = calloc(1, sizeof *g);
+    if (!g) {
+        static const char oom[] = "{\"error\":\"out of memory\",\"code\":\"INTERNAL\"}";
+        http1_reply(rq, 500, NULL, oom, sizeof oom - 1);
+        return NULL;
+    }
+    g->rq = rq;
+    return g;
+}
+
+/* Frees g; a sign-up's or login's turn goes to the next one waiting. */
+static void gwreq_free(gwreq *g)
+{
+    bool turn = g->turn;
+    value_free(g->arg);
+    free(g->login);
+    free(g);
+    if (turn)
+        gateway_turn_end();
+}
 
 /* ---- HTTP replies ---- */
 
 /* allow: the Allow header of a 405, or NULL; retry_after: the Retry-After of a 429 in
  * seconds, or 0. */
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, const char *json, size_t n,
-                                 const char *allow, int retry_after)
+static void reply_json(http1_req *rq, unsigned status, const char *json, size_t n, const char *allow,
+                       int retry_after)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(n, (void *)json, MHD_RESPMEM_MUST_COPY);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", "application/json");
+    char headers[200] = "";
+    size_t at = 0;
     if (allow)
-        MHD_add_response_header(r, "Allow", allow);
+        at += (size_t)snprintf(headers + at, sizeof headers - at, "Allow: %.100s\r\n", allow);
     if (status == 401)
-        MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
-    if (retry_after > 0) {
-        char secs[16];
-        snprintf(secs, sizeof secs, "%d", retry_after);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
-    }
-    enum MHD_Result ok = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ok;
+        at += (size_t)snprintf(headers + at, sizeof headers - at, "WWW-Authenticate: Bearer\r\n");
+    if (retry_after > 0)
+        snprintf(headers + at, sizeof headers - at, "Retry-After: %d\r\n", retry_after);
+    http1_reply(rq, status, headers[0] ? headers : NULL, json, n);
 }
 
-enum MHD_Result gateway_send_error_body(struct MHD_Connection *c, unsigned status, const char *code,
-                                       const char *allow, int retry_after, const char *msg)
+static void reply_error(http1_req *rq, unsigned status, const char *code, const char *allow, int retry_after,
+                        const char *msg)
 {
     static const char oom[] = "{\"error\":\"out of memory\",\"code\":\"INTERNAL\"}";
     cJSON *o = cJSON_CreateObject();
@@ -52,128 +73,92 @@ enum MHD_Result gateway_send_error_body(struct MHD_Connection *c, unsigned statu
     cJSON_AddStringToObject(o, "code", code);
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    if (!text)
-        return send_json(c, 500, oom, sizeof oom - 1, NULL, 0);
-    enum MHD_Result ok = send_json(c, status, text, strlen(text), allow, retry_after);
+    if (!text) {
+        reply_json(rq, 500, oom, sizeof oom - 1, NULL, 0);
+        return;
+    }
+    reply_json(rq, status, text, strlen(text), allow, retry_after);
     free(text);
-    return ok;
 }
 
-enum MHD_Result gateway_send_error(struct MHD_Connection *c, unsigned status, const char *code,
-                                  const char *fmt, ...)
+void gateway_reply_error(http1_req *rq, unsigned status, const char *code, const char *msg)
+{
+    reply_error(rq, status, code, NULL, 0, msg);
+}
+
+void gateway_answer_error_body(gwreq *g, unsigned status, const char *code, const char *allow, int retry_after,
+                               const char *msg)
+{
+    reply_error(g->rq, status, code, allow, retry_after, msg);
+    gwreq_free(g);
+}
+
+void gateway_answer_error(gwreq *g, unsigned status, const char *code, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return gateway_send_error_body(c, status, code, NULL, 0, msg);
+    gateway_answer_error_body(g, status, code, NULL, 0, msg);
 }
 
-static const struct {
-    int code;
-    unsigned http;
-} status_map[] = {
-    {GRPC_INVALID_ARGUMENT, 400}, {GRPC_OUT_OF_RANGE, 400},  {GRPC_FAILED_PRECONDITION, 400},
-    {GRPC_UNAUTHENTICATED, 401},  {GRPC_PERMISSION_DENIED, 403}, {GRPC_NOT_FOUND, 404},
-    {GRPC_ALREADY_EXISTS, 409},   {GRPC_ABORTED, 409},       {GRPC_RESOURCE_EXHAUSTED, 429},
-    {GRPC_CANCELLED, 499},        {GRPC_UNIMPLEMENTED, 501}, {GRPC_UNAVAILABLE, 503},
-    {GRPC_DEADLINE_EXCEEDED, 504},
-};
-
-static unsigned http_status(int code)
+void gateway_answer_outcome(gwreq *g, const outcome *o)
 {
-    for (size_t i = 0; i < sizeof status_map / sizeof status_map[0]; i++)
-        if (status_map[i].code == code)
-            return status_map[i].http;
-    return 500;
+    gateway_answer_error_body(g, o->http, o->code, NULL, o->retry_after, o->msg);
+}
+
+void gateway_answer_value(gwreq *g, unsigned status, const value *v)
+{
+    buf out;
+    buf_init(&out, MAX_REPLY);
+    if (jsonval_write(v, &out) < 0) {
+        buf_done(&out);
+        gateway_answer_error(g, 500, "INTERNAL", "the reply is too large");
+        return;
+    }
+    reply_json(g->rq, status, (const char *)buf_data(&out), buf_size(&out), NULL, 0);
+    buf_done(&out);
+    gwreq_free(g);
 }
 
 /* ---- calling the services ---- */
 
-bool gateway_call(int svc, const char *method, const value *arg, bool idempotent, outcome *o)
+static void reply_call_done(void *ctx, outcome *o)
 {
-    char err[600];
-    o->reply = NULL;
-    o->retry_after = 0;
-    balancer *lb = gateway_balancer(svc);
-    if (!lb) {
-        o->http = 500, o->code = "INTERNAL";
-        snprintf(o->msg, sizeof o->msg, "out of memory");
-        return false;
+    gwreq *g = ctx;
+    if (!o->reply) {
+        gateway_answer_outcome(g, o);
+        return;
     }
-    lb_result res;
-    call_status st = balancer_call(lb, method, arg, idempotent, &o->reply, &res, err, sizeof err);
-    switch (st) {
-    case CALL_OK:
-        return true;
-    case CALL_REMOTE_ERROR: {
-        bool known = grpc_status_known(res.status);
-        int code = known ? res.status : GRPC_UNKNOWN;
-        o->http = http_status(code);
-        o->code = grpc_status_name(code);
-        snprintf(o->msg, sizeof o->msg, "%s", known ? res.message : err);
-        if (code == GRPC_UNAUTHENTICATED && strncmp(res.message, GRPC_CALLER_REFUSED, strlen(GRPC_CALLER_REFUSED)) == 0) {
-            o->http = 502; /* the service refused the gateway, not the user */
-            snprintf(o->msg, sizeof o->msg, "the %s service refused the gateway (%.300s); give the gateway the "
-                     "services' --caller-secret-file", gw.dir[svc].name, res.message);
-        }
-        return false;
-    }
-    case CALL_BAD_ARGUMENT:
-        o->http = 400, o->code = "INVALID_ARGUMENT";
-        snprintf(o->msg, sizeof o->msg, "%s", err);
-        return false;
-    default:
-        if (res.instance < 0) {
-            o->http = 503, o->code = "UNAVAILABLE";
-            snprintf(o->msg, sizeof o->msg, "no live instance of the %s service in the registry",
-                     gw.dir[svc].name);
-        } else if (res.status == GRPC_DEADLINE_EXCEEDED) {
-            o->http = 504, o->code = "DEADLINE_EXCEEDED";
-            snprintf(o->msg, sizeof o->msg, "the %s service did not answer within %d ms", gw.dir[svc].name,
-                     gw.timeout_ms);
-        } else {
-            o->http = 503, o->code = "UNAVAILABLE";
-            snprintf(o->msg, sizeof o->msg, "the %s service is unavailable: %.400s", gw.dir[svc].name, err);
-        }
-        return false;
-    }
+    gateway_answer_value(g, g->ok_status, o->reply);
+    value_free(o->reply);
 }
 
-enum MHD_Result gateway_send_outcome(struct MHD_Connection *c, outcome *o)
+void gateway_reply_call(gwreq *g, int svc, const char *method, value *arg, bool idempotent, unsigned ok_status)
 {
-    return gateway_send_error_body(c, o->http, o->code, NULL, o->retry_after, o->msg);
-}
-
-enum MHD_Result gateway_send_value(struct MHD_Connection *c, unsigned status, const value *v)
-{
-    buf out;
-    buf_init(&out, 64u << 20);
-    enum MHD_Result ok = jsonval_write(v, &out) < 0
-                             ? gateway_send_error(c, 500, "INTERNAL", "the reply is too large")
-                             : send_json(c, status, (const char *)buf_data(&out), buf_size(&out), NULL, 0);
-    buf_done(&out);
-    return ok;
+    g->ok_status = ok_status;
+    gateway_call(svc, method, arg, idempotent, reply_call_done, g);
 }
 
 /* ---- reading requests ---- */
 
-value *gateway_read_body(struct MHD_Connection *c, request *rq, const field_spec *allowed, size_t n,
-                        enum MHD_Result *sent)
+value *gateway_read_body(gwreq *g, const field_spec *allowed, size_t n)
 {
     char err[400];
-    if (buf_size(&rq->body) == 0) {
-        *sent = gateway_send_error(c, 400, "INVALID_ARGUMENT", "the request has no body: send a JSON object");
+    size_t len;
+    const uint8_t *body = http1_body(g->rq, &len);
+    if (len == 0) {
+        gateway_answer_error(g, 400, "INVALID_ARGUMENT", "the request has no body: send a JSON object");
         return NULL;
     }
-    value *v = jsonval_parse((const char *)buf_data(&rq->body), buf_size(&rq->body), err, sizeof err);
+    value *v = jsonval_parse((const char *)body, len, err, sizeof err);
     if (!v) {
-        *sent = gateway_send_error(c, 400, "INVALID_ARGUMENT", "the body is not valid JSON: %s", err);
+        gateway_answer_error(g, 400, "INVALID_ARGUMENT", "the body is not valid JSON: %s", err);
         return NULL;
     }
     if (v->kind != V_MAP) {
-        *sent = gateway_send_error(c, 400, "INVALID_ARGUMENT", "the body must be a JSON object, not %s",
+        gateway_answer_error(g, 400, "INVALID_ARGUMENT", "the body must be a JSON object, not %s",
                                    value_kind_name(v->kind));
         value_free(v);
         return NULL;
@@ -188,14 +173,14 @@ value *gateway_read_body(struct MHD_Connection *c, request *rq, const field_spec
             if (strcmp(allowed[k].name, key->u.s.p) == 0)
                 f = &allowed[k];
         if (!f) {
-            *sent = gateway_send_error(c, 400, "INVALID_ARGUMENT", "unknown field \"%.100s\": this route takes %s",
+            gateway_answer_error(g, 400, "INVALID_ARGUMENT", "unknown field \"%.100s\": this route takes %s",
                                        key->u.s.p, names);
             value_free(v);
             return NULL;
         }
         bool good = f->is_int ? val->kind == V_INT || val->kind == V_UINT : val->kind == V_STRING;
         if (!good) {
-            *sent = gateway_send_error(c, 400, "INVALID_ARGUMENT", "field \"%s\" must be %s, not %s", f->name,
+            gateway_answer_error(g, 400, "INVALID_ARGUMENT", "field \"%s\" must be %s, not %s", f->name,
                                        f->is_int ? "an integer" : "a string", value_kind_name(val->kind));
             value_free(v);
             return NULL;
@@ -203,7 +188,7 @@ value *gateway_read_body(struct MHD_Connection *c, request *rq, const field_spec
     }
     for (size_t k = 0; k < n; k++)
         if (!value_get(v, allowed[k].name)) {
-            *sent = gateway_send_error(c, 400, "INVALID_ARGUMENT", "missing field \"%s\": this route takes %s",
+            gateway_answer_error(g, 400, "INVALID_ARGUMENT", "missing field \"%s\": this route takes %s",
                                        allowed[k].name, names);
             value_free(v);
             return NULL;
@@ -211,37 +196,40 @@ value *gateway_read_body(struct MHD_Connection *c, request *rq, const field_spec
     return v;
 }
 
-bool gateway_authenticate(struct MHD_Connection *c, char *user, size_t n, enum MHD_Result *sent)
+static void verified(void *ctx, outcome *o)
 {
-    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    gwreq *g = ctx;
+    if (!o->reply) {
+        gateway_answer_outcome(g, o);
+        return;
+    }
+    const value *name = value_get(o->reply, "name");
+    snprintf(g->user, sizeof g->user, "%s", name && name->kind == V_STRING ? name->u.s.p : "");
+    value_free(o->reply);
+    g->next(g);
+}
+
+void gateway_authenticate(gwreq *g, gwreq_fn next)
+{
+    const char *h = http1_header(g->rq, "Authorization");
     if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
-        *sent = gateway_send_error(c, 401, "UNAUTHENTICATED",
-                                   "this route needs a token: send Authorization: Bearer TOKEN (POST /user/login gives one)");
-        return false;
+        gateway_answer_error(g, 401, "UNAUTHENTICATED",
+                             "this route needs a token: send Authorization: Bearer TOKEN (POST /user/login gives one)");
+        return;
     }
     const char *token = h + 7;
     if (strlen(token) > MAX_TOKEN) {
-        *sent = gateway_send_error(c, 401, "UNAUTHENTICATED", "the token is longer than %d characters",
-                                   MAX_TOKEN);
-        return false;
+        gateway_answer_error(g, 401, "UNAUTHENTICATED", "the token is longer than %d characters", MAX_TOKEN);
+        return;
     }
     value *arg = value_struct(NULL);
     if (!arg || value_struct_set(arg, "token", value_cstring(token)) < 0) {
         value_free(arg);
-        *sent = gateway_send_error(c, 500, "INTERNAL", "out of memory");
-        return false;
+        gateway_answer_error(g, 500, "INTERNAL", "out of memory");
+        return;
     }
-    outcome o;
-    bool ok = gateway_call(SVC_USER, "/user.User/Verify", arg, true, &o);
-    value_free(arg);
-    if (!ok) {
-        *sent = gateway_send_outcome(c, &o);
-        return false;
-    }
-    const value *name = value_get(o.reply, "name");
-    snprintf(user, n, "%s", name && name->kind == V_STRING ? name->u.s.p : "");
-    value_free(o.reply);
-    return true;
+    g->next = next;
+    gateway_call(SVC_USER, "/user.User/Verify", arg, true, verified, g);
 }
 
 bool gateway_parse_int(const char *s, int64_t *out)
@@ -257,19 +245,6 @@ bool gateway_parse_int(const char *s, int64_t *out)
     return true;
 }
 
-enum MHD_Result gateway_reply_call(struct MHD_Connection *c, int svc, const char *method, value *arg,
-                                  bool idempotent, unsigned ok_status)
-{
-    outcome o;
-    bool ok = gateway_call(svc, method, arg, idempotent, &o);
-    value_free(arg);
-    if (!ok)
-        return gateway_send_outcome(c, &o);
-    enum MHD_Result r = gateway_send_value(c, ok_status, o.reply);
-    value_free(o.reply);
-    return r;
-}
-
 /* A random request id: 32 hex digits. */
 static void random_id(char *out, size_t n)
 {
@@ -277,18 +252,18 @@ static void random_id(char *out, size_t n)
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        snprintf(out, n, "t%lld.%ld.%lu", (long long)ts.tv_sec, ts.tv_nsec, (unsigned long)pthread_self());
+        snprintf(out, n, "t%lld.%ld", (long long)ts.tv_sec, ts.tv_nsec);
         return;
     }
     for (size_t i = 0; i < sizeof rnd && 2 * i + 2 < n; i++)
         snprintf(out + 2 * i, 3, "%02x", rnd[i]);
 }
 
-bool gateway_request_key(struct MHD_Connection *c, char *out, size_t n, enum MHD_Result *sent)
+bool gateway_request_key(gwreq *g, char *out, size_t n)
 {
-    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
+    const char *key = http1_header(g->rq, "Idempotency-Key");
     if (key && (strlen(key) == 0 || strlen(key) > 100)) {
-        *sent = gateway_send_error(c, 400, "INVALID_ARGUMENT", "Idempotency-Key must be 1 to 100 characters");
+        gateway_answer_error(g, 400, "INVALID_ARGUMENT", "Idempotency-Key must be 1 to 100 characters");
         return false;
     }
     if (key) /* the service scopes it to the user */
@@ -298,29 +273,33 @@ bool gateway_request_key(struct MHD_Connection *c, char *out, size_t n, enum MHD
     return true;
 }
 
-enum MHD_Result gateway_create(struct MHD_Connection *c, request *rq, int svc, const char *method,
-                               const field_spec *fields, size_t n)
+/* gateway_create's step after authentication. */
+static void create_authenticated(gwreq *g)
 {
-    enum MHD_Result sent;
-    char user[128], rid[240];
-    if (!gateway_authenticate(c, user, sizeof user, &sent))
-        return sent;
-    value *body = gateway_read_body(c, rq, fields, n, &sent);
+    char rid[240];
+    value *body = gateway_read_body(g, g->fields, g->nfields);
     if (!body)
-        return sent;
-    if (!gateway_request_key(c, rid, sizeof rid, &sent)) {
+        return;
+    if (!gateway_request_key(g, rid, sizeof rid)) {
         value_free(body);
-        return sent;
+        return;
     }
     value *v = value_struct(NULL);
-    bool ok = v && value_struct_set(v, "user", value_cstring(user)) == 0;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = value_struct_set(v, fields[i].name, value_clone(value_get(body, fields[i].name))) == 0;
+    bool ok = v && value_struct_set(v, "user", value_cstring(g->user)) == 0;
+    for (size_t i = 0; ok && i < g->nfields; i++)
+        ok = value_struct_set(v, g->fields[i].name, value_clone(value_get(body, g->fields[i].name))) == 0;
     ok = ok && value_struct_set(v, "request_id", value_cstring(rid)) == 0;
     value_free(body);
     if (!ok) {
         value_free(v);
-        return gateway_send_error(c, 500, "INTERNAL", "out of memory");
+        gateway_answer_error(g, 500, "INTERNAL", "out of memory");
+        return;
     }
-    return gateway_reply_call(c, svc, method, v, true, 201);
+    gateway_reply_call(g, g->svc, g->method, v, true, 201);
+}
+
+void gateway_create(gwreq *g, int svc, const char *method, const field_spec *fields, size_t n)
+{
+    g->svc = svc, g->method = method, g->fields = fields, g->nfields = n;
+    gateway_authenticate(g, create_authenticated);
 }

@@ -1,6 +1,6 @@
 /* gateway_members.c -- who serves each service the gateway calls: a thread that lists
- * the registry and follows its watch (or asks the hub), and each HTTP worker thread's own
- * balancers. */
+ * the registry and follows its watch (or asks the hub), and the loop's balancers, synced
+ * with what it found. */
 #include "gateway_int.h"
 
 #include <pthread.h>
@@ -12,84 +12,54 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "registry/registry.h"
-#include "rpc/grpcserver.h"
 
 #define RELIST_MS 1000
 
 gateway gw;
 
-/* Each libmicrohttpd worker thread has its own balancers (a balancer is single-threaded):
- * its own connections to the instances, synced with the directory when it changes. */
-typedef struct worker {
+/* The loop's balancers (a balancer is single-threaded, and so is the loop): synced
+ * with the directory when its generation moved. Instances are picked here; the calls
+ * and their connections are gateway_calls.c's. */
+static struct {
     balancer *lb[NSVC];
     unsigned gen[NSVC];
-} worker;
+} loop_lb;
 
-static void worker_free(void *p)
-{
-    worker *w = p;
-    for (int i = 0; i < NSVC; i++)
-        balancer_free(w->lb[i]);
-    free(w);
-}
-
-/* A balancer for service svc; the user and order services get the caller secret. */
-static balancer *new_balancer(int svc)
-{
-    balancer *b = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, gw.timeout_ms);
-    char err[128];
-    if (b && svc != SVC_ARITH && gw.caller_secret[0] &&
-        balancer_set_metadata(b, GRPC_CALLER_HEADER, gw.caller_secret, err, sizeof err) < 0) {
-        balancer_free(b);
-        return NULL;
-    }
-    return b;
-}
-
-static worker *worker_get(void)
-{
-    worker *w = pthread_getspecific(gw.worker_key);
-    if (w)
-        return w;
-    if (!(w = calloc(1, sizeof *w)))
-        return NULL;
-    for (int i = 0; i < NSVC; i++)
-        if (!(w->lb[i] = new_balancer(i))) {
-            worker_free(w);
-            return NULL;
-        }
-    pthread_setspecific(gw.worker_key, w);
-    return w;
-}
-
-/* Makes w's balancer for svc list exactly the directory's members. */
-static void worker_sync(worker *w, int svc)
+/* Makes the loop's balancer for svc list exactly the directory's members. */
+static void sync_members(int svc)
 {
     directory *d = &gw.dir[svc];
     char addrs[MAX_MEMBERS][128];
     pthread_mutex_lock(&d->mu);
-    unsigned gen = d->gen;
+    unsigned gen = atomic_load(&d->gen);
     size_t n = d->n;
     memcpy(addrs, d->addrs, n * sizeof addrs[0]);
     pthread_mutex_unlock(&d->mu);
-    if (gen == w->gen[svc] && gen != 0 && w->lb[svc])
-        return;
-    if (!w->lb[svc] && !(w->lb[svc] = new_balancer(svc)))
-        return;
-    w->gen[svc] = gen;
+    loop_lb.gen[svc] = gen;
     const char *list[MAX_MEMBERS];
     for (size_t k = 0; k < n; k++)
         list[k] = addrs[k];
-    balancer_set_members(w->lb[svc], list, n);
+    balancer_set_members(loop_lb.lb[svc], list, n);
 }
 
 balancer *gateway_balancer(int svc)
 {
-    worker *w = worker_get();
-    if (!w)
-        return NULL;
-    worker_sync(w, svc);
-    return w->lb[svc];
+    if (!loop_lb.lb[svc]) {
+        if (!(loop_lb.lb[svc] = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, gw.timeout_ms)))
+            return NULL;
+        sync_members(svc);
+    } else if (atomic_load_explicit(&gw.dir[svc].gen, memory_order_acquire) != loop_lb.gen[svc]) {
+        sync_members(svc);
+    }
+    return loop_lb.lb[svc];
+}
+
+void gateway_balancers_free(void)
+{
+    for (int i = 0; i < NSVC; i++) {
+        balancer_free(loop_lb.lb[i]);
+        loop_lb.lb[i] = NULL;
+    }
 }
 
 static bool speaks_grpc(const registry_instance *in)
@@ -227,8 +197,7 @@ int gateway_members_start(const char *const names[NSVC], char *err, size_t errle
         snprintf(gw.dir[i].name, sizeof gw.dir[i].name, "%s", names[i]);
         pthread_mutex_init(&gw.dir[i].mu, NULL);
     }
-    if (pthread_key_create(&gw.worker_key, worker_free) != 0 ||
-        pthread_create(&gw.members, NULL, members_main, NULL) != 0) {
+    if (pthread_create(&gw.members, NULL, members_main, NULL) != 0) {
         err_set(err, errlen, "cannot start the registry thread");
         return -1;
     }

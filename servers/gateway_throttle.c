@@ -1,10 +1,11 @@
-/* gateway_throttle.c -- what keeps password guessing slow and password hashing off the
- * request threads: failed-login budgets per user name and per client address, and the
- * few threads that make the calls which hash a password. */
+/* gateway_throttle.c -- what keeps password guessing slow and password hashing in
+ * bounds: failed-login budgets per user name and per client address, and the turns of
+ * the calls that hash a password. Loop thread only. */
 #include "gateway_int.h"
 
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -12,8 +13,6 @@
 #include <time.h>
 
 #include "base/clock.h"
-#include "base/err.h"
-#include "base/log.h"
 
 /* ---- failure budgets ----
  * A budget is a token bucket of failures: it holds at most `burst`, a failed login
@@ -36,7 +35,6 @@ typedef struct table {
     slot s[SETS][WAYS];
 } table;
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static table users, addrs;
 static uint64_t seed;
 
@@ -116,7 +114,6 @@ throttle_verdict gateway_throttle_check(const char *user, const struct sockaddr 
 {
     uint64_t now = clock_now_ms(), ukey = hash_bytes(seed, user, strlen(user)), akey = addr_key(addr);
     throttle_verdict v = THROTTLE_OK;
-    pthread_mutex_lock(&mu);
     slot *u = users.burst ? find(&users, ukey, now, false) : NULL;
     slot *a = addrs.burst ? find(&addrs, akey, now, false) : NULL;
     if (u && u->tokens < 1.0) {
@@ -126,14 +123,12 @@ throttle_verdict gateway_throttle_check(const char *user, const struct sockaddr 
         v = THROTTLE_ADDR;
         *retry_after_s = wait_s(&addrs, a);
     }
-    pthread_mutex_unlock(&mu);
     return v;
 }
 
 void gateway_throttle_settle(const char *user, const struct sockaddr *addr, bool failed)
 {
     uint64_t now = clock_now_ms(), ukey = hash_bytes(seed, user, strlen(user)), akey = addr_key(addr);
-    pthread_mutex_lock(&mu);
     slot *u = users.burst ? find(&users, ukey, now, failed) : NULL;
     if (u && failed)
         u->tokens -= 1.0;
@@ -142,106 +137,127 @@ void gateway_throttle_settle(const char *user, const struct sockaddr *addr, bool
     slot *a = addrs.burst && failed ? find(&addrs, akey, now, true) : NULL;
     if (a)
         a->tokens -= 1.0; /* and not the address's: its guesses stay counted */
-    pthread_mutex_unlock(&mu);
 }
 
-/* ---- the threads that make the slow calls ----
- * The request's connection is suspended (it holds no libmicrohttpd thread) while its
- * job waits here and runs; the job resumes it. */
+/* ---- turns for the calls that hash a password ----
+ * A sign-up or login is a call in flight like any other, on the loop; only
+ * gw.login_concurrency of them are at once, so a flood of them cannot pile work on the
+ * user service's hashing threads. The rest wait here, in order, each at most
+ * --timeout. */
 
-typedef struct job {
-    gateway_slow_fn fn;
+typedef struct waiter {
+    gateway_turn_fn fn;
     void *arg;
-    uint64_t queued_ms;
-} job;
+    uint64_t timer;
+    struct waiter *prev, *next;
+} waiter;
 
 static struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    job *ring;
-    size_t cap, head, len; /* the ring of jobs waiting for a thread */
-    int busy;              /* jobs running */
+    loop *l;
+    waiter *head, *tail;
+    int waiting, running;
     bool stopping;
-    int nthreads;
-    pthread_t *threads;
-} pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
+} turns;
 
-static void *pool_main(void *unused)
+static void too_busy(outcome *o, const char *why)
 {
-    (void)unused;
-    pthread_mutex_lock(&pool.mu);
-    for (;;) {
-        while (!pool.len && !pool.stopping)
-            pthread_cond_wait(&pool.cv, &pool.mu);
-        if (!pool.len)
-            break; /* stopping, and nothing left */
-        job j = pool.ring[pool.head];
-        pool.head = (pool.head + 1) % pool.cap;
-        pool.len--;
-        pool.busy++;
-        bool cancelled = pool.stopping;
-        pthread_mutex_unlock(&pool.mu);
-        j.fn(j.arg, clock_now_ms() - j.queued_ms, cancelled);
-        pthread_mutex_lock(&pool.mu);
-        pool.busy--;
-    }
-    pthread_mutex_unlock(&pool.mu);
-    return NULL;
+    *o = (outcome){.http = 429, .code = "RESOURCE_EXHAUSTED", .retry_after = 1};
+    snprintf(o->msg, sizeof o->msg, "%s: try again in a second", why);
 }
 
-bool gateway_throttle_submit(gateway_slow_fn fn, void *arg)
+static void unlink_waiter(waiter *w)
 {
-    pthread_mutex_lock(&pool.mu);
-    bool room = !pool.stopping && pool.len + (size_t)pool.busy < pool.cap;
-    if (room) {
-        pool.ring[(pool.head + pool.len) % pool.cap] = (job){fn, arg, clock_now_ms()};
-        pool.len++;
-        pthread_cond_signal(&pool.cv);
-    }
-    pthread_mutex_unlock(&pool.mu);
-    return room;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        turns.head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        turns.tail = w->prev;
+    turns.waiting--;
 }
 
-int gateway_throttle_start(char *err, size_t errlen)
+/* A waiter's --timeout is up: it is refused. */
+static void waited_too_long(loop *l, void *ud)
+{
+    (void)l;
+    waiter *w = ud;
+    unlink_waiter(w);
+    outcome o;
+    too_busy(&o, "sign-ups and logins were all busy for longer than --timeout");
+    gateway_turn_fn fn = w->fn;
+    void *arg = w->arg;
+    free(w);
+    fn(arg, &o);
+}
+
+bool gateway_turn_ask(loop *l, gateway_turn_fn fn, void *arg)
+{
+    turns.l = l;
+    if (turns.stopping) {
+        outcome o = {.http = 503, .code = "UNAVAILABLE"};
+        snprintf(o.msg, sizeof o.msg, "the gateway is stopping");
+        fn(arg, &o);
+        return true;
+    }
+    if (turns.running < gw.login_concurrency) {
+        turns.running++;
+        fn(arg, NULL);
+        return true;
+    }
+    waiter *w = turns.waiting < gw.login_queue ? calloc(1, sizeof *w) : NULL;
+    if (!w)
+        return false;
+    *w = (waiter){.fn = fn, .arg = arg, .prev = turns.tail};
+    if (!(w->timer = loop_timer(l, (uint64_t)gw.timeout_ms, waited_too_long, w))) {
+        free(w);
+        return false;
+    }
+    if (turns.tail)
+        turns.tail->next = w;
+    else
+        turns.head = w;
+    turns.tail = w;
+    turns.waiting++;
+    return true;
+}
+
+void gateway_turn_end(void)
+{
+    turns.running--;
+    waiter *w = turns.head;
+    if (!w || turns.stopping)
+        return;
+    unlink_waiter(w);
+    loop_timer_cancel(turns.l, w->timer);
+    turns.running++;
+    gateway_turn_fn fn = w->fn;
+    void *arg = w->arg;
+    free(w);
+    fn(arg, NULL);
+}
+
+void gateway_turns_stop(void)
+{
+    turns.stopping = true;
+    while (turns.head) {
+        waiter *w = turns.head;
+        unlink_waiter(w);
+        loop_timer_cancel(turns.l, w->timer);
+        outcome o = {.http = 503, .code = "UNAVAILABLE"};
+        snprintf(o.msg, sizeof o.msg, "the gateway is stopping");
+        gateway_turn_fn fn = w->fn;
+        void *arg = w->arg;
+        free(w);
+        fn(arg, &o);
+    }
+}
+
+void gateway_throttle_init(void)
 {
     if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
         seed = (uint64_t)clock_now_us() * 0x9e3779b97f4a7c15ull;
     users.burst = gw.login_burst, users.rate = gw.login_rate;
     addrs.burst = gw.login_addr_burst, addrs.rate = gw.login_addr_rate;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&pool.cv, &ca);
-    pthread_condattr_destroy(&ca);
-    /* at most --login-queue jobs wait while every thread is busy */
-    pool.cap = (size_t)gw.login_queue + (size_t)gw.login_concurrency;
-    pool.ring = calloc(pool.cap, sizeof *pool.ring);
-    pool.threads = calloc((size_t)gw.login_concurrency, sizeof *pool.threads);
-    if (!pool.ring || !pool.threads) {
-        err_set(err, errlen, "out of memory for the login threads");
-        return -1;
-    }
-    for (pool.nthreads = 0; pool.nthreads < gw.login_concurrency; pool.nthreads++)
-        if (pthread_create(&pool.threads[pool.nthreads], NULL, pool_main, NULL) != 0)
-            break;
-    if (pool.nthreads == 0) {
-        err_set(err, errlen, "cannot start the login threads");
-        return -1;
-    }
-    if (pool.nthreads < gw.login_concurrency)
-        log_msg("only %d of %d login threads started", pool.nthreads, gw.login_concurrency);
-    return 0;
-}
-
-void gateway_throttle_stop(void)
-{
-    pthread_mutex_lock(&pool.mu);
-    pool.stopping = true;
-    pthread_cond_broadcast(&pool.cv);
-    pthread_mutex_unlock(&pool.mu);
-    for (int i = 0; i < pool.nthreads; i++)
-        pthread_join(pool.threads[i], NULL);
-    free(pool.threads);
-    free(pool.ring);
-    pool.threads = NULL, pool.ring = NULL, pool.nthreads = 0;
 }
