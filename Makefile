@@ -4,13 +4,13 @@
 CC      ?= gcc
 BUILD   ?= build
 BIN     ?= bin
-PKGS    := libcjson libprotobuf-c libnghttp2 libcurl ncursesw readline libmicrohttpd sqlite3 libcrypt libcrypto zlib ldns libpcap
+PKGS    := libcjson libprotobuf-c libnghttp2 libcurl ncursesw readline sqlite3 libcrypt libcrypto zlib ldns libpcap
 OPT     ?= -O2
 # Without pkg-config, the flags Debian's packages would give.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/cjson)
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
            -Ilib -I$(BUILD)/gen $(PKG_CFLAGS) $(SAN)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lprotobuf-c -lnghttp2 -lcurl -lncursesw -ltinfo -lreadline -lmicrohttpd -lsqlite3 -lcrypt -lcrypto -lz -lldns -lpcap) -lhttp_parser -lm $(SAN)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lprotobuf-c -lnghttp2 -lcurl -lncursesw -ltinfo -lreadline -lsqlite3 -lcrypt -lcrypto -lz -lldns -lpcap) -lhttp_parser -lm $(SAN)
 
 # Generated from proto/: protobuf-c message code, and every file's descriptor (for
 # server reflection and the JSON mapping), embedded as bytes.

@@ -10,7 +10,7 @@ set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libcjson-dev
 libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev libnghttp2-dev libcriterion-dev
-libmicrohttpd-dev libsqlite3-dev libcrypt-dev libssl-dev zlib1g-dev gettext
+libsqlite3-dev libcrypt-dev libssl-dev zlib1g-dev gettext
 libldns-dev libpcap-dev libhttp-parser-dev"
 run_pkgs="etcd-server etcd-client netcat-openbsd curl bind9-dnsutils protobuf-compiler iproute2
 golang-go golang-goprotobuf-dev golang-google-grpc-dev golang-etcd-server-dev nftables python3-zeroconf"
