@@ -32,7 +32,7 @@ struct http1_req {
     int piece;              /* PIECE_* */
     unsigned lengths;       /* Content-Length headers */
     bool chunked_te;        /* a Transfer-Encoding header */
-    bool answered, close_after, http10, keep_alive, expect_continue;
+    bool answered, close_after, http10, keep_alive, head_only;
 };
 
 struct h1conn {
@@ -82,7 +82,7 @@ static http1_req *req_new(h1conn *c)
     rq->piece = PIECE_NONE;
     rq->lengths = 0;
     rq->chunked_te = rq->answered = rq->close_after = rq->http10 = rq->keep_alive = false;
-    rq->expect_continue = false;
+    rq->head_only = false;
     buf_clear(&rq->head);
     buf_putc(&rq->head, 0); /* offset 0 is "" for every field not given */
     rq->hdr_off = rq->hdr_end = rq->path_off = rq->q_off = rq->q_end = 0;
@@ -267,7 +267,8 @@ static int on_headers_complete(http_parser *p)
         rq->hdr_off = rq->hdr_end = buf_size(&rq->head);
     rq->method = http_method_str((enum http_method)p->method);
     rq->http10 = p->http_major == 1 && p->http_minor == 0;
-    rq->keep_alive = http_should_keep_alive(p) && !p->upgrade;
+    rq->head_only = p->method == HTTP_HEAD;
+    rq->keep_alive = http_should_keep_alive(p) && p->method != HTTP_CONNECT;
     c->heads++;
     c->head_due = 0; /* its timer, when it fires, finds nothing to do */
     if (!split_url(rq, p->method == HTTP_CONNECT))
@@ -344,8 +345,10 @@ static void put_reply(buf *b, const http1_req *rq, bool close, unsigned status, 
     }
     *o++ = '\r';
     *o++ = '\n';
-    memcpy(o, body, len);
-    o += len;
+    if (!rq->head_only) { /* a reply to HEAD says the length of a body it does not carry */
+        memcpy(o, body, len);
+        o += len;
+    }
     b->len = (size_t)((uint8_t *)o - b->p);
 }
 
