@@ -57,6 +57,30 @@ expect_eq "a header is found in any case, its blanks trimmed" '{"name":"x-trace"
 expect_eq "an absent header is null" '{"name":"x-none","value":null}' \
     "$(curl -s --max-time 3 "http://$A/header?name=x-none")"
 expect_eq "the path is percent-decoded" '{"x":"1"}' "$(curl -s --max-time 3 "http://$A/%65cho?x=1")"
+out=$(raw "$A" 'GET /header?name=x-next HTTP/1.1\r\nX-E:\r\nX-Next: 1\r\n\r\nGET /header?name=x-e HTTP/1.1\r\nX-E:  \r\nConnection: close\r\n\r\n')
+expect_grep "a header with an empty value does not swallow the next one" '{"name":"x-next","value":"1"}' "$out"
+expect_grep "and its value is empty" '{"name":"x-e","value":""}' "$out"
+out=$(python3 -c '
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=5)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+req = (b"POST /body?x=1 HTTP/1.1\r\nHost: t\r\nX-A:  v1  v2 \r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+       b"GET /header?name=X-A HTTP/1.1\r\nX-A:  v1  v2 \r\nConnection: close\r\n\r\n")
+for i in range(len(req)):
+    s.sendall(req[i:i + 1])
+    time.sleep(0.002)
+got, end = b"", time.time() + 5
+while time.time() < end:
+    b = s.recv(4096)
+    if not b:
+        break
+    got += b
+print(got.decode())' "$A" 2>&1)
+expect_grep "two requests sent a byte at a time: the first" '{"length":3,"body":"abc"}' "$out"
+expect_grep "and the second, its header whole" '{"name":"X-A","value":"v1  v2"}' "$out"
+out=$(curl -s --max-time 3 --http2 "http://$A/echo?x=h2c" "http://$A/echo?x=again")
+expect_eq "an Upgrade: h2c request is served as HTTP/1.1, and the connection kept" '{"x":"h2c"}{"x":"again"}' "$out"
 hdrs=$(curl -s -i --max-time 3 "http://$A/echo?x=1" | tr -d '\r')
 expect_grep "the reply is JSON" "Content-Type: application/json" "$hdrs"
 expect_grep "with its length" "Content-Length: 9" "$hdrs"
