@@ -18,6 +18,8 @@ typedef struct h1conn h1conn;
 
 /* Where a request's head is in its parse. */
 enum { PIECE_NONE, PIECE_URL, PIECE_FIELD, PIECE_VALUE };
+/* The headers the codec itself reads. */
+enum { FIELD_OTHER, FIELD_LENGTH, FIELD_CODING, FIELD_EXPECT };
 
 struct http1_req {
     h1conn *c;              /* NULL once the connection went away */
@@ -30,9 +32,10 @@ struct http1_req {
     size_t hdr_off, hdr_end, path_off, q_off, q_end;
     size_t piece_start;     /* where the header name or value being received starts */
     int piece;              /* PIECE_* */
+    int field;              /* FIELD_*: the header whose value is being received */
     unsigned lengths;       /* Content-Length headers */
     bool chunked_te;        /* a Transfer-Encoding header */
-    bool answered, close_after, http10, keep_alive, expect_continue;
+    bool answered, close_after, http10, keep_alive, head_only, expect_100;
 };
 
 struct h1conn {
@@ -80,9 +83,10 @@ static http1_req *req_new(h1conn *c)
     rq->method = "";
     rq->hdr_off = rq->hdr_end = rq->path_off = rq->q_off = rq->q_end = rq->piece_start = 0;
     rq->piece = PIECE_NONE;
+    rq->field = FIELD_OTHER;
     rq->lengths = 0;
     rq->chunked_te = rq->answered = rq->close_after = rq->http10 = rq->keep_alive = false;
-    rq->expect_continue = false;
+    rq->head_only = rq->expect_100 = false;
     buf_clear(&rq->head);
     buf_putc(&rq->head, 0); /* offset 0 is "" for every field not given */
     rq->hdr_off = rq->hdr_end = rq->path_off = rq->q_off = rq->q_end = 0;
@@ -152,10 +156,14 @@ static void piece_end(http1_req *rq)
         buf_putc(&rq->head, 0); /* room: max_head leaves twice as much */
     if (rq->piece == PIECE_FIELD) {
         const char *name = hs(rq, rq->piece_start);
-        if (strcasecmp(name, "content-length") == 0)
-            rq->lengths++;
-        else if (strcasecmp(name, "transfer-encoding") == 0)
-            rq->chunked_te = true;
+        rq->field = strcasecmp(name, "content-length") == 0      ? FIELD_LENGTH
+                    : strcasecmp(name, "transfer-encoding") == 0 ? FIELD_CODING
+                    : strcasecmp(name, "expect") == 0            ? FIELD_EXPECT
+                                                                 : FIELD_OTHER;
+        rq->lengths += rq->field == FIELD_LENGTH;
+        rq->chunked_te |= rq->field == FIELD_CODING;
+    } else if (rq->piece == PIECE_VALUE && rq->field == FIELD_EXPECT) {
+        rq->expect_100 |= strcasecmp(hs(rq, rq->piece_start), "100-continue") == 0;
     }
     if (rq->piece == PIECE_URL)
         rq->hdr_off = buf_size(&rq->head);
@@ -262,12 +270,18 @@ static int on_headers_complete(http_parser *p)
 {
     h1conn *c = p->data;
     http1_req *rq = c->cur;
+    if (rq->piece == PIECE_FIELD) { /* a name with no value: the value is "" */
+        piece_end(rq);
+        rq->piece = PIECE_VALUE;
+        rq->piece_start = buf_size(&rq->head);
+    }
     piece_end(rq);
     if (!rq->hdr_off)
         rq->hdr_off = rq->hdr_end = buf_size(&rq->head);
     rq->method = http_method_str((enum http_method)p->method);
     rq->http10 = p->http_major == 1 && p->http_minor == 0;
-    rq->keep_alive = http_should_keep_alive(p) && !p->upgrade;
+    rq->head_only = p->method == HTTP_HEAD;
+    rq->keep_alive = http_should_keep_alive(p) && p->method != HTTP_CONNECT;
     c->heads++;
     c->head_due = 0; /* its timer, when it fires, finds nothing to do */
     if (!split_url(rq, p->method == HTTP_CONNECT))
@@ -275,9 +289,8 @@ static int on_headers_complete(http_parser *p)
     if ((p->flags & F_CONTENTLENGTH) && p->content_length > cfg.max_body)
         return refuse(c, 413, "RESOURCE_EXHAUSTED", "the body is %llu bytes; at most %zu",
                       (unsigned long long)p->content_length, cfg.max_body);
-    const char *expect = http1_header(rq, "expect");
     bool body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENTLENGTH) && p->content_length > 0);
-    if (expect && strcasecmp(expect, "100-continue") == 0 && body && c->owed == 0 && !c->stopping)
+    if (rq->expect_100 && body && c->owed == 0 && !c->stopping)
         buf_puts(c->out, "HTTP/1.1 100 Continue\r\n\r\n");
     return 0;
 }
@@ -344,8 +357,10 @@ static void put_reply(buf *b, const http1_req *rq, bool close, unsigned status, 
     }
     *o++ = '\r';
     *o++ = '\n';
-    memcpy(o, body, len);
-    o += len;
+    if (!rq->head_only) { /* a reply to HEAD says the length of a body it does not carry */
+        memcpy(o, body, len);
+        o += len;
+    }
     b->len = (size_t)((uint8_t *)o - b->p);
 }
 
@@ -525,7 +540,7 @@ static feed_result h1_feed(void *state, buf *in, buf *out, bool eof, char *err, 
             if (e == HPE_PAUSED)
                 http_parser_pause(&c->p, 0);
             take(c);
-        } else if (e != HPE_OK) {
+        } else if (e != HPE_OK || n == 0) {
             break;
         }
     }
