@@ -65,6 +65,8 @@ static size_t nspare;
 
 /* ---- requests ---- */
 
+static void req_free(http1_req *rq);
+
 static http1_req *req_new(h1conn *c)
 {
     http1_req *rq = spare;
@@ -74,7 +76,7 @@ static http1_req *req_new(h1conn *c)
     } else {
         if (!(rq = calloc(1, sizeof *rq)))
             return NULL;
-        buf_init(&rq->head, 2 * cfg.max_head + 256);
+        buf_init(&rq->head, 4 * cfg.max_head + 256); /* the raw head, then decoded path and query */
         buf_init(&rq->body, cfg.max_body);
         buf_init(&rq->reply, 0);
     }
@@ -88,8 +90,10 @@ static http1_req *req_new(h1conn *c)
     rq->chunked_te = rq->answered = rq->close_after = rq->http10 = rq->keep_alive = false;
     rq->head_only = rq->expect_100 = false;
     buf_clear(&rq->head);
-    buf_putc(&rq->head, 0); /* offset 0 is "" for every field not given */
-    rq->hdr_off = rq->hdr_end = rq->path_off = rq->q_off = rq->q_end = 0;
+    if (buf_putc(&rq->head, 0) < 0) { /* offset 0 is "" for every part not given */
+        req_free(rq);
+        return NULL;
+    }
     return rq;
 }
 
@@ -104,6 +108,7 @@ static void req_free(http1_req *rq)
         free(rq);
         return;
     }
+    buf_clear(&rq->head);
     buf_clear(&rq->body);
     buf_clear(&rq->reply);
     buf_shrink(&rq->head, BUF_KEEP);
@@ -208,16 +213,18 @@ static int hexval(int ch)
     return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
 }
 
-/* Appends s[0..n) percent-decoded (and '+' as a space when plus), then a NUL. The head
- * buffer has room: decoding never lengthens. */
-static void put_decoded(buf *b, const char *s, size_t n, bool plus)
+/* Appends b's own bytes [off, off + n) percent-decoded (and '+' as a space when plus),
+ * then a NUL. A "%" not followed by two hex digits stays as it is. */
+static void put_decoded(buf *b, size_t off, size_t n, bool plus)
 {
-    buf_reserve(b, n + 1);
+    if (buf_reserve(b, n + 1) < 0)
+        return;
+    const char *s = (const char *)b->p + off; /* after the reserve, which may move it */
     uint8_t *o = b->p + b->len;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
         if (s[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-            (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+            (lo = hexval((unsigned char)s[i + 2])) >= 0 && (hi | lo)) { /* "%00" stays: strings end at NUL */
             *o++ = (uint8_t)(hi << 4 | lo);
             i += 2;
         } else {
@@ -233,11 +240,10 @@ static bool split_url(http1_req *rq, bool is_connect)
 {
     struct http_parser_url u;
     http_parser_url_init(&u);
-    const char *url = hs(rq, 1);
-    size_t n = strlen(url);
-    if (buf_reserve(&rq->head, 2 * n + 4) < 0 || http_parser_parse_url(url, n, is_connect, &u) != 0)
+    const size_t url = 1; /* the URL's offset in the head */
+    size_t n = strlen(hs(rq, url));
+    if (http_parser_parse_url(hs(rq, url), n, is_connect, &u) != 0)
         return false;
-    url = hs(rq, 1); /* the reserve may have moved it */
     rq->path_off = buf_size(&rq->head);
     if (u.field_set & (1 << UF_PATH))
         put_decoded(&rq->head, url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len, false);
@@ -246,21 +252,19 @@ static bool split_url(http1_req *rq, bool is_connect)
     rq->q_off = rq->q_end = buf_size(&rq->head);
     if (!(u.field_set & (1 << UF_QUERY)))
         return true;
-    const char *q = url + u.field_data[UF_QUERY].off, *end = q + u.field_data[UF_QUERY].len;
-    while (q < end) {
-        const char *amp = memchr(q, '&', (size_t)(end - q));
-        if (!amp)
-            amp = end;
-        if (amp > q) {
-            const char *eq = memchr(q, '=', (size_t)(amp - q));
-            const char *ne = eq ? eq : amp;
-            put_decoded(&rq->head, q, (size_t)(ne - q), true);
+    size_t q = url + u.field_data[UF_QUERY].off, end = q + u.field_data[UF_QUERY].len;
+    while (q < end) { /* offsets, not pointers: the head grows as the pairs are added */
+        const char *s = hs(rq, q);
+        const char *amp = memchr(s, '&', end - q), *eq = memchr(s, '=', (amp ? (size_t)(amp - s) : end - q));
+        size_t item = amp ? (size_t)(amp - s) : end - q, name = eq ? (size_t)(eq - s) : item;
+        if (item > 0) {
+            put_decoded(&rq->head, q, name, true);
             if (eq)
-                put_decoded(&rq->head, eq + 1, (size_t)(amp - eq - 1), true);
+                put_decoded(&rq->head, q + name + 1, item - name - 1, true);
             else
                 buf_putc(&rq->head, 0);
         }
-        q = amp + 1;
+        q += item + 1;
     }
     rq->q_end = buf_size(&rq->head);
     return true;

@@ -52,6 +52,8 @@ A=$ADDR PID_ECHO=$PID
 expect_eq "GET /echo answers at once" '{"x":"hi"}' "$(curl -s --max-time 3 "http://$A/echo?x=hi")"
 expect_eq "the query is percent-decoded, '+' as a space" '{"x":"a b c+d/é"}' \
     "$(curl -s --max-time 3 "http://$A/echo?y=1&x=a%20b+c%2Bd%2F%C3%A9")"
+expect_eq "%00 stays as it is, and the arguments after it are found" '{"x":"a%00b%zz%4"}' \
+    "$(curl -s --max-time 3 "http://$A/echo?y=%00&x=a%00b%zz%4&x=second")"
 expect_eq "a header is found in any case, its blanks trimmed" '{"name":"x-trace","value":"abc 1"}' \
     "$(curl -s --max-time 3 -H 'X-Trace:   abc 1  ' "http://$A/header?name=x-trace")"
 expect_eq "an absent header is null" '{"name":"x-none","value":null}' \
