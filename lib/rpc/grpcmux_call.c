@@ -245,6 +245,8 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t stream, const uint
     (void)flags;
     (void)ud;
     mcall *c = live_call(s, stream);
+    if (c && (c->http_status != 200 || !c->content_type_ok))
+        return 0; /* not gRPC: finish says so, from its headers */
     while (c && len > 0) {
         if (c->prefix_got < 5) {
             size_t k = 5 - c->prefix_got < len ? 5 - c->prefix_got : len;

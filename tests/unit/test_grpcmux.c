@@ -501,3 +501,97 @@ Test(grpcmux, free_ends_every_call_and_the_queue_is_bounded, DEADLINE)
     free(o);
     peer_stop(&s);
 }
+
+Test(grpcmux, goaway_with_calls_queued_refuses_those_the_server_never_took, DEADLINE)
+{
+    enum { N = 300 };
+    peer s;
+    cr_assert(peer_start(&s, "bin/grpc-server", true, NULL));
+    grpcmux *m = dial(s.addr);
+    outcome warm = {0};
+    multiply(m, 2, 3, 5000, &warm);
+    run_for(5000);
+    cr_assert_eq(warm.status, GRPC_OK);
+    kill(s.pid, SIGSTOP);
+    outcome *o = calloc(N, sizeof *o);
+    for (int i = 0; i < N; i++)
+        multiply(m, i, 2, 10000, &o[i]);
+    run_for(100); /* 128 streams go out (the server's limit), the rest wait in the queue */
+    kill(s.pid, SIGTERM);
+    kill(s.pid, SIGCONT);
+    run_for(10000);
+    int ok = 0, unsent = 0;
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(o[i].calls, 1);
+        if (o[i].status == GRPC_OK) {
+            cr_assert_eq(product_of(&o[i]), o[i].want);
+            ok++;
+        } else {
+            cr_assert_eq(o[i].status, GRPC_UNAVAILABLE, "call %d: %d %s", i, o[i].status, o[i].message);
+            cr_assert(o[i].conn_failed && o[i].unsent, "call %d: %s", i, o[i].message);
+            unsent++;
+        }
+    }
+    cr_log_info("GOAWAY: %d calls answered, %d refused as not taken", ok, unsent);
+    cr_assert_geq(unsent, N - 128, "the calls still queued were never sent");
+    cr_assert_not(grpcmux_usable(m));
+    free(o);
+    grpcmux_free(m);
+    peer_stop(&s);
+}
+
+/* Calls path on oddgrpc with a small message; returns what came back. */
+static outcome odd_call(grpcmux *m, const char *path)
+{
+    outcome o = {0};
+    call(m, path, (const uint8_t *)"\x08\x2a", 2, 5000, &o);
+    run_for(5000);
+    cr_assert_eq(o.calls, 1, "%s", path);
+    return o;
+}
+
+Test(grpcmux, replies_that_are_not_what_grpc_allows, DEADLINE)
+{
+    peer s;
+    if (!peer_start(&s, "build/go/oddgrpc", false, NULL)) {
+        cr_skip_test("build/go/oddgrpc is not built (tests/integration/lib.sh's build_go oddgrpc)");
+        return;
+    }
+    grpcmux *m = dial(s.addr);
+    outcome o = odd_call(m, "/odd.Odd/Echo");
+    cr_assert_eq(o.status, GRPC_OK, "%d %s", o.status, o.message);
+    cr_assert_eq(o.len, 2);
+    cr_assert(memcmp(o.msg, "\x08\x2a", 2) == 0);
+    o = odd_call(m, "/odd.Odd/Compressed");
+    cr_assert_eq(o.status, GRPC_INTERNAL);
+    cr_assert_str_eq(o.message, "compressed replies are not supported");
+    o = odd_call(m, "/odd.Odd/Big");
+    cr_assert_eq(o.status, GRPC_RESOURCE_EXHAUSTED, "%d %s", o.status, o.message);
+    cr_assert(strstr(o.message, "5242880"), "%s", o.message);
+    o = odd_call(m, "/odd.Odd/Two");
+    cr_assert_eq(o.status, GRPC_INTERNAL);
+    cr_assert_str_eq(o.message, "more than one reply message to a unary call");
+    o = odd_call(m, "/odd.Odd/NoStatus");
+    cr_assert_eq(o.status, GRPC_INTERNAL);
+    cr_assert_str_eq(o.message, "the reply ended without a grpc-status trailer");
+    o = odd_call(m, "/odd.Odd/Message");
+    cr_assert_eq(o.status, GRPC_INVALID_ARGUMENT);
+    cr_assert_str_eq(o.message, "bad thing: 50% caf\xc3\xa9", "grpc-message percent-decoded");
+    o = odd_call(m, "/odd.Odd/Html");
+    cr_assert_eq(o.status, GRPC_INTERNAL);
+    cr_assert_str_eq(o.message, "the server answered HTTP status 404, not a gRPC reply");
+    o = odd_call(m, "/odd.Odd/Text");
+    cr_assert_eq(o.status, GRPC_INTERNAL);
+    cr_assert(strstr(o.message, "not gRPC"), "%s", o.message);
+    o = odd_call(m, "/odd.Odd/Busy");
+    cr_assert_eq(o.status, GRPC_UNAVAILABLE);
+    cr_assert_not(o.conn_failed, "the server answered");
+    cr_assert(grpcmux_usable(m), "a call's fault is not the connection's");
+    o = odd_call(m, "/odd.Odd/Echo");
+    cr_assert_eq(o.status, GRPC_OK);
+    grpcmux_stats st;
+    grpcmux_get_stats(m, &st);
+    cr_assert_geq(st.frames_sent[3], 3, "Compressed, Big and Two had their streams reset");
+    grpcmux_free(m);
+    peer_stop(&s);
+}
