@@ -380,8 +380,11 @@ void grpcmux_call(grpcmux *m, const char *path, const uint8_t *req, size_t len, 
     m->npending++;
     char text[400];
     if (m->failed || m->goaway || m->closing) {
-        snprintf(text, sizeof text, "the connection to %s is %s", m->addr,
-                 m->closing ? "closing" : m->goaway ? "going away (GOAWAY)" : "down");
+        if (m->closing)
+            snprintf(text, sizeof text, "the client is closing");
+        else
+            snprintf(text, sizeof text, "the connection to %s is %s", m->addr,
+                     m->goaway ? "going away (GOAWAY)" : "down");
         mux_end(c, m->closing ? GRPC_CANCELLED : GRPC_UNAVAILABLE, text, true, true);
         mux_want_drain(m); /* called back on a later turn, never from here */
         return;

@@ -31,10 +31,18 @@ void mlist_remove(mlist *li, mcall *c)
     c->prev = c->next = NULL;
 }
 
+static void msg_release(mcall *c)
+{
+    c->m->reply_bytes -= c->msg_cap;
+    free(c->msg);
+    c->msg = NULL;
+    c->msg_cap = 0;
+}
+
 void mux_call_free(mcall *c)
 {
     free(c->body);
-    free(c->msg);
+    msg_release(c);
     free(c->grpc_message);
     free(c->text);
     free(c);
@@ -52,7 +60,7 @@ void mux_end(mcall *c, int status, const char *text, bool conn_failed, bool unse
     c->r = (grpcmux_reply){.status = status, .message = c->text ? c->text : "",
                            .conn_failed = conn_failed, .unsent = unsent};
     if (status == GRPC_OK) {
-        c->r.msg = c->msg;
+        c->r.msg = c->msg ? c->msg : (const uint8_t *)"";
         c->r.len = c->msg_len;
     }
     free(c->body); /* nghttp2 asks no more of it: read_body defers a call no longer live */
@@ -111,8 +119,7 @@ void mux_drain(grpcmux *m)
         mlist_remove(&batch, c);
         m->npending--;
         c->fn(c->ud, &c->r);
-        free(c->msg); /* the reply was the callback's only */
-        c->msg = NULL;
+        msg_release(c); /* the reply was the callback's only */
         if (c->h2_open) {
             c->state = CALL_ZOMBIE;
             mlist_push(&m->zombie, c);
@@ -230,12 +237,37 @@ static bool take_prefix(mcall *c)
         end_and_reset(c, GRPC_RESOURCE_EXHAUSTED, text);
         return false;
     }
-    if (!(c->msg = malloc(n ? n : 1))) {
+    c->msg_want = n;
+    c->msg_len = 0;
+    return true;
+}
+
+/* Makes room for k more bytes of the reply message, growing as its bytes come (not as
+ * its prefix announces them), within the mux's budget. False when the call ended. */
+static bool msg_room(mcall *c, size_t k)
+{
+    grpcmux *m = c->m;
+    if (c->msg_len + k <= c->msg_cap)
+        return true;
+    size_t cap = c->msg_cap ? c->msg_cap * 2 : 4096;
+    if (cap > c->msg_want)
+        cap = c->msg_want;
+    if (cap < c->msg_len + k)
+        cap = c->msg_len + k;
+    if (m->reply_bytes + (cap - c->msg_cap) > MUX_REPLY_BUDGET) {
+        char text[128];
+        snprintf(text, sizeof text, "the replies held at once would pass %d MiB", MUX_REPLY_BUDGET >> 20);
+        end_and_reset(c, GRPC_RESOURCE_EXHAUSTED, text);
+        return false;
+    }
+    uint8_t *p = realloc(c->msg, cap);
+    if (!p) {
         end_and_reset(c, GRPC_RESOURCE_EXHAUSTED, "out of memory for the reply");
         return false;
     }
-    c->msg_want = n;
-    c->msg_len = 0;
+    m->reply_bytes += cap - c->msg_cap;
+    c->msg = p;
+    c->msg_cap = cap;
     return true;
 }
 
@@ -258,7 +290,9 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t stream, const uint
                 return 0;
         }
         size_t k = c->msg_want - c->msg_len < len ? c->msg_want - c->msg_len : len;
-        if (c->msg && k) {
+        if (k && !msg_room(c, k))
+            return 0;
+        if (k) {
             memcpy(c->msg + c->msg_len, data, k);
             c->msg_len += k;
             data += k;

@@ -11,6 +11,7 @@
 enum {
     MUX_MAX_CALLS = 10000,      /* calls one mux holds at once (beyond: RESOURCE_EXHAUSTED) */
     MUX_MAX_REPLY = 4 << 20,    /* a reply message's cap */
+    MUX_REPLY_BUDGET = 64 << 20, /* the reply bytes all calls of a mux hold at once */
     MUX_READ_CHUNK = 64 << 10,  /* one recv() */
     MUX_READS_PER_TURN = 16,    /* recv()s per readiness, so other descriptors get a turn */
     MUX_OUT_CHUNK = 256 << 10,  /* frames gathered for one send() */
@@ -43,8 +44,8 @@ struct mcall {
     char *grpc_message;
     uint8_t prefix[5];
     size_t prefix_got;
-    uint8_t *msg; /* the reply message, msg_len of msg_want bytes so far */
-    size_t msg_len, msg_want;
+    uint8_t *msg; /* the reply message, msg_len of msg_want bytes so far, in msg_cap */
+    size_t msg_len, msg_want, msg_cap;
     int nmsgs;
     /* how it ended */
     grpcmux_reply r;
@@ -74,6 +75,7 @@ struct grpcmux {
     mlist done;   /* ended, to be called back */
     mlist zombie; /* called back, streams still in nghttp2 */
     size_t nheld, npending; /* every call held; those not yet called back */
+    size_t reply_bytes;     /* what the calls' msg buffers hold */
     char *md_name[GRPCCLIENT_MAX_METADATA], *md_value[GRPCCLIENT_MAX_METADATA];
     size_t nmd;
     grpcmux_stats stats;
