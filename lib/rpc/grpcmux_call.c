@@ -67,34 +67,13 @@ void mux_end(mcall *c, int status, const char *text, bool conn_failed, bool unse
     c->body = NULL;
 }
 
-/* Ends c on our side and resets its stream (CANCEL). */
+/* Ends c on our side and resets its stream (CANCEL); the caller sees to the flush. */
 static void end_and_reset(mcall *c, int status, const char *text)
 {
     grpcmux *m = c->m;
     if (m->h2 && c->h2_open)
         nghttp2_submit_rst_stream(m->h2, NGHTTP2_FLAG_NONE, c->stream, NGHTTP2_CANCEL);
     mux_end(c, status, text, false, false);
-    mux_want_flush(m);
-}
-
-static void on_deadline(loop *l, void *ud)
-{
-    (void)l;
-    grpcmux *m = ud;
-    m->deadline_timer = 0;
-    mux_expire(m);
-    mux_drain(m);
-}
-
-void mux_arm(grpcmux *m, const mcall *c)
-{
-    if (m->deadline_timer && m->deadline_due <= c->deadline)
-        return;
-    if (m->deadline_timer)
-        loop_timer_cancel(m->l, m->deadline_timer);
-    uint64_t now = clock_now_ms();
-    m->deadline_due = c->deadline;
-    m->deadline_timer = loop_timer(m->l, c->deadline > now ? c->deadline - now : 0, on_deadline, m);
 }
 
 void mux_expire(grpcmux *m)
@@ -106,8 +85,6 @@ void mux_expire(grpcmux *m)
         snprintf(text, sizeof text, "no reply within %d ms", c->timeout_ms);
         end_and_reset(c, GRPC_DEADLINE_EXCEEDED, text);
     }
-    if (m->live.head)
-        mux_arm(m, m->live.head);
 }
 
 void mux_drain(grpcmux *m)

@@ -1,4 +1,5 @@
-/* grpcmux_int.h -- what grpcmux.c (the connection) and grpcmux_call.c (the calls) share. */
+/* grpcmux_int.h -- what grpcmux.c (the connection) and grpcmux_call.c (the calls, below
+ * it: it calls nothing of grpcmux.c) share. */
 #ifndef WB_GRPCMUX_INT_H
 #define WB_GRPCMUX_INT_H
 
@@ -90,18 +91,11 @@ void mux_set_callbacks(nghttp2_session_callbacks *cb);
 int mux_submit(grpcmux *m, mcall *c, const char *path);
 /* Ends c with status and a text (copied); a LIVE call leaves the deadline list. */
 void mux_end(mcall *c, int status, const char *text, bool conn_failed, bool unsent);
-/* Ends every call past its deadline (resetting its stream) and arms the timer for the
- * earliest left. */
+/* Ends every call past its deadline, resetting its stream (the caller flushes). */
 void mux_expire(grpcmux *m);
-/* Keeps the deadline timer at the earliest deadline (c just joined the list). */
-void mux_arm(grpcmux *m, const mcall *c);
 /* Runs the callbacks of the calls ended so far (not those ended by them). */
 void mux_drain(grpcmux *m);
 /* Frees c (in no list). */
 void mux_call_free(mcall *c);
-/* Schedules a flush of nghttp2's frames on a later turn (once). */
-void mux_want_flush(grpcmux *m);
-/* Schedules mux_drain on a later turn (once). */
-void mux_want_drain(grpcmux *m);
 
 #endif
