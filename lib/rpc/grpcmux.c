@@ -281,7 +281,7 @@ grpcmux *grpcmux_new(loop *l, const char *addr, int connect_timeout_ms, char *er
     m->fd = -1;
     m->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 1;
     snprintf(m->addr, sizeof m->addr, "%s", addr);
-    buf_init(&m->out, 0);
+    buf_init(&m->out, 2 * MUX_OUT_CHUNK);
     if (start_session(m, err, errlen) < 0) {
         free(m->rbuf);
         free(m);
