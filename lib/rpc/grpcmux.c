@@ -12,7 +12,7 @@
 #include "base/err.h"
 #include "base/net.h"
 
-static void on_io(loop *l, int fd, uint32_t events, void *ud);
+static void mux_want_flush(grpcmux *m);
 
 static void on_drain(loop *l, void *ud)
 {
@@ -22,7 +22,7 @@ static void on_drain(loop *l, void *ud)
     mux_drain(m);
 }
 
-void mux_want_drain(grpcmux *m)
+static void mux_want_drain(grpcmux *m)
 {
     if (!m->drain_timer && !m->closing)
         m->drain_timer = loop_timer(m->l, 0, on_drain, m);
@@ -134,10 +134,36 @@ static void on_flush(loop *l, void *ud)
     mux_drain(m);
 }
 
-void mux_want_flush(grpcmux *m)
+static void mux_want_flush(grpcmux *m)
 {
     if (!m->flush_timer && m->connected && !m->failed && !m->want_out)
         m->flush_timer = loop_timer(m->l, 0, on_flush, m);
+}
+
+static void on_deadline(loop *l, void *ud);
+
+/* Keeps the deadline timer at or before the earliest deadline (c just became it). */
+static void mux_arm(grpcmux *m, const mcall *c)
+{
+    if (m->deadline_timer && m->deadline_due <= c->deadline)
+        return;
+    if (m->deadline_timer)
+        loop_timer_cancel(m->l, m->deadline_timer);
+    uint64_t now = clock_now_ms();
+    m->deadline_due = c->deadline;
+    m->deadline_timer = loop_timer(m->l, c->deadline > now ? c->deadline - now : 0, on_deadline, m);
+}
+
+static void on_deadline(loop *l, void *ud)
+{
+    (void)l;
+    grpcmux *m = ud;
+    m->deadline_timer = 0;
+    mux_expire(m);
+    if (m->live.head)
+        mux_arm(m, m->live.head);
+    mux_want_flush(m); /* the resets */
+    mux_drain(m);
 }
 
 static void on_connect_timeout(loop *l, void *ud)
@@ -255,7 +281,7 @@ grpcmux *grpcmux_new(loop *l, const char *addr, int connect_timeout_ms, char *er
     m->fd = -1;
     m->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 1;
     snprintf(m->addr, sizeof m->addr, "%s", addr);
-    buf_init(&m->out, 0);
+    buf_init(&m->out, 2 * MUX_OUT_CHUNK);
     if (start_session(m, err, errlen) < 0) {
         free(m->rbuf);
         free(m);
@@ -380,8 +406,11 @@ void grpcmux_call(grpcmux *m, const char *path, const uint8_t *req, size_t len, 
     m->npending++;
     char text[400];
     if (m->failed || m->goaway || m->closing) {
-        snprintf(text, sizeof text, "the connection to %s is %s", m->addr,
-                 m->closing ? "closing" : m->goaway ? "going away (GOAWAY)" : "down");
+        if (m->closing)
+            snprintf(text, sizeof text, "the client is closing");
+        else
+            snprintf(text, sizeof text, "the connection to %s is %s", m->addr,
+                     m->goaway ? "going away (GOAWAY)" : "down");
         mux_end(c, m->closing ? GRPC_CANCELLED : GRPC_UNAVAILABLE, text, true, true);
         mux_want_drain(m); /* called back on a later turn, never from here */
         return;

@@ -31,10 +31,18 @@ void mlist_remove(mlist *li, mcall *c)
     c->prev = c->next = NULL;
 }
 
+static void msg_release(mcall *c)
+{
+    c->m->reply_bytes -= c->msg_cap;
+    free(c->msg);
+    c->msg = NULL;
+    c->msg_cap = 0;
+}
+
 void mux_call_free(mcall *c)
 {
     free(c->body);
-    free(c->msg);
+    msg_release(c);
     free(c->grpc_message);
     free(c->text);
     free(c);
@@ -52,41 +60,20 @@ void mux_end(mcall *c, int status, const char *text, bool conn_failed, bool unse
     c->r = (grpcmux_reply){.status = status, .message = c->text ? c->text : "",
                            .conn_failed = conn_failed, .unsent = unsent};
     if (status == GRPC_OK) {
-        c->r.msg = c->msg;
+        c->r.msg = c->msg ? c->msg : (const uint8_t *)"";
         c->r.len = c->msg_len;
     }
     free(c->body); /* nghttp2 asks no more of it: read_body defers a call no longer live */
     c->body = NULL;
 }
 
-/* Ends c on our side and resets its stream (CANCEL). */
+/* Ends c on our side and resets its stream (CANCEL); the caller sees to the flush. */
 static void end_and_reset(mcall *c, int status, const char *text)
 {
     grpcmux *m = c->m;
     if (m->h2 && c->h2_open)
         nghttp2_submit_rst_stream(m->h2, NGHTTP2_FLAG_NONE, c->stream, NGHTTP2_CANCEL);
     mux_end(c, status, text, false, false);
-    mux_want_flush(m);
-}
-
-static void on_deadline(loop *l, void *ud)
-{
-    (void)l;
-    grpcmux *m = ud;
-    m->deadline_timer = 0;
-    mux_expire(m);
-    mux_drain(m);
-}
-
-void mux_arm(grpcmux *m, const mcall *c)
-{
-    if (m->deadline_timer && m->deadline_due <= c->deadline)
-        return;
-    if (m->deadline_timer)
-        loop_timer_cancel(m->l, m->deadline_timer);
-    uint64_t now = clock_now_ms();
-    m->deadline_due = c->deadline;
-    m->deadline_timer = loop_timer(m->l, c->deadline > now ? c->deadline - now : 0, on_deadline, m);
 }
 
 void mux_expire(grpcmux *m)
@@ -98,8 +85,6 @@ void mux_expire(grpcmux *m)
         snprintf(text, sizeof text, "no reply within %d ms", c->timeout_ms);
         end_and_reset(c, GRPC_DEADLINE_EXCEEDED, text);
     }
-    if (m->live.head)
-        mux_arm(m, m->live.head);
 }
 
 void mux_drain(grpcmux *m)
@@ -111,8 +96,7 @@ void mux_drain(grpcmux *m)
         mlist_remove(&batch, c);
         m->npending--;
         c->fn(c->ud, &c->r);
-        free(c->msg); /* the reply was the callback's only */
-        c->msg = NULL;
+        msg_release(c); /* the reply was the callback's only */
         if (c->h2_open) {
             c->state = CALL_ZOMBIE;
             mlist_push(&m->zombie, c);
@@ -230,12 +214,37 @@ static bool take_prefix(mcall *c)
         end_and_reset(c, GRPC_RESOURCE_EXHAUSTED, text);
         return false;
     }
-    if (!(c->msg = malloc(n ? n : 1))) {
+    c->msg_want = n;
+    c->msg_len = 0;
+    return true;
+}
+
+/* Makes room for k more bytes of the reply message, growing as its bytes come (not as
+ * its prefix announces them), within the mux's budget. False when the call ended. */
+static bool msg_room(mcall *c, size_t k)
+{
+    grpcmux *m = c->m;
+    if (c->msg_len + k <= c->msg_cap)
+        return true;
+    size_t cap = c->msg_cap ? c->msg_cap * 2 : 4096;
+    if (cap > c->msg_want)
+        cap = c->msg_want;
+    if (cap < c->msg_len + k)
+        cap = c->msg_len + k;
+    if (m->reply_bytes + (cap - c->msg_cap) > MUX_REPLY_BUDGET) {
+        char text[128];
+        snprintf(text, sizeof text, "the replies held at once would pass %d MiB", MUX_REPLY_BUDGET >> 20);
+        end_and_reset(c, GRPC_RESOURCE_EXHAUSTED, text);
+        return false;
+    }
+    uint8_t *p = realloc(c->msg, cap);
+    if (!p) {
         end_and_reset(c, GRPC_RESOURCE_EXHAUSTED, "out of memory for the reply");
         return false;
     }
-    c->msg_want = n;
-    c->msg_len = 0;
+    m->reply_bytes += cap - c->msg_cap;
+    c->msg = p;
+    c->msg_cap = cap;
     return true;
 }
 
@@ -245,6 +254,8 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t stream, const uint
     (void)flags;
     (void)ud;
     mcall *c = live_call(s, stream);
+    if (c && (c->http_status != 200 || !c->content_type_ok))
+        return 0; /* not gRPC: finish says so, from its headers */
     while (c && len > 0) {
         if (c->prefix_got < 5) {
             size_t k = 5 - c->prefix_got < len ? 5 - c->prefix_got : len;
@@ -256,7 +267,9 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t stream, const uint
                 return 0;
         }
         size_t k = c->msg_want - c->msg_len < len ? c->msg_want - c->msg_len : len;
-        if (c->msg && k) {
+        if (k && !msg_room(c, k))
+            return 0;
+        if (k) {
             memcpy(c->msg + c->msg_len, data, k);
             c->msg_len += k;
             data += k;

@@ -1,4 +1,5 @@
-/* grpcmux_int.h -- what grpcmux.c (the connection) and grpcmux_call.c (the calls) share. */
+/* grpcmux_int.h -- what grpcmux.c (the connection) and grpcmux_call.c (the calls, below
+ * it: it calls nothing of grpcmux.c) share. */
 #ifndef WB_GRPCMUX_INT_H
 #define WB_GRPCMUX_INT_H
 
@@ -11,6 +12,7 @@
 enum {
     MUX_MAX_CALLS = 10000,      /* calls one mux holds at once (beyond: RESOURCE_EXHAUSTED) */
     MUX_MAX_REPLY = 4 << 20,    /* a reply message's cap */
+    MUX_REPLY_BUDGET = 64 << 20, /* the reply bytes all calls of a mux hold at once */
     MUX_READ_CHUNK = 64 << 10,  /* one recv() */
     MUX_READS_PER_TURN = 16,    /* recv()s per readiness, so other descriptors get a turn */
     MUX_OUT_CHUNK = 256 << 10,  /* frames gathered for one send() */
@@ -43,8 +45,8 @@ struct mcall {
     char *grpc_message;
     uint8_t prefix[5];
     size_t prefix_got;
-    uint8_t *msg; /* the reply message, msg_len of msg_want bytes so far */
-    size_t msg_len, msg_want;
+    uint8_t *msg; /* the reply message, msg_len of msg_want bytes so far, in msg_cap */
+    size_t msg_len, msg_want, msg_cap;
     int nmsgs;
     /* how it ended */
     grpcmux_reply r;
@@ -74,6 +76,7 @@ struct grpcmux {
     mlist done;   /* ended, to be called back */
     mlist zombie; /* called back, streams still in nghttp2 */
     size_t nheld, npending; /* every call held; those not yet called back */
+    size_t reply_bytes;     /* what the calls' msg buffers hold */
     char *md_name[GRPCCLIENT_MAX_METADATA], *md_value[GRPCCLIENT_MAX_METADATA];
     size_t nmd;
     grpcmux_stats stats;
@@ -88,18 +91,11 @@ void mux_set_callbacks(nghttp2_session_callbacks *cb);
 int mux_submit(grpcmux *m, mcall *c, const char *path);
 /* Ends c with status and a text (copied); a LIVE call leaves the deadline list. */
 void mux_end(mcall *c, int status, const char *text, bool conn_failed, bool unsent);
-/* Ends every call past its deadline (resetting its stream) and arms the timer for the
- * earliest left. */
+/* Ends every call past its deadline, resetting its stream (the caller flushes). */
 void mux_expire(grpcmux *m);
-/* Keeps the deadline timer at the earliest deadline (c just joined the list). */
-void mux_arm(grpcmux *m, const mcall *c);
 /* Runs the callbacks of the calls ended so far (not those ended by them). */
 void mux_drain(grpcmux *m);
 /* Frees c (in no list). */
 void mux_call_free(mcall *c);
-/* Schedules a flush of nghttp2's frames on a later turn (once). */
-void mux_want_flush(grpcmux *m);
-/* Schedules mux_drain on a later turn (once). */
-void mux_want_drain(grpcmux *m);
 
 #endif

@@ -501,3 +501,226 @@ Test(grpcmux, free_ends_every_call_and_the_queue_is_bounded, DEADLINE)
     free(o);
     peer_stop(&s);
 }
+
+Test(grpcmux, goaway_with_calls_queued_refuses_those_the_server_never_took, DEADLINE)
+{
+    enum { N = 300 };
+    peer s;
+    cr_assert(peer_start(&s, "bin/grpc-server", true, NULL));
+    grpcmux *m = dial(s.addr);
+    outcome warm = {0};
+    multiply(m, 2, 3, 5000, &warm);
+    run_for(5000);
+    cr_assert_eq(warm.status, GRPC_OK);
+    kill(s.pid, SIGSTOP);
+    outcome *o = calloc(N, sizeof *o);
+    for (int i = 0; i < N; i++)
+        multiply(m, i, 2, 10000, &o[i]);
+    run_for(100); /* 128 streams go out (the server's limit), the rest wait in the queue */
+    kill(s.pid, SIGTERM);
+    kill(s.pid, SIGCONT);
+    run_for(10000);
+    int ok = 0, unsent = 0;
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(o[i].calls, 1);
+        if (o[i].status == GRPC_OK) {
+            cr_assert_eq(product_of(&o[i]), o[i].want);
+            ok++;
+        } else {
+            cr_assert_eq(o[i].status, GRPC_UNAVAILABLE, "call %d: %d %s", i, o[i].status, o[i].message);
+            cr_assert(o[i].conn_failed && o[i].unsent, "call %d: %s", i, o[i].message);
+            unsent++;
+        }
+    }
+    cr_log_info("GOAWAY: %d calls answered, %d refused as not taken", ok, unsent);
+    cr_assert_geq(unsent, N - 128, "the calls still queued were never sent");
+    cr_assert_not(grpcmux_usable(m));
+    free(o);
+    grpcmux_free(m);
+    peer_stop(&s);
+}
+
+/* Calls path on oddgrpc with a small message; returns what came back. */
+static outcome odd_call(grpcmux *m, const char *path)
+{
+    outcome o = {0};
+    call(m, path, (const uint8_t *)"\x08\x2a", 2, 5000, &o);
+    run_for(5000);
+    cr_assert_eq(o.calls, 1, "%s", path);
+    return o;
+}
+
+Test(grpcmux, replies_that_are_not_what_grpc_allows, DEADLINE)
+{
+    peer s;
+    if (!peer_start(&s, "build/go/oddgrpc", false, NULL)) {
+        cr_skip_test("build/go/oddgrpc is not built (tests/integration/lib.sh's build_go oddgrpc)");
+        return;
+    }
+    grpcmux *m = dial(s.addr);
+    outcome o = odd_call(m, "/odd.Odd/Echo");
+    cr_assert_eq(o.status, GRPC_OK, "%d %s", o.status, o.message);
+    cr_assert_eq(o.len, 2);
+    cr_assert(memcmp(o.msg, "\x08\x2a", 2) == 0);
+    o = odd_call(m, "/odd.Odd/Compressed");
+    cr_assert_eq(o.status, GRPC_INTERNAL);
+    cr_assert_str_eq(o.message, "compressed replies are not supported");
+    o = odd_call(m, "/odd.Odd/Big");
+    cr_assert_eq(o.status, GRPC_RESOURCE_EXHAUSTED, "%d %s", o.status, o.message);
+    cr_assert(strstr(o.message, "5242880"), "%s", o.message);
+    o = odd_call(m, "/odd.Odd/Two");
+    cr_assert_eq(o.status, GRPC_INTERNAL);
+    cr_assert_str_eq(o.message, "more than one reply message to a unary call");
+    o = odd_call(m, "/odd.Odd/NoStatus");
+    cr_assert_eq(o.status, GRPC_INTERNAL);
+    cr_assert_str_eq(o.message, "the reply ended without a grpc-status trailer");
+    o = odd_call(m, "/odd.Odd/Message");
+    cr_assert_eq(o.status, GRPC_INVALID_ARGUMENT);
+    cr_assert_str_eq(o.message, "bad thing: 50% caf\xc3\xa9", "grpc-message percent-decoded");
+    o = odd_call(m, "/odd.Odd/Html");
+    cr_assert_eq(o.status, GRPC_INTERNAL);
+    cr_assert_str_eq(o.message, "the server answered HTTP status 404, not a gRPC reply");
+    o = odd_call(m, "/odd.Odd/Text");
+    cr_assert_eq(o.status, GRPC_INTERNAL);
+    cr_assert(strstr(o.message, "not gRPC"), "%s", o.message);
+    o = odd_call(m, "/odd.Odd/Busy");
+    cr_assert_eq(o.status, GRPC_UNAVAILABLE);
+    cr_assert_not(o.conn_failed, "the server answered");
+    cr_assert(grpcmux_usable(m), "a call's fault is not the connection's");
+    o = odd_call(m, "/odd.Odd/Echo");
+    cr_assert_eq(o.status, GRPC_OK);
+    grpcmux_stats st;
+    grpcmux_get_stats(m, &st);
+    cr_assert_geq(st.frames_sent[3], 3, "Compressed, Big and Two had their streams reset");
+    grpcmux_free(m);
+    peer_stop(&s);
+}
+
+Test(grpcmux, many_deadlines_at_once_with_calls_still_queued, DEADLINE)
+{
+    enum { N = 500 };
+    peer s;
+    cr_assert(peer_start(&s, "bin/grpc-server", true, NULL));
+    grpcmux *m = dial(s.addr);
+    outcome warm = {0};
+    multiply(m, 2, 3, 5000, &warm);
+    run_for(5000);
+    cr_assert_eq(warm.status, GRPC_OK);
+    kill(s.pid, SIGSTOP);
+    outcome *o = calloc(N, sizeof *o);
+    uint64_t t0 = clock_now_ms();
+    for (int i = 0; i < N; i++)
+        multiply(m, i, 3, 300, &o[i]);
+    run_for(5000);
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(o[i].calls, 1);
+        cr_assert_eq(o[i].status, GRPC_DEADLINE_EXCEEDED, "call %d: %d %s", i, o[i].status, o[i].message);
+        cr_assert(o[i].at - t0 >= 295 && o[i].at - t0 < 1500, "call %d ended after %llu ms", i,
+                  (unsigned long long)(o[i].at - t0));
+    }
+    cr_assert_eq(grpcmux_in_flight(m), 0);
+    kill(s.pid, SIGCONT);
+    outcome after = {0};
+    multiply(m, 7, 8, 5000, &after);
+    run_for(5000);
+    cr_assert_eq(after.status, GRPC_OK, "%d %s", after.status, after.message);
+    cr_assert_eq(product_of(&after), 56);
+    grpcmux_stats st;
+    grpcmux_get_stats(m, &st);
+    cr_assert_eq(st.frames_sent[3], st.frames_sent[1] - 2,
+                 "one RST_STREAM for each expired call whose HEADERS left, none for those still queued");
+    cr_assert_lt(st.frames_sent[1], N, "the calls that expired in the queue sent nothing");
+    free(o);
+    grpcmux_free(m);
+    peer_stop(&s);
+}
+
+Test(grpcmux, a_connection_not_up_in_time_fails_the_calls_unsent, DEADLINE)
+{
+    /* a listener whose queue is full and never accepted: the kernel drops the SYNs */
+    char err[256];
+    int lfd = net_listen("127.0.0.1:0", err, sizeof err);
+    cr_assert_geq(lfd, 0, "%s", err);
+    cr_assert_eq(listen(lfd, 0), 0);
+    char addr[80];
+    net_local_addr(lfd, addr, sizeof addr);
+    int filler[4];
+    for (int i = 0; i < 4; i++) {
+        filler[i] = net_connect_start(addr, err, sizeof err);
+        cr_assert_geq(filler[i], 0, "%s", err);
+    }
+    clock_sleep_ms(100);
+    grpcmux *m = grpcmux_new(L, addr, 300, err, sizeof err);
+    cr_assert_not_null(m, "%s", err);
+    outcome o = {0};
+    uint64_t t0 = clock_now_ms();
+    multiply(m, 1, 2, 5000, &o);
+    run_for(5000);
+    cr_assert_eq(o.calls, 1);
+    cr_assert_eq(o.status, GRPC_UNAVAILABLE, "%d %s", o.status, o.message);
+    cr_assert(strstr(o.message, "not connected within 300 ms"), "%s", o.message);
+    cr_assert(o.conn_failed && o.unsent);
+    cr_assert(o.at - t0 >= 250 && o.at - t0 < 2000, "after %llu ms", (unsigned long long)(o.at - t0));
+    grpcmux_free(m);
+    for (int i = 0; i < 4; i++)
+        close(filler[i]);
+    close(lfd);
+}
+
+/* Large replies: each checked whole in its callback. */
+static const char *big_name;
+static int big_ok;
+static void check_hello(void *ud, const grpcmux_reply *r)
+{
+    outcome *o = ud;
+    if (r->status == GRPC_OK) {
+        Helloworld__HelloReply *rep = helloworld__hello_reply__unpack(NULL, r->len, r->msg);
+        big_ok += rep && strncmp(rep->message, "Hello ", 6) == 0 && strcmp(rep->message + 6, big_name) == 0;
+        if (rep)
+            helloworld__hello_reply__free_unpacked(rep, NULL);
+    }
+    grpcmux_reply keep = *r;
+    keep.msg = NULL;
+    keep.len = 0;
+    on_done(o, &keep);
+}
+
+Test(grpcmux, large_requests_and_replies, DEADLINE)
+{
+    enum { N = 16, NAME = 300000 }; /* within grpc-server's --conn-budget (8 MiB) */
+    peer s;
+    cr_assert(peer_start(&s, "bin/grpc-server", true, NULL));
+    grpcmux *m = dial(s.addr);
+    char *name = malloc(NAME + 1);
+    for (int i = 0; i < NAME; i++)
+        name[i] = (char)('a' + i % 26);
+    name[NAME] = '\0';
+    big_name = name;
+    big_ok = 0;
+    Helloworld__HelloRequest hr = HELLOWORLD__HELLO_REQUEST__INIT;
+    hr.name = name;
+    size_t n = helloworld__hello_request__get_packed_size(&hr);
+    uint8_t *req = malloc(n);
+    helloworld__hello_request__pack(&hr, req);
+    outcome *o = calloc(N, sizeof *o);
+    for (int i = 0; i < N; i++) {
+        pending++;
+        grpcmux_call(m, "/helloworld.Greeter/SayHello", req, n, 20000, check_hello, &o[i]);
+    }
+    run_for(20000);
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(o[i].calls, 1);
+        cr_assert_eq(o[i].status, GRPC_OK, "call %d: %d %s", i, o[i].status, o[i].message);
+    }
+    cr_assert_eq(big_ok, N, "every reply whole");
+    grpcmux_stats st;
+    grpcmux_get_stats(m, &st);
+    cr_log_info("%d calls of %zu bytes: %llu DATA frames, %llu WINDOW_UPDATE, %llu writes", N, n,
+                (unsigned long long)st.frames_sent[0], (unsigned long long)st.frames_sent[8],
+                (unsigned long long)st.writes);
+    free(o);
+    free(req);
+    free(name);
+    grpcmux_free(m);
+    peer_stop(&s);
+}
