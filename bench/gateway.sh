@@ -37,7 +37,7 @@ HZ=$(getconf CLK_TCK)
 per() { awk -v n="$1" -v c="$2" 'BEGIN { printf "%.2f", n ? c / n : 0 }'; }
 us_per() { awk -v t="$2" -v hz="$HZ" -v n="$1" 'BEGIN { printf "%.2f", n ? t * 1e6 / hz / n : 0 }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v o="$1" -v g="$2" 'BEGIN { printf "%.2fx", g ? o / g : 0 }'; }
+ratio() { awk -v o="$1" -v g="$2" 'BEGIN { if (g + 0) printf "%.2fx", o / g; else printf "-" }'; }
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 # Our gateway finds the backend in a registry, as it always does: a private etcd.
@@ -61,8 +61,10 @@ gateway() {
     done
     eval "URL_$name=\$url PID_$name=\$PID"
 }
-gateway go "$ROOT/build/go/gateway" -listen 127.0.0.1:0 -arith "$ARITH"
-gateway ours "$BIN/gateway" --listen 127.0.0.1:0 --quiet --registry "etcd://$EP" ${GW_EXTRA:-}
+GO_GW=("$ROOT/build/go/gateway" -listen 127.0.0.1:0 -arith "$ARITH")
+OUR_GW=("$BIN/gateway" --listen 127.0.0.1:0 --quiet --registry "etcd://$EP" ${GW_EXTRA:-})
+gateway go "${GO_GW[@]}"
+gateway ours "${OUR_GW[@]}"
 
 # throughput NAME RUN: one h2load run against a gateway; appends to the lists of NAME
 throughput() {
@@ -193,13 +195,15 @@ echo "kept: the answers came at the asked rate (within 1%), none failed; x: ours
 echo "sc/req: the grpc-server's syscalls per request, every kind ($([ $PERF = yes ] && echo "perf" ||
     echo "perf cannot count here: read/write only, /proc/PID/io"))"
 
-# capture NAME: tcpdump on the backend's port while CAPTURE_N requests go through the
-# gateway at 2,000/s; sets SEG_TO SEG_FROM FR_TO FR_FROM (per request) or CAP_SKIP
+# capture NAME CMD...: tcpdump on the backend's port while a new gateway (CMD) starts,
+# so that its connection is seen from the first byte (HTTP/2 is read from its start), and
+# CAPTURE_N requests go through it at 2,000/s; sets SEG_TO SEG_FROM FR_TO FR_FROM (per
+# request, the first one included) or CAP_SKIP
 capture() {
     local name=$1 url pcap=$TMP/$1.pcap n=0 line ok port=${ARITH##*:} secs
-    eval "url=\$URL_$name"
+    shift
     secs=$(awk -v n="$CAPTURE_N" 'BEGIN { printf "%.3f", n / 2000 }')
-    tcpdump -i lo -U --immediate-mode -s 256 -w "$pcap" "tcp port $port" 2>"$TMP/tcpdump-$name.err" &
+    tcpdump -i lo -U --immediate-mode -B 32768 -w "$pcap" "tcp port $port" 2>"$TMP/tcpdump-$name.err" &
     local tpid=$!
     PIDS="$PIDS $tpid"
     until grep -q "listening on" "$TMP/tcpdump-$name.err"; do
@@ -207,12 +211,15 @@ capture() {
         if [ $n -gt 50 ] || ! kill -0 $tpid 2>/dev/null; then CAP_SKIP="tcpdump: $(cat "$TMP/tcpdump-$name.err")"; return; fi
         sleep 0.1
     done
+    gateway "cap$name" "$@"
+    eval "url=\$URL_cap$name"
     line=$(timeout 30 "$ROOT/build/go/ratedriver" -url "$url" -rate 2000 -duration "${secs}s" -warmup 0 -conns "$CONNS" 2>/dev/null)
+    eval "stop \$PID_cap$name"
     sleep 0.2 # the last segments reach the capture
     stop $tpid
     grep -q " 0 packets dropped by kernel" "$TMP/tcpdump-$name.err" ||
         echo "  $name: tcpdump: $(grep dropped "$TMP/tcpdump-$name.err" | tr '\n' ' ')" >&2
-    ok=$(field ok "$line")
+    ok=$(($(field ok "$line") + 1)) # and the one that found the gateway ready
     tshark -r "$pcap" -d "tcp.port==$port,http2" -T fields -E separator=/s -e tcp.dstport -e tcp.len -e http2.type \
         2>"$TMP/tshark-$name.err" | awk -v p="$port" -v n="${ok:-0}" '
         BEGIN { split("DATA HEADERS PRIORITY RST_STREAM SETTINGS PUSH_PROMISE PING GOAWAY WINDOW_UPDATE CONTINUATION", t, " ") }
@@ -232,13 +239,17 @@ capture() {
 echo
 echo "what the grpc-server sees per request, with each gateway in front"
 printf '%-40s %10s %10s %7s\n' "" ours Go ratio
-row() { printf '%-40s %10s %10s %7s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
+# row LABEL OURS GO; nothing when both are (about) zero
+row() {
+    case "${2:-0}/${3:-0}" in 0/0 | 0.00/0 | 0/0.00 | 0.00/0.00) return ;; esac
+    printf '%-40s %10s %10s %7s\n' "$1" "${2:-0}" "${3:-0}" "$(ratio "${2:-0}" "${3:-0}")"
+}
 row "CPU us (h2load, median)" "$MBEUS_ours" "$MBEUS_go"
 if [ $PERF = yes ] && [ -n "${R5_SC_go:-}" ]; then
     row "syscalls of every kind ($SCR/s, perf)" "$R5_SC_ours" "$R5_SC_go"
     for s in $SC_NAMES; do
         o=$(echo " $R5_BY_ours " | sed -n "s/.* $s \([0-9.]*\) .*/\1/p") g=$(echo " $R5_BY_go " | sed -n "s/.* $s \([0-9.]*\) .*/\1/p")
-        [ -n "$o$g" ] && row "  $s" "${o:-0}" "${g:-0}"
+        row "  $s" "$o" "$g"
     done
 elif [ $PERF = no ]; then
     echo "(syscalls: skipped, perf cannot count them here: it needs root or kernel.perf_event_paranoid=-1)"
@@ -248,9 +259,11 @@ if [ "$(id -u)" != 0 ]; then
 elif ! command -v tcpdump >/dev/null || ! command -v tshark >/dev/null; then
     echo "(segments and frames: skipped, tcpdump and tshark are needed)"
 else
+    stop "$PID_go"
+    stop "$PID_ours"
     for name in go ours; do
         CAP_SKIP=
-        capture "$name"
+        if [ $name = go ]; then capture go "${GO_GW[@]}"; else capture ours "${OUR_GW[@]}"; fi
         [ -n "$CAP_SKIP" ] && { echo "(segments and frames: skipped, $CAP_SKIP)"; break; }
         eval "SEGT_$name=\$SEG_TO SEGF_$name=\$SEG_FROM FRT_$name=\"\$FR_TO\" FRF_$name=\"\$FR_FROM\""
     done
@@ -261,7 +274,7 @@ else
             eval "fo=\$FR${dir}_ours fg=\$FR${dir}_go"
             for ty in DATA HEADERS PRIORITY RST_STREAM SETTINGS PUSH_PROMISE PING GOAWAY WINDOW_UPDATE CONTINUATION; do
                 o=$(echo " $fo " | sed -n "s/.* $ty \([0-9.]*\) .*/\1/p") g=$(echo " $fg " | sed -n "s/.* $ty \([0-9.]*\) .*/\1/p")
-                [ -n "$o$g" ] && row "HTTP/2 $ty frames, $([ $dir = T ] && echo to || echo from) it" "${o:-0}" "${g:-0}"
+                row "HTTP/2 $ty frames, $([ $dir = T ] && echo to || echo from) it" "$o" "$g"
             done
         done
     fi
