@@ -166,7 +166,7 @@ at_rate() {
 echo
 echo "latency at a fixed rate: tests/go/ratedriver, $CONNS keep-alive connections, open loop"
 echo "(from the time each request was due), after ${WARMUP}s at the same rate; microseconds"
-printf '%7s %6s %7s %7s %7s %7s %7s %7s %6s %6s %5s\n' req/s side p50 p90 p99 p99.9 max sc/req "p50 x" "p99 x" kept
+printf '%6s %5s %7s %7s %7s %7s %7s %6s %6s %6s %5s %7s\n' req/s side p50 p90 p99 p99.9 max sc/req "p50 x" "p99 x" kept "drv p99"
 for point in $RATES; do
     rate=${point%%:*} secs=${point#*:}
     [ "$secs" = "$point" ] && secs=10
@@ -180,7 +180,7 @@ for point in $RATES; do
     for name in go ours; do
         eval "l=\$L_$name sc=\$SC_$name"
         [ $PERF = yes ] || eval "sc=\$SCIO_$name"
-        printf '%7s %6s %7s %7s %7s %7s %7s %7s' "$rate" "$name" "$(field p50_us "$l")" "$(field p90_us "$l")" \
+        printf '%6s %5s %7s %7s %7s %7s %7s %6s' "$rate" "$name" "$(field p50_us "$l")" "$(field p90_us "$l")" \
             "$(field p99_us "$l")" "$(field p999_us "$l")" "$(field max_us "$l")" "$sc"
         if [ $name = ours ]; then
             printf ' %6s %6s' "$(ratio "$(field p50_us "$L_ours")" "$(field p50_us "$L_go")")" \
@@ -188,10 +188,11 @@ for point in $RATES; do
         else
             printf ' %6s %6s' "" ""
         fi
-        printf ' %5s\n' "$(field keeps_rate "$l")"
+        printf ' %5s %7s\n' "$(field keeps_rate "$l")" "$(field driver_lag_p99_us "$l")"
     done
 done
-echo "kept: the answers came at the asked rate (within 1%), none failed; x: ours/Go;"
+echo "kept: the answers came at the asked rate (within 1%), none failed; x: ours/Go; drv p99:"
+echo "how late the driver itself handed requests out (the machine's share of the latency);"
 echo "sc/req: the grpc-server's syscalls per request, every kind ($([ $PERF = yes ] && echo "perf" ||
     echo "perf cannot count here: read/write only, /proc/PID/io"))"
 
@@ -217,7 +218,7 @@ capture() {
     eval "stop \$PID_cap$name"
     sleep 0.2 # the last segments reach the capture
     stop $tpid
-    grep -q " 0 packets dropped by kernel" "$TMP/tcpdump-$name.err" ||
+    grep -q "^0 packets dropped by kernel" "$TMP/tcpdump-$name.err" ||
         echo "  $name: tcpdump: $(grep dropped "$TMP/tcpdump-$name.err" | tr '\n' ' ')" >&2
     ok=$(($(field ok "$line") + 1)) # and the one that found the gateway ready
     tshark -r "$pcap" -d "tcp.port==$port,http2" -T fields -E separator=/s -e tcp.dstport -e tcp.len -e http2.type \
@@ -242,7 +243,7 @@ printf '%-40s %10s %10s %7s\n' "" ours Go ratio
 # row LABEL OURS GO; nothing when both are (about) zero
 row() {
     case "${2:-0}/${3:-0}" in 0/0 | 0.00/0 | 0/0.00 | 0.00/0.00) return ;; esac
-    printf '%-40s %10s %10s %7s\n' "$1" "${2:-0}" "${3:-0}" "$(ratio "${2:-0}" "${3:-0}")"
+    printf '%-40s %10s %10s %7s\n' "$1" "${2:-0.00}" "${3:-0.00}" "$(ratio "${2:-0}" "${3:-0}")"
 }
 row "CPU us (h2load, median)" "$MBEUS_ours" "$MBEUS_go"
 if [ $PERF = yes ] && [ -n "${R5_SC_go:-}" ]; then

@@ -89,7 +89,8 @@ echo "targets: calls/s ratio >= 1.50x, server CPU per call ratio <= 0.50x"
 # Services the workbench is not built with: proto3's JSON mapping against Go's protojson,
 # and what a whole call costs through reflection (bench/pbjson.sh).
 bash "$ROOT/bench/pbjson.sh"
-# The REST gateway against a Go net/http + grpc-go gateway (bench/gateway.sh).
+# The REST gateway against a Go net/http + grpc-go gateway: throughput, latency at fixed
+# rates, and what the backend sees per request (bench/gateway.sh).
 bash "$ROOT/bench/gateway.sh"
 bash "$ROOT/bench/consul_checks.sh"
 # The service hub against a grpc-go + etcd clientv3 serviceHub (bench/hub.sh).
