@@ -14,19 +14,24 @@
 #     (WB_LAB_EVENTS, one monotonic clock); the TUI's CPU per second at 80x24 in tmux with
 #     its load on.
 # Every wait is bounded; loopback only.
-#   BIN=bin bash bench/scale.sh
+#   BIN=bin bash bench/scale.sh   (BENCH_SCALE_PART=connections or instances: one table)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-$ROOT/bin}
 SIZES_CONN=${BENCH_SCALE_CONNS:-"1000 10000"}
 SIZES_INST=${BENCH_SCALE_INSTANCES:-"1 10 100 500"}
 LOAD_RATE=${BENCH_SCALE_RATE:-2000}   # workbench load's calls/s
-LOAD_SECS=${BENCH_SCALE_SECONDS:-4}
+LOAD_SECS=${BENCH_SCALE_SECONDS:-5}
 TUI_RATE=${BENCH_SCALE_TUI_RATE:-500}
-TUI_SECS=${BENCH_SCALE_TUI_SECONDS:-8}
+TUI_SECS=${BENCH_SCALE_TUI_SECONDS:-6}
+TUI_CAP=64 # registry entries the TUI keeps (TUI_MAX_ADDRS)
 PY=/usr/bin/python3
 . "$ROOT/tests/integration/lib.sh"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((${SIZES_CONN##* } + 100)) ]; then
+    SIZES_CONN="${SIZES_CONN%% *} $(($(ulimit -n) - 100))"
+    echo "note: ulimit -n is $(ulimit -n); at most ${SIZES_CONN##* } connections"
+fi
 
 # cpu_ns PID: nanoseconds on a CPU so far, summed over the process's threads
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }'; }
@@ -62,7 +67,7 @@ per_conn() {
         PER_CONN=$(((r1 - r0) * 1024 / n))
         RSS_MB=$(awk -v k="$r1" 'BEGIN { printf "%.1f", k / 1024 }')
     fi
-    echo "  $(basename "$1") $*: $n connections, VmRSS $r0 -> $r1 kB, $(nfds "$pid") fds" >&2
+    echo "  $(basename "$1") ${*:2}: $n connections, VmRSS $r0 -> $r1 kB, $(nfds "$pid") fds" >&2
     kill "$fp" 2>/dev/null
     wait "$fp" 2>/dev/null
     stop "$pid"
@@ -190,8 +195,8 @@ tui_start() {
 tui_at() {
     TUI_MS=""
     [ -n "$TUI_PID" ] || return
-    local i=0 c0 c1 w0 w1
-    until tm capture-pane -p -t tui | grep -qE "watch live, $1 key" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+    local i=0 c0 c1 w0 w1 shown=$(($1 < TUI_CAP ? $1 : TUI_CAP))
+    until tm capture-pane -p -t tui | grep -qE "watch live, $shown key" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
     tm send-keys -t tui l # load on
     sleep 1
     c0=$(cpu_ns "$TUI_PID") w0=$(mono_ms)
@@ -199,7 +204,7 @@ tui_at() {
     c1=$(cpu_ns "$TUI_PID") w1=$(mono_ms)
     tm send-keys -t tui l # load off
     echo "  TUI at $1 instances: $(tm capture-pane -p -t tui | grep -oE 'now [0-9.]+ calls/s' | head -n 1)," \
-        "$(tm capture-pane -p -t tui | grep -oE 'watch live, [0-9]+ keys')" >&2
+        "$(tm capture-pane -p -t tui | grep -oE 'watch live, [0-9]+ keys?')" >&2
     TUI_MS=$(awk -v c=$((c1 - c0)) -v w=$((w1 - w0)) 'BEGIN { printf "%.0f", w ? c / 1e6 / (w / 1000) : 0 }')
 }
 
@@ -233,11 +238,32 @@ inst_table() {
     awk -v a="$first_us" -v b="$last_us" -v c="$first_tui" -v d="$last_tui" 'BEGIN {
         printf "growth (largest / smallest): load CPU per call %.2fx, TUI CPU per second %.2fx\n",
             (a > 0 ? b / a : 0), (c > 0 ? d / c : 0) }'
-    echo "RSS MB: the instances' own memory (RssAnon, summed); the TUI shows and calls at most 64 instances"
+    echo "RSS MB: the instances' own memory (RssAnon, summed); the TUI shows and calls at most $TUI_CAP instances"
     echo "target: CPU per call and TUI CPU per second flat (growth ~1x), a change reaches the balancer in < 100 ms"
+    stop_instances
+}
+
+# stop_instances: SIGTERM to every instance at once (each deregisters), SIGKILL after 5 s
+stop_instances() {
+    local i=0 p alive
+    [ -n "$INST_PIDS" ] || return
+    # shellcheck disable=SC2086
+    kill -TERM $INST_PIDS 2>/dev/null
+    while [ $i -lt 50 ]; do
+        alive=""
+        for p in $INST_PIDS; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+        [ -z "$alive" ] && break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    # shellcheck disable=SC2086
+    [ -n "$alive" ] && kill -KILL $alive 2>/dev/null
+    for p in $INST_PIDS; do wait "$p" 2>/dev/null; done
+    INST_PIDS=""
 }
 
 trap 'tm kill-server 2>/dev/null; cleanup' EXIT
-conn_table
-inst_table
+PART=${BENCH_SCALE_PART:-all} # connections, instances or all
+[ "$PART" = instances ] || conn_table
+[ "$PART" = connections ] || inst_table
 summary >/dev/null
