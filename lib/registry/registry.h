@@ -198,6 +198,9 @@ int registry_list(registry *r, const char *service, registry_instance **out, siz
  * REGISTRY_MAX_INSTANCES: 0 when it returned every one. A listing that is cut says so
  * with this; callers show or log it. */
 size_t registry_list_left_out(const registry *r);
+/* The bytes r's HTTP requests have read from the registry so far: reply headers and
+ * bodies as they came over the connection (compressed, when the reply was). Any thread. */
+uint64_t registry_bytes_read(const registry *r);
 /* Consul: the names of every service in the catalog (etcd: distinct key prefixes), as a
  * newline-separated list appended to out. Returns 0 or -1 with err. */
 int registry_services(registry *r, buf *out, char *err, size_t errlen);
@@ -278,6 +281,8 @@ registry_watch *registry_watch_start(registry *r, const char *service, int64_t r
 /* Waits at most timeout_ms (0: do not wait) for the next event. Returns 1 with *ev
  * filled, 0 when none came in time, -1 once the watch has been cancelled. */
 int registry_watch_next(registry_watch *w, registry_event *ev, int timeout_ms);
+/* What w's thread has read from the registry so far (registry_bytes_read of its own). */
+uint64_t registry_watch_bytes_read(const registry_watch *w);
 /* Makes the watch stop (from any thread, also while another is in registry_watch_next,
  * which then returns -1). Events not yet taken are dropped. */
 void registry_watch_cancel(registry_watch *w);

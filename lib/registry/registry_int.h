@@ -54,6 +54,7 @@ struct registry {
     int interval, deregister; /* Consul: the URL's interval= and deregister= (s), 0: default */
     bool passing_only;    /* Consul */
     size_t list_left_out; /* entries the last list did not return (REGISTRY_MAX_INSTANCES) */
+    _Atomic uint64_t bytes_read; /* registry_bytes_read: read by other threads */
     const atomic_bool *cancel;
     char mdns_iface[32];      /* mDNS: the URL's interface ("": the default) */
     int mdns_wait_ms;         /* mDNS: how long a list collects answers (?wait=MS) */
