@@ -53,8 +53,9 @@ if kind == "etcd":
         emit("/v3/kv/txn", {"success": ops})
 else:
     for i in range(lo, hi):
-        emit("/v1/agent/service/register", {"ID": "%s-%s-9000" % (svc, addr(i)), "Name": svc, "Tags": ["grpc"],
-             "Address": addr(i), "Port": 9000, "Meta": {"protocol": "grpc"}})
+        emit("/v1/catalog/register", {"Node": "scale-bench", "Address": "127.0.0.1", "Service": {
+             "ID": "%s-%s-9000" % (svc, addr(i)), "Service": svc, "Tags": ["grpc"], "Address": addr(i),
+             "Port": 9000, "Meta": {"protocol": "grpc"}}})
 EOF
 }
 
@@ -97,6 +98,12 @@ measure() {
         [ "${have:-0}" -ge "$size" ] || echo "registry scale: $kind holds $have of $size entries"
         timeout 600 "$PROBE" "$url" "scale$size" "$CHANGES" >"$TMP/$kind-$size.res" 2>"$TMP/$kind-$size.err" ||
             echo "registry scale: $kind $size: $(tail -n 2 "$TMP/$kind-$size.err")"
+        if [ "$kind" = consul ]; then # the same answer compressed, as a client across a network asks it
+            curl -s -o /dev/null -H "Accept-Encoding: gzip" -w ' gzip_bytes=%{size_download} gzip_ms=%{time_total}' \
+                "http://$hp/v1/health/service/scale$size?passing=1" >>"$TMP/$kind-$size.res"
+            curl -s -o /dev/null -w ' plain_ms=%{time_total}' "http://$hp/v1/health/service/scale$size?passing=1" \
+                >>"$TMP/$kind-$size.res"
+        fi
     done
 }
 
@@ -134,8 +141,8 @@ fi
 
 echo "registry size: one client lists a service, watches it, and sees $CHANGES changes (one instance"
 echo "added or removed at a time); etcd $(etcd --version 2>/dev/null | sed -n 's/^etcd Version: //p'), consul $(consul version 2>/dev/null | sed -n '1s/^Consul //p')"
-printf '%-7s %7s %9s %9s %11s %11s %12s %10s %9s %9s\n' registry entries listed "list ms" "change ms" "max ms" \
-    "bytes/chg" "cpu ms/chg" "rss KiB" "peak KiB"
+printf '%-7s %7s %9s %9s %11s %11s %12s %10s %9s %9s %10s\n' registry entries listed "list ms" "change ms" "max ms" \
+    "bytes/chg" "cpu ms/chg" "rss KiB" "peak KiB" "gzip B"
 for kind in $KINDS; do
     for size in $SIZES; do
         res=$kind-$size
@@ -145,9 +152,10 @@ for kind in $KINDS; do
         fi
         listed=$(field "$res" listed)
         [ "$(field "$res" left_out)" != 0 ] && listed="$listed*"
-        printf '%-7s %7s %9s %9s %11s %11s %12s %10s %9s %9s\n' "$kind" "$size" "$listed" "$(field "$res" list_ms)" \
+        gz=$(field "$res" gzip_bytes)
+        printf '%-7s %7s %9s %9s %11s %11s %12s %10s %9s %9s %10s\n' "$kind" "$size" "$listed" "$(field "$res" list_ms)" \
             "$(field "$res" change_ms)" "$(field "$res" change_max_ms)" "$(field "$res" bytes_per_change)" \
-            "$(field "$res" cpu_ms_per_change)" "$(field "$res" rss_kb)" "$(field "$res" hwm_kb)"
+            "$(field "$res" cpu_ms_per_change)" "$(field "$res" rss_kb)" "$(field "$res" hwm_kb)" "${gz:--}"
     done
     lo=${SIZES%% *} hi=${SIZES##* }
     if [ -s "$TMP/$kind-$lo.res" ] && [ -s "$TMP/$kind-$hi.res" ]; then
@@ -166,4 +174,11 @@ echo "  listed: what one list returned (* cut at REGISTRY_MAX_INSTANCES = 4096, 
 echo "  ms: registry_list; change ms: from the change request to the watch's event (mean, max); bytes/chg,"
 echo "  cpu ms/chg: what the watch's thread read from its sockets and the CPU it spent, per change; rss,"
 echo "  peak: the client process's VmRSS at the end and VmHWM. etcd sends the one event; Consul's blocking"
-echo "  query answers the whole (passing) list on every change, gzip-compressed."
+echo "  query answers the whole (passing) list on every change: read an entry at a time, diffed by address;"
+echo "  gzip B: that answer gzip-compressed, as the client asks an agent that is not on loopback (on"
+echo "  loopback it asks none: compressing costs the agent more time than the bytes save)"
+for size in $SIZES; do
+    [ -s "$TMP/consul-$size.res" ] && [ -n "$(field "consul-$size" gzip_ms)" ] &&
+        printf '  consul %s entries: one answer plain %s s, gzip %s s (curl)\n' "$size" \
+            "$(field "consul-$size" plain_ms)" "$(field "consul-$size" gzip_ms)"
+done

@@ -12,6 +12,7 @@
 #include "base/err.h"
 #include "base/esc.h"
 #include "base/i18n.h"
+#include "base/net.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -72,6 +73,16 @@ static struct curl_slist *headers(const registry *r, const registry_http_req *q)
     return curl_slist_append(h, "Expect:");
 }
 
+/* Whether endpoint (HOST:PORT) is this machine: 127.0.0.0/8, ::1 or localhost. */
+static bool on_loopback(const char *endpoint)
+{
+    char host[256];
+    int port;
+    if (net_split(endpoint, host, sizeof host, &port, NULL, 0) < 0)
+        return false;
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 || strcasecmp(host, "localhost") == 0;
+}
+
 /* The common ways a request fails, in words a translation can carry (libcurl's are
  * English only). */
 static const char *curl_words(CURLcode rc)
@@ -110,6 +121,8 @@ static int http_once(registry *r, const char *endpoint, registry_http_req *q, ch
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (q->compressed && !on_loopback(endpoint))
+        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)REGISTRY_CONNECT_TIMEOUT_MS);
     if (q->timeout_ms > 0)

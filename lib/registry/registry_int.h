@@ -88,6 +88,9 @@ typedef struct registry_http_req {
     long status;
     int64_t index;     /* X-Consul-Index */
     bool need_auth;    /* send the etcd token */
+    bool compressed;   /* accept a compressed reply (write gets it decoded) from an
+                          endpoint that is not on loopback: there compressing costs the
+                          registry more time than the bytes it saves */
 } registry_http_req;
 
 /* A registry_write_fn that appends to the buf ctx (refusing what goes over its cap). */
