@@ -103,3 +103,6 @@ bash "$ROOT/bench/mdns.sh"
 # Reading the calls of a capture file, against tshark on the same file, and whether
 # workbench sniff keeps up live with a steady load (bench/sniff.sh; live needs root).
 bash "$ROOT/bench/sniff.sh"
+# Registry size: etcd's watch and Consul's blocking query with 10, 1,000 and 10,000
+# instances under one service (bench/registry_scale.sh).
+bash "$ROOT/bench/registry_scale.sh"

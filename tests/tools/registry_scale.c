@@ -1,14 +1,17 @@
 /* registry_scale.c -- bench helper for bench/registry_scale.sh: one client of a registry
  * that lists a service, watches it, and times changes made one at a time.
  *
- *   registry_scale URL SERVICE CHANGES
+ *   registry_scale URL SERVICE CHANGES [WAIT_MS [NODE]]
  *
  * Lists SERVICE (as a client does at its start), starts a watch from the listed revision,
  * waits for the watch to settle, then makes CHANGES changes, alternately adding an
  * instance 127.0.0.1:PORT and removing it again, each timed until the watch delivers it.
  * etcd changes go through registry_register/registry_deregister (a lease, a key on it);
  * Consul changes are agent registrations without a check, as the entries the bench put
- * there (a check would change the index twice: registered critical, then passing).
+ * there (a check would change the index twice: registered critical, then passing), or,
+ * given NODE, catalog registrations on that node (Consul lists a service's instances by
+ * node name, then ID: a node that sorts last puts the change past a listing's cut).
+ * WAIT_MS: how long each change may take to come (default 30000).
  * Prints one line of NAME=VALUE: list_ms listed left_out change_ms (mean) change_max_ms
  * bytes_per_change (what the watch read from the registry: registry_watch_bytes_read)
  * cpu_ms_per_change (that thread's CPU) rss_kb hwm_kb (the process's VmRSS, VmHWM)
@@ -24,7 +27,7 @@
 #include "base/clock.h"
 #include "registry/registry.h"
 
-enum { DELIVER_MS = 30000, SETTLE_MS = 300, SETTLE_MAX_MS = 30000 };
+enum { SETTLE_MS = 300, SETTLE_MAX_MS = 30000 };
 
 /* The watch's bytes read (registry_watch_bytes_read) and its thread's CPU (clock ticks:
  * every task but the main one). */
@@ -110,8 +113,9 @@ static int consul_put(const char *agent, const char *path, const char *body)
     return rc;
 }
 
-/* Adds (add) or removes instance 127.0.0.1:port of service. Returns 0 or -1. */
-static int change(registry *r, const char *url, const char *service, int port, bool add,
+/* Adds (add) or removes instance 127.0.0.1:port of service (Consul: on node, when not
+ * NULL). Returns 0 or -1. */
+static int change(registry *r, const char *url, const char *service, const char *node, int port, bool add,
                   registry_reg *reg)
 {
     char addr[64], err[512];
@@ -126,6 +130,16 @@ static int change(registry *r, const char *url, const char *service, int port, b
     char agent[256], path[512], body[1024];
     snprintf(agent, sizeof agent, "%s", url + strlen("consul://"));
     agent[strcspn(agent, "/?")] = 0;
+    if (node) {
+        if (add)
+            snprintf(body, sizeof body,
+                     "{\"Node\":\"%s\",\"Address\":\"127.0.0.1\",\"Service\":{\"ID\":\"%s-127.0.0.1-%d\","
+                     "\"Service\":\"%s\",\"Tags\":[\"grpc\"],\"Address\":\"127.0.0.1\",\"Port\":%d}}",
+                     node, service, port, service, port);
+        else
+            snprintf(body, sizeof body, "{\"Node\":\"%s\",\"ServiceID\":\"%s-127.0.0.1-%d\"}", node, service, port);
+        return consul_put(agent, add ? "/v1/catalog/register" : "/v1/catalog/deregister", body);
+    }
     if (!add) {
         snprintf(path, sizeof path, "/v1/agent/service/deregister/%s-127.0.0.1-%d", service, port);
         return consul_put(agent, path, NULL);
@@ -137,9 +151,9 @@ static int change(registry *r, const char *url, const char *service, int port, b
 }
 
 /* Waits for the event of the change: a PUT (add) or DELETE of addr. Returns 1 or 0. */
-static int delivered(registry_watch *w, const char *addr, bool add)
+static int delivered(registry_watch *w, const char *addr, bool add, int wait_ms)
 {
-    uint64_t until = clock_now_ms() + DELIVER_MS;
+    uint64_t until = clock_now_ms() + (uint64_t)wait_ms;
     registry_event ev;
     while (clock_now_ms() < until) {
         int rc = registry_watch_next(w, &ev, 100);
@@ -154,12 +168,12 @@ static int delivered(registry_watch *w, const char *addr, bool add)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: registry_scale URL SERVICE CHANGES\n");
+    if (argc < 4 || argc > 6) {
+        fprintf(stderr, "usage: registry_scale URL SERVICE CHANGES [WAIT_MS [NODE]]\n");
         return 2;
     }
-    const char *url = argv[1], *service = argv[2];
-    int changes = atoi(argv[3]);
+    const char *url = argv[1], *service = argv[2], *node = argc > 5 ? argv[5] : NULL;
+    int changes = atoi(argv[3]), wait_ms = argc > 4 ? atoi(argv[4]) : 30000;
     char err[512];
     curl_global_init(CURL_GLOBAL_DEFAULT);
     registry *r = registry_new(url, NULL, err, sizeof err), *rw = registry_new(url, NULL, err, sizeof err);
@@ -197,13 +211,15 @@ int main(int argc, char **argv)
         uint64_t r0, c0, r1, c1;
         watch_io(w, &r0, &c0);
         uint64_t s = clock_now_us();
-        if (change(rw, url, service, port, add, &reg) < 0) {
+        if (change(rw, url, service, node, port, add, &reg) < 0) {
             fprintf(stderr, "registry_scale: change %d failed\n", i);
             break;
         }
-        if (!delivered(w, addr, add)) {
+        if (!delivered(w, addr, add, wait_ms)) {
             fprintf(stderr, "registry_scale: change %d (%s %s) not delivered in %d ms\n", i,
-                    add ? "add" : "remove", addr, DELIVER_MS);
+                    add ? "add" : "remove", addr, wait_ms);
+            if (add) /* take it away again */
+                change(rw, url, service, node, port, false, &reg);
             break;
         }
         double ms = (double)(clock_now_us() - s) / 1000.0;
