@@ -178,7 +178,7 @@ for kind in $KINDS; do
 done
 echo "  listed: what one list returned (* cut at REGISTRY_MAX_INSTANCES = 4096, the rest counted); list"
 echo "  ms: registry_list; change ms: from the change request to the watch's event (mean, max); bytes/chg,"
-echo "  cpu ms/chg: what the watch's thread read from its sockets and the CPU it spent, per change; rss,"
+echo "  cpu ms/chg: what the watch read from the registry and the CPU its thread spent, per change; rss,"
 echo "  peak: the client process's VmRSS at the end and VmHWM. etcd sends the one event; Consul's blocking"
 echo "  query answers the whole (passing) list on every change: read an entry at a time, diffed by address;"
 echo "  gzip B: that answer gzip-compressed, as the client asks an agent that is not on loopback (on"

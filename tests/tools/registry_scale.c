@@ -29,26 +29,23 @@
 
 enum { SETTLE_MS = 300, SETTLE_MAX_MS = 30000 };
 
-/* The watch's bytes read (registry_watch_bytes_read) and its thread's CPU (clock ticks:
- * every task but the main one). */
-static void watch_io(registry_watch *w, uint64_t *bytes, uint64_t *ticks)
+/* The watch's bytes read (registry_watch_bytes_read) and its thread's CPU in ns (every
+ * task but the main one, from /proc's schedstat). */
+static void watch_io(registry_watch *w, uint64_t *bytes, uint64_t *cpu_ns)
 {
     *bytes = registry_watch_bytes_read(w);
-    *ticks = 0;
+    *cpu_ns = 0;
     DIR *d = opendir("/proc/self/task");
     struct dirent *e;
-    char path[300], line[256];
+    char path[300];
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.' || atoi(e->d_name) == getpid())
             continue;
-        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+        snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
         FILE *f = fopen(path, "r");
-        if (f && fgets(line, sizeof line, f)) {
-            char *p = strrchr(line, ')');
-            unsigned long ut = 0, st = 0;
-            if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
-                *ticks += ut + st;
-        }
+        unsigned long long ns = 0;
+        if (f && fscanf(f, "%llu", &ns) == 1)
+            *cpu_ns += ns;
         if (f)
             fclose(f);
     }
@@ -71,17 +68,20 @@ static long status_kb(const char *field)
 }
 
 /* Waits until the watch's thread has read nothing for SETTLE_MS (at most SETTLE_MAX_MS),
- * dropping the events it delivers meanwhile. */
-static void settle(registry_watch *w)
+ * dropping the events it delivers meanwhile; first, when started is true, until it has
+ * read something (its first answer: Consul's whole list, etcd's "created"). */
+static void settle(registry_watch *w, bool started)
 {
-    uint64_t start = clock_now_ms(), quiet_since = start, last = 0, ticks, now;
+    uint64_t start = clock_now_ms(), quiet_since = start, last = 0, cpu, now;
     registry_event ev;
-    watch_io(w, &last, &ticks);
+    watch_io(w, &last, &cpu);
+    while (started && registry_watch_bytes_read(w) == 0 && clock_now_ms() - start < SETTLE_MAX_MS)
+        registry_watch_next(w, &ev, 20);
     while ((now = clock_now_ms()) - start < SETTLE_MAX_MS && now - quiet_since < SETTLE_MS) {
         while (registry_watch_next(w, &ev, 50) == 1)
             ;
         uint64_t r;
-        watch_io(w, &r, &ticks);
+        watch_io(w, &r, &cpu);
         if (r != last) {
             last = r;
             quiet_since = clock_now_ms();
@@ -197,9 +197,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "registry_scale: watch: %s\n", err);
         return 3;
     }
-    settle(w);
+    settle(w, true);
     double sum_ms = 0, max_ms = 0;
-    uint64_t bytes = 0, ticks = 0;
+    uint64_t bytes = 0, cpu_ns = 0;
     int ok = 0;
     registry_reg reg;
     memset(&reg, 0, sizeof reg);
@@ -223,19 +223,18 @@ int main(int argc, char **argv)
             break;
         }
         double ms = (double)(clock_now_us() - s) / 1000.0;
-        settle(w);
+        settle(w, false);
         watch_io(w, &r1, &c1);
         sum_ms += ms;
         max_ms = ms > max_ms ? ms : max_ms;
         bytes += r1 - r0;
-        ticks += c1 - c0;
+        cpu_ns += c1 - c0;
         ok++;
     }
-    long hz = sysconf(_SC_CLK_TCK);
     printf("list_ms=%.1f listed=%zu left_out=%zu change_ms=%.1f change_max_ms=%.1f bytes_per_change=%" PRIu64
-           " cpu_ms_per_change=%.1f rss_kb=%ld hwm_kb=%ld delivered=%d/%d\n",
+           " cpu_ms_per_change=%.2f rss_kb=%ld hwm_kb=%ld delivered=%d/%d\n",
            list_ms, n, left_out, ok ? sum_ms / ok : 0, max_ms, ok ? bytes / (uint64_t)ok : 0,
-           ok ? (double)ticks * 1000.0 / (double)hz / ok : 0, status_kb("VmRSS:"), status_kb("VmHWM:"), ok,
+           ok ? (double)cpu_ns / 1e6 / ok : 0, status_kb("VmRSS:"), status_kb("VmHWM:"), ok,
            changes);
     registry_watch_free(w);
     registry_free(r);
