@@ -8,7 +8,7 @@
 # watch read for it, its CPU, and the client's memory. The entries: etcd keys put through
 # the v3 JSON gateway in transactions (100 puts each) on one lease; Consul services
 # registered through the agent API without checks, 8 at a time (curl --parallel).
-# Bounded: each fill and each client run has a deadline; about three minutes in all.
+# Bounded: each fill and each client run has a deadline; about four minutes in all.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-$ROOT/bin}
@@ -182,7 +182,8 @@ echo "  cpu ms/chg: what the watch read from the registry and the CPU its thread
 echo "  peak: the client process's VmRSS at the end and VmHWM. etcd sends the one event; Consul's blocking"
 echo "  query answers the whole (passing) list on every change: read an entry at a time, diffed by address;"
 echo "  gzip B: that answer gzip-compressed, as the client asks an agent that is not on loopback (on"
-echo "  loopback it asks none: compressing costs the agent more time than the bytes save)"
+echo "  loopback it asks none: compressing costs the agent more time than the bytes save). The -dev"
+echo "  agent indents its JSON (about 1 KiB an entry here)."
 for size in $SIZES; do
     [ "$size" -gt 4096 ] || continue
     [ -s "$TMP/etcd-$size.res" ] && printf '  etcd %s entries: the changes were past the listing'"'"'s cut (keys 127.* sort after 10.*): the watch\n  saw %s of them (it follows every key under the prefix, listed or not)\n' \
