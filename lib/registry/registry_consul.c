@@ -264,11 +264,12 @@ static void health_step(health_reader *h)
             if (h->state != HR_FAILED)
                 h->state = HR_NEXT;
         } else if (h->state == HR_NEXT) {
+            char c = d[0];
             buf_consume(&h->in, 1);
-            if (d[0] == ',') {
+            if (c == ',') {
                 h->state = HR_ENTRY;
                 jsonscan_init(&h->scan);
-            } else if (d[0] == ']') {
+            } else if (c == ']') {
                 h->state = HR_END;
             } else {
                 health_not_json(h);
