@@ -107,3 +107,6 @@ bash "$ROOT/bench/sniff.sh"
 # Costs as things grow: server RSS per idle connection at 1,000 and 10,000 against Go's,
 # and the balancer's and the TUI's CPU with 1 to 500 instances of a service (bench/scale.sh).
 bash "$ROOT/bench/scale.sh"
+# Registry size: etcd's watch and Consul's blocking query with 10, 1,000 and 10,000
+# instances under one service (bench/registry_scale.sh).
+bash "$ROOT/bench/registry_scale.sh"
