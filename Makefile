@@ -119,6 +119,11 @@ $(BUILD)/bench/pbjson_bench: tests/tools/pbjson_bench.c $(TEST_GEN)/kinds.pb-c.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-unused-parameter -I$(TEST_GEN) -o $@ $< $(TEST_GEN)/kinds.pb-c.c $(LIB_A) $(LDLIBS)
 
+# `make bench`'s measure of the asynchronous gRPC client (bench/grpcmux.sh).
+$(BUILD)/bench/grpcmux_bench: tests/tools/grpcmux_bench.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
 # The TUI model's test links the model's and the text measure's objects (not in libwb.a).
 TUI_MODEL_OBJ := $(BUILD)/workbench/tui/tui_model.o $(BUILD)/workbench/tui/tui_text.o
 $(BUILD)/tests/test_tui_model: tests/unit/test_tui_model.c $(TUI_MODEL_OBJ) $(LIB_A)
@@ -186,7 +191,7 @@ fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 bench: test-deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/pbjson_bench
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/pbjson_bench $(BUILD)/bench/grpcmux_bench
 	@BIN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) sh bench/run.sh
 
 # The attacks at length (every bench/*_attack.sh), with the figures make test does not

@@ -86,6 +86,8 @@ else
 fi
 echo "targets: calls/s ratio >= 1.50x, server CPU per call ratio <= 0.50x"
 
+# The asynchronous gRPC client the gateway calls its backends with (bench/grpcmux.sh).
+bash "$ROOT/bench/grpcmux.sh"
 # Services the workbench is not built with: proto3's JSON mapping against Go's protojson,
 # and what a whole call costs through reflection (bench/pbjson.sh).
 bash "$ROOT/bench/pbjson.sh"

@@ -200,6 +200,38 @@ int net_connect(const char *addr, int timeout_ms, char *err, size_t errlen)
     return fd;
 }
 
+int net_connect_start(const char *addr, char *err, size_t errlen)
+{
+    struct addrinfo *res = resolve(addr, 0, err, errlen);
+    if (!res)
+        return -1;
+    int fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, res->ai_protocol);
+    if (fd < 0) {
+        err_set(err, errlen, "cannot connect to %s: %s", addr, strerror(errno));
+    } else if (connect(fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS) {
+        err_set(err, errlen, "cannot connect to %s: %s", addr, strerror(errno));
+        close(fd);
+        fd = -1;
+    } else {
+        net_nodelay(fd);
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+int net_connect_result(int fd, const char *addr, char *err, size_t errlen)
+{
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+        soerr = errno;
+    if (soerr) {
+        err_set(err, errlen, "cannot connect to %s: %s", addr, strerror(soerr));
+        return -1;
+    }
+    return 0;
+}
+
 int net_wait_readable(int fd, uint64_t deadline_ms)
 {
     for (;;) {

@@ -21,6 +21,16 @@ int net_peer_addr(int fd, char *out, size_t n);
  * with TCP_NODELAY set, or -1 with a reason in err. */
 int net_connect(const char *addr, int timeout_ms, char *err, size_t errlen);
 
+/* Starts connecting to addr without waiting for it: resolves it (a host name asks the
+ * resolver, which may take a moment), opens a non-blocking, close-on-exec socket with
+ * TCP_NODELAY to its first address and calls connect(). Returns the socket, connected or
+ * connecting (wait until it is writable, then ask net_connect_result), or -1 with a
+ * reason in err. */
+int net_connect_start(const char *addr, char *err, size_t errlen);
+/* How a connect started by net_connect_start ended, once its socket is writable: 0, or
+ * -1 with a reason in err. */
+int net_connect_result(int fd, const char *addr, char *err, size_t errlen);
+
 /* Turns off Nagle's algorithm on a TCP socket. Returns 0, or -1 with errno set. */
 int net_nodelay(int fd);
 

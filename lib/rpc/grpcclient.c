@@ -41,29 +41,6 @@ struct grpcclient {
     size_t nmd;
 };
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* grpc-message is percent-encoded. */
-static void percent_decode(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 1 < cap; i++) {
-        if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
-            i += 2;
-        } else {
-            out[o++] = (char)p[i];
-        }
-    }
-    out[o] = '\0';
-}
-
 /* Appends one header to m, or counts it as dropped when m is full. */
 static void md_keep(grpc_md *m, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen)
 {
@@ -155,7 +132,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
         c->grpc_status = atoi(tmp);
         c->have_grpc_status = true;
     } else if (nlen == 12 && memcmp(name, "grpc-message", 12) == 0) {
-        percent_decode(value, vlen, c->res->message, sizeof c->res->message);
+        grpc_message_decode(value, vlen, c->res->message, sizeof c->res->message);
     }
     return 0;
 }

@@ -29,7 +29,8 @@ typedef struct grpcmux_reply {
      * instance may be tried. */
     bool conn_failed;
     /* Not one byte of the call reached the socket: trying it elsewhere cannot repeat
-     * it, even for a method that is not idempotent. */
+     * it, even for a method that is not idempotent. (Set too when the server said it
+     * took none of it: a stream above its GOAWAY's last stream, or REFUSED_STREAM.) */
     bool unsent;
 } grpcmux_reply;
 
@@ -65,5 +66,15 @@ bool grpcmux_usable(const grpcmux *m);
 size_t grpcmux_in_flight(const grpcmux *m);
 /* The address it was made for, as given. */
 const char *grpcmux_addr(const grpcmux *m);
+
+/* What the connection has done so far: frames sent by HTTP/2 frame type (0 DATA,
+ * 1 HEADERS, 3 RST_STREAM, 4 SETTINGS, 6 PING, 7 GOAWAY, 8 WINDOW_UPDATE...), the
+ * send() and recv() calls that moved bytes, and the bytes. */
+typedef struct grpcmux_stats {
+    uint64_t frames_sent[10];
+    uint64_t writes, reads;
+    uint64_t bytes_sent, bytes_received;
+} grpcmux_stats;
+void grpcmux_get_stats(const grpcmux *m, grpcmux_stats *out);
 
 #endif

@@ -35,6 +35,29 @@ bool grpc_status_known(int code)
     return code >= 0 && (unsigned)code < sizeof names / sizeof names[0];
 }
 
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+void grpc_message_decode(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+            out[o++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = (char)p[i];
+        }
+    }
+    if (cap)
+        out[o] = '\0';
+}
+
 const char *grpc_status_name(int code)
 {
     return grpc_status_known(code) ? names[code] : "UNKNOWN_CODE";

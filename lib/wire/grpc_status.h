@@ -36,6 +36,10 @@ bool grpc_status_known(int code);
  * table. The strings are constants: any thread may call this. */
 const char *grpc_status_name(int code);
 
+/* Decodes grpc-message's percent-encoding (p[0..n), as sent) into out, NUL-terminated
+ * and cut to cap - 1 bytes. */
+void grpc_message_decode(const uint8_t *p, size_t n, char *out, size_t cap);
+
 /* One detail of a google.rpc.Status: a google.protobuf.Any. */
 typedef struct grpc_status_detail {
     char *type_url; /* as sent, "type.googleapis.com/pkg.Message" */
