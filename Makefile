@@ -124,6 +124,11 @@ $(BUILD)/bench/grpcmux_bench: tests/tools/grpcmux_bench.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
+# A small HTTP/1.1 server on rpc/http1 for tests/integration/test_http1.sh.
+$(BUILD)/tests/http1_echo: tests/tools/http1_echo.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
 # The TUI model's test links the model's and the text measure's objects (not in libwb.a).
 TUI_MODEL_OBJ := $(BUILD)/workbench/tui/tui_model.o $(BUILD)/workbench/tui/tui_text.o
 $(BUILD)/tests/test_tui_model: tests/unit/test_tui_model.c $(TUI_MODEL_OBJ) $(LIB_A)
@@ -156,13 +161,13 @@ gateway-demo: run-deps
 
 # The whole suite: unit tests (Criterion), then integration tests against the real peers.
 test: test-deps
-	@$(MAKE) --no-print-directory -j2 all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory -j2 all $(UNIT_BIN) $(BUILD)/tests/http1_echo
 	@sh mk/test.sh $(BUILD) $(abspath $(BIN)) $(UNIT_BIN)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
 
-integration: all
+integration: all $(BUILD)/tests/http1_echo
 	@sh mk/consul.sh $(BIN)
 	@BIN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) SAN='$(SAN)' sh tests/integration/run.sh
 
