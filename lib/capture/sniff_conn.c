@@ -252,6 +252,9 @@ void sniff_emit(sniff_conn *c, const sniff_req *req, const sniff_rep *rep)
         k.rep_off = k.rep_end = 0;
     k.from_start = !c->mid_stream && dc->keep_base == 0 && ds->keep_base == 0 && !dc->gapped &&
                    !ds->gapped;
+    if ((k.c2s || k.s2c) && !c->wire)
+        c->wire = sniff_wire_new();
+    k.wire = c->wire;
     s->h.call(s->ud, &k);
     free(note);
 }

@@ -99,6 +99,7 @@ typedef struct sniff_conn {
     sniff_req *wait;
     size_t nwait, cwait;
     uint64_t ncalls;
+    struct sniff_wire *wire; /* explaining state (sniff_explain.c); NULL until a call */
     struct sniff_conn *prev, *next;
 } sniff_conn;
 
@@ -135,6 +136,17 @@ typedef enum sniff_found {
 sniff_found sniff_detect(const uint8_t *p, size_t n, bool start, sniff_proto *proto);
 /* "gRPC over HTTP/2 (h2c)", ... */
 const char *sniff_proto_title(sniff_proto p);
+
+/* ---- explaining state kept per connection (sniff_explain.c) ---- */
+
+typedef struct sniff_wire sniff_wire;
+/* Returns an empty state, or NULL when memory ran out. */
+sniff_wire *sniff_wire_new(void);
+/* Forgets what direction dir's explaining state holds (its kept bytes restart). Accepts
+ * NULL. */
+void sniff_wire_reset(sniff_wire *w, int dir);
+/* Accepts NULL. */
+void sniff_wire_free(sniff_wire *w);
 
 /* ---- the decoders' resynchronisation, shared with recognition and explaining ---- */
 
