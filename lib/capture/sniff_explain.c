@@ -142,44 +142,8 @@ static void gob_midway(const uint8_t *p, size_t n, size_t off, bool response, ex
 #define WIRE_WINDOW (64u << 10)
 #define WIRE_TRIM_SPANS 4096
 
-typedef struct wdir {
-    bool on, from_start;
-    netrpc_explainer *nx; /* from the start: the calls explained so far */
-    explain win;          /* ... their spans that start at lo or later, in order */
-    size_t lo, next_trim;
-    bool sorted;          /* win's spans are in the order of their offsets */
-    gob_explainer *gx;    /* caught mid-way: the messages from start to pos */
-    size_t start, pos;
-} wdir;
-
-struct sniff_wire {
-    wdir d[2];
-};
-
-sniff_wire *sniff_wire_new(void) { return calloc(1, sizeof(sniff_wire)); }
-
-void sniff_wire_reset(sniff_wire *w, int dir)
-{
-    if (!w)
-        return;
-    wdir *d = &w->d[dir];
-    netrpc_explainer_free(d->nx);
-    gob_explainer_free(d->gx);
-    explain_done(&d->win);
-    memset(d, 0, sizeof *d);
-}
-
-void sniff_wire_free(sniff_wire *w)
-{
-    if (!w)
-        return;
-    sniff_wire_reset(w, SNIFF_C2S);
-    sniff_wire_reset(w, SNIFF_S2C);
-    free(w);
-}
-
 /* The first span of d->win that starts at off or later (d->win.len: none). */
-static size_t win_find(const wdir *d, size_t off)
+static size_t win_find(const sniff_wdir *d, size_t off)
 {
     if (!d->sorted)
         return 0;
@@ -195,7 +159,7 @@ static size_t win_find(const wdir *d, size_t off)
 }
 
 /* Forgets the spans more than WIRE_WINDOW bytes behind pos, now and then. */
-static void win_trim(wdir *d, size_t pos)
+static void win_trim(sniff_wdir *d, size_t pos)
 {
     if (d->win.len < d->next_trim || !d->sorted)
         return;
@@ -207,7 +171,7 @@ static void win_trim(wdir *d, size_t pos)
 }
 
 /* Whether a call of the spans in d->win begins at off (or the last ends there). */
-static bool win_call_at(const wdir *d, size_t off)
+static bool win_call_at(const sniff_wdir *d, size_t off)
 {
     if (off == d->pos)
         return true;
@@ -219,7 +183,7 @@ static bool win_call_at(const wdir *d, size_t off)
 
 /* A gob direction from its start: the spans of p[off..end), as netrpc_explain(p, end) gives
  * them, into out. Returns false when the state cannot tell them. */
-static bool gob_kept(wdir *d, const uint8_t *p, size_t off, size_t end, bool response,
+static bool gob_kept(sniff_wdir *d, const uint8_t *p, size_t off, size_t end, bool response,
                      explain *out)
 {
     if (!d->nx) {
@@ -248,7 +212,7 @@ static bool gob_kept(wdir *d, const uint8_t *p, size_t off, size_t end, bool res
 
 /* A gob direction caught mid-way: as gob_midway(p, end, off), into out. Returns false when
  * the state cannot tell. */
-static bool gob_mid_kept(wdir *d, const uint8_t *p, size_t off, size_t end, bool response,
+static bool gob_mid_kept(sniff_wdir *d, const uint8_t *p, size_t off, size_t end, bool response,
                          explain *out)
 {
     long s = sniff_gob_sync(p, end, GOB_DEFAULT_MAX_MESSAGE);
@@ -282,7 +246,7 @@ static bool gob_mid_kept(wdir *d, const uint8_t *p, size_t off, size_t end, bool
  * false when it is to be explained from the first byte. */
 static bool gob_from_state(sniff_wire *w, const sniff_call *c, bool response, explain *out)
 {
-    wdir *d = &w->d[response ? SNIFF_S2C : SNIFF_C2S];
+    sniff_wdir *d = &w->d[response ? SNIFF_S2C : SNIFF_C2S];
     const uint8_t *p = response ? c->s2c : c->c2s;
     size_t off = response ? c->rep_off : c->req_off, end = response ? c->rep_end : c->req_end;
     if (d->on && d->from_start != c->from_start)
