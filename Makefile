@@ -119,13 +119,13 @@ $(BUILD)/bench/pbjson_bench: tests/tools/pbjson_bench.c $(TEST_GEN)/kinds.pb-c.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-unused-parameter -I$(TEST_GEN) -o $@ $< $(TEST_GEN)/kinds.pb-c.c $(LIB_A) $(LDLIBS)
 
-# A small HTTP/1.1 server on rpc/http1 for tests/integration/test_http1.sh.
-$(BUILD)/tests/http1_echo: tests/tools/http1_echo.c $(LIB_A)
+# `make bench`'s measure of the asynchronous gRPC client (bench/grpcmux.sh).
+$(BUILD)/bench/grpcmux_bench: tests/tools/grpcmux_bench.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
-# `make bench`'s measure of the asynchronous gRPC client (bench/grpcmux.sh).
-$(BUILD)/bench/grpcmux_bench: tests/tools/grpcmux_bench.c $(LIB_A)
+# A small HTTP/1.1 server on rpc/http1 for tests/integration/test_http1.sh.
+$(BUILD)/tests/http1_echo: tests/tools/http1_echo.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 

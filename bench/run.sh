@@ -86,12 +86,13 @@ else
 fi
 echo "targets: calls/s ratio >= 1.50x, server CPU per call ratio <= 0.50x"
 
+# The asynchronous gRPC client the gateway calls its backends with (bench/grpcmux.sh).
+bash "$ROOT/bench/grpcmux.sh"
 # Services the workbench is not built with: proto3's JSON mapping against Go's protojson,
 # and what a whole call costs through reflection (bench/pbjson.sh).
 bash "$ROOT/bench/pbjson.sh"
-# The asynchronous gRPC client the gateway calls its backends with (bench/grpcmux.sh).
-bash "$ROOT/bench/grpcmux.sh"
-# The REST gateway against a Go net/http + grpc-go gateway (bench/gateway.sh).
+# The REST gateway against a Go net/http + grpc-go gateway: throughput, latency at fixed
+# rates, and what the backend sees per request (bench/gateway.sh).
 bash "$ROOT/bench/gateway.sh"
 bash "$ROOT/bench/consul_checks.sh"
 # The service hub against a grpc-go + etcd clientv3 serviceHub (bench/hub.sh).
@@ -105,3 +106,9 @@ bash "$ROOT/bench/mdns.sh"
 # Reading the calls of a capture file, against tshark on the same file, and whether
 # workbench sniff keeps up live with a steady load (bench/sniff.sh; live needs root).
 bash "$ROOT/bench/sniff.sh"
+# Costs as things grow: server RSS per idle connection at 1,000 and 10,000 against Go's,
+# and the balancer's and the TUI's CPU with 1 to 500 instances of a service (bench/scale.sh).
+bash "$ROOT/bench/scale.sh"
+# Registry size: etcd's watch and Consul's blocking query with 10, 1,000 and 10,000
+# instances under one service (bench/registry_scale.sh).
+bash "$ROOT/bench/registry_scale.sh"

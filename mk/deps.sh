@@ -6,6 +6,7 @@
 #   protoc-gen-go, grpc-go and etcd's client for the tutorials' own Go code; python3-zeroconf
 #   for lesson 22's mdnsfind.py);
 #   test: also the real peers the tests talk to (mDNS: python3-zeroconf, hashicorp/mdns, Avahi)
+#   and what `make bench` measures with (h2load, tcpdump, tshark, perf for syscall counts)
 set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libcjson-dev
@@ -16,7 +17,7 @@ run_pkgs="etcd-server etcd-client netcat-openbsd curl bind9-dnsutils protobuf-co
 golang-go golang-goprotobuf-dev golang-google-grpc-dev golang-etcd-server-dev nftables python3-zeroconf"
 test_pkgs="netcat-openbsd clang libclang-rt-14-dev procps
 python3-grpcio golang-google-protobuf-dev nghttp2-client tshark tmux curl sqlite3 bind9-dnsutils
-python3-zeroconf golang-github-hashicorp-mdns-dev avahi-daemon avahi-utils dbus tcpdump time"
+python3-zeroconf golang-github-hashicorp-mdns-dev avahi-daemon avahi-utils dbus tcpdump time linux-perf"
 
 case "${1:-build}" in
   build) want="$build_pkgs" ;;

@@ -160,6 +160,7 @@ static void lose(sniff_conn *c, int dir, uint64_t n, int64_t ts_us)
     d->gapped = true;
     buf_clear(&d->keep);
     d->keep_base = d->total;
+    sniff_wire_reset(c->wire, dir);
     if (c->ops)
         c->ops->gap(c, dir);
 }
@@ -257,6 +258,7 @@ static void conn_end(sniff_conn *c, flow_end why, int64_t ts_us)
     sniff_req r;
     while (sniff_wait_take(c, NULL, &r))
         sniff_req_done(&r);
+    sniff_wire_free(c->wire);
     free(c->wait);
     if (c->prev)
         c->prev->next = c->next;

@@ -57,6 +57,9 @@ typedef struct sniff_call {
     size_t req_off, req_end;    /* the request's bytes within c2s */
     size_t rep_off, rep_end;    /* the reply's within s2c (equal: none) */
     bool from_start;            /* c2s and s2c start at the connection's first bytes */
+    struct sniff_wire *wire;    /* the connection's explaining state: sniff_explain_call
+                                 * goes on from the call before; NULL (a copy) explains
+                                 * from the first byte kept */
 } sniff_call;
 
 /* A connection recognised, ended or given up on. */
@@ -105,7 +108,9 @@ void sniff_get_stats(const sniff *s, sniff_stats *st);
 void sniff_free(sniff *s);
 
 /* Explains call c's request and reply, from the bytes c points at (so call it from the
- * call hook, or on copies: c2s[0..req_end) and s2c[0..rep_end) are all it reads). The
+ * call hook, or on copies: c2s[0..req_end) and s2c[0..rep_end) are all it reads). From
+ * the hook, with c->wire, a gob connection's calls cost their own bytes; a copy, with
+ * wire NULL, costs every byte before the call too, and is explained the same. The
  * spans' offsets are relative to req_off (into req) and rep_off (into rep). A connection
  * caught mid-way is explained as far as possible: the bytes that cannot be read without
  * what came before are SPAN_ERROR spans saying why. Returns 0, or -1 when c has no kept

@@ -1,5 +1,6 @@
 /* sniff_conn.c -- the sniffer's bookkeeping per connection: each direction's bytes and
- * when they arrived, the requests waiting for replies, and calls handed to the hook. */
+ * when they arrived, the requests waiting for replies, calls handed to the hook, and the
+ * explaining state they carry. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +8,9 @@
 
 #include "base/i18n.h"
 #include "capture/sniff_int.h"
+#include "wire/gob.h"
 #include "wire/jsonval.h"
+#include "wire/netrpc.h"
 
 /* ---- text ---- */
 
@@ -123,6 +126,30 @@ int64_t sniff_dir_time(const sniff_conn *c, int dir, uint64_t off)
     if (d->nts)
         t = d->ts[0].us;
     return t;
+}
+
+/* ---- explaining state ---- */
+
+sniff_wire *sniff_wire_new(void) { return calloc(1, sizeof(sniff_wire)); }
+
+void sniff_wire_reset(sniff_wire *w, int dir)
+{
+    if (!w)
+        return;
+    sniff_wdir *d = &w->d[dir];
+    netrpc_explainer_free(d->nx);
+    gob_explainer_free(d->gx);
+    explain_done(&d->win);
+    memset(d, 0, sizeof *d);
+}
+
+void sniff_wire_free(sniff_wire *w)
+{
+    if (!w)
+        return;
+    sniff_wire_reset(w, SNIFF_C2S);
+    sniff_wire_reset(w, SNIFF_S2C);
+    free(w);
 }
 
 /* ---- waiting requests ---- */
@@ -252,6 +279,9 @@ void sniff_emit(sniff_conn *c, const sniff_req *req, const sniff_rep *rep)
         k.rep_off = k.rep_end = 0;
     k.from_start = !c->mid_stream && dc->keep_base == 0 && ds->keep_base == 0 && !dc->gapped &&
                    !ds->gapped;
+    if ((k.c2s || k.s2c) && !c->wire)
+        c->wire = sniff_wire_new();
+    k.wire = c->wire;
     s->h.call(s->ud, &k);
     free(note);
 }

@@ -1,7 +1,13 @@
 /* sniff_explain.c -- one sniffed call explained byte by byte: its direction explained from
  * the first byte kept with the wire explainers, and the spans within the call's bytes
  * kept. A connection caught mid-way is explained from its first message boundary, with
- * what cannot be read without the bytes before the capture as SPAN_ERROR spans. */
+ * what cannot be read without the bytes before the capture as SPAN_ERROR spans.
+ *
+ * A gob connection keeps its explainers' state per direction (sniff_wire): each call is
+ * explained from where the one before ended, with the types defined so far, and gives the
+ * spans explaining the whole direction up to it would give. Whatever the state cannot
+ * answer so (a call before the spans kept, a call that ends inside a message) is
+ * explained from the first byte as before. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,23 +19,28 @@
 #include "wire/jsonrpc.h"
 #include "wire/netrpc.h"
 
-/* Copies into out the spans of all lying within [lo, hi), shifted to start at lo, their
- * depths shifted so the shallowest is 0. */
-static void keep_range(const explain *all, size_t lo, size_t hi, explain *out)
+/* Copies into out the spans of all from index first lying within [lo, hi), shifted to
+ * start at lo, their depths shifted so the shallowest is 0. */
+static void keep_from(const explain *all, size_t first, size_t lo, size_t hi, explain *out)
 {
     int mind = -1;
-    for (size_t i = 0; i < all->len; i++) {
+    for (size_t i = first; i < all->len; i++) {
         const span *s = &all->spans[i];
         if (!explain_is_summary(all, i) && s->off >= lo && s->off + s->len <= hi &&
             (mind < 0 || s->depth < mind))
             mind = s->depth;
     }
-    for (size_t i = 0; i < all->len; i++) {
+    for (size_t i = first; i < all->len; i++) {
         const span *s = &all->spans[i];
         if (!explain_is_summary(all, i) && s->off >= lo && s->off + s->len <= hi && s->len)
             explain_add(out, s->off - lo, s->len, s->depth - mind, s->cls, s->layer, "%s",
                         s->meaning);
     }
+}
+
+static void keep_range(const explain *all, size_t lo, size_t hi, explain *out)
+{
+    keep_from(all, 0, lo, hi, out);
 }
 
 /* ---- gob caught mid-way ---- */
@@ -85,6 +96,28 @@ static size_t gframe_len(const uint8_t *p, size_t n, size_t *hdr)
     return v && v <= n - 1 - k ? (size_t)v : 0;
 }
 
+/* Explains the messages from p[at..n) with x, and the message that has not wholly arrived
+ * after them. Returns where the whole ones end. */
+static size_t gob_frames(gob_explainer *x, const uint8_t *p, size_t n, size_t at, bool response,
+                         explain *e)
+{
+    size_t hdr, len;
+    for (; at < n && (len = gframe_len(p + at, n - at, &hdr));) {
+        explain t;
+        explain_init(&t);
+        if (gob_explain_message(x, p + at, hdr + len, at, 0, &t, NULL) > 0)
+            explain_append(e, &t, 0, 0);
+        else
+            gob_unknown(p + at, hdr + len, hdr, at, response, e);
+        explain_done(&t);
+        at += hdr + len;
+    }
+    if (at < n)
+        explain_add(e, at, n - at, 0, SPAN_FRAME, "gob", "%s", _("incomplete: the rest of this "
+                    "message has not arrived"));
+    return at;
+}
+
 static void gob_midway(const uint8_t *p, size_t n, size_t off, bool response, explain *e)
 {
     long s = sniff_gob_sync(p, n, GOB_DEFAULT_MAX_MESSAGE);
@@ -99,20 +132,129 @@ static void gob_midway(const uint8_t *p, size_t n, size_t off, bool response, ex
     gob_explainer *x = gob_explainer_new();
     if (!x)
         return;
-    for (at = start; at < n && (len = gframe_len(p + at, n - at, &hdr));) {
-        explain t;
-        explain_init(&t);
-        if (gob_explain_message(x, p + at, hdr + len, at, 0, &t, NULL) > 0)
-            explain_append(e, &t, 0, 0);
-        else
-            gob_unknown(p + at, hdr + len, hdr, at, response, e);
-        explain_done(&t);
-        at += hdr + len;
-    }
-    if (at < n)
-        explain_add(e, at, n - at, 0, SPAN_FRAME, "gob", "%s", _("incomplete: the rest of this "
-                    "message has not arrived"));
+    gob_frames(x, p, n, start, response, e);
     gob_explainer_free(x);
+}
+
+/* ---- the state kept per connection and direction ---- */
+
+/* Spans kept of a gob direction from its start, for calls answered out of order. */
+#define WIRE_WINDOW (64u << 10)
+#define WIRE_TRIM_SPANS 4096
+
+/* The first span of d->win that starts at off or later (d->win.len: none). */
+static size_t win_find(const sniff_wdir *d, size_t off)
+{
+    if (!d->sorted)
+        return 0;
+    size_t a = 0, b = d->win.len;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (d->win.spans[m].off < off)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a;
+}
+
+/* Forgets the spans more than WIRE_WINDOW bytes behind pos, now and then. */
+static void win_trim(sniff_wdir *d, size_t pos)
+{
+    if (d->win.len < d->next_trim || !d->sorted)
+        return;
+    if (pos > WIRE_WINDOW && pos - WIRE_WINDOW > d->lo) {
+        d->lo = pos - WIRE_WINDOW;
+        explain_drop_front(&d->win, win_find(d, d->lo));
+    }
+    d->next_trim = d->win.len * 2 > WIRE_TRIM_SPANS ? d->win.len * 2 : WIRE_TRIM_SPANS;
+}
+
+/* Whether a call of the spans in d->win begins at off (or the last ends there). */
+static bool win_call_at(const sniff_wdir *d, size_t off)
+{
+    if (off == d->pos)
+        return true;
+    for (size_t i = win_find(d, off); i < d->win.len && d->win.spans[i].off == off; i++)
+        if (d->win.spans[i].depth == 0)
+            return true;
+    return false;
+}
+
+/* A gob direction from its start: the spans of p[off..end), as netrpc_explain(p, end) gives
+ * them, into out. Returns false when the state cannot tell them. */
+static bool gob_kept(sniff_wdir *d, const uint8_t *p, size_t off, size_t end, bool response,
+                     explain *out)
+{
+    if (!d->nx) {
+        d->nx = netrpc_explainer_new(response);
+        if (!d->nx)
+            return false;
+        d->win.max = 2 * EXPLAIN_MAX_SPANS;
+        d->sorted = true;
+    }
+    if (off < d->lo || !d->sorted)
+        return false;
+    if (end > d->pos) {
+        size_t from = d->win.len;
+        d->pos = netrpc_explainer_feed(d->nx, p, end, &d->win);
+        for (size_t i = from ? from : 1; i < d->win.len; i++)
+            if (d->win.spans[i].off < d->win.spans[i - 1].off)
+                d->sorted = false;
+    }
+    /* a call cut short is explained as one, which only the whole direction tells */
+    if (d->win.drop.count || !d->sorted || end > d->pos || !win_call_at(d, end))
+        return false;
+    keep_from(&d->win, win_find(d, off), off, end, out);
+    win_trim(d, d->pos);
+    return true;
+}
+
+/* A gob direction caught mid-way: as gob_midway(p, end, off), into out. Returns false when
+ * the state cannot tell. */
+static bool gob_mid_kept(sniff_wdir *d, const uint8_t *p, size_t off, size_t end, bool response,
+                         explain *out)
+{
+    long s = sniff_gob_sync(p, end, GOB_DEFAULT_MAX_MESSAGE);
+    if (s < 0 || (size_t)s > off)
+        return false; /* explained from off alone: no cost to save */
+    if (!d->gx || d->start != (size_t)s) {
+        gob_explainer_free(d->gx);
+        if (!(d->gx = gob_explainer_new()))
+            return false;
+        d->start = d->pos = (size_t)s;
+    }
+    size_t hdr, len;
+    explain skip;
+    explain_init(&skip);
+    while (d->pos < off && (len = gframe_len(p + d->pos, end - d->pos, &hdr))) {
+        gob_frames(d->gx, p, d->pos + hdr + len, d->pos, response, &skip);
+        d->pos += hdr + len;
+        explain_done(&skip);
+    }
+    if (d->pos != off)
+        return false;
+    explain t;
+    explain_init(&t);
+    d->pos = gob_frames(d->gx, p, end, off, response, &t);
+    keep_range(&t, off, end, out);
+    explain_done(&t);
+    return true;
+}
+
+/* One direction of a gob call from the state w keeps (out: the call's spans). Returns
+ * false when it is to be explained from the first byte. */
+static bool gob_from_state(sniff_wire *w, const sniff_call *c, bool response, explain *out)
+{
+    sniff_wdir *d = &w->d[response ? SNIFF_S2C : SNIFF_C2S];
+    const uint8_t *p = response ? c->s2c : c->c2s;
+    size_t off = response ? c->rep_off : c->req_off, end = response ? c->rep_end : c->req_end;
+    if (d->on && d->from_start != c->from_start)
+        sniff_wire_reset(w, response ? SNIFF_S2C : SNIFF_C2S);
+    d->on = true;
+    d->from_start = c->from_start;
+    return c->from_start ? gob_kept(d, p, off, end, response, out)
+                         : gob_mid_kept(d, p, off, end, response, out);
 }
 
 /* ---- HTTP/1.x ---- */
@@ -186,6 +328,7 @@ int sniff_explain_call(const sniff_call *c, explain *req, explain *rep)
     explain a, b;
     explain_init(&a);
     explain_init(&b);
+    bool req_all = true, rep_all = true; /* false: the state gave the spans */
     if (c->proto == SNIFF_GRPC) {
         size_t cn = c->c2s ? c->req_end : 0, sn = c->s2c ? c->rep_end : 0;
         static const uint8_t none[1];
@@ -203,14 +346,23 @@ int sniff_explain_call(const sniff_call *c, explain *req, explain *rep)
                                           &a, &b);
         }
     } else {
-        if (c->c2s && c->req_end > c->req_off)
-            direction(c, false, &a);
-        if (c->s2c && c->rep_end > c->rep_off)
-            direction(c, true, &b);
+        bool gob = c->wire && c->proto == SNIFF_GOB;
+        if (c->c2s && c->req_end > c->req_off) {
+            if (gob && gob_from_state(c->wire, c, false, req))
+                req_all = false;
+            else
+                direction(c, false, &a);
+        }
+        if (c->s2c && c->rep_end > c->rep_off) {
+            if (gob && gob_from_state(c->wire, c, true, rep))
+                rep_all = false;
+            else
+                direction(c, true, &b);
+        }
     }
-    if (c->c2s)
+    if (c->c2s && req_all)
         keep_range(&a, c->req_off, c->req_end, req);
-    if (c->s2c)
+    if (c->s2c && rep_all)
         keep_range(&b, c->rep_off, c->rep_end, rep);
     explain_done(&a);
     explain_done(&b);

@@ -242,11 +242,26 @@ typedef struct gdir {
     uint64_t seq;
     uint64_t call_off;  /* where the call's first message (or definition) began */
     bool call_open;
+    int64_t told[16];   /* types whose missing definition a note has told of */
+    size_t ntold;
 } gdir;
 
 typedef struct gconn {
     gdir d[2];
+    bool hdr_told;      /* a note has told the headers were read from their shape */
 } gconn;
+
+/* Whether the note that type id's definition is missing is still to be told (once per
+ * type and direction; past 16 types, every time). */
+static bool tell_type(gdir *g, int64_t id)
+{
+    for (size_t i = 0; i < g->ntold; i++)
+        if (g->told[i] == id)
+            return false;
+    if (g->ntold < sizeof g->told / sizeof g->told[0])
+        g->told[g->ntold++] = id;
+    return true;
+}
 
 static bool is_known(const gdir *g, int64_t id)
 {
@@ -314,6 +329,8 @@ static char *read_body(gdir *g, bool reply, const uint8_t *msg, size_t n, int64_
                        const uint8_t *m, size_t mlen, char **note)
 {
     if (!is_known(g, id)) {
+        if (!tell_type(g, id))
+            return guess_value(m, mlen);
         *note = sniff_strf(reply ? _("the reply is of type %" PRId64 ", whose definition was "
                                      "sent before the capture began: its fields cannot be named, "
                                      "and what is shown is a guess from the bytes alone (#field: "
@@ -340,10 +357,13 @@ static char *read_body(gdir *g, bool reply, const uint8_t *msg, size_t n, int64_
 
 static void finish_call(sniff_conn *c, int dir, gdir *g, char *body, char *note, uint64_t end)
 {
-    char *hnote = g->hdr_guessed ? strdup(_("the net/rpc headers' types were defined before "
-                                            "the capture began: the method and seq were read "
-                                            "from their shape"))
-                                 : NULL;
+    gconn *gc = c->dec;
+    bool tell = g->hdr_guessed && !gc->hdr_told;
+    gc->hdr_told = gc->hdr_told || tell;
+    char *hnote = tell ? strdup(_("the net/rpc headers' types were defined before the "
+                                  "capture began: the method and seq were read from their "
+                                  "shape"))
+                       : NULL;
     char key[32];
     snprintf(key, sizeof key, "%" PRIu64, g->seq);
     if (dir == SNIFF_C2S) {

@@ -6,7 +6,8 @@
  *   sniff_detect.c   which protocol a connection speaks, from its bytes
  *   sniff_gob.c, sniff_json.c, sniff_h2.c, sniff_http.c   the decoders
  *   sniff_pb.c       protobuf messages in one line (gRPC), with or without a schema
- *   sniff_conn.c     the bytes of a direction, calls waiting, calls handed over
+ *   sniff_conn.c     the bytes of a direction, calls waiting, calls handed over, and the
+ *                    explaining state's life
  *   sniff_explain.c  sniff_explain_call (beside the others, for the hook's callers)
  *
  * Directions are the roles as decoded: SNIFF_C2S is what the client sent. tcpflow's
@@ -99,6 +100,7 @@ typedef struct sniff_conn {
     sniff_req *wait;
     size_t nwait, cwait;
     uint64_t ncalls;
+    struct sniff_wire *wire; /* explaining state (sniff_explain.c); NULL until a call */
     struct sniff_conn *prev, *next;
 } sniff_conn;
 
@@ -135,6 +137,31 @@ typedef enum sniff_found {
 sniff_found sniff_detect(const uint8_t *p, size_t n, bool start, sniff_proto *proto);
 /* "gRPC over HTTP/2 (h2c)", ... */
 const char *sniff_proto_title(sniff_proto p);
+
+/* ---- explaining state kept per connection (sniff_conn.c; used by sniff_explain.c) ---- */
+
+/* One direction's. */
+typedef struct sniff_wdir {
+    bool on, from_start;
+    struct netrpc_explainer *nx; /* gob from the start: the calls explained so far */
+    explain win;                 /* ... their spans that start at lo or later, in order */
+    size_t lo, next_trim;
+    bool sorted;                 /* win's spans are in the order of their offsets */
+    struct gob_explainer *gx;    /* gob caught mid-way: the messages from start to pos */
+    size_t start, pos;
+} sniff_wdir;
+
+typedef struct sniff_wire {
+    sniff_wdir d[2];
+} sniff_wire;
+
+/* Returns an empty state, or NULL when memory ran out. */
+sniff_wire *sniff_wire_new(void);
+/* Forgets what direction dir's explaining state holds (its kept bytes restart). Accepts
+ * NULL. */
+void sniff_wire_reset(sniff_wire *w, int dir);
+/* Accepts NULL. */
+void sniff_wire_free(sniff_wire *w);
 
 /* ---- the decoders' resynchronisation, shared with recognition and explaining ---- */
 

@@ -198,6 +198,9 @@ int registry_list(registry *r, const char *service, registry_instance **out, siz
  * REGISTRY_MAX_INSTANCES: 0 when it returned every one. A listing that is cut says so
  * with this; callers show or log it. */
 size_t registry_list_left_out(const registry *r);
+/* The bytes r's HTTP requests have read from the registry so far: reply headers and
+ * bodies as they came over the connection (compressed, when the reply was). Any thread. */
+uint64_t registry_bytes_read(const registry *r);
 /* Consul: the names of every service in the catalog (etcd: distinct key prefixes), as a
  * newline-separated list appended to out. Returns 0 or -1 with err. */
 int registry_services(registry *r, buf *out, char *err, size_t errlen);
@@ -266,8 +269,14 @@ typedef struct registry_watch registry_watch;
  *   etcd: a /v3/watch stream from revision+1, read incrementally (jsonscan), re-opened
  *     from the last revision seen after a failure (ERROR, then RESUMED). A compacted or
  *     restarted etcd (history lost) is reported as an ERROR whose msg says to list again.
+ *     A change costs its one event; every key under the prefix is followed, also keys
+ *     past a listing's REGISTRY_MAX_INSTANCES.
  *   Consul: blocking queries on /v1/health/service/NAME?passing&index=I&wait=10s, each
- *     answer diffed with the previous one into PUT and DELETE events. With passing_only
+ *     answer diffed with the previous one into PUT and DELETE events. Consul answers the
+ *     whole list on every change: it is read an entry at a time (at most 64 MiB, gzip
+ *     asked of an agent off loopback), its first REGISTRY_MAX_INSTANCES kept (Consul's
+ *     order: node name, then ID; changes past them are not seen), diffed by address in
+ *     O(n log n). With passing_only
  *     (the default) an instance whose check fails leaves the answer (DELETE) and comes
  *     back when it passes (PUT); without it, a check status change is a PUT with was set.
  *     A change shows as soon as the agent runs the check (its interval: TTL/3, >= 1 s).
@@ -278,6 +287,8 @@ registry_watch *registry_watch_start(registry *r, const char *service, int64_t r
 /* Waits at most timeout_ms (0: do not wait) for the next event. Returns 1 with *ev
  * filled, 0 when none came in time, -1 once the watch has been cancelled. */
 int registry_watch_next(registry_watch *w, registry_event *ev, int timeout_ms);
+/* What w's thread has read from the registry so far (registry_bytes_read of its own). */
+uint64_t registry_watch_bytes_read(const registry_watch *w);
 /* Makes the watch stop (from any thread, also while another is in registry_watch_next,
  * which then returns -1). Events not yet taken are dropped. */
 void registry_watch_cancel(registry_watch *w);

@@ -13,12 +13,14 @@
 #include "base/esc.h"
 #include "base/i18n.h"
 #include "base/net.h"
+#include "wire/jsonscan.h"
 
 enum {
     CONSUL_WAIT_S = 10,          /* a blocking query's wait */
     CONSUL_MIN_GAP_MS = 100,     /* between two queries, always */
     CONSUL_IDLE_FIRST_MS = 250,  /* after an early answer at the same index, doubling... */
     CONSUL_IDLE_MAX_MS = 5000,   /* ... up to this */
+    CONSUL_MAX_HEALTH = 64 << 20, /* bytes of one health reply (read an entry at a time) */
 };
 
 /* ---- bodies and parsers ---- */
@@ -141,49 +143,220 @@ static int health_entry(const cJSON *e, int i, registry_instance *in, char *err,
     return 0;
 }
 
-int registry_consul_parse_health(const char *text, size_t len, registry_instance **out,
-                                 size_t *n, size_t *left_out, char *err, size_t errlen)
+/* ---- the health reply, read an entry at a time ---- */
+
+/* A health reply is one JSON list of every instance, sent whole on every change. It is
+ * read as it arrives: each entry is cut out of the stream (jsonscan), parsed alone and
+ * dropped, so reading costs the memory of one entry and of the instances kept, however
+ * long the list. Entries past REGISTRY_MAX_INSTANCES are checked as JSON and counted. */
+typedef struct health_reader {
+    buf in;                  /* the entry in progress (or a reply that is not a list) */
+    jsonscan_state scan;     /* where the scan of that entry stopped */
+    enum { HR_START, HR_ENTRY, HR_NEXT, HR_END, HR_RAW, HR_FAILED } state;
+    registry_instance *out;  /* entries kept, grown by doubling */
+    size_t n, cap, left_out, entries;
+    uint64_t total;          /* bytes fed */
+    char head[200];          /* the reply's first bytes, for messages */
+    size_t nhead;
+    char err[512];
+} health_reader;
+
+static void health_reader_init(health_reader *h)
 {
+    memset(h, 0, sizeof *h);
+    buf_init(&h->in, REGISTRY_MAX_RESPONSE);
+}
+
+static void health_reader_done(health_reader *h)
+{
+    buf_done(&h->in);
+    free(h->out);
+}
+
+static void health_fail(health_reader *h, const char *msg)
+{
+    h->state = HR_FAILED;
+    registry_copy(h->err, sizeof h->err, msg);
+}
+
+/* The reply is not JSON: the message quotes its start, as registry_json_parse's. */
+static void health_not_json(health_reader *h)
+{
+    char e[512], shown[4 * 120 + 4];
+    err_set(e, sizeof e, _("registry answered with something that is not JSON: %s"),
+            esc_bytes(shown, sizeof shown, h->head, h->nhead > 120 ? 120 : h->nhead));
+    health_fail(h, e);
+}
+
+/* One whole entry e[0..len): kept (parsed into an instance) or counted. */
+static void health_take(health_reader *h, const char *e, size_t len)
+{
+    size_t i = h->entries++;
+    if (h->n >= REGISTRY_MAX_INSTANCES) {
+        h->left_out++;
+        return;
+    }
+    cJSON *j = cJSON_ParseWithLength(e, len);
+    if (!j) {
+        health_not_json(h);
+        return;
+    }
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 16;
+        cap = cap > REGISTRY_MAX_INSTANCES ? REGISTRY_MAX_INSTANCES : cap;
+        registry_instance *more = realloc(h->out, cap * sizeof *more);
+        if (!more) {
+            cJSON_Delete(j);
+            health_fail(h, _("out of memory"));
+            return;
+        }
+        h->out = more;
+        h->cap = cap;
+    }
+    memset(&h->out[h->n], 0, sizeof h->out[h->n]);
+    if (health_entry(j, (int)i, &h->out[h->n], h->err, sizeof h->err) < 0)
+        h->state = HR_FAILED;
+    else
+        h->n++;
+    cJSON_Delete(j);
+}
+
+/* Whatever of the buffer can be read now. */
+static void health_step(health_reader *h)
+{
+    while (h->state != HR_FAILED && h->state != HR_RAW) {
+        const char *d = (const char *)buf_data(&h->in);
+        size_t len = buf_size(&h->in), i = 0;
+        if (h->state != HR_ENTRY || h->scan.i == 0) { /* between values: white space */
+            while (i < len && (d[i] == ' ' || d[i] == '\n' || d[i] == '\r' || d[i] == '\t'))
+                i++;
+            buf_consume(&h->in, i);
+            d += i;
+            len -= i;
+        }
+        if (len == 0)
+            return;
+        if (h->state == HR_START) {
+            if (d[0] != '[') { /* an error text, or JSON that is not a list: read it whole */
+                h->state = HR_RAW;
+                return;
+            }
+            buf_consume(&h->in, 1);
+            h->state = HR_ENTRY;
+            jsonscan_init(&h->scan);
+        } else if (h->state == HR_ENTRY) {
+            if (h->entries == 0 && h->scan.i == 0 && d[0] == ']') {
+                buf_consume(&h->in, 1);
+                h->state = HR_END;
+                continue;
+            }
+            size_t s0, e0;
+            char e2[200];
+            int r = jsonscan_resume(&h->scan, d, len, 0, &s0, &e0, NULL, NULL, e2, sizeof e2);
+            if (r == 0)
+                return;
+            if (r < 0) {
+                health_not_json(h);
+                return;
+            }
+            health_take(h, d + s0, e0 - s0);
+            buf_consume(&h->in, e0);
+            if (h->state != HR_FAILED)
+                h->state = HR_NEXT;
+        } else if (h->state == HR_NEXT) {
+            char c = d[0];
+            buf_consume(&h->in, 1);
+            if (c == ',') {
+                h->state = HR_ENTRY;
+                jsonscan_init(&h->scan);
+            } else if (c == ']') {
+                h->state = HR_END;
+            } else {
+                health_not_json(h);
+            }
+        } else { /* HR_END: nothing but white space may follow */
+            health_not_json(h);
+        }
+    }
+}
+
+/* Feeds n more bytes of the reply. Returns 0, or -1 once it cannot be read (h->err). */
+static int health_feed(health_reader *h, const char *p, size_t n)
+{
+    if (h->state == HR_FAILED)
+        return -1;
+    size_t k = n < sizeof h->head - h->nhead ? n : sizeof h->head - h->nhead;
+    memcpy(h->head + h->nhead, p, k);
+    h->nhead += k;
+    h->total += n;
+    if (h->total > CONSUL_MAX_HEALTH) {
+        char e[200];
+        err_set(e, sizeof e, _("consul: health reply larger than %d bytes"), CONSUL_MAX_HEALTH);
+        health_fail(h, e);
+        return -1;
+    }
+    int put = buf_append(&h->in, p, n);
+    if (put < 0) {
+        health_fail(h, put == BUF_NO_MEMORY ? _("out of memory") : _("consul: health reply entry too large"));
+        return -1;
+    }
+    health_step(h);
+    return h->state == HR_FAILED ? -1 : 0;
+}
+
+/* The reply is complete. Returns 0 with the instances in h, or -1 with h->err. */
+static int health_finish(health_reader *h)
+{
+    if (h->state == HR_RAW) { /* JSON that is not a list, or not JSON at all */
+        cJSON *j = registry_json_parse((const char *)buf_data(&h->in), buf_size(&h->in), h->err, sizeof h->err);
+        if (j)
+            health_fail(h, _("consul: health reply is not a list"));
+        else
+            h->state = HR_FAILED;
+        cJSON_Delete(j);
+    } else if (h->state != HR_END && h->state != HR_FAILED) {
+        health_not_json(h); /* cut short */
+    }
+    return h->state == HR_END ? 0 : -1;
+}
+
+/* Hands h's instances to the caller (*out, *n, *left_out) when finished well; otherwise
+ * none, with the error in err. Returns 0 or -1. */
+static int health_result(health_reader *h, registry_instance **out, size_t *n, size_t *left_out,
+                         char *err, size_t errlen)
+{
+    int rc = health_finish(h);
     *out = NULL;
     *n = 0;
     if (left_out)
         *left_out = 0;
-    cJSON *j = registry_json_parse(text, len, err, errlen), *e;
-    if (!j)
-        return -1;
-    if (!cJSON_IsArray(j)) {
-        err_set(err, errlen, _("consul: health reply is not a list"));
-        cJSON_Delete(j);
-        return -1;
-    }
-    int count = cJSON_GetArraySize(j);
-    if (count > REGISTRY_MAX_INSTANCES) {
-        if (left_out)
-            *left_out = (size_t)(count - REGISTRY_MAX_INSTANCES);
-        count = REGISTRY_MAX_INSTANCES;
-    }
-    if (count > 0 && !(*out = calloc((size_t)count, sizeof **out))) {
-        err_set(err, errlen, _("out of memory"));
-        cJSON_Delete(j);
-        return -1;
-    }
-    int rc = 0;
-    cJSON_ArrayForEach(e, j)
-    {
-        if (*n >= (size_t)count)
-            break;
-        if ((rc = health_entry(e, (int)*n, &(*out)[*n], err, errlen)) < 0)
-            break;
-        (*n)++;
-    }
-    cJSON_Delete(j);
     if (rc < 0) { /* a reply that is not what Consul sends: none of it is believed */
-        free(*out);
-        *out = NULL;
-        *n = 0;
-        if (left_out)
-            *left_out = 0;
+        err_set(err, errlen, "%s", h->err);
+        return -1;
     }
+    if (h->n) {
+        *out = h->out;
+        h->out = NULL;
+    }
+    *n = h->n;
+    if (left_out)
+        *left_out = h->left_out;
+    return 0;
+}
+
+int registry_consul_parse_health(const char *text, size_t len, registry_instance **out,
+                                 size_t *n, size_t *left_out, char *err, size_t errlen)
+{
+    health_reader h;
+    health_reader_init(&h);
+    /* in pieces, as a reply comes: the buffer holds one entry, not the whole text */
+    for (size_t off = 0; off < len && h.state != HR_FAILED;) {
+        size_t k = len - off > 16384 ? 16384 : len - off;
+        health_feed(&h, text + off, k);
+        off += k;
+    }
+    int rc = health_result(&h, out, n, left_out, err, errlen);
+    health_reader_done(&h);
     return rc;
 }
 
@@ -223,12 +396,17 @@ static int consul_request(registry *r, const char *method, const char *path, con
     return 0;
 }
 
-static void consul_http_error(long status, const buf *resp, const char *what, char *err, size_t errlen)
+static void consul_http_error(long status, const char *body, size_t n, const char *what, char *err,
+                              size_t errlen)
 {
-    size_t n = buf_size(resp);
     char shown[4 * 200 + 4]; /* one line, escaped: it goes to logs and terminals */
     err_set(err, errlen, _("consul: %s: HTTP %ld: %s"), what, status,
-            esc_bytes(shown, sizeof shown, n ? (const char *)buf_data(resp) : "", n > 200 ? 200 : n));
+            esc_bytes(shown, sizeof shown, n ? body : "", n > 200 ? 200 : n));
+}
+
+static void consul_http_error_buf(long status, const buf *resp, const char *what, char *err, size_t errlen)
+{
+    consul_http_error(status, (const char *)buf_data(resp), buf_size(resp), what, err, errlen);
 }
 
 /* The agent's service ID: NAME-HOST-PORT, an IPv6 host's ':' as '-'. It goes into URL
@@ -286,7 +464,7 @@ static int consul_keepalive(registry *r, registry_reg *reg, char *err, size_t er
                                          strstr(t, "unknown service"))))
             rc = 0;
         else
-            consul_http_error(status, &resp, ttlcheck ? "pass check" : "service", err, errlen);
+            consul_http_error_buf(status, &resp, ttlcheck ? "pass check" : "service", err, errlen);
     }
     buf_done(&resp);
     return rc;
@@ -309,7 +487,7 @@ static int consul_add(registry *r, registry_reg *reg, char *err, size_t errlen)
                             &resp, &status, NULL, err, errlen) < 0)
         ;
     else if (status != 200)
-        consul_http_error(status, &resp, "register", err, errlen);
+        consul_http_error_buf(status, &resp, "register", err, errlen);
     else
         rc = 0;
     if (rc == 0 && reg->check == CHECK_TTL) /* passing from the start */
@@ -331,14 +509,20 @@ static int consul_deregister(registry *r, registry_reg *reg, char *err, size_t e
         if (status == 200 || status == 404)
             rc = 0;
         else
-            consul_http_error(status, &resp, "deregister", err, errlen);
+            consul_http_error_buf(status, &resp, "deregister", err, errlen);
     }
     buf_done(&resp);
     return rc;
 }
 
+static size_t health_write(char *p, size_t size, size_t n, void *ctx)
+{
+    return health_feed(ctx, p, size * n) < 0 ? 0 : size * n;
+}
+
 /* GET /v1/health/service/NAME; a blocking query when index > 0 (waiting at most wait_s
- * for a change past it). The reply's X-Consul-Index goes into *revision. */
+ * for a change past it). The reply, compressed when the agent will, is read an entry at
+ * a time (health_reader). Its X-Consul-Index goes into *revision. */
 static int consul_health(registry *r, const char *service, int64_t index, int wait_s,
                          registry_instance **out, size_t *n, int64_t *revision, char *err, size_t errlen)
 {
@@ -348,23 +532,23 @@ static int consul_health(registry *r, const char *service, int64_t index, int wa
                        r->passing_only ? "?passing=1" : "?stale");
     if (index > 0 && len > 0 && (size_t)len < sizeof path)
         snprintf(path + len, sizeof path - (size_t)len, "&index=%" PRId64 "&wait=%ds", index, wait_s);
-    buf resp;
-    buf_init(&resp, REGISTRY_MAX_RESPONSE);
-    registry_http_req q = {.method = "GET", .path = path, .write = registry_http_write_buf,
-                           .write_ctx = &resp,
-                           .timeout_ms = index > 0 ? (wait_s + 5) * 1000L : REGISTRY_TIMEOUT_MS};
+    health_reader h;
+    health_reader_init(&h);
+    registry_http_req q = {.method = "GET", .path = path, .write = health_write, .write_ctx = &h,
+                           .timeout_ms = index > 0 ? (wait_s + 5) * 1000L : REGISTRY_TIMEOUT_MS,
+                           .compressed = true};
     int rc = -1;
-    if (registry_http_do(r, &q, err, errlen) < 0)
-        ;
-    else if (q.status != 200)
-        consul_http_error(q.status, &resp, "health", err, errlen);
-    else if (registry_consul_parse_health((const char *)buf_data(&resp), buf_size(&resp), out, n,
-                                          &r->list_left_out, err, errlen) == 0) {
+    if (registry_http_do(r, &q, err, errlen) < 0) {
+        if (h.state == HR_FAILED) /* the reader's reason, not libcurl's */
+            err_set(err, errlen, "%s", h.err);
+    } else if (q.status != 200) {
+        consul_http_error(q.status, h.head, h.nhead, "health", err, errlen);
+    } else if (health_result(&h, out, n, &r->list_left_out, err, errlen) == 0) {
         if (revision)
             *revision = q.index;
         rc = 0;
     }
-    buf_done(&resp);
+    health_reader_done(&h);
     return rc;
 }
 
@@ -387,7 +571,7 @@ static int consul_services(registry *r, buf *out, char *err, size_t errlen)
     if (consul_request(r, "GET", "/v1/catalog/services", NULL, &resp, &status, NULL, err, errlen) < 0)
         ;
     else if (status != 200)
-        consul_http_error(status, &resp, "catalog", err, errlen);
+        consul_http_error_buf(status, &resp, "catalog", err, errlen);
     else
         rc = registry_consul_parse_services((const char *)buf_data(&resp), buf_size(&resp), out,
                                             err, errlen);

@@ -185,9 +185,12 @@ static int etcd_kv(const cJSON *kv, registry_instance *inst, int64_t *mod_revisi
     if (!cJSON_IsObject(kv) || !k64 || b64_decode_str(k64, k, sizeof k) < 0 ||
         (lease && !registry_json_int(kv, "lease", &inst->lease)))
         return -1;
-    if (!(v = malloc(65536)))
+    size_t vcap = v64 ? strlen(v64) / 4 * 3 + 4 : 1; /* what the base64 decodes to, and a NUL */
+    if (vcap > 65536)
+        vcap = 65536;
+    if (!(v = malloc(vcap)))
         return -1;
-    if (!v64 || b64_decode_str(v64, v, 65536) < 0)
+    if (!v64 || b64_decode_str(v64, v, vcap) < 0)
         v[0] = 0;
     int rc = 1;
     if (registry_etcd_instance(k, v[0] ? v : NULL, inst) == 0) {
@@ -552,22 +555,45 @@ static int etcd_list(registry *r, const char *service, registry_instance **out, 
     return rc;
 }
 
-/* The distinct key prefixes of every instance. */
+static _Thread_local const registry_instance *svc_base; /* qsort has no context argument */
+
+static int cmp_service(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(svc_base[i].service, svc_base[j].service);
+    return c ? c : i < j ? -1 : i > j;
+}
+
+/* The distinct key prefixes of every instance, in the order they first come: sorted by
+ * name to find the first of each (O(n log n)), then printed in the listing's order. */
 static int etcd_services(registry *r, buf *out, char *err, size_t errlen)
 {
     registry_instance *in = NULL;
-    size_t n = 0;
+    size_t n = 0, *idx = NULL;
+    bool *first = NULL;
+    int rc = -1;
     if (etcd_list(r, NULL, &in, &n, NULL, err, errlen) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        bool seen = false;
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = strcmp(in[k].service, in[i].service) == 0;
-        if (!seen)
-            buf_printf(out, "%s\n", in[i].service);
+    if (n && (!(idx = malloc(n * sizeof *idx)) || !(first = calloc(n, sizeof *first)))) {
+        err_set(err, errlen, _("out of memory"));
+        goto done;
     }
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    svc_base = in;
+    if (n > 1)
+        qsort(idx, n, sizeof *idx, cmp_service);
+    for (size_t k = 0; k < n; k++)
+        first[idx[k]] = k == 0 || strcmp(in[idx[k]].service, in[idx[k - 1]].service) != 0;
+    for (size_t i = 0; i < n; i++)
+        if (first[i])
+            buf_printf(out, "%s\n", in[i].service);
+    rc = 0;
+done:
+    free(idx);
+    free(first);
     free(in);
-    return 0;
+    return rc;
 }
 
 static int etcd_lease_ttl(registry *r, int64_t lease, int64_t *ttl, char *err, size_t errlen)

@@ -12,6 +12,7 @@
 #include "base/err.h"
 #include "base/esc.h"
 #include "base/i18n.h"
+#include "base/net.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -29,6 +30,22 @@ static size_t header_cb(char *p, size_t size, size_t n, void *ctx)
     if (len > sizeof H - 1 && strncasecmp(p, H, sizeof H - 1) == 0)
         q->index = strtoll(p + sizeof H - 1, NULL, 10);
     return len;
+}
+
+/* Counts the reply body on its way to the request's own writer. */
+typedef struct counted {
+    registry *r;
+    registry_http_req *q;
+    uint64_t seen;
+} counted;
+
+static size_t counted_write(char *p, size_t size, size_t n, void *ctx)
+{
+    counted *c = ctx;
+    size_t took = c->q->write(p, size, n, c->q->write_ctx);
+    c->seen += took;
+    atomic_fetch_add(&c->r->bytes_read, took);
+    return took;
 }
 
 static int progress_cb(void *ctx, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
@@ -54,6 +71,16 @@ static struct curl_slist *headers(const registry *r, const registry_http_req *q)
         h = curl_slist_append(h, line);
     }
     return curl_slist_append(h, "Expect:");
+}
+
+/* Whether endpoint (HOST:PORT) is this machine: 127.0.0.0/8, ::1 or localhost. */
+static bool on_loopback(const char *endpoint)
+{
+    char host[256];
+    int port;
+    if (net_split(endpoint, host, sizeof host, &port, NULL, 0) < 0)
+        return false;
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 || strcasecmp(host, "localhost") == 0;
 }
 
 /* The common ways a request fails, in words a translation can carry (libcurl's are
@@ -94,6 +121,8 @@ static int http_once(registry *r, const char *endpoint, registry_http_req *q, ch
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (q->compressed && !on_loopback(endpoint))
+        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)REGISTRY_CONNECT_TIMEOUT_MS);
     if (q->timeout_ms > 0)
@@ -101,8 +130,9 @@ static int http_once(registry *r, const char *endpoint, registry_http_req *q, ch
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 5L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 2L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, q->write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, q->write_ctx);
+    counted cw = {r, q, 0};
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, counted_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &cw);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, q);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
@@ -113,6 +143,12 @@ static int http_once(registry *r, const char *endpoint, registry_http_req *q, ch
         curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)r->cancel);
     }
     CURLcode rc = curl_easy_perform(c);
+    curl_off_t wire = 0;
+    long head = 0;
+    /* the body was counted as written (decoded); what came over the wire replaces it */
+    if (curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &wire) == CURLE_OK &&
+        curl_easy_getinfo(c, CURLINFO_HEADER_SIZE, &head) == CURLE_OK)
+        atomic_fetch_add(&r->bytes_read, (uint64_t)wire + (uint64_t)head - cw.seen);
     int ret = 0;
     if (rc == CURLE_WRITE_ERROR) {
         err_set(err, errlen, _("%s: reply larger than %d bytes or not understood"), endpoint,
@@ -151,6 +187,11 @@ int registry_http_do(registry *r, registry_http_req *q, char *err, size_t errlen
             return -1;
     }
     return -1;
+}
+
+uint64_t registry_bytes_read(const registry *r)
+{
+    return atomic_load(&r->bytes_read);
 }
 
 const char *registry_endpoint(const registry *r)

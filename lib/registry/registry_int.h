@@ -54,6 +54,7 @@ struct registry {
     int interval, deregister; /* Consul: the URL's interval= and deregister= (s), 0: default */
     bool passing_only;    /* Consul */
     size_t list_left_out; /* entries the last list did not return (REGISTRY_MAX_INSTANCES) */
+    _Atomic uint64_t bytes_read; /* registry_bytes_read: read by other threads */
     const atomic_bool *cancel;
     char mdns_iface[32];      /* mDNS: the URL's interface ("": the default) */
     int mdns_wait_ms;         /* mDNS: how long a list collects answers (?wait=MS) */
@@ -87,6 +88,9 @@ typedef struct registry_http_req {
     long status;
     int64_t index;     /* X-Consul-Index */
     bool need_auth;    /* send the etcd token */
+    bool compressed;   /* accept a compressed reply (write gets it decoded) from an
+                          endpoint that is not on loopback: there compressing costs the
+                          registry more time than the bytes it saves */
 } registry_http_req;
 
 /* A registry_write_fn that appends to the buf ctx (refusing what goes over its cap). */

@@ -2,6 +2,7 @@
  * that fills it and the reader (the thread itself is started in registry.c). */
 #include "registry/registry.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -44,21 +45,75 @@ void registry_watch_failed(registry_watch *w, registry_outage *o, const char *er
     }
 }
 
+/* An instance list's order by address (the first of equal addresses first), for lookups. */
+typedef struct by_addr {
+    const registry_instance *in;
+    size_t *idx;
+    size_t n;
+} by_addr;
+
+static _Thread_local const registry_instance *cmp_base; /* qsort has no context argument */
+
+static int cmp_idx(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(cmp_base[i].addr, cmp_base[j].addr);
+    return c ? c : i < j ? -1 : i > j;
+}
+
+/* Fills o with in's order by address; false when out of memory. */
+static bool by_addr_init(by_addr *o, const registry_instance *in, size_t n)
+{
+    o->in = in;
+    o->n = n;
+    o->idx = n ? malloc(n * sizeof *o->idx) : NULL;
+    if (n && !o->idx)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        o->idx[i] = i;
+    cmp_base = in;
+    if (n > 1)
+        qsort(o->idx, n, sizeof *o->idx, cmp_idx);
+    return true;
+}
+
+/* The first instance of o with address addr, or NULL: a binary search. */
+static const registry_instance *by_addr_find(const by_addr *o, const char *addr)
+{
+    size_t lo = 0, hi = o->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(o->in[o->idx[mid]].addr, addr) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < o->n && strcmp(o->in[o->idx[lo]].addr, addr) == 0 ? &o->in[o->idx[lo]] : NULL;
+}
+
+/* The lookups of a small list, or of any when memory is short: a scan. */
+static const registry_instance *scan_find(const registry_instance *in, size_t n, const char *addr)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(in[i].addr, addr) == 0)
+            return &in[i];
+    return NULL;
+}
+
 void registry_watch_diff(registry_watch *w, const registry_instance *known, size_t nknown,
                          const registry_instance *now, size_t nnow, int64_t rev)
 {
+    /* O((n + m) log(n + m)): each list's order by address, then a binary search per entry */
+    by_addr ok = {0}, on = {0};
+    bool sorted = by_addr_init(&ok, known, nknown) && by_addr_init(&on, now, nnow);
     for (size_t i = 0; i < nknown; i++) {
-        bool still = false;
-        for (size_t j = 0; j < nnow && !still; j++)
-            still = strcmp(known[i].addr, now[j].addr) == 0;
-        if (!still)
+        const char *a = known[i].addr;
+        if (!(sorted ? by_addr_find(&on, a) : scan_find(now, nnow, a)))
             registry_watch_push(w, &(registry_event){.type = REGISTRY_EV_DELETE, .inst = known[i], .revision = rev});
     }
     for (size_t j = 0; j < nnow; j++) {
-        const registry_instance *old = NULL;
-        for (size_t i = 0; i < nknown && !old; i++)
-            if (strcmp(known[i].addr, now[j].addr) == 0)
-                old = &known[i];
+        const char *a = now[j].addr;
+        const registry_instance *old = sorted ? by_addr_find(&ok, a) : scan_find(known, nknown, a);
         bool same = old && strcmp(old->protocol, now[j].protocol) == 0 && strcmp(old->check, now[j].check) == 0;
         if (same && strcmp(old->status, now[j].status) == 0)
             continue;
@@ -67,6 +122,8 @@ void registry_watch_diff(registry_watch *w, const registry_instance *known, size
             registry_copy(ev.was, sizeof ev.was, old->status);
         registry_watch_push(w, &ev);
     }
+    free(ok.idx);
+    free(on.idx);
 }
 
 bool registry_watch_retry(registry_watch *w, registry_outage *o, const char *err, long *backoff_ms)
@@ -107,6 +164,11 @@ int registry_watch_next(registry_watch *w, registry_event *ev, int timeout_ms)
     }
     pthread_mutex_unlock(&w->stop.mu);
     return rc;
+}
+
+uint64_t registry_watch_bytes_read(const registry_watch *w)
+{
+    return registry_bytes_read(w->r);
 }
 
 void registry_watch_cancel(registry_watch *w)

@@ -9,15 +9,15 @@
 #include "base/clock.h"
 #include "base/err.h"
 
-#define MAX_INSTANCES 256
+#define MAX_INSTANCES 4096 /* as many as a registry listing holds (REGISTRY_MAX_INSTANCES) */
 #define MAX_SAMPLES (1u << 20)
 
 struct balancer {
     rpc_proto proto;
     pick_policy policy;
     int timeout_ms;
-    lb_instance in[MAX_INSTANCES];
-    size_t n;
+    lb_instance *in; /* grown as instances come, up to MAX_INSTANCES */
+    size_t n, cap;
     size_t next; /* round robin position */
     char *md_name, *md_value; /* balancer_set_metadata's header, or NULL */
     bool capture;             /* balancer_capture */
@@ -67,6 +67,7 @@ void balancer_free(balancer *b)
         rpcclient_free(b->in[i].conn);
         free(b->in[i].lat_us);
     }
+    free(b->in);
     free(b->md_name);
     free(b->md_value);
     free(b);
@@ -108,8 +109,18 @@ int balancer_add(balancer *b, const char *addr)
 {
     int i = find(b, addr);
     if (i < 0) {
-        if (b->n == MAX_INSTANCES)
-            return -1;
+        if (b->n == b->cap) {
+            if (b->n == MAX_INSTANCES)
+                return -1;
+            size_t ncap = b->cap ? b->cap * 2 : 16;
+            if (ncap > MAX_INSTANCES)
+                ncap = MAX_INSTANCES;
+            lb_instance *grown = realloc(b->in, ncap * sizeof *grown);
+            if (!grown)
+                return -1;
+            b->in = grown;
+            b->cap = ncap;
+        }
         i = (int)b->n++;
         memset(&b->in[i], 0, sizeof b->in[i]);
         snprintf(b->in[i].addr, sizeof b->in[i].addr, "%s", addr);

@@ -72,7 +72,8 @@ void balancer_capture(balancer *b, bool on);
 /* Writes every connection dialled from now on to o (rpcclient_record), for Wireshark or
  * tshark; NULL: no more. o must outlive b. */
 void balancer_record(balancer *b, pcapout *o);
-/* Marks addr present (adding it when new). Returns its index, or -1 when full. */
+/* Marks addr present (adding it when new). Returns its index, or -1 when the table is
+ * full (4096 instances, as many as a registry listing holds) or memory ran out. */
 int balancer_add(balancer *b, const char *addr);
 /* Marks addr absent and closes its connection. */
 void balancer_remove(balancer *b, const char *addr);
@@ -82,7 +83,8 @@ void balancer_remove(balancer *b, const char *addr);
  * full, the absent ones are forgotten (counters and all) to make room. Returns 0, or -1
  * when more addresses are listed than the table holds (those past it are left out). */
 int balancer_set_members(balancer *b, const char *const *addrs, size_t n);
-/* The instances known so far (present or not), in the order first seen. */
+/* The instances known so far (present or not), in the order first seen; valid until
+ * the next balancer_add or balancer_set_members, which may move them. */
 const lb_instance *balancer_instances(const balancer *b, size_t *n);
 
 typedef struct lb_result {

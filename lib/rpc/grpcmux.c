@@ -437,6 +437,8 @@ void grpcmux_call(grpcmux *m, const char *path, const uint8_t *req, size_t len, 
         memcpy(c->body + 5, req, len);
     c->body_len = 5 + len;
     int r = mux_submit(m, c, path);
+    if (r == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE)
+        m->goaway = true; /* its stream ids are spent: a new connection is wanted */
     if (r < 0) {
         snprintf(text, sizeof text, "cannot start the call on %s: %s", m->addr, nghttp2_strerror(r));
         mux_end(c, GRPC_UNAVAILABLE, text, true, true);

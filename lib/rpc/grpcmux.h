@@ -29,7 +29,8 @@ typedef struct grpcmux_reply {
      * instance may be tried. */
     bool conn_failed;
     /* Not one byte of the call reached the socket: trying it elsewhere cannot repeat
-     * it, even for a method that is not idempotent. */
+     * it, even for a method that is not idempotent. (Set too when the server said it
+     * took none of it: a stream above its GOAWAY's last stream, or REFUSED_STREAM.) */
     bool unsent;
 } grpcmux_reply;
 

@@ -369,11 +369,20 @@ static int on_send(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 
 static int on_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 {
-    (void)s;
     grpcmux *m = ud;
     if (f->hd.type == NGHTTP2_GOAWAY) {
         m->goaway = true;
         m->goaway_last = f->goaway.last_stream_id;
+    } else if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
+               (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+        /* the reply is whole: the call ends now, even if its request has not all gone
+         * (the server answered early); what is left of it is not sent */
+        mcall *c = live_call(s, f->hd.stream_id);
+        if (c) {
+            if (!nghttp2_session_get_stream_local_close(s, f->hd.stream_id))
+                nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_CANCEL);
+            finish(m, c, NGHTTP2_NO_ERROR);
+        }
     }
     return 0;
 }

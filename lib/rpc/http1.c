@@ -13,6 +13,8 @@
 
 #define FREE_KEEP 1024  /* spare request structs kept for reuse */
 #define BUF_KEEP 4096   /* a spare request's buffers over this are given back */
+/* The head's buffer: the raw head, then the decoded path and query (at most twice the URL). */
+#define HEAD_MAX (3 * cfg.max_head + 256)
 
 typedef struct h1conn h1conn;
 
@@ -76,7 +78,7 @@ static http1_req *req_new(h1conn *c)
     } else {
         if (!(rq = calloc(1, sizeof *rq)))
             return NULL;
-        buf_init(&rq->head, 4 * cfg.max_head + 256); /* the raw head, then decoded path and query */
+        buf_init(&rq->head, HEAD_MAX);
         buf_init(&rq->body, cfg.max_body);
         buf_init(&rq->reply, 0);
     }
@@ -101,7 +103,7 @@ static void req_free(http1_req *rq)
 {
     if (!rq)
         return;
-    if (nspare >= FREE_KEEP) {
+    if (nspare >= FREE_KEEP || rq->body.max != cfg.max_body || rq->head.max != HEAD_MAX) {
         buf_done(&rq->head);
         buf_done(&rq->body);
         buf_done(&rq->reply);
@@ -235,15 +237,18 @@ static void put_decoded(buf *b, size_t off, size_t n, bool plus)
     b->len = (size_t)(o - b->p);
 }
 
-/* Splits the URL into the decoded path and query pairs. Returns false when it is none. */
-static bool split_url(http1_req *rq, bool is_connect)
+/* Splits the URL into the decoded path and query pairs. Returns 0, -1 when the URL is
+ * none, or -2 when out of room. */
+static int split_url(http1_req *rq, bool is_connect)
 {
     struct http_parser_url u;
     http_parser_url_init(&u);
     const size_t url = 1; /* the URL's offset in the head */
     size_t n = strlen(hs(rq, url));
     if (http_parser_parse_url(hs(rq, url), n, is_connect, &u) != 0)
-        return false;
+        return -1;
+    if (buf_reserve(&rq->head, 2 * n + 4) < 0) /* what the pieces below can take */
+        return -2;
     rq->path_off = buf_size(&rq->head);
     if (u.field_set & (1 << UF_PATH))
         put_decoded(&rq->head, url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len, false);
@@ -251,7 +256,7 @@ static bool split_url(http1_req *rq, bool is_connect)
         buf_putc(&rq->head, 0);
     rq->q_off = rq->q_end = buf_size(&rq->head);
     if (!(u.field_set & (1 << UF_QUERY)))
-        return true;
+        return 0;
     size_t q = url + u.field_data[UF_QUERY].off, end = q + u.field_data[UF_QUERY].len;
     while (q < end) { /* offsets, not pointers: the head grows as the pairs are added */
         const char *s = hs(rq, q);
@@ -267,7 +272,7 @@ static bool split_url(http1_req *rq, bool is_connect)
         q += item + 1;
     }
     rq->q_end = buf_size(&rq->head);
-    return true;
+    return 0;
 }
 
 static int on_headers_complete(http_parser *p)
@@ -288,8 +293,11 @@ static int on_headers_complete(http_parser *p)
     rq->keep_alive = http_should_keep_alive(p) && p->method != HTTP_CONNECT;
     c->heads++;
     c->head_due = 0; /* its timer, when it fires, finds nothing to do */
-    if (!split_url(rq, p->method == HTTP_CONNECT))
+    int split = split_url(rq, p->method == HTTP_CONNECT);
+    if (split == -1)
         return refuse(c, 400, "INVALID_ARGUMENT", "the request target is not a URL");
+    if (split < 0)
+        return refuse(c, 431, "RESOURCE_EXHAUSTED", "request head over %zu bytes", cfg.max_head);
     if ((p->flags & F_CONTENTLENGTH) && p->content_length > cfg.max_body)
         return refuse(c, 413, "RESOURCE_EXHAUSTED", "the body is %llu bytes; at most %zu",
                       (unsigned long long)p->content_length, cfg.max_body);

@@ -34,7 +34,7 @@ struct loop {
     bool stop;
     watch **watches; /* indexed by fd */
     size_t nwatches;
-    timer *timers; /* unsorted; a loop has few */
+    timer *timers; /* a binary heap, earliest (then first set) on top */
     size_t ntimers, timers_cap;
     uint64_t next_timer_id;
     int sigfd;
@@ -122,6 +122,49 @@ void loop_unwatch(loop *l, int fd)
     l->watches[fd] = NULL;
 }
 
+/* Whether a fires before b: earlier, or as early and set first. */
+static bool timer_before(const timer *a, const timer *b)
+{
+    return a->due < b->due || (a->due == b->due && a->id < b->id);
+}
+
+static void timer_up(timer *h, size_t i)
+{
+    timer t = h[i];
+    while (i > 0 && timer_before(&t, &h[(i - 1) / 2])) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = t;
+}
+
+static void timer_down(timer *h, size_t n, size_t i)
+{
+    timer t = h[i];
+    for (;;) {
+        size_t k = 2 * i + 1;
+        if (k >= n)
+            break;
+        if (k + 1 < n && timer_before(&h[k + 1], &h[k]))
+            k++;
+        if (!timer_before(&h[k], &t))
+            break;
+        h[i] = h[k];
+        i = k;
+    }
+    h[i] = t;
+}
+
+/* Takes the timer at i out of the heap. */
+static void timer_remove(loop *l, size_t i)
+{
+    l->timers[i] = l->timers[--l->ntimers];
+    if (i == l->ntimers)
+        return;
+    timer_up(l->timers, i);
+    timer_down(l->timers, l->ntimers, i);
+}
+
 uint64_t loop_timer(loop *l, uint64_t ms, loop_timer_fn fn, void *ud)
 {
     if (l->ntimers == l->timers_cap) {
@@ -134,6 +177,7 @@ uint64_t loop_timer(loop *l, uint64_t ms, loop_timer_fn fn, void *ud)
     }
     uint64_t id = ++l->next_timer_id;
     l->timers[l->ntimers++] = (timer){id, clock_now_ms() + ms, fn, ud};
+    timer_up(l->timers, l->ntimers - 1);
     return id;
 }
 
@@ -141,7 +185,7 @@ void loop_timer_cancel(loop *l, uint64_t id)
 {
     for (size_t i = 0; i < l->ntimers; i++) {
         if (l->timers[i].id == id) {
-            l->timers[i] = l->timers[--l->ntimers];
+            timer_remove(l, i);
             return;
         }
     }
@@ -187,29 +231,18 @@ int loop_signal(loop *l, int signo, loop_signal_fn fn, void *ud)
 static int run_timers(loop *l)
 {
     uint64_t now = clock_now_ms(), last_id = l->next_timer_id;
-    for (;;) {
-        size_t k = l->ntimers; /* the callbacks change the table: look again each time */
-        for (size_t i = 0; i < l->ntimers; i++) {
-            const timer *t = &l->timers[i];
-            if (t->due <= now && t->id <= last_id &&
-                (k == l->ntimers || t->due < l->timers[k].due ||
-                 (t->due == l->timers[k].due && t->id < l->timers[k].id)))
-                k = i;
-        }
-        if (k == l->ntimers)
-            break;
-        timer t = l->timers[k];
-        l->timers[k] = l->timers[--l->ntimers];
+    /* a timer set by a callback is due no earlier than the older ones due now, so while
+     * any of those is left, one of them is on top */
+    while (l->ntimers && l->timers[0].due <= now && l->timers[0].id <= last_id) {
+        timer t = l->timers[0];
+        timer_remove(l, 0);
         t.fn(l, t.ud);
         now = clock_now_ms();
     }
-    int wait = -1;
-    for (size_t i = 0; i < l->ntimers; i++) {
-        uint64_t d = l->timers[i].due > now ? l->timers[i].due - now : 0;
-        if (wait < 0 || d < (uint64_t)wait)
-            wait = d > 60000 ? 60000 : (int)d;
-    }
-    return wait;
+    if (!l->ntimers)
+        return -1;
+    uint64_t d = l->timers[0].due > now ? l->timers[0].due - now : 0;
+    return d > 60000 ? 60000 : (int)d;
 }
 
 int loop_run(loop *l)

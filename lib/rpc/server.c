@@ -191,7 +191,9 @@ static void conn_free(server *s, conn *c, const char *why)
 static bool conn_update(server *s, conn *c)
 {
     bool pending = buf_size(&c->out) > 0;
-    if (!pending && (c->closing || c->eof)) {
+    /* a client that half-closed after its requests still gets the replies owed to it */
+    bool owed = c->eof && !c->closing && s->codec->busy && s->codec->busy(c->state);
+    if (!pending && !owed && (c->closing || c->eof)) {
         conn_free(s, c, c->closing ? NULL : "client finished");
         return false;
     }
@@ -305,6 +307,11 @@ static void on_conn(loop *l, int fd, uint32_t events, void *ud)
     server *s = c->s;
     if (!s->codec->progress)
         conn_touch(s, c);
+    if (c->eof && (events & (EPOLLHUP | EPOLLERR))) {
+        /* half-closed with replies owed, and now gone both ways: they cannot be sent */
+        conn_free(s, c, "client closed before its replies");
+        return;
+    }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         for (int i = 0; i < READS_PER_TURN && !c->eof && !c->closing; i++) {
             if (i > 0 && buf_size(&c->in) > s->max_message)

@@ -22,6 +22,17 @@ void explain_done(explain *e)
     memset(e, 0, sizeof *e);
 }
 
+void explain_drop_front(explain *e, size_t k)
+{
+    size_t kept = e->len - (e->drop.count ? 1 : 0);
+    if (k > kept)
+        k = kept;
+    for (size_t i = 0; i < k; i++)
+        free(e->spans[i].meaning);
+    memmove(e->spans, e->spans + k, (e->len - k) * sizeof *e->spans);
+    e->len -= k;
+}
+
 static int push(explain *e, span s)
 {
     if (e->len == e->cap) {

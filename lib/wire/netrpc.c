@@ -198,94 +198,138 @@ static int explain_tail(gob_explainer *x, const uint8_t *p, size_t pos, size_t n
     return 0;
 }
 
-int netrpc_explain(const uint8_t *p, size_t n, bool response, explain *e)
+struct netrpc_explainer {
+    gob_explainer *x;
+    gob_dec *d;
+    bool response, broken;
+    int call;
+    size_t pos;
+};
+
+netrpc_explainer *netrpc_explainer_new(bool response)
 {
-    gob_explainer *x = gob_explainer_new();
-    gob_dec *d = gob_dec_new(0);
+    netrpc_explainer *nx = calloc(1, sizeof *nx);
+    if (!nx)
+        return NULL;
+    nx->x = gob_explainer_new();
+    nx->d = gob_dec_new(0);
+    if (!nx->x || !nx->d) {
+        netrpc_explainer_free(nx);
+        return NULL;
+    }
+    nx->response = response;
+    return nx;
+}
+
+void netrpc_explainer_free(netrpc_explainer *nx)
+{
+    if (!nx)
+        return;
+    gob_explainer_free(nx->x);
+    gob_dec_free(nx->d);
+    free(nx);
+}
+
+/* The title of call nx->call, its header decoded with nx->d (m gets what it holds). */
+static void pair_title(netrpc_explainer *nx, const uint8_t *p, size_t n, netrpc_msg *m,
+                       char *title, size_t cap)
+{
+    bool response = nx->response;
+    int call = nx->call;
+    char why[256] = "";
+    long r = netrpc_read(nx->d, p + nx->pos, n - nx->pos, response, m, why, sizeof why);
+    if ((r > 0 || r == -2) && m->error)
+        snprintf(title, cap,
+                 response ? _("net/rpc response #%d: %s, seq %llu, error \"%s\"")
+                          : _("net/rpc request #%d: %s, seq %llu, error \"%s\""),
+                 call, m->method, (unsigned long long)m->seq, m->error);
+    else if (r > 0 || r == -2)
+        snprintf(title, cap,
+                 response ? _("net/rpc response #%d: %s, seq %llu")
+                          : _("net/rpc request #%d: %s, seq %llu"),
+                 call, m->method, (unsigned long long)m->seq);
+    else
+        snprintf(title, cap,
+                 response ? _("net/rpc response #%d (the header does not decode: %s)")
+                          : _("net/rpc request #%d (the header does not decode: %s)"),
+                 call, why);
+}
+
+/* Explains the header+body pair at nx->pos, which has wholly arrived (hl and bl bytes). */
+static void explain_pair(netrpc_explainer *nx, const uint8_t *p, size_t n, size_t hl, size_t bl,
+                         explain *e)
+{
+    bool response = nx->response;
+    size_t pos = nx->pos, hend = pos + hl, bend = hend + bl;
+    gob_msg_info hinfo = {0}, binfo = {0};
     explain hx, bx;
     explain_init(&hx);
     explain_init(&bx);
-    int rc = 0;
-    if (!x || !d) {
-        rc = -1;
-        goto done;
-    }
-    size_t pos = 0;
-    for (int call = 1; pos < n; call++) {
-        long hl = gob_scan(p + pos, n - pos, 1, 0, NULL, 0);
-        long bl = hl > 0 ? gob_scan(p + pos + hl, n - pos - (size_t)hl, 1, 0, NULL, 0) : 0;
-        if (hl <= 0 || bl <= 0) {
-            rc = explain_tail(x, p, pos, n, e);
-            break;
-        }
-        size_t hend = pos + (size_t)hl, bend = hend + (size_t)bl;
-        gob_msg_info hinfo = {0}, binfo = {0};
-        explain_done(&hx);
-        explain_done(&bx);
-        int hr = explain_part(x, p, pos, hend, 2, &hx, &hinfo);
-        int br = hr == 0 ? explain_part(x, p, hend, bend, 2, &bx, &binfo) : -1;
+    int hr = explain_part(nx->x, p, pos, hend, 2, &hx, &hinfo);
+    int br = hr == 0 ? explain_part(nx->x, p, hend, bend, 2, &bx, &binfo) : -1;
 
-        /* decode the header too, for the headings */
-        netrpc_msg m = {0};
-        char why[256] = "";
-        long r = netrpc_read(d, p + pos, n - pos, response, &m, why, sizeof why);
-        char title[512];
-        if ((r > 0 || r == -2) && m.error)
-            snprintf(title, sizeof title,
-                     response ? _("net/rpc response #%d: %s, seq %llu, error \"%s\"")
-                              : _("net/rpc request #%d: %s, seq %llu, error \"%s\""),
-                     call, m.method, (unsigned long long)m.seq, m.error);
-        else if (r > 0 || r == -2)
-            snprintf(title, sizeof title,
-                     response ? _("net/rpc response #%d: %s, seq %llu")
-                              : _("net/rpc request #%d: %s, seq %llu"),
-                     call, m.method, (unsigned long long)m.seq);
+    /* decode the header too, for the headings */
+    netrpc_msg m = {0};
+    char title[512];
+    pair_title(nx, p, n, &m, title, sizeof title);
+    explain_add(e, pos, bend - pos, 0, SPAN_FRAME, "rpc", "%s", title);
+    explain_add(e, pos, hl, 1, SPAN_FRAME, "rpc", "%s",
+                response ? _("header: Response{ServiceMethod, Seq, Error}, which the server "
+                             "sends before every reply")
+                         : _("header: Request{ServiceMethod, Seq}, which the client sends "
+                             "before every argument"));
+    /* The header's values (method name, sequence number) are envelope, not payload. */
+    for (size_t i = 0; i < hx.len; i++)
+        if (hx.spans[i].cls == SPAN_DATA)
+            hx.spans[i].cls = SPAN_FRAME;
+    /* So is the empty body of an error reply. */
+    for (size_t i = 0; m.error && i < bx.len; i++)
+        if (bx.spans[i].cls == SPAN_DATA)
+            bx.spans[i].cls = SPAN_FRAME;
+    explain_append(e, &hx, 0, 0);
+    if (hr == 0) {
+        if (!response)
+            explain_add(e, hend, bl, 1, SPAN_FRAME, "rpc", _("argument: %s"), binfo.type_name);
+        else if (m.error)
+            explain_add(e, hend, bl, 1, SPAN_FRAME, "rpc",
+                        _("error body: the empty struct{} Go's server sends in place of "
+                          "the reply when Error is set; Go's client reads it and throws it "
+                          "away"));
         else
-            snprintf(title, sizeof title,
-                     response ? _("net/rpc response #%d (the header does not decode: %s)")
-                              : _("net/rpc request #%d (the header does not decode: %s)"),
-                     call, why);
-        explain_add(e, pos, bend - pos, 0, SPAN_FRAME, "rpc", "%s", title);
-        explain_add(e, pos, (size_t)hl, 1, SPAN_FRAME, "rpc", "%s",
-                    response ? _("header: Response{ServiceMethod, Seq, Error}, which the server "
-                                 "sends before every reply")
-                             : _("header: Request{ServiceMethod, Seq}, which the client sends "
-                                 "before every argument"));
-        /* The header's values (method name, sequence number) are envelope, not payload. */
-        for (size_t i = 0; i < hx.len; i++)
-            if (hx.spans[i].cls == SPAN_DATA)
-                hx.spans[i].cls = SPAN_FRAME;
-        /* So is the empty body of an error reply. */
-        for (size_t i = 0; m.error && i < bx.len; i++)
-            if (bx.spans[i].cls == SPAN_DATA)
-                bx.spans[i].cls = SPAN_FRAME;
-        explain_append(e, &hx, 0, 0);
-        if (hr == 0) {
-            if (!response)
-                explain_add(e, hend, (size_t)bl, 1, SPAN_FRAME, "rpc", _("argument: %s"),
-                            binfo.type_name);
-            else if (m.error)
-                explain_add(e, hend, (size_t)bl, 1, SPAN_FRAME, "rpc",
-                            _("error body: the empty struct{} Go's server sends in place of "
-                              "the reply when Error is set; Go's client reads it and throws it "
-                              "away"));
-            else
-                explain_add(e, hend, (size_t)bl, 1, SPAN_FRAME, "rpc", _("reply: %s"),
-                            binfo.type_name);
-            explain_append(e, &bx, 0, 0);
-        }
-        netrpc_msg_done(&m);
-        if (hr < 0 || br < 0) {
-            rc = -1;
-            break;
-        }
-        pos = bend;
+            explain_add(e, hend, bl, 1, SPAN_FRAME, "rpc", _("reply: %s"), binfo.type_name);
+        explain_append(e, &bx, 0, 0);
     }
-done:
+    netrpc_msg_done(&m);
     explain_done(&hx);
     explain_done(&bx);
-    gob_explainer_free(x);
-    gob_dec_free(d);
+    if (hr < 0 || br < 0)
+        nx->broken = true;
+    else
+        nx->pos = bend;
+}
+
+size_t netrpc_explainer_feed(netrpc_explainer *nx, const uint8_t *p, size_t n, explain *e)
+{
+    while (!nx->broken && nx->pos < n) {
+        size_t pos = nx->pos;
+        long hl = gob_scan(p + pos, n - pos, 1, 0, NULL, 0);
+        long bl = hl > 0 ? gob_scan(p + pos + hl, n - pos - (size_t)hl, 1, 0, NULL, 0) : 0;
+        if (hl <= 0 || bl <= 0)
+            break;
+        nx->call++;
+        explain_pair(nx, p, n, (size_t)hl, (size_t)bl, e);
+    }
+    return nx->pos;
+}
+
+int netrpc_explain(const uint8_t *p, size_t n, bool response, explain *e)
+{
+    netrpc_explainer *nx = netrpc_explainer_new(response);
+    if (!nx)
+        return -1;
+    size_t pos = netrpc_explainer_feed(nx, p, n, e);
+    int rc = nx->broken ? -1 : pos < n ? explain_tail(nx->x, p, pos, n, e) : 0;
+    netrpc_explainer_free(nx);
     return rc;
 }
 

@@ -70,6 +70,22 @@ long netrpc_read(gob_dec *d, const uint8_t *p, size_t n, bool response, netrpc_m
  * (a SPAN_ERROR span says where and why). */
 int netrpc_explain(const uint8_t *p, size_t n, bool response, explain *e);
 
+/* The same explanation piece by piece, for a stream that grows: one per direction. */
+typedef struct netrpc_explainer netrpc_explainer;
+
+/* Returns a new explainer of requests (response false) or replies, or NULL when memory
+ * ran out. */
+netrpc_explainer *netrpc_explainer_new(bool response);
+/* Accepts NULL. */
+void netrpc_explainer_free(netrpc_explainer *nx);
+/* p[0..n) is the stream from its first byte, of which every earlier call gave a prefix.
+ * Appends to e the spans netrpc_explain gives the calls (header and body) that have wholly
+ * arrived since the calls explained before, and returns where the explained calls end.
+ * netrpc_explain(p, n) is what all feeds put in e, and then the bytes from the returned
+ * offset to n explained as an incomplete call, unless a call did not decode: then the
+ * offset is that call's and no feed goes past it. */
+size_t netrpc_explainer_feed(netrpc_explainer *nx, const uint8_t *p, size_t n, explain *e);
+
 /* Writes the type definitions a captured net/rpc stream (one direction, from its first
  * byte) carries for its arguments (response false) or replies, one a line in Go's
  * syntax, as a decoder reads them (gob_dec_declare): "type Student struct { Name string;

@@ -1,8 +1,9 @@
 /* fuzz_sniff.c -- libFuzzer target: bytes split into segments of both directions of two
  * connections (with gaps) and fed to the sniffer through tcpflow's hooks, then the input's
  * end. Every call handed over is explained; besides "no crash, no leak, no undefined
- * behaviour" it checks that the call's ranges lie within the bytes it points at and that
- * every span lies within the call's bytes.
+ * behaviour" it checks that the call's ranges lie within the bytes it points at, that
+ * every span lies within the call's bytes, and that the call explained from the
+ * connection's state is explained the same from the first byte.
  *
  * The input: a first byte of options (bit 0: the handshake was seen; bits 1-2: bytes kept
  * per direction, none, 200 or 1 MiB), then records: a control byte (bit 0: the server's
@@ -21,6 +22,34 @@ static void check(const explain *e, size_t n)
             abort();
 }
 
+static bool same(const explain *a, const explain *b)
+{
+    if (a->len != b->len)
+        return false;
+    for (size_t i = 0; i < a->len; i++) {
+        const span *x = &a->spans[i], *y = &b->spans[i];
+        if (x->off != y->off || x->len != y->len || x->depth != y->depth || x->cls != y->cls ||
+            strcmp(x->layer, y->layer) || strcmp(x->meaning, y->meaning))
+            return false;
+    }
+    return true;
+}
+
+/* The call explained from the connection's state must be explained the same from the
+ * first byte kept (a copy of the call, without the state). */
+static void same_whole(const sniff_call *c, const explain *q, const explain *p)
+{
+    sniff_call k = *c;
+    k.wire = NULL;
+    explain wq, wp;
+    explain_init(&wq);
+    explain_init(&wp);
+    if (sniff_explain_call(&k, &wq, &wp) != 0 || !same(q, &wq) || !same(p, &wp))
+        abort();
+    explain_done(&wq);
+    explain_done(&wp);
+}
+
 static void on_call(void *ud, const sniff_call *c)
 {
     (void)ud;
@@ -34,6 +63,7 @@ static void on_call(void *ud, const sniff_call *c)
     if (sniff_explain_call(c, &q, &p) == 0) {
         check(&q, c->req_end - c->req_off);
         check(&p, c->rep_end - c->rep_off);
+        same_whole(c, &q, &p);
     }
     explain_done(&q);
     explain_done(&p);

@@ -230,6 +230,24 @@ expect_eq "gRPC mid-way: both calls" 2 "$(calls_of "$out")"
 out=$(explain "$TMP/grpc-mid.pcap" --port "$(port_of "$G")" --wire)
 expect_grep "gRPC mid-way --wire: the headers that need the table are said to" "table" "$out"
 
+# ---- 6. --wire on a long connection: each call explained from where the one before ended ----
+# About 4000 gob calls on one connection (workbench load writes what it sent and received);
+# explaining each call from the connection's first byte took minutes.
+if "$WB" load --service longwire --codec gob --registry static --spawn 1 --rate 2000 --duration 2 \
+    --pcap "$TMP/long.pcap" >"$TMP/long-load.out" 2>&1; then
+    n=$(calls_of "$(explain "$TMP/long.pcap")")
+    if [ "${n:-0}" -ge 3000 ]; then ok "the long connection has $n calls"; else bad "the long connection has at least 3000 calls" "${n:-none}"; fi
+    out=$(timeout 120 "$WB" --lang en explain "$TMP/long.pcap" --wire --color never 2>&1)
+    expect_eq "--wire on the long connection ends, within 120 s" 0 "$?"
+    expect_eq "--wire: a request dump for every call" "$n" "$(printf '%s\n' "$out" | grep -c '── call [0-9]*: request')"
+    expect_eq "--wire: a reply dump for every call" "$n" "$(printf '%s\n' "$out" | grep -c '── call [0-9]*: reply')"
+    expect_grep "--wire: the last call's reply read with the types the connection defined at its start" \
+        "net/rpc response #$n: Arith.Multiply" "$out"
+    expect_no_grep "--wire: every byte of the long connection explained" "no explainer claimed" "$out"
+else
+    bad "workbench load writes a capture of a long gob connection" "$(tail -n 3 "$TMP/long-load.out")"
+fi
+
 # ---- explain's other uses are unchanged; a file that is not a capture is said to be ----
 printf '{"method":"hello.HelloWorld","params":["李白"],"id":0}' >"$TMP/req.json"
 expect_grep "explain json FILE still explains JSON-RPC bytes" "hello.HelloWorld" "$(explain json "$TMP/req.json")"

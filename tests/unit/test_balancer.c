@@ -573,7 +573,7 @@ Test(balancer, set_members_makes_the_present_set_the_list, DEADLINE)
 
 Test(balancer, set_members_on_a_full_table_forgets_the_absent, DEADLINE)
 {
-    enum { N = 200 };
+    enum { N = 2100, TABLE = 4096, OVER = TABLE + 4 }; /* two lists of N fill the table */
     static char addrs[2][N][48];
     const char *list[2][N];
     for (int g = 0; g < 2; g++)
@@ -582,7 +582,7 @@ Test(balancer, set_members_on_a_full_table_forgets_the_absent, DEADLINE)
             list[g][i] = addrs[g][i];
         }
     balancer *b = balancer_new(PROTO_GRPC, PICK_ROUND_ROBIN, 100);
-    static char got[N * 48];
+    static char got[OVER * 48];
     cr_assert_eq(balancer_set_members(b, list[0], N), 0);
     cr_assert_eq(balancer_set_members(b, list[1], N), 0, "room is made for the new ones");
     cr_assert_eq(present(b, got, sizeof got), N);
@@ -592,13 +592,30 @@ Test(balancer, set_members_on_a_full_table_forgets_the_absent, DEADLINE)
         cr_assert(in[i].present, "%s: absent instances were forgotten", in[i].addr);
     cr_assert_eq(n, N);
 
-    static char many[300][48];
-    const char *all[300];
-    for (int i = 0; i < 300; i++) {
-        snprintf(many[i], sizeof many[i], "127.0.3.%d:%d", i % 250, 2000 + i);
+    static char many[OVER][48];
+    const char *all[OVER];
+    for (int i = 0; i < OVER; i++) {
+        snprintf(many[i], sizeof many[i], "127.0.%d.%d:%d", 3 + i / 250, i % 250, 2000 + i);
         all[i] = many[i];
     }
-    cr_assert_eq(balancer_set_members(b, all, 300), -1, "more than the table holds");
-    cr_assert_gt(present(b, got, sizeof got), 0);
+    cr_assert_eq(balancer_set_members(b, all, OVER), -1, "more than the table holds");
+    cr_assert_eq(present(b, got, sizeof got), TABLE);
+    balancer_free(b);
+}
+
+/* A service of 500 instances (more than the table once held) is held whole. */
+Test(balancer, the_table_holds_a_service_of_500_instances, DEADLINE)
+{
+    enum { N = 500 };
+    static char addrs[N][48];
+    balancer *b = balancer_new(PROTO_JSON, PICK_ROUND_ROBIN, 100);
+    for (int i = 0; i < N; i++) {
+        snprintf(addrs[i], sizeof addrs[i], "127.0.%d.%d:%d", 1 + i / 250, i % 250, 3000 + i);
+        cr_assert_eq(balancer_add(b, addrs[i]), i);
+    }
+    size_t n;
+    balancer_instances(b, &n);
+    cr_assert_eq(n, N);
+    cr_assert_eq(balancer_add(b, addrs[N - 1]), N - 1, "an address seen before is not added twice");
     balancer_free(b);
 }

@@ -286,3 +286,18 @@ Test(explain_cap, a_big_gob_value_keeps_at_most_the_cap)
     gob_enc_free(enc);
     value_free(l);
 }
+
+Test(explain, drop_front_keeps_the_rest_in_order)
+{
+    explain e;
+    explain_init(&e);
+    for (int i = 0; i < 5; i++)
+        explain_add(&e, (size_t)i * 2, 2, 0, SPAN_DATA, "t", "span %d", i);
+    explain_drop_front(&e, 2);
+    cr_assert_eq(e.len, 3);
+    cr_assert_str_eq(e.spans[0].meaning, "span 2");
+    cr_assert_eq(e.spans[2].off, 8);
+    explain_drop_front(&e, 10); /* more than it holds: all */
+    cr_assert_eq(e.len, 0);
+    explain_done(&e);
+}

@@ -589,6 +589,17 @@ Test(grpcmux, replies_that_are_not_what_grpc_allows, DEADLINE)
     cr_assert(grpcmux_usable(m), "a call's fault is not the connection's");
     o = odd_call(m, "/odd.Odd/Echo");
     cr_assert_eq(o.status, GRPC_OK);
+    /* an answer before the request is all read: the call ends with it */
+    size_t big = 3 << 20;
+    uint8_t *req = calloc(1, big);
+    outcome early = {0};
+    call(m, "/odd.Odd/Early", req, big, 5000, &early);
+    run_for(5000);
+    free(req);
+    cr_assert_eq(early.status, GRPC_OK, "%d %s", early.status, early.message);
+    cr_assert_eq(early.len, 2);
+    o = odd_call(m, "/odd.Odd/Echo");
+    cr_assert_eq(o.status, GRPC_OK, "the connection goes on");
     grpcmux_stats st;
     grpcmux_get_stats(m, &st);
     cr_assert_geq(st.frames_sent[3], 3, "Compressed, Big and Two had their streams reset");

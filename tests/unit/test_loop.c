@@ -119,6 +119,52 @@ Test(loop, timers_due_together_fire_earliest_first_then_in_order_set, DEADLINE)
     loop_free(l);
 }
 
+/* Many timers, half of them cancelled: the rest fire in order of (due, set), whatever
+ * order they were set and cancelled in. */
+typedef struct order_log {
+    int fired[2000];
+    int n;
+} order_log;
+
+static order_log many_log;
+
+static void on_many(loop *l, void *ud)
+{
+    (void)l;
+    many_log.fired[many_log.n++] = (int)(intptr_t)ud;
+}
+
+Test(loop, many_timers_with_cancels_fire_in_order, DEADLINE)
+{
+    loop *l = new_loop();
+    many_log.n = 0;
+    enum { N = 2000 };
+    static uint64_t ids[N];
+    static int due[N];
+    for (int i = 0; i < N; i++) {
+        due[i] = (i * 7919) % 40; /* every delay from 0 to 39 ms, scattered */
+        ids[i] = loop_timer(l, (uint64_t)due[i], on_many, (void *)(intptr_t)i);
+    }
+    for (int i = 0; i < N; i += 2)
+        loop_timer_cancel(l, ids[i]);
+    loop_timer(l, 80, on_stop, NULL);
+    clock_sleep_ms(45); /* all due before the loop first looks */
+    run(l);
+    cr_assert_eq(many_log.n, N / 2);
+    for (int k = 0; k < many_log.n; k++) {
+        int i = many_log.fired[k];
+        cr_assert(i % 2 == 1, "timer %d was cancelled", i);
+        if (k > 0) {
+            int p = many_log.fired[k - 1];
+            /* setting them all may straddle a millisecond: a delay 1 ms longer, set a
+             * tick earlier, is due at the same time */
+            cr_assert(due[p] < due[i] || ((due[p] == due[i] || due[p] == due[i] + 1) && p < i),
+                      "%d fired before %d", p, i);
+        }
+    }
+    loop_free(l);
+}
+
 Test(loop, a_timer_fires_once, DEADLINE)
 {
     loop *l = new_loop();

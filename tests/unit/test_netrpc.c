@@ -440,3 +440,59 @@ Test(netrpc_explain, invalid_stream)
     explain_done(&e);
     free(b.p);
 }
+
+/* Whether a and b hold the same spans. */
+static bool same_spans(const explain *a, const explain *b)
+{
+    if (a->len != b->len)
+        return false;
+    for (size_t i = 0; i < a->len; i++)
+        if (a->spans[i].off != b->spans[i].off || a->spans[i].len != b->spans[i].len ||
+            a->spans[i].depth != b->spans[i].depth || a->spans[i].cls != b->spans[i].cls ||
+            strcmp(a->spans[i].meaning, b->spans[i].meaning))
+            return false;
+    return true;
+}
+
+Test(netrpc_explain, piece_by_piece_as_whole)
+{
+    bytes b = unhex(MULTIPLY MULTIPLY_SECOND MULTIPLY_SECOND);
+    size_t first = strlen(MULTIPLY) / 2, second = first + strlen(MULTIPLY_SECOND) / 2;
+    explain whole, pieces;
+    explain_init(&whole);
+    explain_init(&pieces);
+    cr_assert_eq(netrpc_explain(b.p, b.n, false, &whole), 0);
+    netrpc_explainer *nx = netrpc_explainer_new(false);
+    cr_assert_not_null(nx);
+    /* a call that has not wholly arrived is left for the next feed */
+    cr_assert_eq(netrpc_explainer_feed(nx, b.p, 80, &pieces), 0);
+    cr_assert_eq(pieces.len, 0);
+    cr_assert_eq(netrpc_explainer_feed(nx, b.p, first + 3, &pieces), first);
+    cr_assert_eq(netrpc_explainer_feed(nx, b.p, second, &pieces), second);
+    cr_assert_eq(netrpc_explainer_feed(nx, b.p, b.n, &pieces), b.n);
+    cr_assert(same_spans(&whole, &pieces));
+    /* the third call, like the second, uses the types the first defined */
+    cr_assert_not_null(find_span(&pieces, "net/rpc request #3: Arith.Multiply, seq 1"));
+    netrpc_explainer_free(nx);
+    explain_done(&whole);
+    explain_done(&pieces);
+    free(b.p);
+}
+
+Test(netrpc_explain, piece_by_piece_stops_at_a_broken_call)
+{
+    bytes b = unhex(MULTIPLY MULTIPLY_SECOND);
+    b.p[0x44 + 3] = 0x09;
+    explain whole, pieces;
+    explain_init(&whole);
+    explain_init(&pieces);
+    cr_assert_eq(netrpc_explain(b.p, b.n, false, &whole), -1);
+    netrpc_explainer *nx = netrpc_explainer_new(false);
+    cr_assert_eq(netrpc_explainer_feed(nx, b.p, b.n, &pieces), 0);
+    cr_assert_eq(netrpc_explainer_feed(nx, b.p, b.n, &pieces), 0);
+    cr_assert(same_spans(&whole, &pieces));
+    netrpc_explainer_free(nx);
+    explain_done(&whole);
+    explain_done(&pieces);
+    free(b.p);
+}

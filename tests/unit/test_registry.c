@@ -547,6 +547,37 @@ Test(consul, health_past_the_cap_says_how_many_it_left_out)
     buf_done(&b);
 }
 
+/* A reply is read an entry at a time as it comes (pieces of 16 KiB): white space anywhere
+ * between values, a reply cut short or with something after its list is not believed. */
+Test(consul, health_read_in_pieces)
+{
+    buf b;
+    buf_init(&b, 0);
+    buf_printf(&b, " [\n");
+    for (int i = 0; i < 300; i++) /* about 30 KiB: entries cross the pieces' edges */
+        buf_printf(&b, "%s {\"Service\": {\"Service\":\"s\",\"Address\":\"127.0.0.1\",\"Port\":%d,"
+                   "\"Meta\":{\"protocol\":\"grpc\"}},\n  \"Checks\":[] }\n", i ? "," : "", 10000 + i);
+    buf_printf(&b, "]\n");
+    char *r = text_of(&b), err[256] = "";
+    size_t len = strlen(r), n;
+    registry_instance *in;
+    cr_assert_eq(registry_consul_parse_health(r, len, &in, &n, NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(n, 300);
+    cr_assert_str_eq(in[299].addr, "127.0.0.1:10299");
+    cr_assert_str_eq(in[150].protocol, "grpc");
+    free(in);
+    cr_assert_eq(registry_consul_parse_health(r, len / 2, &in, &n, NULL, err, sizeof err), -1, "cut short");
+    cr_assert(strstr(err, "not JSON"), "%s", err);
+    cr_assert_null(in);
+    cr_assert_eq(registry_consul_parse_health("[ ]", 3, &in, &n, NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(n, 0);
+    static const char *bad[] = {"[] x", "[,]", "[{\"Service\":{}},]", "[", "[{\"Service\" 1}]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_eq(registry_consul_parse_health(bad[i], strlen(bad[i]), &in, &n, NULL, err, sizeof err), -1,
+                     "%s", bad[i]);
+    buf_done(&b);
+}
+
 Test(consul, error_responses)
 {
     registry_instance *in;

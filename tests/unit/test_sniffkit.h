@@ -1,6 +1,6 @@
 /* test_sniffkit.h -- what the sniffer's tests share: a recorder of the calls and connection events
  * the sniffer hands over (each call also explained, its spans checked to lie within its
- * bytes), and a driver that feeds a direction's bytes in segments through tcpflow's hooks.
+ * bytes and to be those the call's direction explained from its first byte gives), and a driver that feeds a direction's bytes in segments through tcpflow's hooks.
  * Header-only: each test is a program of its own. */
 #ifndef WB_SNIFFKIT_H
 #define WB_SNIFFKIT_H
@@ -52,6 +52,38 @@ static inline char *sk_meanings(const explain *e, size_t n, int *errors)
     return t;
 }
 
+/* Whether a and b hold the same spans. */
+static inline bool sk_same(const explain *a, const explain *b)
+{
+    if (a->len != b->len)
+        return false;
+    for (size_t i = 0; i < a->len; i++) {
+        const span *x = &a->spans[i], *y = &b->spans[i];
+        if (x->off != y->off || x->len != y->len || x->depth != y->depth || x->cls != y->cls ||
+            strcmp(x->layer, y->layer) || strcmp(x->meaning, y->meaning))
+            return false;
+    }
+    return true;
+}
+
+/* Checks that call c explained from the connection's state (q, p) is explained the same
+ * from the first byte kept (a copy of c, without the state). */
+static inline void sk_same_whole(const sniff_call *c, const explain *q, const explain *p)
+{
+    sniff_call k = *c;
+    k.wire = NULL;
+    explain wq, wp;
+    explain_init(&wq);
+    explain_init(&wp);
+    cr_assert(sniff_explain_call(&k, &wq, &wp) == 0);
+    cr_assert(sk_same(q, &wq), "call %llu's request is explained otherwise from the state",
+              (unsigned long long)c->n);
+    cr_assert(sk_same(p, &wp), "call %llu's reply is explained otherwise from the state",
+              (unsigned long long)c->n);
+    explain_done(&wq);
+    explain_done(&wp);
+}
+
 static inline void sk_on_call(void *ud, const sniff_call *c)
 {
     rec *r = ud;
@@ -77,6 +109,7 @@ static inline void sk_on_call(void *ud, const sniff_call *c)
     if (sniff_explain_call(c, &q, &p) == 0) {
         g->req_x = sk_meanings(&q, c->req_end - c->req_off, &g->req_errors);
         g->rep_x = sk_meanings(&p, c->rep_end - c->rep_off, &g->rep_errors);
+        sk_same_whole(c, &q, &p);
     }
     explain_done(&q);
     explain_done(&p);

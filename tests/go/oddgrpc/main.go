@@ -11,6 +11,7 @@
 //	/odd.Odd/Html         HTTP 404 with an HTML page
 //	/odd.Odd/Text         HTTP 200 with text/plain
 //	/odd.Odd/Busy         HTTP 503 with text/plain
+//	/odd.Odd/Early        a reply message and status 0 at once, the request not read
 //	any other             the request message back, status 0
 package main
 
@@ -52,6 +53,10 @@ func grpcReply(w http.ResponseWriter, body []byte, status string, message string
 }
 
 func handle(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/odd.Odd/Early" {
+		grpcReply(w, frame(0, []byte{8, 1}), "0", "")
+		return
+	}
 	req, _ := ioutil.ReadAll(io.LimitReader(r.Body, 1<<20))
 	msg := []byte{}
 	if len(req) >= 5 {
