@@ -120,7 +120,7 @@ $(BUILD)/bench/pbjson_bench: tests/tools/pbjson_bench.c $(TEST_GEN)/kinds.pb-c.c
 	$(CC) $(CFLAGS) -Wno-unused-parameter -I$(TEST_GEN) -o $@ $< $(TEST_GEN)/kinds.pb-c.c $(LIB_A) $(LDLIBS)
 
 # The TUI model's test links the model's and the text measure's objects (not in libwb.a).
-TUI_MODEL_OBJ := $(BUILD)/workbench/tui/tui_model.o $(BUILD)/workbench/tui/tui_text.o
+TUI_MODEL_OBJ := $(BUILD)/workbench/tui/tui_model.o $(BUILD)/workbench/tui/tui_index.o $(BUILD)/workbench/tui/tui_text.o
 $(BUILD)/tests/test_tui_model: tests/unit/test_tui_model.c $(TUI_MODEL_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iworkbench -Iworkbench/tui -o $@ $< $(TUI_MODEL_OBJ) $(LIB_A) $(LDLIBS) -lcriterion
