@@ -212,6 +212,7 @@ tui_load *tui_load_start(tui_model *m, const char *method, const char *args_json
         return NULL;
     }
     l->m = m;
+    l->recount = true;
     snprintf(l->method, sizeof l->method, "%s", method);
     l->mb = calloc(TUI_MAX_ADDRS, sizeof *l->mb);
     l->addrs = calloc(TUI_MAX_ADDRS, sizeof *l->addrs);
