@@ -130,7 +130,7 @@ $(BUILD)/tests/http1_echo: tests/tools/http1_echo.c $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
 # The TUI model's test links the model's and the text measure's objects (not in libwb.a).
-TUI_MODEL_OBJ := $(BUILD)/workbench/tui/tui_model.o $(BUILD)/workbench/tui/tui_text.o
+TUI_MODEL_OBJ := $(BUILD)/workbench/tui/tui_model.o $(BUILD)/workbench/tui/tui_index.o $(BUILD)/workbench/tui/tui_text.o
 $(BUILD)/tests/test_tui_model: tests/unit/test_tui_model.c $(TUI_MODEL_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iworkbench -Iworkbench/tui -o $@ $< $(TUI_MODEL_OBJ) $(LIB_A) $(LDLIBS) -lcriterion

@@ -1,13 +1,16 @@
 /* test_tui_model.c -- unit tests for the TUI's model (workbench/tui/tui_model.c): the load's
  * counters, calls/s, failed and retried, shares, p50/p99, the membership it publishes and
  * the Timeline as events arrive. No sockets, no threads: calls are counted as the load
- * thread counts them, and time is given to tui_model_sample. Then the panes' text measure
- * (tui_text.c): lines cut at words or between hanzi, cells padded by display columns. */
+ * thread counts them, and time is given to tui_model_sample; a service of 500 instances
+ * and more than the model holds; the address index (tui_index.c). Then the panes' text
+ * measure (tui_text.c): lines cut at words or between hanzi, cells padded by display columns. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proc/supervisor.h"
+#include "tui_index.h"
 #include "tui_model.h"
 #include "tui_text.h"
 
@@ -260,6 +263,137 @@ Test(tui_model, publishes_the_members_the_load_calls)
     unsigned reset = m.sh.reset_gen;
     tui_model_clear_registry(&m);
     cr_assert(m.nreg == 0 && m.sh.nmembers == 0 && m.sh.reset_gen == reset + 1);
+}
+
+/* ======================= 500 instances, and more than the model holds ======================= */
+
+static void addr_of(int i, char *out, size_t cap)
+{
+    snprintf(out, cap, "127.0.0.%d:%d", 1 + i / 20000, 10000 + i % 20000);
+}
+
+Test(tui_model, holds_a_service_of_500_instances)
+{
+    m.service = "workbench";
+    char a[80];
+    for (int i = 0; i < 500; i++) {
+        addr_of(i, a, sizeof a);
+        registry_event ev = event(REGISTRY_EV_PUT, "workbench", a, "gob");
+        tui_model_apply(&m, &ev);
+    }
+    cr_assert_eq(m.nreg, 500);
+    cr_assert_eq(m.sh.nmembers, 500, "the load calls every one");
+    cr_assert_eq(m.reg_left_out, 0);
+    for (int i = 0; i < 500; i++) {
+        addr_of(i, a, sizeof a);
+        cr_assert_eq(tui_model_find_reg(&m, a), i);
+    }
+    /* one gone from the middle: the others are still found where they moved */
+    addr_of(250, a, sizeof a);
+    registry_event del = event(REGISTRY_EV_DELETE, "workbench", a, "");
+    tui_model_apply(&m, &del);
+    cr_assert_eq(tui_model_find_reg(&m, a), -1);
+    cr_assert_eq(m.nreg, 499);
+    for (int i = 0; i < 500; i++) {
+        addr_of(i, a, sizeof a);
+        if (i != 250)
+            cr_assert_str_eq(m.reg[tui_model_find_reg(&m, a)].inst.addr, a);
+    }
+    /* each answers 4 calls: 500 rows, each with the same share */
+    for (int i = 0; i < 500; i++) {
+        addr_of(i, a, sizeof a);
+        calls(4, CALL_OK, a, 1000);
+    }
+    tui_model_sample(&m, T0);
+    for (int i = 0; i < 500; i++) {
+        addr_of(i, a, sizeof a);
+        calls(2, CALL_OK, a, 1000);
+    }
+    tui_model_sample(&m, T0 + 1000);
+    cr_assert_eq(m.traffic.nrows, 500);
+    cr_assert_eq(m.traffic.calls_left_out, 0);
+    for (int i = 0; i < 500; i++) {
+        addr_of(i, a, sizeof a);
+        const tui_traffic_row *r = tui_model_traffic_row(&m, a);
+        cr_assert(r && r->calls == 6 && r->rate == 2.0 && r->share == 0.2, "%s: %llu calls, %.1f/s, %.1f%%", a,
+                  (unsigned long long)(r ? r->calls : 0), r ? r->rate : 0, r ? r->share : 0);
+    }
+}
+
+Test(tui_model, says_how_many_entries_it_left_out)
+{
+    char a[80];
+    unsigned gen;
+    registry_instance *list = calloc(TUI_MAX_ADDRS + 5, sizeof *list);
+    cr_assert(list);
+    for (int i = 0; i < TUI_MAX_ADDRS + 5; i++) {
+        addr_of(i, list[i].addr, sizeof list[i].addr);
+        snprintf(list[i].service, sizeof list[i].service, "workbench");
+        snprintf(list[i].protocol, sizeof list[i].protocol, "json");
+    }
+    /* a listing of which the registry returned TUI_MAX_ADDRS + 2, and said 7 more exist */
+    tui_model_load(&m, list, TUI_MAX_ADDRS + 2, 7);
+    cr_assert_eq(m.nreg, TUI_MAX_ADDRS);
+    cr_assert_eq(m.reg_left_out, 9, "the 2 with no room and the 7 not listed");
+    cr_assert_eq(m.sh.nmembers, TUI_MAX_ADDRS);
+    gen = m.sh.member_gen;
+    addr_of(TUI_MAX_ADDRS + 3, a, sizeof a);
+    registry_event put = event(REGISTRY_EV_PUT, "workbench", a, "json");
+    cr_assert_eq(tui_model_apply(&m, &put), DIRTY_REGISTRY, "no room: counted, and the pane says so");
+    cr_assert_eq(m.reg_left_out, 10);
+    cr_assert_eq(m.sh.member_gen, gen, "the membership did not change");
+    registry_event del = event(REGISTRY_EV_DELETE, "workbench", a, "");
+    tui_model_apply(&m, &del);
+    cr_assert_eq(m.reg_left_out, 9);
+    /* room again: the next new entry is kept */
+    registry_event del0 = event(REGISTRY_EV_DELETE, "workbench", list[0].addr, "");
+    tui_model_apply(&m, &del0);
+    tui_model_apply(&m, &put);
+    cr_assert_eq(m.nreg, TUI_MAX_ADDRS);
+    cr_assert_geq(tui_model_find_reg(&m, a), 0);
+    tui_model_clear_registry(&m);
+    cr_assert(m.nreg == 0 && m.reg_left_out == 0);
+    free(list);
+}
+
+Test(tui_model, calls_past_the_counters_table_are_counted_apart)
+{
+    char a[80];
+    for (int i = 0; i < TUI_MAX_ADDRS + 3; i++) {
+        addr_of(i, a, sizeof a);
+        calls(1, CALL_OK, a, 1000);
+    }
+    tui_model_sample(&m, T0);
+    cr_assert_eq(m.traffic.nrows, TUI_MAX_ADDRS);
+    cr_assert_eq(m.traffic.calls_left_out, 3);
+    cr_assert_eq(m.traffic.calls, TUI_MAX_ADDRS + 3, "every call is in the totals");
+}
+
+Test(tui_index, finds_rows_by_address_after_they_move)
+{
+    struct item {
+        int pad;
+        char addr[24];
+    } items[300];
+    tui_index x;
+    cr_assert_eq(tui_index_init(&x, 300), 0);
+    for (int i = 0; i < 300; i++) {
+        snprintf(items[i].addr, sizeof items[i].addr, "10.0.%d.%d:80", i / 256, i % 256);
+        cr_assert_eq(tui_index_add(&x, items[0].addr, sizeof items[0], i), 0);
+    }
+    cr_assert_eq(tui_index_add(&x, items[0].addr, sizeof items[0], 300), -1, "past its max");
+    for (int i = 0; i < 300; i++)
+        cr_assert_eq(tui_index_find(&x, items[i].addr, items[0].addr, sizeof items[0]), i);
+    cr_assert_eq(tui_index_find(&x, "10.0.9.9:80", items[0].addr, sizeof items[0]), -1);
+    memmove(&items[0], &items[1], 299 * sizeof items[0]);
+    tui_index_rebuild(&x, items[0].addr, sizeof items[0], 299);
+    cr_assert_eq(tui_index_find(&x, "10.0.0.0:80", items[0].addr, sizeof items[0]), -1);
+    cr_assert_eq(tui_index_find(&x, "10.0.1.43:80", items[0].addr, sizeof items[0]), 298);
+    tui_index_clear(&x);
+    cr_assert_eq(tui_index_find(&x, "10.0.1.43:80", items[0].addr, sizeof items[0]), -1);
+    tui_index_done(&x);
+    tui_index_done(&x);
+    cr_assert_eq(tui_index_find(&x, "10.0.1.43:80", items[0].addr, sizeof items[0]), -1, "a freed index finds nothing");
 }
 
 /* Consul: the reaper's countdown starts when the check turns critical and stops when it

@@ -425,6 +425,8 @@ static void run(tui *t, session *s)
         if (tn.dirty) {
             tui_draw(&s->scr, &v, tn.dirty);
             t->tl_page = s->scr.timeline_shown;
+            t->inst_first = s->scr.inst_first;
+            t->inst_shown = s->scr.inst_shown;
             tn.last_draw = now;
             if (t->message[0] && !t->message_at)
                 t->message_at = now; /* shown from now on, even after a slow turn */

@@ -6,6 +6,7 @@
 
 #include <curses.h>
 
+#include "base/clock.h"
 #include "base/i18n.h"
 #include "tui_int.h"
 #include "tui_ops.h"
@@ -70,11 +71,10 @@ int tui_finish_registry(tui_job *j, void *ctx)
     t->reg = g->to;
     snprintf(t->reg_url, sizeof t->reg_url, "%s", g->url);
     set_label(t);
-    tui_model_clear_registry(&t->m);
-    for (size_t i = 0; i < g->n; i++) {
-        registry_event ev = {.type = REGISTRY_EV_PUT, .inst = g->list[i]};
-        tui_model_apply(&t->m, &ev);
-    }
+    tui_model_load(&t->m, g->list, g->n, g->left_out);
+    if (t->m.reg_left_out)
+        supervisor_note(t->sup, 0, _("registry: %zu entries listed, %zu left out: the workbench holds %d"), g->n,
+                        t->m.reg_left_out, TUI_MAX_ADDRS);
     free(g->list);
     g->list = NULL;
     if (first) {
@@ -236,26 +236,38 @@ static int finish_ttl(tui_job *j, void *ctx)
     t->ttl_pending = false;
     if (strcmp(q->url, t->reg_url) != 0)
         return 0; /* asked of a registry no longer in use */
+    uint64_t now = clock_now_ms();
     for (size_t i = 0; i < q->n; i++) {
         int k = tui_model_find_reg(&t->m, q->addr[i]);
-        if (k >= 0 && t->m.reg[k].inst.lease == q->lease[i])
+        if (k >= 0 && t->m.reg[k].inst.lease == q->lease[i]) {
             t->m.reg[k].ttl = q->ttl[i];
+            t->m.reg[k].ttl_at = now;
+        }
     }
     return DIRTY_INSTANCES;
 }
 
-/* Asks for the lease TTLs of the etcd entries on the side worker, one query at a time. */
 void tui_poll_ttls(tui *t)
 {
-    if (t->ttl_pending || !t->m.nreg || strncmp(t->reg_url, "etcd://", 7) != 0)
+    if (t->ttl_pending || !t->m.nreg || t->inst_shown <= 0 || strncmp(t->reg_url, "etcd://", 7) != 0)
         return;
+    size_t n;
+    const instance *in = supervisor_instances(t->sup, &n);
     tui_ttl_job *q = tui_ttl_job_new(t->reg_url);
     if (!q)
         return;
     q->auth = &t->creds.auth;
-    for (size_t i = 0; i < t->m.nreg && q->n < TUI_MAX_ADDRS; i++) {
-        snprintf(q->addr[q->n], sizeof q->addr[0], "%s", t->m.reg[i].inst.addr);
-        q->lease[q->n++] = t->m.reg[i].inst.lease;
+    for (size_t i = (size_t)t->inst_first; i < n && i < (size_t)(t->inst_first + t->inst_shown) && q->n < TUI_TTL_BATCH;
+         i++) {
+        int k = tui_model_find_reg(&t->m, in[i].addr);
+        if (k < 0 || !t->m.reg[k].inst.lease)
+            continue;
+        snprintf(q->addr[q->n], sizeof q->addr[0], "%s", in[i].addr);
+        q->lease[q->n++] = t->m.reg[k].inst.lease;
+    }
+    if (!q->n) {
+        free(q);
+        return;
     }
     q->job.finish = finish_ttl;
     t->ttl_pending = true;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proc/spawn.h"
@@ -56,16 +57,19 @@ int tui_sync_static(tui *t)
 {
     if (t->reg.kind != REGOPT_STATIC)
         return 0;
-    tui_member mb[TUI_MAX_ADDRS];
-    memset(mb, 0, sizeof mb);
     size_t n, k = 0;
     const instance *in = supervisor_instances(t->sup, &n);
-    for (size_t i = 0; i < n && k < TUI_MAX_ADDRS; i++)
+    tui_member *mb = calloc(n ? n : 1, sizeof *mb); /* the model keeps TUI_MAX_ADDRS, counts the rest */
+    if (!mb)
+        return 0;
+    for (size_t i = 0; i < n; i++)
         if (in[i].pid > 0 && !in[i].program[0] && !tui_is_starting(t, in[i].id)) {
             snprintf(mb[k].addr, sizeof mb[k].addr, "%s", in[i].addr);
             mb[k++].proto = in[i].proto;
         }
-    return tui_model_set_static(&t->m, mb, k);
+    int dirty = tui_model_set_static(&t->m, mb, k);
+    free(mb);
+    return dirty;
 }
 
 static int finish_start(tui_job *j, void *ctx)

@@ -56,15 +56,6 @@ static attr_t state_attr(const tui_screen *s, inst_state st)
     }
 }
 
-static int id_of_addr(const supervisor *sup, const char *addr)
-{
-    size_t n;
-    const instance *in = supervisor_instances(sup, &n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(in[i].addr, addr) == 0)
-            return in[i].id;
-    return 0;
-}
 
 static void draw_title(tui_screen *s, const tui_view *v)
 {
@@ -106,12 +97,13 @@ static void reg_column(const tui_view *v, const instance *it, char *out, size_t 
     if (k < 0)
         return;
     const tui_reg_entry *e = &v->m->reg[k];
-    int64_t left = tui_model_reap_left(v->m, e, clock_now_ms());
+    uint64_t now = clock_now_ms();
+    int64_t left = tui_model_reap_left(v->m, e, now);
     if (e->inst.status[0] && left >= 0) /* Consul: critical, reaped in so many seconds */
         snprintf(out, cap, _("reap %llds"), (long long)left);
     else if (e->inst.status[0])
         snprintf(out, cap, "%.8s", e->inst.status);
-    else if (e->ttl >= 0)
+    else if (e->ttl >= 0 && now - e->ttl_at <= TUI_TTL_FRESH_MS) /* asked while on screen */
         snprintf(out, cap, _("reg %llds"), (long long)e->ttl);
     else
         snprintf(out, cap, "%s", _("reg"));
@@ -205,6 +197,8 @@ static void draw_instances(tui_screen *s, const tui_view *v)
     int first = first_row(v, rows), r = 0;
     for (; r < rows && first + r < (int)n; r++)
         instance_row(s, v, 2 + r, &in[first + r], first + r == v->selected);
+    s->inst_first = first;
+    s->inst_shown = r;
     /* new servers on their way up: the ids they will get, in order */
     int next = (int)n + 1, hidden = 0;
     for (size_t i = 0; i < v->nstarting; i++) {
@@ -258,12 +252,11 @@ static void put_bar(tui_screen *s, WINDOW *w, int y, int x, int width, double sh
 }
 
 /* One instance's share at y,x in width columns: "#1  ADDRESS  bar  share  rate", or, when
- * compact, "#1 bar share rate" (the Instances pane has the address). */
-static void traffic_cell(tui_screen *s, const tui_view *v, const tui_traffic_row *row, int y, int x, int width,
-                         bool compact)
+ * compact, "#1 bar share rate" (the Instances pane has the address). id: its instance's,
+ * 0 when it is no instance of this workbench. */
+static void traffic_cell(tui_screen *s, const tui_traffic_row *row, int id, int y, int x, int width, bool compact)
 {
     WINDOW *w = s->traffic;
-    int id = id_of_addr(v->sup, row->addr);
     char label[32] = "";
     if (id)
         snprintf(label, sizeof label, "#%d", id);
@@ -280,19 +273,32 @@ static void traffic_cell(tui_screen *s, const tui_view *v, const tui_traffic_row
     tui_draw_put(w, y, x + lw + barw, width - lw - barw, A_NORMAL, " %5.1f%% %7.1f/s", row->share, row->rate);
 }
 
-/* The Traffic rows in the order of their instances' ids (those of no instance here last). */
-static void sort_by_id(const tui_view *v, size_t order[TUI_MAX_ADDRS])
+/* The first max Traffic rows to show into row[] and id[]: those of this workbench's
+ * instances in the order of their ids, then the others in the order first called. One
+ * look-up per instance here (at most 64) and one pass over the rows: the cost of a
+ * drawing grows with the rows shown, not with the rows. Returns how many. */
+static size_t rows_to_show(const tui_view *v, const tui_traffic_row **row, int *id, size_t max)
 {
     const tui_traffic *t = &v->m->traffic;
-    int key[TUI_MAX_ADDRS];
-    for (size_t i = 0; i < t->nrows; i++) {
-        int id = id_of_addr(v->sup, t->rows[i].addr);
-        key[i] = id ? id : 1 << 30;
-        size_t k = i;
-        for (; k > 0 && key[order[k - 1]] > key[i]; k--)
-            order[k] = order[k - 1];
-        order[k] = i;
+    size_t n, k = 0;
+    const instance *in = supervisor_instances(v->sup, &n);
+    tui_index ours = {0}; /* the instances here by address */
+    if (n && tui_index_init(&ours, n) == 0)
+        tui_index_rebuild(&ours, in[0].addr, sizeof in[0], n);
+    for (size_t i = 0; i < n && k < max; i++) { /* in the order of their ids */
+        const tui_traffic_row *r = tui_model_traffic_row(v->m, in[i].addr);
+        if (r && tui_index_find(&ours, in[i].addr, in[0].addr, sizeof in[0]) == (int)i) {
+            row[k] = r;
+            id[k++] = in[i].id;
+        }
     }
+    for (size_t i = 0; i < t->nrows && k < max; i++)
+        if (!n || tui_index_find(&ours, t->rows[i].addr, in[0].addr, sizeof in[0]) < 0) {
+            row[k] = &t->rows[i];
+            id[k++] = 0;
+        }
+    tui_index_done(&ours);
+    return k;
 }
 
 static void draw_traffic(tui_screen *s, const tui_view *v)
@@ -319,15 +325,24 @@ static void draw_traffic(tui_screen *s, const tui_view *v)
         wnoutrefresh(w);
         return;
     }
+    int y = 3;
+    if (t->calls_left_out && rows > 1) { /* the counters' table is full */
+        tui_draw_put(w, y++, 2, inner - 1, tui_draw_attr(s, PAIR_BAD, A_BOLD),
+                     _("%llu calls to instances past the first %d are not counted per instance"),
+                     (unsigned long long)t->calls_left_out, TUI_MAX_ADDRS);
+        rows--;
+    }
     /* two to a line when one to a line does not fit and the pane is wide enough */
-    enum { COMPACT_MIN = 34 };
+    enum { COMPACT_MIN = 34, MAX_SHOWN = 512 };
     int per = (int)t->nrows > rows && (inner - 2) / 2 >= COMPACT_MIN ? 2 : 1;
     int cw = per == 2 ? (inner - 2) / 2 - 1 : inner - 2, shown = 0;
-    size_t order[TUI_MAX_ADDRS];
-    sort_by_id(v, order);
+    const tui_traffic_row *row[MAX_SHOWN];
+    int id[MAX_SHOWN];
+    size_t room = rows > 0 ? (size_t)(rows * per) : 0;
+    int nshow = (int)rows_to_show(v, row, id, room < MAX_SHOWN ? room : MAX_SHOWN);
     for (int r = 0; r < rows; r++)
-        for (int c = 0; c < per && shown < (int)t->nrows; c++, shown++)
-            traffic_cell(s, v, &t->rows[order[shown]], 3 + r, 2 + c * (cw + 2), cw, per == 2);
+        for (int c = 0; c < per && shown < nshow; c++, shown++)
+            traffic_cell(s, row[shown], id[shown], y + r, 2 + c * (cw + 2), cw, per == 2);
     tui_draw_more(w, 0, (int)t->nrows - shown);
     wnoutrefresh(w);
 }
@@ -351,6 +366,19 @@ static int consul_entry(tui_screen *s, WINDOW *w, int y, int inner, int maxlines
     return used + 1;
 }
 
+/* When the model had no room for n entries, a line at y saying so (rows left: room).
+ * Returns the rows used. */
+static int left_out_line(tui_screen *s, WINDOW *w, int y, int inner, int room, size_t n)
+{
+    if (!n || room <= 0)
+        return 0;
+    char line[200];
+    snprintf(line, sizeof line,
+             ngettext("%zu entry left out: the workbench holds %d", "%zu entries left out: the workbench holds %d", n),
+             n, TUI_MAX_ADDRS);
+    return tui_draw_wrap(w, y, 1, inner, 2, 0, room, tui_draw_attr(s, PAIR_BAD, A_BOLD), line);
+}
+
 static void draw_registry(tui_screen *s, const tui_view *v)
 {
     WINDOW *w = s->reg;
@@ -362,6 +390,7 @@ static void draw_registry(tui_screen *s, const tui_view *v)
         snprintf(line, sizeof line, ngettext("%s: %zu server", "%s: %zu servers", m->nstatics), v->registry,
                  m->nstatics);
         y += tui_draw_wrap(w, 1, 1, inner, 2, 0, rows, A_NORMAL, line);
+        y += left_out_line(s, w, 1 + y, inner, rows - y, m->statics_left_out);
         for (; k < (int)m->nstatics && y < rows; k++) {
             snprintf(line, sizeof line, _("%s %-4s alive, started here"), m->statics[k].addr,
                      short_proto(m->statics[k].proto));
@@ -377,6 +406,7 @@ static void draw_registry(tui_screen *s, const tui_view *v)
     if (tui_text_width(line) > inner) /* the title bar names the registry */
         snprintf(line, sizeof line, ngettext("watch %s, %zu key", "watch %s, %zu keys", m->nreg), watch, m->nreg);
     y += tui_draw_wrap(w, 1, 1, inner, 2, 0, rows, m->watch_ok ? A_NORMAL : tui_draw_attr(s, PAIR_BAD, A_BOLD), line);
+    y += left_out_line(s, w, 1 + y, inner, rows - y, m->reg_left_out);
     uint64_t now = clock_now_ms();
     for (; k < (int)m->nreg && y < rows; k++) {
         const registry_instance *ri = &m->reg[k].inst;

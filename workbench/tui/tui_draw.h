@@ -80,6 +80,8 @@ typedef struct tui_screen {
     bool small; /* the terminal is below TUI_MIN_COLS x TUI_MIN_ROWS: help says so */
     bool color, utf8;
     int timeline_shown; /* events the Timeline showed at its last drawing: a page of it */
+    int inst_first, inst_shown; /* the instances (supervisor_instances' indexes) on the
+                                   Instances pane at its last drawing */
 } tui_screen;
 
 /* Sets up colours (none when NO_COLOR is set or the terminal has none; default

@@ -61,6 +61,7 @@ typedef struct tui {
     int tl_scroll;                /* Timeline lines scrolled back from the newest */
     int tl_page;                  /* Timeline events shown at once (PgUp/PgDn move so many) */
     bool ttl_pending;             /* a lease TTL query is on the side worker */
+    int inst_first, inst_shown;   /* the instances on screen (tui_screen's), whose TTLs it asks */
     int rolling[TUI_MAX_STARTING]; /* instances to restart into the new registry, one at a time */
     size_t nrolling;
     int draining;                 /* the next of them, leaving the load's list first */
@@ -171,7 +172,9 @@ int tui_sync_static(tui *t);
 
 /* ---- shared between the main loop and the actions ---- */
 
-/* Queues a lease TTL query for the etcd entries on the side worker (one at a time). */
+/* Queues a lease TTL query on the side worker (one at a time) for the etcd entries of the
+ * instances on screen (inst_first, inst_shown; at most TUI_TTL_BATCH), the only ones whose
+ * TTL is shown: its cost does not grow with the registry's entries. */
 void tui_poll_ttls(tui *t);
 /* What the Registry pane watches in registry o: every service, or one (Consul). */
 const char *tui_watched_service(const regopt *o);

@@ -25,38 +25,63 @@ struct tui_load {
     unsigned gen, call_gen, reset_gen, knob_gen, netns_gen;
     loadevents events; /* failed calls not yet written to the lab's timeline */
     tui_spread spread; /* which protocol's balancer makes the next call */
+    tui_member *mb;    /* TUI_MAX_ADDRS: the membership taken from the model */
+    const char **addrs; /* TUI_MAX_ADDRS: one protocol's part of it */
+    /* next_balancer's weights, counted again only when they may have changed: after the
+     * membership, a failed attempt (an ejection), or at the end of the first ejection */
+    size_t callable[NPROTO], present[NPROTO];
+    bool recount;
+    uint64_t recount_at; /* clock_now_ms() time; 0: no ejection to wait for */
 };
 
 /* Makes each protocol's balancer call exactly the published members of its protocol. */
 static void sync_members(tui_load *l, const tui_member *mb, size_t n)
 {
     for (int p = 0; p < NPROTO; p++) {
-        const char *addrs[TUI_MAX_ADDRS];
         size_t k = 0;
         for (size_t i = 0; i < n && k < TUI_MAX_ADDRS; i++)
             if ((int)mb[i].proto == p)
-                addrs[k++] = mb[i].addr;
-        balancer_set_members(l->lb[p], addrs, k);
+                l->addrs[k++] = mb[i].addr;
+        balancer_set_members(l->lb[p], l->addrs, k);
+    }
+    l->recount = true;
+}
+
+/* Counts each protocol's present and callable (present, not ejected) instances, and
+ * notes when the first ejection ends. */
+static void recount(tui_load *l, uint64_t now)
+{
+    l->recount = false;
+    l->recount_at = 0;
+    for (int p = 0; p < NPROTO; p++) {
+        size_t n;
+        const lb_instance *in = balancer_instances(l->lb[p], &n);
+        l->present[p] = l->callable[p] = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!in[i].present)
+                continue;
+            l->present[p]++;
+            if (in[i].ejected_until <= now)
+                l->callable[p]++;
+            else if (!l->recount_at || in[i].ejected_until < l->recount_at)
+                l->recount_at = in[i].ejected_until;
+        }
     }
 }
 
 /* The balancer of the next call, so that every instance gets the same share whatever
  * its protocol: each protocol weighted by its instances that can be called now (present,
- * not ejected), or, when all are ejected, by its present ones. NULL when none is present. */
+ * not ejected), or, when all are ejected, by its present ones. NULL when none is present.
+ * The instances are counted only when that may have changed, not on every call. */
 static balancer *next_balancer(tui_load *l)
 {
-    size_t callable[NPROTO] = {0}, present[NPROTO] = {0}, all = 0;
     uint64_t now = clock_now_ms();
-    for (int p = 0; p < NPROTO; p++) {
-        size_t n;
-        const lb_instance *in = balancer_instances(l->lb[p], &n);
-        for (size_t i = 0; i < n; i++) {
-            present[p] += in[i].present;
-            callable[p] += in[i].present && in[i].ejected_until <= now;
-        }
-        all += callable[p];
-    }
-    int p = tui_spread_next(&l->spread, all ? callable : present);
+    if (l->recount || (l->recount_at && now >= l->recount_at))
+        recount(l, now);
+    size_t all = 0;
+    for (int p = 0; p < NPROTO; p++)
+        all += l->callable[p];
+    int p = tui_spread_next(&l->spread, all ? l->callable : l->present);
     return p >= 0 ? l->lb[p] : NULL;
 }
 
@@ -74,6 +99,8 @@ static void one_call(tui_load *l, balancer *b)
     c.addr = res.instance >= 0 ? in[res.instance].addr : NULL;
     c.failed_addr = res.failed_on >= 0 ? in[res.failed_on].addr : NULL;
     tui_model_count(l->m, &c);
+    if (res.failed_on >= 0 || (st != CALL_OK && st != CALL_REMOTE_ERROR))
+        l->recount = true; /* an attempt failed: an instance may be ejected now */
     if (st != CALL_OK && st != CALL_REMOTE_ERROR)
         loadevents_failed(&l->events, c.addr ? c.addr : c.failed_addr, err);
     else
@@ -87,8 +114,8 @@ static void *run(void *arg)
     uint64_t base = 0, i = 0;
     int last_rate = 0;
     bool was_on = false;
+    tui_member *mb = l->mb;
     for (;;) {
-        tui_member mb[TUI_MAX_ADDRS];
         size_t nmb = 0;
         bool sync = false;
         pthread_mutex_lock(&sh->mu);
@@ -136,6 +163,7 @@ static void *run(void *arg)
         for (int p = 0; knobs && p < NPROTO; p++) {
             balancer_set_timeout(l->lb[p], knob[0]);
             balancer_set_ejection(l->lb[p], knob[1], knob[2], knob[3]);
+            l->recount = true;
         }
         if (reset) /* another registry: its instances get new connections, even at old addresses */
             sync_members(l, NULL, 0);
@@ -184,7 +212,14 @@ tui_load *tui_load_start(tui_model *m, const char *method, const char *args_json
         return NULL;
     }
     l->m = m;
+    l->recount = true;
     snprintf(l->method, sizeof l->method, "%s", method);
+    l->mb = calloc(TUI_MAX_ADDRS, sizeof *l->mb);
+    l->addrs = calloc(TUI_MAX_ADDRS, sizeof *l->addrs);
+    if (!l->mb || !l->addrs) {
+        err_set(err, errlen, "out of memory");
+        goto fail;
+    }
     if (!(l->arg = jsonval_parse(args_json, strlen(args_json), err, errlen)))
         goto fail;
     for (int p = 0; p < NPROTO; p++)
@@ -208,6 +243,8 @@ fail:
     for (int p = 0; p < NPROTO; p++)
         balancer_free(l->lb[p]);
     value_free(l->arg);
+    free(l->mb);
+    free(l->addrs);
     free(l);
     return NULL;
 }
@@ -221,5 +258,7 @@ void tui_load_stop(tui_load *l)
     for (int p = 0; p < NPROTO; p++)
         balancer_free(l->lb[p]);
     value_free(l->arg);
+    free(l->mb);
+    free(l->addrs);
     free(l);
 }

@@ -28,12 +28,12 @@ static void publish_members(tui_model *m)
 {
     pthread_mutex_lock(&m->sh.mu);
     m->sh.nmembers = 0;
-    for (size_t i = 0; i < m->nreg; i++) {
+    for (size_t i = 0; i < m->nreg && m->sh.nmembers < TUI_MAX_ADDRS; i++) {
         tui_member *mb = &m->sh.members[m->sh.nmembers];
         if (proto_of(m->reg[i].inst.protocol, &mb->proto) < 0 || !registry_instance_usable(&m->reg[i].inst) ||
             (m->service && strcmp(m->reg[i].inst.service, m->service) != 0))
             continue;
-        snprintf(mb->addr, sizeof mb->addr, "%s", m->reg[i].inst.addr);
+        snprintf(mb->addr, sizeof mb->addr, "%.*s", (int)sizeof mb->addr - 1, m->reg[i].inst.addr);
         m->sh.nmembers++;
     }
     for (size_t i = 0; i < m->nstatics && m->sh.nmembers < TUI_MAX_ADDRS; i++)
@@ -43,15 +43,45 @@ static void publish_members(tui_model *m)
     pthread_mutex_unlock(&m->sh.mu);
 }
 
+/* The arrays of TUI_MAX_ADDRS rows (pages are touched only as rows come) and indexes.
+ * Returns 0 or -1. */
+static int make_arrays(tui_model *m)
+{
+    m->sh.members = calloc(TUI_MAX_ADDRS, sizeof *m->sh.members);
+    m->sh.addrs = calloc(TUI_MAX_ADDRS, sizeof *m->sh.addrs);
+    m->reg = calloc(TUI_MAX_ADDRS, sizeof *m->reg);
+    m->statics = calloc(TUI_MAX_ADDRS, sizeof *m->statics);
+    m->traffic.rows = calloc(TUI_MAX_ADDRS, sizeof *m->traffic.rows);
+    m->spare_rows = calloc(TUI_MAX_ADDRS, sizeof *m->spare_rows);
+    m->hist[0].answered = calloc((size_t)TUI_HIST * TUI_MAX_ADDRS, sizeof *m->hist[0].answered);
+    if (!m->sh.members || !m->sh.addrs || !m->reg || !m->statics || !m->traffic.rows || !m->spare_rows ||
+        !m->hist[0].answered)
+        return -1;
+    for (size_t k = 1; k < TUI_HIST; k++)
+        m->hist[k].answered = m->hist[0].answered + k * TUI_MAX_ADDRS;
+    if (tui_index_init(&m->sh.addr_index, TUI_MAX_ADDRS) < 0 || tui_index_init(&m->reg_index, TUI_MAX_ADDRS) < 0 ||
+        tui_index_init(&m->row_index, TUI_MAX_ADDRS) < 0)
+        return -1;
+    return 0;
+}
+
 int tui_model_init(tui_model *m)
 {
     memset(m, 0, sizeof *m);
-    if (pthread_mutex_init(&m->sh.mu, NULL) != 0)
-        return -1;
-    if (pthread_cond_init(&m->sh.cv, NULL) != 0) {
-        pthread_mutex_destroy(&m->sh.mu);
+    if (make_arrays(m) < 0) {
+        tui_model_done(m);
         return -1;
     }
+    if (pthread_mutex_init(&m->sh.mu, NULL) != 0) {
+        tui_model_done(m);
+        return -1;
+    }
+    if (pthread_cond_init(&m->sh.cv, NULL) != 0) {
+        pthread_mutex_destroy(&m->sh.mu);
+        tui_model_done(m);
+        return -1;
+    }
+    m->sync_ok = true;
     m->sh.rate = 100;
     m->watch_ok = true;
     m->start_ms = clock_now_ms();
@@ -61,16 +91,26 @@ int tui_model_init(tui_model *m)
 
 void tui_model_done(tui_model *m)
 {
-    pthread_cond_destroy(&m->sh.cv);
-    pthread_mutex_destroy(&m->sh.mu);
+    if (m->sync_ok) {
+        pthread_cond_destroy(&m->sh.cv);
+        pthread_mutex_destroy(&m->sh.mu);
+    }
+    free(m->sh.members);
+    free(m->sh.addrs);
+    free(m->reg);
+    free(m->statics);
+    free(m->traffic.rows);
+    free(m->spare_rows);
+    free(m->hist[0].answered);
+    tui_index_done(&m->sh.addr_index);
+    tui_index_done(&m->reg_index);
+    tui_index_done(&m->row_index);
+    memset(m, 0, sizeof *m);
 }
 
 int tui_model_find_reg(const tui_model *m, const char *addr)
 {
-    for (size_t i = 0; i < m->nreg; i++)
-        if (strcmp(m->reg[i].inst.addr, addr) == 0)
-            return (int)i;
-    return -1;
+    return tui_index_find(&m->reg_index, addr, m->reg[0].inst.addr, sizeof m->reg[0]);
 }
 
 int tui_model_reap_after(int ttl)
@@ -86,32 +126,43 @@ int64_t tui_model_reap_left(const tui_model *m, const tui_reg_entry *e, uint64_t
     return now_ms >= due ? 0 : (int64_t)((due - now_ms + 999) / 1000);
 }
 
-int tui_model_apply(tui_model *m, const registry_event *ev)
+/* Applies ev to the entries without publishing them. Returns the DIRTY_ flags to set, and
+ * in *changed whether the membership may have changed. */
+static int apply(tui_model *m, const registry_event *ev, bool *changed)
 {
     int i = tui_model_find_reg(m, ev->inst.addr);
+    *changed = false;
     switch (ev->type) {
     case REGISTRY_EV_PUT:
         if (i < 0) {
-            if (m->nreg == TUI_MAX_ADDRS)
-                return 0;
+            if (m->nreg == TUI_MAX_ADDRS) {
+                m->reg_left_out++;
+                return DIRTY_REGISTRY;
+            }
             i = (int)m->nreg++;
+            memset(&m->reg[i], 0, sizeof m->reg[i]);
             m->reg[i].since_ms = clock_now_ms();
             m->reg[i].ttl = -1;
-            m->reg[i].critical_ms = 0;
+            snprintf(m->reg[i].inst.addr, sizeof m->reg[i].inst.addr, "%s", ev->inst.addr);
+            tui_index_add(&m->reg_index, m->reg[0].inst.addr, sizeof m->reg[0], i);
         }
         if (strcmp(ev->inst.status, "critical") != 0) /* Consul's reaper counts from the turn */
             m->reg[i].critical_ms = 0;
         else if (!m->reg[i].critical_ms)
             m->reg[i].critical_ms = clock_now_ms();
         m->reg[i].inst = ev->inst;
-        publish_members(m);
+        *changed = true;
         return DIRTY_REGISTRY | DIRTY_INSTANCES | DIRTY_TIMELINE;
     case REGISTRY_EV_DELETE:
-        if (i < 0)
-            return 0;
+        if (i < 0) {
+            if (m->reg_left_out)
+                m->reg_left_out--; /* one of those left out, most likely */
+            return m->reg_left_out ? DIRTY_REGISTRY : 0;
+        }
         memmove(&m->reg[i], &m->reg[i + 1], (m->nreg - (size_t)i - 1) * sizeof m->reg[0]);
         m->nreg--;
-        publish_members(m);
+        tui_index_rebuild(&m->reg_index, m->reg[0].inst.addr, sizeof m->reg[0], m->nreg);
+        *changed = true;
         return DIRTY_REGISTRY | DIRTY_INSTANCES | DIRTY_TIMELINE;
     case REGISTRY_EV_ERROR:
         m->watch_ok = false;
@@ -121,6 +172,28 @@ int tui_model_apply(tui_model *m, const registry_event *ev)
         return DIRTY_REGISTRY | DIRTY_TIMELINE;
     }
     return 0;
+}
+
+int tui_model_apply(tui_model *m, const registry_event *ev)
+{
+    bool changed;
+    int dirty = apply(m, ev, &changed);
+    if (changed)
+        publish_members(m);
+    return dirty;
+}
+
+int tui_model_load(tui_model *m, const registry_instance *list, size_t n, size_t left_out)
+{
+    tui_model_clear_registry(m);
+    bool changed;
+    for (size_t i = 0; i < n; i++) {
+        registry_event ev = {.type = REGISTRY_EV_PUT, .inst = list[i]};
+        apply(m, &ev, &changed);
+    }
+    m->reg_left_out += left_out;
+    publish_members(m);
+    return DIRTY_REGISTRY | DIRTY_INSTANCES;
 }
 
 void tui_model_event_note(const registry_event *ev, char *out, size_t outlen)
@@ -140,7 +213,10 @@ void tui_model_event_note(const registry_event *ev, char *out, size_t outlen)
 void tui_model_clear_registry(tui_model *m)
 {
     m->nreg = 0;
+    m->reg_left_out = 0;
+    tui_index_clear(&m->reg_index);
     m->nstatics = 0;
+    m->statics_left_out = 0;
     m->watch_ok = true;
     pthread_mutex_lock(&m->sh.mu);
     m->sh.reset_gen++;
@@ -158,10 +234,11 @@ bool tui_model_members_applied(tui_model *m)
 
 int tui_model_set_static(tui_model *m, const tui_member *mb, size_t n)
 {
-    if (n > TUI_MAX_ADDRS)
-        n = TUI_MAX_ADDRS;
-    if (n == m->nstatics && memcmp(mb, m->statics, n * sizeof mb[0]) == 0)
+    size_t left_out = n > TUI_MAX_ADDRS ? n - TUI_MAX_ADDRS : 0;
+    n -= left_out;
+    if (n == m->nstatics && left_out == m->statics_left_out && memcmp(mb, m->statics, n * sizeof mb[0]) == 0)
         return 0;
+    m->statics_left_out = left_out;
     memcpy(m->statics, mb, n * sizeof mb[0]);
     m->nstatics = n;
     publish_members(m);
@@ -235,17 +312,21 @@ void tui_model_quit(tui_model *m)
     pthread_mutex_unlock(&m->sh.mu);
 }
 
-/* With mu held: addr's counters, added when new; NULL when the table is full. */
+/* With mu held: addr's counters, added when new; NULL (the call counted in
+ * calls_left_out) when the table is full. */
 static tui_addr_count *counter(tui_shared *sh, const char *addr)
 {
-    for (size_t i = 0; i < sh->naddrs; i++)
-        if (strcmp(sh->addrs[i].addr, addr) == 0)
-            return &sh->addrs[i];
-    if (sh->naddrs == TUI_MAX_ADDRS)
+    int i = tui_index_find(&sh->addr_index, addr, sh->addrs[0].addr, sizeof sh->addrs[0]);
+    if (i >= 0)
+        return &sh->addrs[i];
+    if (sh->naddrs == TUI_MAX_ADDRS) {
+        sh->calls_left_out++;
         return NULL;
-    tui_addr_count *c = &sh->addrs[sh->naddrs++];
+    }
+    tui_addr_count *c = &sh->addrs[sh->naddrs];
     memset(c, 0, sizeof *c);
     snprintf(c->addr, sizeof c->addr, "%s", addr);
+    tui_index_add(&sh->addr_index, sh->addrs[0].addr, sizeof sh->addrs[0], (int)sh->naddrs++);
     return c;
 }
 
@@ -328,6 +409,29 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Whether a and b show the same: their numbers and their first n rows. */
+static bool same_traffic(const tui_traffic *a, const tui_traffic *b)
+{
+    return a->on == b->on && a->rate == b->rate && a->calls_s == b->calls_s && a->failed_s == b->failed_s &&
+           a->calls == b->calls && a->failed == b->failed && a->remote_errors == b->remote_errors &&
+           a->retried == b->retried && a->calls_left_out == b->calls_left_out && a->p50_us == b->p50_us &&
+           a->p99_us == b->p99_us && a->nrows == b->nrows &&
+           memcmp(a->rows, b->rows, a->nrows * sizeof a->rows[0]) == 0;
+}
+
+/* The rates and shares of t's rows since base (dt seconds ago), shown to one decimal. */
+static void rates(tui_traffic *t, const tui_sample *base, double dt)
+{
+    double sum = 0;
+    for (size_t i = 0; i < t->nrows; i++) {
+        uint64_t was = i < base->nanswered ? base->answered[i] : 0;
+        t->rows[i].rate = (double)(t->rows[i].calls - was) / dt;
+        sum += t->rows[i].rate;
+    }
+    for (size_t i = 0; i < t->nrows; i++)
+        t->rows[i].share = sum > 0 ? 100.0 * t->rows[i].rate / sum : 0;
+}
+
 int tui_model_sample(tui_model *m, uint64_t now_ms)
 {
     if (m->nhist && now_ms - m->hist[(m->histpos + TUI_HIST - 1) % TUI_HIST].at_ms < TUI_SAMPLE_MS)
@@ -335,8 +439,8 @@ int tui_model_sample(tui_model *m, uint64_t now_ms)
     static uint32_t lat[TUI_LAT_RING];
     tui_traffic t;
     memset(&t, 0, sizeof t);
+    t.rows = m->spare_rows;
     tui_sample *s = &m->hist[m->histpos];
-    memset(s, 0, sizeof *s);
     s->at_ms = now_ms;
 
     pthread_mutex_lock(&m->sh.mu);
@@ -346,12 +450,15 @@ int tui_model_sample(tui_model *m, uint64_t now_ms)
     t.failed = m->sh.failed;
     t.remote_errors = m->sh.remote_errors;
     t.retried = m->sh.retried;
-    t.nrows = m->sh.naddrs;
+    t.calls_left_out = m->sh.calls_left_out;
+    t.nrows = s->nanswered = m->sh.naddrs;
     for (size_t i = 0; i < m->sh.naddrs; i++) {
-        snprintf(t.rows[i].addr, sizeof t.rows[i].addr, "%s", m->sh.addrs[i].addr);
-        t.rows[i].calls = s->answered[i] = m->sh.addrs[i].calls;
-        t.rows[i].errors = m->sh.addrs[i].errors;
-        t.rows[i].failed = m->sh.addrs[i].failed;
+        tui_traffic_row *r = &t.rows[i];
+        memset(r, 0, sizeof *r);
+        memcpy(r->addr, m->sh.addrs[i].addr, sizeof r->addr);
+        r->calls = s->answered[i] = m->sh.addrs[i].calls;
+        r->errors = m->sh.addrs[i].errors;
+        r->failed = m->sh.addrs[i].failed;
     }
     size_t nlat = m->sh.nlat;
     memcpy(lat, m->sh.lat_us, nlat * sizeof lat[0]);
@@ -371,15 +478,10 @@ int tui_model_sample(tui_model *m, uint64_t now_ms)
     if (m->nhist < TUI_HIST)
         m->nhist++;
     if (base && now_ms > base->at_ms) {
-        double dt = (double)(now_ms - base->at_ms) / 1000.0, sum = 0;
+        double dt = (double)(now_ms - base->at_ms) / 1000.0;
         t.calls_s = (double)(t.calls - base->calls) / dt;
         t.failed_s = (double)(t.failed - base->failed) / dt;
-        for (size_t i = 0; i < t.nrows; i++) {
-            t.rows[i].rate = (double)(t.rows[i].calls - base->answered[i]) / dt;
-            sum += t.rows[i].rate;
-        }
-        for (size_t i = 0; i < t.nrows; i++)
-            t.rows[i].share = sum > 0 ? 100.0 * t.rows[i].rate / sum : 0;
+        rates(&t, base, dt);
     }
     if (nlat) {
         qsort(lat, nlat, sizeof lat[0], cmp_u32);
@@ -393,7 +495,11 @@ int tui_model_sample(tui_model *m, uint64_t now_ms)
     }
     t.calls_s = (double)(long)(t.calls_s * 10) / 10;
     t.failed_s = (double)(long)(t.failed_s * 10) / 10;
-    int dirty = memcmp(&t, &m->traffic, sizeof t) != 0 ? DIRTY_TRAFFIC | DIRTY_INSTANCES : 0;
+    int dirty = same_traffic(&t, &m->traffic) ? 0 : DIRTY_TRAFFIC | DIRTY_INSTANCES;
+    /* rows are only ever added at the end: the index takes the new ones */
+    for (size_t i = m->traffic.nrows; i < t.nrows; i++)
+        tui_index_add(&m->row_index, t.rows[0].addr, sizeof t.rows[0], (int)i);
+    m->spare_rows = m->traffic.rows;
     m->traffic = t;
     return dirty;
 }
@@ -411,22 +517,22 @@ size_t tui_model_take_notes(tui_model *m, void (*fn)(void *ctx, const char *note
     return n;
 }
 
+const tui_traffic_row *tui_model_traffic_row(const tui_model *m, const char *addr)
+{
+    int i = tui_index_find(&m->row_index, addr, m->traffic.rows[0].addr, sizeof m->traffic.rows[0]);
+    return i >= 0 && (size_t)i < m->traffic.nrows ? &m->traffic.rows[i] : NULL;
+}
+
 bool tui_model_called(const tui_model *m, const char *addr)
 {
-    for (size_t i = 0; i < m->traffic.nrows; i++)
-        if (strcmp(m->traffic.rows[i].addr, addr) == 0)
-            return true;
-    return false;
+    return tui_model_traffic_row(m, addr) != NULL;
 }
 
 void tui_model_addr_counts(const tui_model *m, const char *addr, uint64_t *calls, uint64_t *errors,
                            uint64_t *failed)
 {
-    *calls = *errors = *failed = 0;
-    for (size_t i = 0; i < m->traffic.nrows; i++)
-        if (strcmp(m->traffic.rows[i].addr, addr) == 0) {
-            *calls = m->traffic.rows[i].calls;
-            *errors = m->traffic.rows[i].errors;
-            *failed = m->traffic.rows[i].failed;
-        }
+    const tui_traffic_row *r = tui_model_traffic_row(m, addr);
+    *calls = r ? r->calls : 0;
+    *errors = r ? r->errors : 0;
+    *failed = r ? r->failed : 0;
 }

@@ -3,7 +3,12 @@
  *
  * The main thread owns everything except `tui_shared`, which the load thread also uses
  * under its mutex. Membership reaches the load thread as a list plus a generation
- * counter it polls. */
+ * counter it polls.
+ *
+ * It holds up to TUI_MAX_ADDRS instances, a registry listing's most, in arrays made by
+ * tui_model_init; finding one by its address goes through a hash index (tui_index.h), so
+ * what a call, a sample or a drawn row costs does not grow with the instances. What a
+ * full array leaves out is counted (the *_left_out fields), for the panes to say. */
 #ifndef WB_TUI_MODEL_H
 #define WB_TUI_MODEL_H
 
@@ -14,9 +19,10 @@
 
 #include "registry/registry.h"
 #include "rpc/rpcclient.h"
+#include "tui_index.h"
 
 enum {
-    TUI_MAX_ADDRS = 64,
+    TUI_MAX_ADDRS = REGISTRY_MAX_INSTANCES, /* instances, registry entries, counters */
     TUI_LAT_RING = 2048, /* latency of the most recent calls, for p50/p99 */
     TUI_HIST = 32,       /* counter samples, one per TUI_SAMPLE_MS */
     TUI_SAMPLE_MS = 100,
@@ -24,6 +30,8 @@ enum {
     TUI_RATE_MAX = 5000,
     TUI_NPROTO = 3, /* rpc_proto's values */
     TUI_SERVER_TTL = 5, /* seconds: the lease or check TTL of the servers the TUI spawns */
+    TUI_TTL_BATCH = 32,       /* lease TTLs asked of etcd at most per poll */
+    TUI_TTL_FRESH_MS = 3000,  /* a lease TTL older than this is not shown */
 };
 
 /* Which panes need drawing again: handlers and model updates return these. */
@@ -64,13 +72,15 @@ typedef struct tui_shared {
     int rate;
     char method[128], args[1024]; /* what the load calls, changed by tui_model_set_call */
     unsigned call_gen;
-    tui_member members[TUI_MAX_ADDRS];
+    tui_member *members; /* TUI_MAX_ADDRS */
     size_t nmembers;
     unsigned member_gen;
     unsigned reset_gen; /* bumped when the registry changed: drop every connection */
     unsigned member_done; /* the member_gen the load thread has applied */
-    tui_addr_count addrs[TUI_MAX_ADDRS];
+    tui_addr_count *addrs; /* TUI_MAX_ADDRS, in the order first called; never removed */
     size_t naddrs;
+    tui_index addr_index;  /* addrs by address */
+    uint64_t calls_left_out; /* calls not counted per instance: addrs was full */
     uint64_t calls, failed, remote_errors, retried;
     uint32_t lat_us[TUI_LAT_RING];
     size_t nlat, latpos;
@@ -91,26 +101,29 @@ typedef struct tui_traffic_row {
     double share; /* of all answered calls over the last second, 0..100 */
 } tui_traffic_row;
 
-/* The Traffic pane's numbers; compared as a whole to decide whether to draw again. */
+/* The Traffic pane's numbers; compared field by field and row by row to decide whether
+ * to draw again. rows[i] is the shared addrs[i] as of the last sample. */
 typedef struct tui_traffic {
     bool on;
     int rate;
     double calls_s, failed_s;
-    uint64_t calls, failed, remote_errors, retried;
+    uint64_t calls, failed, remote_errors, retried, calls_left_out;
     uint32_t p50_us, p99_us;
-    tui_traffic_row rows[TUI_MAX_ADDRS];
+    tui_traffic_row *rows; /* TUI_MAX_ADDRS */
     size_t nrows;
 } tui_traffic;
 
 typedef struct tui_sample {
     uint64_t at_ms, calls, failed;
-    uint64_t answered[TUI_MAX_ADDRS];
+    uint64_t *answered; /* per instance, nanswered of them (the rows of that time) */
+    size_t nanswered;
 } tui_sample;
 
 typedef struct tui_reg_entry {
     registry_instance inst;
     uint64_t since_ms;
     int64_t ttl; /* etcd: seconds left on the lease at the last query; -1: not known */
+    uint64_t ttl_at; /* when that query answered (clock_now_ms()); 0: never */
     uint64_t critical_ms; /* Consul: when its check was seen turn critical (an entry first
                              seen critical: when it was seen); 0 while it is not critical */
 } tui_reg_entry;
@@ -118,22 +131,29 @@ typedef struct tui_reg_entry {
 typedef struct tui_model {
     tui_shared sh;
     /* main thread only */
-    tui_reg_entry reg[TUI_MAX_ADDRS];
+    tui_reg_entry *reg; /* TUI_MAX_ADDRS */
     size_t nreg;
-    tui_member statics[TUI_MAX_ADDRS]; /* with no registry: the list the load calls */
-    size_t nstatics;
+    tui_index reg_index;      /* reg by address */
+    size_t reg_left_out;      /* entries the watch reported that reg had no room for */
+    tui_member *statics;      /* TUI_MAX_ADDRS; with no registry: the list the load calls */
+    size_t nstatics, statics_left_out;
     bool watch_ok;
     tui_sample hist[TUI_HIST];
     size_t nhist, histpos;
     tui_traffic traffic;
+    tui_traffic_row *spare_rows; /* the next sample's rows, swapped with traffic.rows */
+    tui_index row_index;         /* traffic.rows by address */
     uint64_t start_ms;
     const char *service; /* the load calls only this service's entries (NULL: every one) */
+    bool sync_ok;     /* sh's mutex and condition are made */
     int reap_after_s; /* Consul: the DeregisterCriticalServiceAfter the servers register
                          with (tui_model_reap_after of their TTL) */
 } tui_model;
 
-/* Prepares m (rate 100/s, load off). Returns 0 or -1. */
+/* Prepares m (rate 100/s, load off), making its arrays. Returns 0, or -1 when out of
+ * memory. */
 int tui_model_init(tui_model *m);
+/* Frees what init made (after a failed init too). */
 void tui_model_done(tui_model *m);
 
 /* The DeregisterCriticalServiceAfter, in seconds, that a server registering on Consul with
@@ -145,8 +165,14 @@ int tui_model_reap_after(int ttl);
 int64_t tui_model_reap_left(const tui_model *m, const tui_reg_entry *e, uint64_t now_ms);
 
 /* Applies a registry watch event (PUT, DELETE, ERROR, RESUMED) and publishes the new
- * membership to the load thread. Returns the DIRTY_ flags to set. */
+ * membership to the load thread. A PUT of a new entry when TUI_MAX_ADDRS are kept is
+ * counted in reg_left_out (and forgotten again on its DELETE). Returns the DIRTY_ flags
+ * to set. */
 int tui_model_apply(tui_model *m, const registry_event *ev);
+/* Forgets every entry (as tui_model_clear_registry), then takes list[0..n), a registry's
+ * listing of which left_out more were not returned, and publishes the membership once.
+ * Returns the DIRTY_ flags to set. */
+int tui_model_load(tui_model *m, const registry_instance *list, size_t n, size_t left_out);
 /* The Timeline's line for a watch event ("registry: 127.0.0.1:8080 registered"). */
 void tui_model_event_note(const registry_event *ev, char *out, size_t outlen);
 /* Index of addr among the registry entries, or -1. */
@@ -157,8 +183,8 @@ void tui_model_clear_registry(tui_model *m);
 /* Whether the load thread has applied the last membership published (and dropped the
  * connections of the last registry). */
 bool tui_model_members_applied(tui_model *m);
-/* With no registry: makes mb[0..n) the membership (published only when it changed).
- * Returns the DIRTY_ flags to set. */
+/* With no registry: makes mb[0..n) the membership (published only when it changed); past
+ * TUI_MAX_ADDRS they are counted in statics_left_out. Returns the DIRTY_ flags to set. */
 int tui_model_set_static(tui_model *m, const tui_member *mb, size_t n);
 /* Index of addr among the static members, or -1. */
 int tui_model_find_static(const tui_model *m, const char *addr);
@@ -213,6 +239,8 @@ int tui_spread_next(tui_spread *s, const size_t n[TUI_NPROTO]);
 int tui_model_sample(tui_model *m, uint64_t now_ms);
 /* Moves the load thread's notes into out (calls fn for each). Returns how many. */
 size_t tui_model_take_notes(tui_model *m, void (*fn)(void *ctx, const char *note), void *ctx);
+/* addr's row in m->traffic (as of the last sample), or NULL when the load had not called it. */
+const tui_traffic_row *tui_model_traffic_row(const tui_model *m, const char *addr);
 /* Whether the load had called addr (answered or not) as of the last sample. */
 bool tui_model_called(const tui_model *m, const char *addr);
 /* addr's counts as of the last sample, by tui_addr_count's rule (all 0 when the load

@@ -86,6 +86,7 @@ static void registry_run(tui_job *j)
             goto fail;
         clock_sleep_ms(200); /* e.g. the private etcd, just started again */
     }
+    g->left_out = registry_list_left_out(r);
     if (registry_get_kind(r) == REGISTRY_CONSUL)
         registry_set_passing_only(r, false); /* the Instances pane shows the check status */
     if (!(g->watch = registry_watch_start(r, g->service, rev, g->err, sizeof g->err)))

@@ -48,7 +48,7 @@ typedef struct tui_registry_job {
     consulproc consul;      /* out: the agent started for REGOPT_CONSUL_DEV */
     bool started_consul;
     registry_instance *list; /* out: the entries listed (free()) */
-    size_t n;
+    size_t n, left_out;      /* out: their number, and the entries past the listing's cap */
     registry_watch *watch;  /* out: the watch, signals blocked in its thread */
     int rc;
     char err[512];
@@ -64,15 +64,16 @@ typedef struct tui_etcd_job {
     char err[256];
 } tui_etcd_job;
 
-/* Asks etcd for the TTL left on each lease. */
+/* Asks etcd for the TTL left on each lease, one request each: so at most TUI_TTL_BATCH
+ * (the entries of the rows on screen), whatever the number of entries. */
 typedef struct tui_ttl_job {
     tui_job job;
     char url[256];
     const registry_auth *auth; /* the credentials (or NULL), kept by the caller */
     size_t n;
-    char addr[TUI_MAX_ADDRS][80];
-    int64_t lease[TUI_MAX_ADDRS];
-    int64_t ttl[TUI_MAX_ADDRS]; /* out: seconds, -1 when gone or unknown */
+    char addr[TUI_TTL_BATCH][80];
+    int64_t lease[TUI_TTL_BATCH];
+    int64_t ttl[TUI_TTL_BATCH]; /* out: seconds, -1 when gone or unknown */
 } tui_ttl_job;
 
 /* Frees a watch there (its thread ends within about a second). */
