@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/clock.h"
 #include "base/esc.h"
@@ -12,8 +13,12 @@ static bool log_quiet = true; /* until a program sets itself up */
 
 void log_setup(const char *prog, bool quiet)
 {
-    log_prog = prog;
-    log_quiet = quiet;
+    /* a program set up early, before its threads, sets up again the same way later
+     * (server_main): that second time writes nothing the threads may be reading */
+    if (strcmp(log_prog, prog) != 0)
+        log_prog = prog;
+    if (log_quiet != quiet)
+        log_quiet = quiet;
 }
 
 void log_msg(const char *fmt, ...)

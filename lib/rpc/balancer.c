@@ -105,35 +105,46 @@ static int find(const balancer *b, const char *addr)
     return -1;
 }
 
-int balancer_add(balancer *b, const char *addr)
+/* A new instance addr at the table's end. Returns its index, or -1 when full. */
+static int append(balancer *b, const char *addr)
 {
-    int i = find(b, addr);
-    if (i < 0) {
-        if (b->n == b->cap) {
-            if (b->n == MAX_INSTANCES)
-                return -1;
-            size_t ncap = b->cap ? b->cap * 2 : 16;
-            if (ncap > MAX_INSTANCES)
-                ncap = MAX_INSTANCES;
-            lb_instance *grown = realloc(b->in, ncap * sizeof *grown);
-            if (!grown)
-                return -1;
-            b->in = grown;
-            b->cap = ncap;
-        }
-        i = (int)b->n++;
-        memset(&b->in[i], 0, sizeof b->in[i]);
-        snprintf(b->in[i].addr, sizeof b->in[i].addr, "%s", addr);
+    if (b->n == b->cap) {
+        if (b->n == MAX_INSTANCES)
+            return -1;
+        size_t ncap = b->cap ? b->cap * 2 : 16;
+        if (ncap > MAX_INSTANCES)
+            ncap = MAX_INSTANCES;
+        lb_instance *grown = realloc(b->in, ncap * sizeof *grown);
+        if (!grown)
+            return -1;
+        b->in = grown;
+        b->cap = ncap;
     }
+    int i = (int)b->n++;
+    memset(&b->in[i], 0, sizeof b->in[i]);
+    snprintf(b->in[i].addr, sizeof b->in[i].addr, "%s", addr);
+    return i;
+}
+
+/* Marks instance i present; one back in the registry gets a fresh chance. */
+static int revive(balancer *b, int i)
+{
     lb_instance *in = &b->in[i];
     if (!in->present) {
-        /* back in the registry: give it a fresh chance */
         in->present = true;
         in->ejected_until = 0;
         in->consecutive_failures = 0;
         in->backoff_ms = 0;
     }
     return i;
+}
+
+int balancer_add(balancer *b, const char *addr)
+{
+    int i = find(b, addr);
+    if (i < 0 && (i = append(b, addr)) < 0)
+        return -1;
+    return revive(b, i);
 }
 
 void balancer_remove(balancer *b, const char *addr)
@@ -164,26 +175,80 @@ static void forget_absent(balancer *b)
     b->next = k ? b->next % k : 0;
 }
 
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An instance's address and index, to sort by the address (first, for cmp_str_ptr). */
+typedef struct addr_index {
+    const char *addr;
+    size_t i;
+} addr_index;
+
+/* The instance called addr among the table's first `sorted` ones, through idx (their
+ * addresses in order), else among those appended after them; -1 when none. */
+static int find_sorted(const balancer *b, const addr_index *idx, size_t sorted, const char *addr)
+{
+    size_t lo = 0, hi = sorted;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(b->in[idx[mid].i].addr, addr); /* idx's own pointers die as the table grows */
+        if (c == 0)
+            return (int)idx[mid].i;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = sorted; i < b->n; i++)
+        if (strcmp(b->in[i].addr, addr) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Both lists sorted once, so a change to a service of many instances costs
+ * O((n + m) log(n + m)), not n * m comparisons. */
 int balancer_set_members(balancer *b, const char *const *addrs, size_t n)
 {
+    const char **listed = malloc((n ? n : 1) * sizeof *listed);
+    addr_index *idx = malloc((b->n ? b->n : 1) * sizeof *idx);
+    if (!listed || !idx) {
+        free(listed);
+        free(idx);
+        return -1;
+    }
+    memcpy(listed, addrs, n * sizeof *listed);
+    qsort(listed, n, sizeof *listed, cmp_str_ptr);
     for (size_t i = 0; i < b->n; i++) {
-        bool listed = false;
-        for (size_t k = 0; k < n && !listed; k++)
-            listed = strcmp(addrs[k], b->in[i].addr) == 0;
-        if (b->in[i].present && !listed) {
+        const char *key = b->in[i].addr;
+        if (b->in[i].present && !bsearch(&key, listed, n, sizeof *listed, cmp_str_ptr)) {
             b->in[i].present = false;
             rpcclient_free(b->in[i].conn);
             b->in[i].conn = NULL;
         }
+        idx[i] = (addr_index){b->in[i].addr, i};
     }
+    size_t sorted = b->n;
+    qsort(idx, sorted, sizeof *idx, cmp_str_ptr);
     int rc = 0;
     for (size_t k = 0; k < n; k++) {
-        if (balancer_add(b, addrs[k]) >= 0)
-            continue;
-        forget_absent(b);
-        if (balancer_add(b, addrs[k]) < 0)
+        int i = find_sorted(b, idx, sorted, addrs[k]);
+        if (i < 0)
+            i = append(b, addrs[k]);
+        if (i < 0) {
+            /* full: forget the absent ones, and the index with them */
+            forget_absent(b);
+            sorted = 0;
+            i = balancer_add(b, addrs[k]);
+        }
+        if (i >= 0)
+            revive(b, i);
+        else
             rc = -1;
     }
+    free(listed);
+    free(idx);
     return rc;
 }
 

@@ -571,6 +571,36 @@ Test(balancer, set_members_makes_the_present_set_the_list, DEADLINE)
     balancer_free(b);
 }
 
+/* The table grows while a list is applied: the instances known before are still found
+ * by address, a name listed twice is one instance, and the order first seen is kept. */
+Test(balancer, set_members_grows_the_table_and_keeps_order, DEADLINE)
+{
+    balancer *b = balancer_new(PROTO_JSON, PICK_ROUND_ROBIN, 100);
+    enum { N = 40 };
+    static char names[N][32];
+    const char *list[N + 1];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "127.0.0.1:%d", 20000 + (i * 37) % N);
+        list[i] = names[i];
+    }
+    cr_assert_eq(balancer_set_members(b, list, 10), 0);
+    list[N] = names[3]; /* listed twice */
+    cr_assert_eq(balancer_set_members(b, list, N + 1), 0);
+    size_t n;
+    const lb_instance *in = balancer_instances(b, &n);
+    cr_assert_eq(n, N);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_str_eq(in[i].addr, names[i]);
+        cr_assert(in[i].present);
+    }
+    cr_assert_eq(balancer_set_members(b, list + 5, 10), 0);
+    in = balancer_instances(b, &n);
+    cr_assert_eq(n, N);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(in[i].present, i >= 5 && i < 15, "%s", in[i].addr);
+    balancer_free(b);
+}
+
 Test(balancer, set_members_on_a_full_table_forgets_the_absent, DEADLINE)
 {
     enum { N = 2100, TABLE = 4096, OVER = TABLE + 4 }; /* two lists of N fill the table */
