@@ -121,6 +121,7 @@ static bool named(const Discovery__WatchReply *names, const char *name)
 /* Makes d list exactly addrs (those that fit); logs a change. */
 static void dir_set(directory *d, char *const *addrs, size_t n)
 {
+    size_t named_n = n;
     if (n > MAX_MEMBERS)
         n = MAX_MEMBERS;
     pthread_mutex_lock(&d->mu);
@@ -128,6 +129,8 @@ static void dir_set(directory *d, char *const *addrs, size_t n)
     for (size_t i = 0; same && i < n; i++)
         same = strcmp(d->addrs[i], addrs[i]) == 0;
     if (!same) {
+        if (named_n > n)
+            log_msg("hub: %s has %zu instances; the gateway calls the first %d", d->name, named_n, MAX_MEMBERS);
         for (size_t i = 0; i < n; i++)
             snprintf(d->addrs[i], sizeof d->addrs[i], "%s", addrs[i]);
         d->n = n;

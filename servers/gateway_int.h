@@ -17,7 +17,7 @@
 #include "rpc/loop.h"
 #include "value/value.h"
 
-#define MAX_MEMBERS 64
+#define MAX_MEMBERS 1024 /* instances of one service the gateway calls; more are logged and left out */
 #define WATCH_POLL_MS 30
 
 enum { SVC_USER, SVC_ORDER, SVC_ARITH, SVC_POST, NSVC };

@@ -29,14 +29,14 @@ static struct {
 static void sync_members(int svc)
 {
     directory *d = &gw.dir[svc];
-    char addrs[MAX_MEMBERS][128];
+    static char addrs[MAX_MEMBERS][128]; /* the loop's alone */
+    static const char *list[MAX_MEMBERS];
     pthread_mutex_lock(&d->mu);
     unsigned gen = atomic_load(&d->gen);
     size_t n = d->n;
     memcpy(addrs, d->addrs, n * sizeof addrs[0]);
     pthread_mutex_unlock(&d->mu);
     loop_lb.gen[svc] = gen;
-    const char *list[MAX_MEMBERS];
     for (size_t k = 0; k < n; k++)
         list[k] = addrs[k];
     balancer_set_members(loop_lb.lb[svc], list, n);
@@ -73,8 +73,10 @@ static void dir_put(directory *d, const char *addr)
     for (size_t i = 0; i < d->n; i++)
         if (strcmp(d->addrs[i], addr) == 0)
             return;
-    if (d->n == MAX_MEMBERS)
+    if (d->n == MAX_MEMBERS) {
+        log_msg("registry: %s has more than %d instances; %s is left out", d->name, MAX_MEMBERS, addr);
         return;
+    }
     snprintf(d->addrs[d->n++], sizeof d->addrs[0], "%s", addr);
     d->gen++;
 }
