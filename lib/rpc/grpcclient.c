@@ -37,8 +37,7 @@ struct grpcclient {
     bool cancelled;        /* res->on_reply asked to stop */
     char cancel_err[256];  /* and why */
     /* grpcclient_set_metadata's and _add_metadata's headers, sent with every call */
-    char *md_name[GRPCCLIENT_MAX_METADATA], *md_value[GRPCCLIENT_MAX_METADATA];
-    size_t nmd;
+    grpc_sendmd md;
 };
 
 /* Appends one header to m, or counts it as dropped when m is full. */
@@ -273,10 +272,7 @@ void grpcclient_free(grpcclient *c)
     buf_done(&c->sent);
     buf_done(&c->received);
     buf_done(&c->data);
-    for (size_t i = 0; i < c->nmd; i++) {
-        free(c->md_name[i]);
-        free(c->md_value[i]);
-    }
+    grpc_sendmd_clear(&c->md);
     free(c);
 }
 
@@ -359,11 +355,15 @@ int grpcclient_metadata_parse(const char *text, char *name, size_t ncap, const c
     return 0;
 }
 
-/* Stores name: val in slot i (c->nmd for a new one). */
-static int metadata_put(grpcclient *c, size_t i, const char *name, const char *val, char *err, size_t errlen)
+int grpc_sendmd_set(grpc_sendmd *s, const char *name, const char *val, bool add, char *err, size_t errlen)
 {
     if (grpcclient_metadata_check(name, val, err, errlen) < 0)
         return -1;
+    size_t i = 0;
+    while (!add && i < s->n && strcmp(s->name[i], name) != 0)
+        i++;
+    if (add)
+        i = s->n;
     if (i == GRPCCLIENT_MAX_METADATA) {
         err_set(err, errlen, "at most %d metadata headers", GRPCCLIENT_MAX_METADATA);
         return -1;
@@ -375,28 +375,34 @@ static int metadata_put(grpcclient *c, size_t i, const char *name, const char *v
         err_set(err, errlen, "out of memory");
         return -1;
     }
-    if (i < c->nmd) {
-        free(c->md_name[i]);
-        free(c->md_value[i]);
+    if (i < s->n) {
+        free(s->name[i]);
+        free(s->value[i]);
     } else {
-        c->nmd++;
+        s->n++;
     }
-    c->md_name[i] = n;
-    c->md_value[i] = v;
+    s->name[i] = n;
+    s->value[i] = v;
     return 0;
+}
+
+void grpc_sendmd_clear(grpc_sendmd *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->name[i]);
+        free(s->value[i]);
+    }
+    s->n = 0;
 }
 
 int grpcclient_set_metadata(grpcclient *c, const char *name, const char *val, char *err, size_t errlen)
 {
-    size_t i = 0;
-    while (i < c->nmd && strcmp(c->md_name[i], name) != 0)
-        i++;
-    return metadata_put(c, i, name, val, err, errlen);
+    return grpc_sendmd_set(&c->md, name, val, false, err, errlen);
 }
 
 int grpcclient_add_metadata(grpcclient *c, const char *name, const char *val, char *err, size_t errlen)
 {
-    return metadata_put(c, c->nmd, name, val, err, errlen);
+    return grpc_sendmd_set(&c->md, name, val, true, err, errlen);
 }
 
 void grpcclient_capture(grpcclient *c, bool on) { c->capture = on; }
@@ -539,9 +545,9 @@ int grpcclient_call(grpcclient *c, const char *path, const buf *reqs, int timeou
     };
 #undef HDR
     size_t nhdrs = 8;
-    for (size_t i = 0; i < c->nmd; i++)
-        hdrs[nhdrs++] = (nghttp2_nv){(uint8_t *)c->md_name[i], (uint8_t *)c->md_value[i], strlen(c->md_name[i]),
-                                     strlen(c->md_value[i]), NGHTTP2_NV_FLAG_NO_INDEX};
+    for (size_t i = 0; i < c->md.n; i++)
+        hdrs[nhdrs++] = (nghttp2_nv){(uint8_t *)c->md.name[i], (uint8_t *)c->md.value[i], strlen(c->md.name[i]),
+                                     strlen(c->md.value[i]), NGHTTP2_NV_FLAG_NO_INDEX};
     c->req = buf_data(&body);
     c->req_len = buf_size(&body);
     c->req_off = 0;

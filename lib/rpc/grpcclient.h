@@ -33,6 +33,18 @@ void grpcclient_record(grpcclient *c, pcapout *o);
 
 enum { GRPCCLIENT_MAX_METADATA = 32 };
 
+/* The request headers a client sends with every call (gRPC metadata), owned. */
+typedef struct grpc_sendmd {
+    char *name[GRPCCLIENT_MAX_METADATA], *value[GRPCCLIENT_MAX_METADATA];
+    size_t n;
+} grpc_sendmd;
+/* Sets name: val (checked as grpcclient_metadata_check does; copied): replacing the
+ * header called name when it is set and add is false, else as one more. Returns 0, or
+ * -1 with err. */
+int grpc_sendmd_set(grpc_sendmd *s, const char *name, const char *val, bool add, char *err, size_t errlen);
+/* Frees every header (s itself is the caller's). */
+void grpc_sendmd_clear(grpc_sendmd *s);
+
 /* Sends the request header name: val (gRPC metadata) with every later call on c,
  * after the protocol's own headers; a second call with the same name replaces its
  * value. name is lowercase letters, digits, '-', '_' and '.', not one that gRPC or HTTP

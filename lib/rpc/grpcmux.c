@@ -330,41 +330,14 @@ void grpcmux_free(grpcmux *m)
     m->drain_timer = 0;
     while (m->done.head)
         mux_drain(m);
-    for (size_t i = 0; i < m->nmd; i++) {
-        free(m->md_name[i]);
-        free(m->md_value[i]);
-    }
+    grpc_sendmd_clear(&m->md);
     free(m->rbuf);
     free(m);
 }
 
 int grpcmux_set_metadata(grpcmux *m, const char *name, const char *val, char *err, size_t errlen)
 {
-    if (grpcclient_metadata_check(name, val, err, errlen) < 0)
-        return -1;
-    size_t i = 0;
-    while (i < m->nmd && strcmp(m->md_name[i], name) != 0)
-        i++;
-    if (i == GRPCCLIENT_MAX_METADATA) {
-        err_set(err, errlen, "at most %d metadata headers", GRPCCLIENT_MAX_METADATA);
-        return -1;
-    }
-    char *n = strdup(name), *v = strdup(val);
-    if (!n || !v) {
-        free(n);
-        free(v);
-        err_set(err, errlen, "out of memory");
-        return -1;
-    }
-    if (i < m->nmd) {
-        free(m->md_name[i]);
-        free(m->md_value[i]);
-    } else {
-        m->nmd++;
-    }
-    m->md_name[i] = n;
-    m->md_value[i] = v;
-    return 0;
+    return grpc_sendmd_set(&m->md, name, val, false, err, errlen);
 }
 
 /* Puts c in the deadline list, from the tail: most calls share one timeout. */

@@ -139,9 +139,9 @@ int mux_submit(grpcmux *m, mcall *c, const char *path)
     };
 #undef HDR
     size_t n = 7;
-    for (size_t i = 0; i < m->nmd; i++)
-        hdrs[n++] = (nghttp2_nv){(uint8_t *)m->md_name[i], (uint8_t *)m->md_value[i], strlen(m->md_name[i]),
-                                 strlen(m->md_value[i]), NGHTTP2_NV_FLAG_NO_INDEX};
+    for (size_t i = 0; i < m->md.n; i++)
+        hdrs[n++] = (nghttp2_nv){(uint8_t *)m->md.name[i], (uint8_t *)m->md.value[i], strlen(m->md.name[i]),
+                                 strlen(m->md.value[i]), NGHTTP2_NV_FLAG_NO_INDEX};
     nghttp2_data_provider dp = {.source.ptr = c, .read_callback = read_body};
     int32_t id = nghttp2_submit_request(m->h2, NULL, hdrs, n, &dp, c);
     if (id < 0)

@@ -77,8 +77,7 @@ struct grpcmux {
     mlist zombie; /* called back, streams still in nghttp2 */
     size_t nheld, npending; /* every call held; those not yet called back */
     size_t reply_bytes;     /* what the calls' msg buffers hold */
-    char *md_name[GRPCCLIENT_MAX_METADATA], *md_value[GRPCCLIENT_MAX_METADATA];
-    size_t nmd;
+    grpc_sendmd md;
     grpcmux_stats stats;
 };
 
