@@ -121,6 +121,28 @@ wait_until() {
     done
 }
 
+# raw_http ADDR BYTES: sends BYTES (printf escapes) on one connection and prints what
+# comes back until the server closes it; "<still open>" when it has not within 3 s
+raw_http() {
+    python3 -c '
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=3)
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+got, end = b"", time.time() + 3
+try:
+    while time.time() < end:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    else:
+        got += b"<still open>"
+except socket.timeout:
+    got += b"<still open>"
+sys.stdout.write(got.decode("utf-8", "replace"))' "$1" "$2"
+}
+
 host_of() { echo "${1%:*}"; }
 port_of() { echo "${1##*:}"; }
 

@@ -259,27 +259,8 @@ expect_status "alice may use li's key k1 for an order of her own" 201
 [ "$(jget id)" != "$first" ] && ok "and it is not li's order" || bad "and it is not li's order" "$BODY"
 
 # ---- request smuggling's shape ----
-# raw BYTES: sends BYTES (printf escapes) on one connection and prints what comes back
-# until the gateway closes it; "<still open>" when it has not within 3 s
-raw() {
-    python3 -c '
-import socket, sys, time
-host, port = sys.argv[1].rsplit(":", 1)
-s = socket.create_connection((host, int(port)), timeout=3)
-s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
-got, end = b"", time.time() + 3
-try:
-    while time.time() < end:
-        b = s.recv(65536)
-        if not b:
-            break
-        got += b
-    else:
-        got += b"<still open>"
-except socket.timeout:
-    got += b"<still open>"
-sys.stdout.write(got.decode("utf-8", "replace"))' "$GW" "$1"
-}
+# raw BYTES: raw_http to the gateway
+raw() { raw_http "$GW" "$1"; }
 out=$(raw 'GET /arith/multiply?a=6&b=7 HTTP/1.1\r\nHost: gw\r\n\r\nGET /arith/multiply?a=6&b=7 HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n')
 expect_eq "two pipelined raw requests are both answered" 2 "$(printf '%s' "$out" | grep -c '{"value":42}')"
 smuggle='POST /user/login HTTP/1.1\r\nHost: gw\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /arith/multiply?a=6&b=7 HTTP/1.1\r\nHost: gw\r\n\r\n'

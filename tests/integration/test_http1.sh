@@ -17,27 +17,7 @@ if [ ! -x "$ECHO" ] && ! make -s -C "$ROOT" BUILD="$BUILD" "$BUILD/tests/http1_e
     exit 1
 fi
 
-# raw ADDR BYTES: sends BYTES (printf escapes) on one connection and prints what comes
-# back until the server closes it; "<still open>" when it has not within 3 s
-raw() {
-    python3 -c '
-import socket, sys, time
-host, port = sys.argv[1].rsplit(":", 1)
-s = socket.create_connection((host, int(port)), timeout=3)
-s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
-got, end = b"", time.time() + 3
-try:
-    while time.time() < end:
-        b = s.recv(65536)
-        if not b:
-            break
-        got += b
-    else:
-        got += b"<still open>"
-except socket.timeout:
-    got += b"<still open>"
-sys.stdout.write(got.decode("utf-8", "replace"))' "$1" "$2"
-}
+raw() { raw_http "$@"; }
 # in_order TEXT A B: A occurs in TEXT, and before B
 in_order() {
     python3 -c 'import sys; t, a, b = sys.argv[1:]; i, j = t.find(a), t.find(b); sys.exit(0 if 0 <= i < j else 1)' "$@"
