@@ -617,30 +617,30 @@ const server_codec *http1_codec(const http1_config *config)
 const char *http1_method(const http1_req *rq) { return rq->method; }
 const char *http1_path(const http1_req *rq) { return hs(rq, rq->path_off); }
 
-const char *http1_query(const http1_req *rq, const char *name)
+/* The value of the first pair named name (compared by same) in the head's pairs
+ * [off, end): NUL-terminated names, each followed by its NUL-terminated value. */
+static const char *pair_find(const http1_req *rq, size_t off, size_t end, const char *name,
+                             int (*same)(const char *, const char *))
 {
-    for (size_t off = rq->q_off; off < rq->q_end;) {
+    while (off < end) {
         const char *k = hs(rq, off);
         size_t kl = strlen(k);
         const char *v = k + kl + 1;
-        if (strcmp(k, name) == 0)
+        if (same(k, name) == 0)
             return v;
         off += kl + 1 + strlen(v) + 1;
     }
     return NULL;
 }
 
+const char *http1_query(const http1_req *rq, const char *name)
+{
+    return pair_find(rq, rq->q_off, rq->q_end, name, strcmp);
+}
+
 const char *http1_header(const http1_req *rq, const char *name)
 {
-    for (size_t off = rq->hdr_off; off < rq->hdr_end;) {
-        const char *k = hs(rq, off);
-        size_t kl = strlen(k);
-        const char *v = k + kl + 1;
-        if (strcasecmp(k, name) == 0)
-            return v;
-        off += kl + 1 + strlen(v) + 1;
-    }
-    return NULL;
+    return pair_find(rq, rq->hdr_off, rq->hdr_end, name, strcasecmp);
 }
 
 const uint8_t *http1_body(const http1_req *rq, size_t *len)
