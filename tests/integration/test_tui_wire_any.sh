@@ -45,8 +45,8 @@ key_to() { # key_to KEY REGEX: presses KEY until the cursor's line matches (at m
         printf '%s\n' "$kt_was" | grep -qE -- "$2" && return 0
         key "$1"
         # the TUI draws the move on its next turn (slow under a sanitizer): wait for it, at
-        # most a second, so that no press is made on a stale screen and a span skipped
-        for _ in $(seq 20); do [ "$(meaning)" != "$kt_was" ] && break; sleep 0.05; done
+        # most 3 s, so that no press is made on a stale screen and a span skipped
+        for _ in $(seq 60); do [ "$(meaning)" != "$kt_was" ] && break; sleep 0.05; done
     done
     return 1
 }
