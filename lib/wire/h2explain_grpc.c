@@ -113,7 +113,7 @@ static bool collect_block(h2x *x, const fh *first, hblock *hb)
     while (!hb->complete) {
         fh c;
         if (!h2x_frame_at(x->p, x->n, o, &c)) {
-            hb->truncated = true;
+            hb->truncated = x->cut = true;
             break;
         }
         if (hb->nf == 64) {
@@ -300,6 +300,8 @@ size_t h2x_header_group(h2x *x, const fh *first)
     free(block);
     const fh *last = &hb.frames[hb.nf - 1];
     size_t end = last->off + 9 + last->len;
+    if (s && s->path && !s->path_at)
+        s->path_at = end;
     if (fatal) {
         x->failed = true;
         h2x_fail_rest(x, NULL, end, "%s", _("the header compression state is lost"));
@@ -328,7 +330,11 @@ static size_t gather(h2x *x, uint32_t sid, size_t a, size_t b, size_t fend, size
     memcpy(out, x->p + a, got);
     size_t o = fend;
     fh f;
-    while (got < need && !end_stream && h2x_frame_at(x->p, x->n, o, &f)) {
+    while (got < need && !end_stream) {
+        if (!h2x_frame_at(x->p, x->n, o, &f)) {
+            x->cut = true;
+            break;
+        }
         o = f.off + 9 + f.len;
         if (f.sid != sid)
             continue;
@@ -342,6 +348,8 @@ static size_t gather(h2x *x, uint32_t sid, size_t a, size_t b, size_t fend, size
         got += k;
         end_stream = f.flags & FL_END_STREAM;
     }
+    if (o > x->reach)
+        x->reach = o;
     return got;
 }
 
