@@ -125,7 +125,10 @@ h2stream *h2x_stream_get(h2x *x, uint32_t id)
     h2stream *s = &x->st[i];
     memset(s, 0, sizeof *s);
     s->id = id;
-    const h2stream *ps = !x->peer ? NULL : x->kept ? kept_peer(x, id) : h2x_stream_find(x->peer, id);
+    /* a method named in a stream's first frame, as an exchange does; a kept explainer
+     * looks it up once a message needs it, which reads the same */
+    s->unnamed = x->kept && x->peer;
+    const h2stream *ps = x->peer && !x->kept ? h2x_stream_find(x->peer, id) : NULL;
     if (ps && ps->path) {
         s->path = strdup(ps->path);
         s->m = ps->m;
@@ -133,6 +136,21 @@ h2stream *h2x_stream_get(h2x *x, uint32_t id)
     if (!s->m)
         s->m = x->hint;
     return s;
+}
+
+const pb_method *h2x_stream_method(h2x *x, h2stream *s)
+{
+    if (s->unnamed) {
+        s->unnamed = false;
+        const h2stream *ps = kept_peer(x, s->id);
+        if (ps && ps->path) {
+            s->path = strdup(ps->path);
+            s->m = ps->m;
+        }
+        if (!s->m)
+            s->m = x->hint;
+    }
+    return s->m;
 }
 
 void h2x_streams_free(h2x *x)

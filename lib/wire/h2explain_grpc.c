@@ -365,8 +365,8 @@ static void start_message(h2x *x, h2stream *s, const fh *f, size_t a, size_t b)
     s->in_msg = true;
     s->msg.done = 0;
     unsigned no = ++s->msgs;
-    const ProtobufCMessageDescriptor *d =
-        s->m ? (x->server ? s->m->output : s->m->input) : NULL;
+    const pb_method *sm = h2x_stream_method(x, s);
+    const ProtobufCMessageDescriptor *d = sm ? (x->server ? sm->output : sm->input) : NULL;
     if (got < 5) {
         s->msg.total = got;
         explain_add(u, 0, got, 1, SPAN_FRAME, "grpc", _("incomplete: the capture ends inside "

@@ -39,6 +39,8 @@ typedef struct h2stream {
     uint32_t id;
     char *path;
     size_t path_at;   /* where the header block that named path ends (0: none did) */
+    bool unnamed;     /* a kept server explainer's: m is taken from the client's stream when
+                       * a message first needs it */
     const pb_method *m;
     unsigned blocks, msgs;
     bool in_msg;
@@ -102,6 +104,9 @@ const h2stream *h2x_stream_find(const h2x *x, uint32_t id);
 /* Stream id's state, made on first use (inheriting the method from the peer's pass or
  * the hint); NULL when memory ran out. */
 h2stream *h2x_stream_get(h2x *x, uint32_t id);
+/* The method of server stream s, as the client's pass named it (for a kept explainer,
+ * the first time a message needs it). */
+const pb_method *h2x_stream_method(h2x *x, h2stream *s);
 /* Frees every stream's state; the table is empty afterwards. */
 void h2x_streams_free(h2x *x);
 /* Emits the spans of unit u that fall in [lo, lo + len), placed at capture offset cap,
