@@ -285,7 +285,7 @@ static h2explainer *h2_fed(sniff_wire *w, int dir, const uint8_t *p, size_t n, s
         if (dir == SNIFF_S2C)
             h2explainer_horizon(w->h2[dir], horizon);
     }
-    if (!h2explainer_feed(w->h2[dir], p, n, end)) {
+    if (!h2explainer_feed(w->h2[dir], p, n, end, dir == SNIFF_C2S)) {
         h2_drop(w, dir); /* made anew for the next call, from the first byte */
         return NULL;
     }

@@ -334,6 +334,7 @@ int h2explain_exchange_midway(const uint8_t *c2s, size_t cn, size_t c_at, const 
  * farthest frame any frame up to it read. */
 typedef struct h2step {
     size_t off, span, reach;
+    size_t lo, hi; /* its spans are those of exchanges whose client bytes end in [lo, hi) */
 } h2step;
 
 struct h2explainer {
@@ -385,7 +386,7 @@ static bool step_add(h2explainer *k, size_t off)
         k->steps = ns;
         k->csteps = nc;
     }
-    k->steps[k->nsteps++] = (h2step){off, k->sbase + k->win.len, 0};
+    k->steps[k->nsteps++] = (h2step){off, k->sbase + k->win.len, 0, 0, SIZE_MAX};
     return true;
 }
 
@@ -417,7 +418,48 @@ static void trim(h2explainer *k)
     k->nsteps -= i;
 }
 
-bool h2explainer_feed(h2explainer *k, const uint8_t *p, size_t n, size_t end)
+/* Whether frame f reads nothing past its own end (nor makes an error of it, as far as its
+ * header tells). */
+static bool self_contained(const h2x *x, const fh *f)
+{
+    switch (f->type) {
+    case F_HEADERS:
+    case F_PUSH_PROMISE:
+        return f->sid && (f->flags & FL_END_HEADERS);
+    case F_DATA: {
+        size_t a, b;
+        if (!f->sid || !h2x_data_bounds(x->p, f, &a, &b))
+            return false;
+        if (f->flags & FL_END_STREAM)
+            return true;
+        const h2stream *s = h2x_stream_find(x, f->sid);
+        size_t pos = a;
+        if (s && s->in_msg) {
+            size_t left = s->msg.total - s->msg.done;
+            if (left >= b - a)
+                return true;
+            pos += left;
+        }
+        while (pos < b) {
+            if (b - pos < 5 || be32(x->p + pos + 1) > b - pos - 5)
+                return false;
+            pos += 5 + (size_t)be32(x->p + pos + 1);
+        }
+        return true;
+    }
+    case F_SETTINGS:
+        return !f->sid && f->len % 6 == 0 && (!(f->flags & FL_ACK) || !f->len);
+    case F_PING:
+        return !f->sid && f->len == 8;
+    case F_WINDOW_UPDATE:
+    case F_RST_STREAM:
+        return f->len == 4 && (f->type == F_WINDOW_UPDATE || f->sid);
+    default:
+        return false;
+    }
+}
+
+bool h2explainer_feed(h2explainer *k, const uint8_t *p, size_t n, size_t end, bool ahead)
 {
     h2x *x = &k->x;
     if (k->dead)
@@ -435,12 +477,17 @@ bool h2explainer_feed(h2explainer *k, const uint8_t *p, size_t n, size_t end)
         }
         k->steps[0].reach = k->pos;
     }
-    while (k->pos < end) {
+    for (;;) {
         fh f;
-        if (!h2x_frame_at(p, n, k->pos, &f) || !step_add(k, k->pos))
+        if (!h2x_frame_at(p, n, k->pos, &f) ||
+            (k->pos >= end && !(ahead && self_contained(x, &f))) || !step_add(k, k->pos))
             break;
         x->reach = 0;
+        x->slo = 0;
+        x->shi = SIZE_MAX;
         size_t next = step(x, &f);
+        k->steps[k->nsteps - 1].lo = x->slo;
+        k->steps[k->nsteps - 1].hi = x->shi;
         if (x->stop || x->cut || k->win.drop.count) {
             k->dead = true;
             return false;
@@ -492,6 +539,9 @@ bool h2explainer_spans(const h2explainer *k, size_t lo, size_t hi, explain *out)
         return false;
     if (b > a && k->steps[b - 1].reach > hi)
         return false; /* a frame read past hi: explained up to hi, it reads otherwise */
+    for (size_t i = a; i < b; i++)
+        if (k->x.horizon < k->steps[i].lo || k->x.horizon >= k->steps[i].hi)
+            return false; /* a message read with a method this call's client bytes lack */
     size_t s0 = k->steps[a].span, s1 = b < k->nsteps ? k->steps[b].span : k->sbase + k->win.len;
     if (s0 >= EXPLAIN_MAX_SPANS)
         return true; /* explained from the first byte, these spans are only counted */

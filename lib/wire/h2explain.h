@@ -60,15 +60,18 @@ h2explainer *h2explainer_new(bool from_server, bool midway, size_t start, h2expl
 /* Accepts NULL. */
 void h2explainer_free(h2explainer *k);
 /* Explains the frames of p[0..n) (every byte of the direction kept so far) from where it
- * stopped until one ends at end or later. Returns false when it cannot go on as an
+ * stopped until one ends at end or later, and (ahead) on over the whole frames after that
+ * read no byte past their own (so that a client's streams are named before the server's
+ * frames of them come, though not its request). Returns false when it cannot go on as an
  * explanation from the first byte would (an error, a frame that reads past n): then it
  * answers nothing any more. */
-bool h2explainer_feed(h2explainer *k, const uint8_t *p, size_t n, size_t end);
+bool h2explainer_feed(h2explainer *k, const uint8_t *p, size_t n, size_t end, bool ahead);
 /* Where the next frame begins (0 once it cannot go on). */
 size_t h2explainer_pos(const h2explainer *k);
 /* A server explainer: whether what it explained so far is what an exchange whose client
- * bytes end at h gives; if so, frames explained next take their methods as such an
- * exchange would. False: it must be made anew for h. */
+ * bytes end at h gives (but for the frames h2explainer_spans checks); if so, frames
+ * explained next take their methods as such an exchange would, and spans are asked for
+ * such an exchange. False: it must be made anew for h. */
 bool h2explainer_horizon(h2explainer *k, size_t h);
 /* Adds to out the spans of [lo, hi) that an exchange explaining the direction's bytes up
  * to hi gives (as explained within [lo, hi), shifted to start at lo). Returns false when

@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,26 +86,26 @@ const h2stream *h2x_stream_find(const h2x *x, uint32_t id)
     return i < x->nst && x->st[i].id == id ? &x->st[i] : NULL;
 }
 
-/* A kept server explainer's stream: whether the client pass of [0, x->horizon) named
- * stream id's method, and for which other reaches that holds too. */
-static const h2stream *kept_peer(h2x *x, uint32_t id)
+/* A kept server explainer's stream s: whether the client pass of [0, x->horizon) named its
+ * method, and for which other passes that holds too. */
+static const h2stream *kept_peer(h2x *x, h2stream *s)
 {
-    const h2stream *ps = h2x_stream_find(x->peer, id);
+    const h2stream *ps = h2x_stream_find(x->peer, s->id);
     if (!ps || !ps->path) {
         if (x->npending < H2X_PENDING)
-            x->pending[x->npending++] = id;
+            x->pending[x->npending++] = s->id;
         else if (x->hhi > x->horizon + 1)
             x->hhi = x->horizon + 1;
         return NULL;
     }
-    if (ps->path_at <= x->horizon) {
-        if (ps->m && ps->path_at > x->hlo)
-            x->hlo = ps->path_at;
-        return ps;
+    bool named = ps->path_at <= x->horizon;
+    if (ps->m) { /* read otherwise by passes on the other side of path_at */
+        s->cond = true;
+        s->clo = named ? ps->path_at : 0;
+        s->chi = named ? SIZE_MAX : ps->path_at;
+        s->alt = named ? x->hint : ps->m;
     }
-    if (ps->m && ps->path_at < x->hhi)
-        x->hhi = ps->path_at;
-    return NULL;
+    return named ? ps : NULL;
 }
 
 h2stream *h2x_stream_get(h2x *x, uint32_t id)
@@ -142,7 +143,7 @@ const pb_method *h2x_stream_method(h2x *x, h2stream *s)
 {
     if (s->unnamed) {
         s->unnamed = false;
-        const h2stream *ps = kept_peer(x, s->id);
+        const h2stream *ps = kept_peer(x, s);
         if (ps && ps->path) {
             s->path = strdup(ps->path);
             s->m = ps->m;

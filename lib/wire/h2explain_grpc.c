@@ -416,8 +416,23 @@ static void start_message(h2x *x, h2stream *s, const fh *f, size_t a, size_t b)
                     "bytes into the message's %" PRIu32), got - 5, len);
     else if (m[0] == 1 && len)
         explain_add(u, 5, len, 2, SPAN_DATA, "grpc", _("%" PRIu32 " compressed bytes"), len);
-    else if (len && pbexplain_message(d, m + 5, len, 5, 2, &x->told_pb, u) < 0)
-        x->failed = true;
+    else if (len) {
+        unsigned told = x->told_pb;
+        if (pbexplain_message(d, m + 5, len, 5, 2, &x->told_pb, u) < 0)
+            x->failed = true;
+        if (s->cond) { /* read with the other method, would it tell later messages less? */
+            explain alt;
+            explain_init(&alt);
+            const pb_method *am = s->alt;
+            pbexplain_message(am ? (x->server ? am->output : am->input) : NULL, m + 5, len, 5, 2,
+                              &told, &alt);
+            explain_done(&alt);
+            if (told != x->told_pb) {
+                x->hlo = s->clo > x->hlo ? s->clo : x->hlo;
+                x->hhi = s->chi < x->hhi ? s->chi : x->hhi;
+            }
+        }
+    }
     free(m);
 }
 
@@ -459,6 +474,10 @@ void h2x_data_frame(h2x *x, const fh *f)
         }
     }
     h2x_padding(x, f);
+    if (s->cond && b > a) { /* its spans are those of some client passes only */
+        x->slo = s->clo > x->slo ? s->clo : x->slo;
+        x->shi = s->chi < x->shi ? s->chi : x->shi;
+    }
     char what[200] = "";
     if (whole + parts == 0)
         snprintf(what, sizeof what, "%s", (f->flags & FL_END_STREAM) ? _(": no data, it just "

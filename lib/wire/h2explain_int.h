@@ -41,6 +41,10 @@ typedef struct h2stream {
     size_t path_at;   /* where the header block that named path ends (0: none did) */
     bool unnamed;     /* a kept server explainer's: m is taken from the client's stream when
                        * a message first needs it */
+    bool cond;        /* ... and read otherwise for client passes outside [clo, chi), where
+                       * the method is alt */
+    size_t clo, chi;
+    const pb_method *alt;
     const pb_method *m;
     unsigned blocks, msgs;
     bool in_msg;
@@ -71,6 +75,7 @@ typedef struct h2x {
      * [hlo, hhi), given that none of the pending streams is named in [0, h) */
     bool kept;
     size_t horizon, hlo, hhi;
+    size_t slo, shi; /* the frame just explained holds only spans of such passes */
     uint32_t pending[H2X_PENDING];
     size_t npending;
 } h2x;
