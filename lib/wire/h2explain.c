@@ -503,8 +503,6 @@ bool h2explainer_feed(h2explainer *k, const uint8_t *p, size_t n, size_t end, bo
     return true;
 }
 
-size_t h2explainer_pos(const h2explainer *k) { return k->dead ? 0 : k->pos; }
-
 bool h2explainer_horizon(h2explainer *k, size_t h)
 {
     h2x *x = &k->x;

@@ -66,8 +66,6 @@ void h2explainer_free(h2explainer *k);
  * explanation from the first byte would (an error, a frame that reads past n): then it
  * answers nothing any more. */
 bool h2explainer_feed(h2explainer *k, const uint8_t *p, size_t n, size_t end, bool ahead);
-/* Where the next frame begins (0 once it cannot go on). */
-size_t h2explainer_pos(const h2explainer *k);
 /* A server explainer: whether what it explained so far is what an exchange whose client
  * bytes end at h gives (but for the frames h2explainer_spans checks); if so, frames
  * explained next take their methods as such an exchange would, and spans are asked for
