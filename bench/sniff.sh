@@ -66,7 +66,7 @@ for codec in grpc json gob; do
     row "  workbench explain" "$n" "$BIN/workbench" explain "$f"
     ours_w=$ROW_WALL ours_c=$ROW_CPU
     # every byte of every call explained too, each call from where the one before ended
-    [ "$codec" = gob ] && row "  workbench explain --wire" "$n" "$BIN/workbench" explain "$f" --wire
+    case $codec in gob | grpc) row "  workbench explain --wire" "$n" "$BIN/workbench" explain "$f" --wire ;; esac
     case $codec in
     grpc)
         row "  tshark (http2, grpc, protobuf)" "$n" tshark -r "$f" -d "tcp.port==$port,http2" \

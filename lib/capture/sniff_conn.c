@@ -9,6 +9,7 @@
 #include "base/i18n.h"
 #include "capture/sniff_int.h"
 #include "wire/gob.h"
+#include "wire/h2explain.h"
 #include "wire/jsonval.h"
 #include "wire/netrpc.h"
 
@@ -141,6 +142,10 @@ void sniff_wire_reset(sniff_wire *w, int dir)
     gob_explainer_free(d->gx);
     explain_done(&d->win);
     memset(d, 0, sizeof *d);
+    for (int i = 0; i < 2; i++) {
+        h2explainer_free(w->h2[i]);
+        w->h2[i] = NULL;
+    }
 }
 
 void sniff_wire_free(sniff_wire *w)

@@ -257,6 +257,67 @@ static bool gob_from_state(sniff_wire *w, const sniff_call *c, bool response, ex
                          : gob_mid_kept(d, p, off, end, response, out);
 }
 
+/* ---- gRPC ---- */
+
+static void h2_drop(sniff_wire *w, int dir)
+{
+    for (int i = dir; i < 2; i++) { /* the server's goes with the client's */
+        h2explainer_free(w->h2[i]);
+        w->h2[i] = NULL;
+    }
+}
+
+/* Direction dir's explainer, reading as asked (made anew otherwise), fed up to end.
+ * NULL when it cannot answer. */
+static h2explainer *h2_fed(sniff_wire *w, int dir, const uint8_t *p, size_t n, size_t end,
+                           bool mid, size_t at, size_t horizon)
+{
+    if (w->h2[dir] && (w->h2_mid[dir] != mid || w->h2_at[dir] != at))
+        h2_drop(w, dir);
+    if (w->h2[dir] && dir == SNIFF_S2C && !h2explainer_horizon(w->h2[dir], horizon))
+        h2_drop(w, dir);
+    if (!w->h2[dir]) {
+        h2_drop(w, dir);
+        if (!(w->h2[dir] = h2explainer_new(dir == SNIFF_S2C, mid, at, w->h2[SNIFF_C2S])))
+            return NULL;
+        w->h2_mid[dir] = mid;
+        w->h2_at[dir] = at;
+        if (dir == SNIFF_S2C)
+            h2explainer_horizon(w->h2[dir], horizon);
+    }
+    if (!h2explainer_feed(w->h2[dir], p, n, end, dir == SNIFF_C2S)) {
+        h2_drop(w, dir); /* made anew for the next call, from the first byte */
+        return NULL;
+    }
+    return w->h2[dir];
+}
+
+/* A gRPC call's spans from the explainers w keeps, as h2explain_exchange(_midway) gives
+ * them from the first byte (client bytes from ca, server bytes from sa when mid). Returns
+ * false when they cannot tell, having added nothing. */
+static bool grpc_from_state(sniff_wire *w, const sniff_call *c, bool mid, size_t ca, size_t sa,
+                            explain *req, explain *rep)
+{
+    h2explainer *x[2] = {NULL, NULL};
+    if (c->c2s && !(x[0] = h2_fed(w, SNIFF_C2S, c->c2s, c->c2s_len, c->req_end, mid, ca, 0)))
+        return false;
+    if (c->s2c && !(x[1] = h2_fed(w, SNIFF_S2C, c->s2c, c->s2c_len, c->rep_end, mid, sa,
+                                  c->c2s ? c->req_end : 0)))
+        return false;
+    explain a, b;
+    explain_init(&a);
+    explain_init(&b);
+    bool ok = (!x[0] || h2explainer_spans(x[0], c->req_off, c->req_end, &a)) &&
+              (!x[1] || h2explainer_spans(x[1], c->rep_off, c->rep_end, &b));
+    if (ok) {
+        explain_append(req, &a, 0, 0);
+        explain_append(rep, &b, 0, 0);
+    }
+    explain_done(&a);
+    explain_done(&b);
+    return ok;
+}
+
 /* ---- HTTP/1.x ---- */
 
 static void http_spans(const uint8_t *p, size_t n, bool response, explain *e)
@@ -333,18 +394,20 @@ int sniff_explain_call(const sniff_call *c, explain *req, explain *rep)
         size_t cn = c->c2s ? c->req_end : 0, sn = c->s2c ? c->rep_end : 0;
         static const uint8_t none[1];
         const uint8_t *cp = c->c2s ? c->c2s : none, *sp = c->s2c ? c->s2c : none;
-        if (c->from_start)
-            h2explain_exchange(cp, cn, sp, sn, &a, &b);
-        else {
-            long ca = sniff_h2_sync(cp, cn), sa = sniff_h2_sync(sp, sn);
-            bool pre = cn >= 24 && !memcmp(cp, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
-            if (pre)
-                h2explain_exchange(cp, cn, sp, sn, &a, &b);
-            else
-                h2explain_exchange_midway(cp, cn, ca >= 0 && (size_t)ca <= c->req_off ? (size_t)ca : c->req_off,
-                                          sp, sn, sa >= 0 && (size_t)sa <= c->rep_off ? (size_t)sa : c->rep_off,
-                                          &a, &b);
+        bool mid = !c->from_start &&
+                   !(cn >= 24 && !memcmp(cp, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24));
+        size_t ca = 0, sa = 0;
+        if (mid) {
+            long l = sniff_h2_sync(cp, cn), m = sniff_h2_sync(sp, sn);
+            ca = l >= 0 && (size_t)l <= c->req_off ? (size_t)l : c->req_off;
+            sa = m >= 0 && (size_t)m <= c->rep_off ? (size_t)m : c->rep_off;
         }
+        if (c->wire && grpc_from_state(c->wire, c, mid, ca, sa, req, rep))
+            req_all = rep_all = false;
+        else if (!mid)
+            h2explain_exchange(cp, cn, sp, sn, &a, &b);
+        else
+            h2explain_exchange_midway(cp, cn, ca, sp, sn, sa, &a, &b);
     } else {
         bool gob = c->wire && c->proto == SNIFF_GOB;
         if (c->c2s && c->req_end > c->req_off) {

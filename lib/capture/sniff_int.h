@@ -153,12 +153,17 @@ typedef struct sniff_wdir {
 
 typedef struct sniff_wire {
     sniff_wdir d[2];
+    /* gRPC: the client's and the server's HTTP/2 explainers, and how they read (mid-way,
+     * from which offsets) */
+    struct h2explainer *h2[2];
+    bool h2_mid[2];
+    size_t h2_at[2];
 } sniff_wire;
 
 /* Returns an empty state, or NULL when memory ran out. */
 sniff_wire *sniff_wire_new(void);
-/* Forgets what direction dir's explaining state holds (its kept bytes restart). Accepts
- * NULL. */
+/* Forgets what direction dir's explaining state holds (its kept bytes restart; HTTP/2's
+ * explainers go for both directions, the server's reading the client's). Accepts NULL. */
 void sniff_wire_reset(sniff_wire *w, int dir);
 /* Accepts NULL. */
 void sniff_wire_free(sniff_wire *w);

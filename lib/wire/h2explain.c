@@ -5,6 +5,8 @@
 #include "wire/h2explain.h"
 
 #include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/i18n.h"
@@ -191,34 +193,66 @@ static void control_frame(h2x *x, const fh *f)
 
 /* ---- the stream ---- */
 
-static int run(h2x *x)
+/* Explains the frame (or header block) f begins; returns where the next one begins. */
+static size_t step(h2x *x, const fh *f)
 {
-    size_t off = 0;
+    switch (f->type) {
+    case F_DATA: h2x_data_frame(x, f); break;
+    case F_HEADERS:
+    case F_PUSH_PROMISE:
+        if (f->sid == 0) {
+            h2x_frame_open(x, f, true);
+            h2x_fail_rest(x, f, f->off + 9, _("%s must belong to a stream, not stream 0"),
+                          h2explain_frame_type(f->type));
+            return x->n;
+        }
+        return h2x_header_group(x, f);
+    case F_SETTINGS: settings_frame(x, f); break;
+    default: control_frame(x, f); break;
+    }
+    return f->off + 9 + f->len;
+}
+
+/* Explains what comes before the first frame: the client's preface, or the rest of a
+ * frame a capture caught mid-way. Returns where the frames begin, or SIZE_MAX when
+ * nothing more is explained. */
+static size_t head(h2x *x)
+{
     if (x->midway) {
-        off = x->start < x->n ? x->start : x->n;
+        size_t off = x->start < x->n ? x->start : x->n;
         if (off)
             explain_add(x->e, 0, off, 0, SPAN_ERROR, "h2", "%s", _("the rest of a frame that "
                         "began before the capture did: its header was not captured, so these "
                         "bytes cannot be read"));
-    } else if (!x->server) {
-        size_t k = x->n < PREFACE_LEN ? x->n : PREFACE_LEN;
-        if (memcmp(x->p, PREFACE, k) != 0) {
-            explain_add(x->e, 0, x->n, 0, SPAN_ERROR, "h2", _("not the HTTP/2 client connection "
-                        "preface \"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\" a client must send "
-                        "first%s"), x->n && x->p[0] >= 'A' && x->p[0] <= 'Z'
-                        ? _(" (this looks like HTTP/1 text)") : "");
-            return -1;
-        }
-        if (k < PREFACE_LEN) {
-            h2x_incomplete(x, 0, 0, _("inside the 24-byte client connection preface"));
-            return 0;
-        }
-        explain_add(x->e, 0, PREFACE_LEN, 0, SPAN_FRAME, "h2", "%s", _("client connection "
-                    "preface \"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\": 24 fixed bytes that say "
-                    "the client speaks HTTP/2 (an HTTP/1 server would reject them as a bad "
-                    "request); the client's SETTINGS frame follows"));
-        off = PREFACE_LEN;
+        return off;
     }
+    if (x->server)
+        return 0;
+    size_t k = x->n < PREFACE_LEN ? x->n : PREFACE_LEN;
+    if (memcmp(x->p, PREFACE, k) != 0) {
+        explain_add(x->e, 0, x->n, 0, SPAN_ERROR, "h2", _("not the HTTP/2 client connection "
+                    "preface \"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\" a client must send "
+                    "first%s"), x->n && x->p[0] >= 'A' && x->p[0] <= 'Z'
+                    ? _(" (this looks like HTTP/1 text)") : "");
+        x->failed = x->stop = true;
+        return SIZE_MAX;
+    }
+    if (k < PREFACE_LEN) {
+        h2x_incomplete(x, 0, 0, _("inside the 24-byte client connection preface"));
+        return SIZE_MAX;
+    }
+    explain_add(x->e, 0, PREFACE_LEN, 0, SPAN_FRAME, "h2", "%s", _("client connection "
+                "preface \"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\": 24 fixed bytes that say "
+                "the client speaks HTTP/2 (an HTTP/1 server would reject them as a bad "
+                "request); the client's SETTINGS frame follows"));
+    return PREFACE_LEN;
+}
+
+static int run(h2x *x)
+{
+    size_t off = head(x);
+    if (off == SIZE_MAX)
+        return x->failed ? -1 : 0;
     while (off < x->n && !x->stop) {
         fh f;
         if (x->n - off < 9) {
@@ -230,23 +264,7 @@ static int run(h2x *x)
             h2x_incomplete(x, off + 9, 1, _("before the end of this frame's payload"));
             break;
         }
-        switch (f.type) {
-        case F_DATA: h2x_data_frame(x, &f); break;
-        case F_HEADERS:
-        case F_PUSH_PROMISE:
-            if (f.sid == 0) {
-                h2x_frame_open(x, &f, true);
-                h2x_fail_rest(x, &f, off + 9, _("%s must belong to a stream, not stream 0"),
-                          h2explain_frame_type(f.type));
-                off = x->n;
-                continue;
-            }
-            off = h2x_header_group(x, &f);
-            continue;
-        case F_SETTINGS: settings_frame(x, &f); break;
-        default: control_frame(x, &f); break;
-        }
-        off = f.off + 9 + f.len;
+        off = step(x, &f);
     }
     return x->failed ? -1 : 0;
 }
@@ -308,4 +326,236 @@ int h2explain_exchange_midway(const uint8_t *c2s, size_t cn, size_t c_at, const 
                               size_t sn, size_t s_at, explain *client_e, explain *server_e)
 {
     return exchange(c2s, cn, c_at, s2c, sn, s_at, true, client_e, server_e);
+}
+
+/* ---- kept between calls ---- */
+
+/* Frames explained by an h2explainer: where each began, its first span, and the end of the
+ * farthest frame any frame up to it read. */
+typedef struct h2step {
+    size_t off, span, reach;
+    size_t lo, hi; /* its spans are those of exchanges whose client bytes end in [lo, hi) */
+} h2step;
+
+struct h2explainer {
+    h2x x;
+    explain win;       /* the spans of the frames from steps[0] on */
+    size_t sbase;      /* spans dropped before win's first */
+    h2step *steps;
+    size_t nsteps, csteps;
+    size_t pos, reach; /* where the next frame begins; the farthest end read so far */
+    bool begun, dead;
+};
+
+/* Spans of the frames this far behind the latest are forgotten. */
+#define KEPT_WINDOW (64u << 10)
+
+h2explainer *h2explainer_new(bool from_server, bool midway, size_t start, h2explainer *client)
+{
+    h2explainer *k = calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    explain_init(&k->win);
+    k->win.max = SIZE_MAX;
+    h2x_init(&k->x, NULL, 0, from_server, NULL, &k->win);
+    k->x.midway = k->x.hp.midway = midway;
+    k->x.start = start;
+    k->x.peer = client ? &client->x : NULL;
+    k->x.kept = true;
+    k->x.hhi = SIZE_MAX;
+    return k;
+}
+
+void h2explainer_free(h2explainer *k)
+{
+    if (!k)
+        return;
+    h2x_done(&k->x);
+    explain_done(&k->win);
+    free(k->steps);
+    free(k);
+}
+
+static bool step_add(h2explainer *k, size_t off)
+{
+    if (k->nsteps == k->csteps) {
+        size_t nc = k->csteps ? 2 * k->csteps : 64;
+        h2step *ns = realloc(k->steps, nc * sizeof *ns);
+        if (!ns)
+            return false;
+        k->steps = ns;
+        k->csteps = nc;
+    }
+    k->steps[k->nsteps++] = (h2step){off, k->sbase + k->win.len, 0, 0, SIZE_MAX};
+    return true;
+}
+
+/* The first step that begins at off or later. */
+static size_t step_find(const h2explainer *k, size_t off)
+{
+    size_t a = 0, b = k->nsteps;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (k->steps[m].off < off)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a;
+}
+
+/* Forgets the steps and spans more than KEPT_WINDOW bytes behind, now and then. */
+static void trim(h2explainer *k)
+{
+    if (!k->nsteps || k->pos < 2 * KEPT_WINDOW || k->steps[0].off + 2 * KEPT_WINDOW > k->pos)
+        return;
+    size_t i = step_find(k, k->pos - KEPT_WINDOW);
+    if (i == 0 || i >= k->nsteps)
+        return;
+    explain_drop_front(&k->win, k->steps[i].span - k->sbase);
+    k->sbase = k->steps[i].span;
+    memmove(k->steps, k->steps + i, (k->nsteps - i) * sizeof *k->steps);
+    k->nsteps -= i;
+}
+
+/* Whether frame f reads nothing past its own end (nor makes an error of it, as far as its
+ * header tells). */
+static bool self_contained(const h2x *x, const fh *f)
+{
+    switch (f->type) {
+    case F_HEADERS:
+    case F_PUSH_PROMISE:
+        return f->sid && (f->flags & FL_END_HEADERS);
+    case F_DATA: {
+        size_t a, b;
+        if (!f->sid || !h2x_data_bounds(x->p, f, &a, &b))
+            return false;
+        if (f->flags & FL_END_STREAM)
+            return true;
+        const h2stream *s = h2x_stream_find(x, f->sid);
+        size_t pos = a;
+        if (s && s->in_msg) {
+            size_t left = s->msg.total - s->msg.done;
+            if (left >= b - a)
+                return true;
+            pos += left;
+        }
+        while (pos < b) {
+            if (b - pos < 5 || be32(x->p + pos + 1) > b - pos - 5)
+                return false;
+            pos += 5 + (size_t)be32(x->p + pos + 1);
+        }
+        return true;
+    }
+    case F_SETTINGS:
+        return !f->sid && f->len % 6 == 0 && (!(f->flags & FL_ACK) || !f->len);
+    case F_PING:
+        return !f->sid && f->len == 8;
+    case F_WINDOW_UPDATE:
+    case F_RST_STREAM:
+        return f->len == 4 && (f->type == F_WINDOW_UPDATE || f->sid);
+    default:
+        return false;
+    }
+}
+
+bool h2explainer_feed(h2explainer *k, const uint8_t *p, size_t n, size_t end, bool ahead)
+{
+    h2x *x = &k->x;
+    if (k->dead)
+        return false;
+    x->p = p;
+    x->n = n;
+    if (!k->begun) {
+        if (n < (x->midway ? x->start : x->server ? 0 : PREFACE_LEN) || !step_add(k, 0))
+            return true; /* more bytes may come */
+        k->pos = k->reach = head(x);
+        k->begun = true;
+        if (k->pos == SIZE_MAX) {
+            k->dead = true;
+            return false;
+        }
+        k->steps[0].reach = k->pos;
+    }
+    for (;;) {
+        fh f;
+        if (!h2x_frame_at(p, n, k->pos, &f) ||
+            (k->pos >= end && !(ahead && self_contained(x, &f))) || !step_add(k, k->pos))
+            break;
+        x->reach = 0;
+        x->slo = 0;
+        x->shi = SIZE_MAX;
+        size_t next = step(x, &f);
+        k->steps[k->nsteps - 1].lo = x->slo;
+        k->steps[k->nsteps - 1].hi = x->shi;
+        if (x->stop || x->cut || k->win.drop.count) {
+            k->dead = true;
+            return false;
+        }
+        if (next > k->reach)
+            k->reach = next;
+        if (x->reach > k->reach)
+            k->reach = x->reach;
+        k->steps[k->nsteps - 1].reach = k->reach;
+        k->pos = next;
+    }
+    trim(k);
+    return true;
+}
+
+bool h2explainer_horizon(h2explainer *k, size_t h)
+{
+    h2x *x = &k->x;
+    if (k->dead || h < x->hlo || h >= x->hhi)
+        return false;
+    for (size_t i = 0; i < x->npending;) {
+        const h2stream *ps = x->peer ? h2x_stream_find(x->peer, x->pending[i]) : NULL;
+        if (!ps || !ps->path) {
+            i++;
+            continue;
+        }
+        if (ps->m && ps->path_at <= h)
+            return false;
+        if (ps->m && ps->path_at < x->hhi)
+            x->hhi = ps->path_at;
+        x->pending[i] = x->pending[--x->npending];
+    }
+    x->horizon = h;
+    return true;
+}
+
+bool h2explainer_spans(const h2explainer *k, size_t lo, size_t hi, explain *out)
+{
+    if (lo == hi)
+        return true; /* no span lies in no bytes */
+    if (k->dead || !k->begun || lo > hi || hi > k->pos)
+        return false;
+    size_t a = step_find(k, lo), b = step_find(k, hi);
+    if (a >= k->nsteps || k->steps[a].off != lo)
+        return false;
+    if (b < k->nsteps ? k->steps[b].off != hi : hi != k->pos)
+        return false;
+    if (b > a && k->steps[b - 1].reach > hi)
+        return false; /* a frame read past hi: explained up to hi, it reads otherwise */
+    for (size_t i = a; i < b; i++)
+        if (k->x.horizon < k->steps[i].lo || k->x.horizon >= k->steps[i].hi)
+            return false; /* a message read with a method this call's client bytes lack */
+    size_t s0 = k->steps[a].span, s1 = b < k->nsteps ? k->steps[b].span : k->sbase + k->win.len;
+    if (s0 >= EXPLAIN_MAX_SPANS)
+        return true; /* explained from the first byte, these spans are only counted */
+    if (s1 > EXPLAIN_MAX_SPANS)
+        return false;
+    int mind = -1;
+    for (size_t i = s0 - k->sbase; i < s1 - k->sbase; i++) {
+        const span *s = &k->win.spans[i];
+        if (s->off >= lo && s->off + s->len <= hi && (mind < 0 || s->depth < mind))
+            mind = s->depth;
+    }
+    for (size_t i = s0 - k->sbase; i < s1 - k->sbase; i++) {
+        const span *s = &k->win.spans[i];
+        if (s->off >= lo && s->off + s->len <= hi && s->len)
+            explain_add(out, s->off - lo, s->len, s->depth - mind, s->cls, s->layer, "%s",
+                        s->meaning);
+    }
+    return true;
 }

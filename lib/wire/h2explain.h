@@ -48,6 +48,35 @@ int h2explain_exchange(const uint8_t *c2s, size_t cn, const uint8_t *s2c, size_t
 int h2explain_exchange_midway(const uint8_t *c2s, size_t cn, size_t c_at, const uint8_t *s2c,
                               size_t sn, size_t s_at, explain *client_e, explain *server_e);
 
+/* One direction explained as h2explain_exchange (or _midway) explains it, kept between
+ * calls so that a long connection is read once: each call's frames are explained from
+ * where the call before stopped, with the header table and the streams as they were. */
+typedef struct h2explainer h2explainer;
+
+/* Returns the client's explainer (client NULL) or the server's (reading its streams'
+ * methods from client's), mid-way from start as h2explain_exchange_midway reads; NULL when
+ * memory ran out. */
+h2explainer *h2explainer_new(bool from_server, bool midway, size_t start, h2explainer *client);
+/* Accepts NULL. */
+void h2explainer_free(h2explainer *k);
+/* Explains the frames of p[0..n) (every byte of the direction kept so far) from where it
+ * stopped until one ends at end or later, and (ahead) on over the whole frames after that
+ * read no byte past their own (so that a client's streams are named before the server's
+ * frames of them come, though not its request). Returns false when it cannot go on as an
+ * explanation from the first byte would (an error, a frame that reads past n): then it
+ * answers nothing any more. */
+bool h2explainer_feed(h2explainer *k, const uint8_t *p, size_t n, size_t end, bool ahead);
+/* A server explainer: whether what it explained so far is what an exchange whose client
+ * bytes end at h gives (but for the frames h2explainer_spans checks); if so, frames
+ * explained next take their methods as such an exchange would, and spans are asked for
+ * such an exchange. False: it must be made anew for h. */
+bool h2explainer_horizon(h2explainer *k, size_t h);
+/* Adds to out the spans of [lo, hi) that an exchange explaining the direction's bytes up
+ * to hi gives (as explained within [lo, hi), shifted to start at lo). Returns false when
+ * the explainer cannot tell them: lo or hi is not where a frame it explained begins or
+ * ends, a frame read past hi, or lo is too far behind. */
+bool h2explainer_spans(const h2explainer *k, size_t lo, size_t hi, explain *out);
+
 /* Names for numbers on the wire; "UNKNOWN" (or NULL for settings) when not defined.
  * (gRPC status codes are named by wire/grpc_status.h.) */
 const char *h2explain_frame_type(unsigned type);

@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,11 +64,55 @@ bool h2x_fragment_bounds(const uint8_t *p, const fh *f, size_t *a, size_t *b)
     return true;
 }
 
+/* Where stream id is, or would go, in x->st (kept in the order of ids). */
+static size_t stream_index(const h2x *x, uint32_t id)
+{
+    size_t a = 0, b = x->nst;
+    if (b && x->st[b - 1].id < id)
+        return b; /* a new stream: the usual case */
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (x->st[m].id < id)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a;
+}
+
+const h2stream *h2x_stream_find(const h2x *x, uint32_t id)
+{
+    size_t i = stream_index(x, id);
+    return i < x->nst && x->st[i].id == id ? &x->st[i] : NULL;
+}
+
+/* A kept server explainer's stream s: whether the client pass of [0, x->horizon) named its
+ * method, and for which other passes that holds too. */
+static const h2stream *kept_peer(h2x *x, h2stream *s)
+{
+    const h2stream *ps = h2x_stream_find(x->peer, s->id);
+    if (!ps || !ps->path) {
+        if (x->npending < H2X_PENDING)
+            x->pending[x->npending++] = s->id;
+        else if (x->hhi > x->horizon + 1)
+            x->hhi = x->horizon + 1;
+        return NULL;
+    }
+    bool named = ps->path_at <= x->horizon;
+    if (ps->m) { /* read otherwise by passes on the other side of path_at */
+        s->cond = true;
+        s->clo = named ? ps->path_at : 0;
+        s->chi = named ? SIZE_MAX : ps->path_at;
+        s->alt = named ? x->hint : ps->m;
+    }
+    return named ? ps : NULL;
+}
+
 h2stream *h2x_stream_get(h2x *x, uint32_t id)
 {
-    for (size_t i = 0; i < x->nst; i++)
-        if (x->st[i].id == id)
-            return &x->st[i];
+    size_t i = stream_index(x, id);
+    if (i < x->nst && x->st[i].id == id)
+        return &x->st[i];
     if (x->nst == x->cst) {
         size_t nc = x->cst ? 2 * x->cst : 8;
         h2stream *ns = realloc(x->st, nc * sizeof *ns);
@@ -76,18 +121,37 @@ h2stream *h2x_stream_get(h2x *x, uint32_t id)
         x->st = ns;
         x->cst = nc;
     }
-    h2stream *s = &x->st[x->nst++];
+    memmove(x->st + i + 1, x->st + i, (x->nst - i) * sizeof *x->st);
+    x->nst++;
+    h2stream *s = &x->st[i];
     memset(s, 0, sizeof *s);
     s->id = id;
-    if (x->peer)
-        for (size_t i = 0; i < x->peer->nst; i++)
-            if (x->peer->st[i].id == id && x->peer->st[i].path) {
-                s->path = strdup(x->peer->st[i].path);
-                s->m = x->peer->st[i].m;
-            }
+    /* a method named in a stream's first frame, as an exchange does; a kept explainer
+     * looks it up once a message needs it, which reads the same */
+    s->unnamed = x->kept && x->peer;
+    const h2stream *ps = x->peer && !x->kept ? h2x_stream_find(x->peer, id) : NULL;
+    if (ps && ps->path) {
+        s->path = strdup(ps->path);
+        s->m = ps->m;
+    }
     if (!s->m)
         s->m = x->hint;
     return s;
+}
+
+const pb_method *h2x_stream_method(h2x *x, h2stream *s)
+{
+    if (s->unnamed) {
+        s->unnamed = false;
+        const h2stream *ps = kept_peer(x, s);
+        if (ps && ps->path) {
+            s->path = strdup(ps->path);
+            s->m = ps->m;
+        }
+        if (!s->m)
+            s->m = x->hint;
+    }
+    return s->m;
 }
 
 void h2x_streams_free(h2x *x)

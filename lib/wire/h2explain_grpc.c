@@ -113,7 +113,7 @@ static bool collect_block(h2x *x, const fh *first, hblock *hb)
     while (!hb->complete) {
         fh c;
         if (!h2x_frame_at(x->p, x->n, o, &c)) {
-            hb->truncated = true;
+            hb->truncated = x->cut = true;
             break;
         }
         if (hb->nf == 64) {
@@ -300,6 +300,8 @@ size_t h2x_header_group(h2x *x, const fh *first)
     free(block);
     const fh *last = &hb.frames[hb.nf - 1];
     size_t end = last->off + 9 + last->len;
+    if (s && s->path && !s->path_at)
+        s->path_at = end;
     if (fatal) {
         x->failed = true;
         h2x_fail_rest(x, NULL, end, "%s", _("the header compression state is lost"));
@@ -328,7 +330,11 @@ static size_t gather(h2x *x, uint32_t sid, size_t a, size_t b, size_t fend, size
     memcpy(out, x->p + a, got);
     size_t o = fend;
     fh f;
-    while (got < need && !end_stream && h2x_frame_at(x->p, x->n, o, &f)) {
+    while (got < need && !end_stream) {
+        if (!h2x_frame_at(x->p, x->n, o, &f)) {
+            x->cut = true;
+            break;
+        }
         o = f.off + 9 + f.len;
         if (f.sid != sid)
             continue;
@@ -342,6 +348,8 @@ static size_t gather(h2x *x, uint32_t sid, size_t a, size_t b, size_t fend, size
         got += k;
         end_stream = f.flags & FL_END_STREAM;
     }
+    if (o > x->reach)
+        x->reach = o;
     return got;
 }
 
@@ -357,8 +365,8 @@ static void start_message(h2x *x, h2stream *s, const fh *f, size_t a, size_t b)
     s->in_msg = true;
     s->msg.done = 0;
     unsigned no = ++s->msgs;
-    const ProtobufCMessageDescriptor *d =
-        s->m ? (x->server ? s->m->output : s->m->input) : NULL;
+    const pb_method *sm = h2x_stream_method(x, s);
+    const ProtobufCMessageDescriptor *d = sm ? (x->server ? sm->output : sm->input) : NULL;
     if (got < 5) {
         s->msg.total = got;
         explain_add(u, 0, got, 1, SPAN_FRAME, "grpc", _("incomplete: the capture ends inside "
@@ -408,8 +416,23 @@ static void start_message(h2x *x, h2stream *s, const fh *f, size_t a, size_t b)
                     "bytes into the message's %" PRIu32), got - 5, len);
     else if (m[0] == 1 && len)
         explain_add(u, 5, len, 2, SPAN_DATA, "grpc", _("%" PRIu32 " compressed bytes"), len);
-    else if (len && pbexplain_message(d, m + 5, len, 5, 2, &x->told_pb, u) < 0)
-        x->failed = true;
+    else if (len) {
+        unsigned told = x->told_pb;
+        if (pbexplain_message(d, m + 5, len, 5, 2, &x->told_pb, u) < 0)
+            x->failed = true;
+        if (s->cond) { /* read with the other method, would it tell later messages less? */
+            explain alt;
+            explain_init(&alt);
+            const pb_method *am = s->alt;
+            pbexplain_message(am ? (x->server ? am->output : am->input) : NULL, m + 5, len, 5, 2,
+                              &told, &alt);
+            explain_done(&alt);
+            if (told != x->told_pb) {
+                x->hlo = s->clo > x->hlo ? s->clo : x->hlo;
+                x->hhi = s->chi < x->hhi ? s->chi : x->hhi;
+            }
+        }
+    }
     free(m);
 }
 
@@ -451,6 +474,10 @@ void h2x_data_frame(h2x *x, const fh *f)
         }
     }
     h2x_padding(x, f);
+    if (s->cond && b > a) { /* its spans are those of some client passes only */
+        x->slo = s->clo > x->slo ? s->clo : x->slo;
+        x->shi = s->chi < x->shi ? s->chi : x->shi;
+    }
     char what[200] = "";
     if (whole + parts == 0)
         snprintf(what, sizeof what, "%s", (f->flags & FL_END_STREAM) ? _(": no data, it just "

@@ -25,6 +25,9 @@ enum { FL_END_STREAM = 0x1, FL_ACK = 0x1, FL_END_HEADERS = 0x4, FL_PADDED = 0x8,
 enum { TOLD_HEADER = 1, TOLD_STREAM = 2, TOLD_PAD = 4, TOLD_SETTINGS = 8, TOLD_WINDOW = 16,
        TOLD_PING = 32 };
 
+/* Server streams a kept explainer follows whose client stream it has not seen named. */
+#define H2X_PENDING 64
+
 /* A reassembled unit (a gRPC message), explained once in its own coordinates and emitted
  * frame by frame. */
 typedef struct unit {
@@ -35,6 +38,13 @@ typedef struct unit {
 typedef struct h2stream {
     uint32_t id;
     char *path;
+    size_t path_at;   /* where the header block that named path ends (0: none did) */
+    bool unnamed;     /* a kept server explainer's: m is taken from the client's stream when
+                       * a message first needs it */
+    bool cond;        /* ... and read otherwise for client passes outside [clo, chi), where
+                       * the method is alt */
+    size_t clo, chi;
+    const pb_method *alt;
     const pb_method *m;
     unsigned blocks, msgs;
     bool in_msg;
@@ -57,6 +67,17 @@ typedef struct h2x {
     bool stop;   /* a connection error: nothing after it is read */
     bool midway; /* caught mid-way: no preface, frames from start, HPACK's table unknown */
     size_t start;
+    /* Kept between calls (h2explainer): what the frame just explained looked at */
+    size_t reach; /* the end of the farthest frame it read */
+    bool cut;     /* it would have read on, past n */
+    /* ... and, for a server explainer, which of the client's streams it took a method from:
+     * its spans are those of an exchange whose client pass read [0, h) for every h in
+     * [hlo, hhi), given that none of the pending streams is named in [0, h) */
+    bool kept;
+    size_t horizon, hlo, hhi;
+    size_t slo, shi; /* the frame just explained holds only spans of such passes */
+    uint32_t pending[H2X_PENDING];
+    size_t npending;
 } h2x;
 
 /* A frame header. */
@@ -83,9 +104,14 @@ bool h2x_data_bounds(const uint8_t *p, const fh *f, size_t *a, size_t *b);
 /* The header block fragment of a HEADERS, PUSH_PROMISE or CONTINUATION frame, in
  * p[*a..*b); false when the padding and priority fields do not fit. */
 bool h2x_fragment_bounds(const uint8_t *p, const fh *f, size_t *a, size_t *b);
+/* Stream id's state, or NULL. */
+const h2stream *h2x_stream_find(const h2x *x, uint32_t id);
 /* Stream id's state, made on first use (inheriting the method from the peer's pass or
  * the hint); NULL when memory ran out. */
 h2stream *h2x_stream_get(h2x *x, uint32_t id);
+/* The method of server stream s, as the client's pass named it (for a kept explainer,
+ * the first time a message needs it). */
+const pb_method *h2x_stream_method(h2x *x, h2stream *s);
 /* Frees every stream's state; the table is empty afterwards. */
 void h2x_streams_free(h2x *x);
 /* Emits the spans of unit u that fall in [lo, lo + len), placed at capture offset cap,

@@ -248,6 +248,29 @@ else
     bad "workbench load writes a capture of a long gob connection" "$(tail -n 3 "$TMP/long-load.out")"
 fi
 
+# The same for gRPC: about 4000 calls on one HTTP/2 connection, each call's frames explained
+# from where the call before stopped, with HPACK's table as the connection built it.
+if "$WB" load --service longwireg --codec grpc --registry static --spawn 1 --rate 2000 --duration 2 \
+    --pcap "$TMP/longg.pcap" >"$TMP/longg-load.out" 2>&1; then
+    n=$(calls_of "$(explain "$TMP/longg.pcap")")
+    if [ "${n:-0}" -ge 3000 ]; then ok "the long gRPC connection has $n calls"; else bad "the long gRPC connection has at least 3000 calls" "${n:-none}"; fi
+    out=$(timeout 120 "$WB" --lang en explain "$TMP/longg.pcap" --wire --color never 2>&1)
+    expect_eq "--wire on the long gRPC connection ends, within 120 s" 0 "$?"
+    expect_eq "--wire on gRPC: a request dump for every call" "$n" "$(printf '%s\n' "$out" | grep -c '── call [0-9]*: request')"
+    expect_eq "--wire on gRPC: a reply dump for every call" "$n" "$(printf '%s\n' "$out" | grep -c '── call [0-9]*: reply')"
+    # a call half-way (the latest are past the spans an explanation keeps, and only counted)
+    m=$((n / 2))
+    mid=$(printf '%s\n' "$out" | sed -n "/── call $m: request/,/── call $((m + 1)): request/p")
+    expect_grep "--wire on gRPC: call $m's request names its method" \
+        ":path: /arith.Arith/Multiply; gRPC: the method to call" "$mid"
+    expect_grep "--wire on gRPC: call $m's reply read with the method its request named" \
+        "gRPC message 1 on stream $((2 * m - 1)), 2 bytes after its 5-byte prefix: arith.Product" "$mid"
+    expect_grep "--wire on gRPC: call $m's status from HPACK's dynamic table" \
+        "grpc-status: 0, sent as 0xbe: indexed: dynamic table entry 62" "$mid"
+else
+    bad "workbench load writes a capture of a long gRPC connection" "$(tail -n 3 "$TMP/longg-load.out")"
+fi
+
 # ---- explain's other uses are unchanged; a file that is not a capture is said to be ----
 printf '{"method":"hello.HelloWorld","params":["李白"],"id":0}' >"$TMP/req.json"
 expect_grep "explain json FILE still explains JSON-RPC bytes" "hello.HelloWorld" "$(explain json "$TMP/req.json")"

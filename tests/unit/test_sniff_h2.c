@@ -278,3 +278,246 @@ Test(sniff_h2, midway_dynamic_table_unknown)
     sk_free(&r);
     done(&w);
 }
+
+/* ---- long connections: every call explained from the state, checked against the whole ---- */
+
+/* Counts the calls handed over; each is explained from the connection's state and checked
+ * against the same call explained from the first byte (test_sniffkit.h). */
+typedef struct tally {
+    size_t calls, explained, empty_req, ok;
+} tally;
+
+static void tally_call(void *ud, const sniff_call *c)
+{
+    tally *k = ud;
+    k->calls++;
+    k->ok += c->status && !strcmp(c->status, "OK");
+    explain q, p;
+    explain_init(&q);
+    explain_init(&p);
+    if (sniff_explain_call(c, &q, &p) == 0) {
+        k->explained++;
+        k->empty_req += c->c2s && c->req_end > c->req_off && q.len == 0;
+        sk_same_whole(c, &q, &p);
+    }
+    explain_done(&q);
+    explain_done(&p);
+}
+
+static sniff *tally_new(tally *k)
+{
+    memset(k, 0, sizeof *k);
+    sniff_opts o = {.keep_bytes = 4u << 20};
+    sniff_hooks h = {tally_call, NULL};
+    sniff *s = sniff_new(&o, &h, k);
+    cr_assert(s);
+    return s;
+}
+
+/* A message of an unknown type with many fields: many spans. */
+static void raw_message(buf *b, uint32_t sid, int fields)
+{
+    uint8_t m[5 + 512];
+    size_t n = 5;
+    for (int i = 0; i < fields && n + 2 <= sizeof m; i++) {
+        m[n++] = 0x08;
+        m[n++] = (uint8_t)(i & 0x7f);
+    }
+    m[0] = 0;
+    m[1] = m[2] = 0;
+    m[3] = (uint8_t)((n - 5) >> 8);
+    m[4] = (uint8_t)(n - 5);
+    frame(b, 0, 1, sid, m, n);
+}
+
+static void preface(h2w *w)
+{
+    buf_init(&w->c, 0);
+    buf_init(&w->s, 0);
+    memset(&w->ec, 0, sizeof w->ec);
+    memset(&w->es, 0, sizeof w->es);
+    buf_puts(&w->c, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    frame(&w->c, 4, 0, 0, NULL, 0);
+    frame(&w->s, 4, 0, 0, NULL, 0);
+    frame(&w->s, 4, 1, 0, NULL, 0);
+    frame(&w->c, 4, 1, 0, NULL, 0);
+}
+
+/* Call i of a long connection on stream sid: SayHello, or every other one a method nobody
+ * knows carrying a message of many fields. */
+static void long_request(h2w *w, uint32_t sid, int i)
+{
+    char name[32];
+    snprintf(name, sizeof name, "{\"name\":\"n%d\"}", i);
+    if (i % 2) {
+        request_headers(w, sid, "/pkg.Unknown/Do", false);
+        raw_message(&w->c, sid, 250);
+    } else {
+        request_headers(w, sid, PATH, false);
+        message(&w->c, sid, "helloworld.HelloRequest", name, false, true);
+    }
+}
+
+static void long_reply_head(h2w *w, uint32_t sid)
+{
+    static const nv rh[] = {{":status", "200"}, {"content-type", "application/grpc"}};
+    headers(&w->s, &w->es, sid, rh, 2, false);
+}
+
+static void long_reply_body(h2w *w, uint32_t sid, int i)
+{
+    char msg[48];
+    snprintf(msg, sizeof msg, "{\"message\":\"Hello n%d\"}", i);
+    message(&w->s, sid, "helloworld.HelloReply", msg, false, false);
+    if (i % 5 == 4) { /* a ping now and then, on the connection */
+        static const uint8_t ping[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+        frame(&w->s, 6, 0, 0, ping, 8);
+    }
+}
+
+/* n calls one after the other. */
+static void build_long(h2w *w, int n)
+{
+    preface(w);
+    for (int i = 0; i < n; i++) {
+        uint32_t sid = 1 + 2 * (uint32_t)i;
+        long_request(w, sid, i);
+        long_reply_head(w, sid);
+        long_reply_body(w, sid, i);
+        trailers(w, sid, "0", NULL, false);
+        if (i == n / 2) {
+            w->c_mark = buf_size(&w->c);
+            w->s_mark = buf_size(&w->s);
+        }
+    }
+}
+
+/* Feeds both directions in turns of chunk bytes, the client's ahead of the server's by
+ * lead of the server's bytes (in proportion to each direction's length). */
+static void feed_both(sniff *sn, flow_conn *fc, const buf *c, size_t c0, const buf *s, size_t s0,
+                      size_t chunk, size_t lead, int64_t *t)
+{
+    size_t a = c0, b = s0, cn = buf_size(c), sn_ = buf_size(s);
+    while (a < cn || b < sn_) {
+        size_t k = cn - a < chunk ? cn - a : chunk;
+        if (k && ((double)(a - c0) / (double)(cn - c0) < (double)(b - s0 + lead) / (double)(sn_ - s0) ||
+                  b == sn_)) {
+            sk_feed(sn, fc, FLOW_C2S, buf_data(c) + a, k, k, t);
+            a += k;
+            continue;
+        }
+        k = sn_ - b < chunk ? sn_ - b : chunk;
+        sk_feed(sn, fc, FLOW_S2C, buf_data(s) + b, k, k, t);
+        b += k;
+    }
+}
+
+Test(sniff_h2, long_connection_explained_from_its_state)
+{
+    h2w w;
+    build_long(&w, 300); /* past the spans an explanation keeps: the late calls are counted */
+    tally k;
+    sniff *sn = tally_new(&k);
+    flow_conn fc;
+    int64_t t = 0;
+    sk_open(sn, &fc, 1, 40000, 50051, true);
+    feed_both(sn, &fc, &w.c, 0, &w.s, 0, 301, 700, &t);
+    sniff_finish(sn, t);
+    cr_assert_eq(k.calls, 300, "%zu calls", k.calls);
+    cr_assert_eq(k.explained, 300);
+    cr_assert_eq(k.ok, 300);
+    cr_assert(k.empty_req > 0, "no call was past the spans an explanation keeps");
+    sniff_free(sn);
+    done(&w);
+}
+
+Test(sniff_h2, long_connection_caught_midway)
+{
+    h2w w;
+    build_long(&w, 120);
+    tally k;
+    sniff *sn = tally_new(&k);
+    flow_conn fc;
+    int64_t t = 0;
+    sk_open(sn, &fc, 2, 40000, 50051, false);
+    /* inside a frame in each direction: HPACK's table was built before */
+    feed_both(sn, &fc, &w.c, w.c_mark + 5, &w.s, w.s_mark + 3, 97, 300, &t);
+    sniff_finish(sn, t);
+    cr_assert_geq(k.calls, 58, "%zu calls", k.calls);
+    cr_assert_eq(k.explained, k.calls);
+    sniff_free(sn);
+    done(&w);
+}
+
+Test(sniff_h2, concurrent_streams_answered_out_of_order)
+{
+    enum { N = 48 };
+    h2w w;
+    preface(&w);
+    /* every request first; the replies' headers in order, their messages backwards and
+     * their trailers shuffled: a reply's bytes hold other streams' frames, of requests
+     * sent after its own */
+    for (int i = 0; i < N; i++)
+        long_request(&w, 1 + 2 * (uint32_t)i, i);
+    for (int i = 0; i < N; i++)
+        long_reply_head(&w, 1 + 2 * (uint32_t)i);
+    for (int i = N - 1; i >= 0; i--)
+        long_reply_body(&w, 1 + 2 * (uint32_t)i, i);
+    for (int i = 0; i < N; i++) {
+        int j = (i * 7 + 3) % N;
+        trailers(&w, 1 + 2 * (uint32_t)j, "0", NULL, false);
+    }
+    /* and then calls one after the other on the same connection */
+    for (int i = N; i < N + 40; i++) {
+        uint32_t sid = 1 + 2 * (uint32_t)i;
+        long_request(&w, sid, i);
+        long_reply_head(&w, sid);
+        long_reply_body(&w, sid, i);
+        trailers(&w, sid, "0", NULL, false);
+    }
+    for (int order = 0; order < 2; order++) {
+        tally k;
+        sniff *sn = tally_new(&k);
+        flow_conn fc;
+        int64_t t = 0;
+        sk_open(sn, &fc, 3, 40000, 50051, true);
+        if (order == 0) { /* the client's bytes whole, then the server's */
+            sk_feed(sn, &fc, FLOW_C2S, buf_data(&w.c), buf_size(&w.c), 211, &t);
+            sk_feed(sn, &fc, FLOW_S2C, buf_data(&w.s), buf_size(&w.s), 173, &t);
+        } else
+            feed_both(sn, &fc, &w.c, 0, &w.s, 0, 89, 2000, &t);
+        sniff_finish(sn, t);
+        cr_assert_eq(k.calls, N + 40, "%zu calls", k.calls);
+        cr_assert_eq(k.explained, N + 40);
+        cr_assert_eq(k.ok, N + 40);
+        sniff_free(sn);
+    }
+    done(&w);
+}
+
+Test(sniff_h2, long_connection_with_a_gap)
+{
+    h2w w;
+    build_long(&w, 80);
+    tally k;
+    sniff *sn = tally_new(&k);
+    flow_conn fc;
+    int64_t t = 0;
+    sk_open(sn, &fc, 4, 40000, 50051, true);
+    size_t cut = w.s_mark + 7, lost = 40;
+    feed_both(sn, &fc, &w.c, 0, &w.s, 0, 64, 500, &t); /* whole: the calls before the gap */
+    sniff_free(sn);
+    sn = tally_new(&k);
+    sk_open(sn, &fc, 5, 40000, 50051, true);
+    sk_feed(sn, &fc, FLOW_C2S, buf_data(&w.c), buf_size(&w.c), 173, &t);
+    sk_feed(sn, &fc, FLOW_S2C, buf_data(&w.s), cut, 151, &t);
+    sniff_flow_gap(sn, &fc, FLOW_S2C, lost, t);
+    sk_feed(sn, &fc, FLOW_S2C, buf_data(&w.s) + cut + lost, buf_size(&w.s) - cut - lost, 151,
+            &t);
+    sniff_finish(sn, t);
+    cr_assert_eq(k.calls, 80, "%zu calls", k.calls);
+    cr_assert_eq(k.explained, k.calls);
+    cr_assert_geq(k.ok, 76, "%zu OK", k.ok);
+    sniff_free(sn);
+    done(&w);
+}
