@@ -218,7 +218,8 @@ int balancer_set_members(balancer *b, const char *const *addrs, size_t n)
         free(idx);
         return -1;
     }
-    memcpy(listed, addrs, n * sizeof *listed);
+    if (n)
+        memcpy(listed, addrs, n * sizeof *listed);
     qsort(listed, n, sizeof *listed, cmp_str_ptr);
     for (size_t i = 0; i < b->n; i++) {
         const char *key = b->in[i].addr;
