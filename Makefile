@@ -165,7 +165,7 @@ test: test-deps
 	@sh mk/test.sh $(BUILD) $(abspath $(BIN)) $(UNIT_BIN)
 
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; BIN=$(abspath $(BIN)) $$t --jobs 2; done
 
 integration: all $(BUILD)/tests/http1_echo
 	@sh mk/consul.sh $(BIN)

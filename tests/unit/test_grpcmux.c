@@ -4,6 +4,7 @@
  * and the frames each call costs. */
 #include <criterion/criterion.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testkit.h"
@@ -36,8 +37,15 @@ static void root_dir(char *out, size_t n)
 static bool peer_start(peer *p, const char *rel, bool ours, const char *env)
 {
     char root[PATH_MAX], path[PATH_MAX + 64];
-    root_dir(root, sizeof root);
-    snprintf(path, sizeof path, "%s/%s", root, rel);
+    const char *bin = getenv("BIN"); /* make's BIN: bin, or a sanitizer build's own */
+    if (bin && strncmp(rel, "bin/", 4) == 0) {
+        snprintf(path, sizeof path, "%s/%s", bin, rel + 4);
+    } else {
+        root_dir(root, sizeof root);
+        snprintf(path, sizeof path, "%s/%s", root, rel);
+        if (access(path, X_OK) != 0) /* a build folder deeper than build/ */
+            snprintf(path, sizeof path, "%s", rel);
+    }
     if (access(path, X_OK) != 0)
         return false;
     int out[2];
