@@ -19,11 +19,6 @@
 
 #define DEADLINE .timeout = 60
 
-typedef struct peer {
-    pid_t pid;
-    char addr[80];
-} peer;
-
 /* The repository's root, from the test's own place (build/tests/). */
 static void root_dir(char *out, size_t n)
 {
@@ -32,12 +27,13 @@ static void root_dir(char *out, size_t n)
     snprintf(out, n, "%s/../..", dir);
 }
 
-/* Starts ROOT/rel with --listen 127.0.0.1:0 (and --quiet for ours), env NAME=VALUE when
- * given; returns false when the program is not there. */
-static bool peer_start(peer *p, const char *rel, bool ours, const char *env)
+/* Starts rel with --listen 127.0.0.1:0 (and --quiet for ours), env NAME=VALUE when given:
+ * bin/ programs from make's BIN (bin, or a sanitizer build's own), the others from the
+ * repository's root. Returns false when the program is not built. */
+static bool peer_start(tk_server *p, const char *rel, bool ours, const char *env)
 {
     char root[PATH_MAX], path[PATH_MAX + 64];
-    const char *bin = getenv("BIN"); /* make's BIN: bin, or a sanitizer build's own */
+    const char *bin = getenv("BIN");
     if (bin && strncmp(rel, "bin/", 4) == 0) {
         snprintf(path, sizeof path, "%s/%s", bin, rel + 4);
     } else {
@@ -46,61 +42,16 @@ static bool peer_start(peer *p, const char *rel, bool ours, const char *env)
         if (access(path, X_OK) != 0) /* a build folder deeper than build/ */
             snprintf(path, sizeof path, "%s", rel);
     }
-    if (access(path, X_OK) != 0)
-        return false;
-    int out[2];
-    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-    fflush(NULL);
-    pid_t parent = getpid(), pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        dup2(out[1], STDOUT_FILENO);
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, STDERR_FILENO);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        if (env)
-            putenv((char *)env);
-        if (ours)
-            execl(path, path, "--listen", "127.0.0.1:0", "--quiet", (char *)NULL);
-        else
-            execl(path, path, "--listen", "127.0.0.1:0", (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    buf line;
-    buf_init(&line, 0);
-    uint64_t deadline = clock_now_ms() + 10000;
-    while (!(buf_size(&line) && memchr(buf_data(&line), '\n', buf_size(&line)))) {
-        size_t had = buf_size(&line);
-        if (tk_read_until(out[0], &line, had + 1, deadline) == had)
-            break;
-    }
-    close(out[0]);
-    buf_putc(&line, 0);
-    char *text = (char *)buf_data(&line), *nl = strchr(text, '\n');
-    if (!nl)
-        kill(pid, SIGKILL);
-    cr_assert_not_null(nl, "%s printed no address within 10 s", rel);
-    *nl = '\0';
-    p->pid = pid;
-    snprintf(p->addr, sizeof p->addr, "%s", text);
-    buf_done(&line);
-    return true;
+    const char *args[] = {"--listen", "127.0.0.1:0", ours ? "--quiet" : NULL, NULL};
+    return tk_program_start(p, path, args, env);
 }
 
-static void peer_stop(peer *p)
+/* Ends p, also when it is stopped (SIGSTOP). */
+static void peer_stop(tk_server *p)
 {
-    if (p->pid > 0) {
+    if (p->pid > 0)
         kill(p->pid, SIGCONT);
-        kill(p->pid, SIGKILL);
-        waitpid(p->pid, NULL, 0);
-        p->pid = 0;
-    }
+    tk_server_stop(p, SIGKILL);
 }
 
 /* ---- calls and what came back ---- */
@@ -192,6 +143,19 @@ static grpcmux *dial(const char *addr)
     return m;
 }
 
+/* Starts bin/grpc-server in s and dials it; one call is made and answered first, so that
+ * the connection's own frames are behind. */
+static grpcmux *dial_warm(tk_server *s)
+{
+    cr_assert(peer_start(s, "bin/grpc-server", true, NULL), "bin/grpc-server is missing: run make all");
+    grpcmux *m = dial(s->addr);
+    outcome warm = {0};
+    multiply(m, 2, 3, 5000, &warm);
+    run_for(5000);
+    cr_assert_eq(warm.status, GRPC_OK, "%d %s", warm.status, warm.message);
+    return m;
+}
+
 static void setup(void)
 {
     char err[256];
@@ -206,7 +170,7 @@ TestSuite(grpcmux, .init = setup, .fini = teardown);
 
 Test(grpcmux, one_call, DEADLINE)
 {
-    peer s;
+    tk_server s;
     cr_assert(peer_start(&s, "bin/grpc-server", true, NULL), "bin/grpc-server is missing: run make all");
     grpcmux *m = dial(s.addr);
     cr_assert_str_eq(grpcmux_addr(m), s.addr);
@@ -234,13 +198,8 @@ Test(grpcmux, one_call, DEADLINE)
 Test(grpcmux, a_thousand_calls_at_once_on_one_connection, DEADLINE)
 {
     enum { N = 1000 };
-    peer s;
-    cr_assert(peer_start(&s, "bin/grpc-server", true, NULL));
-    grpcmux *m = dial(s.addr);
-    outcome warm = {0}; /* the connection's own frames first */
-    multiply(m, 1, 1, 5000, &warm);
-    run_for(5000);
-    cr_assert_eq(warm.status, GRPC_OK);
+    tk_server s;
+    grpcmux *m = dial_warm(&s);
     grpcmux_stats before, after;
     grpcmux_get_stats(m, &before);
     outcome *o = calloc(N, sizeof *o);
@@ -274,13 +233,8 @@ Test(grpcmux, a_thousand_calls_at_once_on_one_connection, DEADLINE)
 
 Test(grpcmux, a_call_past_its_deadline_ends_with_deadline_exceeded, DEADLINE)
 {
-    peer s;
-    cr_assert(peer_start(&s, "bin/grpc-server", true, NULL));
-    grpcmux *m = dial(s.addr);
-    outcome warm = {0};
-    multiply(m, 2, 3, 5000, &warm);
-    run_for(5000);
-    cr_assert_eq(warm.status, GRPC_OK);
+    tk_server s;
+    grpcmux *m = dial_warm(&s);
     kill(s.pid, SIGSTOP);
     outcome o = {0}, later = {0};
     uint64_t t0 = clock_now_ms();
@@ -340,21 +294,14 @@ Test(grpcmux, a_refused_port_fails_the_calls_unsent, DEADLINE)
 
 Test(grpcmux, a_server_killed_mid_call_fails_it_as_sent, DEADLINE)
 {
-    peer s;
-    cr_assert(peer_start(&s, "bin/grpc-server", true, NULL));
-    grpcmux *m = dial(s.addr);
-    outcome warm = {0};
-    multiply(m, 2, 3, 5000, &warm);
-    run_for(5000);
-    cr_assert_eq(warm.status, GRPC_OK);
+    tk_server s;
+    grpcmux *m = dial_warm(&s);
     kill(s.pid, SIGSTOP);
     outcome o = {0};
     multiply(m, 3, 3, 10000, &o);
     run_for(100); /* its frames go out */
     cr_assert_not(o.done);
-    kill(s.pid, SIGKILL);
-    waitpid(s.pid, NULL, 0);
-    s.pid = 0;
+    tk_server_stop(&s, SIGKILL); /* stopped as it is: it answers nothing more */
     run_for(5000);
     cr_assert_eq(o.calls, 1);
     cr_assert_eq(o.status, GRPC_UNAVAILABLE, "%d %s", o.status, o.message);
@@ -366,13 +313,8 @@ Test(grpcmux, a_server_killed_mid_call_fails_it_as_sent, DEADLINE)
 
 Test(grpcmux, goaway_on_sigterm_makes_it_unusable, DEADLINE)
 {
-    peer s;
-    cr_assert(peer_start(&s, "bin/grpc-server", true, NULL));
-    grpcmux *m = dial(s.addr);
-    outcome warm = {0};
-    multiply(m, 2, 3, 5000, &warm);
-    run_for(5000);
-    cr_assert_eq(warm.status, GRPC_OK);
+    tk_server s;
+    grpcmux *m = dial_warm(&s);
     kill(s.pid, SIGTERM);
     for (int i = 0; i < 100 && grpcmux_usable(m); i++)
         run_for(50);
@@ -388,7 +330,7 @@ Test(grpcmux, goaway_on_sigterm_makes_it_unusable, DEADLINE)
 
 Test(grpcmux, metadata_reaches_the_server, DEADLINE)
 {
-    peer s;
+    tk_server s;
     cr_assert(peer_start(&s, "bin/user-server", true, "WB_CALLER_SECRET=mux-test-secret"));
     User__Token tok = USER__TOKEN__INIT;
     tok.token = "not-a-token";
@@ -416,7 +358,7 @@ Test(grpcmux, metadata_reaches_the_server, DEADLINE)
 
 Test(grpcmux, calls_grpc_go_greeter, DEADLINE)
 {
-    peer s;
+    tk_server s;
     if (!peer_start(&s, "build/go/greeter", false, NULL)) {
         cr_skip_test("build/go/greeter is not built (tests/integration/lib.sh's build_go greeter)");
         return;
@@ -464,7 +406,7 @@ static void retry_once(void *ud, const grpcmux_reply *r)
 
 Test(grpcmux, a_callback_may_call_again, DEADLINE)
 {
-    peer s;
+    tk_server s;
     cr_assert(peer_start(&s, "bin/grpc-server", true, NULL));
     grpcmux *m = dial(s.addr);
     outcome first = {.want = (int64_t)(uintptr_t)m};
@@ -487,7 +429,7 @@ Test(grpcmux, a_callback_may_call_again, DEADLINE)
 
 Test(grpcmux, free_ends_every_call_and_the_queue_is_bounded, DEADLINE)
 {
-    peer s;
+    tk_server s;
     cr_assert(peer_start(&s, "bin/grpc-server", true, NULL));
     grpcmux *m = dial(s.addr);
     enum { N = 10001 };
@@ -513,13 +455,8 @@ Test(grpcmux, free_ends_every_call_and_the_queue_is_bounded, DEADLINE)
 Test(grpcmux, goaway_with_calls_queued_refuses_those_the_server_never_took, DEADLINE)
 {
     enum { N = 300 };
-    peer s;
-    cr_assert(peer_start(&s, "bin/grpc-server", true, NULL));
-    grpcmux *m = dial(s.addr);
-    outcome warm = {0};
-    multiply(m, 2, 3, 5000, &warm);
-    run_for(5000);
-    cr_assert_eq(warm.status, GRPC_OK);
+    tk_server s;
+    grpcmux *m = dial_warm(&s);
     kill(s.pid, SIGSTOP);
     outcome *o = calloc(N, sizeof *o);
     for (int i = 0; i < N; i++)
@@ -560,7 +497,7 @@ static outcome odd_call(grpcmux *m, const char *path)
 
 Test(grpcmux, replies_that_are_not_what_grpc_allows, DEADLINE)
 {
-    peer s;
+    tk_server s;
     if (!peer_start(&s, "build/go/oddgrpc", false, NULL)) {
         cr_skip_test("build/go/oddgrpc is not built (tests/integration/lib.sh's build_go oddgrpc)");
         return;
@@ -618,13 +555,8 @@ Test(grpcmux, replies_that_are_not_what_grpc_allows, DEADLINE)
 Test(grpcmux, many_deadlines_at_once_with_calls_still_queued, DEADLINE)
 {
     enum { N = 500 };
-    peer s;
-    cr_assert(peer_start(&s, "bin/grpc-server", true, NULL));
-    grpcmux *m = dial(s.addr);
-    outcome warm = {0};
-    multiply(m, 2, 3, 5000, &warm);
-    run_for(5000);
-    cr_assert_eq(warm.status, GRPC_OK);
+    tk_server s;
+    grpcmux *m = dial_warm(&s);
     kill(s.pid, SIGSTOP);
     outcome *o = calloc(N, sizeof *o);
     uint64_t t0 = clock_now_ms();
@@ -707,7 +639,7 @@ static void check_hello(void *ud, const grpcmux_reply *r)
 Test(grpcmux, large_requests_and_replies, DEADLINE)
 {
     enum { N = 16, NAME = 300000 }; /* within grpc-server's --conn-budget (8 MiB) */
-    peer s;
+    tk_server s;
     cr_assert(peer_start(&s, "bin/grpc-server", true, NULL));
     grpcmux *m = dial(s.addr);
     char *name = malloc(NAME + 1);

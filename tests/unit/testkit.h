@@ -185,7 +185,7 @@ typedef struct tk_server {
     pid_t pid;     /* 0 once reaped */
     int status;    /* its wait status, once reaped */
     char addr[80]; /* "127.0.0.1:41234" */
-    int log_fd;    /* the read end of its stderr */
+    int log_fd;    /* the read end of its stderr (-1: not kept) */
     buf log;       /* what it has logged so far (read by tk_server_logged) */
 } tk_server;
 
@@ -209,6 +209,53 @@ static inline size_t tk_read_until(int fd, buf *b, size_t want, uint64_t deadlin
     return buf_size(b);
 }
 
+/* In a child of tk_child_fork: its stdout to out, its stderr to log (-1: /dev/null), every
+ * signal unblocked, and it dies with the test. Returns false when the test is gone. */
+static inline bool tk_child_prepare(pid_t parent, int out, int log)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        return false;
+    dup2(out, STDOUT_FILENO);
+    if (log < 0)
+        log = open("/dev/null", O_WRONLY);
+    dup2(log, STDERR_FILENO);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    return true;
+}
+
+/* In the test, after the fork: waits at most timeout_ms for the first line the child pid
+ * prints on out (its address) and fills ts; log is the read end of its stderr, or -1. */
+static inline void tk_child_address(tk_server *ts, pid_t pid, int out, int log, int timeout_ms,
+                                    const char *who)
+{
+    buf line;
+    buf_init(&line, 0);
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+    for (size_t had = 0; !(had && memchr(buf_data(&line), '\n', had));) {
+        if (tk_read_until(out, &line, had + 1, deadline) == had)
+            break;
+        had = buf_size(&line);
+    }
+    close(out);
+    char *text = buf_take(&line), *nl = strchr(text, '\n');
+    buf_done(&line);
+    if (!nl)
+        kill(pid, SIGKILL);
+    cr_assert_not_null(nl, "%s printed no address within %d ms (got \"%s\")", who, timeout_ms, text);
+    *nl = '\0';
+    memset(ts, 0, sizeof *ts);
+    ts->pid = pid;
+    snprintf(ts->addr, sizeof ts->addr, "%s", text);
+    free(text);
+    ts->log_fd = log;
+    if (log >= 0)
+        fcntl(log, F_SETFL, O_NONBLOCK);
+    buf_init(&ts->log, 0);
+}
+
 /* Runs server_main(codec) with the options opts (NULL-terminated, may be NULL) in a child
  * process that dies with the test, and waits at most 5 s for the address it prints. The
  * child's stderr (its log, unless opts has --quiet) is kept for tk_server_logged. */
@@ -224,14 +271,8 @@ static inline void tk_server_start(tk_server *ts, const server_codec *codec, con
     pid_t pid = fork();
     cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
+        if (!tk_child_prepare(parent, out[1], logp[1]))
             _exit(127);
-        dup2(out[1], STDOUT_FILENO);
-        dup2(logp[1], STDERR_FILENO);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
         char *argv[32] = {"tk-server"};
         int argc = 1;
         for (; opts && opts[argc - 1] && argc < 31; argc++)
@@ -242,33 +283,44 @@ static inline void tk_server_start(tk_server *ts, const server_codec *codec, con
     }
     close(out[1]);
     close(logp[1]);
-    buf line;
-    buf_init(&line, 0);
-    uint64_t deadline = clock_now_ms() + 5000;
-    for (size_t had = 0; !(had && memchr(buf_data(&line), '\n', had));) {
-        if (tk_read_until(out[0], &line, had + 1, deadline) == had)
-            break;
-        had = buf_size(&line);
+    tk_child_address(ts, pid, out[0], logp[0], 5000, "the server");
+}
+
+/* Runs the program at path with args (NULL-terminated, may be NULL) and env NAME=VALUE
+ * added when not NULL, its stderr thrown away, as tk_server_start does, waiting at most
+ * 10 s for its address. Returns false, starting nothing, when path is not executable. */
+static inline bool tk_program_start(tk_server *ts, const char *path, const char *const *args, const char *env)
+{
+    if (access(path, X_OK) != 0)
+        return false;
+    int out[2];
+    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        if (!tk_child_prepare(parent, out[1], -1))
+            _exit(127);
+        if (env)
+            putenv((char *)env);
+        char *argv[32] = {(char *)path};
+        int argc = 1;
+        for (; args && args[argc - 1] && argc < 31; argc++)
+            argv[argc] = (char *)args[argc - 1];
+        argv[argc] = NULL;
+        execv(path, argv);
+        _exit(127);
     }
-    close(out[0]);
-    char *text = buf_take(&line), *nl = strchr(text, '\n');
-    buf_done(&line);
-    if (!nl)
-        kill(pid, SIGKILL);
-    cr_assert_not_null(nl, "the server printed no address within 5 s (got \"%s\")", text);
-    *nl = '\0';
-    memset(ts, 0, sizeof *ts);
-    ts->pid = pid;
-    snprintf(ts->addr, sizeof ts->addr, "%s", text);
-    free(text);
-    ts->log_fd = logp[0];
-    fcntl(ts->log_fd, F_SETFL, O_NONBLOCK);
-    buf_init(&ts->log, 0);
+    close(out[1]);
+    tk_child_address(ts, pid, out[0], -1, 10000, path);
+    return true;
 }
 
 /* Whether the server has logged a line containing needle, waiting at most timeout_ms. */
 static inline bool tk_server_logged(tk_server *ts, const char *needle, int timeout_ms)
 {
+    cr_assert_geq(ts->log_fd, 0, "tk_program_start keeps no log");
     uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     for (;;) {
         if (buf_size(&ts->log) && memmem(buf_data(&ts->log), buf_size(&ts->log), needle, strlen(needle)))
@@ -313,7 +365,8 @@ static inline int tk_server_stop(tk_server *ts, int sig)
             ts->pid = 0;
         }
     }
-    close(ts->log_fd);
+    if (ts->log_fd >= 0)
+        close(ts->log_fd);
     buf_done(&ts->log);
     cr_assert_neq(status, -1, "the server did not exit within 10 s of signal %d", sig);
     return status;
