@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/i18n.h"
+#include "base/sorted.h"
 #include "capture/sniff_int.h"
 #include "wire/gob.h"
 #include "wire/h2explain.h"
@@ -142,20 +143,18 @@ static void gob_midway(const uint8_t *p, size_t n, size_t off, bool response, ex
 #define WIRE_WINDOW (64u << 10)
 #define WIRE_TRIM_SPANS 4096
 
+static int cmp_off_span(const void *key, const void *elem)
+{
+    size_t off = *(const size_t *)key, at = ((const span *)elem)->off;
+    return off < at ? -1 : off > at;
+}
+
 /* The first span of d->win that starts at off or later (d->win.len: none). */
 static size_t win_find(const sniff_wdir *d, size_t off)
 {
     if (!d->sorted)
         return 0;
-    size_t a = 0, b = d->win.len;
-    while (a < b) {
-        size_t m = a + (b - a) / 2;
-        if (d->win.spans[m].off < off)
-            a = m + 1;
-        else
-            b = m;
-    }
-    return a;
+    return sorted_first(d->win.spans, d->win.len, sizeof *d->win.spans, &off, cmp_off_span);
 }
 
 /* Forgets the spans more than WIRE_WINDOW bytes behind pos, now and then. */

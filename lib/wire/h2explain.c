@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/i18n.h"
+#include "base/sorted.h"
 #include "wire/catalog.h"
 #include "wire/h2explain_int.h"
 #include "wire/hpack.h"
@@ -390,18 +391,16 @@ static bool step_add(h2explainer *k, size_t off)
     return true;
 }
 
+static int cmp_off_step(const void *key, const void *elem)
+{
+    size_t off = *(const size_t *)key, at = ((const h2step *)elem)->off;
+    return off < at ? -1 : off > at;
+}
+
 /* The first step that begins at off or later. */
 static size_t step_find(const h2explainer *k, size_t off)
 {
-    size_t a = 0, b = k->nsteps;
-    while (a < b) {
-        size_t m = a + (b - a) / 2;
-        if (k->steps[m].off < off)
-            a = m + 1;
-        else
-            b = m;
-    }
-    return a;
+    return sorted_first(k->steps, k->nsteps, sizeof *k->steps, &off, cmp_off_step);
 }
 
 /* Forgets the steps and spans more than KEPT_WINDOW bytes behind, now and then. */

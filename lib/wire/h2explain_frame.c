@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/i18n.h"
+#include "base/sorted.h"
 #include "wire/h2explain_int.h"
 
 /* Reads the frame header at off; true when the whole frame is in the capture. */
@@ -64,20 +65,18 @@ bool h2x_fragment_bounds(const uint8_t *p, const fh *f, size_t *a, size_t *b)
     return true;
 }
 
+static int cmp_id_stream(const void *key, const void *elem)
+{
+    uint32_t id = *(const uint32_t *)key, at = ((const h2stream *)elem)->id;
+    return id < at ? -1 : id > at;
+}
+
 /* Where stream id is, or would go, in x->st (kept in the order of ids). */
 static size_t stream_index(const h2x *x, uint32_t id)
 {
-    size_t a = 0, b = x->nst;
-    if (b && x->st[b - 1].id < id)
-        return b; /* a new stream: the usual case */
-    while (a < b) {
-        size_t m = a + (b - a) / 2;
-        if (x->st[m].id < id)
-            a = m + 1;
-        else
-            b = m;
-    }
-    return a;
+    if (x->nst && x->st[x->nst - 1].id < id)
+        return x->nst; /* a new stream: the usual case */
+    return sorted_first(x->st, x->nst, sizeof *x->st, &id, cmp_id_stream);
 }
 
 const h2stream *h2x_stream_find(const h2x *x, uint32_t id)
