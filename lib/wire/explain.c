@@ -22,6 +22,19 @@ void explain_done(explain *e)
     memset(e, 0, sizeof *e);
 }
 
+bool explain_equal(const explain *a, const explain *b)
+{
+    if (a->len != b->len)
+        return false;
+    for (size_t i = 0; i < a->len; i++) {
+        const span *x = &a->spans[i], *y = &b->spans[i];
+        if (x->off != y->off || x->len != y->len || x->depth != y->depth || x->cls != y->cls ||
+            strcmp(x->layer, y->layer) || strcmp(x->meaning, y->meaning))
+            return false;
+    }
+    return true;
+}
+
 void explain_drop_front(explain *e, size_t k)
 {
     size_t kept = e->len - (e->drop.count ? 1 : 0);

@@ -60,6 +60,8 @@ void explain_done(explain *e);
 /* Frees the first k spans (at most every span but the summary) and moves the rest to
  * the front, for an explanation kept only for its latest bytes. */
 void explain_drop_front(explain *e, size_t k);
+/* Whether a and b hold the same spans: places, depths, classes, layers and meanings. */
+bool explain_equal(const explain *a, const explain *b);
 /* Records a span; layer must outlive e. Returns the span's index, or -1 when memory ran
  * out or e is full. Once e holds its maximum of spans (max, or EXPLAIN_MAX_SPANS), this
  * span and every later one is dropped: its meaning is not formatted, and it is counted in

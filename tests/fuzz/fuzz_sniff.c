@@ -22,19 +22,6 @@ static void check(const explain *e, size_t n)
             abort();
 }
 
-static bool same(const explain *a, const explain *b)
-{
-    if (a->len != b->len)
-        return false;
-    for (size_t i = 0; i < a->len; i++) {
-        const span *x = &a->spans[i], *y = &b->spans[i];
-        if (x->off != y->off || x->len != y->len || x->depth != y->depth || x->cls != y->cls ||
-            strcmp(x->layer, y->layer) || strcmp(x->meaning, y->meaning))
-            return false;
-    }
-    return true;
-}
-
 /* The call explained from the connection's state must be explained the same from the
  * first byte kept (a copy of the call, without the state). */
 static void same_whole(const sniff_call *c, const explain *q, const explain *p)
@@ -44,7 +31,7 @@ static void same_whole(const sniff_call *c, const explain *q, const explain *p)
     explain wq, wp;
     explain_init(&wq);
     explain_init(&wp);
-    if (sniff_explain_call(&k, &wq, &wp) != 0 || !same(q, &wq) || !same(p, &wp))
+    if (sniff_explain_call(&k, &wq, &wp) != 0 || !explain_equal(q, &wq) || !explain_equal(p, &wp))
         abort();
     explain_done(&wq);
     explain_done(&wp);

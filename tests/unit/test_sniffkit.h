@@ -52,20 +52,6 @@ static inline char *sk_meanings(const explain *e, size_t n, int *errors)
     return t;
 }
 
-/* Whether a and b hold the same spans. */
-static inline bool sk_same(const explain *a, const explain *b)
-{
-    if (a->len != b->len)
-        return false;
-    for (size_t i = 0; i < a->len; i++) {
-        const span *x = &a->spans[i], *y = &b->spans[i];
-        if (x->off != y->off || x->len != y->len || x->depth != y->depth || x->cls != y->cls ||
-            strcmp(x->layer, y->layer) || strcmp(x->meaning, y->meaning))
-            return false;
-    }
-    return true;
-}
-
 /* Checks that call c explained from the connection's state (q, p) is explained the same
  * from the first byte kept (a copy of c, without the state). */
 static inline void sk_same_whole(const sniff_call *c, const explain *q, const explain *p)
@@ -76,9 +62,9 @@ static inline void sk_same_whole(const sniff_call *c, const explain *q, const ex
     explain_init(&wq);
     explain_init(&wp);
     cr_assert(sniff_explain_call(&k, &wq, &wp) == 0);
-    cr_assert(sk_same(q, &wq), "call %llu's request is explained otherwise from the state",
+    cr_assert(explain_equal(q, &wq), "call %llu's request is explained otherwise from the state",
               (unsigned long long)c->n);
-    cr_assert(sk_same(p, &wp), "call %llu's reply is explained otherwise from the state",
+    cr_assert(explain_equal(p, &wp), "call %llu's reply is explained otherwise from the state",
               (unsigned long long)c->n);
     explain_done(&wq);
     explain_done(&wp);
