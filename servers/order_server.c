@@ -123,15 +123,7 @@ int main(int argc, char **argv)
         "  /order.Order/Get    {id, user} -> the order; NOT_FOUND when none is user's\n"
         "  /order.Order/List   {user, limit} -> {orders}, newest first, at most 1000\n"
         "  /grpc.health.v1.Health/Check and /Watch, server reflection\n");
-    bool missing;
-    if (server_lang(&argc, argv, "order-server") != 0)
-        return 2;
-    const char *path = server_take_option(&argc, argv, "db", &missing);
-    if (missing) {
-        fprintf(stderr, "order-server: %s\n", _("--db wants a file name"));
-        return 2;
-    }
     static const dataservice ds = {"order-server", "order", "orders", open_db, close_db};
-    return dataservice_main(&ds, &codec, about, methods, sizeof methods / sizeof methods[0],
-                            path, argc, argv);
+    return dataservice_main(&ds, &codec, about, methods, sizeof methods / sizeof methods[0], argc,
+                            argv);
 }

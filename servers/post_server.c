@@ -137,15 +137,7 @@ int main(int argc, char **argv)
         "  /post.Post/List    {user, limit} -> {posts}, newest first, at most 100; an\n"
         "                     empty user lists everyone's\n"
         "  /grpc.health.v1.Health/Check and /Watch, server reflection\n");
-    bool missing;
-    if (server_lang(&argc, argv, "post-server") != 0)
-        return 2;
-    const char *path = server_take_option(&argc, argv, "db", &missing);
-    if (missing) {
-        fprintf(stderr, "post-server: %s\n", _("--db wants a file name"));
-        return 2;
-    }
     static const dataservice ds = {"post-server", "post", "posts", open_db, close_db};
-    return dataservice_main(&ds, &codec, about, methods, sizeof methods / sizeof methods[0],
-                            path, argc, argv);
+    return dataservice_main(&ds, &codec, about, methods, sizeof methods / sizeof methods[0], argc,
+                            argv);
 }

@@ -209,15 +209,7 @@ int main(int argc, char **argv)
         "                     bytes, an id over 64, any other text over 64\n"
         "  GetConsignments    {} -> {consignments}, oldest first: the 1000 most recent\n"
         "  /grpc.health.v1.Health/Check and /Watch, server reflection\n");
-    bool missing;
-    if (server_lang(&argc, argv, "shipping-server") != 0)
-        return 2;
-    const char *path = server_take_option(&argc, argv, "db", &missing);
-    if (missing) {
-        fprintf(stderr, "shipping-server: %s\n", _("--db wants a file name"));
-        return 2;
-    }
     static const dataservice ds = {"shipping-server", "shipping", "consignments", open_db, close_db};
-    return dataservice_main(&ds, &codec, about, methods, sizeof methods / sizeof methods[0],
-                            path, argc, argv);
+    return dataservice_main(&ds, &codec, about, methods, sizeof methods / sizeof methods[0], argc,
+                            argv);
 }

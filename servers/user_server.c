@@ -102,15 +102,13 @@ int main(int argc, char **argv)
         "  /grpc.health.v1.Health/Check and /Watch, server reflection\n");
     if (server_lang(&argc, argv, "user-server") != 0)
         return 2;
-    bool missing_db, missing_ttl;
-    const char *path = server_take_option(&argc, argv, "db", &missing_db);
-    const char *ttl = server_take_option(&argc, argv, "token-ttl", &missing_ttl);
-    if (missing_db || missing_ttl || (ttl && numopt_int(ttl, 1, 366 * 86400, &token_ttl) < 0)) {
-        fprintf(stderr, "user-server: %s\n", missing_db ? _("--db wants a file name")
-                                                         : _("--token-ttl wants a number of seconds"));
+    bool missing;
+    const char *ttl = server_take_option(&argc, argv, "token-ttl", &missing);
+    if (missing || (ttl && numopt_int(ttl, 1, 366 * 86400, &token_ttl) < 0)) {
+        fprintf(stderr, "user-server: %s\n", _("--token-ttl wants a number of seconds"));
         return 2;
     }
     static const dataservice ds = {"user-server", "user", "users", open_db, close_db};
-    return dataservice_main(&ds, &codec, about, methods, sizeof methods / sizeof methods[0],
-                            path, argc, argv);
+    return dataservice_main(&ds, &codec, about, methods, sizeof methods / sizeof methods[0], argc,
+                            argv);
 }

@@ -59,13 +59,17 @@ static int require_caller(const char *file, char *err, size_t errlen)
 }
 
 int dataservice_main(const dataservice *ds, const server_codec *codec, const char *about,
-                     const grpc_method *methods, size_t n, const char *path, int argc,
-                     char **argv)
+                     const grpc_method *methods, size_t n, int argc, char **argv)
 {
     char def[4096], err[512], text[4096];
     bool missing;
     if (server_lang(&argc, argv, ds->prog) != 0)
         return 2;
+    const char *path = server_take_option(&argc, argv, "db", &missing);
+    if (missing) {
+        fprintf(stderr, "%s: %s\n", ds->prog, _("--db wants a file name"));
+        return 2;
+    }
     const char *secret_file = server_take_option(&argc, argv, "caller-secret-file", &missing);
     if (missing || grpcserver_take_options(&argc, argv, err, sizeof err) < 0) {
         fprintf(stderr, "%s: %s\n", ds->prog, missing ? _("--caller-secret-file wants a file name") : err);

@@ -20,20 +20,18 @@ typedef struct dataservice {
 } dataservice;
 
 /* Serves methods (as grpcserver_add_methods; the samples are not served) with codec and
- * about in --help. Takes --caller-secret-file PATH out of argv; with it, or else with
- * $WB_CALLER_SECRET set, only calls carrying that secret are answered
- * (grpcserver_require_caller). --help and -h are answered without opening the
- * database or the secret's file; otherwise the file
- * at path (NULL: the default file for ds->db_name) is opened, server_main runs with
- * ds->service as the codec's default_service (so --service or $MICRO_SERVER_NAME
- * wins), and the database is closed afterwards. Take the program's own options (--db) out of argv
- * first with server_take_option. Returns the process exit code: 2 when the default path
- * is too long or the caller secret cannot be read, 1 when the methods cannot be served or
- * the database cannot be opened,
- * else server_main's. */
+ * about in --help. Takes --db PATH and --caller-secret-file PATH out of argv; with the
+ * latter, or else with $WB_CALLER_SECRET set, only calls carrying that secret are
+ * answered (grpcserver_require_caller). --help and -h are answered without opening the
+ * database or the secret's file; otherwise the file at --db's path (without it, the
+ * default file for ds->db_name) is opened, server_main runs with ds->service as the
+ * codec's default_service (so --service or $MICRO_SERVER_NAME wins), and the database is
+ * closed afterwards. A program's other options are taken out of argv first, with
+ * server_take_option. Returns the process exit code: 2 for --db without a path, a default
+ * path too long or a caller secret that cannot be read, 1 when the methods cannot be
+ * served or the database cannot be opened, else server_main's. */
 int dataservice_main(const dataservice *ds, const server_codec *codec, const char *about,
-                     const grpc_method *methods, size_t n, const char *path, int argc,
-                     char **argv);
+                     const grpc_method *methods, size_t n, int argc, char **argv);
 
 /* The gRPC status a data service answers with when a store operation came to st:
  * GRPC_OK, INVALID_ARGUMENT, ALREADY_EXISTS, NOT_FOUND, UNAUTHENTICATED, UNAVAILABLE
