@@ -24,6 +24,12 @@
 #define OUT_HIGH_WATER (4u << 20)   /* stop reading from a client that does not read its replies */
 #define SHUTDOWN_GRACE_MS 5000
 #define BUF_KEEP 4096               /* a connection's buffer over this is given back once mostly empty */
+/* A connection closed by the server while its client may still be sending (a request
+ * refused for its size, a protocol error) first stops writing and reads what still comes,
+ * up to these limits: closing with bytes unread would send a reset, and a reset can
+ * destroy the last reply before the client reads it. */
+#define LINGER_MS 2000
+#define LINGER_MAX_BYTES (4u << 20)
 
 typedef struct server server;
 
@@ -44,11 +50,15 @@ typedef struct server_conn {
     bool eof;      /* the peer sent FIN */
     bool closing;  /* flush out, then close */
     bool greeted;  /* the codec has taken a whole request (see server_codec.progress) */
+    bool lingering; /* everything is written and the writing side shut: reading until the
+                       client closes (see LINGER_MS) */
+    size_t lingered; /* bytes read and thrown away meanwhile */
     uint32_t events;
     uint64_t accepted_at;
     uint64_t last_active; /* the last progress: what --idle-timeout counts from */
     uint64_t progress;    /* the codec's progress when last read */
     uint64_t flush_timer; /* a server_conn_flush is pending */
+    uint64_t linger_timer;
     addr_count *from;
     struct server_conn *prev, *next; /* most recently active first */
 } conn;
@@ -173,6 +183,7 @@ static void conn_free(server *s, conn *c, const char *why)
     loop_unwatch(s->l, c->fd);
     close(c->fd);
     loop_timer_cancel(s->l, c->flush_timer);
+    loop_timer_cancel(s->l, c->linger_timer);
     list_unlink(s, c);
     if (c->from) {
         c->from->n--;
@@ -187,13 +198,65 @@ static void conn_free(server *s, conn *c, const char *why)
         loop_stop(s->l);
 }
 
+static void on_linger_end(loop *l, void *ud)
+{
+    (void)l;
+    conn *c = ud;
+    c->linger_timer = 0;
+    conn_free(c->s, c, NULL);
+}
+
+/* Shuts the writing side of c, whose replies are all written, and waits for the client
+ * to close. Returns false when c was closed instead. */
+static bool conn_linger(server *s, conn *c)
+{
+    if (shutdown(c->fd, SHUT_WR) < 0) {
+        conn_free(s, c, NULL);
+        return false;
+    }
+    c->lingering = true;
+    c->linger_timer = loop_timer(s->l, LINGER_MS, on_linger_end, c);
+    buf_clear(&c->in);
+    conn_trim(c);
+    if (c->events != EPOLLIN) {
+        loop_rewatch(s->l, c->fd, EPOLLIN);
+        c->events = EPOLLIN;
+    }
+    return true;
+}
+
+/* Reads and throws away what a lingering connection's client still sends, and closes it
+ * at its end, an error, or LINGER_MAX_BYTES. */
+static void conn_drain(server *s, conn *c)
+{
+    for (int i = 0; i < READS_PER_TURN; i++) {
+        ssize_t r = recv(c->fd, s->scratch, READ_CHUNK, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (r <= 0 || (c->lingered += (size_t)r) > LINGER_MAX_BYTES) {
+            conn_free(s, c, NULL);
+            return;
+        }
+    }
+}
+
 /* Recomputes what to wait for. Returns false when the connection was closed. */
 static bool conn_update(server *s, conn *c)
 {
+    if (c->lingering) {
+        if (!s->shutting_down)
+            return true;
+        conn_free(s, c, NULL);
+        return false;
+    }
     bool pending = buf_size(&c->out) > 0;
     /* a client that half-closed after its requests still gets the replies owed to it */
     bool owed = c->eof && !c->closing && s->codec->busy && s->codec->busy(c->state);
     if (!pending && !owed && (c->closing || c->eof)) {
+        if (c->closing && !c->eof && !s->shutting_down)
+            return conn_linger(s, c);
         conn_free(s, c, c->closing ? NULL : "client finished");
         return false;
     }
@@ -305,6 +368,10 @@ static void on_conn(loop *l, int fd, uint32_t events, void *ud)
     (void)fd;
     conn *c = ud;
     server *s = c->s;
+    if (c->lingering) {
+        conn_drain(s, c);
+        return;
+    }
     if (!s->codec->progress)
         conn_touch(s, c);
     if (c->eof && (events & (EPOLLHUP | EPOLLERR))) {
@@ -351,6 +418,8 @@ static void on_conn_flush(loop *l, void *ud)
     conn *c = ud;
     server *s = c->s;
     c->flush_timer = 0;
+    if (c->lingering)
+        return;
     if (!c->closing)
         conn_feed(s, c);
     if (conn_write_more(s, c))
@@ -384,7 +453,7 @@ loop *server_conn_loop(const server_conn *sc) { return sc->s->l; }
 /* Whether c may be closed to make room: no reply waiting to be sent, no call in flight. */
 static bool conn_evictable(const server *s, const conn *c)
 {
-    return buf_size(&c->out) == 0 && !(s->codec->busy && s->codec->busy(c->state));
+    return c->lingering || (buf_size(&c->out) == 0 && !(s->codec->busy && s->codec->busy(c->state)));
 }
 
 /* Closes the connection idle longest among those from one address (any when from is

@@ -61,6 +61,7 @@ GW=$ADDR GW_PID=$PID
 req() {
     local m=$1 p=$2
     shift 2
+    : >"$TMP/resp"; : >"$TMP/hdr" # no answer must not show the one before
     CODE=$(curl -s -o "$TMP/resp" -D "$TMP/hdr" -w '%{http_code}' --max-time 20 ${FROM:+--interface "$FROM"} \
         -X "$m" "http://$GW$p" "$@")
     BODY=$(cat "$TMP/resp")

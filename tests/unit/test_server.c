@@ -182,6 +182,49 @@ Test(server, a_message_over_the_cap_closes_that_client_while_another_is_served, 
     assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
 }
 
+Test(server, a_client_still_sending_when_the_server_ends_gets_its_last_reply_and_no_reset, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), (const char *[]){"--quiet", NULL});
+    int fd = tk_connect(ts.addr);
+    /* the server ends the connection at "quit" while 1 MiB more is on its way: closing
+     * with those bytes unread would reset the connection, and a reset may destroy "bye"
+     * before it is read */
+    size_t junk = 1u << 20;
+    char *req = malloc(junk + 16);
+    strcpy(req, "hello\nquit\n");
+    size_t head = strlen(req);
+    memset(req + head, 'z', junk);
+    size_t sent = 0;
+    while (sent < head + junk) {
+        ssize_t w = send(fd, req + sent, head + junk - sent, MSG_NOSIGNAL);
+        cr_assert_gt(w, 0, "send after %zu bytes: %s (the server reset the connection)", sent, strerror(errno));
+        sent += (size_t)w;
+    }
+    free(req);
+    shutdown(fd, SHUT_WR);
+    buf got;
+    buf_init(&got, 0);
+    char scratch[4096];
+    ssize_t r;
+    uint64_t deadline = clock_now_ms() + 5000;
+    while (clock_now_ms() < deadline) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (poll(&pf, 1, 1000) <= 0)
+            continue;
+        r = recv(fd, scratch, sizeof scratch, 0);
+        cr_assert_geq(r, 0, "recv: %s (the server reset the connection)", strerror(errno));
+        if (r == 0)
+            break;
+        buf_append(&got, scratch, (size_t)r);
+    }
+    buf_putc(&got, 0);
+    cr_assert_str_eq((const char *)buf_data(&got), "hello\nbye\n");
+    buf_done(&got);
+    close(fd);
+    assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
+}
+
 /* ---- connection limits ---- */
 
 /* Waits at most timeout_ms until the line codec has been fed n times in all. */

@@ -143,7 +143,8 @@ static inline void *tk_line_open(size_t max_message)
 static inline void tk_line_close(void *state) { free(state); }
 
 /* Answers every complete line at the front of in; a partial line waits for the rest
- * (the server's cap is what bounds it). */
+ * (the server's cap is what bounds it). A line "quit" is answered "bye" and ends the
+ * connection (FEED_DONE), whatever follows it. */
 static inline feed_result tk_line_feed(void *state, buf *in, buf *out, bool eof, char *err,
                                        size_t errlen)
 {
@@ -157,6 +158,16 @@ static inline feed_result tk_line_feed(void *state, buf *in, buf *out, bool eof,
     if (!nl)
         return FEED_OK;
     size_t n = (size_t)(nl - p) + 1;
+    const uint8_t *quit = memmem(p, n, "quit\n", 5);
+    if (quit && (quit == p || quit[-1] == '\n')) {
+        n = (size_t)(quit - p);
+        if (buf_append(out, p, n) < 0 || buf_append(out, "bye\n", 4) < 0) {
+            err_set(err, errlen, "no room for the replies");
+            return FEED_CLOSE;
+        }
+        buf_consume(in, n + 5);
+        return FEED_DONE;
+    }
     if (buf_append(out, p, n) < 0) {
         err_set(err, errlen, "no room for the replies");
         return FEED_CLOSE;
