@@ -154,29 +154,14 @@ store_status orders_place(orders *o, const char *user, const char *item, int64_t
             sqlite3_bind_text(q, 6, request_id, -1, SQLITE_STATIC);
         else
             sqlite3_bind_null(q, 6);
-        rc = sqlite3_step(q);
     }
-    if (rc != SQLITE_DONE) {
-        st = sqlstore_error(o->db, rc, "storing the order", err, errlen);
-        sqlite3_finalize(q);
-        return st;
-    }
-    sqlite3_finalize(q);
-    if (sqlite3_changes(o->db) == 1) /* autocommit: it is on disk now */
-        return sqlstore_select_one(o->db, "SELECT " COLUMNS " FROM orders WHERE id = ?",
-                                   sqlite3_last_insert_rowid(o->db), NULL, NULL, read_row, out, "reading the order",
-                                   err, errlen);
-    st = sqlstore_select_one(o->db, "SELECT " COLUMNS " FROM orders WHERE user = ? AND request_id = ?", 0, user,
-                             request_id, read_row, out, "reading the order", err, errlen);
-    if (st == STORE_NOT_FOUND) {
-        err_set(err, errlen, "request_id %s was seen but its order is gone", request_id);
-        return STORE_FAILED;
-    }
-    if (st == STORE_OK && (strcmp(out->item, item) != 0 || out->quantity != quantity)) {
+    st = sqlstore_insert_once(o->db, rc, q, "orders", COLUMNS, user, request_id, read_row, out, "order", replayed,
+                              err, errlen);
+    if (*replayed && (strcmp(out->item, item) != 0 || out->quantity != quantity)) {
         err_set(err, errlen, "request_id %s was used for a different order", request_id);
+        *replayed = false;
         return STORE_EXISTS;
     }
-    *replayed = st == STORE_OK;
     return st;
 }
 

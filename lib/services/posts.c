@@ -97,29 +97,14 @@ store_status posts_create(posts *p, const char *user, const char *title, const c
             sqlite3_bind_text(q, 6, request_id, -1, SQLITE_STATIC);
         else
             sqlite3_bind_null(q, 6);
-        rc = sqlite3_step(q);
     }
-    if (rc != SQLITE_DONE) {
-        st = sqlstore_error(p->db, rc, "storing the post", err, errlen);
-        sqlite3_finalize(q);
-        return st;
-    }
-    sqlite3_finalize(q);
-    if (sqlite3_changes(p->db) == 1) /* autocommit: it is on disk now */
-        return sqlstore_select_one(p->db, "SELECT " COLUMNS " FROM posts WHERE id = ?",
-                                   sqlite3_last_insert_rowid(p->db), NULL, NULL, read_row, out, "reading the post",
-                                   err, errlen);
-    st = sqlstore_select_one(p->db, "SELECT " COLUMNS " FROM posts WHERE user = ? AND request_id = ?", 0, user,
-                             request_id, read_row, out, "reading the post", err, errlen);
-    if (st == STORE_NOT_FOUND) {
-        err_set(err, errlen, "request_id %s was seen but its post is gone", request_id);
-        return STORE_FAILED;
-    }
-    if (st == STORE_OK && (strcmp(out->title, title) != 0 || strcmp(out->body, body) != 0)) {
+    st = sqlstore_insert_once(p->db, rc, q, "posts", COLUMNS, user, request_id, read_row, out, "post", replayed,
+                              err, errlen);
+    if (*replayed && (strcmp(out->title, title) != 0 || strcmp(out->body, body) != 0)) {
         err_set(err, errlen, "request_id %s was used for a different post", request_id);
+        *replayed = false;
         return STORE_EXISTS;
     }
-    *replayed = st == STORE_OK;
     return st;
 }
 

@@ -168,3 +168,34 @@ store_status sqlstore_select_one(sqlite3 *db, const char *sql, int64_t num, cons
     sqlite3_finalize(q);
     return st;
 }
+
+store_status sqlstore_insert_once(sqlite3 *db, int prepared, sqlite3_stmt *q, const char *table,
+                                  const char *columns, const char *user, const char *request_id,
+                                  sqlstore_read_fn read, void *rec, const char *what, bool *replayed,
+                                  char *err, size_t errlen)
+{
+    char doing[64], sql[512];
+    int rc = prepared == SQLITE_OK ? sqlite3_step(q) : prepared;
+    *replayed = false;
+    if (rc != SQLITE_DONE) {
+        snprintf(doing, sizeof doing, "storing the %s", what);
+        store_status st = sqlstore_error(db, rc, doing, err, errlen);
+        sqlite3_finalize(q);
+        return st;
+    }
+    sqlite3_finalize(q);
+    snprintf(doing, sizeof doing, "reading the %s", what);
+    if (sqlite3_changes(db) == 1) { /* autocommit: it is on disk now */
+        snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE id = ?", columns, table);
+        return sqlstore_select_one(db, sql, sqlite3_last_insert_rowid(db), NULL, NULL, read, rec, doing, err,
+                                   errlen);
+    }
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE user = ? AND request_id = ?", columns, table);
+    store_status st = sqlstore_select_one(db, sql, 0, user, request_id, read, rec, doing, err, errlen);
+    if (st == STORE_NOT_FOUND) {
+        err_set(err, errlen, "request_id %s was seen but its %s is gone", request_id, what);
+        return STORE_FAILED;
+    }
+    *replayed = st == STORE_OK;
+    return st;
+}

@@ -55,5 +55,15 @@ typedef void (*sqlstore_read_fn)(sqlite3_stmt *q, void *rec);
  * two texts. STORE_NOT_FOUND when there is none; doing names the work in an error. */
 store_status sqlstore_select_one(sqlite3 *db, const char *sql, int64_t num, const char *text, const char *text2,
                                  sqlstore_read_fn read, void *rec, const char *doing, char *err, size_t errlen);
+/* Runs q, an "INSERT INTO table ... ON CONFLICT (user, request_id) DO NOTHING" that the
+ * caller prepared (prepared: what sqlite3_prepare_v2 returned) and bound, finalizes it,
+ * and reads the record into rec by read, selecting columns: the row just inserted, or,
+ * when the same user's same request_id was stored before, that row (*replayed is then
+ * true; the caller checks it is the same record). what names the record in errors
+ * ("order"); STORE_FAILED when the request id's row is gone. */
+store_status sqlstore_insert_once(sqlite3 *db, int prepared, sqlite3_stmt *q, const char *table,
+                                  const char *columns, const char *user, const char *request_id,
+                                  sqlstore_read_fn read, void *rec, const char *what, bool *replayed,
+                                  char *err, size_t errlen);
 
 #endif
