@@ -183,6 +183,8 @@ uint64_t loop_timer(loop *l, uint64_t ms, loop_timer_fn fn, void *ud)
 
 void loop_timer_cancel(loop *l, uint64_t id)
 {
+    if (id == 0) /* no timer has it: the caller's "none set" */
+        return;
     for (size_t i = 0; i < l->ntimers; i++) {
         if (l->timers[i].id == id) {
             timer_remove(l, i);
