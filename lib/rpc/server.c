@@ -189,7 +189,8 @@ static void conn_free(server *s, conn *c, const char *why)
         c->from->n--;
         addr_put(s, c->from);
     }
-    s->codec->close(c->state);
+    if (c->state)
+        s->codec->close(c->state);
     buf_done(&c->in);
     buf_done(&c->out);
     free(c);
@@ -198,11 +199,31 @@ static void conn_free(server *s, conn *c, const char *why)
         loop_stop(s->l);
 }
 
+/* Reads and throws away what a lingering connection's client still sends, at most
+ * READS_PER_TURN reads. Returns false once it is over: the client's end, an error, or
+ * LINGER_MAX_BYTES. */
+static bool conn_drain(server *s, conn *c)
+{
+    for (int i = 0; i < READS_PER_TURN; i++) {
+        ssize_t r = recv(c->fd, s->scratch, READ_CHUNK, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return true;
+        if (r <= 0 || (c->lingered += (size_t)r) > LINGER_MAX_BYTES)
+            return false;
+    }
+    return true;
+}
+
 static void on_linger_end(loop *l, void *ud)
 {
     (void)l;
     conn *c = ud;
     c->linger_timer = 0;
+    /* a turn late (a stalled loop runs its timers first): what arrived meanwhile is read,
+     * so that closing does not reset the connection for it */
+    (void)conn_drain(c->s, c);
     conn_free(c->s, c, NULL);
 }
 
@@ -210,36 +231,29 @@ static void on_linger_end(loop *l, void *ud)
  * to close. Returns false when c was closed instead. */
 static bool conn_linger(server *s, conn *c)
 {
-    if (shutdown(c->fd, SHUT_WR) < 0) {
+    c->linger_timer = loop_timer(s->l, LINGER_MS, on_linger_end, c);
+    if (!c->linger_timer || shutdown(c->fd, SHUT_WR) < 0) {
         conn_free(s, c, NULL);
         return false;
     }
     c->lingering = true;
-    c->linger_timer = loop_timer(s->l, LINGER_MS, on_linger_end, c);
+    s->codec->close(c->state); /* the codec's work on it is over */
+    c->state = NULL;
     buf_clear(&c->in);
     conn_trim(c);
     if (c->events != EPOLLIN) {
         loop_rewatch(s->l, c->fd, EPOLLIN);
         c->events = EPOLLIN;
     }
+    /* the first to go when a new connection needs room */
+    list_unlink(s, c);
+    c->prev = s->idlest;
+    if (s->idlest)
+        s->idlest->next = c;
+    else
+        s->conns = c;
+    s->idlest = c;
     return true;
-}
-
-/* Reads and throws away what a lingering connection's client still sends, and closes it
- * at its end, an error, or LINGER_MAX_BYTES. */
-static void conn_drain(server *s, conn *c)
-{
-    for (int i = 0; i < READS_PER_TURN; i++) {
-        ssize_t r = recv(c->fd, s->scratch, READ_CHUNK, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (r <= 0 || (c->lingered += (size_t)r) > LINGER_MAX_BYTES) {
-            conn_free(s, c, NULL);
-            return;
-        }
-    }
 }
 
 /* Recomputes what to wait for. Returns false when the connection was closed. */
@@ -369,7 +383,8 @@ static void on_conn(loop *l, int fd, uint32_t events, void *ud)
     conn *c = ud;
     server *s = c->s;
     if (c->lingering) {
-        conn_drain(s, c);
+        if (!conn_drain(s, c))
+            conn_free(s, c, NULL);
         return;
     }
     if (!s->codec->progress)
@@ -462,7 +477,7 @@ static bool evict_idlest(server *s, const addr_count *from, const char *why)
 {
     for (conn *c = s->idlest; c; c = c->prev)
         if ((!from || c->from == from) && conn_evictable(s, c)) {
-            conn_free(s, c, why);
+            conn_free(s, c, c->lingering ? NULL : why);
             return true;
         }
     return false;
@@ -562,6 +577,8 @@ static void on_tick(loop *l, void *ud)
     }
     for (conn *c = s->conns, *next; c; c = next) {
         next = c->next;
+        if (c->lingering) /* its own deadline ends it */
+            continue;
         if (s->first_ms && !c->greeted && !c->closing && now - c->accepted_at >= s->first_ms)
             conn_free(s, c, "no whole request in time (--first-message-timeout)");
         else if (s->idle_ms && now - c->last_active > s->idle_ms &&

@@ -159,7 +159,7 @@ static bool all_goodbye(const uint8_t *p, size_t n, size_t off, unsigned an)
 
 int dnsexplain_summary(const uint8_t *p, size_t n, char *out, size_t cap)
 {
-    char why[160];
+    char why[160] = "";
     line l = {out, cap, 0};
     if (cap == 0)
         return -1;
@@ -197,9 +197,12 @@ int dnsexplain_summary(const uint8_t *p, size_t n, char *out, size_t cap)
     for (unsigned i = 0; i < qd; i++) { /* a response may repeat its questions */
         size_t next;
         char name[DNS_NAME_TEXT];
-        if (dns_name_read(p, n, off, n, name, sizeof name, &next, why, sizeof why) < 0 ||
-            next + 4 > n)
+        if (dns_name_read(p, n, off, n, name, sizeof name, &next, why, sizeof why) < 0)
             goto bad;
+        if (next + 4 > n) {
+            snprintf(why, sizeof why, "%s", _("a question is cut short"));
+            goto bad;
+        }
         off = next + 4;
     }
     put(&l, "%-6s", all_goodbye(p, n, off, count[0]) ? _("goodbye") : _("answer"));

@@ -183,6 +183,18 @@ Test(dnsexplain, hashicorp_query_and_answer)
                           "protocol=grpc, TTL 120");
 }
 
+/* A response whose question stops after its name: the summary says why (it once printed
+ * a reason nobody had written). */
+Test(dnsexplain, a_response_with_its_question_cut_short)
+{
+    bytes b = unhex("123484000001000000000000" "01610000");
+    char line[256];
+    memset(line, '\n', sizeof line);
+    cr_expect_eq(dnsexplain_summary(b.p, b.n, line, sizeof line), -1, "%s", line);
+    cr_expect_str_eq(line, "malformed DNS message: a question is cut short");
+    free(b.p);
+}
+
 /* Every prefix of a real message: covered, and refused exactly when ldns refuses it. */
 Test(dnsexplain, every_truncation)
 {

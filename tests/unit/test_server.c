@@ -225,6 +225,31 @@ Test(server, a_client_still_sending_when_the_server_ends_gets_its_last_reply_and
     assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
 }
 
+Test(server, a_client_that_never_closes_after_the_server_ended_is_closed_within_seconds, HELPER)
+{
+    tk_server ts;
+    tk_server_start(&ts, tk_line_codec(), (const char *[]){"--quiet", NULL});
+    int fd = tk_connect(ts.addr);
+    tk_send(fd, "quit\n", 5);
+    buf got;
+    buf_init(&got, 0);
+    tk_read_until(fd, &got, 5, clock_now_ms() + 5000);
+    cr_assert(buf_size(&got) == 4 && memcmp(buf_data(&got), "bye\n", 4) == 0);
+    cr_assert(tk_closed_within(fd, 5000), "the server's end of writing (FIN)");
+    buf_done(&got);
+    /* the client stays, silent: the server reads on for 2 s at most, then closes, and
+     * what the client sends after that is refused */
+    clock_sleep_ms(3000);
+    bool refused = false;
+    for (int i = 0; i < 20 && !refused; i++) {
+        refused = send(fd, "x", 1, MSG_NOSIGNAL) < 0;
+        clock_sleep_ms(50);
+    }
+    cr_assert(refused, "the connection is still open 3 s after the server ended it");
+    close(fd);
+    assert_exited_cleanly(tk_server_stop(&ts, SIGTERM));
+}
+
 /* ---- connection limits ---- */
 
 /* Waits at most timeout_ms until the line codec has been fed n times in all. */

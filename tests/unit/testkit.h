@@ -158,14 +158,16 @@ static inline feed_result tk_line_feed(void *state, buf *in, buf *out, bool eof,
     if (!nl)
         return FEED_OK;
     size_t n = (size_t)(nl - p) + 1;
-    const uint8_t *quit = memmem(p, n, "quit\n", 5);
-    if (quit && (quit == p || quit[-1] == '\n')) {
-        n = (size_t)(quit - p);
-        if (buf_append(out, p, n) < 0 || buf_append(out, "bye\n", 4) < 0) {
+    for (const uint8_t *line = p; line < p + n; line = (const uint8_t *)memchr(line, '\n', (size_t)(p + n - line)) + 1) {
+        if ((size_t)(p + n - line) < 5 || memcmp(line, "quit\n", 5) != 0)
+            continue;
+        size_t before = (size_t)(line - p);
+        if (buf_append(out, p, before) < 0 || buf_append(out, "bye\n", 4) < 0) {
             err_set(err, errlen, "no room for the replies");
             return FEED_CLOSE;
         }
-        buf_consume(in, n + 5);
+        buf_consume(in, before + 5);
+        __atomic_add_fetch(tk_line_consumed(), before + 5, __ATOMIC_RELAXED);
         return FEED_DONE;
     }
     if (buf_append(out, p, n) < 0) {
