@@ -82,6 +82,9 @@ static http1_req *req_new(h1conn *c)
         buf_init(&rq->body, cfg.max_body);
         buf_init(&rq->reply, 0);
     }
+    /* a spare kept from before http1_codec was given other caps takes today's */
+    rq->head.max = HEAD_MAX;
+    rq->body.max = cfg.max_body ? cfg.max_body : SIZE_MAX;
     rq->c = c;
     rq->next = NULL;
     rq->method = "";
@@ -143,24 +146,32 @@ static int refuse(h1conn *c, unsigned status, const char *code, const char *fmt,
     return 0;
 }
 
+static int head_over(h1conn *c)
+{
+    return refuse(c, 431, "RESOURCE_EXHAUSTED", "request head over %zu bytes", cfg.max_head);
+}
+
 static int head_append(h1conn *c, const char *at, size_t len)
 {
     http1_req *rq = c->cur;
     if (buf_size(&rq->head) + len > cfg.max_head || buf_append(&rq->head, at, len) < 0)
-        return refuse(c, 431, "RESOURCE_EXHAUSTED", "request head over %zu bytes", cfg.max_head);
+        return head_over(c);
     return 0;
 }
 
-/* Ends the URL, header name or header value being received. */
-static void piece_end(http1_req *rq)
+/* Ends the URL, header name or header value being received. Returns -1 when its end
+ * mark found no room (the head is over its cap; it cannot be read). */
+static int piece_end(http1_req *rq)
 {
     if (rq->piece == PIECE_VALUE) {
         while (buf_size(&rq->head) > rq->piece_start &&
                (rq->head.p[rq->head.len - 1] == ' ' || rq->head.p[rq->head.len - 1] == '\t'))
             rq->head.len--;
     }
-    if (rq->piece != PIECE_NONE)
-        buf_putc(&rq->head, 0); /* room: max_head leaves twice as much */
+    if (rq->piece != PIECE_NONE && buf_putc(&rq->head, 0) < 0) { /* max_head leaves room */
+        rq->piece = PIECE_NONE;
+        return -1;
+    }
     if (rq->piece == PIECE_FIELD) {
         const char *name = hs(rq, rq->piece_start);
         rq->field = strcasecmp(name, "content-length") == 0      ? FIELD_LENGTH
@@ -177,6 +188,7 @@ static void piece_end(http1_req *rq)
     else if (rq->piece == PIECE_VALUE)
         rq->hdr_end = buf_size(&rq->head);
     rq->piece = PIECE_NONE;
+    return 0;
 }
 
 static int piece(http_parser *p, int kind, const char *at, size_t len)
@@ -186,7 +198,8 @@ static int piece(http_parser *p, int kind, const char *at, size_t len)
     if (rq->piece != kind) {
         if (kind == PIECE_VALUE && rq->piece != PIECE_FIELD)
             return 0; /* http_parser gives a value only after its name */
-        piece_end(rq);
+        if (piece_end(rq) < 0)
+            return head_over(c);
         if (kind == PIECE_FIELD && !rq->hdr_off)
             rq->hdr_off = buf_size(&rq->head);
         rq->piece = kind;
@@ -280,11 +293,13 @@ static int on_headers_complete(http_parser *p)
     h1conn *c = p->data;
     http1_req *rq = c->cur;
     if (rq->piece == PIECE_FIELD) { /* a name with no value: the value is "" */
-        piece_end(rq);
+        if (piece_end(rq) < 0)
+            return head_over(c);
         rq->piece = PIECE_VALUE;
         rq->piece_start = buf_size(&rq->head);
     }
-    piece_end(rq);
+    if (piece_end(rq) < 0)
+        return head_over(c);
     if (!rq->hdr_off)
         rq->hdr_off = rq->hdr_end = buf_size(&rq->head);
     rq->method = http_method_str((enum http_method)p->method);
@@ -297,7 +312,7 @@ static int on_headers_complete(http_parser *p)
     if (split == -1)
         return refuse(c, 400, "INVALID_ARGUMENT", "the request target is not a URL");
     if (split < 0)
-        return refuse(c, 431, "RESOURCE_EXHAUSTED", "request head over %zu bytes", cfg.max_head);
+        return head_over(c);
     if ((p->flags & F_CONTENTLENGTH) && p->content_length > cfg.max_body)
         return refuse(c, 413, "RESOURCE_EXHAUSTED", "the body is %llu bytes; at most %zu",
                       (unsigned long long)p->content_length, cfg.max_body);
@@ -495,7 +510,7 @@ static void parse_error(h1conn *c)
 {
     http1_req *rq = c->cur;
     enum http_errno e = HTTP_PARSER_ERRNO(&c->p);
-    piece_end(rq);
+    (void)piece_end(rq); /* what it fails to end is not read */
     if (rq->chunked_te && rq->lengths)
         refuse(c, 400, "INVALID_ARGUMENT", "the request has both Content-Length and Transfer-Encoding: send one of them");
     else if (rq->lengths > 1)

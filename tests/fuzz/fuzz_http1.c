@@ -94,6 +94,8 @@ static void on_refused(http1_req *rq, unsigned status, const char *code, const c
 /* The replies' numbers in out rise. */
 static void check_order(const buf *out)
 {
+    if (!buf_size(out))
+        return;
     const char *p = (const char *)buf_data(out), *end = p + buf_size(out);
     long last = -1;
     while (p && p < end) {
