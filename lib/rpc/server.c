@@ -159,6 +159,18 @@ static void list_push(server *s, conn *c)
     s->conns = c;
 }
 
+/* Puts c at the idle end of the list, the first that eviction reaches. */
+static void list_push_idlest(server *s, conn *c)
+{
+    c->prev = s->idlest;
+    c->next = NULL;
+    if (s->idlest)
+        s->idlest->next = c;
+    else
+        s->conns = c;
+    s->idlest = c;
+}
+
 /* Notes activity: the connection moves to the front, away from eviction. */
 static void conn_touch(server *s, conn *c)
 {
@@ -189,7 +201,7 @@ static void conn_free(server *s, conn *c, const char *why)
         c->from->n--;
         addr_put(s, c->from);
     }
-    if (c->state)
+    if (!c->lingering) /* a lingering one's codec closed when it began */
         s->codec->close(c->state);
     buf_done(&c->in);
     buf_done(&c->out);
@@ -245,14 +257,8 @@ static bool conn_linger(server *s, conn *c)
         loop_rewatch(s->l, c->fd, EPOLLIN);
         c->events = EPOLLIN;
     }
-    /* the first to go when a new connection needs room */
-    list_unlink(s, c);
-    c->prev = s->idlest;
-    if (s->idlest)
-        s->idlest->next = c;
-    else
-        s->conns = c;
-    s->idlest = c;
+    list_unlink(s, c); /* the first to go when a new connection needs room */
+    list_push_idlest(s, c);
     return true;
 }
 

@@ -222,7 +222,19 @@ static inline size_t tk_read_until(int fd, buf *b, size_t want, uint64_t deadlin
     return buf_size(b);
 }
 
-/* In a child of tk_child_fork: its stdout to out, its stderr to log (-1: /dev/null), every
+/* argv[0] = name, then opts (NULL-terminated, may be NULL; at most 30), then NULL.
+ * Returns argc. */
+static inline int tk_argv(char *argv[32], const char *name, const char *const *opts)
+{
+    int argc = 1;
+    argv[0] = (char *)name;
+    for (; opts && opts[argc - 1] && argc < 31; argc++)
+        argv[argc] = (char *)opts[argc - 1];
+    argv[argc] = NULL;
+    return argc;
+}
+
+/* In a child the test forked: its stdout to out, its stderr to log (-1: /dev/null), every
  * signal unblocked, and it dies with the test. Returns false when the test is gone. */
 static inline bool tk_child_prepare(pid_t parent, int out, int log)
 {
@@ -286,11 +298,8 @@ static inline void tk_server_start(tk_server *ts, const server_codec *codec, con
     if (pid == 0) {
         if (!tk_child_prepare(parent, out[1], logp[1]))
             _exit(127);
-        char *argv[32] = {"tk-server"};
-        int argc = 1;
-        for (; opts && opts[argc - 1] && argc < 31; argc++)
-            argv[argc] = (char *)opts[argc - 1];
-        argv[argc] = NULL;
+        char *argv[32];
+        int argc = tk_argv(argv, "tk-server", opts);
         optind = 0; /* getopt starts afresh in this process */
         _exit(server_main(codec, "tk-server", "a server for a unit test", argc, argv));
     }
@@ -317,11 +326,8 @@ static inline bool tk_program_start(tk_server *ts, const char *path, const char 
             _exit(127);
         if (env)
             putenv((char *)env);
-        char *argv[32] = {(char *)path};
-        int argc = 1;
-        for (; args && args[argc - 1] && argc < 31; argc++)
-            argv[argc] = (char *)args[argc - 1];
-        argv[argc] = NULL;
+        char *argv[32];
+        tk_argv(argv, path, args);
         execv(path, argv);
         _exit(127);
     }
