@@ -20,12 +20,11 @@ REAP_WAIT=${BENCH_REAP_SECONDS:-100}   # the reaper: 60 s after critical, then i
 KINDS="grpc tcp ttl"
 ttl_of() { [ "$1" = ttl ] && echo 10 || echo 3; }  # the check runs every TTL/3 (>= 1 s)
 
-HP=$(free_port)
-consul agent -dev -bind 127.0.0.1 -client 127.0.0.1 -http-port "$HP" -dns-port -1 \
-    -grpc-port "$(free_port)" -serf-lan-port "$(free_port)" -serf-wan-port "$(free_port)" \
-    -server-port "$(free_port)" >"$TMP/consul.log" 2>&1 &
-PIDS="$PIDS $!"
-if ! wait_until 20 curl -sf "http://127.0.0.1:$HP/v1/status/leader"; then
+consul_dev_start "$TMP/consul.log"
+started=$?
+PIDS="$PIDS $CONSUL_PID"
+HP=$CONSUL_PORT
+if [ $started -ne 0 ]; then
     echo "consul checks: the agent did not start: $(tail -n 5 "$TMP/consul.log")"
     exit 1
 fi

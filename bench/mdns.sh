@@ -112,12 +112,11 @@ if [ -n "$have_ours" ] && command -v etcd >/dev/null; then
     fi
 fi
 if [ -n "$have_ours" ] && command -v consul >/dev/null; then
-    HP=$(free_port)
-    consul agent -dev -bind 127.0.0.1 -client 127.0.0.1 -http-port "$HP" -dns-port -1 \
-        -grpc-port "$(free_port)" -serf-lan-port "$(free_port)" -serf-wan-port "$(free_port)" \
-        -server-port "$(free_port)" >"$TMP/consul.log" 2>&1 &
-    PIDS="$PIDS $!"
-    if wait_until 20 curl -sf "http://127.0.0.1:$HP/v1/status/leader"; then
+    consul_dev_start "$TMP/consul.log"
+    started=$?
+    PIDS="$PIDS $CONSUL_PID"
+    HP=$CONSUL_PORT
+    if [ $started -eq 0 ]; then
         ours "Consul (grpc-server)" "consul://127.0.0.1:$HP" "( DELETE hello|-> critical)"
     else
         echo "Consul: skipped (the agent did not start)"

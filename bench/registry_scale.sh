@@ -128,13 +128,12 @@ fi
 stop "$ETCD_PID"
 
 if command -v consul >/dev/null; then
-    HP=$(free_port)
-    consul agent -dev -node agent -bind 127.0.0.1 -client 127.0.0.1 -http-port "$HP" -dns-port -1 \
-        -grpc-port "$(free_port)" -serf-lan-port "$(free_port)" -serf-wan-port "$(free_port)" \
-        -server-port "$(free_port)" >"$TMP/consul.log" 2>&1 &
-    CPID=$!
+    consul_dev_start "$TMP/consul.log" -node agent
+    started=$?
+    CPID=$CONSUL_PID
     PIDS="$PIDS $CPID"
-    if wait_until 20 curl -sf "http://127.0.0.1:$HP/v1/status/leader"; then
+    HP=$CONSUL_PORT
+    if [ $started -eq 0 ]; then
         measure consul "consul://127.0.0.1:$HP" "127.0.0.1:$HP"
         KINDS="$KINDS consul"
     else

@@ -1,39 +1,49 @@
 # lib.sh -- shell helpers shared by mk/*.sh, bench/*.sh and tests/integration/lib.sh:
 # a free port, a private etcd, waiting for a server's address. POSIX sh; functions only.
 
-# free_port: a TCP port on 127.0.0.1 free now, from 20000-32767 at random: below the
-# kernel's ephemeral ports, so no program's bind(0) or connect() can take it before it is
-# used, even with test scripts running side by side (the kernel's pick if none is free).
-free_port() {
+# free_ports N: N different TCP ports on 127.0.0.1, all free now, on one line, each from
+# 20000-32767 at random: below the kernel's ephemeral ports, so no program's bind(0) or
+# connect() can take one before it is used, even with test scripts running side by side
+# (the kernel's pick if none is free). Ask for all the ports one program needs at once:
+# two separate picks can be the same port.
+free_ports() {
     if command -v python3 >/dev/null; then
         python3 -c '
-import random, socket
-for port in [random.randint(20000, 32767) for _ in range(50)] + [0]:
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-        print(s.getsockname()[1])
-        break
-    except OSError:
-        pass
-    finally:
-        s.close()'
+import random, socket, sys
+held = []
+while len(held) < int(sys.argv[1]):
+    for port in [random.randint(20000, 32767) for _ in range(50)] + [0]:
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            held.append(s)
+            break
+        except OSError:
+            s.close()
+print(" ".join(str(s.getsockname()[1]) for s in held))' "$1"
         return
     fi
-    # without Python: a random port in 20000-32767 that nothing answers on
-    while :; do
+    # without Python: random ports in 20000-32767 that nothing answers on
+    fp_got=""
+    while [ "$(echo $fp_got | wc -w)" -lt "$1" ]; do
         p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12768))
-        nc -z 127.0.0.1 "$p" 2>/dev/null || { echo "$p"; return; }
+        case " $fp_got " in *" $p "*) continue ;; esac
+        nc -z 127.0.0.1 "$p" 2>/dev/null || fp_got="$fp_got $p"
     done
+    echo $fp_got
 }
+
+# free_port: one port, as free_ports picks them.
+free_port() { free_ports 1; }
 
 # etcd_start NAME DATA_DIR LOG [CLIENT_PORT PEER_PORT]: starts a one-member etcd called NAME
 # in the background on 127.0.0.1 (on free ports unless given), its output appended to LOG.
 # Sets EP (its client address, host:port) and ETCD_PID at once, then waits up to 10 s for
 # it to answer etcdctl's health check. Returns 0, or 1 when it did not (or died).
 etcd_start() {
-    etcd_cport=${4:-$(free_port)}
-    etcd_pport=${5:-$(free_port)}
+    set -- "$1" "$2" "$3" ${4:-$(free_ports 2)} ${5:-}
+    etcd_cport=$4
+    etcd_pport=$5
     EP=127.0.0.1:$etcd_cport
     etcd --name "$1" --data-dir "$2" \
         --listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
@@ -58,6 +68,32 @@ wait_addr() {
         sleep 0.1; wait_i=$((wait_i + 1))
     done
     [ -s "$1" ]
+}
+
+# consul_dev_start LOG [ARG...]: starts `consul agent -dev` in the background on 127.0.0.1,
+# on six different free ports, with any more ARGs; its output goes to LOG. Sets CONSUL_PID,
+# CONSUL_PORT (its HTTP API) and CONSUL_DNS_PORT at once, then waits up to 20 s for it to
+# elect itself leader. Returns 0, or 1 when it did not (or died).
+consul_dev_start() {
+    cd_log=$1
+    shift
+    cd_ports=$(free_ports 6)
+    set -- $cd_ports "$@"
+    CONSUL_PORT=$1 CONSUL_DNS_PORT=$2
+    cd_grpc=$3 cd_lan=$4 cd_wan=$5 cd_server=$6
+    shift 6
+    consul agent -dev -bind 127.0.0.1 -client 127.0.0.1 -http-port "$CONSUL_PORT" -dns-port "$CONSUL_DNS_PORT" \
+        -grpc-port "$cd_grpc" -serf-lan-port "$cd_lan" -serf-wan-port "$cd_wan" -server-port "$cd_server" \
+        "$@" >"$cd_log" 2>&1 &
+    CONSUL_PID=$!
+    cd_i=0
+    until curl -sf "http://127.0.0.1:$CONSUL_PORT/v1/status/leader" 2>/dev/null | grep -q '[0-9]'; do
+        cd_i=$((cd_i + 1))
+        if [ $cd_i -gt 200 ] || ! kill -0 "$CONSUL_PID" 2>/dev/null; then
+            return 1
+        fi
+        sleep 0.1
+    done
 }
 
 # stop_all: for mk/*.sh, which keep their servers' PIDs in $pids and files in $tmp: stops

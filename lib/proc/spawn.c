@@ -220,8 +220,6 @@ bool spawn_on_path(const char *prog)
 
 enum { PICK_LOW = 20000, PICK_HIGH = 32767 }; /* where spawn_free_port looks first */
 
-/* Binds port on 127.0.0.1 (0: the kernel picks) and lets it go; returns the port bound,
- * or 0 when it is taken. */
 /* Binds a TCP socket to 127.0.0.1:port (0: the kernel's pick) and returns the port
  * bound, or 0. With hold, *hold keeps the socket open (bound, not listening, without
  * SO_REUSEADDR, so nobody else can bind the port); else it is closed. */

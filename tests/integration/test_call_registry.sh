@@ -69,13 +69,11 @@ if ! command -v consul >/dev/null 2>&1; then
     exit
 fi
 command -v dig >/dev/null 2>&1 || bad "dig is installed (Debian's bind9-dnsutils; make test-deps)"
-HP=$(free_port)
-DP=$(free_port)
-consul agent -dev -bind 127.0.0.1 -client 127.0.0.1 -http-port "$HP" -dns-port "$DP" \
-    -grpc-port "$(free_port)" -serf-lan-port "$(free_port)" -serf-wan-port "$(free_port)" \
-    -server-port "$(free_port)" >"$TMP/consul.log" 2>&1 &
-PIDS="$PIDS $!"
-if ! wait_until 20 curl -sf "http://127.0.0.1:$HP/v1/status/leader"; then
+consul_dev_start "$TMP/consul.log"
+started=$?
+PIDS="$PIDS $CONSUL_PID"
+HP=$CONSUL_PORT DP=$CONSUL_DNS_PORT
+if [ $started -ne 0 ]; then
     bad "start consul agent -dev" "$(tail -n 20 "$TMP/consul.log")"
     summary
     exit 1

@@ -123,7 +123,9 @@ expect_grep "and says why" "consul is not installed" "$out"
 
 # 7. etcdctl sees exactly one key per live instance, each on a lease
 dir=$TMP/etcd
-cport=$(free_port); pport=$(free_port)
+read -r cport pport <<EOF
+$(free_ports 2)
+EOF
 # Started again on the same ports after a SIGKILL: the servers know it by its address.
 start_etcd() {
     etcd_start t "$dir" "$TMP/etcd.log" "$cport" "$pport" || bad "etcd starts on 127.0.0.1:$cport" \

@@ -67,8 +67,9 @@ PY
 }
 
 # ---- 1, 2. Ours -> zeroconf and hashicorp/mdns ---------------------------------------
-P1=$(free_port)
-P2=$(free_port)
+read -r P1 P2 <<EOF
+$(free_ports 2)
+EOF
 mdns_start g1 "$BIN/grpc-server" --listen 127.0.0.1:$P1 --registry mdns --service arith --ttl 10
 G1=$PID
 mdns_start j1 "$BIN/jsonrpc-server" --listen 127.0.0.1:$P2 --registry mdns --service arith --ttl 10
@@ -161,8 +162,9 @@ mdns_stop "$W3"
 mdns_stop "$G3"
 
 # ---- 5. Goodbye against TTL, ours on both sides -----------------------------------------
-P5=$(free_port)
-P6=$(free_port)
+read -r P5 P6 <<EOF
+$(free_ports 2)
+EOF
 mdns_start w5 "$BIN/workbench" --lang en registry mdns ttlcheck --watch
 W5=$PID
 mdns_start g5 "$BIN/grpc-server" --listen 127.0.0.1:$P5 --registry mdns --service ttlcheck --ttl 3

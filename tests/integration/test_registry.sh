@@ -120,8 +120,9 @@ if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
     exit $?
 fi
 
-CPORT=$(free_port)
-PPORT=$(free_port)
+read -r CPORT PPORT <<EOF
+$(free_ports 2)
+EOF
 EP=127.0.0.1:$CPORT
 URL=etcd://$EP
 DATA=$TMP/etcd-data
@@ -448,13 +449,11 @@ fi
 if ! command -v consul >/dev/null 2>&1; then
     echo "SKIP consul is not installed: Consul is covered by the unit tests (tests/unit/test_registry.c)"
 else
-    HP=$(free_port)
-    consul agent -dev -bind 127.0.0.1 -client 127.0.0.1 -http-port "$HP" -dns-port -1 \
-        -grpc-port "$(free_port)" -serf-lan-port "$(free_port)" -serf-wan-port "$(free_port)" \
-        -server-port "$(free_port)" >"$TMP/consul.log" 2>&1 &
-    CPID=$!
-    PIDS="$PIDS $CPID"
-    if wait_until 20 curl -sf "http://127.0.0.1:$HP/v1/status/leader"; then
+    consul_dev_start "$TMP/consul.log"
+    started=$?
+    PIDS="$PIDS $CONSUL_PID"
+    HP=$CONSUL_PORT
+    if [ $started -eq 0 ]; then
         "$PROBE" keep "consul://127.0.0.1:$HP?check=ttl" calc 127.0.0.1:9101 json 3 >"$TMP/c1.out" 2>&1 &
         C1=$!
         PIDS="$PIDS $C1"

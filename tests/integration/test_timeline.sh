@@ -56,8 +56,10 @@ fi
 
 # ---------------- a private 3-member etcd cluster on loopback ----------------
 CLUSTER=""
+set -- $(free_ports 6)
 for i in 1 2 3; do
-    eval "CP$i=\$(free_port) PP$i=\$(free_port)"
+    eval "CP$i=\$1 PP$i=\$2"
+    shift 2
     eval "CLUSTER=\"\$CLUSTER\${CLUSTER:+,}m$i=http://127.0.0.1:\$PP$i\""
 done
 for i in 1 2 3; do
@@ -190,12 +192,11 @@ expect_re "SIGTERM: deregistered" "^[0-9]+ host1 keepalive deregistered\$" "$(ev
 if ! command -v consul >/dev/null 2>&1; then
     echo "SKIP Consul's interval= and deregister=: consul is not installed (make test-deps links it)"
 else
-    HP=$(free_port)
     mkdir -p "$TMP/consul-data"
-    consul agent -dev -data-dir "$TMP/consul-data" -bind 127.0.0.1 -client 127.0.0.1 -http-port "$HP" \
-        -dns-port -1 -grpc-port "$(free_port)" -serf-lan-port "$(free_port)" -serf-wan-port "$(free_port)" \
-        -server-port "$(free_port)" >"$TMP/consul.log" 2>&1 &
-    PIDS="$PIDS $!"
+    consul_dev_start "$TMP/consul.log" -data-dir "$TMP/consul-data"
+    started=$?
+    PIDS="$PIDS $CONSUL_PID"
+    HP=$CONSUL_PORT
     # consul_check SERVICE: "TYPE ADDR INTERVAL DEREGISTER" of the service's check, from
     # /v1/agent/checks; Consul 1.8 leaves its Definition empty there for a check registered
     # through the agent, so the timing then comes from the definition the agent keeps in
@@ -217,7 +218,7 @@ for c in json.load(sys.stdin).values():
     print(c.get("Type"), d.get("TCP"), s(d.get("Interval")), s(d.get("DeregisterCriticalServiceAfter")))' \
             "$1" "$TMP/consul-data"
     }
-    if wait_until 20 curl -sf "http://127.0.0.1:$HP/v1/status/leader"; then
+    if [ $started -eq 0 ]; then
         start s4 env WB_LAB_HOST=host4 "$BIN/grpc-server" --listen 127.0.0.1:0 \
             --registry "consul://127.0.0.1:$HP?check=tcp&interval=3&deregister=90" --service ctl --ttl 6 &&
             S4=$ADDR S4_PID=$PID
