@@ -24,10 +24,20 @@ typedef struct watch {
 } watch;
 
 typedef struct timer {
-    uint64_t id, due;
+    uint64_t seq, due; /* seq: the order they were set in */
     loop_timer_fn fn;
     void *ud;
+    uint32_t slot;
 } timer;
+
+/* Where a timer is in the heap, found from its id (the slot's number in its low half), so
+ * a cancel takes O(log n). A free slot keeps its last id, to tell a stale one, and holds
+ * the next free slot in pos. */
+typedef struct timer_slot {
+    uint64_t id;
+    uint32_t pos;
+    bool used;
+} timer_slot;
 
 struct loop {
     int ep;
@@ -36,7 +46,9 @@ struct loop {
     size_t nwatches;
     timer *timers; /* a binary heap, earliest (then first set) on top */
     size_t ntimers, timers_cap;
-    uint64_t next_timer_id;
+    uint64_t next_timer_seq;
+    timer_slot *slots; /* timers_cap of them */
+    uint32_t free_slot; /* the first free one; timers_cap when none */
     int sigfd;
     sigset_t sigs;
     struct {
@@ -73,6 +85,7 @@ void loop_free(loop *l)
         free(l->watches[i]);
     free(l->watches);
     free(l->timers);
+    free(l->slots);
     if (l->sigfd >= 0)
         close(l->sigfd);
     close(l->ep);
@@ -125,22 +138,29 @@ void loop_unwatch(loop *l, int fd)
 /* Whether a fires before b: earlier, or as early and set first. */
 static bool timer_before(const timer *a, const timer *b)
 {
-    return a->due < b->due || (a->due == b->due && a->id < b->id);
+    return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
-static void timer_up(timer *h, size_t i)
+static void timer_place(loop *l, size_t i, timer t)
 {
-    timer t = h[i];
-    while (i > 0 && timer_before(&t, &h[(i - 1) / 2])) {
-        h[i] = h[(i - 1) / 2];
+    l->timers[i] = t;
+    l->slots[t.slot].pos = (uint32_t)i;
+}
+
+static void timer_up(loop *l, size_t i)
+{
+    timer t = l->timers[i];
+    while (i > 0 && timer_before(&t, &l->timers[(i - 1) / 2])) {
+        timer_place(l, i, l->timers[(i - 1) / 2]);
         i = (i - 1) / 2;
     }
-    h[i] = t;
+    timer_place(l, i, t);
 }
 
-static void timer_down(timer *h, size_t n, size_t i)
+static void timer_down(loop *l, size_t i)
 {
-    timer t = h[i];
+    timer *h = l->timers, t = h[i];
+    size_t n = l->ntimers;
     for (;;) {
         size_t k = 2 * i + 1;
         if (k >= n)
@@ -149,48 +169,68 @@ static void timer_down(timer *h, size_t n, size_t i)
             k++;
         if (!timer_before(&h[k], &t))
             break;
-        h[i] = h[k];
+        timer_place(l, i, h[k]);
         i = k;
     }
-    h[i] = t;
+    timer_place(l, i, t);
 }
 
-/* Takes the timer at i out of the heap. */
+/* Takes the timer at i out of the heap and frees its slot. */
 static void timer_remove(loop *l, size_t i)
 {
+    uint32_t slot = l->timers[i].slot;
+    l->slots[slot].used = false;
+    l->slots[slot].pos = l->free_slot;
+    l->free_slot = slot;
     l->timers[i] = l->timers[--l->ntimers];
     if (i == l->ntimers)
         return;
-    timer_up(l->timers, i);
-    timer_down(l->timers, l->ntimers, i);
+    timer_up(l, i);
+    timer_down(l, i);
+}
+
+/* Room for twice the timers (and their slots); false when out of memory. */
+static bool timers_grow(loop *l)
+{
+    size_t n = l->timers_cap ? l->timers_cap * 2 : 8;
+    if (n > UINT32_MAX)
+        return false;
+    timer *nt = realloc(l->timers, n * sizeof *nt);
+    if (!nt)
+        return false;
+    l->timers = nt;
+    timer_slot *ns = realloc(l->slots, n * sizeof *ns);
+    if (!ns)
+        return false;
+    l->slots = ns;
+    for (size_t i = l->timers_cap; i < n; i++)
+        ns[i] = (timer_slot){.id = 0, .pos = (uint32_t)(i + 1), .used = false}; /* n: none */
+    l->free_slot = (uint32_t)l->timers_cap;
+    l->timers_cap = n;
+    return true;
 }
 
 uint64_t loop_timer(loop *l, uint64_t ms, loop_timer_fn fn, void *ud)
 {
-    if (l->ntimers == l->timers_cap) {
-        size_t n = l->timers_cap ? l->timers_cap * 2 : 8;
-        timer *nt = realloc(l->timers, n * sizeof *nt);
-        if (!nt)
-            return 0;
-        l->timers = nt;
-        l->timers_cap = n;
-    }
-    uint64_t id = ++l->next_timer_id;
-    l->timers[l->ntimers++] = (timer){id, clock_now_ms() + ms, fn, ud};
-    timer_up(l->timers, l->ntimers - 1);
-    return id;
+    if (l->ntimers == l->timers_cap && !timers_grow(l))
+        return 0;
+    uint32_t slot = l->free_slot;
+    timer_slot *ts = &l->slots[slot];
+    l->free_slot = ts->pos;
+    /* the high half counts the slot's uses, so an old id of a slot used again is stale */
+    ts->id = ((ts->id >> 32) + 1) << 32 | ((uint64_t)slot + 1);
+    ts->used = true;
+    l->timers[l->ntimers] = (timer){++l->next_timer_seq, clock_now_ms() + ms, fn, ud, slot};
+    ts->pos = (uint32_t)l->ntimers++;
+    timer_up(l, l->ntimers - 1);
+    return ts->id;
 }
 
 void loop_timer_cancel(loop *l, uint64_t id)
 {
-    if (id == 0) /* no timer has it: the caller's "none set" */
-        return;
-    for (size_t i = 0; i < l->ntimers; i++) {
-        if (l->timers[i].id == id) {
-            timer_remove(l, i);
-            return;
-        }
-    }
+    uint64_t slot = (id & UINT32_MAX) - 1; /* id 0, "none set", wraps past every slot */
+    if (slot < l->timers_cap && l->slots[slot].used && l->slots[slot].id == id)
+        timer_remove(l, l->slots[slot].pos);
 }
 
 static void on_signalfd(loop *l, int fd, uint32_t events, void *ud)
@@ -232,10 +272,10 @@ int loop_signal(loop *l, int signo, loop_signal_fn fn, void *ud)
  * milliseconds until the next one, or -1 for none. */
 static int run_timers(loop *l)
 {
-    uint64_t now = clock_now_ms(), last_id = l->next_timer_id;
+    uint64_t now = clock_now_ms(), last_seq = l->next_timer_seq;
     /* a timer set by a callback is due no earlier than the older ones due now, so while
      * any of those is left, one of them is on top */
-    while (l->ntimers && l->timers[0].due <= now && l->timers[0].id <= last_id) {
+    while (l->ntimers && l->timers[0].due <= now && l->timers[0].seq <= last_seq) {
         timer t = l->timers[0];
         timer_remove(l, 0);
         t.fn(l, t.ud);

@@ -195,6 +195,24 @@ Test(loop, a_cancelled_timer_never_fires, DEADLINE)
     loop_free(l);
 }
 
+/* A timer set after one was cancelled may take its place; the old id still names the
+ * cancelled one, so cancelling with it again leaves the new timer alone. */
+Test(loop, an_old_id_does_not_cancel_the_timer_set_after_it, DEADLINE)
+{
+    loop *l = new_loop();
+    trace t = {0};
+    tagged a = {&t, 1}, b = {&t, 2};
+    uint64_t ida = loop_timer(l, 10, on_tagged, &a);
+    loop_timer_cancel(l, ida);
+    uint64_t idb = loop_timer(l, 10, on_tagged, &b);
+    cr_assert_neq(ida, idb);
+    loop_timer_cancel(l, ida);
+    loop_timer(l, 60, on_stop, NULL);
+    run(l);
+    assert_trace(&t, 1, (int[]){2});
+    loop_free(l);
+}
+
 typedef struct canceller {
     trace *t;
     uint64_t victim;
