@@ -49,6 +49,11 @@ static int get(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t m
     return grpcserver_reply(call, &o.base) == 0 ? GRPC_OK : GRPC_INTERNAL;
 }
 
+static void fill_item(ProtobufCMessage *item, void *records, size_t i)
+{
+    fill((Order__OrderInfo *)item, &((order_rec *)records)[i]);
+}
+
 static int list(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t msglen)
 {
     const Order__ListRequest *l = (const Order__ListRequest *)req;
@@ -57,24 +62,7 @@ static int list(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t 
     store_status st = orders_list(db, l->user, l->limit > 0 ? (size_t)l->limit : 0, &recs, &n, msg, msglen);
     if (st != STORE_OK)
         return dataservice_status(st);
-    Order__OrderInfo *infos = calloc(n ? n : 1, sizeof *infos);
-    Order__OrderInfo **ptrs = calloc(n ? n : 1, sizeof *ptrs);
-    int rc = GRPC_INTERNAL;
-    if (infos && ptrs) {
-        for (size_t i = 0; i < n; i++) {
-            fill(&infos[i], &recs[i]);
-            ptrs[i] = &infos[i];
-        }
-        Order__OrderList out = ORDER__ORDER_LIST__INIT;
-        out.n_orders = n;
-        out.orders = ptrs;
-        rc = grpcserver_reply(call, &out.base) == 0 ? GRPC_OK : GRPC_INTERNAL;
-    } else {
-        err_set(msg, msglen, "out of memory for %zu orders", n);
-        rc = GRPC_RESOURCE_EXHAUSTED;
-    }
-    free(infos);
-    free(ptrs);
+    int rc = dataservice_reply_list(call, &order__order_list__descriptor, fill_item, recs, n, msg, msglen);
     free(recs);
     return rc;
 }

@@ -63,6 +63,11 @@ static int get(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t m
     return rc;
 }
 
+static void fill_item(ProtobufCMessage *item, void *records, size_t i)
+{
+    fill((Post__PostInfo *)item, &((post_rec *)records)[i]);
+}
+
 static int list(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t msglen)
 {
     const Post__ListPosts *l = (const Post__ListPosts *)req;
@@ -71,24 +76,7 @@ static int list(const ProtobufCMessage *req, grpc_call *call, char *msg, size_t 
     store_status st = posts_list(db, l->user, l->limit > 0 ? (size_t)l->limit : 0, &recs, &n, msg, msglen);
     if (st != STORE_OK)
         return dataservice_status(st);
-    Post__PostInfo *infos = calloc(n ? n : 1, sizeof *infos);
-    Post__PostInfo **ptrs = calloc(n ? n : 1, sizeof *ptrs);
-    int rc;
-    if (infos && ptrs) {
-        for (size_t i = 0; i < n; i++) {
-            fill(&infos[i], &recs[i]);
-            ptrs[i] = &infos[i];
-        }
-        Post__PostList out = POST__POST_LIST__INIT;
-        out.n_posts = n;
-        out.posts = ptrs;
-        rc = grpcserver_reply(call, &out.base) == 0 ? GRPC_OK : GRPC_INTERNAL;
-    } else {
-        err_set(msg, msglen, "out of memory for %zu posts", n);
-        rc = GRPC_RESOURCE_EXHAUSTED;
-    }
-    free(infos);
-    free(ptrs);
+    int rc = dataservice_reply_list(call, &post__post_list__descriptor, fill_item, recs, n, msg, msglen);
     free(recs);
     return rc;
 }

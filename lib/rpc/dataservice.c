@@ -1,4 +1,4 @@
-/* dataservice.c -- a gRPC data service over one SQLite file (user-server, order-server). */
+/* dataservice.c -- a gRPC data service over one SQLite file (user-, order- and post-server). */
 #include "rpc/dataservice.h"
 
 #include <stdbool.h>
@@ -34,6 +34,39 @@ int dataservice_status(store_status st)
     case STORE_BUSY: return GRPC_UNAVAILABLE;
     default: return GRPC_INTERNAL;
     }
+}
+
+int dataservice_reply_list(grpc_call *call, const ProtobufCMessageDescriptor *list, dataservice_fill_fn fill,
+                           void *records, size_t n, char *msg, size_t msglen)
+{
+    const ProtobufCFieldDescriptor *f = &list->fields[0];
+    if (list->n_fields != 1 || f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE) {
+        err_set(msg, msglen, "%s is not a list of messages", list->name);
+        return GRPC_INTERNAL;
+    }
+    const ProtobufCMessageDescriptor *item = f->descriptor;
+    ProtobufCMessage *out = calloc(1, list->sizeof_message);
+    char *items = calloc(n ? n : 1, item->sizeof_message);
+    ProtobufCMessage **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    int rc;
+    if (out && items && ptrs) {
+        list->message_init(out);
+        for (size_t i = 0; i < n; i++) {
+            ptrs[i] = (ProtobufCMessage *)(items + i * item->sizeof_message);
+            item->message_init(ptrs[i]);
+            fill(ptrs[i], records, i);
+        }
+        *(size_t *)((char *)out + f->quantifier_offset) = n;
+        *(ProtobufCMessage ***)((char *)out + f->offset) = ptrs;
+        rc = grpcserver_reply(call, out) == 0 ? GRPC_OK : GRPC_INTERNAL;
+    } else {
+        err_set(msg, msglen, "out of memory for %zu %s", n, f->name);
+        rc = GRPC_RESOURCE_EXHAUSTED;
+    }
+    free(ptrs);
+    free(items);
+    free(out);
+    return rc;
 }
 
 static bool wants_help(int argc, char **argv)

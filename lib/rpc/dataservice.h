@@ -1,5 +1,6 @@
-/* dataservice.h -- a gRPC data service over one SQLite file: what user-server and
- * order-server share around their methods (--help, the --db default, open, serve, close). */
+/* dataservice.h -- a gRPC data service over one SQLite file: what user-server,
+ * order-server and post-server share around their methods (--help, the --db default,
+ * open, serve, close, list replies). */
 #ifndef WB_DATASERVICE_H
 #define WB_DATASERVICE_H
 
@@ -37,5 +38,14 @@ int dataservice_main(const dataservice *ds, const server_codec *codec, const cha
  * GRPC_OK, INVALID_ARGUMENT, ALREADY_EXISTS, NOT_FOUND, UNAUTHENTICATED, UNAVAILABLE
  * (busy: try again) or INTERNAL. */
 int dataservice_status(store_status st);
+
+/* Fills item, a message of a list's item type (initialised), from records[i]. */
+typedef void (*dataservice_fill_fn)(ProtobufCMessage *item, void *records, size_t i);
+
+/* Answers call with a message of type list, whose one field is a repeated message,
+ * holding n items filled by fill from records. Returns GRPC_OK, or the status with a
+ * reason in msg (RESOURCE_EXHAUSTED when out of memory). */
+int dataservice_reply_list(grpc_call *call, const ProtobufCMessageDescriptor *list, dataservice_fill_fn fill,
+                           void *records, size_t n, char *msg, size_t msglen);
 
 #endif
