@@ -213,6 +213,34 @@ Test(loop, an_old_id_does_not_cancel_the_timer_set_after_it, DEADLINE)
     loop_free(l);
 }
 
+/* A callback's timer takes the slot of the timer that just fired; cancelling with the
+ * fired one's id leaves it alone. */
+typedef struct resetter {
+    trace *t;
+    uint64_t fired_id;
+    tagged next;
+} resetter;
+
+static void on_reset(loop *l, void *ud)
+{
+    resetter *r = ud;
+    saw(r->t, 1);
+    loop_timer(l, 5, on_tagged, &r->next);
+    loop_timer_cancel(l, r->fired_id);
+}
+
+Test(loop, a_fired_timer_id_does_not_cancel_the_timer_its_callback_set, DEADLINE)
+{
+    loop *l = new_loop();
+    trace t = {0};
+    resetter r = {&t, 0, {&t, 2}};
+    r.fired_id = loop_timer(l, 5, on_reset, &r);
+    loop_timer(l, 60, on_stop, NULL);
+    run(l);
+    assert_trace(&t, 2, (int[]){1, 2});
+    loop_free(l);
+}
+
 typedef struct canceller {
     trace *t;
     uint64_t victim;
