@@ -188,7 +188,7 @@ for size in $SIZES; do
     [ -s "$TMP/etcd-$size.res" ] && printf '  etcd %s entries: the changes were past the listing'"'"'s cut (keys 127.* sort after 10.*): the watch\n  saw %s of them (it follows every key under the prefix, listed or not)\n' \
         "$size" "$(field "etcd-$size" delivered)"
     past=$(field "consul-$size" past_cut)
-    [ -n "$past" ] && printf '  consul %s entries: a change on a node sorting last, past the cut: seen %s (the blocking query\n  answers the list Consul sorts by node, then ID, and the client keeps its first 4096)\n' "$size" "$past"
+    [ -n "$past" ] && printf '  consul %s entries: a change on a node sorting last, past the listing'"'"'s cut: the watch saw %s\n  of them (the blocking query answers the list Consul sorts by node, then ID; a listing keeps the\n  first 4096, a watch up to 65536, to see a change to any)\n' "$size" "$past"
 done
 for size in $SIZES; do
     [ -s "$TMP/consul-$size.res" ] && [ -n "$(field "consul-$size" gzip_ms)" ] &&

@@ -274,9 +274,9 @@ typedef struct registry_watch registry_watch;
  *   Consul: blocking queries on /v1/health/service/NAME?passing&index=I&wait=10s, each
  *     answer diffed with the previous one into PUT and DELETE events. Consul answers the
  *     whole list on every change: it is read an entry at a time (at most 64 MiB, gzip
- *     asked of an agent off loopback), its first REGISTRY_MAX_INSTANCES kept (Consul's
- *     order: node name, then ID; changes past them are not seen), diffed by address in
- *     O(n log n). With passing_only
+ *     asked of an agent off loopback), up to 65,536 instances kept (more than a
+ *     listing's REGISTRY_MAX_INSTANCES, so a change to any is seen; about 650 B each,
+ *     for this answer and the one before), diffed by address in O(n log n). With passing_only
  *     (the default) an instance whose check fails leaves the answer (DELETE) and comes
  *     back when it passes (PUT); without it, a check status change is a PUT with was set.
  *     A change shows as soon as the agent runs the check (its interval: TTL/3, >= 1 s).

@@ -21,6 +21,9 @@ enum {
     CONSUL_IDLE_FIRST_MS = 250,  /* after an early answer at the same index, doubling... */
     CONSUL_IDLE_MAX_MS = 5000,   /* ... up to this */
     CONSUL_MAX_HEALTH = 64 << 20, /* bytes of one health reply (read an entry at a time) */
+    /* the instances a watch keeps of one reply, to see a change to any of them: about as
+     * many as CONSUL_MAX_HEALTH holds (an entry is about 1 KB), 650 B each, twice */
+    CONSUL_WATCH_MAX_INSTANCES = 65536,
 };
 
 /* ---- bodies and parsers ---- */
@@ -148,22 +151,24 @@ static int health_entry(const cJSON *e, int i, registry_instance *in, char *err,
 /* A health reply is one JSON list of every instance, sent whole on every change. It is
  * read as it arrives: each entry is cut out of the stream (jsonscan), parsed alone and
  * dropped, so reading costs the memory of one entry and of the instances kept, however
- * long the list. Entries past REGISTRY_MAX_INSTANCES are checked as JSON and counted. */
+ * long the list. Entries past max (a listing's REGISTRY_MAX_INSTANCES, or a watch's
+ * CONSUL_WATCH_MAX_INSTANCES) are checked as JSON and counted. */
 typedef struct health_reader {
     buf in;                  /* the entry in progress (or a reply that is not a list) */
     jsonscan_state scan;     /* where the scan of that entry stopped */
     enum { HR_START, HR_ENTRY, HR_NEXT, HR_END, HR_RAW, HR_FAILED } state;
     registry_instance *out;  /* entries kept, grown by doubling */
-    size_t n, cap, left_out, entries;
+    size_t n, cap, max, left_out, entries;
     uint64_t total;          /* bytes fed */
     char head[200];          /* the reply's first bytes, for messages */
     size_t nhead;
     char err[512];
 } health_reader;
 
-static void health_reader_init(health_reader *h)
+static void health_reader_init(health_reader *h, size_t max)
 {
     memset(h, 0, sizeof *h);
+    h->max = max;
     buf_init(&h->in, REGISTRY_MAX_RESPONSE);
 }
 
@@ -192,7 +197,7 @@ static void health_not_json(health_reader *h)
 static void health_take(health_reader *h, const char *e, size_t len)
 {
     size_t i = h->entries++;
-    if (h->n >= REGISTRY_MAX_INSTANCES) {
+    if (h->n >= h->max) {
         h->left_out++;
         return;
     }
@@ -203,7 +208,7 @@ static void health_take(health_reader *h, const char *e, size_t len)
     }
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 16;
-        cap = cap > REGISTRY_MAX_INSTANCES ? REGISTRY_MAX_INSTANCES : cap;
+        cap = cap > h->max ? h->max : cap;
         registry_instance *more = realloc(h->out, cap * sizeof *more);
         if (!more) {
             cJSON_Delete(j);
@@ -348,7 +353,7 @@ int registry_consul_parse_health(const char *text, size_t len, registry_instance
                                  size_t *n, size_t *left_out, char *err, size_t errlen)
 {
     health_reader h;
-    health_reader_init(&h);
+    health_reader_init(&h, REGISTRY_MAX_INSTANCES);
     /* in pieces, as a reply comes: the buffer holds one entry, not the whole text */
     for (size_t off = 0; off < len && h.state != HR_FAILED;) {
         size_t k = len - off > 16384 ? 16384 : len - off;
@@ -522,8 +527,9 @@ static size_t health_write(char *p, size_t size, size_t n, void *ctx)
 
 /* GET /v1/health/service/NAME; a blocking query when index > 0 (waiting at most wait_s
  * for a change past it). The reply, compressed when the agent will, is read an entry at
- * a time (health_reader). Its X-Consul-Index goes into *revision. */
-static int consul_health(registry *r, const char *service, int64_t index, int wait_s,
+ * a time (health_reader), its first max instances kept. Its X-Consul-Index goes into
+ * *revision. */
+static int consul_health(registry *r, const char *service, int64_t index, int wait_s, size_t max,
                          registry_instance **out, size_t *n, int64_t *revision, char *err, size_t errlen)
 {
     char esc[600], path[600];
@@ -533,7 +539,7 @@ static int consul_health(registry *r, const char *service, int64_t index, int wa
     if (index > 0 && len > 0 && (size_t)len < sizeof path)
         snprintf(path + len, sizeof path - (size_t)len, "&index=%" PRId64 "&wait=%ds", index, wait_s);
     health_reader h;
-    health_reader_init(&h);
+    health_reader_init(&h, max);
     registry_http_req q = {.method = "GET", .path = path, .write = health_write, .write_ctx = &h,
                            .timeout_ms = index > 0 ? (wait_s + 5) * 1000L : REGISTRY_TIMEOUT_MS,
                            .compressed = true};
@@ -559,7 +565,7 @@ static int consul_list(registry *r, const char *service, registry_instance **out
         err_set(err, errlen, _("consul: name a service (registry_services lists them)"));
         return -1;
     }
-    return consul_health(r, service, 0, 0, out, n, revision, err, errlen);
+    return consul_health(r, service, 0, 0, REGISTRY_MAX_INSTANCES, out, n, revision, err, errlen);
 }
 
 static int consul_services(registry *r, buf *out, char *err, size_t errlen)
@@ -618,8 +624,8 @@ static void consul_watch(registry_watch *w)
         char err[512];
         int64_t next = 0;
         uint64_t t0 = clock_now_ms();
-        if (consul_health(w->r, w->service, index, CONSUL_WAIT_S, &now, &nnow, &next, err,
-                          sizeof err) < 0) {
+        if (consul_health(w->r, w->service, index, CONSUL_WAIT_S, CONSUL_WATCH_MAX_INSTANCES, &now, &nnow,
+                          &next, err, sizeof err) < 0) {
             if (registry_watch_retry(w, &out, err, &backoff))
                 break;
             continue;
