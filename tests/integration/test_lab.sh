@@ -302,7 +302,7 @@ client: for i in \$(seq 50); do $CREG | grep -q passing && break; sleep 0.1; don
 partition host1
 leader consul 10000
 sleep 1500
-host1: echo "host1 sees leader [\$(curl -s -m 2 http://127.0.0.1:8500/v1/status/leader)]"
+host1: for i in \$(seq 28); do l=\$(curl -s -m 2 http://127.0.0.1:8500/v1/status/leader); [ "\$l" = '""' ] && break; sleep 0.25; done; echo "host1 sees leader [\$l]"
 host2: echo in-partition; for i in \$(seq 20); do $CREG | grep -q passing && break; sleep 0.1; done; $CREG
 heal
 sleep 3000
