@@ -30,6 +30,12 @@
 //     the service type). An entry is reported once it has an address, a port and a TXT;
 //     when an answer lacks some, it asks a PTR question about the instance name, which
 //     full responders do not answer.
+//   - Its client loses the records that come before the SRV naming their host: an A
+//     record read before that SRV is kept apart from the instance. Which address it
+//     reports then depends on the order of the answer's records, and zeroconf's order
+//     changes from run to run (Python's string hashing), so an instance that has both an
+//     A and an AAAA record may come with only ::1. Addresses print as go-micro's mdns
+//     registry takes them: the IPv4 address, else the IPv6 one in brackets.
 //   - Its client has no cache and no notion of TTL or goodbye: a query lasts its timeout
 //     and returns what came. browse therefore asks again every second and reports an
 //     instance removed when two queries in a row have not found it.
@@ -215,7 +221,16 @@ func query(name string, wait time.Duration) found {
 	done := make(chan struct{})
 	go func() {
 		for e := range entries {
-			if !strings.HasSuffix(e.Name, suffix) || e.AddrV4 == nil {
+			if !strings.HasSuffix(e.Name, suffix) {
+				continue
+			}
+			var addr string
+			switch {
+			case e.AddrV4 != nil:
+				addr = e.AddrV4.String()
+			case e.AddrV6 != nil:
+				addr = "[" + e.AddrV6.String() + "]"
+			default:
 				continue
 			}
 			label := strings.ReplaceAll(strings.TrimSuffix(e.Name, suffix), "\\", "")
@@ -225,7 +240,7 @@ func query(name string, wait time.Duration) found {
 					proto = strings.TrimPrefix(f, "protocol=")
 				}
 			}
-			out[label] = fmt.Sprintf("%s:%d protocol=%s", e.AddrV4, e.Port, proto)
+			out[label] = fmt.Sprintf("%s:%d protocol=%s", addr, e.Port, proto)
 		}
 		close(done)
 	}()
