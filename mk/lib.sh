@@ -1,5 +1,5 @@
 # lib.sh -- shell helpers shared by mk/*.sh, bench/*.sh and tests/integration/lib.sh:
-# a free port, a private etcd, waiting for a server's address. POSIX sh; functions only.
+# free ports, a private etcd or consul -dev, waiting for a server. POSIX sh; functions only.
 
 # free_ports N: N different TCP ports on 127.0.0.1, all free now, on one line, each from
 # 20000-32767 at random: below the kernel's ephemeral ports, so no program's bind(0) or
@@ -50,10 +50,17 @@ etcd_start() {
         --listen-peer-urls "http://127.0.0.1:$etcd_pport" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_pport" \
         --initial-cluster "$1=http://127.0.0.1:$etcd_pport" >>"$3" 2>&1 &
     ETCD_PID=$!
-    etcd_i=0
-    until etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health >/dev/null 2>&1; do
-        etcd_i=$((etcd_i + 1))
-        if [ $etcd_i -gt 100 ] || ! kill -0 "$ETCD_PID" 2>/dev/null; then
+    wait_ready "$ETCD_PID" 100 etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health
+}
+
+# wait_ready PID TRIES CMD...: runs CMD (its output dropped) every 0.1 s until it succeeds.
+# Returns 0, or 1 after TRIES failed tries or once PID has died.
+wait_ready() {
+    wr_pid=$1 wr_left=$2
+    shift 2
+    until "$@" >/dev/null 2>&1; do
+        wr_left=$((wr_left - 1))
+        if [ $wr_left -lt 0 ] || ! kill -0 "$wr_pid" 2>/dev/null; then
             return 1
         fi
         sleep 0.1
@@ -77,24 +84,18 @@ wait_addr() {
 consul_dev_start() {
     cd_log=$1
     shift
-    cd_ports=$(free_ports 6)
-    set -- $cd_ports "$@"
-    CONSUL_PORT=$1 CONSUL_DNS_PORT=$2
-    cd_grpc=$3 cd_lan=$4 cd_wan=$5 cd_server=$6
+    set -- $(free_ports 6) "$@"
+    CONSUL_PORT=$1 CONSUL_DNS_PORT=$2 cd_grpc=$3 cd_lan=$4 cd_wan=$5 cd_server=$6
     shift 6
     consul agent -dev -bind 127.0.0.1 -client 127.0.0.1 -http-port "$CONSUL_PORT" -dns-port "$CONSUL_DNS_PORT" \
         -grpc-port "$cd_grpc" -serf-lan-port "$cd_lan" -serf-wan-port "$cd_wan" -server-port "$cd_server" \
         "$@" >"$cd_log" 2>&1 &
     CONSUL_PID=$!
-    cd_i=0
-    until curl -sf "http://127.0.0.1:$CONSUL_PORT/v1/status/leader" 2>/dev/null | grep -q '[0-9]'; do
-        cd_i=$((cd_i + 1))
-        if [ $cd_i -gt 200 ] || ! kill -0 "$CONSUL_PID" 2>/dev/null; then
-            return 1
-        fi
-        sleep 0.1
-    done
+    wait_ready "$CONSUL_PID" 200 consul_has_leader
 }
+
+# consul_has_leader: the agent on CONSUL_PORT names a leader
+consul_has_leader() { curl -sf "http://127.0.0.1:$CONSUL_PORT/v1/status/leader" | grep -q '[0-9]'; }
 
 # stop_all: for mk/*.sh, which keep their servers' PIDs in $pids and files in $tmp: stops
 # them all, waits for them and removes $tmp.

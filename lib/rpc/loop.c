@@ -30,13 +30,13 @@ typedef struct timer {
     uint32_t slot;
 } timer;
 
-/* Where a timer is in the heap, found from its id (the slot's number in its low half), so
- * a cancel takes O(log n). A free slot keeps its last id, to tell a stale one, and holds
- * the next free slot in pos. */
+/* Where a timer is in the heap, found from its id (the slot's number + 1 in its low half),
+ * so a cancel takes O(log n). The id's high half counts the slot's uses, so an id from an
+ * earlier use is stale. A free slot keeps its last id and holds the next free slot in pos;
+ * it is in use while the heap entry at pos names it. */
 typedef struct timer_slot {
     uint64_t id;
     uint32_t pos;
-    bool used;
 } timer_slot;
 
 struct loop {
@@ -179,7 +179,6 @@ static void timer_down(loop *l, size_t i)
 static void timer_remove(loop *l, size_t i)
 {
     uint32_t slot = l->timers[i].slot;
-    l->slots[slot].used = false;
     l->slots[slot].pos = l->free_slot;
     l->free_slot = slot;
     l->timers[i] = l->timers[--l->ntimers];
@@ -204,7 +203,7 @@ static bool timers_grow(loop *l)
         return false;
     l->slots = ns;
     for (size_t i = l->timers_cap; i < n; i++)
-        ns[i] = (timer_slot){.id = 0, .pos = (uint32_t)(i + 1), .used = false}; /* n: none */
+        ns[i] = (timer_slot){.id = 0, .pos = (uint32_t)(i + 1)}; /* pos n: none */
     l->free_slot = (uint32_t)l->timers_cap;
     l->timers_cap = n;
     return true;
@@ -217,9 +216,7 @@ uint64_t loop_timer(loop *l, uint64_t ms, loop_timer_fn fn, void *ud)
     uint32_t slot = l->free_slot;
     timer_slot *ts = &l->slots[slot];
     l->free_slot = ts->pos;
-    /* the high half counts the slot's uses, so an old id of a slot used again is stale */
     ts->id = ((ts->id >> 32) + 1) << 32 | ((uint64_t)slot + 1);
-    ts->used = true;
     l->timers[l->ntimers] = (timer){++l->next_timer_seq, clock_now_ms() + ms, fn, ud, slot};
     ts->pos = (uint32_t)l->ntimers++;
     timer_up(l, l->ntimers - 1);
@@ -229,8 +226,11 @@ uint64_t loop_timer(loop *l, uint64_t ms, loop_timer_fn fn, void *ud)
 void loop_timer_cancel(loop *l, uint64_t id)
 {
     uint64_t slot = (id & UINT32_MAX) - 1; /* id 0, "none set", wraps past every slot */
-    if (slot < l->timers_cap && l->slots[slot].used && l->slots[slot].id == id)
-        timer_remove(l, l->slots[slot].pos);
+    if (slot >= l->timers_cap || l->slots[slot].id != id)
+        return;
+    uint32_t pos = l->slots[slot].pos;
+    if (pos < l->ntimers && l->timers[pos].slot == slot) /* else it fired or was cancelled */
+        timer_remove(l, pos);
 }
 
 static void on_signalfd(loop *l, int fd, uint32_t events, void *ud)
